@@ -1,0 +1,19 @@
+/** The I/O a command gets, injected so tests can run commands in-process. */
+export interface TextSink {
+  write(text: string): unknown;
+}
+
+export interface CliIO {
+  argv: string[];
+  cwd: string;
+  stdout: TextSink;
+  stderr: TextSink;
+  env?: Record<string, string | undefined>;
+}
+
+/** What a command's action needs besides its options. */
+export interface CommandContext {
+  io: CliIO;
+  /** Sets the process exit code without throwing (for "invalid input" results that are not errors). */
+  setExitCode(code: number): void;
+}

@@ -1,0 +1,93 @@
+/**
+ * Diagnostics: the one shape every check reports in. Codes are stable; tests
+ * assert codes and positions, so the wording of messages can improve freely.
+ */
+
+export type Severity = "error" | "warning";
+
+export interface Diagnostic {
+  severity: Severity;
+  code: DiagnosticCode;
+  /** Path of the file as given to the loader (usually relative to the repo root). */
+  file: string;
+  /** 1-based; 0 when the problem has no position (a missing file, say). */
+  line: number;
+  /** 1-based; 0 when the problem has no position. */
+  column: number;
+  /** Field path such as `users.users[3].email`; empty for the whole file. */
+  path: string;
+  /** What is wrong, the bad value quoted, and how to fix it. */
+  message: string;
+}
+
+export const DIAGNOSTIC_CODES = [
+  // YAML syntax and schema
+  "yaml-syntax",
+  "yaml-duplicate-key",
+  "yaml-tab-indent",
+  "yaml-version",
+  "yaml-merge-key",
+  "yaml-alias-limit",
+  "yaml-not-mapping",
+  "yaml11-boolean",
+  "wrong-type",
+  "unknown-key",
+  "missing-key",
+  "invalid-value",
+  "deprecated-key",
+  "conflicting-keys",
+  // deployment identity
+  "file-name-mismatch",
+  "invalid-dns-label",
+  // emails
+  "invalid-email",
+  "duplicate-email",
+  "duplicate-email-case",
+  "email-uppercase",
+  "email-uppercase-lowercased-idp",
+  "email-has-userid-prefix",
+  // usernames and namespaces
+  "duplicate-username",
+  "username-is-namespace",
+  "username-pattern",
+  "reserved-namespace",
+  "duplicate-namespace",
+  // roles and grants
+  "empty-roles",
+  "invalid-role",
+  "duplicate-role",
+  "unknown-namespace",
+  "duplicate-grant",
+  "invalid-access",
+  // derived names
+  "name-too-long",
+  "invalid-derived-name",
+  "binding-name-collision",
+  // quotas
+  "invalid-quota-key",
+  "invalid-quantity",
+  // cloud
+  "invalid-account-id",
+  "invalid-arn",
+  "invalid-project-id",
+  "missing-cloud-settings",
+  // gitops
+  "missing-repo-url",
+  // files
+  "file-not-found",
+  "file-unreadable",
+] as const;
+
+export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[number];
+
+export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
+  return diagnostics.some((diagnostic) => diagnostic.severity === "error");
+}
+
+/** Sorts diagnostics by file, line, column and code, so output is stable. */
+export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  return [...diagnostics].sort(
+    (a, b) =>
+      a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column || a.code.localeCompare(b.code),
+  );
+}
