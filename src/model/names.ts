@@ -1,0 +1,88 @@
+/**
+ * Names derived from vars values, with the limits each consumer enforces. Generation
+ * and validation share these functions, so a name that validates is the name generated.
+ */
+import type { ContributorRole, Deployment, ProfileRef } from "./types.js";
+
+const NON_ALPHANUMERIC_RUNS = /[^a-zA-Z0-9]+/g;
+
+/**
+ * Returns the name KFAM gives the RoleBinding and AuthorizationPolicy of a contributor:
+ * `user-<email>-clusterrole-<role>`, where every run of characters outside `[a-zA-Z0-9]`
+ * becomes one `-` and the result is lower-cased. This is `getBindingName` in Kubeflow's
+ * access-management (`kfam/bindings.go`, the same from Kubeflow v1.5 to dashboard v2),
+ * so the dashboard can list and remove the bindings cake generates.
+ */
+export function bindingName(email: string, role: ContributorRole): string {
+  const safeEmail = email.replace(NON_ALPHANUMERIC_RUNS, "-");
+  return `user-${safeEmail}-clusterrole-${role}`.toLowerCase().replace(NON_ALPHANUMERIC_RUNS, "-");
+}
+
+/** The ClusterRole a contributor role binds to (`kubeflow-admin`, `kubeflow-edit`, `kubeflow-view`). */
+export function contributorClusterRole(role: ContributorRole): string {
+  return `kubeflow-${role}`;
+}
+
+/** Returns the IAM role name of a profile: `<role_name_prefix><profile>`. */
+export function awsRoleName(roleNamePrefix: string, profile: string): string {
+  return `${roleNamePrefix}${profile}`;
+}
+
+export function awsRoleArn(accountId: string, roleName: string): string {
+  return `arn:aws:iam::${accountId}:role/${roleName}`;
+}
+
+/** Returns the GCP service account id (the part before `@`) of a profile. */
+export function gcpServiceAccountId(serviceAccountPrefix: string, profile: string): string {
+  return `${serviceAccountPrefix}${profile}`;
+}
+
+export function gcpServiceAccountEmail(projectId: string, accountId: string): string {
+  return `${accountId}@${projectId}.iam.gserviceaccount.com`;
+}
+
+/** The default IAM role name prefix: `<environment>-<region>-`. */
+export function defaultRoleNamePrefix(deployment: Pick<Deployment, "environment" | "region">): string {
+  return `${deployment.environment}-${deployment.region}-`;
+}
+
+/** Limits of derived names, with the system that enforces each. */
+export const NAME_LIMITS = {
+  /** DNS-1123 label: Namespace and Profile names, label values. */
+  kubernetesLabel: 63,
+  /** DNS-1123 subdomain: RoleBinding and AuthorizationPolicy names. */
+  kubernetesSubdomain: 253,
+  /** IAM `RoleName`: 1 to 64 characters of `[\w+=,.@-]`. */
+  awsRoleName: 64,
+  /** GCP service account id: 6 to 30 characters, `[a-z][a-z0-9-]*[a-z0-9]`. */
+  gcpServiceAccountIdMin: 6,
+  gcpServiceAccountIdMax: 30,
+  /** Argo CD Application names are DNS-1123 labels in practice (they become label values). */
+  argocdApplication: 63,
+} as const;
+
+export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+export const AWS_ROLE_NAME = /^[\w+=,.@-]+$/;
+export const GCP_SERVICE_ACCOUNT_ID = /^[a-z][a-z0-9-]*[a-z0-9]$/;
+
+/** Returns the private profiles (one per user) and shared profiles (one per deploy namespace), sorted by name. */
+export function profilesOf(deployment: Deployment): ProfileRef[] {
+  const profiles: ProfileRef[] = [
+    ...deployment.users.map((user) => ({
+      name: user.username,
+      kind: "user" as const,
+      email: user.email,
+      resourceQuota: {},
+      awsPolicyArns: [],
+      gcpRoles: [],
+    })),
+    ...deployment.deployNamespaces.map((namespace) => ({
+      name: namespace.name,
+      kind: "shared" as const,
+      resourceQuota: namespace.resourceQuota,
+      awsPolicyArns: namespace.awsPolicyArns,
+      gcpRoles: namespace.gcpRoles,
+    })),
+  ];
+  return profiles.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
