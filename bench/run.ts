@@ -1,0 +1,280 @@
+/**
+ * Benchmarks `cake reconcile` against the cookiecutter baseline on synthetic vars files.
+ *
+ *   npm run bench [-- --sizes 1000,10000,50000 --runs 5 --output docs/benchmarks.md]
+ *
+ * Each mode runs `--runs` times as a separate process; the table reports the median wall time and
+ * the median peak resident memory (GNU time's %M). The baseline regenerates everything on every run,
+ * so every cake mode is compared with the baseline's full run on the same vars file.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const sharedDir = process.env.CAKE_SHARED_DIR ?? path.resolve(repoRoot, "../shared");
+const makeVars = path.join(sharedDir, "bench/make-vars.mjs");
+const baselineScript = path.join(sharedDir, "bench/cookiecutter/gen_deploy.py");
+const cakeBin = path.join(repoRoot, "bin/cake.js");
+const workRoot = path.join(repoRoot, "bench/.work");
+const DEPLOYMENT = "bench-us-east-1";
+
+interface Measurement {
+  seconds: number;
+  maxRssMb: number;
+  stdout: string;
+}
+
+interface ModeResult {
+  seconds: number;
+  maxRssMb: number;
+  filesWritten?: number;
+}
+
+interface SizeResult {
+  users: number;
+  baseline: ModeResult;
+  full: ModeResult;
+  noop: ModeResult;
+  oneUser: ModeResult;
+}
+
+const { values: options } = parseArgs({
+  options: {
+    sizes: { type: "string", default: "1000,10000,50000" },
+    runs: { type: "string", default: "5" },
+    "large-runs": { type: "string", default: "3" },
+    output: { type: "string" },
+    "skip-baseline-above": { type: "string" },
+  },
+});
+
+function main(): void {
+  ensureTools();
+  ensureBuilt();
+
+  const sizes = (options.sizes ?? "").split(",").map((size) => Number(size.trim()));
+  const results: SizeResult[] = [];
+  for (const users of sizes) {
+    const runs = Number(users >= 50_000 ? options["large-runs"] : options.runs);
+    process.stderr.write(`bench: ${users} users, ${runs} runs per mode\n`);
+    results.push(benchSize(users, runs));
+  }
+
+  const report = renderReport(results);
+  process.stdout.write(report);
+  if (options.output) writeFileSync(path.resolve(options.output), report);
+}
+
+/** Installs the baseline's Debian packages and GNU time when they are missing (needs root, as in CI). */
+function ensureTools(): void {
+  const missing: string[] = [];
+  if (!existsSync("/usr/bin/time")) missing.push("time");
+  const python = spawnSync("python3", ["-c", "import cookiecutter, yaml"], { stdio: "ignore" });
+  if (python.status !== 0) missing.push("cookiecutter", "python3-yaml");
+  if (missing.length === 0) return;
+
+  if (process.getuid?.() !== 0) {
+    throw new Error(
+      `bench needs Debian packages ${missing.join(", ")}: apt-get install ${missing.join(" ")}`,
+    );
+  }
+  process.stderr.write(`bench: installing ${missing.join(", ")} with apt-get\n`);
+  execFileSync("apt-get", ["update", "-qq"], { stdio: "inherit" });
+  execFileSync("apt-get", ["install", "-y", "-qq", ...missing], { stdio: "inherit" });
+}
+
+function ensureBuilt(): void {
+  execFileSync("npm", ["run", "build", "--silent"], { cwd: repoRoot, stdio: "inherit" });
+}
+
+function benchSize(users: number, runs: number): SizeResult {
+  const work = path.join(workRoot, String(users));
+  const repo = path.join(work, "repo");
+  const varsFile = path.join(repo, "vars", `${DEPLOYMENT}.yaml`);
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(path.dirname(varsFile), { recursive: true });
+
+  const varsText = execFileSync(
+    process.execPath,
+    [makeVars, "--users", String(users), "--namespaces", "500", "--per-user", "5", "--cloud", "aws"],
+    { encoding: "utf8", maxBuffer: 1 << 30 },
+  );
+  writeFileSync(varsFile, varsText);
+  const changedText = changeOneGrant(varsText);
+
+  const baselineOut = path.join(work, "baseline");
+  const baseline = median(
+    repeat(runs, () => {
+      rmSync(baselineOut, { recursive: true, force: true });
+      return measure("python3", [baselineScript, varsFile, baselineOut]);
+    }),
+  );
+
+  const deployments = path.join(repo, "deployments");
+  const reconcileArgs = [cakeBin, "reconcile", "--repo", repo, "--format", "json"];
+  const full = median(
+    repeat(runs, () => {
+      rmSync(deployments, { recursive: true, force: true });
+      return measure(process.execPath, reconcileArgs);
+    }),
+  );
+
+  const noop = median(repeat(runs, () => measure(process.execPath, reconcileArgs)));
+  for (const run of repeat(1, () => measure(process.execPath, reconcileArgs))) {
+    const written = filesWritten(run.stdout);
+    if (written !== 0) throw new Error(`no-op reconcile wrote ${written} files`);
+  }
+
+  // Alternate between the two texts so that every measured run applies exactly one user's change.
+  let flip = false;
+  const oneUserRuns = repeat(runs, () => {
+    flip = !flip;
+    writeFileSync(varsFile, flip ? changedText : varsText);
+    return measure(process.execPath, reconcileArgs);
+  });
+  const oneUser = median(oneUserRuns);
+  const written = Math.max(...oneUserRuns.map((run) => filesWritten(run.stdout)));
+
+  rmSync(baselineOut, { recursive: true, force: true });
+  return { users, baseline, full, noop, oneUser: { ...oneUser, filesWritten: written } };
+}
+
+/** Changes the access of one user, near the middle of the file, to one namespace: view becomes edit or the reverse. */
+export function changeOneGrant(varsText: string): string {
+  const lines = varsText.split("\n");
+  const start = lines.findIndex(
+    (line, index) => index > lines.length / 2 && line.startsWith("    - email: "),
+  );
+  const grantsAt = lines.findIndex((line, index) => index > start && line === "      allowed_namespaces:");
+  const first = lines[grantsAt + 1];
+  if (start < 0 || grantsAt < 0 || first === undefined) throw new Error("cannot find a user to change");
+
+  if (first.startsWith("        - name: ")) {
+    // `- name: X` followed by `access: view`: drop the access line, so the grant becomes edit.
+    lines.splice(grantsAt + 2, 1);
+  } else {
+    const name = first.slice("        - ".length);
+    lines.splice(grantsAt + 1, 1, `        - name: ${name}`, "          access: view");
+  }
+  return lines.join("\n");
+}
+
+function measure(command: string, args: string[]): Measurement {
+  const timeFile = path.join(os.tmpdir(), `cake-bench-time-${process.pid}`);
+  const started = performance.now();
+  const result = spawnSync("/usr/bin/time", ["-f", "%M", "-o", timeFile, command, ...args], {
+    encoding: "utf8",
+    maxBuffer: 1 << 30,
+  });
+  const seconds = (performance.now() - started) / 1000;
+  if (result.status !== 0) {
+    throw new Error(`${command} ${args.join(" ")} failed (${result.status}):\n${result.stderr}`);
+  }
+  const maxRssKb = Number(readFileSync(timeFile, "utf8").trim().split("\n").pop());
+  rmSync(timeFile, { force: true });
+  return { seconds, maxRssMb: maxRssKb / 1024, stdout: result.stdout };
+}
+
+function filesWritten(stdout: string): number {
+  const report = JSON.parse(stdout) as { deployments: { written: unknown[] }[] };
+  return report.deployments.reduce((sum, deployment) => sum + deployment.written.length, 0);
+}
+
+function repeat<T>(count: number, run: () => T): T[] {
+  return Array.from({ length: count }, run);
+}
+
+function median(measurements: Measurement[]): ModeResult {
+  const middle = (values: number[]): number => {
+    const sorted = [...values].sort((a, b) => a - b);
+    return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+  };
+  return {
+    seconds: middle(measurements.map((m) => m.seconds)),
+    maxRssMb: middle(measurements.map((m) => m.maxRssMb)),
+  };
+}
+
+interface Target {
+  users: number;
+  text: string;
+  holds(result: SizeResult): boolean;
+}
+
+const TARGETS: Target[] = [
+  {
+    users: 10_000,
+    text: "10k users, full generation: >= 10x faster than the baseline, <= 1/2 of its peak memory",
+    holds: (r) => r.baseline.seconds / r.full.seconds >= 10 && r.full.maxRssMb <= r.baseline.maxRssMb / 2,
+  },
+  {
+    users: 10_000,
+    text: "10k users, no-op reconcile: >= 20x faster than the baseline, no file written",
+    holds: (r) => r.baseline.seconds / r.noop.seconds >= 20,
+  },
+  {
+    users: 10_000,
+    text: "10k users, one user's grant changed: >= 20x faster than the baseline, a handful of files written",
+    holds: (r) => r.baseline.seconds / r.oneUser.seconds >= 20 && (r.oneUser.filesWritten ?? 0) <= 5,
+  },
+  {
+    users: 50_000,
+    text: "50k users: peak memory under 1.5 GB in every mode",
+    holds: (r) => Math.max(r.full.maxRssMb, r.noop.maxRssMb, r.oneUser.maxRssMb) < 1536,
+  },
+];
+
+function renderReport(results: SizeResult[]): string {
+  const lines: string[] = [];
+  const cpus = os.cpus();
+  lines.push(`Command: \`npm run bench -- --sizes ${options.sizes} --runs ${options.runs}\``);
+  lines.push(`Date: ${new Date().toISOString().slice(0, 10)}`);
+  lines.push(
+    `Machine: ${cpus.length} cores (${cpus[0]?.model ?? "unknown"}), ${Math.round(os.totalmem() / 2 ** 30)} GiB memory, Node ${process.version}, ${pythonVersions()}`,
+  );
+  lines.push("");
+  lines.push(
+    "| users | mode | cake s | cake peak MB | baseline s | baseline peak MB | speed-up | memory ratio | files written |",
+  );
+  lines.push("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  for (const result of results) {
+    const modes: [string, ModeResult][] = [
+      ["full generation", result.full],
+      ["no-op reconcile", result.noop],
+      ["one user changed", result.oneUser],
+    ];
+    for (const [mode, measured] of modes) {
+      lines.push(
+        `| ${result.users} | ${mode} | ${measured.seconds.toFixed(3)} | ${measured.maxRssMb.toFixed(0)} | ${result.baseline.seconds.toFixed(3)} | ${result.baseline.maxRssMb.toFixed(0)} | ${(result.baseline.seconds / measured.seconds).toFixed(1)}x | ${(measured.maxRssMb / result.baseline.maxRssMb).toFixed(2)} | ${measured.filesWritten ?? (mode === "no-op reconcile" ? 0 : "all")} |`,
+      );
+    }
+  }
+  lines.push("");
+  lines.push("Targets:");
+  for (const target of TARGETS) {
+    const result = results.find((r) => r.users === target.users);
+    const verdict = result === undefined ? "not measured" : target.holds(result) ? "holds" : "DOES NOT HOLD";
+    lines.push(`- ${target.text}: ${verdict}`);
+  }
+  lines.push("");
+  return lines.join("\n");
+}
+
+function pythonVersions(): string {
+  const result = spawnSync(
+    "python3",
+    [
+      "-c",
+      "import sys, cookiecutter, yaml; print(sys.version.split()[0], cookiecutter.__version__, yaml.__version__)",
+    ],
+    { encoding: "utf8" },
+  );
+  const [python, cookiecutter, pyyaml] = result.stdout.trim().split(" ");
+  return `Python ${python}, cookiecutter ${cookiecutter}, PyYAML ${pyyaml}`;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) main();
