@@ -1,0 +1,210 @@
+/**
+ * The one place cake runs `git`. Every call goes through `execFile` with an argument
+ * array and an explicit working directory, so no value ever passes through a shell.
+ * Functions return `undefined` for an expected "not there" (an unknown ref, a missing
+ * file, no merge base) and throw `GitError` for anything else.
+ */
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { CakeError } from "../errors.js";
+
+/** Maximum output read from one git call. A vars file of 10k users is a few MB by estimate, far below it. */
+const MAX_OUTPUT_BYTES = 256 * 1024 * 1024;
+
+/** A git command that failed, with the arguments it ran with and what git wrote to stderr. */
+export class GitError extends CakeError {
+  readonly args: readonly string[];
+  readonly cwd: string;
+  readonly stderr: string;
+  /** The exit status of git, or null when it did not run or was killed. */
+  readonly status: number | null;
+
+  constructor(
+    message: string,
+    details: { args: readonly string[]; cwd: string; stderr?: string; status?: number | null },
+  ) {
+    super(message);
+    this.name = "GitError";
+    this.args = details.args;
+    this.cwd = details.cwd;
+    this.stderr = details.stderr ?? "";
+    this.status = details.status ?? null;
+  }
+}
+
+interface GitResult {
+  stdout: Buffer;
+  stderr: string;
+  status: number;
+}
+
+/**
+ * Runs git and returns its output when the exit status is 0 or one of `okStatuses`.
+ * `LC_ALL=C` keeps messages in English, and `GIT_TERMINAL_PROMPT=0` makes a call that
+ * would ask for credentials fail instead of hanging.
+ */
+function runGit(
+  cwd: string,
+  args: readonly string[],
+  okStatuses: readonly number[] = [],
+): Promise<GitResult> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      "git",
+      args,
+      {
+        cwd,
+        encoding: "buffer",
+        maxBuffer: MAX_OUTPUT_BYTES,
+        env: { ...process.env, LC_ALL: "C", GIT_TERMINAL_PROMPT: "0" },
+      },
+      (error, stdout, stderrBuffer) => {
+        const stderr = stderrBuffer.toString("utf8");
+        if (!error) {
+          resolve({ stdout, stderr, status: 0 });
+          return;
+        }
+
+        const code: unknown = (error as NodeJS.ErrnoException).code;
+        if (typeof code === "number" && okStatuses.includes(code)) {
+          resolve({ stdout, stderr, status: code });
+          return;
+        }
+        reject(failure(args, cwd, stderr, code));
+      },
+    );
+  });
+}
+
+function failure(args: readonly string[], cwd: string, stderr: string, code: unknown): GitError {
+  const command = `git ${args.join(" ")}`;
+  if (code === "ENOENT") {
+    const reason = existsSync(cwd) ? "git is not installed or not on PATH" : "the folder does not exist";
+    return new GitError(`${command} failed in ${cwd}: ${reason}`, { args, cwd });
+  }
+  const status = typeof code === "number" ? code : null;
+  const detail = stderr.trim() || (status === null ? String(code) : `exit status ${status}`);
+  return new GitError(`${command} failed in ${cwd}: ${detail}`, { args, cwd, stderr, status });
+}
+
+async function gitText(cwd: string, args: readonly string[]): Promise<string> {
+  return (await runGit(cwd, args)).stdout.toString("utf8").trim();
+}
+
+/**
+ * Rejects a ref that git would read as an option. Refs come from the command line,
+ * and `--output=x` given as a ref must never reach git as a flag.
+ */
+function checkRef(cwd: string, ref: string): void {
+  if (ref === "" || ref.startsWith("-")) {
+    throw new GitError(`invalid ref "${ref}": a ref must not be empty or start with "-"`, { args: [], cwd });
+  }
+}
+
+/** Returns true when `cwd` is inside a git work tree. */
+export async function isRepo(cwd: string): Promise<boolean> {
+  const result = await runGit(cwd, ["rev-parse", "--is-inside-work-tree"], [128]);
+  return result.status === 0 && result.stdout.toString("utf8").trim() === "true";
+}
+
+/** Returns the commit id `ref` points to, or undefined when it names no commit. */
+export async function revParse(cwd: string, ref: string): Promise<string | undefined> {
+  checkRef(cwd, ref);
+  const result = await runGit(
+    cwd,
+    ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`],
+    [1],
+  );
+  if (result.status !== 0) return undefined;
+  return result.stdout.toString("utf8").trim();
+}
+
+/** Returns the best common ancestor of two commits, or undefined when their histories are unrelated. */
+export async function mergeBase(cwd: string, left: string, right: string): Promise<string | undefined> {
+  checkRef(cwd, left);
+  checkRef(cwd, right);
+  const result = await runGit(cwd, ["merge-base", left, right], [1]);
+  if (result.status !== 0) return undefined;
+  return result.stdout.toString("utf8").trim();
+}
+
+/**
+ * Returns the text of the file at `path` in commit `ref`, or undefined when the commit
+ * has no file there. `path` is relative to `cwd`, which may be a subfolder of the work tree.
+ */
+export async function showFile(cwd: string, ref: string, path: string): Promise<string | undefined> {
+  checkRef(cwd, ref);
+  const object = `${ref}:./${path}`;
+  const found = await runGit(cwd, ["rev-parse", "--verify", "--quiet", "--end-of-options", object], [1, 128]);
+  if (found.status !== 0) return undefined;
+
+  const id = found.stdout.toString("utf8").trim();
+  const type = await gitText(cwd, ["cat-file", "-t", id]);
+  if (type !== "blob") return undefined;
+  return (await runGit(cwd, ["cat-file", "blob", id])).stdout.toString("utf8");
+}
+
+/**
+ * Returns the names of the files directly inside folder `dir` (relative to `cwd`) in
+ * commit `ref`, sorted, without subfolders. A folder the commit lacks gives an empty list.
+ */
+export async function listFiles(cwd: string, ref: string, dir: string): Promise<string[]> {
+  checkRef(cwd, ref);
+  const folder = dir.endsWith("/") ? dir : `${dir}/`;
+  const output = (
+    await runGit(cwd, ["ls-tree", "-z", "--end-of-options", ref, "--", folder])
+  ).stdout.toString("utf8");
+
+  const names: string[] = [];
+  for (const entry of output.split("\0")) {
+    // Each entry is "<mode> SP <type> SP <object> TAB <path>", the path relative to cwd.
+    const tab = entry.indexOf("\t");
+    if (tab < 0) continue;
+    const [, type] = entry.slice(0, tab).split(" ");
+    if (type !== "blob") continue;
+    const entryPath = entry.slice(tab + 1);
+    names.push(entryPath.slice(entryPath.lastIndexOf("/") + 1));
+  }
+  return names.sort();
+}
+
+/**
+ * Returns the branch that changes are merged into: what `origin/HEAD` points to,
+ * else the first of `main`, `master`, `origin/main`, `origin/master` that exists, else
+ * undefined. CI checkouts often have no `origin/HEAD` and no local `main`, hence the
+ * remote-tracking fallbacks.
+ */
+export async function defaultBranch(cwd: string): Promise<string | undefined> {
+  const originHead = await runGit(cwd, ["symbolic-ref", "--quiet", "refs/remotes/origin/HEAD"], [1, 128]);
+  if (originHead.status === 0) {
+    return originHead.stdout
+      .toString("utf8")
+      .trim()
+      .replace(/^refs\/remotes\//, "");
+  }
+
+  const candidates: [string, string][] = [
+    ["main", "refs/heads/main"],
+    ["master", "refs/heads/master"],
+    ["origin/main", "refs/remotes/origin/main"],
+    ["origin/master", "refs/remotes/origin/master"],
+  ];
+  for (const [name, fullRef] of candidates) {
+    const found = await runGit(cwd, ["rev-parse", "--verify", "--quiet", fullRef], [1]);
+    if (found.status === 0) return name;
+  }
+  return undefined;
+}
+
+/** Returns the checked-out branch name, or undefined on a detached HEAD. */
+export async function currentBranch(cwd: string): Promise<string | undefined> {
+  const result = await runGit(cwd, ["symbolic-ref", "--quiet", "--short", "HEAD"], [1]);
+  if (result.status !== 0) return undefined;
+  return result.stdout.toString("utf8").trim();
+}
+
+/** Creates an empty repository in `dir` whose first branch is `initialBranch`. */
+export async function init(dir: string, initialBranch = "main"): Promise<void> {
+  checkRef(dir, initialBranch);
+  await runGit(dir, ["init", "--quiet", `--initial-branch=${initialBranch}`]);
+}

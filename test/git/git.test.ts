@@ -1,0 +1,226 @@
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  currentBranch,
+  defaultBranch,
+  GitError,
+  init,
+  isRepo,
+  listFiles,
+  mergeBase,
+  revParse,
+  showFile,
+} from "../../src/git/git.js";
+import { createGitRepo, type TempRepo } from "../helpers/git-repo.js";
+
+let repo: TempRepo;
+
+beforeEach(async () => {
+  repo = await createGitRepo();
+});
+
+afterEach(async () => {
+  await repo.cleanup();
+});
+
+describe("revParse", () => {
+  it("resolves branch to commit id", async () => {
+    const commit = await repo.commit("first", { "a.txt": "a\n" });
+
+    expect(await revParse(repo.dir, "main")).toBe(commit);
+    expect(await revParse(repo.dir, "HEAD")).toBe(commit);
+  });
+
+  it("returns undefined for unknown ref", async () => {
+    await repo.commit("first", { "a.txt": "a\n" });
+
+    expect(await revParse(repo.dir, "no-such-branch")).toBeUndefined();
+  });
+
+  it("rejects ref that looks like option", async () => {
+    await repo.commit("first", { "a.txt": "a\n" });
+
+    await expect(revParse(repo.dir, "--output=/tmp/x")).rejects.toBeInstanceOf(GitError);
+    await expect(revParse(repo.dir, "")).rejects.toBeInstanceOf(GitError);
+  });
+
+  it("throws GitError outside repository", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "cake-nogit-"));
+    try {
+      const error = await revParse(dir, "HEAD").catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(GitError);
+      expect((error as GitError).args).toContain("rev-parse");
+      expect((error as GitError).stderr).toMatch(/not a git repository/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("mergeBase", () => {
+  it("finds fork point of two branches", async () => {
+    const fork = await repo.commit("first", { "a.txt": "a\n" });
+    await repo.git("checkout", "--quiet", "-b", "feature");
+    await repo.commit("on feature", { "b.txt": "b\n" });
+    await repo.git("checkout", "--quiet", "main");
+    await repo.commit("on main", { "c.txt": "c\n" });
+
+    expect(await mergeBase(repo.dir, "main", "feature")).toBe(fork);
+  });
+
+  it("returns undefined for unrelated histories", async () => {
+    await repo.commit("first", { "a.txt": "a\n" });
+    await repo.git("checkout", "--quiet", "--orphan", "other");
+    await repo.commit("unrelated", { "b.txt": "b\n" });
+
+    expect(await mergeBase(repo.dir, "main", "other")).toBeUndefined();
+  });
+});
+
+describe("showFile", () => {
+  it("returns file text at each commit", async () => {
+    const first = await repo.commit("first", { "vars/dev.yaml": "one\n" });
+    const second = await repo.commit("second", { "vars/dev.yaml": "two ünïcode\n" });
+
+    expect(await showFile(repo.dir, first, "vars/dev.yaml")).toBe("one\n");
+    expect(await showFile(repo.dir, second, "vars/dev.yaml")).toBe("two ünïcode\n");
+  });
+
+  it("returns undefined for missing file", async () => {
+    await repo.commit("first", { "vars/dev.yaml": "one\n" });
+
+    expect(await showFile(repo.dir, "HEAD", "vars/prod.yaml")).toBeUndefined();
+  });
+
+  it("returns undefined for folder path", async () => {
+    await repo.commit("first", { "vars/dev.yaml": "one\n" });
+
+    expect(await showFile(repo.dir, "HEAD", "vars")).toBeUndefined();
+  });
+
+  it("reads paths relative to subfolder", async () => {
+    await repo.commit("first", { "ops/vars/dev.yaml": "in a subfolder\n" });
+
+    expect(await showFile(path.join(repo.dir, "ops"), "HEAD", "vars/dev.yaml")).toBe("in a subfolder\n");
+  });
+
+  it("keeps file bytes exactly", async () => {
+    const text = "a: 1\r\nb: 'x'\r\n\n";
+    await repo.commit("crlf", { "f.yaml": text });
+
+    expect(await showFile(repo.dir, "HEAD", "f.yaml")).toBe(text);
+  });
+});
+
+describe("listFiles", () => {
+  it("lists files directly in folder", async () => {
+    await repo.commit("first", {
+      "vars/prod-us-east-1.yaml": "p\n",
+      "vars/dev-us-east-1.yaml": "d\n",
+      "vars/nested/skip.yaml": "n\n",
+      "other/x.yaml": "x\n",
+    });
+
+    expect(await listFiles(repo.dir, "HEAD", "vars")).toEqual(["dev-us-east-1.yaml", "prod-us-east-1.yaml"]);
+  });
+
+  it("returns empty list for missing folder", async () => {
+    await repo.commit("first", { "a.txt": "a\n" });
+
+    expect(await listFiles(repo.dir, "HEAD", "vars")).toEqual([]);
+  });
+
+  it("lists folder relative to subfolder", async () => {
+    await repo.commit("first", { "ops/vars/dev-us-east-1.yaml": "d\n", "vars/elsewhere.yaml": "e\n" });
+
+    expect(await listFiles(path.join(repo.dir, "ops"), "HEAD", "vars")).toEqual(["dev-us-east-1.yaml"]);
+  });
+
+  it("handles names with spaces and quotes", async () => {
+    await repo.commit("first", { 'vars/a "b" c.yaml': "x\n" });
+
+    expect(await listFiles(repo.dir, "HEAD", "vars")).toEqual(['a "b" c.yaml']);
+  });
+});
+
+describe("defaultBranch", () => {
+  it("prefers origin HEAD", async () => {
+    const commit = await repo.commit("first", { "a.txt": "a\n" });
+    await repo.git("update-ref", "refs/remotes/origin/trunk", commit);
+    await repo.git("symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/trunk");
+
+    expect(await defaultBranch(repo.dir)).toBe("origin/trunk");
+  });
+
+  it("falls back to main then master", async () => {
+    await repo.commit("first", { "a.txt": "a\n" });
+    expect(await defaultBranch(repo.dir)).toBe("main");
+
+    await repo.git("branch", "-m", "main", "master");
+    expect(await defaultBranch(repo.dir)).toBe("master");
+  });
+
+  it("falls back to remote tracking main", async () => {
+    const commit = await repo.commit("first", { "a.txt": "a\n" });
+    await repo.git("branch", "-m", "main", "feature");
+    await repo.git("update-ref", "refs/remotes/origin/main", commit);
+
+    expect(await defaultBranch(repo.dir)).toBe("origin/main");
+  });
+
+  it("returns undefined without candidates", async () => {
+    await repo.commit("first", { "a.txt": "a\n" });
+    await repo.git("branch", "-m", "main", "feature");
+
+    expect(await defaultBranch(repo.dir)).toBeUndefined();
+  });
+});
+
+describe("currentBranch and isRepo", () => {
+  it("names checked-out branch", async () => {
+    await repo.commit("first", { "a.txt": "a\n" });
+    await repo.git("checkout", "--quiet", "-b", "add-bob");
+
+    expect(await currentBranch(repo.dir)).toBe("add-bob");
+  });
+
+  it("returns undefined on detached HEAD", async () => {
+    const commit = await repo.commit("first", { "a.txt": "a\n" });
+    await repo.git("checkout", "--quiet", "--detach", commit);
+
+    expect(await currentBranch(repo.dir)).toBeUndefined();
+  });
+
+  it("tells repositories from plain folders", async () => {
+    const plain = await mkdtemp(path.join(os.tmpdir(), "cake-nogit-"));
+    try {
+      expect(await isRepo(repo.dir)).toBe(true);
+      expect(await isRepo(plain)).toBe(false);
+    } finally {
+      await rm(plain, { recursive: true, force: true });
+    }
+  });
+
+  it("reports missing folder clearly", async () => {
+    const missing = path.join(os.tmpdir(), "cake-missing-folder-for-git-test");
+
+    await expect(isRepo(missing)).rejects.toThrow(/does not exist/);
+  });
+});
+
+describe("init", () => {
+  it("creates repository on given branch", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "cake-init-"));
+    try {
+      await mkdir(path.join(dir, "ops"));
+      await init(path.join(dir, "ops"), "trunk");
+
+      expect(await isRepo(path.join(dir, "ops"))).toBe(true);
+      expect(await currentBranch(path.join(dir, "ops"))).toBe("trunk");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
