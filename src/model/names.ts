@@ -2,6 +2,7 @@
  * Names derived from vars values, with the limits each consumer enforces. Generation
  * and validation share these functions, so a name that validates is the name generated.
  */
+import { createHash } from "node:crypto";
 import type { ContributorRole, Deployment, ProfileRef } from "./types.js";
 
 const NON_ALPHANUMERIC_RUNS = /[^a-zA-Z0-9]+/g;
@@ -40,6 +41,41 @@ export function gcpServiceAccountId(serviceAccountPrefix: string, profile: strin
 export function gcpServiceAccountEmail(projectId: string, accountId: string): string {
   return `${accountId}@${projectId}.iam.gserviceaccount.com`;
 }
+
+/**
+ * Returns the name of the IAMPolicyMember that lets a profile's `default-editor`
+ * Kubernetes service account act as its GCP service account (at most 30 + 18 characters).
+ */
+export function gcpWorkloadIdentityMemberName(accountId: string): string {
+  return `${accountId}-workload-identity`;
+}
+
+/**
+ * Returns the name of the IAMPolicyMember that grants `role` on the project to a profile's
+ * GCP service account: `<account id>-<readable role>-<hash>`, at most 63 characters. The
+ * readable part is cut to fit; the first 8 hex digits of the role's SHA-256 keep names of
+ * roles that differ only in case or in the cut part apart.
+ */
+export function gcpRoleMemberName(accountId: string, role: string): string {
+  const hash = createHash("sha256").update(role).digest("hex").slice(0, 8);
+  const budget = NAME_LIMITS.kubernetesLabel - accountId.length - hash.length - 2;
+  const readable = role
+    .replace(/^roles\//, "")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .slice(0, Math.max(budget, 0))
+    .replace(/^-+|-+$/g, "");
+  return readable === "" ? `${accountId}-${hash}` : `${accountId}-${readable}-${hash}`;
+}
+
+/** Name of the ClusterRole and ClusterRoleBinding that give cake-admins read access for audits. */
+export const CAKE_ADMIN_RBAC_NAME = "cake-admin";
+
+/** Name of the LimitRange that sets container defaults in a profile namespace with a compute quota. */
+export const DEFAULT_LIMIT_RANGE_NAME = "cake-default-limits";
+
+/** The Kubernetes service account of a profile that the profile controller binds cloud identities to. */
+export const PROFILE_EDITOR_SERVICE_ACCOUNT = "default-editor";
 
 /** The default IAM role name prefix: `<environment>-<region>-`. */
 export function defaultRoleNamePrefix(deployment: Pick<Deployment, "environment" | "region">): string {
