@@ -1,0 +1,95 @@
+/**
+ * AWS identity of a profile: an ACK IAM Role that the profile's `default-editor` service
+ * account assumes through IRSA (IAM roles for service accounts).
+ */
+import { awsRoleName, PROFILE_EDITOR_SERVICE_ACCOUNT } from "../model/names.js";
+import type { AwsSettings, Deployment, ProfileRef } from "../model/types.js";
+import { requireAwsSettings } from "./cloud-settings.js";
+import {
+  compareStrings,
+  type GeneratedObject,
+  managedLabels,
+  SYNC_OPTIONS,
+  SYNC_OPTIONS_ANNOTATION,
+  SYNC_WAVE,
+  SYNC_WAVE_ANNOTATION,
+} from "./metadata.js";
+
+/** An ACK `iam.services.k8s.aws/v1alpha1` Role (ACK iam-controller `apis/v1alpha1/role.go`). */
+export interface AckRoleObject extends GeneratedObject {
+  apiVersion: "iam.services.k8s.aws/v1alpha1";
+  kind: "Role";
+  spec: {
+    name: string;
+    assumeRolePolicyDocument: string;
+    policies?: string[];
+    permissionsBoundary?: string;
+  };
+}
+
+/**
+ * ACK deletes the IAM role when its Role object is deleted unless this annotation says
+ * `retain`; running workloads of a kept namespace still use the role.
+ */
+const ACK_DELETION_POLICY_ANNOTATION = "services.k8s.aws/deletion-policy";
+
+/** Returns the ACK Role of a profile, or nothing unless the deployment's provider is `aws`. */
+export function awsIdentity(deployment: Deployment, profile: ProfileRef): GeneratedObject[] {
+  if (deployment.cloud.provider !== "aws") return [];
+  return [ackRole(deployment, profile)];
+}
+
+export function ackRole(deployment: Deployment, profile: ProfileRef): AckRoleObject {
+  const aws = requireAwsSettings(deployment.cloud);
+  const roleName = awsRoleName(aws.roleNamePrefix, profile.name);
+  const policies = [...new Set([...aws.defaultPolicyArns, ...profile.awsPolicyArns])].sort(compareStrings);
+
+  const spec: AckRoleObject["spec"] = {
+    name: roleName,
+    assumeRolePolicyDocument: trustPolicyDocument(aws, profile.name),
+  };
+  if (policies.length > 0) spec.policies = policies;
+  if (aws.permissionsBoundaryArn !== undefined) spec.permissionsBoundary = aws.permissionsBoundaryArn;
+
+  return {
+    apiVersion: "iam.services.k8s.aws/v1alpha1",
+    kind: "Role",
+    metadata: {
+      name: roleName,
+      namespace: deployment.cloud.identityNamespace,
+      labels: managedLabels(),
+      annotations: {
+        [ACK_DELETION_POLICY_ANNOTATION]: "retain",
+        [SYNC_WAVE_ANNOTATION]: SYNC_WAVE.cloudIdentity,
+        [SYNC_OPTIONS_ANNOTATION]: SYNC_OPTIONS.cloudIdentity,
+      },
+    },
+    spec,
+  };
+}
+
+/**
+ * Returns the IRSA trust policy of a profile's role as compact JSON with keys in a fixed
+ * order: the cluster's OIDC provider may issue web identity tokens to the profile's
+ * `default-editor` service account for the STS audience. This is the policy the profile
+ * controller would write without `annotateOnly` (Kubeflow `plugin_iam.go`).
+ */
+export function trustPolicyDocument(aws: AwsSettings, profile: string): string {
+  const oidc = aws.oidcProvider;
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: { Federated: `arn:aws:iam::${aws.accountId}:oidc-provider/${oidc}` },
+        Action: "sts:AssumeRoleWithWebIdentity",
+        Condition: {
+          StringEquals: {
+            [`${oidc}:sub`]: `system:serviceaccount:${profile}:${PROFILE_EDITOR_SERVICE_ACCOUNT}`,
+            [`${oidc}:aud`]: "sts.amazonaws.com",
+          },
+        },
+      },
+    ],
+  });
+}

@@ -1,0 +1,51 @@
+/**
+ * Container defaults for profile namespaces whose quota constrains cpu or memory.
+ */
+import { LimitRange } from "kubernetes-models/v1";
+import { DEFAULT_LIMIT_RANGE_NAME } from "../model/names.js";
+import type { Deployment, ProfileRef } from "../model/types.js";
+import { type GeneratedObject, managedLabels, toPlainObject } from "./metadata.js";
+
+/** ResourceQuota keys that make the API server reject pods which declare no requests or limits. */
+export const COMPUTE_QUOTA_KEYS: readonly string[] = [
+  "cpu",
+  "memory",
+  "requests.cpu",
+  "requests.memory",
+  "limits.cpu",
+  "limits.memory",
+];
+
+/**
+ * Returns the LimitRange of a profile whose quota has a cpu or memory key, or nothing.
+ * A compute quota rejects pods that declare no requests or limits, and the pods Kubeflow
+ * Pipelines starts in every profile namespace declare none; the LimitRange gives them the
+ * deployment's default container resources.
+ */
+export function limitRange(deployment: Deployment, profile: ProfileRef): GeneratedObject[] {
+  const constrainsCompute = Object.keys(profile.resourceQuota).some((key) =>
+    COMPUTE_QUOTA_KEYS.includes(key),
+  );
+  if (!constrainsCompute) return [];
+
+  const { requests, limits } = deployment.kubeflow.defaultContainerResources;
+  const hasRequests = Object.keys(requests).length > 0;
+  const hasLimits = Object.keys(limits).length > 0;
+  // NOTE: the loader always fills both maps with defaults; with both empty a LimitRange
+  // would change nothing, so none is generated.
+  if (!hasRequests && !hasLimits) return [];
+
+  const range = new LimitRange({
+    metadata: { name: DEFAULT_LIMIT_RANGE_NAME, namespace: profile.name, labels: managedLabels() },
+    spec: {
+      limits: [
+        {
+          type: "Container",
+          default: hasLimits ? { ...limits } : undefined,
+          defaultRequest: hasRequests ? { ...requests } : undefined,
+        },
+      ],
+    },
+  });
+  return [toPlainObject(range)];
+}

@@ -1,0 +1,81 @@
+/**
+ * Shapes and metadata shared by every generator: the plain object type handed to the
+ * serializer, the `managed-by` label, and the Argo CD sync waves and sync options.
+ */
+
+/** Metadata of a generated object; only the fields cake sets. */
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+/** A Kubernetes object as plain JSON data, ready for the serializer. */
+export interface GeneratedObject {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+  [field: string]: unknown;
+}
+
+export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
+export const MANAGED_BY = "cake";
+
+export const SYNC_WAVE_ANNOTATION = "argocd.argoproj.io/sync-wave";
+export const SYNC_OPTIONS_ANNOTATION = "argocd.argoproj.io/sync-options";
+
+/**
+ * Argo CD sync waves (lowest first). Namespaced objects in profile namespaces stay in the
+ * default wave 0 and carry no wave annotation, so 10k contributors add no lines for it.
+ * Argo CD moves to the next wave once the previous one is synced and healthy; a Profile
+ * has no health check, so RoleBindings may still meet a namespace that does not exist
+ * yet, which is what the Application's retry is for.
+ */
+export const SYNC_WAVE = {
+  /** The namespace of the cloud identity objects, before anything placed into it. */
+  identityNamespace: "-3",
+  /** Profile namespaces, created before their Profile so the profile controller adopts them. */
+  profileNamespace: "-2",
+  /** ACK Roles and Config Connector objects, ready before the Profile plugin refers to them. */
+  cloudIdentity: "-2",
+  profile: "-1",
+} as const;
+
+/**
+ * Argo CD sync options (resource annotation). `Prune=false` and `Delete=false` (Argo CD
+ * v1.1 and v2.7) keep an object when it leaves git or when the Application is deleted;
+ * `SkipDryRunOnMissingResource=true` (v1.5.3) lets a sync start before the CRD of a
+ * kind is installed.
+ */
+export const SYNC_OPTIONS = {
+  /** Namespaces: removing them deletes every notebook and volume inside. */
+  keepData: "Prune=false,Delete=false",
+  /** Profiles: deleting one deletes its namespace, and the CRD comes from Kubeflow. */
+  profile: "Prune=false,Delete=false,SkipDryRunOnMissingResource=true",
+  /**
+   * Cloud identity objects. They may be pruned because their deletion policy keeps the
+   * IAM role or service account in the cloud; `Delete=false` keeps them managed by their
+   * controller if the Application itself is deleted.
+   */
+  cloudIdentity: "Delete=false,SkipDryRunOnMissingResource=true",
+  /** Custom resources that hold no data, such as AuthorizationPolicies. */
+  customResource: "SkipDryRunOnMissingResource=true",
+} as const;
+
+/** Returns `labels` with the `managed-by: cake` label, which wins over a label of the same key. */
+export function managedLabels(labels: Record<string, string> = {}): Record<string, string> {
+  return { ...labels, [MANAGED_BY_LABEL]: MANAGED_BY };
+}
+
+/** Returns the plain JSON data of a typed `kubernetes-models` object. */
+export function toPlainObject(model: { toJSON(): unknown }): GeneratedObject {
+  return model.toJSON() as GeneratedObject;
+}
+
+/** Compares strings by UTF-16 code units, so order never depends on the locale. */
+export function compareStrings(a: string, b: string): number {
+  if (a < b) return -1;
+  if (a > b) return 1;
+  return 0;
+}
