@@ -1,0 +1,272 @@
+/**
+ * Splices that add, replace and remove entries of YAML sequences and mappings, for
+ * both block and flow style. Each returns the splices to apply to the original text;
+ * lines outside them are untouched.
+ */
+import { isCollection, isScalar, isSeq, type Node, Pair, Scalar, YAMLMap, YAMLSeq } from "yaml";
+import type { VarsDocument } from "./document.js";
+import { type DocumentStyle, dashOffset, renderBlock, renderFlow } from "./style.js";
+import type { Splice } from "./text.js";
+
+type AnyPair = Pair<Node, Node | null>;
+
+function rangeOf(node: Node): [number, number] {
+  if (!node.range) throw new Error("node without a source range");
+  return [node.range[0], node.range[1]];
+}
+
+/** The line span of a block sequence item: from its `-` line to its last line. */
+export function blockItemLines(
+  vars: VarsDocument,
+  item: Node,
+): { first: number; last: number; dash: number } {
+  const dash = dashOffset(vars.text, rangeOf(item)[0]);
+  const first = vars.lines.lineOf(dash);
+  const last = vars.lines.blockEnd(first, vars.lines.columnOf(dash));
+  return { first, last, dash };
+}
+
+/** The line span of a block mapping pair: from its key line to its last line. */
+function blockPairLines(vars: VarsDocument, pair: AnyPair): { first: number; last: number } {
+  const keyStart = rangeOf(pair.key)[0];
+  const first = vars.lines.lineOf(keyStart);
+  return { first, last: vars.lines.blockEnd(first, vars.lines.columnOf(keyStart)) };
+}
+
+/**
+ * Removes whole lines. A blank line next to the cut is removed too when the cut would
+ * otherwise leave two blank lines together, or a blank line right under a key.
+ */
+export function removeLines(vars: VarsDocument, first: number, last: number, underKey = true): Splice {
+  const { lines } = vars;
+  let start = lines.start(first);
+  let end = lines.end(last);
+  const before = first - 1;
+  const after = last + 1;
+  const blankBefore = before >= 0 && lines.isBlank(before);
+  const blankAfter = after < lines.count && lines.isBlank(after);
+  const atEnd =
+    after >= lines.count || (lines.hasContent(after) && lines.indent(after) < lines.indent(first));
+  if (blankBefore && (blankAfter || atEnd)) start = lines.start(before);
+  else if (
+    underKey &&
+    !blankBefore &&
+    blankAfter &&
+    before >= 0 &&
+    /:\s*(#.*)?$/.test(lines.content(before))
+  ) {
+    end = lines.end(after);
+  }
+  return { start, end, text: "" };
+}
+
+/** Text of new lines to insert after `line`, with the file's line breaks. */
+function linesAfter(vars: VarsDocument, line: number, newLines: string[]): Splice {
+  const { lines } = vars;
+  const at = lines.end(line);
+  const body = newLines.join(lines.eol) + lines.eol;
+  const prefix = at === lines.text.length && lines.lacksFinalBreak ? lines.eol : "";
+  return { start: at, end: at, text: prefix + body };
+}
+
+/** Indents rendered block lines as a sequence item whose `-` sits at `dashColumn`. */
+function asSeqItem(rendered: string[], dashColumn: number, contentColumn: number): string[] {
+  const gap = " ".repeat(Math.max(1, contentColumn - dashColumn - 1));
+  return rendered.map((line, index) =>
+    index === 0
+      ? `${" ".repeat(dashColumn)}-${gap}${line}`
+      : line === ""
+        ? ""
+        : `${" ".repeat(contentColumn)}${line}`,
+  );
+}
+
+/** Offset just after the `:` that follows a mapping key. */
+function colonEnd(vars: VarsDocument, pair: AnyPair): number {
+  const colon = vars.text.indexOf(":", rangeOf(pair.key)[1]);
+  return colon + 1;
+}
+
+/**
+ * Appends `item` to the sequence under `pair`. A block sequence gets a block item in
+ * the column of its neighbours, a flow sequence a flow item. An empty or missing
+ * sequence becomes `[item]` for a scalar item and a block sequence otherwise.
+ */
+export function appendToSequence(
+  vars: VarsDocument,
+  pair: AnyPair,
+  item: Node,
+  style: DocumentStyle,
+): Splice[] {
+  const value = pair.value;
+  const keyStart = rangeOf(pair.key)[0];
+  const keyColumn = vars.lines.columnOf(keyStart);
+
+  if (isSeq(value) && !value.flow && value.items.length > 0) {
+    const items = value.items as Node[];
+    const lastItem = items[items.length - 1] as Node;
+    const span = blockItemLines(vars, lastItem);
+    const dashColumn = vars.lines.columnOf(span.dash);
+    const contentColumn = vars.lines.columnOf(rangeOf(lastItem)[0]);
+    const newLines = asSeqItem(renderBlock(item, style), dashColumn, contentColumn);
+    // Items separated by blank lines keep being separated by one.
+    if (items.length > 1 && vars.lines.isBlank(span.first - 1)) newLines.unshift("");
+    return [linesAfter(vars, span.last, newLines)];
+  }
+
+  if (isSeq(value) && value.flow && value.items.length > 0) {
+    const lastItem = value.items[value.items.length - 1] as Node;
+    const end = lastItemEnd(lastItem);
+    return [{ start: end, end, text: `, ${renderFlow(item, style)}` }];
+  }
+
+  const emptyFlow = isSeq(value) && value.flow;
+  const writtenNull =
+    isScalar(value) && value.value === null && value.range && value.range[1] > value.range[0];
+  if (!isCollection(item) && (emptyFlow || writtenNull)) {
+    const [start, end] = rangeOf(value as Node);
+    const sequence = new YAMLSeq<Node>();
+    sequence.items = [item];
+    return [{ start, end, text: renderFlow(sequence, style) }];
+  }
+
+  // No items yet: a block sequence on the lines under the key.
+  const splices: Splice[] = [];
+  if (value?.range && value.range[1] > value.range[0]) {
+    const [start, end] = rangeOf(value);
+    const from = colonEnd(vars, pair);
+    splices.push({ start: from, end, text: vars.text.slice(from, start).replace(/ +$/, "") });
+  }
+  const dashColumn = style.indentSeq ? keyColumn + style.indentStep : keyColumn;
+  const newLines = asSeqItem(renderBlock(item, style), dashColumn, dashColumn + 2);
+  splices.push(linesAfter(vars, vars.lines.lineOf(keyStart), newLines));
+  return splices;
+}
+
+function lastItemEnd(node: Node): number {
+  return rangeOf(node)[1];
+}
+
+/** Removes one item of the sequence under `pair`; the last item leaves `[]`. */
+export function removeFromSequence(vars: VarsDocument, pair: AnyPair, item: Node): Splice[] {
+  const sequence = pair.value;
+  if (!isSeq(sequence)) throw new Error("not a sequence");
+  const items = sequence.items as Node[];
+  const index = items.indexOf(item);
+  if (index < 0) throw new Error("item not in sequence");
+
+  if (sequence.flow) return [removeFlowEntry(items.map(rangeOf), index)];
+
+  const span = blockItemLines(vars, item);
+  if (items.length === 1) {
+    const at = colonEnd(vars, pair);
+    // The key keeps its line and gets `[]`, so the blank line after the list stays.
+    return [{ start: at, end: at, text: " []" }, removeLines(vars, span.first, span.last, false)];
+  }
+  return [removeLines(vars, span.first, span.last)];
+}
+
+/** Removes entry `index` of a flow collection with its separator. */
+function removeFlowEntry(ranges: [number, number][], index: number): Splice {
+  const current = ranges[index] as [number, number];
+  const previous = ranges[index - 1];
+  const next = ranges[index + 1];
+  if (previous) return { start: previous[1], end: current[1], text: "" };
+  if (next) return { start: current[0], end: next[0], text: "" };
+  return { start: current[0], end: current[1], text: "" };
+}
+
+/** Replaces a node written in flow style or as a scalar with `replacement` rendered in flow style. */
+export function replaceFlowNode(node: Node, replacement: Node, style: DocumentStyle): Splice {
+  const [start, end] = rangeOf(node);
+  return { start, end, text: renderFlow(replacement, style) };
+}
+
+/** Replaces a scalar's text, keeping its quoting style where the new value allows it. */
+export function replaceScalar(node: Scalar, value: string, style: DocumentStyle): Splice {
+  const [start, end] = rangeOf(node);
+  const scalar = new Scalar(value);
+  if (node.type === Scalar.QUOTE_DOUBLE || node.type === Scalar.QUOTE_SINGLE) scalar.type = node.type;
+  return { start, end, text: renderFlow(scalar, style) };
+}
+
+/**
+ * Replaces a block sequence item with a block mapping, such as a plain namespace
+ * name with `name: x` and `access: view`. The first line keeps the item's `-`.
+ */
+export function replaceBlockItemWithMap(
+  vars: VarsDocument,
+  item: Node,
+  map: YAMLMap,
+  style: DocumentStyle,
+): Splice {
+  const [start, end] = rangeOf(item);
+  const contentColumn = vars.lines.columnOf(start);
+  const rendered = renderBlock(map, style);
+  const text = rendered
+    .map((line, index) => (index === 0 ? line : `${" ".repeat(contentColumn)}${line}`))
+    .join(vars.lines.eol);
+  return { start, end, text };
+}
+
+/** Adds `key: value` as the last pair of a mapping, in its style. */
+export function addPair(
+  vars: VarsDocument,
+  map: YAMLMap,
+  key: string,
+  value: Node,
+  style: DocumentStyle,
+): Splice {
+  const pairs = map.items as AnyPair[];
+  const lastPair = pairs[pairs.length - 1];
+  if (!lastPair) throw new Error("cannot add a key to an empty mapping");
+
+  if (map.flow) {
+    const end = rangeOf(lastPair.value ?? lastPair.key)[1];
+    return {
+      start: end,
+      end,
+      text: `, ${renderFlow(pairMap(key, value), style).replace(/^\{ ?|\s?\}$/g, "")}`,
+    };
+  }
+
+  const keyStart = rangeOf(lastPair.key)[0];
+  const keyColumn = vars.lines.columnOf(keyStart);
+  const span = blockPairLines(vars, lastPair);
+  const rendered = renderBlock(pairMap(key, value), style).map((line) =>
+    line === "" ? "" : `${" ".repeat(keyColumn)}${line}`,
+  );
+  return linesAfter(vars, span.last, rendered);
+}
+
+function pairMap(key: string, value: Node): YAMLMap {
+  const map = new YAMLMap();
+  map.items.push(new Pair(new Scalar(key), value));
+  return map;
+}
+
+/** Removes a pair from a mapping; the mapping keeps at least one pair. */
+export function removePair(vars: VarsDocument, map: YAMLMap, pair: AnyPair): Splice {
+  const pairs = map.items as AnyPair[];
+  const index = pairs.indexOf(pair);
+  if (index < 0) throw new Error("pair not in mapping");
+
+  if (map.flow) {
+    const ranges = pairs.map((each): [number, number] => [
+      rangeOf(each.key)[0],
+      rangeOf(each.value ?? each.key)[1],
+    ]);
+    return removeFlowEntry(ranges, index);
+  }
+
+  const span = blockPairLines(vars, pair);
+  const keyStart = rangeOf(pair.key)[0];
+  const lineStart = vars.lines.start(span.first);
+  const onDashLine = vars.text.slice(lineStart, keyStart).trim() !== "";
+  const next = pairs[index + 1];
+  if (onDashLine && next) {
+    // The pair shares its line with the item's `-`: pull the next key up to it.
+    return { start: keyStart, end: rangeOf(next.key)[0], text: "" };
+  }
+  return removeLines(vars, span.first, span.last);
+}

@@ -1,0 +1,113 @@
+/**
+ * A vars document opened for editing: its text, its lines and the parsed `yaml`
+ * Document whose node offsets locate what an edit changes. The text is the truth;
+ * the Document is only a map of it, because `String(document)` re-renders comments
+ * and spacing (it drops the alignment of end-of-line comments, for one).
+ */
+import {
+  type Document,
+  isMap,
+  isScalar,
+  isSeq,
+  type Node,
+  type Pair,
+  parseDocument,
+  type YAMLMap,
+  type YAMLSeq,
+} from "yaml";
+import { CakeError } from "../errors.js";
+import { SourceLines } from "./text.js";
+
+/** The parse options of the vars loader: YAML 1.2 core schema, duplicate keys rejected. */
+export const EDIT_PARSE_OPTIONS = {
+  version: "1.2",
+  schema: "core",
+  uniqueKeys: true,
+  prettyErrors: false,
+} as const;
+
+export class VarsDocument {
+  readonly text: string;
+  readonly lines: SourceLines;
+  readonly document: Document.Parsed;
+
+  constructor(text: string) {
+    this.text = text;
+    this.lines = new SourceLines(text);
+    this.document = parseDocument(text, EDIT_PARSE_OPTIONS);
+    if (this.document.errors.length > 0) {
+      const first = this.document.errors[0];
+      throw new CakeError(
+        `the vars file is not valid YAML (${first?.message ?? "parse error"}); fix it first.`,
+      );
+    }
+  }
+
+  /** The unedited source, byte for byte. */
+  toString(): string {
+    return this.text;
+  }
+
+  /** The `users` mapping, or undefined when the file has none. */
+  usersMap(): YAMLMap | undefined {
+    const users = this.document.contents;
+    if (!isMap(users)) return undefined;
+    const value = users.get("users", true);
+    return isMap(value) ? value : undefined;
+  }
+
+  /** The pair of `users.users`. */
+  userListPair(): Pair<Node, Node | null> | undefined {
+    return findPair(this.usersMap(), "users");
+  }
+
+  /** The pair of `users.deploy_namespaces`, or of its older spelling `users.deployments`. */
+  deployNamespacesPair(): Pair<Node, Node | null> | undefined {
+    return findPair(this.usersMap(), "deploy_namespaces") ?? findPair(this.usersMap(), "deployments");
+  }
+
+  /** The entries of `users.users` that are mappings, with their index in the list. */
+  userEntries(): { index: number; entry: YAMLMap }[] {
+    const list = this.userListPair()?.value;
+    if (!isSeq(list)) return [];
+    const entries: { index: number; entry: YAMLMap }[] = [];
+    list.items.forEach((item, index) => {
+      if (isMap(item)) entries.push({ index, entry: item });
+    });
+    return entries;
+  }
+
+  /** Finds the entry of the user with exactly this email (emails are compared byte for byte). */
+  userByEmail(email: string): YAMLMap | undefined {
+    return this.userEntries().find(({ entry }) => scalarValue(entry.get("email", true)) === email)?.entry;
+  }
+
+  /** The entries of the deploy namespace list: plain names or mappings with `name`. */
+  deployNamespaceEntries(): { name: string; entry: Node }[] {
+    const list = this.deployNamespacesPair()?.value;
+    if (!isSeq(list)) return [];
+    const entries: { name: string; entry: Node }[] = [];
+    for (const item of list.items as Node[]) {
+      const name = isMap(item) ? scalarValue(item.get("name", true)) : scalarValue(item);
+      if (name !== undefined) entries.push({ name, entry: item });
+    }
+    return entries;
+  }
+}
+
+export function findPair(map: YAMLMap | undefined, key: string): Pair<Node, Node | null> | undefined {
+  if (!map) return undefined;
+  return (map.items as Pair<Node, Node | null>[]).find(
+    (pair) => isScalar(pair.key) && pair.key.value === key,
+  );
+}
+
+/** The string value of a scalar node, or undefined for anything else. */
+export function scalarValue(node: unknown): string | undefined {
+  if (!isScalar(node)) return undefined;
+  return typeof node.value === "string" ? node.value : String(node.value);
+}
+
+export function isSeqNode(node: unknown): node is YAMLSeq<Node> {
+  return isSeq(node);
+}

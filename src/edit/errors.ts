@@ -1,0 +1,24 @@
+import { CakeError } from "../errors.js";
+
+/** Why an edit cannot be made; stable, so callers and tests can tell the cases apart. */
+export type EditErrorCode =
+  | "unknown-user"
+  | "unknown-namespace"
+  | "duplicate-email"
+  | "duplicate-username"
+  | "duplicate-namespace"
+  | "not-granted"
+  | "namespace-in-use"
+  | "invalid-value"
+  | "unsupported-layout";
+
+/** An edit that cannot be applied to this vars file; nothing was changed. Exit code 1. */
+export class EditError extends CakeError {
+  readonly code: EditErrorCode;
+
+  constructor(code: EditErrorCode, message: string) {
+    super(message, 1);
+    this.name = "EditError";
+    this.code = code;
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Renders new YAML nodes in the style of the document they join: indentation step,
+ * whether block sequences are indented under their key, and padding inside flow
+ * brackets. Scalars are quoted only when a plain scalar would change meaning.
+ */
+import { Document, isMap, isPair, isScalar, isSeq, type Node, Scalar, visit } from "yaml";
+import type { VarsDocument } from "./document.js";
+
+export interface DocumentStyle {
+  /** Spaces per nesting level of block mappings. */
+  indentStep: number;
+  /** True when block sequence items are indented under their key (`key:\n  - a`). */
+  indentSeq: boolean;
+  /** True when flow collections have spaces inside their brackets (`[ a, b ]`). */
+  flowPadding: boolean;
+}
+
+/**
+ * Words that YAML 1.1 tools read as booleans. Under the YAML 1.2 core schema they
+ * are strings, but the loader warns when they are unquoted, so new scalars quote them.
+ */
+const YAML11_BOOLEAN = /^(y|yes|n|no|true|false|on|off)$/i;
+
+/** Detects the style most of the document follows; documents without examples get the common one. */
+export function detectStyle(vars: VarsDocument): DocumentStyle {
+  const steps = new Map<number, number>();
+  let indentedSeqs = 0;
+  let flatSeqs = 0;
+  let padded = 0;
+  let unpadded = 0;
+  const { lines, text } = vars;
+
+  visit(vars.document, {
+    Pair(_key, pair) {
+      if (!isPair(pair) || !isScalar(pair.key) || !pair.key.range) return;
+      const keyColumn = lines.columnOf(pair.key.range[0]);
+      const value = pair.value;
+      if (isMap(value) && !value.flow && value.items[0] && isScalar(value.items[0].key)) {
+        const childRange = value.items[0].key.range;
+        if (childRange && lines.lineOf(childRange[0]) > lines.lineOf(pair.key.range[0])) {
+          const step = lines.columnOf(childRange[0]) - keyColumn;
+          if (step > 0) steps.set(step, (steps.get(step) ?? 0) + 1);
+        }
+      }
+      if (isSeq(value) && !value.flow && value.range) {
+        const dashColumn = lines.columnOf(dashOffset(text, value.range[0]));
+        if (dashColumn > keyColumn) indentedSeqs++;
+        else flatSeqs++;
+      }
+    },
+    Seq(_key, seq) {
+      countPadding(seq);
+    },
+    Map(_key, map) {
+      countPadding(map);
+    },
+  });
+
+  function countPadding(node: Node): void {
+    if (!("flow" in node) || !node.flow || !node.range) return;
+    const inner = text[node.range[0] + 1];
+    const close = text[node.range[1] - 1];
+    if (inner === "]" || inner === "}" || (close !== "]" && close !== "}")) return;
+    if (inner === " ") padded++;
+    else unpadded++;
+  }
+
+  const commonStep = [...steps.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]?.[0] ?? 2;
+  return { indentStep: commonStep, indentSeq: indentedSeqs >= flatSeqs, flowPadding: padded > unpadded };
+}
+
+/** Offset of the `-` of a block sequence item whose value starts at `valueStart`. */
+export function dashOffset(text: string, valueStart: number): number {
+  let offset = valueStart;
+  if (text[offset] === "-") return offset;
+  offset--;
+  while (offset >= 0 && (text[offset] === " " || text[offset] === "\n" || text[offset] === "\r")) offset--;
+  return text[offset] === "-" ? offset : valueStart;
+}
+
+/** Creates a string scalar, quoted when a plain scalar could be misread. */
+export function stringScalar(value: string, type?: Scalar.Type): Scalar<string> {
+  const scalar = new Scalar(value);
+  if (type === Scalar.QUOTE_DOUBLE || type === Scalar.QUOTE_SINGLE) scalar.type = type;
+  else if (YAML11_BOOLEAN.test(value)) scalar.type = Scalar.QUOTE_DOUBLE;
+  return scalar;
+}
+
+function renderOptions(style: DocumentStyle) {
+  return {
+    indent: style.indentStep,
+    indentSeq: style.indentSeq,
+    flowCollectionPadding: style.flowPadding,
+    lineWidth: 0,
+    minContentWidth: 0,
+  };
+}
+
+/** Renders a node on one line, as flow YAML (or a scalar). */
+export function renderFlow(node: Node, style: DocumentStyle): string {
+  if ("flow" in node) node.flow = true;
+  const document = new Document(node);
+  return document.toString(renderOptions(style)).replace(/\n$/, "");
+}
+
+/** Renders a node as block YAML lines, without indentation; flow children keep their flow style. */
+export function renderBlock(node: Node, style: DocumentStyle): string[] {
+  const document = new Document(node);
+  return document.toString(renderOptions(style)).replace(/\n$/, "").split("\n");
+}
