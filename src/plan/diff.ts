@@ -1,0 +1,292 @@
+/**
+ * Diffs two versions of one deployment model into a `DeploymentPlan`. Pure: no I/O,
+ * and the result depends only on the models, never on the order of entries in the vars.
+ */
+import type { Deployment, ProfileRef, User } from "../model/types.js";
+import {
+  accessGrants,
+  cloudIdentityOf,
+  compareText,
+  profilesByName,
+  settingsOf,
+  uniqueSorted,
+} from "./state.js";
+import type {
+  AccessChange,
+  CloudIdentityChange,
+  DeploymentPlan,
+  NamespaceChange,
+  OwnerChange,
+  ProfileChange,
+  QuotaChange,
+  SettingChange,
+  UserChange,
+} from "./types.js";
+
+export interface PlanOptions {
+  /** False when the base vars file existed but did not validate, so `base` is undefined. */
+  baseValid?: boolean;
+}
+
+/**
+ * Returns the changes from `base` to `head`. An undefined side is a vars file that does
+ * not exist there, so the deployment is all-added or all-removed.
+ */
+export function planChanges(
+  base: Deployment | undefined,
+  head: Deployment | undefined,
+  options: PlanOptions = {},
+): DeploymentPlan {
+  const current = head ?? base;
+  if (!current) throw new Error("planChanges needs a base or a head deployment");
+
+  const users = diffUsers(base, head);
+  const access = diffAccess(base, head);
+  const profiles = diffProfiles(base, head);
+  const deployNamespaces = diffDeployNamespaces(base, head);
+  const both = base && head ? { base, head } : undefined;
+  const quotas = both ? diffQuotas(both.base, both.head) : [];
+  const cloudIdentity = both ? diffCloudIdentity(both.base, both.head) : [];
+  const owner = both ? diffOwner(both.base, both.head) : null;
+  const settings = both ? diffSettings(both.base, both.head) : [];
+
+  const changed =
+    users.length + access.length + profiles.length + deployNamespaces.length > 0 ||
+    quotas.length + cloudIdentity.length + settings.length > 0 ||
+    owner !== null;
+
+  return {
+    deployment: current.name,
+    varsFile: current.varsFile,
+    status: statusOf(base, head, changed),
+    destructive: owner !== null || profiles.some((profile) => profile.destructive),
+    baseValid: options.baseValid ?? true,
+    users,
+    access,
+    profiles,
+    deployNamespaces,
+    quotas,
+    cloudIdentity,
+    owner,
+    settings,
+  };
+}
+
+function statusOf(
+  base: Deployment | undefined,
+  head: Deployment | undefined,
+  changed: boolean,
+): DeploymentPlan["status"] {
+  if (!base) return "added";
+  if (!head) return "removed";
+  return changed ? "changed" : "unchanged";
+}
+
+function diffUsers(base: Deployment | undefined, head: Deployment | undefined): UserChange[] {
+  const before = new Map((base?.users ?? []).map((user) => [user.email, user]));
+  const after = new Map((head?.users ?? []).map((user) => [user.email, user]));
+  const changes: UserChange[] = [];
+  const change = (kind: UserChange["change"], user: User, previousUsername: string | null = null): void => {
+    changes.push({ change: kind, email: user.email, username: user.username, previousUsername });
+  };
+
+  for (const email of uniqueSorted([...before.keys(), ...after.keys()])) {
+    const old = before.get(email);
+    const now = after.get(email);
+    if (!old && now) change("added", now);
+    else if (old && !now) change("removed", old);
+    else if (old && now) {
+      if (old.username !== now.username) change("username-changed", now, old.username);
+      if (!old.disabled && now.disabled) change("disabled", now);
+      if (old.disabled && !now.disabled) change("enabled", now);
+    }
+  }
+  return changes;
+}
+
+function diffAccess(base: Deployment | undefined, head: Deployment | undefined): AccessChange[] {
+  const before = base ? accessGrants(base) : new Map();
+  const after = head ? accessGrants(head) : new Map();
+  const changes: AccessChange[] = [];
+
+  for (const [key, grant] of before) {
+    const now = after.get(key);
+    if (!now)
+      changes.push({
+        change: "lost",
+        email: grant.email,
+        namespace: grant.namespace,
+        from: grant.role,
+        to: null,
+      });
+    else if (now.role !== grant.role) {
+      changes.push({
+        change: "changed",
+        email: grant.email,
+        namespace: grant.namespace,
+        from: grant.role,
+        to: now.role,
+      });
+    }
+  }
+  for (const [key, grant] of after) {
+    if (!before.has(key)) {
+      changes.push({
+        change: "gained",
+        email: grant.email,
+        namespace: grant.namespace,
+        from: null,
+        to: grant.role,
+      });
+    }
+  }
+
+  // Cluster-wide membership (namespace null) sorts before the namespaces of the same user.
+  return changes.sort(
+    (a, b) =>
+      compareText(a.email, b.email) ||
+      compareText(
+        a.namespace === null ? "" : `_${a.namespace}`,
+        b.namespace === null ? "" : `_${b.namespace}`,
+      ),
+  );
+}
+
+function diffProfiles(base: Deployment | undefined, head: Deployment | undefined): ProfileChange[] {
+  const before = profilesByName(base);
+  const after = profilesByName(head);
+  const changes: ProfileChange[] = [];
+
+  for (const name of uniqueSorted([...before.keys(), ...after.keys()])) {
+    const old = before.get(name);
+    const now = after.get(name);
+    if (!old && now) {
+      changes.push(profileChange("created", now, null));
+    } else if (old && !now) {
+      changes.push(profileChange("removed", old, removalReason(old, head)));
+    }
+  }
+  return changes;
+}
+
+/** Builds a profile change. A removal is always destructive and carries its reason. */
+function profileChange(
+  change: ProfileChange["change"],
+  profile: ProfileRef,
+  reason: string | null,
+): ProfileChange {
+  return {
+    change,
+    profile: profile.name,
+    kind: profile.kind,
+    email: profile.email ?? null,
+    destructive: change === "removed",
+    reason,
+  };
+}
+
+/** Explains what a Profile removal deletes and the usual way to keep the data. */
+function removalReason(profile: ProfileRef, head: Deployment | undefined): string {
+  const loss = `deleting Profile "${profile.name}" deletes namespace "${profile.name}" and all data in it (notebooks, volumes, pipelines)`;
+  if (!head) return `the vars file was deleted, and ${loss}`;
+  if (profile.kind === "shared")
+    return `${loss}; keep the deploy namespace in the vars file to keep the data`;
+
+  const renamed = head.users.find((user) => user.email === profile.email);
+  if (renamed) {
+    return `${loss}; the username changed to "${renamed.username}", which creates a new, empty profile`;
+  }
+  return `${loss}; set "disabled: true" on the user instead of removing the entry to keep the data`;
+}
+
+function diffDeployNamespaces(base: Deployment | undefined, head: Deployment | undefined): NamespaceChange[] {
+  const before = new Set((base?.deployNamespaces ?? []).map((namespace) => namespace.name));
+  const after = new Set((head?.deployNamespaces ?? []).map((namespace) => namespace.name));
+  const changes: NamespaceChange[] = [];
+
+  for (const name of uniqueSorted([...before, ...after])) {
+    if (!before.has(name)) changes.push({ change: "added", namespace: name });
+    else if (!after.has(name)) changes.push({ change: "removed", namespace: name });
+  }
+  return changes;
+}
+
+/** Compares the quotas of profiles present on both sides, because a created profile's quota is part of its creation. */
+function diffQuotas(base: Deployment, head: Deployment): QuotaChange[] {
+  const before = profilesByName(base);
+  const changes: QuotaChange[] = [];
+
+  for (const [name, now] of profilesByName(head)) {
+    const old = before.get(name);
+    if (!old) continue;
+    for (const key of uniqueSorted([...Object.keys(old.resourceQuota), ...Object.keys(now.resourceQuota)])) {
+      const from = old.resourceQuota[key] ?? null;
+      const to = now.resourceQuota[key] ?? null;
+      if (from !== to) changes.push({ profile: name, key, from, to });
+    }
+  }
+  return changes;
+}
+
+/**
+ * Compares the cloud identity of profiles present on both sides. Single-valued fields
+ * (role ARN, boundary, service account) change in place; list fields (policies, roles)
+ * give one entry per added or removed element.
+ */
+function diffCloudIdentity(base: Deployment, head: Deployment): CloudIdentityChange[] {
+  const before = profilesByName(base);
+  const changes: CloudIdentityChange[] = [];
+
+  for (const [name, nowProfile] of profilesByName(head)) {
+    const oldProfile = before.get(name);
+    if (!oldProfile) continue;
+    const old = cloudIdentityOf(base, oldProfile);
+    const now = cloudIdentityOf(head, nowProfile);
+
+    for (const field of ["aws-role", "aws-permissions-boundary", "gcp-service-account"] as const) {
+      const from = old.find((entry) => entry.field === field)?.value ?? null;
+      const to = now.find((entry) => entry.field === field)?.value ?? null;
+      if (from === to) continue;
+      const change = from === null ? "added" : to === null ? "removed" : "changed";
+      changes.push({ profile: name, field, change, from, to });
+    }
+
+    for (const field of ["aws-policy", "gcp-role"] as const) {
+      const from = new Set(old.filter((entry) => entry.field === field).map((entry) => entry.value));
+      const to = new Set(now.filter((entry) => entry.field === field).map((entry) => entry.value));
+      for (const value of uniqueSorted([...from, ...to])) {
+        if (!to.has(value)) changes.push({ profile: name, field, change: "removed", from: value, to: null });
+        else if (!from.has(value))
+          changes.push({ profile: name, field, change: "added", from: null, to: value });
+      }
+    }
+  }
+  return changes;
+}
+
+function diffOwner(base: Deployment, head: Deployment): OwnerChange | null {
+  const from = base.kubeflow.profileOwner;
+  const to = head.kubeflow.profileOwner;
+  if (from === to) return null;
+  return {
+    from,
+    to,
+    destructive: true,
+    reason:
+      "the Kubeflow profile controller stops managing an existing namespace whose owner annotation " +
+      "differs from its Profile owner, so every existing profile of this deployment breaks until migrated",
+  };
+}
+
+function diffSettings(base: Deployment, head: Deployment): SettingChange[] {
+  const before = settingsOf(base);
+  const after = settingsOf(head);
+  const changes: SettingChange[] = [];
+
+  for (const field of uniqueSorted([...before.keys(), ...after.keys()])) {
+    const from = before.get(field) ?? null;
+    const to = after.get(field) ?? null;
+    if (from !== to) changes.push({ field, from, to });
+  }
+  return changes;
+}

@@ -1,0 +1,130 @@
+/**
+ * Renders a repo plan as GitHub-flavoured markdown for a pull request or merge request
+ * comment: a summary line, a destructive warning on top, then one table per deployment.
+ * Every value from the vars (emails, names, quantities) is in a code span, so it is shown
+ * verbatim and never becomes a link, a mention or markup.
+ */
+import { describeSide } from "./render-text.js";
+import { type Cell, type PlanRow, planRows } from "./rows.js";
+import { describeSummary } from "./summary.js";
+import type { DeploymentPlan, RepoPlan } from "./types.js";
+
+/** GitHub rejects comments over 65536 characters, so the plan stays below it with room for a footer. */
+const MAX_COMMENT_CHARS = 60_000;
+const DEFAULT_MAX_ROWS = 200;
+
+export interface MarkdownOptions {
+  /** Maximum number of table rows shown per deployment, default 200. The rest are only counted. */
+  maxRowsPerDeployment?: number;
+}
+
+export function renderPlanMarkdown(plan: RepoPlan, options: MarkdownOptions = {}): string {
+  // Shrink the tables until the comment fits, because a comment that is too long is not posted at all.
+  let maxRows = options.maxRowsPerDeployment ?? DEFAULT_MAX_ROWS;
+  let text = renderWithLimit(plan, maxRows);
+  while (text.length > MAX_COMMENT_CHARS && maxRows > 5) {
+    maxRows = Math.floor(maxRows / 2);
+    text = renderWithLimit(plan, maxRows);
+  }
+  return text;
+}
+
+function renderWithLimit(plan: RepoPlan, maxRows: number): string {
+  const lines = ["## cake plan", ""];
+  lines.push(`From ${escapeText(describeSide(plan.base))} to ${escapeText(describeSide(plan.head))}.`, "");
+  lines.push(`**${escapeText(describeSummary(plan.summary))}**`, "");
+
+  if (plan.summary.destructiveChanges > 0) {
+    lines.push(
+      `> **Warning: ${plan.summary.destructiveChanges} destructive change(s).** ` +
+        "A removed Profile is deleted together with its namespace and all data in it, " +
+        "and an owner change breaks existing Profiles. Read the reasons below before merging.",
+      "",
+    );
+  }
+
+  const changed = plan.deployments.filter((deployment) => deployment.status !== "unchanged");
+  if (changed.length === 0) lines.push("No access changes.", "");
+  for (const deployment of changed) lines.push(...renderDeployment(deployment, maxRows));
+  return `${lines.join("\n").trimEnd()}\n`;
+}
+
+function renderDeployment(deployment: DeploymentPlan, maxRows: number): string[] {
+  const lines = [
+    `### ${codeSpan(deployment.deployment)} (${deployment.status})`,
+    "",
+    `Vars file: ${codeSpan(deployment.varsFile)}`,
+    "",
+  ];
+  if (!deployment.baseValid) {
+    lines.push(
+      "_The vars file at base is invalid, so it is treated as absent and everything shows as added._",
+      "",
+    );
+  }
+
+  const reasons = destructiveItems(deployment);
+  if (reasons.length > 0) lines.push("**Destructive:**", "", ...reasons.map((reason) => `- ${reason}`), "");
+
+  const rows = planRows(deployment);
+  lines.push("| | Change | Subject | Namespace | From | To |", "| --- | --- | --- | --- | --- | --- |");
+  for (const row of rows.slice(0, maxRows)) lines.push(renderRow(row));
+  if (rows.length > maxRows) {
+    lines.push("", `_${rows.length - maxRows} more changes not shown; run \`cake plan\` for the full list._`);
+  }
+  lines.push("");
+  return lines;
+}
+
+function renderRow(row: PlanRow): string {
+  const marker = row.marker === "!" ? "**!**" : escapeText(row.marker);
+  const cells = [marker, escapeText(row.change), cellsMarkdown(row.subject), cellsMarkdown(row.where)];
+  cells.push(cellsMarkdown(row.from), cellsMarkdown(row.to));
+  return `| ${cells.map((cell) => escapePipes(cell)).join(" | ")} |`;
+}
+
+function destructiveItems(deployment: DeploymentPlan): string[] {
+  const items: string[] = [];
+  if (deployment.owner) {
+    items.push(
+      `Profile owner ${codeSpan(deployment.owner.from)} → ${codeSpan(deployment.owner.to)}: ${escapeText(deployment.owner.reason)}.`,
+    );
+  }
+  for (const profile of deployment.profiles) {
+    if (profile.destructive && profile.reason) {
+      items.push(`Profile ${codeSpan(profile.profile)}: ${escapeText(profile.reason)}.`);
+    }
+  }
+  return items;
+}
+
+function cellsMarkdown(cells: readonly Cell[]): string {
+  return cells
+    .map((cell) => (cell.kind === "value" ? codeSpan(cell.text) : escapeText(cell.text)))
+    .join(", ");
+}
+
+/**
+ * Wraps a value in a code span. A value that contains backticks gets a longer fence, and
+ * line breaks become spaces because a table row must stay on one line.
+ */
+export function codeSpan(value: string): string {
+  const text = value.replace(/[\r\n]+/g, " ");
+  const longestRun = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = "`".repeat(longestRun + 1);
+  const padding = text.startsWith("`") || text.endsWith("`") || text.startsWith(" ") ? " " : "";
+  return `${fence}${padding}${text}${padding}${fence}`;
+}
+
+/** Escapes the characters that would start markup in running text. */
+export function escapeText(text: string): string {
+  return text.replace(/[\r\n]+/g, " ").replace(/[\\`*_[\]<>~&]/g, (character) => `\\${character}`);
+}
+
+/**
+ * Escapes `|` so it cannot end a table cell. GitHub-flavoured markdown splits cells before
+ * parsing code spans, so this applies inside code spans too, where `\|` shows as `|`.
+ */
+export function escapePipes(text: string): string {
+  return text.replace(/\|/g, "\\|");
+}

@@ -1,0 +1,76 @@
+/** Renders a repo plan as plain text for a terminal. */
+import { type Cell, type PlanRow, planRows } from "./rows.js";
+import { describeSummary } from "./summary.js";
+import type { DeploymentPlan, PlanSide, RepoPlan } from "./types.js";
+
+export function renderPlanText(plan: RepoPlan): string {
+  const lines: string[] = [`Plan from ${describeSide(plan.base)} to ${describeSide(plan.head)}`];
+  lines.push(describeSummary(plan.summary));
+
+  const changed = plan.deployments.filter((deployment) => deployment.status !== "unchanged");
+  if (changed.length === 0) {
+    lines.push("No access changes.");
+    return `${lines.join("\n")}\n`;
+  }
+  if (plan.summary.destructiveChanges > 0) {
+    lines.push(
+      `DESTRUCTIVE: ${plan.summary.destructiveChanges} change(s) delete a Profile with its data or break Profiles; see the lines marked "!".`,
+    );
+  }
+
+  for (const deployment of changed) {
+    lines.push("", ...renderDeployment(deployment));
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+export function describeSide(side: PlanSide): string {
+  if (side.source === "working-tree") return "the working tree";
+  const short = side.commit?.slice(0, 12) ?? "";
+  return side.ref && side.ref !== side.commit ? `${side.ref} (${short})` : short;
+}
+
+function renderDeployment(deployment: DeploymentPlan): string[] {
+  const lines = [`${deployment.deployment} (${deployment.varsFile}): ${deployment.status}`];
+  if (!deployment.baseValid) {
+    lines.push(
+      "  note: the vars file at base is invalid, so it is treated as absent and everything shows as added",
+    );
+  }
+
+  const rows = planRows(deployment);
+  const changeWidth = Math.max(...rows.map((row) => row.change.length));
+  for (const row of rows) {
+    lines.push(`  ${row.marker} ${row.change.padEnd(changeWidth)}  ${describeRow(row)}`.trimEnd());
+  }
+
+  for (const reason of destructiveReasons(deployment)) lines.push(`  ! ${reason}`);
+  return lines;
+}
+
+function describeRow(row: PlanRow): string {
+  const parts = [cellsText(row.subject), cellsText(row.where)].filter((part) => part !== "");
+  const from = cellsText(row.from);
+  const to = cellsText(row.to);
+  if (from !== "" && to !== "") parts.push(`${from} -> ${to}`);
+  else if (from !== "" || to !== "") parts.push(from || to);
+  return parts.join("  ");
+}
+
+function cellsText(cells: readonly Cell[]): string {
+  return cells.map((cell) => cell.text).join(", ");
+}
+
+/** Returns the reason of every destructive change of a deployment, one sentence each. */
+export function destructiveReasons(deployment: DeploymentPlan): string[] {
+  const reasons: string[] = [];
+  if (deployment.owner) {
+    reasons.push(
+      `Profile owner ${deployment.owner.from} -> ${deployment.owner.to}: ${deployment.owner.reason}.`,
+    );
+  }
+  for (const profile of deployment.profiles) {
+    if (profile.destructive && profile.reason) reasons.push(`Profile ${profile.profile}: ${profile.reason}.`);
+  }
+  return reasons;
+}

@@ -1,0 +1,209 @@
+/**
+ * Turns a deployment plan into table rows shared by the text and markdown renderers, so
+ * both list the same changes in the same order: destructive changes first, then users,
+ * access, profiles, deploy namespaces, quotas, cloud identity and settings.
+ */
+import type { AccessRole, CloudIdentityChange, DeploymentPlan } from "./types.js";
+
+/** A table cell: a value from the vars (shown verbatim, in code in markdown) or fixed words. */
+export interface Cell {
+  kind: "value" | "words";
+  text: string;
+}
+
+export interface PlanRow {
+  /** `+` added or gained, `-` removed or lost, `~` changed, `!` destructive. */
+  marker: "+" | "-" | "~" | "!";
+  change: string;
+  subject: Cell[];
+  where: Cell[];
+  from: Cell[];
+  to: Cell[];
+}
+
+const value = (text: string): Cell[] => [{ kind: "value", text }];
+const words = (text: string): Cell[] => [{ kind: "words", text }];
+const optional = (text: string | null): Cell[] => (text === null ? [] : value(text));
+
+export function planRows(plan: DeploymentPlan): PlanRow[] {
+  const rows: PlanRow[] = [];
+
+  if (plan.owner) {
+    rows.push({
+      marker: "!",
+      change: "Profile owner changed",
+      subject: words("every Profile"),
+      where: [],
+      from: value(plan.owner.from),
+      to: value(plan.owner.to),
+    });
+  }
+  for (const profile of plan.profiles.filter((entry) => entry.change === "removed")) {
+    rows.push({
+      marker: "!",
+      change: "Profile removed",
+      subject: value(profile.profile),
+      where: words(profile.kind === "user" ? "private profile" : "deploy namespace"),
+      from: optional(profile.email),
+      to: [],
+    });
+  }
+
+  for (const user of plan.users) rows.push(userRow(user));
+  for (const access of plan.access) {
+    rows.push({
+      marker: markerOf(access.change),
+      change: `Access ${access.change}`,
+      subject: value(access.email),
+      where: access.namespace === null ? words("cluster-wide") : value(access.namespace),
+      from: roleCells(access.from),
+      to: roleCells(access.to),
+    });
+  }
+
+  for (const profile of plan.profiles.filter((entry) => entry.change === "created")) {
+    rows.push({
+      marker: "+",
+      change: "Profile created",
+      subject: value(profile.profile),
+      where: words(profile.kind === "user" ? "private profile" : "deploy namespace"),
+      from: [],
+      to: optional(profile.email),
+    });
+  }
+  for (const namespace of plan.deployNamespaces) {
+    const added = namespace.change === "added";
+    rows.push({
+      marker: added ? "+" : "-",
+      change: added ? "Deploy namespace added" : "Deploy namespace removed",
+      subject: value(namespace.namespace),
+      where: [],
+      from: [],
+      to: [],
+    });
+  }
+  for (const quota of plan.quotas) {
+    rows.push({
+      marker: markerOf(quota.from === null ? "added" : quota.to === null ? "removed" : "changed"),
+      change: "Quota changed",
+      subject: value(quota.key),
+      where: value(quota.profile),
+      from: quota.from === null ? words("none") : value(quota.from),
+      to: quota.to === null ? words("none") : value(quota.to),
+    });
+  }
+
+  rows.push(...cloudIdentityRows(plan.cloudIdentity));
+  for (const setting of plan.settings) {
+    rows.push({
+      marker: "~",
+      change: "Setting changed",
+      subject: value(setting.field),
+      where: [],
+      from: setting.from === null ? words("unset") : value(setting.from),
+      to: setting.to === null ? words("unset") : value(setting.to),
+    });
+  }
+  return rows;
+}
+
+function markerOf(change: string): PlanRow["marker"] {
+  if (change === "added" || change === "gained") return "+";
+  if (change === "removed" || change === "lost") return "-";
+  return "~";
+}
+
+function userRow(user: DeploymentPlan["users"][number]): PlanRow {
+  switch (user.change) {
+    case "added":
+      return {
+        marker: "+",
+        change: "User added",
+        subject: value(user.email),
+        where: value(user.username),
+        from: [],
+        to: [],
+      };
+    case "removed":
+      return {
+        marker: "-",
+        change: "User removed",
+        subject: value(user.email),
+        where: value(user.username),
+        from: [],
+        to: [],
+      };
+    case "disabled":
+      return {
+        marker: "-",
+        change: "User disabled",
+        subject: value(user.email),
+        where: value(user.username),
+        from: [],
+        to: [],
+      };
+    case "enabled":
+      return {
+        marker: "+",
+        change: "User re-enabled",
+        subject: value(user.email),
+        where: value(user.username),
+        from: [],
+        to: [],
+      };
+    case "username-changed":
+      return {
+        marker: "~",
+        change: "Username changed",
+        subject: value(user.email),
+        where: [],
+        from: optional(user.previousUsername),
+        to: value(user.username),
+      };
+  }
+}
+
+function roleCells(role: AccessRole | null): Cell[] {
+  if (role === null) return [];
+  return role === "cake-admin" ? words("cake-admin (ClusterRoleBinding)") : value(role);
+}
+
+/** Maximum number of profiles one grouped row names before it gives a count of the rest. */
+const MAX_LISTED_PROFILES = 10;
+
+function listCells(profiles: readonly string[]): Cell[] {
+  const cells = profiles.slice(0, MAX_LISTED_PROFILES).flatMap((profile) => value(profile));
+  const rest = profiles.length - MAX_LISTED_PROFILES;
+  return rest > 0 ? [...cells, ...words(`and ${rest} more`)] : cells;
+}
+
+const CLOUD_LABELS: Record<CloudIdentityChange["field"], string> = {
+  "aws-role": "IAM role",
+  "aws-permissions-boundary": "IAM permissions boundary",
+  "aws-policy": "IAM policy",
+  "gcp-service-account": "GCP service account",
+  "gcp-role": "GCP role",
+};
+
+/**
+ * Groups cloud identity changes that are the same for several profiles (a default policy
+ * added to every role, say) into one row that lists the profiles.
+ */
+function cloudIdentityRows(changes: readonly CloudIdentityChange[]): PlanRow[] {
+  const groups = new Map<string, { change: CloudIdentityChange; profiles: string[] }>();
+  for (const change of changes) {
+    const key = JSON.stringify([change.field, change.change, change.from, change.to]);
+    const group = groups.get(key);
+    if (group) group.profiles.push(change.profile);
+    else groups.set(key, { change, profiles: [change.profile] });
+  }
+
+  return [...groups.values()].map(({ change, profiles }) => ({
+    marker: markerOf(change.change),
+    change: `${CLOUD_LABELS[change.field]} ${change.change}`,
+    subject: [],
+    where: listCells(profiles),
+    from: optional(change.from),
+    to: optional(change.to),
+  }));
+}

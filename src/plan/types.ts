@@ -1,0 +1,144 @@
+/**
+ * The access plan: what changes between two versions of a deployment's vars, in the
+ * words a reviewer needs (who gains or loses what, which Profiles go). Every field is
+ * always present (`null` where it does not apply), so the JSON output has a fixed shape.
+ */
+import type { ContributorRole } from "../model/types.js";
+
+export type DeploymentStatus = "added" | "removed" | "changed" | "unchanged";
+
+export interface UserChange {
+  change: "added" | "removed" | "disabled" | "enabled" | "username-changed";
+  /** The identity, byte for byte as in the vars file. */
+  email: string;
+  /** The username at head, or at base for a removed user. */
+  username: string;
+  /** The username at base, for `username-changed`; otherwise null. */
+  previousUsername: string | null;
+}
+
+/**
+ * A contributor role in a namespace, or `cake-admin` for membership of the cluster-wide
+ * `cake-admin` ClusterRoleBinding.
+ */
+export type AccessRole = ContributorRole | "cake-admin";
+
+export interface AccessChange {
+  change: "gained" | "lost" | "changed";
+  email: string;
+  /** The namespace of the RoleBinding, or null for the cluster-wide `cake-admin` ClusterRoleBinding. */
+  namespace: string | null;
+  from: AccessRole | null;
+  to: AccessRole | null;
+}
+
+export interface ProfileChange {
+  change: "created" | "removed";
+  /** The Profile name, which is also its namespace. */
+  profile: string;
+  /** `user` for a private profile, `shared` for a deploy namespace. */
+  kind: "user" | "shared";
+  /** The owning user of a private profile; null for shared ones. */
+  email: string | null;
+  destructive: boolean;
+  /** Why the change is destructive and how to avoid it; null when it is not. */
+  reason: string | null;
+}
+
+export interface NamespaceChange {
+  change: "added" | "removed";
+  namespace: string;
+}
+
+export interface QuotaChange {
+  profile: string;
+  /** A ResourceQuota resource name such as `requests.cpu`. */
+  key: string;
+  from: string | null;
+  to: string | null;
+}
+
+export type CloudIdentityField =
+  | "aws-role"
+  | "aws-permissions-boundary"
+  | "aws-policy"
+  | "gcp-service-account"
+  | "gcp-role";
+
+export interface CloudIdentityChange {
+  profile: string;
+  field: CloudIdentityField;
+  change: "added" | "removed" | "changed";
+  from: string | null;
+  to: string | null;
+}
+
+export interface OwnerChange {
+  from: string;
+  to: string;
+  destructive: true;
+  reason: string;
+}
+
+/** A deployment-wide setting that changes what every generated object looks like. */
+export interface SettingChange {
+  /** The vars field path, such as `kubeflow.userid_header`. */
+  field: string;
+  from: string | null;
+  to: string | null;
+}
+
+export interface DeploymentPlan {
+  /** `<environment>-<region>`. */
+  deployment: string;
+  /** The vars file at head, or at base when it was deleted. */
+  varsFile: string;
+  status: DeploymentStatus;
+  /** True when any change deletes a Profile or changes the Profile owner. */
+  destructive: boolean;
+  /** False when the vars file at base did not validate and was treated as absent. */
+  baseValid: boolean;
+  users: UserChange[];
+  access: AccessChange[];
+  profiles: ProfileChange[];
+  deployNamespaces: NamespaceChange[];
+  quotas: QuotaChange[];
+  cloudIdentity: CloudIdentityChange[];
+  owner: OwnerChange | null;
+  settings: SettingChange[];
+}
+
+export interface PlanSummary {
+  deploymentsAdded: number;
+  deploymentsRemoved: number;
+  deploymentsChanged: number;
+  deploymentsUnchanged: number;
+  usersAdded: number;
+  usersRemoved: number;
+  usersDisabled: number;
+  usersEnabled: number;
+  accessGained: number;
+  accessLost: number;
+  accessChanged: number;
+  profilesCreated: number;
+  profilesRemoved: number;
+  /** The number of destructive changes: removed Profiles plus owner changes. */
+  destructiveChanges: number;
+}
+
+/** One side of the comparison: a commit, or the files in the working tree. */
+export interface PlanSide {
+  source: "commit" | "working-tree";
+  /** The ref as given (or chosen by default); null for the working tree. */
+  ref: string | null;
+  /** The full commit id; null for the working tree. */
+  commit: string | null;
+}
+
+export interface RepoPlan {
+  base: PlanSide;
+  head: PlanSide;
+  summary: PlanSummary;
+  /** Every deployment present at base or head, unchanged ones included, sorted by name. */
+  deployments: DeploymentPlan[];
+}

@@ -1,0 +1,330 @@
+import { describe, expect, it } from "vitest";
+import { planChanges } from "../../src/plan/diff.js";
+import { summarizePlans } from "../../src/plan/summary.js";
+import { awsCloud, deployment, deployNamespace, grant, user } from "./deployment.js";
+
+const alice = user("Alice.Smith@example.com", "asmith", {
+  roles: ["cake-admin"],
+  allowedNamespaces: [grant("ml-staging")],
+});
+const bob = user("bob@example.com", "bjones", { allowedNamespaces: [grant("ml-prod", "view")] });
+
+describe("planChanges users", () => {
+  it("reports nothing for equal models", () => {
+    const plan = planChanges(deployment({ users: [alice, bob] }), deployment({ users: [bob, alice] }));
+
+    expect(plan.status).toBe("unchanged");
+    expect(plan.destructive).toBe(false);
+    expect(plan.users).toEqual([]);
+    expect(plan.access).toEqual([]);
+  });
+
+  it("reports added user with access", () => {
+    const plan = planChanges(deployment({ users: [alice] }), deployment({ users: [alice, bob] }));
+
+    expect(plan.status).toBe("changed");
+    expect(plan.users).toEqual([
+      { change: "added", email: "bob@example.com", username: "bjones", previousUsername: null },
+    ]);
+    expect(plan.access).toEqual([
+      { change: "gained", email: "bob@example.com", namespace: "bjones", from: null, to: "admin" },
+      { change: "gained", email: "bob@example.com", namespace: "ml-prod", from: null, to: "view" },
+    ]);
+    expect(plan.profiles).toEqual([
+      {
+        change: "created",
+        profile: "bjones",
+        kind: "user",
+        email: "bob@example.com",
+        destructive: false,
+        reason: null,
+      },
+    ]);
+    expect(plan.destructive).toBe(false);
+  });
+
+  it("marks removed user destructive", () => {
+    const plan = planChanges(deployment({ users: [alice, bob] }), deployment({ users: [alice] }));
+
+    expect(plan.users.map((change) => change.change)).toEqual(["removed"]);
+    expect(plan.access.map((change) => [change.change, change.namespace])).toEqual([
+      ["lost", "bjones"],
+      ["lost", "ml-prod"],
+    ]);
+    expect(plan.profiles).toHaveLength(1);
+    expect(plan.profiles[0]?.change).toBe("removed");
+    expect(plan.profiles[0]?.destructive).toBe(true);
+    expect(plan.profiles[0]?.reason).toMatch(/disabled: true/);
+    expect(plan.destructive).toBe(true);
+  });
+
+  it("reports disabled user keeping profile", () => {
+    const disabled = { ...bob, disabled: true };
+    const plan = planChanges(deployment({ users: [bob] }), deployment({ users: [disabled] }));
+
+    expect(plan.users.map((change) => change.change)).toEqual(["disabled"]);
+    expect(plan.access.map((change) => change.change)).toEqual(["lost", "lost"]);
+    expect(plan.profiles).toEqual([]);
+    expect(plan.destructive).toBe(false);
+  });
+
+  it("reports re-enabled user", () => {
+    const disabled = { ...bob, disabled: true };
+    const plan = planChanges(deployment({ users: [disabled] }), deployment({ users: [bob] }));
+
+    expect(plan.users.map((change) => change.change)).toEqual(["enabled"]);
+    expect(plan.access.map((change) => change.change)).toEqual(["gained", "gained"]);
+  });
+
+  it("shows username change as profile swap", () => {
+    const renamed = { ...bob, username: "bob-jones" };
+    const plan = planChanges(deployment({ users: [bob] }), deployment({ users: [renamed] }));
+
+    expect(plan.users).toEqual([
+      {
+        change: "username-changed",
+        email: "bob@example.com",
+        username: "bob-jones",
+        previousUsername: "bjones",
+      },
+    ]);
+    expect(plan.profiles.map((change) => [change.change, change.profile])).toEqual([
+      ["removed", "bjones"],
+      ["created", "bob-jones"],
+    ]);
+    expect(plan.profiles[0]?.reason).toMatch(/bob-jones/);
+    expect(plan.access.map((change) => [change.change, change.namespace])).toEqual([
+      ["lost", "bjones"],
+      ["gained", "bob-jones"],
+    ]);
+    expect(plan.destructive).toBe(true);
+  });
+
+  it("keeps email bytes exactly", () => {
+    const plan = planChanges(deployment(), deployment({ users: [alice] }));
+
+    expect(plan.users[0]?.email).toBe("Alice.Smith@example.com");
+    expect(plan.access.every((change) => change.email === "Alice.Smith@example.com")).toBe(true);
+  });
+});
+
+describe("planChanges access", () => {
+  it("reports access role change", () => {
+    const edit = { ...bob, allowedNamespaces: [grant("ml-prod", "edit")] };
+    const plan = planChanges(deployment({ users: [bob] }), deployment({ users: [edit] }));
+
+    expect(plan.access).toEqual([
+      { change: "changed", email: "bob@example.com", namespace: "ml-prod", from: "view", to: "edit" },
+    ]);
+    expect(plan.users).toEqual([]);
+  });
+
+  it("reports cake-admin membership changes", () => {
+    const promoted = { ...bob, roles: ["cake-user" as const, "cake-admin" as const] };
+    const gained = planChanges(deployment({ users: [bob] }), deployment({ users: [promoted] }));
+    const lost = planChanges(deployment({ users: [promoted] }), deployment({ users: [bob] }));
+
+    expect(gained.access).toEqual([
+      { change: "gained", email: "bob@example.com", namespace: null, from: null, to: "cake-admin" },
+    ]);
+    expect(lost.access).toEqual([
+      { change: "lost", email: "bob@example.com", namespace: null, from: "cake-admin", to: null },
+    ]);
+  });
+
+  it("sorts cluster access before namespaces", () => {
+    const plan = planChanges(undefined, deployment({ users: [alice] }));
+
+    expect(plan.access.map((change) => change.namespace)).toEqual([null, "asmith", "ml-staging"]);
+  });
+});
+
+describe("planChanges profiles and namespaces", () => {
+  it("reports deploy namespace added", () => {
+    const head = deployment({
+      deployNamespaces: [
+        deployNamespace("ml-prod"),
+        deployNamespace("ml-staging"),
+        deployNamespace("team-a"),
+      ],
+    });
+    const plan = planChanges(deployment(), head);
+
+    expect(plan.deployNamespaces).toEqual([{ change: "added", namespace: "team-a" }]);
+    expect(plan.profiles.map((change) => [change.change, change.kind, change.profile])).toEqual([
+      ["created", "shared", "team-a"],
+    ]);
+    expect(plan.destructive).toBe(false);
+  });
+
+  it("marks removed deploy namespace destructive", () => {
+    const plan = planChanges(deployment(), deployment({ deployNamespaces: [deployNamespace("ml-prod")] }));
+
+    expect(plan.deployNamespaces).toEqual([{ change: "removed", namespace: "ml-staging" }]);
+    expect(plan.profiles[0]).toMatchObject({
+      change: "removed",
+      profile: "ml-staging",
+      kind: "shared",
+      destructive: true,
+    });
+    expect(plan.destructive).toBe(true);
+  });
+
+  it("reports quota changes per key", () => {
+    const base = deployment({
+      deployNamespaces: [
+        deployNamespace("ml-prod", { resourceQuota: { "requests.cpu": "8", "requests.memory": "1Gi" } }),
+      ],
+    });
+    const head = deployment({
+      deployNamespaces: [deployNamespace("ml-prod", { resourceQuota: { "requests.cpu": "16", pods: "50" } })],
+    });
+    const plan = planChanges(base, head);
+
+    expect(plan.quotas).toEqual([
+      { profile: "ml-prod", key: "pods", from: null, to: "50" },
+      { profile: "ml-prod", key: "requests.cpu", from: "8", to: "16" },
+      { profile: "ml-prod", key: "requests.memory", from: "1Gi", to: null },
+    ]);
+    expect(plan.status).toBe("changed");
+  });
+
+  it("marks owner change destructive", () => {
+    const head = deployment();
+    head.kubeflow = { ...head.kubeflow, profileOwner: "someone-else@example.com" };
+    const plan = planChanges(deployment(), head);
+
+    expect(plan.owner).toMatchObject({
+      from: "kubeflow-platform@example.com",
+      to: "someone-else@example.com",
+      destructive: true,
+    });
+    expect(plan.destructive).toBe(true);
+  });
+
+  it("reports setting changes", () => {
+    const head = deployment();
+    head.kubeflow = { ...head.kubeflow, useridPrefix: "accounts.google.com:" };
+    const plan = planChanges(deployment(), head);
+
+    expect(plan.settings).toEqual([
+      { field: "kubeflow.userid_prefix", from: "", to: "accounts.google.com:" },
+    ]);
+    expect(plan.destructive).toBe(false);
+  });
+});
+
+describe("planChanges cloud identity", () => {
+  it("reports policy added to every role", () => {
+    const base = deployment({ cloud: awsCloud(), users: [bob] });
+    const head = deployment({
+      cloud: awsCloud({ defaultPolicyArns: ["arn:aws:iam::aws:policy/ReadOnly"] }),
+      users: [bob],
+    });
+    const plan = planChanges(base, head);
+
+    expect(plan.cloudIdentity.map((change) => change.profile)).toEqual(["bjones", "ml-prod", "ml-staging"]);
+    expect(plan.cloudIdentity[0]).toEqual({
+      profile: "bjones",
+      field: "aws-policy",
+      change: "added",
+      from: null,
+      to: "arn:aws:iam::aws:policy/ReadOnly",
+    });
+  });
+
+  it("reports role ARN change", () => {
+    const base = deployment({ cloud: awsCloud(), deployNamespaces: [deployNamespace("ml-prod")] });
+    const head = deployment({
+      cloud: awsCloud({ roleNamePrefix: "kf-" }),
+      deployNamespaces: [deployNamespace("ml-prod")],
+    });
+    const plan = planChanges(base, head);
+
+    expect(plan.cloudIdentity).toEqual([
+      {
+        profile: "ml-prod",
+        field: "aws-role",
+        change: "changed",
+        from: "arn:aws:iam::123456789012:role/dev-us-east-1-ml-prod",
+        to: "arn:aws:iam::123456789012:role/kf-ml-prod",
+      },
+    ]);
+  });
+
+  it("reports provider switch to GCP", () => {
+    const base = deployment({ cloud: awsCloud(), deployNamespaces: [deployNamespace("ml-prod")] });
+    const head = deployment({
+      cloud: {
+        provider: "gcp",
+        identityNamespace: "cake-cloud-identity",
+        gcp: { projectId: "cake-dev-123456", serviceAccountPrefix: "kf-", defaultRoles: ["roles/viewer"] },
+      },
+      deployNamespaces: [deployNamespace("ml-prod", { gcpRoles: ["roles/storage.objectViewer"] })],
+    });
+    const plan = planChanges(base, head);
+
+    expect(
+      plan.cloudIdentity.map((change) => [change.field, change.change, change.to ?? change.from]),
+    ).toEqual([
+      ["aws-role", "removed", "arn:aws:iam::123456789012:role/dev-us-east-1-ml-prod"],
+      ["gcp-service-account", "added", "kf-ml-prod@cake-dev-123456.iam.gserviceaccount.com"],
+      ["gcp-role", "added", "roles/storage.objectViewer"],
+      ["gcp-role", "added", "roles/viewer"],
+    ]);
+    expect(plan.settings.map((change) => change.field)).toContain("cloud.provider");
+  });
+});
+
+describe("planChanges whole files", () => {
+  it("treats added file as all added", () => {
+    const plan = planChanges(undefined, deployment({ users: [alice, bob] }));
+
+    expect(plan.status).toBe("added");
+    expect(plan.users.map((change) => change.change)).toEqual(["added", "added"]);
+    expect(plan.profiles.every((change) => change.change === "created")).toBe(true);
+    expect(plan.destructive).toBe(false);
+  });
+
+  it("treats deleted file as all removed", () => {
+    const plan = planChanges(deployment({ users: [alice, bob] }), undefined);
+
+    expect(plan.status).toBe("removed");
+    expect(plan.users.map((change) => change.change)).toEqual(["removed", "removed"]);
+    expect(plan.access.every((change) => change.change === "lost")).toBe(true);
+    expect(plan.profiles.map((change) => change.profile)).toEqual([
+      "asmith",
+      "bjones",
+      "ml-prod",
+      "ml-staging",
+    ]);
+    expect(plan.profiles.every((change) => change.destructive)).toBe(true);
+    expect(plan.profiles[0]?.reason).toMatch(/vars file was deleted/);
+  });
+
+  it("rejects two missing sides", () => {
+    expect(() => planChanges(undefined, undefined)).toThrow();
+  });
+});
+
+describe("summarizePlans", () => {
+  it("counts changes across deployments", () => {
+    const first = planChanges(deployment({ users: [alice, bob] }), deployment({ users: [alice] }));
+    const second = planChanges(undefined, deployment({ name: "prod-us-east-1", users: [bob] }));
+    const third = planChanges(deployment(), deployment());
+    const summary = summarizePlans([first, second, third]);
+
+    expect(summary).toMatchObject({
+      deploymentsAdded: 1,
+      deploymentsChanged: 1,
+      deploymentsUnchanged: 1,
+      usersAdded: 1,
+      usersRemoved: 1,
+      profilesCreated: 3,
+      profilesRemoved: 1,
+      destructiveChanges: 1,
+    });
+    expect(summary.accessGained).toBe(2);
+    expect(summary.accessLost).toBe(2);
+  });
+});

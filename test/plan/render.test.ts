@@ -1,0 +1,202 @@
+import { describe, expect, it } from "vitest";
+import { planChanges } from "../../src/plan/diff.js";
+import { renderPlanJson } from "../../src/plan/render-json.js";
+import { codeSpan, renderPlanMarkdown } from "../../src/plan/render-markdown.js";
+import { renderPlanText } from "../../src/plan/render-text.js";
+import { summarizePlans } from "../../src/plan/summary.js";
+import type { DeploymentPlan, RepoPlan } from "../../src/plan/types.js";
+import { deployment, deployNamespace, grant, user } from "./deployment.js";
+
+function repoPlan(deployments: DeploymentPlan[]): RepoPlan {
+  return {
+    base: { source: "commit", ref: "main", commit: "0123456789abcdef0123456789abcdef01234567" },
+    head: { source: "working-tree", ref: null, commit: null },
+    summary: summarizePlans(deployments),
+    deployments,
+  };
+}
+
+const pipeUser = user("a|b@example.com", "ab", { allowedNamespaces: [grant("ml-prod")] });
+const bob = user("bob@example.com", "bjones", { allowedNamespaces: [grant("ml-prod", "view")] });
+
+describe("renderPlanMarkdown", () => {
+  it("puts emails in code spans", () => {
+    const markdown = renderPlanMarkdown(repoPlan([planChanges(deployment(), deployment({ users: [bob] }))]));
+
+    expect(markdown).toContain("`bob@example.com`");
+    expect(markdown).not.toMatch(/[^`]bob@example\.com[^`]/);
+  });
+
+  it("escapes pipes inside table cells", () => {
+    const markdown = renderPlanMarkdown(
+      repoPlan([planChanges(deployment(), deployment({ users: [pipeUser] }))]),
+    );
+    const rows = markdown.split("\n").filter((line) => line.includes("a\\|b@example.com"));
+
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) {
+      // Every unescaped pipe is a cell border: 7 borders for the 6 columns.
+      expect(row.replace(/\\\|/g, "").split("|")).toHaveLength(8);
+    }
+    expect(markdown).not.toMatch(/[^\\]\|b@example/);
+  });
+
+  it("warns about destructive changes first", () => {
+    const plan = planChanges(deployment({ users: [bob] }), deployment());
+    const markdown = renderPlanMarkdown(repoPlan([plan]));
+    const warning = markdown.indexOf("> **Warning: 1 destructive change(s).**");
+
+    expect(warning).toBeGreaterThan(0);
+    expect(warning).toBeLessThan(markdown.indexOf("### "));
+    expect(markdown).toContain("Profile `bjones`: deleting Profile");
+  });
+
+  it("omits warning without destructive changes", () => {
+    const markdown = renderPlanMarkdown(repoPlan([planChanges(deployment(), deployment({ users: [bob] }))]));
+
+    expect(markdown).not.toContain("Warning");
+    expect(markdown.split("\n")[0]).toBe("## cake plan");
+  });
+
+  it("caps rows of large plans", () => {
+    const users = Array.from({ length: 300 }, (_, index) =>
+      user(`user${index}@example.com`, `user-${index}`),
+    );
+    const markdown = renderPlanMarkdown(repoPlan([planChanges(deployment(), deployment({ users }))]), {
+      maxRowsPerDeployment: 50,
+    });
+    const tableRows = markdown
+      .split("\n")
+      .filter((line) => line.startsWith("| ") && !line.startsWith("| |") && !line.startsWith("| ---"));
+
+    expect(tableRows).toHaveLength(50);
+    expect(markdown).toMatch(/850 more changes not shown/);
+  });
+
+  it("stays under comment size limit", () => {
+    const users = Array.from({ length: 5000 }, (_, index) =>
+      user(`someone.with.a.long.name${index}@example.com`, `user-${index}`, {
+        allowedNamespaces: [grant("ml-prod")],
+      }),
+    );
+    const markdown = renderPlanMarkdown(repoPlan([planChanges(deployment(), deployment({ users }))]));
+
+    expect(markdown.length).toBeLessThan(65_536);
+  });
+
+  it("says when nothing changes", () => {
+    const markdown = renderPlanMarkdown(repoPlan([planChanges(deployment(), deployment())]));
+
+    expect(markdown).toContain("No access changes.");
+    expect(markdown).not.toContain("###");
+  });
+});
+
+describe("codeSpan", () => {
+  it("lengthens fence around backticks", () => {
+    expect(codeSpan("plain")).toBe("`plain`");
+    expect(codeSpan("a`b")).toBe("``a`b``");
+    expect(codeSpan("`x")).toBe("`` `x ``");
+  });
+});
+
+describe("renderPlanText", () => {
+  it("lists changes with markers", () => {
+    const head = deployment({ users: [bob], deployNamespaces: [deployNamespace("ml-prod")] });
+    const text = renderPlanText(repoPlan([planChanges(deployment(), head)]));
+
+    expect(text).toContain("Plan from main (0123456789ab) to the working tree");
+    expect(text).toContain("dev-us-east-1 (vars/dev-us-east-1.yaml): changed");
+    expect(text).toMatch(/\+ User added\s+bob@example\.com {2}bjones/);
+    expect(text).toMatch(/\+ Access gained\s+bob@example\.com {2}ml-prod {2}view/);
+    expect(text).toMatch(/! Profile removed\s+ml-staging/);
+    expect(text).toMatch(/DESTRUCTIVE: 1 change/);
+  });
+
+  it("shows access change direction", () => {
+    const edit = { ...bob, allowedNamespaces: [grant("ml-prod", "edit")] };
+    const text = renderPlanText(
+      repoPlan([planChanges(deployment({ users: [bob] }), deployment({ users: [edit] }))]),
+    );
+
+    expect(text).toMatch(/~ Access changed\s+bob@example\.com {2}ml-prod {2}view -> edit/);
+  });
+});
+
+describe("renderPlanJson", () => {
+  it("has documented keys in order", () => {
+    const plan = planChanges(
+      deployment({ users: [bob] }),
+      deployment({ users: [{ ...bob, username: "bob" }] }),
+    );
+    const document = JSON.parse(renderPlanJson(repoPlan([plan])));
+
+    expect(Object.keys(document)).toEqual([
+      "version",
+      "base",
+      "head",
+      "destructive",
+      "summary",
+      "deployments",
+    ]);
+    expect(document.version).toBe(1);
+    expect(document.destructive).toBe(true);
+    expect(Object.keys(document.base)).toEqual(["source", "ref", "commit"]);
+    expect(document.head).toEqual({ source: "working-tree", ref: null, commit: null });
+    expect(Object.keys(document.summary)).toEqual([
+      "deploymentsAdded",
+      "deploymentsRemoved",
+      "deploymentsChanged",
+      "deploymentsUnchanged",
+      "usersAdded",
+      "usersRemoved",
+      "usersDisabled",
+      "usersEnabled",
+      "accessGained",
+      "accessLost",
+      "accessChanged",
+      "profilesCreated",
+      "profilesRemoved",
+      "destructiveChanges",
+    ]);
+
+    const [entry] = document.deployments;
+    expect(Object.keys(entry)).toEqual([
+      "deployment",
+      "varsFile",
+      "status",
+      "destructive",
+      "baseValid",
+      "users",
+      "access",
+      "profiles",
+      "deployNamespaces",
+      "quotas",
+      "cloudIdentity",
+      "owner",
+      "settings",
+    ]);
+    expect(Object.keys(entry.users[0])).toEqual(["change", "email", "username", "previousUsername"]);
+    expect(Object.keys(entry.access[0])).toEqual(["change", "email", "namespace", "from", "to"]);
+    expect(Object.keys(entry.profiles[0])).toEqual([
+      "change",
+      "profile",
+      "kind",
+      "email",
+      "destructive",
+      "reason",
+    ]);
+    expect(entry.owner).toBeNull();
+  });
+
+  it("renders identical input identically", () => {
+    const first = renderPlanJson(
+      repoPlan([planChanges(deployment(), deployment({ users: [bob, pipeUser] }))]),
+    );
+    const second = renderPlanJson(
+      repoPlan([planChanges(deployment(), deployment({ users: [pipeUser, bob] }))]),
+    );
+
+    expect(second).toBe(first);
+  });
+});
