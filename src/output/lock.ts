@@ -1,0 +1,251 @@
+/**
+ * The repo lock: one cake command at a time changes a repo's output and vars
+ * files. The lock is a file created with O_EXCL, so exactly one process can
+ * create it; it records who holds it, so a second command can name the holder and
+ * a lock left by a crashed process on this host can be recovered.
+ */
+import { readFileSync, unlinkSync } from "node:fs";
+import { constants, open, readFile, stat, unlink } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { CakeError } from "../errors.js";
+
+export const LOCK_FILE = ".cake.lock";
+
+/** Contents of the lock file. */
+export interface LockHolder {
+  pid: number;
+  hostname: string;
+  command: string;
+  /** ISO 8601 time the lock was taken. */
+  startedAt: string;
+}
+
+export interface LockOptions {
+  /** How long to wait for a lock held by another process, in milliseconds; 0 fails at once. */
+  waitMs?: number;
+}
+
+const POLL_MS = 100;
+/** A lock file still empty or unparsable after this long belongs to a process that died while creating it. */
+const PARTIAL_LOCK_STALE_MS = 10_000;
+/** Time allowed for another process to finish recovering a stale lock before we give up. */
+const RECOVERY_GRACE_MS = 2_000;
+/** A recovery marker older than this was left by a process that died while recovering. */
+const RECOVERY_MARKER_STALE_MS = 30_000;
+
+/**
+ * Runs `fn` while holding the lock of the repo at `root`, and releases the lock
+ * when `fn` settles or the process receives SIGINT or SIGTERM.
+ * @throws CakeError when another live process holds the lock past `waitMs`.
+ */
+export async function withRepoLock<T>(
+  root: string,
+  command: string,
+  fn: () => Promise<T>,
+  options: LockOptions = {},
+): Promise<T> {
+  const lockPath = path.join(root, LOCK_FILE);
+  const holder: LockHolder = {
+    pid: process.pid,
+    hostname: os.hostname(),
+    command,
+    startedAt: new Date().toISOString(),
+  };
+  const text = `${JSON.stringify(holder)}\n`;
+  await acquire(lockPath, text, options.waitMs ?? 0);
+
+  const onSignal = (signal: NodeJS.Signals): void => {
+    removeSignalHandlers();
+    releaseSync(lockPath, text);
+    // With our handler gone, the signal's usual action (usually exit) runs.
+    process.kill(process.pid, signal);
+  };
+  const removeSignalHandlers = (): void => {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  try {
+    return await fn();
+  } finally {
+    removeSignalHandlers();
+    await release(lockPath, text);
+  }
+}
+
+/** Reads the holder of the lock of the repo at `root`, if the lock exists and is readable. */
+export async function readLockHolder(root: string): Promise<LockHolder | undefined> {
+  const current = await readLock(path.join(root, LOCK_FILE));
+  return current?.holder;
+}
+
+interface LockState {
+  raw: string;
+  holder: LockHolder | undefined;
+  ino: number;
+  mtimeMs: number;
+}
+
+async function acquire(lockPath: string, text: string, waitMs: number): Promise<void> {
+  const start = Date.now();
+  const deadline = start + waitMs;
+
+  for (;;) {
+    if (await tryCreate(lockPath, text)) return;
+
+    const current = await readLock(lockPath);
+    if (current === undefined) continue;
+
+    if (isStale(current) && (await recoverStale(lockPath, current))) continue;
+
+    const now = Date.now();
+    const recovering = isStale(current) && now < start + RECOVERY_GRACE_MS;
+    if (now >= deadline && !recovering) throw new CakeError(heldMessage(lockPath, current));
+    await sleep(POLL_MS + Math.floor(Math.random() * POLL_MS));
+  }
+}
+
+async function tryCreate(lockPath: string, text: string): Promise<boolean> {
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    handle = await open(lockPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw new CakeError(`cannot create the lock file ${lockPath}: ${(error as Error).message}`);
+  }
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  return true;
+}
+
+async function readLock(lockPath: string): Promise<LockState | undefined> {
+  try {
+    const [raw, info] = await Promise.all([readFile(lockPath, "utf8"), stat(lockPath)]);
+    return { raw, holder: parseHolder(raw), ino: info.ino, mtimeMs: info.mtimeMs };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw new CakeError(`cannot read the lock file ${lockPath}: ${(error as Error).message}`);
+  }
+}
+
+function parseHolder(raw: string): LockHolder | undefined {
+  try {
+    const data = JSON.parse(raw) as Partial<LockHolder>;
+    if (
+      typeof data.pid === "number" &&
+      typeof data.hostname === "string" &&
+      typeof data.command === "string" &&
+      typeof data.startedAt === "string"
+    ) {
+      return data as LockHolder;
+    }
+  } catch {
+    // A lock being written, or damaged: judged by its age instead.
+  }
+  return undefined;
+}
+
+/**
+ * Returns true when the holder is certainly gone: its pid is dead on this host,
+ * or the file was never completed. A lock from another host is never stale,
+ * because its pid cannot be checked from here.
+ */
+function isStale(state: LockState): boolean {
+  if (state.holder === undefined) return Date.now() - state.mtimeMs > PARTIAL_LOCK_STALE_MS;
+  return state.holder.hostname === os.hostname() && !isProcessAlive(state.holder.pid);
+}
+
+export function isProcessAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to another user.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Deletes the stale lock `seen`, if it is still there. Recoverers take turns
+ * through a marker file created with O_EXCL, and each deletes the lock only if it
+ * is still the same file with the same content, so a recoverer that comes second
+ * can never delete the fresh lock of the first. Returns true when it deleted it.
+ */
+async function recoverStale(lockPath: string, seen: LockState): Promise<boolean> {
+  const markerPath = `${lockPath}.recover`;
+  const marker = `${JSON.stringify({ pid: process.pid, hostname: os.hostname() })}\n`;
+  if (!(await tryCreate(markerPath, marker))) {
+    await removeAbandonedMarker(markerPath);
+    return false;
+  }
+
+  try {
+    const current = await readLock(lockPath);
+    if (current === undefined || current.ino !== seen.ino || current.raw !== seen.raw) return false;
+    await unlink(lockPath).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== "ENOENT") throw error;
+    });
+    return true;
+  } finally {
+    await unlink(markerPath).catch(() => undefined);
+  }
+}
+
+// NOTE: two processes that both find an abandoned marker can race here; that
+// needs a recoverer to crash inside a few system calls first, so it is left open.
+async function removeAbandonedMarker(markerPath: string): Promise<void> {
+  const state = await readLock(markerPath).catch(() => undefined);
+  if (state === undefined) return;
+  const owner = parseMarker(state.raw);
+  const ownerDead = owner !== undefined && owner.hostname === os.hostname() && !isProcessAlive(owner.pid);
+  if (ownerDead || Date.now() - state.mtimeMs > RECOVERY_MARKER_STALE_MS) {
+    await unlink(markerPath).catch(() => undefined);
+  }
+}
+
+function parseMarker(raw: string): { pid: number; hostname: string } | undefined {
+  try {
+    const data = JSON.parse(raw) as { pid?: unknown; hostname?: unknown };
+    if (typeof data.pid === "number" && typeof data.hostname === "string") {
+      return { pid: data.pid, hostname: data.hostname };
+    }
+  } catch {
+    // Still being written.
+  }
+  return undefined;
+}
+
+function heldMessage(lockPath: string, state: LockState): string {
+  const holder = state.holder;
+  const who =
+    holder === undefined
+      ? "another cake process"
+      : `"cake ${holder.command}" (pid ${holder.pid} on host ${holder.hostname}, since ${holder.startedAt})`;
+  return (
+    `the repo is locked by ${who}. Wait for it to finish, or rerun with --wait SECONDS. ` +
+    `If no cake process is running, delete ${lockPath}.`
+  );
+}
+
+/** Deletes the lock if it is still ours; another process may have recovered it after a long pause. */
+async function release(lockPath: string, text: string): Promise<void> {
+  const current = await readFile(lockPath, "utf8").catch(() => undefined);
+  if (current === text) await unlink(lockPath).catch(() => undefined);
+}
+
+function releaseSync(lockPath: string, text: string): void {
+  try {
+    if (readFileSync(lockPath, "utf8") === text) unlinkSync(lockPath);
+  } catch {
+    // Already gone: nothing to release.
+  }
+}
