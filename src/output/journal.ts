@@ -1,0 +1,173 @@
+/**
+ * The journal makes applying a deployment folder's changes restartable. New
+ * contents are first written to temporary files in the folder; the journal then
+ * records the renames and deletions still to do, and is written atomically.
+ * Whoever finds a journal runs it to the end (every step can be repeated), so a
+ * process killed at any point leaves either the old output, or a journal that the
+ * next command completes.
+ */
+import { mkdir, readdir, readFile, rename, rmdir, stat, unlink } from "node:fs/promises";
+import path from "node:path";
+import { CakeError } from "../errors.js";
+import { syncFolder, TEMP_PREFIX, writeFileAtomic } from "./atomic.js";
+
+export const JOURNAL_FILE = ".cake-journal.json";
+
+export interface Journal {
+  /** Temporary file name (in the deployment folder) to final path, relative to the deployment folder. */
+  renames: { from: string; to: string }[];
+  /** Paths relative to the deployment folder to delete. */
+  deletions: string[];
+  /** Delete the deployment folder itself when it is empty at the end (pruning an orphan). */
+  removeFolderIfEmpty?: boolean;
+}
+
+/** Writes `journal` into `folder` and then carries it out. */
+export async function commitJournal(folder: string, journal: Journal): Promise<void> {
+  await writeFileAtomic(path.join(folder, JOURNAL_FILE), `${JSON.stringify(journal, null, 2)}\n`);
+  await runJournal(folder, journal);
+}
+
+/** Returns true when `folder` holds a journal of an interrupted run. */
+export async function hasPendingJournal(folder: string): Promise<boolean> {
+  try {
+    await stat(path.join(folder, JOURNAL_FILE));
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw error;
+  }
+}
+
+/**
+ * Completes the journal of an interrupted run in `folder`, if there is one, and
+ * deletes temporary files no journal refers to. Returns true when a journal was
+ * rolled forward.
+ */
+export async function recoverFolder(folder: string): Promise<boolean> {
+  const journalPath = path.join(folder, JOURNAL_FILE);
+  let text: string | undefined;
+  try {
+    text = await readFile(journalPath, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+
+  if (text !== undefined) await runJournal(folder, parseJournal(text, journalPath));
+  await deleteStrayTempFiles(folder);
+  return text !== undefined;
+}
+
+async function runJournal(folder: string, journal: Journal): Promise<void> {
+  const touchedFolders = new Set<string>([folder]);
+
+  for (const { from, to } of journal.renames) {
+    const target = path.join(folder, to);
+    await mkdir(path.dirname(target), { recursive: true });
+    try {
+      await rename(path.join(folder, from), target);
+    } catch (error) {
+      // Done by the interrupted run already.
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    }
+    touchedFolders.add(path.dirname(target));
+  }
+
+  for (const deletion of journal.deletions) {
+    await unlink(path.join(folder, deletion)).catch(ignoreMissing);
+    touchedFolders.add(path.dirname(path.join(folder, deletion)));
+    await removeEmptyParents(folder, path.dirname(path.join(folder, deletion)));
+  }
+
+  for (const touched of touchedFolders) {
+    await syncFolder(touched).catch(ignoreMissing);
+  }
+
+  await unlink(path.join(folder, JOURNAL_FILE)).catch(ignoreMissing);
+  await syncFolder(folder);
+  if (journal.removeFolderIfEmpty) await rmdir(folder).catch(ignoreNotEmpty);
+}
+
+/** Removes `start` and its parents up to, not including, `folder`, while they are empty. */
+async function removeEmptyParents(folder: string, start: string): Promise<void> {
+  let current = start;
+  while (current !== folder && current.startsWith(`${folder}${path.sep}`)) {
+    try {
+      await rmdir(current);
+    } catch (error) {
+      ignoreNotEmpty(error);
+      return;
+    }
+    current = path.dirname(current);
+  }
+}
+
+async function deleteStrayTempFiles(folder: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(folder);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw error;
+  }
+  for (const name of names) {
+    if (name.startsWith(TEMP_PREFIX)) await unlink(path.join(folder, name)).catch(ignoreMissing);
+  }
+}
+
+function parseJournal(text: string, journalPath: string): Journal {
+  const invalid = (detail: string): CakeError =>
+    new CakeError(
+      `${journalPath} is invalid (${detail}); it was not written by this version of cake. ` +
+        "Check the folder against git (git status), delete the journal, and rerun.",
+    );
+
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw invalid("not JSON");
+  }
+  if (typeof data !== "object" || data === null) throw invalid("not an object");
+  const { renames, deletions, removeFolderIfEmpty } = data as Record<string, unknown>;
+  if (!Array.isArray(renames) || !Array.isArray(deletions)) throw invalid("renames or deletions missing");
+
+  const checkedRenames = renames.map((entry: unknown) => {
+    const { from, to } = (entry ?? {}) as Record<string, unknown>;
+    if (
+      typeof from !== "string" ||
+      !from.startsWith(TEMP_PREFIX) ||
+      from.includes("/") ||
+      from.includes("\\")
+    ) {
+      throw invalid(`rename source ${JSON.stringify(from)}`);
+    }
+    if (!isInsideFolder(to)) throw invalid(`rename target ${JSON.stringify(to)}`);
+    return { from, to };
+  });
+  const checkedDeletions = deletions.map((deletion: unknown) => {
+    if (!isInsideFolder(deletion)) throw invalid(`deletion ${JSON.stringify(deletion)}`);
+    return deletion;
+  });
+  return {
+    renames: checkedRenames,
+    deletions: checkedDeletions,
+    removeFolderIfEmpty: removeFolderIfEmpty === true,
+  };
+}
+
+/** Returns true for a relative `/`-separated path that stays inside its folder. */
+export function isInsideFolder(value: unknown): value is string {
+  if (typeof value !== "string" || value === "" || value.startsWith("/") || value.includes("\\"))
+    return false;
+  return value.split("/").every((segment) => segment !== "" && segment !== "." && segment !== "..");
+}
+
+function ignoreMissing(error: unknown): void {
+  if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+}
+
+function ignoreNotEmpty(error: unknown): void {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code !== "ENOTEMPTY" && code !== "EEXIST" && code !== "ENOENT") throw error;
+}

@@ -1,0 +1,104 @@
+/**
+ * The output manifest: `.cake-manifest.json` in each deployment folder records
+ * which files cake generated there (with the sha256 of the bytes it wrote), the
+ * vars file they came from, and the Profiles and owner they contained. Reconcile
+ * reads it to know which files it may remove, which were edited by hand, and which
+ * Profiles a change would delete.
+ */
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { CakeError } from "../errors.js";
+
+export const MANIFEST_FILE = ".cake-manifest.json";
+export const MANIFEST_VERSION = 1;
+
+export interface OutputManifest {
+  manifestVersion: number;
+  /** Version of cake that last changed this folder's output. */
+  cakeVersion: string;
+  /** Path of the vars file relative to the repo root. */
+  varsFile: string;
+  varsSha256: string;
+  profileOwner: string;
+  /** Names of the Profiles in the output, sorted. */
+  profiles: string[];
+  /** Generated file path (relative to the deployment folder) to the sha256 of its bytes. */
+  files: Record<string, string>;
+}
+
+export function sha256(data: string | Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+/** Returns `manifest` as JSON with keys sorted at every level, two-space indented, with a final newline. */
+export function formatManifest(manifest: OutputManifest): string {
+  return `${JSON.stringify(sortKeys(manifest), null, 2)}\n`;
+}
+
+/** Returns true when two manifests record the same output, ignoring the cake version that wrote them. */
+export function sameOutput(a: OutputManifest, b: OutputManifest): boolean {
+  return formatManifest({ ...a, cakeVersion: "" }) === formatManifest({ ...b, cakeVersion: "" });
+}
+
+/**
+ * Reads the manifest of the deployment folder `folder`.
+ * @returns undefined when the folder has no manifest.
+ * @throws CakeError when the manifest exists but is not one cake wrote.
+ */
+export async function readManifest(folder: string): Promise<OutputManifest | undefined> {
+  const file = path.join(folder, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw new CakeError(`cannot read ${file}: ${(error as Error).message}`);
+  }
+
+  const manifest = parseManifest(text);
+  if (manifest === undefined) {
+    throw new CakeError(
+      `${file} is not a valid cake manifest. Restore it from git (git checkout -- ${file}), ` +
+        "or delete it to let cake rebuild it from the files that carry the cake header.",
+    );
+  }
+  return manifest;
+}
+
+function parseManifest(text: string): OutputManifest | undefined {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof data !== "object" || data === null) return undefined;
+
+  const candidate = data as Record<string, unknown>;
+  const files = candidate.files;
+  const valid =
+    typeof candidate.manifestVersion === "number" &&
+    typeof candidate.cakeVersion === "string" &&
+    typeof candidate.varsFile === "string" &&
+    typeof candidate.varsSha256 === "string" &&
+    typeof candidate.profileOwner === "string" &&
+    Array.isArray(candidate.profiles) &&
+    candidate.profiles.every((name) => typeof name === "string") &&
+    typeof files === "object" &&
+    files !== null &&
+    !Array.isArray(files) &&
+    Object.values(files).every((hash) => typeof hash === "string");
+  return valid ? (candidate as unknown as OutputManifest) : undefined;
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (typeof value !== "object" || value === null) return value;
+  const record = value as Record<string, unknown>;
+  return Object.fromEntries(
+    Object.keys(record)
+      .sort()
+      .map((key) => [key, sortKeys(record[key])]),
+  );
+}

@@ -1,0 +1,317 @@
+/**
+ * The writer: the only code that changes a deployment folder. It plans first
+ * (compare new bytes with the disk and the manifest, without writing), so
+ * `reconcile --check` and the guards see exactly what a run would do, then
+ * applies the plan through a journal.
+ */
+import type { Dirent } from "node:fs";
+import { lstat, mkdir, open, readdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import { parseAllDocuments } from "yaml";
+import { CakeError } from "../errors.js";
+import { CAKE_VERSION } from "../version.js";
+import { TEMP_PREFIX, writeTempFile } from "./atomic.js";
+import { commitJournal, hasPendingJournal, isInsideFolder, JOURNAL_FILE, type Journal } from "./journal.js";
+import {
+  formatManifest,
+  MANIFEST_FILE,
+  MANIFEST_VERSION,
+  type OutputManifest,
+  readManifest,
+  sameOutput,
+  sha256,
+} from "./manifest.js";
+import { HEADER_MARKER, hasGeneratedHeader } from "./serialize.js";
+
+/** A generated file as bytes to write, at a path relative to the deployment folder. */
+export interface RenderedFile {
+  path: string;
+  content: string;
+}
+
+/** What one deployment folder should contain after reconcile. */
+export interface DesiredOutput {
+  /** Deployment folder relative to the repo root, with `/` separators. */
+  folder: string;
+  varsFile: string;
+  varsSha256: string;
+  profileOwner: string;
+  profiles: string[];
+  files: RenderedFile[];
+}
+
+/**
+ * What happens to one file: `create` (missing), `update` (stale), `restore`
+ * (edited by hand since cake wrote it), `remove` (generated before, not any more).
+ */
+export type FileAction = "create" | "update" | "restore" | "remove" | "unchanged";
+
+export interface FileChange {
+  path: string;
+  action: FileAction;
+}
+
+export interface FolderPlan {
+  /** Deployment folder relative to the repo root. */
+  folder: string;
+  /** Undefined when the folder's output is to be deleted (an orphan being pruned). */
+  desired: DesiredOutput | undefined;
+  previousManifest: OutputManifest | undefined;
+  /** Profiles in the current output: from the manifest, or from the generated files on disk without one. */
+  previousProfiles: string[];
+  /** Profile owner of the current output, when known. */
+  previousOwner: string | undefined;
+  /** Every file cake generated or will generate, sorted by path. */
+  changes: FileChange[];
+  /** Paths cake needs to write that hold files cake did not generate. */
+  conflicts: string[];
+  /** True when the manifest would change beyond the cake version recorded in it. */
+  manifestChanged: boolean;
+  /** True when an interrupted run left a journal in the folder. */
+  journalPending: boolean;
+}
+
+export interface FolderResult {
+  folder: string;
+  written: string[];
+  restored: string[];
+  removed: string[];
+  unchanged: string[];
+}
+
+const RESERVED_NAMES = [MANIFEST_FILE, JOURNAL_FILE];
+
+/** Plans the changes that make the folder `desired.folder` under `root` match `desired`, without writing. */
+export async function planFolder(root: string, desired: DesiredOutput): Promise<FolderPlan> {
+  checkGeneratedPaths(desired);
+  return plan(root, desired.folder, desired);
+}
+
+/** Plans the removal of everything cake generated in `folder` (relative to `root`), for a vars file that is gone. */
+export async function planFolderRemoval(root: string, folder: string): Promise<FolderPlan> {
+  return plan(root, folder, undefined);
+}
+
+async function plan(root: string, folder: string, desired: DesiredOutput | undefined): Promise<FolderPlan> {
+  const absolute = path.join(root, folder);
+  const journalPending = await hasPendingJournal(absolute);
+  const previousManifest = await readManifest(absolute);
+  const onDisk = await listFiles(absolute);
+
+  const changes: FileChange[] = [];
+  const conflicts: string[] = [];
+  const wanted = new Set<string>();
+  const ownedOnDisk = new Set<string>();
+
+  for (const file of desired?.files ?? []) {
+    wanted.add(file.path);
+    if (!onDisk.has(file.path)) {
+      changes.push({ path: file.path, action: "create" });
+      continue;
+    }
+    const current = await readFile(path.join(absolute, file.path));
+    if (current.equals(Buffer.from(file.content))) {
+      changes.push({ path: file.path, action: "unchanged" });
+      ownedOnDisk.add(file.path);
+      continue;
+    }
+    const recorded = previousManifest?.files[file.path];
+    if (recorded === undefined && !hasGeneratedHeader(current.toString("utf8"))) {
+      conflicts.push(file.path);
+      continue;
+    }
+    ownedOnDisk.add(file.path);
+    const handEdited = recorded !== undefined && recorded !== sha256(current);
+    changes.push({ path: file.path, action: handEdited ? "restore" : "update" });
+  }
+
+  for (const file of [...onDisk].sort()) {
+    if (wanted.has(file)) continue;
+    const owned =
+      previousManifest?.files[file] !== undefined || (await startsWithHeader(path.join(absolute, file)));
+    if (!owned) continue;
+    ownedOnDisk.add(file);
+    changes.push({ path: file, action: "remove" });
+  }
+  changes.sort((a, b) => compareText(a.path, b.path));
+
+  const previous = previousManifest ?? (await readProfilesOnDisk(absolute, [...ownedOnDisk]));
+  const manifestChanged =
+    desired === undefined
+      ? previousManifest !== undefined
+      : previousManifest === undefined || !sameOutput(previousManifest, buildManifest(desired));
+  return {
+    folder,
+    desired,
+    previousManifest,
+    previousProfiles: [...previous.profiles].sort(compareText),
+    previousOwner: previous.profileOwner,
+    changes,
+    conflicts,
+    manifestChanged,
+    journalPending,
+  };
+}
+
+/** Returns true when applying `plan` would change anything on disk. */
+export function planHasChanges(plan: FolderPlan): boolean {
+  return plan.manifestChanged || plan.changes.some((change) => change.action !== "unchanged");
+}
+
+/**
+ * Applies `plan`: every new file goes to a temporary file first, then one journal
+ * renames them into place, deletes removed files and their emptied folders, and
+ * replaces the manifest last. Files whose bytes are unchanged are not touched.
+ * Run it under the repo lock, after `recoverFolder`, with a plan made under the same lock.
+ */
+export async function applyPlan(root: string, plan: FolderPlan): Promise<FolderResult> {
+  if (plan.conflicts.length > 0) throw new CakeError(conflictMessage(plan));
+
+  const absolute = path.join(root, plan.folder);
+  const result: FolderResult = { folder: plan.folder, written: [], restored: [], removed: [], unchanged: [] };
+  for (const change of plan.changes) {
+    if (change.action === "unchanged") result.unchanged.push(change.path);
+    else if (change.action === "remove") result.removed.push(change.path);
+    else if (change.action === "restore") result.restored.push(change.path);
+    else result.written.push(change.path);
+  }
+  if (!planHasChanges(plan)) return result;
+
+  await mkdir(absolute, { recursive: true });
+  const contents = new Map((plan.desired?.files ?? []).map((file) => [file.path, file.content]));
+  const journal: Journal = { renames: [], deletions: [...result.removed] };
+
+  for (const change of plan.changes) {
+    if (change.action !== "create" && change.action !== "update" && change.action !== "restore") continue;
+    const content = contents.get(change.path);
+    if (content === undefined) throw new Error(`no content planned for ${change.path}`);
+    const temp = await writeTempFile(absolute, content);
+    journal.renames.push({ from: path.basename(temp), to: change.path });
+  }
+
+  if (plan.desired === undefined) {
+    journal.deletions.push(MANIFEST_FILE);
+    journal.removeFolderIfEmpty = true;
+  } else if (plan.manifestChanged) {
+    const temp = await writeTempFile(absolute, formatManifest(buildManifest(plan.desired)));
+    journal.renames.push({ from: path.basename(temp), to: MANIFEST_FILE });
+  }
+
+  await commitJournal(absolute, journal);
+  return result;
+}
+
+function buildManifest(desired: DesiredOutput): OutputManifest {
+  return {
+    manifestVersion: MANIFEST_VERSION,
+    cakeVersion: CAKE_VERSION,
+    varsFile: desired.varsFile,
+    varsSha256: desired.varsSha256,
+    profileOwner: desired.profileOwner,
+    profiles: [...desired.profiles].sort(compareText),
+    files: Object.fromEntries(desired.files.map((file) => [file.path, sha256(file.content)])),
+  };
+}
+
+/** Rejects generated paths that could escape the folder, collide, or overwrite cake's own files: a generator bug. */
+function checkGeneratedPaths(desired: DesiredOutput): void {
+  const seen = new Set<string>();
+  for (const file of desired.files) {
+    const name = file.path.split("/").at(-1) ?? "";
+    if (!isInsideFolder(file.path) || RESERVED_NAMES.includes(file.path) || name.startsWith(TEMP_PREFIX)) {
+      throw new Error(`generated file path ${JSON.stringify(file.path)} is not allowed in ${desired.folder}`);
+    }
+    if (seen.has(file.path))
+      throw new Error(`generated file path ${JSON.stringify(file.path)} is used twice`);
+    seen.add(file.path);
+  }
+}
+
+/** Lists the files under `folder` (relative, `/`-separated), leaving out cake's manifest, journal and temporary files. */
+async function listFiles(folder: string): Promise<Set<string>> {
+  const files = new Set<string>();
+  const visit = async (relative: string): Promise<void> => {
+    let entries: Dirent[];
+    try {
+      entries = await readdir(path.join(folder, relative), { withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT" && relative === "") return;
+      throw error;
+    }
+    for (const entry of entries) {
+      const child = relative === "" ? entry.name : `${relative}/${entry.name}`;
+      if (entry.isDirectory()) await visit(child);
+      else if (
+        relative !== "" ||
+        (!RESERVED_NAMES.includes(entry.name) && !entry.name.startsWith(TEMP_PREFIX))
+      ) {
+        files.add(child);
+      }
+    }
+  };
+  await visit("");
+  return files;
+}
+
+async function startsWithHeader(file: string): Promise<boolean> {
+  const info = await lstat(file);
+  if (!info.isFile()) return false;
+  const handle = await open(file, "r");
+  try {
+    const buffer = Buffer.alloc(HEADER_MARKER.length);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    return buffer.subarray(0, bytesRead).toString("utf8") === HEADER_MARKER;
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Finds the Profiles and their owner in generated files on disk, for output
+ * written without a manifest (by hand, or by an older tool adopted by cake).
+ */
+async function readProfilesOnDisk(
+  folder: string,
+  files: string[],
+): Promise<{ profiles: string[]; profileOwner: string | undefined }> {
+  const profiles = new Set<string>();
+  let profileOwner: string | undefined;
+  for (const file of files) {
+    if (!/\.ya?ml$/.test(file)) continue;
+    const text = await readFile(path.join(folder, file), "utf8");
+    for (const document of parseAllDocuments(text)) {
+      if (document.errors.length > 0) continue;
+      const object = document.toJS() as unknown;
+      const profile = asProfile(object);
+      if (profile === undefined) continue;
+      profiles.add(profile.name);
+      profileOwner ??= profile.owner;
+    }
+  }
+  return { profiles: [...profiles], profileOwner };
+}
+
+function asProfile(object: unknown): { name: string; owner: string | undefined } | undefined {
+  if (typeof object !== "object" || object === null) return undefined;
+  const { kind, metadata, spec } = object as {
+    kind?: unknown;
+    metadata?: { name?: unknown };
+    spec?: unknown;
+  };
+  if (kind !== "Profile" || typeof metadata?.name !== "string") return undefined;
+  const owner = (spec as { owner?: { name?: unknown } } | undefined)?.owner?.name;
+  return { name: metadata.name, owner: typeof owner === "string" ? owner : undefined };
+}
+
+function conflictMessage(plan: FolderPlan): string {
+  const list = plan.conflicts.map((file) => `  ${plan.folder}/${file}`).join("\n");
+  return (
+    `cake needs to write these files in ${plan.folder}, but they exist and were not generated by cake ` +
+    `(no "${HEADER_MARKER.trim()}" header, not in ${MANIFEST_FILE}):\n${list}\n` +
+    "Move or delete them (they are in git history), then rerun; cake never overwrites files it did not generate."
+  );
+}
+
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

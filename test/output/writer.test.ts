@@ -1,0 +1,348 @@
+import { readFile, stat, utimes, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { CakeError } from "../../src/errors.js";
+import { JOURNAL_FILE, recoverFolder } from "../../src/output/journal.js";
+import { MANIFEST_FILE, sha256 } from "../../src/output/manifest.js";
+import { generatedHeader, serializeFile } from "../../src/output/serialize.js";
+import {
+  applyPlan,
+  type DesiredOutput,
+  type FolderResult,
+  planFolder,
+  planFolderRemoval,
+} from "../../src/output/writer.js";
+import { CAKE_VERSION } from "../../src/version.js";
+import { listTree, makeTempDir, snapshotTree, writeTree } from "./tree.js";
+
+const FOLDER = "deployments/prod-us-east-1";
+const VARS = "vars/prod-us-east-1.yaml";
+const OWNER = "kubeflow-platform@example.com";
+
+function profileFile(name: string, extra: Record<string, unknown> = {}): { path: string; content: string } {
+  const objects = [
+    { apiVersion: "v1", kind: "Namespace", metadata: { name, annotations: { owner: OWNER } } },
+    {
+      apiVersion: "kubeflow.org/v1",
+      kind: "Profile",
+      metadata: { name },
+      spec: { owner: { kind: "User", apiGroup: "rbac.authorization.k8s.io", name: OWNER }, ...extra },
+    },
+  ];
+  return {
+    path: `profiles/${name}.yaml`,
+    content: serializeFile({ path: "", objects }, generatedHeader(VARS)),
+  };
+}
+
+function desiredOutput(
+  profiles: string[],
+  options: { owner?: string; extra?: Record<string, unknown> } = {},
+) {
+  const files = profiles.map((name) => profileFile(name, options.extra));
+  const kustomization = serializeFile(
+    { path: "", objects: [{ kind: "Kustomization", resources: files.map((file) => file.path) }] },
+    generatedHeader(VARS),
+  );
+  const desired: DesiredOutput = {
+    folder: FOLDER,
+    varsFile: VARS,
+    varsSha256: sha256("vars"),
+    profileOwner: options.owner ?? OWNER,
+    profiles,
+    files: [...files, { path: "kustomization.yaml", content: kustomization }],
+  };
+  return desired;
+}
+
+/** Runs what reconcile runs for one folder: finish an interrupted run, plan, apply. */
+async function reconcileFolder(root: string, desired: DesiredOutput): Promise<FolderResult> {
+  await recoverFolder(path.join(root, desired.folder));
+  return applyPlan(root, await planFolder(root, desired));
+}
+
+/** Sets every file's mtime to 2001, so a rewrite shows as a changed mtime. */
+async function ageFiles(root: string): Promise<void> {
+  const past = new Date("2001-01-01T00:00:00Z");
+  for (const file of await listTree(root)) await utimes(path.join(root, file), past, past);
+}
+
+function folderPath(root: string, file = ""): string {
+  return path.join(root, FOLDER, file);
+}
+
+describe("applyPlan", () => {
+  it("writes every file and the manifest", async () => {
+    const root = await makeTempDir();
+    const desired = desiredOutput(["alice", "ml-prod"]);
+
+    const result = await reconcileFolder(root, desired);
+
+    expect(result.written).toEqual(["kustomization.yaml", "profiles/alice.yaml", "profiles/ml-prod.yaml"]);
+    expect(await listTree(folderPath(root))).toEqual([
+      MANIFEST_FILE,
+      "kustomization.yaml",
+      "profiles/alice.yaml",
+      "profiles/ml-prod.yaml",
+    ]);
+    const alice = desired.files.find((file) => file.path === "profiles/alice.yaml");
+    expect(await readFile(folderPath(root, "profiles/alice.yaml"), "utf8")).toBe(alice?.content);
+    const manifest = JSON.parse(await readFile(folderPath(root, MANIFEST_FILE), "utf8"));
+    expect(manifest.cakeVersion).toBe(CAKE_VERSION);
+    expect(manifest.varsFile).toBe(VARS);
+    expect(manifest.varsSha256).toBe(sha256("vars"));
+    expect(manifest.profileOwner).toBe(OWNER);
+    expect(manifest.profiles).toEqual(["alice", "ml-prod"]);
+    expect(manifest.files["profiles/alice.yaml"]).toBe(sha256(alice?.content ?? ""));
+    expect(Object.keys(manifest)).toEqual([...Object.keys(manifest)].sort());
+  });
+
+  it("second run writes nothing", async () => {
+    const root = await makeTempDir();
+    await reconcileFolder(root, desiredOutput(["alice", "bob"]));
+    await ageFiles(root);
+    const before = await snapshotTree(root);
+
+    const again = desiredOutput(["alice", "bob"]);
+    again.profiles.reverse();
+    const result = await reconcileFolder(root, again);
+
+    expect(result.written).toEqual([]);
+    expect(result.removed).toEqual([]);
+    expect(result.unchanged).toHaveLength(3);
+    expect(await snapshotTree(root)).toEqual(before);
+  });
+
+  it("writes only changed files", async () => {
+    const root = await makeTempDir();
+    await reconcileFolder(root, desiredOutput(["alice", "bob"]));
+    await ageFiles(root);
+    const before = await snapshotTree(root);
+    const desired = desiredOutput(["alice", "bob"]);
+    const bob = profileFile("bob", { resourceQuotaSpec: { hard: { cpu: "4" } } });
+    desired.files = desired.files.map((file) => (file.path === bob.path ? bob : file));
+
+    const result = await reconcileFolder(root, desired);
+
+    expect(result.written).toEqual(["profiles/bob.yaml"]);
+    const after = await snapshotTree(root);
+    expect(after[`${FOLDER}/profiles/alice.yaml`]).toEqual(before[`${FOLDER}/profiles/alice.yaml`]);
+    expect(after[`${FOLDER}/kustomization.yaml`]).toEqual(before[`${FOLDER}/kustomization.yaml`]);
+    expect(after[`${FOLDER}/profiles/bob.yaml`]?.content).toBe(bob.content);
+  });
+
+  it("removes stale generated files and emptied folders", async () => {
+    const root = await makeTempDir();
+    const first = desiredOutput(["alice"]);
+    first.files.push({
+      path: "cloud/namespace.yaml",
+      content: "# Generated by cake from x\nkind: Namespace\n",
+    });
+    await reconcileFolder(root, first);
+
+    const result = await reconcileFolder(root, desiredOutput(["alice"]));
+
+    expect(result.removed).toEqual(["cloud/namespace.yaml"]);
+    expect(await listTree(folderPath(root))).toEqual([
+      MANIFEST_FILE,
+      "kustomization.yaml",
+      "profiles/alice.yaml",
+    ]);
+    await expect(stat(folderPath(root, "cloud"))).rejects.toThrow();
+  });
+
+  it("never touches files cake did not generate", async () => {
+    const root = await makeTempDir();
+    await writeTree(root, {
+      [`${FOLDER}/README.md`]: "notes\n",
+      [`${FOLDER}/profiles/extra.yaml`]: "kind: ConfigMap\n",
+    });
+    await reconcileFolder(root, desiredOutput(["alice", "bob"]));
+    const userFiles = [`${FOLDER}/README.md`, `${FOLDER}/profiles/extra.yaml`];
+    const before = await snapshotTree(root);
+
+    const result = await reconcileFolder(root, desiredOutput([]));
+
+    expect(result.removed).toEqual(["profiles/alice.yaml", "profiles/bob.yaml"]);
+    const after = await snapshotTree(root);
+    for (const file of userFiles) expect(after[file]).toEqual(before[file]);
+  });
+
+  it("removes unlisted files that carry the header", async () => {
+    const root = await makeTempDir();
+    await reconcileFolder(root, desiredOutput(["alice"]));
+    await writeTree(root, { [`${FOLDER}/profiles/old.yaml`]: profileFile("old").content });
+
+    const result = await reconcileFolder(root, desiredOutput(["alice"]));
+
+    expect(result.removed).toEqual(["profiles/old.yaml"]);
+  });
+
+  it("rejects overwriting a file cake did not generate", async () => {
+    const root = await makeTempDir();
+    await writeTree(root, { [`${FOLDER}/profiles/alice.yaml`]: "kind: Profile\n" });
+    const before = await snapshotTree(root);
+
+    const plan = await planFolder(root, desiredOutput(["alice"]));
+
+    expect(plan.conflicts).toEqual(["profiles/alice.yaml"]);
+    await expect(applyPlan(root, plan)).rejects.toThrow(CakeError);
+    await expect(applyPlan(root, plan)).rejects.toThrow("profiles/alice.yaml");
+    expect(await snapshotTree(root)).toEqual(before);
+  });
+
+  it("restores a hand-edited file", async () => {
+    const root = await makeTempDir();
+    const desired = desiredOutput(["alice"]);
+    await reconcileFolder(root, desired);
+    const alicePath = folderPath(root, "profiles/alice.yaml");
+    const original = await readFile(alicePath, "utf8");
+    await writeFile(alicePath, `${original}# tweak\n`);
+
+    const plan = await planFolder(root, desired);
+    const result = await applyPlan(root, plan);
+
+    expect(plan.changes).toContainEqual({ path: "profiles/alice.yaml", action: "restore" });
+    expect(result.restored).toEqual(["profiles/alice.yaml"]);
+    expect(result.written).toEqual([]);
+    expect(await readFile(alicePath, "utf8")).toBe(original);
+  });
+
+  it("plans without writing", async () => {
+    const root = await makeTempDir();
+    await reconcileFolder(root, desiredOutput(["alice", "bob"]));
+    await writeFile(folderPath(root, "profiles/alice.yaml"), "# Generated by cake from x\nedited\n");
+    await writeTree(root, { [`${FOLDER}/profiles/old.yaml`]: profileFile("old").content });
+    const before = await snapshotTree(root);
+
+    const plan = await planFolder(root, desiredOutput(["alice", "carol"]));
+
+    expect(plan.changes).toEqual([
+      { path: "kustomization.yaml", action: "update" },
+      { path: "profiles/alice.yaml", action: "restore" },
+      { path: "profiles/bob.yaml", action: "remove" },
+      { path: "profiles/carol.yaml", action: "create" },
+      { path: "profiles/old.yaml", action: "remove" },
+    ]);
+    expect(plan.previousProfiles).toEqual(["alice", "bob"]);
+    expect(plan.previousOwner).toBe(OWNER);
+    expect(plan.manifestChanged).toBe(true);
+    expect(await snapshotTree(root)).toEqual(before);
+  });
+
+  it("reads Profiles from disk without a manifest", async () => {
+    const root = await makeTempDir();
+    await writeTree(root, {
+      [`${FOLDER}/profiles/alice.yaml`]: profileFile("alice").content,
+      [`${FOLDER}/profiles/bob.yaml`]: profileFile("bob").content,
+    });
+
+    const plan = await planFolder(root, desiredOutput(["alice"], { owner: "new-owner@example.com" }));
+
+    expect(plan.previousManifest).toBeUndefined();
+    expect(plan.previousProfiles).toEqual(["alice", "bob"]);
+    expect(plan.previousOwner).toBe(OWNER);
+  });
+
+  it("prunes the output of a removed deployment", async () => {
+    const root = await makeTempDir();
+    await reconcileFolder(root, desiredOutput(["alice"]));
+    await writeTree(root, { [`${FOLDER}/README.md`]: "notes\n" });
+
+    const plan = await planFolderRemoval(root, FOLDER);
+    const result = await applyPlan(root, plan);
+
+    expect(plan.previousProfiles).toEqual(["alice"]);
+    expect(result.removed).toEqual(["kustomization.yaml", "profiles/alice.yaml"]);
+    expect(await listTree(folderPath(root))).toEqual(["README.md"]);
+  });
+
+  it("deletes the folder it emptied by pruning", async () => {
+    const root = await makeTempDir();
+    await reconcileFolder(root, desiredOutput(["alice"]));
+
+    await applyPlan(root, await planFolderRemoval(root, FOLDER));
+
+    await expect(stat(folderPath(root))).rejects.toThrow();
+    await expect(stat(path.join(root, "deployments"))).resolves.toBeDefined();
+  });
+
+  it("rejects generated paths outside the folder", async () => {
+    const root = await makeTempDir();
+    for (const bad of ["../escape.yaml", "/abs.yaml", "a/../b.yaml", MANIFEST_FILE, ".cake-tmp-1"]) {
+      const desired = desiredOutput([]);
+      desired.files.push({ path: bad, content: "" });
+      await expect(planFolder(root, desired)).rejects.toThrow(bad);
+    }
+  });
+
+  it("rejects a damaged manifest", async () => {
+    const root = await makeTempDir();
+    await writeTree(root, { [`${FOLDER}/${MANIFEST_FILE}`]: "{not json" });
+
+    await expect(planFolder(root, desiredOutput(["alice"]))).rejects.toThrow(CakeError);
+  });
+});
+
+describe("recoverFolder", () => {
+  it("rolls a journal forward", async () => {
+    const root = await makeTempDir();
+    await reconcileFolder(root, desiredOutput(["alice", "bob"]));
+    const carol = profileFile("carol");
+    // The state a run leaves when killed after writing its journal: temp files and
+    // the journal exist, one rename is done, nothing is deleted yet.
+    await writeTree(root, {
+      [`${FOLDER}/.cake-tmp-1-a`]: carol.content,
+      [`${FOLDER}/.cake-tmp-1-c`]: '{"note": "new manifest"}\n',
+      [`${FOLDER}/profiles/dave.yaml`]: profileFile("dave").content,
+      [`${FOLDER}/${JOURNAL_FILE}`]: JSON.stringify({
+        renames: [
+          { from: ".cake-tmp-1-a", to: "profiles/carol.yaml" },
+          { from: ".cake-tmp-1-b", to: "profiles/dave.yaml" },
+          { from: ".cake-tmp-1-c", to: MANIFEST_FILE },
+        ],
+        deletions: ["profiles/bob.yaml", "gone/already.yaml"],
+      }),
+      [`${FOLDER}/.cake-tmp-2-stray`]: "stray",
+    });
+
+    const rolled = await recoverFolder(folderPath(root));
+
+    expect(rolled).toBe(true);
+    expect(await listTree(folderPath(root))).toEqual([
+      MANIFEST_FILE,
+      "kustomization.yaml",
+      "profiles/alice.yaml",
+      "profiles/carol.yaml",
+      "profiles/dave.yaml",
+    ]);
+    expect(await readFile(folderPath(root, "profiles/carol.yaml"), "utf8")).toBe(carol.content);
+    expect(await readFile(folderPath(root, MANIFEST_FILE), "utf8")).toBe('{"note": "new manifest"}\n');
+  });
+
+  it("deletes stray temporary files", async () => {
+    const root = await makeTempDir();
+    await reconcileFolder(root, desiredOutput(["alice"]));
+    await writeTree(root, { [`${FOLDER}/.cake-tmp-9-x`]: "half" });
+
+    const rolled = await recoverFolder(folderPath(root));
+
+    expect(rolled).toBe(false);
+    expect(await listTree(folderPath(root))).toEqual([
+      MANIFEST_FILE,
+      "kustomization.yaml",
+      "profiles/alice.yaml",
+    ]);
+  });
+
+  it("rejects a journal that leaves the folder", async () => {
+    const root = await makeTempDir();
+    await writeTree(root, {
+      "secret.txt": "keep",
+      [`${FOLDER}/${JOURNAL_FILE}`]: JSON.stringify({ renames: [], deletions: ["../../secret.txt"] }),
+    });
+
+    await expect(recoverFolder(folderPath(root))).rejects.toThrow(CakeError);
+    expect(await readFile(path.join(root, "secret.txt"), "utf8")).toBe("keep");
+  });
+});
