@@ -66,10 +66,13 @@ export const DIAGNOSTIC_CODES = [
   // quotas
   "invalid-quota-key",
   "invalid-quantity",
+  "invalid-label",
   // cloud
   "invalid-account-id",
   "invalid-arn",
   "invalid-project-id",
+  "invalid-gcp-role",
+  "invalid-oidc-provider",
   "missing-cloud-settings",
   // gitops
   "missing-repo-url",

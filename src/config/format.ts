@@ -1,0 +1,74 @@
+/**
+ * Output of diagnostics: a human format (one block per diagnostic, with the source line and
+ * a caret under the column) and the JSON shape machines read.
+ */
+import type { Diagnostic } from "./diagnostics.js";
+
+export interface FormatOptions {
+  /** Text of each file by its `Diagnostic.file`, to show the source line and a caret. */
+  sources?: Readonly<Record<string, string>>;
+  /** Append a summary line such as `2 errors, 1 warning in 1 file`; default true. */
+  summary?: boolean;
+}
+
+/**
+ * Formats diagnostics for people:
+ * `vars/prod-us-east-1.yaml:12:14: error [invalid-email] users.users[3].email: <message>`,
+ * then the source line and a caret when the source is known.
+ */
+export function formatDiagnostics(diagnostics: readonly Diagnostic[], options: FormatOptions = {}): string {
+  const lines: string[] = [];
+  for (const diagnostic of diagnostics) {
+    lines.push(headline(diagnostic));
+    const source = options.sources?.[diagnostic.file];
+    if (source !== undefined && diagnostic.line > 0)
+      lines.push(...excerpt(source, diagnostic.line, diagnostic.column));
+  }
+  if (options.summary ?? true) lines.push(summarizeDiagnostics(diagnostics));
+  return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
+}
+
+function headline(diagnostic: Diagnostic): string {
+  const position = diagnostic.line > 0 ? `:${diagnostic.line}:${diagnostic.column}` : "";
+  const path = diagnostic.path === "" ? "" : `${diagnostic.path}: `;
+  return `${diagnostic.file}${position}: ${diagnostic.severity} [${diagnostic.code}] ${path}${diagnostic.message}`;
+}
+
+/** The source line, indented, with a caret under the column; tabs are kept so the caret lines up. */
+function excerpt(source: string, line: number, column: number): string[] {
+  const text = source.replace(/^\uFEFF/, "").split(/\r?\n/)[line - 1];
+  if (text === undefined) return [];
+  const before = text.slice(0, Math.max(column - 1, 0)).replace(/[^\t]/g, " ");
+  return [`    ${text}`, `    ${before}^`];
+}
+
+/** Returns a summary such as `2 errors, 1 warning in 1 file` (files that have diagnostics). */
+export function summarizeDiagnostics(diagnostics: readonly Diagnostic[]): string {
+  const errors = diagnostics.filter((diagnostic) => diagnostic.severity === "error").length;
+  const warnings = diagnostics.length - errors;
+  const files = new Set(diagnostics.map((diagnostic) => diagnostic.file)).size;
+  return `${plural(errors, "error")}, ${plural(warnings, "warning")} in ${plural(files, "file")}`;
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}
+
+/** The JSON shape of `cake validate --format json`. */
+export interface DiagnosticsJson {
+  diagnostics: Pick<Diagnostic, "severity" | "code" | "file" | "line" | "column" | "path" | "message">[];
+}
+
+export function diagnosticsToJson(diagnostics: readonly Diagnostic[]): DiagnosticsJson {
+  return {
+    diagnostics: diagnostics.map(({ severity, code, file, line, column, path, message }) => ({
+      severity,
+      code,
+      file,
+      line,
+      column,
+      path,
+      message,
+    })),
+  };
+}

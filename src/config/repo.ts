@@ -1,0 +1,76 @@
+/** Loads every vars file of an ops repo. */
+import { readdir } from "node:fs/promises";
+import path from "node:path";
+import type { Deployment } from "../model/types.js";
+import type { RepoLayout } from "../repo/layout.js";
+import { type Diagnostic, sortDiagnostics } from "./diagnostics.js";
+import { deploymentNameOfFile, loadVarsFile } from "./load.js";
+
+export interface RepoLoadResult {
+  /** Deployments of the files without errors, sorted by name. */
+  deployments: Deployment[];
+  /** Diagnostics of every file, sorted by file, line and column. */
+  diagnostics: Diagnostic[];
+  /** Text of each file that could be read, by its path relative to the repo root, for source excerpts. */
+  sources: Record<string, string>;
+  /** Files loaded, relative to the repo root with `/` separators. */
+  files: string[];
+}
+
+/**
+ * Loads the given vars files (paths relative to the repo root, or absolute), or every
+ * `*.yaml`/`*.yml` file in the layout's vars folder. A deployment's output folder is
+ * `<outputDir>/<name>`.
+ */
+export async function loadRepo(layout: RepoLayout, files?: readonly string[]): Promise<RepoLoadResult> {
+  const relativeFiles = files ? files.map((file) => toRepoPath(layout, file)) : await listVarsFiles(layout);
+  const results = await Promise.all(
+    relativeFiles.map(async (file) => {
+      const name = deploymentNameOfFile(file);
+      const result = await loadVarsFile(path.join(layout.root, file), {
+        file,
+        outputPath: `${layout.outputDir}/${name}`,
+      });
+      return { file, result };
+    }),
+  );
+
+  const sources: Record<string, string> = {};
+  for (const { file, result } of results) {
+    if (result.text !== undefined) sources[file] = result.text;
+  }
+  const deployments = results.flatMap(({ result }) => (result.deployment ? [result.deployment] : []));
+  return {
+    deployments: deployments.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    diagnostics: sortDiagnostics(results.flatMap(({ result }) => result.diagnostics)),
+    sources,
+    files: relativeFiles,
+  };
+}
+
+/** Lists the vars files of a repo, sorted; an absent vars folder gives an empty list. */
+export async function listVarsFiles(layout: RepoLayout): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(path.join(layout.root, layout.varsDir));
+  } catch (error) {
+    if (
+      (error as NodeJS.ErrnoException).code === "ENOENT" ||
+      (error as NodeJS.ErrnoException).code === "ENOTDIR"
+    ) {
+      return [];
+    }
+    throw error;
+  }
+  return names
+    .filter((name) => /\.ya?ml$/.test(name))
+    .sort()
+    .map((name) => `${layout.varsDir}/${name}`);
+}
+
+function toRepoPath(layout: RepoLayout, file: string): string {
+  const absolute = path.resolve(layout.root, file);
+  const relative = path.relative(layout.root, absolute);
+  if (relative.startsWith("..") || path.isAbsolute(relative)) return absolute.split(path.sep).join("/");
+  return relative.split(path.sep).join("/");
+}

@@ -1,0 +1,88 @@
+import { isMap } from "yaml";
+import type { Diagnostic } from "../diagnostics.js";
+import { type FieldPath, formatPath } from "../source.js";
+import { namespaceNamePath, type Rule } from "./context.js";
+import { dnsLabelProblem, suggestDnsLabel } from "./dns.js";
+import { RESERVED_SUMMARY, reservedReason } from "./reserved.js";
+
+/** Deploy namespace names become shared Profiles and namespaces: DNS-1123 labels, unique, not reserved. */
+export const deployNamespaceRule: Rule = {
+  name: "deploy-namespace",
+  check({ source, view }) {
+    const diagnostics: Diagnostic[] = [];
+    const firstByName = new Map<string, FieldPath>();
+
+    for (const entry of view.deployNamespaces) {
+      const { name } = entry.value;
+      const path = namespaceNamePath(entry);
+      const problem = dnsLabelProblem(name);
+      const reserved = reservedReason(name, view);
+
+      if (problem) {
+        const suggestion = suggestDnsLabel(name);
+        diagnostics.push(
+          source.diagnostic(
+            "error",
+            "invalid-dns-label",
+            path,
+            `"${name}" ${problem}; it names a shared Profile and its namespace${suggestion ? `; use "${suggestion}"` : ""}`,
+          ),
+        );
+      } else if (reserved) {
+        diagnostics.push(
+          source.diagnostic(
+            "error",
+            "reserved-namespace",
+            path,
+            `"${name}" is reserved: ${reserved} (reserved: ${RESERVED_SUMMARY}); choose another name`,
+          ),
+        );
+      }
+
+      const first = firstByName.get(name);
+      if (first) {
+        diagnostics.push(
+          source.diagnostic(
+            "error",
+            "duplicate-namespace",
+            path,
+            `"${name}" is already declared at ${formatPath(first)}; keep one entry`,
+          ),
+        );
+      } else {
+        firstByName.set(name, path);
+      }
+    }
+    return diagnostics;
+  },
+};
+
+/** `users.deployments` is the older spelling of `users.deploy_namespaces`. */
+export const deprecatedKeysRule: Rule = {
+  name: "deprecated-keys",
+  check({ source }) {
+    const users = source.document?.get("users", true);
+    if (!isMap(users) || !users.has("deployments")) return [];
+
+    if (users.has("deploy_namespaces")) {
+      return [
+        source.diagnostic(
+          "error",
+          "conflicting-keys",
+          ["users", "deployments"],
+          "users.deployments and users.deploy_namespaces are both set; move the entries of users.deployments into users.deploy_namespaces",
+          { key: true },
+        ),
+      ];
+    }
+    return [
+      source.diagnostic(
+        "warning",
+        "deprecated-key",
+        ["users", "deployments"],
+        "users.deployments is the older spelling of users.deploy_namespaces; rename the key",
+        { key: true },
+      ),
+    ];
+  },
+};

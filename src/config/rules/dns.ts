@@ -1,0 +1,24 @@
+import { DNS1123_LABEL, NAME_LIMITS } from "../../model/names.js";
+
+/** Returns what is wrong with a DNS-1123 label, or undefined when it is valid. */
+export function dnsLabelProblem(name: string): string | undefined {
+  if (name.length === 0) return "is empty";
+  if (name.length > NAME_LIMITS.kubernetesLabel) {
+    return `has ${name.length} characters (limit ${NAME_LIMITS.kubernetesLabel})`;
+  }
+  if (!DNS1123_LABEL.test(name)) {
+    return "is not a DNS-1123 label (lower-case letters, digits and '-', starting and ending with a letter or digit)";
+  }
+  return undefined;
+}
+
+/** Suggests a DNS-1123 label close to `name`: lower-cased, other characters turned into '-'. */
+export function suggestDnsLabel(name: string): string | undefined {
+  const suggestion = name
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, NAME_LIMITS.kubernetesLabel)
+    .replace(/-+$/, "");
+  return suggestion.length > 0 && suggestion !== name ? suggestion : undefined;
+}

@@ -1,0 +1,136 @@
+/**
+ * Email rules. Emails are identities compared byte for byte by RoleBindings and by the
+ * Istio header match, so they are checked, never rewritten.
+ */
+import type { Diagnostic } from "../diagnostics.js";
+import { type FieldPath, formatPath } from "../source.js";
+import type { Rule, RuleContext } from "./context.js";
+
+/**
+ * One `@`, a non-empty local part, a domain with a dot, and no whitespace or control
+ * characters. Deliberately loose: `+`, `_` and long TLDs (`.network`) are valid, and a
+ * stricter pattern has rejected real addresses before.
+ */
+const EMAIL = /^[^@\s\p{Cc}]+@[^@\s\p{Cc}.][^@\s\p{Cc}]*\.[^@\s\p{Cc}.]+$/u;
+
+export function isEmail(value: string): boolean {
+  return EMAIL.test(value) && !value.split("@")[1]?.includes("..");
+}
+
+interface EmailField {
+  path: FieldPath;
+  email: string;
+}
+
+/** Every email field of the file: each user's email and the profile owner. */
+function emailFields({ view }: RuleContext): EmailField[] {
+  const fields: EmailField[] = [];
+  for (const entry of view.users) {
+    if (entry.value.email !== undefined)
+      fields.push({ path: [...entry.path, "email"], email: entry.value.email });
+  }
+  if (view.kubeflow.profileOwner !== undefined) {
+    fields.push({ path: ["kubeflow", "profile_owner"], email: view.kubeflow.profileOwner });
+  }
+  return fields;
+}
+
+export const emailFormatRule: Rule = {
+  name: "email-format",
+  check(context) {
+    return emailFields(context)
+      .filter((field) => !isEmail(field.email))
+      .map((field) =>
+        context.source.diagnostic(
+          "error",
+          "invalid-email",
+          field.path,
+          `"${field.email}" is not an email address; write the address exactly as the identity provider sends it (local@domain.tld)`,
+        ),
+      );
+  },
+};
+
+export const duplicateEmailRule: Rule = {
+  name: "duplicate-email",
+  check({ source, view }) {
+    const diagnostics: Diagnostic[] = [];
+    const exact = new Map<string, FieldPath>();
+    const folded = new Map<string, { path: FieldPath; email: string }>();
+    for (const entry of view.users) {
+      const { email } = entry.value;
+      if (email === undefined) continue;
+      const path = [...entry.path, "email"];
+      const first = exact.get(email);
+      const firstFolded = folded.get(email.toLowerCase());
+      if (first) {
+        diagnostics.push(
+          source.diagnostic(
+            "error",
+            "duplicate-email",
+            path,
+            `"${email}" duplicates ${formatPath(first)}; keep one entry per identity and merge its roles and allowed_namespaces`,
+          ),
+        );
+      } else if (firstFolded) {
+        diagnostics.push(
+          source.diagnostic(
+            "error",
+            "duplicate-email-case",
+            path,
+            `"${email}" duplicates ${formatPath(firstFolded.path)} "${firstFolded.email}" ignoring case; ` +
+              "the identity provider sends one spelling, so keep the entry that matches it exactly",
+          ),
+        );
+      }
+      if (!first) exact.set(email, path);
+      if (!firstFolded) folded.set(email.toLowerCase(), { path, email });
+    }
+    return diagnostics;
+  },
+};
+
+export const emailCaseRule: Rule = {
+  name: "email-case",
+  check(context) {
+    const lowercased = context.view.identity.lowercaseEmails;
+    return emailFields(context)
+      .filter((field) => field.email !== field.email.toLowerCase())
+      .map((field) =>
+        lowercased
+          ? context.source.diagnostic(
+              "error",
+              "email-uppercase-lowercased-idp",
+              field.path,
+              `"${field.email}" contains upper-case letters but identity.lowercase_emails is true, so the identity provider ` +
+                `will send "${field.email.toLowerCase()}"; write it in lower case`,
+            )
+          : context.source.diagnostic(
+              "warning",
+              "email-uppercase",
+              field.path,
+              `"${field.email}" contains upper-case letters; it is used verbatim and must match what the identity provider sends, ` +
+                "case included",
+            ),
+      );
+  },
+};
+
+export const useridPrefixRule: Rule = {
+  name: "userid-prefix",
+  check(context) {
+    const prefix = context.view.kubeflow.useridPrefix;
+    if (prefix === "") return [];
+    return emailFields(context)
+      .filter((field) => field.email.startsWith(prefix))
+      .map((field) =>
+        context.source.diagnostic(
+          "error",
+          "email-has-userid-prefix",
+          field.path,
+          `"${field.email}" starts with kubeflow.userid_prefix "${prefix}"; write the bare email ` +
+            `"${field.email.slice(prefix.length)}" (the prefix is added only to the header match)`,
+        ),
+      );
+  },
+};

@@ -1,0 +1,46 @@
+/** Every validation rule, in the order their diagnostics are usually read. */
+import { bindingCollisionRule } from "./binding-collisions.js";
+import { awsSettingsRule, cloudSettingsRule, gcpSettingsRule } from "./cloud.js";
+import type { Rule } from "./context.js";
+import { deployNamespaceRule, deprecatedKeysRule } from "./deploy-namespaces.js";
+import { deploymentNameRule } from "./deployment-name.js";
+import {
+  argocdApplicationNameRule,
+  awsRoleNameRule,
+  bindingNameLengthRule,
+  gcpServiceAccountRule,
+} from "./derived-names.js";
+import { duplicateEmailRule, emailCaseRule, emailFormatRule, useridPrefixRule } from "./emails.js";
+import { grantsRule, rolesRule } from "./grants.js";
+import { containerDefaultsRule, resourceQuotaRule } from "./resource-quota.js";
+import { namespaceLabelsRule, repoUrlRule, settingsNamespacesRule } from "./settings.js";
+import { usernamePatternRule, usernameRule } from "./usernames.js";
+
+export type { Rule, RuleContext } from "./context.js";
+
+export const RULES: readonly Rule[] = [
+  deploymentNameRule,
+  deprecatedKeysRule,
+  emailFormatRule,
+  duplicateEmailRule,
+  emailCaseRule,
+  useridPrefixRule,
+  usernameRule,
+  usernamePatternRule,
+  deployNamespaceRule,
+  rolesRule,
+  grantsRule,
+  awsRoleNameRule,
+  gcpServiceAccountRule,
+  bindingNameLengthRule,
+  argocdApplicationNameRule,
+  bindingCollisionRule,
+  resourceQuotaRule,
+  containerDefaultsRule,
+  cloudSettingsRule,
+  awsSettingsRule,
+  gcpSettingsRule,
+  repoUrlRule,
+  settingsNamespacesRule,
+  namespaceLabelsRule,
+];

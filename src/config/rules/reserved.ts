@@ -1,0 +1,34 @@
+/**
+ * Namespaces a profile must never claim: the profile controller adopts an existing
+ * namespace only when its `owner` annotation matches, and system namespaces must not
+ * become user profiles.
+ */
+import type { VarsView } from "./context.js";
+
+const RESERVED_EXACT = [
+  "default",
+  "kubeflow",
+  "istio-system",
+  "cert-manager",
+  "auth",
+  "oauth2-proxy",
+  "argocd",
+];
+const RESERVED_PREFIXES = ["kube-", "kubeflow-", "istio-", "knative-"];
+
+/** Returns why a name is reserved, or undefined when a profile may use it. */
+export function reservedReason(name: string, view: VarsView): string | undefined {
+  if (RESERVED_EXACT.includes(name)) return `"${name}" is a system namespace`;
+  const prefix = RESERVED_PREFIXES.find((candidate) => name.startsWith(candidate));
+  if (prefix) return `names starting with "${prefix}" belong to system components`;
+
+  const identityNamespace = view.cloud.identityNamespace;
+  if (name === identityNamespace)
+    return `"${name}" holds the cloud identity objects (cloud.identity_namespace)`;
+  const argocdNamespace = view.gitops.argocdNamespace;
+  if (name === argocdNamespace) return `"${name}" is the Argo CD namespace (gitops.argocd_namespace)`;
+  return undefined;
+}
+
+export const RESERVED_SUMMARY =
+  "default, kube-*, kubeflow, kubeflow-*, istio-*, knative-*, cert-manager, auth, oauth2-proxy, argocd";

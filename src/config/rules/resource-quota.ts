@@ -1,0 +1,136 @@
+/**
+ * ResourceQuota keys and quantities, and the LimitRange defaults. Quantities are checked
+ * with the parser that also produces the canonical form written to the output.
+ */
+import { parseQuantity } from "../../model/quantity.js";
+import type { Diagnostic } from "../diagnostics.js";
+import type { FieldPath, VarsSource } from "../source.js";
+import { nearest } from "../suggest.js";
+import type { Rule } from "./context.js";
+
+/** Resource names a ResourceQuota accepts without a domain (Kubernetes docs, "Resource Quotas"). */
+const STANDARD_QUOTA_NAMES = [
+  "cpu",
+  "memory",
+  "ephemeral-storage",
+  "pods",
+  "services",
+  "services.loadbalancers",
+  "services.nodeports",
+  "secrets",
+  "configmaps",
+  "persistentvolumeclaims",
+  "replicationcontrollers",
+  "resourcequotas",
+  "requests.cpu",
+  "requests.memory",
+  "requests.storage",
+  "requests.ephemeral-storage",
+  "limits.cpu",
+  "limits.memory",
+  "limits.ephemeral-storage",
+];
+
+const DNS_SUBDOMAIN = "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
+const QUOTA_NAME_PATTERNS = [
+  // Huge pages: hugepages-2Mi, requests.hugepages-1Gi.
+  /^(requests\.)?hugepages-[0-9]+(Ki|Mi|Gi|Ti|Pi|Ei)?$/,
+  // Object counts: count/<resource> or count/<resource>.<group>.
+  new RegExp(`^count/${DNS_SUBDOMAIN}$`),
+  // Per storage class: <class>.storageclass.storage.k8s.io/requests.storage or /persistentvolumeclaims.
+  new RegExp(
+    `^${DNS_SUBDOMAIN}\\.storageclass\\.storage\\.k8s\\.io/(requests\\.storage|persistentvolumeclaims)$`,
+  ),
+  // Extended resources: only the requests. prefix is allowed, because they cannot be overcommitted.
+  new RegExp(`^requests\\.${DNS_SUBDOMAIN}\\.[a-z]+/[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$`),
+];
+
+export function isQuotaResourceName(key: string): boolean {
+  return STANDARD_QUOTA_NAMES.includes(key) || QUOTA_NAME_PATTERNS.some((pattern) => pattern.test(key));
+}
+
+function quotaKeyFix(key: string): string {
+  if (/^limits\.[^/]+\/.+$/.test(key)) {
+    return `use "requests.${key.slice("limits.".length)}" (extended resources are quota'd by requests only)`;
+  }
+  if (/^[^/.]+\.[^/]+\/[^/]+$/.test(key) && !key.startsWith("requests.")) {
+    return `use "requests.${key}" for an extended resource`;
+  }
+  const suggestion = nearest(key, STANDARD_QUOTA_NAMES);
+  return suggestion
+    ? `did you mean "${suggestion}"?`
+    : "use a ResourceQuota resource name such as requests.cpu, limits.memory, pods, count/<resource> or requests.<domain>/<resource>";
+}
+
+/** Returns a diagnostic when `value` is not a non-negative Kubernetes quantity. */
+export function quantityDiagnostic(
+  source: VarsSource,
+  path: FieldPath,
+  value: string | number,
+): Diagnostic | undefined {
+  const text = String(value);
+  const parsed = parseQuantity(text);
+  if (parsed.ok && parsed.quantity.nanos >= 0n) return undefined;
+  if (parsed.ok) {
+    return source.diagnostic(
+      "error",
+      "invalid-quantity",
+      path,
+      `"${text}" is negative; quotas and defaults must be 0 or more`,
+    );
+  }
+  const fix = parsed.suggestion
+    ? `did you mean ${parsed.suggestion}?`
+    : 'write a number with an optional suffix (m, k, M, G, Ki, Mi, Gi, ...), such as "500m" or "16Gi"';
+  return source.diagnostic(
+    "error",
+    "invalid-quantity",
+    path,
+    `"${text}" is not a Kubernetes quantity; ${fix}`,
+  );
+}
+
+export const resourceQuotaRule: Rule = {
+  name: "resource-quota",
+  check({ source, view }) {
+    const diagnostics: Diagnostic[] = [];
+    for (const entry of view.deployNamespaces) {
+      for (const [key, value] of Object.entries(entry.value.resourceQuota)) {
+        const path = [...entry.path, "resource_quota", key];
+        if (!isQuotaResourceName(key)) {
+          diagnostics.push(
+            source.diagnostic(
+              "error",
+              "invalid-quota-key",
+              path,
+              `"${key}" is not a ResourceQuota resource name; ${quotaKeyFix(key)}`,
+              { key: true },
+            ),
+          );
+        }
+        const invalid = quantityDiagnostic(source, path, value);
+        if (invalid) diagnostics.push(invalid);
+      }
+    }
+    return diagnostics;
+  },
+};
+
+export const containerDefaultsRule: Rule = {
+  name: "default-container-resources",
+  check({ source, view }) {
+    const resources = view.kubeflow.defaultContainerResources;
+    const diagnostics: Diagnostic[] = [];
+    for (const kind of ["requests", "limits"] as const) {
+      for (const [resource, value] of Object.entries(resources[kind])) {
+        const invalid = quantityDiagnostic(
+          source,
+          ["kubeflow", "default_container_resources", kind, resource],
+          value,
+        );
+        if (invalid) diagnostics.push(invalid);
+      }
+    }
+    return diagnostics;
+  },
+};

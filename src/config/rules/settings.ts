@@ -1,0 +1,89 @@
+/** Settings outside users and clouds: GitOps, namespaces cake writes to, and Kubeflow labels. */
+import type { Diagnostic } from "../diagnostics.js";
+import type { FieldPath } from "../source.js";
+import type { Rule } from "./context.js";
+import { dnsLabelProblem } from "./dns.js";
+
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const LABEL_PREFIX = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+export const repoUrlRule: Rule = {
+  name: "repo-url",
+  check({ source, view }) {
+    if (view.gitops.repoUrl === undefined || view.gitops.repoUrl.trim() !== "") return [];
+    return [
+      source.diagnostic(
+        "error",
+        "missing-repo-url",
+        ["gitops", "repo_url"],
+        "gitops.repo_url is empty; set it to the URL of this ops repo (the Argo CD Application syncs from it)",
+      ),
+    ];
+  },
+};
+
+export const settingsNamespacesRule: Rule = {
+  name: "settings-namespaces",
+  check({ source, view }) {
+    const fields: [FieldPath, string | undefined][] = [
+      [["gitops", "argocd_namespace"], view.gitops.argocdNamespace],
+      [["cloud", "identity_namespace"], view.cloud.identityNamespace],
+    ];
+    return fields.flatMap(([path, value]) => {
+      const problem = value === undefined ? undefined : dnsLabelProblem(value);
+      if (!problem) return [];
+      return [
+        source.diagnostic(
+          "error",
+          "invalid-dns-label",
+          path,
+          `"${value}" ${problem}; it is a namespace name`,
+        ),
+      ];
+    });
+  },
+};
+
+/** Returns what is wrong with a label key, or undefined when Kubernetes accepts it. */
+function labelKeyProblem(key: string): string | undefined {
+  const slash = key.lastIndexOf("/");
+  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+  const name = slash >= 0 ? key.slice(slash + 1) : key;
+  if (prefix !== undefined && (prefix.length > 253 || !LABEL_PREFIX.test(prefix))) {
+    return `its prefix "${prefix}" is not a DNS subdomain`;
+  }
+  if (name.length > 63 || !LABEL_NAME.test(name)) {
+    return "its name must be at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit";
+  }
+  return undefined;
+}
+
+export const namespaceLabelsRule: Rule = {
+  name: "namespace-labels",
+  check({ source, view }) {
+    const labels = view.kubeflow.namespaceLabels;
+    const diagnostics: Diagnostic[] = [];
+    for (const [key, value] of Object.entries(labels)) {
+      const path = ["kubeflow", "namespace_labels", key];
+      const keyProblem = labelKeyProblem(key);
+      if (keyProblem) {
+        diagnostics.push(
+          source.diagnostic("error", "invalid-label", path, `label key "${key}" is invalid: ${keyProblem}`, {
+            key: true,
+          }),
+        );
+      }
+      if (value !== "" && (value.length > 63 || !LABEL_NAME.test(value))) {
+        diagnostics.push(
+          source.diagnostic(
+            "error",
+            "invalid-label",
+            path,
+            `label value "${value}" is invalid: it must be at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit`,
+          ),
+        );
+      }
+    }
+    return diagnostics;
+  },
+};

@@ -1,0 +1,189 @@
+/**
+ * The schema phase of loading: checks structure and types with zod and turns each
+ * issue into a diagnostic with a stable code, the value as written, and a fix.
+ */
+import { type core, z } from "zod";
+import type { Diagnostic, DiagnosticCode } from "./diagnostics.js";
+import { type VarsInput, varsSchema } from "./schema.js";
+import { type FieldPath, formatPath, type VarsSource } from "./source.js";
+import { nearest } from "./suggest.js";
+
+export function checkSchema(
+  source: VarsSource,
+  data: unknown,
+): { vars?: VarsInput; diagnostics: Diagnostic[] } {
+  const result = varsSchema.safeParse(data);
+  if (result.success) return { vars: result.data, diagnostics: [] };
+
+  const diagnostics = flattenIssues(result.error.issues, data).flatMap((issue) =>
+    issueDiagnostics(source, data, issue),
+  );
+  return { diagnostics };
+}
+
+type Issue = core.$ZodIssue;
+
+/** Replaces union issues by the issues of the branch that matches the value's shape. */
+function flattenIssues(issues: readonly Issue[], data: unknown): Issue[] {
+  return issues.flatMap((issue) => {
+    if (issue.code !== "invalid_union" || issue.errors.length === 0) return [issue];
+
+    // A branch whose only complaint is the type of the whole value is the wrong branch.
+    const matching = issue.errors.filter(
+      (branch) => !(branch.length === 1 && branch[0]?.code === "invalid_type" && branch[0].path.length === 0),
+    );
+    if (matching.length !== 1 || !matching[0]) return [issue];
+    const nested = matching[0].map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] }) as Issue);
+    return flattenIssues(nested, data);
+  });
+}
+
+function issueDiagnostics(source: VarsSource, data: unknown, issue: Issue): Diagnostic[] {
+  const path = issue.path.filter((segment): segment is string | number => typeof segment !== "symbol");
+  const value = valueAt(data, path);
+
+  switch (issue.code) {
+    case "unrecognized_keys":
+      // Merge keys are reported by the YAML phase; a second diagnostic would only repeat it.
+      return issue.keys.filter((key) => key !== "<<").map((key) => unknownKey(source, path, key));
+    case "invalid_type":
+      return [
+        value === undefined ? missingKey(source, path) : wrongType(source, path, issue.expected, value),
+      ];
+    case "invalid_value":
+      return [invalidChoice(source, path, value, issue.values)];
+    case "too_small":
+      if (path.at(-1) === "roles") {
+        return [
+          source.diagnostic(
+            "error",
+            "empty-roles",
+            path,
+            "roles is empty; give the user cake-user, cake-admin or both",
+          ),
+        ];
+      }
+      break;
+    case "invalid_union":
+      return [
+        source.diagnostic(
+          "error",
+          "wrong-type",
+          path,
+          `must be a name or a mapping with a name (got ${describeValue(source, path, value)})`,
+        ),
+      ];
+    default:
+      break;
+  }
+  return [source.diagnostic("error", "invalid-value", path, `${issue.message}`)];
+}
+
+function unknownKey(source: VarsSource, path: FieldPath, key: string): Diagnostic {
+  const known = knownKeysAt(path);
+  const suggestion = nearest(key, known);
+  const hint = suggestion ? `did you mean "${suggestion}"?` : `known keys: ${known.join(", ")}`;
+  const where = path.length === 0 ? "at the top level" : `in ${formatPath(path)}`;
+  return source.diagnostic("error", "unknown-key", [...path, key], `unknown key "${key}" ${where}; ${hint}`, {
+    key: true,
+  });
+}
+
+function missingKey(source: VarsSource, path: FieldPath): Diagnostic {
+  const key = String(path.at(-1));
+  const parent = path.slice(0, -1);
+  const where = parent.length === 0 ? "at the top level" : `in ${formatPath(parent)}`;
+  const code: DiagnosticCode =
+    formatPath(path) === "gitops.repo_url" || formatPath(path) === "gitops"
+      ? "missing-repo-url"
+      : "missing-key";
+  const reason =
+    code === "missing-repo-url" ? " (the Argo CD Application that syncs the output needs it)" : "";
+  return source.diagnostic("error", code, path, `required key "${key}" is missing ${where}${reason}; add it`);
+}
+
+function wrongType(source: VarsSource, path: FieldPath, expected: string, value: unknown): Diagnostic {
+  const got = describeValue(source, path, value);
+  const written = source.sourceTextOf(path) ?? String(value);
+
+  if (expected === "string" && (typeof value === "number" || typeof value === "boolean" || value === null)) {
+    const fix = value === null && written === "" ? "write a value" : `quote it: "${written}"`;
+    return source.diagnostic("error", "wrong-type", path, `must be a string (got ${got}); ${fix}`);
+  }
+  if (expected === "boolean") {
+    return source.diagnostic("error", "wrong-type", path, `must be true or false (got ${got})`);
+  }
+  const noun = expected === "array" ? "a list" : expected === "object" ? "a mapping" : `a ${expected}`;
+  return source.diagnostic("error", "wrong-type", path, `must be ${noun} (got ${got})`);
+}
+
+function invalidChoice(
+  source: VarsSource,
+  path: FieldPath,
+  value: unknown,
+  values: readonly unknown[],
+): Diagnostic {
+  const choices = values.map(String).join(", ");
+  const shown = typeof value === "string" ? `"${value}"` : describeValue(source, path, value);
+  const parent = path.at(-2);
+  const last = path.at(-1);
+  const code: DiagnosticCode =
+    parent === "roles" ? "invalid-role" : last === "access" ? "invalid-access" : "invalid-value";
+  return source.diagnostic("error", code, path, `${shown} must be one of: ${choices}`);
+}
+
+/** Describes a value with its type and source text: `number 007`, `boolean true`, `null`. */
+function describeValue(source: VarsSource, path: FieldPath, value: unknown): string {
+  const written = source.sourceTextOf(path);
+  if (value === null) return written ? `null ${written}`.trim() : "an empty value";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a mapping";
+  if (typeof value === "string") return `string "${value}"`;
+  return `${typeof value} ${written ?? String(value)}`;
+}
+
+export function valueAt(data: unknown, path: FieldPath): unknown {
+  let value = data;
+  for (const segment of path) {
+    if (value === null || typeof value !== "object") return undefined;
+    value = (value as Record<string | number, unknown>)[segment];
+  }
+  return value;
+}
+
+/** Returns the keys the schema knows for the mapping at `path`, for "did you mean" hints. */
+export function knownKeysAt(path: FieldPath): string[] {
+  let schemas: z.ZodType[] = [varsSchema];
+  for (const segment of path) {
+    schemas = schemas.flatMap((schema) => {
+      const inner = unwrap(schema);
+      if (inner instanceof z.ZodObject && typeof segment === "string") {
+        const field = (inner.shape as Record<string, z.ZodType>)[segment];
+        return field ? [field] : [];
+      }
+      if (inner instanceof z.ZodArray && typeof segment === "number") return [inner.element as z.ZodType];
+      return [];
+    });
+  }
+  const keys = schemas.flatMap((schema) => {
+    const inner = unwrap(schema);
+    return inner instanceof z.ZodObject ? Object.keys(inner.shape) : [];
+  });
+  return [...new Set(keys)];
+}
+
+/** Strips optional/default wrappers and picks the object branch of a union. */
+function unwrap(schema: z.ZodType): z.ZodType {
+  let current = schema;
+  for (;;) {
+    if (current instanceof z.ZodOptional || current instanceof z.ZodDefault) {
+      current = current.unwrap() as z.ZodType;
+    } else if (current instanceof z.ZodUnion) {
+      const object = (current.options as z.ZodType[]).find((option) => option instanceof z.ZodObject);
+      if (!object) return current;
+      current = object;
+    } else {
+      return current;
+    }
+  }
+}

@@ -1,0 +1,258 @@
+/**
+ * The YAML phase of loading: parse with the YAML 1.2 core schema, then report what
+ * YAML allows but a vars file must not contain (duplicate keys, tabs, YAML 1.1, merge
+ * keys, alias expansion beyond a small cap, a root that is not a mapping).
+ */
+import {
+  type Document,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+  Scalar,
+  visit,
+  type YAMLError,
+} from "yaml";
+import type { Diagnostic } from "./diagnostics.js";
+import { type FieldPath, formatPath, VarsSource } from "./source.js";
+
+/**
+ * Aliases a vars file may contain. Real files use a handful (a shared namespace list);
+ * the cap keeps alias bombs (nested aliases that expand exponentially) from using
+ * unbounded time or memory.
+ */
+export const MAX_ALIASES = 50;
+
+const YAML11_BOOLEAN_WORDS = /^(y|yes|n|no|on|off)$/i;
+
+export interface YamlPhaseResult {
+  source: VarsSource;
+  /** The document as plain data; undefined when it cannot be used (syntax errors, alias limit). */
+  data: unknown;
+  diagnostics: Diagnostic[];
+}
+
+export function parseVarsYaml(text: string, file: string): YamlPhaseResult {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, {
+    lineCounter,
+    uniqueKeys: true,
+    version: "1.2",
+    schema: "core",
+    merge: false,
+    prettyErrors: false,
+    keepSourceTokens: false,
+  });
+  const source = new VarsSource(file, text, document, lineCounter);
+  const diagnostics: Diagnostic[] = [];
+
+  diagnostics.push(...versionDiagnostics(source, document));
+  diagnostics.push(...parserDiagnostics(source, document.errors));
+  diagnostics.push(...duplicateKeyDiagnostics(source, document));
+  diagnostics.push(...mergeKeyDiagnostics(source, document));
+
+  const aliasCount = countAliases(document);
+  if (aliasCount > MAX_ALIASES) {
+    diagnostics.push(
+      source.diagnostic(
+        "error",
+        "yaml-alias-limit",
+        [],
+        `the file uses ${aliasCount} aliases (limit ${MAX_ALIASES}); write the values out instead of using anchors and aliases`,
+      ),
+    );
+    return { source, data: undefined, diagnostics };
+  }
+  if (
+    diagnostics.some((diagnostic) => diagnostic.severity === "error" && diagnostic.code === "yaml-syntax")
+  ) {
+    return { source, data: undefined, diagnostics };
+  }
+
+  const { data, diagnostic } = toData(source, document);
+  if (diagnostic) diagnostics.push(diagnostic);
+  else if (data !== undefined && !isMap(document.contents)) {
+    diagnostics.push(notMappingDiagnostic(source, document));
+    return { source, data: undefined, diagnostics };
+  }
+  return { source, data, diagnostics };
+}
+
+function toData(source: VarsSource, document: Document): { data: unknown; diagnostic?: Diagnostic } {
+  if (document.contents === null) {
+    return { data: undefined, diagnostic: notMappingDiagnostic(source, document) };
+  }
+  try {
+    return { data: document.toJS({ maxAliasCount: MAX_ALIASES }) };
+  } catch (error) {
+    if (!(error instanceof ReferenceError)) throw error;
+    const excessive = /excessive alias/i.test(error.message);
+    return {
+      data: undefined,
+      diagnostic: source.diagnostic(
+        "error",
+        excessive ? "yaml-alias-limit" : "yaml-syntax",
+        [],
+        excessive
+          ? `aliases expand to too many values (limit ${MAX_ALIASES}); write the values out instead of using anchors and aliases`
+          : `${error.message}; define the anchor (&name) before the alias (*name) that uses it`,
+      ),
+    };
+  }
+}
+
+function notMappingDiagnostic(source: VarsSource, document: Document): Diagnostic {
+  const contents = document.contents;
+  const kind = contents === null ? "empty" : isSeq(contents) ? "a list" : "a single value";
+  return source.diagnostic(
+    "error",
+    "yaml-not-mapping",
+    [],
+    `the file is ${kind}; a vars file is a mapping with keys environment, region, kubeflow, gitops and users`,
+  );
+}
+
+function versionDiagnostics(source: VarsSource, document: Document): Diagnostic[] {
+  const directive = document.directives?.yaml;
+  if (!directive?.explicit || directive.version === "1.2") return [];
+  const offset = source.text.search(/^%YAML/m);
+  return [
+    source.diagnostic(
+      "error",
+      "yaml-version",
+      [],
+      `the %YAML ${directive.version} directive makes words such as "no" and "on" booleans; remove the directive (vars files are YAML 1.2)`,
+      { position: source.positionOfOffset(Math.max(offset, 0)) },
+    ),
+  ];
+}
+
+/** Maps the parser's own errors; duplicate keys are reported by `duplicateKeyDiagnostics` with both lines. */
+function parserDiagnostics(source: VarsSource, errors: readonly YAMLError[]): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  for (const error of errors) {
+    if (error.code === "DUPLICATE_KEY") continue;
+    const position = source.positionOfOffset(error.pos[0]);
+    const reason = error.message.split("\n")[0] ?? error.message;
+    if (error.code === "TAB_AS_INDENT") {
+      diagnostics.push(
+        source.diagnostic(
+          "error",
+          "yaml-tab-indent",
+          [],
+          "a tab is used for indentation; indent with spaces",
+          {
+            position,
+          },
+        ),
+      );
+    } else {
+      diagnostics.push(
+        source.diagnostic("error", "yaml-syntax", [], `invalid YAML: ${reason}`, { position }),
+      );
+    }
+  }
+  return diagnostics;
+}
+
+function duplicateKeyDiagnostics(source: VarsSource, document: Document): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  walk(document.contents, [], (node, path) => {
+    if (!isMap(node)) return;
+    const firstByKey = new Map<string, Scalar>();
+    for (const pair of node.items) {
+      if (!isScalar(pair.key)) continue;
+      const name = String(pair.key.value);
+      const first = firstByKey.get(name);
+      if (!first) {
+        firstByKey.set(name, pair.key);
+        continue;
+      }
+      const line = source.positionOfOffset(pair.key.range?.[0] ?? 0);
+      const firstLine = source.positionOfOffset(first.range?.[0] ?? 0).line;
+      const where = path.length === 0 ? "the top level" : formatPath(path);
+      diagnostics.push(
+        source.diagnostic(
+          "error",
+          "yaml-duplicate-key",
+          [...path, name],
+          `duplicate key "${name}" in ${where} at line ${line.line} (first at line ${firstLine}); keep one and delete the other`,
+          { position: line },
+        ),
+      );
+    }
+  });
+  return diagnostics;
+}
+
+function mergeKeyDiagnostics(source: VarsSource, document: Document): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  walk(document.contents, [], (node, path) => {
+    if (!isMap(node)) return;
+    for (const pair of node.items) {
+      if (!isScalar(pair.key) || pair.key.value !== "<<" || pair.key.type !== Scalar.PLAIN) continue;
+      diagnostics.push(
+        source.diagnostic(
+          "error",
+          "yaml-merge-key",
+          [...path, "<<"],
+          "merge keys (<<) are not part of YAML 1.2 and tools disagree on them; write the keys out",
+          { position: source.positionOfOffset(pair.key.range?.[0] ?? 0) },
+        ),
+      );
+    }
+  });
+  return diagnostics;
+}
+
+function countAliases(document: Document): number {
+  let count = 0;
+  visit(document, {
+    Alias() {
+      count += 1;
+    },
+  });
+  return count;
+}
+
+/**
+ * Warns on unquoted words that YAML 1.1 reads as booleans (`no`, `on`, `y`, any case).
+ * YAML 1.2 loads them as strings, but other tools reading the same file may not.
+ */
+export function yaml11BooleanDiagnostics(source: VarsSource): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  walk(source.document?.contents, [], (node, path) => {
+    if (!isScalar(node) || node.type !== Scalar.PLAIN || typeof node.value !== "string") return;
+    if (!YAML11_BOOLEAN_WORDS.test(node.value) || path.length === 0) return;
+    const meaning = /^(y|yes|on)$/i.test(node.value) ? "true" : "false";
+    diagnostics.push(
+      source.diagnostic(
+        "warning",
+        "yaml11-boolean",
+        path,
+        `unquoted "${node.value}" is ${meaning} for YAML 1.1 tools; quote it: "${node.value}"`,
+        { position: source.positionOfOffset(node.range?.[0] ?? 0) },
+      ),
+    );
+  });
+  return diagnostics;
+}
+
+/** Visits every value node with its field path; keys are not visited, aliases are not followed. */
+function walk(node: unknown, path: FieldPath, visitor: (node: Node, path: FieldPath) => void): void {
+  if (node === null || node === undefined || isAlias(node)) return;
+  visitor(node as Node, path);
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : "?";
+      walk(pair.value, [...path, key], visitor);
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, index) => {
+      walk(item, [...path, index], visitor);
+    });
+  }
+}
