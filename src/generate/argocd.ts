@@ -14,11 +14,11 @@ export interface GroupKind {
 
 /**
  * Returns the Application of a deployment. Automated sync prunes contributor access that
- * left git and reverts hand edits. Retry covers the first sync of a new profile, whose
- * namespace the profile controller may create seconds after the Profile. The Application
- * has no resources finalizer, so deleting it never cascades to user data, and it leaves
- * out fields equal to their defaults (such as `allowEmpty: false`), which Argo CD would
- * otherwise report as a difference forever.
+ * left git and reverts hand edits. Retry covers the first sync of a new profile, because
+ * the profile controller may create its namespace seconds after the Profile. The
+ * Application has no resources finalizer, so deleting it never cascades to user data.
+ * Fields equal to their defaults (such as `allowEmpty: false`) are left out, because Argo
+ * CD would otherwise report them as a difference forever.
  */
 export function argocdApplication(deployment: Deployment): GeneratedObject {
   const { gitops } = deployment;

@@ -28,8 +28,8 @@ export interface AckRoleObject extends GeneratedObject {
 }
 
 /**
- * ACK deletes the IAM role when its Role object is deleted unless this annotation says
- * `retain`; running workloads of a kept namespace still use the role.
+ * ACK deletes the IAM role together with its Role object unless this annotation is
+ * `retain`. Running workloads of a kept namespace still use the role.
  */
 const ACK_DELETION_POLICY_ANNOTATION = "services.k8s.aws/deletion-policy";
 

@@ -19,7 +19,7 @@ export const COMPUTE_QUOTA_KEYS: readonly string[] = [
 /**
  * Returns the LimitRange of a profile whose quota has a cpu or memory key, or nothing.
  * A compute quota rejects pods that declare no requests or limits, and the pods Kubeflow
- * Pipelines starts in every profile namespace declare none; the LimitRange gives them the
+ * Pipelines starts in every profile namespace declare none. The LimitRange gives them the
  * deployment's default container resources.
  */
 export function limitRange(deployment: Deployment, profile: ProfileRef): GeneratedObject[] {

@@ -28,9 +28,9 @@ export const SYNC_OPTIONS_ANNOTATION = "argocd.argoproj.io/sync-options";
 /**
  * Argo CD sync waves (lowest first). Namespaced objects in profile namespaces stay in the
  * default wave 0 and carry no wave annotation, so 10k contributors add no lines for it.
- * Argo CD moves to the next wave once the previous one is synced and healthy; a Profile
- * has no health check, so RoleBindings may still meet a namespace that does not exist
- * yet, which is what the Application's retry is for.
+ * Argo CD moves to the next wave once the previous one is synced and healthy. A Profile
+ * has no health check, so a RoleBinding may still meet a namespace that does not exist
+ * yet. The Application's retry covers that case.
  */
 export const SYNC_WAVE = {
   /** The namespace of the cloud identity objects, before anything placed into it. */
@@ -43,10 +43,10 @@ export const SYNC_WAVE = {
 } as const;
 
 /**
- * Argo CD sync options (resource annotation). `Prune=false` and `Delete=false` (Argo CD
- * v1.1 and v2.7) keep an object when it leaves git or when the Application is deleted;
- * `SkipDryRunOnMissingResource=true` (v1.5.3) lets a sync start before the CRD of a
- * kind is installed.
+ * Argo CD sync options (resource annotation). `Prune=false` (Argo CD v1.1) keeps an object
+ * that left git, and `Delete=false` (v2.7) keeps it when the Application is deleted.
+ * `SkipDryRunOnMissingResource=true` (v1.5.3) lets a sync start before the CRD of a kind
+ * is installed.
  */
 export const SYNC_OPTIONS = {
   /** Namespaces: removing them deletes every notebook and volume inside. */
@@ -54,8 +54,8 @@ export const SYNC_OPTIONS = {
   /** Profiles: deleting one deletes its namespace, and the CRD comes from Kubeflow. */
   profile: "Prune=false,Delete=false,SkipDryRunOnMissingResource=true",
   /**
-   * Cloud identity objects. They may be pruned because their deletion policy keeps the
-   * IAM role or service account in the cloud; `Delete=false` keeps them managed by their
+   * Cloud identity objects. They may be pruned, because their deletion policy keeps the
+   * IAM role or service account in the cloud. `Delete=false` keeps them managed by their
    * controller if the Application itself is deleted.
    */
   cloudIdentity: "Delete=false,SkipDryRunOnMissingResource=true",

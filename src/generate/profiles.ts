@@ -90,7 +90,7 @@ export function profileObject(deployment: Deployment, profile: ProfileRef): Prof
 
 /**
  * Returns the cloud plugin of a profile. The AWS plugin is `annotateOnly` because cake
- * generates the role's trust policy itself; without it the profile controller rewrites
+ * generates the role's trust policy itself. Without it, the profile controller rewrites
  * the trust policy and fights the IAM controller. The GCP plugin has no such option.
  */
 function profilePlugins(deployment: Deployment, profile: ProfileRef): ProfilePlugin[] {

@@ -53,8 +53,8 @@ export function gcpWorkloadIdentityMemberName(accountId: string): string {
 /**
  * Returns the name of the IAMPolicyMember that grants `role` on the project to a profile's
  * GCP service account: `<account id>-<readable role>-<hash>`, at most 63 characters. The
- * readable part is cut to fit; the first 8 hex digits of the role's SHA-256 keep names of
- * roles that differ only in case or in the cut part apart.
+ * readable part is cut to fit. The hash (the first 8 hex digits of the role's SHA-256)
+ * keeps apart roles that differ only in case or in the cut part.
  */
 export function gcpRoleMemberName(accountId: string, role: string): string {
   const hash = createHash("sha256").update(role).digest("hex").slice(0, 8);
