@@ -141,7 +141,8 @@ export function makeDeployment(input: DeploymentInput = {}): Deployment {
 
 /**
  * Returns the model of the example vars file of the vars format: three users (one
- * disabled), `ml-staging`, and `ml-prod` with a quota and cloud extras.
+ * disabled), `ml-staging`, and `ml-prod` with a quota and cloud extras. With `gcp`,
+ * service account ids get the prefix `kf-`.
  */
 export function exampleDeployment(provider: CloudSettings["provider"] = "aws"): Deployment {
   return makeDeployment({
@@ -150,6 +151,8 @@ export function exampleDeployment(provider: CloudSettings["provider"] = "aws"): 
       roleNamePrefix: "cake-prod-use1-",
       permissionsBoundaryArn: "arn:aws:iam::123456789012:policy/cake-boundary",
     },
+    // GCP service account ids need 6 characters; the prefix makes "cwu" long enough.
+    gcp: { serviceAccountPrefix: "kf-" },
     deployNamespaces: [
       makeNamespace("ml-staging"),
       makeNamespace("ml-prod", {

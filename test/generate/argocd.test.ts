@@ -1,0 +1,115 @@
+import { describe, expect, it } from "vitest";
+import { generateDeployment } from "../../src/generate/index.js";
+import { exampleDeployment, makeDeployment } from "../helpers/model.js";
+import { APP_PROJECT, APPLICATION, getObject } from "./find.js";
+
+describe("Argo CD Application", () => {
+  const files = generateDeployment(exampleDeployment("aws"));
+  const application = getObject(files, { ...APPLICATION, namespace: "argocd", name: "user-namespace" });
+
+  it("syncs the deployment folder", () => {
+    expect(application.spec).toEqual({
+      project: "user-namespace",
+      source: {
+        repoURL: "https://git.example.com/platform/ops.git",
+        targetRevision: "main",
+        path: "deployments/prod-us-east-1",
+      },
+      destination: { server: "https://kubernetes.default.svc" },
+      syncPolicy: {
+        automated: { prune: true, selfHeal: true },
+        retry: { limit: 5, backoff: { duration: "5s", factor: 2, maxDuration: "3m" } },
+      },
+    });
+  });
+
+  it("has no finalizers", () => {
+    expect(application.metadata).not.toHaveProperty("finalizers");
+    expect(application.metadata.labels).toEqual({ "app.kubernetes.io/managed-by": "cake" });
+  });
+
+  it("leaves out default fields", () => {
+    const automated = (application.spec as { syncPolicy: { automated: object } }).syncPolicy.automated;
+    expect(automated).not.toHaveProperty("allowEmpty");
+    expect(application.spec).not.toHaveProperty("ignoreDifferences");
+    expect((application.spec as { syncPolicy: object }).syncPolicy).not.toHaveProperty("syncOptions");
+  });
+
+  it("follows the gitops settings", () => {
+    const deployment = makeDeployment();
+    deployment.gitops = {
+      repoUrl: "ssh://git@git.example.com/ops.git",
+      targetRevision: "release",
+      argocdNamespace: "gitops",
+      destinationServer: "https://10.0.0.1:6443",
+      appName: "kubeflow-access",
+    };
+    const generated = generateDeployment(deployment);
+    const app = getObject(generated, { ...APPLICATION, namespace: "gitops", name: "kubeflow-access" });
+    const project = getObject(generated, { ...APP_PROJECT, namespace: "gitops", name: "kubeflow-access" });
+
+    expect((app.spec as { project: string }).project).toBe("kubeflow-access");
+    expect((app.spec as { source: unknown }).source).toEqual({
+      repoURL: "ssh://git@git.example.com/ops.git",
+      targetRevision: "release",
+      path: "deployments/prod-us-east-1",
+    });
+    expect((app.spec as { destination: unknown }).destination).toEqual({ server: "https://10.0.0.1:6443" });
+    expect((project.spec as { sourceRepos: string[] }).sourceRepos).toEqual([
+      "ssh://git@git.example.com/ops.git",
+    ]);
+  });
+});
+
+describe("Argo CD AppProject", () => {
+  it("allows exactly the aws kinds", () => {
+    const files = generateDeployment(exampleDeployment("aws"));
+    const project = getObject(files, { ...APP_PROJECT, namespace: "argocd", name: "user-namespace" });
+    expect(project.spec).toEqual({
+      sourceRepos: ["https://git.example.com/platform/ops.git"],
+      destinations: [{ server: "https://kubernetes.default.svc", namespace: "*" }],
+      clusterResourceWhitelist: [
+        { group: "", kind: "Namespace" },
+        { group: "kubeflow.org", kind: "Profile" },
+        { group: "rbac.authorization.k8s.io", kind: "ClusterRole" },
+        { group: "rbac.authorization.k8s.io", kind: "ClusterRoleBinding" },
+      ],
+      namespaceResourceWhitelist: [
+        { group: "", kind: "LimitRange" },
+        { group: "iam.services.k8s.aws", kind: "Role" },
+        { group: "rbac.authorization.k8s.io", kind: "RoleBinding" },
+        { group: "security.istio.io", kind: "AuthorizationPolicy" },
+      ],
+    });
+  });
+
+  it("allows the gcp kinds", () => {
+    const files = generateDeployment(exampleDeployment("gcp"));
+    const project = getObject(files, { ...APP_PROJECT, namespace: "argocd", name: "user-namespace" });
+    expect((project.spec as { namespaceResourceWhitelist: unknown }).namespaceResourceWhitelist).toEqual([
+      { group: "", kind: "LimitRange" },
+      { group: "iam.cnrm.cloud.google.com", kind: "IAMPolicyMember" },
+      { group: "iam.cnrm.cloud.google.com", kind: "IAMServiceAccount" },
+      { group: "rbac.authorization.k8s.io", kind: "RoleBinding" },
+      { group: "security.istio.io", kind: "AuthorizationPolicy" },
+    ]);
+  });
+
+  it("leaves out kinds not generated", () => {
+    const files = generateDeployment(makeDeployment({ provider: "none" }));
+    const project = getObject(files, { ...APP_PROJECT, namespace: "argocd", name: "user-namespace" });
+    expect((project.spec as { clusterResourceWhitelist: unknown }).clusterResourceWhitelist).toEqual([
+      { group: "rbac.authorization.k8s.io", kind: "ClusterRole" },
+      { group: "rbac.authorization.k8s.io", kind: "ClusterRoleBinding" },
+    ]);
+  });
+
+  it("denies namespaced kinds when none exist", () => {
+    const files = generateDeployment(makeDeployment({ provider: "none" }));
+    const project = getObject(files, { ...APP_PROJECT, namespace: "argocd", name: "user-namespace" });
+    expect(project.spec).not.toHaveProperty("namespaceResourceWhitelist");
+    expect((project.spec as { namespaceResourceBlacklist: unknown }).namespaceResourceBlacklist).toEqual([
+      { group: "*", kind: "*" },
+    ]);
+  });
+});

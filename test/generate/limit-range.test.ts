@@ -1,0 +1,65 @@
+import { describe, expect, it } from "vitest";
+import { generateDeployment } from "../../src/generate/index.js";
+import { makeDeployment, makeNamespace } from "../helpers/model.js";
+import { findObject, getObject, LIMIT_RANGE } from "./find.js";
+
+function withQuota(resourceQuota: Record<string, string>) {
+  return generateDeployment(
+    makeDeployment({ deployNamespaces: [makeNamespace("team-a", { resourceQuota })] }),
+  );
+}
+
+const KEY = { ...LIMIT_RANGE, namespace: "team-a", name: "cake-default-limits" };
+
+describe("LimitRange", () => {
+  it.each(["cpu", "memory", "requests.cpu", "requests.memory", "limits.cpu", "limits.memory"])(
+    "comes with a %s quota",
+    (key) => {
+      expect(findObject(withQuota({ [key]: "8" }), KEY)).toBeDefined();
+    },
+  );
+
+  it("sets container defaults", () => {
+    const range = getObject(withQuota({ cpu: "8", memory: "16Gi" }), KEY);
+    expect(range.spec).toEqual({
+      limits: [
+        {
+          type: "Container",
+          default: { cpu: "1", memory: "1Gi" },
+          defaultRequest: { cpu: "100m", memory: "256Mi" },
+        },
+      ],
+    });
+    expect(range.metadata.labels).toEqual({ "app.kubernetes.io/managed-by": "cake" });
+  });
+
+  it("follows configured defaults", () => {
+    const deployment = makeDeployment({
+      deployNamespaces: [makeNamespace("team-a", { resourceQuota: { "limits.memory": "64Gi" } })],
+      kubeflow: {
+        defaultContainerResources: {
+          requests: { cpu: "250m", memory: "512Mi" },
+          limits: { cpu: "2", memory: "4Gi" },
+        },
+      },
+    });
+    const range = getObject(generateDeployment(deployment), KEY);
+    expect(range.spec).toEqual({
+      limits: [
+        {
+          type: "Container",
+          default: { cpu: "2", memory: "4Gi" },
+          defaultRequest: { cpu: "250m", memory: "512Mi" },
+        },
+      ],
+    });
+  });
+
+  it("is absent for non-compute quotas", () => {
+    expect(findObject(withQuota({ "requests.nvidia.com/gpu": "4", pods: "20" }), KEY)).toBeUndefined();
+  });
+
+  it("is absent without a quota", () => {
+    expect(findObject(withQuota({}), KEY)).toBeUndefined();
+  });
+});
