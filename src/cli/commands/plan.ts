@@ -1,5 +1,162 @@
-import type { Command } from "commander";
+/**
+ * `cake plan`: shows who gains or loses which access between two versions of the vars,
+ * by default from the merge base with the default branch to the working tree.
+ */
+import { type Command, Option } from "commander";
+import { hasErrors } from "../../config/diagnostics.js";
+import { formatDiagnostics } from "../../config/format.js";
+import { UsageError } from "../../errors.js";
+import { defaultBranch, isRepo, mergeBase, revParse } from "../../git/git.js";
+import { renderPlanJson } from "../../plan/render-json.js";
+import { renderPlanMarkdown } from "../../plan/render-markdown.js";
+import { renderPlanText } from "../../plan/render-text.js";
+import { buildRepoPlan, type LoadedVars, loadVarsSnapshot } from "../../plan/sources.js";
+import type { PlanSide } from "../../plan/types.js";
+import { resolveLayout } from "../../repo/layout.js";
 import type { CommandContext } from "../io.js";
 
-// TODO: placeholder until the command is built; registers nothing yet.
-export function register(_program: Command, _context: CommandContext): void {}
+interface PlanOptions {
+  repo?: string;
+  varsDir?: string;
+  outputDir?: string;
+  base?: string;
+  head?: string;
+  format: "text" | "markdown" | "json";
+  failOn?: "destructive";
+}
+
+export function register(program: Command, context: CommandContext): void {
+  program
+    .command("plan")
+    .description("Show the access changes between two versions of the vars files (who gains or loses what).")
+    .option("--repo <dir>", "ops repo root (default: the current folder)")
+    .option("--vars-dir <dir>", "folder of the vars files, relative to the repo root")
+    .option("--output-dir <dir>", "folder of the generated deployments, relative to the repo root")
+    .option(
+      "--base <ref>",
+      "git ref to compare from, through its merge base with the head (default: the default branch)",
+    )
+    .option("--head <ref>", "git ref to compare to (default: the working tree)")
+    .addOption(
+      new Option("--format <format>", "output format").choices(["text", "markdown", "json"]).default("text"),
+    )
+    .addOption(
+      new Option("--fail-on <kind>", "exit 1 when the plan has changes of this kind").choices([
+        "destructive",
+      ]),
+    )
+    .action(async (options: PlanOptions) => {
+      await runPlan(options, context);
+    });
+}
+
+async function runPlan(options: PlanOptions, context: CommandContext): Promise<void> {
+  const { io } = context;
+  const layout = await resolveLayout(options.repo ?? io.cwd, {
+    ...(options.varsDir ? { varsDir: options.varsDir } : {}),
+    ...(options.outputDir ? { outputDir: options.outputDir } : {}),
+  });
+  if (!(await isRepo(layout.root))) {
+    throw new UsageError(
+      `${layout.root} is not inside a git repository; cake plan compares the vars with a git ref.`,
+    );
+  }
+
+  const head = await resolveHead(layout.root, options.head);
+  const base = await resolveBase(layout.root, options.base, head);
+  const headVars = await loadVarsSnapshot(layout, head.commit ?? undefined);
+  const baseVars = await loadVarsSnapshot(layout, base.commit ?? undefined);
+
+  const invalidHead = headVars.filter((vars) => hasErrors(vars.diagnostics));
+  if (invalidHead.length > 0) {
+    const sources = Object.fromEntries(invalidHead.map((vars) => [vars.file, vars.text]));
+    io.stderr.write(
+      formatDiagnostics(
+        invalidHead.flatMap((vars) => vars.diagnostics),
+        { sources },
+      ),
+    );
+    io.stderr.write(
+      `cake: the vars at ${describe(head)} are invalid, so no plan was made; fix the errors above.\n`,
+    );
+    context.setExitCode(1);
+    return;
+  }
+  warnAboutInvalidBase(baseVars, headVars, base, context);
+
+  const plan = buildRepoPlan({ base: { side: base, vars: baseVars }, head: { side: head, vars: headVars } });
+  const render = { text: renderPlanText, markdown: renderPlanMarkdown, json: renderPlanJson }[options.format];
+  io.stdout.write(render(plan));
+
+  if (options.failOn === "destructive" && plan.summary.destructiveChanges > 0) {
+    io.stderr.write(
+      `cake: the plan has ${plan.summary.destructiveChanges} destructive change(s) and --fail-on destructive is set.\n`,
+    );
+    context.setExitCode(1);
+  }
+}
+
+async function resolveHead(root: string, ref: string | undefined): Promise<PlanSide> {
+  if (ref === undefined) return { source: "working-tree", ref: null, commit: null };
+  return { source: "commit", ref, commit: await resolveRef(root, ref, "--head") };
+}
+
+/**
+ * Returns the merge base of the base ref (default: the default branch) and the head, so the
+ * plan shows only what the head changes, like `git diff BASE...HEAD` and a pull request do.
+ * For a base that is an ancestor of the head, the merge base is the base itself.
+ */
+async function resolveBase(root: string, ref: string | undefined, head: PlanSide): Promise<PlanSide> {
+  const baseRef = ref ?? (await defaultBranch(root));
+  if (baseRef === undefined) {
+    throw new UsageError(
+      "cannot find the default branch (origin/HEAD, main, master, origin/main or origin/master); pass --base REF.",
+    );
+  }
+  const baseCommit = await resolveRef(root, baseRef, "--base");
+  const headCommit = head.commit ?? (await revParse(root, "HEAD"));
+  if (!headCommit)
+    throw new UsageError("the repository has no commits yet; commit the vars files or pass --head REF.");
+
+  const fork = await mergeBase(root, headCommit, baseCommit);
+  if (!fork)
+    throw new UsageError(`${baseRef} and the head have no common history; pass a related --base REF.`);
+  return { source: "commit", ref: baseRef, commit: fork };
+}
+
+async function resolveRef(root: string, ref: string, option: string): Promise<string> {
+  if (ref === "" || ref.startsWith("-")) {
+    throw new UsageError(
+      `${option} "${ref}" is not a valid git ref; refs cannot be empty or start with "-".`,
+    );
+  }
+  const commit = await revParse(root, ref);
+  if (!commit) {
+    throw new UsageError(
+      `${option} "${ref}" names no commit in ${root}; check the branch or tag name, or fetch it first.`,
+    );
+  }
+  return commit;
+}
+
+/** Warns about base files that do not validate (written for an older cake, say), which the plan treats as absent. */
+function warnAboutInvalidBase(
+  baseVars: readonly LoadedVars[],
+  headVars: readonly LoadedVars[],
+  base: PlanSide,
+  context: CommandContext,
+): void {
+  const headNames = new Set(headVars.map((vars) => vars.name));
+  for (const vars of baseVars) {
+    if (!hasErrors(vars.diagnostics)) continue;
+    const effect = headNames.has(vars.name)
+      ? "treating it as absent, so every entry shows as added"
+      : "it is deleted at head, and its removals cannot be listed";
+    context.io.stderr.write(`cake: warning: ${vars.file} is invalid at ${describe(base)}; ${effect}.\n`);
+  }
+}
+
+function describe(side: PlanSide): string {
+  if (side.source === "working-tree") return "the working tree";
+  return side.ref ?? side.commit ?? "";
+}

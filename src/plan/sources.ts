@@ -1,0 +1,122 @@
+/**
+ * Loads every vars file of a repo as it is at a git commit or in the working tree, and
+ * builds the repo plan from two such snapshots.
+ */
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import type { Diagnostic } from "../config/diagnostics.js";
+import { hasErrors } from "../config/diagnostics.js";
+import { deploymentNameOfFile, loadVarsText } from "../config/load.js";
+import { CakeError } from "../errors.js";
+import { listFiles, showFile } from "../git/git.js";
+import type { Deployment } from "../model/types.js";
+import type { RepoLayout } from "../repo/layout.js";
+import { planChanges } from "./diff.js";
+import { compareText } from "./state.js";
+import { summarizePlans } from "./summary.js";
+import type { PlanSide, RepoPlan } from "./types.js";
+
+const VARS_FILE = /\.ya?ml$/;
+
+/** One vars file as loaded at one side of the plan. */
+export interface LoadedVars {
+  /** `<environment>-<region>`, from the file name. */
+  name: string;
+  /** Path relative to the repo root, with `/` separators. */
+  file: string;
+  /** The file's text, for source excerpts under diagnostics. */
+  text: string;
+  /** Present only when the file has no errors. */
+  deployment?: Deployment;
+  diagnostics: Diagnostic[];
+}
+
+/**
+ * Loads the vars files of `layout` at `commit`, or from the working tree when `commit`
+ * is undefined. Files that fail validation are returned with their diagnostics.
+ */
+export async function loadVarsSnapshot(
+  layout: RepoLayout,
+  commit: string | undefined,
+): Promise<LoadedVars[]> {
+  const names = commit ? await listFiles(layout.root, commit, layout.varsDir) : await listWorkingTree(layout);
+  const files = names.filter((name) => VARS_FILE.test(name)).sort(compareText);
+
+  const loaded: LoadedVars[] = [];
+  for (const name of files) {
+    const file = `${layout.varsDir}/${name}`;
+    const text = commit
+      ? await showFile(layout.root, commit, file)
+      : await readFile(path.join(layout.root, ...file.split("/")), "utf8");
+    if (text === undefined) continue;
+
+    const deploymentName = deploymentNameOfFile(file);
+    const result = loadVarsText(text, { file, outputPath: `${layout.outputDir}/${deploymentName}` });
+    loaded.push({
+      name: deploymentName,
+      file,
+      text,
+      diagnostics: result.diagnostics,
+      ...(result.deployment ? { deployment: result.deployment } : {}),
+    });
+  }
+
+  rejectDuplicateNames(loaded);
+  return loaded;
+}
+
+async function listWorkingTree(layout: RepoLayout): Promise<string[]> {
+  try {
+    const entries = await readdir(path.join(layout.root, ...layout.varsDir.split("/")), {
+      withFileTypes: true,
+    });
+    return entries.filter((entry) => entry.isFile()).map((entry) => entry.name);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw error;
+  }
+}
+
+/** Rejects two files that name one deployment, such as `dev-us-east-1.yaml` and `dev-us-east-1.yml`. */
+function rejectDuplicateNames(loaded: readonly LoadedVars[]): void {
+  const seen = new Map<string, string>();
+  for (const vars of loaded) {
+    const other = seen.get(vars.name);
+    if (other) {
+      throw new CakeError(
+        `${other} and ${vars.file} both define deployment "${vars.name}"; delete one of them.`,
+      );
+    }
+    seen.set(vars.name, vars.file);
+  }
+}
+
+export interface SnapshotPair {
+  base: { side: PlanSide; vars: LoadedVars[] };
+  head: { side: PlanSide; vars: LoadedVars[] };
+}
+
+/**
+ * Builds the repo plan of two snapshots. A head file with errors must be handled by the
+ * caller before this point; a base file with errors is treated as absent, so the plan
+ * shows that deployment as added and marks the base invalid.
+ */
+export function buildRepoPlan({ base, head }: SnapshotPair): RepoPlan {
+  const before = new Map(base.vars.map((vars) => [vars.name, vars]));
+  const after = new Map(head.vars.map((vars) => [vars.name, vars]));
+  const names = [...new Set([...before.keys(), ...after.keys()])].sort(compareText);
+
+  const deployments = names.flatMap((name) => {
+    const old = before.get(name);
+    const now = after.get(name);
+    if (now && !now.deployment) {
+      throw new CakeError(`${now.file} is invalid at head; run "cake validate" to see why.`);
+    }
+    const baseValid = !old || !hasErrors(old.diagnostics);
+    // An invalid base file with no head file has nothing to compare: it is left out.
+    if (!old?.deployment && !now?.deployment) return [];
+    return [planChanges(old?.deployment, now?.deployment, { baseValid })];
+  });
+
+  return { base: base.side, head: head.side, summary: summarizePlans(deployments), deployments };
+}

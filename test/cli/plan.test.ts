@@ -1,0 +1,322 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { run } from "../../src/cli/main.js";
+import { createGitRepo, type TempRepo } from "../helpers/git-repo.js";
+import { type VarsUser, varsText } from "../plan/vars-text.js";
+
+interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function cake(cwd: string, ...argv: string[]): Promise<RunResult> {
+  let stdout = "";
+  let stderr = "";
+  const code = await run({
+    argv,
+    cwd,
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+  });
+  return { code, stdout, stderr };
+}
+
+const alice: VarsUser = {
+  email: "Alice.Smith@example.com",
+  username: "asmith",
+  roles: ["cake-admin"],
+  namespaces: ["ml-staging"],
+};
+const bob: VarsUser = { email: "bob@example.com", username: "bjones", namespaces: ["ml-prod"] };
+const DEV = "vars/dev-us-east-1.yaml";
+
+let repo: TempRepo;
+
+beforeEach(async () => {
+  repo = await createGitRepo();
+  await repo.commit("Add dev vars", { [DEV]: varsText({ users: [alice, bob] }) });
+  await repo.git("checkout", "--quiet", "-b", "change-access");
+});
+
+afterEach(async () => {
+  await repo.cleanup();
+});
+
+async function planJson(...argv: string[]) {
+  const result = await cake(repo.dir, "plan", "--format", "json", ...argv);
+  expect(result.stderr).toBe("");
+  expect(result.code).toBe(0);
+  return JSON.parse(result.stdout);
+}
+
+describe("cake plan working tree", () => {
+  it("reports no changes when equal", async () => {
+    const document = await planJson();
+
+    expect(document.deployments).toHaveLength(1);
+    expect(document.deployments[0].status).toBe("unchanged");
+    expect(document.destructive).toBe(false);
+    expect(document.base.ref).toBe("main");
+    expect(document.head).toEqual({ source: "working-tree", ref: null, commit: null });
+  });
+
+  it("reports user added in working tree", async () => {
+    const carol: VarsUser = { email: "carol@example.com", username: "cwu", namespaces: ["ml-staging"] };
+    await repo.write({ [DEV]: varsText({ users: [alice, bob, carol] }) });
+    const document = await planJson();
+    const [deployment] = document.deployments;
+
+    expect(deployment.status).toBe("changed");
+    expect(deployment.users).toEqual([
+      { change: "added", email: "carol@example.com", username: "cwu", previousUsername: null },
+    ]);
+    expect(deployment.access.map((change: { namespace: string }) => change.namespace)).toEqual([
+      "cwu",
+      "ml-staging",
+    ]);
+    expect(deployment.profiles[0]).toMatchObject({ change: "created", profile: "cwu" });
+  });
+
+  it("reports disabled user without destruction", async () => {
+    await repo.write({ [DEV]: varsText({ users: [alice, { ...bob, disabled: true }] }) });
+    const document = await planJson();
+    const [deployment] = document.deployments;
+
+    expect(deployment.users.map((change: { change: string }) => change.change)).toEqual(["disabled"]);
+    expect(deployment.access.map((change: { change: string }) => change.change)).toEqual(["lost", "lost"]);
+    expect(deployment.destructive).toBe(false);
+  });
+
+  it("reports access change direction", async () => {
+    await repo.write({
+      [DEV]: varsText({ users: [alice, { ...bob, namespaces: ["{name: ml-prod, access: view}"] }] }),
+    });
+    const document = await planJson();
+
+    expect(document.deployments[0].access).toEqual([
+      { change: "changed", email: "bob@example.com", namespace: "ml-prod", from: "edit", to: "view" },
+    ]);
+  });
+
+  it("reports cake-admin membership lost", async () => {
+    await repo.write({ [DEV]: varsText({ users: [{ ...alice, roles: ["cake-user"] }, bob] }) });
+    const document = await planJson();
+
+    expect(document.deployments[0].access).toEqual([
+      { change: "lost", email: "Alice.Smith@example.com", namespace: null, from: "cake-admin", to: null },
+    ]);
+  });
+
+  it("reports quota changes", async () => {
+    await repo.commit("Add quota", {
+      [DEV]: varsText({
+        users: [alice, bob],
+        deployNamespaces: ["ml-staging"],
+        extraNamespaceYaml: '    - name: ml-prod\n      resource_quota:\n        requests.cpu: "8"\n',
+      }),
+    });
+    await repo.write({
+      [DEV]: varsText({
+        users: [alice, bob],
+        deployNamespaces: ["ml-staging"],
+        extraNamespaceYaml: '    - name: ml-prod\n      resource_quota:\n        requests.cpu: "16"\n',
+      }),
+    });
+    const document = await planJson("--base", "HEAD");
+
+    expect(document.deployments[0].quotas).toEqual([
+      { profile: "ml-prod", key: "requests.cpu", from: "8", to: "16" },
+    ]);
+  });
+});
+
+describe("cake plan destructive changes", () => {
+  it("marks removed user destructive", async () => {
+    await repo.write({ [DEV]: varsText({ users: [alice] }) });
+    const document = await planJson();
+    const [deployment] = document.deployments;
+
+    expect(deployment.destructive).toBe(true);
+    expect(deployment.profiles).toEqual([
+      expect.objectContaining({ change: "removed", profile: "bjones", destructive: true }),
+    ]);
+    expect(document.summary.destructiveChanges).toBe(1);
+  });
+
+  it("shows username change as swap", async () => {
+    await repo.write({ [DEV]: varsText({ users: [alice, { ...bob, username: "bob-jones" }] }) });
+    const document = await planJson();
+    const [deployment] = document.deployments;
+
+    expect(deployment.users[0]).toMatchObject({ change: "username-changed", previousUsername: "bjones" });
+    expect(deployment.profiles.map((change: { change: string }) => change.change)).toEqual([
+      "removed",
+      "created",
+    ]);
+    expect(deployment.destructive).toBe(true);
+  });
+
+  it("marks owner change destructive", async () => {
+    await repo.write({ [DEV]: varsText({ users: [alice, bob], profileOwner: "platform-team@example.com" }) });
+    const document = await planJson();
+
+    expect(document.deployments[0].owner).toMatchObject({
+      from: "kubeflow-platform@example.com",
+      to: "platform-team@example.com",
+      destructive: true,
+    });
+  });
+
+  it("exits 1 with fail-on destructive", async () => {
+    await repo.write({ [DEV]: varsText({ users: [alice] }) });
+    const result = await cake(repo.dir, "plan", "--fail-on", "destructive");
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/! Profile removed\s+bjones/);
+    expect(result.stderr).toMatch(/destructive/);
+  });
+
+  it("exits 0 with fail-on when safe", async () => {
+    await repo.write({ [DEV]: varsText({ users: [alice, { ...bob, disabled: true }] }) });
+    const result = await cake(repo.dir, "plan", "--fail-on", "destructive");
+
+    expect(result.code).toBe(0);
+  });
+});
+
+describe("cake plan refs and files", () => {
+  it("compares two commits", async () => {
+    const before = await repo.git("rev-parse", "HEAD");
+    await repo.commit("Remove bob", { [DEV]: varsText({ users: [alice] }) });
+    await repo.write({ [DEV]: varsText({ users: [alice, bob] }) });
+    const document = await planJson("--base", before, "--head", "HEAD");
+
+    expect(document.base.commit).toBe(before);
+    expect(document.head.source).toBe("commit");
+    expect(document.deployments[0].users[0]).toMatchObject({ change: "removed", email: "bob@example.com" });
+  });
+
+  it("defaults base to merge base", async () => {
+    const fork = await repo.git("rev-parse", "HEAD");
+    await repo.commit("Add carol on branch", {
+      [DEV]: varsText({ users: [alice, bob, { email: "carol@example.com", username: "cwu" }] }),
+    });
+    await repo.git("checkout", "--quiet", "main");
+    await repo.commit("Remove bob on main", { [DEV]: varsText({ users: [alice] }) });
+    await repo.git("checkout", "--quiet", "change-access");
+    const document = await planJson();
+    const [deployment] = document.deployments;
+
+    expect(document.base.commit).toBe(fork);
+    expect(deployment.users).toEqual([
+      expect.objectContaining({ change: "added", email: "carol@example.com" }),
+    ]);
+  });
+
+  it("treats added file as all added", async () => {
+    await repo.write({ "vars/prod-us-east-1.yaml": varsText({ environment: "prod", users: [bob] }) });
+    const document = await planJson();
+    const prod = document.deployments.find(
+      (entry: { deployment: string }) => entry.deployment === "prod-us-east-1",
+    );
+
+    expect(prod.status).toBe("added");
+    expect(prod.varsFile).toBe("vars/prod-us-east-1.yaml");
+    expect(prod.users[0]).toMatchObject({ change: "added", email: "bob@example.com" });
+  });
+
+  it("treats deleted file as all removed", async () => {
+    await repo.remove(DEV);
+    const document = await planJson();
+    const [deployment] = document.deployments;
+
+    expect(deployment.status).toBe("removed");
+    expect(deployment.destructive).toBe(true);
+    expect(deployment.profiles.every((change: { destructive: boolean }) => change.destructive)).toBe(true);
+  });
+
+  it("rejects invalid head with diagnostics", async () => {
+    await repo.write({ [DEV]: varsText({ users: [alice, { ...bob, email: "not-an-email" }] }) });
+    const result = await cake(repo.dir, "plan");
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(/vars\/dev-us-east-1\.yaml:\d+:\d+: error \[invalid-email\]/);
+  });
+
+  it("warns about invalid base", async () => {
+    await repo.commit("Break the vars", { [DEV]: "environment: dev\nregion: [\n" });
+    await repo.write({ [DEV]: varsText({ users: [alice] }) });
+    const result = await cake(repo.dir, "plan", "--base", "HEAD", "--format", "json");
+    const document = JSON.parse(result.stdout);
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/warning: vars\/dev-us-east-1\.yaml is invalid at HEAD/);
+    expect(document.deployments[0].baseValid).toBe(false);
+    expect(document.deployments[0].users[0].change).toBe("added");
+  });
+
+  it("exits 2 naming unknown ref", async () => {
+    const result = await cake(repo.dir, "plan", "--base", "no-such-branch");
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--base "no-such-branch"');
+  });
+
+  it("exits 2 for ref like option", async () => {
+    const result = await cake(repo.dir, "plan", "--head=--output=x");
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("--head");
+  });
+
+  it("exits 2 for unknown format", async () => {
+    const result = await cake(repo.dir, "plan", "--format", "yaml");
+
+    expect(result.code).toBe(2);
+  });
+
+  it("exits 2 outside git repository", async () => {
+    const plain = await mkdtemp(path.join(os.tmpdir(), "cake-plain-"));
+    try {
+      const result = await cake(plain, "plan");
+
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/not inside a git repository/);
+    } finally {
+      await rm(plain, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("cake plan formats", () => {
+  it("renders markdown for review", async () => {
+    await repo.write({
+      [DEV]: varsText({
+        users: [alice, { email: "x|y@example.com", username: "xy", namespaces: ["ml-prod"] }],
+      }),
+    });
+    const result = await cake(repo.dir, "plan", "--format", "markdown");
+
+    expect(result.code).toBe(0);
+    expect(result.stdout.startsWith("## cake plan")).toBe(true);
+    expect(result.stdout).toContain("`x\\|y@example.com`");
+    expect(result.stdout).toContain("> **Warning: 1 destructive change(s).**");
+  });
+});
+
+describe("cake plan base semantics", () => {
+  it("uses merge base with given base", async () => {
+    const fork = await repo.git("rev-parse", "HEAD");
+    await repo.git("checkout", "--quiet", "main");
+    await repo.commit("Remove bob on main", { [DEV]: varsText({ users: [alice] }) });
+    await repo.git("checkout", "--quiet", "change-access");
+    const document = await planJson("--base", "main");
+
+    expect(document.base).toEqual({ source: "commit", ref: "main", commit: fork });
+    expect(document.deployments[0].status).toBe("unchanged");
+  });
+});
