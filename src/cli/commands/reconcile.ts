@@ -1,5 +1,227 @@
-import type { Command } from "commander";
+/**
+ * `cake reconcile`: regenerates each deployment folder from its vars file, or with
+ * `--check` reports what is out of date and writes nothing.
+ */
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { diagnosticsToJson, formatDiagnostics } from "../../config/format.js";
+import { UsageError } from "../../errors.js";
+import { type DeploymentReport, isDrift, type ReconcileResult, reconcile } from "../../output/reconcile.js";
+import type { FileAction } from "../../output/writer.js";
+import { resolveLayout } from "../../repo/layout.js";
 import type { CommandContext } from "../io.js";
 
-// TODO: placeholder until the command is built; registers nothing yet.
-export function register(_program: Command, _context: CommandContext): void {}
+interface ReconcileCliOptions {
+  repo?: string;
+  varsDir?: string;
+  outputDir?: string;
+  deployment: string[];
+  check?: boolean;
+  allowProfileDeletion: string[];
+  allowOwnerChange?: boolean;
+  pruneOrphans?: boolean;
+  wait?: number;
+  format: "text" | "json";
+  verbose?: boolean;
+}
+
+/** Without --verbose, a deployment's changed paths are listed only up to this many. */
+const MAX_LISTED_PATHS = 20;
+
+export function register(program: Command, context: CommandContext): void {
+  program
+    .command("reconcile")
+    .description(
+      "Regenerate the deployment folders from the vars files; with --check, report drift and write nothing.",
+    )
+    .option("--repo <dir>", "ops repo root (default: the current folder)")
+    .option("--vars-dir <dir>", "folder of the vars files, relative to the repo root")
+    .option("--output-dir <dir>", "folder of the generated deployments, relative to the repo root")
+    .option(
+      "--deployment <name>",
+      "reconcile only this deployment (<environment>-<region>); repeat for more",
+      collect,
+      [],
+    )
+    .option("--check", "write nothing; exit 1 when any output is stale, missing, extra or edited by hand")
+    .option(
+      "--allow-profile-deletion <names>",
+      "comma-separated Profiles that may be deleted with their namespaces and data; repeatable",
+      collectList,
+      [],
+    )
+    .option("--allow-owner-change", "allow kubeflow.profile_owner to change for existing Profiles")
+    .option("--prune-orphans", "delete the output of deployments whose vars file was deleted")
+    .option(
+      "--wait <seconds>",
+      "wait up to this many seconds for another cake command to finish",
+      parseSeconds,
+    )
+    .addOption(new Option("--format <format>", "output format").choices(["text", "json"]).default("text"))
+    .option("--verbose", "list every written and removed file")
+    .action(async (options: ReconcileCliOptions) => {
+      await runReconcile(options, context);
+    });
+}
+
+async function runReconcile(options: ReconcileCliOptions, context: CommandContext): Promise<void> {
+  const { io } = context;
+  const layout = await resolveLayout(options.repo ?? io.cwd, {
+    ...(options.varsDir ? { varsDir: options.varsDir } : {}),
+    ...(options.outputDir ? { outputDir: options.outputDir } : {}),
+  });
+  if (options.check && options.pruneOrphans) {
+    throw new UsageError("--check writes nothing, so it cannot be combined with --prune-orphans.");
+  }
+
+  const result = await reconcile({
+    layout,
+    deployments: options.deployment,
+    check: options.check ?? false,
+    allowProfileDeletion: options.allowProfileDeletion,
+    allowOwnerChange: options.allowOwnerChange ?? false,
+    pruneOrphans: options.pruneOrphans ?? false,
+    ...(options.wait === undefined ? {} : { waitMs: options.wait * 1000 }),
+  });
+
+  if (options.format === "json") io.stdout.write(`${JSON.stringify(toJson(result), null, 2)}\n`);
+  else if (result.valid) io.stdout.write(renderText(result, options.verbose ?? false));
+  if (options.format === "text" && result.diagnostics.length > 0) {
+    io.stderr.write(formatDiagnostics(result.diagnostics, { sources: result.sources }));
+  }
+
+  if (!result.valid) {
+    io.stderr.write("cake: the vars files have errors, so nothing was written; fix the errors above.\n");
+    context.setExitCode(1);
+  } else if (result.check && result.drift) {
+    io.stderr.write('cake: the generated output is out of date; run "cake reconcile" to update it.\n');
+    context.setExitCode(1);
+  }
+}
+
+/** Returns one summary line per deployment, each followed by its changed paths when they are few or `verbose`. */
+export function renderText(result: ReconcileResult, verbose: boolean): string {
+  const lines: string[] = [];
+  for (const report of result.deployments) {
+    const details = result.check ? checkDetails(report) : writeDetails(report);
+    lines.push(`${report.name}: ${result.check ? checkSummary(report) : writeSummary(report)}`);
+    const listed = result.check || verbose || details.length <= MAX_LISTED_PATHS;
+    if (listed) lines.push(...details.map((detail) => `  ${detail}`));
+  }
+  if (result.deployments.length === 0) lines.push("no vars files found; nothing to reconcile");
+  return `${lines.join("\n")}\n`;
+}
+
+function writeSummary(report: DeploymentReport): string {
+  if (report.orphan && report.changes.length === 0 && !report.manifestChanged) {
+    return "output of a deleted vars file, kept (rerun with --prune-orphans to delete it)";
+  }
+  const written = countOf(report, "create") + countOf(report, "update");
+  const restored = countOf(report, "restore");
+  const parts = [
+    `${written} written`,
+    `${report.unchanged} unchanged`,
+    `${countOf(report, "remove")} removed`,
+  ];
+  if (restored > 0) parts.push(`${restored} restored`);
+  if (report.orphan) parts.push("vars file deleted");
+  return parts.join(", ");
+}
+
+function writeDetails(report: DeploymentReport): string[] {
+  const details: string[] = [];
+  if (report.journalPending) details.push("completed an interrupted reconcile");
+  for (const change of report.changes) {
+    const file = `${report.folder}/${change.path}`;
+    if (change.action === "remove") details.push(`removed ${file}`);
+    else if (change.action === "restore") details.push(`restored hand-edited file ${file}`);
+    else details.push(`wrote ${file}`);
+  }
+  return details;
+}
+
+function checkSummary(report: DeploymentReport): string {
+  if (!isDrift(report)) return "up to date";
+  if (report.orphan) return "output of a deleted vars file (delete it with reconcile --prune-orphans)";
+  const parts = [
+    [countOf(report, "update"), "stale"],
+    [countOf(report, "create"), "missing"],
+    [countOf(report, "remove"), "extra"],
+    [countOf(report, "restore"), "hand-edited"],
+    [report.conflicts.length, "in the way"],
+  ]
+    .filter(([count]) => (count as number) > 0)
+    .map(([count, label]) => `${count} ${label}`);
+  if (report.manifestChanged && parts.length === 0) parts.push("manifest out of date");
+  if (report.journalPending) parts.push("interrupted run");
+  return parts.join(", ");
+}
+
+const CHECK_LABELS: Record<Exclude<FileAction, "unchanged">, [string, string]> = {
+  update: ["stale", "(would change)"],
+  create: ["missing", "(would be written)"],
+  remove: ["extra", "(would be removed)"],
+  restore: ["hand-edited", "(differs from what cake last wrote)"],
+};
+
+function checkDetails(report: DeploymentReport): string[] {
+  if (report.orphan) return [`no vars file for ${report.folder}`];
+  const details: string[] = [];
+  if (report.journalPending) {
+    details.push(`interrupted run ${report.folder}/.cake-journal.json (the next reconcile completes it)`);
+  }
+  for (const change of report.changes) {
+    if (change.action === "unchanged") continue;
+    const [label, note] = CHECK_LABELS[change.action];
+    details.push(`${label} ${report.folder}/${change.path} ${note}`);
+  }
+  for (const file of report.conflicts)
+    details.push(`in the way ${report.folder}/${file} (not generated by cake)`);
+  if (report.manifestChanged) details.push(`stale ${report.folder}/.cake-manifest.json (would change)`);
+  return details;
+}
+
+function countOf(report: DeploymentReport, action: FileAction): number {
+  return report.changes.filter((change) => change.action === action).length;
+}
+
+function toJson(result: ReconcileResult): unknown {
+  return {
+    valid: result.valid,
+    check: result.check,
+    ...(result.check ? { upToDate: result.valid && !result.drift } : {}),
+    deployments: result.deployments.map((report) => ({
+      name: report.name,
+      folder: report.folder,
+      varsFile: report.varsFile ?? null,
+      orphan: report.orphan,
+      changes: report.changes,
+      unchanged: report.unchanged,
+      conflicts: report.conflicts,
+      manifestChanged: report.manifestChanged,
+      journalPending: report.journalPending,
+    })),
+    diagnostics: diagnosticsToJson(result.diagnostics).diagnostics,
+  };
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function collectList(value: string, previous: string[]): string[] {
+  const names = value
+    .split(",")
+    .map((name) => name.trim())
+    .filter((name) => name !== "");
+  if (names.length === 0)
+    throw new InvalidArgumentError("expected one or more Profile names, separated by commas.");
+  return [...previous, ...names];
+}
+
+function parseSeconds(value: string): number {
+  const seconds = Number(value);
+  if (value.trim() === "" || !Number.isFinite(seconds) || seconds < 0) {
+    throw new InvalidArgumentError(`expected a number of seconds (0 or more), got "${value}".`);
+  }
+  return seconds;
+}

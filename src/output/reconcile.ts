@@ -1,0 +1,325 @@
+/**
+ * Reconcile: regenerate every deployment folder from its vars file. All vars files
+ * are loaded and every folder is planned before anything is written, so an invalid
+ * vars file, a Profile that would be deleted, or an owner change stops the run with
+ * the previous output untouched.
+ */
+import type { Dirent } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import { type Diagnostic, hasErrors } from "../config/diagnostics.js";
+import { loadRepo } from "../config/repo.js";
+import { CakeError, UsageError } from "../errors.js";
+import { generateDeployment } from "../generate/index.js";
+import { profilesOf } from "../model/names.js";
+import type { Deployment } from "../model/types.js";
+import type { RepoLayout } from "../repo/layout.js";
+import { JOURNAL_FILE, recoverFolder } from "./journal.js";
+import { withRepoLock } from "./lock.js";
+import { MANIFEST_FILE, sha256 } from "./manifest.js";
+import { generatedHeader, serializeFile } from "./serialize.js";
+import {
+  applyPlan,
+  compareText,
+  type DesiredOutput,
+  type FileChange,
+  type FolderPlan,
+  planFolder,
+  planFolderRemoval,
+} from "./writer.js";
+
+export interface ReconcileOptions {
+  layout: RepoLayout;
+  /** Deployment names (`<environment>-<region>`) to reconcile; all when absent or empty. */
+  deployments?: string[];
+  /** Report what would change and write nothing. */
+  check?: boolean;
+  /** Profiles that may be deleted from the output, with their namespaces. */
+  allowProfileDeletion?: string[];
+  /** Allow `kubeflow.profile_owner` to differ from the owner of the current output. */
+  allowOwnerChange?: boolean;
+  /** Delete the output of deployments whose vars file is gone. */
+  pruneOrphans?: boolean;
+  /** How long to wait for another cake command's repo lock, in milliseconds. */
+  waitMs?: number;
+}
+
+/** The outcome for one deployment folder. */
+export interface DeploymentReport {
+  name: string;
+  /** Deployment folder relative to the repo root. */
+  folder: string;
+  /** Undefined for an orphan: output whose vars file is gone. */
+  varsFile: string | undefined;
+  orphan: boolean;
+  /** Changes made, or with `check` the changes a reconcile would make; unchanged files left out. */
+  changes: FileChange[];
+  unchanged: number;
+  /** Paths cake needs to write that hold files cake did not generate (reported by `check`). */
+  conflicts: string[];
+  /** True when the manifest changes (beyond the cake version in it). */
+  manifestChanged: boolean;
+  /** With `check`: an interrupted run left a journal. Otherwise: a journal was rolled forward. */
+  journalPending: boolean;
+}
+
+export interface ReconcileResult {
+  /** False when a vars file has errors; then nothing was planned or written. */
+  valid: boolean;
+  check: boolean;
+  diagnostics: Diagnostic[];
+  /** Text of each vars file by path, for source lines in diagnostics. */
+  sources: Record<string, string>;
+  deployments: DeploymentReport[];
+  /** With `check`: true when any folder is out of date. */
+  drift: boolean;
+}
+
+/** The result of loading every vars file of a repo; a deployment is present only when its file has no errors. */
+export interface LoadedRepo {
+  deployments: Deployment[];
+  diagnostics: Diagnostic[];
+  /** Text of each vars file by path, for source lines in diagnostics. */
+  sources?: Record<string, string>;
+}
+
+/** Loads the vars files of `options.layout` and reconciles their output. */
+export async function reconcile(
+  options: ReconcileOptions,
+  load: (layout: RepoLayout) => Promise<LoadedRepo> = (layout) => loadRepo(layout),
+): Promise<ReconcileResult> {
+  return reconcileLoaded(options, await load(options.layout));
+}
+
+/** Reconciles the output of deployments already loaded from `options.layout`. */
+export async function reconcileLoaded(
+  options: ReconcileOptions,
+  loaded: LoadedRepo,
+): Promise<ReconcileResult> {
+  const check = options.check ?? false;
+  const base = { check, diagnostics: loaded.diagnostics, sources: loaded.sources ?? {} };
+  if (hasErrors(loaded.diagnostics)) return { ...base, valid: false, deployments: [], drift: false };
+
+  const { layout } = options;
+  checkDistinctFolders(loaded.deployments);
+  const orphanFolders = await findOrphanFolders(layout, loaded.deployments);
+  const selected = selectDeployments(loaded.deployments, options.deployments ?? [], orphanFolders);
+  const orphans = (options.deployments ?? []).length === 0 ? orphanFolders : [];
+  const desired = await Promise.all(selected.map((deployment) => renderDeployment(layout.root, deployment)));
+
+  if (check) {
+    const plans = await planAll(layout.root, desired, orphans, false);
+    const reports = plans.map((plan) => reportOf(plan, plan.journalPending));
+    return { ...base, valid: true, deployments: reports, drift: reports.some(isDrift) };
+  }
+
+  const reports = await withRepoLock(
+    layout.root,
+    "reconcile",
+    async () => {
+      const rolledForward = new Set<string>();
+      for (const folder of [...desired.map((output) => output.folder), ...orphans]) {
+        if (await recoverFolder(path.join(layout.root, folder))) rolledForward.add(folder);
+      }
+
+      const plans = await planAll(layout.root, desired, orphans, options.pruneOrphans ?? false);
+      checkGuards(plans, options);
+      checkConflicts(plans);
+
+      const done: DeploymentReport[] = [];
+      for (const plan of plans) {
+        await applyPlan(layout.root, plan);
+        done.push(reportOf(plan, rolledForward.has(plan.folder)));
+      }
+      return done;
+    },
+    options.waitMs === undefined ? {} : { waitMs: options.waitMs },
+  );
+  return { ...base, valid: true, deployments: reports, drift: false };
+}
+
+/** Generates and serializes the files of `deployment`, with the manifest data that goes with them. */
+export async function renderDeployment(root: string, deployment: Deployment): Promise<DesiredOutput> {
+  const header = generatedHeader(deployment.varsFile);
+  const files = generateDeployment(deployment).map((file) => ({
+    path: file.path,
+    content: serializeFile(file, header),
+  }));
+
+  let varsBytes: Buffer;
+  try {
+    varsBytes = await readFile(path.join(root, deployment.varsFile));
+  } catch (error) {
+    throw new CakeError(`cannot read ${deployment.varsFile}: ${(error as Error).message}`);
+  }
+
+  return {
+    folder: deployment.outputPath,
+    varsFile: deployment.varsFile,
+    varsSha256: sha256(varsBytes),
+    profileOwner: deployment.kubeflow.profileOwner,
+    profiles: profilesOf(deployment).map((profile) => profile.name),
+    files,
+  };
+}
+
+/** Plans every selected folder; orphans are planned for removal when pruning, or reported as they are. */
+async function planAll(
+  root: string,
+  desired: DesiredOutput[],
+  orphans: string[],
+  pruneOrphans: boolean,
+): Promise<FolderPlan[]> {
+  const plans: FolderPlan[] = [];
+  for (const output of desired) plans.push(await planFolder(root, output));
+  for (const folder of orphans) {
+    const plan = await planFolderRemoval(root, folder);
+    // A kept orphan is reported, and applying its emptied plan writes nothing.
+    plans.push(pruneOrphans ? plan : { ...plan, changes: [], manifestChanged: false });
+  }
+  return plans;
+}
+
+/**
+ * Rejects two vars files that map to one output folder. Folders are compared
+ * ignoring case, because on macOS and Windows they would be the same folder.
+ */
+function checkDistinctFolders(deployments: readonly Deployment[]): void {
+  const byFolder = new Map<string, Deployment>();
+  for (const deployment of deployments) {
+    const key = deployment.outputPath.toLowerCase();
+    const other = byFolder.get(key);
+    if (other !== undefined) {
+      throw new UsageError(
+        `${other.varsFile} and ${deployment.varsFile} would both write ${deployment.outputPath}; ` +
+          "keep one vars file per deployment (rename or delete the other).",
+      );
+    }
+    byFolder.set(key, deployment);
+  }
+}
+
+function selectDeployments(
+  deployments: Deployment[],
+  names: string[],
+  orphanFolders: string[],
+): Deployment[] {
+  if (names.length === 0) return deployments;
+
+  const byName = new Map(deployments.map((deployment) => [deployment.name, deployment]));
+  const unknown = names.filter((name) => !byName.has(name));
+  if (unknown.length > 0) {
+    const known = [...byName.keys()].sort(compareText).join(", ") || "none";
+    const orphanNames = new Set(orphanFolders.map((folder) => path.posix.basename(folder)));
+    const hints = unknown
+      .filter((name) => orphanNames.has(name))
+      .map(
+        (name) =>
+          ` The output of "${name}" has no vars file; run reconcile --prune-orphans without --deployment to delete it.`,
+      )
+      .join("");
+    throw new UsageError(
+      `--deployment ${unknown.map((name) => `"${name}"`).join(", ")} matches no vars file (known deployments: ${known}).${hints}`,
+    );
+  }
+  return [...new Set(names)].map((name) => byName.get(name) as Deployment);
+}
+
+/** Finds folders in the output folder that cake wrote (manifest or journal present) and no vars file maps to. */
+async function findOrphanFolders(layout: RepoLayout, deployments: readonly Deployment[]): Promise<string[]> {
+  const known = new Set(deployments.map((deployment) => deployment.outputPath.toLowerCase()));
+  let entries: Dirent[];
+  try {
+    entries = await readdir(path.join(layout.root, layout.outputDir), { withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw error;
+  }
+
+  const orphans: string[] = [];
+  for (const entry of entries) {
+    if (!entry.isDirectory()) continue;
+    const folder = `${layout.outputDir}/${entry.name}`;
+    if (known.has(folder.toLowerCase())) continue;
+    const names = await readdir(path.join(layout.root, folder));
+    if (names.includes(MANIFEST_FILE) || names.includes(JOURNAL_FILE)) {
+      orphans.push(folder);
+    }
+  }
+  return orphans.sort(compareText);
+}
+
+/**
+ * Stops before any write when the output would lose a Profile (and with it the
+ * namespace and its data) that `--allow-profile-deletion` does not name, or when
+ * the profile owner would change without `--allow-owner-change`.
+ */
+function checkGuards(plans: readonly FolderPlan[], options: ReconcileOptions): void {
+  const allowed = new Set(options.allowProfileDeletion ?? []);
+  const problems: string[] = [];
+
+  for (const plan of plans) {
+    const label = path.posix.basename(plan.folder);
+    if (plan.desired === undefined && !options.pruneOrphans) continue;
+
+    const kept = new Set(plan.desired?.profiles ?? []);
+    for (const profile of plan.previousProfiles) {
+      if (kept.has(profile) || allowed.has(profile)) continue;
+      problems.push(
+        `${label}: Profile "${profile}" would be deleted together with namespace "${profile}" and all its data. ` +
+          "To keep the data, set disabled: true on the user instead of removing the entry. " +
+          `To delete it, rerun with --allow-profile-deletion=${profile}`,
+      );
+    }
+
+    const owner = plan.desired?.profileOwner;
+    if (owner !== undefined && plan.previousOwner !== undefined && owner !== plan.previousOwner) {
+      if (options.allowOwnerChange) continue;
+      problems.push(
+        `${label}: kubeflow.profile_owner would change from "${plan.previousOwner}" to "${owner}". ` +
+          "The Kubeflow profile controller does not support owner changes: it stops managing every existing " +
+          "namespace whose owner annotation no longer matches its Profile. " +
+          "To change the owner anyway, rerun with --allow-owner-change",
+      );
+    }
+  }
+
+  if (problems.length > 0) {
+    throw new CakeError(`nothing was written:\n${problems.map((problem) => `  ${problem}`).join("\n")}`);
+  }
+}
+
+function checkConflicts(plans: readonly FolderPlan[]): void {
+  const conflicts = plans.flatMap((plan) => plan.conflicts.map((file) => `  ${plan.folder}/${file}`));
+  if (conflicts.length === 0) return;
+  throw new CakeError(
+    "nothing was written: these files are in the way and were not generated by cake (they have no cake header " +
+      `and are not in ${MANIFEST_FILE}):\n${conflicts.join("\n")}\n` +
+      "Move or delete them (git keeps their history), then rerun; cake never overwrites files it did not generate.",
+  );
+}
+
+function reportOf(plan: FolderPlan, journalPending: boolean): DeploymentReport {
+  return {
+    name: path.posix.basename(plan.folder),
+    folder: plan.folder,
+    varsFile: plan.desired?.varsFile,
+    orphan: plan.desired === undefined,
+    changes: plan.changes.filter((change) => change.action !== "unchanged"),
+    unchanged: plan.changes.filter((change) => change.action === "unchanged").length,
+    conflicts: plan.conflicts,
+    manifestChanged: plan.manifestChanged,
+    journalPending,
+  };
+}
+
+/** Returns true when `report` (made with `check`) shows output that a reconcile would change. */
+export function isDrift(report: DeploymentReport): boolean {
+  return (
+    report.orphan ||
+    report.journalPending ||
+    report.manifestChanged ||
+    report.changes.length > 0 ||
+    report.conflicts.length > 0
+  );
+}
