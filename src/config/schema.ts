@@ -242,3 +242,8 @@ export function varsJsonSchema(): Record<string, unknown> {
     ...schema,
   };
 }
+
+/** The committed text of `schema/vars.schema.json`: two-space JSON with a final newline. */
+export function varsJsonSchemaText(): string {
+  return `${JSON.stringify(varsJsonSchema(), null, 2)}\n`;
+}

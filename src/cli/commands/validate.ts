@@ -1,5 +1,95 @@
-import type { Command } from "commander";
+/**
+ * `cake validate`: checks vars files and reports every problem with file, line, column,
+ * field path and fix. Exit 0 when valid (warnings allowed), 1 when invalid, 2 on usage errors.
+ */
+import { stat } from "node:fs/promises";
+import path from "node:path";
+import { type Command, Option } from "commander";
+import { hasErrors } from "../../config/diagnostics.js";
+import { diagnosticsToJson, formatDiagnostics } from "../../config/format.js";
+import { listVarsFiles, loadRepo } from "../../config/repo.js";
+import { UsageError } from "../../errors.js";
+import { resolveLayout } from "../../repo/layout.js";
 import type { CommandContext } from "../io.js";
 
-// TODO: placeholder until the command is built; registers nothing yet.
-export function register(_program: Command, _context: CommandContext): void {}
+interface ValidateOptions {
+  repo?: string;
+  varsDir?: string;
+  outputDir?: string;
+  format: "text" | "json";
+}
+
+export function register(program: Command, context: CommandContext): void {
+  program
+    .command("validate")
+    .description("Check vars files and report every problem (default: every file in the repo's vars folder).")
+    .argument("[files...]", "vars files to check, relative to the current folder")
+    .option("--repo <dir>", "ops repo root (default: the current folder)")
+    .option("--vars-dir <dir>", "folder of the vars files, relative to the repo root")
+    .option("--output-dir <dir>", "folder of the generated deployments, relative to the repo root")
+    .addOption(
+      new Option("--format <format>", "text (diagnostics on stderr) or json (on stdout)")
+        .choices(["text", "json"])
+        .default("text"),
+    )
+    .action(async (files: string[], options: ValidateOptions) => {
+      await runValidate(files, options, context);
+    });
+}
+
+async function runValidate(
+  files: string[],
+  options: ValidateOptions,
+  context: CommandContext,
+): Promise<void> {
+  const { io } = context;
+  const root = path.resolve(io.cwd, options.repo ?? ".");
+  if (!(await isDirectory(root)))
+    throw new UsageError(`repo folder ${root} not found; pass an existing folder to --repo.`);
+  const layout = await resolveLayout(root, {
+    ...(options.varsDir ? { varsDir: options.varsDir } : {}),
+    ...(options.outputDir ? { outputDir: options.outputDir } : {}),
+  });
+
+  const selected = files.map((file) => path.resolve(io.cwd, file));
+  for (const file of selected) {
+    if (!(await isFile(file))) throw new UsageError(`vars file ${file} not found.`);
+  }
+  if (selected.length === 0 && (await listVarsFiles(layout)).length === 0) {
+    throw new UsageError(
+      `no vars files (*.yaml, *.yml) found in ${path.join(layout.root, layout.varsDir)}; ` +
+        "pass files, --vars-dir, or set vars_dir in cake.yaml.",
+    );
+  }
+
+  const result = await loadRepo(layout, selected.length > 0 ? selected : undefined);
+  const invalidFiles = new Set(
+    result.diagnostics
+      .filter((diagnostic) => diagnostic.severity === "error")
+      .map((diagnostic) => diagnostic.file),
+  );
+
+  if (options.format === "json") {
+    io.stdout.write(`${JSON.stringify(diagnosticsToJson(result.diagnostics))}\n`);
+  } else {
+    if (result.diagnostics.length > 0) {
+      io.stderr.write(formatDiagnostics(result.diagnostics, { sources: result.sources }));
+    }
+    const total = result.files.length;
+    const valid = total - invalidFiles.size;
+    const noun = total === 1 ? "file" : "files";
+    io.stdout.write(
+      invalidFiles.size === 0 ? `${total} ${noun} valid\n` : `${valid} of ${total} ${noun} valid\n`,
+    );
+  }
+
+  if (hasErrors(result.diagnostics)) context.setExitCode(1);
+}
+
+async function isDirectory(folder: string): Promise<boolean> {
+  return (await stat(folder).catch(() => undefined))?.isDirectory() ?? false;
+}
+
+async function isFile(file: string): Promise<boolean> {
+  return (await stat(file).catch(() => undefined))?.isFile() ?? false;
+}

@@ -7,8 +7,8 @@ import type { Rule } from "./context.js";
 /**
  * Two active users whose contributor objects get the same name in one namespace would
  * overwrite each other (`a.b@example.com` and `a_b@example.com` both give
- * `user-a-b-example-com-clusterrole-edit`). Emails equal ignoring case are reported as
- * duplicates by the email rule, so they are skipped here.
+ * `user-a-b-example-com-clusterrole-edit`). A repeated email, even in another case, is
+ * reported by the email rule, so only its first entry is checked here.
  */
 export const bindingCollisionRule: Rule = {
   name: "binding-name-collision",
@@ -16,10 +16,12 @@ export const bindingCollisionRule: Rule = {
     const diagnostics: Diagnostic[] = [];
     const firstByKey = new Map<string, { email: string; path: FieldPath }>();
     const reported = new Set<string>();
+    const seenEmails = new Set<string>();
 
     for (const entry of view.users) {
       const { email, username } = entry.value;
-      if (entry.value.disabled || email === undefined) continue;
+      if (entry.value.disabled || email === undefined || seenEmails.has(email.toLowerCase())) continue;
+      seenEmails.add(email.toLowerCase());
       const path = [...entry.path, "email"];
       const bindings: [string, ContributorRole][] = username === undefined ? [] : [[username, "admin"]];
       for (const grant of entry.value.allowedNamespaces) {
@@ -35,8 +37,7 @@ export const bindingCollisionRule: Rule = {
           firstByKey.set(key, { email, path });
           continue;
         }
-        if (first.email.toLowerCase() === email.toLowerCase() || reported.has(`${formatPath(path)}:${key}`))
-          continue;
+        if (reported.has(`${formatPath(path)}:${key}`)) continue;
         reported.add(`${formatPath(path)}:${key}`);
         diagnostics.push(
           source.diagnostic(
