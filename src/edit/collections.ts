@@ -45,18 +45,11 @@ export function removeLines(vars: VarsDocument, first: number, last: number, und
   const after = last + 1;
   const blankBefore = before >= 0 && lines.isBlank(before);
   const blankAfter = after < lines.count && lines.isBlank(after);
-  const atEnd =
-    after >= lines.count || (lines.hasContent(after) && lines.indent(after) < lines.indent(first));
+  const atEnd = after >= lines.count || (!lines.isBlank(after) && lines.indent(after) < lines.indent(first));
+  // A key or a comment line right above the cut heads what now follows it, with no blank line between.
+  const heading = before >= 0 && (lines.isComment(before) || /:\s*(#.*)?$/.test(lines.content(before)));
   if (blankBefore && (blankAfter || atEnd)) start = lines.start(before);
-  else if (
-    underKey &&
-    !blankBefore &&
-    blankAfter &&
-    before >= 0 &&
-    /:\s*(#.*)?$/.test(lines.content(before))
-  ) {
-    end = lines.end(after);
-  }
+  else if (underKey && heading && blankAfter) end = lines.end(after);
   return { start, end, text: "" };
 }
 

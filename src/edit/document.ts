@@ -23,6 +23,7 @@ export const EDIT_PARSE_OPTIONS = {
   version: "1.2",
   schema: "core",
   uniqueKeys: true,
+  merge: false,
   prettyErrors: false,
 } as const;
 

@@ -3,7 +3,7 @@
  * whether block sequences are indented under their key, and padding inside flow
  * brackets. Scalars are quoted only when a plain scalar would change meaning.
  */
-import { Document, isMap, isPair, isScalar, isSeq, type Node, Scalar, visit } from "yaml";
+import { Document, isCollection, isMap, isPair, isScalar, isSeq, type Node, Scalar, visit } from "yaml";
 import type { VarsDocument } from "./document.js";
 
 export interface DocumentStyle {
@@ -57,7 +57,7 @@ export function detectStyle(vars: VarsDocument): DocumentStyle {
   });
 
   function countPadding(node: Node): void {
-    if (!("flow" in node) || !node.flow || !node.range) return;
+    if (!isCollection(node) || !node.flow || !node.range) return;
     const inner = text[node.range[0] + 1];
     const close = text[node.range[1] - 1];
     if (inner === "]" || inner === "}" || (close !== "]" && close !== "}")) return;
@@ -98,7 +98,7 @@ function renderOptions(style: DocumentStyle) {
 
 /** Renders a node on one line, as flow YAML (or a scalar). */
 export function renderFlow(node: Node, style: DocumentStyle): string {
-  if ("flow" in node) node.flow = true;
+  if (isCollection(node)) node.flow = true;
   const document = new Document(node);
   return document.toString(renderOptions(style)).replace(/\n$/, "");
 }

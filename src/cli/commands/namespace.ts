@@ -1,5 +1,72 @@
 import type { Command } from "commander";
+import { listNamespaces } from "../../edit/listing.js";
+import { addDeployNamespace, removeDeployNamespace, usersGrantedNamespace } from "../../edit/namespaces.js";
+import { collect, parseQuota, withEditOptions, withRepoOptions } from "../../edit/options.js";
+import { type EditCommandOptions, runEdit } from "../../edit/session.js";
+import { CakeError } from "../../errors.js";
 import type { CommandContext } from "../io.js";
+import { profileInOutput } from "./user.js";
 
-// TODO: placeholder until the command is built; registers nothing yet.
-export function register(_program: Command, _context: CommandContext): void {}
+const DEPLOYMENT_HELP = "deployment to change: the vars file name without .yaml";
+
+export function register(program: Command, context: CommandContext): void {
+  const namespace = program
+    .command("namespace")
+    .description("Add, remove and list the deploy namespaces (shared profiles) of a deployment.");
+
+  withEditOptions(namespace.command("add"), DEPLOYMENT_HELP)
+    .description("Add a deploy namespace to the vars file, then reconcile.")
+    .argument("<name>", "the namespace name (a DNS-1123 label)")
+    .option("--quota <key=value>", "a ResourceQuota entry such as requests.cpu=16; repeatable", collect)
+    .action((name: string, options: EditCommandOptions & { quota?: string[] }) => {
+      const resourceQuota = parseQuota(options.quota ?? []);
+      return runEdit(context, options, {
+        command: "namespace add",
+        edit: (target) => ({
+          text: addDeployNamespace(target.text, { name, resourceQuota }),
+          summary: `added deploy namespace ${name}`,
+        }),
+      });
+    });
+
+  withEditOptions(namespace.command("remove"), DEPLOYMENT_HELP)
+    .description("Remove a deploy namespace from the vars file, then reconcile.")
+    .argument("<name>", "the namespace name")
+    .option("--revoke-grants", "also revoke every user's grant on the namespace")
+    .option("--delete-profile", "also delete the namespace's Profile, namespace and data")
+    .action(
+      (name: string, options: EditCommandOptions & { revokeGrants?: boolean; deleteProfile?: boolean }) =>
+        runEdit(context, options, {
+          command: "namespace remove",
+          edit: async (target) => {
+            const granted = usersGrantedNamespace(target.text, name);
+            const text = removeDeployNamespace(target.text, name, {
+              revokeGrants: options.revokeGrants === true,
+            });
+            if (!options.deleteProfile && (await profileInOutput(target, name))) {
+              throw new CakeError(
+                `removing deploy namespace "${name}" would delete its Profile together with namespace "${name}" and all its data. ` +
+                  "To delete it, rerun with --delete-profile.",
+              );
+            }
+            const revoked = granted.length > 0 ? ` and revoked the grants of ${granted.join(", ")}` : "";
+            return { text, summary: `removed deploy namespace ${name}${revoked}` };
+          },
+          allowProfileDeletion: () => (options.deleteProfile ? [name] : []),
+        }),
+    );
+
+  withRepoOptions(namespace.command("list"))
+    .description("List the deploy namespaces with their quotas and who has access.")
+    .option("--deployment <name>", "list one deployment only")
+    .option("--format <format>", "table or json", "table")
+    .action(
+      (options: {
+        repo?: string;
+        varsDir?: string;
+        outputDir?: string;
+        deployment?: string;
+        format: string;
+      }) => listNamespaces(context, options),
+    );
+}

@@ -1,5 +1,195 @@
+import path from "node:path";
 import type { Command } from "commander";
+import { EditError } from "../../edit/errors.js";
+import { importUsers } from "../../edit/import.js";
+import { listUsers } from "../../edit/listing.js";
+import {
+  collect,
+  parseAccess,
+  parseGrant,
+  parseRoles,
+  userRef,
+  userRefOption,
+  withEditOptions,
+  withRepoOptions,
+} from "../../edit/options.js";
+import { type EditCommandOptions, type EditTarget, runEdit } from "../../edit/session.js";
+import {
+  addUser,
+  grantNamespace,
+  removeUser,
+  revokeNamespace,
+  setUserDisabled,
+  type UserRef,
+} from "../../edit/users.js";
+import { CakeError } from "../../errors.js";
+import { proposeUsername } from "../../identity/convention.js";
+import type { User } from "../../model/types.js";
+import { readManifest } from "../../output/manifest.js";
 import type { CommandContext } from "../io.js";
 
-// TODO: placeholder until the command is built; registers nothing yet.
-export function register(_program: Command, _context: CommandContext): void {}
+const DEPLOYMENT_HELP =
+  'deployment to change: the vars file name without .yaml, or "all" for every deployment';
+
+interface UserRefOptions extends EditCommandOptions {
+  email?: string;
+  username?: string;
+}
+
+export function register(program: Command, context: CommandContext): void {
+  const user = program.command("user").description("Add, change, remove and list the users of a deployment.");
+
+  withEditOptions(user.command("add"), DEPLOYMENT_HELP)
+    .description("Add a user to the vars file, then reconcile.")
+    .requiredOption("--email <email>", "the email the identity provider sends, exactly (case matters)")
+    .option("--username <username>", "names the user's private profile (default: proposed from the email)")
+    .requiredOption("--role <role>", "cake-admin or cake-user; repeat for both", collect)
+    .option(
+      "--namespace <name[:access]>",
+      "grant a deploy namespace, access edit (default) or view; repeatable",
+      collect,
+    )
+    .action((options: UserRefOptions & { role: string[]; namespace?: string[] }) =>
+      addAction(context, options),
+    );
+
+  for (const [name, disabled, description] of [
+    ["disable", true, "Revoke all of a user's access but keep their profile and data, then reconcile."],
+    ["enable", false, "Give a disabled user their access back, then reconcile."],
+  ] as const) {
+    userRefOption(withEditOptions(user.command(name), DEPLOYMENT_HELP))
+      .description(description)
+      .action((options: UserRefOptions) =>
+        runEdit(context, options, {
+          command: `user ${name}`,
+          edit: (target) => ({
+            text: setUserDisabled(target.text, userRef(options), disabled),
+            summary: `${name}d user ${describeRef(target, userRef(options))}`,
+          }),
+        }),
+      );
+  }
+
+  userRefOption(withEditOptions(user.command("remove"), DEPLOYMENT_HELP))
+    .description("Remove a user from the vars file, then reconcile.")
+    .option("--delete-profile", "also delete the user's Profile, namespace and data")
+    .action((options: UserRefOptions & { deleteProfile?: boolean }) => removeAction(context, options));
+
+  for (const name of ["grant", "revoke"] as const) {
+    const command = withEditOptions(user.command(name), DEPLOYMENT_HELP)
+      .requiredOption("--email <email>", "the user's email, exactly as in the vars file")
+      .requiredOption("--namespace <name>", "the deploy namespace");
+    if (name === "grant") {
+      command
+        .description("Grant a user access to a deploy namespace, or change that access, then reconcile.")
+        .option("--access <access>", "edit or view", "edit");
+    } else {
+      command.description("Revoke a user's access to a deploy namespace, then reconcile.");
+    }
+    command.action((options: UserRefOptions & { email: string; namespace: string; access?: string }) =>
+      runEdit(context, options, {
+        command: `user ${name}`,
+        edit: (target) => {
+          const ref = { email: options.email };
+          if (name === "revoke") {
+            return {
+              text: revokeNamespace(target.text, ref, options.namespace),
+              summary: `revoked ${options.email}'s access to ${options.namespace}`,
+            };
+          }
+          const access = parseAccess(options.access ?? "edit");
+          return {
+            text: grantNamespace(target.text, ref, { namespace: options.namespace, access }),
+            summary: `granted ${options.email} ${access} access to ${options.namespace}`,
+          };
+        },
+      }),
+    );
+  }
+
+  withRepoOptions(user.command("list"))
+    .description("List who has which access where: one row per user and namespace.")
+    .option("--deployment <name>", "list one deployment only")
+    .option("--format <format>", "table or json", "table")
+    .action(
+      (options: {
+        repo?: string;
+        varsDir?: string;
+        outputDir?: string;
+        deployment?: string;
+        format: string;
+      }) => listUsers(context, options),
+    );
+
+  withEditOptions(user.command("import"), "deployment to change: the vars file name without .yaml")
+    .description("Add or update users from a CSV file with columns email,username,roles,namespaces.")
+    .argument("<file>", "the CSV file")
+    .option("--dry-run", "print what would change and write nothing")
+    .action((file: string, options: EditCommandOptions & { dryRun?: boolean }) =>
+      importUsers(context, path.resolve(context.io.cwd, file), options),
+    );
+}
+
+function addAction(
+  context: CommandContext,
+  options: UserRefOptions & { role: string[]; namespace?: string[] },
+) {
+  const email = options.email as string;
+  const roles = parseRoles(options.role);
+  const grants = (options.namespace ?? []).map(parseGrant);
+  return runEdit(context, options, {
+    command: "user add",
+    edit: (target) => {
+      const proposal = options.username === undefined ? proposeUsername(email, target.deployment) : undefined;
+      const username = options.username ?? proposal?.username ?? "";
+      const text = addUser(target.text, { email, username, roles, grants });
+      const notes = proposal
+        ? [`username "${username}" was chosen because ${proposal.reason}; pass --username to choose another.`]
+        : [];
+      return { text, summary: `added user ${email} (username ${username})`, notes };
+    },
+  });
+}
+
+function removeAction(context: CommandContext, options: UserRefOptions & { deleteProfile?: boolean }) {
+  const ref = userRef(options);
+  return runEdit(context, options, {
+    command: "user remove",
+    edit: async (target) => {
+      const text = removeUser(target.text, ref);
+      const user = findUser(target, ref);
+      if (!options.deleteProfile && (await profileInOutput(target, user.username))) {
+        throw new CakeError(
+          `removing ${user.email} would delete Profile "${user.username}" together with namespace "${user.username}" ` +
+            "and all its data. To keep the data, run cake user disable instead. To delete it, rerun with --delete-profile.",
+        );
+      }
+      return { text, summary: `removed user ${user.email} (username ${user.username})` };
+    },
+    allowProfileDeletion: (target) => (options.deleteProfile ? [findUser(target, ref).username] : []),
+  });
+}
+
+function findUser(target: EditTarget, ref: UserRef): User {
+  const user = target.deployment.users.find((each) =>
+    ref.email !== undefined ? each.email === ref.email : each.username === ref.username,
+  );
+  // The edit functions give the detailed "unknown user" error; this covers lookups made before them.
+  if (!user)
+    throw new EditError(
+      "unknown-user",
+      `no user with ${ref.email !== undefined ? `email "${ref.email}"` : `username "${ref.username}"`}.`,
+    );
+  return user;
+}
+
+function describeRef(target: EditTarget, ref: UserRef): string {
+  const user = findUser(target, ref);
+  return `${user.email} (username ${user.username})`;
+}
+
+/** True when the deployment's current output has a Profile of this name, so removing it deletes data. */
+export async function profileInOutput(target: EditTarget, profile: string): Promise<boolean> {
+  const manifest = await readManifest(path.join(target.root, target.deployment.outputPath));
+  return manifest?.profiles.includes(profile) ?? false;
+}

@@ -1,0 +1,191 @@
+/**
+ * `cake user import`: adds or updates users from a CSV file with the header
+ * `email,username,roles,namespaces`. Roles and namespaces are `;`-separated, and a
+ * namespace may end in `:view` or `:edit`. An existing user (same email, exactly)
+ * gets the row's roles when the row has some, and the row's grants added or changed;
+ * import never revokes a grant or renames a user. One bad row fails the whole import.
+ */
+import { readFile } from "node:fs/promises";
+import type { CommandContext } from "../cli/io.js";
+import { hasErrors } from "../config/diagnostics.js";
+import { loadVarsText } from "../config/load.js";
+import { CakeError } from "../errors.js";
+import { proposeUsername } from "../identity/convention.js";
+import type { Deployment } from "../model/types.js";
+import { CsvError, parseCsv } from "./csv.js";
+import { EditError } from "./errors.js";
+import { parseGrant, parseRoles } from "./options.js";
+import { type EditCommandOptions, type EditOutcome, type EditTarget, runEdit } from "./session.js";
+import { addUser, grantNamespace, grantsOf, type NamespaceGrantInput, setRoles } from "./users.js";
+
+export const IMPORT_COLUMNS = ["email", "username", "roles", "namespaces"] as const;
+
+/** One data row of the CSV file. */
+export interface ImportRow {
+  /** 1-based record number in the file; the header is row 1. */
+  row: number;
+  email: string;
+  username: string;
+  roles: string[];
+  grants: NamespaceGrantInput[];
+}
+
+/** Parses and checks the CSV text; throws a CakeError naming the row of the first problem. */
+export function parseImportCsv(text: string, file: string): ImportRow[] {
+  let records: string[][];
+  try {
+    records = parseCsv(text);
+  } catch (error) {
+    if (error instanceof CsvError)
+      throw new CakeError(`${file}: row ${error.record}: ${error.message}; nothing was imported.`);
+    throw error;
+  }
+
+  const header = (records[0] ?? []).map((name) => name.trim());
+  const missing = IMPORT_COLUMNS.filter((column) => !header.includes(column));
+  const unknown = header.filter((name) => !(IMPORT_COLUMNS as readonly string[]).includes(name));
+  if (missing.length > 0 || unknown.length > 0) {
+    throw new CakeError(
+      `${file}: row 1: the header must name the columns ${IMPORT_COLUMNS.join(",")}` +
+        `${missing.length > 0 ? `; missing: ${missing.join(", ")}` : ""}${unknown.length > 0 ? `; unknown: ${unknown.join(", ")}` : ""}.`,
+    );
+  }
+
+  const rows: ImportRow[] = [];
+  const seen = new Map<string, number>();
+  records.slice(1).forEach((record, index) => {
+    const row = index + 2;
+    if (record.length === 1 && record[0]?.trim() === "") return;
+    const fail = (message: string): never => {
+      throw new CakeError(`${file}: row ${row}: ${message}; nothing was imported.`);
+    };
+    if (record.length !== header.length) fail(`${record.length} fields, but the header has ${header.length}`);
+
+    const field = (name: string): string => (record[header.indexOf(name)] ?? "").trim();
+    const email = field("email");
+    if (email === "") fail("the email is empty");
+    const earlier = seen.get(email);
+    if (earlier !== undefined) fail(`email "${email}" is already on row ${earlier}`);
+    seen.set(email, row);
+
+    try {
+      rows.push({
+        row,
+        email,
+        username: field("username"),
+        roles: parseRoles(splitList(field("roles"))),
+        grants: splitList(field("namespaces")).map(parseGrant),
+      });
+    } catch (error) {
+      if (error instanceof EditError) fail(error.message.replace(/\.$/, ""));
+      throw error;
+    }
+  });
+  return rows;
+}
+
+function splitList(value: string): string[] {
+  return value
+    .split(";")
+    .map((item) => item.trim())
+    .filter((item) => item !== "");
+}
+
+/** Applies the rows to a vars text; returns the new text and one plan line per row. */
+export function applyImport(target: EditTarget, rows: readonly ImportRow[], file: string): EditOutcome {
+  let text = target.text;
+  const plan: string[] = [];
+  const taken: Deployment = { ...target.deployment, users: [...target.deployment.users] };
+  let added = 0;
+  let updated = 0;
+
+  for (const row of rows) {
+    const fail = (message: string): never => {
+      throw new CakeError(`${file}: row ${row.row}: ${message}; nothing was imported.`);
+    };
+    try {
+      const before = text;
+      const existing = target.deployment.users.find((user) => user.email === row.email);
+      if (existing) {
+        if (row.username !== "" && row.username !== existing.username) {
+          fail(
+            `username "${row.username}" differs from "${existing.username}" of the existing user ${row.email}; ` +
+              "import never renames a user (that would delete their profile), so leave the username empty or unchanged",
+          );
+        }
+        text = updateUser(text, row);
+        const change = text === before ? "unchanged" : "update";
+        if (change === "update") updated++;
+        plan.push(`row ${row.row}: ${change} ${row.email}${describeRow(row)}`);
+      } else {
+        if (row.roles.length === 0) fail(`new user ${row.email} needs at least one role`);
+        const username = row.username !== "" ? row.username : proposeUsername(row.email, taken).username;
+        text = addUser(text, { email: row.email, username, roles: row.roles, grants: row.grants });
+        taken.users.push({ email: row.email, username, roles: [], disabled: false, allowedNamespaces: [] });
+        added++;
+        plan.push(`row ${row.row}: add ${row.email} (username ${username})${describeRow(row)}`);
+      }
+      checkRow(target, text, fail);
+    } catch (error) {
+      if (error instanceof EditError) fail(error.message.replace(/\.$/, ""));
+      throw error;
+    }
+  }
+
+  return {
+    text,
+    summary: `imported ${rows.length} rows: ${added} users added, ${updated} updated`,
+    notes: plan,
+  };
+}
+
+function updateUser(text: string, row: ImportRow): string {
+  const ref = { email: row.email };
+  let result = row.roles.length > 0 ? setRoles(text, ref, row.roles) : text;
+  for (const grant of row.grants) {
+    const current = grantsOf(result, ref).find((each) => each.namespace === grant.namespace);
+    if (current?.access === grant.access) continue;
+    result = grantNamespace(result, ref, grant);
+  }
+  return result;
+}
+
+function describeRow(row: ImportRow): string {
+  const parts: string[] = [];
+  if (row.roles.length > 0) parts.push(`roles ${row.roles.join(", ")}`);
+  if (row.grants.length > 0) {
+    parts.push(`grants ${row.grants.map((grant) => `${grant.namespace} (${grant.access})`).join(", ")}`);
+  }
+  return parts.length > 0 ? `: ${parts.join("; ")}` : "";
+}
+
+/** Validates the text after a row, so an invalid value is reported with the row that brought it. */
+function checkRow(target: EditTarget, text: string, fail: (message: string) => never): void {
+  const result = loadVarsText(text, { file: target.file, outputPath: target.deployment.outputPath });
+  if (result.deployment && !hasErrors(result.diagnostics)) return;
+  const problems = result.diagnostics
+    .filter((diagnostic) => diagnostic.severity === "error")
+    .map((diagnostic) => `${diagnostic.path}: ${diagnostic.message}`);
+  fail(`the row makes ${target.file} invalid: ${problems.join("; ")}`);
+}
+
+export async function importUsers(
+  context: CommandContext,
+  file: string,
+  options: EditCommandOptions & { dryRun?: boolean },
+): Promise<void> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    throw new CakeError(
+      `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`,
+    );
+  }
+  const rows = parseImportCsv(text, file);
+  await runEdit(context, options, {
+    command: "user import",
+    edit: (target) => applyImport(target, rows, file),
+    dryRun: options.dryRun === true,
+  });
+}

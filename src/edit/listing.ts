@@ -1,0 +1,160 @@
+/**
+ * `cake user list` and `cake namespace list`: who has which access where, read from
+ * the loaded deployment models (so the listing is what reconcile would generate).
+ */
+import path from "node:path";
+import type { CommandContext } from "../cli/io.js";
+import { hasErrors } from "../config/diagnostics.js";
+import { formatDiagnostics } from "../config/format.js";
+import { loadRepo } from "../config/repo.js";
+import { CakeError, UsageError } from "../errors.js";
+import type { Deployment } from "../model/types.js";
+import { resolveLayout } from "../repo/layout.js";
+
+export interface ListOptions {
+  repo?: string;
+  varsDir?: string;
+  outputDir?: string;
+  deployment?: string;
+  format: string;
+}
+
+/** One user's access to one namespace; `admin` is the access to their own private profile. */
+export interface AccessRow {
+  deployment: string;
+  email: string;
+  username: string;
+  roles: string[];
+  disabled: boolean;
+  namespace: string;
+  access: "admin" | "edit" | "view";
+}
+
+export interface NamespaceListing {
+  deployment: string;
+  name: string;
+  resourceQuota: Record<string, string>;
+  contributors: { email: string; username: string; access: "edit" | "view"; disabled: boolean }[];
+}
+
+/** The access rows of a deployment: each user's private profile, then their grants. */
+export function accessRows(deployment: Deployment): AccessRow[] {
+  return deployment.users.flatMap((user) => {
+    const base = {
+      deployment: deployment.name,
+      email: user.email,
+      username: user.username,
+      roles: user.roles,
+      disabled: user.disabled,
+    };
+    return [
+      { ...base, namespace: user.username, access: "admin" as const },
+      ...user.allowedNamespaces.map((grant) => ({
+        ...base,
+        namespace: grant.namespace,
+        access: grant.access,
+      })),
+    ];
+  });
+}
+
+export function namespaceListings(deployment: Deployment): NamespaceListing[] {
+  return deployment.deployNamespaces.map((namespace) => ({
+    deployment: deployment.name,
+    name: namespace.name,
+    resourceQuota: namespace.resourceQuota,
+    contributors: deployment.users.flatMap((user) =>
+      user.allowedNamespaces
+        .filter((grant) => grant.namespace === namespace.name)
+        .map((grant) => ({
+          email: user.email,
+          username: user.username,
+          access: grant.access,
+          disabled: user.disabled,
+        })),
+    ),
+  }));
+}
+
+async function loadListed(context: CommandContext, options: ListOptions): Promise<Deployment[]> {
+  if (options.format !== "table" && options.format !== "json") {
+    throw new UsageError(`--format "${options.format}" is not supported; use table or json.`);
+  }
+  const layout = await resolveLayout(path.resolve(context.io.cwd, options.repo ?? "."), options);
+  const { deployments, diagnostics } = await loadRepo(layout);
+  if (hasErrors(diagnostics)) {
+    context.io.stderr.write(formatDiagnostics(diagnostics.filter((item) => item.severity === "error")));
+    context.io.stderr.write("\ncake: deployments with errors are not listed.\n");
+    context.setExitCode(1);
+  }
+  if (options.deployment === undefined) return deployments;
+  const selected = deployments.filter((deployment) => deployment.name === options.deployment);
+  if (selected.length === 0 && !hasErrors(diagnostics)) {
+    throw new UsageError(`no deployment "${options.deployment}" in ${layout.varsDir}.`);
+  }
+  return selected;
+}
+
+export async function listUsers(context: CommandContext, options: ListOptions): Promise<void> {
+  const rows = (await loadListed(context, options)).flatMap(accessRows);
+  if (options.format === "json") {
+    context.io.stdout.write(`${JSON.stringify({ access: rows }, null, 2)}\n`);
+    return;
+  }
+  context.io.stdout.write(
+    renderTable(
+      ["DEPLOYMENT", "USER", "USERNAME", "ROLES", "DISABLED", "NAMESPACE", "ACCESS"],
+      rows.map((row) => [
+        row.deployment,
+        row.email,
+        row.username,
+        row.roles.join(","),
+        row.disabled ? "yes" : "no",
+        row.namespace,
+        row.access,
+      ]),
+    ),
+  );
+}
+
+export async function listNamespaces(context: CommandContext, options: ListOptions): Promise<void> {
+  const listings = (await loadListed(context, options)).flatMap(namespaceListings);
+  if (options.format === "json") {
+    context.io.stdout.write(`${JSON.stringify({ namespaces: listings }, null, 2)}\n`);
+    return;
+  }
+  const rows = listings.flatMap((listing) => {
+    const quota = Object.entries(listing.resourceQuota)
+      .map(([key, value]) => `${key}=${value}`)
+      .join(",");
+    if (listing.contributors.length === 0)
+      return [[listing.deployment, listing.name, quota || "-", "-", "-", "-", "-"]];
+    return listing.contributors.map((contributor) => [
+      listing.deployment,
+      listing.name,
+      quota || "-",
+      contributor.email,
+      contributor.username,
+      contributor.access,
+      contributor.disabled ? "yes" : "no",
+    ]);
+  });
+  context.io.stdout.write(
+    renderTable(["DEPLOYMENT", "NAMESPACE", "QUOTA", "USER", "USERNAME", "ACCESS", "DISABLED"], rows),
+  );
+}
+
+/** Renders rows as columns padded to their widest cell, separated by two spaces. */
+export function renderTable(header: string[], rows: string[][]): string {
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)),
+  );
+  const line = (cells: string[]): string =>
+    cells
+      .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
+      .join("  ")
+      .trimEnd();
+  return `${[header, ...rows].map(line).join("\n")}\n`;
+}
+
+export { CakeError };

@@ -1,0 +1,273 @@
+/**
+ * The flow every editing command shares: open the vars file of each target
+ * deployment, check it is valid, apply the edit, validate the result, write the
+ * changed files under the repo lock (failing when a file changed meanwhile), then
+ * reconcile the changed deployments. Nothing is written when any target fails,
+ * except with `--deployment all`, where a target that fails is skipped and reported.
+ */
+import { createHash } from "node:crypto";
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import type { CommandContext } from "../cli/io.js";
+import { type Diagnostic, hasErrors } from "../config/diagnostics.js";
+import { formatDiagnostics } from "../config/format.js";
+import { loadVarsText } from "../config/load.js";
+import { CakeError, UsageError } from "../errors.js";
+import type { Deployment } from "../model/types.js";
+import { writeFileAtomic } from "../output/atomic.js";
+import { withRepoLock } from "../output/lock.js";
+import { type DeploymentReport, reconcile } from "../output/reconcile.js";
+import { type LayoutFlags, type RepoLayout, resolveLayout } from "../repo/layout.js";
+import { EditError } from "./errors.js";
+
+/** Options every editing command takes. */
+export interface EditCommandOptions extends LayoutFlags {
+  repo?: string;
+  deployment: string;
+  /** False with `--no-reconcile`. */
+  reconcile?: boolean;
+  /** Seconds to wait for the repo lock. */
+  wait?: string;
+}
+
+/** A deployment opened for editing. */
+export interface EditTarget {
+  name: string;
+  /** Absolute path of the repo root. */
+  root: string;
+  /** Path of the vars file relative to the repo root, with `/` separators. */
+  file: string;
+  absolutePath: string;
+  text: string;
+  deployment: Deployment;
+}
+
+/** What an edit function returns: the new text and a one-line description of the change. */
+export interface EditOutcome {
+  text: string;
+  /** Such as `added user erin@example.com (username erin)`; shown after the file name. */
+  summary: string;
+  /** Notes printed before the summary, such as how a username was chosen. */
+  notes?: string[];
+}
+
+export interface EditRequest {
+  /** The command as the lock file records it, such as `user add`. */
+  command: string;
+  edit(target: EditTarget): EditOutcome | Promise<EditOutcome>;
+  /** Profiles the change removes on purpose, passed to reconcile. */
+  allowProfileDeletion?: (target: EditTarget) => string[];
+  /** True to print the plan and write nothing. */
+  dryRun?: boolean;
+}
+
+interface Applied {
+  target: EditTarget;
+  outcome: EditOutcome;
+}
+
+export function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+/** Runs an edit against the deployment(s) named by `--deployment` and reports on the context's streams. */
+export async function runEdit(
+  context: CommandContext,
+  options: EditCommandOptions,
+  request: EditRequest,
+): Promise<void> {
+  const { io } = context;
+  const layout = await resolveLayout(path.resolve(io.cwd, options.repo ?? "."), options);
+  const all = options.deployment === "all";
+  const names = all ? await deploymentNames(layout) : [options.deployment];
+
+  const applied: Applied[] = [];
+  const skipped: string[] = [];
+  for (const name of names) {
+    try {
+      const target = await openTarget(layout, name, !all);
+      const outcome = await request.edit(target);
+      if (outcome.text === target.text) {
+        io.stdout.write(`${target.file}: nothing to change: ${outcome.summary}\n`);
+        continue;
+      }
+      checkEditedText(target, outcome.text);
+      applied.push({ target, outcome });
+    } catch (error) {
+      if (!all || !(error instanceof CakeError) || error instanceof UsageError) throw error;
+      skipped.push(`${name}: ${error.message}`);
+    }
+  }
+
+  for (const line of skipped) io.stderr.write(`cake: skipped ${line}\n`);
+  if (all && applied.length === 0 && skipped.length > 0) {
+    throw new CakeError("the change applies to no deployment; nothing was written.");
+  }
+  if (applied.length === 0) return;
+
+  for (const { target, outcome } of applied) {
+    for (const note of outcome.notes ?? []) io.stdout.write(`${target.file}: ${note}\n`);
+  }
+  if (request.dryRun) {
+    for (const { target, outcome } of applied)
+      io.stdout.write(`${target.file}: would be ${outcome.summary} (dry run, nothing written)\n`);
+    return;
+  }
+
+  await writeApplied(layout, request.command, applied, waitMs(options.wait));
+  for (const { target, outcome } of applied) io.stdout.write(`${target.file}: ${outcome.summary}\n`);
+
+  if (options.reconcile === false) {
+    io.stdout.write('Not reconciled (--no-reconcile); run "cake reconcile" to regenerate the output.\n');
+    return;
+  }
+  await reconcileApplied(context, layout, applied, request, waitMs(options.wait));
+}
+
+function waitMs(wait: string | undefined): number {
+  if (wait === undefined) return 0;
+  const seconds = Number(wait);
+  if (!Number.isFinite(seconds) || seconds < 0)
+    throw new UsageError(`--wait "${wait}" must be a number of seconds.`);
+  return seconds * 1000;
+}
+
+/** The names of every vars file in the repo, sorted. */
+async function deploymentNames(layout: RepoLayout): Promise<string[]> {
+  const folder = path.join(layout.root, layout.varsDir);
+  let files: string[];
+  try {
+    files = await readdir(folder);
+  } catch {
+    throw new UsageError(`no vars folder at ${layout.varsDir}; pass --repo or --vars-dir.`);
+  }
+  const names = files.filter((file) => /\.ya?ml$/.test(file)).map((file) => file.replace(/\.ya?ml$/, ""));
+  if (names.length === 0) throw new UsageError(`no vars files in ${layout.varsDir}.`);
+  return names.sort();
+}
+
+/** Reads and validates the vars file of a deployment; an invalid file is an error, shown in full when `verbose`. */
+export async function openTarget(layout: RepoLayout, name: string, verbose = true): Promise<EditTarget> {
+  const found = await findVarsFile(layout, name);
+  if (!found) {
+    throw new UsageError(
+      `no vars file for deployment "${name}" in ${layout.varsDir}; use the file's name without .yaml, or "all".`,
+    );
+  }
+  const text = await readFile(found.absolutePath, "utf8");
+  const result = loadVarsText(text, { file: found.file, outputPath: `${layout.outputDir}/${name}` });
+  if (!result.deployment || hasErrors(result.diagnostics)) {
+    const detail = verbose
+      ? `\n${formatDiagnostics(errorsOnly(result.diagnostics), { sources: { [found.file]: text } })}`
+      : "";
+    throw new CakeError(`${found.file} is invalid; fix it (cake validate) before editing it.${detail}`);
+  }
+  return {
+    name,
+    root: layout.root,
+    file: found.file,
+    absolutePath: found.absolutePath,
+    text,
+    deployment: result.deployment,
+  };
+}
+
+async function findVarsFile(
+  layout: RepoLayout,
+  name: string,
+): Promise<{ file: string; absolutePath: string } | undefined> {
+  if (!/^[A-Za-z0-9._-]+$/.test(name)) return undefined;
+  for (const extension of [".yaml", ".yml"]) {
+    const file = `${layout.varsDir}/${name}${extension}`;
+    const absolutePath = path.join(layout.root, file);
+    try {
+      await readFile(absolutePath);
+      return { file, absolutePath };
+    } catch {
+      // Try the next extension.
+    }
+  }
+  return undefined;
+}
+
+function errorsOnly(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  return diagnostics.filter((diagnostic) => diagnostic.severity === "error");
+}
+
+/** Validates the edited text with the loader; an invalid result is an error listing its diagnostics. */
+function checkEditedText(target: EditTarget, text: string): void {
+  const result = loadVarsText(text, { file: target.file, outputPath: target.deployment.outputPath });
+  if (result.deployment && !hasErrors(result.diagnostics)) return;
+  const errors = errorsOnly(result.diagnostics);
+  throw new EditError(
+    "invalid-value",
+    `the change would make ${target.file} invalid, so nothing was written:\n` +
+      formatDiagnostics(errors, { sources: { [target.file]: text } }).trimEnd(),
+  );
+}
+
+/**
+ * Writes every edited file under the repo lock. Each file is re-read first: when its
+ * bytes differ from those the edit started from, someone changed it meanwhile, and
+ * nothing is written.
+ */
+async function writeApplied(
+  layout: RepoLayout,
+  command: string,
+  applied: Applied[],
+  wait: number,
+): Promise<void> {
+  await withRepoLock(
+    layout.root,
+    command,
+    async () => {
+      for (const { target } of applied) {
+        const current = await readFile(target.absolutePath, "utf8").catch(() => undefined);
+        if (current === undefined || sha256(current) !== sha256(target.text)) {
+          throw new CakeError(
+            `${target.file} changed while cake was editing it; nothing was written. Rerun the command on the new version.`,
+          );
+        }
+      }
+      for (const { target, outcome } of applied) await writeFileAtomic(target.absolutePath, outcome.text);
+    },
+    { waitMs: wait },
+  );
+}
+
+async function reconcileApplied(
+  context: CommandContext,
+  layout: RepoLayout,
+  applied: Applied[],
+  request: EditRequest,
+  wait: number,
+): Promise<void> {
+  const allowProfileDeletion = applied.flatMap(({ target }) => request.allowProfileDeletion?.(target) ?? []);
+  try {
+    const result = await reconcile({
+      layout,
+      deployments: applied.map(({ target }) => target.name),
+      allowProfileDeletion,
+      waitMs: wait,
+    });
+    if (!result.valid) {
+      throw new CakeError(
+        `another vars file has errors, so nothing was reconciled:\n${formatDiagnostics(errorsOnly(result.diagnostics), { sources: result.sources }).trimEnd()}`,
+      );
+    }
+    for (const report of result.deployments) context.io.stdout.write(`${summarizeReport(report)}\n`);
+  } catch (error) {
+    if (!(error instanceof CakeError)) throw error;
+    throw new CakeError(
+      `the vars change was written, but reconcile failed: ${error.message}\nFix the problem, then run "cake reconcile".`,
+      error.exitCode,
+    );
+  }
+}
+
+/** One line per deployment, as `cake reconcile` prints it: `dev-eu-west-1: 3 written, 40 unchanged, 0 removed`. */
+function summarizeReport(report: DeploymentReport): string {
+  const removed = report.changes.filter((change) => change.action === "remove").length;
+  const written = report.changes.length - removed;
+  return `${report.name}: ${written} written, ${report.unchanged} unchanged, ${removed} removed`;
+}

@@ -1,0 +1,224 @@
+/**
+ * Username conventions: how a team derives usernames from emails. Cake infers the
+ * convention most existing usernames follow, warns about usernames that depart from
+ * it, and proposes usernames for new users.
+ */
+import { DNS1123_LABEL, NAME_LIMITS } from "../model/names.js";
+import type { Deployment } from "../model/types.js";
+
+/** The parts of an email a username is derived from. */
+export interface EmailParts {
+  /** The part before the last `@`, lower-cased. */
+  local: string;
+  /** The part after the last `@`, lower-cased. */
+  domain: string;
+  /** The first word of the local part, when it has at least two words. */
+  first?: string;
+  /** The last word of the local part, when it has at least two words. */
+  last?: string;
+  /** All words of the local part: runs of letters and digits. */
+  words: string[];
+}
+
+export interface UsernameConvention {
+  id: string;
+  /** How the convention reads in messages. */
+  description: string;
+  /** The username this convention gives for an email, or undefined when it does not apply. */
+  derive(parts: EmailParts): string | undefined;
+}
+
+/** Splits an email into the parts conventions use; `+tag` counts as a word, as it is in the local part. */
+export function emailParts(email: string): EmailParts {
+  const at = email.lastIndexOf("@");
+  const local = (at >= 0 ? email.slice(0, at) : email).toLowerCase();
+  const domain = (at >= 0 ? email.slice(at + 1) : "").toLowerCase();
+  const words = local.split(/[^a-z0-9]+/).filter((word) => word !== "");
+  const parts: EmailParts = { local, domain, words };
+  if (words.length >= 2) {
+    parts.first = words[0];
+    parts.last = words[words.length - 1];
+  }
+  return parts;
+}
+
+/** The conventions cake recognizes, in order of preference when several fit equally. */
+export const USERNAME_CONVENTIONS: readonly UsernameConvention[] = [
+  {
+    id: "local-hyphenated",
+    description: "the email's local part with dots, underscores and plus signs turned into hyphens",
+    derive: (parts) => (parts.words.length > 0 ? parts.words.join("-") : undefined),
+  },
+  {
+    id: "first-last",
+    description: "first and last name joined by a hyphen (first.last becomes first-last)",
+    derive: (parts) => (parts.first && parts.last ? `${parts.first}-${parts.last}` : undefined),
+  },
+  {
+    id: "initial-last",
+    description: "first initial followed by the last name (alice.smith becomes asmith)",
+    derive: (parts) => (parts.first && parts.last ? `${parts.first[0]}${parts.last}` : undefined),
+  },
+  {
+    id: "local-joined",
+    description: "the email's local part without separators",
+    derive: (parts) => (parts.words.length > 0 ? parts.words.join("") : undefined),
+  },
+  {
+    id: "first-name",
+    description: "the first word of the email's local part",
+    derive: (parts) => parts.words[0],
+  },
+];
+
+/** Minimum share of users that must follow a convention before cake infers it. */
+export const INFERENCE_MIN_SHARE = 0.6;
+/** Minimum number of users before cake infers a convention. */
+export const INFERENCE_MIN_USERS = 5;
+
+export interface InferredConvention {
+  convention: UsernameConvention;
+  /** Users whose username is what the convention gives. */
+  followers: number;
+  /** Users the convention applies to (their email has the parts it needs). */
+  applicable: number;
+  total: number;
+}
+
+/**
+ * Infers the convention that a clear majority of usernames follow: at least 60% of at
+ * least 5 users. Returns undefined when no convention reaches that share.
+ */
+export function inferConvention(
+  users: readonly { email: string; username: string }[],
+): InferredConvention | undefined {
+  if (users.length < INFERENCE_MIN_USERS) return undefined;
+
+  let best: InferredConvention | undefined;
+  for (const convention of USERNAME_CONVENTIONS) {
+    let followers = 0;
+    let applicable = 0;
+    for (const user of users) {
+      const expected = convention.derive(emailParts(user.email));
+      if (expected === undefined) continue;
+      applicable++;
+      if (expected === user.username) followers++;
+    }
+    // Earlier conventions win ties, so the order of USERNAME_CONVENTIONS is the preference.
+    if (!best || followers > best.followers)
+      best = { convention, followers, applicable, total: users.length };
+  }
+  if (!best || best.followers / users.length < INFERENCE_MIN_SHARE) return undefined;
+  return best;
+}
+
+/** Turns a derived name into a DNS-1123 label of at most 63 characters. */
+export function toLabel(name: string): string {
+  return name
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/-+/g, "-")
+    .slice(0, NAME_LIMITS.kubernetesLabel)
+    .replace(/^-+|-+$/g, "");
+}
+
+export interface UsernamePattern {
+  regex: RegExp;
+  /** Named groups of the pattern that name email parts (`local`, `domain`, `first`, `last`). */
+  groups: (keyof EmailParts)[];
+}
+
+const PART_GROUPS = ["local", "domain", "first", "last"] as const;
+
+/** Compiles `identity.username_pattern`; undefined when it is missing or does not compile (the loader reports that). */
+export function compileUsernamePattern(pattern: string | undefined): UsernamePattern | undefined {
+  if (pattern === undefined) return undefined;
+  try {
+    const regex = new RegExp(pattern, "u");
+    const groups = PART_GROUPS.filter((group) => new RegExp(`\\(\\?<${group}>`).test(pattern));
+    return { regex, groups };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Checks the named groups of a username pattern against the email: each captured
+ * group must equal the email part of that name (hyphenated, since usernames cannot
+ * hold dots), or be its first letter. Returns the groups that disagree.
+ */
+export function mismatchedGroups(
+  pattern: UsernamePattern,
+  email: string,
+  username: string,
+): { group: string; captured: string; expected: string }[] {
+  const match = pattern.regex.exec(username);
+  if (!match?.groups) return [];
+  const parts = emailParts(email);
+  const mismatches: { group: string; captured: string; expected: string }[] = [];
+  for (const group of pattern.groups) {
+    const captured = match.groups[group];
+    const part = parts[group];
+    if (captured === undefined || typeof part !== "string") continue;
+    const expected = group === "local" || group === "domain" ? toLabel(part) : part;
+    const initial = captured.length === 1 && expected.startsWith(captured);
+    if (captured !== expected && !initial) mismatches.push({ group, captured, expected });
+  }
+  return mismatches;
+}
+
+export interface UsernameProposal {
+  username: string;
+  /** Why this username: the convention or pattern it follows. */
+  reason: string;
+}
+
+/**
+ * Proposes a username for a new user: from `identity.username_pattern` when set, else
+ * from the inferred convention, else the local part hyphenated. A name already taken by
+ * a user or a deploy namespace gets a numeric suffix.
+ */
+export function proposeUsername(email: string, deployment: Deployment): UsernameProposal {
+  const parts = emailParts(email);
+  const pattern = compileUsernamePattern(deployment.identity.usernamePattern);
+  let username: string | undefined;
+  let reason: string;
+
+  if (pattern) {
+    const fitting = USERNAME_CONVENTIONS.map((convention) => ({
+      convention,
+      name: convention.derive(parts),
+    })).find(
+      ({ name }) =>
+        name !== undefined &&
+        pattern.regex.test(toLabel(name)) &&
+        mismatchedGroups(pattern, email, toLabel(name)).length === 0,
+    );
+    username = fitting?.name;
+    reason = fitting
+      ? `it matches identity.username_pattern (${fitting.convention.description})`
+      : "no known convention matches identity.username_pattern, so it is the email's local part hyphenated";
+  } else {
+    const inferred = inferConvention(deployment.users);
+    username = inferred?.convention.derive(parts);
+    reason = inferred
+      ? `it follows the convention ${inferred.followers} of ${inferred.total} users follow: ${inferred.convention.description}`
+      : "it is the email's local part hyphenated (no convention is followed by most users)";
+  }
+
+  const base = toLabel(username ?? USERNAME_CONVENTIONS[0]?.derive(parts) ?? "") || "user";
+  return { username: uniqueName(base, deployment), reason };
+}
+
+function uniqueName(base: string, deployment: Deployment): string {
+  const taken = new Set([
+    ...deployment.users.map((user) => user.username),
+    ...deployment.deployNamespaces.map((n) => n.name),
+  ]);
+  if (!taken.has(base) && DNS1123_LABEL.test(base)) return base;
+  for (let suffix = 2; ; suffix++) {
+    const tail = `-${suffix}`;
+    const candidate = `${base.slice(0, NAME_LIMITS.kubernetesLabel - tail.length).replace(/-+$/, "")}${tail}`;
+    if (!taken.has(candidate)) return candidate;
+  }
+}

@@ -1,0 +1,379 @@
+import { describe, expect, it } from "vitest";
+import { VarsDocument } from "../../src/edit/document.js";
+import { EditError } from "../../src/edit/errors.js";
+import {
+  addUser,
+  grantNamespace,
+  removeUser,
+  revokeNamespace,
+  setRoles,
+  setUserDisabled,
+} from "../../src/edit/users.js";
+import { expectValid, lineDiff, readFixture } from "./helpers.js";
+
+const commented = readFixture("dev-eu-west-1.yaml");
+const flow = readFixture("qa-us-east-1.yaml");
+
+function expectEditError(edit: () => string, code: string): void {
+  try {
+    edit();
+  } catch (error) {
+    expect(error).toBeInstanceOf(EditError);
+    expect((error as EditError).code).toBe(code);
+    return;
+  }
+  throw new Error(`expected an EditError with code ${code}`);
+}
+
+describe("vars document round trip", () => {
+  it("unedited document equals its source", () => {
+    for (const text of [commented, flow, commented.replace(/\n/g, "\r\n")]) {
+      expect(String(new VarsDocument(text))).toBe(text);
+    }
+  });
+
+  it("no-op edits return the same text", () => {
+    expect(setUserDisabled(commented, { username: "cwu" }, true)).toBe(commented);
+    expect(setUserDisabled(commented, { username: "bjones" }, false)).toBe(commented);
+    expect(grantNamespace(commented, { username: "asmith" }, { namespace: "ml-prod", access: "edit" })).toBe(
+      commented,
+    );
+    expect(setRoles(commented, { username: "divanov" }, ["cake-admin", "cake-user"])).toBe(commented);
+  });
+});
+
+describe("addUser", () => {
+  it("appends after the last user in block style", () => {
+    const after = addUser(commented, {
+      email: "erin@example.com",
+      username: "erin",
+      roles: ["cake-user"],
+      grants: [
+        { namespace: "ml-staging", access: "edit" },
+        { namespace: "ml-prod", access: "view" },
+      ],
+    });
+    expect(lineDiff(commented, after)).toEqual({
+      removed: [],
+      added: [
+        "56: ",
+        "57:     - email: erin@example.com",
+        "58:       username: erin",
+        "59:       roles: [cake-user]",
+        "60:       allowed_namespaces: [ml-staging, {name: ml-prod, access: view}]",
+      ],
+    });
+    const deployment = expectValid(after);
+    expect(deployment.users.find((user) => user.username === "erin")?.allowedNamespaces).toEqual([
+      { namespace: "ml-prod", access: "view" },
+      { namespace: "ml-staging", access: "edit" },
+    ]);
+  });
+
+  it("appends a flow entry to an indentless list", () => {
+    const after = addUser(flow, {
+      email: "cy@example.com",
+      username: "cy",
+      roles: ["cake-admin"],
+      grants: [],
+    });
+    expect(lineDiff(flow, after)).toEqual({
+      removed: [],
+      added: ["15:   - {email: cy@example.com, username: cy, roles: [cake-admin], allowed_namespaces: []}"],
+    });
+    expectValid(after, "vars/qa-us-east-1.yaml");
+  });
+
+  it("copies the email byte for byte", () => {
+    const after = addUser(commented, {
+      email: "Zoe.Ng+ML@Example.com",
+      username: "zng",
+      roles: ["cake-user"],
+      grants: [],
+    });
+    const deployment = expectValid(after);
+    expect(deployment.users.map((user) => user.email)).toContain("Zoe.Ng+ML@Example.com");
+  });
+
+  it("quotes a username YAML 1.1 reads as boolean", () => {
+    const after = addUser(commented, {
+      email: "no@example.com",
+      username: "no",
+      roles: ["cake-user"],
+      grants: [],
+    });
+    expect(after).toContain('username: "no"');
+    expectValid(after);
+  });
+
+  it("rejects duplicates and unknown namespaces", () => {
+    const base = { roles: ["cake-user"], grants: [] };
+    expectEditError(
+      () => addUser(commented, { ...base, email: "bob@example.com", username: "bob2" }),
+      "duplicate-email",
+    );
+    expectEditError(
+      () => addUser(commented, { ...base, email: "alice.smith@example.com", username: "as2" }),
+      "duplicate-email",
+    );
+    expectEditError(
+      () => addUser(commented, { ...base, email: "new@example.com", username: "cwu" }),
+      "duplicate-username",
+    );
+    expectEditError(
+      () =>
+        addUser(commented, {
+          ...base,
+          email: "new@example.com",
+          username: "new",
+          grants: [{ namespace: "nope", access: "edit" }],
+        }),
+      "unknown-namespace",
+    );
+  });
+});
+
+describe("setUserDisabled", () => {
+  it("sets an existing false to true", () => {
+    const after = setUserDisabled(commented, { email: "bob@example.com" }, true);
+    expect(lineDiff(commented, after)).toEqual({
+      removed: ["47:       disabled: false"],
+      added: ["47:       disabled: true"],
+    });
+    expect(expectValid(after).users.find((user) => user.username === "bjones")?.disabled).toBe(true);
+  });
+
+  it("adds the key after the last one", () => {
+    const after = setUserDisabled(commented, { username: "asmith" }, true);
+    expect(lineDiff(commented, after)).toEqual({ removed: [], added: ["32:       disabled: true"] });
+    expectValid(after);
+  });
+
+  it("adds the key to a flow entry", () => {
+    const after = setUserDisabled(flow, { username: "ben" }, true);
+    expect(lineDiff(flow, after)).toEqual({
+      removed: [
+        "14:   - {email: ben@example.com, username: ben, roles: [cake-user], allowed_namespaces: []}   # new hire",
+      ],
+      added: [
+        "14:   - {email: ben@example.com, username: ben, roles: [cake-user], allowed_namespaces: [], disabled: true}   # new hire",
+      ],
+    });
+    expectValid(after, "vars/qa-us-east-1.yaml");
+  });
+
+  it("enabling removes the key with its comment", () => {
+    const after = setUserDisabled(commented, { username: "cwu" }, false);
+    expect(lineDiff(commented, after)).toEqual({
+      removed: ["54:       disabled: true              # on leave: profile and data kept"],
+      added: [],
+    });
+    expect(expectValid(after).users.find((user) => user.username === "cwu")?.disabled).toBe(false);
+  });
+
+  it("unknown user suggests the case variant", () => {
+    expectEditError(
+      () => setUserDisabled(commented, { email: "alice.smith@example.com" }, true),
+      "unknown-user",
+    );
+    expect(() => setUserDisabled(commented, { email: "alice.smith@example.com" }, true)).toThrow(
+      /Alice\.Smith@example\.com/,
+    );
+  });
+});
+
+describe("removeUser", () => {
+  it("removes a block entry and one blank line", () => {
+    const after = removeUser(commented, { username: "bjones" });
+    expect(lineDiff(commented, after)).toEqual({
+      removed: [
+        "43:     - email: bob@example.com",
+        "44:       username: bjones",
+        "45:       roles:",
+        "46:         - cake-user",
+        "47:       disabled: false",
+        "48:       allowed_namespaces:",
+        "49:         - team-a",
+        "50: ",
+      ],
+      added: [],
+    });
+    expectValid(after);
+  });
+
+  it("keeps the comment lines above the entry", () => {
+    const after = removeUser(commented, { email: "Alice.Smith@example.com" });
+    expect(after).toContain("    # Platform team\n");
+    expect(lineDiff(commented, after).removed).toEqual([
+      "28:     - email: Alice.Smith@example.com      # exactly what the IdP sends",
+      "29:       username: asmith",
+      "30:       roles: [cake-admin]",
+      "31:       allowed_namespaces: [ml-staging, ml-prod]   # flow list",
+      "32: ",
+    ]);
+    expectValid(after);
+  });
+
+  it("removes the last entry before a trailing comment", () => {
+    const after = removeUser(commented, { username: "cwu" });
+    expect(lineDiff(commented, after)).toEqual({
+      removed: [
+        "50: ",
+        "51:     - email: carol@example.com",
+        "52:       username: cwu",
+        "53:       roles: [cake-user]",
+        "54:       disabled: true              # on leave: profile and data kept",
+        "55:       allowed_namespaces: [ml-staging, {name: team-a, access: view}]",
+      ],
+      added: [],
+    });
+    expectValid(after);
+  });
+
+  it("removes a flow entry line", () => {
+    const after = removeUser(flow, { username: "ann" });
+    expect(lineDiff(flow, after)).toEqual({
+      removed: [
+        "13:   - {email: ann@example.com, username: ann, roles: [cake-user], allowed_namespaces: [ml-staging]}",
+      ],
+      added: [],
+    });
+    expectValid(after, "vars/qa-us-east-1.yaml");
+  });
+});
+
+describe("grantNamespace", () => {
+  it("appends to a flow list before its comment", () => {
+    const after = grantNamespace(commented, { username: "asmith" }, { namespace: "team-a", access: "edit" });
+    expect(lineDiff(commented, after)).toEqual({
+      removed: ["31:       allowed_namespaces: [ml-staging, ml-prod]   # flow list"],
+      added: ["31:       allowed_namespaces: [ml-staging, ml-prod, team-a]   # flow list"],
+    });
+    expectValid(after);
+  });
+
+  it("appends a block mapping for view access", () => {
+    const after = grantNamespace(commented, { username: "bjones" }, { namespace: "ml-prod", access: "view" });
+    expect(lineDiff(commented, after)).toEqual({
+      removed: [],
+      added: ["50:         - name: ml-prod", "51:           access: view"],
+    });
+    expectValid(after);
+  });
+
+  it("turns a plain entry into an object for view", () => {
+    const after = grantNamespace(commented, { username: "bjones" }, { namespace: "team-a", access: "view" });
+    expect(lineDiff(commented, after)).toEqual({
+      removed: ["49:         - team-a"],
+      added: ["49:         - name: team-a", "50:           access: view"],
+    });
+    const user = expectValid(after).users.find((each) => each.username === "bjones");
+    expect(user?.allowedNamespaces).toEqual([{ namespace: "team-a", access: "view" }]);
+  });
+
+  it("changes access in place and keeps its comment", () => {
+    const after = grantNamespace(
+      commented,
+      { username: "divanov" },
+      { namespace: "ml-prod", access: "edit" },
+    );
+    expect(lineDiff(commented, after)).toEqual({
+      removed: ["39:           access: view            # read only"],
+      added: ["39:           access: edit            # read only"],
+    });
+    expectValid(after);
+  });
+
+  it("changes a flow entry to an object", () => {
+    const after = grantNamespace(commented, { username: "asmith" }, { namespace: "ml-prod", access: "view" });
+    expect(lineDiff(commented, after).added).toEqual([
+      "31:       allowed_namespaces: [ml-staging, {name: ml-prod, access: view}]   # flow list",
+    ]);
+    expectValid(after);
+  });
+
+  it("fills an empty flow list", () => {
+    const after = grantNamespace(flow, { username: "ben" }, { namespace: "ml-prod", access: "edit" });
+    expect(lineDiff(flow, after).added).toEqual([
+      "14:   - {email: ben@example.com, username: ben, roles: [cake-user], allowed_namespaces: [ml-prod]}   # new hire",
+    ]);
+    expectValid(after, "vars/qa-us-east-1.yaml");
+  });
+
+  it("rejects an undeclared namespace", () => {
+    expectEditError(
+      () => grantNamespace(commented, { username: "asmith" }, { namespace: "ml-dev", access: "edit" }),
+      "unknown-namespace",
+    );
+  });
+});
+
+describe("revokeNamespace", () => {
+  it("removes a block mapping entry", () => {
+    const after = revokeNamespace(commented, { username: "divanov" }, "ml-prod");
+    expect(lineDiff(commented, after)).toEqual({
+      removed: ["38:         - name: ml-prod", "39:           access: view            # read only"],
+      added: [],
+    });
+    expectValid(after);
+  });
+
+  it("leaves [] after the only block entry", () => {
+    const after = revokeNamespace(commented, { username: "bjones" }, "team-a");
+    expect(lineDiff(commented, after)).toEqual({
+      removed: ["48:       allowed_namespaces:", "49:         - team-a"],
+      added: ["48:       allowed_namespaces: []"],
+    });
+    expectValid(after);
+  });
+
+  it("removes flow entries with their separators", () => {
+    const first = revokeNamespace(commented, { username: "cwu" }, "ml-staging");
+    expect(lineDiff(commented, first).added).toEqual([
+      "55:       allowed_namespaces: [{name: team-a, access: view}]",
+    ]);
+    const last = revokeNamespace(commented, { username: "cwu" }, "team-a");
+    expect(lineDiff(commented, last).added).toEqual(["55:       allowed_namespaces: [ml-staging]"]);
+    const both = revokeNamespace(first, { username: "cwu" }, "team-a");
+    expect(lineDiff(commented, both).added).toEqual(["55:       allowed_namespaces: []"]);
+    expectValid(both);
+  });
+
+  it("rejects a namespace not granted", () => {
+    expectEditError(() => revokeNamespace(commented, { username: "asmith" }, "team-a"), "not-granted");
+  });
+});
+
+describe("setRoles", () => {
+  it("replaces block roles without emptying", () => {
+    const after = setRoles(commented, { username: "bjones" }, ["cake-admin"]);
+    expect(lineDiff(commented, after)).toEqual({
+      removed: ["46:         - cake-user"],
+      added: ["46:         - cake-admin"],
+    });
+    expectValid(after);
+  });
+
+  it("adds to a flow list", () => {
+    const after = setRoles(commented, { username: "asmith" }, ["cake-admin", "cake-user"]);
+    expect(lineDiff(commented, after)).toEqual({
+      removed: ["30:       roles: [cake-admin]"],
+      added: ["30:       roles: [cake-admin, cake-user]"],
+    });
+    expectValid(after);
+  });
+});
+
+describe("line endings", () => {
+  it("CRLF files keep CRLF in new lines", () => {
+    const crlf = commented.replace(/\n/g, "\r\n");
+    const after = addUser(crlf, {
+      email: "erin@example.com",
+      username: "erin",
+      roles: ["cake-user"],
+      grants: [],
+    });
+    expect(after.replace(/\r\n/g, "")).not.toContain("\n");
+    expect(after.startsWith(crlf.slice(0, crlf.indexOf("  # end of users")))).toBe(true);
+  });
+});
