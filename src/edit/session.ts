@@ -114,7 +114,13 @@ export async function runEdit(
     return;
   }
 
-  await writeApplied(layout, request.command, applied, waitMs(options.wait));
+  const files = applied.map(({ target, outcome }) => ({
+    file: target.file,
+    absolutePath: target.absolutePath,
+    before: target.text,
+    after: outcome.text,
+  }));
+  await writeEditedFiles(layout.root, request.command, files, waitMs(options.wait));
   for (const { target, outcome } of applied) io.stdout.write(`${target.file}: ${outcome.summary}\n`);
 
   if (options.reconcile === false) {
@@ -206,30 +212,38 @@ function checkEditedText(target: EditTarget, text: string): void {
   );
 }
 
+/** A vars file to write: the text the edit started from and the new text. */
+export interface EditedFile {
+  file: string;
+  absolutePath: string;
+  before: string;
+  after: string;
+}
+
 /**
  * Writes every edited file under the repo lock. Each file is re-read first: when its
  * bytes differ from those the edit started from, someone changed it meanwhile, and
  * nothing is written.
  */
-async function writeApplied(
-  layout: RepoLayout,
+export async function writeEditedFiles(
+  root: string,
   command: string,
-  applied: Applied[],
-  wait: number,
+  files: readonly EditedFile[],
+  wait = 0,
 ): Promise<void> {
   await withRepoLock(
-    layout.root,
+    root,
     command,
     async () => {
-      for (const { target } of applied) {
-        const current = await readFile(target.absolutePath, "utf8").catch(() => undefined);
-        if (current === undefined || sha256(current) !== sha256(target.text)) {
+      for (const file of files) {
+        const current = await readFile(file.absolutePath, "utf8").catch(() => undefined);
+        if (current === undefined || sha256(current) !== sha256(file.before)) {
           throw new CakeError(
-            `${target.file} changed while cake was editing it; nothing was written. Rerun the command on the new version.`,
+            `${file.file} changed while cake was editing it; nothing was written. Rerun the command on the new version.`,
           );
         }
       }
-      for (const { target, outcome } of applied) await writeFileAtomic(target.absolutePath, outcome.text);
+      for (const file of files) await writeFileAtomic(file.absolutePath, file.after);
     },
     { waitMs: wait },
   );

@@ -1,0 +1,432 @@
+import { existsSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { beforeEach, describe, expect, it } from "vitest";
+import { writeEditedFiles } from "../../src/edit/session.js";
+import { CakeError } from "../../src/errors.js";
+import { lineDiff, readFixture } from "../edit/helpers.js";
+import { cake, makeRepo, readVars, snapshot } from "../edit/repo.js";
+
+const original = readFixture("dev-eu-west-1.yaml");
+const D = ["--deployment", "dev-eu-west-1"];
+
+let repo: string;
+beforeEach(async () => {
+  repo = await makeRepo();
+});
+
+/** Runs a command that must fail and asserts that it wrote nothing. */
+async function expectFailure(expectedCode: number, ...argv: string[]) {
+  const before = await snapshot(repo);
+  const result = await cake(repo, ...argv);
+  expect(result.code).toBe(expectedCode);
+  expect(await snapshot(repo)).toEqual(before);
+  return result;
+}
+
+async function outputProfiles(): Promise<string[]> {
+  const manifest = path.join(repo, "deployments", "dev-eu-west-1", ".cake-manifest.json");
+  return JSON.parse(await readFile(manifest, "utf8")).profiles;
+}
+
+describe("cake user add", () => {
+  it("adds the user and reconciles", async () => {
+    const result = await cake(
+      repo,
+      "user",
+      "add",
+      ...D,
+      "--email",
+      "erin@example.com",
+      "--username",
+      "erin",
+      "--role",
+      "cake-user",
+      "--namespace",
+      "ml-prod:view",
+      "--namespace",
+      "team-a",
+    );
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(lineDiff(original, await readVars(repo)).added).toEqual([
+      "56: ",
+      "57:     - email: erin@example.com",
+      "58:       username: erin",
+      "59:       roles: [cake-user]",
+      "60:       allowed_namespaces: [{name: ml-prod, access: view}, team-a]",
+    ]);
+    expect(await outputProfiles()).toContain("erin");
+  });
+
+  it("proposes a username and says so", async () => {
+    const result = await cake(
+      repo,
+      "user",
+      "add",
+      ...D,
+      "--email",
+      "erin.oconnor@example.com",
+      "--role",
+      "cake-user",
+      "--no-reconcile",
+    );
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/username "erin-oconnor" was chosen/);
+    expect(await readVars(repo)).toContain("username: erin-oconnor");
+    expect(existsSync(path.join(repo, "deployments"))).toBe(false);
+  });
+
+  it("missing role is a usage error", async () => {
+    await expectFailure(2, "user", "add", ...D, "--email", "erin@example.com");
+  });
+
+  it("invalid role writes nothing", async () => {
+    const result = await expectFailure(
+      1,
+      "user",
+      "add",
+      ...D,
+      "--email",
+      "erin@example.com",
+      "--role",
+      "admin",
+    );
+    expect(result.stderr).toMatch(/"admin"/);
+  });
+
+  it("invalid email writes nothing", async () => {
+    const result = await expectFailure(
+      1,
+      "user",
+      "add",
+      ...D,
+      "--email",
+      "erin",
+      "--username",
+      "erin",
+      "--role",
+      "cake-user",
+    );
+    expect(result.stderr).toContain("[invalid-email]");
+  });
+
+  it("invalid access writes nothing", async () => {
+    await expectFailure(
+      1,
+      "user",
+      "add",
+      ...D,
+      "--email",
+      "e@example.com",
+      "--role",
+      "cake-user",
+      "--namespace",
+      "team-a:admin",
+    );
+  });
+
+  it("duplicate email writes nothing", async () => {
+    await expectFailure(
+      1,
+      "user",
+      "add",
+      ...D,
+      "--email",
+      "bob@example.com",
+      "--username",
+      "bob2",
+      "--role",
+      "cake-user",
+    );
+  });
+
+  it("duplicate username writes nothing", async () => {
+    await expectFailure(
+      1,
+      "user",
+      "add",
+      ...D,
+      "--email",
+      "new@example.com",
+      "--username",
+      "cwu",
+      "--role",
+      "cake-user",
+    );
+  });
+
+  it("unknown namespace writes nothing", async () => {
+    const result = await expectFailure(
+      1,
+      "user",
+      "add",
+      ...D,
+      "--email",
+      "new@example.com",
+      "--username",
+      "new",
+      "--role",
+      "cake-user",
+      "--namespace",
+      "ml-dev",
+    );
+    expect(result.stderr).toMatch(/ml-dev/);
+  });
+
+  it("unknown deployment is a usage error", async () => {
+    await expectFailure(
+      2,
+      "user",
+      "add",
+      "--deployment",
+      "prod-x",
+      "--email",
+      "a@example.com",
+      "--role",
+      "cake-user",
+    );
+  });
+
+  it("invalid vars file is refused", async () => {
+    await writeFile(
+      path.join(repo, "vars", "dev-eu-west-1.yaml"),
+      original.replace("username: cwu", "username: Cwu"),
+    );
+    const result = await expectFailure(
+      1,
+      "user",
+      "add",
+      ...D,
+      "--email",
+      "new@example.com",
+      "--role",
+      "cake-user",
+    );
+    expect(result.stderr).toContain("[invalid-dns-label]");
+  });
+});
+
+describe("cake user disable and enable", () => {
+  it("disable then enable restores the file", async () => {
+    const disabled = await cake(repo, "user", "disable", ...D, "--username", "asmith", "--no-reconcile");
+    expect(disabled.code).toBe(0);
+    expect(lineDiff(original, await readVars(repo))).toEqual({
+      removed: [],
+      added: ["32:       disabled: true"],
+    });
+    const enabled = await cake(
+      repo,
+      "user",
+      "enable",
+      ...D,
+      "--email",
+      "Alice.Smith@example.com",
+      "--no-reconcile",
+    );
+    expect(enabled.code).toBe(0);
+    expect(await readVars(repo)).toBe(original);
+  });
+
+  it("already disabled is a no-op", async () => {
+    const before = await snapshot(repo);
+    const result = await cake(repo, "user", "disable", ...D, "--username", "cwu");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/nothing to change/);
+    expect(await snapshot(repo)).toEqual(before);
+  });
+
+  it("unknown user writes nothing", async () => {
+    const result = await expectFailure(1, "user", "disable", ...D, "--email", "alice.smith@example.com");
+    expect(result.stderr).toContain("Alice.Smith@example.com");
+  });
+
+  it("needs exactly one of email and username", async () => {
+    await expectFailure(2, "user", "disable", ...D);
+    await expectFailure(2, "user", "disable", ...D, "--email", "bob@example.com", "--username", "bjones");
+  });
+});
+
+describe("cake user remove", () => {
+  it("refuses while the profile is in the output", async () => {
+    expect((await cake(repo, "reconcile")).code).toBe(0);
+    const result = await expectFailure(1, "user", "remove", ...D, "--username", "bjones");
+    expect(result.stderr).toMatch(/--delete-profile/);
+    expect(result.stderr).toMatch(/cake user disable/);
+  });
+
+  it("deletes the profile with --delete-profile", async () => {
+    expect((await cake(repo, "reconcile")).code).toBe(0);
+    const result = await cake(repo, "user", "remove", ...D, "--username", "bjones", "--delete-profile");
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(await readVars(repo)).not.toContain("bob@example.com");
+    expect(await outputProfiles()).not.toContain("bjones");
+  });
+
+  it("removes a user never reconciled", async () => {
+    const result = await cake(repo, "user", "remove", ...D, "--email", "bob@example.com", "--no-reconcile");
+    expect(result.code).toBe(0);
+    expect(await readVars(repo)).not.toContain("bjones");
+  });
+});
+
+describe("cake user grant and revoke", () => {
+  it("grant changes access of an existing grant", async () => {
+    const result = await cake(
+      repo,
+      "user",
+      "grant",
+      ...D,
+      "--email",
+      "dmitri.ivanov@example.com",
+      "--namespace",
+      "ml-prod",
+      "--access",
+      "edit",
+    );
+    expect(result.code).toBe(0);
+    expect(lineDiff(original, await readVars(repo)).added).toEqual([
+      "39:           access: edit            # read only",
+    ]);
+  });
+
+  it("revoke removes the grant", async () => {
+    const result = await cake(
+      repo,
+      "user",
+      "revoke",
+      ...D,
+      "--email",
+      "carol@example.com",
+      "--namespace",
+      "team-a",
+      "--no-reconcile",
+    );
+    expect(result.code).toBe(0);
+    expect(lineDiff(original, await readVars(repo)).added).toEqual([
+      "55:       allowed_namespaces: [ml-staging]",
+    ]);
+  });
+
+  it("revoke of a non-granted namespace writes nothing", async () => {
+    await expectFailure(1, "user", "revoke", ...D, "--email", "bob@example.com", "--namespace", "ml-prod");
+  });
+
+  it("grant with invalid access writes nothing", async () => {
+    await expectFailure(
+      1,
+      "user",
+      "grant",
+      ...D,
+      "--email",
+      "bob@example.com",
+      "--namespace",
+      "ml-prod",
+      "--access",
+      "admin",
+    );
+  });
+
+  it("grant of an unknown namespace writes nothing", async () => {
+    await expectFailure(1, "user", "grant", ...D, "--email", "bob@example.com", "--namespace", "ml-dev");
+  });
+});
+
+describe("--deployment all", () => {
+  it("applies where valid and reports skips", async () => {
+    const result = await cake(
+      repo,
+      "user",
+      "disable",
+      "--deployment",
+      "all",
+      "--email",
+      "ann@example.com",
+      "--no-reconcile",
+    );
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/skipped dev-eu-west-1/);
+    expect(await readVars(repo)).toBe(original);
+    expect(await readVars(repo, "qa-us-east-1")).toContain("disabled: true");
+  });
+
+  it("grants in every deployment declaring the namespace", async () => {
+    await cake(
+      repo,
+      "user",
+      "add",
+      "--deployment",
+      "all",
+      "--email",
+      "zed@example.com",
+      "--username",
+      "zed",
+      "--role",
+      "cake-user",
+      "--no-reconcile",
+    );
+    const result = await cake(
+      repo,
+      "user",
+      "grant",
+      "--deployment",
+      "all",
+      "--email",
+      "zed@example.com",
+      "--namespace",
+      "team-a",
+      "--no-reconcile",
+    );
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/skipped qa-us-east-1: .*team-a/);
+    expect(await readVars(repo)).toMatch(/username: zed\n.*\n\s+allowed_namespaces: \[team-a\]/);
+  });
+
+  it("fails when no deployment accepts it", async () => {
+    await expectFailure(1, "user", "disable", "--deployment", "all", "--email", "nobody@example.com");
+  });
+});
+
+describe("concurrent change", () => {
+  it("a file changed meanwhile is not overwritten", async () => {
+    const absolutePath = path.join(repo, "vars", "dev-eu-west-1.yaml");
+    await writeFile(absolutePath, `${original}# edited by someone else\n`);
+    const write = writeEditedFiles(repo, "user add", [
+      { file: "vars/dev-eu-west-1.yaml", absolutePath, before: original, after: `${original}# cake\n` },
+    ]);
+    await expect(write).rejects.toBeInstanceOf(CakeError);
+    await expect(write).rejects.toThrow(/changed while cake was editing it/);
+    expect(await readVars(repo)).toBe(`${original}# edited by someone else\n`);
+  });
+});
+
+describe("cake user list", () => {
+  it("prints one row per user and namespace", async () => {
+    const result = await cake(repo, "user", "list", ...D);
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^DEPLOYMENT\s+USER\s+USERNAME\s+ROLES\s+DISABLED\s+NAMESPACE\s+ACCESS$/);
+    expect(lines).toHaveLength(1 + 11);
+  });
+
+  it("json lists access rows", async () => {
+    const result = await cake(repo, "user", "list", "--format", "json");
+    expect(result.code).toBe(0);
+    const { access } = JSON.parse(result.stdout);
+    expect(access).toContainEqual({
+      deployment: "dev-eu-west-1",
+      email: "carol@example.com",
+      username: "cwu",
+      roles: ["cake-user"],
+      disabled: true,
+      namespace: "team-a",
+      access: "view",
+    });
+    expect(access.filter((row: { deployment: string }) => row.deployment === "qa-us-east-1")).toHaveLength(3);
+  });
+
+  it("unknown format is a usage error", async () => {
+    await expectFailure(2, "user", "list", "--format", "yaml");
+  });
+});

@@ -1,0 +1,54 @@
+import { copyFile, mkdir, mkdtemp, readdir, readFile, stat } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { run } from "../../src/cli/main.js";
+import { FIXTURES } from "./helpers.js";
+
+/** A temporary ops repo holding the edit fixtures under `vars/`. */
+export async function makeRepo(fixtures = ["dev-eu-west-1.yaml", "qa-us-east-1.yaml"]): Promise<string> {
+  const root = await mkdtemp(path.join(os.tmpdir(), "cake-edit-"));
+  await mkdir(path.join(root, "vars"));
+  for (const fixture of fixtures)
+    await copyFile(path.join(FIXTURES, fixture), path.join(root, "vars", fixture));
+  return root;
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs one `cake` command line in-process, in `cwd`. */
+export async function cake(cwd: string, ...argv: string[]): Promise<CliResult> {
+  let stdout = "";
+  let stderr = "";
+  const code = await run({
+    argv,
+    cwd,
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+  });
+  return { code, stdout, stderr };
+}
+
+/** Every file under `root` with its bytes and mtime, to prove a command wrote nothing. */
+export async function snapshot(root: string): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  async function walk(folder: string): Promise<void> {
+    for (const entry of await readdir(folder, { withFileTypes: true })) {
+      const full = path.join(folder, entry.name);
+      if (entry.isDirectory()) await walk(full);
+      else {
+        const info = await stat(full);
+        files[path.relative(root, full)] = `${info.mtimeMs} ${await readFile(full, "utf8")}`;
+      }
+    }
+  }
+  await walk(root);
+  return files;
+}
+
+export function readVars(root: string, name = "dev-eu-west-1"): Promise<string> {
+  return readFile(path.join(root, "vars", `${name}.yaml`), "utf8");
+}
