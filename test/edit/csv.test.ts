@@ -1,0 +1,67 @@
+import { describe, expect, it } from "vitest";
+import { CsvError, parseCsv } from "../../src/edit/csv.js";
+
+describe("parseCsv", () => {
+  const cases: [string, string, string[][]][] = [
+    [
+      "plain fields",
+      "a,b,c\n1,2,3\n",
+      [
+        ["a", "b", "c"],
+        ["1", "2", "3"],
+      ],
+    ],
+    [
+      "CRLF records",
+      "a,b\r\n1,2\r\n",
+      [
+        ["a", "b"],
+        ["1", "2"],
+      ],
+    ],
+    [
+      "no final line break",
+      "a,b\n1,2",
+      [
+        ["a", "b"],
+        ["1", "2"],
+      ],
+    ],
+    [
+      "empty fields",
+      "a,,c\n,,\n",
+      [
+        ["a", "", "c"],
+        ["", "", ""],
+      ],
+    ],
+    ["quoted comma", 'a,"b,c"\n', [["a", "b,c"]]],
+    ["doubled quote", '"say ""hi"""\n', [['say "hi"']]],
+    ["line break in quotes", '"line1\nline2",x\n', [["line1\nline2", "x"]]],
+    ["empty quoted field", '"",x\n', [["", "x"]]],
+    ["byte order mark", "\uFEFFemail\nA@b.c\n", [["email"], ["A@b.c"]]],
+    ["spaces kept", " a , b \n", [[" a ", " b "]]],
+  ];
+  for (const [name, text, expected] of cases) {
+    it(name, () => {
+      expect(parseCsv(text)).toEqual(expected);
+    });
+  }
+
+  it("unclosed quote names the record", () => {
+    expect(() => parseCsv('a\n"b\n')).toThrow(CsvError);
+    try {
+      parseCsv('a\n"b\n');
+    } catch (error) {
+      expect((error as CsvError).record).toBe(2);
+    }
+  });
+
+  it("quote inside an unquoted field fails", () => {
+    expect(() => parseCsv('a\nb"c\n')).toThrow(CsvError);
+  });
+
+  it("text after a closing quote fails", () => {
+    expect(() => parseCsv('"a"b\n')).toThrow(CsvError);
+  });
+});
