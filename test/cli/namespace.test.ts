@@ -1,0 +1,147 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { beforeEach, describe, expect, it } from "vitest";
+import { expectValid, lineDiff, readFixture } from "../edit/helpers.js";
+import { cake, makeRepo, readVars, snapshot } from "../edit/repo.js";
+
+const original = readFixture("dev-eu-west-1.yaml");
+const D = ["--deployment", "dev-eu-west-1"];
+
+let repo: string;
+beforeEach(async () => {
+  repo = await makeRepo();
+});
+
+async function expectFailure(expectedCode: number, ...argv: string[]) {
+  const before = await snapshot(repo);
+  const result = await cake(repo, ...argv);
+  expect(result.code).toBe(expectedCode);
+  expect(await snapshot(repo)).toEqual(before);
+  return result;
+}
+
+async function outputProfiles(): Promise<string[]> {
+  const manifest = path.join(repo, "deployments", "dev-eu-west-1", ".cake-manifest.json");
+  return JSON.parse(await readFile(manifest, "utf8")).profiles;
+}
+
+describe("cake namespace add", () => {
+  it("adds a namespace with quotas and reconciles", async () => {
+    const result = await cake(
+      repo,
+      "namespace",
+      "add",
+      ...D,
+      "fraud",
+      "--quota",
+      "requests.cpu=16",
+      "--quota",
+      "limits.memory=64Gi",
+    );
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(lineDiff(original, await readVars(repo)).added).toEqual([
+      "25:     - name: fraud",
+      "26:       resource_quota:",
+      '27:         requests.cpu: "16"',
+      "28:         limits.memory: 64Gi",
+    ]);
+    expect(await outputProfiles()).toContain("fraud");
+  });
+
+  it("invalid quantity writes nothing", async () => {
+    const result = await expectFailure(
+      1,
+      "namespace",
+      "add",
+      ...D,
+      "fraud",
+      "--quota",
+      "requests.memory=20gi",
+    );
+    expect(result.stderr).toContain("[invalid-quantity]");
+  });
+
+  it("malformed quota writes nothing", async () => {
+    await expectFailure(1, "namespace", "add", ...D, "fraud", "--quota", "requests.cpu");
+  });
+
+  it("invalid name writes nothing", async () => {
+    await expectFailure(1, "namespace", "add", ...D, "Fraud_Team");
+  });
+
+  it("existing name writes nothing", async () => {
+    await expectFailure(1, "namespace", "add", ...D, "team-a");
+  });
+
+  it("missing name is a usage error", async () => {
+    await expectFailure(2, "namespace", "add", ...D);
+  });
+});
+
+describe("cake namespace remove", () => {
+  it("refuses while users have grants", async () => {
+    const result = await expectFailure(1, "namespace", "remove", ...D, "team-a");
+    expect(result.stderr).toMatch(/--revoke-grants/);
+  });
+
+  it("refuses to delete a reconciled profile", async () => {
+    expect((await cake(repo, "reconcile")).code).toBe(0);
+    const result = await expectFailure(1, "namespace", "remove", ...D, "team-a", "--revoke-grants");
+    expect(result.stderr).toMatch(/--delete-profile/);
+  });
+
+  it("revokes grants and deletes with both flags", async () => {
+    expect((await cake(repo, "reconcile")).code).toBe(0);
+    const result = await cake(
+      repo,
+      "namespace",
+      "remove",
+      ...D,
+      "team-a",
+      "--revoke-grants",
+      "--delete-profile",
+    );
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const deployment = expectValid(await readVars(repo));
+    expect(deployment.deployNamespaces.map((namespace) => namespace.name)).toEqual(["ml-prod", "ml-staging"]);
+    expect(await outputProfiles()).not.toContain("team-a");
+  });
+
+  it("unknown namespace writes nothing", async () => {
+    await expectFailure(1, "namespace", "remove", ...D, "ml-dev");
+  });
+});
+
+describe("cake namespace list", () => {
+  it("json lists quotas and contributors", async () => {
+    const result = await cake(repo, "namespace", "list", ...D, "--format", "json");
+    expect(result.code).toBe(0);
+    const { namespaces } = JSON.parse(result.stdout);
+    expect(namespaces.map((namespace: { name: string }) => namespace.name)).toEqual([
+      "ml-prod",
+      "ml-staging",
+      "team-a",
+    ]);
+    expect(namespaces[0]).toEqual({
+      deployment: "dev-eu-west-1",
+      name: "ml-prod",
+      resourceQuota: { "requests.cpu": "64", "requests.memory": "256Gi" },
+      contributors: [
+        { email: "Alice.Smith@example.com", username: "asmith", access: "edit", disabled: false },
+        { email: "dmitri.ivanov@example.com", username: "divanov", access: "view", disabled: false },
+      ],
+    });
+  });
+
+  it("table has a row per contributor", async () => {
+    const result = await cake(repo, "namespace", "list", ...D);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trimEnd().split("\n")).toHaveLength(1 + 7);
+  });
+
+  it("unknown deployment is a usage error", async () => {
+    await expectFailure(2, "namespace", "list", "--deployment", "prod-x");
+  });
+});
