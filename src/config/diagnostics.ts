@@ -50,6 +50,7 @@ export const DIAGNOSTIC_CODES = [
   "duplicate-username",
   "username-is-namespace",
   "username-pattern",
+  "username-convention",
   "reserved-namespace",
   "duplicate-namespace",
   // roles and grants
@@ -74,6 +75,9 @@ export const DIAGNOSTIC_CODES = [
   "invalid-gcp-role",
   "invalid-oidc-provider",
   "missing-cloud-settings",
+  // identity provider (cake validate --idp-users)
+  "idp-unknown-email",
+  "idp-email-case",
   // gitops
   "missing-repo-url",
   // files
