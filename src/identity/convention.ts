@@ -12,9 +12,9 @@ export interface EmailParts {
   local: string;
   /** The part after the last `@`, lower-cased. */
   domain: string;
-  /** The first word of the local part, when it has at least two words. */
+  /** The first word of the local part without its `+tag`, when that has at least two words. */
   first?: string;
-  /** The last word of the local part, when it has at least two words. */
+  /** The last word of the local part without its `+tag`, when that has at least two words. */
   last?: string;
   /** All words of the local part: runs of letters and digits. */
   words: string[];
@@ -28,16 +28,18 @@ export interface UsernameConvention {
   derive(parts: EmailParts): string | undefined;
 }
 
-/** Splits an email into the parts conventions use; `+tag` counts as a word, as it is in the local part. */
+/** Splits an email into the parts conventions use. */
 export function emailParts(email: string): EmailParts {
   const at = email.lastIndexOf("@");
   const local = (at >= 0 ? email.slice(0, at) : email).toLowerCase();
   const domain = (at >= 0 ? email.slice(at + 1) : "").toLowerCase();
   const words = local.split(/[^a-z0-9]+/).filter((word) => word !== "");
   const parts: EmailParts = { local, domain, words };
-  if (words.length >= 2) {
-    parts.first = words[0];
-    parts.last = words[words.length - 1];
+  // A `+tag` sub-address is no part of the person's name.
+  const nameWords = (local.split("+")[0] ?? "").split(/[^a-z0-9]+/).filter((word) => word !== "");
+  if (nameWords.length >= 2) {
+    parts.first = nameWords[0];
+    parts.last = nameWords[nameWords.length - 1];
   }
   return parts;
 }
@@ -134,7 +136,8 @@ const PART_GROUPS = ["local", "domain", "first", "last"] as const;
 export function compileUsernamePattern(pattern: string | undefined): UsernamePattern | undefined {
   if (pattern === undefined) return undefined;
   try {
-    const regex = new RegExp(pattern, "u");
+    // Anchored as the loader anchors it: the whole username must match.
+    const regex = new RegExp(`^(?:${pattern})$`, "u");
     const groups = PART_GROUPS.filter((group) => new RegExp(`\\(\\?<${group}>`).test(pattern));
     return { regex, groups };
   } catch {

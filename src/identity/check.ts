@@ -1,0 +1,170 @@
+/**
+ * Identity checks beyond the vars file itself: usernames against the team's
+ * convention or `identity.username_pattern`, and emails against the users the
+ * identity provider knows.
+ */
+import { type Document, isMap, isScalar, isSeq } from "yaml";
+import type { Diagnostic, DiagnosticCode, Severity } from "../config/diagnostics.js";
+import { SourceLines } from "../edit/text.js";
+import type { Deployment, User } from "../model/types.js";
+import { compileUsernamePattern, emailParts, inferConvention, mismatchedGroups } from "./convention.js";
+
+export interface IdentityCheckOptions {
+  /** Emails of the identity provider's users; without it, emails are not checked. */
+  idpUsers?: readonly string[];
+  /** Name of the IdP users file, for messages. */
+  idpSource?: string;
+  /** Source text of the vars file, for line and column; without it they are 0. */
+  text?: string;
+}
+
+/** Locates `users.users[i]` of a user in the document by exact email. */
+class UserLocator {
+  private readonly indexes = new Map<string, number>();
+  private readonly offsets = new Map<string, { email?: number; username?: number }>();
+  private readonly lines: SourceLines | undefined;
+
+  constructor(document: Document, text: string | undefined) {
+    this.lines = text === undefined ? undefined : new SourceLines(text);
+    const root = document.contents;
+    const users = isMap(root) ? root.get("users", true) : undefined;
+    const list = isMap(users) ? users.get("users", true) : undefined;
+    if (!isSeq(list)) return;
+    list.items.forEach((item, index) => {
+      if (!isMap(item)) return;
+      const email = item.get("email", true);
+      const username = item.get("username", true);
+      if (!isScalar(email) || typeof email.value !== "string") return;
+      if (this.indexes.has(email.value)) return;
+      this.indexes.set(email.value, index);
+      this.offsets.set(email.value, {
+        email: email.range?.[0],
+        ...(isScalar(username) ? { username: username.range?.[0] } : {}),
+      });
+    });
+  }
+
+  diagnostic(
+    deployment: Deployment,
+    user: User,
+    field: "email" | "username",
+    severity: Severity,
+    code: DiagnosticCode,
+    message: string,
+  ): Diagnostic {
+    const index = this.indexes.get(user.email);
+    const offset = this.offsets.get(user.email)?.[field];
+    const position =
+      offset !== undefined && this.lines
+        ? { line: this.lines.lineOf(offset) + 1, column: this.lines.columnOf(offset) + 1 }
+        : { line: 0, column: 0 };
+    return {
+      severity,
+      code,
+      file: deployment.varsFile,
+      ...position,
+      path: index === undefined ? "users.users" : `users.users[${index}].${field}`,
+      message,
+    };
+  }
+}
+
+/**
+ * Checks usernames against `identity.username_pattern` (its named groups) or, without
+ * a pattern, against the convention most usernames follow; and, with `idpUsers`,
+ * every active user's email against the identity provider's users.
+ */
+export function checkIdentity(
+  deployment: Deployment,
+  document: Document,
+  options: IdentityCheckOptions = {},
+): Diagnostic[] {
+  const locator = new UserLocator(document, options.text);
+  const diagnostics = [...checkUsernames(deployment, locator)];
+  if (options.idpUsers)
+    diagnostics.push(...checkIdpEmails(deployment, locator, options.idpUsers, options.idpSource));
+  return diagnostics;
+}
+
+function checkUsernames(deployment: Deployment, locator: UserLocator): Diagnostic[] {
+  const pattern = compileUsernamePattern(deployment.identity.usernamePattern);
+  if (pattern) {
+    return deployment.users.flatMap((user) =>
+      mismatchedGroups(pattern, user.email, user.username).map((mismatch) =>
+        locator.diagnostic(
+          deployment,
+          user,
+          "username",
+          "warning",
+          "username-pattern",
+          `"${user.username}" matches identity.username_pattern, but its group "${mismatch.group}" is ` +
+            `"${mismatch.captured}" where the email ${user.email} gives "${mismatch.expected}"; check the username`,
+        ),
+      ),
+    );
+  }
+
+  const inferred = inferConvention(deployment.users);
+  if (!inferred) return [];
+  const { convention, followers, total } = inferred;
+  return deployment.users.flatMap((user) => {
+    const expected = convention.derive(emailParts(user.email));
+    if (expected === undefined || expected === user.username) return [];
+    return [
+      locator.diagnostic(
+        deployment,
+        user,
+        "username",
+        "warning",
+        "username-convention",
+        `"${user.username}" departs from the convention ${followers} of ${total} usernames follow ` +
+          `(${convention.description}), which gives "${expected}"; keep it if intended (renaming replaces the ` +
+          "user's profile), or set identity.username_pattern to state the convention",
+      ),
+    ];
+  });
+}
+
+/**
+ * Reports active users whose email the identity provider does not send. Disabled
+ * users are skipped: they get no bindings, and people who left are often gone from the IdP.
+ */
+function checkIdpEmails(
+  deployment: Deployment,
+  locator: UserLocator,
+  idpUsers: readonly string[],
+  source = "the IdP users file",
+): Diagnostic[] {
+  const exact = new Set(idpUsers);
+  const byLowerCase = new Map<string, string>();
+  for (const email of idpUsers)
+    if (!byLowerCase.has(email.toLowerCase())) byLowerCase.set(email.toLowerCase(), email);
+
+  return deployment.users.flatMap((user) => {
+    if (user.disabled || exact.has(user.email)) return [];
+    const caseVariant = byLowerCase.get(user.email.toLowerCase());
+    if (caseVariant !== undefined) {
+      return [
+        locator.diagnostic(
+          deployment,
+          user,
+          "email",
+          "error",
+          "idp-email-case",
+          `"${user.email}" matches no IdP user, but the IdP has "${caseVariant}", which differs only in case; ` +
+            `bindings compare emails exactly, so write "${caseVariant}"`,
+        ),
+      ];
+    }
+    return [
+      locator.diagnostic(
+        deployment,
+        user,
+        "email",
+        "warning",
+        "idp-unknown-email",
+        `"${user.email}" matches no user in ${source}; check the spelling, or disable the user if they left`,
+      ),
+    ];
+  });
+}

@@ -1,0 +1,101 @@
+import { describe, expect, it } from "vitest";
+import { checkIdentity } from "../../src/identity/check.js";
+import { parseIdpUsers } from "../../src/identity/idp.js";
+import { loadUsers } from "./vars.js";
+
+const USERS = [
+  { email: "alice.smith@example.com", username: "asmith" },
+  { email: "Bob.Jones@example.com", username: "bjones" },
+  { email: "carol.wu@example.com", username: "cwu", disabled: true },
+  { email: "dmitri.ivanov@example.com", username: "divanov" },
+  { email: "erin.oconnor@example.com", username: "erin" },
+];
+
+describe("checkIdentity conventions", () => {
+  it("warns on a departing username", () => {
+    const { deployment, document, text } = loadUsers(USERS);
+    const diagnostics = checkIdentity(deployment, document, { text });
+    expect(diagnostics).toHaveLength(1);
+    expect(diagnostics[0]).toMatchObject({
+      severity: "warning",
+      code: "username-convention",
+      path: "users.users[4].username",
+      line: 26,
+      column: 17,
+    });
+    expect(diagnostics[0]?.message).toContain('"eoconnor"');
+  });
+
+  it("no warning without a majority", () => {
+    const { deployment, document } = loadUsers(USERS.slice(0, 4));
+    expect(checkIdentity(deployment, document)).toEqual([]);
+  });
+
+  it("pattern groups replace inference", () => {
+    const { deployment, document } = loadUsers(USERS, '  username_pattern: "(?<first>[a-z])(?<last>[a-z]+)"');
+    const diagnostics = checkIdentity(deployment, document);
+    expect(diagnostics.map((diagnostic) => [diagnostic.code, diagnostic.path])).toEqual([
+      ["username-pattern", "users.users[4].username"],
+    ]);
+  });
+});
+
+describe("checkIdentity with IdP users", () => {
+  it("suggests the entry differing in case", () => {
+    const { deployment, document, text } = loadUsers(USERS);
+    const idpUsers = [
+      "alice.smith@example.com",
+      "bob.jones@example.com",
+      "dmitri.ivanov@example.com",
+      "erin.oconnor@example.com",
+    ];
+    const diagnostics = checkIdentity(deployment, document, { idpUsers, text }).filter(
+      (item) => item.code !== "username-convention",
+    );
+    expect(diagnostics).toEqual([
+      expect.objectContaining({
+        severity: "error",
+        code: "idp-email-case",
+        path: "users.users[1].email",
+        line: 15,
+      }),
+    ]);
+    expect(diagnostics[0]?.message).toContain('"bob.jones@example.com"');
+  });
+
+  it("warns on an unknown email", () => {
+    const { deployment, document } = loadUsers(USERS);
+    const idpUsers = ["alice.smith@example.com", "Bob.Jones@example.com", "erin.oconnor@example.com"];
+    const codes = checkIdentity(deployment, document, { idpUsers })
+      .filter((item) => item.code !== "username-convention")
+      .map((item) => [item.code, item.path]);
+    expect(codes).toEqual([["idp-unknown-email", "users.users[3].email"]]);
+  });
+
+  it("skips disabled users", () => {
+    const { deployment, document } = loadUsers(USERS);
+    const idpUsers = USERS.filter((user) => !user.disabled).map((user) => user.email);
+    expect(
+      checkIdentity(deployment, document, { idpUsers }).filter((item) => item.code.startsWith("idp-")),
+    ).toEqual([]);
+  });
+});
+
+describe("parseIdpUsers", () => {
+  it("reads a CSV email column", () => {
+    expect(
+      parseIdpUsers('name,Email\n"Smith, Alice",Alice@example.com\nBob,bob@example.com\n', "idp.csv"),
+    ).toEqual(["Alice@example.com", "bob@example.com"]);
+  });
+
+  it("reads JSON strings and objects", () => {
+    expect(parseIdpUsers('["a@example.com"]', "idp.json")).toEqual(["a@example.com"]);
+    expect(parseIdpUsers('[{"email": "b@example.com", "name": "B"}]', "idp.json")).toEqual(["b@example.com"]);
+  });
+
+  it("rejects files without emails", () => {
+    expect(() => parseIdpUsers("name\nAlice\n", "idp.csv")).toThrow(/"email" column/);
+    expect(() => parseIdpUsers("[1]", "idp.json")).toThrow(/entry \[0\]/);
+    expect(() => parseIdpUsers("[", "idp.json")).toThrow(/invalid JSON/);
+  });
+});

@@ -1,0 +1,139 @@
+import { describe, expect, it } from "vitest";
+import {
+  compileUsernamePattern,
+  emailParts,
+  inferConvention,
+  mismatchedGroups,
+  proposeUsername,
+  USERNAME_CONVENTIONS,
+} from "../../src/identity/convention.js";
+import { loadUsers } from "./vars.js";
+
+const INITIAL_LAST = [
+  { email: "alice.smith@example.com", username: "asmith" },
+  { email: "bob.jones@example.com", username: "bjones" },
+  { email: "carol.wu@example.com", username: "cwu" },
+  { email: "dmitri.ivanov@example.com", username: "divanov" },
+  { email: "erin.oconnor@example.com", username: "erin" },
+];
+
+describe("conventions", () => {
+  const table: [string, string, Record<string, string | undefined>][] = [
+    [
+      "Alice.B.Smith+ml@Example.com",
+      "words",
+      {
+        "local-hyphenated": "alice-b-smith-ml",
+        "first-last": "alice-smith",
+        "initial-last": "asmith",
+        "local-joined": "alicebsmithml",
+        "first-name": "alice",
+      },
+    ],
+    [
+      "first_last@example.com",
+      "underscore",
+      {
+        "local-hyphenated": "first-last",
+        "first-last": "first-last",
+        "initial-last": "flast",
+        "local-joined": "firstlast",
+        "first-name": "first",
+      },
+    ],
+    [
+      "bob@example.com",
+      "single word",
+      {
+        "local-hyphenated": "bob",
+        "first-last": undefined,
+        "initial-last": undefined,
+        "local-joined": "bob",
+        "first-name": "bob",
+      },
+    ],
+  ];
+  for (const [email, name, expected] of table) {
+    it(`derives names from ${name}`, () => {
+      const parts = emailParts(email);
+      for (const convention of USERNAME_CONVENTIONS) {
+        expect(convention.derive(parts), convention.id).toBe(expected[convention.id]);
+      }
+    });
+  }
+});
+
+describe("inferConvention", () => {
+  it("infers a clear majority", () => {
+    const inferred = inferConvention(INITIAL_LAST);
+    expect(inferred?.convention.id).toBe("initial-last");
+    expect(inferred?.followers).toBe(4);
+  });
+
+  it("needs at least five users", () => {
+    expect(inferConvention(INITIAL_LAST.slice(0, 4))).toBeUndefined();
+  });
+
+  it("needs at least 60 percent", () => {
+    const mixed = [
+      ...INITIAL_LAST.slice(0, 2),
+      { email: "carol.wu@example.com", username: "carol-wu" },
+      { email: "dmitri.ivanov@example.com", username: "dmitri-ivanov" },
+      { email: "erin.oconnor@example.com", username: "erin" },
+    ];
+    expect(inferConvention(mixed)).toBeUndefined();
+  });
+});
+
+describe("proposeUsername", () => {
+  it("follows the inferred convention", () => {
+    const { deployment } = loadUsers(INITIAL_LAST);
+    const proposal = proposeUsername("frank.miller@example.com", deployment);
+    expect(proposal.username).toBe("fmiller");
+    expect(proposal.reason).toMatch(/4 of 5/);
+  });
+
+  it("defaults to the hyphenated local part", () => {
+    const { deployment } = loadUsers(INITIAL_LAST.slice(0, 2));
+    expect(proposeUsername("Frank.Miller+ML@example.com", deployment).username).toBe("frank-miller-ml");
+  });
+
+  it("adds a suffix to a taken name", () => {
+    const { deployment } = loadUsers(INITIAL_LAST);
+    expect(proposeUsername("a.smith@example.org", deployment).username).toBe("asmith-2");
+    expect(
+      proposeUsername("ml.staging@example.org", loadUsers(INITIAL_LAST.slice(0, 1)).deployment).username,
+    ).toBe("ml-staging-2");
+  });
+
+  it("follows the username pattern", () => {
+    const { deployment } = loadUsers(
+      INITIAL_LAST.slice(0, 2),
+      '  username_pattern: "(?<first>[a-z])(?<last>[a-z]+)"',
+    );
+    expect(proposeUsername("frank.miller@example.com", deployment).username).toBe("fmiller");
+  });
+});
+
+describe("username pattern groups", () => {
+  const pattern = compileUsernamePattern("(?<first>[a-z])(?<last>[a-z]+)");
+
+  it("accepts an initial and the last name", () => {
+    expect(pattern && mismatchedGroups(pattern, "alice.smith@example.com", "asmith")).toEqual([]);
+  });
+
+  it("reports a group that differs", () => {
+    expect(pattern && mismatchedGroups(pattern, "alice.smith@example.com", "ajones")).toEqual([
+      { group: "last", captured: "jones", expected: "smith" },
+    ]);
+  });
+
+  it("local group compares hyphenated", () => {
+    const local = compileUsernamePattern("(?<local>[a-z0-9-]+)");
+    expect(local && mismatchedGroups(local, "Alice.Smith@example.com", "alice-smith")).toEqual([]);
+  });
+
+  it("invalid pattern compiles to nothing", () => {
+    expect(compileUsernamePattern("(")).toBeUndefined();
+  });
+});
