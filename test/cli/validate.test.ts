@@ -1,0 +1,191 @@
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { run } from "../../src/cli/main.js";
+import { fixtureText, varsYaml } from "../config/helpers.js";
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function cake(cwd: string, ...argv: string[]): Promise<CliResult> {
+  let stdout = "";
+  let stderr = "";
+  const code = await run({
+    argv,
+    cwd,
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+  });
+  return { code, stdout, stderr };
+}
+
+const INVALID = varsYaml({ kubeflow: "kubeflow:\n  profile_owner: platform\n" });
+const WARNING = varsYaml({ kubeflow: "kubeflow:\n  profile_owner: Platform@example.com\n" });
+
+describe("cake validate", () => {
+  let root: string;
+
+  beforeEach(async () => {
+    root = await mkdtemp(path.join(os.tmpdir(), "cake-validate-"));
+    await mkdir(path.join(root, "vars"));
+    await writeFile(path.join(root, "vars", "prod-us-east-1.yaml"), fixtureText("prod-us-east-1.yaml"));
+    await writeFile(path.join(root, "vars", "staging-local.yaml"), fixtureText("staging-local.yaml"));
+  });
+
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it("valid repo exits 0", async () => {
+    const result = await cake(root, "validate");
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe("2 files valid\n");
+    expect(result.stderr).toBe("");
+  });
+
+  it("warnings still exit 0", async () => {
+    await writeFile(path.join(root, "vars", "prod-us-east-1.yaml"), WARNING);
+
+    const result = await cake(root, "validate");
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain("warning [email-uppercase] kubeflow.profile_owner:");
+    expect(result.stdout).toBe("2 files valid\n");
+  });
+
+  it("invalid file exits 1 with a caret", async () => {
+    await writeFile(path.join(root, "vars", "prod-us-east-1.yaml"), INVALID);
+
+    const result = await cake(root, "validate");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      "vars/prod-us-east-1.yaml:4:18: error [invalid-email] kubeflow.profile_owner:",
+    );
+    expect(result.stderr).toContain("  profile_owner: platform\n");
+    expect(result.stderr).toContain("^\n");
+    expect(result.stderr).toContain("1 error, 0 warnings in 1 file");
+    expect(result.stdout).toBe("1 of 2 files valid\n");
+  });
+
+  it("JSON output has the documented shape", async () => {
+    await writeFile(path.join(root, "vars", "prod-us-east-1.yaml"), INVALID);
+
+    const result = await cake(root, "validate", "--format", "json");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe("");
+    expect(JSON.parse(result.stdout)).toEqual({
+      diagnostics: [
+        {
+          severity: "error",
+          code: "invalid-email",
+          file: "vars/prod-us-east-1.yaml",
+          line: 4,
+          column: 18,
+          path: "kubeflow.profile_owner",
+          message: expect.stringContaining('"platform"'),
+        },
+      ],
+    });
+  });
+
+  it("JSON output of a valid repo is empty", async () => {
+    const result = await cake(root, "validate", "--format", "json");
+
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ diagnostics: [] });
+  });
+
+  it("checks only the named files", async () => {
+    await writeFile(path.join(root, "vars", "prod-us-east-1.yaml"), INVALID);
+
+    const result = await cake(root, "validate", "vars/staging-local.yaml");
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe("1 file valid\n");
+  });
+
+  it("--repo points at another folder", async () => {
+    const elsewhere = await mkdtemp(path.join(os.tmpdir(), "cake-cwd-"));
+
+    const result = await cake(elsewhere, "validate", "--repo", root);
+    await rm(elsewhere, { recursive: true, force: true });
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe("2 files valid\n");
+  });
+
+  it("--vars-dir selects the legacy folder", async () => {
+    const legacy = path.join(root, "platform", "scripts", "gen_deploy", "vars");
+    await mkdir(legacy, { recursive: true });
+    await writeFile(path.join(legacy, "prod-us-east-1.yaml"), INVALID);
+
+    const result = await cake(
+      root,
+      "validate",
+      "--vars-dir",
+      "platform/scripts/gen_deploy/vars",
+      "--format",
+      "json",
+    );
+
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout).diagnostics[0].file).toBe(
+      "platform/scripts/gen_deploy/vars/prod-us-east-1.yaml",
+    );
+  });
+
+  it("unknown format is a usage error", async () => {
+    const result = await cake(root, "validate", "--format", "xml");
+
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+  });
+
+  it("empty vars folder is a usage error", async () => {
+    await rm(path.join(root, "vars"), { recursive: true });
+
+    const result = await cake(root, "validate");
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("no vars files");
+  });
+
+  it("missing repo is a usage error", async () => {
+    const result = await cake(root, "validate", "--repo", path.join(root, "absent"));
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("not found");
+  });
+
+  it("missing named file is a usage error", async () => {
+    const result = await cake(root, "validate", "vars/absent.yaml");
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("absent.yaml");
+  });
+
+  it("YAML errors print no stack trace", async () => {
+    await writeFile(path.join(root, "vars", "prod-us-east-1.yaml"), "environment: [unclosed\n");
+
+    const result = await cake(root, "validate");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("error [yaml-syntax]");
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("validation writes nothing", async () => {
+    await writeFile(path.join(root, "vars", "prod-us-east-1.yaml"), INVALID);
+
+    await cake(root, "validate");
+
+    expect((await readdir(root)).sort()).toEqual(["vars"]);
+  });
+});

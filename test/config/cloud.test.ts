@@ -1,0 +1,281 @@
+import { describe, expect, it } from "vitest";
+import { codes, fixtureText, load, positionOf, single, usersYaml, varsYaml } from "./helpers.js";
+
+function awsCloud(fields: Record<string, string>): string {
+  const all = {
+    account_id: '"123456789012"',
+    oidc_provider: "oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE",
+    ...fields,
+  };
+  const lines = Object.entries(all).map(([key, value]) => `    ${key}: ${value}`);
+  return `cloud:\n  provider: aws\n  aws:\n${lines.join("\n")}\n`;
+}
+
+function gcpCloud(fields: Record<string, string>): string {
+  const all = { project_id: "cake-prod-123456", service_account_prefix: "kf-", ...fields };
+  const lines = Object.entries(all).map(([key, value]) => `    ${key}: ${value}`);
+  return `cloud:\n  provider: gcp\n  gcp:\n${lines.join("\n")}\n`;
+}
+
+describe("cloud settings", () => {
+  it("aws provider needs its settings block", () => {
+    const text = varsYaml({ cloud: "cloud:\n  provider: aws\n" });
+
+    expect(single(load(text), "missing-cloud-settings")).toMatchObject({
+      severity: "error",
+      path: "cloud.provider",
+      ...positionOf(text, "aws"),
+    });
+  });
+
+  it("gcp provider needs its settings block", () => {
+    const text = varsYaml({ cloud: "cloud:\n  provider: gcp\n" });
+
+    expect(single(load(text), "missing-cloud-settings").path).toBe("cloud.provider");
+  });
+
+  it("provider none needs no block", () => {
+    const result = load(varsYaml({ cloud: "cloud:\n  provider: none\n" }));
+
+    expect(result.diagnostics).toEqual([]);
+    expect(result.deployment?.cloud).toEqual({ provider: "none", identityNamespace: "cake-cloud-identity" });
+  });
+
+  const badAccounts = ['"12345678901"', '"1234567890123"', '"12345678901a"'];
+  for (const accountId of badAccounts) {
+    it(`rejects account id ${accountId}`, () => {
+      const text = varsYaml({ cloud: awsCloud({ account_id: accountId }) });
+
+      expect(single(load(text), "invalid-account-id")).toMatchObject({
+        path: "cloud.aws.account_id",
+        ...positionOf(text, accountId),
+      });
+    });
+  }
+
+  it("OIDC provider with a scheme is an error", () => {
+    const value = "https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE";
+    const text = varsYaml({ cloud: awsCloud({ oidc_provider: value }) });
+
+    const diagnostic = single(load(text), "invalid-oidc-provider");
+
+    expect(diagnostic).toMatchObject({ path: "cloud.aws.oidc_provider", ...positionOf(text, value) });
+    expect(diagnostic.message).toContain('"oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE"');
+  });
+
+  const badArns = [
+    "arn:aws:iam:123456789012:policy/x",
+    "arn:aws:iam::123456789012:role/x",
+    "arn:aws:s3:::bucket",
+    "arn:aws:iam::12345:policy/x",
+    "AmazonS3ReadOnlyAccess",
+  ];
+  for (const arn of badArns) {
+    it(`BR-28 rejects policy ARN ${arn}`, () => {
+      const text = varsYaml({ cloud: awsCloud({ default_policy_arns: `[${arn}]` }) });
+
+      expect(single(load(text), "invalid-arn")).toMatchObject({
+        path: "cloud.aws.default_policy_arns[0]",
+        ...positionOf(text, arn),
+      });
+    });
+  }
+
+  const goodArns = [
+    "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
+    "arn:aws:iam::123456789012:policy/team/cake-boundary",
+    "arn:aws-cn:iam::123456789012:policy/x",
+    "arn:aws-us-gov:iam::aws:policy/service-role/AWSLambdaRole",
+  ];
+  for (const arn of goodArns) {
+    it(`accepts policy ARN ${arn}`, () => {
+      const result = load(
+        varsYaml({ cloud: awsCloud({ permissions_boundary_arn: arn, default_policy_arns: `[${arn}]` }) }),
+      );
+
+      expect(result.diagnostics).toEqual([]);
+    });
+  }
+
+  it("BR-28 permissions boundary is checked", () => {
+    const text = varsYaml({
+      cloud: awsCloud({ permissions_boundary_arn: "arn:aws:iam::123456789012:boundary" }),
+    });
+
+    expect(single(load(text), "invalid-arn").path).toBe("cloud.aws.permissions_boundary_arn");
+  });
+
+  it("BR-28 namespace policy ARNs are checked", () => {
+    const text = varsYaml({
+      cloud: awsCloud({}),
+      users: usersYaml(
+        "  deploy_namespaces:\n    - name: team-a\n      aws:\n        policy_arns: [arn:aws:iam::aws:s3]\n",
+        [],
+      ),
+    });
+
+    expect(single(load(text), "invalid-arn")).toMatchObject({
+      path: "users.deploy_namespaces[0].aws.policy_arns[0]",
+      ...positionOf(text, "arn:aws:iam::aws:s3"),
+    });
+  });
+
+  it("AWS model gets the default role prefix", () => {
+    const result = load(varsYaml({ cloud: awsCloud({}) }));
+
+    expect(result.deployment?.cloud.aws).toEqual({
+      accountId: "123456789012",
+      oidcProvider: "oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE",
+      roleNamePrefix: "prod-us-east-1-",
+      defaultPolicyArns: [],
+    });
+  });
+
+  const badProjects = [
+    "cake",
+    "Cake-prod-123",
+    "1cake-prod",
+    "cake-prod-",
+    "a-very-long-project-id-over-thirty",
+  ];
+  for (const projectId of badProjects) {
+    it(`rejects project id ${projectId}`, () => {
+      const text = varsYaml({ cloud: gcpCloud({ project_id: projectId }) });
+
+      expect(single(load(text), "invalid-project-id")).toMatchObject({
+        path: "cloud.gcp.project_id",
+        ...positionOf(text, projectId),
+      });
+    });
+  }
+
+  const badRoles = ["storage.objectViewer", "roles/", "projects/x/roles/custom", "organizations/abc/roles/x"];
+  for (const role of badRoles) {
+    it(`rejects GCP role ${role}`, () => {
+      const text = varsYaml({ cloud: gcpCloud({ default_roles: `["${role}"]` }) });
+
+      expect(single(load(text), "invalid-gcp-role")).toMatchObject({
+        path: "cloud.gcp.default_roles[0]",
+        ...positionOf(text, `"${role}"`),
+      });
+    });
+  }
+
+  it("accepts the three GCP role forms", () => {
+    const roles =
+      "[roles/storage.objectViewer, projects/cake-prod-123456/roles/runner, organizations/1234/roles/audit]";
+
+    expect(load(varsYaml({ cloud: gcpCloud({ default_roles: roles }) })).diagnostics).toEqual([]);
+  });
+
+  it("namespace GCP roles are checked", () => {
+    const text = varsYaml({
+      cloud: gcpCloud({}),
+      users: usersYaml("  deploy_namespaces:\n    - name: team-a\n      gcp:\n        roles: [viewer]\n", []),
+    });
+
+    expect(single(load(text), "invalid-gcp-role").path).toBe("users.deploy_namespaces[0].gcp.roles[0]");
+  });
+
+  it("fixtures for each provider are valid", () => {
+    for (const [file, provider] of [
+      ["prod-us-east-1.yaml", "aws"],
+      ["dev-europe-west1.yaml", "gcp"],
+      ["staging-local.yaml", "none"],
+    ] as const) {
+      const result = load(fixtureText(file), `vars/${file}`);
+
+      expect(codes(result)).toEqual([]);
+      expect(result.deployment?.cloud.provider).toBe(provider);
+    }
+  });
+});
+
+describe("gitops settings", () => {
+  it("missing repo_url is an error", () => {
+    const text = varsYaml({ gitops: "gitops:\n  target_revision: main\n" });
+
+    expect(single(load(text), "missing-repo-url")).toMatchObject({
+      severity: "error",
+      path: "gitops.repo_url",
+      ...positionOf(text, "target_revision"),
+    });
+  });
+
+  it("missing gitops section is a missing repo URL", () => {
+    const text = varsYaml({ gitops: "" });
+
+    expect(single(load(text), "missing-repo-url").path).toBe("gitops");
+  });
+
+  it("empty repo_url is an error", () => {
+    const text = varsYaml({ gitops: 'gitops:\n  repo_url: ""\n' });
+
+    expect(single(load(text), "missing-repo-url")).toMatchObject({
+      path: "gitops.repo_url",
+      ...positionOf(text, '""'),
+    });
+  });
+
+  it("gitops defaults fill the model", () => {
+    expect(load(varsYaml()).deployment?.gitops).toEqual({
+      repoUrl: "https://git.example.com/platform/ops.git",
+      targetRevision: "main",
+      argocdNamespace: "argocd",
+      destinationServer: "https://kubernetes.default.svc",
+      appName: "user-namespace",
+    });
+  });
+
+  it("Argo CD namespace must be a DNS label", () => {
+    const text = varsYaml({
+      gitops: "gitops:\n  repo_url: https://git.example.com/ops.git\n  argocd_namespace: Argo_CD\n",
+    });
+
+    expect(single(load(text), "invalid-dns-label").path).toBe("gitops.argocd_namespace");
+  });
+
+  it("identity namespace must be a DNS label", () => {
+    const text = varsYaml({ cloud: "cloud:\n  provider: none\n  identity_namespace: cloud.identity\n" });
+
+    expect(single(load(text), "invalid-dns-label").path).toBe("cloud.identity_namespace");
+  });
+});
+
+describe("namespace labels", () => {
+  function withLabels(labels: string): string {
+    return varsYaml({
+      kubeflow: `kubeflow:\n  profile_owner: platform@example.com\n  namespace_labels:\n${labels}`,
+    });
+  }
+
+  it("invalid label key is an error", () => {
+    const text = withLabels("    Example.COM/team: ml\n");
+
+    expect(single(load(text), "invalid-label")).toMatchObject({
+      path: "kubeflow.namespace_labels.Example.COM/team",
+      ...positionOf(text, "Example.COM/team"),
+    });
+  });
+
+  it("invalid label value is an error", () => {
+    const text = withLabels("    team: machine learning\n");
+
+    expect(single(load(text), "invalid-label")).toMatchObject({
+      path: "kubeflow.namespace_labels.team",
+      ...positionOf(text, "machine learning"),
+    });
+  });
+
+  it("unquoted true label value is a wrong type", () => {
+    const text = withLabels("    pipelines.kubeflow.org/enabled: true\n");
+
+    expect(single(load(text), "wrong-type").message).toContain('"true"');
+  });
+
+  it("custom labels replace the defaults sorted", () => {
+    const result = load(withLabels('    team: ml\n    istio-injection: "enabled"\n'));
+
+    expect(result.deployment?.kubeflow.namespaceLabels).toEqual({ "istio-injection": "enabled", team: "ml" });
+  });
+});

@@ -1,0 +1,112 @@
+import { describe, expect, it } from "vitest";
+import type { Diagnostic } from "../../src/config/diagnostics.js";
+import { diagnosticsToJson, formatDiagnostics, summarizeDiagnostics } from "../../src/config/format.js";
+import { load, varsYaml } from "./helpers.js";
+
+const emailError: Diagnostic = {
+  severity: "error",
+  code: "invalid-email",
+  file: "vars/prod-us-east-1.yaml",
+  line: 2,
+  column: 10,
+  path: "users.users[3].email",
+  message: '"speech" is not an email address',
+};
+
+describe("formatDiagnostics", () => {
+  it("prints position, severity, code and path", () => {
+    const [headline] = formatDiagnostics([emailError], { summary: false }).split("\n");
+
+    expect(headline).toBe(
+      'vars/prod-us-east-1.yaml:2:10: error [invalid-email] users.users[3].email: "speech" is not an email address',
+    );
+  });
+
+  it("puts a caret under the column", () => {
+    const source = "users:\n  - email: speech\n";
+    const atSpeech: Diagnostic = { ...emailError, column: 12 };
+
+    const lines = formatDiagnostics([atSpeech], {
+      sources: { [atSpeech.file]: source },
+      summary: false,
+    }).split("\n");
+
+    expect(lines[1]).toBe("      - email: speech");
+    expect(lines[2]).toBe(`    ${" ".repeat(11)}^`);
+    expect(lines[1]?.indexOf("speech")).toBe(lines[2]?.indexOf("^"));
+  });
+
+  it("keeps tabs so the caret lines up", () => {
+    const source = "users:\n\t- email: speech\n";
+    const tabbed: Diagnostic = { ...emailError, column: 11 };
+
+    const lines = formatDiagnostics([tabbed], { sources: { [tabbed.file]: source }, summary: false }).split(
+      "\n",
+    );
+
+    expect(lines[2]).toBe(`    \t${" ".repeat(9)}^`);
+  });
+
+  it("omits position and excerpt for file-level problems", () => {
+    const missing: Diagnostic = {
+      ...emailError,
+      code: "file-not-found",
+      line: 0,
+      column: 0,
+      path: "",
+      message: "not found",
+    };
+
+    const output = formatDiagnostics([missing], { sources: { [missing.file]: "x: 1\n" } });
+
+    expect(output.split("\n")[0]).toBe("vars/prod-us-east-1.yaml: error [file-not-found] not found");
+    expect(output).not.toContain("^");
+  });
+
+  it("ends with a summary line", () => {
+    const warning: Diagnostic = { ...emailError, severity: "warning", code: "email-uppercase" };
+
+    const lines = formatDiagnostics([emailError, emailError, warning]).trimEnd().split("\n");
+
+    expect(lines.at(-1)).toBe("2 errors, 1 warning in 1 file");
+  });
+
+  it("shows the source of a real load", () => {
+    const text = varsYaml({ kubeflow: "kubeflow:\n  profile_owner: platform\n" });
+    const result = load(text);
+
+    const output = formatDiagnostics(result.diagnostics, { sources: { "vars/prod-us-east-1.yaml": text } });
+
+    expect(output).toContain("vars/prod-us-east-1.yaml:4:18: error [invalid-email] kubeflow.profile_owner:");
+    expect(output).toContain("      profile_owner: platform\n                     ^\n");
+  });
+});
+
+describe("summarizeDiagnostics", () => {
+  it("counts files with diagnostics", () => {
+    const other = { ...emailError, file: "vars/dev-eu-west-1.yaml" };
+
+    expect(summarizeDiagnostics([emailError, other])).toBe("2 errors, 0 warnings in 2 files");
+  });
+
+  it("reports zero of each", () => {
+    expect(summarizeDiagnostics([])).toBe("0 errors, 0 warnings in 0 files");
+  });
+});
+
+describe("diagnosticsToJson", () => {
+  it("has exactly the documented fields", () => {
+    const json = diagnosticsToJson([{ ...emailError, extra: "dropped" } as Diagnostic]);
+
+    expect(Object.keys(json)).toEqual(["diagnostics"]);
+    expect(Object.keys(json.diagnostics[0] ?? {})).toEqual([
+      "severity",
+      "code",
+      "file",
+      "line",
+      "column",
+      "path",
+      "message",
+    ]);
+  });
+});

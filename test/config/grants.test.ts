@@ -1,0 +1,136 @@
+import { describe, expect, it } from "vitest";
+import { codes, load, positionOf, single, usersYaml, userYaml, varsYaml } from "./helpers.js";
+
+function withUser(fields: Record<string, string>, namespaces = "[team-a, team-b]"): string {
+  return varsYaml({
+    users: usersYaml(`  deploy_namespaces: ${namespaces}\n`, [
+      userYaml({ email: "alice@example.com", username: "alice", ...fields }),
+    ]),
+  });
+}
+
+describe("roles", () => {
+  it("BR-14 unknown role is an error", () => {
+    const text = withUser({ roles: "[admin]" });
+
+    const diagnostic = single(load(text), "invalid-role");
+
+    expect(diagnostic).toMatchObject({
+      severity: "error",
+      path: "users.users[0].roles[0]",
+      ...positionOf(text, "admin"),
+    });
+    expect(diagnostic.message).toContain("cake-admin, cake-user");
+  });
+
+  it("empty roles is an error", () => {
+    const text = withUser({ roles: "[]" });
+
+    expect(single(load(text), "empty-roles")).toMatchObject({
+      path: "users.users[0].roles",
+      ...positionOf(text, "[]"),
+    });
+  });
+
+  it("missing roles is a missing key", () => {
+    const text = withUser({});
+
+    expect(single(load(text), "missing-key").path).toBe("users.users[0].roles");
+  });
+
+  it("duplicate role is an error", () => {
+    const text = withUser({ roles: "[cake-user, cake-admin, cake-user]" });
+
+    expect(single(load(text), "duplicate-role")).toMatchObject({
+      path: "users.users[0].roles[2]",
+      ...positionOf(text, "cake-user", 2),
+    });
+  });
+
+  it("both roles are valid", () => {
+    const result = load(withUser({ roles: "[cake-user, cake-admin]" }));
+
+    expect(result.diagnostics).toEqual([]);
+    expect(result.deployment?.users[0]?.roles).toEqual(["cake-admin", "cake-user"]);
+  });
+});
+
+describe("allowed namespaces", () => {
+  it("undeclared namespace is an error with a suggestion", () => {
+    const text = withUser({ roles: "[cake-user]", allowed_namespaces: "[team-a, taem-b]" });
+
+    const diagnostic = single(load(text), "unknown-namespace");
+
+    expect(diagnostic).toMatchObject({
+      path: "users.users[0].allowed_namespaces[1]",
+      ...positionOf(text, "taem-b"),
+    });
+    expect(diagnostic.message).toContain('"team-b"');
+  });
+
+  it("undeclared object-form namespace points at its name", () => {
+    const text = withUser({ roles: "[cake-user]", allowed_namespaces: "[{name: ml-prod, access: view}]" });
+
+    expect(single(load(text), "unknown-namespace")).toMatchObject({
+      path: "users.users[0].allowed_namespaces[0].name",
+      ...positionOf(text, "ml-prod"),
+    });
+  });
+
+  it("namespaces from the deprecated key count as declared", () => {
+    const text = varsYaml({
+      users: usersYaml("  deployments: [team-a]\n", [
+        userYaml({
+          email: "alice@example.com",
+          username: "alice",
+          roles: "[cake-user]",
+          allowed_namespaces: "[team-a]",
+        }),
+      ]),
+    });
+
+    expect(codes(load(text))).toEqual(["deprecated-key"]);
+  });
+
+  it("duplicate grant is an error", () => {
+    const text = withUser({
+      roles: "[cake-user]",
+      allowed_namespaces: "[team-a, {name: team-a, access: view}]",
+    });
+
+    expect(single(load(text), "duplicate-grant")).toMatchObject({
+      path: "users.users[0].allowed_namespaces[1].name",
+      ...positionOf(text, "team-a", 3),
+    });
+  });
+
+  it("invalid access is an error", () => {
+    const text = withUser({ roles: "[cake-user]", allowed_namespaces: "[{name: team-a, access: admin}]" });
+
+    const diagnostic = single(load(text), "invalid-access");
+
+    expect(diagnostic).toMatchObject({
+      path: "users.users[0].allowed_namespaces[0].access",
+      ...positionOf(text, "admin"),
+    });
+    expect(diagnostic.message).toContain("edit, view");
+  });
+
+  it("plain name gives edit and object gives its access", () => {
+    const result = load(
+      withUser({ roles: "[cake-user]", allowed_namespaces: "[team-b, {name: team-a, access: view}]" }),
+    );
+
+    expect(result.diagnostics).toEqual([]);
+    expect(result.deployment?.users[0]?.allowedNamespaces).toEqual([
+      { namespace: "team-a", access: "view" },
+      { namespace: "team-b", access: "edit" },
+    ]);
+  });
+
+  it("object without access defaults to edit", () => {
+    const result = load(withUser({ roles: "[cake-user]", allowed_namespaces: "[{name: team-a}]" }));
+
+    expect(result.deployment?.users[0]?.allowedNamespaces).toEqual([{ namespace: "team-a", access: "edit" }]);
+  });
+});

@@ -1,0 +1,174 @@
+import { describe, expect, it } from "vitest";
+import { isQuotaResourceName } from "../../src/config/rules/resource-quota.js";
+import { codes, load, positionOf, single, usersYaml, varsYaml } from "./helpers.js";
+
+function withQuota(entries: string[]): string {
+  const quota = entries.map((entry) => `        ${entry}\n`).join("");
+  return varsYaml({
+    users: usersYaml(`  deploy_namespaces:\n    - name: team-a\n      resource_quota:\n${quota}`, []),
+  });
+}
+
+describe("resource quota", () => {
+  const validKeys = [
+    "cpu",
+    "memory",
+    "pods",
+    "services",
+    "services.loadbalancers",
+    "requests.cpu",
+    "requests.memory",
+    "limits.cpu",
+    "limits.memory",
+    "requests.storage",
+    "persistentvolumeclaims",
+    "requests.ephemeral-storage",
+    "count/deployments.apps",
+    "count/jobs.batch",
+    "count/secrets",
+    "requests.nvidia.com/gpu",
+    "gold.storageclass.storage.k8s.io/requests.storage",
+    "gold.storageclass.storage.k8s.io/persistentvolumeclaims",
+    "hugepages-2Mi",
+    "requests.hugepages-1Gi",
+  ];
+  for (const key of validKeys) {
+    it(`accepts key ${key}`, () => {
+      expect(isQuotaResourceName(key)).toBe(true);
+    });
+  }
+
+  const invalidKeys = [
+    "gpu",
+    "requests.gpus",
+    "limits.nvidia.com/gpu",
+    "nvidia.com/gpu",
+    "count/",
+    "CPU",
+    "requests.cpu.cores",
+  ];
+  for (const key of invalidKeys) {
+    it(`rejects key ${key}`, () => {
+      expect(isQuotaResourceName(key)).toBe(false);
+    });
+  }
+
+  it("invalid key is reported at the key", () => {
+    const text = withQuota(['limits.nvidia.com/gpu: "2"']);
+
+    const diagnostic = single(load(text), "invalid-quota-key");
+
+    expect(diagnostic).toMatchObject({
+      severity: "error",
+      path: "users.deploy_namespaces[0].resource_quota.limits.nvidia.com/gpu",
+      ...positionOf(text, "limits.nvidia.com/gpu"),
+    });
+    expect(diagnostic.message).toContain('"requests.nvidia.com/gpu"');
+  });
+
+  it("misspelled key suggests the nearest", () => {
+    const diagnostic = single(load(withQuota(["request.cpu: 4"])), "invalid-quota-key");
+
+    expect(diagnostic.message).toContain('"requests.cpu"');
+  });
+
+  it("20gi suggests 20Gi", () => {
+    const text = withQuota(["requests.memory: 20gi"]);
+
+    const diagnostic = single(load(text), "invalid-quantity");
+
+    expect(diagnostic).toMatchObject({
+      path: "users.deploy_namespaces[0].resource_quota.requests.memory",
+      ...positionOf(text, "20gi"),
+    });
+    expect(diagnostic.message).toContain("20Gi");
+  });
+
+  it("negative quantity is an error", () => {
+    expect(single(load(withQuota(["pods: -1"])), "invalid-quantity").path).toBe(
+      "users.deploy_namespaces[0].resource_quota.pods",
+    );
+  });
+
+  it("BR-39 quantities are stored canonically", () => {
+    const result = load(
+      withQuota([
+        "requests.cpu: 1000m",
+        "requests.memory: 1024Mi",
+        "limits.cpu: 0.5",
+        "limits.memory: 1.5Gi",
+      ]),
+    );
+
+    expect(result.diagnostics).toEqual([]);
+    expect(result.deployment?.deployNamespaces[0]?.resourceQuota).toEqual({
+      "limits.cpu": "500m",
+      "limits.memory": "1536Mi",
+      "requests.cpu": "1",
+      "requests.memory": "1Gi",
+    });
+  });
+
+  it("quota keys are sorted in the model", () => {
+    const result = load(withQuota(["pods: 10", "cpu: 4", "memory: 8Gi"]));
+
+    expect(Object.keys(result.deployment?.deployNamespaces[0]?.resourceQuota ?? {})).toEqual([
+      "cpu",
+      "memory",
+      "pods",
+    ]);
+  });
+
+  it("unquoted numbers are quantities", () => {
+    const result = load(withQuota(["requests.cpu: 64", "pods: 0.5"]));
+
+    expect(result.deployment?.deployNamespaces[0]?.resourceQuota).toEqual({
+      pods: "500m",
+      "requests.cpu": "64",
+    });
+  });
+});
+
+describe("default container resources", () => {
+  it("defaults apply when unset", () => {
+    const result = load(varsYaml());
+
+    expect(result.deployment?.kubeflow.defaultContainerResources).toEqual({
+      requests: { cpu: "100m", memory: "256Mi" },
+      limits: { cpu: "1", memory: "1Gi" },
+    });
+  });
+
+  it("partial settings keep the other defaults", () => {
+    const text = varsYaml({
+      kubeflow:
+        "kubeflow:\n  profile_owner: platform@example.com\n  default_container_resources:\n    limits: {memory: 2048Mi}\n",
+    });
+
+    expect(load(text).deployment?.kubeflow.defaultContainerResources).toEqual({
+      requests: { cpu: "100m", memory: "256Mi" },
+      limits: { cpu: "1", memory: "2Gi" },
+    });
+  });
+
+  it("invalid default quantity is reported", () => {
+    const text = varsYaml({
+      kubeflow:
+        "kubeflow:\n  profile_owner: platform@example.com\n  default_container_resources:\n    requests: {cpu: 1 core}\n",
+    });
+
+    expect(single(load(text), "invalid-quantity")).toMatchObject({
+      path: "kubeflow.default_container_resources.requests.cpu",
+      ...positionOf(text, "1 core"),
+    });
+  });
+
+  it("unknown resource in defaults is an unknown key", () => {
+    const text = varsYaml({
+      kubeflow:
+        "kubeflow:\n  profile_owner: platform@example.com\n  default_container_resources:\n    requests: {gpu: 1}\n",
+    });
+
+    expect(codes(load(text))).toEqual(["unknown-key"]);
+  });
+});

@@ -1,0 +1,230 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { varsJsonSchema, varsJsonSchemaText } from "../../src/config/schema.js";
+import {
+  codes,
+  fixtureText,
+  load,
+  positionOf,
+  single,
+  usersYaml,
+  userYaml,
+  varsYaml,
+  withCode,
+} from "./helpers.js";
+
+const SCHEMA_FILE = path.join(import.meta.dirname, "..", "..", "schema", "vars.schema.json");
+
+describe("schema phase", () => {
+  it("number username is a wrong type", () => {
+    const text = varsYaml({
+      users: usersYaml("  deploy_namespaces: []\n", [
+        userYaml({ email: "alice@example.com", username: "alice", roles: "[cake-user]" }),
+        userYaml({ email: "bond@example.com", username: "007", roles: "[cake-user]" }),
+      ]),
+    });
+
+    const diagnostic = single(load(text), "wrong-type");
+
+    expect(diagnostic).toMatchObject({
+      severity: "error",
+      path: "users.users[1].username",
+      ...positionOf(text, "007"),
+    });
+    expect(diagnostic.message).toContain("number 007");
+    expect(diagnostic.message).toContain('"007"');
+  });
+
+  it("unquoted account id is a wrong type", () => {
+    const text = varsYaml({
+      cloud:
+        "cloud:\n  provider: aws\n  aws:\n    account_id: 012345678901\n    oidc_provider: oidc.example.com/id/X\n",
+    });
+
+    const diagnostic = single(load(text), "wrong-type");
+
+    expect(diagnostic).toMatchObject({ path: "cloud.aws.account_id", ...positionOf(text, "012345678901") });
+    expect(diagnostic.message).toContain('"012345678901"');
+  });
+
+  it("empty string field says to write a value", () => {
+    const text = varsYaml({ kubeflow: "kubeflow:\n  profile_owner:\n" });
+
+    const diagnostic = single(load(text), "wrong-type");
+
+    expect(diagnostic.path).toBe("kubeflow.profile_owner");
+    expect(diagnostic.message).toContain("empty");
+  });
+
+  it("list where a mapping belongs is a wrong type", () => {
+    const text = varsYaml({ gitops: "gitops:\n  - https://git.example.com/ops.git\n" });
+
+    expect(single(load(text), "wrong-type")).toMatchObject({
+      path: "gitops",
+      ...positionOf(text, "- https"),
+    });
+  });
+
+  it("unknown key suggests the nearest key", () => {
+    const text = varsYaml({
+      users: usersYaml("  deploy_namespaces: [team-a]\n", [
+        userYaml({
+          email: "alice@example.com",
+          username: "alice",
+          roles: "[cake-user]",
+          allowed_namespace: "[team-a]",
+        }),
+      ]),
+    });
+
+    const diagnostic = single(load(text), "unknown-key");
+
+    expect(diagnostic).toMatchObject({
+      path: "users.users[0].allowed_namespace",
+      ...positionOf(text, "allowed_namespace"),
+    });
+    expect(diagnostic.message).toContain('"allowed_namespaces"');
+  });
+
+  it("unknown top-level key lists known keys when nothing is close", () => {
+    const text = `${varsYaml()}monitoring: true\n`;
+
+    const diagnostic = single(load(text), "unknown-key");
+
+    expect(diagnostic).toMatchObject({
+      path: "monitoring",
+      line: positionOf(text, "monitoring").line,
+      column: 1,
+    });
+    expect(diagnostic.message).toContain("environment");
+  });
+
+  it("unknown key in an object namespace is reported", () => {
+    const text = varsYaml({
+      users: usersYaml("  deploy_namespaces:\n    - name: team-a\n      quota: {cpu: 1}\n", []),
+    });
+
+    expect(single(load(text), "unknown-key")).toMatchObject({
+      path: "users.deploy_namespaces[0].quota",
+      ...positionOf(text, "quota"),
+    });
+  });
+
+  it("missing required key is reported at its parent", () => {
+    const text = varsYaml({ kubeflow: "kubeflow:\n  userid_header: kubeflow-userid\n" });
+
+    const diagnostic = single(load(text), "missing-key");
+
+    expect(diagnostic).toMatchObject({
+      path: "kubeflow.profile_owner",
+      ...positionOf(text, "userid_header"),
+    });
+  });
+
+  it("missing environment is reported", () => {
+    const text = varsYaml({ top: "region: us-east-1\n" });
+
+    expect(single(load(text), "missing-key").path).toBe("environment");
+  });
+
+  it("unknown provider is an invalid value", () => {
+    const text = varsYaml({ cloud: "cloud:\n  provider: azure\n" });
+
+    const diagnostic = single(load(text), "invalid-value");
+
+    expect(diagnostic).toMatchObject({ path: "cloud.provider", ...positionOf(text, "azure") });
+    expect(diagnostic.message).toContain("aws, gcp, none");
+  });
+
+  it("deployments is a deprecated spelling", () => {
+    const text = varsYaml({ users: usersYaml("  deployments: [team-a]\n", []) });
+    const result = load(text);
+
+    const diagnostic = single(result, "deprecated-key");
+    expect(diagnostic).toMatchObject({
+      severity: "warning",
+      path: "users.deployments",
+      ...positionOf(text, "deployments"),
+    });
+    expect(result.deployment?.deployNamespaces.map((namespace) => namespace.name)).toEqual(["team-a"]);
+  });
+
+  it("deploy_namespaces is not deprecated", () => {
+    expect(codes(load(varsYaml()))).not.toContain("deprecated-key");
+  });
+
+  it("both namespace spellings conflict", () => {
+    const text = varsYaml({
+      users: usersYaml("  deploy_namespaces: [team-a]\n  deployments: [team-b]\n", []),
+    });
+
+    const result = load(text);
+
+    expect(single(result, "conflicting-keys")).toMatchObject({
+      severity: "error",
+      path: "users.deployments",
+      ...positionOf(text, "deployments"),
+    });
+    expect(codes(result)).not.toContain("deprecated-key");
+  });
+
+  it("grant of the wrong type is reported", () => {
+    const text = varsYaml({
+      users: usersYaml("  deploy_namespaces: [team-a]\n", [
+        userYaml({
+          email: "alice@example.com",
+          username: "alice",
+          roles: "[cake-user]",
+          allowed_namespaces: "[42]",
+        }),
+      ]),
+    });
+
+    expect(withCode(load(text), "wrong-type")[0]?.path).toBe("users.users[0].allowed_namespaces[0]");
+  });
+});
+
+describe("vars JSON Schema", () => {
+  it("committed file is current", () => {
+    expect(readFileSync(SCHEMA_FILE, "utf8")).toBe(varsJsonSchemaText());
+  });
+
+  it("has a title and field descriptions", () => {
+    const schema = varsJsonSchema() as {
+      title?: string;
+      $schema?: string;
+      properties: Record<string, { description?: string }>;
+    };
+
+    expect(schema.title).toBe("cake vars file");
+    expect(schema.$schema).toContain("2020-12");
+    expect(schema.properties.environment?.description).toBeTruthy();
+    expect(schema.properties.gitops?.description).toBeTruthy();
+  });
+
+  const ajv = new Ajv2020({ strict: false });
+  const validate = ajv.compile(varsJsonSchema());
+
+  for (const fixture of ["prod-us-east-1.yaml", "dev-europe-west1.yaml", "staging-local.yaml"]) {
+    it(`accepts fixture ${fixture}`, () => {
+      expect(validate(parse(fixtureText(fixture)))).toBe(true);
+    });
+  }
+
+  it("rejects an unknown key", () => {
+    expect(validate(parse(`${varsYaml()}monitoring: true\n`))).toBe(false);
+  });
+
+  it("rejects a number username", () => {
+    const text = varsYaml({
+      users: usersYaml("  deploy_namespaces: []\n", [
+        userYaml({ email: "bond@example.com", username: "007", roles: "[cake-user]" }),
+      ]),
+    });
+
+    expect(validate(parse(text))).toBe(false);
+  });
+});

@@ -1,0 +1,257 @@
+import { describe, expect, it } from "vitest";
+import { MAX_ALIASES } from "../../src/config/yaml-phase.js";
+import { codes, load, positionOf, single, usersYaml, userYaml, varsYaml, withCode } from "./helpers.js";
+
+describe("YAML phase", () => {
+  it("BR-34 duplicate key names both lines", () => {
+    const text = varsYaml({
+      users: [
+        "users:",
+        "  deploy_namespaces: [team-a]",
+        "  users:",
+        "    - email: alice@example.com",
+        "      username: alice",
+        "      roles: [cake-user]",
+        "      allowed_namespaces: [team-a]",
+        "      roles: [cake-admin]",
+        "",
+      ].join("\n"),
+    });
+    const result = load(text);
+
+    const diagnostic = single(result, "yaml-duplicate-key");
+    const first = positionOf(text, "roles:");
+    const second = positionOf(text, "roles:", 2);
+    expect(diagnostic).toMatchObject({ severity: "error", path: "users.users[0].roles", ...second });
+    expect(diagnostic.message).toContain(`line ${second.line}`);
+    expect(diagnostic.message).toContain(`line ${first.line}`);
+    expect(result.deployment).toBeUndefined();
+  });
+
+  it("duplicate top-level key is an error", () => {
+    const text = `${varsYaml()}region: us-west-2\n`;
+
+    const diagnostic = single(load(text), "yaml-duplicate-key");
+
+    expect(diagnostic).toMatchObject({ path: "region", ...positionOf(text, "region:", 2) });
+  });
+
+  it("tab indentation is an error", () => {
+    const text = varsYaml({ gitops: "gitops:\n\trepo_url: https://git.example.com/ops.git\n" });
+
+    const diagnostic = withCode(load(text), "yaml-tab-indent")[0];
+
+    expect(diagnostic).toMatchObject({ severity: "error", line: positionOf(text, "\trepo_url").line });
+  });
+
+  it("tab inside a quoted value is allowed", () => {
+    const text = varsYaml({
+      gitops: 'gitops:\n  repo_url: "https://git.example.com/ops.git"\n  app_name: "x\\ty"\n',
+    });
+
+    expect(codes(load(text))).not.toContain("yaml-tab-indent");
+  });
+
+  it("BR-32 %YAML 1.1 directive is an error", () => {
+    const text = `%YAML 1.1\n---\n${varsYaml()}`;
+
+    const diagnostic = single(load(text), "yaml-version");
+
+    expect(diagnostic).toMatchObject({ severity: "error", line: 1, column: 1, path: "" });
+  });
+
+  it("%YAML 1.2 directive is accepted", () => {
+    const result = load(`%YAML 1.2\n---\n${varsYaml()}`);
+
+    expect(result.diagnostics).toEqual([]);
+    expect(result.deployment).toBeDefined();
+  });
+
+  it("merge key is an error", () => {
+    const text = varsYaml({
+      users: usersYaml("  deploy_namespaces: [team-a]\n", [
+        "    - &base\n      email: alice@example.com\n      username: alice\n      roles: [cake-user]\n",
+        "    - <<: *base\n      email: bob@example.com\n      username: bob\n",
+      ]),
+    });
+    const result = load(text);
+
+    const diagnostic = single(result, "yaml-merge-key");
+    expect(diagnostic).toMatchObject({ path: "users.users[1].<<", ...positionOf(text, "<<") });
+    expect(codes(result)).not.toContain("unknown-key");
+  });
+
+  it("a few aliases are allowed", () => {
+    const text = varsYaml({
+      users: usersYaml("  deploy_namespaces: [team-a]\n", [
+        userYaml({ email: "alice@example.com", username: "alice", roles: "&user-roles [cake-user]" }),
+        userYaml({ email: "bob@example.com", username: "bob", roles: "*user-roles" }),
+      ]),
+    });
+    const result = load(text);
+
+    expect(result.diagnostics).toEqual([]);
+    expect(result.deployment?.users.map((user) => user.roles)).toEqual([["cake-user"], ["cake-user"]]);
+  });
+
+  it("alias bomb fails fast", () => {
+    const lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"];
+    for (let level = 1; level < 12; level++) {
+      lines.push(
+        `a${level}: &a${level} [${Array(9)
+          .fill(`*a${level - 1}`)
+          .join(", ")}]`,
+      );
+    }
+    const text = `${varsYaml()}${lines.join("\n")}\n`;
+
+    const result = load(text);
+
+    expect(codes(result)).toContain("yaml-alias-limit");
+    expect(result.deployment).toBeUndefined();
+  });
+
+  it("nested aliases under the count limit still fail when they expand too far", () => {
+    // Seven aliases, each doubling the previous list: 2^7 leaves from a handful of nodes.
+    const lines = ["b0: &b0 [x, x]"];
+    for (let level = 1; level <= 7; level++)
+      lines.push(`b${level}: &b${level} [*b${level - 1}, *b${level - 1}]`);
+    const text = `${varsYaml()}${lines.join("\n")}\n`;
+    expect(2 * 7).toBeLessThanOrEqual(MAX_ALIASES);
+
+    expect(codes(load(text))).toContain("yaml-alias-limit");
+  });
+
+  it("undefined alias is a syntax error", () => {
+    const text = varsYaml({ gitops: "gitops:\n  repo_url: *nowhere\n" });
+
+    expect(codes(load(text))).toContain("yaml-syntax");
+  });
+
+  const notMappings: [string, string][] = [
+    ["a list", "- environment: prod\n"],
+    ["a scalar", "just text\n"],
+    ["empty", ""],
+    ["only comments", "# nothing yet\n"],
+  ];
+  for (const [name, text] of notMappings) {
+    it(`root that is ${name} is an error`, () => {
+      const result = load(text);
+
+      expect(single(result, "yaml-not-mapping")).toMatchObject({ severity: "error", path: "" });
+      expect(result.deployment).toBeUndefined();
+    });
+  }
+
+  it("broken syntax reports its position", () => {
+    const text = varsYaml({ gitops: 'gitops:\n  repo_url: "https://git.example.com\n' });
+
+    const result = load(text);
+
+    const diagnostic = withCode(result, "yaml-syntax")[0];
+    expect(diagnostic?.line).toBeGreaterThanOrEqual(positionOf(text, "repo_url").line);
+    expect(result.deployment).toBeUndefined();
+  });
+
+  it("CRLF line endings load", () => {
+    const text = varsYaml().replace(/\n/g, "\r\n");
+
+    const result = load(text);
+
+    expect(result.diagnostics).toEqual([]);
+    expect(result.deployment?.users[0]?.email).toBe("alice@example.com");
+  });
+
+  it("CRLF positions match LF positions", () => {
+    const text = varsYaml({ kubeflow: "kubeflow:\n  profile_owner: not-an-email\n" });
+
+    const lf = single(load(text), "invalid-email");
+    const crlf = single(load(text.replace(/\n/g, "\r\n")), "invalid-email");
+
+    expect([crlf.line, crlf.column]).toEqual([lf.line, lf.column]);
+  });
+
+  it("byte order mark loads", () => {
+    const result = load(`\uFEFF${varsYaml()}`);
+
+    expect(result.diagnostics).toEqual([]);
+    expect(result.deployment?.environment).toBe("prod");
+  });
+
+  it("BR-32 YAML 1.1 words load as strings", () => {
+    const text = varsYaml({
+      users: usersYaml("  deploy_namespaces: [on]\n", [
+        userYaml({
+          email: "nora@example.com",
+          username: "no",
+          roles: "[cake-user]",
+          allowed_namespaces: "[on]",
+        }),
+      ]),
+    });
+
+    const result = load(text);
+
+    expect(result.deployment?.users[0]?.username).toBe("no");
+    expect(result.deployment?.deployNamespaces[0]?.name).toBe("on");
+  });
+
+  it("BR-32 unquoted YAML 1.1 words warn", () => {
+    const text = varsYaml({
+      gitops: "gitops:\n  repo_url: https://git.example.com/ops.git\n  target_revision: Off\n",
+      users: usersYaml("  deploy_namespaces: [y]\n", [
+        userYaml({ email: "nora@example.com", username: "no", roles: "[cake-user]" }),
+      ]),
+    });
+
+    const result = load(text);
+
+    const warnings = withCode(result, "yaml11-boolean");
+    expect(warnings.map((warning) => warning.severity)).toEqual(["warning", "warning", "warning"]);
+    expect(warnings[0]).toMatchObject({ path: "gitops.target_revision", ...positionOf(text, "Off") });
+    expect(warnings[1]).toMatchObject({ path: "users.deploy_namespaces[0]", ...positionOf(text, "y]") });
+    expect(warnings[2]).toMatchObject({ path: "users.users[0].username", ...positionOf(text, "no\n") });
+    expect(result.deployment).toBeDefined();
+  });
+
+  it("quoted YAML 1.1 words do not warn", () => {
+    const text = varsYaml({
+      users: usersYaml('  deploy_namespaces: ["on"]\n', [
+        userYaml({ email: "nora@example.com", username: "'no'", roles: "[cake-user]" }),
+      ]),
+    });
+
+    const result = load(text);
+
+    expect(result.diagnostics).toEqual([]);
+  });
+
+  it("BR-32 username true is a wrong type", () => {
+    const text = varsYaml({
+      users: usersYaml("  deploy_namespaces: []\n", [
+        userYaml({ email: "tom@example.com", username: "true", roles: "[cake-user]" }),
+      ]),
+    });
+
+    const diagnostic = single(load(text), "wrong-type");
+
+    expect(diagnostic).toMatchObject({ path: "users.users[0].username", ...positionOf(text, "true") });
+    expect(diagnostic.message).toContain('"true"');
+  });
+
+  it("YAML 1.1 word in a boolean field is only a type error", () => {
+    const text = varsYaml({
+      users: usersYaml("  deploy_namespaces: []\n", [
+        userYaml({ email: "tom@example.com", username: "tom", roles: "[cake-user]", disabled: "yes" }),
+      ]),
+    });
+
+    const result = load(text);
+
+    expect(single(result, "wrong-type")).toMatchObject({
+      path: "users.users[0].disabled",
+      ...positionOf(text, "yes"),
+    });
+    expect(codes(result)).not.toContain("yaml11-boolean");
+  });
+});
