@@ -208,3 +208,18 @@ export async function init(dir: string, initialBranch = "main"): Promise<void> {
   checkRef(dir, initialBranch);
   await runGit(dir, ["init", "--quiet", `--initial-branch=${initialBranch}`]);
 }
+
+/** Returns the fetch URL of remote `name`, or undefined when the repository has no such remote. */
+export async function remoteUrl(cwd: string, name = "origin"): Promise<string | undefined> {
+  const result = await runGit(cwd, ["config", "--get", `remote.${name}.url`], [1]);
+  if (result.status !== 0) return undefined;
+  return result.stdout.toString("utf8").trim();
+}
+
+/**
+ * Returns the path of `cwd` inside its work tree, with `/` separators and a final `/`
+ * (`ops/` for a subfolder, `""` at the top). Paths in CODEOWNERS start from the top.
+ */
+export async function showPrefix(cwd: string): Promise<string> {
+  return (await runGit(cwd, ["rev-parse", "--show-prefix"])).stdout.toString("utf8").trim();
+}

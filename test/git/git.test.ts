@@ -10,8 +10,10 @@ import {
   isRepo,
   listFiles,
   mergeBase,
+  remoteUrl,
   revParse,
   showFile,
+  showPrefix,
 } from "../../src/git/git.js";
 import { createGitRepo, type TempRepo } from "../helpers/git-repo.js";
 
@@ -222,5 +224,22 @@ describe("init", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("remoteUrl and showPrefix", () => {
+  it("reads origin URL when set", async () => {
+    await repo.commit("first", { "a.txt": "a\n" });
+    expect(await remoteUrl(repo.dir)).toBeUndefined();
+
+    await repo.git("remote", "add", "origin", "https://git.example.com/platform/ops.git");
+    expect(await remoteUrl(repo.dir)).toBe("https://git.example.com/platform/ops.git");
+  });
+
+  it("gives subfolder path inside work tree", async () => {
+    await repo.commit("first", { "ops/vars/a.yaml": "a\n" });
+
+    expect(await showPrefix(repo.dir)).toBe("");
+    expect(await showPrefix(path.join(repo.dir, "ops"))).toBe("ops/");
   });
 });

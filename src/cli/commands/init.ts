@@ -1,5 +1,95 @@
+/** `cake init`: lays out a new ops repo, or regenerates its CODEOWNERS with `--codeowners`. */
+import path from "node:path";
 import type { Command } from "commander";
+import { UsageError } from "../../errors.js";
+import { CAKE_PACKAGE_PATTERN } from "../../init/ci.js";
+import {
+  initRepo,
+  PLACEHOLDER_REPO_URL,
+  regenerateCodeowners,
+  renderCodeownersFor,
+} from "../../init/init.js";
 import type { CommandContext } from "../io.js";
 
-// TODO: placeholder until the command is built; registers nothing yet.
-export function register(_program: Command, _context: CommandContext): void {}
+interface InitCommandOptions {
+  force?: boolean;
+  git: boolean;
+  repoUrl?: string;
+  cakePackage: string;
+  codeowners?: boolean;
+  stdout?: boolean;
+}
+
+export function register(program: Command, context: CommandContext): void {
+  program
+    .command("init")
+    .description(
+      "Create an ops repo: an example vars file, schema, CI pipelines, Argo CD ApplicationSet, CODEOWNERS.",
+    )
+    .argument("[dir]", "folder to set up (default: the current folder)")
+    .option("--force", "add the missing starter files even when the vars folder has files (never overwrites)")
+    .option("--no-git", "do not run git init when the folder is not a git repository")
+    .option("--repo-url <url>", "URL Argo CD clones the repo from (default: the origin remote)")
+    .option(
+      "--cake-package <spec>",
+      "npm install spec of cake for CI (default: set CAKE_PACKAGE in the forge)",
+      "",
+    )
+    .option("--codeowners", "only regenerate CODEOWNERS from the cake-admins in the vars files")
+    .option("--stdout", "with --codeowners, print CODEOWNERS instead of writing it")
+    .action(async (dir: string | undefined, options: InitCommandOptions) => {
+      const root = path.resolve(context.io.cwd, dir ?? ".");
+      if (options.codeowners) await runCodeowners(root, options, context);
+      else await runInit(root, options, context);
+    });
+}
+
+async function runInit(root: string, options: InitCommandOptions, context: CommandContext): Promise<void> {
+  if (options.stdout) throw new UsageError("--stdout works only together with --codeowners.");
+  if (options.repoUrl !== undefined && !/^[^\s"'\\]+$/.test(options.repoUrl)) {
+    throw new UsageError(
+      `--repo-url "${options.repoUrl}" is not a URL; it must not contain spaces or quotes.`,
+    );
+  }
+  if (!CAKE_PACKAGE_PATTERN.test(options.cakePackage)) {
+    throw new UsageError(
+      `--cake-package "${options.cakePackage}" is not an npm install spec cake can write safely; ` +
+        "use a name@version, a git URL or a tarball URL.",
+    );
+  }
+
+  const result = await initRepo({
+    dir: root,
+    force: options.force ?? false,
+    git: options.git,
+    cakePackage: options.cakePackage,
+    ...(options.repoUrl !== undefined ? { repoUrl: options.repoUrl } : {}),
+  });
+
+  const { stdout } = context.io;
+  for (const file of result.created) stdout.write(`Writing: ${file}\n`);
+  for (const file of result.kept) stdout.write(`Keeping: ${file} (exists)\n`);
+  if (result.gitInitialized) stdout.write(`Initialized a git repository in ${root}\n`);
+
+  const next = ["Next steps:", "  cake validate && cake reconcile     # then commit everything"];
+  if (result.repoUrl === PLACEHOLDER_REPO_URL)
+    next.push("  set gitops.repo_url in the vars file (or rerun with --repo-url)");
+  if (options.cakePackage === "")
+    next.push("  set the CAKE_PACKAGE CI variable to the npm install spec of cake");
+  stdout.write(`${next.join("\n")}\n`);
+}
+
+async function runCodeowners(
+  root: string,
+  options: InitCommandOptions,
+  context: CommandContext,
+): Promise<void> {
+  if (options.stdout) {
+    context.io.stdout.write(await renderCodeownersFor(root));
+    return;
+  }
+  const result = await regenerateCodeowners(root);
+  context.io.stdout.write(
+    result.status === "written" ? `Writing: ${result.file}\n` : `${result.file} is current\n`,
+  );
+}

@@ -1,0 +1,196 @@
+/**
+ * `cake init`: lays out a new ops repo (an example vars file, the schema, CI pipelines,
+ * the Argo CD ApplicationSet, CODEOWNERS and a README) and regenerates CODEOWNERS later.
+ * It never overwrites a file: files that exist are kept and reported.
+ */
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { hasErrors } from "../config/diagnostics.js";
+import { formatDiagnostics } from "../config/format.js";
+import { loadRepo } from "../config/repo.js";
+import { varsJsonSchema } from "../config/schema.js";
+import { CakeError } from "../errors.js";
+import { init as gitInit, isRepo, remoteUrl, showPrefix } from "../git/git.js";
+import type { Deployment } from "../model/types.js";
+import { writeFileAtomic } from "../output/atomic.js";
+import { CONFIG_FILE, DEFAULT_OUTPUT_DIR, DEFAULT_VARS_DIR, resolveLayout } from "../repo/layout.js";
+import { APPLICATIONSET_FILE, applicationSetText } from "./argocd.js";
+import { GITHUB_WORKFLOW_FILE, GITLAB_CI_FILE, githubWorkflowText, gitlabCiText } from "./ci.js";
+import { CODEOWNERS_FILE, CODEOWNERS_HEADER, renderCodeowners } from "./codeowners.js";
+import { readmeText } from "./readme.js";
+import { EXAMPLE_DEPLOYMENT, varsExampleText } from "./vars-example.js";
+
+/** Used for `gitops.repo_url` when neither `--repo-url` nor a git remote gives the real one. */
+export const PLACEHOLDER_REPO_URL = "https://git.example.com/platform/ops.git";
+
+export interface InitOptions {
+  /** Absolute path of the folder to lay out; created when missing. */
+  dir: string;
+  /** Lay out the repo even when the vars folder already has files. */
+  force: boolean;
+  /** Run `git init` when the folder is not inside a git repository. */
+  git: boolean;
+  /** URL Argo CD clones the repo from; defaults to the `origin` remote, else a placeholder. */
+  repoUrl?: string;
+  /** npm install spec of cake written into the CI pipelines; empty to set it in the forge. */
+  cakePackage: string;
+}
+
+export interface InitResult {
+  /** Files written, relative to `dir`. */
+  created: string[];
+  /** Files that existed and were left as they were. */
+  kept: string[];
+  repoUrl: string;
+  gitInitialized: boolean;
+}
+
+export async function initRepo(options: InitOptions): Promise<InitResult> {
+  await mkdir(options.dir, { recursive: true });
+  await rejectUsedVarsFolder(options);
+  // With --force the folder may hold vars files already; check them before writing anything.
+  await renderRepoCodeowners(options.dir);
+
+  const inRepo = await isRepo(options.dir);
+  const repoUrl =
+    options.repoUrl ?? (inRepo ? await remoteUrl(options.dir) : undefined) ?? PLACEHOLDER_REPO_URL;
+  const result: InitResult = { created: [], kept: [], repoUrl, gitInitialized: false };
+
+  for (const [file, text] of starterFiles(repoUrl, options.cakePackage)) {
+    const written = await writeIfMissing(path.join(options.dir, ...file.split("/")), text);
+    (written ? result.created : result.kept).push(file);
+  }
+
+  // CODEOWNERS comes last, from every vars file in the folder, the example included.
+  const codeowners = await renderRepoCodeowners(options.dir);
+  const written = await writeIfMissing(path.join(options.dir, CODEOWNERS_FILE), codeowners);
+  (written ? result.created : result.kept).push(CODEOWNERS_FILE);
+
+  if (options.git && !inRepo) {
+    await gitInit(options.dir);
+    result.gitInitialized = true;
+  }
+  return result;
+}
+
+async function rejectUsedVarsFolder(options: InitOptions): Promise<void> {
+  if (options.force) return;
+  const varsDir = path.join(options.dir, DEFAULT_VARS_DIR);
+  let entries: string[];
+  try {
+    entries = await readdir(varsDir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return;
+    if (code === "ENOTDIR") throw new CakeError(`${varsDir} exists and is not a folder; move it away first.`);
+    throw error;
+  }
+  if (entries.length > 0) {
+    throw new CakeError(
+      `${varsDir} is not empty, so ${options.dir} looks like an ops repo already. ` +
+        "Rerun with --force to add the missing starter files (existing files are never overwritten).",
+    );
+  }
+}
+
+/** Returns the starter files by path relative to the repo root, in the order they are written. */
+function starterFiles(repoUrl: string, cakePackage: string): [string, string][] {
+  const varsFile = `${DEFAULT_VARS_DIR}/${EXAMPLE_DEPLOYMENT}.yaml`;
+  return [
+    [varsFile, varsExampleText({ repoUrl, schemaPath: "../schema/vars.schema.json" })],
+    ["schema/vars.schema.json", `${JSON.stringify(varsJsonSchema(), null, 2)}\n`],
+    [`${DEFAULT_OUTPUT_DIR}/.gitkeep`, ""],
+    [CONFIG_FILE, configText()],
+    [
+      "README.md",
+      readmeText({
+        varsDir: DEFAULT_VARS_DIR,
+        outputDir: DEFAULT_OUTPUT_DIR,
+        exampleDeployment: EXAMPLE_DEPLOYMENT,
+      }),
+    ],
+    [GITHUB_WORKFLOW_FILE, githubWorkflowText({ cakePackage })],
+    [GITLAB_CI_FILE, gitlabCiText({ cakePackage })],
+    [APPLICATIONSET_FILE, applicationSetText({ repoUrl, outputDir: DEFAULT_OUTPUT_DIR })],
+  ];
+}
+
+function configText(): string {
+  return [
+    "# Where cake finds the vars files and writes the generated deployments, relative to",
+    "# this file. Repos that still use the cookiecutter layout set",
+    "# vars_dir: platform/scripts/gen_deploy/vars.",
+    `vars_dir: ${DEFAULT_VARS_DIR}`,
+    `output_dir: ${DEFAULT_OUTPUT_DIR}`,
+    "",
+  ].join("\n");
+}
+
+/** Writes `text` unless `file` exists; the `wx` flag makes the check and the write one step. */
+async function writeIfMissing(file: string, text: string): Promise<boolean> {
+  await mkdir(path.dirname(file), { recursive: true });
+  try {
+    await writeFile(file, text, { flag: "wx" });
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw error;
+  }
+}
+
+/**
+ * Renders CODEOWNERS from the valid vars files of the repo at `root`, with paths from the
+ * top of the git work tree. Throws with the diagnostics when a vars file is invalid.
+ */
+async function renderRepoCodeowners(root: string): Promise<string> {
+  const layout = await resolveLayout(root);
+  const loaded = await loadRepo(layout);
+  if (hasErrors(loaded.diagnostics)) {
+    throw new CakeError(
+      `CODEOWNERS was not written because some vars files are invalid:\n${formatDiagnostics(loaded.diagnostics, { sources: loaded.sources }).trimEnd()}`,
+    );
+  }
+
+  const prefix = (await isRepo(root)) ? await showPrefix(root) : "";
+  const deployments: Deployment[] = loaded.deployments.map((deployment) => ({
+    ...deployment,
+    varsFile: `${prefix}${deployment.varsFile}`,
+    outputPath: `${prefix}${deployment.outputPath}`,
+  }));
+  return renderCodeowners(deployments);
+}
+
+export interface CodeownersResult {
+  status: "written" | "unchanged";
+  file: string;
+}
+
+/**
+ * Regenerates CODEOWNERS of the repo at `root` from its vars files. A CODEOWNERS file that
+ * cake did not write is never replaced, because it may hold rules for other paths.
+ */
+export async function regenerateCodeowners(root: string): Promise<CodeownersResult> {
+  const file = path.join(root, CODEOWNERS_FILE);
+  const text = await renderRepoCodeowners(root);
+
+  let current: string | undefined;
+  try {
+    current = await readFile(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  if (current !== undefined && !current.startsWith(CODEOWNERS_HEADER)) {
+    throw new CakeError(
+      `${file} was not written by cake, so it is left as it is. ` +
+        'Delete it to let cake write it, or copy the rules from "cake init --codeowners --stdout" into it.',
+    );
+  }
+  if (current === text) return { status: "unchanged", file };
+  await writeFileAtomic(file, text);
+  return { status: "written", file };
+}
+
+/** Renders the CODEOWNERS that `regenerateCodeowners` would write, without writing it. */
+export function renderCodeownersFor(root: string): Promise<string> {
+  return renderRepoCodeowners(root);
+}

@@ -1,0 +1,78 @@
+/** The README that `cake init` writes for the platform team that owns the ops repo. */
+
+export interface ReadmeOptions {
+  varsDir: string;
+  outputDir: string;
+  exampleDeployment: string;
+}
+
+export function readmeText(options: ReadmeOptions): string {
+  const { varsDir, outputDir, exampleDeployment } = options;
+  return `# Kubeflow access (ops repo)
+
+This repository decides who may use which Kubeflow namespace. People edit one vars
+file per deployment; cake generates the Kubernetes objects
+from it; a reviewed merge lands both; Argo CD applies the generated objects. Nothing
+is applied to a cluster by hand.
+
+## What goes where
+
+| path | what | edited by |
+| --- | --- | --- |
+| \`${varsDir}/<environment>-<region>.yaml\` | one deployment: its users, their roles, the deploy namespaces and quotas | people, or \`cake user ...\` / \`cake namespace ...\` |
+| \`${outputDir}/<environment>-<region>/\` | the generated Namespaces, Profiles, RoleBindings, AuthorizationPolicies, cloud identity and Argo CD objects | \`cake reconcile\` only; never by hand |
+| \`schema/vars.schema.json\` | the JSON Schema of vars files; editors use it for completion and checks | \`cake schema > schema/vars.schema.json\` after upgrading cake |
+| \`cake.yaml\` | where the vars and generated folders are | people, rarely |
+| \`CODEOWNERS\` | the cake-admins of each deployment review its changes | \`cake init --codeowners\` |
+| \`argocd/applicationset.yaml\` | one Argo CD Application per generated folder | people, once |
+| \`.github/workflows/cake.yml\`, \`.gitlab-ci.yml\` | the checks every change request runs | people, rarely |
+
+## Commands
+
+\`\`\`sh
+cake validate                 # check every vars file; errors name file:line:column and the fix
+cake reconcile                # regenerate ${outputDir}/ from ${varsDir}/ (writes only what changed)
+cake plan                     # who gains or loses which access, compared with the default branch
+cake user add --deployment ${exampleDeployment} --email jane@example.com --role cake-user --namespace ml-staging
+cake user disable --deployment ${exampleDeployment} --email jane@example.com   # revoke access, keep her data
+cake init --codeowners        # rewrite CODEOWNERS after cake-admins change
+\`\`\`
+
+## How a change is made and reviewed
+
+1. Create a branch, edit \`${varsDir}/<deployment>.yaml\` (or use \`cake user ...\`), run
+   \`cake validate\` and \`cake reconcile\`, and commit the vars file together with the
+   regenerated \`${outputDir}/<deployment>/\` folder.
+2. Open a pull request (merge request on GitLab). CI runs \`cake validate\` and
+   \`cake reconcile --check\`, which fails when the committed output does not match the
+   vars or was edited by hand, and posts \`cake plan\` as a comment: the users added and
+   removed, and each access gained, lost or changed.
+3. A cake-admin of the deployment reviews it (CODEOWNERS makes their review required once
+   branch protection requires code owner reviews). Read the plan's **destructive** warnings
+   with care: a removed Profile is deleted together with its namespace and all data in it.
+4. After the merge, Argo CD syncs the generated folder.
+
+To revoke someone's access but keep their notebooks and volumes, set \`disabled: true\` on
+the user instead of deleting the entry. \`cake reconcile\` refuses to drop a Profile unless
+\`--allow-profile-deletion=<name>\` is given.
+
+## CI setup
+
+- Set the CAKE_PACKAGE variable (a repository variable on GitHub, a CI/CD variable on
+  GitLab) to the npm install spec of cake, such as \`@your-org/cake@0.1.0\` from your
+  registry or a git URL, unless \`cake init --cake-package\` already wrote it into the files.
+- GitHub: the plan comment needs \`pull-requests: write\`, which the workflow requests.
+  Pull requests from forks get a read-only token, so they get no comment.
+- GitLab: the job token cannot write merge request notes. Add a project access token with
+  the \`api\` scope as the masked variable CAKE_GITLAB_TOKEN to get the plan as a note;
+  without it the plan is a job artifact linked from the merge request.
+
+## Argo CD
+
+Either apply \`${outputDir}/<deployment>/argocd/\` once per deployment (an Application and
+an AppProject that allows exactly the generated kinds), or apply
+\`argocd/applicationset.yaml\` once to get one Application per generated folder. Neither
+prunes Profiles or Namespaces: they carry \`Prune=false,Delete=false\`, and deleting an
+Application or the ApplicationSet leaves them in place.
+`;
+}

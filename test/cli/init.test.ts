@@ -1,0 +1,342 @@
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import type { Command } from "commander";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { buildProgram, run } from "../../src/cli/main.js";
+import { CODEOWNERS_HEADER } from "../../src/init/codeowners.js";
+
+const execFileAsync = promisify(execFile);
+
+interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function cake(cwd: string, ...argv: string[]): Promise<RunResult> {
+  let stdout = "";
+  let stderr = "";
+  const code = await run({
+    argv,
+    cwd,
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+  });
+  return { code, stdout, stderr };
+}
+
+const STARTER_FILES = [
+  ".github/workflows/cake.yml",
+  ".gitlab-ci.yml",
+  "CODEOWNERS",
+  "README.md",
+  "argocd/applicationset.yaml",
+  "cake.yaml",
+  "deployments/.gitkeep",
+  "schema/vars.schema.json",
+  "vars/dev-us-east-1.yaml",
+];
+
+let dir: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), "cake-init-"));
+});
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function listFiles(root: string, prefix = ""): Promise<string[]> {
+  const files: string[] = [];
+  for (const entry of await readdir(path.join(root, prefix), { withFileTypes: true })) {
+    const relative = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.name === ".git") continue;
+    if (entry.isDirectory()) files.push(...(await listFiles(root, relative)));
+    else files.push(relative);
+  }
+  return files.sort();
+}
+
+describe("cake init", () => {
+  it("writes every starter file", async () => {
+    const result = await cake(dir, "init", "ops");
+    const root = path.join(dir, "ops");
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe("");
+    expect(await listFiles(root)).toEqual(STARTER_FILES);
+    for (const file of STARTER_FILES) expect(result.stdout).toContain(`Writing: ${file}`);
+  });
+
+  it("output validates and reconciles", async () => {
+    expect((await cake(dir, "init")).code).toBe(0);
+
+    const validate = await cake(dir, "validate");
+    expect(validate.stderr).toBe("");
+    expect(validate.code).toBe(0);
+
+    const reconcile = await cake(dir, "reconcile");
+    expect(reconcile.code).toBe(0);
+    expect((await stat(path.join(dir, "deployments/dev-us-east-1/kustomization.yaml"))).isFile()).toBe(true);
+
+    const check = await cake(dir, "reconcile", "--check");
+    expect(check.code).toBe(0);
+  });
+
+  it("initializes git repository", async () => {
+    await cake(dir, "init");
+    const { stdout } = await execFileAsync("git", ["rev-parse", "--is-inside-work-tree"], { cwd: dir });
+
+    expect(stdout.trim()).toBe("true");
+  });
+
+  it("skips git with no-git", async () => {
+    const result = await cake(dir, "init", "--no-git");
+
+    expect(result.code).toBe(0);
+    await expect(stat(path.join(dir, ".git"))).rejects.toThrow();
+  });
+
+  it("takes repo URL from origin", async () => {
+    await execFileAsync("git", ["init", "--quiet"], { cwd: dir });
+    await execFileAsync("git", ["remote", "add", "origin", "https://git.example.com/team/kf-ops.git"], {
+      cwd: dir,
+    });
+    await cake(dir, "init");
+    const vars = parse(await readFile(path.join(dir, "vars/dev-us-east-1.yaml"), "utf8"));
+    const applicationSet = await readFile(path.join(dir, "argocd/applicationset.yaml"), "utf8");
+
+    expect(vars.gitops.repo_url).toBe("https://git.example.com/team/kf-ops.git");
+    expect(applicationSet).toContain("repoURL: https://git.example.com/team/kf-ops.git");
+  });
+
+  it("rejects non-empty vars folder", async () => {
+    await mkdir(path.join(dir, "vars"));
+    await writeFile(path.join(dir, "vars/prod-us-east-1.yaml"), "# theirs\n");
+    const result = await cake(dir, "init");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("--force");
+    expect(await listFiles(dir)).toEqual(["vars/prod-us-east-1.yaml"]);
+  });
+
+  it("never overwrites existing files", async () => {
+    await writeFile(path.join(dir, "README.md"), "our readme\n");
+    const result = await cake(dir, "init");
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("Keeping: README.md (exists)");
+    expect(await readFile(path.join(dir, "README.md"), "utf8")).toBe("our readme\n");
+  });
+
+  it("force adds only missing files", async () => {
+    await cake(dir, "init");
+    await writeFile(path.join(dir, "cake.yaml"), "vars_dir: vars\noutput_dir: deployments\n");
+    await rm(path.join(dir, ".gitlab-ci.yml"));
+    const result = await cake(dir, "init", "--force");
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("Writing: .gitlab-ci.yml");
+    expect(result.stdout).toContain("Keeping: cake.yaml (exists)");
+    expect(await readFile(path.join(dir, "cake.yaml"), "utf8")).toBe(
+      "vars_dir: vars\noutput_dir: deployments\n",
+    );
+  });
+
+  it("rejects unsafe package spec", async () => {
+    const result = await cake(dir, "init", "--cake-package", "cake@1 ; rm -rf /");
+
+    expect(result.code).toBe(2);
+    expect(await listFiles(dir)).toEqual([]);
+  });
+
+  it("writes package spec into pipelines", async () => {
+    await cake(dir, "init", "--cake-package", "@acme/cake@0.1.0");
+    const workflow = parse(await readFile(path.join(dir, ".github/workflows/cake.yml"), "utf8"));
+    const pipeline = parse(await readFile(path.join(dir, ".gitlab-ci.yml"), "utf8"));
+
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a template.
+    expect(workflow.env.CAKE_PACKAGE).toBe("${{ vars.CAKE_PACKAGE || '@acme/cake@0.1.0' }}");
+    expect(pipeline.variables.CAKE_PACKAGE).toBe("@acme/cake@0.1.0");
+  });
+});
+
+describe("cake init codeowners", () => {
+  it("regenerates after new cake-admin", async () => {
+    await cake(dir, "init");
+    const varsFile = path.join(dir, "vars/dev-us-east-1.yaml");
+    const vars = await readFile(varsFile, "utf8");
+    await writeFile(varsFile, vars.replace("roles: [cake-user]", "roles: [cake-user, cake-admin]"));
+    const result = await cake(dir, "init", "--codeowners");
+    const codeowners = await readFile(path.join(dir, "CODEOWNERS"), "utf8");
+
+    expect(result.code).toBe(0);
+    expect(codeowners).toContain(
+      "/vars/dev-us-east-1.yaml data-scientist@example.com platform-admin@example.com\n",
+    );
+  });
+
+  it("reports current file", async () => {
+    await cake(dir, "init");
+    const result = await cake(dir, "init", "--codeowners");
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("is current");
+  });
+
+  it("keeps foreign CODEOWNERS", async () => {
+    await cake(dir, "init");
+    await writeFile(path.join(dir, "CODEOWNERS"), "* @platform-team\n");
+    const result = await cake(dir, "init", "--codeowners");
+
+    expect(result.code).toBe(1);
+    expect(await readFile(path.join(dir, "CODEOWNERS"), "utf8")).toBe("* @platform-team\n");
+    expect(result.stderr).toContain("--stdout");
+  });
+
+  it("prints with stdout flag", async () => {
+    await cake(dir, "init");
+    await writeFile(path.join(dir, "CODEOWNERS"), "* @platform-team\n");
+    const result = await cake(dir, "init", "--codeowners", "--stdout");
+
+    expect(result.code).toBe(0);
+    expect(result.stdout.startsWith(CODEOWNERS_HEADER)).toBe(true);
+  });
+
+  it("uses paths from work tree top", async () => {
+    await execFileAsync("git", ["init", "--quiet"], { cwd: dir });
+    await cake(dir, "init", "platform/ops");
+    const codeowners = await readFile(path.join(dir, "platform/ops/CODEOWNERS"), "utf8");
+
+    expect(codeowners).toContain("/platform/ops/vars/dev-us-east-1.yaml platform-admin@example.com");
+  });
+
+  it("writes nothing for invalid vars", async () => {
+    await cake(dir, "init");
+    await writeFile(path.join(dir, "vars/dev-us-east-1.yaml"), "environment: dev\nregion: us-east-1\n");
+    const before = await readFile(path.join(dir, "CODEOWNERS"), "utf8");
+    const result = await cake(dir, "init", "--codeowners");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/vars\/dev-us-east-1\.yaml:\d+:\d+: error/);
+    expect(await readFile(path.join(dir, "CODEOWNERS"), "utf8")).toBe(before);
+  });
+});
+
+/** Returns the argument lists of every `cake` command in a shell script, one per command. */
+function cakeCommands(script: string): string[][] {
+  const commands: string[][] = [];
+  for (const rawLine of script.split("\n")) {
+    const line = rawLine.trim();
+    if (line === "" || line.startsWith("#")) continue;
+
+    // Split into words, keeping quoted strings whole; quotes are removed.
+    const words = [...line.matchAll(/"[^"]*"|'[^']*'|\S+/g)].map((match) =>
+      match[0].replace(/^["']|["']$/g, ""),
+    );
+    let start = true;
+    let current: string[] | undefined;
+    for (const word of words) {
+      if (["&&", "||", ";", "|", "then", "else", "do"].includes(word)) {
+        start = true;
+        current = undefined;
+        continue;
+      }
+      if (word === ">" || word.startsWith(">")) {
+        current = undefined;
+        continue;
+      }
+      if (start && word === "cake") {
+        current = [];
+        commands.push(current);
+      } else if (current) {
+        current.push(word);
+      }
+      start = false;
+    }
+  }
+  return commands;
+}
+
+/** Returns every shell script of a GitHub workflow or a GitLab pipeline. */
+function scriptsOf(pipeline: unknown): string[] {
+  if (typeof pipeline === "string") return [];
+  if (Array.isArray(pipeline)) return pipeline.flatMap(scriptsOf);
+  if (pipeline === null || typeof pipeline !== "object") return [];
+
+  const scripts: string[] = [];
+  for (const [key, value] of Object.entries(pipeline)) {
+    if ((key === "run" || key === "script" || key === "before_script") && typeof value === "string")
+      scripts.push(value);
+    else if ((key === "script" || key === "before_script") && Array.isArray(value))
+      scripts.push(...value.map(String));
+    else scripts.push(...scriptsOf(value));
+  }
+  return scripts;
+}
+
+describe("pipeline cake commands", () => {
+  const program = buildProgram({
+    io: { argv: [], cwd: ".", stdout: { write: () => 0 }, stderr: { write: () => 0 } },
+    setExitCode: () => {},
+  });
+
+  function checkCommand(argv: string[], where: string): void {
+    const [name, ...words] = argv;
+    let command = program.commands.find((entry: Command) => entry.name() === name);
+    expect(command, `${where}: cake ${argv.join(" ")}`).toBeDefined();
+    if (!command) return;
+
+    // Descend into subcommands such as `cake user add`.
+    let rest = words;
+    let subcommand = command.commands.find((entry: Command) => entry.name() === rest[0]);
+    while (subcommand) {
+      command = subcommand;
+      rest = rest.slice(1);
+      subcommand = command.commands.find((entry: Command) => entry.name() === rest[0]);
+    }
+
+    const longOptions = new Set(command.options.map((option) => option.long));
+    for (const word of rest) {
+      if (!word.startsWith("--")) continue;
+      const option = word.split("=")[0];
+      expect(longOptions.has(option), `${where}: cake ${name} has no option ${option}`).toBe(true);
+    }
+  }
+
+  it("name existing commands and options", async () => {
+    await cake(dir, "init");
+    const seen: string[] = [];
+
+    for (const file of [".github/workflows/cake.yml", ".gitlab-ci.yml"]) {
+      const pipeline = parse(await readFile(path.join(dir, file), "utf8"));
+      for (const script of scriptsOf(pipeline)) {
+        for (const argv of cakeCommands(script)) {
+          checkCommand(argv, file);
+          seen.push(`${file}: ${argv[0]}`);
+        }
+      }
+    }
+
+    for (const file of [".github/workflows/cake.yml", ".gitlab-ci.yml"]) {
+      expect(seen).toContain(`${file}: validate`);
+      expect(seen).toContain(`${file}: reconcile`);
+      expect(seen).toContain(`${file}: plan`);
+    }
+  });
+
+  it("README commands exist", async () => {
+    await cake(dir, "init");
+    const readme = await readFile(path.join(dir, "README.md"), "utf8");
+    const block = readme.match(/```sh\n([\s\S]*?)```/)?.[1] ?? "";
+    const commands = cakeCommands(block.replace(/ {2,}#.*$/gm, ""));
+
+    expect(commands.length).toBeGreaterThan(3);
+    for (const argv of commands) checkCommand(argv, "README.md");
+  });
+});

@@ -1,0 +1,203 @@
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse, parseAllDocuments } from "yaml";
+import { loadVarsText } from "../../src/config/load.js";
+import { generateDeployment } from "../../src/generate/index.js";
+import { APPSET_PROJECT, applicationSetText } from "../../src/init/argocd.js";
+import { githubWorkflowText, gitlabCiText } from "../../src/init/ci.js";
+import { CODEOWNERS_HEADER, renderCodeowners } from "../../src/init/codeowners.js";
+import { EXAMPLE_DEPLOYMENT, varsExampleText } from "../../src/init/vars-example.js";
+import type { Deployment } from "../../src/model/types.js";
+import { deployment, user } from "../plan/deployment.js";
+
+const REPO_URL = "https://git.example.com/platform/ops.git";
+
+function exampleDeployment(): Deployment {
+  const result = loadVarsText(
+    varsExampleText({ repoUrl: REPO_URL, schemaPath: "../schema/vars.schema.json" }),
+    {
+      file: `vars/${EXAMPLE_DEPLOYMENT}.yaml`,
+      outputPath: `deployments/${EXAMPLE_DEPLOYMENT}`,
+    },
+  );
+  expect(result.diagnostics).toEqual([]);
+  if (!result.deployment) throw new Error("the example vars file does not load");
+  return result.deployment;
+}
+
+describe("example vars file", () => {
+  it("loads without any diagnostic", () => {
+    const example = exampleDeployment();
+
+    expect(example.name).toBe(EXAMPLE_DEPLOYMENT);
+    expect(example.gitops.repoUrl).toBe(REPO_URL);
+    expect(example.users.map((entry) => entry.roles)).toContainEqual(["cake-admin"]);
+  });
+
+  it("starts with schema comment", () => {
+    const text = varsExampleText({ repoUrl: REPO_URL, schemaPath: "../schema/vars.schema.json" });
+
+    expect(text.split("\n")[0]).toBe("# yaml-language-server: $schema=../schema/vars.schema.json");
+  });
+
+  it("quotes hostile repo URL safely", () => {
+    const hostile = 'https://x.example.com/a"\nusers: {}#';
+    const data = parse(varsExampleText({ repoUrl: hostile, schemaPath: "s.json" }));
+
+    expect(data.gitops.repo_url).toBe(hostile);
+    expect(data.users.users).toHaveLength(2);
+  });
+});
+
+describe("renderCodeowners", () => {
+  it("lists active cake-admins per deployment", () => {
+    const dev = deployment({
+      users: [
+        user("Alice.Smith@example.com", "asmith", { roles: ["cake-admin"] }),
+        user("bob@example.com", "bjones", { roles: ["cake-admin", "cake-user"] }),
+        user("carol@example.com", "cwu", { roles: ["cake-admin"], disabled: true }),
+        user("dave@example.com", "dave"),
+      ],
+    });
+    const lines = renderCodeowners([dev]).split("\n");
+
+    expect(lines[0]).toBe(CODEOWNERS_HEADER);
+    expect(lines).toContain("/vars/dev-us-east-1.yaml Alice.Smith@example.com bob@example.com");
+    expect(lines).toContain("/deployments/dev-us-east-1/ Alice.Smith@example.com bob@example.com");
+    expect(lines.join("\n")).not.toContain("carol@example.com");
+    expect(lines.join("\n")).not.toContain("dave@example.com");
+  });
+
+  it("sorts deployments by name", () => {
+    const prod = deployment({
+      name: "prod-us-east-1",
+      varsFile: "vars/prod-us-east-1.yaml",
+      outputPath: "deployments/prod-us-east-1",
+      users: [user("p@example.com", "p", { roles: ["cake-admin"] })],
+    });
+    const dev = deployment({ users: [user("d@example.com", "d", { roles: ["cake-admin"] })] });
+    const rules = renderCodeowners([prod, dev])
+      .split("\n")
+      .filter((line) => line.startsWith("/vars/"));
+
+    expect(rules).toEqual([
+      "/vars/dev-us-east-1.yaml d@example.com",
+      "/vars/prod-us-east-1.yaml p@example.com",
+    ]);
+  });
+
+  it("comments deployment without admins", () => {
+    const text = renderCodeowners([deployment({ users: [user("d@example.com", "d")] })]);
+
+    expect(text).toContain("# dev-us-east-1 has no active cake-admin");
+    expect(text).not.toMatch(/^\/vars\//m);
+  });
+
+  it("skips owner containing hash", () => {
+    const text = renderCodeowners([
+      deployment({
+        users: [
+          user("a#b@example.com", "ab", { roles: ["cake-admin"] }),
+          user("ok@example.com", "ok", { roles: ["cake-admin"] }),
+        ],
+      }),
+    ]);
+
+    expect(text).toContain("/vars/dev-us-east-1.yaml ok@example.com\n");
+    expect(text).toMatch(/^# dev-us-east-1: cake-admin "a#b@example.com" cannot be a code owner/m);
+  });
+});
+
+describe("ApplicationSet", () => {
+  const documents = parseAllDocuments(
+    applicationSetText({ repoUrl: REPO_URL, outputDir: "deployments" }),
+  ).map((document) => document.toJS());
+  const [project, applicationSet] = documents;
+
+  it("generates one application per folder", () => {
+    expect(applicationSet.kind).toBe("ApplicationSet");
+    expect(applicationSet.spec.goTemplate).toBe(true);
+    expect(applicationSet.spec.generators).toEqual([
+      { git: { repoURL: REPO_URL, revision: "main", directories: [{ path: "deployments/*" }] } },
+    ]);
+    expect(applicationSet.spec.template.spec.source.path).toBe("{{.path.path}}");
+    expect(applicationSet.spec.template.spec.project).toBe(APPSET_PROJECT);
+    expect(applicationSet.spec.syncPolicy).toEqual({ preserveResourcesOnDeletion: true });
+  });
+
+  it("retries like generated applications", () => {
+    const files = generateDeployment(exampleDeployment());
+    const application = files
+      .flatMap((file) => file.objects)
+      .find((object) => object.kind === "Application") as { spec: { syncPolicy: unknown } } | undefined;
+
+    expect(application).toBeDefined();
+    expect(applicationSet.spec.template.spec.syncPolicy).toEqual(application?.spec.syncPolicy);
+  });
+
+  it("allows every generated kind", async () => {
+    const fixtures = path.join(import.meta.dirname, "..", "fixtures", "vars");
+    const allowed = new Set(
+      [...project.spec.clusterResourceWhitelist, ...project.spec.namespaceResourceWhitelist].map(
+        (entry: { group: string; kind: string }) => `${entry.group}/${entry.kind}`,
+      ),
+    );
+
+    const seen = new Set<string>();
+    for (const name of await readdir(fixtures)) {
+      const file = `vars/${name}`;
+      const result = loadVarsText(await readFile(path.join(fixtures, name), "utf8"), {
+        file,
+        outputPath: `deployments/${name.replace(/\.yaml$/, "")}`,
+      });
+      expect(result.deployment, file).toBeDefined();
+      if (!result.deployment) continue;
+
+      const synced = generateDeployment(result.deployment).filter(
+        (entry) => !entry.path.startsWith("argocd/"),
+      );
+      for (const object of synced.flatMap((entry) => entry.objects)) {
+        const apiVersion = String(object.apiVersion);
+        if (object.kind === "Kustomization") continue;
+        const group = apiVersion.includes("/") ? apiVersion.slice(0, apiVersion.lastIndexOf("/")) : "";
+        seen.add(`${group}/${String(object.kind)}`);
+        expect(
+          allowed.has(`${group}/${String(object.kind)}`),
+          `${file}: ${group}/${String(object.kind)}`,
+        ).toBe(true);
+      }
+    }
+    // The fixtures cover both cloud providers, so the check above saw their kinds.
+    expect(seen).toContain("iam.services.k8s.aws/Role");
+    expect(seen).toContain("iam.cnrm.cloud.google.com/IAMServiceAccount");
+  });
+});
+
+describe("CI pipelines", () => {
+  it("quotes package spec in GitHub expression", () => {
+    const workflow = parse(githubWorkflowText({ cakePackage: "cake@1.0.0" }));
+
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a template.
+    expect(workflow.env.CAKE_PACKAGE).toBe("${{ vars.CAKE_PACKAGE || 'cake@1.0.0' }}");
+  });
+
+  it("leaves package to forge when empty", () => {
+    const workflow = parse(githubWorkflowText({ cakePackage: "" }));
+    const pipeline = parse(gitlabCiText({ cakePackage: "" }));
+
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a template.
+    expect(workflow.env.CAKE_PACKAGE).toBe("${{ vars.CAKE_PACKAGE }}");
+    expect(pipeline.variables.CAKE_PACKAGE).toBe("");
+  });
+
+  it("checks out full history", () => {
+    const workflow = parse(githubWorkflowText({ cakePackage: "" }));
+    const pipeline = parse(gitlabCiText({ cakePackage: "" }));
+
+    expect(workflow.jobs.cake.steps[0]).toEqual({ uses: "actions/checkout@v4", with: { "fetch-depth": 0 } });
+    expect(workflow.jobs.cake.steps[1].with["node-version"]).toBe(20);
+    expect(pipeline.variables.GIT_DEPTH).toBe("0");
+    expect(pipeline["cake-plan"].artifacts.paths).toContain("cake-plan.md");
+  });
+});
