@@ -3,8 +3,9 @@
  * convention or `identity.username_pattern`, and emails against the users the
  * identity provider knows.
  */
-import { type Document, isMap, isScalar, isSeq } from "yaml";
+import { type Document, isMap, isScalar, isSeq, parseDocument } from "yaml";
 import type { Diagnostic, DiagnosticCode, Severity } from "../config/diagnostics.js";
+import { EDIT_PARSE_OPTIONS } from "../edit/document.js";
 import { SourceLines } from "../edit/text.js";
 import type { Deployment, User } from "../model/types.js";
 import { compileUsernamePattern, emailParts, inferConvention, mismatchedGroups } from "./convention.js";
@@ -166,5 +167,21 @@ function checkIdpEmails(
         `"${user.email}" matches no user in ${source}; check the spelling, or disable the user if they left`,
       ),
     ];
+  });
+}
+
+/**
+ * Runs `checkIdentity` over every loaded deployment, parsing each vars text again for
+ * positions (the repo loader keeps the texts, not the documents).
+ */
+export function checkRepoIdentity(
+  loaded: { deployments: readonly Deployment[]; sources: Readonly<Record<string, string>> },
+  options: Pick<IdentityCheckOptions, "idpUsers" | "idpSource"> = {},
+): Diagnostic[] {
+  return loaded.deployments.flatMap((deployment) => {
+    const text = loaded.sources[deployment.varsFile];
+    if (text === undefined) return [];
+    const document = parseDocument(text, EDIT_PARSE_OPTIONS);
+    return checkIdentity(deployment, document, { ...options, text });
   });
 }
