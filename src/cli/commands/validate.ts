@@ -5,10 +5,12 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { type Command, Option } from "commander";
-import { hasErrors } from "../../config/diagnostics.js";
+import { hasErrors, sortDiagnostics } from "../../config/diagnostics.js";
 import { diagnosticsToJson, formatDiagnostics } from "../../config/format.js";
 import { listVarsFiles, loadRepo } from "../../config/repo.js";
 import { UsageError } from "../../errors.js";
+import { checkRepoIdentity } from "../../identity/check.js";
+import { readIdpUsers } from "../../identity/idp.js";
 import { resolveLayout } from "../../repo/layout.js";
 import type { CommandContext } from "../io.js";
 
@@ -17,6 +19,7 @@ interface ValidateOptions {
   varsDir?: string;
   outputDir?: string;
   format: "text" | "json";
+  idpUsers?: string;
 }
 
 export function register(program: Command, context: CommandContext): void {
@@ -31,6 +34,10 @@ export function register(program: Command, context: CommandContext): void {
       new Option("--format <format>", "text (diagnostics on stderr) or json (on stdout)")
         .choices(["text", "json"])
         .default("text"),
+    )
+    .option(
+      "--idp-users <file>",
+      "the identity provider's users (CSV with an email column, or a JSON array) to check vars emails against",
     )
     .action(async (files: string[], options: ValidateOptions) => {
       await runValidate(files, options, context);
@@ -62,7 +69,12 @@ async function runValidate(
     );
   }
 
+  const idpUsers = options.idpUsers ? await readIdpUsers(path.resolve(io.cwd, options.idpUsers)) : undefined;
   const result = await loadRepo(layout, selected.length > 0 ? selected : undefined);
+  result.diagnostics = sortDiagnostics([
+    ...result.diagnostics,
+    ...checkRepoIdentity(result, idpUsers ? { idpUsers, idpSource: options.idpUsers } : {}),
+  ]);
   const invalidFiles = new Set(
     result.diagnostics
       .filter((diagnostic) => diagnostic.severity === "error")
