@@ -34,7 +34,7 @@ function headline(diagnostic: Diagnostic): string {
   return `${diagnostic.file}${position}: ${diagnostic.severity} [${diagnostic.code}] ${path}${diagnostic.message}`;
 }
 
-/** The source line, indented, with a caret under the column; tabs are kept so the caret lines up. */
+/** Returns the source line, indented, and a caret under the column. Tabs are kept so the caret lines up. */
 function excerpt(source: string, line: number, column: number): string[] {
   const text = source.replace(/^\uFEFF/, "").split(/\r?\n/)[line - 1];
   if (text === undefined) return [];

@@ -145,5 +145,7 @@ function sortedRecord(record: Record<string, string>): Record<string, string> {
 
 /** Compares by UTF-16 code units, so the order never depends on the locale. */
 function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  if (a < b) return -1;
+  if (a > b) return 1;
+  return 0;
 }

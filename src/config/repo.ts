@@ -41,7 +41,7 @@ export async function loadRepo(layout: RepoLayout, files?: readonly string[]): P
   }
   const deployments = results.flatMap(({ result }) => (result.deployment ? [result.deployment] : []));
   return {
-    deployments: deployments.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    deployments: deployments.sort((a, b) => compareNames(a.name, b.name)),
     diagnostics: sortDiagnostics(results.flatMap(({ result }) => result.diagnostics)),
     sources,
     files: relativeFiles,
@@ -66,6 +66,13 @@ export async function listVarsFiles(layout: RepoLayout): Promise<string[]> {
     .filter((name) => /\.ya?ml$/.test(name))
     .sort()
     .map((name) => `${layout.varsDir}/${name}`);
+}
+
+/** Compares by UTF-16 code units, so the order never depends on the locale. */
+function compareNames(a: string, b: string): number {
+  if (a < b) return -1;
+  if (a > b) return 1;
+  return 0;
 }
 
 function toRepoPath(layout: RepoLayout, file: string): string {

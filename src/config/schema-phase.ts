@@ -113,8 +113,13 @@ function wrongType(source: VarsSource, path: FieldPath, expected: string, value:
   if (expected === "boolean") {
     return source.diagnostic("error", "wrong-type", path, `must be true or false (got ${got})`);
   }
-  const noun = expected === "array" ? "a list" : expected === "object" ? "a mapping" : `a ${expected}`;
-  return source.diagnostic("error", "wrong-type", path, `must be ${noun} (got ${got})`);
+  return source.diagnostic("error", "wrong-type", path, `must be ${typeNoun(expected)} (got ${got})`);
+}
+
+function typeNoun(expected: string): string {
+  if (expected === "array") return "a list";
+  if (expected === "object") return "a mapping";
+  return `a ${expected}`;
 }
 
 function invalidChoice(
@@ -124,12 +129,15 @@ function invalidChoice(
   values: readonly unknown[],
 ): Diagnostic {
   const choices = values.map(String).join(", ");
-  const shown = typeof value === "string" ? `"${value}"` : describeValue(source, path, value);
-  const parent = path.at(-2);
-  const last = path.at(-1);
-  const code: DiagnosticCode =
-    parent === "roles" ? "invalid-role" : last === "access" ? "invalid-access" : "invalid-value";
-  return source.diagnostic("error", code, path, `${shown} must be one of: ${choices}`);
+  const quotedValue = typeof value === "string" ? `"${value}"` : describeValue(source, path, value);
+  const code = choiceCode(path);
+  return source.diagnostic("error", code, path, `${quotedValue} must be one of: ${choices}`);
+}
+
+function choiceCode(path: FieldPath): DiagnosticCode {
+  if (path.at(-2) === "roles") return "invalid-role";
+  if (path.at(-1) === "access") return "invalid-access";
+  return "invalid-value";
 }
 
 /** Describes a value with its type and source text: `number 007`, `boolean true`, `null`. */
@@ -151,7 +159,7 @@ export function valueAt(data: unknown, path: FieldPath): unknown {
   return value;
 }
 
-/** Returns the keys the schema knows for the mapping at `path`, for "did you mean" hints. */
+/** Returns the keys the schema defines for the mapping at `path`, for "did you mean" hints. */
 export function knownKeysAt(path: FieldPath): string[] {
   let schemas: z.ZodType[] = [varsSchema];
   for (const segment of path) {

@@ -243,7 +243,7 @@ export function varsJsonSchema(): Record<string, unknown> {
   };
 }
 
-/** The committed text of `schema/vars.schema.json`: two-space JSON with a final newline. */
+/** Returns the committed text of `schema/vars.schema.json`: two-space JSON with a final newline. */
 export function varsJsonSchemaText(): string {
   return `${JSON.stringify(varsJsonSchema(), null, 2)}\n`;
 }

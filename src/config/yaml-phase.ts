@@ -1,7 +1,7 @@
 /**
- * The YAML phase of loading: parse with the YAML 1.2 core schema, then report what
- * YAML allows but a vars file must not contain (duplicate keys, tabs, YAML 1.1, merge
- * keys, alias expansion beyond a small cap, a root that is not a mapping).
+ * The YAML phase of loading: parse with the YAML 1.2 core schema, then report what YAML
+ * allows but a vars file must not contain. That is duplicate keys, tab indentation, YAML
+ * 1.1, merge keys, alias expansion beyond a small cap, and a root that is not a mapping.
  */
 import {
   type Document,

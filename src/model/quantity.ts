@@ -4,7 +4,7 @@
  * reporting a diff after every sync (`1000m` is stored as `1`, `1024Mi` as `1Gi`).
  */
 
-/** How a quantity is written; the API server keeps the format of the input when it canonicalizes. */
+/** Notation of a quantity. The API server keeps the notation of the input when it canonicalizes. */
 type QuantityFormat = "binary-si" | "decimal-si" | "decimal-exponent";
 
 export interface ParsedQuantity {
@@ -38,7 +38,7 @@ const DECIMAL_EXPONENT = /^[eE]([+-]?\d+)$/;
 
 const NANO = 10n ** 9n;
 
-/** Parses a quantity as the API server does; the result says `ok: false` with a suggested spelling when it is invalid. */
+/** Parses a quantity as the API server does. Returns `ok: false`, with a suggested spelling when one fits, for invalid text. */
 export function parseQuantity(text: string): QuantityResult {
   const match = NUMBER_AND_SUFFIX.exec(text);
   if (!match) return { ok: false };

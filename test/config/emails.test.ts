@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { codes, load, positionOf, single, usersYaml, userYaml, varsYaml, withCode } from "./helpers.js";
 
-/** A vars file whose users have the given emails (usernames user0, user1, ...). */
+/** Returns a vars file whose users have the given emails (usernames user0, user1, ...). */
 function withEmails(emails: string[], parts: { kubeflow?: string; identity?: string } = {}): string {
   return varsYaml({
     ...parts,

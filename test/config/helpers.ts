@@ -51,7 +51,7 @@ export function usersYaml(namespaces: string, users: string[]): string {
     : `users:\n${namespaces}  users:\n${users.join("")}`;
 }
 
-/** One user entry in block style, indented for `usersYaml`. */
+/** Returns one user entry in block style, indented for `usersYaml`. */
 export function userYaml(fields: Record<string, string>): string {
   const [first, ...rest] = Object.entries(fields);
   if (!first) return "";

@@ -1,7 +1,7 @@
 /**
- * What a validation rule sees. Rules run even when the schema phase found errors: the view
- * keeps every field whose type is right and drops the others (the schema phase reports
- * those), so one bad field does not hide the problems of the rest of the file.
+ * The input of a validation rule. Rules run even when the schema phase found errors. The
+ * view keeps every field whose type is right and drops the others, which the schema phase
+ * reports, so one bad field does not hide the problems of the rest of the file.
  */
 
 import type { Diagnostic } from "../diagnostics.js";
@@ -65,7 +65,7 @@ export interface VarsView {
     gcp?: { projectId?: string; serviceAccountPrefix: string; defaultRoles: (string | undefined)[] };
   };
   gitops: { repoUrl?: string; argocdNamespace: string; appName?: string };
-  /** The key that holds the deploy namespaces: `deploy_namespaces`, or the older `deployments`. */
+  /** The key that contains the deploy namespaces: `deploy_namespaces`, or the older `deployments`. */
   namespacesKey: "deploy_namespaces" | "deployments";
   deployNamespaces: Entry<DeployNamespaceView>[];
   /** Every name declared as a deploy namespace. */
@@ -80,7 +80,7 @@ export interface RuleContext {
   expectedName: string;
 }
 
-/** A named check that reports diagnostics and never throws on bad input. */
+/** A named check that returns diagnostics. Its contract is to not throw on bad input. */
 export interface Rule {
   name: string;
   check(context: RuleContext): Diagnostic[];

@@ -104,14 +104,14 @@ export const gcpServiceAccountRule: Rule = {
     const diagnostics: Diagnostic[] = [];
     for (const profile of profileSources(context)) {
       const id = gcpServiceAccountId(prefix, profile.name);
-      const what = `${profile.field} "${profile.name}" gives GCP service account id "${id}" of ${id.length} characters`;
+      const described = `${profile.field} "${profile.name}" gives GCP service account id "${id}" of ${id.length} characters`;
       if (id.length > NAME_LIMITS.gcpServiceAccountIdMax) {
         diagnostics.push(
           source.diagnostic(
             "error",
             "name-too-long",
             profile.path,
-            `${what} (limit ${NAME_LIMITS.gcpServiceAccountIdMax}); shorten the ${profile.field} or cloud.gcp.service_account_prefix`,
+            `${described} (limit ${NAME_LIMITS.gcpServiceAccountIdMax}); shorten the ${profile.field} or cloud.gcp.service_account_prefix`,
           ),
         );
       } else if (id.length < NAME_LIMITS.gcpServiceAccountIdMin) {
@@ -120,7 +120,7 @@ export const gcpServiceAccountRule: Rule = {
             "error",
             "invalid-derived-name",
             profile.path,
-            `${what} (minimum ${NAME_LIMITS.gcpServiceAccountIdMin}); set cloud.gcp.service_account_prefix (such as "kf-") or use a longer ${profile.field}`,
+            `${described} (minimum ${NAME_LIMITS.gcpServiceAccountIdMin}); set cloud.gcp.service_account_prefix (such as "kf-") or use a longer ${profile.field}`,
           ),
         );
       } else if (!GCP_SERVICE_ACCOUNT_ID.test(id)) {

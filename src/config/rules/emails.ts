@@ -22,7 +22,7 @@ interface EmailField {
   email: string;
 }
 
-/** Every email field of the file: each user's email and the profile owner. */
+/** Returns every email field of the file: each user's email and the profile owner. */
 function emailFields({ view }: RuleContext): EmailField[] {
   const fields: EmailField[] = [];
   for (const entry of view.users) {
