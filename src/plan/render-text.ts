@@ -26,6 +26,7 @@ export function renderPlanText(plan: RepoPlan): string {
 
 export function describeSide(side: PlanSide): string {
   if (side.source === "working-tree") return "the working tree";
+  if (side.source === "empty") return "an empty repository";
   const short = side.commit?.slice(0, 12) ?? "";
   return side.ref && side.ref !== side.commit ? `${side.ref} (${short})` : short;
 }

@@ -126,12 +126,15 @@ export interface PlanSummary {
   destructiveChanges: number;
 }
 
-/** One side of the comparison: a commit, or the files in the working tree. */
+/**
+ * One side of the comparison: a commit, the files in the working tree, or nothing (the
+ * base of a repository without commits, so every deployment shows as added).
+ */
 export interface PlanSide {
-  source: "commit" | "working-tree";
-  /** The ref as given (or chosen by default); null for the working tree. */
+  source: "commit" | "working-tree" | "empty";
+  /** The ref as given (or chosen by default); null for the working tree and empty. */
   ref: string | null;
-  /** The full commit id; null for the working tree. */
+  /** The full commit id; null for the working tree and empty. */
   commit: string | null;
 }
 

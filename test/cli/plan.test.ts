@@ -320,3 +320,32 @@ describe("cake plan base semantics", () => {
     expect(document.deployments[0].status).toBe("unchanged");
   });
 });
+
+describe("cake plan without commits", () => {
+  it("shows everything added", async () => {
+    const fresh = await createGitRepo();
+    try {
+      await fresh.write({ [DEV]: varsText({ users: [bob] }) });
+      const result = await cake(fresh.dir, "plan", "--format", "json");
+      const document = JSON.parse(result.stdout);
+
+      expect(result.code).toBe(0);
+      expect(document.base).toEqual({ source: "empty", ref: null, commit: null });
+      expect(document.deployments[0].status).toBe("added");
+    } finally {
+      await fresh.cleanup();
+    }
+  });
+
+  it("rejects base ref", async () => {
+    const fresh = await createGitRepo();
+    try {
+      const result = await cake(fresh.dir, "plan", "--base", "main");
+
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/no commits yet/);
+    } finally {
+      await fresh.cleanup();
+    }
+  });
+});

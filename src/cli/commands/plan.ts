@@ -65,7 +65,7 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
   const head = await resolveHead(layout.root, options.head);
   const base = await resolveBase(layout.root, options.base, head);
   const headVars = await loadVarsSnapshot(layout, head.commit ?? undefined);
-  const baseVars = await loadVarsSnapshot(layout, base.commit ?? undefined);
+  const baseVars = base.source === "empty" ? [] : await loadVarsSnapshot(layout, base.commit ?? undefined);
 
   const invalidHead = headVars.filter((vars) => hasErrors(vars.diagnostics));
   if (invalidHead.length > 0) {
@@ -107,6 +107,12 @@ async function resolveHead(root: string, ref: string | undefined): Promise<PlanS
  * For a base that is an ancestor of the head, the merge base is the base itself.
  */
 async function resolveBase(root: string, ref: string | undefined, head: PlanSide): Promise<PlanSide> {
+  const headCommit = head.commit ?? (await revParse(root, "HEAD"));
+  // Right after `cake init` nothing is committed yet: compare the working tree with nothing.
+  if (!headCommit && ref === undefined) return { source: "empty", ref: null, commit: null };
+  if (!headCommit)
+    throw new UsageError("the repository has no commits yet, so there is nothing to compare --base with.");
+
   const baseRef = ref ?? (await defaultBranch(root));
   if (baseRef === undefined) {
     throw new UsageError(
@@ -114,9 +120,6 @@ async function resolveBase(root: string, ref: string | undefined, head: PlanSide
     );
   }
   const baseCommit = await resolveRef(root, baseRef, "--base");
-  const headCommit = head.commit ?? (await revParse(root, "HEAD"));
-  if (!headCommit)
-    throw new UsageError("the repository has no commits yet; commit the vars files or pass --head REF.");
 
   const fork = await mergeBase(root, headCommit, baseCommit);
   if (!fork)
@@ -158,5 +161,6 @@ function warnAboutInvalidBase(
 
 function describe(side: PlanSide): string {
   if (side.source === "working-tree") return "the working tree";
+  if (side.source === "empty") return "an empty repository";
   return side.ref ?? side.commit ?? "";
 }
