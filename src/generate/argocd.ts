@@ -4,6 +4,7 @@
  */
 import { Application, AppProject } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1";
 import type { Deployment } from "../model/types.js";
+import type { ObjectFile } from "./layout.js";
 import { compareStrings, type GeneratedObject, managedLabels, toPlainObject } from "./metadata.js";
 
 /** An Argo CD resource filter entry; `group` is `""` for the core API group. */
@@ -43,36 +44,51 @@ export function argocdApplication(deployment: Deployment): GeneratedObject {
 
 /**
  * Returns the AppProject of a deployment: one source repo, one destination server, and
- * exactly the kinds of `syncedObjects`. Argo CD reads an absent namespaced whitelist as
+ * exactly the kinds of `syncedFiles`. Argo CD reads an absent namespaced whitelist as
  * "every namespaced kind", so with no namespaced object at all every kind is denied instead.
  */
-export function argocdAppProject(deployment: Deployment, syncedObjects: GeneratedObject[]): GeneratedObject {
+export function argocdAppProject(deployment: Deployment, syncedFiles: ObjectFile[]): GeneratedObject {
   const { gitops } = deployment;
-  const clusterKinds = groupKinds(syncedObjects.filter((object) => object.metadata.namespace === undefined));
-  const namespacedKinds = groupKinds(
-    syncedObjects.filter((object) => object.metadata.namespace !== undefined),
-  );
+  const kinds = resourceKinds(syncedFiles);
 
   const project = new AppProject({
     metadata: { name: gitops.appName, namespace: gitops.argocdNamespace, labels: managedLabels() },
     spec: {
       sourceRepos: [gitops.repoUrl],
       destinations: [{ server: gitops.destinationServer, namespace: "*" }],
-      clusterResourceWhitelist: clusterKinds.length > 0 ? clusterKinds : undefined,
-      namespaceResourceWhitelist: namespacedKinds.length > 0 ? namespacedKinds : undefined,
-      namespaceResourceBlacklist: namespacedKinds.length > 0 ? undefined : [{ group: "*", kind: "*" }],
+      clusterResourceWhitelist: kinds.cluster.length > 0 ? kinds.cluster : undefined,
+      namespaceResourceWhitelist: kinds.namespaced.length > 0 ? kinds.namespaced : undefined,
+      namespaceResourceBlacklist: kinds.namespaced.length > 0 ? undefined : [{ group: "*", kind: "*" }],
     },
   });
   return toPlainObject(project);
 }
 
-/** Returns the distinct (group, kind) pairs of `objects`, sorted by group, then kind. */
-export function groupKinds(objects: GeneratedObject[]): GroupKind[] {
+/**
+ * Returns the distinct (group, kind) pairs of the objects in `files`, cluster-scoped and
+ * namespaced apart, each sorted by group, then kind.
+ */
+export function resourceKinds(files: ObjectFile[]): { cluster: GroupKind[]; namespaced: GroupKind[] } {
+  // Keyed by "cluster" or "namespaced", then apiVersion, then kind, so that 600k objects
+  // allocate no key strings.
+  const seen = { cluster: new Map<string, Set<string>>(), namespaced: new Map<string, Set<string>>() };
+  for (const file of files) {
+    for (const object of file.objects) {
+      const byApiVersion = object.metadata.namespace === undefined ? seen.cluster : seen.namespaced;
+      const kinds = byApiVersion.get(object.apiVersion);
+      if (kinds === undefined) byApiVersion.set(object.apiVersion, new Set([object.kind]));
+      else kinds.add(object.kind);
+    }
+  }
+  return { cluster: sortedGroupKinds(seen.cluster), namespaced: sortedGroupKinds(seen.namespaced) };
+}
+
+function sortedGroupKinds(kindsByApiVersion: Map<string, Set<string>>): GroupKind[] {
   const byKey = new Map<string, GroupKind>();
-  for (const object of objects) {
-    const slash = object.apiVersion.lastIndexOf("/");
-    const group = slash === -1 ? "" : object.apiVersion.slice(0, slash);
-    byKey.set(`${group}/${object.kind}`, { group, kind: object.kind });
+  for (const [apiVersion, kinds] of kindsByApiVersion) {
+    const slash = apiVersion.lastIndexOf("/");
+    const group = slash === -1 ? "" : apiVersion.slice(0, slash);
+    for (const kind of kinds) byKey.set(`${group}/${kind}`, { group, kind });
   }
   return [...byKey.values()].sort(
     (a, b) => compareStrings(a.group, b.group) || compareStrings(a.kind, b.kind),

@@ -2,18 +2,20 @@
  * Contributor access in exactly the form Kubeflow's access management (KFAM) writes it, so
  * the dashboard lists these bindings and can remove them: per (user, namespace, role) one
  * RoleBinding and one AuthorizationPolicy with the same name and annotations.
+ *
+ * These are the most numerous objects: one pair per grant, so 600k objects for 50k users
+ * with 5 namespaces each. They are built as plain data checked against the
+ * `kubernetes-models` types, because constructing a model and calling `toJSON()` copies
+ * each object twice. Tests validate them with the models' upstream schemas. Parts that do
+ * not depend on the namespace (labels, roleRef, subjects, the policy spec, annotations)
+ * are shared by all objects of a user, which halves the objects allocated. Consumers must
+ * treat generated objects as read-only.
  */
-import { AuthorizationPolicy } from "@kubernetes-models/istio/security.istio.io/v1beta1";
-import { RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1";
+import type { IAuthorizationPolicy } from "@kubernetes-models/istio/security.istio.io/v1beta1";
+import type { IRoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1";
 import { bindingName, contributorClusterRole } from "../model/names.js";
 import type { ContributorRole, Deployment, User } from "../model/types.js";
-import {
-  type GeneratedObject,
-  managedLabels,
-  SYNC_OPTIONS,
-  SYNC_OPTIONS_ANNOTATION,
-  toPlainObject,
-} from "./metadata.js";
+import { type GeneratedObject, MANAGED_LABELS, SYNC_OPTIONS, SYNC_OPTIONS_ANNOTATION } from "./metadata.js";
 
 /** One contributor role of one user in one profile namespace. */
 export interface ContributorGrant {
@@ -42,12 +44,79 @@ function grantsOf(user: User): ContributorGrant[] {
   ];
 }
 
+/** Parts equal in every contributor object of a deployment. */
+interface DeploymentParts {
+  roleRefs: Record<ContributorRole, IRoleBinding["roleRef"]>;
+  from: PolicyRule["from"];
+  headerKey: string;
+  useridPrefix: string;
+}
+
+/** Parts equal in every contributor object of one user, whatever the namespace. */
+interface UserParts {
+  subjects: IRoleBinding["subjects"];
+  policySpec: IAuthorizationPolicy["spec"];
+  roleBindingAnnotations: Record<ContributorRole, Record<string, string>>;
+  policyAnnotations: Record<ContributorRole, Record<string, string>>;
+}
+
+type PolicyRule = NonNullable<NonNullable<IAuthorizationPolicy["spec"]>["rules"]>[number];
+
 /** Returns the RoleBinding and AuthorizationPolicy of every contributor grant. */
 export function contributorAccess(deployment: Deployment): GeneratedObject[] {
-  return contributorGrants(deployment).flatMap((grant) => [
-    contributorRoleBinding(grant),
-    contributorAuthorizationPolicy(deployment, grant),
-  ]);
+  const { kubeflow } = deployment;
+  const shared: DeploymentParts = {
+    roleRefs: { admin: clusterRoleRef("admin"), edit: clusterRoleRef("edit"), view: clusterRoleRef("view") },
+    from: [{ source: { principals: [...kubeflow.gatewayPrincipals] } }],
+    headerKey: `request.headers[${kubeflow.useridHeader}]`,
+    useridPrefix: kubeflow.useridPrefix,
+  };
+
+  const objects: GeneratedObject[] = [];
+  for (const user of deployment.users) {
+    if (user.disabled) continue;
+    const parts = userParts(user.email, shared);
+    for (const grant of grantsOf(user)) {
+      const name = bindingName(grant.email, grant.role);
+      objects.push(
+        contributorRoleBinding(grant, name, shared, parts),
+        contributorAuthorizationPolicy(grant, name, parts),
+      );
+    }
+  }
+  return objects;
+}
+
+function clusterRoleRef(role: ContributorRole): IRoleBinding["roleRef"] {
+  return { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: contributorClusterRole(role) };
+}
+
+/** Returns the parts of a user's contributor objects that do not depend on the namespace. */
+function userParts(email: string, shared: DeploymentParts): UserParts {
+  const annotations = (role: ContributorRole) => ({ user: email, role });
+  const policyAnnotations = (role: ContributorRole) => ({
+    ...annotations(role),
+    [SYNC_OPTIONS_ANNOTATION]: SYNC_OPTIONS.customResource,
+  });
+
+  return {
+    subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: email }],
+    policySpec: {
+      rules: [
+        { from: shared.from, when: [{ key: shared.headerKey, values: [`${shared.useridPrefix}${email}`] }] },
+      ],
+    },
+    roleBindingAnnotations: {
+      admin: annotations("admin"),
+      edit: annotations("edit"),
+      view: annotations("view"),
+    },
+    policyAnnotations: {
+      admin: policyAnnotations("admin"),
+      edit: policyAnnotations("edit"),
+      view: policyAnnotations("view"),
+    },
+  };
 }
 
 /**
@@ -56,59 +125,48 @@ export function contributorAccess(deployment: Deployment): GeneratedObject[] {
  * one subject, so there is exactly one. Both `apiGroup` fields are written although the API
  * server defaults them, so the live object equals git.
  */
-export function contributorRoleBinding(grant: ContributorGrant): GeneratedObject {
-  const roleBinding = new RoleBinding({
+function contributorRoleBinding(
+  grant: ContributorGrant,
+  name: string,
+  shared: DeploymentParts,
+  parts: UserParts,
+): GeneratedObject {
+  const roleBinding: IRoleBinding & GeneratedObject = {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "RoleBinding",
     metadata: {
-      name: bindingName(grant.email, grant.role),
+      name,
       namespace: grant.namespace,
-      labels: managedLabels(),
-      annotations: { user: grant.email, role: grant.role },
+      labels: MANAGED_LABELS,
+      annotations: parts.roleBindingAnnotations[grant.role],
     },
-    roleRef: {
-      apiGroup: "rbac.authorization.k8s.io",
-      kind: "ClusterRole",
-      name: contributorClusterRole(grant.role),
-    },
-    subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: grant.email }],
-  });
-  return toPlainObject(roleBinding);
+    roleRef: shared.roleRefs[grant.role],
+    subjects: parts.subjects,
+  };
+  return roleBinding;
 }
 
 /**
  * Returns the AuthorizationPolicy of a grant: requests that reach the namespace through the
  * gateway principals (the ingress gateway and the pipelines UI) with the user's id in the
- * user id header. The id is `<userid_prefix><email>`; the prefix belongs only here, never in
- * RBAC. No action (so ALLOW) and no selector (every workload), as KFAM writes it.
+ * user id header. The id is `<userid_prefix><email>`, and the prefix belongs only here,
+ * never in RBAC. No action (so ALLOW) and no selector (every workload), as KFAM writes it.
  */
-export function contributorAuthorizationPolicy(
-  deployment: Deployment,
+function contributorAuthorizationPolicy(
   grant: ContributorGrant,
+  name: string,
+  parts: UserParts,
 ): GeneratedObject {
-  const { kubeflow } = deployment;
-  const policy = new AuthorizationPolicy({
+  const policy: IAuthorizationPolicy & GeneratedObject = {
+    apiVersion: "security.istio.io/v1beta1",
+    kind: "AuthorizationPolicy",
     metadata: {
-      name: bindingName(grant.email, grant.role),
+      name,
       namespace: grant.namespace,
-      labels: managedLabels(),
-      annotations: {
-        user: grant.email,
-        role: grant.role,
-        [SYNC_OPTIONS_ANNOTATION]: SYNC_OPTIONS.customResource,
-      },
+      labels: MANAGED_LABELS,
+      annotations: parts.policyAnnotations[grant.role],
     },
-    spec: {
-      rules: [
-        {
-          from: [{ source: { principals: [...kubeflow.gatewayPrincipals] } }],
-          when: [
-            {
-              key: `request.headers[${kubeflow.useridHeader}]`,
-              values: [`${kubeflow.useridPrefix}${grant.email}`],
-            },
-          ],
-        },
-      ],
-    },
-  });
-  return toPlainObject(policy);
+    spec: parts.policySpec,
+  };
+  return policy;
 }

@@ -45,8 +45,6 @@ export function generateDeployment(deployment: Deployment): GeneratedFile[] {
     cluster: cakeAdminRbac(deployment),
     cloudNamespace: identityNamespace(deployment),
   });
-  const syncedObjects = synced.flatMap((file) => file.objects);
-
-  const bootstrap = argocdFiles(argocdApplication(deployment), argocdAppProject(deployment, syncedObjects));
+  const bootstrap = argocdFiles(argocdApplication(deployment), argocdAppProject(deployment, synced));
   return sortFiles([...synced, syncedKustomizationFile(synced), ...bootstrap]);
 }

@@ -15,10 +15,11 @@ import { CakeError } from "../errors.js";
 import { kustomization } from "./kustomization.js";
 import { compareStrings, type GeneratedObject } from "./metadata.js";
 
-/** A file of a deployment folder and the objects it holds, in order. */
+/** A file of a deployment folder and the objects it contains, in order. */
 export interface GeneratedFile {
   /** Path relative to the deployment folder, with `/` separators. */
   path: string;
+  /** Plain JSON data. Objects may share nested parts (labels, subjects), so treat them as read-only. */
   objects: Record<string, unknown>[];
 }
 
@@ -103,33 +104,49 @@ export function argocdFiles(application: GeneratedObject, appProject: GeneratedO
  * Order of kinds inside a file: what a reader looks at first (the namespace and its
  * Profile), then what sets up the namespace, then access. Unlisted kinds come last.
  */
-const KIND_ORDER = [
-  "v1 Namespace",
-  "kubeflow.org/v1 Profile",
-  "v1 LimitRange",
-  "iam.services.k8s.aws/v1alpha1 Role",
-  "iam.cnrm.cloud.google.com/v1beta1 IAMServiceAccount",
-  "iam.cnrm.cloud.google.com/v1beta1 IAMPolicyMember",
-  "rbac.authorization.k8s.io/v1 ClusterRole",
-  "rbac.authorization.k8s.io/v1 ClusterRoleBinding",
-  "rbac.authorization.k8s.io/v1 RoleBinding",
-  "security.istio.io/v1beta1 AuthorizationPolicy",
-];
+const KIND_ORDER = new Map(
+  [
+    "v1 Namespace",
+    "kubeflow.org/v1 Profile",
+    "v1 LimitRange",
+    "iam.services.k8s.aws/v1alpha1 Role",
+    "iam.cnrm.cloud.google.com/v1beta1 IAMServiceAccount",
+    "iam.cnrm.cloud.google.com/v1beta1 IAMPolicyMember",
+    "rbac.authorization.k8s.io/v1 ClusterRole",
+    "rbac.authorization.k8s.io/v1 ClusterRoleBinding",
+    "rbac.authorization.k8s.io/v1 RoleBinding",
+    "security.istio.io/v1beta1 AuthorizationPolicy",
+  ].map((type, rank) => [type, rank]),
+);
 
-function kindRank(object: GeneratedObject): number {
-  const rank = KIND_ORDER.indexOf(`${object.apiVersion} ${object.kind}`);
-  return rank === -1 ? KIND_ORDER.length : rank;
+interface SortKey {
+  object: GeneratedObject;
+  rank: number;
+  type: string;
+  namespace: string;
 }
 
 /** Returns `objects` sorted by kind (see `KIND_ORDER`), then namespace, then name. */
 export function sortObjects(objects: GeneratedObject[]): GeneratedObject[] {
-  return [...objects].sort(
+  // The keys are computed once per object, not once per comparison: a deploy namespace
+  // file can hold thousands of contributor objects.
+  const keys = objects.map((object): SortKey => {
+    const type = `${object.apiVersion} ${object.kind}`;
+    return {
+      object,
+      rank: KIND_ORDER.get(type) ?? KIND_ORDER.size,
+      type,
+      namespace: object.metadata.namespace ?? "",
+    };
+  });
+  keys.sort(
     (a, b) =>
-      kindRank(a) - kindRank(b) ||
-      compareStrings(`${a.apiVersion} ${a.kind}`, `${b.apiVersion} ${b.kind}`) ||
-      compareStrings(a.metadata.namespace ?? "", b.metadata.namespace ?? "") ||
-      compareStrings(a.metadata.name, b.metadata.name),
+      a.rank - b.rank ||
+      (a.rank === KIND_ORDER.size ? compareStrings(a.type, b.type) : 0) ||
+      compareStrings(a.namespace, b.namespace) ||
+      compareStrings(a.object.metadata.name, b.object.metadata.name),
   );
+  return keys.map((key) => key.object);
 }
 
 export function sortFiles<File extends GeneratedFile>(files: File[]): File[] {
@@ -139,21 +156,43 @@ export function sortFiles<File extends GeneratedFile>(files: File[]): File[] {
 /**
  * Rejects two objects with the same kind, namespace and name: Argo CD would apply only one
  * of them. Validation rejects the inputs that lead here (such as two emails with the same
- * binding name), so this guards the rules against gaps.
+ * binding name), so this guards the rules against gaps. Objects in sorted files are
+ * compared with their neighbours. Only objects outside their file's own namespace (cloud
+ * identity and cluster-scoped objects, a few per profile) can meet a twin in another file,
+ * so only those go through a map.
  */
 function assertUniqueObjects(files: ObjectFile[]): void {
   const seen = new Map<string, string>();
   for (const file of files) {
+    let previous: GeneratedObject | undefined;
     for (const object of file.objects) {
-      const { namespace, name } = object.metadata;
-      const key = `${object.apiVersion} ${object.kind} ${namespace ?? ""}/${name}`;
+      if (previous !== undefined && sameObject(previous, object))
+        duplicateObject(object, file.path, file.path);
+      previous = object;
+
+      if (object.kind === "RoleBinding" || object.kind === "AuthorizationPolicy") continue;
+      const key = `${object.apiVersion} ${object.kind} ${object.metadata.namespace ?? ""}/${object.metadata.name}`;
       const first = seen.get(key);
-      if (first !== undefined) {
-        throw new CakeError(
-          `two generated objects are both ${object.kind} "${name}"${namespace === undefined ? "" : ` in namespace "${namespace}"`} (${first} and ${file.path}); rename one of the users or namespaces they come from`,
-        );
-      }
+      if (first !== undefined) duplicateObject(object, first, file.path);
       seen.set(key, file.path);
     }
   }
+}
+
+function sameObject(a: GeneratedObject, b: GeneratedObject): boolean {
+  return (
+    a.metadata.name === b.metadata.name &&
+    a.metadata.namespace === b.metadata.namespace &&
+    a.kind === b.kind &&
+    a.apiVersion === b.apiVersion
+  );
+}
+
+function duplicateObject(object: GeneratedObject, firstPath: string, secondPath: string): never {
+  const { namespace, name } = object.metadata;
+  const where = namespace === undefined ? "" : ` in namespace "${namespace}"`;
+  const files = firstPath === secondPath ? firstPath : `${firstPath} and ${secondPath}`;
+  throw new CakeError(
+    `two generated objects are both ${object.kind} "${name}"${where} (${files}); rename one of the users or namespaces they come from`,
+  );
 }

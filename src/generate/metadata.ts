@@ -63,6 +63,14 @@ export const SYNC_OPTIONS = {
   customResource: "SkipDryRunOnMissingResource=true",
 } as const;
 
+/**
+ * The labels of objects that carry only `managed-by`. Every deployment's objects share
+ * this one object, so it is frozen.
+ */
+export const MANAGED_LABELS: Readonly<Record<string, string>> = Object.freeze({
+  [MANAGED_BY_LABEL]: MANAGED_BY,
+});
+
 /** Returns `labels` with the `managed-by: cake` label, which wins over a label of the same key. */
 export function managedLabels(labels: Record<string, string> = {}): Record<string, string> {
   return { ...labels, [MANAGED_BY_LABEL]: MANAGED_BY };
