@@ -63,7 +63,7 @@ async function runJournal(folder: string, journal: Journal): Promise<void> {
 
   for (const { from, to } of journal.renames) {
     const target = path.join(folder, to);
-    await mkdir(path.dirname(target), { recursive: true });
+    if (!touchedFolders.has(path.dirname(target))) await mkdir(path.dirname(target), { recursive: true });
     try {
       await rename(path.join(folder, from), target);
     } catch (error) {

@@ -99,10 +99,14 @@ function toData(value: unknown): unknown {
 
 /** Returns the entries of `mapping` with `first` keys in that order, then the rest sorted; undefined values are dropped. */
 function sortedEntries(mapping: Mapping, first: readonly string[] = []): [string, unknown][] {
-  const keys = Object.keys(mapping).filter((key) => mapping[key] !== undefined);
-  const leading = first.filter((key) => keys.includes(key));
-  const rest = keys.filter((key) => !first.includes(key)).sort();
-  return [...leading, ...rest].map((key) => [key, mapping[key]]);
+  const entries: [string, unknown][] = [];
+  for (const key of first) {
+    if (mapping[key] !== undefined) entries.push([key, mapping[key]]);
+  }
+  for (const key of Object.keys(mapping).sort()) {
+    if (mapping[key] !== undefined && !first.includes(key)) entries.push([key, mapping[key]]);
+  }
+  return entries;
 }
 
 const MAX_IMPLICIT_KEY_LENGTH = 1000;
@@ -118,7 +122,7 @@ function writeMapping(
   indent: number,
   firstPrefix: string,
 ): void {
-  const pad = " ".repeat(indent);
+  const pad = spaces(indent);
   entries.forEach(([key, raw], index) => {
     const start = index === 0 ? firstPrefix : pad;
     const formatted = formatKey(key);
@@ -132,7 +136,7 @@ function writeMapping(
 }
 
 function writeSequence(out: string[], items: readonly unknown[], indent: number, firstPrefix: string): void {
-  const pad = " ".repeat(indent);
+  const pad = spaces(indent);
   items.forEach((raw, index) => {
     const prefix = `${index === 0 ? firstPrefix : pad}-`;
     writeValue(out, toData(raw), indent, prefix, false);
@@ -145,7 +149,7 @@ function writeSequence(out: string[], items: readonly unknown[], indent: number,
  */
 function writeValue(out: string[], value: unknown, indent: number, prefix: string, afterKey: boolean): void {
   const childIndent = indent + 2;
-  const childPad = " ".repeat(childIndent);
+  const childPad = spaces(childIndent);
 
   if (value instanceof OrderedMapping || isMapping(value)) {
     const entries = value instanceof OrderedMapping ? value.entries : sortedEntries(value);
@@ -189,8 +193,29 @@ function formatNumber(value: number): string {
   return Object.is(value, -0) ? "-0" : String(value);
 }
 
+/** Formatted keys; the same few hundred keys recur across thousands of objects. */
+const keyCache = new Map<string, string>();
+const MAX_CACHED_KEYS = 10_000;
+
 function formatKey(key: string): string {
-  return isPlainSafe(key) ? key : doubleQuote(key);
+  let formatted = keyCache.get(key);
+  if (formatted === undefined) {
+    formatted = isPlainSafe(key) ? key : doubleQuote(key);
+    if (keyCache.size < MAX_CACHED_KEYS) keyCache.set(key, formatted);
+  }
+  return formatted;
+}
+
+const PADDING: string[] = [];
+
+/** Returns `width` spaces, built once per width. */
+function spaces(width: number): string {
+  let pad = PADDING[width];
+  if (pad === undefined) {
+    pad = " ".repeat(width);
+    PADDING[width] = pad;
+  }
+  return pad;
 }
 
 function formatString(value: string, indent: number): string {
@@ -250,7 +275,7 @@ function isLiteralSafe(text: string): boolean {
 
 function literalBlock(text: string, indent: number): string {
   const chomp = text.endsWith("\n") ? "" : "-";
-  const pad = " ".repeat(indent);
+  const pad = spaces(indent);
   const body = text.endsWith("\n") ? text.slice(0, -1) : text;
   const lines = body.split("\n").map((line) => (line === "" ? "" : `${pad}${line}`));
   return `|${chomp}\n${lines.join("\n")}`;

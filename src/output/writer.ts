@@ -11,6 +11,7 @@ import { parseAllDocuments } from "yaml";
 import { CakeError } from "../errors.js";
 import { CAKE_VERSION } from "../version.js";
 import { TEMP_PREFIX, writeTempFile } from "./atomic.js";
+import { FILE_CONCURRENCY, mapLimit } from "./concurrency.js";
 import { commitJournal, hasPendingJournal, isInsideFolder, JOURNAL_FILE, type Journal } from "./journal.js";
 import {
   formatManifest,
@@ -103,26 +104,18 @@ async function plan(root: string, folder: string, desired: DesiredOutput | undef
   const wanted = new Set<string>();
   const ownedOnDisk = new Set<string>();
 
-  for (const file of desired?.files ?? []) {
+  const compared = await mapLimit(desired?.files ?? [], FILE_CONCURRENCY, async (file) =>
+    compareWithDisk(absolute, file, onDisk, previousManifest),
+  );
+  for (const [index, file] of (desired?.files ?? []).entries()) {
+    const outcome = compared[index];
     wanted.add(file.path);
-    if (!onDisk.has(file.path)) {
-      changes.push({ path: file.path, action: "create" });
-      continue;
-    }
-    const current = await readFile(path.join(absolute, file.path));
-    if (current.equals(Buffer.from(file.content))) {
-      changes.push({ path: file.path, action: "unchanged" });
-      ownedOnDisk.add(file.path);
-      continue;
-    }
-    const recorded = previousManifest?.files[file.path];
-    if (recorded === undefined && !hasGeneratedHeader(current.toString("utf8"))) {
+    if (outcome === "conflict") {
       conflicts.push(file.path);
       continue;
     }
-    ownedOnDisk.add(file.path);
-    const handEdited = recorded !== undefined && recorded !== sha256(current);
-    changes.push({ path: file.path, action: handEdited ? "restore" : "update" });
+    if (outcome !== "create") ownedOnDisk.add(file.path);
+    changes.push({ path: file.path, action: outcome ?? "create" });
   }
 
   for (const file of [...onDisk].sort()) {
@@ -153,6 +146,26 @@ async function plan(root: string, folder: string, desired: DesiredOutput | undef
   };
 }
 
+/**
+ * Compares a generated file with the file on disk: the action it needs, or
+ * `conflict` when a file cake did not generate is in its place.
+ */
+async function compareWithDisk(
+  folder: string,
+  file: RenderedFile,
+  onDisk: ReadonlySet<string>,
+  manifest: OutputManifest | undefined,
+): Promise<FileAction | "conflict"> {
+  if (!onDisk.has(file.path)) return "create";
+
+  const current = await readFile(path.join(folder, file.path));
+  if (current.equals(Buffer.from(file.content))) return "unchanged";
+
+  const recorded = manifest?.files[file.path];
+  if (recorded === undefined && !hasGeneratedHeader(current.toString("utf8"))) return "conflict";
+  return recorded !== undefined && recorded !== sha256(current) ? "restore" : "update";
+}
+
 /** Returns true when applying `plan` would change anything on disk. */
 export function planHasChanges(plan: FolderPlan): boolean {
   return plan.manifestChanged || plan.changes.some((change) => change.action !== "unchanged");
@@ -181,13 +194,15 @@ export async function applyPlan(root: string, plan: FolderPlan): Promise<FolderR
   const contents = new Map((plan.desired?.files ?? []).map((file) => [file.path, file.content]));
   const journal: Journal = { renames: [], deletions: [...result.removed] };
 
-  for (const change of plan.changes) {
-    if (change.action !== "create" && change.action !== "update" && change.action !== "restore") continue;
+  const writes = plan.changes.filter((change) => change.action !== "unchanged" && change.action !== "remove");
+  const temps = await mapLimit(writes, FILE_CONCURRENCY, async (change) => {
     const content = contents.get(change.path);
     if (content === undefined) throw new Error(`no content planned for ${change.path}`);
-    const temp = await writeTempFile(absolute, content);
-    journal.renames.push({ from: path.basename(temp), to: change.path });
-  }
+    return writeTempFile(absolute, content);
+  });
+  writes.forEach((change, index) => {
+    journal.renames.push({ from: path.basename(temps[index] ?? ""), to: change.path });
+  });
 
   if (plan.desired === undefined) {
     journal.deletions.push(MANIFEST_FILE);

@@ -100,8 +100,23 @@ describe("cake reconcile", () => {
     const data = JSON.parse(result.stdout);
     expect(data.upToDate).toBe(true);
     expect(data.deployments[0].name).toBe("prod-us-east-1");
-    expect(data.deployments[0].changes).toEqual([]);
+    expect(data.deployments[0].stale).toEqual([]);
+    expect(data.deployments[0].missing).toEqual([]);
+    expect(data.deployments[0].extra).toEqual([]);
+    expect(data.deployments[0].handEdited).toEqual([]);
     expect(data.diagnostics[0].code).toBe("email-uppercase");
+  });
+
+  it("lists written files in JSON", async () => {
+    const root = await makeRepo({ [PROD_VARS]: varsText() });
+
+    const result = await cake(root, "reconcile", "--format", "json");
+
+    expect(result.code).toBe(0);
+    const data = JSON.parse(result.stdout);
+    expect(data.deployments[0].written).toContain("profiles/asmith.yaml");
+    expect(data.deployments[0].removed).toEqual([]);
+    expect(data.deployments[0].restored).toEqual([]);
   });
 
   it("profile removal needs the flag", async () => {

@@ -181,7 +181,12 @@ function checkDetails(report: DeploymentReport): string[] {
 }
 
 function countOf(report: DeploymentReport, action: FileAction): number {
-  return report.changes.filter((change) => change.action === action).length;
+  return pathsOf(report, action).length;
+}
+
+/** Returns the paths (relative to the deployment folder) of the changes with `action`. */
+function pathsOf(report: DeploymentReport, action: FileAction): string[] {
+  return report.changes.filter((change) => change.action === action).map((change) => change.path);
 }
 
 function toJson(result: ReconcileResult): unknown {
@@ -194,7 +199,18 @@ function toJson(result: ReconcileResult): unknown {
       folder: report.folder,
       varsFile: report.varsFile ?? null,
       orphan: report.orphan,
-      changes: report.changes,
+      ...(result.check
+        ? {
+            stale: pathsOf(report, "update"),
+            missing: pathsOf(report, "create"),
+            extra: pathsOf(report, "remove"),
+            handEdited: pathsOf(report, "restore"),
+          }
+        : {
+            written: [...pathsOf(report, "create"), ...pathsOf(report, "update")].sort(),
+            restored: pathsOf(report, "restore"),
+            removed: pathsOf(report, "remove"),
+          }),
       unchanged: report.unchanged,
       conflicts: report.conflicts,
       manifestChanged: report.manifestChanged,
