@@ -66,8 +66,11 @@ export function parseVarsYaml(text: string, file: string): YamlPhaseResult {
     );
     return { source, data: undefined, diagnostics };
   }
+  // After a syntax error or tab indentation the structure is unreliable, and schema errors would only mislead.
   if (
-    diagnostics.some((diagnostic) => diagnostic.severity === "error" && diagnostic.code === "yaml-syntax")
+    diagnostics.some(
+      (diagnostic) => diagnostic.code === "yaml-syntax" || diagnostic.code === "yaml-tab-indent",
+    )
   ) {
     return { source, data: undefined, diagnostics };
   }
@@ -133,27 +136,31 @@ function versionDiagnostics(source: VarsSource, document: Document): Diagnostic[
 /** Maps the parser's own errors; duplicate keys are reported by `duplicateKeyDiagnostics` with both lines. */
 function parserDiagnostics(source: VarsSource, errors: readonly YAMLError[]): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
+  const seen = new Set<string>();
   for (const error of errors) {
     if (error.code === "DUPLICATE_KEY") continue;
     const position = source.positionOfOffset(error.pos[0]);
+    const tab = error.code === "TAB_AS_INDENT";
+
+    // The parser can report one fault several times, under different codes, at the same place.
+    const key = `${tab}:${position.line}:${position.column}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+
     const reason = error.message.split("\n")[0] ?? error.message;
-    if (error.code === "TAB_AS_INDENT") {
-      diagnostics.push(
-        source.diagnostic(
-          "error",
-          "yaml-tab-indent",
-          [],
-          "a tab is used for indentation; indent with spaces",
-          {
-            position,
-          },
-        ),
-      );
-    } else {
-      diagnostics.push(
-        source.diagnostic("error", "yaml-syntax", [], `invalid YAML: ${reason}`, { position }),
-      );
-    }
+    diagnostics.push(
+      tab
+        ? source.diagnostic(
+            "error",
+            "yaml-tab-indent",
+            [],
+            "a tab is used for indentation; indent with spaces",
+            {
+              position,
+            },
+          )
+        : source.diagnostic("error", "yaml-syntax", [], `invalid YAML: ${reason}`, { position }),
+    );
   }
   return diagnostics;
 }

@@ -44,6 +44,21 @@ describe("YAML phase", () => {
     expect(diagnostic).toMatchObject({ severity: "error", line: positionOf(text, "\trepo_url").line });
   });
 
+  it("tab indentation hides follow-on errors", () => {
+    const text = varsYaml({ kubeflow: "kubeflow:\n\tprofile_owner: platform@example.com\n" });
+
+    const result = load(text);
+
+    expect(codes(result)).toEqual(["yaml-tab-indent"]);
+    expect(result.diagnostics[0]).toMatchObject(positionOf(text, "\tprofile_owner"));
+  });
+
+  it("tab in a sequence is reported", () => {
+    const text = varsYaml({ users: "users:\n  deploy_namespaces:\n    - team-a\n\t- team-b\n" });
+
+    expect(codes(load(text))).toContain("yaml-tab-indent");
+  });
+
   it("tab inside a quoted value is allowed", () => {
     const text = varsYaml({
       gitops: 'gitops:\n  repo_url: "https://git.example.com/ops.git"\n  app_name: "x\\ty"\n',
@@ -109,6 +124,21 @@ describe("YAML phase", () => {
 
     expect(codes(result)).toContain("yaml-alias-limit");
     expect(result.deployment).toBeUndefined();
+  });
+
+  it("too many aliases is an error", () => {
+    const users = Array.from({ length: MAX_ALIASES + 1 }, (_, index) =>
+      userYaml({ email: `user${index}@example.com`, username: `user${index}`, roles: "*roles" }),
+    );
+    const text = varsYaml({
+      top: "environment: prod\nregion: us-east-1\nx-roles: &roles [cake-user]\n",
+      users: usersYaml("  deploy_namespaces: []\n", users),
+    });
+
+    const result = load(text);
+
+    expect(codes(result)).toEqual(["yaml-alias-limit"]);
+    expect(result.diagnostics[0]).toMatchObject({ line: 1, column: 1 });
   });
 
   it("nested aliases under the count limit still fail when they expand too far", () => {
