@@ -132,11 +132,12 @@ export function applyImport(target: EditTarget, rows: readonly ImportRow[], file
     }
   }
 
-  return {
-    text,
-    summary: `imported ${rows.length} rows: ${added} users added, ${updated} updated`,
-    notes: plan,
-  };
+  const summary = `${count(rows.length, "row")} imported: ${count(added, "user")} added, ${updated} updated`;
+  return { text, summary, notes: plan };
+}
+
+function count(value: number, noun: string): string {
+  return `${value} ${noun}${value === 1 ? "" : "s"}`;
 }
 
 function updateUser(text: string, row: ImportRow): string {

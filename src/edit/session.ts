@@ -110,7 +110,7 @@ export async function runEdit(
   }
   if (request.dryRun) {
     for (const { target, outcome } of applied)
-      io.stdout.write(`${target.file}: would be ${outcome.summary} (dry run, nothing written)\n`);
+      io.stdout.write(`${target.file}: dry run, nothing written: ${outcome.summary}\n`);
     return;
   }
 
