@@ -18,11 +18,19 @@ export interface FormatOptions {
  */
 export function formatDiagnostics(diagnostics: readonly Diagnostic[], options: FormatOptions = {}): string {
   const lines: string[] = [];
+  // Each source is split into lines once: splitting it per diagnostic is quadratic on large files.
+  const sourceLines = new Map<string, string[]>();
   for (const diagnostic of diagnostics) {
     lines.push(headline(diagnostic));
     const source = options.sources?.[diagnostic.file];
-    if (source !== undefined && diagnostic.line > 0)
-      lines.push(...excerpt(source, diagnostic.line, diagnostic.column));
+    if (source === undefined || diagnostic.line <= 0) continue;
+
+    let split = sourceLines.get(diagnostic.file);
+    if (split === undefined) {
+      split = source.replace(/^\uFEFF/, "").split(/\r?\n/);
+      sourceLines.set(diagnostic.file, split);
+    }
+    lines.push(...excerpt(split, diagnostic.line, diagnostic.column));
   }
   if (options.summary ?? true) lines.push(summarizeDiagnostics(diagnostics));
   return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
@@ -35,8 +43,8 @@ function headline(diagnostic: Diagnostic): string {
 }
 
 /** Returns the source line, indented, and a caret under the column. Tabs are kept so the caret lines up. */
-function excerpt(source: string, line: number, column: number): string[] {
-  const text = source.replace(/^\uFEFF/, "").split(/\r?\n/)[line - 1];
+function excerpt(sourceLines: readonly string[], line: number, column: number): string[] {
+  const text = sourceLines[line - 1];
   if (text === undefined) return [];
   const before = text.slice(0, Math.max(column - 1, 0)).replace(/[^\t]/g, " ");
   return [`    ${text}`, `    ${before}^`];
