@@ -101,6 +101,10 @@ export function settingsOf(deployment: Deployment): Map<string, string> {
     ["kubeflow.userid_prefix", kubeflow.useridPrefix],
     ["kubeflow.gateway_principals", kubeflow.gatewayPrincipals.join(", ")],
     ["kubeflow.namespace_labels", formatMap(kubeflow.namespaceLabels)],
+    [
+      "kubeflow.default_container_resources",
+      `requests: ${formatMap(kubeflow.defaultContainerResources.requests)}; limits: ${formatMap(kubeflow.defaultContainerResources.limits)}`,
+    ],
     ["identity.lowercase_emails", String(identity.lowercaseEmails)],
     ["cloud.provider", cloud.provider],
     ["cloud.identity_namespace", cloud.identityNamespace],

@@ -212,6 +212,23 @@ describe("planChanges profiles and namespaces", () => {
     ]);
     expect(plan.destructive).toBe(false);
   });
+
+  it("reports container default changes", () => {
+    const head = deployment();
+    head.kubeflow = {
+      ...head.kubeflow,
+      defaultContainerResources: { requests: { cpu: "250m" }, limits: { cpu: "1" } },
+    };
+    const plan = planChanges(deployment(), head);
+
+    expect(plan.settings).toEqual([
+      {
+        field: "kubeflow.default_container_resources",
+        from: "requests: cpu=100m; limits: cpu=1",
+        to: "requests: cpu=250m; limits: cpu=1",
+      },
+    ]);
+  });
 });
 
 describe("planChanges cloud identity", () => {
