@@ -77,12 +77,6 @@ export async function withRepoLock<T>(
   }
 }
 
-/** Reads the holder of the lock of the repo at `root`, if the lock exists and is readable. */
-export async function readLockHolder(root: string): Promise<LockHolder | undefined> {
-  const current = await readLock(path.join(root, LOCK_FILE));
-  return current?.holder;
-}
-
 interface LockState {
   raw: string;
   holder: LockHolder | undefined;

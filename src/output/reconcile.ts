@@ -15,7 +15,7 @@ import { profilesOf } from "../model/names.js";
 import type { Deployment } from "../model/types.js";
 import type { RepoLayout } from "../repo/layout.js";
 import { JOURNAL_FILE, recoverFolder } from "./journal.js";
-import { withRepoLock } from "./lock.js";
+import { type LockOptions, withRepoLock } from "./lock.js";
 import { MANIFEST_FILE, sha256 } from "./manifest.js";
 import { generatedHeader, serializeFile } from "./serialize.js";
 import {
@@ -83,18 +83,32 @@ export interface LoadedRepo {
   sources?: Record<string, string>;
 }
 
-/** Loads the vars files of `options.layout` and reconciles their output. */
+/**
+ * Loads the vars files of `options.layout` and reconciles their output. Unless
+ * `check` is set, loading runs under the repo lock as well, so another cake command
+ * cannot change a vars file between loading and writing.
+ */
 export async function reconcile(
   options: ReconcileOptions,
   load: (layout: RepoLayout) => Promise<LoadedRepo> = (layout) => loadRepo(layout),
 ): Promise<ReconcileResult> {
-  return reconcileLoaded(options, await load(options.layout));
+  if (options.check) return reconcileLoaded(options, await load(options.layout));
+  return withRepoLock(
+    options.layout.root,
+    "reconcile",
+    async () => reconcileLoaded(options, await load(options.layout), true),
+    lockOptions(options),
+  );
 }
 
-/** Reconciles the output of deployments already loaded from `options.layout`. */
+/**
+ * Reconciles the output of deployments already loaded from `options.layout`.
+ * Without `check` it takes the repo lock, unless `lockHeld` says the caller holds it.
+ */
 export async function reconcileLoaded(
   options: ReconcileOptions,
   loaded: LoadedRepo,
+  lockHeld = false,
 ): Promise<ReconcileResult> {
   const check = options.check ?? false;
   const base = { check, diagnostics: loaded.diagnostics, sources: loaded.sources ?? {} };
@@ -113,29 +127,31 @@ export async function reconcileLoaded(
     return { ...base, valid: true, deployments: reports, drift: reports.some(isDrift) };
   }
 
-  const reports = await withRepoLock(
-    layout.root,
-    "reconcile",
-    async () => {
-      const rolledForward = new Set<string>();
-      for (const folder of [...desired.map((output) => output.folder), ...orphans]) {
-        if (await recoverFolder(path.join(layout.root, folder))) rolledForward.add(folder);
-      }
+  const write = async (): Promise<DeploymentReport[]> => {
+    const rolledForward = new Set<string>();
+    for (const folder of [...desired.map((output) => output.folder), ...orphans]) {
+      if (await recoverFolder(path.join(layout.root, folder))) rolledForward.add(folder);
+    }
 
-      const plans = await planAll(layout.root, desired, orphans, options.pruneOrphans ?? false);
-      checkGuards(plans, options);
-      checkConflicts(plans);
+    const plans = await planAll(layout.root, desired, orphans, options.pruneOrphans ?? false);
+    checkGuards(plans, options);
+    checkConflicts(plans);
 
-      const done: DeploymentReport[] = [];
-      for (const plan of plans) {
-        await applyPlan(layout.root, plan);
-        done.push(reportOf(plan, rolledForward.has(plan.folder)));
-      }
-      return done;
-    },
-    options.waitMs === undefined ? {} : { waitMs: options.waitMs },
-  );
+    const done: DeploymentReport[] = [];
+    for (const plan of plans) {
+      await applyPlan(layout.root, plan);
+      done.push(reportOf(plan, rolledForward.has(plan.folder)));
+    }
+    return done;
+  };
+  const reports = lockHeld
+    ? await write()
+    : await withRepoLock(layout.root, "reconcile", write, lockOptions(options));
   return { ...base, valid: true, deployments: reports, drift: false };
+}
+
+function lockOptions(options: ReconcileOptions): LockOptions {
+  return options.waitMs === undefined ? {} : { waitMs: options.waitMs };
 }
 
 /** Generates and serializes the files of `deployment`, with the manifest data that goes with them. */

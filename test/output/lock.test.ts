@@ -144,6 +144,32 @@ describe("withRepoLock", () => {
     const lines = (await readFile(log, "utf8")).trim().split("\n");
     expect(lines).toEqual(Array.from({ length: 6 }, () => ["start", "end"]).flat());
   });
+
+  it("releases the lock on SIGTERM", async () => {
+    const root = await makeTempDir();
+    const ready = path.join(root, "ready");
+    const script = [
+      `import { writeFileSync } from "node:fs";`,
+      `import { withRepoLock } from ${JSON.stringify(LOCK_MODULE)};`,
+      `await withRepoLock(${JSON.stringify(root)}, "test", async () => {`,
+      `  writeFileSync(${JSON.stringify(ready)}, "");`,
+      "  await new Promise((resolve) => setTimeout(resolve, 60000));",
+      "});",
+    ].join("\n");
+    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on("exit", (_code, signal) => resolve(signal)),
+    );
+    while (!(await exists(ready))) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await exists(path.join(root, LOCK_FILE))).toBe(true);
+
+    child.kill("SIGTERM");
+
+    expect(await exited).toBe("SIGTERM");
+    expect(await exists(path.join(root, LOCK_FILE))).toBe(false);
+  });
 });
 
 const LOCK_MODULE = new URL("../../src/output/lock.ts", import.meta.url).href;
