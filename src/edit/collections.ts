@@ -15,7 +15,7 @@ function rangeOf(node: Node): [number, number] {
   return [node.range[0], node.range[1]];
 }
 
-/** The line span of a block sequence item: from its `-` line to its last line. */
+/** Returns the line span of a block sequence item: from its `-` line to its last line. */
 export function blockItemLines(
   vars: VarsDocument,
   item: Node,
@@ -26,7 +26,7 @@ export function blockItemLines(
   return { first, last, dash };
 }
 
-/** The line span of a block mapping pair: from its key line to its last line. */
+/** Returns the line span of a block mapping pair: from its key line to its last line. */
 function blockPairLines(vars: VarsDocument, pair: AnyPair): { first: number; last: number } {
   const keyStart = rangeOf(pair.key)[0];
   const first = vars.lines.lineOf(keyStart);

@@ -1,8 +1,8 @@
 /**
  * A vars document opened for editing: its text, its lines and the parsed `yaml`
- * Document whose node offsets locate what an edit changes. The text is the truth;
- * the Document is only a map of it, because `String(document)` re-renders comments
- * and spacing (it drops the alignment of end-of-line comments, for one).
+ * Document whose node offsets locate what an edit changes. Edits splice the text and
+ * use the Document only as a map of it, because `String(document)` re-renders
+ * comments and spacing. For one, it drops the alignment of end-of-line comments.
  */
 import {
   type Document,
@@ -13,7 +13,6 @@ import {
   type Pair,
   parseDocument,
   type YAMLMap,
-  type YAMLSeq,
 } from "yaml";
 import { CakeError } from "../errors.js";
 import { SourceLines } from "./text.js";
@@ -44,12 +43,12 @@ export class VarsDocument {
     }
   }
 
-  /** The unedited source, byte for byte. */
+  /** Returns the unedited source, byte for byte. */
   toString(): string {
     return this.text;
   }
 
-  /** The `users` mapping, or undefined when the file has none. */
+  /** Returns the `users` mapping, or undefined when the file has none. */
   usersMap(): YAMLMap | undefined {
     const users = this.document.contents;
     if (!isMap(users)) return undefined;
@@ -57,17 +56,17 @@ export class VarsDocument {
     return isMap(value) ? value : undefined;
   }
 
-  /** The pair of `users.users`. */
+  /** Returns the pair of `users.users`. */
   userListPair(): Pair<Node, Node | null> | undefined {
     return findPair(this.usersMap(), "users");
   }
 
-  /** The pair of `users.deploy_namespaces`, or of its older spelling `users.deployments`. */
+  /** Returns the pair of `users.deploy_namespaces`, or of its older spelling `users.deployments`. */
   deployNamespacesPair(): Pair<Node, Node | null> | undefined {
     return findPair(this.usersMap(), "deploy_namespaces") ?? findPair(this.usersMap(), "deployments");
   }
 
-  /** The entries of `users.users` that are mappings, with their index in the list. */
+  /** Returns the entries of `users.users` that are mappings, with their index in the list. */
   userEntries(): { index: number; entry: YAMLMap }[] {
     const list = this.userListPair()?.value;
     if (!isSeq(list)) return [];
@@ -83,7 +82,7 @@ export class VarsDocument {
     return this.userEntries().find(({ entry }) => scalarValue(entry.get("email", true)) === email)?.entry;
   }
 
-  /** The entries of the deploy namespace list: plain names or mappings with `name`. */
+  /** Returns the entries of the deploy namespace list: plain names or mappings with `name`. */
   deployNamespaceEntries(): { name: string; entry: Node }[] {
     const list = this.deployNamespacesPair()?.value;
     if (!isSeq(list)) return [];
@@ -103,12 +102,8 @@ export function findPair(map: YAMLMap | undefined, key: string): Pair<Node, Node
   );
 }
 
-/** The string value of a scalar node, or undefined for anything else. */
+/** Returns the string value of a scalar node, or undefined for anything else. */
 export function scalarValue(node: unknown): string | undefined {
   if (!isScalar(node)) return undefined;
   return typeof node.value === "string" ? node.value : String(node.value);
-}
-
-export function isSeqNode(node: unknown): node is YAMLSeq<Node> {
-  return isSeq(node);
 }

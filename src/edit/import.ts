@@ -2,8 +2,8 @@
  * `cake user import`: adds or updates users from a CSV file with the header
  * `email,username,roles,namespaces`. Roles and namespaces are `;`-separated, and a
  * namespace may end in `:view` or `:edit`. An existing user (same email, exactly)
- * gets the row's roles when the row has some, and the row's grants added or changed;
- * import never revokes a grant or renames a user. One bad row fails the whole import.
+ * gets the row's roles when the row has some. The row's grants are added or changed.
+ * Import never revokes a grant or renames a user, and one bad row fails the whole import.
  */
 import { readFile } from "node:fs/promises";
 import type { CommandContext } from "../cli/io.js";

@@ -7,7 +7,7 @@ import type { CommandContext } from "../cli/io.js";
 import { hasErrors } from "../config/diagnostics.js";
 import { formatDiagnostics } from "../config/format.js";
 import { loadRepo } from "../config/repo.js";
-import { CakeError, UsageError } from "../errors.js";
+import { UsageError } from "../errors.js";
 import type { Deployment } from "../model/types.js";
 import { resolveLayout } from "../repo/layout.js";
 
@@ -37,7 +37,7 @@ export interface NamespaceListing {
   contributors: { email: string; username: string; access: "edit" | "view"; disabled: boolean }[];
 }
 
-/** The access rows of a deployment: each user's private profile, then their grants. */
+/** Lists the access rows of a deployment: each user's private profile, then their grants. */
 export function accessRows(deployment: Deployment): AccessRow[] {
   return deployment.users.flatMap((user) => {
     const base = {
@@ -156,5 +156,3 @@ export function renderTable(header: string[], rows: string[][]): string {
       .trimEnd();
   return `${[header, ...rows].map(line).join("\n")}\n`;
 }
-
-export { CakeError };

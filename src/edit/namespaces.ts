@@ -72,7 +72,7 @@ function quotaIsFlow(vars: VarsDocument): boolean {
   return flow > block;
 }
 
-/** The users (by email) that have a grant on `namespace`, as written in the file. */
+/** Lists the emails of the users that have a grant on `namespace`, as written in the file. */
 export function usersGrantedNamespace(text: string, namespace: string): string[] {
   const vars = new VarsDocument(text);
   const emails: string[] = [];

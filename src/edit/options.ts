@@ -42,7 +42,7 @@ export function userRefOption(command: Command): Command {
     .option("--username <username>", "the user's username");
 }
 
-/** The user named by exactly one of `--email` and `--username`. */
+/** Returns the user named by exactly one of `--email` and `--username`. */
 export function userRef(options: { email?: string; username?: string }): UserRef {
   if (options.email !== undefined) return { email: options.email };
   if (options.username !== undefined) return { username: options.username };

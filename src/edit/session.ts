@@ -1,8 +1,8 @@
 /**
- * The flow every editing command shares: open the vars file of each target
- * deployment, check it is valid, apply the edit, validate the result, write the
- * changed files under the repo lock (failing when a file changed meanwhile), then
- * reconcile the changed deployments. Nothing is written when any target fails,
+ * The flow every editing command shares. It opens the vars file of each target
+ * deployment, checks it is valid, applies the edit and validates the result. Then it
+ * writes the changed files under the repo lock, failing when a file changed meanwhile,
+ * and reconciles the changed deployments. Nothing is written when any target fails,
  * except with `--deployment all`, where a target that fails is skipped and reported.
  */
 import { createHash } from "node:crypto";
@@ -42,7 +42,7 @@ export interface EditTarget {
   deployment: Deployment;
 }
 
-/** What an edit function returns: the new text and a one-line description of the change. */
+/** Result of an edit function: the new text and a one-line description of the change. */
 export interface EditOutcome {
   text: string;
   /** Such as `added user erin@example.com (username erin)`; shown after the file name. */
@@ -138,7 +138,7 @@ function waitMs(wait: string | undefined): number {
   return seconds * 1000;
 }
 
-/** The names of every vars file in the repo, sorted. */
+/** Lists the deployment names of every vars file in the repo, sorted. */
 async function deploymentNames(layout: RepoLayout): Promise<string[]> {
   const folder = path.join(layout.root, layout.varsDir);
   let files: string[];
@@ -279,7 +279,7 @@ async function reconcileApplied(
   }
 }
 
-/** One line per deployment, as `cake reconcile` prints it: `dev-eu-west-1: 3 written, 40 unchanged, 0 removed`. */
+/** Formats one line per deployment as `cake reconcile` prints it: `dev-eu-west-1: 3 written, 40 unchanged, 0 removed`. */
 function summarizeReport(report: DeploymentReport): string {
   const removed = report.changes.filter((change) => change.action === "remove").length;
   const written = report.changes.length - removed;

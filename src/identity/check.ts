@@ -1,7 +1,7 @@
 /**
  * Identity checks beyond the vars file itself: usernames against the team's
- * convention or `identity.username_pattern`, and emails against the users the
- * identity provider knows.
+ * convention or `identity.username_pattern`, and emails against the identity
+ * provider's users.
  */
 import { type Document, isMap, isScalar, isSeq, parseDocument } from "yaml";
 import type { Diagnostic, DiagnosticCode, Severity } from "../config/diagnostics.js";
@@ -71,9 +71,9 @@ class UserLocator {
 }
 
 /**
- * Checks usernames against `identity.username_pattern` (its named groups) or, without
- * a pattern, against the convention most usernames follow; and, with `idpUsers`,
- * every active user's email against the identity provider's users.
+ * Checks usernames against the named groups of `identity.username_pattern`, or without
+ * a pattern against the convention most usernames follow. With `idpUsers`, it also
+ * checks every active user's email against the identity provider's users.
  */
 export function checkIdentity(
   deployment: Deployment,

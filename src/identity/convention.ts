@@ -22,7 +22,7 @@ export interface EmailParts {
 
 export interface UsernameConvention {
   id: string;
-  /** How the convention reads in messages. */
+  /** Description of the convention, for messages. */
   description: string;
   /** The username this convention gives for an email, or undefined when it does not apply. */
   derive(parts: EmailParts): string | undefined;

@@ -18,7 +18,7 @@ export interface LineDiff {
   added: string[];
 }
 
-/** A line diff from the longest common subsequence, so only truly changed lines show. */
+/** Diffs lines by their longest common subsequence, so only truly changed lines show. */
 export function lineDiff(before: string, after: string): LineDiff {
   const a = before.split("\n");
   const b = after.split("\n");

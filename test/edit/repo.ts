@@ -4,7 +4,7 @@ import path from "node:path";
 import { run } from "../../src/cli/main.js";
 import { FIXTURES } from "./helpers.js";
 
-/** A temporary ops repo holding the edit fixtures under `vars/`. */
+/** Creates a temporary ops repo with the edit fixtures under `vars/`. */
 export async function makeRepo(fixtures = ["dev-eu-west-1.yaml", "qa-us-east-1.yaml"]): Promise<string> {
   const root = await mkdtemp(path.join(os.tmpdir(), "cake-edit-"));
   await mkdir(path.join(root, "vars"));
@@ -32,7 +32,7 @@ export async function cake(cwd: string, ...argv: string[]): Promise<CliResult> {
   return { code, stdout, stderr };
 }
 
-/** Every file under `root` with its bytes and mtime, to prove a command wrote nothing. */
+/** Records every file under `root` with its bytes and mtime, to prove a command wrote nothing. */
 export async function snapshot(root: string): Promise<Record<string, string>> {
   const files: Record<string, string> = {};
   async function walk(folder: string): Promise<void> {

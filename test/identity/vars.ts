@@ -8,7 +8,7 @@ export interface TestUser {
   disabled?: boolean;
 }
 
-/** A valid vars text for `vars/dev-eu-west-1.yaml` with these users (all cake-user). */
+/** Builds a valid vars text for `vars/dev-eu-west-1.yaml` with these users (all cake-user). */
 export function varsText(users: readonly TestUser[], identity = ""): string {
   const entries = users
     .map(
