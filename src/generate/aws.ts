@@ -70,9 +70,8 @@ export function ackRole(deployment: Deployment, profile: ProfileRef): AckRoleObj
 
 /**
  * Returns the IRSA trust policy of a profile's role as compact JSON with keys in a fixed
- * order: the cluster's OIDC provider may issue web identity tokens to the profile's
- * `default-editor` service account for the STS audience. This is the policy the profile
- * controller would write without `annotateOnly` (Kubeflow `plugin_iam.go`).
+ * order. It lets the profile's `default-editor` service account assume the role with a
+ * web identity token that the cluster's OIDC provider issued for the STS audience.
  */
 export function trustPolicyDocument(aws: AwsSettings, profile: string): string {
   const oidc = aws.oidcProvider;

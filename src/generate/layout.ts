@@ -64,8 +64,9 @@ export function syncedFiles(objects: SyncedObjects): ObjectFile[] {
   for (const object of objects.contributors) {
     const namespace = object.metadata.namespace;
     if (namespace === undefined || !objects.profiles.has(namespace)) {
+      // Validation rejects grants of undeclared namespaces (`unknown-namespace`).
       throw new Error(
-        `${object.kind} "${object.metadata.name}" is not in a profile namespace (${namespace})`,
+        `${object.kind} "${object.metadata.name}" is in namespace "${namespace}", which is not a profile of this deployment`,
       );
     }
     place(profilePath(namespace), object);
@@ -85,17 +86,14 @@ export function syncedKustomizationFile(files: GeneratedFile[]): GeneratedFile {
 
 /** Returns the bootstrap files of `argocd/`: the Application, the AppProject and their kustomization. */
 export function argocdFiles(application: GeneratedObject, appProject: GeneratedObject): GeneratedFile[] {
-  const prefix = "argocd/";
+  // Paths in a kustomization are relative to its own folder.
+  const inArgocdFolder = (path: string): string => path.slice(path.lastIndexOf("/") + 1);
   return [
     { path: ARGOCD_APPLICATION_PATH, objects: [application] },
     { path: ARGOCD_APPPROJECT_PATH, objects: [appProject] },
     {
       path: ARGOCD_KUSTOMIZATION_PATH,
-      objects: [
-        kustomization(
-          [ARGOCD_APPLICATION_PATH, ARGOCD_APPPROJECT_PATH].map((path) => path.slice(prefix.length)),
-        ),
-      ],
+      objects: [kustomization([ARGOCD_APPLICATION_PATH, ARGOCD_APPPROJECT_PATH].map(inArgocdFolder))],
     },
   ];
 }

@@ -39,9 +39,9 @@ export function namespaceAndProfile(deployment: Deployment, profile: ProfileRef)
 
 /**
  * Returns the Namespace of a profile. The profile controller adopts an existing namespace
- * only when its `owner` annotation equals the Profile's `spec.owner.name` exactly (Kubeflow
- * profile controller, v1.7 to dashboard v2), and then only adds missing labels, so cake
- * sets every label itself.
+ * only when its `owner` annotation equals the Profile's `spec.owner.name` exactly, and then
+ * only adds missing labels (Kubeflow profile controller, `profile_controller.go`). So cake
+ * sets the annotation and every label itself.
  */
 export function profileNamespace(deployment: Deployment, profile: ProfileRef): GeneratedObject {
   const namespace = new Namespace({

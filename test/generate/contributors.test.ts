@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { contributorGrants } from "../../src/generate/contributors.js";
 import { generateDeployment } from "../../src/generate/index.js";
 import { exampleDeployment, makeDeployment, makeNamespace, makeUser } from "../helpers/model.js";
 import { AUTHORIZATION_POLICY, allObjects, findObject, getObject, ROLE_BINDING } from "./find.js";
@@ -277,5 +278,18 @@ describe("disabled users", () => {
       ],
     });
     expect(contributorObjects(generateDeployment(deployment))).toEqual([]);
+  });
+});
+
+describe("contributorGrants", () => {
+  it("lists grants of active users", () => {
+    expect(contributorGrants(exampleDeployment("none"))).toEqual([
+      { email: "Alice.Smith@example.com", namespace: "asmith", role: "admin" },
+      { email: "Alice.Smith@example.com", namespace: "ml-prod", role: "edit" },
+      { email: "Alice.Smith@example.com", namespace: "ml-staging", role: "edit" },
+      { email: "bob@example.com", namespace: "bjones", role: "admin" },
+      { email: "bob@example.com", namespace: "ml-prod", role: "view" },
+      { email: "bob@example.com", namespace: "ml-staging", role: "edit" },
+    ]);
   });
 });
