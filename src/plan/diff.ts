@@ -155,6 +155,7 @@ function diffAccess(base: Deployment | undefined, head: Deployment | undefined):
 function diffProfiles(base: Deployment | undefined, head: Deployment | undefined): ProfileChange[] {
   const before = profilesByName(base);
   const after = profilesByName(head);
+  const headUsers = new Map((head?.users ?? []).map((user) => [user.email, user]));
   const changes: ProfileChange[] = [];
 
   for (const name of uniqueSorted([...before.keys(), ...after.keys()])) {
@@ -163,7 +164,8 @@ function diffProfiles(base: Deployment | undefined, head: Deployment | undefined
     if (!old && now) {
       changes.push(profileChange("created", now, null));
     } else if (old && !now) {
-      changes.push(profileChange("removed", old, removalReason(old, head)));
+      const owner = old.email === undefined ? undefined : headUsers.get(old.email);
+      changes.push(profileChange("removed", old, removalReason(old, head, owner)));
     }
   }
   return changes;
@@ -185,16 +187,18 @@ function profileChange(
   };
 }
 
-/** Explains what a Profile removal deletes and the usual way to keep the data. */
-function removalReason(profile: ProfileRef, head: Deployment | undefined): string {
+/**
+ * Explains what a Profile removal deletes and the usual way to keep the data. `owner` is
+ * the head entry of the private profile's user, present when only the username changed.
+ */
+function removalReason(profile: ProfileRef, head: Deployment | undefined, owner: User | undefined): string {
   const loss = `deleting Profile "${profile.name}" deletes namespace "${profile.name}" and all data in it (notebooks, volumes, pipelines)`;
   if (!head) return `the vars file was deleted, and ${loss}`;
   if (profile.kind === "shared")
     return `${loss}; keep the deploy namespace in the vars file to keep the data`;
 
-  const renamed = head.users.find((user) => user.email === profile.email);
-  if (renamed) {
-    return `${loss}; the username changed to "${renamed.username}", which creates a new, empty profile`;
+  if (owner) {
+    return `${loss}; the username changed to "${owner.username}", which creates a new, empty profile`;
   }
   return `${loss}; set "disabled: true" on the user instead of removing the entry to keep the data`;
 }

@@ -26,7 +26,11 @@ export function renderPlanMarkdown(plan: RepoPlan, options: MarkdownOptions = {}
     maxRows = Math.floor(maxRows / 2);
     text = renderWithLimit(plan, maxRows);
   }
-  return text;
+  if (text.length <= MAX_COMMENT_CHARS) return text;
+
+  // Many deployments can still exceed the limit with 5 rows each: cut at a line boundary.
+  const cut = text.lastIndexOf("\n", MAX_COMMENT_CHARS);
+  return `${text.slice(0, cut)}\n\n_The plan is too long for one comment; run \`cake plan\` for the rest._\n`;
 }
 
 function renderWithLimit(plan: RepoPlan, maxRows: number): string {
@@ -64,7 +68,11 @@ function renderDeployment(deployment: DeploymentPlan, maxRows: number): string[]
   }
 
   const reasons = destructiveItems(deployment);
-  if (reasons.length > 0) lines.push("**Destructive:**", "", ...reasons.map((reason) => `- ${reason}`), "");
+  if (reasons.length > 0) {
+    lines.push("**Destructive:**", "", ...reasons.slice(0, maxRows).map((reason) => `- ${reason}`));
+    if (reasons.length > maxRows) lines.push(`- _and ${reasons.length - maxRows} more_`);
+    lines.push("");
+  }
 
   const rows = planRows(deployment);
   lines.push("| | Change | Subject | Namespace | From | To |", "| --- | --- | --- | --- | --- | --- |");

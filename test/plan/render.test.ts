@@ -200,3 +200,39 @@ describe("renderPlanJson", () => {
     expect(second).toBe(first);
   });
 });
+
+describe("renderPlanMarkdown large destructive plans", () => {
+  it("caps destructive reasons too", () => {
+    const users = Array.from({ length: 3000 }, (_, index) =>
+      user(`user${index}@example.com`, `user-${index}`),
+    );
+    const plan = planChanges(deployment({ users }), deployment());
+    const markdown = renderPlanMarkdown(repoPlan([plan]));
+
+    expect(markdown.length).toBeLessThan(65_536);
+    expect(markdown).toMatch(/- _and \d+ more_/);
+    expect(markdown).toContain("> **Warning: 3000 destructive change(s).**");
+  });
+});
+
+describe("renderPlanMarkdown many deployments", () => {
+  it("cuts comment at line boundary", () => {
+    const plans = Array.from({ length: 400 }, (_, index) =>
+      planChanges(
+        undefined,
+        deployment({
+          name: `dev${index}-us-east-1`,
+          environment: `dev${index}`,
+          varsFile: `vars/dev${index}-us-east-1.yaml`,
+          users: Array.from({ length: 20 }, (_, number) =>
+            user(`user${number}@example.com`, `user-${number}`),
+          ),
+        }),
+      ),
+    );
+    const markdown = renderPlanMarkdown(repoPlan(plans));
+
+    expect(markdown.length).toBeLessThan(65_536);
+    expect(markdown.endsWith("run `cake plan` for the rest._\n")).toBe(true);
+  });
+});
