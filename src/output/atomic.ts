@@ -12,9 +12,9 @@ export function tempPath(folder: string): string {
 
 /**
  * Writes `data` to `target` so that readers and crashes see either the old file
- * or the new one, never a partial file: a temporary file in the same folder is
- * written and flushed, renamed over `target`, then the folder is flushed so the
- * rename itself survives a power loss. An existing file keeps its permission bits.
+ * or the new one, never a partial file. The data goes to a flushed temporary file
+ * in the same folder, which is renamed over `target`. The folder is flushed last,
+ * so the rename itself survives a power loss. An existing file keeps its mode.
  */
 export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
   const mode = await existingMode(target);

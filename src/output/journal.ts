@@ -1,10 +1,9 @@
 /**
  * The journal makes applying a deployment folder's changes restartable. New
- * contents are first written to temporary files in the folder; the journal then
- * records the renames and deletions still to do, and is written atomically.
- * Whoever finds a journal runs it to the end (every step can be repeated), so a
- * process killed at any point leaves either the old output, or a journal that the
- * next command completes.
+ * contents are first written to temporary files in the folder. Then the journal,
+ * written atomically, records the renames and deletions still to do. Every step can
+ * be repeated, so whoever finds a journal runs it to the end. A process killed at
+ * any point therefore leaves the old output, or a journal the next command completes.
  */
 import { mkdir, readdir, readFile, rename, rmdir, stat, unlink } from "node:fs/promises";
 import path from "node:path";
@@ -28,7 +27,7 @@ export async function commitJournal(folder: string, journal: Journal): Promise<v
   await runJournal(folder, journal);
 }
 
-/** Returns true when `folder` holds a journal of an interrupted run. */
+/** Returns true when `folder` contains the journal of an interrupted run. */
 export async function hasPendingJournal(folder: string): Promise<boolean> {
   try {
     await stat(path.join(folder, JOURNAL_FILE));

@@ -1,7 +1,7 @@
 /**
  * The repo lock: one cake command at a time changes a repo's output and vars
  * files. The lock is a file created with O_EXCL, so exactly one process can
- * create it; it records who holds it, so a second command can name the holder and
+ * create it. It records its holder, so a second command can name the holder, and
  * a lock left by a crashed process on this host can be recovered.
  */
 import { readFileSync, unlinkSync } from "node:fs";
@@ -169,10 +169,10 @@ export function isProcessAlive(pid: number): boolean {
 }
 
 /**
- * Deletes the stale lock `seen`, if it is still there. Recoverers take turns
- * through a marker file created with O_EXCL, and each deletes the lock only if it
- * is still the same file with the same content, so a recoverer that comes second
- * can never delete the fresh lock of the first. Returns true when it deleted it.
+ * Deletes the stale lock `seen`, if it is still there, and returns true when it
+ * did. Recoverers take turns through a marker file created with O_EXCL. Each one
+ * deletes the lock only if it is still the same file with the same content, so a
+ * second recoverer cannot delete the fresh lock of the first.
  */
 async function recoverStale(lockPath: string, seen: LockState): Promise<boolean> {
   const markerPath = `${lockPath}.recover`;
@@ -194,8 +194,8 @@ async function recoverStale(lockPath: string, seen: LockState): Promise<boolean>
   }
 }
 
-// NOTE: two processes that both find an abandoned marker can race here; that
-// needs a recoverer to crash inside a few system calls first, so it is left open.
+// NOTE: two processes that both find an abandoned marker can race here. That
+// needs a recoverer to crash within a few system calls first, so it is left open.
 async function removeAbandonedMarker(markerPath: string): Promise<void> {
   const state = await readLock(markerPath).catch(() => undefined);
   if (state === undefined) return;
@@ -220,12 +220,12 @@ function parseMarker(raw: string): { pid: number; hostname: string } | undefined
 
 function heldMessage(lockPath: string, state: LockState): string {
   const holder = state.holder;
-  const who =
+  const holderText =
     holder === undefined
       ? "another cake process"
       : `"cake ${holder.command}" (pid ${holder.pid} on host ${holder.hostname}, since ${holder.startedAt})`;
   return (
-    `the repo is locked by ${who}. Wait for it to finish, or rerun with --wait SECONDS. ` +
+    `the repo is locked by ${holderText}. Wait for it to finish, or rerun with --wait SECONDS. ` +
     `If no cake process is running, delete ${lockPath}.`
   );
 }

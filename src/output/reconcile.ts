@@ -103,7 +103,7 @@ export async function reconcile(
 
 /**
  * Reconciles the output of deployments already loaded from `options.layout`.
- * Without `check` it takes the repo lock, unless `lockHeld` says the caller holds it.
+ * Without `check` it takes the repo lock, unless the caller already holds it (`lockHeld`).
  */
 export async function reconcileLoaded(
   options: ReconcileOptions,
@@ -278,9 +278,9 @@ function checkGuards(plans: readonly FolderPlan[], options: ReconcileOptions): v
     const label = path.posix.basename(plan.folder);
     if (plan.desired === undefined && !options.pruneOrphans) continue;
 
-    const kept = new Set(plan.desired?.profiles ?? []);
+    const remaining = new Set(plan.desired?.profiles ?? []);
     for (const profile of plan.previousProfiles) {
-      if (kept.has(profile) || allowed.has(profile)) continue;
+      if (remaining.has(profile) || allowed.has(profile)) continue;
       problems.push(
         `${label}: Profile "${profile}" would be deleted together with namespace "${profile}" and all its data. ` +
           "To keep the data, set disabled: true on the user instead of removing the entry. " +

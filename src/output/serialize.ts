@@ -1,9 +1,9 @@
 /**
- * Deterministic YAML for generated files. A small emitter for JSON-like data
- * (null, booleans, finite numbers, strings, arrays, plain objects) instead of the
- * general `yaml` stringifier: it runs over every generated object on every
- * reconcile, and its whole output format is fixed here, so the same objects always
- * give the same bytes.
+ * Deterministic YAML for generated files. This is a small emitter for JSON-like
+ * data (null, booleans, finite numbers, strings, arrays, plain objects), used in
+ * place of the general `yaml` stringifier because it runs over every generated
+ * object on every reconcile. Its whole output format is fixed here, so the same
+ * objects always give the same bytes.
  *
  * Format: block style, 2-space indentation, sequences indented under their key
  * (`  - item`), no line folding, LF line endings and one final newline. Keys are
@@ -253,10 +253,11 @@ function isPlainSafe(text: string): boolean {
 
 /**
  * Returns true when a multi-line `text` reads back exactly from a literal block
- * scalar (`|` or `|-`): printable characters other than tab and carriage return,
- * no trailing whitespace on any line (a whitespace-only line would change the
- * indentation the parser detects), the first non-empty line not indented, and at
- * most one final line break, so the clip and strip chomping indicators suffice.
+ * scalar (`|` or `|-`). That needs printable characters other than tab and
+ * carriage return, and no trailing whitespace on any line, because a
+ * whitespace-only line would change the indentation the parser detects. The first
+ * non-empty line must not be indented. At most one final line break is allowed,
+ * so the clip and strip chomping indicators suffice.
  */
 function isLiteralSafe(text: string): boolean {
   if (!text.includes("\n") || text.endsWith("\n\n")) return false;

@@ -30,7 +30,7 @@ export interface RenderedFile {
   content: string;
 }
 
-/** What one deployment folder should contain after reconcile. */
+/** The expected content of one deployment folder after reconcile. */
 export interface DesiredOutput {
   /** Deployment folder relative to the repo root, with `/` separators. */
   folder: string;
@@ -42,7 +42,7 @@ export interface DesiredOutput {
 }
 
 /**
- * What happens to one file: `create` (missing), `update` (stale), `restore`
+ * The change one file needs: `create` (missing), `update` (stale), `restore`
  * (edited by hand since cake wrote it), `remove` (generated before, not any more).
  */
 export type FileAction = "create" | "update" | "restore" | "remove" | "unchanged";
@@ -101,7 +101,7 @@ async function plan(root: string, folder: string, desired: DesiredOutput | undef
 
   const changes: FileChange[] = [];
   const conflicts: string[] = [];
-  const wanted = new Set<string>();
+  const expected = new Set<string>();
   const ownedOnDisk = new Set<string>();
 
   const compared = await mapLimit(desired?.files ?? [], FILE_CONCURRENCY, async (file) =>
@@ -109,7 +109,7 @@ async function plan(root: string, folder: string, desired: DesiredOutput | undef
   );
   for (const [index, file] of (desired?.files ?? []).entries()) {
     const outcome = compared[index];
-    wanted.add(file.path);
+    expected.add(file.path);
     if (outcome === "conflict") {
       conflicts.push(file.path);
       continue;
@@ -119,7 +119,7 @@ async function plan(root: string, folder: string, desired: DesiredOutput | undef
   }
 
   for (const file of [...onDisk].sort()) {
-    if (wanted.has(file)) continue;
+    if (expected.has(file)) continue;
     const owned =
       previousManifest?.files[file] !== undefined || (await startsWithHeader(path.join(absolute, file)));
     if (!owned) continue;
@@ -327,6 +327,9 @@ function conflictMessage(plan: FolderPlan): string {
   );
 }
 
+/** Compares by UTF-16 code unit, the order of `Array.prototype.sort` without a comparator. */
 export function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  if (a < b) return -1;
+  if (a > b) return 1;
+  return 0;
 }

@@ -124,11 +124,11 @@ describe("cake reconcile", () => {
     await cake(root, "reconcile");
     await writeFile(path.join(root, PROD_VARS), varsText({ users: [ALICE] }));
 
-    const refused = await cake(root, "reconcile");
+    const rejected = await cake(root, "reconcile");
     const allowed = await cake(root, "reconcile", "--allow-profile-deletion=bjones,unused");
 
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain("--allow-profile-deletion=bjones");
+    expect(rejected.code).toBe(1);
+    expect(rejected.stderr).toContain("--allow-profile-deletion=bjones");
     expect(allowed.code).toBe(0);
     expect(allowed.stdout).toContain(`removed ${PROD}/profiles/bjones.yaml`);
   });
@@ -211,10 +211,10 @@ describe("cake binary", () => {
     expect(written.stdout).toMatch(/^prod-us-east-1: \d+ written/);
     expect(checked.stdout).toBe("prod-us-east-1: up to date\n");
     await writeFile(path.join(root, PROD_VARS), varsText({ users: [ALICE] }));
-    const refused = await execFileAsync(process.execPath, [bin, "reconcile"], { cwd: root }).catch(
+    const rejected = await execFileAsync(process.execPath, [bin, "reconcile"], { cwd: root }).catch(
       (error: { code: number; stderr: string }) => error,
     );
-    expect("code" in refused ? refused.code : 0).toBe(1);
-    expect(refused.stderr).toContain('Profile "bjones"');
+    expect("code" in rejected ? rejected.code : 0).toBe(1);
+    expect(rejected.stderr).toContain('Profile "bjones"');
   });
 });

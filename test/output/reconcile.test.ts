@@ -251,11 +251,11 @@ describe("reconcile", () => {
     const before = await snapshotTree(root);
 
     const checked = await run(root, { check: true });
-    const kept = await run(root);
+    const reconciled = await run(root);
 
     expect(checked.drift).toBe(true);
     expect(checked.deployments.find((report) => report.orphan)?.folder).toBe("deployments/dev-us-east-1");
-    expect(kept.deployments.find((report) => report.orphan)?.changes).toEqual([]);
+    expect(reconciled.deployments.find((report) => report.orphan)?.changes).toEqual([]);
     expect(await snapshotTree(root)).toEqual(before);
   });
 
