@@ -3,6 +3,7 @@
  */
 import { Namespace } from "kubernetes-models/v1";
 import type { Deployment } from "../model/types.js";
+import { requireGcpSettings } from "./cloud-settings.js";
 import { CNRM_PROJECT_ANNOTATION } from "./gcp.js";
 import {
   type GeneratedObject,
@@ -15,10 +16,10 @@ import {
 } from "./metadata.js";
 
 /**
- * Returns the identity Namespace, or nothing when the provider is `none`. It is kept like a
- * profile namespace, because deleting it would delete the objects that keep the cloud
- * identities. With `gcp` it names the project, which Config Connector uses for objects in
- * it that name none.
+ * Returns the identity Namespace, or nothing when the provider is `none`. It is never pruned,
+ * like a profile namespace, because deleting it deletes every cloud identity object in it,
+ * and with `gcp` the project role grants of those objects. With `gcp` it also names the
+ * project, which Config Connector uses for objects in it that name none.
  */
 export function identityNamespace(deployment: Deployment): GeneratedObject[] {
   const { cloud } = deployment;
@@ -28,9 +29,7 @@ export function identityNamespace(deployment: Deployment): GeneratedObject[] {
     [SYNC_WAVE_ANNOTATION]: SYNC_WAVE.identityNamespace,
     [SYNC_OPTIONS_ANNOTATION]: SYNC_OPTIONS.keepData,
   };
-  if (cloud.provider === "gcp" && cloud.gcp !== undefined) {
-    annotations[CNRM_PROJECT_ANNOTATION] = cloud.gcp.projectId;
-  }
+  if (cloud.provider === "gcp") annotations[CNRM_PROJECT_ANNOTATION] = requireGcpSettings(cloud).projectId;
 
   const namespace = new Namespace({
     metadata: { name: cloud.identityNamespace, labels: managedLabels(), annotations },
