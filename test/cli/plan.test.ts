@@ -349,3 +349,13 @@ describe("cake plan without commits", () => {
     }
   });
 });
+
+describe("cake plan repo option", () => {
+  it("resolves relative repo folder", async () => {
+    const parent = path.dirname(repo.dir);
+    const result = await cake(parent, "plan", "--repo", path.basename(repo.dir), "--format", "json");
+
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).deployments[0].deployment).toBe("dev-us-east-1");
+  });
+});

@@ -2,6 +2,7 @@
  * `cake plan`: shows who gains or loses which access between two versions of the vars,
  * by default from the merge base with the default branch to the working tree.
  */
+import path from "node:path";
 import { type Command, Option } from "commander";
 import { hasErrors } from "../../config/diagnostics.js";
 import { formatDiagnostics } from "../../config/format.js";
@@ -52,7 +53,7 @@ export function register(program: Command, context: CommandContext): void {
 
 async function runPlan(options: PlanOptions, context: CommandContext): Promise<void> {
   const { io } = context;
-  const layout = await resolveLayout(options.repo ?? io.cwd, {
+  const layout = await resolveLayout(path.resolve(io.cwd, options.repo ?? "."), {
     ...(options.varsDir ? { varsDir: options.varsDir } : {}),
     ...(options.outputDir ? { outputDir: options.outputDir } : {}),
   });
