@@ -47,7 +47,10 @@ export function removeLines(vars: VarsDocument, first: number, last: number, und
   const blankAfter = after < lines.count && lines.isBlank(after);
   const atEnd = after >= lines.count || (!lines.isBlank(after) && lines.indent(after) < lines.indent(first));
   // A key or a comment line right above the cut heads what now follows it, with no blank line between.
-  const heading = before >= 0 && (lines.isComment(before) || /:\s*(#.*)?$/.test(lines.content(before)));
+  const heading =
+    before >= 0 &&
+    lines.indent(before) <= lines.indent(first) &&
+    (lines.isComment(before) || /:\s*(#.*)?$/.test(lines.content(before)));
   if (blankBefore && (blankAfter || atEnd)) start = lines.start(before);
   else if (underKey && heading && blankAfter) end = lines.end(after);
   return { start, end, text: "" };

@@ -1,0 +1,116 @@
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { VarsDocument } from "../../src/edit/document.js";
+import { addDeployNamespace } from "../../src/edit/namespaces.js";
+import { addUser, grantNamespace, revokeNamespace, setUserDisabled } from "../../src/edit/users.js";
+import { expectValid, FIXTURES, lineDiff } from "./helpers.js";
+
+const HEADER = `environment: dev
+region: eu-west-1
+kubeflow:
+  profile_owner: kubeflow-platform@example.com
+cloud:
+  provider: none
+gitops:
+  repo_url: https://git.example.com/platform/ops.git
+`;
+
+const EXAMPLES = path.join(FIXTURES, "..", "..", "..", "examples", "ops", "vars");
+
+function varsFiles(): { name: string; text: string }[] {
+  const folders = [FIXTURES, EXAMPLES];
+  return folders.flatMap((folder) =>
+    readdirSync(folder)
+      .filter((file) => file.endsWith(".yaml"))
+      .map((file) => ({ name: file, text: readFileSync(path.join(folder, file), "utf8") })),
+  );
+}
+
+describe("edits that undo each other", () => {
+  for (const { name, text } of varsFiles()) {
+    it(`disable then enable restores ${name}`, () => {
+      const vars = new VarsDocument(text);
+      for (const { entry } of vars.userEntries()) {
+        // Enabling removes the key, so only users without one come back byte for byte.
+        if (entry.has("disabled")) continue;
+        const username = String(entry.get("username"));
+        const disabled = setUserDisabled(text, { username }, true);
+        expect(disabled).not.toBe(text);
+        expect(setUserDisabled(disabled, { username }, false)).toBe(text);
+      }
+    });
+
+    it(`grant then revoke restores ${name}`, () => {
+      const vars = new VarsDocument(text);
+      const namespaces = vars.deployNamespaceEntries().map((entry) => entry.name);
+      for (const { entry } of vars.userEntries()) {
+        const username = String(entry.get("username"));
+        const granted = JSON.stringify(entry.get("allowed_namespaces")?.toJSON?.() ?? []);
+        for (const namespace of namespaces) {
+          if (granted.includes(`"${namespace}"`) || !granted.startsWith('["')) continue;
+          const after = grantNamespace(text, { username }, { namespace, access: "view" });
+          expect(revokeNamespace(after, { username }, namespace)).toBe(text);
+        }
+      }
+    });
+  }
+});
+
+describe("sparse documents", () => {
+  it("fills an empty users list with a block item", () => {
+    const text = `${HEADER}users:\n  deploy_namespaces: [team-a]\n  users: []   # nobody yet\n`;
+    const after = addUser(text, { email: "a@example.com", username: "a", roles: ["cake-user"], grants: [] });
+    expect(lineDiff(text, after)).toEqual({
+      removed: ["11:   users: []   # nobody yet"],
+      added: [
+        "11:   users:   # nobody yet",
+        "12:     - email: a@example.com",
+        "13:       username: a",
+        "14:       roles: [cake-user]",
+      ],
+    });
+    expectValid(after);
+  });
+
+  it("adds allowed_namespaces to a user without it", () => {
+    const text = `${HEADER}users:\n  deploy_namespaces: [team-a]\n  users:\n    - email: a@example.com\n      username: a\n      roles: [cake-user]\n`;
+    const after = grantNamespace(text, { username: "a" }, { namespace: "team-a", access: "edit" });
+    expect(lineDiff(text, after)).toEqual({ removed: [], added: ["15:       allowed_namespaces: [team-a]"] });
+    expectValid(after);
+  });
+
+  it("adds deploy_namespaces when missing", () => {
+    const text = `${HEADER}users:\n  users:\n    - email: a@example.com\n      username: a\n      roles: [cake-user]\n`;
+    const after = addDeployNamespace(text, { name: "team-a", resourceQuota: {} });
+    expect(lineDiff(text, after)).toEqual({ removed: [], added: ["14:   deploy_namespaces: [team-a]"] });
+    expect(expectValid(after).deployNamespaces.map((namespace) => namespace.name)).toEqual(["team-a"]);
+  });
+
+  it("follows flow mappings in block grant lists", () => {
+    const text = `${HEADER}users:\n  deploy_namespaces: [team-a, team-b]\n  users:\n    - email: a@example.com\n      username: a\n      roles: [cake-user]\n      allowed_namespaces:\n        - {name: team-a, access: view}\n`;
+    const after = grantNamespace(text, { username: "a" }, { namespace: "team-b", access: "view" });
+    expect(lineDiff(text, after).added).toEqual(["17:         - {name: team-b, access: view}"]);
+    expectValid(after);
+  });
+
+  it("keeps a missing final line break working", () => {
+    const text = `${HEADER}users:\n  deploy_namespaces: [team-a]\n  users:\n    - email: a@example.com\n      username: a\n      roles: [cake-user]`;
+    const after = addUser(text, { email: "b@example.com", username: "b", roles: ["cake-user"], grants: [] });
+    // The last line gets its missing line break, then the new entry follows.
+    expect(after.startsWith(`${text}\n`)).toBe(true);
+    expect(lineDiff(text, after).added).toEqual([
+      "15:     - email: b@example.com",
+      "16:       username: b",
+      "17:       roles: [cake-user]",
+      "18: ",
+    ]);
+    expectValid(after);
+  });
+
+  it("uses the older deployments key", () => {
+    const text = `${HEADER}users:\n  deployments: [team-a]\n  users: []\n`;
+    const after = addDeployNamespace(text, { name: "team-b", resourceQuota: {} });
+    expect(after).toContain("deployments: [team-a, team-b]");
+  });
+});
