@@ -5,6 +5,7 @@
 import type { Deployment, ProfileRef, User } from "../model/types.js";
 import {
   accessGrants,
+  changeKind,
   cloudIdentityOf,
   compareText,
   profilesByName,
@@ -251,8 +252,7 @@ function diffCloudIdentity(base: Deployment, head: Deployment): CloudIdentityCha
       const from = old.find((entry) => entry.field === field)?.value ?? null;
       const to = now.find((entry) => entry.field === field)?.value ?? null;
       if (from === to) continue;
-      const change = from === null ? "added" : to === null ? "removed" : "changed";
-      changes.push({ profile: name, field, change, from, to });
+      changes.push({ profile: name, field, change: changeKind(from, to), from, to });
     }
 
     for (const field of ["aws-policy", "gcp-role"] as const) {

@@ -3,6 +3,7 @@
  * both list the same changes in the same order: destructive changes first, then users,
  * access, profiles, deploy namespaces, quotas, cloud identity and settings.
  */
+import { changeKind } from "./state.js";
 import type { AccessRole, CloudIdentityChange, DeploymentPlan } from "./types.js";
 
 /** A table cell: a value from the vars (shown verbatim, in code in markdown) or fixed words. */
@@ -84,7 +85,7 @@ export function planRows(plan: DeploymentPlan): PlanRow[] {
   }
   for (const quota of plan.quotas) {
     rows.push({
-      marker: markerOf(quota.from === null ? "added" : quota.to === null ? "removed" : "changed"),
+      marker: markerOf(changeKind(quota.from, quota.to)),
       change: "Quota changed",
       subject: value(quota.key),
       where: value(quota.profile),

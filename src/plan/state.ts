@@ -141,3 +141,10 @@ export function compareText(a: string, b: string): number {
   if (a < b) return -1;
   return a > b ? 1 : 0;
 }
+
+/** Names the change from `from` to `to`, where null means "not set". */
+export function changeKind(from: string | null, to: string | null): "added" | "removed" | "changed" {
+  if (from === null) return "added";
+  if (to === null) return "removed";
+  return "changed";
+}
