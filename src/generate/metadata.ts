@@ -83,7 +83,7 @@ export function toPlainObject(model: { toJSON(): unknown }): GeneratedObject {
 
 /** Compares strings by UTF-16 code units, so order never depends on the locale. */
 export function compareStrings(a: string, b: string): number {
-  if (a < b) return -1;
-  if (a > b) return 1;
-  return 0;
+  // One equality check and one ordering check: sorting 600k objects calls this millions of times.
+  if (a === b) return 0;
+  return a < b ? -1 : 1;
 }
