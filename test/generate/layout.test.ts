@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type GeneratedFile, generateDeployment } from "../../src/generate/index.js";
 import type { Deployment } from "../../src/model/types.js";
@@ -153,6 +154,33 @@ describe("generation determinism", () => {
     expect(generateDeployment(reversed(deployment))).toEqual(generateDeployment(deployment));
     expect(JSON.stringify(generateDeployment(reversed(deployment)))).toBe(
       JSON.stringify(generateDeployment(deployment)),
+    );
+  });
+
+  it("ignores any permutation of entries", () => {
+    const deployment = exampleDeployment("gcp");
+    for (const name of ["dora", "eli", "fay", "gus"]) {
+      deployment.users.push(
+        makeUser({
+          email: `${name}@example.com`,
+          username: name,
+          roles: ["cake-admin"],
+          allowedNamespaces: ["ml-prod"],
+        }),
+      );
+    }
+    const expected = JSON.stringify(generateDeployment(deployment));
+    const { users, deployNamespaces } = deployment;
+    fc.assert(
+      fc.property(
+        fc.shuffledSubarray(users, { minLength: users.length }),
+        fc.shuffledSubarray(deployNamespaces, { minLength: deployNamespaces.length }),
+        (shuffledUsers, shuffledNamespaces) => {
+          const shuffled = { ...deployment, users: shuffledUsers, deployNamespaces: shuffledNamespaces };
+          expect(JSON.stringify(generateDeployment(shuffled))).toBe(expected);
+        },
+      ),
+      { numRuns: 50 },
     );
   });
 

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   bindingName,
@@ -33,6 +34,18 @@ describe("bindingName", () => {
 
   it.each(["admin", "edit", "view"] as const)("ends with the %s role", (role) => {
     expect(bindingName("bob@example.com", role)).toBe(`user-bob-example-com-clusterrole-${role}`);
+  });
+
+  it("always gives a clean lower-case name", () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: "grapheme", maxLength: 40 }),
+        fc.constantFrom("admin", "edit", "view"),
+        (email, role) => {
+          expect(bindingName(email, role)).toMatch(/^user(-[a-z0-9]+)*-clusterrole-(admin|edit|view)$/);
+        },
+      ),
+    );
   });
 
   it("keeps distinct emails apart", () => {
