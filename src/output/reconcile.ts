@@ -5,7 +5,7 @@
  * the previous output untouched.
  */
 import type { Dirent } from "node:fs";
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { type Diagnostic, hasErrors } from "../config/diagnostics.js";
 import { loadRepo } from "../config/repo.js";
@@ -120,6 +120,7 @@ export async function reconcileLoaded(
   const selected = selectDeployments(loaded.deployments, options.deployments ?? [], orphanFolders);
   const orphans = (options.deployments ?? []).length === 0 ? orphanFolders : [];
   const desired = await Promise.all(selected.map((deployment) => renderDeployment(layout.root, deployment)));
+  for (const output of desired) await checkIsFolder(layout.root, output.folder);
 
   if (check) {
     const plans = await planAll(layout.root, desired, orphans, false);
@@ -177,6 +178,16 @@ export async function renderDeployment(root: string, deployment: Deployment): Pr
     profiles: profilesOf(deployment).map((profile) => profile.name),
     files,
   };
+}
+
+/** Rejects a deployment folder path that exists as something other than a folder. */
+async function checkIsFolder(root: string, folder: string): Promise<void> {
+  const info = await stat(path.join(root, folder)).catch(() => undefined);
+  if (info !== undefined && !info.isDirectory()) {
+    throw new CakeError(
+      `${folder} is a file, but cake writes a deployment folder there; move the file away and rerun.`,
+    );
+  }
 }
 
 /** Plans every selected folder; orphans are planned for removal when pruning, or reported as they are. */

@@ -194,6 +194,33 @@ describe("cake reconcile", () => {
     expect(badFormat.code).toBe(2);
     await expect(stat(path.join(root, "deployments"))).rejects.toThrow();
   });
+
+  it("rejects a missing repo folder", async () => {
+    const root = await makeRepo({});
+
+    const result = await cake(root, "reconcile", "--repo", path.join(root, "missing"));
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(path.join(root, "missing"));
+  });
+
+  it("rejects --check with --prune-orphans", async () => {
+    const root = await makeRepo({ [PROD_VARS]: varsText() });
+
+    const result = await cake(root, "reconcile", "--check", "--prune-orphans");
+
+    expect(result.code).toBe(2);
+  });
+
+  it("reports a file in place of the folder", async () => {
+    const root = await makeRepo({ [PROD_VARS]: varsText(), [PROD]: "not a folder\n" });
+
+    const result = await cake(root, "reconcile");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("is a file");
+    expect(result.stderr).not.toContain("    at ");
+  });
 });
 
 describe("cake binary", () => {

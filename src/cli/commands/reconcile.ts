@@ -2,6 +2,7 @@
  * `cake reconcile`: regenerates each deployment folder from its vars file, or with
  * `--check` reports what is out of date and writes nothing.
  */
+import { stat } from "node:fs/promises";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { diagnosticsToJson, formatDiagnostics } from "../../config/format.js";
 import { UsageError } from "../../errors.js";
@@ -69,6 +70,8 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
     ...(options.varsDir ? { varsDir: options.varsDir } : {}),
     ...(options.outputDir ? { outputDir: options.outputDir } : {}),
   });
+  const rootInfo = await stat(layout.root).catch(() => undefined);
+  if (!rootInfo?.isDirectory()) throw new UsageError(`the repo folder ${layout.root} does not exist.`);
   if (options.check && options.pruneOrphans) {
     throw new UsageError("--check writes nothing, so it cannot be combined with --prune-orphans.");
   }
