@@ -248,18 +248,28 @@ export function yaml11BooleanDiagnostics(source: VarsSource): Diagnostic[] {
   return diagnostics;
 }
 
-/** Visits every value node with its field path; keys are not visited, aliases are not followed. */
-function walk(node: unknown, path: FieldPath, visitor: (node: Node, path: FieldPath) => void): void {
+/**
+ * Visits every value node with its field path; keys are not visited, aliases are not followed.
+ * The path array is reused while walking, so a visitor copies it to keep it.
+ */
+function walk(
+  node: unknown,
+  path: (string | number)[],
+  visitor: (node: Node, path: FieldPath) => void,
+): void {
   if (node === null || node === undefined || isAlias(node)) return;
   visitor(node as Node, path);
   if (isMap(node)) {
     for (const pair of node.items) {
-      const key = isScalar(pair.key) ? String(pair.key.value) : "?";
-      walk(pair.value, [...path, key], visitor);
+      path.push(isScalar(pair.key) ? String(pair.key.value) : "?");
+      walk(pair.value, path, visitor);
+      path.pop();
     }
   } else if (isSeq(node)) {
-    node.items.forEach((item, index) => {
-      walk(item, [...path, index], visitor);
-    });
+    for (const [index, item] of node.items.entries()) {
+      path.push(index);
+      walk(item, path, visitor);
+      path.pop();
+    }
   }
 }
