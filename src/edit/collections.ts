@@ -112,7 +112,7 @@ export function appendToSequence(
 
   if (isSeq(value) && value.flow && value.items.length > 0) {
     const lastItem = value.items[value.items.length - 1] as Node;
-    const end = lastItemEnd(lastItem);
+    const end = rangeOf(lastItem)[1];
     return [{ start: end, end, text: `, ${renderFlow(item, style)}` }];
   }
 
@@ -137,10 +137,6 @@ export function appendToSequence(
   const newLines = asSeqItem(renderBlock(item, style), dashColumn, dashColumn + 2);
   splices.push(linesAfter(vars, vars.lines.lineOf(keyStart), newLines));
   return splices;
-}
-
-function lastItemEnd(node: Node): number {
-  return rangeOf(node)[1];
 }
 
 /** Removes one item of the sequence under `pair`; the last item leaves `[]`. */

@@ -199,7 +199,8 @@ export function requireUser(vars: VarsDocument, ref: UserRef): YAMLMap {
   throw new EditError("unknown-user", `no user with ${key} "${wanted}".${hint}`);
 }
 
-function requireNamespace(vars: VarsDocument, namespace: string): void {
+/** Throws an EditError unless `namespace` is a declared deploy namespace. */
+export function requireNamespace(vars: VarsDocument, namespace: string): void {
   const names = vars.deployNamespaceEntries().map((entry) => entry.name);
   if (names.includes(namespace)) return;
   const known =
@@ -347,5 +348,3 @@ export function grantsOf(text: string, ref: UserRef): NamespaceGrantInput[] {
     access: (isMap(item) ? scalarValue(item.get("access", true)) : undefined) === "view" ? "view" : "edit",
   }));
 }
-
-export { requireNamespace };
