@@ -62,7 +62,9 @@ const kubeflowSchema = z
     namespace_labels: z
       .record(z.string(), z.string())
       .default(DEFAULT_NAMESPACE_LABELS)
-      .describe("Labels of every profile Namespace; the default is what the profile controller sets."),
+      .describe(
+        "Labels of every profile Namespace; the default is what the profile controller sets. Setting it replaces the default.",
+      ),
     default_container_resources: z
       .strictObject({
         requests: computeResources.optional().describe("Default container requests (cpu, memory)."),
@@ -156,10 +158,16 @@ export const deployNamespaceObjectSchema = z.strictObject({
     .strictObject({
       policy_arns: z.array(z.string()).default([]).describe("IAM policy ARNs for this namespace."),
     })
-    .optional(),
+    .optional()
+    .describe(
+      "AWS extras: policies attached to this namespace's role besides cloud.aws.default_policy_arns.",
+    ),
   gcp: z
     .strictObject({ roles: z.array(z.string()).default([]).describe("IAM roles for this namespace.") })
-    .optional(),
+    .optional()
+    .describe(
+      "GCP extras: roles granted to this namespace's service account besides cloud.gcp.default_roles.",
+    ),
 });
 
 export const deployNamespaceSchema = z

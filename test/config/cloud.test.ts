@@ -71,7 +71,7 @@ describe("cloud settings", () => {
     "AmazonS3ReadOnlyAccess",
   ];
   for (const arn of badArns) {
-    it(`BR-28 rejects policy ARN ${arn}`, () => {
+    it(`rejects policy ARN ${arn}`, () => {
       const text = varsYaml({ cloud: awsCloud({ default_policy_arns: `[${arn}]` }) });
 
       expect(single(load(text), "invalid-arn")).toMatchObject({
@@ -97,7 +97,7 @@ describe("cloud settings", () => {
     });
   }
 
-  it("BR-28 permissions boundary is checked", () => {
+  it("permissions boundary is checked", () => {
     const text = varsYaml({
       cloud: awsCloud({ permissions_boundary_arn: "arn:aws:iam::123456789012:boundary" }),
     });
@@ -105,7 +105,7 @@ describe("cloud settings", () => {
     expect(single(load(text), "invalid-arn").path).toBe("cloud.aws.permissions_boundary_arn");
   });
 
-  it("BR-28 namespace policy ARNs are checked", () => {
+  it("namespace policy ARNs are checked", () => {
     const text = varsYaml({
       cloud: awsCloud({}),
       users: usersYaml(

@@ -10,7 +10,7 @@ function withUser(fields: Record<string, string>, namespaces = "[team-a, team-b]
 }
 
 describe("roles", () => {
-  it("BR-14 unknown role is an error", () => {
+  it("unknown role is an error", () => {
     const text = withUser({ roles: "[admin]" });
 
     const diagnostic = single(load(text), "invalid-role");

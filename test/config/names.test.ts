@@ -53,7 +53,7 @@ describe("deployment name", () => {
 describe("username rules", () => {
   const invalid = ["alice.smith", "Bob_1", "-alice", "a".repeat(64)];
   for (const username of invalid) {
-    it(`BR-08 rejects username ${username.slice(0, 12)}`, () => {
+    it(`rejects username ${username.slice(0, 12)}`, () => {
       const text = withUsers("[]", [{ ...alice, username }]);
 
       const diagnostic = single(load(text), "invalid-dns-label");
@@ -66,7 +66,7 @@ describe("username rules", () => {
     });
   }
 
-  it("BR-08 suggests a valid label", () => {
+  it("suggests a valid label", () => {
     const diagnostic = single(
       load(withUsers("[]", [{ ...alice, username: "alice.smith" }])),
       "invalid-dns-label",
@@ -94,7 +94,7 @@ describe("username rules", () => {
     "cake-cloud-identity",
   ];
   for (const username of reserved) {
-    it(`BR-11 rejects reserved username ${username}`, () => {
+    it(`rejects reserved username ${username}`, () => {
       const text = withUsers("[]", [{ ...alice, username }]);
 
       expect(single(load(text), "reserved-namespace")).toMatchObject({
@@ -174,7 +174,7 @@ describe("username rules", () => {
 });
 
 describe("deploy namespace rules", () => {
-  it("BR-08 namespace must be a DNS label", () => {
+  it("namespace must be a DNS label", () => {
     const text = withUsers("[Team_A]", []);
 
     expect(single(load(text), "invalid-dns-label")).toMatchObject({
@@ -192,7 +192,7 @@ describe("deploy namespace rules", () => {
     });
   });
 
-  it("BR-11 reserved namespace is an error", () => {
+  it("reserved namespace is an error", () => {
     const text = withUsers("[team-a, kubeflow]", []);
 
     const diagnostic = single(load(text), "reserved-namespace");
@@ -222,7 +222,7 @@ describe("derived names", () => {
   const gcpCloud = (prefix: string) =>
     `cloud:\n  provider: gcp\n  gcp:\n    project_id: cake-prod-123456\n    service_account_prefix: "${prefix}"\n`;
 
-  it("BR-09 long username breaks the GCP service account id", () => {
+  it("long username breaks the GCP service account id", () => {
     const username = "very-long-firstname-lastname-department-team";
     const text = withUsers("[]", [{ ...alice, username }], { cloud: gcpCloud("kf-prod-") });
 

@@ -90,7 +90,7 @@ describe("resource quota", () => {
     );
   });
 
-  it("BR-39 quantities are stored canonically", () => {
+  it("quantities are stored canonically", () => {
     const result = load(
       withQuota([
         "requests.cpu: 1000m",

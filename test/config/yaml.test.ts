@@ -3,7 +3,7 @@ import { MAX_ALIASES } from "../../src/config/yaml-phase.js";
 import { codes, load, positionOf, single, usersYaml, userYaml, varsYaml, withCode } from "./helpers.js";
 
 describe("YAML phase", () => {
-  it("BR-34 duplicate key names both lines", () => {
+  it("duplicate key names both lines", () => {
     const text = varsYaml({
       users: [
         "users:",
@@ -67,7 +67,7 @@ describe("YAML phase", () => {
     expect(codes(load(text))).not.toContain("yaml-tab-indent");
   });
 
-  it("BR-32 %YAML 1.1 directive is an error", () => {
+  it("%YAML 1.1 directive is an error", () => {
     const text = `%YAML 1.1\n---\n${varsYaml()}`;
 
     const diagnostic = single(load(text), "yaml-version");
@@ -208,7 +208,7 @@ describe("YAML phase", () => {
     expect(result.deployment?.environment).toBe("prod");
   });
 
-  it("BR-32 YAML 1.1 words load as strings", () => {
+  it("YAML 1.1 words load as strings", () => {
     const text = varsYaml({
       users: usersYaml("  deploy_namespaces: [on]\n", [
         userYaml({
@@ -226,7 +226,7 @@ describe("YAML phase", () => {
     expect(result.deployment?.deployNamespaces[0]?.name).toBe("on");
   });
 
-  it("BR-32 unquoted YAML 1.1 words warn", () => {
+  it("unquoted YAML 1.1 words warn", () => {
     const text = varsYaml({
       gitops: "gitops:\n  repo_url: https://git.example.com/ops.git\n  target_revision: Off\n",
       users: usersYaml("  deploy_namespaces: [y]\n", [
@@ -256,7 +256,7 @@ describe("YAML phase", () => {
     expect(result.diagnostics).toEqual([]);
   });
 
-  it("BR-32 username true is a wrong type", () => {
+  it("username true is a wrong type", () => {
     const text = varsYaml({
       users: usersYaml("  deploy_namespaces: []\n", [
         userYaml({ email: "tom@example.com", username: "true", roles: "[cake-user]" }),
