@@ -64,15 +64,22 @@ function issueDiagnostics(source: VarsSource, data: unknown, issue: Issue): Diag
         ];
       }
       break;
-    case "invalid_union":
+    case "invalid_union": {
+      const expected = issue.errors.flatMap((branch) =>
+        branch[0]?.code === "invalid_type" && branch[0].path.length === 0
+          ? [typeNoun(branch[0].expected)]
+          : [],
+      );
+      const noun = expected.length > 0 ? expected.join(" or ") : "a valid value";
       return [
         source.diagnostic(
           "error",
           "wrong-type",
           path,
-          `must be a name or a mapping with a name (got ${describeValue(source, path, value)})`,
+          `must be ${noun} (got ${describeValue(source, path, value)})`,
         ),
       ];
+    }
     default:
       break;
   }
@@ -143,7 +150,7 @@ function choiceCode(path: FieldPath): DiagnosticCode {
 /** Describes a value with its type and source text: `number 007`, `boolean true`, `null`. */
 function describeValue(source: VarsSource, path: FieldPath, value: unknown): string {
   const written = source.sourceTextOf(path);
-  if (value === null) return written ? `null ${written}`.trim() : "an empty value";
+  if (value === null) return written ? "null" : "an empty value";
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "a mapping";
   if (typeof value === "string") return `string "${value}"`;

@@ -171,6 +171,20 @@ describe("schema phase", () => {
     expect(codes(result)).not.toContain("deprecated-key");
   });
 
+  it("boolean quota value is a wrong type", () => {
+    const text = varsYaml({
+      users: usersYaml("  deploy_namespaces:\n    - name: team-a\n      resource_quota: {pods: true}\n", []),
+    });
+
+    const diagnostic = single(load(text), "wrong-type");
+
+    expect(diagnostic).toMatchObject({
+      path: "users.deploy_namespaces[0].resource_quota.pods",
+      ...positionOf(text, "true"),
+    });
+    expect(diagnostic.message).toContain("a string or a number");
+  });
+
   it("grant of the wrong type is reported", () => {
     const text = varsYaml({
       users: usersYaml("  deploy_namespaces: [team-a]\n", [
