@@ -241,6 +241,10 @@ describe("cake user disable and enable", () => {
     expect(result.stderr).toContain("Alice.Smith@example.com");
   });
 
+  it("enable of an unknown user writes nothing", async () => {
+    await expectFailure(1, "user", "enable", ...D, "--username", "nobody");
+  });
+
   it("needs exactly one of email and username", async () => {
     await expectFailure(2, "user", "disable", ...D);
     await expectFailure(2, "user", "disable", ...D, "--email", "bob@example.com", "--username", "bjones");
@@ -262,6 +266,10 @@ describe("cake user remove", () => {
     expect(result.code).toBe(0);
     expect(await readVars(repo)).not.toContain("bob@example.com");
     expect(await outputProfiles()).not.toContain("bjones");
+  });
+
+  it("unknown user writes nothing", async () => {
+    await expectFailure(1, "user", "remove", ...D, "--username", "nobody", "--delete-profile");
   });
 
   it("removes a user never reconciled", async () => {
@@ -326,6 +334,14 @@ describe("cake user grant and revoke", () => {
       "--access",
       "admin",
     );
+  });
+
+  it("grant to an unknown user writes nothing", async () => {
+    await expectFailure(1, "user", "grant", ...D, "--email", "nobody@example.com", "--namespace", "ml-prod");
+  });
+
+  it("grant without a namespace is a usage error", async () => {
+    await expectFailure(2, "user", "grant", ...D, "--email", "bob@example.com");
   });
 
   it("grant of an unknown namespace writes nothing", async () => {

@@ -21,11 +21,17 @@ const EXAMPLES = path.join(FIXTURES, "..", "..", "..", "examples", "ops", "vars"
 
 function varsFiles(): { name: string; text: string }[] {
   const folders = [FIXTURES, EXAMPLES];
-  return folders.flatMap((folder) =>
+  const files = folders.flatMap((folder) =>
     readdirSync(folder)
       .filter((file) => file.endsWith(".yaml"))
       .map((file) => ({ name: file, text: readFileSync(path.join(folder, file), "utf8") })),
   );
+  // The same files with CRLF line breaks and a byte order mark, as editors on Windows save them.
+  const windows = files.map(({ name, text }) => ({
+    name: `${name} (CRLF, BOM)`,
+    text: `\uFEFF${text.replace(/\n/g, "\r\n")}`,
+  }));
+  return [...files, ...windows];
 }
 
 describe("edits that undo each other", () => {
@@ -109,6 +115,14 @@ describe("sparse documents", () => {
       "18: ",
     ]);
     expectValid(after);
+  });
+
+  it("keeps a byte order mark and CRLF", () => {
+    const text = `\uFEFF${readFileSync(path.join(FIXTURES, "dev-eu-west-1.yaml"), "utf8").replace(/\n/g, "\r\n")}`;
+    const after = addUser(text, { email: "e@example.com", username: "e", roles: ["cake-user"], grants: [] });
+    expect(after.startsWith("\uFEFF# Development")).toBe(true);
+    expect(after.replace(/\r\n/g, "")).not.toContain("\n");
+    expect(expectValid(after).users.map((user) => user.username)).toContain("e");
   });
 
   it("uses the older deployments key", () => {
