@@ -241,11 +241,15 @@ export const sectionSchemas = {
   deployNamespace: deployNamespaceSchema,
 } as const;
 
-/** Returns the JSON Schema of a vars file, for editors (yaml-language-server) and the `schema` command. */
+/**
+ * Returns the JSON Schema of a vars file, for editors and the `schema` command. It targets
+ * draft-07 because the YAML language server behind editor plugins supports draft-07 fully
+ * and later drafts only in part.
+ */
 export function varsJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(varsSchema, { io: "input", target: "draft-2020-12" });
+  const schema = z.toJSONSchema(varsSchema, { io: "input", target: "draft-7" });
   return {
-    $schema: "https://json-schema.org/draft/2020-12/schema",
+    $schema: "http://json-schema.org/draft-07/schema#",
     title: "cake vars file",
     ...schema,
   };

@@ -173,6 +173,15 @@ describe("YAML phase", () => {
     });
   }
 
+  it("second document is a syntax error", () => {
+    const text = `${varsYaml()}---\nenvironment: dev\n`;
+
+    const result = load(text);
+
+    expect(single(result, "yaml-syntax").line).toBe(positionOf(text, "---").line);
+    expect(result.deployment).toBeUndefined();
+  });
+
   it("broken syntax reports its position", () => {
     const text = varsYaml({ gitops: 'gitops:\n  repo_url: "https://git.example.com\n' });
 
