@@ -46,6 +46,21 @@ describe("cake reconcile", () => {
     expect(second.stdout).toMatch(/^prod-us-east-1: 0 written, \d+ unchanged, 0 removed\n$/);
   });
 
+  it("lists many paths only with --verbose", async () => {
+    const many = Array.from({ length: 25 }, (_, index) => ({
+      email: `u${index}@example.com`,
+      username: `u${index}`,
+    }));
+    const quiet = await makeRepo({ [PROD_VARS]: varsText({ users: many }) });
+    const verbose = await makeRepo({ [PROD_VARS]: varsText({ users: many }) });
+
+    const quietResult = await cake(quiet, "reconcile");
+    const verboseResult = await cake(verbose, "reconcile", "--verbose");
+
+    expect(quietResult.stdout.trimEnd().split("\n")).toHaveLength(1);
+    expect(verboseResult.stdout).toContain(`wrote ${PROD}/profiles/u24.yaml`);
+  });
+
   it("reports invalid vars with positions", async () => {
     const root = await makeRepo({ [PROD_VARS]: varsText().replace("bob@example.com", "bob at example") });
 
