@@ -15,7 +15,7 @@ export function checkSchema(
   const result = varsSchema.safeParse(data);
   if (result.success) return { vars: result.data, diagnostics: [] };
 
-  const diagnostics = flattenIssues(result.error.issues, data).flatMap((issue) =>
+  const diagnostics = flattenIssues(result.error.issues).flatMap((issue) =>
     issueDiagnostics(source, data, issue),
   );
   return { diagnostics };
@@ -24,7 +24,7 @@ export function checkSchema(
 type Issue = core.$ZodIssue;
 
 /** Replaces union issues by the issues of the branch that matches the value's shape. */
-function flattenIssues(issues: readonly Issue[], data: unknown): Issue[] {
+function flattenIssues(issues: readonly Issue[]): Issue[] {
   return issues.flatMap((issue) => {
     if (issue.code !== "invalid_union" || issue.errors.length === 0) return [issue];
 
@@ -34,7 +34,7 @@ function flattenIssues(issues: readonly Issue[], data: unknown): Issue[] {
     );
     if (matching.length !== 1 || !matching[0]) return [issue];
     const nested = matching[0].map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] }) as Issue);
-    return flattenIssues(nested, data);
+    return flattenIssues(nested);
   });
 }
 
@@ -114,7 +114,9 @@ function wrongType(source: VarsSource, path: FieldPath, expected: string, value:
   const written = source.sourceTextOf(path) ?? String(value);
 
   if (expected === "string" && (typeof value === "number" || typeof value === "boolean" || value === null)) {
-    const fix = value === null && written === "" ? "write a value" : `quote it: "${written}"`;
+    // An empty value or `~` is a missing value, not a word meant literally.
+    const fix =
+      value === null && (written === "" || written === "~") ? "write a value" : `quote it: "${written}"`;
     return source.diagnostic("error", "wrong-type", path, `must be a string (got ${got}); ${fix}`);
   }
   if (expected === "boolean") {

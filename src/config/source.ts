@@ -35,8 +35,12 @@ export class VarsSource {
     return { line, column: col };
   }
 
-  /** Finds the node of a value, or of its nearest existing parent when the value is missing. */
-  nodeAt(path: FieldPath, options: { key?: boolean } = {}): Node | undefined {
+  /**
+   * Finds the node of a value, or of its nearest existing parent when the value is missing.
+   * With `exact: true` a missing value gives undefined instead of a parent.
+   */
+  nodeAt(path: FieldPath, options: { key?: boolean; exact?: boolean } = {}): Node | undefined {
+    const fallback = (parent: unknown) => (options.exact ? undefined : (parent as Node | undefined));
     let node: unknown = this.document?.contents;
     for (const [index, segment] of path.entries()) {
       node = this.resolve(node);
@@ -45,16 +49,16 @@ export class VarsSource {
         const pair = node.items.find(
           (item) => isScalar(item.key) && String(item.key.value) === String(segment),
         );
-        if (!pair) return node;
+        if (!pair) return fallback(node);
         if (last && options.key && isScalar(pair.key)) return pair.key;
-        if (pair.value === null) return (pair.key as Node | null) ?? node;
+        if (pair.value === null) return fallback(pair.key ?? node);
         node = pair.value;
       } else if (isSeq(node) && typeof segment === "number") {
         const item = node.items[segment];
-        if (item === undefined || item === null) return node;
+        if (item === undefined || item === null) return fallback(node);
         node = item;
       } else {
-        return (node as Node | undefined) ?? undefined;
+        return fallback(node);
       }
     }
     return node as Node | undefined;
@@ -70,7 +74,7 @@ export class VarsSource {
 
   /** Returns the source text of a scalar value as written (`007`, not `7`), or undefined. */
   sourceTextOf(path: FieldPath): string | undefined {
-    const node = this.resolve(this.nodeAt(path));
+    const node = this.resolve(this.nodeAt(path, { exact: true }));
     if (!isScalar(node) || !node.range) return undefined;
     return this.text.slice(node.range[0], node.range[1]).trim();
   }
