@@ -111,7 +111,7 @@ function missingKey(source: VarsSource, path: FieldPath): Diagnostic {
 
 function wrongType(source: VarsSource, path: FieldPath, expected: string, value: unknown): Diagnostic {
   const got = describeValue(source, path, value);
-  const written = source.sourceTextOf(path) ?? String(value);
+  const written = source.sourceTextOf(path) ?? (isPrimitive(value) ? String(value) : "");
 
   if (expected === "string" && (typeof value === "number" || typeof value === "boolean" || value === null)) {
     // An empty value or `~` is a missing value, not a word meant literally.
@@ -159,10 +159,14 @@ function describeValue(source: VarsSource, path: FieldPath, value: unknown): str
   return `${typeof value} ${written ?? String(value)}`;
 }
 
+function isPrimitive(value: unknown): boolean {
+  return value === null || (typeof value !== "object" && typeof value !== "function");
+}
+
 export function valueAt(data: unknown, path: FieldPath): unknown {
   let value = data;
   for (const segment of path) {
-    if (value === null || typeof value !== "object") return undefined;
+    if (value === null || typeof value !== "object" || !Object.hasOwn(value, segment)) return undefined;
     value = (value as Record<string | number, unknown>)[segment];
   }
   return value;
@@ -175,8 +179,8 @@ export function knownKeysAt(path: FieldPath): string[] {
     schemas = schemas.flatMap((schema) => {
       const inner = unwrap(schema);
       if (inner instanceof z.ZodObject && typeof segment === "string") {
-        const field = (inner.shape as Record<string, z.ZodType>)[segment];
-        return field ? [field] : [];
+        const shape = inner.shape as Record<string, z.ZodType>;
+        return Object.hasOwn(shape, segment) && shape[segment] ? [shape[segment]] : [];
       }
       if (inner instanceof z.ZodArray && typeof segment === "number") return [inner.element as z.ZodType];
       return [];

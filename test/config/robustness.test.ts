@@ -53,6 +53,21 @@ describe("loader robustness", () => {
     );
   });
 
+  const objectKeyInputs: [string, string][] = [
+    ["toString", "environment: {toString: 0}\n"],
+    ["valueOf", "users:\n  users:\n    - email: {valueOf: 1}\n"],
+    ["__proto__", "__proto__: {environment: prod}\nkubeflow: {constructor: x}\n"],
+    ["constructor", "users:\n  constructor: [1]\n  users: [{email: a@b.co, toString: x}]\n"],
+  ];
+  for (const [name, text] of objectKeyInputs) {
+    it(`handles a ${name} key`, () => {
+      const result = loadVarsText(text, OPTIONS);
+
+      expect(result.diagnostics.length).toBeGreaterThan(0);
+      expect(result.deployment).toBeUndefined();
+    });
+  }
+
   it("positions are inside the file", () => {
     fc.assert(
       fc.property(
