@@ -3,8 +3,9 @@
  * both block and flow style. Each returns the splices to apply to the original text;
  * lines outside them are untouched.
  */
-import { isCollection, isScalar, isSeq, type Node, Pair, Scalar, YAMLMap, YAMLSeq } from "yaml";
+import { isAlias, isCollection, isScalar, isSeq, type Node, Pair, Scalar, YAMLMap, YAMLSeq } from "yaml";
 import type { VarsDocument } from "./document.js";
+import { EditError } from "./errors.js";
 import { type DocumentStyle, dashOffset, renderBlock, renderFlow } from "./style.js";
 import type { Splice } from "./text.js";
 
@@ -13,6 +14,19 @@ type AnyPair = Pair<Node, Node | null>;
 function rangeOf(node: Node): [number, number] {
   if (!node.range) throw new Error("node without a source range");
   return [node.range[0], node.range[1]];
+}
+
+/**
+ * Rejects a value shared through a YAML anchor or alias: changing it in one place would
+ * change every entry that refers to it, so such a file is edited by hand.
+ */
+export function assertNotShared(key: string, value: Node | null | undefined): void {
+  if (value && (isAlias(value) || ("anchor" in value && value.anchor))) {
+    throw new EditError(
+      "unsupported-layout",
+      `the value of "${key}" is shared through a YAML anchor or alias, so cake does not change it; edit the file by hand.`,
+    );
+  }
 }
 
 /** Returns the line span of a block sequence item: from its `-` line to its last line. */
@@ -95,6 +109,7 @@ export function appendToSequence(
   style: DocumentStyle,
 ): Splice[] {
   const value = pair.value;
+  assertNotShared(String(pair.key), value);
   const keyStart = rangeOf(pair.key)[0];
   const keyColumn = vars.lines.columnOf(keyStart);
 
@@ -142,6 +157,7 @@ export function appendToSequence(
 /** Removes one item of the sequence under `pair`; the last item leaves `[]`. */
 export function removeFromSequence(vars: VarsDocument, pair: AnyPair, item: Node): Splice[] {
   const sequence = pair.value;
+  assertNotShared(String(pair.key), sequence);
   if (!isSeq(sequence)) throw new Error("not a sequence");
   const items = sequence.items as Node[];
   const index = items.indexOf(item);

@@ -8,6 +8,7 @@ import type { NamespaceAccess } from "../model/types.js";
 import {
   addPair,
   appendToSequence,
+  assertNotShared,
   removeFromSequence,
   removePair,
   replaceBlockItemWithMap,
@@ -242,6 +243,7 @@ export function removeUser(text: string, ref: UserRef): string {
 function grantEntries(entry: YAMLMap): { pair: AnyPair | undefined; items: { item: Node; name: string }[] } {
   const pair = findPair(entry, "allowed_namespaces");
   const list = pair?.value;
+  assertNotShared("allowed_namespaces", list);
   if (!isSeq(list)) return { pair, items: [] };
   const items: { item: Node; name: string }[] = [];
   for (const item of list.items as Node[]) {
@@ -275,6 +277,8 @@ function changeAccess(
   grant: NamespaceGrantInput,
   style: DocumentStyle,
 ): Splice[] {
+  assertNotShared("allowed_namespaces", pair.value);
+  assertNotShared(grant.namespace, item);
   if (isMap(item)) {
     const accessPair = findPair(item, "access");
     const current = scalarValue(accessPair?.value) ?? "edit";

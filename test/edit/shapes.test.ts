@@ -125,6 +125,21 @@ describe("sparse documents", () => {
     expect(expectValid(after).users.map((user) => user.username)).toContain("e");
   });
 
+  it("rejects lists shared through an alias", () => {
+    const text = `${HEADER}users:\n  deploy_namespaces: [team-a, team-b]\n  users:\n    - email: a@example.com\n      username: a\n      roles: [cake-user]\n      allowed_namespaces: &shared [team-a]\n    - email: b@example.com\n      username: b\n      roles: [cake-user]\n      allowed_namespaces: *shared\n`;
+    expectValid(text);
+    for (const username of ["a", "b"]) {
+      const ref = { username };
+      expect(() => grantNamespace(text, ref, { namespace: "team-b", access: "edit" })).toThrow(
+        /anchor or alias/,
+      );
+      expect(() => grantNamespace(text, ref, { namespace: "team-a", access: "view" })).toThrow(
+        /anchor or alias/,
+      );
+      expect(() => revokeNamespace(text, ref, "team-a")).toThrow(/anchor or alias/);
+    }
+  });
+
   it("uses the older deployments key", () => {
     const text = `${HEADER}users:\n  deployments: [team-a]\n  users: []\n`;
     const after = addDeployNamespace(text, { name: "team-b", resourceQuota: {} });
