@@ -17,7 +17,10 @@ import {
 import { CakeError } from "../errors.js";
 import { SourceLines } from "./text.js";
 
-/** The parse options of the vars loader: YAML 1.2 core schema, duplicate keys rejected. */
+/**
+ * The parse options of the vars loader: YAML 1.2 core schema, duplicate keys rejected.
+ * NOTE: a copy of the options in `config/yaml-phase.ts`, which does not export them; keep both equal.
+ */
 export const EDIT_PARSE_OPTIONS = {
   version: "1.2",
   schema: "core",
