@@ -24,7 +24,7 @@ export const cloudSettingsRule: Rule = {
         "error",
         "missing-cloud-settings",
         ["cloud", "provider"],
-        `cloud.provider is "${provider}" but cloud.${provider} is missing; add cloud.${provider} with ${example}`,
+        `"${provider}" needs a cloud.${provider} block, which is missing; add cloud.${provider} with ${example}`,
       ),
     ];
   },

@@ -70,7 +70,7 @@ export const deprecatedKeysRule: Rule = {
           "error",
           "conflicting-keys",
           ["users", "deployments"],
-          "users.deployments and users.deploy_namespaces are both set; move the entries of users.deployments into users.deploy_namespaces",
+          "is set together with users.deploy_namespaces; move its entries into users.deploy_namespaces and delete it",
           { key: true },
         ),
       ];
@@ -80,7 +80,7 @@ export const deprecatedKeysRule: Rule = {
         "warning",
         "deprecated-key",
         ["users", "deployments"],
-        "users.deployments is the older spelling of users.deploy_namespaces; rename the key",
+        "is the older spelling of users.deploy_namespaces; rename the key to deploy_namespaces",
         { key: true },
       ),
     ];

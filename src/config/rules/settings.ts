@@ -16,7 +16,7 @@ export const repoUrlRule: Rule = {
         "error",
         "missing-repo-url",
         ["gitops", "repo_url"],
-        "gitops.repo_url is empty; set it to the URL of this ops repo (the Argo CD Application syncs from it)",
+        "is empty; set it to the URL of this ops repo (the Argo CD Application syncs from it)",
       ),
     ];
   },
