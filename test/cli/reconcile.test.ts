@@ -148,6 +148,22 @@ describe("cake reconcile", () => {
     expect(allowed.stdout).toContain(`removed ${PROD}/profiles/bjones.yaml`);
   });
 
+  it("lists blocked deletions in JSON", async () => {
+    const root = await makeRepo({ [PROD_VARS]: varsText() });
+    await cake(root, "reconcile");
+    await writeFile(path.join(root, PROD_VARS), varsText({ users: [ALICE], owner: "new@example.com" }));
+
+    const result = await cake(root, "reconcile", "--format", "json");
+
+    expect(result.code).toBe(1);
+    const data = JSON.parse(result.stdout);
+    expect(data.blocked.profileDeletions).toEqual([{ deployment: "prod-us-east-1", profile: "bjones" }]);
+    expect(data.blocked.ownerChanges).toEqual([
+      { deployment: "prod-us-east-1", from: "kubeflow-platform@example.com", to: "new@example.com" },
+    ]);
+    expect(data.blocked.conflicts).toEqual([]);
+  });
+
   it("restores a hand-edited file", async () => {
     const root = await makeRepo({ [PROD_VARS]: varsText() });
     await cake(root, "reconcile");

@@ -6,7 +6,13 @@ import { stat } from "node:fs/promises";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { diagnosticsToJson, formatDiagnostics } from "../../config/format.js";
 import { UsageError } from "../../errors.js";
-import { type DeploymentReport, isDrift, type ReconcileResult, reconcile } from "../../output/reconcile.js";
+import {
+  type DeploymentReport,
+  isDrift,
+  ReconcileBlockedError,
+  type ReconcileResult,
+  reconcile,
+} from "../../output/reconcile.js";
 import type { FileAction } from "../../output/writer.js";
 import { resolveLayout } from "../../repo/layout.js";
 import type { CommandContext } from "../io.js";
@@ -76,15 +82,26 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
     throw new UsageError("--check writes nothing, so it cannot be combined with --prune-orphans.");
   }
 
-  const result = await reconcile({
-    layout,
-    deployments: options.deployment,
-    check: options.check ?? false,
-    allowProfileDeletion: options.allowProfileDeletion,
-    allowOwnerChange: options.allowOwnerChange ?? false,
-    pruneOrphans: options.pruneOrphans ?? false,
-    ...(options.wait === undefined ? {} : { waitMs: options.wait * 1000 }),
-  });
+  let result: ReconcileResult;
+  try {
+    result = await reconcile({
+      layout,
+      deployments: options.deployment,
+      check: options.check ?? false,
+      allowProfileDeletion: options.allowProfileDeletion,
+      allowOwnerChange: options.allowOwnerChange ?? false,
+      pruneOrphans: options.pruneOrphans ?? false,
+      ...(options.wait === undefined ? {} : { waitMs: options.wait * 1000 }),
+    });
+  } catch (error) {
+    // Machines get the reasons as data; the CLI boundary still prints the message for people.
+    if (error instanceof ReconcileBlockedError && options.format === "json") {
+      const { profileDeletions, ownerChanges, conflicts } = error;
+      const blocked = { profileDeletions, ownerChanges, conflicts };
+      io.stdout.write(`${JSON.stringify({ valid: true, check: false, blocked }, null, 2)}\n`);
+    }
+    throw error;
+  }
 
   if (options.format === "json") io.stdout.write(`${JSON.stringify(toJson(result), null, 2)}\n`);
   else if (result.valid) io.stdout.write(renderText(result, options.verbose ?? false));
