@@ -59,7 +59,7 @@ function issueDiagnostics(source: VarsSource, data: unknown, issue: Issue): Diag
             "error",
             "empty-roles",
             path,
-            "roles is empty; give the user cake-user, cake-admin or both",
+            "is empty; give the user cake-user, cake-admin or both",
           ),
         ];
       }

@@ -18,15 +18,14 @@ const RESERVED_PREFIXES = ["kube-", "kubeflow-", "istio-", "knative-"];
 
 /** Returns why a name is reserved, or undefined when a profile may use it. */
 export function reservedReason(name: string, view: VarsView): string | undefined {
-  if (RESERVED_EXACT.includes(name)) return `"${name}" is a system namespace`;
+  if (RESERVED_EXACT.includes(name)) return "it is a system namespace";
   const prefix = RESERVED_PREFIXES.find((candidate) => name.startsWith(candidate));
   if (prefix) return `names starting with "${prefix}" belong to system components`;
 
   const identityNamespace = view.cloud.identityNamespace;
-  if (name === identityNamespace)
-    return `"${name}" holds the cloud identity objects (cloud.identity_namespace)`;
+  if (name === identityNamespace) return "it contains the cloud identity objects (cloud.identity_namespace)";
   const argocdNamespace = view.gitops.argocdNamespace;
-  if (name === argocdNamespace) return `"${name}" is the Argo CD namespace (gitops.argocd_namespace)`;
+  if (name === argocdNamespace) return "it is the Argo CD namespace (gitops.argocd_namespace)";
   return undefined;
 }
 
