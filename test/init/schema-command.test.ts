@@ -21,7 +21,7 @@ describe("cake schema", () => {
 
     expect(result.code).toBe(0);
     expect(result.stderr).toBe("");
-    expect(schema.$schema).toBe("https://json-schema.org/draft/2020-12/schema");
+    expect(schema.$schema).toBe("http://json-schema.org/draft-07/schema#");
     expect(schema.type).toBe("object");
     expect(Object.keys(schema.properties)).toEqual(
       expect.arrayContaining(["environment", "region", "users"]),
