@@ -113,6 +113,22 @@ describe("applyPlan", () => {
     expect(await snapshotTree(root)).toEqual(before);
   });
 
+  it("keeps a manifest from another cake version", async () => {
+    const root = await makeTempDir();
+    await reconcileFolder(root, desiredOutput(["alice"]));
+    const manifestPath = folderPath(root, MANIFEST_FILE);
+    const older = (await readFile(manifestPath, "utf8")).replace(`"${CAKE_VERSION}"`, '"0.0.1"');
+    await writeFile(manifestPath, older);
+    await ageFiles(root);
+    const before = await snapshotTree(root);
+
+    const plan = await planFolder(root, desiredOutput(["alice"]));
+    await applyPlan(root, plan);
+
+    expect(plan.manifestChanged).toBe(false);
+    expect(await snapshotTree(root)).toEqual(before);
+  });
+
   it("writes only changed files", async () => {
     const root = await makeTempDir();
     await reconcileFolder(root, desiredOutput(["alice", "bob"]));
