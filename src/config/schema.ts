@@ -3,6 +3,7 @@
  * (emails, names, quantities, ARNs) so their diagnostics carry precise codes and fixes.
  */
 import { z } from "zod";
+import { DNS1123_LABEL, NAME_LIMITS } from "../model/names.js";
 
 export const DEFAULT_GATEWAY_PRINCIPALS = [
   "cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account",
@@ -29,6 +30,18 @@ export const DEFAULT_ARGOCD_NAMESPACE = "argocd";
 export const CAKE_ROLES = ["cake-admin", "cake-user"] as const;
 export const NAMESPACE_ACCESS = ["edit", "view"] as const;
 export const CLOUD_PROVIDERS = ["aws", "gcp", "none"] as const;
+
+/**
+ * A string that editors check against a pattern. Zod does not enforce it: the rules do,
+ * with diagnostics that carry a code and a fix, so the pattern only gives editors early help.
+ */
+function patternString(pattern: RegExp, maxLength?: number) {
+  return z
+    .string()
+    .meta(maxLength === undefined ? { pattern: pattern.source } : { pattern: pattern.source, maxLength });
+}
+
+const dnsLabel = () => patternString(DNS1123_LABEL, NAME_LIMITS.kubernetesLabel);
 
 /** A Kubernetes quantity; YAML numbers are accepted because Kubernetes accepts them too. */
 const quantity = z
@@ -93,7 +106,9 @@ const identitySchema = z
 
 const awsSchema = z
   .strictObject({
-    account_id: z.string().describe('AWS account id: a quoted 12-digit string such as "123456789012".'),
+    account_id: patternString(/^\d{12}$/).describe(
+      'AWS account id: a quoted 12-digit string such as "123456789012".',
+    ),
     oidc_provider: z
       .string()
       .describe("The cluster's OIDC provider, host and path without https:// (IRSA trust policy)."),
@@ -111,7 +126,9 @@ const awsSchema = z
 
 const gcpSchema = z
   .strictObject({
-    project_id: z.string().describe("GCP project id: 6 to 30 characters, lower case."),
+    project_id: patternString(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/).describe(
+      "GCP project id: 6 to 30 characters, lower case.",
+    ),
     service_account_prefix: z.string().default("").describe("Prefix of every generated service account id."),
     default_roles: z
       .array(z.string())
@@ -125,10 +142,9 @@ const cloudSchema = z
     provider: z.enum(CLOUD_PROVIDERS).describe("Cloud identity per profile: aws, gcp or none."),
     aws: awsSchema.optional(),
     gcp: gcpSchema.optional(),
-    identity_namespace: z
-      .string()
+    identity_namespace: dnsLabel()
       .default(DEFAULT_IDENTITY_NAMESPACE)
-      .describe("Namespace that holds the cloud identity objects."),
+      .describe("Namespace that contains the cloud identity objects."),
   })
   .describe("Cloud identity for profile workloads.");
 
@@ -136,20 +152,19 @@ const gitopsSchema = z
   .strictObject({
     repo_url: z.string().describe("URL of this ops repo, the source of the Argo CD Application."),
     target_revision: z.string().default("main").describe("Git revision Argo CD syncs."),
-    argocd_namespace: z
-      .string()
+    argocd_namespace: dnsLabel()
       .default(DEFAULT_ARGOCD_NAMESPACE)
       .describe("Namespace of Argo CD and of the Application."),
     destination_server: z
       .string()
       .default("https://kubernetes.default.svc")
       .describe("Cluster API server the Application deploys to."),
-    app_name: z.string().default("user-namespace").describe("Name of the Argo CD Application."),
+    app_name: dnsLabel().default("user-namespace").describe("Name of the Argo CD Application."),
   })
   .describe("The Argo CD Application that syncs the generated folder.");
 
 export const deployNamespaceObjectSchema = z.strictObject({
-  name: z.string().describe("Namespace and shared Profile name (DNS-1123 label)."),
+  name: dnsLabel().describe("Namespace and shared Profile name (DNS-1123 label)."),
   resource_quota: z
     .record(z.string(), quantity)
     .optional()
@@ -171,7 +186,7 @@ export const deployNamespaceObjectSchema = z.strictObject({
 });
 
 export const deployNamespaceSchema = z
-  .union([z.string(), deployNamespaceObjectSchema])
+  .union([dnsLabel(), deployNamespaceObjectSchema])
   .describe("A shared profile: a plain name, or an object with quota and cloud extras.");
 
 const deployNamespacesSchema = z.array(deployNamespaceSchema);
@@ -188,7 +203,7 @@ export const grantSchema = z
 
 export const userSchema = z.strictObject({
   email: z.string().describe("Exactly what the identity provider sends; case-sensitive, never rewritten."),
-  username: z.string().describe("DNS-1123 label; names the user's private profile and its namespace."),
+  username: dnsLabel().describe("DNS-1123 label; names the user's private profile and its namespace."),
   roles: z.array(z.enum(CAKE_ROLES)).min(1).describe("cake-admin and/or cake-user."),
   allowed_namespaces: z.array(grantSchema).default([]).describe("Deploy namespaces the user may use."),
   disabled: z
@@ -212,8 +227,8 @@ const usersSectionSchema = z
 
 export const varsSchema = z
   .strictObject({
-    environment: z.string().describe("DNS-1123 label; the file name is <environment>-<region>.yaml."),
-    region: z.string().describe("DNS-1123 label; the file name is <environment>-<region>.yaml."),
+    environment: dnsLabel().describe("DNS-1123 label; the file name is <environment>-<region>.yaml."),
+    region: dnsLabel().describe("DNS-1123 label; the file name is <environment>-<region>.yaml."),
     kubeflow: kubeflowSchema,
     identity: identitySchema.optional(),
     cloud: cloudSchema.optional(),

@@ -232,6 +232,17 @@ describe("vars JSON Schema", () => {
     expect(validate(parse(`${varsYaml()}monitoring: true\n`))).toBe(false);
   });
 
+  it("flags a username that is not a DNS label", () => {
+    const text = varsYaml({
+      users: usersYaml("  deploy_namespaces: []\n", [
+        userYaml({ email: "bob@example.com", username: "Bob_1", roles: "[cake-user]" }),
+      ]),
+    });
+
+    expect(validate(parse(text))).toBe(false);
+    expect(codes(load(text))).toEqual(["invalid-dns-label"]);
+  });
+
   it("rejects a number username", () => {
     const text = varsYaml({
       users: usersYaml("  deploy_namespaces: []\n", [
