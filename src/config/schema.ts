@@ -32,8 +32,8 @@ export const NAMESPACE_ACCESS = ["edit", "view"] as const;
 export const CLOUD_PROVIDERS = ["aws", "gcp", "none"] as const;
 
 /**
- * A string that editors check against a pattern. Zod does not enforce it: the rules do,
- * with diagnostics that carry a code and a fix, so the pattern only gives editors early help.
+ * Returns a string schema whose pattern only editors check. The rules enforce it instead,
+ * because their diagnostics carry a code and a fix.
  */
 function patternString(pattern: RegExp, maxLength?: number) {
   return z
