@@ -1,8 +1,7 @@
 /**
  * The flow every editing command shares. It opens the vars file of each target
- * deployment, checks it is valid, applies the edit and validates the result. Then it
- * writes the changed files under the repo lock, failing when a file changed meanwhile,
- * and reconciles the changed deployments. Nothing is written when any target fails,
+ * deployment, checks it is valid, applies the edit, validates the result and writes
+ * the changed files, all under the repo lock. Then it reconciles the changed deployments. Nothing is written when any target fails,
  * except with `--deployment all`, where a target that fails is skipped and reported.
  */
 import { createHash } from "node:crypto";
@@ -78,6 +77,46 @@ export async function runEdit(
 ): Promise<void> {
   const { io } = context;
   const layout = await resolveLayout(path.resolve(io.cwd, options.repo ?? "."), options);
+  const wait = waitMs(options.wait);
+
+  // The vars files are read, edited and written under one lock, so parallel edits
+  // queue (with --wait) instead of failing or losing each other's changes.
+  const applied = request.dryRun
+    ? await prepareEdits(context, layout, options, request)
+    : await withRepoLock(
+        layout.root,
+        request.command,
+        async () => {
+          const edits = await prepareEdits(context, layout, options, request);
+          for (const { target, outcome } of edits) await writeFileAtomic(target.absolutePath, outcome.text);
+          return edits;
+        },
+        { waitMs: wait },
+      );
+  if (applied.length === 0) return;
+
+  if (request.dryRun) {
+    for (const { target, outcome } of applied)
+      io.stdout.write(`${target.file}: dry run, nothing written: ${outcome.summary}\n`);
+    return;
+  }
+  for (const { target, outcome } of applied) io.stdout.write(`${target.file}: ${outcome.summary}\n`);
+
+  if (options.reconcile === false) {
+    io.stdout.write('Not reconciled (--no-reconcile); run "cake reconcile" to regenerate the output.\n');
+    return;
+  }
+  await reconcileApplied(context, layout, applied, request, wait);
+}
+
+/** Opens each target deployment and applies the edit in memory; reports notes and skipped targets. */
+async function prepareEdits(
+  context: CommandContext,
+  layout: RepoLayout,
+  options: EditCommandOptions,
+  request: EditRequest,
+): Promise<Applied[]> {
+  const { io } = context;
   const all = options.deployment === "all";
   const names = all ? await deploymentNames(layout) : [options.deployment];
 
@@ -103,31 +142,10 @@ export async function runEdit(
   if (all && applied.length === 0 && skipped.length > 0) {
     throw new CakeError("the change applies to no deployment; nothing was written.");
   }
-  if (applied.length === 0) return;
-
   for (const { target, outcome } of applied) {
     for (const note of outcome.notes ?? []) io.stdout.write(`${target.file}: ${note}\n`);
   }
-  if (request.dryRun) {
-    for (const { target, outcome } of applied)
-      io.stdout.write(`${target.file}: dry run, nothing written: ${outcome.summary}\n`);
-    return;
-  }
-
-  const files = applied.map(({ target, outcome }) => ({
-    file: target.file,
-    absolutePath: target.absolutePath,
-    before: target.text,
-    after: outcome.text,
-  }));
-  await writeEditedFiles(layout.root, request.command, files, waitMs(options.wait));
-  for (const { target, outcome } of applied) io.stdout.write(`${target.file}: ${outcome.summary}\n`);
-
-  if (options.reconcile === false) {
-    io.stdout.write('Not reconciled (--no-reconcile); run "cake reconcile" to regenerate the output.\n');
-    return;
-  }
-  await reconcileApplied(context, layout, applied, request, waitMs(options.wait));
+  return applied;
 }
 
 function waitMs(wait: string | undefined): number {
