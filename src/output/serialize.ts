@@ -35,54 +35,55 @@ export function hasGeneratedHeader(text: string): boolean {
  * objects, under `header` written as a comment block (one `# ` line per header line).
  */
 export function serializeFile(file: GeneratedFile, header: string): string {
-  const out: string[] = [];
-  for (const line of header.split(/\r\n|\r|\n/)) out.push(line === "" ? "#\n" : `# ${line}\n`);
-
-  file.objects.forEach((object, index) => {
-    if (index > 0) out.push("---\n");
-    writeDocument(out, object);
-  });
-  return out.join("");
+  return createSerializer().serializeFile(file, header);
 }
 
 /** Serializes one object as a single YAML document, without header or `---`. */
 export function serializeDocument(object: Record<string, unknown>): string {
-  const out: string[] = [];
-  writeDocument(out, object);
-  return out.join("");
+  return documentText(object, new CollectionMemo());
+}
+
+export interface Serializer {
+  serializeFile(file: GeneratedFile, header: string): string;
+}
+
+/**
+ * Returns a serializer that remembers the text of nested parts shared between objects, across
+ * every file it serializes. The objects must not change while it is in use; generated objects
+ * are read-only, so one serializer can serve a whole reconcile.
+ */
+export function createSerializer(): Serializer {
+  const memo = new CollectionMemo();
+  return {
+    serializeFile(file, header) {
+      let out = "";
+      for (const line of header.split(/\r\n|\r|\n/)) out += line === "" ? "#\n" : `# ${line}\n`;
+
+      file.objects.forEach((object, index) => {
+        if (index > 0) out += "---\n";
+        out += documentText(object, memo);
+      });
+      return out;
+    },
+  };
 }
 
 const ROOT_KEYS = ["apiVersion", "kind", "metadata"];
 const METADATA_KEYS = ["name", "namespace"];
 
-function writeDocument(out: string[], object: Record<string, unknown>): void {
+function documentText(object: Record<string, unknown>, memo: CollectionMemo): string {
   const root = toData(object);
   if (!isMapping(root)) throw new TypeError(`cannot serialize a ${describe(root)} as a YAML document`);
 
-  const entries = sortedEntries(root, ROOT_KEYS).map(([key, value]): [string, unknown] => {
-    const data = toData(value);
-    return key === "metadata" && isMapping(data)
-      ? [key, new OrderedMapping(sortedEntries(data, METADATA_KEYS))]
-      : [key, data];
-  });
-  if (entries.length === 0) {
-    out.push("{}\n");
-    return;
-  }
-  writeMapping(out, entries, 0, "");
-}
-
-/** A mapping whose entries are already in output order. */
-class OrderedMapping {
-  constructor(readonly entries: [string, unknown][]) {}
+  const keys = orderedKeys(root, ROOT_KEYS);
+  if (keys.length === 0) return "{}\n";
+  return mappingText(root, keys, 0, METADATA_KEYS, memo);
 }
 
 type Mapping = Record<string, unknown>;
 
 function isMapping(value: unknown): value is Mapping {
-  return (
-    typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof OrderedMapping)
-  );
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** Applies `toJSON` the way `JSON.stringify` does, so typed objects from kubernetes-models serialize as their data. */
@@ -97,86 +98,135 @@ function toData(value: unknown): unknown {
   return value;
 }
 
-/** Returns the entries of `mapping` with `first` keys in that order, then the rest sorted; undefined values are dropped. */
-function sortedEntries(mapping: Mapping, first: readonly string[] = []): [string, unknown][] {
-  const entries: [string, unknown][] = [];
+/** Returns the keys of `mapping` with `first` keys in that order, then the rest sorted; undefined values are dropped. */
+function orderedKeys(mapping: Mapping, first: readonly string[] = []): string[] {
+  const keys: string[] = [];
   for (const key of first) {
-    if (mapping[key] !== undefined) entries.push([key, mapping[key]]);
+    if (mapping[key] !== undefined) keys.push(key);
   }
-  for (const key of Object.keys(mapping).sort()) {
-    if (mapping[key] !== undefined && !first.includes(key)) entries.push([key, mapping[key]]);
+  const rest = Object.keys(mapping);
+  if (!isSorted(rest)) rest.sort();
+  for (const key of rest) {
+    if (mapping[key] !== undefined && (first.length === 0 || !first.includes(key))) keys.push(key);
   }
-  return entries;
+  return keys;
+}
+
+/** Generators mostly build objects with sorted keys, so checking first avoids most sorts. */
+function isSorted(keys: readonly string[]): boolean {
+  for (let index = 1; index < keys.length; index++) {
+    if ((keys[index - 1] as string) > (keys[index] as string)) return false;
+  }
+  return true;
 }
 
 const MAX_IMPLICIT_KEY_LENGTH = 1000;
 
 /**
- * Writes block mapping entries at `indent`. The first line starts with
- * `firstPrefix` in place of its indentation, which is how a mapping inside a
- * sequence item begins on the `- ` line.
+ * Text of block collections by the object they come from and the column they start at.
+ * Generators share nested parts between objects (labels, subjects, a policy spec), so a
+ * part seen twice is serialized once per column. Objects seen only once are not stored,
+ * which keeps memory flat on large outputs.
  */
-function writeMapping(
-  out: string[],
-  entries: [string, unknown][],
-  indent: number,
-  firstPrefix: string,
-): void {
-  const pad = spaces(indent);
-  entries.forEach(([key, raw], index) => {
-    const start = index === 0 ? firstPrefix : pad;
-    const formatted = formatKey(key);
-    // An implicit key must end within 1024 characters of its start; longer keys take the explicit `? ` form.
-    const prefix =
-      formatted.length > MAX_IMPLICIT_KEY_LENGTH
-        ? `${start}? ${formatted}\n${pad}:`
-        : `${start}${formatted}:`;
-    writeValue(out, toData(raw), indent, prefix, true);
-  });
-}
-
-function writeSequence(out: string[], items: readonly unknown[], indent: number, firstPrefix: string): void {
-  const pad = spaces(indent);
-  items.forEach((raw, index) => {
-    const prefix = `${index === 0 ? firstPrefix : pad}-`;
-    writeValue(out, toData(raw), indent, prefix, false);
-  });
+class CollectionMemo {
+  readonly seenOnce = new WeakSet<object>();
+  readonly texts = new WeakMap<object, Map<number, string>>();
 }
 
 /**
- * Writes `value` after `prefix` (a `key:` or a `-`), where the prefix starts at
- * column `indent`. Nested mappings and sequences go two columns deeper.
+ * Returns a block collection (mapping or non-empty sequence) starting at column `indent`,
+ * without the indentation of its first line: the caller writes that line's start, which
+ * is either the indentation (after `key:` and a line break) or a sequence's `- `.
  */
-function writeValue(out: string[], value: unknown, indent: number, prefix: string, afterKey: boolean): void {
-  const childIndent = indent + 2;
-  const childPad = spaces(childIndent);
+function collectionText(value: object, indent: number, memo: CollectionMemo): string {
+  const cached = memo.texts.get(value)?.get(indent);
+  if (cached !== undefined) return cached;
 
-  if (value instanceof OrderedMapping || isMapping(value)) {
-    const entries = value instanceof OrderedMapping ? value.entries : sortedEntries(value);
-    if (entries.length === 0) {
-      out.push(`${prefix} {}\n`);
-    } else if (afterKey) {
-      out.push(`${prefix}\n`);
-      writeMapping(out, entries, childIndent, childPad);
-    } else {
-      writeMapping(out, entries, childIndent, `${prefix} `);
+  const text = Array.isArray(value)
+    ? sequenceText(value, indent, memo)
+    : mappingText(value as Mapping, orderedKeys(value as Mapping), indent, undefined, memo);
+
+  if (memo.seenOnce.has(value)) {
+    let byIndent = memo.texts.get(value);
+    if (byIndent === undefined) {
+      byIndent = new Map();
+      memo.texts.set(value, byIndent);
     }
-    return;
+    byIndent.set(indent, text);
+  } else {
+    memo.seenOnce.add(value);
   }
+  return text;
+}
 
-  if (Array.isArray(value)) {
-    if (value.length === 0) {
-      out.push(`${prefix} []\n`);
-    } else if (afterKey) {
-      out.push(`${prefix}\n`);
-      writeSequence(out, value, childIndent, childPad);
-    } else {
-      writeSequence(out, value, childIndent, `${prefix} `);
+/**
+ * Writes mapping entries at column `indent`, the first without its indentation.
+ * `metadataKeys`, for a document root, orders the keys of its `metadata` mapping.
+ */
+function mappingText(
+  mapping: Mapping,
+  keys: readonly string[],
+  indent: number,
+  metadataKeys: readonly string[] | undefined,
+  memo: CollectionMemo,
+): string {
+  const pad = spaces(indent);
+  let out = "";
+  for (let index = 0; index < keys.length; index++) {
+    const key = keys[index] as string;
+    const formatted = formatKey(key);
+    // An implicit key must end within 1024 characters of its start; longer keys take the explicit `? ` form.
+    const prefix = formatted.length > MAX_IMPLICIT_KEY_LENGTH ? `? ${formatted}\n${pad}:` : `${formatted}:`;
+    const value = toData(mapping[key]);
+    out += index === 0 ? prefix : pad + prefix;
+
+    if (metadataKeys !== undefined && key === "metadata" && isMapping(value)) {
+      const metadataKeysInOrder = orderedKeys(value, metadataKeys);
+      out +=
+        metadataKeysInOrder.length === 0
+          ? " {}\n"
+          : `\n${spaces(indent + 2)}${mappingText(value, metadataKeysInOrder, indent + 2, undefined, memo)}`;
+      continue;
     }
-    return;
+    out += valueAfterKey(value, indent + 2, memo);
   }
+  return out;
+}
 
-  out.push(`${prefix} ${formatScalar(value, childIndent)}\n`);
+function sequenceText(items: readonly unknown[], indent: number, memo: CollectionMemo): string {
+  const pad = spaces(indent);
+  let out = "";
+  for (let index = 0; index < items.length; index++) {
+    out += index === 0 ? "-" : `${pad}-`;
+    out += valueAfterDash(toData(items[index]), indent + 2, memo);
+  }
+  return out;
+}
+
+/** Returns what follows `key:` for `value`, whose block form starts at column `childIndent`. */
+function valueAfterKey(value: unknown, childIndent: number, memo: CollectionMemo): string {
+  if (typeof value === "object" && value !== null) {
+    if (isEmptyCollection(value)) return Array.isArray(value) ? " []\n" : " {}\n";
+    return `\n${spaces(childIndent)}${collectionText(value, childIndent, memo)}`;
+  }
+  return ` ${formatScalar(value, childIndent)}\n`;
+}
+
+/** Returns what follows a sequence's `-` for `value`, whose block form starts at column `childIndent`. */
+function valueAfterDash(value: unknown, childIndent: number, memo: CollectionMemo): string {
+  if (typeof value === "object" && value !== null) {
+    if (isEmptyCollection(value)) return Array.isArray(value) ? " []\n" : " {}\n";
+    return ` ${collectionText(value, childIndent, memo)}`;
+  }
+  return ` ${formatScalar(value, childIndent)}\n`;
+}
+
+function isEmptyCollection(value: object): boolean {
+  if (Array.isArray(value)) return value.length === 0;
+  for (const key in value) {
+    if ((value as Mapping)[key] !== undefined) return false;
+  }
+  return true;
 }
 
 function formatScalar(value: unknown, indent: number): string {
@@ -246,8 +296,9 @@ function isPlainSafe(text: string): boolean {
     !text.endsWith(" ") &&
     !text.endsWith(":") &&
     !text.includes(": ") &&
-    !RESERVED_WORDS.has(text.toLowerCase()) &&
-    !EXPONENT_ONLY.test(text)
+    // Every reserved word has at most 5 characters, and most strings are longer.
+    (text.length > 5 || !RESERVED_WORDS.has(text.toLowerCase())) &&
+    !((text[0] === "e" || text[0] === "E") && EXPONENT_ONLY.test(text))
   );
 }
 
