@@ -48,8 +48,15 @@ export function argocdApplication(deployment: Deployment): GeneratedObject {
  * "every namespaced kind", so with no namespaced object at all every kind is denied instead.
  */
 export function argocdAppProject(deployment: Deployment, syncedFiles: ObjectFile[]): GeneratedObject {
+  return argocdAppProjectForKinds(deployment, resourceKinds(syncedFiles));
+}
+
+/** Returns the AppProject of a deployment whose synced objects have the given kinds. */
+export function argocdAppProjectForKinds(
+  deployment: Deployment,
+  kinds: { cluster: GroupKind[]; namespaced: GroupKind[] },
+): GeneratedObject {
   const { gitops } = deployment;
-  const kinds = resourceKinds(syncedFiles);
 
   const project = new AppProject({
     metadata: { name: gitops.appName, namespace: gitops.argocdNamespace, labels: managedLabels() },
@@ -83,7 +90,7 @@ export function resourceKinds(files: ObjectFile[]): { cluster: GroupKind[]; name
   return { cluster: sortedGroupKinds(seen.cluster), namespaced: sortedGroupKinds(seen.namespaced) };
 }
 
-function sortedGroupKinds(kindsByApiVersion: Map<string, Set<string>>): GroupKind[] {
+export function sortedGroupKinds(kindsByApiVersion: Map<string, Set<string>>): GroupKind[] {
   const byKey = new Map<string, GroupKind>();
   for (const [apiVersion, kinds] of kindsByApiVersion) {
     const slash = apiVersion.lastIndexOf("/");

@@ -33,7 +33,8 @@ export function contributorGrants(deployment: Deployment): ContributorGrant[] {
   return deployment.users.filter((user) => !user.disabled).flatMap(grantsOf);
 }
 
-function grantsOf(user: User): ContributorGrant[] {
+/** Returns the grants of one user, whether or not the user is disabled. */
+export function grantsOf(user: User): ContributorGrant[] {
   return [
     { email: user.email, namespace: user.username, role: "admin" },
     ...user.allowedNamespaces.map((grant) => ({
@@ -64,6 +65,21 @@ type PolicyRule = NonNullable<NonNullable<IAuthorizationPolicy["spec"]>["rules"]
 
 /** Returns the RoleBinding and AuthorizationPolicy of every contributor grant. */
 export function contributorAccess(deployment: Deployment): GeneratedObject[] {
+  const build = contributorBuilder(deployment);
+  const objects: GeneratedObject[] = [];
+  for (const user of deployment.users) {
+    if (user.disabled) continue;
+    for (const grant of grantsOf(user)) objects.push(...build(grant));
+  }
+  return objects;
+}
+
+/**
+ * Returns a function that builds the RoleBinding and AuthorizationPolicy of one grant. It
+ * shares the parts that do not depend on the namespace between all grants of a user, so
+ * callers that build one namespace at a time get the same sharing as `contributorAccess`.
+ */
+export function contributorBuilder(deployment: Deployment): (grant: ContributorGrant) => GeneratedObject[] {
   const { kubeflow } = deployment;
   const shared: DeploymentParts = {
     roleRefs: { admin: clusterRoleRef("admin"), edit: clusterRoleRef("edit"), view: clusterRoleRef("view") },
@@ -71,20 +87,20 @@ export function contributorAccess(deployment: Deployment): GeneratedObject[] {
     headerKey: `request.headers[${kubeflow.useridHeader}]`,
     useridPrefix: kubeflow.useridPrefix,
   };
+  const partsByEmail = new Map<string, UserParts>();
 
-  const objects: GeneratedObject[] = [];
-  for (const user of deployment.users) {
-    if (user.disabled) continue;
-    const parts = userParts(user.email, shared);
-    for (const grant of grantsOf(user)) {
-      const name = bindingName(grant.email, grant.role);
-      objects.push(
-        contributorRoleBinding(grant, name, shared, parts),
-        contributorAuthorizationPolicy(grant, name, parts),
-      );
+  return (grant) => {
+    let parts = partsByEmail.get(grant.email);
+    if (parts === undefined) {
+      parts = userParts(grant.email, shared);
+      partsByEmail.set(grant.email, parts);
     }
-  }
-  return objects;
+    const name = bindingName(grant.email, grant.role);
+    return [
+      contributorRoleBinding(grant, name, shared, parts),
+      contributorAuthorizationPolicy(grant, name, parts),
+    ];
+  };
 }
 
 function clusterRoleRef(role: ContributorRole): IRoleBinding["roleRef"] {

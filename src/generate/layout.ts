@@ -159,7 +159,7 @@ export function sortFiles<File extends GeneratedFile>(files: File[]): File[] {
  * identity and cluster-scoped objects, a few per profile) can meet a twin in another file,
  * so only those go through a map.
  */
-function assertUniqueObjects(files: ObjectFile[]): void {
+export function assertUniqueObjects(files: ObjectFile[]): void {
   const seen = new Map<string, string>();
   for (const file of files) {
     let previous: GeneratedObject | undefined;

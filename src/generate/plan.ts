@@ -1,0 +1,156 @@
+/**
+ * The files of a deployment folder as a plan: each file with a fingerprint of every input it
+ * is generated from, and a function that builds its objects on demand. Reconcile builds only
+ * the files whose fingerprint changed since the last run, so a one-user change on a
+ * deployment with thousands of users generates and serializes a handful of files.
+ */
+import { createHash } from "node:crypto";
+import { profilesOf } from "../model/names.js";
+import type { Deployment, ProfileRef } from "../model/types.js";
+import { argocdApplication, argocdAppProjectForKinds, type GroupKind, sortedGroupKinds } from "./argocd.js";
+import { awsIdentity } from "./aws.js";
+import { cakeAdminRbac } from "./cake-admin.js";
+import { type ContributorGrant, contributorBuilder, grantsOf } from "./contributors.js";
+import { gcpIdentity } from "./gcp.js";
+import { identityNamespace } from "./identity-namespace.js";
+import { kustomization } from "./kustomization.js";
+import {
+  argocdFiles,
+  CAKE_ADMIN_PATH,
+  CLOUD_NAMESPACE_PATH,
+  type GeneratedFile,
+  KUSTOMIZATION_PATH,
+  profilePath,
+  sortObjects,
+} from "./layout.js";
+import { limitRange } from "./limit-range.js";
+import { compareStrings, type GeneratedObject } from "./metadata.js";
+import { namespaceAndProfile } from "./profiles.js";
+
+export interface PlannedFile {
+  /** Path relative to the deployment folder, with `/` separators. */
+  path: string;
+  /**
+   * Digest of everything the file's bytes depend on, for files worth skipping when their
+   * inputs did not change; undefined for the few small files that are always rebuilt.
+   */
+  fingerprint: string | undefined;
+  build(): GeneratedFile;
+}
+
+/** Returns the planned files of a deployment folder, sorted by path. */
+export function planDeploymentFiles(deployment: Deployment): PlannedFile[] {
+  const profiles = profilesOf(deployment);
+  const grantsByNamespace = groupGrants(deployment);
+  const buildContributors = contributorBuilder(deployment);
+  const settings = settingsDigest(deployment);
+
+  const files: PlannedFile[] = profiles.map((profile) => {
+    const grants = grantsByNamespace.get(profile.name) ?? [];
+    return {
+      path: profilePath(profile.name),
+      fingerprint: digest(settings, JSON.stringify(profile), JSON.stringify(grants)),
+      build: () => ({
+        path: profilePath(profile.name),
+        objects: sortObjects([...profileObjects(deployment, profile), ...grants.flatMap(buildContributors)]),
+      }),
+    };
+  });
+
+  const cluster = cakeAdminRbac(deployment);
+  files.push(eagerFile(CAKE_ADMIN_PATH, cluster));
+  const cloudNamespace = identityNamespace(deployment);
+  if (cloudNamespace.length > 0) files.push(eagerFile(CLOUD_NAMESPACE_PATH, cloudNamespace));
+
+  const synced = files.map((file) => file.path).sort(compareStrings);
+  files.push(eagerFile(KUSTOMIZATION_PATH, [kustomization(synced)]));
+
+  const kinds = syncedKinds(deployment, profiles, grantsByNamespace, [...cluster, ...cloudNamespace]);
+  const bootstrap = argocdFiles(argocdApplication(deployment), argocdAppProjectForKinds(deployment, kinds));
+  for (const file of bootstrap) files.push({ path: file.path, fingerprint: undefined, build: () => file });
+
+  return files.sort((a, b) => compareStrings(a.path, b.path));
+}
+
+/** Returns the objects of a profile's file other than contributor access. */
+function profileObjects(deployment: Deployment, profile: ProfileRef): GeneratedObject[] {
+  return [
+    ...namespaceAndProfile(deployment, profile),
+    ...limitRange(deployment, profile),
+    ...awsIdentity(deployment, profile),
+    ...gcpIdentity(deployment, profile),
+  ];
+}
+
+/** Returns the grants of every active user by the namespace they apply to, in user order. */
+function groupGrants(deployment: Deployment): Map<string, ContributorGrant[]> {
+  const byNamespace = new Map<string, ContributorGrant[]>();
+  for (const user of deployment.users) {
+    if (user.disabled) continue;
+    for (const grant of grantsOf(user)) {
+      const list = byNamespace.get(grant.namespace);
+      if (list === undefined) byNamespace.set(grant.namespace, [grant]);
+      else list.push(grant);
+    }
+  }
+  return byNamespace;
+}
+
+/**
+ * Returns a digest of every deployment-wide input: the model without its users and deploy
+ * namespaces, which each profile file adds for itself. A new field in the model is part of
+ * it automatically, so no input can be forgotten.
+ */
+function settingsDigest(deployment: Deployment): string {
+  const { users: _users, deployNamespaces: _namespaces, ...settings } = deployment;
+  return digest(JSON.stringify(settings));
+}
+
+function digest(...parts: string[]): string {
+  const hash = createHash("sha256");
+  for (const part of parts) hash.update(part).update("\0");
+  return hash.digest("base64url");
+}
+
+function eagerFile(path: string, objects: Record<string, unknown>[]): PlannedFile {
+  const file = { path, objects };
+  return { path, fingerprint: undefined, build: () => file };
+}
+
+/**
+ * Returns the (group, kind) pairs of the synced objects without building every profile's
+ * objects: a profile file always holds a Namespace and a Profile, and its cloud identity,
+ * LimitRange and contributor kinds depend only on the provider, its quota and its grants.
+ * A test checks this against the kinds of fully built output.
+ */
+function syncedKinds(
+  deployment: Deployment,
+  profiles: ProfileRef[],
+  grantsByNamespace: Map<string, ContributorGrant[]>,
+  otherObjects: GeneratedObject[],
+): { cluster: GroupKind[]; namespaced: GroupKind[] } {
+  const cluster = new Map<string, Set<string>>();
+  const namespaced = new Map<string, Set<string>>();
+  const add = (object: GeneratedObject): void => {
+    const byApiVersion = object.metadata.namespace === undefined ? cluster : namespaced;
+    const kinds = byApiVersion.get(object.apiVersion);
+    if (kinds === undefined) byApiVersion.set(object.apiVersion, new Set([object.kind]));
+    else kinds.add(object.kind);
+  };
+
+  for (const object of otherObjects) add(object);
+  const first = profiles[0];
+  if (first !== undefined) {
+    // Every profile file has the same Namespace, Profile and cloud identity kinds.
+    for (const object of namespaceAndProfile(deployment, first)) add(object);
+    for (const object of [...awsIdentity(deployment, first), ...gcpIdentity(deployment, first)]) add(object);
+  }
+  const withQuota = profiles.find((profile) => limitRange(deployment, profile).length > 0);
+  if (withQuota !== undefined) for (const object of limitRange(deployment, withQuota)) add(object);
+
+  const buildContributors = contributorBuilder(deployment);
+  const someGrant = grantsByNamespace.values().next().value?.[0];
+  if (someGrant !== undefined) for (const object of buildContributors(someGrant)) add(object);
+
+  return { cluster: sortedGroupKinds(cluster), namespaced: sortedGroupKinds(namespaced) };
+}
