@@ -7,6 +7,7 @@ import path from "node:path";
 import type { Document } from "yaml";
 import type { Deployment } from "../model/types.js";
 import { type Diagnostic, hasErrors, sortDiagnostics } from "./diagnostics.js";
+import { fastParse, fastResultStands } from "./fast-load.js";
 import { normalizeVars } from "./normalize.js";
 import { buildView } from "./rules/context.js";
 import { RULES } from "./rules/index.js";
@@ -31,9 +32,20 @@ export interface LoadOptions {
   outputPath: string;
   /** Deployment name the file must declare; defaults to the file's basename without `.yaml`/`.yml`. */
   expectedName?: string;
+  /**
+   * Take the fast path where it cannot change the result (see `fast-load.ts`). Its warnings
+   * carry no position (line and column 0) and it returns no document, so only callers that
+   * need the model, such as reconcile, set it.
+   */
+  fast?: boolean;
 }
 
 export function loadVarsText(text: string, options: LoadOptions): LoadResult {
+  if (options.fast) {
+    const fast = fastLoad(text, options);
+    if (fast !== undefined) return fast;
+  }
+
   const expectedName = options.expectedName ?? deploymentNameOfFile(options.file);
   const { source, data, diagnostics } = parseVarsYaml(text, options.file);
   const document = source.document;
@@ -61,6 +73,21 @@ export function loadVarsText(text: string, options: LoadOptions): LoadResult {
     text,
     ...(document ? { document } : {}),
   };
+}
+
+/** Loads through `fastParse`, or returns undefined when the full load must run. */
+function fastLoad(text: string, options: LoadOptions): LoadResult | undefined {
+  const parsed = fastParse(text, options.file);
+  if (parsed === undefined) return undefined;
+
+  const expectedName = options.expectedName ?? deploymentNameOfFile(options.file);
+  const schema = checkSchema(parsed.source, parsed.data);
+  const diagnostics = [...schema.diagnostics];
+  const context = { source: parsed.source, view: buildView(parsed.data), expectedName };
+  for (const rule of RULES) diagnostics.push(...rule.check(context));
+  if (!fastResultStands(diagnostics) || !schema.vars) return undefined;
+
+  return { deployment: normalizeVars(schema.vars, options), diagnostics: sortDiagnostics(diagnostics), text };
 }
 
 export async function loadVarsFile(

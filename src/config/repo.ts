@@ -22,7 +22,11 @@ export interface RepoLoadResult {
  * `*.yaml`/`*.yml` file in the layout's vars folder. A deployment's output folder is
  * `<outputDir>/<name>`.
  */
-export async function loadRepo(layout: RepoLayout, files?: readonly string[]): Promise<RepoLoadResult> {
+export async function loadRepo(
+  layout: RepoLayout,
+  files?: readonly string[],
+  options: { fast?: boolean } = {},
+): Promise<RepoLoadResult> {
   const relativeFiles = files ? files.map((file) => toRepoPath(layout, file)) : await listVarsFiles(layout);
   const results = await Promise.all(
     relativeFiles.map(async (file) => {
@@ -30,6 +34,7 @@ export async function loadRepo(layout: RepoLayout, files?: readonly string[]): P
       const result = await loadVarsFile(path.join(layout.root, file), {
         file,
         outputPath: `${layout.outputDir}/${name}`,
+        ...(options.fast ? { fast: true } : {}),
       });
       return { file, result };
     }),

@@ -63,6 +63,8 @@ export function createSerializer(): Serializer {
         if (index > 0) out += "---\n";
         out += documentText(object, memo);
       });
+      // Strong references are dropped per file; weak maps cost more garbage collection than they save.
+      memo.clear();
       return out;
     },
   };
@@ -129,8 +131,13 @@ const MAX_IMPLICIT_KEY_LENGTH = 1000;
  * which keeps memory flat on large outputs.
  */
 class CollectionMemo {
-  readonly seenOnce = new WeakSet<object>();
-  readonly texts = new WeakMap<object, Map<number, string>>();
+  readonly seenOnce = new Set<object>();
+  readonly texts = new Map<object, Map<number, string>>();
+
+  clear(): void {
+    this.seenOnce.clear();
+    this.texts.clear();
+  }
 }
 
 /**

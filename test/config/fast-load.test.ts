@@ -1,0 +1,135 @@
+/**
+ * The fast load path must give exactly the result of the full load: the same model, the
+ * same diagnostic codes and paths, or a fallback to the full load.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { fastParse } from "../../src/config/fast-load.js";
+import { type LoadResult, loadVarsText } from "../../src/config/load.js";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const VARS_FILES = [
+  ...readdirSync(path.join(ROOT, "test/fixtures/vars")).map((name) => `test/fixtures/vars/${name}`),
+  ...readdirSync(path.join(ROOT, "examples/ops/vars")).map((name) => `examples/ops/vars/${name}`),
+].filter((file) => file.endsWith(".yaml"));
+
+function load(text: string, file: string, fast: boolean): LoadResult {
+  return loadVarsText(text, { file, outputPath: "deployments/x", fast });
+}
+
+/** Codes and paths of the diagnostics, which both paths must agree on; positions may differ. */
+function findings(result: LoadResult): string[] {
+  return result.diagnostics.map(
+    (diagnostic) => `${diagnostic.severity} ${diagnostic.code} ${diagnostic.path}`,
+  );
+}
+
+function expectSameResult(text: string, file: string): void {
+  const full = load(text, file, false);
+  const fast = load(text, file, true);
+
+  expect(fast.deployment).toEqual(full.deployment);
+  expect(findings(fast)).toEqual(findings(full));
+}
+
+describe("fast load", () => {
+  it.each(VARS_FILES)("matches the full load on %s", (file) => {
+    const text = readFileSync(path.join(ROOT, file), "utf8");
+    const fast = load(text, file, true);
+
+    expectSameResult(text, file);
+    expect(fast.deployment).toBeDefined();
+  });
+
+  it("takes the fast path on plain files", () => {
+    expect(fastParse("environment: prod\nregion: us-east-1\n", "x.yaml")).toBeDefined();
+  });
+
+  it.each([
+    ["tab indentation", "users:\n\tusers: []\n"],
+    ["YAML directive", "%YAML 1.1\n---\nenvironment: prod\n"],
+    ["merge key", "a: &x {b: 1}\nc:\n  <<: *x\n"],
+    ["alias", "a: &x [1]\nb: *x\n"],
+    ["YAML 1.1 word", "environment: no\n"],
+    ["YAML 1.1 word in a flow list", "roles: [on, cake-user]\n"],
+    ["duplicate key", "environment: prod\nenvironment: dev\n"],
+    ["a list at the root", "- a\n"],
+    ["two documents", "a: 1\n---\nb: 2\n"],
+  ])("falls back on %s", (_name, text) => {
+    expect(fastParse(text, "x.yaml")).toBeUndefined();
+  });
+
+  it("falls back when a rule finds an error", () => {
+    const text = readFileSync(path.join(ROOT, "examples/ops/vars/prod-us-east-1.yaml"), "utf8").replace(
+      "bob@example.com",
+      "bob at example.com",
+    );
+    const fast = load(text, "vars/prod-us-east-1.yaml", true);
+
+    expect(fast.deployment).toBeUndefined();
+    expect(fast.diagnostics.find((diagnostic) => diagnostic.code === "invalid-email")?.line).toBeGreaterThan(
+      0,
+    );
+  });
+
+  it("warnings of the fast path have no position", () => {
+    const file = "examples/ops/vars/prod-us-east-1.yaml";
+    const fast = load(readFileSync(path.join(ROOT, file), "utf8"), file, true);
+    const uppercase = fast.diagnostics.find((diagnostic) => diagnostic.code === "email-uppercase");
+
+    expect(uppercase?.line).toBe(0);
+    expect(uppercase?.column).toBe(0);
+  });
+
+  it("agrees with the full load on generated files", () => {
+    const scalar = fc.oneof(
+      fc.constantFrom("alice@example.com", "Bob.Smith@example.com", "a+b@x.network", "speech", "", "0x1F"),
+      fc.constantFrom("007", "1e3", "true", "null", "~", ".inf", "yes", "no", "On", "y", "12:30", "0o17"),
+      fc.constantFrom("asmith", "Team_A", "ml-prod", "kubeflow", "a".repeat(70), "user@x", "é@ü.de"),
+      fc.string({ maxLength: 12 }),
+      fc.integer(),
+      fc.boolean(),
+    );
+    const user = fc.record({
+      email: scalar,
+      username: scalar,
+      roles: fc.array(fc.constantFrom("cake-user", "cake-admin", "admin"), { maxLength: 3 }),
+      allowed_namespaces: fc.array(
+        fc.oneof(
+          fc.constantFrom("ml-prod", "ml-staging", "nope"),
+          fc.record({ name: scalar, access: scalar }),
+        ),
+        { maxLength: 3 },
+      ),
+    });
+    const vars = fc.record({
+      environment: fc.constantFrom("prod", "Prod", "dev"),
+      region: fc.constantFrom("us-east-1", "eu"),
+      kubeflow: fc.record({ profile_owner: fc.constantFrom("kubeflow-platform@example.com", "owner") }),
+      gitops: fc.record({ repo_url: fc.constantFrom("https://git.example.com/ops.git") }),
+      users: fc.record({
+        deploy_namespaces: fc.array(fc.oneof(scalar, fc.record({ name: scalar })), { maxLength: 3 }),
+        users: fc.array(user, { maxLength: 4 }),
+      }),
+    });
+    const styles = fc.constantFrom("PLAIN", "QUOTE_DOUBLE", "QUOTE_SINGLE") as fc.Arbitrary<
+      "PLAIN" | "QUOTE_DOUBLE" | "QUOTE_SINGLE"
+    >;
+
+    fc.assert(
+      fc.property(vars, styles, fc.boolean(), (data, defaultStringType, flow) => {
+        const text = stringify(data, {
+          defaultStringType,
+          defaultKeyType: "PLAIN",
+          collectionStyle: flow ? "flow" : "any",
+        });
+        expectSameResult(text, "vars/prod-us-east-1.yaml");
+      }),
+      { numRuns: 400 },
+    );
+  });
+});
