@@ -1,11 +1,14 @@
 /**
  * The repo lock: one cake command at a time changes a repo's output and vars
- * files. The lock is a file created with O_EXCL, so exactly one process can
+ * files. The lock is a file created together with its content (a hard link of a
+ * complete temporary file, or O_EXCL where links fail), so exactly one process can
  * create it. It records its holder, so a second command can name the holder, and
  * a lock left by a crashed process on this host can be recovered.
  */
+
+import { randomBytes } from "node:crypto";
 import { readFileSync, unlinkSync } from "node:fs";
-import { constants, open, readFile, stat, unlink } from "node:fs/promises";
+import { constants, link, open, readdir, readFile, stat, unlink } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -28,7 +31,9 @@ export interface LockOptions {
 }
 
 const POLL_MS = 100;
-/** A lock file still empty or unparsable after this long belongs to a process that died while creating it. */
+/** Suffix of the temporary file a lock is written to before it is linked into place. */
+const TEMP_SUFFIX = ".tmp";
+/** A lock file (or its temporary file) still unparsable after this long belongs to a process that died while creating it. */
 const PARTIAL_LOCK_STALE_MS = 10_000;
 /** Time allowed for another process to finish recovering a stale lock before we give up. */
 const RECOVERY_GRACE_MS = 2_000;
@@ -89,7 +94,10 @@ async function acquire(lockPath: string, text: string, waitMs: number): Promise<
   const deadline = start + waitMs;
 
   for (;;) {
-    if (await tryCreate(lockPath, text)) return;
+    if (await tryCreate(lockPath, text)) {
+      await deleteAbandonedTemps(lockPath);
+      return;
+    }
 
     const current = await readLock(lockPath);
     if (current === undefined) continue;
@@ -103,21 +111,66 @@ async function acquire(lockPath: string, text: string, waitMs: number): Promise<
   }
 }
 
+/**
+ * Creates `lockPath` holding `text`, or returns false when it exists. The text is
+ * written in full under a temporary name and hard-linked into place, so the lock
+ * never exists without its holder. A process killed in between leaves only the
+ * temporary file, which a later acquisition deletes. Where the file system has no
+ * hard links, the lock is created with O_EXCL and written after.
+ */
 async function tryCreate(lockPath: string, text: string): Promise<boolean> {
-  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  const temp = `${lockPath}.${process.pid}-${randomBytes(4).toString("hex")}${TEMP_SUFFIX}`;
   try {
-    handle = await open(lockPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+    await writeSynced(temp, text, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL);
+    await link(temp, lockPath);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") return false;
+    if (code === "EPERM" || code === "ENOTSUP" || code === "ENOSYS")
+      return tryCreateExclusive(lockPath, text);
+    throw new CakeError(`cannot create the lock file ${lockPath}: ${(error as Error).message}`);
+  } finally {
+    await unlink(temp).catch(() => undefined);
+  }
+}
+
+async function tryCreateExclusive(lockPath: string, text: string): Promise<boolean> {
+  try {
+    await writeSynced(lockPath, text, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL);
+    return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
     throw new CakeError(`cannot create the lock file ${lockPath}: ${(error as Error).message}`);
   }
+}
+
+async function writeSynced(file: string, text: string, flags: number): Promise<void> {
+  const handle = await open(file, flags, 0o644);
   try {
     await handle.writeFile(text);
     await handle.sync();
   } finally {
     await handle.close();
   }
-  return true;
+}
+
+/**
+ * Deletes temporary lock files left by processes that died before linking them.
+ * Their age tells, not their pid, because a repo on a shared file system can hold
+ * temporary files of live processes on other hosts.
+ */
+async function deleteAbandonedTemps(lockPath: string): Promise<void> {
+  const folder = path.dirname(lockPath);
+  const prefix = `${path.basename(lockPath)}.`;
+  const names = await readdir(folder).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith(TEMP_SUFFIX)) continue;
+    const info = await stat(path.join(folder, name)).catch(() => undefined);
+    if (info !== undefined && Date.now() - info.mtimeMs > PARTIAL_LOCK_STALE_MS) {
+      await unlink(path.join(folder, name)).catch(() => undefined);
+    }
+  }
 }
 
 async function readLock(lockPath: string): Promise<LockState | undefined> {
