@@ -1,31 +1,40 @@
 import { Command, CommanderError } from "commander";
 import { CakeError } from "../errors.js";
 import { CAKE_VERSION } from "../version.js";
-import * as initCommand from "./commands/init.js";
-import * as namespaceCommand from "./commands/namespace.js";
-import * as planCommand from "./commands/plan.js";
-import * as reconcileCommand from "./commands/reconcile.js";
-import * as schemaCommand from "./commands/schema.js";
-import * as userCommand from "./commands/user.js";
-import * as validateCommand from "./commands/validate.js";
 import type { CliIO, CommandContext } from "./io.js";
 
 interface CommandModule {
   register(program: Command, context: CommandContext): void;
 }
 
-const COMMANDS: CommandModule[] = [
-  initCommand,
-  validateCommand,
-  reconcileCommand,
-  planCommand,
-  userCommand,
-  namespaceCommand,
-  schemaCommand,
-];
+/**
+ * Every command, in help order, loaded on demand: a command line that names one loads only
+ * that command's modules, which keeps a no-op `cake reconcile` from loading the generator,
+ * the schema and the Kubernetes models.
+ */
+const COMMAND_LOADERS: Record<string, () => Promise<CommandModule>> = {
+  init: () => import("./commands/init.js"),
+  validate: () => import("./commands/validate.js"),
+  reconcile: () => import("./commands/reconcile.js"),
+  plan: () => import("./commands/plan.js"),
+  user: () => import("./commands/user.js"),
+  namespace: () => import("./commands/namespace.js"),
+  schema: () => import("./commands/schema.js"),
+};
 
-/** Builds the `cake` program; commands write through `context.io` only. */
-export function buildProgram(context: CommandContext): Command {
+/** Loads the modules of the command `argv` names, or of every command when it names none. */
+export async function loadCommands(argv: readonly string[]): Promise<CommandModule[]> {
+  const named = argv[0] === undefined ? undefined : COMMAND_LOADERS[argv[0]];
+  if (named !== undefined && Object.hasOwn(COMMAND_LOADERS, argv[0] as string)) return [await named()];
+  return Promise.all(Object.values(COMMAND_LOADERS).map((load) => load()));
+}
+
+/** Builds the `cake` program with every command; commands write through `context.io` only. */
+export async function buildProgram(context: CommandContext): Promise<Command> {
+  return buildProgramWith(context, await loadCommands([]));
+}
+
+function buildProgramWith(context: CommandContext, commands: readonly CommandModule[]): Command {
   const program = new Command("cake")
     .description("Manage who may use which Kubeflow namespace, through GitOps.")
     .version(CAKE_VERSION, "-V, --version", "print the cake version")
@@ -36,7 +45,7 @@ export function buildProgram(context: CommandContext): Command {
       writeErr: (text) => context.io.stderr.write(text),
     });
 
-  for (const command of COMMANDS) command.register(program, context);
+  for (const command of commands) command.register(program, context);
 
   // Subcommands inherit the output settings and the exit override from their parent.
   program.commands.forEach(function inherit(command: Command): void {
@@ -63,7 +72,8 @@ export async function run(io: CliIO): Promise<number> {
   };
 
   try {
-    await buildProgram(context).parseAsync(io.argv, { from: "user" });
+    const program = buildProgramWith(context, await loadCommands(io.argv));
+    await program.parseAsync(io.argv, { from: "user" });
     return exitCode;
   } catch (error) {
     return handleError(error, io);

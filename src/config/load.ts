@@ -6,6 +6,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Document } from "yaml";
 import type { Deployment } from "../model/types.js";
+import { deploymentNameOfFile } from "../repo/vars-files.js";
 import { type Diagnostic, hasErrors, sortDiagnostics } from "./diagnostics.js";
 import { fastParse, fastResultStands } from "./fast-load.js";
 import { normalizeVars } from "./normalize.js";
@@ -119,7 +120,4 @@ export async function loadVarsFile(
   return loadVarsText(text, options);
 }
 
-/** Returns the deployment name a vars file's name implies: `vars/prod-us-east-1.yaml` gives `prod-us-east-1`. */
-export function deploymentNameOfFile(file: string): string {
-  return path.basename(file).replace(/\.ya?ml$/, "");
-}
+export { deploymentNameOfFile };

@@ -1,10 +1,12 @@
 /** Loads every vars file of an ops repo. */
-import { readdir } from "node:fs/promises";
 import path from "node:path";
 import type { Deployment } from "../model/types.js";
 import type { RepoLayout } from "../repo/layout.js";
+import { deploymentNameOfFile, listVarsFiles } from "../repo/vars-files.js";
 import { type Diagnostic, sortDiagnostics } from "./diagnostics.js";
-import { deploymentNameOfFile, loadVarsFile } from "./load.js";
+import { loadVarsFile } from "./load.js";
+
+export { listVarsFiles };
 
 export interface RepoLoadResult {
   /** Deployments of the files without errors, sorted by name. */
@@ -51,26 +53,6 @@ export async function loadRepo(
     sources,
     files: relativeFiles,
   };
-}
-
-/** Lists the vars files of a repo, sorted; an absent vars folder gives an empty list. */
-export async function listVarsFiles(layout: RepoLayout): Promise<string[]> {
-  let names: string[];
-  try {
-    names = await readdir(path.join(layout.root, layout.varsDir));
-  } catch (error) {
-    if (
-      (error as NodeJS.ErrnoException).code === "ENOENT" ||
-      (error as NodeJS.ErrnoException).code === "ENOTDIR"
-    ) {
-      return [];
-    }
-    throw error;
-  }
-  return names
-    .filter((name) => /\.ya?ml$/.test(name))
-    .sort()
-    .map((name) => `${layout.varsDir}/${name}`);
 }
 
 /** Compares by UTF-16 code units, so the order never depends on the locale. */

@@ -5,7 +5,9 @@
  * be repeated, so whoever finds a journal runs it to the end. A process killed at
  * any point therefore leaves the old output, or a journal the next command completes.
  */
-import { mkdir, readdir, readFile, rename, rmdir, stat, unlink } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, renameSync, unlinkSync } from "node:fs";
+import { readdir, readFile, rmdir, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import { CakeError } from "../errors.js";
 import { syncFolder, TEMP_PREFIX, writeFileAtomic } from "./atomic.js";
@@ -13,8 +15,13 @@ import { syncFolder, TEMP_PREFIX, writeFileAtomic } from "./atomic.js";
 export const JOURNAL_FILE = ".cake-journal.json";
 
 export interface Journal {
-  /** Temporary file name (in the deployment folder) to final path, relative to the deployment folder. */
-  renames: { from: string; to: string }[];
+  /**
+   * Temporary file name (in the deployment folder) to final path, relative to the deployment
+   * folder, with the sha256 of the temporary file's bytes. Temporary files are not flushed to
+   * disk one by one, so after a power loss one may be empty or partial: recovery renames a
+   * file only when its bytes still match, and the next reconcile regenerates the rest.
+   */
+  renames: { from: string; to: string; sha256?: string }[];
   /** Paths relative to the deployment folder to delete. */
   deletions: string[];
   /** Delete the deployment folder itself when it is empty at the end (pruning an orphan). */
@@ -24,7 +31,7 @@ export interface Journal {
 /** Writes `journal` into `folder` and then carries it out. */
 export async function commitJournal(folder: string, journal: Journal): Promise<void> {
   await writeFileAtomic(path.join(folder, JOURNAL_FILE), `${JSON.stringify(journal, null, 2)}\n`);
-  await runJournal(folder, journal);
+  await runJournal(folder, journal, false);
 }
 
 /** Returns true when `folder` contains the journal of an interrupted run. */
@@ -52,24 +59,34 @@ export async function recoverFolder(folder: string): Promise<boolean> {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
 
-  if (text !== undefined) await runJournal(folder, parseJournal(text, journalPath));
+  if (text !== undefined) await runJournal(folder, parseJournal(text, journalPath), true);
   await deleteStrayTempFiles(folder);
   return text !== undefined;
 }
 
-async function runJournal(folder: string, journal: Journal): Promise<void> {
+/**
+ * Carries out `journal`. The renames run synchronously: thousands of them through the
+ * promise API cost a thread-pool round trip each. `recovering` checks each temporary file
+ * against its recorded sha256 first (see `Journal.renames`).
+ */
+async function runJournal(folder: string, journal: Journal, recovering: boolean): Promise<void> {
   const touchedFolders = new Set<string>([folder]);
 
-  for (const { from, to } of journal.renames) {
+  for (const { from, to, sha256 } of journal.renames) {
+    const source = path.join(folder, from);
     const target = path.join(folder, to);
-    if (!touchedFolders.has(path.dirname(target))) await mkdir(path.dirname(target), { recursive: true });
+    if (!touchedFolders.has(path.dirname(target))) mkdirSync(path.dirname(target), { recursive: true });
+    touchedFolders.add(path.dirname(target));
+    if (recovering && sha256 !== undefined && !tempMatches(source, sha256)) {
+      unlinkIfPresent(source);
+      continue;
+    }
     try {
-      await rename(path.join(folder, from), target);
+      renameSync(source, target);
     } catch (error) {
       // Done by the interrupted run already.
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
     }
-    touchedFolders.add(path.dirname(target));
   }
 
   for (const deletion of journal.deletions) {
@@ -132,7 +149,7 @@ function parseJournal(text: string, journalPath: string): Journal {
   if (!Array.isArray(renames) || !Array.isArray(deletions)) throw invalid("renames or deletions missing");
 
   const checkedRenames = renames.map((entry: unknown) => {
-    const { from, to } = (entry ?? {}) as Record<string, unknown>;
+    const { from, to, sha256 } = (entry ?? {}) as Record<string, unknown>;
     if (
       typeof from !== "string" ||
       !from.startsWith(TEMP_PREFIX) ||
@@ -142,7 +159,8 @@ function parseJournal(text: string, journalPath: string): Journal {
       throw invalid(`rename source ${JSON.stringify(from)}`);
     }
     if (!isInsideFolder(to)) throw invalid(`rename target ${JSON.stringify(to)}`);
-    return { from, to };
+    if (sha256 !== undefined && typeof sha256 !== "string") throw invalid(`sha256 of ${JSON.stringify(to)}`);
+    return sha256 === undefined ? { from, to } : { from, to, sha256 };
   });
   const checkedDeletions = deletions.map((deletion: unknown) => {
     if (!isInsideFolder(deletion)) throw invalid(`deletion ${JSON.stringify(deletion)}`);
@@ -160,6 +178,24 @@ export function isInsideFolder(value: unknown): value is string {
   if (typeof value !== "string" || value === "" || value.startsWith("/") || value.includes("\\"))
     return false;
   return value.split("/").every((segment) => segment !== "" && segment !== "." && segment !== "..");
+}
+
+/** Returns true when the temporary file exists with the recorded bytes. */
+function tempMatches(file: string, expected: string): boolean {
+  try {
+    return createHash("sha256").update(readFileSync(file)).digest("hex") === expected;
+  } catch (error) {
+    ignoreMissing(error);
+    return false;
+  }
+}
+
+function unlinkIfPresent(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch (error) {
+    ignoreMissing(error);
+  }
 }
 
 function ignoreMissing(error: unknown): void {

@@ -38,7 +38,21 @@ export function formatManifest(manifest: OutputManifest): string {
 
 /** Returns true when two manifests record the same output, ignoring the cake version that wrote them. */
 export function sameOutput(a: OutputManifest, b: OutputManifest): boolean {
-  return formatManifest({ ...a, cakeVersion: "" }) === formatManifest({ ...b, cakeVersion: "" });
+  // Compared field by field: formatting two manifests of 10k files costs tens of milliseconds.
+  const { files: filesA, profiles: profilesA, cakeVersion: _versionA, ...restA } = a;
+  const { files: filesB, profiles: profilesB, cakeVersion: _versionB, ...restB } = b;
+  if (formatManifestFields(restA) !== formatManifestFields(restB)) return false;
+  if (profilesA.length !== profilesB.length || profilesA.some((name, index) => name !== profilesB[index])) {
+    return false;
+  }
+
+  const keysA = Object.keys(filesA);
+  if (keysA.length !== Object.keys(filesB).length) return false;
+  return keysA.every((file) => filesA[file] === filesB[file]);
+}
+
+function formatManifestFields(fields: object): string {
+  return JSON.stringify(sortKeys(fields));
 }
 
 /**

@@ -5,19 +5,20 @@
  * the previous output untouched.
  */
 import type { Dirent } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { type Diagnostic, hasErrors } from "../config/diagnostics.js";
-import { loadRepo } from "../config/repo.js";
 import { CakeError, UsageError } from "../errors.js";
-import { generateDeployment } from "../generate/index.js";
 import { profilesOf } from "../model/names.js";
 import type { Deployment } from "../model/types.js";
 import type { RepoLayout } from "../repo/layout.js";
+import { deploymentNameOfFile, listVarsFiles } from "../repo/vars-files.js";
+import { foldersMatch, readCache, statMatches } from "./cache.js";
 import { JOURNAL_FILE, recoverFolder } from "./journal.js";
 import { type LockOptions, withRepoLock } from "./lock.js";
 import { MANIFEST_FILE, sha256 } from "./manifest.js";
-import { generatedHeader, serializeFile } from "./serialize.js";
+import { createSerializer, generatedHeader } from "./serialize.js";
 import {
   applyPlan,
   compareText,
@@ -26,6 +27,7 @@ import {
   type FolderPlan,
   planFolder,
   planFolderRemoval,
+  recordCache,
 } from "./writer.js";
 
 export interface ReconcileOptions {
@@ -81,6 +83,16 @@ export interface LoadedRepo {
   diagnostics: Diagnostic[];
   /** Text of each vars file by path, for source lines in diagnostics. */
   sources?: Record<string, string>;
+  /** Deployments found up to date by the local cache, whose vars files were not loaded. */
+  upToDate?: UpToDateDeployment[];
+}
+
+/** A deployment whose vars file and output are exactly as the last reconcile on this machine left them. */
+export interface UpToDateDeployment {
+  name: string;
+  folder: string;
+  varsFile: string;
+  files: number;
 }
 
 /**
@@ -90,15 +102,75 @@ export interface LoadedRepo {
  */
 export async function reconcile(
   options: ReconcileOptions,
-  load: (layout: RepoLayout) => Promise<LoadedRepo> = (layout) => loadRepo(layout),
+  load?: (layout: RepoLayout) => Promise<LoadedRepo>,
 ): Promise<ReconcileResult> {
-  if (options.check) return reconcileLoaded(options, await load(options.layout));
+  if (options.check) {
+    const { loadRepo } = await import("../config/repo.js");
+    const loaded = load
+      ? await load(options.layout)
+      : await loadRepo(options.layout, undefined, { fast: true });
+    return reconcileLoaded(options, loaded);
+  }
   return withRepoLock(
     options.layout.root,
     "reconcile",
-    async () => reconcileLoaded(options, await load(options.layout), true),
+    async () =>
+      reconcileLoaded(options, load ? await load(options.layout) : await loadChanged(options), true),
     lockOptions(options),
   );
+}
+
+/**
+ * Loads the vars files whose deployment the local cache cannot prove up to date. A file
+ * with the bytes, cake version and output that the last reconcile on this machine left is
+ * neither parsed nor generated; its deployment is reported with every file unchanged.
+ */
+async function loadChanged(options: ReconcileOptions): Promise<LoadedRepo> {
+  const { layout } = options;
+  const upToDate: UpToDateDeployment[] = [];
+  const toLoad: string[] = [];
+  for (const file of await listVarsFiles(layout)) {
+    const name = deploymentNameOfFile(file);
+    const current = findUpToDate(layout.root, file, `${layout.outputDir}/${name}`);
+    if (current === undefined) toLoad.push(file);
+    else upToDate.push({ ...current, name });
+  }
+
+  // The loader and the generator are imported only when a vars file needs them.
+  if (toLoad.length === 0) return { ...emptyRepo(), upToDate };
+  const { loadRepo } = await import("../config/repo.js");
+  return { ...(await loadRepo(layout, toLoad, { fast: true })), upToDate };
+}
+
+function emptyRepo(): LoadedRepo {
+  return { deployments: [], diagnostics: [], sources: {} };
+}
+
+function findUpToDate(
+  root: string,
+  varsFile: string,
+  folder: string,
+): Omit<UpToDateDeployment, "name"> | undefined {
+  const absolute = path.join(root, folder);
+  const cache = readCache(root, folder);
+  if (cache === undefined || cache.varsFile !== varsFile) return undefined;
+
+  try {
+    if (sha256(readFileSync(path.join(root, varsFile))) !== cache.varsSha256) return undefined;
+    if (sha256(readFileSync(path.join(absolute, MANIFEST_FILE))) !== cache.manifestSha256) return undefined;
+  } catch {
+    return undefined;
+  }
+  if (existsSync(path.join(absolute, JOURNAL_FILE))) return undefined;
+
+  // Unchanged folder mtimes mean no file was added, removed or renamed; unchanged file sizes
+  // and mtimes mean no file was edited in place.
+  if (!foldersMatch(absolute, cache)) return undefined;
+  const cached = Object.keys(cache.files);
+  for (const file of cached) {
+    if (!statMatches(path.join(absolute, file), cache.files[file])) return undefined;
+  }
+  return { folder, varsFile, files: cached.length };
 }
 
 /**
@@ -116,14 +188,29 @@ export async function reconcileLoaded(
 
   const { layout } = options;
   checkDistinctFolders(loaded.deployments);
-  const orphanFolders = await findOrphanFolders(layout, loaded.deployments);
-  const selected = selectDeployments(loaded.deployments, options.deployments ?? [], orphanFolders);
-  const orphans = (options.deployments ?? []).length === 0 ? orphanFolders : [];
+  const upToDate = loaded.upToDate ?? [];
+  const knownFolders = [
+    ...loaded.deployments.map((deployment) => deployment.outputPath),
+    ...upToDate.map((current) => current.folder),
+  ];
+  const orphanFolders = await findOrphanFolders(layout, knownFolders);
+  const upToDateNames = new Set(upToDate.map((current) => current.name));
+  const names = options.deployments ?? [];
+  const selected = selectDeployments(
+    loaded.deployments,
+    names.filter((name) => !upToDateNames.has(name)),
+    orphanFolders,
+    names.length > 0,
+  );
+  const upToDateReports = upToDate
+    .filter((current) => names.length === 0 || names.includes(current.name))
+    .map(upToDateReport);
+  const orphans = names.length === 0 ? orphanFolders : [];
   const desired = await Promise.all(selected.map((deployment) => renderDeployment(layout.root, deployment)));
   for (const output of desired) await checkIsFolder(layout.root, output.folder);
 
   if (check) {
-    const plans = await planAll(layout.root, desired, orphans, false);
+    const plans = await planAll(layout.root, desired, orphans, false, false);
     const reports = plans.map((plan) => reportOf(plan, plan.journalPending));
     return { ...base, valid: true, deployments: reports, drift: reports.some(isDrift) };
   }
@@ -134,15 +221,16 @@ export async function reconcileLoaded(
       if (await recoverFolder(path.join(layout.root, folder))) rolledForward.add(folder);
     }
 
-    const plans = await planAll(layout.root, desired, orphans, options.pruneOrphans ?? false);
+    const plans = await planAll(layout.root, desired, orphans, options.pruneOrphans ?? false, true);
     checkGuards(plans, options);
 
-    const done: DeploymentReport[] = [];
+    const done: DeploymentReport[] = [...upToDateReports];
     for (const plan of plans) {
       await applyPlan(layout.root, plan);
+      recordCache(layout.root, plan);
       done.push(reportOf(plan, rolledForward.has(plan.folder)));
     }
-    return done;
+    return done.sort((a, b) => compareText(a.name, b.name));
   };
   const reports = lockHeld
     ? await write()
@@ -154,12 +242,18 @@ function lockOptions(options: ReconcileOptions): LockOptions {
   return options.waitMs === undefined ? {} : { waitMs: options.waitMs };
 }
 
-/** Generates and serializes the files of `deployment`, with the manifest data that goes with them. */
+/**
+ * Plans the files of `deployment`, with the manifest data that goes with them. Files are
+ * generated and serialized only when the writer asks for their bytes.
+ */
 export async function renderDeployment(root: string, deployment: Deployment): Promise<DesiredOutput> {
+  const { planDeploymentFiles } = await import("../generate/index.js");
   const header = generatedHeader(deployment.varsFile);
-  const files = generateDeployment(deployment).map((file) => ({
+  const serializer = createSerializer();
+  const files = planDeploymentFiles(deployment).map((file) => ({
     path: file.path,
-    content: serializeFile(file, header),
+    render: () => serializer.serializeFile(file.build(), header),
+    ...(file.fingerprint === undefined ? {} : { fingerprint: file.fingerprint }),
   }));
 
   let varsBytes: Buffer;
@@ -195,9 +289,14 @@ async function planAll(
   desired: DesiredOutput[],
   orphans: string[],
   pruneOrphans: boolean,
+  useCache: boolean,
 ): Promise<FolderPlan[]> {
   const plans: FolderPlan[] = [];
-  for (const output of desired) plans.push(await planFolder(root, output));
+  for (const output of desired) {
+    // `--check` proves the output from the bytes on disk and never trusts the cache.
+    const cache = useCache ? readCache(root, output.folder) : undefined;
+    plans.push(await planFolder(root, output, cache));
+  }
   for (const folder of orphans) {
     const plan = await planFolderRemoval(root, folder);
     // A kept orphan is reported, and applying its emptied plan writes nothing.
@@ -229,8 +328,9 @@ function selectDeployments(
   deployments: Deployment[],
   names: string[],
   orphanFolders: string[],
+  filtered: boolean,
 ): Deployment[] {
-  if (names.length === 0) return deployments;
+  if (names.length === 0) return filtered ? [] : deployments;
 
   const byName = new Map(deployments.map((deployment) => [deployment.name, deployment]));
   const unknown = names.filter((name) => !byName.has(name));
@@ -252,8 +352,8 @@ function selectDeployments(
 }
 
 /** Finds folders in the output folder that cake wrote (manifest or journal present) and no vars file maps to. */
-async function findOrphanFolders(layout: RepoLayout, deployments: readonly Deployment[]): Promise<string[]> {
-  const known = new Set(deployments.map((deployment) => deployment.outputPath.toLowerCase()));
+async function findOrphanFolders(layout: RepoLayout, knownFolders: readonly string[]): Promise<string[]> {
+  const known = new Set(knownFolders.map((folder) => folder.toLowerCase()));
   let entries: Dirent[];
   try {
     entries = await readdir(path.join(layout.root, layout.outputDir), { withFileTypes: true });
@@ -365,6 +465,20 @@ function blockedMessage(
     );
   }
   return `nothing was written:\n${problems.map((problem) => `  ${problem}`).join("\n")}`;
+}
+
+function upToDateReport(current: UpToDateDeployment): DeploymentReport {
+  return {
+    name: current.name,
+    folder: current.folder,
+    varsFile: current.varsFile,
+    orphan: false,
+    changes: [],
+    unchanged: current.files,
+    conflicts: [],
+    manifestChanged: false,
+    journalPending: false,
+  };
 }
 
 function reportOf(plan: FolderPlan, journalPending: boolean): DeploymentReport {

@@ -5,13 +5,13 @@
  * applies the plan through a journal.
  */
 import type { Dirent } from "node:fs";
-import { lstat, mkdir, open, readdir, readFile } from "node:fs/promises";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { lstat, mkdir, open, readFile } from "node:fs/promises";
 import path from "node:path";
-import { parseAllDocuments } from "yaml";
 import { CakeError } from "../errors.js";
 import { CAKE_VERSION } from "../version.js";
-import { TEMP_PREFIX, writeTempFile } from "./atomic.js";
-import { FILE_CONCURRENCY, mapLimit } from "./concurrency.js";
+import { TEMP_PREFIX, tempPath, writeTempFile } from "./atomic.js";
+import { deleteCache, type OutputCache, statMatches, writeCache } from "./cache.js";
 import { commitJournal, hasPendingJournal, isInsideFolder, JOURNAL_FILE, type Journal } from "./journal.js";
 import {
   formatManifest,
@@ -30,6 +30,16 @@ export interface RenderedFile {
   content: string;
 }
 
+/** A generated file whose bytes are built only when reconcile needs them. */
+export interface LazyFile {
+  path: string;
+  render(): string;
+  /** Digest of every input of the file; with the cache, an unchanged file is never rendered. */
+  fingerprint?: string;
+}
+
+export type DesiredFile = RenderedFile | LazyFile;
+
 /** The expected content of one deployment folder after reconcile. */
 export interface DesiredOutput {
   /** Deployment folder relative to the repo root, with `/` separators. */
@@ -38,7 +48,7 @@ export interface DesiredOutput {
   varsSha256: string;
   profileOwner: string;
   profiles: string[];
-  files: RenderedFile[];
+  files: DesiredFile[];
 }
 
 /**
@@ -70,6 +80,10 @@ export interface FolderPlan {
   manifestChanged: boolean;
   /** True when an interrupted run left a journal in the folder. */
   journalPending: boolean;
+  /** Bytes of every file to create, update or restore. */
+  contents: Map<string, Buffer>;
+  /** The sha256 and fingerprint of every desired file, for the manifest and the cache. */
+  hashes: Map<string, { sha256: string; fingerprint?: string }>;
 }
 
 export interface FolderResult {
@@ -82,40 +96,73 @@ export interface FolderResult {
 
 const RESERVED_NAMES = [MANIFEST_FILE, JOURNAL_FILE];
 
-/** Plans the changes that make the folder `desired.folder` under `root` match `desired`, without writing. */
-export async function planFolder(root: string, desired: DesiredOutput): Promise<FolderPlan> {
+/**
+ * Plans the changes that make the folder `desired.folder` under `root` match `desired`,
+ * without writing. With `cache`, files whose fingerprint and size and mtime on disk match
+ * the cache are taken as unchanged without rendering or reading them.
+ */
+export async function planFolder(
+  root: string,
+  desired: DesiredOutput,
+  cache?: OutputCache,
+): Promise<FolderPlan> {
   checkGeneratedPaths(desired);
-  return plan(root, desired.folder, desired);
+  return plan(root, desired.folder, desired, cache);
 }
 
 /** Plans the removal of everything cake generated in `folder` (relative to `root`), for a vars file that is gone. */
 export async function planFolderRemoval(root: string, folder: string): Promise<FolderPlan> {
-  return plan(root, folder, undefined);
+  return plan(root, folder, undefined, undefined);
 }
 
-async function plan(root: string, folder: string, desired: DesiredOutput | undefined): Promise<FolderPlan> {
+async function plan(
+  root: string,
+  folder: string,
+  desired: DesiredOutput | undefined,
+  cache: OutputCache | undefined,
+): Promise<FolderPlan> {
   const absolute = path.join(root, folder);
   const journalPending = await hasPendingJournal(absolute);
   const previousManifest = await readManifest(absolute);
-  const onDisk = await listFiles(absolute);
+  const onDisk = listFiles(absolute);
 
   const changes: FileChange[] = [];
   const conflicts: string[] = [];
   const expected = new Set<string>();
   const ownedOnDisk = new Set<string>();
+  const contents = new Map<string, Buffer>();
+  const hashes = new Map<string, { sha256: string; fingerprint?: string }>();
 
-  const compared = await mapLimit(desired?.files ?? [], FILE_CONCURRENCY, async (file) =>
-    compareWithDisk(absolute, file, onDisk, previousManifest),
-  );
-  for (const [index, file] of (desired?.files ?? []).entries()) {
-    const outcome = compared[index];
+  // Files are compared one at a time and only changed ones are kept, so memory grows with
+  // the change, not with the deployment.
+  for (const file of desired?.files ?? []) {
     expected.add(file.path);
+    const fingerprint = "fingerprint" in file ? file.fingerprint : undefined;
+    const cached = cache?.files[file.path];
+    if (
+      fingerprint !== undefined &&
+      cached?.fingerprint === fingerprint &&
+      previousManifest?.files[file.path] === cached.sha256 &&
+      onDisk.has(file.path) &&
+      statMatches(path.join(absolute, file.path), cached)
+    ) {
+      ownedOnDisk.add(file.path);
+      hashes.set(file.path, { sha256: cached.sha256, fingerprint });
+      changes.push({ path: file.path, action: "unchanged" });
+      continue;
+    }
+
+    const bytes = Buffer.from("content" in file ? file.content : file.render());
+    const sha = sha256(bytes);
+    hashes.set(file.path, fingerprint === undefined ? { sha256: sha } : { sha256: sha, fingerprint });
+    const outcome = compareWithDisk(absolute, file.path, bytes, onDisk, previousManifest);
     if (outcome === "conflict") {
       conflicts.push(file.path);
       continue;
     }
     if (outcome !== "create") ownedOnDisk.add(file.path);
-    changes.push({ path: file.path, action: outcome ?? "create" });
+    if (outcome !== "unchanged") contents.set(file.path, bytes);
+    changes.push({ path: file.path, action: outcome });
   }
 
   for (const file of [...onDisk].sort()) {
@@ -132,8 +179,10 @@ async function plan(root: string, folder: string, desired: DesiredOutput | undef
   const manifestChanged =
     desired === undefined
       ? previousManifest !== undefined
-      : previousManifest === undefined || !sameOutput(previousManifest, buildManifest(desired));
+      : previousManifest === undefined || !sameOutput(previousManifest, buildManifest(desired, hashes));
   return {
+    contents,
+    hashes,
     folder,
     desired,
     previousManifest,
@@ -150,18 +199,19 @@ async function plan(root: string, folder: string, desired: DesiredOutput | undef
  * Compares a generated file with the file on disk: the action it needs, or
  * `conflict` when a file cake did not generate is in its place.
  */
-async function compareWithDisk(
+function compareWithDisk(
   folder: string,
-  file: RenderedFile,
+  file: string,
+  bytes: Buffer,
   onDisk: ReadonlySet<string>,
   manifest: OutputManifest | undefined,
-): Promise<FileAction | "conflict"> {
-  if (!onDisk.has(file.path)) return "create";
+): FileAction | "conflict" {
+  if (!onDisk.has(file)) return "create";
 
-  const current = await readFile(path.join(folder, file.path));
-  if (current.equals(Buffer.from(file.content))) return "unchanged";
+  const current = readFileSync(path.join(folder, file));
+  if (current.equals(bytes)) return "unchanged";
 
-  const recorded = manifest?.files[file.path];
+  const recorded = manifest?.files[file];
   if (recorded === undefined && !hasGeneratedHeader(current.toString("utf8"))) return "conflict";
   return recorded !== undefined && recorded !== sha256(current) ? "restore" : "update";
 }
@@ -191,24 +241,26 @@ export async function applyPlan(root: string, plan: FolderPlan): Promise<FolderR
   if (!planHasChanges(plan)) return result;
 
   await mkdir(absolute, { recursive: true });
-  const contents = new Map((plan.desired?.files ?? []).map((file) => [file.path, file.content]));
+  deleteCache(root, plan.folder);
   const journal: Journal = { renames: [], deletions: [...result.removed] };
 
-  const writes = plan.changes.filter((change) => change.action !== "unchanged" && change.action !== "remove");
-  const temps = await mapLimit(writes, FILE_CONCURRENCY, async (change) => {
-    const content = contents.get(change.path);
-    if (content === undefined) throw new Error(`no content planned for ${change.path}`);
-    return writeTempFile(absolute, content);
-  });
-  writes.forEach((change, index) => {
-    journal.renames.push({ from: path.basename(temps[index] ?? ""), to: change.path });
-  });
+  // Temporary files are written synchronously and not flushed one by one: the journal
+  // records their sha256, so recovery after a power loss never renames a partial file into
+  // place. Thousands of promise-based writes would cost a thread-pool round trip each.
+  for (const change of plan.changes) {
+    if (change.action === "unchanged" || change.action === "remove") continue;
+    const bytes = plan.contents.get(change.path);
+    if (bytes === undefined) throw new Error(`no content planned for ${change.path}`);
+    const temp = tempPath(absolute);
+    writeFileSync(temp, bytes, { flag: "wx" });
+    journal.renames.push({ from: path.basename(temp), to: change.path, sha256: sha256(bytes) });
+  }
 
   if (plan.desired === undefined) {
     journal.deletions.push(MANIFEST_FILE);
     journal.removeFolderIfEmpty = true;
   } else if (plan.manifestChanged) {
-    const temp = await writeTempFile(absolute, formatManifest(buildManifest(plan.desired)));
+    const temp = await writeTempFile(absolute, formatManifest(buildManifest(plan.desired, plan.hashes)));
     journal.renames.push({ from: path.basename(temp), to: MANIFEST_FILE });
   }
 
@@ -216,7 +268,35 @@ export async function applyPlan(root: string, plan: FolderPlan): Promise<FolderR
   return result;
 }
 
-function buildManifest(desired: DesiredOutput): OutputManifest {
+/**
+ * Records the folder's state in the local cache after a successful apply (or a plan that
+ * found nothing to change), so the next reconcile can skip what did not change.
+ */
+export function recordCache(root: string, plan: FolderPlan): void {
+  if (plan.desired === undefined) return;
+  const absolute = path.join(root, plan.folder);
+  let manifestBytes: Buffer;
+  try {
+    manifestBytes = readFileSync(path.join(absolute, MANIFEST_FILE));
+  } catch {
+    return;
+  }
+  writeCache(
+    root,
+    plan.folder,
+    {
+      varsFile: plan.desired.varsFile,
+      varsSha256: plan.desired.varsSha256,
+      manifestSha256: sha256(manifestBytes),
+    },
+    plan.hashes,
+  );
+}
+
+function buildManifest(
+  desired: DesiredOutput,
+  hashes: ReadonlyMap<string, { sha256: string }>,
+): OutputManifest {
   return {
     manifestVersion: MANIFEST_VERSION,
     cakeVersion: CAKE_VERSION,
@@ -224,8 +304,14 @@ function buildManifest(desired: DesiredOutput): OutputManifest {
     varsSha256: desired.varsSha256,
     profileOwner: desired.profileOwner,
     profiles: [...desired.profiles].sort(compareText),
-    files: Object.fromEntries(desired.files.map((file) => [file.path, sha256(file.content)])),
+    files: Object.fromEntries(
+      desired.files.map((file) => [file.path, hashes.get(file.path)?.sha256 ?? missingHash(file.path)]),
+    ),
   };
+}
+
+function missingHash(file: string): never {
+  throw new Error(`no sha256 planned for ${file}`);
 }
 
 /** Rejects generated paths that could escape the folder, collide, or overwrite cake's own files: a generator bug. */
@@ -243,19 +329,19 @@ function checkGeneratedPaths(desired: DesiredOutput): void {
 }
 
 /** Lists the files under `folder` (relative, `/`-separated), leaving out cake's manifest, journal and temporary files. */
-async function listFiles(folder: string): Promise<Set<string>> {
+export function listFiles(folder: string): Set<string> {
   const files = new Set<string>();
-  const visit = async (relative: string): Promise<void> => {
+  const visit = (relative: string): void => {
     let entries: Dirent[];
     try {
-      entries = await readdir(path.join(folder, relative), { withFileTypes: true });
+      entries = readdirSync(path.join(folder, relative), { withFileTypes: true });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT" && relative === "") return;
       throw error;
     }
     for (const entry of entries) {
       const child = relative === "" ? entry.name : `${relative}/${entry.name}`;
-      if (entry.isDirectory()) await visit(child);
+      if (entry.isDirectory()) visit(child);
       else if (
         relative !== "" ||
         (!RESERVED_NAMES.includes(entry.name) && !entry.name.startsWith(TEMP_PREFIX))
@@ -264,7 +350,7 @@ async function listFiles(folder: string): Promise<Set<string>> {
       }
     }
   };
-  await visit("");
+  visit("");
   return files;
 }
 
@@ -289,6 +375,7 @@ async function readProfilesOnDisk(
   folder: string,
   files: string[],
 ): Promise<{ profiles: string[]; profileOwner: string | undefined }> {
+  const { parseAllDocuments } = await import("yaml");
   const profiles = new Set<string>();
   let profileOwner: string | undefined;
   for (const file of files) {

@@ -1,7 +1,5 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { parse } from "yaml";
-import { z } from "zod";
 import { CakeError } from "../errors.js";
 
 /** Where an ops repo keeps its vars files and its generated output, relative to its root. */
@@ -20,10 +18,10 @@ export const DEFAULT_OUTPUT_DIR = "deployments";
 /** The vars folder of repos set up for the cookiecutter generator that cake replaces. */
 export const LEGACY_VARS_DIR = "platform/scripts/gen_deploy/vars";
 
-const configSchema = z.strictObject({
-  vars_dir: z.string().min(1).optional(),
-  output_dir: z.string().min(1).optional(),
-});
+interface RepoConfig {
+  vars_dir?: string;
+  output_dir?: string;
+}
 
 export interface LayoutFlags {
   varsDir?: string;
@@ -50,7 +48,7 @@ export async function resolveLayout(root: string, flags: LayoutFlags = {}): Prom
   return { root: absoluteRoot, varsDir, outputDir };
 }
 
-async function readConfig(root: string): Promise<z.infer<typeof configSchema>> {
+async function readConfig(root: string): Promise<RepoConfig> {
   const file = path.join(root, CONFIG_FILE);
   let text: string;
   try {
@@ -60,6 +58,12 @@ async function readConfig(root: string): Promise<z.infer<typeof configSchema>> {
     throw new CakeError(`${CONFIG_FILE}: cannot be read: ${(error as Error).message}`);
   }
 
+  // Most repos have no config file, so the YAML parser and zod load only for those that do.
+  const [{ parse }, { z }] = await Promise.all([import("yaml"), import("zod")]);
+  const configSchema = z.strictObject({
+    vars_dir: z.string().min(1).optional(),
+    output_dir: z.string().min(1).optional(),
+  });
   let data: unknown;
   try {
     data = parse(text) ?? {};

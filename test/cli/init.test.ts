@@ -280,8 +280,8 @@ function scriptsOf(pipeline: unknown): string[] {
   return scripts;
 }
 
-describe("pipeline cake commands", () => {
-  const program = buildProgram({
+describe("pipeline cake commands", async () => {
+  const program = await buildProgram({
     io: { argv: [], cwd: ".", stdout: { write: () => 0 }, stderr: { write: () => 0 } },
     setExitCode: () => {},
   });

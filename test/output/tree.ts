@@ -2,6 +2,7 @@
 import { mkdir, mkdtemp, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { LOCAL_STATE_DIR } from "../../src/output/cache.js";
 
 export async function makeTempDir(prefix = "cake-output-"): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), prefix));
@@ -21,7 +22,11 @@ export interface FileSnapshot {
   mtimeMs: number;
 }
 
-/** Returns every file under `root` with its content and mtime, keyed by relative path. */
+/**
+ * Returns every file under `root` with its content and mtime, keyed by relative path. The
+ * local state folder (the output cache) is left out: it records mtimes, so touching a file
+ * legitimately changes it, and it is not part of the output.
+ */
 export async function snapshotTree(root: string): Promise<Record<string, FileSnapshot>> {
   const snapshot: Record<string, FileSnapshot> = {};
   const entries = await readdir(root, { recursive: true, withFileTypes: true });
@@ -29,6 +34,7 @@ export async function snapshotTree(root: string): Promise<Record<string, FileSna
     if (!entry.isFile()) continue;
     const absolute = path.join(entry.parentPath, entry.name);
     const relative = path.relative(root, absolute).split(path.sep).join("/");
+    if (relative.split("/").includes(LOCAL_STATE_DIR)) continue;
     const [content, info] = await Promise.all([readFile(absolute, "utf8"), stat(absolute)]);
     snapshot[relative] = { content, mtimeMs: info.mtimeMs };
   }

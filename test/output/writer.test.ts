@@ -11,6 +11,7 @@ import {
   type FolderResult,
   planFolder,
   planFolderRemoval,
+  type RenderedFile,
 } from "../../src/output/writer.js";
 import { CAKE_VERSION } from "../../src/version.js";
 import { listTree, makeTempDir, snapshotTree, writeTree } from "./tree.js";
@@ -35,16 +36,18 @@ function profileFile(name: string, extra: Record<string, unknown> = {}): { path:
   };
 }
 
+type RenderedOutput = Omit<DesiredOutput, "files"> & { files: RenderedFile[] };
+
 function desiredOutput(
   profiles: string[],
   options: { owner?: string; extra?: Record<string, unknown> } = {},
-) {
+): RenderedOutput {
   const files = profiles.map((name) => profileFile(name, options.extra));
   const kustomization = serializeFile(
     { path: "", objects: [{ kind: "Kustomization", resources: files.map((file) => file.path) }] },
     generatedHeader(VARS),
   );
-  const desired: DesiredOutput = {
+  const desired: RenderedOutput = {
     folder: FOLDER,
     varsFile: VARS,
     varsSha256: sha256("vars"),

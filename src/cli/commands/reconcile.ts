@@ -33,6 +33,8 @@ interface ReconcileCliOptions {
 
 /** Without --verbose, a deployment's changed paths are listed only up to this many. */
 const MAX_LISTED_PATHS = 20;
+/** Reconcile prints at most this many warnings; `cake validate` prints them all. */
+const MAX_LISTED_WARNINGS = 10;
 
 export function register(program: Command, context: CommandContext): void {
   program
@@ -106,7 +108,7 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
   if (options.format === "json") io.stdout.write(`${JSON.stringify(toJson(result), null, 2)}\n`);
   else if (result.valid) io.stdout.write(renderText(result, options.verbose ?? false));
   if (options.format === "text" && result.diagnostics.length > 0) {
-    io.stderr.write(formatDiagnostics(result.diagnostics, { sources: result.sources }));
+    io.stderr.write(reconcileDiagnostics(result));
   }
 
   if (!result.valid) {
@@ -116,6 +118,21 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
     io.stderr.write('cake: the generated output is out of date; run "cake reconcile" to update it.\n');
     context.setExitCode(1);
   }
+}
+
+/**
+ * Returns the diagnostics to print. Errors are all shown; warnings are capped, because a
+ * large deployment can have thousands (one per upper-case email) and `cake validate` lists
+ * them all with positions.
+ */
+function reconcileDiagnostics(result: ReconcileResult): string {
+  if (!result.valid) return formatDiagnostics(result.diagnostics, { sources: result.sources });
+
+  const shown = result.diagnostics.slice(0, MAX_LISTED_WARNINGS);
+  const hidden = result.diagnostics.length - shown.length;
+  const more =
+    hidden > 0 ? `${hidden} more warnings not shown; run "cake validate" to list every warning.\n` : "";
+  return formatDiagnostics(shown, { sources: result.sources, summary: false }) + more;
 }
 
 /** Returns one summary line per deployment, each followed by its changed paths when they are few or `verbose`. */

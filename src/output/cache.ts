@@ -1,0 +1,156 @@
+/**
+ * The local output cache: `.cake/cache/<deployment folder>.json` at the repo root records,
+ * for the last successful reconcile on this machine, the size, mtime, sha256 and input
+ * fingerprint of every generated file, and the mtime of every folder of the deployment. With
+ * it, reconcile skips an unchanged deployment without parsing its vars file, and skips
+ * unchanged files of a changed one without generating them. It holds mtimes, which differ
+ * between clones, so it is not committed (ops repos ignore `.cake/`); a missing, damaged or
+ * outdated cache only makes reconcile read and compare everything. It lives outside the
+ * deployment folder so that writing it does not change the folder's own mtime.
+ * `reconcile --check` never uses it.
+ */
+import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { CAKE_VERSION } from "../version.js";
+import { tempPath } from "./atomic.js";
+
+/** Folder of local state at the repo root; ops repos ignore it. */
+export const LOCAL_STATE_DIR = ".cake";
+const CACHE_VERSION = 2;
+
+/** Returns the cache file of the deployment folder `folder` (relative to `root`). */
+export function cachePath(root: string, folder: string): string {
+  return path.join(root, LOCAL_STATE_DIR, "cache", `${encodeURIComponent(folder)}.json`);
+}
+
+export interface CachedFile {
+  sha256: string;
+  size: number;
+  mtimeMs: number;
+  fingerprint?: string;
+}
+
+export interface OutputCache {
+  cacheVersion: number;
+  cakeVersion: string;
+  varsFile: string;
+  varsSha256: string;
+  manifestSha256: string;
+  /** Mtime of every folder of the deployment, by path relative to it (`.` for itself). */
+  folders: Record<string, number>;
+  files: Record<string, CachedFile>;
+}
+
+/** Returns the cache of `folder`, or undefined when it is missing, unreadable, or from another cake version. */
+export function readCache(root: string, folder: string): OutputCache | undefined {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(cachePath(root, folder), "utf8"));
+  } catch {
+    return undefined;
+  }
+  if (typeof data !== "object" || data === null) return undefined;
+
+  const cache = data as Partial<OutputCache>;
+  const valid =
+    cache.cacheVersion === CACHE_VERSION &&
+    cache.cakeVersion === CAKE_VERSION &&
+    typeof cache.varsFile === "string" &&
+    typeof cache.varsSha256 === "string" &&
+    typeof cache.manifestSha256 === "string" &&
+    typeof cache.folders === "object" &&
+    cache.folders !== null &&
+    typeof cache.files === "object" &&
+    cache.files !== null;
+  return valid ? (cache as OutputCache) : undefined;
+}
+
+/** Returns true when the file at `absolute` still has the size and mtime recorded for it. */
+export function statMatches(absolute: string, cached: CachedFile | undefined): boolean {
+  if (cached === undefined) return false;
+  try {
+    const info = statSync(absolute);
+    return info.isFile() && info.size === cached.size && info.mtimeMs === cached.mtimeMs;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Records the current state of the generated files of `folder`. It is best effort: a cache
+ * that cannot be written costs speed on the next run, never correctness, so failures are ignored.
+ */
+export function writeCache(
+  root: string,
+  folder: string,
+  entry: Omit<OutputCache, "cacheVersion" | "cakeVersion" | "files" | "folders">,
+  files: ReadonlyMap<string, { sha256: string; fingerprint?: string }>,
+): void {
+  const target = cachePath(root, folder);
+  const absolute = path.join(root, folder);
+  let temp: string | undefined;
+  try {
+    mkdirSync(path.dirname(target), { recursive: true });
+    temp = tempPath(path.dirname(target));
+    const folders: Record<string, number> = {};
+    const recorded: Record<string, CachedFile> = {};
+    for (const [file, { sha256, fingerprint }] of files) {
+      const parent = path.posix.dirname(file);
+      if (folders[parent] === undefined) folders[parent] = statSync(path.join(absolute, parent)).mtimeMs;
+      const info = statSync(path.join(absolute, file));
+      recorded[file] = {
+        sha256,
+        size: info.size,
+        mtimeMs: info.mtimeMs,
+        ...(fingerprint === undefined ? {} : { fingerprint }),
+      };
+    }
+    const cache: OutputCache = {
+      cacheVersion: CACHE_VERSION,
+      cakeVersion: CAKE_VERSION,
+      ...entry,
+      folders,
+      files: recorded,
+    };
+    const text = JSON.stringify(cache);
+    // An unchanged cache is not rewritten, so a no-op reconcile changes no mtime at all.
+    if (readText(target) === text) return;
+    writeFileSync(temp, text, { flag: "wx" });
+    renameSync(temp, target);
+  } catch {
+    try {
+      if (temp !== undefined) unlinkSync(temp);
+    } catch {
+      // Nothing was created.
+    }
+  }
+}
+
+/** Returns true when every folder recorded in `cache` still has its mtime, so no file was added, removed or renamed. */
+export function foldersMatch(absolute: string, cache: OutputCache): boolean {
+  for (const [folder, mtimeMs] of Object.entries(cache.folders)) {
+    try {
+      if (statSync(path.join(absolute, folder)).mtimeMs !== mtimeMs) return false;
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/** Deletes the cache of `folder`, so that a half-applied change can never be mistaken for a cached state. */
+export function deleteCache(root: string, folder: string): void {
+  try {
+    unlinkSync(cachePath(root, folder));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+}
