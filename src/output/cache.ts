@@ -84,7 +84,7 @@ export function writeCache(
   root: string,
   folder: string,
   entry: Omit<OutputCache, "cacheVersion" | "cakeVersion" | "files" | "folders">,
-  files: ReadonlyMap<string, { sha256: string; fingerprint?: string }>,
+  files: ReadonlyMap<string, { sha256: string; fingerprint?: string; size?: number; mtimeMs?: number }>,
 ): void {
   const target = cachePath(root, folder);
   const absolute = path.join(root, folder);
@@ -94,10 +94,12 @@ export function writeCache(
     temp = tempPath(path.dirname(target));
     const folders: Record<string, number> = {};
     const recorded: Record<string, CachedFile> = {};
-    for (const [file, { sha256, fingerprint }] of files) {
+    for (const [file, { sha256, fingerprint, size, mtimeMs }] of files) {
       const parent = path.posix.dirname(file);
       if (folders[parent] === undefined) folders[parent] = statSync(path.join(absolute, parent)).mtimeMs;
-      const info = statSync(path.join(absolute, file));
+      // A file the plan proved unchanged keeps the size and mtime it was proved with.
+      const info =
+        size !== undefined && mtimeMs !== undefined ? { size, mtimeMs } : statSync(path.join(absolute, file));
       recorded[file] = {
         sha256,
         size: info.size,

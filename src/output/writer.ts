@@ -83,7 +83,15 @@ export interface FolderPlan {
   /** Bytes of every file to create, update or restore. */
   contents: Map<string, Buffer>;
   /** The sha256 and fingerprint of every desired file, for the manifest and the cache. */
-  hashes: Map<string, { sha256: string; fingerprint?: string }>;
+  hashes: Map<string, PlannedHash>;
+}
+
+/** What the writer knows of a desired file; size and mtime only when the cache proved it unchanged. */
+export interface PlannedHash {
+  sha256: string;
+  fingerprint?: string;
+  size?: number;
+  mtimeMs?: number;
 }
 
 export interface FolderResult {
@@ -131,7 +139,7 @@ async function plan(
   const expected = new Set<string>();
   const ownedOnDisk = new Set<string>();
   const contents = new Map<string, Buffer>();
-  const hashes = new Map<string, { sha256: string; fingerprint?: string }>();
+  const hashes = new Map<string, PlannedHash>();
 
   // Files are compared one at a time and only changed ones are kept, so memory grows with
   // the change, not with the deployment.
@@ -147,7 +155,12 @@ async function plan(
       statMatches(path.join(absolute, file.path), cached)
     ) {
       ownedOnDisk.add(file.path);
-      hashes.set(file.path, { sha256: cached.sha256, fingerprint });
+      hashes.set(file.path, {
+        sha256: cached.sha256,
+        fingerprint,
+        size: cached.size,
+        mtimeMs: cached.mtimeMs,
+      });
       changes.push({ path: file.path, action: "unchanged" });
       continue;
     }
