@@ -45,14 +45,23 @@ export function parseVarsYaml(text: string, file: string): YamlPhaseResult {
     merge: false,
     prettyErrors: false,
     keepSourceTokens: false,
+    // The yaml package reports some problems (a mapping used as a key) as process
+    // warnings on stderr; here they become diagnostics, so the warnings are muted.
+    logLevel: "error",
   });
   const source = new VarsSource(file, text, document, lineCounter);
   const diagnostics: Diagnostic[] = [];
 
-  diagnostics.push(...versionDiagnostics(source, document));
-  diagnostics.push(...parserDiagnostics(source, document.errors));
-  diagnostics.push(...duplicateKeyDiagnostics(source, document));
-  diagnostics.push(...mergeKeyDiagnostics(source, document));
+  // A loop, not push(...list): spreading a list of 100k or more diagnostics (a damaged
+  // file of 20k lines can give them) exceeds the call stack.
+  for (const found of [
+    versionDiagnostics(source, document),
+    parserDiagnostics(source, document.errors),
+    duplicateKeyDiagnostics(source, document),
+    mergeKeyDiagnostics(source, document),
+  ]) {
+    for (const diagnostic of found) diagnostics.push(diagnostic);
+  }
 
   const aliasCount = countAliases(document);
   if (aliasCount > MAX_ALIASES) {

@@ -27,6 +27,7 @@ export const EDIT_PARSE_OPTIONS = {
   uniqueKeys: true,
   merge: false,
   prettyErrors: false,
+  logLevel: "error",
 } as const;
 
 export class VarsDocument {
