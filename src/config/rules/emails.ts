@@ -13,8 +13,23 @@ import type { Rule, RuleContext } from "./context.js";
  */
 const EMAIL = /^[^@\s\p{Cc}]+@[^@\s\p{Cc}.][^@\s\p{Cc}]*\.[^@\s\p{Cc}.]+$/u;
 
+/**
+ * Invisible characters: format characters (bidi overrides such as U+202E, zero-width
+ * spaces, U+FEFF) and lone surrogates. They make two different identities look the
+ * same in a review, or make a reviewed email read differently from the bytes sent.
+ */
+const INVISIBLE = /[\p{Cf}\p{Cs}]/u;
+
 export function isEmail(value: string): boolean {
-  return EMAIL.test(value) && !value.split("@")[1]?.includes("..");
+  return EMAIL.test(value) && !INVISIBLE.test(value) && !value.split("@")[1]?.includes("..");
+}
+
+/** Returns the first invisible or control character of `value` as `U+XXXX`, if there is one. */
+function hiddenCharacter(value: string): string | undefined {
+  const found = /[\p{Cf}\p{Cs}\p{Cc}]/u.exec(value)?.[0];
+  return found === undefined
+    ? undefined
+    : `U+${(found.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0")}`;
 }
 
 interface EmailField {
@@ -40,14 +55,14 @@ export const emailFormatRule: Rule = {
   check(context) {
     return emailFields(context)
       .filter((field) => !isEmail(field.email))
-      .map((field) =>
-        context.source.diagnostic(
-          "error",
-          "invalid-email",
-          field.path,
-          `"${field.email}" is not an email address; write the address exactly as the identity provider sends it (local@domain.tld)`,
-        ),
-      );
+      .map((field) => {
+        const hidden = hiddenCharacter(field.email);
+        const message =
+          hidden === undefined
+            ? `"${field.email}" is not an email address; write the address exactly as the identity provider sends it (local@domain.tld)`
+            : `${JSON.stringify(field.email)} contains the invisible or control character ${hidden}; delete it and type the address again`;
+        return context.source.diagnostic("error", "invalid-email", field.path, message);
+      });
   },
 };
 
