@@ -1,0 +1,285 @@
+/**
+ * Crash safety, proven on the real binary: `cake reconcile` and `cake user grant`
+ * are killed with SIGKILL at delays spread over a whole run. After every kill each
+ * file must hold exactly its old or its new bytes, and a rerun must converge.
+ */
+import { existsSync, watch } from "node:fs";
+import { cp, readFile, rm } from "node:fs/promises";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { run } from "../../src/cli/main.js";
+import { type VarsUser, varsText } from "../output/vars.js";
+import {
+  type BuiltCli,
+  buildCli,
+  makeTempDir,
+  runCake,
+  snapshotBytes,
+  startCake,
+  writeFiles,
+} from "./helpers.js";
+
+const DEPLOYMENT = "prod-us-east-1";
+const VARS = `vars/${DEPLOYMENT}.yaml`;
+
+/** Users 0..119 before; after, users 0..29 are gone, 120..149 are new, 30..89 change email domain. */
+function usersBefore(): VarsUser[] {
+  return Array.from({ length: 120 }, (_, index) => ({
+    email: `user${index}@example.com`,
+    username: `user${index}`,
+    allowed_namespaces: ["ml-a"],
+  }));
+}
+
+function usersAfter(): VarsUser[] {
+  return Array.from({ length: 120 }, (_, offset) => {
+    const index = offset + 30;
+    return {
+      email: `user${index}@${index < 90 ? "example.org" : "example.com"}`,
+      username: `user${index}`,
+      allowed_namespaces: index % 2 === 0 ? ["ml-b"] : ["ml-a", "ml-b"],
+    };
+  });
+}
+
+const BEFORE = varsText({ namespaces: ["ml-a", "ml-b", "ml-c"], users: usersBefore() });
+const AFTER = varsText({ namespaces: ["ml-a", "ml-b", "ml-d"], users: usersAfter() });
+const DELETED = [...Array.from({ length: 30 }, (_, index) => `user${index}`), "ml-c"].join(",");
+const RECONCILE_ARGS = ["reconcile", `--allow-profile-deletion=${DELETED}`];
+const GRANT_ARGS = [
+  "user",
+  "grant",
+  "--deployment",
+  DEPLOYMENT,
+  "--email",
+  "user7@example.com",
+  "--namespace",
+  "ml-b",
+  "--access",
+  "view",
+];
+
+type Tree = Map<string, Buffer>;
+
+/** The local cache of the writer: not output, and it records file times, so it is left out. */
+const CACHE_FILE = ".cake-cache.json";
+
+/** Files under the vars and output folders; the repo lock at the root and the cache are left out. */
+async function repoTree(root: string): Promise<Tree> {
+  const tree: Tree = new Map();
+  for (const folder of ["vars", "deployments"]) {
+    for (const [file, bytes] of await snapshotBytes(path.join(root, folder))) {
+      if (path.posix.basename(file) !== CACHE_FILE) tree.set(`${folder}/${file}`, bytes);
+    }
+  }
+  return tree;
+}
+
+/** Runs the CLI in-process and returns its exit code with what it wrote to stderr. */
+async function cakeInProcess(root: string, ...argv: string[]): Promise<{ code: number; stderr: string }> {
+  let stderr = "";
+  const code = await run({
+    argv,
+    cwd: root,
+    stdout: { write: () => true },
+    stderr: {
+      write: (text: string) => {
+        stderr += text;
+        return true;
+      },
+    },
+  });
+  return { code, stderr };
+}
+
+/**
+ * Starts the command and kills it with SIGKILL `delayMs` after the spawn. Returns
+ * the time from the spawn to the first change in the output folder, and to the
+ * exit, for runs that are not killed.
+ */
+async function runAndKill(
+  bin: string,
+  root: string,
+  args: readonly string[],
+  delayMs: number | undefined,
+): Promise<{ firstChangeMs: number | undefined; totalMs: number }> {
+  const started = performance.now();
+  let firstChangeMs: number | undefined;
+  const watcher = watch(path.join(root, "deployments", DEPLOYMENT), () => {
+    firstChangeMs ??= performance.now() - started;
+  });
+  const { child, done } = startCake(bin, args, root);
+  const timer = delayMs === undefined ? undefined : setTimeout(() => child.kill("SIGKILL"), delayMs);
+  await done;
+  clearTimeout(timer);
+  watcher.close();
+  return { firstChangeMs, totalMs: performance.now() - started };
+}
+
+/** Asserts that every file in `actual` has the bytes it has in `before` or in `after`. */
+function expectOldOrNew(actual: Tree, before: Tree, after: Tree, label: string): void {
+  for (const [file, bytes] of actual) {
+    const isLeftover =
+      path.posix.basename(file).startsWith(".cake-") && !before.has(file) && !after.has(file);
+    if (isLeftover) continue;
+    const matches = before.get(file)?.equals(bytes) === true || after.get(file)?.equals(bytes) === true;
+    expect(matches, `${file} ${label} holds neither its old nor its new bytes`).toBe(true);
+  }
+}
+
+function expectSameTree(actual: Tree, expected: Tree, label: string): void {
+  expect([...actual.keys()].sort(), label).toEqual([...expected.keys()].sort());
+  for (const [file, bytes] of expected) {
+    expect(actual.get(file)?.equals(bytes), `${file} ${label}`).toBe(true);
+  }
+}
+
+/** Returns `count` delays spread evenly over [from, to], in milliseconds. */
+function spread(count: number, from: number, to: number): number[] {
+  return Array.from({ length: count }, (_, index) => from + ((to - from) * index) / Math.max(1, count - 1));
+}
+
+async function until(condition: () => Promise<boolean>): Promise<void> {
+  while (!(await condition())) await sleep(2);
+}
+
+let cli: BuiltCli;
+let reference: string;
+let treeBefore: Tree;
+let treeAfterReconcile: Tree;
+let treeAfterGrant: Tree;
+
+beforeAll(async () => {
+  cli = await buildCli();
+  reference = await makeTempDir("cake-crash-reference-");
+  await writeFiles(reference, { [VARS]: BEFORE });
+  expect((await cakeInProcess(reference, "reconcile")).code).toBe(0);
+  treeBefore = await repoTree(reference);
+
+  const reconciled = await makeTempDir("cake-crash-after-");
+  await cp(reference, reconciled, { recursive: true });
+  await writeFiles(reconciled, { [VARS]: AFTER });
+  expect((await cakeInProcess(reconciled, ...RECONCILE_ARGS)).code).toBe(0);
+  treeAfterReconcile = await repoTree(reconciled);
+
+  const granted = await makeTempDir("cake-crash-granted-");
+  await cp(reference, granted, { recursive: true });
+  expect((await cakeInProcess(granted, ...GRANT_ARGS)).code).toBe(0);
+  treeAfterGrant = await repoTree(granted);
+  await Promise.all([rm(reconciled, { recursive: true }), rm(granted, { recursive: true })]);
+}, 60_000);
+
+afterAll(async () => {
+  await cli?.remove();
+  if (reference) await rm(reference, { recursive: true, force: true });
+});
+
+describe("reconcile killed with SIGKILL", () => {
+  it("leaves old or new bytes, then converges", async () => {
+    const measure = await makeTempDir("cake-crash-measure-");
+    await cp(reference, measure, { recursive: true });
+    await writeFiles(measure, { [VARS]: AFTER });
+    const uninterrupted = await runAndKill(cli.bin, measure, RECONCILE_ARGS, undefined);
+    expectSameTree(await repoTree(measure), treeAfterReconcile, "after an uninterrupted reconcile");
+    await rm(measure, { recursive: true });
+
+    // Half the kills land anywhere in the run (startup included), half inside the
+    // window where files change, which is short next to the startup of node.
+    const total = uninterrupted.totalMs;
+    const firstChange = uninterrupted.firstChangeMs ?? 0;
+    const delays = [...spread(25, 0, total * 1.1), ...spread(25, Math.max(0, firstChange - 20), total)];
+
+    let interrupted = 0;
+    for (const delay of delays) {
+      const root = await makeTempDir("cake-crash-");
+      await cp(reference, root, { recursive: true });
+      await writeFiles(root, { [VARS]: AFTER });
+
+      await runAndKill(cli.bin, root, RECONCILE_ARGS, delay);
+
+      const killed = await repoTree(root);
+      const label = `after a kill at ${delay.toFixed(0)} ms`;
+      expectOldOrNew(killed, treeBefore, treeAfterReconcile, label);
+      expect(killed.get(VARS)?.toString("utf8"), label).toBe(AFTER);
+      const outputChanged = [...killed].some(
+        ([file, bytes]) => file.startsWith("deployments/") && treeBefore.get(file)?.equals(bytes) !== true,
+      );
+      const complete = [...killed].every(
+        ([file, bytes]) => treeAfterReconcile.get(file)?.equals(bytes) === true,
+      );
+      if (outputChanged && !complete) interrupted += 1;
+
+      const rerun = await cakeInProcess(root, ...RECONCILE_ARGS);
+      expect(rerun.code, `${label}: ${rerun.stderr}`).toBe(0);
+      expectSameTree(await repoTree(root), treeAfterReconcile, label);
+      expect((await cakeInProcess(root, "reconcile", "--check")).code, label).toBe(0);
+      await rm(root, { recursive: true });
+    }
+    // Not asserted, because it depends on timing; shown to judge how many kills landed mid-write.
+    console.info(`reconcile crash test: ${interrupted} of ${delays.length} kills left a partial run`);
+  }, 120_000);
+});
+
+describe("user grant killed with SIGKILL", () => {
+  it("leaves old or new vars, then converges", async () => {
+    const measure = await makeTempDir("cake-crash-measure-");
+    await cp(reference, measure, { recursive: true });
+    const uninterrupted = await runAndKill(cli.bin, measure, GRANT_ARGS, undefined);
+    expectSameTree(await repoTree(measure), treeAfterGrant, "after an uninterrupted grant");
+    await rm(measure, { recursive: true });
+
+    const oldVars = treeBefore.get(VARS);
+    const newVars = treeAfterGrant.get(VARS);
+    for (const delay of spread(12, 0, uninterrupted.totalMs * 1.1)) {
+      const root = await makeTempDir("cake-crash-");
+      await cp(reference, root, { recursive: true });
+
+      await runAndKill(cli.bin, root, GRANT_ARGS, delay);
+
+      const killed = await repoTree(root);
+      const label = `after a kill at ${delay.toFixed(0)} ms`;
+      const vars = killed.get(VARS);
+      expect(
+        vars?.equals(oldVars ?? Buffer.alloc(0)) || vars?.equals(newVars ?? Buffer.alloc(0)),
+        label,
+      ).toBe(true);
+      expectOldOrNew(killed, treeBefore, treeAfterGrant, label);
+
+      // The output follows whichever vars file the kill left.
+      const rerun = await cakeInProcess(root, "reconcile");
+      expect(rerun.code, `${label}: ${rerun.stderr}`).toBe(0);
+      const expected = vars?.equals(newVars ?? Buffer.alloc(0)) ? treeAfterGrant : treeBefore;
+      expectSameTree(await repoTree(root), expected, label);
+      expect((await cakeInProcess(root, "reconcile", "--check")).code, label).toBe(0);
+      await rm(root, { recursive: true });
+    }
+  }, 120_000);
+});
+
+describe("killed runs on the real binary", () => {
+  it("leave a lock a later command recovers", async () => {
+    const root = await makeTempDir("cake-crash-lock-");
+    await cp(reference, root, { recursive: true });
+    await writeFiles(root, { [VARS]: AFTER });
+    const { child, done } = startCake(
+      cli.bin,
+      ["reconcile", "--wait", "30", ...RECONCILE_ARGS.slice(1)],
+      root,
+    );
+    // Kill once the lock is complete, so the dead process leaves a lock that names it.
+    await until(async () => {
+      const text = await readFile(path.join(root, ".cake.lock"), "utf8").catch(() => "");
+      return text.endsWith("}\n");
+    });
+    child.kill("SIGKILL");
+    await done;
+    expect(existsSync(path.join(root, ".cake.lock"))).toBe(true);
+
+    const rerun = await runCake(cli.bin, RECONCILE_ARGS, root);
+
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expectSameTree(await repoTree(root), treeAfterReconcile, "after recovering the lock");
+    await rm(root, { recursive: true });
+  }, 60_000);
+});
