@@ -1,7 +1,7 @@
 /**
  * Benchmarks `cake reconcile` against the cookiecutter baseline on synthetic vars files.
  *
- *   npm run bench [-- --sizes 1000,10000,50000 --runs 5 --output docs/benchmarks.md]
+ *   npm run bench [-- --sizes 1000,10000,50000 --runs 5 --output FILE --work-dir DIR]
  *
  * Each mode runs `--runs` times as a separate process; the table reports the median wall time and
  * the median peak resident memory (GNU time's %M). The baseline regenerates everything on every run,
@@ -19,8 +19,9 @@ const sharedDir = process.env.CAKE_SHARED_DIR ?? path.resolve(repoRoot, "../shar
 const makeVars = path.join(sharedDir, "bench/make-vars.mjs");
 const baselineScript = path.join(sharedDir, "bench/cookiecutter/gen_deploy.py");
 const cakeBin = path.join(repoRoot, "bin/cake.js");
-const workRoot = path.join(repoRoot, "bench/.work");
 const DEPLOYMENT = "bench-us-east-1";
+/** Debian's interpreter, where apt-get installs cookiecutter and PyYAML (a `python3` earlier on PATH may not have them). */
+const PYTHON = "/usr/bin/python3";
 
 interface Measurement {
   seconds: number;
@@ -48,9 +49,16 @@ const { values: options } = parseArgs({
     runs: { type: "string", default: "5" },
     "large-runs": { type: "string", default: "3" },
     output: { type: "string" },
-    "skip-baseline-above": { type: "string" },
+    "work-dir": { type: "string" },
   },
 });
+
+/**
+ * Where the synthetic repos and the baseline's output go. The default is outside the checkout:
+ * on some machines the project folder is watched, which makes each file creation several
+ * times slower and would measure the watcher rather than cake.
+ */
+const workRoot = path.resolve(options["work-dir"] ?? path.join(os.tmpdir(), "cake-bench"));
 
 function main(): void {
   ensureTools();
@@ -73,7 +81,7 @@ function main(): void {
 function ensureTools(): void {
   const missing: string[] = [];
   if (!existsSync("/usr/bin/time")) missing.push("time");
-  const python = spawnSync("python3", ["-c", "import cookiecutter, yaml"], { stdio: "ignore" });
+  const python = spawnSync(PYTHON, ["-c", "import cookiecutter, yaml"], { stdio: "ignore" });
   if (python.status !== 0) missing.push("cookiecutter", "python3-yaml");
   if (missing.length === 0) return;
 
@@ -110,7 +118,7 @@ function benchSize(users: number, runs: number): SizeResult {
   const baseline = median(
     repeat(runs, () => {
       rmSync(baselineOut, { recursive: true, force: true });
-      return measure("python3", [baselineScript, varsFile, baselineOut]);
+      return measure(PYTHON, [baselineScript, varsFile, baselineOut]);
     }),
   );
 
@@ -232,6 +240,7 @@ function renderReport(results: SizeResult[]): string {
   const lines: string[] = [];
   const cpus = os.cpus();
   lines.push(`Command: \`npm run bench -- --sizes ${options.sizes} --runs ${options.runs}\``);
+  lines.push(`Work folder: ${workRoot}`);
   lines.push(`Date: ${new Date().toISOString().slice(0, 10)}`);
   lines.push(
     `Machine: ${cpus.length} cores (${cpus[0]?.model ?? "unknown"}), ${Math.round(os.totalmem() / 2 ** 30)} GiB memory, Node ${process.version}, ${pythonVersions()}`,
@@ -266,7 +275,7 @@ function renderReport(results: SizeResult[]): string {
 
 function pythonVersions(): string {
   const result = spawnSync(
-    "python3",
+    PYTHON,
     [
       "-c",
       "import sys, cookiecutter, yaml; print(sys.version.split()[0], cookiecutter.__version__, yaml.__version__)",
