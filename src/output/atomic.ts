@@ -7,8 +7,13 @@ export const TEMP_PREFIX = ".cake-tmp-";
 
 /** Returns a path for a new temporary file in `folder`, unique to this call. */
 export function tempPath(folder: string): string {
-  return path.join(folder, `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString("hex")}`);
+  tempCount += 1;
+  return path.join(folder, `${TEMP_PREFIX}${process.pid}-${RUN_ID}-${tempCount}`);
 }
+
+/** Random per process, so two processes that get the same pid (in two containers, say) never share names. */
+const RUN_ID = randomBytes(6).toString("hex");
+let tempCount = 0;
 
 /**
  * Writes `data` to `target` so that readers and crashes see either the old file

@@ -23,6 +23,7 @@ import {
   applyPlan,
   compareText,
   type DesiredOutput,
+  discardPlan,
   type FileChange,
   type FolderPlan,
   planFolder,
@@ -222,7 +223,12 @@ export async function reconcileLoaded(
     }
 
     const plans = await planAll(layout.root, desired, orphans, options.pruneOrphans ?? false, true);
-    checkGuards(plans, options);
+    try {
+      checkGuards(plans, options);
+    } catch (error) {
+      for (const plan of plans) discardPlan(layout.root, plan);
+      throw error;
+    }
 
     const done: DeploymentReport[] = [...upToDateReports];
     for (const plan of plans) {
@@ -289,13 +295,18 @@ async function planAll(
   desired: DesiredOutput[],
   orphans: string[],
   pruneOrphans: boolean,
-  useCache: boolean,
+  writing: boolean,
 ): Promise<FolderPlan[]> {
   const plans: FolderPlan[] = [];
-  for (const output of desired) {
-    // `--check` proves the output from the bytes on disk and never trusts the cache.
-    const cache = useCache ? readCache(root, output.folder) : undefined;
-    plans.push(await planFolder(root, output, cache));
+  try {
+    for (const output of desired) {
+      // `--check` proves the output from the bytes on disk and never trusts the cache.
+      const cache = writing ? readCache(root, output.folder) : undefined;
+      plans.push(await planFolder(root, output, cache, { stage: writing }));
+    }
+  } catch (error) {
+    for (const plan of plans) discardPlan(root, plan);
+    throw error;
   }
   for (const folder of orphans) {
     const plan = await planFolderRemoval(root, folder);

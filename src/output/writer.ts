@@ -5,7 +5,7 @@
  * applies the plan through a journal.
  */
 import type { Dirent } from "node:fs";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { lstat, mkdir, open, readFile } from "node:fs/promises";
 import path from "node:path";
 import { CakeError } from "../errors.js";
@@ -80,8 +80,13 @@ export interface FolderPlan {
   manifestChanged: boolean;
   /** True when an interrupted run left a journal in the folder. */
   journalPending: boolean;
-  /** Bytes of every file to create, update or restore. */
+  /**
+   * Bytes of every file to create, update or restore, kept in memory when the plan was not
+   * staged; a staged plan has them in temporary files instead (see `staged`).
+   */
   contents: Map<string, Buffer>;
+  /** Temporary file (in the deployment folder) and sha256 of each file a staged plan will write. */
+  staged: Map<string, { temp: string; sha256: string }>;
   /** The sha256 and fingerprint of every desired file, for the manifest and the cache. */
   hashes: Map<string, PlannedHash>;
 }
@@ -113,21 +118,43 @@ export async function planFolder(
   root: string,
   desired: DesiredOutput,
   cache?: OutputCache,
+  options: { stage?: boolean } = {},
 ): Promise<FolderPlan> {
   checkGeneratedPaths(desired);
-  return plan(root, desired.folder, desired, cache);
+  return plan(root, desired.folder, desired, cache, options.stage ?? false);
+}
+
+/**
+ * Deletes the temporary files of a staged plan that will not be applied (a guard refused
+ * it). A run killed before this leaves them to the next run's recovery, which deletes
+ * temporary files no journal names.
+ */
+export function discardPlan(root: string, plan: FolderPlan): void {
+  for (const { temp } of plan.staged.values()) {
+    try {
+      unlinkSync(path.join(root, plan.folder, temp));
+    } catch {
+      // Already gone.
+    }
+  }
+  plan.staged.clear();
 }
 
 /** Plans the removal of everything cake generated in `folder` (relative to `root`), for a vars file that is gone. */
 export async function planFolderRemoval(root: string, folder: string): Promise<FolderPlan> {
-  return plan(root, folder, undefined, undefined);
+  return plan(root, folder, undefined, undefined, false);
 }
 
+/**
+ * Compares every desired file with the disk. With `stage`, each file to write goes to a
+ * temporary file at once, so memory does not grow with the size of a full generation.
+ */
 async function plan(
   root: string,
   folder: string,
   desired: DesiredOutput | undefined,
   cache: OutputCache | undefined,
+  stage: boolean,
 ): Promise<FolderPlan> {
   const absolute = path.join(root, folder);
   const journalPending = await hasPendingJournal(absolute);
@@ -139,6 +166,8 @@ async function plan(
   const expected = new Set<string>();
   const ownedOnDisk = new Set<string>();
   const contents = new Map<string, Buffer>();
+  const staged = new Map<string, { temp: string; sha256: string }>();
+  if (stage) mkdirSync(absolute, { recursive: true });
   const hashes = new Map<string, PlannedHash>();
 
   // Files are compared one at a time and only changed ones are kept, so memory grows with
@@ -174,7 +203,13 @@ async function plan(
       continue;
     }
     if (outcome !== "create") ownedOnDisk.add(file.path);
-    if (outcome !== "unchanged") contents.set(file.path, bytes);
+    if (outcome !== "unchanged" && stage) {
+      const temp = tempPath(absolute);
+      writeFileSync(temp, bytes, { flag: "wx" });
+      staged.set(file.path, { temp: path.basename(temp), sha256: sha });
+    } else if (outcome !== "unchanged") {
+      contents.set(file.path, bytes);
+    }
     changes.push({ path: file.path, action: outcome });
   }
 
@@ -195,6 +230,7 @@ async function plan(
       : previousManifest === undefined || !sameOutput(previousManifest, buildManifest(desired, hashes));
   return {
     contents,
+    staged,
     hashes,
     folder,
     desired,
@@ -262,6 +298,11 @@ export async function applyPlan(root: string, plan: FolderPlan): Promise<FolderR
   // place. Thousands of promise-based writes would cost a thread-pool round trip each.
   for (const change of plan.changes) {
     if (change.action === "unchanged" || change.action === "remove") continue;
+    const staged = plan.staged.get(change.path);
+    if (staged !== undefined) {
+      journal.renames.push({ from: staged.temp, to: change.path, sha256: staged.sha256 });
+      continue;
+    }
     const bytes = plan.contents.get(change.path);
     if (bytes === undefined) throw new Error(`no content planned for ${change.path}`);
     const temp = tempPath(absolute);
