@@ -3,7 +3,6 @@
  * problem of the file is reported together; nothing here throws on bad input.
  */
 import { readFile } from "node:fs/promises";
-import path from "node:path";
 import type { Document } from "yaml";
 import type { Deployment } from "../model/types.js";
 import { deploymentNameOfFile } from "../repo/vars-files.js";

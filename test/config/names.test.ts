@@ -304,6 +304,24 @@ describe("derived names", () => {
     });
   });
 
+  it("AWS role prefix outside Kubernetes names is an error", () => {
+    const text = withUsers("[]", [alice], { cloud: awsCloud("Cake_Prod-") });
+
+    const diagnostic = single(load(text), "invalid-derived-name");
+
+    expect(diagnostic).toMatchObject({
+      path: "cloud.aws.role_name_prefix",
+      ...positionOf(text, '"Cake_Prod-"'),
+    });
+    expect(diagnostic.message).toContain('"cake-prod-"');
+  });
+
+  it("AWS role prefix with dots is valid", () => {
+    const text = withUsers("[]", [alice], { cloud: awsCloud("cake.prod-") });
+
+    expect(load(text).diagnostics).toEqual([]);
+  });
+
   it("overlong email gives an overlong binding name", () => {
     const email = `${"a".repeat(240)}@example.com`;
     const text = withUsers("[]", [{ ...alice, email }]);

@@ -39,6 +39,17 @@ function profileSources({ view }: RuleContext): ProfileSource[] {
   return [...users, ...namespaces].filter((profile) => DNS1123_LABEL.test(profile.name));
 }
 
+/** A prefix of a DNS-1123 subdomain: starts with a lower-case letter or digit; then letters, digits, "-" and ".". */
+const KUBERNETES_NAME_PREFIX = /^[a-z0-9][-a-z0-9.]*$/;
+
+function suggestKubernetesPrefix(prefix: string): string {
+  const cleaned = prefix
+    .toLowerCase()
+    .replace(/[^-a-z0-9.]+/g, "-")
+    .replace(/^[^a-z0-9]+/, "");
+  return cleaned === "" ? "cake-" : cleaned;
+}
+
 export const awsRoleNameRule: Rule = {
   name: "aws-role-names",
   check(context) {
@@ -59,6 +70,19 @@ export const awsRoleNameRule: Rule = {
           "invalid-derived-name",
           ["cloud", "aws", "role_name_prefix"],
           `"${configured}" may only contain letters, digits and + = , . @ _ - (IAM role names); remove the other characters`,
+        ),
+      ];
+    }
+
+    // The role name is also the ACK Role's metadata.name, a Kubernetes DNS-1123 subdomain.
+    if (configured !== undefined && configured !== "" && !KUBERNETES_NAME_PREFIX.test(configured)) {
+      return [
+        source.diagnostic(
+          "error",
+          "invalid-derived-name",
+          ["cloud", "aws", "role_name_prefix"],
+          `"${configured}" is also the start of each ACK Role's Kubernetes name, which allows only lower-case ` +
+            `letters, digits, "-" and "."; use a prefix such as "${suggestKubernetesPrefix(configured)}"`,
         ),
       ];
     }
