@@ -54,9 +54,9 @@ const { values: options } = parseArgs({
 });
 
 /**
- * Where the synthetic repos and the baseline's output go. The default is outside the checkout:
- * on some machines the project folder is watched, which makes each file creation several
- * times slower and would measure the watcher rather than cake.
+ * Folder of the synthetic repos and the baseline's output. The default is outside the checkout,
+ * because on some machines the project folder is watched, which makes each file creation
+ * several times slower and would measure the watcher rather than cake.
  */
 const workRoot = path.resolve(options["work-dir"] ?? path.join(os.tmpdir(), "cake-bench"));
 

@@ -31,8 +31,8 @@ export interface PlannedFile {
   /** Path relative to the deployment folder, with `/` separators. */
   path: string;
   /**
-   * Digest of everything the file's bytes depend on, for files worth skipping when their
-   * inputs did not change; undefined for the few small files that are always rebuilt.
+   * Digest of everything the file's bytes depend on, so reconcile can skip the file when it did
+   * not change. It is undefined for the few small files that are always rebuilt.
    */
   fingerprint: string | undefined;
   build(): GeneratedFile;
@@ -119,7 +119,7 @@ function eagerFile(path: string, objects: Record<string, unknown>[]): PlannedFil
 
 /**
  * Returns the (group, kind) pairs of the synced objects without building every profile's
- * objects: a profile file always holds a Namespace and a Profile, and its cloud identity,
+ * objects: a profile file always contains a Namespace and a Profile, and its cloud identity,
  * LimitRange and contributor kinds depend only on the provider, its quota and its grants.
  * A test checks this against the kinds of fully built output.
  */
