@@ -2,6 +2,7 @@
 import path from "node:path";
 import type { Deployment } from "../model/types.js";
 import type { RepoLayout } from "../repo/layout.js";
+import { assertRealPathInside } from "../repo/paths.js";
 import { deploymentNameOfFile, listVarsFiles } from "../repo/vars-files.js";
 import { type Diagnostic, sortDiagnostics } from "./diagnostics.js";
 import { loadVarsFile } from "./load.js";
@@ -33,6 +34,7 @@ export async function loadRepo(
   const results = await Promise.all(
     relativeFiles.map(async (file) => {
       const name = deploymentNameOfFile(file);
+      await checkInsideRepo(layout, file, `${layout.outputDir}/${name}`);
       const result = await loadVarsFile(path.join(layout.root, file), {
         file,
         outputPath: `${layout.outputDir}/${name}`,
@@ -53,6 +55,16 @@ export async function loadRepo(
     sources,
     files: relativeFiles,
   };
+}
+
+/**
+ * Rejects a vars file or output folder in the repo that a symlink leads outside it.
+ * A file named by an absolute path outside the repo (`cake validate /tmp/x.yaml`) is
+ * read where it is, as requested.
+ */
+async function checkInsideRepo(layout: RepoLayout, file: string, outputPath: string): Promise<void> {
+  if (!path.isAbsolute(file)) await assertRealPathInside(layout.root, file);
+  await assertRealPathInside(layout.root, outputPath);
 }
 
 /** Compares by UTF-16 code units, so the order never depends on the locale. */

@@ -17,6 +17,7 @@ import { writeFileAtomic } from "../output/atomic.js";
 import { withRepoLock } from "../output/lock.js";
 import { type DeploymentReport, reconcile } from "../output/reconcile.js";
 import { type LayoutFlags, type RepoLayout, resolveLayout } from "../repo/layout.js";
+import { assertRealPathInside } from "../repo/paths.js";
 import { EditError } from "./errors.js";
 
 /** Options every editing command takes. */
@@ -109,7 +110,7 @@ export async function runEdit(
   await reconcileApplied(context, layout, applied, request, wait);
 }
 
-/** Opens each target deployment and applies the edit in memory; reports notes and skipped targets. */
+/** Opens each target deployment and applies the edit in memory. Notes and skipped targets go to the streams. */
 async function prepareEdits(
   context: CommandContext,
   layout: RepoLayout,
@@ -178,6 +179,8 @@ export async function openTarget(layout: RepoLayout, name: string, verbose = tru
       `no vars file for deployment "${name}" in ${layout.varsDir}; use the file's name without .yaml, or "all".`,
     );
   }
+  await assertRealPathInside(layout.root, found.file);
+  await assertRealPathInside(layout.root, `${layout.outputDir}/${name}`);
   const text = await readFile(found.absolutePath, "utf8");
   const result = loadVarsText(text, { file: found.file, outputPath: `${layout.outputDir}/${name}` });
   if (!result.deployment || hasErrors(result.diagnostics)) {

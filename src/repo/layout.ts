@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { CakeError } from "../errors.js";
+import { assertRealPathInside } from "./paths.js";
 
 /** Where an ops repo keeps its vars files and its generated output, relative to its root. */
 export interface RepoLayout {
@@ -45,6 +46,9 @@ export async function resolveLayout(root: string, flags: LayoutFlags = {}): Prom
     flags.outputDir ?? config.output_dir ?? DEFAULT_OUTPUT_DIR,
     "output_dir",
   );
+  // A symlinked vars or output folder must not lead cake outside the repo.
+  await assertRealPathInside(absoluteRoot, varsDir);
+  await assertRealPathInside(absoluteRoot, outputDir);
   return { root: absoluteRoot, varsDir, outputDir };
 }
 
@@ -84,6 +88,7 @@ async function readConfig(root: string): Promise<RepoConfig> {
 }
 
 function normalizeDir(root: string, dir: string, field: string): string {
+  if (dir.includes("\0")) throw new CakeError(`${field} ${JSON.stringify(dir)} contains a NUL character.`, 2);
   const absolute = path.resolve(root, dir);
   const relative = path.relative(root, absolute);
   if (relative === "" || relative.startsWith("..") || path.isAbsolute(relative)) {

@@ -1,0 +1,267 @@
+/**
+ * Paths: whatever the names and symlinks in a repo, cake reads vars files and writes
+ * output only inside the repo.
+ */
+import { mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import path from "node:path";
+import fc from "fast-check";
+import { afterAll, describe, expect, it } from "vitest";
+import { run } from "../../src/cli/main.js";
+import { CakeError } from "../../src/errors.js";
+import { applyPlan, type DesiredOutput, planFolder } from "../../src/output/writer.js";
+import { assertRealPathInside, resolveInside } from "../../src/repo/paths.js";
+import { varsText } from "../output/vars.js";
+import { makeTempDir, snapshotBytes, writeFiles } from "./helpers.js";
+
+const VARS = "vars/prod-us-east-1.yaml";
+const OUTPUT = "deployments/prod-us-east-1";
+const folders: string[] = [];
+
+afterAll(async () => {
+  await Promise.all(folders.map((folder) => rm(folder, { recursive: true, force: true })));
+});
+
+async function tempDir(prefix: string): Promise<string> {
+  const folder = await makeTempDir(prefix);
+  folders.push(folder);
+  return folder;
+}
+
+async function cake(root: string, ...argv: string[]): Promise<{ code: number; stderr: string }> {
+  let stderr = "";
+  const code = await run({
+    argv,
+    cwd: root,
+    stdout: { write: () => true },
+    stderr: {
+      write: (text: string) => {
+        stderr += text;
+        return true;
+      },
+    },
+  });
+  return { code, stderr };
+}
+
+function isInside(root: string, target: string): boolean {
+  const relative = path.relative(root, target);
+  return relative !== "" && !relative.startsWith("..") && !path.isAbsolute(relative);
+}
+
+describe("resolveInside", () => {
+  it.each([
+    ["", "empty"],
+    ["../outside", "parent"],
+    ["deployments/../../outside", "nested parent"],
+    ["deployments\\..\\..\\outside", "backslash parent"],
+    ["/etc/passwd", "POSIX absolute"],
+    ["C:\\Windows", "drive letter"],
+    ["C:relative", "drive-relative"],
+    ["\\\\server\\share", "UNC"],
+    ["deployments/a\0b", "NUL"],
+  ])("rejects %j (%s)", (relative) => {
+    expect(() => resolveInside("/repo", relative)).toThrow(CakeError);
+  });
+
+  it("accepts a nested relative path", () => {
+    expect(resolveInside("/repo", "deployments/prod-us-east-1/profiles/asmith.yaml")).toBe(
+      path.join("/repo", "deployments/prod-us-east-1/profiles/asmith.yaml"),
+    );
+  });
+
+  it("never leaves the folder, whatever the input", () => {
+    const root = path.resolve("/repo/deployments/prod-us-east-1");
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.string(), fc.constantFrom("..", ".", "/", "\\", "\0", "C:")), { maxLength: 6 }),
+        (parts) => {
+          const relative = parts.join("/");
+          try {
+            expect(
+              isInside(root, resolveInside(root, relative)) || path.resolve(root, relative) === root,
+            ).toBe(true);
+          } catch (error) {
+            if (!(error instanceof CakeError)) throw error;
+          }
+        },
+      ),
+      { numRuns: 2_000, seed: 42 },
+    );
+  });
+
+  it("keeps DNS-label names inside their folder", () => {
+    const label = fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/);
+    fc.assert(
+      fc.property(label, fc.array(label, { minLength: 1, maxLength: 3 }), (deployment, segments) => {
+        const folder = resolveInside("/repo", `deployments/${deployment}`);
+        expect(isInside(folder, resolveInside(folder, `${segments.join("/")}.yaml`))).toBe(true);
+      }),
+      { numRuns: 500, seed: 7 },
+    );
+  });
+});
+
+describe("assertRealPathInside", () => {
+  it("accepts a symlink inside the repo", async () => {
+    const root = await tempDir("cake-paths-");
+    await mkdir(path.join(root, "config", "vars"), { recursive: true });
+    await symlink(path.join(root, "config", "vars"), path.join(root, "vars"));
+
+    expect(await assertRealPathInside(root, "vars")).toBe(path.join(await realRoot(root), "config", "vars"));
+  });
+
+  it("accepts a path not created yet", async () => {
+    const root = await tempDir("cake-paths-");
+
+    await expect(assertRealPathInside(root, "deployments/prod-us-east-1")).resolves.toContain(
+      "prod-us-east-1",
+    );
+  });
+
+  it("rejects a symlink leading outside", async () => {
+    const root = await tempDir("cake-paths-");
+    const outside = await tempDir("cake-outside-");
+    await symlink(outside, path.join(root, "deployments"));
+
+    await expect(assertRealPathInside(root, "deployments/prod-us-east-1")).rejects.toThrow(CakeError);
+    await expect(assertRealPathInside(root, "deployments/prod-us-east-1")).rejects.toThrow("deployments");
+  });
+
+  it("rejects a dangling symlink leading outside", async () => {
+    const root = await tempDir("cake-paths-");
+    const outside = await tempDir("cake-outside-");
+    await symlink(path.join(outside, "not-yet"), path.join(root, "deployments"));
+
+    await expect(assertRealPathInside(root, "deployments")).rejects.toThrow(CakeError);
+  });
+});
+
+async function realRoot(root: string): Promise<string> {
+  const { realpath } = await import("node:fs/promises");
+  return realpath(root);
+}
+
+/** Creates a valid repo and an empty folder outside it. */
+async function repoAndOutside(): Promise<{ root: string; outside: string }> {
+  const root = await tempDir("cake-paths-repo-");
+  const outside = await tempDir("cake-outside-");
+  await writeFiles(root, { [VARS]: varsText() });
+  return { root, outside };
+}
+
+describe("symlinks on the command line", () => {
+  it("rejects a symlinked deployments folder", async () => {
+    const { root, outside } = await repoAndOutside();
+    await symlink(outside, path.join(root, "deployments"));
+
+    const result = await cake(root, "reconcile");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("symlink");
+    expect((await snapshotBytes(outside)).size).toBe(0);
+  });
+
+  it("rejects a symlinked deployment folder", async () => {
+    const { root, outside } = await repoAndOutside();
+    await mkdir(path.join(root, "deployments"));
+    await symlink(outside, path.join(root, OUTPUT));
+
+    const result = await cake(root, "reconcile");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(OUTPUT);
+    expect((await snapshotBytes(outside)).size).toBe(0);
+  });
+
+  it("rejects a symlinked vars file", async () => {
+    const { root, outside } = await repoAndOutside();
+    await writeFile(path.join(outside, "prod-us-east-1.yaml"), varsText());
+    await rm(path.join(root, VARS));
+    await symlink(path.join(outside, "prod-us-east-1.yaml"), path.join(root, VARS));
+
+    const reconciled = await cake(root, "reconcile");
+    const validated = await cake(root, "validate");
+
+    expect(reconciled.code).toBe(1);
+    expect(reconciled.stderr).toContain(VARS);
+    expect(validated.code).toBe(1);
+    expect((await snapshotBytes(path.join(root, "deployments"))).size).toBe(0);
+  });
+
+  it("edit rejects a symlinked vars file", async () => {
+    const { root, outside } = await repoAndOutside();
+    const text = varsText();
+    await writeFile(path.join(outside, "prod-us-east-1.yaml"), text);
+    await rm(path.join(root, VARS));
+    await symlink(path.join(outside, "prod-us-east-1.yaml"), path.join(root, VARS));
+
+    const result = await cake(
+      root,
+      ...[
+        "user",
+        "add",
+        "--deployment",
+        "prod-us-east-1",
+        "--email",
+        "erin@example.com",
+        "--role",
+        "cake-user",
+      ],
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("symlink");
+    expect(await readFile(path.join(outside, "prod-us-east-1.yaml"), "utf8")).toBe(text);
+  });
+
+  it("accepts a vars folder symlinked inside", async () => {
+    const root = await tempDir("cake-paths-repo-");
+    await writeFiles(root, { "config/vars/prod-us-east-1.yaml": varsText() });
+    await symlink(path.join(root, "config", "vars"), path.join(root, "vars"));
+
+    const result = await cake(root, "reconcile");
+
+    expect(result.code, result.stderr).toBe(0);
+    expect((await snapshotBytes(path.join(root, OUTPUT))).size).toBeGreaterThan(0);
+  });
+
+  it("never prunes a symlinked orphan", async () => {
+    const { root, outside } = await repoAndOutside();
+    expect((await cake(root, "reconcile")).code).toBe(0);
+    const generated = await snapshotBytes(path.join(root, OUTPUT));
+    await writeFiles(outside, Object.fromEntries(generated));
+    await symlink(outside, path.join(root, "deployments", "old-us-east-1"));
+
+    await cake(root, "reconcile", "--prune-orphans");
+
+    expect((await snapshotBytes(outside)).size).toBe(generated.size);
+  });
+});
+
+describe("writer", () => {
+  // BUG in src/output/writer.ts: plan() and applyPlan() join `root` and the folder with
+  // path.join and never resolve symlinks, so a deployment folder that is a symlink out
+  // of the repo is written through. The commands are guarded earlier (resolveLayout and
+  // loadRepo call assertRealPathInside), but the writer, the only code that writes
+  // output, should check too: `await assertRealPathInside(root, folder)` where plan()
+  // computes `absolute`, and the same in applyPlan().
+  it.fails("rejects a folder symlinked outside", async () => {
+    const root = await tempDir("cake-paths-writer-");
+    const outside = await tempDir("cake-outside-");
+    await mkdir(path.join(root, "deployments"));
+    await symlink(outside, path.join(root, OUTPUT));
+    const desired: DesiredOutput = {
+      folder: OUTPUT,
+      varsFile: VARS,
+      varsSha256: "0".repeat(64),
+      profileOwner: "kubeflow-platform@example.com",
+      profiles: [],
+      files: [{ path: "kustomization.yaml", content: "# Generated by cake from vars\n" }],
+    } as DesiredOutput;
+
+    const attempt = (async () => applyPlan(root, await planFolder(root, desired)))();
+
+    await expect(attempt).rejects.toThrow(CakeError);
+    expect((await snapshotBytes(outside)).size).toBe(0);
+  });
+});
