@@ -101,6 +101,7 @@ function starterFiles(repoUrl: string, cakePackage: string): [string, string][] 
     ["schema/vars.schema.json", `${JSON.stringify(varsJsonSchema(), null, 2)}\n`],
     [`${DEFAULT_OUTPUT_DIR}/.gitkeep`, ""],
     [CONFIG_FILE, configText()],
+    [".gitignore", GITIGNORE_TEXT],
     [
       "README.md",
       readmeText({
@@ -114,6 +115,21 @@ function starterFiles(repoUrl: string, cakePackage: string): [string, string][] 
     [APPLICATIONSET_FILE, applicationSetText({ repoUrl, outputDir: DEFAULT_OUTPUT_DIR })],
   ];
 }
+
+/**
+ * Local files of cake that must not be committed: the output cache (machine-specific mtimes),
+ * the repo lock, and the journal and temporary files of a reconcile that is running or was
+ * interrupted. `.cake-manifest.json` is committed.
+ */
+export const GITIGNORE_TEXT = [
+  "# Local state of cake; never commit it.",
+  ".cake/",
+  ".cake.lock",
+  ".cake.lock.recover",
+  ".cake-journal.json",
+  ".cake-tmp-*",
+  "",
+].join("\n");
 
 function configText(): string {
   return [

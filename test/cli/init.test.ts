@@ -31,6 +31,7 @@ async function cake(cwd: string, ...argv: string[]): Promise<RunResult> {
 
 const STARTER_FILES = [
   ".github/workflows/cake.yml",
+  ".gitignore",
   ".gitlab-ci.yml",
   "CODEOWNERS",
   "README.md",
@@ -86,6 +87,17 @@ describe("cake init", () => {
 
     const check = await cake(dir, "reconcile", "--check");
     expect(check.code).toBe(0);
+  });
+
+  it("leaves only committable files after reconcile", async () => {
+    expect((await cake(dir, "init")).code).toBe(0);
+    expect((await cake(dir, "reconcile")).code).toBe(0);
+
+    const { stdout } = await execFileAsync("git", ["status", "--porcelain", "--ignored"], { cwd: dir });
+    const ignored = stdout.split("\n").filter((line) => line.startsWith("!! "));
+
+    expect(ignored).toEqual(["!! .cake/"]);
+    expect(stdout).toContain("deployments/");
   });
 
   it("initializes git repository", async () => {
