@@ -358,7 +358,7 @@ interface Options {
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const options: Options = { seed: Date.now() % 1_000_000, runs: 10_000, timeLimitMs: 5_000 };
+  const options: Options = { seed: Date.now() % 1_000_000, runs: 10_000, timeLimitMs: 10_000 };
   for (let index = 0; index < argv.length; index += 1) {
     const flag = argv[index];
     const value = argv[index + 1] ?? "";
