@@ -15,8 +15,9 @@ export interface GroupKind {
 
 /**
  * Returns the Application of a deployment. Automated sync prunes contributor access that
- * left git and reverts hand edits. Retry covers the first sync of a new profile, because
- * the profile controller may create its namespace seconds after the Profile. The
+ * left git and reverts hand edits. Retry covers a first sync that meets a missing CRD (the
+ * Kubeflow, Istio or cloud controllers installed by another Application) or a namespace
+ * that is not ready yet. The
  * Application has no resources finalizer, so deleting it never cascades to user data.
  * Fields equal to their defaults (such as `allowEmpty: false`) are left out, because Argo
  * CD would otherwise report them as a difference forever.

@@ -28,9 +28,10 @@ export const SYNC_OPTIONS_ANNOTATION = "argocd.argoproj.io/sync-options";
 /**
  * Argo CD sync waves (lowest first). Namespaced objects in profile namespaces stay in the
  * default wave 0 and carry no wave annotation, so 10k contributors add no lines for it.
- * Argo CD moves to the next wave once the previous one is synced and healthy. A Profile
- * has no health check, so a RoleBinding may still meet a namespace that does not exist
- * yet. The Application's retry covers that case.
+ * Argo CD moves to the next wave once the previous one is synced and healthy. Cake
+ * generates each profile's Namespace in an earlier wave, so namespaced objects find it;
+ * the Application's retry covers a sync that still fails, such as one that meets a CRD
+ * another Application has not installed yet.
  */
 export const SYNC_WAVE = {
   /** The namespace of the cloud identity objects, before anything placed into it. */

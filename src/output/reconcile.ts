@@ -202,6 +202,7 @@ export async function reconcileLoaded(
     names.filter((name) => !upToDateNames.has(name)),
     orphanFolders,
     names.length > 0,
+    [...upToDateNames],
   );
   const upToDateReports = upToDate
     .filter((current) => names.length === 0 || names.includes(current.name))
@@ -340,13 +341,14 @@ function selectDeployments(
   names: string[],
   orphanFolders: string[],
   filtered: boolean,
+  otherNames: string[],
 ): Deployment[] {
   if (names.length === 0) return filtered ? [] : deployments;
 
   const byName = new Map(deployments.map((deployment) => [deployment.name, deployment]));
   const unknown = names.filter((name) => !byName.has(name));
   if (unknown.length > 0) {
-    const known = [...byName.keys()].sort(compareText).join(", ") || "none";
+    const known = [...byName.keys(), ...otherNames].sort(compareText).join(", ") || "none";
     const orphanNames = new Set(orphanFolders.map((folder) => path.posix.basename(folder)));
     const hints = unknown
       .filter((name) => orphanNames.has(name))
@@ -421,7 +423,10 @@ export class ReconcileBlockedError extends CakeError {
  * did not generate is in the way.
  */
 function checkGuards(plans: readonly FolderPlan[], options: ReconcileOptions): void {
+  // A name alone allows the deletion in every deployment; `<deployment>/<profile>` in one.
   const allowed = new Set(options.allowProfileDeletion ?? []);
+  const isAllowed = (deployment: string, profile: string): boolean =>
+    allowed.has(profile) || allowed.has(`${deployment}/${profile}`);
   const profileDeletions: ProfileDeletion[] = [];
   const ownerChanges: OwnerChange[] = [];
 
@@ -431,7 +436,8 @@ function checkGuards(plans: readonly FolderPlan[], options: ReconcileOptions): v
 
     const remaining = new Set(plan.desired?.profiles ?? []);
     for (const profile of plan.previousProfiles) {
-      if (!remaining.has(profile) && !allowed.has(profile)) profileDeletions.push({ deployment, profile });
+      if (!remaining.has(profile) && !isAllowed(deployment, profile))
+        profileDeletions.push({ deployment, profile });
     }
 
     const owner = plan.desired?.profileOwner;
@@ -456,9 +462,11 @@ function blockedMessage(
   const problems = [
     ...profileDeletions.map(
       ({ deployment, profile }) =>
-        `${deployment}: Profile "${profile}" would be deleted together with namespace "${profile}" and all its data. ` +
-        "To keep the data, set disabled: true on the user instead of removing the entry. " +
-        `To delete it, rerun with --allow-profile-deletion=${profile}`,
+        `${deployment}: Profile "${profile}" would leave the output. Argo CD keeps it (Prune=false), ` +
+        `but whoever deletes it then deletes namespace "${profile}" with all its notebooks, volumes and pipelines. ` +
+        "To revoke a user's access and keep the data, set disabled: true on the user instead of removing the entry; " +
+        "for a deploy namespace, keep it in deploy_namespaces. " +
+        `To remove it anyway, rerun with --allow-profile-deletion=${deployment}/${profile}`,
     ),
     ...ownerChanges.map(
       ({ deployment, from, to }) =>

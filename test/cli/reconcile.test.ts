@@ -143,9 +143,32 @@ describe("cake reconcile", () => {
     const allowed = await cake(root, "reconcile", "--allow-profile-deletion=bjones,unused");
 
     expect(rejected.code).toBe(1);
-    expect(rejected.stderr).toContain("--allow-profile-deletion=bjones");
+    expect(rejected.stderr).toContain("--allow-profile-deletion=prod-us-east-1/bjones");
     expect(allowed.code).toBe(0);
     expect(allowed.stdout).toContain(`removed ${PROD}/profiles/bjones.yaml`);
+  });
+
+  it("scoped profile deletion names the deployment", async () => {
+    const root = await makeRepo({ [PROD_VARS]: varsText() });
+    await cake(root, "reconcile");
+    await writeFile(path.join(root, PROD_VARS), varsText({ users: [ALICE] }));
+
+    const otherDeployment = await cake(root, "reconcile", "--allow-profile-deletion=dev-us-east-1/bjones");
+    const allowed = await cake(root, "reconcile", "--allow-profile-deletion=prod-us-east-1/bjones");
+
+    expect(otherDeployment.code).toBe(1);
+    expect(allowed.code).toBe(0);
+    expect(allowed.stdout).toContain(`removed ${PROD}/profiles/bjones.yaml`);
+  });
+
+  it("unknown deployment lists cached ones", async () => {
+    const root = await makeRepo({ [PROD_VARS]: varsText() });
+    await cake(root, "reconcile");
+
+    const result = await cake(root, "reconcile", "--deployment", "nope");
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("known deployments: prod-us-east-1");
   });
 
   it("lists blocked deletions in JSON", async () => {

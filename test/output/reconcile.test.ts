@@ -148,8 +148,8 @@ describe("reconcile", () => {
     const attempt = run(root);
 
     await expect(attempt).rejects.toBeInstanceOf(CakeError);
-    await expect(attempt).rejects.toThrow('Profile "bjones" would be deleted');
-    await expect(attempt).rejects.toThrow("--allow-profile-deletion=bjones");
+    await expect(attempt).rejects.toThrow('Profile "bjones" would leave the output');
+    await expect(attempt).rejects.toThrow("--allow-profile-deletion=prod-us-east-1/bjones");
     expect(await snapshotTree(root)).toEqual(before);
   });
 
@@ -169,7 +169,7 @@ describe("reconcile", () => {
     await run(root);
     await writeFile(path.join(root, PROD_VARS), varsText({ users: [ALICE, { ...BOB, username: "bob" }] }));
 
-    await expect(run(root)).rejects.toThrow('Profile "bjones" would be deleted');
+    await expect(run(root)).rejects.toThrow('Profile "bjones" would leave the output');
   });
 
   it("keeps a disabled user's Profile", async () => {
@@ -267,7 +267,7 @@ describe("reconcile", () => {
     await run(root);
     await rm(path.join(root, "vars/dev-us-east-1.yaml"));
 
-    await expect(run(root, { pruneOrphans: true })).rejects.toThrow('Profile "asmith" would be deleted');
+    await expect(run(root, { pruneOrphans: true })).rejects.toThrow('Profile "asmith" would leave the output');
     await run(root, { pruneOrphans: true, allowProfileDeletion: ["asmith", "bjones", "ml-prod"] });
 
     await expect(stat(path.join(root, "deployments/dev-us-east-1"))).rejects.toThrow();

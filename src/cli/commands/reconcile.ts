@@ -54,7 +54,7 @@ export function register(program: Command, context: CommandContext): void {
     .option("--check", "write nothing; exit 1 when any output is stale, missing, extra or edited by hand")
     .option(
       "--allow-profile-deletion <names>",
-      "comma-separated Profiles that may be deleted with their namespaces and data; repeatable",
+      "comma-separated Profiles that may leave the output (NAME, or DEPLOYMENT/NAME for one deployment); repeatable",
       collectList,
       [],
     )
@@ -112,7 +112,8 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
   }
 
   if (!result.valid) {
-    io.stderr.write("cake: the vars files have errors, so nothing was written; fix the errors above.\n");
+    const where = options.format === "json" ? "listed in the JSON output" : "above";
+    io.stderr.write(`cake: the vars files have errors, so nothing was written; fix the errors ${where}.\n`);
     context.setExitCode(1);
   } else if (result.check && result.drift) {
     io.stderr.write('cake: the generated output is out of date; run "cake reconcile" to update it.\n');
