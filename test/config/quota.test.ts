@@ -163,6 +163,27 @@ describe("default container resources", () => {
     });
   });
 
+  it("default request above limit is an error", () => {
+    const text = varsYaml({
+      kubeflow:
+        "kubeflow:\n  profile_owner: platform@example.com\n  default_container_resources:\n    requests: {cpu: 1500m}\n",
+    });
+
+    expect(single(load(text), "invalid-quantity")).toMatchObject({
+      path: "kubeflow.default_container_resources.requests.cpu",
+      ...positionOf(text, "1500m"),
+    });
+  });
+
+  it("default request equal to limit is valid", () => {
+    const text = varsYaml({
+      kubeflow:
+        "kubeflow:\n  profile_owner: platform@example.com\n  default_container_resources:\n    requests: {cpu: 1000m}\n",
+    });
+
+    expect(load(text).diagnostics).toEqual([]);
+  });
+
   it("unknown resource in defaults is an unknown key", () => {
     const text = varsYaml({
       kubeflow:

@@ -4,6 +4,7 @@
  */
 import { parseQuantity } from "../../model/quantity.js";
 import type { Diagnostic } from "../diagnostics.js";
+import { DEFAULT_CONTAINER_RESOURCES } from "../schema.js";
 import type { FieldPath, VarsSource } from "../source.js";
 import { nearest } from "../suggest.js";
 import type { Rule } from "./context.js";
@@ -131,6 +132,41 @@ export const containerDefaultsRule: Rule = {
         if (invalid) diagnostics.push(invalid);
       }
     }
+    if (diagnostics.length === 0) diagnostics.push(...requestAboveLimit(source, resources));
     return diagnostics;
   },
 };
+
+/**
+ * Reports a default request above the default limit for the same resource, with the built-in
+ * defaults filled in: the API server rejects such a LimitRange, so the sync would fail.
+ */
+function requestAboveLimit(
+  source: VarsSource,
+  resources: { requests: Record<string, string | number>; limits: Record<string, string | number> },
+): Diagnostic[] {
+  const requests = { ...DEFAULT_CONTAINER_RESOURCES.requests, ...resources.requests };
+  const limits = { ...DEFAULT_CONTAINER_RESOURCES.limits, ...resources.limits };
+  const diagnostics: Diagnostic[] = [];
+  for (const [resource, request] of Object.entries(requests)) {
+    const limit = limits[resource as keyof typeof limits];
+    if (limit === undefined) continue;
+    const parsedRequest = parseQuantity(String(request));
+    const parsedLimit = parseQuantity(String(limit));
+    if (!parsedRequest.ok || !parsedLimit.ok || parsedRequest.quantity.nanos <= parsedLimit.quantity.nanos)
+      continue;
+
+    const fromFile = resource in resources.requests ? "requests" : "limits";
+    diagnostics.push(
+      source.diagnostic(
+        "error",
+        "invalid-quantity",
+        ["kubeflow", "default_container_resources", fromFile, resource],
+        `the default ${resource} request ${JSON.stringify(String(request))} is above the default ${resource} limit ` +
+          `${JSON.stringify(String(limit))}, and the API server rejects such a LimitRange; ` +
+          `raise limits.${resource} or lower requests.${resource}`,
+      ),
+    );
+  }
+  return diagnostics;
+}
