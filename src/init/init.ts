@@ -126,6 +126,7 @@ export const GITIGNORE_TEXT = [
   ".cake/",
   ".cake.lock",
   ".cake.lock.recover",
+  ".cake.lock.*.tmp",
   ".cake-journal.json",
   ".cake-tmp-*",
   "",
