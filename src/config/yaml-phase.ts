@@ -45,8 +45,8 @@ export function parseVarsYaml(text: string, file: string): YamlPhaseResult {
     merge: false,
     prettyErrors: false,
     keepSourceTokens: false,
-    // The yaml package reports some problems (a mapping used as a key) as process
-    // warnings on stderr; here they become diagnostics, so the warnings are muted.
+    // The yaml package prints some problems, such as a mapping used as a key, as
+    // process warnings. The rules report them as diagnostics instead.
     logLevel: "error",
   });
   const source = new VarsSource(file, text, document, lineCounter);
