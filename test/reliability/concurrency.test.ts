@@ -70,9 +70,14 @@ function usernamesIn(text: string): string[] {
 /** Starts `cake reconcile` and stops it with SIGSTOP once it holds the repo lock. */
 async function reconcileHoldingLock(root: string): Promise<{ resume(): Promise<CakeRun> }> {
   const { child, done } = startCake(cli.bin, ["reconcile"], root);
+  let exited = false;
+  void done.then(() => {
+    exited = true;
+  });
   for (;;) {
     const text = await readFile(path.join(root, LOCK), "utf8").catch(() => "");
     if (text.includes(`"pid":${child.pid},`)) break;
+    if (exited) throw new Error(`cake reconcile ended without being seen holding ${LOCK}`);
     await sleep(2);
   }
   child.kill("SIGSTOP");

@@ -93,28 +93,37 @@ async function cakeInProcess(root: string, ...argv: string[]): Promise<{ code: n
   return { code, stderr };
 }
 
+/** When to kill: a delay after the spawn, or the n-th file system event in the output folder. */
+type KillPoint = { afterMs: number } | { afterEvents: number } | undefined;
+
 /**
- * Starts the command and kills it with SIGKILL `delayMs` after the spawn. Returns
- * the time from the spawn to the first change in the output folder, and to the
- * exit, for runs that are not killed.
+ * Starts the command and kills it with SIGKILL at `killPoint`. Returns the time from
+ * the spawn to the exit and the count of file system events in the output folder,
+ * which measure a run that is not killed.
  */
 async function runAndKill(
   bin: string,
   root: string,
   args: readonly string[],
-  delayMs: number | undefined,
-): Promise<{ firstChangeMs: number | undefined; totalMs: number }> {
+  killPoint: KillPoint,
+): Promise<{ events: number; totalMs: number }> {
   const started = performance.now();
-  let firstChangeMs: number | undefined;
-  const watcher = watch(path.join(root, "deployments", DEPLOYMENT), () => {
-    firstChangeMs ??= performance.now() - started;
-  });
+  let events = 0;
   const { child, done } = startCake(bin, args, root);
-  const timer = delayMs === undefined ? undefined : setTimeout(() => child.kill("SIGKILL"), delayMs);
+  const watcher = watch(path.join(root, "deployments", DEPLOYMENT), { recursive: true }, () => {
+    events += 1;
+    if (killPoint !== undefined && "afterEvents" in killPoint && events === killPoint.afterEvents) {
+      child.kill("SIGKILL");
+    }
+  });
+  const timer =
+    killPoint !== undefined && "afterMs" in killPoint
+      ? setTimeout(() => child.kill("SIGKILL"), killPoint.afterMs)
+      : undefined;
   await done;
   clearTimeout(timer);
   watcher.close();
-  return { firstChangeMs, totalMs: performance.now() - started };
+  return { events, totalMs: performance.now() - started };
 }
 
 /** Asserts that every file in `actual` has the bytes it has in `before` or in `after`. */
@@ -184,22 +193,23 @@ describe("reconcile killed with SIGKILL", () => {
     expectSameTree(await repoTree(measure), treeAfterReconcile, "after an uninterrupted reconcile");
     await rm(measure, { recursive: true });
 
-    // Half the kills land anywhere in the run (startup included), half inside the
-    // window where files change, which is short next to the startup of node.
-    const total = uninterrupted.totalMs;
-    const firstChange = uninterrupted.firstChangeMs ?? 0;
-    const delays = [...spread(25, 0, total * 1.1), ...spread(25, Math.max(0, firstChange - 20), total)];
+    // Delays cover the whole run, startup included. The write phase is short next to
+    // the startup of node, so more kills follow the n-th file system event of the run.
+    const points: KillPoint[] = [
+      ...spread(30, 0, uninterrupted.totalMs * 1.1).map((afterMs) => ({ afterMs })),
+      ...spread(20, 1, uninterrupted.events).map((events) => ({ afterEvents: Math.round(events) })),
+    ];
 
     let interrupted = 0;
-    for (const delay of delays) {
+    for (const point of points) {
       const root = await makeTempDir("cake-crash-");
       await cp(reference, root, { recursive: true });
       await writeFiles(root, { [VARS]: AFTER });
 
-      await runAndKill(cli.bin, root, RECONCILE_ARGS, delay);
+      await runAndKill(cli.bin, root, RECONCILE_ARGS, point);
 
       const killed = await repoTree(root);
-      const label = `after a kill at ${delay.toFixed(0)} ms`;
+      const label = `after a kill at ${JSON.stringify(point)}`;
       expectOldOrNew(killed, treeBefore, treeAfterReconcile, label);
       expect(killed.get(VARS)?.toString("utf8"), label).toBe(AFTER);
       const outputChanged = [...killed].some(
@@ -217,7 +227,7 @@ describe("reconcile killed with SIGKILL", () => {
       await rm(root, { recursive: true });
     }
     // Not asserted, because it depends on timing; shown to judge how many kills landed mid-write.
-    console.info(`reconcile crash test: ${interrupted} of ${delays.length} kills left a partial run`);
+    console.info(`reconcile crash test: ${interrupted} of ${points.length} kills left a partial run`);
   }, 120_000);
 });
 
@@ -235,7 +245,7 @@ describe("user grant killed with SIGKILL", () => {
       const root = await makeTempDir("cake-crash-");
       await cp(reference, root, { recursive: true });
 
-      await runAndKill(cli.bin, root, GRANT_ARGS, delay);
+      await runAndKill(cli.bin, root, GRANT_ARGS, { afterMs: delay });
 
       const killed = await repoTree(root);
       const label = `after a kill at ${delay.toFixed(0)} ms`;

@@ -53,7 +53,7 @@ async function cake(root: string, ...argv: string[]): Promise<{ code: number; st
   return { code, stderr };
 }
 
-/** The output folder's files, without the local cache that records file times. */
+/** Returns the output folder's files, without the local cache that records file times. */
 async function outputTree(root: string): Promise<Map<string, Buffer>> {
   const tree = await snapshotBytes(path.join(root, "deployments"));
   for (const file of tree.keys()) if (path.posix.basename(file) === CACHE_FILE) tree.delete(file);
