@@ -278,7 +278,12 @@ describe("killed runs on the real binary", () => {
       root,
     );
     // Kill once the lock is complete, so the dead process leaves a lock that names it.
+    let exited = false;
+    void done.then(() => {
+      exited = true;
+    });
     await until(async () => {
+      if (exited) throw new Error("cake reconcile ended before it was seen holding the lock");
       const text = await readFile(path.join(root, ".cake.lock"), "utf8").catch(() => "");
       return text.endsWith("}\n");
     });
