@@ -53,16 +53,19 @@ export function loadVarsText(text: string, options: LoadOptions): LoadResult {
     return { diagnostics: sortDiagnostics(diagnostics), text, ...(document ? { document } : {}) };
 
   const schema = checkSchema(source, data);
-  diagnostics.push(...schema.diagnostics);
+  append(diagnostics, schema.diagnostics);
 
   const context = { source, view: buildView(data), expectedName };
-  for (const rule of RULES) diagnostics.push(...rule.check(context));
+  for (const rule of RULES) append(diagnostics, rule.check(context));
 
   // A YAML 1.1 word in a field that is not a string is already an error of its own.
   const errorPaths = new Set(
     diagnostics.filter((item) => item.severity === "error").map((item) => item.path),
   );
-  diagnostics.push(...yaml11BooleanDiagnostics(source).filter((item) => !errorPaths.has(item.path)));
+  append(
+    diagnostics,
+    yaml11BooleanDiagnostics(source).filter((item) => !errorPaths.has(item.path)),
+  );
 
   const sorted = sortDiagnostics(diagnostics);
   if (hasErrors(sorted) || !schema.vars)
@@ -82,9 +85,10 @@ function fastLoad(text: string, options: LoadOptions): LoadResult | undefined {
 
   const expectedName = options.expectedName ?? deploymentNameOfFile(options.file);
   const schema = checkSchema(parsed.source, parsed.data);
-  const diagnostics = [...schema.diagnostics];
+  const diagnostics: Diagnostic[] = [];
+  append(diagnostics, schema.diagnostics);
   const context = { source: parsed.source, view: buildView(parsed.data), expectedName };
-  for (const rule of RULES) diagnostics.push(...rule.check(context));
+  for (const rule of RULES) append(diagnostics, rule.check(context));
   if (!fastResultStands(diagnostics) || !schema.vars) return undefined;
 
   return { deployment: normalizeVars(schema.vars, options), diagnostics: sortDiagnostics(diagnostics), text };
@@ -120,3 +124,11 @@ export async function loadVarsFile(
 }
 
 export { deploymentNameOfFile };
+
+/**
+ * Appends `items` in a loop: `push(...items)` passes every item as an argument, and a damaged
+ * file with 100k+ diagnostics overflows the call stack.
+ */
+function append(target: Diagnostic[], items: readonly Diagnostic[]): void {
+  for (const item of items) target.push(item);
+}

@@ -9,6 +9,7 @@ import { mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 
 import { lstat, mkdir, open, readFile } from "node:fs/promises";
 import path from "node:path";
 import { CakeError } from "../errors.js";
+import { assertRealPathInside } from "../repo/paths.js";
 import { CAKE_VERSION } from "../version.js";
 import { TEMP_PREFIX, tempPath, writeTempFile } from "./atomic.js";
 import { deleteCache, type OutputCache, statMatches, writeCache } from "./cache.js";
@@ -156,6 +157,9 @@ async function plan(
   cache: OutputCache | undefined,
   stage: boolean,
 ): Promise<FolderPlan> {
+  // A deployment folder (or the output folder) symlinked outside the repo is refused before
+  // anything is read or written through it.
+  await assertRealPathInside(root, folder);
   const absolute = path.join(root, folder);
   const journalPending = await hasPendingJournal(absolute);
   const previousManifest = await readManifest(absolute);
@@ -279,6 +283,7 @@ export function planHasChanges(plan: FolderPlan): boolean {
 export async function applyPlan(root: string, plan: FolderPlan): Promise<FolderResult> {
   if (plan.conflicts.length > 0) throw new CakeError(conflictMessage(plan));
 
+  await assertRealPathInside(root, plan.folder);
   const absolute = path.join(root, plan.folder);
   const result: FolderResult = { folder: plan.folder, written: [], restored: [], removed: [], unchanged: [] };
   for (const change of plan.changes) {
