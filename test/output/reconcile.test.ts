@@ -267,7 +267,9 @@ describe("reconcile", () => {
     await run(root);
     await rm(path.join(root, "vars/dev-us-east-1.yaml"));
 
-    await expect(run(root, { pruneOrphans: true })).rejects.toThrow('Profile "asmith" would leave the output');
+    await expect(run(root, { pruneOrphans: true })).rejects.toThrow(
+      'Profile "asmith" would leave the output',
+    );
     await run(root, { pruneOrphans: true, allowProfileDeletion: ["asmith", "bjones", "ml-prod"] });
 
     await expect(stat(path.join(root, "deployments/dev-us-east-1"))).rejects.toThrow();
