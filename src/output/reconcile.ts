@@ -138,6 +138,8 @@ async function loadChanged(options: ReconcileOptions): Promise<LoadedRepo> {
   }
 
   // The loader and the generator are imported only when a vars file needs them.
+  // NOTE: a changed vars file is parsed and validated whole, because several rules are global
+  // (unique emails, binding name collisions); this dominates a one-user change on large files.
   if (toLoad.length === 0) return { ...emptyRepo(), upToDate };
   const { loadRepo } = await import("../config/repo.js");
   return { ...(await loadRepo(layout, toLoad, { fast: true })), upToDate };
