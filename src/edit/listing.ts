@@ -81,7 +81,10 @@ async function loadListed(context: CommandContext, options: ListOptions): Promis
     throw new UsageError(`--format "${options.format}" is not supported; use table or json.`);
   }
   const layout = await resolveLayout(path.resolve(context.io.cwd, options.repo ?? "."), options);
-  const { deployments, diagnostics } = await loadRepo(layout);
+  const { deployments, diagnostics, files } = await loadRepo(layout);
+  if (files.length === 0) {
+    throw new UsageError(`no vars files (*.yaml) found in ${layout.varsDir}; check --repo and --vars-dir.`);
+  }
   if (hasErrors(diagnostics)) {
     context.io.stderr.write(formatDiagnostics(diagnostics.filter((item) => item.severity === "error")));
     context.io.stderr.write("\ncake: deployments with errors are not listed.\n");

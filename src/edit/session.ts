@@ -14,6 +14,7 @@ import { loadVarsText } from "../config/load.js";
 import { CakeError, UsageError } from "../errors.js";
 import type { Deployment } from "../model/types.js";
 import { writeFileAtomic } from "../output/atomic.js";
+import { deleteStrayTempFiles } from "../output/journal.js";
 import { withRepoLock } from "../output/lock.js";
 import { type DeploymentReport, reconcile } from "../output/reconcile.js";
 import { type LayoutFlags, type RepoLayout, resolveLayout } from "../repo/layout.js";
@@ -88,6 +89,8 @@ export async function runEdit(
         layout.root,
         request.command,
         async () => {
+          // A vars edit killed between writing its temporary file and the rename leaves the file.
+          await deleteStrayTempFiles(path.join(layout.root, layout.varsDir));
           const edits = await prepareEdits(context, layout, options, request);
           for (const { target, outcome } of edits) await writeFileAtomic(target.absolutePath, outcome.text);
           return edits;

@@ -118,7 +118,11 @@ async function removeEmptyParents(folder: string, start: string): Promise<void> 
   }
 }
 
-async function deleteStrayTempFiles(folder: string): Promise<void> {
+/**
+ * Deletes the temporary files in `folder` that a killed cake command left. Run it under the
+ * repo lock, so no running command's temporary file is taken for a leftover.
+ */
+export async function deleteStrayTempFiles(folder: string): Promise<void> {
   let names: string[];
   try {
     names = await readdir(folder);

@@ -15,7 +15,7 @@ import type { Deployment } from "../model/types.js";
 import type { RepoLayout } from "../repo/layout.js";
 import { deploymentNameOfFile, listVarsFiles } from "../repo/vars-files.js";
 import { foldersMatch, readCache, statMatches } from "./cache.js";
-import { JOURNAL_FILE, recoverFolder } from "./journal.js";
+import { deleteStrayTempFiles, JOURNAL_FILE, recoverFolder } from "./journal.js";
 import { type LockOptions, withRepoLock } from "./lock.js";
 import { MANIFEST_FILE, sha256 } from "./manifest.js";
 import { createSerializer, generatedHeader } from "./serialize.js";
@@ -115,8 +115,12 @@ export async function reconcile(
   return withRepoLock(
     options.layout.root,
     "reconcile",
-    async () =>
-      reconcileLoaded(options, load ? await load(options.layout) : await loadChanged(options), true),
+    async () => {
+      // A vars edit killed between writing its temporary file and the rename leaves the file.
+      await deleteStrayTempFiles(path.join(options.layout.root, options.layout.varsDir));
+      const loaded = load ? await load(options.layout) : await loadChanged(options);
+      return reconcileLoaded(options, loaded, true);
+    },
     lockOptions(options),
   );
 }
@@ -192,6 +196,12 @@ export async function reconcileLoaded(
   const { layout } = options;
   checkDistinctFolders(loaded.deployments);
   const upToDate = loaded.upToDate ?? [];
+  if (loaded.deployments.length === 0 && upToDate.length === 0 && !(await hasAnyOutput(layout))) {
+    throw new UsageError(
+      `no vars files (*.yaml) found in ${layout.varsDir} and no generated output in ${layout.outputDir}; ` +
+        "check --repo and --vars-dir.",
+    );
+  }
   const knownFolders = [
     ...loaded.deployments.map((deployment) => deployment.outputPath),
     ...upToDate.map((current) => current.folder),
@@ -388,6 +398,12 @@ async function findOrphanFolders(layout: RepoLayout, knownFolders: readonly stri
     }
   }
   return orphans.sort(compareText);
+}
+
+/** Returns true when the output folder has any entry, such as the output of a deleted vars file. */
+async function hasAnyOutput(layout: RepoLayout): Promise<boolean> {
+  const entries = await readdir(path.join(layout.root, layout.outputDir)).catch(() => []);
+  return entries.length > 0;
 }
 
 /** A Profile that reconcile would delete, with its namespace and data. */

@@ -1,6 +1,6 @@
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import { CakeError } from "../errors.js";
+import { CakeError, UsageError } from "../errors.js";
 import { assertRealPathInside } from "./paths.js";
 
 /** Where an ops repo keeps its vars files and its generated output, relative to its root. */
@@ -35,6 +35,12 @@ export interface LayoutFlags {
  */
 export async function resolveLayout(root: string, flags: LayoutFlags = {}): Promise<RepoLayout> {
   const absoluteRoot = path.resolve(root);
+  const info = await stat(absoluteRoot).catch(() => undefined);
+  if (!info?.isDirectory()) {
+    throw new UsageError(
+      `the repo folder ${absoluteRoot} does not exist; pass --repo with the root of the ops repo.`,
+    );
+  }
   const config = await readConfig(absoluteRoot);
   const varsDir = normalizeDir(
     absoluteRoot,

@@ -62,15 +62,15 @@ const GRANT_ARGS = [
 
 type Tree = Map<string, Buffer>;
 
-/** The local cache of the writer: not output, and it records file times, so it is left out. */
-const CACHE_FILE = ".cake-cache.json";
-
-/** Files under the vars and output folders; the repo lock at the root and the cache are left out. */
+/**
+ * Files under the vars and output folders. The repo lock and the local cache (`.cake/`) live
+ * at the repo root, so they are left out.
+ */
 async function repoTree(root: string): Promise<Tree> {
   const tree: Tree = new Map();
   for (const folder of ["vars", "deployments"]) {
     for (const [file, bytes] of await snapshotBytes(path.join(root, folder))) {
-      if (path.posix.basename(file) !== CACHE_FILE) tree.set(`${folder}/${file}`, bytes);
+      tree.set(`${folder}/${file}`, bytes);
     }
   }
   return tree;
