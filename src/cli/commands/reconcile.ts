@@ -180,8 +180,9 @@ function writeDetails(report: DeploymentReport): string[] {
 function checkSummary(report: DeploymentReport): string {
   if (!isDrift(report)) return "up to date";
   if (report.orphan) return "output of a deleted vars file (delete it with reconcile --prune-orphans)";
+  // The manifest is listed as a stale file among the details, so it is counted with them.
   const parts = [
-    [countOf(report, "update"), "stale"],
+    [countOf(report, "update") + (report.manifestChanged ? 1 : 0), "stale"],
     [countOf(report, "create"), "missing"],
     [countOf(report, "remove"), "extra"],
     [countOf(report, "restore"), "hand-edited"],
@@ -189,7 +190,6 @@ function checkSummary(report: DeploymentReport): string {
   ]
     .filter(([count]) => (count as number) > 0)
     .map(([count, label]) => `${count} ${label}`);
-  if (report.manifestChanged && parts.length === 0) parts.push("manifest out of date");
   if (report.journalPending) parts.push("interrupted run");
   return parts.join(", ");
 }
