@@ -359,3 +359,12 @@ describe("cake plan repo option", () => {
     expect(JSON.parse(result.stdout).deployments[0].deployment).toBe("dev-us-east-1");
   });
 });
+
+describe("cake plan without vars files", () => {
+  it("wrong vars folder is a usage error", async () => {
+    const result = await cake(repo.dir, "plan", "--vars-dir", "varz");
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("no vars files (*.yaml) found in varz");
+  });
+});

@@ -67,6 +67,12 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
   const base = await resolveBase(layout.root, options.base, head);
   const headVars = await loadVarsSnapshot(layout, head.commit ?? undefined);
   const baseVars = base.source === "empty" ? [] : await loadVarsSnapshot(layout, base.commit ?? undefined);
+  if (headVars.length === 0 && baseVars.length === 0) {
+    // An empty plan here almost always means a wrong --repo or --vars-dir, not "no changes".
+    throw new UsageError(
+      `no vars files (*.yaml) found in ${layout.varsDir}, neither at the base nor at the head; check --repo and --vars-dir.`,
+    );
+  }
 
   const invalidHead = headVars.filter((vars) => hasErrors(vars.diagnostics));
   if (invalidHead.length > 0) {
