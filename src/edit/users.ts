@@ -4,6 +4,7 @@
  * (the same string when the change is already in place); the caller validates it.
  */
 import { isMap, isScalar, isSeq, type Node, type Pair, Scalar, YAMLMap, YAMLSeq } from "yaml";
+import { nearest } from "../config/suggest.js";
 import type { NamespaceAccess } from "../model/types.js";
 import {
   addPair,
@@ -208,9 +209,11 @@ export function requireNamespace(vars: VarsDocument, namespace: string): void {
     names.length > 0
       ? `declared deploy namespaces: ${names.join(", ")}`
       : "no deploy namespaces are declared";
+  const suggestion = nearest(namespace, names);
+  const hint = suggestion === undefined ? "" : `did you mean "${suggestion}"? `;
   throw new EditError(
     "unknown-namespace",
-    `namespace "${namespace}" is not a deploy namespace of this deployment (${known}); add it with \`cake namespace add\` first.`,
+    `namespace "${namespace}" is not a deploy namespace of this deployment (${known}); ${hint}add it with \`cake namespace add\` first.`,
   );
 }
 

@@ -259,6 +259,13 @@ describe("cake user remove", () => {
     expect(result.stderr).toMatch(/cake user disable/);
   });
 
+  it("disabled user is told data stays", async () => {
+    expect((await cake(repo, "reconcile")).code).toBe(0);
+    const result = await expectFailure(1, "user", "remove", ...D, "--username", "cwu");
+    expect(result.stderr).toMatch(/already disabled/);
+    expect(result.stderr).not.toMatch(/cake user disable/);
+  });
+
   it("deletes the profile with --delete-profile", async () => {
     expect((await cake(repo, "reconcile")).code).toBe(0);
     const result = await cake(repo, "user", "remove", ...D, "--username", "bjones", "--delete-profile");
@@ -346,6 +353,20 @@ describe("cake user grant and revoke", () => {
 
   it("grant of an unknown namespace writes nothing", async () => {
     await expectFailure(1, "user", "grant", ...D, "--email", "bob@example.com", "--namespace", "ml-dev");
+  });
+
+  it("grant of a mistyped namespace suggests it", async () => {
+    const result = await expectFailure(
+      1,
+      "user",
+      "grant",
+      ...D,
+      "--email",
+      "bob@example.com",
+      "--namespace",
+      "ml-stagin",
+    );
+    expect(result.stderr).toContain('did you mean "ml-staging"?');
   });
 });
 

@@ -159,9 +159,12 @@ function removeAction(context: CommandContext, options: UserRefOptions & { delet
       const text = removeUser(target.text, ref);
       const user = findUser(target, ref);
       if (!options.deleteProfile && (await profileInOutput(target, user.username))) {
+        const keep = user.disabled
+          ? "The user is already disabled, which keeps the data; leave the entry in place."
+          : "To keep the data, run cake user disable instead.";
         throw new CakeError(
           `removing ${user.email} would delete Profile "${user.username}" together with namespace "${user.username}" ` +
-            "and all its data. To keep the data, run cake user disable instead. To delete it, rerun with --delete-profile.",
+            `and all its data. ${keep} To delete it, rerun with --delete-profile.`,
         );
       }
       return { text, summary: `removed user ${user.email} (username ${user.username})` };
