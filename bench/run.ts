@@ -115,8 +115,8 @@ function benchSize(users: number, runs: number): SizeResult {
   const changedText = changeOneGrant(varsText);
 
   // Every full run writes into a folder of its own, and old output is deleted only after
-  // all runs: deleting 10k files just before a run slows the file creations that follow on
-  // some disks, which would charge cake for the previous run's cleanup.
+  // all runs. On some disks, deleting 10k files just before a run slows the file creations
+  // that follow, which would charge cake for the previous run's cleanup.
   let run = 0;
   const baseline = median(
     repeat(runs, () => measure(PYTHON, [baselineScript, varsFile, path.join(work, `baseline-${++run}`)])),

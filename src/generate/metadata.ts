@@ -29,8 +29,8 @@ export const SYNC_OPTIONS_ANNOTATION = "argocd.argoproj.io/sync-options";
  * Argo CD sync waves (lowest first). Namespaced objects in profile namespaces stay in the
  * default wave 0 and carry no wave annotation, so 10k contributors add no lines for it.
  * Argo CD moves to the next wave once the previous one is synced and healthy. Cake
- * generates each profile's Namespace in an earlier wave, so namespaced objects find it;
- * the Application's retry covers a sync that still fails, such as one that meets a CRD
+ * generates each profile's Namespace in an earlier wave, so namespaced objects find it.
+ * The Application's retry covers a sync that still fails, such as one that meets a CRD
  * another Application has not installed yet.
  */
 export const SYNC_WAVE = {

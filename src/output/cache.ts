@@ -4,7 +4,7 @@
  * fingerprint of every generated file, and the mtime of every folder of the deployment. With
  * it, reconcile skips an unchanged deployment without parsing its vars file, and skips
  * unchanged files of a changed one without generating them. It records mtimes, which differ
- * between clones, so it is not committed (ops repos ignore `.cake/`); a missing, damaged or
+ * between clones, so it is not committed (ops repos ignore `.cake/`). A missing, damaged or
  * outdated cache only makes reconcile read and compare everything. It lives outside the
  * deployment folder so that writing it does not change the folder's own mtime.
  * `reconcile --check` never uses it.

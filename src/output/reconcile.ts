@@ -127,8 +127,8 @@ export async function reconcile(
 
 /**
  * Loads the vars files whose deployment the local cache cannot prove up to date. A file
- * with the bytes, cake version and output that the last reconcile on this machine left is
- * neither parsed nor generated; its deployment is reported with every file unchanged.
+ * whose bytes, cake version and output are as the last reconcile on this machine left them
+ * is neither parsed nor generated. Its deployment is reported with every file unchanged.
  */
 async function loadChanged(options: ReconcileOptions): Promise<LoadedRepo> {
   const { layout } = options;
@@ -143,7 +143,7 @@ async function loadChanged(options: ReconcileOptions): Promise<LoadedRepo> {
 
   // The loader and the generator are imported only when a vars file needs them.
   // NOTE: a changed vars file is parsed and validated whole, because several rules are global
-  // (unique emails, binding name collisions); this dominates a one-user change on large files.
+  // (unique emails, binding name collisions). This dominates a one-user change on large files.
   if (toLoad.length === 0) return { ...emptyRepo(), upToDate };
   const { loadRepo } = await import("../config/repo.js");
   return { ...(await loadRepo(layout, toLoad, { fast: true })), upToDate };
@@ -263,7 +263,7 @@ function lockOptions(options: ReconcileOptions): LockOptions {
 
 /**
  * Plans the files of `deployment`, with the manifest data that goes with them. Files are
- * generated and serialized only when the writer asks for their bytes.
+ * generated and serialized only when the writer requests their bytes.
  */
 export async function renderDeployment(root: string, deployment: Deployment): Promise<DesiredOutput> {
   const { planDeploymentFiles } = await import("../generate/index.js");

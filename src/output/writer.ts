@@ -83,7 +83,7 @@ export interface FolderPlan {
   journalPending: boolean;
   /**
    * Bytes of every file to create, update or restore, kept in memory when the plan was not
-   * staged; a staged plan has them in temporary files instead (see `staged`).
+   * staged. A staged plan has them in temporary files instead (see `staged`).
    */
   contents: Map<string, Buffer>;
   /** Temporary file (in the deployment folder) and sha256 of each file a staged plan will write. */
@@ -92,7 +92,7 @@ export interface FolderPlan {
   hashes: Map<string, PlannedHash>;
 }
 
-/** What the writer knows of a desired file; size and mtime only when the cache proved it unchanged. */
+/** The writer's record of a desired file, with size and mtime only when the cache proved it unchanged. */
 export interface PlannedHash {
   sha256: string;
   fingerprint?: string;
