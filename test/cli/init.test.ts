@@ -6,28 +6,13 @@ import { promisify } from "node:util";
 import type { Command } from "commander";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { buildProgram, run } from "../../src/cli/main.js";
+import { buildProgram } from "../../src/cli/main.js";
 import { CODEOWNERS_HEADER } from "../../src/init/codeowners.js";
+import { runCake } from "../helpers/cli.js";
 
 const execFileAsync = promisify(execFile);
 
-interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cake(cwd: string, ...argv: string[]): Promise<RunResult> {
-  let stdout = "";
-  let stderr = "";
-  const code = await run({
-    argv,
-    cwd,
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-  });
-  return { code, stdout, stderr };
-}
+const cake = runCake;
 
 const STARTER_FILES = [
   ".github/workflows/cake.yml",

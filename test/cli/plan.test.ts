@@ -2,27 +2,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { run } from "../../src/cli/main.js";
+import { runCake } from "../helpers/cli.js";
 import { createGitRepo, type TempRepo } from "../helpers/git-repo.js";
 import { type VarsUser, varsText } from "../plan/vars-text.js";
 
-interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cake(cwd: string, ...argv: string[]): Promise<RunResult> {
-  let stdout = "";
-  let stderr = "";
-  const code = await run({
-    argv,
-    cwd,
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-  });
-  return { code, stdout, stderr };
-}
+const cake = runCake;
 
 const alice: VarsUser = {
   email: "Alice.Smith@example.com",

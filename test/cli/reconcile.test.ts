@@ -4,8 +4,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
-import { run } from "../../src/cli/main.js";
 import { LEGACY_VARS_DIR } from "../../src/repo/layout.js";
+import { runCake } from "../helpers/cli.js";
 import { listTree, snapshotTree } from "../output/tree.js";
 import { ALICE, makeRepo, varsText } from "../output/vars.js";
 
@@ -14,23 +14,7 @@ const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const PROD = "deployments/prod-us-east-1";
 const PROD_VARS = "vars/prod-us-east-1.yaml";
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cake(cwd: string, ...argv: string[]): Promise<CliResult> {
-  let stdout = "";
-  let stderr = "";
-  const code = await run({
-    argv,
-    cwd,
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-  });
-  return { code, stdout, stderr };
-}
+const cake = runCake;
 
 describe("cake reconcile", () => {
   it("prints one line per deployment", async () => {

@@ -2,26 +2,10 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { run } from "../../src/cli/main.js";
 import { fixtureText, varsYaml } from "../config/helpers.js";
+import { runCake } from "../helpers/cli.js";
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cake(cwd: string, ...argv: string[]): Promise<CliResult> {
-  let stdout = "";
-  let stderr = "";
-  const code = await run({
-    argv,
-    cwd,
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-  });
-  return { code, stdout, stderr };
-}
+const cake = runCake;
 
 const INVALID = varsYaml({ kubeflow: "kubeflow:\n  profile_owner: platform\n" });
 const WARNING = varsYaml({ kubeflow: "kubeflow:\n  profile_owner: Platform@example.com\n" });

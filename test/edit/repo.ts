@@ -1,7 +1,6 @@
 import { copyFile, mkdir, mkdtemp, readdir, readFile, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { run } from "../../src/cli/main.js";
 import { FIXTURES } from "./helpers.js";
 
 /** Creates a temporary ops repo with the edit fixtures under `vars/`. */
@@ -13,24 +12,7 @@ export async function makeRepo(fixtures = ["dev-eu-west-1.yaml", "qa-us-east-1.y
   return root;
 }
 
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs one `cake` command line in-process, in `cwd`. */
-export async function cake(cwd: string, ...argv: string[]): Promise<CliResult> {
-  let stdout = "";
-  let stderr = "";
-  const code = await run({
-    argv,
-    cwd,
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-  });
-  return { code, stdout, stderr };
-}
+export { type CliResult, runCake as cake } from "../helpers/cli.js";
 
 /** Records every file under `root` with its bytes and mtime, to prove a command wrote nothing. */
 export async function snapshot(root: string): Promise<Record<string, string>> {
