@@ -214,67 +214,79 @@ function median(measurements: Measurement[]): ModeResult {
 interface Target {
   users: number;
   text: string;
-  holds(result: SizeResult): boolean;
+  isMet(result: SizeResult): boolean;
 }
 
 const TARGETS: Target[] = [
   {
     users: 10_000,
     text: "10k users, full generation: >= 10x faster than the baseline, <= 1/2 of its peak memory",
-    holds: (r) => r.baseline.seconds / r.full.seconds >= 10 && r.full.maxRssMb <= r.baseline.maxRssMb / 2,
+    isMet: (r) => r.baseline.seconds / r.full.seconds >= 10 && r.full.maxRssMb <= r.baseline.maxRssMb / 2,
   },
   {
     users: 10_000,
     text: "10k users, no-op reconcile: >= 20x faster than the baseline, no file written",
-    holds: (r) => r.baseline.seconds / r.noop.seconds >= 20,
+    isMet: (r) => r.baseline.seconds / r.noop.seconds >= 20,
   },
   {
     users: 10_000,
     text: "10k users, one user's grant changed: >= 20x faster than the baseline, a handful of files written",
-    holds: (r) => r.baseline.seconds / r.oneUser.seconds >= 20 && (r.oneUser.filesWritten ?? 0) <= 5,
+    isMet: (r) => r.baseline.seconds / r.oneUser.seconds >= 20 && (r.oneUser.filesWritten ?? 0) <= 5,
   },
   {
     users: 50_000,
     text: "50k users: peak memory under 1.5 GB in every mode",
-    holds: (r) => Math.max(r.full.maxRssMb, r.noop.maxRssMb, r.oneUser.maxRssMb) < 1536,
+    isMet: (r) => Math.max(r.full.maxRssMb, r.noop.maxRssMb, r.oneUser.maxRssMb) < 1536,
   },
 ];
 
 function renderReport(results: SizeResult[]): string {
-  const lines: string[] = [];
+  return [...reportHeader(), "", ...resultTable(results), "", ...targetVerdicts(results), ""].join("\n");
+}
+
+function reportHeader(): string[] {
   const cpus = os.cpus();
-  lines.push(`Command: \`npm run bench -- --sizes ${options.sizes} --runs ${options.runs}\``);
-  lines.push(`Work folder: ${workRoot}`);
-  lines.push(`Date: ${new Date().toISOString().slice(0, 10)}`);
-  lines.push(
-    `Machine: ${cpus.length} cores (${cpus[0]?.model ?? "unknown"}), ${Math.round(os.totalmem() / 2 ** 30)} GiB memory, Node ${process.version}, ${pythonVersions()}`,
-  );
-  lines.push("");
-  lines.push(
+  const memoryGib = Math.round(os.totalmem() / 2 ** 30);
+  return [
+    `Command: \`npm run bench -- --sizes ${options.sizes} --runs ${options.runs}\``,
+    `Work folder: ${workRoot}`,
+    `Date: ${new Date().toISOString().slice(0, 10)}`,
+    `Machine: ${cpus.length} cores (${cpus[0]?.model ?? "unknown"}), ${memoryGib} GiB memory, Node ${process.version}, ${pythonVersions()}`,
+  ];
+}
+
+function resultTable(results: SizeResult[]): string[] {
+  const lines = [
     "| users | mode | cake s | cake peak MB | baseline s | baseline peak MB | speed-up | memory ratio | files written |",
-  );
-  lines.push("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ];
   for (const result of results) {
-    const modes: [string, ModeResult][] = [
-      ["full generation", result.full],
-      ["no-op reconcile", result.noop],
-      ["one user changed", result.oneUser],
+    const modes: [string, ModeResult, string][] = [
+      ["full generation", result.full, "all"],
+      ["no-op reconcile", result.noop, "0"],
+      ["one user changed", result.oneUser, String(result.oneUser.filesWritten)],
     ];
-    for (const [mode, measured] of modes) {
+    for (const [mode, measured, written] of modes) {
+      const { baseline } = result;
+      const speedUp = (baseline.seconds / measured.seconds).toFixed(1);
+      const memoryRatio = (measured.maxRssMb / baseline.maxRssMb).toFixed(2);
       lines.push(
-        `| ${result.users} | ${mode} | ${measured.seconds.toFixed(3)} | ${measured.maxRssMb.toFixed(0)} | ${result.baseline.seconds.toFixed(3)} | ${result.baseline.maxRssMb.toFixed(0)} | ${(result.baseline.seconds / measured.seconds).toFixed(1)}x | ${(measured.maxRssMb / result.baseline.maxRssMb).toFixed(2)} | ${measured.filesWritten ?? (mode === "no-op reconcile" ? 0 : "all")} |`,
+        `| ${result.users} | ${mode} | ${measured.seconds.toFixed(3)} | ${measured.maxRssMb.toFixed(0)} | ${baseline.seconds.toFixed(3)} | ${baseline.maxRssMb.toFixed(0)} | ${speedUp}x | ${memoryRatio} | ${written} |`,
       );
     }
   }
-  lines.push("");
-  lines.push("Targets:");
+  return lines;
+}
+
+function targetVerdicts(results: SizeResult[]): string[] {
+  const lines = ["Targets:"];
   for (const target of TARGETS) {
-    const result = results.find((r) => r.users === target.users);
-    const verdict = result === undefined ? "not measured" : target.holds(result) ? "holds" : "DOES NOT HOLD";
+    const result = results.find((candidate) => candidate.users === target.users);
+    let verdict = "not measured";
+    if (result !== undefined) verdict = target.isMet(result) ? "holds" : "DOES NOT HOLD";
     lines.push(`- ${target.text}: ${verdict}`);
   }
-  lines.push("");
-  return lines.join("\n");
+  return lines;
 }
 
 function pythonVersions(): string {

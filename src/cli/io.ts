@@ -11,7 +11,7 @@ export interface CliIO {
   env?: Record<string, string | undefined>;
 }
 
-/** What a command's action needs besides its options. */
+/** The context a command's action gets besides its options. */
 export interface CommandContext {
   io: CliIO;
   /** Sets the process exit code without throwing (for "invalid input" results that are not errors). */

@@ -16,7 +16,7 @@ export interface Diagnostic {
   column: number;
   /** Field path such as `users.users[3].email`; empty for the whole file. */
   path: string;
-  /** What is wrong, the bad value quoted, and how to fix it. */
+  /** The problem, the bad value quoted, and how to fix it. */
   message: string;
 }
 

@@ -2,12 +2,12 @@
  * A fast path for loading large, plain vars files. The `yaml` Document API keeps every
  * node with its position and comments, which costs about a second and a few hundred MB
  * for a 10k-user file (measured on a 2-core machine). `js-yaml` builds the same plain data
- * several times faster. The fast
- * path is taken only when the result cannot differ from the full load: the text uses none
- * of the YAML features the full load reports or treats specially, js-yaml reads it without
- * error, and the schema and rules find no error. Anything else falls back to the full load,
- * which reports every problem with its position.
- */
+ * several times faster.
+ *
+ * The fast path is taken only when its result cannot differ from the full load. The text
+ * must use none of the YAML features the full load reports or treats specially, js-yaml
+ * must read it without error, and the schema and rules must find no error. Anything else
+ * falls back to the full load, which reports every problem with its position. */
 import jsyaml from "js-yaml";
 import { LineCounter } from "yaml";
 import type { Diagnostic } from "./diagnostics.js";

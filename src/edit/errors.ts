@@ -1,6 +1,6 @@
 import { CakeError } from "../errors.js";
 
-/** Why an edit cannot be made; stable, so callers and tests can tell the cases apart. */
+/** The reason an edit cannot be made. Codes are stable, so callers and tests can tell the cases apart. */
 export type EditErrorCode =
   | "unknown-user"
   | "unknown-namespace"

@@ -48,7 +48,7 @@ export class SourceLines {
     return this.starts.length;
   }
 
-  /** The 0-based line that contains `offset`. */
+  /** Returns the 0-based line that contains `offset`. */
   lineOf(offset: number): number {
     let low = 0;
     let high = this.starts.length - 1;
@@ -73,7 +73,7 @@ export class SourceLines {
     return this.starts[line + 1] ?? this.text.length;
   }
 
-  /** The line without its line break. */
+  /** Returns the line without its line break. */
   content(line: number): string {
     return this.text.slice(this.start(line), this.end(line)).replace(/\r?\n$/, "");
   }

@@ -170,7 +170,7 @@ function grantMapsAreFlow(vars: VarsDocument): boolean {
   return flow > block;
 }
 
-/** A grant as the vars format writes it: a plain name for edit, `{name, access}` for view. */
+/** Returns a grant as the vars format writes it: a plain name for edit, `{name, access}` for view. */
 function grantNode(vars: VarsDocument, grant: NamespaceGrantInput): Node {
   if (grant.access === "edit") return stringScalar(grant.namespace);
   return grantMap(vars, grant);
@@ -347,7 +347,7 @@ export function setRoles(text: string, ref: UserRef, roles: string[]): string {
   return result;
 }
 
-/** The namespaces a user is granted, with their access, as written in the file. */
+/** Returns the namespaces a user is granted, with their access, as written in the file. */
 export function grantsOf(text: string, ref: UserRef): NamespaceGrantInput[] {
   const vars = new VarsDocument(text);
   return grantEntries(requireUser(vars, ref)).items.map(({ item, name }) => ({

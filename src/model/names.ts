@@ -19,7 +19,7 @@ export function bindingName(email: string, role: ContributorRole): string {
   return `user-${safeEmail}-clusterrole-${role}`.toLowerCase().replace(NON_ALPHANUMERIC_RUNS, "-");
 }
 
-/** The ClusterRole a contributor role binds to (`kubeflow-admin`, `kubeflow-edit`, `kubeflow-view`). */
+/** Returns the ClusterRole a contributor role binds to (`kubeflow-admin`, `kubeflow-edit`, `kubeflow-view`). */
 export function contributorClusterRole(role: ContributorRole): string {
   return `kubeflow-${role}`;
 }
@@ -77,7 +77,7 @@ export const DEFAULT_LIMIT_RANGE_NAME = "cake-default-limits";
 /** The Kubernetes service account of a profile that the profile controller binds cloud identities to. */
 export const PROFILE_EDITOR_SERVICE_ACCOUNT = "default-editor";
 
-/** The default IAM role name prefix: `<environment>-<region>-`. */
+/** Returns the default IAM role name prefix: `<environment>-<region>-`. */
 export function defaultRoleNamePrefix(deployment: Pick<Deployment, "environment" | "region">): string {
   return `${deployment.environment}-${deployment.region}-`;
 }
@@ -120,5 +120,8 @@ export function profilesOf(deployment: Deployment): ProfileRef[] {
       gcpRoles: namespace.gcpRoles,
     })),
   ];
-  return profiles.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return profiles.sort((a, b) => {
+    if (a.name === b.name) return 0;
+    return a.name < b.name ? -1 : 1;
+  });
 }

@@ -55,7 +55,7 @@ export interface CloudSettings {
   provider: CloudProvider;
   aws?: AwsSettings;
   gcp?: GcpSettings;
-  /** Namespace that holds the cloud identity objects (ACK Roles, Config Connector objects). */
+  /** Namespace that contains the cloud identity objects (ACK Roles, Config Connector objects). */
   identityNamespace: string;
 }
 

@@ -1,9 +1,9 @@
 /**
  * The journal makes applying a deployment folder's changes restartable. New
  * contents are first written to temporary files in the folder. Then the journal,
- * written atomically, records the renames and deletions still to do. Every step can
- * be repeated, so whoever finds a journal runs it to the end. A process killed at
- * any point therefore leaves the old output, or a journal the next command completes.
+ * written atomically, records the renames and deletions still to do. Every step can be
+ * repeated, so the next command that finds a journal runs it to the end. A process killed
+ * at any point therefore leaves the old output, or a journal the next command completes.
  */
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, unlinkSync } from "node:fs";

@@ -157,7 +157,7 @@ async function writeSynced(file: string, text: string, flags: number): Promise<v
 
 /**
  * Deletes temporary lock files left by processes that died before linking them.
- * Their age tells, not their pid, because a repo on a shared file system can hold
+ * Their age decides, not their pid, because a repo on a shared file system can hold
  * temporary files of live processes on other hosts.
  */
 async function deleteAbandonedTemps(lockPath: string): Promise<void> {

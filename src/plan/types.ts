@@ -41,7 +41,7 @@ export interface ProfileChange {
   /** The owning user of a private profile; null for shared ones. */
   email: string | null;
   destructive: boolean;
-  /** Why the change is destructive and how to avoid it; null when it is not. */
+  /** The reason the change is destructive and how to avoid it, or null when it is not destructive. */
   reason: string | null;
 }
 

@@ -3,7 +3,7 @@ import path from "node:path";
 import { CakeError, UsageError } from "../errors.js";
 import { assertRealPathInside } from "./paths.js";
 
-/** Where an ops repo keeps its vars files and its generated output, relative to its root. */
+/** The folders of an ops repo's vars files and generated output, relative to its root. */
 export interface RepoLayout {
   /** Absolute path of the repo root. */
   root: string;
