@@ -2,10 +2,11 @@
  * The Argo CD Application that syncs a deployment folder, and the AppProject that limits it
  * to the kinds cake generates.
  */
-import { Application, AppProject } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1";
+import type { IApplication } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application";
+import type { IAppProject } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/AppProject";
 import type { Deployment } from "../model/types.js";
 import type { ObjectFile } from "./layout.js";
-import { compareStrings, type GeneratedObject, managedLabels, toPlainObject } from "./metadata.js";
+import { compareStrings, type GeneratedObject, managedLabels, typedObject } from "./metadata.js";
 
 /** An Argo CD resource filter entry; `group` is `""` for the core API group. */
 export interface GroupKind {
@@ -24,7 +25,9 @@ export interface GroupKind {
  */
 export function argocdApplication(deployment: Deployment): GeneratedObject {
   const { gitops } = deployment;
-  const application = new Application({
+  return typedObject<IApplication>({
+    apiVersion: "argoproj.io/v1alpha1",
+    kind: "Application",
     metadata: { name: gitops.appName, namespace: gitops.argocdNamespace, labels: managedLabels() },
     spec: {
       project: gitops.appName,
@@ -40,7 +43,6 @@ export function argocdApplication(deployment: Deployment): GeneratedObject {
       },
     },
   });
-  return toPlainObject(application);
 }
 
 /**
@@ -59,17 +61,19 @@ export function argocdAppProjectForKinds(
 ): GeneratedObject {
   const { gitops } = deployment;
 
-  const project = new AppProject({
+  return typedObject<IAppProject>({
+    apiVersion: "argoproj.io/v1alpha1",
+    kind: "AppProject",
     metadata: { name: gitops.appName, namespace: gitops.argocdNamespace, labels: managedLabels() },
     spec: {
       sourceRepos: [gitops.repoUrl],
       destinations: [{ server: gitops.destinationServer, namespace: "*" }],
-      clusterResourceWhitelist: kinds.cluster.length > 0 ? kinds.cluster : undefined,
-      namespaceResourceWhitelist: kinds.namespaced.length > 0 ? kinds.namespaced : undefined,
-      namespaceResourceBlacklist: kinds.namespaced.length > 0 ? undefined : [{ group: "*", kind: "*" }],
+      ...(kinds.cluster.length > 0 ? { clusterResourceWhitelist: kinds.cluster } : {}),
+      ...(kinds.namespaced.length > 0
+        ? { namespaceResourceWhitelist: kinds.namespaced }
+        : { namespaceResourceBlacklist: [{ group: "*", kind: "*" }] }),
     },
   });
-  return toPlainObject(project);
 }
 
 /**

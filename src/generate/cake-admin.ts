@@ -1,10 +1,11 @@
 /**
  * Read access across the cluster for cake-admins, so they can audit who has access where.
  */
-import { ClusterRole, ClusterRoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1";
+import type { IClusterRole } from "kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole";
+import type { IClusterRoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding";
 import { CAKE_ADMIN_RBAC_NAME } from "../model/names.js";
 import type { Deployment } from "../model/types.js";
-import { compareStrings, type GeneratedObject, managedLabels, toPlainObject } from "./metadata.js";
+import { compareStrings, type GeneratedObject, managedLabels, typedObject } from "./metadata.js";
 
 const READ_VERBS = ["get", "list", "watch"];
 
@@ -14,7 +15,9 @@ export function cakeAdminRbac(deployment: Deployment): GeneratedObject[] {
 }
 
 export function cakeAdminClusterRole(): GeneratedObject {
-  const clusterRole = new ClusterRole({
+  return typedObject<IClusterRole>({
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "ClusterRole",
     metadata: { name: CAKE_ADMIN_RBAC_NAME, labels: managedLabels() },
     rules: [
       { apiGroups: [""], resources: ["namespaces"], verbs: [...READ_VERBS] },
@@ -23,7 +26,6 @@ export function cakeAdminClusterRole(): GeneratedObject {
       { apiGroups: ["security.istio.io"], resources: ["authorizationpolicies"], verbs: [...READ_VERBS] },
     ],
   });
-  return toPlainObject(clusterRole);
 }
 
 /**
@@ -37,13 +39,19 @@ export function cakeAdminClusterRoleBinding(deployment: Deployment): GeneratedOb
     .map((user) => user.email)
     .sort(compareStrings);
 
-  const clusterRoleBinding = new ClusterRoleBinding({
+  return typedObject<IClusterRoleBinding>({
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "ClusterRoleBinding",
     metadata: { name: CAKE_ADMIN_RBAC_NAME, labels: managedLabels() },
     roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: CAKE_ADMIN_RBAC_NAME },
-    subjects:
-      emails.length > 0
-        ? emails.map((email) => ({ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: email }))
-        : undefined,
+    ...(emails.length > 0
+      ? {
+          subjects: emails.map((email) => ({
+            apiGroup: "rbac.authorization.k8s.io",
+            kind: "User",
+            name: email,
+          })),
+        }
+      : {}),
   });
-  return toPlainObject(clusterRoleBinding);
 }

@@ -1,7 +1,7 @@
 /**
  * The namespace of the cloud identity objects (ACK Roles, Config Connector objects).
  */
-import { Namespace } from "kubernetes-models/v1";
+import type { INamespace } from "kubernetes-models/v1/Namespace";
 import type { Deployment } from "../model/types.js";
 import { requireGcpSettings } from "./cloud-settings.js";
 import { CNRM_PROJECT_ANNOTATION } from "./gcp.js";
@@ -12,7 +12,7 @@ import {
   SYNC_OPTIONS_ANNOTATION,
   SYNC_WAVE,
   SYNC_WAVE_ANNOTATION,
-  toPlainObject,
+  typedObject,
 } from "./metadata.js";
 
 /**
@@ -31,8 +31,11 @@ export function identityNamespace(deployment: Deployment): GeneratedObject[] {
   };
   if (cloud.provider === "gcp") annotations[CNRM_PROJECT_ANNOTATION] = requireGcpSettings(cloud).projectId;
 
-  const namespace = new Namespace({
-    metadata: { name: cloud.identityNamespace, labels: managedLabels(), annotations },
-  });
-  return [toPlainObject(namespace)];
+  return [
+    typedObject<INamespace>({
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name: cloud.identityNamespace, labels: managedLabels(), annotations },
+    }),
+  ];
 }

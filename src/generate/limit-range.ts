@@ -1,10 +1,10 @@
 /**
  * Container defaults for profile namespaces whose quota constrains cpu or memory.
  */
-import { LimitRange } from "kubernetes-models/v1";
+import type { ILimitRange } from "kubernetes-models/v1/LimitRange";
 import { DEFAULT_LIMIT_RANGE_NAME } from "../model/names.js";
 import type { Deployment, ProfileRef } from "../model/types.js";
-import { type GeneratedObject, managedLabels, toPlainObject } from "./metadata.js";
+import { type GeneratedObject, managedLabels, typedObject } from "./metadata.js";
 
 /** ResourceQuota keys that make the API server reject pods which declare no requests or limits. */
 export const COMPUTE_QUOTA_KEYS: readonly string[] = [
@@ -35,17 +35,20 @@ export function limitRange(deployment: Deployment, profile: ProfileRef): Generat
   // would change nothing, so none is generated.
   if (!hasRequests && !hasLimits) return [];
 
-  const range = new LimitRange({
-    metadata: { name: DEFAULT_LIMIT_RANGE_NAME, namespace: profile.name, labels: managedLabels() },
-    spec: {
-      limits: [
-        {
-          type: "Container",
-          default: hasLimits ? { ...limits } : undefined,
-          defaultRequest: hasRequests ? { ...requests } : undefined,
-        },
-      ],
-    },
-  });
-  return [toPlainObject(range)];
+  return [
+    typedObject<ILimitRange>({
+      apiVersion: "v1",
+      kind: "LimitRange",
+      metadata: { name: DEFAULT_LIMIT_RANGE_NAME, namespace: profile.name, labels: managedLabels() },
+      spec: {
+        limits: [
+          {
+            type: "Container",
+            ...(hasLimits ? { default: { ...limits } } : {}),
+            ...(hasRequests ? { defaultRequest: { ...requests } } : {}),
+          },
+        ],
+      },
+    }),
+  ];
 }

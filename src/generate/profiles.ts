@@ -1,7 +1,7 @@
 /**
  * Namespaces and Profiles: one pair per profile (a user's private one or a deploy namespace).
  */
-import { Namespace } from "kubernetes-models/v1";
+import type { INamespace } from "kubernetes-models/v1/Namespace";
 import { awsRoleArn, awsRoleName, gcpServiceAccountEmail, gcpServiceAccountId } from "../model/names.js";
 import type { Deployment, ProfileRef } from "../model/types.js";
 import { requireAwsSettings, requireGcpSettings } from "./cloud-settings.js";
@@ -12,7 +12,7 @@ import {
   SYNC_OPTIONS_ANNOTATION,
   SYNC_WAVE,
   SYNC_WAVE_ANNOTATION,
-  toPlainObject,
+  typedObject,
 } from "./metadata.js";
 
 /** A Profile plugin (`kubeflow.org/v1` `Plugin`: TypeMeta plus a free-form spec). */
@@ -44,7 +44,9 @@ export function namespaceAndProfile(deployment: Deployment, profile: ProfileRef)
  * sets the annotation and every label itself.
  */
 export function profileNamespace(deployment: Deployment, profile: ProfileRef): GeneratedObject {
-  const namespace = new Namespace({
+  return typedObject<INamespace>({
+    apiVersion: "v1",
+    kind: "Namespace",
     metadata: {
       name: profile.name,
       labels: managedLabels(deployment.kubeflow.namespaceLabels),
@@ -55,7 +57,6 @@ export function profileNamespace(deployment: Deployment, profile: ProfileRef): G
       },
     },
   });
-  return toPlainObject(namespace);
 }
 
 /**
