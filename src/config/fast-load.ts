@@ -28,8 +28,13 @@ const NEEDS_FULL_LOAD = [
   /(^|[\s:[{,-])(y|yes|n|no|on|off)\s*($|[#,\]}])/im,
 ];
 
+/** Returns true when `text` uses a YAML feature that only the full load handles. */
+export function needsFullLoad(text: string): boolean {
+  return NEEDS_FULL_LOAD.some((pattern) => pattern.test(text));
+}
+
 /** A source without positions: diagnostics of the fast path carry line and column 0. */
-class PositionlessSource extends VarsSource {
+export class PositionlessSource extends VarsSource {
   override positionOf(_path: FieldPath, _options: { key?: boolean } = {}): Position {
     return { line: 0, column: 0 };
   }
@@ -44,7 +49,7 @@ class PositionlessSource extends VarsSource {
  * needs the full load.
  */
 export function fastParse(text: string, file: string): { source: VarsSource; data: unknown } | undefined {
-  if (NEEDS_FULL_LOAD.some((pattern) => pattern.test(text))) return undefined;
+  if (needsFullLoad(text)) return undefined;
 
   let data: unknown;
   try {

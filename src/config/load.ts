@@ -8,6 +8,7 @@ import type { Deployment } from "../model/types.js";
 import { deploymentNameOfFile } from "../repo/vars-files.js";
 import { type Diagnostic, hasErrors, sortDiagnostics } from "./diagnostics.js";
 import { fastParse, fastResultStands } from "./fast-load.js";
+import { createSnapshot, type LoadSnapshot, loadIncrementally, snapshotApplies } from "./incremental.js";
 import { normalizeVars } from "./normalize.js";
 import { buildView } from "./rules/context.js";
 import { RULES } from "./rules/index.js";
@@ -23,6 +24,19 @@ export interface LoadResult {
   document?: Document;
   /** The text that was loaded, for source excerpts; absent when the file could not be read. */
   text?: string;
+  /** With `snapshot` set: what the next load of a changed text can reuse, when the layout allows it. */
+  snapshot?: LoadSnapshot;
+  /**
+   * Set when the file was loaded incrementally from `previous`: the profiles whose inputs may
+   * have changed. Every other profile's inputs are as in the previous load.
+   */
+  affectedProfiles?: Set<string>;
+}
+
+/** A previous load of the same file: its text and its snapshot. */
+export interface PreviousLoad {
+  text: string;
+  snapshot: LoadSnapshot;
 }
 
 export interface LoadOptions {
@@ -38,15 +52,33 @@ export interface LoadOptions {
    * need the model, such as reconcile, set it.
    */
   fast?: boolean;
+  /** With `fast`: return a snapshot for the next load (see `incremental.ts`). */
+  snapshot?: boolean;
+  /** With `fast`: the previous load of this file, to re-read only the changed users when the change allows it. */
+  previous?: PreviousLoad;
 }
 
 export function loadVarsText(text: string, options: LoadOptions): LoadResult {
+  const { previous } = options;
+  const expectedName = options.expectedName ?? deploymentNameOfFile(options.file);
+  const target = { file: options.file, outputPath: options.outputPath, expectedName };
+  if (options.fast && previous !== undefined && snapshotApplies(previous.snapshot, target)) {
+    const incremental = loadIncrementally(previous.text, previous.snapshot, text);
+    if (incremental !== undefined) {
+      return {
+        deployment: incremental.deployment,
+        diagnostics: incremental.warnings,
+        text,
+        ...(options.snapshot ? { snapshot: incremental.snapshot } : {}),
+        affectedProfiles: incremental.affectedProfiles,
+      };
+    }
+  }
   if (options.fast) {
     const fast = fastLoad(text, options);
     if (fast !== undefined) return fast;
   }
 
-  const expectedName = options.expectedName ?? deploymentNameOfFile(options.file);
   const { source, data, diagnostics } = parseVarsYaml(text, options.file);
   const document = source.document;
   if (data === undefined)
@@ -91,7 +123,16 @@ function fastLoad(text: string, options: LoadOptions): LoadResult | undefined {
   for (const rule of RULES) append(diagnostics, rule.check(context));
   if (!fastResultStands(diagnostics) || !schema.vars) return undefined;
 
-  return { deployment: normalizeVars(schema.vars, options), diagnostics: sortDiagnostics(diagnostics), text };
+  const deployment = normalizeVars(schema.vars, options);
+  const sorted = sortDiagnostics(diagnostics);
+  const snapshot = options.snapshot
+    ? createSnapshot(text, parsed.data, deployment, {
+        file: options.file,
+        outputPath: options.outputPath,
+        expectedName,
+      })
+    : undefined;
+  return { deployment, diagnostics: sorted, text, ...(snapshot ? { snapshot } : {}) };
 }
 
 export async function loadVarsFile(

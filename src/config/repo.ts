@@ -5,7 +5,8 @@ import type { RepoLayout } from "../repo/layout.js";
 import { assertRealPathInside } from "../repo/paths.js";
 import { deploymentNameOfFile, listVarsFiles } from "../repo/vars-files.js";
 import { type Diagnostic, sortDiagnostics } from "./diagnostics.js";
-import { loadVarsFile } from "./load.js";
+import type { LoadSnapshot } from "./incremental.js";
+import { loadVarsFile, type PreviousLoad } from "./load.js";
 
 export { listVarsFiles };
 
@@ -18,6 +19,26 @@ export interface RepoLoadResult {
   sources: Record<string, string>;
   /** Files loaded, relative to the repo root with `/` separators. */
   files: string[];
+  /** With `incremental`: per deployment folder, its new snapshot and the profiles a change may affect. */
+  reuse: Map<string, DeploymentReuse>;
+}
+
+/** What an incremental load tells reconcile about a deployment. */
+export interface DeploymentReuse {
+  /** For the next load; absent when the file's layout does not allow one. */
+  snapshot?: LoadSnapshot;
+  /** Present when the file was loaded incrementally: the profiles whose inputs may have changed. */
+  affectedProfiles?: Set<string>;
+}
+
+export interface RepoLoadOptions {
+  /** Take the loader's fast path where it cannot change the result. */
+  fast?: boolean;
+  /**
+   * With `fast`: return a snapshot of each file for the next load, and load a file
+   * incrementally from the previous load this returns for its output folder.
+   */
+  incremental?: { previous(outputPath: string): PreviousLoad | undefined };
 }
 
 /**
@@ -28,19 +49,23 @@ export interface RepoLoadResult {
 export async function loadRepo(
   layout: RepoLayout,
   files?: readonly string[],
-  options: { fast?: boolean } = {},
+  options: RepoLoadOptions = {},
 ): Promise<RepoLoadResult> {
   const relativeFiles = files ? files.map((file) => toRepoPath(layout, file)) : await listVarsFiles(layout);
   const results = await Promise.all(
     relativeFiles.map(async (file) => {
       const name = deploymentNameOfFile(file);
-      await checkInsideRepo(layout, file, `${layout.outputDir}/${name}`);
+      const outputPath = `${layout.outputDir}/${name}`;
+      await checkInsideRepo(layout, file, outputPath);
+      const previous = options.fast ? options.incremental?.previous(outputPath) : undefined;
       const result = await loadVarsFile(path.join(layout.root, file), {
         file,
-        outputPath: `${layout.outputDir}/${name}`,
+        outputPath,
         ...(options.fast ? { fast: true } : {}),
+        ...(options.fast && options.incremental ? { snapshot: true } : {}),
+        ...(previous ? { previous } : {}),
       });
-      return { file, result };
+      return { file, outputPath, result };
     }),
   );
 
@@ -49,11 +74,20 @@ export async function loadRepo(
     if (result.text !== undefined) sources[file] = result.text;
   }
   const deployments = results.flatMap(({ result }) => (result.deployment ? [result.deployment] : []));
+  const reuse = new Map<string, DeploymentReuse>();
+  for (const { outputPath, result } of results) {
+    if (result.deployment === undefined) continue;
+    reuse.set(outputPath, {
+      ...(result.snapshot ? { snapshot: result.snapshot } : {}),
+      ...(result.affectedProfiles ? { affectedProfiles: result.affectedProfiles } : {}),
+    });
+  }
   return {
     deployments: deployments.sort((a, b) => compareNames(a.name, b.name)),
     diagnostics: sortDiagnostics(results.flatMap(({ result }) => result.diagnostics)),
     sources,
     files: relativeFiles,
+    reuse,
   };
 }
 

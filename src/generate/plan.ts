@@ -38,24 +38,48 @@ export interface PlannedFile {
   build(): GeneratedFile;
 }
 
-/** Returns the planned files of a deployment folder, sorted by path. */
-export function planDeploymentFiles(deployment: Deployment): PlannedFile[] {
+/**
+ * Returns the planned files of a deployment folder, sorted by path. `knownFingerprint` may give
+ * the fingerprint of a profile's file when the caller knows its inputs did not change, which
+ * saves hashing every profile's inputs.
+ */
+export function planDeploymentFiles(
+  deployment: Deployment,
+  knownFingerprint?: (profile: string) => string | undefined,
+): PlannedFile[] {
   const profiles = profilesOf(deployment);
-  const grantsByNamespace = groupGrants(deployment);
+  // With most fingerprints known, only the other profiles need their grants: those are
+  // collected in one pass, and any other profile's on demand.
+  const known = new Map<string, string>();
+  for (const profile of profiles) {
+    const fingerprint = knownFingerprint?.(profile.name);
+    if (fingerprint !== undefined) known.set(profile.name, fingerprint);
+  }
+  const grouped = groupGrants(
+    deployment,
+    known.size === 0 ? undefined : new Set(profiles.filter((p) => !known.has(p.name)).map((p) => p.name)),
+  );
+  const grantsOfProfile = (name: string): ContributorGrant[] => {
+    if (known.has(name) && !grouped.has(name))
+      grouped.set(name, groupGrants(deployment, new Set([name])).get(name) ?? []);
+    return grouped.get(name) ?? [];
+  };
   const buildContributors = contributorBuilder(deployment);
   const settings = settingsDigest(deployment);
 
-  const files: PlannedFile[] = profiles.map((profile) => {
-    const grants = grantsByNamespace.get(profile.name) ?? [];
-    return {
+  const files: PlannedFile[] = profiles.map((profile) => ({
+    path: profilePath(profile.name),
+    fingerprint:
+      known.get(profile.name) ??
+      digest(settings, JSON.stringify(profile), JSON.stringify(grantsOfProfile(profile.name))),
+    build: () => ({
       path: profilePath(profile.name),
-      fingerprint: digest(settings, JSON.stringify(profile), JSON.stringify(grants)),
-      build: () => ({
-        path: profilePath(profile.name),
-        objects: sortObjects([...profileObjects(deployment, profile), ...grants.flatMap(buildContributors)]),
-      }),
-    };
-  });
+      objects: sortObjects([
+        ...profileObjects(deployment, profile),
+        ...grantsOfProfile(profile.name).flatMap(buildContributors),
+      ]),
+    }),
+  }));
 
   const cluster = cakeAdminRbac(deployment);
   files.push(eagerFile(CAKE_ADMIN_PATH, cluster));
@@ -65,7 +89,7 @@ export function planDeploymentFiles(deployment: Deployment): PlannedFile[] {
   const synced = files.map((file) => file.path).sort(compareStrings);
   files.push(eagerFile(KUSTOMIZATION_PATH, [kustomization(synced)]));
 
-  const kinds = syncedKinds(deployment, profiles, grantsByNamespace, [...cluster, ...cloudNamespace]);
+  const kinds = syncedKinds(deployment, profiles, [...cluster, ...cloudNamespace]);
   const bootstrap = argocdFiles(argocdApplication(deployment), argocdAppProjectForKinds(deployment, kinds));
   for (const file of bootstrap) files.push({ path: file.path, fingerprint: undefined, build: () => file });
 
@@ -82,12 +106,23 @@ function profileObjects(deployment: Deployment, profile: ProfileRef): GeneratedO
   ];
 }
 
-/** Returns the grants of every active user by the namespace they apply to, in user order. */
-function groupGrants(deployment: Deployment): Map<string, ContributorGrant[]> {
+/**
+ * Returns the grants of every active user by the namespace they apply to, in user order; with
+ * `only`, the grants in those namespaces alone.
+ */
+function groupGrants(deployment: Deployment, only?: ReadonlySet<string>): Map<string, ContributorGrant[]> {
   const byNamespace = new Map<string, ContributorGrant[]>();
   for (const user of deployment.users) {
     if (user.disabled) continue;
+    if (
+      only !== undefined &&
+      !only.has(user.username) &&
+      !user.allowedNamespaces.some((g) => only.has(g.namespace))
+    ) {
+      continue;
+    }
     for (const grant of grantsOf(user)) {
+      if (only !== undefined && !only.has(grant.namespace)) continue;
       const list = byNamespace.get(grant.namespace);
       if (list === undefined) byNamespace.set(grant.namespace, [grant]);
       else list.push(grant);
@@ -126,7 +161,6 @@ function eagerFile(path: string, objects: Record<string, unknown>[]): PlannedFil
 function syncedKinds(
   deployment: Deployment,
   profiles: ProfileRef[],
-  grantsByNamespace: Map<string, ContributorGrant[]>,
   otherObjects: GeneratedObject[],
 ): { cluster: GroupKind[]; namespaced: GroupKind[] } {
   const cluster = new Map<string, Set<string>>();
@@ -149,7 +183,9 @@ function syncedKinds(
   if (withQuota !== undefined) for (const object of limitRange(deployment, withQuota)) add(object);
 
   const buildContributors = contributorBuilder(deployment);
-  const someGrant = grantsByNamespace.values().next().value?.[0];
+  // Every active user has at least the admin grant on their own profile.
+  const activeUser = deployment.users.find((user) => !user.disabled);
+  const someGrant = activeUser === undefined ? undefined : grantsOf(activeUser)[0];
   if (someGrant !== undefined) for (const object of buildContributors(someGrant)) add(object);
 
   return { cluster: sortedGroupKinds(cluster), namespaced: sortedGroupKinds(namespaced) };

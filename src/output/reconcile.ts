@@ -9,12 +9,21 @@ import { existsSync, readFileSync } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { type Diagnostic, hasErrors } from "../config/diagnostics.js";
+import type { DeploymentReuse } from "../config/repo.js";
 import { CakeError, UsageError } from "../errors.js";
+import { profilePath } from "../generate/layout.js";
 import { profilesOf } from "../model/names.js";
 import type { Deployment } from "../model/types.js";
 import type { RepoLayout } from "../repo/layout.js";
 import { deploymentNameOfFile, listVarsFiles } from "../repo/vars-files.js";
-import { foldersMatch, readCache, statMatches } from "./cache.js";
+import {
+  foldersMatch,
+  type OutputCache,
+  readCache,
+  readStoredLoad,
+  statMatches,
+  writeStoredLoad,
+} from "./cache.js";
 import { deleteStrayTempFiles, JOURNAL_FILE, recoverFolder } from "./journal.js";
 import { type LockOptions, withRepoLock } from "./lock.js";
 import { MANIFEST_FILE, sha256 } from "./manifest.js";
@@ -86,6 +95,13 @@ export interface LoadedRepo {
   sources?: Record<string, string>;
   /** Deployments found up to date by the local cache, whose vars files were not loaded. */
   upToDate?: UpToDateDeployment[];
+  /** By deployment folder: what an incremental load allows reconcile to reuse. */
+  reuse?: Map<string, LoadReuse>;
+}
+
+/** An incremental load's result, with the sha256 of the previous text it started from. */
+export interface LoadReuse extends DeploymentReuse {
+  previousVarsSha256?: string;
 }
 
 /** A deployment whose vars file and output are exactly as the last reconcile on this machine left them. */
@@ -141,12 +157,27 @@ async function loadChanged(options: ReconcileOptions): Promise<LoadedRepo> {
     else upToDate.push({ ...current, name });
   }
 
-  // The loader and the generator are imported only when a vars file needs them.
-  // NOTE: a changed vars file is parsed and validated whole, because several rules are global
-  // (unique emails, binding name collisions). This dominates a one-user change on large files.
+  // The loader and the generator are imported only when a vars file needs them. A file
+  // changed in a few users is loaded incrementally from the previous load in the cache.
   if (toLoad.length === 0) return { ...emptyRepo(), upToDate };
   const { loadRepo } = await import("../config/repo.js");
-  return { ...(await loadRepo(layout, toLoad, { fast: true })), upToDate };
+  const previousSha256 = new Map<string, string>();
+  const loaded = await loadRepo(layout, toLoad, {
+    fast: true,
+    incremental: {
+      previous(outputPath) {
+        const stored = readStoredLoad(layout.root, outputPath);
+        if (stored !== undefined) previousSha256.set(outputPath, stored.varsSha256);
+        return stored;
+      },
+    },
+  });
+  const reuse = new Map<string, LoadReuse>();
+  for (const [folder, entry] of loaded.reuse) {
+    const previousVarsSha256 = previousSha256.get(folder);
+    reuse.set(folder, previousVarsSha256 === undefined ? entry : { ...entry, previousVarsSha256 });
+  }
+  return { ...loaded, upToDate, reuse };
 }
 
 function emptyRepo(): LoadedRepo {
@@ -220,7 +251,10 @@ export async function reconcileLoaded(
     .filter((current) => names.length === 0 || names.includes(current.name))
     .map(upToDateReport);
   const orphans = names.length === 0 ? orphanFolders : [];
-  const desired = await Promise.all(selected.map((deployment) => renderDeployment(layout.root, deployment)));
+  const reuse = loaded.reuse ?? new Map<string, LoadReuse>();
+  const desired = await Promise.all(
+    selected.map((deployment) => renderDeployment(layout.root, deployment, reuse.get(deployment.outputPath))),
+  );
   for (const output of desired) await checkIsFolder(layout.root, output.folder);
 
   if (check) {
@@ -247,6 +281,11 @@ export async function reconcileLoaded(
     for (const plan of plans) {
       await applyPlan(layout.root, plan);
       recordCache(layout.root, plan);
+      if (plan.desired !== undefined) {
+        const text = loaded.sources?.[plan.desired.varsFile];
+        if (text !== undefined)
+          writeStoredLoad(layout.root, plan.folder, text, reuse.get(plan.folder)?.snapshot);
+      }
       done.push(reportOf(plan, rolledForward.has(plan.folder)));
     }
     return done.sort((a, b) => compareText(a.name, b.name));
@@ -265,11 +304,16 @@ function lockOptions(options: ReconcileOptions): LockOptions {
  * Plans the files of `deployment`, with the manifest data that goes with them. Files are
  * generated and serialized only when the writer requests their bytes.
  */
-export async function renderDeployment(root: string, deployment: Deployment): Promise<DesiredOutput> {
+export async function renderDeployment(
+  root: string,
+  deployment: Deployment,
+  reuse?: LoadReuse,
+): Promise<DesiredOutput> {
   const { planDeploymentFiles } = await import("../generate/index.js");
   const header = generatedHeader(deployment.varsFile);
   const serializer = createSerializer();
-  const files = planDeploymentFiles(deployment).map((file) => ({
+  const knownFingerprint = reusableFingerprints(root, deployment, reuse);
+  const files = planDeploymentFiles(deployment, knownFingerprint).map((file) => ({
     path: file.path,
     render: () => serializer.serializeFile(file.build(), header),
     ...(file.fingerprint === undefined ? {} : { fingerprint: file.fingerprint }),
@@ -290,6 +334,23 @@ export async function renderDeployment(root: string, deployment: Deployment): Pr
     profiles: profilesOf(deployment).map((profile) => profile.name),
     files,
   };
+}
+
+/**
+ * After an incremental load, returns the cached fingerprint of each profile the change cannot
+ * affect. The cache must record the output of the very text the load started from, or an
+ * unaffected profile's file could still be stale.
+ */
+function reusableFingerprints(
+  root: string,
+  deployment: Deployment,
+  reuse: LoadReuse | undefined,
+): ((profile: string) => string | undefined) | undefined {
+  const affected = reuse?.affectedProfiles;
+  if (affected === undefined || reuse?.previousVarsSha256 === undefined) return undefined;
+  const cache: OutputCache | undefined = readCache(root, deployment.outputPath);
+  if (cache === undefined || cache.varsSha256 !== reuse.previousVarsSha256) return undefined;
+  return (profile) => (affected.has(profile) ? undefined : cache.files[profilePath(profile)]?.fingerprint);
 }
 
 /** Rejects a deployment folder path that exists as something other than a folder. */

@@ -1,0 +1,500 @@
+/**
+ * Incremental loading of a vars file that changed in a few `users.users` entries.
+ *
+ * After a fast-path load, reconcile keeps a snapshot in the local cache: the text, where each
+ * `users.users` entry starts, the plain data of everything but those entries, the deployment
+ * model and the warnings. The next load of the same file diffs the new text against the
+ * snapshot's text by lines. When every changed line lies inside `users.users` entries, only
+ * those entries are parsed, and the checks run on a reduced file: every setting, the changed
+ * entries, and the unchanged entries that share an identity key with a changed one.
+ *
+ * Why the reduced file gives the full file's verdict: the previous text passed every check,
+ * and the settings did not change. A rule that looks at one entry (with the settings) can find
+ * a new problem only in a changed entry. A rule that compares entries keys them by email
+ * (exact or ignoring case), username, or contributor object name, so a new conflict pairs a
+ * changed entry with one that has the same key, and both are in the reduced file.
+ *
+ * Warnings are reported for the changed entries only: the unchanged ones were reported when
+ * they were loaded, and `cake validate` lists every warning of a file.
+ *
+ * Anything this module cannot prove equal to a full load returns undefined, and the caller
+ * loads the whole file: an error anywhere, a change outside `users.users`, an entry boundary
+ * that moved, text the fast path refuses, or an old entry that no longer parses to the model.
+ * A test compares this path with the full load on thousands of random edits.
+ */
+import jsyaml from "js-yaml";
+import { LineCounter } from "yaml";
+import { bindingName } from "../model/names.js";
+import type { Deployment, User } from "../model/types.js";
+import { CAKE_VERSION } from "../version.js";
+import type { Diagnostic } from "./diagnostics.js";
+import { needsFullLoad, PositionlessSource } from "./fast-load.js";
+import { normalizeVars } from "./normalize.js";
+import { buildView } from "./rules/context.js";
+import { RULES } from "./rules/index.js";
+import { checkSchema } from "./schema-phase.js";
+
+const SNAPSHOT_VERSION = 1;
+
+/** What the next load of a changed vars file reuses; JSON-serializable, kept in the local cache. */
+export interface LoadSnapshot {
+  snapshotVersion: number;
+  cakeVersion: string;
+  file: string;
+  outputPath: string;
+  expectedName: string;
+  /** Column of the `-` of every `users.users` entry. */
+  itemIndent: number;
+  /** 0-based line where each `users.users` entry starts, in file order. */
+  itemStarts: number[];
+  /** 0-based line after the last entry (its trailing blank and comment lines included). */
+  sequenceEnd: number;
+  /** Username of each entry, in file order. */
+  itemUsernames: string[];
+  /** The plain data of the file with an empty `users.users` list. */
+  settings: Record<string, unknown>;
+  deployment: Deployment;
+}
+
+export interface LoadOptionsForSnapshot {
+  file: string;
+  outputPath: string;
+  expectedName: string;
+}
+
+/** The result of an incremental load. */
+export interface IncrementalLoad {
+  deployment: Deployment;
+  /** Warnings of the changed entries, positionless as on the fast path, in load order. */
+  warnings: Diagnostic[];
+  snapshot: LoadSnapshot;
+  /**
+   * Profiles whose generated file may differ from the snapshot's: the changed users' own
+   * profiles and every namespace they were or are granted. Other profiles have the same
+   * inputs as before.
+   */
+  affectedProfiles: Set<string>;
+}
+
+/**
+ * Returns the snapshot of a file loaded through the fast path, or undefined when its
+ * `users.users` entries are not laid out as one block sequence this module can split.
+ */
+export function createSnapshot(
+  text: string,
+  data: unknown,
+  deployment: Deployment,
+  options: LoadOptionsForSnapshot,
+): LoadSnapshot | undefined {
+  if (text.includes("\r")) return undefined;
+  const items = rawItems(data);
+  if (items === undefined) return undefined;
+  const layout = scanEntries(text.split("\n"));
+  if (layout === undefined || layout.itemStarts.length !== items.length) return undefined;
+
+  const usernames: string[] = [];
+  for (const item of items) {
+    const username = (item as { username?: unknown }).username;
+    if (typeof username !== "string") return undefined;
+    usernames.push(username);
+  }
+  return {
+    snapshotVersion: SNAPSHOT_VERSION,
+    cakeVersion: CAKE_VERSION,
+    ...options,
+    ...layout,
+    itemUsernames: usernames,
+    settings: withUsers(data as Record<string, unknown>, []),
+    deployment,
+  };
+}
+
+/** Returns true when `snapshot` was made by this cake version for the same file and folder. */
+export function snapshotApplies(
+  snapshot: unknown,
+  options: LoadOptionsForSnapshot,
+): snapshot is LoadSnapshot {
+  if (typeof snapshot !== "object" || snapshot === null) return false;
+  const candidate = snapshot as Partial<LoadSnapshot>;
+  return (
+    candidate.snapshotVersion === SNAPSHOT_VERSION &&
+    candidate.cakeVersion === CAKE_VERSION &&
+    candidate.file === options.file &&
+    candidate.outputPath === options.outputPath &&
+    candidate.expectedName === options.expectedName &&
+    Array.isArray(candidate.itemStarts) &&
+    Array.isArray(candidate.itemUsernames) &&
+    typeof candidate.settings === "object" &&
+    typeof candidate.deployment === "object"
+  );
+}
+
+/**
+ * Loads `text`, the new content of the file `snapshot` describes (whose text was
+ * `previousText`), by re-reading only the changed `users.users` entries. Returns undefined
+ * when the result could differ from a full load in any way; the caller then loads the file whole.
+ */
+export function loadIncrementally(
+  previousText: string,
+  snapshot: LoadSnapshot,
+  text: string,
+): IncrementalLoad | undefined {
+  if (text.includes("\r") || previousText === text) return undefined;
+  const oldLines = previousText.split("\n");
+  const newLines = text.split("\n");
+  const region = changedRegion(oldLines, newLines, snapshot);
+  if (region === undefined) return undefined;
+
+  const { first, last, start, oldEnd, newEnd } = region;
+  const newRegion = newLines.slice(start, newEnd);
+  const newStarts = entryStartsIn(newRegion, snapshot.itemIndent);
+  if (newStarts === undefined) return undefined;
+  const regionText = newRegion.join("\n");
+  const newItems = parseEntries(regionText, newStarts.length);
+  const oldItems = parseEntries(oldLines.slice(start, oldEnd).join("\n"), last - first);
+  if (newItems === undefined || oldItems === undefined) return undefined;
+
+  // The old entries must parse to exactly the users of the snapshot: this proves that the
+  // region's boundaries are entry boundaries of the old text.
+  const oldUsernames = snapshot.itemUsernames.slice(first, last);
+  const usersByName = new Map(snapshot.deployment.users.map((user) => [user.username, user]));
+  const oldUsers = normalizedUsers(snapshot, oldItems);
+  if (oldUsers === undefined || oldUsers.length !== oldUsernames.length) return undefined;
+  for (const user of oldUsers) {
+    const known = usersByName.get(user.username);
+    if (known === undefined || JSON.stringify(known) !== JSON.stringify(user)) return undefined;
+  }
+
+  const shift = newItems.length - oldItems.length;
+  const checked = checkReduced(snapshot, oldLines.length, newLines, region, newItems, shift);
+  if (checked === undefined) return undefined;
+
+  const removed = new Set(oldUsernames);
+  const users = snapshot.deployment.users.filter((user) => !removed.has(user.username));
+  for (const user of checked.newUsers) users.push(user);
+  users.sort((a, b) => compare(a.username, b.username));
+  const deployment: Deployment = { ...snapshot.deployment, users };
+
+  // The full load reports each code's warnings in entry order.
+  const order = (warning: Diagnostic): number => userIndexOf(warning.path) ?? -1;
+  const warnings = checked.newWarnings.sort((a, b) => compare(a.code, b.code) || order(a) - order(b));
+  const itemStarts = [
+    ...snapshot.itemStarts.slice(0, first),
+    ...newStarts.map((line) => line + start),
+    ...snapshot.itemStarts.slice(last).map((line) => line + newLines.length - oldLines.length),
+  ];
+  const newUsernames = newItems.map((item) => (item as { username: string }).username);
+
+  return {
+    deployment,
+    warnings,
+    snapshot: {
+      // Field by field, so that nothing a stored snapshot carries beyond this type survives.
+      snapshotVersion: SNAPSHOT_VERSION,
+      cakeVersion: CAKE_VERSION,
+      file: snapshot.file,
+      outputPath: snapshot.outputPath,
+      expectedName: snapshot.expectedName,
+      itemIndent: snapshot.itemIndent,
+      settings: snapshot.settings,
+      itemStarts,
+      sequenceEnd: snapshot.sequenceEnd + newLines.length - oldLines.length,
+      itemUsernames: [
+        ...snapshot.itemUsernames.slice(0, first),
+        ...newUsernames,
+        ...snapshot.itemUsernames.slice(last),
+      ],
+      deployment,
+    },
+    affectedProfiles: affectedProfiles([...oldUsers, ...checked.newUsers]),
+  };
+}
+
+interface Region {
+  /** Index of the first replaced entry. */
+  first: number;
+  /** Index after the last replaced entry. */
+  last: number;
+  /** Line where the region starts, the same in both texts. */
+  start: number;
+  /** Line after the region in the old text. */
+  oldEnd: number;
+  /** Line after the region in the new text. */
+  newEnd: number;
+}
+
+/**
+ * Returns the smallest run of whole entries of the old text that contains every changed line,
+ * with the matching lines of the new text, or undefined when a line outside the entries changed.
+ */
+function changedRegion(oldLines: string[], newLines: string[], snapshot: LoadSnapshot): Region | undefined {
+  const { itemStarts, sequenceEnd } = snapshot;
+  if (itemStarts.length === 0) return undefined;
+
+  const limit = Math.min(oldLines.length, newLines.length);
+  let prefix = 0;
+  while (prefix < limit && oldLines[prefix] === newLines[prefix]) prefix++;
+  let suffix = 0;
+  while (
+    suffix < limit - prefix &&
+    oldLines[oldLines.length - 1 - suffix] === newLines[newLines.length - 1 - suffix]
+  ) {
+    suffix++;
+  }
+  const changedEnd = oldLines.length - suffix;
+  if (prefix < (itemStarts[0] as number) || changedEnd > sequenceEnd) return undefined;
+
+  // The entry that contains the first changed line; a change just after the last entry
+  // (a user appended) extends the last entry.
+  const first = upperBound(itemStarts, prefix) - 1;
+  if (first < 0) return undefined;
+  const start = itemStarts[first] as number;
+
+  // The first entry boundary at or after the last changed line.
+  let last = first;
+  const boundary = (index: number): number =>
+    index < itemStarts.length ? (itemStarts[index] as number) : sequenceEnd;
+  while (last < itemStarts.length && boundary(last) < changedEnd) last++;
+  const oldEnd = boundary(last);
+  return { first, last, start, oldEnd, newEnd: oldEnd + newLines.length - oldLines.length };
+}
+
+/**
+ * Returns where each entry starts in `lines` (relative to the first line), or undefined when the
+ * lines are not a run of whole entries at `indent`: an entry must start the run, and no line may
+ * end the sequence.
+ */
+function entryStartsIn(lines: string[], indent: number): number[] | undefined {
+  const starts: number[] = [];
+  for (let index = 0; index < lines.length; index++) {
+    const line = lines[index] as string;
+    if (isBlankOrComment(line)) continue;
+    const column = indentOf(line);
+    if (column > indent) {
+      if (starts.length === 0) return undefined;
+      continue;
+    }
+    if (column < indent || !isEntryStart(line, indent)) return undefined;
+    starts.push(index);
+  }
+  if (starts.length > 0 && starts[0] !== 0) return undefined;
+  return starts;
+}
+
+/** Parses a run of entries as the fast path would, or returns undefined. */
+function parseEntries(text: string, expected: number): unknown[] | undefined {
+  if (expected === 0) return text.split("\n").every(isBlankOrComment) ? [] : undefined;
+  if (needsFullLoad(text)) return undefined;
+  let data: unknown;
+  try {
+    data = jsyaml.load(text, { schema: jsyaml.CORE_SCHEMA });
+  } catch {
+    return undefined;
+  }
+  return Array.isArray(data) && data.length === expected ? data : undefined;
+}
+
+/** Normalizes `items` with the snapshot's settings, or returns undefined when they do not pass the schema. */
+function normalizedUsers(snapshot: LoadSnapshot, items: unknown[]): User[] | undefined {
+  const data = withUsers(snapshot.settings, items);
+  const schema = checkSchema(new PositionlessSource(snapshot.file, "", undefined, new LineCounter()), data);
+  if (schema.vars === undefined) return undefined;
+  return normalizeVars(schema.vars, snapshot).users;
+}
+
+/**
+ * Runs the schema and every rule on the settings, the new entries, and the unchanged entries
+ * that share an identity key with a new entry. Returns the new entries' users and warnings
+ * (paths as in the new file), or undefined when any check reports an error.
+ */
+function checkReduced(
+  snapshot: LoadSnapshot,
+  oldLineCount: number,
+  newLines: string[],
+  region: Region,
+  newItems: unknown[],
+  shift: number,
+): { newUsers: User[]; newWarnings: Diagnostic[] } | undefined {
+  const { first, last } = region;
+  const keys = new Set<string>();
+  for (const item of newItems) for (const key of identityKeys(item)) keys.add(key);
+
+  // Entries outside the region whose key matches, re-read from the new text.
+  const indexByUsername = new Map(snapshot.itemUsernames.map((name, index) => [name, index]));
+  const sharing = new Set<number>();
+  for (const user of snapshot.deployment.users) {
+    if (!identityKeys(user).some((key) => keys.has(key))) continue;
+    const index = indexByUsername.get(user.username);
+    if (index === undefined) return undefined;
+    if (index < first || index >= last) sharing.add(index);
+  }
+
+  const lineShift = newLines.length - oldLineCount;
+  const entries: { item: unknown; newIndex: number; changed: boolean }[] = [];
+  for (const index of [...sharing].sort((a, b) => a - b)) {
+    const from = (snapshot.itemStarts[index] as number) + (index >= last ? lineShift : 0);
+    const to =
+      (index + 1 < snapshot.itemStarts.length
+        ? (snapshot.itemStarts[index + 1] as number)
+        : snapshot.sequenceEnd) + (index >= last ? lineShift : 0);
+    const parsed = parseEntries(newLines.slice(from, to).join("\n"), 1);
+    if (parsed === undefined) return undefined;
+    entries.push({ item: parsed[0], newIndex: index >= last ? index + shift : index, changed: false });
+  }
+  newItems.forEach((item, offset) => {
+    entries.push({ item, newIndex: first + offset, changed: true });
+  });
+  entries.sort((a, b) => a.newIndex - b.newIndex);
+
+  const data = withUsers(
+    snapshot.settings,
+    entries.map((entry) => entry.item),
+  );
+  const source = new PositionlessSource(snapshot.file, "", undefined, new LineCounter());
+  const schema = checkSchema(source, data);
+  if (schema.vars === undefined || schema.diagnostics.length > 0) return undefined;
+  const context = { source, view: buildView(data), expectedName: snapshot.expectedName };
+  const newWarnings: Diagnostic[] = [];
+  for (const rule of RULES) {
+    for (const diagnostic of rule.check(context)) {
+      if (diagnostic.severity === "error") return undefined;
+      // Warnings of the settings and of unchanged entries are in the snapshot already.
+      const reduced = userIndexOf(diagnostic.path);
+      const entry = reduced === undefined ? undefined : entries[reduced];
+      if (entry?.changed) newWarnings.push(withUserIndex(diagnostic, entry.newIndex));
+    }
+  }
+
+  const changedNames = new Set(newItems.map((item) => (item as { username?: unknown }).username));
+  const newUsers = normalizeVars(schema.vars, snapshot).users.filter((user) =>
+    changedNames.has(user.username),
+  );
+  if (newUsers.length !== newItems.length) return undefined;
+  return { newUsers, newWarnings };
+}
+
+/**
+ * The keys by which rules compare entries with each other: the email, exactly and in lower
+ * case, the username, and the contributor object name the email gives.
+ * NOTE: a new rule that compares entries by another key must add that key here.
+ */
+function identityKeys(item: unknown): string[] {
+  if (typeof item !== "object" || item === null) return [];
+  const { email, username } = item as { email?: unknown; username?: unknown };
+  const keys: string[] = [];
+  if (typeof email === "string") {
+    keys.push(`email:${email}`, `email:${email.toLowerCase()}`, `binding:${bindingName(email, "edit")}`);
+  }
+  if (typeof username === "string") keys.push(`username:${username}`);
+  return keys;
+}
+
+const USER_PATH = /^users\.users\[(\d+)\]/;
+
+function userIndexOf(path: string): number | undefined {
+  const match = USER_PATH.exec(path);
+  return match ? Number(match[1]) : undefined;
+}
+
+function withUserIndex(diagnostic: Diagnostic, index: number): Diagnostic {
+  return { ...diagnostic, path: diagnostic.path.replace(USER_PATH, `users.users[${index}]`) };
+}
+
+/** Returns the changed users' own profiles and every namespace they were or are granted. */
+function affectedProfiles(users: User[]): Set<string> {
+  const names = new Set<string>();
+  for (const user of users) {
+    names.add(user.username);
+    for (const grant of user.allowedNamespaces) names.add(grant.namespace);
+  }
+  return names;
+}
+
+/**
+ * Finds the `users.users` block sequence in the lines of a file that js-yaml parsed: the
+ * top-level `users:` key, its `users:` key, then every line at the sequence's indent that
+ * starts with `-`. Returns undefined for any other layout, such as a flow sequence.
+ */
+function scanEntries(
+  lines: string[],
+): { itemIndent: number; itemStarts: number[]; sequenceEnd: number } | undefined {
+  let index = lines.findIndex((line) => /^users:[ ]*(#.*)?$/.test(line));
+  if (index < 0) return undefined;
+
+  // The child keys of `users` share the indent of its first child.
+  let childIndent = -1;
+  for (index++; index < lines.length; index++) {
+    const line = lines[index] as string;
+    if (isBlankOrComment(line)) continue;
+    const column = indentOf(line);
+    if (column === 0) return undefined;
+    if (childIndent < 0) childIndent = column;
+    if (column === childIndent && /^ *users:[ ]*(#.*)?$/.test(line)) break;
+  }
+  if (index >= lines.length) return undefined;
+
+  const itemStarts: number[] = [];
+  let itemIndent = -1;
+  for (index++; index < lines.length; index++) {
+    const line = lines[index] as string;
+    if (isBlankOrComment(line)) continue;
+    const column = indentOf(line);
+    if (itemIndent < 0) {
+      if (column < childIndent || !isEntryStart(line, column)) return undefined;
+      itemIndent = column;
+    }
+    if (column > itemIndent) continue;
+    if (column < itemIndent || !isEntryStart(line, itemIndent)) break;
+    itemStarts.push(index);
+  }
+  if (itemIndent < 0) return undefined;
+  // Trailing blank and comment lines belong to the last entry.
+  return { itemIndent, itemStarts, sequenceEnd: index };
+}
+
+function isBlankOrComment(line: string): boolean {
+  return /^ *(#.*)?$/.test(line);
+}
+
+function indentOf(line: string): number {
+  let column = 0;
+  while (line.charCodeAt(column) === 32) column++;
+  return column;
+}
+
+function isEntryStart(line: string, indent: number): boolean {
+  if (line.charCodeAt(indent) !== 45 /* - */) return false;
+  const next = line.charCodeAt(indent + 1);
+  return Number.isNaN(next) || next === 32;
+}
+
+function rawItems(data: unknown): unknown[] | undefined {
+  if (typeof data !== "object" || data === null) return undefined;
+  const users = (data as { users?: unknown }).users;
+  if (typeof users !== "object" || users === null) return undefined;
+  const items = (users as { users?: unknown }).users;
+  return Array.isArray(items) ? items : undefined;
+}
+
+function withUsers(data: Record<string, unknown>, items: unknown[]): Record<string, unknown> {
+  const users = data.users as Record<string, unknown>;
+  return { ...data, users: { ...users, users: items } };
+}
+
+/** Returns the number of sorted `values` that are at most `target`. */
+function upperBound(values: readonly number[], target: number): number {
+  let low = 0;
+  let high = values.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((values[middle] as number) <= target) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+function compare(a: string, b: string): number {
+  if (a < b) return -1;
+  if (a > b) return 1;
+  return 0;
+}
