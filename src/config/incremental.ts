@@ -3,8 +3,7 @@
  *
  * After a fast-path load, reconcile keeps a snapshot in the local cache: the text, where each
  * `users.users` entry starts, the plain data of everything but those entries, the deployment
- * model and the warnings. The next load of the same file diffs the new text against the
- * snapshot's text by lines. When every changed line lies inside `users.users` entries, only
+ * model. The next load of the same file compares the new text with the snapshot's text. When every changed line lies inside `users.users` entries, only
  * those entries are parsed, and the checks run on a reduced file: every setting, the changed
  * entries, and the unchanged entries that share an identity key with a changed one.
  *
@@ -17,10 +16,10 @@
  * Warnings are reported for the changed entries only: the unchanged ones were reported when
  * they were loaded, and `cake validate` lists every warning of a file.
  *
- * Anything this module cannot prove equal to a full load returns undefined, and the caller
- * loads the whole file: an error anywhere, a change outside `users.users`, an entry boundary
- * that moved, text the fast path refuses, or an old entry that no longer parses to the model.
- * A test compares this path with the full load on thousands of random edits.
+ * When this module cannot prove its result equal to a full load, it returns undefined and the
+ * caller loads the whole file. That covers an error anywhere, a change outside `users.users`,
+ * an entry boundary that moved, text the fast path refuses, and an old entry that no longer
+ * parses to the model. A test compares this path with the full load on thousands of random edits.
  */
 import jsyaml from "js-yaml";
 import { LineCounter } from "yaml";
@@ -36,7 +35,7 @@ import { checkSchema } from "./schema-phase.js";
 
 const SNAPSHOT_VERSION = 1;
 
-/** What the next load of a changed vars file reuses; JSON-serializable, kept in the local cache. */
+/** The state a later load of the changed file reuses. It is JSON-serializable and kept in the local cache. */
 export interface LoadSnapshot {
   snapshotVersion: number;
   cakeVersion: string;
@@ -45,12 +44,14 @@ export interface LoadSnapshot {
   expectedName: string;
   /** Column of the `-` of every `users.users` entry. */
   itemIndent: number;
-  /** 0-based line where each `users.users` entry starts, in file order. */
+  /** Offset of the line where each `users.users` entry starts, in file order. */
   itemStarts: number[];
-  /** 0-based line after the last entry (its trailing blank and comment lines included). */
+  /** Offset of the line after the last entry (its trailing blank and comment lines included). */
   sequenceEnd: number;
   /** Username of each entry, in file order. */
   itemUsernames: string[];
+  /** Contributor object name of each entry's email, in file order (see `identityKeys`). */
+  itemBindingNames: string[];
   /** The plain data of the file with an empty `users.users` list. */
   settings: Record<string, unknown>;
   deployment: Deployment;
@@ -89,14 +90,16 @@ export function createSnapshot(
   if (text.includes("\r")) return undefined;
   const items = rawItems(data);
   if (items === undefined) return undefined;
-  const layout = scanEntries(text.split("\n"));
+  const layout = scanEntries(text);
   if (layout === undefined || layout.itemStarts.length !== items.length) return undefined;
 
   const usernames: string[] = [];
+  const bindingNames: string[] = [];
   for (const item of items) {
-    const username = (item as { username?: unknown }).username;
-    if (typeof username !== "string") return undefined;
+    const { username, email } = item as { username?: unknown; email?: unknown };
+    if (typeof username !== "string" || typeof email !== "string") return undefined;
     usernames.push(username);
+    bindingNames.push(bindingName(email, "edit"));
   }
   return {
     snapshotVersion: SNAPSHOT_VERSION,
@@ -104,6 +107,7 @@ export function createSnapshot(
     ...options,
     ...layout,
     itemUsernames: usernames,
+    itemBindingNames: bindingNames,
     settings: withUsers(data as Record<string, unknown>, []),
     deployment,
   };
@@ -124,6 +128,7 @@ export function snapshotApplies(
     candidate.expectedName === options.expectedName &&
     Array.isArray(candidate.itemStarts) &&
     Array.isArray(candidate.itemUsernames) &&
+    Array.isArray(candidate.itemBindingNames) &&
     typeof candidate.settings === "object" &&
     typeof candidate.deployment === "object"
   );
@@ -140,18 +145,15 @@ export function loadIncrementally(
   text: string,
 ): IncrementalLoad | undefined {
   if (text.includes("\r") || previousText === text) return undefined;
-  const oldLines = previousText.split("\n");
-  const newLines = text.split("\n");
-  const region = changedRegion(oldLines, newLines, snapshot);
+  const region = changedRegion(previousText, text, snapshot);
   if (region === undefined) return undefined;
 
   const { first, last, start, oldEnd, newEnd } = region;
-  const newRegion = newLines.slice(start, newEnd);
-  const newStarts = entryStartsIn(newRegion, snapshot.itemIndent);
+  const regionText = text.slice(start, newEnd);
+  const newStarts = entryStartsIn(regionText, snapshot.itemIndent);
   if (newStarts === undefined) return undefined;
-  const regionText = newRegion.join("\n");
   const newItems = parseEntries(regionText, newStarts.length);
-  const oldItems = parseEntries(oldLines.slice(start, oldEnd).join("\n"), last - first);
+  const oldItems = parseEntries(previousText.slice(start, oldEnd), last - first);
   if (newItems === undefined || oldItems === undefined) return undefined;
 
   // The old entries must parse to exactly the users of the snapshot: this proves that the
@@ -160,17 +162,22 @@ export function loadIncrementally(
   const usersByName = new Map(snapshot.deployment.users.map((user) => [user.username, user]));
   const oldUsers = normalizedUsers(snapshot, oldItems);
   if (oldUsers === undefined || oldUsers.length !== oldUsernames.length) return undefined;
+  const oldNames = new Set(oldUsernames);
   for (const user of oldUsers) {
     const known = usersByName.get(user.username);
-    if (known === undefined || JSON.stringify(known) !== JSON.stringify(user)) return undefined;
+    if (
+      !oldNames.has(user.username) ||
+      known === undefined ||
+      JSON.stringify(known) !== JSON.stringify(user)
+    ) {
+      return undefined;
+    }
   }
 
-  const shift = newItems.length - oldItems.length;
-  const checked = checkReduced(snapshot, oldLines.length, newLines, region, newItems, shift);
+  const checked = checkReduced(snapshot, usersByName, text, region, newItems);
   if (checked === undefined) return undefined;
 
-  const removed = new Set(oldUsernames);
-  const users = snapshot.deployment.users.filter((user) => !removed.has(user.username));
+  const users = snapshot.deployment.users.filter((user) => !oldNames.has(user.username));
   for (const user of checked.newUsers) users.push(user);
   users.sort((a, b) => compare(a.username, b.username));
   const deployment: Deployment = { ...snapshot.deployment, users };
@@ -178,12 +185,13 @@ export function loadIncrementally(
   // The full load reports each code's warnings in entry order.
   const order = (warning: Diagnostic): number => userIndexOf(warning.path) ?? -1;
   const warnings = checked.newWarnings.sort((a, b) => compare(a.code, b.code) || order(a) - order(b));
-  const itemStarts = [
-    ...snapshot.itemStarts.slice(0, first),
-    ...newStarts.map((line) => line + start),
-    ...snapshot.itemStarts.slice(last).map((line) => line + newLines.length - oldLines.length),
+  const lengthChange = text.length - previousText.length;
+  const splice = <T>(values: T[], replacement: T[]): T[] => [
+    ...values.slice(0, first),
+    ...replacement,
+    ...values.slice(last),
   ];
-  const newUsernames = newItems.map((item) => (item as { username: string }).username);
+  const newEntries = newItems as { username: string; email: string }[];
 
   return {
     deployment,
@@ -197,13 +205,20 @@ export function loadIncrementally(
       expectedName: snapshot.expectedName,
       itemIndent: snapshot.itemIndent,
       settings: snapshot.settings,
-      itemStarts,
-      sequenceEnd: snapshot.sequenceEnd + newLines.length - oldLines.length,
-      itemUsernames: [
-        ...snapshot.itemUsernames.slice(0, first),
-        ...newUsernames,
-        ...snapshot.itemUsernames.slice(last),
+      itemStarts: [
+        ...snapshot.itemStarts.slice(0, first),
+        ...newStarts.map((offset) => offset + start),
+        ...snapshot.itemStarts.slice(last).map((offset) => offset + lengthChange),
       ],
+      sequenceEnd: snapshot.sequenceEnd + lengthChange,
+      itemUsernames: splice(
+        snapshot.itemUsernames,
+        newEntries.map((entry) => entry.username),
+      ),
+      itemBindingNames: splice(
+        snapshot.itemBindingNames,
+        newEntries.map((entry) => bindingName(entry.email, "edit")),
+      ),
       deployment,
     },
     affectedProfiles: affectedProfiles([...oldUsers, ...checked.newUsers]),
@@ -215,59 +230,85 @@ interface Region {
   first: number;
   /** Index after the last replaced entry. */
   last: number;
-  /** Line where the region starts, the same in both texts. */
+  /** Offset where the region starts, the same in both texts. */
   start: number;
-  /** Line after the region in the old text. */
+  /** Offset after the region in the old text. */
   oldEnd: number;
-  /** Line after the region in the new text. */
+  /** Offset after the region in the new text. */
   newEnd: number;
 }
 
 /**
- * Returns the smallest run of whole entries of the old text that contains every changed line,
- * with the matching lines of the new text, or undefined when a line outside the entries changed.
+ * Returns the smallest run of whole entries of the old text that contains every changed
+ * character, with the matching part of the new text, or undefined when text outside the
+ * entries changed.
  */
-function changedRegion(oldLines: string[], newLines: string[], snapshot: LoadSnapshot): Region | undefined {
+function changedRegion(previousText: string, text: string, snapshot: LoadSnapshot): Region | undefined {
   const { itemStarts, sequenceEnd } = snapshot;
   if (itemStarts.length === 0) return undefined;
 
-  const limit = Math.min(oldLines.length, newLines.length);
-  let prefix = 0;
-  while (prefix < limit && oldLines[prefix] === newLines[prefix]) prefix++;
-  let suffix = 0;
-  while (
-    suffix < limit - prefix &&
-    oldLines[oldLines.length - 1 - suffix] === newLines[newLines.length - 1 - suffix]
-  ) {
-    suffix++;
-  }
-  const changedEnd = oldLines.length - suffix;
-  if (prefix < (itemStarts[0] as number) || changedEnd > sequenceEnd) return undefined;
+  const prefix = commonPrefix(previousText, text);
+  const suffix = commonSuffix(previousText, text, Math.min(previousText.length, text.length) - prefix);
+  // Whole lines: from the start of the first changed line to the end of the last one.
+  const changedStart = prefix === 0 ? 0 : previousText.lastIndexOf("\n", prefix - 1) + 1;
+  // The last changed character, or for a pure insertion the character after it.
+  const changedTo = Math.max(previousText.length - suffix - 1, prefix);
+  const lineEnd = previousText.indexOf("\n", changedTo);
+  const changedEnd = lineEnd < 0 ? previousText.length : lineEnd + 1;
+  if (changedStart < (itemStarts[0] as number) || changedEnd > sequenceEnd) return undefined;
 
   // The entry that contains the first changed line; a change just after the last entry
   // (a user appended) extends the last entry.
-  const first = upperBound(itemStarts, prefix) - 1;
+  const first = upperBound(itemStarts, changedStart) - 1;
   if (first < 0) return undefined;
   const start = itemStarts[first] as number;
 
-  // The first entry boundary at or after the last changed line.
+  // The first entry boundary at or after the end of the last changed line.
   let last = first;
   const boundary = (index: number): number =>
     index < itemStarts.length ? (itemStarts[index] as number) : sequenceEnd;
   while (last < itemStarts.length && boundary(last) < changedEnd) last++;
   const oldEnd = boundary(last);
-  return { first, last, start, oldEnd, newEnd: oldEnd + newLines.length - oldLines.length };
+  return { first, last, start, oldEnd, newEnd: oldEnd + text.length - previousText.length };
+}
+
+const CHUNK = 4096;
+
+/** Returns the length of the common prefix of `a` and `b`, comparing whole chunks first. */
+function commonPrefix(a: string, b: string): number {
+  const limit = Math.min(a.length, b.length);
+  let index = 0;
+  while (index + CHUNK <= limit && a.slice(index, index + CHUNK) === b.slice(index, index + CHUNK))
+    index += CHUNK;
+  while (index < limit && a.charCodeAt(index) === b.charCodeAt(index)) index++;
+  return index;
+}
+
+/** Returns the length of the common suffix of `a` and `b`, at most `limit`. */
+function commonSuffix(a: string, b: string, limit: number): number {
+  let length = 0;
+  while (
+    length + CHUNK <= limit &&
+    a.slice(a.length - length - CHUNK, a.length - length) ===
+      b.slice(b.length - length - CHUNK, b.length - length)
+  ) {
+    length += CHUNK;
+  }
+  while (length < limit && a.charCodeAt(a.length - 1 - length) === b.charCodeAt(b.length - 1 - length))
+    length++;
+  return length;
 }
 
 /**
- * Returns where each entry starts in `lines` (relative to the first line), or undefined when the
- * lines are not a run of whole entries at `indent`: an entry must start the run, and no line may
- * end the sequence.
+ * Returns the offset where each entry starts in `text`, or undefined when the text is not a
+ * run of whole entries at `indent`: an entry must start it, and no line may end the sequence.
  */
-function entryStartsIn(lines: string[], indent: number): number[] | undefined {
+function entryStartsIn(text: string, indent: number): number[] | undefined {
   const starts: number[] = [];
-  for (let index = 0; index < lines.length; index++) {
-    const line = lines[index] as string;
+  let offset = 0;
+  for (const line of text.split("\n")) {
+    const lineStart = offset;
+    offset += line.length + 1;
     if (isBlankOrComment(line)) continue;
     const column = indentOf(line);
     if (column > indent) {
@@ -275,7 +316,7 @@ function entryStartsIn(lines: string[], indent: number): number[] | undefined {
       continue;
     }
     if (column < indent || !isEntryStart(line, indent)) return undefined;
-    starts.push(index);
+    starts.push(lineStart);
   }
   if (starts.length > 0 && starts[0] !== 0) return undefined;
   return starts;
@@ -309,35 +350,41 @@ function normalizedUsers(snapshot: LoadSnapshot, items: unknown[]): User[] | und
  */
 function checkReduced(
   snapshot: LoadSnapshot,
-  oldLineCount: number,
-  newLines: string[],
+  usersByName: ReadonlyMap<string, User>,
+  text: string,
   region: Region,
   newItems: unknown[],
-  shift: number,
 ): { newUsers: User[]; newWarnings: Diagnostic[] } | undefined {
-  const { first, last } = region;
+  const { first, last, oldEnd, newEnd } = region;
   const keys = new Set<string>();
   for (const item of newItems) for (const key of identityKeys(item)) keys.add(key);
 
   // Entries outside the region whose key matches, re-read from the new text.
-  const indexByUsername = new Map(snapshot.itemUsernames.map((name, index) => [name, index]));
-  const sharing = new Set<number>();
-  for (const user of snapshot.deployment.users) {
-    if (!identityKeys(user).some((key) => keys.has(key))) continue;
-    const index = indexByUsername.get(user.username);
-    if (index === undefined) return undefined;
-    if (index < first || index >= last) sharing.add(index);
-  }
+  const sharing: number[] = [];
+  snapshot.itemUsernames.forEach((username, index) => {
+    if (index >= first && index < last) return;
+    const email = usersByName.get(username)?.email ?? "";
+    if (
+      keys.has(`username:${username}`) ||
+      keys.has(`email:${email}`) ||
+      keys.has(`email:${email.toLowerCase()}`) ||
+      keys.has(`binding:${snapshot.itemBindingNames[index]}`)
+    ) {
+      sharing.push(index);
+    }
+  });
 
-  const lineShift = newLines.length - oldLineCount;
+  const shift = newItems.length - (last - first);
+  const lengthChange = newEnd - oldEnd;
   const entries: { item: unknown; newIndex: number; changed: boolean }[] = [];
-  for (const index of [...sharing].sort((a, b) => a - b)) {
-    const from = (snapshot.itemStarts[index] as number) + (index >= last ? lineShift : 0);
+  for (const index of sharing) {
+    const moved = index >= last ? lengthChange : 0;
+    const from = (snapshot.itemStarts[index] as number) + moved;
     const to =
       (index + 1 < snapshot.itemStarts.length
         ? (snapshot.itemStarts[index + 1] as number)
-        : snapshot.sequenceEnd) + (index >= last ? lineShift : 0);
-    const parsed = parseEntries(newLines.slice(from, to).join("\n"), 1);
+        : snapshot.sequenceEnd) + moved;
+    const parsed = parseEntries(text.slice(from, to), 1);
     if (parsed === undefined) return undefined;
     entries.push({ item: parsed[0], newIndex: index >= last ? index + shift : index, changed: false });
   }
@@ -358,7 +405,7 @@ function checkReduced(
   for (const rule of RULES) {
     for (const diagnostic of rule.check(context)) {
       if (diagnostic.severity === "error") return undefined;
-      // Warnings of the settings and of unchanged entries are in the snapshot already.
+      // Only the changed entries' warnings are new; the others were reported when loaded.
       const reduced = userIndexOf(diagnostic.path);
       const entry = reduced === undefined ? undefined : entries[reduced];
       if (entry?.changed) newWarnings.push(withUserIndex(diagnostic, entry.newIndex));
@@ -374,9 +421,10 @@ function checkReduced(
 }
 
 /**
- * The keys by which rules compare entries with each other: the email, exactly and in lower
- * case, the username, and the contributor object name the email gives.
- * NOTE: a new rule that compares entries by another key must add that key here.
+ * Returns the keys by which rules compare entries with each other: the email, exactly and in
+ * lower case, the username, and the contributor object name the email gives. `checkReduced` matches
+ * the unchanged entries by the same keys.
+ * NOTE: a new rule that compares entries by another key must add that key here and there.
  */
 function identityKeys(item: unknown): string[] {
   if (typeof item !== "object" || item === null) return [];
@@ -416,8 +464,9 @@ function affectedProfiles(users: User[]): Set<string> {
  * starts with `-`. Returns undefined for any other layout, such as a flow sequence.
  */
 function scanEntries(
-  lines: string[],
+  text: string,
 ): { itemIndent: number; itemStarts: number[]; sequenceEnd: number } | undefined {
+  const lines = text.split("\n");
   let index = lines.findIndex((line) => /^users:[ ]*(#.*)?$/.test(line));
   if (index < 0) return undefined;
 
@@ -449,7 +498,18 @@ function scanEntries(
   }
   if (itemIndent < 0) return undefined;
   // Trailing blank and comment lines belong to the last entry.
-  return { itemIndent, itemStarts, sequenceEnd: index };
+  const offsets: number[] = [];
+  let offset = 0;
+  for (let line = 0; line < index; line++) {
+    offsets.push(offset);
+    offset += (lines[line] as string).length + 1;
+  }
+  const lineOffset = (line: number): number => (line < offsets.length ? (offsets[line] as number) : offset);
+  return {
+    itemIndent,
+    itemStarts: itemStarts.map(lineOffset),
+    sequenceEnd: Math.min(lineOffset(index), text.length),
+  };
 }
 
 function isBlankOrComment(line: string): boolean {
