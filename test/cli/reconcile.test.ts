@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -284,5 +284,28 @@ describe("cake binary", () => {
     );
     expect("code" in rejected ? rejected.code : 0).toBe(1);
     expect(rejected.stderr).toContain('Profile "bjones"');
+  });
+
+  it("exits cleanly when the reader closes stdout", async () => {
+    const root = await makeRepo({ [PROD_VARS]: varsText() });
+    const child = spawn(
+      process.execPath,
+      [path.join(PROJECT_ROOT, "bin/cake.js"), "reconcile", "--format", "json"],
+      {
+        cwd: root,
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    // Closed before the CLI writes anything, as `| head -0` would.
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString("utf8");
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    expect(await stat(path.join(root, "deployments/prod-us-east-1/kustomization.yaml"))).toBeTruthy();
   });
 });
