@@ -40,6 +40,8 @@ interface SizeResult {
   baseline: ModeResult;
   full: ModeResult;
   noop: ModeResult;
+  /** `reconcile --check` over up-to-date output: what CI runs, without the local cache. */
+  check: ModeResult;
   oneUser: ModeResult;
 }
 
@@ -134,10 +136,11 @@ function benchSize(users: number, runs: number): SizeResult {
   execFileSync(process.execPath, reconcileArgs(repo), { maxBuffer: 1 << 30 });
 
   const noop = median(repeat(runs, () => measure(process.execPath, reconcileArgs(repo))));
-  for (const check of repeat(1, () => measure(process.execPath, reconcileArgs(repo)))) {
-    const written = filesWritten(check.stdout);
+  for (const verification of repeat(1, () => measure(process.execPath, reconcileArgs(repo)))) {
+    const written = filesWritten(verification.stdout);
     if (written !== 0) throw new Error(`no-op reconcile wrote ${written} files`);
   }
+  const check = median(repeat(runs, () => measure(process.execPath, [...reconcileArgs(repo), "--check"])));
 
   // Alternate between the two texts so that every measured run applies exactly one user's change.
   let flip = false;
@@ -150,7 +153,7 @@ function benchSize(users: number, runs: number): SizeResult {
   const written = Math.max(...oneUserRuns.map((run) => filesWritten(run.stdout)));
 
   rmSync(work, { recursive: true, force: true });
-  return { users, baseline, full, noop, oneUser: { ...oneUser, filesWritten: written } };
+  return { users, baseline, full, noop, check, oneUser: { ...oneUser, filesWritten: written } };
 }
 
 /** Changes the access of one user, near the middle of the file, to one namespace: view becomes edit or the reverse. */
@@ -264,6 +267,7 @@ function resultTable(results: SizeResult[]): string[] {
     const modes: [string, ModeResult, string][] = [
       ["full generation", result.full, "all"],
       ["no-op reconcile", result.noop, "0"],
+      ["check, no cache (CI)", result.check, "0"],
       ["one user changed", result.oneUser, String(result.oneUser.filesWritten)],
     ];
     for (const [mode, measured, written] of modes) {
