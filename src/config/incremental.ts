@@ -144,7 +144,11 @@ export function loadIncrementally(
   snapshot: LoadSnapshot,
   text: string,
 ): IncrementalLoad | undefined {
-  if (text.includes("\r") || previousText === text) return undefined;
+  if (text.includes("\r")) return undefined;
+  // The same text, loaded again because the output changed: the snapshot is its load.
+  if (previousText === text) {
+    return { deployment: snapshot.deployment, warnings: [], snapshot, affectedProfiles: new Set() };
+  }
   const region = changedRegion(previousText, text, snapshot);
   if (region === undefined) return undefined;
 

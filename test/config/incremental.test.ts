@@ -280,6 +280,17 @@ describe("incremental load", () => {
     ]);
   });
 
+  it("returns the snapshot's model for the same text", () => {
+    const text = baseText(random(7), 5);
+    const snapshot = snapshotOf(text);
+
+    const result = loadIncrementally(text, snapshot, text);
+
+    expect(result?.deployment).toEqual(fullLoad(text).deployment);
+    expect(result?.affectedProfiles.size).toBe(0);
+    expect(result?.warnings).toEqual([]);
+  });
+
   it("declines an edit outside users.users", () => {
     const text = baseText(random(5), 8);
     const snapshot = snapshotOf(text);
