@@ -83,7 +83,9 @@ async function loadListed(context: CommandContext, options: ListOptions): Promis
   const layout = await resolveLayout(path.resolve(context.io.cwd, options.repo ?? "."), options);
   const { deployments, diagnostics, files } = await loadRepo(layout);
   if (files.length === 0) {
-    throw new UsageError(`no vars files (*.yaml) found in ${layout.varsDir}; check --repo and --vars-dir.`);
+    throw new UsageError(
+      `no vars files (*.yaml, *.yml) found in ${layout.varsDir}; check --repo and --vars-dir.`,
+    );
   }
   if (hasErrors(diagnostics)) {
     context.io.stderr.write(formatDiagnostics(diagnostics.filter((item) => item.severity === "error")));

@@ -229,7 +229,7 @@ export async function reconcileLoaded(
   const upToDate = loaded.upToDate ?? [];
   if (loaded.deployments.length === 0 && upToDate.length === 0 && !(await hasAnyOutput(layout))) {
     throw new UsageError(
-      `no vars files (*.yaml) found in ${layout.varsDir} and no generated output in ${layout.outputDir}; ` +
+      `no vars files (*.yaml, *.yml) found in ${layout.varsDir} and no generated output in ${layout.outputDir}; ` +
         "check --repo and --vars-dir.",
     );
   }

@@ -349,6 +349,6 @@ describe("cake plan without vars files", () => {
     const result = await cake(repo.dir, "plan", "--vars-dir", "varz");
 
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain("no vars files (*.yaml) found in varz");
+    expect(result.stderr).toContain("no vars files (*.yaml, *.yml) found in varz");
   });
 });

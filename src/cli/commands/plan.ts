@@ -70,7 +70,7 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
   if (headVars.length === 0 && baseVars.length === 0) {
     // An empty plan here almost always means a wrong --repo or --vars-dir, not "no changes".
     throw new UsageError(
-      `no vars files (*.yaml) found in ${layout.varsDir}, neither at the base nor at the head; check --repo and --vars-dir.`,
+      `no vars files (*.yaml, *.yml) found in ${layout.varsDir}, neither at the base nor at the head; check --repo and --vars-dir.`,
     );
   }
 
