@@ -168,10 +168,24 @@ function parserDiagnostics(source: VarsSource, errors: readonly YAMLError[]): Di
               position,
             },
           )
-        : source.diagnostic("error", "yaml-syntax", [], `invalid YAML: ${reason}`, { position }),
+        : source.diagnostic("error", "yaml-syntax", [], `invalid YAML: ${reason}${syntaxHint(error.code)}`, {
+            position,
+          }),
     );
   }
   return diagnostics;
+}
+
+/**
+ * These parser errors mostly come from an indentation slip. The parser notices the fault where
+ * the structure stops making sense, which can be a line after or before the one indented wrongly.
+ */
+const INDENTATION_ERRORS = new Set(["BAD_INDENT", "BLOCK_AS_IMPLICIT_KEY", "MULTILINE_IMPLICIT_KEY"]);
+
+/** Returns the fix to suggest after a parser error's own message. */
+function syntaxHint(code: string): string {
+  if (!INDENTATION_ERRORS.has(code)) return "";
+  return "; check the indentation of this line and the lines around it (the keys of one mapping start in the same column)";
 }
 
 function duplicateKeyDiagnostics(source: VarsSource, document: Document): Diagnostic[] {

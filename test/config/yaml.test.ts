@@ -192,6 +192,17 @@ describe("YAML phase", () => {
     expect(result.deployment).toBeUndefined();
   });
 
+  it("misindented key suggests checking indentation", () => {
+    const text = varsYaml({
+      gitops: "gitops:\n  repo_url: https://git.example.com/ops.git\n   app_name: ops\n",
+    });
+
+    const syntax = withCode(load(text), "yaml-syntax");
+
+    expect(syntax.length).toBeGreaterThan(0);
+    expect(syntax.some((diagnostic) => diagnostic.message.includes("check the indentation"))).toBe(true);
+  });
+
   it("CRLF line endings load", () => {
     const text = varsYaml().replace(/\n/g, "\r\n");
 
