@@ -92,10 +92,15 @@ async function loadListed(context: CommandContext, options: ListOptions): Promis
     context.io.stderr.write("\ncake: deployments with errors are not listed.\n");
     context.setExitCode(1);
   }
-  if (options.deployment === undefined) return deployments;
+  // "all" selects every deployment, as it does for the edit commands.
+  if (options.deployment === undefined || options.deployment === "all") return deployments;
   const selected = deployments.filter((deployment) => deployment.name === options.deployment);
   if (selected.length === 0 && !hasErrors(diagnostics)) {
-    throw new UsageError(`no deployment "${options.deployment}" in ${layout.varsDir}.`);
+    const known = deployments.map((deployment) => deployment.name).join(", ");
+    throw new UsageError(
+      `no vars file for deployment "${options.deployment}" in ${layout.varsDir} (known deployments: ${known}); ` +
+        'use the file\'s name without .yaml, or "all".',
+    );
   }
   return selected;
 }

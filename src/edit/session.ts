@@ -127,8 +127,10 @@ async function prepareEdits(
   const applied: Applied[] = [];
   const skipped: string[] = [];
   for (const name of names) {
+    let file: string | undefined;
     try {
       const target = await openTarget(layout, name, !all);
+      file = target.file;
       const outcome = await request.edit(target);
       if (outcome.text === target.text) {
         io.stdout.write(`${target.file}: nothing to change: ${outcome.summary}\n`);
@@ -137,6 +139,10 @@ async function prepareEdits(
       checkEditedText(target, outcome.text);
       applied.push({ target, outcome });
     } catch (error) {
+      // A refused edit names the vars file it was refused in.
+      if (!all && error instanceof EditError && file !== undefined) {
+        throw new EditError(error.code, `${file}: ${error.message}`);
+      }
       if (!all || !(error instanceof CakeError) || error instanceof UsageError) throw error;
       skipped.push(`${name}: ${error.message}`);
     }

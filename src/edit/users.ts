@@ -74,7 +74,10 @@ function checkNewUser(vars: VarsDocument, user: NewUser): void {
     const email = scalarValue(entry.get("email", true));
     const username = scalarValue(entry.get("username", true));
     if (email === user.email) {
-      throw new EditError("duplicate-email", `a user with email "${user.email}" already exists.`);
+      throw new EditError(
+        "duplicate-email",
+        `a user with email "${user.email}" already exists; change their access with "cake user grant" or "cake user revoke".`,
+      );
     }
     if (email !== undefined && email.toLowerCase() === user.email.toLowerCase()) {
       throw new EditError(

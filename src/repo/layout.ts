@@ -37,8 +37,9 @@ export async function resolveLayout(root: string, flags: LayoutFlags = {}): Prom
   const absoluteRoot = path.resolve(root);
   const info = await stat(absoluteRoot).catch(() => undefined);
   if (!info?.isDirectory()) {
+    const problem = info === undefined ? "does not exist" : "is not a folder";
     throw new UsageError(
-      `the repo folder ${absoluteRoot} does not exist; pass --repo with the root of the ops repo.`,
+      `the repo folder ${absoluteRoot} ${problem}; pass --repo with the root of the ops repo.`,
     );
   }
   const config = await readConfig(absoluteRoot);

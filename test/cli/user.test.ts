@@ -127,7 +127,7 @@ describe("cake user add", () => {
   });
 
   it("duplicate email writes nothing", async () => {
-    await expectFailure(
+    const result = await expectFailure(
       1,
       "user",
       "add",
@@ -139,6 +139,9 @@ describe("cake user add", () => {
       "--role",
       "cake-user",
     );
+
+    expect(result.stderr).toContain("vars/dev-eu-west-1.yaml");
+    expect(result.stderr).toContain("cake user grant");
   });
 
   it("duplicate username writes nothing", async () => {
@@ -306,6 +309,24 @@ describe("cake user grant and revoke", () => {
     ]);
   });
 
+  it("grant to a disabled user says so", async () => {
+    const result = await cake(
+      repo,
+      "user",
+      "grant",
+      ...D,
+      "--email",
+      "carol@example.com",
+      "--namespace",
+      "ml-prod",
+      "--no-reconcile",
+    );
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("carol@example.com is disabled");
+    expect(await readVars(repo)).not.toBe(original);
+  });
+
   it("revoke removes the grant", async () => {
     const result = await cake(
       repo,
@@ -465,5 +486,20 @@ describe("cake user list", () => {
 
   it("unknown format is a usage error", async () => {
     await expectFailure(2, "user", "list", "--format", "yaml");
+  });
+
+  it("unknown deployment names the known ones", async () => {
+    const result = await expectFailure(2, "user", "list", "--deployment", "prod-x");
+
+    expect(result.stderr).toContain("dev-eu-west-1");
+    expect(result.stderr).toContain("qa-us-east-1");
+  });
+
+  it("all deployments with --deployment all", async () => {
+    const all = await cake(repo, "user", "list", "--deployment", "all");
+    const unfiltered = await cake(repo, "user", "list");
+
+    expect(all.code).toBe(0);
+    expect(all.stdout).toBe(unfiltered.stdout);
   });
 });

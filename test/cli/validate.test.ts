@@ -145,7 +145,14 @@ describe("cake validate", () => {
     const result = await cake(root, "validate", "--repo", path.join(root, "absent"));
 
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain("not found");
+    expect(result.stderr).toContain("does not exist");
+  });
+
+  it("repo that is a file is a usage error", async () => {
+    const result = await cake(root, "validate", "--repo", path.join(root, "vars/prod-us-east-1.yaml"));
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("is not a folder");
   });
 
   it("missing named file is a usage error", async () => {

@@ -98,9 +98,16 @@ export function register(program: Command, context: CommandContext): void {
             };
           }
           const access = parseAccess(options.access ?? "edit");
+          // A disabled user gets no contributor objects, so the grant changes no output yet.
+          const disabled = target.deployment.users.some(
+            (user) => user.email === options.email && user.disabled,
+          );
           return {
             text: grantNamespace(target.text, ref, { namespace: options.namespace, access }),
             summary: `granted ${options.email} ${access} access to ${options.namespace}`,
+            ...(disabled
+              ? { notes: [`${options.email} is disabled; the grant takes effect with "cake user enable"`] }
+              : {}),
           };
         },
       }),

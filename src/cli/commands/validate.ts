@@ -51,8 +51,6 @@ async function runValidate(
 ): Promise<void> {
   const { io } = context;
   const root = path.resolve(io.cwd, options.repo ?? ".");
-  if (!(await isDirectory(root)))
-    throw new UsageError(`repo folder ${root} not found; pass an existing folder to --repo.`);
   const layout = await resolveLayout(root, {
     ...(options.varsDir ? { varsDir: options.varsDir } : {}),
     ...(options.outputDir ? { outputDir: options.outputDir } : {}),
@@ -96,10 +94,6 @@ async function runValidate(
   }
 
   if (hasErrors(result.diagnostics)) context.setExitCode(1);
-}
-
-async function isDirectory(folder: string): Promise<boolean> {
-  return (await stat(folder).catch(() => undefined))?.isDirectory() ?? false;
 }
 
 async function isFile(file: string): Promise<boolean> {
