@@ -48,8 +48,9 @@ export function planDeploymentFiles(
   knownFingerprint?: (profile: string) => string | undefined,
 ): PlannedFile[] {
   const profiles = profilesOf(deployment);
-  // With most fingerprints known, only the other profiles need their grants: those are
-  // collected in one pass, and any other profile's on demand.
+  // With most fingerprints known, only the other profiles need their grants, collected in one
+  // pass. A file with a known fingerprint that must be built anyway (edited by hand, say) gets
+  // every profile's grants grouped once.
   const known = new Map<string, string>();
   for (const profile of profiles) {
     const fingerprint = knownFingerprint?.(profile.name);
@@ -59,10 +60,11 @@ export function planDeploymentFiles(
     deployment,
     known.size === 0 ? undefined : new Set(profiles.filter((p) => !known.has(p.name)).map((p) => p.name)),
   );
+  let all: Map<string, ContributorGrant[]> | undefined = known.size === 0 ? grouped : undefined;
   const grantsOfProfile = (name: string): ContributorGrant[] => {
-    if (known.has(name) && !grouped.has(name))
-      grouped.set(name, groupGrants(deployment, new Set([name])).get(name) ?? []);
-    return grouped.get(name) ?? [];
+    if (!known.has(name)) return grouped.get(name) ?? [];
+    all ??= groupGrants(deployment);
+    return all.get(name) ?? [];
   };
   const buildContributors = contributorBuilder(deployment);
   const settings = settingsDigest(deployment);

@@ -333,6 +333,7 @@ export async function renderDeployment(
     profileOwner: deployment.kubeflow.profileOwner,
     profiles: profilesOf(deployment).map((profile) => profile.name),
     files,
+    deployment,
   };
 }
 

@@ -9,6 +9,7 @@ import { mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 
 import { lstat, mkdir, open, readFile } from "node:fs/promises";
 import path from "node:path";
 import { CakeError } from "../errors.js";
+import type { Deployment } from "../model/types.js";
 import { assertRealPathInside } from "../repo/paths.js";
 import { CAKE_VERSION } from "../version.js";
 import { TEMP_PREFIX, tempPath, writeTempFile } from "./atomic.js";
@@ -23,7 +24,8 @@ import {
   sameOutput,
   sha256,
 } from "./manifest.js";
-import { HEADER_MARKER, hasGeneratedHeader } from "./serialize.js";
+import { renderAndCompare } from "./parallel-render.js";
+import { HEADER_MARKER } from "./serialize.js";
 
 /** A generated file as bytes to write, at a path relative to the deployment folder. */
 export interface RenderedFile {
@@ -50,6 +52,8 @@ export interface DesiredOutput {
   profileOwner: string;
   profiles: string[];
   files: DesiredFile[];
+  /** The model the files come from; with it, planning may render many files on worker threads. */
+  deployment?: Deployment;
 }
 
 /**
@@ -176,6 +180,7 @@ async function plan(
 
   // Files are compared one at a time and only changed ones are kept, so memory grows with
   // the change, not with the deployment.
+  const pending: DesiredFile[] = [];
   for (const file of desired?.files ?? []) {
     expected.add(file.path);
     const fingerprint = "fingerprint" in file ? file.fingerprint : undefined;
@@ -197,22 +202,27 @@ async function plan(
       changes.push({ path: file.path, action: "unchanged" });
       continue;
     }
+    pending.push(file);
+  }
 
-    const bytes = Buffer.from("content" in file ? file.content : file.render());
-    const sha = sha256(bytes);
+  const target = { folder: absolute, onDisk, recorded: previousManifest?.files ?? {}, stage };
+  const rendered = await renderAndCompare(pending, target, desired?.deployment);
+  for (const [index, file] of pending.entries()) {
+    const result = rendered[index];
+    if (result === undefined) throw new Error(`no result for ${file.path}`);
+    const fingerprint = "fingerprint" in file ? file.fingerprint : undefined;
+    const sha = result.sha256;
     hashes.set(file.path, fingerprint === undefined ? { sha256: sha } : { sha256: sha, fingerprint });
-    const outcome = compareWithDisk(absolute, file.path, bytes, onDisk, previousManifest);
+    const { outcome } = result;
     if (outcome === "conflict") {
       conflicts.push(file.path);
       continue;
     }
     if (outcome !== "create") ownedOnDisk.add(file.path);
-    if (outcome !== "unchanged" && stage) {
-      const temp = tempPath(absolute);
-      writeFileSync(temp, bytes, { flag: "wx" });
-      staged.set(file.path, { temp: path.basename(temp), sha256: sha });
-    } else if (outcome !== "unchanged") {
-      contents.set(file.path, bytes);
+    if (result.temp !== undefined) {
+      staged.set(file.path, { temp: result.temp, sha256: sha });
+    } else if (result.bytes !== undefined) {
+      contents.set(file.path, result.bytes);
     }
     changes.push({ path: file.path, action: outcome });
   }
@@ -246,27 +256,6 @@ async function plan(
     manifestChanged,
     journalPending,
   };
-}
-
-/**
- * Compares a generated file with the file on disk: the action it needs, or
- * `conflict` when a file cake did not generate is in its place.
- */
-function compareWithDisk(
-  folder: string,
-  file: string,
-  bytes: Buffer,
-  onDisk: ReadonlySet<string>,
-  manifest: OutputManifest | undefined,
-): FileAction | "conflict" {
-  if (!onDisk.has(file)) return "create";
-
-  const current = readFileSync(path.join(folder, file));
-  if (current.equals(bytes)) return "unchanged";
-
-  const recorded = manifest?.files[file];
-  if (recorded === undefined && !hasGeneratedHeader(current.toString("utf8"))) return "conflict";
-  return recorded !== undefined && recorded !== sha256(current) ? "restore" : "update";
 }
 
 /** Returns true when applying `plan` would change anything on disk. */

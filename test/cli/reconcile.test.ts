@@ -286,6 +286,67 @@ describe("cake binary", () => {
     expect(rejected.stderr).toContain('Profile "bjones"');
   });
 
+  describe("render workers", () => {
+    const manyUsers = Array.from({ length: 60 }, (_, index) => ({
+      email: `user.${index}@example.com`,
+      username: `user${index}`,
+      allowed_namespaces: index % 3 === 0 ? ["ml-prod"] : [],
+    }));
+    const vars = varsText({ users: manyUsers });
+    const bin = path.join(PROJECT_ROOT, "bin/cake.js");
+    const withWorkers = (count: string) => ({ env: { ...process.env, CAKE_RENDER_WORKERS: count } });
+
+    it("write the same bytes as the main thread", async () => {
+      const sequential = await makeRepo({ [PROD_VARS]: vars });
+      const parallel = await makeRepo({ [PROD_VARS]: vars });
+
+      await execFileAsync(process.execPath, [bin, "reconcile"], { cwd: sequential, ...withWorkers("0") });
+      await execFileAsync(process.execPath, [bin, "reconcile"], { cwd: parallel, ...withWorkers("2") });
+
+      const contents = async (root: string) =>
+        Object.fromEntries(
+          Object.entries(await snapshotTree(path.join(root, "deployments"))).map(([file, { content }]) => [
+            file,
+            content,
+          ]),
+        );
+      expect(Object.keys(await contents(parallel)).length).toBeGreaterThan(60);
+      expect(await contents(parallel)).toEqual(await contents(sequential));
+    });
+
+    it("find a hand edit on --check", async () => {
+      const root = await makeRepo({ [PROD_VARS]: vars });
+      await execFileAsync(process.execPath, [bin, "reconcile"], { cwd: root, ...withWorkers("2") });
+      const upToDate = await execFileAsync(process.execPath, [bin, "reconcile", "--check"], {
+        cwd: root,
+        ...withWorkers("2"),
+      });
+      await writeFile(path.join(root, "deployments/prod-us-east-1/profiles/user7.yaml"), "# edited\n");
+
+      const edited = await execFileAsync(process.execPath, [bin, "reconcile", "--check"], {
+        cwd: root,
+        ...withWorkers("2"),
+      }).catch((error: { code: number; stdout: string }) => error);
+
+      expect(upToDate.stdout).toBe("prod-us-east-1: up to date\n");
+      expect("code" in edited ? edited.code : 0).toBe(1);
+      expect(edited.stdout).toContain("profiles/user7.yaml");
+    });
+
+    it("reject a bad thread count", async () => {
+      const root = await makeRepo({ [PROD_VARS]: vars });
+
+      const result = await execFileAsync(process.execPath, [bin, "reconcile"], {
+        cwd: root,
+        ...withWorkers("many"),
+      }).catch((error: { code: number; stderr: string }) => error);
+
+      expect("code" in result ? result.code : 0).toBe(1);
+      expect(result.stderr).toContain("CAKE_RENDER_WORKERS");
+      expect(result.stderr).not.toContain("    at ");
+    });
+  });
+
   it("exits cleanly when the reader closes stdout", async () => {
     const root = await makeRepo({ [PROD_VARS]: varsText() });
     const child = spawn(

@@ -61,8 +61,13 @@ export function startCake(
   bin: string,
   args: readonly string[],
   cwd: string,
+  env: Record<string, string> = {},
 ): { child: ChildProcess; done: Promise<CakeRun> } {
-  const child = spawn(process.execPath, [bin, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [bin, ...args], {
+    cwd,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
+  });
   let stdout = "";
   let stderr = "";
   child.stdout?.on("data", (chunk: Buffer) => {

@@ -1,0 +1,128 @@
+/**
+ * Renders the files a plan needs on several threads. Building and serializing a large
+ * deployment takes about 1.2 s of a 2.8 s full generation at 10k users (2-core machine), and
+ * comparing and staging the bytes most of the rest. So each worker does both for its share
+ * of the files. Output does not depend on the thread: every thread runs the same generators
+ * and `compareAndStage`.
+ *
+ * Workers pay for their startup (about 50 ms), so they are used only for many files. The
+ * `CAKE_RENDER_WORKERS` environment variable sets their number; 0 renders on the main thread.
+ */
+import { existsSync } from "node:fs";
+import os from "node:os";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import { CakeError } from "../errors.js";
+import type { Deployment } from "../model/types.js";
+import { type CompareResult, type CompareTarget, compareAndStage } from "./compare.js";
+
+/** A file to render: its bytes come from `content` or `render()`. */
+export interface RenderableFile {
+  path: string;
+  content?: string;
+  render?: () => string;
+}
+
+/** The work of one render worker. */
+export interface RenderJob {
+  deployment: Deployment;
+  /** Files of the deployment folder to render, relative to it. */
+  paths: string[];
+  target: CompareTarget;
+}
+
+/** Below this many files, starting a worker costs more than it saves. */
+const MIN_FILES_FOR_WORKERS = 1000;
+const MAX_WORKERS = 3;
+
+/**
+ * The compiled worker beside this module. Run from the TypeScript sources (as in unit tests)
+ * there is none, and every file is rendered on the main thread.
+ */
+const WORKER_URL = new URL("./render-worker.js", import.meta.url);
+
+/**
+ * Renders `files`, compares each with the disk and stages it (see `compareAndStage`), and
+ * returns the results in the order of `files`. With `deployment`, the model the files come
+ * from, a share of the files may be rendered by worker threads.
+ */
+export async function renderAndCompare(
+  files: readonly RenderableFile[],
+  target: CompareTarget,
+  deployment: Deployment | undefined,
+): Promise<CompareResult[]> {
+  const workers = deployment === undefined ? 0 : workerCount(files.length);
+  if (workers === 0 || deployment === undefined) {
+    return files.map((file) => compareAndStage(target, file.path, bytesOf(file)));
+  }
+
+  // Files are dealt round robin, so that each thread gets its share of the large namespace
+  // files and of the small user files. Share 0 stays on the main thread.
+  const shares = workers + 1;
+  const running: Promise<CompareResult[]>[] = [];
+  for (let share = 1; share < shares; share++) {
+    const paths = files.filter((_, index) => index % shares === share).map((file) => file.path);
+    running.push(runWorker({ deployment, paths, target }));
+  }
+  // Started before the main thread's share, so the workers boot while it renders.
+  const results: CompareResult[] = new Array(files.length);
+  files.forEach((file, index) => {
+    if (index % shares === 0) results[index] = compareAndStage(target, file.path, bytesOf(file));
+  });
+
+  const fromWorkers = await Promise.all(running);
+  fromWorkers.forEach((share, worker) => {
+    share.forEach((result, position) => {
+      results[position * shares + worker + 1] = withBuffer(result);
+    });
+  });
+  return results;
+}
+
+function bytesOf(file: RenderableFile): Buffer {
+  if (file.content !== undefined) return Buffer.from(file.content);
+  if (file.render === undefined) throw new Error(`${file.path} has neither content nor a render function`);
+  return Buffer.from(file.render());
+}
+
+/** Returns how many workers to start for `fileCount` files. */
+function workerCount(fileCount: number): number {
+  if (!existsSync(fileURLToPath(WORKER_URL))) return 0;
+  const configured = process.env.CAKE_RENDER_WORKERS;
+  if (configured !== undefined && configured !== "") {
+    const count = Number(configured);
+    if (!Number.isInteger(count) || count < 0) {
+      throw new CakeError(
+        `CAKE_RENDER_WORKERS is "${configured}"; set it to a whole number of threads, 0 or more.`,
+      );
+    }
+    return Math.min(count, fileCount);
+  }
+  if (fileCount < MIN_FILES_FOR_WORKERS) return 0;
+  return Math.max(0, Math.min(os.availableParallelism() - 1, MAX_WORKERS));
+}
+
+function runWorker(job: RenderJob): Promise<CompareResult[]> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(WORKER_URL, { workerData: job });
+    let settled = false;
+    worker.once("message", (results: CompareResult[]) => {
+      settled = true;
+      resolve(results);
+    });
+    worker.once("error", (error) => {
+      settled = true;
+      reject(error);
+    });
+    worker.once("exit", (code) => {
+      if (!settled) reject(new Error(`render worker exited with code ${code} before sending its results`));
+    });
+  });
+}
+
+/** Structured cloning turns a Buffer into a plain Uint8Array; the writer expects a Buffer. */
+function withBuffer(result: CompareResult): CompareResult {
+  if (result.bytes === undefined) return result;
+  const bytes = result.bytes as Uint8Array;
+  return { ...result, bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
+}
