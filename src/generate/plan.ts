@@ -32,7 +32,8 @@ export interface PlannedFile {
   path: string;
   /**
    * Digest of everything the file's bytes depend on, so reconcile can skip the file when it did
-   * not change. It is undefined for the few small files that are always rebuilt.
+   * not change. The files built eagerly (kustomization, cake-admin, Argo CD) have the digest of
+   * their objects, which costs less than serializing them: the kustomization lists every file.
    */
   fingerprint: string | undefined;
   build(): GeneratedFile;
@@ -84,16 +85,16 @@ export function planDeploymentFiles(
   }));
 
   const cluster = cakeAdminRbac(deployment);
-  files.push(eagerFile(CAKE_ADMIN_PATH, cluster));
+  files.push(eagerFile(deployment, CAKE_ADMIN_PATH, cluster));
   const cloudNamespace = identityNamespace(deployment);
-  if (cloudNamespace.length > 0) files.push(eagerFile(CLOUD_NAMESPACE_PATH, cloudNamespace));
+  if (cloudNamespace.length > 0) files.push(eagerFile(deployment, CLOUD_NAMESPACE_PATH, cloudNamespace));
 
   const synced = files.map((file) => file.path).sort(compareStrings);
-  files.push(eagerFile(KUSTOMIZATION_PATH, [kustomization(synced)]));
+  files.push(eagerFile(deployment, KUSTOMIZATION_PATH, [kustomization(synced)]));
 
   const kinds = syncedKinds(deployment, profiles, [...cluster, ...cloudNamespace]);
   const bootstrap = argocdFiles(argocdApplication(deployment), argocdAppProjectForKinds(deployment, kinds));
-  for (const file of bootstrap) files.push({ path: file.path, fingerprint: undefined, build: () => file });
+  for (const file of bootstrap) files.push(eagerFile(deployment, file.path, file.objects));
 
   return files.sort((a, b) => compareStrings(a.path, b.path));
 }
@@ -149,9 +150,10 @@ function digest(...parts: string[]): string {
   return hash.digest("base64url");
 }
 
-function eagerFile(path: string, objects: Record<string, unknown>[]): PlannedFile {
+/** Returns a file whose objects are already built; its header names the vars file, so that is part of the digest. */
+function eagerFile(deployment: Deployment, path: string, objects: Record<string, unknown>[]): PlannedFile {
   const file = { path, objects };
-  return { path, fingerprint: undefined, build: () => file };
+  return { path, fingerprint: digest(deployment.varsFile, JSON.stringify(objects)), build: () => file };
 }
 
 /**

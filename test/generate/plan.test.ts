@@ -76,17 +76,28 @@ describe("planDeploymentFiles", () => {
     ]);
   });
 
-  it("a deployment setting changes every fingerprint", () => {
+  it("a deployment setting changes every profile fingerprint", () => {
     const before = teamDeployment("edit");
     const after = structuredClone(before);
     after.kubeflow.useridPrefix = "accounts.google.com:";
 
     expect(changedFingerprints(before, after)).toEqual(
-      [...fingerprints(before).entries()]
-        .filter(([, fingerprint]) => fingerprint !== undefined)
-        .map(([path]) => path)
-        .sort(),
+      [...fingerprints(before).keys()].filter((path) => path.startsWith("profiles/")).sort(),
     );
+  });
+
+  it("eager files change fingerprint with their objects", () => {
+    const before = teamDeployment("edit");
+    const after = structuredClone(before);
+    after.gitops.targetRevision = "release";
+
+    expect(changedFingerprints(before, after)).toEqual(
+      expect.arrayContaining([
+        "argocd/application.yaml",
+        ...[...fingerprints(before).keys()].filter((path) => path.startsWith("profiles/")),
+      ]),
+    );
+    expect(changedFingerprints(before, after)).not.toContain("kustomization.yaml");
   });
 
   it("a quota change touches its namespace only", () => {
