@@ -9,9 +9,8 @@
  * must read it without error, and the schema and rules must find no error. Anything else
  * falls back to the full load, which reports every problem with its position. */
 import jsyaml from "js-yaml";
-import { LineCounter } from "yaml";
 import type { Diagnostic } from "./diagnostics.js";
-import { type FieldPath, type Position, VarsSource } from "./source.js";
+import { DiagnosticSource } from "./field-path.js";
 
 /**
  * Text that sends a file to the full load. Tabs, `%` directives, merge keys, anchors,
@@ -33,22 +32,14 @@ export function needsFullLoad(text: string): boolean {
   return NEEDS_FULL_LOAD.some((pattern) => pattern.test(text));
 }
 
-/** A source without positions: diagnostics of the fast path carry line and column 0. */
-export class PositionlessSource extends VarsSource {
-  override positionOf(_path: FieldPath, _options: { key?: boolean } = {}): Position {
-    return { line: 0, column: 0 };
-  }
-
-  override positionOfOffset(_offset: number): Position {
-    return { line: 0, column: 0 };
-  }
-}
-
 /**
  * Returns the plain data of `text` and a position-less source, or undefined when the file
  * needs the full load.
  */
-export function fastParse(text: string, file: string): { source: VarsSource; data: unknown } | undefined {
+export function fastParse(
+  text: string,
+  file: string,
+): { source: DiagnosticSource; data: unknown } | undefined {
   if (needsFullLoad(text)) return undefined;
 
   let data: unknown;
@@ -59,7 +50,7 @@ export function fastParse(text: string, file: string): { source: VarsSource; dat
     return undefined;
   }
   if (typeof data !== "object" || data === null || Array.isArray(data)) return undefined;
-  return { source: new PositionlessSource(file, text, undefined, new LineCounter()), data };
+  return { source: new DiagnosticSource(file, text), data };
 }
 
 /** Returns true when the fast path's diagnostics allow its result to stand. */

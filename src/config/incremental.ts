@@ -22,12 +22,12 @@
  * parses to the model. A test compares this path with the full load on thousands of random edits.
  */
 import jsyaml from "js-yaml";
-import { LineCounter } from "yaml";
 import { bindingName } from "../model/names.js";
 import type { Deployment, User } from "../model/types.js";
 import { CAKE_VERSION } from "../version.js";
 import type { Diagnostic } from "./diagnostics.js";
-import { needsFullLoad, PositionlessSource } from "./fast-load.js";
+import { needsFullLoad } from "./fast-load.js";
+import { DiagnosticSource } from "./field-path.js";
 import { normalizeVars } from "./normalize.js";
 import { buildView } from "./rules/context.js";
 import { RULES } from "./rules/index.js";
@@ -342,7 +342,7 @@ function parseEntries(text: string, expected: number): unknown[] | undefined {
 /** Normalizes `items` with the snapshot's settings, or returns undefined when they do not pass the schema. */
 function normalizedUsers(snapshot: LoadSnapshot, items: unknown[]): User[] | undefined {
   const data = withUsers(snapshot.settings, items);
-  const schema = checkSchema(new PositionlessSource(snapshot.file, "", undefined, new LineCounter()), data);
+  const schema = checkSchema(new DiagnosticSource(snapshot.file, ""), data);
   if (schema.vars === undefined) return undefined;
   return normalizeVars(schema.vars, snapshot).users;
 }
@@ -401,7 +401,7 @@ function checkReduced(
     snapshot.settings,
     entries.map((entry) => entry.item),
   );
-  const source = new PositionlessSource(snapshot.file, "", undefined, new LineCounter());
+  const source = new DiagnosticSource(snapshot.file, "");
   const schema = checkSchema(source, data);
   if (schema.vars === undefined || schema.diagnostics.length > 0) return undefined;
   const context = { source, view: buildView(data), expectedName: snapshot.expectedName };

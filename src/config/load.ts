@@ -2,13 +2,12 @@
  * Loads one vars file in phases: YAML, schema, rules, then the deployment model. Every
  * problem of the file is reported together; nothing here throws on bad input.
  */
-import { readFile } from "node:fs/promises";
 import type { Document } from "yaml";
 import type { Deployment } from "../model/types.js";
 import { deploymentNameOfFile } from "../repo/vars-files.js";
 import { type Diagnostic, hasErrors, sortDiagnostics } from "./diagnostics.js";
-import { fastParse, fastResultStands } from "./fast-load.js";
-import { createSnapshot, type LoadSnapshot, loadIncrementally, snapshotApplies } from "./incremental.js";
+import type { LoadSnapshot } from "./incremental.js";
+import { loadFast, readVarsFile } from "./load-fast.js";
 import { normalizeVars } from "./normalize.js";
 import { buildView } from "./rules/context.js";
 import { RULES } from "./rules/index.js";
@@ -59,26 +58,12 @@ export interface LoadOptions {
 }
 
 export function loadVarsText(text: string, options: LoadOptions): LoadResult {
-  const { previous } = options;
-  const expectedName = options.expectedName ?? deploymentNameOfFile(options.file);
-  const target = { file: options.file, outputPath: options.outputPath, expectedName };
-  if (options.fast && previous !== undefined && snapshotApplies(previous.snapshot, target)) {
-    const incremental = loadIncrementally(previous.text, previous.snapshot, text);
-    if (incremental !== undefined) {
-      return {
-        deployment: incremental.deployment,
-        diagnostics: incremental.warnings,
-        text,
-        ...(options.snapshot ? { snapshot: incremental.snapshot } : {}),
-        affectedProfiles: incremental.affectedProfiles,
-      };
-    }
-  }
   if (options.fast) {
-    const fast = fastLoad(text, options);
+    const fast = loadFast(text, options);
     if (fast !== undefined) return fast;
   }
 
+  const expectedName = options.expectedName ?? deploymentNameOfFile(options.file);
   const { source, data, diagnostics } = parseVarsYaml(text, options.file);
   const document = source.document;
   if (data === undefined)
@@ -110,58 +95,13 @@ export function loadVarsText(text: string, options: LoadOptions): LoadResult {
   };
 }
 
-/** Loads through `fastParse`, or returns undefined when the full load must run. */
-function fastLoad(text: string, options: LoadOptions): LoadResult | undefined {
-  const parsed = fastParse(text, options.file);
-  if (parsed === undefined) return undefined;
-
-  const expectedName = options.expectedName ?? deploymentNameOfFile(options.file);
-  const schema = checkSchema(parsed.source, parsed.data);
-  const diagnostics: Diagnostic[] = [];
-  append(diagnostics, schema.diagnostics);
-  const context = { source: parsed.source, view: buildView(parsed.data), expectedName };
-  for (const rule of RULES) append(diagnostics, rule.check(context));
-  if (!fastResultStands(diagnostics) || !schema.vars) return undefined;
-
-  const deployment = normalizeVars(schema.vars, options);
-  const sorted = sortDiagnostics(diagnostics);
-  const snapshot = options.snapshot
-    ? createSnapshot(text, parsed.data, deployment, {
-        file: options.file,
-        outputPath: options.outputPath,
-        expectedName,
-      })
-    : undefined;
-  return { deployment, diagnostics: sorted, text, ...(snapshot ? { snapshot } : {}) };
-}
-
+/** Reads and loads one vars file; a file that cannot be read gives a diagnostic. */
 export async function loadVarsFile(
   absolutePath: string,
   options: Omit<LoadOptions, "expectedName">,
 ): Promise<LoadResult> {
-  let text: string;
-  try {
-    text = await readFile(absolutePath, "utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const missing = code === "ENOENT";
-    return {
-      diagnostics: [
-        {
-          severity: "error",
-          code: missing ? "file-not-found" : "file-unreadable",
-          file: options.file,
-          line: 0,
-          column: 0,
-          path: "",
-          message: missing
-            ? `vars file ${absolutePath} not found; check the path`
-            : `vars file ${absolutePath} cannot be read (${code ?? (error as Error).message}); check its permissions`,
-        },
-      ],
-    };
-  }
-  return loadVarsText(text, options);
+  const read = await readVarsFile(absolutePath, options.file);
+  return "text" in read ? loadVarsText(read.text, options) : read;
 }
 
 export { deploymentNameOfFile };

@@ -4,12 +4,12 @@
  */
 import { type core, z } from "zod";
 import type { Diagnostic, DiagnosticCode } from "./diagnostics.js";
+import { type DiagnosticSource, type FieldPath, formatPath } from "./field-path.js";
 import { type VarsInput, varsSchema } from "./schema.js";
-import { type FieldPath, formatPath, type VarsSource } from "./source.js";
 import { nearest } from "./suggest.js";
 
 export function checkSchema(
-  source: VarsSource,
+  source: DiagnosticSource,
   data: unknown,
 ): { vars?: VarsInput; diagnostics: Diagnostic[] } {
   const result = varsSchema.safeParse(data);
@@ -38,7 +38,7 @@ function flattenIssues(issues: readonly Issue[]): Issue[] {
   });
 }
 
-function issueDiagnostics(source: VarsSource, data: unknown, issue: Issue): Diagnostic[] {
+function issueDiagnostics(source: DiagnosticSource, data: unknown, issue: Issue): Diagnostic[] {
   const path = issue.path.filter((segment): segment is string | number => typeof segment !== "symbol");
   const value = valueAt(data, path);
 
@@ -86,7 +86,7 @@ function issueDiagnostics(source: VarsSource, data: unknown, issue: Issue): Diag
   return [source.diagnostic("error", "invalid-value", path, `${issue.message}`)];
 }
 
-function unknownKey(source: VarsSource, path: FieldPath, key: string): Diagnostic {
+function unknownKey(source: DiagnosticSource, path: FieldPath, key: string): Diagnostic {
   const known = knownKeysAt(path);
   const suggestion = nearest(key, known);
   const hint = suggestion ? `did you mean "${suggestion}"?` : `known keys: ${known.join(", ")}`;
@@ -96,7 +96,7 @@ function unknownKey(source: VarsSource, path: FieldPath, key: string): Diagnosti
   });
 }
 
-function missingKey(source: VarsSource, path: FieldPath): Diagnostic {
+function missingKey(source: DiagnosticSource, path: FieldPath): Diagnostic {
   const key = String(path.at(-1));
   const parent = path.slice(0, -1);
   const where = parent.length === 0 ? "at the top level" : `in ${formatPath(parent)}`;
@@ -109,7 +109,7 @@ function missingKey(source: VarsSource, path: FieldPath): Diagnostic {
   return source.diagnostic("error", code, path, `required key "${key}" is missing ${where}${reason}; add it`);
 }
 
-function wrongType(source: VarsSource, path: FieldPath, expected: string, value: unknown): Diagnostic {
+function wrongType(source: DiagnosticSource, path: FieldPath, expected: string, value: unknown): Diagnostic {
   const got = describeValue(source, path, value);
   const written = source.sourceTextOf(path) ?? (isPrimitive(value) ? String(value) : "");
 
@@ -132,7 +132,7 @@ function typeNoun(expected: string): string {
 }
 
 function invalidChoice(
-  source: VarsSource,
+  source: DiagnosticSource,
   path: FieldPath,
   value: unknown,
   values: readonly unknown[],
@@ -150,7 +150,7 @@ function choiceCode(path: FieldPath): DiagnosticCode {
 }
 
 /** Describes a value with its type and source text: `number 007`, `boolean true`, `null`. */
-function describeValue(source: VarsSource, path: FieldPath, value: unknown): string {
+function describeValue(source: DiagnosticSource, path: FieldPath, value: unknown): string {
   const written = source.sourceTextOf(path);
   if (value === null) return written ? "null" : "an empty value";
   if (Array.isArray(value)) return "a list";

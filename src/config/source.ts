@@ -3,34 +3,29 @@
  * `["users", "users", 3, "email"]` to the 1-based line and column of its node.
  */
 import { type Document, isAlias, isMap, isPair, isScalar, isSeq, type LineCounter, type Node } from "yaml";
-import type { Diagnostic, DiagnosticCode, Severity } from "./diagnostics.js";
+import { DiagnosticSource, type FieldPath, type Position } from "./field-path.js";
 
-export type FieldPath = readonly (string | number)[];
+export { type FieldPath, formatPath, type Position } from "./field-path.js";
 
-export interface Position {
-  line: number;
-  column: number;
-}
+/** A vars file parsed by the `yaml` package: diagnostics get the line and column of their node. */
+export class VarsSource extends DiagnosticSource {
+  readonly #document: Document | undefined;
 
-/** Formats a field path the way diagnostics show it: `users.users[3].email`. */
-export function formatPath(path: FieldPath): string {
-  let text = "";
-  for (const segment of path) {
-    if (typeof segment === "number") text += `[${segment}]`;
-    else text += text === "" ? segment : `.${segment}`;
-  }
-  return text;
-}
-
-export class VarsSource {
   constructor(
-    readonly file: string,
-    readonly text: string,
-    readonly document: Document | undefined,
+    file: string,
+    text: string,
+    document: Document | undefined,
     readonly lineCounter: LineCounter,
-  ) {}
+  ) {
+    super(file, text);
+    this.#document = document;
+  }
 
-  positionOfOffset(offset: number): Position {
+  override get document(): Document | undefined {
+    return this.#document;
+  }
+
+  override positionOfOffset(offset: number): Position {
     const { line, col } = this.lineCounter.linePos(offset);
     return { line, column: col };
   }
@@ -65,7 +60,7 @@ export class VarsSource {
   }
 
   /** Returns the position of a value (or of its key with `key: true`); the parent's when it is missing. */
-  positionOf(path: FieldPath, options: { key?: boolean } = {}): Position {
+  override positionOf(path: FieldPath, options: { key?: boolean } = {}): Position {
     const node = this.nodeAt(path, options);
     const offset = node?.range?.[0];
     if (offset === undefined) return { line: 1, column: 1 };
@@ -73,7 +68,7 @@ export class VarsSource {
   }
 
   /** Returns the source text of a scalar value as written (`007`, not `7`), or undefined. */
-  sourceTextOf(path: FieldPath): string | undefined {
+  override sourceTextOf(path: FieldPath): string | undefined {
     const node = this.resolve(this.nodeAt(path, { exact: true }));
     if (!isScalar(node) || !node.range) return undefined;
     return this.text.slice(node.range[0], node.range[1]).trim();
@@ -88,24 +83,9 @@ export class VarsSource {
     return this.text.slice(start, end).replace(/\r?\n$/, "");
   }
 
-  /** Builds a diagnostic positioned at the node of `path`. */
-  diagnostic(
-    severity: Severity,
-    code: DiagnosticCode,
-    path: FieldPath,
-    message: string,
-    options: { key?: boolean; position?: Position } = {},
-  ): Diagnostic {
-    const position = options.position ?? this.positionOf(path, options);
-    return {
-      severity,
-      code,
-      file: this.file,
-      line: position.line,
-      column: position.column,
-      path: formatPath(path),
-      message,
-    };
+  override mappingHasKey(path: FieldPath, key: string): boolean {
+    const node = this.resolve(this.nodeAt(path, { exact: true }));
+    return isMap(node) && node.has(key);
   }
 
   private resolve(node: unknown): unknown {

@@ -1,7 +1,7 @@
 import { bindingName } from "../../model/names.js";
 import type { ContributorRole } from "../../model/types.js";
 import type { Diagnostic } from "../diagnostics.js";
-import { formatPath, type VarsSource } from "../source.js";
+import { type DiagnosticSource, formatPath } from "../field-path.js";
 import type { Entry, Rule, UserView } from "./context.js";
 
 interface ActiveUser {
@@ -40,7 +40,7 @@ export const bindingCollisionRule: Rule = {
   },
 };
 
-function groupCollisions(group: ActiveUser[], source: VarsSource): Diagnostic[] {
+function groupCollisions(group: ActiveUser[], source: DiagnosticSource): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
   const firstByKey = new Map<string, ActiveUser>();
 

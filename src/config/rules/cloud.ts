@@ -1,6 +1,6 @@
 /** Cloud settings: the provider's block is present and its ids and ARNs are well-formed. */
 import type { Diagnostic } from "../diagnostics.js";
-import type { FieldPath } from "../source.js";
+import type { FieldPath } from "../field-path.js";
 import type { Rule, RuleContext } from "./context.js";
 
 /** IAM policy ARNs, AWS-managed (`aws`) or customer-managed, in every partition; paths allowed. */

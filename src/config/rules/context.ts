@@ -5,8 +5,8 @@
  */
 
 import type { Diagnostic } from "../diagnostics.js";
+import type { DiagnosticSource, FieldPath } from "../field-path.js";
 import { DEFAULT_ARGOCD_NAMESPACE, DEFAULT_IDENTITY_NAMESPACE } from "../schema.js";
-import type { FieldPath, VarsSource } from "../source.js";
 
 /** An entry of a list with its position in the file. */
 export interface Entry<T> {
@@ -74,7 +74,7 @@ export interface VarsView {
 }
 
 export interface RuleContext {
-  source: VarsSource;
+  source: DiagnosticSource;
   view: VarsView;
   /** The deployment name the file name implies: `<environment>-<region>`. */
   expectedName: string;

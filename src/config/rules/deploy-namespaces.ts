@@ -1,6 +1,5 @@
-import { isMap } from "yaml";
 import type { Diagnostic } from "../diagnostics.js";
-import { type FieldPath, formatPath } from "../source.js";
+import { type FieldPath, formatPath } from "../field-path.js";
 import { namespaceNamePath, type Rule } from "./context.js";
 import { dnsLabelProblem, suggestDnsLabel } from "./dns.js";
 import { RESERVED_SUMMARY, reservedReason } from "./reserved.js";
@@ -61,10 +60,9 @@ export const deployNamespaceRule: Rule = {
 export const deprecatedKeysRule: Rule = {
   name: "deprecated-keys",
   check({ source }) {
-    const users = source.document?.get("users", true);
-    if (!isMap(users) || !users.has("deployments")) return [];
+    if (!source.mappingHasKey(["users"], "deployments")) return [];
 
-    if (users.has("deploy_namespaces")) {
+    if (source.mappingHasKey(["users"], "deploy_namespaces")) {
       return [
         source.diagnostic(
           "error",

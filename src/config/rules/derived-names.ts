@@ -14,7 +14,7 @@ import {
   NAME_LIMITS,
 } from "../../model/names.js";
 import type { Diagnostic } from "../diagnostics.js";
-import type { FieldPath } from "../source.js";
+import type { FieldPath } from "../field-path.js";
 import { namespaceNamePath, type Rule, type RuleContext } from "./context.js";
 
 interface ProfileSource {

@@ -3,7 +3,7 @@
  * Istio header match, so they are checked, never rewritten.
  */
 import type { Diagnostic } from "../diagnostics.js";
-import { type FieldPath, formatPath } from "../source.js";
+import { type FieldPath, formatPath } from "../field-path.js";
 import type { Rule, RuleContext } from "./context.js";
 
 /**

@@ -1,5 +1,5 @@
 import type { Diagnostic } from "../diagnostics.js";
-import { type FieldPath, formatPath } from "../source.js";
+import { type FieldPath, formatPath } from "../field-path.js";
 import { nearest } from "../suggest.js";
 import { grantNamePath, type Rule } from "./context.js";
 

@@ -4,8 +4,8 @@
  */
 import { parseQuantity } from "../../model/quantity.js";
 import type { Diagnostic } from "../diagnostics.js";
+import type { DiagnosticSource, FieldPath } from "../field-path.js";
 import { DEFAULT_CONTAINER_RESOURCES } from "../schema.js";
-import type { FieldPath, VarsSource } from "../source.js";
 import { nearest } from "../suggest.js";
 import type { Rule } from "./context.js";
 
@@ -65,7 +65,7 @@ function quotaKeyFix(key: string): string {
 
 /** Returns a diagnostic when `value` is not a non-negative Kubernetes quantity. */
 export function quantityDiagnostic(
-  source: VarsSource,
+  source: DiagnosticSource,
   path: FieldPath,
   value: string | number,
 ): Diagnostic | undefined {
@@ -142,7 +142,7 @@ export const containerDefaultsRule: Rule = {
  * defaults filled in: the API server rejects such a LimitRange, so the sync would fail.
  */
 function requestAboveLimit(
-  source: VarsSource,
+  source: DiagnosticSource,
   resources: { requests: Record<string, string | number>; limits: Record<string, string | number> },
 ): Diagnostic[] {
   const requests = { ...DEFAULT_CONTAINER_RESOURCES.requests, ...resources.requests };

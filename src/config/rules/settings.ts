@@ -1,6 +1,6 @@
 /** Settings outside users and clouds: GitOps, namespaces cake writes to, and Kubeflow labels. */
 import type { Diagnostic } from "../diagnostics.js";
-import type { FieldPath } from "../source.js";
+import type { FieldPath } from "../field-path.js";
 import type { Rule } from "./context.js";
 import { dnsLabelProblem } from "./dns.js";
 

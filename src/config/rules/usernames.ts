@@ -1,5 +1,5 @@
 import type { Diagnostic } from "../diagnostics.js";
-import { type FieldPath, formatPath } from "../source.js";
+import { type FieldPath, formatPath } from "../field-path.js";
 import type { Rule } from "./context.js";
 import { dnsLabelProblem, suggestDnsLabel } from "./dns.js";
 import { RESERVED_SUMMARY, reservedReason } from "./reserved.js";

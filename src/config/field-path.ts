@@ -1,0 +1,78 @@
+/**
+ * Field paths and the base of a diagnostic's source. This module loads no YAML parser, so the
+ * fast path of loading (js-yaml, the schema and the rules) does not pay for the `yaml` package.
+ */
+import type { Document } from "yaml";
+import type { Diagnostic, DiagnosticCode, Severity } from "./diagnostics.js";
+
+export type FieldPath = readonly (string | number)[];
+
+export interface Position {
+  line: number;
+  column: number;
+}
+
+/** Formats a field path the way diagnostics show it: `users.users[3].email`. */
+export function formatPath(path: FieldPath): string {
+  let text = "";
+  for (const segment of path) {
+    if (typeof segment === "number") text += `[${segment}]`;
+    else text += text === "" ? segment : `.${segment}`;
+  }
+  return text;
+}
+
+/**
+ * The file that diagnostics point into. This base has no positions: its diagnostics carry
+ * line and column 0, as on the fast path of loading. `VarsSource` adds the parsed document.
+ */
+export class DiagnosticSource {
+  constructor(
+    readonly file: string,
+    readonly text: string,
+  ) {}
+
+  /** The parsed document with positions and comments, when there is one. */
+  get document(): Document | undefined {
+    return undefined;
+  }
+
+  positionOfOffset(_offset: number): Position {
+    return { line: 0, column: 0 };
+  }
+
+  /** Returns the position of a value (or of its key with `key: true`). */
+  positionOf(_path: FieldPath, _options: { key?: boolean } = {}): Position {
+    return { line: 0, column: 0 };
+  }
+
+  /** Returns the source text of a scalar value as written (`007`, not `7`), or undefined. */
+  sourceTextOf(_path: FieldPath): string | undefined {
+    return undefined;
+  }
+
+  /** Returns true when the mapping at `path` has the key `key` as written in the file. */
+  mappingHasKey(_path: FieldPath, _key: string): boolean {
+    return false;
+  }
+
+  /** Builds a diagnostic positioned at the node of `path`. */
+  diagnostic(
+    severity: Severity,
+    code: DiagnosticCode,
+    path: FieldPath,
+    message: string,
+    options: { key?: boolean; position?: Position } = {},
+  ): Diagnostic {
+    const position = options.position ?? this.positionOf(path, options);
+    return {
+      severity,
+      code,
+      file: this.file,
+      line: position.line,
+      column: position.column,
+      path: formatPath(path),
+      message,
+    };
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * The fast paths of loading, which reconcile takes for large vars files: an incremental load
+ * from the previous one (see `incremental.ts`), then a js-yaml load (see `fast-load.ts`). This
+ * module does not load the `yaml` package; the full load in `load.ts` does, and reconcile
+ * imports it only when a file needs it.
+ */
+import { readFile } from "node:fs/promises";
+import { deploymentNameOfFile } from "../repo/vars-files.js";
+import { type Diagnostic, sortDiagnostics } from "./diagnostics.js";
+import { fastParse, fastResultStands } from "./fast-load.js";
+import { createSnapshot, loadIncrementally, snapshotApplies } from "./incremental.js";
+import type { LoadOptions, LoadResult } from "./load.js";
+import { normalizeVars } from "./normalize.js";
+import { buildView } from "./rules/context.js";
+import { RULES } from "./rules/index.js";
+import { checkSchema } from "./schema-phase.js";
+
+/**
+ * Loads `text` incrementally from `options.previous`, or through js-yaml. Returns undefined
+ * when neither can give the full load's result; the caller then runs the full load.
+ */
+export function loadFast(text: string, options: LoadOptions): LoadResult | undefined {
+  const { previous } = options;
+  const expectedName = options.expectedName ?? deploymentNameOfFile(options.file);
+  const target = { file: options.file, outputPath: options.outputPath, expectedName };
+  if (previous !== undefined && snapshotApplies(previous.snapshot, target)) {
+    const incremental = loadIncrementally(previous.text, previous.snapshot, text);
+    if (incremental !== undefined) {
+      return {
+        deployment: incremental.deployment,
+        diagnostics: incremental.warnings,
+        text,
+        ...(options.snapshot ? { snapshot: incremental.snapshot } : {}),
+        affectedProfiles: incremental.affectedProfiles,
+      };
+    }
+  }
+  return fastLoad(text, options);
+}
+
+/** Loads through `fastParse`, or returns undefined when the full load must run. */
+function fastLoad(text: string, options: LoadOptions): LoadResult | undefined {
+  const parsed = fastParse(text, options.file);
+  if (parsed === undefined) return undefined;
+
+  const expectedName = options.expectedName ?? deploymentNameOfFile(options.file);
+  const schema = checkSchema(parsed.source, parsed.data);
+  const diagnostics: Diagnostic[] = [];
+  append(diagnostics, schema.diagnostics);
+  const context = { source: parsed.source, view: buildView(parsed.data), expectedName };
+  for (const rule of RULES) append(diagnostics, rule.check(context));
+  if (!fastResultStands(diagnostics) || !schema.vars) return undefined;
+
+  const deployment = normalizeVars(schema.vars, options);
+  const sorted = sortDiagnostics(diagnostics);
+  const snapshot = options.snapshot
+    ? createSnapshot(text, parsed.data, deployment, {
+        file: options.file,
+        outputPath: options.outputPath,
+        expectedName,
+      })
+    : undefined;
+  return { deployment, diagnostics: sorted, text, ...(snapshot ? { snapshot } : {}) };
+}
+
+/** Reads a vars file, or returns the diagnostic of a file that is missing or unreadable. */
+export async function readVarsFile(
+  absolutePath: string,
+  file: string,
+): Promise<{ text: string } | { diagnostics: Diagnostic[] }> {
+  try {
+    return { text: await readFile(absolutePath, "utf8") };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const missing = code === "ENOENT";
+    return {
+      diagnostics: [
+        {
+          severity: "error",
+          code: missing ? "file-not-found" : "file-unreadable",
+          file,
+          line: 0,
+          column: 0,
+          path: "",
+          message: missing
+            ? `vars file ${absolutePath} not found; check the path`
+            : `vars file ${absolutePath} cannot be read (${code ?? (error as Error).message}); check its permissions`,
+        },
+      ],
+    };
+  }
+}
+
+/**
+ * Appends `items` in a loop: `push(...items)` passes every item as an argument, and a damaged
+ * file with 100k+ diagnostics overflows the call stack.
+ */
+function append(target: Diagnostic[], items: readonly Diagnostic[]): void {
+  for (const item of items) target.push(item);
+}
