@@ -7,13 +7,17 @@
  *
  * Workers pay for their startup (about 50 ms), so they are used only for many files. The
  * `CAKE_RENDER_WORKERS` environment variable sets their number; 0 renders on the main thread.
+ * `CAKE_RENDER_WORKER_MB` caps each worker's heap. A worker that fails, by running out of
+ * memory or otherwise, leaves its share to the main thread.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import os from "node:os";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { CakeError } from "../errors.js";
 import type { Deployment } from "../model/types.js";
+import { TEMP_PREFIX } from "./atomic.js";
 import { type CompareResult, type CompareTarget, compareAndStage } from "./compare.js";
 
 /** A file to render: its bytes come from `content` or `render()`. */
@@ -59,10 +63,11 @@ export async function renderAndCompare(
   // Files are dealt round robin, so that each thread gets its share of the large namespace
   // files and of the small user files. Share 0 stays on the main thread.
   const shares = workers + 1;
-  const running: Promise<CompareResult[]>[] = [];
+  const running: Promise<CompareResult[] | undefined>[] = [];
   for (let share = 1; share < shares; share++) {
     const paths = files.filter((_, index) => index % shares === share).map((file) => file.path);
-    running.push(runWorker({ deployment, paths, target }));
+    // A worker that fails (out of memory, say) leaves its share to the main thread.
+    running.push(runWorker({ deployment, paths, target }).catch(() => undefined));
   }
   // Started before the main thread's share, so the workers boot while it renders.
   const results: CompareResult[] = new Array(files.length);
@@ -72,11 +77,32 @@ export async function renderAndCompare(
 
   const fromWorkers = await Promise.all(running);
   fromWorkers.forEach((share, worker) => {
-    share.forEach((result, position) => {
+    share?.forEach((result, position) => {
       results[position * shares + worker + 1] = withBuffer(result);
     });
   });
+  if (!fromWorkers.includes(undefined)) return results;
+
+  // Every other share is in `results` now, so any temporary file they do not name is a failed worker's.
+  if (target.stage) deleteUnknownTemps(target.folder, results);
+  fromWorkers.forEach((share, worker) => {
+    if (share !== undefined) return;
+    files.forEach((file, index) => {
+      if (index % shares === worker + 1) results[index] = compareAndStage(target, file.path, bytesOf(file));
+    });
+  });
   return results;
+}
+
+/**
+ * Deletes the temporary files a failed worker staged: every temporary file in the folder that
+ * no result names. Only this run writes there, because it holds the repo lock.
+ */
+function deleteUnknownTemps(folder: string, results: readonly (CompareResult | undefined)[]): void {
+  const known = new Set(results.flatMap((result) => (result?.temp === undefined ? [] : [result.temp])));
+  for (const name of readdirSync(folder)) {
+    if (name.startsWith(TEMP_PREFIX) && !known.has(name)) rmSync(path.join(folder, name), { force: true });
+  }
 }
 
 function bytesOf(file: RenderableFile): Buffer {
@@ -102,9 +128,24 @@ function workerCount(fileCount: number): number {
   return Math.max(0, Math.min(os.availableParallelism() - 1, MAX_WORKERS));
 }
 
+/** Returns the whole number > 0 in the environment variable `name`, or undefined when it is unset. */
+function positiveSetting(name: string): number | undefined {
+  const value = process.env[name];
+  if (value === undefined || value === "") return undefined;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number <= 0) {
+    throw new CakeError(`${name} is "${value}"; set it to a whole number greater than 0.`);
+  }
+  return number;
+}
+
 function runWorker(job: RenderJob): Promise<CompareResult[]> {
+  const heapMb = positiveSetting("CAKE_RENDER_WORKER_MB");
   return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER_URL, { workerData: job });
+    const worker = new Worker(WORKER_URL, {
+      workerData: job,
+      ...(heapMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: heapMb } }),
+    });
     let settled = false;
     worker.once("message", (results: CompareResult[]) => {
       settled = true;

@@ -333,6 +333,27 @@ describe("cake binary", () => {
       expect(edited.stdout).toContain("profiles/user7.yaml");
     });
 
+    it("leave a failed worker's share to the main thread", async () => {
+      const sequential = await makeRepo({ [PROD_VARS]: vars });
+      const starved = await makeRepo({ [PROD_VARS]: vars });
+      await execFileAsync(process.execPath, [bin, "reconcile"], { cwd: sequential, ...withWorkers("0") });
+
+      // A 1 MB heap cannot even load the worker's modules, so every worker fails.
+      await execFileAsync(process.execPath, [bin, "reconcile"], {
+        cwd: starved,
+        env: { ...process.env, CAKE_RENDER_WORKERS: "2", CAKE_RENDER_WORKER_MB: "1" },
+      });
+
+      expect(await listTree(path.join(starved, "deployments"))).toEqual(
+        await listTree(path.join(sequential, "deployments")),
+      );
+      const starvedTree = await snapshotTree(path.join(starved, "deployments"));
+      const sequentialTree = await snapshotTree(path.join(sequential, "deployments"));
+      for (const [file, { content }] of Object.entries(sequentialTree)) {
+        expect(starvedTree[file]?.content, file).toBe(content);
+      }
+    });
+
     it("reject a bad thread count", async () => {
       const root = await makeRepo({ [PROD_VARS]: vars });
 
