@@ -70,7 +70,7 @@ function main(): void {
   const results: SizeResult[] = [];
   for (const users of sizes) {
     const runs = Number(users >= 50_000 ? options["large-runs"] : options.runs);
-    process.stderr.write(`bench: ${users} users, ${runs} runs per mode\n`);
+    process.stderr.write(`bench: ${users} users, ${runs} ${runs === 1 ? "run" : "runs"} per mode\n`);
     results.push(benchSize(users, runs));
   }
 

@@ -98,7 +98,7 @@ async function loadListed(context: CommandContext, options: ListOptions): Promis
   if (selected.length === 0 && !hasErrors(diagnostics)) {
     const known = deployments.map((deployment) => deployment.name).join(", ");
     throw new UsageError(
-      `no vars file for deployment "${options.deployment}" in ${layout.varsDir} (known deployments: ${known}); ` +
+      `no vars file for deployment "${options.deployment}" in ${layout.varsDir}/ (known deployments: ${known}); ` +
         'use the file\'s name without .yaml, or "all".',
     );
   }

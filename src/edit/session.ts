@@ -184,8 +184,10 @@ async function deploymentNames(layout: RepoLayout): Promise<string[]> {
 export async function openTarget(layout: RepoLayout, name: string, verbose = true): Promise<EditTarget> {
   const found = await findVarsFile(layout, name);
   if (!found) {
+    const known = (await deploymentNames(layout)).join(", ");
     throw new UsageError(
-      `no vars file for deployment "${name}" in ${layout.varsDir}; use the file's name without .yaml, or "all".`,
+      `no vars file for deployment "${name}" in ${layout.varsDir}/ (known deployments: ${known}); ` +
+        'use the file\'s name without .yaml, or "all".',
     );
   }
   await assertRealPathInside(layout.root, found.file);

@@ -15,7 +15,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { CakeError } from "../errors.js";
+import { UsageError } from "../errors.js";
 import type { Deployment } from "../model/types.js";
 import { TEMP_PREFIX } from "./atomic.js";
 import { type CompareResult, type CompareTarget, compareAndStage } from "./compare.js";
@@ -64,10 +64,16 @@ export async function renderAndCompare(
   // files and of the small user files. Share 0 stays on the main thread.
   const shares = workers + 1;
   const running: Promise<CompareResult[] | undefined>[] = [];
+  const failures: string[] = [];
   for (let share = 1; share < shares; share++) {
     const paths = files.filter((_, index) => index % shares === share).map((file) => file.path);
     // A worker that fails (out of memory, say) leaves its share to the main thread.
-    running.push(runWorker({ deployment, paths, target }).catch(() => undefined));
+    running.push(
+      runWorker({ deployment, paths, target }).catch((error: unknown) => {
+        failures.push(error instanceof Error ? error.message : String(error));
+        return undefined;
+      }),
+    );
   }
   // Started before the main thread's share, so the workers boot while it renders.
   const results: CompareResult[] = new Array(files.length);
@@ -83,6 +89,10 @@ export async function renderAndCompare(
   });
   if (!fromWorkers.includes(undefined)) return results;
 
+  // The writer has no output stream of its own, and a failed worker is rare enough to go straight to stderr.
+  process.stderr.write(
+    `cake: a render worker failed (${failures.join("; ")}); the main thread rendered its files instead.\n`,
+  );
   // Every other share is in `results` now, so any temporary file they do not name is a failed worker's.
   if (target.stage) deleteUnknownTemps(target.folder, results);
   fromWorkers.forEach((share, worker) => {
@@ -114,33 +124,37 @@ function bytesOf(file: RenderableFile): Buffer {
 /** Returns how many workers to start for `fileCount` files. */
 function workerCount(fileCount: number): number {
   if (!existsSync(fileURLToPath(WORKER_URL))) return 0;
-  const configured = process.env.CAKE_RENDER_WORKERS;
-  if (configured !== undefined && configured !== "") {
-    const count = Number(configured);
-    if (!Number.isInteger(count) || count < 0) {
-      throw new CakeError(
-        `CAKE_RENDER_WORKERS is "${configured}"; set it to a whole number of threads, 0 or more.`,
-      );
-    }
-    return Math.min(count, fileCount);
-  }
+  const configured = renderSettings().workers;
+  if (configured !== undefined) return Math.min(configured, fileCount);
   if (fileCount < MIN_FILES_FOR_WORKERS) return 0;
   return Math.max(0, Math.min(os.availableParallelism() - 1, MAX_WORKERS));
 }
 
-/** Returns the whole number > 0 in the environment variable `name`, or undefined when it is unset. */
-function positiveSetting(name: string): number | undefined {
+/**
+ * Reads `CAKE_RENDER_WORKERS` and `CAKE_RENDER_WORKER_MB`; unset or empty means the default.
+ * Reconcile calls it before it writes anything, so a bad value stops the run with no trace.
+ */
+export function renderSettings(): { workers?: number; workerHeapMb?: number } {
+  const workers = wholeNumberSetting("CAKE_RENDER_WORKERS", 0, "a whole number of worker threads, 0 or more");
+  const workerHeapMb = wholeNumberSetting("CAKE_RENDER_WORKER_MB", 1, "a whole number of MB, 1 or more");
+  return {
+    ...(workers === undefined ? {} : { workers }),
+    ...(workerHeapMb === undefined ? {} : { workerHeapMb }),
+  };
+}
+
+function wholeNumberSetting(name: string, minimum: number, expected: string): number | undefined {
   const value = process.env[name];
   if (value === undefined || value === "") return undefined;
   const number = Number(value);
-  if (!Number.isInteger(number) || number <= 0) {
-    throw new CakeError(`${name} is "${value}"; set it to a whole number greater than 0.`);
+  if (!Number.isInteger(number) || number < minimum) {
+    throw new UsageError(`invalid ${name} "${value}": set it to ${expected}, or unset it.`);
   }
   return number;
 }
 
 function runWorker(job: RenderJob): Promise<CompareResult[]> {
-  const heapMb = positiveSetting("CAKE_RENDER_WORKER_MB");
+  const heapMb = renderSettings().workerHeapMb;
   return new Promise((resolve, reject) => {
     const worker = new Worker(WORKER_URL, {
       workerData: job,

@@ -27,6 +27,7 @@ import {
 import { deleteStrayTempFiles, JOURNAL_FILE, recoverFolder } from "./journal.js";
 import { type LockOptions, withRepoLock } from "./lock.js";
 import { MANIFEST_FILE, sha256 } from "./manifest.js";
+import { renderSettings } from "./parallel-render.js";
 import { createSerializer, generatedHeader } from "./serialize.js";
 import {
   applyPlan,
@@ -121,6 +122,7 @@ export async function reconcile(
   options: ReconcileOptions,
   load?: (layout: RepoLayout) => Promise<LoadedRepo>,
 ): Promise<ReconcileResult> {
+  renderSettings();
   if (options.check) {
     const { loadRepo } = await import("../config/repo.js");
     const loaded = load

@@ -1,4 +1,5 @@
 import { execFile, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -339,11 +340,12 @@ describe("cake binary", () => {
       await execFileAsync(process.execPath, [bin, "reconcile"], { cwd: sequential, ...withWorkers("0") });
 
       // A 1 MB heap cannot even load the worker's modules, so every worker fails.
-      await execFileAsync(process.execPath, [bin, "reconcile"], {
+      const run = await execFileAsync(process.execPath, [bin, "reconcile"], {
         cwd: starved,
         env: { ...process.env, CAKE_RENDER_WORKERS: "2", CAKE_RENDER_WORKER_MB: "1" },
       });
 
+      expect(run.stderr).toContain("a render worker failed");
       expect(await listTree(path.join(starved, "deployments"))).toEqual(
         await listTree(path.join(sequential, "deployments")),
       );
@@ -362,9 +364,10 @@ describe("cake binary", () => {
         ...withWorkers("many"),
       }).catch((error: { code: number; stderr: string }) => error);
 
-      expect("code" in result ? result.code : 0).toBe(1);
-      expect(result.stderr).toContain("CAKE_RENDER_WORKERS");
+      expect("code" in result ? result.code : 0).toBe(2);
+      expect(result.stderr).toContain("invalid CAKE_RENDER_WORKERS");
       expect(result.stderr).not.toContain("    at ");
+      expect(existsSync(path.join(root, "deployments"))).toBe(false);
     });
   });
 
