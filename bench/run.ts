@@ -39,6 +39,8 @@ interface SizeResult {
   users: number;
   baseline: ModeResult;
   full: ModeResult;
+  /** Full generation with `CAKE_RENDER_WORKERS=0`, to show what the render workers change. */
+  fullMainThread: ModeResult;
   noop: ModeResult;
   /** `reconcile --check` over up-to-date output: what CI runs, without the local cache. */
   check: ModeResult;
@@ -125,14 +127,22 @@ function benchSize(users: number, runs: number): SizeResult {
   );
 
   const reconcileArgs = (root: string) => [cakeBin, "reconcile", "--repo", root, "--format", "json"];
-  const full = median(
-    repeat(runs, () => {
+  // With and without render workers in turns, so both meet the same state of the disk.
+  const fullRuns: Measurement[] = [];
+  const mainThreadRuns: Measurement[] = [];
+  for (let index = 0; index < runs; index++) {
+    for (const [measured, env] of [
+      [fullRuns, {}],
+      [mainThreadRuns, { CAKE_RENDER_WORKERS: "0" }],
+    ] as const) {
       const fresh = path.join(work, `full-${++run}`);
       mkdirSync(path.join(fresh, "vars"), { recursive: true });
       writeFileSync(path.join(fresh, "vars", `${DEPLOYMENT}.yaml`), varsText);
-      return measure(process.execPath, reconcileArgs(fresh));
-    }),
-  );
+      measured.push(measure(process.execPath, reconcileArgs(fresh), env));
+    }
+  }
+  const full = median(fullRuns);
+  const fullMainThread = median(mainThreadRuns);
   execFileSync(process.execPath, reconcileArgs(repo), { maxBuffer: 1 << 30 });
 
   const noop = median(repeat(runs, () => measure(process.execPath, reconcileArgs(repo))));
@@ -153,7 +163,15 @@ function benchSize(users: number, runs: number): SizeResult {
   const written = Math.max(...oneUserRuns.map((run) => filesWritten(run.stdout)));
 
   rmSync(work, { recursive: true, force: true });
-  return { users, baseline, full, noop, check, oneUser: { ...oneUser, filesWritten: written } };
+  return {
+    users,
+    baseline,
+    full,
+    fullMainThread,
+    noop,
+    check,
+    oneUser: { ...oneUser, filesWritten: written },
+  };
 }
 
 /** Changes the access of one user, near the middle of the file, to one namespace: view becomes edit or the reverse. */
@@ -176,7 +194,7 @@ export function changeOneGrant(varsText: string): string {
   return lines.join("\n");
 }
 
-function measure(command: string, args: string[]): Measurement {
+function measure(command: string, args: string[], env: Record<string, string> = {}): Measurement {
   // Flush what earlier runs wrote, so their writeback is not charged to this run.
   execFileSync("sync");
   const timeFile = path.join(os.tmpdir(), `cake-bench-time-${process.pid}`);
@@ -184,6 +202,7 @@ function measure(command: string, args: string[]): Measurement {
   const result = spawnSync("/usr/bin/time", ["-f", "%M", "-o", timeFile, command, ...args], {
     encoding: "utf8",
     maxBuffer: 1 << 30,
+    env: { ...process.env, ...env },
   });
   const seconds = (performance.now() - started) / 1000;
   if (result.status !== 0) {
@@ -266,6 +285,7 @@ function resultTable(results: SizeResult[]): string[] {
   for (const result of results) {
     const modes: [string, ModeResult, string][] = [
       ["full generation", result.full, "all"],
+      ["full generation, main thread only", result.fullMainThread, "all"],
       ["no-op reconcile", result.noop, "0"],
       ["check, no cache (CI)", result.check, "0"],
       ["one user changed", result.oneUser, String(result.oneUser.filesWritten)],
