@@ -66,7 +66,7 @@ export interface LoadOptionsForSnapshot {
 /** The result of an incremental load. */
 export interface IncrementalLoad {
   deployment: Deployment;
-  /** Warnings of the changed entries, positionless as on the fast path, in load order. */
+  /** Warnings of the changed entries, without positions (the caller adds them), in load order. */
   warnings: Diagnostic[];
   snapshot: LoadSnapshot;
   /**
@@ -467,7 +467,7 @@ function affectedProfiles(users: User[]): Set<string> {
  * top-level `users:` key, its `users:` key, then every line at the sequence's indent that
  * starts with `-`. Returns undefined for any other layout, such as a flow sequence.
  */
-function scanEntries(
+export function scanEntries(
   text: string,
 ): { itemIndent: number; itemStarts: number[]; sequenceEnd: number } | undefined {
   const lines = text.split("\n");

@@ -14,6 +14,7 @@ import { normalizeVars } from "./normalize.js";
 import { buildView } from "./rules/context.js";
 import { RULES } from "./rules/index.js";
 import { checkSchema } from "./schema-phase.js";
+import { withTextPositions } from "./text-positions.js";
 
 /**
  * Loads `text` incrementally from `options.previous`, or through js-yaml. Returns undefined
@@ -28,7 +29,7 @@ export function loadFast(text: string, options: LoadOptions): LoadResult | undef
     if (incremental !== undefined) {
       return {
         deployment: incremental.deployment,
-        diagnostics: incremental.warnings,
+        diagnostics: sortDiagnostics(withTextPositions(text, incremental.warnings)),
         text,
         ...(options.snapshot ? { snapshot: incremental.snapshot } : {}),
         affectedProfiles: incremental.affectedProfiles,
@@ -52,7 +53,7 @@ function fastLoad(text: string, options: LoadOptions): LoadResult | undefined {
   if (!fastResultStands(diagnostics) || !schema.vars) return undefined;
 
   const deployment = normalizeVars(schema.vars, options);
-  const sorted = sortDiagnostics(diagnostics);
+  const sorted = sortDiagnostics(withTextPositions(text, diagnostics));
   const snapshot = options.snapshot
     ? createSnapshot(text, parsed.data, deployment, {
         file: options.file,

@@ -47,8 +47,9 @@ export interface LoadOptions {
   expectedName?: string;
   /**
    * Take the fast path where it cannot change the result (see `fast-load.ts`). Its warnings
-   * carry no position (line and column 0) and it returns no document, so only callers that
-   * need the model, such as reconcile, set it.
+   * get positions from the text's layout (see `text-positions.ts`), or line and column 0
+   * where that fails, and it returns no document, so only callers that need the model, such
+   * as reconcile, set it.
    */
   fast?: boolean;
   /** With `fast`: return a snapshot for the next load (see `incremental.ts`). */

@@ -21,11 +21,26 @@ function load(text: string, file: string, fast: boolean): LoadResult {
   return loadVarsText(text, { file, outputPath: "deployments/x", fast });
 }
 
-/** Codes and paths of the diagnostics, which both paths must agree on; positions may differ. */
+/** Codes and paths of the diagnostics, which both paths must agree on. */
 function findings(result: LoadResult): string[] {
-  return result.diagnostics.map(
-    (diagnostic) => `${diagnostic.severity} ${diagnostic.code} ${diagnostic.path}`,
-  );
+  return result.diagnostics
+    .map((diagnostic) => `${diagnostic.severity} ${diagnostic.code} ${diagnostic.path}`)
+    .sort();
+}
+
+/**
+ * The position of every diagnostic the fast path located; one it could not locate has line 0
+ * and is left out, and then the full load's diagnostic is left out too.
+ */
+function locatedPositions(fast: LoadResult, full: LoadResult): [string[], string[]] {
+  const key = (diagnostic: LoadResult["diagnostics"][number]) => `${diagnostic.code} ${diagnostic.path}`;
+  const located = new Set(fast.diagnostics.filter((item) => item.line > 0).map(key));
+  const positions = (result: LoadResult) =>
+    result.diagnostics
+      .filter((item) => located.has(key(item)))
+      .map((item) => `${key(item)} ${item.line}:${item.column}`)
+      .sort();
+  return [positions(fast), positions(full)];
 }
 
 function expectSameResult(text: string, file: string): void {
@@ -34,6 +49,8 @@ function expectSameResult(text: string, file: string): void {
 
   expect(fast.deployment).toEqual(full.deployment);
   expect(findings(fast)).toEqual(findings(full));
+  const [fastPositions, fullPositions] = locatedPositions(fast, full);
+  expect(fastPositions).toEqual(fullPositions);
 }
 
 describe("fast load", () => {
@@ -76,13 +93,39 @@ describe("fast load", () => {
     );
   });
 
-  it("warnings of the fast path have no position", () => {
+  it("warnings of the fast path have the full load's positions", () => {
     const file = "examples/ops/vars/prod-us-east-1.yaml";
-    const fast = load(readFileSync(path.join(ROOT, file), "utf8"), file, true);
-    const uppercase = fast.diagnostics.find((diagnostic) => diagnostic.code === "email-uppercase");
+    const text = readFileSync(path.join(ROOT, file), "utf8")
+      .replace("kubeflow-platform@example.com", "Kubeflow-Platform@example.com")
+      .concat('identity:\n  username_pattern: "[a-z]{2,5}"\n');
+    const fast = load(text, file, true);
+    const full = load(text, file, false);
 
+    expect(fast.diagnostics.map((item) => item.code)).toEqual(
+      expect.arrayContaining(["email-uppercase", "username-pattern"]),
+    );
+    expect(fast.diagnostics.every((item) => item.line > 0)).toBe(true);
+    expect(fast.diagnostics).toEqual(full.diagnostics);
+  });
+
+  it("warnings in a flow list of users keep line 0", () => {
+    const text = [
+      "environment: prod",
+      "region: us-east-1",
+      "kubeflow:",
+      "  profile_owner: owner@example.com",
+      "gitops:",
+      "  repo_url: https://git.example.com/ops.git",
+      "users:",
+      "  deploy_namespaces: [ml-prod]",
+      "  users: [{email: Ann@example.com, username: ann, roles: [cake-user], allowed_namespaces: [ml-prod]}]",
+      "",
+    ].join("\n");
+
+    const uppercase = load(text, "vars/prod-us-east-1.yaml", true).diagnostics[0];
+
+    expect(uppercase?.code).toBe("email-uppercase");
     expect(uppercase?.line).toBe(0);
-    expect(uppercase?.column).toBe(0);
   });
 
   it("agrees with the full load on generated files", () => {

@@ -4,6 +4,7 @@
  * must decline every edit the full load rejects.
  */
 import { describe, expect, it } from "vitest";
+import type { Diagnostic } from "../../src/config/diagnostics.js";
 import { type LoadSnapshot, loadIncrementally } from "../../src/config/incremental.js";
 import { type LoadResult, loadVarsText } from "../../src/config/load.js";
 import { planDeploymentFiles } from "../../src/generate/plan.js";
@@ -280,6 +281,21 @@ describe("incremental load", () => {
     ]);
   });
 
+  it("gives the changed entries' warnings the full load's positions", () => {
+    const text = baseText(random(4), 6).replaceAll("User.", "user.");
+    const changed = text.replace("email: user.3@example.com", "email: User.3@example.com");
+
+    const loaded = loadVarsText(changed, {
+      ...OPTIONS,
+      fast: true,
+      previous: { text, snapshot: snapshotOf(text) },
+    });
+    const full = loadVarsText(changed, { ...OPTIONS, fast: false });
+
+    expect(loaded.affectedProfiles).toBeDefined();
+    expect(loaded.diagnostics).toEqual(full.diagnostics);
+  });
+
   it("returns the snapshot's model for the same text", () => {
     const text = baseText(random(7), 5);
     const snapshot = snapshotOf(text);
@@ -323,8 +339,11 @@ describe("incremental load", () => {
           taken[name] = (taken[name] ?? 0) + 1;
           expect(full.deployment, context).toBeDefined();
           expect(incremental.deployment, context).toEqual(full.deployment);
-          for (const warning of incremental.warnings)
-            expect(full.diagnostics, context).toContainEqual(warning);
+          // Positions are added by the caller; the rest of each warning must be the full load's.
+          const withoutPosition = ({ line: _line, column: _column, ...rest }: Diagnostic) => rest;
+          for (const warning of incremental.warnings) {
+            expect(full.diagnostics.map(withoutPosition), context).toContainEqual(withoutPosition(warning));
+          }
           const affected = changedProfiles(snapshot.deployment, incremental.deployment);
           for (const profile of affected)
             expect(incremental.affectedProfiles.has(profile), context).toBe(true);
