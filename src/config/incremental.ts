@@ -57,6 +57,16 @@ export interface LoadSnapshot {
   deployment: Deployment;
 }
 
+/** Where the entries of `users.users` are in a text. */
+export interface EntryLayout {
+  /** Column of the `-` of every entry. */
+  itemIndent: number;
+  /** Offset of the line where each entry starts, in file order. */
+  itemStarts: number[];
+  /** Offset of the line after the last entry. */
+  sequenceEnd: number;
+}
+
 export interface LoadOptionsForSnapshot {
   file: string;
   outputPath: string;
@@ -467,9 +477,7 @@ function affectedProfiles(users: User[]): Set<string> {
  * top-level `users:` key, its `users:` key, then every line at the sequence's indent that
  * starts with `-`. Returns undefined for any other layout, such as a flow sequence.
  */
-export function scanEntries(
-  text: string,
-): { itemIndent: number; itemStarts: number[]; sequenceEnd: number } | undefined {
+export function scanEntries(text: string): EntryLayout | undefined {
   const lines = text.split("\n");
   let index = lines.findIndex((line) => /^users:[ ]*(#.*)?$/.test(line));
   if (index < 0) return undefined;

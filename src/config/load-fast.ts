@@ -29,7 +29,7 @@ export function loadFast(text: string, options: LoadOptions): LoadResult | undef
     if (incremental !== undefined) {
       return {
         deployment: incremental.deployment,
-        diagnostics: sortDiagnostics(withTextPositions(text, incremental.warnings)),
+        diagnostics: sortDiagnostics(withTextPositions(text, incremental.warnings, incremental.snapshot)),
         text,
         ...(options.snapshot ? { snapshot: incremental.snapshot } : {}),
         affectedProfiles: incremental.affectedProfiles,
@@ -53,7 +53,6 @@ function fastLoad(text: string, options: LoadOptions): LoadResult | undefined {
   if (!fastResultStands(diagnostics) || !schema.vars) return undefined;
 
   const deployment = normalizeVars(schema.vars, options);
-  const sorted = sortDiagnostics(withTextPositions(text, diagnostics));
   const snapshot = options.snapshot
     ? createSnapshot(text, parsed.data, deployment, {
         file: options.file,
@@ -61,6 +60,7 @@ function fastLoad(text: string, options: LoadOptions): LoadResult | undefined {
         expectedName,
       })
     : undefined;
+  const sorted = sortDiagnostics(withTextPositions(text, diagnostics, snapshot));
   return { deployment, diagnostics: sorted, text, ...(snapshot ? { snapshot } : {}) };
 }
 

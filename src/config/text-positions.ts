@@ -6,108 +6,120 @@
  * found nowhere keeps line and column 0.
  */
 import type { Diagnostic } from "./diagnostics.js";
-import { scanEntries } from "./incremental.js";
+import { type EntryLayout, scanEntries } from "./incremental.js";
 
 const USER_FIELD = /^users\.users\[(\d+)\]\.([A-Za-z_]+)$/;
 const SECTION_FIELD = /^([A-Za-z_]+)\.([A-Za-z_]+)$/;
 
-/** Returns `diagnostics` with the line and column of each position-less one that the text locates. */
-export function withTextPositions(text: string, diagnostics: readonly Diagnostic[]): Diagnostic[] {
-  if (diagnostics.every((diagnostic) => diagnostic.line > 0)) return [...diagnostics];
-  const lines = text.split("\n");
-  const entries = lazy(() => scanEntries(text));
-  const entryLines = lazy(() => {
-    const layout = entries();
-    if (layout === undefined) return undefined;
-    return { starts: linesOfOffsets(text, layout.itemStarts), end: lines.length, indent: layout.itemIndent };
-  });
+/** Where a located value is: the offset of its line's start, and its 1-based column. */
+interface Found {
+  lineStart: number;
+  column: number;
+}
 
-  return diagnostics.map((diagnostic) => {
-    if (diagnostic.line > 0) return diagnostic;
-    const position = locate(diagnostic.path, lines, entryLines);
-    return position === undefined ? diagnostic : { ...diagnostic, ...position };
+/**
+ * Returns `diagnostics` with the line and column of each position-less one that the text
+ * locates. `layout`, the entries of `users.users` when the caller knows them, saves a scan.
+ */
+export function withTextPositions(
+  text: string,
+  diagnostics: readonly Diagnostic[],
+  layout?: EntryLayout,
+): Diagnostic[] {
+  if (diagnostics.every((diagnostic) => diagnostic.line > 0)) return [...diagnostics];
+  let entries: EntryLayout | undefined | null = layout ?? null;
+  const entryLayout = (): EntryLayout | undefined => {
+    if (entries === null) entries = scanEntries(text);
+    return entries;
+  };
+
+  const found = diagnostics.map((diagnostic) =>
+    diagnostic.line > 0 ? undefined : locate(text, diagnostic.path, entryLayout),
+  );
+  const lines = lineNumbers(
+    text,
+    found.flatMap((item) => (item === undefined ? [] : [item.lineStart])),
+  );
+  return diagnostics.map((diagnostic, index) => {
+    const item = found[index];
+    if (item === undefined) return diagnostic;
+    return { ...diagnostic, line: (lines.get(item.lineStart) as number) + 1, column: item.column };
   });
 }
 
-function locate(
-  path: string,
-  lines: readonly string[],
-  entryLines: () => { starts: number[]; end: number; indent: number } | undefined,
-): { line: number; column: number } | undefined {
+function locate(text: string, path: string, entryLayout: () => EntryLayout | undefined): Found | undefined {
   const user = USER_FIELD.exec(path);
   if (user !== null) {
-    const layout = entryLines();
+    const layout = entryLayout();
     const index = Number(user[1]);
-    const start = layout?.starts[index];
+    const start = layout?.itemStarts[index];
     if (layout === undefined || start === undefined) return undefined;
-    const end = layout.starts[index + 1] ?? layout.end;
+    const end = layout.itemStarts[index + 1] ?? layout.sequenceEnd;
     // The entry's keys: the first after `- ` on its first line, the others two columns deeper.
-    const first = `${" ".repeat(layout.indent)}- `;
-    const rest = " ".repeat(layout.indent + 2);
-    return findKey(lines, start, end, user[2] as string, (line) => (line === start ? first : rest));
+    const first = `${" ".repeat(layout.itemIndent)}- `;
+    const rest = " ".repeat(layout.itemIndent + 2);
+    return findKey(text, start, end, user[2] as string, (lineStart) => (lineStart === start ? first : rest));
   }
 
   const section = SECTION_FIELD.exec(path);
   if (section === null) return undefined;
-  const start = lines.findIndex((line) => line.startsWith(`${section[1]}:`));
-  if (start < 0) return undefined;
-  let end = start + 1;
-  while (end < lines.length && !/^[^\s#]/.test(lines[end] as string)) end++;
-  const child = lines.slice(start + 1, end).find((line) => /^ +[^\s#]/.test(line));
-  if (child === undefined) return undefined;
-  const indent = " ".repeat(child.length - child.trimStart().length);
-  return findKey(lines, start + 1, end, section[2] as string, () => indent);
+  const header = new RegExp(`^${section[1]}:`, "m").exec(text);
+  if (header === null) return undefined;
+  const start = text.indexOf("\n", header.index) + 1;
+  if (start === 0) return undefined;
+  // The section ends at the next line that starts at column 0 with something other than a comment.
+  const next = /^[^\s#]/m.exec(text.slice(start));
+  const end = next === null ? text.length : start + next.index;
+  const child = /^( +)[^\s#]/m.exec(text.slice(start, end));
+  if (child === null) return undefined;
+  const indent = child[1] as string;
+  return findKey(text, start, end, section[2] as string, () => indent);
 }
 
 /**
- * Returns the 1-based position of the value of `key` in the lines [start, end), on the line that
- * starts with `prefixOf(line)` followed by `key:`.
+ * Finds the value of `key` in the text between `start` and `end` (both at line starts), on a
+ * line that starts with `prefixOf(lineStart)` followed by `key:`.
  */
 function findKey(
-  lines: readonly string[],
+  text: string,
   start: number,
   end: number,
   key: string,
-  prefixOf: (line: number) => string,
-): { line: number; column: number } | undefined {
-  for (let index = start; index < end; index++) {
-    const line = lines[index] as string;
-    const keyStart = `${prefixOf(index)}${key}:`;
-    if (!line.startsWith(keyStart)) continue;
-    let column = keyStart.length;
-    while (line[column] === " ") column++;
-    return column < line.length ? { line: index + 1, column: column + 1 } : undefined;
+  prefixOf: (lineStart: number) => string,
+): Found | undefined {
+  let lineStart = start;
+  while (lineStart < end) {
+    const newline = text.indexOf("\n", lineStart);
+    const lineEnd = newline === -1 || newline > end ? end : newline;
+    const line = text.slice(lineStart, lineEnd);
+    const keyStart = `${prefixOf(lineStart)}${key}:`;
+    if (line.startsWith(keyStart)) {
+      let column = keyStart.length;
+      while (line[column] === " ") column++;
+      return column < line.length ? { lineStart, column: column + 1 } : undefined;
+    }
+    if (newline === -1) break;
+    lineStart = newline + 1;
   }
   return undefined;
 }
 
-/** Returns the 0-based line of each of the sorted `offsets`, in one pass over the text. */
-function linesOfOffsets(text: string, offsets: readonly number[]): number[] {
-  const result: number[] = [];
+/** Returns the 0-based line number of each offset, counting line breaks once over the text. */
+function lineNumbers(text: string, offsets: readonly number[]): Map<number, number> {
+  const sorted = [...new Set(offsets)].sort((a, b) => a - b);
+  const result = new Map<number, number>();
   let line = 0;
-  let lineStart = 0;
-  for (const offset of offsets) {
+  let position = 0;
+  for (const offset of sorted) {
     for (
-      let next = text.indexOf("\n", lineStart);
+      let next = text.indexOf("\n", position);
       next !== -1 && next < offset;
-      next = text.indexOf("\n", lineStart)
+      next = text.indexOf("\n", position)
     ) {
       line++;
-      lineStart = next + 1;
+      position = next + 1;
     }
-    result.push(line);
+    result.set(offset, line);
   }
   return result;
-}
-
-function lazy<T>(compute: () => T): () => T {
-  let done = false;
-  let value: T;
-  return () => {
-    if (!done) {
-      value = compute();
-      done = true;
-    }
-    return value;
-  };
 }
