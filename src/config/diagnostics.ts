@@ -92,6 +92,14 @@ export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
 }
 
 /** Sorts diagnostics by file, line, column and code, so output is stable. */
+/**
+ * Appends `items` in a loop: `push(...items)` passes every item as an argument, and a damaged
+ * file with 100k+ diagnostics overflows the call stack.
+ */
+export function appendDiagnostics(target: Diagnostic[], items: readonly Diagnostic[]): void {
+  for (const item of items) target.push(item);
+}
+
 export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
   return [...diagnostics].sort(
     (a, b) =>

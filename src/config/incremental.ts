@@ -57,7 +57,7 @@ export interface LoadSnapshot {
   deployment: Deployment;
 }
 
-/** Where the entries of `users.users` are in a text. */
+/** The layout of the `users.users` entries in a text. */
 export interface EntryLayout {
   /** Column of the `-` of every entry. */
   itemIndent: number;

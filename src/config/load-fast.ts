@@ -6,7 +6,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { deploymentNameOfFile } from "../repo/vars-files.js";
-import { type Diagnostic, sortDiagnostics } from "./diagnostics.js";
+import { appendDiagnostics, type Diagnostic, sortDiagnostics } from "./diagnostics.js";
 import { fastParse, fastResultStands } from "./fast-load.js";
 import { createSnapshot, loadIncrementally, snapshotApplies } from "./incremental.js";
 import type { LoadOptions, LoadResult } from "./load.js";
@@ -47,9 +47,9 @@ function fastLoad(text: string, options: LoadOptions): LoadResult | undefined {
   const expectedName = options.expectedName ?? deploymentNameOfFile(options.file);
   const schema = checkSchema(parsed.source, parsed.data);
   const diagnostics: Diagnostic[] = [];
-  append(diagnostics, schema.diagnostics);
+  appendDiagnostics(diagnostics, schema.diagnostics);
   const context = { source: parsed.source, view: buildView(parsed.data), expectedName };
-  for (const rule of RULES) append(diagnostics, rule.check(context));
+  for (const rule of RULES) appendDiagnostics(diagnostics, rule.check(context));
   if (!fastResultStands(diagnostics) || !schema.vars) return undefined;
 
   const deployment = normalizeVars(schema.vars, options);
@@ -90,12 +90,4 @@ export async function readVarsFile(
       ],
     };
   }
-}
-
-/**
- * Appends `items` in a loop: `push(...items)` passes every item as an argument, and a damaged
- * file with 100k+ diagnostics overflows the call stack.
- */
-function append(target: Diagnostic[], items: readonly Diagnostic[]): void {
-  for (const item of items) target.push(item);
 }

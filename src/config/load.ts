@@ -5,7 +5,7 @@
 import type { Document } from "yaml";
 import type { Deployment } from "../model/types.js";
 import { deploymentNameOfFile } from "../repo/vars-files.js";
-import { type Diagnostic, hasErrors, sortDiagnostics } from "./diagnostics.js";
+import { appendDiagnostics, type Diagnostic, hasErrors, sortDiagnostics } from "./diagnostics.js";
 import type { LoadSnapshot } from "./incremental.js";
 import { loadFast, readVarsFile } from "./load-fast.js";
 import { normalizeVars } from "./normalize.js";
@@ -71,16 +71,16 @@ export function loadVarsText(text: string, options: LoadOptions): LoadResult {
     return { diagnostics: sortDiagnostics(diagnostics), text, ...(document ? { document } : {}) };
 
   const schema = checkSchema(source, data);
-  append(diagnostics, schema.diagnostics);
+  appendDiagnostics(diagnostics, schema.diagnostics);
 
   const context = { source, view: buildView(data), expectedName };
-  for (const rule of RULES) append(diagnostics, rule.check(context));
+  for (const rule of RULES) appendDiagnostics(diagnostics, rule.check(context));
 
   // A YAML 1.1 word in a field that is not a string is already an error of its own.
   const errorPaths = new Set(
     diagnostics.filter((item) => item.severity === "error").map((item) => item.path),
   );
-  append(
+  appendDiagnostics(
     diagnostics,
     yaml11BooleanDiagnostics(source).filter((item) => !errorPaths.has(item.path)),
   );
@@ -106,11 +106,3 @@ export async function loadVarsFile(
 }
 
 export { deploymentNameOfFile };
-
-/**
- * Appends `items` in a loop: `push(...items)` passes every item as an argument, and a damaged
- * file with 100k+ diagnostics overflows the call stack.
- */
-function append(target: Diagnostic[], items: readonly Diagnostic[]): void {
-  for (const item of items) target.push(item);
-}

@@ -11,7 +11,7 @@ import { type EntryLayout, scanEntries } from "./incremental.js";
 const USER_FIELD = /^users\.users\[(\d+)\]\.([A-Za-z_]+)$/;
 const SECTION_FIELD = /^([A-Za-z_]+)\.([A-Za-z_]+)$/;
 
-/** Where a located value is: the offset of its line's start, and its 1-based column. */
+/** A located value: the offset of its line's start, and its 1-based column. */
 interface Found {
   lineStart: number;
   column: number;

@@ -59,7 +59,9 @@ export function planDeploymentFiles(
   }
   const grouped = groupGrants(
     deployment,
-    known.size === 0 ? undefined : new Set(profiles.filter((p) => !known.has(p.name)).map((p) => p.name)),
+    known.size === 0
+      ? undefined
+      : new Set(profiles.filter((profile) => !known.has(profile.name)).map((profile) => profile.name)),
   );
   let all: Map<string, ContributorGrant[]> | undefined = known.size === 0 ? grouped : undefined;
   const grantsOfProfile = (name: string): ContributorGrant[] => {
@@ -120,7 +122,7 @@ function groupGrants(deployment: Deployment, only?: ReadonlySet<string>): Map<st
     if (
       only !== undefined &&
       !only.has(user.username) &&
-      !user.allowedNamespaces.some((g) => only.has(g.namespace))
+      !user.allowedNamespaces.some((grant) => only.has(grant.namespace))
     ) {
       continue;
     }

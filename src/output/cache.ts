@@ -171,8 +171,8 @@ function readText(file: string): string | undefined {
 
 /**
  * The previous load of a deployment's vars file, kept beside its output cache for incremental
- * loading (see `config/incremental.ts`): `<folder>.vars` holds the text, and `<folder>.load.json`
- * the snapshot with the text's sha256, which proves that the two files belong together.
+ * loading (see `config/incremental.ts`). `<folder>.vars` contains the text. `<folder>.load.json`
+ * contains the snapshot and the text's sha256, which proves that the two files belong together.
  */
 export interface StoredLoad {
   text: string;

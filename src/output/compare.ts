@@ -8,9 +8,10 @@ import path from "node:path";
 import { tempPath } from "./atomic.js";
 import { sha256 } from "./manifest.js";
 import { hasGeneratedHeader } from "./serialize.js";
+import type { FileAction } from "./writer.js";
 
 /** The action a rendered file needs, or `conflict` when a file cake did not generate is in its place. */
-export type FileOutcome = "create" | "update" | "restore" | "unchanged" | "conflict";
+export type FileOutcome = Exclude<FileAction, "remove"> | "conflict";
 
 /** The deployment folder being planned; structured-cloneable, so it can go to a worker. */
 export interface CompareTarget {

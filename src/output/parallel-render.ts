@@ -19,13 +19,7 @@ import { UsageError } from "../errors.js";
 import type { Deployment } from "../model/types.js";
 import { TEMP_PREFIX } from "./atomic.js";
 import { type CompareResult, type CompareTarget, compareAndStage } from "./compare.js";
-
-/** A file to render: its bytes come from `content` or `render()`. */
-export interface RenderableFile {
-  path: string;
-  content?: string;
-  render?: () => string;
-}
+import type { DesiredFile } from "./writer.js";
 
 /** The work of one render worker. */
 export interface RenderJob {
@@ -51,7 +45,7 @@ const WORKER_URL = new URL("./render-worker.js", import.meta.url);
  * from, a share of the files may be rendered by worker threads.
  */
 export async function renderAndCompare(
-  files: readonly RenderableFile[],
+  files: readonly DesiredFile[],
   target: CompareTarget,
   deployment: Deployment | undefined,
 ): Promise<CompareResult[]> {
@@ -115,10 +109,8 @@ function deleteUnknownTemps(folder: string, results: readonly (CompareResult | u
   }
 }
 
-function bytesOf(file: RenderableFile): Buffer {
-  if (file.content !== undefined) return Buffer.from(file.content);
-  if (file.render === undefined) throw new Error(`${file.path} has neither content nor a render function`);
-  return Buffer.from(file.render());
+function bytesOf(file: DesiredFile): Buffer {
+  return Buffer.from("content" in file ? file.content : file.render());
 }
 
 /** Returns how many workers to start for `fileCount` files. */

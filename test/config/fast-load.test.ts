@@ -29,8 +29,8 @@ function findings(result: LoadResult): string[] {
 }
 
 /**
- * The position of every diagnostic the fast path located; one it could not locate has line 0
- * and is left out, and then the full load's diagnostic is left out too.
+ * Returns the positions of the diagnostics the fast path located, from both loads. A diagnostic
+ * the fast path could not locate has line 0, so it is left out of both lists.
  */
 function locatedPositions(fast: LoadResult, full: LoadResult): [string[], string[]] {
   const key = (diagnostic: LoadResult["diagnostics"][number]) => `${diagnostic.code} ${diagnostic.path}`;

@@ -319,7 +319,7 @@ describe("incremental load", () => {
 
   it("agrees with the full load on 3000 random edits", () => {
     const names = Object.keys(EDITS);
-    const taken: Record<string, number> = {};
+    const incrementalCounts: Record<string, number> = {};
     const declinedErrors: Record<string, number> = {};
 
     for (let seed = 1; seed <= 300; seed++) {
@@ -336,7 +336,7 @@ describe("incremental load", () => {
         const context = `seed ${seed} step ${step} edit ${name}`;
 
         if (incremental !== undefined) {
-          taken[name] = (taken[name] ?? 0) + 1;
+          incrementalCounts[name] = (incrementalCounts[name] ?? 0) + 1;
           expect(full.deployment, context).toBeDefined();
           expect(incremental.deployment, context).toEqual(full.deployment);
           // Positions are added by the caller; the rest of each warning must be the full load's.
@@ -359,7 +359,7 @@ describe("incremental load", () => {
     }
 
     // The test means something only if both paths ran often.
-    const total = Object.values(taken).reduce((sum, count) => sum + count, 0);
+    const total = Object.values(incrementalCounts).reduce((sum, count) => sum + count, 0);
     expect(total).toBeGreaterThan(800);
     for (const name of [
       "toggleAccess",
@@ -369,7 +369,7 @@ describe("incremental load", () => {
       "renameUser",
       "addGrant",
     ]) {
-      expect(taken[name] ?? 0, name).toBeGreaterThan(10);
+      expect(incrementalCounts[name] ?? 0, name).toBeGreaterThan(10);
     }
     for (const name of ["duplicateEmail", "duplicateUsername", "invalidEmail", "unknownKey"]) {
       expect(declinedErrors[name] ?? 0, name).toBeGreaterThan(10);

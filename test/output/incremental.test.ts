@@ -35,7 +35,7 @@ function written(result: ReconcileResult): string[] {
     .map((change) => `${change.action} ${change.path}`);
 }
 
-/** The text of every file in `folder`, by path; mtimes differ between repos and are left out. */
+/** Returns the text of every file in `folder` by path, without mtimes, which differ between repos. */
 async function contents(folder: string): Promise<Record<string, string>> {
   return Object.fromEntries(
     Object.entries(await snapshotTree(folder)).map(([file, { content }]) => [file, content]),
@@ -162,7 +162,7 @@ describe("incremental reconcile", () => {
     ]);
   });
 
-  it("loads the whole file when the stored previous text does not match its snapshot", async () => {
+  it("torn stored load falls back", async () => {
     const root = await repoWithOutput();
     const cacheDir = path.join(root, LOCAL_STATE_DIR, "cache");
     const storedText = (await readdir(cacheDir)).find((name) => name.endsWith(".vars")) as string;
