@@ -80,6 +80,7 @@ export const DIAGNOSTIC_CODES = [
   "idp-email-case",
   // gitops
   "missing-repo-url",
+  "duplicate-app-name",
   // files
   "file-not-found",
   "file-unreadable",
@@ -91,7 +92,6 @@ export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
   return diagnostics.some((diagnostic) => diagnostic.severity === "error");
 }
 
-/** Sorts diagnostics by file, line, column and code, so output is stable. */
 /**
  * Appends `items` in a loop: `push(...items)` passes every item as an argument, and a damaged
  * file with 100k+ diagnostics overflows the call stack.
@@ -100,6 +100,7 @@ export function appendDiagnostics(target: Diagnostic[], items: readonly Diagnost
   for (const item of items) target.push(item);
 }
 
+/** Sorts diagnostics by file, line, column and code, so output is stable. */
 export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
   return [...diagnostics].sort(
     (a, b) =>

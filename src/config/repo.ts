@@ -4,6 +4,7 @@ import type { Deployment } from "../model/types.js";
 import type { RepoLayout } from "../repo/layout.js";
 import { assertRealPathInside } from "../repo/paths.js";
 import { deploymentNameOfFile, listVarsFiles } from "../repo/vars-files.js";
+import { type ApplicationTarget, applicationNameCollisions, applicationTarget } from "./applications.js";
 import { type Diagnostic, sortDiagnostics } from "./diagnostics.js";
 import type { LoadSnapshot } from "./incremental.js";
 import type { LoadOptions, LoadResult, PreviousLoad } from "./load.js";
@@ -40,6 +41,8 @@ export interface RepoLoadOptions {
    * incrementally from the previous load this returns for its output folder.
    */
   incremental?: { previous(outputPath: string): PreviousLoad | undefined };
+  /** The Argo CD Applications of deployments not loaded, checked for name collisions with the loaded ones. */
+  otherApplications?: readonly ApplicationTarget[];
 }
 
 /**
@@ -74,10 +77,18 @@ export async function loadRepo(
   for (const { file, result } of results) {
     if (result.text !== undefined) sources[file] = result.text;
   }
-  const deployments = results.flatMap(({ result }) => (result.deployment ? [result.deployment] : []));
+  const loaded = results.flatMap(({ result }) => (result.deployment ? [result.deployment] : []));
+  const collisions = applicationNameCollisions(
+    loaded.map(applicationTarget),
+    sources,
+    options.otherApplications ?? [],
+  );
+  // As for any other error, a deployment with a collision is left out of the result.
+  const colliding = new Set(collisions.map((diagnostic) => diagnostic.file));
+  const deployments = loaded.filter((deployment) => !colliding.has(deployment.varsFile));
   const reuse = new Map<string, DeploymentReuse>();
   for (const { outputPath, result } of results) {
-    if (result.deployment === undefined) continue;
+    if (result.deployment === undefined || colliding.has(result.deployment.varsFile)) continue;
     reuse.set(outputPath, {
       ...(result.snapshot ? { snapshot: result.snapshot } : {}),
       ...(result.affectedProfiles ? { affectedProfiles: result.affectedProfiles } : {}),
@@ -85,7 +96,7 @@ export async function loadRepo(
   }
   return {
     deployments: deployments.sort((a, b) => compareNames(a.name, b.name)),
-    diagnostics: sortDiagnostics(results.flatMap(({ result }) => result.diagnostics)),
+    diagnostics: sortDiagnostics([...results.flatMap(({ result }) => result.diagnostics), ...collisions]),
     sources,
     files: relativeFiles,
     reuse,

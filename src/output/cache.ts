@@ -11,6 +11,7 @@
  */
 import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import type { ApplicationTarget } from "../config/applications.js";
 import type { LoadSnapshot } from "../config/incremental.js";
 import { CAKE_VERSION } from "../version.js";
 import { tempPath } from "./atomic.js";
@@ -18,7 +19,7 @@ import { sha256 } from "./manifest.js";
 
 /** Folder of local state at the repo root; ops repos ignore it. */
 export const LOCAL_STATE_DIR = ".cake";
-const CACHE_VERSION = 2;
+const CACHE_VERSION = 3;
 
 /** Returns the cache file of the deployment folder `folder` (relative to `root`). */
 export function cachePath(root: string, folder: string): string {
@@ -38,6 +39,8 @@ export interface OutputCache {
   varsFile: string;
   varsSha256: string;
   manifestSha256: string;
+  /** The deployment's Argo CD Application, checked for name collisions while the vars file is not loaded. */
+  application?: ApplicationTarget;
   /** Mtime of every folder of the deployment, by path relative to it (`.` for itself). */
   folders: Record<string, number>;
   files: Record<string, CachedFile>;

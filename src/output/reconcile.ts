@@ -8,6 +8,7 @@ import type { Dirent } from "node:fs";
 import { existsSync, readFileSync } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
+import type { ApplicationTarget } from "../config/applications.js";
 import { type Diagnostic, hasErrors } from "../config/diagnostics.js";
 import type { DeploymentReuse } from "../config/repo.js";
 import { CakeError, UsageError } from "../errors.js";
@@ -152,11 +153,17 @@ async function loadChanged(options: ReconcileOptions): Promise<LoadedRepo> {
   const { layout } = options;
   const upToDate: UpToDateDeployment[] = [];
   const toLoad: string[] = [];
+  const otherApplications: ApplicationTarget[] = [];
   for (const file of await listVarsFiles(layout)) {
     const name = deploymentNameOfFile(file);
     const current = findUpToDate(layout.root, file, `${layout.outputDir}/${name}`);
-    if (current === undefined) toLoad.push(file);
-    else upToDate.push({ ...current, name });
+    if (current === undefined) {
+      toLoad.push(file);
+      continue;
+    }
+    const { application, ...report } = current;
+    upToDate.push({ ...report, name });
+    if (application !== undefined) otherApplications.push(application);
   }
 
   // The loader and the generator are imported only when a vars file needs them. A file
@@ -166,6 +173,7 @@ async function loadChanged(options: ReconcileOptions): Promise<LoadedRepo> {
   const previousSha256 = new Map<string, string>();
   const loaded = await loadRepo(layout, toLoad, {
     fast: true,
+    otherApplications,
     incremental: {
       previous(outputPath) {
         const stored = readStoredLoad(layout.root, outputPath);
@@ -190,7 +198,7 @@ function findUpToDate(
   root: string,
   varsFile: string,
   folder: string,
-): Omit<UpToDateDeployment, "name"> | undefined {
+): (Omit<UpToDateDeployment, "name"> & { application?: ApplicationTarget }) | undefined {
   const absolute = path.join(root, folder);
   const cache = readCache(root, folder);
   if (cache === undefined || cache.varsFile !== varsFile) return undefined;
@@ -210,7 +218,12 @@ function findUpToDate(
   for (const file of cached) {
     if (!statMatches(path.join(absolute, file), cache.files[file])) return undefined;
   }
-  return { folder, varsFile, files: cached.length };
+  return {
+    folder,
+    varsFile,
+    files: cached.length,
+    ...(cache.application === undefined ? {} : { application: cache.application }),
+  };
 }
 
 /**

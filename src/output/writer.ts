@@ -329,6 +329,7 @@ export function recordCache(root: string, plan: FolderPlan): void {
   } catch {
     return;
   }
+  const deployment = plan.desired.deployment;
   writeCache(
     root,
     plan.folder,
@@ -336,6 +337,17 @@ export function recordCache(root: string, plan: FolderPlan): void {
       varsFile: plan.desired.varsFile,
       varsSha256: plan.desired.varsSha256,
       manifestSha256: sha256(manifestBytes),
+      ...(deployment === undefined
+        ? {}
+        : {
+            application: {
+              name: deployment.name,
+              varsFile: deployment.varsFile,
+              argocdNamespace: deployment.gitops.argocdNamespace,
+              appName: deployment.gitops.appName,
+              destinationServer: deployment.gitops.destinationServer,
+            },
+          }),
     },
     plan.hashes,
   );

@@ -81,3 +81,100 @@ describe("loadRepo", () => {
     expect(result.deployments).toEqual([]);
   });
 });
+
+describe("Argo CD Application names across vars files", () => {
+  let root: string;
+
+  beforeEach(async () => {
+    root = await mkdtemp(path.join(os.tmpdir(), "cake-apps-"));
+    await mkdir(path.join(root, "vars"));
+  });
+
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  /** Writes `vars/<environment>-<region>.yaml` with the given lines under `gitops:`. */
+  async function writeDeployment(environment: string, region: string, gitops: string[]): Promise<void> {
+    const text = varsYaml({
+      top: `environment: ${environment}\nregion: ${region}\n`,
+      gitops: ["gitops:", "  repo_url: https://git.example.com/platform/ops.git", ...gitops, ""]
+        .map((line, index) => (index === 0 || line === "" ? line : line.replace(/^ */, "  ")))
+        .join("\n"),
+    });
+    await writeFile(path.join(root, "vars", `${environment}-${region}.yaml`), text);
+  }
+
+  it("rejects equal names when one deployment syncs to a remote cluster", async () => {
+    await writeDeployment("prod", "us-east-1", ["destination_server: https://prod-use1.example.com"]);
+    await writeDeployment("prod", "eu-west-1", ["destination_server: https://prod-euw1.example.com"]);
+
+    const result = await loadRepo(await resolveLayout(root));
+
+    expect(result.deployments).toEqual([]);
+    expect(
+      result.diagnostics.map(({ severity, code, file, path: field }) => [severity, code, file, field]),
+    ).toEqual([
+      ["error", "duplicate-app-name", "vars/prod-eu-west-1.yaml", "gitops"],
+      ["error", "duplicate-app-name", "vars/prod-us-east-1.yaml", "gitops"],
+    ]);
+    // Neither file sets app_name, so both point at their `gitops` key.
+    expect(result.diagnostics.map(({ line, column }) => [line, column])).toEqual([
+      [5, 1],
+      [5, 1],
+    ]);
+    const [first] = result.diagnostics;
+    expect(first?.message).toContain('Argo CD Application "user-namespace" in namespace "argocd"');
+    expect(first?.message).toContain("vars/prod-us-east-1.yaml");
+    expect(first?.message).toContain('such as "user-namespace-prod-eu-west-1"');
+  });
+
+  it("points at gitops.app_name when the file sets it", async () => {
+    await writeDeployment("prod", "us-east-1", ["app_name: kubeflow-access"]);
+    await writeDeployment("prod", "eu-west-1", [
+      "destination_server: https://prod-euw1.example.com",
+      "app_name: kubeflow-access",
+    ]);
+
+    const result = await loadRepo(await resolveLayout(root));
+
+    const located = result.diagnostics.map(({ file, line, column, path: field }) => [
+      file,
+      line,
+      column,
+      field,
+    ]);
+    // Four lines of settings, then `gitops:` and repo_url: the given lines start at line 7.
+    expect(located).toEqual([
+      ["vars/prod-eu-west-1.yaml", 8, 13, "gitops.app_name"],
+      ["vars/prod-us-east-1.yaml", 7, 13, "gitops.app_name"],
+    ]);
+  });
+
+  it("accepts equal names when every deployment syncs in-cluster", async () => {
+    await writeDeployment("prod", "us-east-1", []);
+    await writeDeployment("prod", "eu-west-1", []);
+
+    const result = await loadRepo(await resolveLayout(root));
+
+    expect(result.diagnostics).toEqual([]);
+    expect(result.deployments).toHaveLength(2);
+  });
+
+  it("accepts equal names in different Argo CD namespaces or distinct names", async () => {
+    await writeDeployment("prod", "us-east-1", ["destination_server: https://prod-use1.example.com"]);
+    await writeDeployment("prod", "eu-west-1", [
+      "destination_server: https://prod-euw1.example.com",
+      "argocd_namespace: argocd-eu",
+    ]);
+    await writeDeployment("dev", "us-east-1", [
+      "destination_server: https://dev-use1.example.com",
+      "app_name: user-namespace-dev",
+    ]);
+
+    const result = await loadRepo(await resolveLayout(root));
+
+    expect(result.diagnostics).toEqual([]);
+    expect(result.deployments).toHaveLength(3);
+  });
+});

@@ -105,6 +105,28 @@ describe("reconcile", () => {
     expect(await snapshotTree(root)).toEqual(before);
   });
 
+  it("finds an Application name collision with a deployment it skips as up to date", async () => {
+    const dev = "vars/dev-us-east-1.yaml";
+    const root = await makeRepo({ [PROD_VARS]: varsText(), [dev]: varsText({ environment: "dev" }) });
+    await run(root);
+    // Only the dev file changes, so reconcile loads it alone and takes prod's Application from the cache.
+    const remote = varsText({ environment: "dev" }).replace(
+      "  repo_url: https://git.example.com/platform/ops.git\n",
+      "  repo_url: https://git.example.com/platform/ops.git\n  destination_server: https://dev.example.com\n",
+    );
+    expect(remote).toContain("destination_server");
+    await writeFile(path.join(root, dev), remote);
+    const before = await snapshotTree(root);
+
+    const result = await run(root);
+
+    expect(result.valid).toBe(false);
+    const errors = result.diagnostics.filter((diagnostic) => diagnostic.severity === "error");
+    expect(errors.map(({ code, file }) => [code, file])).toEqual([["duplicate-app-name", dev]]);
+    expect(errors[0]?.message).toContain(`also the Application of ${PROD_VARS}`);
+    expect(await snapshotTree(root)).toEqual(before);
+  });
+
   it("check names a hand-edited file", async () => {
     const root = await makeRepo({ [PROD_VARS]: varsText() });
     await run(root);
