@@ -2,7 +2,12 @@
  * AWS identity of a profile: an ACK IAM Role that the profile's `default-editor` service
  * account assumes through IRSA (IAM roles for service accounts).
  */
-import { awsRoleName, PROFILE_EDITOR_SERVICE_ACCOUNT } from "../model/names.js";
+import {
+  type AwsPartition,
+  awsPartition,
+  awsRoleName,
+  PROFILE_EDITOR_SERVICE_ACCOUNT,
+} from "../model/names.js";
 import type { AwsSettings, Deployment, ProfileRef } from "../model/types.js";
 import { requireAwsSettings } from "./cloud-settings.js";
 import {
@@ -46,7 +51,7 @@ export function ackRole(deployment: Deployment, profile: ProfileRef): AckRoleObj
 
   const spec: AckRoleObject["spec"] = {
     name: roleName,
-    assumeRolePolicyDocument: trustPolicyDocument(aws, profile.name),
+    assumeRolePolicyDocument: trustPolicyDocument(aws, profile.name, awsPartition(deployment.region)),
   };
   if (policies.length > 0) spec.policies = policies;
   if (aws.permissionsBoundaryArn !== undefined) spec.permissionsBoundary = aws.permissionsBoundaryArn;
@@ -71,16 +76,19 @@ export function ackRole(deployment: Deployment, profile: ProfileRef): AckRoleObj
 /**
  * Returns the IRSA trust policy of a profile's role as compact JSON with keys in a fixed
  * order. It lets the profile's `default-editor` service account assume the role with a
- * web identity token that the cluster's OIDC provider issued for the STS audience.
+ * web identity token that the cluster's OIDC provider issued for the STS audience. The
+ * audience is `sts.amazonaws.com` in every partition, China included: it is the default
+ * token audience of the EKS pod identity webhook, not an STS endpoint, and eksctl uses it
+ * for `aws-cn` too.
  */
-export function trustPolicyDocument(aws: AwsSettings, profile: string): string {
+export function trustPolicyDocument(aws: AwsSettings, profile: string, partition: AwsPartition): string {
   const oidc = aws.oidcProvider;
   return JSON.stringify({
     Version: "2012-10-17",
     Statement: [
       {
         Effect: "Allow",
-        Principal: { Federated: `arn:aws:iam::${aws.accountId}:oidc-provider/${oidc}` },
+        Principal: { Federated: `arn:${partition}:iam::${aws.accountId}:oidc-provider/${oidc}` },
         Action: "sts:AssumeRoleWithWebIdentity",
         Condition: {
           StringEquals: {

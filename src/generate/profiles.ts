@@ -2,7 +2,13 @@
  * Namespaces and Profiles: one pair per profile (a user's private one or a deploy namespace).
  */
 import type { INamespace } from "kubernetes-models/v1/Namespace";
-import { awsRoleArn, awsRoleName, gcpServiceAccountEmail, gcpServiceAccountId } from "../model/names.js";
+import {
+  awsPartition,
+  awsRoleArn,
+  awsRoleName,
+  gcpServiceAccountEmail,
+  gcpServiceAccountId,
+} from "../model/names.js";
 import type { Deployment, ProfileRef } from "../model/types.js";
 import { requireAwsSettings, requireGcpSettings } from "./cloud-settings.js";
 import {
@@ -98,7 +104,8 @@ function profilePlugins(deployment: Deployment, profile: ProfileRef): ProfilePlu
   const { cloud } = deployment;
   if (cloud.provider === "aws") {
     const aws = requireAwsSettings(cloud);
-    const roleArn = awsRoleArn(aws.accountId, awsRoleName(aws.roleNamePrefix, profile.name));
+    const partition = awsPartition(deployment.region);
+    const roleArn = awsRoleArn(partition, aws.accountId, awsRoleName(aws.roleNamePrefix, profile.name));
     return [{ kind: "AwsIamForServiceAccount", spec: { awsIamRole: roleArn, annotateOnly: true } }];
   }
   if (cloud.provider === "gcp") {

@@ -29,8 +29,23 @@ export function awsRoleName(roleNamePrefix: string, profile: string): string {
   return `${roleNamePrefix}${profile}`;
 }
 
-export function awsRoleArn(accountId: string, roleName: string): string {
-  return `arn:aws:iam::${accountId}:role/${roleName}`;
+/** An AWS partition: ARNs of one partition never reach into another. */
+export type AwsPartition = "aws" | "aws-cn" | "aws-us-gov";
+
+/**
+ * Returns the partition of an AWS region: `aws-cn` for the China regions (`cn-north-1`,
+ * `cn-northwest-1`), `aws-us-gov` for GovCloud (`us-gov-west-1`, `us-gov-east-1`), and `aws`
+ * for every other name, including deployment regions that are not AWS region names.
+ */
+export function awsPartition(region: string): AwsPartition {
+  if (region.startsWith("cn-")) return "aws-cn";
+  if (region.startsWith("us-gov-")) return "aws-us-gov";
+  return "aws";
+}
+
+/** Returns the ARN of an IAM role: `arn:<partition>:iam::<account>:role/<name>`. */
+export function awsRoleArn(partition: AwsPartition, accountId: string, roleName: string): string {
+  return `arn:${partition}:iam::${accountId}:role/${roleName}`;
 }
 
 /** Returns the GCP service account id (the part before `@`) of a profile. */

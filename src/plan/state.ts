@@ -5,6 +5,7 @@
  * `cake-admin` ClusterRoleBinding, and disabled users get nothing.
  */
 import {
+  awsPartition,
   awsRoleArn,
   awsRoleName,
   gcpServiceAccountEmail,
@@ -63,7 +64,11 @@ export function cloudIdentityOf(deployment: Deployment, profile: ProfileRef): Cl
     const { aws } = cloud;
     values.push({
       field: "aws-role",
-      value: awsRoleArn(aws.accountId, awsRoleName(aws.roleNamePrefix, profile.name)),
+      value: awsRoleArn(
+        awsPartition(deployment.region),
+        aws.accountId,
+        awsRoleName(aws.roleNamePrefix, profile.name),
+      ),
     });
     if (aws.permissionsBoundaryArn)
       values.push({ field: "aws-permissions-boundary", value: aws.permissionsBoundaryArn });

@@ -82,20 +82,37 @@ describe("cloud settings", () => {
   }
 
   const goodArns = [
-    "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
-    "arn:aws:iam::123456789012:policy/team/cake-boundary",
-    "arn:aws-cn:iam::123456789012:policy/x",
-    "arn:aws-us-gov:iam::aws:policy/service-role/AWSLambdaRole",
+    { arn: "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess", region: "us-east-1" },
+    { arn: "arn:aws:iam::123456789012:policy/team/cake-boundary", region: "us-east-1" },
+    { arn: "arn:aws-cn:iam::123456789012:policy/x", region: "cn-north-1" },
+    { arn: "arn:aws-us-gov:iam::aws:policy/service-role/AWSLambdaRole", region: "us-gov-west-1" },
   ];
-  for (const arn of goodArns) {
+  for (const { arn, region } of goodArns) {
     it(`accepts policy ARN ${arn}`, () => {
       const result = load(
-        varsYaml({ cloud: awsCloud({ permissions_boundary_arn: arn, default_policy_arns: `[${arn}]` }) }),
+        varsYaml({
+          top: `environment: prod\nregion: ${region}\n`,
+          cloud: awsCloud({ permissions_boundary_arn: arn, default_policy_arns: `[${arn}]` }),
+        }),
+        `vars/prod-${region}.yaml`,
       );
 
       expect(result.diagnostics).toEqual([]);
     });
   }
+
+  it("rejects a policy ARN of another partition", () => {
+    const arn = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess";
+    const text = varsYaml({
+      top: "environment: prod\nregion: cn-north-1\n",
+      cloud: awsCloud({ default_policy_arns: `[${arn}]` }),
+    });
+    const diagnostic = single(load(text, "vars/prod-cn-north-1.yaml"), "invalid-arn");
+
+    expect(diagnostic).toMatchObject({ path: "cloud.aws.default_policy_arns[0]", ...positionOf(text, arn) });
+    expect(diagnostic.message).toContain('region "cn-north-1" is in partition aws-cn');
+    expect(diagnostic.message).toContain("write arn:aws-cn:iam::aws:policy/AmazonS3ReadOnlyAccess");
+  });
 
   it("permissions boundary is checked", () => {
     const text = varsYaml({

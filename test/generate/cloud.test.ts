@@ -153,6 +153,43 @@ describe("ACK Role", () => {
   });
 });
 
+describe("AWS partitions", () => {
+  const cases = [
+    { region: "cn-north-1", partition: "aws-cn" },
+    { region: "us-gov-west-1", partition: "aws-us-gov" },
+    { region: "eu-central-1", partition: "aws" },
+  ];
+  for (const { region, partition } of cases) {
+    it(`uses ${partition} ARNs in ${region}`, () => {
+      const deployment = makeDeployment({
+        region,
+        provider: "aws",
+        users: [makeUser({ email: "bob@example.com", username: "bjones" })],
+      });
+      const generated = generateDeployment(deployment);
+      const profile = getObject(generated, {
+        apiVersion: "kubeflow.org/v1",
+        kind: "Profile",
+        name: "bjones",
+      });
+      const role = getObject(generated, {
+        ...ACK_ROLE,
+        namespace: IDENTITY_NAMESPACE,
+        name: `prod-${region}-bjones`,
+      });
+
+      const plugin = (profile.spec as { plugins: { spec: { awsIamRole: string } }[] }).plugins[0];
+      expect(plugin?.spec.awsIamRole).toBe(`arn:${partition}:iam::123456789012:role/prod-${region}-bjones`);
+      const trust = JSON.parse((role.spec as { assumeRolePolicyDocument: string }).assumeRolePolicyDocument);
+      expect(trust.Statement[0].Principal.Federated).toMatch(
+        new RegExp(`^arn:${partition}:iam::123456789012:oidc-provider/`),
+      );
+      // The token audience is the same in every partition.
+      expect(Object.values(trust.Statement[0].Condition.StringEquals)).toContain("sts.amazonaws.com");
+    });
+  }
+});
+
 function gcpDeployment() {
   return makeDeployment({
     provider: "gcp",

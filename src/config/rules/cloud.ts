@@ -1,4 +1,5 @@
 /** Cloud settings: the provider's block is present and its ids and ARNs are well-formed. */
+import { awsPartition } from "../../model/names.js";
 import type { Diagnostic } from "../diagnostics.js";
 import type { FieldPath } from "../field-path.js";
 import type { Rule, RuleContext } from "./context.js";
@@ -43,13 +44,29 @@ function policyArnDiagnostics(
 }
 
 function policyArnDiagnostic(context: RuleContext, arn: string, path: FieldPath): Diagnostic | undefined {
-  if (POLICY_ARN.test(arn)) return undefined;
+  if (!POLICY_ARN.test(arn)) {
+    return context.source.diagnostic(
+      "error",
+      "invalid-arn",
+      path,
+      `"${arn}" is not an IAM policy ARN; expected arn:aws:iam::<12-digit account or "aws">:policy/<name>, ` +
+        "such as arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
+    );
+  }
+
+  // IAM cannot attach a policy of another partition, and cake builds the role's own ARNs in
+  // the partition of the deployment's region.
+  const { region } = context.view;
+  const arnPartition = arn.split(":")[1];
+  if (context.view.cloud.provider !== "aws" || region === undefined) return undefined;
+  const partition = awsPartition(region);
+  if (arnPartition === partition) return undefined;
   return context.source.diagnostic(
     "error",
     "invalid-arn",
     path,
-    `"${arn}" is not an IAM policy ARN; expected arn:aws:iam::<12-digit account or "aws">:policy/<name>, ` +
-      "such as arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
+    `"${arn}" is in partition ${arnPartition}, but region "${region}" is in partition ${partition}, ` +
+      `and IAM never attaches a policy across partitions; write arn:${partition}:${arn.split(":").slice(2).join(":")}`,
   );
 }
 
