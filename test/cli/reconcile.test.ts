@@ -42,7 +42,10 @@ describe("cake reconcile", () => {
     const quietResult = await cake(quiet, "reconcile");
     const verboseResult = await cake(verbose, "reconcile", "--verbose");
 
-    expect(quietResult.stdout.trimEnd().split("\n")).toHaveLength(1);
+    // The summary, then the reminder to apply the new argocd/ folder; no file list.
+    const lines = quietResult.stdout.trimEnd().split("\n");
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toContain("argocd/ changed");
     expect(verboseResult.stdout).toContain(`wrote ${PROD}/profiles/u24.yaml`);
   });
 
@@ -117,6 +120,35 @@ describe("cake reconcile", () => {
     expect(data.deployments[0].written).toContain("profiles/asmith.yaml");
     expect(data.deployments[0].removed).toEqual([]);
     expect(data.deployments[0].restored).toEqual([]);
+  });
+
+  it("reminds to apply a changed argocd folder", async () => {
+    const root = await makeRepo({ [PROD_VARS]: varsText() });
+    await cake(root, "reconcile");
+    const vars = await readFile(path.join(root, PROD_VARS), "utf8");
+    await writeFile(
+      path.join(root, PROD_VARS),
+      vars.replace("gitops:\n", "gitops:\n  target_revision: release\n"),
+    );
+
+    const changed = await cake(root, "reconcile");
+    const again = await cake(root, "reconcile", "--format", "json");
+
+    expect(changed.code).toBe(0);
+    expect(changed.stdout).toContain(`wrote ${PROD}/argocd/application.yaml`);
+    expect(changed.stdout).toContain(
+      `${PROD}/argocd/ changed, and Argo CD does not sync it: apply it when this change merges, ` +
+        `with kubectl apply -k ${PROD}/argocd`,
+    );
+    expect(JSON.parse(again.stdout).deployments[0].argocdChanged).toBe(false);
+  });
+
+  it("reports argocdChanged in JSON", async () => {
+    const root = await makeRepo({ [PROD_VARS]: varsText() });
+
+    const first = await cake(root, "reconcile", "--format", "json");
+
+    expect(JSON.parse(first.stdout).deployments[0].argocdChanged).toBe(true);
   });
 
   it("profile removal needs the flag", async () => {

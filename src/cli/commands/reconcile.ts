@@ -144,6 +144,12 @@ export function renderText(result: ReconcileResult, verbose: boolean): string {
     lines.push(`${report.name}: ${result.check ? checkSummary(report) : writeSummary(report)}`);
     const listed = result.check || verbose || details.length <= MAX_LISTED_PATHS;
     if (listed) lines.push(...details.map((detail) => `  ${detail}`));
+    if (!result.check && argocdChanged(report)) {
+      lines.push(
+        `  ${report.folder}/argocd/ changed, and Argo CD does not sync it: apply it when this change merges, ` +
+          `with kubectl apply -k ${report.folder}/argocd`,
+      );
+    }
   }
   if (result.deployments.length === 0) lines.push("no vars files found; nothing to reconcile");
   return `${lines.join("\n")}\n`;
@@ -218,6 +224,15 @@ function checkDetails(report: DeploymentReport): string[] {
   return details;
 }
 
+/**
+ * Returns true when reconcile wrote or removed a file of the folder's `argocd/`. The
+ * Application and AppProject are applied by hand, so a new kind in the output (the first
+ * LimitRange, say) fails to sync until the changed AppProject is applied.
+ */
+function argocdChanged(report: DeploymentReport): boolean {
+  return report.changes.some((change) => change.action !== "unchanged" && change.path.startsWith("argocd/"));
+}
+
 function countOf(report: DeploymentReport, action: FileAction): number {
   return pathsOf(report, action).length;
 }
@@ -248,6 +263,7 @@ function toJson(result: ReconcileResult): unknown {
             written: [...pathsOf(report, "create"), ...pathsOf(report, "update")].sort(),
             restored: pathsOf(report, "restore"),
             removed: pathsOf(report, "remove"),
+            argocdChanged: argocdChanged(report),
           }),
       unchanged: report.unchanged,
       conflicts: report.conflicts,
