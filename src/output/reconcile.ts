@@ -216,7 +216,7 @@ function findUpToDate(
   if (!foldersMatch(absolute, cache)) return undefined;
   const cached = Object.keys(cache.files);
   for (const file of cached) {
-    if (!statMatches(path.join(absolute, file), cache.files[file])) return undefined;
+    if (!statMatches(absolute, file, cache.files[file])) return undefined;
   }
   return {
     folder,

@@ -190,7 +190,7 @@ async function plan(
       cached?.fingerprint === fingerprint &&
       previousManifest?.files[file.path] === cached.sha256 &&
       onDisk.has(file.path) &&
-      statMatches(path.join(absolute, file.path), cached)
+      statMatches(absolute, file.path, cached)
     ) {
       ownedOnDisk.add(file.path);
       hashes.set(file.path, {
