@@ -20,3 +20,33 @@ export class UsageError extends CakeError {
     this.name = "UsageError";
   }
 }
+
+/** Plain words for the errors the file system reports most often. */
+const SYSTEM_ERROR_REASONS: Record<string, string> = {
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  EEXIST: "it already exists",
+  ENOENT: "no such file or folder",
+  ENOTDIR: "a part of the path is a file, not a folder",
+  EISDIR: "it is a folder, not a file",
+  ENOSPC: "no space left on the device",
+  EROFS: "the file system is read-only",
+  EMFILE: "too many open files",
+  EBUSY: "the file or folder is busy",
+};
+
+/**
+ * Returns a one-line message for an error the operating system reported (a Node.js system
+ * error, with `code` and `syscall`), or undefined for any other error. Such an error comes
+ * from the machine, such as a folder without write permission or a full disk, not from a bug
+ * in cake, so it gets no stack trace.
+ */
+export function systemErrorMessage(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const { code, syscall, path: file, dest } = error as NodeJS.ErrnoException & { dest?: string };
+  if (typeof code !== "string" || typeof syscall !== "string") return undefined;
+
+  const reason = SYSTEM_ERROR_REASONS[code] ?? error.message;
+  const target = file === undefined ? "" : ` ${file}${dest === undefined ? "" : ` -> ${dest}`}`;
+  return `${syscall}${target} failed: ${reason} (${code}); check the path and its permissions, then rerun.`;
+}

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from "commander";
-import { CakeError } from "../errors.js";
+import { CakeError, systemErrorMessage } from "../errors.js";
 import { CAKE_VERSION } from "../version.js";
 import type { CliIO, CommandContext } from "./io.js";
 
@@ -89,6 +89,11 @@ function handleError(error: unknown, io: CliIO): number {
   if (error instanceof CakeError) {
     io.stderr.write(`cake: ${error.message}\n`);
     return error.exitCode;
+  }
+  const system = systemErrorMessage(error);
+  if (system !== undefined) {
+    io.stderr.write(`cake: ${system}\n`);
+    return 1;
   }
   const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
   io.stderr.write(`cake: unexpected internal error; please report it with the command you ran.\n${detail}\n`);

@@ -11,7 +11,7 @@ import type { CommandContext } from "../cli/io.js";
 import { type Diagnostic, hasErrors } from "../config/diagnostics.js";
 import { formatDiagnostics } from "../config/format.js";
 import { loadVarsText } from "../config/load.js";
-import { CakeError, UsageError } from "../errors.js";
+import { CakeError, systemErrorMessage, UsageError } from "../errors.js";
 import type { Deployment } from "../model/types.js";
 import { writeFileAtomic } from "../output/atomic.js";
 import { deleteStrayTempFiles } from "../output/journal.js";
@@ -303,10 +303,11 @@ async function reconcileApplied(
     }
     for (const report of result.deployments) context.io.stdout.write(`${summarizeReport(report)}\n`);
   } catch (error) {
-    if (!(error instanceof CakeError)) throw error;
+    const message = error instanceof CakeError ? error.message : systemErrorMessage(error);
+    if (message === undefined) throw error;
     throw new CakeError(
-      `the vars change was written, but reconcile failed: ${error.message}\nFix the problem, then run "cake reconcile".`,
-      error.exitCode,
+      `the vars change was written, but reconcile failed: ${message}\nFix the problem, then run "cake reconcile".`,
+      error instanceof CakeError ? error.exitCode : 1,
     );
   }
 }

@@ -3,7 +3,7 @@
  * the Argo CD ApplicationSet, CODEOWNERS and a README) and regenerates CODEOWNERS later.
  * It never overwrites a file: files that exist are kept and reported.
  */
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { hasErrors } from "../config/diagnostics.js";
 import { formatDiagnostics } from "../config/format.js";
@@ -46,7 +46,7 @@ export interface InitResult {
 }
 
 export async function initRepo(options: InitOptions): Promise<InitResult> {
-  await mkdir(options.dir, { recursive: true });
+  await makeFolder(options.dir);
   await rejectUsedVarsFolder(options);
   // With --force the folder may hold vars files already; check them before writing anything.
   await renderRepoCodeowners(options.dir);
@@ -71,6 +71,33 @@ export async function initRepo(options: InitOptions): Promise<InitResult> {
     result.gitInitialized = true;
   }
   return result;
+}
+
+/**
+ * Creates the folder `dir` and its missing parents, one level at a time. Node's recursive
+ * mkdir retries forever when a file system returns ENOENT for a folder whose parent exists,
+ * as /proc and /sys do, so it is used only inside a folder that exists.
+ */
+async function makeFolder(dir: string): Promise<void> {
+  const missing: string[] = [];
+  let current = path.resolve(dir);
+  for (;;) {
+    const info = await stat(current).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return undefined;
+      throw error;
+    });
+    if (info !== undefined) {
+      if (!info.isDirectory()) {
+        throw new CakeError(`${current} exists and is not a folder; give cake init a folder path.`);
+      }
+      break;
+    }
+    missing.unshift(current);
+    const parent = path.dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  for (const folder of missing) await mkdir(folder);
 }
 
 async function rejectUsedVarsFolder(options: InitOptions): Promise<void> {

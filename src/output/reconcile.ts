@@ -460,7 +460,14 @@ async function findOrphanFolders(layout: RepoLayout, knownFolders: readonly stri
   try {
     entries = await readdir(path.join(layout.root, layout.outputDir), { withFileTypes: true });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    const { code } = error as NodeJS.ErrnoException;
+    if (code === "ENOENT") return [];
+    if (code === "ENOTDIR") {
+      throw new CakeError(
+        `${layout.outputDir} is a file, but cake writes the deployment folders there; move the file away, ` +
+          "or set another output folder with --output-dir or output_dir in cake.yaml.",
+      );
+    }
     throw error;
   }
 

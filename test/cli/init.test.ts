@@ -122,6 +122,38 @@ describe("cake init", () => {
     expect(await listFiles(dir)).toEqual(["vars/prod-us-east-1.yaml"]);
   });
 
+  it("rejects a file as the folder", async () => {
+    const file = path.join(dir, "notes.txt");
+    await writeFile(file, "mine\n");
+
+    const result = await cake(dir, "init", file);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(`cake: ${file} exists and is not a folder; give cake init a folder path.\n`);
+    expect(await readFile(file, "utf8")).toBe("mine\n");
+  });
+
+  it("reports a path below a file without a trace", async () => {
+    const file = path.join(dir, "notes.txt");
+    await writeFile(file, "mine\n");
+
+    const result = await cake(dir, "init", path.join(file, "repo"));
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `cake: stat ${path.join(file, "repo")} failed: a part of the path is a file, not a folder (ENOTDIR); ` +
+        "check the path and its permissions, then rerun.\n",
+    );
+  });
+
+  // Node's recursive mkdir never returns for such a path: procfs returns ENOENT for every new name.
+  it.runIf(process.platform === "linux")("fails fast where the file system refuses folders", async () => {
+    const result = await cake(dir, "init", "/proc/cake-init-test/repo");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("mkdir /proc/cake-init-test failed: no such file or folder (ENOENT)");
+  });
+
   it("never overwrites existing files", async () => {
     await writeFile(path.join(dir, "README.md"), "our readme\n");
     const result = await cake(dir, "init");

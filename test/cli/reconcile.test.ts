@@ -283,6 +283,18 @@ describe("cake reconcile", () => {
     expect(result.code).toBe(2);
   });
 
+  it("reports a file in place of the output folder", async () => {
+    const root = await makeRepo({ [PROD_VARS]: varsText(), deployments: "not a folder\n" });
+
+    const result = await cake(root, "reconcile");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      "cake: deployments is a file, but cake writes the deployment folders there",
+    );
+    expect(result.stderr).not.toContain("    at ");
+  });
+
   it("reports a file in place of the folder", async () => {
     const root = await makeRepo({ [PROD_VARS]: varsText(), [PROD]: "not a folder\n" });
 

@@ -59,6 +59,28 @@ describe("cake user add", () => {
     expect(await outputProfiles()).toContain("erin");
   });
 
+  it("reports a failed reconcile after the edit", async () => {
+    await writeFile(path.join(repo, "deployments"), "not a folder\n");
+
+    const result = await cake(
+      repo,
+      "user",
+      "add",
+      ...D,
+      "--email",
+      "erin@example.com",
+      "--role",
+      "cake-user",
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      "cake: the vars change was written, but reconcile failed: deployments is a file",
+    );
+    expect(result.stderr).toContain('Fix the problem, then run "cake reconcile".');
+    expect(await readVars(repo)).toContain("erin@example.com");
+  });
+
   it("proposes a username and says so", async () => {
     const result = await cake(
       repo,
