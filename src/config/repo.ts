@@ -62,7 +62,7 @@ export async function loadRepo(
       const outputPath = `${layout.outputDir}/${name}`;
       await checkInsideRepo(layout, file, outputPath);
       const previous = options.fast ? options.incremental?.previous(outputPath) : undefined;
-      const result = await loadFile(path.join(layout.root, file), {
+      const result = await loadFile(path.resolve(layout.root, file), {
         file,
         outputPath,
         ...(options.fast ? { fast: true } : {}),

@@ -105,6 +105,18 @@ describe("cake validate", () => {
     expect(result.stdout).toBe("2 files valid\n");
   });
 
+  it("reads a named file outside the repo", async () => {
+    const elsewhere = await mkdtemp(path.join(os.tmpdir(), "cake-cwd-"));
+    await writeFile(path.join(elsewhere, "prod-us-east-1.yaml"), INVALID);
+
+    const result = await cake(elsewhere, "validate", "--repo", root, "prod-us-east-1.yaml");
+    await rm(elsewhere, { recursive: true, force: true });
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("kubeflow.profile_owner");
+    expect(result.stderr).not.toContain("file-not-found");
+  });
+
   it("--vars-dir selects the legacy folder", async () => {
     const legacy = path.join(root, "platform", "scripts", "gen_deploy", "vars");
     await mkdir(legacy, { recursive: true });
