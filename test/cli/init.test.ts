@@ -112,6 +112,29 @@ describe("cake init", () => {
     expect(applicationSet).toContain("repoURL: https://git.example.com/team/kf-ops.git");
   });
 
+  it("names the files that keep the placeholder URL", async () => {
+    const first = await cake(dir, "init", "--no-git");
+    const forced = await cake(
+      dir,
+      "init",
+      "--no-git",
+      "--force",
+      "--repo-url",
+      "https://git.corp.example/ops.git",
+    );
+    const fresh = await mkdtemp(path.join(os.tmpdir(), "cake-init-"));
+    const withUrl = await cake(fresh, "init", "--no-git", "--repo-url", "https://git.corp.example/ops.git");
+    await rm(fresh, { recursive: true, force: true });
+
+    const reminder =
+      "replace https://git.example.com/platform/ops.git with your ops repo's URL in " +
+      "vars/dev-us-east-1.yaml, argocd/applicationset.yaml";
+    expect(first.stdout).toContain(reminder);
+    // --force keeps the files written before, so they still need the edit.
+    expect(forced.stdout).toContain(reminder);
+    expect(withUrl.stdout).not.toContain("replace ");
+  });
+
   it("rejects non-empty vars folder", async () => {
     await mkdir(path.join(dir, "vars"));
     await writeFile(path.join(dir, "vars/prod-us-east-1.yaml"), "# theirs\n");

@@ -1,4 +1,5 @@
 /** `cake init`: lays out a new ops repo, or regenerates its CODEOWNERS with `--codeowners`. */
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
 import { UsageError } from "../../errors.js";
@@ -72,8 +73,15 @@ async function runInit(root: string, options: InitCommandOptions, context: Comma
   if (result.gitInitialized) stdout.write(`Initialized a git repository in ${root}\n`);
 
   const next = ["Next steps:", "  cake validate && cake reconcile     # then commit everything"];
-  if (result.repoUrl === PLACEHOLDER_REPO_URL)
-    next.push("  set gitops.repo_url in the vars file (or rerun with --repo-url)");
+  // Kept files count too: --force with --repo-url adds missing files but never rewrites one.
+  const withPlaceholder = await filesContaining(
+    root,
+    [...result.created, ...result.kept],
+    PLACEHOLDER_REPO_URL,
+  );
+  if (withPlaceholder.length > 0) {
+    next.push(`  replace ${PLACEHOLDER_REPO_URL} with your ops repo's URL in ${withPlaceholder.join(", ")}`);
+  }
   if (options.cakePackage === "")
     next.push("  set the CAKE_PACKAGE CI variable to the npm install spec of cake");
   stdout.write(`${next.join("\n")}\n`);
@@ -92,4 +100,14 @@ async function runCodeowners(
   context.io.stdout.write(
     result.status === "written" ? `Writing: ${result.file}\n` : `${result.file} is current\n`,
   );
+}
+
+/** Returns the files of `files` (relative to `root`) whose text contains `needle`. */
+async function filesContaining(root: string, files: readonly string[], needle: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const file of files) {
+    const text = await readFile(path.join(root, file), "utf8").catch(() => "");
+    if (text.includes(needle)) found.push(file);
+  }
+  return found;
 }
