@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, realpath, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -202,6 +202,19 @@ describe("currentBranch and isRepo", () => {
       expect(await isRepo(plain)).toBe(false);
     } finally {
       await rm(plain, { recursive: true, force: true });
+    }
+  });
+
+  it("explains a repository git refuses", async () => {
+    await repo.commit("first", { "a.txt": "a\n" });
+    // Git's own test switch: it acts as if another user owned the repository.
+    process.env.GIT_TEST_ASSUME_DIFFERENT_OWNER = "1";
+    try {
+      await expect(isRepo(repo.dir)).rejects.toThrow(
+        `git config --global --add safe.directory ${await realpath(repo.dir)}`,
+      );
+    } finally {
+      delete process.env.GIT_TEST_ASSUME_DIFFERENT_OWNER;
     }
   });
 
