@@ -141,9 +141,13 @@ function checkIdpEmails(
   for (const email of idpUsers)
     if (!byLowerCase.has(email.toLowerCase())) byLowerCase.set(email.toLowerCase(), email);
 
+  // With identity.lowercase_emails, the IdP sends every email in lower case, whatever the case
+  // in its user list, so the list matches case-insensitively.
+  const lowercased = deployment.identity.lowercaseEmails;
   return deployment.users.flatMap((user) => {
     if (user.disabled || exact.has(user.email)) return [];
     const caseVariant = byLowerCase.get(user.email.toLowerCase());
+    if (caseVariant !== undefined && lowercased) return [];
     if (caseVariant !== undefined) {
       return [
         locator.diagnostic(

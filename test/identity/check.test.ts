@@ -63,6 +63,17 @@ describe("checkIdentity with IdP users", () => {
     expect(diagnostics[0]?.message).toContain('"bob.jones@example.com"');
   });
 
+  it("matches any case when the IdP lower-cases emails", () => {
+    const lowerCase = USERS.map((user) => ({ ...user, email: user.email.toLowerCase() }));
+    const { deployment, document } = loadUsers(lowerCase, "  lowercase_emails: true");
+    const idpUsers = ["alice.smith@example.com", "BOB.JONES@example.com", "dmitri.ivanov@example.com"];
+    const codes = checkIdentity(deployment, document, { idpUsers })
+      .filter((item) => item.code.startsWith("idp-"))
+      .map((item) => [item.code, item.path]);
+    // Bob matches despite the case; only erin is missing from the list.
+    expect(codes).toEqual([["idp-unknown-email", "users.users[4].email"]]);
+  });
+
   it("warns on an unknown email", () => {
     const { deployment, document } = loadUsers(USERS);
     const idpUsers = ["alice.smith@example.com", "Bob.Jones@example.com", "erin.oconnor@example.com"];
