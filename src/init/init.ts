@@ -9,7 +9,7 @@ import { hasErrors } from "../config/diagnostics.js";
 import { formatDiagnostics } from "../config/format.js";
 import { loadRepo } from "../config/repo.js";
 import { varsJsonSchema } from "../config/schema.js";
-import { CakeError } from "../errors.js";
+import { CakeError, UsageError } from "../errors.js";
 import { init as gitInit, isRepo, remoteUrl, showPrefix } from "../git/git.js";
 import type { Deployment } from "../model/types.js";
 import { writeFileAtomic } from "../output/atomic.js";
@@ -186,9 +186,15 @@ async function writeIfMissing(file: string, text: string): Promise<boolean> {
  * Renders CODEOWNERS from the valid vars files of the repo at `root`, with paths from the
  * top of the git work tree. Throws with the diagnostics when a vars file is invalid.
  */
-async function renderRepoCodeowners(root: string): Promise<string> {
+async function renderRepoCodeowners(root: string, requireFiles = false): Promise<string> {
   const layout = await resolveLayout(root);
   const loaded = await loadRepo(layout);
+  if (requireFiles && loaded.files.length === 0) {
+    throw new UsageError(
+      `no vars files (*.yaml, *.yml) in ${path.join(layout.root, layout.varsDir)}, so CODEOWNERS would name ` +
+        "no owner; run it in an ops repo, or add a vars file first.",
+    );
+  }
   if (hasErrors(loaded.diagnostics)) {
     throw new CakeError(
       `CODEOWNERS was not written because some vars files are invalid:\n${formatDiagnostics(loaded.diagnostics, { sources: loaded.sources }).trimEnd()}`,
@@ -215,7 +221,7 @@ export interface CodeownersResult {
  */
 export async function regenerateCodeowners(root: string): Promise<CodeownersResult> {
   const file = path.join(root, CODEOWNERS_FILE);
-  const text = await renderRepoCodeowners(root);
+  const text = await renderRepoCodeowners(root, true);
 
   let current: string | undefined;
   try {
@@ -236,5 +242,5 @@ export async function regenerateCodeowners(root: string): Promise<CodeownersResu
 
 /** Renders the CODEOWNERS that `regenerateCodeowners` would write, without writing it. */
 export function renderCodeownersFor(root: string): Promise<string> {
-  return renderRepoCodeowners(root);
+  return renderRepoCodeowners(root, true);
 }

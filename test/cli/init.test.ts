@@ -241,6 +241,17 @@ describe("cake init codeowners", () => {
     expect(result.stdout).toContain("is current");
   });
 
+  it("rejects a folder without vars files", async () => {
+    const written = await cake(dir, "init", "--codeowners");
+    const printed = await cake(dir, "init", "--codeowners", "--stdout");
+
+    expect(written.code).toBe(2);
+    expect(written.stderr).toContain("no vars files (*.yaml, *.yml) in");
+    expect(printed.code).toBe(2);
+    expect(printed.stdout).toBe("");
+    expect(await readdir(dir)).toEqual([]);
+  });
+
   it("keeps foreign CODEOWNERS", async () => {
     await cake(dir, "init");
     await writeFile(path.join(dir, "CODEOWNERS"), "* @platform-team\n");
