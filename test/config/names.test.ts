@@ -368,6 +368,23 @@ describe("binding name collisions", () => {
     expect(diagnostic.message).toContain("user-a-b-example-com-clusterrole-edit");
   });
 
+  it("a duplicate grant is no collision with oneself", () => {
+    const text = withUsers("[team-a]", [
+      {
+        email: "a.b@example.com",
+        username: "ab",
+        roles: "[cake-user]",
+        allowed_namespaces: "[team-a, team-a]",
+      },
+      { email: "a_b@example.com", username: "a-b", roles: "[cake-user]", allowed_namespaces: "[team-a]" },
+    ]);
+
+    const collisions = withCode(load(text), "binding-name-collision");
+
+    expect(collisions.map((diagnostic) => diagnostic.path)).toEqual(["users.users[1].email"]);
+    expect(codes(load(text))).toContain("duplicate-grant");
+  });
+
   it("different access gives different names", () => {
     const text = withUsers("[team-a]", [
       { email: "a.b@example.com", username: "ab", roles: "[cake-user]", allowed_namespaces: "[team-a]" },

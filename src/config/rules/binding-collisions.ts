@@ -55,7 +55,8 @@ function groupCollisions(group: ActiveUser[], source: DiagnosticSource): Diagnos
         firstByKey.set(key, user);
         continue;
       }
-      if (reported.has(key)) continue;
+      // A namespace granted twice to one user is a duplicate-grant, not a collision.
+      if (first === user || reported.has(key)) continue;
       reported.add(key);
 
       diagnostics.push(
