@@ -204,9 +204,16 @@ export function proposeUsername(email: string, deployment: Deployment): Username
   } else {
     const inferred = inferConvention(deployment.users);
     username = inferred?.convention.derive(parts);
-    reason = inferred
-      ? `it follows the convention ${inferred.followers} of ${inferred.total} users follow: ${inferred.convention.description}`
-      : "it is the email's local part hyphenated (no convention is followed by most users)";
+    if (inferred === undefined) {
+      reason = "it is the email's local part hyphenated (no convention is followed by most users)";
+    } else if (username === undefined) {
+      // A one-word local part such as "nora" has no first and last name to apply the convention to.
+      reason =
+        `the convention ${inferred.followers} of ${inferred.total} users follow, ${inferred.convention.description}, ` +
+        "does not apply to this email's local part, so it is the local part hyphenated";
+    } else {
+      reason = `it follows the convention ${inferred.followers} of ${inferred.total} users follow: ${inferred.convention.description}`;
+    }
   }
 
   const base = toLabel(username ?? USERNAME_CONVENTIONS[0]?.derive(parts) ?? "") || "user";

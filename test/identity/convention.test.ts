@@ -93,6 +93,16 @@ describe("proposeUsername", () => {
     expect(proposal.reason).toMatch(/4 of 5/);
   });
 
+  it("says when the convention does not apply", () => {
+    const { deployment } = loadUsers(INITIAL_LAST);
+    const proposal = proposeUsername("nora@example.com", deployment);
+
+    expect(proposal.username).toBe("nora");
+    expect(proposal.reason).toMatch(
+      /^the convention 4 of 5 users follow, .* does not apply to this email's local part/,
+    );
+  });
+
   it("defaults to the hyphenated local part", () => {
     const { deployment } = loadUsers(INITIAL_LAST.slice(0, 2));
     expect(proposeUsername("Frank.Miller+ML@example.com", deployment).username).toBe("frank-miller-ml");
