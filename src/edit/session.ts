@@ -107,7 +107,15 @@ export async function runEdit(
   for (const { target, outcome } of applied) io.stdout.write(`${target.file}: ${outcome.summary}\n`);
 
   if (options.reconcile === false) {
-    io.stdout.write('Not reconciled (--no-reconcile); run "cake reconcile" to regenerate the output.\n');
+    // A removal with --delete-profile is blocked by reconcile's guard unless the command names the Profile.
+    const allowed = applied.flatMap(({ target }) =>
+      (request.allowProfileDeletion?.(target) ?? []).map((profile) => `${target.name}/${profile}`),
+    );
+    const command =
+      allowed.length === 0
+        ? "cake reconcile"
+        : `cake reconcile --allow-profile-deletion=${allowed.join(",")}`;
+    io.stdout.write(`Not reconciled (--no-reconcile); run "${command}" to regenerate the output.\n`);
     return;
   }
   await reconcileApplied(context, layout, applied, request, wait);

@@ -87,6 +87,8 @@ export interface ReconcileResult {
   deployments: DeploymentReport[];
   /** With `check`: true when any folder is out of date. */
   drift: boolean;
+  /** Entries of `allowProfileDeletion` that named no Profile leaving the output: typos, most likely. */
+  unmatchedAllowances?: string[];
 }
 
 /** The result of loading every vars file of a repo; a deployment is present only when its file has no errors. */
@@ -278,6 +280,7 @@ export async function reconcileLoaded(
     return { ...base, valid: true, deployments: reports, drift: reports.some(isDrift) };
   }
 
+  let unmatchedAllowances: string[] = [];
   const write = async (): Promise<DeploymentReport[]> => {
     const rolledForward = new Set<string>();
     for (const folder of [...desired.map((output) => output.folder), ...orphans]) {
@@ -286,7 +289,7 @@ export async function reconcileLoaded(
 
     const plans = await planAll(layout.root, desired, orphans, options.pruneOrphans ?? false, true);
     try {
-      checkGuards(plans, options);
+      unmatchedAllowances = checkGuards(plans, options);
     } catch (error) {
       for (const plan of plans) discardPlan(layout.root, plan);
       throw error;
@@ -308,7 +311,13 @@ export async function reconcileLoaded(
   const reports = lockHeld
     ? await write()
     : await withRepoLock(layout.root, "reconcile", write, lockOptions(options));
-  return { ...base, valid: true, deployments: reports, drift: false };
+  return {
+    ...base,
+    valid: true,
+    deployments: reports,
+    drift: false,
+    ...(unmatchedAllowances.length > 0 ? { unmatchedAllowances } : {}),
+  };
 }
 
 function lockOptions(options: ReconcileOptions): LockOptions {
@@ -494,6 +503,8 @@ async function hasAnyOutput(layout: RepoLayout): Promise<boolean> {
 export interface ProfileDeletion {
   deployment: string;
   profile: string;
+  /** True when the deployment's vars file was deleted (`--prune-orphans`), not the Profile's entry. */
+  orphan: boolean;
 }
 
 export interface OwnerChange {
@@ -512,8 +523,10 @@ export class ReconcileBlockedError extends CakeError {
     readonly ownerChanges: OwnerChange[],
     /** Paths relative to the repo root. */
     readonly conflicts: string[],
+    /** Entries of `--allow-profile-deletion` that named no Profile leaving the output. */
+    readonly unmatchedAllowances: string[] = [],
   ) {
-    super(blockedMessage(profileDeletions, ownerChanges, conflicts));
+    super(blockedMessage(profileDeletions, ownerChanges, conflicts, unmatchedAllowances));
     this.name = "ReconcileBlockedError";
   }
 }
@@ -522,13 +535,16 @@ export class ReconcileBlockedError extends CakeError {
  * Stops before any write when the output would lose a Profile (and with it the
  * namespace and its data) that `--allow-profile-deletion` does not name, when the
  * profile owner would change without `--allow-owner-change`, or when a file cake
- * did not generate is in the way.
+ * did not generate is in the way. Returns the allowances that named no Profile leaving the output.
  */
-function checkGuards(plans: readonly FolderPlan[], options: ReconcileOptions): void {
+function checkGuards(plans: readonly FolderPlan[], options: ReconcileOptions): string[] {
   // A name alone allows the deletion in every deployment; `<deployment>/<profile>` in one.
   const allowed = new Set(options.allowProfileDeletion ?? []);
-  const isAllowed = (deployment: string, profile: string): boolean =>
-    allowed.has(profile) || allowed.has(`${deployment}/${profile}`);
+  const used = new Set<string>();
+  const isAllowed = (deployment: string, profile: string): boolean => {
+    for (const name of [profile, `${deployment}/${profile}`]) if (allowed.has(name)) used.add(name);
+    return allowed.has(profile) || allowed.has(`${deployment}/${profile}`);
+  };
   const profileDeletions: ProfileDeletion[] = [];
   const ownerChanges: OwnerChange[] = [];
 
@@ -539,7 +555,7 @@ function checkGuards(plans: readonly FolderPlan[], options: ReconcileOptions): v
     const remaining = new Set(plan.desired?.profiles ?? []);
     for (const profile of plan.previousProfiles) {
       if (!remaining.has(profile) && !isAllowed(deployment, profile))
-        profileDeletions.push({ deployment, profile });
+        profileDeletions.push({ deployment, profile, orphan: plan.desired === undefined });
     }
 
     const owner = plan.desired?.profileOwner;
@@ -551,23 +567,28 @@ function checkGuards(plans: readonly FolderPlan[], options: ReconcileOptions): v
   }
 
   const conflicts = plans.flatMap((plan) => plan.conflicts.map((file) => `${plan.folder}/${file}`));
+  const unmatched = [...allowed].filter((name) => !used.has(name)).sort(compareText);
   if (profileDeletions.length > 0 || ownerChanges.length > 0 || conflicts.length > 0) {
-    throw new ReconcileBlockedError(profileDeletions, ownerChanges, conflicts);
+    throw new ReconcileBlockedError(profileDeletions, ownerChanges, conflicts, unmatched);
   }
+  return unmatched;
 }
 
 function blockedMessage(
   profileDeletions: ProfileDeletion[],
   ownerChanges: OwnerChange[],
   conflicts: string[],
+  unmatchedAllowances: string[],
 ): string {
   const problems = [
     ...profileDeletions.map(
-      ({ deployment, profile }) =>
+      ({ deployment, profile, orphan }) =>
         `${deployment}: Profile "${profile}" would leave the output. Argo CD keeps it (Prune=false), ` +
         `but whoever deletes it then deletes namespace "${profile}" with all its notebooks, volumes and pipelines. ` +
-        "To revoke a user's access and keep the data, set disabled: true on the user instead of removing the entry; " +
-        "for a deploy namespace, keep it in deploy_namespaces. " +
+        (orphan
+          ? "Its vars file was deleted: to keep the deployment, restore the vars file instead of pruning. "
+          : "To revoke a user's access and keep the data, set disabled: true on the user instead of removing the entry; " +
+            "for a deploy namespace, keep it in deploy_namespaces. ") +
         `To remove it anyway, rerun with --allow-profile-deletion=${deployment}/${profile}`,
     ),
     ...ownerChanges.map(
@@ -585,6 +606,7 @@ function blockedMessage(
         "  Move or delete them (git keeps their history), then rerun. Cake never overwrites files it did not generate.",
     );
   }
+  if (unmatchedAllowances.length > 0) problems.push(unmatchedAllowancesMessage(unmatchedAllowances));
   return `nothing was written:\n${problems.map((problem) => `  ${problem}`).join("\n")}`;
 }
 
@@ -624,5 +646,14 @@ export function isDrift(report: DeploymentReport): boolean {
     report.manifestChanged ||
     report.changes.length > 0 ||
     report.conflicts.length > 0
+  );
+}
+
+/** Names the `--allow-profile-deletion` entries that matched no Profile leaving the output. */
+export function unmatchedAllowancesMessage(names: readonly string[]): string {
+  const quoted = names.map((name) => `"${name}"`).join(", ");
+  return (
+    `--allow-profile-deletion named ${quoted}, but no such Profile leaves the output; ` +
+    "check the spelling (NAME, or DEPLOYMENT/NAME)"
   );
 }

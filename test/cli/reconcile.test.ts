@@ -1,6 +1,6 @@
 import { execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { readFile, stat, writeFile } from "node:fs/promises";
+import { readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -72,6 +72,22 @@ describe("cake reconcile", () => {
     expect(result.stdout).toContain(`hand-edited ${PROD}/profiles/asmith.yaml`);
     expect(result.stderr).toContain("cake reconcile");
     expect(await snapshotTree(root)).toEqual(before);
+  });
+
+  it("check names --prune-orphans for orphaned output", async () => {
+    const root = await makeRepo({
+      [PROD_VARS]: varsText(),
+      "vars/dev-us-east-1.yaml": varsText({ environment: "dev" }),
+    });
+    await cake(root, "reconcile");
+    await rm(path.join(root, "vars/dev-us-east-1.yaml"));
+
+    const result = await cake(root, "reconcile", "--check");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'run "cake reconcile --prune-orphans" to delete the output of deleted vars files',
+    );
   });
 
   it("check exits 0 when current", async () => {
@@ -163,6 +179,24 @@ describe("cake reconcile", () => {
     expect(rejected.stderr).toContain("--allow-profile-deletion=prod-us-east-1/bjones");
     expect(allowed.code).toBe(0);
     expect(allowed.stdout).toContain(`removed ${PROD}/profiles/bjones.yaml`);
+    expect(allowed.stderr).toContain(
+      'cake: warning: --allow-profile-deletion named "unused", but no such Profile leaves the output',
+    );
+  });
+
+  it("names a misspelt allowance when blocked", async () => {
+    const root = await makeRepo({ [PROD_VARS]: varsText() });
+    await cake(root, "reconcile");
+    await writeFile(path.join(root, PROD_VARS), varsText({ users: [ALICE] }));
+
+    const text = await cake(root, "reconcile", "--allow-profile-deletion=bjnoes");
+    const json = await cake(root, "reconcile", "--allow-profile-deletion=bjnoes", "--format", "json");
+
+    expect(text.code).toBe(1);
+    expect(text.stderr).toContain(
+      '--allow-profile-deletion named "bjnoes", but no such Profile leaves the output',
+    );
+    expect(JSON.parse(json.stdout).blocked.unmatchedAllowances).toEqual(["bjnoes"]);
   });
 
   it("scoped profile deletion names the deployment", async () => {
@@ -197,7 +231,9 @@ describe("cake reconcile", () => {
 
     expect(result.code).toBe(1);
     const data = JSON.parse(result.stdout);
-    expect(data.blocked.profileDeletions).toEqual([{ deployment: "prod-us-east-1", profile: "bjones" }]);
+    expect(data.blocked.profileDeletions).toEqual([
+      { deployment: "prod-us-east-1", profile: "bjones", orphan: false },
+    ]);
     expect(data.blocked.ownerChanges).toEqual([
       { deployment: "prod-us-east-1", from: "kubeflow-platform@example.com", to: "new@example.com" },
     ]);

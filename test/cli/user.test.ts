@@ -261,6 +261,26 @@ describe("cake user disable and enable", () => {
     expect(await snapshot(repo)).toEqual(before);
   });
 
+  it("names the allow flag when not reconciling a deletion", async () => {
+    expect((await cake(repo, "reconcile")).code).toBe(0);
+    const removed = await cake(
+      repo,
+      "user",
+      "remove",
+      ...D,
+      "--username",
+      "bjones",
+      "--delete-profile",
+      "--no-reconcile",
+    );
+    const command = "cake reconcile --allow-profile-deletion=dev-eu-west-1/bjones";
+
+    expect(removed.stdout).toContain(`Not reconciled (--no-reconcile); run "${command}"`);
+    const reconciled = await cake(repo, ...command.split(" ").slice(1));
+    expect(reconciled.code).toBe(0);
+    expect(await outputProfiles()).not.toContain("bjones");
+  });
+
   it("unknown user writes nothing", async () => {
     const result = await expectFailure(1, "user", "disable", ...D, "--email", "alice.smith@example.com");
     expect(result.stderr).toContain("Alice.Smith@example.com");

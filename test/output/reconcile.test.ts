@@ -289,9 +289,12 @@ describe("reconcile", () => {
     await run(root);
     await rm(path.join(root, "vars/dev-us-east-1.yaml"));
 
-    await expect(run(root, { pruneOrphans: true })).rejects.toThrow(
-      'Profile "asmith" would leave the output',
+    const blocked = run(root, { pruneOrphans: true });
+    await expect(blocked).rejects.toThrow('Profile "asmith" would leave the output');
+    await expect(blocked).rejects.toThrow(
+      "Its vars file was deleted: to keep the deployment, restore the vars file",
     );
+    await expect(blocked).rejects.not.toThrow("set disabled: true");
     await run(root, { pruneOrphans: true, allowProfileDeletion: ["asmith", "bjones", "ml-prod"] });
 
     await expect(stat(path.join(root, "deployments/dev-us-east-1"))).rejects.toThrow();

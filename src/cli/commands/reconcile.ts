@@ -12,6 +12,7 @@ import {
   ReconcileBlockedError,
   type ReconcileResult,
   reconcile,
+  unmatchedAllowancesMessage,
 } from "../../output/reconcile.js";
 import type { FileAction } from "../../output/writer.js";
 import { resolveLayout } from "../../repo/layout.js";
@@ -98,8 +99,8 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
   } catch (error) {
     // Machines get the reasons as data; the CLI boundary still prints the message for people.
     if (error instanceof ReconcileBlockedError && options.format === "json") {
-      const { profileDeletions, ownerChanges, conflicts } = error;
-      const blocked = { profileDeletions, ownerChanges, conflicts };
+      const { profileDeletions, ownerChanges, conflicts, unmatchedAllowances } = error;
+      const blocked = { profileDeletions, ownerChanges, conflicts, unmatchedAllowances };
       io.stdout.write(`${JSON.stringify({ valid: true, check: false, blocked }, null, 2)}\n`);
     }
     throw error;
@@ -110,15 +111,29 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
   if (options.format === "text" && result.diagnostics.length > 0) {
     io.stderr.write(reconcileDiagnostics(result));
   }
+  if (result.unmatchedAllowances !== undefined) {
+    io.stderr.write(`cake: warning: ${unmatchedAllowancesMessage(result.unmatchedAllowances)}.\n`);
+  }
 
   if (!result.valid) {
     const where = options.format === "json" ? "listed in the JSON output" : "above";
     io.stderr.write(`cake: the vars files have errors, so nothing was written; fix the errors ${where}.\n`);
     context.setExitCode(1);
   } else if (result.check && result.drift) {
-    io.stderr.write('cake: the generated output is out of date; run "cake reconcile" to update it.\n');
+    io.stderr.write(`cake: the generated output is out of date; ${driftAdvice(result)}.\n`);
     context.setExitCode(1);
   }
+}
+
+/** Returns what to run after a `--check` that found drift: plain reconcile keeps orphaned output. */
+function driftAdvice(result: ReconcileResult): string {
+  const drifting = result.deployments.filter(isDrift);
+  const orphans = drifting.filter((report) => report.orphan).length;
+  if (orphans === 0) return 'run "cake reconcile" to update it';
+  if (orphans === drifting.length) {
+    return 'run "cake reconcile --prune-orphans" to delete the output of deleted vars files, or restore the vars files';
+  }
+  return 'run "cake reconcile" to update it, with --prune-orphans to delete the output of deleted vars files';
 }
 
 /**
@@ -271,6 +286,7 @@ function toJson(result: ReconcileResult): unknown {
       journalPending: report.journalPending,
     })),
     diagnostics: diagnosticsToJson(result.diagnostics).diagnostics,
+    ...(result.unmatchedAllowances === undefined ? {} : { unmatchedAllowances: result.unmatchedAllowances }),
   };
 }
 
