@@ -70,29 +70,54 @@ async function readConfig(root: string): Promise<RepoConfig> {
   }
 
   // Most repos have no config file, so the YAML parser and zod load only for those that do.
-  const [{ parse }, { z }] = await Promise.all([import("yaml"), import("zod")]);
+  const [{ isMap, isNode, isScalar, LineCounter, parseDocument }, { z }, { nearest }] = await Promise.all([
+    import("yaml"),
+    import("zod"),
+    import("../config/suggest.js"),
+  ]);
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, prettyErrors: false });
+  // Like a bad flag, a bad config stops the command before it reads anything else: exit 2.
+  const fail = (offset: number, problem: string): never => {
+    const { line, col } = lineCounter.linePos(offset);
+    throw new UsageError(`${CONFIG_FILE}:${line}:${col}: ${problem}`);
+  };
+  const [yamlError] = document.errors;
+  if (yamlError !== undefined) {
+    fail(yamlError.pos[0], `invalid YAML: ${yamlError.message.split("\n")[0]}; fix the syntax.`);
+  }
+  if (document.contents === null) return {};
+  if (!isMap(document.contents)) {
+    fail(document.contents.range?.[0] ?? 0, `expected a mapping with ${KNOWN_KEYS}; write one key per line.`);
+  }
+
   const configSchema = z.strictObject({
     vars_dir: z.string().min(1).optional(),
     output_dir: z.string().min(1).optional(),
   });
-  let data: unknown;
-  try {
-    data = parse(text) ?? {};
-  } catch (error) {
-    throw new CakeError(`${CONFIG_FILE}: invalid YAML: ${(error as Error).message}`);
-  }
+  const result = configSchema.safeParse(document.toJS());
+  if (result.success) return result.data;
 
-  const result = configSchema.safeParse(data);
-  if (!result.success) {
-    const issues = result.error.issues.map(
-      (issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`,
-    );
-    throw new CakeError(
-      `${CONFIG_FILE}: invalid repo config: ${issues.join("; ")}. Known keys: vars_dir, output_dir.`,
+  const issue = result.error.issues[0] as (typeof result.error.issues)[number];
+  const pairs = isMap(document.contents) ? document.contents.items : [];
+  const keyName = (key: unknown): string => (isScalar(key) ? String(key.value) : String(key));
+  if (issue.code === "unrecognized_keys") {
+    const key = issue.keys[0] ?? "";
+    const pair = pairs.find((item) => keyName(item.key) === key);
+    const suggestion = nearest(key, ["vars_dir", "output_dir"]);
+    fail(
+      isScalar(pair?.key) ? (pair.key.range?.[0] ?? 0) : 0,
+      `unknown key "${key}"${suggestion === undefined ? "" : `; did you mean "${suggestion}"?`} Known keys: ${KNOWN_KEYS}.`,
     );
   }
-  return result.data;
+  const key = String(issue.path[0] ?? "");
+  const pair = pairs.find((item) => keyName(item.key) === key);
+  const value = pair?.value;
+  const offset = isNode(value) ? (value.range?.[0] ?? 0) : 0;
+  return fail(offset, `${key} must be a folder path relative to the repo root (a non-empty string).`);
 }
+
+const KNOWN_KEYS = "vars_dir, output_dir";
 
 function normalizeDir(root: string, dir: string, field: string): string {
   if (dir.includes("\0")) throw new CakeError(`${field} ${JSON.stringify(dir)} contains a NUL character.`, 2);

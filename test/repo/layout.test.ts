@@ -1,0 +1,76 @@
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { UsageError } from "../../src/errors.js";
+import { resolveLayout } from "../../src/repo/layout.js";
+
+describe("resolveLayout with cake.yaml", () => {
+  let root: string;
+
+  beforeEach(async () => {
+    root = await mkdtemp(path.join(os.tmpdir(), "cake-layout-"));
+  });
+
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  async function withConfig(text: string) {
+    await writeFile(path.join(root, "cake.yaml"), text);
+    return resolveLayout(root);
+  }
+
+  it("reads both folders", async () => {
+    await mkdir(path.join(root, "platform"));
+
+    const layout = await withConfig("# The older layout.\nvars_dir: platform/vars\noutput_dir: out\n");
+
+    expect(layout).toEqual({ root, varsDir: "platform/vars", outputDir: "out" });
+  });
+
+  it("takes an empty file as the defaults", async () => {
+    const layout = await withConfig("# nothing set\n");
+
+    expect(layout).toEqual({ root, varsDir: "vars", outputDir: "deployments" });
+  });
+
+  const cases = [
+    {
+      name: "an unknown key with a suggestion",
+      text: "output_dir: out\nvars_dri: vars\n",
+      message:
+        'cake.yaml:2:1: unknown key "vars_dri"; did you mean "vars_dir"? Known keys: vars_dir, output_dir.',
+    },
+    {
+      name: "a list in place of a path",
+      text: "vars_dir: [a, b]\n",
+      message:
+        "cake.yaml:1:11: vars_dir must be a folder path relative to the repo root (a non-empty string).",
+    },
+    {
+      name: "an empty path",
+      text: 'output_dir: ""\n',
+      message:
+        "cake.yaml:1:13: output_dir must be a folder path relative to the repo root (a non-empty string).",
+    },
+    {
+      name: "a top-level list",
+      text: "- vars\n",
+      message: "cake.yaml:1:1: expected a mapping with vars_dir, output_dir; write one key per line.",
+    },
+    {
+      name: "invalid YAML",
+      text: 'vars_dir: "vars\n',
+      message: "cake.yaml:2:1: invalid YAML:",
+    },
+  ];
+  for (const { name, text, message } of cases) {
+    it(`rejects ${name} with its position`, async () => {
+      const resolved = withConfig(text);
+
+      await expect(resolved).rejects.toThrow(UsageError);
+      await expect(resolved).rejects.toThrow(message);
+    });
+  }
+});
