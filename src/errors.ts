@@ -41,6 +41,13 @@ const SYSTEM_ERROR_REASONS: Record<string, string> = {
  * from the machine, such as a folder without write permission or a full disk, not from a bug
  * in cake, so it gets no stack trace.
  */
+/** Returns why a file could not be read, in words with the code: "no such file or folder (ENOENT)". */
+export function readFailureReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (typeof code !== "string") return (error as Error).message;
+  return `${SYSTEM_ERROR_REASONS[code] ?? (error as Error).message} (${code})`;
+}
+
 export function systemErrorMessage(error: unknown): string | undefined {
   if (!(error instanceof Error)) return undefined;
   const { code, syscall, path: file, dest } = error as NodeJS.ErrnoException & { dest?: string };

@@ -5,6 +5,7 @@
  * imports it only when a file needs it.
  */
 import { readFile } from "node:fs/promises";
+import { readFailureReason } from "../errors.js";
 import { deploymentNameOfFile } from "../repo/vars-files.js";
 import { appendDiagnostics, type Diagnostic, sortDiagnostics } from "./diagnostics.js";
 import { fastParse, fastResultStands } from "./fast-load.js";
@@ -85,7 +86,7 @@ export async function readVarsFile(
           path: "",
           message: missing
             ? `vars file ${absolutePath} not found; check the path`
-            : `vars file ${absolutePath} cannot be read (${code ?? (error as Error).message}); check its permissions`,
+            : `vars file ${absolutePath} cannot be read: ${readFailureReason(error)}`,
         },
       ],
     };

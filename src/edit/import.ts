@@ -9,7 +9,7 @@ import { readFile } from "node:fs/promises";
 import type { CommandContext } from "../cli/io.js";
 import { hasErrors } from "../config/diagnostics.js";
 import { loadVarsText } from "../config/load.js";
-import { CakeError } from "../errors.js";
+import { CakeError, readFailureReason, UsageError } from "../errors.js";
 import { proposeUsername } from "../identity/convention.js";
 import type { Deployment } from "../model/types.js";
 import { CsvError, parseCsv } from "./csv.js";
@@ -179,9 +179,8 @@ export async function importUsers(
   try {
     text = await readFile(file, "utf8");
   } catch (error) {
-    throw new CakeError(
-      `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`,
-    );
+    // Like a missing --idp-users file, a CSV file that cannot be read is a usage error.
+    throw new UsageError(`cannot read ${file}: ${readFailureReason(error)}; check the path.`);
   }
   const rows = parseImportCsv(text, file);
   await runEdit(context, options, {

@@ -4,7 +4,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { CsvError, parseCsv } from "../edit/csv.js";
-import { CakeError, UsageError } from "../errors.js";
+import { CakeError, readFailureReason, UsageError } from "../errors.js";
 
 /** Parses the text of an IdP users file; `file` names it in errors. */
 export function parseIdpUsers(text: string, file: string): string[] {
@@ -62,9 +62,7 @@ export async function readIdpUsers(absolutePath: string): Promise<string[]> {
   try {
     text = await readFile(absolutePath, "utf8");
   } catch (error) {
-    throw new UsageError(
-      `--idp-users file ${absolutePath} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`,
-    );
+    throw new UsageError(`--idp-users file ${absolutePath} cannot be read: ${readFailureReason(error)}.`);
   }
   return parseIdpUsers(text, absolutePath);
 }

@@ -260,6 +260,6 @@ describe("loadVarsFile", () => {
     const result = await loadVarsFile(file, { file: "vars/prod-us-east-1.yaml", outputPath: "out" });
 
     expect(codes(result)).toEqual(["file-unreadable"]);
-    expect(result.diagnostics[0]?.message).toContain("EISDIR");
+    expect(result.diagnostics[0]?.message).toContain("cannot be read: it is a folder, not a file (EISDIR)");
   });
 });

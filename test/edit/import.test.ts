@@ -147,9 +147,9 @@ describe("cake user import", () => {
     expect(await readVars(repo)).toBe(original);
   });
 
-  it("missing file is an error", async () => {
+  it("missing file is a usage error", async () => {
     const result = await cake(repo, "user", "import", "--deployment", "dev-eu-west-1", "nope.csv");
-    expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/cannot read/);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/cannot read .*nope\.csv: no such file or folder \(ENOENT\); check the path\./);
   });
 });
