@@ -19,10 +19,13 @@ export function collect(value: string, previous: string[] | undefined): string[]
 export function withRepoOptions(command: Command): Command {
   return command
     .option("--repo <dir>", "root of the ops repo (default: the current folder)")
-    .option("--vars-dir <dir>", "folder of the vars files, relative to the repo root (default: vars)")
+    .option(
+      "--vars-dir <dir>",
+      "folder of the vars files, relative to the repo root (default: vars_dir in cake.yaml, else vars)",
+    )
     .option(
       "--output-dir <dir>",
-      "folder of the generated output, relative to the repo root (default: deployments)",
+      "folder of the generated output, relative to the repo root (default: output_dir in cake.yaml, else deployments)",
     );
 }
 
@@ -31,7 +34,10 @@ export function withEditOptions(command: Command, deploymentHelp: string): Comma
   return withRepoOptions(command)
     .requiredOption("--deployment <name>", deploymentHelp)
     .option("--no-reconcile", "write the vars file only; do not regenerate the output")
-    .option("--wait <seconds>", "how long to wait for another cake command's repo lock, in seconds", "0");
+    .option(
+      "--wait <seconds>",
+      "how long to wait for another cake command's repo lock, in seconds (default: 0)",
+    );
 }
 
 export function userRefOption(command: Command): Command {
