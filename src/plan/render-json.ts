@@ -43,6 +43,7 @@ function summary(value: PlanSummary) {
     usersRemoved: value.usersRemoved,
     usersDisabled: value.usersDisabled,
     usersEnabled: value.usersEnabled,
+    usersRenamed: value.usersRenamed,
     accessGained: value.accessGained,
     accessLost: value.accessLost,
     accessChanged: value.accessChanged,

@@ -11,6 +11,7 @@ export function summarizePlans(plans: readonly DeploymentPlan[]): PlanSummary {
     usersRemoved: 0,
     usersDisabled: 0,
     usersEnabled: 0,
+    usersRenamed: 0,
     accessGained: 0,
     accessLost: 0,
     accessChanged: 0,
@@ -30,6 +31,7 @@ export function summarizePlans(plans: readonly DeploymentPlan[]): PlanSummary {
       if (user.change === "removed") summary.usersRemoved++;
       if (user.change === "disabled") summary.usersDisabled++;
       if (user.change === "enabled") summary.usersEnabled++;
+      if (user.change === "username-changed") summary.usersRenamed++;
     }
     for (const access of plan.access) {
       if (access.change === "gained") summary.accessGained++;
@@ -70,6 +72,7 @@ export function describeSummary(summary: PlanSummary): string {
         [summary.usersRemoved, "removed"],
         [summary.usersDisabled, "disabled"],
         [summary.usersEnabled, "re-enabled"],
+        [summary.usersRenamed, "with a new username"],
       ],
     ],
     [

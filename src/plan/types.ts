@@ -117,6 +117,8 @@ export interface PlanSummary {
   usersRemoved: number;
   usersDisabled: number;
   usersEnabled: number;
+  /** Users whose username changed: their old Profile goes and a new one is created. */
+  usersRenamed: number;
   accessGained: number;
   accessLost: number;
   accessChanged: number;

@@ -141,6 +141,7 @@ describe("cake plan destructive changes", () => {
       "created",
     ]);
     expect(deployment.destructive).toBe(true);
+    expect(document.summary.usersRenamed).toBe(1);
   });
 
   it("marks owner change destructive", async () => {

@@ -150,6 +150,8 @@ describe("cake user import", () => {
   it("missing file is a usage error", async () => {
     const result = await cake(repo, "user", "import", "--deployment", "dev-eu-west-1", "nope.csv");
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/cannot read .*nope\.csv: no such file or folder \(ENOENT\); check the path\./);
+    expect(result.stderr).toMatch(
+      /cannot read .*nope\.csv: no such file or folder \(ENOENT\); check the path\./,
+    );
   });
 });

@@ -3,7 +3,7 @@ import { planChanges } from "../../src/plan/diff.js";
 import { renderPlanJson } from "../../src/plan/render-json.js";
 import { codeSpan, renderPlanMarkdown } from "../../src/plan/render-markdown.js";
 import { renderPlanText } from "../../src/plan/render-text.js";
-import { summarizePlans } from "../../src/plan/summary.js";
+import { describeSummary, summarizePlans } from "../../src/plan/summary.js";
 import type { DeploymentPlan, RepoPlan } from "../../src/plan/types.js";
 import { deployment, deployNamespace, grant, user } from "./deployment.js";
 
@@ -152,6 +152,7 @@ describe("renderPlanJson", () => {
       "usersRemoved",
       "usersDisabled",
       "usersEnabled",
+      "usersRenamed",
       "accessGained",
       "accessLost",
       "accessChanged",
@@ -234,5 +235,15 @@ describe("renderPlanMarkdown many deployments", () => {
 
     expect(markdown.length).toBeLessThan(65_536);
     expect(markdown.endsWith("run `cake plan` for the rest._\n")).toBe(true);
+  });
+});
+
+describe("describeSummary", () => {
+  it("counts a username change among the users", () => {
+    const renamed = user("bob@example.com", "bob-jones", { allowedNamespaces: [grant("ml-prod", "view")] });
+    const carol = user("carol@example.com", "cwu");
+    const plan = planChanges(deployment({ users: [bob] }), deployment({ users: [renamed, carol] }));
+
+    expect(describeSummary(summarizePlans([plan]))).toContain("Users: 1 added, 1 with a new username");
   });
 });
