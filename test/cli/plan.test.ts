@@ -328,7 +328,25 @@ describe("cake plan without commits", () => {
       const result = await cake(fresh.dir, "plan", "--base", "main");
 
       expect(result.code).toBe(2);
-      expect(result.stderr).toMatch(/no commits yet/);
+      expect(result.stderr).toContain('--base "main" names no commit');
+    } finally {
+      await fresh.cleanup();
+    }
+  });
+
+  it("compares a new orphan branch with the base itself", async () => {
+    const fresh = await createGitRepo();
+    try {
+      const trunk = await fresh.commit("Alice and Bob", { [DEV]: varsText({ users: [alice, bob] }) });
+      await fresh.git("checkout", "--quiet", "--orphan", "rewrite");
+      await fresh.write({ [DEV]: varsText({ users: [alice] }) });
+
+      const result = await cake(fresh.dir, "plan", "--base", "main", "--format", "json");
+      const document = JSON.parse(result.stdout);
+
+      expect(result.code).toBe(0);
+      expect(document.base).toEqual({ source: "commit", ref: "main", commit: trunk });
+      expect(document.summary.usersRemoved).toBe(1);
     } finally {
       await fresh.cleanup();
     }

@@ -117,8 +117,11 @@ async function resolveBase(root: string, ref: string | undefined, head: PlanSide
   const headCommit = head.commit ?? (await revParse(root, "HEAD"));
   // Right after `cake init` nothing is committed yet: compare the working tree with nothing.
   if (!headCommit && ref === undefined) return { source: "empty", ref: null, commit: null };
-  if (!headCommit)
-    throw new UsageError("the repository has no commits yet, so there is nothing to compare --base with.");
+  // On a branch without commits (a new orphan branch) there is no merge base: compare with the base itself.
+  if (!headCommit) {
+    const baseRef = ref as string;
+    return { source: "commit", ref: baseRef, commit: await resolveRef(root, baseRef, "--base") };
+  }
 
   const baseRef = ref ?? (await defaultBranch(root));
   if (baseRef === undefined) {
