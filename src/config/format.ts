@@ -39,15 +39,32 @@ export function formatDiagnostics(diagnostics: readonly Diagnostic[], options: F
 function headline(diagnostic: Diagnostic): string {
   const position = diagnostic.line > 0 ? `:${diagnostic.line}:${diagnostic.column}` : "";
   const path = diagnostic.path === "" ? "" : `${diagnostic.path}: `;
-  return `${diagnostic.file}${position}: ${diagnostic.severity} [${diagnostic.code}] ${path}${diagnostic.message}`;
+  return printable(
+    `${diagnostic.file}${position}: ${diagnostic.severity} [${diagnostic.code}] ${path}${diagnostic.message}`,
+  );
 }
 
 /** Returns the source line, indented, and a caret under the column. Tabs are kept so the caret lines up. */
 function excerpt(sourceLines: readonly string[], line: number, column: number): string[] {
   const text = sourceLines[line - 1];
   if (text === undefined) return [];
-  const before = text.slice(0, Math.max(column - 1, 0)).replace(/[^\t]/g, " ");
-  return [`    ${text}`, `    ${before}^`];
+  const before = printable(text.slice(0, Math.max(column - 1, 0))).replace(/[^\t]/g, " ");
+  return [`    ${printable(text)}`, `    ${before}^`];
+}
+
+/** Control characters other than tab, as C0 and C1 (U+0080 to U+009F) and DEL. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the expression exists to find control characters.
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g;
+
+/**
+ * Returns `text` with control characters shown as `\xNN`. A vars file (from a pull request,
+ * say) could otherwise send terminal escape sequences through a quoted value or a source line.
+ */
+export function printable(text: string): string {
+  return text.replace(
+    CONTROL_CHARACTERS,
+    (character) => `\\x${character.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
 }
 
 /** Returns a summary such as `2 errors, 1 warning in 1 file` (files that have diagnostics). */

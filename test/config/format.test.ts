@@ -47,6 +47,26 @@ describe("formatDiagnostics", () => {
     expect(lines[2]).toBe(`    \t${" ".repeat(9)}^`);
   });
 
+  it("shows control characters as escapes", () => {
+    const source = 'users:\n  - {x: "\x1b[2J", email: "a\x1b]0;owned\x07b"}\n';
+    const escaped: Diagnostic = {
+      ...emailError,
+      column: 24,
+      message: '"a\x1b]0;owned\x07b" is not an email address',
+    };
+
+    const lines = formatDiagnostics([escaped], { sources: { [escaped.file]: source }, summary: false }).split(
+      "\n",
+    );
+
+    expect(lines[0]).toContain('"a\\x1b]0;owned\\x07b" is not an email address');
+    expect(lines[1]).toBe('      - {x: "\\x1b[2J", email: "a\\x1b]0;owned\\x07b"}');
+    // The caret stays under the value although the escapes widen the line.
+    expect(lines[1]?.indexOf('"a\\x1b')).toBe(lines[2]?.indexOf("^"));
+    const codes = [...lines.join("")].map((character) => character.charCodeAt(0));
+    expect(codes.filter((code) => code < 0x20 || code === 0x7f)).toEqual([]);
+  });
+
   it("omits position and excerpt for file-level problems", () => {
     const missing: Diagnostic = {
       ...emailError,
