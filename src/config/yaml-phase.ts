@@ -146,10 +146,19 @@ function versionDiagnostics(source: VarsSource, document: Document): Diagnostic[
 function parserDiagnostics(source: VarsSource, errors: readonly YAMLError[]): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
   const seen = new Set<string>();
+  // A file indented with tabs has one on most lines: the first is reported, with the count of the others.
+  const tabLines = new Set(
+    errors
+      .filter((error) => error.code === "TAB_AS_INDENT")
+      .map((error) => source.positionOfOffset(error.pos[0]).line),
+  );
+  let tabReported = false;
   for (const error of errors) {
     if (error.code === "DUPLICATE_KEY") continue;
     const position = source.positionOfOffset(error.pos[0]);
     const tab = error.code === "TAB_AS_INDENT";
+    if (tab && tabReported) continue;
+    tabReported ||= tab;
 
     // The parser can report one fault several times, under different codes, at the same place.
     const key = `${tab}:${position.line}:${position.column}`;
@@ -163,7 +172,7 @@ function parserDiagnostics(source: VarsSource, errors: readonly YAMLError[]): Di
             "error",
             "yaml-tab-indent",
             [],
-            "a tab is used for indentation; indent with spaces",
+            `a tab is used for indentation${tabLines.size > 1 ? ` here and on ${tabLines.size - 1} more lines` : ""}; indent with spaces`,
             {
               position,
             },

@@ -53,6 +53,21 @@ describe("YAML phase", () => {
     expect(result.diagnostics[0]).toMatchObject(positionOf(text, "\tprofile_owner"));
   });
 
+  it("a file indented with tabs gets one error", () => {
+    const text = varsYaml({
+      kubeflow: "kubeflow:\n\tprofile_owner: platform@example.com\n",
+      gitops: "gitops:\n\trepo_url: https://git.example.com/ops.git\n\tapp_name: access\n",
+    });
+
+    const tabs = withCode(load(text), "yaml-tab-indent");
+
+    expect(tabs).toHaveLength(1);
+    expect(tabs[0]).toMatchObject(positionOf(text, "\tprofile_owner"));
+    expect(tabs[0]?.message).toBe(
+      "a tab is used for indentation here and on 2 more lines; indent with spaces",
+    );
+  });
+
   it("tab in a sequence is reported", () => {
     const text = varsYaml({ users: "users:\n  deploy_namespaces:\n    - team-a\n\t- team-b\n" });
 
