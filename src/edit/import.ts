@@ -30,7 +30,7 @@ export interface ImportRow {
   grants: NamespaceGrantInput[];
 }
 
-/** Parses and checks the CSV text; throws a CakeError naming the row of the first problem. */
+/** Parses and checks the CSV text; throws a CakeError that names every row with a problem. */
 export function parseImportCsv(text: string, file: string): ImportRow[] {
   let records: string[][];
   try {
@@ -52,36 +52,70 @@ export function parseImportCsv(text: string, file: string): ImportRow[] {
   }
 
   const rows: ImportRow[] = [];
+  const problems: string[] = [];
   const seen = new Map<string, number>();
   records.slice(1).forEach((record, index) => {
     const row = index + 2;
     if (record.length === 1 && record[0]?.trim() === "") return;
     const fail = (message: string): never => {
-      throw new CakeError(`${file}: row ${row}: ${message}; nothing was imported.`);
+      throw new RowProblem(`row ${row}: ${message}`);
     };
-    if (record.length !== header.length) fail(`${record.length} fields, but the header has ${header.length}`);
-
-    const field = (name: string): string => (record[header.indexOf(name)] ?? "").trim();
-    const email = field("email");
-    if (email === "") fail("the email is empty");
-    const earlier = seen.get(email);
-    if (earlier !== undefined) fail(`email "${email}" is already on row ${earlier}`);
-    seen.set(email, row);
-
     try {
-      rows.push({
-        row,
-        email,
-        username: field("username"),
-        roles: parseRoles(splitList(field("roles"))),
-        grants: splitList(field("namespaces")).map(parseGrant),
-      });
+      rows.push(parseRow(record, header, row, seen, fail));
     } catch (error) {
-      if (error instanceof EditError) fail(error.message.replace(/\.$/, ""));
-      throw error;
+      if (!(error instanceof RowProblem)) throw error;
+      problems.push(error.message);
     }
   });
+  throwProblems(file, problems);
   return rows;
+}
+
+/** A problem of one import row; the rows are all checked before any is reported. */
+class RowProblem extends Error {}
+
+/** Throws one CakeError that lists every row problem (the first 20), when there are any. */
+function throwProblems(file: string, problems: readonly string[]): void {
+  if (problems.length === 0) return;
+  const shown = problems.slice(0, MAX_LISTED_PROBLEMS).map((problem) => `\n  ${file}: ${problem}`);
+  const more = problems.length - shown.length;
+  throw new CakeError(
+    `${problems.length === 1 ? "a row has a problem" : `${problems.length} rows have problems`}, so nothing was imported:` +
+      `${shown.join("")}${more > 0 ? `\n  and ${more} more` : ""}`,
+  );
+}
+
+const MAX_LISTED_PROBLEMS = 20;
+
+/** Returns one data row as an ImportRow, or calls `fail` with its first problem. */
+function parseRow(
+  record: readonly string[],
+  header: readonly string[],
+  row: number,
+  seen: Map<string, number>,
+  fail: (message: string) => never,
+): ImportRow {
+  if (record.length !== header.length) fail(`${record.length} fields, but the header has ${header.length}`);
+
+  const field = (name: string): string => (record[header.indexOf(name)] ?? "").trim();
+  const email = field("email");
+  if (email === "") fail("the email is empty");
+  const earlier = seen.get(email);
+  if (earlier !== undefined) fail(`email "${email}" is already on row ${earlier}`);
+  seen.set(email, row);
+
+  try {
+    return {
+      row,
+      email,
+      username: field("username"),
+      roles: parseRoles(splitList(field("roles"))),
+      grants: splitList(field("namespaces")).map(parseGrant),
+    };
+  } catch (error) {
+    if (error instanceof EditError) fail(error.message.replace(/\.$/, ""));
+    throw error;
+  }
 }
 
 function splitList(value: string): string[] {
@@ -99,12 +133,13 @@ export function applyImport(target: EditTarget, rows: readonly ImportRow[], file
   let added = 0;
   let updated = 0;
 
+  const problems: string[] = [];
   for (const row of rows) {
     const fail = (message: string): never => {
-      throw new CakeError(`${file}: row ${row.row}: ${message}; nothing was imported.`);
+      throw new RowProblem(`row ${row.row}: ${message}`);
     };
+    const before = text;
     try {
-      const before = text;
       const existing = target.deployment.users.find((user) => user.email === row.email);
       if (existing) {
         if (row.username !== "" && row.username !== existing.username) {
@@ -127,10 +162,15 @@ export function applyImport(target: EditTarget, rows: readonly ImportRow[], file
       }
       checkRow(target, text, fail);
     } catch (error) {
-      if (error instanceof EditError) fail(error.message.replace(/\.$/, ""));
-      throw error;
+      const problem =
+        error instanceof EditError ? `row ${row.row}: ${error.message.replace(/\.$/, "")}` : undefined;
+      if (!(error instanceof RowProblem) && problem === undefined) throw error;
+      problems.push(problem ?? (error as RowProblem).message);
+      // The other rows are checked against the text without this one.
+      text = before;
     }
   }
+  throwProblems(file, problems);
 
   const summary = `${count(rows.length, "row")} imported: ${count(added, "user")} added, ${updated} updated`;
   return { text, summary, notes: plan };

@@ -80,6 +80,24 @@ describe("parseImportCsv", () => {
       expect(() => parseImportCsv(text, "f.csv")).toThrow(message);
     });
   }
+
+  it("names every bad row at once", () => {
+    const text = [
+      "email,username,roles,namespaces",
+      "a@x.io,a,admin,",
+      "b@x.io,b,cake-user,",
+      ",c,cake-user,",
+      "d@x.io,d,cake-user,ml-prod:admin",
+      "",
+    ].join("\n");
+
+    expect(() => parseImportCsv(text, "f.csv")).toThrow(
+      "3 rows have problems, so nothing was imported:\n" +
+        '  f.csv: row 2: invalid role "admin"; use one of: cake-admin, cake-user\n' +
+        "  f.csv: row 4: the email is empty\n" +
+        '  f.csv: row 5: invalid access "admin"',
+    );
+  });
 });
 
 describe("cake user import", () => {
@@ -127,6 +145,22 @@ describe("cake user import", () => {
     const result = await cake(repo, "user", "import", "--deployment", "dev-eu-west-1", file);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/row 5: .*ml-dev/);
+    expect(await snapshot(repo)).toEqual(before);
+  });
+
+  it("names every row the vars file rejects", async () => {
+    const file = await writeCsv(
+      `${GOOD}dan@example.com,dan,cake-user,ml-dev\nfay@example.com,fay,cake-user,\ndmitri.ivanov@example.com,dmitri,cake-user,\n`,
+    );
+    const before = await snapshot(repo);
+
+    const result = await cake(repo, "user", "import", "--deployment", "dev-eu-west-1", file);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/2 rows have problems, so nothing was imported:/);
+    expect(result.stderr).toMatch(/users\.csv: row 5: .*ml-dev/);
+    expect(result.stderr).toMatch(/users\.csv: row 7: .*never renames/);
+    expect(result.stderr).not.toMatch(/row 6/);
     expect(await snapshot(repo)).toEqual(before);
   });
 
