@@ -388,9 +388,15 @@ function checkGeneratedPaths(desired: DesiredOutput): void {
   }
 }
 
-/** Lists the files under `folder` (relative, `/`-separated), leaving out cake's manifest, journal and temporary files. */
+/**
+ * Lists the files under `folder` (relative, `/`-separated), leaving out cake's manifest, journal
+ * and temporary files. Rejects a symlink or any other entry that is neither a regular file nor a
+ * folder: cake would write through a symlinked folder (outside the repo, or into another
+ * deployment), and reading a FIFO blocks forever.
+ */
 export function listFiles(folder: string): Set<string> {
   const files = new Set<string>();
+  const special: string[] = [];
   const visit = (relative: string): void => {
     let entries: Dirent[];
     try {
@@ -402,6 +408,7 @@ export function listFiles(folder: string): Set<string> {
     for (const entry of entries) {
       const child = relative === "" ? entry.name : `${relative}/${entry.name}`;
       if (entry.isDirectory()) visit(child);
+      else if (!entry.isFile()) special.push(`${child} (${entryKind(entry)})`);
       else if (
         relative !== "" ||
         (!RESERVED_NAMES.includes(entry.name) && !entry.name.startsWith(TEMP_PREFIX))
@@ -411,7 +418,21 @@ export function listFiles(folder: string): Set<string> {
     }
   };
   visit("");
+  if (special.length > 0) {
+    throw new CakeError(
+      `${folder} contains entries that are not regular files or folders: ${special.join(", ")}. ` +
+        "Cake writes a deployment folder only through real files and folders, so it never follows a " +
+        "symlink out of it. Replace each entry with a real file or folder, or delete it, then rerun.",
+    );
+  }
   return files;
+}
+
+function entryKind(entry: Dirent): string {
+  if (entry.isSymbolicLink()) return "a symbolic link";
+  if (entry.isFIFO()) return "a named pipe";
+  if (entry.isSocket()) return "a socket";
+  return "a device";
 }
 
 async function startsWithHeader(file: string): Promise<boolean> {

@@ -2,8 +2,10 @@
  * Paths: whatever the names and symlinks in a repo, cake reads vars files and writes
  * output only inside the repo.
  */
+import { execFile } from "node:child_process";
 import { mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { promisify } from "node:util";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { run } from "../../src/cli/main.js";
@@ -12,6 +14,8 @@ import { applyPlan, type DesiredOutput, planFolder } from "../../src/output/writ
 import { assertRealPathInside, resolveInside } from "../../src/repo/paths.js";
 import { varsText } from "../output/vars.js";
 import { makeTempDir, snapshotBytes, writeFiles } from "./helpers.js";
+
+const execFileAsync = promisify(execFile);
 
 const VARS = "vars/prod-us-east-1.yaml";
 const OUTPUT = "deployments/prod-us-east-1";
@@ -223,6 +227,52 @@ describe("symlinks on the command line", () => {
 
     expect(result.code, result.stderr).toBe(0);
     expect((await snapshotBytes(path.join(root, OUTPUT))).size).toBeGreaterThan(0);
+  });
+
+  it("rejects a subfolder symlinked outside", async () => {
+    const { root, outside } = await repoAndOutside();
+    expect((await cake(root, "reconcile")).code).toBe(0);
+    const profiles = path.join(root, OUTPUT, "profiles");
+    await rm(profiles, { recursive: true });
+    await writeFiles(outside, { "asmith.yaml": "precious: data\n" });
+    await symlink(outside, profiles);
+
+    const written = await cake(root, "reconcile");
+    const checked = await cake(root, "reconcile", "--check");
+
+    expect(written.code).toBe(1);
+    expect(written.stderr).toContain("profiles (a symbolic link)");
+    expect(checked.code).toBe(1);
+    expect(checked.stderr).toContain("profiles (a symbolic link)");
+    expect(await readFile(path.join(outside, "asmith.yaml"), "utf8")).toBe("precious: data\n");
+    expect((await snapshotBytes(outside)).size).toBe(1);
+  });
+
+  it("rejects a subfolder symlinked to another deployment", async () => {
+    const { root } = await repoAndOutside();
+    await writeFiles(root, { "vars/dev-us-east-1.yaml": varsText({ environment: "dev" }) });
+    expect((await cake(root, "reconcile")).code).toBe(0);
+    const prodProfiles = await snapshotBytes(path.join(root, OUTPUT, "profiles"));
+    await rm(path.join(root, "deployments/dev-us-east-1/profiles"), { recursive: true });
+    await symlink("../prod-us-east-1/profiles", path.join(root, "deployments/dev-us-east-1/profiles"));
+
+    const result = await cake(root, "reconcile");
+
+    expect(result.code).toBe(1);
+    expect(await snapshotBytes(path.join(root, OUTPUT, "profiles"))).toEqual(prodProfiles);
+  });
+
+  it.runIf(process.platform !== "win32")("rejects a named pipe where a file goes", async () => {
+    const { root } = await repoAndOutside();
+    expect((await cake(root, "reconcile")).code).toBe(0);
+    const file = path.join(root, OUTPUT, "profiles", "asmith.yaml");
+    await rm(file);
+    await execFileAsync("mkfifo", [file]);
+
+    const result = await cake(root, "reconcile");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("profiles/asmith.yaml (a named pipe)");
   });
 
   it("never prunes a symlinked orphan", async () => {
