@@ -4,6 +4,7 @@
  * module does not load the `yaml` package; the full load in `load.ts` does, and reconcile
  * imports it only when a file needs it.
  */
+import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { readFailureReason } from "../errors.js";
 import { deploymentNameOfFile } from "../repo/vars-files.js";
@@ -65,13 +66,18 @@ function fastLoad(text: string, options: LoadOptions): LoadResult | undefined {
   return { deployment, diagnostics: sorted, text, ...(snapshot ? { snapshot } : {}) };
 }
 
-/** Reads a vars file, or returns the diagnostic of a file that is missing or unreadable. */
+/**
+ * Reads a vars file, or returns the diagnostic of a file that is missing or unreadable. The
+ * sha256 is of the bytes read, so the output records the very text that was loaded even when
+ * someone saves the file while reconcile runs.
+ */
 export async function readVarsFile(
   absolutePath: string,
   file: string,
-): Promise<{ text: string } | { diagnostics: Diagnostic[] }> {
+): Promise<{ text: string; sha256: string } | { diagnostics: Diagnostic[] }> {
   try {
-    return { text: await readFile(absolutePath, "utf8") };
+    const bytes = await readFile(absolutePath);
+    return { text: bytes.toString("utf8"), sha256: createHash("sha256").update(bytes).digest("hex") };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const missing = code === "ENOENT";

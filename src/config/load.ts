@@ -23,6 +23,8 @@ export interface LoadResult {
   document?: Document;
   /** The text that was loaded, for source excerpts; absent when the file could not be read. */
   text?: string;
+  /** sha256 of the bytes `text` was decoded from, when the file was read. */
+  varsSha256?: string;
   /** With `snapshot` set: what the next load of a changed text can reuse, when the layout allows it. */
   snapshot?: LoadSnapshot;
   /**
@@ -102,7 +104,7 @@ export async function loadVarsFile(
   options: Omit<LoadOptions, "expectedName">,
 ): Promise<LoadResult> {
   const read = await readVarsFile(absolutePath, options.file);
-  return "text" in read ? loadVarsText(read.text, options) : read;
+  return "text" in read ? { ...loadVarsText(read.text, options), varsSha256: read.sha256 } : read;
 }
 
 export { deploymentNameOfFile };

@@ -19,6 +19,8 @@ export interface RepoLoadResult {
   diagnostics: Diagnostic[];
   /** Text of each file that could be read, by its path relative to the repo root, for source excerpts. */
   sources: Record<string, string>;
+  /** sha256 of the bytes of each file in `sources`, by the same path. */
+  varsSha256s: Record<string, string>;
   /** Files loaded, relative to the repo root with `/` separators. */
   files: string[];
   /** With `incremental`: per deployment folder, its new snapshot and the profiles a change may affect. */
@@ -74,8 +76,10 @@ export async function loadRepo(
   );
 
   const sources: Record<string, string> = {};
+  const varsSha256s: Record<string, string> = {};
   for (const { file, result } of results) {
     if (result.text !== undefined) sources[file] = result.text;
+    if (result.varsSha256 !== undefined) varsSha256s[file] = result.varsSha256;
   }
   const loaded = results.flatMap(({ result }) => (result.deployment ? [result.deployment] : []));
   const collisions = applicationNameCollisions(
@@ -98,6 +102,7 @@ export async function loadRepo(
     deployments: deployments.sort((a, b) => compareNames(a.name, b.name)),
     diagnostics: sortDiagnostics([...results.flatMap(({ result }) => result.diagnostics), ...collisions]),
     sources,
+    varsSha256s,
     files: relativeFiles,
     reuse,
   };
@@ -112,10 +117,10 @@ async function loadFile(absolutePath: string, options: LoadOptions): Promise<Loa
   if (!("text" in read)) return read;
   if (options.fast) {
     const fast = loadFast(read.text, options);
-    if (fast !== undefined) return fast;
+    if (fast !== undefined) return { ...fast, varsSha256: read.sha256 };
   }
   const { loadVarsText } = await import("./load.js");
-  return loadVarsText(read.text, { ...options, fast: false });
+  return { ...loadVarsText(read.text, { ...options, fast: false }), varsSha256: read.sha256 };
 }
 
 /**

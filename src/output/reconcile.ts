@@ -11,7 +11,7 @@ import path from "node:path";
 import type { ApplicationTarget } from "../config/applications.js";
 import { type Diagnostic, hasErrors } from "../config/diagnostics.js";
 import type { DeploymentReuse } from "../config/repo.js";
-import { CakeError, UsageError } from "../errors.js";
+import { CakeError, readFailureReason, UsageError } from "../errors.js";
 import { profilePath } from "../generate/layout.js";
 import { profilesOf } from "../model/names.js";
 import type { Deployment } from "../model/types.js";
@@ -97,6 +97,8 @@ export interface LoadedRepo {
   diagnostics: Diagnostic[];
   /** Text of each vars file by path, for source lines in diagnostics. */
   sources?: Record<string, string>;
+  /** sha256 of the bytes of each vars file loaded, by path; a file missing here is read again. */
+  varsSha256s?: Record<string, string>;
   /** Deployments found up to date by the local cache, whose vars files were not loaded. */
   upToDate?: UpToDateDeployment[];
   /** By deployment folder: what an incremental load allows reconcile to reuse. */
@@ -270,7 +272,14 @@ export async function reconcileLoaded(
   const orphans = names.length === 0 ? orphanFolders : [];
   const reuse = loaded.reuse ?? new Map<string, LoadReuse>();
   const desired = await Promise.all(
-    selected.map((deployment) => renderDeployment(layout.root, deployment, reuse.get(deployment.outputPath))),
+    selected.map((deployment) =>
+      renderDeployment(
+        layout.root,
+        deployment,
+        reuse.get(deployment.outputPath),
+        loaded.varsSha256s?.[deployment.varsFile],
+      ),
+    ),
   );
   for (const output of desired) await checkIsFolder(layout.root, output.folder);
 
@@ -332,6 +341,7 @@ export async function renderDeployment(
   root: string,
   deployment: Deployment,
   reuse?: LoadReuse,
+  loadedSha256?: string,
 ): Promise<DesiredOutput> {
   const { planDeploymentFiles } = await import("../generate/index.js");
   const header = generatedHeader(deployment.varsFile);
@@ -343,22 +353,24 @@ export async function renderDeployment(
     ...(file.fingerprint === undefined ? {} : { fingerprint: file.fingerprint }),
   }));
 
-  let varsBytes: Buffer;
-  try {
-    varsBytes = await readFile(path.join(root, deployment.varsFile));
-  } catch (error) {
-    throw new CakeError(`cannot read ${deployment.varsFile}: ${(error as Error).message}`);
-  }
-
   return {
     folder: deployment.outputPath,
     varsFile: deployment.varsFile,
-    varsSha256: sha256(varsBytes),
+    // The bytes that were loaded: a vars file saved since then must look changed to the next run.
+    varsSha256: loadedSha256 ?? (await varsFileSha256(root, deployment.varsFile)),
     profileOwner: deployment.kubeflow.profileOwner,
     profiles: profilesOf(deployment).map((profile) => profile.name),
     files,
     deployment,
   };
+}
+
+async function varsFileSha256(root: string, varsFile: string): Promise<string> {
+  try {
+    return sha256(await readFile(path.resolve(root, varsFile)));
+  } catch (error) {
+    throw new CakeError(`cannot read ${varsFile}: ${readFailureReason(error)}`);
+  }
 }
 
 /**

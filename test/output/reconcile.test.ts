@@ -1,6 +1,7 @@
 import { readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { loadRepo } from "../../src/config/repo.js";
 import { CakeError, UsageError } from "../../src/errors.js";
 import { JOURNAL_FILE } from "../../src/output/journal.js";
 import { LOCK_FILE } from "../../src/output/lock.js";
@@ -125,6 +126,22 @@ describe("reconcile", () => {
     expect(errors.map(({ code, file }) => [code, file])).toEqual([["duplicate-app-name", dev]]);
     expect(errors[0]?.message).toContain(`also the Application of ${PROD_VARS}`);
     expect(await snapshotTree(root)).toEqual(before);
+  });
+
+  it("applies a vars edit saved while the previous run was loading", async () => {
+    const root = await makeRepo({ [PROD_VARS]: varsText() });
+    const layout = await resolveLayout(root);
+    // The run loads the file with both users, then someone saves it with Alice alone.
+    await reconcile({ layout }, async (current) => {
+      const loaded = await loadRepo(current, undefined, { fast: true });
+      await writeFile(path.join(root, PROD_VARS), varsText({ users: [ALICE] }));
+      return loaded;
+    });
+
+    const next = await run(root, { allowProfileDeletion: ["bjones"] });
+
+    expect(paths(next, "remove")).toContain(`${PROD}/profiles/bjones.yaml`);
+    expect((await run(root, { check: true })).drift).toBe(false);
   });
 
   it("check names a hand-edited file", async () => {
