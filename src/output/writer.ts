@@ -13,7 +13,7 @@ import type { Deployment } from "../model/types.js";
 import { assertRealPathInside } from "../repo/paths.js";
 import { CAKE_VERSION } from "../version.js";
 import { TEMP_PREFIX, tempPath, writeTempFile } from "./atomic.js";
-import { deleteCache, type OutputCache, statMatches, writeCache } from "./cache.js";
+import { deleteCache, type FileStamp, type OutputCache, stampOf, statMatches, writeCache } from "./cache.js";
 import { commitJournal, hasPendingJournal, isInsideFolder, JOURNAL_FILE, type Journal } from "./journal.js";
 import {
   formatManifest,
@@ -96,12 +96,11 @@ export interface FolderPlan {
   hashes: Map<string, PlannedHash>;
 }
 
-/** The writer's record of a desired file, with size and mtime only when the cache proved it unchanged. */
+/** The writer's record of a desired file, with its stamp only when the cache proved it unchanged. */
 export interface PlannedHash {
   sha256: string;
   fingerprint?: string;
-  size?: number;
-  mtimeMs?: number;
+  stamp?: FileStamp;
 }
 
 export interface FolderResult {
@@ -193,12 +192,7 @@ async function plan(
       statMatches(absolute, file.path, cached)
     ) {
       ownedOnDisk.add(file.path);
-      hashes.set(file.path, {
-        sha256: cached.sha256,
-        fingerprint,
-        size: cached.size,
-        mtimeMs: cached.mtimeMs,
-      });
+      hashes.set(file.path, { sha256: cached.sha256, fingerprint, stamp: stampOf(cached) });
       changes.push({ path: file.path, action: "unchanged" });
       continue;
     }

@@ -1,5 +1,7 @@
+import { execFile } from "node:child_process";
 import { readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { loadRepo } from "../../src/config/repo.js";
 import { CakeError, UsageError } from "../../src/errors.js";
@@ -11,11 +13,19 @@ import { resolveLayout } from "../../src/repo/layout.js";
 import { listTree, snapshotTree, writeTree } from "./tree.js";
 import { ALICE, BOB, makeRepo, varsText } from "./vars.js";
 
+const execFileAsync = promisify(execFile);
 const PROD = "deployments/prod-us-east-1";
 const PROD_VARS = "vars/prod-us-east-1.yaml";
 
 async function run(root: string, options: Omit<ReconcileOptions, "layout"> = {}) {
   return reconcile({ layout: await resolveLayout(root), ...options });
+}
+
+/** Sets the mtime of `file` to the nanosecond, which `utimes` cannot: it takes a double of seconds. */
+async function setMtime(file: string, mtimeNs: bigint): Promise<void> {
+  const seconds = mtimeNs / 1_000_000_000n;
+  const nanoseconds = (mtimeNs % 1_000_000_000n).toString().padStart(9, "0");
+  await execFileAsync("touch", ["-m", "-d", `@${seconds}.${nanoseconds}`, file]);
 }
 
 async function ageFiles(root: string): Promise<void> {
@@ -142,6 +152,26 @@ describe("reconcile", () => {
 
     expect(paths(next, "remove")).toContain(`${PROD}/profiles/bjones.yaml`);
     expect((await run(root, { check: true })).drift).toBe(false);
+  });
+
+  it("catches an edit that keeps size and mtime", async () => {
+    const root = await makeRepo({ [PROD_VARS]: varsText() });
+    await run(root);
+    const file = path.join(root, PROD, "profiles/asmith.yaml");
+    const folder = path.dirname(file);
+    const [before, folderBefore] = [await stat(file, { bigint: true }), await stat(folder, { bigint: true })];
+    const text = await readFile(file, "utf8");
+    // Same length, then the old mtimes back to the nanosecond, as `cp -p` or `touch -d` leave it.
+    await writeFile(file, text.replace("asmith", "xsmith"));
+    await setMtime(file, before.mtimeNs);
+    await setMtime(folder, folderBefore.mtimeNs);
+    expect((await stat(file, { bigint: true })).mtimeNs).toBe(before.mtimeNs);
+    expect((await stat(file)).size).toBe(Number(before.size));
+
+    const result = await run(root);
+
+    expect(paths(result, "restore")).toEqual([`${PROD}/profiles/asmith.yaml`]);
+    expect(await readFile(file, "utf8")).toBe(text);
   });
 
   it("check names a hand-edited file", async () => {
