@@ -7,8 +7,8 @@
  */
 
 import { randomBytes } from "node:crypto";
-import { readFileSync, unlinkSync } from "node:fs";
-import { constants, link, open, readdir, readFile, stat, unlink } from "node:fs/promises";
+import { readFileSync, readlinkSync, unlinkSync } from "node:fs";
+import { constants, link, lstat, open, readdir, readFile, stat, unlink } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -23,6 +23,21 @@ export interface LockHolder {
   command: string;
   /** ISO 8601 time the lock was taken. */
   startedAt: string;
+  /**
+   * The holder's PID namespace on Linux (`pid:[4026531836]`). Containers that share a hostname
+   * and a checkout, but not a PID namespace, cannot see each other's processes, so a lock from
+   * another namespace is never judged stale.
+   */
+  pidNamespace?: string;
+}
+
+/** Returns this process's PID namespace, or undefined where /proc does not show it. */
+function currentPidNamespace(): string | undefined {
+  try {
+    return readlinkSync("/proc/self/ns/pid");
+  } catch {
+    return undefined;
+  }
 }
 
 export interface LockOptions {
@@ -52,11 +67,13 @@ export async function withRepoLock<T>(
   options: LockOptions = {},
 ): Promise<T> {
   const lockPath = path.join(root, LOCK_FILE);
+  const pidNamespace = currentPidNamespace();
   const holder: LockHolder = {
     pid: process.pid,
     hostname: os.hostname(),
     command,
     startedAt: new Date().toISOString(),
+    ...(pidNamespace === undefined ? {} : { pidNamespace }),
   };
   const text = `${JSON.stringify(holder)}\n`;
   await acquire(lockPath, text, options.waitMs ?? 0);
@@ -175,9 +192,18 @@ async function deleteAbandonedTemps(lockPath: string): Promise<void> {
 
 async function readLock(lockPath: string): Promise<LockState | undefined> {
   try {
+    // A symlink there (dangling or not) would make every creation fail and every read miss.
+    const entry = await lstat(lockPath);
+    if (!entry.isFile()) {
+      throw new CakeError(
+        `${lockPath} is not a regular file (a symbolic link, say), so no cake command can take the repo lock; ` +
+          "delete it, then rerun.",
+      );
+    }
     const [raw, info] = await Promise.all([readFile(lockPath, "utf8"), stat(lockPath)]);
     return { raw, holder: parseHolder(raw), ino: info.ino, mtimeMs: info.mtimeMs };
   } catch (error) {
+    if (error instanceof CakeError) throw error;
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw new CakeError(`cannot read the lock file ${lockPath}: ${(error as Error).message}`);
   }
@@ -190,7 +216,8 @@ function parseHolder(raw: string): LockHolder | undefined {
       typeof data.pid === "number" &&
       typeof data.hostname === "string" &&
       typeof data.command === "string" &&
-      typeof data.startedAt === "string"
+      typeof data.startedAt === "string" &&
+      (data.pidNamespace === undefined || typeof data.pidNamespace === "string")
     ) {
       return data as LockHolder;
     }
@@ -201,13 +228,17 @@ function parseHolder(raw: string): LockHolder | undefined {
 }
 
 /**
- * Returns true when the holder is certainly gone: its pid is dead on this host,
- * or the file was never completed. A lock from another host is never stale,
- * because its pid cannot be checked from here.
+ * Returns true when the holder is certainly gone: its pid is dead on this host and in this
+ * PID namespace, or the file was never completed. A lock from another host or namespace is
+ * never stale, because its pid cannot be checked from here.
  */
 function isStale(state: LockState): boolean {
-  if (state.holder === undefined) return Date.now() - state.mtimeMs > PARTIAL_LOCK_STALE_MS;
-  return state.holder.hostname === os.hostname() && !isProcessAlive(state.holder.pid);
+  const { holder } = state;
+  if (holder === undefined) return Date.now() - state.mtimeMs > PARTIAL_LOCK_STALE_MS;
+  // A lock written without a namespace (another OS, an older cake) is judged by the hostname alone.
+  const sameNamespace = holder.pidNamespace === undefined || holder.pidNamespace === currentPidNamespace();
+  const here = holder.hostname === os.hostname() && sameNamespace;
+  return here && !isProcessAlive(holder.pid);
 }
 
 export function isProcessAlive(pid: number): boolean {

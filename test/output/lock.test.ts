@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { readFile, stat, unlink, writeFile } from "node:fs/promises";
+import { readFile, readlink, stat, symlink, unlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -86,6 +86,41 @@ describe("withRepoLock", () => {
 
     expect(result).toBe("ran");
     expect(await exists(path.join(root, LOCK_FILE))).toBe(false);
+  });
+
+  it.runIf(process.platform === "linux")("keeps a lock from another PID namespace", async () => {
+    const root = await makeTempDir();
+    // A container with the same hostname but its own processes: its pid means nothing here.
+    const other = { ...holder(deadPid()), pidNamespace: "pid:[1]" };
+    await writeFile(path.join(root, LOCK_FILE), JSON.stringify(other));
+
+    await expect(withRepoLock(root, "reconcile", async () => undefined)).rejects.toThrow("is locked by");
+    expect(await exists(path.join(root, LOCK_FILE))).toBe(true);
+  });
+
+  it.runIf(process.platform === "linux")(
+    "records its PID namespace and recovers a dead holder of it",
+    async () => {
+      const root = await makeTempDir();
+      const lockPath = path.join(root, LOCK_FILE);
+      const namespace = await readlink("/proc/self/ns/pid");
+      await writeFile(lockPath, JSON.stringify({ ...holder(deadPid()), pidNamespace: namespace }));
+
+      const seen = await withRepoLock(root, "reconcile", async () =>
+        JSON.parse(await readFile(lockPath, "utf8")),
+      );
+
+      expect(seen.pidNamespace).toBe(namespace);
+    },
+  );
+
+  it("rejects a symlink in place of the lock", async () => {
+    const root = await makeTempDir();
+    await symlink(path.join(root, "nowhere"), path.join(root, LOCK_FILE));
+
+    await expect(withRepoLock(root, "reconcile", async () => undefined)).rejects.toThrow(
+      "is not a regular file (a symbolic link, say)",
+    );
   });
 
   it("waits for a lock to be released", async () => {
