@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
-import { readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { chmod, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { loadRepo } from "../../src/config/repo.js";
@@ -8,12 +9,13 @@ import { CakeError, UsageError } from "../../src/errors.js";
 import { JOURNAL_FILE } from "../../src/output/journal.js";
 import { LOCK_FILE } from "../../src/output/lock.js";
 import { MANIFEST_FILE } from "../../src/output/manifest.js";
-import { type ReconcileOptions, reconcile } from "../../src/output/reconcile.js";
+import { ReconcileBlockedError, type ReconcileOptions, reconcile } from "../../src/output/reconcile.js";
 import { resolveLayout } from "../../src/repo/layout.js";
 import { listTree, snapshotTree, writeTree } from "./tree.js";
 import { ALICE, BOB, makeRepo, varsText } from "./vars.js";
 
 const execFileAsync = promisify(execFile);
+const CAKE_BIN = fileURLToPath(new URL("../../bin/cake.js", import.meta.url));
 const PROD = "deployments/prod-us-east-1";
 const PROD_VARS = "vars/prod-us-east-1.yaml";
 
@@ -172,6 +174,47 @@ describe("reconcile", () => {
 
     expect(paths(result, "restore")).toEqual([`${PROD}/profiles/asmith.yaml`]);
     expect(await readFile(file, "utf8")).toBe(text);
+  });
+
+  it("stops before writing when a folder or a file is in the way", async () => {
+    const root = await makeRepo({ [PROD_VARS]: varsText({ users: [ALICE] }) });
+    await run(root);
+    // Bob's file goes where a folder now stands; dev's profiles/ folder is a file.
+    await writeTree(root, {
+      [`${PROD}/profiles/bjones.yaml/notes.txt`]: "mine\n",
+      "deployments/dev-us-east-1/profiles": "not a folder\n",
+      "vars/dev-us-east-1.yaml": varsText({ environment: "dev" }),
+    });
+    await writeFile(path.join(root, PROD_VARS), varsText());
+    const before = await snapshotTree(root);
+
+    const attempt = run(root);
+
+    await expect(attempt).rejects.toThrow(ReconcileBlockedError);
+    await expect(attempt).rejects.toThrow(`${PROD}/profiles/bjones.yaml`);
+    await expect(attempt).rejects.toThrow("deployments/dev-us-east-1/profiles/asmith.yaml");
+    expect(await snapshotTree(root)).toEqual(before);
+  });
+
+  it.runIf(process.platform === "linux")("stops before writing in a folder it may not change", async () => {
+    const root = await makeRepo({ [PROD_VARS]: varsText({ users: [ALICE] }) });
+    await run(root);
+    await writeFile(path.join(root, PROD_VARS), varsText());
+    await chmod(path.join(root, PROD, "profiles"), 0o555);
+    const before = await snapshotTree(root);
+
+    // root may write anywhere, so the run is made as the unprivileged user nobody.
+    const asNobody = process.getuid?.() === 0;
+    if (asNobody) await execFileAsync("chown", ["-R", "65534:65534", root]);
+    const command = [process.execPath, CAKE_BIN, "reconcile", "--repo", root];
+    const argv = asNobody
+      ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", ...command]
+      : command;
+    const result = await execFileAsync(argv[0] as string, argv.slice(1)).catch((error) => error);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`cake may not write in ${PROD}/profiles`);
+    expect(await snapshotTree(root)).toEqual(before);
   });
 
   it("check names a hand-edited file", async () => {
