@@ -9,7 +9,7 @@
  * deployment folder so that writing it does not change the folder's own mtime.
  * `reconcile --check` never uses it.
  */
-import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { ApplicationTarget } from "../config/applications.js";
 import type { LoadSnapshot } from "../config/incremental.js";
@@ -20,6 +20,19 @@ import { sha256 } from "./manifest.js";
 /** Folder of local state at the repo root; ops repos ignore it. */
 export const LOCAL_STATE_DIR = ".cake";
 const CACHE_VERSION = 4;
+
+/**
+ * Returns true when `.cake/` at `root` is missing or a real folder. A symlink there would put
+ * the cache (and the vars texts in it) outside the repo, so cake then neither reads nor writes
+ * a cache, which costs only speed.
+ */
+function localStateUsable(root: string): boolean {
+  try {
+    return lstatSync(path.join(root, LOCAL_STATE_DIR)).isDirectory();
+  } catch {
+    return true;
+  }
+}
 
 /** Returns the cache file of the deployment folder `folder` (relative to `root`). */
 export function cachePath(root: string, folder: string): string {
@@ -72,6 +85,7 @@ const parsedCaches = new Map<string, { identity: string; data: unknown }>();
  * cake version. The result is shared between calls: treat it as read-only.
  */
 export function readCache(root: string, folder: string): OutputCache | undefined {
+  if (!localStateUsable(root)) return undefined;
   const file = cachePath(root, folder);
   let data: unknown;
   try {
@@ -137,6 +151,7 @@ export function writeCache(
   entry: Omit<OutputCache, "cacheVersion" | "cakeVersion" | "files" | "folders">,
   files: ReadonlyMap<string, { sha256: string; fingerprint?: string; stamp?: FileStamp }>,
 ): void {
+  if (!localStateUsable(root)) return;
   const target = cachePath(root, folder);
   const absolute = path.join(root, folder);
   let temp: string | undefined;
@@ -232,6 +247,7 @@ function storedLoadPaths(root: string, folder: string): { text: string; snapshot
 
 /** Returns the stored previous load of `folder`, or undefined when it is missing, damaged or torn. */
 export function readStoredLoad(root: string, folder: string): StoredLoad | undefined {
+  if (!localStateUsable(root)) return undefined;
   const paths = storedLoadPaths(root, folder);
   try {
     const stored = parseChecksummed(readFileSync(paths.snapshot, "utf8")) as {
@@ -257,6 +273,7 @@ export function writeStoredLoad(
   text: string,
   snapshot: LoadSnapshot | undefined,
 ): void {
+  if (!localStateUsable(root)) return;
   const paths = storedLoadPaths(root, folder);
   try {
     if (snapshot === undefined) {
@@ -288,6 +305,7 @@ function replaceFile(target: string, text: string): void {
 
 /** Deletes the cache of `folder`, so that a half-applied change can never be mistaken for a cached state. */
 export function deleteCache(root: string, folder: string): void {
+  if (!localStateUsable(root)) return;
   try {
     unlinkSync(cachePath(root, folder));
   } catch (error) {

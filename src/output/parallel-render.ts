@@ -32,6 +32,8 @@ export interface RenderJob {
 /** Below this many files, starting a worker costs more than it saves. */
 const MIN_FILES_FOR_WORKERS = 1000;
 const MAX_WORKERS = 3;
+/** Each worker holds a copy of the model (one cost 360 MB at 50k users in the benchmark), so more only costs memory. */
+const MAX_CONFIGURED_WORKERS = 16;
 
 /**
  * The compiled worker beside this module. Run from the TypeScript sources (as in unit tests)
@@ -127,7 +129,12 @@ function workerCount(fileCount: number): number {
  * Reconcile calls it before it writes anything, so a bad value stops the run with no trace.
  */
 export function renderSettings(): { workers?: number; workerHeapMb?: number } {
-  const workers = wholeNumberSetting("CAKE_RENDER_WORKERS", 0, "a whole number of worker threads, 0 or more");
+  const workers = wholeNumberSetting(
+    "CAKE_RENDER_WORKERS",
+    0,
+    `a whole number of worker threads from 0 to ${MAX_CONFIGURED_WORKERS}`,
+    MAX_CONFIGURED_WORKERS,
+  );
   const workerHeapMb = wholeNumberSetting("CAKE_RENDER_WORKER_MB", 1, "a whole number of MB, 1 or more");
   return {
     ...(workers === undefined ? {} : { workers }),
@@ -135,11 +142,16 @@ export function renderSettings(): { workers?: number; workerHeapMb?: number } {
   };
 }
 
-function wholeNumberSetting(name: string, minimum: number, expected: string): number | undefined {
+function wholeNumberSetting(
+  name: string,
+  minimum: number,
+  expected: string,
+  maximum = Number.MAX_SAFE_INTEGER,
+): number | undefined {
   const value = process.env[name];
   if (value === undefined || value === "") return undefined;
   const number = Number(value);
-  if (!Number.isInteger(number) || number < minimum) {
+  if (!Number.isInteger(number) || number < minimum || number > maximum) {
     throw new UsageError(`invalid ${name} "${value}": set it to ${expected}, or unset it.`);
   }
   return number;

@@ -53,6 +53,12 @@ export async function resolveLayout(root: string, flags: LayoutFlags = {}): Prom
     flags.outputDir ?? config.output_dir ?? DEFAULT_OUTPUT_DIR,
     "output_dir",
   );
+  if (overlaps(varsDir, outputDir)) {
+    throw new UsageError(
+      `the vars folder "${varsDir}" and the output folder "${outputDir}" overlap, so generated files would ` +
+        "mix with vars files; give them separate folders (--vars-dir, --output-dir, or cake.yaml).",
+    );
+  }
   // A symlinked vars or output folder must not lead cake outside the repo.
   await assertRealPathInside(absoluteRoot, varsDir);
   await assertRealPathInside(absoluteRoot, outputDir);
@@ -127,4 +133,9 @@ function normalizeDir(root: string, dir: string, field: string): string {
     throw new CakeError(`${field} "${dir}" must be a folder inside the repo ${root}.`, 2);
   }
   return relative.split(path.sep).join("/");
+}
+
+/** Returns true when one folder (relative, `/`-separated) is the other or inside it. */
+function overlaps(a: string, b: string): boolean {
+  return a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
 }

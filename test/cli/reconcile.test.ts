@@ -5,6 +5,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
+import { renderText } from "../../src/cli/commands/reconcile.js";
 import { LEGACY_VARS_DIR } from "../../src/repo/layout.js";
 import { runCake } from "../helpers/cli.js";
 import { listTree, snapshotTree } from "../output/tree.js";
@@ -443,7 +444,15 @@ describe("cake binary", () => {
         cwd: root,
         ...withWorkers("many"),
       }).catch((error: { code: number; stderr: string }) => error);
+      const tooMany = await execFileAsync(process.execPath, [bin, "reconcile"], {
+        cwd: root,
+        ...withWorkers("64"),
+      }).catch((error: { code: number; stderr: string }) => error);
 
+      expect("code" in tooMany ? tooMany.code : 0).toBe(2);
+      expect(tooMany.stderr).toContain(
+        'invalid CAKE_RENDER_WORKERS "64": set it to a whole number of worker threads from 0 to 16',
+      );
       expect("code" in result ? result.code : 0).toBe(2);
       expect(result.stderr).toContain("invalid CAKE_RENDER_WORKERS");
       expect(result.stderr).not.toContain("    at ");
@@ -472,5 +481,33 @@ describe("cake binary", () => {
     expect(stderr).toBe("");
     expect(code).toBe(0);
     expect(await stat(path.join(root, "deployments/prod-us-east-1/kustomization.yaml"))).toBeTruthy();
+  });
+});
+
+describe("reconcile text output", () => {
+  it("says when only the manifest changed", () => {
+    const report = {
+      name: "prod-us-east-1",
+      folder: PROD,
+      varsFile: PROD_VARS,
+      orphan: false,
+      changes: [],
+      unchanged: 21,
+      conflicts: [],
+      manifestChanged: true,
+      journalPending: false,
+    };
+    const result = {
+      valid: true,
+      check: false,
+      diagnostics: [],
+      sources: {},
+      deployments: [report],
+      drift: false,
+    };
+
+    expect(renderText(result, false)).toBe(
+      "prod-us-east-1: 0 written, 21 unchanged, 0 removed, manifest updated\n",
+    );
   });
 });

@@ -275,6 +275,18 @@ describe("symlinks on the command line", () => {
     expect(result.stderr).toContain("profiles/asmith.yaml (a named pipe)");
   });
 
+  it("keeps no cache through a symlinked .cake folder", async () => {
+    const { root, outside } = await repoAndOutside();
+    await symlink(outside, path.join(root, ".cake"));
+
+    const first = await cake(root, "reconcile");
+    const second = await cake(root, "reconcile");
+
+    expect(first.code).toBe(0);
+    expect(second.code).toBe(0);
+    expect((await snapshotBytes(outside)).size).toBe(0);
+  });
+
   it("never prunes a symlinked orphan", async () => {
     const { root, outside } = await repoAndOutside();
     expect((await cake(root, "reconcile")).code).toBe(0);

@@ -35,6 +35,15 @@ describe("resolveLayout with cake.yaml", () => {
     expect(layout).toEqual({ root, varsDir: "vars", outputDir: "deployments" });
   });
 
+  it("rejects overlapping vars and output folders", async () => {
+    for (const flags of [{ outputDir: "vars" }, { outputDir: "vars/out" }, { varsDir: "deployments/vars" }]) {
+      const resolved = resolveLayout(root, flags);
+
+      await expect(resolved).rejects.toThrow(UsageError);
+      await expect(resolved).rejects.toThrow("overlap");
+    }
+  });
+
   const cases = [
     {
       name: "an unknown key with a suggestion",

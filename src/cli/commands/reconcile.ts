@@ -182,6 +182,8 @@ function writeSummary(report: DeploymentReport): string {
     `${countOf(report, "remove")} removed`,
   ];
   if (restored > 0) parts.push(`${restored} restored`);
+  // Only the manifest changed, such as its cake version or after a line-ending conversion.
+  if (report.manifestChanged && report.changes.length === 0 && !report.orphan) parts.push("manifest updated");
   if (report.orphan) parts.push("vars file deleted");
   return parts.join(", ");
 }
