@@ -198,9 +198,10 @@ export async function openTarget(layout: RepoLayout, name: string, verbose = tru
         'use the file\'s name without .yaml, or "all".',
     );
   }
-  await assertRealPathInside(layout.root, found.file);
+  // A vars file symlinked inside the repo is edited where it really is, so the link stays a link.
+  const realPath = await assertRealPathInside(layout.root, found.file);
   await assertRealPathInside(layout.root, `${layout.outputDir}/${name}`);
-  const text = await readFile(found.absolutePath, "utf8");
+  const text = await readFile(realPath, "utf8");
   const result = loadVarsText(text, { file: found.file, outputPath: `${layout.outputDir}/${name}` });
   if (!result.deployment || hasErrors(result.diagnostics)) {
     const detail = verbose
@@ -212,7 +213,7 @@ export async function openTarget(layout: RepoLayout, name: string, verbose = tru
     name,
     root: layout.root,
     file: found.file,
-    absolutePath: found.absolutePath,
+    absolutePath: realPath,
     text,
     deployment: result.deployment,
   };

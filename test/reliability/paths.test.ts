@@ -3,7 +3,7 @@
  * output only inside the repo.
  */
 import { execFile } from "node:child_process";
-import { mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, readFile, readlink, rm, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import fc from "fast-check";
@@ -227,6 +227,29 @@ describe("symlinks on the command line", () => {
 
     expect(result.code, result.stderr).toBe(0);
     expect((await snapshotBytes(path.join(root, OUTPUT))).size).toBeGreaterThan(0);
+  });
+
+  it("edits a vars file symlinked inside the repo where it really is", async () => {
+    const root = await tempDir("cake-paths-repo-");
+    await writeFiles(root, { "shared/prod.yaml": varsText() });
+    await mkdir(path.join(root, "vars"));
+    await symlink("../shared/prod.yaml", path.join(root, VARS));
+
+    const result = await cake(
+      root,
+      "user",
+      "add",
+      "--deployment",
+      "prod-us-east-1",
+      "--email",
+      "nora@example.com",
+      "--role",
+      "cake-user",
+    );
+
+    expect(result.code, result.stderr).toBe(0);
+    expect(await readlink(path.join(root, VARS))).toBe("../shared/prod.yaml");
+    expect(await readFile(path.join(root, "shared/prod.yaml"), "utf8")).toContain("nora@example.com");
   });
 
   it("rejects a subfolder symlinked outside", async () => {
