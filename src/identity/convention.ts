@@ -3,6 +3,8 @@
  * convention most existing usernames follow, warns about usernames that depart from
  * it, and proposes usernames for new users.
  */
+
+import { reservedNameReason } from "../config/rules/reserved.js";
 import { DNS1123_LABEL, NAME_LIMITS } from "../model/names.js";
 import type { Deployment } from "../model/types.js";
 
@@ -203,7 +205,9 @@ export function proposeUsername(email: string, deployment: Deployment): Username
       : "no known convention matches identity.username_pattern, so it is the email's local part hyphenated";
   } else {
     const inferred = inferConvention(deployment.users);
-    username = inferred?.convention.derive(parts);
+    const derived = inferred?.convention.derive(parts);
+    // A local part without letters or digits ("._", "Ü") derives an empty name.
+    username = derived === undefined || toLabel(derived) === "" ? undefined : derived;
     if (inferred === undefined) {
       reason = "it is the email's local part hyphenated (no convention is followed by most users)";
     } else if (username === undefined) {
@@ -216,19 +220,48 @@ export function proposeUsername(email: string, deployment: Deployment): Username
     }
   }
 
-  const base = toLabel(username ?? USERNAME_CONVENTIONS[0]?.derive(parts) ?? "") || "user";
-  return { username: uniqueName(base, deployment), reason };
+  const label = toLabel(username ?? USERNAME_CONVENTIONS[0]?.derive(parts) ?? "");
+  if (label === "") {
+    reason = 'the email\'s local part has no letters or digits a username can use, so it is "user"';
+  }
+  const proposed = uniqueName(label || "user", deployment);
+  if (proposed !== (label || "user")) reason += `; "${label || "user"}" was taken, reserved or too long, so "${proposed}"`;
+  return { username: proposed, reason };
 }
 
+/**
+ * Returns `base`, shortened to fit every name derived from it and suffixed with `-2`, `-3`
+ * when it is taken or reserved (`default@example.com` must not propose `default`).
+ */
 function uniqueName(base: string, deployment: Deployment): string {
   const taken = new Set([
     ...deployment.users.map((user) => user.username),
     ...deployment.deployNamespaces.map((n) => n.name),
   ]);
-  if (!taken.has(base) && DNS1123_LABEL.test(base)) return base;
+  const namespaces = {
+    identityNamespace: deployment.cloud.identityNamespace,
+    argocdNamespace: deployment.gitops.argocdNamespace,
+  };
+  const usable = (name: string): boolean =>
+    !taken.has(name) && DNS1123_LABEL.test(name) && reservedNameReason(name, namespaces) === undefined;
+  const limit = usernameLimit(deployment);
+  const fitted = base.slice(0, limit).replace(/-+$/, "");
+  if (usable(fitted)) return fitted;
   for (let suffix = 2; ; suffix++) {
     const tail = `-${suffix}`;
-    const candidate = `${base.slice(0, NAME_LIMITS.kubernetesLabel - tail.length).replace(/-+$/, "")}${tail}`;
-    if (!taken.has(candidate)) return candidate;
+    const candidate = `${base.slice(0, limit - tail.length).replace(/-+$/, "")}${tail}`;
+    if (usable(candidate)) return candidate;
   }
+}
+
+/** Returns the longest username whose derived names (namespace, IAM role, service account id) all fit. */
+function usernameLimit(deployment: Deployment): number {
+  const { cloud } = deployment;
+  let limit: number = NAME_LIMITS.kubernetesLabel;
+  if (cloud.provider === "aws" && cloud.aws)
+    limit = Math.min(limit, NAME_LIMITS.awsRoleName - cloud.aws.roleNamePrefix.length);
+  if (cloud.provider === "gcp" && cloud.gcp) {
+    limit = Math.min(limit, NAME_LIMITS.gcpServiceAccountIdMax - cloud.gcp.serviceAccountPrefix.length);
+  }
+  return Math.max(limit, 1);
 }

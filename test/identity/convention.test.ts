@@ -103,6 +103,46 @@ describe("proposeUsername", () => {
     );
   });
 
+  it("never proposes a reserved name", () => {
+    const { deployment } = loadUsers(INITIAL_LAST.slice(0, 2));
+    const proposal = proposeUsername("default@example.com", deployment);
+
+    expect(proposal.username).toBe("default-2");
+    expect(proposal.reason).toContain('"default" was taken, reserved or too long');
+  });
+
+  it("shortens a name to fit the IAM role name", () => {
+    const { deployment } = loadUsers(INITIAL_LAST.slice(0, 2));
+    const aws = { provider: "aws" as const, identityNamespace: "cake-cloud-identity" };
+    const withRole = {
+      ...deployment,
+      cloud: {
+        ...aws,
+        aws: {
+          accountId: "123456789012",
+          oidcProvider: "x",
+          roleNamePrefix: "dev-eu-west-1-",
+          defaultPolicyArns: [],
+        },
+      },
+    };
+
+    const proposal = proposeUsername(`${"a".repeat(70)}@example.com`, withRole);
+
+    expect(proposal.username).toBe("a".repeat(64 - "dev-eu-west-1-".length));
+  });
+
+  it("says when the local part gives no name", () => {
+    const { deployment } = loadUsers(INITIAL_LAST);
+
+    const proposal = proposeUsername("._@example.com", deployment);
+
+    expect(proposal.username).toBe("user");
+    expect(proposal.reason).toBe(
+      'the email\'s local part has no letters or digits a username can use, so it is "user"',
+    );
+  });
+
   it("defaults to the hyphenated local part", () => {
     const { deployment } = loadUsers(INITIAL_LAST.slice(0, 2));
     expect(proposeUsername("Frank.Miller+ML@example.com", deployment).username).toBe("frank-miller-ml");

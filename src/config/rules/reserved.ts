@@ -18,14 +18,25 @@ const RESERVED_PREFIXES = ["kube-", "kubeflow-", "istio-", "knative-"];
 
 /** Returns why a name is reserved, or undefined when a profile may use it. */
 export function reservedReason(name: string, view: VarsView): string | undefined {
+  return reservedNameReason(name, {
+    identityNamespace: view.cloud.identityNamespace,
+    argocdNamespace: view.gitops.argocdNamespace,
+  });
+}
+
+/** Returns why a name is reserved in a deployment with these namespaces, or undefined. */
+export function reservedNameReason(
+  name: string,
+  namespaces: { identityNamespace?: string | undefined; argocdNamespace?: string | undefined },
+): string | undefined {
   if (RESERVED_EXACT.includes(name)) return "it is a system namespace";
   const prefix = RESERVED_PREFIXES.find((candidate) => name.startsWith(candidate));
   if (prefix) return `names starting with "${prefix}" belong to system components`;
 
-  const identityNamespace = view.cloud.identityNamespace;
-  if (name === identityNamespace) return "it contains the cloud identity objects (cloud.identity_namespace)";
-  const argocdNamespace = view.gitops.argocdNamespace;
-  if (name === argocdNamespace) return "it is the Argo CD namespace (gitops.argocd_namespace)";
+  if (name === namespaces.identityNamespace) {
+    return "it contains the cloud identity objects (cloud.identity_namespace)";
+  }
+  if (name === namespaces.argocdNamespace) return "it is the Argo CD namespace (gitops.argocd_namespace)";
   return undefined;
 }
 
