@@ -43,6 +43,7 @@ export const DIAGNOSTIC_CODES = [
   "invalid-email",
   "duplicate-email",
   "duplicate-email-case",
+  "duplicate-email-unicode",
   "email-uppercase",
   "email-uppercase-lowercased-idp",
   "email-has-userid-prefix",

@@ -30,6 +30,7 @@ import { needsFullLoad } from "./fast-load.js";
 import { DiagnosticSource } from "./field-path.js";
 import { normalizeVars } from "./normalize.js";
 import { buildView } from "./rules/context.js";
+import { emailLookalikeKey } from "./rules/emails.js";
 import { RULES } from "./rules/index.js";
 import { checkSchema } from "./schema-phase.js";
 
@@ -381,7 +382,7 @@ function checkReduced(
     if (
       keys.has(`username:${username}`) ||
       keys.has(`email:${email}`) ||
-      keys.has(`email:${email.toLowerCase()}`) ||
+      keys.has(`email:${emailLookalikeKey(email)}`) ||
       keys.has(`binding:${snapshot.itemBindingNames[index]}`)
     ) {
       sharing.push(index);
@@ -435,8 +436,8 @@ function checkReduced(
 }
 
 /**
- * Returns the keys by which rules compare entries with each other: the email, exactly and in
- * lower case, the username, and the contributor object name the email gives. `checkReduced` matches
+ * Returns the keys by which rules compare entries with each other: the email, exactly and as
+ * `emailLookalikeKey` gives it (lower case, NFC), the username, and the contributor object name the email gives. `checkReduced` matches
  * the unchanged entries by the same keys.
  * NOTE: a new rule that compares entries by another key must add that key here and there.
  */
@@ -445,7 +446,7 @@ function identityKeys(item: unknown): string[] {
   const { email, username } = item as { email?: unknown; username?: unknown };
   const keys: string[] = [];
   if (typeof email === "string") {
-    keys.push(`email:${email}`, `email:${email.toLowerCase()}`, `binding:${bindingName(email, "edit")}`);
+    keys.push(`email:${email}`, `email:${emailLookalikeKey(email)}`, `binding:${bindingName(email, "edit")}`);
   }
   if (typeof username === "string") keys.push(`username:${username}`);
   return keys;

@@ -225,7 +225,8 @@ export function proposeUsername(email: string, deployment: Deployment): Username
     reason = 'the email\'s local part has no letters or digits a username can use, so it is "user"';
   }
   const proposed = uniqueName(label || "user", deployment);
-  if (proposed !== (label || "user")) reason += `; "${label || "user"}" was taken, reserved or too long, so "${proposed}"`;
+  if (proposed !== (label || "user"))
+    reason += `; "${label || "user"}" was taken, reserved or too long, so "${proposed}"`;
   return { username: proposed, reason };
 }
 

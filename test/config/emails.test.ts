@@ -106,6 +106,18 @@ describe("email rules", () => {
     expect(codes(result)).not.toContain("duplicate-email");
   });
 
+  it("a lookalike in another Unicode form is an error", () => {
+    const composed = "caf\u00e9@example.com";
+    const decomposed = "cafe\u0301@example.com";
+    const text = withEmails([composed, decomposed]);
+
+    const result = load(text);
+
+    expect(single(result, "duplicate-email-unicode")).toMatchObject({ path: "users.users[1].email" });
+    expect(single(result, "duplicate-email-unicode").message).toContain("other Unicode code points");
+    expect(codes(result)).not.toContain("duplicate-email-case");
+  });
+
   it("different emails are not duplicates", () => {
     const result = load(withEmails(["alice@example.com", "bob@example.com"]));
 

@@ -138,6 +138,9 @@ const EDITS: Record<string, Edit> = {
   bindingCollision: (lines, next) =>
     replaceField("email", () => otherValue("email", lines, next).replace(".", "_"))(lines, next),
   upperCaseEmail: replaceField("email", (old) => old.replace("user", "USER")),
+  accentEmail: replaceField("email", (old) => old.replace("user", "us\u00e9r")),
+  decomposedTwin: (lines, next) =>
+    replaceField("email", () => otherValue("email", lines, next).normalize("NFD"))(lines, next),
   invalidEmail: replaceField("email", () => "not-an-email"),
   duplicateUsername: (lines, next) =>
     replaceField("username", () => otherValue("username", lines, next))(lines, next),
@@ -267,6 +270,21 @@ describe("incremental load", () => {
 
     expect(result).toBeDefined();
     expect(result?.deployment).toEqual(fullLoad(changed).deployment);
+  });
+
+  it("finds a lookalike email outside the changed entries", () => {
+    const text = baseText(random(5), 8).replace(
+      "email: user.2@example.com",
+      "email: us\u00e9r.2@example.com",
+    );
+    const changed = text.replace("email: user.5@example.com", "email: use\u0301r.2@example.com");
+
+    const full = fullLoad(changed);
+    const incremental = loadIncrementally(text, snapshotOf(text), changed);
+
+    expect(full.diagnostics.map((diagnostic) => diagnostic.code)).toContain("duplicate-email-unicode");
+    // The changed entry alone is valid, so only a check against user 2 can find the problem.
+    expect(incremental).toBeUndefined();
   });
 
   it("reports the warnings of changed entries only", () => {

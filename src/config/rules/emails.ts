@@ -66,6 +66,15 @@ export const emailFormatRule: Rule = {
   },
 };
 
+/**
+ * Returns the key under which two emails are the same person to a reader: equal after Unicode
+ * normalization (NFC) and in lower case. "café" typed as one code point or as "e" plus an
+ * accent looks identical in review, but only one form can match what the IdP sends.
+ */
+export function emailLookalikeKey(email: string): string {
+  return email.normalize("NFC").toLowerCase();
+}
+
 export const duplicateEmailRule: Rule = {
   name: "duplicate-email",
   check({ source, view }) {
@@ -77,7 +86,7 @@ export const duplicateEmailRule: Rule = {
       if (email === undefined) continue;
       const path = [...entry.path, "email"];
       const first = exact.get(email);
-      const firstFolded = folded.get(email.toLowerCase());
+      const firstFolded = folded.get(emailLookalikeKey(email));
       if (first) {
         diagnostics.push(
           source.diagnostic(
@@ -85,6 +94,17 @@ export const duplicateEmailRule: Rule = {
             "duplicate-email",
             path,
             `"${email}" duplicates ${formatPath(first)}; keep one entry per identity and merge its roles and allowed_namespaces`,
+          ),
+        );
+      } else if (firstFolded && email.toLowerCase() !== firstFolded.email.toLowerCase()) {
+        diagnostics.push(
+          source.diagnostic(
+            "error",
+            "duplicate-email-unicode",
+            path,
+            `${JSON.stringify(email)} looks the same as ${formatPath(firstFolded.path)} ${JSON.stringify(firstFolded.email)} ` +
+              "but is written with other Unicode code points (composed and decomposed accents); the identity " +
+              "provider sends one form, so keep the entry that matches it exactly",
           ),
         );
       } else if (firstFolded) {
@@ -99,7 +119,7 @@ export const duplicateEmailRule: Rule = {
         );
       }
       if (!first) exact.set(email, path);
-      if (!firstFolded) folded.set(email.toLowerCase(), { path, email });
+      if (!firstFolded) folded.set(emailLookalikeKey(email), { path, email });
     }
     return diagnostics;
   },
