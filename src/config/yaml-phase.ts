@@ -36,6 +36,8 @@ export interface YamlPhaseResult {
 }
 
 export function parseVarsYaml(text: string, file: string): YamlPhaseResult {
+  const nul = text.indexOf("\u0000");
+  if (nul >= 0) return notTextResult(text, file, nul);
   const lineCounter = new LineCounter();
   const document = parseDocument(text, {
     lineCounter,
@@ -165,7 +167,7 @@ function parserDiagnostics(source: VarsSource, errors: readonly YAMLError[]): Di
     if (seen.has(key)) continue;
     seen.add(key);
 
-    const reason = error.message.split("\n")[0] ?? error.message;
+    const reason = parserReason(error);
     diagnostics.push(
       tab
         ? source.diagnostic(
@@ -183,6 +185,18 @@ function parserDiagnostics(source: VarsSource, errors: readonly YAMLError[]): Di
     );
   }
   return diagnostics;
+}
+
+/** Returns the parser's reason in the words of a vars file. */
+function parserReason(error: YAMLError): string {
+  if (error.code === "MULTIPLE_DOCS") {
+    return "the file holds more than one YAML document (a --- line starts another); a vars file is one document, so remove the --- line";
+  }
+  // The parser's recursion gives out on thousands of nested brackets.
+  if (error.message.includes("Maximum call stack size exceeded")) {
+    return "the brackets are nested too deep to read; a vars file needs only a few levels";
+  }
+  return error.message.split("\n")[0] ?? error.message;
 }
 
 /**
@@ -304,4 +318,25 @@ function walk(
       path.pop();
     }
   }
+}
+
+/**
+ * A file with a NUL character is not UTF-8 text: UTF-16 has one in every ASCII character, and a
+ * binary file has them anywhere. Parsing it would only report noise, so one error says so.
+ */
+function notTextResult(text: string, file: string, offset: number): YamlPhaseResult {
+  const lineCounter = new LineCounter();
+  const document = parseDocument("", { lineCounter });
+  const source = new VarsSource(file, text, document, lineCounter);
+  const before = text.slice(0, offset);
+  const line = before.split("\n").length;
+  const column = offset - before.lastIndexOf("\n");
+  const diagnostic = source.diagnostic(
+    "error",
+    "yaml-syntax",
+    [],
+    "the file contains NUL characters, so it is not UTF-8 text (it may be UTF-16, or binary); save it as UTF-8",
+    { position: { line, column } },
+  );
+  return { source, data: undefined, diagnostics: [diagnostic] };
 }

@@ -68,6 +68,31 @@ describe("YAML phase", () => {
     );
   });
 
+  it("names a second document", () => {
+    const text = `${varsYaml()}---\nregion: eu-west-1\n`;
+
+    const diagnostic = withCode(load(text), "yaml-syntax")[0];
+
+    expect(diagnostic?.message).toContain("more than one YAML document (a --- line starts another)");
+    expect(diagnostic?.message).not.toContain("parseAllDocuments");
+  });
+
+  it("names brackets nested too deep", () => {
+    const diagnostic = withCode(load(`${"[".repeat(5000)}\n`), "yaml-syntax")[0];
+
+    expect(diagnostic?.message).toContain("nested too deep");
+    expect(diagnostic?.message).not.toContain("call stack");
+  });
+
+  it("names a UTF-16 file", () => {
+    const utf16 = Buffer.from(`\ufeff${varsYaml()}`, "utf16le").toString("utf8");
+
+    const result = load(utf16);
+
+    expect(codes(result)).toEqual(["yaml-syntax"]);
+    expect(result.diagnostics[0]?.message).toContain("not UTF-8 text (it may be UTF-16, or binary)");
+  });
+
   it("tab in a sequence is reported", () => {
     const text = varsYaml({ users: "users:\n  deploy_namespaces:\n    - team-a\n\t- team-b\n" });
 
