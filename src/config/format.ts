@@ -40,15 +40,34 @@ function headline(diagnostic: Diagnostic): string {
   const position = diagnostic.line > 0 ? `:${diagnostic.line}:${diagnostic.column}` : "";
   const path = diagnostic.path === "" ? "" : `${diagnostic.path}: `;
   return printable(
-    `${diagnostic.file}${position}: ${diagnostic.severity} [${diagnostic.code}] ${path}${diagnostic.message}`,
+    `${diagnostic.file}${position}: ${diagnostic.severity} [${diagnostic.code}] ${path}${shorten(diagnostic.message)}`,
   );
 }
 
-/** Returns the source line, indented, and a caret under the column. Tabs are kept so the caret lines up. */
+/** Longest message printed in full; a value of 100k characters must not fill the terminal. */
+const MAX_MESSAGE = 1000;
+/** Characters of a long source line shown before and after the column. */
+const EXCERPT_BEFORE = 100;
+const EXCERPT_AFTER = 150;
+
+function shorten(message: string): string {
+  if (message.length <= MAX_MESSAGE) return message;
+  return `${message.slice(0, MAX_MESSAGE)}… (${message.length - MAX_MESSAGE} more characters)`;
+}
+
+/**
+ * Returns the source line, indented, and a caret under the column. Tabs are kept so the caret
+ * lines up. Of a long line, only the part around the column is shown, between "…" marks.
+ */
 function excerpt(sourceLines: readonly string[], line: number, column: number): string[] {
-  const text = sourceLines[line - 1];
-  if (text === undefined) return [];
-  const before = printable(text.slice(0, Math.max(column - 1, 0))).replace(/[^\t]/g, " ");
+  const full = sourceLines[line - 1];
+  if (full === undefined) return [];
+  const at = Math.max(column - 1, 0);
+  const start = Math.max(at - EXCERPT_BEFORE, 0);
+  const end = Math.min(at + EXCERPT_AFTER, full.length);
+  const lead = start > 0 ? "…" : "";
+  const text = `${lead}${full.slice(start, end)}${end < full.length ? "…" : ""}`;
+  const before = printable(`${lead}${full.slice(start, at)}`).replace(/[^\t]/g, " ");
   return [`    ${printable(text)}`, `    ${before}^`];
 }
 

@@ -67,6 +67,21 @@ describe("formatDiagnostics", () => {
     expect(codes.filter((code) => code < 0x20 || code === 0x7f)).toEqual([]);
   });
 
+  it("shows the part of a long line around the column", () => {
+    const source = `users:\n  - email: ${"x".repeat(500)}bad${"y".repeat(500)}\n`;
+    const long: Diagnostic = {
+      ...emailError,
+      column: 12 + 500,
+      message: `"${"x".repeat(2000)}" is not an email address`,
+    };
+
+    const lines = formatDiagnostics([long], { sources: { [long.file]: source }, summary: false }).split("\n");
+
+    expect(lines[0]).toContain("… (1026 more characters)");
+    expect(lines[1]?.length).toBeLessThan(300);
+    expect(lines[1]?.slice(lines[2]?.indexOf("^"))).toMatch(/^bad/);
+  });
+
   it("omits position and excerpt for file-level problems", () => {
     const missing: Diagnostic = {
       ...emailError,
