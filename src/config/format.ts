@@ -44,7 +44,7 @@ function headline(diagnostic: Diagnostic): string {
   );
 }
 
-/** Longest message printed in full; a value of 100k characters must not fill the terminal. */
+/** Maximum length of a message printed in full; a value of 100k characters must not fill the terminal. */
 const MAX_MESSAGE = 1000;
 /** Characters of a long source line shown before and after the column. */
 const EXCERPT_BEFORE = 100;
