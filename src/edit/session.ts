@@ -41,6 +41,8 @@ export interface EditTarget {
   absolutePath: string;
   text: string;
   deployment: Deployment;
+  /** The warnings of `text`; an edit reports only the warnings it adds. */
+  warnings: Diagnostic[];
 }
 
 /** Result of an edit function: the new text and a one-line description of the change. */
@@ -144,7 +146,12 @@ async function prepareEdits(
         io.stdout.write(`${target.file}: nothing to change: ${outcome.summary}\n`);
         continue;
       }
-      checkEditedText(target, outcome.text);
+      const warnings = checkEditedText(target, outcome.text);
+      if (warnings.length > 0) {
+        io.stderr.write(
+          formatDiagnostics(warnings, { sources: { [target.file]: outcome.text }, summary: false }),
+        );
+      }
       applied.push({ target, outcome });
     } catch (error) {
       // A refused edit names the vars file it was refused in.
@@ -216,6 +223,7 @@ export async function openTarget(layout: RepoLayout, name: string, verbose = tru
     absolutePath: realPath,
     text,
     deployment: result.deployment,
+    warnings: result.diagnostics.filter((diagnostic) => diagnostic.severity === "warning"),
   };
 }
 
@@ -241,10 +249,20 @@ function errorsOnly(diagnostics: readonly Diagnostic[]): Diagnostic[] {
   return diagnostics.filter((diagnostic) => diagnostic.severity === "error");
 }
 
-/** Validates the edited text with the loader; an invalid result is an error listing its diagnostics. */
-function checkEditedText(target: EditTarget, text: string): void {
+/**
+ * Validates the edited text with the loader; an invalid result is an error listing its
+ * diagnostics. Returns the warnings the edit adds, such as an email with upper-case letters.
+ * Warnings are matched by code and message, because their paths shift when an entry is added.
+ */
+function checkEditedText(target: EditTarget, text: string): Diagnostic[] {
   const result = loadVarsText(text, { file: target.file, outputPath: target.deployment.outputPath });
-  if (result.deployment && !hasErrors(result.diagnostics)) return;
+  if (result.deployment && !hasErrors(result.diagnostics)) {
+    const known = new Set(target.warnings.map((warning) => `${warning.code}\n${warning.message}`));
+    return result.diagnostics.filter(
+      (diagnostic) =>
+        diagnostic.severity === "warning" && !known.has(`${diagnostic.code}\n${diagnostic.message}`),
+    );
+  }
   const errors = errorsOnly(result.diagnostics);
   throw new EditError(
     "invalid-value",

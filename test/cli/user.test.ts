@@ -59,6 +59,27 @@ describe("cake user add", () => {
     expect(await outputProfiles()).toContain("erin");
   });
 
+  it("warns about what the new entry adds only", async () => {
+    const result = await cake(
+      repo,
+      "user",
+      "add",
+      ...D,
+      "--email",
+      "Nora.NG@Example.com",
+      "--username",
+      "nng",
+      "--role",
+      "cake-user",
+      "--no-reconcile",
+    );
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('warning [email-uppercase] users.users[4].email: "Nora.NG@Example.com"');
+    // Alice.Smith's upper-case email was there before the edit, so it is not repeated.
+    expect(result.stderr).not.toContain("Alice.Smith");
+  });
+
   it("reports a failed reconcile after the edit", async () => {
     await writeFile(path.join(repo, "deployments"), "not a folder\n");
 
