@@ -207,12 +207,13 @@ describe("currentBranch and isRepo", () => {
 
   it("explains a repository git refuses", async () => {
     await repo.commit("first", { "a.txt": "a\n" });
+    const top = await realpath(repo.dir);
     // Git's own test switch: it acts as if another user owned the repository.
     process.env.GIT_TEST_ASSUME_DIFFERENT_OWNER = "1";
     try {
-      await expect(isRepo(repo.dir)).rejects.toThrow(
-        `git config --global --add safe.directory ${await realpath(repo.dir)}`,
-      );
+      // The expected text is computed first: awaiting inside the call would leave the
+      // rejection unhandled for a moment.
+      await expect(isRepo(repo.dir)).rejects.toThrow(`git config --global --add safe.directory ${top}`);
     } finally {
       delete process.env.GIT_TEST_ASSUME_DIFFERENT_OWNER;
     }
