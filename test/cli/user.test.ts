@@ -277,8 +277,14 @@ describe("cake user disable and enable", () => {
   it("already disabled is a no-op", async () => {
     const before = await snapshot(repo);
     const result = await cake(repo, "user", "disable", ...D, "--username", "cwu");
+    const enabled = await cake(repo, "user", "enable", ...D, "--username", "divanov");
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/nothing to change/);
+    expect(result.stdout).toBe(
+      "vars/dev-eu-west-1.yaml: nothing to change: user carol@example.com (username cwu) is already disabled\n",
+    );
+    expect(enabled.stdout).toContain(
+      "nothing to change: user dmitri.ivanov@example.com (username divanov) is already enabled",
+    );
     expect(await snapshot(repo)).toEqual(before);
   });
 

@@ -62,10 +62,13 @@ export function register(program: Command, context: CommandContext): void {
       .action((options: UserRefOptions) =>
         runEdit(context, options, {
           command: `user ${name}`,
-          edit: (target) => ({
-            text: setUserDisabled(target.text, userRef(options), disabled),
-            summary: `${name}d user ${describeRef(target, userRef(options))}`,
-          }),
+          edit: (target) => {
+            const text = setUserDisabled(target.text, userRef(options), disabled);
+            const who = describeRef(target, userRef(options));
+            // Printed after "nothing to change: " when the user already was in that state.
+            const summary = text === target.text ? `user ${who} is already ${name}d` : `${name}d user ${who}`;
+            return { text, summary };
+          },
         }),
       );
   }
