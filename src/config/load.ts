@@ -73,7 +73,7 @@ export function loadVarsText(text: string, options: LoadOptions): LoadResult {
     return { diagnostics: sortDiagnostics(diagnostics), text, ...(document ? { document } : {}) };
 
   const schema = checkSchema(source, data);
-  appendDiagnostics(diagnostics, schema.diagnostics);
+  appendDiagnostics(diagnostics, withoutMergedKeys(schema.diagnostics, diagnostics));
 
   const context = { source, view: buildView(data), expectedName };
   for (const rule of RULES) appendDiagnostics(diagnostics, rule.check(context));
@@ -108,3 +108,22 @@ export async function loadVarsFile(
 }
 
 export { deploymentNameOfFile };
+
+/**
+ * Drops `missing-key` errors in mappings that have a merge key (`<<`): the key may well come
+ * from the merge, which cake does not apply, and `yaml-merge-key` already asks to write the
+ * keys out.
+ */
+function withoutMergedKeys(schema: readonly Diagnostic[], yaml: readonly Diagnostic[]): Diagnostic[] {
+  const merged = new Set(
+    yaml.filter((item) => item.code === "yaml-merge-key").map((item) => item.path.replace(/\.?<<$/, "")),
+  );
+  if (merged.size === 0) return [...schema];
+  return schema.filter((item) => item.code !== "missing-key" || !merged.has(parentPath(item.path)));
+}
+
+/** Returns the field path of the mapping that holds `path`: `users.users[1]` for `users.users[1].roles`. */
+function parentPath(path: string): string {
+  const dot = path.lastIndexOf(".");
+  return dot < 0 ? "" : path.slice(0, dot);
+}
