@@ -154,6 +154,8 @@ function describeValue(source: DiagnosticSource, path: FieldPath, value: unknown
   const written = source.sourceTextOf(path);
   if (value === null) return written ? "null" : "an empty value";
   if (Array.isArray(value)) return "a list";
+  // The yaml package reads a `!!binary` value as bytes.
+  if (value instanceof Uint8Array) return "binary data (a !!binary tag; remove the tag)";
   if (typeof value === "object") return "a mapping";
   if (typeof value === "string") return `string "${value}"`;
   return `${typeof value} ${written ?? String(value)}`;

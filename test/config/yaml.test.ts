@@ -68,6 +68,18 @@ describe("YAML phase", () => {
     );
   });
 
+  it("names a !!binary value", () => {
+    const text = varsYaml({
+      users: usersYaml("  deploy_namespaces: [team-a]\n", [
+        userYaml({ email: "alice@example.com", username: "!!binary YWJj", roles: "[cake-user]" }),
+      ]),
+    });
+
+    expect(single(load(text), "wrong-type").message).toBe(
+      "must be a string (got binary data (a !!binary tag; remove the tag))",
+    );
+  });
+
   it("names a second document", () => {
     const text = `${varsYaml()}---\nregion: eu-west-1\n`;
 
