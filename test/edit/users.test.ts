@@ -201,6 +201,23 @@ describe("removeUser", () => {
     expectValid(after);
   });
 
+  it("refuses an entry whose anchor another entry uses", () => {
+    const shared = commented
+      .replace("      roles: [cake-admin]", "      roles: &admins [cake-admin]")
+      .replace(
+        "      username: bjones\n      roles:\n        - cake-user",
+        "      username: bjones\n      roles: *admins",
+      );
+    expect(shared).toContain("*admins");
+    expectValid(shared);
+
+    expect(() => removeUser(shared, { username: "asmith" })).toThrow(EditError);
+    expect(() => removeUser(shared, { username: "asmith" })).toThrow(
+      "the entry of asmith defines &admins, which other entries use through an alias",
+    );
+    expectValid(removeUser(shared, { username: "bjones" }));
+  });
+
   it("keeps the comment lines above the entry", () => {
     const after = removeUser(commented, { email: "Alice.Smith@example.com" });
     expect(after).toContain("    # Platform team\n");
