@@ -5,6 +5,7 @@
  */
 
 import { reservedNameReason } from "../config/rules/reserved.js";
+import { CakeError } from "../errors.js";
 import { DNS1123_LABEL, NAME_LIMITS } from "../model/names.js";
 import type { Deployment } from "../model/types.js";
 
@@ -246,14 +247,22 @@ function uniqueName(base: string, deployment: Deployment): string {
   const usable = (name: string): boolean =>
     !taken.has(name) && DNS1123_LABEL.test(name) && reservedNameReason(name, namespaces) === undefined;
   const limit = usernameLimit(deployment);
-  const fitted = base.slice(0, limit).replace(/-+$/, "");
+  // A reserved prefix (`kube-`, `istio-`) stays reserved whatever the suffix, so it gets one in front.
+  const start = reservedNameReason(`${base}-2`, namespaces) === undefined ? base : `user-${base}`;
+  const fitted = start.slice(0, limit).replace(/-+$/, "");
   if (usable(fitted)) return fitted;
-  for (let suffix = 2; ; suffix++) {
+  for (let suffix = 2; suffix < MAX_SUFFIX; suffix++) {
     const tail = `-${suffix}`;
-    const candidate = `${base.slice(0, limit - tail.length).replace(/-+$/, "")}${tail}`;
+    const candidate = `${start.slice(0, limit - tail.length).replace(/-+$/, "")}${tail}`;
     if (usable(candidate)) return candidate;
   }
+  throw new CakeError(
+    `cake found no free username for this email within ${limit} characters; pass --username to choose one.`,
+  );
 }
+
+/** Suffixes tried before giving up; a deployment has far fewer users than this. */
+const MAX_SUFFIX = 100_000;
 
 /** Returns the longest username whose derived names (namespace, IAM role, service account id) all fit. */
 function usernameLimit(deployment: Deployment): number {

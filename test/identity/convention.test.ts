@@ -111,6 +111,14 @@ describe("proposeUsername", () => {
     expect(proposal.reason).toContain('"default" was taken, reserved or too long');
   });
 
+  it("puts a reserved prefix behind user-", () => {
+    const { deployment } = loadUsers(INITIAL_LAST.slice(0, 2));
+
+    expect(proposeUsername("kube-x@example.com", deployment).username).toBe("user-kube-x");
+    expect(proposeUsername("istio.ops@example.com", deployment).username).toBe("user-istio-ops");
+    expect(proposeUsername("kubeflow@example.com", deployment).username).toBe("user-kubeflow");
+  });
+
   it("shortens a name to fit the IAM role name", () => {
     const { deployment } = loadUsers(INITIAL_LAST.slice(0, 2));
     const aws = { provider: "aws" as const, identityNamespace: "cake-cloud-identity" };
