@@ -3,7 +3,7 @@ import path from "node:path";
 import type { Deployment } from "../model/types.js";
 import type { RepoLayout } from "../repo/layout.js";
 import { assertRealPathInside } from "../repo/paths.js";
-import { deploymentNameOfFile, listVarsFiles } from "../repo/vars-files.js";
+import { checkOneFilePerFolder, deploymentNameOfFile, listVarsFiles } from "../repo/vars-files.js";
 import { type ApplicationTarget, applicationNameCollisions, applicationTarget } from "./applications.js";
 import { type Diagnostic, sortDiagnostics } from "./diagnostics.js";
 import type { LoadSnapshot } from "./incremental.js";
@@ -57,7 +57,16 @@ export async function loadRepo(
   files?: readonly string[],
   options: RepoLoadOptions = {},
 ): Promise<RepoLoadResult> {
-  const relativeFiles = files ? files.map((file) => toRepoPath(layout, file)) : await listVarsFiles(layout);
+  // A file named twice (`a.yaml ./a.yaml`) is loaded once.
+  const relativeFiles = [
+    ...new Set(files ? files.map((file) => toRepoPath(layout, file)) : await listVarsFiles(layout)),
+  ];
+  checkOneFilePerFolder(
+    relativeFiles.map((file) => ({
+      varsFile: file,
+      outputPath: `${layout.outputDir}/${deploymentNameOfFile(file)}`,
+    })),
+  );
   const results = await Promise.all(
     relativeFiles.map(async (file) => {
       const name = deploymentNameOfFile(file);

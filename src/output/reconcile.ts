@@ -16,7 +16,7 @@ import { profilePath } from "../generate/layout.js";
 import { profilesOf } from "../model/names.js";
 import type { Deployment } from "../model/types.js";
 import type { RepoLayout } from "../repo/layout.js";
-import { deploymentNameOfFile, listVarsFiles } from "../repo/vars-files.js";
+import { checkOneFilePerFolder, deploymentNameOfFile, listVarsFiles } from "../repo/vars-files.js";
 import {
   foldersMatch,
   type OutputCache,
@@ -159,7 +159,15 @@ async function loadChanged(options: ReconcileOptions): Promise<LoadedRepo> {
   const upToDate: UpToDateDeployment[] = [];
   const toLoad: string[] = [];
   const otherApplications: ApplicationTarget[] = [];
-  for (const file of await listVarsFiles(layout)) {
+  const files = await listVarsFiles(layout);
+  // Checked before the cache: a second file for a cached deployment must not slip through.
+  checkOneFilePerFolder(
+    files.map((file) => ({
+      varsFile: file,
+      outputPath: `${layout.outputDir}/${deploymentNameOfFile(file)}`,
+    })),
+  );
+  for (const file of files) {
     const name = deploymentNameOfFile(file);
     const current = findUpToDate(layout.root, file, `${layout.outputDir}/${name}`);
     if (current === undefined) {
@@ -245,7 +253,7 @@ export async function reconcileLoaded(
   if (hasErrors(loaded.diagnostics)) return { ...base, valid: false, deployments: [], drift: false };
 
   const { layout } = options;
-  checkDistinctFolders(loaded.deployments);
+  checkOneFilePerFolder(loaded.deployments);
   const upToDate = loaded.upToDate ?? [];
   if (loaded.deployments.length === 0 && upToDate.length === 0 && !(await hasAnyOutput(layout))) {
     throw new UsageError(
@@ -427,25 +435,6 @@ async function planAll(
     plans.push(pruneOrphans ? plan : { ...plan, changes: [], manifestChanged: false });
   }
   return plans;
-}
-
-/**
- * Rejects two vars files that map to one output folder. Folders are compared
- * ignoring case, because on macOS and Windows they would be the same folder.
- */
-function checkDistinctFolders(deployments: readonly Deployment[]): void {
-  const byFolder = new Map<string, Deployment>();
-  for (const deployment of deployments) {
-    const key = deployment.outputPath.toLowerCase();
-    const other = byFolder.get(key);
-    if (other !== undefined) {
-      throw new UsageError(
-        `${other.varsFile} and ${deployment.varsFile} would both write ${deployment.outputPath}; ` +
-          "keep one vars file per deployment (rename or delete the other).",
-      );
-    }
-    byFolder.set(key, deployment);
-  }
 }
 
 function selectDeployments(

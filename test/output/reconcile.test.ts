@@ -422,6 +422,20 @@ describe("reconcile", () => {
     expect(await listTree(root)).toEqual([PROD_VARS, "vars/prod-us-east-1.yml"]);
   });
 
+  it("rejects a second vars file for a deployment the cache skips", async () => {
+    const root = await makeRepo({ [PROD_VARS]: varsText() });
+    await run(root);
+    await writeFile(path.join(root, "vars/prod-us-east-1.yml"), varsText({ users: [ALICE] }));
+    const before = await snapshotTree(root);
+
+    const attempt = run(root);
+
+    await expect(attempt).rejects.toBeInstanceOf(UsageError);
+    await expect(attempt).rejects.toThrow("would both write deployments/prod-us-east-1");
+    expect(await snapshotTree(root)).toEqual(before);
+    await expect(loadRepo(await resolveLayout(root))).rejects.toThrow("would both write");
+  });
+
   it("rejects files it did not generate", async () => {
     const root = await makeRepo({
       [PROD_VARS]: varsText(),
