@@ -16,7 +16,7 @@ import type { Deployment } from "../model/types.js";
 import { writeFileAtomic } from "../output/atomic.js";
 import { deleteStrayTempFiles } from "../output/journal.js";
 import { withRepoLock } from "../output/lock.js";
-import { type DeploymentReport, reconcile } from "../output/reconcile.js";
+import { argocdReminder, type DeploymentReport, reconcile } from "../output/reconcile.js";
 import { type LayoutFlags, type RepoLayout, resolveLayout } from "../repo/layout.js";
 import { assertRealPathInside } from "../repo/paths.js";
 import { EditError } from "./errors.js";
@@ -328,7 +328,11 @@ async function reconcileApplied(
         `another vars file has errors, so nothing was reconciled:\n${formatDiagnostics(errorsOnly(result.diagnostics), { sources: result.sources }).trimEnd()}`,
       );
     }
-    for (const report of result.deployments) context.io.stdout.write(`${summarizeReport(report)}\n`);
+    for (const report of result.deployments) {
+      context.io.stdout.write(`${summarizeReport(report)}\n`);
+      const reminder = argocdReminder(report);
+      if (reminder !== undefined) context.io.stdout.write(`  ${reminder}\n`);
+    }
   } catch (error) {
     const message = error instanceof CakeError ? error.message : systemErrorMessage(error);
     if (message === undefined) throw error;

@@ -661,3 +661,23 @@ export function unmatchedAllowancesMessage(names: readonly string[]): string {
     "check the spelling (NAME, or DEPLOYMENT/NAME)"
   );
 }
+
+/**
+ * Returns true when reconcile wrote or removed a file of the folder's `argocd/`, in a
+ * deployment that still has a vars file. The Application and AppProject are applied by hand,
+ * so a new kind in the output (the first LimitRange, say) fails to sync until the changed
+ * AppProject is applied.
+ */
+export function argocdChanged(report: DeploymentReport): boolean {
+  if (report.orphan) return false;
+  return report.changes.some((change) => change.action !== "unchanged" && change.path.startsWith("argocd/"));
+}
+
+/** Returns the line that asks to apply a changed `argocd/` folder, or undefined. */
+export function argocdReminder(report: DeploymentReport): string | undefined {
+  if (!argocdChanged(report)) return undefined;
+  return (
+    `${report.folder}/argocd/ changed, and Argo CD does not sync it: apply it when this change merges, ` +
+    `with kubectl apply -k ${report.folder}/argocd`
+  );
+}

@@ -75,6 +75,26 @@ describe("cake reconcile", () => {
     expect(await snapshotTree(root)).toEqual(before);
   });
 
+  it("asks to apply no argocd folder it pruned", async () => {
+    const root = await makeRepo({
+      [PROD_VARS]: varsText(),
+      "vars/dev-us-east-1.yaml": varsText({ environment: "dev" }),
+    });
+    await cake(root, "reconcile");
+    await rm(path.join(root, "vars/dev-us-east-1.yaml"));
+
+    const pruned = await cake(
+      root,
+      "reconcile",
+      "--prune-orphans",
+      "--allow-profile-deletion=asmith,bjones,ml-prod",
+    );
+
+    expect(pruned.code).toBe(0);
+    expect(pruned.stdout).toContain("dev-us-east-1:");
+    expect(pruned.stdout).not.toContain("kubectl apply");
+  });
+
   it("check names --prune-orphans for orphaned output", async () => {
     const root = await makeRepo({
       [PROD_VARS]: varsText(),

@@ -57,6 +57,10 @@ describe("cake user add", () => {
       "60:       allowed_namespaces: [{name: ml-prod, access: view}, team-a]",
     ]);
     expect(await outputProfiles()).toContain("erin");
+    // The first reconcile creates argocd/, which Argo CD does not sync.
+    expect(result.stdout).toContain(
+      "deployments/dev-eu-west-1/argocd/ changed, and Argo CD does not sync it",
+    );
   });
 
   it("warns about what the new entry adds only", async () => {
