@@ -5,7 +5,7 @@
  * imports it only when a file needs it.
  */
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { readFailureReason } from "../errors.js";
 import { deploymentNameOfFile } from "../repo/vars-files.js";
 import { appendDiagnostics, type Diagnostic, sortDiagnostics } from "./diagnostics.js";
@@ -76,6 +76,23 @@ export async function readVarsFile(
   file: string,
 ): Promise<{ text: string; sha256: string } | { diagnostics: Diagnostic[] }> {
   try {
+    // Reading a named pipe would block forever, and a device might never end.
+    const info = await stat(absolutePath);
+    if (!info.isFile()) {
+      return {
+        diagnostics: [
+          {
+            severity: "error",
+            code: "file-unreadable",
+            file,
+            line: 0,
+            column: 0,
+            path: "",
+            message: `vars file ${absolutePath} is not a regular file (a folder, a named pipe or a device); replace it with a file`,
+          },
+        ],
+      };
+    }
     const bytes = await readFile(absolutePath);
     return { text: bytes.toString("utf8"), sha256: createHash("sha256").update(bytes).digest("hex") };
   } catch (error) {

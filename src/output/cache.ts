@@ -27,11 +27,20 @@ const CACHE_VERSION = 4;
  * a cache, which costs only speed.
  */
 function localStateUsable(root: string): boolean {
-  try {
-    return lstatSync(path.join(root, LOCAL_STATE_DIR)).isDirectory();
-  } catch {
-    return true;
+  for (const folder of [LOCAL_STATE_DIR, path.join(LOCAL_STATE_DIR, "cache")]) {
+    try {
+      if (!lstatSync(path.join(root, folder)).isDirectory()) return false;
+    } catch {
+      return true;
+    }
   }
+  return true;
+}
+
+/** Reads a cache file, refusing anything but a regular file: a named pipe would block the run. */
+function readCacheFile(file: string): Buffer {
+  if (!lstatSync(file).isFile()) throw new Error(`${file} is not a regular file`);
+  return readFileSync(file);
 }
 
 /** Returns the cache file of the deployment folder `folder` (relative to `root`). */
@@ -96,7 +105,7 @@ export function readCache(root: string, folder: string): OutputCache | undefined
     if (parsed?.identity === identity) {
       data = parsed.data;
     } else {
-      data = parseChecksummed(readFileSync(file));
+      data = parseChecksummed(readCacheFile(file));
       parsedCaches.set(file, { identity, data });
     }
   } catch {
@@ -226,7 +235,7 @@ function parseChecksummed(content: Buffer): unknown {
 
 function readBytes(file: string): Buffer | undefined {
   try {
-    return readFileSync(file);
+    return readCacheFile(file);
   } catch {
     return undefined;
   }
@@ -254,11 +263,11 @@ export function readStoredLoad(root: string, folder: string): StoredLoad | undef
   if (!localStateUsable(root)) return undefined;
   const paths = storedLoadPaths(root, folder);
   try {
-    const stored = parseChecksummed(readFileSync(paths.snapshot)) as {
+    const stored = parseChecksummed(readCacheFile(paths.snapshot)) as {
       varsSha256?: unknown;
       snapshot?: unknown;
     };
-    const bytes = readFileSync(paths.text);
+    const bytes = readCacheFile(paths.text);
     if (typeof stored.varsSha256 !== "string" || sha256(bytes) !== stored.varsSha256) return undefined;
     if (typeof stored.snapshot !== "object" || stored.snapshot === null) return undefined;
     return {

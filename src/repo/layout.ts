@@ -1,6 +1,6 @@
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import { CakeError, UsageError } from "../errors.js";
+import { CakeError, readFailureReason, UsageError } from "../errors.js";
 import { assertRealPathInside } from "./paths.js";
 
 /** The folders of an ops repo's vars files and generated output, relative to its root. */
@@ -69,10 +69,16 @@ async function readConfig(root: string): Promise<RepoConfig> {
   const file = path.join(root, CONFIG_FILE);
   let text: string;
   try {
+    if (!(await stat(file)).isFile()) {
+      throw new UsageError(
+        `${CONFIG_FILE} is not a regular file (a folder or a named pipe); replace it with a file.`,
+      );
+    }
     text = await readFile(file, "utf8");
   } catch (error) {
+    if (error instanceof UsageError) throw error;
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return {};
-    throw new CakeError(`${CONFIG_FILE}: cannot be read: ${(error as Error).message}`);
+    throw new UsageError(`${CONFIG_FILE} cannot be read: ${readFailureReason(error)}.`);
   }
 
   // Most repos have no config file, so the YAML parser and zod load only for those that do.

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -252,6 +253,15 @@ describe("loadVarsFile", () => {
     expect(codes(result)).toEqual(["file-unreadable"]);
   });
 
+  it.runIf(process.platform !== "win32")("a named pipe is unreadable, not read", async () => {
+    const file = path.join(dir, "prod-us-east-1.yaml");
+    execFileSync("mkfifo", [file]);
+
+    const result = await loadVarsFile(file, { file: "vars/prod-us-east-1.yaml", outputPath: "out" });
+
+    expect(codes(result)).toEqual(["file-unreadable"]);
+  });
+
   it("folder in place of the file is unreadable", async () => {
     // A folder fails to read for root too, which a file without read permission does not.
     const file = path.join(dir, "prod-us-east-1.yaml");
@@ -260,6 +270,8 @@ describe("loadVarsFile", () => {
     const result = await loadVarsFile(file, { file: "vars/prod-us-east-1.yaml", outputPath: "out" });
 
     expect(codes(result)).toEqual(["file-unreadable"]);
-    expect(result.diagnostics[0]?.message).toContain("cannot be read: it is a folder, not a file (EISDIR)");
+    expect(result.diagnostics[0]?.message).toContain(
+      "is not a regular file (a folder, a named pipe or a device)",
+    );
   });
 });

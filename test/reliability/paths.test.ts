@@ -298,6 +298,17 @@ describe("symlinks on the command line", () => {
     expect(result.stderr).toContain("profiles/asmith.yaml (a named pipe)");
   });
 
+  it("keeps no cache through a symlinked .cake/cache folder", async () => {
+    const { root, outside } = await repoAndOutside();
+    await mkdir(path.join(root, ".cake"));
+    await symlink(outside, path.join(root, ".cake", "cache"));
+
+    expect((await cake(root, "reconcile")).code).toBe(0);
+    expect((await cake(root, "reconcile")).code).toBe(0);
+
+    expect((await snapshotBytes(outside)).size).toBe(0);
+  });
+
   it("keeps no cache through a symlinked .cake folder", async () => {
     const { root, outside } = await repoAndOutside();
     await symlink(outside, path.join(root, ".cake"));

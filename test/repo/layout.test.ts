@@ -35,6 +35,15 @@ describe("resolveLayout with cake.yaml", () => {
     expect(layout).toEqual({ root, varsDir: "vars", outputDir: "deployments" });
   });
 
+  it("rejects a cake.yaml that is not a file", async () => {
+    await mkdir(path.join(root, "cake.yaml"));
+
+    const resolved = resolveLayout(root);
+
+    await expect(resolved).rejects.toThrow(UsageError);
+    await expect(resolved).rejects.toThrow("cake.yaml is not a regular file");
+  });
+
   it("rejects overlapping vars and output folders", async () => {
     for (const flags of [{ outputDir: "vars" }, { outputDir: "vars/out" }, { varsDir: "deployments/vars" }]) {
       const resolved = resolveLayout(root, flags);
