@@ -1,4 +1,4 @@
-import { readFile, stat } from "node:fs/promises";
+import { readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { CakeError, readFailureReason, UsageError } from "../errors.js";
 import { assertRealPathInside } from "./paths.js";
@@ -53,15 +53,18 @@ export async function resolveLayout(root: string, flags: LayoutFlags = {}): Prom
     flags.outputDir ?? config.output_dir ?? DEFAULT_OUTPUT_DIR,
     "output_dir",
   );
-  if (overlaps(varsDir, outputDir)) {
+  // A symlinked vars or output folder must not lead cake outside the repo.
+  const realVars = await assertRealPathInside(absoluteRoot, varsDir);
+  const realOutput = await assertRealPathInside(absoluteRoot, outputDir);
+  // Compared by name and by real path: `out` may be a symlink to `vars`.
+  const realRoot = await realpath(absoluteRoot);
+  const realRelative = (real: string) => path.relative(realRoot, real).split(path.sep).join("/");
+  if (overlaps(varsDir, outputDir) || overlaps(realRelative(realVars), realRelative(realOutput))) {
     throw new UsageError(
       `the vars folder "${varsDir}" and the output folder "${outputDir}" overlap, so generated files would ` +
         "mix with vars files; give them separate folders (--vars-dir, --output-dir, or cake.yaml).",
     );
   }
-  // A symlinked vars or output folder must not lead cake outside the repo.
-  await assertRealPathInside(absoluteRoot, varsDir);
-  await assertRealPathInside(absoluteRoot, outputDir);
   return { root: absoluteRoot, varsDir, outputDir };
 }
 

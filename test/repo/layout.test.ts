@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -33,6 +33,13 @@ describe("resolveLayout with cake.yaml", () => {
     const layout = await withConfig("# nothing set\n");
 
     expect(layout).toEqual({ root, varsDir: "vars", outputDir: "deployments" });
+  });
+
+  it("rejects an output folder symlinked to the vars folder", async () => {
+    await mkdir(path.join(root, "vars"));
+    await symlink("vars", path.join(root, "out"));
+
+    await expect(resolveLayout(root, { outputDir: "out" })).rejects.toThrow("overlap");
   });
 
   it("rejects a cake.yaml that is not a file", async () => {
