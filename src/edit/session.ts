@@ -16,6 +16,7 @@ import type { Deployment } from "../model/types.js";
 import { writeFileAtomic } from "../output/atomic.js";
 import { deleteStrayTempFiles } from "../output/journal.js";
 import { withRepoLock } from "../output/lock.js";
+import { renderSettings } from "../output/parallel-render.js";
 import { argocdReminder, type DeploymentReport, reconcile } from "../output/reconcile.js";
 import { type LayoutFlags, type RepoLayout, resolveLayout } from "../repo/layout.js";
 import { assertRealPathInside } from "../repo/paths.js";
@@ -82,6 +83,8 @@ export async function runEdit(
   const { io } = context;
   const layout = await resolveLayout(path.resolve(io.cwd, options.repo ?? "."), options);
   const wait = waitMs(options.wait);
+  // The reconcile after the edit would reject a bad setting only after the vars file is written.
+  if (options.reconcile !== false) renderSettings();
 
   // The vars files are read, edited and written under one lock, so parallel edits
   // queue (with --wait) instead of failing or losing each other's changes.

@@ -150,7 +150,8 @@ function wholeNumberSetting(
 ): number | undefined {
   const value = process.env[name];
   if (value === undefined || value === "") return undefined;
-  const number = Number(value);
+  // Digits only: Number() would also take "0x10", "1e1" and " 2".
+  const number = /^\d+$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isInteger(number) || number < minimum || number > maximum) {
     throw new UsageError(`invalid ${name} "${value}": set it to ${expected}, or unset it.`);
   }

@@ -99,7 +99,11 @@ async function readConfig(root: string): Promise<RepoConfig> {
   };
   const [yamlError] = document.errors;
   if (yamlError !== undefined) {
-    fail(yamlError.pos[0], `invalid YAML: ${yamlError.message.split("\n")[0]}; fix the syntax.`);
+    const reason =
+      yamlError.code === "MULTIPLE_DOCS"
+        ? "the file holds more than one YAML document (a --- line starts another); remove the --- line"
+        : `${yamlError.message.split("\n")[0]}; fix the syntax`;
+    fail(yamlError.pos[0], `invalid YAML: ${reason}.`);
   }
   if (document.contents === null) return {};
   if (!isMap(document.contents)) {
@@ -122,7 +126,7 @@ async function readConfig(root: string): Promise<RepoConfig> {
     const suggestion = nearest(key, ["vars_dir", "output_dir"]);
     fail(
       isScalar(pair?.key) ? (pair.key.range?.[0] ?? 0) : 0,
-      `unknown key "${key}"${suggestion === undefined ? "" : `; did you mean "${suggestion}"?`} Known keys: ${KNOWN_KEYS}.`,
+      `unknown key "${key}"${suggestion === undefined ? "." : `; did you mean "${suggestion}"?`} Known keys: ${KNOWN_KEYS}.`,
     );
   }
   const key = String(issue.path[0] ?? "");

@@ -84,6 +84,29 @@ describe("cake user add", () => {
     expect(result.stderr).not.toContain("Alice.Smith");
   });
 
+  it("rejects a bad render setting before writing", async () => {
+    const before = await snapshot(repo);
+    process.env.CAKE_RENDER_WORKERS = "0x10";
+    try {
+      const result = await cake(
+        repo,
+        "user",
+        "add",
+        ...D,
+        "--email",
+        "erin@example.com",
+        "--role",
+        "cake-user",
+      );
+
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('invalid CAKE_RENDER_WORKERS "0x10"');
+    } finally {
+      delete process.env.CAKE_RENDER_WORKERS;
+    }
+    expect(await snapshot(repo)).toEqual(before);
+  });
+
   it("reports a failed reconcile after the edit", async () => {
     await writeFile(path.join(repo, "deployments"), "not a folder\n");
 

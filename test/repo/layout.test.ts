@@ -68,6 +68,16 @@ describe("resolveLayout with cake.yaml", () => {
         'cake.yaml:2:1: unknown key "vars_dri"; did you mean "vars_dir"? Known keys: vars_dir, output_dir.',
     },
     {
+      name: "an unknown key without a suggestion",
+      text: "colour: blue\n",
+      message: 'cake.yaml:1:1: unknown key "colour". Known keys: vars_dir, output_dir.',
+    },
+    {
+      name: "a second document",
+      text: "vars_dir: vars\n---\noutput_dir: out\n",
+      message: "invalid YAML: the file holds more than one YAML document",
+    },
+    {
       name: "a list in place of a path",
       text: "vars_dir: [a, b]\n",
       message:
