@@ -212,8 +212,9 @@ async function plan(
   const blocked = pathsInTheWay(absolute, pending, onDisk);
   const renderable = blocked.size === 0 ? pending : pending.filter((file) => !blocked.has(file.path));
   for (const file of pending) {
-    if (!blocked.has(file.path)) continue;
-    conflicts.push(file.path);
+    const inTheWay = blocked.get(file.path);
+    if (inTheWay === undefined) continue;
+    if (!conflicts.includes(inTheWay)) conflicts.push(inTheWay);
     // The manifest is never written while a conflict stands, but comparing it needs every hash.
     const bytes = "content" in file ? file.content : file.render();
     hashes.set(file.path, { sha256: sha256(bytes) });
@@ -273,22 +274,22 @@ async function plan(
 }
 
 /**
- * Returns the paths of `files` that something else occupies: a folder at the file's path, or a
- * file at one of its parent folders (`profiles` as a file, for `profiles/alice.yaml`).
+ * Returns, for each of `files` that something else occupies, the path in the way: a folder at
+ * the file's path, or a file at one of its parent folders (`profiles` as a file, for
+ * `profiles/alice.yaml`).
  */
 function pathsInTheWay(
   absolute: string,
   files: readonly DesiredFile[],
   onDisk: ReadonlySet<string>,
-): Set<string> {
-  const blocked = new Set<string>();
+): Map<string, string> {
+  const blocked = new Map<string, string>();
   for (const { path: file } of files) {
     const parts = file.split("/");
-    const parentIsFile = parts
-      .slice(0, -1)
-      .some((_, index) => onDisk.has(parts.slice(0, index + 1).join("/")));
-    const folderInPlace = !onDisk.has(file) && existsSync(`${absolute}/${file}`);
-    if (parentIsFile || folderInPlace) blocked.add(file);
+    const parents = parts.slice(0, -1).map((_, index) => parts.slice(0, index + 1).join("/"));
+    const fileAsParent = parents.find((parent) => onDisk.has(parent));
+    if (fileAsParent !== undefined) blocked.set(file, fileAsParent);
+    else if (!onDisk.has(file) && existsSync(`${absolute}/${file}`)) blocked.set(file, file);
   }
   return blocked;
 }

@@ -192,7 +192,7 @@ describe("reconcile", () => {
 
     await expect(attempt).rejects.toThrow(ReconcileBlockedError);
     await expect(attempt).rejects.toThrow(`${PROD}/profiles/bjones.yaml`);
-    await expect(attempt).rejects.toThrow("deployments/dev-us-east-1/profiles/asmith.yaml");
+    await expect(attempt).rejects.toThrow("    deployments/dev-us-east-1/profiles\n");
     expect(await snapshotTree(root)).toEqual(before);
   });
 
