@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { printableLines } from "../config/format.js";
 import { CakeError, systemErrorMessage } from "../errors.js";
 import { CAKE_VERSION } from "../version.js";
 import type { CliIO, CommandContext } from "./io.js";
@@ -87,12 +88,12 @@ function handleError(error: unknown, io: CliIO): number {
     return 2;
   }
   if (error instanceof CakeError) {
-    io.stderr.write(`cake: ${error.message}\n`);
+    io.stderr.write(`cake: ${printableLines(error.message)}\n`);
     return error.exitCode;
   }
   const system = systemErrorMessage(error);
   if (system !== undefined) {
-    io.stderr.write(`cake: ${system}\n`);
+    io.stderr.write(`cake: ${printableLines(system)}\n`);
     return 1;
   }
   const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);

@@ -80,10 +80,23 @@ const CONTROL_CHARACTERS = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g;
  * say) could otherwise send terminal escape sequences through a quoted value or a source line.
  */
 export function printable(text: string): string {
-  return text.replace(
-    CONTROL_CHARACTERS,
-    (character) => `\\x${character.charCodeAt(0).toString(16).padStart(2, "0")}`,
-  );
+  return escapeControls(text, CONTROL_CHARACTERS);
+}
+
+/** Control characters other than tab and line feed, for text of several lines. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the expression exists to find control characters.
+const CONTROL_CHARACTERS_BUT_NEWLINE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/**
+ * Returns `text` with control characters other than line breaks shown as `\xNN`, for error
+ * messages that quote values from CSV files, paths or cake.yaml.
+ */
+export function printableLines(text: string): string {
+  return escapeControls(text, CONTROL_CHARACTERS_BUT_NEWLINE);
+}
+
+function escapeControls(text: string, pattern: RegExp): string {
+  return text.replace(pattern, (character) => `\\x${character.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }
 
 /** Returns a summary such as `2 errors, 1 warning in 1 file` (files that have diagnostics). */

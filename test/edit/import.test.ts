@@ -164,6 +164,16 @@ describe("cake user import", () => {
     expect(await snapshot(repo)).toEqual(before);
   });
 
+  it("escapes control characters in its errors", async () => {
+    const file = await writeCsv("email,username,roles,namespaces\nx@example.com,x,cake-\u001b[31muser,\n");
+
+    const result = await cake(repo, "user", "import", "--deployment", "dev-eu-west-1", file);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('invalid role "cake-\\x1b[31muser"');
+    expect(result.stderr).not.toContain("\u001b");
+  });
+
   it("invalid email row changes nothing", async () => {
     const file = await writeCsv("email,username,roles,namespaces\nnot-an-email,x,cake-user,\n");
     const before = await snapshot(repo);
