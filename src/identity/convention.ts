@@ -248,7 +248,9 @@ function uniqueName(base: string, deployment: Deployment): string {
     !taken.has(name) && DNS1123_LABEL.test(name) && reservedNameReason(name, namespaces) === undefined;
   const limit = usernameLimit(deployment);
   // A reserved prefix (`kube-`, `istio-`) stays reserved whatever the suffix, so it gets one in front.
-  const start = reservedNameReason(`${base}-2`, namespaces) === undefined ? base : `user-${base}`;
+  const unreserved = reservedNameReason(`${base}-2`, namespaces) === undefined ? base : `user-${base}`;
+  // A GCP service account id needs 6 characters or more, prefix included: "bo" becomes "bo-user".
+  const start = unreserved.length < usernameMinimum(deployment) ? `${unreserved}-user` : unreserved;
   const fitted = start.slice(0, limit).replace(/-+$/, "");
   if (usable(fitted)) return fitted;
   for (let suffix = 2; suffix < MAX_SUFFIX; suffix++) {
@@ -263,6 +265,13 @@ function uniqueName(base: string, deployment: Deployment): string {
 
 /** Suffixes tried before giving up; a deployment has far fewer users than this. */
 const MAX_SUFFIX = 100_000;
+
+/** Returns the shortest username whose GCP service account id is long enough; 1 elsewhere. */
+function usernameMinimum(deployment: Deployment): number {
+  const { cloud } = deployment;
+  if (cloud.provider !== "gcp" || !cloud.gcp) return 1;
+  return NAME_LIMITS.gcpServiceAccountIdMin - cloud.gcp.serviceAccountPrefix.length;
+}
 
 /** Returns the longest username whose derived names (namespace, IAM role, service account id) all fit. */
 function usernameLimit(deployment: Deployment): number {

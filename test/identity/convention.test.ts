@@ -119,6 +119,21 @@ describe("proposeUsername", () => {
     expect(proposeUsername("kubeflow@example.com", deployment).username).toBe("user-kubeflow");
   });
 
+  it("lengthens a name to fit the GCP service account id minimum", () => {
+    const { deployment } = loadUsers(INITIAL_LAST.slice(0, 2));
+    const gcp = {
+      ...deployment,
+      cloud: {
+        provider: "gcp" as const,
+        identityNamespace: "cake-cloud-identity",
+        gcp: { projectId: "cake-dev-123456", serviceAccountPrefix: "", defaultRoles: [] },
+      },
+    };
+
+    expect(proposeUsername("bo@example.com", gcp).username).toBe("bo-user");
+    expect(proposeUsername("nora.jones@example.com", gcp).username).toBe("nora-jones");
+  });
+
   it("shortens a name to fit the IAM role name", () => {
     const { deployment } = loadUsers(INITIAL_LAST.slice(0, 2));
     const aws = { provider: "aws" as const, identityNamespace: "cake-cloud-identity" };
