@@ -4,13 +4,10 @@
  * replaces the first deployment's Application and AppProject, and the first deployment's
  * output stops syncing without any error: revoked access stays in its cluster.
  */
-import { NAME_LIMITS } from "../model/names.js";
+import { IN_CLUSTER_SERVER, NAME_LIMITS } from "../model/names.js";
 import type { Deployment } from "../model/types.js";
 import type { Diagnostic } from "./diagnostics.js";
 import { withTextPositions } from "./text-positions.js";
-
-/** The `gitops.destination_server` default: the cluster Argo CD runs in. */
-export const IN_CLUSTER_SERVER = "https://kubernetes.default.svc";
 
 /** The fields that name a deployment's Argo CD Application, enough to find two that collide. */
 export interface ApplicationTarget {

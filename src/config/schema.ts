@@ -3,7 +3,7 @@
  * (emails, names, quantities, ARNs) so their diagnostics carry precise codes and fixes.
  */
 import { z } from "zod";
-import { DNS1123_LABEL, NAME_LIMITS } from "../model/names.js";
+import { DNS1123_LABEL, IN_CLUSTER_SERVER, NAME_LIMITS } from "../model/names.js";
 
 export const DEFAULT_GATEWAY_PRINCIPALS = [
   "cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account",
@@ -157,7 +157,7 @@ const gitopsSchema = z
       .describe("Namespace of Argo CD and of the Application."),
     destination_server: z
       .string()
-      .default("https://kubernetes.default.svc")
+      .default(IN_CLUSTER_SERVER)
       .describe("Cluster API server the Application deploys to."),
     app_name: dnsLabel().default("user-namespace").describe("Name of the Argo CD Application."),
   })

@@ -140,3 +140,6 @@ export function profilesOf(deployment: Deployment): ProfileRef[] {
     return a.name < b.name ? -1 : 1;
   });
 }
+
+/** The API server address of the cluster Argo CD runs in: the `gitops.destination_server` default. */
+export const IN_CLUSTER_SERVER = "https://kubernetes.default.svc";
