@@ -111,8 +111,8 @@ export { deploymentNameOfFile };
 
 /**
  * Drops `missing-key` errors in mappings that have a merge key (`<<`): the key may well come
- * from the merge, which cake does not apply, and `yaml-merge-key` already asks to write the
- * keys out.
+ * from the merge, which cake does not apply, and `yaml-merge-key` already requests that the
+ * keys be written out.
  */
 function withoutMergedKeys(schema: readonly Diagnostic[], yaml: readonly Diagnostic[]): Diagnostic[] {
   const merged = new Set(
@@ -122,7 +122,7 @@ function withoutMergedKeys(schema: readonly Diagnostic[], yaml: readonly Diagnos
   return schema.filter((item) => item.code !== "missing-key" || !merged.has(parentPath(item.path)));
 }
 
-/** Returns the field path of the mapping that holds `path`: `users.users[1]` for `users.users[1].roles`. */
+/** Returns the field path of the mapping that contains `path`: `users.users[1]` for `users.users[1].roles`. */
 function parentPath(path: string): string {
   const dot = path.lastIndexOf(".");
   return dot < 0 ? "" : path.slice(0, dot);

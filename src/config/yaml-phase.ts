@@ -322,7 +322,7 @@ function walk(
 
 /**
  * A file with a NUL character is not UTF-8 text: UTF-16 has one in every ASCII character, and a
- * binary file has them anywhere. Parsing it would only report noise, so one error says so.
+ * binary file has them anywhere. Parsing it would only report noise, so one error names the problem.
  */
 function notTextResult(text: string, file: string, offset: number): YamlPhaseResult {
   const lineCounter = new LineCounter();

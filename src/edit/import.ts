@@ -77,11 +77,11 @@ class RowProblem extends Error {}
 /** Throws one CakeError that lists every row problem (the first 20), when there are any. */
 function throwProblems(file: string, problems: readonly string[]): void {
   if (problems.length === 0) return;
-  const shown = problems.slice(0, MAX_LISTED_PROBLEMS).map((problem) => `\n  ${file}: ${problem}`);
-  const more = problems.length - shown.length;
+  const listed = problems.slice(0, MAX_LISTED_PROBLEMS).map((problem) => `\n  ${file}: ${problem}`);
+  const more = problems.length - listed.length;
   throw new CakeError(
     `${problems.length === 1 ? "a row has a problem" : `${problems.length} rows have problems`}, so nothing was imported:` +
-      `${shown.join("")}${more > 0 ? `\n  and ${more} more` : ""}`,
+      `${listed.join("")}${more > 0 ? `\n  and ${more} more` : ""}`,
   );
 }
 

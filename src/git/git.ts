@@ -105,11 +105,12 @@ function checkRef(cwd: string, ref: string): void {
 export async function isRepo(cwd: string): Promise<boolean> {
   const result = await runGit(cwd, ["rev-parse", "--is-inside-work-tree"], [128]);
   // Git 2.35.2 and later refuse a repository another user owns, as in CI containers that
-  // run as another user than the checkout's owner. That is a repository, so say why git refused.
+  // run as another user than the checkout's owner. That is a repository, so the error gives
+  // git's reason.
   if (result.status === 128 && result.stderr.includes("dubious ownership")) {
     const top = /safe\.directory (\S+)/.exec(result.stderr)?.[1] ?? cwd;
     throw new GitError(
-      `git refuses to work in ${top} because another user owns the repository ("dubious ownership"). ` +
+      `git rejected the repository ${top}, because another user owns it ("dubious ownership"). ` +
         `If you trust it, run: git config --global --add safe.directory ${top}`,
       { args: ["rev-parse", "--is-inside-work-tree"], cwd, stderr: result.stderr, status: 128 },
     );

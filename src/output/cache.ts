@@ -49,9 +49,9 @@ export function cachePath(root: string, folder: string): string {
 }
 
 /**
- * What proves a file unchanged without reading it. The change time and inode catch the edits
- * that keep size and mtime: `cp -p`, `rsync -t` or `touch -d` after an edit all set a new ctime,
- * which no user can set back, and an atomic save gives a new inode.
+ * The stat fields that prove a file unchanged without reading it. The change time and inode
+ * catch edits that keep size and mtime, because `cp -p`, `rsync -t` or `touch -d` after an edit
+ * set a new ctime that no user can set back, and an atomic save gives a new inode.
  */
 export interface FileStamp {
   size: number;
@@ -130,7 +130,7 @@ export function readCache(root: string, folder: string): OutputCache | undefined
 /**
  * Returns true when the file `file` (relative, `/`-separated) of the folder `absolute` still
  * has the stamp (size, mtime, ctime, inode) recorded for it. Reconcile calls it for every
- * generated file, so it joins the path by hand and asks for no exception on a missing file:
+ * generated file, so it joins the path by hand and requests no exception for a missing file:
  * both save about a third of the time of 10k calls in a fresh process.
  */
 export function statMatches(absolute: string, file: string, cached: CachedFile | undefined): boolean {

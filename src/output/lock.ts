@@ -237,8 +237,8 @@ function isStale(state: LockState): boolean {
   if (holder === undefined) return Date.now() - state.mtimeMs > PARTIAL_LOCK_STALE_MS;
   // A lock written without a namespace (another OS, an older cake) is judged by the hostname alone.
   const sameNamespace = holder.pidNamespace === undefined || holder.pidNamespace === currentPidNamespace();
-  const here = holder.hostname === os.hostname() && sameNamespace;
-  return here && !isProcessAlive(holder.pid);
+  const visibleHere = holder.hostname === os.hostname() && sameNamespace;
+  return visibleHere && !isProcessAlive(holder.pid);
 }
 
 export function isProcessAlive(pid: number): boolean {

@@ -32,7 +32,7 @@ export interface RenderJob {
 /** Below this many files, starting a worker costs more than it saves. */
 const MIN_FILES_FOR_WORKERS = 1000;
 const MAX_WORKERS = 3;
-/** Each worker holds a copy of the model (one cost about 300 MB at 50k users in the benchmark), so more only costs memory. */
+/** Each worker keeps a copy of the model (one cost about 300 MB at 50k users in the benchmark), so more only costs memory. */
 const MAX_CONFIGURED_WORKERS = 16;
 
 /**

@@ -673,7 +673,7 @@ export function argocdChanged(report: DeploymentReport): boolean {
   return report.changes.some((change) => change.action !== "unchanged" && change.path.startsWith("argocd/"));
 }
 
-/** Returns the line that asks to apply a changed `argocd/` folder, or undefined. */
+/** Returns the reminder to apply a changed `argocd/` folder, or undefined. */
 export function argocdReminder(report: DeploymentReport): string | undefined {
   if (!argocdChanged(report)) return undefined;
   return (

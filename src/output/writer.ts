@@ -215,7 +215,7 @@ async function plan(
     const inTheWay = blocked.get(file.path);
     if (inTheWay === undefined) continue;
     if (!conflicts.includes(inTheWay)) conflicts.push(inTheWay);
-    // The manifest is never written while a conflict stands, but comparing it needs every hash.
+    // The manifest is never written while a conflict remains, but comparing it needs every hash.
     const bytes = "content" in file ? file.content : file.render();
     hashes.set(file.path, { sha256: sha256(bytes) });
   }

@@ -118,7 +118,7 @@ describe("reconcile", () => {
     expect(await snapshotTree(root)).toEqual(before);
   });
 
-  it("finds an Application name collision with a deployment it skips as up to date", async () => {
+  it("finds app name collision with cached deployment", async () => {
     const dev = "vars/dev-us-east-1.yaml";
     const root = await makeRepo({ [PROD_VARS]: varsText(), [dev]: varsText({ environment: "dev" }) });
     await run(root);
@@ -179,7 +179,7 @@ describe("reconcile", () => {
   it("stops before writing when a folder or a file is in the way", async () => {
     const root = await makeRepo({ [PROD_VARS]: varsText({ users: [ALICE] }) });
     await run(root);
-    // Bob's file goes where a folder now stands; dev's profiles/ folder is a file.
+    // A folder now sits where Bob's file goes, and dev's profiles/ folder is a file.
     await writeTree(root, {
       [`${PROD}/profiles/bjones.yaml/notes.txt`]: "mine\n",
       "deployments/dev-us-east-1/profiles": "not a folder\n",
@@ -203,7 +203,7 @@ describe("reconcile", () => {
     await chmod(path.join(root, PROD, "profiles"), 0o555);
     const before = await snapshotTree(root);
 
-    // root may write anywhere, so the run is made as the unprivileged user nobody.
+    // root may write anywhere, so the run uses the unprivileged user 65534 (nobody).
     const asNobody = process.getuid?.() === 0;
     if (asNobody) await execFileAsync("chown", ["-R", "65534:65534", root]);
     const command = [process.execPath, CAKE_BIN, "reconcile", "--repo", root];

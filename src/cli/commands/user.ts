@@ -64,9 +64,10 @@ export function register(program: Command, context: CommandContext): void {
           command: `user ${name}`,
           edit: (target) => {
             const text = setUserDisabled(target.text, userRef(options), disabled);
-            const who = describeRef(target, userRef(options));
+            const described = describeRef(target, userRef(options));
             // Printed after "nothing to change: " when the user already was in that state.
-            const summary = text === target.text ? `user ${who} is already ${name}d` : `${name}d user ${who}`;
+            const summary =
+              text === target.text ? `user ${described} is already ${name}d` : `${name}d user ${described}`;
             return { text, summary };
           },
         }),
