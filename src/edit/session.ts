@@ -333,7 +333,7 @@ async function reconcileApplied(
     }
     for (const report of result.deployments) {
       context.io.stdout.write(`${summarizeReport(report)}\n`);
-      const reminder = argocdReminder(report);
+      const reminder = argocdReminder(report, { root: layout.root, cwd: context.io.cwd });
       if (reminder !== undefined) context.io.stdout.write(`  ${reminder}\n`);
     }
   } catch (error) {

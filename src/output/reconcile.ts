@@ -673,11 +673,35 @@ export function argocdChanged(report: DeploymentReport): boolean {
   return report.changes.some((change) => change.action !== "unchanged" && change.path.startsWith("argocd/"));
 }
 
-/** Returns the reminder to apply a changed `argocd/` folder, or undefined. */
-export function argocdReminder(report: DeploymentReport): string | undefined {
+/** The folders that a printed command line is relative to, so that it works as typed. */
+export interface CommandLocation {
+  /** Absolute path of the repo root. */
+  root: string;
+  /** Absolute path of the folder the command was run from. */
+  cwd: string;
+}
+
+/**
+ * Returns the reminder to apply a changed `argocd/` folder, or undefined. The folder named in
+ * the sentence is relative to the repo root, like every path in the report. The `kubectl`
+ * argument is relative to `location.cwd`, so it works when pasted into the same shell.
+ */
+export function argocdReminder(report: DeploymentReport, location?: CommandLocation): string | undefined {
   if (!argocdChanged(report)) return undefined;
+  const target =
+    location === undefined
+      ? `${report.folder}/argocd`
+      : path
+          .relative(location.cwd, path.join(location.root, report.folder, "argocd"))
+          .split(path.sep)
+          .join("/");
   return (
     `${report.folder}/argocd/ changed, and Argo CD does not sync it: apply it when this change merges, ` +
-    `with kubectl apply -k ${report.folder}/argocd`
+    `with kubectl apply -k ${shellWord(target)}`
   );
+}
+
+/** Quotes `word` for a POSIX shell when it contains characters other than those of plain paths. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
 }

@@ -180,6 +180,29 @@ describe("cake reconcile", () => {
     expect(JSON.parse(again.stdout).deployments[0].argocdChanged).toBe(false);
   });
 
+  it("names the argocd folder from the working folder", async () => {
+    const root = await makeRepo({ [PROD_VARS]: varsText() });
+    const parent = path.dirname(root);
+    const repoName = path.basename(root);
+
+    const fromParent = await cake(parent, "reconcile", "--repo", repoName);
+
+    expect(fromParent.code).toBe(0);
+    expect(fromParent.stdout).toContain(`with kubectl apply -k ${repoName}/${PROD}/argocd\n`);
+  });
+
+  it("quotes an argocd folder path the shell would split", async () => {
+    const root = await makeRepo({ [PROD_VARS]: varsText() });
+    const spaced = `${root} with space`;
+    await rm(spaced, { recursive: true, force: true });
+    await execFileAsync("cp", ["-r", root, spaced]);
+
+    const result = await cake(path.dirname(spaced), "reconcile", "--repo", path.basename(spaced));
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`with kubectl apply -k '${path.basename(spaced)}/${PROD}/argocd'\n`);
+  });
+
   it("reports argocdChanged in JSON", async () => {
     const root = await makeRepo({ [PROD_VARS]: varsText() });
 

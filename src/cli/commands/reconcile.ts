@@ -2,13 +2,16 @@
  * `cake reconcile`: regenerates each deployment folder from its vars file, or with
  * `--check` reports what is out of date and writes nothing.
  */
+
 import { stat } from "node:fs/promises";
+import path from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { diagnosticsToJson, formatDiagnostics } from "../../config/format.js";
 import { UsageError } from "../../errors.js";
 import {
   argocdChanged,
   argocdReminder,
+  type CommandLocation,
   type DeploymentReport,
   isDrift,
   ReconcileBlockedError,
@@ -77,7 +80,7 @@ export function register(program: Command, context: CommandContext): void {
 
 async function runReconcile(options: ReconcileCliOptions, context: CommandContext): Promise<void> {
   const { io } = context;
-  const layout = await resolveLayout(options.repo ?? io.cwd, {
+  const layout = await resolveLayout(path.resolve(io.cwd, options.repo ?? "."), {
     ...(options.varsDir ? { varsDir: options.varsDir } : {}),
     ...(options.outputDir ? { outputDir: options.outputDir } : {}),
   });
@@ -109,7 +112,9 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
   }
 
   if (options.format === "json") io.stdout.write(`${JSON.stringify(toJson(result), null, 2)}\n`);
-  else if (result.valid) io.stdout.write(renderText(result, options.verbose ?? false));
+  else if (result.valid) {
+    io.stdout.write(renderText(result, options.verbose ?? false, { root: layout.root, cwd: io.cwd }));
+  }
   if (options.format === "text" && result.diagnostics.length > 0) {
     io.stderr.write(reconcileDiagnostics(result));
   }
@@ -154,14 +159,14 @@ function reconcileDiagnostics(result: ReconcileResult): string {
 }
 
 /** Returns one summary line per deployment, each followed by its changed paths when they are few or `verbose`. */
-export function renderText(result: ReconcileResult, verbose: boolean): string {
+export function renderText(result: ReconcileResult, verbose: boolean, location?: CommandLocation): string {
   const lines: string[] = [];
   for (const report of result.deployments) {
     const details = result.check ? checkDetails(report) : writeDetails(report);
     lines.push(`${report.name}: ${result.check ? checkSummary(report) : writeSummary(report)}`);
     const listed = result.check || verbose || details.length <= MAX_LISTED_PATHS;
     if (listed) lines.push(...details.map((detail) => `  ${detail}`));
-    const reminder = result.check ? undefined : argocdReminder(report);
+    const reminder = result.check ? undefined : argocdReminder(report, location);
     if (reminder !== undefined) lines.push(`  ${reminder}`);
   }
   if (result.deployments.length === 0) lines.push("no vars files found; nothing to reconcile");
