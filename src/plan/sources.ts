@@ -4,6 +4,7 @@
  */
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
+import { applicationNameCollisions, applicationTarget } from "../config/applications.js";
 import type { Diagnostic } from "../config/diagnostics.js";
 import { hasErrors } from "../config/diagnostics.js";
 import { deploymentNameOfFile, loadVarsText } from "../config/load.js";
@@ -62,7 +63,25 @@ export async function loadVarsSnapshot(
   }
 
   rejectDuplicateNames(loaded);
-  return loaded;
+  return withApplicationCollisions(loaded);
+}
+
+/**
+ * Adds the `duplicate-app-name` errors that `cake reconcile` reports across files, and drops
+ * the deployments of the files they name. A plan then never shows vars that reconcile rejects.
+ */
+function withApplicationCollisions(loaded: readonly LoadedVars[]): LoadedVars[] {
+  const valid = loaded.flatMap((vars) => (vars.deployment ? [vars.deployment] : []));
+  const sources = Object.fromEntries(loaded.map((vars) => [vars.file, vars.text]));
+  const collisions = applicationNameCollisions(valid.map(applicationTarget), sources);
+  if (collisions.length === 0) return [...loaded];
+
+  return loaded.map((vars) => {
+    const own = collisions.filter((diagnostic) => diagnostic.file === vars.file);
+    if (own.length === 0) return vars;
+    const { deployment: _dropped, ...rest } = vars;
+    return { ...rest, diagnostics: [...vars.diagnostics, ...own] };
+  });
 }
 
 async function listWorkingTree(layout: RepoLayout): Promise<string[]> {

@@ -232,6 +232,25 @@ describe("cake plan refs and files", () => {
     expect(result.stderr).toMatch(/vars\/dev-us-east-1\.yaml:\d+:\d+: error \[invalid-email\]/);
   });
 
+  it("rejects colliding Application names", async () => {
+    const remote = (region: string, server: string): string =>
+      varsText({ region, users: [alice] }).replace(
+        "  repo_url: https://git.example.com/platform/ops.git\n",
+        `  repo_url: https://git.example.com/platform/ops.git\n  destination_server: ${server}\n`,
+      );
+    await repo.write({
+      [DEV]: remote("us-east-1", "https://dev-use1.example.com"),
+      "vars/dev-eu-west-1.yaml": remote("eu-west-1", "https://dev-euw1.example.com"),
+    });
+
+    const result = await cake(repo.dir, "plan");
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(/vars\/dev-eu-west-1\.yaml:\d+:\d+: error \[duplicate-app-name\]/);
+    expect(result.stderr).toMatch(/vars\/dev-us-east-1\.yaml:\d+:\d+: error \[duplicate-app-name\]/);
+  });
+
   it("warns about invalid base", async () => {
     await repo.commit("Break the vars", { [DEV]: "environment: dev\nregion: [\n" });
     await repo.write({ [DEV]: varsText({ users: [alice] }) });
