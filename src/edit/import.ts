@@ -30,8 +30,24 @@ export interface ImportRow {
   grants: NamespaceGrantInput[];
 }
 
+/** A problem of one import row, reported with those of every other row. */
+export interface RowProblem {
+  row: number;
+  message: string;
+}
+
 /** Parses and checks the CSV text; throws a CakeError that names every row with a problem. */
 export function parseImportCsv(text: string, file: string): ImportRow[] {
+  const { rows, problems } = checkImportCsv(text, file);
+  throwProblems(file, problems);
+  return rows;
+}
+
+/**
+ * Parses the CSV text and returns its good rows and the problems of the others. A broken
+ * header or CSV syntax error still throws, because no row can be read after it.
+ */
+export function checkImportCsv(text: string, file: string): { rows: ImportRow[]; problems: RowProblem[] } {
   let records: string[][];
   try {
     records = parseCsv(text);
@@ -52,32 +68,41 @@ export function parseImportCsv(text: string, file: string): ImportRow[] {
   }
 
   const rows: ImportRow[] = [];
-  const problems: string[] = [];
+  const problems: RowProblem[] = [];
   const seen = new Map<string, number>();
   records.slice(1).forEach((record, index) => {
     const row = index + 2;
     if (record.length === 1 && record[0]?.trim() === "") return;
     const fail = (message: string): never => {
-      throw new RowProblem(`row ${row}: ${message}`);
+      throw new RowFailure(row, message);
     };
     try {
       rows.push(parseRow(record, header, row, seen, fail));
     } catch (error) {
-      if (!(error instanceof RowProblem)) throw error;
-      problems.push(error.message);
+      if (!(error instanceof RowFailure)) throw error;
+      problems.push(error.problem);
     }
   });
-  throwProblems(file, problems);
-  return rows;
+  return { rows, problems };
 }
 
-/** A problem of one import row; the rows are all checked before any is reported. */
-class RowProblem extends Error {}
+/** Error that stops checking one row. Every row is checked before any problem is reported. */
+class RowFailure extends Error {
+  readonly problem: RowProblem;
 
-/** Throws one CakeError that lists every row problem (the first 20), when there are any. */
-function throwProblems(file: string, problems: readonly string[]): void {
+  constructor(row: number, message: string) {
+    super(`row ${row}: ${message}`);
+    this.problem = { row, message };
+  }
+}
+
+/** Throws one CakeError that lists every row problem in row order (the first 20), when there are any. */
+function throwProblems(file: string, problems: readonly RowProblem[]): void {
   if (problems.length === 0) return;
-  const listed = problems.slice(0, MAX_LISTED_PROBLEMS).map((problem) => `\n  ${file}: ${problem}`);
+  const sorted = [...problems].sort((a, b) => a.row - b.row);
+  const listed = sorted
+    .slice(0, MAX_LISTED_PROBLEMS)
+    .map((problem) => `\n  ${file}: row ${problem.row}: ${problem.message}`);
   const more = problems.length - listed.length;
   throw new CakeError(
     `${problems.length === 1 ? "a row has a problem" : `${problems.length} rows have problems`}, so nothing was imported:` +
@@ -125,18 +150,27 @@ function splitList(value: string): string[] {
     .filter((item) => item !== "");
 }
 
-/** Applies the rows to a vars text; returns the new text and one plan line per row. */
-export function applyImport(target: EditTarget, rows: readonly ImportRow[], file: string): EditOutcome {
+/**
+ * Applies the rows to a vars text and returns the new text with one plan line per row.
+ * The `earlier` problems come from parsing the CSV. They are reported with the rows that
+ * this step rejects, so one run names every bad row.
+ */
+export function applyImport(
+  target: EditTarget,
+  rows: readonly ImportRow[],
+  file: string,
+  earlier: readonly RowProblem[] = [],
+): EditOutcome {
   let text = target.text;
   const plan: string[] = [];
   const taken: Deployment = { ...target.deployment, users: [...target.deployment.users] };
   let added = 0;
   let updated = 0;
 
-  const problems: string[] = [];
+  const problems: RowProblem[] = [...earlier];
   for (const row of rows) {
     const fail = (message: string): never => {
-      throw new RowProblem(`row ${row.row}: ${message}`);
+      throw new RowFailure(row.row, message);
     };
     const before = text;
     try {
@@ -162,10 +196,10 @@ export function applyImport(target: EditTarget, rows: readonly ImportRow[], file
       }
       checkRow(target, text, fail);
     } catch (error) {
-      const problem =
-        error instanceof EditError ? `row ${row.row}: ${error.message.replace(/\.$/, "")}` : undefined;
-      if (!(error instanceof RowProblem) && problem === undefined) throw error;
-      problems.push(problem ?? (error as RowProblem).message);
+      if (error instanceof RowFailure) problems.push(error.problem);
+      else if (error instanceof EditError)
+        problems.push({ row: row.row, message: error.message.replace(/\.$/, "") });
+      else throw error;
       // The other rows are checked against the text without this one.
       text = before;
     }
@@ -222,10 +256,10 @@ export async function importUsers(
     // Like a missing --idp-users file, a CSV file that cannot be read is a usage error.
     throw new UsageError(`cannot read ${file}: ${readFailureReason(error)}; check the path.`);
   }
-  const rows = parseImportCsv(text, file);
+  const { rows, problems } = checkImportCsv(text, file);
   await runEdit(context, options, {
     command: "user import",
-    edit: (target) => applyImport(target, rows, file),
+    edit: (target) => applyImport(target, rows, file, problems),
     dryRun: options.dryRun === true,
   });
 }

@@ -164,6 +164,18 @@ describe("cake user import", () => {
     expect(await snapshot(repo)).toEqual(before);
   });
 
+  it("names CSV and vars problems together", async () => {
+    const file = await writeCsv(`${GOOD}dan@example.com,dan,cake-user,ml-dev\nfay@example.com,fay,admin,\n`);
+    const before = await snapshot(repo);
+
+    const result = await cake(repo, "user", "import", "--deployment", "dev-eu-west-1", file);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/2 rows have problems, so nothing was imported:/);
+    expect(result.stderr).toMatch(/users\.csv: row 5: .*ml-dev[^\n]*\n[^\n]*users\.csv: row 6: invalid role/);
+    expect(await snapshot(repo)).toEqual(before);
+  });
+
   it("escapes control characters in its errors", async () => {
     const file = await writeCsv("email,username,roles,namespaces\nx@example.com,x,cake-\u001b[31muser,\n");
 
