@@ -121,7 +121,7 @@ function userRow(user: DeploymentPlan["users"][number]): PlanRow {
         marker: "+",
         change: "User added",
         subject: value(user.email),
-        where: value(user.username),
+        where: privateProfile(user.username),
         from: [],
         to: [],
       };
@@ -130,7 +130,7 @@ function userRow(user: DeploymentPlan["users"][number]): PlanRow {
         marker: "-",
         change: "User removed",
         subject: value(user.email),
-        where: value(user.username),
+        where: privateProfile(user.username),
         from: [],
         to: [],
       };
@@ -139,7 +139,7 @@ function userRow(user: DeploymentPlan["users"][number]): PlanRow {
         marker: "-",
         change: "User disabled",
         subject: value(user.email),
-        where: value(user.username),
+        where: privateProfile(user.username),
         from: [],
         to: [],
       };
@@ -148,7 +148,7 @@ function userRow(user: DeploymentPlan["users"][number]): PlanRow {
         marker: "+",
         change: "User re-enabled",
         subject: value(user.email),
-        where: value(user.username),
+        where: privateProfile(user.username),
         from: [],
         to: [],
       };
@@ -162,6 +162,11 @@ function userRow(user: DeploymentPlan["users"][number]): PlanRow {
         to: value(user.username),
       };
   }
+}
+
+/** Names a user's private profile: its namespace is the username. */
+function privateProfile(username: string): Cell[] {
+  return [...value(username), ...words("private profile")];
 }
 
 function roleCells(role: AccessRole | null): Cell[] {

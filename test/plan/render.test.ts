@@ -24,6 +24,7 @@ describe("renderPlanMarkdown", () => {
     const markdown = renderPlanMarkdown(repoPlan([planChanges(deployment(), deployment({ users: [bob] }))]));
 
     expect(markdown).toContain("`bob@example.com`");
+    expect(markdown).toContain("| + | User added | `bob@example.com` | `bjones`, private profile |  |  |");
     expect(markdown).not.toMatch(/[^`]bob@example\.com[^`]/);
   });
 
@@ -107,7 +108,7 @@ describe("renderPlanText", () => {
 
     expect(text).toContain("Plan from main (0123456789ab) to the working tree");
     expect(text).toContain("dev-us-east-1 (vars/dev-us-east-1.yaml): changed");
-    expect(text).toMatch(/\+ User added\s+bob@example\.com {2}bjones/);
+    expect(text).toMatch(/\+ User added\s+bob@example\.com {2}bjones, private profile\n/);
     expect(text).toMatch(/\+ Access gained\s+bob@example\.com {2}ml-prod {2}view/);
     expect(text).toMatch(/! Profile removed\s+ml-staging/);
     expect(text).toMatch(/DESTRUCTIVE: 1 change/);
