@@ -17,7 +17,7 @@ import { writeFileAtomic } from "../output/atomic.js";
 import { deleteStrayTempFiles } from "../output/journal.js";
 import { withRepoLock } from "../output/lock.js";
 import { renderSettings } from "../output/parallel-render.js";
-import { argocdReminder, type DeploymentReport, reconcile } from "../output/reconcile.js";
+import { argocdReminder, type DeploymentReport, errorsBesideEdit, reconcile } from "../output/reconcile.js";
 import { type LayoutFlags, type RepoLayout, resolveLayout } from "../repo/layout.js";
 import { assertRealPathInside } from "../repo/paths.js";
 import { EditError } from "./errors.js";
@@ -97,6 +97,7 @@ export async function runEdit(
           // A vars edit killed between writing its temporary file and the rename leaves the file.
           await deleteStrayTempFiles(path.join(layout.root, layout.varsDir));
           const edits = await prepareEdits(context, layout, options, request);
+          if (options.reconcile !== false) await rejectBlockedReconcile(layout, edits);
           for (const { target, outcome } of edits) await writeFileAtomic(target.absolutePath, outcome.text);
           return edits;
         },
@@ -124,6 +125,24 @@ export async function runEdit(
     return;
   }
   await reconcileApplied(context, layout, applied, request, wait);
+}
+
+/**
+ * Rejects an edit whose reconcile would fail because of another vars file, before anything is
+ * written. A written edit that is not reconciled would leave the output out of date.
+ */
+async function rejectBlockedReconcile(layout: RepoLayout, edits: readonly Applied[]): Promise<void> {
+  if (edits.length === 0) return;
+  const blocking = await errorsBesideEdit(
+    layout,
+    edits.map(({ target }) => ({ deployment: target.deployment, text: target.text })),
+  );
+  if (blocking.diagnostics.length === 0) return;
+  throw new CakeError(
+    "the reconcile after this change would fail, so nothing was written:\n" +
+      formatDiagnostics(blocking.diagnostics, { sources: blocking.sources ?? {} }).trimEnd() +
+      "\nFix these errors first, or pass --no-reconcile to write the vars change alone.",
+  );
 }
 
 /** Opens each target deployment and applies the edit in memory. Notes and skipped targets go to the streams. */

@@ -203,6 +203,50 @@ async function loadChanged(options: ReconcileOptions): Promise<LoadedRepo> {
   return { ...loaded, upToDate, reuse };
 }
 
+/**
+ * Returns the errors that would stop the reconcile after an edit of the `edited` deployments,
+ * so the edit can be rejected before it is written. They are errors in the other vars files
+ * and `duplicate-app-name` collisions of the edited deployments. A vars file whose bytes the
+ * local cache recorded was valid at the last reconcile, so it is not loaded again.
+ */
+export async function errorsBesideEdit(
+  layout: RepoLayout,
+  edited: readonly { deployment: Deployment; text: string }[],
+): Promise<LoadedRepo> {
+  const editedFiles = new Set(edited.map(({ deployment }) => deployment.varsFile));
+  const files = (await listVarsFiles(layout)).filter((file) => !editedFiles.has(file));
+  const toLoad: string[] = [];
+  const applications: ApplicationTarget[] = [];
+  for (const file of files) {
+    const cache = readCache(layout.root, `${layout.outputDir}/${deploymentNameOfFile(file)}`);
+    const bytes = await readFile(path.join(layout.root, file)).catch(() => undefined);
+    const valid = cache !== undefined && cache.varsFile === file && bytes !== undefined;
+    if (valid && sha256(bytes) === cache.varsSha256) {
+      if (cache.application !== undefined) applications.push(cache.application);
+    } else {
+      toLoad.push(file);
+    }
+  }
+
+  const { applicationNameCollisions, applicationTarget } = await import("../config/applications.js");
+  const { loadRepo } = await import("../config/repo.js");
+  const others =
+    toLoad.length === 0
+      ? { ...emptyRepo(), sources: {} }
+      : await loadRepo(layout, toLoad, { fast: true, otherApplications: applications });
+  const sources: Record<string, string> = { ...others.sources };
+  for (const { deployment, text } of edited) sources[deployment.varsFile] = text;
+  const collisions = applicationNameCollisions(
+    edited.map(({ deployment }) => applicationTarget(deployment)),
+    sources,
+    [...applications, ...others.deployments.map(applicationTarget)],
+  );
+  const errors = [...others.diagnostics, ...collisions].filter(
+    (diagnostic) => diagnostic.severity === "error",
+  );
+  return { deployments: [], diagnostics: errors, sources };
+}
+
 function emptyRepo(): LoadedRepo {
   return { deployments: [], diagnostics: [], sources: {} };
 }

@@ -9,6 +9,7 @@ import { cake, makeRepo, readVars, snapshot } from "../edit/repo.js";
 
 const original = readFixture("dev-eu-west-1.yaml");
 const D = ["--deployment", "dev-eu-west-1"];
+const ADD_ERIN = ["user", "add", ...D, "--email", "erin@example.com", "--role", "cake-user"];
 
 let repo: string;
 beforeEach(async () => {
@@ -105,6 +106,56 @@ describe("cake user add", () => {
       delete process.env.CAKE_RENDER_WORKERS;
     }
     expect(await snapshot(repo)).toEqual(before);
+  });
+
+  it("rejects an edit another file blocks", async () => {
+    const qa = path.join(repo, "vars", "qa-us-east-1.yaml");
+    await writeFile(qa, `${await readFile(qa, "utf8")}bogus_key: 1\n`);
+
+    const result = await expectFailure(1, ...ADD_ERIN);
+
+    expect(result.stderr).toContain("the reconcile after this change would fail, so nothing was written:");
+    expect(result.stderr).toMatch(/vars\/qa-us-east-1\.yaml:\d+:1: error \[unknown-key\]/);
+    expect(result.stderr).toContain("pass --no-reconcile to write the vars change alone");
+  });
+
+  it("writes beside a broken file without reconcile", async () => {
+    const qa = path.join(repo, "vars", "qa-us-east-1.yaml");
+    await writeFile(qa, `${await readFile(qa, "utf8")}bogus_key: 1\n`);
+
+    const result = await cake(repo, ...ADD_ERIN, "--no-reconcile");
+
+    expect(result.code).toBe(0);
+    expect(await readVars(repo)).toContain("erin@example.com");
+  });
+
+  it("rejects an edit whose Application collides", async () => {
+    const remote = '  destination_server: "https://dev.example.com"\n';
+    const dev = path.join(repo, "vars", "dev-eu-west-1.yaml");
+    const qa = path.join(repo, "vars", "qa-us-east-1.yaml");
+    await writeFile(dev, (await readFile(dev, "utf8")).replace("\n\nusers:", `\n${remote}\nusers:`));
+    await writeFile(qa, (await readFile(qa, "utf8")).replace("\nusers:", `\n${remote}users:`));
+
+    const result = await expectFailure(1, ...ADD_ERIN);
+
+    expect(result.stderr).toMatch(/vars\/dev-eu-west-1\.yaml:\d+:\d+: error \[duplicate-app-name\]/);
+  });
+
+  it("finds collisions with cached deployments", async () => {
+    const qa = path.join(repo, "vars", "qa-us-east-1.yaml");
+    const remote = '  app_name: qa-app\n  destination_server: "https://qa.example.com"\n';
+    await writeFile(qa, (await readFile(qa, "utf8")).replace("\nusers:", `\n${remote}users:`));
+    expect((await cake(repo, "reconcile")).code).toBe(0);
+    // The qa deployment is up to date, so only its cache records its Application.
+    const dev = path.join(repo, "vars", "dev-eu-west-1.yaml");
+    await writeFile(
+      dev,
+      (await readFile(dev, "utf8")).replace("\n\nusers:", "\n  app_name: qa-app\n\nusers:"),
+    );
+
+    const result = await expectFailure(1, ...ADD_ERIN);
+
+    expect(result.stderr).toMatch(/vars\/dev-eu-west-1\.yaml:\d+:\d+: error \[duplicate-app-name\]/);
   });
 
   it("reports a failed reconcile after the edit", async () => {
