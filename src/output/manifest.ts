@@ -4,6 +4,10 @@
  * vars file they came from, and the Profiles and owner they contained. Reconcile
  * reads it to know which files it may remove, which were edited by hand, and which
  * Profiles a change would delete.
+ *
+ * It depends only on the output, never on the vars bytes. Reordering users or editing a
+ * comment changes no generated file, so it changes no manifest either. Otherwise
+ * `cake reconcile --check` would fail in CI for a change that alters nothing.
  */
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
@@ -11,7 +15,8 @@ import path from "node:path";
 import { CakeError } from "../errors.js";
 
 export const MANIFEST_FILE = ".cake-manifest.json";
-export const MANIFEST_VERSION = 1;
+/** The manifest format. Version 1 also recorded the vars file's sha256, which cake now drops. */
+export const MANIFEST_VERSION = 2;
 
 export interface OutputManifest {
   manifestVersion: number;
@@ -19,7 +24,6 @@ export interface OutputManifest {
   cakeVersion: string;
   /** Path of the vars file relative to the repo root. */
   varsFile: string;
-  varsSha256: string;
   profileOwner: string;
   /** Names of the Profiles in the output, sorted. */
   profiles: string[];
@@ -71,6 +75,12 @@ export async function readManifest(folder: string): Promise<OutputManifest | und
   }
 
   const manifest = parseManifest(text);
+  if (manifest !== undefined && manifest.manifestVersion > MANIFEST_VERSION) {
+    throw new CakeError(
+      `${file} was written by cake ${manifest.cakeVersion}, whose manifest format (version ` +
+        `${manifest.manifestVersion}) this cake does not know; upgrade cake to reconcile this folder.`,
+    );
+  }
   if (manifest === undefined) {
     throw new CakeError(
       `${file} is not a valid cake manifest. Restore it from git (git checkout -- ${file}), ` +
@@ -95,7 +105,6 @@ function parseManifest(text: string): OutputManifest | undefined {
     typeof candidate.manifestVersion === "number" &&
     typeof candidate.cakeVersion === "string" &&
     typeof candidate.varsFile === "string" &&
-    typeof candidate.varsSha256 === "string" &&
     typeof candidate.profileOwner === "string" &&
     Array.isArray(candidate.profiles) &&
     candidate.profiles.every((name) => typeof name === "string") &&
@@ -103,7 +112,11 @@ function parseManifest(text: string): OutputManifest | undefined {
     files !== null &&
     !Array.isArray(files) &&
     Object.values(files).every((hash) => typeof hash === "string");
-  return valid ? (candidate as unknown as OutputManifest) : undefined;
+  if (!valid) return undefined;
+  // A version 1 manifest also contains `varsSha256`. Leaving it out makes the next reconcile
+  // rewrite the manifest once in the current format.
+  const { varsSha256: _dropped, ...manifest } = candidate;
+  return manifest as unknown as OutputManifest;
 }
 
 function sortKeys(value: unknown): unknown {

@@ -430,7 +430,6 @@ function buildManifest(
     manifestVersion: MANIFEST_VERSION,
     cakeVersion: CAKE_VERSION,
     varsFile: desired.varsFile,
-    varsSha256: desired.varsSha256,
     profileOwner: desired.profileOwner,
     profiles: [...desired.profiles].sort(compareText),
     files: Object.fromEntries(

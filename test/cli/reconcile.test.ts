@@ -9,7 +9,7 @@ import { renderText } from "../../src/cli/commands/reconcile.js";
 import { LEGACY_VARS_DIR } from "../../src/repo/layout.js";
 import { runCake } from "../helpers/cli.js";
 import { listTree, snapshotTree } from "../output/tree.js";
-import { ALICE, makeRepo, varsText } from "../output/vars.js";
+import { ALICE, BOB, makeRepo, varsText } from "../output/vars.js";
 
 const execFileAsync = promisify(execFile);
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -178,6 +178,49 @@ describe("cake reconcile", () => {
         `with kubectl apply -k ${PROD}/argocd`,
     );
     expect(JSON.parse(again.stdout).deployments[0].argocdChanged).toBe(false);
+  });
+
+  it("passes check after reordering users", async () => {
+    const root = await makeRepo({ [PROD_VARS]: varsText({ users: [ALICE, BOB] }) });
+    expect((await cake(root, "reconcile")).code).toBe(0);
+    const reordered = varsText({ users: [BOB, ALICE] }).replace("# Vars of", "# Reordered vars of");
+    await writeFile(path.join(root, PROD_VARS), reordered);
+
+    const check = await cake(root, "reconcile", "--check");
+
+    expect(check.code).toBe(0);
+    expect(check.stdout).toContain("prod-us-east-1: up to date");
+  });
+
+  it("rewrites a version 1 manifest once", async () => {
+    const root = await makeRepo({ [PROD_VARS]: varsText() });
+    expect((await cake(root, "reconcile")).code).toBe(0);
+    const manifestPath = path.join(root, PROD, ".cake-manifest.json");
+    const current = JSON.parse(await readFile(manifestPath, "utf8"));
+    const older = { ...current, manifestVersion: 1, varsSha256: "0".repeat(64) };
+    await writeFile(manifestPath, `${JSON.stringify(older, null, 2)}\n`);
+
+    const first = await cake(root, "reconcile", "--format", "json");
+    const second = await cake(root, "reconcile", "--format", "json");
+
+    expect(JSON.parse(first.stdout).deployments[0].manifestChanged).toBe(true);
+    expect(JSON.parse(second.stdout).deployments[0].manifestChanged).toBe(false);
+    expect(JSON.parse(await readFile(manifestPath, "utf8"))).toEqual(current);
+  });
+
+  it("rejects a manifest from a newer cake", async () => {
+    const root = await makeRepo({ [PROD_VARS]: varsText() });
+    expect((await cake(root, "reconcile")).code).toBe(0);
+    const manifestPath = path.join(root, PROD, ".cake-manifest.json");
+    const current = JSON.parse(await readFile(manifestPath, "utf8"));
+    await writeFile(manifestPath, JSON.stringify({ ...current, manifestVersion: 99, cakeVersion: "9.0.0" }));
+    await writeFile(path.join(root, PROD_VARS), varsText({ users: [ALICE] }));
+
+    const result = await cake(root, "reconcile", "--allow-profile-deletion", "bjones");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("was written by cake 9.0.0");
+    expect(result.stderr).toContain("upgrade cake");
   });
 
   it("names the argocd folder from the working folder", async () => {

@@ -93,7 +93,8 @@ describe("applyPlan", () => {
     const manifest = JSON.parse(await readFile(folderPath(root, MANIFEST_FILE), "utf8"));
     expect(manifest.cakeVersion).toBe(CAKE_VERSION);
     expect(manifest.varsFile).toBe(VARS);
-    expect(manifest.varsSha256).toBe(sha256("vars"));
+    expect(manifest.manifestVersion).toBe(2);
+    expect(manifest).not.toHaveProperty("varsSha256");
     expect(manifest.profileOwner).toBe(OWNER);
     expect(manifest.profiles).toEqual(["alice", "ml-prod"]);
     expect(manifest.files["profiles/alice.yaml"]).toBe(sha256(alice?.content ?? ""));
