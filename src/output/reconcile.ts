@@ -90,6 +90,8 @@ export interface ReconcileResult {
   drift: boolean;
   /** Entries of `allowProfileDeletion` that named no Profile leaving the output: typos, most likely. */
   unmatchedAllowances?: string[];
+  /** Folders and symlinks of the output folder that cake did not write. With `check`, they are drift. */
+  foreignFolders?: string[];
 }
 
 /** The result of loading every vars file of a repo; a deployment is present only when its file has no errors. */
@@ -309,9 +311,12 @@ export async function reconcileLoaded(
     ...loaded.deployments.map((deployment) => deployment.outputPath),
     ...upToDate.map((current) => current.folder),
   ];
-  const orphanFolders = await findOrphanFolders(layout, knownFolders);
-  const upToDateNames = new Set(upToDate.map((current) => current.name));
   const names = options.deployments ?? [];
+  const { orphans: orphanFolders, foreign } = await scanOutputFolder(layout, knownFolders);
+  // Like orphans, folders cake did not write are reported only when every deployment is reconciled.
+  const foreignFolders = names.length === 0 ? foreign : [];
+  const foreignField = foreignFolders.length > 0 ? { foreignFolders } : {};
+  const upToDateNames = new Set(upToDate.map((current) => current.name));
   const selected = selectDeployments(
     loaded.deployments,
     names.filter((name) => !upToDateNames.has(name)),
@@ -339,7 +344,8 @@ export async function reconcileLoaded(
   if (check) {
     const plans = await planAll(layout.root, desired, orphans, false, false);
     const reports = plans.map((plan) => reportOf(plan, plan.journalPending));
-    return { ...base, valid: true, deployments: reports, drift: reports.some(isDrift) };
+    const drift = reports.some(isDrift) || foreignFolders.length > 0;
+    return { ...base, valid: true, deployments: reports, drift, ...foreignField };
   }
 
   let unmatchedAllowances: string[] = [];
@@ -379,6 +385,7 @@ export async function reconcileLoaded(
     valid: true,
     deployments: reports,
     drift: false,
+    ...foreignField,
     ...(unmatchedAllowances.length > 0 ? { unmatchedAllowances } : {}),
   };
 }
@@ -509,15 +516,26 @@ function selectDeployments(
   return [...new Set(names)].map((name) => byName.get(name) as Deployment);
 }
 
-/** Finds folders in the output folder that cake wrote (manifest or journal present) and no vars file maps to. */
-async function findOrphanFolders(layout: RepoLayout, knownFolders: readonly string[]): Promise<string[]> {
+/** The folders of the output folder that no vars file maps to. */
+interface OutputFolderScan {
+  /** Folders cake wrote (manifest or journal present): the output of deleted vars files. */
+  orphans: string[];
+  /** Folders and symlinks cake did not write, which an Argo CD ApplicationSet would still sync. */
+  foreign: string[];
+}
+
+/** Sorts the folders of the output folder that no vars file maps to into orphans and foreign folders. */
+async function scanOutputFolder(
+  layout: RepoLayout,
+  knownFolders: readonly string[],
+): Promise<OutputFolderScan> {
   const known = new Set(knownFolders.map((folder) => folder.toLowerCase()));
   let entries: Dirent[];
   try {
     entries = await readdir(path.join(layout.root, layout.outputDir), { withFileTypes: true });
   } catch (error) {
     const { code } = error as NodeJS.ErrnoException;
-    if (code === "ENOENT") return [];
+    if (code === "ENOENT") return { orphans: [], foreign: [] };
     if (code === "ENOTDIR") {
       throw new CakeError(
         `${layout.outputDir} is a file, but cake writes the deployment folders there; move the file away, ` +
@@ -528,16 +546,28 @@ async function findOrphanFolders(layout: RepoLayout, knownFolders: readonly stri
   }
 
   const orphans: string[] = [];
+  const foreign: string[] = [];
   for (const entry of entries) {
-    if (!entry.isDirectory()) continue;
     const folder = `${layout.outputDir}/${entry.name}`;
-    if (known.has(folder.toLowerCase())) continue;
-    const names = await readdir(path.join(layout.root, folder));
-    if (names.includes(MANIFEST_FILE) || names.includes(JOURNAL_FILE)) {
-      orphans.push(folder);
+    if (entry.isSymbolicLink()) {
+      foreign.push(folder);
+      continue;
     }
+    if (!entry.isDirectory() || known.has(folder.toLowerCase())) continue;
+    const names = await readdir(path.join(layout.root, folder));
+    if (names.includes(MANIFEST_FILE) || names.includes(JOURNAL_FILE)) orphans.push(folder);
+    // An empty folder syncs nothing, and git does not record it.
+    else if (names.length > 0) foreign.push(folder);
   }
-  return orphans.sort(compareText);
+  return { orphans: orphans.sort(compareText), foreign: foreign.sort(compareText) };
+}
+
+/** Returns the warning for a folder of the output folder that cake did not write. */
+export function foreignFolderMessage(folder: string, outputDir: string): string {
+  return (
+    `${folder} is not cake output (no vars file maps to it and it has no manifest), but an Argo CD ` +
+    `ApplicationSet over ${outputDir}/* would sync it; delete it, or move it out of ${outputDir}/`
+  );
 }
 
 /** Returns true when the output folder has any entry, such as the output of a deleted vars file. */

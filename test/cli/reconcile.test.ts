@@ -1,6 +1,6 @@
 import { execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { renderText } from "../../src/cli/commands/reconcile.js";
 import { LEGACY_VARS_DIR } from "../../src/repo/layout.js";
 import { runCake } from "../helpers/cli.js";
-import { listTree, snapshotTree } from "../output/tree.js";
+import { listTree, snapshotTree, writeTree } from "../output/tree.js";
 import { ALICE, BOB, makeRepo, varsText } from "../output/vars.js";
 
 const execFileAsync = promisify(execFile);
@@ -178,6 +178,70 @@ describe("cake reconcile", () => {
         `with kubectl apply -k ${PROD}/argocd`,
     );
     expect(JSON.parse(again.stdout).deployments[0].argocdChanged).toBe(false);
+  });
+
+  describe("a folder cake did not write", () => {
+    const TOOLS = "deployments/tools";
+    const foreign = {
+      [`${TOOLS}/kustomization.yaml`]: "resources:\n  - crb.yaml\n",
+      [`${TOOLS}/crb.yaml`]: "kind: ClusterRoleBinding\n",
+    };
+
+    it("fails the check", async () => {
+      const root = await makeRepo({ [PROD_VARS]: varsText() });
+      expect((await cake(root, "reconcile")).code).toBe(0);
+      await writeTree(root, foreign);
+
+      const check = await cake(root, "reconcile", "--check");
+      const json = await cake(root, "reconcile", "--check", "--format", "json");
+
+      expect(check.code).toBe(1);
+      expect(check.stdout).toContain("prod-us-east-1: up to date");
+      expect(check.stderr).toContain(`cake: warning: ${TOOLS} is not cake output`);
+      expect(check.stderr).toContain("remove the folders that cake did not write");
+      expect(JSON.parse(json.stdout).foreignFolders).toEqual([TOOLS]);
+      expect(JSON.parse(json.stdout).upToDate).toBe(false);
+    });
+
+    it("warns and keeps it on reconcile", async () => {
+      const root = await makeRepo({ [PROD_VARS]: varsText(), ...foreign });
+
+      const result = await cake(root, "reconcile");
+
+      expect(result.code).toBe(0);
+      expect(result.stderr).toContain(`cake: warning: ${TOOLS} is not cake output`);
+      expect(await readFile(path.join(root, TOOLS, "crb.yaml"), "utf8")).toBe(foreign[`${TOOLS}/crb.yaml`]);
+    });
+
+    it("flags a symlinked folder", async () => {
+      const root = await makeRepo({ [PROD_VARS]: varsText() });
+      await mkdir(path.join(root, "deployments"), { recursive: true });
+      await symlink("/tmp", path.join(root, "deployments", "linked"));
+
+      const check = await cake(root, "reconcile", "--check", "--format", "json");
+
+      expect(JSON.parse(check.stdout).foreignFolders).toEqual(["deployments/linked"]);
+    });
+
+    it("ignores an empty folder", async () => {
+      const root = await makeRepo({ [PROD_VARS]: varsText() });
+      expect((await cake(root, "reconcile")).code).toBe(0);
+      await mkdir(path.join(root, "deployments", "empty"));
+
+      const check = await cake(root, "reconcile", "--check");
+
+      expect(check.code).toBe(0);
+      expect(check.stderr).not.toContain("deployments/empty");
+    });
+
+    it("is not reported for one deployment", async () => {
+      const root = await makeRepo({ [PROD_VARS]: varsText(), ...foreign });
+
+      const result = await cake(root, "reconcile", "--deployment", "prod-us-east-1");
+
+      expect(result.code).toBe(0);
+      expect(result.stderr).not.toContain(TOOLS);
+    });
   });
 
   it("passes check after reordering users", async () => {

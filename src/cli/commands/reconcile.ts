@@ -13,6 +13,7 @@ import {
   argocdReminder,
   type CommandLocation,
   type DeploymentReport,
+  foreignFolderMessage,
   isDrift,
   ReconcileBlockedError,
   type ReconcileResult,
@@ -121,6 +122,9 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
   if (result.unmatchedAllowances !== undefined) {
     io.stderr.write(`cake: warning: ${unmatchedAllowancesMessage(result.unmatchedAllowances)}.\n`);
   }
+  for (const folder of result.foreignFolders ?? []) {
+    io.stderr.write(`cake: warning: ${foreignFolderMessage(folder, layout.outputDir)}.\n`);
+  }
 
   if (!result.valid) {
     const where = options.format === "json" ? "listed in the JSON output" : "above";
@@ -135,6 +139,9 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
 /** Returns what to run after a `--check` that found drift: plain reconcile keeps orphaned output. */
 function driftAdvice(result: ReconcileResult): string {
   const drifting = result.deployments.filter(isDrift);
+  if (drifting.length === 0 && result.foreignFolders !== undefined) {
+    return "remove the folders that cake did not write, named above";
+  }
   const orphans = drifting.filter((report) => report.orphan).length;
   if (orphans === 0) return 'run "cake reconcile" to update it';
   if (orphans === drifting.length) {
@@ -283,6 +290,7 @@ function toJson(result: ReconcileResult): unknown {
     })),
     diagnostics: diagnosticsToJson(result.diagnostics).diagnostics,
     ...(result.unmatchedAllowances === undefined ? {} : { unmatchedAllowances: result.unmatchedAllowances }),
+    ...(result.foreignFolders === undefined ? {} : { foreignFolders: result.foreignFolders }),
   };
 }
 
