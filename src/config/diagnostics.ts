@@ -76,6 +76,7 @@ export const DIAGNOSTIC_CODES = [
   "invalid-gcp-role",
   "invalid-oidc-provider",
   "missing-cloud-settings",
+  "duplicate-cloud-identity",
   // identity provider (cake validate --idp-users)
   "idp-unknown-email",
   "idp-email-case",

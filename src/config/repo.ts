@@ -4,7 +4,7 @@ import type { Deployment } from "../model/types.js";
 import type { RepoLayout } from "../repo/layout.js";
 import { assertRealPathInside } from "../repo/paths.js";
 import { checkOneFilePerFolder, deploymentNameOfFile, listVarsFiles } from "../repo/vars-files.js";
-import { type ApplicationTarget, applicationNameCollisions, applicationTarget } from "./applications.js";
+import { claimCollisions, type DeploymentClaims, deploymentClaims } from "./claims.js";
 import { type Diagnostic, sortDiagnostics } from "./diagnostics.js";
 import type { LoadSnapshot } from "./incremental.js";
 import type { LoadOptions, LoadResult, PreviousLoad } from "./load.js";
@@ -44,7 +44,7 @@ export interface RepoLoadOptions {
    */
   incremental?: { previous(outputPath: string): PreviousLoad | undefined };
   /** The Argo CD Applications of deployments not loaded, checked for name collisions with the loaded ones. */
-  otherApplications?: readonly ApplicationTarget[];
+  otherClaims?: readonly DeploymentClaims[];
 }
 
 /**
@@ -91,11 +91,7 @@ export async function loadRepo(
     if (result.varsSha256 !== undefined) varsSha256s[file] = result.varsSha256;
   }
   const loaded = results.flatMap(({ result }) => (result.deployment ? [result.deployment] : []));
-  const collisions = applicationNameCollisions(
-    loaded.map(applicationTarget),
-    sources,
-    options.otherApplications ?? [],
-  );
+  const collisions = claimCollisions(loaded.map(deploymentClaims), sources, options.otherClaims ?? []);
   // As for any other error, a deployment with a collision is left out of the result.
   const colliding = new Set(collisions.map((diagnostic) => diagnostic.file));
   const deployments = loaded.filter((deployment) => !colliding.has(deployment.varsFile));

@@ -11,7 +11,7 @@
  */
 import { lstatSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { ApplicationTarget } from "../config/applications.js";
+import type { DeploymentClaims } from "../config/claims.js";
 import type { LoadSnapshot } from "../config/incremental.js";
 import { CAKE_VERSION } from "../version.js";
 import { tempPath } from "./atomic.js";
@@ -19,7 +19,7 @@ import { sha256 } from "./manifest.js";
 
 /** Folder of local state at the repo root; ops repos ignore it. */
 export const LOCAL_STATE_DIR = ".cake";
-const CACHE_VERSION = 4;
+const CACHE_VERSION = 5;
 
 /**
  * Returns true when `.cake/` at `root` is missing or a real folder. A symlink there would put
@@ -76,8 +76,8 @@ export interface OutputCache {
   varsFile: string;
   varsSha256: string;
   manifestSha256: string;
-  /** The deployment's Argo CD Application, checked for name collisions while the vars file is not loaded. */
-  application?: ApplicationTarget;
+  /** The names the deployment claims outside its folder, checked for collisions while the vars file is not loaded. */
+  claims?: DeploymentClaims;
   /** Mtime of every folder of the deployment, by path relative to it (`.` for itself). */
   folders: Record<string, number>;
   files: Record<string, CachedFile>;

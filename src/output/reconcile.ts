@@ -8,7 +8,7 @@ import type { Dirent } from "node:fs";
 import { existsSync, readFileSync } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import type { ApplicationTarget } from "../config/applications.js";
+import type { DeploymentClaims } from "../config/claims.js";
 import { type Diagnostic, hasErrors } from "../config/diagnostics.js";
 import type { DeploymentReuse } from "../config/repo.js";
 import { CakeError, readFailureReason, UsageError } from "../errors.js";
@@ -160,7 +160,7 @@ async function loadChanged(options: ReconcileOptions): Promise<LoadedRepo> {
   const { layout } = options;
   const upToDate: UpToDateDeployment[] = [];
   const toLoad: string[] = [];
-  const otherApplications: ApplicationTarget[] = [];
+  const otherClaims: DeploymentClaims[] = [];
   const files = await listVarsFiles(layout);
   // Checked before the cache: a second file for a cached deployment must not slip through.
   checkOneFilePerFolder(
@@ -176,9 +176,9 @@ async function loadChanged(options: ReconcileOptions): Promise<LoadedRepo> {
       toLoad.push(file);
       continue;
     }
-    const { application, ...report } = current;
+    const { claims, ...report } = current;
     upToDate.push({ ...report, name });
-    if (application !== undefined) otherApplications.push(application);
+    if (claims !== undefined) otherClaims.push(claims);
   }
 
   // The loader and the generator are imported only when a vars file needs them. A file
@@ -188,7 +188,7 @@ async function loadChanged(options: ReconcileOptions): Promise<LoadedRepo> {
   const previousSha256 = new Map<string, string>();
   const loaded = await loadRepo(layout, toLoad, {
     fast: true,
-    otherApplications,
+    otherClaims,
     incremental: {
       previous(outputPath) {
         const stored = readStoredLoad(layout.root, outputPath);
@@ -218,30 +218,30 @@ export async function errorsBesideEdit(
   const editedFiles = new Set(edited.map(({ deployment }) => deployment.varsFile));
   const files = (await listVarsFiles(layout)).filter((file) => !editedFiles.has(file));
   const toLoad: string[] = [];
-  const applications: ApplicationTarget[] = [];
+  const cachedClaims: DeploymentClaims[] = [];
   for (const file of files) {
     const cache = readCache(layout.root, `${layout.outputDir}/${deploymentNameOfFile(file)}`);
     const bytes = await readFile(path.join(layout.root, file)).catch(() => undefined);
     const valid = cache !== undefined && cache.varsFile === file && bytes !== undefined;
     if (valid && sha256(bytes) === cache.varsSha256) {
-      if (cache.application !== undefined) applications.push(cache.application);
+      if (cache.claims !== undefined) cachedClaims.push(cache.claims);
     } else {
       toLoad.push(file);
     }
   }
 
-  const { applicationNameCollisions, applicationTarget } = await import("../config/applications.js");
+  const { claimCollisions, deploymentClaims } = await import("../config/claims.js");
   const { loadRepo } = await import("../config/repo.js");
   const others =
     toLoad.length === 0
       ? { ...emptyRepo(), sources: {} }
-      : await loadRepo(layout, toLoad, { fast: true, otherApplications: applications });
+      : await loadRepo(layout, toLoad, { fast: true, otherClaims: cachedClaims });
   const sources: Record<string, string> = { ...others.sources };
   for (const { deployment, text } of edited) sources[deployment.varsFile] = text;
-  const collisions = applicationNameCollisions(
-    edited.map(({ deployment }) => applicationTarget(deployment)),
+  const collisions = claimCollisions(
+    edited.map(({ deployment }) => deploymentClaims(deployment)),
     sources,
-    [...applications, ...others.deployments.map(applicationTarget)],
+    [...cachedClaims, ...others.deployments.map(deploymentClaims)],
   );
   const errors = [...others.diagnostics, ...collisions].filter(
     (diagnostic) => diagnostic.severity === "error",
@@ -257,7 +257,7 @@ function findUpToDate(
   root: string,
   varsFile: string,
   folder: string,
-): (Omit<UpToDateDeployment, "name"> & { application?: ApplicationTarget }) | undefined {
+): (Omit<UpToDateDeployment, "name"> & { claims?: DeploymentClaims }) | undefined {
   const absolute = path.join(root, folder);
   const cache = readCache(root, folder);
   if (cache === undefined || cache.varsFile !== varsFile) return undefined;
@@ -281,7 +281,7 @@ function findUpToDate(
     folder,
     varsFile,
     files: cached.length,
-    ...(cache.application === undefined ? {} : { application: cache.application }),
+    ...(cache.claims === undefined ? {} : { claims: cache.claims }),
   };
 }
 

@@ -17,6 +17,7 @@ import {
 } from "node:fs";
 import { lstat, mkdir, open, readFile } from "node:fs/promises";
 import path from "node:path";
+import { deploymentClaims } from "../config/claims.js";
 import { CakeError } from "../errors.js";
 import type { Deployment } from "../model/types.js";
 import { assertRealPathInside } from "../repo/paths.js";
@@ -406,17 +407,7 @@ export function recordCache(root: string, plan: FolderPlan): void {
       varsFile: plan.desired.varsFile,
       varsSha256: plan.desired.varsSha256,
       manifestSha256: sha256(manifestBytes),
-      ...(deployment === undefined
-        ? {}
-        : {
-            application: {
-              name: deployment.name,
-              varsFile: deployment.varsFile,
-              argocdNamespace: deployment.gitops.argocdNamespace,
-              appName: deployment.gitops.appName,
-              destinationServer: deployment.gitops.destinationServer,
-            },
-          }),
+      ...(deployment === undefined ? {} : { claims: deploymentClaims(deployment) }),
     },
     plan.hashes,
   );

@@ -4,7 +4,7 @@
  */
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { applicationNameCollisions, applicationTarget } from "../config/applications.js";
+import { claimCollisions, deploymentClaims } from "../config/claims.js";
 import type { Diagnostic } from "../config/diagnostics.js";
 import { hasErrors } from "../config/diagnostics.js";
 import { deploymentNameOfFile, loadVarsText } from "../config/load.js";
@@ -73,7 +73,7 @@ export async function loadVarsSnapshot(
 function withApplicationCollisions(loaded: readonly LoadedVars[]): LoadedVars[] {
   const valid = loaded.flatMap((vars) => (vars.deployment ? [vars.deployment] : []));
   const sources = Object.fromEntries(loaded.map((vars) => [vars.file, vars.text]));
-  const collisions = applicationNameCollisions(valid.map(applicationTarget), sources);
+  const collisions = claimCollisions(valid.map(deploymentClaims), sources);
   if (collisions.length === 0) return [...loaded];
 
   return loaded.map((vars) => {

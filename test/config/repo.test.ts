@@ -178,3 +178,80 @@ describe("Argo CD Application names across vars files", () => {
     expect(result.deployments).toHaveLength(3);
   });
 });
+
+describe("cloud identities across vars files", () => {
+  let root: string;
+
+  beforeEach(async () => {
+    root = await mkdtemp(path.join(os.tmpdir(), "cake-repo-cloud-"));
+    await mkdir(path.join(root, "vars"));
+  });
+
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  async function writeCloud(name: string, cloud: string): Promise<void> {
+    const [environment, ...region] = name.split("-");
+    const top = `environment: ${environment}\nregion: ${region.join("-")}\n`;
+    const users = varsYaml()
+      .slice(varsYaml().indexOf("users:"))
+      .replace("username: alice", "username: alice-smith");
+    await writeFile(path.join(root, "vars", `${name}.yaml`), varsYaml({ top, cloud, users }));
+  }
+
+  const gcp = (prefix?: string): string =>
+    "cloud:\n  provider: gcp\n  gcp:\n    project_id: shared-project\n" +
+    (prefix === undefined ? "" : `    service_account_prefix: "${prefix}"\n`);
+  const aws = (prefix?: string, account = "123456789012"): string =>
+    `cloud:\n  provider: aws\n  aws:\n    account_id: "${account}"\n    oidc_provider: oidc.eks.us-east-1.amazonaws.com/id/ABC\n` +
+    (prefix === undefined ? "" : `    role_name_prefix: ${prefix}\n`);
+
+  it("rejects one GCP project with equal prefixes", async () => {
+    await writeCloud("prod-us-central1", gcp());
+    await writeCloud("staging-us-central1", gcp());
+
+    const result = await loadRepo(await resolveLayout(root));
+
+    expect(result.deployments).toEqual([]);
+    expect(
+      result.diagnostics.map(({ code, file, line, column, path: field }) => [
+        code,
+        file,
+        line,
+        column,
+        field,
+      ]),
+    ).toEqual([
+      ["duplicate-cloud-identity", "vars/prod-us-central1.yaml", 7, 3, "cloud.gcp"],
+      ["duplicate-cloud-identity", "vars/staging-us-central1.yaml", 7, 3, "cloud.gcp"],
+    ]);
+    expect(result.diagnostics[0]?.message).toContain("shared-project");
+    expect(result.diagnostics[0]?.message).toContain("vars/staging-us-central1.yaml");
+  });
+
+  it("rejects equal AWS role name prefixes", async () => {
+    await writeCloud("prod-us-east-1", aws("kubeflow-"));
+    await writeCloud("staging-us-east-1", aws("kubeflow-"));
+
+    const result = await loadRepo(await resolveLayout(root));
+
+    expect(result.diagnostics.map(({ code, path: field }) => [code, field])).toEqual([
+      ["duplicate-cloud-identity", "cloud.aws.role_name_prefix"],
+      ["duplicate-cloud-identity", "cloud.aws.role_name_prefix"],
+    ]);
+  });
+
+  it("accepts distinct prefixes, accounts or projects", async () => {
+    await writeCloud("prod-us-east-1", aws());
+    await writeCloud("staging-us-east-1", aws());
+    await writeCloud("dev-us-east-1", aws("kubeflow-", "210987654321"));
+    await writeCloud("prod-us-central1", gcp("prod-"));
+    await writeCloud("staging-us-central1", gcp("stg-"));
+
+    const result = await loadRepo(await resolveLayout(root));
+
+    expect(result.diagnostics.filter((diagnostic) => diagnostic.severity === "error")).toEqual([]);
+    expect(result.deployments).toHaveLength(5);
+  });
+});

@@ -140,6 +140,31 @@ describe("reconcile", () => {
     expect(await snapshotTree(root)).toEqual(before);
   });
 
+  it("finds cloud identity collision with cached deployment", async () => {
+    const dev = "vars/dev-us-east-1.yaml";
+    const gcp = (prefix: string): string =>
+      `cloud:\n  provider: gcp\n  gcp:\n    project_id: shared-project\n    service_account_prefix: ${prefix}\n`;
+    const withGcp = (text: string, prefix: string): string =>
+      text.replace("cloud:\n  provider: none\n", gcp(prefix));
+    const root = await makeRepo({
+      [PROD_VARS]: withGcp(varsText(), "prod-"),
+      [dev]: withGcp(varsText({ environment: "dev" }), "dev-"),
+    });
+    expect((await run(root)).valid).toBe(true);
+    // Only the dev file changes, so prod's cloud identity scope comes from the cache.
+    await writeFile(path.join(root, dev), withGcp(varsText({ environment: "dev" }), "prod-"));
+    const before = await snapshotTree(root);
+
+    const result = await run(root);
+
+    expect(result.valid).toBe(false);
+    const errors = result.diagnostics.filter((diagnostic) => diagnostic.severity === "error");
+    expect(errors.map(({ code, file, path: field }) => [code, file, field])).toEqual([
+      ["duplicate-cloud-identity", dev, "cloud.gcp.service_account_prefix"],
+    ]);
+    expect(await snapshotTree(root)).toEqual(before);
+  });
+
   it("applies a vars edit saved while the previous run was loading", async () => {
     const root = await makeRepo({ [PROD_VARS]: varsText() });
     const layout = await resolveLayout(root);

@@ -1,0 +1,227 @@
+/**
+ * Checks across vars files, of names that a deployment claims outside its own folder:
+ *
+ * - `duplicate-app-name`: two deployments whose Argo CD Applications one Argo CD instance
+ *   would keep under the same name. `kubectl apply -k deployments/<name>/argocd` of the
+ *   second replaces the first deployment's Application and AppProject, and the first
+ *   deployment's output stops syncing without any error: revoked access stays in its cluster.
+ * - `duplicate-cloud-identity`: two deployments that generate their cloud identities with the
+ *   same prefix in the same AWS account or GCP project. A user of both then gets one IAM role
+ *   or service account, declared by two clusters with different trust and permissions. IAM
+ *   grants made through Config Connector only add, so the user's workloads in one deployment
+ *   get the permissions granted in the other.
+ */
+import { IN_CLUSTER_SERVER, NAME_LIMITS } from "../model/names.js";
+import type { Deployment } from "../model/types.js";
+import type { Diagnostic } from "./diagnostics.js";
+import { withTextPositions } from "./text-positions.js";
+
+/** The fields of a deployment that name things outside its folder, enough to find two that collide. */
+export interface DeploymentClaims {
+  /** Deployment name, `<environment>-<region>`. */
+  name: string;
+  varsFile: string;
+  argocdNamespace: string;
+  appName: string;
+  destinationServer: string;
+  /** The account or project and name prefix of the cloud identities; absent with `cloud.provider: none`. */
+  cloudIdentity?: CloudIdentityScope;
+}
+
+/** The account or project of a deployment's cloud identities and the prefix of their names. */
+export interface CloudIdentityScope {
+  provider: "aws" | "gcp";
+  /** AWS account id or GCP project id. */
+  scope: string;
+  /** `cloud.aws.role_name_prefix` (its default resolved) or `cloud.gcp.service_account_prefix`. */
+  prefix: string;
+}
+
+/** Returns the claims of a loaded deployment. */
+export function deploymentClaims(deployment: Deployment): DeploymentClaims {
+  const { argocdNamespace, appName, destinationServer } = deployment.gitops;
+  const { aws, gcp, provider } = deployment.cloud;
+  let cloudIdentity: CloudIdentityScope | undefined;
+  if (provider === "aws" && aws !== undefined) {
+    cloudIdentity = { provider, scope: aws.accountId, prefix: aws.roleNamePrefix };
+  } else if (provider === "gcp" && gcp !== undefined) {
+    cloudIdentity = { provider, scope: gcp.projectId, prefix: gcp.serviceAccountPrefix };
+  }
+  return {
+    name: deployment.name,
+    varsFile: deployment.varsFile,
+    argocdNamespace,
+    appName,
+    destinationServer,
+    ...(cloudIdentity === undefined ? {} : { cloudIdentity }),
+  };
+}
+
+/**
+ * Returns every error of the checks across files, for `targets` against each other and
+ * against `others` (deployments that were not loaded, which get no error of their own).
+ */
+export function claimCollisions(
+  targets: readonly DeploymentClaims[],
+  sources: Readonly<Record<string, string>>,
+  others: readonly DeploymentClaims[] = [],
+): Diagnostic[] {
+  return [
+    ...applicationNameCollisions(targets, sources, others),
+    ...cloudIdentityCollisions(targets, sources, others),
+  ];
+}
+
+/**
+ * Returns an error for each of `targets` whose Application shares its namespace and name with
+ * another's, when one of them syncs to a remote cluster. Deployments that all sync in-cluster
+ * run an Argo CD each, so equal names there are fine. A remote destination means one Argo CD
+ * manages several clusters, and then the names must differ. `others` are deployments that
+ * were not loaded (reconcile found them up to date): they count as partners but get no
+ * error of their own. `sources` contains the vars texts by file, to find the line of
+ * `gitops.app_name`.
+ */
+export function applicationNameCollisions(
+  targets: readonly DeploymentClaims[],
+  sources: Readonly<Record<string, string>>,
+  others: readonly DeploymentClaims[] = [],
+): Diagnostic[] {
+  const byApplication = new Map<string, DeploymentClaims[]>();
+  for (const target of [...targets, ...others]) {
+    const key = `${target.argocdNamespace}/${target.appName}`;
+    byApplication.set(key, [...(byApplication.get(key) ?? []), target]);
+  }
+
+  const reported = new Set(targets);
+  const diagnostics: Diagnostic[] = [];
+  for (const group of byApplication.values()) {
+    if (group.length < 2) continue;
+    if (group.every((target) => target.destinationServer === IN_CLUSTER_SERVER)) continue;
+    for (const target of group) {
+      if (!reported.has(target)) continue;
+      const partners = group.filter((other) => other !== target).map((other) => other.varsFile);
+      const diagnostic: Diagnostic = {
+        severity: "error",
+        code: "duplicate-app-name",
+        file: target.varsFile,
+        line: 0,
+        column: 0,
+        path: "gitops.app_name",
+        message:
+          `Argo CD Application "${target.appName}" in namespace "${target.argocdNamespace}" is also the ` +
+          `Application of ${partners.join(", ")}, and a gitops.destination_server outside the cluster ` +
+          "means one Argo CD manages them: applying the second argocd/ folder replaces the first " +
+          `deployment's Application. Set a distinct gitops.app_name${suggestion(target)}, apply the new ` +
+          "argocd/ folder, then delete the old Application: it has no resources finalizer, so nothing " +
+          "it synced is deleted.",
+      };
+      diagnostics.push(locate(diagnostic, sources[target.varsFile]));
+    }
+  }
+  return diagnostics;
+}
+
+/**
+ * Returns an error for each of `targets` that names its cloud identities with the same
+ * prefix, in the same AWS account or GCP project, as another deployment. The names need not
+ * collide yet: the next user added to both deployments would get one identity for two
+ * clusters, so equal prefixes are the mistake to catch.
+ */
+export function cloudIdentityCollisions(
+  targets: readonly DeploymentClaims[],
+  sources: Readonly<Record<string, string>>,
+  others: readonly DeploymentClaims[] = [],
+): Diagnostic[] {
+  const byScope = new Map<string, DeploymentClaims[]>();
+  for (const target of [...targets, ...others]) {
+    const identity = target.cloudIdentity;
+    if (identity === undefined) continue;
+    const key = JSON.stringify([identity.provider, identity.scope, identity.prefix]);
+    byScope.set(key, [...(byScope.get(key) ?? []), target]);
+  }
+
+  const reported = new Set(targets);
+  const diagnostics: Diagnostic[] = [];
+  for (const group of byScope.values()) {
+    if (group.length < 2) continue;
+    for (const target of group) {
+      const identity = target.cloudIdentity;
+      if (!reported.has(target) || identity === undefined) continue;
+      const partners = group.filter((other) => other !== target).map((other) => other.varsFile);
+      diagnostics.push(cloudIdentityDiagnostic(target, identity, partners, sources[target.varsFile]));
+    }
+  }
+  return diagnostics;
+}
+
+function cloudIdentityDiagnostic(
+  target: DeploymentClaims,
+  identity: CloudIdentityScope,
+  partners: readonly string[],
+  text: string | undefined,
+): Diagnostic {
+  const aws = identity.provider === "aws";
+  const field = aws ? "cloud.aws.role_name_prefix" : "cloud.gcp.service_account_prefix";
+  const what = aws
+    ? `IAM roles "${identity.prefix}<profile>" in AWS account ${identity.scope}`
+    : `service accounts "${identity.prefix}<profile>" in GCP project ${identity.scope}`;
+  const example = aws ? `"${target.name}-"` : `"${gcpPrefixExample(target.name)}"`;
+  const diagnostic: Diagnostic = {
+    severity: "error",
+    code: "duplicate-cloud-identity",
+    file: target.varsFile,
+    line: 0,
+    column: 0,
+    path: field,
+    message:
+      `${what} are also the cloud identities of ${partners.join(", ")}: a user of both deployments ` +
+      "would get one identity, managed by two clusters with different trust and permissions. " +
+      `Set a distinct ${field} in each file, such as ${example}.`,
+  };
+  const section = aws ? "aws" : "gcp";
+  return locateAt(diagnostic, text, [
+    { pattern: new RegExp(`^[ \\t]+${field.split(".").at(-1)}:`, "m"), path: field },
+    { pattern: new RegExp(`^[ \\t]+${section}:`, "m"), path: `cloud.${section}` },
+    { pattern: /^cloud:/m, path: "cloud" },
+  ]);
+}
+
+/** A short prefix from the deployment name, since a service account id has at most 30 characters. */
+function gcpPrefixExample(name: string): string {
+  const short = name.replace(/[^a-z0-9]/g, "").slice(0, 8);
+  return `${short}-`;
+}
+
+function suggestion(target: DeploymentClaims): string {
+  const name = `${target.appName}-${target.name}`;
+  return name.length <= NAME_LIMITS.argocdApplication ? ` such as "${name}"` : "";
+}
+
+/** Places `diagnostic` on `gitops.app_name`, or on the `gitops` key when the name is the default. */
+function locate(diagnostic: Diagnostic, text: string | undefined): Diagnostic {
+  return locateAt(diagnostic, text, [{ pattern: /^gitops:/m, path: "gitops" }]);
+}
+
+/** A line pattern that locates a diagnostic, with the field path of the key it matches. */
+interface KeyPattern {
+  pattern: RegExp;
+  path: string;
+}
+
+/**
+ * Places `diagnostic` on the key its path names. When that key is absent because the value
+ * is the default, it goes on the first of `keys` found in the text, with that key's path.
+ */
+function locateAt(diagnostic: Diagnostic, text: string | undefined, keys: readonly KeyPattern[]): Diagnostic {
+  if (text === undefined) return diagnostic;
+  const [located] = withTextPositions(text, [diagnostic]);
+  if (located !== undefined && located.line > 0) return located;
+  for (const key of keys) {
+    const match = key.pattern.exec(text);
+    if (match === null) continue;
+    const line = text.slice(0, match.index).split("\n").length;
+    const column = match[0].length - match[0].trimStart().length + 1;
+    return { ...diagnostic, line, column, path: key.path };
+  }
+  return diagnostic;
+}
