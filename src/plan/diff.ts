@@ -15,6 +15,7 @@ import {
 import type {
   AccessChange,
   CloudIdentityChange,
+  DeploymentOutput,
   DeploymentPlan,
   NamespaceChange,
   OwnerChange,
@@ -27,11 +28,19 @@ import type {
 export interface PlanOptions {
   /** False when the base vars file existed but did not validate, so `base` is undefined. */
   baseValid?: boolean;
+  /**
+   * The committed output at base, for a `base` that is undefined because its vars file is
+   * invalid or absent. Its Profiles and owner then stand in for the base model's.
+   */
+  baseOutput?: DeploymentOutput;
+  /** The deployment and vars file names, needed only when neither side has a model. */
+  names?: { deployment: string; varsFile: string };
 }
 
 /**
  * Returns the changes from `base` to `head`. An undefined side is a vars file that does
- * not exist there, so the deployment is all-added or all-removed.
+ * not exist there (or is invalid), so the deployment is all-added or all-removed, except
+ * for the Profiles and owner that `options.baseOutput` records.
  */
 export function planChanges(
   base: Deployment | undefined,
@@ -39,29 +48,38 @@ export function planChanges(
   options: PlanOptions = {},
 ): DeploymentPlan {
   const current = head ?? base;
-  if (!current) throw new Error("planChanges needs a base or a head deployment");
+  const names = current ? { deployment: current.name, varsFile: current.varsFile } : options.names;
+  if (!names) throw new Error("planChanges needs a base or a head deployment, or their names");
+  const baseOutput = base ? undefined : options.baseOutput;
+  const baseValid = options.baseValid ?? true;
 
   const users = diffUsers(base, head);
   const access = diffAccess(base, head);
-  const profiles = diffProfiles(base, head);
+  const profiles = baseOutput ? diffOutputProfiles(baseOutput, head, baseValid) : diffProfiles(base, head);
   const deployNamespaces = diffDeployNamespaces(base, head);
   const both = base && head ? { base, head } : undefined;
   const quotas = both ? diffQuotas(both.base, both.head) : [];
   const cloudIdentity = both ? diffCloudIdentity(both.base, both.head) : [];
-  const owner = both ? diffOwner(both.base, both.head) : null;
   const settings = both ? diffSettings(both.base, both.head) : [];
+  let owner: OwnerChange | null = null;
+  if (head && (base || baseOutput)) {
+    owner = diffOwner(base?.kubeflow.profileOwner ?? baseOutput?.profileOwner, head.kubeflow.profileOwner);
+  }
 
   const changed =
     users.length + access.length + profiles.length + deployNamespaces.length > 0 ||
     quotas.length + cloudIdentity.length + settings.length > 0 ||
     owner !== null;
+  // An invalid base vars file still exists, so its deployment is not new.
+  const existsAtBase = base !== undefined || !baseValid;
 
   return {
-    deployment: current.name,
-    varsFile: current.varsFile,
-    status: statusOf(base, head, changed),
+    deployment: names.deployment,
+    varsFile: names.varsFile,
+    status: statusOf(existsAtBase, head !== undefined, changed),
     destructive: owner !== null || profiles.some((profile) => profile.destructive),
-    baseValid: options.baseValid ?? true,
+    baseValid,
+    baseManifest: baseOutput?.manifestFile ?? null,
     users,
     access,
     profiles,
@@ -73,13 +91,9 @@ export function planChanges(
   };
 }
 
-function statusOf(
-  base: Deployment | undefined,
-  head: Deployment | undefined,
-  changed: boolean,
-): DeploymentPlan["status"] {
-  if (!base) return "added";
-  if (!head) return "removed";
+function statusOf(existsAtBase: boolean, existsAtHead: boolean, changed: boolean): DeploymentPlan["status"] {
+  if (!existsAtHead) return "removed";
+  if (!existsAtBase) return "added";
   return changed ? "changed" : "unchanged";
 }
 
@@ -204,6 +218,52 @@ function removalReason(profile: ProfileRef, head: Deployment | undefined, owner:
   return `${loss}; set "disabled: true" on the user instead of removing the entry to keep the data`;
 }
 
+/**
+ * Compares the Profiles of the base output manifest with those of `head`. The manifest
+ * records names only, so a removed Profile has no kind or owner, and a Profile on both
+ * sides is taken as unchanged.
+ */
+function diffOutputProfiles(
+  output: DeploymentOutput,
+  head: Deployment | undefined,
+  baseValid: boolean,
+): ProfileChange[] {
+  const before = new Set(output.profiles);
+  const after = profilesByName(head);
+  const changes: ProfileChange[] = [];
+
+  for (const name of uniqueSorted([...before, ...after.keys()])) {
+    const now = after.get(name);
+    if (now && !before.has(name)) changes.push(profileChange("created", now, null));
+    if (!now) {
+      changes.push({
+        change: "removed",
+        profile: name,
+        kind: null,
+        email: null,
+        destructive: true,
+        reason: outputRemovalReason(name, output, head !== undefined, baseValid),
+      });
+    }
+  }
+  return changes;
+}
+
+function outputRemovalReason(
+  name: string,
+  output: DeploymentOutput,
+  headExists: boolean,
+  baseValid: boolean,
+): string {
+  const loss = `deleting Profile "${name}" deletes namespace "${name}" and all data in it (notebooks, volumes, pipelines)`;
+  const source = `${output.manifestFile} at base lists it, because the base vars file is ${baseValid ? "absent" : "invalid"}`;
+  if (!headExists) return `the vars file was deleted, and ${loss}; ${source}`;
+  return (
+    `${loss}; ${source}. To keep the data, keep the name in the vars file: ` +
+    `as the username of a user with "disabled: true", or as a deploy namespace`
+  );
+}
+
 function diffDeployNamespaces(base: Deployment | undefined, head: Deployment | undefined): NamespaceChange[] {
   const before = new Set((base?.deployNamespaces ?? []).map((namespace) => namespace.name));
   const after = new Set((head?.deployNamespaces ?? []).map((namespace) => namespace.name));
@@ -268,10 +328,8 @@ function diffCloudIdentity(base: Deployment, head: Deployment): CloudIdentityCha
   return changes;
 }
 
-function diffOwner(base: Deployment, head: Deployment): OwnerChange | null {
-  const from = base.kubeflow.profileOwner;
-  const to = head.kubeflow.profileOwner;
-  if (from === to) return null;
+function diffOwner(from: string | undefined, to: string): OwnerChange | null {
+  if (from === undefined || from === to) return null;
   return {
     from,
     to,

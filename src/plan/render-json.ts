@@ -60,6 +60,7 @@ function deployment(value: DeploymentPlan) {
     status: value.status,
     destructive: value.destructive,
     baseValid: value.baseValid,
+    baseManifest: value.baseManifest,
     users: value.users.map(user),
     access: value.access.map(access),
     profiles: value.profiles.map(profile),

@@ -4,7 +4,7 @@
  * Every value from the vars (emails, names, quantities) is in a code span, so it is shown
  * verbatim and never becomes a link, a mention or markup.
  */
-import { describeSide } from "./render-text.js";
+import { baseNote, describeSide } from "./render-text.js";
 import { type Cell, type PlanRow, planRows } from "./rows.js";
 import { describeSummary } from "./summary.js";
 import type { DeploymentPlan, RepoPlan } from "./types.js";
@@ -60,12 +60,8 @@ function renderDeployment(deployment: DeploymentPlan, maxRows: number): string[]
     `Vars file: ${codeSpan(deployment.varsFile)}`,
     "",
   ];
-  if (!deployment.baseValid) {
-    lines.push(
-      "_The vars file at base is invalid, so it is treated as absent and everything shows as added._",
-      "",
-    );
-  }
+  const note = baseNote(deployment);
+  if (note) lines.push(`_Note: ${escapeText(note)}._`, "");
 
   const reasons = destructiveItems(deployment);
   if (reasons.length > 0) {

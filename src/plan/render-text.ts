@@ -33,11 +33,8 @@ export function describeSide(side: PlanSide): string {
 
 function renderDeployment(deployment: DeploymentPlan): string[] {
   const lines = [`${deployment.deployment} (${deployment.varsFile}): ${deployment.status}`];
-  if (!deployment.baseValid) {
-    lines.push(
-      "  note: the vars file at base is invalid, so it is treated as absent and everything shows as added",
-    );
-  }
+  const note = baseNote(deployment);
+  if (note) lines.push(`  note: ${note}`);
 
   const rows = planRows(deployment);
   const changeWidth = Math.max(...rows.map((row) => row.change.length));
@@ -47,6 +44,23 @@ function renderDeployment(deployment: DeploymentPlan): string[] {
 
   for (const reason of destructiveReasons(deployment)) lines.push(`  ! ${reason}`);
   return lines;
+}
+
+/** Returns what a reader must know about the base side of a deployment, or undefined when nothing. */
+export function baseNote(deployment: DeploymentPlan): string | undefined {
+  if (!deployment.baseValid && deployment.baseManifest) {
+    return (
+      "the vars file at base is invalid, so users and access show as added; " +
+      `the Profiles and owner at base come from ${deployment.baseManifest}`
+    );
+  }
+  if (!deployment.baseValid) {
+    return "the vars file at base is invalid, so it is treated as absent and everything shows as added";
+  }
+  if (deployment.baseManifest) {
+    return `there is no vars file at base, but ${deployment.baseManifest} at base lists the Profiles that exist`;
+  }
+  return undefined;
 }
 
 function describeRow(row: PlanRow): string {

@@ -4,7 +4,7 @@
  * access, profiles, deploy namespaces, quotas, cloud identity and settings.
  */
 import { changeKind } from "./state.js";
-import type { AccessRole, CloudIdentityChange, DeploymentPlan } from "./types.js";
+import type { AccessRole, CloudIdentityChange, DeploymentPlan, ProfileChange } from "./types.js";
 
 /** A table cell: a value from the vars (shown verbatim, in code in markdown) or fixed words. */
 export interface Cell {
@@ -44,7 +44,7 @@ export function planRows(plan: DeploymentPlan): PlanRow[] {
       marker: "!",
       change: "Profile removed",
       subject: value(profile.profile),
-      where: words(profile.kind === "user" ? "private profile" : "deploy namespace"),
+      where: profileKind(profile.kind),
       from: optional(profile.email),
       to: [],
     });
@@ -67,7 +67,7 @@ export function planRows(plan: DeploymentPlan): PlanRow[] {
       marker: "+",
       change: "Profile created",
       subject: value(profile.profile),
-      where: words(profile.kind === "user" ? "private profile" : "deploy namespace"),
+      where: profileKind(profile.kind),
       from: [],
       to: optional(profile.email),
     });
@@ -162,6 +162,12 @@ function userRow(user: DeploymentPlan["users"][number]): PlanRow {
         to: value(user.username),
       };
   }
+}
+
+function profileKind(kind: ProfileChange["kind"]): Cell[] {
+  if (kind === "user") return words("private profile");
+  if (kind === "shared") return words("deploy namespace");
+  return words("listed in the base output");
 }
 
 /** Names a user's private profile: its namespace is the username. */

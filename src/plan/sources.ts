@@ -15,7 +15,7 @@ import type { RepoLayout } from "../repo/layout.js";
 import { planChanges } from "./diff.js";
 import { compareText } from "./state.js";
 import { summarizePlans } from "./summary.js";
-import type { PlanSide, RepoPlan } from "./types.js";
+import type { DeploymentOutput, PlanSide, RepoPlan } from "./types.js";
 
 const VARS_FILE = /\.ya?ml$/;
 
@@ -110,15 +110,24 @@ function rejectDuplicateNames(loaded: readonly LoadedVars[]): void {
   }
 }
 
+export interface PlanSnapshot {
+  side: PlanSide;
+  vars: LoadedVars[];
+  /** Output manifests of this side by deployment name, loaded only for the deployments that need them. */
+  outputs?: ReadonlyMap<string, DeploymentOutput>;
+}
+
 export interface SnapshotPair {
-  base: { side: PlanSide; vars: LoadedVars[] };
-  head: { side: PlanSide; vars: LoadedVars[] };
+  base: PlanSnapshot;
+  head: PlanSnapshot;
 }
 
 /**
  * Builds the repo plan of two snapshots. A head file with errors must be handled by the
- * caller before this point; a base file with errors is treated as absent, so the plan
- * shows that deployment as added and marks the base invalid.
+ * caller before this point. A base file with errors is treated as absent and its base
+ * marked invalid. Where the base vars file is invalid or absent, the base output manifest
+ * (when there is one) supplies the Profiles and owner that exist, so a Profile that leaves
+ * still shows as a destructive removal.
  */
 export function buildRepoPlan({ base, head }: SnapshotPair): RepoPlan {
   const before = new Map(base.vars.map((vars) => [vars.name, vars]));
@@ -132,9 +141,18 @@ export function buildRepoPlan({ base, head }: SnapshotPair): RepoPlan {
       throw new CakeError(`${now.file} is invalid at head; run "cake validate" to see why.`);
     }
     const baseValid = !old || !hasErrors(old.diagnostics);
-    // An invalid base file with no head file has nothing to compare: it is left out.
-    if (!old?.deployment && !now?.deployment) return [];
-    return [planChanges(old?.deployment, now?.deployment, { baseValid })];
+    const baseOutput = old?.deployment ? undefined : base.outputs?.get(name);
+    // An invalid base file with no head file and no base output has nothing to compare: it is left out.
+    if (!old?.deployment && !now?.deployment && !baseOutput) return [];
+
+    const varsFile = now?.file ?? old?.file ?? "";
+    return [
+      planChanges(old?.deployment, now?.deployment, {
+        baseValid,
+        ...(baseOutput ? { baseOutput } : {}),
+        names: { deployment: name, varsFile },
+      }),
+    ];
   });
 
   return { base: base.side, head: head.side, summary: summarizePlans(deployments), deployments };

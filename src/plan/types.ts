@@ -36,8 +36,11 @@ export interface ProfileChange {
   change: "created" | "removed";
   /** The Profile name, which is also its namespace. */
   profile: string;
-  /** `user` for a private profile, `shared` for a deploy namespace. */
-  kind: "user" | "shared";
+  /**
+   * `user` for a private profile, `shared` for a deploy namespace, or null for a Profile
+   * known only from the base output manifest, which does not record the kind.
+   */
+  kind: "user" | "shared" | null;
   /** The owning user of a private profile; null for shared ones. */
   email: string | null;
   destructive: boolean;
@@ -88,6 +91,15 @@ export interface SettingChange {
   to: string | null;
 }
 
+/** The Profiles and owner recorded in one deployment folder's output manifest. */
+export interface DeploymentOutput {
+  /** Path of the manifest relative to the repo root, with `/` separators. */
+  manifestFile: string;
+  /** Names of the Profiles in the output, sorted. */
+  profiles: string[];
+  profileOwner: string;
+}
+
 export interface DeploymentPlan {
   /** `<environment>-<region>`. */
   deployment: string;
@@ -98,6 +110,11 @@ export interface DeploymentPlan {
   destructive: boolean;
   /** False when the vars file at base did not validate and was treated as absent. */
   baseValid: boolean;
+  /**
+   * The output manifest at base whose Profiles and owner stand in for a base vars file
+   * that is invalid or absent. Null when the base vars file is valid or has no manifest.
+   */
+  baseManifest: string | null;
   users: UserChange[];
   access: AccessChange[];
   profiles: ProfileChange[];

@@ -390,3 +390,124 @@ describe("cake plan without vars files", () => {
     expect(result.stderr).toContain("no vars files (*.yaml, *.yml) found in varz");
   });
 });
+
+describe("cake plan base output manifest", () => {
+  /** Generates and commits the output of the current vars, as a merged change would have it. */
+  async function commitOutput(message: string): Promise<void> {
+    const result = await cake(repo.dir, "reconcile");
+    expect(result.code).toBe(0);
+    await repo.commit(message);
+  }
+
+  async function breakBaseVars(): Promise<void> {
+    await repo.commit("Break the vars", { [DEV]: `${varsText({ users: [alice, bob] })}future_key: 1\n` });
+  }
+
+  it("lists Profiles leaving invalid base", async () => {
+    await commitOutput("Generate output");
+    await breakBaseVars();
+    await repo.write({ [DEV]: varsText({ users: [alice] }) });
+
+    const result = await cake(
+      repo.dir,
+      "plan",
+      "--base",
+      "HEAD",
+      "--format",
+      "json",
+      "--fail-on",
+      "destructive",
+    );
+    const [deployment] = JSON.parse(result.stdout).deployments;
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/warning: vars\/dev-us-east-1\.yaml is invalid at HEAD/);
+    expect(result.stderr).toContain("deployments/dev-us-east-1/.cake-manifest.json");
+    expect(deployment.status).toBe("changed");
+    expect(deployment.baseValid).toBe(false);
+    expect(deployment.baseManifest).toBe("deployments/dev-us-east-1/.cake-manifest.json");
+    expect(deployment.profiles).toEqual([
+      expect.objectContaining({ change: "removed", profile: "bjones", kind: null, destructive: true }),
+    ]);
+  });
+
+  it("lists output Profiles of deleted file", async () => {
+    await commitOutput("Generate output");
+    await breakBaseVars();
+    await repo.remove(DEV);
+
+    const result = await cake(repo.dir, "plan", "--base", "HEAD", "--format", "json");
+    const document = JSON.parse(result.stdout);
+    const [deployment] = document.deployments;
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/deleted at head, and the Profiles it removes come from/);
+    expect(deployment.status).toBe("removed");
+    expect(deployment.profiles.map((change: { profile: string }) => change.profile)).toEqual([
+      "asmith",
+      "bjones",
+      "ml-prod",
+      "ml-staging",
+    ]);
+    expect(document.summary.destructiveChanges).toBe(4);
+  });
+
+  it("reports owner change against output", async () => {
+    await commitOutput("Generate output");
+    await breakBaseVars();
+    await repo.write({ [DEV]: varsText({ users: [alice, bob], profileOwner: "platform-team@example.com" }) });
+
+    const document = JSON.parse((await cake(repo.dir, "plan", "--base", "HEAD", "--format", "json")).stdout);
+
+    expect(document.deployments[0].owner).toMatchObject({
+      from: "kubeflow-platform@example.com",
+      to: "platform-team@example.com",
+    });
+    expect(document.deployments[0].profiles).toEqual([]);
+  });
+
+  it("lists Profiles leaving re-added file", async () => {
+    await commitOutput("Generate output");
+    await repo.remove(DEV);
+    await repo.commit("Delete the vars file");
+    await repo.write({ [DEV]: varsText({ users: [alice] }) });
+
+    const result = await cake(
+      repo.dir,
+      "plan",
+      "--base",
+      "HEAD",
+      "--format",
+      "text",
+      "--fail-on",
+      "destructive",
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/! Profile removed\s+bjones {2}listed in the base output/);
+    expect(result.stdout).toContain("there is no vars file at base");
+    expect(result.stdout).not.toMatch(/Profile created\s+asmith/);
+  });
+
+  it("keeps plan without base output", async () => {
+    await breakBaseVars();
+    await repo.write({ [DEV]: varsText({ users: [alice] }) });
+
+    const document = JSON.parse((await cake(repo.dir, "plan", "--base", "HEAD", "--format", "json")).stdout);
+
+    expect(document.deployments[0].baseManifest).toBeNull();
+    expect(document.destructive).toBe(false);
+  });
+
+  it("rejects corrupt base manifest", async () => {
+    await commitOutput("Generate output");
+    await breakBaseVars();
+    await repo.commit("Corrupt the manifest", { "deployments/dev-us-east-1/.cake-manifest.json": "{" });
+    await repo.write({ [DEV]: varsText({ users: [alice] }) });
+
+    const result = await cake(repo.dir, "plan", "--base", "HEAD");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("is not a valid cake manifest");
+  });
+});

@@ -345,3 +345,75 @@ describe("summarizePlans", () => {
     expect(summary.accessLost).toBe(2);
   });
 });
+
+describe("planChanges base output manifest", () => {
+  const output = {
+    manifestFile: "deployments/dev-us-east-1/.cake-manifest.json",
+    profiles: ["asmith", "bjones", "ml-prod", "ml-staging"],
+    profileOwner: "kubeflow-platform@example.com",
+  };
+
+  it("removes Profiles missing at head", () => {
+    const plan = planChanges(undefined, deployment({ users: [alice] }), {
+      baseValid: false,
+      baseOutput: output,
+    });
+
+    expect(plan.status).toBe("changed");
+    expect(plan.baseManifest).toBe(output.manifestFile);
+    expect(plan.profiles).toEqual([
+      expect.objectContaining({
+        change: "removed",
+        profile: "bjones",
+        kind: null,
+        email: null,
+        destructive: true,
+      }),
+    ]);
+    expect(plan.profiles[0]?.reason).toContain(output.manifestFile);
+    expect(plan.destructive).toBe(true);
+  });
+
+  it("creates only Profiles new at head", () => {
+    const carol = user("carol@example.com", "cwu");
+    const plan = planChanges(undefined, deployment({ users: [alice, bob, carol] }), { baseOutput: output });
+
+    expect(plan.status).toBe("added");
+    expect(plan.profiles.map((change) => [change.change, change.profile])).toEqual([["created", "cwu"]]);
+    expect(plan.destructive).toBe(false);
+  });
+
+  it("compares owner with output", () => {
+    const head = deployment({
+      users: [alice, bob],
+      kubeflow: { ...deployment().kubeflow, profileOwner: "platform-team@example.com" },
+    });
+    const plan = planChanges(undefined, head, { baseValid: false, baseOutput: output });
+
+    expect(plan.owner).toMatchObject({
+      from: "kubeflow-platform@example.com",
+      to: "platform-team@example.com",
+    });
+  });
+
+  it("removes every Profile without head", () => {
+    const plan = planChanges(undefined, undefined, {
+      baseValid: false,
+      baseOutput: output,
+      names: { deployment: "dev-us-east-1", varsFile: "vars/dev-us-east-1.yaml" },
+    });
+
+    expect(plan.status).toBe("removed");
+    expect(plan.varsFile).toBe("vars/dev-us-east-1.yaml");
+    expect(plan.profiles.filter((change) => change.destructive)).toHaveLength(4);
+  });
+
+  it("ignores output when base is valid", () => {
+    const plan = planChanges(deployment({ users: [alice] }), deployment({ users: [alice] }), {
+      baseOutput: output,
+    });
+
+    expect(plan.baseManifest).toBeNull();
+    expect(plan.profiles).toEqual([]);
+  });
+});

@@ -169,6 +169,7 @@ describe("renderPlanJson", () => {
       "status",
       "destructive",
       "baseValid",
+      "baseManifest",
       "users",
       "access",
       "profiles",

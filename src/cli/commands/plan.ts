@@ -8,11 +8,12 @@ import { hasErrors } from "../../config/diagnostics.js";
 import { formatDiagnostics } from "../../config/format.js";
 import { UsageError } from "../../errors.js";
 import { defaultBranch, isRepo, mergeBase, revParse } from "../../git/git.js";
+import { loadOutputs, namesNeedingBaseOutput } from "../../plan/outputs.js";
 import { renderPlanJson } from "../../plan/render-json.js";
 import { renderPlanMarkdown } from "../../plan/render-markdown.js";
 import { renderPlanText } from "../../plan/render-text.js";
 import { buildRepoPlan, type LoadedVars, loadVarsSnapshot } from "../../plan/sources.js";
-import type { PlanSide } from "../../plan/types.js";
+import type { DeploymentOutput, PlanSide } from "../../plan/types.js";
 import { resolveLayout } from "../../repo/layout.js";
 import type { CommandContext } from "../io.js";
 
@@ -89,9 +90,16 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
     context.setExitCode(1);
     return;
   }
-  warnAboutInvalidBase(baseVars, headVars, base, context);
+  const baseOutputs =
+    base.source === "empty"
+      ? new Map<string, DeploymentOutput>()
+      : await loadOutputs(layout, base.commit ?? undefined, namesNeedingBaseOutput(baseVars, headVars));
+  warnAboutInvalidBase(baseVars, headVars, baseOutputs, base, context);
 
-  const plan = buildRepoPlan({ base: { side: base, vars: baseVars }, head: { side: head, vars: headVars } });
+  const plan = buildRepoPlan({
+    base: { side: base, vars: baseVars, outputs: baseOutputs },
+    head: { side: head, vars: headVars },
+  });
   const render = { text: renderPlanText, markdown: renderPlanMarkdown, json: renderPlanJson }[options.format];
   io.stdout.write(render(plan));
 
@@ -152,19 +160,31 @@ async function resolveRef(root: string, ref: string, option: string): Promise<st
   return commit;
 }
 
-/** Warns about base files that do not validate (written for an older cake, say), which the plan treats as absent. */
+/**
+ * Warns about base files that do not validate (written for an older cake, say), which the
+ * plan treats as absent, and says where the base Profiles come from instead.
+ */
 function warnAboutInvalidBase(
   baseVars: readonly LoadedVars[],
   headVars: readonly LoadedVars[],
+  baseOutputs: ReadonlyMap<string, DeploymentOutput>,
   base: PlanSide,
   context: CommandContext,
 ): void {
   const headNames = new Set(headVars.map((vars) => vars.name));
   for (const vars of baseVars) {
     if (!hasErrors(vars.diagnostics)) continue;
-    const effect = headNames.has(vars.name)
-      ? "treating it as absent, so every entry shows as added"
-      : "it is deleted at head, and its removals cannot be listed";
+    const manifest = baseOutputs.get(vars.name)?.manifestFile;
+    let effect: string;
+    if (headNames.has(vars.name)) {
+      effect = manifest
+        ? `treating it as absent, so users and access show as added; the Profiles and owner at base come from ${manifest}`
+        : "treating it as absent, so every entry shows as added";
+    } else {
+      effect = manifest
+        ? `it is deleted at head, and the Profiles it removes come from ${manifest} at base`
+        : "it is deleted at head, and its removals cannot be listed";
+    }
     context.io.stderr.write(`cake: warning: ${vars.file} is invalid at ${describe(base)}; ${effect}.\n`);
   }
 }
