@@ -8,16 +8,48 @@ import { applicationNameCollisions, applicationTarget } from "../config/applicat
 import type { Diagnostic } from "../config/diagnostics.js";
 import { hasErrors } from "../config/diagnostics.js";
 import { deploymentNameOfFile, loadVarsText } from "../config/load.js";
-import { CakeError } from "../errors.js";
+import { CakeError, UsageError } from "../errors.js";
 import { listFiles, showFile } from "../git/git.js";
 import type { Deployment } from "../model/types.js";
-import type { RepoLayout } from "../repo/layout.js";
+import { CONFIG_FILE, type LayoutFlags, type RepoLayout, resolveLayoutFromText } from "../repo/layout.js";
 import { planChanges } from "./diff.js";
 import { compareText } from "./state.js";
 import { summarizePlans } from "./summary.js";
 import type { DeploymentOutput, PlanSide, RepoPlan } from "./types.js";
 
 const VARS_FILE = /\.ya?ml$/;
+
+/**
+ * Returns the layout of one plan side. A commit is read with the `cake.yaml` of that
+ * commit, because a change that moves the vars or output folder changes `cake.yaml` too,
+ * and the other side's folders would find no files there. Flags override both sides; with
+ * both flags given, the commit's `cake.yaml` is not read at all.
+ * @throws UsageError for an invalid `cake.yaml` at the commit.
+ */
+export async function layoutOfSide(
+  workingTree: RepoLayout,
+  side: PlanSide,
+  flags: LayoutFlags,
+): Promise<RepoLayout> {
+  if (side.source !== "commit" || side.commit === null) return workingTree;
+
+  const bothFlags = flags.varsDir !== undefined && flags.outputDir !== undefined;
+  const text = bothFlags ? undefined : await showFile(workingTree.root, side.commit, CONFIG_FILE);
+  try {
+    return await resolveLayoutFromText(
+      workingTree.root,
+      text,
+      `${side.commit.slice(0, 12)}:${CONFIG_FILE}`,
+      flags,
+    );
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    throw new UsageError(
+      `${error.message} That is ${CONFIG_FILE} at commit ${side.commit.slice(0, 12)} (${side.ref ?? "the head"}); ` +
+        "pass both --vars-dir and --output-dir to plan without reading it.",
+    );
+  }
+}
 
 /** One vars file as loaded at one side of the plan. */
 export interface LoadedVars {

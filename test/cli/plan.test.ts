@@ -511,3 +511,83 @@ describe("cake plan base output manifest", () => {
     expect(result.stderr).toContain("is not a valid cake manifest");
   });
 });
+
+describe("cake plan layout per side", () => {
+  const MOVED = "config/vars/dev-us-east-1.yaml";
+
+  it("reads base layout at base", async () => {
+    await repo.remove(DEV);
+    await repo.write({ "cake.yaml": "vars_dir: config/vars\n", [MOVED]: varsText({ users: [alice] }) });
+
+    const result = await cake(repo.dir, "plan", "--format", "json", "--fail-on", "destructive");
+    const document = JSON.parse(result.stdout);
+    const [deployment] = document.deployments;
+
+    expect(result.code).toBe(1);
+    expect(document.deployments).toHaveLength(1);
+    expect(deployment.status).toBe("changed");
+    expect(deployment.varsFile).toBe(MOVED);
+    expect(deployment.profiles).toEqual([
+      expect.objectContaining({ change: "removed", profile: "bjones", kind: "user" }),
+    ]);
+  });
+
+  it("reads head layout at head commit", async () => {
+    await repo.remove(DEV);
+    await repo.commit("Move the vars", {
+      "cake.yaml": "vars_dir: config/vars\n",
+      [MOVED]: varsText({ users: [alice, bob] }),
+    });
+    await repo.remove("cake.yaml", "config");
+    await repo.write({ [DEV]: varsText({ users: [alice] }) });
+
+    const document = await planJson("--base", "main", "--head", "HEAD");
+
+    expect(document.deployments).toHaveLength(1);
+    expect(document.deployments[0].status).toBe("unchanged");
+  });
+
+  it("reads base output folder at base", async () => {
+    await repo.commit("Set the output folder", { "cake.yaml": "output_dir: out\n" });
+    expect((await cake(repo.dir, "reconcile")).code).toBe(0);
+    await repo.commit("Generate output");
+    await repo.commit("Break the vars", { [DEV]: `${varsText({ users: [alice, bob] })}future_key: 1\n` });
+    await repo.remove("cake.yaml");
+    await repo.write({ [DEV]: varsText({ users: [alice] }) });
+
+    const result = await cake(repo.dir, "plan", "--base", "HEAD", "--format", "json");
+    const [deployment] = JSON.parse(result.stdout).deployments;
+
+    expect(deployment.baseManifest).toBe("out/dev-us-east-1/.cake-manifest.json");
+    expect(deployment.profiles).toEqual([expect.objectContaining({ change: "removed", profile: "bjones" })]);
+  });
+
+  it("lets flags override both sides", async () => {
+    await repo.commit("Point at another folder", { "cake.yaml": "vars_dir: elsewhere\n" });
+    await repo.write({ [DEV]: varsText({ users: [alice] }) });
+
+    const document = await planJson("--base", "HEAD", "--vars-dir", "vars");
+
+    expect(document.deployments[0].users).toEqual([expect.objectContaining({ change: "removed" })]);
+  });
+
+  it("rejects invalid base cake.yaml", async () => {
+    const broken = await repo.commit("Break cake.yaml", { "cake.yaml": "vars_dri: vars\n" });
+    await repo.write({ "cake.yaml": "vars_dir: vars\n" });
+
+    const result = await cake(repo.dir, "plan", "--base", "HEAD");
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`${broken.slice(0, 12)}:cake.yaml:1:1: unknown key "vars_dri"`);
+    expect(result.stderr).toContain("--vars-dir and --output-dir");
+  });
+
+  it("skips base cake.yaml with both flags", async () => {
+    await repo.commit("Break cake.yaml", { "cake.yaml": "vars_dri: vars\n" });
+    await repo.write({ "cake.yaml": "vars_dir: vars\n" });
+
+    const document = await planJson("--base", "HEAD", "--vars-dir", "vars", "--output-dir", "deployments");
+
+    expect(document.deployments[0].status).toBe("unchanged");
+  });
+});

@@ -12,7 +12,7 @@ import { loadOutputs, namesNeedingBaseOutput } from "../../plan/outputs.js";
 import { renderPlanJson } from "../../plan/render-json.js";
 import { renderPlanMarkdown } from "../../plan/render-markdown.js";
 import { renderPlanText } from "../../plan/render-text.js";
-import { buildRepoPlan, type LoadedVars, loadVarsSnapshot } from "../../plan/sources.js";
+import { buildRepoPlan, type LoadedVars, layoutOfSide, loadVarsSnapshot } from "../../plan/sources.js";
 import type { DeploymentOutput, PlanSide } from "../../plan/types.js";
 import { resolveLayout } from "../../repo/layout.js";
 import type { CommandContext } from "../io.js";
@@ -54,10 +54,11 @@ export function register(program: Command, context: CommandContext): void {
 
 async function runPlan(options: PlanOptions, context: CommandContext): Promise<void> {
   const { io } = context;
-  const layout = await resolveLayout(path.resolve(io.cwd, options.repo ?? "."), {
+  const flags = {
     ...(options.varsDir ? { varsDir: options.varsDir } : {}),
     ...(options.outputDir ? { outputDir: options.outputDir } : {}),
-  });
+  };
+  const layout = await resolveLayout(path.resolve(io.cwd, options.repo ?? "."), flags);
   if (!(await isRepo(layout.root))) {
     throw new UsageError(
       `${layout.root} is not inside a git repository; cake plan compares the vars with a git ref.`,
@@ -66,13 +67,18 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
 
   const head = await resolveHead(layout.root, options.head);
   const base = await resolveBase(layout.root, options.base, head);
-  const headVars = await loadVarsSnapshot(layout, head.commit ?? undefined);
-  const baseVars = base.source === "empty" ? [] : await loadVarsSnapshot(layout, base.commit ?? undefined);
+  const headLayout = await layoutOfSide(layout, head, flags);
+  const baseLayout = await layoutOfSide(layout, base, flags);
+  const headVars = await loadVarsSnapshot(headLayout, head.commit ?? undefined);
+  const baseVars =
+    base.source === "empty" ? [] : await loadVarsSnapshot(baseLayout, base.commit ?? undefined);
   if (headVars.length === 0 && baseVars.length === 0) {
     // An empty plan here almost always means a wrong --repo or --vars-dir, not "no changes".
-    throw new UsageError(
-      `no vars files (*.yaml, *.yml) found in ${layout.varsDir}, neither at the base nor at the head; check --repo and --vars-dir.`,
-    );
+    const folders =
+      headLayout.varsDir === baseLayout.varsDir
+        ? `in ${headLayout.varsDir}, neither at the base nor at the head`
+        : `in ${baseLayout.varsDir} at the base nor in ${headLayout.varsDir} at the head`;
+    throw new UsageError(`no vars files (*.yaml, *.yml) found ${folders}; check --repo and --vars-dir.`);
   }
 
   const invalidHead = headVars.filter((vars) => hasErrors(vars.diagnostics));
@@ -93,7 +99,7 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
   const baseOutputs =
     base.source === "empty"
       ? new Map<string, DeploymentOutput>()
-      : await loadOutputs(layout, base.commit ?? undefined, namesNeedingBaseOutput(baseVars, headVars));
+      : await loadOutputs(baseLayout, base.commit ?? undefined, namesNeedingBaseOutput(baseVars, headVars));
   warnAboutInvalidBase(baseVars, headVars, baseOutputs, base, context);
 
   const plan = buildRepoPlan({
@@ -162,7 +168,7 @@ async function resolveRef(root: string, ref: string, option: string): Promise<st
 
 /**
  * Warns about base files that do not validate (written for an older cake, say), which the
- * plan treats as absent, and says where the base Profiles come from instead.
+ * plan treats as absent, and names the manifest the base Profiles come from instead.
  */
 function warnAboutInvalidBase(
   baseVars: readonly LoadedVars[],
