@@ -5,7 +5,7 @@
  * verbatim and never becomes a link, a mention or markup.
  */
 import { baseNote, describeSide } from "./render-text.js";
-import { type Cell, type PlanRow, planRows } from "./rows.js";
+import { type Cell, type PlanRow, planRows, ROW_KINDS, type RowKind } from "./rows.js";
 import { describeSummary } from "./summary.js";
 import type { DeploymentPlan, RepoPlan } from "./types.js";
 
@@ -14,7 +14,10 @@ const MAX_COMMENT_CHARS = 60_000;
 const DEFAULT_MAX_ROWS = 200;
 
 export interface MarkdownOptions {
-  /** Maximum number of table rows shown per deployment, default 200. The rest are only counted. */
+  /**
+   * Maximum number of table rows shown per deployment, default 200. The most important rows
+   * are kept and the rest are counted by kind.
+   */
   maxRowsPerDeployment?: number;
 }
 
@@ -70,14 +73,53 @@ function renderDeployment(deployment: DeploymentPlan, maxRows: number): string[]
     lines.push("");
   }
 
-  const rows = planRows(deployment);
+  const { kept, cut } = selectRows(planRows(deployment), maxRows);
   lines.push("| | Change | Subject | Namespace | From | To |", "| --- | --- | --- | --- | --- | --- |");
-  for (const row of rows.slice(0, maxRows)) lines.push(renderRow(row));
-  if (rows.length > maxRows) {
-    lines.push("", `_${rows.length - maxRows} more changes not shown; run \`cake plan\` for the full list._`);
+  for (const row of kept) lines.push(renderRow(row));
+  if (cut.length > 0) {
+    lines.push(
+      "",
+      `_${cut.length} more changes not shown (${describeCut(cut)}); run \`cake plan\` for the full list._`,
+    );
   }
   lines.push("");
   return lines;
+}
+
+/**
+ * Keeps at most `maxRows` rows, the most important kinds first (see `ROW_KINDS`), so that
+ * bulk additions never push an access loss or a `cake-admin` grant out of the comment.
+ * Kept rows stay in plan order.
+ */
+export function selectRows(rows: readonly PlanRow[], maxRows: number): { kept: PlanRow[]; cut: PlanRow[] } {
+  if (rows.length <= maxRows) return { kept: [...rows], cut: [] };
+
+  const rank = (row: PlanRow): number => ROW_KINDS.indexOf(row.kind);
+  const byImportance = rows
+    .map((row, index) => ({ row, index }))
+    .sort((a, b) => rank(a.row) - rank(b.row) || a.index - b.index);
+  const keptIndexes = new Set(byImportance.slice(0, maxRows).map((entry) => entry.index));
+  return {
+    kept: rows.filter((_, index) => keptIndexes.has(index)),
+    cut: rows.filter((_, index) => !keptIndexes.has(index)),
+  };
+}
+
+const CUT_LABELS: Record<RowKind, string> = {
+  destructive: "destructive",
+  "access-lost": "access lost",
+  "cake-admin-gained": "cake-admin access gained",
+  "access-changed": "access changed",
+  "access-gained": "access gained",
+  other: "other",
+};
+
+/** Counts the cut rows by kind, most important first, such as "3 access lost, 200 other". */
+function describeCut(cut: readonly PlanRow[]): string {
+  return ROW_KINDS.map((kind) => [kind, cut.filter((row) => row.kind === kind).length] as const)
+    .filter(([, count]) => count > 0)
+    .map(([kind, count]) => `${count} ${CUT_LABELS[kind]}`)
+    .join(", ");
 }
 
 function renderRow(row: PlanRow): string {

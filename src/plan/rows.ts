@@ -4,7 +4,13 @@
  * access, profiles, deploy namespaces, quotas, cloud identity and settings.
  */
 import { changeKind } from "./state.js";
-import type { AccessRole, CloudIdentityChange, DeploymentPlan, ProfileChange } from "./types.js";
+import type {
+  AccessChange,
+  AccessRole,
+  CloudIdentityChange,
+  DeploymentPlan,
+  ProfileChange,
+} from "./types.js";
 
 /** A table cell: a value from the vars (shown verbatim, in code in markdown) or fixed words. */
 export interface Cell {
@@ -12,7 +18,24 @@ export interface Cell {
   text: string;
 }
 
+/**
+ * The kinds of plan rows, most important first. A renderer that must leave rows out keeps
+ * them in this order: destructive changes, access lost, cluster-wide `cake-admin` access
+ * gained, access changed, access gained, then everything else.
+ */
+export const ROW_KINDS = [
+  "destructive",
+  "access-lost",
+  "cake-admin-gained",
+  "access-changed",
+  "access-gained",
+  "other",
+] as const;
+
+export type RowKind = (typeof ROW_KINDS)[number];
+
 export interface PlanRow {
+  kind: RowKind;
   /** `+` added or gained, `-` removed or lost, `~` changed, `!` destructive. */
   marker: "+" | "-" | "~" | "!";
   change: string;
@@ -31,6 +54,7 @@ export function planRows(plan: DeploymentPlan): PlanRow[] {
 
   if (plan.owner) {
     rows.push({
+      kind: "destructive",
       marker: "!",
       change: "Profile owner changed",
       subject: words("every Profile"),
@@ -41,6 +65,7 @@ export function planRows(plan: DeploymentPlan): PlanRow[] {
   }
   for (const profile of plan.profiles.filter((entry) => entry.change === "removed")) {
     rows.push({
+      kind: "destructive",
       marker: "!",
       change: "Profile removed",
       subject: value(profile.profile),
@@ -53,6 +78,7 @@ export function planRows(plan: DeploymentPlan): PlanRow[] {
   for (const user of plan.users) rows.push(userRow(user));
   for (const access of plan.access) {
     rows.push({
+      kind: accessKind(access),
       marker: markerOf(access.change),
       change: `Access ${access.change}`,
       subject: value(access.email),
@@ -64,6 +90,7 @@ export function planRows(plan: DeploymentPlan): PlanRow[] {
 
   for (const profile of plan.profiles.filter((entry) => entry.change === "created")) {
     rows.push({
+      kind: "other",
       marker: "+",
       change: "Profile created",
       subject: value(profile.profile),
@@ -75,6 +102,7 @@ export function planRows(plan: DeploymentPlan): PlanRow[] {
   for (const namespace of plan.deployNamespaces) {
     const added = namespace.change === "added";
     rows.push({
+      kind: "other",
       marker: added ? "+" : "-",
       change: added ? "Deploy namespace added" : "Deploy namespace removed",
       subject: value(namespace.namespace),
@@ -85,6 +113,7 @@ export function planRows(plan: DeploymentPlan): PlanRow[] {
   }
   for (const quota of plan.quotas) {
     rows.push({
+      kind: "other",
       marker: markerOf(changeKind(quota.from, quota.to)),
       change: "Quota changed",
       subject: value(quota.key),
@@ -97,6 +126,7 @@ export function planRows(plan: DeploymentPlan): PlanRow[] {
   rows.push(...cloudIdentityRows(plan.cloudIdentity));
   for (const setting of plan.settings) {
     rows.push({
+      kind: "other",
       marker: "~",
       change: "Setting changed",
       subject: value(setting.field),
@@ -106,6 +136,12 @@ export function planRows(plan: DeploymentPlan): PlanRow[] {
     });
   }
   return rows;
+}
+
+function accessKind(access: AccessChange): RowKind {
+  if (access.change === "lost") return "access-lost";
+  if (access.change === "changed") return "access-changed";
+  return access.namespace === null ? "cake-admin-gained" : "access-gained";
 }
 
 function markerOf(change: string): PlanRow["marker"] {
@@ -118,6 +154,7 @@ function userRow(user: DeploymentPlan["users"][number]): PlanRow {
   switch (user.change) {
     case "added":
       return {
+        kind: "other",
         marker: "+",
         change: "User added",
         subject: value(user.email),
@@ -127,6 +164,7 @@ function userRow(user: DeploymentPlan["users"][number]): PlanRow {
       };
     case "removed":
       return {
+        kind: "other",
         marker: "-",
         change: "User removed",
         subject: value(user.email),
@@ -136,6 +174,7 @@ function userRow(user: DeploymentPlan["users"][number]): PlanRow {
       };
     case "disabled":
       return {
+        kind: "other",
         marker: "-",
         change: "User disabled",
         subject: value(user.email),
@@ -145,6 +184,7 @@ function userRow(user: DeploymentPlan["users"][number]): PlanRow {
       };
     case "enabled":
       return {
+        kind: "other",
         marker: "+",
         change: "User re-enabled",
         subject: value(user.email),
@@ -154,6 +194,7 @@ function userRow(user: DeploymentPlan["users"][number]): PlanRow {
       };
     case "username-changed":
       return {
+        kind: "other",
         marker: "~",
         change: "Username changed",
         subject: value(user.email),
@@ -211,6 +252,7 @@ function cloudIdentityRows(changes: readonly CloudIdentityChange[]): PlanRow[] {
   }
 
   return [...groups.values()].map(({ change, profiles }) => ({
+    kind: "other",
     marker: markerOf(change.change),
     change: `${CLOUD_LABELS[change.field]} ${change.change}`,
     subject: [],

@@ -591,3 +591,20 @@ describe("cake plan layout per side", () => {
     expect(document.deployments[0].status).toBe("unchanged");
   });
 });
+
+describe("cake plan markdown cuts", () => {
+  it("keeps cake-admin grant among bulk additions", async () => {
+    const many: VarsUser[] = Array.from({ length: 200 }, (_, index) => ({
+      email: `user${index}@example.com`,
+      username: `user-${index}`,
+    }));
+    await repo.write({ [DEV]: varsText({ users: [alice, { ...bob, roles: ["cake-admin"] }, ...many] }) });
+
+    const result = await cake(repo.dir, "plan", "--format", "markdown");
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/Access gained \| `bob@example.com` \| cluster-wide/);
+    expect(result.stdout).toMatch(/more changes not shown \(\d+ access gained, 400 other\)/);
+    expect(result.stdout.length).toBeLessThan(65_536);
+  });
+});
