@@ -180,13 +180,22 @@ function diffProfiles(base: Deployment | undefined, head: Deployment | undefined
       changes.push(profileChange("created", now, null));
     } else if (old && !now) {
       const owner = old.email === undefined ? undefined : headUsers.get(old.email);
-      changes.push(profileChange("removed", old, removalReason(old, head, owner)));
+      changes.push(profileChange("removed", old, removalReason(old, head, owner, before)));
+    } else if (old && now && changesHolder(old, now)) {
+      changes.push({
+        ...profileChange("handed-over", now, handoverReason(old, now)),
+        previousKind: old.kind,
+        previousEmail: old.email ?? null,
+      });
     }
   }
   return changes;
 }
 
-/** Builds a profile change. A removal is always destructive and carries its reason. */
+/**
+ * Builds a profile change. A removal and a handover are always destructive and carry
+ * their reason.
+ */
 function profileChange(
   change: ProfileChange["change"],
   profile: ProfileRef,
@@ -197,22 +206,68 @@ function profileChange(
     profile: profile.name,
     kind: profile.kind,
     email: profile.email ?? null,
-    destructive: change === "removed",
+    previousKind: null,
+    previousEmail: null,
+    destructive: change !== "created",
     reason,
   };
 }
 
+/** True when a Profile present on both sides belongs to someone else at head. */
+function changesHolder(old: ProfileRef, now: ProfileRef): boolean {
+  return old.kind !== now.kind || old.email !== now.email;
+}
+
+/** Names whose data a profile holds, as in `the private profile of ann@example.com`. */
+function describeHolder(profile: ProfileRef): string {
+  return profile.kind === "user"
+    ? `the private profile of ${profile.email ?? "an unknown user"}`
+    : `deploy namespace "${profile.name}"`;
+}
+
+/**
+ * Explains that a handed-over Profile keeps its namespace and data, whose data that is,
+ * and who gets it. Nothing is deleted or recreated, so the new holder finds everything
+ * the old one left in the namespace.
+ */
+function handoverReason(old: ProfileRef, now: ProfileRef): string {
+  const kept = `namespace "${old.name}" keeps all data of ${describeHolder(old)} (notebooks, volumes, pipelines)`;
+  if (now.kind === "user") {
+    return (
+      `${kept}, and ${now.email} becomes its admin; ` +
+      `to keep that data from ${now.email}, give that user a username that names no existing profile`
+    );
+  }
+  return (
+    `${kept}, and it becomes a deploy namespace that every user granted "${now.name}" can open; ` +
+    "to keep that data private, give the deploy namespace a new name"
+  );
+}
+
 /**
  * Explains what a Profile removal deletes and the usual way to keep the data. `owner` is
- * the head entry of the private profile's user, present when only the username changed.
+ * the head entry of the private profile's user, present when only the username changed,
+ * and `before` contains the base profiles, to tell whether the new username's profile exists.
  */
-function removalReason(profile: ProfileRef, head: Deployment | undefined, owner: User | undefined): string {
+function removalReason(
+  profile: ProfileRef,
+  head: Deployment | undefined,
+  owner: User | undefined,
+  before: ReadonlyMap<string, ProfileRef>,
+): string {
   const loss = `deleting Profile "${profile.name}" deletes namespace "${profile.name}" and all data in it (notebooks, volumes, pipelines)`;
   if (!head) return `the vars file was deleted, and ${loss}`;
   if (profile.kind === "shared")
     return `${loss}; keep the deploy namespace in the vars file to keep the data`;
 
   if (owner) {
+    const existing = before.get(owner.username);
+    if (existing) {
+      return (
+        `${loss}; the username changed to "${owner.username}", which names an existing profile ` +
+        `with the data of ${describeHolder(existing)}, not a new, empty one`
+      );
+    }
     return `${loss}; the username changed to "${owner.username}", which creates a new, empty profile`;
   }
   return `${loss}; set "disabled: true" on the user instead of removing the entry to keep the data`;
@@ -241,6 +296,8 @@ function diffOutputProfiles(
         profile: name,
         kind: null,
         email: null,
+        previousKind: null,
+        previousEmail: null,
         destructive: true,
         reason: outputRemovalReason(name, output, head !== undefined, baseValid),
       });

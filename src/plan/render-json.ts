@@ -49,6 +49,7 @@ function summary(value: PlanSummary) {
     accessChanged: value.accessChanged,
     profilesCreated: value.profilesCreated,
     profilesRemoved: value.profilesRemoved,
+    profilesHandedOver: value.profilesHandedOver,
     destructiveChanges: value.destructiveChanges,
   };
 }
@@ -112,6 +113,8 @@ function profile(value: ProfileChange) {
     profile: value.profile,
     kind: value.kind,
     email: value.email,
+    previousKind: value.previousKind,
+    previousEmail: value.previousEmail,
     destructive: value.destructive,
     reason: value.reason,
   };

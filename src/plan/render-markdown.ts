@@ -45,6 +45,7 @@ function renderWithLimit(plan: RepoPlan, maxRows: number): string {
     lines.push(
       `> **Warning: ${plan.summary.destructiveChanges} destructive change(s).** ` +
         "A removed Profile is deleted together with its namespace and all data in it, " +
+        "a handed-over Profile gives its namespace and data to someone else, " +
         "and an owner change breaks existing Profiles. Read the reasons below before merging.",
       "",
     );

@@ -14,7 +14,7 @@ export function renderPlanText(plan: RepoPlan): string {
   }
   if (plan.summary.destructiveChanges > 0) {
     lines.push(
-      `DESTRUCTIVE: ${plan.summary.destructiveChanges} change(s) delete a Profile with its data or break Profiles; see the lines marked "!".`,
+      `DESTRUCTIVE: ${plan.summary.destructiveChanges} change(s) delete a Profile with its data, hand a Profile and its data to someone else, or break Profiles; see the lines marked "!".`,
     );
   }
 

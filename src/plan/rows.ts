@@ -74,6 +74,17 @@ export function planRows(plan: DeploymentPlan): PlanRow[] {
       to: [],
     });
   }
+  for (const profile of plan.profiles.filter((entry) => entry.change === "handed-over")) {
+    rows.push({
+      kind: "destructive",
+      marker: "!",
+      change: "Profile handed over",
+      subject: value(profile.profile),
+      where: [],
+      from: holderCells(profile.previousKind, profile.previousEmail),
+      to: holderCells(profile.kind, profile.email),
+    });
+  }
 
   for (const user of plan.users) rows.push(userRow(user));
   for (const access of plan.access) {
@@ -209,6 +220,12 @@ function profileKind(kind: ProfileChange["kind"]): Cell[] {
   if (kind === "user") return words("private profile");
   if (kind === "shared") return words("deploy namespace");
   return words("listed in the base output");
+}
+
+/** Names the holder of a profile: its user's email, or "deploy namespace". */
+function holderCells(kind: ProfileChange["kind"], email: string | null): Cell[] {
+  if (kind === "user" && email !== null) return value(email);
+  return profileKind(kind);
 }
 
 /** Names a user's private profile: its namespace is the username. */

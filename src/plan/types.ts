@@ -33,7 +33,12 @@ export interface AccessChange {
 }
 
 export interface ProfileChange {
-  change: "created" | "removed";
+  /**
+   * `handed-over` is a Profile on both sides whose holder changes: another user's private
+   * profile, or a private profile that becomes a deploy namespace, or the reverse. The
+   * namespace and its data stay, so they pass to the new holder.
+   */
+  change: "created" | "removed" | "handed-over";
   /** The Profile name, which is also its namespace. */
   profile: string;
   /**
@@ -41,8 +46,12 @@ export interface ProfileChange {
    * known only from the base output manifest, which does not record the kind.
    */
   kind: "user" | "shared" | null;
-  /** The owning user of a private profile; null for shared ones. */
+  /** The owning user of a private profile (at head, for `handed-over`); null for shared ones. */
   email: string | null;
+  /** The kind at base, for `handed-over`; otherwise null. */
+  previousKind: "user" | "shared" | null;
+  /** The owning user at base of a private profile, for `handed-over`; otherwise null. */
+  previousEmail: string | null;
   destructive: boolean;
   /** The reason the change is destructive and how to avoid it, or null when it is not destructive. */
   reason: string | null;
@@ -106,7 +115,7 @@ export interface DeploymentPlan {
   /** The vars file at head, or at base when it was deleted. */
   varsFile: string;
   status: DeploymentStatus;
-  /** True when any change deletes a Profile or changes the Profile owner. */
+  /** True when any change deletes a Profile, hands one over, or changes the Profile owner. */
   destructive: boolean;
   /** False when the vars file at base did not validate and was treated as absent. */
   baseValid: boolean;
@@ -134,14 +143,15 @@ export interface PlanSummary {
   usersRemoved: number;
   usersDisabled: number;
   usersEnabled: number;
-  /** Users whose username changed: their old Profile goes and a new one is created. */
+  /** Users whose username changed: they move from one private profile to another. */
   usersRenamed: number;
   accessGained: number;
   accessLost: number;
   accessChanged: number;
   profilesCreated: number;
   profilesRemoved: number;
-  /** The number of destructive changes: removed Profiles plus owner changes. */
+  profilesHandedOver: number;
+  /** The number of destructive changes: removed and handed-over Profiles plus owner changes. */
   destructiveChanges: number;
 }
 

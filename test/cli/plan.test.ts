@@ -608,3 +608,40 @@ describe("cake plan markdown cuts", () => {
     expect(result.stdout.length).toBeLessThan(65_536);
   });
 });
+
+describe("cake plan profile handover", () => {
+  it("fails on swapped usernames", async () => {
+    await repo.write({
+      [DEV]: varsText({
+        users: [
+          { ...alice, username: "bjones" },
+          { ...bob, username: "asmith" },
+        ],
+      }),
+    });
+
+    const result = await cake(repo.dir, "plan", "--fail-on", "destructive");
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(
+      /! Profile handed over\s+asmith {2}Alice\.Smith@example\.com -> bob@example\.com/,
+    );
+    expect(result.stdout).toContain("Profiles: 2 handed over");
+  });
+
+  it("reports namespace handed to user", async () => {
+    await repo.write({
+      [DEV]: varsText({
+        users: [alice, { ...bob, username: "ml-prod", namespaces: [] }],
+        deployNamespaces: ["ml-staging"],
+      }),
+    });
+
+    const document = JSON.parse((await cake(repo.dir, "plan", "--format", "json")).stdout);
+
+    expect(document.summary.profilesHandedOver).toBe(1);
+    expect(document.deployments[0].profiles).toContainEqual(
+      expect.objectContaining({ change: "handed-over", profile: "ml-prod", previousKind: "shared" }),
+    );
+  });
+});

@@ -36,6 +36,8 @@ describe("planChanges users", () => {
         profile: "bjones",
         kind: "user",
         email: "bob@example.com",
+        previousKind: null,
+        previousEmail: null,
         destructive: false,
         reason: null,
       },
@@ -415,5 +417,102 @@ describe("planChanges base output manifest", () => {
 
     expect(plan.baseManifest).toBeNull();
     expect(plan.profiles).toEqual([]);
+  });
+});
+
+describe("planChanges profile handover", () => {
+  it("hands over swapped usernames", () => {
+    const base = deployment({ users: [alice, bob] });
+    const head = deployment({
+      users: [
+        { ...alice, username: "bjones" },
+        { ...bob, username: "asmith" },
+      ],
+    });
+    const plan = planChanges(base, head);
+
+    expect(plan.profiles.map((change) => [change.change, change.profile])).toEqual([
+      ["handed-over", "asmith"],
+      ["handed-over", "bjones"],
+    ]);
+    expect(plan.profiles[0]).toMatchObject({
+      kind: "user",
+      email: "bob@example.com",
+      previousKind: "user",
+      previousEmail: "Alice.Smith@example.com",
+      destructive: true,
+    });
+    expect(plan.profiles[0]?.reason).toContain("data of the private profile of Alice.Smith@example.com");
+    expect(plan.destructive).toBe(true);
+    expect(summarizePlans([plan]).destructiveChanges).toBe(2);
+  });
+
+  it("hands private profile to namespace", () => {
+    const base = deployment({ users: [alice, bob] });
+    const head = deployment({
+      users: [alice, { ...bob, username: "bob-jones" }],
+      deployNamespaces: [
+        deployNamespace("ml-prod"),
+        deployNamespace("ml-staging"),
+        deployNamespace("bjones"),
+      ],
+    });
+    const plan = planChanges(base, head);
+    const handover = plan.profiles.find((change) => change.change === "handed-over");
+
+    expect(handover).toMatchObject({
+      profile: "bjones",
+      kind: "shared",
+      email: null,
+      previousKind: "user",
+      previousEmail: "bob@example.com",
+    });
+    expect(handover?.reason).toContain("data of the private profile of bob@example.com");
+    expect(plan.destructive).toBe(true);
+  });
+
+  it("hands namespace to user", () => {
+    const base = deployment({ users: [alice, bob] });
+    const head = deployment({
+      users: [alice, { ...bob, username: "ml-prod", allowedNamespaces: [] }],
+      deployNamespaces: [deployNamespace("ml-staging")],
+    });
+    const plan = planChanges(base, head);
+    const handover = plan.profiles.find((change) => change.change === "handed-over");
+
+    expect(handover).toMatchObject({
+      profile: "ml-prod",
+      kind: "user",
+      email: "bob@example.com",
+      previousKind: "shared",
+      previousEmail: null,
+    });
+    expect(handover?.reason).toContain('data of deploy namespace "ml-prod"');
+  });
+
+  it("keeps holder without handover", () => {
+    const plan = planChanges(
+      deployment({ users: [alice, bob] }),
+      deployment({ users: [alice, { ...bob, disabled: true, allowedNamespaces: [] }] }),
+    );
+
+    expect(plan.profiles).toEqual([]);
+  });
+
+  it("names existing profile of new username", () => {
+    const carol = user("carol@example.com", "cwu");
+    const base = deployment({ users: [bob, carol] });
+    const head = deployment({
+      users: [
+        { ...bob, username: "cwu" },
+        { ...carol, username: "carol" },
+      ],
+    });
+    const plan = planChanges(base, head);
+    const removal = plan.profiles.find((change) => change.change === "removed");
+
+    expect(removal?.profile).toBe("bjones");
+    expect(removal?.reason).toContain("data of the private profile of carol@example.com");
+    expect(removal?.reason).not.toContain("creates a new, empty profile");
   });
 });

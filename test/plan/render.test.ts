@@ -159,6 +159,7 @@ describe("renderPlanJson", () => {
       "accessChanged",
       "profilesCreated",
       "profilesRemoved",
+      "profilesHandedOver",
       "destructiveChanges",
     ]);
 
@@ -186,6 +187,8 @@ describe("renderPlanJson", () => {
       "profile",
       "kind",
       "email",
+      "previousKind",
+      "previousEmail",
       "destructive",
       "reason",
     ]);
