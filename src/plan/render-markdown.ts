@@ -146,9 +146,13 @@ function destructiveItems(deployment: DeploymentPlan): string[] {
 }
 
 function cellsMarkdown(cells: readonly Cell[]): string {
-  return cells
-    .map((cell) => (cell.kind === "value" ? codeSpan(cell.text) : escapeText(cell.text)))
-    .join(", ");
+  return cells.map(cellMarkdown).join(", ");
+}
+
+/** Renders one cell. An empty value becomes `""` in code, because an empty code span is not markup. */
+function cellMarkdown(cell: Cell): string {
+  if (cell.kind === "words") return escapeText(cell.text);
+  return codeSpan(cell.text === "" ? '""' : cell.text);
 }
 
 /**

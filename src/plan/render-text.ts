@@ -65,15 +65,16 @@ export function baseNote(deployment: DeploymentPlan): string | undefined {
 
 function describeRow(row: PlanRow): string {
   const parts = [cellsText(row.subject), cellsText(row.where)].filter((part) => part !== "");
-  const from = cellsText(row.from);
-  const to = cellsText(row.to);
-  if (from !== "" && to !== "") parts.push(`${from} -> ${to}`);
-  else if (from !== "" || to !== "") parts.push(from || to);
+  // Decided by the cells, not their text: an empty value such as `userid_prefix: ""` is a side too.
+  if (row.from.length > 0 && row.to.length > 0) parts.push(`${cellsText(row.from)} -> ${cellsText(row.to)}`);
+  else if (row.from.length > 0) parts.push(cellsText(row.from));
+  else if (row.to.length > 0) parts.push(cellsText(row.to));
   return parts.join("  ");
 }
 
+/** Joins cells with commas, showing an empty value as `""` so it stays visible. */
 function cellsText(cells: readonly Cell[]): string {
-  return cells.map((cell) => cell.text).join(", ");
+  return cells.map((cell) => (cell.kind === "value" && cell.text === "" ? '""' : cell.text)).join(", ");
 }
 
 /** Returns the reason of every destructive change of a deployment, one sentence each. */

@@ -645,3 +645,22 @@ describe("cake plan profile handover", () => {
     );
   });
 });
+
+describe("cake plan empty values", () => {
+  it("shows arrow for empty prefix", async () => {
+    await repo.commit("Set a prefix", {
+      [DEV]: varsText({ users: [alice, bob] }).replace(
+        "kubeflow:\n",
+        'kubeflow:\n  userid_prefix: "corp:"\n',
+      ),
+    });
+    await repo.write({
+      [DEV]: varsText({ users: [alice, bob] }).replace("kubeflow:\n", 'kubeflow:\n  userid_prefix: ""\n'),
+    });
+
+    const result = await cake(repo.dir, "plan", "--base", "HEAD");
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/Setting changed\s+kubeflow\.userid_prefix {2}corp: -> ""/);
+  });
+});

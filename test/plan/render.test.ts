@@ -308,3 +308,22 @@ describe("renderPlanMarkdown row priority", () => {
     expect(markdown).toMatch(/more changes not shown \(1 access lost, 200 access gained, 403 other\)/);
   });
 });
+
+describe("render empty setting values", () => {
+  const withPrefix = (prefix: string) =>
+    deployment({ kubeflow: { ...deployment().kubeflow, useridPrefix: prefix } });
+
+  it("shows both text directions", () => {
+    const added = renderPlanText(repoPlan([planChanges(withPrefix(""), withPrefix("corp:"))]));
+    const removed = renderPlanText(repoPlan([planChanges(withPrefix("corp:"), withPrefix(""))]));
+
+    expect(added).toMatch(/~ Setting changed\s+kubeflow\.userid_prefix {2}"" -> corp:\n/);
+    expect(removed).toMatch(/~ Setting changed\s+kubeflow\.userid_prefix {2}corp: -> ""\n/);
+  });
+
+  it("shows empty value in markdown", () => {
+    const markdown = renderPlanMarkdown(repoPlan([planChanges(withPrefix("corp:"), withPrefix(""))]));
+
+    expect(markdown).toContain('| \\~ | Setting changed | `kubeflow.userid_prefix` |  | `corp:` | `""` |');
+  });
+});
