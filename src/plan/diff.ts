@@ -33,6 +33,8 @@ export interface PlanOptions {
    * invalid or absent. Its Profiles and owner then stand in for the base model's.
    */
   baseOutput?: DeploymentOutput;
+  /** The head output folder of a vars file deleted at head, which reconcile keeps. */
+  orphanedOutput?: string;
   /** The deployment and vars file names, needed only when neither side has a model. */
   names?: { deployment: string; varsFile: string };
 }
@@ -80,6 +82,7 @@ export function planChanges(
     destructive: owner !== null || profiles.some((profile) => profile.destructive),
     baseValid,
     baseManifest: baseOutput?.manifestFile ?? null,
+    orphanedOutput: head ? null : (options.orphanedOutput ?? null),
     users,
     access,
     profiles,

@@ -24,7 +24,8 @@ export async function loadOutputs(
 ): Promise<Map<string, DeploymentOutput>> {
   const outputs = new Map<string, DeploymentOutput>();
   for (const name of names) {
-    const manifestFile = `${layout.outputDir}/${name}/${MANIFEST_FILE}`;
+    const folder = `${layout.outputDir}/${name}`;
+    const manifestFile = `${folder}/${MANIFEST_FILE}`;
     const text = commit
       ? await showFile(layout.root, commit, manifestFile)
       : await readWorkingTreeFile(layout.root, manifestFile);
@@ -38,7 +39,12 @@ export async function loadOutputs(
           `exist there; restore it from git history or rerun "cake reconcile" to rebuild it.`,
       );
     }
-    outputs.set(name, { manifestFile, profiles: manifest.profiles, profileOwner: manifest.profileOwner });
+    outputs.set(name, {
+      folder,
+      manifestFile,
+      profiles: manifest.profiles,
+      profileOwner: manifest.profileOwner,
+    });
   }
   return outputs;
 }
@@ -65,4 +71,13 @@ export function namesNeedingBaseOutput(
   const validAtBase = new Set(baseVars.filter((vars) => vars.deployment).map((vars) => vars.name));
   const names = new Set([...baseVars, ...headVars].map((vars) => vars.name));
   return [...names].filter((name) => !validAtBase.has(name));
+}
+
+/** Returns the deployments whose vars file exists at base but not at head. */
+export function namesDeletedAtHead(
+  baseVars: readonly LoadedVars[],
+  headVars: readonly LoadedVars[],
+): string[] {
+  const atHead = new Set(headVars.map((vars) => vars.name));
+  return baseVars.filter((vars) => !atHead.has(vars.name)).map((vars) => vars.name);
 }

@@ -62,6 +62,7 @@ function deployment(value: DeploymentPlan) {
     destructive: value.destructive,
     baseValid: value.baseValid,
     baseManifest: value.baseManifest,
+    orphanedOutput: value.orphanedOutput,
     users: value.users.map(user),
     access: value.access.map(access),
     profiles: value.profiles.map(profile),

@@ -4,7 +4,7 @@
  * Every value from the vars (emails, names, quantities) is in a code span, so it is shown
  * verbatim and never becomes a link, a mention or markup.
  */
-import { baseNote, describeSide } from "./render-text.js";
+import { deploymentNotes, describeSide } from "./render-text.js";
 import { type Cell, type PlanRow, planRows, ROW_KINDS, type RowKind } from "./rows.js";
 import { describeSummary } from "./summary.js";
 import type { DeploymentPlan, RepoPlan } from "./types.js";
@@ -64,8 +64,7 @@ function renderDeployment(deployment: DeploymentPlan, maxRows: number): string[]
     `Vars file: ${codeSpan(deployment.varsFile)}`,
     "",
   ];
-  const note = baseNote(deployment);
-  if (note) lines.push(`_Note: ${escapeText(note)}._`, "");
+  for (const note of deploymentNotes(deployment)) lines.push(`_Note: ${escapeText(note)}._`, "");
 
   const reasons = destructiveItems(deployment);
   if (reasons.length > 0) {

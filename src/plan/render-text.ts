@@ -33,8 +33,7 @@ export function describeSide(side: PlanSide): string {
 
 function renderDeployment(deployment: DeploymentPlan): string[] {
   const lines = [`${deployment.deployment} (${deployment.varsFile}): ${deployment.status}`];
-  const note = baseNote(deployment);
-  if (note) lines.push(`  note: ${note}`);
+  for (const note of deploymentNotes(deployment)) lines.push(`  note: ${note}`);
 
   const rows = planRows(deployment);
   const changeWidth = Math.max(...rows.map((row) => row.change.length));
@@ -46,8 +45,21 @@ function renderDeployment(deployment: DeploymentPlan): string[] {
   return lines;
 }
 
-/** Returns what a reader must know about the base side of a deployment, or undefined when nothing. */
-export function baseNote(deployment: DeploymentPlan): string | undefined {
+/** Returns the notes a reader needs to read a deployment's rows right, one sentence each. */
+export function deploymentNotes(deployment: DeploymentPlan): string[] {
+  const notes: string[] = [];
+  const base = baseNote(deployment);
+  if (base) notes.push(base);
+  if (deployment.orphanedOutput) {
+    notes.push(
+      `the vars file is deleted, but cake reconcile keeps its output folder ${deployment.orphanedOutput}, ` +
+        'so none of the changes below happen until "cake reconcile --prune-orphans" deletes that folder',
+    );
+  }
+  return notes;
+}
+
+function baseNote(deployment: DeploymentPlan): string | undefined {
   if (!deployment.baseValid && deployment.baseManifest) {
     return (
       "the vars file at base is invalid, so users and access show as added; " +

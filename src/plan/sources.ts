@@ -159,7 +159,8 @@ export interface SnapshotPair {
  * caller before this point. A base file with errors is treated as absent and its base
  * marked invalid. Where the base vars file is invalid or absent, the base output manifest
  * (when there is one) supplies the Profiles and owner that exist, so a Profile that leaves
- * still shows as a destructive removal.
+ * still shows as a destructive removal. For a vars file deleted at head, the head outputs
+ * tell whether its folder is still there (orphaned output).
  */
 export function buildRepoPlan({ base, head }: SnapshotPair): RepoPlan {
   const before = new Map(base.vars.map((vars) => [vars.name, vars]));
@@ -178,10 +179,12 @@ export function buildRepoPlan({ base, head }: SnapshotPair): RepoPlan {
     if (!old?.deployment && !now?.deployment && !baseOutput) return [];
 
     const varsFile = now?.file ?? old?.file ?? "";
+    const orphanedOutput = now ? undefined : head.outputs?.get(name)?.folder;
     return [
       planChanges(old?.deployment, now?.deployment, {
         baseValid,
         ...(baseOutput ? { baseOutput } : {}),
+        ...(orphanedOutput ? { orphanedOutput } : {}),
         names: { deployment: name, varsFile },
       }),
     ];

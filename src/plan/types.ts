@@ -102,6 +102,8 @@ export interface SettingChange {
 
 /** The Profiles and owner recorded in one deployment folder's output manifest. */
 export interface DeploymentOutput {
+  /** Path of the deployment folder relative to the repo root, with `/` separators. */
+  folder: string;
   /** Path of the manifest relative to the repo root, with `/` separators. */
   manifestFile: string;
   /** Names of the Profiles in the output, sorted. */
@@ -124,6 +126,12 @@ export interface DeploymentPlan {
    * that is invalid or absent. Null when the base vars file is valid or has no manifest.
    */
   baseManifest: string | null;
+  /**
+   * The output folder at head of a vars file deleted at head. `cake reconcile` keeps such
+   * orphaned output until `--prune-orphans`, so the removals take effect only then. Null
+   * when the vars file exists at head or its folder is gone.
+   */
+  orphanedOutput: string | null;
   users: UserChange[];
   access: AccessChange[];
   profiles: ProfileChange[];

@@ -664,3 +664,43 @@ describe("cake plan empty values", () => {
     expect(result.stdout).toMatch(/Setting changed\s+kubeflow\.userid_prefix {2}corp: -> ""/);
   });
 });
+
+describe("cake plan orphaned output", () => {
+  async function generateAndDelete(): Promise<void> {
+    expect((await cake(repo.dir, "reconcile")).code).toBe(0);
+    await repo.commit("Generate output");
+    await repo.remove(DEV);
+  }
+
+  it("notes kept output in working tree", async () => {
+    await generateAndDelete();
+
+    const document = await planJson("--base", "HEAD");
+    const text = await cake(repo.dir, "plan", "--base", "HEAD");
+
+    expect(document.deployments[0].status).toBe("removed");
+    expect(document.deployments[0].orphanedOutput).toBe("deployments/dev-us-east-1");
+    expect(text.stdout).toMatch(/note: .*deployments\/dev-us-east-1.*cake reconcile --prune-orphans/);
+  });
+
+  it("notes kept output at head commit", async () => {
+    await generateAndDelete();
+    await repo.commit("Delete the vars file");
+
+    const document = await planJson("--base", "HEAD~1", "--head", "HEAD");
+
+    expect(document.deployments[0].orphanedOutput).toBe("deployments/dev-us-east-1");
+  });
+
+  it("omits note without output folder", async () => {
+    await generateAndDelete();
+    // What "cake reconcile --prune-orphans --allow-profile-deletion ..." leaves behind.
+    await repo.remove("deployments/dev-us-east-1");
+
+    const document = await planJson("--base", "HEAD");
+    const markdown = await cake(repo.dir, "plan", "--base", "HEAD", "--format", "markdown");
+
+    expect(document.deployments[0].orphanedOutput).toBeNull();
+    expect(markdown.stdout).not.toContain("--prune-orphans");
+  });
+});

@@ -350,6 +350,7 @@ describe("summarizePlans", () => {
 
 describe("planChanges base output manifest", () => {
   const output = {
+    folder: "deployments/dev-us-east-1",
     manifestFile: "deployments/dev-us-east-1/.cake-manifest.json",
     profiles: ["asmith", "bjones", "ml-prod", "ml-staging"],
     profileOwner: "kubeflow-platform@example.com",

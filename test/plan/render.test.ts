@@ -171,6 +171,7 @@ describe("renderPlanJson", () => {
       "destructive",
       "baseValid",
       "baseManifest",
+      "orphanedOutput",
       "users",
       "access",
       "profiles",

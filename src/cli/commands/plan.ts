@@ -8,7 +8,7 @@ import { hasErrors } from "../../config/diagnostics.js";
 import { formatDiagnostics } from "../../config/format.js";
 import { UsageError } from "../../errors.js";
 import { defaultBranch, isRepo, mergeBase, revParse } from "../../git/git.js";
-import { loadOutputs, namesNeedingBaseOutput } from "../../plan/outputs.js";
+import { loadOutputs, namesDeletedAtHead, namesNeedingBaseOutput } from "../../plan/outputs.js";
 import { renderPlanJson } from "../../plan/render-json.js";
 import { renderPlanMarkdown } from "../../plan/render-markdown.js";
 import { renderPlanText } from "../../plan/render-text.js";
@@ -102,9 +102,15 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
       : await loadOutputs(baseLayout, base.commit ?? undefined, namesNeedingBaseOutput(baseVars, headVars));
   warnAboutInvalidBase(baseVars, headVars, baseOutputs, base, context);
 
+  const headOutputs = await loadOutputs(
+    headLayout,
+    head.commit ?? undefined,
+    namesDeletedAtHead(baseVars, headVars),
+  );
+
   const plan = buildRepoPlan({
     base: { side: base, vars: baseVars, outputs: baseOutputs },
-    head: { side: head, vars: headVars },
+    head: { side: head, vars: headVars, outputs: headOutputs },
   });
   const render = { text: renderPlanText, markdown: renderPlanMarkdown, json: renderPlanJson }[options.format];
   io.stdout.write(render(plan));
