@@ -91,7 +91,7 @@ function renderDeployment(deployment: DeploymentPlan, maxRows: number): string[]
  * bulk additions never push an access loss or a `cake-admin` grant out of the comment.
  * Kept rows stay in plan order.
  */
-export function selectRows(rows: readonly PlanRow[], maxRows: number): { kept: PlanRow[]; cut: PlanRow[] } {
+function selectRows(rows: readonly PlanRow[], maxRows: number): { kept: PlanRow[]; cut: PlanRow[] } {
   if (rows.length <= maxRows) return { kept: [...rows], cut: [] };
 
   const rank = (row: PlanRow): number => ROW_KINDS.indexOf(row.kind);

@@ -20,7 +20,7 @@ import type { DeploymentOutput, PlanSide, RepoPlan } from "./types.js";
 const VARS_FILE = /\.ya?ml$/;
 
 /**
- * Returns the layout of one plan side. A commit is read with the `cake.yaml` of that
+ * Returns the layout of the plan side `role`. A commit is read with the `cake.yaml` of that
  * commit, because a change that moves the vars or output folder changes `cake.yaml` too,
  * and the other side's folders would find no files there. Flags override both sides; with
  * both flags given, the commit's `cake.yaml` is not read at all.
@@ -29,6 +29,7 @@ const VARS_FILE = /\.ya?ml$/;
 export async function layoutOfSide(
   workingTree: RepoLayout,
   side: PlanSide,
+  role: "base" | "head",
   flags: LayoutFlags,
 ): Promise<RepoLayout> {
   if (side.source !== "commit" || side.commit === null) return workingTree;
@@ -45,7 +46,7 @@ export async function layoutOfSide(
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     throw new UsageError(
-      `${error.message} That is ${CONFIG_FILE} at commit ${side.commit.slice(0, 12)} (${side.ref ?? "the head"}); ` +
+      `${error.message} That is ${CONFIG_FILE} at the ${role} commit of the plan; ` +
         "pass both --vars-dir and --output-dir to plan without reading it.",
     );
   }

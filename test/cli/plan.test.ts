@@ -579,6 +579,7 @@ describe("cake plan layout per side", () => {
 
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`${broken.slice(0, 12)}:cake.yaml:1:1: unknown key "vars_dri"`);
+    expect(result.stderr).toContain("at the base commit of the plan");
     expect(result.stderr).toContain("--vars-dir and --output-dir");
   });
 

@@ -67,8 +67,8 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
 
   const head = await resolveHead(layout.root, options.head);
   const base = await resolveBase(layout.root, options.base, head);
-  const headLayout = await layoutOfSide(layout, head, flags);
-  const baseLayout = await layoutOfSide(layout, base, flags);
+  const headLayout = await layoutOfSide(layout, head, "head", flags);
+  const baseLayout = await layoutOfSide(layout, base, "base", flags);
   const headVars = await loadVarsSnapshot(headLayout, head.commit ?? undefined);
   const baseVars =
     base.source === "empty" ? [] : await loadVarsSnapshot(baseLayout, base.commit ?? undefined);
