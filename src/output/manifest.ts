@@ -90,7 +90,8 @@ export async function readManifest(folder: string): Promise<OutputManifest | und
   return manifest;
 }
 
-function parseManifest(text: string): OutputManifest | undefined {
+/** Parses the text of a manifest; returns undefined when it is not one cake wrote. */
+export function parseManifest(text: string): OutputManifest | undefined {
   let data: unknown;
   try {
     data = JSON.parse(text);

@@ -15,6 +15,7 @@ import {
 import type {
   AccessChange,
   CloudIdentityChange,
+  DeploymentOutput,
   DeploymentPlan,
   NamespaceChange,
   OwnerChange,
@@ -27,11 +28,21 @@ import type {
 export interface PlanOptions {
   /** False when the base vars file existed but did not validate, so `base` is undefined. */
   baseValid?: boolean;
+  /**
+   * The committed output at base, for a `base` that is undefined because its vars file is
+   * invalid or absent. Its Profiles and owner then stand in for the base model's.
+   */
+  baseOutput?: DeploymentOutput;
+  /** The head output folder of a vars file deleted at head, which reconcile keeps. */
+  orphanedOutput?: string;
+  /** The deployment and vars file names, needed only when neither side has a model. */
+  names?: { deployment: string; varsFile: string };
 }
 
 /**
  * Returns the changes from `base` to `head`. An undefined side is a vars file that does
- * not exist there, so the deployment is all-added or all-removed.
+ * not exist there (or is invalid), so the deployment is all-added or all-removed, except
+ * for the Profiles and owner that `options.baseOutput` records.
  */
 export function planChanges(
   base: Deployment | undefined,
@@ -39,29 +50,39 @@ export function planChanges(
   options: PlanOptions = {},
 ): DeploymentPlan {
   const current = head ?? base;
-  if (!current) throw new Error("planChanges needs a base or a head deployment");
+  const names = current ? { deployment: current.name, varsFile: current.varsFile } : options.names;
+  if (!names) throw new Error("planChanges needs a base or a head deployment, or their names");
+  const baseOutput = base ? undefined : options.baseOutput;
+  const baseValid = options.baseValid ?? true;
 
   const users = diffUsers(base, head);
   const access = diffAccess(base, head);
-  const profiles = diffProfiles(base, head);
+  const profiles = baseOutput ? diffOutputProfiles(baseOutput, head, baseValid) : diffProfiles(base, head);
   const deployNamespaces = diffDeployNamespaces(base, head);
   const both = base && head ? { base, head } : undefined;
   const quotas = both ? diffQuotas(both.base, both.head) : [];
   const cloudIdentity = both ? diffCloudIdentity(both.base, both.head) : [];
-  const owner = both ? diffOwner(both.base, both.head) : null;
   const settings = both ? diffSettings(both.base, both.head) : [];
+  let owner: OwnerChange | null = null;
+  if (head && (base || baseOutput)) {
+    owner = diffOwner(base?.kubeflow.profileOwner ?? baseOutput?.profileOwner, head.kubeflow.profileOwner);
+  }
 
   const changed =
     users.length + access.length + profiles.length + deployNamespaces.length > 0 ||
     quotas.length + cloudIdentity.length + settings.length > 0 ||
     owner !== null;
+  // An invalid base vars file still exists, so its deployment is not new.
+  const existsAtBase = base !== undefined || !baseValid;
 
   return {
-    deployment: current.name,
-    varsFile: current.varsFile,
-    status: statusOf(base, head, changed),
+    deployment: names.deployment,
+    varsFile: names.varsFile,
+    status: statusOf(existsAtBase, head !== undefined, changed),
     destructive: owner !== null || profiles.some((profile) => profile.destructive),
-    baseValid: options.baseValid ?? true,
+    baseValid,
+    baseManifest: baseOutput?.manifestFile ?? null,
+    orphanedOutput: head ? null : (options.orphanedOutput ?? null),
     users,
     access,
     profiles,
@@ -73,13 +94,9 @@ export function planChanges(
   };
 }
 
-function statusOf(
-  base: Deployment | undefined,
-  head: Deployment | undefined,
-  changed: boolean,
-): DeploymentPlan["status"] {
-  if (!base) return "added";
-  if (!head) return "removed";
+function statusOf(existsAtBase: boolean, existsAtHead: boolean, changed: boolean): DeploymentPlan["status"] {
+  if (!existsAtHead) return "removed";
+  if (!existsAtBase) return "added";
   return changed ? "changed" : "unchanged";
 }
 
@@ -166,13 +183,22 @@ function diffProfiles(base: Deployment | undefined, head: Deployment | undefined
       changes.push(profileChange("created", now, null));
     } else if (old && !now) {
       const owner = old.email === undefined ? undefined : headUsers.get(old.email);
-      changes.push(profileChange("removed", old, removalReason(old, head, owner)));
+      changes.push(profileChange("removed", old, removalReason(old, head, owner, before)));
+    } else if (old && now && changesHolder(old, now)) {
+      changes.push({
+        ...profileChange("handed-over", now, handoverReason(old, now)),
+        previousKind: old.kind,
+        previousEmail: old.email ?? null,
+      });
     }
   }
   return changes;
 }
 
-/** Builds a profile change. A removal is always destructive and carries its reason. */
+/**
+ * Builds a profile change. A removal and a handover are always destructive and carry
+ * their reason.
+ */
 function profileChange(
   change: ProfileChange["change"],
   profile: ProfileRef,
@@ -183,25 +209,119 @@ function profileChange(
     profile: profile.name,
     kind: profile.kind,
     email: profile.email ?? null,
-    destructive: change === "removed",
+    previousKind: null,
+    previousEmail: null,
+    destructive: change !== "created",
     reason,
   };
 }
 
+/** True when a Profile present on both sides belongs to someone else at head. */
+function changesHolder(old: ProfileRef, now: ProfileRef): boolean {
+  return old.kind !== now.kind || old.email !== now.email;
+}
+
+/** Names whose data a profile holds, as in `the private profile of ann@example.com`. */
+function describeHolder(profile: ProfileRef): string {
+  return profile.kind === "user"
+    ? `the private profile of ${profile.email ?? "an unknown user"}`
+    : `deploy namespace "${profile.name}"`;
+}
+
+/**
+ * Explains that a handed-over Profile keeps its namespace and data, whose data that is,
+ * and who gets it. Nothing is deleted or recreated, so the new holder finds everything
+ * the old one left in the namespace.
+ */
+function handoverReason(old: ProfileRef, now: ProfileRef): string {
+  const kept = `namespace "${old.name}" keeps all data of ${describeHolder(old)} (notebooks, volumes, pipelines)`;
+  if (now.kind === "user") {
+    return (
+      `${kept}, and ${now.email} becomes its admin; ` +
+      `to keep that data from ${now.email}, give that user a username that names no existing profile`
+    );
+  }
+  return (
+    `${kept}, and it becomes a deploy namespace that every user granted "${now.name}" can open; ` +
+    "to keep that data private, give the deploy namespace a new name"
+  );
+}
+
 /**
  * Explains what a Profile removal deletes and the usual way to keep the data. `owner` is
- * the head entry of the private profile's user, present when only the username changed.
+ * the head entry of the private profile's user, present when only the username changed,
+ * and `before` contains the base profiles, to tell whether the new username's profile exists.
  */
-function removalReason(profile: ProfileRef, head: Deployment | undefined, owner: User | undefined): string {
+function removalReason(
+  profile: ProfileRef,
+  head: Deployment | undefined,
+  owner: User | undefined,
+  before: ReadonlyMap<string, ProfileRef>,
+): string {
   const loss = `deleting Profile "${profile.name}" deletes namespace "${profile.name}" and all data in it (notebooks, volumes, pipelines)`;
   if (!head) return `the vars file was deleted, and ${loss}`;
   if (profile.kind === "shared")
     return `${loss}; keep the deploy namespace in the vars file to keep the data`;
 
   if (owner) {
+    const existing = before.get(owner.username);
+    if (existing) {
+      return (
+        `${loss}; the username changed to "${owner.username}", which names an existing profile ` +
+        `with the data of ${describeHolder(existing)}, not a new, empty one`
+      );
+    }
     return `${loss}; the username changed to "${owner.username}", which creates a new, empty profile`;
   }
   return `${loss}; set "disabled: true" on the user instead of removing the entry to keep the data`;
+}
+
+/**
+ * Compares the Profiles of the base output manifest with those of `head`. The manifest
+ * records names only, so a removed Profile has no kind or owner, and a Profile on both
+ * sides is taken as unchanged.
+ */
+function diffOutputProfiles(
+  output: DeploymentOutput,
+  head: Deployment | undefined,
+  baseValid: boolean,
+): ProfileChange[] {
+  const before = new Set(output.profiles);
+  const after = profilesByName(head);
+  const changes: ProfileChange[] = [];
+
+  for (const name of uniqueSorted([...before, ...after.keys()])) {
+    const now = after.get(name);
+    if (now && !before.has(name)) changes.push(profileChange("created", now, null));
+    if (!now) {
+      changes.push({
+        change: "removed",
+        profile: name,
+        kind: null,
+        email: null,
+        previousKind: null,
+        previousEmail: null,
+        destructive: true,
+        reason: outputRemovalReason(name, output, head !== undefined, baseValid),
+      });
+    }
+  }
+  return changes;
+}
+
+function outputRemovalReason(
+  name: string,
+  output: DeploymentOutput,
+  headExists: boolean,
+  baseValid: boolean,
+): string {
+  const loss = `deleting Profile "${name}" deletes namespace "${name}" and all data in it (notebooks, volumes, pipelines)`;
+  const source = `${output.manifestFile} at base lists it, because the base vars file is ${baseValid ? "absent" : "invalid"}`;
+  if (!headExists) return `the vars file was deleted, and ${loss}; ${source}`;
+  return (
+    `${loss}; ${source}. To keep the data, keep the name in the vars file: ` +
+    `as the username of a user with "disabled: true", or as a deploy namespace`
+  );
 }
 
 function diffDeployNamespaces(base: Deployment | undefined, head: Deployment | undefined): NamespaceChange[] {
@@ -268,10 +388,8 @@ function diffCloudIdentity(base: Deployment, head: Deployment): CloudIdentityCha
   return changes;
 }
 
-function diffOwner(base: Deployment, head: Deployment): OwnerChange | null {
-  const from = base.kubeflow.profileOwner;
-  const to = head.kubeflow.profileOwner;
-  if (from === to) return null;
+function diffOwner(from: string | undefined, to: string): OwnerChange | null {
+  if (from === undefined || from === to) return null;
   return {
     from,
     to,

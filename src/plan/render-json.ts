@@ -49,6 +49,7 @@ function summary(value: PlanSummary) {
     accessChanged: value.accessChanged,
     profilesCreated: value.profilesCreated,
     profilesRemoved: value.profilesRemoved,
+    profilesHandedOver: value.profilesHandedOver,
     destructiveChanges: value.destructiveChanges,
   };
 }
@@ -60,6 +61,8 @@ function deployment(value: DeploymentPlan) {
     status: value.status,
     destructive: value.destructive,
     baseValid: value.baseValid,
+    baseManifest: value.baseManifest,
+    orphanedOutput: value.orphanedOutput,
     users: value.users.map(user),
     access: value.access.map(access),
     profiles: value.profiles.map(profile),
@@ -111,6 +114,8 @@ function profile(value: ProfileChange) {
     profile: value.profile,
     kind: value.kind,
     email: value.email,
+    previousKind: value.previousKind,
+    previousEmail: value.previousEmail,
     destructive: value.destructive,
     reason: value.reason,
   };

@@ -4,8 +4,8 @@
  * Every value from the vars (emails, names, quantities) is in a code span, so it is shown
  * verbatim and never becomes a link, a mention or markup.
  */
-import { describeSide } from "./render-text.js";
-import { type Cell, type PlanRow, planRows } from "./rows.js";
+import { deploymentNotes, describeSide } from "./render-text.js";
+import { type Cell, type PlanRow, planRows, ROW_KINDS, type RowKind } from "./rows.js";
 import { describeSummary } from "./summary.js";
 import type { DeploymentPlan, RepoPlan } from "./types.js";
 
@@ -14,7 +14,10 @@ const MAX_COMMENT_CHARS = 60_000;
 const DEFAULT_MAX_ROWS = 200;
 
 export interface MarkdownOptions {
-  /** Maximum number of table rows shown per deployment, default 200. The rest are only counted. */
+  /**
+   * Maximum number of table rows shown per deployment, default 200. The most important rows
+   * are kept and the rest are counted by kind.
+   */
   maxRowsPerDeployment?: number;
 }
 
@@ -42,6 +45,7 @@ function renderWithLimit(plan: RepoPlan, maxRows: number): string {
     lines.push(
       `> **Warning: ${plan.summary.destructiveChanges} destructive change(s).** ` +
         "A removed Profile is deleted together with its namespace and all data in it, " +
+        "a handed-over Profile gives its namespace and data to someone else, " +
         "and an owner change breaks existing Profiles. Read the reasons below before merging.",
       "",
     );
@@ -60,12 +64,7 @@ function renderDeployment(deployment: DeploymentPlan, maxRows: number): string[]
     `Vars file: ${codeSpan(deployment.varsFile)}`,
     "",
   ];
-  if (!deployment.baseValid) {
-    lines.push(
-      "_The vars file at base is invalid, so it is treated as absent and everything shows as added._",
-      "",
-    );
-  }
+  for (const note of deploymentNotes(deployment)) lines.push(`_Note: ${escapeText(note)}._`, "");
 
   const reasons = destructiveItems(deployment);
   if (reasons.length > 0) {
@@ -74,14 +73,53 @@ function renderDeployment(deployment: DeploymentPlan, maxRows: number): string[]
     lines.push("");
   }
 
-  const rows = planRows(deployment);
+  const { kept, cut } = selectRows(planRows(deployment), maxRows);
   lines.push("| | Change | Subject | Namespace | From | To |", "| --- | --- | --- | --- | --- | --- |");
-  for (const row of rows.slice(0, maxRows)) lines.push(renderRow(row));
-  if (rows.length > maxRows) {
-    lines.push("", `_${rows.length - maxRows} more changes not shown; run \`cake plan\` for the full list._`);
+  for (const row of kept) lines.push(renderRow(row));
+  if (cut.length > 0) {
+    lines.push(
+      "",
+      `_${cut.length} more changes not shown (${describeCut(cut)}); run \`cake plan\` for the full list._`,
+    );
   }
   lines.push("");
   return lines;
+}
+
+/**
+ * Keeps at most `maxRows` rows, the most important kinds first (see `ROW_KINDS`), so that
+ * bulk additions never push an access loss or a `cake-admin` grant out of the comment.
+ * Kept rows stay in plan order.
+ */
+function selectRows(rows: readonly PlanRow[], maxRows: number): { kept: PlanRow[]; cut: PlanRow[] } {
+  if (rows.length <= maxRows) return { kept: [...rows], cut: [] };
+
+  const rank = (row: PlanRow): number => ROW_KINDS.indexOf(row.kind);
+  const byImportance = rows
+    .map((row, index) => ({ row, index }))
+    .sort((a, b) => rank(a.row) - rank(b.row) || a.index - b.index);
+  const keptIndexes = new Set(byImportance.slice(0, maxRows).map((entry) => entry.index));
+  return {
+    kept: rows.filter((_, index) => keptIndexes.has(index)),
+    cut: rows.filter((_, index) => !keptIndexes.has(index)),
+  };
+}
+
+const CUT_LABELS: Record<RowKind, string> = {
+  destructive: "destructive",
+  "access-lost": "access lost",
+  "cake-admin-gained": "cake-admin access gained",
+  "access-changed": "access changed",
+  "access-gained": "access gained",
+  other: "other",
+};
+
+/** Counts the cut rows by kind, most important first, such as "3 access lost, 200 other". */
+function describeCut(cut: readonly PlanRow[]): string {
+  return ROW_KINDS.map((kind) => [kind, cut.filter((row) => row.kind === kind).length] as const)
+    .filter(([, count]) => count > 0)
+    .map(([kind, count]) => `${count} ${CUT_LABELS[kind]}`)
+    .join(", ");
 }
 
 function renderRow(row: PlanRow): string {
@@ -107,9 +145,13 @@ function destructiveItems(deployment: DeploymentPlan): string[] {
 }
 
 function cellsMarkdown(cells: readonly Cell[]): string {
-  return cells
-    .map((cell) => (cell.kind === "value" ? codeSpan(cell.text) : escapeText(cell.text)))
-    .join(", ");
+  return cells.map(cellMarkdown).join(", ");
+}
+
+/** Renders one cell. An empty value becomes `""` in code, because an empty code span is not markup. */
+function cellMarkdown(cell: Cell): string {
+  if (cell.kind === "words") return escapeText(cell.text);
+  return codeSpan(cell.text === "" ? '""' : cell.text);
 }
 
 /**

@@ -14,7 +14,7 @@ export function renderPlanText(plan: RepoPlan): string {
   }
   if (plan.summary.destructiveChanges > 0) {
     lines.push(
-      `DESTRUCTIVE: ${plan.summary.destructiveChanges} change(s) delete a Profile with its data or break Profiles; see the lines marked "!".`,
+      `DESTRUCTIVE: ${plan.summary.destructiveChanges} change(s) delete a Profile with its data, hand a Profile and its data to someone else, or break Profiles; see the lines marked "!".`,
     );
   }
 
@@ -33,11 +33,7 @@ export function describeSide(side: PlanSide): string {
 
 function renderDeployment(deployment: DeploymentPlan): string[] {
   const lines = [`${deployment.deployment} (${deployment.varsFile}): ${deployment.status}`];
-  if (!deployment.baseValid) {
-    lines.push(
-      "  note: the vars file at base is invalid, so it is treated as absent and everything shows as added",
-    );
-  }
+  for (const note of deploymentNotes(deployment)) lines.push(`  note: ${note}`);
 
   const rows = planRows(deployment);
   const changeWidth = Math.max(...rows.map((row) => row.change.length));
@@ -49,17 +45,48 @@ function renderDeployment(deployment: DeploymentPlan): string[] {
   return lines;
 }
 
+/** Returns the notes a reader needs to read a deployment's rows right, one sentence each. */
+export function deploymentNotes(deployment: DeploymentPlan): string[] {
+  const notes: string[] = [];
+  const base = baseNote(deployment);
+  if (base) notes.push(base);
+  if (deployment.orphanedOutput) {
+    notes.push(
+      `the vars file is deleted, but cake reconcile keeps its output folder ${deployment.orphanedOutput}, ` +
+        'so none of the changes below happen until "cake reconcile --prune-orphans" deletes that folder',
+    );
+  }
+  return notes;
+}
+
+function baseNote(deployment: DeploymentPlan): string | undefined {
+  if (!deployment.baseValid && deployment.baseManifest) {
+    return (
+      "the vars file at base is invalid, so users and access show as added; " +
+      `the Profiles and owner at base come from ${deployment.baseManifest}`
+    );
+  }
+  if (!deployment.baseValid) {
+    return "the vars file at base is invalid, so it is treated as absent and everything shows as added";
+  }
+  if (deployment.baseManifest) {
+    return `there is no vars file at base, but ${deployment.baseManifest} at base lists the Profiles that exist`;
+  }
+  return undefined;
+}
+
 function describeRow(row: PlanRow): string {
   const parts = [cellsText(row.subject), cellsText(row.where)].filter((part) => part !== "");
-  const from = cellsText(row.from);
-  const to = cellsText(row.to);
-  if (from !== "" && to !== "") parts.push(`${from} -> ${to}`);
-  else if (from !== "" || to !== "") parts.push(from || to);
+  // Decided by the cells, not their text: an empty value such as `userid_prefix: ""` is a side too.
+  if (row.from.length > 0 && row.to.length > 0) parts.push(`${cellsText(row.from)} -> ${cellsText(row.to)}`);
+  else if (row.from.length > 0) parts.push(cellsText(row.from));
+  else if (row.to.length > 0) parts.push(cellsText(row.to));
   return parts.join("  ");
 }
 
+/** Joins cells with commas, showing an empty value as `""` so it stays visible. */
 function cellsText(cells: readonly Cell[]): string {
-  return cells.map((cell) => cell.text).join(", ");
+  return cells.map((cell) => (cell.kind === "value" && cell.text === "" ? '""' : cell.text)).join(", ");
 }
 
 /** Returns the reason of every destructive change of a deployment, one sentence each. */

@@ -4,7 +4,13 @@
  * access, profiles, deploy namespaces, quotas, cloud identity and settings.
  */
 import { changeKind } from "./state.js";
-import type { AccessRole, CloudIdentityChange, DeploymentPlan } from "./types.js";
+import type {
+  AccessChange,
+  AccessRole,
+  CloudIdentityChange,
+  DeploymentPlan,
+  ProfileChange,
+} from "./types.js";
 
 /** A table cell: a value from the vars (shown verbatim, in code in markdown) or fixed words. */
 export interface Cell {
@@ -12,7 +18,24 @@ export interface Cell {
   text: string;
 }
 
+/**
+ * The kinds of plan rows, most important first. A renderer that must leave rows out keeps
+ * them in this order: destructive changes, access lost, cluster-wide `cake-admin` access
+ * gained, access changed, access gained, then everything else.
+ */
+export const ROW_KINDS = [
+  "destructive",
+  "access-lost",
+  "cake-admin-gained",
+  "access-changed",
+  "access-gained",
+  "other",
+] as const;
+
+export type RowKind = (typeof ROW_KINDS)[number];
+
 export interface PlanRow {
+  kind: RowKind;
   /** `+` added or gained, `-` removed or lost, `~` changed, `!` destructive. */
   marker: "+" | "-" | "~" | "!";
   change: string;
@@ -31,6 +54,7 @@ export function planRows(plan: DeploymentPlan): PlanRow[] {
 
   if (plan.owner) {
     rows.push({
+      kind: "destructive",
       marker: "!",
       change: "Profile owner changed",
       subject: words("every Profile"),
@@ -41,18 +65,31 @@ export function planRows(plan: DeploymentPlan): PlanRow[] {
   }
   for (const profile of plan.profiles.filter((entry) => entry.change === "removed")) {
     rows.push({
+      kind: "destructive",
       marker: "!",
       change: "Profile removed",
       subject: value(profile.profile),
-      where: words(profile.kind === "user" ? "private profile" : "deploy namespace"),
+      where: profileKind(profile.kind),
       from: optional(profile.email),
       to: [],
+    });
+  }
+  for (const profile of plan.profiles.filter((entry) => entry.change === "handed-over")) {
+    rows.push({
+      kind: "destructive",
+      marker: "!",
+      change: "Profile handed over",
+      subject: value(profile.profile),
+      where: [],
+      from: holderCells(profile.previousKind, profile.previousEmail),
+      to: holderCells(profile.kind, profile.email),
     });
   }
 
   for (const user of plan.users) rows.push(userRow(user));
   for (const access of plan.access) {
     rows.push({
+      kind: accessKind(access),
       marker: markerOf(access.change),
       change: `Access ${access.change}`,
       subject: value(access.email),
@@ -64,10 +101,11 @@ export function planRows(plan: DeploymentPlan): PlanRow[] {
 
   for (const profile of plan.profiles.filter((entry) => entry.change === "created")) {
     rows.push({
+      kind: "other",
       marker: "+",
       change: "Profile created",
       subject: value(profile.profile),
-      where: words(profile.kind === "user" ? "private profile" : "deploy namespace"),
+      where: profileKind(profile.kind),
       from: [],
       to: optional(profile.email),
     });
@@ -75,6 +113,7 @@ export function planRows(plan: DeploymentPlan): PlanRow[] {
   for (const namespace of plan.deployNamespaces) {
     const added = namespace.change === "added";
     rows.push({
+      kind: "other",
       marker: added ? "+" : "-",
       change: added ? "Deploy namespace added" : "Deploy namespace removed",
       subject: value(namespace.namespace),
@@ -85,6 +124,7 @@ export function planRows(plan: DeploymentPlan): PlanRow[] {
   }
   for (const quota of plan.quotas) {
     rows.push({
+      kind: "other",
       marker: markerOf(changeKind(quota.from, quota.to)),
       change: "Quota changed",
       subject: value(quota.key),
@@ -97,6 +137,7 @@ export function planRows(plan: DeploymentPlan): PlanRow[] {
   rows.push(...cloudIdentityRows(plan.cloudIdentity));
   for (const setting of plan.settings) {
     rows.push({
+      kind: "other",
       marker: "~",
       change: "Setting changed",
       subject: value(setting.field),
@@ -106,6 +147,12 @@ export function planRows(plan: DeploymentPlan): PlanRow[] {
     });
   }
   return rows;
+}
+
+function accessKind(access: AccessChange): RowKind {
+  if (access.change === "lost") return "access-lost";
+  if (access.change === "changed") return "access-changed";
+  return access.namespace === null ? "cake-admin-gained" : "access-gained";
 }
 
 function markerOf(change: string): PlanRow["marker"] {
@@ -118,6 +165,7 @@ function userRow(user: DeploymentPlan["users"][number]): PlanRow {
   switch (user.change) {
     case "added":
       return {
+        kind: "other",
         marker: "+",
         change: "User added",
         subject: value(user.email),
@@ -127,6 +175,7 @@ function userRow(user: DeploymentPlan["users"][number]): PlanRow {
       };
     case "removed":
       return {
+        kind: "other",
         marker: "-",
         change: "User removed",
         subject: value(user.email),
@@ -136,6 +185,7 @@ function userRow(user: DeploymentPlan["users"][number]): PlanRow {
       };
     case "disabled":
       return {
+        kind: "other",
         marker: "-",
         change: "User disabled",
         subject: value(user.email),
@@ -145,6 +195,7 @@ function userRow(user: DeploymentPlan["users"][number]): PlanRow {
       };
     case "enabled":
       return {
+        kind: "other",
         marker: "+",
         change: "User re-enabled",
         subject: value(user.email),
@@ -154,6 +205,7 @@ function userRow(user: DeploymentPlan["users"][number]): PlanRow {
       };
     case "username-changed":
       return {
+        kind: "other",
         marker: "~",
         change: "Username changed",
         subject: value(user.email),
@@ -162,6 +214,18 @@ function userRow(user: DeploymentPlan["users"][number]): PlanRow {
         to: value(user.username),
       };
   }
+}
+
+function profileKind(kind: ProfileChange["kind"]): Cell[] {
+  if (kind === "user") return words("private profile");
+  if (kind === "shared") return words("deploy namespace");
+  return words("listed in the base output");
+}
+
+/** Names the holder of a profile: its user's email, or "deploy namespace". */
+function holderCells(kind: ProfileChange["kind"], email: string | null): Cell[] {
+  if (kind === "user" && email !== null) return value(email);
+  return profileKind(kind);
 }
 
 /** Names a user's private profile: its namespace is the username. */
@@ -205,6 +269,7 @@ function cloudIdentityRows(changes: readonly CloudIdentityChange[]): PlanRow[] {
   }
 
   return [...groups.values()].map(({ change, profiles }) => ({
+    kind: "other",
     marker: markerOf(change.change),
     change: `${CLOUD_LABELS[change.field]} ${change.change}`,
     subject: [],

@@ -8,16 +8,49 @@ import { claimCollisions, deploymentClaims } from "../config/claims.js";
 import type { Diagnostic } from "../config/diagnostics.js";
 import { hasErrors } from "../config/diagnostics.js";
 import { deploymentNameOfFile, loadVarsText } from "../config/load.js";
-import { CakeError } from "../errors.js";
+import { CakeError, UsageError } from "../errors.js";
 import { listFiles, showFile } from "../git/git.js";
 import type { Deployment } from "../model/types.js";
-import type { RepoLayout } from "../repo/layout.js";
+import { CONFIG_FILE, type LayoutFlags, type RepoLayout, resolveLayoutFromText } from "../repo/layout.js";
 import { planChanges } from "./diff.js";
 import { compareText } from "./state.js";
 import { summarizePlans } from "./summary.js";
-import type { PlanSide, RepoPlan } from "./types.js";
+import type { DeploymentOutput, PlanSide, RepoPlan } from "./types.js";
 
 const VARS_FILE = /\.ya?ml$/;
+
+/**
+ * Returns the layout of the plan side `role`. A commit is read with the `cake.yaml` of that
+ * commit, because a change that moves the vars or output folder changes `cake.yaml` too,
+ * and the other side's folders would find no files there. Flags override both sides; with
+ * both flags given, the commit's `cake.yaml` is not read at all.
+ * @throws UsageError for an invalid `cake.yaml` at the commit.
+ */
+export async function layoutOfSide(
+  workingTree: RepoLayout,
+  side: PlanSide,
+  role: "base" | "head",
+  flags: LayoutFlags,
+): Promise<RepoLayout> {
+  if (side.source !== "commit" || side.commit === null) return workingTree;
+
+  const bothFlags = flags.varsDir !== undefined && flags.outputDir !== undefined;
+  const text = bothFlags ? undefined : await showFile(workingTree.root, side.commit, CONFIG_FILE);
+  try {
+    return await resolveLayoutFromText(
+      workingTree.root,
+      text,
+      `${side.commit.slice(0, 12)}:${CONFIG_FILE}`,
+      flags,
+    );
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    throw new UsageError(
+      `${error.message} That is ${CONFIG_FILE} at the ${role} commit of the plan; ` +
+        "pass both --vars-dir and --output-dir to plan without reading it.",
+    );
+  }
+}
 
 /** One vars file as loaded at one side of the plan. */
 export interface LoadedVars {
@@ -110,15 +143,25 @@ function rejectDuplicateNames(loaded: readonly LoadedVars[]): void {
   }
 }
 
+export interface PlanSnapshot {
+  side: PlanSide;
+  vars: LoadedVars[];
+  /** Output manifests of this side by deployment name, loaded only for the deployments that need them. */
+  outputs?: ReadonlyMap<string, DeploymentOutput>;
+}
+
 export interface SnapshotPair {
-  base: { side: PlanSide; vars: LoadedVars[] };
-  head: { side: PlanSide; vars: LoadedVars[] };
+  base: PlanSnapshot;
+  head: PlanSnapshot;
 }
 
 /**
  * Builds the repo plan of two snapshots. A head file with errors must be handled by the
- * caller before this point; a base file with errors is treated as absent, so the plan
- * shows that deployment as added and marks the base invalid.
+ * caller before this point. A base file with errors is treated as absent and its base
+ * marked invalid. Where the base vars file is invalid or absent, the base output manifest
+ * (when there is one) supplies the Profiles and owner that exist, so a Profile that leaves
+ * still shows as a destructive removal. For a vars file deleted at head, the head outputs
+ * tell whether its folder is still there (orphaned output).
  */
 export function buildRepoPlan({ base, head }: SnapshotPair): RepoPlan {
   const before = new Map(base.vars.map((vars) => [vars.name, vars]));
@@ -132,9 +175,20 @@ export function buildRepoPlan({ base, head }: SnapshotPair): RepoPlan {
       throw new CakeError(`${now.file} is invalid at head; run "cake validate" to see why.`);
     }
     const baseValid = !old || !hasErrors(old.diagnostics);
-    // An invalid base file with no head file has nothing to compare: it is left out.
-    if (!old?.deployment && !now?.deployment) return [];
-    return [planChanges(old?.deployment, now?.deployment, { baseValid })];
+    const baseOutput = old?.deployment ? undefined : base.outputs?.get(name);
+    // An invalid base file with no head file and no base output has nothing to compare: it is left out.
+    if (!old?.deployment && !now?.deployment && !baseOutput) return [];
+
+    const varsFile = now?.file ?? old?.file ?? "";
+    const orphanedOutput = now ? undefined : head.outputs?.get(name)?.folder;
+    return [
+      planChanges(old?.deployment, now?.deployment, {
+        baseValid,
+        ...(baseOutput ? { baseOutput } : {}),
+        ...(orphanedOutput ? { orphanedOutput } : {}),
+        names: { deployment: name, varsFile },
+      }),
+    ];
   });
 
   return { base: base.side, head: head.side, summary: summarizePlans(deployments), deployments };

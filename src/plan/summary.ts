@@ -17,6 +17,7 @@ export function summarizePlans(plans: readonly DeploymentPlan[]): PlanSummary {
     accessChanged: 0,
     profilesCreated: 0,
     profilesRemoved: 0,
+    profilesHandedOver: 0,
     destructiveChanges: 0,
   };
 
@@ -41,6 +42,7 @@ export function summarizePlans(plans: readonly DeploymentPlan[]): PlanSummary {
     for (const profile of plan.profiles) {
       if (profile.change === "created") summary.profilesCreated++;
       if (profile.change === "removed") summary.profilesRemoved++;
+      if (profile.change === "handed-over") summary.profilesHandedOver++;
       if (profile.destructive) summary.destructiveChanges++;
     }
     if (plan.owner) summary.destructiveChanges++;
@@ -48,7 +50,7 @@ export function summarizePlans(plans: readonly DeploymentPlan[]): PlanSummary {
   return summary;
 }
 
-/** True when any deployment plan deletes a Profile or changes the Profile owner. */
+/** True when any deployment plan deletes a Profile, hands one over, or changes the Profile owner. */
 export function isDestructive(plans: readonly DeploymentPlan[]): boolean {
   return plans.some((plan) => plan.destructive);
 }
@@ -88,6 +90,7 @@ export function describeSummary(summary: PlanSummary): string {
       [
         [summary.profilesCreated, "created"],
         [summary.profilesRemoved, "removed"],
+        [summary.profilesHandedOver, "handed over"],
       ],
     ],
   ];

@@ -33,13 +33,25 @@ export interface AccessChange {
 }
 
 export interface ProfileChange {
-  change: "created" | "removed";
+  /**
+   * `handed-over` is a Profile on both sides whose holder changes: another user's private
+   * profile, or a private profile that becomes a deploy namespace, or the reverse. The
+   * namespace and its data stay, so they pass to the new holder.
+   */
+  change: "created" | "removed" | "handed-over";
   /** The Profile name, which is also its namespace. */
   profile: string;
-  /** `user` for a private profile, `shared` for a deploy namespace. */
-  kind: "user" | "shared";
-  /** The owning user of a private profile; null for shared ones. */
+  /**
+   * `user` for a private profile, `shared` for a deploy namespace, or null for a Profile
+   * known only from the base output manifest, which does not record the kind.
+   */
+  kind: "user" | "shared" | null;
+  /** The owning user of a private profile (at head, for `handed-over`); null for shared ones. */
   email: string | null;
+  /** The kind at base, for `handed-over`; otherwise null. */
+  previousKind: "user" | "shared" | null;
+  /** The owning user at base of a private profile, for `handed-over`; otherwise null. */
+  previousEmail: string | null;
   destructive: boolean;
   /** The reason the change is destructive and how to avoid it, or null when it is not destructive. */
   reason: string | null;
@@ -88,16 +100,38 @@ export interface SettingChange {
   to: string | null;
 }
 
+/** The Profiles and owner recorded in one deployment folder's output manifest. */
+export interface DeploymentOutput {
+  /** Path of the deployment folder relative to the repo root, with `/` separators. */
+  folder: string;
+  /** Path of the manifest relative to the repo root, with `/` separators. */
+  manifestFile: string;
+  /** Names of the Profiles in the output, sorted. */
+  profiles: string[];
+  profileOwner: string;
+}
+
 export interface DeploymentPlan {
   /** `<environment>-<region>`. */
   deployment: string;
   /** The vars file at head, or at base when it was deleted. */
   varsFile: string;
   status: DeploymentStatus;
-  /** True when any change deletes a Profile or changes the Profile owner. */
+  /** True when any change deletes a Profile, hands one over, or changes the Profile owner. */
   destructive: boolean;
   /** False when the vars file at base did not validate and was treated as absent. */
   baseValid: boolean;
+  /**
+   * The output manifest at base whose Profiles and owner stand in for a base vars file
+   * that is invalid or absent. Null when the base vars file is valid or has no manifest.
+   */
+  baseManifest: string | null;
+  /**
+   * The output folder at head of a vars file deleted at head. `cake reconcile` keeps such
+   * orphaned output until `--prune-orphans`, so the removals take effect only then. Null
+   * when the vars file exists at head or its folder is gone.
+   */
+  orphanedOutput: string | null;
   users: UserChange[];
   access: AccessChange[];
   profiles: ProfileChange[];
@@ -117,14 +151,15 @@ export interface PlanSummary {
   usersRemoved: number;
   usersDisabled: number;
   usersEnabled: number;
-  /** Users whose username changed: their old Profile goes and a new one is created. */
+  /** Users whose username changed: they move from one private profile to another. */
   usersRenamed: number;
   accessGained: number;
   accessLost: number;
   accessChanged: number;
   profilesCreated: number;
   profilesRemoved: number;
-  /** The number of destructive changes: removed Profiles plus owner changes. */
+  profilesHandedOver: number;
+  /** The number of destructive changes: removed and handed-over Profiles plus owner changes. */
   destructiveChanges: number;
 }
 

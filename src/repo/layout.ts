@@ -42,30 +42,56 @@ export async function resolveLayout(root: string, flags: LayoutFlags = {}): Prom
       `the repo folder ${absoluteRoot} ${problem}; pass --repo with the root of the ops repo.`,
     );
   }
-  const config = await readConfig(absoluteRoot);
-  const varsDir = normalizeDir(
-    absoluteRoot,
-    flags.varsDir ?? config.vars_dir ?? DEFAULT_VARS_DIR,
-    "vars_dir",
-  );
-  const outputDir = normalizeDir(
-    absoluteRoot,
-    flags.outputDir ?? config.output_dir ?? DEFAULT_OUTPUT_DIR,
-    "output_dir",
-  );
+  const { varsDir, outputDir } = layoutFolders(absoluteRoot, await readConfig(absoluteRoot), flags);
   // A symlinked vars or output folder must not lead cake outside the repo.
   const realVars = await assertRealPathInside(absoluteRoot, varsDir);
   const realOutput = await assertRealPathInside(absoluteRoot, outputDir);
-  // Compared by name and by real path: `out` may be a symlink to `vars`.
+  // Compared by real path too: `out` may be a symlink to `vars`.
   const realRoot = await realpath(absoluteRoot);
   const realRelative = (real: string) => path.relative(realRoot, real).split(path.sep).join("/");
-  if (overlaps(varsDir, outputDir) || overlaps(realRelative(realVars), realRelative(realOutput))) {
-    throw new UsageError(
-      `the vars folder "${varsDir}" and the output folder "${outputDir}" overlap, so generated files would ` +
-        "mix with vars files; give them separate folders (--vars-dir, --output-dir, or cake.yaml).",
-    );
-  }
+  if (overlaps(realRelative(realVars), realRelative(realOutput))) throw overlapError(varsDir, outputDir);
   return { root: absoluteRoot, varsDir, outputDir };
+}
+
+/**
+ * Resolves the layout that the text of a `cake.yaml` stored outside the working tree
+ * describes, such as the file at a git commit. Undefined text means there is no such file.
+ * Flags win as in `resolveLayout`. `source` names the file in error positions, as in
+ * `3f1c2a9b0d4e:cake.yaml`. Nothing on disk is read, so symlinks are not checked.
+ * @throws UsageError for an invalid config, with its position in `source`.
+ */
+export async function resolveLayoutFromText(
+  root: string,
+  text: string | undefined,
+  source: string,
+  flags: LayoutFlags = {},
+): Promise<RepoLayout> {
+  const absoluteRoot = path.resolve(root);
+  const config = text === undefined ? {} : await parseConfig(text, source);
+  return { root: absoluteRoot, ...layoutFolders(absoluteRoot, config, flags) };
+}
+
+/** Picks each folder from the flags, else the config, else the default, and rejects overlapping names. */
+function layoutFolders(
+  root: string,
+  config: RepoConfig,
+  flags: LayoutFlags,
+): Pick<RepoLayout, "varsDir" | "outputDir"> {
+  const varsDir = normalizeDir(root, flags.varsDir ?? config.vars_dir ?? DEFAULT_VARS_DIR, "vars_dir");
+  const outputDir = normalizeDir(
+    root,
+    flags.outputDir ?? config.output_dir ?? DEFAULT_OUTPUT_DIR,
+    "output_dir",
+  );
+  if (overlaps(varsDir, outputDir)) throw overlapError(varsDir, outputDir);
+  return { varsDir, outputDir };
+}
+
+function overlapError(varsDir: string, outputDir: string): UsageError {
+  return new UsageError(
+    `the vars folder "${varsDir}" and the output folder "${outputDir}" overlap, so generated files would ` +
+      "mix with vars files; give them separate folders (--vars-dir, --output-dir, or cake.yaml).",
+  );
 }
 
 async function readConfig(root: string): Promise<RepoConfig> {
@@ -83,7 +109,11 @@ async function readConfig(root: string): Promise<RepoConfig> {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return {};
     throw new UsageError(`${CONFIG_FILE} cannot be read: ${readFailureReason(error)}.`);
   }
+  return parseConfig(text, CONFIG_FILE);
+}
 
+/** Parses the text of a `cake.yaml`; `source` names the file in error positions. */
+async function parseConfig(text: string, source: string): Promise<RepoConfig> {
   // Most repos have no config file, so the YAML parser and zod load only for those that do.
   const [{ isMap, isNode, isScalar, LineCounter, parseDocument }, { z }, { nearest }] = await Promise.all([
     import("yaml"),
@@ -95,7 +125,7 @@ async function readConfig(root: string): Promise<RepoConfig> {
   // Like a bad flag, a bad config stops the command before it reads anything else: exit 2.
   const fail = (offset: number, problem: string): never => {
     const { line, col } = lineCounter.linePos(offset);
-    throw new UsageError(`${CONFIG_FILE}:${line}:${col}: ${problem}`);
+    throw new UsageError(`${source}:${line}:${col}: ${problem}`);
   };
   const [yamlError] = document.errors;
   if (yamlError !== undefined) {

@@ -390,3 +390,318 @@ describe("cake plan without vars files", () => {
     expect(result.stderr).toContain("no vars files (*.yaml, *.yml) found in varz");
   });
 });
+
+describe("cake plan base output manifest", () => {
+  /** Generates and commits the output of the current vars, as a merged change would have it. */
+  async function commitOutput(message: string): Promise<void> {
+    const result = await cake(repo.dir, "reconcile");
+    expect(result.code).toBe(0);
+    await repo.commit(message);
+  }
+
+  async function breakBaseVars(): Promise<void> {
+    await repo.commit("Break the vars", { [DEV]: `${varsText({ users: [alice, bob] })}future_key: 1\n` });
+  }
+
+  it("lists Profiles leaving invalid base", async () => {
+    await commitOutput("Generate output");
+    await breakBaseVars();
+    await repo.write({ [DEV]: varsText({ users: [alice] }) });
+
+    const result = await cake(
+      repo.dir,
+      "plan",
+      "--base",
+      "HEAD",
+      "--format",
+      "json",
+      "--fail-on",
+      "destructive",
+    );
+    const [deployment] = JSON.parse(result.stdout).deployments;
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/warning: vars\/dev-us-east-1\.yaml is invalid at HEAD/);
+    expect(result.stderr).toContain("deployments/dev-us-east-1/.cake-manifest.json");
+    expect(deployment.status).toBe("changed");
+    expect(deployment.baseValid).toBe(false);
+    expect(deployment.baseManifest).toBe("deployments/dev-us-east-1/.cake-manifest.json");
+    expect(deployment.profiles).toEqual([
+      expect.objectContaining({ change: "removed", profile: "bjones", kind: null, destructive: true }),
+    ]);
+  });
+
+  it("lists output Profiles of deleted file", async () => {
+    await commitOutput("Generate output");
+    await breakBaseVars();
+    await repo.remove(DEV);
+
+    const result = await cake(repo.dir, "plan", "--base", "HEAD", "--format", "json");
+    const document = JSON.parse(result.stdout);
+    const [deployment] = document.deployments;
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/deleted at head, and the Profiles it removes come from/);
+    expect(deployment.status).toBe("removed");
+    expect(deployment.profiles.map((change: { profile: string }) => change.profile)).toEqual([
+      "asmith",
+      "bjones",
+      "ml-prod",
+      "ml-staging",
+    ]);
+    expect(document.summary.destructiveChanges).toBe(4);
+  });
+
+  it("reports owner change against output", async () => {
+    await commitOutput("Generate output");
+    await breakBaseVars();
+    await repo.write({ [DEV]: varsText({ users: [alice, bob], profileOwner: "platform-team@example.com" }) });
+
+    const document = JSON.parse((await cake(repo.dir, "plan", "--base", "HEAD", "--format", "json")).stdout);
+
+    expect(document.deployments[0].owner).toMatchObject({
+      from: "kubeflow-platform@example.com",
+      to: "platform-team@example.com",
+    });
+    expect(document.deployments[0].profiles).toEqual([]);
+  });
+
+  it("lists Profiles leaving re-added file", async () => {
+    await commitOutput("Generate output");
+    await repo.remove(DEV);
+    await repo.commit("Delete the vars file");
+    await repo.write({ [DEV]: varsText({ users: [alice] }) });
+
+    const result = await cake(
+      repo.dir,
+      "plan",
+      "--base",
+      "HEAD",
+      "--format",
+      "text",
+      "--fail-on",
+      "destructive",
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/! Profile removed\s+bjones {2}listed in the base output/);
+    expect(result.stdout).toContain("there is no vars file at base");
+    expect(result.stdout).not.toMatch(/Profile created\s+asmith/);
+  });
+
+  it("keeps plan without base output", async () => {
+    await breakBaseVars();
+    await repo.write({ [DEV]: varsText({ users: [alice] }) });
+
+    const document = JSON.parse((await cake(repo.dir, "plan", "--base", "HEAD", "--format", "json")).stdout);
+
+    expect(document.deployments[0].baseManifest).toBeNull();
+    expect(document.destructive).toBe(false);
+  });
+
+  it("rejects corrupt base manifest", async () => {
+    await commitOutput("Generate output");
+    await breakBaseVars();
+    await repo.commit("Corrupt the manifest", { "deployments/dev-us-east-1/.cake-manifest.json": "{" });
+    await repo.write({ [DEV]: varsText({ users: [alice] }) });
+
+    const result = await cake(repo.dir, "plan", "--base", "HEAD");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("is not a valid cake manifest");
+  });
+});
+
+describe("cake plan layout per side", () => {
+  const MOVED = "config/vars/dev-us-east-1.yaml";
+
+  it("reads base layout at base", async () => {
+    await repo.remove(DEV);
+    await repo.write({ "cake.yaml": "vars_dir: config/vars\n", [MOVED]: varsText({ users: [alice] }) });
+
+    const result = await cake(repo.dir, "plan", "--format", "json", "--fail-on", "destructive");
+    const document = JSON.parse(result.stdout);
+    const [deployment] = document.deployments;
+
+    expect(result.code).toBe(1);
+    expect(document.deployments).toHaveLength(1);
+    expect(deployment.status).toBe("changed");
+    expect(deployment.varsFile).toBe(MOVED);
+    expect(deployment.profiles).toEqual([
+      expect.objectContaining({ change: "removed", profile: "bjones", kind: "user" }),
+    ]);
+  });
+
+  it("reads head layout at head commit", async () => {
+    await repo.remove(DEV);
+    await repo.commit("Move the vars", {
+      "cake.yaml": "vars_dir: config/vars\n",
+      [MOVED]: varsText({ users: [alice, bob] }),
+    });
+    await repo.remove("cake.yaml", "config");
+    await repo.write({ [DEV]: varsText({ users: [alice] }) });
+
+    const document = await planJson("--base", "main", "--head", "HEAD");
+
+    expect(document.deployments).toHaveLength(1);
+    expect(document.deployments[0].status).toBe("unchanged");
+  });
+
+  it("reads base output folder at base", async () => {
+    await repo.commit("Set the output folder", { "cake.yaml": "output_dir: out\n" });
+    expect((await cake(repo.dir, "reconcile")).code).toBe(0);
+    await repo.commit("Generate output");
+    await repo.commit("Break the vars", { [DEV]: `${varsText({ users: [alice, bob] })}future_key: 1\n` });
+    await repo.remove("cake.yaml");
+    await repo.write({ [DEV]: varsText({ users: [alice] }) });
+
+    const result = await cake(repo.dir, "plan", "--base", "HEAD", "--format", "json");
+    const [deployment] = JSON.parse(result.stdout).deployments;
+
+    expect(deployment.baseManifest).toBe("out/dev-us-east-1/.cake-manifest.json");
+    expect(deployment.profiles).toEqual([expect.objectContaining({ change: "removed", profile: "bjones" })]);
+  });
+
+  it("lets flags override both sides", async () => {
+    await repo.commit("Point at another folder", { "cake.yaml": "vars_dir: elsewhere\n" });
+    await repo.write({ [DEV]: varsText({ users: [alice] }) });
+
+    const document = await planJson("--base", "HEAD", "--vars-dir", "vars");
+
+    expect(document.deployments[0].users).toEqual([expect.objectContaining({ change: "removed" })]);
+  });
+
+  it("rejects invalid base cake.yaml", async () => {
+    const broken = await repo.commit("Break cake.yaml", { "cake.yaml": "vars_dri: vars\n" });
+    await repo.write({ "cake.yaml": "vars_dir: vars\n" });
+
+    const result = await cake(repo.dir, "plan", "--base", "HEAD");
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`${broken.slice(0, 12)}:cake.yaml:1:1: unknown key "vars_dri"`);
+    expect(result.stderr).toContain("at the base commit of the plan");
+    expect(result.stderr).toContain("--vars-dir and --output-dir");
+  });
+
+  it("skips base cake.yaml with both flags", async () => {
+    await repo.commit("Break cake.yaml", { "cake.yaml": "vars_dri: vars\n" });
+    await repo.write({ "cake.yaml": "vars_dir: vars\n" });
+
+    const document = await planJson("--base", "HEAD", "--vars-dir", "vars", "--output-dir", "deployments");
+
+    expect(document.deployments[0].status).toBe("unchanged");
+  });
+});
+
+describe("cake plan markdown cuts", () => {
+  it("keeps cake-admin grant among bulk additions", async () => {
+    const many: VarsUser[] = Array.from({ length: 200 }, (_, index) => ({
+      email: `user${index}@example.com`,
+      username: `user-${index}`,
+    }));
+    await repo.write({ [DEV]: varsText({ users: [alice, { ...bob, roles: ["cake-admin"] }, ...many] }) });
+
+    const result = await cake(repo.dir, "plan", "--format", "markdown");
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/Access gained \| `bob@example.com` \| cluster-wide/);
+    expect(result.stdout).toMatch(/more changes not shown \(\d+ access gained, 400 other\)/);
+    expect(result.stdout.length).toBeLessThan(65_536);
+  });
+});
+
+describe("cake plan profile handover", () => {
+  it("fails on swapped usernames", async () => {
+    await repo.write({
+      [DEV]: varsText({
+        users: [
+          { ...alice, username: "bjones" },
+          { ...bob, username: "asmith" },
+        ],
+      }),
+    });
+
+    const result = await cake(repo.dir, "plan", "--fail-on", "destructive");
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(
+      /! Profile handed over\s+asmith {2}Alice\.Smith@example\.com -> bob@example\.com/,
+    );
+    expect(result.stdout).toContain("Profiles: 2 handed over");
+  });
+
+  it("reports namespace handed to user", async () => {
+    await repo.write({
+      [DEV]: varsText({
+        users: [alice, { ...bob, username: "ml-prod", namespaces: [] }],
+        deployNamespaces: ["ml-staging"],
+      }),
+    });
+
+    const document = JSON.parse((await cake(repo.dir, "plan", "--format", "json")).stdout);
+
+    expect(document.summary.profilesHandedOver).toBe(1);
+    expect(document.deployments[0].profiles).toContainEqual(
+      expect.objectContaining({ change: "handed-over", profile: "ml-prod", previousKind: "shared" }),
+    );
+  });
+});
+
+describe("cake plan empty values", () => {
+  it("shows arrow for empty prefix", async () => {
+    await repo.commit("Set a prefix", {
+      [DEV]: varsText({ users: [alice, bob] }).replace(
+        "kubeflow:\n",
+        'kubeflow:\n  userid_prefix: "corp:"\n',
+      ),
+    });
+    await repo.write({
+      [DEV]: varsText({ users: [alice, bob] }).replace("kubeflow:\n", 'kubeflow:\n  userid_prefix: ""\n'),
+    });
+
+    const result = await cake(repo.dir, "plan", "--base", "HEAD");
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/Setting changed\s+kubeflow\.userid_prefix {2}corp: -> ""/);
+  });
+});
+
+describe("cake plan orphaned output", () => {
+  async function generateAndDelete(): Promise<void> {
+    expect((await cake(repo.dir, "reconcile")).code).toBe(0);
+    await repo.commit("Generate output");
+    await repo.remove(DEV);
+  }
+
+  it("notes kept output in working tree", async () => {
+    await generateAndDelete();
+
+    const document = await planJson("--base", "HEAD");
+    const text = await cake(repo.dir, "plan", "--base", "HEAD");
+
+    expect(document.deployments[0].status).toBe("removed");
+    expect(document.deployments[0].orphanedOutput).toBe("deployments/dev-us-east-1");
+    expect(text.stdout).toMatch(/note: .*deployments\/dev-us-east-1.*cake reconcile --prune-orphans/);
+  });
+
+  it("notes kept output at head commit", async () => {
+    await generateAndDelete();
+    await repo.commit("Delete the vars file");
+
+    const document = await planJson("--base", "HEAD~1", "--head", "HEAD");
+
+    expect(document.deployments[0].orphanedOutput).toBe("deployments/dev-us-east-1");
+  });
+
+  it("omits note without output folder", async () => {
+    await generateAndDelete();
+    // What "cake reconcile --prune-orphans --allow-profile-deletion ..." leaves behind.
+    await repo.remove("deployments/dev-us-east-1");
+
+    const document = await planJson("--base", "HEAD");
+    const markdown = await cake(repo.dir, "plan", "--base", "HEAD", "--format", "markdown");
+
+    expect(document.deployments[0].orphanedOutput).toBeNull();
+    expect(markdown.stdout).not.toContain("--prune-orphans");
+  });
+});

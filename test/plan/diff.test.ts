@@ -36,6 +36,8 @@ describe("planChanges users", () => {
         profile: "bjones",
         kind: "user",
         email: "bob@example.com",
+        previousKind: null,
+        previousEmail: null,
         destructive: false,
         reason: null,
       },
@@ -343,5 +345,175 @@ describe("summarizePlans", () => {
     });
     expect(summary.accessGained).toBe(2);
     expect(summary.accessLost).toBe(2);
+  });
+});
+
+describe("planChanges base output manifest", () => {
+  const output = {
+    folder: "deployments/dev-us-east-1",
+    manifestFile: "deployments/dev-us-east-1/.cake-manifest.json",
+    profiles: ["asmith", "bjones", "ml-prod", "ml-staging"],
+    profileOwner: "kubeflow-platform@example.com",
+  };
+
+  it("removes Profiles missing at head", () => {
+    const plan = planChanges(undefined, deployment({ users: [alice] }), {
+      baseValid: false,
+      baseOutput: output,
+    });
+
+    expect(plan.status).toBe("changed");
+    expect(plan.baseManifest).toBe(output.manifestFile);
+    expect(plan.profiles).toEqual([
+      expect.objectContaining({
+        change: "removed",
+        profile: "bjones",
+        kind: null,
+        email: null,
+        destructive: true,
+      }),
+    ]);
+    expect(plan.profiles[0]?.reason).toContain(output.manifestFile);
+    expect(plan.destructive).toBe(true);
+  });
+
+  it("creates only Profiles new at head", () => {
+    const carol = user("carol@example.com", "cwu");
+    const plan = planChanges(undefined, deployment({ users: [alice, bob, carol] }), { baseOutput: output });
+
+    expect(plan.status).toBe("added");
+    expect(plan.profiles.map((change) => [change.change, change.profile])).toEqual([["created", "cwu"]]);
+    expect(plan.destructive).toBe(false);
+  });
+
+  it("compares owner with output", () => {
+    const head = deployment({
+      users: [alice, bob],
+      kubeflow: { ...deployment().kubeflow, profileOwner: "platform-team@example.com" },
+    });
+    const plan = planChanges(undefined, head, { baseValid: false, baseOutput: output });
+
+    expect(plan.owner).toMatchObject({
+      from: "kubeflow-platform@example.com",
+      to: "platform-team@example.com",
+    });
+  });
+
+  it("removes every Profile without head", () => {
+    const plan = planChanges(undefined, undefined, {
+      baseValid: false,
+      baseOutput: output,
+      names: { deployment: "dev-us-east-1", varsFile: "vars/dev-us-east-1.yaml" },
+    });
+
+    expect(plan.status).toBe("removed");
+    expect(plan.varsFile).toBe("vars/dev-us-east-1.yaml");
+    expect(plan.profiles.filter((change) => change.destructive)).toHaveLength(4);
+  });
+
+  it("ignores output when base is valid", () => {
+    const plan = planChanges(deployment({ users: [alice] }), deployment({ users: [alice] }), {
+      baseOutput: output,
+    });
+
+    expect(plan.baseManifest).toBeNull();
+    expect(plan.profiles).toEqual([]);
+  });
+});
+
+describe("planChanges profile handover", () => {
+  it("hands over swapped usernames", () => {
+    const base = deployment({ users: [alice, bob] });
+    const head = deployment({
+      users: [
+        { ...alice, username: "bjones" },
+        { ...bob, username: "asmith" },
+      ],
+    });
+    const plan = planChanges(base, head);
+
+    expect(plan.profiles.map((change) => [change.change, change.profile])).toEqual([
+      ["handed-over", "asmith"],
+      ["handed-over", "bjones"],
+    ]);
+    expect(plan.profiles[0]).toMatchObject({
+      kind: "user",
+      email: "bob@example.com",
+      previousKind: "user",
+      previousEmail: "Alice.Smith@example.com",
+      destructive: true,
+    });
+    expect(plan.profiles[0]?.reason).toContain("data of the private profile of Alice.Smith@example.com");
+    expect(plan.destructive).toBe(true);
+    expect(summarizePlans([plan]).destructiveChanges).toBe(2);
+  });
+
+  it("hands private profile to namespace", () => {
+    const base = deployment({ users: [alice, bob] });
+    const head = deployment({
+      users: [alice, { ...bob, username: "bob-jones" }],
+      deployNamespaces: [
+        deployNamespace("ml-prod"),
+        deployNamespace("ml-staging"),
+        deployNamespace("bjones"),
+      ],
+    });
+    const plan = planChanges(base, head);
+    const handover = plan.profiles.find((change) => change.change === "handed-over");
+
+    expect(handover).toMatchObject({
+      profile: "bjones",
+      kind: "shared",
+      email: null,
+      previousKind: "user",
+      previousEmail: "bob@example.com",
+    });
+    expect(handover?.reason).toContain("data of the private profile of bob@example.com");
+    expect(plan.destructive).toBe(true);
+  });
+
+  it("hands namespace to user", () => {
+    const base = deployment({ users: [alice, bob] });
+    const head = deployment({
+      users: [alice, { ...bob, username: "ml-prod", allowedNamespaces: [] }],
+      deployNamespaces: [deployNamespace("ml-staging")],
+    });
+    const plan = planChanges(base, head);
+    const handover = plan.profiles.find((change) => change.change === "handed-over");
+
+    expect(handover).toMatchObject({
+      profile: "ml-prod",
+      kind: "user",
+      email: "bob@example.com",
+      previousKind: "shared",
+      previousEmail: null,
+    });
+    expect(handover?.reason).toContain('data of deploy namespace "ml-prod"');
+  });
+
+  it("keeps holder without handover", () => {
+    const plan = planChanges(
+      deployment({ users: [alice, bob] }),
+      deployment({ users: [alice, { ...bob, disabled: true, allowedNamespaces: [] }] }),
+    );
+
+    expect(plan.profiles).toEqual([]);
+  });
+
+  it("names existing profile of new username", () => {
+    const carol = user("carol@example.com", "cwu");
+    const base = deployment({ users: [bob, carol] });
+    const head = deployment({
+      users: [
+        { ...bob, username: "cwu" },
+        { ...carol, username: "carol" },
+      ],
+    });
+    const plan = planChanges(base, head);
+    const removal = plan.profiles.find((change) => change.change === "removed");
+
+    expect(removal?.profile).toBe("bjones");
+    expect(removal?.reason).toContain("data of the private profile of carol@example.com");
+    expect(removal?.reason).not.toContain("creates a new, empty profile");
   });
 });

@@ -159,6 +159,7 @@ describe("renderPlanJson", () => {
       "accessChanged",
       "profilesCreated",
       "profilesRemoved",
+      "profilesHandedOver",
       "destructiveChanges",
     ]);
 
@@ -169,6 +170,8 @@ describe("renderPlanJson", () => {
       "status",
       "destructive",
       "baseValid",
+      "baseManifest",
+      "orphanedOutput",
       "users",
       "access",
       "profiles",
@@ -185,6 +188,8 @@ describe("renderPlanJson", () => {
       "profile",
       "kind",
       "email",
+      "previousKind",
+      "previousEmail",
       "destructive",
       "reason",
     ]);
@@ -246,5 +251,80 @@ describe("describeSummary", () => {
     const plan = planChanges(deployment({ users: [bob] }), deployment({ users: [renamed, carol] }));
 
     expect(describeSummary(summarizePlans([plan]))).toContain("Users: 1 added, 1 with a new username");
+  });
+});
+
+describe("renderPlanMarkdown row priority", () => {
+  const newUsers = Array.from({ length: 200 }, (_, index) =>
+    user(`user${index}@example.com`, `user-${index}`),
+  );
+  const carol = user("carol@example.com", "cwu", { allowedNamespaces: [grant("ml-prod")] });
+  const base = deployment({ users: [bob, carol] });
+  const head = deployment({
+    users: [{ ...bob, roles: ["cake-admin"] }, { ...carol, allowedNamespaces: [] }, ...newUsers],
+  });
+
+  function tableRows(markdown: string): string[] {
+    return markdown
+      .split("\n")
+      .filter((line) => line.startsWith("| ") && !line.startsWith("| |") && !line.startsWith("| ---"));
+  }
+
+  it("keeps access rows over additions", () => {
+    const markdown = renderPlanMarkdown(repoPlan([planChanges(base, head)]));
+    const rows = tableRows(markdown);
+
+    expect(rows).toHaveLength(200);
+    expect(rows).toContainEqual(expect.stringMatching(/Access lost \| `carol@example.com` \| `ml-prod`/));
+    expect(rows).toContainEqual(
+      expect.stringMatching(/Access gained \| `bob@example.com` \| cluster-wide \| {2}\| cake-admin/),
+    );
+  });
+
+  it("shows kept rows in plan order", () => {
+    const markdown = renderPlanMarkdown(repoPlan([planChanges(base, head)]));
+    const rows = tableRows(markdown);
+    const bobRow = rows.findIndex((row) => row.includes("`bob@example.com`"));
+    const carolRow = rows.findIndex((row) => row.includes("`carol@example.com`"));
+
+    expect(bobRow).toBeGreaterThanOrEqual(0);
+    expect(carolRow).toBeGreaterThan(bobRow);
+  });
+
+  it("counts cut rows by kind", () => {
+    const markdown = renderPlanMarkdown(repoPlan([planChanges(base, head)]));
+
+    // 200 users added, 200 Profiles created and 202 access rows: 200 kept, 2 access gained cut.
+    expect(markdown).toContain("_402 more changes not shown (2 access gained, 400 other);");
+  });
+
+  it("keeps destructive rows first", () => {
+    const leaving = Array.from({ length: 3 }, (_, index) => user(`old${index}@example.com`, `old-${index}`));
+    const plan = planChanges(deployment({ users: leaving }), deployment({ users: newUsers }));
+    const markdown = renderPlanMarkdown(repoPlan([plan]), { maxRowsPerDeployment: 5 });
+    const rows = tableRows(markdown);
+
+    expect(rows.filter((row) => row.includes("Profile removed"))).toHaveLength(3);
+    expect(rows.filter((row) => row.includes("Access lost"))).toHaveLength(2);
+    expect(markdown).toMatch(/more changes not shown \(1 access lost, 200 access gained, 403 other\)/);
+  });
+});
+
+describe("render empty setting values", () => {
+  const withPrefix = (prefix: string) =>
+    deployment({ kubeflow: { ...deployment().kubeflow, useridPrefix: prefix } });
+
+  it("shows both text directions", () => {
+    const added = renderPlanText(repoPlan([planChanges(withPrefix(""), withPrefix("corp:"))]));
+    const removed = renderPlanText(repoPlan([planChanges(withPrefix("corp:"), withPrefix(""))]));
+
+    expect(added).toMatch(/~ Setting changed\s+kubeflow\.userid_prefix {2}"" -> corp:\n/);
+    expect(removed).toMatch(/~ Setting changed\s+kubeflow\.userid_prefix {2}corp: -> ""\n/);
+  });
+
+  it("shows empty value in markdown", () => {
+    const markdown = renderPlanMarkdown(repoPlan([planChanges(withPrefix("corp:"), withPrefix(""))]));
+
+    expect(markdown).toContain('| \\~ | Setting changed | `kubeflow.userid_prefix` |  | `corp:` | `""` |');
   });
 });

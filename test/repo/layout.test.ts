@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { UsageError } from "../../src/errors.js";
-import { resolveLayout } from "../../src/repo/layout.js";
+import { resolveLayout, resolveLayoutFromText } from "../../src/repo/layout.js";
 
 describe("resolveLayout with cake.yaml", () => {
   let root: string;
@@ -108,4 +108,41 @@ describe("resolveLayout with cake.yaml", () => {
       await expect(resolved).rejects.toThrow(message);
     });
   }
+});
+
+describe("resolveLayoutFromText", () => {
+  const root = path.resolve("/repo");
+
+  it("reads folders from text", async () => {
+    const layout = await resolveLayoutFromText(root, "vars_dir: config/vars\n", "abc:cake.yaml");
+
+    expect(layout).toEqual({ root, varsDir: "config/vars", outputDir: "deployments" });
+  });
+
+  it("takes missing text as defaults", async () => {
+    const layout = await resolveLayoutFromText(root, undefined, "abc:cake.yaml");
+
+    expect(layout).toEqual({ root, varsDir: "vars", outputDir: "deployments" });
+  });
+
+  it("lets flags win over text", async () => {
+    const layout = await resolveLayoutFromText(root, "vars_dir: config/vars\n", "abc:cake.yaml", {
+      varsDir: "vars",
+    });
+
+    expect(layout.varsDir).toBe("vars");
+  });
+
+  it("names source in positions", async () => {
+    const resolved = resolveLayoutFromText(root, "output_dir: out\ncolour: blue\n", "abc:cake.yaml");
+
+    await expect(resolved).rejects.toThrow(UsageError);
+    await expect(resolved).rejects.toThrow('abc:cake.yaml:2:1: unknown key "colour"');
+  });
+
+  it("rejects overlapping folders", async () => {
+    await expect(resolveLayoutFromText(root, "output_dir: vars/out\n", "abc:cake.yaml")).rejects.toThrow(
+      "overlap",
+    );
+  });
 });

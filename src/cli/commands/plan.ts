@@ -8,11 +8,12 @@ import { hasErrors } from "../../config/diagnostics.js";
 import { formatDiagnostics } from "../../config/format.js";
 import { UsageError } from "../../errors.js";
 import { defaultBranch, isRepo, mergeBase, revParse } from "../../git/git.js";
+import { loadOutputs, namesDeletedAtHead, namesNeedingBaseOutput } from "../../plan/outputs.js";
 import { renderPlanJson } from "../../plan/render-json.js";
 import { renderPlanMarkdown } from "../../plan/render-markdown.js";
 import { renderPlanText } from "../../plan/render-text.js";
-import { buildRepoPlan, type LoadedVars, loadVarsSnapshot } from "../../plan/sources.js";
-import type { PlanSide } from "../../plan/types.js";
+import { buildRepoPlan, type LoadedVars, layoutOfSide, loadVarsSnapshot } from "../../plan/sources.js";
+import type { DeploymentOutput, PlanSide } from "../../plan/types.js";
 import { resolveLayout } from "../../repo/layout.js";
 import type { CommandContext } from "../io.js";
 
@@ -53,10 +54,11 @@ export function register(program: Command, context: CommandContext): void {
 
 async function runPlan(options: PlanOptions, context: CommandContext): Promise<void> {
   const { io } = context;
-  const layout = await resolveLayout(path.resolve(io.cwd, options.repo ?? "."), {
+  const flags = {
     ...(options.varsDir ? { varsDir: options.varsDir } : {}),
     ...(options.outputDir ? { outputDir: options.outputDir } : {}),
-  });
+  };
+  const layout = await resolveLayout(path.resolve(io.cwd, options.repo ?? "."), flags);
   if (!(await isRepo(layout.root))) {
     throw new UsageError(
       `${layout.root} is not inside a git repository; cake plan compares the vars with a git ref.`,
@@ -65,13 +67,18 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
 
   const head = await resolveHead(layout.root, options.head);
   const base = await resolveBase(layout.root, options.base, head);
-  const headVars = await loadVarsSnapshot(layout, head.commit ?? undefined);
-  const baseVars = base.source === "empty" ? [] : await loadVarsSnapshot(layout, base.commit ?? undefined);
+  const headLayout = await layoutOfSide(layout, head, "head", flags);
+  const baseLayout = await layoutOfSide(layout, base, "base", flags);
+  const headVars = await loadVarsSnapshot(headLayout, head.commit ?? undefined);
+  const baseVars =
+    base.source === "empty" ? [] : await loadVarsSnapshot(baseLayout, base.commit ?? undefined);
   if (headVars.length === 0 && baseVars.length === 0) {
     // An empty plan here almost always means a wrong --repo or --vars-dir, not "no changes".
-    throw new UsageError(
-      `no vars files (*.yaml, *.yml) found in ${layout.varsDir}, neither at the base nor at the head; check --repo and --vars-dir.`,
-    );
+    const folders =
+      headLayout.varsDir === baseLayout.varsDir
+        ? `in ${headLayout.varsDir}, neither at the base nor at the head`
+        : `in ${baseLayout.varsDir} at the base nor in ${headLayout.varsDir} at the head`;
+    throw new UsageError(`no vars files (*.yaml, *.yml) found ${folders}; check --repo and --vars-dir.`);
   }
 
   const invalidHead = headVars.filter((vars) => hasErrors(vars.diagnostics));
@@ -89,9 +96,22 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
     context.setExitCode(1);
     return;
   }
-  warnAboutInvalidBase(baseVars, headVars, base, context);
+  const baseOutputs =
+    base.source === "empty"
+      ? new Map<string, DeploymentOutput>()
+      : await loadOutputs(baseLayout, base.commit ?? undefined, namesNeedingBaseOutput(baseVars, headVars));
+  warnAboutInvalidBase(baseVars, headVars, baseOutputs, base, context);
 
-  const plan = buildRepoPlan({ base: { side: base, vars: baseVars }, head: { side: head, vars: headVars } });
+  const headOutputs = await loadOutputs(
+    headLayout,
+    head.commit ?? undefined,
+    namesDeletedAtHead(baseVars, headVars),
+  );
+
+  const plan = buildRepoPlan({
+    base: { side: base, vars: baseVars, outputs: baseOutputs },
+    head: { side: head, vars: headVars, outputs: headOutputs },
+  });
   const render = { text: renderPlanText, markdown: renderPlanMarkdown, json: renderPlanJson }[options.format];
   io.stdout.write(render(plan));
 
@@ -152,19 +172,31 @@ async function resolveRef(root: string, ref: string, option: string): Promise<st
   return commit;
 }
 
-/** Warns about base files that do not validate (written for an older cake, say), which the plan treats as absent. */
+/**
+ * Warns about base files that do not validate (written for an older cake, say), which the
+ * plan treats as absent, and names the manifest the base Profiles come from instead.
+ */
 function warnAboutInvalidBase(
   baseVars: readonly LoadedVars[],
   headVars: readonly LoadedVars[],
+  baseOutputs: ReadonlyMap<string, DeploymentOutput>,
   base: PlanSide,
   context: CommandContext,
 ): void {
   const headNames = new Set(headVars.map((vars) => vars.name));
   for (const vars of baseVars) {
     if (!hasErrors(vars.diagnostics)) continue;
-    const effect = headNames.has(vars.name)
-      ? "treating it as absent, so every entry shows as added"
-      : "it is deleted at head, and its removals cannot be listed";
+    const manifest = baseOutputs.get(vars.name)?.manifestFile;
+    let effect: string;
+    if (headNames.has(vars.name)) {
+      effect = manifest
+        ? `treating it as absent, so users and access show as added; the Profiles and owner at base come from ${manifest}`
+        : "treating it as absent, so every entry shows as added";
+    } else {
+      effect = manifest
+        ? `it is deleted at head, and the Profiles it removes come from ${manifest} at base`
+        : "it is deleted at head, and its removals cannot be listed";
+    }
     context.io.stderr.write(`cake: warning: ${vars.file} is invalid at ${describe(base)}; ${effect}.\n`);
   }
 }

@@ -1,0 +1,83 @@
+/**
+ * Reads the generated output of a plan side: the `.cake-manifest.json` of a deployment
+ * folder as committed at a git commit, or as it is in the working tree. The manifest
+ * lists the Profiles the output contains, so it shows what exists where the vars cannot.
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { CakeError } from "../errors.js";
+import { showFile } from "../git/git.js";
+import { MANIFEST_FILE, parseManifest } from "../output/manifest.js";
+import type { RepoLayout } from "../repo/layout.js";
+import type { LoadedVars } from "./sources.js";
+import type { DeploymentOutput } from "./types.js";
+
+/**
+ * Loads the manifests of the deployment folders `names` at `commit`, or from the working
+ * tree when `commit` is undefined. A folder without a manifest is left out of the map.
+ * @throws CakeError when a manifest exists but is not one cake wrote.
+ */
+export async function loadOutputs(
+  layout: RepoLayout,
+  commit: string | undefined,
+  names: Iterable<string>,
+): Promise<Map<string, DeploymentOutput>> {
+  const outputs = new Map<string, DeploymentOutput>();
+  for (const name of names) {
+    const folder = `${layout.outputDir}/${name}`;
+    const manifestFile = `${folder}/${MANIFEST_FILE}`;
+    const text = commit
+      ? await showFile(layout.root, commit, manifestFile)
+      : await readWorkingTreeFile(layout.root, manifestFile);
+    if (text === undefined) continue;
+
+    const manifest = parseManifest(text);
+    if (manifest === undefined) {
+      const where = commit ? `at commit ${commit.slice(0, 12)}` : "in the working tree";
+      throw new CakeError(
+        `${manifestFile} ${where} is not a valid cake manifest, so the plan cannot tell which Profiles ` +
+          `exist there; restore it from git history or rerun "cake reconcile" to rebuild it.`,
+      );
+    }
+    outputs.set(name, {
+      folder,
+      manifestFile,
+      profiles: manifest.profiles,
+      profileOwner: manifest.profileOwner,
+    });
+  }
+  return outputs;
+}
+
+async function readWorkingTreeFile(root: string, file: string): Promise<string | undefined> {
+  try {
+    return await readFile(path.join(root, ...file.split("/")), "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Returns the deployments whose base output the plan needs: those whose base vars file
+ * is invalid, and those with a head vars file but none at base. Their base Profiles can
+ * then come from the committed output instead of the vars.
+ */
+export function namesNeedingBaseOutput(
+  baseVars: readonly LoadedVars[],
+  headVars: readonly LoadedVars[],
+): string[] {
+  const validAtBase = new Set(baseVars.filter((vars) => vars.deployment).map((vars) => vars.name));
+  const names = new Set([...baseVars, ...headVars].map((vars) => vars.name));
+  return [...names].filter((name) => !validAtBase.has(name));
+}
+
+/** Returns the deployments whose vars file exists at base but not at head. */
+export function namesDeletedAtHead(
+  baseVars: readonly LoadedVars[],
+  headVars: readonly LoadedVars[],
+): string[] {
+  const atHead = new Set(headVars.map((vars) => vars.name));
+  return baseVars.filter((vars) => !atHead.has(vars.name)).map((vars) => vars.name);
+}
