@@ -27,6 +27,11 @@ export interface OutputManifest {
   profileOwner: string;
   /** Names of the Profiles in the output, sorted. */
   profiles: string[];
+  /**
+   * The private Profiles, each with its user's email, so that a Profile that changes hands
+   * (its namespace and data reach another user) is caught. Absent in version 1 manifests.
+   */
+  profileUsers?: Record<string, string>;
   /** Generated file path (relative to the deployment folder) to the sha256 of its bytes. */
   files: Record<string, string>;
 }
@@ -43,16 +48,20 @@ export function formatManifest(manifest: OutputManifest): string {
 /** Returns true when two manifests record the same output, ignoring the cake version that wrote them. */
 export function sameOutput(a: OutputManifest, b: OutputManifest): boolean {
   // Compared field by field: formatting two manifests of 10k files costs tens of milliseconds.
-  const { files: filesA, profiles: profilesA, cakeVersion: _versionA, ...restA } = a;
-  const { files: filesB, profiles: profilesB, cakeVersion: _versionB, ...restB } = b;
+  const { files: filesA, profiles: profilesA, profileUsers: usersA, cakeVersion: _versionA, ...restA } = a;
+  const { files: filesB, profiles: profilesB, profileUsers: usersB, cakeVersion: _versionB, ...restB } = b;
   if (formatManifestFields(restA) !== formatManifestFields(restB)) return false;
   if (profilesA.length !== profilesB.length || profilesA.some((name, index) => name !== profilesB[index])) {
     return false;
   }
+  if ((usersA === undefined) !== (usersB === undefined)) return false;
+  return sameRecord(usersA ?? {}, usersB ?? {}) && sameRecord(filesA, filesB);
+}
 
-  const keysA = Object.keys(filesA);
-  if (keysA.length !== Object.keys(filesB).length) return false;
-  return keysA.every((file) => filesA[file] === filesB[file]);
+function sameRecord(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((key) => a[key] === b[key]);
 }
 
 function formatManifestFields(fields: object): string {
@@ -102,6 +111,7 @@ export function parseManifest(text: string): OutputManifest | undefined {
 
   const candidate = data as Record<string, unknown>;
   const files = candidate.files;
+  const users = candidate.profileUsers;
   const valid =
     typeof candidate.manifestVersion === "number" &&
     typeof candidate.cakeVersion === "string" &&
@@ -112,7 +122,12 @@ export function parseManifest(text: string): OutputManifest | undefined {
     typeof files === "object" &&
     files !== null &&
     !Array.isArray(files) &&
-    Object.values(files).every((hash) => typeof hash === "string");
+    Object.values(files).every((hash) => typeof hash === "string") &&
+    (users === undefined ||
+      (typeof users === "object" &&
+        users !== null &&
+        !Array.isArray(users) &&
+        Object.values(users).every((email) => typeof email === "string")));
   if (!valid) return undefined;
   // A version 1 manifest also contains `varsSha256`. Leaving it out makes the next reconcile
   // rewrite the manifest once in the current format.

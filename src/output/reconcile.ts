@@ -51,6 +51,8 @@ export interface ReconcileOptions {
   check?: boolean;
   /** Profiles that may be deleted from the output, with their namespaces. */
   allowProfileDeletion?: string[];
+  /** Profiles that may change hands: their namespace and data go to another user or become shared. */
+  allowProfileHandover?: string[];
   /** Allow `kubeflow.profile_owner` to differ from the owner of the current output. */
   allowOwnerChange?: boolean;
   /** Delete the output of deployments whose vars file is gone. */
@@ -394,6 +396,16 @@ function lockOptions(options: ReconcileOptions): LockOptions {
   return options.waitMs === undefined ? {} : { waitMs: options.waitMs };
 }
 
+/** Returns the Profile names of `deployment`, and the private ones with their users' emails. */
+function profileNames(deployment: Deployment): { profiles: string[]; profileUsers: Record<string, string> } {
+  const profiles = profilesOf(deployment);
+  const profileUsers: Record<string, string> = {};
+  for (const profile of profiles) {
+    if (profile.kind === "user" && profile.email !== undefined) profileUsers[profile.name] = profile.email;
+  }
+  return { profiles: profiles.map((profile) => profile.name), profileUsers };
+}
+
 /**
  * Plans the files of `deployment`, with the manifest data that goes with them. Files are
  * generated and serialized only when the writer requests their bytes.
@@ -420,7 +432,7 @@ export async function renderDeployment(
     // The bytes that were loaded: a vars file saved since then must look changed to the next run.
     varsSha256: loadedSha256 ?? (await varsFileSha256(root, deployment.varsFile)),
     profileOwner: deployment.kubeflow.profileOwner,
-    profiles: profilesOf(deployment).map((profile) => profile.name),
+    ...profileNames(deployment),
     files,
     deployment,
   };
@@ -584,6 +596,16 @@ export interface ProfileDeletion {
   orphan: boolean;
 }
 
+/** A Profile that stays in the output while its namespace, and the data in it, changes hands. */
+export interface ProfileHandover {
+  deployment: string;
+  profile: string;
+  /** The email of the user whose private profile it was, or null for a deploy namespace. */
+  from: string | null;
+  /** The email of the user whose private profile it becomes, or null for a deploy namespace. */
+  to: string | null;
+}
+
 export interface OwnerChange {
   deployment: string;
   from: string;
@@ -602,17 +624,19 @@ export class ReconcileBlockedError extends CakeError {
     readonly conflicts: string[],
     /** Entries of `--allow-profile-deletion` that named no Profile leaving the output. */
     readonly unmatchedAllowances: string[] = [],
+    readonly profileHandovers: ProfileHandover[] = [],
   ) {
-    super(blockedMessage(profileDeletions, ownerChanges, conflicts, unmatchedAllowances));
+    super(blockedMessage(profileDeletions, ownerChanges, conflicts, unmatchedAllowances, profileHandovers));
     this.name = "ReconcileBlockedError";
   }
 }
 
 /**
  * Stops before any write when the output would lose a Profile (and with it the
- * namespace and its data) that `--allow-profile-deletion` does not name, when the
- * profile owner would change without `--allow-owner-change`, or when a file cake
- * did not generate is in the way. Returns the allowances that named no Profile leaving the output.
+ * namespace and its data) that `--allow-profile-deletion` does not name, when a Profile
+ * would change hands without `--allow-profile-handover`, when the profile owner would
+ * change without `--allow-owner-change`, or when a file cake did not generate is in the
+ * way. Returns the allowances that named no Profile leaving the output.
  */
 function checkGuards(plans: readonly FolderPlan[], options: ReconcileOptions): string[] {
   // A name alone allows the deletion in every deployment; `<deployment>/<profile>` in one.
@@ -622,7 +646,9 @@ function checkGuards(plans: readonly FolderPlan[], options: ReconcileOptions): s
     for (const name of [profile, `${deployment}/${profile}`]) if (allowed.has(name)) used.add(name);
     return allowed.has(profile) || allowed.has(`${deployment}/${profile}`);
   };
+  const handoversAllowed = new Set(options.allowProfileHandover ?? []);
   const profileDeletions: ProfileDeletion[] = [];
+  const profileHandovers: ProfileHandover[] = [];
   const ownerChanges: OwnerChange[] = [];
 
   for (const plan of plans) {
@@ -635,6 +661,13 @@ function checkGuards(plans: readonly FolderPlan[], options: ReconcileOptions): s
         profileDeletions.push({ deployment, profile, orphan: plan.desired === undefined });
     }
 
+    for (const handover of handoversOf(plan)) {
+      const { profile } = handover;
+      const names = [profile, `${deployment}/${profile}`, "*", `${deployment}/*`];
+      if (!names.some((name) => handoversAllowed.has(name)))
+        profileHandovers.push({ deployment, ...handover });
+    }
+
     const owner = plan.desired?.profileOwner;
     const ownerChanged =
       owner !== undefined && plan.previousOwner !== undefined && owner !== plan.previousOwner;
@@ -645,10 +678,32 @@ function checkGuards(plans: readonly FolderPlan[], options: ReconcileOptions): s
 
   const conflicts = plans.flatMap((plan) => plan.conflicts.map((file) => `${plan.folder}/${file}`));
   const unmatched = [...allowed].filter((name) => !used.has(name)).sort(compareText);
-  if (profileDeletions.length > 0 || ownerChanges.length > 0 || conflicts.length > 0) {
-    throw new ReconcileBlockedError(profileDeletions, ownerChanges, conflicts, unmatched);
+  const blocked = profileDeletions.length + profileHandovers.length + ownerChanges.length + conflicts.length;
+  if (blocked > 0) {
+    throw new ReconcileBlockedError(profileDeletions, ownerChanges, conflicts, unmatched, profileHandovers);
   }
   return unmatched;
+}
+
+/**
+ * Returns the Profiles of `plan` that stay in the output with another user, or that turn
+ * from a user's private profile into a deploy namespace or back. Emails are compared byte
+ * for byte: they are identities. A manifest without `profileUsers` (written before cake
+ * recorded them) shows no handover.
+ */
+function handoversOf(plan: FolderPlan): Omit<ProfileHandover, "deployment">[] {
+  const previous = plan.previousProfileUsers;
+  if (previous === undefined || plan.desired === undefined) return [];
+  const before = new Set(plan.previousProfiles);
+  const current = plan.desired.profileUsers;
+  const handovers: Omit<ProfileHandover, "deployment">[] = [];
+  for (const profile of plan.desired.profiles) {
+    if (!before.has(profile)) continue;
+    const from = previous[profile] ?? null;
+    const to = current[profile] ?? null;
+    if (from !== to) handovers.push({ profile, from, to });
+  }
+  return handovers;
 }
 
 function blockedMessage(
@@ -656,6 +711,7 @@ function blockedMessage(
   ownerChanges: OwnerChange[],
   conflicts: string[],
   unmatchedAllowances: string[],
+  profileHandovers: ProfileHandover[],
 ): string {
   const problems = [
     ...profileDeletions.map(
@@ -668,6 +724,22 @@ function blockedMessage(
             "for a deploy namespace, keep it in deploy_namespaces. ") +
         `To remove it anyway, rerun with --allow-profile-deletion=${deployment}/${profile}`,
     ),
+    ...profileHandovers
+      .slice(0, MAX_LISTED_HANDOVERS)
+      .map(
+        ({ deployment, profile, from, to }) =>
+          `${deployment}: Profile "${profile}" would change hands: it is ${holder(from)} and would become ` +
+          `${holder(to)}. Namespace "${profile}" keeps its notebooks, volumes and pipelines, and its cloud ` +
+          "identity keeps its name, so they would reach the new holder. Give the new user or deploy namespace " +
+          `another name. To hand it over anyway, rerun with --allow-profile-handover=${deployment}/${profile}`,
+      ),
+    ...(profileHandovers.length > MAX_LISTED_HANDOVERS
+      ? [
+          `and ${profileHandovers.length - MAX_LISTED_HANDOVERS} more Profiles would change hands. When every ` +
+            "email of a deployment changes on purpose (a new email domain, say), rerun with " +
+            `--allow-profile-handover=${profileHandovers[0]?.deployment}/*`,
+        ]
+      : []),
     ...ownerChanges.map(
       ({ deployment, from, to }) =>
         `${deployment}: kubeflow.profile_owner would change from "${from}" to "${to}". ` +
@@ -686,6 +758,14 @@ function blockedMessage(
   }
   if (unmatchedAllowances.length > 0) problems.push(unmatchedAllowancesMessage(unmatchedAllowances));
   return `nothing was written:\n${problems.map((problem) => `  ${problem}`).join("\n")}`;
+}
+
+/** The number of handovers a blocked message describes one by one; a new email domain makes thousands. */
+const MAX_LISTED_HANDOVERS = 10;
+
+/** Names who holds a Profile: a user's private profile, or a deploy namespace. */
+function holder(email: string | null): string {
+  return email === null ? "a deploy namespace" : `the private profile of ${email}`;
 }
 
 function upToDateReport(current: UpToDateDeployment): DeploymentReport {

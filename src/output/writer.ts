@@ -61,6 +61,8 @@ export interface DesiredOutput {
   varsSha256: string;
   profileOwner: string;
   profiles: string[];
+  /** The private Profiles, each with its user's email. */
+  profileUsers: Record<string, string>;
   files: DesiredFile[];
   /** The model the files come from; with it, planning may render many files on worker threads. */
   deployment?: Deployment;
@@ -87,6 +89,8 @@ export interface FolderPlan {
   previousProfiles: string[];
   /** Profile owner of the current output, when known. */
   previousOwner: string | undefined;
+  /** The private Profiles of the current output with their users' emails, when the manifest records them. */
+  previousProfileUsers: Record<string, string> | undefined;
   /** Every file cake generated or will generate, sorted by path. */
   changes: FileChange[];
   /** Paths cake needs to write that hold files cake did not generate. */
@@ -267,6 +271,7 @@ async function plan(
     previousManifest,
     previousProfiles: [...previous.profiles].sort(compareText),
     previousOwner: previous.profileOwner,
+    previousProfileUsers: previousManifest?.profileUsers,
     changes,
     conflicts,
     manifestChanged,
@@ -423,6 +428,7 @@ function buildManifest(
     varsFile: desired.varsFile,
     profileOwner: desired.profileOwner,
     profiles: [...desired.profiles].sort(compareText),
+    profileUsers: desired.profileUsers,
     files: Object.fromEntries(
       desired.files.map((file) => [file.path, hashes.get(file.path)?.sha256 ?? missingHash(file.path)]),
     ),

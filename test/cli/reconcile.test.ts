@@ -244,6 +244,99 @@ describe("cake reconcile", () => {
     });
   });
 
+  describe("a Profile that changes hands", () => {
+    const swapped = varsText({
+      users: [
+        { ...ALICE, username: BOB.username },
+        { ...BOB, username: ALICE.username },
+      ],
+    });
+
+    it("blocks swapped usernames", async () => {
+      const root = await makeRepo({ [PROD_VARS]: varsText() });
+      expect((await cake(root, "reconcile")).code).toBe(0);
+      await writeFile(path.join(root, PROD_VARS), swapped);
+      const before = await snapshotTree(root);
+
+      const result = await cake(root, "reconcile", "--format", "json");
+
+      expect(result.code).toBe(1);
+      expect(JSON.parse(result.stdout).blocked.profileHandovers).toEqual([
+        { deployment: "prod-us-east-1", profile: "asmith", from: ALICE.email, to: BOB.email },
+        { deployment: "prod-us-east-1", profile: "bjones", from: BOB.email, to: ALICE.email },
+      ]);
+      expect(result.stderr).toContain('Profile "asmith" would change hands');
+      expect(result.stderr).toContain("--allow-profile-handover=prod-us-east-1/asmith");
+      expect(await snapshotTree(root)).toEqual(before);
+    });
+
+    it("hands over the Profiles it names", async () => {
+      const root = await makeRepo({ [PROD_VARS]: varsText() });
+      expect((await cake(root, "reconcile")).code).toBe(0);
+      await writeFile(path.join(root, PROD_VARS), swapped);
+
+      const result = await cake(
+        root,
+        "reconcile",
+        "--allow-profile-handover",
+        "asmith,prod-us-east-1/bjones",
+      );
+
+      expect(result.code).toBe(0);
+      const manifest = JSON.parse(await readFile(path.join(root, PROD, ".cake-manifest.json"), "utf8"));
+      expect(manifest.profileUsers).toEqual({ asmith: BOB.email, bjones: ALICE.email });
+    });
+
+    it("blocks a private profile turned shared", async () => {
+      const root = await makeRepo({ [PROD_VARS]: varsText() });
+      expect((await cake(root, "reconcile")).code).toBe(0);
+      const shared = varsText({
+        namespaces: ["ml-prod", "bjones"],
+        users: [ALICE, { ...BOB, username: "bob-j" }],
+      });
+      await writeFile(path.join(root, PROD_VARS), shared);
+
+      const result = await cake(root, "reconcile", "--format", "json");
+
+      expect(result.code).toBe(1);
+      expect(JSON.parse(result.stdout).blocked.profileHandovers).toEqual([
+        { deployment: "prod-us-east-1", profile: "bjones", from: BOB.email, to: null },
+      ]);
+    });
+
+    it("summarizes a new email domain", async () => {
+      const users = (domain: string) =>
+        Array.from({ length: 12 }, (_, index) => ({
+          email: `user${index}@${domain}`,
+          username: `user${index}`,
+        }));
+      const root = await makeRepo({ [PROD_VARS]: varsText({ users: users("example.com") }) });
+      expect((await cake(root, "reconcile")).code).toBe(0);
+      await writeFile(path.join(root, PROD_VARS), varsText({ users: users("example.org") }));
+
+      const blocked = await cake(root, "reconcile");
+      const allowed = await cake(root, "reconcile", "--allow-profile-handover=prod-us-east-1/*");
+
+      expect(blocked.code).toBe(1);
+      expect(blocked.stderr).toContain("and 2 more Profiles would change hands");
+      expect(blocked.stderr).toContain("--allow-profile-handover=prod-us-east-1/*");
+      expect(allowed.code).toBe(0);
+    });
+
+    it("is not detected from a version 1 manifest", async () => {
+      const root = await makeRepo({ [PROD_VARS]: varsText() });
+      expect((await cake(root, "reconcile")).code).toBe(0);
+      const manifestPath = path.join(root, PROD, ".cake-manifest.json");
+      const { profileUsers: _users, ...older } = JSON.parse(await readFile(manifestPath, "utf8"));
+      await writeFile(manifestPath, JSON.stringify({ ...older, manifestVersion: 1 }));
+      await writeFile(path.join(root, PROD_VARS), swapped);
+
+      const result = await cake(root, "reconcile");
+
+      expect(result.code).toBe(0);
+    });
+  });
+
   it("passes check after reordering users", async () => {
     const root = await makeRepo({ [PROD_VARS]: varsText({ users: [ALICE, BOB] }) });
     expect((await cake(root, "reconcile")).code).toBe(0);

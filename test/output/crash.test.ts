@@ -34,7 +34,7 @@ async function contents(root: string): Promise<Record<string, string>> {
 function reconcileAndKill(root: string, events: number): Promise<void> {
   const script = [
     `import { run } from ${JSON.stringify(CLI_MODULE)};`,
-    `process.exitCode = await run({ argv: ["reconcile"], cwd: ${JSON.stringify(root)}, stdout: { write() {} }, stderr: process.stderr });`,
+    `process.exitCode = await run({ argv: ["reconcile", "--allow-profile-handover=*"], cwd: ${JSON.stringify(root)}, stdout: { write() {} }, stderr: process.stderr });`,
   ].join("\n");
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
@@ -55,21 +55,22 @@ function reconcileAndKill(root: string, events: number): Promise<void> {
 
 describe("reconcile killed at any point", () => {
   it("leaves old or new files, then completes", async () => {
-    // Every profile file changes between the two versions, because every email does.
+    // Every profile file changes between the two versions, because every email does, which
+    // hands every private profile to a new email.
     const before = varsText({ namespaces: ["ml-a"], users: users(150, "example.com") });
     const after = varsText({ namespaces: ["ml-a"], users: users(150, "example.org") });
     const reference = await makeRepo({ [PROD_VARS]: before });
     await reconcile({ layout: await resolveLayout(reference) });
     const oldFiles = await contents(reference);
     await writeFile(path.join(reference, PROD_VARS), after);
-    await reconcile({ layout: await resolveLayout(reference) });
+    await reconcile({ layout: await resolveLayout(reference), allowProfileHandover: ["*"] });
     const newFiles = await contents(reference);
 
     for (const events of [1, 100, 250, 330, 360, 400, 1_000_000]) {
       const root = await makeTempDir("cake-crash-");
       await cp(reference, root, { recursive: true });
       await writeFile(path.join(root, PROD_VARS), before);
-      await reconcile({ layout: await resolveLayout(root) });
+      await reconcile({ layout: await resolveLayout(root), allowProfileHandover: ["*"] });
       await writeFile(path.join(root, PROD_VARS), after);
 
       await reconcileAndKill(root, events);
@@ -82,7 +83,7 @@ describe("reconcile killed at any point", () => {
         );
       }
 
-      await reconcile({ layout: await resolveLayout(root) });
+      await reconcile({ layout: await resolveLayout(root), allowProfileHandover: ["*"] });
 
       expect(await contents(root)).toEqual(newFiles);
       expect((await reconcile({ layout: await resolveLayout(root), check: true })).drift).toBe(false);

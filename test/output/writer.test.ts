@@ -40,7 +40,7 @@ type RenderedOutput = Omit<DesiredOutput, "files"> & { files: RenderedFile[] };
 
 function desiredOutput(
   profiles: string[],
-  options: { owner?: string; extra?: Record<string, unknown> } = {},
+  options: { owner?: string; extra?: Record<string, unknown>; users?: Record<string, string> } = {},
 ): RenderedOutput {
   const files = profiles.map((name) => profileFile(name, options.extra));
   const kustomization = serializeFile(
@@ -53,6 +53,7 @@ function desiredOutput(
     varsSha256: sha256("vars"),
     profileOwner: options.owner ?? OWNER,
     profiles,
+    profileUsers: options.users ?? {},
     files: [...files, { path: "kustomization.yaml", content: kustomization }],
   };
   return desired;

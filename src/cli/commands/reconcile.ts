@@ -31,6 +31,7 @@ interface ReconcileCliOptions {
   deployment: string[];
   check?: boolean;
   allowProfileDeletion: string[];
+  allowProfileHandover: string[];
   allowOwnerChange?: boolean;
   pruneOrphans?: boolean;
   wait?: number;
@@ -62,6 +63,12 @@ export function register(program: Command, context: CommandContext): void {
     .option(
       "--allow-profile-deletion <names>",
       "comma-separated Profiles that may leave the output (NAME, or DEPLOYMENT/NAME for one deployment); repeatable",
+      collectList,
+      [],
+    )
+    .option(
+      "--allow-profile-handover <names>",
+      "comma-separated Profiles whose namespace and data may go to another user or become shared (NAME, or DEPLOYMENT/NAME); repeatable",
       collectList,
       [],
     )
@@ -98,6 +105,7 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
       deployments: options.deployment,
       check: options.check ?? false,
       allowProfileDeletion: options.allowProfileDeletion,
+      allowProfileHandover: options.allowProfileHandover,
       allowOwnerChange: options.allowOwnerChange ?? false,
       pruneOrphans: options.pruneOrphans ?? false,
       ...(options.wait === undefined ? {} : { waitMs: options.wait * 1000 }),
@@ -105,8 +113,8 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
   } catch (error) {
     // Machines get the reasons as data; the CLI boundary still prints the message for people.
     if (error instanceof ReconcileBlockedError && options.format === "json") {
-      const { profileDeletions, ownerChanges, conflicts, unmatchedAllowances } = error;
-      const blocked = { profileDeletions, ownerChanges, conflicts, unmatchedAllowances };
+      const { profileDeletions, profileHandovers, ownerChanges, conflicts, unmatchedAllowances } = error;
+      const blocked = { profileDeletions, profileHandovers, ownerChanges, conflicts, unmatchedAllowances };
       io.stdout.write(`${JSON.stringify({ valid: true, check: false, blocked }, null, 2)}\n`);
     }
     throw error;
