@@ -69,6 +69,9 @@ export const DIAGNOSTIC_CODES = [
   "invalid-quota-key",
   "invalid-quantity",
   "invalid-label",
+  // Istio AuthorizationPolicy inputs
+  "invalid-gateway-principal",
+  "invalid-header-name",
   // cloud
   "invalid-account-id",
   "invalid-arn",

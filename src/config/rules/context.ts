@@ -47,7 +47,11 @@ export interface VarsView {
   region?: string;
   kubeflow: {
     profileOwner?: string;
+    /** undefined when the key is missing (the default applies) or is not a string. */
+    useridHeader?: string;
     useridPrefix: string;
+    /** undefined when the key is missing (the defaults apply) or is not a list. */
+    gatewayPrincipals?: (string | undefined)[];
     namespaceLabels: Record<string, string>;
     defaultContainerResources: { requests: Record<string, Quantity>; limits: Record<string, Quantity> };
   };
@@ -116,6 +120,10 @@ export function buildView(data: unknown): VarsView {
     region: string(root.region),
     kubeflow: {
       profileOwner: string(kubeflow.profile_owner),
+      useridHeader: string(kubeflow.userid_header),
+      gatewayPrincipals: Array.isArray(kubeflow.gateway_principals)
+        ? stringList(kubeflow.gateway_principals)
+        : undefined,
       useridPrefix: string(kubeflow.userid_prefix) ?? "",
       namespaceLabels: stringRecord(kubeflow.namespace_labels),
       defaultContainerResources: {

@@ -1,4 +1,6 @@
 /** Every validation rule, in the order their diagnostics are usually read. */
+
+import { gatewayPrincipalsRule, useridHeaderRule } from "./authorization-policy.js";
 import { bindingCollisionRule } from "./binding-collisions.js";
 import { awsSettingsRule, cloudSettingsRule, gcpSettingsRule } from "./cloud.js";
 import type { Rule } from "./context.js";
@@ -25,6 +27,8 @@ export const RULES: readonly Rule[] = [
   duplicateEmailRule,
   emailCaseRule,
   useridPrefixRule,
+  useridHeaderRule,
+  gatewayPrincipalsRule,
   usernameRule,
   usernamePatternRule,
   deployNamespaceRule,
