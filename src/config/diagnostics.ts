@@ -84,6 +84,8 @@ export const DIAGNOSTIC_CODES = [
   "idp-email-case",
   // gitops
   "missing-repo-url",
+  "invalid-repo-url",
+  "invalid-destination-server",
   "duplicate-app-name",
   // files
   "file-not-found",

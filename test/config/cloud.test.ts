@@ -257,6 +257,84 @@ describe("gitops settings", () => {
 
     expect(single(load(text), "invalid-dns-label").path).toBe("cloud.identity_namespace");
   });
+
+  const invalidRepoUrls: [string, string][] = [
+    ["not a url", "https://"],
+    ["git.example.com/platform/ops.git", '"https://git.example.com/platform/ops.git"'],
+    ["ftp://git.example.com/ops.git", "https://"],
+    ["https://", "https://"],
+    ["git@git.example.com", "git@host:path"],
+    ["file:///srv/git/ops.git", "https://"],
+  ];
+  for (const [url, fix] of invalidRepoUrls) {
+    it(`rejects repo_url ${JSON.stringify(url)}`, () => {
+      const text = varsYaml({ gitops: `gitops:\n  repo_url: ${JSON.stringify(url)}\n` });
+
+      const diagnostic = single(load(text), "invalid-repo-url");
+
+      expect(diagnostic).toMatchObject({
+        severity: "error",
+        path: "gitops.repo_url",
+        ...positionOf(text, JSON.stringify(url)),
+      });
+      expect(diagnostic.message).toContain(fix);
+    });
+  }
+
+  const validRepoUrls = [
+    "https://git.example.com/platform/ops.git",
+    "http://git.internal:8080/ops.git",
+    "ssh://git@git.example.com:2222/platform/ops.git",
+    "git@github.com:example/ops.git",
+  ];
+  for (const url of validRepoUrls) {
+    it(`accepts repo_url ${url}`, () => {
+      const result = load(varsYaml({ gitops: `gitops:\n  repo_url: ${url}\n` }));
+
+      expect(result.diagnostics).toEqual([]);
+      expect(result.deployment?.gitops.repoUrl).toBe(url);
+    });
+  }
+
+  const invalidServers: [string, string][] = [
+    ['""', "remove the key"],
+    ["http://prod.example.com:6443", '"https://prod.example.com:6443"'],
+    ["prod.example.com", '"https://prod.example.com"'],
+    ["in-cluster", "https://kubernetes.default.svc"],
+    ['"https://prod example.com"', "https://kubernetes.default.svc"],
+  ];
+  for (const [server, fix] of invalidServers) {
+    it(`rejects destination_server ${server}`, () => {
+      const text = varsYaml({
+        gitops: `gitops:\n  repo_url: https://git.example.com/ops.git\n  destination_server: ${server}\n`,
+      });
+
+      const diagnostic = single(load(text), "invalid-destination-server");
+
+      expect(diagnostic).toMatchObject({
+        severity: "error",
+        path: "gitops.destination_server",
+        ...positionOf(text, server),
+      });
+      expect(diagnostic.message).toContain(fix);
+    });
+  }
+
+  const validServers = [
+    "https://kubernetes.default.svc",
+    "https://ABCDEF0123.gr7.us-east-1.eks.amazonaws.com",
+    "https://10.0.0.1:6443",
+    "https://rancher.example.com/k8s/clusters/c-m-abc123",
+  ];
+  for (const server of validServers) {
+    it(`accepts destination_server ${server}`, () => {
+      const text = varsYaml({
+        gitops: `gitops:\n  repo_url: https://git.example.com/ops.git\n  destination_server: ${server}\n`,
+      });
+
+      expect(load(text).diagnostics).toEqual([]);
+    });
+  }
 });
 
 describe("namespace labels", () => {

@@ -68,7 +68,7 @@ export interface VarsView {
     };
     gcp?: { projectId?: string; serviceAccountPrefix: string; defaultRoles: (string | undefined)[] };
   };
-  gitops: { repoUrl?: string; argocdNamespace: string; appName?: string };
+  gitops: { repoUrl?: string; argocdNamespace: string; appName?: string; destinationServer?: string };
   /** The key that contains the deploy namespaces: `deploy_namespaces`, or the older `deployments`. */
   namespacesKey: "deploy_namespaces" | "deployments";
   deployNamespaces: Entry<DeployNamespaceView>[];
@@ -145,6 +145,7 @@ export function buildView(data: unknown): VarsView {
       repoUrl: string(gitops.repo_url),
       argocdNamespace: string(gitops.argocd_namespace) ?? DEFAULT_ARGOCD_NAMESPACE,
       appName: gitops.app_name === undefined ? "user-namespace" : string(gitops.app_name),
+      destinationServer: string(gitops.destination_server),
     },
     namespacesKey,
     deployNamespaces,

@@ -13,9 +13,10 @@ import {
   gcpServiceAccountRule,
 } from "./derived-names.js";
 import { duplicateEmailRule, emailCaseRule, emailFormatRule, useridPrefixRule } from "./emails.js";
+import { destinationServerRule, repoUrlRule } from "./gitops.js";
 import { grantsRule, rolesRule } from "./grants.js";
 import { containerDefaultsRule, resourceQuotaRule } from "./resource-quota.js";
-import { namespaceLabelsRule, repoUrlRule, settingsNamespacesRule } from "./settings.js";
+import { namespaceLabelsRule, settingsNamespacesRule } from "./settings.js";
 import { usernamePatternRule, usernameRule } from "./usernames.js";
 
 export type { Rule, RuleContext } from "./context.js";
@@ -45,6 +46,7 @@ export const RULES: readonly Rule[] = [
   awsSettingsRule,
   gcpSettingsRule,
   repoUrlRule,
+  destinationServerRule,
   settingsNamespacesRule,
   namespaceLabelsRule,
 ];

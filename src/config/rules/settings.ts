@@ -1,4 +1,4 @@
-/** Settings outside users and clouds: GitOps, namespaces cake writes to, and Kubeflow labels. */
+/** Settings outside users and clouds: the namespaces cake writes to, and Kubeflow labels. */
 import type { Diagnostic } from "../diagnostics.js";
 import type { FieldPath } from "../field-path.js";
 import type { Rule } from "./context.js";
@@ -6,21 +6,6 @@ import { dnsLabelProblem } from "./dns.js";
 
 const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const LABEL_PREFIX = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-export const repoUrlRule: Rule = {
-  name: "repo-url",
-  check({ source, view }) {
-    if (view.gitops.repoUrl === undefined || view.gitops.repoUrl.trim() !== "") return [];
-    return [
-      source.diagnostic(
-        "error",
-        "missing-repo-url",
-        ["gitops", "repo_url"],
-        "is empty; set it to the URL of this ops repo (the Argo CD Application syncs from it)",
-      ),
-    ];
-  },
-};
 
 export const settingsNamespacesRule: Rule = {
   name: "settings-namespaces",
