@@ -249,7 +249,10 @@ describe("gitops settings", () => {
       gitops: "gitops:\n  repo_url: https://git.example.com/ops.git\n  argocd_namespace: Argo_CD\n",
     });
 
-    expect(single(load(text), "invalid-dns-label").path).toBe("gitops.argocd_namespace");
+    const diagnostic = single(load(text), "invalid-dns-label");
+
+    expect(diagnostic.path).toBe("gitops.argocd_namespace");
+    expect(diagnostic.message).toContain('use "argo-cd"');
   });
 
   it("identity namespace must be a DNS label", () => {

@@ -1,8 +1,9 @@
 /** Settings outside users and clouds: the namespaces cake writes to, and Kubeflow labels. */
 import type { Diagnostic } from "../diagnostics.js";
 import type { FieldPath } from "../field-path.js";
+import { DEFAULT_ARGOCD_NAMESPACE, DEFAULT_IDENTITY_NAMESPACE } from "../schema.js";
 import type { Rule } from "./context.js";
-import { dnsLabelProblem } from "./dns.js";
+import { dnsLabelFix, dnsLabelProblem } from "./dns.js";
 
 const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const LABEL_PREFIX = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -10,19 +11,20 @@ const LABEL_PREFIX = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-
 export const settingsNamespacesRule: Rule = {
   name: "settings-namespaces",
   check({ source, view }) {
-    const fields: [FieldPath, string | undefined][] = [
-      [["gitops", "argocd_namespace"], view.gitops.argocdNamespace],
-      [["cloud", "identity_namespace"], view.cloud.identityNamespace],
+    const fields: [FieldPath, string | undefined, string][] = [
+      [["gitops", "argocd_namespace"], view.gitops.argocdNamespace, DEFAULT_ARGOCD_NAMESPACE],
+      [["cloud", "identity_namespace"], view.cloud.identityNamespace, DEFAULT_IDENTITY_NAMESPACE],
     ];
-    return fields.flatMap(([path, value]) => {
+    return fields.flatMap(([path, value, fallback]) => {
       const problem = value === undefined ? undefined : dnsLabelProblem(value);
-      if (!problem) return [];
+      if (value === undefined || !problem) return [];
+      const fix = dnsLabelFix(value, `remove the key to use the default "${fallback}"`);
       return [
         source.diagnostic(
           "error",
           "invalid-dns-label",
           path,
-          `"${value}" ${problem}; it is a namespace name`,
+          `"${value}" ${problem}; it is a namespace name; ${fix}`,
         ),
       ];
     });
