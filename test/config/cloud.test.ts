@@ -340,6 +340,52 @@ describe("gitops settings", () => {
   }
 });
 
+describe("identity namespace", () => {
+  const system = ["kube-system", "default", "kubeflow", "istio-system", "argocd", "cert-manager"];
+  for (const namespace of system) {
+    it(`rejects system namespace ${namespace}`, () => {
+      const text = varsYaml({ cloud: `cloud:\n  provider: none\n  identity_namespace: ${namespace}\n` });
+      const result = load(text);
+
+      expect(single(result, "reserved-namespace")).toMatchObject({
+        severity: "error",
+        path: "cloud.identity_namespace",
+        ...positionOf(text, `${namespace}\n`),
+      });
+      expect(result.deployment).toBeUndefined();
+    });
+  }
+
+  it("custom Argo CD namespace is rejected", () => {
+    const text = varsYaml({
+      cloud: "cloud:\n  provider: none\n  identity_namespace: gitops\n",
+      gitops: "gitops:\n  repo_url: https://git.example.com/ops.git\n  argocd_namespace: gitops\n",
+    });
+
+    expect(single(load(text), "reserved-namespace").path).toBe("cloud.identity_namespace");
+  });
+
+  it("own name is not reserved", () => {
+    const text = varsYaml({ cloud: "cloud:\n  provider: none\n  identity_namespace: ml-cloud-iam\n" });
+    const result = load(text);
+
+    expect(result.diagnostics).toEqual([]);
+    expect(result.deployment?.cloud.identityNamespace).toBe("ml-cloud-iam");
+  });
+
+  it("invalid name suggests a label", () => {
+    const text = varsYaml({ cloud: "cloud:\n  provider: none\n  identity_namespace: Cloud_IAM\n" });
+
+    expect(single(load(text), "invalid-dns-label").message).toContain('use "cloud-iam"');
+  });
+
+  it("empty name suggests the default", () => {
+    const text = varsYaml({ cloud: 'cloud:\n  provider: none\n  identity_namespace: ""\n' });
+
+    expect(single(load(text), "invalid-dns-label").message).toContain('"cake-cloud-identity"');
+  });
+});
+
 describe("namespace labels", () => {
   function withLabels(labels: string): string {
     return varsYaml({

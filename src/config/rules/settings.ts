@@ -4,10 +4,15 @@ import type { FieldPath } from "../field-path.js";
 import { DEFAULT_ARGOCD_NAMESPACE, DEFAULT_IDENTITY_NAMESPACE } from "../schema.js";
 import type { Rule } from "./context.js";
 import { dnsLabelFix, dnsLabelProblem } from "./dns.js";
+import { RESERVED_SUMMARY, reservedNameReason } from "./reserved.js";
 
 const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const LABEL_PREFIX = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
+/**
+ * `gitops.argocd_namespace` and `cloud.identity_namespace` name namespaces. Cake generates the
+ * identity namespace as a Namespace object, so it must not be a system namespace either.
+ */
 export const settingsNamespacesRule: Rule = {
   name: "settings-namespaces",
   check({ source, view }) {
@@ -15,7 +20,7 @@ export const settingsNamespacesRule: Rule = {
       [["gitops", "argocd_namespace"], view.gitops.argocdNamespace, DEFAULT_ARGOCD_NAMESPACE],
       [["cloud", "identity_namespace"], view.cloud.identityNamespace, DEFAULT_IDENTITY_NAMESPACE],
     ];
-    return fields.flatMap(([path, value, fallback]) => {
+    const diagnostics = fields.flatMap(([path, value, fallback]) => {
       const problem = value === undefined ? undefined : dnsLabelProblem(value);
       if (value === undefined || !problem) return [];
       const fix = dnsLabelFix(value, `remove the key to use the default "${fallback}"`);
@@ -28,6 +33,24 @@ export const settingsNamespacesRule: Rule = {
         ),
       ];
     });
+
+    const identityNamespace = view.cloud.identityNamespace;
+    const reserved =
+      dnsLabelProblem(identityNamespace) === undefined
+        ? reservedNameReason(identityNamespace, { argocdNamespace: view.gitops.argocdNamespace })
+        : undefined;
+    if (reserved) {
+      diagnostics.push(
+        source.diagnostic(
+          "error",
+          "reserved-namespace",
+          ["cloud", "identity_namespace"],
+          `"${identityNamespace}" is reserved: ${reserved} (reserved: ${RESERVED_SUMMARY}), and cake would generate ` +
+            `and manage that Namespace; choose another name, or remove the key to use "${DEFAULT_IDENTITY_NAMESPACE}"`,
+        ),
+      );
+    }
+    return diagnostics;
   },
 };
 
