@@ -79,6 +79,7 @@ export const DIAGNOSTIC_CODES = [
   "invalid-gcp-role",
   "invalid-oidc-provider",
   "missing-cloud-settings",
+  "unused-cloud-settings",
   // identity provider (cake validate --idp-users)
   "idp-unknown-email",
   "idp-email-case",

@@ -208,6 +208,73 @@ describe("cloud settings", () => {
   });
 });
 
+describe("settings of an unselected provider", () => {
+  const gcpBlock = "  gcp:\n    project_id: cake-prod-123456\n";
+  const awsBlock = '  aws:\n    account_id: "123456789012"\n    oidc_provider: oidc.example.com/id/X\n';
+
+  it("gcp block with provider aws warns", () => {
+    const text = varsYaml({ cloud: `${awsCloud({})}${gcpBlock}` });
+    const result = load(text);
+
+    expect(single(result, "unused-cloud-settings")).toMatchObject({
+      severity: "warning",
+      path: "cloud.gcp",
+      ...positionOf(text, "gcp:"),
+    });
+    expect(result.deployment?.cloud.provider).toBe("aws");
+  });
+
+  it("aws block with provider gcp warns", () => {
+    const text = varsYaml({ cloud: `${gcpCloud({})}${awsBlock}` });
+
+    expect(single(load(text), "unused-cloud-settings").path).toBe("cloud.aws");
+  });
+
+  it("both blocks with provider none warn", () => {
+    const text = varsYaml({
+      cloud: `cloud:\n  provider: none\n${gcpBlock}${awsBlock}`,
+    });
+    const result = load(text);
+
+    expect(result.diagnostics.map((diagnostic) => [diagnostic.code, diagnostic.path])).toEqual([
+      ["unused-cloud-settings", "cloud.gcp"],
+      ["unused-cloud-settings", "cloud.aws"],
+    ]);
+  });
+
+  it("namespace gcp block with provider aws warns", () => {
+    const text = varsYaml({
+      cloud: awsCloud({}),
+      users: usersYaml("  deploy_namespaces:\n    - {name: team-b, gcp: {roles: [roles/viewer]}}\n", []),
+    });
+
+    expect(single(load(text), "unused-cloud-settings")).toMatchObject({
+      path: "users.deploy_namespaces[0].gcp",
+      ...positionOf(text, "gcp:"),
+    });
+  });
+
+  it("namespace aws block without cloud warns", () => {
+    const text = varsYaml({
+      users: usersYaml("  deploy_namespaces:\n    - name: team-b\n      aws:\n        policy_arns: []\n", []),
+    });
+
+    const diagnostic = single(load(text), "unused-cloud-settings");
+
+    expect(diagnostic.path).toBe("users.deploy_namespaces[0].aws");
+    expect(diagnostic.message).toContain("cloud.provider: aws");
+  });
+
+  it("blocks of the selected provider pass", () => {
+    const text = varsYaml({
+      cloud: awsCloud({}),
+      users: usersYaml("  deploy_namespaces:\n    - {name: team-b, aws: {policy_arns: []}}\n", []),
+    });
+
+    expect(load(text).diagnostics).toEqual([]);
+  });
+});
+
 describe("gitops settings", () => {
   it("missing repo_url is an error", () => {
     const text = varsYaml({ gitops: "gitops:\n  target_revision: main\n" });

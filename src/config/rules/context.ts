@@ -25,6 +25,10 @@ export interface DeployNamespaceView {
   gcpRoles: (string | undefined)[];
   /** True for the `{name: ...}` form, whose name sits one level deeper. */
   objectForm: boolean;
+  /** True when the entry has an `aws` key, whatever its value. */
+  hasAws: boolean;
+  /** True when the entry has a `gcp` key, whatever its value. */
+  hasGcp: boolean;
 }
 
 export interface GrantView {
@@ -136,7 +140,8 @@ export function buildView(data: unknown): VarsView {
       usernamePattern: string(identity.username_pattern),
     },
     cloud: {
-      provider: string(cloud.provider),
+      // Without a cloud key the provider is none.
+      provider: root.cloud === undefined ? "none" : string(cloud.provider),
       identityNamespace: string(cloud.identity_namespace) ?? DEFAULT_IDENTITY_NAMESPACE,
       aws: cloud.aws === undefined ? undefined : awsView(asRecord(cloud.aws)),
       gcp: cloud.gcp === undefined ? undefined : gcpView(asRecord(cloud.gcp)),
@@ -194,7 +199,15 @@ function grantView(item: unknown): GrantView | undefined {
 function namespaceEntries(list: unknown, key: string): Entry<DeployNamespaceView>[] {
   return listEntries(list, ["users", key], (item) => {
     if (typeof item === "string") {
-      return { name: item, resourceQuota: {}, awsPolicyArns: [], gcpRoles: [], objectForm: false };
+      return {
+        name: item,
+        resourceQuota: {},
+        awsPolicyArns: [],
+        gcpRoles: [],
+        objectForm: false,
+        hasAws: false,
+        hasGcp: false,
+      };
     }
     if (!isRecord(item) || typeof item.name !== "string") return undefined;
     return {
@@ -203,6 +216,8 @@ function namespaceEntries(list: unknown, key: string): Entry<DeployNamespaceView
       awsPolicyArns: stringList(asRecord(item.aws).policy_arns),
       gcpRoles: stringList(asRecord(item.gcp).roles),
       objectForm: true,
+      hasAws: item.aws !== undefined,
+      hasGcp: item.gcp !== undefined,
     };
   });
 }

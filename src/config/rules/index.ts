@@ -2,7 +2,7 @@
 
 import { gatewayPrincipalsRule, useridHeaderRule } from "./authorization-policy.js";
 import { bindingCollisionRule } from "./binding-collisions.js";
-import { awsSettingsRule, cloudSettingsRule, gcpSettingsRule } from "./cloud.js";
+import { awsSettingsRule, cloudSettingsRule, gcpSettingsRule, unusedCloudSettingsRule } from "./cloud.js";
 import type { Rule } from "./context.js";
 import { deployNamespaceRule, deprecatedKeysRule } from "./deploy-namespaces.js";
 import { deploymentNameRule } from "./deployment-name.js";
@@ -45,6 +45,7 @@ export const RULES: readonly Rule[] = [
   cloudSettingsRule,
   awsSettingsRule,
   gcpSettingsRule,
+  unusedCloudSettingsRule,
   repoUrlRule,
   destinationServerRule,
   settingsNamespacesRule,
