@@ -150,8 +150,8 @@ function booleanFix(value: unknown): string {
 }
 
 /**
- * Returns how to write a value of the expected type in place of `value`, or undefined when the
- * message already says enough. `written` is the value's source text, when it is a scalar.
+ * Returns how to write a value of the expected type in place of `value`, or undefined when no
+ * fix applies. `written` is the value's source text, when it is a scalar.
  */
 function typeFix(path: FieldPath, expected: string, value: unknown, written: string): string | undefined {
   const key = path.at(-1);

@@ -69,7 +69,7 @@ export const useridHeaderRule: Rule = {
           "error",
           "invalid-header-name",
           path,
-          `${JSON.stringify(header)} is empty, so every AuthorizationPolicy would match request.headers[]; ` +
+          `${JSON.stringify(header)} is empty, so every AuthorizationPolicy would get the key request.headers[], which names no header; ` +
             "remove the key to use kubeflow-userid, or write the header your identity proxy sets " +
             "(x-goog-authenticated-user-email behind Google IAP)",
         ),
