@@ -313,6 +313,47 @@ describe("vars JSON Schema", () => {
     expect(codes(load(text))).toEqual(["invalid-dns-label"]);
   });
 
+  const editorChecks: [string, string][] = [
+    ["empty gateway principals", "  gateway_principals: []\n"],
+    ["empty gateway principal", '  gateway_principals: [""]\n'],
+    ["header with a space", '  userid_header: "kubeflow userid"\n'],
+  ];
+  for (const [name, line] of editorChecks) {
+    it(`flags ${name}`, () => {
+      const text = varsYaml({ kubeflow: `kubeflow:\n  profile_owner: platform@example.com\n${line}` });
+
+      expect(validate(parse(text))).toBe(false);
+      expect(load(text).diagnostics).toHaveLength(1);
+    });
+  }
+
+  const gitopsChecks: [string, string][] = [
+    ["repo URL without scheme", "  repo_url: git.example.com/ops.git\n"],
+    [
+      "http destination server",
+      "  repo_url: git@git.example.com:ops.git\n  destination_server: http://k8s.example.com\n",
+    ],
+  ];
+  for (const [name, lines] of gitopsChecks) {
+    it(`flags ${name}`, () => {
+      const text = varsYaml({ gitops: `gitops:\n${lines}` });
+
+      expect(validate(parse(text))).toBe(false);
+      expect(load(text).diagnostics).toHaveLength(1);
+    });
+  }
+
+  it("accepts every repo URL form", () => {
+    for (const url of [
+      "https://h.example.com/o.git",
+      "http://h:8080/o",
+      "ssh://git@h/o.git",
+      "git@h:o.git",
+    ]) {
+      expect(validate(parse(varsYaml({ gitops: `gitops:\n  repo_url: ${url}\n` })))).toBe(true);
+    }
+  });
+
   it("rejects a number username", () => {
     const text = varsYaml({
       users: usersYaml("  deploy_namespaces: []\n", [

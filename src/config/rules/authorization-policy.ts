@@ -3,12 +3,10 @@
  * validating webhook rejects a policy whose `from.source` has no principals or an empty one,
  * and `request.headers[...]` needs a header name between the brackets.
  */
+import { HTTP_HEADER_NAME } from "../../model/names.js";
 import type { Diagnostic } from "../diagnostics.js";
 import { DEFAULT_GATEWAY_PRINCIPALS } from "../schema.js";
 import type { Rule } from "./context.js";
-
-/** An HTTP field name is a token, one or more of these characters (RFC 9110: `token = 1*tchar`). */
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 export const gatewayPrincipalsRule: Rule = {
   name: "gateway-principals",
@@ -60,7 +58,7 @@ export const useridHeaderRule: Rule = {
   name: "userid-header",
   check({ source, view }) {
     const header = view.kubeflow.useridHeader;
-    if (header === undefined || HEADER_NAME.test(header)) return [];
+    if (header === undefined || HTTP_HEADER_NAME.test(header)) return [];
     const path = ["kubeflow", "userid_header"];
 
     if (header.trim() === "") {
@@ -76,9 +74,9 @@ export const useridHeaderRule: Rule = {
       ];
     }
 
-    const invalid = [...header].find((character) => !HEADER_NAME.test(character)) ?? "";
+    const invalid = [...header].find((character) => !HTTP_HEADER_NAME.test(character)) ?? "";
     const trimmed = header.trim();
-    const fix = HEADER_NAME.test(trimmed)
+    const fix = HTTP_HEADER_NAME.test(trimmed)
       ? `write "${trimmed}"`
       : "use only letters, digits and !#$%&'*+-.^_`|~";
     return [

@@ -1,12 +1,7 @@
 /** The Argo CD Application's source repository and destination cluster. */
-import { IN_CLUSTER_SERVER } from "../../model/names.js";
+import { IN_CLUSTER_SERVER, SCP_LIKE_REPO_URL } from "../../model/names.js";
 import type { Rule } from "./context.js";
 
-/**
- * The scp-like form of an SSH repository URL, `user@host:path`, which Argo CD accepts besides
- * https://, http:// and ssh:// URLs.
- */
-const SCP_LIKE_URL = /^[^\s@/:]+@[^\s@/:]+:\S+$/;
 const URL_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
 /** A host name followed by a path, as in a URL written without its scheme. */
 const HOST_AND_PATH = /^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:\d+)?(\/\S*)?$/;
@@ -49,7 +44,7 @@ export const repoUrlRule: Rule = {
 /** Returns true for an https://, http:// or ssh:// URL with a host, or an scp-like `user@host:path`. */
 function isRepoUrl(url: string): boolean {
   if (/\s/.test(url)) return false;
-  if (SCP_LIKE_URL.test(url)) return true;
+  if (SCP_LIKE_REPO_URL.test(url)) return true;
   const parsed = parseUrl(url);
   return (
     parsed !== undefined && ["https:", "http:", "ssh:"].includes(parsed.protocol) && parsed.hostname !== ""
