@@ -69,6 +69,9 @@ export const DIAGNOSTIC_CODES = [
   "invalid-quota-key",
   "invalid-quantity",
   "invalid-label",
+  // Istio AuthorizationPolicy inputs
+  "invalid-gateway-principal",
+  "invalid-header-name",
   // cloud
   "invalid-account-id",
   "invalid-arn",
@@ -77,11 +80,14 @@ export const DIAGNOSTIC_CODES = [
   "invalid-oidc-provider",
   "missing-cloud-settings",
   "duplicate-cloud-identity",
+  "unused-cloud-settings",
   // identity provider (cake validate --idp-users)
   "idp-unknown-email",
   "idp-email-case",
   // gitops
   "missing-repo-url",
+  "invalid-repo-url",
+  "invalid-destination-server",
   "duplicate-app-name",
   // files
   "file-not-found",

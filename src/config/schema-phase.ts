@@ -71,12 +71,13 @@ function issueDiagnostics(source: DiagnosticSource, data: unknown, issue: Issue)
           : [],
       );
       const noun = expected.length > 0 ? expected.join(" or ") : "a valid value";
+      const fix = unionFix(source, path, expected, value);
       return [
         source.diagnostic(
           "error",
           "wrong-type",
           path,
-          `must be ${noun} (got ${describeValue(source, path, value)})`,
+          `must be ${noun} (got ${describeValue(source, path, value)})${fix ? `; ${fix}` : ""}`,
         ),
       ];
     }
@@ -120,9 +121,79 @@ function wrongType(source: DiagnosticSource, path: FieldPath, expected: string, 
     return source.diagnostic("error", "wrong-type", path, `must be a string (got ${got}); ${fix}`);
   }
   if (expected === "boolean") {
-    return source.diagnostic("error", "wrong-type", path, `must be true or false (got ${got})`);
+    return source.diagnostic(
+      "error",
+      "wrong-type",
+      path,
+      `must be true or false (got ${got}); ${booleanFix(value)}`,
+    );
   }
-  return source.diagnostic("error", "wrong-type", path, `must be ${typeNoun(expected)} (got ${got})`);
+  const fix = typeFix(path, expected, value, written);
+  return source.diagnostic(
+    "error",
+    "wrong-type",
+    path,
+    `must be ${typeNoun(expected)} (got ${got})${fix ? `; ${fix}` : ""}`,
+  );
+}
+
+/** Words that mean yes or no, as YAML 1.1 tools and people write them. */
+const TRUE_WORDS = /^(true|yes|y|on|1)$/i;
+const FALSE_WORDS = /^(false|no|n|off|0)$/i;
+
+/** Returns the fix for a value where a boolean belongs: YAML 1.2 reads only true and false as booleans. */
+function booleanFix(value: unknown): string {
+  const text = typeof value === "string" || typeof value === "number" ? String(value).trim() : "";
+  if (TRUE_WORDS.test(text)) return "write true, without quotes";
+  if (FALSE_WORDS.test(text)) return "write false, without quotes";
+  return "write true or false, without quotes";
+}
+
+/**
+ * Returns how to write a value of the expected type in place of `value`, or undefined when no
+ * fix applies. `written` is the value's source text, when it is a scalar.
+ */
+function typeFix(path: FieldPath, expected: string, value: unknown, written: string): string | undefined {
+  const key = path.at(-1);
+  if (expected === "array") {
+    if (isPrimitive(value) && value !== null && typeof key === "string") {
+      return `write it as a list: ${key}: [${written}]`;
+    }
+    return "write a list, one item per line starting with '- ', or [item, item]";
+  }
+  if (expected === "object") {
+    const keys = knownKeysAt(path);
+    const shape = Array.isArray(value) ? "without '- ' before the keys" : "indented below it";
+    return keys.length > 0
+      ? `write a mapping of keys ${shape}; its keys are ${keys.join(", ")}`
+      : `write a mapping of key: value lines ${shape}`;
+  }
+  if (expected === "string" && Array.isArray(value)) {
+    const only = value.length === 1 ? value[0] : undefined;
+    return isPrimitive(only) && only !== null && only !== undefined && typeof key === "string"
+      ? `write a single value: ${key}: ${String(only)}`
+      : "write a single value";
+  }
+  // Binary data is a mapping only to JavaScript; describeValue names its fix.
+  if (expected === "string" && !(value instanceof Uint8Array)) return "write a single value, not a mapping";
+  return undefined;
+}
+
+/** Returns how to write a value that matches none of a union's types, or undefined. */
+function unionFix(
+  source: DiagnosticSource,
+  path: FieldPath,
+  expectedNouns: readonly string[],
+  value: unknown,
+): string | undefined {
+  const written = source.sourceTextOf(path) ?? (isPrimitive(value) ? String(value) : "");
+  // The only union with a number is a Kubernetes quantity.
+  if (expectedNouns.includes("a number")) return 'write a quantity, such as 4, "500m" or "16Gi"';
+  if (expectedNouns.includes("a string") && (typeof value === "boolean" || value === null)) {
+    return value === null && (written === "" || written === "~") ? "write a value" : `quote it: "${written}"`;
+  }
+  if (Array.isArray(value)) return "write a single value, not a list";
+  return undefined;
 }
 
 function typeNoun(expected: string): string {

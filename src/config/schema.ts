@@ -3,7 +3,13 @@
  * (emails, names, quantities, ARNs) so their diagnostics carry precise codes and fixes.
  */
 import { z } from "zod";
-import { DNS1123_LABEL, IN_CLUSTER_SERVER, NAME_LIMITS } from "../model/names.js";
+import {
+  DNS1123_LABEL,
+  HTTP_HEADER_NAME,
+  IN_CLUSTER_SERVER,
+  NAME_LIMITS,
+  SCP_LIKE_REPO_URL,
+} from "../model/names.js";
 
 export const DEFAULT_GATEWAY_PRINCIPALS = [
   "cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account",
@@ -43,6 +49,9 @@ function patternString(pattern: RegExp, maxLength?: number) {
 
 const dnsLabel = () => patternString(DNS1123_LABEL, NAME_LIMITS.kubernetesLabel);
 
+/** The repository URL forms Argo CD accepts: https://, http://, ssh://, or scp-like `user@host:path`. */
+const REPO_URL = new RegExp(`^(https?://[^\\s/]+|ssh://[^\\s/]+)\\S*$|${SCP_LIKE_REPO_URL.source}`);
+
 /** A Kubernetes quantity; YAML numbers are accepted because Kubernetes accepts them too. */
 const quantity = z
   .union([z.string(), z.number()])
@@ -58,8 +67,7 @@ const kubeflowSchema = z
     profile_owner: z
       .string()
       .describe("Email of the platform identity that owns every Profile (spec.owner.name)."),
-    userid_header: z
-      .string()
+    userid_header: patternString(HTTP_HEADER_NAME)
       .default("kubeflow-userid")
       .describe("Request header that carries the user's email, as the identity proxy sets it."),
     userid_prefix: z
@@ -69,7 +77,8 @@ const kubeflowSchema = z
         'Prefix the identity proxy puts before the email, such as "accounts.google.com:" behind IAP.',
       ),
     gateway_principals: z
-      .array(z.string())
+      .array(patternString(/^\S+$/))
+      .meta({ minItems: 1 })
       .default(DEFAULT_GATEWAY_PRINCIPALS)
       .describe("Istio principals allowed to forward user requests (source.principals)."),
     namespace_labels: z
@@ -150,13 +159,14 @@ const cloudSchema = z
 
 const gitopsSchema = z
   .strictObject({
-    repo_url: z.string().describe("URL of this ops repo, the source of the Argo CD Application."),
+    repo_url: patternString(REPO_URL).describe(
+      "URL of this ops repo, the source of the Argo CD Application.",
+    ),
     target_revision: z.string().default("main").describe("Git revision Argo CD syncs."),
     argocd_namespace: dnsLabel()
       .default(DEFAULT_ARGOCD_NAMESPACE)
       .describe("Namespace of Argo CD and of the Application."),
-    destination_server: z
-      .string()
+    destination_server: patternString(/^https:\/\/[^\s/]+\S*$/)
       .default(IN_CLUSTER_SERVER)
       .describe("Cluster API server the Application deploys to."),
     app_name: dnsLabel().default("user-namespace").describe("Name of the Argo CD Application."),

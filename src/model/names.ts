@@ -113,6 +113,8 @@ export const NAME_LIMITS = {
 } as const;
 
 export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** An HTTP field name is a token, one or more of these characters (RFC 9110: `token = 1*tchar`). */
+export const HTTP_HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 export const AWS_ROLE_NAME = /^[\w+=,.@-]+$/;
 export const GCP_SERVICE_ACCOUNT_ID = /^[a-z][a-z0-9-]*[a-z0-9]$/;
 
@@ -143,3 +145,9 @@ export function profilesOf(deployment: Deployment): ProfileRef[] {
 
 /** The API server address of the cluster Argo CD runs in: the `gitops.destination_server` default. */
 export const IN_CLUSTER_SERVER = "https://kubernetes.default.svc";
+
+/**
+ * The scp-like form of an SSH repository URL, `user@host:path`, which Argo CD accepts besides
+ * https://, http:// and ssh:// URLs.
+ */
+export const SCP_LIKE_REPO_URL = /^[^\s@/:]+@[^\s@/:]+:\S+$/;

@@ -208,6 +208,73 @@ describe("cloud settings", () => {
   });
 });
 
+describe("settings of an unselected provider", () => {
+  const gcpBlock = "  gcp:\n    project_id: cake-prod-123456\n";
+  const awsBlock = '  aws:\n    account_id: "123456789012"\n    oidc_provider: oidc.example.com/id/X\n';
+
+  it("gcp block with provider aws warns", () => {
+    const text = varsYaml({ cloud: `${awsCloud({})}${gcpBlock}` });
+    const result = load(text);
+
+    expect(single(result, "unused-cloud-settings")).toMatchObject({
+      severity: "warning",
+      path: "cloud.gcp",
+      ...positionOf(text, "gcp:"),
+    });
+    expect(result.deployment?.cloud.provider).toBe("aws");
+  });
+
+  it("aws block with provider gcp warns", () => {
+    const text = varsYaml({ cloud: `${gcpCloud({})}${awsBlock}` });
+
+    expect(single(load(text), "unused-cloud-settings").path).toBe("cloud.aws");
+  });
+
+  it("both blocks with provider none warn", () => {
+    const text = varsYaml({
+      cloud: `cloud:\n  provider: none\n${gcpBlock}${awsBlock}`,
+    });
+    const result = load(text);
+
+    expect(result.diagnostics.map((diagnostic) => [diagnostic.code, diagnostic.path])).toEqual([
+      ["unused-cloud-settings", "cloud.gcp"],
+      ["unused-cloud-settings", "cloud.aws"],
+    ]);
+  });
+
+  it("namespace gcp block with provider aws warns", () => {
+    const text = varsYaml({
+      cloud: awsCloud({}),
+      users: usersYaml("  deploy_namespaces:\n    - {name: team-b, gcp: {roles: [roles/viewer]}}\n", []),
+    });
+
+    expect(single(load(text), "unused-cloud-settings")).toMatchObject({
+      path: "users.deploy_namespaces[0].gcp",
+      ...positionOf(text, "gcp:"),
+    });
+  });
+
+  it("namespace aws block without cloud warns", () => {
+    const text = varsYaml({
+      users: usersYaml("  deploy_namespaces:\n    - name: team-b\n      aws:\n        policy_arns: []\n", []),
+    });
+
+    const diagnostic = single(load(text), "unused-cloud-settings");
+
+    expect(diagnostic.path).toBe("users.deploy_namespaces[0].aws");
+    expect(diagnostic.message).toContain("cloud.provider: aws");
+  });
+
+  it("blocks of the selected provider pass", () => {
+    const text = varsYaml({
+      cloud: awsCloud({}),
+      users: usersYaml("  deploy_namespaces:\n    - {name: team-b, aws: {policy_arns: []}}\n", []),
+    });
+
+    expect(load(text).diagnostics).toEqual([]);
+  });
+});
+
 describe("gitops settings", () => {
   it("missing repo_url is an error", () => {
     const text = varsYaml({ gitops: "gitops:\n  target_revision: main\n" });
@@ -249,13 +316,140 @@ describe("gitops settings", () => {
       gitops: "gitops:\n  repo_url: https://git.example.com/ops.git\n  argocd_namespace: Argo_CD\n",
     });
 
-    expect(single(load(text), "invalid-dns-label").path).toBe("gitops.argocd_namespace");
+    const diagnostic = single(load(text), "invalid-dns-label");
+
+    expect(diagnostic.path).toBe("gitops.argocd_namespace");
+    expect(diagnostic.message).toContain('use "argo-cd"');
   });
 
   it("identity namespace must be a DNS label", () => {
     const text = varsYaml({ cloud: "cloud:\n  provider: none\n  identity_namespace: cloud.identity\n" });
 
     expect(single(load(text), "invalid-dns-label").path).toBe("cloud.identity_namespace");
+  });
+
+  const invalidRepoUrls: [string, string][] = [
+    ["not a url", "https://"],
+    ["git.example.com/platform/ops.git", '"https://git.example.com/platform/ops.git"'],
+    ["ftp://git.example.com/ops.git", "https://"],
+    ["https://", "https://"],
+    ["git@git.example.com", "git@host:path"],
+    ["file:///srv/git/ops.git", "https://"],
+  ];
+  for (const [url, fix] of invalidRepoUrls) {
+    it(`rejects repo_url ${JSON.stringify(url)}`, () => {
+      const text = varsYaml({ gitops: `gitops:\n  repo_url: ${JSON.stringify(url)}\n` });
+
+      const diagnostic = single(load(text), "invalid-repo-url");
+
+      expect(diagnostic).toMatchObject({
+        severity: "error",
+        path: "gitops.repo_url",
+        ...positionOf(text, JSON.stringify(url)),
+      });
+      expect(diagnostic.message).toContain(fix);
+    });
+  }
+
+  const validRepoUrls = [
+    "https://git.example.com/platform/ops.git",
+    "http://git.internal:8080/ops.git",
+    "ssh://git@git.example.com:2222/platform/ops.git",
+    "git@github.com:example/ops.git",
+  ];
+  for (const url of validRepoUrls) {
+    it(`accepts repo_url ${url}`, () => {
+      const result = load(varsYaml({ gitops: `gitops:\n  repo_url: ${url}\n` }));
+
+      expect(result.diagnostics).toEqual([]);
+      expect(result.deployment?.gitops.repoUrl).toBe(url);
+    });
+  }
+
+  const invalidServers: [string, string][] = [
+    ['""', "remove the key"],
+    ["http://prod.example.com:6443", '"https://prod.example.com:6443"'],
+    ["prod.example.com", '"https://prod.example.com"'],
+    ["in-cluster", "https://kubernetes.default.svc"],
+    ['"https://prod example.com"', "https://kubernetes.default.svc"],
+  ];
+  for (const [server, fix] of invalidServers) {
+    it(`rejects destination_server ${server}`, () => {
+      const text = varsYaml({
+        gitops: `gitops:\n  repo_url: https://git.example.com/ops.git\n  destination_server: ${server}\n`,
+      });
+
+      const diagnostic = single(load(text), "invalid-destination-server");
+
+      expect(diagnostic).toMatchObject({
+        severity: "error",
+        path: "gitops.destination_server",
+        ...positionOf(text, server),
+      });
+      expect(diagnostic.message).toContain(fix);
+    });
+  }
+
+  const validServers = [
+    "https://kubernetes.default.svc",
+    "https://ABCDEF0123.gr7.us-east-1.eks.amazonaws.com",
+    "https://10.0.0.1:6443",
+    "https://rancher.example.com/k8s/clusters/c-m-abc123",
+  ];
+  for (const server of validServers) {
+    it(`accepts destination_server ${server}`, () => {
+      const text = varsYaml({
+        gitops: `gitops:\n  repo_url: https://git.example.com/ops.git\n  destination_server: ${server}\n`,
+      });
+
+      expect(load(text).diagnostics).toEqual([]);
+    });
+  }
+});
+
+describe("identity namespace", () => {
+  const system = ["kube-system", "default", "kubeflow", "istio-system", "argocd", "cert-manager"];
+  for (const namespace of system) {
+    it(`rejects system namespace ${namespace}`, () => {
+      const text = varsYaml({ cloud: `cloud:\n  provider: none\n  identity_namespace: ${namespace}\n` });
+      const result = load(text);
+
+      expect(single(result, "reserved-namespace")).toMatchObject({
+        severity: "error",
+        path: "cloud.identity_namespace",
+        ...positionOf(text, `${namespace}\n`),
+      });
+      expect(result.deployment).toBeUndefined();
+    });
+  }
+
+  it("custom Argo CD namespace is rejected", () => {
+    const text = varsYaml({
+      cloud: "cloud:\n  provider: none\n  identity_namespace: gitops\n",
+      gitops: "gitops:\n  repo_url: https://git.example.com/ops.git\n  argocd_namespace: gitops\n",
+    });
+
+    expect(single(load(text), "reserved-namespace").path).toBe("cloud.identity_namespace");
+  });
+
+  it("own name is not reserved", () => {
+    const text = varsYaml({ cloud: "cloud:\n  provider: none\n  identity_namespace: ml-cloud-iam\n" });
+    const result = load(text);
+
+    expect(result.diagnostics).toEqual([]);
+    expect(result.deployment?.cloud.identityNamespace).toBe("ml-cloud-iam");
+  });
+
+  it("invalid name suggests a label", () => {
+    const text = varsYaml({ cloud: "cloud:\n  provider: none\n  identity_namespace: Cloud_IAM\n" });
+
+    expect(single(load(text), "invalid-dns-label").message).toContain('use "cloud-iam"');
+  });
+
+  it("empty name suggests the default", () => {
+    const text = varsYaml({ cloud: 'cloud:\n  provider: none\n  identity_namespace: ""\n' });
+
+    expect(single(load(text), "invalid-dns-label").message).toContain('"cake-cloud-identity"');
   });
 });
 

@@ -48,6 +48,15 @@ describe("deployment name", () => {
 
     expect(single(load(text, "vars/prod-us.east.1.yaml"), "invalid-dns-label").path).toBe("region");
   });
+
+  it("empty environment explains a valid label", () => {
+    const text = varsYaml({ top: 'environment: ""\nregion: us-east-1\n' });
+
+    const diagnostic = single(load(text, "vars/-us-east-1.yaml"), "invalid-dns-label");
+
+    expect(diagnostic.path).toBe("environment");
+    expect(diagnostic.message).toContain("write 1 to 63 lower-case letters");
+  });
 });
 
 describe("username rules", () => {
@@ -345,10 +354,10 @@ describe("derived names", () => {
       gitops: "gitops:\n  repo_url: https://git.example.com/ops.git\n  app_name: User_Namespaces\n",
     });
 
-    expect(single(load(text), "invalid-dns-label")).toMatchObject({
-      path: "gitops.app_name",
-      ...positionOf(text, "User_Namespaces"),
-    });
+    const diagnostic = single(load(text), "invalid-dns-label");
+
+    expect(diagnostic).toMatchObject({ path: "gitops.app_name", ...positionOf(text, "User_Namespaces") });
+    expect(diagnostic.message).toContain('use "user-namespaces"');
   });
 });
 

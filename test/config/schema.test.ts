@@ -185,6 +185,76 @@ describe("schema phase", () => {
     expect(diagnostic.message).toContain("a string or a number");
   });
 
+  const booleans: [string, string][] = [
+    ["yes", "write true"],
+    ['"True"', "write true"],
+    ["off", "write false"],
+    ["0", "write false"],
+    ["maybe", "write true or false"],
+  ];
+  for (const [written, fix] of booleans) {
+    it(`disabled ${written} suggests a boolean`, () => {
+      const text = varsYaml({
+        users: usersYaml("  deploy_namespaces: []\n", [
+          userYaml({ email: "tom@example.com", username: "tom", roles: "[cake-user]", disabled: written }),
+        ]),
+      });
+
+      const diagnostic = single(load(text), "wrong-type");
+
+      expect(diagnostic).toMatchObject({ path: "users.users[0].disabled", ...positionOf(text, written) });
+      expect(diagnostic.message).toContain(fix);
+    });
+  }
+
+  it("string roles shows the list form", () => {
+    const text = varsYaml({
+      users: usersYaml("  deploy_namespaces: []\n", [
+        userYaml({ email: "tom@example.com", username: "tom", roles: "cake-user, cake-admin" }),
+      ]),
+    });
+
+    const diagnostic = single(load(text), "wrong-type");
+
+    expect(diagnostic.path).toBe("users.users[0].roles");
+    expect(diagnostic.message).toContain("roles: [cake-user, cake-admin]");
+  });
+
+  it("mapping where a list belongs shows list syntax", () => {
+    const text = varsYaml({ users: "users:\n  deploy_namespaces:\n    name: team-a\n  users: []\n" });
+
+    const diagnostic = single(load(text), "wrong-type");
+
+    expect(diagnostic.path).toBe("users.deploy_namespaces");
+    expect(diagnostic.message).toContain("'- '");
+  });
+
+  it("string where a mapping belongs lists keys", () => {
+    const text = varsYaml({ cloud: "cloud: aws\n" });
+
+    const diagnostic = single(load(text), "wrong-type");
+
+    expect(diagnostic).toMatchObject({ path: "cloud", ...positionOf(text, "aws") });
+    expect(diagnostic.message).toContain("provider, aws, gcp, identity_namespace");
+  });
+
+  it("list where a string belongs shows the value", () => {
+    const text = varsYaml({ kubeflow: "kubeflow:\n  profile_owner: [platform@example.com]\n" });
+
+    const diagnostic = single(load(text), "wrong-type");
+
+    expect(diagnostic.path).toBe("kubeflow.profile_owner");
+    expect(diagnostic.message).toContain("profile_owner: platform@example.com");
+  });
+
+  it("boolean quota value suggests a quantity", () => {
+    const text = varsYaml({
+      users: usersYaml("  deploy_namespaces:\n    - name: team-a\n      resource_quota: {pods: true}\n", []),
+    });
+
+    expect(single(load(text), "wrong-type").message).toContain('"500m"');
+  });
+
   it("grant of the wrong type is reported", () => {
     const text = varsYaml({
       users: usersYaml("  deploy_namespaces: [team-a]\n", [
@@ -241,6 +311,47 @@ describe("vars JSON Schema", () => {
 
     expect(validate(parse(text))).toBe(false);
     expect(codes(load(text))).toEqual(["invalid-dns-label"]);
+  });
+
+  const editorChecks: [string, string][] = [
+    ["empty gateway principals", "  gateway_principals: []\n"],
+    ["empty gateway principal", '  gateway_principals: [""]\n'],
+    ["header with a space", '  userid_header: "kubeflow userid"\n'],
+  ];
+  for (const [name, line] of editorChecks) {
+    it(`flags ${name}`, () => {
+      const text = varsYaml({ kubeflow: `kubeflow:\n  profile_owner: platform@example.com\n${line}` });
+
+      expect(validate(parse(text))).toBe(false);
+      expect(load(text).diagnostics).toHaveLength(1);
+    });
+  }
+
+  const gitopsChecks: [string, string][] = [
+    ["repo URL without scheme", "  repo_url: git.example.com/ops.git\n"],
+    [
+      "http destination server",
+      "  repo_url: git@git.example.com:ops.git\n  destination_server: http://k8s.example.com\n",
+    ],
+  ];
+  for (const [name, lines] of gitopsChecks) {
+    it(`flags ${name}`, () => {
+      const text = varsYaml({ gitops: `gitops:\n${lines}` });
+
+      expect(validate(parse(text))).toBe(false);
+      expect(load(text).diagnostics).toHaveLength(1);
+    });
+  }
+
+  it("accepts every repo URL form", () => {
+    for (const url of [
+      "https://h.example.com/o.git",
+      "http://h:8080/o",
+      "ssh://git@h/o.git",
+      "git@h:o.git",
+    ]) {
+      expect(validate(parse(varsYaml({ gitops: `gitops:\n  repo_url: ${url}\n` })))).toBe(true);
+    }
   });
 
   it("rejects a number username", () => {

@@ -180,6 +180,34 @@ describe("YAML phase", () => {
     expect(result.deployment).toBeUndefined();
   });
 
+  /** Returns a file whose users each grant the deploy namespace `team-a` through one alias. */
+  function namespaceAliases(count: number): string {
+    const users = Array.from({ length: count }, (_, index) =>
+      userYaml({
+        email: `user${index}@example.com`,
+        username: `user${index}`,
+        roles: "[cake-user]",
+        allowed_namespaces: "[*ns]",
+      }),
+    );
+    return varsYaml({ users: usersYaml("  deploy_namespaces: [&ns team-a]\n", users) });
+  }
+
+  it("50 aliases of one anchor load", () => {
+    const result = load(namespaceAliases(MAX_ALIASES));
+
+    expect(result.diagnostics).toEqual([]);
+    expect(result.deployment?.users).toHaveLength(MAX_ALIASES);
+  });
+
+  it("51 aliases is an error", () => {
+    const result = load(namespaceAliases(MAX_ALIASES + 1));
+
+    expect(codes(result)).toEqual(["yaml-alias-limit"]);
+    expect(result.diagnostics[0]).toMatchObject({ line: 1, column: 1 });
+    expect(result.diagnostics[0]?.message).toContain(`${MAX_ALIASES + 1} aliases (limit ${MAX_ALIASES})`);
+  });
+
   it("too many aliases is an error", () => {
     const users = Array.from({ length: MAX_ALIASES + 1 }, (_, index) =>
       userYaml({ email: `user${index}@example.com`, username: `user${index}`, roles: "*roles" }),
@@ -193,6 +221,25 @@ describe("YAML phase", () => {
 
     expect(codes(result)).toEqual(["yaml-alias-limit"]);
     expect(result.diagnostics[0]).toMatchObject({ line: 1, column: 1 });
+  });
+
+  it("nested aliases count once per repetition", () => {
+    // Each *pair repeats [*role, *role]: 1 + 2 aliases, after the 2 in the anchored list itself.
+    const withPairs = (pairs: number) =>
+      `${varsYaml()}x-role: &role cake-user\nx-pair: &pair [*role, *role]\nx-uses: [${Array(pairs).fill("*pair").join(", ")}]\n`;
+
+    expect(codes(load(withPairs(16)))).not.toContain("yaml-alias-limit");
+    expect(codes(load(withPairs(17)))).toContain("yaml-alias-limit");
+  });
+
+  it("alias inside its own anchor is an error", () => {
+    const text = varsYaml({
+      users: usersYaml("  deploy_namespaces: &loop [team-a, *loop]\n", []),
+    });
+
+    const diagnostic = single(load(text), "yaml-alias-limit");
+
+    expect(diagnostic.message).toContain("*loop");
   });
 
   it("nested aliases under the count limit still fail when they expand too far", () => {

@@ -1,4 +1,7 @@
-/** Cloud settings: the provider's block is present and its ids and ARNs are well-formed. */
+/**
+ * Cloud settings: the provider's block is present, its ids and ARNs are well-formed, and no other
+ * provider's settings are left in the file.
+ */
 import { awsPartition } from "../../model/names.js";
 import type { Diagnostic } from "../diagnostics.js";
 import type { FieldPath } from "../field-path.js";
@@ -28,6 +31,41 @@ export const cloudSettingsRule: Rule = {
         `"${provider}" needs a cloud.${provider} block, which is missing; add cloud.${provider} with ${example}`,
       ),
     ];
+  },
+};
+
+/**
+ * The settings of a provider other than `cloud.provider` generate nothing. A block left over from
+ * a provider change would look effective in review, so each one is a warning.
+ */
+export const unusedCloudSettingsRule: Rule = {
+  name: "unused-cloud-settings",
+  check({ source, view }) {
+    const provider = view.cloud.provider;
+    if (provider !== "aws" && provider !== "gcp" && provider !== "none") return [];
+
+    const diagnostics: Diagnostic[] = [];
+    for (const block of ["aws", "gcp"] as const) {
+      if (block === provider) continue;
+      const message =
+        `is ignored because cloud.provider is "${provider}", so cake generates nothing from it; ` +
+        `remove the block, or set cloud.provider: ${block}`;
+      if (view.cloud[block] !== undefined) {
+        diagnostics.push(
+          source.diagnostic("warning", "unused-cloud-settings", ["cloud", block], message, { key: true }),
+        );
+      }
+      for (const entry of view.deployNamespaces) {
+        const present = block === "aws" ? entry.value.hasAws : entry.value.hasGcp;
+        if (!present) continue;
+        diagnostics.push(
+          source.diagnostic("warning", "unused-cloud-settings", [...entry.path, block], message, {
+            key: true,
+          }),
+        );
+      }
+    }
+    return diagnostics;
   },
 };
 

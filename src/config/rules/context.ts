@@ -25,6 +25,10 @@ export interface DeployNamespaceView {
   gcpRoles: (string | undefined)[];
   /** True for the `{name: ...}` form, whose name sits one level deeper. */
   objectForm: boolean;
+  /** True when the entry has an `aws` key, whatever its value. */
+  hasAws: boolean;
+  /** True when the entry has a `gcp` key, whatever its value. */
+  hasGcp: boolean;
 }
 
 export interface GrantView {
@@ -47,7 +51,11 @@ export interface VarsView {
   region?: string;
   kubeflow: {
     profileOwner?: string;
+    /** undefined when the key is missing (the default applies) or is not a string. */
+    useridHeader?: string;
     useridPrefix: string;
+    /** undefined when the key is missing (the defaults apply) or is not a list. */
+    gatewayPrincipals?: (string | undefined)[];
     namespaceLabels: Record<string, string>;
     defaultContainerResources: { requests: Record<string, Quantity>; limits: Record<string, Quantity> };
   };
@@ -64,7 +72,7 @@ export interface VarsView {
     };
     gcp?: { projectId?: string; serviceAccountPrefix: string; defaultRoles: (string | undefined)[] };
   };
-  gitops: { repoUrl?: string; argocdNamespace: string; appName?: string };
+  gitops: { repoUrl?: string; argocdNamespace: string; appName?: string; destinationServer?: string };
   /** The key that contains the deploy namespaces: `deploy_namespaces`, or the older `deployments`. */
   namespacesKey: "deploy_namespaces" | "deployments";
   deployNamespaces: Entry<DeployNamespaceView>[];
@@ -116,6 +124,10 @@ export function buildView(data: unknown): VarsView {
     region: string(root.region),
     kubeflow: {
       profileOwner: string(kubeflow.profile_owner),
+      useridHeader: string(kubeflow.userid_header),
+      gatewayPrincipals: Array.isArray(kubeflow.gateway_principals)
+        ? stringList(kubeflow.gateway_principals)
+        : undefined,
       useridPrefix: string(kubeflow.userid_prefix) ?? "",
       namespaceLabels: stringRecord(kubeflow.namespace_labels),
       defaultContainerResources: {
@@ -128,7 +140,8 @@ export function buildView(data: unknown): VarsView {
       usernamePattern: string(identity.username_pattern),
     },
     cloud: {
-      provider: string(cloud.provider),
+      // Without a cloud key the provider is none.
+      provider: root.cloud === undefined ? "none" : string(cloud.provider),
       identityNamespace: string(cloud.identity_namespace) ?? DEFAULT_IDENTITY_NAMESPACE,
       aws: cloud.aws === undefined ? undefined : awsView(asRecord(cloud.aws)),
       gcp: cloud.gcp === undefined ? undefined : gcpView(asRecord(cloud.gcp)),
@@ -137,6 +150,7 @@ export function buildView(data: unknown): VarsView {
       repoUrl: string(gitops.repo_url),
       argocdNamespace: string(gitops.argocd_namespace) ?? DEFAULT_ARGOCD_NAMESPACE,
       appName: gitops.app_name === undefined ? "user-namespace" : string(gitops.app_name),
+      destinationServer: string(gitops.destination_server),
     },
     namespacesKey,
     deployNamespaces,
@@ -185,7 +199,15 @@ function grantView(item: unknown): GrantView | undefined {
 function namespaceEntries(list: unknown, key: string): Entry<DeployNamespaceView>[] {
   return listEntries(list, ["users", key], (item) => {
     if (typeof item === "string") {
-      return { name: item, resourceQuota: {}, awsPolicyArns: [], gcpRoles: [], objectForm: false };
+      return {
+        name: item,
+        resourceQuota: {},
+        awsPolicyArns: [],
+        gcpRoles: [],
+        objectForm: false,
+        hasAws: false,
+        hasGcp: false,
+      };
     }
     if (!isRecord(item) || typeof item.name !== "string") return undefined;
     return {
@@ -194,6 +216,8 @@ function namespaceEntries(list: unknown, key: string): Entry<DeployNamespaceView
       awsPolicyArns: stringList(asRecord(item.aws).policy_arns),
       gcpRoles: stringList(asRecord(item.gcp).roles),
       objectForm: true,
+      hasAws: item.aws !== undefined,
+      hasGcp: item.gcp !== undefined,
     };
   });
 }

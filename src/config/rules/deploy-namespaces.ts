@@ -1,7 +1,7 @@
 import type { Diagnostic } from "../diagnostics.js";
 import { type FieldPath, formatPath } from "../field-path.js";
 import { namespaceNamePath, type Rule } from "./context.js";
-import { dnsLabelProblem, suggestDnsLabel } from "./dns.js";
+import { dnsLabelFix, dnsLabelProblem } from "./dns.js";
 import { RESERVED_SUMMARY, reservedReason } from "./reserved.js";
 
 /** Deploy namespace names become shared Profiles and namespaces: DNS-1123 labels, unique, not reserved. */
@@ -18,13 +18,12 @@ export const deployNamespaceRule: Rule = {
       const reserved = reservedReason(name, view);
 
       if (problem) {
-        const suggestion = suggestDnsLabel(name);
         diagnostics.push(
           source.diagnostic(
             "error",
             "invalid-dns-label",
             path,
-            `"${name}" ${problem}; it names a shared Profile and its namespace${suggestion ? `; use "${suggestion}"` : ""}`,
+            `"${name}" ${problem}; it names a shared Profile and its namespace; ${dnsLabelFix(name)}`,
           ),
         );
       } else if (reserved) {

@@ -1,6 +1,6 @@
 import type { Diagnostic } from "../diagnostics.js";
 import type { Rule } from "./context.js";
-import { dnsLabelProblem, suggestDnsLabel } from "./dns.js";
+import { dnsLabelFix, dnsLabelProblem } from "./dns.js";
 
 /** `environment` and `region` are DNS-1123 labels and name the file: `<environment>-<region>.yaml`. */
 export const deploymentNameRule: Rule = {
@@ -12,14 +12,12 @@ export const deploymentNameRule: Rule = {
       if (value === undefined) continue;
       const problem = dnsLabelProblem(value);
       if (!problem) continue;
-      const suggestion = suggestDnsLabel(value);
-      const fix = suggestion ? `; use "${suggestion}"` : "";
       diagnostics.push(
         source.diagnostic(
           "error",
           "invalid-dns-label",
           [key],
-          `"${value}" ${problem}; it names the output folder${fix}`,
+          `"${value}" ${problem}; it names the output folder; ${dnsLabelFix(value)}`,
         ),
       );
     }

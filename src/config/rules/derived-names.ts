@@ -16,6 +16,7 @@ import {
 import type { Diagnostic } from "../diagnostics.js";
 import type { FieldPath } from "../field-path.js";
 import { namespaceNamePath, type Rule, type RuleContext } from "./context.js";
+import { dnsLabelFix } from "./dns.js";
 
 interface ProfileSource {
   name: string;
@@ -209,7 +210,7 @@ export const argocdApplicationNameRule: Rule = {
           "error",
           "invalid-dns-label",
           path,
-          `Argo CD Application name "${appName}" is not a DNS-1123 label (lower-case letters, digits and '-'); rename it`,
+          `Argo CD Application name "${appName}" is not a DNS-1123 label (lower-case letters, digits and '-'); ${dnsLabelFix(appName)}`,
         ),
       ];
     }

@@ -22,3 +22,15 @@ export function suggestDnsLabel(name: string): string | undefined {
     .replace(/-+$/, "");
   return suggestion.length > 0 && suggestion !== name ? suggestion : undefined;
 }
+
+/**
+ * Returns the fix for an invalid DNS-1123 label: a close valid label when there is one, else
+ * `fallback`, else the rule for writing one.
+ */
+export function dnsLabelFix(name: string, fallback?: string): string {
+  const suggestion = suggestDnsLabel(name);
+  if (suggestion) return `use "${suggestion}"`;
+  return (
+    fallback ?? "write 1 to 63 lower-case letters, digits and '-', starting and ending with a letter or digit"
+  );
+}

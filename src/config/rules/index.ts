@@ -1,6 +1,8 @@
 /** Every validation rule, in the order their diagnostics are usually read. */
+
+import { gatewayPrincipalsRule, useridHeaderRule } from "./authorization-policy.js";
 import { bindingCollisionRule } from "./binding-collisions.js";
-import { awsSettingsRule, cloudSettingsRule, gcpSettingsRule } from "./cloud.js";
+import { awsSettingsRule, cloudSettingsRule, gcpSettingsRule, unusedCloudSettingsRule } from "./cloud.js";
 import type { Rule } from "./context.js";
 import { deployNamespaceRule, deprecatedKeysRule } from "./deploy-namespaces.js";
 import { deploymentNameRule } from "./deployment-name.js";
@@ -11,9 +13,10 @@ import {
   gcpServiceAccountRule,
 } from "./derived-names.js";
 import { duplicateEmailRule, emailCaseRule, emailFormatRule, useridPrefixRule } from "./emails.js";
+import { destinationServerRule, repoUrlRule } from "./gitops.js";
 import { grantsRule, rolesRule } from "./grants.js";
 import { containerDefaultsRule, resourceQuotaRule } from "./resource-quota.js";
-import { namespaceLabelsRule, repoUrlRule, settingsNamespacesRule } from "./settings.js";
+import { namespaceLabelsRule, settingsNamespacesRule } from "./settings.js";
 import { usernamePatternRule, usernameRule } from "./usernames.js";
 
 export type { Rule, RuleContext } from "./context.js";
@@ -25,6 +28,8 @@ export const RULES: readonly Rule[] = [
   duplicateEmailRule,
   emailCaseRule,
   useridPrefixRule,
+  useridHeaderRule,
+  gatewayPrincipalsRule,
   usernameRule,
   usernamePatternRule,
   deployNamespaceRule,
@@ -40,7 +45,9 @@ export const RULES: readonly Rule[] = [
   cloudSettingsRule,
   awsSettingsRule,
   gcpSettingsRule,
+  unusedCloudSettingsRule,
   repoUrlRule,
+  destinationServerRule,
   settingsNamespacesRule,
   namespaceLabelsRule,
 ];

@@ -1,46 +1,56 @@
-/** Settings outside users and clouds: GitOps, namespaces cake writes to, and Kubeflow labels. */
+/** Settings outside users and clouds: the namespaces cake writes to, and Kubeflow labels. */
 import type { Diagnostic } from "../diagnostics.js";
 import type { FieldPath } from "../field-path.js";
+import { DEFAULT_ARGOCD_NAMESPACE, DEFAULT_IDENTITY_NAMESPACE } from "../schema.js";
 import type { Rule } from "./context.js";
-import { dnsLabelProblem } from "./dns.js";
+import { dnsLabelFix, dnsLabelProblem } from "./dns.js";
+import { RESERVED_SUMMARY, reservedNameReason } from "./reserved.js";
 
 const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const LABEL_PREFIX = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-export const repoUrlRule: Rule = {
-  name: "repo-url",
-  check({ source, view }) {
-    if (view.gitops.repoUrl === undefined || view.gitops.repoUrl.trim() !== "") return [];
-    return [
-      source.diagnostic(
-        "error",
-        "missing-repo-url",
-        ["gitops", "repo_url"],
-        "is empty; set it to the URL of this ops repo (the Argo CD Application syncs from it)",
-      ),
-    ];
-  },
-};
-
+/**
+ * `gitops.argocd_namespace` and `cloud.identity_namespace` name namespaces. Cake generates the
+ * identity namespace as a Namespace object, so it must not be a system namespace either.
+ */
 export const settingsNamespacesRule: Rule = {
   name: "settings-namespaces",
   check({ source, view }) {
-    const fields: [FieldPath, string | undefined][] = [
-      [["gitops", "argocd_namespace"], view.gitops.argocdNamespace],
-      [["cloud", "identity_namespace"], view.cloud.identityNamespace],
+    const fields: [FieldPath, string | undefined, string][] = [
+      [["gitops", "argocd_namespace"], view.gitops.argocdNamespace, DEFAULT_ARGOCD_NAMESPACE],
+      [["cloud", "identity_namespace"], view.cloud.identityNamespace, DEFAULT_IDENTITY_NAMESPACE],
     ];
-    return fields.flatMap(([path, value]) => {
+    const diagnostics = fields.flatMap(([path, value, fallback]) => {
       const problem = value === undefined ? undefined : dnsLabelProblem(value);
-      if (!problem) return [];
+      if (value === undefined || !problem) return [];
+      const fix = dnsLabelFix(value, `remove the key to use the default "${fallback}"`);
       return [
         source.diagnostic(
           "error",
           "invalid-dns-label",
           path,
-          `"${value}" ${problem}; it is a namespace name`,
+          `"${value}" ${problem}; it is a namespace name; ${fix}`,
         ),
       ];
     });
+
+    const identityNamespace = view.cloud.identityNamespace;
+    const reserved =
+      dnsLabelProblem(identityNamespace) === undefined
+        ? reservedNameReason(identityNamespace, { argocdNamespace: view.gitops.argocdNamespace })
+        : undefined;
+    if (reserved) {
+      diagnostics.push(
+        source.diagnostic(
+          "error",
+          "reserved-namespace",
+          ["cloud", "identity_namespace"],
+          `"${identityNamespace}" is reserved: ${reserved} (reserved: ${RESERVED_SUMMARY}), and cake would generate ` +
+            `and manage that Namespace; choose another name, or remove the key to use "${DEFAULT_IDENTITY_NAMESPACE}"`,
+        ),
+      );
+    }
+    return diagnostics;
   },
 };
 

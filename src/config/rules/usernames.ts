@@ -1,7 +1,7 @@
 import type { Diagnostic } from "../diagnostics.js";
 import { type FieldPath, formatPath } from "../field-path.js";
 import type { Rule } from "./context.js";
-import { dnsLabelProblem, suggestDnsLabel } from "./dns.js";
+import { dnsLabelFix, dnsLabelProblem } from "./dns.js";
 import { RESERVED_SUMMARY, reservedReason } from "./reserved.js";
 
 /** A username names the user's private Profile and its namespace, so it is a free DNS-1123 label. */
@@ -20,13 +20,12 @@ export const usernameRule: Rule = {
       const first = firstByName.get(username);
 
       if (problem) {
-        const suggestion = suggestDnsLabel(username);
         diagnostics.push(
           source.diagnostic(
             "error",
             "invalid-dns-label",
             path,
-            `"${username}" ${problem}; it names the user's Profile and namespace${suggestion ? `; use "${suggestion}"` : ""}`,
+            `"${username}" ${problem}; it names the user's Profile and namespace; ${dnsLabelFix(username)}`,
           ),
         );
       } else if (reserved) {
