@@ -11,51 +11,13 @@
  *   grants made through Config Connector only add, so the user's workloads in one deployment
  *   get the permissions granted in the other.
  */
+
+import { type CloudIdentityScope, type DeploymentClaims, deploymentClaims } from "../model/claims.js";
 import { IN_CLUSTER_SERVER, NAME_LIMITS } from "../model/names.js";
-import type { Deployment } from "../model/types.js";
 import type { Diagnostic } from "./diagnostics.js";
 import { withTextPositions } from "./text-positions.js";
 
-/** The fields of a deployment that name things outside its folder, enough to find two that collide. */
-export interface DeploymentClaims {
-  /** Deployment name, `<environment>-<region>`. */
-  name: string;
-  varsFile: string;
-  argocdNamespace: string;
-  appName: string;
-  destinationServer: string;
-  /** The account or project and name prefix of the cloud identities; absent with `cloud.provider: none`. */
-  cloudIdentity?: CloudIdentityScope;
-}
-
-/** The account or project of a deployment's cloud identities and the prefix of their names. */
-export interface CloudIdentityScope {
-  provider: "aws" | "gcp";
-  /** AWS account id or GCP project id. */
-  scope: string;
-  /** `cloud.aws.role_name_prefix` (its default resolved) or `cloud.gcp.service_account_prefix`. */
-  prefix: string;
-}
-
-/** Returns the claims of a loaded deployment. */
-export function deploymentClaims(deployment: Deployment): DeploymentClaims {
-  const { argocdNamespace, appName, destinationServer } = deployment.gitops;
-  const { aws, gcp, provider } = deployment.cloud;
-  let cloudIdentity: CloudIdentityScope | undefined;
-  if (provider === "aws" && aws !== undefined) {
-    cloudIdentity = { provider, scope: aws.accountId, prefix: aws.roleNamePrefix };
-  } else if (provider === "gcp" && gcp !== undefined) {
-    cloudIdentity = { provider, scope: gcp.projectId, prefix: gcp.serviceAccountPrefix };
-  }
-  return {
-    name: deployment.name,
-    varsFile: deployment.varsFile,
-    argocdNamespace,
-    appName,
-    destinationServer,
-    ...(cloudIdentity === undefined ? {} : { cloudIdentity }),
-  };
-}
+export { type CloudIdentityScope, type DeploymentClaims, deploymentClaims };
 
 /**
  * Returns every error of the checks across files, for `targets` against each other and

@@ -11,8 +11,8 @@
  */
 import { lstatSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { DeploymentClaims } from "../config/claims.js";
 import type { LoadSnapshot } from "../config/incremental.js";
+import type { DeploymentClaims } from "../model/claims.js";
 import { CAKE_VERSION } from "../version.js";
 import { tempPath } from "./atomic.js";
 import { sha256 } from "./manifest.js";

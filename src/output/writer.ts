@@ -17,8 +17,8 @@ import {
 } from "node:fs";
 import { lstat, mkdir, open, readFile } from "node:fs/promises";
 import path from "node:path";
-import { deploymentClaims } from "../config/claims.js";
 import { CakeError } from "../errors.js";
+import { deploymentClaims } from "../model/claims.js";
 import type { Deployment } from "../model/types.js";
 import { assertRealPathInside } from "../repo/paths.js";
 import { CAKE_VERSION } from "../version.js";
