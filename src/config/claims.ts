@@ -148,10 +148,10 @@ function cloudIdentityDiagnostic(
   ]);
 }
 
-/** A short prefix from the deployment name, since a service account id has at most 30 characters. */
+/** A prefix from the deployment's environment, kept short: a service account id has at most 30 characters. */
 function gcpPrefixExample(name: string): string {
-  const short = name.replace(/[^a-z0-9]/g, "").slice(0, 8);
-  return `${short}-`;
+  const environment = (name.split("-")[0] ?? name).replace(/[^a-z0-9]/g, "").slice(0, 10);
+  return `${environment === "" ? "kf" : environment}-`;
 }
 
 function suggestion(target: DeploymentClaims): string {

@@ -160,6 +160,9 @@ function parserDiagnostics(source: VarsSource, errors: readonly YAMLError[]): Di
     if (error.code === "DUPLICATE_KEY") continue;
     const position = source.positionOfOffset(error.pos[0]);
     const tab = error.code === "TAB_AS_INDENT";
+    // A tab breaks the structure around it, and most of the parser's other errors follow from
+    // it. They are left out until the tabs are gone, so the one real fix stands alone.
+    if (!tab && tabLines.size > 0) continue;
     if (tab && tabReported) continue;
     tabReported ||= tab;
 

@@ -288,7 +288,7 @@ function checkEditedText(target: EditTarget, text: string): Diagnostic[] {
   const errors = errorsOnly(result.diagnostics);
   throw new EditError(
     "invalid-value",
-    `the change would make ${target.file} invalid, so nothing was written:\n` +
+    "the change would make the vars file invalid, so nothing was written:\n" +
       formatDiagnostics(errors, { sources: { [target.file]: text } }).trimEnd(),
   );
 }

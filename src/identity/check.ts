@@ -157,7 +157,8 @@ function checkIdpEmails(
           "error",
           "idp-email-case",
           `"${user.email}" matches no IdP user, but the IdP has "${caseVariant}", which differs only in case; ` +
-            `bindings compare emails exactly, so write "${caseVariant}"`,
+            `bindings compare emails exactly, so write "${caseVariant}" and reconcile with ` +
+            `--allow-profile-handover=${deployment.name}/${user.username}, since the new spelling is a new identity`,
         ),
       ];
     }

@@ -92,6 +92,8 @@ export interface ReconcileResult {
   drift: boolean;
   /** Entries of `allowProfileDeletion` that named no Profile leaving the output: typos, most likely. */
   unmatchedAllowances?: string[];
+  /** Entries of `allowProfileHandover` that named no Profile changing hands. */
+  unmatchedHandoverAllowances?: string[];
   /** Folders and symlinks of the output folder that cake did not write. With `check`, they are drift. */
   foreignFolders?: string[];
 }
@@ -351,6 +353,7 @@ export async function reconcileLoaded(
   }
 
   let unmatchedAllowances: string[] = [];
+  let unmatchedHandoverAllowances: string[] = [];
   const write = async (): Promise<DeploymentReport[]> => {
     const rolledForward = new Set<string>();
     for (const folder of [...desired.map((output) => output.folder), ...orphans]) {
@@ -359,7 +362,10 @@ export async function reconcileLoaded(
 
     const plans = await planAll(layout.root, desired, orphans, options.pruneOrphans ?? false, true);
     try {
-      unmatchedAllowances = checkGuards(plans, options);
+      ({ deletions: unmatchedAllowances, handovers: unmatchedHandoverAllowances } = checkGuards(
+        plans,
+        options,
+      ));
       for (const plan of plans) checkWritable(layout.root, plan);
     } catch (error) {
       for (const plan of plans) discardPlan(layout.root, plan);
@@ -389,6 +395,7 @@ export async function reconcileLoaded(
     drift: false,
     ...foreignField,
     ...(unmatchedAllowances.length > 0 ? { unmatchedAllowances } : {}),
+    ...(unmatchedHandoverAllowances.length > 0 ? { unmatchedHandoverAllowances } : {}),
   };
 }
 
@@ -568,8 +575,8 @@ async function scanOutputFolder(
     if (!entry.isDirectory() || known.has(folder.toLowerCase())) continue;
     const names = await readdir(path.join(layout.root, folder));
     if (names.includes(MANIFEST_FILE) || names.includes(JOURNAL_FILE)) orphans.push(folder);
-    // An empty folder syncs nothing, and git does not record it.
-    else if (names.length > 0) foreign.push(folder);
+    // A folder that is empty, or holds only hidden entries such as `.gitkeep`, syncs nothing.
+    else if (names.some((name) => !name.startsWith("."))) foreign.push(folder);
   }
   return { orphans: orphans.sort(compareText), foreign: foreign.sort(compareText) };
 }
@@ -636,9 +643,12 @@ export class ReconcileBlockedError extends CakeError {
  * namespace and its data) that `--allow-profile-deletion` does not name, when a Profile
  * would change hands without `--allow-profile-handover`, when the profile owner would
  * change without `--allow-owner-change`, or when a file cake did not generate is in the
- * way. Returns the allowances that named no Profile leaving the output.
+ * way. Returns the allowances of each flag that matched nothing: typos, most likely.
  */
-function checkGuards(plans: readonly FolderPlan[], options: ReconcileOptions): string[] {
+function checkGuards(
+  plans: readonly FolderPlan[],
+  options: ReconcileOptions,
+): { deletions: string[]; handovers: string[] } {
   // A name alone allows the deletion in every deployment; `<deployment>/<profile>` in one.
   const allowed = new Set(options.allowProfileDeletion ?? []);
   const used = new Set<string>();
@@ -647,6 +657,7 @@ function checkGuards(plans: readonly FolderPlan[], options: ReconcileOptions): s
     return allowed.has(profile) || allowed.has(`${deployment}/${profile}`);
   };
   const handoversAllowed = new Set(options.allowProfileHandover ?? []);
+  const handoversUsed = new Set<string>();
   const profileDeletions: ProfileDeletion[] = [];
   const profileHandovers: ProfileHandover[] = [];
   const ownerChanges: OwnerChange[] = [];
@@ -663,9 +674,11 @@ function checkGuards(plans: readonly FolderPlan[], options: ReconcileOptions): s
 
     for (const handover of handoversOf(plan)) {
       const { profile } = handover;
-      const names = [profile, `${deployment}/${profile}`, "*", `${deployment}/*`];
-      if (!names.some((name) => handoversAllowed.has(name)))
-        profileHandovers.push({ deployment, ...handover });
+      const names = [profile, `${deployment}/${profile}`, "*", `${deployment}/*`].filter((name) =>
+        handoversAllowed.has(name),
+      );
+      for (const name of names) handoversUsed.add(name);
+      if (names.length === 0) profileHandovers.push({ deployment, ...handover });
     }
 
     const owner = plan.desired?.profileOwner;
@@ -682,7 +695,8 @@ function checkGuards(plans: readonly FolderPlan[], options: ReconcileOptions): s
   if (blocked > 0) {
     throw new ReconcileBlockedError(profileDeletions, ownerChanges, conflicts, unmatched, profileHandovers);
   }
-  return unmatched;
+  const handovers = [...handoversAllowed].filter((name) => !handoversUsed.has(name)).sort(compareText);
+  return { deletions: unmatched, handovers };
 }
 
 /**
@@ -724,15 +738,7 @@ function blockedMessage(
             "for a deploy namespace, keep it in deploy_namespaces. ") +
         `To remove it anyway, rerun with --allow-profile-deletion=${deployment}/${profile}`,
     ),
-    ...profileHandovers
-      .slice(0, MAX_LISTED_HANDOVERS)
-      .map(
-        ({ deployment, profile, from, to }) =>
-          `${deployment}: Profile "${profile}" would change hands: it is ${holder(from)} and would become ` +
-          `${holder(to)}. Namespace "${profile}" keeps its notebooks, volumes and pipelines, and its cloud ` +
-          "identity keeps its name, so they would reach the new holder. Give the new user or deploy namespace " +
-          `another name. To hand it over anyway, rerun with --allow-profile-handover=${deployment}/${profile}`,
-      ),
+    ...profileHandovers.slice(0, MAX_LISTED_HANDOVERS).map(handoverProblem),
     ...(profileHandovers.length > MAX_LISTED_HANDOVERS
       ? [
           `and ${profileHandovers.length - MAX_LISTED_HANDOVERS} more Profiles would change hands. When every ` +
@@ -760,10 +766,27 @@ function blockedMessage(
   return `nothing was written:\n${problems.map((problem) => `  ${problem}`).join("\n")}`;
 }
 
+/** Describes one handover, with advice for an email that changed only in case. */
+function handoverProblem({ deployment, profile, from, to }: ProfileHandover): string {
+  const allow = `--allow-profile-handover=${deployment}/${profile}`;
+  const lead = `${deployment}: Profile "${profile}" would change hands: it is ${holder(from)} and would become ${holder(to)}.`;
+  if (from !== null && to !== null && from.toLowerCase() === to.toLowerCase()) {
+    return (
+      `${lead} The emails differ only in case, and cake compares identities byte for byte. When both ` +
+      `name the same person (the identity provider sends the new form), rerun with ${allow}`
+    );
+  }
+  return (
+    `${lead} Namespace "${profile}" keeps its notebooks, volumes and pipelines, and its cloud identity keeps ` +
+    "its name, so they would reach the new holder. Give the new user or deploy namespace another name. " +
+    `To hand it over anyway, rerun with ${allow}`
+  );
+}
+
 /** The number of handovers a blocked message describes one by one; a new email domain makes thousands. */
 const MAX_LISTED_HANDOVERS = 10;
 
-/** Names who holds a Profile: a user's private profile, or a deploy namespace. */
+/** Returns the holder of a Profile in words: a user's private profile, or a deploy namespace. */
 function holder(email: string | null): string {
   return email === null ? "a deploy namespace" : `the private profile of ${email}`;
 }
@@ -813,6 +836,15 @@ export function unmatchedAllowancesMessage(names: readonly string[]): string {
   return (
     `--allow-profile-deletion named ${quoted}, but no such Profile leaves the output; ` +
     "check the spelling (NAME, or DEPLOYMENT/NAME)"
+  );
+}
+
+/** Names the `--allow-profile-handover` entries that matched no Profile changing hands. */
+export function unmatchedHandoversMessage(names: readonly string[]): string {
+  const quoted = names.map((name) => `"${name}"`).join(", ");
+  return (
+    `--allow-profile-handover named ${quoted}, but no such Profile changes hands; ` +
+    "check the spelling (NAME, DEPLOYMENT/NAME, DEPLOYMENT/* or *)"
   );
 }
 

@@ -198,7 +198,8 @@ describe("cake reconcile", () => {
       expect(check.code).toBe(1);
       expect(check.stdout).toContain("prod-us-east-1: up to date");
       expect(check.stderr).toContain(`cake: warning: ${TOOLS} is not cake output`);
-      expect(check.stderr).toContain("remove the folders that cake did not write");
+      expect(check.stderr).toContain("deployments/ holds folders that cake did not write");
+      expect(check.stderr).not.toContain("out of date");
       expect(JSON.parse(json.stdout).foreignFolders).toEqual([TOOLS]);
       expect(JSON.parse(json.stdout).upToDate).toBe(false);
     });
@@ -221,6 +222,16 @@ describe("cake reconcile", () => {
       const check = await cake(root, "reconcile", "--check", "--format", "json");
 
       expect(JSON.parse(check.stdout).foreignFolders).toEqual(["deployments/linked"]);
+    });
+
+    it("ignores a folder with only .gitkeep", async () => {
+      const root = await makeRepo({ [PROD_VARS]: varsText(), "deployments/later/.gitkeep": "" });
+      expect((await cake(root, "reconcile")).code).toBe(0);
+
+      const check = await cake(root, "reconcile", "--check");
+
+      expect(check.code).toBe(0);
+      expect(check.stderr).not.toContain("deployments/later");
     });
 
     it("ignores an empty folder", async () => {
@@ -321,6 +332,39 @@ describe("cake reconcile", () => {
       expect(blocked.stderr).toContain("and 2 more Profiles would change hands");
       expect(blocked.stderr).toContain("--allow-profile-handover=prod-us-east-1/*");
       expect(allowed.code).toBe(0);
+    });
+
+    it("names an allowance that matched nothing", async () => {
+      const root = await makeRepo({ [PROD_VARS]: varsText() });
+      expect((await cake(root, "reconcile")).code).toBe(0);
+      await writeFile(path.join(root, PROD_VARS), swapped);
+
+      const text = await cake(
+        root,
+        "reconcile",
+        "--allow-profile-handover=asmith,bjones,typo",
+        "--format",
+        "json",
+      );
+
+      expect(text.code).toBe(0);
+      expect(text.stderr).toContain(
+        '--allow-profile-handover named "typo", but no such Profile changes hands',
+      );
+      expect(JSON.parse(text.stdout).unmatchedHandoverAllowances).toEqual(["typo"]);
+    });
+
+    it("advises on an email changed in case", async () => {
+      const root = await makeRepo({ [PROD_VARS]: varsText() });
+      expect((await cake(root, "reconcile")).code).toBe(0);
+      const lower = { ...ALICE, email: ALICE.email.toLowerCase() };
+      await writeFile(path.join(root, PROD_VARS), varsText({ users: [lower, BOB] }));
+
+      const result = await cake(root, "reconcile");
+
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain("The emails differ only in case");
+      expect(result.stderr).toContain("--allow-profile-handover=prod-us-east-1/asmith");
     });
 
     it("is not detected from a version 1 manifest", async () => {

@@ -227,6 +227,7 @@ describe("cloud identities across vars files", () => {
       ["duplicate-cloud-identity", "vars/staging-us-central1.yaml", 7, 3, "cloud.gcp"],
     ]);
     expect(result.diagnostics[0]?.message).toContain("shared-project");
+    expect(result.diagnostics[1]?.message).toContain('such as "staging-"');
     expect(result.diagnostics[0]?.message).toContain("vars/staging-us-central1.yaml");
   });
 

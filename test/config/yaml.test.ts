@@ -53,6 +53,24 @@ describe("YAML phase", () => {
     expect(result.diagnostics[0]).toMatchObject(positionOf(text, "\tprofile_owner"));
   });
 
+  it("one tab inside a list hides syntax cascades", () => {
+    const users = [
+      "users:",
+      "  deploy_namespaces: [team-a]",
+      "  users:",
+      "    - email: alice@example.com",
+      "\t\tusername: alice",
+      "      roles: [cake-user]",
+      "      allowed_namespaces: [team-a]",
+      "",
+    ].join("\n");
+    const text = varsYaml({ users });
+
+    const result = load(text);
+
+    expect(codes(result)).toEqual(["yaml-tab-indent"]);
+  });
+
   it("a file indented with tabs gets one error", () => {
     const text = varsYaml({
       kubeflow: "kubeflow:\n\tprofile_owner: platform@example.com\n",

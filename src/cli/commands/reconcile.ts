@@ -19,6 +19,7 @@ import {
   type ReconcileResult,
   reconcile,
   unmatchedAllowancesMessage,
+  unmatchedHandoversMessage,
 } from "../../output/reconcile.js";
 import type { FileAction } from "../../output/writer.js";
 import { resolveLayout } from "../../repo/layout.js";
@@ -59,7 +60,10 @@ export function register(program: Command, context: CommandContext): void {
       collect,
       [],
     )
-    .option("--check", "write nothing; exit 1 when any output is stale, missing, extra or edited by hand")
+    .option(
+      "--check",
+      "write nothing; exit 1 when any output is stale, missing, extra or edited by hand, or a folder cake did not write is in the output folder",
+    )
     .option(
       "--allow-profile-deletion <names>",
       "comma-separated Profiles that may leave the output (NAME, or DEPLOYMENT/NAME for one deployment); repeatable",
@@ -68,7 +72,7 @@ export function register(program: Command, context: CommandContext): void {
     )
     .option(
       "--allow-profile-handover <names>",
-      "comma-separated Profiles whose namespace and data may go to another user or become shared (NAME, or DEPLOYMENT/NAME); repeatable",
+      "comma-separated Profiles whose namespace and data may go to another user or become shared (NAME, DEPLOYMENT/NAME, DEPLOYMENT/* or *); repeatable",
       collectList,
       [],
     )
@@ -130,6 +134,9 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
   if (result.unmatchedAllowances !== undefined) {
     io.stderr.write(`cake: warning: ${unmatchedAllowancesMessage(result.unmatchedAllowances)}.\n`);
   }
+  if (result.unmatchedHandoverAllowances !== undefined) {
+    io.stderr.write(`cake: warning: ${unmatchedHandoversMessage(result.unmatchedHandoverAllowances)}.\n`);
+  }
   for (const folder of result.foreignFolders ?? []) {
     io.stderr.write(`cake: warning: ${foreignFolderMessage(folder, layout.outputDir)}.\n`);
   }
@@ -139,7 +146,14 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
     io.stderr.write(`cake: the vars files have errors, so nothing was written; fix the errors ${where}.\n`);
     context.setExitCode(1);
   } else if (result.check && result.drift) {
-    io.stderr.write(`cake: the generated output is out of date; ${driftAdvice(result)}.\n`);
+    if (result.deployments.some(isDrift)) {
+      io.stderr.write(`cake: the generated output is out of date; ${driftAdvice(result)}.\n`);
+    }
+    if (result.foreignFolders !== undefined) {
+      io.stderr.write(
+        `cake: ${layout.outputDir}/ holds folders that cake did not write, named above; delete them or move them out.\n`,
+      );
+    }
     context.setExitCode(1);
   }
 }
@@ -147,9 +161,6 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
 /** Returns what to run after a `--check` that found drift: plain reconcile keeps orphaned output. */
 function driftAdvice(result: ReconcileResult): string {
   const drifting = result.deployments.filter(isDrift);
-  if (drifting.length === 0 && result.foreignFolders !== undefined) {
-    return "remove the folders that cake did not write, named above";
-  }
   const orphans = drifting.filter((report) => report.orphan).length;
   if (orphans === 0) return 'run "cake reconcile" to update it';
   if (orphans === drifting.length) {
@@ -298,6 +309,9 @@ function toJson(result: ReconcileResult): unknown {
     })),
     diagnostics: diagnosticsToJson(result.diagnostics).diagnostics,
     ...(result.unmatchedAllowances === undefined ? {} : { unmatchedAllowances: result.unmatchedAllowances }),
+    ...(result.unmatchedHandoverAllowances === undefined
+      ? {}
+      : { unmatchedHandoverAllowances: result.unmatchedHandoverAllowances }),
     ...(result.foreignFolders === undefined ? {} : { foreignFolders: result.foreignFolders }),
   };
 }
