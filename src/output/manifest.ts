@@ -32,6 +32,12 @@ export interface OutputManifest {
    * (its namespace and data reach another user) is caught. Absent in version 1 manifests.
    */
   profileUsers?: Record<string, string>;
+  /**
+   * Profiles that left the output, each with its last user's email, or null for a deploy
+   * namespace. Argo CD keeps a removed Profile and its namespace (Prune=false), so a later
+   * Profile of the same name for someone else would reach the old data.
+   */
+  removedProfiles?: Record<string, string | null>;
   /** Generated file path (relative to the deployment folder) to the sha256 of its bytes. */
   files: Record<string, string>;
 }
@@ -50,6 +56,7 @@ export function sameOutput(a: OutputManifest, b: OutputManifest): boolean {
   // Compared field by field: formatting two manifests of 10k files costs tens of milliseconds.
   const { files: filesA, profiles: profilesA, profileUsers: usersA, cakeVersion: _versionA, ...restA } = a;
   const { files: filesB, profiles: profilesB, profileUsers: usersB, cakeVersion: _versionB, ...restB } = b;
+  // `removedProfiles`, usually short, is compared with the other small fields as JSON.
   if (formatManifestFields(restA) !== formatManifestFields(restB)) return false;
   if (profilesA.length !== profilesB.length || profilesA.some((name, index) => name !== profilesB[index])) {
     return false;
@@ -112,6 +119,7 @@ export function parseManifest(text: string): OutputManifest | undefined {
   const candidate = data as Record<string, unknown>;
   const files = candidate.files;
   const users = candidate.profileUsers;
+  const removed = candidate.removedProfiles;
   const valid =
     typeof candidate.manifestVersion === "number" &&
     typeof candidate.cakeVersion === "string" &&
@@ -127,7 +135,12 @@ export function parseManifest(text: string): OutputManifest | undefined {
       (typeof users === "object" &&
         users !== null &&
         !Array.isArray(users) &&
-        Object.values(users).every((email) => typeof email === "string")));
+        Object.values(users).every((email) => typeof email === "string"))) &&
+    (removed === undefined ||
+      (typeof removed === "object" &&
+        removed !== null &&
+        !Array.isArray(removed) &&
+        Object.values(removed).every((email) => email === null || typeof email === "string")));
   if (!valid) return undefined;
   // A version 1 manifest also contains `varsSha256`. Leaving it out makes the next reconcile
   // rewrite the manifest once in the current format.

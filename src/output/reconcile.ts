@@ -611,6 +611,8 @@ export interface ProfileHandover {
   from: string | null;
   /** The email of the user whose private profile it becomes, or null for a deploy namespace. */
   to: string | null;
+  /** True when the Profile left the output in an earlier run and now comes back for someone else. */
+  earlier?: boolean;
 }
 
 export interface OwnerChange {
@@ -706,16 +708,21 @@ function checkGuards(
  * recorded them) shows no handover.
  */
 function handoversOf(plan: FolderPlan): Omit<ProfileHandover, "deployment">[] {
+  if (plan.desired === undefined) return [];
   const previous = plan.previousProfileUsers;
-  if (previous === undefined || plan.desired === undefined) return [];
   const before = new Set(plan.previousProfiles);
+  const removed = plan.previousRemovedProfiles;
   const current = plan.desired.profileUsers;
   const handovers: Omit<ProfileHandover, "deployment">[] = [];
   for (const profile of plan.desired.profiles) {
-    if (!before.has(profile)) continue;
-    const from = previous[profile] ?? null;
     const to = current[profile] ?? null;
-    if (from !== to) handovers.push({ profile, from, to });
+    if (before.has(profile)) {
+      const from = previous === undefined ? to : (previous[profile] ?? null);
+      if (from !== to) handovers.push({ profile, from, to });
+    } else if (Object.hasOwn(removed, profile)) {
+      const from = removed[profile] ?? null;
+      if (from !== to) handovers.push({ profile, from, to, earlier: true });
+    }
   }
   return handovers;
 }
@@ -767,8 +774,16 @@ function blockedMessage(
 }
 
 /** Describes one handover, with advice for an email that changed only in case. */
-function handoverProblem({ deployment, profile, from, to }: ProfileHandover): string {
+function handoverProblem({ deployment, profile, from, to, earlier }: ProfileHandover): string {
   const allow = `--allow-profile-handover=${deployment}/${profile}`;
+  if (earlier) {
+    return (
+      `${deployment}: Profile "${profile}" would come back as ${holder(to)}, but it left the output earlier as ` +
+      `${holder(from)}. Argo CD keeps a removed Profile and its namespace (Prune=false), so unless someone ` +
+      `deleted namespace "${profile}" from the cluster, its notebooks, volumes and pipelines would reach the ` +
+      `new holder. Give the new user or deploy namespace another name, or, once the namespace is deleted, rerun with ${allow}`
+    );
+  }
   const lead = `${deployment}: Profile "${profile}" would change hands: it is ${holder(from)} and would become ${holder(to)}.`;
   if (from !== null && to !== null && from.toLowerCase() === to.toLowerCase()) {
     return (

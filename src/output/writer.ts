@@ -91,6 +91,8 @@ export interface FolderPlan {
   previousOwner: string | undefined;
   /** The private Profiles of the current output with their users' emails, when the manifest records them. */
   previousProfileUsers: Record<string, string> | undefined;
+  /** Profiles that left the output in earlier runs, with their last holders (null: a deploy namespace). */
+  previousRemovedProfiles: Record<string, string | null>;
   /** Every file cake generated or will generate, sorted by path. */
   changes: FileChange[];
   /** Paths cake needs to write that hold files cake did not generate. */
@@ -261,7 +263,8 @@ async function plan(
   const manifestChanged =
     desired === undefined
       ? previousManifest !== undefined
-      : previousManifest === undefined || !sameOutput(previousManifest, buildManifest(desired, hashes));
+      : previousManifest === undefined ||
+        !sameOutput(previousManifest, buildManifest(desired, hashes, previousManifest));
   return {
     contents,
     staged,
@@ -272,6 +275,7 @@ async function plan(
     previousProfiles: [...previous.profiles].sort(compareText),
     previousOwner: previous.profileOwner,
     previousProfileUsers: previousManifest?.profileUsers,
+    previousRemovedProfiles: previousManifest?.removedProfiles ?? {},
     changes,
     conflicts,
     manifestChanged,
@@ -383,7 +387,10 @@ export async function applyPlan(root: string, plan: FolderPlan): Promise<FolderR
     journal.deletions.push(MANIFEST_FILE);
     journal.removeFolderIfEmpty = true;
   } else if (plan.manifestChanged) {
-    const temp = await writeTempFile(absolute, formatManifest(buildManifest(plan.desired, plan.hashes)));
+    const temp = await writeTempFile(
+      absolute,
+      formatManifest(buildManifest(plan.desired, plan.hashes, plan.previousManifest)),
+    );
     journal.renames.push({ from: path.basename(temp), to: MANIFEST_FILE });
   }
 
@@ -421,7 +428,9 @@ export function recordCache(root: string, plan: FolderPlan): void {
 function buildManifest(
   desired: DesiredOutput,
   hashes: ReadonlyMap<string, { sha256: string }>,
+  previous: OutputManifest | undefined,
 ): OutputManifest {
+  const removedProfiles = removedProfilesAfter(previous, desired);
   return {
     manifestVersion: MANIFEST_VERSION,
     cakeVersion: CAKE_VERSION,
@@ -429,10 +438,33 @@ function buildManifest(
     profileOwner: desired.profileOwner,
     profiles: [...desired.profiles].sort(compareText),
     profileUsers: desired.profileUsers,
+    ...(Object.keys(removedProfiles).length > 0 ? { removedProfiles } : {}),
     files: Object.fromEntries(
       desired.files.map((file) => [file.path, hashes.get(file.path)?.sha256 ?? missingHash(file.path)]),
     ),
   };
+}
+
+/**
+ * Returns the Profiles that have left the output, with their last holders: those the previous
+ * manifest recorded as removed, and those leaving now, less those back in the output. A
+ * previous manifest without `profileUsers` cannot name the holders, so it adds none.
+ */
+function removedProfilesAfter(
+  previous: OutputManifest | undefined,
+  desired: DesiredOutput,
+): Record<string, string | null> {
+  const present = new Set(desired.profiles);
+  const removed: Record<string, string | null> = {};
+  for (const [profile, holder] of Object.entries(previous?.removedProfiles ?? {})) {
+    if (!present.has(profile)) removed[profile] = holder;
+  }
+  const users = previous?.profileUsers;
+  if (previous === undefined || users === undefined) return removed;
+  for (const profile of previous.profiles) {
+    if (!present.has(profile)) removed[profile] = users[profile] ?? null;
+  }
+  return removed;
 }
 
 function missingHash(file: string): never {

@@ -367,6 +367,42 @@ describe("cake reconcile", () => {
       expect(result.stderr).toContain("--allow-profile-handover=prod-us-east-1/asmith");
     });
 
+    it("remembers a removed Profile's holder", async () => {
+      const root = await makeRepo({ [PROD_VARS]: varsText() });
+      expect((await cake(root, "reconcile")).code).toBe(0);
+      await writeFile(path.join(root, PROD_VARS), varsText({ users: [ALICE] }));
+      expect((await cake(root, "reconcile", "--allow-profile-deletion=bjones")).code).toBe(0);
+      const manifestPath = path.join(root, PROD, ".cake-manifest.json");
+      expect(JSON.parse(await readFile(manifestPath, "utf8")).removedProfiles).toEqual({ bjones: BOB.email });
+      const carol = { email: "carol@example.com", username: "bjones" };
+      await writeFile(path.join(root, PROD_VARS), varsText({ users: [ALICE, carol] }));
+
+      const blocked = await cake(root, "reconcile", "--format", "json");
+      const allowed = await cake(root, "reconcile", "--allow-profile-handover=bjones");
+
+      expect(blocked.code).toBe(1);
+      expect(JSON.parse(blocked.stdout).blocked.profileHandovers).toEqual([
+        { deployment: "prod-us-east-1", profile: "bjones", from: BOB.email, to: carol.email, earlier: true },
+      ]);
+      expect(blocked.stderr).toContain(
+        "it left the output earlier as the private profile of bob@example.com",
+      );
+      expect(allowed.code).toBe(0);
+      expect(JSON.parse(await readFile(manifestPath, "utf8"))).not.toHaveProperty("removedProfiles");
+    });
+
+    it("lets a removed user come back", async () => {
+      const root = await makeRepo({ [PROD_VARS]: varsText() });
+      expect((await cake(root, "reconcile")).code).toBe(0);
+      await writeFile(path.join(root, PROD_VARS), varsText({ users: [ALICE] }));
+      expect((await cake(root, "reconcile", "--allow-profile-deletion=bjones")).code).toBe(0);
+      await writeFile(path.join(root, PROD_VARS), varsText({ users: [ALICE, BOB] }));
+
+      const result = await cake(root, "reconcile");
+
+      expect(result.code).toBe(0);
+    });
+
     it("is not detected from a version 1 manifest", async () => {
       const root = await makeRepo({ [PROD_VARS]: varsText() });
       expect((await cake(root, "reconcile")).code).toBe(0);
