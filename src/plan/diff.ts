@@ -33,6 +33,12 @@ export interface PlanOptions {
    * invalid or absent. Its Profiles and owner then stand in for the base model's.
    */
   baseOutput?: DeploymentOutput;
+  /**
+   * Profiles that left the base output in earlier changes, with their last holders (null: a
+   * deploy namespace). Argo CD keeps their namespaces, so one that comes back for someone
+   * else is a handover.
+   */
+  removedAtBase?: Readonly<Record<string, string | null>>;
   /** The head output folder of a vars file deleted at head, which reconcile keeps. */
   orphanedOutput?: string;
   /** The deployment and vars file names, needed only when neither side has a model. */
@@ -57,7 +63,10 @@ export function planChanges(
 
   const users = diffUsers(base, head);
   const access = diffAccess(base, head);
-  const profiles = baseOutput ? diffOutputProfiles(baseOutput, head, baseValid) : diffProfiles(base, head);
+  const removedAtBase = options.removedAtBase ?? {};
+  const profiles = baseOutput
+    ? diffOutputProfiles(baseOutput, head, baseValid)
+    : diffProfiles(base, head, removedAtBase);
   const deployNamespaces = diffDeployNamespaces(base, head);
   const both = base && head ? { base, head } : undefined;
   const quotas = both ? diffQuotas(both.base, both.head) : [];
@@ -170,7 +179,11 @@ function diffAccess(base: Deployment | undefined, head: Deployment | undefined):
   );
 }
 
-function diffProfiles(base: Deployment | undefined, head: Deployment | undefined): ProfileChange[] {
+function diffProfiles(
+  base: Deployment | undefined,
+  head: Deployment | undefined,
+  removedAtBase: Readonly<Record<string, string | null>>,
+): ProfileChange[] {
   const before = profilesByName(base);
   const after = profilesByName(head);
   const headUsers = new Map((head?.users ?? []).map((user) => [user.email, user]));
@@ -180,7 +193,7 @@ function diffProfiles(base: Deployment | undefined, head: Deployment | undefined
     const old = before.get(name);
     const now = after.get(name);
     if (!old && now) {
-      changes.push(profileChange("created", now, null));
+      changes.push(returningOrCreated(now, removedAtBase));
     } else if (old && !now) {
       const owner = old.email === undefined ? undefined : headUsers.get(old.email);
       changes.push(profileChange("removed", old, removalReason(old, head, owner, before)));
@@ -277,9 +290,39 @@ function removalReason(
 }
 
 /**
- * Compares the Profiles of the base output manifest with those of `head`. The manifest
- * records names only, so a removed Profile has no kind or owner, and a Profile on both
- * sides is taken as unchanged.
+ * Returns the change of a Profile that the head adds: a creation, or a handover when the
+ * base output records that the name left earlier with another holder.
+ */
+function returningOrCreated(
+  now: ProfileRef,
+  removedAtBase: Readonly<Record<string, string | null>>,
+): ProfileChange {
+  if (!Object.hasOwn(removedAtBase, now.name)) return profileChange("created", now, null);
+  const email = removedAtBase[now.name] ?? null;
+  const old: ProfileRef = {
+    name: now.name,
+    kind: email === null ? "shared" : "user",
+    ...(email === null ? {} : { email }),
+    resourceQuota: {},
+    awsPolicyArns: [],
+    gcpRoles: [],
+  };
+  if (!changesHolder(old, now)) return profileChange("created", now, null);
+  return {
+    ...profileChange(
+      "handed-over",
+      now,
+      `the base output removed it earlier, and Argo CD keeps a removed Profile (Prune=false): ${handoverReason(old, now)}`,
+    ),
+    previousKind: old.kind,
+    previousEmail: old.email ?? null,
+  };
+}
+
+/**
+ * Compares the Profiles of the base output manifest with those of `head`. A removed Profile
+ * has no kind or owner. A Profile on both sides is a handover when the manifest records
+ * another holder for it (version 1 manifests record none).
  */
 function diffOutputProfiles(
   output: DeploymentOutput,
@@ -293,6 +336,14 @@ function diffOutputProfiles(
   for (const name of uniqueSorted([...before, ...after.keys()])) {
     const now = after.get(name);
     if (now && !before.has(name)) changes.push(profileChange("created", now, null));
+    const recorded = now && before.has(name) ? recordedHolder(output, name) : undefined;
+    if (now && recorded && changesHolder(recorded, now)) {
+      changes.push({
+        ...profileChange("handed-over", now, handoverReason(recorded, now)),
+        previousKind: recorded.kind,
+        previousEmail: recorded.email ?? null,
+      });
+    }
     if (!now) {
       changes.push({
         change: "removed",
@@ -307,6 +358,20 @@ function diffOutputProfiles(
     }
   }
   return changes;
+}
+
+/** Returns the holder that a version 2 manifest records for `name`, or undefined without one. */
+function recordedHolder(output: DeploymentOutput, name: string): ProfileRef | undefined {
+  if (output.profileUsers === undefined) return undefined;
+  const email = output.profileUsers[name];
+  return {
+    name,
+    kind: email === undefined ? "shared" : "user",
+    ...(email === undefined ? {} : { email }),
+    resourceQuota: {},
+    awsPolicyArns: [],
+    gcpRoles: [],
+  };
 }
 
 function outputRemovalReason(

@@ -44,6 +44,8 @@ export async function loadOutputs(
       manifestFile,
       profiles: manifest.profiles,
       profileOwner: manifest.profileOwner,
+      ...(manifest.profileUsers === undefined ? {} : { profileUsers: manifest.profileUsers }),
+      ...(manifest.removedProfiles === undefined ? {} : { removedProfiles: manifest.removedProfiles }),
     });
   }
   return outputs;
@@ -60,17 +62,12 @@ async function readWorkingTreeFile(root: string, file: string): Promise<string |
 }
 
 /**
- * Returns the deployments whose base output the plan needs: those whose base vars file
- * is invalid, and those with a head vars file but none at base. Their base Profiles can
- * then come from the committed output instead of the vars.
+ * Returns every deployment with a vars file at base or at head. The plan reads the base output
+ * of each: a valid base still needs the Profiles that left the output earlier, whose
+ * namespaces Argo CD keeps.
  */
-export function namesNeedingBaseOutput(
-  baseVars: readonly LoadedVars[],
-  headVars: readonly LoadedVars[],
-): string[] {
-  const validAtBase = new Set(baseVars.filter((vars) => vars.deployment).map((vars) => vars.name));
-  const names = new Set([...baseVars, ...headVars].map((vars) => vars.name));
-  return [...names].filter((name) => !validAtBase.has(name));
+export function namesWithAnyVars(baseVars: readonly LoadedVars[], headVars: readonly LoadedVars[]): string[] {
+  return [...new Set([...baseVars, ...headVars].map((vars) => vars.name))];
 }
 
 /** Returns the deployments whose vars file exists at base but not at head. */

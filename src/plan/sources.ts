@@ -175,7 +175,8 @@ export function buildRepoPlan({ base, head }: SnapshotPair): RepoPlan {
       throw new CakeError(`${now.file} is invalid at head; run "cake validate" to see why.`);
     }
     const baseValid = !old || !hasErrors(old.diagnostics);
-    const baseOutput = old?.deployment ? undefined : base.outputs?.get(name);
+    const committedOutput = base.outputs?.get(name);
+    const baseOutput = old?.deployment ? undefined : committedOutput;
     // An invalid base file with no head file and no base output has nothing to compare: it is left out.
     if (!old?.deployment && !now?.deployment && !baseOutput) return [];
 
@@ -185,6 +186,7 @@ export function buildRepoPlan({ base, head }: SnapshotPair): RepoPlan {
       planChanges(old?.deployment, now?.deployment, {
         baseValid,
         ...(baseOutput ? { baseOutput } : {}),
+        ...(committedOutput?.removedProfiles ? { removedAtBase: committedOutput.removedProfiles } : {}),
         ...(orphanedOutput ? { orphanedOutput } : {}),
         names: { deployment: name, varsFile },
       }),

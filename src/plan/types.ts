@@ -109,6 +109,10 @@ export interface DeploymentOutput {
   /** Names of the Profiles in the output, sorted. */
   profiles: string[];
   profileOwner: string;
+  /** The private Profiles with their users' emails; absent in version 1 manifests. */
+  profileUsers?: Record<string, string>;
+  /** Profiles that left the output earlier, with their last holders (null: a deploy namespace). */
+  removedProfiles?: Record<string, string | null>;
 }
 
 export interface DeploymentPlan {

@@ -392,6 +392,8 @@ describe("cake plan without vars files", () => {
 });
 
 describe("cake plan base output manifest", () => {
+  const GATED_JSON_PLAN = ["plan", "--base", "HEAD", "--format", "json", "--fail-on", "destructive"];
+
   /** Generates and commits the output of the current vars, as a merged change would have it. */
   async function commitOutput(message: string): Promise<void> {
     const result = await cake(repo.dir, "reconcile");
@@ -408,16 +410,7 @@ describe("cake plan base output manifest", () => {
     await breakBaseVars();
     await repo.write({ [DEV]: varsText({ users: [alice] }) });
 
-    const result = await cake(
-      repo.dir,
-      "plan",
-      "--base",
-      "HEAD",
-      "--format",
-      "json",
-      "--fail-on",
-      "destructive",
-    );
+    const result = await cake(repo.dir, ...GATED_JSON_PLAN);
     const [deployment] = JSON.parse(result.stdout).deployments;
 
     expect(result.code).toBe(1);
@@ -487,6 +480,53 @@ describe("cake plan base output manifest", () => {
     expect(result.stdout).toMatch(/! Profile removed\s+bjones {2}listed in the base output/);
     expect(result.stdout).toContain("there is no vars file at base");
     expect(result.stdout).not.toMatch(/Profile created\s+asmith/);
+  });
+
+  it("flags a removed Profile coming back", async () => {
+    await commitOutput("Generate output");
+    await repo.write({ [DEV]: varsText({ users: [alice] }) });
+    expect((await cake(repo.dir, "reconcile", "--allow-profile-deletion=bjones")).code).toBe(0);
+    await repo.commit("Remove bob");
+    const eve: VarsUser = { email: "eve@example.com", username: "bjones" };
+    await repo.write({ [DEV]: varsText({ users: [alice, eve] }) });
+
+    const result = await cake(repo.dir, ...GATED_JSON_PLAN);
+    const [deployment] = JSON.parse(result.stdout).deployments;
+
+    expect(result.code).toBe(1);
+    expect(deployment.profiles).toEqual([
+      expect.objectContaining({
+        change: "handed-over",
+        profile: "bjones",
+        previousEmail: bob.email,
+        email: eve.email,
+        destructive: true,
+      }),
+    ]);
+  });
+
+  it("flags a swap against invalid base", async () => {
+    await commitOutput("Generate output");
+    await breakBaseVars();
+    const swapped = [
+      { ...alice, username: bob.username },
+      { ...bob, username: alice.username },
+    ];
+    await repo.write({ [DEV]: varsText({ users: swapped }) });
+
+    const result = await cake(repo.dir, ...GATED_JSON_PLAN);
+    const [deployment] = JSON.parse(result.stdout).deployments;
+
+    expect(result.code).toBe(1);
+    expect(
+      deployment.profiles.map((change: { change: string; profile: string }) => [
+        change.change,
+        change.profile,
+      ]),
+    ).toEqual([
+      ["handed-over", "asmith"],
+      ["handed-over", "bjones"],
+    ]);
   });
 
   it("keeps plan without base output", async () => {

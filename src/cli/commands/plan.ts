@@ -8,7 +8,7 @@ import { hasErrors } from "../../config/diagnostics.js";
 import { formatDiagnostics } from "../../config/format.js";
 import { UsageError } from "../../errors.js";
 import { defaultBranch, isRepo, mergeBase, revParse } from "../../git/git.js";
-import { loadOutputs, namesDeletedAtHead, namesNeedingBaseOutput } from "../../plan/outputs.js";
+import { loadOutputs, namesDeletedAtHead, namesWithAnyVars } from "../../plan/outputs.js";
 import { renderPlanJson } from "../../plan/render-json.js";
 import { renderPlanMarkdown } from "../../plan/render-markdown.js";
 import { renderPlanText } from "../../plan/render-text.js";
@@ -99,7 +99,7 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
   const baseOutputs =
     base.source === "empty"
       ? new Map<string, DeploymentOutput>()
-      : await loadOutputs(baseLayout, base.commit ?? undefined, namesNeedingBaseOutput(baseVars, headVars));
+      : await loadOutputs(baseLayout, base.commit ?? undefined, namesWithAnyVars(baseVars, headVars));
   warnAboutInvalidBase(baseVars, headVars, baseOutputs, base, context);
 
   const headOutputs = await loadOutputs(
