@@ -674,7 +674,7 @@ function checkGuards(
         profileDeletions.push({ deployment, profile, orphan: plan.desired === undefined });
     }
 
-    for (const handover of handoversOf(plan)) {
+    for (const handover of handoversOf(plan, options.layout.root)) {
       const { profile } = handover;
       const names = [profile, `${deployment}/${profile}`, "*", `${deployment}/*`].filter((name) =>
         handoversAllowed.has(name),
@@ -704,20 +704,29 @@ function checkGuards(
 /**
  * Returns the Profiles of `plan` that stay in the output with another user, or that turn
  * from a user's private profile into a deploy namespace or back. Emails are compared byte
- * for byte: they are identities. A manifest without `profileUsers` (written before cake
- * recorded them) shows no handover.
+ * for byte: they are identities. The previous holder of a profile file that this run
+ * updates comes from that file, as cake last wrote it. Otherwise it comes from the
+ * manifest, and a manifest without `profileUsers` (written before cake recorded them)
+ * shows no handover.
  */
-function handoversOf(plan: FolderPlan): Omit<ProfileHandover, "deployment">[] {
+function handoversOf(plan: FolderPlan, root: string): Omit<ProfileHandover, "deployment">[] {
   if (plan.desired === undefined) return [];
   const previous = plan.previousProfileUsers;
   const before = new Set(plan.previousProfiles);
   const removed = plan.previousRemovedProfiles;
   const current = plan.desired.profileUsers;
+  // A restored file was edited by hand, so only updated files tell who held a Profile.
+  const updated = new Set(
+    plan.changes.filter((change) => change.action === "update").map((change) => change.path),
+  );
   const handovers: Omit<ProfileHandover, "deployment">[] = [];
   for (const profile of plan.desired.profiles) {
     const to = current[profile] ?? null;
     if (before.has(profile)) {
-      const from = previous === undefined ? to : (previous[profile] ?? null);
+      const fromFile = updated.has(profilePath(profile))
+        ? adminInFile(path.join(root, plan.folder, profilePath(profile)))
+        : undefined;
+      const from = fromFile ?? (previous === undefined ? to : (previous[profile] ?? null));
       if (from !== to) handovers.push({ profile, from, to });
     } else if (Object.hasOwn(removed, profile)) {
       const from = removed[profile] ?? null;
@@ -771,6 +780,39 @@ function blockedMessage(
   }
   if (unmatchedAllowances.length > 0) problems.push(unmatchedAllowancesMessage(unmatchedAllowances));
   return `nothing was written:\n${problems.map((problem) => `  ${problem}`).join("\n")}`;
+}
+
+/**
+ * Returns the user of the admin RoleBinding in a generated profile file: the private
+ * profile's holder. Undefined when the file has none (a deploy namespace, a disabled user)
+ * or cannot be read.
+ */
+function adminInFile(file: string): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
+  for (const document of text.split(/^---$/m)) {
+    if (!/^kind: RoleBinding$/m.test(document)) continue;
+    const annotations = /^ {4}role: admin\n {4}user: (.+)$/m.exec(document);
+    if (annotations?.[1] !== undefined) return yamlScalar(annotations[1]);
+  }
+  return undefined;
+}
+
+/** Reads a one-line YAML scalar as cake's serializer writes it: plain, or double-quoted JSON. */
+function yamlScalar(text: string): string {
+  if (text.startsWith('"')) {
+    try {
+      return JSON.parse(text) as string;
+    } catch {
+      return text;
+    }
+  }
+  if (text.startsWith("'")) return text.slice(1, -1).replaceAll("''", "'");
+  return text;
 }
 
 /** Describes one handover, with advice for an email that changed only in case. */

@@ -403,7 +403,7 @@ describe("cake reconcile", () => {
       expect(result.code).toBe(0);
     });
 
-    it("is not detected from a version 1 manifest", async () => {
+    it("is detected from files after a version 1 manifest", async () => {
       const root = await makeRepo({ [PROD_VARS]: varsText() });
       expect((await cake(root, "reconcile")).code).toBe(0);
       const manifestPath = path.join(root, PROD, ".cake-manifest.json");
@@ -413,7 +413,23 @@ describe("cake reconcile", () => {
 
       const result = await cake(root, "reconcile");
 
-      expect(result.code).toBe(0);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('Profile "asmith" would change hands');
+    });
+
+    it("trusts profile files over an edited manifest", async () => {
+      const root = await makeRepo({ [PROD_VARS]: varsText() });
+      expect((await cake(root, "reconcile")).code).toBe(0);
+      const manifestPath = path.join(root, PROD, ".cake-manifest.json");
+      const manifest = JSON.parse(await readFile(manifestPath, "utf8"));
+      const forged = { ...manifest, profileUsers: { asmith: BOB.email, bjones: ALICE.email } };
+      await writeFile(manifestPath, `${JSON.stringify(forged, null, 2)}\n`);
+      await writeFile(path.join(root, PROD_VARS), swapped);
+
+      const result = await cake(root, "reconcile");
+
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('Profile "bjones" would change hands');
     });
   });
 
