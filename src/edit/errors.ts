@@ -9,6 +9,7 @@ export type EditErrorCode =
   | "duplicate-namespace"
   | "not-granted"
   | "namespace-in-use"
+  | "profile-handover"
   | "invalid-value"
   | "unsupported-layout";
 

@@ -12,10 +12,12 @@ import { type Diagnostic, hasErrors } from "../config/diagnostics.js";
 import { formatDiagnostics } from "../config/format.js";
 import { loadVarsText } from "../config/load.js";
 import { CakeError, systemErrorMessage, UsageError } from "../errors.js";
+import { profilesOf } from "../model/names.js";
 import type { Deployment } from "../model/types.js";
 import { writeFileAtomic } from "../output/atomic.js";
 import { deleteStrayTempFiles } from "../output/journal.js";
 import { withRepoLock } from "../output/lock.js";
+import { readManifest } from "../output/manifest.js";
 import { renderSettings } from "../output/parallel-render.js";
 import { argocdReminder, type DeploymentReport, errorsBesideEdit, reconcile } from "../output/reconcile.js";
 import { type LayoutFlags, type RepoLayout, resolveLayout } from "../repo/layout.js";
@@ -168,7 +170,8 @@ async function prepareEdits(
         io.stdout.write(`${target.file}: nothing to change: ${outcome.summary}\n`);
         continue;
       }
-      const warnings = checkEditedText(target, outcome.text);
+      const { warnings, deployment } = checkEditedText(target, outcome.text);
+      await rejectHandover(target, deployment);
       if (warnings.length > 0) {
         io.stderr.write(
           formatDiagnostics(warnings, { sources: { [target.file]: outcome.text }, summary: false }),
@@ -276,14 +279,18 @@ function errorsOnly(diagnostics: readonly Diagnostic[]): Diagnostic[] {
  * diagnostics. Returns the warnings the edit adds, such as an email with upper-case letters.
  * Warnings are matched by code and message, because their paths shift when an entry is added.
  */
-function checkEditedText(target: EditTarget, text: string): Diagnostic[] {
+function checkEditedText(
+  target: EditTarget,
+  text: string,
+): { warnings: Diagnostic[]; deployment: Deployment } {
   const result = loadVarsText(text, { file: target.file, outputPath: target.deployment.outputPath });
   if (result.deployment && !hasErrors(result.diagnostics)) {
     const known = new Set(target.warnings.map((warning) => `${warning.code}\n${warning.message}`));
-    return result.diagnostics.filter(
+    const warnings = result.diagnostics.filter(
       (diagnostic) =>
         diagnostic.severity === "warning" && !known.has(`${diagnostic.code}\n${diagnostic.message}`),
     );
+    return { warnings, deployment: result.deployment };
   }
   const errors = errorsOnly(result.diagnostics);
   throw new EditError(
@@ -291,6 +298,45 @@ function checkEditedText(target: EditTarget, text: string): Diagnostic[] {
     "the change would make the vars file invalid, so nothing was written:\n" +
       formatDiagnostics(errors, { sources: { [target.file]: text } }).trimEnd(),
   );
+}
+
+/**
+ * Rejects an edit that gives a Profile name to someone other than the holder the output
+ * records, such as a username that was a removed user's private profile, which Argo CD keeps.
+ * Reconcile would stop on it after the vars file is written, so the edit stops first.
+ * Holders that the edit does not change are left to reconcile.
+ */
+async function rejectHandover(target: EditTarget, edited: Deployment): Promise<void> {
+  const manifest = await readManifest(path.join(target.root, target.deployment.outputPath)).catch(
+    () => undefined,
+  );
+  if (manifest === undefined) return;
+  const before = new Map(
+    profilesOf(target.deployment).map((profile) => [profile.name, profile.email ?? null]),
+  );
+  const present = new Set(manifest.profiles);
+  for (const profile of profilesOf(edited)) {
+    const holder = profile.email ?? null;
+    if (before.has(profile.name) && before.get(profile.name) === holder) continue;
+    let recorded: string | null | undefined;
+    if (present.has(profile.name)) {
+      recorded =
+        manifest.profileUsers === undefined ? undefined : (manifest.profileUsers[profile.name] ?? null);
+    } else if (
+      manifest.removedProfiles !== undefined &&
+      Object.hasOwn(manifest.removedProfiles, profile.name)
+    ) {
+      recorded = manifest.removedProfiles[profile.name] ?? null;
+    }
+    if (recorded === undefined || recorded === holder) continue;
+    const was = recorded === null ? "a deploy namespace" : `the private profile of ${recorded}`;
+    throw new EditError(
+      "profile-handover",
+      `Profile "${profile.name}" was ${was}, and Argo CD keeps its namespace and data, so the change would ` +
+        `hand them to ${holder === null ? "every user of the deploy namespace" : holder}; nothing was written. ` +
+        "Choose another name (--username for a user)",
+    );
+  }
 }
 
 /** A vars file to write: the text the edit started from and the new text. */

@@ -416,6 +416,31 @@ describe("cake user remove", () => {
     expect(result.stderr).not.toMatch(/cake user disable/);
   });
 
+  it("refuses a removed user's username", async () => {
+    expect((await cake(repo, "reconcile")).code).toBe(0);
+    expect((await cake(repo, "user", "remove", ...D, "--username", "bjones", "--delete-profile")).code).toBe(
+      0,
+    );
+    const add = (email: string) => [
+      "user",
+      "add",
+      ...D,
+      "--email",
+      email,
+      "--username",
+      "bjones",
+      "--role",
+      "cake-user",
+    ];
+
+    const result = await expectFailure(1, ...add("eve@example.com"));
+    const returning = await cake(repo, ...add("bob@example.com"));
+
+    expect(result.stderr).toContain('Profile "bjones" was the private profile of bob@example.com');
+    expect(result.stderr).toContain("nothing was written");
+    expect(returning.code).toBe(0);
+  });
+
   it("deletes the profile with --delete-profile", async () => {
     expect((await cake(repo, "reconcile")).code).toBe(0);
     const result = await cake(repo, "user", "remove", ...D, "--username", "bjones", "--delete-profile");
