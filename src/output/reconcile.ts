@@ -654,9 +654,13 @@ function checkGuards(
   // A name alone allows the deletion in every deployment; `<deployment>/<profile>` in one.
   const allowed = new Set(options.allowProfileDeletion ?? []);
   const used = new Set<string>();
+  // `DEPLOYMENT/*` allows every deletion in one deployment, to retire it with --prune-orphans.
   const isAllowed = (deployment: string, profile: string): boolean => {
-    for (const name of [profile, `${deployment}/${profile}`]) if (allowed.has(name)) used.add(name);
-    return allowed.has(profile) || allowed.has(`${deployment}/${profile}`);
+    const names = [profile, `${deployment}/${profile}`, `${deployment}/*`].filter((name) =>
+      allowed.has(name),
+    );
+    for (const name of names) used.add(name);
+    return names.length > 0;
   };
   const handoversAllowed = new Set(options.allowProfileHandover ?? []);
   const handoversUsed = new Set<string>();
@@ -892,7 +896,7 @@ export function unmatchedAllowancesMessage(names: readonly string[]): string {
   const quoted = names.map((name) => `"${name}"`).join(", ");
   return (
     `--allow-profile-deletion named ${quoted}, but no such Profile leaves the output; ` +
-    "check the spelling (NAME, or DEPLOYMENT/NAME)"
+    "check the spelling (NAME, DEPLOYMENT/NAME or DEPLOYMENT/*)"
   );
 }
 

@@ -95,6 +95,32 @@ describe("cake reconcile", () => {
     expect(pruned.stdout).not.toContain("kubectl apply");
   });
 
+  it("retires a deployment with DEPLOYMENT/*", async () => {
+    const root = await makeRepo({
+      [PROD_VARS]: varsText(),
+      "vars/dev-us-east-1.yaml": varsText({ environment: "dev" }),
+    });
+    await cake(root, "reconcile");
+    await rm(path.join(root, "vars/dev-us-east-1.yaml"));
+
+    const other = await cake(
+      root,
+      "reconcile",
+      "--prune-orphans",
+      "--allow-profile-deletion=prod-us-east-1/*",
+    );
+    const pruned = await cake(
+      root,
+      "reconcile",
+      "--prune-orphans",
+      "--allow-profile-deletion=dev-us-east-1/*",
+    );
+
+    expect(other.code).toBe(1);
+    expect(pruned.code).toBe(0);
+    expect(existsSync(path.join(root, "deployments/dev-us-east-1"))).toBe(false);
+  });
+
   it("check names --prune-orphans for orphaned output", async () => {
     const root = await makeRepo({
       [PROD_VARS]: varsText(),

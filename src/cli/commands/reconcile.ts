@@ -66,7 +66,7 @@ export function register(program: Command, context: CommandContext): void {
     )
     .option(
       "--allow-profile-deletion <names>",
-      "comma-separated Profiles that may leave the output (NAME, or DEPLOYMENT/NAME for one deployment); repeatable",
+      "comma-separated Profiles that may leave the output (NAME, DEPLOYMENT/NAME, or DEPLOYMENT/* for all of one deployment); repeatable",
       collectList,
       [],
     )
