@@ -334,7 +334,9 @@ async function rejectHandover(target: EditTarget, edited: Deployment): Promise<v
       "profile-handover",
       `Profile "${profile.name}" was ${was}, and Argo CD keeps its namespace and data, so the change would ` +
         `hand them to ${holder === null ? "every user of the deploy namespace" : holder}; nothing was written. ` +
-        "Choose another name (--username for a user)",
+        "Choose another name. When both emails name the same person, or the namespace was deleted from the " +
+        "cluster, make the change in the vars file by hand and run " +
+        `"cake reconcile --allow-profile-handover=${target.name}/${profile.name}".`,
     );
   }
 }

@@ -582,7 +582,13 @@ async function scanOutputFolder(
 }
 
 /** Returns the warning for a folder of the output folder that cake did not write. */
-export function foreignFolderMessage(folder: string, outputDir: string): string {
+export function foreignFolderMessage(folder: string, outputDir: string, symlink = false): string {
+  if (symlink) {
+    return (
+      `${folder} is a symlink, which cake never writes, and an Argo CD ApplicationSet over ${outputDir}/* ` +
+      `would sync what it points to; delete it`
+    );
+  }
   return (
     `${folder} is not cake output (no vars file maps to it and it has no manifest), but an Argo CD ` +
     `ApplicationSet over ${outputDir}/* would sync it; delete it, or move it out of ${outputDir}/`
@@ -634,8 +640,17 @@ export class ReconcileBlockedError extends CakeError {
     /** Entries of `--allow-profile-deletion` that named no Profile leaving the output. */
     readonly unmatchedAllowances: string[] = [],
     readonly profileHandovers: ProfileHandover[] = [],
+    /** Entries of `--allow-profile-handover` that named no Profile changing hands. */
+    readonly unmatchedHandoverAllowances: string[] = [],
   ) {
-    super(blockedMessage(profileDeletions, ownerChanges, conflicts, unmatchedAllowances, profileHandovers));
+    super(
+      blockedMessage(profileDeletions, ownerChanges, conflicts, profileHandovers, [
+        ...(unmatchedAllowances.length > 0 ? [unmatchedAllowancesMessage(unmatchedAllowances)] : []),
+        ...(unmatchedHandoverAllowances.length > 0
+          ? [unmatchedHandoversMessage(unmatchedHandoverAllowances)]
+          : []),
+      ]),
+    );
     this.name = "ReconcileBlockedError";
   }
 }
@@ -697,11 +712,18 @@ function checkGuards(
 
   const conflicts = plans.flatMap((plan) => plan.conflicts.map((file) => `${plan.folder}/${file}`));
   const unmatched = [...allowed].filter((name) => !used.has(name)).sort(compareText);
+  const handovers = [...handoversAllowed].filter((name) => !handoversUsed.has(name)).sort(compareText);
   const blocked = profileDeletions.length + profileHandovers.length + ownerChanges.length + conflicts.length;
   if (blocked > 0) {
-    throw new ReconcileBlockedError(profileDeletions, ownerChanges, conflicts, unmatched, profileHandovers);
+    throw new ReconcileBlockedError(
+      profileDeletions,
+      ownerChanges,
+      conflicts,
+      unmatched,
+      profileHandovers,
+      handovers,
+    );
   }
-  const handovers = [...handoversAllowed].filter((name) => !handoversUsed.has(name)).sort(compareText);
   return { deletions: unmatched, handovers };
 }
 
@@ -744,9 +766,12 @@ function blockedMessage(
   profileDeletions: ProfileDeletion[],
   ownerChanges: OwnerChange[],
   conflicts: string[],
-  unmatchedAllowances: string[],
   profileHandovers: ProfileHandover[],
+  unmatched: string[],
 ): string {
+  const retired = [
+    ...new Set(profileDeletions.filter((deletion) => deletion.orphan).map((deletion) => deletion.deployment)),
+  ];
   const problems = [
     ...profileDeletions.map(
       ({ deployment, profile, orphan }) =>
@@ -757,6 +782,11 @@ function blockedMessage(
           : "To revoke a user's access and keep the data, set disabled: true on the user instead of removing the entry; " +
             "for a deploy namespace, keep it in deploy_namespaces. ") +
         `To remove it anyway, rerun with --allow-profile-deletion=${deployment}/${profile}`,
+    ),
+    ...retired.map(
+      (deployment) =>
+        `${deployment}: to retire the whole deployment, allow all its Profiles at once with ` +
+        `--allow-profile-deletion='${deployment}/*'`,
     ),
     ...profileHandovers.slice(0, MAX_LISTED_HANDOVERS).map(handoverProblem),
     ...(profileHandovers.length > MAX_LISTED_HANDOVERS
@@ -782,7 +812,7 @@ function blockedMessage(
         "  Move or delete them (git keeps their history), then rerun. Cake never overwrites files it did not generate.",
     );
   }
-  if (unmatchedAllowances.length > 0) problems.push(unmatchedAllowancesMessage(unmatchedAllowances));
+  problems.push(...unmatched);
   return `nothing was written:\n${problems.map((problem) => `  ${problem}`).join("\n")}`;
 }
 
@@ -840,7 +870,7 @@ function handoverProblem({ deployment, profile, from, to, earlier }: ProfileHand
   return (
     `${lead} Namespace "${profile}" keeps its notebooks, volumes and pipelines, and its cloud identity keeps ` +
     "its name, so they would reach the new holder. Give the new user or deploy namespace another name. " +
-    `To hand it over anyway, rerun with ${allow}`
+    `When both emails name the same person (a new email address), or the data may go to the new holder, rerun with ${allow}`
   );
 }
 

@@ -117,6 +117,7 @@ describe("cake reconcile", () => {
     );
 
     expect(other.code).toBe(1);
+    expect(other.stderr).toContain("--allow-profile-deletion='dev-us-east-1/*'");
     expect(pruned.code).toBe(0);
     expect(existsSync(path.join(root, "deployments/dev-us-east-1"))).toBe(false);
   });
@@ -248,6 +249,7 @@ describe("cake reconcile", () => {
       const check = await cake(root, "reconcile", "--check", "--format", "json");
 
       expect(JSON.parse(check.stdout).foreignFolders).toEqual(["deployments/linked"]);
+      expect(check.stderr).toContain("deployments/linked is a symlink");
     });
 
     it("ignores a folder with only .gitkeep", async () => {
@@ -378,6 +380,18 @@ describe("cake reconcile", () => {
         '--allow-profile-handover named "typo", but no such Profile changes hands',
       );
       expect(JSON.parse(text.stdout).unmatchedHandoverAllowances).toEqual(["typo"]);
+    });
+
+    it("names a misspelt allowance when blocked", async () => {
+      const root = await makeRepo({ [PROD_VARS]: varsText() });
+      expect((await cake(root, "reconcile")).code).toBe(0);
+      await writeFile(path.join(root, PROD_VARS), swapped);
+
+      const result = await cake(root, "reconcile", "--allow-profile-handover=asmth", "--format", "json");
+
+      expect(result.code).toBe(1);
+      expect(JSON.parse(result.stdout).blocked.unmatchedHandoverAllowances).toEqual(["asmth"]);
+      expect(result.stderr).toContain('--allow-profile-handover named "asmth"');
     });
 
     it("advises on an email changed in case", async () => {

@@ -3,6 +3,7 @@
  * `--check` reports what is out of date and writes nothing.
  */
 
+import { lstatSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
@@ -117,8 +118,16 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
   } catch (error) {
     // Machines get the reasons as data; the CLI boundary still prints the message for people.
     if (error instanceof ReconcileBlockedError && options.format === "json") {
-      const { profileDeletions, profileHandovers, ownerChanges, conflicts, unmatchedAllowances } = error;
-      const blocked = { profileDeletions, profileHandovers, ownerChanges, conflicts, unmatchedAllowances };
+      const { profileDeletions, profileHandovers, ownerChanges, conflicts } = error;
+      const { unmatchedAllowances, unmatchedHandoverAllowances } = error;
+      const blocked = {
+        profileDeletions,
+        profileHandovers,
+        ownerChanges,
+        conflicts,
+        unmatchedAllowances,
+        unmatchedHandoverAllowances,
+      };
       io.stdout.write(`${JSON.stringify({ valid: true, check: false, blocked }, null, 2)}\n`);
     }
     throw error;
@@ -138,7 +147,9 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
     io.stderr.write(`cake: warning: ${unmatchedHandoversMessage(result.unmatchedHandoverAllowances)}.\n`);
   }
   for (const folder of result.foreignFolders ?? []) {
-    io.stderr.write(`cake: warning: ${foreignFolderMessage(folder, layout.outputDir)}.\n`);
+    const symlink =
+      lstatSync(path.join(layout.root, folder), { throwIfNoEntry: false })?.isSymbolicLink() ?? false;
+    io.stderr.write(`cake: warning: ${foreignFolderMessage(folder, layout.outputDir, symlink)}.\n`);
   }
 
   if (!result.valid) {
