@@ -148,10 +148,24 @@ export function parseManifest(text: string): OutputManifest | undefined {
   return manifest as unknown as OutputManifest;
 }
 
+/** Returns true when `record` holds no objects and enumerates its keys in sorted order. */
+function isSortedFlatRecord(record: Record<string, unknown>): boolean {
+  const keys = Object.keys(record);
+  for (let index = 0; index < keys.length; index++) {
+    const key = keys[index] as string;
+    const value = record[key];
+    if (typeof value === "object" && value !== null) return false;
+    if (index > 0 && (keys[index - 1] as string) > key) return false;
+  }
+  return true;
+}
+
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (typeof value !== "object" || value === null) return value;
   const record = value as Record<string, unknown>;
+  // The maps of files and users come sorted already; copying their 10k entries costs about 10 ms.
+  if (isSortedFlatRecord(record)) return record;
   return Object.fromEntries(
     Object.keys(record)
       .sort()

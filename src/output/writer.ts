@@ -97,6 +97,8 @@ export interface FolderPlan {
   changes: FileChange[];
   /** Paths cake needs to write that hold files cake did not generate. */
   conflicts: string[];
+  /** The manifest of the desired output, built once for the comparison and the write. */
+  manifest?: OutputManifest;
   /** True when the manifest would change beyond the cake version recorded in it. */
   manifestChanged: boolean;
   /** True when an interrupted run left a journal in the folder. */
@@ -260,11 +262,11 @@ async function plan(
   changes.sort((a, b) => compareText(a.path, b.path));
 
   const previous = previousManifest ?? (await readProfilesOnDisk(absolute, [...ownedOnDisk]));
+  const manifest = desired === undefined ? undefined : buildManifest(desired, hashes, previousManifest);
   const manifestChanged =
-    desired === undefined
+    manifest === undefined
       ? previousManifest !== undefined
-      : previousManifest === undefined ||
-        !sameOutput(previousManifest, buildManifest(desired, hashes, previousManifest));
+      : previousManifest === undefined || !sameOutput(previousManifest, manifest);
   return {
     contents,
     staged,
@@ -278,6 +280,7 @@ async function plan(
     previousRemovedProfiles: previousManifest?.removedProfiles ?? {},
     changes,
     conflicts,
+    ...(manifest === undefined ? {} : { manifest }),
     manifestChanged,
     journalPending,
   };
@@ -389,7 +392,7 @@ export async function applyPlan(root: string, plan: FolderPlan): Promise<FolderR
   } else if (plan.manifestChanged) {
     const temp = await writeTempFile(
       absolute,
-      formatManifest(buildManifest(plan.desired, plan.hashes, plan.previousManifest)),
+      formatManifest(plan.manifest ?? buildManifest(plan.desired, plan.hashes, plan.previousManifest)),
     );
     journal.renames.push({ from: path.basename(temp), to: MANIFEST_FILE });
   }
