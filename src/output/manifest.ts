@@ -148,7 +148,7 @@ export function parseManifest(text: string): OutputManifest | undefined {
   return manifest as unknown as OutputManifest;
 }
 
-/** Returns true when `record` holds no objects and enumerates its keys in sorted order. */
+/** Returns true when `record` contains no objects and enumerates its keys in sorted order. */
 function isSortedFlatRecord(record: Record<string, unknown>): boolean {
   const keys = Object.keys(record);
   for (let index = 0; index < keys.length; index++) {
