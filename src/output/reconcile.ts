@@ -737,9 +737,9 @@ function checkGuards(
  */
 function handoversOf(plan: FolderPlan, root: string): Omit<ProfileHandover, "deployment">[] {
   if (plan.desired === undefined) return [];
-  const previous = plan.previousProfileUsers;
+  const previous = plan.previousManifest?.profileUsers;
   const before = new Set(plan.previousProfiles);
-  const removed = plan.previousRemovedProfiles;
+  const removed = plan.previousManifest?.removedProfiles ?? {};
   const current = plan.desired.profileUsers;
   // A restored file was edited by hand, so only updated files tell who held a Profile.
   const updated = new Set(

@@ -89,10 +89,6 @@ export interface FolderPlan {
   previousProfiles: string[];
   /** Profile owner of the current output, when known. */
   previousOwner: string | undefined;
-  /** The private Profiles of the current output with their users' emails, when the manifest records them. */
-  previousProfileUsers: Record<string, string> | undefined;
-  /** Profiles that left the output in earlier runs, with their last holders (null: a deploy namespace). */
-  previousRemovedProfiles: Record<string, string | null>;
   /** Every file cake generated or will generate, sorted by path. */
   changes: FileChange[];
   /** Paths cake needs to write that hold files cake did not generate. */
@@ -276,8 +272,6 @@ async function plan(
     previousManifest,
     previousProfiles: [...previous.profiles].sort(compareText),
     previousOwner: previous.profileOwner,
-    previousProfileUsers: previousManifest?.profileUsers,
-    previousRemovedProfiles: previousManifest?.removedProfiles ?? {},
     changes,
     conflicts,
     ...(manifest === undefined ? {} : { manifest }),

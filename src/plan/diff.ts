@@ -298,15 +298,7 @@ function returningOrCreated(
   removedAtBase: Readonly<Record<string, string | null>>,
 ): ProfileChange {
   if (!Object.hasOwn(removedAtBase, now.name)) return profileChange("created", now, null);
-  const email = removedAtBase[now.name] ?? null;
-  const old: ProfileRef = {
-    name: now.name,
-    kind: email === null ? "shared" : "user",
-    ...(email === null ? {} : { email }),
-    resourceQuota: {},
-    awsPolicyArns: [],
-    gcpRoles: [],
-  };
+  const old = heldBy(now.name, removedAtBase[now.name] ?? null);
   if (!changesHolder(old, now)) return profileChange("created", now, null);
   return {
     ...profileChange(
@@ -363,11 +355,18 @@ function diffOutputProfiles(
 /** Returns the holder that a version 2 manifest records for `name`, or undefined without one. */
 function recordedHolder(output: DeploymentOutput, name: string): ProfileRef | undefined {
   if (output.profileUsers === undefined) return undefined;
-  const email = output.profileUsers[name];
+  return heldBy(name, output.profileUsers[name] ?? null);
+}
+
+/**
+ * Returns a Profile known only by its holder, as an output manifest records it: a user's
+ * private profile, or a deploy namespace when `email` is null.
+ */
+function heldBy(name: string, email: string | null): ProfileRef {
   return {
     name,
-    kind: email === undefined ? "shared" : "user",
-    ...(email === undefined ? {} : { email }),
+    kind: email === null ? "shared" : "user",
+    ...(email === null ? {} : { email }),
     resourceQuota: {},
     awsPolicyArns: [],
     gcpRoles: [],
