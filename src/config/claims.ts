@@ -124,7 +124,7 @@ function cloudIdentityDiagnostic(
 ): Diagnostic {
   const aws = identity.provider === "aws";
   const field = aws ? "cloud.aws.role_name_prefix" : "cloud.gcp.service_account_prefix";
-  const what = aws
+  const identities = aws
     ? `IAM roles "${identity.prefix}<profile>" in AWS account ${identity.scope}`
     : `service accounts "${identity.prefix}<profile>" in GCP project ${identity.scope}`;
   const example = aws ? `"${target.name}-"` : `"${gcpPrefixExample(target.name)}"`;
@@ -136,7 +136,7 @@ function cloudIdentityDiagnostic(
     column: 0,
     path: field,
     message:
-      `${what} are also the cloud identities of ${partners.join(", ")}: a user of both deployments ` +
+      `${identities} are also the cloud identities of ${partners.join(", ")}: a user of both deployments ` +
       "would get one identity, managed by two clusters with different trust and permissions. " +
       `Set a distinct ${field} in each file, such as ${example}.`,
   };
@@ -148,7 +148,7 @@ function cloudIdentityDiagnostic(
   ]);
 }
 
-/** A prefix from the deployment's environment, kept short: a service account id has at most 30 characters. */
+/** Returns a prefix made of the deployment's environment, kept short because a service account id has at most 30 characters. */
 function gcpPrefixExample(name: string): string {
   const environment = (name.split("-")[0] ?? name).replace(/[^a-z0-9]/g, "").slice(0, 10);
   return `${environment === "" ? "kf" : environment}-`;

@@ -161,7 +161,7 @@ function parserDiagnostics(source: VarsSource, errors: readonly YAMLError[]): Di
     const position = source.positionOfOffset(error.pos[0]);
     const tab = error.code === "TAB_AS_INDENT";
     // A tab breaks the structure around it, and most of the parser's other errors follow from
-    // it. They are left out until the tabs are gone, so the one real fix stands alone.
+    // it. They are left out until the tabs are gone, so the one real fix is reported alone.
     if (!tab && tabLines.size > 0) continue;
     if (tab && tabReported) continue;
     tabReported ||= tab;

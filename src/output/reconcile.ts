@@ -575,7 +575,7 @@ async function scanOutputFolder(
     if (!entry.isDirectory() || known.has(folder.toLowerCase())) continue;
     const names = await readdir(path.join(layout.root, folder));
     if (names.includes(MANIFEST_FILE) || names.includes(JOURNAL_FILE)) orphans.push(folder);
-    // A folder that is empty, or holds only hidden entries such as `.gitkeep`, syncs nothing.
+    // A folder that is empty, or contains only hidden entries such as `.gitkeep`, syncs nothing.
     else if (names.some((name) => !name.startsWith("."))) foreign.push(folder);
   }
   return { orphans: orphans.sort(compareText), foreign: foreign.sort(compareText) };

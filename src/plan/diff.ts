@@ -247,15 +247,15 @@ function describeHolder(profile: ProfileRef): string {
  * the old one left in the namespace.
  */
 function handoverReason(old: ProfileRef, now: ProfileRef): string {
-  const kept = `namespace "${old.name}" keeps all data of ${describeHolder(old)} (notebooks, volumes, pipelines)`;
+  const dataStays = `namespace "${old.name}" keeps all data of ${describeHolder(old)} (notebooks, volumes, pipelines)`;
   if (now.kind === "user") {
     return (
-      `${kept}, and ${now.email} becomes its admin; ` +
+      `${dataStays}, and ${now.email} becomes its admin; ` +
       `to keep that data from ${now.email}, give that user a username that names no existing profile`
     );
   }
   return (
-    `${kept}, and it becomes a deploy namespace that every user granted "${now.name}" can open; ` +
+    `${dataStays}, and it becomes a deploy namespace that every user granted "${now.name}" can open; ` +
     "to keep that data private, give the deploy namespace a new name"
   );
 }

@@ -73,9 +73,9 @@ function renderDeployment(deployment: DeploymentPlan, maxRows: number): string[]
     lines.push("");
   }
 
-  const { kept, cut } = selectRows(planRows(deployment), maxRows);
+  const { shown, cut } = selectRows(planRows(deployment), maxRows);
   lines.push("| | Change | Subject | Namespace | From | To |", "| --- | --- | --- | --- | --- | --- |");
-  for (const row of kept) lines.push(renderRow(row));
+  for (const row of shown) lines.push(renderRow(row));
   if (cut.length > 0) {
     lines.push(
       "",
@@ -91,17 +91,17 @@ function renderDeployment(deployment: DeploymentPlan, maxRows: number): string[]
  * bulk additions never push an access loss or a `cake-admin` grant out of the comment.
  * Kept rows stay in plan order.
  */
-function selectRows(rows: readonly PlanRow[], maxRows: number): { kept: PlanRow[]; cut: PlanRow[] } {
-  if (rows.length <= maxRows) return { kept: [...rows], cut: [] };
+function selectRows(rows: readonly PlanRow[], maxRows: number): { shown: PlanRow[]; cut: PlanRow[] } {
+  if (rows.length <= maxRows) return { shown: [...rows], cut: [] };
 
   const rank = (row: PlanRow): number => ROW_KINDS.indexOf(row.kind);
   const byImportance = rows
     .map((row, index) => ({ row, index }))
     .sort((a, b) => rank(a.row) - rank(b.row) || a.index - b.index);
-  const keptIndexes = new Set(byImportance.slice(0, maxRows).map((entry) => entry.index));
+  const shownIndexes = new Set(byImportance.slice(0, maxRows).map((entry) => entry.index));
   return {
-    kept: rows.filter((_, index) => keptIndexes.has(index)),
-    cut: rows.filter((_, index) => !keptIndexes.has(index)),
+    shown: rows.filter((_, index) => shownIndexes.has(index)),
+    cut: rows.filter((_, index) => !shownIndexes.has(index)),
   };
 }
 

@@ -126,7 +126,7 @@ export interface DeploymentPlan {
   /** False when the vars file at base did not validate and was treated as absent. */
   baseValid: boolean;
   /**
-   * The output manifest at base whose Profiles and owner stand in for a base vars file
+   * The output manifest at base whose Profiles and owner replace those of a base vars file
    * that is invalid or absent. Null when the base vars file is valid or has no manifest.
    */
   baseManifest: string | null;

@@ -140,7 +140,7 @@ export function buildView(data: unknown): VarsView {
       usernamePattern: string(identity.username_pattern),
     },
     cloud: {
-      // Without a cloud key the provider is none.
+      // A file without a `cloud` key uses provider `none`.
       provider: root.cloud === undefined ? "none" : string(cloud.provider),
       identityNamespace: string(cloud.identity_namespace) ?? DEFAULT_IDENTITY_NAMESPACE,
       aws: cloud.aws === undefined ? undefined : awsView(asRecord(cloud.aws)),
