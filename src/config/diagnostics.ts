@@ -18,6 +18,11 @@ export interface Diagnostic {
   path: string;
   /** The problem, the bad value quoted, and how to fix it. */
   message: string;
+  /**
+   * Set on a diagnostic without a position whose position is its key's rather than its
+   * value's, so that the fast path of loading can locate it in the text later.
+   */
+  atKey?: true;
 }
 
 export const DIAGNOSTIC_CODES = [

@@ -73,6 +73,7 @@ export class DiagnosticSource {
       column: position.column,
       path: formatPath(path),
       message,
+      ...(options.key && position.line === 0 ? { atKey: true as const } : {}),
     };
   }
 }

@@ -474,11 +474,16 @@ function affectedProfiles(users: User[]): Set<string> {
 }
 
 /**
- * Finds the `users.users` block sequence in the lines of a file that js-yaml parsed: the
- * top-level `users:` key, its `users:` key, then every line at the sequence's indent that
- * starts with `-`. Returns undefined for any other layout, such as a flow sequence.
+ * Finds the `users.users` block sequence (or `users.<sequence>`) in the lines of a file that
+ * js-yaml parsed: the top-level `users:` key, its `users:` key, then every line at the
+ * sequence's indent that starts with `-`. Returns undefined for any other layout, such as a
+ * flow sequence.
  */
-export function scanEntries(text: string): EntryLayout | undefined {
+export function scanEntries(
+  text: string,
+  sequence: "users" | "deploy_namespaces" = "users",
+): EntryLayout | undefined {
+  const sequenceKey = new RegExp(`^ *${sequence}:[ ]*(#.*)?$`);
   const lines = text.split("\n");
   let index = lines.findIndex((line) => /^users:[ ]*(#.*)?$/.test(line));
   if (index < 0) return undefined;
@@ -491,7 +496,7 @@ export function scanEntries(text: string): EntryLayout | undefined {
     const column = indentOf(line);
     if (column === 0) return undefined;
     if (childIndent < 0) childIndent = column;
-    if (column === childIndent && /^ *users:[ ]*(#.*)?$/.test(line)) break;
+    if (column === childIndent && sequenceKey.test(line)) break;
   }
   if (index >= lines.length) return undefined;
 

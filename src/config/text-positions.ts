@@ -1,14 +1,14 @@
 /**
  * Positions for the fast path's diagnostics, found in the text by its layout instead of a parsed
  * document. The fast path takes only plain block-style files (no tabs, anchors or document
- * markers), where a key's line is the one that starts with `key:` at its mapping's indent. Two
- * path shapes are located: `users.users[N].key` and `section.key`. A diagnostic whose path is
- * found nowhere keeps line and column 0.
+ * markers), where a key's line is the one that starts with `key:` at its mapping's indent. Three
+ * path shapes are located: `users.users[N].key`, `users.deploy_namespaces[N].key` and
+ * `section.key`. A diagnostic whose path is found nowhere keeps line and column 0.
  */
 import type { Diagnostic } from "./diagnostics.js";
 import { type EntryLayout, scanEntries } from "./incremental.js";
 
-const USER_FIELD = /^users\.users\[(\d+)\]\.([A-Za-z_]+)$/;
+const ENTRY_FIELD = /^users\.(users|deploy_namespaces)\[(\d+)\]\.([A-Za-z_]+)$/;
 const SECTION_FIELD = /^([A-Za-z_]+)\.([A-Za-z_]+)$/;
 
 /** A located value: the offset of its line's start, and its 1-based column. */
@@ -26,15 +26,15 @@ export function withTextPositions(
   diagnostics: readonly Diagnostic[],
   layout?: EntryLayout,
 ): Diagnostic[] {
-  if (diagnostics.every((diagnostic) => diagnostic.line > 0)) return [...diagnostics];
-  let entries: EntryLayout | undefined | null = layout ?? null;
-  const entryLayout = (): EntryLayout | undefined => {
-    if (entries === null) entries = scanEntries(text);
-    return entries;
+  if (diagnostics.every((diagnostic) => diagnostic.line > 0)) return diagnostics.map(withoutKeyMark);
+  const layouts = new Map<string, EntryLayout | undefined>(layout ? [["users", layout]] : []);
+  const entryLayout = (sequence: "users" | "deploy_namespaces"): EntryLayout | undefined => {
+    if (!layouts.has(sequence)) layouts.set(sequence, scanEntries(text, sequence));
+    return layouts.get(sequence);
   };
 
   const found = diagnostics.map((diagnostic) =>
-    diagnostic.line > 0 ? undefined : locate(text, diagnostic.path, entryLayout),
+    diagnostic.line > 0 ? undefined : locate(text, diagnostic, entryLayout),
   );
   const lines = lineNumbers(
     text,
@@ -42,23 +42,39 @@ export function withTextPositions(
   );
   return diagnostics.map((diagnostic, index) => {
     const item = found[index];
-    if (item === undefined) return diagnostic;
-    return { ...diagnostic, line: (lines.get(item.lineStart) as number) + 1, column: item.column };
+    if (item === undefined) return withoutKeyMark(diagnostic);
+    return {
+      ...withoutKeyMark(diagnostic),
+      line: (lines.get(item.lineStart) as number) + 1,
+      column: item.column,
+    };
   });
 }
 
-function locate(text: string, path: string, entryLayout: () => EntryLayout | undefined): Found | undefined {
-  const user = USER_FIELD.exec(path);
-  if (user !== null) {
-    const layout = entryLayout();
-    const index = Number(user[1]);
+/** Drops `atKey`, which only tells this module where to look. */
+function withoutKeyMark(diagnostic: Diagnostic): Diagnostic {
+  if (diagnostic.atKey === undefined) return diagnostic;
+  const { atKey: _atKey, ...rest } = diagnostic;
+  return rest;
+}
+
+function locate(
+  text: string,
+  { path, atKey }: Diagnostic,
+  entryLayout: (sequence: "users" | "deploy_namespaces") => EntryLayout | undefined,
+): Found | undefined {
+  const entry = ENTRY_FIELD.exec(path);
+  if (entry !== null) {
+    const layout = entryLayout(entry[1] as "users" | "deploy_namespaces");
+    const index = Number(entry[2]);
     const start = layout?.itemStarts[index];
     if (layout === undefined || start === undefined) return undefined;
     const end = layout.itemStarts[index + 1] ?? layout.sequenceEnd;
     // The entry's keys: the first after `- ` on its first line, the others two columns deeper.
     const first = `${" ".repeat(layout.itemIndent)}- `;
     const rest = " ".repeat(layout.itemIndent + 2);
-    return findKey(text, start, end, user[2] as string, (lineStart) => (lineStart === start ? first : rest));
+    const prefixOf = (lineStart: number) => (lineStart === start ? first : rest);
+    return findKey(text, start, end, entry[3] as string, prefixOf, atKey === true);
   }
 
   const section = SECTION_FIELD.exec(path);
@@ -73,12 +89,13 @@ function locate(text: string, path: string, entryLayout: () => EntryLayout | und
   const child = /^( +)[^\s#]/m.exec(text.slice(start, end));
   if (child === null) return undefined;
   const indent = child[1] as string;
-  return findKey(text, start, end, section[2] as string, () => indent);
+  return findKey(text, start, end, section[2] as string, () => indent, atKey === true);
 }
 
 /**
- * Finds the value of `key` in the text between `start` and `end` (both at line starts), on a
- * line that starts with `prefixOf(lineStart)` followed by `key:`.
+ * Finds the value of `key` (or with `atKey`, the key itself) in the text between `start` and
+ * `end` (both at line starts), on a line that starts with `prefixOf(lineStart)` followed by
+ * `key:`. A value on the lines below its key is not located.
  */
 function findKey(
   text: string,
@@ -86,14 +103,17 @@ function findKey(
   end: number,
   key: string,
   prefixOf: (lineStart: number) => string,
+  atKey: boolean,
 ): Found | undefined {
   let lineStart = start;
   while (lineStart < end) {
     const newline = text.indexOf("\n", lineStart);
     const lineEnd = newline === -1 || newline > end ? end : newline;
     const line = text.slice(lineStart, lineEnd);
-    const keyStart = `${prefixOf(lineStart)}${key}:`;
+    const prefix = prefixOf(lineStart);
+    const keyStart = `${prefix}${key}:`;
     if (line.startsWith(keyStart)) {
+      if (atKey) return { lineStart, column: prefix.length + 1 };
       let column = keyStart.length;
       while (line[column] === " ") column++;
       return column < line.length ? { lineStart, column: column + 1 } : undefined;

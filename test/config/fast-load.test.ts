@@ -108,6 +108,24 @@ describe("fast load", () => {
     expect(fast.diagnostics).toEqual(full.diagnostics);
   });
 
+  it("locates warnings that point at a key", () => {
+    const file = "examples/ops/vars/prod-us-east-1.yaml";
+    const text = readFileSync(path.join(ROOT, file), "utf8")
+      .replace("gitops:\n", "  gcp:\n    project_id: left-over\ngitops:\n")
+      .replace(
+        "          - arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess\n",
+        "          - arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess\n      gcp:\n        roles: [roles/viewer]\n",
+      );
+    const fast = load(text, file, true);
+    const full = load(text, file, false);
+
+    expect(
+      fast.diagnostics.filter((item) => item.code === "unused-cloud-settings").map((item) => item.path),
+    ).toEqual(["cloud.gcp", "users.deploy_namespaces[1].gcp"]);
+    expect(fast.diagnostics.every((item) => item.line > 0)).toBe(true);
+    expect(fast.diagnostics).toEqual(full.diagnostics);
+  });
+
   it("warnings in a flow list of users keep line 0", () => {
     const text = [
       "environment: prod",
