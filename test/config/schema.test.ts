@@ -16,7 +16,8 @@ import {
   withCode,
 } from "./helpers.js";
 
-const SCHEMA_FILE = path.join(import.meta.dirname, "..", "..", "schema", "vars.schema.json");
+const ROOT = path.join(import.meta.dirname, "..", "..");
+const SCHEMA_FILES = ["schema/vars.schema.json", "examples/ops/schema/vars.schema.json"];
 
 describe("schema phase", () => {
   it("number username is a wrong type", () => {
@@ -272,8 +273,8 @@ describe("schema phase", () => {
 });
 
 describe("vars JSON Schema", () => {
-  it("committed file is current", () => {
-    expect(readFileSync(SCHEMA_FILE, "utf8")).toBe(varsJsonSchemaText());
+  it.each(SCHEMA_FILES)("committed %s is current", (file) => {
+    expect(readFileSync(path.join(ROOT, file), "utf8")).toBe(varsJsonSchemaText());
   });
 
   it("has a title and field descriptions", () => {

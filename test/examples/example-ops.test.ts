@@ -2,7 +2,7 @@
  * The bundled example ops repo: its committed output must be current, and reconciling it
  * again must be a byte-for-byte and mtime-for-mtime no-op.
  */
-import { cp } from "node:fs/promises";
+import { cp, readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -30,6 +30,19 @@ describe("examples/ops", () => {
     expect(result.stdout).toContain("prod-us-east-1: up to date");
     expect(result.stdout).toContain("staging-europe-west1: up to date");
     expect(result.code).toBe(0);
+  });
+
+  it("vars files point at a schema inside the example", async () => {
+    const varsDir = path.join(EXAMPLE, "vars");
+    for (const name of await readdir(varsDir)) {
+      const first = (await readFile(path.join(varsDir, name), "utf8")).split("\n")[0] ?? "";
+      const schema = /^# yaml-language-server: \$schema=(\S+)$/.exec(first)?.[1] ?? "";
+      const target = path.resolve(varsDir, schema);
+
+      expect(schema, name).not.toBe("");
+      expect(target.startsWith(`${EXAMPLE}${path.sep}`), name).toBe(true);
+      expect((await stat(target)).isFile(), name).toBe(true);
+    }
   });
 
   it("validates with warnings only", async () => {
