@@ -19,7 +19,13 @@ import { deleteStrayTempFiles } from "../output/journal.js";
 import { withRepoLock } from "../output/lock.js";
 import { readManifest } from "../output/manifest.js";
 import { renderSettings } from "../output/parallel-render.js";
-import { argocdReminder, type DeploymentReport, errorsBesideEdit, reconcile } from "../output/reconcile.js";
+import {
+  argocdReminder,
+  type DeploymentReport,
+  errorsBesideEdit,
+  reconcile,
+  unknownHoldersMessage,
+} from "../output/reconcile.js";
 import { type LayoutFlags, type RepoLayout, resolveLayout } from "../repo/layout.js";
 import { assertRealPathInside } from "../repo/paths.js";
 import { EditError } from "./errors.js";
@@ -397,6 +403,9 @@ async function reconcileApplied(
       throw new CakeError(
         `another vars file has errors, so nothing was reconciled:\n${formatDiagnostics(errorsOnly(result.diagnostics), { sources: result.sources }).trimEnd()}`,
       );
+    }
+    if (result.unknownHolders !== undefined) {
+      context.io.stderr.write(`cake: warning: ${unknownHoldersMessage(result.unknownHolders)}.\n`);
     }
     for (const report of result.deployments) {
       context.io.stdout.write(`${summarizeReport(report)}\n`);

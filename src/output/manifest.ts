@@ -40,6 +40,11 @@ export interface OutputManifest {
   removedProfiles?: Record<string, string | null>;
   /** Generated file path (relative to the deployment folder) to the sha256 of its bytes. */
   files: Record<string, string>;
+  /**
+   * Only read from version 1 manifests, never written: the sha256 of the vars file the output
+   * came from, which finds the holders that version 1 did not record (see `legacy-holders.ts`).
+   */
+  varsSha256?: string;
 }
 
 export function sha256(data: string | Uint8Array): string {
@@ -142,10 +147,12 @@ export function parseManifest(text: string): OutputManifest | undefined {
         !Array.isArray(removed) &&
         Object.values(removed).every((email) => email === null || typeof email === "string")));
   if (!valid) return undefined;
-  // A version 1 manifest also contains `varsSha256`. Leaving it out makes the next reconcile
-  // rewrite the manifest once in the current format.
-  const { varsSha256: _dropped, ...manifest } = candidate;
-  return manifest as unknown as OutputManifest;
+  // A version 1 manifest also contains `varsSha256`. It is kept only to find the Profile
+  // holders that version 1 did not record; the next reconcile rewrites the manifest once in
+  // the current format, without it.
+  const { varsSha256, ...manifest } = candidate;
+  const legacy = candidate.manifestVersion === 1 && typeof varsSha256 === "string" ? { varsSha256 } : {};
+  return { ...manifest, ...legacy } as unknown as OutputManifest;
 }
 
 /** Returns true when `record` contains no objects and enumerates its keys in sorted order. */

@@ -96,6 +96,13 @@ export interface ReconcileResult {
   unmatchedHandoverAllowances?: string[];
   /** Folders and symlinks of the output folder that cake did not write. With `check`, they are drift. */
   foreignFolders?: string[];
+  /**
+   * Profiles (`deployment/profile`) whose previous holder is unknown, so the handover guard
+   * could not check them: the manifest, from an older cake or deleted, records no holders,
+   * none could be found at HEAD, and their files name no user (a deploy namespace or a
+   * disabled user).
+   */
+  unknownHolders?: string[];
 }
 
 /** The result of loading every vars file of a repo; a deployment is present only when its file has no errors. */
@@ -354,6 +361,7 @@ export async function reconcileLoaded(
 
   let unmatchedAllowances: string[] = [];
   let unmatchedHandoverAllowances: string[] = [];
+  let unknownHolders: string[] = [];
   const write = async (): Promise<DeploymentReport[]> => {
     const rolledForward = new Set<string>();
     for (const folder of [...desired.map((output) => output.folder), ...orphans]) {
@@ -362,10 +370,11 @@ export async function reconcileLoaded(
 
     const plans = await planAll(layout.root, desired, orphans, options.pruneOrphans ?? false, true);
     try {
-      ({ deletions: unmatchedAllowances, handovers: unmatchedHandoverAllowances } = checkGuards(
-        plans,
-        options,
-      ));
+      ({
+        deletions: unmatchedAllowances,
+        handovers: unmatchedHandoverAllowances,
+        unknownHolders,
+      } = checkGuards(plans, options));
       for (const plan of plans) checkWritable(layout.root, plan);
     } catch (error) {
       for (const plan of plans) discardPlan(layout.root, plan);
@@ -396,6 +405,7 @@ export async function reconcileLoaded(
     ...foreignField,
     ...(unmatchedAllowances.length > 0 ? { unmatchedAllowances } : {}),
     ...(unmatchedHandoverAllowances.length > 0 ? { unmatchedHandoverAllowances } : {}),
+    ...(unknownHolders.length > 0 ? { unknownHolders } : {}),
   };
 }
 
@@ -665,7 +675,7 @@ export class ReconcileBlockedError extends CakeError {
 function checkGuards(
   plans: readonly FolderPlan[],
   options: ReconcileOptions,
-): { deletions: string[]; handovers: string[] } {
+): { deletions: string[]; handovers: string[]; unknownHolders: string[] } {
   // A name alone allows the deletion in every deployment; `<deployment>/<profile>` in one.
   const allowed = new Set(options.allowProfileDeletion ?? []);
   const used = new Set<string>();
@@ -682,6 +692,7 @@ function checkGuards(
   const profileDeletions: ProfileDeletion[] = [];
   const profileHandovers: ProfileHandover[] = [];
   const ownerChanges: OwnerChange[] = [];
+  const unknownHolders: string[] = [];
 
   for (const plan of plans) {
     const deployment = path.posix.basename(plan.folder);
@@ -693,7 +704,9 @@ function checkGuards(
         profileDeletions.push({ deployment, profile, orphan: plan.desired === undefined });
     }
 
-    for (const handover of handoversOf(plan, options.layout.root)) {
+    const found = handoversOf(plan, options.layout.root);
+    unknownHolders.push(...found.unknownHolders.map((profile) => `${deployment}/${profile}`));
+    for (const handover of found.handovers) {
       const { profile } = handover;
       const names = [profile, `${deployment}/${profile}`, "*", `${deployment}/*`].filter((name) =>
         handoversAllowed.has(name),
@@ -724,7 +737,7 @@ function checkGuards(
       handovers,
     );
   }
-  return { deletions: unmatched, handovers };
+  return { deletions: unmatched, handovers, unknownHolders };
 }
 
 /**
@@ -735,23 +748,34 @@ function checkGuards(
  * manifest, and a manifest without `profileUsers` (written before cake recorded them)
  * shows no handover.
  */
-function handoversOf(plan: FolderPlan, root: string): Omit<ProfileHandover, "deployment">[] {
-  if (plan.desired === undefined) return [];
+function handoversOf(
+  plan: FolderPlan,
+  root: string,
+): { handovers: Omit<ProfileHandover, "deployment">[]; unknownHolders: string[] } {
+  if (plan.desired === undefined) return { handovers: [], unknownHolders: [] };
   const previous = plan.previousManifest?.profileUsers;
   const before = new Set(plan.previousProfiles);
   const removed = plan.previousManifest?.removedProfiles ?? {};
   const current = plan.desired.profileUsers;
-  // A restored file was edited by hand, so only updated files tell who held a Profile.
+  // A restored file was edited by hand, so only updated (and unchanged) files tell who held a Profile.
   const updated = new Set(
     plan.changes.filter((change) => change.action === "update").map((change) => change.path),
   );
+  const unchanged = new Set(
+    plan.changes.filter((change) => change.action === "unchanged").map((change) => change.path),
+  );
   const handovers: Omit<ProfileHandover, "deployment">[] = [];
+  const unknownHolders: string[] = [];
   for (const profile of plan.desired.profiles) {
     const to = current[profile] ?? null;
     if (before.has(profile)) {
-      const fromFile = updated.has(profilePath(profile))
-        ? adminInFile(path.join(root, plan.folder, profilePath(profile)))
-        : undefined;
+      // Without recorded holders, unchanged files are read too, to name the Profiles cake cannot check.
+      const file = profilePath(profile);
+      const fromFile =
+        updated.has(file) || (previous === undefined && unchanged.has(file))
+          ? adminInFile(path.join(root, plan.folder, file))
+          : undefined;
+      if (fromFile === undefined && previous === undefined) unknownHolders.push(profile);
       const from = fromFile ?? (previous === undefined ? to : (previous[profile] ?? null));
       if (from !== to) handovers.push({ profile, from, to });
     } else if (Object.hasOwn(removed, profile)) {
@@ -759,7 +783,7 @@ function handoversOf(plan: FolderPlan, root: string): Omit<ProfileHandover, "dep
       if (from !== to) handovers.push({ profile, from, to, earlier: true });
     }
   }
-  return handovers;
+  return { handovers, unknownHolders };
 }
 
 function blockedMessage(
@@ -918,6 +942,22 @@ export function isDrift(report: DeploymentReport): boolean {
     report.manifestChanged ||
     report.changes.length > 0 ||
     report.conflicts.length > 0
+  );
+}
+
+/** How many Profiles `unknownHoldersMessage` names before it counts the rest. */
+const MAX_LISTED_UNKNOWN = 10;
+
+/** Warns about the Profiles whose previous holders the handover guard could not check. */
+export function unknownHoldersMessage(names: readonly string[]): string {
+  const listed = names.slice(0, MAX_LISTED_UNKNOWN).join(", ");
+  const more = names.length > MAX_LISTED_UNKNOWN ? ` and ${names.length - MAX_LISTED_UNKNOWN} more` : "";
+  return (
+    `cake could not check whether Profiles ${listed}${more} changed hands. Their files name no user ` +
+    "(deploy namespaces and disabled users), and their holders are recorded neither in the manifest " +
+    "(written by an older cake, or deleted) nor in a vars file committed at HEAD that matches it. " +
+    "Before committing, check in the vars file that each still belongs to the same user or deploy " +
+    "namespace; from this run on, the manifest records the holders"
   );
 }
 

@@ -84,6 +84,7 @@ export interface FolderPlan {
   folder: string;
   /** Undefined when the folder's output is to be deleted (an orphan being pruned). */
   desired: DesiredOutput | undefined;
+  /** The folder's manifest; for a version 1 manifest, with the holders found at HEAD when staging. */
   previousManifest: OutputManifest | undefined;
   /** Profiles in the current output: from the manifest, or from the generated files on disk without one. */
   previousProfiles: string[];
@@ -179,7 +180,12 @@ async function plan(
   await assertRealPathInside(root, folder);
   const absolute = path.join(root, folder);
   const journalPending = await hasPendingJournal(absolute);
-  const previousManifest = await readManifest(absolute);
+  let previousManifest = await readManifest(absolute);
+  // Only a version 1 manifest carries `varsSha256`; completing it imports the loader and git.
+  if (stage && previousManifest?.varsSha256 !== undefined && previousManifest.profileUsers === undefined) {
+    const { withCommittedHolders } = await import("./legacy-holders.js");
+    previousManifest = await withCommittedHolders(root, folder, previousManifest);
+  }
   const onDisk = listFiles(absolute);
 
   const changes: FileChange[] = [];

@@ -1,4 +1,5 @@
 import { execFile, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -8,6 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { renderText } from "../../src/cli/commands/reconcile.js";
 import { LEGACY_VARS_DIR } from "../../src/repo/layout.js";
 import { runCake } from "../helpers/cli.js";
+import { createGitRepo } from "../helpers/git-repo.js";
 import { listTree, snapshotTree, writeTree } from "../output/tree.js";
 import { ALICE, BOB, makeRepo, varsText } from "../output/vars.js";
 
@@ -455,6 +457,79 @@ describe("cake reconcile", () => {
 
       expect(result.code).toBe(1);
       expect(result.stderr).toContain('Profile "asmith" would change hands');
+    });
+
+    describe("after a version 1 manifest", () => {
+      const CAROL = { email: "carol@example.com", username: "cwu", disabled: true };
+      const MALLORY = { email: "mallory@example.com", username: "cwu" };
+
+      /** Generates the output of `text` and turns its manifest into what cake wrote before holders. */
+      async function legacyOutput(root: string, text: string): Promise<void> {
+        await mkdir(path.join(root, "vars"), { recursive: true });
+        await writeFile(path.join(root, PROD_VARS), text);
+        expect((await cake(root, "reconcile")).code).toBe(0);
+        const manifestPath = path.join(root, PROD, ".cake-manifest.json");
+        const { profileUsers: _users, ...current } = JSON.parse(await readFile(manifestPath, "utf8"));
+        const varsSha256 = createHash("sha256").update(text).digest("hex");
+        await writeFile(manifestPath, JSON.stringify({ ...current, manifestVersion: 1, varsSha256 }));
+      }
+
+      it("finds the holders at HEAD", async () => {
+        const repo = await createGitRepo();
+        const before = varsText({ users: [ALICE, CAROL] });
+        await legacyOutput(repo.dir, before);
+        await repo.commit("output of an older cake");
+        await writeFile(path.join(repo.dir, PROD_VARS), varsText({ users: [ALICE, MALLORY] }));
+
+        const result = await cake(repo.dir, "reconcile");
+
+        expect(result.code).toBe(1);
+        expect(result.stderr).toContain('Profile "cwu" would change hands');
+        expect(result.stderr).toContain("private profile of carol@example.com");
+      });
+
+      it("records the holder of a removed Profile", async () => {
+        const repo = await createGitRepo();
+        await legacyOutput(repo.dir, varsText({ users: [ALICE, CAROL] }));
+        await repo.commit("output of an older cake");
+        await writeFile(path.join(repo.dir, PROD_VARS), varsText({ users: [ALICE] }));
+
+        const result = await cake(repo.dir, "reconcile", "--allow-profile-deletion=cwu");
+        const manifest = JSON.parse(await readFile(path.join(repo.dir, PROD, ".cake-manifest.json"), "utf8"));
+
+        expect(result.code).toBe(0);
+        expect(manifest.removedProfiles).toEqual({ cwu: CAROL.email });
+      });
+
+      it("warns when HEAD cannot name the holders", async () => {
+        const root = await makeRepo({});
+        await legacyOutput(root, varsText({ users: [ALICE, CAROL] }));
+        await writeFile(path.join(root, PROD_VARS), varsText({ users: [ALICE, MALLORY] }));
+
+        const result = await cake(root, "reconcile", "--format", "json");
+
+        expect(result.code).toBe(0);
+        expect(JSON.parse(result.stdout).unknownHolders).toEqual([
+          "prod-us-east-1/cwu",
+          "prod-us-east-1/ml-prod",
+        ]);
+        expect(result.stderr).toContain("cake could not check whether Profiles prod-us-east-1/cwu");
+      });
+
+      it("warns when HEAD holds other vars", async () => {
+        const repo = await createGitRepo();
+        await legacyOutput(repo.dir, varsText({ users: [ALICE, CAROL] }));
+        await repo.commit("output of an older cake");
+        await repo.commit("vars edited without reconcile", {
+          [PROD_VARS]: varsText({ users: [CAROL, ALICE] }),
+        });
+        await writeFile(path.join(repo.dir, PROD_VARS), varsText({ users: [ALICE, MALLORY] }));
+
+        const result = await cake(repo.dir, "reconcile", "--format", "json");
+
+        expect(result.code).toBe(0);
+        expect(JSON.parse(result.stdout).unknownHolders).toContain("prod-us-east-1/cwu");
+      });
     });
 
     it("trusts profile files over an edited manifest", async () => {

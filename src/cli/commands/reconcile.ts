@@ -19,6 +19,7 @@ import {
   ReconcileBlockedError,
   type ReconcileResult,
   reconcile,
+  unknownHoldersMessage,
   unmatchedAllowancesMessage,
   unmatchedHandoversMessage,
 } from "../../output/reconcile.js";
@@ -145,6 +146,9 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
   }
   if (result.unmatchedHandoverAllowances !== undefined) {
     io.stderr.write(`cake: warning: ${unmatchedHandoversMessage(result.unmatchedHandoverAllowances)}.\n`);
+  }
+  if (result.unknownHolders !== undefined) {
+    io.stderr.write(`cake: warning: ${unknownHoldersMessage(result.unknownHolders)}.\n`);
   }
   for (const folder of result.foreignFolders ?? []) {
     const symlink =
@@ -324,6 +328,7 @@ function toJson(result: ReconcileResult): unknown {
       ? {}
       : { unmatchedHandoverAllowances: result.unmatchedHandoverAllowances }),
     ...(result.foreignFolders === undefined ? {} : { foreignFolders: result.foreignFolders }),
+    ...(result.unknownHolders === undefined ? {} : { unknownHolders: result.unknownHolders }),
   };
 }
 
