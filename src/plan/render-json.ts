@@ -50,6 +50,7 @@ function summary(value: PlanSummary) {
     profilesCreated: value.profilesCreated,
     profilesRemoved: value.profilesRemoved,
     profilesHandedOver: value.profilesHandedOver,
+    profilesRestored: value.profilesRestored,
     destructiveChanges: value.destructiveChanges,
   };
 }

@@ -110,6 +110,18 @@ export function planRows(plan: DeploymentPlan): PlanRow[] {
       to: optional(profile.email),
     });
   }
+  // The earlier holder gets the Profile back, and with it the namespace and data Argo CD kept.
+  for (const profile of plan.profiles.filter((entry) => entry.change === "restored")) {
+    rows.push({
+      kind: "other",
+      marker: "+",
+      change: "Profile restored",
+      subject: value(profile.profile),
+      where: profileKind(profile.kind),
+      from: words("removed earlier"),
+      to: restoredHolderCells(profile),
+    });
+  }
   for (const namespace of plan.deployNamespaces) {
     const added = namespace.change === "added";
     rows.push({
@@ -226,6 +238,12 @@ function profileKind(kind: ProfileChange["kind"]): Cell[] {
 function holderCells(kind: ProfileChange["kind"], email: string | null): Cell[] {
   if (kind === "user" && email !== null) return value(email);
   return profileKind(kind);
+}
+
+/** Names the holder of a restored Profile, who is the one it had when it was removed. */
+function restoredHolderCells(profile: ProfileChange): Cell[] {
+  if (profile.email === null) return words("same deploy namespace, data kept");
+  return [...value(profile.email), ...words("same holder, namespace and data kept")];
 }
 
 /** Names a user's private profile: its namespace is the username. */

@@ -18,6 +18,7 @@ export function summarizePlans(plans: readonly DeploymentPlan[]): PlanSummary {
     profilesCreated: 0,
     profilesRemoved: 0,
     profilesHandedOver: 0,
+    profilesRestored: 0,
     destructiveChanges: 0,
   };
 
@@ -43,6 +44,7 @@ export function summarizePlans(plans: readonly DeploymentPlan[]): PlanSummary {
       if (profile.change === "created") summary.profilesCreated++;
       if (profile.change === "removed") summary.profilesRemoved++;
       if (profile.change === "handed-over") summary.profilesHandedOver++;
+      if (profile.change === "restored") summary.profilesRestored++;
       if (profile.destructive) summary.destructiveChanges++;
     }
     if (plan.owner) summary.destructiveChanges++;
@@ -91,6 +93,7 @@ export function describeSummary(summary: PlanSummary): string {
         [summary.profilesCreated, "created"],
         [summary.profilesRemoved, "removed"],
         [summary.profilesHandedOver, "handed over"],
+        [summary.profilesRestored, "restored"],
       ],
     ],
   ];

@@ -36,9 +36,11 @@ export interface ProfileChange {
   /**
    * `handed-over` is a Profile on both sides whose holder changes: another user's private
    * profile, or a private profile that becomes a deploy namespace, or the reverse. The
-   * namespace and its data stay, so they pass to the new holder.
+   * namespace and its data stay, so they pass to the new holder. `restored` is a Profile
+   * that the base output records as removed earlier and that the head brings back for the
+   * same holder, who finds the namespace and data that Argo CD kept.
    */
-  change: "created" | "removed" | "handed-over";
+  change: "created" | "removed" | "handed-over" | "restored";
   /** The Profile name, which is also its namespace. */
   profile: string;
   /**
@@ -163,6 +165,8 @@ export interface PlanSummary {
   profilesCreated: number;
   profilesRemoved: number;
   profilesHandedOver: number;
+  /** Profiles removed earlier that come back to the same holder. */
+  profilesRestored: number;
   /** The number of destructive changes: removed and handed-over Profiles plus owner changes. */
   destructiveChanges: number;
 }

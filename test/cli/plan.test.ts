@@ -745,3 +745,52 @@ describe("cake plan orphaned output", () => {
     expect(markdown.stdout).not.toContain("--prune-orphans");
   });
 });
+
+describe("cake plan removed Profiles", () => {
+  const GATED_JSON_PLAN = ["plan", "--base", "HEAD", "--format", "json", "--fail-on", "destructive"];
+
+  /** Generates the output, then removes bob with his Profile, as two merged changes would. */
+  async function commitBobRemoved(): Promise<void> {
+    expect((await cake(repo.dir, "reconcile")).code).toBe(0);
+    await repo.commit("Generate output");
+    await repo.write({ [DEV]: varsText({ users: [alice] }) });
+    expect((await cake(repo.dir, "reconcile", "--allow-profile-deletion=bjones")).code).toBe(0);
+    await repo.commit("Remove bob");
+  }
+
+  it("restores Profile for same user", async () => {
+    await commitBobRemoved();
+    await repo.write({ [DEV]: varsText({ users: [alice, bob] }) });
+
+    const result = await cake(repo.dir, ...GATED_JSON_PLAN);
+    const document = JSON.parse(result.stdout);
+    const text = await cake(repo.dir, "plan", "--base", "HEAD");
+
+    expect(result.code).toBe(0);
+    expect(document.destructive).toBe(false);
+    expect(document.summary).toMatchObject({ profilesRestored: 1, profilesCreated: 0 });
+    expect(document.deployments[0].profiles).toEqual([
+      expect.objectContaining({
+        change: "restored",
+        profile: "bjones",
+        email: bob.email,
+        destructive: false,
+      }),
+    ]);
+    expect(text.stdout).toMatch(
+      /\+ Profile restored\s+bjones {2}private profile {2}removed earlier -> bob@example\.com/,
+    );
+  });
+
+  it("restores Profile after reconcile", async () => {
+    await commitBobRemoved();
+    await repo.write({ [DEV]: varsText({ users: [alice, bob] }) });
+    expect((await cake(repo.dir, "reconcile")).code).toBe(0);
+
+    const document = await planJson("--base", "HEAD");
+
+    expect(document.deployments[0].profiles.map((change: { change: string }) => change.change)).toEqual([
+      "restored",
+    ]);
+  });
+});

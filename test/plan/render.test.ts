@@ -160,6 +160,7 @@ describe("renderPlanJson", () => {
       "profilesCreated",
       "profilesRemoved",
       "profilesHandedOver",
+      "profilesRestored",
       "destructiveChanges",
     ]);
 
@@ -326,5 +327,31 @@ describe("render empty setting values", () => {
     const markdown = renderPlanMarkdown(repoPlan([planChanges(withPrefix("corp:"), withPrefix(""))]));
 
     expect(markdown).toContain('| \\~ | Setting changed | `kubeflow.userid_prefix` |  | `corp:` | `""` |');
+  });
+});
+
+describe("render removed Profiles", () => {
+  const restored = planChanges(deployment(), deployment({ users: [bob] }), {
+    removedAtBase: { bjones: "bob@example.com" },
+  });
+
+  it("shows restored Profile in text", () => {
+    const text = renderPlanText(repoPlan([restored]));
+
+    expect(text).toMatch(
+      /\+ Profile restored\s+bjones {2}private profile {2}removed earlier -> bob@example\.com, same holder, namespace and data kept/,
+    );
+    expect(text).toContain("Profiles: 1 restored");
+    expect(text).not.toContain("DESTRUCTIVE");
+    expect(text).not.toContain("Profile created");
+  });
+
+  it("shows restored Profile in markdown", () => {
+    const markdown = renderPlanMarkdown(repoPlan([restored]));
+
+    expect(markdown).toContain(
+      "| + | Profile restored | `bjones` | private profile | removed earlier | `bob@example.com`, same holder, namespace and data kept |",
+    );
+    expect(markdown).not.toContain("Warning");
   });
 });
