@@ -17,6 +17,7 @@ import type {
   CloudIdentityChange,
   DeploymentOutput,
   DeploymentPlan,
+  ForgottenRemovedProfile,
   NamespaceChange,
   OwnerChange,
   ProfileChange,
@@ -39,6 +40,12 @@ export interface PlanOptions {
    * else is a handover, and one that comes back for the same holder is restored.
    */
   removedAtBase?: Readonly<Record<string, string | null>>;
+  /**
+   * The output manifest at head, to find the `removedAtBase` entries that the head no longer
+   * records. Null means the head has no manifest for this deployment (its folder is gone).
+   * Leave it out when the head output was not read, and no entry is reported as forgotten.
+   */
+  headOutput?: DeploymentOutput | null;
   /** The head output folder of a vars file deleted at head, which reconcile keeps. */
   orphanedOutput?: string;
   /** The deployment and vars file names, needed only when neither side has a model. */
@@ -67,6 +74,8 @@ export function planChanges(
   const profiles = baseOutput
     ? diffOutputProfiles(baseOutput, head, baseValid, removedAtBase)
     : diffProfiles(base, head, removedAtBase);
+  const forgottenRemovedProfiles =
+    options.headOutput === undefined ? [] : forgottenRemovals(removedAtBase, head, options.headOutput);
   const deployNamespaces = diffDeployNamespaces(base, head);
   const both = base && head ? { base, head } : undefined;
   const quotas = both ? diffQuotas(both.base, both.head) : [];
@@ -95,6 +104,7 @@ export function planChanges(
     users,
     access,
     profiles,
+    forgottenRemovedProfiles,
     deployNamespaces,
     quotas,
     cloudIdentity,
@@ -374,6 +384,29 @@ function heldBy(name: string, email: string | null): ProfileRef {
     awsPolicyArns: [],
     gcpRoles: [],
   };
+}
+
+/**
+ * Returns the `removedAtBase` entries that `headOutput` no longer records while neither the
+ * head vars nor the head output hold that Profile again. Reconcile drops an entry only when
+ * its Profile is back in the output, so any other loss comes from a deleted folder
+ * (`--prune-orphans`) or a deleted or edited manifest.
+ */
+function forgottenRemovals(
+  removedAtBase: Readonly<Record<string, string | null>>,
+  head: Deployment | undefined,
+  headOutput: DeploymentOutput | null,
+): ForgottenRemovedProfile[] {
+  const heldAtHead = new Set([...profilesByName(head).keys(), ...(headOutput?.profiles ?? [])]);
+  const recorded = headOutput?.removedProfiles ?? {};
+  const forgotten: ForgottenRemovedProfile[] = [];
+
+  for (const name of uniqueSorted(Object.keys(removedAtBase))) {
+    if (heldAtHead.has(name) || Object.hasOwn(recorded, name)) continue;
+    const email = removedAtBase[name] ?? null;
+    forgotten.push({ profile: name, kind: email === null ? "shared" : "user", email });
+  }
+  return forgotten;
 }
 
 function outputRemovalReason(

@@ -1,7 +1,7 @@
 /**
  * Turns a deployment plan into table rows shared by the text and markdown renderers, so
- * both list the same changes in the same order: destructive changes first, then users,
- * access, profiles, deploy namespaces, quotas, cloud identity and settings.
+ * both list the same changes in the same order: destructive changes first, then warnings,
+ * users, access, profiles, deploy namespaces, quotas, cloud identity and settings.
  */
 import { changeKind } from "./state.js";
 import type {
@@ -20,11 +20,12 @@ export interface Cell {
 
 /**
  * The kinds of plan rows, most important first. A renderer that must leave rows out keeps
- * them in this order: destructive changes, access lost, cluster-wide `cake-admin` access
- * gained, access changed, access gained, then everything else.
+ * them in this order: destructive changes, warnings, access lost, cluster-wide `cake-admin`
+ * access gained, access changed, access gained, then everything else.
  */
 export const ROW_KINDS = [
   "destructive",
+  "warning",
   "access-lost",
   "cake-admin-gained",
   "access-changed",
@@ -36,8 +37,8 @@ export type RowKind = (typeof ROW_KINDS)[number];
 
 export interface PlanRow {
   kind: RowKind;
-  /** `+` added or gained, `-` removed or lost, `~` changed, `!` destructive. */
-  marker: "+" | "-" | "~" | "!";
+  /** `+` added or gained, `-` removed or lost, `~` changed, `!` destructive, `?` a warning to read. */
+  marker: "+" | "-" | "~" | "!" | "?";
   change: string;
   subject: Cell[];
   where: Cell[];
@@ -83,6 +84,17 @@ export function planRows(plan: DeploymentPlan): PlanRow[] {
       where: [],
       from: holderCells(profile.previousKind, profile.previousEmail),
       to: holderCells(profile.kind, profile.email),
+    });
+  }
+  for (const forgotten of plan.forgottenRemovedProfiles) {
+    rows.push({
+      kind: "warning",
+      marker: "?",
+      change: "Removed Profile forgotten",
+      subject: value(forgotten.profile),
+      where: profileKind(forgotten.kind),
+      from: optional(forgotten.email),
+      to: [],
     });
   }
 

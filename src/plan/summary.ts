@@ -19,6 +19,7 @@ export function summarizePlans(plans: readonly DeploymentPlan[]): PlanSummary {
     profilesRemoved: 0,
     profilesHandedOver: 0,
     profilesRestored: 0,
+    removedProfilesForgotten: 0,
     destructiveChanges: 0,
   };
 
@@ -47,6 +48,7 @@ export function summarizePlans(plans: readonly DeploymentPlan[]): PlanSummary {
       if (profile.change === "restored") summary.profilesRestored++;
       if (profile.destructive) summary.destructiveChanges++;
     }
+    summary.removedProfilesForgotten += plan.forgottenRemovedProfiles.length;
     if (plan.owner) summary.destructiveChanges++;
   }
   return summary;
@@ -94,6 +96,7 @@ export function describeSummary(summary: PlanSummary): string {
         [summary.profilesRemoved, "removed"],
         [summary.profilesHandedOver, "handed over"],
         [summary.profilesRestored, "restored"],
+        [summary.removedProfilesForgotten, "no longer recorded as removed"],
       ],
     ],
   ];

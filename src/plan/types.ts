@@ -59,6 +59,20 @@ export interface ProfileChange {
   reason: string | null;
 }
 
+/**
+ * A Profile that the base output manifest records as removed earlier and that no head output
+ * records any more, while the head does not bring it back either. Argo CD still keeps its
+ * namespace, but a later change that gives the name to someone else is no longer a handover.
+ */
+export interface ForgottenRemovedProfile {
+  /** The Profile name, which is also its namespace. */
+  profile: string;
+  /** `user` for a private profile, `shared` for a deploy namespace. */
+  kind: "user" | "shared";
+  /** The last holder's email for a private profile; null for a deploy namespace. */
+  email: string | null;
+}
+
 export interface NamespaceChange {
   change: "added" | "removed";
   namespace: string;
@@ -141,6 +155,11 @@ export interface DeploymentPlan {
   users: UserChange[];
   access: AccessChange[];
   profiles: ProfileChange[];
+  /**
+   * Entries of the base manifest's `removedProfiles` that the head drops: not recorded at head,
+   * not restored and not handed over. Not destructive, so `destructive` ignores them.
+   */
+  forgottenRemovedProfiles: ForgottenRemovedProfile[];
   deployNamespaces: NamespaceChange[];
   quotas: QuotaChange[];
   cloudIdentity: CloudIdentityChange[];
@@ -167,6 +186,8 @@ export interface PlanSummary {
   profilesHandedOver: number;
   /** Profiles removed earlier that come back to the same holder. */
   profilesRestored: number;
+  /** Entries of base `removedProfiles` that the head output no longer records. */
+  removedProfilesForgotten: number;
   /** The number of destructive changes: removed and handed-over Profiles plus owner changes. */
   destructiveChanges: number;
 }

@@ -604,3 +604,85 @@ describe("planChanges restored Profiles", () => {
     expect(summary.destructiveChanges).toBe(0);
   });
 });
+
+describe("planChanges forgotten removed Profiles", () => {
+  const removedAtBase = { bjones: "bob@example.com", "ml-old": null };
+  const headOutput = {
+    folder: "deployments/dev-us-east-1",
+    manifestFile: "deployments/dev-us-east-1/.cake-manifest.json",
+    profiles: ["asmith", "ml-prod", "ml-staging"],
+    profileOwner: "kubeflow-platform@example.com",
+    profileUsers: { asmith: "Alice.Smith@example.com" },
+  };
+
+  it("reports entries the head drops", () => {
+    const plan = planChanges(deployment({ users: [alice] }), deployment({ users: [alice] }), {
+      removedAtBase,
+      headOutput,
+    });
+
+    expect(plan.forgottenRemovedProfiles).toEqual([
+      { profile: "bjones", kind: "user", email: "bob@example.com" },
+      { profile: "ml-old", kind: "shared", email: null },
+    ]);
+    expect(plan.status).toBe("unchanged");
+    expect(plan.destructive).toBe(false);
+  });
+
+  it("keeps entries the head records", () => {
+    const plan = planChanges(deployment({ users: [alice] }), deployment({ users: [alice] }), {
+      removedAtBase,
+      headOutput: { ...headOutput, removedProfiles: { bjones: "bob@example.com" } },
+    });
+
+    expect(plan.forgottenRemovedProfiles.map((entry) => entry.profile)).toEqual(["ml-old"]);
+  });
+
+  it("ignores names the head holds", () => {
+    const eve = user("eve@example.com", "ml-old");
+    const plan = planChanges(deployment({ users: [alice] }), deployment({ users: [alice, bob, eve] }), {
+      removedAtBase,
+      headOutput: { ...headOutput, profiles: [...headOutput.profiles, "bjones", "ml-old"] },
+    });
+
+    expect(plan.forgottenRemovedProfiles).toEqual([]);
+    expect(plan.profiles.map((change) => [change.change, change.profile])).toEqual([
+      ["restored", "bjones"],
+      ["handed-over", "ml-old"],
+    ]);
+  });
+
+  it("ignores names the head output holds", () => {
+    const plan = planChanges(deployment({ users: [alice] }), deployment({ users: [alice] }), {
+      removedAtBase,
+      headOutput: { ...headOutput, profiles: [...headOutput.profiles, "bjones"] },
+    });
+
+    expect(plan.forgottenRemovedProfiles.map((entry) => entry.profile)).toEqual(["ml-old"]);
+  });
+
+  it("reports every entry without head manifest", () => {
+    const plan = planChanges(deployment({ users: [alice] }), undefined, { removedAtBase, headOutput: null });
+
+    expect(plan.status).toBe("removed");
+    expect(plan.forgottenRemovedProfiles.map((entry) => entry.profile)).toEqual(["bjones", "ml-old"]);
+  });
+
+  it("skips check without head output", () => {
+    const plan = planChanges(deployment({ users: [alice] }), undefined, { removedAtBase });
+
+    expect(plan.forgottenRemovedProfiles).toEqual([]);
+  });
+
+  it("counts forgotten entries apart", () => {
+    const plan = planChanges(deployment({ users: [alice] }), deployment({ users: [alice] }), {
+      removedAtBase,
+      headOutput,
+    });
+    const summary = summarizePlans([plan]);
+
+    expect(summary.removedProfilesForgotten).toBe(2);
+    expect(summary.destructiveChanges).toBe(0);
+    expect(summary.deploymentsUnchanged).toBe(1);
+  });
+});
