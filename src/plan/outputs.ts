@@ -82,6 +82,8 @@ export function namesDeletedAtHead(
 /**
  * Returns the deployments whose base manifest records `removedProfiles`. The plan reads their
  * head output too, to find the entries that the head no longer records.
+ * NOTE: only deployments with a vars file at base or head have a base output here, so an
+ * orphaned folder pruned after its vars file was deleted in an earlier change is not checked.
  */
 export function namesWithRemovedProfiles(baseOutputs: ReadonlyMap<string, DeploymentOutput>): string[] {
   return [...baseOutputs]
