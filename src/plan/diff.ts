@@ -17,6 +17,7 @@ import type {
   CloudIdentityChange,
   DeploymentOutput,
   DeploymentPlan,
+  ForgottenRemovedProfile,
   NamespaceChange,
   OwnerChange,
   ProfileChange,
@@ -36,9 +37,15 @@ export interface PlanOptions {
   /**
    * Profiles that left the base output in earlier changes, with their last holders (null: a
    * deploy namespace). Argo CD keeps their namespaces, so one that comes back for someone
-   * else is a handover.
+   * else is a handover, and one that comes back for the same holder is restored.
    */
   removedAtBase?: Readonly<Record<string, string | null>>;
+  /**
+   * The output manifest at head, to find the `removedAtBase` entries that the head no longer
+   * records. Null means the head has no manifest for this deployment (its folder is gone).
+   * Leave it out when the head output was not read, and no entry is reported as forgotten.
+   */
+  headOutput?: DeploymentOutput | null;
   /** The head output folder of a vars file deleted at head, which reconcile keeps. */
   orphanedOutput?: string;
   /** The deployment and vars file names, needed only when neither side has a model. */
@@ -65,8 +72,10 @@ export function planChanges(
   const access = diffAccess(base, head);
   const removedAtBase = options.removedAtBase ?? {};
   const profiles = baseOutput
-    ? diffOutputProfiles(baseOutput, head, baseValid)
+    ? diffOutputProfiles(baseOutput, head, baseValid, removedAtBase)
     : diffProfiles(base, head, removedAtBase);
+  const forgottenRemovedProfiles =
+    options.headOutput === undefined ? [] : forgottenRemovals(removedAtBase, head, options.headOutput);
   const deployNamespaces = diffDeployNamespaces(base, head);
   const both = base && head ? { base, head } : undefined;
   const quotas = both ? diffQuotas(both.base, both.head) : [];
@@ -95,6 +104,7 @@ export function planChanges(
     users,
     access,
     profiles,
+    forgottenRemovedProfiles,
     deployNamespaces,
     quotas,
     cloudIdentity,
@@ -210,7 +220,7 @@ function diffProfiles(
 
 /**
  * Builds a profile change. A removal and a handover are always destructive and carry
- * their reason.
+ * their reason. A creation and a restoration are not destructive and carry none.
  */
 function profileChange(
   change: ProfileChange["change"],
@@ -224,7 +234,7 @@ function profileChange(
     email: profile.email ?? null,
     previousKind: null,
     previousEmail: null,
-    destructive: change !== "created",
+    destructive: change === "removed" || change === "handed-over",
     reason,
   };
 }
@@ -290,8 +300,9 @@ function removalReason(
 }
 
 /**
- * Returns the change of a Profile that the head adds: a creation, or a handover when the
- * base output records that the name left earlier with another holder.
+ * Returns the change of a Profile that the head adds: a creation, or, when the base output
+ * records that the name left earlier, a restoration for the same holder or a handover for
+ * another one. Argo CD kept the namespace of the earlier Profile, so neither starts empty.
  */
 function returningOrCreated(
   now: ProfileRef,
@@ -299,7 +310,7 @@ function returningOrCreated(
 ): ProfileChange {
   if (!Object.hasOwn(removedAtBase, now.name)) return profileChange("created", now, null);
   const old = heldBy(now.name, removedAtBase[now.name] ?? null);
-  if (!changesHolder(old, now)) return profileChange("created", now, null);
+  if (!changesHolder(old, now)) return profileChange("restored", now, null);
   return {
     ...profileChange(
       "handed-over",
@@ -314,12 +325,14 @@ function returningOrCreated(
 /**
  * Compares the Profiles of the base output manifest with those of `head`. A removed Profile
  * has no kind or owner. A Profile on both sides is a handover when the manifest records
- * another holder for it (version 1 manifests record none).
+ * another holder for it (version 1 manifests record none). A Profile new at head is checked
+ * against `removedAtBase` as with a valid base.
  */
 function diffOutputProfiles(
   output: DeploymentOutput,
   head: Deployment | undefined,
   baseValid: boolean,
+  removedAtBase: Readonly<Record<string, string | null>>,
 ): ProfileChange[] {
   const before = new Set(output.profiles);
   const after = profilesByName(head);
@@ -327,7 +340,7 @@ function diffOutputProfiles(
 
   for (const name of uniqueSorted([...before, ...after.keys()])) {
     const now = after.get(name);
-    if (now && !before.has(name)) changes.push(profileChange("created", now, null));
+    if (now && !before.has(name)) changes.push(returningOrCreated(now, removedAtBase));
     const recorded = now && before.has(name) ? recordedHolder(output, name) : undefined;
     if (now && recorded && changesHolder(recorded, now)) {
       changes.push({
@@ -371,6 +384,29 @@ function heldBy(name: string, email: string | null): ProfileRef {
     awsPolicyArns: [],
     gcpRoles: [],
   };
+}
+
+/**
+ * Returns the `removedAtBase` entries that `headOutput` no longer records while neither the
+ * head vars nor the head output hold that Profile again. Reconcile drops an entry only when
+ * its Profile is back in the output, so any other loss comes from a deleted folder
+ * (`--prune-orphans`) or a deleted or edited manifest.
+ */
+function forgottenRemovals(
+  removedAtBase: Readonly<Record<string, string | null>>,
+  head: Deployment | undefined,
+  headOutput: DeploymentOutput | null,
+): ForgottenRemovedProfile[] {
+  const heldAtHead = new Set([...profilesByName(head).keys(), ...(headOutput?.profiles ?? [])]);
+  const recorded = headOutput?.removedProfiles ?? {};
+  const forgotten: ForgottenRemovedProfile[] = [];
+
+  for (const name of uniqueSorted(Object.keys(removedAtBase))) {
+    if (heldAtHead.has(name) || Object.hasOwn(recorded, name)) continue;
+    const email = removedAtBase[name] ?? null;
+    forgotten.push({ profile: name, kind: email === null ? "shared" : "user", email });
+  }
+  return forgotten;
 }
 
 function outputRemovalReason(

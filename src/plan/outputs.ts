@@ -78,3 +78,15 @@ export function namesDeletedAtHead(
   const atHead = new Set(headVars.map((vars) => vars.name));
   return baseVars.filter((vars) => !atHead.has(vars.name)).map((vars) => vars.name);
 }
+
+/**
+ * Returns the deployments whose base manifest records `removedProfiles`. The plan reads their
+ * head output too, to find the entries that the head no longer records.
+ * NOTE: only deployments with a vars file at base or head have a base output here, so an
+ * orphaned folder pruned after its vars file was deleted in an earlier change is not checked.
+ */
+export function namesWithRemovedProfiles(baseOutputs: ReadonlyMap<string, DeploymentOutput>): string[] {
+  return [...baseOutputs]
+    .filter(([, output]) => Object.keys(output.removedProfiles ?? {}).length > 0)
+    .map(([name]) => name);
+}

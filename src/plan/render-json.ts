@@ -50,6 +50,8 @@ function summary(value: PlanSummary) {
     profilesCreated: value.profilesCreated,
     profilesRemoved: value.profilesRemoved,
     profilesHandedOver: value.profilesHandedOver,
+    profilesRestored: value.profilesRestored,
+    removedProfilesForgotten: value.removedProfilesForgotten,
     destructiveChanges: value.destructiveChanges,
   };
 }
@@ -66,6 +68,11 @@ function deployment(value: DeploymentPlan) {
     users: value.users.map(user),
     access: value.access.map(access),
     profiles: value.profiles.map(profile),
+    forgottenRemovedProfiles: value.forgottenRemovedProfiles.map((entry) => ({
+      profile: entry.profile,
+      kind: entry.kind,
+      email: entry.email,
+    })),
     deployNamespaces: value.deployNamespaces.map((entry) => ({
       change: entry.change,
       namespace: entry.namespace,

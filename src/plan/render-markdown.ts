@@ -4,7 +4,7 @@
  * Every value from the vars (emails, names, quantities) is in a code span, so it is shown
  * verbatim and never becomes a link, a mention or markup.
  */
-import { deploymentNotes, describeSide } from "./render-text.js";
+import { deploymentNotes, describeSide, needsReview } from "./render-text.js";
 import { type Cell, type PlanRow, planRows, ROW_KINDS, type RowKind } from "./rows.js";
 import { describeSummary } from "./summary.js";
 import type { DeploymentPlan, RepoPlan } from "./types.js";
@@ -51,7 +51,16 @@ function renderWithLimit(plan: RepoPlan, maxRows: number): string {
     );
   }
 
-  const changed = plan.deployments.filter((deployment) => deployment.status !== "unchanged");
+  if (plan.summary.removedProfilesForgotten > 0) {
+    lines.push(
+      `> **Warning: ${plan.summary.removedProfilesForgotten} Profile(s) removed earlier are no longer recorded in the output.** ` +
+        "Argo CD still keeps their namespaces and data, but a later change that gives one of these names " +
+        "to someone else would not be flagged as a handover. See the rows marked ? below.",
+      "",
+    );
+  }
+
+  const changed = plan.deployments.filter(needsReview);
   if (changed.length === 0) lines.push("No access changes.", "");
   for (const deployment of changed) lines.push(...renderDeployment(deployment, maxRows));
   return `${lines.join("\n").trimEnd()}\n`;
@@ -107,6 +116,7 @@ function selectRows(rows: readonly PlanRow[], maxRows: number): { shown: PlanRow
 
 const CUT_LABELS: Record<RowKind, string> = {
   destructive: "destructive",
+  warning: "warning",
   "access-lost": "access lost",
   "cake-admin-gained": "cake-admin access gained",
   "access-changed": "access changed",

@@ -7,7 +7,7 @@ export function renderPlanText(plan: RepoPlan): string {
   const lines: string[] = [`Plan from ${describeSide(plan.base)} to ${describeSide(plan.head)}`];
   lines.push(describeSummary(plan.summary));
 
-  const changed = plan.deployments.filter((deployment) => deployment.status !== "unchanged");
+  const changed = plan.deployments.filter(needsReview);
   if (changed.length === 0) {
     lines.push("No access changes.");
     return `${lines.join("\n")}\n`;
@@ -17,11 +17,24 @@ export function renderPlanText(plan: RepoPlan): string {
       `DESTRUCTIVE: ${plan.summary.destructiveChanges} change(s) delete a Profile with its data, hand a Profile and its data to someone else, or break Profiles; see the lines marked "!".`,
     );
   }
+  if (plan.summary.removedProfilesForgotten > 0) {
+    lines.push(
+      `WARNING: ${plan.summary.removedProfilesForgotten} Profile(s) removed earlier are no longer recorded in the output, so a later handover of their names would not be caught; see the lines marked "?".`,
+    );
+  }
 
   for (const deployment of changed) {
     lines.push("", ...renderDeployment(deployment));
   }
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * True when a deployment has rows to show: its vars changed, or the head output no longer
+ * records Profiles removed earlier, which can happen while the vars stay the same.
+ */
+export function needsReview(deployment: DeploymentPlan): boolean {
+  return deployment.status !== "unchanged" || deployment.forgottenRemovedProfiles.length > 0;
 }
 
 export function describeSide(side: PlanSide): string {
@@ -56,7 +69,26 @@ export function deploymentNotes(deployment: DeploymentPlan): string[] {
         'so none of the changes below happen until "cake reconcile --prune-orphans" deletes that folder',
     );
   }
+  const forgotten = forgottenNote(deployment);
+  if (forgotten) notes.push(forgotten);
   return notes;
+}
+
+/**
+ * Explains the risk of `removedProfiles` entries that the head drops. Argo CD keeps the
+ * namespaces of removed Profiles (Prune=false), and only those entries tell cake that the
+ * names still hold data.
+ */
+function forgottenNote(deployment: DeploymentPlan): string | undefined {
+  const names = deployment.forgottenRemovedProfiles.map((entry) => entry.profile);
+  if (names.length === 0) return undefined;
+  const quoted = names.map((name) => `"${name}"`).join(", ");
+  return (
+    `the head output no longer records the removal of Profiles ${quoted}, whose namespaces Argo CD keeps; ` +
+    "if one of these names is given to someone else later, the plan shows it as created and not as handed over, " +
+    'and reconcile does not stop it, so put the entries back into "removedProfiles" of the deployment\'s ' +
+    ".cake-manifest.json (as at the base commit), or delete those namespaces from the cluster first"
+  );
 }
 
 function baseNote(deployment: DeploymentPlan): string | undefined {

@@ -1,7 +1,7 @@
 /**
  * Turns a deployment plan into table rows shared by the text and markdown renderers, so
- * both list the same changes in the same order: destructive changes first, then users,
- * access, profiles, deploy namespaces, quotas, cloud identity and settings.
+ * both list the same changes in the same order: destructive changes first, then warnings,
+ * users, access, profiles, deploy namespaces, quotas, cloud identity and settings.
  */
 import { changeKind } from "./state.js";
 import type {
@@ -20,11 +20,12 @@ export interface Cell {
 
 /**
  * The kinds of plan rows, most important first. A renderer that must leave rows out keeps
- * them in this order: destructive changes, access lost, cluster-wide `cake-admin` access
- * gained, access changed, access gained, then everything else.
+ * them in this order: destructive changes, warnings, access lost, cluster-wide `cake-admin`
+ * access gained, access changed, access gained, then everything else.
  */
 export const ROW_KINDS = [
   "destructive",
+  "warning",
   "access-lost",
   "cake-admin-gained",
   "access-changed",
@@ -36,8 +37,8 @@ export type RowKind = (typeof ROW_KINDS)[number];
 
 export interface PlanRow {
   kind: RowKind;
-  /** `+` added or gained, `-` removed or lost, `~` changed, `!` destructive. */
-  marker: "+" | "-" | "~" | "!";
+  /** `+` added or gained, `-` removed or lost, `~` changed, `!` destructive, `?` a warning to read. */
+  marker: "+" | "-" | "~" | "!" | "?";
   change: string;
   subject: Cell[];
   where: Cell[];
@@ -85,6 +86,17 @@ export function planRows(plan: DeploymentPlan): PlanRow[] {
       to: holderCells(profile.kind, profile.email),
     });
   }
+  for (const forgotten of plan.forgottenRemovedProfiles) {
+    rows.push({
+      kind: "warning",
+      marker: "?",
+      change: "Removed Profile forgotten",
+      subject: value(forgotten.profile),
+      where: profileKind(forgotten.kind),
+      from: optional(forgotten.email),
+      to: [],
+    });
+  }
 
   for (const user of plan.users) rows.push(userRow(user));
   for (const access of plan.access) {
@@ -108,6 +120,18 @@ export function planRows(plan: DeploymentPlan): PlanRow[] {
       where: profileKind(profile.kind),
       from: [],
       to: optional(profile.email),
+    });
+  }
+  // The earlier holder gets the Profile back, and with it the namespace and data Argo CD kept.
+  for (const profile of plan.profiles.filter((entry) => entry.change === "restored")) {
+    rows.push({
+      kind: "other",
+      marker: "+",
+      change: "Profile restored",
+      subject: value(profile.profile),
+      where: profileKind(profile.kind),
+      from: words("removed earlier"),
+      to: restoredHolderCells(profile),
     });
   }
   for (const namespace of plan.deployNamespaces) {
@@ -226,6 +250,12 @@ function profileKind(kind: ProfileChange["kind"]): Cell[] {
 function holderCells(kind: ProfileChange["kind"], email: string | null): Cell[] {
   if (kind === "user" && email !== null) return value(email);
   return profileKind(kind);
+}
+
+/** Names the holder of a restored Profile, who is the one it had when it was removed. */
+function restoredHolderCells(profile: ProfileChange): Cell[] {
+  if (profile.email === null) return words("same deploy namespace, data kept");
+  return [...value(profile.email), ...words("same holder, namespace and data kept")];
 }
 
 /** Names a user's private profile: its namespace is the username. */

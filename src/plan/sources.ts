@@ -146,7 +146,12 @@ function rejectDuplicateNames(loaded: readonly LoadedVars[]): void {
 export interface PlanSnapshot {
   side: PlanSide;
   vars: LoadedVars[];
-  /** Output manifests of this side by deployment name, loaded only for the deployments that need them. */
+  /**
+   * Output manifests of this side by deployment name, loaded only for the deployments that
+   * need them. At head that is every deployment deleted at head and every one whose base
+   * manifest has `removedProfiles`, because a deployment missing from the head map then
+   * counts as having no manifest there.
+   */
   outputs?: ReadonlyMap<string, DeploymentOutput>;
 }
 
@@ -161,7 +166,8 @@ export interface SnapshotPair {
  * marked invalid. Where the base vars file is invalid or absent, the base output manifest
  * (when there is one) supplies the Profiles and owner that exist, so a Profile that leaves
  * still shows as a destructive removal. For a vars file deleted at head, the head outputs
- * tell whether its folder is still there (orphaned output).
+ * tell whether its folder is still there (orphaned output). For a base manifest with
+ * `removedProfiles`, the head outputs tell which of those entries the head still records.
  */
 export function buildRepoPlan({ base, head }: SnapshotPair): RepoPlan {
   const before = new Map(base.vars.map((vars) => [vars.name, vars]));
@@ -182,11 +188,14 @@ export function buildRepoPlan({ base, head }: SnapshotPair): RepoPlan {
 
     const varsFile = now?.file ?? old?.file ?? "";
     const orphanedOutput = now ? undefined : head.outputs?.get(name)?.folder;
+    const removedAtBase = committedOutput?.removedProfiles;
+    const checkForgotten = removedAtBase !== undefined && head.outputs !== undefined;
     return [
       planChanges(old?.deployment, now?.deployment, {
         baseValid,
         ...(baseOutput ? { baseOutput } : {}),
-        ...(committedOutput?.removedProfiles ? { removedAtBase: committedOutput.removedProfiles } : {}),
+        ...(removedAtBase ? { removedAtBase } : {}),
+        ...(checkForgotten ? { headOutput: head.outputs?.get(name) ?? null } : {}),
         ...(orphanedOutput ? { orphanedOutput } : {}),
         names: { deployment: name, varsFile },
       }),

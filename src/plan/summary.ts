@@ -18,6 +18,8 @@ export function summarizePlans(plans: readonly DeploymentPlan[]): PlanSummary {
     profilesCreated: 0,
     profilesRemoved: 0,
     profilesHandedOver: 0,
+    profilesRestored: 0,
+    removedProfilesForgotten: 0,
     destructiveChanges: 0,
   };
 
@@ -43,8 +45,10 @@ export function summarizePlans(plans: readonly DeploymentPlan[]): PlanSummary {
       if (profile.change === "created") summary.profilesCreated++;
       if (profile.change === "removed") summary.profilesRemoved++;
       if (profile.change === "handed-over") summary.profilesHandedOver++;
+      if (profile.change === "restored") summary.profilesRestored++;
       if (profile.destructive) summary.destructiveChanges++;
     }
+    summary.removedProfilesForgotten += plan.forgottenRemovedProfiles.length;
     if (plan.owner) summary.destructiveChanges++;
   }
   return summary;
@@ -91,6 +95,8 @@ export function describeSummary(summary: PlanSummary): string {
         [summary.profilesCreated, "created"],
         [summary.profilesRemoved, "removed"],
         [summary.profilesHandedOver, "handed over"],
+        [summary.profilesRestored, "restored"],
+        [summary.removedProfilesForgotten, "no longer recorded as removed"],
       ],
     ],
   ];

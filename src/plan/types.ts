@@ -36,9 +36,11 @@ export interface ProfileChange {
   /**
    * `handed-over` is a Profile on both sides whose holder changes: another user's private
    * profile, or a private profile that becomes a deploy namespace, or the reverse. The
-   * namespace and its data stay, so they pass to the new holder.
+   * namespace and its data stay, so they pass to the new holder. `restored` is a Profile
+   * that the base output records as removed earlier and that the head brings back for the
+   * same holder, who finds the namespace and data that Argo CD kept.
    */
-  change: "created" | "removed" | "handed-over";
+  change: "created" | "removed" | "handed-over" | "restored";
   /** The Profile name, which is also its namespace. */
   profile: string;
   /**
@@ -55,6 +57,20 @@ export interface ProfileChange {
   destructive: boolean;
   /** The reason the change is destructive and how to avoid it, or null when it is not destructive. */
   reason: string | null;
+}
+
+/**
+ * A Profile that the base output manifest records as removed earlier and that no head output
+ * records any more, while the head does not bring it back either. Argo CD still keeps its
+ * namespace, but a later change that gives the name to someone else is no longer a handover.
+ */
+export interface ForgottenRemovedProfile {
+  /** The Profile name, which is also its namespace. */
+  profile: string;
+  /** `user` for a private profile, `shared` for a deploy namespace. */
+  kind: "user" | "shared";
+  /** The last holder's email for a private profile; null for a deploy namespace. */
+  email: string | null;
 }
 
 export interface NamespaceChange {
@@ -139,6 +155,11 @@ export interface DeploymentPlan {
   users: UserChange[];
   access: AccessChange[];
   profiles: ProfileChange[];
+  /**
+   * Entries of the base manifest's `removedProfiles` that the head drops: not recorded at head,
+   * not restored and not handed over. Not destructive, so `destructive` ignores them.
+   */
+  forgottenRemovedProfiles: ForgottenRemovedProfile[];
   deployNamespaces: NamespaceChange[];
   quotas: QuotaChange[];
   cloudIdentity: CloudIdentityChange[];
@@ -163,6 +184,10 @@ export interface PlanSummary {
   profilesCreated: number;
   profilesRemoved: number;
   profilesHandedOver: number;
+  /** Profiles removed earlier that come back to the same holder. */
+  profilesRestored: number;
+  /** Entries of base `removedProfiles` that the head output no longer records. */
+  removedProfilesForgotten: number;
   /** The number of destructive changes: removed and handed-over Profiles plus owner changes. */
   destructiveChanges: number;
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -743,5 +743,136 @@ describe("cake plan orphaned output", () => {
 
     expect(document.deployments[0].orphanedOutput).toBeNull();
     expect(markdown.stdout).not.toContain("--prune-orphans");
+  });
+});
+
+describe("cake plan removed Profiles", () => {
+  const MANIFEST = "deployments/dev-us-east-1/.cake-manifest.json";
+  const GATED_JSON_PLAN = ["plan", "--base", "HEAD", "--format", "json", "--fail-on", "destructive"];
+
+  /** Generates the output, then removes bob with his Profile, as two merged changes would. */
+  async function commitBobRemoved(): Promise<void> {
+    expect((await cake(repo.dir, "reconcile")).code).toBe(0);
+    await repo.commit("Generate output");
+    await repo.write({ [DEV]: varsText({ users: [alice] }) });
+    expect((await cake(repo.dir, "reconcile", "--allow-profile-deletion=bjones")).code).toBe(0);
+    await repo.commit("Remove bob");
+  }
+
+  /** Rewrites the working tree manifest without its `removedProfiles`, as a hand edit would. */
+  async function dropRemovedProfiles(): Promise<void> {
+    const manifest = JSON.parse(await readFile(path.join(repo.dir, MANIFEST), "utf8"));
+    expect(manifest.removedProfiles).toEqual({ bjones: bob.email });
+    delete manifest.removedProfiles;
+    await repo.write({ [MANIFEST]: `${JSON.stringify(manifest, null, 2)}\n` });
+  }
+
+  it("restores Profile for same user", async () => {
+    await commitBobRemoved();
+    await repo.write({ [DEV]: varsText({ users: [alice, bob] }) });
+
+    const result = await cake(repo.dir, ...GATED_JSON_PLAN);
+    const document = JSON.parse(result.stdout);
+    const text = await cake(repo.dir, "plan", "--base", "HEAD");
+
+    expect(result.code).toBe(0);
+    expect(document.destructive).toBe(false);
+    expect(document.summary).toMatchObject({ profilesRestored: 1, profilesCreated: 0 });
+    expect(document.deployments[0].profiles).toEqual([
+      expect.objectContaining({
+        change: "restored",
+        profile: "bjones",
+        email: bob.email,
+        destructive: false,
+      }),
+    ]);
+    expect(document.deployments[0].forgottenRemovedProfiles).toEqual([]);
+    expect(text.stdout).toMatch(
+      /\+ Profile restored\s+bjones {2}private profile {2}removed earlier -> bob@example\.com/,
+    );
+  });
+
+  it("restores Profile after reconcile", async () => {
+    await commitBobRemoved();
+    await repo.write({ [DEV]: varsText({ users: [alice, bob] }) });
+    expect((await cake(repo.dir, "reconcile")).code).toBe(0);
+
+    const document = await planJson("--base", "HEAD");
+
+    expect(document.deployments[0].profiles.map((change: { change: string }) => change.change)).toEqual([
+      "restored",
+    ]);
+    expect(document.deployments[0].forgottenRemovedProfiles).toEqual([]);
+  });
+
+  it("reports manifest losing removals", async () => {
+    await commitBobRemoved();
+    await dropRemovedProfiles();
+
+    const result = await cake(repo.dir, ...GATED_JSON_PLAN);
+    const [deployment] = JSON.parse(result.stdout).deployments;
+    const text = await cake(repo.dir, "plan", "--base", "HEAD");
+
+    expect(result.code).toBe(0);
+    expect(deployment.status).toBe("unchanged");
+    expect(deployment.forgottenRemovedProfiles).toEqual([
+      { profile: "bjones", kind: "user", email: bob.email },
+    ]);
+    expect(text.stdout).toMatch(
+      /\? Removed Profile forgotten\s+bjones {2}private profile {2}bob@example\.com/,
+    );
+    expect(text.stdout).toContain("WARNING: 1 Profile(s) removed earlier");
+  });
+
+  it("reads head manifest at head commit", async () => {
+    await commitBobRemoved();
+    await dropRemovedProfiles();
+    await repo.commit("Edit the manifest");
+
+    const document = await planJson("--base", "HEAD~1", "--head", "HEAD");
+
+    expect(document.summary.removedProfilesForgotten).toBe(1);
+    expect(document.deployments[0].forgottenRemovedProfiles[0].profile).toBe("bjones");
+  });
+
+  it("reports pruned folder losing removals", async () => {
+    await commitBobRemoved();
+    await repo.remove(DEV);
+    const pruned = await cake(
+      repo.dir,
+      "reconcile",
+      "--prune-orphans",
+      "--allow-profile-deletion=dev-us-east-1/*",
+    );
+    expect(pruned.code).toBe(0);
+
+    const document = await planJson("--base", "HEAD");
+    const [deployment] = document.deployments;
+
+    expect(deployment.status).toBe("removed");
+    expect(deployment.orphanedOutput).toBeNull();
+    expect(deployment.forgottenRemovedProfiles).toEqual([
+      { profile: "bjones", kind: "user", email: bob.email },
+    ]);
+  });
+
+  it("rejects corrupt head manifest", async () => {
+    await commitBobRemoved();
+    await repo.write({ [MANIFEST]: "{" });
+
+    const result = await cake(repo.dir, "plan", "--base", "HEAD");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${MANIFEST} in the working tree is not a valid cake manifest`);
+  });
+
+  it("keeps removals in orphaned output", async () => {
+    await commitBobRemoved();
+    await repo.remove(DEV);
+
+    const document = await planJson("--base", "HEAD");
+
+    expect(document.deployments[0].orphanedOutput).toBe("deployments/dev-us-east-1");
+    expect(document.deployments[0].forgottenRemovedProfiles).toEqual([]);
   });
 });

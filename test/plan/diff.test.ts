@@ -517,3 +517,172 @@ describe("planChanges profile handover", () => {
     expect(removal?.reason).not.toContain("creates a new, empty profile");
   });
 });
+
+describe("planChanges restored Profiles", () => {
+  /** The base output after bob's removal, for a base vars file that is invalid. */
+  const outputWithoutBob = {
+    folder: "deployments/dev-us-east-1",
+    manifestFile: "deployments/dev-us-east-1/.cake-manifest.json",
+    profiles: ["asmith", "ml-prod", "ml-staging"],
+    profileOwner: "kubeflow-platform@example.com",
+    removedProfiles: { bjones: "bob@example.com" },
+  };
+
+  it("restores Profile to same user", () => {
+    const plan = planChanges(deployment({ users: [alice] }), deployment({ users: [alice, bob] }), {
+      removedAtBase: { bjones: "bob@example.com" },
+    });
+
+    expect(plan.profiles).toEqual([
+      {
+        change: "restored",
+        profile: "bjones",
+        kind: "user",
+        email: "bob@example.com",
+        previousKind: null,
+        previousEmail: null,
+        destructive: false,
+        reason: null,
+      },
+    ]);
+    expect(plan.destructive).toBe(false);
+  });
+
+  it("restores deploy namespace", () => {
+    const head = deployment({
+      deployNamespaces: [
+        deployNamespace("ml-old"),
+        deployNamespace("ml-prod"),
+        deployNamespace("ml-staging"),
+      ],
+    });
+    const plan = planChanges(deployment(), head, { removedAtBase: { "ml-old": null } });
+
+    expect(plan.profiles).toEqual([
+      expect.objectContaining({ change: "restored", profile: "ml-old", kind: "shared", destructive: false }),
+    ]);
+  });
+
+  it("restores Profile against base output", () => {
+    const plan = planChanges(undefined, deployment({ users: [alice, bob] }), {
+      baseValid: false,
+      baseOutput: outputWithoutBob,
+      removedAtBase: outputWithoutBob.removedProfiles,
+    });
+
+    expect(plan.profiles.map((change) => [change.change, change.profile])).toEqual([["restored", "bjones"]]);
+    expect(plan.destructive).toBe(false);
+  });
+
+  it("hands over Profile against base output", () => {
+    const eve = user("eve@example.com", "bjones");
+    const plan = planChanges(undefined, deployment({ users: [alice, eve] }), {
+      baseValid: false,
+      baseOutput: outputWithoutBob,
+      removedAtBase: outputWithoutBob.removedProfiles,
+    });
+
+    expect(plan.profiles).toEqual([
+      expect.objectContaining({
+        change: "handed-over",
+        profile: "bjones",
+        email: "eve@example.com",
+        previousEmail: "bob@example.com",
+        destructive: true,
+      }),
+    ]);
+  });
+
+  it("counts restored Profiles", () => {
+    const plan = planChanges(deployment({ users: [alice] }), deployment({ users: [alice, bob] }), {
+      removedAtBase: { bjones: "bob@example.com" },
+    });
+    const summary = summarizePlans([plan]);
+
+    expect(summary.profilesRestored).toBe(1);
+    expect(summary.profilesCreated).toBe(0);
+    expect(summary.destructiveChanges).toBe(0);
+  });
+});
+
+describe("planChanges forgotten removed Profiles", () => {
+  const removedAtBase = { bjones: "bob@example.com", "ml-old": null };
+  const headOutput = {
+    folder: "deployments/dev-us-east-1",
+    manifestFile: "deployments/dev-us-east-1/.cake-manifest.json",
+    profiles: ["asmith", "ml-prod", "ml-staging"],
+    profileOwner: "kubeflow-platform@example.com",
+    profileUsers: { asmith: "Alice.Smith@example.com" },
+  };
+
+  it("reports entries the head drops", () => {
+    const plan = planChanges(deployment({ users: [alice] }), deployment({ users: [alice] }), {
+      removedAtBase,
+      headOutput,
+    });
+
+    expect(plan.forgottenRemovedProfiles).toEqual([
+      { profile: "bjones", kind: "user", email: "bob@example.com" },
+      { profile: "ml-old", kind: "shared", email: null },
+    ]);
+    expect(plan.status).toBe("unchanged");
+    expect(plan.destructive).toBe(false);
+  });
+
+  it("keeps entries the head records", () => {
+    const plan = planChanges(deployment({ users: [alice] }), deployment({ users: [alice] }), {
+      removedAtBase,
+      headOutput: { ...headOutput, removedProfiles: { bjones: "bob@example.com" } },
+    });
+
+    expect(plan.forgottenRemovedProfiles.map((entry) => entry.profile)).toEqual(["ml-old"]);
+  });
+
+  it("ignores names the head holds", () => {
+    const eve = user("eve@example.com", "ml-old");
+    const plan = planChanges(deployment({ users: [alice] }), deployment({ users: [alice, bob, eve] }), {
+      removedAtBase,
+      headOutput: { ...headOutput, profiles: [...headOutput.profiles, "bjones", "ml-old"] },
+    });
+
+    expect(plan.forgottenRemovedProfiles).toEqual([]);
+    expect(plan.profiles.map((change) => [change.change, change.profile])).toEqual([
+      ["restored", "bjones"],
+      ["handed-over", "ml-old"],
+    ]);
+  });
+
+  it("ignores names the head output holds", () => {
+    const plan = planChanges(deployment({ users: [alice] }), deployment({ users: [alice] }), {
+      removedAtBase,
+      headOutput: { ...headOutput, profiles: [...headOutput.profiles, "bjones"] },
+    });
+
+    expect(plan.forgottenRemovedProfiles.map((entry) => entry.profile)).toEqual(["ml-old"]);
+  });
+
+  it("reports every entry without head manifest", () => {
+    const plan = planChanges(deployment({ users: [alice] }), undefined, { removedAtBase, headOutput: null });
+
+    expect(plan.status).toBe("removed");
+    expect(plan.forgottenRemovedProfiles.map((entry) => entry.profile)).toEqual(["bjones", "ml-old"]);
+  });
+
+  it("skips check without head output", () => {
+    const plan = planChanges(deployment({ users: [alice] }), undefined, { removedAtBase });
+
+    expect(plan.forgottenRemovedProfiles).toEqual([]);
+  });
+
+  it("counts forgotten entries apart", () => {
+    const plan = planChanges(deployment({ users: [alice] }), deployment({ users: [alice] }), {
+      removedAtBase,
+      headOutput,
+    });
+    const summary = summarizePlans([plan]);
+
+    expect(summary.removedProfilesForgotten).toBe(2);
+    expect(summary.destructiveChanges).toBe(0);
+    expect(summary.deploymentsUnchanged).toBe(1);
+  });
+});

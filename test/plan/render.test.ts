@@ -160,6 +160,8 @@ describe("renderPlanJson", () => {
       "profilesCreated",
       "profilesRemoved",
       "profilesHandedOver",
+      "profilesRestored",
+      "removedProfilesForgotten",
       "destructiveChanges",
     ]);
 
@@ -175,6 +177,7 @@ describe("renderPlanJson", () => {
       "users",
       "access",
       "profiles",
+      "forgottenRemovedProfiles",
       "deployNamespaces",
       "quotas",
       "cloudIdentity",
@@ -326,5 +329,87 @@ describe("render empty setting values", () => {
     const markdown = renderPlanMarkdown(repoPlan([planChanges(withPrefix("corp:"), withPrefix(""))]));
 
     expect(markdown).toContain('| \\~ | Setting changed | `kubeflow.userid_prefix` |  | `corp:` | `""` |');
+  });
+});
+
+describe("render removed Profiles", () => {
+  const removedAtBase = { bjones: "bob@example.com", "ml-old": null };
+  const headOutput = {
+    folder: "deployments/dev-us-east-1",
+    manifestFile: "deployments/dev-us-east-1/.cake-manifest.json",
+    profiles: ["ml-prod", "ml-staging"],
+    profileOwner: "kubeflow-platform@example.com",
+    profileUsers: {},
+  };
+  const restored = planChanges(deployment(), deployment({ users: [bob] }), {
+    removedAtBase: { bjones: "bob@example.com" },
+  });
+  const forgotten = planChanges(deployment(), deployment(), { removedAtBase, headOutput });
+
+  it("shows restored Profile in text", () => {
+    const text = renderPlanText(repoPlan([restored]));
+
+    expect(text).toMatch(
+      /\+ Profile restored\s+bjones {2}private profile {2}removed earlier -> bob@example\.com, same holder, namespace and data kept/,
+    );
+    expect(text).toContain("Profiles: 1 restored");
+    expect(text).not.toContain("DESTRUCTIVE");
+    expect(text).not.toContain("Profile created");
+  });
+
+  it("shows restored Profile in markdown", () => {
+    const markdown = renderPlanMarkdown(repoPlan([restored]));
+
+    expect(markdown).toContain(
+      "| + | Profile restored | `bjones` | private profile | removed earlier | `bob@example.com`, same holder, namespace and data kept |",
+    );
+    expect(markdown).not.toContain("Warning");
+  });
+
+  it("warns about forgotten removals in text", () => {
+    const text = renderPlanText(repoPlan([forgotten]));
+
+    expect(text).toContain("dev-us-east-1 (vars/dev-us-east-1.yaml): unchanged");
+    expect(text).toMatch(/WARNING: 2 Profile\(s\) removed earlier/);
+    expect(text).toMatch(/\? Removed Profile forgotten\s+bjones {2}private profile {2}bob@example\.com\n/);
+    expect(text).toMatch(/\? Removed Profile forgotten\s+ml-old {2}deploy namespace\n/);
+    expect(text).toMatch(
+      /note: the head output no longer records the removal of Profiles "bjones", "ml-old"/,
+    );
+    expect(text).not.toContain("No access changes.");
+    expect(text).not.toContain("DESTRUCTIVE");
+  });
+
+  it("warns about forgotten removals in markdown", () => {
+    const markdown = renderPlanMarkdown(repoPlan([forgotten]));
+    const warning = markdown.indexOf("> **Warning: 2 Profile(s) removed earlier are no longer recorded");
+
+    expect(warning).toBeGreaterThan(0);
+    expect(warning).toBeLessThan(markdown.indexOf("### "));
+    expect(markdown).toContain(
+      "| ? | Removed Profile forgotten | `bjones` | private profile | `bob@example.com` |  |",
+    );
+    expect(markdown).not.toContain("destructive change");
+  });
+
+  it("keeps forgotten rows over access rows", () => {
+    const users = Array.from({ length: 20 }, (_, index) => user(`user${index}@example.com`, `user-${index}`));
+    const plan = planChanges(deployment(), deployment({ users }), { removedAtBase, headOutput });
+    const markdown = renderPlanMarkdown(repoPlan([plan]), { maxRowsPerDeployment: 5 });
+
+    expect(markdown).toContain("| ? | Removed Profile forgotten | `bjones` |");
+    expect(markdown).toContain("| ? | Removed Profile forgotten | `ml-old` |");
+  });
+
+  it("lists forgotten entries in JSON", () => {
+    const document = JSON.parse(renderPlanJson(repoPlan([forgotten])));
+    const [entry] = document.deployments;
+
+    expect(document.destructive).toBe(false);
+    expect(document.summary.removedProfilesForgotten).toBe(2);
+    expect(entry.forgottenRemovedProfiles).toEqual([
+      { profile: "bjones", kind: "user", email: "bob@example.com" },
+      { profile: "ml-old", kind: "shared", email: null },
+    ]);
   });
 });

@@ -8,7 +8,12 @@ import { hasErrors } from "../../config/diagnostics.js";
 import { formatDiagnostics } from "../../config/format.js";
 import { UsageError } from "../../errors.js";
 import { defaultBranch, isRepo, mergeBase, revParse } from "../../git/git.js";
-import { loadOutputs, namesDeletedAtHead, namesWithAnyVars } from "../../plan/outputs.js";
+import {
+  loadOutputs,
+  namesDeletedAtHead,
+  namesWithAnyVars,
+  namesWithRemovedProfiles,
+} from "../../plan/outputs.js";
 import { renderPlanJson } from "../../plan/render-json.js";
 import { renderPlanMarkdown } from "../../plan/render-markdown.js";
 import { renderPlanText } from "../../plan/render-text.js";
@@ -105,7 +110,7 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
   const headOutputs = await loadOutputs(
     headLayout,
     head.commit ?? undefined,
-    namesDeletedAtHead(baseVars, headVars),
+    new Set([...namesDeletedAtHead(baseVars, headVars), ...namesWithRemovedProfiles(baseOutputs)]),
   );
 
   const plan = buildRepoPlan({
