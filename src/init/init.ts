@@ -207,7 +207,7 @@ async function renderRepoCodeowners(root: string, requireFiles = false): Promise
     varsFile: `${prefix}${deployment.varsFile}`,
     outputPath: `${prefix}${deployment.outputPath}`,
   }));
-  return renderCodeowners(deployments);
+  return renderCodeowners(deployments, prefix);
 }
 
 export interface CodeownersResult {

@@ -23,7 +23,7 @@ is applied to a cluster by hand.
 | \`${outputDir}/<environment>-<region>/\` | the generated Namespaces, Profiles, RoleBindings, AuthorizationPolicies, cloud identity and Argo CD objects | \`cake reconcile\` only; never by hand |
 | \`schema/vars.schema.json\` | the JSON Schema of vars files; editors use it for completion and checks | \`cake schema > schema/vars.schema.json\` after upgrading cake |
 | \`cake.yaml\` | where the vars and generated folders are | people, rarely |
-| \`CODEOWNERS\` | the cake-admins of each deployment review its changes | \`cake init --codeowners\` |
+| \`CODEOWNERS\` | the cake-admins of each deployment review its changes, and any cake-admin the rest (a new deployment, CI, this file) | \`cake init --codeowners\` |
 | \`argocd/applicationset.yaml\` | one Argo CD Application per generated folder | people, once |
 | \`.github/workflows/cake.yml\`, \`.gitlab-ci.yml\` | the checks every change request runs | people, rarely |
 

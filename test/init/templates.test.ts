@@ -69,6 +69,43 @@ describe("renderCodeowners", () => {
     expect(lines.join("\n")).not.toContain("dave@example.com");
   });
 
+  it("gives the rest to every admin", () => {
+    const dev = deployment({
+      users: [
+        user("d@example.com", "d", { roles: ["cake-admin"] }),
+        user("both@example.com", "b", { roles: ["cake-admin"] }),
+        user("off@example.com", "o", { roles: ["cake-admin"], disabled: true }),
+      ],
+    });
+    const prod = deployment({
+      name: "prod-us-east-1",
+      varsFile: "vars/prod-us-east-1.yaml",
+      outputPath: "deployments/prod-us-east-1",
+      users: [
+        user("both@example.com", "b", { roles: ["cake-admin"] }),
+        user("p@example.com", "p", { roles: ["cake-admin"] }),
+      ],
+    });
+    const rules = renderCodeowners([prod, dev])
+      .split("\n")
+      .filter((line) => line !== "" && !line.startsWith("#"));
+
+    expect(rules[0]).toBe("* d@example.com both@example.com p@example.com");
+    expect(rules.slice(1).every((line) => line.startsWith("/"))).toBe(true);
+  });
+
+  it("scopes the rest to a subfolder", () => {
+    const dev = deployment({
+      varsFile: "platform/ops/vars/dev-us-east-1.yaml",
+      users: [user("d@example.com", "d", { roles: ["cake-admin"] })],
+    });
+
+    const text = renderCodeowners([dev], "platform/ops/");
+
+    expect(text).toMatch(/^\/platform\/ops\/ d@example\.com$/m);
+    expect(text).not.toMatch(/^\* /m);
+  });
+
   it("sorts deployments by name", () => {
     const prod = deployment({
       name: "prod-us-east-1",
@@ -91,6 +128,8 @@ describe("renderCodeowners", () => {
     const text = renderCodeowners([deployment({ users: [user("d@example.com", "d")] })]);
 
     expect(text).toContain("# dev-us-east-1 has no active cake-admin");
+    expect(text).toContain("# No deployment has an active cake-admin");
+    expect(text).not.toMatch(/^\* /m);
     expect(text).not.toMatch(/^\/vars\//m);
   });
 
