@@ -3,6 +3,7 @@
  * the Argo CD ApplicationSet, CODEOWNERS and a README) and regenerates CODEOWNERS later.
  * It never overwrites a file: files that exist are kept and reported.
  */
+import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { hasErrors } from "../config/diagnostics.js";
@@ -14,6 +15,7 @@ import { init as gitInit, isRepo, remoteUrl, showPrefix } from "../git/git.js";
 import type { Deployment } from "../model/types.js";
 import { writeFileAtomic } from "../output/atomic.js";
 import { CONFIG_FILE, DEFAULT_OUTPUT_DIR, DEFAULT_VARS_DIR, resolveLayout } from "../repo/layout.js";
+import { listVarsFiles } from "../repo/vars-files.js";
 import { APPLICATIONSET_FILE, applicationSetText } from "./argocd.js";
 import { GITHUB_WORKFLOW_FILE, GITLAB_CI_FILE, githubWorkflowText, gitlabCiText } from "./ci.js";
 import { CODEOWNERS_FILE, CODEOWNERS_HEADER, renderCodeowners } from "./codeowners.js";
@@ -56,7 +58,14 @@ export async function initRepo(options: InitOptions): Promise<InitResult> {
     options.repoUrl ?? (inRepo ? await remoteUrl(options.dir) : undefined) ?? PLACEHOLDER_REPO_URL;
   const result: InitResult = { created: [], kept: [], repoUrl, gitInitialized: false };
 
+  // An ops repo that has deployments (`--force`) gets no example: it would be one more
+  // deployment, with example users, for Argo CD to sync.
+  const hasDeployments = (await listVarsFiles(await resolveLayout(options.dir))).length > 0;
   for (const [file, text] of starterFiles(repoUrl, options.cakePackage)) {
+    if (hasDeployments && file === EXAMPLE_VARS_FILE) {
+      if (existsSync(path.join(options.dir, file))) result.kept.push(file);
+      continue;
+    }
     const written = await writeIfMissing(path.join(options.dir, ...file.split("/")), text);
     (written ? result.created : result.kept).push(file);
   }
@@ -121,10 +130,11 @@ async function rejectUsedVarsFolder(options: InitOptions): Promise<void> {
 }
 
 /** Returns the starter files by path relative to the repo root, in the order they are written. */
+const EXAMPLE_VARS_FILE = `${DEFAULT_VARS_DIR}/${EXAMPLE_DEPLOYMENT}.yaml`;
+
 function starterFiles(repoUrl: string, cakePackage: string): [string, string][] {
-  const varsFile = `${DEFAULT_VARS_DIR}/${EXAMPLE_DEPLOYMENT}.yaml`;
   return [
-    [varsFile, varsExampleText({ repoUrl, schemaPath: "../schema/vars.schema.json" })],
+    [EXAMPLE_VARS_FILE, varsExampleText({ repoUrl, schemaPath: "../schema/vars.schema.json" })],
     ["schema/vars.schema.json", `${JSON.stringify(varsJsonSchema(), null, 2)}\n`],
     [`${DEFAULT_OUTPUT_DIR}/.gitkeep`, ""],
     [CONFIG_FILE, configText()],

@@ -1,7 +1,8 @@
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { Command } from "commander";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -198,6 +199,21 @@ describe("cake init", () => {
     expect(await readFile(path.join(dir, "cake.yaml"), "utf8")).toBe(
       "vars_dir: vars\noutput_dir: deployments\n",
     );
+  });
+
+  it("force adds no example deployment", async () => {
+    await cp(fileURLToPath(new URL("../../examples/ops/vars", import.meta.url)), path.join(dir, "vars"), {
+      recursive: true,
+    });
+
+    const result = await cake(dir, "init", "--force");
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("Writing: .gitlab-ci.yml");
+    expect((await readdir(path.join(dir, "vars"))).sort()).toEqual([
+      "prod-us-east-1.yaml",
+      "staging-europe-west1.yaml",
+    ]);
   });
 
   it("rejects unsafe package spec", async () => {
