@@ -165,15 +165,7 @@ function applyRow(
   }
   if (result === undefined) return undefined;
 
-  const deployment = checkVars(state.target, result.text, skipped, skip);
-  // A stand-in username is not the row's, so its Profile is not the one the row would create.
-  if (deployment === undefined || skipped.has("username")) return result;
-  try {
-    state.checkHandover(deployment);
-  } catch (error) {
-    if (!(error instanceof EditError)) throw error;
-    skip("username", error.code, withoutFinalPeriod(error.message));
-  }
+  checkVars(state.target, result.text, skipped, skip);
   return result;
 }
 
@@ -219,8 +211,9 @@ function addRow(
     change: "add",
     username: name,
   });
+  let result: RowResult | undefined;
   try {
-    return add(username);
+    result = add(username);
   } catch (error) {
     if (!(error instanceof EditError)) throw error;
     // addUser stops at the first problem; list them all, which parses the text again.
@@ -231,8 +224,25 @@ function addRow(
     }
     for (const problem of problems) reportNewUserProblem(state, problem, username, skip);
   }
-  if (skipped.has("email")) return undefined;
+  if (!skipped.has("email") && !skipped.has("username")) checkNewHolder(state, row.email, username, skip);
+  if (result !== undefined || skipped.has("email")) return result;
   return tryEdit(skip, () => add(proposed));
+}
+
+/**
+ * Reports a new user whose username is a Profile that Argo CD keeps for someone else. Profile
+ * names follow from usernames and deploy namespaces alone, so the check needs no valid vars
+ * file and runs even when other columns of the row are bad. Updates keep the username and
+ * import changes no deploy namespace, so only added users can hand a Profile over.
+ */
+function checkNewHolder(state: ImportState, email: string, username: string, skip: Report): void {
+  const user = { email, username, roles: [], disabled: false, allowedNamespaces: [] };
+  try {
+    state.checkHandover({ ...state.taken, users: [...state.taken.users, user] });
+  } catch (error) {
+    if (!(error instanceof EditError)) throw error;
+    skip("username", error.code, withoutFinalPeriod(error.message));
+  }
 }
 
 function reportNewUserProblem(state: ImportState, problem: EditError, username: string, skip: Report): void {
@@ -291,17 +301,16 @@ const COLUMN_OF_KEY: Readonly<Record<string, ImportColumn>> = {
 
 /**
  * Validates the text after a row, so an invalid value is reported with the row that brought it.
- * The text before the row was valid, so every error comes from the row. Returns the
- * deployment when the text is valid.
+ * The text before the row was valid, so every error comes from the row.
  */
 function checkVars(
   target: EditTarget,
   text: string,
   skipped: ReadonlySet<ImportColumn>,
   report: Report,
-): Deployment | undefined {
+): void {
   const result = loadVarsText(text, { file: target.file, outputPath: target.deployment.outputPath });
-  if (result.deployment && !hasErrors(result.diagnostics)) return result.deployment;
+  if (result.deployment && !hasErrors(result.diagnostics)) return;
 
   for (const diagnostic of result.diagnostics) {
     if (diagnostic.severity !== "error") continue;
@@ -309,7 +318,6 @@ function checkVars(
     if (field !== undefined && skipped.has(field)) continue;
     report(field, diagnostic.code, `${target.file} would be invalid: ${diagnostic.message}`);
   }
-  return undefined;
 }
 
 function columnOf(diagnostic: Diagnostic): ImportColumn | undefined {

@@ -375,7 +375,7 @@ describe("cake user import", () => {
       "--delete-profile",
     );
     expect(removal.code).toBe(0);
-    await writeCsv(`${GOOD}eve@example.com,bjones,cake-user,\n`);
+    await writeCsv(`${GOOD}eve@example.com,bjones,cake-user,\ngil@example.com,bjones,root,nope\n`);
     const before = await snapshot(repo);
 
     const result = await cake(repo, ...IMPORT, "users.csv");
@@ -384,7 +384,14 @@ describe("cake user import", () => {
     expect(result.stderr).toMatch(
       /\n {2}users\.csv:5: error \[profile-handover\] username: Profile "bjones" was the private profile of bob@example\.com/,
     );
-    expect(result.stderr).toMatch(/1 problem in 1 row/);
+    // A row with other bad values still gets the handover check.
+    const listed = result.stderr.split("\n").filter((line) => line.startsWith("  users.csv:6:"));
+    expect(listed.map((line) => /\[([a-z-]+)\] (\w+):/.exec(line)?.slice(1))).toEqual([
+      ["profile-handover", "username"],
+      ["invalid-value", "roles"],
+      ["unknown-namespace", "namespaces"],
+    ]);
+    expect(result.stderr).toMatch(/4 problems in 2 rows/);
     expect(await snapshot(repo)).toEqual(before);
   });
 
