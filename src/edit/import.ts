@@ -6,212 +6,269 @@
  * Import never revokes a grant or renames a user, and one bad row fails the whole import.
  */
 import { readFile } from "node:fs/promises";
+import path from "node:path";
 import type { CommandContext } from "../cli/io.js";
-import { hasErrors } from "../config/diagnostics.js";
+import { type Diagnostic, hasErrors } from "../config/diagnostics.js";
 import { loadVarsText } from "../config/load.js";
-import { CakeError, readFailureReason, UsageError } from "../errors.js";
+import { readFailureReason, UsageError } from "../errors.js";
 import { proposeUsername } from "../identity/convention.js";
 import type { Deployment } from "../model/types.js";
-import { CsvError, parseCsv } from "./csv.js";
+import { VarsDocument } from "./document.js";
 import { EditError } from "./errors.js";
-import { parseGrant, parseRoles } from "./options.js";
-import { type EditCommandOptions, type EditOutcome, type EditTarget, runEdit } from "./session.js";
-import { addUser, grantNamespace, grantsOf, type NamespaceGrantInput, setRoles } from "./users.js";
+import {
+  count,
+  type ImportColumn,
+  type ImportCsv,
+  type ImportProblemCode,
+  type ImportRow,
+  type RowProblem,
+  readImportCsv,
+  throwProblems,
+  withoutFinalPeriod,
+} from "./import-rows.js";
+import {
+  type EditCommandOptions,
+  type EditOutcome,
+  type EditTarget,
+  type HandoverCheck,
+  loadHandoverCheck,
+  runEdit,
+} from "./session.js";
+import { addUser, grantNamespace, grantsOf, newUserProblems, requireNamespace, setRoles } from "./users.js";
 
-export const IMPORT_COLUMNS = ["email", "username", "roles", "namespaces"] as const;
+export {
+  IMPORT_COLUMNS,
+  type ImportCsv,
+  ImportError,
+  type ImportRow,
+  type RowProblem,
+  readImportCsv,
+} from "./import-rows.js";
 
-/** One data row of the CSV file. */
-export interface ImportRow {
-  /** 1-based record number in the file; the header is row 1. */
-  row: number;
-  email: string;
-  username: string;
-  roles: string[];
-  grants: NamespaceGrantInput[];
-}
-
-/** A problem of one import row, reported with those of every other row. */
-export interface RowProblem {
-  row: number;
-  message: string;
-}
-
-/** Parses and checks the CSV text; throws a CakeError that names every row with a problem. */
+/** Parses and checks the CSV text; throws an ImportError that lists every row problem. */
 export function parseImportCsv(text: string, file: string): ImportRow[] {
-  const { rows, problems } = checkImportCsv(text, file);
-  throwProblems(file, problems);
-  return rows;
-}
-
-/**
- * Parses the CSV text and returns its good rows and the problems of the others. A broken
- * header or CSV syntax error still throws, because no row can be read after it.
- */
-export function checkImportCsv(text: string, file: string): { rows: ImportRow[]; problems: RowProblem[] } {
-  let records: string[][];
-  try {
-    records = parseCsv(text);
-  } catch (error) {
-    if (error instanceof CsvError)
-      throw new CakeError(`${file}: row ${error.record}: ${error.message}; nothing was imported.`);
-    throw error;
-  }
-
-  const header = (records[0] ?? []).map((name) => name.trim());
-  const missing = IMPORT_COLUMNS.filter((column) => !header.includes(column));
-  const unknown = header.filter((name) => !(IMPORT_COLUMNS as readonly string[]).includes(name));
-  if (missing.length > 0 || unknown.length > 0) {
-    throw new CakeError(
-      `${file}: row 1: the header must name the columns ${IMPORT_COLUMNS.join(",")}` +
-        `${missing.length > 0 ? `; missing: ${missing.join(", ")}` : ""}${unknown.length > 0 ? `; unknown: ${unknown.join(", ")}` : ""}.`,
-    );
-  }
-
-  const rows: ImportRow[] = [];
-  const problems: RowProblem[] = [];
-  const seen = new Map<string, number>();
-  records.slice(1).forEach((record, index) => {
-    const row = index + 2;
-    if (record.length === 1 && record[0]?.trim() === "") return;
-    const fail = (message: string): never => {
-      throw new RowFailure(row, message);
-    };
-    try {
-      rows.push(parseRow(record, header, row, seen, fail));
-    } catch (error) {
-      if (!(error instanceof RowFailure)) throw error;
-      problems.push(error.problem);
-    }
-  });
-  return { rows, problems };
-}
-
-/** Error that stops checking one row. Every row is checked before any problem is reported. */
-class RowFailure extends Error {
-  readonly problem: RowProblem;
-
-  constructor(row: number, message: string) {
-    super(`row ${row}: ${message}`);
-    this.problem = { row, message };
-  }
-}
-
-/** Throws one CakeError that lists every row problem in row order (the first 20), when there are any. */
-function throwProblems(file: string, problems: readonly RowProblem[]): void {
-  if (problems.length === 0) return;
-  const sorted = [...problems].sort((a, b) => a.row - b.row);
-  const listed = sorted
-    .slice(0, MAX_LISTED_PROBLEMS)
-    .map((problem) => `\n  ${file}: row ${problem.row}: ${problem.message}`);
-  const more = problems.length - listed.length;
-  throw new CakeError(
-    `${problems.length === 1 ? "a row has a problem" : `${problems.length} rows have problems`}, so nothing was imported:` +
-      `${listed.join("")}${more > 0 ? `\n  and ${more} more` : ""}`,
-  );
-}
-
-const MAX_LISTED_PROBLEMS = 20;
-
-/** Returns one data row as an ImportRow, or calls `fail` with its first problem. */
-function parseRow(
-  record: readonly string[],
-  header: readonly string[],
-  row: number,
-  seen: Map<string, number>,
-  fail: (message: string) => never,
-): ImportRow {
-  if (record.length !== header.length) fail(`${record.length} fields, but the header has ${header.length}`);
-
-  const field = (name: string): string => (record[header.indexOf(name)] ?? "").trim();
-  const email = field("email");
-  if (email === "") fail("the email is empty");
-  const earlier = seen.get(email);
-  if (earlier !== undefined) fail(`email "${email}" is already on row ${earlier}`);
-  seen.set(email, row);
-
-  try {
-    return {
-      row,
-      email,
-      username: field("username"),
-      roles: parseRoles(splitList(field("roles"))),
-      grants: splitList(field("namespaces")).map(parseGrant),
-    };
-  } catch (error) {
-    if (error instanceof EditError) fail(error.message.replace(/\.$/, ""));
-    throw error;
-  }
-}
-
-function splitList(value: string): string[] {
-  return value
-    .split(";")
-    .map((item) => item.trim())
-    .filter((item) => item !== "");
+  const csv = readImportCsv(text, file);
+  throwProblems(csv, csv.problems);
+  return csv.rows;
 }
 
 /**
  * Applies the rows to a vars text and returns the new text with one plan line per row.
- * The `earlier` problems come from parsing the CSV. They are reported with the rows that
- * this step rejects, so one run names every bad row.
+ * Each row is checked against the vars file as the rows before it left it, and its problems
+ * are reported with those found in the CSV, so one run names every problem of every row.
  */
 export function applyImport(
   target: EditTarget,
-  rows: readonly ImportRow[],
-  file: string,
-  earlier: readonly RowProblem[] = [],
+  csv: ImportCsv,
+  checkHandover: HandoverCheck = () => {},
 ): EditOutcome {
-  let text = target.text;
+  const state: ImportState = {
+    target,
+    text: target.text,
+    taken: { ...target.deployment, users: [...target.deployment.users] },
+    checkHandover,
+  };
   const plan: string[] = [];
-  const taken: Deployment = { ...target.deployment, users: [...target.deployment.users] };
+  const problems: RowProblem[] = [...csv.problems];
   let added = 0;
   let updated = 0;
 
-  const problems: RowProblem[] = [...earlier];
-  for (const row of rows) {
-    const fail = (message: string): never => {
-      throw new RowFailure(row.row, message);
+  for (const row of csv.rows) {
+    const earlier = csv.problems.filter((problem) => problem.line === row.line);
+    const found: RowProblem[] = [];
+    const report: Report = (field, code, message) => {
+      found.push({ line: row.line, ...(field === undefined ? {} : { field }), code, message });
     };
-    const before = text;
-    try {
-      const existing = target.deployment.users.find((user) => user.email === row.email);
-      if (existing) {
-        if (row.username !== "" && row.username !== existing.username) {
-          fail(
-            `username "${row.username}" differs from "${existing.username}" of the existing user ${row.email}; ` +
-              "import never renames a user (that would delete their profile), so leave the username empty or unchanged",
-          );
-        }
-        text = updateUser(text, row);
-        const change = text === before ? "unchanged" : "update";
-        if (change === "update") updated++;
-        plan.push(`row ${row.row}: ${change} ${row.email}${describeRow(row)}`);
-      } else {
-        if (row.roles.length === 0) fail(`new user ${row.email} needs at least one role`);
-        const username = row.username !== "" ? row.username : proposeUsername(row.email, taken).username;
-        text = addUser(text, { email: row.email, username, roles: row.roles, grants: row.grants });
-        taken.users.push({ email: row.email, username, roles: [], disabled: false, allowedNamespaces: [] });
-        added++;
-        plan.push(`row ${row.row}: add ${row.email} (username ${username})${describeRow(row)}`);
-      }
-      checkRow(target, text, fail);
-    } catch (error) {
-      if (error instanceof RowFailure) problems.push(error.problem);
-      else if (error instanceof EditError)
-        problems.push({ row: row.row, message: error.message.replace(/\.$/, "") });
-      else throw error;
-      // The other rows are checked against the text without this one.
-      text = before;
+    const result = applyRow(state, row, new Set(earlier.flatMap((problem) => problem.field ?? [])), report);
+    problems.push(...found);
+    // A row with a problem is left out, so the rows after it are checked without it.
+    if (result === undefined || earlier.length > 0 || found.length > 0) continue;
+
+    state.text = result.text;
+    if (result.change === "add") {
+      added++;
+      state.taken.users.push({
+        email: row.email,
+        username: result.username,
+        roles: [],
+        disabled: false,
+        allowedNamespaces: [],
+      });
+      plan.push(`line ${row.line}: add ${row.email} (username ${result.username})${describeRow(row)}`);
+    } else {
+      if (result.change === "update") updated++;
+      plan.push(`line ${row.line}: ${result.change} ${row.email}${describeRow(row)}`);
     }
   }
-  throwProblems(file, problems);
+  throwProblems(csv, problems);
 
-  const summary = `${count(rows.length, "row")} imported: ${count(added, "user")} added, ${updated} updated`;
-  return { text, summary, notes: plan };
+  const summary = `${count(csv.rows.length, "row")} imported: ${count(added, "user")} added, ${updated} updated`;
+  return { text: state.text, summary, notes: plan };
 }
 
-function count(value: number, noun: string): string {
-  return `${value} ${noun}${value === 1 ? "" : "s"}`;
+interface ImportState {
+  target: EditTarget;
+  /** The vars text with every good row before the current one applied. */
+  text: string;
+  /** The users as the rows so far leave them, so proposed usernames do not collide. */
+  taken: Deployment;
+  checkHandover: HandoverCheck;
+}
+
+type Report = (field: ImportColumn | undefined, code: ImportProblemCode, message: string) => void;
+
+interface RowResult {
+  text: string;
+  change: "add" | "update" | "unchanged";
+  username: string;
+}
+
+/**
+ * Applies one row to the state's text and returns the result; its problems go to `report`.
+ * The checks are independent, so a bad role, an unknown namespace and an invalid email of
+ * one row are all reported. Columns in `failed` already have a problem, so checks of the
+ * vars file skip them: their values are incomplete, and a second message would repeat the first.
+ */
+function applyRow(
+  state: ImportState,
+  row: ImportRow,
+  failed: ReadonlySet<ImportColumn>,
+  report: Report,
+): RowResult | undefined {
+  const skipped = new Set(failed);
+  const skip: Report = (field, code, message) => {
+    if (field !== undefined) skipped.add(field);
+    report(field, code, message);
+  };
+  const grants = knownGrants(state, row, skip);
+  // Without an email, neither the user nor the vars file can be checked.
+  if (skipped.has("email")) return undefined;
+
+  const checked = { ...row, grants };
+  const existing = state.target.deployment.users.find((user) => user.email === row.email);
+  let result: RowResult | undefined;
+  if (existing) {
+    if (row.username !== "" && row.username !== existing.username) {
+      skip(
+        "username",
+        "username-change",
+        `username "${row.username}" differs from "${existing.username}" of the existing user ${row.email}; ` +
+          "import never renames a user (that would delete their profile), so leave the username empty or unchanged",
+      );
+    }
+    result = tryEdit(skip, () => {
+      const text = updateUser(state.text, checked);
+      return { text, change: text === state.text ? "unchanged" : "update", username: existing.username };
+    });
+  } else {
+    result = addRow(state, checked, skipped, skip);
+  }
+  if (result === undefined) return undefined;
+
+  checkVars(state.target, result.text, skipped, skip);
+  return result;
+}
+
+/** Returns the row's grants of declared deploy namespaces; each other grant is a problem. */
+function knownGrants(state: ImportState, row: ImportRow, skip: Report): ImportRow["grants"] {
+  const declared = new Set(state.target.deployment.deployNamespaces.map((namespace) => namespace.name));
+  const unknown = row.grants.filter((grant) => !declared.has(grant.namespace));
+  if (unknown.length === 0) return row.grants;
+
+  const vars = new VarsDocument(state.text);
+  for (const grant of unknown) {
+    try {
+      requireNamespace(vars, grant.namespace);
+    } catch (error) {
+      if (!(error instanceof EditError)) throw error;
+      skip("namespaces", error.code, withoutFinalPeriod(error.message));
+    }
+  }
+  return row.grants.filter((grant) => declared.has(grant.namespace));
+}
+
+/**
+ * Adds the row as a new user. When its username is taken, the other columns are still
+ * checked with a proposed stand-in username; the row is not applied anyway.
+ */
+function addRow(
+  state: ImportState,
+  row: ImportRow,
+  skipped: Set<ImportColumn>,
+  skip: Report,
+): RowResult | undefined {
+  if (row.roles.length === 0 && !skipped.has("roles")) {
+    skip(
+      "roles",
+      "missing-value",
+      `new user ${row.email} needs at least one role; list cake-user or cake-admin in the roles column`,
+    );
+  }
+  const proposed = proposeUsername(row.email, state.taken).username;
+  const username = row.username !== "" ? row.username : proposed;
+  const add = (name: string): RowResult => ({
+    text: addUser(state.text, { email: row.email, username: name, roles: row.roles, grants: row.grants }),
+    change: "add",
+    username: name,
+  });
+  let result: RowResult | undefined;
+  try {
+    result = add(username);
+  } catch (error) {
+    if (!(error instanceof EditError)) throw error;
+    // addUser stops at the first problem; list them all, which parses the text again.
+    const problems = newUserProblems(new VarsDocument(state.text), { ...row, username });
+    if (problems.length === 0) {
+      skip(undefined, error.code, withoutFinalPeriod(error.message));
+      return undefined;
+    }
+    for (const problem of problems) reportNewUserProblem(state, problem, username, skip);
+  }
+  if (!skipped.has("email") && !skipped.has("username")) checkNewHolder(state, row.email, username, skip);
+  if (result !== undefined || skipped.has("email")) return result;
+  return tryEdit(skip, () => add(proposed));
+}
+
+/**
+ * Reports a new user whose username is a Profile that Argo CD keeps for someone else. Profile
+ * names follow from usernames and deploy namespaces alone, so the check needs no valid vars
+ * file and runs even when other columns of the row are bad. Updates keep the username and
+ * import changes no deploy namespace, so only added users can hand a Profile over.
+ */
+function checkNewHolder(state: ImportState, email: string, username: string, skip: Report): void {
+  const user = { email, username, roles: [], disabled: false, allowedNamespaces: [] };
+  try {
+    state.checkHandover({ ...state.taken, users: [...state.taken.users, user] });
+  } catch (error) {
+    if (!(error instanceof EditError)) throw error;
+    skip("username", error.code, withoutFinalPeriod(error.message));
+  }
+}
+
+function reportNewUserProblem(state: ImportState, problem: EditError, username: string, skip: Report): void {
+  if (problem.code !== "duplicate-username") {
+    const field = problem.code === "unknown-namespace" ? "namespaces" : "email";
+    skip(field, problem.code, withoutFinalPeriod(problem.message));
+    return;
+  }
+  const holder = state.taken.users.find((user) => user.username === username)?.email ?? "another user";
+  skip(
+    "username",
+    problem.code,
+    `username "${username}" is already used by ${holder}; ` +
+      "choose another in the username column, or leave it empty to get one proposed",
+  );
+}
+
+/** Runs one edit; an EditError it throws (such as a layout the edit cannot change) is a problem of the row. */
+function tryEdit(report: Report, edit: () => RowResult): RowResult | undefined {
+  try {
+    return edit();
+  } catch (error) {
+    if (!(error instanceof EditError)) throw error;
+    report(undefined, error.code, withoutFinalPeriod(error.message));
+    return undefined;
+  }
 }
 
 function updateUser(text: string, row: ImportRow): string {
@@ -234,14 +291,38 @@ function describeRow(row: ImportRow): string {
   return parts.length > 0 ? `: ${parts.join("; ")}` : "";
 }
 
-/** Validates the text after a row, so an invalid value is reported with the row that brought it. */
-function checkRow(target: EditTarget, text: string, fail: (message: string) => never): void {
+/** Keys of a user entry in the vars file, by the CSV column that sets them. */
+const COLUMN_OF_KEY: Readonly<Record<string, ImportColumn>> = {
+  email: "email",
+  username: "username",
+  roles: "roles",
+  allowed_namespaces: "namespaces",
+};
+
+/**
+ * Validates the text after a row, so an invalid value is reported with the row that brought it.
+ * The text before the row was valid, so every error comes from the row.
+ */
+function checkVars(
+  target: EditTarget,
+  text: string,
+  skipped: ReadonlySet<ImportColumn>,
+  report: Report,
+): void {
   const result = loadVarsText(text, { file: target.file, outputPath: target.deployment.outputPath });
   if (result.deployment && !hasErrors(result.diagnostics)) return;
-  const problems = result.diagnostics
-    .filter((diagnostic) => diagnostic.severity === "error")
-    .map((diagnostic) => `${diagnostic.path}: ${diagnostic.message}`);
-  fail(`the row makes ${target.file} invalid: ${problems.join("; ")}`);
+
+  for (const diagnostic of result.diagnostics) {
+    if (diagnostic.severity !== "error") continue;
+    const field = columnOf(diagnostic);
+    if (field !== undefined && skipped.has(field)) continue;
+    report(field, diagnostic.code, `${target.file} would be invalid: ${diagnostic.message}`);
+  }
+}
+
+function columnOf(diagnostic: Diagnostic): ImportColumn | undefined {
+  const key = /^users\.users\[\d+\]\.([a-z_]+)/.exec(diagnostic.path)?.[1];
+  return key === undefined ? undefined : COLUMN_OF_KEY[key];
 }
 
 export async function importUsers(
@@ -251,15 +332,15 @@ export async function importUsers(
 ): Promise<void> {
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    text = await readFile(path.resolve(context.io.cwd, file), "utf8");
   } catch (error) {
     // Like a missing --idp-users file, a CSV file that cannot be read is a usage error.
     throw new UsageError(`cannot read ${file}: ${readFailureReason(error)}; check the path.`);
   }
-  const { rows, problems } = checkImportCsv(text, file);
+  const csv = readImportCsv(text, file);
   await runEdit(context, options, {
     command: "user import",
-    edit: (target) => applyImport(target, rows, file, problems),
+    edit: async (target) => applyImport(target, csv, await loadHandoverCheck(target)),
     dryRun: options.dryRun === true,
   });
 }

@@ -313,38 +313,54 @@ function checkEditedText(
  * Holders that the edit does not change are left to reconcile.
  */
 async function rejectHandover(target: EditTarget, edited: Deployment): Promise<void> {
+  const check = await loadHandoverCheck(target);
+  check(edited);
+}
+
+/** Throws an EditError (`profile-handover`) when the edited deployment hands a kept Profile to someone else. */
+export type HandoverCheck = (edited: Deployment) => void;
+
+/**
+ * Reads the output manifest of the target once and returns the check `rejectHandover` runs,
+ * so an edit of many steps, such as an import, can check each step. Without a manifest
+ * (never reconciled), the check passes.
+ */
+export async function loadHandoverCheck(target: EditTarget): Promise<HandoverCheck> {
   const manifest = await readManifest(path.join(target.root, target.deployment.outputPath)).catch(
     () => undefined,
   );
-  if (manifest === undefined) return;
+  if (manifest === undefined) return () => {};
   const before = new Map(
     profilesOf(target.deployment).map((profile) => [profile.name, profile.email ?? null]),
   );
   const present = new Set(manifest.profiles);
-  for (const profile of profilesOf(edited)) {
-    const holder = profile.email ?? null;
-    if (before.has(profile.name) && before.get(profile.name) === holder) continue;
-    let recorded: string | null | undefined;
-    if (present.has(profile.name)) {
-      recorded =
-        manifest.profileUsers === undefined ? undefined : (manifest.profileUsers[profile.name] ?? null);
-    } else if (
-      manifest.removedProfiles !== undefined &&
-      Object.hasOwn(manifest.removedProfiles, profile.name)
-    ) {
-      recorded = manifest.removedProfiles[profile.name] ?? null;
+
+  return (edited) => {
+    for (const profile of profilesOf(edited)) {
+      const holder = profile.email ?? null;
+      if (before.has(profile.name) && before.get(profile.name) === holder) continue;
+      let recorded: string | null | undefined;
+      if (present.has(profile.name)) {
+        recorded =
+          manifest.profileUsers === undefined ? undefined : (manifest.profileUsers[profile.name] ?? null);
+      } else if (
+        manifest.removedProfiles !== undefined &&
+        Object.hasOwn(manifest.removedProfiles, profile.name)
+      ) {
+        recorded = manifest.removedProfiles[profile.name] ?? null;
+      }
+      if (recorded === undefined || recorded === holder) continue;
+      const was = recorded === null ? "a deploy namespace" : `the private profile of ${recorded}`;
+      throw new EditError(
+        "profile-handover",
+        `Profile "${profile.name}" was ${was}, and Argo CD keeps its namespace and data, so the change would ` +
+          `hand them to ${holder === null ? "every user of the deploy namespace" : holder}; nothing was written. ` +
+          "Choose another name. When both emails name the same person, or the namespace was deleted from the " +
+          "cluster, make the change in the vars file by hand and run " +
+          `"cake reconcile --allow-profile-handover=${target.name}/${profile.name}".`,
+      );
     }
-    if (recorded === undefined || recorded === holder) continue;
-    const was = recorded === null ? "a deploy namespace" : `the private profile of ${recorded}`;
-    throw new EditError(
-      "profile-handover",
-      `Profile "${profile.name}" was ${was}, and Argo CD keeps its namespace and data, so the change would ` +
-        `hand them to ${holder === null ? "every user of the deploy namespace" : holder}; nothing was written. ` +
-        "Choose another name. When both emails name the same person, or the namespace was deleted from the " +
-        "cluster, make the change in the vars file by hand and run " +
-        `"cake reconcile --allow-profile-handover=${target.name}/${profile.name}".`,
-    );
-  }
+  };
 }
 
 /** A vars file to write: the text the edit started from and the new text. */

@@ -70,30 +70,56 @@ export function addUser(text: string, user: NewUser): string {
 }
 
 function checkNewUser(vars: VarsDocument, user: NewUser): void {
+  const [first] = newUserProblems(vars, user);
+  if (first !== undefined) throw first;
+}
+
+/**
+ * Returns every reason the user cannot be added, in the order email, username, namespaces:
+ * an email that exists (exactly or ignoring case), a username in use, namespaces that are
+ * not declared. Callers that report all problems at once use it; `addUser` throws the first.
+ */
+export function newUserProblems(vars: VarsDocument, user: NewUser): EditError[] {
+  const problems: EditError[] = [];
   for (const { entry } of vars.userEntries()) {
     const email = scalarValue(entry.get("email", true));
-    const username = scalarValue(entry.get("username", true));
     if (email === user.email) {
-      throw new EditError(
-        "duplicate-email",
-        `a user with email "${user.email}" already exists; change their access with "cake user grant" or "cake user revoke".`,
+      problems.push(
+        new EditError(
+          "duplicate-email",
+          `a user with email "${user.email}" already exists; change their access with "cake user grant" or "cake user revoke".`,
+        ),
       );
-    }
-    if (email !== undefined && email.toLowerCase() === user.email.toLowerCase()) {
-      throw new EditError(
-        "duplicate-email",
-        `email "${user.email}" differs only in case from the existing user "${email}"; ` +
-          "the identity provider sends one of them, so keep one entry with the exact email it sends.",
-      );
-    }
-    if (username === user.username) {
-      throw new EditError(
-        "duplicate-username",
-        `username "${user.username}" is already used by ${email ?? "another user"}; choose another with --username.`,
+    } else if (email !== undefined && email.toLowerCase() === user.email.toLowerCase()) {
+      problems.push(
+        new EditError(
+          "duplicate-email",
+          `email "${user.email}" differs only in case from the existing user "${email}"; ` +
+            "the identity provider sends one of them, so keep one entry with the exact email it sends.",
+        ),
       );
     }
   }
-  for (const grant of user.grants) requireNamespace(vars, grant.namespace);
+  for (const { entry } of vars.userEntries()) {
+    const email = scalarValue(entry.get("email", true));
+    if (scalarValue(entry.get("username", true)) === user.username) {
+      problems.push(
+        new EditError(
+          "duplicate-username",
+          `username "${user.username}" is already used by ${email ?? "another user"}; choose another with --username.`,
+        ),
+      );
+    }
+  }
+  for (const grant of user.grants) {
+    try {
+      requireNamespace(vars, grant.namespace);
+    } catch (error) {
+      if (!(error instanceof EditError)) throw error;
+      problems.push(error);
+    }
+  }
+  return problems;
 }
 
 function buildUserEntry(vars: VarsDocument, user: NewUser, neighbour: YAMLMap | undefined): YAMLMap {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CsvError, parseCsv } from "../../src/edit/csv.js";
+import { CsvError, parseCsv, parseCsvRecords } from "../../src/edit/csv.js";
 
 describe("parseCsv", () => {
   const cases: [string, string, string[][]][] = [
@@ -63,5 +63,29 @@ describe("parseCsv", () => {
 
   it("text after a closing quote fails", () => {
     expect(() => parseCsv('"a"b\n')).toThrow(CsvError);
+  });
+
+  it("records keep their first line", () => {
+    const text = '\uFEFFa,b\r\n"x\r\ny",1\r\n\r\nz,"2\n\n"\nlast,3';
+
+    const lines = parseCsvRecords(text).map((record) => record.line);
+
+    expect(lines).toEqual([1, 2, 4, 5, 8]);
+  });
+
+  it("unclosed quote names its line and column", () => {
+    let thrown: unknown;
+    try {
+      parseCsv('a,b\r\n1,2\r\n3,"4\r\n5,6\r\n');
+    } catch (error) {
+      thrown = error;
+    }
+
+    expect(thrown).toBeInstanceOf(CsvError);
+    expect(thrown).toMatchObject({ record: 3, line: 3, column: 3 });
+  });
+
+  it("text after a closing quote names its column", () => {
+    expect(() => parseCsv('a\n"b"c\n')).toThrow(expect.objectContaining({ line: 2, column: 4 }));
   });
 });

@@ -1,7 +1,8 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
-import { parseImportCsv } from "../../src/edit/import.js";
+import { ImportError, parseImportCsv, readImportCsv } from "../../src/edit/import.js";
+import { MAX_LISTED_PROBLEMS } from "../../src/edit/import-rows.js";
 import { expectValid, lineDiff, readFixture } from "./helpers.js";
 import { cake, makeRepo, readVars, snapshot } from "./repo.js";
 
@@ -11,6 +12,9 @@ let repo: string;
 beforeEach(async () => {
   repo = await makeRepo();
 });
+
+/** The import command line up to its file argument. */
+const IMPORT = ["user", "import", "--deployment", "dev-eu-west-1"];
 
 async function writeCsv(text: string): Promise<string> {
   const file = path.join(repo, "users.csv");
@@ -30,7 +34,7 @@ describe("parseImportCsv", () => {
   it("parses roles and grants", () => {
     expect(parseImportCsv(GOOD, "users.csv")).toEqual([
       {
-        row: 2,
+        line: 2,
         email: "erin@example.com",
         username: "erin",
         roles: ["cake-user"],
@@ -40,13 +44,13 @@ describe("parseImportCsv", () => {
         ],
       },
       {
-        row: 3,
+        line: 3,
         email: "bob@example.com",
         username: "",
         roles: ["cake-admin", "cake-user"],
         grants: [{ namespace: "ml-prod", access: "view" }],
       },
-      { row: 4, email: "carol@example.com", username: "cwu", roles: [], grants: [] },
+      { line: 4, email: "carol@example.com", username: "cwu", roles: [], grants: [] },
     ]);
   });
 
@@ -56,24 +60,37 @@ describe("parseImportCsv", () => {
   });
 
   const bad: [string, string, RegExp][] = [
-    ["missing column", "email,roles,namespaces\na@example.com,cake-user,\n", /row 1: .*missing: username/],
+    [
+      "missing column",
+      "email,roles,namespaces\na@example.com,cake-user,\n",
+      /^f\.csv:1: .*missing: username/,
+    ],
+    ["repeated column", "email,username,roles,namespaces,email\n", /^f\.csv:1: .*repeated: email/],
     [
       "bad role",
       "email,username,roles,namespaces\na@example.com,a,cake-user,\nb@example.com,b,admin,\n",
-      /row 3: invalid role/,
+      /f\.csv:3: error \[invalid-value\] roles: invalid role "admin"/,
     ],
-    ["field count", "email,username,roles,namespaces\na@example.com,a,cake-user\n", /row 2: 3 fields/],
+    [
+      "field count",
+      "email,username,roles,namespaces\na@example.com,a,cake-user\n",
+      /f\.csv:2: error \[field-count\] 3 fields/,
+    ],
     [
       "repeated email",
       "email,username,roles,namespaces\na@x.io,a,cake-user,\na@x.io,b,cake-user,\n",
-      /row 3: .*row 2/,
+      /f\.csv:3: error \[duplicate-email\] email: .*on line 2/,
     ],
     [
       "bad access",
       "email,username,roles,namespaces\na@x.io,a,cake-user,ml-prod:admin\n",
-      /row 2: invalid access/,
+      /f\.csv:2: error \[invalid-value\] namespaces: invalid access "admin" in "ml-prod:admin"/,
     ],
-    ["unclosed quote", 'email,username,roles,namespaces\n"a@x.io,a,cake-user,\n', /row 2: /],
+    [
+      "unclosed quote",
+      'email,username,roles,namespaces\na@x.io,"a,cake-user,\n',
+      /^f\.csv:2:8: a quoted field is not closed/,
+    ],
   ];
   for (const [name, text, message] of bad) {
     it(`rejects ${name}`, () => {
@@ -92,11 +109,108 @@ describe("parseImportCsv", () => {
     ].join("\n");
 
     expect(() => parseImportCsv(text, "f.csv")).toThrow(
-      "3 rows have problems, so nothing was imported:\n" +
-        '  f.csv: row 2: invalid role "admin"; use one of: cake-admin, cake-user\n' +
-        "  f.csv: row 4: the email is empty\n" +
-        '  f.csv: row 5: invalid access "admin"',
+      "f.csv: 3 problems in 3 rows, so nothing was imported:\n" +
+        '  f.csv:2: error [invalid-value] roles: invalid role "admin"; use one of: cake-admin, cake-user\n' +
+        "  f.csv:4: error [missing-value] email: the email is empty; every row needs the user's email\n" +
+        '  f.csv:5: error [invalid-value] namespaces: invalid access "admin" in "ml-prod:admin"',
     );
+  });
+
+  it("reports every problem of a row", () => {
+    const text = "email,username,roles,namespaces\n,a,admin;cake-user;root,ml-prod:admin;team-a:own\n";
+
+    const { rows, problems } = readImportCsv(text, "f.csv");
+
+    expect(problems.map(({ line, field, code }) => [line, field, code])).toEqual([
+      [2, "email", "missing-value"],
+      [2, "roles", "invalid-value"],
+      [2, "roles", "invalid-value"],
+      [2, "namespaces", "invalid-value"],
+      [2, "namespaces", "invalid-value"],
+    ]);
+    expect(problems[2]?.message).toContain('"root"');
+    expect(problems[4]?.message).toContain('"team-a:own"');
+    expect(rows[0]?.roles).toEqual(["cake-user"]);
+  });
+
+  it("orders problems by line, then column", () => {
+    // The header lists namespaces before roles, so their problems come first in a row.
+    const text = "namespaces,email,roles,username\nml-prod:admin,,admin,x\nteam-a:own,b@x.io,root,y\n";
+
+    let thrown: unknown;
+    try {
+      parseImportCsv(text, "f.csv");
+    } catch (error) {
+      thrown = error;
+    }
+
+    expect(thrown).toBeInstanceOf(ImportError);
+    const problems = (thrown as ImportError).problems;
+    expect(problems.map(({ line, field }) => `${line} ${field}`)).toEqual([
+      "2 namespaces",
+      "2 email",
+      "2 roles",
+      "3 namespaces",
+      "3 roles",
+    ]);
+  });
+
+  it("multi-line field keeps first line", () => {
+    const text = [
+      "email,username,roles,namespaces",
+      '"a@x.io",a,cake-user,"ml-prod;',
+      'team-a"',
+      'b@x.io,"b',
+      '",admin,',
+      "c@x.io,c,root,",
+      "",
+    ].join("\n");
+
+    const { rows, problems } = readImportCsv(text, "f.csv");
+
+    expect(rows.map((row) => row.line)).toEqual([2, 4, 6]);
+    expect(problems.map(({ line, field }) => `${line} ${field}`)).toEqual(["4 roles", "6 roles"]);
+  });
+
+  it("byte order mark keeps header", () => {
+    const text = "\uFEFFemail,username,roles,namespaces\na@x.io,a,admin,\n";
+
+    const { rows, problems } = readImportCsv(text, "f.csv");
+
+    expect(rows[0]?.email).toBe("a@x.io");
+    expect(problems).toMatchObject([{ line: 2, field: "roles", code: "invalid-value" }]);
+  });
+
+  it("CRLF line endings count once", () => {
+    const text = 'email,username,roles,namespaces\r\na@x.io,"a\r\nb",cake-user,\r\nb@x.io,b,admin,\r\n';
+
+    const { rows, problems } = readImportCsv(text, "f.csv");
+
+    expect(rows.map((row) => [row.line, row.email])).toEqual([
+      [2, "a@x.io"],
+      [4, "b@x.io"],
+    ]);
+    expect(problems).toMatchObject([{ line: 4, field: "roles" }]);
+  });
+
+  it("lists at most the cap", () => {
+    const lines = Array.from(
+      { length: MAX_LISTED_PROBLEMS + 30 },
+      (_, index) => `u${index}@x.io,u${index},admin,`,
+    );
+    const text = ["email,username,roles,namespaces", ...lines, ""].join("\n");
+
+    let message = "";
+    try {
+      parseImportCsv(text, "f.csv");
+    } catch (error) {
+      message = (error as Error).message;
+    }
+
+    const listed = message.split("\n").filter((line) => line.startsWith("  f.csv:"));
+    expect(listed).toHaveLength(MAX_LISTED_PROBLEMS);
+    expect(message).toMatch(/^f\.csv: 130 problems in 130 rows,/);
+    expect(message).toMatch(/\n {2}and 30 more problems, not listed$/);
   });
 });
 
@@ -107,9 +221,9 @@ describe("cake user import", () => {
     const result = await cake(repo, "user", "import", "--deployment", "dev-eu-west-1", file, "--dry-run");
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/row 2: add erin@example.com \(username erin\)/);
-    expect(result.stdout).toMatch(/row 3: update bob@example.com/);
-    expect(result.stdout).toMatch(/row 4: unchanged carol@example.com/);
+    expect(result.stdout).toMatch(/line 2: add erin@example.com \(username erin\)/);
+    expect(result.stdout).toMatch(/line 3: update bob@example.com/);
+    expect(result.stdout).toMatch(/line 4: unchanged carol@example.com/);
     expect(result.stdout).toMatch(/dry run/);
     expect(await snapshot(repo)).toEqual(before);
   });
@@ -144,7 +258,7 @@ describe("cake user import", () => {
     const before = await snapshot(repo);
     const result = await cake(repo, "user", "import", "--deployment", "dev-eu-west-1", file);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/row 5: .*ml-dev/);
+    expect(result.stderr).toMatch(/users\.csv:5: error \[unknown-namespace\] namespaces: .*"ml-dev"/);
     expect(await snapshot(repo)).toEqual(before);
   });
 
@@ -157,10 +271,10 @@ describe("cake user import", () => {
     const result = await cake(repo, "user", "import", "--deployment", "dev-eu-west-1", file);
 
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/2 rows have problems, so nothing was imported:/);
-    expect(result.stderr).toMatch(/users\.csv: row 5: .*ml-dev/);
-    expect(result.stderr).toMatch(/users\.csv: row 7: .*never renames/);
-    expect(result.stderr).not.toMatch(/row 6/);
+    expect(result.stderr).toMatch(/users\.csv: 2 problems in 2 rows, so nothing was imported:/);
+    expect(result.stderr).toMatch(/users\.csv:5: error \[unknown-namespace\] namespaces: .*ml-dev/);
+    expect(result.stderr).toMatch(/users\.csv:7: error \[username-change\] username: .*never renames/);
+    expect(result.stderr).not.toMatch(/users\.csv:6/);
     expect(await snapshot(repo)).toEqual(before);
   });
 
@@ -171,8 +285,8 @@ describe("cake user import", () => {
     const result = await cake(repo, "user", "import", "--deployment", "dev-eu-west-1", file);
 
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/2 rows have problems, so nothing was imported:/);
-    expect(result.stderr).toMatch(/users\.csv: row 5: .*ml-dev[^\n]*\n[^\n]*users\.csv: row 6: invalid role/);
+    expect(result.stderr).toMatch(/users\.csv: 2 problems in 2 rows, so nothing was imported:/);
+    expect(result.stderr).toMatch(/users\.csv:5: [^\n]*ml-dev[^\n]*\n[^\n]*users\.csv:6: [^\n]*invalid role/);
     expect(await snapshot(repo)).toEqual(before);
   });
 
@@ -191,7 +305,7 @@ describe("cake user import", () => {
     const before = await snapshot(repo);
     const result = await cake(repo, "user", "import", "--deployment", "dev-eu-west-1", file);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/row 2: .*email/);
+    expect(result.stderr).toMatch(/users\.csv:2: error \[invalid-email\] email: .*"not-an-email"/);
     expect(await snapshot(repo)).toEqual(before);
   });
 
@@ -199,8 +313,124 @@ describe("cake user import", () => {
     const file = await writeCsv("email,username,roles,namespaces\nbob@example.com,bob,cake-user,\n");
     const result = await cake(repo, "user", "import", "--deployment", "dev-eu-west-1", file);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/row 2: .*never renames/);
+    expect(result.stderr).toMatch(/users\.csv:2: error \[username-change\] username: .*never renames/);
     expect(await readVars(repo)).toBe(original);
+  });
+
+  it("reports every problem of a row", async () => {
+    await writeCsv("email,username,roles,namespaces\nnot-an-email,x,admin,nope;ml-prod:own\n");
+    const before = await snapshot(repo);
+
+    const result = await cake(repo, ...IMPORT, "users.csv");
+
+    expect(result.code).toBe(1);
+    const listed = result.stderr.split("\n").filter((line) => line.startsWith("  users.csv:"));
+    expect(
+      listed.map((line) => /^ {2}(users\.csv:\d+): error \[([a-z-]+)\] (\w+):/.exec(line)?.slice(1)),
+    ).toEqual([
+      ["users.csv:2", "invalid-email", "email"],
+      ["users.csv:2", "invalid-value", "roles"],
+      ["users.csv:2", "invalid-value", "namespaces"],
+      ["users.csv:2", "unknown-namespace", "namespaces"],
+    ]);
+    expect(result.stderr).toMatch(/^cake: users\.csv: 4 problems in 1 row, so nothing was imported:/);
+    expect(await snapshot(repo)).toEqual(before);
+  });
+
+  it("refused rows name their line", async () => {
+    await writeCsv(
+      [
+        "email,username,roles,namespaces",
+        "erin@example.com,erin,cake-user,ml-dev",
+        "fay@example.com,divanov,cake-user,",
+        "Bob@Example.com,,cake-user,",
+        "",
+      ].join("\n"),
+    );
+
+    const result = await cake(repo, ...IMPORT, "users.csv");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /\n {2}users\.csv:2: error \[unknown-namespace\] namespaces: namespace "ml-dev"/,
+    );
+    expect(result.stderr).toMatch(
+      /\n {2}users\.csv:3: error \[duplicate-username\] username: username "divanov"/,
+    );
+    expect(result.stderr).toMatch(
+      /\n {2}users\.csv:4: error \[duplicate-email\] email: email "Bob@Example\.com"/,
+    );
+  });
+
+  it("profile handover row names its line", async () => {
+    expect((await cake(repo, "reconcile")).code).toBe(0);
+    const removal = await cake(
+      repo,
+      "user",
+      "remove",
+      "--deployment",
+      "dev-eu-west-1",
+      "--username",
+      "bjones",
+      "--delete-profile",
+    );
+    expect(removal.code).toBe(0);
+    await writeCsv(`${GOOD}eve@example.com,bjones,cake-user,\ngil@example.com,bjones,root,nope\n`);
+    const before = await snapshot(repo);
+
+    const result = await cake(repo, ...IMPORT, "users.csv");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /\n {2}users\.csv:5: error \[profile-handover\] username: Profile "bjones" was the private profile of bob@example\.com/,
+    );
+    // A row with other bad values still gets the handover check.
+    const listed = result.stderr.split("\n").filter((line) => line.startsWith("  users.csv:6:"));
+    expect(listed.map((line) => /\[([a-z-]+)\] (\w+):/.exec(line)?.slice(1))).toEqual([
+      ["profile-handover", "username"],
+      ["invalid-value", "roles"],
+      ["unknown-namespace", "namespaces"],
+    ]);
+    expect(result.stderr).toMatch(/4 problems in 2 rows/);
+    expect(await snapshot(repo)).toEqual(before);
+  });
+
+  it("dry run reports the same problems", async () => {
+    await writeCsv(`${GOOD}dan@example.com,dan,admin,ml-dev\n`);
+    const before = await snapshot(repo);
+
+    const real = await cake(repo, ...IMPORT, "users.csv");
+    const dry = await cake(repo, ...IMPORT, "users.csv", "--dry-run");
+
+    expect(dry.code).toBe(1);
+    expect(dry.code).toBe(real.code);
+    expect(dry.stderr).toBe(real.stderr);
+    expect(dry.stderr).toMatch(/users\.csv:5: error \[invalid-value\] roles:/);
+    expect(dry.stdout).not.toMatch(/line \d+: add/);
+    expect(await snapshot(repo)).toEqual(before);
+  });
+
+  it("line numbers follow multi-line fields", async () => {
+    // CRLF endings, a byte order mark and a quoted username over two lines.
+    await writeCsv(
+      '\uFEFFemail,username,roles,namespaces\r\nerin@example.com,"erin\r\n",cake-user,\r\nfay@example.com,fay,cake-user,ml-dev\r\n',
+    );
+
+    const result = await cake(repo, ...IMPORT, "users.csv");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/\n {2}users\.csv:4: error \[unknown-namespace\] namespaces:/);
+    expect(result.stderr).toMatch(/1 problem in 1 row/);
+  });
+
+  it("imports CRLF file with byte order mark", async () => {
+    await writeCsv(`\uFEFF${GOOD.replaceAll("\n", "\r\n")}`);
+
+    const result = await cake(repo, ...IMPORT, "users.csv", "--dry-run");
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/line 2: add erin@example\.com \(username erin\)/);
+    expect(result.stdout).toMatch(/line 4: unchanged carol@example\.com\r?\n/);
   });
 
   it("missing file is a usage error", async () => {

@@ -136,8 +136,9 @@ export function register(program: Command, context: CommandContext): void {
     .description("Add or update users from a CSV file with columns email,username,roles,namespaces.")
     .argument("<file>", "the CSV file")
     .option("--dry-run", "print what would change and write nothing")
+    // The file keeps the path as given, so problems name it as the user typed it.
     .action((file: string, options: EditCommandOptions & { dryRun?: boolean }) =>
-      importUsers(context, path.resolve(context.io.cwd, file), options),
+      importUsers(context, file, options),
     );
 }
 

@@ -1,0 +1,241 @@
+/**
+ * The CSV side of `cake user import`: reading the rows of the file and reporting their
+ * problems. Every problem names the file, the row's first physical line, the column
+ * (field) and the value, so one run lists all of them.
+ */
+import type { DiagnosticCode } from "../config/diagnostics.js";
+import { printable } from "../config/format.js";
+import { NAMESPACE_ACCESS } from "../config/schema.js";
+import { CakeError } from "../errors.js";
+import type { NamespaceAccess } from "../model/types.js";
+import { CsvError, parseCsvRecords } from "./csv.js";
+import { EditError, type EditErrorCode } from "./errors.js";
+import { parseRoles } from "./options.js";
+import type { NamespaceGrantInput } from "./users.js";
+
+export const IMPORT_COLUMNS = ["email", "username", "roles", "namespaces"] as const;
+
+export type ImportColumn = (typeof IMPORT_COLUMNS)[number];
+
+/**
+ * Stable codes of row problems: the code of the edit check or of the vars file diagnostic
+ * that rejects the row, or one of these import codes. `field-count` is a row whose number
+ * of fields differs from the header's, `missing-value` an empty required field, and
+ * `username-change` a row that would rename an existing user.
+ */
+export type ImportProblemCode =
+  | EditErrorCode
+  | DiagnosticCode
+  | "field-count"
+  | "missing-value"
+  | "username-change";
+
+/** A problem of one import row, reported with those of every other row. */
+export interface RowProblem {
+  /** 1-based physical line where the row starts in the CSV file. */
+  line: number;
+  /** The column of the bad value, or undefined when the problem concerns the whole row. */
+  field?: ImportColumn;
+  code: ImportProblemCode;
+  /** The problem, with the bad value quoted, and the fix. */
+  message: string;
+}
+
+/** One data row of the CSV file, with the values of its columns that could be read. */
+export interface ImportRow {
+  /** 1-based physical line where the row starts. A quoted field may continue on later lines. */
+  line: number;
+  email: string;
+  username: string;
+  /** The valid roles of the row. Each invalid one is a problem of the `roles` column. */
+  roles: string[];
+  /** The grants with a valid access. Each invalid one is a problem of the `namespaces` column. */
+  grants: NamespaceGrantInput[];
+}
+
+/** A parsed import file: its rows and the problems found without the vars file. */
+export interface ImportCsv {
+  /** The file as the user named it, for messages. */
+  file: string;
+  /** The columns in the order the header lists them. */
+  header: ImportColumn[];
+  /** Every row that has the right number of fields, including rows with problems. */
+  rows: ImportRow[];
+  problems: RowProblem[];
+}
+
+/** Maximum number of problems listed in one message; the rest are only counted, so 500 bad rows do not fill the terminal. */
+export const MAX_LISTED_PROBLEMS = 100;
+
+/**
+ * Parses the CSV text and checks each row's values. Rows keep their good values, so later
+ * checks against the vars file can report the other problems of the same row. A broken
+ * header or a CSV syntax error throws, because no row can be read after it.
+ */
+export function readImportCsv(text: string, file: string): ImportCsv {
+  let records: ReturnType<typeof parseCsvRecords>;
+  try {
+    records = parseCsvRecords(text);
+  } catch (error) {
+    if (error instanceof CsvError) {
+      throw new CakeError(`${file}:${error.line}:${error.column}: ${error.message}; nothing was imported.`);
+    }
+    throw error;
+  }
+
+  const header = readHeader(records[0]?.fields ?? [], file);
+  const rows: ImportRow[] = [];
+  const problems: RowProblem[] = [];
+  const seen = new Map<string, number>();
+  for (const record of records.slice(1)) {
+    if (record.fields.length === 1 && record.fields[0]?.trim() === "") continue;
+    const report = (field: ImportColumn | undefined, code: ImportProblemCode, message: string): void => {
+      problems.push({ line: record.line, ...(field === undefined ? {} : { field }), code, message });
+    };
+    if (record.fields.length !== header.length) {
+      report(
+        undefined,
+        "field-count",
+        `${record.fields.length} fields, but the header has ${header.length}; ` +
+          "quote a value that contains a comma, or add the missing commas",
+      );
+      continue;
+    }
+
+    const value = (name: ImportColumn): string => (record.fields[header.indexOf(name)] ?? "").trim();
+    const email = value("email");
+    if (email === "")
+      report("email", "missing-value", "the email is empty; every row needs the user's email");
+    const earlier = seen.get(email);
+    if (email !== "" && earlier !== undefined) {
+      report(
+        "email",
+        "duplicate-email",
+        `email "${email}" is already on line ${earlier}; merge the two rows`,
+      );
+    }
+    if (email !== "" && earlier === undefined) seen.set(email, record.line);
+
+    rows.push({
+      line: record.line,
+      email,
+      username: value("username"),
+      roles: readRoles(splitList(value("roles")), (message) => report("roles", "invalid-value", message)),
+      grants: readGrants(splitList(value("namespaces")), (message) =>
+        report("namespaces", "invalid-value", message),
+      ),
+    });
+  }
+  return { file, header, rows, problems };
+}
+
+function readHeader(names: readonly string[], file: string): ImportColumn[] {
+  const header = names.map((name) => name.trim());
+  const missing = IMPORT_COLUMNS.filter((column) => !header.includes(column));
+  const unknown = header.filter((name) => !(IMPORT_COLUMNS as readonly string[]).includes(name));
+  const repeated = header.filter((name, index) => header.indexOf(name) !== index);
+  if (missing.length > 0 || unknown.length > 0 || repeated.length > 0) {
+    throw new CakeError(
+      `${file}:1: the header must name the columns ${IMPORT_COLUMNS.join(",")}` +
+        `${missing.length > 0 ? `; missing: ${missing.join(", ")}` : ""}` +
+        `${unknown.length > 0 ? `; unknown: ${unknown.join(", ")}` : ""}` +
+        `${repeated.length > 0 ? `; repeated: ${repeated.join(", ")}` : ""}; nothing was imported.`,
+    );
+  }
+  return header as ImportColumn[];
+}
+
+function splitList(value: string): string[] {
+  return value
+    .split(";")
+    .map((item) => item.trim())
+    .filter((item) => item !== "");
+}
+
+/** Returns the valid roles and passes each invalid one to `report`. */
+function readRoles(roles: readonly string[], report: (message: string) => void): string[] {
+  const valid: string[] = [];
+  for (const role of roles) {
+    try {
+      valid.push(...parseRoles([role]));
+    } catch (error) {
+      if (!(error instanceof EditError)) throw error;
+      report(withoutFinalPeriod(error.message));
+    }
+  }
+  return [...new Set(valid)];
+}
+
+/** Returns the grants with a valid access (`NAME`, `NAME:view`, `NAME:edit`) and passes each invalid one to `report`. */
+function readGrants(values: readonly string[], report: (message: string) => void): NamespaceGrantInput[] {
+  const grants: NamespaceGrantInput[] = [];
+  for (const value of values) {
+    const colon = value.lastIndexOf(":");
+    const namespace = colon < 0 ? value : value.slice(0, colon);
+    const access = colon < 0 ? "edit" : value.slice(colon + 1);
+    if (isAccess(access)) {
+      grants.push({ namespace, access });
+      continue;
+    }
+    report(
+      `invalid access "${access}" in "${value}"; use one of: ${NAMESPACE_ACCESS.join(", ")}, ` +
+        "or write the namespace alone for edit",
+    );
+  }
+  return grants;
+}
+
+function isAccess(value: string): value is NamespaceAccess {
+  return (NAMESPACE_ACCESS as readonly string[]).includes(value);
+}
+
+export function withoutFinalPeriod(message: string): string {
+  return message.replace(/\.$/, "");
+}
+
+/** An import rejected for its row problems, so nothing was written. Exit code 1. */
+export class ImportError extends CakeError {
+  readonly problems: readonly RowProblem[];
+
+  constructor(message: string, problems: readonly RowProblem[]) {
+    super(message, 1);
+    this.name = "ImportError";
+    this.problems = problems;
+  }
+}
+
+/**
+ * Throws one ImportError that lists the problems ordered by line, then by the column's
+ * place in the header, when there are any. Problems of the whole row come first.
+ */
+export function throwProblems(
+  csv: Pick<ImportCsv, "file" | "header">,
+  problems: readonly RowProblem[],
+): void {
+  if (problems.length === 0) return;
+  const place = (problem: RowProblem): number =>
+    problem.field === undefined ? -1 : csv.header.indexOf(problem.field);
+  const sorted = [...problems].sort((a, b) => a.line - b.line || place(a) - place(b));
+
+  const rows = new Set(sorted.map((problem) => problem.line)).size;
+  const listed = sorted
+    .slice(0, MAX_LISTED_PROBLEMS)
+    .map((problem) => `\n  ${formatProblem(csv.file, problem)}`);
+  const more = sorted.length - listed.length;
+  throw new ImportError(
+    `${csv.file}: ${count(sorted.length, "problem")} in ${count(rows, "row")}, so nothing was imported:` +
+      `${listed.join("")}${more > 0 ? `\n  and ${count(more, "more problem")}, not listed` : ""}`,
+    sorted,
+  );
+}
+
+/** Formats a problem as `users.csv:5: error [unknown-namespace] namespaces: <message>` on one line. */
+export function formatProblem(file: string, problem: RowProblem): string {
+  const field = problem.field === undefined ? "" : `${problem.field}: `;
+  // A quoted value may contain line breaks, which would split the problem over lines.
+  return printable(`${file}:${problem.line}: error [${problem.code}] ${field}${problem.message}`);
+}
+
+export function count(value: number, noun: string): string {
+  return `${value} ${noun}${value === 1 ? "" : "s"}`;
+}
