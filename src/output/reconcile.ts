@@ -27,7 +27,7 @@ import {
 } from "./cache.js";
 import { deleteStrayTempFiles, JOURNAL_FILE, recoverFolder } from "./journal.js";
 import { type LockOptions, withRepoLock } from "./lock.js";
-import { MANIFEST_FILE, sha256 } from "./manifest.js";
+import { MANIFEST_FILE, MANIFEST_VERSION, sha256 } from "./manifest.js";
 import { renderSettings } from "./parallel-render.js";
 import { createSerializer, generatedHeader } from "./serialize.js";
 import {
@@ -76,6 +76,8 @@ export interface DeploymentReport {
   conflicts: string[];
   /** True when the manifest changes (beyond the cake version in it). */
   manifestChanged: boolean;
+  /** True when the current manifest has the format of an older cake, which this run rewrites once. */
+  olderManifest: boolean;
   /** With `check`: an interrupted run left a journal. Otherwise: a journal was rolled forward. */
   journalPending: boolean;
 }
@@ -916,6 +918,7 @@ function upToDateReport(current: UpToDateDeployment): DeploymentReport {
     unchanged: current.files,
     conflicts: [],
     manifestChanged: false,
+    olderManifest: false,
     journalPending: false,
   };
 }
@@ -930,6 +933,7 @@ function reportOf(plan: FolderPlan, journalPending: boolean): DeploymentReport {
     unchanged: plan.changes.filter((change) => change.action === "unchanged").length,
     conflicts: plan.conflicts,
     manifestChanged: plan.manifestChanged,
+    olderManifest: (plan.previousManifest?.manifestVersion ?? MANIFEST_VERSION) < MANIFEST_VERSION,
     journalPending,
   };
 }

@@ -576,6 +576,27 @@ describe("cake reconcile", () => {
     expect(JSON.parse(await readFile(manifestPath, "utf8"))).toEqual(current);
   });
 
+  it("names a version 1 manifest in check", async () => {
+    const root = await makeRepo({ [PROD_VARS]: varsText() });
+    expect((await cake(root, "reconcile")).code).toBe(0);
+    const manifestPath = path.join(root, PROD, ".cake-manifest.json");
+    const current = JSON.parse(await readFile(manifestPath, "utf8"));
+    await writeFile(
+      manifestPath,
+      JSON.stringify({ ...current, manifestVersion: 1, varsSha256: "0".repeat(64) }),
+    );
+
+    const check = await cake(root, "reconcile", "--check");
+    const json = await cake(root, "reconcile", "--check", "--format", "json");
+
+    expect(check.code).toBe(1);
+    expect(check.stdout).toContain(
+      `stale ${PROD}/.cake-manifest.json (format of an older cake, rewritten once)`,
+    );
+    expect(check.stderr).toContain("only manifests in the format of an older cake differ");
+    expect(JSON.parse(json.stdout).deployments[0].olderManifest).toBe(true);
+  });
+
   it("rejects a manifest from a newer cake", async () => {
     const root = await makeRepo({ [PROD_VARS]: varsText() });
     expect((await cake(root, "reconcile")).code).toBe(0);
@@ -949,6 +970,7 @@ describe("reconcile text output", () => {
       unchanged: 21,
       conflicts: [],
       manifestChanged: true,
+      olderManifest: false,
       journalPending: false,
     };
     const result = {
