@@ -112,6 +112,9 @@ export function gitlabCiText(options: CiOptions): string {
     },
     "cake-plan": {
       stage: "plan",
+      // `needs: []` starts the job at once instead of after the check stage, so reviewers get
+      // the plan even when `reconcile --check` fails, as on GitHub.
+      needs: [],
       rules: [{ if: '$CI_PIPELINE_SOURCE == "merge_request_event"' }],
       script: [
         `git fetch origin "+refs/heads/${target}:refs/remotes/origin/${target}"`,

@@ -239,4 +239,13 @@ describe("CI pipelines", () => {
     expect(pipeline.variables.GIT_DEPTH).toBe("0");
     expect(pipeline["cake-plan"].artifacts.paths).toContain("cake-plan.md");
   });
+
+  it("plans even when the check fails", () => {
+    const pipeline = parse(gitlabCiText({ cakePackage: "" }));
+    const workflow = parse(githubWorkflowText({ cakePackage: "" }));
+    const planStep = workflow.jobs.cake.steps.find((step: { id?: string }) => step.id === "plan");
+
+    expect(pipeline["cake-plan"].needs).toEqual([]);
+    expect(planStep.if).toContain("!cancelled()");
+  });
 });
