@@ -68,6 +68,27 @@ describe("allowed namespaces", () => {
     expect(diagnostic.message).toContain('"team-b"');
   });
 
+  it.each([
+    ["team-a:view", "write {name: team-a, access: view}"],
+    ["team-a:edit", "write team-a (a plain name grants edit access)"],
+  ])("import access syntax %s gets its vars form", (grant, fix) => {
+    const text = withUser({ roles: "[cake-user]", allowed_namespaces: `[${grant}]` });
+
+    const diagnostic = single(load(text), "unknown-namespace");
+
+    expect(diagnostic.message).toContain(fix);
+    expect(diagnostic.message).not.toContain("did you mean");
+  });
+
+  it("suggests no invalid declared name", () => {
+    const text = withUser({ roles: "[cake-user]", allowed_namespaces: "[team-c]" }, "[Team-C]");
+
+    const diagnostic = load(text).diagnostics.find((item) => item.code === "unknown-namespace");
+
+    expect(diagnostic?.message).not.toContain("did you mean");
+    expect(diagnostic?.message).toContain("declare it in users.deploy_namespaces");
+  });
+
   it("undeclared object-form namespace points at its name", () => {
     const text = withUser({ roles: "[cake-user]", allowed_namespaces: "[{name: ml-prod, access: view}]" });
 

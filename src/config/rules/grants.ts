@@ -1,3 +1,4 @@
+import { DNS1123_LABEL } from "../../model/names.js";
 import type { Diagnostic } from "../diagnostics.js";
 import { type FieldPath, formatPath } from "../field-path.js";
 import { nearest } from "../suggest.js";
@@ -35,6 +36,7 @@ export const grantsRule: Rule = {
   check({ source, view }) {
     const diagnostics: Diagnostic[] = [];
     const declared = [...view.declaredNamespaceNames].sort();
+    const validDeclared = declared.filter((name) => DNS1123_LABEL.test(name));
 
     for (const entry of view.users) {
       const firstByNamespace = new Map<string, FieldPath>();
@@ -44,10 +46,20 @@ export const grantsRule: Rule = {
         const path = grantNamePath(entry, index, grant);
 
         if (!view.declaredNamespaceNames.has(namespace)) {
-          const suggestion = nearest(namespace, declared);
-          const fix = suggestion
-            ? `did you mean "${suggestion}"?`
-            : `declare it in users.${view.namespacesKey} or remove the grant`;
+          // `name:view` is the access syntax of `cake user import` and `--namespace`, not of the vars file.
+          const withAccess = /^(.+):(view|edit)$/.exec(namespace);
+          const named = withAccess?.[1];
+          // A declared name that is not a valid label has its own error, so it is no fix.
+          const suggestion = nearest(namespace, validDeclared);
+          let fix = `declare it in users.${view.namespacesKey} or remove the grant`;
+          if (named !== undefined && view.declaredNamespaceNames.has(named)) {
+            fix =
+              withAccess?.[2] === "view"
+                ? `write {name: ${named}, access: view}`
+                : `write ${named} (a plain name grants edit access)`;
+          } else if (suggestion) {
+            fix = `did you mean "${suggestion}"?`;
+          }
           const known = declared.length > 0 ? ` (declared: ${declared.join(", ")})` : "";
           diagnostics.push(
             source.diagnostic(
