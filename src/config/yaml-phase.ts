@@ -158,8 +158,8 @@ function parserDiagnostics(source: VarsSource, errors: readonly YAMLError[]): Di
   let tabReported = false;
   for (const error of errors) {
     if (error.code === "DUPLICATE_KEY") continue;
-    const position = source.positionOfOffset(error.pos[0]);
     const tab = error.code === "TAB_AS_INDENT";
+    const position = source.positionOfOffset(tab ? error.pos[0] : pastIndentation(source.text, error.pos[0]));
     // A tab breaks the structure around it, and most of the parser's other errors follow from
     // it. They are left out until the tabs are gone, so the one real fix is reported alone.
     if (!tab && tabLines.size > 0) continue;
@@ -189,6 +189,19 @@ function parserDiagnostics(source: VarsSource, errors: readonly YAMLError[]): Di
     );
   }
   return diagnostics;
+}
+
+/**
+ * Returns `offset` moved past the indentation it falls in, to the line's first character.
+ * The parser reports a wrongly indented line at its start, and the caret belongs under the
+ * key that is out of place.
+ */
+function pastIndentation(text: string, offset: number): number {
+  const lineStart = text.lastIndexOf("\n", offset - 1) + 1;
+  let end = lineStart;
+  while (text[end] === " ") end++;
+  const blank = end >= text.length || text[end] === "\n" || text[end] === "\r";
+  return offset >= lineStart && offset < end && !blank ? end : offset;
 }
 
 /** Returns the parser's reason in the words of a vars file. */

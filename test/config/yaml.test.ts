@@ -107,6 +107,23 @@ describe("YAML phase", () => {
     expect(diagnostic?.message).not.toContain("parseAllDocuments");
   });
 
+  it("points at a misindented key", () => {
+    const text = [
+      "environment: prod",
+      "users:",
+      "  users:",
+      "    - email: carol@example.com",
+      "      allowed_namespaces:",
+      "        - name: ml-staging",
+      "        access: view",
+      "",
+    ].join("\n");
+
+    const diagnostic = withCode(load(text), "yaml-syntax")[0];
+
+    expect(diagnostic).toMatchObject({ line: 7, column: 9 });
+  });
+
   it("names brackets nested too deep", () => {
     const diagnostic = withCode(load(`${"[".repeat(5000)}\n`), "yaml-syntax")[0];
 
