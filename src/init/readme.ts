@@ -74,5 +74,10 @@ an AppProject that allows exactly the generated kinds), or apply
 \`argocd/applicationset.yaml\` once to get one Application per generated folder. Neither
 prunes Profiles or Namespaces: they carry \`Prune=false,Delete=false\`, and deleting an
 Application or the ApplicationSet leaves them in place.
+
+The ApplicationSet syncs every generated folder into the cluster its Argo CD runs in,
+whatever \`gitops.destination_server\` says. Use it only when all deployments of this repo
+belong to that one cluster; otherwise apply each deployment's \`argocd/\` folder, whose
+Application targets \`gitops.destination_server\`.
 `;
 }
