@@ -421,7 +421,9 @@ async function reconcileApplied(
       );
     }
     if (result.unknownHolders !== undefined) {
-      context.io.stderr.write(`cake: warning: ${unknownHoldersMessage(result.unknownHolders)}.\n`);
+      context.io.stderr.write(
+        `cake: warning: ${unknownHoldersMessage(result.unknownHolders, result.unknownHoldersReasons)}.\n`,
+      );
     }
     for (const report of result.deployments) {
       context.io.stdout.write(`${summarizeReport(report)}\n`);

@@ -12,43 +12,68 @@ import path from "node:path";
 import { profilesOf } from "../model/names.js";
 import { type OutputManifest, sha256 } from "./manifest.js";
 
+export interface CommittedHolders {
+  /** The manifest, with `profileUsers` when they were found. */
+  manifest: OutputManifest;
+  /** Why the holders were not found, for the warning that names the Profiles left unchecked. */
+  problem?: string;
+}
+
 /**
  * Returns `manifest` with the `profileUsers` found in the vars file committed at HEAD, or
- * `manifest` itself when it records them already, or when that file is missing, differs from
- * the one the output came from, or is invalid. `root` is the repo root; `folder` the
- * deployment folder relative to it.
+ * `manifest` itself, with the reason, when that file is missing, differs from the one the
+ * output came from, or is invalid, or git cannot read it. `root` is the repo root; `folder`
+ * the deployment folder relative to it.
  */
 export async function withCommittedHolders(
   root: string,
   folder: string,
   manifest: OutputManifest,
-): Promise<OutputManifest> {
-  if (manifest.profileUsers !== undefined || manifest.varsSha256 === undefined) return manifest;
-  const { showFile } = await import("../git/git.js");
+): Promise<CommittedHolders> {
+  if (manifest.profileUsers !== undefined || manifest.varsSha256 === undefined) return { manifest };
+  const { isRepo, showFile } = await import("../git/git.js");
+  const { varsFile } = manifest;
   let text: string | undefined;
   try {
-    text = await showFile(root, "HEAD", manifest.varsFile);
-  } catch {
-    // No git, or a repository git refuses: the holders stay unknown, as without a commit.
-    return manifest;
+    // isRepo names the reason git refuses a repository (another user owns it, say).
+    if (!(await isRepo(root))) return { manifest, problem: "the ops repo is not a git repository" };
+    text = await showFile(root, "HEAD", varsFile);
+  } catch (error) {
+    return { manifest, problem: (error as Error).message };
   }
-  if (text === undefined || sha256(text) !== manifest.varsSha256) return manifest;
+  if (text === undefined) return { manifest, problem: `HEAD has no ${varsFile}` };
+  if (!matchesRecorded(text, manifest.varsSha256)) {
+    return { manifest, problem: `${varsFile} at HEAD is not the file the output came from` };
+  }
 
   const { loadVarsText } = await import("../config/load.js");
   const { deployment } = loadVarsText(text, {
-    file: manifest.varsFile,
+    file: varsFile,
     outputPath: folder,
     expectedName: path.posix.basename(folder),
   });
-  if (deployment === undefined) return manifest;
-  const profiles = profilesOf(deployment);
+  const profiles = deployment === undefined ? [] : profilesOf(deployment);
   const recorded = new Set(manifest.profiles);
-  if (profiles.length !== recorded.size || profiles.some((profile) => !recorded.has(profile.name))) {
-    return manifest;
+  if (
+    deployment === undefined ||
+    profiles.length !== recorded.size ||
+    profiles.some((profile) => !recorded.has(profile.name))
+  ) {
+    return { manifest, problem: `${varsFile} at HEAD does not give the Profiles of the output` };
   }
   const profileUsers: Record<string, string> = {};
   for (const profile of profiles) {
     if (profile.kind === "user" && profile.email !== undefined) profileUsers[profile.name] = profile.email;
   }
-  return { ...manifest, profileUsers };
+  return { manifest: { ...manifest, profileUsers } };
+}
+
+/**
+ * Returns true when `text`, as git stores it, is the file whose bytes had `varsSha256`. Git may
+ * convert line endings on checkout (`core.autocrlf`, `eol` attributes), so the file on disk
+ * that the older cake hashed may have CRLF where the commit has LF, or the reverse.
+ */
+function matchesRecorded(text: string, varsSha256: string): boolean {
+  const lf = text.replace(/\r\n/g, "\n");
+  return [text, lf, lf.replace(/\n/g, "\r\n")].some((candidate) => sha256(candidate) === varsSha256);
 }

@@ -105,6 +105,8 @@ export interface ReconcileResult {
    * disabled user).
    */
   unknownHolders?: string[];
+  /** For deployments in `unknownHolders` with a version 1 manifest: why HEAD did not give the holders. */
+  unknownHoldersReasons?: Record<string, string>;
 }
 
 /** The result of loading every vars file of a repo; a deployment is present only when its file has no errors. */
@@ -364,6 +366,7 @@ export async function reconcileLoaded(
   let unmatchedAllowances: string[] = [];
   let unmatchedHandoverAllowances: string[] = [];
   let unknownHolders: string[] = [];
+  let unknownHoldersReasons: Record<string, string> = {};
   const write = async (): Promise<DeploymentReport[]> => {
     const rolledForward = new Set<string>();
     for (const folder of [...desired.map((output) => output.folder), ...orphans]) {
@@ -376,6 +379,7 @@ export async function reconcileLoaded(
         deletions: unmatchedAllowances,
         handovers: unmatchedHandoverAllowances,
         unknownHolders,
+        unknownHoldersReasons,
       } = checkGuards(plans, options));
       for (const plan of plans) checkWritable(layout.root, plan);
     } catch (error) {
@@ -408,6 +412,7 @@ export async function reconcileLoaded(
     ...(unmatchedAllowances.length > 0 ? { unmatchedAllowances } : {}),
     ...(unmatchedHandoverAllowances.length > 0 ? { unmatchedHandoverAllowances } : {}),
     ...(unknownHolders.length > 0 ? { unknownHolders } : {}),
+    ...(Object.keys(unknownHoldersReasons).length > 0 ? { unknownHoldersReasons } : {}),
   };
 }
 
@@ -677,7 +682,12 @@ export class ReconcileBlockedError extends CakeError {
 function checkGuards(
   plans: readonly FolderPlan[],
   options: ReconcileOptions,
-): { deletions: string[]; handovers: string[]; unknownHolders: string[] } {
+): {
+  deletions: string[];
+  handovers: string[];
+  unknownHolders: string[];
+  unknownHoldersReasons: Record<string, string>;
+} {
   // A name alone allows the deletion in every deployment; `<deployment>/<profile>` in one.
   const allowed = new Set(options.allowProfileDeletion ?? []);
   const used = new Set<string>();
@@ -695,6 +705,7 @@ function checkGuards(
   const profileHandovers: ProfileHandover[] = [];
   const ownerChanges: OwnerChange[] = [];
   const unknownHolders: string[] = [];
+  const unknownHoldersReasons: Record<string, string> = {};
 
   for (const plan of plans) {
     const deployment = path.posix.basename(plan.folder);
@@ -708,6 +719,9 @@ function checkGuards(
 
     const found = handoversOf(plan, options.layout.root);
     unknownHolders.push(...found.unknownHolders.map((profile) => `${deployment}/${profile}`));
+    if (found.unknownHolders.length > 0 && plan.holdersProblem !== undefined) {
+      unknownHoldersReasons[deployment] = plan.holdersProblem;
+    }
     for (const handover of found.handovers) {
       const { profile } = handover;
       const names = [profile, `${deployment}/${profile}`, "*", `${deployment}/*`].filter((name) =>
@@ -739,7 +753,7 @@ function checkGuards(
       handovers,
     );
   }
-  return { deletions: unmatched, handovers, unknownHolders };
+  return { deletions: unmatched, handovers, unknownHolders, unknownHoldersReasons };
 }
 
 /**
@@ -953,15 +967,19 @@ export function isDrift(report: DeploymentReport): boolean {
 const MAX_LISTED_UNKNOWN = 10;
 
 /** Warns about the Profiles whose previous holders the handover guard could not check. */
-export function unknownHoldersMessage(names: readonly string[]): string {
+export function unknownHoldersMessage(
+  names: readonly string[],
+  reasons: Readonly<Record<string, string>> = {},
+): string {
   const listed = names.slice(0, MAX_LISTED_UNKNOWN).join(", ");
   const more = names.length > MAX_LISTED_UNKNOWN ? ` and ${names.length - MAX_LISTED_UNKNOWN} more` : "";
+  const why = Object.entries(reasons).map(([deployment, reason]) => `\n  ${deployment}: ${reason}`);
   return (
     `cake could not check whether Profiles ${listed}${more} changed hands. Their files name no user ` +
     "(deploy namespaces and disabled users), and their holders are recorded neither in the manifest " +
     "(written by an older cake, or deleted) nor in a vars file committed at HEAD that matches it. " +
     "Before committing, check in the vars file that each still belongs to the same user or deploy " +
-    "namespace; from this run on, the manifest records the holders"
+    `namespace; from this run on, the manifest records the holders${why.join("")}`
   );
 }
 

@@ -86,6 +86,8 @@ export interface FolderPlan {
   desired: DesiredOutput | undefined;
   /** The folder's manifest; for a version 1 manifest, with the holders found at HEAD when staging. */
   previousManifest: OutputManifest | undefined;
+  /** Why the holders of a version 1 manifest were not found at HEAD. */
+  holdersProblem?: string;
   /** Profiles in the current output: from the manifest, or from the generated files on disk without one. */
   previousProfiles: string[];
   /** Profile owner of the current output, when known. */
@@ -182,9 +184,14 @@ async function plan(
   const journalPending = await hasPendingJournal(absolute);
   let previousManifest = await readManifest(absolute);
   // Only a version 1 manifest carries `varsSha256`; completing it imports the loader and git.
+  let holdersProblem: string | undefined;
   if (stage && previousManifest?.varsSha256 !== undefined && previousManifest.profileUsers === undefined) {
     const { withCommittedHolders } = await import("./legacy-holders.js");
-    previousManifest = await withCommittedHolders(root, folder, previousManifest);
+    ({ manifest: previousManifest, problem: holdersProblem } = await withCommittedHolders(
+      root,
+      folder,
+      previousManifest,
+    ));
   }
   const onDisk = listFiles(absolute);
 
@@ -276,6 +283,7 @@ async function plan(
     folder,
     desired,
     previousManifest,
+    ...(holdersProblem === undefined ? {} : { holdersProblem }),
     previousProfiles: [...previous.profiles].sort(compareText),
     previousOwner: previous.profileOwner,
     changes,

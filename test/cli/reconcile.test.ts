@@ -463,14 +463,17 @@ describe("cake reconcile", () => {
       const CAROL = { email: "carol@example.com", username: "cwu", disabled: true };
       const MALLORY = { email: "mallory@example.com", username: "cwu" };
 
-      /** Generates the output of `text` and turns its manifest into what cake wrote before holders. */
-      async function legacyOutput(root: string, text: string): Promise<void> {
+      /**
+       * Generates the output of `text` and turns its manifest into what cake wrote before
+       * holders. `hashed` is the text whose sha256 the manifest records (default `text`).
+       */
+      async function legacyOutput(root: string, text: string, hashed = text): Promise<void> {
         await mkdir(path.join(root, "vars"), { recursive: true });
         await writeFile(path.join(root, PROD_VARS), text);
         expect((await cake(root, "reconcile")).code).toBe(0);
         const manifestPath = path.join(root, PROD, ".cake-manifest.json");
         const { profileUsers: _users, ...current } = JSON.parse(await readFile(manifestPath, "utf8"));
-        const varsSha256 = createHash("sha256").update(text).digest("hex");
+        const varsSha256 = createHash("sha256").update(hashed).digest("hex");
         await writeFile(manifestPath, JSON.stringify({ ...current, manifestVersion: 1, varsSha256 }));
       }
 
@@ -486,6 +489,20 @@ describe("cake reconcile", () => {
         expect(result.code).toBe(1);
         expect(result.stderr).toContain('Profile "cwu" would change hands');
         expect(result.stderr).toContain("private profile of carol@example.com");
+      });
+
+      it("finds the holders across line endings", async () => {
+        const repo = await createGitRepo();
+        const before = varsText({ users: [ALICE, CAROL] });
+        // The older cake hashed a CRLF checkout (core.autocrlf) of a file committed with LF.
+        await legacyOutput(repo.dir, before, before.replace(/\n/g, "\r\n"));
+        await repo.commit("output of an older cake");
+        await writeFile(path.join(repo.dir, PROD_VARS), varsText({ users: [ALICE, MALLORY] }));
+
+        const result = await cake(repo.dir, "reconcile");
+
+        expect(result.code).toBe(1);
+        expect(result.stderr).toContain('Profile "cwu" would change hands');
       });
 
       it("records the holder of a removed Profile", async () => {
@@ -513,7 +530,11 @@ describe("cake reconcile", () => {
           "prod-us-east-1/cwu",
           "prod-us-east-1/ml-prod",
         ]);
+        expect(JSON.parse(result.stdout).unknownHoldersReasons).toEqual({
+          "prod-us-east-1": "the ops repo is not a git repository",
+        });
         expect(result.stderr).toContain("cake could not check whether Profiles prod-us-east-1/cwu");
+        expect(result.stderr).toContain("prod-us-east-1: the ops repo is not a git repository");
       });
 
       it("warns when HEAD holds other vars", async () => {
@@ -529,6 +550,9 @@ describe("cake reconcile", () => {
 
         expect(result.code).toBe(0);
         expect(JSON.parse(result.stdout).unknownHolders).toContain("prod-us-east-1/cwu");
+        expect(JSON.parse(result.stdout).unknownHoldersReasons["prod-us-east-1"]).toContain(
+          "at HEAD is not the file the output came from",
+        );
       });
     });
 

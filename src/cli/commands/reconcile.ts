@@ -148,7 +148,9 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
     io.stderr.write(`cake: warning: ${unmatchedHandoversMessage(result.unmatchedHandoverAllowances)}.\n`);
   }
   if (result.unknownHolders !== undefined) {
-    io.stderr.write(`cake: warning: ${unknownHoldersMessage(result.unknownHolders)}.\n`);
+    io.stderr.write(
+      `cake: warning: ${unknownHoldersMessage(result.unknownHolders, result.unknownHoldersReasons)}.\n`,
+    );
   }
   for (const folder of result.foreignFolders ?? []) {
     const symlink =
@@ -343,6 +345,9 @@ function toJson(result: ReconcileResult): unknown {
       : { unmatchedHandoverAllowances: result.unmatchedHandoverAllowances }),
     ...(result.foreignFolders === undefined ? {} : { foreignFolders: result.foreignFolders }),
     ...(result.unknownHolders === undefined ? {} : { unknownHolders: result.unknownHolders }),
+    ...(result.unknownHoldersReasons === undefined
+      ? {}
+      : { unknownHoldersReasons: result.unknownHoldersReasons }),
   };
 }
 
