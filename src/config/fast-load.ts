@@ -16,10 +16,12 @@ import { DiagnosticSource } from "./field-path.js";
  * Text that sends a file to the full load. Tabs, `%` directives, merge keys, anchors,
  * aliases and tags are checked or reported there. The unquoted YAML 1.1 words need the
  * full load's `yaml11-boolean` warning. Document markers would make js-yaml and the
- * `yaml` package disagree on how many documents there are.
+ * `yaml` package disagree on how many documents there are. U+FFFD marks bytes that were not
+ * UTF-8, which the full load reports.
  */
 const NEEDS_FULL_LOAD = [
   /\t/,
+  /\uFFFD/,
   /^%/m,
   /<</,
   /[&*!]/,

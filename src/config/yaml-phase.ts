@@ -38,7 +38,10 @@ export interface YamlPhaseResult {
 
 export function parseVarsYaml(text: string, file: string): YamlPhaseResult {
   const nul = text.indexOf("\u0000");
-  if (nul >= 0) return notTextResult(text, file, nul);
+  if (nul >= 0) return notTextResult(text, file, nul, NUL_MESSAGE);
+  // Decoding puts U+FFFD where the bytes are not UTF-8, so it stands for a byte that was lost.
+  const replaced = text.indexOf("\uFFFD");
+  if (replaced >= 0) return notTextResult(text, file, replaced, NOT_UTF8_MESSAGE);
   const lineCounter = new LineCounter();
   const document = parseDocument(text, {
     lineCounter,
@@ -399,23 +402,25 @@ function walk(
   }
 }
 
+const NUL_MESSAGE =
+  "the file contains NUL characters, so it is not UTF-8 text (it may be UTF-16, or binary); save it as UTF-8";
+
+export const NOT_UTF8_MESSAGE =
+  "the file contains bytes that are not UTF-8 (shown as U+FFFD), such as an é saved as Latin-1 or " +
+  "Windows-1252; save the file as UTF-8, because emails and names are compared byte for byte";
+
 /**
  * A file with a NUL character is not UTF-8 text: UTF-16 has one in every ASCII character, and a
- * binary file has them anywhere. Parsing it would only report noise, so one error names the problem.
+ * binary file has them anywhere. A file with bytes that are not UTF-8 lost them in decoding.
+ * Parsing either would only report noise, so one error names the problem.
  */
-function notTextResult(text: string, file: string, offset: number): YamlPhaseResult {
+function notTextResult(text: string, file: string, offset: number, message: string): YamlPhaseResult {
   const lineCounter = new LineCounter();
   const document = parseDocument("", { lineCounter });
   const source = new VarsSource(file, text, document, lineCounter);
   const before = text.slice(0, offset);
   const line = before.split("\n").length;
   const column = offset - before.lastIndexOf("\n");
-  const diagnostic = source.diagnostic(
-    "error",
-    "yaml-syntax",
-    [],
-    "the file contains NUL characters, so it is not UTF-8 text (it may be UTF-16, or binary); save it as UTF-8",
-    { position: { line, column } },
-  );
+  const diagnostic = source.diagnostic("error", "yaml-syntax", [], message, { position: { line, column } });
   return { source, data: undefined, diagnostics: [diagnostic] };
 }

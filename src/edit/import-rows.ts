@@ -73,6 +73,17 @@ export const MAX_LISTED_PROBLEMS = 100;
  * header or a CSV syntax error throws, because no row can be read after it.
  */
 export function readImportCsv(text: string, file: string): ImportCsv {
+  // Decoding puts U+FFFD where the bytes are not UTF-8: an email with a lost byte names nobody.
+  const replaced = text.indexOf("\uFFFD");
+  if (replaced >= 0) {
+    const before = text.slice(0, replaced);
+    const line = before.split("\n").length;
+    const column = replaced - before.lastIndexOf("\n");
+    throw new CakeError(
+      `${file}:${line}:${column}: the file contains bytes that are not UTF-8 (shown as U+FFFD), such as ` +
+        "an é saved as Latin-1 or Windows-1252; save the CSV as UTF-8 (in Excel: CSV UTF-8); nothing was imported.",
+    );
+  }
   let records: ReturnType<typeof parseCsvRecords>;
   try {
     records = parseCsvRecords(text);

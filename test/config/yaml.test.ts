@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { loadVarsText } from "../../src/config/load.js";
 import { MAX_ALIASES } from "../../src/config/yaml-phase.js";
 import { codes, load, positionOf, single, usersYaml, userYaml, varsYaml, withCode } from "./helpers.js";
 
@@ -129,6 +130,26 @@ describe("YAML phase", () => {
 
     expect(diagnostic?.message).toContain("nested too deep");
     expect(diagnostic?.message).not.toContain("call stack");
+  });
+
+  it.each([false, true])("names bytes that are not UTF-8 (fast %s)", (fast) => {
+    const text = varsYaml({
+      users: usersYaml("  deploy_namespaces: []\n", [
+        userYaml({ email: "ren\u00e9@example.com", username: "rene", roles: "[cake-user]" }),
+      ]),
+    });
+    const latin1 = Buffer.from(text, "latin1").toString("utf8");
+
+    const result = loadVarsText(latin1, {
+      file: "vars/dev-us-east-1.yaml",
+      outputPath: "deployments/x",
+      fast,
+    });
+
+    expect(codes(result)).toEqual(["yaml-syntax"]);
+    expect(result.diagnostics[0]?.message).toContain("not UTF-8");
+    expect(result.diagnostics[0]).toMatchObject(positionOf(latin1, "\uFFFD"));
+    expect(result.deployment).toBeUndefined();
   });
 
   it("names a UTF-16 file", () => {

@@ -91,6 +91,13 @@ describe("parseImportCsv", () => {
       'email,username,roles,namespaces\na@x.io,"a,cake-user,\n',
       /^f\.csv:2:8: a quoted field is not closed/,
     ],
+    [
+      "Latin-1 bytes",
+      Buffer.from("email,username,roles,namespaces\nren\u00e9@x.io,rene,cake-user,\n", "latin1").toString(
+        "utf8",
+      ),
+      /^f\.csv:2:4: the file contains bytes that are not UTF-8 .*save the CSV as UTF-8/,
+    ],
   ];
   for (const [name, text, message] of bad) {
     it(`rejects ${name}`, () => {
