@@ -364,5 +364,6 @@ export async function importUsers(
     command: "user import",
     edit: async (target) => applyImport(target, csv, await loadHandoverCheck(target)),
     dryRun: options.dryRun === true,
+    allOrNothing: true,
   });
 }

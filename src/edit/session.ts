@@ -71,6 +71,11 @@ export interface EditRequest {
   allowProfileDeletion?: (target: EditTarget) => string[];
   /** True to print the plan and write nothing. */
   dryRun?: boolean;
+  /**
+   * With `--deployment all`, a deployment that refuses the edit stops it everywhere instead
+   * of being skipped: `user import` promises that a bad row imports nothing.
+   */
+  allOrNothing?: boolean;
 }
 
 interface Applied {
@@ -190,6 +195,9 @@ async function prepareEdits(
         throw new EditError(error.code, `${file}: ${error.message}`);
       }
       if (!all || !(error instanceof CakeError) || error instanceof UsageError) throw error;
+      if (request.allOrNothing) {
+        throw new CakeError(`${name}: ${error.message}; no deployment was changed`, error.exitCode);
+      }
       skipped.push(`${name}: ${error.message}`);
     }
   }

@@ -616,6 +616,18 @@ describe("--deployment all", () => {
   it("fails when no deployment accepts it", async () => {
     await expectFailure(1, "user", "disable", "--deployment", "all", "--email", "nobody@example.com");
   });
+
+  it("imports nowhere when one deployment refuses", async () => {
+    const csv = path.join(repo, "new.csv");
+    await writeFile(csv, "email,username,roles,namespaces\nzed@example.com,zed,cake-user,team-a\n");
+
+    const result = await cake(repo, "user", "import", "--deployment", "all", csv, "--no-reconcile");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/qa-us-east-1: .*unknown-namespace.*no deployment was changed/s);
+    expect(await readVars(repo)).toBe(original);
+    expect(await readVars(repo, "qa-us-east-1")).not.toContain("zed@example.com");
+  });
 });
 
 describe("concurrent change", () => {
