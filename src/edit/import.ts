@@ -31,7 +31,9 @@ import {
   type EditOutcome,
   type EditTarget,
   type HandoverCheck,
+  keptForOthers,
   loadHandoverCheck,
+  removedProfilesOf,
   runEdit,
 } from "./session.js";
 import { addUser, grantNamespace, grantsOf, newUserProblems, requireNamespace, setRoles } from "./users.js";
@@ -61,12 +63,14 @@ export function applyImport(
   target: EditTarget,
   csv: ImportCsv,
   checkHandover: HandoverCheck = () => {},
+  removed: Readonly<Record<string, string | null>> = {},
 ): EditOutcome {
   const state: ImportState = {
     target,
     text: target.text,
     taken: { ...target.deployment, users: [...target.deployment.users] },
     checkHandover,
+    removed,
   };
   const plan: string[] = [];
   const problems: RowProblem[] = [...csv.problems];
@@ -118,6 +122,8 @@ interface ImportState {
   /** The users as the rows so far leave them, so proposed usernames do not collide. */
   taken: Deployment;
   checkHandover: HandoverCheck;
+  /** Profiles that left the output, with their last holders: proposed usernames avoid them. */
+  removed: Readonly<Record<string, string | null>>;
   /** The load of `text`, which the next row's check starts from. */
   lastLoad?: PreviousLoad;
   /** The load of the current row's text, which becomes `lastLoad` when the row has no problem. */
@@ -213,7 +219,7 @@ function addRow(
       `new user ${row.email} needs at least one role; list cake-user or cake-admin in the roles column`,
     );
   }
-  const proposed = proposeUsername(row.email, state.taken).username;
+  const proposed = proposeUsername(row.email, state.taken, keptForOthers(state.removed, row.email)).username;
   const username = row.username !== "" ? row.username : proposed;
   const add = (name: string): RowResult => ({
     text: addUser(state.text, { email: row.email, username: name, roles: row.roles, grants: row.grants }),
@@ -362,7 +368,8 @@ export async function importUsers(
   const csv = readImportCsv(text, file);
   await runEdit(context, options, {
     command: "user import",
-    edit: async (target) => applyImport(target, csv, await loadHandoverCheck(target)),
+    edit: async (target) =>
+      applyImport(target, csv, await loadHandoverCheck(target), await removedProfilesOf(target)),
     dryRun: options.dryRun === true,
     allOrNothing: true,
   });

@@ -325,6 +325,26 @@ async function rejectHandover(target: EditTarget, edited: Deployment): Promise<v
   check(edited);
 }
 
+/** Returns the Profiles that left the target's output, with their last holders (see the manifest). */
+export async function removedProfilesOf(target: EditTarget): Promise<Record<string, string | null>> {
+  const manifest = await readManifest(path.join(target.root, target.deployment.outputPath)).catch(
+    () => undefined,
+  );
+  return manifest?.removedProfiles ?? {};
+}
+
+/**
+ * Returns the names in `removed` that left the output with a holder other than `email`, which
+ * a proposed username must avoid: Argo CD keeps their namespaces and data.
+ */
+export function keptForOthers(removed: Readonly<Record<string, string | null>>, email: string): Set<string> {
+  return new Set(
+    Object.entries(removed)
+      .filter(([, holder]) => holder !== email)
+      .map(([name]) => name),
+  );
+}
+
 /** Throws an EditError (`profile-handover`) when the edited deployment hands a kept Profile to someone else. */
 export type HandoverCheck = (edited: Deployment) => void;
 

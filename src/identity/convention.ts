@@ -182,9 +182,13 @@ export interface UsernameProposal {
 /**
  * Proposes a username for a new user: from `identity.username_pattern` when set, else
  * from the inferred convention, else the local part hyphenated. A name already taken by
- * a user or a deploy namespace gets a numeric suffix.
+ * a user, a deploy namespace or a Profile in `kept` gets a numeric suffix.
  */
-export function proposeUsername(email: string, deployment: Deployment): UsernameProposal {
+export function proposeUsername(
+  email: string,
+  deployment: Deployment,
+  kept: ReadonlySet<string> = new Set(),
+): UsernameProposal {
   const parts = emailParts(email);
   const pattern = compileUsernamePattern(deployment.identity.usernamePattern);
   let username: string | undefined;
@@ -225,7 +229,7 @@ export function proposeUsername(email: string, deployment: Deployment): Username
   if (label === "") {
     reason = 'the email\'s local part has no letters or digits a username can use, so it is "user"';
   }
-  const proposed = uniqueName(label || "user", deployment);
+  const proposed = uniqueName(label || "user", deployment, kept);
   if (proposed !== (label || "user"))
     reason += `; "${label || "user"}" was taken, reserved or too long, so "${proposed}"`;
   return { username: proposed, reason };
@@ -233,12 +237,14 @@ export function proposeUsername(email: string, deployment: Deployment): Username
 
 /**
  * Returns `base`, shortened to fit every name derived from it and suffixed with `-2`, `-3`
- * when it is taken or reserved (`default@example.com` must not propose `default`).
+ * when it is taken or reserved (`default@example.com` must not propose `default`). `kept`
+ * names Profiles that left the output for another holder: Argo CD keeps their namespaces.
  */
-function uniqueName(base: string, deployment: Deployment): string {
+function uniqueName(base: string, deployment: Deployment, kept: ReadonlySet<string>): string {
   const taken = new Set([
     ...deployment.users.map((user) => user.username),
     ...deployment.deployNamespaces.map((n) => n.name),
+    ...kept,
   ]);
   const namespaces = {
     identityNamespace: deployment.cloud.identityNamespace,

@@ -402,6 +402,41 @@ describe("cake user import", () => {
     expect(await snapshot(repo)).toEqual(before);
   });
 
+  it("proposes no removed Profile name", async () => {
+    expect((await cake(repo, "reconcile")).code).toBe(0);
+    const removal = await cake(
+      repo,
+      "user",
+      "remove",
+      "--deployment",
+      "dev-eu-west-1",
+      "--username",
+      "bjones",
+      "--delete-profile",
+    );
+    expect(removal.code).toBe(0);
+    await writeCsv("email,username,roles,namespaces\nbjones@example.com,,cake-user,\n");
+
+    const imported = await cake(repo, ...IMPORT, "users.csv", "--dry-run");
+    const added = await cake(
+      repo,
+      "user",
+      "add",
+      "--deployment",
+      "dev-eu-west-1",
+      "--email",
+      "bjones@example.com",
+      "--role",
+      "cake-user",
+      "--no-reconcile",
+    );
+
+    expect(imported.code).toBe(0);
+    expect(imported.stdout).toContain("add bjones@example.com (username bjones-2)");
+    expect(added.code).toBe(0);
+    expect(added.stdout).toContain('username "bjones-2" was chosen');
+  });
+
   it("dry run reports the same problems", async () => {
     await writeCsv(`${GOOD}dan@example.com,dan,admin,ml-dev\n`);
     const before = await snapshot(repo);

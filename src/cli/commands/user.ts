@@ -13,7 +13,13 @@ import {
   withEditOptions,
   withRepoOptions,
 } from "../../edit/options.js";
-import { type EditCommandOptions, type EditTarget, runEdit } from "../../edit/session.js";
+import {
+  type EditCommandOptions,
+  type EditTarget,
+  keptForOthers,
+  removedProfilesOf,
+  runEdit,
+} from "../../edit/session.js";
 import {
   addUser,
   grantNamespace,
@@ -151,8 +157,11 @@ function addAction(
   const grants = (options.namespace ?? []).map(parseGrant);
   return runEdit(context, options, {
     command: "user add",
-    edit: (target) => {
-      const proposal = options.username === undefined ? proposeUsername(email, target.deployment) : undefined;
+    edit: async (target) => {
+      const proposal =
+        options.username === undefined
+          ? proposeUsername(email, target.deployment, keptForOthers(await removedProfilesOf(target), email))
+          : undefined;
       const username = options.username ?? proposal?.username ?? "";
       const text = addUser(target.text, { email, username, roles, grants });
       const notes = proposal
