@@ -29,7 +29,7 @@ is applied to a cluster by hand.
 | \`${outputDir}/<environment>-<region>/\` | the generated Namespaces, Profiles, RoleBindings, AuthorizationPolicies, cloud identity and Argo CD objects | \`cake reconcile\` only; never by hand |
 | \`schema/vars.schema.json\` | the JSON Schema of vars files; editors use it for completion and checks | \`cake schema > schema/vars.schema.json\` after upgrading cake |
 | \`cake.yaml\` | where the vars and generated folders are | people, rarely |
-| ${atTop("CODEOWNERS")} | the cake-admins of each deployment review its changes, and any cake-admin the rest ${repoPath === "" ? "(a new deployment, CI, this file)" : "of this folder (a new deployment, cake.yaml)"} | \`cake init --codeowners\` |
+| ${repoPath === "" ? "`CODEOWNERS`" : "`CODEOWNERS` at the top of the git repository, or in its `.github/`, `docs/` or `.gitlab/`"} | the cake-admins of each deployment review its changes, and any cake-admin the rest ${repoPath === "" ? "(a new deployment, CI, this file)" : "of this folder (a new deployment, cake.yaml)"} | \`cake init --codeowners\` |
 | \`argocd/applicationset.yaml\` | one Argo CD Application per generated folder | people, once |
 | ${atTop(".github/workflows/cake.yml")}, ${atTop(".gitlab-ci.yml")} | the checks every change request runs | people, rarely |
 
@@ -102,7 +102,8 @@ function subfolderSection(repoPath: string): string {
     `  ${code(`--repo ${repoPath}`)}. Files that existed there were kept: add the cake checks and`,
     `  the rules of ${code("cake init --codeowners --stdout")} to them by hand.`,
     "- The CI runs on every change request of the repository, also one that does not touch",
-    "  this folder, because a path filter would leave a required check pending forever.",
+    "  this folder, because on GitHub a path filter leaves a required check pending, which",
+    "  blocks the merge.",
     `- ${code("repo_path")} in ${code("cake.yaml")} is this folder. Argo CD reads source paths from the top`,
     "  of the git repository, so the generated Applications and the ApplicationSet start",
     `  their paths with it. When the folder moves, update ${code("repo_path")} (${code("cake validate")}`,
