@@ -94,6 +94,8 @@ export const DIAGNOSTIC_CODES = [
   "invalid-repo-url",
   "invalid-destination-server",
   "duplicate-app-name",
+  // repository layout (cake.yaml)
+  "repo-path-mismatch",
   // files
   "file-not-found",
   "file-unreadable",

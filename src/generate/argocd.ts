@@ -34,7 +34,7 @@ export function argocdApplication(deployment: Deployment): GeneratedObject {
       source: {
         repoURL: gitops.repoUrl,
         targetRevision: gitops.targetRevision,
-        path: deployment.outputPath,
+        path: applicationSourcePath(deployment),
       },
       destination: { server: gitops.destinationServer },
       syncPolicy: {
@@ -43,6 +43,18 @@ export function argocdApplication(deployment: Deployment): GeneratedObject {
       },
     },
   });
+}
+
+/**
+ * Returns the path of the deployment folder from the top of the git repository. Argo CD
+ * reads `spec.source.path` as "a directory path within the Git repository"
+ * (https://argo-cd.readthedocs.io/en/latest/user-guide/application-specification/), so an
+ * ops repo in a subfolder needs its `repo_path` in front of the output path.
+ */
+export function applicationSourcePath(deployment: Deployment): string {
+  return deployment.repoPath === undefined
+    ? deployment.outputPath
+    : `${deployment.repoPath}/${deployment.outputPath}`;
 }
 
 /**

@@ -234,3 +234,8 @@ export async function remoteUrl(cwd: string, name = "origin"): Promise<string | 
 export async function showPrefix(cwd: string): Promise<string> {
   return (await runGit(cwd, ["rev-parse", "--show-prefix"])).stdout.toString("utf8").trim();
 }
+
+/** Returns the absolute path of the top of the work tree that contains `cwd`. */
+export async function showToplevel(cwd: string): Promise<string> {
+  return gitText(cwd, ["rev-parse", "--show-toplevel"]);
+}

@@ -38,6 +38,8 @@ export interface ApplicationSetOptions {
   repoUrl: string;
   /** Folder of the generated deployments, relative to the repo root. */
   outputDir: string;
+  /** Folder of the ops repo inside its git repository (`repo_path`); empty or absent at the top. */
+  repoPath?: string;
   argocdNamespace?: string;
   targetRevision?: string;
 }
@@ -45,6 +47,9 @@ export interface ApplicationSetOptions {
 export function applicationSetText(options: ApplicationSetOptions): string {
   const namespace = options.argocdNamespace ?? "argocd";
   const revision = options.targetRevision ?? "main";
+  // The directory generator matches paths from the top of the git repository, and `{{.path.path}}`
+  // below is such a path (https://argo-cd.readthedocs.io/en/release-3.4/operator-manual/applicationset/Generators-Git/).
+  const sourceDir = options.repoPath ? `${options.repoPath}/${options.outputDir}` : options.outputDir;
 
   const project = {
     apiVersion: "argoproj.io/v1alpha1",
@@ -67,7 +72,7 @@ export function applicationSetText(options: ApplicationSetOptions): string {
       goTemplate: true,
       goTemplateOptions: ["missingkey=error"],
       generators: [
-        { git: { repoURL: options.repoUrl, revision, directories: [{ path: `${options.outputDir}/*` }] } },
+        { git: { repoURL: options.repoUrl, revision, directories: [{ path: `${sourceDir}/*` }] } },
       ],
       template: {
         metadata: { name: "cake-{{.path.basename}}" },
@@ -84,10 +89,10 @@ export function applicationSetText(options: ApplicationSetOptions): string {
   };
 
   const header = [
-    '# Written by "cake init". One Argo CD Application per folder under deployments/, all',
+    `# Written by "cake init". One Argo CD Application per folder under ${sourceDir}/, all`,
     "# synced into the cluster this Argo CD runs in. Apply it once, in place of the",
     "# argocd/ folder that cake generates inside each deployment. When each cluster runs its",
-    "# own Argo CD, narrow the path to that cluster's deployments (deployments/prod-*).",
+    `# own Argo CD, narrow the path to that cluster's deployments (${sourceDir}/prod-*).`,
     "",
   ].join("\n");
   return `${header}${stringify(project, { lineWidth: 0 })}---\n${stringify(applicationSet, { lineWidth: 0 })}`;

@@ -9,6 +9,7 @@
  */
 import { stringify } from "yaml";
 
+/** Paths relative to the top of the git repository, the only place the forges read them (see `forgeFiles` in init.ts). */
 export const GITHUB_WORKFLOW_FILE = ".github/workflows/cake.yml";
 export const GITLAB_CI_FILE = ".gitlab-ci.yml";
 
@@ -21,6 +22,27 @@ const MISSING_PACKAGE_MESSAGE =
 export interface CiOptions {
   /** npm install spec of cake; empty when the team sets the CAKE_PACKAGE variable in the forge instead. */
   cakePackage: string;
+  /**
+   * Folder of the ops repo inside the git repository, without a final `/`, for an ops repo in a
+   * subfolder: every cake command gets `--repo` with it. Empty or absent at the top.
+   */
+  repoPath?: string;
+}
+
+/**
+ * Characters allowed in a `repoPath` written into the pipelines: letters and digits of any
+ * script, space and `._@+/-`. None of them starts a GitHub expression or a shell expansion.
+ */
+export const CI_REPO_PATH_PATTERN = /^[\p{L}\p{N}._@+/ -]+$/u;
+
+/** Returns the ` --repo <folder>` argument of every cake command, or "" at the top of the git repository. */
+export function repoArgument(repoPath: string | undefined): string {
+  if (!repoPath) return "";
+  if (!CI_REPO_PATH_PATTERN.test(repoPath)) {
+    throw new Error(`repo path ${JSON.stringify(repoPath)} has characters the pipelines cannot quote`);
+  }
+  // Single quotes keep a space or a non-ASCII letter one word in the shell.
+  return /^[A-Za-z0-9._@+/-]+$/.test(repoPath) ? ` --repo ${repoPath}` : ` --repo '${repoPath}'`;
 }
 
 /** Returns a GitHub Actions expression, `${{ body }}`, which the runner evaluates before the step runs. */
@@ -32,10 +54,14 @@ function expression(body: string): string {
 export const CAKE_PACKAGE_PATTERN = /^[A-Za-z0-9@/._:+#~=-]*$/;
 
 export function githubWorkflowText(options: CiOptions): string {
+  const repo = repoArgument(options.repoPath);
   // A repository variable CAKE_PACKAGE, when set, overrides the spec given to cake init.
   const fallback = options.cakePackage === "" ? "" : ` || '${options.cakePackage.replace(/'/g, "''")}'`;
   const workflow = {
     name: "cake",
+    // No `paths` filter, even for an ops repo in a subfolder: a workflow skipped by path filtering
+    // leaves its required checks "Pending", which blocks the pull request from merging
+    // (https://docs.github.com/fr/enterprise-server@3.4/actions/managing-workflow-runs/skipping-workflow-runs).
     on: { pull_request: {} },
     permissions: { contents: "read", "pull-requests": "write" },
     env: { CAKE_PACKAGE: expression(`vars.CAKE_PACKAGE${fallback}`) },
@@ -47,15 +73,15 @@ export function githubWorkflowText(options: CiOptions): string {
           { uses: "actions/checkout@v4", with: { "fetch-depth": 0 } },
           { uses: "actions/setup-node@v4", with: { "node-version": 20 } },
           { name: "Install cake", run: installScript(`echo "::error::${MISSING_PACKAGE_MESSAGE}"`) },
-          { name: "Validate the vars files", id: "validate", run: "cake validate" },
-          { name: "Check the generated output is current", run: "cake reconcile --check" },
+          { name: "Validate the vars files", id: "validate", run: `cake validate${repo}` },
+          { name: "Check the generated output is current", run: `cake reconcile --check${repo}` },
           {
             name: "Plan the access changes",
             id: "plan",
             if: expression("!cancelled() && steps.validate.outcome == 'success'"),
             // The branch name reaches the shell through the environment, never by expansion in the script.
             env: { BASE_REF: expression("github.base_ref") },
-            run: 'cake plan --base "origin/$BASE_REF" --format markdown > cake-plan.md',
+            run: `cake plan${repo} --base "origin/$BASE_REF" --format markdown > cake-plan.md`,
           },
           {
             name: "Comment the plan on the pull request",
@@ -92,7 +118,9 @@ function commentScript(): string {
 
 export function gitlabCiText(options: CiOptions): string {
   const target = "$CI_MERGE_REQUEST_TARGET_BRANCH_NAME";
+  const repo = repoArgument(options.repoPath);
   const pipeline = {
+    // No `rules: changes` filter, so that both forges run the same checks on every change request.
     workflow: {
       rules: [
         { if: '$CI_PIPELINE_SOURCE == "merge_request_event"' },
@@ -108,7 +136,7 @@ export function gitlabCiText(options: CiOptions): string {
     },
     "cake-check": {
       stage: "check",
-      script: ["cake validate", "cake reconcile --check"],
+      script: [`cake validate${repo}`, `cake reconcile --check${repo}`],
     },
     "cake-plan": {
       stage: "plan",
@@ -118,8 +146,8 @@ export function gitlabCiText(options: CiOptions): string {
       rules: [{ if: '$CI_PIPELINE_SOURCE == "merge_request_event"' }],
       script: [
         `git fetch origin "+refs/heads/${target}:refs/remotes/origin/${target}"`,
-        `cake plan --base "origin/${target}" --format markdown > cake-plan.md`,
-        `cake plan --base "origin/${target}" --format json > cake-plan.json`,
+        `cake plan${repo} --base "origin/${target}" --format markdown > cake-plan.md`,
+        `cake plan${repo} --base "origin/${target}" --format json > cake-plan.json`,
         noteScript(),
       ],
       artifacts: { expose_as: "cake plan", paths: ["cake-plan.md", "cake-plan.json"] },

@@ -11,14 +11,20 @@ import { formatDiagnostics } from "../config/format.js";
 import { loadRepo } from "../config/repo.js";
 import { varsJsonSchema } from "../config/schema.js";
 import { CakeError, UsageError } from "../errors.js";
-import { init as gitInit, isRepo, remoteUrl, showPrefix } from "../git/git.js";
+import { init as gitInit, isRepo, remoteUrl, showPrefix, showToplevel } from "../git/git.js";
 import type { Deployment } from "../model/types.js";
 import { writeFileAtomic } from "../output/atomic.js";
 import { CONFIG_FILE, DEFAULT_OUTPUT_DIR, DEFAULT_VARS_DIR, resolveLayout } from "../repo/layout.js";
 import { listVarsFiles } from "../repo/vars-files.js";
 import { APPLICATIONSET_FILE, applicationSetText } from "./argocd.js";
-import { GITHUB_WORKFLOW_FILE, GITLAB_CI_FILE, githubWorkflowText, gitlabCiText } from "./ci.js";
-import { CODEOWNERS_FILE, CODEOWNERS_HEADER, renderCodeowners } from "./codeowners.js";
+import {
+  CI_REPO_PATH_PATTERN,
+  GITHUB_WORKFLOW_FILE,
+  GITLAB_CI_FILE,
+  githubWorkflowText,
+  gitlabCiText,
+} from "./ci.js";
+import { CODEOWNERS_FILE, CODEOWNERS_HEADER, CODEOWNERS_LOCATIONS, renderCodeowners } from "./codeowners.js";
 import { readmeText } from "./readme.js";
 import { EXAMPLE_DEPLOYMENT, varsExampleText } from "./vars-example.js";
 
@@ -39,10 +45,17 @@ export interface InitOptions {
 }
 
 export interface InitResult {
-  /** Files written, relative to `dir`. */
+  /** Absolute paths of the files written. */
   created: string[];
-  /** Files that existed and were left as they were. */
+  /** Absolute paths of the files that existed and were left as they were. */
   kept: string[];
+  /**
+   * Folder of `dir` inside its git work tree, without a final `/`, as written to `repo_path`.
+   * It is empty at the top of the work tree or outside git.
+   */
+  repoPath: string;
+  /** Absolute path of the top of the git work tree, where the forge files go; `dir` outside git. */
+  top: string;
   repoUrl: string;
   gitInitialized: boolean;
 }
@@ -56,24 +69,47 @@ export async function initRepo(options: InitOptions): Promise<InitResult> {
   const inRepo = await isRepo(options.dir);
   const repoUrl =
     options.repoUrl ?? (inRepo ? await remoteUrl(options.dir) : undefined) ?? PLACEHOLDER_REPO_URL;
-  const result: InitResult = { created: [], kept: [], repoUrl, gitInitialized: false };
+  const repoPath = inRepo ? (await showPrefix(options.dir)).replace(/\/$/, "") : "";
+  const top = repoPath === "" ? options.dir : await showToplevel(options.dir);
+  if (repoPath !== "" && !CI_REPO_PATH_PATTERN.test(repoPath)) {
+    throw new CakeError(
+      `the folder "${repoPath}" of the git repository has characters that cake does not write into ` +
+        "CI commands (letters, digits, space and ._@+/- are allowed); rename it, or run cake init elsewhere.",
+    );
+  }
+  const result: InitResult = { created: [], kept: [], repoPath, top, repoUrl, gitInitialized: false };
+  const record = (file: string, written: boolean): void => {
+    (written ? result.created : result.kept).push(file);
+  };
 
   // An ops repo that has deployments (`--force`) gets no example: it would be one more
   // deployment, with example users, for Argo CD to sync.
   const hasDeployments = (await listVarsFiles(await resolveLayout(options.dir))).length > 0;
-  for (const [file, text] of starterFiles(repoUrl, options.cakePackage)) {
+  for (const [file, text] of starterFiles(repoUrl, repoPath)) {
+    const absolute = path.join(options.dir, ...file.split("/"));
     if (hasDeployments && file === EXAMPLE_VARS_FILE) {
-      if (existsSync(path.join(options.dir, file))) result.kept.push(file);
+      if (existsSync(absolute)) result.kept.push(absolute);
       continue;
     }
-    const written = await writeIfMissing(path.join(options.dir, ...file.split("/")), text);
-    (written ? result.created : result.kept).push(file);
+    record(absolute, await writeIfMissing(absolute, text));
   }
 
-  // CODEOWNERS comes last, from every vars file in the folder, the example included.
-  const codeowners = await renderRepoCodeowners(options.dir);
-  const written = await writeIfMissing(path.join(options.dir, CODEOWNERS_FILE), codeowners);
-  (written ? result.created : result.kept).push(CODEOWNERS_FILE);
+  // The forges read these files only at the top of the git repository, so an ops repo in a
+  // subfolder gets them there, with its folder in every cake command.
+  for (const [file, text] of forgeFiles(options.cakePackage, repoPath)) {
+    const absolute = path.join(top, ...file.split("/"));
+    record(absolute, await writeIfMissing(absolute, text));
+  }
+
+  // CODEOWNERS comes last, from every vars file in the folder, the example included. A
+  // CODEOWNERS in any place a forge reads one is kept, because only one of them applies.
+  const existing = findCodeowners(top);
+  if (existing !== undefined) {
+    result.kept.push(existing);
+  } else {
+    const file = path.join(top, CODEOWNERS_FILE);
+    record(file, await writeIfMissing(file, await renderRepoCodeowners(options.dir)));
+  }
 
   if (options.git && !inRepo) {
     await gitInit(options.dir);
@@ -132,12 +168,12 @@ async function rejectUsedVarsFolder(options: InitOptions): Promise<void> {
 /** Returns the starter files by path relative to the repo root, in the order they are written. */
 const EXAMPLE_VARS_FILE = `${DEFAULT_VARS_DIR}/${EXAMPLE_DEPLOYMENT}.yaml`;
 
-function starterFiles(repoUrl: string, cakePackage: string): [string, string][] {
+function starterFiles(repoUrl: string, repoPath: string): [string, string][] {
   return [
     [EXAMPLE_VARS_FILE, varsExampleText({ repoUrl, schemaPath: "../schema/vars.schema.json" })],
     ["schema/vars.schema.json", `${JSON.stringify(varsJsonSchema(), null, 2)}\n`],
     [`${DEFAULT_OUTPUT_DIR}/.gitkeep`, ""],
-    [CONFIG_FILE, configText()],
+    [CONFIG_FILE, configText(repoPath)],
     [".gitignore", GITIGNORE_TEXT],
     [
       "README.md",
@@ -145,12 +181,32 @@ function starterFiles(repoUrl: string, cakePackage: string): [string, string][] 
         varsDir: DEFAULT_VARS_DIR,
         outputDir: DEFAULT_OUTPUT_DIR,
         exampleDeployment: EXAMPLE_DEPLOYMENT,
+        repoPath,
       }),
     ],
-    [GITHUB_WORKFLOW_FILE, githubWorkflowText({ cakePackage })],
-    [GITLAB_CI_FILE, gitlabCiText({ cakePackage })],
-    [APPLICATIONSET_FILE, applicationSetText({ repoUrl, outputDir: DEFAULT_OUTPUT_DIR })],
+    [APPLICATIONSET_FILE, applicationSetText({ repoUrl, outputDir: DEFAULT_OUTPUT_DIR, repoPath })],
   ];
+}
+
+/**
+ * Returns the CI files by path relative to the top of the git repository. GitHub runs only
+ * workflows in `.github/workflows` at the root of the repository
+ * (https://docs.github.com/zh/actions/using-workflows/workflow-syntax-for-github-actions), and
+ * GitLab reads `.gitlab-ci.yml` at the root unless the project sets a custom CI/CD
+ * configuration path (https://gitlab.com/gitlab-org/gitlab/-/issues/20598).
+ */
+function forgeFiles(cakePackage: string, repoPath: string): [string, string][] {
+  return [
+    [GITHUB_WORKFLOW_FILE, githubWorkflowText({ cakePackage, repoPath })],
+    [GITLAB_CI_FILE, gitlabCiText({ cakePackage, repoPath })],
+  ];
+}
+
+/** Returns the absolute path of the first CODEOWNERS that exists in `top`, in `CODEOWNERS_LOCATIONS` order. */
+export function findCodeowners(top: string): string | undefined {
+  return CODEOWNERS_LOCATIONS.map((file) => path.join(top, ...file.split("/"))).find((file) =>
+    existsSync(file),
+  );
 }
 
 /**
@@ -169,15 +225,22 @@ export const GITIGNORE_TEXT = [
   "",
 ].join("\n");
 
-function configText(): string {
-  return [
+function configText(repoPath: string): string {
+  const lines = [
     "# Where cake finds the vars files and writes the generated deployments, relative to",
     "# this file. Repos that still use the cookiecutter layout set",
     "# vars_dir: platform/scripts/gen_deploy/vars.",
     `vars_dir: ${DEFAULT_VARS_DIR}`,
     `output_dir: ${DEFAULT_OUTPUT_DIR}`,
-    "",
-  ].join("\n");
+  ];
+  if (repoPath !== "") {
+    lines.push(
+      "# The folder of this file in its git repository, which Argo CD paths start from.",
+      "# Update it when the folder moves; cake validate warns when it is out of date.",
+      `repo_path: ${JSON.stringify(repoPath)}`,
+    );
+  }
+  return `${lines.join("\n")}\n`;
 }
 
 /** Writes `text` unless `file` exists; the `wx` flag makes the check and the write one step. */
@@ -226,12 +289,15 @@ export interface CodeownersResult {
 }
 
 /**
- * Regenerates CODEOWNERS of the repo at `root` from its vars files. A CODEOWNERS file that
- * cake did not write is never replaced, because it may hold rules for other paths.
+ * Regenerates CODEOWNERS of the repo at `root` from its vars files: the first CODEOWNERS in
+ * the top of the git work tree (see `findCodeowners`), else a new one there. A CODEOWNERS
+ * file that cake did not write is never replaced, because it may hold rules for other paths.
  */
 export async function regenerateCodeowners(root: string): Promise<CodeownersResult> {
-  const file = path.join(root, CODEOWNERS_FILE);
   const text = await renderRepoCodeowners(root, true);
+  // The forges read CODEOWNERS only near the top of the git repository, never in a subfolder.
+  const top = (await isRepo(root)) ? await showToplevel(root) : root;
+  const file = findCodeowners(top) ?? path.join(top, CODEOWNERS_FILE);
 
   let current: string | undefined;
   try {

@@ -4,10 +4,16 @@ export interface ReadmeOptions {
   varsDir: string;
   outputDir: string;
   exampleDeployment: string;
+  /** Folder of the ops repo inside its git repository; empty or absent at the top. */
+  repoPath?: string;
 }
 
 export function readmeText(options: ReadmeOptions): string {
   const { varsDir, outputDir, exampleDeployment } = options;
+  const repoPath = options.repoPath ?? "";
+  // In a subfolder the forge files sit at the top of the git repository, outside this folder.
+  const atTop = (file: string): string =>
+    repoPath === "" ? `\`${file}\`` : `\`/${file}\` (top of the git repository)`;
   return `# Kubeflow access (ops repo)
 
 This repository decides who may use which Kubeflow namespace. People edit one vars
@@ -23,9 +29,9 @@ is applied to a cluster by hand.
 | \`${outputDir}/<environment>-<region>/\` | the generated Namespaces, Profiles, RoleBindings, AuthorizationPolicies, cloud identity and Argo CD objects | \`cake reconcile\` only; never by hand |
 | \`schema/vars.schema.json\` | the JSON Schema of vars files; editors use it for completion and checks | \`cake schema > schema/vars.schema.json\` after upgrading cake |
 | \`cake.yaml\` | where the vars and generated folders are | people, rarely |
-| \`CODEOWNERS\` | the cake-admins of each deployment review its changes, and any cake-admin the rest (a new deployment, CI, this file) | \`cake init --codeowners\` |
+| ${repoPath === "" ? "`CODEOWNERS`" : "`CODEOWNERS` at the top of the git repository, or in its `.github/`, `docs/` or `.gitlab/`"} | the cake-admins of each deployment review its changes, and any cake-admin the rest ${repoPath === "" ? "(a new deployment, CI, this file)" : "of this folder (a new deployment, cake.yaml)"} | \`cake init --codeowners\` |
 | \`argocd/applicationset.yaml\` | one Argo CD Application per generated folder | people, once |
-| \`.github/workflows/cake.yml\`, \`.gitlab-ci.yml\` | the checks every change request runs | people, rarely |
+| ${atTop(".github/workflows/cake.yml")}, ${atTop(".gitlab-ci.yml")} | the checks every change request runs | people, rarely |
 
 ## Commands
 
@@ -79,5 +85,29 @@ The ApplicationSet syncs every generated folder into the cluster its Argo CD run
 whatever \`gitops.destination_server\` says. Use it only when all deployments of this repo
 belong to that one cluster; otherwise apply each deployment's \`argocd/\` folder, whose
 Application targets \`gitops.destination_server\`.
-`;
+${repoPath === "" ? "" : subfolderSection(repoPath)}`;
+}
+
+/** Returns the README section of an ops repo in the subfolder `repoPath` of its git repository. */
+function subfolderSection(repoPath: string): string {
+  const code = (text: string): string => `\`${text}\``;
+  return [
+    "",
+    "## An ops repo in a subfolder",
+    "",
+    `This ops repo is the folder ${code(`${repoPath}/`)} of a larger git repository.`,
+    "",
+    "- GitHub and GitLab read CI files and CODEOWNERS only near the top of the git",
+    `  repository, so ${code("cake init")} wrote them there, each cake command with`,
+    `  ${code(`--repo ${repoPath}`)}. Files that existed there were kept: add the cake checks and`,
+    `  the rules of ${code("cake init --codeowners --stdout")} to them by hand.`,
+    "- The CI runs on every change request of the repository, also one that does not touch",
+    "  this folder, because on GitHub a path filter leaves a required check pending, which",
+    "  blocks the merge.",
+    `- ${code("repo_path")} in ${code("cake.yaml")} is this folder. Argo CD reads source paths from the top`,
+    "  of the git repository, so the generated Applications and the ApplicationSet start",
+    `  their paths with it. When the folder moves, update ${code("repo_path")} (${code("cake validate")}`,
+    `  warns) and run ${code("cake reconcile")}.`,
+    "",
+  ].join("\n");
 }

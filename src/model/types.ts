@@ -100,6 +100,12 @@ export interface Deployment {
   varsFile: string;
   /** Path of the output folder relative to the repo root, with `/` separators. */
   outputPath: string;
+  /**
+   * Folder of the ops repo inside its git repository (`repo_path` in `cake.yaml`), without a
+   * final `/`. Set only when it is not empty, so that the model of a repo at the top of its
+   * git repository, and every fingerprint made from it, stays as it was before the key existed.
+   */
+  repoPath?: string;
   kubeflow: KubeflowSettings;
   identity: IdentitySettings;
   cloud: CloudSettings;

@@ -78,6 +78,8 @@ export interface OutputCache {
   manifestSha256: string;
   /** The names the deployment claims outside its folder, checked for collisions while the vars file is not loaded. */
   claims?: DeploymentClaims;
+  /** `repo_path` of the layout the output was generated with; absent when it was empty. */
+  repoPath?: string;
   /** Mtime of every folder of the deployment, by path relative to it (`.` for itself). */
   folders: Record<string, number>;
   files: Record<string, CachedFile>;

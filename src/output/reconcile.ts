@@ -186,7 +186,7 @@ async function loadChanged(options: ReconcileOptions): Promise<LoadedRepo> {
   );
   for (const file of files) {
     const name = deploymentNameOfFile(file);
-    const current = findUpToDate(layout.root, file, `${layout.outputDir}/${name}`);
+    const current = findUpToDate(layout, file, `${layout.outputDir}/${name}`);
     if (current === undefined) {
       toLoad.push(file);
       continue;
@@ -269,13 +269,16 @@ function emptyRepo(): LoadedRepo {
 }
 
 function findUpToDate(
-  root: string,
+  layout: RepoLayout,
   varsFile: string,
   folder: string,
 ): (Omit<UpToDateDeployment, "name"> & { claims?: DeploymentClaims }) | undefined {
+  const { root } = layout;
   const absolute = path.join(root, folder);
   const cache = readCache(root, folder);
   if (cache === undefined || cache.varsFile !== varsFile) return undefined;
+  // A changed repo_path changes the Application's source path with the vars file unchanged.
+  if ((cache.repoPath ?? "") !== layout.repoPath) return undefined;
 
   try {
     if (sha256(readFileSync(path.join(root, varsFile))) !== cache.varsSha256) return undefined;
@@ -347,7 +350,7 @@ export async function reconcileLoaded(
   const desired = await Promise.all(
     selected.map((deployment) =>
       renderDeployment(
-        layout.root,
+        layout,
         deployment,
         reuse.get(deployment.outputPath),
         loaded.varsSha256s?.[deployment.varsFile],
@@ -435,11 +438,14 @@ function profileNames(deployment: Deployment): { profiles: string[]; profileUser
  * generated and serialized only when the writer requests their bytes.
  */
 export async function renderDeployment(
-  root: string,
-  deployment: Deployment,
+  layout: Pick<RepoLayout, "root" | "repoPath">,
+  loaded: Deployment,
   reuse?: LoadReuse,
   loadedSha256?: string,
 ): Promise<DesiredOutput> {
+  const { root } = layout;
+  // The folder in the git repository comes from the layout, not the vars file, so it joins the model here.
+  const deployment: Deployment = layout.repoPath === "" ? loaded : { ...loaded, repoPath: layout.repoPath };
   const { planDeploymentFiles } = await import("../generate/index.js");
   const header = generatedHeader(deployment.varsFile);
   const serializer = createSerializer();

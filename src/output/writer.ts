@@ -431,6 +431,7 @@ export function recordCache(root: string, plan: FolderPlan): void {
       varsSha256: plan.desired.varsSha256,
       manifestSha256: sha256(manifestBytes),
       ...(deployment === undefined ? {} : { claims: deploymentClaims(deployment) }),
+      ...(deployment?.repoPath === undefined ? {} : { repoPath: deployment.repoPath }),
     },
     plan.hashes,
   );

@@ -11,6 +11,13 @@ export interface RepoLayout {
   varsDir: string;
   /** Folder of the generated deployments, relative to `root`, with `/` separators. */
   outputDir: string;
+  /**
+   * Folder of `root` inside its git repository (`repo_path` in `cake.yaml`), with `/`
+   * separators and no final `/`; empty when `root` is the top. Argo CD resolves source
+   * paths from the top of the git repository, so generated paths start with it. It is
+   * read from the config and never from git, so reconcile runs no git command.
+   */
+  repoPath: string;
 }
 
 export const CONFIG_FILE = "cake.yaml";
@@ -22,6 +29,7 @@ export const LEGACY_VARS_DIR = "platform/scripts/gen_deploy/vars";
 interface RepoConfig {
   vars_dir?: string;
   output_dir?: string;
+  repo_path?: string;
 }
 
 export interface LayoutFlags {
@@ -42,7 +50,7 @@ export async function resolveLayout(root: string, flags: LayoutFlags = {}): Prom
       `the repo folder ${absoluteRoot} ${problem}; pass --repo with the root of the ops repo.`,
     );
   }
-  const { varsDir, outputDir } = layoutFolders(absoluteRoot, await readConfig(absoluteRoot), flags);
+  const { varsDir, outputDir, repoPath } = layoutFolders(absoluteRoot, await readConfig(absoluteRoot), flags);
   // A symlinked vars or output folder must not lead cake outside the repo.
   const realVars = await assertRealPathInside(absoluteRoot, varsDir);
   const realOutput = await assertRealPathInside(absoluteRoot, outputDir);
@@ -50,7 +58,7 @@ export async function resolveLayout(root: string, flags: LayoutFlags = {}): Prom
   const realRoot = await realpath(absoluteRoot);
   const realRelative = (real: string) => path.relative(realRoot, real).split(path.sep).join("/");
   if (overlaps(realRelative(realVars), realRelative(realOutput))) throw overlapError(varsDir, outputDir);
-  return { root: absoluteRoot, varsDir, outputDir };
+  return { root: absoluteRoot, varsDir, outputDir, repoPath };
 }
 
 /**
@@ -76,7 +84,7 @@ function layoutFolders(
   root: string,
   config: RepoConfig,
   flags: LayoutFlags,
-): Pick<RepoLayout, "varsDir" | "outputDir"> {
+): Pick<RepoLayout, "varsDir" | "outputDir" | "repoPath"> {
   const varsDir = normalizeDir(root, flags.varsDir ?? config.vars_dir ?? DEFAULT_VARS_DIR, "vars_dir");
   const outputDir = normalizeDir(
     root,
@@ -84,7 +92,8 @@ function layoutFolders(
     "output_dir",
   );
   if (overlaps(varsDir, outputDir)) throw overlapError(varsDir, outputDir);
-  return { varsDir, outputDir };
+  // parseConfig has checked the value, so only a final "/" is left to drop.
+  return { varsDir, outputDir, repoPath: (config.repo_path ?? "").replace(/\/$/, "") };
 }
 
 function overlapError(varsDir: string, outputDir: string): UsageError {
@@ -143,30 +152,66 @@ async function parseConfig(text: string, source: string): Promise<RepoConfig> {
   const configSchema = z.strictObject({
     vars_dir: z.string().min(1).optional(),
     output_dir: z.string().min(1).optional(),
+    // Empty is allowed: it is the default, the top of the git repository.
+    repo_path: z.string().optional(),
   });
   const result = configSchema.safeParse(document.toJS());
-  if (result.success) return result.data;
-
-  const issue = result.error.issues[0] as (typeof result.error.issues)[number];
   const pairs = isMap(document.contents) ? document.contents.items : [];
   const keyName = (key: unknown): string => (isScalar(key) ? String(key.value) : String(key));
+  const valueOffset = (key: string): number => {
+    const value = pairs.find((item) => keyName(item.key) === key)?.value;
+    return isNode(value) ? (value.range?.[0] ?? 0) : 0;
+  };
+  if (result.success) {
+    const problem = result.data.repo_path === undefined ? undefined : repoPathProblem(result.data.repo_path);
+    if (problem !== undefined) {
+      fail(
+        valueOffset("repo_path"),
+        `repo_path ${JSON.stringify(result.data.repo_path)} is invalid: ${problem}. ${REPO_PATH_FORMAT}`,
+      );
+    }
+    return result.data;
+  }
+
+  const issue = result.error.issues[0] as (typeof result.error.issues)[number];
   if (issue.code === "unrecognized_keys") {
     const key = issue.keys[0] ?? "";
     const pair = pairs.find((item) => keyName(item.key) === key);
-    const suggestion = nearest(key, ["vars_dir", "output_dir"]);
+    const suggestion = nearest(key, ["vars_dir", "output_dir", "repo_path"]);
     fail(
       isScalar(pair?.key) ? (pair.key.range?.[0] ?? 0) : 0,
       `unknown key "${key}"${suggestion === undefined ? "." : `; did you mean "${suggestion}"?`} Known keys: ${KNOWN_KEYS}.`,
     );
   }
   const key = String(issue.path[0] ?? "");
-  const pair = pairs.find((item) => keyName(item.key) === key);
-  const value = pair?.value;
-  const offset = isNode(value) ? (value.range?.[0] ?? 0) : 0;
-  return fail(offset, `${key} must be a folder path relative to the repo root (a non-empty string).`);
+  if (key === "repo_path") return fail(valueOffset(key), `repo_path must be a string. ${REPO_PATH_FORMAT}`);
+  return fail(
+    valueOffset(key),
+    `${key} must be a folder path relative to the repo root (a non-empty string).`,
+  );
 }
 
-const KNOWN_KEYS = "vars_dir, output_dir";
+const KNOWN_KEYS = "vars_dir, output_dir, repo_path";
+
+const REPO_PATH_FORMAT =
+  "Write the folder of this cake.yaml relative to the top of its git repository, with / between " +
+  'folders, as "git rev-parse --show-prefix" prints it (such as platform/ops), or "" at the top.';
+
+/**
+ * Returns why `value` is not a valid `repo_path`, or undefined when it is valid. A valid value
+ * is empty or a relative path of `/`-separated folder names, optionally with a final `/`.
+ * Argo CD reads source paths as given, so `.`, `..` and empty parts are rejected rather than resolved.
+ */
+export function repoPathProblem(value: string): string | undefined {
+  if (value === "") return undefined;
+  if (value.includes("\0")) return "it contains a NUL character";
+  if (value.includes("\\")) return "it contains a backslash; separate folders with /";
+  if (value.startsWith("/")) return "it is an absolute path";
+  const parts = value.replace(/\/$/, "").split("/");
+  if (parts.some((part) => part === "")) return "it contains an empty folder name (//)";
+  if (parts.some((part) => part === "." || part === "..")) return 'it contains a "." or ".." part';
+  return undefined;
+}
 
 function normalizeDir(root: string, dir: string, field: string): string {
   if (dir.includes("\0")) throw new CakeError(`${field} ${JSON.stringify(dir)} contains a NUL character.`, 2);

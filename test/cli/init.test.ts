@@ -1,15 +1,16 @@
 import { execFile } from "node:child_process";
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, realpath, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { Command } from "commander";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { parse } from "yaml";
+import { parse, parseAllDocuments } from "yaml";
 import { buildProgram } from "../../src/cli/main.js";
 import { CODEOWNERS_HEADER } from "../../src/init/codeowners.js";
 import { runCake } from "../helpers/cli.js";
+import { createGitRepo, type TempRepo } from "../helpers/git-repo.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -57,7 +58,8 @@ describe("cake init", () => {
     expect(result.code).toBe(0);
     expect(result.stderr).toBe("");
     expect(await listFiles(root)).toEqual(STARTER_FILES);
-    for (const file of STARTER_FILES) expect(result.stdout).toContain(`Writing: ${file}`);
+    // Written paths are relative to the current folder.
+    for (const file of STARTER_FILES) expect(result.stdout).toContain(`Writing: ops/${file}\n`);
   });
 
   it("output validates and reconciles", async () => {
@@ -290,7 +292,7 @@ describe("cake init codeowners", () => {
   it("uses paths from work tree top", async () => {
     await execFileAsync("git", ["init", "--quiet"], { cwd: dir });
     await cake(dir, "init", "platform/ops");
-    const codeowners = await readFile(path.join(dir, "platform/ops/CODEOWNERS"), "utf8");
+    const codeowners = await readFile(path.join(dir, "CODEOWNERS"), "utf8");
 
     expect(codeowners).toContain("/platform/ops/vars/dev-us-east-1.yaml platform-admin@example.com");
   });
@@ -304,6 +306,110 @@ describe("cake init codeowners", () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/vars\/dev-us-east-1\.yaml:\d+:\d+: error/);
     expect(await readFile(path.join(dir, "CODEOWNERS"), "utf8")).toBe(before);
+  });
+});
+
+describe("cake init in a subfolder", () => {
+  let repo: TempRepo;
+  let ops: string;
+
+  beforeEach(async () => {
+    repo = await createGitRepo();
+    await repo.commit("Add the README", { "README.md": "# monorepo\n" });
+    ops = path.join(repo.dir, "platform/ops");
+  });
+
+  afterEach(async () => {
+    await repo.cleanup();
+  });
+
+  it("writes forge files at top", async () => {
+    const result = await cake(repo.dir, "init", "platform/ops");
+
+    expect(result.code).toBe(0);
+    for (const file of [".github/workflows/cake.yml", ".gitlab-ci.yml", "CODEOWNERS"]) {
+      expect((await stat(path.join(repo.dir, file))).isFile()).toBe(true);
+      await expect(stat(path.join(ops, file))).rejects.toThrow();
+      expect(result.stdout).toContain(`Writing: ${file}\n`);
+    }
+    expect(result.stdout).toContain("Writing: platform/ops/cake.yaml\n");
+  });
+
+  it("writes repo path into cake.yaml", async () => {
+    await cake(repo.dir, "init", "platform/ops");
+    const config = parse(await readFile(path.join(ops, "cake.yaml"), "utf8"));
+
+    expect(config.repo_path).toBe("platform/ops");
+  });
+
+  it("passes repo to pipeline commands", async () => {
+    await cake(repo.dir, "init", "platform/ops");
+    const commands: string[][] = [];
+    for (const file of [".github/workflows/cake.yml", ".gitlab-ci.yml"]) {
+      const pipeline = parse(await readFile(path.join(repo.dir, file), "utf8"));
+      for (const script of scriptsOf(pipeline)) commands.push(...cakeCommands(script));
+    }
+
+    expect(commands).toHaveLength(7);
+    for (const argv of commands) {
+      const at = argv.indexOf("--repo");
+      expect(at, `cake ${argv.join(" ")}`).toBeGreaterThan(0);
+      expect(argv[at + 1]).toBe("platform/ops");
+    }
+  });
+
+  it("reconciles with prefixed source paths", async () => {
+    await cake(repo.dir, "init", "platform/ops");
+    const reconcile = await cake(ops, "reconcile");
+    const application = parse(
+      await readFile(path.join(ops, "deployments/dev-us-east-1/argocd/application.yaml"), "utf8"),
+    );
+    const [, applicationSet] = parseAllDocuments(
+      await readFile(path.join(ops, "argocd/applicationset.yaml"), "utf8"),
+    ).map((document) => document.toJS());
+
+    expect(reconcile.code).toBe(0);
+    expect(application.spec.source.path).toBe("platform/ops/deployments/dev-us-east-1");
+    expect(applicationSet.spec.generators[0].git.directories).toEqual([
+      { path: "platform/ops/deployments/*" },
+    ]);
+    expect((await cake(repo.dir, "reconcile", "--check", "--repo", "platform/ops")).code).toBe(0);
+  });
+
+  it("keeps existing top files", async () => {
+    await repo.write({ ".gitlab-ci.yml": "stages: [build]\n", ".github/CODEOWNERS": "* @platform-team\n" });
+    await mkdir(ops, { recursive: true });
+    const result = await cake(ops, "init");
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("Writing: ../../.github/workflows/cake.yml\n");
+    expect(result.stdout).toContain("Keeping: ../../.gitlab-ci.yml (exists)\n");
+    expect(result.stdout).toContain("Keeping: ../../.github/CODEOWNERS (exists)\n");
+    expect(result.stdout).toContain(
+      "../../.gitlab-ci.yml existed and was kept: add steps that run cake validate --repo platform/ops",
+    );
+    expect(result.stdout).toContain(
+      '../../.github/CODEOWNERS existed and was kept: add the rules that "cake init --codeowners --stdout"',
+    );
+    expect(await readFile(path.join(repo.dir, ".gitlab-ci.yml"), "utf8")).toBe("stages: [build]\n");
+    await expect(stat(path.join(repo.dir, "CODEOWNERS"))).rejects.toThrow();
+  });
+
+  it("regenerates codeowners at top", async () => {
+    await cake(repo.dir, "init", "platform/ops");
+    const varsFile = path.join(ops, "vars/dev-us-east-1.yaml");
+    const vars = await readFile(varsFile, "utf8");
+    await writeFile(varsFile, vars.replace("roles: [cake-user]", "roles: [cake-user, cake-admin]"));
+    const result = await cake(ops, "init", "--codeowners");
+    const codeowners = await readFile(path.join(repo.dir, "CODEOWNERS"), "utf8");
+
+    expect(result.code).toBe(0);
+    // git names the top of the work tree by its real path.
+    expect(result.stdout).toBe(`Writing: ${path.join(await realpath(repo.dir), "CODEOWNERS")}\n`);
+    expect(codeowners).toContain(
+      "/platform/ops/vars/dev-us-east-1.yaml data-scientist@example.com platform-admin@example.com\n",
+    );
+    await expect(stat(path.join(ops, "CODEOWNERS"))).rejects.toThrow();
   });
 });
 

@@ -34,6 +34,20 @@ describe("cake reconcile", () => {
     expect(second.stdout).toMatch(/^prod-us-east-1: 0 written, \d+ unchanged, 0 removed\n$/);
   });
 
+  it("regenerates application after repo_path changes", async () => {
+    const root = await makeRepo({ [PROD_VARS]: varsText() });
+    const application = path.join(root, PROD, "argocd/application.yaml");
+    expect((await cake(root, "reconcile")).code).toBe(0);
+
+    // The vars file and the output are unchanged, so only repo_path can make this run write.
+    await writeFile(path.join(root, "cake.yaml"), "repo_path: platform/ops\n");
+    const moved = await cake(root, "reconcile");
+
+    expect(moved.code).toBe(0);
+    expect(moved.stdout).toContain(`wrote ${PROD}/argocd/application.yaml`);
+    expect(await readFile(application, "utf8")).toContain(`path: platform/ops/${PROD}\n`);
+  });
+
   it("lists many paths only with --verbose", async () => {
     const many = Array.from({ length: 25 }, (_, index) => ({
       email: `u${index}@example.com`,

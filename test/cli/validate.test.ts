@@ -4,11 +4,56 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { fixtureText, varsYaml } from "../config/helpers.js";
 import { runCake } from "../helpers/cli.js";
+import { createGitRepo, type TempRepo } from "../helpers/git-repo.js";
 
 const cake = runCake;
 
 const INVALID = varsYaml({ kubeflow: "kubeflow:\n  profile_owner: platform\n" });
 const WARNING = varsYaml({ kubeflow: "kubeflow:\n  profile_owner: Platform@example.com\n" });
+
+describe("cake validate repo_path", () => {
+  let repo: TempRepo;
+
+  beforeEach(async () => {
+    repo = await createGitRepo();
+    await repo.commit("Add the ops repo", {
+      "platform/ops/vars/prod-us-east-1.yaml": fixtureText("prod-us-east-1.yaml"),
+      "platform/ops/cake.yaml": "vars_dir: vars\nrepo_path: platform/ops\n",
+    });
+  });
+
+  afterEach(async () => {
+    await repo.cleanup();
+  });
+
+  it("accepts the actual folder", async () => {
+    const result = await cake(path.join(repo.dir, "platform/ops"), "validate");
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe("");
+  });
+
+  it("warns on a moved folder", async () => {
+    await repo.git("mv", "platform", "teams");
+    const result = await cake(path.join(repo.dir, "teams/ops"), "validate", "--format", "json");
+    const [diagnostic] = JSON.parse(result.stdout).diagnostics;
+
+    expect(result.code).toBe(0);
+    expect(diagnostic.code).toBe("repo-path-mismatch");
+    expect(diagnostic.severity).toBe("warning");
+    expect(diagnostic.file).toBe("cake.yaml");
+    expect([diagnostic.line, diagnostic.column]).toEqual([2, 12]);
+    expect(diagnostic.message).toContain('set repo_path: "teams/ops" in cake.yaml');
+  });
+
+  it("warns on a missing repo_path", async () => {
+    await repo.write({ "platform/ops/cake.yaml": "vars_dir: vars\n" });
+    const result = await cake(path.join(repo.dir, "platform/ops"), "validate");
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain("cake.yaml:1:1: warning [repo-path-mismatch] repo_path:");
+  });
+});
 
 describe("cake validate", () => {
   let root: string;

@@ -23,6 +23,15 @@ describe("Argo CD Application", () => {
     });
   });
 
+  it("prefixes source path with repo path", () => {
+    const inSubfolder = generateDeployment({ ...exampleDeployment("aws"), repoPath: "platform/ops" });
+    const found = getObject(inSubfolder, { ...APPLICATION, namespace: "argocd", name: "user-namespace" });
+
+    expect((found.spec as { source: { path: string } }).source.path).toBe(
+      "platform/ops/deployments/prod-us-east-1",
+    );
+  });
+
   it("has no finalizers", () => {
     expect(application.metadata).not.toHaveProperty("finalizers");
     expect(application.metadata.labels).toEqual({ "app.kubernetes.io/managed-by": "cake" });

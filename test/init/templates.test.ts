@@ -165,6 +165,27 @@ describe("ApplicationSet", () => {
     expect(applicationSet.spec.syncPolicy).toEqual({ preserveResourcesOnDeletion: true });
   });
 
+  it("matches folders under repo path", () => {
+    const text = applicationSetText({
+      repoUrl: REPO_URL,
+      outputDir: "deployments",
+      repoPath: "platform/ops",
+    });
+    const [, inSubfolder] = parseAllDocuments(text).map((document) => document.toJS());
+
+    expect(inSubfolder.spec.generators[0].git.directories).toEqual([{ path: "platform/ops/deployments/*" }]);
+    expect(inSubfolder.spec.template.spec.source.path).toBe("{{.path.path}}");
+  });
+
+  it("keeps text without repo path", () => {
+    const empty = applicationSetText({ repoUrl: REPO_URL, outputDir: "deployments", repoPath: "" });
+
+    expect(empty).toBe(applicationSetText({ repoUrl: REPO_URL, outputDir: "deployments" }));
+    expect(empty).toContain(
+      "# own Argo CD, narrow the path to that cluster's deployments (deployments/prod-*).\n",
+    );
+  });
+
   it("retries like generated applications", () => {
     const files = generateDeployment(exampleDeployment());
     const application = files
@@ -238,6 +259,24 @@ describe("CI pipelines", () => {
     expect(workflow.jobs.cake.steps[1].with["node-version"]).toBe(20);
     expect(pipeline.variables.GIT_DEPTH).toBe("0");
     expect(pipeline["cake-plan"].artifacts.paths).toContain("cake-plan.md");
+  });
+
+  it("passes repo path to every command", () => {
+    const workflow = parse(githubWorkflowText({ cakePackage: "", repoPath: "platform/ops" }));
+    const pipeline = parse(gitlabCiText({ cakePackage: "", repoPath: "platform/ops" }));
+    const runs = workflow.jobs.cake.steps.map((step: { run?: string }) => step.run ?? "");
+    const scripts = [...pipeline["cake-check"].script, ...pipeline["cake-plan"].script];
+    const commands = [...runs, ...scripts].filter((line: string) => line.startsWith("cake "));
+
+    expect(commands).toHaveLength(7);
+    for (const command of commands) expect(command).toMatch(/^cake \S+ (--check )?--repo platform\/ops( |$)/);
+  });
+
+  it("quotes repo path with space", () => {
+    const workflow = parse(githubWorkflowText({ cakePackage: "", repoPath: "platform ops" }));
+    const validate = workflow.jobs.cake.steps.find((step: { id?: string }) => step.id === "validate");
+
+    expect(validate.run).toBe("cake validate --repo 'platform ops'");
   });
 
   it("plans even when the check fails", () => {

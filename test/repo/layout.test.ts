@@ -26,13 +26,59 @@ describe("resolveLayout with cake.yaml", () => {
 
     const layout = await withConfig("# The older layout.\nvars_dir: platform/vars\noutput_dir: out\n");
 
-    expect(layout).toEqual({ root, varsDir: "platform/vars", outputDir: "out" });
+    expect(layout).toEqual({ root, varsDir: "platform/vars", outputDir: "out", repoPath: "" });
   });
 
   it("takes an empty file as the defaults", async () => {
     const layout = await withConfig("# nothing set\n");
 
-    expect(layout).toEqual({ root, varsDir: "vars", outputDir: "deployments" });
+    expect(layout).toEqual({ root, varsDir: "vars", outputDir: "deployments", repoPath: "" });
+  });
+
+  it("reads repo_path without final slash", async () => {
+    const layout = await withConfig("repo_path: platform/ops/\n");
+
+    expect(layout.repoPath).toBe("platform/ops");
+  });
+
+  it("takes empty repo_path as top", async () => {
+    const layout = await withConfig('repo_path: ""\n');
+
+    expect(layout.repoPath).toBe("");
+  });
+
+  it("suggests repo_path for a typo", async () => {
+    const resolved = withConfig("repo_pth: ops\n");
+
+    await expect(resolved).rejects.toThrow(
+      'cake.yaml:1:1: unknown key "repo_pth"; did you mean "repo_path"?',
+    );
+  });
+
+  const invalidRepoPaths = [
+    { value: "../ops", reason: 'it contains a "." or ".." part' },
+    { value: "platform/./ops", reason: 'it contains a "." or ".." part' },
+    { value: "/platform/ops", reason: "it is an absolute path" },
+    { value: "platform//ops", reason: "it contains an empty folder name" },
+    { value: "platform\\ops", reason: "it contains a backslash" },
+  ];
+  for (const { value, reason } of invalidRepoPaths) {
+    it(`rejects repo_path ${value}`, async () => {
+      // Single-quoted YAML keeps a backslash as it is.
+      const resolved = withConfig(`vars_dir: vars\nrepo_path: '${value}'\n`);
+
+      await expect(resolved).rejects.toThrow(UsageError);
+      await expect(resolved).rejects.toThrow(
+        `cake.yaml:2:12: repo_path ${JSON.stringify(value)} is invalid: ${reason}`,
+      );
+    });
+  }
+
+  it("rejects a list as repo_path", async () => {
+    const resolved = withConfig("repo_path: [a]\n");
+
+    await expect(resolved).rejects.toThrow(UsageError);
+    await expect(resolved).rejects.toThrow("cake.yaml:1:12: repo_path must be a string.");
   });
 
   it("rejects an output folder symlinked to the vars folder", async () => {
@@ -65,12 +111,12 @@ describe("resolveLayout with cake.yaml", () => {
       name: "an unknown key with a suggestion",
       text: "output_dir: out\nvars_dri: vars\n",
       message:
-        'cake.yaml:2:1: unknown key "vars_dri"; did you mean "vars_dir"? Known keys: vars_dir, output_dir.',
+        'cake.yaml:2:1: unknown key "vars_dri"; did you mean "vars_dir"? Known keys: vars_dir, output_dir, repo_path.',
     },
     {
       name: "an unknown key without a suggestion",
       text: "colour: blue\n",
-      message: 'cake.yaml:1:1: unknown key "colour". Known keys: vars_dir, output_dir.',
+      message: 'cake.yaml:1:1: unknown key "colour". Known keys: vars_dir, output_dir, repo_path.',
     },
     {
       name: "a second document",
@@ -92,7 +138,8 @@ describe("resolveLayout with cake.yaml", () => {
     {
       name: "a top-level list",
       text: "- vars\n",
-      message: "cake.yaml:1:1: expected a mapping with vars_dir, output_dir; write one key per line.",
+      message:
+        "cake.yaml:1:1: expected a mapping with vars_dir, output_dir, repo_path; write one key per line.",
     },
     {
       name: "invalid YAML",
@@ -116,13 +163,19 @@ describe("resolveLayoutFromText", () => {
   it("reads folders from text", async () => {
     const layout = await resolveLayoutFromText(root, "vars_dir: config/vars\n", "abc:cake.yaml");
 
-    expect(layout).toEqual({ root, varsDir: "config/vars", outputDir: "deployments" });
+    expect(layout).toEqual({ root, varsDir: "config/vars", outputDir: "deployments", repoPath: "" });
   });
 
   it("takes missing text as defaults", async () => {
     const layout = await resolveLayoutFromText(root, undefined, "abc:cake.yaml");
 
-    expect(layout).toEqual({ root, varsDir: "vars", outputDir: "deployments" });
+    expect(layout).toEqual({ root, varsDir: "vars", outputDir: "deployments", repoPath: "" });
+  });
+
+  it("reads repo_path from text", async () => {
+    const layout = await resolveLayoutFromText(root, "repo_path: platform/ops\n", "abc:cake.yaml");
+
+    expect(layout.repoPath).toBe("platform/ops");
   });
 
   it("lets flags win over text", async () => {

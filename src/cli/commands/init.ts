@@ -3,8 +3,10 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
 import { UsageError } from "../../errors.js";
-import { CAKE_PACKAGE_PATTERN } from "../../init/ci.js";
+import { CAKE_PACKAGE_PATTERN, GITHUB_WORKFLOW_FILE, GITLAB_CI_FILE, repoArgument } from "../../init/ci.js";
+import { CODEOWNERS_HEADER, CODEOWNERS_LOCATIONS } from "../../init/codeowners.js";
 import {
+  type InitResult,
   initRepo,
   PLACEHOLDER_REPO_URL,
   regenerateCodeowners,
@@ -68,17 +70,19 @@ async function runInit(root: string, options: InitCommandOptions, context: Comma
   });
 
   const { stdout } = context.io;
-  for (const file of result.created) stdout.write(`Writing: ${file}\n`);
-  for (const file of result.kept) stdout.write(`Keeping: ${file} (exists)\n`);
+  // Paths are relative to the current folder, because some may be outside DIR (at the top of git).
+  const relativeToCwd = (file: string): string =>
+    path.relative(context.io.cwd, file).split(path.sep).join("/");
+  for (const file of result.created) stdout.write(`Writing: ${relativeToCwd(file)}\n`);
+  for (const file of result.kept) stdout.write(`Keeping: ${relativeToCwd(file)} (exists)\n`);
   if (result.gitInitialized) stdout.write(`Initialized a git repository in ${root}\n`);
 
   const next = ["Next steps:", "  cake validate && cake reconcile     # then commit everything"];
+  if (result.repoPath !== "") next.push(...(await keptForgeFileSteps(result, relativeToCwd)));
   // Kept files count too: --force with --repo-url adds missing files but never rewrites one.
-  const withPlaceholder = await filesContaining(
-    root,
-    [...result.created, ...result.kept],
-    PLACEHOLDER_REPO_URL,
-  );
+  const withPlaceholder = (
+    await filesContaining([...result.created, ...result.kept], PLACEHOLDER_REPO_URL)
+  ).map(relativeToCwd);
   if (withPlaceholder.length > 0) {
     next.push(`  replace ${PLACEHOLDER_REPO_URL} with your ops repo's URL in ${withPlaceholder.join(", ")}`);
   }
@@ -102,12 +106,46 @@ async function runCodeowners(
   );
 }
 
-/** Returns the files of `files` (relative to `root`) whose text contains `needle`. */
-async function filesContaining(root: string, files: readonly string[], needle: string): Promise<string[]> {
+/** Returns the files of `files` (absolute paths) whose text contains `needle`. */
+async function filesContaining(files: readonly string[], needle: string): Promise<string[]> {
   const found: string[] = [];
   for (const file of files) {
-    const text = await readFile(path.join(root, file), "utf8").catch(() => "");
+    const text = await readFile(file, "utf8").catch(() => "");
     if (text.includes(needle)) found.push(file);
   }
   return found;
+}
+
+/**
+ * Returns the "Next steps" lines for the CI files and the CODEOWNERS that an ops repo in a
+ * subfolder found at the top of the git repository and kept: what to add to each by hand.
+ * A CODEOWNERS that cake wrote needs nothing: "cake init --codeowners" rewrites it.
+ */
+async function keptForgeFileSteps(
+  result: InitResult,
+  relativeToCwd: (file: string) => string,
+): Promise<string[]> {
+  const repo = repoArgument(result.repoPath);
+  const checks =
+    `cake validate${repo}, cake reconcile --check${repo} and ` +
+    `cake plan${repo} --base origin/<target branch> --format markdown`;
+  const steps: string[] = [];
+  for (const file of result.kept) {
+    const relative = path.relative(result.top, file).split(path.sep).join("/");
+    if (relative === GITHUB_WORKFLOW_FILE || relative === GITLAB_CI_FILE) {
+      steps.push(`  ${relativeToCwd(file)} existed and was kept: add steps that run ${checks}`);
+    } else if (
+      (CODEOWNERS_LOCATIONS as readonly string[]).includes(relative) &&
+      !(await writtenByCake(file))
+    ) {
+      steps.push(
+        `  ${relativeToCwd(file)} existed and was kept: add the rules that "cake init --codeowners --stdout" prints in ${result.repoPath}`,
+      );
+    }
+  }
+  return steps;
+}
+
+async function writtenByCake(codeowners: string): Promise<boolean> {
+  return (await readFile(codeowners, "utf8").catch(() => "")).startsWith(CODEOWNERS_HEADER);
 }

@@ -11,7 +11,8 @@ import { listVarsFiles, loadRepo } from "../../config/repo.js";
 import { UsageError } from "../../errors.js";
 import { checkRepoIdentity } from "../../identity/check.js";
 import { readIdpUsers } from "../../identity/idp.js";
-import { resolveLayout } from "../../repo/layout.js";
+import { CONFIG_FILE, resolveLayout } from "../../repo/layout.js";
+import { checkRepoPath } from "../../repo/repo-path-check.js";
 import type { CommandContext } from "../io.js";
 
 interface ValidateOptions {
@@ -69,9 +70,12 @@ async function runValidate(
 
   const idpUsers = options.idpUsers ? await readIdpUsers(path.resolve(io.cwd, options.idpUsers)) : undefined;
   const result = await loadRepo(layout, selected.length > 0 ? selected : undefined);
+  const repoPath = await checkRepoPath(layout);
+  if (repoPath.source !== undefined) result.sources[CONFIG_FILE] = repoPath.source;
   result.diagnostics = sortDiagnostics([
     ...result.diagnostics,
     ...checkRepoIdentity(result, idpUsers ? { idpUsers, idpSource: options.idpUsers } : {}),
+    ...repoPath.diagnostics,
   ]);
   const invalidFiles = new Set(
     result.diagnostics
