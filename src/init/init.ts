@@ -14,7 +14,13 @@ import { CakeError, UsageError } from "../errors.js";
 import { init as gitInit, isRepo, remoteUrl, showPrefix, showToplevel } from "../git/git.js";
 import type { Deployment } from "../model/types.js";
 import { writeFileAtomic } from "../output/atomic.js";
-import { CONFIG_FILE, DEFAULT_OUTPUT_DIR, DEFAULT_VARS_DIR, resolveLayout } from "../repo/layout.js";
+import {
+  CONFIG_FILE,
+  DEFAULT_OUTPUT_DIR,
+  DEFAULT_VARS_DIR,
+  LEGACY_VARS_DIR,
+  resolveLayout,
+} from "../repo/layout.js";
 import { listVarsFiles } from "../repo/vars-files.js";
 import { APPLICATIONSET_FILE, applicationSetText } from "./argocd.js";
 import {
@@ -62,9 +68,10 @@ export interface InitResult {
 
 export async function initRepo(options: InitOptions): Promise<InitResult> {
   await makeFolder(options.dir);
-  await rejectUsedVarsFolder(options);
+  const varsDir = await existingVarsDir(options.dir);
+  await rejectUsedVarsFolder(options, varsDir);
   // With --force the folder may hold vars files already; check them before writing anything.
-  await renderRepoCodeowners(options.dir);
+  await renderRepoCodeowners(options.dir, false, varsDir);
 
   const inRepo = await isRepo(options.dir);
   const repoUrl =
@@ -84,8 +91,9 @@ export async function initRepo(options: InitOptions): Promise<InitResult> {
 
   // An ops repo that has deployments (`--force`) gets no example: it would be one more
   // deployment, with example users, for Argo CD to sync.
-  const hasDeployments = (await listVarsFiles(await resolveLayout(options.dir))).length > 0;
-  for (const [file, text] of starterFiles(repoUrl, repoPath)) {
+  const layout = { ...(await resolveLayout(options.dir)), varsDir };
+  const hasDeployments = (await listVarsFiles(layout)).length > 0;
+  for (const [file, text] of starterFiles(repoUrl, repoPath, varsDir)) {
     const absolute = path.join(options.dir, ...file.split("/"));
     if (hasDeployments && file === EXAMPLE_VARS_FILE) {
       if (existsSync(absolute)) result.kept.push(absolute);
@@ -145,9 +153,22 @@ async function makeFolder(dir: string): Promise<void> {
   for (const folder of missing) await mkdir(folder);
 }
 
-async function rejectUsedVarsFolder(options: InitOptions): Promise<void> {
+/**
+ * Returns the vars folder of the ops repo at `dir`: the one its `cake.yaml` names, else the
+ * older cookiecutter layout's when that holds vars files, else the default. A repo in the
+ * older layout that gets the default would lose its deployments, which reconcile would then
+ * report as orphans.
+ */
+async function existingVarsDir(dir: string): Promise<string> {
+  const layout = await resolveLayout(dir);
+  if (existsSync(path.join(dir, CONFIG_FILE))) return layout.varsDir;
+  const legacy = await listVarsFiles({ ...layout, varsDir: LEGACY_VARS_DIR });
+  return legacy.length > 0 ? LEGACY_VARS_DIR : DEFAULT_VARS_DIR;
+}
+
+async function rejectUsedVarsFolder(options: InitOptions, varsFolder: string): Promise<void> {
   if (options.force) return;
-  const varsDir = path.join(options.dir, DEFAULT_VARS_DIR);
+  const varsDir = path.join(options.dir, varsFolder);
   let entries: string[];
   try {
     entries = await readdir(varsDir);
@@ -168,17 +189,17 @@ async function rejectUsedVarsFolder(options: InitOptions): Promise<void> {
 /** Returns the starter files by path relative to the repo root, in the order they are written. */
 const EXAMPLE_VARS_FILE = `${DEFAULT_VARS_DIR}/${EXAMPLE_DEPLOYMENT}.yaml`;
 
-function starterFiles(repoUrl: string, repoPath: string): [string, string][] {
+function starterFiles(repoUrl: string, repoPath: string, varsDir: string): [string, string][] {
   return [
     [EXAMPLE_VARS_FILE, varsExampleText({ repoUrl, schemaPath: "../schema/vars.schema.json" })],
     ["schema/vars.schema.json", `${JSON.stringify(varsJsonSchema(), null, 2)}\n`],
     [`${DEFAULT_OUTPUT_DIR}/.gitkeep`, ""],
-    [CONFIG_FILE, configText(repoPath)],
+    [CONFIG_FILE, configText(repoPath, varsDir)],
     [".gitignore", GITIGNORE_TEXT],
     [
       "README.md",
       readmeText({
-        varsDir: DEFAULT_VARS_DIR,
+        varsDir,
         outputDir: DEFAULT_OUTPUT_DIR,
         exampleDeployment: EXAMPLE_DEPLOYMENT,
         repoPath,
@@ -225,12 +246,12 @@ export const GITIGNORE_TEXT = [
   "",
 ].join("\n");
 
-function configText(repoPath: string): string {
+function configText(repoPath: string, varsDir: string): string {
   const lines = [
     "# Where cake finds the vars files and writes the generated deployments, relative to",
     "# this file. Repos that still use the cookiecutter layout set",
     "# vars_dir: platform/scripts/gen_deploy/vars.",
-    `vars_dir: ${DEFAULT_VARS_DIR}`,
+    `vars_dir: ${varsDir}`,
     `output_dir: ${DEFAULT_OUTPUT_DIR}`,
   ];
   if (repoPath !== "") {
@@ -259,8 +280,9 @@ async function writeIfMissing(file: string, text: string): Promise<boolean> {
  * Renders CODEOWNERS from the valid vars files of the repo at `root`, with paths from the
  * top of the git work tree. Throws with the diagnostics when a vars file is invalid.
  */
-async function renderRepoCodeowners(root: string, requireFiles = false): Promise<string> {
-  const layout = await resolveLayout(root);
+async function renderRepoCodeowners(root: string, requireFiles = false, varsDir?: string): Promise<string> {
+  const resolved = await resolveLayout(root);
+  const layout = varsDir === undefined ? resolved : { ...resolved, varsDir };
   const loaded = await loadRepo(layout);
   if (requireFiles && loaded.files.length === 0) {
     throw new UsageError(

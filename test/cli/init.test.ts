@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
 import { cp, mkdir, mkdtemp, readdir, readFile, realpath, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -216,6 +217,22 @@ describe("cake init", () => {
       "prod-us-east-1.yaml",
       "staging-europe-west1.yaml",
     ]);
+  });
+
+  it("keeps the older layout's vars folder", async () => {
+    const legacy = path.join(dir, "platform/scripts/gen_deploy/vars");
+    await cp(fileURLToPath(new URL("../../examples/ops/vars", import.meta.url)), legacy, { recursive: true });
+
+    const refused = await cake(dir, "init");
+    const forced = await cake(dir, "init", "--force");
+
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("looks like an ops repo already");
+    expect(forced.code).toBe(0);
+    expect(existsSync(path.join(dir, "vars"))).toBe(false);
+    expect(await readFile(path.join(dir, "cake.yaml"), "utf8")).toContain(
+      "vars_dir: platform/scripts/gen_deploy/vars\n",
+    );
   });
 
   it("rejects unsafe package spec", async () => {
