@@ -23,7 +23,9 @@ export class GitError extends CakeError {
     message: string,
     details: { args: readonly string[]; cwd: string; stderr?: string; status?: number | null },
   ) {
-    super(message);
+    // Exit code 2, as for a usage error: git missing or refusing the repository is a problem of
+    // the environment, and a CI step reads exit code 1 from `cake plan` as a destructive plan.
+    super(message, 2);
     this.name = "GitError";
     this.args = details.args;
     this.cwd = details.cwd;

@@ -1,12 +1,16 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm, symlink } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runCake } from "../helpers/cli.js";
 import { createGitRepo, type TempRepo } from "../helpers/git-repo.js";
 import { type VarsUser, varsText } from "../plan/vars-text.js";
 
 const cake = runCake;
+const execFileAsync = promisify(execFile);
 
 const alice: VarsUser = {
   email: "Alice.Smith@example.com",
@@ -874,5 +878,22 @@ describe("cake plan removed Profiles", () => {
 
     expect(document.deployments[0].orphanedOutput).toBe("deployments/dev-us-east-1");
     expect(document.deployments[0].forgottenRemovedProfiles).toEqual([]);
+  });
+});
+
+describe("cake plan without git", () => {
+  it("exits 2, not as a destructive plan", async () => {
+    // A PATH with node but no git, as on a CI image that lacks it.
+    const bin = await mkdtemp(path.join(os.tmpdir(), "cake-no-git-"));
+    await symlink(process.execPath, path.join(bin, "node"));
+    const cli = fileURLToPath(new URL("../../bin/cake.js", import.meta.url));
+
+    const result = await execFileAsync(process.execPath, [cli, "plan", "--repo", repo.dir], {
+      env: { PATH: bin },
+    }).catch((error: { code: number; stderr: string }) => error);
+
+    expect(result).toMatchObject({ code: 2 });
+    expect((result as { stderr: string }).stderr).toContain("git is not installed or not on PATH");
+    await rm(bin, { recursive: true, force: true });
   });
 });
