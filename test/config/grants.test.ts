@@ -70,6 +70,8 @@ describe("allowed namespaces", () => {
 
   it.each([
     ["team-a:view", "write {name: team-a, access: view}"],
+    ["team-a:View", "write {name: team-a, access: view}"],
+    ["taem-a:view", "write {name: team-a, access: view}"],
     ["team-a:edit", "write team-a (a plain name grants edit access)"],
   ])("import access syntax %s gets its vars form", (grant, fix) => {
     const text = withUser({ roles: "[cake-user]", allowed_namespaces: `[${grant}]` });

@@ -47,18 +47,21 @@ export const grantsRule: Rule = {
 
         if (!view.declaredNamespaceNames.has(namespace)) {
           // `name:view` is the access syntax of `cake user import` and `--namespace`, not of the vars file.
-          const withAccess = /^(.+):(view|edit)$/.exec(namespace);
-          const named = withAccess?.[1];
+          const withAccess = /^(.+):(view|edit)$/i.exec(namespace);
           // A declared name that is not a valid label has its own error, so it is no fix.
-          const suggestion = nearest(namespace, validDeclared);
+          const named = withAccess?.[1];
+          const target =
+            named !== undefined && view.declaredNamespaceNames.has(named)
+              ? named
+              : nearest(named ?? namespace, validDeclared);
           let fix = `declare it in users.${view.namespacesKey} or remove the grant`;
-          if (named !== undefined && view.declaredNamespaceNames.has(named)) {
+          if (withAccess !== null && target !== undefined) {
             fix =
-              withAccess?.[2] === "view"
-                ? `write {name: ${named}, access: view}`
-                : `write ${named} (a plain name grants edit access)`;
-          } else if (suggestion) {
-            fix = `did you mean "${suggestion}"?`;
+              withAccess[2]?.toLowerCase() === "view"
+                ? `write {name: ${target}, access: view}`
+                : `write ${target} (a plain name grants edit access)`;
+          } else if (target !== undefined) {
+            fix = `did you mean "${target}"?`;
           }
           const known = declared.length > 0 ? ` (declared: ${declared.join(", ")})` : "";
           diagnostics.push(
