@@ -19,14 +19,19 @@ interface Found {
 
 /**
  * Returns `diagnostics` with the line and column of each position-less one that the text
- * locates. `layout`, the entries of `users.users` when the caller knows them, saves a scan.
+ * locates. `knownLayout`, the entries of `users.users` when the caller knows them, saves a scan.
  */
 export function withTextPositions(
-  text: string,
+  source: string,
   diagnostics: readonly Diagnostic[],
-  layout?: EntryLayout,
+  knownLayout?: EntryLayout,
 ): Diagnostic[] {
   if (diagnostics.every((diagnostic) => diagnostic.line > 0)) return diagnostics.map(withoutKeyMark);
+  // A CR ends a line only before LF, so lines and columns are the same without it. Offsets in
+  // a given layout are offsets of the CRLF text, so it is scanned again.
+  const crlf = source.includes("\r\n");
+  const text = crlf ? source.replace(/\r\n/g, "\n") : source;
+  const layout = crlf ? undefined : knownLayout;
   const layouts = new Map<string, EntryLayout | undefined>(layout ? [["users", layout]] : []);
   const entryLayout = (sequence: "users" | "deploy_namespaces"): EntryLayout | undefined => {
     if (!layouts.has(sequence)) layouts.set(sequence, scanEntries(text, sequence));

@@ -126,6 +126,24 @@ describe("fast load", () => {
     expect(fast.diagnostics).toEqual(full.diagnostics);
   });
 
+  it("locates warnings in a CRLF file", () => {
+    const file = "examples/ops/vars/prod-us-east-1.yaml";
+    const text = readFileSync(path.join(ROOT, file), "utf8")
+      .replace(
+        "          - arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess\n",
+        "          - arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess\n      gcp:\n        roles: [roles/viewer]\n",
+      )
+      .replace(/\n/g, "\r\n");
+    const fast = load(text, file, true);
+    const full = load(text, file, false);
+
+    expect(fast.diagnostics.map((item) => item.code)).toEqual(
+      expect.arrayContaining(["email-uppercase", "unused-cloud-settings"]),
+    );
+    expect(fast.diagnostics.every((item) => item.line > 0)).toBe(true);
+    expect(fast.diagnostics).toEqual(full.diagnostics);
+  });
+
   it("warnings in a flow list of users keep line 0", () => {
     const text = [
       "environment: prod",
