@@ -13,6 +13,7 @@ import type { DeploymentReuse } from "../config/repo.js";
 import { CakeError, readFailureReason, UsageError } from "../errors.js";
 import { profilePath } from "../generate/layout.js";
 import type { DeploymentClaims } from "../model/claims.js";
+import { nonAsciiCodePoints, sameUnicodeText } from "../model/code-points.js";
 import { profilesOf } from "../model/names.js";
 import type { Deployment } from "../model/types.js";
 import type { RepoLayout } from "../repo/layout.js";
@@ -895,7 +896,7 @@ function yamlScalar(text: string): string {
   return text;
 }
 
-/** Describes one handover, with advice for an email that changed only in case. */
+/** Describes one handover, with advice for an email that changed only in case or Unicode form. */
 function handoverProblem({ deployment, profile, from, to, earlier }: ProfileHandover): string {
   const allow = `--allow-profile-handover=${deployment}/${profile}`;
   if (earlier) {
@@ -907,6 +908,13 @@ function handoverProblem({ deployment, profile, from, to, earlier }: ProfileHand
     );
   }
   const lead = `${deployment}: Profile "${profile}" would change hands: it is ${holder(from)} and would become ${holder(to)}.`;
+  if (from !== null && to !== null && sameUnicodeText(from, to)) {
+    return (
+      `${lead} The emails look the same but are written with other Unicode code points ` +
+      `(${nonAsciiCodePoints(from)} and ${nonAsciiCodePoints(to)}), and cake compares identities byte for byte. ` +
+      `When both name the same person (the identity provider sends the new form), rerun with ${allow}`
+    );
+  }
   if (from !== null && to !== null && from.toLowerCase() === to.toLowerCase()) {
     return (
       `${lead} The emails differ only in case, and cake compares identities byte for byte. When both ` +

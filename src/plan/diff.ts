@@ -2,6 +2,7 @@
  * Diffs two versions of one deployment model into a `DeploymentPlan`. Pure: no I/O,
  * and the result depends only on the models, never on the order of entries in the vars.
  */
+import { nonAsciiCodePoints, sameUnicodeText } from "../model/code-points.js";
 import type { Deployment, ProfileRef, User } from "../model/types.js";
 import {
   accessGrants,
@@ -258,6 +259,17 @@ function describeHolder(profile: ProfileRef): string {
  */
 function handoverReason(old: ProfileRef, now: ProfileRef): string {
   const dataStays = `namespace "${old.name}" keeps all data of ${describeHolder(old)} (notebooks, volumes, pipelines)`;
+  if (
+    now.kind === "user" &&
+    old.email !== undefined &&
+    now.email !== undefined &&
+    sameUnicodeText(old.email, now.email)
+  ) {
+    return (
+      `${dataStays}; the two emails look the same but are written with other Unicode code points ` +
+      `(${nonAsciiCodePoints(old.email)} and ${nonAsciiCodePoints(now.email)}), and the identity provider sends one of them`
+    );
+  }
   if (now.kind === "user") {
     return (
       `${dataStays}, and ${now.email} becomes its admin; ` +

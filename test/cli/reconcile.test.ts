@@ -410,6 +410,19 @@ describe("cake reconcile", () => {
       expect(result.stderr).toContain('--allow-profile-handover named "asmth"');
     });
 
+    it("names the code points of look-alike emails", async () => {
+      const composed = { ...BOB, email: "jos\u00e9@example.com" };
+      const root = await makeRepo({ [PROD_VARS]: varsText({ users: [ALICE, composed] }) });
+      expect((await cake(root, "reconcile")).code).toBe(0);
+      const decomposed = { ...BOB, email: "jose\u0301@example.com" };
+      await writeFile(path.join(root, PROD_VARS), varsText({ users: [ALICE, decomposed] }));
+
+      const result = await cake(root, "reconcile");
+
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain("written with other Unicode code points (U+00E9 and U+0301)");
+    });
+
     it("advises on an email changed in case", async () => {
       const root = await makeRepo({ [PROD_VARS]: varsText() });
       expect((await cake(root, "reconcile")).code).toBe(0);

@@ -448,6 +448,15 @@ describe("planChanges profile handover", () => {
     expect(summarizePlans([plan]).destructiveChanges).toBe(2);
   });
 
+  it("names the code points of look-alike emails", () => {
+    const base = deployment({ users: [{ ...bob, email: "jos\u00e9@example.com" }] });
+    const head = deployment({ users: [{ ...bob, email: "jose\u0301@example.com" }] });
+    const plan = planChanges(base, head);
+
+    expect(plan.profiles[0]?.change).toBe("handed-over");
+    expect(plan.profiles[0]?.reason).toContain("other Unicode code points (U+00E9 and U+0301)");
+  });
+
   it("hands private profile to namespace", () => {
     const base = deployment({ users: [alice, bob] });
     const head = deployment({

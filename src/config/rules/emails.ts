@@ -2,6 +2,7 @@
  * Email rules. Emails are identities compared byte for byte by RoleBindings and by the
  * Istio header match, so they are checked, never rewritten.
  */
+import { codePointLabel } from "../../model/code-points.js";
 import type { Diagnostic } from "../diagnostics.js";
 import { type FieldPath, formatPath } from "../field-path.js";
 import type { Rule, RuleContext } from "./context.js";
@@ -27,9 +28,7 @@ export function isEmail(value: string): boolean {
 /** Returns the first invisible or control character of `value` as `U+XXXX`, if there is one. */
 function hiddenCharacter(value: string): string | undefined {
   const found = /[\p{Cf}\p{Cs}\p{Cc}]/u.exec(value)?.[0];
-  return found === undefined
-    ? undefined
-    : `U+${(found.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0")}`;
+  return found === undefined ? undefined : codePointLabel(found);
 }
 
 interface EmailField {
