@@ -71,6 +71,7 @@ export function applyImport(
     taken: { ...target.deployment, users: [...target.deployment.users] },
     checkHandover,
     removed,
+    addedOnLine: new Map(),
   };
   const plan: string[] = [];
   const problems: RowProblem[] = [...csv.problems];
@@ -96,6 +97,7 @@ export function applyImport(
     if (pending?.text === result.text) state.lastLoad = pending;
     if (result.change === "add") {
       added++;
+      state.addedOnLine.set(row.email.toLowerCase(), { email: row.email, line: row.line });
       state.taken.users.push({
         email: row.email,
         username: result.username,
@@ -122,6 +124,8 @@ interface ImportState {
   /** The users as the rows so far leave them, so proposed usernames do not collide. */
   taken: Deployment;
   checkHandover: HandoverCheck;
+  /** The users added by earlier rows, by lower-case email, with the row's email and line. */
+  addedOnLine: Map<string, { email: string; line: number }>;
   /** Profiles that left the output, with their last holders: proposed usernames avoid them. */
   removed: Readonly<Record<string, string | null>>;
   /** The load of `text`, which the next row's check starts from. */
@@ -237,7 +241,7 @@ function addRow(
       skip(undefined, error.code, withoutFinalPeriod(error.message));
       return undefined;
     }
-    for (const problem of problems) reportNewUserProblem(state, problem, username, skip);
+    for (const problem of problems) reportNewUserProblem(state, row, problem, username, skip);
   }
   if (!skipped.has("email") && !skipped.has("username")) checkNewHolder(state, row.email, username, skip);
   if (result !== undefined || skipped.has("email")) return result;
@@ -260,7 +264,24 @@ function checkNewHolder(state: ImportState, email: string, username: string, ski
   }
 }
 
-function reportNewUserProblem(state: ImportState, problem: EditError, username: string, skip: Report): void {
+function reportNewUserProblem(
+  state: ImportState,
+  row: ImportRow,
+  problem: EditError,
+  username: string,
+  skip: Report,
+): void {
+  // The vars text already holds the users of earlier rows, so the edit calls them existing users.
+  const earlier = state.addedOnLine.get(row.email.toLowerCase());
+  if (problem.code === "duplicate-email" && earlier !== undefined) {
+    skip(
+      "email",
+      problem.code,
+      `email "${row.email}" differs only in case from "${earlier.email}" on line ${earlier.line}; ` +
+        "the identity provider sends one of them, so keep one row with the exact email it sends",
+    );
+    return;
+  }
   if (problem.code !== "duplicate-username") {
     const field = problem.code === "unknown-namespace" ? "namespaces" : "email";
     skip(field, problem.code, withoutFinalPeriod(problem.message));

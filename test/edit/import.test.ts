@@ -402,6 +402,19 @@ describe("cake user import", () => {
     expect(await snapshot(repo)).toEqual(before);
   });
 
+  it("names the earlier line of a case twin", async () => {
+    await writeCsv(
+      "email,username,roles,namespaces\nzoe@example.com,,cake-user,\nZoe@example.com,,cake-user,\n",
+    );
+
+    const result = await cake(repo, ...IMPORT, "users.csv", "--dry-run");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'users.csv:3: error [duplicate-email] email: email "Zoe@example.com" differs only in case from "zoe@example.com" on line 2',
+    );
+  });
+
   it("proposes no removed Profile name", async () => {
     expect((await cake(repo, "reconcile")).code).toBe(0);
     const removal = await cake(
