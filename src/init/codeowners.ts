@@ -47,9 +47,12 @@ export function renderCodeowners(deployments: readonly Deployment[], prefix = ""
   ];
 
   const sorted = [...deployments].sort((a, b) => compareText(a.name, b.name));
-  const everyAdmin = [...new Set(sorted.flatMap((deployment) => activeAdmins(deployment)))].filter(
-    (email) => !UNSAFE_OWNER.test(email),
-  );
+  // Two spellings of one address that differ only in case name one reviewer, so the first is kept.
+  const byFolded = new Map<string, string>();
+  for (const email of sorted.flatMap((deployment) => activeAdmins(deployment))) {
+    if (!byFolded.has(email.toLowerCase())) byFolded.set(email.toLowerCase(), email);
+  }
+  const everyAdmin = [...byFolded.values()].filter((email) => !UNSAFE_OWNER.test(email));
   const scope = prefix === "" ? "*" : `/${escapePattern(prefix.replace(/\/?$/, "/"))}`;
   // In a subfolder the rule covers only that folder: this file and the CI files are outside it.
   lines.push(

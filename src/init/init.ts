@@ -4,7 +4,7 @@
  * It never overwrites a file: files that exist are kept and reported.
  */
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rmdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { hasErrors } from "../config/diagnostics.js";
 import { formatDiagnostics } from "../config/format.js";
@@ -67,7 +67,17 @@ export interface InitResult {
 }
 
 export async function initRepo(options: InitOptions): Promise<InitResult> {
-  await makeFolder(options.dir);
+  const created = await makeFolder(options.dir);
+  try {
+    return await initFolder(options);
+  } catch (error) {
+    // A refused init leaves no empty folder behind; one that holds a file is kept.
+    for (const folder of created.reverse()) await rmdir(folder).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function initFolder(options: InitOptions): Promise<InitResult> {
   const varsDir = await existingVarsDir(options.dir);
   await rejectUsedVarsFolder(options, varsDir);
   // With --force the folder may hold vars files already; check them before writing anything.
@@ -131,7 +141,7 @@ export async function initRepo(options: InitOptions): Promise<InitResult> {
  * mkdir retries forever when a file system returns ENOENT for a folder whose parent exists,
  * as /proc and /sys do, so it is used only inside a folder that exists.
  */
-async function makeFolder(dir: string): Promise<void> {
+async function makeFolder(dir: string): Promise<string[]> {
   const missing: string[] = [];
   let current = path.resolve(dir);
   for (;;) {
@@ -151,6 +161,7 @@ async function makeFolder(dir: string): Promise<void> {
     current = parent;
   }
   for (const folder of missing) await mkdir(folder);
+  return missing;
 }
 
 /**

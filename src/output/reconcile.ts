@@ -1055,6 +1055,6 @@ export function argocdReminder(report: DeploymentReport, location?: CommandLocat
 }
 
 /** Quotes `word` for a POSIX shell when it contains characters other than those of plain paths. */
-function shellWord(word: string): string {
+export function shellWord(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
 }

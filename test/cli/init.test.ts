@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { cp, mkdir, mkdtemp, readdir, readFile, realpath, rm, stat, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -217,6 +217,8 @@ describe("cake init", () => {
       "prod-us-east-1.yaml",
       "staging-europe-west1.yaml",
     ]);
+    // The example's vars files keep the placeholder URL, though init neither wrote nor kept them.
+    expect(result.stdout).toMatch(/replace \S+ with your ops repo's URL in .*vars\/prod-us-east-1\.yaml/);
   });
 
   it("keeps the older layout's vars folder", async () => {
@@ -350,6 +352,17 @@ describe("cake init in a subfolder", () => {
       expect(result.stdout).toContain(`Writing: ${file}\n`);
     }
     expect(result.stdout).toContain("Writing: platform/ops/cake.yaml\n");
+    expect(result.stdout).toContain(
+      "cake validate --repo platform/ops && cake reconcile --repo platform/ops",
+    );
+  });
+
+  it("leaves no folder when refused", async () => {
+    const result = await cake(repo.dir, "init", "team ops;x/inner");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("has characters that cake does not write into CI commands");
+    await expect(stat(path.join(repo.dir, "team ops;x"))).rejects.toThrow();
   });
 
   it("writes repo path into cake.yaml", async () => {
@@ -421,8 +434,7 @@ describe("cake init in a subfolder", () => {
     const codeowners = await readFile(path.join(repo.dir, "CODEOWNERS"), "utf8");
 
     expect(result.code).toBe(0);
-    // git names the top of the work tree by its real path.
-    expect(result.stdout).toBe(`Writing: ${path.join(await realpath(repo.dir), "CODEOWNERS")}\n`);
+    expect(result.stdout).toBe("Writing: ../../CODEOWNERS\n");
     expect(codeowners).toContain(
       "/platform/ops/vars/dev-us-east-1.yaml data-scientist@example.com platform-admin@example.com\n",
     );

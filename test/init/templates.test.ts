@@ -91,6 +91,16 @@ describe("renderCodeowners", () => {
       .filter((line) => line !== "" && !line.startsWith("#"));
 
     expect(rules[0]).toBe("* d@example.com both@example.com p@example.com");
+    const twice = renderCodeowners([
+      deployment({ users: [user("Ann@example.com", "a", { roles: ["cake-admin"] })] }),
+      deployment({
+        name: "prod-us-east-1",
+        varsFile: "vars/prod-us-east-1.yaml",
+        outputPath: "deployments/prod-us-east-1",
+        users: [user("ann@example.com", "a", { roles: ["cake-admin"] })],
+      }),
+    ]);
+    expect(twice).toMatch(/^\* Ann@example\.com$/m);
     expect(rules.slice(1).every((line) => line.startsWith("/"))).toBe(true);
   });
 

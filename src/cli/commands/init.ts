@@ -1,5 +1,5 @@
 /** `cake init`: lays out a new ops repo, or regenerates its CODEOWNERS with `--codeowners`. */
-import { readFile } from "node:fs/promises";
+import { readFile, realpath } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
 import { UsageError } from "../../errors.js";
@@ -12,6 +12,9 @@ import {
   regenerateCodeowners,
   renderCodeownersFor,
 } from "../../init/init.js";
+import { shellWord } from "../../output/reconcile.js";
+import { resolveLayout } from "../../repo/layout.js";
+import { listVarsFiles } from "../../repo/vars-files.js";
 import type { CommandContext } from "../io.js";
 
 interface InitCommandOptions {
@@ -77,12 +80,18 @@ async function runInit(root: string, options: InitCommandOptions, context: Comma
   for (const file of result.kept) stdout.write(`Keeping: ${relativeToCwd(file)} (exists)\n`);
   if (result.gitInitialized) stdout.write(`Initialized a git repository in ${root}\n`);
 
-  const next = ["Next steps:", "  cake validate && cake reconcile     # then commit everything"];
+  // The commands run in the ops repo, which is not the current folder after `cake init DIR`.
+  const repoFlag = relativeToCwd(root) === "" ? "" : ` --repo ${shellWord(relativeToCwd(root))}`;
+  const next = [
+    "Next steps:",
+    `  cake validate${repoFlag} && cake reconcile${repoFlag}     # then commit everything`,
+  ];
   if (result.repoPath !== "") next.push(...(await keptForgeFileSteps(result, relativeToCwd)));
   // Kept files count too: --force with --repo-url adds missing files but never rewrites one.
-  const withPlaceholder = (
-    await filesContaining([...result.created, ...result.kept], PLACEHOLDER_REPO_URL)
-  ).map(relativeToCwd);
+  // So do the vars files of an existing ops repo, which init neither writes nor keeps.
+  const varsFiles = (await listVarsFiles(await resolveLayout(root))).map((file) => path.join(root, file));
+  const candidates = [...new Set([...result.created, ...result.kept, ...varsFiles])];
+  const withPlaceholder = (await filesContaining(candidates, PLACEHOLDER_REPO_URL)).map(relativeToCwd);
   if (withPlaceholder.length > 0) {
     next.push(`  replace ${PLACEHOLDER_REPO_URL} with your ops repo's URL in ${withPlaceholder.join(", ")}`);
   }
@@ -101,9 +110,10 @@ async function runCodeowners(
     return;
   }
   const result = await regenerateCodeowners(root);
-  context.io.stdout.write(
-    result.status === "written" ? `Writing: ${result.file}\n` : `${result.file} is current\n`,
-  );
+  // git names the top of the work tree by its real path, so the current folder is resolved too.
+  const cwd = await realpath(context.io.cwd).catch(() => context.io.cwd);
+  const file = path.relative(cwd, result.file).split(path.sep).join("/") || result.file;
+  context.io.stdout.write(result.status === "written" ? `Writing: ${file}\n` : `${file} is current\n`);
 }
 
 /** Returns the files of `files` (absolute paths) whose text contains `needle`. */
