@@ -7,7 +7,7 @@
 import { stringify } from "yaml";
 import { IN_CLUSTER_SERVER } from "../model/names.js";
 
-export const APPLICATIONSET_FILE = "argocd/applicationset.yaml";
+export { APPLICATIONSET_FILE } from "../repo/layout.js";
 
 /** The AppProject name the ApplicationSet's Applications use. */
 export const APPSET_PROJECT = "cake-deployments";

@@ -16,7 +16,7 @@ import type { DeploymentClaims } from "../model/claims.js";
 import { nonAsciiCodePoints, sameUnicodeText } from "../model/code-points.js";
 import { profilesOf } from "../model/names.js";
 import type { Deployment } from "../model/types.js";
-import type { RepoLayout } from "../repo/layout.js";
+import { APPLICATIONSET_FILE, type RepoLayout } from "../repo/layout.js";
 import { checkOneFilePerFolder, deploymentNameOfFile, listVarsFiles } from "../repo/vars-files.js";
 import {
   foldersMatch,
@@ -1048,9 +1048,15 @@ export function argocdReminder(report: DeploymentReport, location?: CommandLocat
           .relative(location.cwd, path.join(location.root, report.folder, "argocd"))
           .split(path.sep)
           .join("/");
+  // The ApplicationSet of `cake init` replaces the per-deployment folders; applying one as well
+  // would give the deployment a second Application.
+  const appSet =
+    location !== undefined && existsSync(path.join(location.root, APPLICATIONSET_FILE))
+      ? ` (skip this if the ApplicationSet of ${APPLICATIONSET_FILE} syncs this deployment)`
+      : "";
   return (
     `${report.folder}/argocd/ changed, and Argo CD does not sync it: apply it when this change merges, ` +
-    `with kubectl apply -k ${shellWord(target)}`
+    `with kubectl apply -k ${shellWord(target)}${appSet}`
   );
 }
 

@@ -21,6 +21,8 @@ export interface RepoLayout {
 }
 
 export const CONFIG_FILE = "cake.yaml";
+/** Where `cake init` writes its Argo CD ApplicationSet, relative to the ops repo. */
+export const APPLICATIONSET_FILE = "argocd/applicationset.yaml";
 export const DEFAULT_VARS_DIR = "vars";
 export const DEFAULT_OUTPUT_DIR = "deployments";
 /** The vars folder of repos set up for the cookiecutter generator that cake replaces. */

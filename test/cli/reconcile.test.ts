@@ -674,6 +674,20 @@ describe("cake reconcile", () => {
     expect(fromParent.stdout).toContain(`with kubectl apply -k ${repoName}/${PROD}/argocd\n`);
   });
 
+  it("names the ApplicationSet beside the argocd reminder", async () => {
+    const root = await makeRepo({
+      [PROD_VARS]: varsText(),
+      "argocd/applicationset.yaml": "# the ApplicationSet of cake init\n",
+    });
+
+    const result = await cake(root, "reconcile");
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(
+      "(skip this if the ApplicationSet of argocd/applicationset.yaml syncs this deployment)",
+    );
+  });
+
   it("quotes an argocd folder path the shell would split", async () => {
     const root = await makeRepo({ [PROD_VARS]: varsText() });
     const spaced = `${root} with space`;
