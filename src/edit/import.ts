@@ -113,7 +113,7 @@ export function applyImport(
   }
   throwProblems(csv, problems);
 
-  const summary = `${count(csv.rows.length, "row")} imported: ${count(added, "user")} added, ${updated} updated`;
+  const summary = `${count(csv.rows.length, "row")} read: ${count(added, "user")} added, ${updated} updated`;
   return { text: state.text, summary, notes: plan };
 }
 
