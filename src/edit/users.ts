@@ -239,10 +239,13 @@ export function requireNamespace(vars: VarsDocument, namespace: string): void {
       ? `declared deploy namespaces: ${names.join(", ")}`
       : "no deploy namespaces are declared";
   const suggestion = nearest(namespace, names);
-  const hint = suggestion === undefined ? "" : `did you mean "${suggestion}"? `;
+  const fix =
+    suggestion === undefined
+      ? "add it with `cake namespace add` first."
+      : `did you mean "${suggestion}"? To grant a new deploy namespace, add it with \`cake namespace add\` first.`;
   throw new EditError(
     "unknown-namespace",
-    `namespace "${namespace}" is not a deploy namespace of this deployment (${known}); ${hint}add it with \`cake namespace add\` first.`,
+    `namespace "${namespace}" is not a deploy namespace of this deployment (${known}); ${fix}`,
   );
 }
 
