@@ -448,13 +448,19 @@ function diffDeployNamespaces(base: Deployment | undefined, head: Deployment | u
   return changes;
 }
 
-/** Compares the quotas of profiles present on both sides, because a created profile's quota is part of its creation. */
+/**
+ * Compares the quotas of profiles present on both sides, and lists those of added deploy
+ * namespaces. A new user's private profile has no quota of its own, so it shows none.
+ */
 function diffQuotas(base: Deployment, head: Deployment): QuotaChange[] {
   const before = profilesByName(base);
   const changes: QuotaChange[] = [];
 
   for (const [name, now] of profilesByName(head)) {
-    const old = before.get(name);
+    // A new deploy namespace's quota is a resource decision to review too; a new user's private
+    // profile has none of its own.
+    const none: Record<string, string> = {};
+    const old = before.get(name) ?? (now.kind === "shared" ? { resourceQuota: none } : undefined);
     if (!old) continue;
     for (const key of uniqueSorted([...Object.keys(old.resourceQuota), ...Object.keys(now.resourceQuota)])) {
       const from = old.resourceQuota[key] ?? null;
@@ -466,9 +472,9 @@ function diffQuotas(base: Deployment, head: Deployment): QuotaChange[] {
 }
 
 /**
- * Compares the cloud identity of profiles present on both sides. Single-valued fields
- * (role ARN, boundary, service account) change in place; list fields (policies, roles)
- * give one entry per added or removed element.
+ * Compares the cloud identity of profiles present on both sides, and lists that of added
+ * deploy namespaces. Single-valued fields (role ARN, boundary, service account) change in
+ * place; list fields (policies, roles) give one entry per added or removed element.
  */
 function diffCloudIdentity(base: Deployment, head: Deployment): CloudIdentityChange[] {
   const before = profilesByName(base);
@@ -476,8 +482,10 @@ function diffCloudIdentity(base: Deployment, head: Deployment): CloudIdentityCha
 
   for (const [name, nowProfile] of profilesByName(head)) {
     const oldProfile = before.get(name);
-    if (!oldProfile) continue;
-    const old = cloudIdentityOf(base, oldProfile);
+    // A new deploy namespace's cloud permissions are listed as added, for review; a new
+    // user's private profile gets only the defaults every profile has.
+    if (!oldProfile && nowProfile.kind !== "shared") continue;
+    const old = oldProfile ? cloudIdentityOf(base, oldProfile) : [];
     const now = cloudIdentityOf(head, nowProfile);
 
     for (const field of ["aws-role", "aws-permissions-boundary", "gcp-service-account"] as const) {

@@ -191,6 +191,20 @@ describe("planChanges profiles and namespaces", () => {
     expect(plan.status).toBe("changed");
   });
 
+  it("lists an added namespace's quota", () => {
+    const head = deployment({
+      deployNamespaces: [
+        deployNamespace("ml-prod"),
+        deployNamespace("ml-staging"),
+        deployNamespace("ml-gpu", { resourceQuota: { "requests.nvidia.com/gpu": "8" } }),
+      ],
+      users: [bob],
+    });
+    const plan = planChanges(deployment(), head);
+
+    expect(plan.quotas).toEqual([{ profile: "ml-gpu", key: "requests.nvidia.com/gpu", from: null, to: "8" }]);
+  });
+
   it("marks owner change destructive", () => {
     const head = deployment();
     head.kubeflow = { ...head.kubeflow, profileOwner: "someone-else@example.com" };
@@ -292,6 +306,29 @@ describe("planChanges cloud identity", () => {
       ["gcp-role", "added", "roles/viewer"],
     ]);
     expect(plan.settings.map((change) => change.field)).toContain("cloud.provider");
+  });
+});
+
+describe("planChanges added namespace identity", () => {
+  it("lists an added namespace's permissions", () => {
+    const base = deployment({ cloud: awsCloud(), users: [bob] });
+    const head = deployment({
+      cloud: awsCloud(),
+      users: [bob, { ...alice, allowedNamespaces: [] }],
+      deployNamespaces: [
+        deployNamespace("ml-prod"),
+        deployNamespace("ml-staging"),
+        deployNamespace("ml-admin", { awsPolicyArns: ["arn:aws:iam::aws:policy/AdministratorAccess"] }),
+      ],
+    });
+    const plan = planChanges(base, head);
+
+    expect(
+      plan.cloudIdentity.map((change) => [change.profile, change.field, change.change, change.to]),
+    ).toEqual([
+      ["ml-admin", "aws-role", "added", "arn:aws:iam::123456789012:role/dev-us-east-1-ml-admin"],
+      ["ml-admin", "aws-policy", "added", "arn:aws:iam::aws:policy/AdministratorAccess"],
+    ]);
   });
 });
 
