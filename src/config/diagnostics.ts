@@ -51,6 +51,7 @@ export const DIAGNOSTIC_CODES = [
   "duplicate-email-unicode",
   "email-uppercase",
   "email-uppercase-lowercased-idp",
+  "email-not-nfc",
   "email-has-userid-prefix",
   // usernames and namespaces
   "duplicate-username",

@@ -137,6 +137,23 @@ describe("email rules", () => {
     expect(result.deployment?.users[0]?.email).toBe("Alice.Smith@example.com");
   });
 
+  it("decomposed email warns with code points", () => {
+    const text = withEmails(["jose\u0301@example.com"]);
+
+    const result = load(text);
+
+    expect(single(result, "email-not-nfc")).toMatchObject({
+      severity: "warning",
+      path: "users.users[0].email",
+    });
+    expect(single(result, "email-not-nfc").message).toContain("has U+0301 where NFC has U+00E9");
+    expect(result.deployment?.users[0]?.email).toBe("jose\u0301@example.com");
+  });
+
+  it("composed email does not warn", () => {
+    expect(codes(load(withEmails(["jos\u00e9@example.com"])))).not.toContain("email-not-nfc");
+  });
+
   it("lower-case email does not warn", () => {
     expect(codes(load(withEmails(["alice.smith@example.com"])))).not.toContain("email-uppercase");
   });

@@ -2,7 +2,7 @@
  * Email rules. Emails are identities compared byte for byte by RoleBindings and by the
  * Istio header match, so they are checked, never rewritten.
  */
-import { codePointLabel } from "../../model/code-points.js";
+import { codePointLabel, nonAsciiCodePoints } from "../../model/code-points.js";
 import type { Diagnostic } from "../diagnostics.js";
 import { type FieldPath, formatPath } from "../field-path.js";
 import type { Rule, RuleContext } from "./context.js";
@@ -146,6 +146,31 @@ export const emailCaseRule: Rule = {
               `"${field.email}" contains upper-case letters; it is used verbatim and must match what the identity provider sends, ` +
                 "case included",
             ),
+      );
+  },
+};
+
+/**
+ * An email outside the composed Unicode form (NFC) looks like its composed twin in review but
+ * is other bytes, and RoleBindings and the Istio header match compare bytes. Which form the
+ * identity provider sends is not known here, so this is a warning.
+ */
+export const emailUnicodeFormRule: Rule = {
+  name: "email-unicode-form",
+  check(context) {
+    return emailFields(context)
+      .filter(
+        (field) => /[\u0080-\u{10FFFF}]/u.test(field.email) && field.email !== field.email.normalize("NFC"),
+      )
+      .map((field) =>
+        context.source.diagnostic(
+          "warning",
+          "email-not-nfc",
+          field.path,
+          `${JSON.stringify(field.email)} is not in the composed Unicode form (NFC): it has ` +
+            `${nonAsciiCodePoints(field.email)} where NFC has ${nonAsciiCodePoints(field.email.normalize("NFC"))}; ` +
+            "it looks the same but is other bytes, so write the form the identity provider sends",
+        ),
       );
   },
 };

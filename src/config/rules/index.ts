@@ -12,7 +12,13 @@ import {
   bindingNameLengthRule,
   gcpServiceAccountRule,
 } from "./derived-names.js";
-import { duplicateEmailRule, emailCaseRule, emailFormatRule, useridPrefixRule } from "./emails.js";
+import {
+  duplicateEmailRule,
+  emailCaseRule,
+  emailFormatRule,
+  emailUnicodeFormRule,
+  useridPrefixRule,
+} from "./emails.js";
 import { destinationServerRule, repoUrlRule } from "./gitops.js";
 import { grantsRule, rolesRule } from "./grants.js";
 import { containerDefaultsRule, resourceQuotaRule } from "./resource-quota.js";
@@ -27,6 +33,7 @@ export const RULES: readonly Rule[] = [
   emailFormatRule,
   duplicateEmailRule,
   emailCaseRule,
+  emailUnicodeFormRule,
   useridPrefixRule,
   useridHeaderRule,
   gatewayPrincipalsRule,
