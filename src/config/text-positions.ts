@@ -56,7 +56,7 @@ export function withTextPositions(
   });
 }
 
-/** Drops `atKey`, which only tells this module where to look. */
+/** Drops `atKey`, which only this module reads. */
 function withoutKeyMark(diagnostic: Diagnostic): Diagnostic {
   if (diagnostic.atKey === undefined) return diagnostic;
   const { atKey: _atKey, ...rest } = diagnostic;

@@ -271,7 +271,7 @@ function reportNewUserProblem(
   username: string,
   skip: Report,
 ): void {
-  // The vars text already holds the users of earlier rows, so the edit calls them existing users.
+  // The vars text already contains the users of earlier rows, so the edit calls them existing users.
   const earlier = state.addedOnLine.get(row.email.toLowerCase());
   if (problem.code === "duplicate-email" && earlier !== undefined) {
     skip(
@@ -339,8 +339,7 @@ const COLUMN_OF_KEY: Readonly<Record<string, ImportColumn>> = {
  * Validates the text after a row, so an invalid value is reported with the row that brought it.
  * The text before the row was valid, so every error comes from the row. The load after the
  * last good row is kept, so each row re-reads only the users it changed (see
- * `config/incremental.ts`); a full load of the file after every row made an import of
- * n rows take time in n squared.
+ * `config/incremental.ts`). A full load after every row would cost time in n squared.
  */
 function checkVars(
   state: ImportState,

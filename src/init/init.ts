@@ -71,7 +71,7 @@ export async function initRepo(options: InitOptions): Promise<InitResult> {
   try {
     return await initFolder(options);
   } catch (error) {
-    // A refused init leaves no empty folder behind; one that holds a file is kept.
+    // A refused init leaves no empty folder behind; one that contains a file is kept.
     for (const folder of created.reverse()) await rmdir(folder).catch(() => undefined);
     throw error;
   }
@@ -166,7 +166,7 @@ async function makeFolder(dir: string): Promise<string[]> {
 
 /**
  * Returns the vars folder of the ops repo at `dir`: the one its `cake.yaml` names, else the
- * older cookiecutter layout's when that holds vars files, else the default. A repo in the
+ * older cookiecutter layout's when that contains vars files, else the default. A repo in the
  * older layout that gets the default would lose its deployments, which reconcile would then
  * report as orphans.
  */

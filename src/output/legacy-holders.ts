@@ -15,7 +15,7 @@ import { type OutputManifest, sha256 } from "./manifest.js";
 export interface CommittedHolders {
   /** The manifest, with `profileUsers` when they were found. */
   manifest: OutputManifest;
-  /** Why the holders were not found, for the warning that names the Profiles left unchecked. */
+  /** The reason the holders were not found, for the warning that names the Profiles left unchecked. */
   problem?: string;
 }
 

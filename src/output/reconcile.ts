@@ -101,9 +101,9 @@ export interface ReconcileResult {
   foreignFolders?: string[];
   /**
    * Profiles (`deployment/profile`) whose previous holder is unknown, so the handover guard
-   * could not check them: the manifest, from an older cake or deleted, records no holders,
-   * none could be found at HEAD, and their files name no user (a deploy namespace or a
-   * disabled user).
+   * could not check them. Their files name no user (a deploy namespace or a disabled user),
+   * the manifest records no holders (an older cake wrote it, or it was deleted), and HEAD gave
+   * none either.
    */
   unknownHolders?: string[];
   /** For deployments in `unknownHolders` with a version 1 manifest: why HEAD did not give the holders. */
