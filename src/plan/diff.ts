@@ -79,8 +79,9 @@ export function planChanges(
     options.headOutput === undefined ? [] : forgottenRemovals(removedAtBase, head, options.headOutput);
   const deployNamespaces = diffDeployNamespaces(base, head);
   const both = base && head ? { base, head } : undefined;
-  const quotas = both ? diffQuotas(both.base, both.head) : [];
-  const cloudIdentity = both ? diffCloudIdentity(both.base, both.head) : [];
+  // A new vars file's deploy namespaces are added ones too: their quotas and permissions show.
+  const quotas = head ? diffQuotas(base, head) : [];
+  const cloudIdentity = head ? diffCloudIdentity(base, head) : [];
   const settings = both ? diffSettings(both.base, both.head) : [];
   let owner: OwnerChange | null = null;
   if (head && (base || baseOutput)) {
@@ -452,7 +453,7 @@ function diffDeployNamespaces(base: Deployment | undefined, head: Deployment | u
  * Compares the quotas of profiles present on both sides, and lists those of added deploy
  * namespaces. A new user's private profile has no quota of its own, so it shows none.
  */
-function diffQuotas(base: Deployment, head: Deployment): QuotaChange[] {
+function diffQuotas(base: Deployment | undefined, head: Deployment): QuotaChange[] {
   const before = profilesByName(base);
   const changes: QuotaChange[] = [];
 
@@ -476,7 +477,7 @@ function diffQuotas(base: Deployment, head: Deployment): QuotaChange[] {
  * deploy namespaces. Single-valued fields (role ARN, boundary, service account) change in
  * place; list fields (policies, roles) give one entry per added or removed element.
  */
-function diffCloudIdentity(base: Deployment, head: Deployment): CloudIdentityChange[] {
+function diffCloudIdentity(base: Deployment | undefined, head: Deployment): CloudIdentityChange[] {
   const before = profilesByName(base);
   const changes: CloudIdentityChange[] = [];
 
@@ -485,7 +486,7 @@ function diffCloudIdentity(base: Deployment, head: Deployment): CloudIdentityCha
     // A new deploy namespace's cloud permissions are listed as added, for review; a new
     // user's private profile gets only the defaults every profile has.
     if (!oldProfile && nowProfile.kind !== "shared") continue;
-    const old = oldProfile ? cloudIdentityOf(base, oldProfile) : [];
+    const old = base && oldProfile ? cloudIdentityOf(base, oldProfile) : [];
     const now = cloudIdentityOf(head, nowProfile);
 
     for (const field of ["aws-role", "aws-permissions-boundary", "gcp-service-account"] as const) {

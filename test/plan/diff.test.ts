@@ -342,6 +342,28 @@ describe("planChanges whole files", () => {
     expect(plan.destructive).toBe(false);
   });
 
+  it("lists an added file's namespace quotas and permissions", () => {
+    const head = deployment({
+      cloud: awsCloud(),
+      users: [alice],
+      deployNamespaces: [
+        deployNamespace("ml-gpu", {
+          resourceQuota: { "requests.nvidia.com/gpu": "8" },
+          awsPolicyArns: ["arn:aws:iam::aws:policy/AdministratorAccess"],
+        }),
+      ],
+    });
+
+    const plan = planChanges(undefined, head);
+
+    expect(plan.quotas).toEqual([{ profile: "ml-gpu", key: "requests.nvidia.com/gpu", from: null, to: "8" }]);
+    expect(plan.cloudIdentity.map((change) => [change.profile, change.to])).toContainEqual([
+      "ml-gpu",
+      "arn:aws:iam::aws:policy/AdministratorAccess",
+    ]);
+    expect(plan.cloudIdentity.every((change) => change.profile === "ml-gpu")).toBe(true);
+  });
+
   it("treats deleted file as all removed", () => {
     const plan = planChanges(deployment({ users: [alice, bob] }), undefined);
 
