@@ -171,6 +171,7 @@ async function prepareEdits(
 
   const applied: Applied[] = [];
   const skipped: string[] = [];
+  const refused: { name: string; error: CakeError }[] = [];
   for (const name of names) {
     let file: string | undefined;
     try {
@@ -196,12 +197,18 @@ async function prepareEdits(
       }
       if (!all || !(error instanceof CakeError) || error instanceof UsageError) throw error;
       if (request.allOrNothing) {
-        throw new CakeError(`${name}: ${error.message}; no deployment was changed`, error.exitCode);
+        refused.push({ name, error });
+        continue;
       }
       skipped.push(`${name}: ${error.message}`);
     }
   }
 
+  // Every refusing deployment is named, so one run lists every problem to fix.
+  if (refused.length > 0) {
+    const reasons = refused.map(({ name, error }) => `${name}: ${error.message}`).join("\n");
+    throw new CakeError(`${reasons}\nno deployment was changed.`, refused[0]?.error.exitCode ?? 1);
+  }
   for (const line of skipped) io.stderr.write(`cake: skipped ${line}\n`);
   if (all && applied.length === 0 && skipped.length > 0) {
     throw new CakeError("the change applies to no deployment; nothing was written.");

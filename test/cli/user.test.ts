@@ -624,9 +624,23 @@ describe("--deployment all", () => {
     const result = await cake(repo, "user", "import", "--deployment", "all", csv, "--no-reconcile");
 
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/qa-us-east-1: .*unknown-namespace.*no deployment was changed/s);
+    expect(result.stderr).toMatch(/qa-us-east-1: .*unknown-namespace.*\nno deployment was changed/s);
     expect(await readVars(repo)).toBe(original);
     expect(await readVars(repo, "qa-us-east-1")).not.toContain("zed@example.com");
+  });
+
+  it("names every deployment that refuses an import", async () => {
+    const csv = path.join(repo, "new.csv");
+    await writeFile(
+      csv,
+      "email,username,roles,namespaces\nzed@example.com,zed,cake-user,team-a;ml-nowhere\n",
+    );
+
+    const result = await cake(repo, "user", "import", "--deployment", "all", csv, "--no-reconcile");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/dev-eu-west-1: .*ml-nowhere/s);
+    expect(result.stderr).toMatch(/qa-us-east-1: .*team-a/s);
   });
 });
 
