@@ -1050,10 +1050,17 @@ export function argocdReminder(report: DeploymentReport, location?: CommandLocat
           .join("/");
   // The ApplicationSet of `cake init` replaces the per-deployment folders; applying one as well
   // would give the deployment a second Application.
+  const appSetFile = location === undefined ? undefined : path.join(location.root, APPLICATIONSET_FILE);
+  const appSetPath =
+    location === undefined || appSetFile === undefined || !existsSync(appSetFile)
+      ? undefined
+      : path.relative(location.cwd, appSetFile).split(path.sep).join("/");
+  // The ApplicationSet has its own copy of the repo URL, which reconcile does not rewrite.
   const appSet =
-    location !== undefined && existsSync(path.join(location.root, APPLICATIONSET_FILE))
-      ? ` (skip this if the ApplicationSet of ${APPLICATIONSET_FILE} syncs this deployment)`
-      : "";
+    appSetPath === undefined
+      ? ""
+      : ` (skip this if the ApplicationSet of ${appSetPath} syncs this deployment, ` +
+        "but edit that file by hand when gitops.repo_url changed)";
   return (
     `${report.folder}/argocd/ changed, and Argo CD does not sync it: apply it when this change merges, ` +
     `with kubectl apply -k ${shellWord(target)}${appSet}`

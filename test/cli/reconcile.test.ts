@@ -684,7 +684,7 @@ describe("cake reconcile", () => {
 
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(
-      "(skip this if the ApplicationSet of argocd/applicationset.yaml syncs this deployment)",
+      "(skip this if the ApplicationSet of argocd/applicationset.yaml syncs this deployment, but edit that file by hand when gitops.repo_url changed)",
     );
   });
 
