@@ -420,7 +420,7 @@ describe("cake reconcile", () => {
       const result = await cake(root, "reconcile");
 
       expect(result.code).toBe(1);
-      expect(result.stderr).toContain("written with other Unicode code points (U+00E9 and U+0301)");
+      expect(result.stderr).toContain("written with other Unicode code points (U+00E9 and U+0065 U+0301)");
     });
 
     it("advises on an email changed in case", async () => {

@@ -146,7 +146,7 @@ describe("email rules", () => {
       severity: "warning",
       path: "users.users[0].email",
     });
-    expect(single(result, "email-not-nfc").message).toContain("has U+0301 where NFC has U+00E9");
+    expect(single(result, "email-not-nfc").message).toContain("has U+0065 U+0301 where NFC has U+00E9");
     expect(result.deployment?.users[0]?.email).toBe("jose\u0301@example.com");
   });
 

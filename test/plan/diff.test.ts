@@ -513,7 +513,7 @@ describe("planChanges profile handover", () => {
     const plan = planChanges(base, head);
 
     expect(plan.profiles[0]?.change).toBe("handed-over");
-    expect(plan.profiles[0]?.reason).toContain("other Unicode code points (U+00E9 and U+0301)");
+    expect(plan.profiles[0]?.reason).toContain("other Unicode code points (U+00E9 and U+0065 U+0301)");
   });
 
   it("hands private profile to namespace", () => {
