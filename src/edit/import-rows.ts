@@ -244,7 +244,18 @@ export function throwProblems(
 export function formatProblem(file: string, problem: RowProblem): string {
   const field = problem.field === undefined ? "" : `${problem.field}: `;
   // A quoted value may contain line breaks, which would split the problem over lines.
-  return printable(`${file}:${problem.line}: error [${problem.code}] ${field}${problem.message}`);
+  return printable(`${file}:${problem.line}: error [${problem.code}] ${field}${shortened(problem.message)}`);
+}
+
+/** The longest problem message printed whole; a CSV field of megabytes would repeat in it. */
+const MAX_MESSAGE_LENGTH = 1000;
+
+/** Returns `message`, or its start and end around a count of the characters left out, which keeps the fix at its end. */
+function shortened(message: string): string {
+  if (message.length <= MAX_MESSAGE_LENGTH) return message;
+  const keep = MAX_MESSAGE_LENGTH / 2;
+  const omitted = message.length - 2 * keep;
+  return `${message.slice(0, keep)}[${omitted} characters left out]${message.slice(-keep)}`;
 }
 
 export function count(value: number, noun: string): string {

@@ -105,6 +105,21 @@ describe("parseImportCsv", () => {
     });
   }
 
+  it("shortens a huge value in a problem", () => {
+    const text = `email,username,roles,namespaces\na@example.com,a,${"x".repeat(100_000)},\n`;
+
+    let message = "";
+    try {
+      parseImportCsv(text, "f.csv");
+    } catch (error) {
+      message = (error as Error).message;
+    }
+
+    expect(message).toContain("characters left out]");
+    expect(message.length).toBeLessThan(2000);
+    expect(message).toContain("use one of: cake-admin, cake-user");
+  });
+
   it("names every bad row at once", () => {
     const text = [
       "email,username,roles,namespaces",
