@@ -6,6 +6,7 @@
  */
 import type { Deployment } from "../model/types.js";
 import { compareText } from "../plan/state.js";
+import { GITHUB_WORKFLOW_FILE } from "./ci.js";
 
 export const CODEOWNERS_FILE = "CODEOWNERS";
 
@@ -64,6 +65,10 @@ export function renderCodeowners(deployments: readonly Deployment[], prefix = ""
   if (everyAdmin.length === 0)
     lines.push("# No deployment has an active cake-admin, so no review is required for them.");
   else lines.push(`${scope} ${everyAdmin.join(" ")}`);
+  // The GitHub workflow of cake runs its checks; a change that weakens them needs the same
+  // review. The GitLab pipeline and CODEOWNERS of a larger repository are shared, so they keep
+  // the repository's own owners.
+  if (prefix !== "" && everyAdmin.length > 0) lines.push(`/${GITHUB_WORKFLOW_FILE} ${everyAdmin.join(" ")}`);
 
   for (const deployment of sorted) {
     const admins = activeAdmins(deployment);

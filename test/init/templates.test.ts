@@ -113,6 +113,7 @@ describe("renderCodeowners", () => {
     const text = renderCodeowners([dev], "platform/ops/");
 
     expect(text).toMatch(/^\/platform\/ops\/ d@example\.com$/m);
+    expect(text).toMatch(/^\/\.github\/workflows\/cake\.yml d@example\.com$/m);
     expect(text).not.toMatch(/^\* /m);
   });
 
