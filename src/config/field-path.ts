@@ -12,6 +12,12 @@ export interface Position {
   column: number;
 }
 
+/** Returns the 1-based line and column of `offset` in `text`, counting lines at each LF. */
+export function textPosition(text: string, offset: number): Position {
+  const before = text.slice(0, offset);
+  return { line: before.split("\n").length, column: offset - before.lastIndexOf("\n") };
+}
+
 /** Formats a field path the way diagnostics show it: `users.users[3].email`. */
 export function formatPath(path: FieldPath): string {
   let text = "";

@@ -18,6 +18,7 @@ import {
   type YAMLError,
 } from "yaml";
 import type { Diagnostic } from "./diagnostics.js";
+import { textPosition } from "./field-path.js";
 import { type FieldPath, formatPath, VarsSource } from "./source.js";
 
 /**
@@ -418,9 +419,7 @@ function notTextResult(text: string, file: string, offset: number, message: stri
   const lineCounter = new LineCounter();
   const document = parseDocument("", { lineCounter });
   const source = new VarsSource(file, text, document, lineCounter);
-  const before = text.slice(0, offset);
-  const line = before.split("\n").length;
-  const column = offset - before.lastIndexOf("\n");
-  const diagnostic = source.diagnostic("error", "yaml-syntax", [], message, { position: { line, column } });
+  const position = textPosition(text, offset);
+  const diagnostic = source.diagnostic("error", "yaml-syntax", [], message, { position });
   return { source, data: undefined, diagnostics: [diagnostic] };
 }

@@ -4,6 +4,7 @@
  * (field) and the value, so one run lists all of them.
  */
 import type { DiagnosticCode } from "../config/diagnostics.js";
+import { textPosition } from "../config/field-path.js";
 import { printable } from "../config/format.js";
 import { NAMESPACE_ACCESS } from "../config/schema.js";
 import { CakeError } from "../errors.js";
@@ -73,12 +74,11 @@ export const MAX_LISTED_PROBLEMS = 100;
  * header or a CSV syntax error throws, because no row can be read after it.
  */
 export function readImportCsv(text: string, file: string): ImportCsv {
-  // Decoding puts U+FFFD where the bytes are not UTF-8: an email with a lost byte names nobody.
+  // Decoding puts U+FFFD where the bytes are not UTF-8, and an email with a lost byte matches
+  // no identity the provider sends.
   const replaced = text.indexOf("\uFFFD");
   if (replaced >= 0) {
-    const before = text.slice(0, replaced);
-    const line = before.split("\n").length;
-    const column = replaced - before.lastIndexOf("\n");
+    const { line, column } = textPosition(text, replaced);
     throw new CakeError(
       `${file}:${line}:${column}: the file contains bytes that are not UTF-8 (shown as U+FFFD), such as ` +
         "an é saved as Latin-1 or Windows-1252; save the CSV as UTF-8 (in Excel: CSV UTF-8); nothing was imported.",
@@ -247,7 +247,7 @@ export function formatProblem(file: string, problem: RowProblem): string {
   return printable(`${file}:${problem.line}: error [${problem.code}] ${field}${shortened(problem.message)}`);
 }
 
-/** The longest problem message printed whole; a CSV field of megabytes would repeat in it. */
+/** Maximum length of a problem message printed whole, because a CSV field of megabytes would repeat in it. */
 const MAX_MESSAGE_LENGTH = 1000;
 
 /** Returns `message`, or its start and end around a count of the characters left out, which keeps the fix at its end. */

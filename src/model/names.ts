@@ -118,6 +118,15 @@ export const HTTP_HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 export const AWS_ROLE_NAME = /^[\w+=,.@-]+$/;
 export const GCP_SERVICE_ACCOUNT_ID = /^[a-z][a-z0-9-]*[a-z0-9]$/;
 
+/** Returns the user's email of each private profile among `profiles`, by profile name. */
+export function profileUsersOf(profiles: readonly ProfileRef[]): Record<string, string> {
+  const users: Record<string, string> = {};
+  for (const profile of profiles) {
+    if (profile.kind === "user" && profile.email !== undefined) users[profile.name] = profile.email;
+  }
+  return users;
+}
+
 /** Returns the private profiles (one per user) and shared profiles (one per deploy namespace), sorted by name. */
 export function profilesOf(deployment: Deployment): ProfileRef[] {
   const profiles: ProfileRef[] = [

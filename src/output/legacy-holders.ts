@@ -1,6 +1,6 @@
 /**
  * The Profile holders of output that an older cake wrote. A version 1 manifest lists the
- * Profiles but not who holds each, and the profile file of a disabled user or of a deploy
+ * Profiles but not their holders, and the profile file of a disabled user or of a deploy
  * namespace names nobody either. So on the first reconcile after an upgrade, a Profile
  * passing from a disabled user or a deploy namespace to someone else would go unnoticed.
  *
@@ -9,7 +9,7 @@
  * the holders. The loader and git are imported only here, and only for such a manifest.
  */
 import path from "node:path";
-import { profilesOf } from "../model/names.js";
+import { profilesOf, profileUsersOf } from "../model/names.js";
 import { type OutputManifest, sha256 } from "./manifest.js";
 
 export interface CommittedHolders {
@@ -61,11 +61,7 @@ export async function withCommittedHolders(
   ) {
     return { manifest, problem: `${varsFile} at HEAD does not give the Profiles of the output` };
   }
-  const profileUsers: Record<string, string> = {};
-  for (const profile of profiles) {
-    if (profile.kind === "user" && profile.email !== undefined) profileUsers[profile.name] = profile.email;
-  }
-  return { manifest: { ...manifest, profileUsers } };
+  return { manifest: { ...manifest, profileUsers: profileUsersOf(profiles) } };
 }
 
 /**

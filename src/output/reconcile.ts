@@ -14,7 +14,7 @@ import { CakeError, readFailureReason, UsageError } from "../errors.js";
 import { profilePath } from "../generate/layout.js";
 import type { DeploymentClaims } from "../model/claims.js";
 import { nonAsciiCodePoints, sameUnicodeText } from "../model/code-points.js";
-import { profilesOf } from "../model/names.js";
+import { profilesOf, profileUsersOf } from "../model/names.js";
 import type { Deployment } from "../model/types.js";
 import { APPLICATIONSET_FILE, type RepoLayout } from "../repo/layout.js";
 import { checkOneFilePerFolder, deploymentNameOfFile, listVarsFiles } from "../repo/vars-files.js";
@@ -427,11 +427,7 @@ function lockOptions(options: ReconcileOptions): LockOptions {
 /** Returns the Profile names of `deployment`, and the private ones with their users' emails. */
 function profileNames(deployment: Deployment): { profiles: string[]; profileUsers: Record<string, string> } {
   const profiles = profilesOf(deployment);
-  const profileUsers: Record<string, string> = {};
-  for (const profile of profiles) {
-    if (profile.kind === "user" && profile.email !== undefined) profileUsers[profile.name] = profile.email;
-  }
-  return { profiles: profiles.map((profile) => profile.name), profileUsers };
+  return { profiles: profiles.map((profile) => profile.name), profileUsers: profileUsersOf(profiles) };
 }
 
 /**
@@ -987,13 +983,13 @@ export function unknownHoldersMessage(
 ): string {
   const listed = names.slice(0, MAX_LISTED_UNKNOWN).join(", ");
   const more = names.length > MAX_LISTED_UNKNOWN ? ` and ${names.length - MAX_LISTED_UNKNOWN} more` : "";
-  const why = Object.entries(reasons).map(([deployment, reason]) => `\n  ${deployment}: ${reason}`);
+  const reasonLines = Object.entries(reasons).map(([deployment, reason]) => `\n  ${deployment}: ${reason}`);
   return (
     `cake could not check whether Profiles ${listed}${more} changed hands. Their files name no user ` +
     "(deploy namespaces and disabled users), and their holders are recorded neither in the manifest " +
     "(written by an older cake, or deleted) nor in a vars file committed at HEAD that matches it. " +
     "Before committing, check in the vars file that each still belongs to the same user or deploy " +
-    `namespace; from this run on, the manifest records the holders${why.join("")}`
+    `namespace; from this run on, the manifest records the holders${reasonLines.join("")}`
   );
 }
 

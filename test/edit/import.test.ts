@@ -236,6 +236,14 @@ describe("parseImportCsv", () => {
   });
 });
 
+/** Reconciles the repo, then removes bjones with their Profile, which the manifest then records as removed. */
+async function removeBjonesProfile(): Promise<void> {
+  expect((await cake(repo, "reconcile")).code).toBe(0);
+  const args = ["--deployment", "dev-eu-west-1", "--username", "bjones", "--delete-profile"];
+  const removal = await cake(repo, "user", "remove", ...args);
+  expect(removal.code).toBe(0);
+}
+
 describe("cake user import", () => {
   it("dry run prints the plan and writes nothing", async () => {
     const file = await writeCsv(GOOD);
@@ -385,18 +393,7 @@ describe("cake user import", () => {
   });
 
   it("profile handover row names its line", async () => {
-    expect((await cake(repo, "reconcile")).code).toBe(0);
-    const removal = await cake(
-      repo,
-      "user",
-      "remove",
-      "--deployment",
-      "dev-eu-west-1",
-      "--username",
-      "bjones",
-      "--delete-profile",
-    );
-    expect(removal.code).toBe(0);
+    await removeBjonesProfile();
     await writeCsv(`${GOOD}eve@example.com,bjones,cake-user,\ngil@example.com,bjones,root,nope\n`);
     const before = await snapshot(repo);
 
@@ -431,18 +428,7 @@ describe("cake user import", () => {
   });
 
   it("proposes no removed Profile name", async () => {
-    expect((await cake(repo, "reconcile")).code).toBe(0);
-    const removal = await cake(
-      repo,
-      "user",
-      "remove",
-      "--deployment",
-      "dev-eu-west-1",
-      "--username",
-      "bjones",
-      "--delete-profile",
-    );
-    expect(removal.code).toBe(0);
+    await removeBjonesProfile();
     await writeCsv("email,username,roles,namespaces\nbjones@example.com,,cake-user,\n");
 
     const imported = await cake(repo, ...IMPORT, "users.csv", "--dry-run");
