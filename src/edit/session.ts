@@ -171,7 +171,7 @@ async function prepareEdits(
 
   const applied: Applied[] = [];
   const skipped: string[] = [];
-  const refused: { name: string; error: CakeError }[] = [];
+  const rejections: { name: string; error: CakeError }[] = [];
   for (const name of names) {
     let file: string | undefined;
     try {
@@ -197,7 +197,7 @@ async function prepareEdits(
       }
       if (!all || !(error instanceof CakeError) || error instanceof UsageError) throw error;
       if (request.allOrNothing) {
-        refused.push({ name, error });
+        rejections.push({ name, error });
         continue;
       }
       skipped.push(`${name}: ${error.message}`);
@@ -205,9 +205,9 @@ async function prepareEdits(
   }
 
   // Every refusing deployment is named, so one run lists every problem to fix.
-  if (refused.length > 0) {
-    const reasons = refused.map(({ name, error }) => `${name}: ${error.message}`).join("\n");
-    throw new CakeError(`${reasons}\nno deployment was changed.`, refused[0]?.error.exitCode ?? 1);
+  if (rejections.length > 0) {
+    const reasons = rejections.map(({ name, error }) => `${name}: ${error.message}`).join("\n");
+    throw new CakeError(`${reasons}\nno deployment was changed.`, rejections[0]?.error.exitCode ?? 1);
   }
   for (const line of skipped) io.stderr.write(`cake: skipped ${line}\n`);
   if (all && applied.length === 0 && skipped.length > 0) {

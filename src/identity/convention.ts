@@ -182,12 +182,12 @@ export interface UsernameProposal {
 /**
  * Proposes a username for a new user: from `identity.username_pattern` when set, else
  * from the inferred convention, else the local part hyphenated. A name already taken by
- * a user, a deploy namespace or a Profile in `kept` gets a numeric suffix.
+ * a user, a deploy namespace or a Profile in `removedForOthers` gets a numeric suffix.
  */
 export function proposeUsername(
   email: string,
   deployment: Deployment,
-  kept: ReadonlySet<string> = new Set(),
+  removedForOthers: ReadonlySet<string> = new Set(),
 ): UsernameProposal {
   const parts = emailParts(email);
   const pattern = compileUsernamePattern(deployment.identity.usernamePattern);
@@ -229,7 +229,7 @@ export function proposeUsername(
   if (label === "") {
     reason = 'the email\'s local part has no letters or digits a username can use, so it is "user"';
   }
-  const proposed = uniqueName(label || "user", deployment, kept);
+  const proposed = uniqueName(label || "user", deployment, removedForOthers);
   if (proposed !== (label || "user"))
     reason += `; "${label || "user"}" was taken, reserved or too long, so "${proposed}"`;
   return { username: proposed, reason };
@@ -237,14 +237,15 @@ export function proposeUsername(
 
 /**
  * Returns `base`, shortened to fit every name derived from it and suffixed with `-2`, `-3`
- * when it is taken or reserved (`default@example.com` must not propose `default`). `kept`
- * names Profiles that left the output for another holder: Argo CD keeps their namespaces.
+ * when it is taken or reserved (`default@example.com` must not propose `default`).
+ * `removedForOthers` names Profiles that left the output for another holder, whose
+ * namespaces Argo CD keeps.
  */
-function uniqueName(base: string, deployment: Deployment, kept: ReadonlySet<string>): string {
+function uniqueName(base: string, deployment: Deployment, removedForOthers: ReadonlySet<string>): string {
   const taken = new Set([
     ...deployment.users.map((user) => user.username),
     ...deployment.deployNamespaces.map((n) => n.name),
-    ...kept,
+    ...removedForOthers,
   ]);
   const namespaces = {
     identityNamespace: deployment.cloud.identityNamespace,

@@ -148,7 +148,7 @@ export function parseManifest(text: string): OutputManifest | undefined {
         Object.values(removed).every((email) => email === null || typeof email === "string")));
   if (!valid) return undefined;
   // A version 1 manifest also contains `varsSha256`. It is kept only to find the Profile
-  // holders that version 1 did not record; the next reconcile rewrites the manifest once in
+  // holders that version 1 did not record. The next reconcile rewrites the manifest once in
   // the current format, without it.
   const { varsSha256, ...manifest } = candidate;
   const legacy = candidate.manifestVersion === 1 && typeof varsSha256 === "string" ? { varsSha256 } : {};

@@ -86,7 +86,7 @@ export interface FolderPlan {
   desired: DesiredOutput | undefined;
   /** The folder's manifest; for a version 1 manifest, with the holders found at HEAD when staging. */
   previousManifest: OutputManifest | undefined;
-  /** Why the holders of a version 1 manifest were not found at HEAD. */
+  /** Reason the holders of a version 1 manifest were not found at HEAD. */
   holdersProblem?: string;
   /** Profiles in the current output: from the manifest, or from the generated files on disk without one. */
   previousProfiles: string[];

@@ -21,7 +21,7 @@ export interface RepoLayout {
 }
 
 export const CONFIG_FILE = "cake.yaml";
-/** Where `cake init` writes its Argo CD ApplicationSet, relative to the ops repo. */
+/** Path of the Argo CD ApplicationSet that `cake init` writes, relative to the ops repo. */
 export const APPLICATIONSET_FILE = "argocd/applicationset.yaml";
 export const DEFAULT_VARS_DIR = "vars";
 export const DEFAULT_OUTPUT_DIR = "deployments";

@@ -225,11 +225,11 @@ describe("cake init", () => {
     const legacy = path.join(dir, "platform/scripts/gen_deploy/vars");
     await cp(fileURLToPath(new URL("../../examples/ops/vars", import.meta.url)), legacy, { recursive: true });
 
-    const refused = await cake(dir, "init");
+    const rejected = await cake(dir, "init");
     const forced = await cake(dir, "init", "--force");
 
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain("looks like an ops repo already");
+    expect(rejected.code).toBe(1);
+    expect(rejected.stderr).toContain("looks like an ops repo already");
     expect(forced.code).toBe(0);
     expect(existsSync(path.join(dir, "vars"))).toBe(false);
     expect(await readFile(path.join(dir, "cake.yaml"), "utf8")).toContain(
@@ -357,7 +357,7 @@ describe("cake init in a subfolder", () => {
     );
   });
 
-  it("leaves no folder when refused", async () => {
+  it("leaves no folder when rejected", async () => {
     const result = await cake(repo.dir, "init", "team ops;x/inner");
 
     expect(result.code).toBe(1);
