@@ -273,8 +273,12 @@ function changedRegion(previousText: string, text: string, snapshot: LoadSnapsho
   if (changedStart < (itemStarts[0] as number) || changedEnd > sequenceEnd) return undefined;
 
   // The entry that contains the first changed line; a change just after the last entry
-  // (a user appended) extends the last entry.
-  const first = upperBound(itemStarts, changedStart) - 1;
+  // (a user appended) extends the last entry. A change that starts on an entry's first line
+  // may as well end the entry before it: a line added at the end of an entry shares its
+  // leading spaces with the next entry's first line, so the common prefix stops inside that
+  // line. The region then starts one entry earlier.
+  const containing = upperBound(itemStarts, changedStart) - 1;
+  const first = containing > 0 && itemStarts[containing] === changedStart ? containing - 1 : containing;
   if (first < 0) return undefined;
   const start = itemStarts[first] as number;
 

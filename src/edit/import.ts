@@ -72,6 +72,7 @@ export function applyImport(
     checkHandover,
     removed,
     addedOnLine: new Map(),
+    ...(target.load === undefined ? {} : { lastLoad: target.load }),
   };
   const plan: string[] = [];
   const problems: RowProblem[] = [...csv.problems];

@@ -10,7 +10,7 @@ import path from "node:path";
 import type { CommandContext } from "../cli/io.js";
 import { type Diagnostic, hasErrors } from "../config/diagnostics.js";
 import { formatDiagnostics } from "../config/format.js";
-import { loadVarsText } from "../config/load.js";
+import { loadVarsText, type PreviousLoad } from "../config/load.js";
 import { CakeError, systemErrorMessage, UsageError } from "../errors.js";
 import { profilesOf } from "../model/names.js";
 import type { Deployment } from "../model/types.js";
@@ -52,6 +52,11 @@ export interface EditTarget {
   deployment: Deployment;
   /** The warnings of `text`; an edit reports only the warnings it adds. */
   warnings: Diagnostic[];
+  /**
+   * The load of `text` with its snapshot, when the fast path could take it, so a check of
+   * the edited text re-reads only the users the edit changed (see `config/incremental.ts`).
+   */
+  load?: PreviousLoad;
 }
 
 /** Result of an edit function: the new text and a one-line description of the change. */
@@ -255,7 +260,14 @@ export async function openTarget(layout: RepoLayout, name: string, verbose = tru
   const realPath = await assertRealPathInside(layout.root, found.file);
   await assertRealPathInside(layout.root, `${layout.outputDir}/${name}`);
   const text = await readFile(realPath, "utf8");
-  const result = loadVarsText(text, { file: found.file, outputPath: `${layout.outputDir}/${name}` });
+  // The fast path gives the full load's result or none, so an invalid file still gets the
+  // full load's diagnostics; a large file loads several times faster.
+  const result = loadVarsText(text, {
+    file: found.file,
+    outputPath: `${layout.outputDir}/${name}`,
+    fast: true,
+    snapshot: true,
+  });
   if (!result.deployment || hasErrors(result.diagnostics)) {
     const detail = verbose
       ? `\n${formatDiagnostics(errorsOnly(result.diagnostics), { sources: { [found.file]: text } })}`
@@ -270,6 +282,7 @@ export async function openTarget(layout: RepoLayout, name: string, verbose = tru
     text,
     deployment: result.deployment,
     warnings: result.diagnostics.filter((diagnostic) => diagnostic.severity === "warning"),
+    ...(result.snapshot === undefined ? {} : { load: { text, snapshot: result.snapshot } }),
   };
 }
 
@@ -304,7 +317,12 @@ function checkEditedText(
   target: EditTarget,
   text: string,
 ): { warnings: Diagnostic[]; deployment: Deployment } {
-  const result = loadVarsText(text, { file: target.file, outputPath: target.deployment.outputPath });
+  const result = loadVarsText(text, {
+    file: target.file,
+    outputPath: target.deployment.outputPath,
+    fast: true,
+    ...(target.load === undefined ? {} : { previous: target.load }),
+  });
   if (result.deployment && !hasErrors(result.diagnostics)) {
     const known = new Set(target.warnings.map((warning) => `${warning.code}\n${warning.message}`));
     const warnings = result.diagnostics.filter(

@@ -272,6 +272,26 @@ describe("incremental load", () => {
     expect(result?.deployment).toEqual(fullLoad(changed).deployment);
   });
 
+  it("loads a grant added at the end of an entry incrementally", () => {
+    const text = baseText(random(3), 6);
+    const lines = text.split("\n");
+    // The line after user 2's entry starts user 3's, with the same leading spaces as the new line.
+    const nextEntry = lines.findIndex((line) => /^ {4}- email: user\.3@/i.test(line));
+    expect(lines[nextEntry - 1]).toMatch(/^ {8}(- | {2}access)/);
+    const granted = fullLoad(text).deployment?.users.find((user) => user.username === "user2");
+    const missing = NAMESPACES.find(
+      (namespace) => !granted?.allowedNamespaces.some((grant) => grant.namespace === namespace),
+    ) as string;
+    lines.splice(nextEntry, 0, `        - ${missing}`);
+    const changed = lines.join("\n");
+
+    const result = loadIncrementally(text, snapshotOf(text), changed);
+
+    expect(result).toBeDefined();
+    expect(result?.deployment).toEqual(fullLoad(changed).deployment);
+    expect(result?.affectedProfiles).toContain(missing);
+  });
+
   it("finds a lookalike email outside the changed entries", () => {
     const text = baseText(random(5), 8).replace(
       "email: user.2@example.com",
