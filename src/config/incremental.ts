@@ -274,9 +274,9 @@ function changedRegion(previousText: string, text: string, snapshot: LoadSnapsho
 
   // The entry that contains the first changed line; a change just after the last entry
   // (a user appended) extends the last entry. A change that starts on an entry's first line
-  // may as well end the entry before it: a line added at the end of an entry shares its
-  // leading spaces with the next entry's first line, so the common prefix stops inside that
-  // line. The region then starts one entry earlier.
+  // may belong to the end of the entry before it. A line added there shares its leading
+  // spaces with the next entry's first line, so the common prefix stops inside that line.
+  // The region then starts one entry earlier.
   const containing = upperBound(itemStarts, changedStart) - 1;
   const first = containing > 0 && itemStarts[containing] === changedStart ? containing - 1 : containing;
   if (first < 0) return undefined;
@@ -375,8 +375,7 @@ function checkReduced(
   newItems: unknown[],
 ): { newUsers: User[]; newWarnings: Diagnostic[] } | undefined {
   const { first, last, oldEnd, newEnd } = region;
-  const keys = new Set<string>();
-  for (const item of newItems) for (const key of identityKeys(item)) keys.add(key);
+  const keys = identityKeys(newItems);
 
   // Entries outside the region whose key matches, re-read from the new text.
   const sharing: number[] = [];
@@ -384,10 +383,10 @@ function checkReduced(
     if (index >= first && index < last) return;
     const email = usersByName.get(username)?.email ?? "";
     if (
-      keys.has(`username:${username}`) ||
-      keys.has(`email:${email}`) ||
-      keys.has(`email:${emailLookalikeKey(email)}`) ||
-      keys.has(`binding:${snapshot.itemBindingNames[index]}`)
+      keys.usernames.has(username) ||
+      keys.emails.has(email) ||
+      keys.emails.has(emailLookalikeKey(email)) ||
+      keys.bindings.has(snapshot.itemBindingNames[index] as string)
     ) {
       sharing.push(index);
     }
@@ -440,19 +439,27 @@ function checkReduced(
 }
 
 /**
- * Returns the keys by which rules compare entries with each other: the email, exactly and as
- * `emailLookalikeKey` gives it (lower case, NFC), the username, and the contributor object name the email gives. `checkReduced` matches
- * the unchanged entries by the same keys.
+ * Returns the keys of `items` by which rules compare entries with each other: each email,
+ * exactly and as `emailLookalikeKey` gives it (lower case, NFC), each username, and the
+ * contributor object name each email gives. `checkReduced` matches the unchanged entries by
+ * the same keys.
  * NOTE: a new rule that compares entries by another key must add that key here and there.
  */
-function identityKeys(item: unknown): string[] {
-  if (typeof item !== "object" || item === null) return [];
-  const { email, username } = item as { email?: unknown; username?: unknown };
-  const keys: string[] = [];
-  if (typeof email === "string") {
-    keys.push(`email:${email}`, `email:${emailLookalikeKey(email)}`, `binding:${bindingName(email, "edit")}`);
+function identityKeys(items: readonly unknown[]): {
+  emails: Set<string>;
+  usernames: Set<string>;
+  bindings: Set<string>;
+} {
+  const keys = { emails: new Set<string>(), usernames: new Set<string>(), bindings: new Set<string>() };
+  for (const item of items) {
+    if (typeof item !== "object" || item === null) continue;
+    const { email, username } = item as { email?: unknown; username?: unknown };
+    if (typeof email === "string") {
+      keys.emails.add(email).add(emailLookalikeKey(email));
+      keys.bindings.add(bindingName(email, "edit"));
+    }
+    if (typeof username === "string") keys.usernames.add(username);
   }
-  if (typeof username === "string") keys.push(`username:${username}`);
   return keys;
 }
 
