@@ -36,7 +36,23 @@ import {
   removedProfilesOf,
   runEdit,
 } from "./session.js";
-import { addUser, grantNamespace, grantsOf, newUserProblems, requireNamespace, setRoles } from "./users.js";
+import {
+  addFileStyleCounts,
+  addUser,
+  countFileStyle,
+  type FileStyle,
+  type FileStyleCounts,
+  fileStyleOf,
+  grantNamespace,
+  grantsOf,
+  newUserProblems,
+  requireNamespace,
+  setRoles,
+  type UserIdentity,
+  userIdentities,
+  type WholeFile,
+} from "./users.js";
+import { applyWindowEdit, entryWindow } from "./window.js";
 
 export {
   IMPORT_COLUMNS,
@@ -72,15 +88,13 @@ export function applyImport(
     checkHandover,
     removed,
     addedOnLine: new Map(),
-    ...(target.load === undefined ? {} : { lastLoad: target.load }),
+    ...(target.load === undefined ? {} : { lastLoad: target.load, whole: wholeFile(target.text) }),
   };
   const plan: string[] = [];
   const problems: RowProblem[] = [...csv.problems];
   let added = 0;
   let updated = 0;
 
-  // NOTE: each row's edit parses the whole vars text, which grows with every added user, so
-  // an import takes time in n squared (500 new users: about 8 s on a 2-core machine).
   for (const row of csv.rows) {
     const earlier = csv.problems.filter((problem) => problem.line === row.line);
     const found: RowProblem[] = [];
@@ -91,13 +105,20 @@ export function applyImport(
     problems.push(...found);
     // A row with a problem is left out, so the rows after it are checked without it.
     const pending = state.pendingLoad;
+    const counts = state.pendingCounts;
     state.pendingLoad = undefined;
+    state.pendingCounts = undefined;
     if (result === undefined || earlier.length > 0 || found.length > 0) continue;
 
     state.text = result.text;
     if (pending?.text === result.text) state.lastLoad = pending;
+    if (state.whole !== undefined && counts !== undefined) {
+      state.whole.counts = counts;
+      state.whole.style = fileStyleOf(counts);
+    }
     if (result.change === "add") {
       added++;
+      state.whole?.users.push({ email: row.email, username: result.username });
       state.addedOnLine.set(row.email.toLowerCase(), { email: row.email, line: row.line });
       state.taken.users.push({
         email: row.email,
@@ -133,6 +154,90 @@ interface ImportState {
   lastLoad?: PreviousLoad;
   /** The load of the current row's text, which becomes `lastLoad` when the row has no problem. */
   pendingLoad?: PreviousLoad;
+  /**
+   * The style and users of `text`, when rows can edit windows of it (see `editable`). The
+   * style's counts are kept up to date, because an edit can tip a majority: an empty flow
+   * list that gains an item starts to count as a flow list.
+   */
+  whole?: WholeFile & { users: UserIdentity[]; counts: FileStyleCounts };
+  /** The counts after the current row's edit, which become the whole file's when the row has no problem. */
+  pendingCounts?: FileStyleCounts;
+}
+
+/** Parses the whole vars text once, for the style and users that edits of its windows need. */
+function wholeFile(text: string): ImportState["whole"] {
+  const vars = new VarsDocument(text);
+  const counts = countFileStyle(vars);
+  return { counts, style: fileStyleOf(counts), users: userIdentities(vars) };
+}
+
+/**
+ * The text a row's edits and checks work on: a window of the vars text that contains the
+ * entries at `indexes` and the last entries (see `window.ts`), when the load of the text
+ * gives its entry boundaries. Otherwise, or without `indexes`, the whole text.
+ */
+function editable(
+  state: ImportState,
+  indexes: readonly number[] | undefined,
+): { text: string; whole?: WholeFile; carry(edited: string): string | undefined } {
+  const load = state.lastLoad;
+  if (indexes === undefined || state.whole === undefined || load === undefined || load.text !== state.text) {
+    return { text: state.text, carry: (edited) => edited };
+  }
+  const window = entryWindow(state.text, load.snapshot, indexes);
+  return {
+    text: window.text,
+    whole: state.whole,
+    carry: (edited) => applyWindowEdit(state.text, window, edited),
+  };
+}
+
+/** Runs `edit` on a window of the text, or on the whole text when the change leaves the window's entries. */
+function editEntries(
+  state: ImportState,
+  indexes: readonly number[],
+  edit: (text: string, whole?: WholeFile) => string,
+): string {
+  const part = indexes.some((index) => index < 0) ? editable(state, undefined) : editable(state, indexes);
+  let edited: string;
+  try {
+    edited = edit(part.text, part.whole);
+  } catch (error) {
+    // A refusal is reported as the whole text gives it, which may name entries outside the window.
+    if (!(error instanceof EditError) || part.whole === undefined) throw error;
+    return wholeTextEdit(state, edit);
+  }
+  const carried = part.carry(edited);
+  if (carried !== undefined && state.whole !== undefined && part.whole !== undefined) {
+    // Only the window changed, so its counts before and after give the whole file's.
+    state.pendingCounts =
+      edited === part.text
+        ? state.whole.counts
+        : addFileStyleCounts(
+            addFileStyleCounts(state.whole.counts, countFileStyle(new VarsDocument(part.text)), -1),
+            countFileStyle(new VarsDocument(edited)),
+            1,
+          );
+    return carried;
+  }
+  return carried !== undefined && part.whole === undefined
+    ? recount(state, carried)
+    : wholeTextEdit(state, edit);
+}
+
+function wholeTextEdit(state: ImportState, edit: (text: string) => string): string {
+  return recount(state, edit(state.text));
+}
+
+/** Counts the style of a text edited whole, for the rows after it. */
+function recount(state: ImportState, text: string): string {
+  if (state.whole !== undefined) state.pendingCounts = countFileStyle(new VarsDocument(text));
+  return text;
+}
+
+/** Returns the index of the user's entry in the text, for `editable`; -1 when unknown. */
+function entryIndex(state: ImportState, username: string): number {
+  return state.lastLoad?.snapshot.itemUsernames.indexOf(username) ?? -1;
 }
 
 type Report = (field: ImportColumn | undefined, code: ImportProblemCode, message: string) => void;
@@ -177,7 +282,9 @@ function applyRow(
       );
     }
     result = tryEdit(skip, () => {
-      const text = updateUser(state.text, checked);
+      const text = editEntries(state, [entryIndex(state, existing.username)], (part, whole) =>
+        updateUser(part, checked, whole?.style),
+      );
       return { text, change: text === state.text ? "unchanged" : "update", username: existing.username };
     });
   } else {
@@ -195,7 +302,7 @@ function knownGrants(state: ImportState, row: ImportRow, skip: Report): ImportRo
   const unknown = row.grants.filter((grant) => !declared.has(grant.namespace));
   if (unknown.length === 0) return row.grants;
 
-  const vars = new VarsDocument(state.text);
+  const vars = new VarsDocument(editable(state, []).text);
   for (const grant of unknown) {
     try {
       requireNamespace(vars, grant.namespace);
@@ -227,7 +334,9 @@ function addRow(
   const proposed = proposeUsername(row.email, state.taken, keptForOthers(state.removed, row.email)).username;
   const username = row.username !== "" ? row.username : proposed;
   const add = (name: string): RowResult => ({
-    text: addUser(state.text, { email: row.email, username: name, roles: row.roles, grants: row.grants }),
+    text: editEntries(state, [], (part, whole) =>
+      addUser(part, { email: row.email, username: name, roles: row.roles, grants: row.grants }, whole),
+    ),
     change: "add",
     username: name,
   });
@@ -237,7 +346,8 @@ function addRow(
   } catch (error) {
     if (!(error instanceof EditError)) throw error;
     // addUser stops at the first problem; list them all, which parses the text again.
-    const problems = newUserProblems(new VarsDocument(state.text), { ...row, username });
+    const part = editable(state, []);
+    const problems = newUserProblems(new VarsDocument(part.text), { ...row, username }, part.whole?.users);
     if (problems.length === 0) {
       skip(undefined, error.code, withoutFinalPeriod(error.message));
       return undefined;
@@ -308,13 +418,13 @@ function tryEdit(report: Report, edit: () => RowResult): RowResult | undefined {
   }
 }
 
-function updateUser(text: string, row: ImportRow): string {
+function updateUser(text: string, row: ImportRow, style?: FileStyle): string {
   const ref = { email: row.email };
-  let result = row.roles.length > 0 ? setRoles(text, ref, row.roles) : text;
+  let result = row.roles.length > 0 ? setRoles(text, ref, row.roles, style) : text;
   for (const grant of row.grants) {
     const current = grantsOf(result, ref).find((each) => each.namespace === grant.namespace);
     if (current?.access === grant.access) continue;
-    result = grantNamespace(result, ref, grant);
+    result = grantNamespace(result, ref, grant, style);
   }
   return result;
 }

@@ -21,8 +21,44 @@ export interface DocumentStyle {
  */
 const YAML11_BOOLEAN = /^(y|yes|n|no|true|false|on|off)$/i;
 
+/** How many nodes of a document show each choice of style; `detectStyle` takes the majority. */
+export interface StyleCounts {
+  /** Block mappings by the indentation step of their first key. */
+  steps: Map<number, number>;
+  indentedSeqs: number;
+  flatSeqs: number;
+  padded: number;
+  unpadded: number;
+}
+
 /** Detects the style most of the document follows; documents without examples get the common one. */
 export function detectStyle(vars: VarsDocument): DocumentStyle {
+  return styleOf(countStyle(vars));
+}
+
+export function styleOf(counts: StyleCounts): DocumentStyle {
+  const commonStep = [...counts.steps.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]?.[0] ?? 2;
+  return {
+    indentStep: commonStep,
+    indentSeq: counts.indentedSeqs >= counts.flatSeqs,
+    flowPadding: counts.padded > counts.unpadded,
+  };
+}
+
+/** Returns `total` with `part` added (`sign` 1) or taken away (`sign` -1). */
+export function addStyleCounts(total: StyleCounts, part: StyleCounts, sign: 1 | -1): StyleCounts {
+  const steps = new Map(total.steps);
+  for (const [step, count] of part.steps) steps.set(step, (steps.get(step) ?? 0) + sign * count);
+  return {
+    steps: new Map([...steps].filter(([, count]) => count > 0)),
+    indentedSeqs: total.indentedSeqs + sign * part.indentedSeqs,
+    flatSeqs: total.flatSeqs + sign * part.flatSeqs,
+    padded: total.padded + sign * part.padded,
+    unpadded: total.unpadded + sign * part.unpadded,
+  };
+}
+
+export function countStyle(vars: VarsDocument): StyleCounts {
   const steps = new Map<number, number>();
   let indentedSeqs = 0;
   let flatSeqs = 0;
@@ -65,8 +101,7 @@ export function detectStyle(vars: VarsDocument): DocumentStyle {
     else unpadded++;
   }
 
-  const commonStep = [...steps.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]?.[0] ?? 2;
-  return { indentStep: commonStep, indentSeq: indentedSeqs >= flatSeqs, flowPadding: padded > unpadded };
+  return { steps, indentedSeqs, flatSeqs, padded, unpadded };
 }
 
 /** Offset of the `-` of a block sequence item whose value starts at `valueStart`. */

@@ -18,7 +18,14 @@ import {
 } from "./collections.js";
 import { findPair, scalarValue, VarsDocument } from "./document.js";
 import { EditError } from "./errors.js";
-import { type DocumentStyle, detectStyle, stringScalar } from "./style.js";
+import {
+  addStyleCounts,
+  countStyle,
+  type DocumentStyle,
+  type StyleCounts,
+  stringScalar,
+  styleOf,
+} from "./style.js";
 import { applySplices, type Splice } from "./text.js";
 
 export interface NamespaceGrantInput {
@@ -37,40 +44,146 @@ export interface NewUser {
 /** Names a user by exact email or by username. */
 export type UserRef = { email: string; username?: undefined } | { username: string; email?: undefined };
 
+/** The style a new user entry or grant follows: the document's, and the majority of the users'. */
+export interface FileStyle extends DocumentStyle {
+  /** True when new `roles` and `allowed_namespaces` lists are written in flow style. */
+  flowLists: { roles: boolean; allowed_namespaces: boolean };
+  /** True when new `{name, access}` grants in block `allowed_namespaces` lists are flow maps. */
+  flowGrantMaps: boolean;
+}
+
+/**
+ * The facts about the whole vars file that an edit of a part of it (see `window.ts`) needs:
+ * its style, and the email and username of every user, in file order, for duplicate checks.
+ */
+export interface WholeFile {
+  style: FileStyle;
+  users: readonly UserIdentity[];
+}
+
+export interface UserIdentity {
+  email: string | undefined;
+  username: string | undefined;
+}
+
 type AnyPair = Pair<Node, Node | null>;
 
 const USER_KEY_ORDER = ["email", "username", "roles", "disabled", "allowed_namespaces"];
 
-/** Runs one edit step over a freshly parsed document and applies its splices. */
-export function editText(text: string, step: (vars: VarsDocument, style: DocumentStyle) => Splice[]): string {
+/**
+ * Runs one edit step over a freshly parsed document and applies its splices. The style is
+ * detected from the text unless `style` gives the whole file's, for a text that is a part of it.
+ */
+export function editText(
+  text: string,
+  step: (vars: VarsDocument, style: FileStyle) => Splice[],
+  style?: FileStyle,
+): string {
   const vars = new VarsDocument(text);
-  const splices = step(vars, detectStyle(vars));
+  const splices = step(vars, style ?? detectFileStyle(vars));
   return splices.length === 0 ? text : applySplices(text, splices);
 }
 
-/** Appends a user entry in the style of the entry before it. */
-export function addUser(text: string, user: NewUser): string {
-  return editText(text, (vars, style) => {
-    checkNewUser(vars, user);
-    const entries = vars.userEntries();
-    const neighbour = entries[entries.length - 1]?.entry;
-    const entry = buildUserEntry(vars, user, neighbour);
-
-    const listPair = vars.userListPair();
-    if (listPair) return appendToSequence(vars, listPair, entry, style);
-
-    const users = vars.usersMap();
-    const list = blockSeq([entry]);
-    if (users && users.items.length > 0) return [addPair(vars, users, "users", list, style)];
-    throw new EditError(
-      "unsupported-layout",
-      "the vars file has no users section to add the user to; add `users:` with `users: []` under it first.",
-    );
-  });
+/** How many nodes show each choice of style (see `StyleCounts`), with the users' lists. */
+export interface FileStyleCounts {
+  document: StyleCounts;
+  /** Non-empty `roles` and `allowed_namespaces` lists of users, flow and block. */
+  lists: { roles: Votes; allowed_namespaces: Votes };
+  /** Grant mappings in block `allowed_namespaces` lists, flow and block. */
+  grantMaps: Votes;
 }
 
-function checkNewUser(vars: VarsDocument, user: NewUser): void {
-  const [first] = newUserProblems(vars, user);
+interface Votes {
+  flow: number;
+  block: number;
+}
+
+export function detectFileStyle(vars: VarsDocument): FileStyle {
+  return fileStyleOf(countFileStyle(vars));
+}
+
+export function countFileStyle(vars: VarsDocument): FileStyleCounts {
+  return {
+    document: countStyle(vars),
+    lists: { roles: listVotes(vars, "roles"), allowed_namespaces: listVotes(vars, "allowed_namespaces") },
+    grantMaps: grantMapVotes(vars),
+  };
+}
+
+/**
+ * Returns the style new nodes follow. A new list is flow when most non-empty lists of its key
+ * are, or when there are none. A new grant map is flow when most grant maps in block lists are.
+ */
+export function fileStyleOf(counts: FileStyleCounts): FileStyle {
+  const { lists, grantMaps } = counts;
+  return {
+    ...styleOf(counts.document),
+    flowLists: {
+      roles: lists.roles.flow >= lists.roles.block,
+      allowed_namespaces: lists.allowed_namespaces.flow >= lists.allowed_namespaces.block,
+    },
+    flowGrantMaps: grantMaps.flow > grantMaps.block,
+  };
+}
+
+/** Returns `total` with `part` added (`sign` 1) or taken away (`sign` -1). */
+export function addFileStyleCounts(
+  total: FileStyleCounts,
+  part: FileStyleCounts,
+  sign: 1 | -1,
+): FileStyleCounts {
+  const add = (a: Votes, b: Votes): Votes => ({
+    flow: a.flow + sign * b.flow,
+    block: a.block + sign * b.block,
+  });
+  return {
+    document: addStyleCounts(total.document, part.document, sign),
+    lists: {
+      roles: add(total.lists.roles, part.lists.roles),
+      allowed_namespaces: add(total.lists.allowed_namespaces, part.lists.allowed_namespaces),
+    },
+    grantMaps: add(total.grantMaps, part.grantMaps),
+  };
+}
+
+/** Returns the email and username of every user entry of the document, in file order. */
+export function userIdentities(vars: VarsDocument): UserIdentity[] {
+  return vars.userEntries().map(({ entry }) => ({
+    email: scalarValue(entry.get("email", true)),
+    username: scalarValue(entry.get("username", true)),
+  }));
+}
+
+/**
+ * Appends a user entry in the style of the entry before it. With `whole`, `text` is a part of
+ * the file that contains its last entries (see `window.ts`).
+ */
+export function addUser(text: string, user: NewUser, whole?: WholeFile): string {
+  return editText(
+    text,
+    (vars, style) => {
+      checkNewUser(vars, user, whole?.users);
+      const entries = vars.userEntries();
+      const neighbour = entries[entries.length - 1]?.entry;
+      const entry = buildUserEntry(user, neighbour, style);
+
+      const listPair = vars.userListPair();
+      if (listPair) return appendToSequence(vars, listPair, entry, style);
+
+      const users = vars.usersMap();
+      const list = blockSeq([entry]);
+      if (users && users.items.length > 0) return [addPair(vars, users, "users", list, style)];
+      throw new EditError(
+        "unsupported-layout",
+        "the vars file has no users section to add the user to; add `users:` with `users: []` under it first.",
+      );
+    },
+    whole?.style,
+  );
+}
+
+function checkNewUser(vars: VarsDocument, user: NewUser, users?: readonly UserIdentity[]): void {
+  const [first] = newUserProblems(vars, user, users);
   if (first !== undefined) throw first;
 }
 
@@ -79,10 +192,13 @@ function checkNewUser(vars: VarsDocument, user: NewUser): void {
  * an email that exists (exactly or ignoring case), a username in use, namespaces that are
  * not declared. Callers that report all problems at once use it; `addUser` throws the first.
  */
-export function newUserProblems(vars: VarsDocument, user: NewUser): EditError[] {
+export function newUserProblems(
+  vars: VarsDocument,
+  user: NewUser,
+  users: readonly UserIdentity[] = userIdentities(vars),
+): EditError[] {
   const problems: EditError[] = [];
-  for (const { entry } of vars.userEntries()) {
-    const email = scalarValue(entry.get("email", true));
+  for (const { email } of users) {
     if (email === user.email) {
       problems.push(
         new EditError(
@@ -100,9 +216,8 @@ export function newUserProblems(vars: VarsDocument, user: NewUser): EditError[] 
       );
     }
   }
-  for (const { entry } of vars.userEntries()) {
-    const email = scalarValue(entry.get("email", true));
-    if (scalarValue(entry.get("username", true)) === user.username) {
+  for (const { email, username } of users) {
+    if (username === user.username) {
       problems.push(
         new EditError(
           "duplicate-username",
@@ -122,7 +237,7 @@ export function newUserProblems(vars: VarsDocument, user: NewUser): EditError[] 
   return problems;
 }
 
-function buildUserEntry(vars: VarsDocument, user: NewUser, neighbour: YAMLMap | undefined): YAMLMap {
+function buildUserEntry(user: NewUser, neighbour: YAMLMap | undefined, style: FileStyle): YAMLMap {
   const neighbourKeys = (neighbour?.items ?? []).map((pair) => scalarValue(pair.key) ?? "");
   const order = [
     ...neighbourKeys.filter((key) => USER_KEY_ORDER.includes(key)),
@@ -134,14 +249,14 @@ function buildUserEntry(vars: VarsDocument, user: NewUser, neighbour: YAMLMap | 
     username: stringScalar(user.username, scalarType(neighbour?.get("username", true))),
     roles: flowOrBlockSeq(
       user.roles.map((role) => stringScalar(role)),
-      listIsFlow(vars, "roles"),
+      style.flowLists.roles,
     ),
     disabled: user.disabled ? new Scalar(true) : undefined,
     allowed_namespaces:
       user.grants.length > 0 || neighbourKeys.includes("allowed_namespaces")
         ? flowOrBlockSeq(
-            user.grants.map((grant) => grantNode(vars, grant)),
-            user.grants.length === 0 || listIsFlow(vars, "allowed_namespaces"),
+            user.grants.map((grant) => grantNode(grant, style)),
+            user.grants.length === 0 || style.flowLists.allowed_namespaces,
           )
         : undefined,
   };
@@ -170,8 +285,7 @@ function flowOrBlockSeq(items: Node[], flow: boolean): YAMLSeq<Node> {
   return seq;
 }
 
-/** True when most non-empty `key` lists of users are flow lists (or when there are none). */
-function listIsFlow(vars: VarsDocument, key: string): boolean {
+function listVotes(vars: VarsDocument, key: string): Votes {
   let flow = 0;
   let block = 0;
   for (const { entry } of vars.userEntries()) {
@@ -180,11 +294,10 @@ function listIsFlow(vars: VarsDocument, key: string): boolean {
     if (list.flow) flow++;
     else block++;
   }
-  return flow >= block;
+  return { flow, block };
 }
 
-/** True when mapping entries of block `allowed_namespaces` lists are written in flow style. */
-function grantMapsAreFlow(vars: VarsDocument): boolean {
+function grantMapVotes(vars: VarsDocument): Votes {
   let flow = 0;
   let block = 0;
   for (const { entry } of vars.userEntries()) {
@@ -196,18 +309,18 @@ function grantMapsAreFlow(vars: VarsDocument): boolean {
       else block++;
     }
   }
-  return flow > block;
+  return { flow, block };
 }
 
 /** Returns a grant as the vars format writes it: a plain name for edit, `{name, access}` for view. */
-function grantNode(vars: VarsDocument, grant: NamespaceGrantInput): Node {
+function grantNode(grant: NamespaceGrantInput, style: FileStyle): Node {
   if (grant.access === "edit") return stringScalar(grant.namespace);
-  return grantMap(vars, grant);
+  return grantMap(grant, style);
 }
 
-function grantMap(vars: VarsDocument, grant: NamespaceGrantInput): YAMLMap {
+function grantMap(grant: NamespaceGrantInput, style: FileStyle): YAMLMap {
   const map = new YAMLMap();
-  map.flow = grantMapsAreFlow(vars);
+  map.flow = style.flowGrantMaps;
   map.add({ key: new Scalar("name"), value: stringScalar(grant.namespace) });
   map.add({ key: new Scalar("access"), value: new Scalar(grant.access) });
   return map;
@@ -316,21 +429,30 @@ function grantEntries(entry: YAMLMap): { pair: AnyPair | undefined; items: { ite
   return { pair, items };
 }
 
-/** Grants a deploy namespace, or changes the access of an existing grant. */
-export function grantNamespace(text: string, ref: UserRef, grant: NamespaceGrantInput): string {
-  return editText(text, (vars, style) => {
-    const entry = requireUser(vars, ref);
-    requireNamespace(vars, grant.namespace);
-    const { pair, items } = grantEntries(entry);
-    const existing = items.find((each) => each.name === grant.namespace);
+/** Grants a deploy namespace, or changes the access of an existing grant. `style`: as for `editText`. */
+export function grantNamespace(
+  text: string,
+  ref: UserRef,
+  grant: NamespaceGrantInput,
+  style?: FileStyle,
+): string {
+  return editText(
+    text,
+    (vars, style) => {
+      const entry = requireUser(vars, ref);
+      requireNamespace(vars, grant.namespace);
+      const { pair, items } = grantEntries(entry);
+      const existing = items.find((each) => each.name === grant.namespace);
 
-    if (!pair) {
-      const list = flowOrBlockSeq([grantNode(vars, grant)], listIsFlow(vars, "allowed_namespaces"));
-      return [addPair(vars, entry, "allowed_namespaces", list, style)];
-    }
-    if (!existing) return appendToSequence(vars, pair, grantNode(vars, grant), style);
-    return changeAccess(vars, pair, existing.item, grant, style);
-  });
+      if (!pair) {
+        const list = flowOrBlockSeq([grantNode(grant, style)], style.flowLists.allowed_namespaces);
+        return [addPair(vars, entry, "allowed_namespaces", list, style)];
+      }
+      if (!existing) return appendToSequence(vars, pair, grantNode(grant, style), style);
+      return changeAccess(vars, pair, existing.item, grant, style);
+    },
+    style,
+  );
 }
 
 function changeAccess(
@@ -338,7 +460,7 @@ function changeAccess(
   pair: AnyPair,
   item: Node,
   grant: NamespaceGrantInput,
-  style: DocumentStyle,
+  style: FileStyle,
 ): Splice[] {
   assertNotShared("allowed_namespaces", pair.value);
   assertNotShared(grant.namespace, item);
@@ -353,7 +475,7 @@ function changeAccess(
 
   if (grant.access === "edit") return [];
   const list = pair.value as YAMLSeq;
-  const map = grantMap(vars, grant);
+  const map = grantMap(grant, style);
   if (list.flow || map.flow) return [replaceFlowNode(item, map, style)];
   return [replaceBlockItemWithMap(vars, item, map, style)];
 }
@@ -375,8 +497,8 @@ export function revokeNamespace(text: string, ref: UserRef, namespace: string): 
   });
 }
 
-/** Sets the user's roles, keeping roles already listed where they are. */
-export function setRoles(text: string, ref: UserRef, roles: string[]): string {
+/** Sets the user's roles, keeping roles already listed where they are. `style`: as for `editText`. */
+export function setRoles(text: string, ref: UserRef, roles: string[], style?: FileStyle): string {
   let result = text;
   const current = (): string[] => {
     const vars = new VarsDocument(result);
@@ -387,21 +509,29 @@ export function setRoles(text: string, ref: UserRef, roles: string[]): string {
   // Add first, so a block list never passes through empty (which would leave `[]`).
   for (const role of roles) {
     if (current().includes(role)) continue;
-    result = editText(result, (vars, style) => {
-      const entry = requireUser(vars, ref);
-      const pair = findPair(entry, "roles");
-      if (!pair) return [addPair(vars, entry, "roles", flowOrBlockSeq([stringScalar(role)], true), style)];
-      return appendToSequence(vars, pair, stringScalar(role), style);
-    });
+    result = editText(
+      result,
+      (vars, style) => {
+        const entry = requireUser(vars, ref);
+        const pair = findPair(entry, "roles");
+        if (!pair) return [addPair(vars, entry, "roles", flowOrBlockSeq([stringScalar(role)], true), style)];
+        return appendToSequence(vars, pair, stringScalar(role), style);
+      },
+      style,
+    );
   }
   for (const role of current()) {
     if (roles.includes(role)) continue;
-    result = editText(result, (vars) => {
-      const entry = requireUser(vars, ref);
-      const pair = findPair(entry, "roles") as AnyPair;
-      const item = (pair.value as YAMLSeq<Node>).items.find((each) => scalarValue(each) === role) as Node;
-      return removeFromSequence(vars, pair, item);
-    });
+    result = editText(
+      result,
+      (vars) => {
+        const entry = requireUser(vars, ref);
+        const pair = findPair(entry, "roles") as AnyPair;
+        const item = (pair.value as YAMLSeq<Node>).items.find((each) => scalarValue(each) === role) as Node;
+        return removeFromSequence(vars, pair, item);
+      },
+      style,
+    );
   }
 
   return result;

@@ -9,22 +9,11 @@ import { type LoadSnapshot, loadIncrementally } from "../../src/config/increment
 import { type LoadResult, loadVarsText } from "../../src/config/load.js";
 import { planDeploymentFiles } from "../../src/generate/plan.js";
 import type { Deployment } from "../../src/model/types.js";
+import { pick, random } from "../helpers/random.js";
 
 const FILE = "vars/prod-us-east-1.yaml";
 const OPTIONS = { file: FILE, outputPath: "deployments/prod-us-east-1", expectedName: "prod-us-east-1" };
 const NAMESPACES = ["team-a", "team-b", "team-c", "team-d", "team-e"];
-
-/** A small deterministic generator (mulberry32), so a failure names a seed to replay. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function userLines(index: number, next: () => number): string[] {
   const email = next() < 0.2 ? `User.${index}@example.com` : `user.${index}@example.com`;
@@ -78,10 +67,6 @@ function entryRanges(lines: string[]): [number, number][] {
 }
 
 type Edit = (lines: string[], next: () => number) => string[];
-
-function pick<T>(items: readonly T[], next: () => number): T {
-  return items[Math.floor(next() * items.length)] as T;
-}
 
 function pickEntry(lines: string[], next: () => number): [number, number] {
   return pick(entryRanges(lines), next);
