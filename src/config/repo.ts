@@ -39,6 +39,11 @@ export interface RepoLoadOptions {
   /** Take the loader's fast path where it cannot change the result. */
   fast?: boolean;
   /**
+   * With `fast`: load a file whole when the fast path leaves a diagnostic without a position
+   * (see `text-positions.ts`), so every diagnostic points into the file as the full load's do.
+   */
+  positioned?: boolean;
+  /**
    * With `fast`: return a snapshot of each file for the next load, and load a file
    * incrementally from the previous load this returns for its output folder.
    */
@@ -73,13 +78,17 @@ export async function loadRepo(
       const outputPath = `${layout.outputDir}/${name}`;
       await checkInsideRepo(layout, file, outputPath);
       const previous = options.fast ? options.incremental?.previous(outputPath) : undefined;
-      const result = await loadFile(path.resolve(layout.root, file), {
-        file,
-        outputPath,
-        ...(options.fast ? { fast: true } : {}),
-        ...(options.fast && options.incremental ? { snapshot: true } : {}),
-        ...(previous ? { previous } : {}),
-      });
+      const result = await loadFile(
+        path.resolve(layout.root, file),
+        {
+          file,
+          outputPath,
+          ...(options.fast ? { fast: true } : {}),
+          ...(options.fast && options.incremental ? { snapshot: true } : {}),
+          ...(previous ? { previous } : {}),
+        },
+        options.positioned === true,
+      );
       return { file, outputPath, result };
     }),
   );
@@ -117,12 +126,17 @@ export async function loadRepo(
  * Loads one vars file. The full loader, and with it the `yaml` package, is imported only when
  * the fast path cannot load the file: it costs about 30 ms to load.
  */
-async function loadFile(absolutePath: string, options: LoadOptions): Promise<LoadResult> {
+async function loadFile(
+  absolutePath: string,
+  options: LoadOptions,
+  positioned: boolean,
+): Promise<LoadResult> {
   const read = await readVarsFile(absolutePath, options.file);
   if (!("text" in read)) return read;
   if (options.fast) {
     const fast = loadFast(read.text, options);
-    if (fast !== undefined) return { ...fast, varsSha256: read.sha256 };
+    const unplaced = positioned && fast?.diagnostics.some((diagnostic) => diagnostic.line === 0);
+    if (fast !== undefined && !unplaced) return { ...fast, varsSha256: read.sha256 };
   }
   const { loadVarsText } = await import("./load.js");
   return { ...loadVarsText(read.text, { ...options, fast: false }), varsSha256: read.sha256 };

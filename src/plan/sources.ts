@@ -7,7 +7,7 @@ import path from "node:path";
 import { claimCollisions, deploymentClaims } from "../config/claims.js";
 import type { Diagnostic } from "../config/diagnostics.js";
 import { hasErrors } from "../config/diagnostics.js";
-import { deploymentNameOfFile, loadVarsText } from "../config/load.js";
+import { deploymentNameOfFile, loadVarsText, type PreviousLoad } from "../config/load.js";
 import { CakeError, UsageError } from "../errors.js";
 import { listFiles, showFile } from "../git/git.js";
 import type { Deployment } from "../model/types.js";
@@ -63,16 +63,22 @@ export interface LoadedVars {
   /** Present only when the file has no errors. */
   deployment?: Deployment;
   diagnostics: Diagnostic[];
+  /** The load with its snapshot, from which the other side's version of the file can load incrementally. */
+  load?: PreviousLoad;
 }
 
 /**
  * Loads the vars files of `layout` at `commit`, or from the working tree when `commit`
- * is undefined. Files that fail validation are returned with their diagnostics.
+ * is undefined. Files that fail validation are returned with their diagnostics. A file of
+ * `previous`, the other side of the plan, lets the same file load incrementally: a change
+ * to a few users re-reads only those (see `config/incremental.ts`).
  */
 export async function loadVarsSnapshot(
   layout: RepoLayout,
   commit: string | undefined,
+  previous: readonly LoadedVars[] = [],
 ): Promise<LoadedVars[]> {
+  const previousLoads = new Map(previous.flatMap((vars) => (vars.load ? [[vars.file, vars.load]] : [])));
   const names = commit ? await listFiles(layout.root, commit, layout.varsDir) : await listWorkingTree(layout);
   const files = names.filter((name) => VARS_FILE.test(name)).sort(compareText);
 
@@ -85,13 +91,23 @@ export async function loadVarsSnapshot(
     if (text === undefined) continue;
 
     const deploymentName = deploymentNameOfFile(file);
-    const result = loadVarsText(text, { file, outputPath: `${layout.outputDir}/${deploymentName}` });
+    const load = previousLoads.get(file);
+    // The fast path gives the full load's result or none, and the plan shows only errors,
+    // which always come from the full load, so the positions of its warnings do not matter.
+    const result = loadVarsText(text, {
+      file,
+      outputPath: `${layout.outputDir}/${deploymentName}`,
+      fast: true,
+      snapshot: true,
+      ...(load ? { previous: load } : {}),
+    });
     loaded.push({
       name: deploymentName,
       file,
       text,
       diagnostics: result.diagnostics,
       ...(result.deployment ? { deployment: result.deployment } : {}),
+      ...(result.snapshot ? { load: { text, snapshot: result.snapshot } } : {}),
     });
   }
 

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { fixtureText, varsYaml } from "../config/helpers.js";
+import { fixtureText, positionOf, usersYaml, varsYaml } from "../config/helpers.js";
 import { runCake } from "../helpers/cli.js";
 import { createGitRepo, type TempRepo } from "../helpers/git-repo.js";
 
@@ -85,6 +85,25 @@ describe("cake validate", () => {
     expect(result.code).toBe(0);
     expect(result.stderr).toContain("warning [email-uppercase] kubeflow.profile_owner:");
     expect(result.stdout).toBe("2 files valid\n");
+  });
+
+  it("places warnings in flow-style users", async () => {
+    // The fast path finds positions by the block layout, so it cannot place this warning.
+    const users = usersYaml("  deploy_namespaces: [team-a]\n", []).replace(
+      "users: []",
+      "users: [{email: Ana@example.com, username: ana, roles: [cake-user]}]",
+    );
+    const text = varsYaml({ users });
+    await writeFile(path.join(root, "vars", "prod-us-east-1.yaml"), text);
+
+    const result = await cake(root, "validate", "--format", "json");
+    const warning = JSON.parse(result.stdout).diagnostics.find(
+      (diagnostic: { code: string }) => diagnostic.code === "email-uppercase",
+    );
+
+    expect(result.code).toBe(0);
+    expect(warning.path).toBe("users.users[0].email");
+    expect([warning.line, warning.column]).toEqual(Object.values(positionOf(text, "Ana@example.com")));
   });
 
   it("invalid file exits 1 with a caret", async () => {

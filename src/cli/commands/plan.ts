@@ -74,9 +74,9 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
   const base = await resolveBase(layout.root, options.base, head);
   const headLayout = await layoutOfSide(layout, head, "head", flags);
   const baseLayout = await layoutOfSide(layout, base, "base", flags);
-  const headVars = await loadVarsSnapshot(headLayout, head.commit ?? undefined);
   const baseVars =
     base.source === "empty" ? [] : await loadVarsSnapshot(baseLayout, base.commit ?? undefined);
+  const headVars = await loadVarsSnapshot(headLayout, head.commit ?? undefined, baseVars);
   if (headVars.length === 0 && baseVars.length === 0) {
     // An empty plan here almost always means a wrong --repo or --vars-dir, not "no changes".
     const folders =
