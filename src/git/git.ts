@@ -162,6 +162,15 @@ export async function showFile(cwd: string, ref: string, path: string): Promise<
  * commit `ref`, sorted, without subfolders. A folder the commit lacks gives an empty list.
  */
 export async function listFiles(cwd: string, ref: string, dir: string): Promise<string[]> {
+  return listTree(cwd, ref, dir, "blob");
+}
+
+/** Returns the names of the folders directly in `dir` at `ref`, sorted; none when `dir` does not exist there. */
+export async function listFolders(cwd: string, ref: string, dir: string): Promise<string[]> {
+  return listTree(cwd, ref, dir, "tree");
+}
+
+async function listTree(cwd: string, ref: string, dir: string, wanted: "blob" | "tree"): Promise<string[]> {
   checkRef(cwd, ref);
   const folder = dir.endsWith("/") ? dir : `${dir}/`;
   const output = (
@@ -174,7 +183,7 @@ export async function listFiles(cwd: string, ref: string, dir: string): Promise<
     const tab = entry.indexOf("\t");
     if (tab < 0) continue;
     const [, type] = entry.slice(0, tab).split(" ");
-    if (type !== "blob") continue;
+    if (type !== wanted) continue;
     const entryPath = entry.slice(tab + 1);
     names.push(entryPath.slice(entryPath.lastIndexOf("/") + 1));
   }

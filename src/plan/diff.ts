@@ -49,6 +49,8 @@ export interface PlanOptions {
   headOutput?: DeploymentOutput | null;
   /** The head output folder of a vars file deleted at head, which reconcile keeps. */
   orphanedOutput?: string;
+  /** The base output folder of a vars file deleted in an earlier change, which the head deletes. */
+  prunedOutput?: string;
   /** The deployment and vars file names, needed only when neither side has a model. */
   names?: { deployment: string; varsFile: string };
 }
@@ -73,7 +75,7 @@ export function planChanges(
   const access = diffAccess(base, head);
   const removedAtBase = options.removedAtBase ?? {};
   const profiles = baseOutput
-    ? diffOutputProfiles(baseOutput, head, baseValid, removedAtBase)
+    ? diffOutputProfiles(baseOutput, head, baseValid, removedAtBase, options.prunedOutput)
     : diffProfiles(base, head, removedAtBase);
   const forgottenRemovedProfiles =
     options.headOutput === undefined ? [] : forgottenRemovals(removedAtBase, head, options.headOutput);
@@ -103,6 +105,7 @@ export function planChanges(
     baseValid,
     baseManifest: baseOutput?.manifestFile ?? null,
     orphanedOutput: head ? null : (options.orphanedOutput ?? null),
+    prunedOutput: head || base ? null : (options.prunedOutput ?? null),
     users,
     access,
     profiles,
@@ -346,6 +349,7 @@ function diffOutputProfiles(
   head: Deployment | undefined,
   baseValid: boolean,
   removedAtBase: Readonly<Record<string, string | null>>,
+  prunedOutput: string | undefined,
 ): ProfileChange[] {
   const before = new Set(output.profiles);
   const after = profilesByName(head);
@@ -363,15 +367,17 @@ function diffOutputProfiles(
       });
     }
     if (!now) {
+      // A version 2 manifest records each private profile's user; a version 1 manifest does not.
+      const holder = recordedHolder(output, name);
       changes.push({
         change: "removed",
         profile: name,
-        kind: null,
-        email: null,
+        kind: holder?.kind ?? null,
+        email: holder?.email ?? null,
         previousKind: null,
         previousEmail: null,
         destructive: true,
-        reason: outputRemovalReason(name, output, head !== undefined, baseValid),
+        reason: outputRemovalReason(name, output, head !== undefined, baseValid, prunedOutput),
       });
     }
   }
@@ -427,8 +433,15 @@ function outputRemovalReason(
   output: DeploymentOutput,
   headExists: boolean,
   baseValid: boolean,
+  prunedOutput: string | undefined,
 ): string {
   const loss = `deleting Profile "${name}" deletes namespace "${name}" and all data in it (notebooks, volumes, pipelines)`;
+  if (prunedOutput !== undefined) {
+    return (
+      `the head deletes ${prunedOutput}, the output of a vars file deleted in an earlier change, and ${loss}; ` +
+      `${output.manifestFile} at base lists it. To keep the deployment, restore its vars file instead`
+    );
+  }
   const source = `${output.manifestFile} at base lists it, because the base vars file is ${baseValid ? "absent" : "invalid"}`;
   if (!headExists) return `the vars file was deleted, and ${loss}; ${source}`;
   return (

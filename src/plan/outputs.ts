@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { CakeError } from "../errors.js";
-import { showFile } from "../git/git.js";
+import { listFolders, showFile } from "../git/git.js";
 import { MANIFEST_FILE, parseManifest } from "../output/manifest.js";
 import type { RepoLayout } from "../repo/layout.js";
 import type { LoadedVars } from "./sources.js";
@@ -44,11 +44,27 @@ export async function loadOutputs(
       manifestFile,
       profiles: manifest.profiles,
       profileOwner: manifest.profileOwner,
+      varsFile: manifest.varsFile,
       ...(manifest.profileUsers === undefined ? {} : { profileUsers: manifest.profileUsers }),
       ...(manifest.removedProfiles === undefined ? {} : { removedProfiles: manifest.removedProfiles }),
     });
   }
   return outputs;
+}
+
+/**
+ * Returns the deployment folders at `commit` that no vars file at base or at head names:
+ * output that a plain `cake reconcile` kept after its vars file was deleted in an earlier
+ * change. The plan reads them on both sides, because the head may prune them.
+ */
+export async function orphanedFolders(
+  layout: RepoLayout,
+  commit: string,
+  baseVars: readonly LoadedVars[],
+  headVars: readonly LoadedVars[],
+): Promise<string[]> {
+  const named = new Set(namesWithAnyVars(baseVars, headVars));
+  return (await listFolders(layout.root, commit, layout.outputDir)).filter((name) => !named.has(name));
 }
 
 async function readWorkingTreeFile(root: string, file: string): Promise<string | undefined> {
@@ -82,8 +98,6 @@ export function namesDeletedAtHead(
 /**
  * Returns the deployments whose base manifest records `removedProfiles`. The plan reads their
  * head output too, to find the entries that the head no longer records.
- * NOTE: only deployments with a vars file at base or head have a base output here, so an
- * orphaned folder pruned after its vars file was deleted in an earlier change is not checked.
  */
 export function namesWithRemovedProfiles(baseOutputs: ReadonlyMap<string, DeploymentOutput>): string[] {
   return [...baseOutputs]

@@ -65,6 +65,7 @@ function deployment(value: DeploymentPlan) {
     baseValid: value.baseValid,
     baseManifest: value.baseManifest,
     orphanedOutput: value.orphanedOutput,
+    prunedOutput: value.prunedOutput,
     users: value.users.map(user),
     access: value.access.map(access),
     profiles: value.profiles.map(profile),

@@ -69,6 +69,12 @@ export function deploymentNotes(deployment: DeploymentPlan): string[] {
         'so none of the changes below happen until "cake reconcile --prune-orphans" deletes that folder',
     );
   }
+  if (deployment.prunedOutput) {
+    notes.push(
+      `the vars file was deleted in an earlier change, and the head deletes its output folder ${deployment.prunedOutput}, ` +
+        "so every Profile the base manifest lists leaves; the access its users had is not listed, because only the vars recorded it",
+    );
+  }
   const forgotten = forgottenNote(deployment);
   if (forgotten) notes.push(forgotten);
   return notes;
@@ -101,7 +107,8 @@ function baseNote(deployment: DeploymentPlan): string | undefined {
   if (!deployment.baseValid) {
     return "the vars file at base is invalid, so it is treated as absent and everything shows as added";
   }
-  if (deployment.baseManifest) {
+  // The note of a pruned folder names where its Profiles come from.
+  if (deployment.baseManifest && !deployment.prunedOutput) {
     return `there is no vars file at base, but ${deployment.baseManifest} at base lists the Profiles that exist`;
   }
   return undefined;

@@ -188,7 +188,14 @@ export interface SnapshotPair {
 export function buildRepoPlan({ base, head }: SnapshotPair): RepoPlan {
   const before = new Map(base.vars.map((vars) => [vars.name, vars]));
   const after = new Map(head.vars.map((vars) => [vars.name, vars]));
-  const names = [...new Set([...before.keys(), ...after.keys()])].sort(compareText);
+  // Output at base that no vars file on either side names, and that the head no longer has.
+  const pruned = new Set(
+    [...(base.outputs?.keys() ?? [])].filter(
+      (name) =>
+        !before.has(name) && !after.has(name) && head.outputs !== undefined && !head.outputs.has(name),
+    ),
+  );
+  const names = [...new Set([...before.keys(), ...after.keys(), ...pruned])].sort(compareText);
 
   const deployments = names.flatMap((name) => {
     const old = before.get(name);
@@ -202,7 +209,7 @@ export function buildRepoPlan({ base, head }: SnapshotPair): RepoPlan {
     // An invalid base file with no head file and no base output has nothing to compare: it is left out.
     if (!old?.deployment && !now?.deployment && !baseOutput) return [];
 
-    const varsFile = now?.file ?? old?.file ?? "";
+    const varsFile = now?.file ?? old?.file ?? committedOutput?.varsFile ?? "";
     const orphanedOutput = now ? undefined : head.outputs?.get(name)?.folder;
     const removedAtBase = committedOutput?.removedProfiles;
     const checkForgotten = removedAtBase !== undefined && head.outputs !== undefined;
@@ -213,6 +220,7 @@ export function buildRepoPlan({ base, head }: SnapshotPair): RepoPlan {
         ...(removedAtBase ? { removedAtBase } : {}),
         ...(checkForgotten ? { headOutput: head.outputs?.get(name) ?? null } : {}),
         ...(orphanedOutput ? { orphanedOutput } : {}),
+        ...(pruned.has(name) && committedOutput ? { prunedOutput: committedOutput.folder } : {}),
         names: { deployment: name, varsFile },
       }),
     ];

@@ -129,6 +129,8 @@ export interface DeploymentOutput {
   profileUsers?: Record<string, string>;
   /** Profiles that left the output earlier, with their last holders (null: a deploy namespace). */
   removedProfiles?: Record<string, string | null>;
+  /** The vars file the output was generated from, as the manifest records it. */
+  varsFile?: string;
 }
 
 export interface DeploymentPlan {
@@ -152,6 +154,12 @@ export interface DeploymentPlan {
    * when the vars file exists at head or its folder is gone.
    */
   orphanedOutput: string | null;
+  /**
+   * The output folder at base of a vars file deleted in an earlier change, which the head
+   * deletes (`cake reconcile --prune-orphans`). Its Profiles leave, as the base manifest lists
+   * them. Null for every other deployment.
+   */
+  prunedOutput: string | null;
   users: UserChange[];
   access: AccessChange[];
   profiles: ProfileChange[];

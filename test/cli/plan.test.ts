@@ -424,7 +424,13 @@ describe("cake plan base output manifest", () => {
     expect(deployment.baseValid).toBe(false);
     expect(deployment.baseManifest).toBe("deployments/dev-us-east-1/.cake-manifest.json");
     expect(deployment.profiles).toEqual([
-      expect.objectContaining({ change: "removed", profile: "bjones", kind: null, destructive: true }),
+      expect.objectContaining({
+        change: "removed",
+        profile: "bjones",
+        kind: "user",
+        email: "bob@example.com",
+        destructive: true,
+      }),
     ]);
   });
 
@@ -481,7 +487,7 @@ describe("cake plan base output manifest", () => {
     );
 
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/! Profile removed\s+bjones {2}listed in the base output/);
+    expect(result.stdout).toMatch(/! Profile removed\s+bjones {2}private profile {2}bob@example.com/);
     expect(result.stdout).toContain("there is no vars file at base");
     expect(result.stdout).not.toMatch(/Profile created\s+asmith/);
   });
@@ -747,6 +753,67 @@ describe("cake plan orphaned output", () => {
 
     expect(document.deployments[0].orphanedOutput).toBeNull();
     expect(markdown.stdout).not.toContain("--prune-orphans");
+  });
+});
+
+describe("cake plan pruned orphan", () => {
+  /** Generates the output, then deletes the vars file and commits the kept (orphaned) folder. */
+  async function commitOrphan(): Promise<void> {
+    expect((await cake(repo.dir, "reconcile")).code).toBe(0);
+    await repo.commit("Generate output");
+    await repo.remove(DEV);
+    expect((await cake(repo.dir, "reconcile")).code).toBe(0);
+    await repo.commit("Retire dev, keeping its output");
+  }
+
+  it("lists Profiles of a pruned folder", async () => {
+    await commitOrphan();
+    const pruned = await cake(
+      repo.dir,
+      "reconcile",
+      "--prune-orphans",
+      "--allow-profile-deletion=dev-us-east-1/*",
+    );
+    expect(pruned.code).toBe(0);
+
+    const result = await cake(
+      repo.dir,
+      "plan",
+      "--base",
+      "HEAD",
+      "--format",
+      "json",
+      "--fail-on",
+      "destructive",
+    );
+    const [deployment] = JSON.parse(result.stdout).deployments;
+    const text = await cake(repo.dir, "plan", "--base", "HEAD");
+
+    expect(result.code).toBe(1);
+    expect(deployment.status).toBe("removed");
+    expect(deployment.varsFile).toBe(DEV);
+    expect(deployment.prunedOutput).toBe("deployments/dev-us-east-1");
+    expect(deployment.destructive).toBe(true);
+    expect(deployment.profiles.map((profile: { profile: string }) => profile.profile)).toEqual([
+      "asmith",
+      "bjones",
+      "ml-prod",
+      "ml-staging",
+    ]);
+    expect(deployment.profiles[1]).toMatchObject({ change: "removed", kind: "user", email: bob.email });
+    expect(text.stdout).toMatch(
+      /note: .*earlier change.*deletes its output folder deployments\/dev-us-east-1/,
+    );
+    expect(text.stdout).toMatch(/! Profile removed\s+bjones {2}private profile {2}bob@example.com/);
+  });
+
+  it("ignores a kept orphaned folder", async () => {
+    await commitOrphan();
+
+    const document = await planJson("--base", "HEAD");
+
+    expect(document.deployments).toEqual([]);
+    expect(document.destructive).toBe(false);
   });
 });
 

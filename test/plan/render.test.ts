@@ -174,6 +174,7 @@ describe("renderPlanJson", () => {
       "baseValid",
       "baseManifest",
       "orphanedOutput",
+      "prunedOutput",
       "users",
       "access",
       "profiles",

@@ -13,6 +13,7 @@ import {
   namesDeletedAtHead,
   namesWithAnyVars,
   namesWithRemovedProfiles,
+  orphanedFolders,
 } from "../../plan/outputs.js";
 import { renderPlanJson } from "../../plan/render-json.js";
 import { renderPlanMarkdown } from "../../plan/render-markdown.js";
@@ -77,7 +78,10 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
   const baseVars =
     base.source === "empty" ? [] : await loadVarsSnapshot(baseLayout, base.commit ?? undefined);
   const headVars = await loadVarsSnapshot(headLayout, head.commit ?? undefined, baseVars);
-  if (headVars.length === 0 && baseVars.length === 0) {
+  // Output kept after its vars file was deleted earlier is read on both sides: the head may prune it.
+  const orphaned =
+    base.commit === null ? [] : await orphanedFolders(baseLayout, base.commit, baseVars, headVars);
+  if (headVars.length === 0 && baseVars.length === 0 && orphaned.length === 0) {
     // An empty plan here almost always means a wrong --repo or --vars-dir, not "no changes".
     const folders =
       headLayout.varsDir === baseLayout.varsDir
@@ -104,13 +108,20 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
   const baseOutputs =
     base.source === "empty"
       ? new Map<string, DeploymentOutput>()
-      : await loadOutputs(baseLayout, base.commit ?? undefined, namesWithAnyVars(baseVars, headVars));
+      : await loadOutputs(baseLayout, base.commit ?? undefined, [
+          ...namesWithAnyVars(baseVars, headVars),
+          ...orphaned,
+        ]);
   warnAboutInvalidBase(baseVars, headVars, baseOutputs, base, context);
 
   const headOutputs = await loadOutputs(
     headLayout,
     head.commit ?? undefined,
-    new Set([...namesDeletedAtHead(baseVars, headVars), ...namesWithRemovedProfiles(baseOutputs)]),
+    new Set([
+      ...namesDeletedAtHead(baseVars, headVars),
+      ...namesWithRemovedProfiles(baseOutputs),
+      ...orphaned,
+    ]),
   );
 
   const plan = buildRepoPlan({
