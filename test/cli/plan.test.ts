@@ -33,6 +33,17 @@ afterEach(async () => {
   await repo.cleanup();
 });
 
+/** Deletes the dev output as `cake reconcile --prune-orphans` does once its vars file is gone. */
+async function pruneDev(): Promise<void> {
+  const pruned = await cake(
+    repo.dir,
+    "reconcile",
+    "--prune-orphans",
+    "--allow-profile-deletion=dev-us-east-1/*",
+  );
+  expect(pruned.code).toBe(0);
+}
+
 async function planJson(...argv: string[]) {
   const result = await cake(repo.dir, "plan", "--format", "json", ...argv);
   expect(result.stderr).toBe("");
@@ -768,13 +779,7 @@ describe("cake plan pruned orphan", () => {
 
   it("lists Profiles of a pruned folder", async () => {
     await commitOrphan();
-    const pruned = await cake(
-      repo.dir,
-      "reconcile",
-      "--prune-orphans",
-      "--allow-profile-deletion=dev-us-east-1/*",
-    );
-    expect(pruned.code).toBe(0);
+    await pruneDev();
 
     const result = await cake(
       repo.dir,
@@ -909,13 +914,7 @@ describe("cake plan removed Profiles", () => {
   it("reports pruned folder losing removals", async () => {
     await commitBobRemoved();
     await repo.remove(DEV);
-    const pruned = await cake(
-      repo.dir,
-      "reconcile",
-      "--prune-orphans",
-      "--allow-profile-deletion=dev-us-east-1/*",
-    );
-    expect(pruned.code).toBe(0);
+    await pruneDev();
 
     const document = await planJson("--base", "HEAD");
     const [deployment] = document.deployments;
