@@ -158,6 +158,20 @@ export async function showFile(cwd: string, ref: string, path: string): Promise<
 }
 
 /**
+ * Returns the last commit at or before `ref` that changed `path` (relative to `cwd`), or
+ * undefined when the history at hand has none, as in a shallow clone.
+ */
+export async function lastCommitChanging(
+  cwd: string,
+  ref: string,
+  path: string,
+): Promise<string | undefined> {
+  checkRef(cwd, ref);
+  const output = await gitText(cwd, ["log", "-1", "--format=%H", "--end-of-options", ref, "--", path]);
+  return output === "" ? undefined : output;
+}
+
+/**
  * Returns the names of the files directly inside folder `dir` (relative to `cwd`) in
  * commit `ref`, sorted, without subfolders. A folder the commit lacks gives an empty list.
  */

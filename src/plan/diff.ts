@@ -51,6 +51,8 @@ export interface PlanOptions {
   orphanedOutput?: string;
   /** The base output folder of a vars file deleted in an earlier change, which the head deletes. */
   prunedOutput?: string;
+  /** For `prunedOutput`: the commit that deleted the vars file, whose parent's version is `base`. */
+  varsDeletedIn?: string;
   /** The deployment and vars file names, needed only when neither side has a model. */
   names?: { deployment: string; varsFile: string };
 }
@@ -76,7 +78,7 @@ export function planChanges(
   const removedAtBase = options.removedAtBase ?? {};
   const profiles = baseOutput
     ? diffOutputProfiles(baseOutput, head, baseValid, removedAtBase, options.prunedOutput)
-    : diffProfiles(base, head, removedAtBase);
+    : diffProfiles(base, head, removedAtBase, options.prunedOutput);
   const forgottenRemovedProfiles =
     options.headOutput === undefined ? [] : forgottenRemovals(removedAtBase, head, options.headOutput);
   const deployNamespaces = diffDeployNamespaces(base, head);
@@ -105,7 +107,8 @@ export function planChanges(
     baseValid,
     baseManifest: baseOutput?.manifestFile ?? null,
     orphanedOutput: head ? null : (options.orphanedOutput ?? null),
-    prunedOutput: head || base ? null : (options.prunedOutput ?? null),
+    prunedOutput: head ? null : (options.prunedOutput ?? null),
+    varsDeletedIn: head ? null : (options.varsDeletedIn ?? null),
     users,
     access,
     profiles,
@@ -198,6 +201,7 @@ function diffProfiles(
   base: Deployment | undefined,
   head: Deployment | undefined,
   removedAtBase: Readonly<Record<string, string | null>>,
+  prunedOutput: string | undefined,
 ): ProfileChange[] {
   const before = profilesByName(base);
   const after = profilesByName(head);
@@ -211,7 +215,7 @@ function diffProfiles(
       changes.push(returningOrCreated(now, removedAtBase));
     } else if (old && !now) {
       const owner = old.email === undefined ? undefined : headUsers.get(old.email);
-      changes.push(profileChange("removed", old, removalReason(old, head, owner, before)));
+      changes.push(profileChange("removed", old, removalReason(old, head, owner, before, prunedOutput)));
     } else if (old && now && changesHolder(old, now)) {
       changes.push({
         ...profileChange("handed-over", now, handoverReason(old, now)),
@@ -296,8 +300,10 @@ function removalReason(
   head: Deployment | undefined,
   owner: User | undefined,
   before: ReadonlyMap<string, ProfileRef>,
+  prunedOutput: string | undefined,
 ): string {
   const loss = `deleting Profile "${profile.name}" deletes namespace "${profile.name}" and all data in it (notebooks, volumes, pipelines)`;
+  if (prunedOutput !== undefined) return `${prunedReason(prunedOutput, loss)}. ${RESTORE_VARS}`;
   if (!head) return `the vars file was deleted, and ${loss}`;
   if (profile.kind === "shared")
     return `${loss}; keep the deploy namespace in the vars file to keep the data`;
@@ -437,10 +443,7 @@ function outputRemovalReason(
 ): string {
   const loss = `deleting Profile "${name}" deletes namespace "${name}" and all data in it (notebooks, volumes, pipelines)`;
   if (prunedOutput !== undefined) {
-    return (
-      `the head deletes ${prunedOutput}, the output of a vars file deleted in an earlier change, and ${loss}; ` +
-      `${output.manifestFile} at base lists it. To keep the deployment, restore its vars file instead`
-    );
+    return `${prunedReason(prunedOutput, loss)}; ${output.manifestFile} at base lists it. ${RESTORE_VARS}`;
   }
   const source = `${output.manifestFile} at base lists it, because the base vars file is ${baseValid ? "absent" : "invalid"}`;
   if (!headExists) return `the vars file was deleted, and ${loss}; ${source}`;
@@ -448,6 +451,12 @@ function outputRemovalReason(
     `${loss}; ${source}. To keep the data, keep the name in the vars file: ` +
     `as the username of a user with "disabled: true", or as a deploy namespace`
   );
+}
+
+const RESTORE_VARS = "To keep the deployment, restore its vars file instead";
+
+function prunedReason(prunedOutput: string, loss: string): string {
+  return `the head deletes ${prunedOutput}, the output of a vars file deleted in an earlier change, and ${loss}`;
 }
 
 function diffDeployNamespaces(base: Deployment | undefined, head: Deployment | undefined): NamespaceChange[] {

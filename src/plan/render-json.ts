@@ -66,6 +66,7 @@ function deployment(value: DeploymentPlan) {
     baseManifest: value.baseManifest,
     orphanedOutput: value.orphanedOutput,
     prunedOutput: value.prunedOutput,
+    varsDeletedIn: value.varsDeletedIn,
     users: value.users.map(user),
     access: value.access.map(access),
     profiles: value.profiles.map(profile),

@@ -70,9 +70,12 @@ export function deploymentNotes(deployment: DeploymentPlan): string[] {
     );
   }
   if (deployment.prunedOutput) {
+    const source = deployment.varsDeletedIn
+      ? `the users, access and Profiles below are those of ${deployment.varsFile} before commit ${deployment.varsDeletedIn.slice(0, 12)} deleted it`
+      : "the Profiles below are those the base manifest lists, and the access its users had is not listed, " +
+        "because the history at hand lacks the vars file (fetch more history to see it)";
     notes.push(
-      `the vars file was deleted in an earlier change, and the head deletes its output folder ${deployment.prunedOutput}, ` +
-        "so every Profile the base manifest lists leaves; the access its users had is not listed, because only the vars recorded it",
+      `the vars file was deleted in an earlier change, and the head deletes its output folder ${deployment.prunedOutput}; ${source}`,
     );
   }
   const forgotten = forgottenNote(deployment);

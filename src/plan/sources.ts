@@ -9,7 +9,7 @@ import type { Diagnostic } from "../config/diagnostics.js";
 import { hasErrors } from "../config/diagnostics.js";
 import { deploymentNameOfFile, loadVarsText, type PreviousLoad } from "../config/load.js";
 import { CakeError, UsageError } from "../errors.js";
-import { listFiles, showFile } from "../git/git.js";
+import { lastCommitChanging, listFiles, showFile } from "../git/git.js";
 import type { Deployment } from "../model/types.js";
 import { CONFIG_FILE, type LayoutFlags, type RepoLayout, resolveLayoutFromText } from "../repo/layout.js";
 import { planChanges } from "./diff.js";
@@ -65,6 +65,8 @@ export interface LoadedVars {
   diagnostics: Diagnostic[];
   /** The load with its snapshot, from which the other side's version of the file can load incrementally. */
   load?: PreviousLoad;
+  /** For a vars file read from history: the commit that deleted it; the text is its parent's version. */
+  deletedIn?: string;
 }
 
 /**
@@ -113,6 +115,41 @@ export async function loadVarsSnapshot(
 
   rejectDuplicateNames(loaded);
   return withApplicationCollisions(loaded);
+}
+
+/**
+ * Returns the vars file of each orphaned folder in `names` that the head deletes, as committed
+ * just before the commit that deleted it, so the plan of the prune lists the users and access
+ * it ends. A file the history at hand lacks (a shallow clone) or that no longer validates is
+ * left out: the base manifest then supplies the Profiles alone.
+ */
+export async function lastVarsOfPruned(
+  layout: RepoLayout,
+  commit: string,
+  names: readonly string[],
+  baseOutputs: ReadonlyMap<string, DeploymentOutput>,
+  headOutputs: ReadonlyMap<string, DeploymentOutput>,
+): Promise<Map<string, LoadedVars>> {
+  const found = new Map<string, LoadedVars>();
+  for (const name of names) {
+    const file = baseOutputs.get(name)?.varsFile;
+    if (file === undefined || headOutputs.has(name)) continue;
+    const deletedIn = await lastCommitChanging(layout.root, commit, file);
+    const text = deletedIn === undefined ? undefined : await showFile(layout.root, `${deletedIn}^`, file);
+    if (deletedIn === undefined || text === undefined) continue;
+
+    const result = loadVarsText(text, { file, outputPath: `${layout.outputDir}/${name}`, fast: true });
+    if (!result.deployment || hasErrors(result.diagnostics) || result.deployment.name !== name) continue;
+    found.set(name, {
+      name,
+      file,
+      text,
+      deployment: result.deployment,
+      diagnostics: result.diagnostics,
+      deletedIn,
+    });
+  }
+  return found;
 }
 
 /**
@@ -169,6 +206,11 @@ export interface PlanSnapshot {
    * counts as having no manifest there.
    */
   outputs?: ReadonlyMap<string, DeploymentOutput>;
+  /**
+   * At base: the vars files of orphaned output folders that the head deletes, by deployment
+   * name, as last committed before their deletion (see `lastVarsOfPruned`).
+   */
+  deletedVars?: ReadonlyMap<string, LoadedVars>;
 }
 
 export interface SnapshotPair {
@@ -198,7 +240,7 @@ export function buildRepoPlan({ base, head }: SnapshotPair): RepoPlan {
   const names = [...new Set([...before.keys(), ...after.keys(), ...pruned])].sort(compareText);
 
   const deployments = names.flatMap((name) => {
-    const old = before.get(name);
+    const old = before.get(name) ?? (pruned.has(name) ? base.deletedVars?.get(name) : undefined);
     const now = after.get(name);
     if (now && !now.deployment) {
       throw new CakeError(`${now.file} is invalid at head; run "cake validate" to see why.`);
@@ -221,6 +263,7 @@ export function buildRepoPlan({ base, head }: SnapshotPair): RepoPlan {
         ...(checkForgotten ? { headOutput: head.outputs?.get(name) ?? null } : {}),
         ...(orphanedOutput ? { orphanedOutput } : {}),
         ...(pruned.has(name) && committedOutput ? { prunedOutput: committedOutput.folder } : {}),
+        ...(pruned.has(name) && old?.deletedIn ? { varsDeletedIn: old.deletedIn } : {}),
         names: { deployment: name, varsFile },
       }),
     ];

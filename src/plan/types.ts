@@ -160,6 +160,12 @@ export interface DeploymentPlan {
    * them. Null for every other deployment.
    */
   prunedOutput: string | null;
+  /**
+   * For `prunedOutput`: the commit that deleted the vars file. The version before it gives the
+   * users, access and Profiles at base. Null when the history at hand lacks it (a shallow
+   * clone, say): the Profiles then come from the base manifest, and the access is not listed.
+   */
+  varsDeletedIn: string | null;
   users: UserChange[];
   access: AccessChange[];
   profiles: ProfileChange[];

@@ -768,17 +768,20 @@ describe("cake plan orphaned output", () => {
 });
 
 describe("cake plan pruned orphan", () => {
-  /** Generates the output, then deletes the vars file and commits the kept (orphaned) folder. */
-  async function commitOrphan(): Promise<void> {
+  /**
+   * Generates the output, then deletes the vars file and commits the kept (orphaned) folder.
+   * Returns the commit that deleted the vars file.
+   */
+  async function commitOrphan(): Promise<string> {
     expect((await cake(repo.dir, "reconcile")).code).toBe(0);
     await repo.commit("Generate output");
     await repo.remove(DEV);
     expect((await cake(repo.dir, "reconcile")).code).toBe(0);
-    await repo.commit("Retire dev, keeping its output");
+    return repo.commit("Retire dev, keeping its output");
   }
 
   it("lists Profiles of a pruned folder", async () => {
-    await commitOrphan();
+    const retired = await commitOrphan();
     await pruneDev();
 
     const result = await cake(
@@ -806,10 +809,33 @@ describe("cake plan pruned orphan", () => {
       "ml-staging",
     ]);
     expect(deployment.profiles[1]).toMatchObject({ change: "removed", kind: "user", email: bob.email });
+    expect(deployment.varsDeletedIn).toBe(retired);
+    expect(deployment.users.map((user: { email: string }) => user.email)).toEqual([alice.email, bob.email]);
+    expect(deployment.access).toContainEqual(
+      expect.objectContaining({ change: "lost", email: bob.email, namespace: "ml-prod" }),
+    );
     expect(text.stdout).toMatch(
-      /note: .*earlier change.*deletes its output folder deployments\/dev-us-east-1/,
+      /note: .*earlier change.*deletes its output folder deployments\/dev-us-east-1; the users, access/,
     );
     expect(text.stdout).toMatch(/! Profile removed\s+bjones {2}private profile {2}bob@example.com/);
+  });
+
+  it("falls back to the manifest in a shallow clone", async () => {
+    await commitOrphan();
+    await pruneDev();
+    await repo.commit("Prune dev");
+    const shallow = await mkdtemp(path.join(os.tmpdir(), "cake-shallow-"));
+    await execFileAsync("git", ["clone", "--quiet", "--depth", "2", `file://${repo.dir}`, shallow]);
+
+    const result = await cake(shallow, "plan", "--base", "HEAD~1", "--head", "HEAD", "--format", "json");
+    const [deployment] = JSON.parse(result.stdout).deployments;
+    await rm(shallow, { recursive: true, force: true });
+
+    expect(result.code).toBe(0);
+    expect(deployment.prunedOutput).toBe("deployments/dev-us-east-1");
+    expect(deployment.varsDeletedIn).toBeNull();
+    expect(deployment.access).toEqual([]);
+    expect(deployment.profiles).toHaveLength(4);
   });
 
   it("ignores a kept orphaned folder", async () => {

@@ -175,6 +175,7 @@ describe("renderPlanJson", () => {
       "baseManifest",
       "orphanedOutput",
       "prunedOutput",
+      "varsDeletedIn",
       "users",
       "access",
       "profiles",

@@ -18,7 +18,13 @@ import {
 import { renderPlanJson } from "../../plan/render-json.js";
 import { renderPlanMarkdown } from "../../plan/render-markdown.js";
 import { renderPlanText } from "../../plan/render-text.js";
-import { buildRepoPlan, type LoadedVars, layoutOfSide, loadVarsSnapshot } from "../../plan/sources.js";
+import {
+  buildRepoPlan,
+  type LoadedVars,
+  lastVarsOfPruned,
+  layoutOfSide,
+  loadVarsSnapshot,
+} from "../../plan/sources.js";
 import type { DeploymentOutput, PlanSide } from "../../plan/types.js";
 import { resolveLayout } from "../../repo/layout.js";
 import type { CommandContext } from "../io.js";
@@ -124,8 +130,12 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
     ]),
   );
 
+  const deletedVars =
+    base.commit === null
+      ? new Map<string, LoadedVars>()
+      : await lastVarsOfPruned(baseLayout, base.commit, orphaned, baseOutputs, headOutputs);
   const plan = buildRepoPlan({
-    base: { side: base, vars: baseVars, outputs: baseOutputs },
+    base: { side: base, vars: baseVars, outputs: baseOutputs, deletedVars },
     head: { side: head, vars: headVars, outputs: headOutputs },
   });
   const render = { text: renderPlanText, markdown: renderPlanMarkdown, json: renderPlanJson }[options.format];
