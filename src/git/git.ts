@@ -84,6 +84,13 @@ function failure(args: readonly string[], cwd: string, stderr: string, code: unk
     const reason = existsSync(cwd) ? "git is not installed or not on PATH" : "the folder does not exist";
     return new GitError(`${command} failed in ${cwd}: ${reason}`, { args, cwd });
   }
+  if (code === "EACCES") {
+    return new GitError(
+      `${command} failed in ${cwd}: the git on PATH cannot be run (permission denied); ` +
+        "check that PATH leads to an executable git",
+      { args, cwd },
+    );
+  }
   const status = typeof code === "number" ? code : null;
   const detail = stderr.trim() || (status === null ? String(code) : `exit status ${status}`);
   return new GitError(`${command} failed in ${cwd}: ${detail}`, { args, cwd, stderr, status });

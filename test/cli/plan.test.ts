@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, symlink } from "node:fs/promises";
+import { mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -987,5 +987,22 @@ describe("cake plan without git", () => {
     expect(result).toMatchObject({ code: 2 });
     expect((result as { stderr: string }).stderr).toContain("git is not installed or not on PATH");
     await rm(bin, { recursive: true, force: true });
+  });
+
+  it("names a git that cannot run", async () => {
+    // A file named git without the execute bit, first on PATH.
+    const bin = await mkdtemp(path.join(os.tmpdir(), "cake-bad-git-"));
+    await writeFile(path.join(bin, "git"), "#!/bin/sh\n", { mode: 0o644 });
+    const cli = fileURLToPath(new URL("../../bin/cake.js", import.meta.url));
+
+    const result = await execFileAsync(process.execPath, [cli, "plan", "--repo", repo.dir], {
+      env: { PATH: bin },
+    }).catch((error: { code: number; stderr: string }) => error);
+    await rm(bin, { recursive: true, force: true });
+
+    expect(result).toMatchObject({ code: 2 });
+    expect((result as { stderr: string }).stderr).toContain(
+      "the git on PATH cannot be run (permission denied)",
+    );
   });
 });
