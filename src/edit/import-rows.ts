@@ -132,8 +132,8 @@ export function readImportCsv(text: string, file: string): ImportCsv {
       email,
       username: value("username"),
       roles: readRoles(splitList(value("roles")), (message) => report("roles", "invalid-value", message)),
-      grants: readGrants(splitList(value("namespaces")), (message) =>
-        report("namespaces", "invalid-value", message),
+      grants: readGrants(splitList(value("namespaces")), (code, message) =>
+        report("namespaces", code, message),
       ),
     });
   }
@@ -177,21 +177,38 @@ function readRoles(roles: readonly string[], report: (message: string) => void):
   return [...new Set(valid)];
 }
 
-/** Returns the grants with a valid access (`NAME`, `NAME:view`, `NAME:edit`) and passes each invalid one to `report`. */
-function readGrants(values: readonly string[], report: (message: string) => void): NamespaceGrantInput[] {
+/**
+ * Returns the grants with a valid access (`NAME`, `NAME:view`, `NAME:edit`) and passes each
+ * invalid one, and each namespace named again, to `report`.
+ */
+function readGrants(
+  values: readonly string[],
+  report: (code: "invalid-value" | "duplicate-grant", message: string) => void,
+): NamespaceGrantInput[] {
   const grants: NamespaceGrantInput[] = [];
+  const written = new Map<string, string>();
   for (const value of values) {
     const colon = value.lastIndexOf(":");
     const namespace = colon < 0 ? value : value.slice(0, colon);
     const access = colon < 0 ? "edit" : value.slice(colon + 1);
-    if (isAccess(access)) {
-      grants.push({ namespace, access });
+    if (!isAccess(access)) {
+      report(
+        "invalid-value",
+        `invalid access "${access}" in "${value}"; use one of: ${NAMESPACE_ACCESS.join(", ")}, ` +
+          "or write the namespace alone for edit",
+      );
       continue;
     }
-    report(
-      `invalid access "${access}" in "${value}"; use one of: ${NAMESPACE_ACCESS.join(", ")}, ` +
-        "or write the namespace alone for edit",
-    );
+    const earlier = written.get(namespace);
+    if (earlier !== undefined) {
+      report(
+        "duplicate-grant",
+        `namespace "${namespace}" is listed twice ("${earlier}" and "${value}"); keep one, with the access you mean`,
+      );
+      continue;
+    }
+    written.set(namespace, value);
+    grants.push({ namespace, access });
   }
   return grants;
 }

@@ -194,6 +194,19 @@ describe("parseImportCsv", () => {
     expect(problems.map(({ line, field }) => `${line} ${field}`)).toEqual(["4 roles", "6 roles"]);
   });
 
+  it("namespace listed twice in a row", () => {
+    const text = 'email,username,roles,namespaces\na@x.io,a,cake-user,"ml-prod;team-a;ml-prod:view"\n';
+
+    const { rows, problems } = readImportCsv(text, "f.csv");
+
+    expect(rows[0]?.grants).toEqual([
+      { namespace: "ml-prod", access: "edit" },
+      { namespace: "team-a", access: "edit" },
+    ]);
+    expect(problems).toMatchObject([{ line: 2, field: "namespaces", code: "duplicate-grant" }]);
+    expect(problems[0]?.message).toContain('"ml-prod" and "ml-prod:view"');
+  });
+
   it("byte order mark keeps header", () => {
     const text = "\uFEFFemail,username,roles,namespaces\na@x.io,a,admin,\n";
 
