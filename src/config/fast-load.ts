@@ -52,7 +52,7 @@ export function fastParse(
     return undefined;
   }
   if (typeof data !== "object" || data === null || Array.isArray(data)) return undefined;
-  return { source: new DiagnosticSource(file, text), data };
+  return { source: new DiagnosticSource(file, text, data), data };
 }
 
 /** Returns true when the fast path's diagnostics allow its result to stand. */

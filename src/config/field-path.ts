@@ -31,11 +31,13 @@ export function formatPath(path: FieldPath): string {
 /**
  * The file that diagnostics point into. This base has no positions: its diagnostics carry
  * line and column 0, as on the fast path of loading. `VarsSource` adds the parsed document.
+ * `data`, the plain data the fast path parsed, answers the questions about keys that rules ask.
  */
 export class DiagnosticSource {
   constructor(
     readonly file: string,
     readonly text: string,
+    private readonly data?: unknown,
   ) {}
 
   /** The parsed document with positions and comments, when there is one. */
@@ -58,8 +60,13 @@ export class DiagnosticSource {
   }
 
   /** Returns true when the mapping at `path` has the key `key` as written in the file. */
-  mappingHasKey(_path: FieldPath, _key: string): boolean {
-    return false;
+  mappingHasKey(path: FieldPath, key: string): boolean {
+    let value = this.data;
+    for (const segment of path) {
+      if (typeof value !== "object" || value === null) return false;
+      value = (value as Record<string | number, unknown>)[segment];
+    }
+    return typeof value === "object" && value !== null && !Array.isArray(value) && Object.hasOwn(value, key);
   }
 
   /** Builds a diagnostic positioned at the node of `path`. */

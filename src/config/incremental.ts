@@ -357,7 +357,7 @@ function parseEntries(text: string, expected: number): unknown[] | undefined {
 /** Normalizes `items` with the snapshot's settings, or returns undefined when they do not pass the schema. */
 function normalizedUsers(snapshot: LoadSnapshot, items: unknown[]): User[] | undefined {
   const data = withUsers(snapshot.settings, items);
-  const schema = checkSchema(new DiagnosticSource(snapshot.file, ""), data);
+  const schema = checkSchema(new DiagnosticSource(snapshot.file, "", data), data);
   if (schema.vars === undefined) return undefined;
   return normalizeVars(schema.vars, snapshot).users;
 }
@@ -415,7 +415,7 @@ function checkReduced(
     snapshot.settings,
     entries.map((entry) => entry.item),
   );
-  const source = new DiagnosticSource(snapshot.file, "");
+  const source = new DiagnosticSource(snapshot.file, "", data);
   const schema = checkSchema(source, data);
   if (schema.vars === undefined || schema.diagnostics.length > 0) return undefined;
   const context = { source, view: buildView(data), expectedName: snapshot.expectedName };

@@ -62,6 +62,18 @@ describe("fast load", () => {
     expect(fast.deployment).toBeDefined();
   });
 
+  it.each([
+    ["the older key", "deploy_namespaces:", "deployments:", "deprecated-key"],
+    ["both keys", "deploy_namespaces:", "deployments: [ml-old]\n  deploy_namespaces:", "conflicting-keys"],
+  ])("matches the full load on %s", (_name, from, to, code) => {
+    const file = "examples/ops/vars/prod-us-east-1.yaml";
+    const text = readFileSync(path.join(ROOT, file), "utf8").replace(from, to);
+    const fast = load(text, file, true);
+
+    expectSameResult(text, file);
+    expect(findings(fast)).toContainEqual(expect.stringContaining(`${code} users.deployments`));
+  });
+
   it("takes the fast path on plain files", () => {
     expect(fastParse("environment: prod\nregion: us-east-1\n", "x.yaml")).toBeDefined();
   });
@@ -190,10 +202,15 @@ describe("fast load", () => {
       region: fc.constantFrom("us-east-1", "eu"),
       kubeflow: fc.record({ profile_owner: fc.constantFrom("kubeflow-platform@example.com", "owner") }),
       gitops: fc.record({ repo_url: fc.constantFrom("https://git.example.com/ops.git") }),
-      users: fc.record({
-        deploy_namespaces: fc.array(fc.oneof(scalar, fc.record({ name: scalar })), { maxLength: 3 }),
-        users: fc.array(user, { maxLength: 4 }),
-      }),
+      // Either spelling of the deploy namespaces, or both, which is an error.
+      users: fc.record(
+        {
+          deploy_namespaces: fc.array(fc.oneof(scalar, fc.record({ name: scalar })), { maxLength: 3 }),
+          deployments: fc.array(fc.constantFrom("ml-prod", "ml-staging"), { maxLength: 2 }),
+          users: fc.array(user, { maxLength: 4 }),
+        },
+        { requiredKeys: ["users"] },
+      ),
     });
     const styles = fc.constantFrom("PLAIN", "QUOTE_DOUBLE", "QUOTE_SINGLE") as fc.Arbitrary<
       "PLAIN" | "QUOTE_DOUBLE" | "QUOTE_SINGLE"
