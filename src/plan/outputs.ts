@@ -3,10 +3,10 @@
  * folder as committed at a git commit, or as it is in the working tree. The manifest
  * lists the Profiles the output contains, so it shows what exists where the vars cannot.
  */
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { CakeError } from "../errors.js";
-import { listFolders, showFile } from "../git/git.js";
+import { listFiles, listFolders, showFile } from "../git/git.js";
 import { MANIFEST_FILE, parseManifest } from "../output/manifest.js";
 import type { RepoLayout } from "../repo/layout.js";
 import type { LoadedVars } from "./sources.js";
@@ -65,6 +65,43 @@ export async function orphanedFolders(
 ): Promise<string[]> {
   const named = new Set(namesWithAnyVars(baseVars, headVars));
   return (await listFolders(layout.root, commit, layout.outputDir)).filter((name) => !named.has(name));
+}
+
+/**
+ * Returns the orphaned folders (see `orphanedFolders`) that the head deletes: folders whose
+ * base manifest the plan read and that no longer exist at `commit`, or in the working tree
+ * when `commit` is undefined. A folder that keeps any file, even without its manifest, is not
+ * pruned. The folder is looked up at its base path, so a change of `output_dir` does not
+ * count as a prune.
+ */
+export async function prunedFolders(
+  root: string,
+  commit: string | undefined,
+  orphaned: readonly string[],
+  baseOutputs: ReadonlyMap<string, DeploymentOutput>,
+): Promise<string[]> {
+  const pruned: string[] = [];
+  for (const name of orphaned) {
+    const folder = baseOutputs.get(name)?.folder;
+    if (folder === undefined) continue;
+    const exists = commit
+      ? (await listFiles(root, commit, folder)).length > 0 ||
+        (await listFolders(root, commit, folder)).length > 0
+      : await hasEntries(path.join(root, ...folder.split("/")));
+    if (!exists) pruned.push(name);
+  }
+  return pruned;
+}
+
+/** Returns true for a folder with at least one entry; git does not record empty folders. */
+async function hasEntries(absolutePath: string): Promise<boolean> {
+  try {
+    return (await readdir(absolutePath)).length > 0;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return false;
+    throw error;
+  }
 }
 
 async function readWorkingTreeFile(root: string, file: string): Promise<string | undefined> {

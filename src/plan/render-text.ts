@@ -92,6 +92,14 @@ function forgottenNote(deployment: DeploymentPlan): string | undefined {
   const names = deployment.forgottenRemovedProfiles.map((entry) => entry.profile);
   if (names.length === 0) return undefined;
   const quoted = names.map((name) => `"${name}"`).join(", ");
+  if (deployment.status === "removed") {
+    // A retired deployment has no manifest left to record them in.
+    return (
+      `retiring the deployment forgets that Profiles ${quoted} were removed earlier, and Argo CD kept their namespaces with their data; ` +
+      "delete those namespaces from the cluster if the data should go, because a deployment that later reuses one of these names " +
+      "would get its data without a warning"
+    );
+  }
   return (
     `the head output no longer records the removal of Profiles ${quoted}, whose namespaces Argo CD keeps; ` +
     "if one of these names is given to someone else later, the plan shows it as created and not as handed over, " +

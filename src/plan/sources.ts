@@ -118,7 +118,7 @@ export async function loadVarsSnapshot(
 }
 
 /**
- * Returns the vars file of each orphaned folder in `names` that the head deletes, as committed
+ * Returns the vars file of each pruned folder in `names` (see `prunedFolders`), as committed
  * just before the commit that deleted it, so the plan of the prune lists the users and access
  * it ends. A file the history at hand lacks (a shallow clone) or that no longer validates is
  * left out: the base manifest then supplies the Profiles alone.
@@ -128,12 +128,11 @@ export async function lastVarsOfPruned(
   commit: string,
   names: readonly string[],
   baseOutputs: ReadonlyMap<string, DeploymentOutput>,
-  headOutputs: ReadonlyMap<string, DeploymentOutput>,
 ): Promise<Map<string, LoadedVars>> {
   const found = new Map<string, LoadedVars>();
   for (const name of names) {
     const file = baseOutputs.get(name)?.varsFile;
-    if (file === undefined || headOutputs.has(name)) continue;
+    if (file === undefined) continue;
     const deletedIn = await lastCommitChanging(layout.root, commit, file);
     const text = deletedIn === undefined ? undefined : await showFile(layout.root, `${deletedIn}^`, file);
     if (deletedIn === undefined || text === undefined) continue;
@@ -211,6 +210,8 @@ export interface PlanSnapshot {
    * name, as last committed before their deletion (see `lastVarsOfPruned`).
    */
   deletedVars?: ReadonlyMap<string, LoadedVars>;
+  /** At head: the orphaned output folders at base that the head deletes (see `prunedFolders`). */
+  pruned?: ReadonlySet<string>;
 }
 
 export interface SnapshotPair {
@@ -230,11 +231,10 @@ export interface SnapshotPair {
 export function buildRepoPlan({ base, head }: SnapshotPair): RepoPlan {
   const before = new Map(base.vars.map((vars) => [vars.name, vars]));
   const after = new Map(head.vars.map((vars) => [vars.name, vars]));
-  // Output at base that no vars file on either side names, and that the head no longer has.
+  // Output at base that no vars file on either side names, and that the head deletes.
   const pruned = new Set(
-    [...(base.outputs?.keys() ?? [])].filter(
-      (name) =>
-        !before.has(name) && !after.has(name) && head.outputs !== undefined && !head.outputs.has(name),
+    [...(head.pruned ?? [])].filter(
+      (name) => !before.has(name) && !after.has(name) && base.outputs?.has(name),
     ),
   );
   const names = [...new Set([...before.keys(), ...after.keys(), ...pruned])].sort(compareText);
@@ -260,7 +260,9 @@ export function buildRepoPlan({ base, head }: SnapshotPair): RepoPlan {
         baseValid,
         ...(baseOutput ? { baseOutput } : {}),
         ...(removedAtBase ? { removedAtBase } : {}),
-        ...(checkForgotten ? { headOutput: head.outputs?.get(name) ?? null } : {}),
+        ...(checkForgotten
+          ? { headOutput: pruned.has(name) ? null : (head.outputs?.get(name) ?? null) }
+          : {}),
         ...(orphanedOutput ? { orphanedOutput } : {}),
         ...(pruned.has(name) && committedOutput ? { prunedOutput: committedOutput.folder } : {}),
         ...(pruned.has(name) && old?.deletedIn ? { varsDeletedIn: old.deletedIn } : {}),

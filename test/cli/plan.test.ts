@@ -404,6 +404,16 @@ describe("cake plan without vars files", () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("no vars files (*.yaml, *.yml) found in varz");
   });
+
+  it("wrong vars folder beside committed output", async () => {
+    expect((await cake(repo.dir, "reconcile")).code).toBe(0);
+    await repo.commit("Generate output");
+
+    const result = await cake(repo.dir, "plan", "--base", "HEAD", "--vars-dir", "varz");
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("no vars files (*.yaml, *.yml) found in varz");
+  });
 });
 
 describe("cake plan base output manifest", () => {
@@ -773,6 +783,10 @@ describe("cake plan pruned orphan", () => {
    * Returns the commit that deleted the vars file.
    */
   async function commitOrphan(): Promise<string> {
+    // Another deployment stays, as in any real repo: a plan without any vars file is refused.
+    await repo.write({
+      "vars/prod-us-east-1.yaml": varsText({ environment: "prod", users: [{ ...alice, namespaces: [] }] }),
+    });
     expect((await cake(repo.dir, "reconcile")).code).toBe(0);
     await repo.commit("Generate output");
     await repo.remove(DEV);
@@ -838,12 +852,52 @@ describe("cake plan pruned orphan", () => {
     expect(deployment.profiles).toHaveLength(4);
   });
 
+  it("keeps a folder whose manifest alone is deleted", async () => {
+    await commitOrphan();
+    await repo.remove("deployments/dev-us-east-1/.cake-manifest.json");
+
+    const document = await planJson("--base", "HEAD");
+
+    expect(document.deployments.map((deployment: { deployment: string }) => deployment.deployment)).toEqual([
+      "prod-us-east-1",
+    ]);
+  });
+
+  it("keeps a folder when output_dir moves", async () => {
+    await commitOrphan();
+    await repo.write({ "cake.yaml": "output_dir: out\n" });
+
+    const document = await planJson("--base", "HEAD");
+
+    expect(document.deployments.map((deployment: { deployment: string }) => deployment.deployment)).toEqual([
+      "prod-us-east-1",
+    ]);
+  });
+
+  it("notes forgotten removals of a retired deployment", async () => {
+    expect((await cake(repo.dir, "reconcile")).code).toBe(0);
+    await repo.write({ [DEV]: varsText({ users: [alice] }) });
+    const removed = await cake(repo.dir, "reconcile", "--allow-profile-deletion=dev-us-east-1/bjones");
+    expect(removed.code).toBe(0);
+    await commitOrphan();
+    await pruneDev();
+
+    const text = await cake(repo.dir, "plan", "--base", "HEAD");
+
+    expect(text.stdout).toMatch(
+      /retiring the deployment forgets that Profiles "bjones" were removed earlier/,
+    );
+    expect(text.stdout).not.toContain("put the entries back");
+  });
+
   it("ignores a kept orphaned folder", async () => {
     await commitOrphan();
 
     const document = await planJson("--base", "HEAD");
 
-    expect(document.deployments).toEqual([]);
+    expect(document.deployments.map((deployment: { deployment: string }) => deployment.deployment)).toEqual([
+      "prod-us-east-1",
+    ]);
     expect(document.destructive).toBe(false);
   });
 });

@@ -14,6 +14,7 @@ import {
   namesWithAnyVars,
   namesWithRemovedProfiles,
   orphanedFolders,
+  prunedFolders,
 } from "../../plan/outputs.js";
 import { renderPlanJson } from "../../plan/render-json.js";
 import { renderPlanMarkdown } from "../../plan/render-markdown.js";
@@ -84,10 +85,7 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
   const baseVars =
     base.source === "empty" ? [] : await loadVarsSnapshot(baseLayout, base.commit ?? undefined);
   const headVars = await loadVarsSnapshot(headLayout, head.commit ?? undefined, baseVars);
-  // Output kept after its vars file was deleted earlier is read on both sides: the head may prune it.
-  const orphaned =
-    base.commit === null ? [] : await orphanedFolders(baseLayout, base.commit, baseVars, headVars);
-  if (headVars.length === 0 && baseVars.length === 0 && orphaned.length === 0) {
+  if (headVars.length === 0 && baseVars.length === 0) {
     // An empty plan here almost always means a wrong --repo or --vars-dir, not "no changes".
     const folders =
       headLayout.varsDir === baseLayout.varsDir
@@ -111,6 +109,9 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
     context.setExitCode(1);
     return;
   }
+  // Output kept after its vars file was deleted earlier: the head may prune it.
+  const orphaned =
+    base.commit === null ? [] : await orphanedFolders(baseLayout, base.commit, baseVars, headVars);
   const baseOutputs =
     base.source === "empty"
       ? new Map<string, DeploymentOutput>()
@@ -123,20 +124,17 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
   const headOutputs = await loadOutputs(
     headLayout,
     head.commit ?? undefined,
-    new Set([
-      ...namesDeletedAtHead(baseVars, headVars),
-      ...namesWithRemovedProfiles(baseOutputs),
-      ...orphaned,
-    ]),
+    new Set([...namesDeletedAtHead(baseVars, headVars), ...namesWithRemovedProfiles(baseOutputs)]),
   );
+  const pruned = await prunedFolders(layout.root, head.commit ?? undefined, orphaned, baseOutputs);
 
   const deletedVars =
     base.commit === null
       ? new Map<string, LoadedVars>()
-      : await lastVarsOfPruned(baseLayout, base.commit, orphaned, baseOutputs, headOutputs);
+      : await lastVarsOfPruned(baseLayout, base.commit, pruned, baseOutputs);
   const plan = buildRepoPlan({
     base: { side: base, vars: baseVars, outputs: baseOutputs, deletedVars },
-    head: { side: head, vars: headVars, outputs: headOutputs },
+    head: { side: head, vars: headVars, outputs: headOutputs, pruned: new Set(pruned) },
   });
   const render = { text: renderPlanText, markdown: renderPlanMarkdown, json: renderPlanJson }[options.format];
   io.stdout.write(render(plan));
