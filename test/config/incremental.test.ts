@@ -197,6 +197,21 @@ const EDITS: Record<string, Edit> = {
   editRepoUrl(lines) {
     return lines.map((line) => line.replace("git.example.com/ops.git", "git.example.com/other.git"));
   },
+  joinLines(lines, next) {
+    // A deleted line break: an entry's first line joins the line before it.
+    const [start] = pickEntry(lines, next);
+    if (start < 1) return lines;
+    const copy = [...lines];
+    copy.splice(start - 1, 2, `${copy[start - 1]}${copy[start]}`);
+    return copy;
+  },
+  deleteAllEntries(lines) {
+    const ranges = entryRanges(lines);
+    const first = ranges[0]?.[0];
+    const end = ranges.at(-1)?.[1];
+    if (first === undefined || end === undefined) return lines;
+    return [...lines.slice(0, first), ...lines.slice(end)];
+  },
   twoFarApart(lines, next) {
     return EDITS.toggleAccess?.(EDITS.toggleAccess(lines, next), next) ?? lines;
   },
