@@ -31,7 +31,41 @@ const NEEDS_FULL_LOAD = [
 
 /** Returns true when `text` uses a YAML feature that only the full load handles. */
 export function needsFullLoad(text: string): boolean {
-  return NEEDS_FULL_LOAD.some((pattern) => pattern.test(text));
+  return NEEDS_FULL_LOAD.some((pattern) => pattern.test(text)) || hasMultilineFlow(text);
+}
+
+const OPEN_SQUARE = 0x5b;
+const CLOSE_SQUARE = 0x5d;
+const OPEN_CURLY = 0x7b;
+const CLOSE_CURLY = 0x7d;
+const HASH = 0x23;
+const SPACE = 0x20;
+const NEWLINE = 0x0a;
+
+/**
+ * Returns true when a line has more opening than closing brackets or the reverse, which a
+ * flow collection continued on the next line has. js-yaml reads continuation lines that the
+ * `yaml` package rejects as not indented enough, so such files take the full load. Brackets
+ * in quoted scalars or plain words count too, which only sends a file to the full load.
+ */
+function hasMultilineFlow(text: string): boolean {
+  let balance = 0;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code === OPEN_SQUARE || code === OPEN_CURLY) balance++;
+    else if (code === CLOSE_SQUARE || code === CLOSE_CURLY) balance--;
+    else if (
+      code === HASH &&
+      (index === 0 || text.charCodeAt(index - 1) === SPACE || text.charCodeAt(index - 1) === NEWLINE)
+    ) {
+      // A comment runs to the end of the line.
+      const end = text.indexOf("\n", index);
+      index = (end < 0 ? text.length : end) - 1;
+    } else if (code === NEWLINE) {
+      if (balance !== 0) return true;
+    }
+  }
+  return balance !== 0;
 }
 
 /**

@@ -88,6 +88,8 @@ describe("fast load", () => {
     ["duplicate key", "environment: prod\nenvironment: dev\n"],
     ["a list at the root", "- a\n"],
     ["two documents", "a: 1\n---\nb: 2\n"],
+    ["a flow list continued at column 0", "users:\n  roles: [team-a,\nteam-b]\n"],
+    ["a flow map continued on an indented line", "users:\n  a: {b: 1,\n    c: 2}\n"],
   ])("falls back on %s", (_name, text) => {
     expect(fastParse(text, "x.yaml")).toBeUndefined();
   });
