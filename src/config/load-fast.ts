@@ -41,6 +41,11 @@ export function loadFast(text: string, options: LoadOptions): LoadResult | undef
   return fastLoad(text, options);
 }
 
+/** Returns true when `positioned` asks for positions that the fast path's result lacks. */
+export function unplaced(result: LoadResult, options: LoadOptions): boolean {
+  return options.positioned === true && result.diagnostics.some((diagnostic) => diagnostic.line === 0);
+}
+
 /** Loads through `fastParse`, or returns undefined when the full load must run. */
 function fastLoad(text: string, options: LoadOptions): LoadResult | undefined {
   const parsed = fastParse(text, options.file);

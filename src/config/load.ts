@@ -7,7 +7,7 @@ import type { Deployment } from "../model/types.js";
 import { deploymentNameOfFile } from "../repo/vars-files.js";
 import { appendDiagnostics, type Diagnostic, hasErrors, sortDiagnostics } from "./diagnostics.js";
 import type { LoadSnapshot } from "./incremental.js";
-import { loadFast, readVarsFile } from "./load-fast.js";
+import { loadFast, readVarsFile, unplaced } from "./load-fast.js";
 import { normalizeVars } from "./normalize.js";
 import { buildView } from "./rules/context.js";
 import { RULES } from "./rules/index.js";
@@ -56,6 +56,11 @@ export interface LoadOptions {
   fast?: boolean;
   /** With `fast`: return a snapshot for the next load (see `incremental.ts`). */
   snapshot?: boolean;
+  /**
+   * With `fast`: take the full load when the fast path leaves a diagnostic without a position
+   * (see `text-positions.ts`), so every diagnostic points into the file as the full load's do.
+   */
+  positioned?: boolean;
   /** With `fast`: the previous load of this file, to re-read only the changed users when the change allows it. */
   previous?: PreviousLoad;
 }
@@ -63,7 +68,7 @@ export interface LoadOptions {
 export function loadVarsText(text: string, options: LoadOptions): LoadResult {
   if (options.fast) {
     const fast = loadFast(text, options);
-    if (fast !== undefined) return fast;
+    if (fast !== undefined && !unplaced(fast, options)) return fast;
   }
 
   const expectedName = options.expectedName ?? deploymentNameOfFile(options.file);

@@ -8,7 +8,7 @@ import { claimCollisions, type DeploymentClaims, deploymentClaims } from "./clai
 import { type Diagnostic, sortDiagnostics } from "./diagnostics.js";
 import type { LoadSnapshot } from "./incremental.js";
 import type { LoadOptions, LoadResult, PreviousLoad } from "./load.js";
-import { loadFast, readVarsFile } from "./load-fast.js";
+import { loadFast, readVarsFile, unplaced } from "./load-fast.js";
 
 export { listVarsFiles };
 
@@ -38,10 +38,7 @@ export interface DeploymentReuse {
 export interface RepoLoadOptions {
   /** Take the loader's fast path where it cannot change the result. */
   fast?: boolean;
-  /**
-   * With `fast`: load a file whole when the fast path leaves a diagnostic without a position
-   * (see `text-positions.ts`), so every diagnostic points into the file as the full load's do.
-   */
+  /** With `fast`: as `LoadOptions.positioned`. */
   positioned?: boolean;
   /**
    * With `fast`: return a snapshot of each file for the next load, and load a file
@@ -78,17 +75,14 @@ export async function loadRepo(
       const outputPath = `${layout.outputDir}/${name}`;
       await checkInsideRepo(layout, file, outputPath);
       const previous = options.fast ? options.incremental?.previous(outputPath) : undefined;
-      const result = await loadFile(
-        path.resolve(layout.root, file),
-        {
-          file,
-          outputPath,
-          ...(options.fast ? { fast: true } : {}),
-          ...(options.fast && options.incremental ? { snapshot: true } : {}),
-          ...(previous ? { previous } : {}),
-        },
-        options.positioned === true,
-      );
+      const result = await loadFile(path.resolve(layout.root, file), {
+        file,
+        outputPath,
+        ...(options.fast ? { fast: true } : {}),
+        ...(options.fast && options.incremental ? { snapshot: true } : {}),
+        ...(options.positioned ? { positioned: true } : {}),
+        ...(previous ? { previous } : {}),
+      });
       return { file, outputPath, result };
     }),
   );
@@ -126,17 +120,12 @@ export async function loadRepo(
  * Loads one vars file. The full loader, and with it the `yaml` package, is imported only when
  * the fast path cannot load the file: it costs about 30 ms to load.
  */
-async function loadFile(
-  absolutePath: string,
-  options: LoadOptions,
-  positioned: boolean,
-): Promise<LoadResult> {
+async function loadFile(absolutePath: string, options: LoadOptions): Promise<LoadResult> {
   const read = await readVarsFile(absolutePath, options.file);
   if (!("text" in read)) return read;
   if (options.fast) {
     const fast = loadFast(read.text, options);
-    const unplaced = positioned && fast?.diagnostics.some((diagnostic) => diagnostic.line === 0);
-    if (fast !== undefined && !unplaced) return { ...fast, varsSha256: read.sha256 };
+    if (fast !== undefined && !unplaced(fast, options)) return { ...fast, varsSha256: read.sha256 };
   }
   const { loadVarsText } = await import("./load.js");
   return { ...loadVarsText(read.text, { ...options, fast: false }), varsSha256: read.sha256 };

@@ -10,7 +10,7 @@ import path from "node:path";
 import type { CommandContext } from "../cli/io.js";
 import { type Diagnostic, hasErrors } from "../config/diagnostics.js";
 import { loadVarsText, type PreviousLoad } from "../config/load.js";
-import { readFailureReason, UsageError } from "../errors.js";
+import { CakeError, readFailureReason, UsageError } from "../errors.js";
 import { proposeUsername } from "../identity/convention.js";
 import type { Deployment } from "../model/types.js";
 import { VarsDocument } from "./document.js";
@@ -199,23 +199,19 @@ function editEntries(
   edit: (text: string, whole?: WholeFile) => string,
 ): string {
   const part = indexes.some((index) => index < 0) ? editable(state, undefined) : editable(state, indexes);
-  let edited: string;
-  try {
-    edited = edit(part.text, part.whole);
-  } catch (error) {
-    // A refusal is reported as the whole text gives it, which may name entries outside the window.
-    if (!(error instanceof EditError) || part.whole === undefined) throw error;
-    return wholeTextEdit(state, edit);
-  }
+  // An edit refused in the window is refused with the same message in the whole text: the
+  // window holds the entries the edit reads, and duplicates are checked against `whole.users`.
+  const edited = edit(part.text, part.whole);
   const carried = part.carry(edited);
   if (carried !== undefined && state.whole !== undefined && part.whole !== undefined) {
     // Only the window changed, so its counts before and after give the whole file's.
+    const after = countsOf(edited);
     state.pendingCounts =
-      edited === part.text
+      edited === part.text || after === undefined
         ? state.whole.counts
         : addFileStyleCounts(
             addFileStyleCounts(state.whole.counts, countFileStyle(new VarsDocument(part.text)), -1),
-            countFileStyle(new VarsDocument(edited)),
+            after,
             1,
           );
     return carried;
@@ -231,8 +227,21 @@ function wholeTextEdit(state: ImportState, edit: (text: string) => string): stri
 
 /** Counts the style of a text edited whole, for the rows after it. */
 function recount(state: ImportState, text: string): string {
-  if (state.whole !== undefined) state.pendingCounts = countFileStyle(new VarsDocument(text));
+  if (state.whole !== undefined) state.pendingCounts = countsOf(text) ?? state.whole.counts;
   return text;
+}
+
+/**
+ * Returns the style counts of an edited text, or undefined when the edit broke the YAML. The
+ * row is then reported by the check of the vars file that follows, and its counts never apply.
+ */
+function countsOf(text: string): FileStyleCounts | undefined {
+  try {
+    return countFileStyle(new VarsDocument(text));
+  } catch (error) {
+    if (error instanceof CakeError) return undefined;
+    throw error;
+  }
 }
 
 /** Returns the index of the user's entry in the text, for `editable`; -1 when unknown. */

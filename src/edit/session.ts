@@ -267,6 +267,7 @@ export async function openTarget(layout: RepoLayout, name: string, verbose = tru
     outputPath: `${layout.outputDir}/${name}`,
     fast: true,
     snapshot: true,
+    positioned: true,
   });
   if (!result.deployment || hasErrors(result.diagnostics)) {
     const detail = verbose
@@ -321,6 +322,7 @@ function checkEditedText(
     file: target.file,
     outputPath: target.deployment.outputPath,
     fast: true,
+    positioned: true,
     ...(target.load === undefined ? {} : { previous: target.load }),
   });
   if (result.deployment && !hasErrors(result.diagnostics)) {

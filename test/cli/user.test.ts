@@ -85,6 +85,32 @@ describe("cake user add", () => {
     expect(result.stderr).not.toContain("Alice.Smith");
   });
 
+  it("places warnings in flow-style entries", async () => {
+    // The fast path cannot place warnings in flow maps, so the edit loads the file whole.
+    const flow = [
+      "    - {email: ann@example.com, username: ann, roles: [cake-user]}",
+      "    - {email: ben@example.com, username: ben, roles: [cake-user]}",
+      "",
+    ].join("\n");
+    const text = original.slice(0, original.indexOf("    # Platform team")) + flow;
+    await writeFile(path.join(repo, "vars", "dev-eu-west-1.yaml"), text);
+
+    const result = await cake(
+      repo,
+      ...ADD_ERIN.slice(0, 4),
+      "--email",
+      "Zed.Upper@example.com",
+      "--role",
+      "cake-user",
+      "--no-reconcile",
+    );
+    const line = (await readVars(repo)).split("\n").findIndex((each) => each.includes("Zed.Upper")) + 1;
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(`vars/dev-eu-west-1.yaml:${line}:`);
+    expect(result.stderr).toContain("warning [email-uppercase] users.users[2].email");
+  });
+
   it("rejects a bad render setting before writing", async () => {
     const before = await snapshot(repo);
     process.env.CAKE_RENDER_WORKERS = "0x10";
