@@ -40,11 +40,17 @@ export function blockItemLines(
   return { first, last, dash };
 }
 
-/** Returns the line span of a block mapping pair: from its key line to its last line. */
+/**
+ * Returns the line span of a block mapping pair: from its key line to its last line. The
+ * value's own end counts too, because the items of an indentless sequence (`roles:` with
+ * `- cake-user` in the key's column, as Go encoders write it) are not deeper than the key.
+ */
 function blockPairLines(vars: VarsDocument, pair: AnyPair): { first: number; last: number } {
   const keyStart = rangeOf(pair.key)[0];
   const first = vars.lines.lineOf(keyStart);
-  return { first, last: vars.lines.blockEnd(first, vars.lines.columnOf(keyStart)) };
+  const deeper = vars.lines.blockEnd(first, vars.lines.columnOf(keyStart));
+  const valueEnd = pair.value?.range ? vars.lines.lineOf(Math.max(pair.value.range[1] - 1, keyStart)) : first;
+  return { first, last: Math.max(deeper, valueEnd) };
 }
 
 /**

@@ -66,6 +66,49 @@ describe("edits that undo each other", () => {
   }
 });
 
+describe("indentless block lists", () => {
+  // Items in the column of their key, as Go YAML encoders write them.
+  const text = `${HEADER}users:
+  deploy_namespaces:
+  - team-a
+  - team-b
+  users:
+  - email: ann@example.com
+    username: ann
+    roles:
+    - cake-user
+  - email: ben@example.com
+    username: ben
+    roles:
+    - cake-user
+    allowed_namespaces:
+    - team-a
+`;
+
+  it("adds a key after a list value", () => {
+    const disabled = setUserDisabled(text, { username: "ben" }, true);
+
+    expect(lineDiff(text, disabled).added).toEqual(["24:     disabled: true"]);
+    expect(expectValid(disabled).users.find((user) => user.username === "ben")?.disabled).toBe(true);
+  });
+
+  it("grants after an indentless roles list", () => {
+    const granted = grantNamespace(text, { username: "ann" }, { namespace: "team-b", access: "edit" });
+
+    expect(lineDiff(text, granted).added).toEqual(["18:     allowed_namespaces:", "19:     - team-b"]);
+    expectValid(granted);
+  });
+
+  it("grants into an indentless list", () => {
+    const granted = grantNamespace(text, { username: "ben" }, { namespace: "team-b", access: "view" });
+
+    expect(expectValid(granted).users.find((user) => user.username === "ben")?.allowedNamespaces).toEqual([
+      { namespace: "team-a", access: "edit" },
+      { namespace: "team-b", access: "view" },
+    ]);
+  });
+});
+
 describe("sparse documents", () => {
   it("fills an empty users list with a block item", () => {
     const text = `${HEADER}users:\n  deploy_namespaces: [team-a]\n  users: []   # nobody yet\n`;
