@@ -1,6 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { printableLines } from "../config/format.js";
-import { CakeError, systemErrorMessage } from "../errors.js";
+import { CakeError, systemErrorMessage, UsageError } from "../errors.js";
 import { CAKE_VERSION } from "../version.js";
 import type { CliIO, CommandContext } from "./io.js";
 
@@ -47,6 +47,7 @@ function buildProgramWith(context: CommandContext, commands: readonly CommandMod
     });
 
   for (const command of commands) command.register(program, context);
+  program.hook("preAction", (_program, action) => rejectRepeatedValues(action, context.io.argv));
 
   // Subcommands inherit the output settings and the exit override from their parent.
   program.commands.forEach(function inherit(command: Command): void {
@@ -57,6 +58,27 @@ function buildProgramWith(context: CommandContext, commands: readonly CommandMod
     command.commands.forEach(inherit);
   });
   return program;
+}
+
+/**
+ * Rejects an option that takes one value and is given more than once. Commander keeps the last
+ * value, so `cake user disable --email a --email b` would disable b alone and exit 0. Options
+ * that collect their values into a list (`--namespace` of `user add`) may repeat.
+ */
+function rejectRepeatedValues(action: Command, argv: readonly string[]): void {
+  const end = argv.indexOf("--");
+  const tokens = end < 0 ? argv : argv.slice(0, end);
+  const values = action.opts();
+  for (const option of action.options) {
+    if (option.long === undefined || typeof values[option.attributeName()] !== "string") continue;
+    const flag = option.long;
+    const given = tokens.filter((token) => token === flag || token.startsWith(`${flag}=`)).length;
+    if (given > 1) {
+      throw new UsageError(
+        `${flag} is given ${given} times, but takes one value; run the command once per value.`,
+      );
+    }
+  }
 }
 
 /**

@@ -85,6 +85,20 @@ describe("cake user add", () => {
     expect(result.stderr).not.toContain("Alice.Smith");
   });
 
+  it("rejects a one-value option given twice", async () => {
+    const result = await expectFailure(
+      2,
+      "user",
+      "disable",
+      ...D,
+      "--email",
+      "bob@example.com",
+      "--email=carol@example.com",
+    );
+
+    expect(result.stderr).toContain("--email is given 2 times, but takes one value");
+  });
+
   it("places warnings in flow-style entries", async () => {
     // The fast path cannot place warnings in flow maps, so the edit loads the file whole.
     const flow = [
