@@ -66,7 +66,7 @@ export function deploymentNotes(deployment: DeploymentPlan): string[] {
   if (deployment.orphanedOutput) {
     notes.push(
       `the vars file is deleted, but cake reconcile keeps its output folder ${deployment.orphanedOutput}, ` +
-        'so none of the changes below happen until "cake reconcile --prune-orphans" deletes that folder',
+        `so none of the changes below happen until "cake reconcile --prune-orphans --allow-profile-deletion='${deployment.deployment}/*'" deletes that folder`,
     );
   }
   if (deployment.prunedOutput) {

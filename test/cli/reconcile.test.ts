@@ -150,7 +150,7 @@ describe("cake reconcile", () => {
 
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(
-      'run "cake reconcile --prune-orphans" to delete the output of deleted vars files',
+      `run "cake reconcile --prune-orphans --allow-profile-deletion='dev-us-east-1/*'" to delete the output`,
     );
   });
 

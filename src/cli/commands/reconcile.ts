@@ -190,10 +190,19 @@ function driftAdvice(result: ReconcileResult): string {
     );
   }
   if (orphans === 0) return 'run "cake reconcile" to update it';
+  const prune = pruneCommand(drifting.filter((report) => report.orphan).map((report) => report.name));
   if (orphans === drifting.length) {
-    return 'run "cake reconcile --prune-orphans" to delete the output of deleted vars files, or restore the vars files';
+    return `run "${prune}" to delete the output of deleted vars files with its Profiles, or restore the vars files`;
   }
-  return 'run "cake reconcile" to update it, with --prune-orphans to delete the output of deleted vars files';
+  return `run "cake reconcile" to update it, and "${prune}" to delete the output of deleted vars files with its Profiles`;
+}
+
+/**
+ * Returns the command that deletes orphaned output. Deleting an orphan removes its Profiles,
+ * which reconcile allows only when `--allow-profile-deletion` names them.
+ */
+export function pruneCommand(names: readonly string[]): string {
+  return `cake reconcile --prune-orphans --allow-profile-deletion='${names.map((name) => `${name}/*`).join(",")}'`;
 }
 
 /**
@@ -228,7 +237,7 @@ export function renderText(result: ReconcileResult, verbose: boolean, location?:
 
 function writeSummary(report: DeploymentReport): string {
   if (report.orphan && report.changes.length === 0 && !report.manifestChanged) {
-    return "output of a deleted vars file, kept (rerun with --prune-orphans to delete it)";
+    return `output of a deleted vars file, kept (to delete it and its Profiles, run "${pruneCommand([report.name])}")`;
   }
   const written = countOf(report, "create") + countOf(report, "update");
   const restored = countOf(report, "restore");
@@ -258,7 +267,9 @@ function writeDetails(report: DeploymentReport): string[] {
 
 function checkSummary(report: DeploymentReport): string {
   if (!isDrift(report)) return "up to date";
-  if (report.orphan) return "output of a deleted vars file (delete it with reconcile --prune-orphans)";
+  if (report.orphan) {
+    return `output of a deleted vars file (to delete it and its Profiles, run "${pruneCommand([report.name])}")`;
+  }
   // The manifest is listed as a stale file among the details, so it is counted with them.
   const parts = [
     [countOf(report, "update") + (report.manifestChanged ? 1 : 0), "stale"],
