@@ -336,7 +336,7 @@ function checkEditedText(
   const errors = errorsOnly(result.diagnostics);
   throw new EditError(
     "invalid-value",
-    "the change would make the vars file invalid, so nothing was written:\n" +
+    "the change would make the vars file invalid, so nothing was written (lines are those of the edited file):\n" +
       formatDiagnostics(errors, { sources: { [target.file]: text } }).trimEnd(),
   );
 }

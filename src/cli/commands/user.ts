@@ -138,7 +138,7 @@ export function register(program: Command, context: CommandContext): void {
       }) => listUsers(context, options),
     );
 
-  withEditOptions(user.command("import"), "deployment to change: the vars file name without .yaml")
+  withEditOptions(user.command("import"), DEPLOYMENT_HELP)
     .description("Add or update users from a CSV file with columns email,username,roles,namespaces.")
     .argument("<file>", "the CSV file")
     .option("--dry-run", "print what would change and write nothing")
