@@ -157,3 +157,20 @@ describe("allowed namespaces", () => {
     expect(result.deployment?.users[0]?.allowedNamespaces).toEqual([{ namespace: "team-a", access: "edit" }]);
   });
 });
+
+describe("grants beside the older key", () => {
+  it("names users.deployments as the cause", () => {
+    const text = withUser(
+      { roles: "[cake-user]", allowed_namespaces: "[team-a, team-old]" },
+      "[team-a]\n  deployments: [team-old]",
+    );
+
+    const diagnostic = single(load(text), "unknown-namespace");
+
+    expect(codes(load(text))).toContain("conflicting-keys");
+    expect(diagnostic.message).toContain(
+      "users.deployments is not read while users.deploy_namespaces is set",
+    );
+    expect(diagnostic.message).not.toContain("remove the grant");
+  });
+});

@@ -38,6 +38,8 @@ export const grantsRule: Rule = {
     const declared = [...view.declaredNamespaceNames].sort();
     const validDeclared = declared.filter((name) => DNS1123_LABEL.test(name));
 
+    const bothKeys =
+      source.mappingHasKey(["users"], "deployments") && view.namespacesKey === "deploy_namespaces";
     for (const entry of view.users) {
       const firstByNamespace = new Map<string, FieldPath>();
       entry.value.allowedNamespaces.forEach((grant, index) => {
@@ -55,7 +57,12 @@ export const grantsRule: Rule = {
               ? named
               : nearest(named ?? namespace, validDeclared);
           let fix = `declare it in users.${view.namespacesKey} or remove the grant`;
-          if (withAccess !== null && target !== undefined) {
+          if (bothKeys) {
+            // The conflicting-keys error names the cause: the older key's entries are not read.
+            fix =
+              "users.deployments is not read while users.deploy_namespaces is set; " +
+              "move its entries into users.deploy_namespaces";
+          } else if (withAccess !== null && target !== undefined) {
             fix =
               withAccess[2]?.toLowerCase() === "view"
                 ? `write {name: ${target}, access: view}`
