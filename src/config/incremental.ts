@@ -167,13 +167,12 @@ export function loadIncrementally(
   // The entries after the region must still start on a line of their own. Joining a line
   // onto the one before (a deleted line break) can put them in a comment or a scalar.
   if (newEnd < text.length && text[newEnd - 1] !== "\n") return undefined;
-  // No entry left: the list's value is empty (null), which only the full load reports right.
-  if (snapshot.itemStarts.length - (last - first) === 0 && text.slice(start, newEnd).trim() === "") {
-    return undefined;
-  }
   const regionText = text.slice(start, newEnd);
   const newStarts = entryStartsIn(regionText, snapshot.itemIndent);
   if (newStarts === undefined) return undefined;
+  // No entry left: the list's value is empty (null) even when comments stay, which only the
+  // full load reports right.
+  if (snapshot.itemStarts.length - (last - first) + newStarts.length === 0) return undefined;
   const newItems = parseEntries(regionText, newStarts.length);
   const oldItems = parseEntries(previousText.slice(start, oldEnd), last - first);
   if (newItems === undefined || oldItems === undefined) return undefined;

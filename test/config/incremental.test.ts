@@ -205,12 +205,14 @@ const EDITS: Record<string, Edit> = {
     copy.splice(start - 1, 2, `${copy[start - 1]}${copy[start]}`);
     return copy;
   },
-  deleteAllEntries(lines) {
+  deleteAllEntries(lines, next) {
     const ranges = entryRanges(lines);
     const first = ranges[0]?.[0];
     const end = ranges.at(-1)?.[1];
     if (first === undefined || end === undefined) return lines;
-    return [...lines.slice(0, first), ...lines.slice(end)];
+    // Half the time a group comment stays behind, as when someone deletes the entries under it.
+    const kept = next() < 0.5 ? ["    # contractors"] : [];
+    return [...lines.slice(0, first), ...kept, ...lines.slice(end)];
   },
   twoFarApart(lines, next) {
     return EDITS.toggleAccess?.(EDITS.toggleAccess(lines, next), next) ?? lines;
