@@ -31,7 +31,7 @@ const NEEDS_FULL_LOAD = [
 
 /** Returns true when `text` uses a YAML feature that only the full load handles. */
 export function needsFullLoad(text: string): boolean {
-  return NEEDS_FULL_LOAD.some((pattern) => pattern.test(text)) || hasMultilineFlow(text);
+  return NEEDS_FULL_LOAD.some((pattern) => pattern.test(text)) || hasMisindentedFlow(text);
 }
 
 const OPEN_SQUARE = 0x5b;
@@ -43,18 +43,26 @@ const SPACE = 0x20;
 const NEWLINE = 0x0a;
 
 /**
- * Returns true when a line has more opening than closing brackets or the reverse, which a
- * flow collection continued on the next line has. js-yaml reads continuation lines that the
- * `yaml` package rejects as not indented enough, so such files take the full load. Brackets
- * in quoted scalars or plain words count too, which only sends a file to the full load.
+ * Returns true when a flow collection (`[...]`, `{...}`) continues on a line that is not
+ * indented past the node that holds it, or on a blank line, or its brackets never balance.
+ * js-yaml reads such lines, which the `yaml` package rejects. A collection continued on lines
+ * indented far enough stays on the fast path. Brackets in quoted scalars and plain words count
+ * too, which can only send a file to the full load.
  */
-function hasMultilineFlow(text: string): boolean {
+function hasMisindentedFlow(text: string): boolean {
   let balance = 0;
+  // Lines that continue the open collection must be indented past this column.
+  let limit = 0;
+  let lineStart = 0;
   for (let index = 0; index < text.length; index++) {
     const code = text.charCodeAt(index);
-    if (code === OPEN_SQUARE || code === OPEN_CURLY) balance++;
-    else if (code === CLOSE_SQUARE || code === CLOSE_CURLY) balance--;
-    else if (
+    if (code === OPEN_SQUARE || code === OPEN_CURLY) {
+      if (balance === 0) limit = ownerColumn(text, lineStart, index);
+      balance++;
+    } else if (code === CLOSE_SQUARE || code === CLOSE_CURLY) {
+      balance--;
+      if (balance < 0) return true;
+    } else if (
       code === HASH &&
       (index === 0 || text.charCodeAt(index - 1) === SPACE || text.charCodeAt(index - 1) === NEWLINE)
     ) {
@@ -62,10 +70,37 @@ function hasMultilineFlow(text: string): boolean {
       const end = text.indexOf("\n", index);
       index = (end < 0 ? text.length : end) - 1;
     } else if (code === NEWLINE) {
-      if (balance !== 0) return true;
+      lineStart = index + 1;
+      if (balance === 0) continue;
+      let indent = 0;
+      while (text.charCodeAt(lineStart + indent) === SPACE) indent++;
+      const first = text.charCodeAt(lineStart + indent);
+      if (indent <= limit || first === NEWLINE || Number.isNaN(first)) return true;
     }
   }
   return balance !== 0;
+}
+
+/**
+ * Returns the column that lines continuing a flow collection opened at offset `opener` must be
+ * indented past, as the `yaml` package requires: the column of the key that holds it (after any
+ * `- ` on the line), or of the `-` of the sequence item that is the collection. For anything
+ * else, such as an opener first on its line, whose owner is on an earlier line, it returns
+ * infinity, so a continued collection takes the full load.
+ */
+function ownerColumn(text: string, lineStart: number, opener: number): number {
+  const before = text.slice(lineStart, opener).trimEnd();
+  if (before.endsWith(":")) {
+    let column = 0;
+    while (before.charCodeAt(column) === SPACE) column++;
+    while (before.startsWith("- ", column)) {
+      column += 2;
+      while (before.charCodeAt(column) === SPACE) column++;
+    }
+    return column;
+  }
+  if (before.endsWith("-")) return before.length - 1;
+  return Number.POSITIVE_INFINITY;
 }
 
 /**
