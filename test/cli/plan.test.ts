@@ -655,6 +655,8 @@ describe("cake plan layout per side", () => {
   });
 
   it("skips base cake.yaml with both flags", async () => {
+    // The output folder exists, as the flag names it: a folder on neither side gets a warning.
+    expect((await cake(repo.dir, "reconcile")).code).toBe(0);
     await repo.commit("Break cake.yaml", { "cake.yaml": "vars_dri: vars\n" });
     await repo.write({ "cake.yaml": "vars_dir: vars\n" });
 
@@ -888,6 +890,16 @@ describe("cake plan pruned orphan", () => {
       /retiring the deployment forgets that Profiles "bjones" were removed earlier/,
     );
     expect(text.stdout).not.toContain("put the entries back");
+  });
+
+  it("warns about an --output-dir that names no folder", async () => {
+    await commitOrphan();
+    await pruneDev();
+
+    const result = await cake(repo.dir, "plan", "--base", "HEAD", "--output-dir", "output");
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain("--output-dir output names no folder at the base or the head");
   });
 
   it("ignores a kept orphaned folder", async () => {

@@ -2,12 +2,13 @@
  * `cake plan`: shows who gains or loses which access between two versions of the vars,
  * by default from the merge base with the default branch to the working tree.
  */
+import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { type Command, Option } from "commander";
 import { hasErrors } from "../../config/diagnostics.js";
 import { formatDiagnostics } from "../../config/format.js";
 import { UsageError } from "../../errors.js";
-import { defaultBranch, isRepo, mergeBase, revParse } from "../../git/git.js";
+import { defaultBranch, isRepo, listFiles, listFolders, mergeBase, revParse } from "../../git/git.js";
 import {
   loadOutputs,
   namesDeletedAtHead,
@@ -27,7 +28,7 @@ import {
   loadVarsSnapshot,
 } from "../../plan/sources.js";
 import type { DeploymentOutput, PlanSide } from "../../plan/types.js";
-import { resolveLayout } from "../../repo/layout.js";
+import { type RepoLayout, resolveLayout } from "../../repo/layout.js";
 import type { CommandContext } from "../io.js";
 
 interface PlanOptions {
@@ -120,6 +121,14 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
           ...orphaned,
         ]);
   warnAboutInvalidBase(baseVars, headVars, baseOutputs, base, context);
+  // A wrong --output-dir would hide a prune: the plan finds orphaned output in that folder.
+  const namedOutput = flags.outputDir !== undefined && base.commit !== null;
+  if (namedOutput && !(await hasOutputFolder(baseLayout, headLayout, base.commit as string, head.commit))) {
+    context.io.stderr.write(
+      `cake: warning: --output-dir ${flags.outputDir} names no folder at the base or the head, so the plan ` +
+        "cannot see output that the change deletes; check the flag against output_dir in cake.yaml.\n",
+    );
+  }
 
   const headOutputs = await loadOutputs(
     headLayout,
@@ -145,6 +154,24 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
     );
     context.setExitCode(1);
   }
+}
+
+/** Returns true when the output folder has an entry at the base commit, or at the head. */
+async function hasOutputFolder(
+  baseLayout: RepoLayout,
+  headLayout: RepoLayout,
+  baseCommit: string,
+  headCommit: string | null,
+): Promise<boolean> {
+  const at = async (layout: RepoLayout, commit: string | null): Promise<boolean> => {
+    if (commit !== null) {
+      const folders = await listFolders(layout.root, commit, layout.outputDir);
+      return folders.length > 0 || (await listFiles(layout.root, commit, layout.outputDir)).length > 0;
+    }
+    const entries = await readdir(path.join(layout.root, ...layout.outputDir.split("/"))).catch(() => []);
+    return entries.length > 0;
+  };
+  return (await at(baseLayout, baseCommit)) || (await at(headLayout, headCommit));
 }
 
 async function resolveHead(root: string, ref: string | undefined): Promise<PlanSide> {
