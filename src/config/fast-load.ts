@@ -21,6 +21,10 @@ import { DiagnosticSource } from "./field-path.js";
  */
 const NEEDS_FULL_LOAD = [
   /\t/,
+  // A CR that ends no CRLF: js-yaml reads it as a line break, the yaml package as text.
+  /\r(?!\n)/,
+  // A flow collection as a key: js-yaml joins it into a string, the yaml package writes it as YAML.
+  /[\]}] *:(\s|$)/m,
   /\uFFFD/,
   /^%/m,
   /<</,
@@ -41,13 +45,18 @@ const CLOSE_CURLY = 0x7d;
 const HASH = 0x23;
 const SPACE = 0x20;
 const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+const DOUBLE_QUOTE = 0x22;
+const SINGLE_QUOTE = 0x27;
+const BACKSLASH = 0x5c;
 
 /**
  * Returns true when a flow collection (`[...]`, `{...}`) continues on a line that is not
  * indented past the node that holds it, or on a blank line, or its brackets never balance.
  * js-yaml reads such lines, which the `yaml` package rejects. A collection continued on lines
- * indented far enough stays on the fast path. Brackets in quoted scalars and plain words count
- * too, which can only send a file to the full load.
+ * indented far enough stays on the fast path. Quoted scalars are skipped, because they may
+ * hold brackets and `#`; one that spans lines, or a quote this scanner cannot place, sends
+ * the file to the full load.
  */
 function hasMisindentedFlow(text: string): boolean {
   let balance = 0;
@@ -56,7 +65,13 @@ function hasMisindentedFlow(text: string): boolean {
   let lineStart = 0;
   for (let index = 0; index < text.length; index++) {
     const code = text.charCodeAt(index);
-    if (code === OPEN_SQUARE || code === OPEN_CURLY) {
+    if (code === DOUBLE_QUOTE || code === SINGLE_QUOTE) {
+      // A quote inside a plain scalar (`it's`) is text; one where a scalar starts opens it.
+      if (!startsScalar(text, lineStart, index)) continue;
+      const end = quoteEnd(text, index);
+      if (end < 0) return true;
+      index = end;
+    } else if (code === OPEN_SQUARE || code === OPEN_CURLY) {
       if (balance === 0) limit = ownerColumn(text, lineStart, index);
       balance++;
     } else if (code === CLOSE_SQUARE || code === CLOSE_CURLY) {
@@ -75,10 +90,41 @@ function hasMisindentedFlow(text: string): boolean {
       let indent = 0;
       while (text.charCodeAt(lineStart + indent) === SPACE) indent++;
       const first = text.charCodeAt(lineStart + indent);
-      if (indent <= limit || first === NEWLINE || Number.isNaN(first)) return true;
+      if (indent <= limit || first === NEWLINE || first === CARRIAGE_RETURN || Number.isNaN(first))
+        return true;
     }
   }
   return balance !== 0;
+}
+
+/** Returns true when the character at `index` starts a scalar: after indentation, `- `, `: `, `[`, `{`, `,` or `? `. */
+function startsScalar(text: string, lineStart: number, index: number): boolean {
+  let before = index - 1;
+  while (before >= lineStart && text.charCodeAt(before) === SPACE) before--;
+  if (before < lineStart) return true;
+  const previous = text[before];
+  if (previous === "[" || previous === "{" || previous === ",") return true;
+  return (previous === "-" || previous === ":" || previous === "?") && before < index - 1;
+}
+
+/**
+ * Returns the offset of the quote that closes the quoted scalar opened at `open`, or -1 when it
+ * does not close on the same line. A double-quoted scalar escapes with a backslash, a
+ * single-quoted one by doubling the quote.
+ */
+function quoteEnd(text: string, open: number): number {
+  const quote = text.charCodeAt(open);
+  for (let index = open + 1; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code === NEWLINE || code === CARRIAGE_RETURN) return -1;
+    if (quote === DOUBLE_QUOTE && code === BACKSLASH) {
+      index++;
+    } else if (code === quote) {
+      if (quote === SINGLE_QUOTE && text.charCodeAt(index + 1) === SINGLE_QUOTE) index++;
+      else return index;
+    }
+  }
+  return -1;
 }
 
 /**

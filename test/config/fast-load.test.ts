@@ -91,6 +91,11 @@ describe("fast load", () => {
     ["two documents", "a: 1\n---\nb: 2\n"],
     ["a flow list continued at column 0", "users:\n  roles: [team-a,\nteam-b]\n"],
     ["a flow map continued at its key's column", "users:\n  a: {b: 1,\n  c: 2}\n"],
+    ["a CR without LF in a quoted value", 'k: "a\rb"\n'],
+    ["CR line breaks alone", "a: 1\rb: 2\r"],
+    ["a quoted bracket hiding a continuation", 'k: [a, "]",\nb, "[", c]\n'],
+    ["a quoted # hiding an opener", "'a #': [b,\nc, 'd #']\n"],
+    ["a flow collection as a key", "[a, b]: c\n"],
   ])("falls back on %s", (_name, text) => {
     expect(fastParse(text, "x.yaml")).toBeUndefined();
   });
@@ -269,6 +274,7 @@ describe("flow collections over several lines", () => {
       "users:\n  users:\n    - email: a\n      allowed_namespaces:\n        [\n          team-a,\n        ]\n";
 
     expect(needsFullLoad(wrapped)).toBe(false);
+    expect(needsFullLoad("a:\n  roles: [\"cake-user]\", 'it''s [',\n    x]\n")).toBe(false);
     expect(needsFullLoad(ownLine)).toBe(true);
     expect(needsFullLoad("a:\n  b: [x,\nc]\n")).toBe(true);
   });
