@@ -52,7 +52,7 @@ const BACKSLASH = 0x5c;
 
 /**
  * Returns true when a flow collection (`[...]`, `{...}`) continues on a line that is not
- * indented past the node that holds it, or on a blank line, or its brackets never balance.
+ * indented past the node that contains it, or on a blank line, or its brackets never balance.
  * js-yaml reads such lines, which the `yaml` package rejects. A collection continued on lines
  * indented far enough stays on the fast path. Quoted scalars are skipped, because they may
  * hold brackets and `#`; one that spans lines, or a quote this scanner cannot place, sends
@@ -129,7 +129,7 @@ function quoteEnd(text: string, open: number): number {
 
 /**
  * Returns the column that lines continuing a flow collection opened at offset `opener` must be
- * indented past, as the `yaml` package requires: the column of the key that holds it (after any
+ * indented past, as the `yaml` package requires: the column of the key that owns it (after any
  * `- ` on the line), or of the `-` of the sequence item that is the collection. For anything
  * else, such as an opener first on its line, whose owner is on an earlier line, it returns
  * infinity, so a continued collection takes the full load.
