@@ -84,19 +84,24 @@ export async function prunedFolders(
   for (const name of orphaned) {
     const folder = baseOutputs.get(name)?.folder;
     if (folder === undefined) continue;
-    const exists = commit
-      ? (await listFiles(root, commit, folder)).length > 0 ||
-        (await listFolders(root, commit, folder)).length > 0
-      : await hasEntries(path.join(root, ...folder.split("/")));
-    if (!exists) pruned.push(name);
+    if (!(await hasEntries(root, commit, folder))) pruned.push(name);
   }
   return pruned;
 }
 
-/** Returns true for a folder with at least one entry; git does not record empty folders. */
-async function hasEntries(absolutePath: string): Promise<boolean> {
+/**
+ * Returns true when `folder` (relative to `root`) has at least one entry at `commit`, or in
+ * the working tree when `commit` is undefined. An empty folder counts as absent, as in git.
+ */
+export async function hasEntries(root: string, commit: string | undefined, folder: string): Promise<boolean> {
+  if (commit !== undefined) {
+    return (
+      (await listFiles(root, commit, folder)).length > 0 ||
+      (await listFolders(root, commit, folder)).length > 0
+    );
+  }
   try {
-    return (await readdir(absolutePath)).length > 0;
+    return (await readdir(path.join(root, ...folder.split("/")))).length > 0;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR") return false;

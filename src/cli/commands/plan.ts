@@ -2,14 +2,14 @@
  * `cake plan`: shows who gains or loses which access between two versions of the vars,
  * by default from the merge base with the default branch to the working tree.
  */
-import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { type Command, Option } from "commander";
 import { hasErrors } from "../../config/diagnostics.js";
 import { formatDiagnostics } from "../../config/format.js";
 import { UsageError } from "../../errors.js";
-import { defaultBranch, isRepo, listFiles, listFolders, mergeBase, revParse } from "../../git/git.js";
+import { defaultBranch, isRepo, mergeBase, revParse } from "../../git/git.js";
 import {
+  hasEntries,
   loadOutputs,
   namesDeletedAtHead,
   namesWithAnyVars,
@@ -163,15 +163,10 @@ async function hasOutputFolder(
   baseCommit: string,
   headCommit: string | null,
 ): Promise<boolean> {
-  const at = async (layout: RepoLayout, commit: string | null): Promise<boolean> => {
-    if (commit !== null) {
-      const folders = await listFolders(layout.root, commit, layout.outputDir);
-      return folders.length > 0 || (await listFiles(layout.root, commit, layout.outputDir)).length > 0;
-    }
-    const entries = await readdir(path.join(layout.root, ...layout.outputDir.split("/"))).catch(() => []);
-    return entries.length > 0;
-  };
-  return (await at(baseLayout, baseCommit)) || (await at(headLayout, headCommit));
+  return (
+    (await hasEntries(baseLayout.root, baseCommit, baseLayout.outputDir)) ||
+    (await hasEntries(headLayout.root, headCommit ?? undefined, headLayout.outputDir))
+  );
 }
 
 async function resolveHead(root: string, ref: string | undefined): Promise<PlanSide> {
