@@ -72,10 +72,10 @@ function rejectRepeatedValues(action: Command, argv: readonly string[]): void {
   for (const option of action.options) {
     if (option.long === undefined || typeof values[option.attributeName()] !== "string") continue;
     const flag = option.long;
-    const given = tokens.filter((token) => token === flag || token.startsWith(`${flag}=`)).length;
-    if (given > 1) {
+    const count = tokens.filter((token) => token === flag || token.startsWith(`${flag}=`)).length;
+    if (count > 1) {
       throw new UsageError(
-        `${flag} is given ${given} times, but takes one value; run the command once per value.`,
+        `${flag} is given ${count} times, but takes one value; run the command once per value.`,
       );
     }
   }

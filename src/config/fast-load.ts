@@ -55,8 +55,7 @@ const BACKSLASH = 0x5c;
  * indented past the node that contains it, or on a blank line, or its brackets never balance.
  * js-yaml reads such lines, which the `yaml` package rejects. A collection continued on lines
  * indented far enough stays on the fast path. Quoted scalars are skipped, because they may
- * hold brackets and `#`; one that spans lines, or a quote this scanner cannot place, sends
- * the file to the full load.
+ * contain brackets and `#`. A quoted scalar that spans lines sends the file to the full load.
  */
 function hasMisindentedFlow(text: string): boolean {
   let balance = 0;
@@ -129,10 +128,10 @@ function quoteEnd(text: string, open: number): number {
 
 /**
  * Returns the column that lines continuing a flow collection opened at offset `opener` must be
- * indented past, as the `yaml` package requires: the column of the key that owns it (after any
- * `- ` on the line), or of the `-` of the sequence item that is the collection. For anything
- * else, such as an opener first on its line, whose owner is on an earlier line, it returns
- * infinity, so a continued collection takes the full load.
+ * indented past, as the `yaml` package requires. That is the column of the key that owns the
+ * collection (after any `- ` on the line), or of the `-` of the sequence item that is the
+ * collection. An opener first on its line has its owner on an earlier line, so it gets
+ * infinity, and a continued collection takes the full load.
  */
 function ownerColumn(text: string, lineStart: number, opener: number): number {
   const before = text.slice(lineStart, opener).trimEnd();

@@ -31,7 +31,7 @@ export function formatPath(path: FieldPath): string {
 /**
  * The file that diagnostics point into. This base has no positions: its diagnostics carry
  * line and column 0, as on the fast path of loading. `VarsSource` adds the parsed document.
- * `data`, the plain data the fast path parsed, answers the questions about keys that rules ask.
+ * `data` is the plain data the fast path parsed, which `mappingHasKey` reads.
  */
 export class DiagnosticSource {
   constructor(

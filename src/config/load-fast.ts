@@ -41,7 +41,7 @@ export function loadFast(text: string, options: LoadOptions): LoadResult | undef
   return fastLoad(text, options);
 }
 
-/** Returns true when `positioned` asks for positions that the fast path's result lacks. */
+/** Returns true when `positioned` requests positions that the fast path's result lacks. */
 export function unplaced(result: LoadResult, options: LoadOptions): boolean {
   return options.positioned === true && result.diagnostics.some((diagnostic) => diagnostic.line === 0);
 }

@@ -172,7 +172,7 @@ function wholeFile(text: string): ImportState["whole"] {
 }
 
 /**
- * The text a row's edits and checks work on: a window of the vars text that contains the
+ * Returns the text a row's edits and checks work on: a window of the vars text that contains the
  * entries at `indexes` and the last entries (see `window.ts`), when the load of the text
  * gives its entry boundaries. Otherwise, or without `indexes`, the whole text.
  */
@@ -200,7 +200,7 @@ function editEntries(
 ): string {
   const part = indexes.some((index) => index < 0) ? editable(state, undefined) : editable(state, indexes);
   // An edit refused in the window is refused with the same message in the whole text: the
-  // window holds the entries the edit reads, and duplicates are checked against `whole.users`.
+  // window contains the entries the edit reads, and duplicates are checked against `whole.users`.
   const edited = edit(part.text, part.whole);
   const carried = part.carry(edited);
   if (carried !== undefined && state.whole !== undefined && part.whole !== undefined) {

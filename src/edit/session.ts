@@ -261,7 +261,7 @@ export async function openTarget(layout: RepoLayout, name: string, verbose = tru
   await assertRealPathInside(layout.root, `${layout.outputDir}/${name}`);
   const text = await readFile(realPath, "utf8");
   // The fast path gives the full load's result or none, so an invalid file still gets the
-  // full load's diagnostics; a large file loads several times faster.
+  // full load's diagnostics. A large file loads several times faster.
   const result = loadVarsText(text, {
     file: found.file,
     outputPath: `${layout.outputDir}/${name}`,

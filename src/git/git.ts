@@ -191,7 +191,12 @@ export async function listFolders(cwd: string, ref: string, dir: string): Promis
   return listTree(cwd, ref, dir, "tree");
 }
 
-async function listTree(cwd: string, ref: string, dir: string, wanted: "blob" | "tree"): Promise<string[]> {
+async function listTree(
+  cwd: string,
+  ref: string,
+  dir: string,
+  objectType: "blob" | "tree",
+): Promise<string[]> {
   checkRef(cwd, ref);
   const folder = dir.endsWith("/") ? dir : `${dir}/`;
   const output = (
@@ -204,7 +209,7 @@ async function listTree(cwd: string, ref: string, dir: string, wanted: "blob" | 
     const tab = entry.indexOf("\t");
     if (tab < 0) continue;
     const [, type] = entry.slice(0, tab).split(" ");
-    if (type !== wanted) continue;
+    if (type !== objectType) continue;
     const entryPath = entry.slice(tab + 1);
     names.push(entryPath.slice(entryPath.lastIndexOf("/") + 1));
   }

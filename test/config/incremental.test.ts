@@ -211,8 +211,8 @@ const EDITS: Record<string, Edit> = {
     const end = ranges.at(-1)?.[1];
     if (first === undefined || end === undefined) return lines;
     // Half the time a group comment stays behind, as when someone deletes the entries under it.
-    const kept = next() < 0.5 ? ["    # contractors"] : [];
-    return [...lines.slice(0, first), ...kept, ...lines.slice(end)];
+    const leftover = next() < 0.5 ? ["    # contractors"] : [];
+    return [...lines.slice(0, first), ...leftover, ...lines.slice(end)];
   },
   twoFarApart(lines, next) {
     return EDITS.toggleAccess?.(EDITS.toggleAccess(lines, next), next) ?? lines;
