@@ -46,6 +46,20 @@ export function unplaced(result: LoadResult, options: LoadOptions): boolean {
   return options.positioned === true && result.diagnostics.some((diagnostic) => diagnostic.line === 0);
 }
 
+/**
+ * Returns the fast path's result `fast` with the diagnostics of `full`, the full load of the
+ * same text, so that every diagnostic has the full load's position while the snapshot and the
+ * affected profiles of the fast path are kept. When the two loads found different problems,
+ * which the fast path's tests rule out, the full load's result is returned instead.
+ */
+export function placedBy(fast: LoadResult, full: LoadResult): LoadResult {
+  const problems = (result: LoadResult) =>
+    result.diagnostics.map((item) => `${item.severity} ${item.code} ${item.path}`).sort();
+  const same =
+    full.deployment !== undefined && JSON.stringify(problems(fast)) === JSON.stringify(problems(full));
+  return same ? { ...fast, diagnostics: full.diagnostics } : full;
+}
+
 /** Loads through `fastParse`, or returns undefined when the full load must run. */
 function fastLoad(text: string, options: LoadOptions): LoadResult | undefined {
   const parsed = fastParse(text, options.file);

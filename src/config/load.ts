@@ -7,7 +7,7 @@ import type { Deployment } from "../model/types.js";
 import { deploymentNameOfFile } from "../repo/vars-files.js";
 import { appendDiagnostics, type Diagnostic, hasErrors, sortDiagnostics } from "./diagnostics.js";
 import type { LoadSnapshot } from "./incremental.js";
-import { loadFast, readVarsFile, unplaced } from "./load-fast.js";
+import { loadFast, placedBy, readVarsFile, unplaced } from "./load-fast.js";
 import { normalizeVars } from "./normalize.js";
 import { buildView } from "./rules/context.js";
 import { RULES } from "./rules/index.js";
@@ -57,8 +57,9 @@ export interface LoadOptions {
   /** With `fast`: return a snapshot for the next load (see `incremental.ts`). */
   snapshot?: boolean;
   /**
-   * With `fast`: take the full load when the fast path leaves a diagnostic without a position
-   * (see `text-positions.ts`), so every diagnostic points into the file as the full load's do.
+   * With `fast`: run the full load as well when the fast path leaves a diagnostic without a
+   * position (see `text-positions.ts`), and take its diagnostics, so every diagnostic points
+   * into the file. The fast path's snapshot and affected profiles are kept (see `placedBy`).
    */
   positioned?: boolean;
   /** With `fast`: the previous load of this file, to re-read only the changed users when the change allows it. */
@@ -68,7 +69,8 @@ export interface LoadOptions {
 export function loadVarsText(text: string, options: LoadOptions): LoadResult {
   if (options.fast) {
     const fast = loadFast(text, options);
-    if (fast !== undefined && !unplaced(fast, options)) return fast;
+    if (fast === undefined) return loadVarsText(text, { ...options, fast: false });
+    return unplaced(fast, options) ? placedBy(fast, loadVarsText(text, { ...options, fast: false })) : fast;
   }
 
   const expectedName = options.expectedName ?? deploymentNameOfFile(options.file);

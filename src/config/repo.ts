@@ -8,7 +8,7 @@ import { claimCollisions, type DeploymentClaims, deploymentClaims } from "./clai
 import { type Diagnostic, sortDiagnostics } from "./diagnostics.js";
 import type { LoadSnapshot } from "./incremental.js";
 import type { LoadOptions, LoadResult, PreviousLoad } from "./load.js";
-import { loadFast, readVarsFile, unplaced } from "./load-fast.js";
+import { loadFast, placedBy, readVarsFile, unplaced } from "./load-fast.js";
 
 export { listVarsFiles };
 
@@ -123,12 +123,11 @@ export async function loadRepo(
 async function loadFile(absolutePath: string, options: LoadOptions): Promise<LoadResult> {
   const read = await readVarsFile(absolutePath, options.file);
   if (!("text" in read)) return read;
-  if (options.fast) {
-    const fast = loadFast(read.text, options);
-    if (fast !== undefined && !unplaced(fast, options)) return { ...fast, varsSha256: read.sha256 };
-  }
+  const fast = options.fast ? loadFast(read.text, options) : undefined;
+  if (fast !== undefined && !unplaced(fast, options)) return { ...fast, varsSha256: read.sha256 };
   const { loadVarsText } = await import("./load.js");
-  return { ...loadVarsText(read.text, { ...options, fast: false }), varsSha256: read.sha256 };
+  const full = loadVarsText(read.text, { ...options, fast: false });
+  return { ...(fast === undefined ? full : placedBy(fast, full)), varsSha256: read.sha256 };
 }
 
 /**

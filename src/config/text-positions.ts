@@ -1,9 +1,11 @@
 /**
  * Positions for the fast path's diagnostics, found in the text by its layout instead of a parsed
  * document. The fast path takes only plain block-style files (no tabs, anchors or document
- * markers), where a key's line is the one that starts with `key:` at its mapping's indent. Three
- * path shapes are located: `users.users[N].key`, `users.deploy_namespaces[N].key` and
- * `section.key`. A diagnostic whose path is found nowhere keeps line and column 0.
+ * markers), where a key's line is the one that starts with `key:` (or the key quoted) at its
+ * mapping's indent. Three path shapes are located: `users.users[N].key`,
+ * `users.deploy_namespaces[N].key` and `section.key`. A diagnostic whose path is found nowhere,
+ * such as one in a flow-style entry, keeps line and column 0; callers that print diagnostics
+ * then ask the full load for positions (`LoadOptions.positioned`).
  */
 import type { Diagnostic } from "./diagnostics.js";
 import { type EntryLayout, scanEntries } from "./incremental.js";
@@ -75,16 +77,14 @@ function locate(
     const start = layout?.itemStarts[index];
     if (layout === undefined || start === undefined) return undefined;
     const end = layout.itemStarts[index + 1] ?? layout.sequenceEnd;
-    // The entry's keys: the first after `- ` on its first line, the others two columns deeper.
-    const first = `${" ".repeat(layout.itemIndent)}- `;
-    const rest = " ".repeat(layout.itemIndent + 2);
-    const prefixOf = (lineStart: number) => (lineStart === start ? first : rest);
-    return findKey(text, start, end, entry[3] as string, prefixOf, atKey === true);
+    const keyColumn = entryKeyColumn(text, start, end, layout.itemIndent);
+    if (keyColumn === undefined) return undefined;
+    return findKey(text, { start, end, key: entry[3] as string, keyColumn, afterDash: true }, atKey === true);
   }
 
   const section = SECTION_FIELD.exec(path);
   if (section === null) return undefined;
-  const header = new RegExp(`^${section[1]}:`, "m").exec(text);
+  const header = new RegExp(`^(?:${section[1]}|"${section[1]}"|'${section[1]}') *:(?: |$)`, "m").exec(text);
   if (header === null) return undefined;
   const start = text.indexOf("\n", header.index) + 1;
   if (start === 0) return undefined;
@@ -93,40 +93,106 @@ function locate(
   const end = next === null ? text.length : start + next.index;
   const child = /^( +)[^\s#]/m.exec(text.slice(start, end));
   if (child === null) return undefined;
-  const indent = child[1] as string;
-  return findKey(text, start, end, section[2] as string, () => indent, atKey === true);
+  const keyColumn = (child[1] as string).length;
+  return findKey(
+    text,
+    { start, end, key: section[2] as string, keyColumn, afterDash: false },
+    atKey === true,
+  );
 }
 
 /**
- * Finds the value of `key` (or with `atKey`, the key itself) in the text between `start` and
- * `end` (both at line starts), on a line that starts with `prefixOf(lineStart)` followed by
- * `key:`. A value on the lines below its key is not located.
+ * Returns the column of the keys of the entry whose `-` (at `itemIndent`) starts the line at
+ * `start`: the first key follows the dash on its line, or starts the next line with content.
+ * Returns undefined for an entry that is not a block mapping.
  */
-function findKey(
-  text: string,
-  start: number,
-  end: number,
-  key: string,
-  prefixOf: (lineStart: number) => string,
-  atKey: boolean,
-): Found | undefined {
-  let lineStart = start;
-  while (lineStart < end) {
-    const newline = text.indexOf("\n", lineStart);
-    const lineEnd = newline === -1 || newline > end ? end : newline;
-    const line = text.slice(lineStart, lineEnd);
-    const prefix = prefixOf(lineStart);
-    const keyStart = `${prefix}${key}:`;
-    if (line.startsWith(keyStart)) {
-      if (atKey) return { lineStart, column: prefix.length + 1 };
-      let column = keyStart.length;
-      while (line[column] === " ") column++;
-      return column < line.length ? { lineStart, column: column + 1 } : undefined;
-    }
-    if (newline === -1) break;
-    lineStart = newline + 1;
+function entryKeyColumn(text: string, start: number, end: number, itemIndent: number): number | undefined {
+  const first = lineAt(text, start, end);
+  let column = itemIndent + 1;
+  while (first[column] === " ") column++;
+  if (column < first.length && first[column] !== "#")
+    return /^[{[]/.test(first.slice(column)) ? undefined : column;
+  const next = nextContentLine(text, nextLineStart(text, start, end), end);
+  return next === undefined ? undefined : indentOf(next.line);
+}
+
+/** A key search: the text between `start` and `end` (both at line starts) and the key's layout. */
+interface KeySearch {
+  start: number;
+  end: number;
+  key: string;
+  /** Column where the mapping's keys start. */
+  keyColumn: number;
+  /** True when the first line starts with an entry's dash, so its key follows the dash. */
+  afterDash: boolean;
+}
+
+/**
+ * Finds the value of a key (or with `atKey`, the key itself). The key may be quoted, and the
+ * value may start on a later line.
+ */
+function findKey(text: string, search: KeySearch, atKey: boolean): Found | undefined {
+  const { start, end, key, keyColumn, afterDash } = search;
+  for (let lineStart = start; lineStart < end; lineStart = nextLineStart(text, lineStart, end)) {
+    const line = lineAt(text, lineStart, end);
+    if (!(afterDash && lineStart === start) && indentOf(line) !== keyColumn) continue;
+    const colon = keyEnd(line, keyColumn, key);
+    if (colon === undefined) continue;
+    if (atKey) return { lineStart, column: keyColumn + 1 };
+    let column = colon;
+    while (line[column] === " ") column++;
+    if (column < line.length && line[column] !== "#") return { lineStart, column: column + 1 };
+    // The value starts on a later line, indented past the key or, for a list, in its column.
+    const next = nextContentLine(text, nextLineStart(text, lineStart, end), end);
+    if (next === undefined) return undefined;
+    const indent = indentOf(next.line);
+    const listItem = indent === keyColumn && /^-(?: |$)/.test(next.line.slice(indent));
+    return indent > keyColumn || listItem ? { lineStart: next.lineStart, column: indent + 1 } : undefined;
   }
   return undefined;
+}
+
+/** Returns the offset just past the colon of `key` at `column` of `line`, plain or quoted, or undefined. */
+function keyEnd(line: string, column: number, key: string): number | undefined {
+  for (const spelling of [key, `"${key}"`, `'${key}'`]) {
+    if (!line.startsWith(spelling, column)) continue;
+    let colon = column + spelling.length;
+    while (line[colon] === " ") colon++;
+    if (line[colon] === ":" && (colon + 1 === line.length || line[colon + 1] === " ")) return colon + 1;
+  }
+  return undefined;
+}
+
+/** Returns the first line at or after `lineStart` (before `end`) that is neither blank nor a comment. */
+function nextContentLine(
+  text: string,
+  lineStart: number,
+  end: number,
+): { lineStart: number; line: string } | undefined {
+  for (let offset = lineStart; offset < end; offset = nextLineStart(text, offset, end)) {
+    const line = lineAt(text, offset, end);
+    const trimmed = line.trimStart();
+    if (trimmed !== "" && !trimmed.startsWith("#")) return { lineStart: offset, line };
+  }
+  return undefined;
+}
+
+/** Returns the line that starts at `lineStart`, without its line break, cut at `end`. */
+function lineAt(text: string, lineStart: number, end: number): string {
+  const newline = text.indexOf("\n", lineStart);
+  return text.slice(lineStart, newline === -1 || newline > end ? end : newline);
+}
+
+/** Returns the start of the line after the one at `lineStart`, or `end` when there is none before it. */
+function nextLineStart(text: string, lineStart: number, end: number): number {
+  const newline = text.indexOf("\n", lineStart);
+  return newline === -1 || newline >= end ? end : newline + 1;
+}
+
+function indentOf(line: string): number {
+  let column = 0;
+  while (line[column] === " ") column++;
+  return column;
 }
 
 /** Returns the 0-based line number of each offset, counting line breaks once over the text. */

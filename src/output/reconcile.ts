@@ -151,7 +151,7 @@ export async function reconcile(
     const { loadRepo } = await import("../config/repo.js");
     const loaded = load
       ? await load(options.layout)
-      : await loadRepo(options.layout, undefined, { fast: true });
+      : await loadRepo(options.layout, undefined, { fast: true, positioned: true });
     return reconcileLoaded(options, loaded);
   }
   return withRepoLock(
@@ -204,6 +204,7 @@ async function loadChanged(options: ReconcileOptions): Promise<LoadedRepo> {
   const previousSha256 = new Map<string, string>();
   const loaded = await loadRepo(layout, toLoad, {
     fast: true,
+    positioned: true,
     otherClaims,
     incremental: {
       previous(outputPath) {
@@ -251,7 +252,7 @@ export async function errorsBesideEdit(
   const others =
     toLoad.length === 0
       ? { ...emptyRepo(), sources: {} }
-      : await loadRepo(layout, toLoad, { fast: true, otherClaims: cachedClaims });
+      : await loadRepo(layout, toLoad, { fast: true, positioned: true, otherClaims: cachedClaims });
   const sources: Record<string, string> = { ...others.sources };
   for (const { deployment, text } of edited) sources[deployment.varsFile] = text;
   const collisions = claimCollisions(

@@ -190,6 +190,27 @@ describe("cake reconcile", () => {
     expect(data.diagnostics[0].code).toBe("email-uppercase");
   });
 
+  it.each([
+    ["a quoted key", (text: string) => text.replace("  email: Alice", '  "email": Alice')],
+    [
+      "a user entry in flow style",
+      (text: string) =>
+        text.replace(
+          /^ {4}- roles:[\s\S]*?username: asmith\n/m,
+          "    - {email: Alice.Smith@example.com, username: asmith, roles: [cake-user]}\n",
+        ),
+    ],
+  ])("gives the position of a warning at %s", async (_name, edit) => {
+    const text = edit(varsText());
+    expect(text).not.toBe(varsText());
+    const root = await makeRepo({ [PROD_VARS]: text });
+
+    const result = await cake(root, "reconcile");
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/^vars\/prod-us-east-1\.yaml:\d+:\d+: warning \[email-uppercase\]/);
+  });
+
   it("lists written files in JSON", async () => {
     const root = await makeRepo({ [PROD_VARS]: varsText() });
 

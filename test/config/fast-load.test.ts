@@ -164,6 +164,44 @@ describe("fast load", () => {
     expect(fast.diagnostics).toEqual(full.diagnostics);
   });
 
+  it.each([
+    ["a quoted key", "    - email: Alice.Smith@", '    - "email": Alice.Smith@'],
+    ["a single-quoted key", "    - email: Alice.Smith@", "    - 'email' : Alice.Smith@"],
+    ["a value on the next line", "    - email: Alice.Smith@", "    - email:\n        Alice.Smith@"],
+    [
+      "a wide dash",
+      "    - email: Alice.Smith@example.com      # exactly what the IdP sends\n      username: asmith\n      roles: [cake-admin]\n",
+      "    -   email: Alice.Smith@example.com\n        username: asmith\n        roles: [cake-admin]\n  ",
+    ],
+    ["a dash on a line of its own", "    - email: Alice.Smith@", "    -\n      email: Alice.Smith@"],
+    ["a quoted section key", "  profile_owner: kubeflow-platform@", '  "profile_owner": Kubeflow-Platform@'],
+  ])("locates warnings at %s", (_name, from, to) => {
+    const file = "examples/ops/vars/prod-us-east-1.yaml";
+    const original = readFileSync(path.join(ROOT, file), "utf8");
+    expect(original).toContain(from);
+    const text = original.replace(from, to);
+    const fast = load(text, file, true);
+    const full = load(text, file, false);
+
+    expect(fast.deployment).toBeDefined();
+    expect(fast.diagnostics.some((item) => item.code === "email-uppercase")).toBe(true);
+    expect(fast.diagnostics.every((item) => item.line > 0)).toBe(true);
+    expect(fast.diagnostics).toEqual(full.diagnostics);
+  });
+
+  it("does not take a key from a comment line", () => {
+    const file = "examples/ops/vars/prod-us-east-1.yaml";
+    const text = readFileSync(path.join(ROOT, file), "utf8").replace(
+      "  profile_owner: kubeflow-platform@example.com",
+      "  # profile_owner: old@example.com\n  profile_owner: Kubeflow-Platform@example.com",
+    );
+    const fast = load(text, file, true);
+    const full = load(text, file, false);
+
+    expect(fast.diagnostics.find((item) => item.path === "kubeflow.profile_owner")?.line).toBeGreaterThan(0);
+    expect(fast.diagnostics).toEqual(full.diagnostics);
+  });
+
   it("warnings in a flow list of users keep line 0", () => {
     const text = [
       "environment: prod",
@@ -182,6 +220,31 @@ describe("fast load", () => {
 
     expect(uppercase?.code).toBe("email-uppercase");
     expect(uppercase?.line).toBe(0);
+
+    const placed = loadVarsText(text, {
+      file: "vars/prod-us-east-1.yaml",
+      outputPath: "deployments/x",
+      fast: true,
+      positioned: true,
+    });
+    expect(placed.diagnostics).toEqual(load(text, "vars/prod-us-east-1.yaml", false).diagnostics);
+    expect(placed.diagnostics[0]?.line).toBe(9);
+  });
+
+  it("keeps the snapshot when the full load only places the warnings", () => {
+    const file = "examples/ops/vars/prod-us-east-1.yaml";
+    const text = readFileSync(path.join(ROOT, file), "utf8").replace(
+      "    - email: Alice.Smith@example.com      # exactly what the IdP sends\n      username: asmith\n      roles: [cake-admin]\n      allowed_namespaces: [ml-staging, ml-prod, fraud-scoring]\n",
+      "    - {email: Alice.Smith@example.com, username: asmith, roles: [cake-admin], allowed_namespaces: [ml-staging, ml-prod, fraud-scoring]}\n",
+    );
+    const options = { file, outputPath: "deployments/x", fast: true, snapshot: true };
+    expect(loadVarsText(text, options).diagnostics[0]?.line).toBe(0);
+
+    const placed = loadVarsText(text, { ...options, positioned: true });
+
+    expect(placed.diagnostics).toEqual(load(text, file, false).diagnostics);
+    expect(placed.diagnostics.every((item) => item.line > 0)).toBe(true);
+    expect(placed.snapshot).toBeDefined();
   });
 
   it("agrees with the full load on generated files", () => {
