@@ -5,11 +5,11 @@
  *   would keep under the same name. `kubectl apply -k deployments/<name>/argocd` of the
  *   second replaces the first deployment's Application and AppProject, and the first
  *   deployment's output stops syncing without any error: revoked access stays in its cluster.
- * - `duplicate-cloud-identity`: two deployments that generate their cloud identities with the
- *   same prefix in the same AWS account or GCP project. A user of both then gets one IAM role
- *   or service account, declared by two clusters with different trust and permissions. IAM
- *   grants made through Config Connector only add, so the user's workloads in one deployment
- *   get the permissions granted in the other.
+ * - `duplicate-cloud-identity`: two deployments that generate their cloud identities in the
+ *   same AWS account or GCP project with prefixes of which one starts with the other (equal
+ *   included). A profile of each can then get one IAM role or service account, declared by two
+ *   clusters with different trust and permissions. IAM grants made through Config Connector
+ *   only add, so the workloads of one deployment get the permissions granted in the other.
  */
 
 import { type CloudIdentityScope, type DeploymentClaims, deploymentClaims } from "../model/claims.js";
@@ -84,10 +84,11 @@ export function applicationNameCollisions(
 }
 
 /**
- * Returns an error for each of `targets` that names its cloud identities with the same
- * prefix, in the same AWS account or GCP project, as another deployment. The names need not
- * collide yet: the next user added to both deployments would get one identity for two
- * clusters, so equal prefixes are the mistake to catch.
+ * Returns an error for each of `targets` whose cloud identity prefix, in the same AWS account
+ * or GCP project as another deployment, equals the other's or starts it. The names need not
+ * collide yet: the next user added to either deployment could get the identity of a profile of
+ * the other (prefixes `team-` and `team-a-` both give `team-a-ml`, for profiles `a-ml` and
+ * `ml`), so overlapping prefixes are the mistake to catch.
  */
 export function cloudIdentityCollisions(
   targets: readonly DeploymentClaims[],
@@ -98,28 +99,42 @@ export function cloudIdentityCollisions(
   for (const target of [...targets, ...others]) {
     const identity = target.cloudIdentity;
     if (identity === undefined) continue;
-    const key = JSON.stringify([identity.provider, identity.scope, identity.prefix]);
+    const key = JSON.stringify([identity.provider, identity.scope]);
     byScope.set(key, [...(byScope.get(key) ?? []), target]);
   }
 
   const reported = new Set(targets);
   const diagnostics: Diagnostic[] = [];
   for (const group of byScope.values()) {
-    if (group.length < 2) continue;
     for (const target of group) {
       const identity = target.cloudIdentity;
       if (!reported.has(target) || identity === undefined) continue;
-      const partners = group.filter((other) => other !== target).map((other) => other.varsFile);
+      const partners = group.filter(
+        (other) => other !== target && overlaps(identity.prefix, other.cloudIdentity?.prefix ?? ""),
+      );
+      if (partners.length === 0) continue;
       diagnostics.push(cloudIdentityDiagnostic(target, identity, partners, sources[target.varsFile]));
     }
   }
   return diagnostics;
 }
 
+/**
+ * Returns true when some profile name under `prefix` and some under `other` give one identity:
+ * when the prefixes are equal, or the longer one is the shorter one followed by the start of a
+ * profile name (a DNS label: lower-case letters, digits and `-`, starting with a letter or digit).
+ */
+function overlaps(prefix: string, other: string): boolean {
+  const [shorter, longer] = prefix.length <= other.length ? [prefix, other] : [other, prefix];
+  if (!longer.startsWith(shorter)) return false;
+  const rest = longer.slice(shorter.length);
+  return rest === "" || /^[a-z0-9][a-z0-9-]*$/.test(rest);
+}
+
 function cloudIdentityDiagnostic(
   target: DeploymentClaims,
   identity: CloudIdentityScope,
-  partners: readonly string[],
+  partners: readonly DeploymentClaims[],
   text: string | undefined,
 ): Diagnostic {
   const aws = identity.provider === "aws";
@@ -128,6 +143,22 @@ function cloudIdentityDiagnostic(
     ? `IAM roles "${identity.prefix}<profile>" in AWS account ${identity.scope}`
     : `service accounts "${identity.prefix}<profile>" in GCP project ${identity.scope}`;
   const example = aws ? `"${target.name}-"` : `"${gcpPrefixExample(target.name)}"`;
+  const equal = partners.filter((other) => other.cloudIdentity?.prefix === identity.prefix);
+  const nested = partners.filter((other) => other.cloudIdentity?.prefix !== identity.prefix);
+  const reasons: string[] = [];
+  if (equal.length > 0) {
+    reasons.push(
+      `are also the cloud identities of ${equal.map((other) => other.varsFile).join(", ")}: a user of both ` +
+        "deployments would get one identity",
+    );
+  }
+  for (const other of nested) {
+    const [here, there, name] = sharedName(identity.prefix, other.cloudIdentity?.prefix ?? "");
+    reasons.push(
+      `overlap those of ${other.varsFile} (prefix "${other.cloudIdentity?.prefix}"): profile "${here}" here and ` +
+        `profile "${there}" there would both get "${name}"`,
+    );
+  }
   const diagnostic: Diagnostic = {
     severity: "error",
     code: "duplicate-cloud-identity",
@@ -136,9 +167,8 @@ function cloudIdentityDiagnostic(
     column: 0,
     path: field,
     message:
-      `${identities} are also the cloud identities of ${partners.join(", ")}: a user of both deployments ` +
-      "would get one identity, managed by two clusters with different trust and permissions. " +
-      `Set a distinct ${field} in each file, such as ${example}.`,
+      `${identities} ${reasons.join("; and ")}, managed by two clusters with different trust and permissions. ` +
+      `Set a ${field} in each file that does not start with the other's, such as ${example}.`,
   };
   const section = aws ? "aws" : "gcp";
   return locateAt(diagnostic, text, [
@@ -146,6 +176,20 @@ function cloudIdentityDiagnostic(
     { pattern: new RegExp(`^[ \\t]+${section}:`, "m"), path: `cloud.${section}` },
     { pattern: /^cloud:/m, path: "cloud" },
   ]);
+}
+
+/**
+ * Returns an example of two profile names, one under `prefix` and one under `other` (which
+ * starts with it or is started by it), that give the same identity, and that identity.
+ */
+function sharedName(prefix: string, other: string): [string, string, string] {
+  const example = "ml";
+  if (other.startsWith(prefix)) {
+    const rest = other.slice(prefix.length);
+    return [`${rest}${example}`, example, `${other}${example}`];
+  }
+  const rest = prefix.slice(other.length);
+  return [example, `${rest}${example}`, `${prefix}${example}`];
 }
 
 /** Returns a prefix made of the deployment's environment, kept short because a service account id has at most 30 characters. */

@@ -243,6 +243,57 @@ describe("cloud identities across vars files", () => {
     ]);
   });
 
+  it.each([
+    [
+      "AWS",
+      aws("team-"),
+      aws("team-a-"),
+      "cloud.aws.role_name_prefix",
+      'profile "a-ml" here and profile "ml" there would both get "team-a-ml"',
+    ],
+    [
+      "GCP",
+      gcp("kf-"),
+      gcp("kf-dev-"),
+      "cloud.gcp.service_account_prefix",
+      'profile "dev-ml" here and profile "ml" there would both get "kf-dev-ml"',
+    ],
+  ])("rejects %s prefixes where one starts the other", async (_cloud, shorter, longer, field, example) => {
+    await writeCloud("prod-us-east-1", shorter);
+    await writeCloud("dev-us-east-1", longer);
+
+    const result = await loadRepo(await resolveLayout(root));
+
+    expect(result.deployments).toEqual([]);
+    expect(result.diagnostics.map(({ code, file, path: at }) => [code, file, at])).toEqual([
+      ["duplicate-cloud-identity", "vars/dev-us-east-1.yaml", field],
+      ["duplicate-cloud-identity", "vars/prod-us-east-1.yaml", field],
+    ]);
+    expect(result.diagnostics[1]?.message).toContain(example);
+    expect(result.diagnostics[1]?.message).toContain("vars/dev-us-east-1.yaml");
+  });
+
+  it("rejects nested default prefixes", async () => {
+    await writeCloud("prod-us-east-1", aws());
+    await writeCloud("prod-us", aws());
+
+    const result = await loadRepo(await resolveLayout(root));
+
+    expect(result.diagnostics.map(({ code }) => code)).toEqual([
+      "duplicate-cloud-identity",
+      "duplicate-cloud-identity",
+    ]);
+  });
+
+  it("accepts prefixes whose difference cannot start a profile name", async () => {
+    await writeCloud("prod-us-east-1", aws("kf"));
+    await writeCloud("dev-us-east-1", aws("kf.dev-"));
+
+    const result = await loadRepo(await resolveLayout(root));
+
+    expect(result.diagnostics.filter((diagnostic) => diagnostic.severity === "error")).toEqual([]);
+  });
+
   it("accepts distinct prefixes, accounts or projects", async () => {
     await writeCloud("prod-us-east-1", aws());
     await writeCloud("staging-us-east-1", aws());
