@@ -49,6 +49,7 @@ export const DIAGNOSTIC_CODES = [
   "duplicate-email",
   "duplicate-email-case",
   "duplicate-email-unicode",
+  "profile-owner-user",
   "email-uppercase",
   "email-uppercase-lowercased-idp",
   "email-not-nfc",

@@ -118,6 +118,32 @@ describe("email rules", () => {
     expect(codes(result)).not.toContain("duplicate-email-case");
   });
 
+  it.each([
+    ["the same email", "platform@example.com", "is kubeflow.profile_owner"],
+    ["the email in other case", "Platform@example.com", 'matches ("platform@example.com", ignoring case'],
+  ])("a user with %s as the profile owner is an error", (_name, email, wording) => {
+    const text = withEmails(["alice@example.com", email]);
+
+    const key = positionOf(text, `email: ${email}`);
+
+    const result = load(text);
+
+    expect(single(result, "profile-owner-user")).toMatchObject({
+      severity: "error",
+      path: "users.users[1].email",
+      line: key.line,
+      column: key.column + "email: ".length,
+    });
+    expect(single(result, "profile-owner-user").message).toContain(wording);
+    expect(result.deployment).toBeUndefined();
+  });
+
+  it("a disabled user with the owner's email is an error", () => {
+    const text = withEmails(["platform@example.com"]).replace("roles:", "disabled: true\n      roles:");
+
+    expect(codes(load(text))).toContain("profile-owner-user");
+  });
+
   it("different emails are not duplicates", () => {
     const result = load(withEmails(["alice@example.com", "bob@example.com"]));
 

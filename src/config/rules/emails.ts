@@ -124,6 +124,36 @@ export const duplicateEmailRule: Rule = {
   },
 };
 
+/**
+ * The profile controller binds `spec.owner` to `kubeflow-admin` and lets its header through
+ * Istio in every profile namespace, so the owner has admin everywhere. A user entry with the
+ * owner's email would only look limited: disabling it, or granting view, changes nothing.
+ * Emails equal ignoring case count, because the identity provider sends one spelling.
+ */
+export const profileOwnerUserRule: Rule = {
+  name: "profile-owner-user",
+  check({ source, view }) {
+    const owner = view.kubeflow.profileOwner;
+    if (owner === undefined) return [];
+    const ownerKey = emailLookalikeKey(owner);
+    return view.users.flatMap((entry) => {
+      const { email } = entry.value;
+      if (email === undefined || emailLookalikeKey(email) !== ownerKey) return [];
+      const same = email === owner ? "is" : `matches ("${owner}", ignoring case or Unicode form)`;
+      return [
+        source.diagnostic(
+          "error",
+          "profile-owner-user",
+          [...entry.path, "email"],
+          `"${email}" ${same} kubeflow.profile_owner, which owns every Profile and so has admin in every ` +
+            "profile namespace, whatever this entry's roles, grants or disabled flag say; set " +
+            "kubeflow.profile_owner to a platform identity that no person signs in as, or remove this entry",
+        ),
+      ];
+    });
+  },
+};
+
 export const emailCaseRule: Rule = {
   name: "email-case",
   check(context) {

@@ -17,6 +17,7 @@ import {
   emailCaseRule,
   emailFormatRule,
   emailUnicodeFormRule,
+  profileOwnerUserRule,
   useridPrefixRule,
 } from "./emails.js";
 import { destinationServerRule, repoUrlRule } from "./gitops.js";
@@ -32,6 +33,7 @@ export const RULES: readonly Rule[] = [
   deprecatedKeysRule,
   emailFormatRule,
   duplicateEmailRule,
+  profileOwnerUserRule,
   emailCaseRule,
   emailUnicodeFormRule,
   useridPrefixRule,
