@@ -10,6 +10,9 @@
  *   included). A profile of each can then get one IAM role or service account, declared by two
  *   clusters with different trust and permissions. IAM grants made through Config Connector
  *   only add, so the workloads of one deployment get the permissions granted in the other.
+ * - `duplicate-destination`: two deployments that sync to the same remote API server. Both
+ *   would manage the same cluster-scoped objects (Profiles, the `cake-admin` ClusterRoleBinding),
+ *   and a username of one would reach the private namespace of the other's user.
  */
 
 import { type CloudIdentityScope, type DeploymentClaims, deploymentClaims } from "../model/claims.js";
@@ -30,8 +33,47 @@ export function claimCollisions(
 ): Diagnostic[] {
   return [
     ...applicationNameCollisions(targets, sources, others),
+    ...destinationCollisions(targets, sources, others),
     ...cloudIdentityCollisions(targets, sources, others),
   ];
+}
+
+/**
+ * Returns an error for each of `targets` whose `gitops.destination_server` is another
+ * deployment's as well. The in-cluster default names a different cluster in each deployment,
+ * because each then runs its own Argo CD, so it is left out.
+ */
+export function destinationCollisions(
+  targets: readonly DeploymentClaims[],
+  sources: Readonly<Record<string, string>>,
+  others: readonly DeploymentClaims[] = [],
+): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  const all = [...targets, ...others];
+  for (const target of targets) {
+    if (target.destinationServer === IN_CLUSTER_SERVER) continue;
+    const partners = all.filter(
+      (other) => other !== target && other.destinationServer === target.destinationServer,
+    );
+    if (partners.length === 0) continue;
+    const diagnostic: Diagnostic = {
+      severity: "error",
+      code: "duplicate-destination",
+      file: target.varsFile,
+      line: 0,
+      column: 0,
+      path: "gitops.destination_server",
+      message:
+        `"${target.destinationServer}" is also the destination of ${partners.map((other) => other.varsFile).join(", ")}: ` +
+        "both deployments would manage the same Profiles and cake-admin ClusterRoleBinding in one cluster, " +
+        "and a username in one would reach the private namespace of the other's user. Give each deployment " +
+        "its own cluster, or merge the users into one vars file.",
+    };
+    diagnostics.push(
+      locateAt(diagnostic, sources[target.varsFile], [{ pattern: /^gitops:/m, path: "gitops" }]),
+    );
+  }
+  return diagnostics;
 }
 
 /**
@@ -85,10 +127,9 @@ export function applicationNameCollisions(
 
 /**
  * Returns an error for each of `targets` whose cloud identity prefix, in the same AWS account
- * or GCP project as another deployment, equals the other's or starts it. The names need not
- * collide yet: the next user added to either deployment could get the identity of a profile of
- * the other (prefixes `team-` and `team-a-` both give `team-a-ml`, for profiles `a-ml` and
- * `ml`), so overlapping prefixes are the mistake to catch.
+ * or GCP project as another deployment, equals the other's or starts it. Prefixes `team-` and
+ * `team-a-` both give `team-a-ml`, for profiles `a-ml` and `ml`. The names need not collide
+ * yet, because the next user added to either deployment could make them collide.
  */
 export function cloudIdentityCollisions(
   targets: readonly DeploymentClaims[],
@@ -120,9 +161,10 @@ export function cloudIdentityCollisions(
 }
 
 /**
- * Returns true when some profile name under `prefix` and some under `other` give one identity:
- * when the prefixes are equal, or the longer one is the shorter one followed by the start of a
- * profile name (a DNS label: lower-case letters, digits and `-`, starting with a letter or digit).
+ * Returns true when some profile name under `prefix` and some under `other` give one identity.
+ * That is so when the prefixes are equal, or when the longer one is the shorter one followed by
+ * the start of a profile name, a DNS label (lower-case letters, digits and `-`, starting with a
+ * letter or digit).
  */
 function overlaps(prefix: string, other: string): boolean {
   const [shorter, longer] = prefix.length <= other.length ? [prefix, other] : [other, prefix];

@@ -94,6 +94,7 @@ export const DIAGNOSTIC_CODES = [
   // gitops
   "missing-repo-url",
   "invalid-repo-url",
+  "duplicate-destination",
   "invalid-destination-server",
   "duplicate-app-name",
   // repository layout (cake.yaml)

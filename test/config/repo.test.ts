@@ -151,6 +151,36 @@ describe("Argo CD Application names across vars files", () => {
     ]);
   });
 
+  it("rejects two deployments with one remote destination", async () => {
+    await writeDeployment("dev", "us-east-1", [
+      "destination_server: https://k8s.example.com:6443",
+      "app_name: access-dev",
+    ]);
+    await writeDeployment("staging", "us-east-1", [
+      "destination_server: https://k8s.example.com:6443",
+      "app_name: access-staging",
+    ]);
+
+    const result = await loadRepo(await resolveLayout(root));
+
+    expect(result.deployments).toEqual([]);
+    expect(
+      result.diagnostics.map(({ code, file, line, column, path: field }) => [
+        code,
+        file,
+        line,
+        column,
+        field,
+      ]),
+    ).toEqual([
+      ["duplicate-destination", "vars/dev-us-east-1.yaml", 7, 23, "gitops.destination_server"],
+      ["duplicate-destination", "vars/staging-us-east-1.yaml", 7, 23, "gitops.destination_server"],
+    ]);
+    expect(result.diagnostics[0]?.message).toContain(
+      '"https://k8s.example.com:6443" is also the destination of vars/staging-us-east-1.yaml',
+    );
+  });
+
   it("accepts equal names when every deployment syncs in-cluster", async () => {
     await writeDeployment("prod", "us-east-1", []);
     await writeDeployment("prod", "eu-west-1", []);
