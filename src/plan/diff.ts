@@ -215,7 +215,8 @@ function diffProfiles(
       changes.push(returningOrCreated(now, removedAtBase));
     } else if (old && !now) {
       const owner = old.email === undefined ? undefined : headUsers.get(old.email);
-      changes.push(profileChange("removed", old, removalReason(old, head, owner, before, prunedOutput)));
+      const reason = removalReason(old, head, owner, before, removedAtBase, prunedOutput);
+      changes.push(profileChange("removed", old, reason));
     } else if (old && now && changesHolder(old, now)) {
       changes.push({
         ...profileChange("handed-over", now, handoverReason(old, now)),
@@ -300,6 +301,7 @@ function removalReason(
   head: Deployment | undefined,
   owner: User | undefined,
   before: ReadonlyMap<string, ProfileRef>,
+  removedAtBase: Readonly<Record<string, string | null>>,
   prunedOutput: string | undefined,
 ): string {
   const loss = `deleting Profile "${profile.name}" deletes namespace "${profile.name}" and all data in it (notebooks, volumes, pipelines)`;
@@ -314,6 +316,13 @@ function removalReason(
       return (
         `${loss}; the username changed to "${owner.username}", which names an existing profile ` +
         `with the data of ${describeHolder(existing)}, not a new, empty one`
+      );
+    }
+    if (Object.hasOwn(removedAtBase, owner.username)) {
+      const kept = heldBy(owner.username, removedAtBase[owner.username] ?? null);
+      return (
+        `${loss}; the username changed to "${owner.username}", which names a Profile removed earlier ` +
+        `that Argo CD kept (Prune=false), with the data of ${describeHolder(kept)}, not a new, empty one`
       );
     }
     return `${loss}; the username changed to "${owner.username}", which creates a new, empty profile`;

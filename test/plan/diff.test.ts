@@ -584,6 +584,19 @@ describe("planChanges profile handover", () => {
     expect(removal?.reason).toContain("data of the private profile of carol@example.com");
     expect(removal?.reason).not.toContain("creates a new, empty profile");
   });
+
+  it("names kept Profile of new username", () => {
+    const base = deployment({ users: [alice] });
+    const head = deployment({ users: [{ ...alice, username: "bjones" }] });
+
+    const plan = planChanges(base, head, { removedAtBase: { bjones: "bob@example.com" } });
+    const removal = plan.profiles.find((change) => change.change === "removed");
+
+    expect(removal?.profile).toBe("asmith");
+    expect(removal?.reason).toContain("names a Profile removed earlier that Argo CD kept");
+    expect(removal?.reason).toContain("data of the private profile of bob@example.com");
+    expect(removal?.reason).not.toContain("creates a new, empty profile");
+  });
 });
 
 describe("planChanges restored Profiles", () => {
