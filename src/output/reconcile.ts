@@ -775,7 +775,7 @@ function handoversOf(
   if (plan.desired === undefined) return { handovers: [], unknownHolders: [] };
   const previous = plan.previousManifest?.profileUsers;
   const before = new Set(plan.previousProfiles);
-  const removed = plan.previousManifest?.removedProfiles ?? {};
+  const removed = { ...plan.keptProfiles, ...plan.previousManifest?.removedProfiles };
   const current = plan.desired.profileUsers;
   // A restored file was edited by hand, so only updated (and unchanged) files tell who held a Profile.
   const updated = new Set(

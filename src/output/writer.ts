@@ -88,6 +88,11 @@ export interface FolderPlan {
   previousManifest: OutputManifest | undefined;
   /** Reason the holders of a version 1 manifest were not found at HEAD. */
   holdersProblem?: string;
+  /**
+   * For a folder without a manifest: the Profiles its last committed manifest records, with
+   * their holders (see `deleted-output.ts`). Argo CD kept them, so they count as removed earlier.
+   */
+  keptProfiles?: Record<string, string | null>;
   /** Profiles in the current output: from the manifest, or from the generated files on disk without one. */
   previousProfiles: string[];
   /** Profile owner of the current output, when known. */
@@ -193,6 +198,11 @@ async function plan(
       previousManifest,
     ));
   }
+  let keptProfiles: Record<string, string | null> | undefined;
+  if (previousManifest === undefined && desired !== undefined) {
+    const { lastCommittedProfiles } = await import("./deleted-output.js");
+    keptProfiles = await lastCommittedProfiles(root, folder);
+  }
   const onDisk = listFiles(absolute);
 
   const changes: FileChange[] = [];
@@ -271,7 +281,8 @@ async function plan(
   changes.sort((a, b) => compareText(a.path, b.path));
 
   const previous = previousManifest ?? (await readProfilesOnDisk(absolute, [...ownedOnDisk]));
-  const manifest = desired === undefined ? undefined : buildManifest(desired, hashes, previousManifest);
+  const manifest =
+    desired === undefined ? undefined : buildManifest(desired, hashes, previousManifest, keptProfiles);
   const manifestChanged =
     manifest === undefined
       ? previousManifest !== undefined
@@ -284,6 +295,7 @@ async function plan(
     desired,
     previousManifest,
     ...(holdersProblem === undefined ? {} : { holdersProblem }),
+    ...(keptProfiles === undefined ? {} : { keptProfiles }),
     previousProfiles: [...previous.profiles].sort(compareText),
     previousOwner: previous.profileOwner,
     changes,
@@ -400,7 +412,9 @@ export async function applyPlan(root: string, plan: FolderPlan): Promise<FolderR
   } else if (plan.manifestChanged) {
     const temp = await writeTempFile(
       absolute,
-      formatManifest(plan.manifest ?? buildManifest(plan.desired, plan.hashes, plan.previousManifest)),
+      formatManifest(
+        plan.manifest ?? buildManifest(plan.desired, plan.hashes, plan.previousManifest, plan.keptProfiles),
+      ),
     );
     journal.renames.push({ from: path.basename(temp), to: MANIFEST_FILE });
   }
@@ -441,8 +455,9 @@ function buildManifest(
   desired: DesiredOutput,
   hashes: ReadonlyMap<string, { sha256: string }>,
   previous: OutputManifest | undefined,
+  kept: Readonly<Record<string, string | null>> = {},
 ): OutputManifest {
-  const removedProfiles = removedProfilesAfter(previous, desired);
+  const removedProfiles = removedProfilesAfter(previous, desired, kept);
   return {
     manifestVersion: MANIFEST_VERSION,
     cakeVersion: CAKE_VERSION,
@@ -459,16 +474,18 @@ function buildManifest(
 
 /**
  * Returns the Profiles that have left the output, with their last holders: those the previous
- * manifest recorded as removed, and those leaving now, less those back in the output. A
- * previous manifest without `profileUsers` cannot name the holders, so it adds none.
+ * manifest recorded as removed, those `kept` from an earlier output of the folder, and those
+ * leaving now, less those back in the output. A previous manifest without `profileUsers`
+ * cannot name the holders, so it adds none.
  */
 function removedProfilesAfter(
   previous: OutputManifest | undefined,
   desired: DesiredOutput,
+  kept: Readonly<Record<string, string | null>>,
 ): Record<string, string | null> {
   const present = new Set(desired.profiles);
   const removed: Record<string, string | null> = {};
-  for (const [profile, holder] of Object.entries(previous?.removedProfiles ?? {})) {
+  for (const [profile, holder] of Object.entries({ ...kept, ...previous?.removedProfiles })) {
     if (!present.has(profile)) removed[profile] = holder;
   }
   const users = previous?.profileUsers;

@@ -7,6 +7,7 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { CakeError } from "../errors.js";
 import { listFiles, listFolders, showFile } from "../git/git.js";
+import { lastCommittedProfiles } from "../output/deleted-output.js";
 import { MANIFEST_FILE, parseManifest } from "../output/manifest.js";
 import type { RepoLayout } from "../repo/layout.js";
 import type { LoadedVars } from "./sources.js";
@@ -50,6 +51,26 @@ export async function loadOutputs(
     });
   }
   return outputs;
+}
+
+/**
+ * Returns, for each of `names` without a manifest at `commit`, the Profiles that the folder's
+ * last committed manifest before it records (see `lastCommittedProfiles`): output deleted in an
+ * earlier change, whose Profiles Argo CD kept. Deployments without such a record are left out.
+ */
+export async function keptProfilesAt(
+  layout: RepoLayout,
+  commit: string,
+  names: Iterable<string>,
+  outputs: ReadonlyMap<string, DeploymentOutput>,
+): Promise<Map<string, Record<string, string | null>>> {
+  const kept = new Map<string, Record<string, string | null>>();
+  for (const name of names) {
+    if (outputs.has(name)) continue;
+    const profiles = await lastCommittedProfiles(layout.root, `${layout.outputDir}/${name}`, commit);
+    if (Object.keys(profiles).length > 0) kept.set(name, profiles);
+  }
+  return kept;
 }
 
 /**

@@ -210,6 +210,11 @@ export interface PlanSnapshot {
    * name, as last committed before their deletion (see `lastVarsOfPruned`).
    */
   deletedVars?: ReadonlyMap<string, LoadedVars>;
+  /**
+   * At base: for deployments without a manifest at base, the Profiles of their folder's last
+   * committed manifest before it, with their holders (see `keptProfilesAt`).
+   */
+  keptProfiles?: ReadonlyMap<string, Record<string, string | null>>;
   /** At head: the orphaned output folders at base that the head deletes (see `prunedFolders`). */
   pruned?: ReadonlySet<string>;
 }
@@ -253,7 +258,7 @@ export function buildRepoPlan({ base, head }: SnapshotPair): RepoPlan {
 
     const varsFile = now?.file ?? old?.file ?? committedOutput?.varsFile ?? "";
     const orphanedOutput = now ? undefined : head.outputs?.get(name)?.folder;
-    const removedAtBase = committedOutput?.removedProfiles;
+    const removedAtBase = committedOutput?.removedProfiles ?? base.keptProfiles?.get(name);
     const checkForgotten = removedAtBase !== undefined && head.outputs !== undefined;
     return [
       planChanges(old?.deployment, now?.deployment, {

@@ -836,6 +836,44 @@ describe("cake plan pruned orphan", () => {
     expect(text.stdout).toMatch(/! Profile removed\s+bjones {2}private profile {2}bob@example.com/);
   });
 
+  it("shows a handover when a pruned deployment comes back", async () => {
+    await commitOrphan();
+    await pruneDev();
+    await repo.commit("Prune dev");
+    const carol: VarsUser = { email: "carol@example.com", username: "bjones", namespaces: ["ml-prod"] };
+    await repo.write({ [DEV]: varsText({ users: [alice, carol] }) });
+
+    const result = await cake(
+      repo.dir,
+      "plan",
+      "--base",
+      "HEAD",
+      "--format",
+      "json",
+      "--fail-on",
+      "destructive",
+    );
+    const deployment = JSON.parse(result.stdout).deployments.find(
+      (each: { deployment: string }) => each.deployment === "dev-us-east-1",
+    );
+
+    expect(result.code).toBe(1);
+    expect(deployment.status).toBe("added");
+    expect(deployment.profiles).toContainEqual(
+      expect.objectContaining({
+        change: "handed-over",
+        profile: "bjones",
+        email: "carol@example.com",
+        previousEmail: bob.email,
+        destructive: true,
+      }),
+    );
+    expect(deployment.profiles).toContainEqual(
+      expect.objectContaining({ change: "restored", profile: "asmith" }),
+    );
+    expect(deployment.forgottenRemovedProfiles ?? []).toEqual([]);
+  });
+
   it("falls back to the manifest in a shallow clone", async () => {
     await commitOrphan();
     await pruneDev();

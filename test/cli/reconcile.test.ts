@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { renderText } from "../../src/cli/commands/reconcile.js";
 import { LEGACY_VARS_DIR } from "../../src/repo/layout.js";
 import { runCake } from "../helpers/cli.js";
-import { createGitRepo } from "../helpers/git-repo.js";
+import { createGitRepo, type TempRepo } from "../helpers/git-repo.js";
 import { listTree, snapshotTree, writeTree } from "../output/tree.js";
 import { ALICE, BOB, makeRepo, varsText } from "../output/vars.js";
 
@@ -397,6 +397,52 @@ describe("cake reconcile", () => {
       expect(blocked.stderr).toContain("and 2 more Profiles would change hands");
       expect(blocked.stderr).toContain("--allow-profile-handover=prod-us-east-1/*");
       expect(allowed.code).toBe(0);
+    });
+
+    /** Returns a git repo whose prod deployment was generated, then retired with --prune-orphans. */
+    async function retiredRepo(): Promise<TempRepo> {
+      const repo = await createGitRepo();
+      await repo.write({ [PROD_VARS]: varsText() });
+      expect((await cake(repo.dir, "reconcile")).code).toBe(0);
+      await repo.commit("output");
+      await repo.remove(PROD_VARS);
+      const pruned = await cake(
+        repo.dir,
+        "reconcile",
+        "--prune-orphans",
+        "--allow-profile-deletion=prod-us-east-1/*",
+      );
+      expect(pruned.code).toBe(0);
+      await repo.commit("retire prod");
+      return repo;
+    }
+
+    it("blocks a handover in a pruned deployment that comes back", async () => {
+      const repo = await retiredRepo();
+      await repo.write({ [PROD_VARS]: swapped });
+      const before = await snapshotTree(repo.dir);
+
+      const blocked = await cake(repo.dir, "reconcile", "--format", "json");
+      const unchanged = await snapshotTree(repo.dir);
+      const allowed = await cake(repo.dir, "reconcile", "--allow-profile-handover=asmith,bjones");
+
+      expect(blocked.code).toBe(1);
+      expect(JSON.parse(blocked.stdout).blocked.profileHandovers).toEqual([
+        { deployment: "prod-us-east-1", profile: "asmith", from: ALICE.email, to: BOB.email, earlier: true },
+        { deployment: "prod-us-east-1", profile: "bjones", from: BOB.email, to: ALICE.email, earlier: true },
+      ]);
+      expect(unchanged).toEqual(before);
+      expect(allowed.code).toBe(0);
+    });
+
+    it("keeps Profiles of a pruned deployment recorded as removed", async () => {
+      const repo = await retiredRepo();
+      await repo.write({ [PROD_VARS]: varsText({ users: [ALICE] }) });
+
+      expect((await cake(repo.dir, "reconcile")).code).toBe(0);
+
+      const manifest = JSON.parse(await readFile(path.join(repo.dir, PROD, ".cake-manifest.json"), "utf8"));
+      expect(manifest.removedProfiles).toEqual({ bjones: BOB.email });
     });
 
     it("names an allowance that matched nothing", async () => {

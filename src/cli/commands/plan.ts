@@ -10,6 +10,7 @@ import { UsageError } from "../../errors.js";
 import { defaultBranch, isRepo, mergeBase, revParse } from "../../git/git.js";
 import {
   hasEntries,
+  keptProfilesAt,
   loadOutputs,
   namesDeletedAtHead,
   namesWithAnyVars,
@@ -130,10 +131,19 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
     );
   }
 
+  // Output deleted in an earlier change left its Profiles in the cluster, with their holders.
+  const keptProfiles =
+    base.commit === null
+      ? new Map<string, Record<string, string | null>>()
+      : await keptProfilesAt(baseLayout, base.commit, namesWithAnyVars([], headVars), baseOutputs);
   const headOutputs = await loadOutputs(
     headLayout,
     head.commit ?? undefined,
-    new Set([...namesDeletedAtHead(baseVars, headVars), ...namesWithRemovedProfiles(baseOutputs)]),
+    new Set([
+      ...namesDeletedAtHead(baseVars, headVars),
+      ...namesWithRemovedProfiles(baseOutputs),
+      ...keptProfiles.keys(),
+    ]),
   );
   const pruned = await prunedFolders(layout.root, head.commit ?? undefined, orphaned, baseOutputs);
 
@@ -142,7 +152,7 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
       ? new Map<string, LoadedVars>()
       : await lastVarsOfPruned(baseLayout, base.commit, pruned, baseOutputs);
   const plan = buildRepoPlan({
-    base: { side: base, vars: baseVars, outputs: baseOutputs, deletedVars },
+    base: { side: base, vars: baseVars, outputs: baseOutputs, deletedVars, keptProfiles },
     head: { side: head, vars: headVars, outputs: headOutputs, pruned: new Set(pruned) },
   });
   const render = { text: renderPlanText, markdown: renderPlanMarkdown, json: renderPlanJson }[options.format];

@@ -1,0 +1,44 @@
+/**
+ * The Profiles of a deployment folder as git last recorded them. Argo CD keeps a Profile that
+ * leaves the output (Prune=false), and deleting the Application of a retired deployment
+ * leaves its resources too, so the namespaces of a deployment whose folder was deleted
+ * (`reconcile --prune-orphans`) stay in the cluster with their data. When the deployment comes
+ * back, its new Profiles must be checked against those holders, or a new user would get an old
+ * user's namespace without any guard. The folder's manifest is gone from disk then, so the
+ * record comes from git history. Git is imported only here, and only for a folder without a
+ * manifest.
+ */
+import { MANIFEST_FILE, parseManifest } from "./manifest.js";
+
+/**
+ * Returns the Profiles, with their holders (an email, or null for a deploy namespace), that
+ * the last committed manifest of `folder` at or before `ref` records: its Profiles and its
+ * removed Profiles. That manifest is the one at `ref`, or the one before the commit that
+ * deleted it. Returns an empty record outside a git repository, without history (a shallow
+ * clone, a repo without commits) or for a manifest cake cannot read. A manifest written before
+ * cake recorded holders names none, so its Profiles count as deploy namespaces, which makes
+ * any new private profile with one of their names a handover.
+ * @param root the ops repo root; `folder` is relative to it.
+ */
+export async function lastCommittedProfiles(
+  root: string,
+  folder: string,
+  ref = "HEAD",
+): Promise<Record<string, string | null>> {
+  const { isRepo, lastCommitChanging, revParse, showFile } = await import("../git/git.js");
+  if (!(await isRepo(root)) || (await revParse(root, ref)) === undefined) return {};
+
+  const file = `${folder}/${MANIFEST_FILE}`;
+  let text = await showFile(root, ref, file);
+  if (text === undefined) {
+    const deletedIn = await lastCommitChanging(root, ref, file);
+    if (deletedIn === undefined) return {};
+    text = await showFile(root, `${deletedIn}^`, file);
+  }
+  const manifest = text === undefined ? undefined : parseManifest(text);
+  if (manifest === undefined) return {};
+
+  const profiles: Record<string, string | null> = { ...manifest.removedProfiles };
+  for (const profile of manifest.profiles) profiles[profile] = manifest.profileUsers?.[profile] ?? null;
+  return profiles;
+}
