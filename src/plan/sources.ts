@@ -108,13 +108,18 @@ export async function loadVarsSnapshot(
       file,
       text,
       diagnostics: result.diagnostics,
-      ...(result.deployment ? { deployment: result.deployment } : {}),
+      ...(result.deployment ? { deployment: withRepoPath(result.deployment, layout) } : {}),
       ...(result.snapshot ? { load: { text, snapshot: result.snapshot } } : {}),
     });
   }
 
   rejectDuplicateNames(loaded);
   return withApplicationCollisions(loaded);
+}
+
+/** Returns `deployment` with the `repo_path` of its side, which its Application's source path starts with. */
+function withRepoPath(deployment: Deployment, layout: RepoLayout): Deployment {
+  return layout.repoPath === "" ? deployment : { ...deployment, repoPath: layout.repoPath };
 }
 
 /**

@@ -4,6 +4,8 @@
  * profile and their role in each allowed namespace, active cake-admins join the
  * `cake-admin` ClusterRoleBinding, and disabled users get nothing.
  */
+
+import { applicationSourcePath } from "../generate/argocd.js";
 import {
   awsPartition,
   awsRoleArn,
@@ -121,6 +123,8 @@ export function settingsOf(deployment: Deployment): Map<string, string> {
     ["gitops.argocd_namespace", gitops.argocdNamespace],
     ["gitops.destination_server", gitops.destinationServer],
     ["gitops.app_name", gitops.appName],
+    // Not a vars field: `repo_path` and `output_dir` in cake.yaml set it, and Argo CD syncs that folder.
+    ["application_path", applicationSourcePath(deployment)],
   ];
 
   const result = new Map<string, string>();

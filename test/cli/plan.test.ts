@@ -62,6 +62,22 @@ describe("cake plan working tree", () => {
     expect(document.head).toEqual({ source: "working-tree", ref: null, commit: null });
   });
 
+  it("reports a new Application path", async () => {
+    await repo.write({ "cake.yaml": "repo_path: platform/ops\n" });
+
+    const document = await planJson();
+    const [deployment] = document.deployments;
+
+    expect(deployment.status).toBe("changed");
+    expect(deployment.settings).toEqual([
+      {
+        field: "application_path",
+        from: "deployments/dev-us-east-1",
+        to: "platform/ops/deployments/dev-us-east-1",
+      },
+    ]);
+  });
+
   it("reports user added in working tree", async () => {
     const carol: VarsUser = { email: "carol@example.com", username: "cwu", namespaces: ["ml-staging"] };
     await repo.write({ [DEV]: varsText({ users: [alice, bob, carol] }) });
