@@ -12,7 +12,6 @@ import { loadRepo } from "../config/repo.js";
 import { varsJsonSchema } from "../config/schema.js";
 import { CakeError, UsageError } from "../errors.js";
 import { init as gitInit, isRepo, remoteUrl, showPrefix, showToplevel } from "../git/git.js";
-import type { Deployment } from "../model/types.js";
 import { writeFileAtomic } from "../output/atomic.js";
 import {
   CONFIG_FILE,
@@ -30,7 +29,7 @@ import {
   githubWorkflowText,
   gitlabCiText,
 } from "./ci.js";
-import { CODEOWNERS_FILE, CODEOWNERS_HEADER, CODEOWNERS_LOCATIONS, renderCodeowners } from "./codeowners.js";
+import { CODEOWNERS_FILE, CODEOWNERS_HEADER, findCodeowners, renderRepoRules } from "./codeowners.js";
 import { readmeText } from "./readme.js";
 import { EXAMPLE_DEPLOYMENT, varsExampleText } from "./vars-example.js";
 
@@ -234,13 +233,6 @@ function forgeFiles(cakePackage: string, repoPath: string): [string, string][] {
   ];
 }
 
-/** Returns the absolute path of the first CODEOWNERS that exists in `top`, in `CODEOWNERS_LOCATIONS` order. */
-export function findCodeowners(top: string): string | undefined {
-  return CODEOWNERS_LOCATIONS.map((file) => path.join(top, ...file.split("/"))).find((file) =>
-    existsSync(file),
-  );
-}
-
 /**
  * Local files of cake that must not be committed: the output cache (machine-specific mtimes),
  * the repo lock, and the journal and temporary files of a reconcile that is running or was
@@ -307,13 +299,7 @@ async function renderRepoCodeowners(root: string, requireFiles = false, varsDir?
     );
   }
 
-  const prefix = (await isRepo(root)) ? await showPrefix(root) : "";
-  const deployments: Deployment[] = loaded.deployments.map((deployment) => ({
-    ...deployment,
-    varsFile: `${prefix}${deployment.varsFile}`,
-    outputPath: `${prefix}${deployment.outputPath}`,
-  }));
-  return renderCodeowners(deployments, prefix);
+  return renderRepoRules(root, loaded.deployments);
 }
 
 export interface CodeownersResult {

@@ -108,6 +108,11 @@ export interface ReconcileResult {
   unknownHolders?: string[];
   /** For deployments in `unknownHolders` with a version 1 manifest: why HEAD did not give the holders. */
   unknownHoldersReasons?: Record<string, string>;
+  /**
+   * With `check` over every deployment: the CODEOWNERS cake wrote, when its rules no longer
+   * match the cake-admins of the vars files. It is drift.
+   */
+  staleCodeowners?: string;
 }
 
 /** The result of loading every vars file of a repo; a deployment is present only when its file has no errors. */
@@ -152,7 +157,12 @@ export async function reconcile(
     const loaded = load
       ? await load(options.layout)
       : await loadRepo(options.layout, undefined, { fast: true, positioned: true });
-    return reconcileLoaded(options, loaded);
+    const result = await reconcileLoaded(options, loaded);
+    // CODEOWNERS names the cake-admins of every deployment, so only a check of all of them can tell.
+    if (!result.valid || (options.deployments ?? []).length > 0) return result;
+    const { staleCodeowners } = await import("../init/codeowners.js");
+    const stale = await staleCodeowners(options.layout.root, loaded.deployments);
+    return stale === undefined ? result : { ...result, drift: true, staleCodeowners: stale };
   }
   return withRepoLock(
     options.layout.root,

@@ -270,6 +270,38 @@ describe("cake init codeowners", () => {
     );
   });
 
+  it("fails reconcile --check after a cake-admin change", async () => {
+    await cake(dir, "init");
+    expect((await cake(dir, "reconcile")).code).toBe(0);
+    expect((await cake(dir, "reconcile", "--check")).code).toBe(0);
+    const varsFile = path.join(dir, "vars/dev-us-east-1.yaml");
+    const vars = await readFile(varsFile, "utf8");
+    await writeFile(varsFile, vars.replace("roles: [cake-user]", "roles: [cake-user, cake-admin]"));
+    expect((await cake(dir, "reconcile")).code).toBe(0);
+
+    const stale = await cake(dir, "reconcile", "--check", "--format", "json");
+    const one = await cake(dir, "reconcile", "--check", "--deployment", "dev-us-east-1");
+    await cake(dir, "init", "--codeowners");
+    const current = await cake(dir, "reconcile", "--check");
+
+    expect(stale.code).toBe(1);
+    expect(JSON.parse(stale.stdout).upToDate).toBe(false);
+    expect(JSON.parse(stale.stdout).staleCodeowners).toBe(path.join(dir, "CODEOWNERS"));
+    expect(stale.stderr).toContain(
+      'does not name the current cake-admins of the vars files as reviewers; run "cake init --codeowners"',
+    );
+    expect(one.code).toBe(0);
+    expect(current.code).toBe(0);
+  });
+
+  it("ignores foreign CODEOWNERS in reconcile --check", async () => {
+    await cake(dir, "init");
+    await writeFile(path.join(dir, "CODEOWNERS"), "* @platform-team\n");
+    expect((await cake(dir, "reconcile")).code).toBe(0);
+
+    expect((await cake(dir, "reconcile", "--check")).code).toBe(0);
+  });
+
   it("reports current file", async () => {
     await cake(dir, "init");
     const result = await cake(dir, "init", "--codeowners");

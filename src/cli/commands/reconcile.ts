@@ -171,6 +171,12 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
         `cake: ${layout.outputDir}/ holds folders that cake did not write, named above; delete them or move them out.\n`,
       );
     }
+    if (result.staleCodeowners !== undefined) {
+      io.stderr.write(
+        `cake: ${path.relative(io.cwd, result.staleCodeowners) || result.staleCodeowners} does not name the current ` +
+          'cake-admins of the vars files as reviewers; run "cake init --codeowners" and commit it.\n',
+      );
+    }
     context.setExitCode(1);
   }
 }
@@ -355,6 +361,7 @@ function toJson(result: ReconcileResult): unknown {
       ? {}
       : { unmatchedHandoverAllowances: result.unmatchedHandoverAllowances }),
     ...(result.foreignFolders === undefined ? {} : { foreignFolders: result.foreignFolders }),
+    ...(result.staleCodeowners === undefined ? {} : { staleCodeowners: result.staleCodeowners }),
     ...(result.unknownHolders === undefined ? {} : { unknownHolders: result.unknownHolders }),
     ...(result.unknownHoldersReasons === undefined
       ? {}
