@@ -1,10 +1,3 @@
-/**
- * The flow every editing command shares. It opens the vars file of each target
- * deployment, checks it is valid, applies the edit, validates the result and writes
- * the changed files, all under the repo lock. Then it reconciles the changed deployments. Nothing is written when any target fails,
- * except with `--deployment all`, where a target that fails is skipped and reported.
- */
-import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { CommandContext } from "../cli/io.js";
@@ -88,10 +81,6 @@ interface Applied {
   outcome: EditOutcome;
 }
 
-export function sha256(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
-}
-
 /** Runs an edit against the deployment(s) named by `--deployment` and reports on the context's streams. */
 export async function runEdit(
   context: CommandContext,
@@ -116,7 +105,14 @@ export async function runEdit(
           await deleteStrayTempFiles(path.join(layout.root, layout.varsDir));
           const edits = await prepareEdits(context, layout, options, request);
           if (options.reconcile !== false) await rejectBlockedReconcile(layout, edits);
-          for (const { target, outcome } of edits) await writeFileAtomic(target.absolutePath, outcome.text);
+          await writeUnlessChanged(
+            edits.map(({ target, outcome }) => ({
+              file: target.file,
+              absolutePath: target.absolutePath,
+              before: target.text,
+              after: outcome.text,
+            })),
+          );
           return edits;
         },
         { waitMs: wait },
@@ -427,32 +423,21 @@ export interface EditedFile {
 }
 
 /**
- * Writes every edited file under the repo lock. Each file is re-read first: when its
- * bytes differ from those the edit started from, someone changed it meanwhile, and
- * nothing is written.
+ * Writes every edited file. Each file is read again first: when its bytes differ from those
+ * the edit started from, someone changed it meanwhile (an editor saved it, `git pull` updated
+ * it), and nothing is written, so that change is not silently undone. The repo lock keeps out
+ * other cake commands, but not people and other tools.
  */
-export async function writeEditedFiles(
-  root: string,
-  command: string,
-  files: readonly EditedFile[],
-  wait = 0,
-): Promise<void> {
-  await withRepoLock(
-    root,
-    command,
-    async () => {
-      for (const file of files) {
-        const current = await readFile(file.absolutePath, "utf8").catch(() => undefined);
-        if (current === undefined || sha256(current) !== sha256(file.before)) {
-          throw new CakeError(
-            `${file.file} changed while cake was editing it; nothing was written. Rerun the command on the new version.`,
-          );
-        }
-      }
-      for (const file of files) await writeFileAtomic(file.absolutePath, file.after);
-    },
-    { waitMs: wait },
-  );
+export async function writeUnlessChanged(files: readonly EditedFile[]): Promise<void> {
+  for (const file of files) {
+    const current = await readFile(file.absolutePath, "utf8").catch(() => undefined);
+    if (current !== file.before) {
+      throw new CakeError(
+        `${file.file} changed while cake was editing it; nothing was written. Rerun the command on the new version.`,
+      );
+    }
+  }
+  for (const file of files) await writeFileAtomic(file.absolutePath, file.after);
 }
 
 async function reconcileApplied(

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
-import { writeEditedFiles } from "../../src/edit/session.js";
+import { runEdit, writeUnlessChanged } from "../../src/edit/session.js";
 import { CakeError } from "../../src/errors.js";
 import { lineDiff, readFixture } from "../edit/helpers.js";
 import { cake, makeRepo, readVars, snapshot } from "../edit/repo.js";
@@ -688,12 +688,44 @@ describe("concurrent change", () => {
   it("a file changed meanwhile is not overwritten", async () => {
     const absolutePath = path.join(repo, "vars", "dev-eu-west-1.yaml");
     await writeFile(absolutePath, `${original}# edited by someone else\n`);
-    const write = writeEditedFiles(repo, "user add", [
+    const write = writeUnlessChanged([
       { file: "vars/dev-eu-west-1.yaml", absolutePath, before: original, after: `${original}# cake\n` },
     ]);
     await expect(write).rejects.toBeInstanceOf(CakeError);
     await expect(write).rejects.toThrow(/changed while cake was editing it/);
     expect(await readVars(repo)).toBe(`${original}# edited by someone else\n`);
+  });
+
+  it("an edit command keeps a save made while it runs", async () => {
+    const absolutePath = path.join(repo, "vars", "dev-eu-west-1.yaml");
+    const saved = `${original}# saved by someone else\n`;
+    const output: string[] = [];
+    const context = {
+      io: {
+        argv: [],
+        cwd: repo,
+        stdout: { write: (text: string) => output.push(text) },
+        stderr: { write: () => 0 },
+      },
+      setExitCode: () => undefined,
+    };
+
+    const edit = runEdit(
+      context,
+      { repo, deployment: "dev-eu-west-1", reconcile: false },
+      {
+        command: "user test",
+        async edit(target) {
+          // Someone saves the file after cake read it.
+          await writeFile(absolutePath, saved);
+          return { text: `${target.text}# cake\n`, summary: "edited" };
+        },
+      },
+    );
+
+    await expect(edit).rejects.toThrow(/changed while cake was editing it; nothing was written/);
+    expect(await readVars(repo)).toBe(saved);
+    expect(output).toEqual([]);
   });
 });
 
