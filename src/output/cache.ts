@@ -323,12 +323,17 @@ function replaceFile(target: string, text: Buffer): void {
   }
 }
 
-/** Deletes the cache of `folder`, so that a half-applied change can never be mistaken for a cached state. */
+/**
+ * Deletes the cache of `folder`, so that a half-applied change is not mistaken for a cached
+ * state. Best effort, like writing it: a cache that cannot be deleted (left by another user,
+ * in a read-only folder) cannot pass for the new state either, because the journal of the
+ * change, the new manifest's sha256 and the new files' stamps each disagree with it.
+ */
 export function deleteCache(root: string, folder: string): void {
   if (!localStateUsable(root)) return;
   try {
     unlinkSync(cachePath(root, folder));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  } catch {
+    // See above: reconcile goes on without the cache.
   }
 }

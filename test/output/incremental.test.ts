@@ -3,7 +3,7 @@
  * and the local cache that makes this fast never hides a hand edit, a deleted file or an
  * extra generated file.
  */
-import { readdir, readFile, rm, stat, unlink, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, stat, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { LOCAL_STATE_DIR } from "../../src/output/cache.js";
@@ -215,6 +215,23 @@ describe("incremental reconcile", () => {
     const result = await run(root);
 
     expect(written(result)).toEqual(["update profiles/team-a.yaml", "update profiles/team-b.yaml"]);
+  });
+
+  it("writes output when the cache cannot be deleted", async () => {
+    const root = await repoWithOutput();
+    const cacheDir = path.join(root, LOCAL_STATE_DIR, "cache");
+    for (const name of await readdir(cacheDir)) {
+      // A folder in place of each cache file: unlinking it fails (EISDIR), even for root.
+      await rm(path.join(cacheDir, name));
+      await mkdir(path.join(cacheDir, name));
+    }
+    await writeFile(path.join(root, VARS), varsText({ namespaces: NAMESPACES, users: users(["team-b"]) }));
+
+    const result = await run(root);
+    const again = await run(root);
+
+    expect(written(result)).toEqual(["update profiles/team-a.yaml", "update profiles/team-b.yaml"]);
+    expect(written(again)).toEqual([]);
   });
 
   it("ignores a damaged cache", async () => {
