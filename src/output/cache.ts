@@ -174,7 +174,11 @@ export function writeCache(
     for (const [file, { sha256, fingerprint, stamp }] of files) {
       const parent = path.posix.dirname(file);
       if (folders[parent] === undefined) folders[parent] = statSync(path.join(absolute, parent)).mtimeMs;
-      // A file the plan proved unchanged keeps the stamp it was proved with.
+      // A file the plan proved unchanged keeps the stamp it was proved with: from the cache, or
+      // taken as its bytes were compared, so an edit made since then shows on the next run.
+      // NOTE: a file this run wrote is statted here, after the journal's renames, so an edit in
+      // that short gap is recorded as cake's output; reconcile --check, which never uses the
+      // cache, still reports it.
       recorded[file] = {
         sha256,
         ...(stamp ?? stampOf(statSync(path.join(absolute, file)))),

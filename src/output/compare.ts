@@ -3,9 +3,10 @@
  * when it must change and the plan is staged, write it to a temporary file. Both the main
  * thread and the render workers run it, so a file's outcome never depends on the thread.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { tempPath } from "./atomic.js";
+import { type FileStamp, stampOf } from "./cache.js";
 import { sha256 } from "./manifest.js";
 import { hasGeneratedHeader } from "./serialize.js";
 import type { FileAction } from "./writer.js";
@@ -32,13 +33,19 @@ export interface CompareResult {
   temp?: string;
   /** The new bytes, when the file must change and the plan is not staged. */
   bytes?: Buffer;
+  /**
+   * For an unchanged file: its stamp as it was read, which the cache records. A later edit,
+   * even one during this run, then changes the stamp, so the next run compares the file again.
+   */
+  stamp?: FileStamp;
 }
 
 /** Compares the rendered `bytes` of `file` with the disk, and stages them when `target.stage` is set. */
 export function compareAndStage(target: CompareTarget, file: string, bytes: Buffer): CompareResult {
   const sha = sha256(bytes);
-  const outcome = compareWithDisk(target, file, bytes);
-  if (outcome === "conflict" || outcome === "unchanged") return { sha256: sha, outcome };
+  const { outcome, stamp } = compareWithDisk(target, file, bytes);
+  if (outcome === "unchanged") return { sha256: sha, outcome, ...(stamp === undefined ? {} : { stamp }) };
+  if (outcome === "conflict") return { sha256: sha, outcome };
   if (!target.stage) return { sha256: sha, outcome, bytes };
 
   const temp = tempPath(target.folder);
@@ -46,13 +53,26 @@ export function compareAndStage(target: CompareTarget, file: string, bytes: Buff
   return { sha256: sha, outcome, temp: path.basename(temp) };
 }
 
-function compareWithDisk(target: CompareTarget, file: string, bytes: Buffer): FileOutcome {
-  if (!target.onDisk.has(file)) return "create";
+function compareWithDisk(
+  target: CompareTarget,
+  file: string,
+  bytes: Buffer,
+): { outcome: FileOutcome; stamp?: FileStamp } {
+  if (!target.onDisk.has(file)) return { outcome: "create" };
 
-  const current = readFileSync(path.join(target.folder, file));
-  if (current.equals(bytes)) return "unchanged";
+  // The stamp is taken from the open file before it is read, so it is never newer than the bytes compared.
+  const descriptor = openSync(path.join(target.folder, file), "r");
+  let current: Buffer;
+  let stamp: FileStamp;
+  try {
+    stamp = stampOf(fstatSync(descriptor));
+    current = readFileSync(descriptor);
+  } finally {
+    closeSync(descriptor);
+  }
+  if (current.equals(bytes)) return { outcome: "unchanged", stamp };
 
   const recorded = target.recorded[file];
-  if (recorded === undefined && !hasGeneratedHeader(current.toString("utf8"))) return "conflict";
-  return recorded !== undefined && recorded !== sha256(current) ? "restore" : "update";
+  if (recorded === undefined && !hasGeneratedHeader(current.toString("utf8"))) return { outcome: "conflict" };
+  return { outcome: recorded !== undefined && recorded !== sha256(current) ? "restore" : "update" };
 }

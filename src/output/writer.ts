@@ -118,7 +118,7 @@ export interface FolderPlan {
   hashes: Map<string, PlannedHash>;
 }
 
-/** The writer's record of a desired file, with its stamp only when the cache proved it unchanged. */
+/** The writer's record of a desired file, with its stamp when the cache or a comparison of its bytes proved it unchanged. */
 export interface PlannedHash {
   sha256: string;
   fingerprint?: string;
@@ -255,7 +255,11 @@ async function plan(
     if (result === undefined) throw new Error(`no result for ${file.path}`);
     const fingerprint = "fingerprint" in file ? file.fingerprint : undefined;
     const sha = result.sha256;
-    hashes.set(file.path, fingerprint === undefined ? { sha256: sha } : { sha256: sha, fingerprint });
+    hashes.set(file.path, {
+      sha256: sha,
+      ...(fingerprint === undefined ? {} : { fingerprint }),
+      ...(result.stamp === undefined ? {} : { stamp: result.stamp }),
+    });
     const { outcome } = result;
     if (outcome === "conflict") {
       conflicts.push(file.path);

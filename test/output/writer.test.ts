@@ -2,6 +2,7 @@ import { readFile, stat, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { CakeError } from "../../src/errors.js";
+import { readCache } from "../../src/output/cache.js";
 import { JOURNAL_FILE, recoverFolder } from "../../src/output/journal.js";
 import { MANIFEST_FILE, sha256 } from "../../src/output/manifest.js";
 import { generatedHeader, serializeFile } from "../../src/output/serialize.js";
@@ -12,6 +13,7 @@ import {
   planFolder,
   planFolderRemoval,
   type RenderedFile,
+  recordCache,
 } from "../../src/output/writer.js";
 import { CAKE_VERSION } from "../../src/version.js";
 import { listTree, makeTempDir, snapshotTree, writeTree } from "./tree.js";
@@ -74,6 +76,26 @@ async function ageFiles(root: string): Promise<void> {
 function folderPath(root: string, file = ""): string {
   return path.join(root, FOLDER, file);
 }
+
+describe("recordCache", () => {
+  it("records the stamp a file had when compared", async () => {
+    const root = await makeTempDir("cake-writer-");
+    const desired = desiredOutput(["alice"]);
+    await reconcileFolder(root, desired);
+    const file = folderPath(root, "profiles/alice.yaml");
+    const compared = await stat(file);
+    const plan = await planFolder(root, desired);
+    // A hand edit lands after the comparison, before the cache is written.
+    await writeFile(file, `${await readFile(file, "utf8")}# edited\n`);
+
+    recordCache(root, plan);
+
+    const recorded = readCache(root, FOLDER)?.files["profiles/alice.yaml"];
+    expect(plan.changes.find((change) => change.path === "profiles/alice.yaml")?.action).toBe("unchanged");
+    expect(recorded?.size).toBe(compared.size);
+    expect(recorded?.size).not.toBe((await stat(file)).size);
+  });
+});
 
 describe("applyPlan", () => {
   it("writes every file and the manifest", async () => {
