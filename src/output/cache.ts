@@ -1,7 +1,7 @@
 /**
  * The local output cache: `.cake/cache/<deployment folder>.json` at the repo root records,
  * for the last successful reconcile on this machine, the stamp (size, mtime, ctime, inode),
- * sha256 and input fingerprint of every generated file, and the mtime of every folder of the deployment. With
+ * sha256 and input fingerprint of every generated file, and the mtime and ctime of every folder of the deployment. With
  * it, reconcile skips an unchanged deployment without parsing its vars file, and skips
  * unchanged files of a changed one without generating them. It records mtimes, which differ
  * between clones, so it is not committed (ops repos ignore `.cake/`). A missing, damaged or
@@ -19,7 +19,7 @@ import { sha256 } from "./manifest.js";
 
 /** Folder of local state at the repo root; ops repos ignore it. */
 export const LOCAL_STATE_DIR = ".cake";
-const CACHE_VERSION = 5;
+const CACHE_VERSION = 6;
 
 /**
  * Returns true when `.cake/` at `root` is missing or a real folder. A symlink there would put
@@ -80,8 +80,12 @@ export interface OutputCache {
   claims?: DeploymentClaims;
   /** `repo_path` of the layout the output was generated with; absent when it was empty. */
   repoPath?: string;
-  /** Mtime of every folder of the deployment, by path relative to it (`.` for itself). */
-  folders: Record<string, number>;
+  /**
+   * Mtime and change time of every folder of the deployment, by path relative to it (`.` for
+   * itself). A file added, removed or renamed changes both. `touch -r` can set the mtime back,
+   * but not the change time.
+   */
+  folders: Record<string, [number, number]>;
   files: Record<string, CachedFile>;
 }
 
@@ -161,6 +165,7 @@ export function writeCache(
   folder: string,
   entry: Omit<OutputCache, "cacheVersion" | "cakeVersion" | "files" | "folders">,
   files: ReadonlyMap<string, { sha256: string; fingerprint?: string; stamp?: FileStamp }>,
+  otherFolders: readonly string[] = [],
 ): void {
   if (!localStateUsable(root)) return;
   const target = cachePath(root, folder);
@@ -169,11 +174,20 @@ export function writeCache(
   try {
     mkdirSync(path.dirname(target), { recursive: true });
     temp = tempPath(path.dirname(target));
-    const folders: Record<string, number> = {};
+    // A folder without generated files (one a person made, say) is recorded too: a generated
+    // file copied into it must not go unnoticed.
+    const folders: Record<string, [number, number]> = {};
+    for (const other of otherFolders) {
+      const info = statSync(path.join(absolute, other), { throwIfNoEntry: false });
+      if (info?.isDirectory()) folders[other] = [info.mtimeMs, info.ctimeMs];
+    }
     const recorded: Record<string, CachedFile> = {};
     for (const [file, { sha256, fingerprint, stamp }] of files) {
       const parent = path.posix.dirname(file);
-      if (folders[parent] === undefined) folders[parent] = statSync(path.join(absolute, parent)).mtimeMs;
+      if (folders[parent] === undefined) {
+        const info = statSync(path.join(absolute, parent));
+        folders[parent] = [info.mtimeMs, info.ctimeMs];
+      }
       // A file the plan proved unchanged keeps the stamp it was proved with: from the cache, or
       // taken as its bytes were compared, so an edit made since then shows on the next run.
       // NOTE: a file this run wrote is statted here, after the journal's renames, so an edit in
@@ -206,11 +220,12 @@ export function writeCache(
   }
 }
 
-/** Returns true when every folder recorded in `cache` still has its mtime, so no file was added, removed or renamed. */
+/** Returns true when every folder recorded in `cache` still has its mtime and change time, so no file was added, removed or renamed. */
 export function foldersMatch(absolute: string, cache: OutputCache): boolean {
-  for (const [folder, mtimeMs] of Object.entries(cache.folders)) {
+  for (const [folder, [mtimeMs, ctimeMs]] of Object.entries(cache.folders)) {
     try {
-      if (statSync(path.join(absolute, folder)).mtimeMs !== mtimeMs) return false;
+      const info = statSync(path.join(absolute, folder));
+      if (info.mtimeMs !== mtimeMs || info.ctimeMs !== ctimeMs) return false;
     } catch {
       return false;
     }

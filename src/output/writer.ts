@@ -93,6 +93,8 @@ export interface FolderPlan {
    * their holders (see `deleted-output.ts`). Argo CD kept them, so they count as removed earlier.
    */
   keptProfiles?: Record<string, string | null>;
+  /** Every folder of the deployment folder when it was planned (`.` for itself), for the cache. */
+  foldersOnDisk: string[];
   /** Profiles in the current output: from the manifest, or from the generated files on disk without one. */
   previousProfiles: string[];
   /** Profile owner of the current output, when known. */
@@ -203,7 +205,8 @@ async function plan(
     const { lastCommittedProfiles } = await import("./deleted-output.js");
     keptProfiles = await lastCommittedProfiles(root, folder);
   }
-  const onDisk = listFiles(absolute);
+  const foldersOnDisk: string[] = [];
+  const onDisk = listFiles(absolute, foldersOnDisk);
 
   const changes: FileChange[] = [];
   const conflicts: string[] = [];
@@ -300,6 +303,7 @@ async function plan(
     previousManifest,
     ...(holdersProblem === undefined ? {} : { holdersProblem }),
     ...(keptProfiles === undefined ? {} : { keptProfiles }),
+    foldersOnDisk,
     previousProfiles: [...previous.profiles].sort(compareText),
     previousOwner: previous.profileOwner,
     changes,
@@ -452,6 +456,7 @@ export function recordCache(root: string, plan: FolderPlan): void {
       ...(deployment?.repoPath === undefined ? {} : { repoPath: deployment.repoPath }),
     },
     plan.hashes,
+    plan.foldersOnDisk,
   );
 }
 
@@ -524,7 +529,7 @@ function checkGeneratedPaths(desired: DesiredOutput): void {
  * folder: cake would write through a symlinked folder (outside the repo, or into another
  * deployment), and reading a FIFO blocks forever.
  */
-export function listFiles(folder: string): Set<string> {
+export function listFiles(folder: string, folders: string[] = []): Set<string> {
   const files = new Set<string>();
   const special: string[] = [];
   const visit = (relative: string): void => {
@@ -535,6 +540,7 @@ export function listFiles(folder: string): Set<string> {
       if ((error as NodeJS.ErrnoException).code === "ENOENT" && relative === "") return;
       throw error;
     }
+    folders.push(relative === "" ? "." : relative);
     for (const entry of entries) {
       const child = relative === "" ? entry.name : `${relative}/${entry.name}`;
       if (entry.isDirectory()) visit(child);

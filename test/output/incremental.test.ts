@@ -3,7 +3,8 @@
  * and the local cache that makes this fast never hides a hand edit, a deleted file or an
  * extra generated file.
  */
-import { mkdir, readdir, readFile, rm, stat, unlink, writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { copyFile, mkdir, readdir, readFile, rm, stat, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { LOCAL_STATE_DIR } from "../../src/output/cache.js";
@@ -215,6 +216,35 @@ describe("incremental reconcile", () => {
     const result = await run(root);
 
     expect(written(result)).toEqual(["update profiles/team-a.yaml", "update profiles/team-b.yaml"]);
+  });
+
+  it("removes a generated file copied into a folder cake did not make", async () => {
+    const root = await repoWithOutput();
+    const archive = path.join(root, PROD, "profiles/archive");
+    await mkdir(archive);
+    await writeFile(path.join(archive, ".gitkeep"), "");
+    expect(written(await run(root))).toEqual([]);
+    await copyFile(path.join(root, PROD, "profiles/team-a.yaml"), path.join(archive, "team-a-old.yaml"));
+
+    const result = await run(root);
+
+    expect(written(result)).toEqual(["remove profiles/archive/team-a-old.yaml"]);
+  });
+
+  it("notices a file added to a folder whose mtime was set back", async () => {
+    const root = await repoWithOutput();
+    const profiles = path.join(root, PROD, "profiles");
+    const reference = path.join(root, "mtime-reference");
+    // touch -r copies the timestamp to the nanosecond, as a user restoring it would.
+    execFileSync("touch", ["-r", profiles, reference]);
+    const before = await stat(profiles);
+    await copyFile(path.join(profiles, "team-a.yaml"), path.join(profiles, "team-a-copy.yaml"));
+    execFileSync("touch", ["-r", reference, profiles]);
+    expect((await stat(profiles)).mtimeMs).toBe(before.mtimeMs);
+
+    const result = await run(root);
+
+    expect(written(result)).toEqual(["remove profiles/team-a-copy.yaml"]);
   });
 
   it("writes output when the cache cannot be deleted", async () => {
