@@ -11,6 +11,7 @@ import { readdir, readFile, rmdir, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import { CakeError } from "../errors.js";
 import { syncFolder, TEMP_PREFIX, writeFileAtomic } from "./atomic.js";
+import { MANIFEST_FILE } from "./manifest.js";
 
 export const JOURNAL_FILE = ".cake-journal.json";
 
@@ -26,6 +27,20 @@ export interface Journal {
   deletions: string[];
   /** Delete the deployment folder itself when it is empty at the end (pruning an orphan). */
   removeFolderIfEmpty?: boolean;
+  /**
+   * The vars file the output came from (relative to the repo root) and the sha256 of its
+   * bytes. Recovery completes the journal only while the vars file still has them (see
+   * `recoverFolder`). Absent when pruning an orphan, which has no vars file.
+   */
+  vars?: { file: string; sha256: string };
+}
+
+/** The outcome of `recoverFolder` for the journal of an interrupted run. */
+export interface Recovery {
+  action: "completed" | "discarded";
+  /** Files the journal wrote or deleted, relative to the deployment folder; none when discarded. */
+  written: string[];
+  removed: string[];
 }
 
 /** Writes `journal` into `folder` and then carries it out. */
@@ -46,11 +61,15 @@ export async function hasPendingJournal(folder: string): Promise<boolean> {
 }
 
 /**
- * Completes the journal of an interrupted run in `folder`, if there is one, and
- * deletes temporary files no journal refers to. Returns true when a journal was
- * rolled forward.
+ * Completes the journal of an interrupted run in `folder`, if there is one, and deletes
+ * temporary files no journal refers to. A journal whose vars file (under `root`) no longer
+ * has the recorded bytes is discarded instead. Someone changed the vars since, by hand or by
+ * resetting the tree with git, so completing the old run would write output of vars that no
+ * longer exist over what they restored. The reconcile that follows plans the folder from the
+ * current vars against whatever the interrupted run left. Returns what was done, or
+ * undefined when there was no journal.
  */
-export async function recoverFolder(folder: string): Promise<boolean> {
+export async function recoverFolder(folder: string, root?: string): Promise<Recovery | undefined> {
   const journalPath = path.join(folder, JOURNAL_FILE);
   let text: string | undefined;
   try {
@@ -59,9 +78,30 @@ export async function recoverFolder(folder: string): Promise<boolean> {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
 
-  if (text !== undefined) await runJournal(folder, parseJournal(text, journalPath), true);
+  let recovery: Recovery | undefined;
+  if (text !== undefined) {
+    const journal = parseJournal(text, journalPath);
+    if (root !== undefined && journal.vars !== undefined && !varsMatch(root, journal.vars)) {
+      for (const { from } of journal.renames) unlinkIfPresent(path.join(folder, from));
+      await unlink(journalPath).catch(ignoreMissing);
+      recovery = { action: "discarded", written: [], removed: [] };
+    } else {
+      await runJournal(folder, journal, true);
+      const written = journal.renames.map(({ to }) => to).filter((to) => to !== MANIFEST_FILE);
+      recovery = {
+        action: "completed",
+        written,
+        removed: journal.deletions.filter((file) => file !== MANIFEST_FILE),
+      };
+    }
+  }
   await deleteStrayTempFiles(folder);
-  return text !== undefined;
+  return recovery;
+}
+
+/** Returns true when the vars file of a journal still has the bytes its run generated from. */
+function varsMatch(root: string, vars: { file: string; sha256: string }): boolean {
+  return tempMatches(path.join(root, ...vars.file.split("/")), vars.sha256);
 }
 
 /**
@@ -149,8 +189,12 @@ function parseJournal(text: string, journalPath: string): Journal {
     throw invalid("not JSON");
   }
   if (typeof data !== "object" || data === null) throw invalid("not an object");
-  const { renames, deletions, removeFolderIfEmpty } = data as Record<string, unknown>;
+  const { renames, deletions, removeFolderIfEmpty, vars } = data as Record<string, unknown>;
   if (!Array.isArray(renames) || !Array.isArray(deletions)) throw invalid("renames or deletions missing");
+  const { file, sha256: varsSha256 } = (vars ?? {}) as Record<string, unknown>;
+  if (vars !== undefined && (!isInsideFolder(file) || typeof varsSha256 !== "string")) {
+    throw invalid("vars file or its sha256");
+  }
 
   const checkedRenames = renames.map((entry: unknown) => {
     const { from, to, sha256 } = (entry ?? {}) as Record<string, unknown>;
@@ -174,6 +218,7 @@ function parseJournal(text: string, journalPath: string): Journal {
     renames: checkedRenames,
     deletions: checkedDeletions,
     removeFolderIfEmpty: removeFolderIfEmpty === true,
+    ...(vars === undefined ? {} : { vars: { file: file as string, sha256: varsSha256 as string } }),
   };
 }
 
@@ -184,7 +229,7 @@ export function isInsideFolder(value: unknown): value is string {
   return value.split("/").every((segment) => segment !== "" && segment !== "." && segment !== "..");
 }
 
-/** Returns true when the temporary file exists with the recorded bytes. */
+/** Returns true when the file exists with the recorded bytes. */
 function tempMatches(file: string, expected: string): boolean {
   try {
     return createHash("sha256").update(readFileSync(file)).digest("hex") === expected;

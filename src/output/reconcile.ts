@@ -26,7 +26,7 @@ import {
   statMatches,
   writeStoredLoad,
 } from "./cache.js";
-import { deleteStrayTempFiles, JOURNAL_FILE, recoverFolder } from "./journal.js";
+import { deleteStrayTempFiles, JOURNAL_FILE, type Recovery, recoverFolder } from "./journal.js";
 import { type LockOptions, withRepoLock } from "./lock.js";
 import { MANIFEST_FILE, MANIFEST_VERSION, sha256 } from "./manifest.js";
 import { renderSettings } from "./parallel-render.js";
@@ -81,6 +81,11 @@ export interface DeploymentReport {
   olderManifest: boolean;
   /** With `check`: an interrupted run left a journal. Otherwise: a journal was rolled forward. */
   journalPending: boolean;
+  /**
+   * True when the journal of an interrupted run was discarded because its vars file changed
+   * since (see `recoverFolder`). This run planned the folder from the current vars instead.
+   */
+  journalDiscarded?: boolean;
 }
 
 export interface ReconcileResult {
@@ -383,9 +388,10 @@ export async function reconcileLoaded(
   let unknownHolders: string[] = [];
   let unknownHoldersReasons: Record<string, string> = {};
   const write = async (): Promise<DeploymentReport[]> => {
-    const rolledForward = new Set<string>();
+    const recoveries = new Map<string, Recovery>();
     for (const folder of [...desired.map((output) => output.folder), ...orphans]) {
-      if (await recoverFolder(path.join(layout.root, folder))) rolledForward.add(folder);
+      const recovery = await recoverFolder(path.join(layout.root, folder), layout.root);
+      if (recovery !== undefined) recoveries.set(folder, recovery);
     }
 
     const plans = await planAll(layout.root, desired, orphans, options.pruneOrphans ?? false, true);
@@ -396,6 +402,9 @@ export async function reconcileLoaded(
         unknownHolders,
         unknownHoldersReasons,
       } = checkGuards(plans, options));
+      // The interrupted run already removed the Profiles these flags allowed it to.
+      const usedByRecovery = allowancesUsedBy(recoveries);
+      unmatchedAllowances = unmatchedAllowances.filter((name) => !usedByRecovery.has(name));
       for (const plan of plans) checkWritable(layout.root, plan);
     } catch (error) {
       for (const plan of plans) discardPlan(layout.root, plan);
@@ -411,7 +420,7 @@ export async function reconcileLoaded(
         if (text !== undefined)
           writeStoredLoad(layout.root, plan.folder, text, reuse.get(plan.folder)?.snapshot);
       }
-      done.push(reportOf(plan, rolledForward.has(plan.folder)));
+      done.push(reportAfterRecovery(reportOf(plan, false), recoveries.get(plan.folder)));
     }
     return done.sort((a, b) => compareText(a.name, b.name));
   };
@@ -971,6 +980,50 @@ function reportOf(plan: FolderPlan, journalPending: boolean): DeploymentReport {
     olderManifest: (plan.previousManifest?.manifestVersion ?? MANIFEST_VERSION) < MANIFEST_VERSION,
     journalPending,
   };
+}
+
+/**
+ * Returns the `--allow-profile-deletion` names that match Profiles whose files the completed
+ * journals of interrupted runs removed, by folder: `deployment/*`, `deployment/profile` and
+ * `profile`.
+ */
+function allowancesUsedBy(recoveries: ReadonlyMap<string, Recovery>): Set<string> {
+  const names = new Set<string>();
+  for (const [folder, recovery] of recoveries) {
+    if (recovery.action !== "completed") continue;
+    const deployment = path.posix.basename(folder);
+    for (const file of recovery.removed) {
+      const profile = /^profiles\/([^/]+)\.yaml$/.exec(file)?.[1];
+      if (profile === undefined) continue;
+      names.add(`${deployment}/*`).add(`${deployment}/${profile}`).add(profile);
+    }
+  }
+  return names;
+}
+
+/**
+ * Returns `report` with what the recovery of an interrupted run did first: the files its
+ * journal wrote or removed count as this run's, because the run that started them ended
+ * before it could report them.
+ */
+function reportAfterRecovery(report: DeploymentReport, recovery: Recovery | undefined): DeploymentReport {
+  if (recovery === undefined) return report;
+  if (recovery.action === "discarded") return { ...report, journalDiscarded: true };
+  const planned = new Set(report.changes.map((change) => change.path));
+  const recovered: FileChange[] = [
+    ...recovery.written
+      .filter((file) => !planned.has(file))
+      .map((file) => ({ path: file, action: "update" as const })),
+    ...recovery.removed
+      .filter((file) => !planned.has(file))
+      .map((file) => ({ path: file, action: "remove" as const })),
+  ];
+  const changes = [...report.changes, ...recovered].sort((a, b) => compareText(a.path, b.path));
+  const unchanged = Math.max(
+    0,
+    report.unchanged - recovered.filter((change) => change.action === "update").length,
+  );
+  return { ...report, changes, unchanged, journalPending: true };
 }
 
 /** Returns true when `report` (made with `check`) shows output that a reconcile would change. */

@@ -395,7 +395,13 @@ export async function applyPlan(root: string, plan: FolderPlan): Promise<FolderR
 
   await mkdir(absolute, { recursive: true });
   deleteCache(root, plan.folder);
-  const journal: Journal = { renames: [], deletions: [...result.removed] };
+  const journal: Journal = {
+    renames: [],
+    deletions: [...result.removed],
+    ...(plan.desired === undefined
+      ? {}
+      : { vars: { file: plan.desired.varsFile, sha256: plan.desired.varsSha256 } }),
+  };
 
   // Temporary files are written synchronously and not flushed one by one: the journal
   // records their sha256, so recovery after a power loss never renames a partial file into

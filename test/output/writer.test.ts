@@ -351,7 +351,7 @@ describe("recoverFolder", () => {
 
     const rolled = await recoverFolder(folderPath(root));
 
-    expect(rolled).toBe(true);
+    expect(rolled?.action).toBe("completed");
     expect(await listTree(folderPath(root))).toEqual([
       MANIFEST_FILE,
       "kustomization.yaml",
@@ -370,7 +370,7 @@ describe("recoverFolder", () => {
 
     const rolled = await recoverFolder(folderPath(root));
 
-    expect(rolled).toBe(false);
+    expect(rolled).toBeUndefined();
     expect(await listTree(folderPath(root))).toEqual([
       MANIFEST_FILE,
       "kustomization.yaml",

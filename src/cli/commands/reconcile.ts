@@ -262,6 +262,11 @@ function writeSummary(report: DeploymentReport): string {
 function writeDetails(report: DeploymentReport): string[] {
   const details: string[] = [];
   if (report.journalPending) details.push("completed an interrupted reconcile");
+  if (report.journalDiscarded) {
+    details.push(
+      "discarded an interrupted reconcile of a vars file that has changed since, and planned from the current one",
+    );
+  }
   for (const change of report.changes) {
     const file = `${report.folder}/${change.path}`;
     if (change.action === "remove") details.push(`removed ${file}`);
