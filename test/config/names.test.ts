@@ -245,7 +245,19 @@ describe("derived names", () => {
   it("short GCP service account id is an error", () => {
     const text = withUsers("[]", [{ ...alice, username: "bob" }], { cloud: gcpCloud("") });
 
-    expect(single(load(text), "invalid-derived-name").path).toBe("users.users[0].username");
+    const diagnostic = single(load(text), "invalid-derived-name");
+
+    expect(diagnostic.path).toBe("users.users[0].username");
+    expect(diagnostic.message).toContain('set cloud.gcp.service_account_prefix (such as "kf-")');
+  });
+
+  it("short id under a set prefix asks for a longer one", () => {
+    const text = withUsers("[]", [{ ...alice, username: "al" }], { cloud: gcpCloud("kf-") });
+
+    const message = single(load(text), "invalid-derived-name").message;
+
+    expect(message).toContain("use a longer cloud.gcp.service_account_prefix or a longer username");
+    expect(message).not.toContain('such as "kf-"');
   });
 
   it("GCP id starting with a digit is an error", () => {

@@ -145,7 +145,7 @@ export const gcpServiceAccountRule: Rule = {
             "error",
             "invalid-derived-name",
             profile.path,
-            `${described} (minimum ${NAME_LIMITS.gcpServiceAccountIdMin}); set cloud.gcp.service_account_prefix (such as "kf-") or use a longer ${profile.field}`,
+            `${described} (minimum ${NAME_LIMITS.gcpServiceAccountIdMin}); ${prefix === "" ? 'set cloud.gcp.service_account_prefix (such as "kf-")' : "use a longer cloud.gcp.service_account_prefix"} or a longer ${profile.field}`,
           ),
         );
       } else if (!GCP_SERVICE_ACCOUNT_ID.test(id)) {
