@@ -50,11 +50,11 @@ export function destinationCollisions(
 ): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
   const all = [...targets, ...others];
+  const inCluster = serverKey(IN_CLUSTER_SERVER);
   for (const target of targets) {
-    if (target.destinationServer === IN_CLUSTER_SERVER) continue;
-    const partners = all.filter(
-      (other) => other !== target && other.destinationServer === target.destinationServer,
-    );
+    const key = serverKey(target.destinationServer);
+    if (key === inCluster) continue;
+    const partners = all.filter((other) => other !== target && serverKey(other.destinationServer) === key);
     if (partners.length === 0) continue;
     const diagnostic: Diagnostic = {
       severity: "error",
@@ -100,7 +100,8 @@ export function applicationNameCollisions(
   const diagnostics: Diagnostic[] = [];
   for (const group of byApplication.values()) {
     if (group.length < 2) continue;
-    if (group.every((target) => target.destinationServer === IN_CLUSTER_SERVER)) continue;
+    if (group.every((target) => serverKey(target.destinationServer) === serverKey(IN_CLUSTER_SERVER)))
+      continue;
     for (const target of group) {
       if (!reported.has(target)) continue;
       const partners = group.filter((other) => other !== target).map((other) => other.varsFile);
@@ -123,6 +124,20 @@ export function applicationNameCollisions(
     }
   }
   return diagnostics;
+}
+
+/**
+ * Returns the API server a URL names, so that spellings of one server compare equal: the
+ * host in lower case, without the default port 443 and without a trailing slash (the URL
+ * parser does the first two). A URL that does not parse is compared as written.
+ */
+function serverKey(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.host}${parsed.pathname.replace(/\/+$/, "")}`;
+  } catch {
+    return url;
+  }
 }
 
 /**

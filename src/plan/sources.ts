@@ -264,15 +264,19 @@ export function buildRepoPlan({ base, head }: SnapshotPair): RepoPlan {
     const varsFile = now?.file ?? old?.file ?? committedOutput?.varsFile ?? "";
     const orphanedOutput = now ? undefined : head.outputs?.get(name)?.folder;
     const removedAtBase = committedOutput?.removedProfiles ?? base.keptProfiles?.get(name);
-    const checkForgotten = removedAtBase !== undefined && head.outputs !== undefined;
+    const headOutput = pruned.has(name) ? null : (head.outputs?.get(name) ?? null);
+    // Profiles kept from output deleted earlier are in no manifest until reconcile writes the
+    // deployment's first one, so without a head manifest nothing is forgotten yet.
+    const checkForgotten =
+      removedAtBase !== undefined &&
+      head.outputs !== undefined &&
+      (committedOutput !== undefined || headOutput !== null);
     return [
       planChanges(old?.deployment, now?.deployment, {
         baseValid,
         ...(baseOutput ? { baseOutput } : {}),
         ...(removedAtBase ? { removedAtBase } : {}),
-        ...(checkForgotten
-          ? { headOutput: pruned.has(name) ? null : (head.outputs?.get(name) ?? null) }
-          : {}),
+        ...(checkForgotten ? { headOutput } : {}),
         ...(orphanedOutput ? { orphanedOutput } : {}),
         ...(pruned.has(name) && committedOutput ? { prunedOutput: committedOutput.folder } : {}),
         ...(pruned.has(name) && old?.deletedIn ? { varsDeletedIn: old.deletedIn } : {}),

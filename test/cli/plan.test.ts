@@ -887,7 +887,25 @@ describe("cake plan pruned orphan", () => {
     expect(deployment.profiles).toContainEqual(
       expect.objectContaining({ change: "restored", profile: "asmith" }),
     );
-    expect(deployment.forgottenRemovedProfiles ?? []).toEqual([]);
+    expect(deployment.forgottenRemovedProfiles).toEqual([]);
+  });
+
+  it("reports no forgotten removal before a pruned deployment is reconciled", async () => {
+    await commitOrphan();
+    await pruneDev();
+    await repo.commit("Prune dev");
+    await repo.write({ [DEV]: varsText({ users: [alice] }) });
+
+    const document = await planJson("--base", "HEAD");
+    const deployment = document.deployments.find(
+      (each: { deployment: string }) => each.deployment === "dev-us-east-1",
+    );
+
+    expect(document.summary.removedProfilesForgotten).toBe(0);
+    expect(deployment.forgottenRemovedProfiles).toEqual([]);
+    expect(deployment.profiles).toContainEqual(
+      expect.objectContaining({ change: "restored", profile: "asmith" }),
+    );
   });
 
   it("falls back to the manifest in a shallow clone", async () => {

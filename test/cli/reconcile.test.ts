@@ -1118,4 +1118,39 @@ describe("reconcile text output", () => {
       "prod-us-east-1: 0 written, 21 unchanged, 0 removed, manifest updated\n",
     );
   });
+
+  it.each([
+    [{ journalPending: true }, "completed an interrupted reconcile"],
+    [{ journalPending: false, journalDiscarded: true }, "discarded an interrupted reconcile"],
+  ])("reports a recovery among many paths", (recovery, note) => {
+    const changes = Array.from({ length: 30 }, (_, index) => ({
+      path: `profiles/user${index}.yaml`,
+      action: "update" as const,
+    }));
+    const report = {
+      name: "prod-us-east-1",
+      folder: PROD,
+      varsFile: PROD_VARS,
+      orphan: false,
+      changes,
+      unchanged: 0,
+      conflicts: [],
+      manifestChanged: true,
+      olderManifest: false,
+      ...recovery,
+    };
+    const result = {
+      valid: true,
+      check: false,
+      diagnostics: [],
+      sources: {},
+      deployments: [report],
+      drift: false,
+    };
+
+    const text = renderText(result, false);
+
+    expect(text).toContain(`  ${note}`);
+    expect(text).not.toContain("profiles/user0.yaml");
+  });
 });

@@ -181,6 +181,49 @@ describe("Argo CD Application names across vars files", () => {
     );
   });
 
+  it.each([
+    "https://k8s.example.com:6443/",
+    "https://K8S.example.com:6443",
+    "https://k8s.example.com:6443//",
+  ])("rejects %s as the same destination", async (spelling) => {
+    await writeDeployment("dev", "us-east-1", [
+      "destination_server: https://k8s.example.com:6443",
+      "app_name: a",
+    ]);
+    await writeDeployment("staging", "us-east-1", [`destination_server: "${spelling}"`, "app_name: b"]);
+
+    const result = await loadRepo(await resolveLayout(root));
+
+    expect(result.diagnostics.map(({ code }) => code)).toEqual([
+      "duplicate-destination",
+      "duplicate-destination",
+    ]);
+  });
+
+  it("rejects the default https port as the same destination", async () => {
+    await writeDeployment("dev", "us-east-1", ["destination_server: https://k8s.example.com", "app_name: a"]);
+    await writeDeployment("staging", "us-east-1", [
+      "destination_server: https://k8s.example.com:443",
+      "app_name: b",
+    ]);
+
+    const result = await loadRepo(await resolveLayout(root));
+
+    expect(result.diagnostics.map(({ code }) => code)).toEqual([
+      "duplicate-destination",
+      "duplicate-destination",
+    ]);
+  });
+
+  it("accepts the in-cluster server with a trailing slash", async () => {
+    await writeDeployment("dev", "us-east-1", ["destination_server: https://kubernetes.default.svc/"]);
+    await writeDeployment("staging", "us-east-1", []);
+
+    const result = await loadRepo(await resolveLayout(root));
+
+    expect(result.diagnostics).toEqual([]);
+  });
+
   it("accepts equal names when every deployment syncs in-cluster", async () => {
     await writeDeployment("prod", "us-east-1", []);
     await writeDeployment("prod", "eu-west-1", []);

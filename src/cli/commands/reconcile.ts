@@ -233,7 +233,9 @@ export function renderText(result: ReconcileResult, verbose: boolean, location?:
     const details = result.check ? checkDetails(report) : writeDetails(report);
     lines.push(`${report.name}: ${result.check ? checkSummary(report) : writeSummary(report)}`);
     const listed = result.check || verbose || details.length <= MAX_LISTED_PATHS;
-    if (listed) lines.push(...details.map((detail) => `  ${detail}`));
+    // What happened to an interrupted run is printed even when the paths are not.
+    const notes = result.check ? [] : recoveryNotes(report);
+    lines.push(...[...notes, ...(listed ? details : [])].map((detail) => `  ${detail}`));
     const reminder = result.check ? undefined : argocdReminder(report, location);
     if (reminder !== undefined) lines.push(`  ${reminder}`);
   }
@@ -259,14 +261,18 @@ function writeSummary(report: DeploymentReport): string {
   return parts.join(", ");
 }
 
+/** Returns the lines that say what this run did with the journal of an interrupted run. */
+function recoveryNotes(report: DeploymentReport): string[] {
+  if (report.journalDiscarded) {
+    return [
+      "discarded an interrupted reconcile of a vars file that has changed since, and planned from the current one",
+    ];
+  }
+  return report.journalPending ? ["completed an interrupted reconcile"] : [];
+}
+
 function writeDetails(report: DeploymentReport): string[] {
   const details: string[] = [];
-  if (report.journalPending) details.push("completed an interrupted reconcile");
-  if (report.journalDiscarded) {
-    details.push(
-      "discarded an interrupted reconcile of a vars file that has changed since, and planned from the current one",
-    );
-  }
   for (const change of report.changes) {
     const file = `${report.folder}/${change.path}`;
     if (change.action === "remove") details.push(`removed ${file}`);
