@@ -30,9 +30,31 @@ export const CODEOWNERS_LOCATIONS = [
 
 /** Returns the absolute path of the first CODEOWNERS that exists in `top`, in `CODEOWNERS_LOCATIONS` order. */
 export function findCodeowners(top: string): string | undefined {
-  return CODEOWNERS_LOCATIONS.map((file) => path.join(top, ...file.split("/"))).find((file) =>
+  return existingCodeowners(top)[0];
+}
+
+/**
+ * Returns the absolute paths of every CODEOWNERS that exists in `top`. The forges search the
+ * places in different orders, so with more than one file GitHub and GitLab may apply different ones.
+ */
+export function existingCodeowners(top: string): string[] {
+  return CODEOWNERS_LOCATIONS.map((file) => path.join(top, ...file.split("/"))).filter((file) =>
     existsSync(file),
   );
+}
+
+/**
+ * Returns the top of the git work tree that holds `root`, where the forges read CODEOWNERS,
+ * or `root` itself outside git. A missing git, or one that rejects the repository, counts as
+ * outside git: `reconcile --check` must not need git.
+ */
+export async function codeownersTop(root: string): Promise<string> {
+  const { isRepo, showToplevel } = await import("../git/git.js");
+  try {
+    return (await isRepo(root)) ? await showToplevel(root) : root;
+  } catch {
+    return root;
+  }
 }
 
 /**
@@ -41,7 +63,7 @@ export function findCodeowners(top: string): string | undefined {
  */
 export async function renderRepoRules(root: string, deployments: readonly Deployment[]): Promise<string> {
   const { isRepo, showPrefix } = await import("../git/git.js");
-  const prefix = (await isRepo(root)) ? await showPrefix(root) : "";
+  const prefix = (await isRepo(root).catch(() => false)) ? await showPrefix(root) : "";
   const fromTop: Deployment[] = deployments.map((deployment) => ({
     ...deployment,
     varsFile: `${prefix}${deployment.varsFile}`,
@@ -51,22 +73,23 @@ export async function renderRepoRules(root: string, deployments: readonly Deploy
 }
 
 /**
- * Returns the path of the CODEOWNERS that cake wrote for the repo at `root` (see
- * `findCodeowners`) when its rules differ from those of `deployments`, every deployment of the
- * repo. Returns undefined when they match, or when the CODEOWNERS the forges read is missing
- * or not cake's: a team that keeps its own rules reviews them by hand.
+ * Returns the path of a CODEOWNERS that cake wrote for the repo at `root` (see
+ * `existingCodeowners`) whose rules differ from those of `deployments`, every deployment of
+ * the repo. Returns undefined when every such file matches, or when none exists: a team that
+ * keeps its own rules reviews them by hand.
  */
 export async function staleCodeowners(
   root: string,
   deployments: readonly Deployment[],
 ): Promise<string | undefined> {
-  const { isRepo, showToplevel } = await import("../git/git.js");
-  const top = (await isRepo(root)) ? await showToplevel(root) : root;
-  const file = findCodeowners(top);
-  if (file === undefined) return undefined;
-  const current = await readFile(file, "utf8");
-  if (!current.startsWith(CODEOWNERS_HEADER)) return undefined;
-  return current === (await renderRepoRules(root, deployments)) ? undefined : file;
+  const owned: { file: string; text: string }[] = [];
+  for (const file of existingCodeowners(await codeownersTop(root))) {
+    const text = await readFile(file, "utf8");
+    if (text.startsWith(CODEOWNERS_HEADER)) owned.push({ file, text });
+  }
+  if (owned.length === 0) return undefined;
+  const expected = await renderRepoRules(root, deployments);
+  return owned.find(({ text }) => text !== expected)?.file;
 }
 
 /** The first line of a CODEOWNERS file cake wrote, so cake overwrites only its own file. */

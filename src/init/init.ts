@@ -29,7 +29,14 @@ import {
   githubWorkflowText,
   gitlabCiText,
 } from "./ci.js";
-import { CODEOWNERS_FILE, CODEOWNERS_HEADER, findCodeowners, renderRepoRules } from "./codeowners.js";
+import {
+  CODEOWNERS_FILE,
+  CODEOWNERS_HEADER,
+  codeownersTop,
+  existingCodeowners,
+  findCodeowners,
+  renderRepoRules,
+} from "./codeowners.js";
 import { readmeText } from "./readme.js";
 import { EXAMPLE_DEPLOYMENT, varsExampleText } from "./vars-example.js";
 
@@ -303,36 +310,44 @@ async function renderRepoCodeowners(root: string, requireFiles = false, varsDir?
 }
 
 export interface CodeownersResult {
-  status: "written" | "unchanged";
-  file: string;
+  /** Each file written or found current, absolute. */
+  files: { file: string; status: "written" | "unchanged" }[];
 }
 
 /**
- * Regenerates CODEOWNERS of the repo at `root` from its vars files: the first CODEOWNERS in
- * the top of the git work tree (see `findCodeowners`), else a new one there. A CODEOWNERS
- * file that cake did not write is never replaced, because it may hold rules for other paths.
+ * Regenerates CODEOWNERS of the repo at `root` from its vars files: every CODEOWNERS that cake
+ * wrote at the top of the git work tree (see `existingCodeowners`), or a new one there when
+ * none exists. GitHub applies `.github/CODEOWNERS` before the root one, GitLab the root one
+ * first, so each copy cake wrote is kept current. A CODEOWNERS that cake did not write is never
+ * replaced, because it may hold rules for other paths.
  */
 export async function regenerateCodeowners(root: string): Promise<CodeownersResult> {
   const text = await renderRepoCodeowners(root, true);
   // The forges read CODEOWNERS only near the top of the git repository, never in a subfolder.
-  const top = (await isRepo(root)) ? await showToplevel(root) : root;
-  const file = findCodeowners(top) ?? path.join(top, CODEOWNERS_FILE);
-
-  let current: string | undefined;
-  try {
-    current = await readFile(file, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  const top = await codeownersTop(root);
+  const existing = existingCodeowners(top);
+  const owned: string[] = [];
+  for (const file of existing) {
+    if ((await readFile(file, "utf8")).startsWith(CODEOWNERS_HEADER)) owned.push(file);
   }
-  if (current !== undefined && !current.startsWith(CODEOWNERS_HEADER)) {
+  if (existing.length > 0 && owned.length === 0) {
     throw new CakeError(
-      `${file} was not written by cake, so it is left as it is. ` +
+      `${existing[0]} was not written by cake, so it is left as it is. ` +
         'Delete it to let cake write it, or copy the rules from "cake init --codeowners --stdout" into it.',
     );
   }
-  if (current === text) return { status: "unchanged", file };
-  await writeFileAtomic(file, text);
-  return { status: "written", file };
+
+  const files: CodeownersResult["files"] = [];
+  for (const file of owned.length > 0 ? owned : [path.join(top, CODEOWNERS_FILE)]) {
+    const current = await readFile(file, "utf8").catch(() => undefined);
+    if (current === text) {
+      files.push({ file, status: "unchanged" });
+      continue;
+    }
+    await writeFileAtomic(file, text);
+    files.push({ file, status: "written" });
+  }
+  return { files };
 }
 
 /** Renders the CODEOWNERS that `regenerateCodeowners` would write, without writing it. */

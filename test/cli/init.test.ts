@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -292,6 +292,42 @@ describe("cake init codeowners", () => {
     );
     expect(one.code).toBe(0);
     expect(current.code).toBe(0);
+  });
+
+  it("keeps every CODEOWNERS cake wrote current", async () => {
+    await cake(dir, "init");
+    // .github/ exists already: cake init writes the GitHub workflow there.
+    await copyFile(path.join(dir, "CODEOWNERS"), path.join(dir, ".github/CODEOWNERS"));
+    expect((await cake(dir, "reconcile")).code).toBe(0);
+    const varsFile = path.join(dir, "vars/dev-us-east-1.yaml");
+    const vars = await readFile(varsFile, "utf8");
+    await writeFile(varsFile, vars.replace("roles: [cake-user]", "roles: [cake-user, cake-admin]"));
+    expect((await cake(dir, "reconcile")).code).toBe(0);
+
+    const regenerated = await cake(dir, "init", "--codeowners");
+    const check = await cake(dir, "reconcile", "--check");
+
+    expect(regenerated.stdout).toBe("Writing: CODEOWNERS\nWriting: .github/CODEOWNERS\n");
+    expect(await readFile(path.join(dir, ".github/CODEOWNERS"), "utf8")).toBe(
+      await readFile(path.join(dir, "CODEOWNERS"), "utf8"),
+    );
+    expect(check.code).toBe(0);
+  });
+
+  it("checks CODEOWNERS without git on PATH", async () => {
+    await cake(dir, "init");
+    expect((await cake(dir, "reconcile")).code).toBe(0);
+    const saved = process.env.PATH;
+    process.env.PATH = await mkdtemp(path.join(os.tmpdir(), "cake-no-git-"));
+    let check: Awaited<ReturnType<typeof cake>>;
+    try {
+      check = await cake(dir, "reconcile", "--check");
+    } finally {
+      process.env.PATH = saved;
+    }
+
+    expect(check.stderr).not.toContain("git");
+    expect(check.code).toBe(0);
   });
 
   it("ignores foreign CODEOWNERS in reconcile --check", async () => {

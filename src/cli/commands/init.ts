@@ -112,8 +112,10 @@ async function runCodeowners(
   const result = await regenerateCodeowners(root);
   // git names the top of the work tree by its real path, so the current folder is resolved too.
   const cwd = await realpath(context.io.cwd).catch(() => context.io.cwd);
-  const file = path.relative(cwd, result.file).split(path.sep).join("/") || result.file;
-  context.io.stdout.write(result.status === "written" ? `Writing: ${file}\n` : `${file} is current\n`);
+  for (const { file: absolute, status } of result.files) {
+    const file = path.relative(cwd, absolute).split(path.sep).join("/") || absolute;
+    context.io.stdout.write(status === "written" ? `Writing: ${file}\n` : `${file} is current\n`);
+  }
 }
 
 /** Returns the files of `files` (absolute paths) whose text contains `needle`. */
