@@ -3,9 +3,22 @@ import { run } from "../dist/cli/main.js";
 
 // A reader that stops early (`cake user list | head -1`) closes the pipe. The rest of the
 // output is dropped, as other command-line tools do, instead of ending in a stack trace.
-for (const stream of [process.stdout, process.stderr]) {
+// Any other write failure (a full disk behind `> plan.md`, say) ends the run with exit 1 and
+// one line on stderr, because the output the caller asked for is incomplete.
+for (const [name, stream] of [
+  ["standard output", process.stdout],
+  ["standard error", process.stderr],
+]) {
   stream.on("error", (error) => {
-    if (error.code !== "EPIPE" && error.code !== "ERR_STREAM_DESTROYED") throw error;
+    if (error.code === "EPIPE" || error.code === "ERR_STREAM_DESTROYED") return;
+    if (stream !== process.stderr) {
+      try {
+        process.stderr.write(`cake: cannot write to ${name}: ${error.message}\n`);
+      } catch {
+        // stderr fails too: the exit code is all that is left.
+      }
+    }
+    process.exit(1);
   });
 }
 

@@ -1,0 +1,41 @@
+/**
+ * The built CLI's handling of its standard streams: a write that fails ends the run with one
+ * line on stderr and exit 1, and a reader that stops early does not make it fail.
+ */
+import { spawnSync } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const BIN = fileURLToPath(new URL("../../bin/cake.js", import.meta.url));
+const EXAMPLE = fileURLToPath(new URL("../../examples/ops", import.meta.url));
+
+describe("cake standard streams", () => {
+  it("reports a full disk behind stdout in one line", () => {
+    const full = openSync("/dev/full", "w");
+    const result = spawnSync(process.execPath, [BIN, "schema"], {
+      stdio: ["ignore", full, "pipe"],
+      encoding: "utf8",
+    });
+    closeSync(full);
+
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe(
+      "cake: cannot write to standard output: ENOSPC: no space left on device, write\n",
+    );
+  });
+
+  it("exits 0 when the reader stops early", () => {
+    const result = spawnSync(
+      "sh",
+      ["-c", `"${process.execPath}" "${BIN}" user list --repo "${EXAMPLE}" | head -1`],
+      {
+        encoding: "utf8",
+      },
+    );
+
+    expect(result.status).toBe(0);
+    expect(result.stdout.split("\n")[0]).toMatch(/^DEPLOYMENT\s+USER/);
+    expect(result.stderr).toBe("");
+  });
+});
