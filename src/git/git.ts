@@ -6,6 +6,7 @@
  */
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
+import { posix } from "node:path";
 import { CakeError } from "../errors.js";
 
 /** Maximum output read from one git call. A vars file of 10k users is a few MB by estimate, far below it. */
@@ -151,17 +152,71 @@ export async function mergeBase(cwd: string, left: string, right: string): Promi
 /**
  * Returns the text of the file at `path` in commit `ref`, or undefined when the commit
  * has no file there. `path` is relative to `cwd`, which may be a subfolder of the work tree.
+ * Symlinks in the path are followed as a checkout of `ref` would follow them, as long as
+ * they stay inside `cwd`: the working-tree commands read a symlinked vars file or folder
+ * where it points, so a plan must too.
  */
 export async function showFile(cwd: string, ref: string, path: string): Promise<string | undefined> {
   checkRef(cwd, ref);
-  const object = `${ref}:./${path}`;
-  const found = await runGit(cwd, ["rev-parse", "--verify", "--quiet", "--end-of-options", object], [1, 128]);
-  if (found.status !== 0) return undefined;
+  let entry = await treeEntry(cwd, ref, path);
+  if (entry === undefined || entry.mode === SYMLINK_MODE) {
+    const resolved = await resolveLinks(cwd, ref, path);
+    entry = resolved === undefined ? undefined : await treeEntry(cwd, ref, resolved);
+  }
+  if (entry === undefined || entry.type !== "blob" || entry.mode === SYMLINK_MODE) return undefined;
+  return (await runGit(cwd, ["cat-file", "blob", entry.id])).stdout.toString("utf8");
+}
 
-  const id = found.stdout.toString("utf8").trim();
-  const type = await gitText(cwd, ["cat-file", "-t", id]);
-  if (type !== "blob") return undefined;
-  return (await runGit(cwd, ["cat-file", "blob", id])).stdout.toString("utf8");
+/** The mode git gives a symlink in a tree. */
+const SYMLINK_MODE = "120000";
+/** Symlinks followed in one path before giving up, as against a loop. */
+const MAX_LINKS = 8;
+
+interface TreeEntry {
+  mode: string;
+  type: string;
+  id: string;
+}
+
+/** Returns the tree entry at `path` (relative to `cwd`) in `ref`, or undefined when there is none. */
+async function treeEntry(cwd: string, ref: string, path: string): Promise<TreeEntry | undefined> {
+  const output = (await runGit(cwd, ["ls-tree", "-z", "--end-of-options", ref, "--", path])).stdout.toString(
+    "utf8",
+  );
+  const line = output.split("\0")[0] ?? "";
+  const tab = line.indexOf("\t");
+  if (tab < 0) return undefined;
+  const [mode, type, id] = line.slice(0, tab).split(" ");
+  // A path that names a folder lists the folder's entries, whose own paths are longer.
+  if (line.slice(tab + 1) !== path.replace(/\/+$/, "")) return undefined;
+  return mode === undefined || type === undefined || id === undefined ? undefined : { mode, type, id };
+}
+
+/**
+ * Returns `path` (relative to `cwd`) with every symlink among its parts resolved in the tree
+ * of `ref`, the path itself unchanged when none is a symlink, or undefined when a symlink
+ * leads outside `cwd` or the links nest deeper than `MAX_LINKS`.
+ */
+async function resolveLinks(cwd: string, ref: string, path: string): Promise<string | undefined> {
+  let current = path.replace(/\/+$/, "");
+  for (let hop = 0; hop <= MAX_LINKS; hop++) {
+    const parts = current.split("/");
+    let link: { at: number; target: string } | undefined;
+    for (let index = 1; index <= parts.length && link === undefined; index++) {
+      const entry = await treeEntry(cwd, ref, parts.slice(0, index).join("/"));
+      if (entry === undefined) return current;
+      if (entry.mode === SYMLINK_MODE) {
+        const target = (await runGit(cwd, ["cat-file", "blob", entry.id])).stdout.toString("utf8");
+        link = { at: index, target };
+      }
+    }
+    if (link === undefined) return current;
+    if (posix.isAbsolute(link.target)) return undefined;
+    const folder = posix.dirname(parts.slice(0, link.at).join("/"));
+    current = posix.normalize(posix.join(folder, link.target, ...parts.slice(link.at)));
+    if (current === ".." || current.startsWith("../")) return undefined;
+  }
+  return undefined;
 }
 
 /**
@@ -198,10 +253,16 @@ async function listTree(
   objectType: "blob" | "tree",
 ): Promise<string[]> {
   checkRef(cwd, ref);
-  const folder = dir.endsWith("/") ? dir : `${dir}/`;
-  const output = (
-    await runGit(cwd, ["ls-tree", "-z", "--end-of-options", ref, "--", folder])
-  ).stdout.toString("utf8");
+  const listing = async (folder: string): Promise<string> =>
+    (
+      await runGit(cwd, ["ls-tree", "-z", "--end-of-options", ref, "--", `${folder.replace(/\/+$/, "")}/`])
+    ).stdout.toString("utf8");
+  let output = await listing(dir);
+  // A folder that is a symlink at `ref` (or lies under one) is listed where it points.
+  if (output === "") {
+    const resolved = await resolveLinks(cwd, ref, dir);
+    if (resolved !== undefined && resolved !== dir.replace(/\/+$/, "")) output = await listing(resolved);
+  }
 
   const names: string[] = [];
   for (const entry of output.split("\0")) {

@@ -2,7 +2,7 @@
  * Loads every vars file of a repo as it is at a git commit or in the working tree, and
  * builds the repo plan from two such snapshots.
  */
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { claimCollisions, deploymentClaims } from "../config/claims.js";
 import type { Diagnostic } from "../config/diagnostics.js";
@@ -176,10 +176,19 @@ function withApplicationCollisions(loaded: readonly LoadedVars[]): LoadedVars[] 
 
 async function listWorkingTree(layout: RepoLayout): Promise<string[]> {
   try {
-    const entries = await readdir(path.join(layout.root, ...layout.varsDir.split("/")), {
-      withFileTypes: true,
-    });
-    return entries.filter((entry) => entry.isFile()).map((entry) => entry.name);
+    const folder = path.join(layout.root, ...layout.varsDir.split("/"));
+    const entries = await readdir(folder, { withFileTypes: true });
+    // A symlinked vars file counts, as it does for the other commands.
+    const isFile = async (entry: (typeof entries)[number]): Promise<boolean> =>
+      entry.isFile() ||
+      (entry.isSymbolicLink() &&
+        (await stat(path.join(folder, entry.name)).then(
+          (info) => info.isFile(),
+          () => false,
+        )));
+    const files: string[] = [];
+    for (const entry of entries) if (await isFile(entry)) files.push(entry.name);
+    return files;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw error;

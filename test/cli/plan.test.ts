@@ -78,6 +78,33 @@ describe("cake plan working tree", () => {
     ]);
   });
 
+  it("follows a symlinked vars file", async () => {
+    await repo.remove(DEV);
+    await repo.write({ "shared/dev.yaml": varsText({ users: [alice, bob] }) });
+    await symlink("../shared/dev.yaml", path.join(repo.dir, DEV));
+    await repo.commit("Link the dev vars");
+
+    const unchanged = await planJson("--base", "HEAD");
+    await repo.write({ "shared/dev.yaml": varsText({ users: [alice] }) });
+    const changed = await planJson("--base", "HEAD");
+
+    expect(unchanged.deployments.map((each: { status: string }) => each.status)).toEqual(["unchanged"]);
+    expect(unchanged.destructive).toBe(false);
+    expect(changed.deployments[0].users).toEqual([
+      { change: "removed", email: bob.email, username: "bjones", previousUsername: null },
+    ]);
+  });
+
+  it("follows a symlinked vars folder", async () => {
+    await repo.git("mv", "vars", "real-vars");
+    await symlink("real-vars", path.join(repo.dir, "vars"));
+    await repo.commit("Link the vars folder");
+
+    const document = await planJson("--base", "HEAD");
+
+    expect(document.deployments.map((each: { status: string }) => each.status)).toEqual(["unchanged"]);
+  });
+
   it("reports user added in working tree", async () => {
     const carol: VarsUser = { email: "carol@example.com", username: "cwu", namespaces: ["ml-staging"] };
     await repo.write({ [DEV]: varsText({ users: [alice, bob, carol] }) });
