@@ -169,7 +169,7 @@ export async function showFile(cwd: string, ref: string, path: string): Promise<
 
 /** The mode git gives a symlink in a tree. */
 const SYMLINK_MODE = "120000";
-/** Symlinks followed in one path before giving up, as against a loop. */
+/** The number of symlinks followed in one path before giving up, which stops a loop. */
 const MAX_LINKS = 8;
 
 interface TreeEntry {
@@ -187,15 +187,15 @@ async function treeEntry(cwd: string, ref: string, path: string): Promise<TreeEn
   const tab = line.indexOf("\t");
   if (tab < 0) return undefined;
   const [mode, type, id] = line.slice(0, tab).split(" ");
-  // A path that names a folder lists the folder's entries, whose own paths are longer.
+  // Only an entry with exactly this path counts, not one listed under it.
   if (line.slice(tab + 1) !== path.replace(/\/+$/, "")) return undefined;
   return mode === undefined || type === undefined || id === undefined ? undefined : { mode, type, id };
 }
 
 /**
  * Returns `path` (relative to `cwd`) with every symlink among its parts resolved in the tree
- * of `ref`, the path itself unchanged when none is a symlink, or undefined when a symlink
- * leads outside `cwd` or the links nest deeper than `MAX_LINKS`.
+ * of `ref`, or the path itself when none is a symlink. Returns undefined when a symlink leads
+ * outside `cwd` or the links nest deeper than `MAX_LINKS`.
  */
 async function resolveLinks(cwd: string, ref: string, path: string): Promise<string | undefined> {
   let current = path.replace(/\/+$/, "");
