@@ -128,6 +128,11 @@ export async function isRepo(cwd: string): Promise<boolean> {
   return result.status === 0 && result.stdout.toString("utf8").trim() === "true";
 }
 
+/** Returns true when the repository at `cwd` is a shallow clone, whose history is cut off. */
+export async function isShallow(cwd: string): Promise<boolean> {
+  return (await gitText(cwd, ["rev-parse", "--is-shallow-repository"])) === "true";
+}
+
 /** Returns the commit id `ref` points to, or undefined when it names no commit. */
 export async function revParse(cwd: string, ref: string): Promise<string | undefined> {
   checkRef(cwd, ref);

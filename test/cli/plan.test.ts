@@ -935,6 +935,39 @@ describe("cake plan pruned orphan", () => {
     );
   });
 
+  it("asks to fetch history in a shallow clone", async () => {
+    await repo.commit("Change on the branch", { [DEV]: varsText({ users: [alice] }) });
+    await repo.git("checkout", "--quiet", "main");
+    await repo.commit("Change on main", { "notes.txt": "x\n" });
+    const shallow = await mkdtemp(path.join(os.tmpdir(), "cake-shallow-"));
+    const url = `file://${repo.dir}`;
+    await execFileAsync("git", [
+      "clone",
+      "--quiet",
+      "--depth",
+      "1",
+      "--branch",
+      "change-access",
+      url,
+      shallow,
+    ]);
+    await execFileAsync(
+      "git",
+      ["fetch", "--quiet", "--depth", "1", "origin", "main:refs/remotes/origin/main"],
+      {
+        cwd: shallow,
+      },
+    );
+
+    const result = await cake(shallow, "plan", "--base", "origin/main");
+    await rm(shallow, { recursive: true, force: true });
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      "no common history in this clone; this is a shallow clone, so fetch the history first",
+    );
+  });
+
   it("falls back to the manifest in a shallow clone", async () => {
     await commitOrphan();
     await pruneDev();

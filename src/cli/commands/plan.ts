@@ -7,7 +7,7 @@ import { type Command, Option } from "commander";
 import { hasErrors } from "../../config/diagnostics.js";
 import { formatDiagnostics } from "../../config/format.js";
 import { UsageError } from "../../errors.js";
-import { defaultBranch, isRepo, mergeBase, revParse } from "../../git/git.js";
+import { defaultBranch, isRepo, isShallow, mergeBase, revParse } from "../../git/git.js";
 import {
   hasEntries,
   keptProfilesAt,
@@ -199,17 +199,29 @@ async function resolveBase(root: string, ref: string | undefined, head: PlanSide
     return { source: "commit", ref: baseRef, commit: await resolveRef(root, baseRef, "--base") };
   }
 
+  // A shallow clone (a CI checkout with the default depth of 1) lacks the history both
+  // failures below need, and fetching it is the fix, not another ref.
+  const unshallow = async (): Promise<string> =>
+    (await isShallow(root))
+      ? "; this is a shallow clone, so fetch the history first (git fetch --unshallow, or fetch-depth: 0 in GitHub Actions)"
+      : "";
   const baseRef = ref ?? (await defaultBranch(root));
   if (baseRef === undefined) {
     throw new UsageError(
-      "cannot find the default branch (origin/HEAD, main, master, origin/main or origin/master); pass --base REF.",
+      `cannot find the default branch (origin/HEAD, main, master, origin/main or origin/master); pass --base REF${await unshallow()}.`,
     );
   }
   const baseCommit = await resolveRef(root, baseRef, "--base");
 
   const fork = await mergeBase(root, headCommit, baseCommit);
-  if (!fork)
-    throw new UsageError(`${baseRef} and the head have no common history; pass a related --base REF.`);
+  if (!fork) {
+    const shallow = await unshallow();
+    throw new UsageError(
+      shallow === ""
+        ? `${baseRef} and the head have no common history; pass a related --base REF.`
+        : `${baseRef} and the head have no common history in this clone${shallow}.`,
+    );
+  }
   return { source: "commit", ref: baseRef, commit: fork };
 }
 
