@@ -96,7 +96,7 @@ export function removeDeployNamespace(
   name: string,
   options: { revokeGrants?: boolean } = {},
 ): string {
-  requireNamespace(new VarsDocument(text), name);
+  requireNamespace(new VarsDocument(text), name, "remove");
   const granted = usersGrantedNamespace(text, name);
   if (granted.length > 0 && !options.revokeGrants) {
     throw new EditError(

@@ -343,19 +343,32 @@ export function requireUser(vars: VarsDocument, ref: UserRef): YAMLMap {
   throw new EditError("unknown-user", `no user with ${key} "${wanted}".${hint}`);
 }
 
-/** Throws an EditError unless `namespace` is a declared deploy namespace. */
-export function requireNamespace(vars: VarsDocument, namespace: string): void {
+/** Declared namespaces named in an error before the rest are counted. */
+const MAX_NAMED_NAMESPACES = 10;
+
+/**
+ * Throws an EditError unless `namespace` is a declared deploy namespace. `purpose` picks the
+ * fix: a grant needs the namespace added first, a removal needs nothing done.
+ */
+export function requireNamespace(
+  vars: VarsDocument,
+  namespace: string,
+  purpose: "grant" | "remove" = "grant",
+): void {
   const names = vars.deployNamespaceEntries().map((entry) => entry.name);
   if (names.includes(namespace)) return;
+  const named = names.slice(0, MAX_NAMED_NAMESPACES).join(", ");
+  const rest = names.length > MAX_NAMED_NAMESPACES ? ` and ${names.length - MAX_NAMED_NAMESPACES} more` : "";
   const known =
-    names.length > 0
-      ? `declared deploy namespaces: ${names.join(", ")}`
-      : "no deploy namespaces are declared";
+    names.length > 0 ? `declared deploy namespaces: ${named}${rest}` : "no deploy namespaces are declared";
   const suggestion = nearest(namespace, names);
+  const guess = suggestion === undefined ? "" : `did you mean "${suggestion}"? `;
   const fix =
-    suggestion === undefined
-      ? "add it with `cake namespace add` first."
-      : `did you mean "${suggestion}"? To grant a new deploy namespace, add it with \`cake namespace add\` first.`;
+    purpose === "remove"
+      ? `${guess}There is nothing to remove; check the name with \`cake user list\` or in the vars file.`
+      : suggestion === undefined
+        ? "add it with `cake namespace add` first."
+        : `${guess}To grant a new deploy namespace, add it with \`cake namespace add\` first.`;
   throw new EditError(
     "unknown-namespace",
     `namespace "${namespace}" is not a deploy namespace of this deployment (${known}); ${fix}`,

@@ -110,7 +110,30 @@ describe("cake namespace remove", () => {
   });
 
   it("unknown namespace writes nothing", async () => {
-    await expectFailure(1, "namespace", "remove", ...D, "ml-dev");
+    const result = await expectFailure(1, "namespace", "remove", ...D, "ml-dev");
+
+    expect(result.stderr).toContain("There is nothing to remove");
+    expect(result.stderr).not.toContain("cake namespace add");
+  });
+
+  it("names at most ten declared namespaces", async () => {
+    const many = Array.from({ length: 15 }, (_, index) => `team-x${index}`);
+    for (const name of many)
+      expect((await cake(repo, "namespace", "add", ...D, name, "--no-reconcile")).code).toBe(0);
+
+    const result = await expectFailure(
+      1,
+      "user",
+      "grant",
+      ...D,
+      "--email",
+      "bob@example.com",
+      "--namespace",
+      "nope",
+    );
+
+    expect(result.stderr).toContain("and 8 more");
+    expect(result.stderr).not.toContain("team-x14");
   });
 });
 
