@@ -164,6 +164,21 @@ describe("cake reconcile", () => {
     expect(result.stdout).toBe("prod-us-east-1: up to date\n");
   });
 
+  it("check names the flag a removal needs", async () => {
+    const root = await makeRepo({ [PROD_VARS]: varsText() });
+    expect((await cake(root, "reconcile")).code).toBe(0);
+    await writeFile(path.join(root, PROD_VARS), varsText({ users: [ALICE] }));
+
+    const check = await cake(root, "reconcile", "--check");
+    const advised = await cake(root, "reconcile", "--allow-profile-deletion=prod-us-east-1/bjones");
+
+    expect(check.code).toBe(1);
+    expect(check.stderr).toContain(
+      'run "cake reconcile --allow-profile-deletion=prod-us-east-1/bjones" to update it',
+    );
+    expect(advised.code).toBe(0);
+  });
+
   it("check on empty output writes nothing", async () => {
     const root = await makeRepo({ [PROD_VARS]: varsText() });
 

@@ -195,7 +195,20 @@ function driftAdvice(result: ReconcileResult): string {
       'run "cake reconcile" and commit the rewritten .cake-manifest.json files'
     );
   }
-  if (orphans === 0) return 'run "cake reconcile" to update it';
+  if (orphans === 0) {
+    // Reconcile refuses to delete a Profile unless a flag names it, so the advice names them.
+    const removed = drifting.flatMap((report) =>
+      report.changes.flatMap((change) => {
+        const profile = /^profiles\/([^/]+)\.yaml$/.exec(change.path)?.[1];
+        return change.action === "remove" && profile !== undefined ? [`${report.name}/${profile}`] : [];
+      }),
+    );
+    if (removed.length === 0) return 'run "cake reconcile" to update it';
+    return (
+      `run "cake reconcile --allow-profile-deletion=${removed.join(",")}" to update it ` +
+      "(reconcile asks for the flag because those Profiles leave the output)"
+    );
+  }
   const prune = pruneCommand(drifting.filter((report) => report.orphan).map((report) => report.name));
   if (orphans === drifting.length) {
     return `run "${prune}" to delete the output of deleted vars files with its Profiles, or restore the vars files`;
