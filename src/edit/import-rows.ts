@@ -76,6 +76,12 @@ export const MAX_LISTED_PROBLEMS = 100;
 export function readImportCsv(text: string, file: string): ImportCsv {
   // Decoding puts U+FFFD where the bytes are not UTF-8, and an email with a lost byte matches
   // no identity the provider sends.
+  // UTF-16 (Excel's "Unicode Text", say) puts a NUL byte beside every ASCII character.
+  if (text.includes("\u0000")) {
+    throw new CakeError(
+      `${file}: the file contains NUL bytes, so it may be UTF-16; save the CSV as UTF-8 (in Excel: CSV UTF-8); nothing was imported.`,
+    );
+  }
   const replaced = text.indexOf("\uFFFD");
   if (replaced >= 0) {
     const { line, column } = textPosition(text, replaced);
@@ -150,10 +156,29 @@ function readHeader(names: readonly string[], file: string): ImportColumn[] {
       `${file}:1: the header must name the columns ${IMPORT_COLUMNS.join(",")}` +
         `${missing.length > 0 ? `; missing: ${missing.join(", ")}` : ""}` +
         `${unknown.length > 0 ? `; unknown: ${unknown.join(", ")}` : ""}` +
-        `${repeated.length > 0 ? `; repeated: ${repeated.join(", ")}` : ""}; nothing was imported.`,
+        `${repeated.length > 0 ? `; repeated: ${repeated.join(", ")}` : ""}${headerHint(header)}; nothing was imported.`,
     );
   }
   return header as ImportColumn[];
+}
+
+/**
+ * Returns why a header that names no known column may have failed: a separator other than the
+ * comma (Excel writes `;` where the comma is the decimal mark) or line ends of a lone CR (Excel
+ * for Mac's "CSV (Macintosh)"), which make the whole file one line.
+ */
+function headerHint(header: readonly string[]): string {
+  if (header.some((name) => name.includes("\r"))) {
+    return "; the lines end in a CR alone, so save the CSV with LF or CRLF line ends (in Excel: CSV UTF-8)";
+  }
+  if (header.length === 1) {
+    const separator = [";", "\t", "|"].find((candidate) => header[0]?.includes(candidate));
+    if (separator !== undefined) {
+      const name = separator === "\t" ? "tabs" : `"${separator}"`;
+      return `; the columns are separated by ${name}, so save the CSV with commas (in Excel: CSV UTF-8)`;
+    }
+  }
+  return "";
 }
 
 function splitList(value: string): string[] {

@@ -98,6 +98,28 @@ describe("parseImportCsv", () => {
       ),
       /^f\.csv:2:4: the file contains bytes that are not UTF-8 .*save the CSV as UTF-8/,
     ],
+    [
+      "UTF-16",
+      Buffer.from("\ufeffemail,username,roles,namespaces\nann@x.io,ann,cake-user,\n", "utf16le").toString(
+        "utf8",
+      ),
+      /^f\.csv: the file contains NUL bytes, so it may be UTF-16; save the CSV as UTF-8/,
+    ],
+    [
+      "semicolons",
+      "email;username;roles;namespaces\nann@x.io;ann;cake-user;\n",
+      /the columns are separated by ";", so save the CSV with commas/,
+    ],
+    [
+      "tabs",
+      "email\tusername\troles\tnamespaces\nann@x.io\tann\tcake-user\t\n",
+      /the columns are separated by tabs/,
+    ],
+    [
+      "lone CR line ends",
+      "email,username,roles,namespaces\rann@x.io,ann,cake-user,\r",
+      /the lines end in a CR alone, so save the CSV with LF or CRLF line ends/,
+    ],
   ];
   for (const [name, text, message] of bad) {
     it(`rejects ${name}`, () => {
