@@ -9,7 +9,9 @@ import { CakeError, readFailureReason, UsageError } from "../errors.js";
 /** Parses the text of an IdP users file; `file` names it in errors. */
 export function parseIdpUsers(text: string, file: string): string[] {
   const trimmed = text.replace(/^\uFEFF/, "").trimStart();
-  return trimmed.startsWith("[") ? parseJsonUsers(trimmed, file) : parseCsvUsers(text, file);
+  // A JSON object is read as JSON too, so that its error says an array is expected.
+  const json = trimmed.startsWith("[") || trimmed.startsWith("{");
+  return json ? parseJsonUsers(trimmed, file) : parseCsvUsers(text, file);
 }
 
 function parseJsonUsers(text: string, file: string): string[] {
@@ -19,7 +21,11 @@ function parseJsonUsers(text: string, file: string): string[] {
   } catch (error) {
     throw new CakeError(`${file}: invalid JSON (${(error as Error).message}).`);
   }
-  if (!Array.isArray(data)) throw new CakeError(`${file}: expected a JSON array of emails.`);
+  if (!Array.isArray(data)) {
+    throw new CakeError(
+      `${file}: expected a JSON array of emails or of objects with an "email" field, such as [{"email": "ann@example.com"}].`,
+    );
+  }
   return data.map((entry, index) => {
     if (typeof entry === "string") return entry;
     if (

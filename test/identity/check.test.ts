@@ -109,4 +109,10 @@ describe("parseIdpUsers", () => {
     expect(() => parseIdpUsers("[1]", "idp.json")).toThrow(/entry \[0\]/);
     expect(() => parseIdpUsers("[", "idp.json")).toThrow(/invalid JSON/);
   });
+
+  it("rejects a JSON object as JSON", () => {
+    expect(() => parseIdpUsers('{"email": "a@example.com"}', "idp.json")).toThrow(
+      /idp\.json: expected a JSON array of emails or of objects with an "email" field/,
+    );
+  });
 });
