@@ -568,8 +568,10 @@ function selectDeployments(
           ` The output of "${name}" has no vars file; run reconcile --prune-orphans without --deployment to delete it.`,
       )
       .join("");
+    // The editing commands take "all"; reconcile does every deployment without the option.
+    const all = unknown.includes("all") ? " Leave out --deployment to reconcile every deployment." : "";
     throw new UsageError(
-      `--deployment ${unknown.map((name) => `"${name}"`).join(", ")} matches no vars file (known deployments: ${known}).${hints}`,
+      `--deployment ${unknown.map((name) => `"${name}"`).join(", ")} matches no vars file (known deployments: ${known}).${hints}${all}`,
     );
   }
   return [...new Set(names)].map((name) => byName.get(name) as Deployment);

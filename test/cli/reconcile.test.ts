@@ -164,6 +164,15 @@ describe("cake reconcile", () => {
     expect(result.stdout).toBe("prod-us-east-1: up to date\n");
   });
 
+  it("explains that reconcile takes no --deployment all", async () => {
+    const root = await makeRepo({ [PROD_VARS]: varsText() });
+
+    const result = await cake(root, "reconcile", "--deployment", "all");
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("Leave out --deployment to reconcile every deployment.");
+  });
+
   it("check names the flag a removal needs", async () => {
     const root = await makeRepo({ [PROD_VARS]: varsText() });
     expect((await cake(root, "reconcile")).code).toBe(0);
