@@ -69,6 +69,20 @@ describe("cake validate", () => {
     await rm(root, { recursive: true, force: true });
   });
 
+  it("names a folder given as a file", async () => {
+    const result = await cake(root, "validate", "vars");
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("vars is a folder; name vars files, or leave out the file arguments");
+  });
+
+  it("names a missing file", async () => {
+    const result = await cake(root, "validate", "vars/nope.yaml");
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("nope.yaml not found");
+  });
+
   it("valid repo exits 0", async () => {
     const result = await cake(root, "validate");
 

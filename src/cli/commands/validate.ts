@@ -59,7 +59,13 @@ async function runValidate(
 
   const selected = files.map((file) => path.resolve(io.cwd, file));
   for (const file of selected) {
-    if (!(await isFile(file))) throw new UsageError(`vars file ${file} not found.`);
+    const info = await stat(file).catch(() => undefined);
+    if (info?.isDirectory()) {
+      throw new UsageError(
+        `${file} is a folder; name vars files, or leave out the file arguments to validate every vars file of the repo.`,
+      );
+    }
+    if (!info?.isFile()) throw new UsageError(`vars file ${file} not found.`);
   }
   if (selected.length === 0 && (await listVarsFiles(layout)).length === 0) {
     throw new UsageError(
@@ -102,8 +108,4 @@ async function runValidate(
   }
 
   if (hasErrors(result.diagnostics)) context.setExitCode(1);
-}
-
-async function isFile(file: string): Promise<boolean> {
-  return (await stat(file).catch(() => undefined))?.isFile() ?? false;
 }
