@@ -156,6 +156,10 @@ function booleanFix(value: unknown): string {
 function typeFix(path: FieldPath, expected: string, value: unknown, written: string): string | undefined {
   const key = path.at(-1);
   if (expected === "array") {
+    // Each user is a mapping, so a scalar in brackets would only move the error one level down.
+    if (path.join(".") === "users.users") {
+      return "write a list of user entries, each starting with '- email: ' and with its username, roles and allowed_namespaces below it";
+    }
     if (isPrimitive(value) && value !== null && typeof key === "string") {
       return `write it as a list: ${key}: [${written}]`;
     }

@@ -39,6 +39,26 @@ describe("schema phase", () => {
     expect(diagnostic.message).toContain('"007"');
   });
 
+  it("scalar users list asks for user entries", () => {
+    const text = varsYaml({ users: "users:\n  deploy_namespaces: []\n  users: nobody\n" });
+
+    const diagnostic = single(load(text), "wrong-type");
+
+    expect(diagnostic.path).toBe("users.users");
+    expect(diagnostic.message).toContain("write a list of user entries, each starting with '- email: '");
+    expect(diagnostic.message).not.toContain("[nobody]");
+  });
+
+  it("scalar roles list gets the bracket fix", () => {
+    const text = varsYaml({
+      users: usersYaml("  deploy_namespaces: []\n", [
+        userYaml({ email: "alice@example.com", username: "alice", roles: "cake-user" }),
+      ]),
+    });
+
+    expect(single(load(text), "wrong-type").message).toContain("write it as a list: roles: [cake-user]");
+  });
+
   it("unquoted account id is a wrong type", () => {
     const text = varsYaml({
       cloud:
