@@ -83,7 +83,19 @@ export function loadVarsText(text: string, options: LoadOptions): LoadResult {
   appendDiagnostics(diagnostics, withoutMergedKeys(schema.diagnostics, diagnostics));
 
   const context = { source, view: buildView(data), expectedName };
-  for (const rule of RULES) appendDiagnostics(diagnostics, rule.check(context));
+  // A duplicated environment or region makes the file name look wrong, but the fix is to
+  // delete one of the two keys, which the duplicate-key error says.
+  const duplicated = new Set(
+    diagnostics.filter((item) => item.code === "yaml-duplicate-key").map((item) => item.path),
+  );
+  const nameDuplicated = duplicated.has("environment") || duplicated.has("region");
+  for (const rule of RULES) {
+    const found = rule.check(context);
+    appendDiagnostics(
+      diagnostics,
+      nameDuplicated ? found.filter((item) => item.code !== "file-name-mismatch") : found,
+    );
+  }
 
   // A YAML 1.1 word in a field that is not a string is already an error of its own.
   const errorPaths = new Set(

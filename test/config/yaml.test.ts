@@ -37,6 +37,12 @@ describe("YAML phase", () => {
     expect(diagnostic).toMatchObject({ path: "region", ...positionOf(text, "region:", 2) });
   });
 
+  it("duplicate region gives no file name error", () => {
+    const text = `${varsYaml()}region: us-west-2\n`;
+
+    expect(codes(load(text))).toEqual(["yaml-duplicate-key"]);
+  });
+
   it("tab indentation is an error", () => {
     const text = varsYaml({ gitops: "gitops:\n\trepo_url: https://git.example.com/ops.git\n" });
 
