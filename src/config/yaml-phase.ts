@@ -160,10 +160,16 @@ function parserDiagnostics(source: VarsSource, errors: readonly YAMLError[]): Di
       .map((error) => source.positionOfOffset(error.pos[0]).line),
   );
   let tabReported = false;
-  for (const error of errors) {
+  let unexpected = 0;
+  // A file nested too deep for the parser cannot be read at all, and the rest follows from that.
+  const tooDeep = errors.find((error) => error.message.includes("Maximum call stack size exceeded"));
+  for (const error of tooDeep === undefined ? errors : [tooDeep]) {
     if (error.code === "DUPLICATE_KEY") continue;
+    // After one token the parser cannot place, it reports most tokens that follow: those
+    // errors are left out, since they go away with the first.
+    if (error.code === "UNEXPECTED_TOKEN" && unexpected++ > 0) continue;
     const tab = error.code === "TAB_AS_INDENT";
-    const position = source.positionOfOffset(tab ? error.pos[0] : pastIndentation(source.text, error.pos[0]));
+    const position = source.positionOfOffset(tab ? error.pos[0] : faultOffset(source.text, error));
     // A tab breaks the structure around it, and most of the parser's other errors follow from
     // it. They are left out until the tabs are gone, so the one real fix is reported alone.
     if (!tab && tabLines.size > 0) continue;
@@ -187,7 +193,7 @@ function parserDiagnostics(source: VarsSource, errors: readonly YAMLError[]): Di
               position,
             },
           )
-        : source.diagnostic("error", "yaml-syntax", [], `invalid YAML: ${reason}${syntaxHint(error.code)}`, {
+        : source.diagnostic("error", "yaml-syntax", [], `invalid YAML: ${reason}${syntaxHint(error)}`, {
             position,
           }),
     );
@@ -208,14 +214,73 @@ function pastIndentation(text: string, offset: number): number {
   return offset >= lineStart && offset < end && !blank ? end : offset;
 }
 
+/**
+ * Returns where the fault of a parser error is. The parser notices an unclosed quote or flow
+ * list where the text ends or the next key starts; the fix belongs where it opens.
+ */
+function faultOffset(text: string, error: YAMLError): number {
+  const at = error.pos[0];
+  if (error.code === "MISSING_CHAR" && /closing "quote/.test(error.message)) return lastQuote(text, at, '"');
+  if (error.code === "MISSING_CHAR" && /closing 'quote/.test(error.message)) return lastQuote(text, at, "'");
+  if (error.code === "BAD_INDENT" && /Flow sequence .* end with a \]/.test(error.message)) {
+    return unmatchedOpener(text, at, "[", "]") ?? pastIndentation(text, at);
+  }
+  if (error.code === "BAD_INDENT" && /Flow mapping .* end with a \}/.test(error.message)) {
+    return unmatchedOpener(text, at, "{", "}") ?? pastIndentation(text, at);
+  }
+  return pastIndentation(text, at);
+}
+
+/** Returns the offset of the last `quote` before `end` that is not escaped, or `end` when there is none. */
+function lastQuote(text: string, end: number, quote: '"' | "'"): number {
+  for (let index = end - 1; index >= 0; index--) {
+    if (text[index] !== quote) continue;
+    // Inside double quotes a quote is escaped with a backslash, inside single quotes by doubling it.
+    if (quote === '"' && text[index - 1] === "\\") continue;
+    if (quote === "'" && (text[index - 1] === "'" || text[index + 1] === "'")) continue;
+    return index;
+  }
+  return end;
+}
+
+/**
+ * Returns the offset of the last `open` before `end` that no `close` after it matches. Quoted
+ * brackets count too, so a quoted one can move the caret, but not the message.
+ */
+function unmatchedOpener(text: string, end: number, open: string, close: string): number | undefined {
+  let depth = 0;
+  for (let index = end - 1; index >= 0; index--) {
+    if (text[index] === close) depth++;
+    else if (text[index] === open) {
+      if (depth === 0) return index;
+      depth--;
+    }
+  }
+  return undefined;
+}
+
 /** Returns the parser's reason in the words of a vars file. */
 function parserReason(error: YAMLError): string {
   if (error.code === "MULTIPLE_DOCS") {
     return "the file holds more than one YAML document (a --- line starts another); a vars file is one document, so remove the --- line";
   }
-  // The parser's recursion gives out on thousands of nested brackets.
+  // The parser's recursion gives out on thousands of nested brackets or mappings.
   if (error.message.includes("Maximum call stack size exceeded")) {
-    return "the brackets are nested too deep to read; a vars file needs only a few levels";
+    return "the values are nested too deep to read; a vars file needs only a few levels";
+  }
+  if (error.code === "MISSING_CHAR" && /closing ["']quote/.test(error.message)) {
+    return "this quoted value is not closed; add the closing quote where the value ends";
+  }
+  const flow =
+    /^Flow (sequence|mapping) in block collection must be sufficiently indented and end with a ([\]}])/.exec(
+      error.message,
+    );
+  if (flow !== null) {
+    return `this ${flow[1] === "sequence" ? "list" : "mapping"} in brackets is not closed, or its next line is not indented past its key; add the closing ${flow[2]}`;
+  }
+  const token = /^Unexpected \S+ token in YAML stream: (".*")/.exec(error.message);
+  if (token !== null) {
+    return `${token[1]} cannot stand here (quote the whole value if it belongs to it); the rest of the file is read once this is fixed`;
   }
   return error.message.split("\n")[0] ?? error.message;
 }
@@ -227,8 +292,10 @@ function parserReason(error: YAMLError): string {
 const INDENTATION_ERRORS = new Set(["BAD_INDENT", "BLOCK_AS_IMPLICIT_KEY", "MULTILINE_IMPLICIT_KEY"]);
 
 /** Returns the fix to suggest after a parser error's own message. */
-function syntaxHint(code: string): string {
-  if (!INDENTATION_ERRORS.has(code)) return "";
+function syntaxHint(error: YAMLError): string {
+  // An unclosed flow collection gets its own fix from `parserReason`.
+  if (!INDENTATION_ERRORS.has(error.code) || /^Flow (sequence|mapping) in block/.test(error.message))
+    return "";
   return "; check the indentation of this line and the lines around it (the keys of one mapping start in the same column)";
 }
 

@@ -131,6 +131,42 @@ describe("YAML phase", () => {
     expect(diagnostic).toMatchObject({ line: 7, column: 9 });
   });
 
+  it("points at the opening quote of an unclosed value", () => {
+    const text = varsYaml({
+      kubeflow: 'kubeflow:\n  profile_owner: platform@example.com\n  userid_prefix: "accounts.google.com:\n',
+    });
+
+    const diagnostic = withCode(load(text), "yaml-syntax")[0];
+
+    expect(diagnostic).toMatchObject(positionOf(text, '"accounts'));
+    expect(diagnostic?.message).toContain("this quoted value is not closed; add the closing quote");
+  });
+
+  it("points at the bracket of an unclosed list", () => {
+    const text = varsYaml({
+      users: usersYaml("  deploy_namespaces: [team-a, team-b\n", []),
+    });
+
+    const diagnostic = withCode(load(text), "yaml-syntax")[0];
+
+    expect(diagnostic).toMatchObject(positionOf(text, "[team-a"));
+    expect(diagnostic?.message).toContain("this list in brackets is not closed");
+    expect(diagnostic?.message).not.toContain("check the indentation");
+  });
+
+  it("reports one error for a token out of place", () => {
+    const text = varsYaml({
+      kubeflow: "kubeflow:\n  profile_owner: platform@example.com\n  userid_prefix: ]\n",
+    });
+
+    const syntax = withCode(load(text), "yaml-syntax");
+
+    expect(syntax).toHaveLength(1);
+    expect(syntax[0]).toMatchObject(positionOf(text, "]"));
+    expect(syntax[0]?.message).toContain('"]" cannot stand here');
+    expect(syntax[0]?.message).not.toContain("token");
+  });
+
   it("names brackets nested too deep", () => {
     const diagnostic = withCode(load(`${"[".repeat(5000)}\n`), "yaml-syntax")[0];
 
