@@ -162,14 +162,25 @@ export function cloudIdentityCollisions(
   const reported = new Set(targets);
   const diagnostics: Diagnostic[] = [];
   for (const group of byScope.values()) {
-    for (const target of group) {
+    const prefixOf = (claims: DeploymentClaims) => claims.cloudIdentity?.prefix ?? "";
+    const partnersOf = (target: DeploymentClaims) =>
+      group.filter((other) => other !== target && overlaps(prefixOf(target), prefixOf(other)));
+    // Every deployment in a collision is asked to change, so the examples avoid the prefixes
+    // that stay and each other, given in name order.
+    const colliding = group.filter((target) => partnersOf(target).length > 0);
+    const staying = group.filter((target) => !colliding.includes(target)).map(prefixOf);
+    const examples = new Map<DeploymentClaims, string | undefined>();
+    for (const target of [...colliding].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      const given = [...examples.values()].filter((example): example is string => example !== undefined);
+      examples.set(target, prefixExample(target, [...staying, ...given]));
+    }
+    for (const target of colliding) {
       const identity = target.cloudIdentity;
       if (!reported.has(target) || identity === undefined) continue;
-      const partners = group.filter(
-        (other) => other !== target && overlaps(identity.prefix, other.cloudIdentity?.prefix ?? ""),
+      const example = examples.get(target);
+      diagnostics.push(
+        cloudIdentityDiagnostic(target, identity, partnersOf(target), example, sources[target.varsFile]),
       );
-      if (partners.length === 0) continue;
-      diagnostics.push(cloudIdentityDiagnostic(target, identity, partners, sources[target.varsFile]));
     }
   }
   return diagnostics;
@@ -192,6 +203,7 @@ function cloudIdentityDiagnostic(
   target: DeploymentClaims,
   identity: CloudIdentityScope,
   partners: readonly DeploymentClaims[],
+  example: string | undefined,
   text: string | undefined,
 ): Diagnostic {
   const aws = identity.provider === "aws";
@@ -199,7 +211,6 @@ function cloudIdentityDiagnostic(
   const identities = aws
     ? `IAM roles "${identity.prefix}<profile>" in AWS account ${identity.scope}`
     : `service accounts "${identity.prefix}<profile>" in GCP project ${identity.scope}`;
-  const example = aws ? `"${target.name}-"` : `"${gcpPrefixExample(target.name)}"`;
   const equal = partners.filter((other) => other.cloudIdentity?.prefix === identity.prefix);
   const nested = partners.filter((other) => other.cloudIdentity?.prefix !== identity.prefix);
   const reasons: string[] = [];
@@ -225,7 +236,7 @@ function cloudIdentityDiagnostic(
     path: field,
     message:
       `${identities} ${reasons.join("; and ")}, managed by two clusters with different trust and permissions. ` +
-      `Set a ${field} in each file that does not start with the other's, such as ${example}.`,
+      `Set a ${field} in each file that does not start with the other's${example === undefined ? "" : `, such as "${example}" here`}.`,
   };
   const section = aws ? "aws" : "gcp";
   return locateAt(diagnostic, text, [
@@ -249,10 +260,30 @@ function sharedName(prefix: string, other: string): [string, string, string] {
   return [example, `${rest}${example}`, `${prefix}${example}`];
 }
 
-/** Returns a prefix made of the deployment's environment, kept short because a service account id has at most 30 characters. */
-function gcpPrefixExample(name: string): string {
-  const environment = (name.split("-")[0] ?? name).replace(/[^a-z0-9]/g, "").slice(0, 10);
-  return `${environment === "" ? "kf" : environment}-`;
+/**
+ * Returns a prefix for `target` that overlaps none of `taken`, the prefixes of the other
+ * deployments in its account or project, or undefined when no candidate does. AWS candidates
+ * are made of the deployment name. GCP ones are made of the environment and a short region,
+ * because a service account id has at most 30 characters.
+ */
+function prefixExample(target: DeploymentClaims, taken: readonly string[]): string | undefined {
+  const { name } = target;
+  const [environment = "", ...region] = name.split("-");
+  const short = (text: string, length: number) => text.replace(/[^a-z0-9]/g, "").slice(0, length);
+  const candidates =
+    target.cloudIdentity?.provider === "aws"
+      ? [`${name}-`, `${name}-kf-`, `kf-${name}-`, `cake-${name}-`]
+      : [
+          `${short(environment, 10) || "kf"}-`,
+          `${short(environment, 6) || "kf"}-${short(region.join(""), 6)}-`,
+          `kf-${short(environment, 6)}-${short(region.join(""), 6)}-`,
+        ];
+  return candidates.find(
+    (candidate) =>
+      /^[a-z]/.test(candidate) &&
+      candidate !== target.cloudIdentity?.prefix &&
+      taken.every((other) => !overlaps(candidate, other)),
+  );
 }
 
 function suggestion(target: DeploymentClaims): string {

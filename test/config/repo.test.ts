@@ -358,6 +358,30 @@ describe("cloud identities across vars files", () => {
     ]);
   });
 
+  it.each([
+    ["AWS defaults", aws(), aws()],
+    ["GCP without prefixes", gcp(), gcp()],
+    ["AWS nested", aws("team-"), aws("team-a-")],
+  ])("suggests prefixes that end the collision: %s", async (_name, first, second) => {
+    await writeCloud("prod-us", first);
+    await writeCloud("prod-us-east-1", second);
+    const layout = await resolveLayout(root);
+    const rejected = await loadRepo(layout);
+    const examples = rejected.diagnostics.map((item) => /such as "([^"]+)" here/.exec(item.message)?.[1]);
+    expect(examples).toHaveLength(2);
+    expect(examples.every((example) => example !== undefined)).toBe(true);
+
+    const field = first.includes("provider: aws") ? "role_name_prefix" : "service_account_prefix";
+    const withPrefix = (cloud: string, prefix: string) =>
+      `${cloud.replace(/\n {4}(role_name_prefix|service_account_prefix):.*\n/, "\n")}    ${field}: "${prefix}"\n`;
+    await writeCloud("prod-us", withPrefix(first, examples[1] as string));
+    await writeCloud("prod-us-east-1", withPrefix(second, examples[0] as string));
+
+    const accepted = await loadRepo(layout);
+
+    expect(accepted.diagnostics.filter((item) => item.code === "duplicate-cloud-identity")).toEqual([]);
+  });
+
   it("accepts prefixes whose difference cannot start a profile name", async () => {
     await writeCloud("prod-us-east-1", aws("kf"));
     await writeCloud("dev-us-east-1", aws("kf.dev-"));
