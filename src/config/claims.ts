@@ -165,14 +165,15 @@ export function cloudIdentityCollisions(
     const prefixOf = (claims: DeploymentClaims) => claims.cloudIdentity?.prefix ?? "";
     const partnersOf = (target: DeploymentClaims) =>
       group.filter((other) => other !== target && overlaps(prefixOf(target), prefixOf(other)));
-    // Every deployment in a collision is asked to change, so the examples avoid the prefixes
-    // that stay and each other, given in name order.
+    // Each example ends the collision when only its own file changes, and still does when the
+    // others follow theirs: it avoids every other prefix and the examples given before it, in
+    // name order. The empty prefix overlaps every other, so its own file must change anyway.
     const colliding = group.filter((target) => partnersOf(target).length > 0);
-    const staying = group.filter((target) => !colliding.includes(target)).map(prefixOf);
     const examples = new Map<DeploymentClaims, string | undefined>();
     for (const target of [...colliding].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      const others = group.filter((other) => other !== target).map(prefixOf);
       const given = [...examples.values()].filter((example): example is string => example !== undefined);
-      examples.set(target, prefixExample(target, [...staying, ...given]));
+      examples.set(target, prefixExample(target, [...others.filter((prefix) => prefix !== ""), ...given]));
     }
     for (const target of colliding) {
       const identity = target.cloudIdentity;

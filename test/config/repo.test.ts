@@ -362,6 +362,7 @@ describe("cloud identities across vars files", () => {
     ["AWS defaults", aws(), aws()],
     ["GCP without prefixes", gcp(), gcp()],
     ["AWS nested", aws("team-"), aws("team-a-")],
+    ["AWS default under a short prefix", aws("prod-us-"), aws()],
   ])("suggests prefixes that end the collision: %s", async (_name, first, second) => {
     await writeCloud("prod-us", first);
     await writeCloud("prod-us-east-1", second);
@@ -379,6 +380,22 @@ describe("cloud identities across vars files", () => {
 
     const accepted = await loadRepo(layout);
 
+    expect(accepted.diagnostics.filter((item) => item.code === "duplicate-cloud-identity")).toEqual([]);
+  });
+
+  it("ends the collision when one file takes its suggestion", async () => {
+    await writeCloud("prod-us", aws("prod-us-"));
+    await writeCloud("prod-us-east-1", aws());
+    const layout = await resolveLayout(root);
+    const rejected = await loadRepo(layout);
+    const example = /such as "([^"]+)" here/.exec(
+      rejected.diagnostics.find((item) => item.file === "vars/prod-us-east-1.yaml")?.message ?? "",
+    )?.[1];
+
+    await writeCloud("prod-us-east-1", aws(example));
+    const accepted = await loadRepo(layout);
+
+    expect(example).toBeDefined();
     expect(accepted.diagnostics.filter((item) => item.code === "duplicate-cloud-identity")).toEqual([]);
   });
 
