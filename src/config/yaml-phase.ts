@@ -225,7 +225,7 @@ function faultOffset(text: string, error: YAMLError): number {
   if (error.code === "BAD_INDENT" && /Flow sequence .* end with a \]/.test(error.message)) {
     return unmatchedOpener(text, at, "[", "]") ?? pastIndentation(text, at);
   }
-  if (error.code === "BAD_INDENT" && /Flow mapping .* end with a \}/.test(error.message)) {
+  if (error.code === "BAD_INDENT" && /Flow map(ping)? .* end with a \}/.test(error.message)) {
     return unmatchedOpener(text, at, "{", "}") ?? pastIndentation(text, at);
   }
   return pastIndentation(text, at);
@@ -272,11 +272,12 @@ function parserReason(error: YAMLError): string {
     return "this quoted value is not closed; add the closing quote where the value ends";
   }
   const flow =
-    /^Flow (sequence|mapping) in block collection must be sufficiently indented and end with a ([\]}])/.exec(
+    /^Flow (sequence|map|mapping) in block collection must be sufficiently indented and end with a ([\]}])/.exec(
       error.message,
     );
   if (flow !== null) {
-    return `this ${flow[1] === "sequence" ? "list" : "mapping"} in brackets is not closed, or its next line is not indented past its key; add the closing ${flow[2]}`;
+    const what = flow[1] === "sequence" ? "list in brackets" : "mapping in braces";
+    return `this ${what} is not closed, or its next line is not indented past its key; add the closing ${flow[2]}`;
   }
   const token = /^Unexpected \S+ token in YAML stream: (".*")/.exec(error.message);
   if (token !== null) {
@@ -294,7 +295,7 @@ const INDENTATION_ERRORS = new Set(["BAD_INDENT", "BLOCK_AS_IMPLICIT_KEY", "MULT
 /** Returns the fix to suggest after a parser error's own message. */
 function syntaxHint(error: YAMLError): string {
   // An unclosed flow collection gets its own fix from `parserReason`.
-  if (!INDENTATION_ERRORS.has(error.code) || /^Flow (sequence|mapping) in block/.test(error.message))
+  if (!INDENTATION_ERRORS.has(error.code) || /^Flow (sequence|map|mapping) in block/.test(error.message))
     return "";
   return "; check the indentation of this line and the lines around it (the keys of one mapping start in the same column)";
 }

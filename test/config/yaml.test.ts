@@ -154,6 +154,24 @@ describe("YAML phase", () => {
     expect(diagnostic?.message).not.toContain("check the indentation");
   });
 
+  it("points at the brace of an unclosed mapping", () => {
+    const text = varsYaml({
+      users: usersYaml("  deploy_namespaces: [team-a]\n", [
+        userYaml({
+          email: "alice@example.com",
+          username: "alice",
+          roles: "[cake-user]",
+          allowed_namespaces: "{name: team-a",
+        }),
+      ]),
+    });
+
+    const diagnostic = withCode(load(text), "yaml-syntax")[0];
+
+    expect(diagnostic).toMatchObject(positionOf(text, "{name"));
+    expect(diagnostic?.message).toContain("this mapping in braces is not closed");
+  });
+
   it("reports one error for a token out of place", () => {
     const text = varsYaml({
       kubeflow: "kubeflow:\n  profile_owner: platform@example.com\n  userid_prefix: ]\n",
