@@ -166,7 +166,15 @@ export async function showFile(cwd: string, ref: string, path: string): Promise<
   let entry = await treeEntry(cwd, ref, path);
   if (entry === undefined || entry.mode === SYMLINK_MODE) {
     const resolved = await resolveLinks(cwd, ref, path);
-    entry = resolved === undefined ? undefined : await treeEntry(cwd, ref, resolved);
+    // The bytes behind such a link are not in the commit, and reading the file as missing
+    // would show it as deleted, with every Profile it made as removed.
+    if (resolved === undefined) {
+      throw new CakeError(
+        `${path} at ${ref} is a symlink that leads outside ${cwd} (or through too many links), so its ` +
+          "contents at that commit are unknown; commit the file itself in place of the symlink.",
+      );
+    }
+    entry = await treeEntry(cwd, ref, resolved);
   }
   if (entry === undefined || entry.type !== "blob" || entry.mode === SYMLINK_MODE) return undefined;
   return (await runGit(cwd, ["cat-file", "blob", entry.id])).stdout.toString("utf8");

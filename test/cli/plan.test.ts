@@ -95,6 +95,21 @@ describe("cake plan working tree", () => {
     ]);
   });
 
+  it("stops at a committed symlink that leads outside the repo", async () => {
+    const outside = await mkdtemp(path.join(os.tmpdir(), "cake-outside-"));
+    await writeFile(path.join(outside, "dev.yaml"), varsText({ users: [alice, bob] }));
+    await repo.remove(DEV);
+    await symlink(path.join(outside, "dev.yaml"), path.join(repo.dir, DEV));
+    await repo.commit("Link the dev vars outside");
+
+    const result = await cake(repo.dir, "plan", "--base", "HEAD", "--head", "HEAD");
+    await rm(outside, { recursive: true, force: true });
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("is a symlink that leads outside");
+    expect(result.stdout).toBe("");
+  });
+
   it("follows a symlinked vars folder", async () => {
     await repo.git("mv", "vars", "real-vars");
     await symlink("real-vars", path.join(repo.dir, "vars"));
