@@ -95,6 +95,9 @@ export function readImportCsv(text: string, file: string): ImportCsv {
     records = parseCsvRecords(text);
   } catch (error) {
     if (error instanceof CsvError) {
+      // A file separated by ";" quotes the fields that hold one, which breaks the comma parse first.
+      const separator = otherSeparator([text.slice(0, text.search(/\r|\n|$/))]);
+      if (separator !== undefined) throw new CakeError(`${file}:1: ${separator}; nothing was imported.`);
       throw new CakeError(`${file}:${error.line}:${error.column}: ${error.message}; nothing was imported.`);
     }
     throw error;
@@ -152,33 +155,43 @@ function readHeader(names: readonly string[], file: string): ImportColumn[] {
   const unknown = header.filter((name) => !(IMPORT_COLUMNS as readonly string[]).includes(name));
   const repeated = header.filter((name, index) => header.indexOf(name) !== index);
   if (missing.length > 0 || unknown.length > 0 || repeated.length > 0) {
+    const cause = headerCause(header);
+    if (cause !== undefined) throw new CakeError(`${file}:1: ${cause}; nothing was imported.`);
     throw new CakeError(
       `${file}:1: the header must name the columns ${IMPORT_COLUMNS.join(",")}` +
         `${missing.length > 0 ? `; missing: ${missing.join(", ")}` : ""}` +
         `${unknown.length > 0 ? `; unknown: ${unknown.join(", ")}` : ""}` +
-        `${repeated.length > 0 ? `; repeated: ${repeated.join(", ")}` : ""}${headerHint(header)}; nothing was imported.`,
+        `${repeated.length > 0 ? `; repeated: ${repeated.join(", ")}` : ""}; nothing was imported.`,
     );
   }
   return header as ImportColumn[];
 }
 
 /**
- * Returns why a header that names no known column may have failed: a separator other than the
- * comma (Excel writes `;` where the comma is the decimal mark) or line ends of a lone CR (Excel
- * for Mac's "CSV (Macintosh)"), which make the whole file one line.
+ * Returns why a header that names no known column failed, when the file shows it: line ends of
+ * a lone CR (as old Mac programs write), which make the whole file one line, or a separator
+ * other than the comma.
  */
-function headerHint(header: readonly string[]): string {
+function headerCause(header: readonly string[]): string | undefined {
   if (header.some((name) => name.includes("\r"))) {
-    return "; the lines end in a CR alone, so save the CSV with LF or CRLF line ends (in Excel: CSV UTF-8)";
+    return "the lines end in a CR alone, so the file reads as one line; save it with LF or CRLF line ends";
   }
-  if (header.length === 1) {
-    const separator = [";", "\t", "|"].find((candidate) => header[0]?.includes(candidate));
-    if (separator !== undefined) {
-      const name = separator === "\t" ? "tabs" : `"${separator}"`;
-      return `; the columns are separated by ${name}, so save the CSV with commas (in Excel: CSV UTF-8)`;
-    }
-  }
-  return "";
+  return otherSeparator(header);
+}
+
+/**
+ * Returns the cause when `header`, the header's fields, is one field separated by `;`, a tab
+ * or `|`. Spreadsheet programs write `;` in locales whose decimal mark is the comma.
+ */
+function otherSeparator(header: readonly string[]): string | undefined {
+  if (header.length !== 1) return undefined;
+  const separator = [";", "\t", "|"].find((candidate) => header[0]?.includes(candidate));
+  if (separator === undefined) return undefined;
+  const name = separator === "\t" ? "tabs" : `"${separator}"`;
+  return (
+    `the columns are separated by ${name}, and cake reads commas; export the file with commas ` +
+    "between the fields, or replace the separators with commas"
+  );
 }
 
 function splitList(value: string): string[] {

@@ -108,17 +108,22 @@ describe("parseImportCsv", () => {
     [
       "semicolons",
       "email;username;roles;namespaces\nann@x.io;ann;cake-user;\n",
-      /the columns are separated by ";", so save the CSV with commas/,
+      /^f\.csv:1: the columns are separated by ";", and cake reads commas; export the file with commas/,
+    ],
+    [
+      "semicolons with a quoted field",
+      'email;username;roles;namespaces\nann@x.io;;cake-user;"ml-staging;ml-prod:view"\n',
+      /^f\.csv:1: the columns are separated by ";"/,
     ],
     [
       "tabs",
       "email\tusername\troles\tnamespaces\nann@x.io\tann\tcake-user\t\n",
-      /the columns are separated by tabs/,
+      /^f\.csv:1: the columns are separated by tabs/,
     ],
     [
       "lone CR line ends",
       "email,username,roles,namespaces\rann@x.io,ann,cake-user,\r",
-      /the lines end in a CR alone, so save the CSV with LF or CRLF line ends/,
+      /^f\.csv:1: the lines end in a CR alone, so the file reads as one line/,
     ],
   ];
   for (const [name, text, message] of bad) {
