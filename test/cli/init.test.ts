@@ -294,6 +294,18 @@ describe("cake init codeowners", () => {
     expect(current.code).toBe(0);
   });
 
+  it("names the repo folder in the CODEOWNERS fix", async () => {
+    await cake(dir, "init");
+    const varsFile = path.join(dir, "vars/dev-us-east-1.yaml");
+    const vars = await readFile(varsFile, "utf8");
+    await writeFile(varsFile, vars.replace("roles: [cake-user]", "roles: [cake-user, cake-admin]"));
+    expect((await cake(dir, "reconcile")).code).toBe(0);
+
+    const stale = await cake(path.dirname(dir), "reconcile", "--check", "--repo", path.basename(dir));
+
+    expect(stale.stderr).toContain(`run "cake init ${path.basename(dir)} --codeowners"`);
+  });
+
   it("keeps every CODEOWNERS cake wrote current", async () => {
     await cake(dir, "init");
     // .github/ exists already: cake init writes the GitHub workflow there.

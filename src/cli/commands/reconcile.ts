@@ -19,6 +19,7 @@ import {
   ReconcileBlockedError,
   type ReconcileResult,
   reconcile,
+  shellWord,
   unknownHoldersMessage,
   unmatchedAllowancesMessage,
   unmatchedHandoversMessage,
@@ -172,9 +173,11 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
       );
     }
     if (result.staleCodeowners !== undefined) {
+      // cake init takes the repo folder as an argument, not as --repo.
+      const folder = options.repo === undefined ? "" : ` ${shellWord(options.repo)}`;
       io.stderr.write(
         `cake: ${path.relative(io.cwd, result.staleCodeowners) || result.staleCodeowners} does not name the current ` +
-          'cake-admins of the vars files as reviewers; run "cake init --codeowners" and commit it.\n',
+          `cake-admins of the vars files as reviewers; run "cake init${folder} --codeowners" and commit it.\n`,
       );
     }
     context.setExitCode(1);

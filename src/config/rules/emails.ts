@@ -146,8 +146,9 @@ export const profileOwnerUserRule: Rule = {
           "profile-owner-user",
           [...entry.path, "email"],
           `"${email}" ${same} kubeflow.profile_owner, which owns every Profile and so has admin in every ` +
-            "profile namespace, whatever this entry's roles, grants or disabled flag say; set " +
-            "kubeflow.profile_owner to a platform identity that no person signs in as, or remove this entry",
+            "profile namespace, whatever this entry's roles, grants or disabled flag say; remove this entry. " +
+            "To take that access away, the owner must change to a platform identity no person signs in as, " +
+            "which breaks the existing Profiles of a deployment (see --allow-owner-change)",
         ),
       ];
     });
