@@ -164,6 +164,19 @@ describe("cake reconcile", () => {
     expect(result.stdout).toBe("prod-us-east-1: up to date\n");
   });
 
+  it("says nothing of writing when --check finds errors", async () => {
+    const root = await makeRepo({ [PROD_VARS]: varsText().replace("bob@example.com", "bob at example.com") });
+
+    const check = await cake(root, "reconcile", "--check");
+    const run = await cake(root, "reconcile");
+
+    expect(check.code).toBe(1);
+    expect(check.stderr).toContain("cake: the vars files have errors; fix the errors above.");
+    expect(run.stderr).toContain(
+      "cake: the vars files have errors, so nothing was written; fix the errors above.",
+    );
+  });
+
   it("explains that reconcile takes no --deployment all", async () => {
     const root = await makeRepo({ [PROD_VARS]: varsText() });
 

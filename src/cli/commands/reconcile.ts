@@ -161,7 +161,8 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
 
   if (!result.valid) {
     const where = options.format === "json" ? "listed in the JSON output" : "above";
-    io.stderr.write(`cake: the vars files have errors, so nothing was written; fix the errors ${where}.\n`);
+    const written = result.check ? "" : ", so nothing was written";
+    io.stderr.write(`cake: the vars files have errors${written}; fix the errors ${where}.\n`);
     context.setExitCode(1);
   } else if (result.check && result.drift) {
     if (result.deployments.some(isDrift)) {
