@@ -649,6 +649,8 @@ export interface ProfileDeletion {
   profile: string;
   /** True when the deployment's vars file was deleted (`--prune-orphans`), not the Profile's entry. */
   orphan: boolean;
+  /** The holder's new username, when the Profile leaves because its user was renamed. */
+  renamedTo?: string;
 }
 
 /** A Profile that stays in the output while its namespace, and the data in it, changes hands. */
@@ -739,7 +741,12 @@ function checkGuards(
     const remaining = new Set(plan.desired?.profiles ?? []);
     for (const profile of plan.previousProfiles) {
       if (!remaining.has(profile) && !isAllowed(deployment, profile))
-        profileDeletions.push({ deployment, profile, orphan: plan.desired === undefined });
+        profileDeletions.push({
+          deployment,
+          profile,
+          orphan: plan.desired === undefined,
+          ...renamed(plan, profile),
+        });
     }
 
     const found = handoversOf(plan, options.layout.root);
@@ -779,6 +786,17 @@ function checkGuards(
     );
   }
   return { deletions: unmatched, handovers, unknownHolders, unknownHoldersReasons };
+}
+
+/**
+ * Returns the new username of the user who held `profile` in the previous output, when that
+ * user is still in the desired output under another private profile.
+ */
+function renamed(plan: FolderPlan, profile: string): { renamedTo?: string } {
+  const holder = plan.previousManifest?.profileUsers?.[profile];
+  if (holder === undefined || holder === null || plan.desired === undefined) return {};
+  const now = Object.entries(plan.desired.profileUsers).find(([, email]) => email === holder)?.[0];
+  return now === undefined || now === profile ? {} : { renamedTo: now };
 }
 
 /**
@@ -839,13 +857,16 @@ function blockedMessage(
   ];
   const problems = [
     ...profileDeletions.map(
-      ({ deployment, profile, orphan }) =>
+      ({ deployment, profile, orphan, renamedTo }) =>
         `${deployment}: Profile "${profile}" would leave the output. Argo CD keeps it (Prune=false), ` +
         `but whoever deletes it then deletes namespace "${profile}" with all its notebooks, volumes and pipelines. ` +
         (orphan
           ? "Its vars file was deleted: to keep the deployment, restore the vars file instead of pruning. "
-          : "To revoke a user's access and keep the data, set disabled: true on the user instead of removing the entry; " +
-            "for a deploy namespace, keep it in deploy_namespaces. ") +
+          : renamedTo !== undefined
+            ? `Its user's username changed to "${renamedTo}", so the user gets a new, empty Profile "${renamedTo}": ` +
+              `to keep working with the data, keep the username "${profile}". `
+            : "To revoke a user's access and keep the data, set disabled: true on the user instead of removing the entry; " +
+              "for a deploy namespace, keep it in deploy_namespaces. ") +
         `To remove it anyway, rerun with --allow-profile-deletion=${deployment}/${profile}`,
     ),
     ...retired.map(

@@ -482,6 +482,24 @@ describe("cake reconcile", () => {
       expect(manifest.removedProfiles).toEqual({ bjones: BOB.email });
     });
 
+    it("says a renamed user's Profile leaves because of the rename", async () => {
+      const root = await makeRepo({ [PROD_VARS]: varsText() });
+      expect((await cake(root, "reconcile")).code).toBe(0);
+      await writeFile(
+        path.join(root, PROD_VARS),
+        varsText({ users: [ALICE, { ...BOB, username: "bob-j" }] }),
+      );
+
+      const result = await cake(root, "reconcile", "--format", "json");
+
+      expect(result.code).toBe(1);
+      expect(JSON.parse(result.stdout).blocked.profileDeletions).toEqual([
+        { deployment: "prod-us-east-1", profile: "bjones", orphan: false, renamedTo: "bob-j" },
+      ]);
+      expect(result.stderr).toContain('Its user\'s username changed to "bob-j"');
+      expect(result.stderr).not.toContain("set disabled: true");
+    });
+
     it("names an allowance that matched nothing", async () => {
       const root = await makeRepo({ [PROD_VARS]: varsText() });
       expect((await cake(root, "reconcile")).code).toBe(0);
