@@ -983,6 +983,23 @@ describe("cake plan pruned orphan", () => {
     );
   });
 
+  it("plans the prune of the last deployment", async () => {
+    expect((await cake(repo.dir, "reconcile")).code).toBe(0);
+    await repo.commit("Generate output");
+    await repo.remove(DEV);
+    await repo.commit("Retire dev, keeping its output");
+    await pruneDev();
+    await repo.commit("Prune dev");
+
+    const result = await cake(repo.dir, "plan", "--base", "HEAD~1", "--head", "HEAD", "--format", "json");
+    const [deployment] = JSON.parse(result.stdout).deployments;
+
+    expect(result.code).toBe(0);
+    expect(deployment.status).toBe("removed");
+    expect(deployment.prunedOutput).toBe("deployments/dev-us-east-1");
+    expect(deployment.destructive).toBe(true);
+  });
+
   it("falls back to the manifest in a shallow clone", async () => {
     await commitOrphan();
     await pruneDev();

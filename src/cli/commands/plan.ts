@@ -87,14 +87,19 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
   const baseVars =
     base.source === "empty" ? [] : await loadVarsSnapshot(baseLayout, base.commit ?? undefined);
   const headVars = await loadVarsSnapshot(headLayout, head.commit ?? undefined, baseVars);
-  if (headVars.length === 0 && baseVars.length === 0) {
-    // An empty plan here almost always means a wrong --repo or --vars-dir, not "no changes".
+  // Output kept after its vars file was deleted earlier: the head may prune it.
+  const orphaned =
+    base.commit === null ? [] : await orphanedFolders(baseLayout, base.commit, baseVars, headVars);
+  // An empty plan here almost always means a wrong --repo or --vars-dir, not "no changes".
+  const noVars = (): UsageError => {
     const folders =
       headLayout.varsDir === baseLayout.varsDir
         ? `in ${headLayout.varsDir}, neither at the base nor at the head`
         : `in ${baseLayout.varsDir} at the base nor in ${headLayout.varsDir} at the head`;
-    throw new UsageError(`no vars files (*.yaml, *.yml) found ${folders}; check --repo and --vars-dir.`);
-  }
+    return new UsageError(`no vars files (*.yaml, *.yml) found ${folders}; check --repo and --vars-dir.`);
+  };
+  const withoutVars = headVars.length === 0 && baseVars.length === 0;
+  if (withoutVars && orphaned.length === 0) throw noVars();
 
   const invalidHead = headVars.filter((vars) => hasErrors(vars.diagnostics));
   if (invalidHead.length > 0) {
@@ -111,9 +116,6 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
     context.setExitCode(1);
     return;
   }
-  // Output kept after its vars file was deleted earlier: the head may prune it.
-  const orphaned =
-    base.commit === null ? [] : await orphanedFolders(baseLayout, base.commit, baseVars, headVars);
   const baseOutputs =
     base.source === "empty"
       ? new Map<string, DeploymentOutput>()
@@ -146,6 +148,9 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
     ]),
   );
   const pruned = await prunedFolders(layout.root, head.commit ?? undefined, orphaned, baseOutputs);
+  // Without vars files, only output that the head deletes makes a plan: the last deployment
+  // retired. Output kept on both sides is more likely a wrong --vars-dir.
+  if (withoutVars && pruned.length === 0) throw noVars();
 
   const deletedVars =
     base.commit === null
