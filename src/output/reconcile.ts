@@ -342,6 +342,20 @@ export async function reconcileLoaded(
         "check --repo and --vars-dir.",
     );
   }
+  // A vars folder that does not exist is far more often a typo (in --vars-dir or cake.yaml)
+  // than every deployment retired, and would make all output look orphaned: --check would
+  // then advise deleting every Profile. Retiring them all takes --prune-orphans.
+  if (
+    !options.pruneOrphans &&
+    !existsSync(path.join(layout.root, layout.varsDir)) &&
+    (await hasAnyOutput(layout))
+  ) {
+    throw new UsageError(
+      `the vars folder ${layout.varsDir} does not exist, so the output in ${layout.outputDir} has no vars files; ` +
+        "check --repo, --vars-dir and vars_dir in cake.yaml. To delete the output of every deployment, " +
+        "run cake reconcile --prune-orphans with --allow-profile-deletion for each of them.",
+    );
+  }
   const knownFolders = [
     ...loaded.deployments.map((deployment) => deployment.outputPath),
     ...upToDate.map((current) => current.folder),

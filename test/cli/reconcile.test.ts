@@ -177,6 +177,21 @@ describe("cake reconcile", () => {
     );
   });
 
+  it("rejects a vars folder that does not exist beside output", async () => {
+    const root = await makeRepo({ [PROD_VARS]: varsText() });
+    expect((await cake(root, "reconcile")).code).toBe(0);
+    const before = await snapshotTree(root);
+
+    const run = await cake(root, "reconcile", "--vars-dir", "varz");
+    const check = await cake(root, "reconcile", "--check", "--vars-dir", "varz");
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("the vars folder varz does not exist");
+    expect(check.code).toBe(2);
+    expect(check.stderr).not.toContain("--prune-orphans --allow-profile-deletion");
+    expect(await snapshotTree(root)).toEqual(before);
+  });
+
   it("explains that reconcile takes no --deployment all", async () => {
     const root = await makeRepo({ [PROD_VARS]: varsText() });
 
