@@ -12,6 +12,7 @@ import { CakeError, UsageError } from "../errors.js";
 import { lastCommitChanging, listFiles, showFile } from "../git/git.js";
 import type { Deployment } from "../model/types.js";
 import { CONFIG_FILE, type LayoutFlags, type RepoLayout, resolveLayoutFromText } from "../repo/layout.js";
+import { assertRealPathInside } from "../repo/paths.js";
 import { planChanges } from "./diff.js";
 import { compareText } from "./state.js";
 import { summarizePlans } from "./summary.js";
@@ -178,16 +179,25 @@ async function listWorkingTree(layout: RepoLayout): Promise<string[]> {
   try {
     const folder = path.join(layout.root, ...layout.varsDir.split("/"));
     const entries = await readdir(folder, { withFileTypes: true });
-    // A symlinked vars file counts, as it does for the other commands.
-    const isFile = async (entry: (typeof entries)[number]): Promise<boolean> =>
-      entry.isFile() ||
-      (entry.isSymbolicLink() &&
-        (await stat(path.join(folder, entry.name)).then(
-          (info) => info.isFile(),
-          () => false,
-        )));
     const files: string[] = [];
-    for (const entry of entries) if (await isFile(entry)) files.push(entry.name);
+    for (const entry of entries) {
+      if (entry.isFile()) {
+        files.push(entry.name);
+        continue;
+      }
+      if (!entry.isSymbolicLink() || !VARS_FILE.test(entry.name)) continue;
+      // A symlinked vars file counts, as it does for the other commands, and under their rule:
+      // it must lead to a file inside the repo. One that leads nowhere is not a deleted file.
+      const file = `${layout.varsDir}/${entry.name}`;
+      await assertRealPathInside(layout.root, file);
+      const info = await stat(path.join(folder, entry.name)).catch((error: NodeJS.ErrnoException) => error);
+      if (info instanceof Error) {
+        throw new CakeError(
+          `${file} is a symlink that cannot be followed (${info.code ?? info.message}); fix or replace it, then rerun.`,
+        );
+      }
+      if (info.isFile()) files.push(entry.name);
+    }
     return files;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];

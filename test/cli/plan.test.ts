@@ -110,6 +110,31 @@ describe("cake plan working tree", () => {
     expect(result.stdout).toBe("");
   });
 
+  it("stops at a working-tree symlink that leads outside the repo", async () => {
+    const outside = await mkdtemp(path.join(os.tmpdir(), "cake-outside-"));
+    await writeFile(path.join(outside, "dev.yaml"), varsText({ users: [alice, bob] }));
+    await repo.remove(DEV);
+    await symlink(path.join(outside, "dev.yaml"), path.join(repo.dir, DEV));
+
+    const result = await cake(repo.dir, "plan");
+    await rm(outside, { recursive: true, force: true });
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("through a symlink, outside the repo");
+    expect(result.stdout).toBe("");
+  });
+
+  it("stops at a working-tree symlink that leads nowhere", async () => {
+    await repo.remove(DEV);
+    await symlink("missing.yaml", path.join(repo.dir, DEV));
+
+    const result = await cake(repo.dir, "plan");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("is a symlink that cannot be followed (ENOENT)");
+    expect(result.stdout).toBe("");
+  });
+
   it("follows a symlinked vars folder", async () => {
     await repo.git("mv", "vars", "real-vars");
     await symlink("real-vars", path.join(repo.dir, "vars"));
