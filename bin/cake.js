@@ -3,24 +3,30 @@ import { run } from "../dist/cli/main.js";
 
 // A reader that stops early (`cake user list | head -1`) closes the pipe. The rest of the
 // output is dropped, as other command-line tools do, instead of ending in a stack trace.
-// Any other write failure (a full disk behind `> plan.md`, say) ends the run with exit 1 and
-// one line on stderr, because the output the caller asked for is incomplete.
+// Any other write failure (a full disk behind `> plan.md`, say) is named once on stderr and
+// makes the exit code 1, because the output the caller asked for is incomplete. The command
+// itself runs to its end: stopping an edit between writing the vars file and regenerating
+// the output would leave the repo half changed.
+let outputFailed = false;
 for (const [name, stream] of [
   ["standard output", process.stdout],
   ["standard error", process.stderr],
 ]) {
   stream.on("error", (error) => {
     if (error.code === "EPIPE" || error.code === "ERR_STREAM_DESTROYED") return;
-    if (stream !== process.stderr) {
+    if (!outputFailed && stream !== process.stderr) {
       try {
         process.stderr.write(`cake: cannot write to ${name}: ${error.message}\n`);
       } catch {
         // stderr fails too: the exit code is all that is left.
       }
     }
-    process.exit(1);
+    outputFailed = true;
   });
 }
+process.on("exit", () => {
+  if (outputFailed && !process.exitCode) process.exitCode = 1;
+});
 
 process.exitCode = await run({
   argv: process.argv.slice(2),

@@ -4,6 +4,9 @@
  */
 import { spawnSync } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
+import { cp, mkdtemp, readdir, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
@@ -23,6 +26,37 @@ describe("cake standard streams", () => {
     expect(result.stderr).toBe(
       "cake: cannot write to standard output: ENOSPC: no space left on device, write\n",
     );
+  });
+
+  it("finishes an edit whose stdout fails", async () => {
+    const repo = await mkdtemp(path.join(os.tmpdir(), "cake-streams-"));
+    await cp(EXAMPLE, repo, { recursive: true });
+    const full = openSync("/dev/full", "w");
+    const argv = [
+      "user",
+      "add",
+      "--repo",
+      repo,
+      "--deployment",
+      "prod-us-east-1",
+      "--email",
+      "q1@example.com",
+    ];
+    const edit = spawnSync(process.execPath, [BIN, ...argv, "--username", "q1", "--role", "cake-user"], {
+      stdio: ["ignore", full, "pipe"],
+      encoding: "utf8",
+    });
+    closeSync(full);
+    const check = spawnSync(process.execPath, [BIN, "reconcile", "--check", "--repo", repo], {
+      encoding: "utf8",
+    });
+    const leftovers = (await readdir(repo)).filter((name) => name.startsWith(".cake.lock"));
+    await rm(repo, { recursive: true, force: true });
+
+    expect(edit.status).toBe(1);
+    expect(edit.stderr).toContain("cake: cannot write to standard output");
+    expect(check.status).toBe(0);
+    expect(leftovers).toEqual([]);
   });
 
   it("exits 0 when the reader stops early", () => {

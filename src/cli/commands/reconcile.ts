@@ -329,7 +329,9 @@ function checkDetails(report: DeploymentReport): string[] {
   if (report.orphan) return [`no vars file for ${report.folder}`];
   const details: string[] = [];
   if (report.journalPending) {
-    details.push(`interrupted run ${report.folder}/.cake-journal.json (the next reconcile completes it)`);
+    details.push(
+      `interrupted run ${report.folder}/.cake-journal.json (the next reconcile completes it, or discards it when the vars file changed since)`,
+    );
   }
   for (const change of report.changes) {
     if (change.action === "unchanged") continue;
