@@ -173,7 +173,12 @@ export function cloudIdentityCollisions(
     for (const target of [...colliding].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       const others = group.filter((other) => other !== target).map(prefixOf);
       const given = [...examples.values()].filter((example): example is string => example !== undefined);
-      examples.set(target, prefixExample(target, [...others.filter((prefix) => prefix !== ""), ...given]));
+      // Every prefix starts with the empty one, so beside it only the other file's change helps.
+      const beside = partnersOf(target).some((other) => prefixOf(other) === "") && prefixOf(target) !== "";
+      examples.set(
+        target,
+        beside ? undefined : prefixExample(target, [...others.filter((prefix) => prefix !== ""), ...given]),
+      );
     }
     for (const target of colliding) {
       const identity = target.cloudIdentity;
@@ -222,9 +227,12 @@ function cloudIdentityDiagnostic(
     );
   }
   for (const other of nested) {
-    const [here, there, name] = sharedName(identity.prefix, other.cloudIdentity?.prefix ?? "");
+    const otherPrefix = other.cloudIdentity?.prefix ?? "";
+    const [here, there, name] = sharedName(identity.prefix, otherPrefix);
+    const unprefixed =
+      otherPrefix === "" ? ", which sets no prefix, so only a prefix there can end this" : "";
     reasons.push(
-      `overlap those of ${other.varsFile} (prefix "${other.cloudIdentity?.prefix}"): profile "${here}" here and ` +
+      `overlap those of ${other.varsFile} (prefix "${otherPrefix}"${unprefixed}): profile "${here}" here and ` +
         `profile "${there}" there would both get "${name}"`,
     );
   }
@@ -261,11 +269,24 @@ function sharedName(prefix: string, other: string): [string, string, string] {
   return [example, `${rest}${example}`, `${prefix}${example}`];
 }
 
+/** Short forms of common environment names, for GCP prefix examples. */
+const ENVIRONMENT_ABBREVIATIONS: Readonly<Record<string, string>> = {
+  production: "prod",
+  staging: "stg",
+  development: "dev",
+};
+
+/** Returns a short form of `environment`: a common abbreviation, or its first 6 letters and digits. */
+function abbreviated(environment: string): string {
+  return ENVIRONMENT_ABBREVIATIONS[environment] ?? environment.replace(/[^a-z0-9]/g, "").slice(0, 6);
+}
+
 /**
  * Returns a prefix for `target` that overlaps none of `taken`, the prefixes of the other
  * deployments in its account or project, or undefined when no candidate does. AWS candidates
- * are made of the deployment name. GCP ones are made of the environment and a short region,
- * because a service account id has at most 30 characters.
+ * are made of the deployment name. GCP ones take a few letters of the environment and the
+ * region, at most 10 characters, because the prefix and the profile name share the 30
+ * characters of a service account id.
  */
 function prefixExample(target: DeploymentClaims, taken: readonly string[]): string | undefined {
   const { name } = target;
@@ -275,9 +296,9 @@ function prefixExample(target: DeploymentClaims, taken: readonly string[]): stri
     target.cloudIdentity?.provider === "aws"
       ? [`${name}-`, `${name}-kf-`, `kf-${name}-`, `cake-${name}-`]
       : [
-          `${short(environment, 10) || "kf"}-`,
-          `${short(environment, 6) || "kf"}-${short(region.join(""), 6)}-`,
-          `kf-${short(environment, 6)}-${short(region.join(""), 6)}-`,
+          `${abbreviated(environment) || "kf"}-`,
+          `${abbreviated(environment) || "kf"}${short(region.join(""), 3)}-`,
+          `kf${short(environment, 3)}${short(region.join(""), 3)}-`,
         ];
   return candidates.find(
     (candidate) =>

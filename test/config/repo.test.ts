@@ -300,7 +300,7 @@ describe("cloud identities across vars files", () => {
       ["duplicate-cloud-identity", "vars/staging-us-central1.yaml", 7, 3, "cloud.gcp"],
     ]);
     expect(result.diagnostics[0]?.message).toContain("shared-project");
-    expect(result.diagnostics[1]?.message).toContain('such as "staging-"');
+    expect(result.diagnostics[1]?.message).toContain('such as "stg-" here');
     expect(result.diagnostics[0]?.message).toContain("vars/staging-us-central1.yaml");
   });
 
@@ -381,6 +381,18 @@ describe("cloud identities across vars files", () => {
     const accepted = await loadRepo(layout);
 
     expect(accepted.diagnostics.filter((item) => item.code === "duplicate-cloud-identity")).toEqual([]);
+  });
+
+  it("asks the file without a prefix to set one", async () => {
+    await writeCloud("prod-us-central1", gcp("kf-"));
+    await writeCloud("staging-us-central1", gcp());
+
+    const result = await loadRepo(await resolveLayout(root));
+    const [prod, staging] = result.diagnostics;
+
+    expect(prod?.message).toContain("which sets no prefix, so only a prefix there can end this");
+    expect(prod?.message).not.toContain("such as");
+    expect(staging?.message).toMatch(/such as "[a-z0-9-]+" here/);
   });
 
   it("ends the collision when one file takes its suggestion", async () => {
