@@ -170,14 +170,17 @@ export function cloudIdentityCollisions(
     // name order. The empty prefix overlaps every other, so its own file must change anyway.
     const colliding = group.filter((target) => partnersOf(target).length > 0);
     const examples = new Map<DeploymentClaims, string | undefined>();
-    for (const target of [...colliding].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const inNameOrder = [...colliding].sort((a, b) => (a.name < b.name ? -1 : 1));
+    for (const target of inNameOrder) {
       const others = group.filter((other) => other !== target).map(prefixOf);
-      const given = [...examples.values()].filter((example): example is string => example !== undefined);
+      const suggested = [...examples.values()].filter((example): example is string => example !== undefined);
       // Every prefix starts with the empty one, so beside it only the other file's change helps.
       const beside = partnersOf(target).some((other) => prefixOf(other) === "") && prefixOf(target) !== "";
       examples.set(
         target,
-        beside ? undefined : prefixExample(target, [...others.filter((prefix) => prefix !== ""), ...given]),
+        beside
+          ? undefined
+          : prefixExample(target, [...others.filter((prefix) => prefix !== ""), ...suggested]),
       );
     }
     for (const target of colliding) {
@@ -282,13 +285,13 @@ function abbreviated(environment: string): string {
 }
 
 /**
- * Returns a prefix for `target` that overlaps none of `taken`, the prefixes of the other
+ * Returns a prefix for `target` that overlaps none of `avoided`, the prefixes of the other
  * deployments in its account or project, or undefined when no candidate does. AWS candidates
  * are made of the deployment name. GCP ones take a few letters of the environment and the
  * region, at most 10 characters, because the prefix and the profile name share the 30
  * characters of a service account id.
  */
-function prefixExample(target: DeploymentClaims, taken: readonly string[]): string | undefined {
+function prefixExample(target: DeploymentClaims, avoided: readonly string[]): string | undefined {
   const { name } = target;
   const [environment = "", ...region] = name.split("-");
   const short = (text: string, length: number) => text.replace(/[^a-z0-9]/g, "").slice(0, length);
@@ -304,7 +307,7 @@ function prefixExample(target: DeploymentClaims, taken: readonly string[]): stri
     (candidate) =>
       /^[a-z]/.test(candidate) &&
       candidate !== target.cloudIdentity?.prefix &&
-      taken.every((other) => !overlaps(candidate, other)),
+      avoided.every((other) => !overlaps(candidate, other)),
   );
 }
 
