@@ -44,16 +44,19 @@ export function existingCodeowners(top: string): string[] {
 }
 
 /**
- * Returns the top of the git work tree that holds `root`, where the forges read CODEOWNERS,
- * or `root` itself outside git. A missing git, or one that rejects the repository, counts as
- * outside git: `reconcile --check` must not need git.
+ * Returns the top of the git work tree that holds `root`, where the forges read CODEOWNERS.
+ * Without git (missing, or rejecting the repository), `repoPath` (`repo_path` of
+ * `cake.yaml`, the folder of the ops repo below that top) gives it: `reconcile --check` must
+ * not need git. Outside git, and without `repoPath`, it is `root` itself.
  */
-export async function codeownersTop(root: string): Promise<string> {
+export async function codeownersTop(root: string, repoPath = ""): Promise<string> {
   const { isRepo, showToplevel } = await import("../git/git.js");
   try {
     return (await isRepo(root)) ? await showToplevel(root) : root;
   } catch {
-    return root;
+    const parts = repoPath.split("/").filter((part) => part !== "");
+    const top = path.resolve(root, ...parts.map(() => ".."));
+    return parts.length > 0 && path.join(top, ...parts) === path.resolve(root) ? top : root;
   }
 }
 
@@ -61,9 +64,19 @@ export async function codeownersTop(root: string): Promise<string> {
  * Renders CODEOWNERS for the repo at `root` from its loaded `deployments`, with paths from the
  * top of the git work tree.
  */
-export async function renderRepoRules(root: string, deployments: readonly Deployment[]): Promise<string> {
+export async function renderRepoRules(
+  root: string,
+  deployments: readonly Deployment[],
+  repoPath = "",
+): Promise<string> {
   const { isRepo, showPrefix } = await import("../git/git.js");
-  const prefix = (await isRepo(root).catch(() => false)) ? await showPrefix(root) : "";
+  let prefix: string;
+  try {
+    prefix = (await isRepo(root)) ? await showPrefix(root) : "";
+  } catch {
+    // Without git, `repo_path` is the folder's path from the top, as in `codeownersTop`.
+    prefix = repoPath === "" ? "" : `${repoPath.replace(/\/+$/, "")}/`;
+  }
   const fromTop: Deployment[] = deployments.map((deployment) => ({
     ...deployment,
     varsFile: `${prefix}${deployment.varsFile}`,
@@ -81,14 +94,15 @@ export async function renderRepoRules(root: string, deployments: readonly Deploy
 export async function staleCodeowners(
   root: string,
   deployments: readonly Deployment[],
+  repoPath = "",
 ): Promise<string | undefined> {
   const owned: { file: string; text: string }[] = [];
-  for (const file of existingCodeowners(await codeownersTop(root))) {
+  for (const file of existingCodeowners(await codeownersTop(root, repoPath))) {
     const text = await readFile(file, "utf8");
     if (text.startsWith(CODEOWNERS_HEADER)) owned.push({ file, text });
   }
   if (owned.length === 0) return undefined;
-  const expected = await renderRepoRules(root, deployments);
+  const expected = await renderRepoRules(root, deployments, repoPath);
   return owned.find(({ text }) => text !== expected)?.file;
 }
 

@@ -166,7 +166,7 @@ export async function reconcile(
     // CODEOWNERS names the cake-admins of every deployment, so only a check of all of them can tell.
     if (!result.valid || (options.deployments ?? []).length > 0) return result;
     const { staleCodeowners } = await import("../init/codeowners.js");
-    const stale = await staleCodeowners(options.layout.root, loaded.deployments);
+    const stale = await staleCodeowners(options.layout.root, loaded.deployments, options.layout.repoPath);
     return stale === undefined ? result : { ...result, drift: true, staleCodeowners: stale };
   }
   return withRepoLock(

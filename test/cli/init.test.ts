@@ -422,6 +422,31 @@ describe("cake init in a subfolder", () => {
     await repo.cleanup();
   });
 
+  it("checks the top CODEOWNERS without git", async () => {
+    expect((await cake(repo.dir, "init", "platform/ops")).code).toBe(0);
+    expect((await cake(ops, "reconcile")).code).toBe(0);
+    const saved = process.env.PATH;
+    const withoutGit = async () => {
+      process.env.PATH = await mkdtemp(path.join(os.tmpdir(), "cake-no-git-"));
+      try {
+        return await cake(ops, "reconcile", "--check");
+      } finally {
+        process.env.PATH = saved;
+      }
+    };
+    const current = await withoutGit();
+    const varsFile = path.join(ops, "vars/dev-us-east-1.yaml");
+    const vars = await readFile(varsFile, "utf8");
+    await writeFile(varsFile, vars.replace("roles: [cake-user]", "roles: [cake-user, cake-admin]"));
+    expect((await cake(ops, "reconcile")).code).toBe(0);
+
+    const stale = await withoutGit();
+
+    expect(current.code).toBe(0);
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toContain("does not name the current cake-admins");
+  });
+
   it("writes forge files at top", async () => {
     const result = await cake(repo.dir, "init", "platform/ops");
 
