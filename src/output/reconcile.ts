@@ -342,18 +342,18 @@ export async function reconcileLoaded(
         "check --repo and --vars-dir.",
     );
   }
-  // A vars folder that does not exist is far more often a typo (in --vars-dir or cake.yaml)
-  // than every deployment retired, and would make all output look orphaned: --check would
-  // then advise deleting every Profile. Retiring them all takes --prune-orphans.
-  if (
-    !options.pruneOrphans &&
-    !existsSync(path.join(layout.root, layout.varsDir)) &&
-    (await hasAnyOutput(layout))
-  ) {
+  // No vars file at all beside generated output is far more often a wrong vars folder (a typo
+  // in --vars-dir or cake.yaml) than every deployment retired, and would make all output look
+  // orphaned: --check would then advise deleting every Profile. Retiring them all takes
+  // --prune-orphans, which names the folders it deletes.
+  if (!options.pruneOrphans && loaded.deployments.length === 0 && upToDate.length === 0) {
+    const folders = (await readdir(path.join(layout.root, layout.outputDir)).catch(() => [])).sort(
+      compareText,
+    );
     throw new UsageError(
-      `the vars folder ${layout.varsDir} does not exist, so the output in ${layout.outputDir} has no vars files; ` +
+      `no vars files (*.yaml, *.yml) found in ${layout.varsDir}, beside generated output in ${layout.outputDir}; ` +
         "check --repo, --vars-dir and vars_dir in cake.yaml. To delete the output of every deployment, " +
-        "run cake reconcile --prune-orphans with --allow-profile-deletion for each of them.",
+        `run: ${pruneCommand(folders)}`,
     );
   }
   const knownFolders = [
@@ -649,6 +649,14 @@ export function foreignFolderMessage(folder: string, outputDir: string, symlink 
     `${folder} is not cake output (no vars file maps to it and it has no manifest), but an Argo CD ` +
     `ApplicationSet over ${outputDir}/* would sync it; delete it, or move it out of ${outputDir}/`
   );
+}
+
+/**
+ * Returns the command that deletes orphaned output. Deleting an orphan removes its Profiles,
+ * which reconcile allows only when `--allow-profile-deletion` names them.
+ */
+export function pruneCommand(names: readonly string[]): string {
+  return `cake reconcile --prune-orphans --allow-profile-deletion='${names.map((name) => `${name}/*`).join(",")}'`;
 }
 
 /** Returns true when the output folder has any entry, such as the output of a deleted vars file. */

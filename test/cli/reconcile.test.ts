@@ -177,19 +177,43 @@ describe("cake reconcile", () => {
     );
   });
 
-  it("rejects a vars folder that does not exist beside output", async () => {
+  it.each(["varz", "empty"])(
+    "rejects a vars folder without vars files beside output: %s",
+    async (folder) => {
+      const root = await makeRepo({ [PROD_VARS]: varsText() });
+      expect((await cake(root, "reconcile")).code).toBe(0);
+      await mkdir(path.join(root, "empty"));
+      const before = await snapshotTree(root);
+
+      const check = await cake(root, "reconcile", "--check", "--vars-dir", folder);
+      const run = await cake(root, "reconcile", "--vars-dir", folder);
+
+      expect(check.code).toBe(2);
+      expect(check.stderr).toContain(
+        `no vars files (*.yaml, *.yml) found in ${folder}, beside generated output`,
+      );
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(
+        "cake reconcile --prune-orphans --allow-profile-deletion='prod-us-east-1/*'",
+      );
+      expect(await snapshotTree(root)).toEqual(before);
+    },
+  );
+
+  it("prunes every deployment when asked", async () => {
     const root = await makeRepo({ [PROD_VARS]: varsText() });
     expect((await cake(root, "reconcile")).code).toBe(0);
-    const before = await snapshotTree(root);
+    await rm(path.join(root, "vars"), { recursive: true });
 
-    const run = await cake(root, "reconcile", "--vars-dir", "varz");
-    const check = await cake(root, "reconcile", "--check", "--vars-dir", "varz");
+    const pruned = await cake(
+      root,
+      "reconcile",
+      "--prune-orphans",
+      "--allow-profile-deletion=prod-us-east-1/*",
+    );
 
-    expect(run.code).toBe(2);
-    expect(run.stderr).toContain("the vars folder varz does not exist");
-    expect(check.code).toBe(2);
-    expect(check.stderr).not.toContain("--prune-orphans --allow-profile-deletion");
-    expect(await snapshotTree(root)).toEqual(before);
+    expect(pruned.code).toBe(0);
+    expect(await listTree(root)).toEqual([]);
   });
 
   it("explains that reconcile takes no --deployment all", async () => {

@@ -16,6 +16,7 @@ import {
   type DeploymentReport,
   foreignFolderMessage,
   isDrift,
+  pruneCommand,
   ReconcileBlockedError,
   type ReconcileResult,
   reconcile,
@@ -218,14 +219,6 @@ function driftAdvice(result: ReconcileResult): string {
     return `run "${prune}" to delete the output of deleted vars files with its Profiles, or restore the vars files`;
   }
   return `run "cake reconcile" to update it, and "${prune}" to delete the output of deleted vars files with its Profiles`;
-}
-
-/**
- * Returns the command that deletes orphaned output. Deleting an orphan removes its Profiles,
- * which reconcile allows only when `--allow-profile-deletion` names them.
- */
-export function pruneCommand(names: readonly string[]): string {
-  return `cake reconcile --prune-orphans --allow-profile-deletion='${names.map((name) => `${name}/*`).join(",")}'`;
 }
 
 /**
