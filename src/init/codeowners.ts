@@ -43,40 +43,47 @@ export function existingCodeowners(top: string): string[] {
   );
 }
 
+/** Where an ops repo sits: the top of the work tree the forges read, and the repo's path below it. */
+interface RepoPlace {
+  top: string;
+  /** The repo folder's path from `top`, with a final `/`; empty at the top itself. */
+  prefix: string;
+}
+
 /**
- * Returns the top of the git work tree that holds `root`, where the forges read CODEOWNERS.
- * Without git (missing, or rejecting the repository), `repoPath` (`repo_path` of
- * `cake.yaml`, the folder of the ops repo below that top) gives it: `reconcile --check` must
- * not need git. Outside git, and without `repoPath`, it is `root` itself.
+ * Returns where the ops repo at `root` sits in its git work tree. Without a git answer (git
+ * missing or rejecting the repository, or a tree copied out of git), `repoPath` (`repo_path`
+ * of `cake.yaml`) gives it when `root` ends with that path: `reconcile --check` and
+ * `cake init --codeowners` must agree without git. Otherwise the repo is its own top.
  */
-export async function codeownersTop(root: string, repoPath = ""): Promise<string> {
-  const { isRepo, showToplevel } = await import("../git/git.js");
+async function repoPlace(root: string, repoPath: string): Promise<RepoPlace> {
+  const { isRepo, showPrefix, showToplevel } = await import("../git/git.js");
   try {
-    return (await isRepo(root)) ? await showToplevel(root) : root;
+    if (await isRepo(root)) return { top: await showToplevel(root), prefix: await showPrefix(root) };
   } catch {
-    const parts = repoPath.split("/").filter((part) => part !== "");
-    const top = path.resolve(root, ...parts.map(() => ".."));
-    return parts.length > 0 && path.join(top, ...parts) === path.resolve(root) ? top : root;
+    // Missing or refusing git: fall back to repo_path below.
   }
+  const parts = repoPath.split("/").filter((part) => part !== "");
+  const top = path.resolve(root, ...parts.map(() => ".."));
+  const matches = parts.length > 0 && path.join(top, ...parts) === path.resolve(root);
+  return matches ? { top, prefix: `${parts.join("/")}/` } : { top: root, prefix: "" };
+}
+
+/** Returns the top of the work tree that holds the ops repo at `root` (see `repoPlace`). */
+export async function codeownersTop(root: string, repoPath = ""): Promise<string> {
+  return (await repoPlace(root, repoPath)).top;
 }
 
 /**
  * Renders CODEOWNERS for the repo at `root` from its loaded `deployments`, with paths from the
- * top of the git work tree.
+ * top of the work tree (see `repoPlace`).
  */
 export async function renderRepoRules(
   root: string,
   deployments: readonly Deployment[],
   repoPath = "",
 ): Promise<string> {
-  const { isRepo, showPrefix } = await import("../git/git.js");
-  let prefix: string;
-  try {
-    prefix = (await isRepo(root)) ? await showPrefix(root) : "";
-  } catch {
-    // Without git, `repo_path` is the folder's path from the top, as in `codeownersTop`.
-    prefix = repoPath === "" ? "" : `${repoPath.replace(/\/+$/, "")}/`;
-  }
+  const { prefix } = await repoPlace(root, repoPath);
   const fromTop: Deployment[] = deployments.map((deployment) => ({
     ...deployment,
     varsFile: `${prefix}${deployment.varsFile}`,

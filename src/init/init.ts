@@ -306,7 +306,7 @@ async function renderRepoCodeowners(root: string, requireFiles = false, varsDir?
     );
   }
 
-  return renderRepoRules(root, loaded.deployments);
+  return renderRepoRules(root, loaded.deployments, layout.repoPath);
 }
 
 export interface CodeownersResult {
@@ -324,7 +324,7 @@ export interface CodeownersResult {
 export async function regenerateCodeowners(root: string): Promise<CodeownersResult> {
   const text = await renderRepoCodeowners(root, true);
   // The forges read CODEOWNERS only near the top of the git repository, never in a subfolder.
-  const top = await codeownersTop(root);
+  const top = await codeownersTop(root, (await resolveLayout(root)).repoPath);
   const existing = existingCodeowners(top);
   const owned: string[] = [];
   for (const file of existing) {

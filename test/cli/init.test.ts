@@ -426,25 +426,30 @@ describe("cake init in a subfolder", () => {
     expect((await cake(repo.dir, "init", "platform/ops")).code).toBe(0);
     expect((await cake(ops, "reconcile")).code).toBe(0);
     const saved = process.env.PATH;
-    const withoutGit = async () => {
+    const withoutGit = async (...argv: string[]) => {
       process.env.PATH = await mkdtemp(path.join(os.tmpdir(), "cake-no-git-"));
       try {
-        return await cake(ops, "reconcile", "--check");
+        return await cake(ops, ...argv);
       } finally {
         process.env.PATH = saved;
       }
     };
-    const current = await withoutGit();
+    const current = await withoutGit("reconcile", "--check");
     const varsFile = path.join(ops, "vars/dev-us-east-1.yaml");
     const vars = await readFile(varsFile, "utf8");
     await writeFile(varsFile, vars.replace("roles: [cake-user]", "roles: [cake-user, cake-admin]"));
     expect((await cake(ops, "reconcile")).code).toBe(0);
 
-    const stale = await withoutGit();
+    const stale = await withoutGit("reconcile", "--check");
+    const regenerated = await withoutGit("init", "--codeowners");
+    const fixed = await withoutGit("reconcile", "--check");
 
     expect(current.code).toBe(0);
     expect(stale.code).toBe(1);
     expect(stale.stderr).toContain("does not name the current cake-admins");
+    expect(regenerated.stdout).toBe("Writing: ../../CODEOWNERS\n");
+    expect(existsSync(path.join(ops, "CODEOWNERS"))).toBe(false);
+    expect(fixed.code).toBe(0);
   });
 
   it("writes forge files at top", async () => {

@@ -177,28 +177,25 @@ describe("cake reconcile", () => {
     );
   });
 
-  it.each(["varz", "empty"])(
-    "rejects a vars folder without vars files beside output: %s",
-    async (folder) => {
-      const root = await makeRepo({ [PROD_VARS]: varsText() });
-      expect((await cake(root, "reconcile")).code).toBe(0);
-      await mkdir(path.join(root, "empty"));
-      const before = await snapshotTree(root);
+  it.each(["varz", "empty"])("rejects a vars folder without vars files beside output: %s", async (folder) => {
+    const root = await makeRepo({ [PROD_VARS]: varsText() });
+    expect((await cake(root, "reconcile")).code).toBe(0);
+    await mkdir(path.join(root, "empty"));
+    const before = await snapshotTree(root);
 
-      const check = await cake(root, "reconcile", "--check", "--vars-dir", folder);
-      const run = await cake(root, "reconcile", "--vars-dir", folder);
+    const check = await cake(root, "reconcile", "--check", "--vars-dir", folder);
+    const run = await cake(root, "reconcile", "--vars-dir", folder);
 
-      expect(check.code).toBe(2);
-      expect(check.stderr).toContain(
-        `no vars files (*.yaml, *.yml) found in ${folder}, beside generated output`,
-      );
-      expect(run.code).toBe(2);
-      expect(run.stderr).toContain(
-        "cake reconcile --prune-orphans --allow-profile-deletion='prod-us-east-1/*'",
-      );
-      expect(await snapshotTree(root)).toEqual(before);
-    },
-  );
+    expect(check.code).toBe(2);
+    expect(check.stderr).toContain(
+      `no vars files (*.yaml, *.yml) found in ${folder}, beside generated output`,
+    );
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      "cake reconcile --prune-orphans --allow-profile-deletion='prod-us-east-1/*'",
+    );
+    expect(await snapshotTree(root)).toEqual(before);
+  });
 
   it("prunes every deployment when asked", async () => {
     const root = await makeRepo({ [PROD_VARS]: varsText() });
