@@ -164,6 +164,7 @@ export async function mergeBase(cwd: string, left: string, right: string): Promi
 export async function showFile(cwd: string, ref: string, path: string): Promise<string | undefined> {
   checkRef(cwd, ref);
   let entry = await treeEntry(cwd, ref, path);
+  const linked = entry?.mode === SYMLINK_MODE;
   if (entry === undefined || entry.mode === SYMLINK_MODE) {
     const resolved = await resolveLinks(cwd, ref, path);
     // The bytes behind such a link are not in the commit, and reading the file as missing
@@ -175,6 +176,12 @@ export async function showFile(cwd: string, ref: string, path: string): Promise<
       );
     }
     entry = await treeEntry(cwd, ref, resolved);
+    // A link to nothing, or to a folder, is not a missing file either.
+    if (linked && (entry === undefined || entry.type !== "blob")) {
+      throw new CakeError(
+        `${path} at ${ref} is a symlink to ${resolved}, which is not a file at that commit; commit the file itself in place of the symlink.`,
+      );
+    }
   }
   if (entry === undefined || entry.type !== "blob" || entry.mode === SYMLINK_MODE) return undefined;
   return (await runGit(cwd, ["cat-file", "blob", entry.id])).stdout.toString("utf8");

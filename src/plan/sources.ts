@@ -2,7 +2,7 @@
  * Loads every vars file of a repo as it is at a git commit or in the working tree, and
  * builds the repo plan from two such snapshots.
  */
-import { readdir, readFile, stat } from "node:fs/promises";
+import { lstat, readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { claimCollisions, deploymentClaims } from "../config/claims.js";
 import type { Diagnostic } from "../config/diagnostics.js";
@@ -185,10 +185,13 @@ async function listWorkingTree(layout: RepoLayout): Promise<string[]> {
         files.push(entry.name);
         continue;
       }
-      if (!entry.isSymbolicLink() || !VARS_FILE.test(entry.name)) continue;
+      if (!VARS_FILE.test(entry.name)) continue;
+      const file = `${layout.varsDir}/${entry.name}`;
+      // The other commands reject such an entry, so the plan must not read it as a deleted file.
+      if (!entry.isSymbolicLink())
+        throw new CakeError(`${file} is not a regular file; replace it with the vars file.`);
       // A symlinked vars file counts, as it does for the other commands, and under their rule:
       // it must lead to a file inside the repo. One that leads nowhere is not a deleted file.
-      const file = `${layout.varsDir}/${entry.name}`;
       await assertRealPathInside(layout.root, file);
       const info = await stat(path.join(folder, entry.name)).catch((error: NodeJS.ErrnoException) => error);
       if (info instanceof Error) {
@@ -196,10 +199,21 @@ async function listWorkingTree(layout: RepoLayout): Promise<string[]> {
           `${file} is a symlink that cannot be followed (${info.code ?? info.message}); fix or replace it, then rerun.`,
         );
       }
-      if (info.isFile()) files.push(entry.name);
+      if (!info.isFile()) throw new CakeError(`${file} is a symlink to a folder; link it to the vars file.`);
+      files.push(entry.name);
     }
     return files;
   } catch (error) {
+    const folder = path.join(layout.root, ...layout.varsDir.split("/"));
+    const dangling = await lstat(folder).then(
+      (info) => info.isSymbolicLink(),
+      () => false,
+    );
+    if ((error as NodeJS.ErrnoException).code === "ENOENT" && dangling) {
+      throw new CakeError(
+        `the vars folder ${layout.varsDir} is a symlink that leads nowhere; fix or replace it, then rerun.`,
+      );
+    }
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw error;
   }

@@ -135,6 +135,38 @@ describe("cake plan working tree", () => {
     expect(result.stdout).toBe("");
   });
 
+  it("stops at a vars symlink to a folder", async () => {
+    await repo.remove(DEV);
+    await repo.write({ "real/dev.yaml": varsText({ users: [alice, bob] }) });
+    await symlink("../real", path.join(repo.dir, DEV));
+
+    const result = await cake(repo.dir, "plan");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("is a symlink to a folder");
+  });
+
+  it("stops at a committed symlink that leads nowhere", async () => {
+    await repo.remove(DEV);
+    await symlink("../nowhere.yaml", path.join(repo.dir, DEV));
+    await repo.commit("Break the link");
+
+    const result = await cake(repo.dir, "plan", "--base", "main", "--head", "HEAD");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("which is not a file at that commit");
+  });
+
+  it("stops at a vars folder symlink that leads nowhere", async () => {
+    await repo.remove("vars");
+    await symlink("nowhere", path.join(repo.dir, "vars"));
+
+    const result = await cake(repo.dir, "plan");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("the vars folder vars is a symlink that leads nowhere");
+  });
+
   it("follows a symlinked vars folder", async () => {
     await repo.git("mv", "vars", "real-vars");
     await symlink("real-vars", path.join(repo.dir, "vars"));
