@@ -365,7 +365,7 @@ export function requireNamespace(
   const guess = suggestion === undefined ? "" : `did you mean "${suggestion}"? `;
   const fix =
     purpose === "remove"
-      ? `${guess}There is nothing to remove; check the name with \`cake user list\` or in the vars file.`
+      ? `${guess}there is nothing to remove; check the name with \`cake namespace list\`.`
       : suggestion === undefined
         ? "add it with `cake namespace add` first."
         : `${guess}To grant a new deploy namespace, add it with \`cake namespace add\` first.`;

@@ -36,6 +36,8 @@ import {
   existingCodeowners,
   findCodeowners,
   renderRepoRules,
+  repoPrefix,
+  rulesOfAnotherRepo,
 } from "./codeowners.js";
 import { readmeText } from "./readme.js";
 import { EXAMPLE_DEPLOYMENT, varsExampleText } from "./vars-example.js";
@@ -324,11 +326,23 @@ export interface CodeownersResult {
 export async function regenerateCodeowners(root: string): Promise<CodeownersResult> {
   const text = await renderRepoCodeowners(root, true);
   // The forges read CODEOWNERS only near the top of the git repository, never in a subfolder.
-  const top = await codeownersTop(root, (await resolveLayout(root)).repoPath);
+  const { repoPath } = await resolveLayout(root);
+  const top = await codeownersTop(root, repoPath);
+  const prefix = await repoPrefix(root, repoPath);
   const existing = existingCodeowners(top);
   const owned: string[] = [];
   for (const file of existing) {
-    if ((await readFile(file, "utf8")).startsWith(CODEOWNERS_HEADER)) owned.push(file);
+    const current = await readFile(file, "utf8");
+    if (!current.startsWith(CODEOWNERS_HEADER)) continue;
+    // One file holds the rules of one ops repo: rewriting it would drop the other repo's reviewers.
+    if (rulesOfAnotherRepo(current, prefix)) {
+      throw new CakeError(
+        `${file} holds the rules of another ops repo in this git repository, so it is left as it is. ` +
+          'Merge the rules of "cake init --codeowners --stdout" into it by hand, and delete its first line so that ' +
+          "cake treats it as your own file.",
+      );
+    }
+    owned.push(file);
   }
   if (existing.length > 0 && owned.length === 0) {
     throw new CakeError(

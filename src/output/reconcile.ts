@@ -16,7 +16,7 @@ import type { DeploymentClaims } from "../model/claims.js";
 import { nonAsciiCodePoints, sameUnicodeText } from "../model/code-points.js";
 import { profilesOf, profileUsersOf } from "../model/names.js";
 import type { Deployment } from "../model/types.js";
-import { APPLICATIONSET_FILE, type RepoLayout } from "../repo/layout.js";
+import { APPLICATIONSET_FILE, LEGACY_VARS_DIR, type RepoLayout } from "../repo/layout.js";
 import { checkOneFilePerFolder, deploymentNameOfFile, listVarsFiles } from "../repo/vars-files.js";
 import {
   foldersMatch,
@@ -350,10 +350,16 @@ export async function reconcileLoaded(
     const folders = (await readdir(path.join(layout.root, layout.outputDir)).catch(() => [])).sort(
       compareText,
     );
+    // The vars files of the cookiecutter layout: the likely fix, and then no prune is offered.
+    const legacy = (await readdir(path.join(layout.root, LEGACY_VARS_DIR)).catch(() => [])).some((name) =>
+      /\.ya?ml$/.test(name),
+    );
     throw new UsageError(
       `no vars files (*.yaml, *.yml) found in ${layout.varsDir}, beside generated output in ${layout.outputDir}; ` +
-        "check --repo, --vars-dir and vars_dir in cake.yaml. To delete the output of every deployment, " +
-        `run: ${pruneCommand(folders)}`,
+        (legacy
+          ? `the vars files are in ${LEGACY_VARS_DIR}: pass --vars-dir ${LEGACY_VARS_DIR}, or set vars_dir in cake.yaml.`
+          : "check --repo, --vars-dir and vars_dir in cake.yaml. To delete the output of every deployment, " +
+            `run: ${pruneCommand(folders)}`),
     );
   }
   const knownFolders = [

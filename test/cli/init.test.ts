@@ -422,6 +422,24 @@ describe("cake init in a subfolder", () => {
     await repo.cleanup();
   });
 
+  it("leaves the CODEOWNERS of another ops repo alone", async () => {
+    expect((await cake(repo.dir, "init", "platform/ops")).code).toBe(0);
+    const other = path.join(repo.dir, "teams/ml");
+    await mkdir(other, { recursive: true });
+    expect((await cake(other, "init")).code).toBe(0);
+    expect((await cake(other, "reconcile")).code).toBe(0);
+    const before = await readFile(path.join(repo.dir, "CODEOWNERS"), "utf8");
+
+    const check = await cake(other, "reconcile", "--check");
+    const regenerated = await cake(other, "init", "--codeowners");
+
+    expect(check.code).toBe(0);
+    expect(regenerated.code).toBe(1);
+    expect(regenerated.stderr).toContain("holds the rules of another ops repo in this git repository");
+    expect(await readFile(path.join(repo.dir, "CODEOWNERS"), "utf8")).toBe(before);
+    expect(before).toContain('run "cake init platform/ops --codeowners"');
+  });
+
   it("checks the top CODEOWNERS without git", async () => {
     expect((await cake(repo.dir, "init", "platform/ops")).code).toBe(0);
     expect((await cake(ops, "reconcile")).code).toBe(0);

@@ -112,7 +112,9 @@ describe("cake namespace remove", () => {
   it("unknown namespace writes nothing", async () => {
     const result = await expectFailure(1, "namespace", "remove", ...D, "ml-dev");
 
-    expect(result.stderr).toContain("There is nothing to remove");
+    expect(result.stderr).toContain(
+      "; there is nothing to remove; check the name with `cake namespace list`.",
+    );
     expect(result.stderr).not.toContain("cake namespace add");
   });
 

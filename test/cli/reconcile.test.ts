@@ -197,6 +197,19 @@ describe("cake reconcile", () => {
     expect(await snapshotTree(root)).toEqual(before);
   });
 
+  it("points at the cookiecutter vars folder instead of a prune", async () => {
+    const root = await makeRepo({ [`${LEGACY_VARS_DIR}/prod-us-east-1.yaml`]: varsText() });
+    expect((await cake(root, "reconcile", "--vars-dir", LEGACY_VARS_DIR)).code).toBe(0);
+
+    const check = await cake(root, "reconcile", "--check");
+
+    expect(check.code).toBe(2);
+    expect(check.stderr).toContain(
+      `the vars files are in ${LEGACY_VARS_DIR}: pass --vars-dir ${LEGACY_VARS_DIR}`,
+    );
+    expect(check.stderr).not.toContain("--prune-orphans");
+  });
+
   it("prunes every deployment when asked", async () => {
     const root = await makeRepo({ [PROD_VARS]: varsText() });
     expect((await cake(root, "reconcile")).code).toBe(0);

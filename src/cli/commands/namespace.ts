@@ -49,7 +49,10 @@ export function register(program: Command, context: CommandContext): void {
                   "To delete it, rerun with --delete-profile.",
               );
             }
-            const revoked = granted.length > 0 ? ` and revoked the grants of ${granted.join(", ")}` : "";
+            // A team namespace can have hundreds of users, so the line names ten and counts the rest.
+            const named = granted.slice(0, 10).join(", ");
+            const rest = granted.length > 10 ? ` and ${granted.length - 10} more users` : "";
+            const revoked = granted.length > 0 ? ` and revoked the grants of ${named}${rest}` : "";
             return { text, summary: `removed deploy namespace ${name}${revoked}` };
           },
           allowProfileDeletion: () => (options.deleteProfile ? [name] : []),
