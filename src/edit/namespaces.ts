@@ -105,21 +105,32 @@ export function removeDeployNamespace(
     );
   }
 
-  let result = text;
-  for (const email of granted) {
-    result = editText(result, (vars) => {
-      const entry = vars.userByEmail(email) as YAMLMap;
-      const pair = findPair(entry, "allowed_namespaces") as AnyPair;
-      const item = ((pair.value as YAMLSeq<Node>).items as Node[]).find(
-        (each) => (isMap(each) ? scalarValue(each.get("name", true)) : scalarValue(each)) === name,
-      ) as Node;
-      return removeFromSequence(vars, pair, item);
-    });
-  }
-
-  return editText(result, (vars) => {
+  const revoke = (vars: VarsDocument, email: string) => {
+    const entry = vars.userByEmail(email) as YAMLMap;
+    const pair = findPair(entry, "allowed_namespaces") as AnyPair;
+    const item = ((pair.value as YAMLSeq<Node>).items as Node[]).find(
+      (each) => (isMap(each) ? scalarValue(each.get("name", true)) : scalarValue(each)) === name,
+    ) as Node;
+    return removeFromSequence(vars, pair, item);
+  };
+  const removeDeclaration = (vars: VarsDocument) => {
     const pair = vars.deployNamespacesPair() as AnyPair;
     const entry = vars.deployNamespaceEntries().find((each) => each.name === name);
     return removeFromSequence(vars, pair, entry?.entry as Node);
-  });
+  };
+
+  // Each grant lies in its own user entry, so one parse gives every splice: a namespace with
+  // hundreds of grants no longer costs one parse of the whole file per grant.
+  try {
+    return editText(text, (vars) => [
+      ...granted.flatMap((email) => revoke(vars, email)),
+      ...removeDeclaration(vars),
+    ]);
+  } catch (error) {
+    if (!(error instanceof Error && error.message.startsWith("overlapping splices"))) throw error;
+  }
+  // Splices that touch each other (never seen, but not ruled out) are applied one at a time.
+  let result = text;
+  for (const email of granted) result = editText(result, (vars) => revoke(vars, email));
+  return editText(result, removeDeclaration);
 }

@@ -1,6 +1,12 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { EditError } from "../../src/edit/errors.js";
-import { addDeployNamespace, removeDeployNamespace } from "../../src/edit/namespaces.js";
+import {
+  addDeployNamespace,
+  removeDeployNamespace,
+  usersGrantedNamespace,
+} from "../../src/edit/namespaces.js";
+import { revokeNamespace } from "../../src/edit/users.js";
 import { expectValid, lineDiff, readFixture } from "./helpers.js";
 
 const commented = readFixture("dev-eu-west-1.yaml");
@@ -56,6 +62,24 @@ describe("addDeployNamespace", () => {
 });
 
 describe("removeDeployNamespace", () => {
+  it.each([
+    ["a commented block file", commented, "team-a"],
+    ["a flow-style file", flow, "ml-staging"],
+    [
+      "the example",
+      readFileSync(new URL("../../examples/ops/vars/prod-us-east-1.yaml", import.meta.url), "utf8"),
+      "ml-staging",
+    ],
+  ])("revokes every grant as one revoke at a time would: %s", (_name, text, namespace) => {
+    let oneByOne = text;
+    for (const email of usersGrantedNamespace(text, namespace))
+      oneByOne = revokeNamespace(oneByOne, { email }, namespace);
+    oneByOne = removeDeployNamespace(oneByOne, namespace);
+
+    expect(usersGrantedNamespace(text, namespace).length).toBeGreaterThan(0);
+    expect(removeDeployNamespace(text, namespace, { revokeGrants: true })).toBe(oneByOne);
+  });
+
   it("refuses while users have grants", () => {
     expect(editErrorCode(() => removeDeployNamespace(commented, "team-a"))).toBe("namespace-in-use");
   });
