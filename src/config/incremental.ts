@@ -551,7 +551,8 @@ function isBlankOrComment(line: string): boolean {
   return /^ *(#.*)?$/.test(line);
 }
 
-function indentOf(line: string): number {
+/** Returns the number of spaces that start `line`. */
+export function indentOf(line: string): number {
   let column = 0;
   while (line.charCodeAt(column) === 32) column++;
   return column;

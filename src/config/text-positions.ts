@@ -8,7 +8,7 @@
  * then ask the full load for positions (`LoadOptions.positioned`).
  */
 import type { Diagnostic } from "./diagnostics.js";
-import { type EntryLayout, scanEntries } from "./incremental.js";
+import { type EntryLayout, indentOf, scanEntries } from "./incremental.js";
 
 const ENTRY_FIELD = /^users\.(users|deploy_namespaces)\[(\d+)\]\.([A-Za-z_]+)$/;
 const SECTION_FIELD = /^([A-Za-z_]+)\.([A-Za-z_]+)$/;
@@ -187,12 +187,6 @@ function lineAt(text: string, lineStart: number, end: number): string {
 function nextLineStart(text: string, lineStart: number, end: number): number {
   const newline = text.indexOf("\n", lineStart);
   return newline === -1 || newline >= end ? end : newline + 1;
-}
-
-function indentOf(line: string): number {
-  let column = 0;
-  while (line[column] === " ") column++;
-  return column;
 }
 
 /** Returns the 0-based line number of each offset, counting line breaks once over the text. */

@@ -9,6 +9,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Deployment } from "../model/types.js";
 import { compareText } from "../plan/state.js";
+import { shellWord } from "../repo/shell.js";
 import { GITHUB_WORKFLOW_FILE } from "./ci.js";
 
 export const CODEOWNERS_FILE = "CODEOWNERS";
@@ -43,20 +44,20 @@ export function existingCodeowners(top: string): string[] {
   );
 }
 
-/** Where an ops repo sits: the top of the work tree the forges read, and the repo's path below it. */
-interface RepoPlace {
+/** The location of an ops repo: the top of the work tree the forges read, and the repo's path below it. */
+export interface RepoPlace {
   top: string;
   /** The repo folder's path from `top`, with a final `/`; empty at the top itself. */
   prefix: string;
 }
 
 /**
- * Returns where the ops repo at `root` sits in its git work tree. Without a git answer (git
+ * Returns where the ops repo at `root` sits in its git work tree. When git cannot tell (git
  * missing or rejecting the repository, or a tree copied out of git), `repoPath` (`repo_path`
- * of `cake.yaml`) gives it when `root` ends with that path: `reconcile --check` and
- * `cake init --codeowners` must agree without git. Otherwise the repo is its own top.
+ * of `cake.yaml`) gives the location if `root` ends with that path, so that `reconcile --check`
+ * and `cake init --codeowners` agree without git. Otherwise the repo is its own top.
  */
-async function repoPlace(root: string, repoPath: string): Promise<RepoPlace> {
+export async function repoPlace(root: string, repoPath = ""): Promise<RepoPlace> {
   const { isRepo, showPrefix, showToplevel } = await import("../git/git.js");
   try {
     if (await isRepo(root)) return { top: await showToplevel(root), prefix: await showPrefix(root) };
@@ -69,26 +70,8 @@ async function repoPlace(root: string, repoPath: string): Promise<RepoPlace> {
   return matches ? { top, prefix: `${parts.join("/")}/` } : { top: root, prefix: "" };
 }
 
-/** Returns the ops repo's path from the top of its work tree, with a final `/` (see `repoPlace`). */
-export async function repoPrefix(root: string, repoPath = ""): Promise<string> {
-  return (await repoPlace(root, repoPath)).prefix;
-}
-
-/** Returns the top of the work tree that holds the ops repo at `root` (see `repoPlace`). */
-export async function codeownersTop(root: string, repoPath = ""): Promise<string> {
-  return (await repoPlace(root, repoPath)).top;
-}
-
-/**
- * Renders CODEOWNERS for the repo at `root` from its loaded `deployments`, with paths from the
- * top of the work tree (see `repoPlace`).
- */
-export async function renderRepoRules(
-  root: string,
-  deployments: readonly Deployment[],
-  repoPath = "",
-): Promise<string> {
-  const { prefix } = await repoPlace(root, repoPath);
+/** Renders CODEOWNERS from the loaded `deployments` of the ops repo at `prefix` below the top. */
+export function renderRepoRules(deployments: readonly Deployment[], prefix: string): string {
   const fromTop: Deployment[] = deployments.map((deployment) => ({
     ...deployment,
     varsFile: `${prefix}${deployment.varsFile}`,
@@ -117,7 +100,7 @@ export async function staleCodeowners(
       owned.push({ file, text });
   }
   if (owned.length === 0) return undefined;
-  const expected = await renderRepoRules(root, deployments, repoPath);
+  const expected = renderRepoRules(deployments, place.prefix);
   return owned.find(({ text }) => text !== expected)?.file;
 }
 
@@ -136,9 +119,7 @@ const UNSAFE_OWNER = /[\s#]/;
  */
 function regenerateCommand(prefix: string): string {
   const folder = prefix.replace(/\/$/, "");
-  if (folder === "") return "cake init --codeowners";
-  const word = /^[A-Za-z0-9._@+/-]+$/.test(folder) ? folder : `'${folder.replace(/'/g, "'\\''")}'`;
-  return `cake init ${word} --codeowners`;
+  return folder === "" ? "cake init --codeowners" : `cake init ${shellWord(folder)} --codeowners`;
 }
 
 /**

@@ -32,11 +32,10 @@ import {
 import {
   CODEOWNERS_FILE,
   CODEOWNERS_HEADER,
-  codeownersTop,
   existingCodeowners,
   findCodeowners,
   renderRepoRules,
-  repoPrefix,
+  repoPlace,
   rulesOfAnotherRepo,
 } from "./codeowners.js";
 import { readmeText } from "./readme.js";
@@ -308,7 +307,7 @@ async function renderRepoCodeowners(root: string, requireFiles = false, varsDir?
     );
   }
 
-  return renderRepoRules(root, loaded.deployments, layout.repoPath);
+  return renderRepoRules(loaded.deployments, (await repoPlace(root, layout.repoPath)).prefix);
 }
 
 export interface CodeownersResult {
@@ -326,18 +325,16 @@ export interface CodeownersResult {
 export async function regenerateCodeowners(root: string): Promise<CodeownersResult> {
   const text = await renderRepoCodeowners(root, true);
   // The forges read CODEOWNERS only near the top of the git repository, never in a subfolder.
-  const { repoPath } = await resolveLayout(root);
-  const top = await codeownersTop(root, repoPath);
-  const prefix = await repoPrefix(root, repoPath);
+  const { top, prefix } = await repoPlace(root, (await resolveLayout(root)).repoPath);
   const existing = existingCodeowners(top);
   const owned: string[] = [];
   for (const file of existing) {
     const current = await readFile(file, "utf8");
     if (!current.startsWith(CODEOWNERS_HEADER)) continue;
-    // One file holds the rules of one ops repo: rewriting it would drop the other repo's reviewers.
+    // A file contains the rules of one ops repo, so rewriting it would drop the other repo's reviewers.
     if (rulesOfAnotherRepo(current, prefix)) {
       throw new CakeError(
-        `${file} holds the rules of another ops repo in this git repository, so it is left as it is. ` +
+        `${file} contains the rules of another ops repo in this git repository, so it was not changed. ` +
           'Merge the rules of "cake init --codeowners --stdout" into it by hand, and delete its first line so that ' +
           "cake treats it as your own file.",
       );

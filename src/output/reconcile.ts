@@ -17,6 +17,7 @@ import { nonAsciiCodePoints, sameUnicodeText } from "../model/code-points.js";
 import { profilesOf, profileUsersOf } from "../model/names.js";
 import type { Deployment } from "../model/types.js";
 import { APPLICATIONSET_FILE, LEGACY_VARS_DIR, type RepoLayout } from "../repo/layout.js";
+import { shellWord } from "../repo/shell.js";
 import { checkOneFilePerFolder, deploymentNameOfFile, listVarsFiles } from "../repo/vars-files.js";
 import {
   foldersMatch,
@@ -1176,9 +1177,4 @@ export function argocdReminder(report: DeploymentReport, location?: CommandLocat
     `${report.folder}/argocd/ changed, and Argo CD does not sync it: apply it when this change merges, ` +
     `with kubectl apply -k ${shellWord(target)}${appSet}`
   );
-}
-
-/** Quotes `word` for a POSIX shell when it contains characters other than those of plain paths. */
-export function shellWord(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
 }

@@ -435,7 +435,7 @@ describe("cake init in a subfolder", () => {
 
     expect(check.code).toBe(0);
     expect(regenerated.code).toBe(1);
-    expect(regenerated.stderr).toContain("holds the rules of another ops repo in this git repository");
+    expect(regenerated.stderr).toContain("contains the rules of another ops repo in this git repository");
     expect(await readFile(path.join(repo.dir, "CODEOWNERS"), "utf8")).toBe(before);
     expect(before).toContain('run "cake init platform/ops --codeowners"');
   });

@@ -12,8 +12,8 @@ import {
   regenerateCodeowners,
   renderCodeownersFor,
 } from "../../init/init.js";
-import { shellWord } from "../../output/reconcile.js";
 import { resolveLayout } from "../../repo/layout.js";
+import { shellWord } from "../../repo/shell.js";
 import { listVarsFiles } from "../../repo/vars-files.js";
 import type { CommandContext } from "../io.js";
 

@@ -20,13 +20,13 @@ import {
   ReconcileBlockedError,
   type ReconcileResult,
   reconcile,
-  shellWord,
   unknownHoldersMessage,
   unmatchedAllowancesMessage,
   unmatchedHandoversMessage,
 } from "../../output/reconcile.js";
 import type { FileAction } from "../../output/writer.js";
 import { resolveLayout } from "../../repo/layout.js";
+import { shellWord } from "../../repo/shell.js";
 import type { CommandContext } from "../io.js";
 
 interface ReconcileCliOptions {
