@@ -84,7 +84,7 @@ export function loadVarsText(text: string, options: LoadOptions): LoadResult {
 
   const context = { source, view: buildView(data), expectedName };
   // A duplicated environment or region makes the file name look wrong, but the fix is to
-  // delete one of the two keys, which the duplicate-key error says.
+  // delete one of the two keys, as the duplicate-key error states.
   const duplicated = new Set(
     diagnostics.filter((item) => item.code === "yaml-duplicate-key").map((item) => item.path),
   );

@@ -276,8 +276,8 @@ function parserReason(error: YAMLError): string {
       error.message,
     );
   if (flow !== null) {
-    const what = flow[1] === "sequence" ? "list in brackets" : "mapping in braces";
-    return `this ${what} is not closed, or its next line is not indented past its key; add the closing ${flow[2]}`;
+    const collection = flow[1] === "sequence" ? "list in brackets" : "mapping in braces";
+    return `this ${collection} is not closed, or its next line is not indented past its key; add the closing ${flow[2]}`;
   }
   const token = /^Unexpected \S+ token in YAML stream: (".*")/.exec(error.message);
   if (token !== null) {

@@ -76,7 +76,7 @@ export const MAX_LISTED_PROBLEMS = 100;
 export function readImportCsv(text: string, file: string): ImportCsv {
   // Decoding puts U+FFFD where the bytes are not UTF-8, and an email with a lost byte matches
   // no identity the provider sends.
-  // UTF-16 (Excel's "Unicode Text", say) puts a NUL byte beside every ASCII character.
+  // UTF-16 puts a NUL byte beside every ASCII character.
   if (text.includes("\u0000")) {
     throw new CakeError(
       `${file}: the file contains NUL bytes, so it may be UTF-16; save the CSV as UTF-8 (in Excel: CSV UTF-8); nothing was imported.`,
@@ -95,7 +95,7 @@ export function readImportCsv(text: string, file: string): ImportCsv {
     records = parseCsvRecords(text);
   } catch (error) {
     if (error instanceof CsvError) {
-      // A file separated by ";" quotes the fields that hold one, which breaks the comma parse first.
+      // A file separated by ";" quotes the fields that contain one, which breaks the comma parse first.
       const separator = otherSeparator([text.slice(0, text.search(/\r|\n|$/))]);
       if (separator !== undefined) throw new CakeError(`${file}:1: ${separator}; nothing was imported.`);
       throw new CakeError(`${file}:${error.line}:${error.column}: ${error.message}; nothing was imported.`);

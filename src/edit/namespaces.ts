@@ -119,8 +119,8 @@ export function removeDeployNamespace(
     return removeFromSequence(vars, pair, entry?.entry as Node);
   };
 
-  // Each grant lies in its own user entry, so one parse gives every splice: a namespace with
-  // hundreds of grants no longer costs one parse of the whole file per grant.
+  // Each grant lies in its own user entry, so one parse gives every splice, and a namespace
+  // with hundreds of grants costs one parse of the whole file instead of one per grant.
   try {
     return editText(text, (vars) => [
       ...granted.flatMap((email) => revoke(vars, email)),
@@ -129,7 +129,7 @@ export function removeDeployNamespace(
   } catch (error) {
     if (!(error instanceof Error && error.message.startsWith("overlapping splices"))) throw error;
   }
-  // Splices that touch each other (never seen, but not ruled out) are applied one at a time.
+  // Splices that touch each other, which separate user entries should not give, are applied one at a time.
   let result = text;
   for (const email of granted) result = editText(result, (vars) => revoke(vars, email));
   return editText(result, removeDeclaration);

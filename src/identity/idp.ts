@@ -9,7 +9,7 @@ import { CakeError, readFailureReason, UsageError } from "../errors.js";
 /** Parses the text of an IdP users file; `file` names it in errors. */
 export function parseIdpUsers(text: string, file: string): string[] {
   const trimmed = text.replace(/^\uFEFF/, "").trimStart();
-  // A JSON object is read as JSON too, so that its error says an array is expected.
+  // A JSON object is read as JSON too, so that its error reports that an array is expected.
   const json = trimmed.startsWith("[") || trimmed.startsWith("{");
   return json ? parseJsonUsers(trimmed, file) : parseCsvUsers(text, file);
 }

@@ -193,8 +193,8 @@ function scopeOf(prefix: string): string {
 }
 
 /**
- * Returns true when `text`, a CODEOWNERS that cake wrote, holds the rules of another ops repo
- * of the same git repository than the one at `prefix`: its first rule covers another folder.
+ * Returns true when `text`, a CODEOWNERS that cake wrote, contains the rules of another ops repo
+ * of the same git repository than the one at `prefix`, because its first rule covers another folder.
  * A file whose deployments have no active cake-admin has no such rule and counts as this one's.
  */
 export function rulesOfAnotherRepo(text: string, prefix: string): boolean {

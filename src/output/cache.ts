@@ -191,8 +191,8 @@ export function writeCache(
       // A file the plan proved unchanged keeps the stamp it was proved with: from the cache, or
       // taken as its bytes were compared, so an edit made since then shows on the next run.
       // NOTE: a file this run wrote is statted here, after the journal's renames, so an edit in
-      // that short gap is recorded as cake's output; reconcile --check, which never uses the
-      // cache, still reports it.
+      // that short gap is recorded as cake's output. reconcile --check never uses the cache and
+      // still reports it.
       recorded[file] = {
         sha256,
         ...(stamp ?? stampOf(statSync(path.join(absolute, file)))),
@@ -344,9 +344,9 @@ function replaceFile(target: string, text: Buffer): void {
 
 /**
  * Deletes the cache of `folder`, so that a half-applied change is not mistaken for a cached
- * state. Best effort, like writing it: a cache that cannot be deleted (left by another user,
- * in a read-only folder) cannot pass for the new state either, because the journal of the
- * change, the new manifest's sha256 and the new files' stamps each disagree with it.
+ * state. It is best effort, like writing it. A cache that cannot be deleted (left by another
+ * user, or in a read-only folder) cannot pass for the new state either, because the journal of
+ * the change, the new manifest's sha256 and the new files' stamps each disagree with it.
  */
 export function deleteCache(root: string, folder: string): void {
   if (!localStateUsable(root)) return;

@@ -343,9 +343,9 @@ export async function reconcileLoaded(
         "check --repo and --vars-dir.",
     );
   }
-  // No vars file at all beside generated output is far more often a wrong vars folder (a typo
-  // in --vars-dir or cake.yaml) than every deployment retired, and would make all output look
-  // orphaned: --check would then advise deleting every Profile. Retiring them all takes
+  // No vars file beside generated output is more often a wrong vars folder (a typo in
+  // --vars-dir or cake.yaml) than every deployment retired. All output would then look
+  // orphaned, and --check would advise deleting every Profile. Retiring them all takes
   // --prune-orphans, which names the folders it deletes.
   if (!options.pruneOrphans && loaded.deployments.length === 0 && upToDate.length === 0) {
     const folders = (await readdir(path.join(layout.root, layout.outputDir)).catch(() => [])).sort(

@@ -470,9 +470,9 @@ function buildManifest(
   desired: DesiredOutput,
   hashes: ReadonlyMap<string, { sha256: string }>,
   previous: OutputManifest | undefined,
-  kept: Readonly<Record<string, string | null>> = {},
+  keptProfiles: Readonly<Record<string, string | null>> = {},
 ): OutputManifest {
-  const removedProfiles = removedProfilesAfter(previous, desired, kept);
+  const removedProfiles = removedProfilesAfter(previous, desired, keptProfiles);
   return {
     manifestVersion: MANIFEST_VERSION,
     cakeVersion: CAKE_VERSION,
@@ -489,18 +489,18 @@ function buildManifest(
 
 /**
  * Returns the Profiles that have left the output, with their last holders: those the previous
- * manifest recorded as removed, those `kept` from an earlier output of the folder, and those
+ * manifest recorded as removed, `keptProfiles` from an earlier output of the folder, and those
  * leaving now, less those back in the output. A previous manifest without `profileUsers`
  * cannot name the holders, so it adds none.
  */
 function removedProfilesAfter(
   previous: OutputManifest | undefined,
   desired: DesiredOutput,
-  kept: Readonly<Record<string, string | null>>,
+  keptProfiles: Readonly<Record<string, string | null>>,
 ): Record<string, string | null> {
   const present = new Set(desired.profiles);
   const removed: Record<string, string | null> = {};
-  for (const [profile, holder] of Object.entries({ ...kept, ...previous?.removedProfiles })) {
+  for (const [profile, holder] of Object.entries({ ...keptProfiles, ...previous?.removedProfiles })) {
     if (!present.has(profile)) removed[profile] = holder;
   }
   const users = previous?.profileUsers;

@@ -319,10 +319,10 @@ function removalReason(
       );
     }
     if (Object.hasOwn(removedAtBase, owner.username)) {
-      const kept = heldBy(owner.username, removedAtBase[owner.username] ?? null);
+      const keptProfile = heldBy(owner.username, removedAtBase[owner.username] ?? null);
       return (
         `${loss}; the username changed to "${owner.username}", which names a Profile removed earlier ` +
-        `that Argo CD kept (Prune=false), with the data of ${describeHolder(kept)}, not a new, empty one`
+        `that Argo CD kept (Prune=false), with the data of ${describeHolder(keptProfile)}, not a new, empty one`
       );
     }
     return `${loss}; the username changed to "${owner.username}", which creates a new, empty profile`;

@@ -64,13 +64,13 @@ export async function keptProfilesAt(
   names: Iterable<string>,
   outputs: ReadonlyMap<string, DeploymentOutput>,
 ): Promise<Map<string, Record<string, string | null>>> {
-  const kept = new Map<string, Record<string, string | null>>();
+  const keptByName = new Map<string, Record<string, string | null>>();
   for (const name of names) {
     if (outputs.has(name)) continue;
     const profiles = await lastCommittedProfiles(layout.root, `${layout.outputDir}/${name}`, commit);
-    if (Object.keys(profiles).length > 0) kept.set(name, profiles);
+    if (Object.keys(profiles).length > 0) keptByName.set(name, profiles);
   }
-  return kept;
+  return keptByName;
 }
 
 /**

@@ -280,7 +280,7 @@ describe("cake init codeowners", () => {
     expect((await cake(dir, "reconcile")).code).toBe(0);
 
     const stale = await cake(dir, "reconcile", "--check", "--format", "json");
-    const one = await cake(dir, "reconcile", "--check", "--deployment", "dev-us-east-1");
+    const oneDeployment = await cake(dir, "reconcile", "--check", "--deployment", "dev-us-east-1");
     await cake(dir, "init", "--codeowners");
     const current = await cake(dir, "reconcile", "--check");
 
@@ -290,7 +290,7 @@ describe("cake init codeowners", () => {
     expect(stale.stderr).toContain(
       'does not name the current cake-admins of the vars files as reviewers; run "cake init --codeowners"',
     );
-    expect(one.code).toBe(0);
+    expect(oneDeployment.code).toBe(0);
     expect(current.code).toBe(0);
   });
 

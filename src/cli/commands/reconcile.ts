@@ -271,7 +271,7 @@ function writeSummary(report: DeploymentReport): string {
   return parts.join(", ");
 }
 
-/** Returns the lines that say what this run did with the journal of an interrupted run. */
+/** Returns the lines that report what this run did with the journal of an interrupted run. */
 function recoveryNotes(report: DeploymentReport): string[] {
   if (report.journalDiscarded) {
     return [
