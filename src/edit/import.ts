@@ -52,7 +52,7 @@ import {
   userIdentities,
   type WholeFile,
 } from "./users.js";
-import { applyWindowEdit, entryWindow } from "./window.js";
+import { applyWindowEdit, countedFile, entryWindow } from "./window.js";
 
 export {
   IMPORT_COLUMNS,
@@ -88,7 +88,9 @@ export function applyImport(
     checkHandover,
     removed,
     addedOnLine: new Map(),
-    ...(target.load === undefined ? {} : { lastLoad: target.load, whole: wholeFile(target.text) }),
+    ...(target.load === undefined
+      ? {}
+      : { lastLoad: target.load, whole: countedFile(target) ?? wholeFile(target.text) }),
   };
   const plan: string[] = [];
   const problems: RowProblem[] = [...csv.problems];
@@ -164,7 +166,10 @@ interface ImportState {
   pendingCounts?: FileStyleCounts;
 }
 
-/** Parses the whole vars text once, for the style and users that edits of its windows need. */
+/**
+ * Parses the whole vars text once, for the style and users that edits of its windows need, when
+ * the line scan of `countedFile` does not read the file's style.
+ */
 function wholeFile(text: string): ImportState["whole"] {
   const vars = new VarsDocument(text);
   const counts = countFileStyle(vars);

@@ -375,31 +375,42 @@ export function requireNamespace(
   );
 }
 
-/** Sets `disabled: true`, or removes the `disabled` key to enable the user again. */
-export function setUserDisabled(text: string, ref: UserRef, disabled: boolean): string {
-  return editText(text, (vars, style) => {
-    const entry = requireUser(vars, ref);
-    const pair = findPair(entry, "disabled");
-    const current = isScalar(pair?.value) && pair.value.value === true;
-    if (current === disabled) return [];
+/** Sets `disabled: true`, or removes the `disabled` key to enable the user again. `style`: as for `editText`. */
+export function setUserDisabled(text: string, ref: UserRef, disabled: boolean, style?: FileStyle): string {
+  return editText(
+    text,
+    (vars, style) => {
+      const entry = requireUser(vars, ref);
+      const pair = findPair(entry, "disabled");
+      const current = isScalar(pair?.value) && pair.value.value === true;
+      if (current === disabled) return [];
 
-    if (!disabled) return pair ? [removePair(vars, entry, pair)] : [];
-    if (pair && isScalar(pair.value) && pair.value.range) {
-      const [start, end] = pair.value.range;
-      return [{ start, end, text: "true" }];
-    }
-    return [addPair(vars, entry, "disabled", new Scalar(true), style)];
-  });
+      if (!disabled) return pair ? [removePair(vars, entry, pair)] : [];
+      if (pair && isScalar(pair.value) && pair.value.range) {
+        const [start, end] = pair.value.range;
+        return [{ start, end, text: "true" }];
+      }
+      return [addPair(vars, entry, "disabled", new Scalar(true), style)];
+    },
+    style,
+  );
 }
 
-/** Removes the user's entry. Comment lines above it stay, because they may head a group of users. */
-export function removeUser(text: string, ref: UserRef): string {
-  return editText(text, (vars) => {
-    const entry = requireUser(vars, ref);
-    assertNoAnchorUsedElsewhere(vars, entry, ref);
-    const listPair = vars.userListPair() as AnyPair;
-    return removeFromSequence(vars, listPair, entry);
-  });
+/**
+ * Removes the user's entry. Comment lines above it stay, because they may head a group of users.
+ * `style`: as for `editText`.
+ */
+export function removeUser(text: string, ref: UserRef, style?: FileStyle): string {
+  return editText(
+    text,
+    (vars) => {
+      const entry = requireUser(vars, ref);
+      assertNoAnchorUsedElsewhere(vars, entry, ref);
+      const listPair = vars.userListPair() as AnyPair;
+      return removeFromSequence(vars, listPair, entry);
+    },
+    style,
+  );
 }
 
 /**
@@ -493,21 +504,25 @@ function changeAccess(
   return [replaceBlockItemWithMap(vars, item, map, style)];
 }
 
-/** Removes the grant of a deploy namespace; an error when the user has none. */
-export function revokeNamespace(text: string, ref: UserRef, namespace: string): string {
-  return editText(text, (vars) => {
-    const entry = requireUser(vars, ref);
-    const { pair, items } = grantEntries(entry);
-    const existing = items.find((each) => each.name === namespace);
-    if (!pair || !existing) {
-      const who = scalarValue(entry.get("email", true)) ?? "the user";
-      throw new EditError(
-        "not-granted",
-        `${who} has no grant on namespace "${namespace}"; nothing to revoke.`,
-      );
-    }
-    return removeFromSequence(vars, pair, existing.item);
-  });
+/** Removes the grant of a deploy namespace; an error when the user has none. `style`: as for `editText`. */
+export function revokeNamespace(text: string, ref: UserRef, namespace: string, style?: FileStyle): string {
+  return editText(
+    text,
+    (vars) => {
+      const entry = requireUser(vars, ref);
+      const { pair, items } = grantEntries(entry);
+      const existing = items.find((each) => each.name === namespace);
+      if (!pair || !existing) {
+        const who = scalarValue(entry.get("email", true)) ?? "the user";
+        throw new EditError(
+          "not-granted",
+          `${who} has no grant on namespace "${namespace}"; nothing to revoke.`,
+        );
+      }
+      return removeFromSequence(vars, pair, existing.item);
+    },
+    style,
+  );
 }
 
 /** Sets the user's roles, keeping roles already listed where they are. `style`: as for `editText`. */

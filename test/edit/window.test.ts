@@ -1,16 +1,32 @@
 /**
  * Windowed edits (see `src/edit/window.ts`) against edits of the whole text. `cake user import`
- * edits a window of the vars file for each row when the load gives the entry boundaries, so
- * the same CSV must give the same text, or the same problems, either way.
+ * edits a window of the vars file for each row when the load gives the entry boundaries, and
+ * the user commands edit one window, so the same change must give the same text, or the same
+ * problems, either way.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { LoadSnapshot } from "../../src/config/incremental.js";
 import { loadVarsText } from "../../src/config/load.js";
+import { EditError } from "../../src/edit/errors.js";
 import { applyImport, ImportError, readImportCsv } from "../../src/edit/import.js";
 import type { EditTarget } from "../../src/edit/session.js";
-import { applyWindowEdit, entryWindow } from "../../src/edit/window.js";
+import {
+  addUser,
+  grantNamespace,
+  removeUser,
+  revokeNamespace,
+  setUserDisabled,
+  type UserRef,
+} from "../../src/edit/users.js";
+import {
+  applyWindowEdit,
+  countedFile,
+  editWindow,
+  entryIndexOf,
+  entryWindow,
+} from "../../src/edit/window.js";
 import { pick, random } from "../helpers/random.js";
 import { FIXTURES } from "./helpers.js";
 
@@ -249,5 +265,143 @@ describe("user import in windows", () => {
       }
     }
     expect(files).toBeGreaterThanOrEqual(4);
+  });
+});
+
+/** One user command as `cli/commands/user.ts` runs it, on a target with or without entry boundaries. */
+type Command = (target: EditTarget) => string;
+
+function randomCommand(text: string, next: () => number): { name: string; run: Command } {
+  const emails = [...text.matchAll(/^ {4}- email: "?([^"\n]+)"?$/gm)].map((match) => match[1] as string);
+  const usernames = [...text.matchAll(/^ {6}username: (\S+)$/gm)].map((match) => match[1] as string);
+  const email =
+    emails.length > 0 && next() < 0.85
+      ? pick(emails, next)
+      : next() < 0.5 && emails.length > 0
+        ? pick(emails, next).toUpperCase()
+        : "nobody@example.com";
+  const ref: UserRef = next() < 0.2 && usernames.length > 0 ? { username: pick(usernames, next) } : { email };
+  const namespace = next() < 0.1 ? "team-z" : pick(NAMESPACES, next);
+  const at = (target: EditTarget) => [entryIndexOf(target, ref)];
+  const commands: { name: string; run: Command }[] = [
+    {
+      name: `grant ${email} ${namespace} view`,
+      run: (target) =>
+        editWindow(target, [entryIndexOf(target, { email })], (part, whole) =>
+          grantNamespace(part, { email }, { namespace, access: "view" }, whole?.style),
+        ),
+    },
+    {
+      name: `grant ${email} ${namespace} edit`,
+      run: (target) =>
+        editWindow(target, [entryIndexOf(target, { email })], (part, whole) =>
+          grantNamespace(part, { email }, { namespace, access: "edit" }, whole?.style),
+        ),
+    },
+    {
+      name: `revoke ${email} ${namespace}`,
+      run: (target) =>
+        editWindow(target, [entryIndexOf(target, { email })], (part, whole) =>
+          revokeNamespace(part, { email }, namespace, whole?.style),
+        ),
+    },
+    {
+      name: `disable ${JSON.stringify(ref)}`,
+      run: (target) =>
+        editWindow(target, at(target), (part, whole) => setUserDisabled(part, ref, true, whole?.style)),
+    },
+    {
+      name: `enable ${JSON.stringify(ref)}`,
+      run: (target) =>
+        editWindow(target, at(target), (part, whole) => setUserDisabled(part, ref, false, whole?.style)),
+    },
+    {
+      name: `remove ${JSON.stringify(ref)}`,
+      run: (target) => editWindow(target, at(target), (part, whole) => removeUser(part, ref, whole?.style)),
+    },
+  ];
+  // A new user, or one whose email or username is taken.
+  const added = next() < 0.7 ? "new.person@example.com" : email;
+  const username = next() < 0.8 ? "newperson" : (usernames[0] ?? "u0");
+  const grants = NAMESPACES.filter(() => next() < 0.5).map((name) => ({
+    namespace: name,
+    access: next() < 0.5 ? ("view" as const) : ("edit" as const),
+  }));
+  commands.push({
+    name: `add ${added} ${username}`,
+    run: (target) =>
+      editWindow(target, [], (part, whole) =>
+        addUser(part, { email: added, username, roles: ["cake-user"], grants }, whole),
+      ),
+  });
+  return pick(commands, next);
+}
+
+function commandResult(run: Command, target: EditTarget): string {
+  try {
+    return run(target);
+  } catch (error) {
+    if (error instanceof EditError) return `${error.code}: ${error.message}`;
+    throw error;
+  }
+}
+
+describe("user commands in windows", () => {
+  it("match whole-text edits on random files", () => {
+    let windowed = 0;
+    for (let seed = 1; seed <= 600; seed++) {
+      const text = varsText(seed);
+      const next = random(seed * 104729);
+      const target = targetOf(text, true);
+      if (countedFile(target) !== undefined) windowed++;
+      for (let round = 0; round < 3; round++) {
+        const command = randomCommand(text, next);
+        expect(commandResult(command.run, target), `seed ${seed}, ${command.name}\n${text}`).toBe(
+          commandResult(command.run, targetOf(text, false)),
+        );
+      }
+    }
+    // Most files have entry boundaries and a style the line scan reads, so windows are tested.
+    expect(windowed).toBeGreaterThan(450);
+  });
+
+  it("edit a window of a large file, not the whole text", () => {
+    const text = varsText(3).replace(
+      /\n {2}users:\n/,
+      (users) =>
+        users +
+        Array.from({ length: 300 }, (_, index) =>
+          [
+            `    - email: bulk${index}@example.com`,
+            `      username: bulk${index}`,
+            "      roles: [cake-user]",
+          ].join("\n"),
+        ).join("\n") +
+        "\n",
+    );
+    const target = targetOf(text, true);
+    const seen: number[] = [];
+    const result = editWindow(
+      target,
+      [entryIndexOf(target, { email: "bulk7@example.com" })],
+      (part, whole) => {
+        seen.push(part.length);
+        return grantNamespace(
+          part,
+          { email: "bulk7@example.com" },
+          { namespace: "team-b", access: "view" },
+          whole?.style,
+        );
+      },
+    );
+
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toBeLessThan(text.length / 10);
+    expect(result).toContain(
+      "    - email: bulk7@example.com\n      username: bulk7\n      roles: [cake-user]\n      allowed_namespaces:",
+    );
+    expect(result).toBe(
+      grantNamespace(text, { email: "bulk7@example.com" }, { namespace: "team-b", access: "view" }),
+    );
   });
 });

@@ -28,6 +28,7 @@ import {
   setUserDisabled,
   type UserRef,
 } from "../../edit/users.js";
+import { editWindow, entryIndexOf } from "../../edit/window.js";
 import { CakeError } from "../../errors.js";
 import { proposeUsername } from "../../identity/convention.js";
 import type { User } from "../../model/types.js";
@@ -69,8 +70,11 @@ export function register(program: Command, context: CommandContext): void {
         runEdit(context, options, {
           command: `user ${name}`,
           edit: (target) => {
-            const text = setUserDisabled(target.text, userRef(options), disabled);
-            const described = describeRef(target, userRef(options));
+            const ref = userRef(options);
+            const text = editWindow(target, [entryIndexOf(target, ref)], (part, whole) =>
+              setUserDisabled(part, ref, disabled, whole?.style),
+            );
+            const described = describeRef(target, ref);
             // Printed after "nothing to change: " when the user already was in that state.
             const summary =
               text === target.text ? `user ${described} is already ${name}d` : `${name}d user ${described}`;
@@ -101,9 +105,12 @@ export function register(program: Command, context: CommandContext): void {
         command: `user ${name}`,
         edit: (target) => {
           const ref = { email: options.email };
+          const index = entryIndexOf(target, ref);
           if (name === "revoke") {
             return {
-              text: revokeNamespace(target.text, ref, options.namespace),
+              text: editWindow(target, [index], (part, whole) =>
+                revokeNamespace(part, ref, options.namespace, whole?.style),
+              ),
               summary: `revoked ${options.email}'s access to ${options.namespace}`,
             };
           }
@@ -113,7 +120,9 @@ export function register(program: Command, context: CommandContext): void {
             (user) => user.email === options.email && user.disabled,
           );
           return {
-            text: grantNamespace(target.text, ref, { namespace: options.namespace, access }),
+            text: editWindow(target, [index], (part, whole) =>
+              grantNamespace(part, ref, { namespace: options.namespace, access }, whole?.style),
+            ),
             summary: `granted ${options.email} ${access} access to ${options.namespace}`,
             ...(disabled
               ? { notes: [`${options.email} is disabled; the grant takes effect with "cake user enable"`] }
@@ -163,7 +172,9 @@ function addAction(
           ? proposeUsername(email, target.deployment, keptForOthers(await removedProfilesOf(target), email))
           : undefined;
       const username = options.username ?? proposal?.username ?? "";
-      const text = addUser(target.text, { email, username, roles, grants });
+      const text = editWindow(target, [], (part, whole) =>
+        addUser(part, { email, username, roles, grants }, whole),
+      );
       const notes = proposal
         ? [`username "${username}" was chosen because ${proposal.reason}; pass --username to choose another.`]
         : [];
@@ -177,7 +188,9 @@ function removeAction(context: CommandContext, options: UserRefOptions & { delet
   return runEdit(context, options, {
     command: "user remove",
     edit: async (target) => {
-      const text = removeUser(target.text, ref);
+      const text = editWindow(target, [entryIndexOf(target, ref)], (part, whole) =>
+        removeUser(part, ref, whole?.style),
+      );
       const user = findUser(target, ref);
       if (!options.deleteProfile && (await profileInOutput(target, user.username))) {
         const keep = user.disabled
