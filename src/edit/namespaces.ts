@@ -7,7 +7,8 @@ import { addPair, appendToSequence, removeFromSequence } from "./collections.js"
 import { findPair, scalarValue, VarsDocument } from "./document.js";
 import { EditError } from "./errors.js";
 import { stringScalar } from "./style.js";
-import { editText, requireNamespace } from "./users.js";
+import { OverlappingSplices, type Splice } from "./text.js";
+import { editText, type FileStyle, requireNamespace } from "./users.js";
 
 type AnyPair = Pair<Node, Node | null>;
 
@@ -19,7 +20,14 @@ export interface NewDeployNamespace {
 
 /** Appends a deploy namespace: a plain name, or a mapping when it has a quota. */
 export function addDeployNamespace(text: string, namespace: NewDeployNamespace): string {
-  return editText(text, (vars, style) => {
+  return editText(text, addDeployNamespaceStep(namespace));
+}
+
+/** Returns the edit step of `addDeployNamespace`, for `editText` or a window (see `window.ts`). */
+export function addDeployNamespaceStep(
+  namespace: NewDeployNamespace,
+): (vars: VarsDocument, style: FileStyle) => Splice[] {
+  return (vars, style) => {
     const entries = vars.deployNamespaceEntries();
     if (entries.some((entry) => entry.name === namespace.name)) {
       throw new EditError("duplicate-namespace", `deploy namespace "${namespace.name}" already exists.`);
@@ -40,7 +48,7 @@ export function addDeployNamespace(text: string, namespace: NewDeployNamespace):
     list.items = [node];
     list.flow = !isMap(node);
     return [addPair(vars, users, "deploy_namespaces", list, style)];
-  });
+  };
 }
 
 function deployNamespaceNode(vars: VarsDocument, namespace: NewDeployNamespace): Node {
@@ -74,7 +82,11 @@ function quotaIsFlow(vars: VarsDocument): boolean {
 
 /** Lists the emails of the users that have a grant on `namespace`, as written in the file. */
 export function usersGrantedNamespace(text: string, namespace: string): string[] {
-  const vars = new VarsDocument(text);
+  return grantedIn(new VarsDocument(text), namespace);
+}
+
+/** Lists the emails of the users of `vars` that have a grant on `namespace`, in file order. */
+function grantedIn(vars: VarsDocument, namespace: string): string[] {
   const emails: string[] = [];
   for (const { entry } of vars.userEntries()) {
     const list = entry.get("allowed_namespaces", true);
@@ -96,41 +108,53 @@ export function removeDeployNamespace(
   name: string,
   options: { revokeGrants?: boolean } = {},
 ): string {
-  requireNamespace(new VarsDocument(text), name, "remove");
-  const granted = usersGrantedNamespace(text, name);
-  if (granted.length > 0 && !options.revokeGrants) {
-    throw new EditError(
-      "namespace-in-use",
-      `namespace "${name}" is still granted to ${granted.join(", ")}; revoke those grants first, or rerun with --revoke-grants.`,
-    );
-  }
-
-  const revoke = (vars: VarsDocument, email: string) => {
-    const entry = vars.userByEmail(email) as YAMLMap;
-    const pair = findPair(entry, "allowed_namespaces") as AnyPair;
-    const item = ((pair.value as YAMLSeq<Node>).items as Node[]).find(
-      (each) => (isMap(each) ? scalarValue(each.get("name", true)) : scalarValue(each)) === name,
-    ) as Node;
-    return removeFromSequence(vars, pair, item);
-  };
-  const removeDeclaration = (vars: VarsDocument) => {
-    const pair = vars.deployNamespacesPair() as AnyPair;
-    const entry = vars.deployNamespaceEntries().find((each) => each.name === name);
-    return removeFromSequence(vars, pair, entry?.entry as Node);
-  };
-
   // Each grant lies in its own user entry, so one parse gives every splice, and a namespace
   // with hundreds of grants costs one parse of the whole file instead of one per grant.
   try {
-    return editText(text, (vars) => [
-      ...granted.flatMap((email) => revoke(vars, email)),
-      ...removeDeclaration(vars),
-    ]);
+    return editText(text, removeDeployNamespaceStep(name, options));
   } catch (error) {
-    if (!(error instanceof Error && error.message.startsWith("overlapping splices"))) throw error;
+    if (!(error instanceof OverlappingSplices)) throw error;
   }
   // Splices that touch each other, which separate user entries should not give, are applied one at a time.
   let result = text;
-  for (const email of granted) result = editText(result, (vars) => revoke(vars, email));
-  return editText(result, removeDeclaration);
+  for (const email of usersGrantedNamespace(text, name)) {
+    result = editText(result, (vars) => revokeGrant(vars, email, name));
+  }
+  return editText(result, (vars) => removeDeclaration(vars, name));
+}
+
+/**
+ * Returns the edit step of `removeDeployNamespace`, for `editText` or a window that holds the
+ * entries of every user granted the namespace (see `window.ts`).
+ */
+export function removeDeployNamespaceStep(
+  name: string,
+  options: { revokeGrants?: boolean } = {},
+): (vars: VarsDocument) => Splice[] {
+  return (vars) => {
+    requireNamespace(vars, name, "remove");
+    const granted = grantedIn(vars, name);
+    if (granted.length > 0 && !options.revokeGrants) {
+      throw new EditError(
+        "namespace-in-use",
+        `namespace "${name}" is still granted to ${granted.join(", ")}; revoke those grants first, or rerun with --revoke-grants.`,
+      );
+    }
+    return [...granted.flatMap((email) => revokeGrant(vars, email, name)), ...removeDeclaration(vars, name)];
+  };
+}
+
+function revokeGrant(vars: VarsDocument, email: string, name: string): Splice[] {
+  const entry = vars.userByEmail(email) as YAMLMap;
+  const pair = findPair(entry, "allowed_namespaces") as AnyPair;
+  const item = ((pair.value as YAMLSeq<Node>).items as Node[]).find(
+    (each) => (isMap(each) ? scalarValue(each.get("name", true)) : scalarValue(each)) === name,
+  ) as Node;
+  return removeFromSequence(vars, pair, item);
+}
+
+function removeDeclaration(vars: VarsDocument, name: string): Splice[] {
+  const pair = vars.deployNamespacesPair() as AnyPair;
+  const entry = vars.deployNamespaceEntries().find((each) => each.name === name);
+  return removeFromSequence(vars, pair, entry?.entry as Node);
 }

@@ -12,13 +12,16 @@ export interface Splice {
   text: string;
 }
 
+/** Raised by `applySplices` for splices that overlap. */
+export class OverlappingSplices extends Error {}
+
 /** Applies non-overlapping splices to `text`, in any order. */
 export function applySplices(text: string, splices: readonly Splice[]): string {
   const ordered = [...splices].sort((a, b) => b.start - a.start || b.end - a.end);
   let result = text;
   let limit = Number.POSITIVE_INFINITY;
   for (const splice of ordered) {
-    if (splice.end > limit) throw new Error(`overlapping splices at offset ${splice.start}`);
+    if (splice.end > limit) throw new OverlappingSplices(`overlapping splices at offset ${splice.start}`);
     result = result.slice(0, splice.start) + splice.text + result.slice(splice.end);
     limit = splice.start;
   }

@@ -11,14 +11,28 @@
  * (see `config/incremental.ts`); the whole file's style comes from a line scan (`style-scan.ts`).
  */
 import type { LoadSnapshot } from "../config/incremental.js";
+import { VarsDocument } from "./document.js";
 import type { EditTarget } from "./session.js";
 import { scanFileStyle } from "./style-scan.js";
-import { type FileStyleCounts, fileStyleOf, type UserIdentity, type WholeFile } from "./users.js";
+import { applySplices, OverlappingSplices, type Splice } from "./text.js";
+import {
+  type FileStyle,
+  type FileStyleCounts,
+  fileStyleOf,
+  type UserIdentity,
+  type WholeFile,
+} from "./users.js";
 
 export interface EntryWindow {
   text: string;
   /** Runs of consecutive entries, with their offsets in the window and in the file. */
   runs: readonly WindowRun[];
+  /**
+   * Every part of the window in order, with its offsets in the window and in the file: the
+   * text before the first entry, the runs and the text after the sequence. Parts that are
+   * adjacent in the file are one segment.
+   */
+  segments: readonly WindowRun[];
 }
 
 interface WindowRun {
@@ -59,7 +73,71 @@ export function entryWindow(text: string, snapshot: LoadSnapshot, indexes: reado
     length += end - start;
   }
   parts.push(text.slice(sequenceEnd));
-  return { text: parts.join(""), runs };
+  const prefixEnd = itemStarts[0] ?? sequenceEnd;
+  const segments: WindowRun[] = [];
+  for (const part of [
+    { windowStart: 0, windowEnd: prefixEnd, fileStart: 0, fileEnd: prefixEnd },
+    ...runs,
+    {
+      windowStart: length,
+      windowEnd: length + text.length - sequenceEnd,
+      fileStart: sequenceEnd,
+      fileEnd: text.length,
+    },
+  ]) {
+    const last = segments[segments.length - 1];
+    if (last !== undefined && last.fileEnd === part.fileStart) {
+      last.fileEnd = part.fileEnd;
+      last.windowEnd = part.windowEnd;
+    } else {
+      segments.push({ ...part });
+    }
+  }
+  return { text: parts.join(""), runs, segments };
+}
+
+/**
+ * Returns the splices of a window's text as splices of the file. Returns undefined when a
+ * splice crosses from one segment into another, or inserts where two segments meet, because
+ * the file has other entries there.
+ */
+export function fileSplices(window: EntryWindow, splices: readonly Splice[]): Splice[] | undefined {
+  const mapped: Splice[] = [];
+  for (const splice of splices) {
+    const holders = window.segments.filter(
+      (segment) => segment.windowStart <= splice.start && splice.end <= segment.windowEnd,
+    );
+    const segment = holders[0];
+    if (segment === undefined || holders.length > 1) return undefined;
+    const shift = segment.fileStart - segment.windowStart;
+    mapped.push({ start: splice.start + shift, end: splice.end + shift, text: splice.text });
+  }
+  return mapped;
+}
+
+/**
+ * Applies the splices that `step` computes on a window of the target's text that contains the
+ * entries at `indexes`, the settings and the last entries. The step sees the whole file's
+ * style. Without entry boundaries or a known style, when a splice cannot be placed in the
+ * file, or when splices overlap, `whole` edits the whole text instead.
+ */
+export function spliceWindow(
+  target: EditTarget,
+  indexes: readonly number[],
+  step: (vars: VarsDocument, style: FileStyle) => Splice[],
+  whole: () => string,
+): string {
+  const counted = indexes.includes(-1) ? undefined : countedFile(target);
+  if (counted === undefined || target.load === undefined) return whole();
+  const window = entryWindow(target.text, target.load.snapshot, indexes);
+  const splices = fileSplices(window, step(new VarsDocument(window.text), counted.style));
+  if (splices === undefined) return whole();
+  try {
+    return applySplices(target.text, splices);
+  } catch (error) {
+    if (error instanceof OverlappingSplices) return whole();
+    throw error;
+  }
 }
 
 /**
@@ -115,7 +193,7 @@ export function entryIndexOf(target: EditTarget, ref: { email?: string; username
 }
 
 /**
- * Applies `edit` to a window of the target's text that holds the entries at `indexes`, and
+ * Applies `edit` to a window of the target's text that contains the entries at `indexes`, and
  * carries the change back. Without entry boundaries or a known style, with an unknown entry
  * (index -1), or when the change leaves the window, `edit` gets the whole text instead, which
  * gives the same result. `whole` tells `edit` that it has a window and what it leaves out.

@@ -11,6 +11,12 @@ import type { LoadSnapshot } from "../../src/config/incremental.js";
 import { loadVarsText } from "../../src/config/load.js";
 import { EditError } from "../../src/edit/errors.js";
 import { applyImport, ImportError, readImportCsv } from "../../src/edit/import.js";
+import {
+  addDeployNamespace,
+  addDeployNamespaceStep,
+  removeDeployNamespace,
+  removeDeployNamespaceStep,
+} from "../../src/edit/namespaces.js";
 import type { EditTarget } from "../../src/edit/session.js";
 import {
   addUser,
@@ -26,6 +32,8 @@ import {
   editWindow,
   entryIndexOf,
   entryWindow,
+  fileSplices,
+  spliceWindow,
 } from "../../src/edit/window.js";
 import { pick, random } from "../helpers/random.js";
 import { FIXTURES } from "./helpers.js";
@@ -224,6 +232,44 @@ describe("entry windows", () => {
   });
 });
 
+describe("window splices", () => {
+  const text = (() => {
+    for (let seed = 1; ; seed++) {
+      const candidate = varsText(seed);
+      if ((candidate.match(/^ {4}- email:/gm) ?? []).length >= 6) return candidate;
+    }
+  })();
+  const snapshot = snapshotOf(text);
+  const window = entryWindow(text, snapshot, [1]);
+  const [prefix, run] = window.segments;
+
+  it("maps a splice inside a segment", () => {
+    if (run === undefined) throw new Error("no run");
+    const splice = { start: run.windowStart + 2, end: run.windowStart + 4, text: "x" };
+
+    expect(fileSplices(window, [splice])).toEqual([
+      { start: run.fileStart + 2, end: run.fileStart + 4, text: "x" },
+    ]);
+  });
+
+  it("declines an insertion between segments", () => {
+    if (prefix === undefined) throw new Error("no prefix");
+    expect(prefix.fileEnd).not.toBe(run?.fileStart);
+
+    expect(
+      fileSplices(window, [{ start: prefix.windowEnd, end: prefix.windowEnd, text: "x" }]),
+    ).toBeUndefined();
+  });
+
+  it("declines a splice across segments", () => {
+    if (prefix === undefined) throw new Error("no prefix");
+
+    expect(
+      fileSplices(window, [{ start: prefix.windowEnd - 1, end: prefix.windowEnd + 1, text: "" }]),
+    ).toBeUndefined();
+  });
+});
+
 describe("user import in windows", () => {
   it("matches whole-text imports on random files", () => {
     let windowedRuns = 0;
@@ -320,6 +366,32 @@ function randomCommand(text: string, next: () => number): { name: string; run: C
       run: (target) => editWindow(target, at(target), (part, whole) => removeUser(part, ref, whole?.style)),
     },
   ];
+  const declared = next() < 0.2 ? "team-z" : namespace;
+  const revokeGrants = next() < 0.7;
+  const quota = next() < 0.3 ? { "requests.cpu": "4" } : {};
+  commands.push(
+    {
+      name: `namespace add ${declared} ${JSON.stringify(quota)}`,
+      run: (target) =>
+        spliceWindow(target, [], addDeployNamespaceStep({ name: declared, resourceQuota: quota }), () =>
+          addDeployNamespace(target.text, { name: declared, resourceQuota: quota }),
+        ),
+    },
+    {
+      name: `namespace remove ${declared} revokeGrants ${revokeGrants}`,
+      run: (target) => {
+        const granted = target.deployment.users
+          .filter((user) => user.allowedNamespaces.some((grant) => grant.namespace === declared))
+          .map((user) => user.email);
+        return spliceWindow(
+          target,
+          granted.map((email) => entryIndexOf(target, { email })),
+          removeDeployNamespaceStep(declared, { revokeGrants }),
+          () => removeDeployNamespace(target.text, declared, { revokeGrants }),
+        );
+      },
+    },
+  );
   // A new user, or one whose email or username is taken.
   const added = next() < 0.7 ? "new.person@example.com" : email;
   const username = next() < 0.8 ? "newperson" : (usernames[0] ?? "u0");
@@ -365,20 +437,27 @@ describe("user commands in windows", () => {
     expect(windowed).toBeGreaterThan(450);
   });
 
+  /** A generated file with 300 more users; every 50th of them is granted team-c. */
+  const large = varsText(3).replace(
+    /\n {2}users:\n/,
+    (users) =>
+      users +
+      Array.from({ length: 300 }, (_, index) =>
+        [
+          `    - email: bulk${index}@example.com`,
+          `      username: bulk${index}`,
+          "      roles: [cake-user]",
+          ...(index % 50 === 0 ? ["      allowed_namespaces: [team-c]"] : []),
+        ].join("\n"),
+      ).join("\n") +
+      "\n",
+  );
+  const wholeEdit = (): string => {
+    throw new Error("the whole text was edited");
+  };
+
   it("edit a window of a large file, not the whole text", () => {
-    const text = varsText(3).replace(
-      /\n {2}users:\n/,
-      (users) =>
-        users +
-        Array.from({ length: 300 }, (_, index) =>
-          [
-            `    - email: bulk${index}@example.com`,
-            `      username: bulk${index}`,
-            "      roles: [cake-user]",
-          ].join("\n"),
-        ).join("\n") +
-        "\n",
-    );
+    const text = large;
     const target = targetOf(text, true);
     const seen: number[] = [];
     const result = editWindow(
@@ -403,5 +482,31 @@ describe("user commands in windows", () => {
     expect(result).toBe(
       grantNamespace(text, { email: "bulk7@example.com" }, { namespace: "team-b", access: "view" }),
     );
+  });
+
+  it("remove a namespace in a window", () => {
+    const target = targetOf(large, true);
+    const granted = target.deployment.users
+      .filter((user) => user.allowedNamespaces.some((grant) => grant.namespace === "team-c"))
+      .map((user) => user.email);
+    const result = spliceWindow(
+      target,
+      granted.map((email) => entryIndexOf(target, { email })),
+      removeDeployNamespaceStep("team-c", { revokeGrants: true }),
+      wholeEdit,
+    );
+
+    expect(granted.filter((email) => email.startsWith("bulk"))).toHaveLength(6);
+    expect(result).toBe(removeDeployNamespace(large, "team-c", { revokeGrants: true }));
+    expect(result).not.toContain("team-c");
+  });
+
+  it("add a namespace in a window", () => {
+    const target = targetOf(large, true);
+    const namespace = { name: "team-d", resourceQuota: { pods: "10" } };
+    const result = spliceWindow(target, [], addDeployNamespaceStep(namespace), wholeEdit);
+
+    expect(result).toBe(addDeployNamespace(large, namespace));
+    expect(result).toContain("team-d");
   });
 });

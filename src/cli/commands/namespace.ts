@@ -1,8 +1,14 @@
 import type { Command } from "commander";
 import { listNamespaces } from "../../edit/listing.js";
-import { addDeployNamespace, removeDeployNamespace, usersGrantedNamespace } from "../../edit/namespaces.js";
+import {
+  addDeployNamespace,
+  addDeployNamespaceStep,
+  removeDeployNamespace,
+  removeDeployNamespaceStep,
+} from "../../edit/namespaces.js";
 import { collect, parseQuota, withEditOptions, withRepoOptions } from "../../edit/options.js";
 import { type EditCommandOptions, runEdit } from "../../edit/session.js";
+import { entryIndexOf, spliceWindow } from "../../edit/window.js";
 import { CakeError } from "../../errors.js";
 import type { CommandContext } from "../io.js";
 import { profileInOutput } from "./user.js";
@@ -23,7 +29,9 @@ export function register(program: Command, context: CommandContext): void {
       return runEdit(context, options, {
         command: "namespace add",
         edit: (target) => ({
-          text: addDeployNamespace(target.text, { name, resourceQuota }),
+          text: spliceWindow(target, [], addDeployNamespaceStep({ name, resourceQuota }), () =>
+            addDeployNamespace(target.text, { name, resourceQuota }),
+          ),
           summary: `added deploy namespace ${name}`,
         }),
       });
@@ -39,10 +47,17 @@ export function register(program: Command, context: CommandContext): void {
         runEdit(context, options, {
           command: "namespace remove",
           edit: async (target) => {
-            const granted = usersGrantedNamespace(target.text, name);
-            const text = removeDeployNamespace(target.text, name, {
-              revokeGrants: options.revokeGrants === true,
-            });
+            const revokeGrants = options.revokeGrants === true;
+            // A valid file's users are in file order, so this is the order of the file's entries.
+            const granted = target.deployment.users
+              .filter((user) => user.allowedNamespaces.some((grant) => grant.namespace === name))
+              .map((user) => user.email);
+            const text = spliceWindow(
+              target,
+              granted.map((email) => entryIndexOf(target, { email })),
+              removeDeployNamespaceStep(name, { revokeGrants }),
+              () => removeDeployNamespace(target.text, name, { revokeGrants }),
+            );
             if (!options.deleteProfile && (await profileInOutput(target, name))) {
               throw new CakeError(
                 `removing deploy namespace "${name}" would delete its Profile together with namespace "${name}" and all its data. ` +
