@@ -368,7 +368,7 @@ function randomCommand(text: string, next: () => number): { name: string; run: C
   ];
   const declared = next() < 0.2 ? "team-z" : namespace;
   const revokeGrants = next() < 0.7;
-  const quota = next() < 0.3 ? { "requests.cpu": "4" } : {};
+  const quota: Record<string, string> = next() < 0.3 ? { "requests.cpu": "4" } : {};
   commands.push(
     {
       name: `namespace add ${declared} ${JSON.stringify(quota)}`,
