@@ -12,7 +12,7 @@ import { type Diagnostic, hasErrors } from "../config/diagnostics.js";
 import { loadVarsText, type PreviousLoad } from "../config/load.js";
 import { CakeError, readFailureReason, UsageError } from "../errors.js";
 import { proposeUsername } from "../identity/convention.js";
-import type { Deployment } from "../model/types.js";
+import type { Deployment, NamespaceGrant } from "../model/types.js";
 import { VarsDocument } from "./document.js";
 import { EditError } from "./errors.js";
 import {
@@ -36,6 +36,7 @@ import {
   removedProfilesOf,
   runEdit,
 } from "./session.js";
+import { scanFileStyle } from "./style-scan.js";
 import {
   addFileStyleCounts,
   addUser,
@@ -44,7 +45,6 @@ import {
   type FileStyleCounts,
   fileStyleOf,
   grantNamespace,
-  grantsOf,
   newUserProblems,
   requireNamespace,
   setRoles,
@@ -214,11 +214,7 @@ function editEntries(
     state.pendingCounts =
       edited === part.text || after === undefined
         ? state.whole.counts
-        : addFileStyleCounts(
-            addFileStyleCounts(state.whole.counts, countFileStyle(new VarsDocument(part.text)), -1),
-            after,
-            1,
-          );
+        : addFileStyleCounts(addFileStyleCounts(state.whole.counts, styleCounts(part.text), -1), after, 1);
     return carried;
   }
   return carried !== undefined && part.whole === undefined
@@ -242,11 +238,16 @@ function recount(state: ImportState, text: string): string {
  */
 function countsOf(text: string): FileStyleCounts | undefined {
   try {
-    return countFileStyle(new VarsDocument(text));
+    return styleCounts(text);
   } catch (error) {
     if (error instanceof CakeError) return undefined;
     throw error;
   }
+}
+
+/** Returns the style counts of a text, by the line scan where it reads the text. */
+function styleCounts(text: string): FileStyleCounts {
+  return scanFileStyle(text) ?? countFileStyle(new VarsDocument(text));
 }
 
 /** Returns the index of the user's entry in the text, for `editable`; -1 when unknown. */
@@ -297,7 +298,7 @@ function applyRow(
     }
     result = tryEdit(skip, () => {
       const text = editEntries(state, [entryIndex(state, existing.username)], (part, whole) =>
-        updateUser(part, checked, whole?.style),
+        updateUser(part, checked, existing.allowedNamespaces, whole?.style),
       );
       return { text, change: text === state.text ? "unchanged" : "update", username: existing.username };
     });
@@ -432,11 +433,20 @@ function tryEdit(report: Report, edit: () => RowResult): RowResult | undefined {
   }
 }
 
-function updateUser(text: string, row: ImportRow, style?: FileStyle): string {
+/**
+ * Sets the row's roles and grants on an existing user. `granted` is the user's grants before the
+ * row: no earlier row changed them, because an email may appear on one row only.
+ */
+function updateUser(
+  text: string,
+  row: ImportRow,
+  granted: readonly NamespaceGrant[],
+  style?: FileStyle,
+): string {
   const ref = { email: row.email };
   let result = row.roles.length > 0 ? setRoles(text, ref, row.roles, style) : text;
   for (const grant of row.grants) {
-    const current = grantsOf(result, ref).find((each) => each.namespace === grant.namespace);
+    const current = granted.find((each) => each.namespace === grant.namespace);
     if (current?.access === grant.access) continue;
     result = grantNamespace(result, ref, grant, style);
   }

@@ -109,6 +109,27 @@ describe("cake namespace remove", () => {
     expect(await outputProfiles()).not.toContain("team-a");
   });
 
+  it("names revoked users in file order", async () => {
+    // divanov's entry comes before bjones's and cwu's, but sorts after them by username.
+    const grant = ["--email", "dmitri.ivanov@example.com", "--namespace", "team-a", "--no-reconcile"];
+    expect((await cake(repo, "user", "grant", ...D, ...grant)).code).toBe(0);
+
+    const result = await cake(
+      repo,
+      "namespace",
+      "remove",
+      ...D,
+      "team-a",
+      "--revoke-grants",
+      "--no-reconcile",
+    );
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(
+      "removed deploy namespace team-a and revoked the grants of dmitri.ivanov@example.com, bob@example.com, carol@example.com",
+    );
+  });
+
   it("unknown namespace writes nothing", async () => {
     const result = await expectFailure(1, "namespace", "remove", ...D, "ml-dev");
 

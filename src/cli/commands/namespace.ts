@@ -5,9 +5,10 @@ import {
   addDeployNamespaceStep,
   removeDeployNamespace,
   removeDeployNamespaceStep,
+  usersGrantedNamespace,
 } from "../../edit/namespaces.js";
 import { collect, parseQuota, withEditOptions, withRepoOptions } from "../../edit/options.js";
-import { type EditCommandOptions, runEdit } from "../../edit/session.js";
+import { type EditCommandOptions, type EditTarget, runEdit } from "../../edit/session.js";
 import { entryIndexOf, spliceWindow } from "../../edit/window.js";
 import { CakeError } from "../../errors.js";
 import type { CommandContext } from "../io.js";
@@ -48,13 +49,10 @@ export function register(program: Command, context: CommandContext): void {
           command: "namespace remove",
           edit: async (target) => {
             const revokeGrants = options.revokeGrants === true;
-            // A valid file's users are in file order, so this is the order of the file's entries.
-            const granted = target.deployment.users
-              .filter((user) => user.allowedNamespaces.some((grant) => grant.namespace === name))
-              .map((user) => user.email);
+            const granted = grantedInFileOrder(target, name);
             const text = spliceWindow(
               target,
-              granted.map((email) => entryIndexOf(target, { email })),
+              granted.map(({ index }) => index),
               removeDeployNamespaceStep(name, { revokeGrants }),
               () => removeDeployNamespace(target.text, name, { revokeGrants }),
             );
@@ -65,7 +63,10 @@ export function register(program: Command, context: CommandContext): void {
               );
             }
             // A team namespace can have hundreds of users, so the line names ten and counts the rest.
-            const named = granted.slice(0, 10).join(", ");
+            const named = granted
+              .slice(0, 10)
+              .map(({ email }) => email)
+              .join(", ");
             const rest = granted.length > 10 ? ` and ${granted.length - 10} more users` : "";
             const revoked = granted.length > 0 ? ` and revoked the grants of ${named}${rest}` : "";
             return { text, summary: `removed deploy namespace ${name}${revoked}` };
@@ -87,4 +88,17 @@ export function register(program: Command, context: CommandContext): void {
         format: string;
       }) => listNamespaces(context, options),
     );
+}
+
+/**
+ * Returns the users granted `namespace` with the index of their entry, in the order of the file.
+ * The model sorts users by username, so the entry indexes give the order when the load knows
+ * them. Otherwise the file is parsed.
+ */
+function grantedInFileOrder(target: EditTarget, namespace: string): { email: string; index: number }[] {
+  const granted = target.deployment.users
+    .filter((user) => user.allowedNamespaces.some((grant) => grant.namespace === namespace))
+    .map((user) => ({ email: user.email, index: entryIndexOf(target, user) }));
+  if (granted.every(({ index }) => index >= 0)) return granted.sort((a, b) => a.index - b.index);
+  return usersGrantedNamespace(target.text, namespace).map((email) => ({ email, index: -1 }));
 }
