@@ -92,8 +92,8 @@ export function register(program: Command, context: CommandContext): void {
 
 /**
  * Returns the users granted `namespace` with the index of their entry, in the order of the file.
- * The model sorts users by username, so the entry indexes give the order when the load knows
- * them. Otherwise the file is parsed.
+ * The model sorts users by username, so the order comes from the entry indexes of the load,
+ * or from a parse of the file when the load has none.
  */
 function grantedInFileOrder(target: EditTarget, namespace: string): { email: string; index: number }[] {
   const granted = target.deployment.users
