@@ -8,6 +8,7 @@ import { CakeError, systemErrorMessage, UsageError } from "../errors.js";
 import { profilesOf } from "../model/names.js";
 import type { Deployment } from "../model/types.js";
 import { writeFileAtomic } from "../output/atomic.js";
+import { readStoredLoad } from "../output/cache.js";
 import { deleteStrayTempFiles } from "../output/journal.js";
 import { withRepoLock } from "../output/lock.js";
 import { readManifest } from "../output/manifest.js";
@@ -43,8 +44,11 @@ export interface EditTarget {
   absolutePath: string;
   text: string;
   deployment: Deployment;
-  /** The warnings of `text`; an edit reports only the warnings it adds. */
-  warnings: Diagnostic[];
+  /**
+   * The warnings of `text`; an edit reports only the warnings it adds. Undefined when the
+   * target was opened from the stored load of the last reconcile, which keeps no warnings.
+   */
+  warnings: Diagnostic[] | undefined;
   /**
    * The load of `text` with its snapshot, when the fast path could take it, so a check of
    * the edited text re-reads only the users the edit changed (see `config/incremental.ts`).
@@ -256,14 +260,21 @@ export async function openTarget(layout: RepoLayout, name: string, verbose = tru
   const realPath = await assertRealPathInside(layout.root, found.file);
   await assertRealPathInside(layout.root, `${layout.outputDir}/${name}`);
   const text = await readFile(realPath, "utf8");
+  const outputPath = `${layout.outputDir}/${name}`;
+  // A file that the last reconcile on this machine loaded, byte for byte, was valid then, and
+  // its stored load gives the model without parsing the file: 0.35 of the 0.8 seconds of a
+  // grant at 10k users. The stored load keeps no warnings (see `checkEditedText`).
+  const stored = readStoredLoad(layout.root, outputPath);
+  const previous = stored?.text === text ? stored : undefined;
   // The fast path gives the full load's result or none, so an invalid file still gets the
   // full load's diagnostics. A large file loads several times faster.
   const result = loadVarsText(text, {
     file: found.file,
-    outputPath: `${layout.outputDir}/${name}`,
+    outputPath,
     fast: true,
     snapshot: true,
     positioned: true,
+    ...(previous === undefined ? {} : { previous }),
   });
   if (!result.deployment || hasErrors(result.diagnostics)) {
     const detail = verbose
@@ -278,7 +289,10 @@ export async function openTarget(layout: RepoLayout, name: string, verbose = tru
     absolutePath: realPath,
     text,
     deployment: result.deployment,
-    warnings: result.diagnostics.filter((diagnostic) => diagnostic.severity === "warning"),
+    warnings:
+      previous !== undefined && result.snapshot !== undefined
+        ? undefined
+        : result.diagnostics.filter((diagnostic) => diagnostic.severity === "warning"),
     ...(result.snapshot === undefined ? {} : { load: { text, snapshot: result.snapshot } }),
   };
 }
@@ -314,15 +328,25 @@ function checkEditedText(
   target: EditTarget,
   text: string,
 ): { warnings: Diagnostic[]; deployment: Deployment } {
+  const options = { file: target.file, outputPath: target.deployment.outputPath, fast: true };
   const result = loadVarsText(text, {
-    file: target.file,
-    outputPath: target.deployment.outputPath,
-    fast: true,
+    ...options,
     positioned: true,
+    snapshot: target.warnings === undefined,
     ...(target.load === undefined ? {} : { previous: target.load }),
   });
   if (result.deployment && !hasErrors(result.diagnostics)) {
-    const known = new Set(target.warnings.map((warning) => `${warning.code}\n${warning.message}`));
+    // A target opened from the stored load has no warnings. Loading the text before the edit
+    // incrementally from the edited text gives the warnings of the entries the edit changed.
+    const before =
+      target.warnings ??
+      (result.diagnostics.some((diagnostic) => diagnostic.severity === "warning")
+        ? loadVarsText(target.text, {
+            ...options,
+            ...(result.snapshot === undefined ? {} : { previous: { text, snapshot: result.snapshot } }),
+          }).diagnostics
+        : []);
+    const known = new Set(before.map((warning) => `${warning.code}\n${warning.message}`));
     const warnings = result.diagnostics.filter(
       (diagnostic) =>
         diagnostic.severity === "warning" && !known.has(`${diagnostic.code}\n${diagnostic.message}`),
