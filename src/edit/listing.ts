@@ -9,6 +9,7 @@ import { formatDiagnostics } from "../config/format.js";
 import { loadRepo } from "../config/repo.js";
 import { UsageError } from "../errors.js";
 import type { Deployment } from "../model/types.js";
+import { readStoredLoad } from "../output/cache.js";
 import { resolveLayout } from "../repo/layout.js";
 
 export interface ListOptions {
@@ -59,20 +60,25 @@ export function accessRows(deployment: Deployment): AccessRow[] {
 }
 
 export function namespaceListings(deployment: Deployment): NamespaceListing[] {
+  // One pass over the grants: looking each namespace up in every user's grants took 0.8
+  // seconds for 500 namespaces and 10k users.
+  const contributors = new Map<string, NamespaceListing["contributors"]>();
+  for (const namespace of deployment.deployNamespaces) contributors.set(namespace.name, []);
+  for (const user of deployment.users) {
+    for (const grant of user.allowedNamespaces) {
+      contributors.get(grant.namespace)?.push({
+        email: user.email,
+        username: user.username,
+        access: grant.access,
+        disabled: user.disabled,
+      });
+    }
+  }
   return deployment.deployNamespaces.map((namespace) => ({
     deployment: deployment.name,
     name: namespace.name,
     resourceQuota: namespace.resourceQuota,
-    contributors: deployment.users.flatMap((user) =>
-      user.allowedNamespaces
-        .filter((grant) => grant.namespace === namespace.name)
-        .map((grant) => ({
-          email: user.email,
-          username: user.username,
-          access: grant.access,
-          disabled: user.disabled,
-        })),
-    ),
+    contributors: contributors.get(namespace.name) ?? [],
   }));
 }
 
@@ -81,7 +87,14 @@ async function loadListed(context: CommandContext, options: ListOptions): Promis
     throw new UsageError(`--format "${options.format}" is not supported; use table or json.`);
   }
   const layout = await resolveLayout(path.resolve(context.io.cwd, options.repo ?? "."), options);
-  const { deployments, diagnostics, files } = await loadRepo(layout);
+  // The listing needs the models only. The fast path, or the stored load of a file unchanged
+  // since the last reconcile on this machine, gives them without the `yaml` Document, and an
+  // invalid file still gets the full load's errors.
+  const { deployments, diagnostics, files } = await loadRepo(layout, undefined, {
+    fast: true,
+    positioned: true,
+    incremental: { previous: (outputPath) => readStoredLoad(layout.root, outputPath) },
+  });
   if (files.length === 0) {
     throw new UsageError(
       `no vars files (*.yaml, *.yml) found in ${layout.varsDir}; check --repo and --vars-dir.`,

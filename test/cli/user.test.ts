@@ -4,6 +4,7 @@ import path from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { runEdit, writeUnlessChanged } from "../../src/edit/session.js";
 import { CakeError } from "../../src/errors.js";
+import { readStoredLoad, writeStoredLoad } from "../../src/output/cache.js";
 import { lineDiff, readFixture } from "../edit/helpers.js";
 import { cake, makeRepo, readVars, snapshot } from "../edit/repo.js";
 
@@ -771,5 +772,36 @@ describe("cake user list", () => {
 
     expect(all.code).toBe(0);
     expect(all.stdout).toBe(unfiltered.stdout);
+  });
+  it("same rows from the stored load", async () => {
+    const before = await cake(repo, "user", "list", "--format", "json");
+    const namespacesBefore = await cake(repo, "namespace", "list", "--format", "json");
+    expect((await cake(repo, "reconcile")).code).toBe(0);
+
+    const after = await cake(repo, "user", "list", "--format", "json");
+    const namespacesAfter = await cake(repo, "namespace", "list", "--format", "json");
+
+    expect(after.stdout).toBe(before.stdout);
+    expect(namespacesAfter.stdout).toBe(namespacesBefore.stdout);
+  });
+
+  it("reads an unchanged file from the stored load", async () => {
+    expect((await cake(repo, "reconcile")).code).toBe(0);
+    const folder = "deployments/dev-eu-west-1";
+    const stored = readStoredLoad(repo, folder);
+    if (stored === undefined) throw new Error("reconcile stored no load");
+    // A marker that only the stored load carries: bjones disabled, unlike in the file.
+    const { deployment } = stored.snapshot;
+    const users = deployment.users.map((user) =>
+      user.username === "bjones" ? { ...user, disabled: true } : user,
+    );
+    writeStoredLoad(repo, folder, stored.text, { ...stored.snapshot, deployment: { ...deployment, users } });
+
+    const result = await cake(repo, "user", "list", ...D, "--format", "json");
+    const { access } = JSON.parse(result.stdout) as { access: { username: string; disabled: boolean }[] };
+    const bjones = access.filter((row) => row.username === "bjones");
+
+    expect(bjones.length).toBeGreaterThan(0);
+    expect(bjones.every((row) => row.disabled)).toBe(true);
   });
 });
