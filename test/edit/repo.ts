@@ -1,6 +1,7 @@
 import { copyFile, mkdir, mkdtemp, readdir, readFile, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { readStoredLoad, writeStoredLoad } from "../../src/output/cache.js";
 import { FIXTURES } from "./helpers.js";
 
 /** Creates a temporary ops repo with the edit fixtures under `vars/`. */
@@ -33,4 +34,18 @@ export async function snapshot(root: string): Promise<Record<string, string>> {
 
 export function readVars(root: string, name = "dev-eu-west-1"): Promise<string> {
   return readFile(path.join(root, "vars", `${name}.yaml`), "utf8");
+}
+
+/**
+ * Rewrites the stored load of `folder` so that `username` is disabled in its model, unlike in
+ * the vars file. A command that shows the user disabled took its model from the stored load.
+ */
+export function markStoredLoad(root: string, folder: string, username: string): void {
+  const stored = readStoredLoad(root, folder);
+  if (stored === undefined) throw new Error("reconcile stored no load");
+  const { deployment } = stored.snapshot;
+  const users = deployment.users.map((user) =>
+    user.username === username ? { ...user, disabled: true } : user,
+  );
+  writeStoredLoad(root, folder, stored.text, { ...stored.snapshot, deployment: { ...deployment, users } });
 }

@@ -7,9 +7,8 @@ import { appendFile } from "node:fs/promises";
 import path from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { openTarget } from "../../src/edit/session.js";
-import { readStoredLoad, writeStoredLoad } from "../../src/output/cache.js";
 import { resolveLayout } from "../../src/repo/layout.js";
-import { cake, makeRepo } from "./repo.js";
+import { cake, makeRepo, markStoredLoad as markStored } from "./repo.js";
 
 const FOLDER = "deployments/dev-eu-west-1";
 
@@ -19,16 +18,7 @@ beforeEach(async () => {
   expect((await cake(repo, "reconcile")).code).toBe(0);
 });
 
-/** Stores a load of the unchanged text in which bjones is disabled, unlike in the file. */
-function markStoredLoad(): void {
-  const stored = readStoredLoad(repo, FOLDER);
-  if (stored === undefined) throw new Error("reconcile stored no load");
-  const { deployment } = stored.snapshot;
-  const users = deployment.users.map((user) =>
-    user.username === "bjones" ? { ...user, disabled: true } : user,
-  );
-  writeStoredLoad(repo, FOLDER, stored.text, { ...stored.snapshot, deployment: { ...deployment, users } });
-}
+const markStoredLoad = () => markStored(repo, FOLDER, "bjones");
 
 const bjones = (target: Awaited<ReturnType<typeof openTarget>>) =>
   target.deployment.users.find((user) => user.username === "bjones");
