@@ -19,14 +19,26 @@ export interface IdentityCheckOptions {
   text?: string;
 }
 
-/** Locates `users.users[i]` of a user in the document by exact email. */
+/**
+ * Locates `users.users[i]` of a user in the document by exact email. The document is parsed
+ * on the first diagnostic only: most files have none, and parsing a 10k-user file for
+ * positions took 0.7 of the 1.7 seconds of `cake validate`.
+ */
 class UserLocator {
   private readonly indexes = new Map<string, number>();
   private readonly offsets = new Map<string, { email?: number; username?: number }>();
   private readonly lines: SourceLines | undefined;
+  private documentOf: (() => Document) | undefined;
 
-  constructor(document: Document, text: string | undefined) {
+  constructor(documentOf: () => Document, text: string | undefined) {
+    this.documentOf = documentOf;
     this.lines = text === undefined ? undefined : new SourceLines(text);
+  }
+
+  private locate(): void {
+    if (this.documentOf === undefined) return;
+    const document = this.documentOf();
+    this.documentOf = undefined;
     const root = document.contents;
     const users = isMap(root) ? root.get("users", true) : undefined;
     const list = isMap(users) ? users.get("users", true) : undefined;
@@ -53,6 +65,7 @@ class UserLocator {
     code: DiagnosticCode,
     message: string,
   ): Diagnostic {
+    this.locate();
     const index = this.indexes.get(user.email);
     const offset = this.offsets.get(user.email)?.[field];
     const position =
@@ -77,10 +90,10 @@ class UserLocator {
  */
 export function checkIdentity(
   deployment: Deployment,
-  document: Document,
+  document: Document | (() => Document),
   options: IdentityCheckOptions = {},
 ): Diagnostic[] {
-  const locator = new UserLocator(document, options.text);
+  const locator = new UserLocator(typeof document === "function" ? document : () => document, options.text);
   const diagnostics = [...checkUsernames(deployment, locator)];
   if (options.idpUsers)
     diagnostics.push(...checkIdpEmails(deployment, locator, options.idpUsers, options.idpSource));
@@ -176,8 +189,8 @@ function checkIdpEmails(
 }
 
 /**
- * Runs `checkIdentity` over every loaded deployment, parsing each vars text again for
- * positions (the repo loader keeps the texts, not the documents).
+ * Runs `checkIdentity` over every loaded deployment. A vars text is parsed again for positions
+ * when it has a diagnostic (the repo loader keeps the texts, not the documents).
  */
 export function checkRepoIdentity(
   loaded: { deployments: readonly Deployment[]; sources: Readonly<Record<string, string>> },
@@ -186,7 +199,6 @@ export function checkRepoIdentity(
   return loaded.deployments.flatMap((deployment) => {
     const text = loaded.sources[deployment.varsFile];
     if (text === undefined) return [];
-    const document = parseDocument(text, EDIT_PARSE_OPTIONS);
-    return checkIdentity(deployment, document, { ...options, text });
+    return checkIdentity(deployment, () => parseDocument(text, EDIT_PARSE_OPTIONS), { ...options, text });
   });
 }

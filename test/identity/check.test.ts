@@ -31,6 +31,29 @@ describe("checkIdentity conventions", () => {
     expect(checkIdentity(deployment, document)).toEqual([]);
   });
 
+  it("parses the document for diagnostics only", () => {
+    const { deployment, document, text } = loadUsers(USERS.slice(0, 4));
+    let parses = 0;
+    const documentOf = () => {
+      parses++;
+      return document;
+    };
+    expect(checkIdentity(deployment, documentOf, { text })).toEqual([]);
+    expect(parses).toBe(0);
+
+    const departing = loadUsers(USERS);
+    const diagnostics = checkIdentity(
+      departing.deployment,
+      () => {
+        parses++;
+        return departing.document;
+      },
+      { text: departing.text },
+    );
+    expect(diagnostics.map((diagnostic) => diagnostic.line)).toEqual([26]);
+    expect(parses).toBe(1);
+  });
+
   it("pattern groups replace inference", () => {
     const { deployment, document } = loadUsers(USERS, '  username_pattern: "(?<first>[a-z])(?<last>[a-z]+)"');
     const diagnostics = checkIdentity(deployment, document);
