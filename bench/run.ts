@@ -1,7 +1,7 @@
 /**
  * Benchmarks `cake reconcile` against the cookiecutter baseline on synthetic vars files, and
- * times the other commands a change goes through (validate, plan, grant, import) on the same
- * files.
+ * times the other commands a change goes through (validate, list, plan, the editing commands,
+ * import) on the same files.
  *
  *   npm run bench [-- --sizes 1000,10000,50000 --runs 5 --output FILE --work-dir DIR]
  *
@@ -10,7 +10,7 @@
  * so every cake mode is compared with the baseline's full run on the same vars file.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -220,12 +220,32 @@ function benchCommands(
       }),
     );
 
+  // Without the local cache, as on a fresh clone: the command parses the vars file.
+  const cacheFolder = path.join(repo, ".cake");
+  const withoutCache = <T>(run: () => T): T => {
+    renameSync(cacheFolder, `${cacheFolder}-off`);
+    try {
+      return run();
+    } finally {
+      renameSync(`${cacheFolder}-off`, cacheFolder);
+    }
+  };
+
   const validate = median(repeat(runs, () => measure(process.execPath, cake("validate"))));
+  const userList = median(repeat(runs, () => measure(process.execPath, cake("user", "list"))));
+  const namespaceList = median(repeat(runs, () => measure(process.execPath, cake("namespace", "list"))));
   writeFileSync(varsFile, changedText);
   const plan = median(repeat(runs, () => measure(process.execPath, cake("plan", "--base", "HEAD"))));
   const grantArgs = (access: string) =>
     cake("user", "grant", ...edit, "--email", email, "--namespace", namespace, "--access", access);
   const grant = fromOriginal([...grantArgs("view"), "--no-reconcile"]);
+  const grantWithoutCache = withoutCache(() => fromOriginal([...grantArgs("view"), "--no-reconcile"]));
+  const namespaceAdd = fromOriginal([...cake("namespace", "add", ...edit, "team-new"), "--no-reconcile"]);
+  const removed = grantedNamespace(varsText);
+  const namespaceRemove = fromOriginal([
+    ...cake("namespace", "remove", ...edit, removed.namespace, "--revoke-grants", "--delete-profile"),
+    "--no-reconcile",
+  ]);
   const imported = fromOriginal([...cake("user", "import", ...edit, csvFile), "--no-reconcile"]);
 
   // Each run switches the new grant between view and edit, so every run changes one grant.
@@ -242,11 +262,28 @@ function benchCommands(
 
   return [
     ["validate (every warning printed)", validate],
+    ["user list", userList],
+    ["namespace list", namespaceList],
     ["plan, one grant changed", plan],
     ["user grant --no-reconcile", grant],
+    ["user grant --no-reconcile, no local cache", grantWithoutCache],
     ["user grant, then its reconcile", grantReconcile],
+    ["namespace add --no-reconcile", namespaceAdd],
+    [`namespace remove --revoke-grants of ${removed.grants} grants --no-reconcile`, namespaceRemove],
     [`user import of ${IMPORT_ROWS} grants --no-reconcile`, imported],
   ];
+}
+
+/** Returns the first deploy namespace that users are granted, with the number of its grants. */
+export function grantedNamespace(varsText: string): { namespace: string; grants: number } {
+  const counts = new Map<string, number>();
+  for (const match of varsText.matchAll(/^ {8}- (?:name: )?(team-\d+)$/gm)) {
+    const name = match[1] as string;
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  const first = [...counts.keys()].sort()[0];
+  if (first === undefined) throw new Error("no namespace is granted in the synthetic vars file");
+  return { namespace: first, grants: counts.get(first) ?? 0 };
 }
 
 /** Returns the email of the user at `fraction` of the users list and a namespace that user is not granted. */
