@@ -4,7 +4,12 @@
  * provider's users.
  */
 import { type Document, isMap, isScalar, isSeq, parseDocument } from "yaml";
-import type { Diagnostic, DiagnosticCode, Severity } from "../config/diagnostics.js";
+import {
+  appendDiagnostics,
+  type Diagnostic,
+  type DiagnosticCode,
+  type Severity,
+} from "../config/diagnostics.js";
 import { EDIT_PARSE_OPTIONS } from "../edit/document.js";
 import { SourceLines } from "../edit/text.js";
 import type { Deployment, User } from "../model/types.js";
@@ -96,7 +101,7 @@ export function checkIdentity(
   const locator = new UserLocator(typeof document === "function" ? document : () => document, options.text);
   const diagnostics = [...checkUsernames(deployment, locator)];
   if (options.idpUsers)
-    diagnostics.push(...checkIdpEmails(deployment, locator, options.idpUsers, options.idpSource));
+    appendDiagnostics(diagnostics, checkIdpEmails(deployment, locator, options.idpUsers, options.idpSource));
   return diagnostics;
 }
 

@@ -779,7 +779,7 @@ function checkGuards(
     }
 
     const found = handoversOf(plan, options.layout.root);
-    unknownHolders.push(...found.unknownHolders.map((profile) => `${deployment}/${profile}`));
+    for (const profile of found.unknownHolders) unknownHolders.push(`${deployment}/${profile}`);
     if (found.unknownHolders.length > 0 && plan.holdersProblem !== undefined) {
       unknownHoldersReasons[deployment] = plan.holdersProblem;
     }

@@ -24,7 +24,8 @@ export function renderPlanText(plan: RepoPlan): string {
   }
 
   for (const deployment of changed) {
-    lines.push("", ...renderDeployment(deployment));
+    lines.push("");
+    for (const line of renderDeployment(deployment)) lines.push(line);
   }
   return `${lines.join("\n")}\n`;
 }
@@ -49,7 +50,10 @@ function renderDeployment(deployment: DeploymentPlan): string[] {
   for (const note of deploymentNotes(deployment)) lines.push(`  note: ${note}`);
 
   const rows = planRows(deployment);
-  const changeWidth = Math.max(...rows.map((row) => row.change.length));
+  // Loops, not Math.max(...rows) or push(...lines): a new deployment of 50k users has 300k
+  // rows, more than a call takes arguments.
+  let changeWidth = 0;
+  for (const row of rows) changeWidth = Math.max(changeWidth, row.change.length);
   for (const row of rows) {
     lines.push(`  ${row.marker} ${row.change.padEnd(changeWidth)}  ${describeRow(row)}`.trimEnd());
   }

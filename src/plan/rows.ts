@@ -158,7 +158,8 @@ export function planRows(plan: DeploymentPlan): PlanRow[] {
     });
   }
 
-  rows.push(...cloudIdentityRows(plan.cloudIdentity));
+  // One push per row: a deployment can have 100k profiles, and that many arguments overflow the stack.
+  for (const row of cloudIdentityRows(plan.cloudIdentity)) rows.push(row);
   for (const setting of plan.settings) {
     rows.push({
       kind: "other",

@@ -19,6 +19,23 @@ function repoPlan(deployments: DeploymentPlan[]): RepoPlan {
 const pipeUser = user("a|b@example.com", "ab", { allowedNamespaces: [grant("ml-prod")] });
 const bob = user("bob@example.com", "bjones", { allowedNamespaces: [grant("ml-prod", "view")] });
 
+describe("plan rendering at scale", () => {
+  it("renders 300k access rows", () => {
+    // A new deployment of 50k users with 5 namespaces each: more rows than a call takes arguments.
+    const plan = planChanges(deployment(), deployment({ users: [bob] }));
+    const access = Array.from({ length: 300_000 }, (_, index) => ({
+      change: "gained" as const,
+      email: `user${index}@example.com`,
+      namespace: "ml-prod",
+      from: null,
+      to: "edit" as const,
+    }));
+    const text = renderPlanText(repoPlan([{ ...plan, access }]));
+
+    expect(text).toContain("user299999@example.com");
+  });
+});
+
 describe("renderPlanMarkdown", () => {
   it("puts emails in code spans", () => {
     const markdown = renderPlanMarkdown(repoPlan([planChanges(deployment(), deployment({ users: [bob] }))]));

@@ -245,7 +245,8 @@ export function renderText(result: ReconcileResult, verbose: boolean, location?:
     const listed = result.check || verbose || details.length <= MAX_LISTED_PATHS;
     // What happened to an interrupted run is printed even when the paths are not.
     const notes = result.check ? [] : recoveryNotes(report);
-    lines.push(...[...notes, ...(listed ? details : [])].map((detail) => `  ${detail}`));
+    // One push per line: `--check` lists every path, and 100k or more arguments overflow the stack.
+    for (const detail of [...notes, ...(listed ? details : [])]) lines.push(`  ${detail}`);
     const reminder = result.check ? undefined : argocdReminder(report, location);
     if (reminder !== undefined) lines.push(`  ${reminder}`);
   }
