@@ -289,8 +289,9 @@ export async function openTarget(layout: RepoLayout, name: string, verbose = tru
     absolutePath: realPath,
     text,
     deployment: result.deployment,
+    // `affectedProfiles` marks a load from `previous`, which lists no warnings of unchanged text.
     warnings:
-      previous !== undefined && result.snapshot !== undefined
+      result.affectedProfiles !== undefined
         ? undefined
         : result.diagnostics.filter((diagnostic) => diagnostic.severity === "warning"),
     ...(result.snapshot === undefined ? {} : { load: { text, snapshot: result.snapshot } }),
