@@ -27,7 +27,8 @@ export function applySplices(text: string, splices: readonly Splice[]): string {
   const parts: string[] = [];
   let position = 0;
   for (const { splice } of ordered) {
-    if (splice.start < position) throw new OverlappingSplices(`overlapping splices at offset ${splice.start}`);
+    if (splice.start < position)
+      throw new OverlappingSplices(`overlapping splices at offset ${splice.start}`);
     parts.push(text.slice(position, splice.start), splice.text);
     position = splice.end;
   }
