@@ -22,6 +22,7 @@ import {
 } from "../output/reconcile.js";
 import { type LayoutFlags, type RepoLayout, resolveLayout } from "../repo/layout.js";
 import { assertRealPathInside } from "../repo/paths.js";
+import { shellWord } from "../repo/shell.js";
 import { EditError } from "./errors.js";
 
 /** Options every editing command takes. */
@@ -83,6 +84,8 @@ export interface EditRequest {
 interface Applied {
   target: EditTarget;
   outcome: EditOutcome;
+  /** The model of the edited text. */
+  edited: Deployment;
 }
 
 /** Runs an edit against the deployment(s) named by `--deployment` and reports on the context's streams. */
@@ -129,6 +132,7 @@ export async function runEdit(
     return;
   }
   for (const { target, outcome } of applied) io.stdout.write(`${target.file}: ${outcome.summary}\n`);
+  await remindCodeowners(context, layout, options, applied);
 
   if (options.reconcile === false) {
     // A removal with --delete-profile is blocked by reconcile's guard unless the command names the Profile.
@@ -143,6 +147,40 @@ export async function runEdit(
     return;
   }
   await reconcileApplied(context, layout, applied, request, wait);
+}
+
+/**
+ * Prints which CODEOWNERS to regenerate when the edit changed the active cake-admins of a
+ * deployment and cake wrote the CODEOWNERS, whose rules name them. `reconcile --check` fails
+ * until the file is regenerated, so the reminder comes with the change that needs it.
+ */
+async function remindCodeowners(
+  context: CommandContext,
+  layout: RepoLayout,
+  options: EditCommandOptions,
+  applied: readonly Applied[],
+): Promise<void> {
+  if (!applied.some(({ target, edited }) => activeAdmins(target.deployment) !== activeAdmins(edited))) return;
+  const { ownedCodeowners } = await import("../init/codeowners.js");
+  const owned = await ownedCodeowners(layout.root, layout.repoPath);
+  const first = owned[0];
+  if (first === undefined) return;
+  const { io } = context;
+  // cake init takes the repo folder as an argument, not as --repo.
+  const folder = options.repo === undefined ? "" : ` ${shellWord(options.repo)}`;
+  io.stdout.write(
+    `The cake-admins changed, and ${path.relative(io.cwd, first) || first} names them as reviewers: ` +
+      `run "cake init${folder} --codeowners" and commit it with this change ("cake reconcile --check" fails until then).\n`,
+  );
+}
+
+/** Returns the emails of the active cake-admins, sorted and joined, to compare two models. */
+function activeAdmins(deployment: Deployment): string {
+  return deployment.users
+    .filter((user) => !user.disabled && user.roles.includes("cake-admin"))
+    .map((user) => user.email)
+    .sort()
+    .join("\n");
 }
 
 /**
@@ -194,7 +232,7 @@ async function prepareEdits(
           formatDiagnostics(warnings, { sources: { [target.file]: outcome.text }, summary: false }),
         );
       }
-      applied.push({ target, outcome });
+      applied.push({ target, outcome, edited: deployment });
     } catch (error) {
       // A refused edit names the vars file it was refused in.
       if (!all && error instanceof EditError && file !== undefined) {

@@ -91,17 +91,33 @@ export async function staleCodeowners(
   deployments: readonly Deployment[],
   repoPath = "",
 ): Promise<string | undefined> {
-  const owned: { file: string; text: string }[] = [];
+  const { place, owned } = await readOwnedCodeowners(root, repoPath);
+  if (owned.length === 0) return undefined;
+  const expected = renderRepoRules(deployments, place.prefix);
+  return owned.find(({ text }) => text !== expected)?.file;
+}
+
+/**
+ * Returns the paths of the CODEOWNERS files that cake wrote for the ops repo at `root`. The
+ * list is empty when the team keeps its own rules or has none.
+ */
+export async function ownedCodeowners(root: string, repoPath = ""): Promise<string[]> {
+  return (await readOwnedCodeowners(root, repoPath)).owned.map(({ file }) => file);
+}
+
+async function readOwnedCodeowners(
+  root: string,
+  repoPath: string,
+): Promise<{ place: RepoPlace; owned: { file: string; text: string }[] }> {
   const place = await repoPlace(root, repoPath);
+  const owned: { file: string; text: string }[] = [];
   for (const file of existingCodeowners(place.top)) {
     const text = await readFile(file, "utf8");
     // Another ops repo of this git repository wrote it: cake keeps one set of rules per file.
     if (text.startsWith(CODEOWNERS_HEADER) && !rulesOfAnotherRepo(text, place.prefix))
       owned.push({ file, text });
   }
-  if (owned.length === 0) return undefined;
-  const expected = renderRepoRules(deployments, place.prefix);
-  return owned.find(({ text }) => text !== expected)?.file;
+  return { place, owned };
 }
 
 /** The first line of a CODEOWNERS file cake wrote, so cake overwrites only its own file. */

@@ -294,6 +294,65 @@ describe("cake init codeowners", () => {
     expect(current.code).toBe(0);
   });
 
+  it("edits that change cake-admins remind of CODEOWNERS", async () => {
+    await cake(dir, "init");
+    expect((await cake(dir, "reconcile")).code).toBe(0);
+    const D = ["--deployment", "dev-us-east-1"];
+
+    const grant = await cake(
+      dir,
+      "user",
+      "add",
+      ...D,
+      "--email",
+      "new.user@example.com",
+      "--role",
+      "cake-user",
+    );
+    const admin = await cake(
+      dir,
+      "user",
+      "add",
+      ...D,
+      "--email",
+      "new.admin@example.com",
+      "--role",
+      "cake-admin",
+    );
+    const stale = await cake(dir, "reconcile", "--check");
+    await cake(dir, "init", "--codeowners");
+    const disabled = await cake(dir, "user", "disable", ...D, "--email", "new.admin@example.com");
+
+    expect(grant.code).toBe(0);
+    expect(grant.stdout).not.toContain("CODEOWNERS");
+    expect(admin.code).toBe(0);
+    expect(admin.stdout).toContain(
+      'The cake-admins changed, and CODEOWNERS names them as reviewers: run "cake init --codeowners" and commit it',
+    );
+    expect(stale.code).toBe(1);
+    expect(disabled.stdout).toContain("The cake-admins changed");
+  });
+
+  it("no CODEOWNERS reminder for the team's own file", async () => {
+    await cake(dir, "init");
+    await writeFile(path.join(dir, "CODEOWNERS"), "* @platform-team\n");
+
+    const admin = await cake(
+      dir,
+      "user",
+      "add",
+      "--deployment",
+      "dev-us-east-1",
+      "--email",
+      "new.admin@example.com",
+      "--role",
+      "cake-admin",
+    );
+
+    expect(admin.code).toBe(0);
+    expect(admin.stdout).not.toContain("CODEOWNERS");
+  });
+
   it("names the repo folder in the CODEOWNERS fix", async () => {
     await cake(dir, "init");
     const varsFile = path.join(dir, "vars/dev-us-east-1.yaml");
