@@ -29,6 +29,44 @@ export const CODEOWNERS_LOCATIONS = [
   `.gitlab/${CODEOWNERS_FILE}`,
 ] as const;
 
+/** The places each forge searches, in its order (sources above `CODEOWNERS_LOCATIONS`). */
+const FORGE_ORDERS = {
+  GitHub: [`.github/${CODEOWNERS_FILE}`, CODEOWNERS_FILE, `docs/${CODEOWNERS_FILE}`],
+  GitLab: [CODEOWNERS_FILE, `docs/${CODEOWNERS_FILE}`, `.gitlab/${CODEOWNERS_FILE}`],
+} as const;
+
+/** A CODEOWNERS that cake wrote, which a forge ignores because it reads another file first. */
+export interface ShadowedCodeowners {
+  forge: keyof typeof FORGE_ORDERS;
+  /** The file the forge reads, relative to the top of the work tree. */
+  read: string;
+  /** The file cake wrote that the forge ignores, relative to the top. */
+  ignored: string;
+}
+
+/**
+ * Returns each forge that reads a CODEOWNERS cake did not write for this ops repo before one
+ * that cake wrote: on that forge, the cake-admins are not required reviewers.
+ */
+export async function shadowedCodeowners(root: string, repoPath = ""): Promise<ShadowedCodeowners[]> {
+  const { place, owned } = await readOwnedCodeowners(root, repoPath);
+  const ownedPaths = new Set(
+    owned.map(({ file }) => path.relative(place.top, file).split(path.sep).join("/")),
+  );
+  const shadowed: ShadowedCodeowners[] = [];
+  for (const [forge, order] of Object.entries(FORGE_ORDERS) as [
+    ShadowedCodeowners["forge"],
+    readonly string[],
+  ][]) {
+    const present = order.filter((file) => existsSync(path.join(place.top, ...file.split("/"))));
+    const read = present[0];
+    const ignored = present.find((file) => ownedPaths.has(file));
+    if (read !== undefined && ignored !== undefined && !ownedPaths.has(read))
+      shadowed.push({ forge, read, ignored });
+  }
+  return shadowed;
+}
+
 /** Returns the absolute path of the first CODEOWNERS that exists in `top`, in `CODEOWNERS_LOCATIONS` order. */
 export function findCodeowners(top: string): string | undefined {
   return existingCodeowners(top)[0];

@@ -12,6 +12,7 @@ import { type Diagnostic, hasErrors } from "../config/diagnostics.js";
 import type { DeploymentReuse } from "../config/repo.js";
 import { CakeError, readFailureReason, UsageError } from "../errors.js";
 import { profilePath } from "../generate/layout.js";
+import type { ShadowedCodeowners } from "../init/codeowners.js";
 import type { DeploymentClaims } from "../model/claims.js";
 import { nonAsciiCodePoints, sameUnicodeText } from "../model/code-points.js";
 import { profilesOf, profileUsersOf } from "../model/names.js";
@@ -119,6 +120,11 @@ export interface ReconcileResult {
    * match the cake-admins of the vars files. It is drift.
    */
   staleCodeowners?: string;
+  /**
+   * With `--check` over every deployment: forges that read a CODEOWNERS cake did not write
+   * before the one it wrote, so they ignore the cake-admin rules. A warning, not drift.
+   */
+  shadowedCodeowners?: ShadowedCodeowners[];
 }
 
 /** The result of loading every vars file of a repo; a deployment is present only when its file has no errors. */
@@ -166,9 +172,15 @@ export async function reconcile(
     const result = await reconcileLoaded(options, loaded);
     // CODEOWNERS names the cake-admins of every deployment, so only a check of all of them can tell.
     if (!result.valid || (options.deployments ?? []).length > 0) return result;
-    const { staleCodeowners } = await import("../init/codeowners.js");
-    const stale = await staleCodeowners(options.layout.root, loaded.deployments, options.layout.repoPath);
-    return stale === undefined ? result : { ...result, drift: true, staleCodeowners: stale };
+    const { shadowedCodeowners, staleCodeowners } = await import("../init/codeowners.js");
+    const { root, repoPath } = options.layout;
+    const stale = await staleCodeowners(root, loaded.deployments, repoPath);
+    const shadowed = await shadowedCodeowners(root, repoPath);
+    return {
+      ...result,
+      ...(stale === undefined ? {} : { drift: true, staleCodeowners: stale }),
+      ...(shadowed.length === 0 ? {} : { shadowedCodeowners: shadowed }),
+    };
   }
   return withRepoLock(
     options.layout.root,

@@ -1,6 +1,17 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import {
+  copyFile,
+  cp,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -351,6 +362,44 @@ describe("cake init codeowners", () => {
 
     expect(admin.code).toBe(0);
     expect(admin.stdout).not.toContain("CODEOWNERS");
+  });
+
+  it("warns when GitHub reads another CODEOWNERS first", async () => {
+    await cake(dir, "init");
+    expect((await cake(dir, "reconcile")).code).toBe(0);
+    const before = await cake(dir, "reconcile", "--check");
+    await writeFile(path.join(dir, ".github/CODEOWNERS"), "* @platform-team\n");
+
+    const text = await cake(dir, "reconcile", "--check");
+    const json = await cake(dir, "reconcile", "--check", "--format", "json");
+
+    expect(before.stderr).not.toContain("CODEOWNERS");
+    expect(text.code).toBe(0);
+    expect(text.stderr).toContain(
+      "cake: warning: GitHub reads .github/CODEOWNERS, which cake did not write, and ignores CODEOWNERS",
+    );
+    expect(text.stderr).not.toContain("GitLab");
+    expect(JSON.parse(json.stdout).shadowedCodeowners).toEqual([
+      { forge: "GitHub", read: ".github/CODEOWNERS", ignored: "CODEOWNERS" },
+    ]);
+  });
+
+  it("warns when GitLab reads another CODEOWNERS first", async () => {
+    await cake(dir, "init");
+    expect((await cake(dir, "reconcile")).code).toBe(0);
+    // GitHub does not read .gitlab/, and GitLab reads docs/ before it.
+    await mkdir(path.join(dir, ".gitlab"));
+    await rename(path.join(dir, "CODEOWNERS"), path.join(dir, ".gitlab/CODEOWNERS"));
+    await mkdir(path.join(dir, "docs"));
+    await writeFile(path.join(dir, "docs/CODEOWNERS"), "* @platform-team\n");
+
+    const result = await cake(dir, "reconcile", "--check");
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(
+      "cake: warning: GitLab reads docs/CODEOWNERS, which cake did not write, and ignores .gitlab/CODEOWNERS",
+    );
+    expect(result.stderr).not.toContain("GitHub");
   });
 
   it("names the repo folder in the CODEOWNERS fix", async () => {

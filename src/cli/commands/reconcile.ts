@@ -154,6 +154,13 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
       `cake: warning: ${unknownHoldersMessage(result.unknownHolders, result.unknownHoldersReasons)}.\n`,
     );
   }
+  for (const { forge, read, ignored } of result.shadowedCodeowners ?? []) {
+    io.stderr.write(
+      `cake: warning: ${forge} reads ${read}, which cake did not write, and ignores ${ignored}, so the ` +
+        `cake-admins are not required reviewers there; keep one CODEOWNERS: delete ${read}, or delete ` +
+        `${ignored} and keep the cake-admin rules in ${read} by hand.\n`,
+    );
+  }
   for (const folder of result.foreignFolders ?? []) {
     const symlink =
       lstatSync(path.join(layout.root, folder), { throwIfNoEntry: false })?.isSymbolicLink() ?? false;
@@ -386,6 +393,7 @@ function toJson(result: ReconcileResult): unknown {
       : { unmatchedHandoverAllowances: result.unmatchedHandoverAllowances }),
     ...(result.foreignFolders === undefined ? {} : { foreignFolders: result.foreignFolders }),
     ...(result.staleCodeowners === undefined ? {} : { staleCodeowners: result.staleCodeowners }),
+    ...(result.shadowedCodeowners === undefined ? {} : { shadowedCodeowners: result.shadowedCodeowners }),
     ...(result.unknownHolders === undefined ? {} : { unknownHolders: result.unknownHolders }),
     ...(result.unknownHoldersReasons === undefined
       ? {}
