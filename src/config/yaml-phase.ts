@@ -111,16 +111,36 @@ function toData(source: VarsSource, document: Document): { data: unknown; diagno
     return { data: document.toJS({ maxAliasCount: -1 }) };
   } catch (error) {
     if (!(error instanceof ReferenceError)) throw error;
+    const alias = unresolvedAlias(document);
+    const position = alias?.range ? { position: source.positionOfOffset(alias.range[0]) } : {};
+    const message =
+      alias === undefined
+        ? `${error.message}; define the anchor (&name) before the alias (*name) that uses it`
+        : `the alias *${alias.source} refers to no anchor &${alias.source} before it; define the anchor ` +
+          `before the alias, or write the value out`;
     return {
       data: undefined,
-      diagnostic: source.diagnostic(
-        "error",
-        "yaml-syntax",
-        [],
-        `${error.message}; define the anchor (&name) before the alias (*name) that uses it`,
-      ),
+      diagnostic: source.diagnostic("error", "yaml-syntax", [], message, position),
     };
   }
+}
+
+/** Returns the first alias, in document order, with no anchor of its name before it. */
+function unresolvedAlias(document: Document): Alias | undefined {
+  const anchors = new Set<string>();
+  let found: Alias | undefined;
+  visit(document, {
+    Alias(_key, alias) {
+      if (anchors.has(alias.source)) return undefined;
+      found = alias;
+      return visit.BREAK;
+    },
+    Node(_key, node) {
+      if (node.anchor !== undefined) anchors.add(node.anchor);
+      return undefined;
+    },
+  });
+  return found;
 }
 
 function notMappingDiagnostic(source: VarsSource, document: Document): Diagnostic {
@@ -176,10 +196,13 @@ function parserDiagnostics(source: VarsSource, errors: readonly YAMLError[]): Di
     if (tab && tabReported) continue;
     tabReported ||= tab;
 
-    // The parser can report one fault several times, under different codes, at the same place.
+    // The parser can report one fault several times, under different codes, at the same place,
+    // and an indentation slip several times on its line.
     const key = `${tab}:${position.line}:${position.column}`;
-    if (seen.has(key)) continue;
+    const lineKey = `indentation:${position.line}`;
+    if (seen.has(key) || (isIndentationError(error) && seen.has(lineKey))) continue;
     seen.add(key);
+    if (isIndentationError(error)) seen.add(lineKey);
 
     const reason = parserReason(error);
     diagnostics.push(
@@ -279,6 +302,12 @@ function parserReason(error: YAMLError): string {
     const collection = flow[1] === "sequence" ? "list in brackets" : "mapping in braces";
     return `this ${collection} is not closed, or its next line is not indented past its key; add the closing ${flow[2]}`;
   }
+  if (error.code === "MISSING_CHAR" && /^Sequence item without - indicator/.test(error.message)) {
+    return "this line is indented differently from the keys of its list entry, so it reads as a list item without its -";
+  }
+  if (error.code === "UNEXPECTED_TOKEN" && / at node end$/.test(error.message.split("\n")[0] ?? "")) {
+    return "this text follows a value that ended before it (at a closing bracket, brace or quote); remove it, or move it inside the brackets or quotes";
+  }
   const token = /^Unexpected \S+ token in YAML stream: (".*")/.exec(error.message);
   if (token !== null) {
     return `${token[1]} cannot stand here (quote the whole value if it belongs to it); the rest of the file is read once this is fixed`;
@@ -292,11 +321,21 @@ function parserReason(error: YAMLError): string {
  */
 const INDENTATION_ERRORS = new Set(["BAD_INDENT", "BLOCK_AS_IMPLICIT_KEY", "MULTILINE_IMPLICIT_KEY"]);
 
+/** True for a parser error that mostly comes from an indentation slip (see `INDENTATION_ERRORS`). */
+function isIndentationError(error: YAMLError): boolean {
+  // A key indented less than the keys of its list entry reads as a new item without its `-`.
+  const itemWithoutDash =
+    error.code === "MISSING_CHAR" && /^Sequence item without - indicator/.test(error.message);
+  return (
+    (INDENTATION_ERRORS.has(error.code) || itemWithoutDash) &&
+    !/^Flow (sequence|map|mapping) in block/.test(error.message)
+  );
+}
+
 /** Returns the fix to suggest after a parser error's own message. */
 function syntaxHint(error: YAMLError): string {
   // An unclosed flow collection gets its own fix from `parserReason`.
-  if (!INDENTATION_ERRORS.has(error.code) || /^Flow (sequence|map|mapping) in block/.test(error.message))
-    return "";
+  if (!isIndentationError(error)) return "";
   return "; check the indentation of this line and the lines around it (the keys of one mapping start in the same column)";
 }
 

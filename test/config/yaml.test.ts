@@ -131,6 +131,51 @@ describe("YAML phase", () => {
     expect(diagnostic).toMatchObject({ line: 7, column: 9 });
   });
 
+  it("reports a key indented less than its entry once per line", () => {
+    const text = [
+      "environment: prod",
+      "users:",
+      "  users:",
+      "    - email: carol@example.com",
+      "     username: carol",
+      "",
+    ].join("\n");
+
+    const syntax = withCode(load(text), "yaml-syntax");
+
+    expect(syntax.filter((diagnostic) => diagnostic.line === 5)).toHaveLength(1);
+    expect(syntax[0]).toMatchObject({ line: 5, column: 6 });
+    expect(syntax[0]?.message).toContain("indented differently from the keys of its list entry");
+    expect(syntax[0]?.message).toContain("check the indentation of this line");
+  });
+
+  it("names text after a closed list", () => {
+    const text = varsYaml({
+      users: usersYaml("  deploy_namespaces: [team-a] extra\n", []),
+    });
+
+    const syntax = withCode(load(text), "yaml-syntax");
+
+    expect(syntax).toHaveLength(1);
+    expect(syntax[0]).toMatchObject(positionOf(text, "extra"));
+    expect(syntax[0]?.message).toContain("this text follows a value that ended before it");
+    expect(syntax[0]?.message).not.toContain("node end");
+  });
+
+  it("points at an alias without anchor", () => {
+    const text = varsYaml({
+      users: usersYaml("  deploy_namespaces: *teams\n", []),
+    });
+
+    const syntax = withCode(load(text), "yaml-syntax");
+
+    expect(syntax).toHaveLength(1);
+    expect(syntax[0]).toMatchObject(positionOf(text, "*teams"));
+    expect(syntax[0]?.message).toBe(
+      "the alias *teams refers to no anchor &teams before it; define the anchor before the alias, or write the value out",
+    );
+  });
+
   it("points at the opening quote of an unclosed value", () => {
     const text = varsYaml({
       kubeflow: 'kubeflow:\n  profile_owner: platform@example.com\n  userid_prefix: "accounts.google.com:\n',
