@@ -5,7 +5,8 @@
  * `users.users` entry starts, the plain data of everything but those entries, the deployment
  * model. The next load of the same file compares the new text with the snapshot's text. When every changed line lies inside `users.users` entries, only
  * those entries are parsed, and the checks run on a reduced file: every setting, the changed
- * entries, and the unchanged entries that share an identity key with a changed one.
+ * entries, and the unchanged entries that share an identity key with a changed one. Entries
+ * between two changes whose text stayed byte for byte the same count as unchanged.
  *
  * Why the reduced file gives the full file's verdict: the previous text passed every check,
  * and the settings did not change. A rule that looks at one entry (with the settings) can find
@@ -163,7 +164,7 @@ export function loadIncrementally(
   const region = changedRegion(previousText, text, snapshot);
   if (region === undefined) return undefined;
 
-  const { first, last, start, oldEnd, newEnd } = region;
+  const { first, last, start, newEnd } = region;
   // The entries after the region must still start on a line of their own. Joining a line
   // onto the one before (a deleted line break) can put them in a comment or a scalar.
   if (newEnd < text.length && text[newEnd - 1] !== "\n") return undefined;
@@ -173,13 +174,36 @@ export function loadIncrementally(
   // No entry left: the list's value is empty (null) even when comments stay, which only the
   // full load reports right.
   if (snapshot.itemStarts.length - (last - first) + newStarts.length === 0) return undefined;
-  const newItems = parseEntries(regionText, newStarts.length);
-  const oldItems = parseEntries(previousText.slice(start, oldEnd), last - first);
+  // The features that only the full load handles are looked for in the whole region, though
+  // only its changed entries are parsed.
+  if (needsFullLoad(regionText)) return undefined;
+
+  const boundary = (index: number): number =>
+    index < snapshot.itemStarts.length ? (snapshot.itemStarts[index] as number) : snapshot.sequenceEnd;
+  const newEntryText = (index: number): string =>
+    regionText.slice(
+      newStarts[index],
+      index + 1 < newStarts.length ? newStarts[index + 1] : regionText.length,
+    );
+  const changes = changedEntries(
+    Array.from({ length: last - first }, (_, index) =>
+      previousText.slice(boundary(first + index), boundary(first + index + 1)),
+    ),
+    Array.from({ length: newStarts.length }, (_, index) => newEntryText(index)),
+  );
+  // The indexes of the old and the new entries that changed, in the old and the new list.
+  const changedOld = changes.old.map((index) => first + index);
+  const changedNew = changes.new.map((index) => first + index);
+  const newItems = parseEntries(changes.new.map(newEntryText).join(""), changedNew.length);
+  const oldItems = parseEntries(
+    changedOld.map((index) => previousText.slice(boundary(index), boundary(index + 1))).join(""),
+    changedOld.length,
+  );
   if (newItems === undefined || oldItems === undefined) return undefined;
 
   // The old entries must parse to exactly the users of the snapshot: this proves that the
   // region's boundaries are entry boundaries of the old text.
-  const oldUsernames = snapshot.itemUsernames.slice(first, last);
+  const oldUsernames = changedOld.map((index) => snapshot.itemUsernames[index] as string);
   const usersByName = new Map(snapshot.deployment.users.map((user) => [user.username, user]));
   const oldUsers = normalizedUsers(snapshot, oldItems);
   if (oldUsers === undefined || oldUsers.length !== oldUsernames.length) return undefined;
@@ -195,7 +219,40 @@ export function loadIncrementally(
     }
   }
 
-  const checked = checkReduced(snapshot, usersByName, text, region, newItems);
+  // Where each old entry outside the changed ones starts and ends in the new text, by its
+  // index in the new text.
+  const lengthChange = text.length - previousText.length;
+  const newIndexOfUnchanged = new Map<number, number>();
+  changes.kept.forEach(([oldIndex, newIndex]) => {
+    newIndexOfUnchanged.set(first + oldIndex, first + newIndex);
+  });
+  const newItemStarts = [
+    ...snapshot.itemStarts.slice(0, first),
+    ...newStarts.map((offset) => offset + start),
+    ...snapshot.itemStarts.slice(last).map((offset) => offset + lengthChange),
+  ];
+  const newSequenceEnd = snapshot.sequenceEnd + lengthChange;
+  const shift = newStarts.length - (last - first);
+  const located = (oldIndex: number): { newIndex: number; from: number; to: number } => {
+    const newIndex =
+      oldIndex < first
+        ? oldIndex
+        : oldIndex >= last
+          ? oldIndex + shift
+          : (newIndexOfUnchanged.get(oldIndex) as number);
+    const to = newIndex + 1 < newItemStarts.length ? (newItemStarts[newIndex + 1] as number) : newSequenceEnd;
+    return { newIndex, from: newItemStarts[newIndex] as number, to };
+  };
+
+  const checked = checkReduced(
+    snapshot,
+    usersByName,
+    text,
+    new Set(changedOld),
+    located,
+    changedNew,
+    newItems,
+  );
   if (checked === undefined) return undefined;
 
   const users = snapshot.deployment.users.filter((user) => !oldNames.has(user.username));
@@ -206,13 +263,33 @@ export function loadIncrementally(
   // The full load reports each code's warnings in entry order.
   const order = (warning: Diagnostic): number => userIndexOf(warning.path) ?? -1;
   const warnings = checked.newWarnings.sort((a, b) => compare(a.code, b.code) || order(a) - order(b));
-  const lengthChange = text.length - previousText.length;
+
+  // The region's entries in the new text: unchanged ones keep their old username and binding.
+  const parsedByNewIndex = new Map(
+    changedNew.map((newIndex, offset) => [newIndex, newItems[offset] as { username: string; email: string }]),
+  );
+  const oldIndexOfKept = new Map(
+    changes.kept.map(([oldIndex, newIndex]) => [first + newIndex, first + oldIndex]),
+  );
+  const regionUsernames: string[] = [];
+  const regionBindings: string[] = [];
+  for (let newIndex = first; newIndex < first + newStarts.length; newIndex++) {
+    const parsed = parsedByNewIndex.get(newIndex);
+    const oldIndex = oldIndexOfKept.get(newIndex) as number;
+    regionUsernames.push(
+      parsed === undefined ? (snapshot.itemUsernames[oldIndex] as string) : parsed.username,
+    );
+    regionBindings.push(
+      parsed === undefined
+        ? (snapshot.itemBindingNames[oldIndex] as string)
+        : bindingName(parsed.email, "edit"),
+    );
+  }
   const splice = <T>(values: T[], replacement: T[]): T[] => [
     ...values.slice(0, first),
     ...replacement,
     ...values.slice(last),
   ];
-  const newEntries = newItems as { username: string; email: string }[];
 
   return {
     deployment,
@@ -226,23 +303,45 @@ export function loadIncrementally(
       expectedName: snapshot.expectedName,
       itemIndent: snapshot.itemIndent,
       settings: snapshot.settings,
-      itemStarts: [
-        ...snapshot.itemStarts.slice(0, first),
-        ...newStarts.map((offset) => offset + start),
-        ...snapshot.itemStarts.slice(last).map((offset) => offset + lengthChange),
-      ],
-      sequenceEnd: snapshot.sequenceEnd + lengthChange,
-      itemUsernames: splice(
-        snapshot.itemUsernames,
-        newEntries.map((entry) => entry.username),
-      ),
-      itemBindingNames: splice(
-        snapshot.itemBindingNames,
-        newEntries.map((entry) => bindingName(entry.email, "edit")),
-      ),
+      itemStarts: newItemStarts,
+      sequenceEnd: newSequenceEnd,
+      itemUsernames: splice(snapshot.itemUsernames, regionUsernames),
+      itemBindingNames: splice(snapshot.itemBindingNames, regionBindings),
       deployment,
     },
     affectedProfiles: affectedProfiles([...oldUsers, ...checked.newUsers]),
+  };
+}
+
+/**
+ * Returns which entries of a changed run of entries changed, by their texts before and after.
+ * `kept` pairs an old entry with the new one of the same text, in order. `old` and `new` list
+ * the indexes of the others. A change spread over the file, such as an import of 100
+ * rows, then re-reads 100 entries instead of every entry between the first and the last.
+ * Two entries of a valid file never have the same text (their emails differ), so a text
+ * names one old entry.
+ */
+function changedEntries(
+  oldTexts: readonly string[],
+  newTexts: readonly string[],
+): { kept: [number, number][]; old: number[]; new: number[] } {
+  const oldIndexOf = new Map(oldTexts.map((text, index) => [text, index]));
+  const kept: [number, number][] = [];
+  let lastOld = -1;
+  newTexts.forEach((text, newIndex) => {
+    const oldIndex = oldIndexOf.get(text);
+    // Matches keep the order of both lists; an entry moved before an earlier one counts as changed.
+    if (oldIndex !== undefined && oldIndex > lastOld) {
+      kept.push([oldIndex, newIndex]);
+      lastOld = oldIndex;
+    }
+  });
+  const keptOld = new Set(kept.map(([oldIndex]) => oldIndex));
+  const keptNew = new Set(kept.map(([, newIndex]) => newIndex));
+  return {
+    kept,
+    old: oldTexts.flatMap((_, index) => (keptOld.has(index) ? [] : [index])),
+    new: newTexts.flatMap((_, index) => (keptNew.has(index) ? [] : [index])),
   };
 }
 
@@ -377,16 +476,17 @@ function checkReduced(
   snapshot: LoadSnapshot,
   usersByName: ReadonlyMap<string, User>,
   text: string,
-  region: Region,
+  changedOld: ReadonlySet<number>,
+  located: (oldIndex: number) => { newIndex: number; from: number; to: number },
+  changedNew: readonly number[],
   newItems: unknown[],
 ): { newUsers: User[]; newWarnings: Diagnostic[] } | undefined {
-  const { first, last, oldEnd, newEnd } = region;
   const keys = identityKeys(newItems);
 
-  // Entries outside the region whose key matches, re-read from the new text.
+  // Unchanged entries whose key matches, re-read from the new text.
   const sharing: number[] = [];
   snapshot.itemUsernames.forEach((username, index) => {
-    if (index >= first && index < last) return;
+    if (changedOld.has(index)) return;
     const email = usersByName.get(username)?.email ?? "";
     if (
       keys.usernames.has(username) ||
@@ -398,22 +498,15 @@ function checkReduced(
     }
   });
 
-  const shift = newItems.length - (last - first);
-  const lengthChange = newEnd - oldEnd;
   const entries: { item: unknown; newIndex: number; changed: boolean }[] = [];
   for (const index of sharing) {
-    const moved = index >= last ? lengthChange : 0;
-    const from = (snapshot.itemStarts[index] as number) + moved;
-    const to =
-      (index + 1 < snapshot.itemStarts.length
-        ? (snapshot.itemStarts[index + 1] as number)
-        : snapshot.sequenceEnd) + moved;
+    const { newIndex, from, to } = located(index);
     const parsed = parseEntries(text.slice(from, to), 1);
     if (parsed === undefined) return undefined;
-    entries.push({ item: parsed[0], newIndex: index >= last ? index + shift : index, changed: false });
+    entries.push({ item: parsed[0], newIndex, changed: false });
   }
   newItems.forEach((item, offset) => {
-    entries.push({ item, newIndex: first + offset, changed: true });
+    entries.push({ item, newIndex: changedNew[offset] as number, changed: true });
   });
   entries.sort((a, b) => a.newIndex - b.newIndex);
 

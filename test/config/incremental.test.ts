@@ -217,7 +217,31 @@ const EDITS: Record<string, Edit> = {
   twoFarApart(lines, next) {
     return EDITS.toggleAccess?.(EDITS.toggleAccess(lines, next), next) ?? lines;
   },
+  scattered(lines, next) {
+    // Two to six entry edits spread over the file, as an import or a merged branch brings.
+    let result = lines;
+    const count = 2 + Math.floor(next() * 5);
+    for (let edit = 0; edit < count; edit++) result = (EDITS[pick(SCATTERED, next)] as Edit)(result, next);
+    return result;
+  },
 };
+
+/** The edits of one entry that `scattered` combines, valid and invalid ones. */
+const SCATTERED = [
+  "toggleAccess",
+  "addGrant",
+  "toggleDisabled",
+  "renameUser",
+  "deleteEntry",
+  "insertNewUser",
+  "copyEntry",
+  "upperCaseEmail",
+  "duplicateEmail",
+  "emailOtherCase",
+  "bindingCollision",
+  "duplicateUsername",
+  "commentInside",
+];
 
 function fullLoad(text: string): LoadResult {
   return loadVarsText(text, { ...OPTIONS, fast: true, snapshot: true });
@@ -321,6 +345,36 @@ describe("incremental load", () => {
     ]);
   });
 
+  it("re-reads changed entries only, far apart", () => {
+    // Every email has upper-case letters, so every entry read again reports a warning.
+    const text = baseText(random(4), 30).replaceAll("user.", "User.");
+    const changed = text
+      .replace("email: User.3@example.com", "email: User.3x@example.com")
+      .replace("email: User.25@example.com", "email: User.25x@example.com");
+
+    const result = loadIncrementally(text, snapshotOf(text), changed);
+
+    expect(result?.warnings.map((warning) => warning.path)).toEqual([
+      "users.users[3].email",
+      "users.users[25].email",
+    ]);
+    expect(result?.deployment).toEqual(fullLoad(changed).deployment);
+    expect([...(result?.affectedProfiles ?? [])].filter((name) => name.startsWith("user")).sort()).toEqual([
+      "user25",
+      "user3",
+    ]);
+  });
+
+  it("finds a duplicate between far-apart changes", () => {
+    const text = baseText(random(4), 30);
+    const changed = text
+      .replace("username: user3\n", "username: twin\n")
+      .replace("username: user25\n", "username: twin\n");
+
+    expect(fullLoad(changed).deployment).toBeUndefined();
+    expect(loadIncrementally(text, snapshotOf(text), changed)).toBeUndefined();
+  });
+
   it("gives the changed entries' warnings the full load's positions", () => {
     const text = baseText(random(4), 6).replaceAll("User.", "user.");
     const changed = text.replace("email: user.3@example.com", "email: User.3@example.com");
@@ -408,6 +462,7 @@ describe("incremental load", () => {
       "appendUser",
       "renameUser",
       "addGrant",
+      "scattered",
     ]) {
       expect(incrementalCounts[name] ?? 0, name).toBeGreaterThan(10);
     }
