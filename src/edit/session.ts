@@ -151,7 +151,7 @@ export async function runEdit(
 
 /**
  * Prints which CODEOWNERS to regenerate when the edit changed the active cake-admins of a
- * deployment and cake wrote the CODEOWNERS, whose rules name them. `reconcile --check` fails
+ * deployment and a CODEOWNERS that cake wrote no longer names them. `reconcile --check` fails
  * until the file is regenerated, so the reminder comes with the change that needs it.
  */
 async function remindCodeowners(
@@ -160,18 +160,22 @@ async function remindCodeowners(
   options: EditCommandOptions,
   applied: readonly Applied[],
 ): Promise<void> {
-  if (!applied.some(({ target, edited }) => activeAdmins(target.deployment) !== activeAdmins(edited))) return;
-  const { ownedCodeowners } = await import("../init/codeowners.js");
-  const owned = await ownedCodeowners(layout.root, layout.repoPath);
-  const first = owned[0];
-  if (first === undefined) return;
-  const { io } = context;
-  // cake init takes the repo folder as an argument, not as --repo.
-  const folder = options.repo === undefined ? "" : ` ${shellWord(options.repo)}`;
-  io.stdout.write(
-    `The cake-admins changed, and ${path.relative(io.cwd, first) || first} names them as reviewers: ` +
-      `run "cake init${folder} --codeowners" and commit it with this change ("cake reconcile --check" fails until then).\n`,
-  );
+  const { codeownersBehind } = await import("../init/codeowners.js");
+  for (const { target, edited } of applied) {
+    if (activeAdmins(target.deployment) === activeAdmins(edited)) continue;
+    const behind = await codeownersBehind(layout.root, edited, layout.repoPath);
+    if (behind === undefined) continue;
+    const { io } = context;
+    // cake init takes the repo folder as an argument, not as --repo.
+    const folder = options.repo === undefined ? "" : ` ${shellWord(options.repo)}`;
+    const repo = options.repo === undefined ? "" : ` --repo ${shellWord(options.repo)}`;
+    io.stdout.write(
+      `The cake-admins of ${edited.name} changed, and ${path.relative(io.cwd, behind) || behind} does not name them ` +
+        `as reviewers yet: run "cake init${folder} --codeowners" and commit it with this change ` +
+        `("cake reconcile${repo} --check" fails until then).\n`,
+    );
+    return;
+  }
 }
 
 /** Returns the emails of the active cake-admins, sorted and joined, to compare two models. */

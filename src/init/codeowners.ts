@@ -212,26 +212,50 @@ export function renderCodeowners(deployments: readonly Deployment[], prefix = ""
   // the repository's own owners.
   if (prefix !== "" && everyAdmin.length > 0) lines.push(`/${GITHUB_WORKFLOW_FILE} ${everyAdmin.join(" ")}`);
 
-  for (const deployment of sorted) {
-    const admins = activeAdmins(deployment);
-    const owners = admins.filter((email) => !UNSAFE_OWNER.test(email));
-    const skipped = admins.filter((email) => UNSAFE_OWNER.test(email));
-
-    lines.push("");
-    for (const email of skipped) {
-      lines.push(
-        `# ${deployment.name}: cake-admin "${email.replace(/\s/g, " ")}" cannot be a code owner (contains "#").`,
-      );
-    }
-    if (owners.length === 0) {
-      lines.push(`# ${deployment.name} has no active cake-admin, so no review is required for it.`);
-      continue;
-    }
-    const ownerList = owners.join(" ");
-    lines.push(`/${escapePattern(deployment.varsFile)} ${ownerList}`);
-    lines.push(`/${escapePattern(deployment.outputPath)}/ ${ownerList}`);
-  }
+  for (const deployment of sorted) lines.push("", ...deploymentRules(deployment));
   return `${lines.join("\n")}\n`;
+}
+
+/** Returns the lines of CODEOWNERS for one deployment, with paths from the top of the work tree. */
+function deploymentRules(deployment: Deployment): string[] {
+  const admins = activeAdmins(deployment);
+  const owners = admins.filter((email) => !UNSAFE_OWNER.test(email));
+  const lines = admins
+    .filter((email) => UNSAFE_OWNER.test(email))
+    .map(
+      (email) =>
+        `# ${deployment.name}: cake-admin "${email.replace(/\s/g, " ")}" cannot be a code owner (contains "#").`,
+    );
+  if (owners.length === 0) {
+    lines.push(`# ${deployment.name} has no active cake-admin, so no review is required for it.`);
+    return lines;
+  }
+  const ownerList = owners.join(" ");
+  lines.push(`/${escapePattern(deployment.varsFile)} ${ownerList}`);
+  lines.push(`/${escapePattern(deployment.outputPath)}/ ${ownerList}`);
+  return lines;
+}
+
+/**
+ * Returns the path of a CODEOWNERS that cake wrote for the ops repo at `root` whose rules for
+ * `deployment` are not the ones its active cake-admins give, or undefined. An edit checks its
+ * deployment only: the rules of the other deployments did not change with it.
+ */
+export async function codeownersBehind(
+  root: string,
+  deployment: Deployment,
+  repoPath = "",
+): Promise<string | undefined> {
+  const { place, owned } = await readOwnedCodeowners(root, repoPath);
+  const rules = deploymentRules({
+    ...deployment,
+    varsFile: `${place.prefix}${deployment.varsFile}`,
+    outputPath: `${place.prefix}${deployment.outputPath}`,
+  });
+  return owned.find(({ text }) => {
+    const lines = new Set(text.split("\n"));
+    return rules.some((line) => !lines.has(line));
+  })?.file;
 }
 
 function activeAdmins(deployment: Deployment): string[] {

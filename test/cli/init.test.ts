@@ -338,10 +338,47 @@ describe("cake init codeowners", () => {
     expect(grant.stdout).not.toContain("CODEOWNERS");
     expect(admin.code).toBe(0);
     expect(admin.stdout).toContain(
-      'The cake-admins changed, and CODEOWNERS names them as reviewers: run "cake init --codeowners" and commit it',
+      "The cake-admins of dev-us-east-1 changed, and CODEOWNERS does not name them as reviewers yet: " +
+        'run "cake init --codeowners" and commit it with this change ("cake reconcile --check" fails until then).',
     );
     expect(stale.code).toBe(1);
-    expect(disabled.stdout).toContain("The cake-admins changed");
+    expect(disabled.stdout).toContain("The cake-admins of dev-us-east-1 changed");
+  });
+
+  it("no CODEOWNERS reminder when the admins are back", async () => {
+    await cake(dir, "init");
+    const D = ["--deployment", "dev-us-east-1"];
+    const add = ["user", "add", ...D, "--email", "new.admin@example.com", "--role", "cake-admin"];
+    expect((await cake(dir, ...add, "--no-reconcile")).code).toBe(0);
+
+    const removed = await cake(dir, "user", "remove", ...D, "--email", "new.admin@example.com");
+    const check = await cake(dir, "reconcile", "--check");
+
+    expect(removed.code).toBe(0);
+    expect(removed.stdout).not.toContain("CODEOWNERS");
+    expect(check.code).toBe(0);
+  });
+
+  it("names the repo folder in the CODEOWNERS reminder", async () => {
+    await cake(dir, "init");
+    const repo = path.basename(dir);
+
+    const admin = await cake(
+      path.dirname(dir),
+      "user",
+      "add",
+      "--repo",
+      repo,
+      "--deployment",
+      "dev-us-east-1",
+      "--email",
+      "new.admin@example.com",
+      "--role",
+      "cake-admin",
+    );
+
+    expect(admin.stdout).toContain(`run "cake init ${repo} --codeowners"`);
+    expect(admin.stdout).toContain(`("cake reconcile --repo ${repo} --check" fails until then)`);
   });
 
   it("no CODEOWNERS reminder for the team's own file", async () => {
