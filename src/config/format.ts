@@ -36,6 +36,25 @@ export function formatDiagnostics(diagnostics: readonly Diagnostic[], options: F
   return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
 }
 
+/** Warnings that a command other than `cake validate` lists before it counts the rest. */
+export const MAX_LISTED_WARNINGS = 10;
+
+/**
+ * Formats every error, then at most `MAX_LISTED_WARNINGS` warnings and a count of the others,
+ * then the summary of them all. A large deployment can have thousands of warnings (one per
+ * upper-case email), and an error printed among them is lost; `cake validate` lists them all.
+ */
+export function formatErrorsFirst(diagnostics: readonly Diagnostic[], options: FormatOptions = {}): string {
+  const errors = diagnostics.filter((diagnostic) => diagnostic.severity === "error");
+  const warnings = diagnostics.filter((diagnostic) => diagnostic.severity !== "error");
+  const shown = warnings.slice(0, MAX_LISTED_WARNINGS);
+  const hidden = warnings.length - shown.length;
+  const more =
+    hidden > 0 ? `${hidden} more warnings not shown; run "cake validate" to list every warning.\n` : "";
+  const summary = (options.summary ?? true) ? `${summarizeDiagnostics(diagnostics)}\n` : "";
+  return formatDiagnostics([...errors, ...shown], { ...options, summary: false }) + more + summary;
+}
+
 function headline(diagnostic: Diagnostic): string {
   const position = diagnostic.line > 0 ? `:${diagnostic.line}:${diagnostic.column}` : "";
   const path = diagnostic.path === "" ? "" : `${diagnostic.path}: `;

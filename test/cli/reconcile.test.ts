@@ -77,6 +77,25 @@ describe("cake reconcile", () => {
     expect(await listTree(root)).toEqual([PROD_VARS]);
   });
 
+  it("puts an error before many warnings", async () => {
+    // 30 upper-case emails give 30 warnings; the error must not be lost among them.
+    const users = Array.from({ length: 30 }, (_, index) => ({
+      email: `User.${index}@example.com`,
+      username: `u${index}`,
+      allowed_namespaces: [],
+    }));
+    const text = varsText({ users }).replace("email: User.29@example.com", "email: not-an-email");
+    const root = await makeRepo({ [PROD_VARS]: text });
+
+    const result = await cake(root, "reconcile", "--check");
+    const lines = result.stderr.split("\n");
+
+    expect(result.code).toBe(1);
+    expect(lines[0]).toMatch(/^vars\/prod-us-east-1\.yaml:\d+:\d+: error \[invalid-email\]/);
+    expect(result.stderr).toContain('19 more warnings not shown; run "cake validate" to list every warning.');
+    expect(result.stderr).toContain("1 error, 29 warnings in 1 file");
+  });
+
   it("check exits 1 on drift", async () => {
     const root = await makeRepo({ [PROD_VARS]: varsText() });
     await cake(root, "reconcile");

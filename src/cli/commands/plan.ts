@@ -5,7 +5,7 @@
 import path from "node:path";
 import { type Command, Option } from "commander";
 import { hasErrors } from "../../config/diagnostics.js";
-import { formatDiagnostics } from "../../config/format.js";
+import { formatErrorsFirst } from "../../config/format.js";
 import { UsageError } from "../../errors.js";
 import { defaultBranch, isRepo, isShallow, mergeBase, revParse } from "../../git/git.js";
 import {
@@ -105,7 +105,7 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
   if (invalidHead.length > 0) {
     const sources = Object.fromEntries(invalidHead.map((vars) => [vars.file, vars.text]));
     io.stderr.write(
-      formatDiagnostics(
+      formatErrorsFirst(
         invalidHead.flatMap((vars) => vars.diagnostics),
         { sources },
       ),

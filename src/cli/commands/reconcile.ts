@@ -7,7 +7,12 @@ import { lstatSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { diagnosticsToJson, formatDiagnostics } from "../../config/format.js";
+import {
+  diagnosticsToJson,
+  formatDiagnostics,
+  formatErrorsFirst,
+  MAX_LISTED_WARNINGS,
+} from "../../config/format.js";
 import { UsageError } from "../../errors.js";
 import {
   argocdChanged,
@@ -47,7 +52,6 @@ interface ReconcileCliOptions {
 /** Without --verbose, a deployment's changed paths are listed only up to this many. */
 const MAX_LISTED_PATHS = 20;
 /** Reconcile prints at most this many warnings; `cake validate` prints them all. */
-const MAX_LISTED_WARNINGS = 10;
 
 export function register(program: Command, context: CommandContext): void {
   program
@@ -234,7 +238,7 @@ function driftAdvice(result: ReconcileResult): string {
  * them all with positions.
  */
 function reconcileDiagnostics(result: ReconcileResult): string {
-  if (!result.valid) return formatDiagnostics(result.diagnostics, { sources: result.sources });
+  if (!result.valid) return formatErrorsFirst(result.diagnostics, { sources: result.sources });
 
   const shown = result.diagnostics.slice(0, MAX_LISTED_WARNINGS);
   const hidden = result.diagnostics.length - shown.length;
