@@ -196,13 +196,13 @@ function parserDiagnostics(source: VarsSource, errors: readonly YAMLError[]): Di
     if (tab && tabReported) continue;
     tabReported ||= tab;
 
-    // The parser can report one fault several times, under different codes, at the same place,
-    // and an indentation slip several times on its line.
+    // The parser can report one fault several times, under different codes, at the same place.
+    // After an indentation slip it also reads the lines that follow out of place, so their
+    // errors, on lines that are right, are left out until the first one is fixed.
     const key = `${tab}:${position.line}:${position.column}`;
-    const lineKey = `indentation:${position.line}`;
-    if (seen.has(key) || (isIndentationError(error) && seen.has(lineKey))) continue;
+    if (seen.has(key) || (isIndentationError(error) && seen.has("indentation"))) continue;
     seen.add(key);
-    if (isIndentationError(error)) seen.add(lineKey);
+    if (isIndentationError(error)) seen.add("indentation");
 
     const reason = parserReason(error);
     diagnostics.push(
@@ -304,6 +304,9 @@ function parserReason(error: YAMLError): string {
   }
   if (error.code === "MISSING_CHAR" && /^Sequence item without - indicator/.test(error.message)) {
     return "this line is indented differently from the keys of its list entry, so it reads as a list item without its -";
+  }
+  if (error.code === "BAD_INDENT" && /^All mapping items must start at the same column/.test(error.message)) {
+    return "this key does not start in the column of the keys before it";
   }
   if (error.code === "UNEXPECTED_TOKEN" && / at node end$/.test(error.message.split("\n")[0] ?? "")) {
     return "this text follows a value that ended before it (at a closing bracket, brace or quote); remove it, or move it inside the brackets or quotes";

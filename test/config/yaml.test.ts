@@ -149,6 +149,26 @@ describe("YAML phase", () => {
     expect(syntax[0]?.message).toContain("check the indentation of this line");
   });
 
+  it("reports one error for a key out of its column", () => {
+    const text = [
+      "environment: prod",
+      "users:",
+      "  users:",
+      "    - email: carol@example.com",
+      "    username: carol",
+      "      roles: [cake-user]",
+      "      disabled: true",
+      "",
+    ].join("\n");
+
+    const syntax = withCode(load(text), "yaml-syntax");
+
+    expect(syntax).toHaveLength(1);
+    expect(syntax[0]).toMatchObject({ line: 5, column: 5 });
+    expect(syntax[0]?.message).toContain("this key does not start in the column of the keys before it");
+    expect(syntax[0]?.message).not.toContain("All mapping items");
+  });
+
   it("names text after a closed list", () => {
     const text = varsYaml({
       users: usersYaml("  deploy_namespaces: [team-a] extra\n", []),
