@@ -16,10 +16,16 @@ export type EditErrorCode =
 /** An edit that cannot be applied to this vars file; nothing was changed. Exit code 1. */
 export class EditError extends CakeError {
   readonly code: EditErrorCode;
+  /**
+   * The message without its next step, for `--deployment all`, which skips a deployment where
+   * the user or namespace does not exist: there the skip is the expected result, not a fault.
+   */
+  readonly reason: string | undefined;
 
-  constructor(code: EditErrorCode, message: string) {
+  constructor(code: EditErrorCode, message: string, reason?: string) {
     super(message, 1);
     this.name = "EditError";
     this.code = code;
+    this.reason = reason;
   }
 }

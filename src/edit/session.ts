@@ -247,7 +247,9 @@ async function prepareEdits(
         rejections.push({ name, error });
         continue;
       }
-      skipped.push(`${name}: ${error.message}`);
+      skipped.push(
+        `${name}: ${error instanceof EditError ? (error.reason ?? error.message) : error.message}`,
+      );
     }
   }
 

@@ -340,7 +340,11 @@ export function requireUser(vars: VarsDocument, ref: UserRef): YAMLMap {
   const hint = caseOnly
     ? ` The file has "${caseOnly}", which differs only in case; emails are compared exactly.`
     : " Run `cake user list` to see the users.";
-  throw new EditError("unknown-user", `no user with ${key} "${wanted}".${hint}`);
+  throw new EditError(
+    "unknown-user",
+    `no user with ${key} "${wanted}".${hint}`,
+    `no user with ${key} "${wanted}".`,
+  );
 }
 
 /** Declared namespaces named in an error before the rest are counted. */
@@ -372,6 +376,7 @@ export function requireNamespace(
   throw new EditError(
     "unknown-namespace",
     `namespace "${namespace}" is not a deploy namespace of this deployment (${known}); ${fix}`,
+    `namespace "${namespace}" is not a deploy namespace of this deployment.`,
   );
 }
 
