@@ -11,6 +11,7 @@ import { UsageError } from "../errors.js";
 import type { Deployment } from "../model/types.js";
 import { readStoredLoad } from "../output/cache.js";
 import { resolveLayout } from "../repo/layout.js";
+import { legacyVarsHint } from "../repo/vars-files.js";
 
 export interface ListOptions {
   repo?: string;
@@ -97,7 +98,8 @@ async function loadListed(context: CommandContext, options: ListOptions): Promis
   });
   if (files.length === 0) {
     throw new UsageError(
-      `no vars files (*.yaml, *.yml) found in ${layout.varsDir}; check --repo and --vars-dir.`,
+      `no vars files (*.yaml, *.yml) found in ${layout.varsDir}; ` +
+        ((await legacyVarsHint(layout)) ?? "check --repo and --vars-dir."),
     );
   }
   if (hasErrors(diagnostics)) {

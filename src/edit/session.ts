@@ -23,6 +23,7 @@ import {
 import { type LayoutFlags, type RepoLayout, resolveLayout } from "../repo/layout.js";
 import { assertRealPathInside } from "../repo/paths.js";
 import { shellWord } from "../repo/shell.js";
+import { legacyVarsHint } from "../repo/vars-files.js";
 import { EditError } from "./errors.js";
 
 /** Options every editing command takes. */
@@ -283,10 +284,14 @@ async function deploymentNames(layout: RepoLayout): Promise<string[]> {
   try {
     files = await readdir(folder);
   } catch {
-    throw new UsageError(`no vars folder at ${layout.varsDir}; pass --repo or --vars-dir.`);
+    const hint = (await legacyVarsHint(layout)) ?? "pass --repo or --vars-dir.";
+    throw new UsageError(`no vars folder at ${layout.varsDir}; ${hint}`);
   }
   const names = files.filter((file) => /\.ya?ml$/.test(file)).map((file) => file.replace(/\.ya?ml$/, ""));
-  if (names.length === 0) throw new UsageError(`no vars files in ${layout.varsDir}.`);
+  if (names.length === 0) {
+    const hint = (await legacyVarsHint(layout)) ?? "check --repo and --vars-dir.";
+    throw new UsageError(`no vars files in ${layout.varsDir}; ${hint}`);
+  }
   return names.sort();
 }
 

@@ -17,9 +17,14 @@ import type { DeploymentClaims } from "../model/claims.js";
 import { nonAsciiCodePoints, sameUnicodeText } from "../model/code-points.js";
 import { profilesOf, profileUsersOf } from "../model/names.js";
 import type { Deployment } from "../model/types.js";
-import { APPLICATIONSET_FILE, LEGACY_VARS_DIR, type RepoLayout } from "../repo/layout.js";
+import { APPLICATIONSET_FILE, type RepoLayout } from "../repo/layout.js";
 import { shellWord } from "../repo/shell.js";
-import { checkOneFilePerFolder, deploymentNameOfFile, listVarsFiles } from "../repo/vars-files.js";
+import {
+  checkOneFilePerFolder,
+  deploymentNameOfFile,
+  legacyVarsHint,
+  listVarsFiles,
+} from "../repo/vars-files.js";
 import {
   foldersMatch,
   type OutputCache,
@@ -352,7 +357,7 @@ export async function reconcileLoaded(
   if (loaded.deployments.length === 0 && upToDate.length === 0 && !(await hasAnyOutput(layout))) {
     throw new UsageError(
       `no vars files (*.yaml, *.yml) found in ${layout.varsDir} and no generated output in ${layout.outputDir}; ` +
-        "check --repo and --vars-dir.",
+        ((await legacyVarsHint(layout)) ?? "check --repo and --vars-dir."),
     );
   }
   // No vars file beside generated output is more often a wrong vars folder (a typo in
@@ -364,14 +369,11 @@ export async function reconcileLoaded(
       compareText,
     );
     // The vars files of the cookiecutter layout: the likely fix, and then no prune is offered.
-    const legacy = (await readdir(path.join(layout.root, LEGACY_VARS_DIR)).catch(() => [])).some((name) =>
-      /\.ya?ml$/.test(name),
-    );
+    const legacy = await legacyVarsHint(layout);
     throw new UsageError(
       `no vars files (*.yaml, *.yml) found in ${layout.varsDir}, beside generated output in ${layout.outputDir}; ` +
-        (legacy
-          ? `the vars files are in ${LEGACY_VARS_DIR}: pass --vars-dir ${LEGACY_VARS_DIR}, or set vars_dir in cake.yaml.`
-          : "check --repo, --vars-dir and vars_dir in cake.yaml. To delete the output of every deployment, " +
+        (legacy ??
+          "check --repo, --vars-dir and vars_dir in cake.yaml. To delete the output of every deployment, " +
             `run: ${pruneCommand(folders)}`),
     );
   }

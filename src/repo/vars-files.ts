@@ -2,7 +2,7 @@
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { UsageError } from "../errors.js";
-import type { RepoLayout } from "./layout.js";
+import { LEGACY_VARS_DIR, type RepoLayout } from "./layout.js";
 
 /** Returns the deployment name a vars file's name implies: `vars/prod-us-east-1.yaml` gives `prod-us-east-1`. */
 export function deploymentNameOfFile(file: string): string {
@@ -48,4 +48,15 @@ export function checkOneFilePerFolder(
     }
     byFolder.set(key, deployment);
   }
+}
+
+/**
+ * Returns the fix for a repo without vars files in its vars folder when the vars files are in
+ * the folder of the cookiecutter layout, which cake replaces; undefined otherwise.
+ */
+export async function legacyVarsHint(layout: RepoLayout): Promise<string | undefined> {
+  if (layout.varsDir === LEGACY_VARS_DIR) return undefined;
+  const names = await readdir(path.join(layout.root, LEGACY_VARS_DIR)).catch(() => []);
+  if (!names.some((name) => /\.ya?ml$/.test(name))) return undefined;
+  return `the vars files are in ${LEGACY_VARS_DIR}: pass --vars-dir ${LEGACY_VARS_DIR}, or set vars_dir in cake.yaml.`;
 }

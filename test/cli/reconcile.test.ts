@@ -229,6 +229,20 @@ describe("cake reconcile", () => {
     expect(check.stderr).not.toContain("--prune-orphans");
   });
 
+  it("points at the cookiecutter vars folder before any output", async () => {
+    const root = await makeRepo({ [`${LEGACY_VARS_DIR}/prod-us-east-1.yaml`]: varsText() });
+    const hint = `the vars files are in ${LEGACY_VARS_DIR}: pass --vars-dir ${LEGACY_VARS_DIR}`;
+
+    for (const args of [["reconcile"], ["validate"], ["user", "list"], ["namespace", "list"]]) {
+      const result = await cake(root, ...args);
+
+      expect(result.code, args.join(" ")).toBe(2);
+      expect(result.stderr, args.join(" ")).toContain(hint);
+    }
+    const grant = await cake(root, "user", "disable", "--deployment", "all", "--email", "bob@example.com");
+    expect(grant.stderr).toContain(hint);
+  });
+
   it("prunes every deployment when asked", async () => {
     const root = await makeRepo({ [PROD_VARS]: varsText() });
     expect((await cake(root, "reconcile")).code).toBe(0);

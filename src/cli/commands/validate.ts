@@ -13,6 +13,7 @@ import { checkRepoIdentity } from "../../identity/check.js";
 import { readIdpUsers } from "../../identity/idp.js";
 import { CONFIG_FILE, resolveLayout } from "../../repo/layout.js";
 import { checkRepoPath } from "../../repo/repo-path-check.js";
+import { legacyVarsHint } from "../../repo/vars-files.js";
 import type { CommandContext } from "../io.js";
 
 interface ValidateOptions {
@@ -70,7 +71,7 @@ async function runValidate(
   if (selected.length === 0 && (await listVarsFiles(layout)).length === 0) {
     throw new UsageError(
       `no vars files (*.yaml, *.yml) found in ${path.join(layout.root, layout.varsDir)}; ` +
-        "pass files, --vars-dir, or set vars_dir in cake.yaml.",
+        ((await legacyVarsHint(layout)) ?? "pass files, --vars-dir, or set vars_dir in cake.yaml."),
     );
   }
 
