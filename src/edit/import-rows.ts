@@ -239,10 +239,10 @@ function readGrants(
     }
     const earlier = written.get(namespace);
     if (earlier !== undefined) {
-      report(
-        "duplicate-grant",
-        `namespace "${namespace}" is listed twice ("${earlier}" and "${value}"); keep one, with the access you mean`,
-      );
+      // The two spellings are shown when they differ, as "team-a" and "team-a:view" do.
+      const spellings = earlier === value ? "" : ` ("${earlier}" and "${value}")`;
+      const fix = earlier === value ? "remove one" : "keep one, with the access you mean";
+      report("duplicate-grant", `namespace "${namespace}" is listed twice${spellings}; ${fix}`);
       continue;
     }
     written.set(namespace, value);

@@ -234,6 +234,14 @@ describe("parseImportCsv", () => {
     expect(problems[0]?.message).toContain('"ml-prod" and "ml-prod:view"');
   });
 
+  it("namespace repeated as written", () => {
+    const text = 'email,username,roles,namespaces\na@x.io,a,cake-user,"ml-prod;ml-prod"\n';
+
+    const { problems } = readImportCsv(text, "f.csv");
+
+    expect(problems[0]?.message).toBe('namespace "ml-prod" is listed twice; remove one');
+  });
+
   it("byte order mark keeps header", () => {
     const text = "\uFEFFemail,username,roles,namespaces\na@x.io,a,admin,\n";
 
