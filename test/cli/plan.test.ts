@@ -478,6 +478,10 @@ describe("cake plan without commits", () => {
 
       expect(result.code).toBe(2);
       expect(result.stderr).toContain('--base "main" names no commit');
+      expect(result.stderr).toContain(
+        "has no commits yet; leave out --base to plan against an empty repository",
+      );
+      expect(result.stderr).not.toContain("fetch it first");
     } finally {
       await fresh.cleanup();
     }

@@ -237,6 +237,12 @@ async function resolveRef(root: string, ref: string, option: string): Promise<st
     );
   }
   const commit = await revParse(root, ref);
+  if (!commit && !(await revParse(root, "HEAD"))) {
+    throw new UsageError(
+      `${option} "${ref}" names no commit: ${root} has no commits yet; leave out ${option} to plan ` +
+        "against an empty repository, or commit first.",
+    );
+  }
   if (!commit) {
     throw new UsageError(
       `${option} "${ref}" names no commit in ${root}; check the branch or tag name, or fetch it first.`,
