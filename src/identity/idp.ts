@@ -68,7 +68,9 @@ export async function readIdpUsers(absolutePath: string): Promise<string[]> {
   try {
     text = await readFile(absolutePath, "utf8");
   } catch (error) {
-    throw new UsageError(`--idp-users file ${absolutePath} cannot be read: ${readFailureReason(error)}.`);
+    throw new UsageError(
+      `--idp-users file ${absolutePath} cannot be read: ${readFailureReason(error)}; check the path.`,
+    );
   }
   return parseIdpUsers(text, absolutePath);
 }

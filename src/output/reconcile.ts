@@ -604,7 +604,11 @@ function selectDeployments(
       )
       .join("");
     // The editing commands take "all"; reconcile does every deployment without the option.
-    const all = unknown.includes("all") ? " Leave out --deployment to reconcile every deployment." : "";
+    const all = unknown.includes("all")
+      ? " Leave out --deployment to reconcile every deployment."
+      : hints === ""
+        ? " Use the vars file's name without .yaml."
+        : "";
     throw new UsageError(
       `--deployment ${unknown.map((name) => `"${name}"`).join(", ")} matches no vars file (known deployments: ${known}).${hints}${all}`,
     );

@@ -964,7 +964,9 @@ describe("cake reconcile", () => {
     const result = await cake(root, "reconcile", "--deployment", "nope");
 
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain("known deployments: prod-us-east-1");
+    expect(result.stderr).toContain(
+      "known deployments: prod-us-east-1). Use the vars file's name without .yaml.",
+    );
   });
 
   it("lists blocked deletions in JSON", async () => {

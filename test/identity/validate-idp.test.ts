@@ -54,6 +54,8 @@ describe("cake validate --idp-users", () => {
     const root = await repoWithIdp("idp.json", "[]");
     const result = await cake(root, "validate", "--idp-users", "nope.json");
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/nope\.json cannot be read: no such file or folder \(ENOENT\)\./);
+    expect(result.stderr).toMatch(
+      /nope\.json cannot be read: no such file or folder \(ENOENT\); check the path\./,
+    );
   });
 });
