@@ -31,6 +31,11 @@ const NEEDS_FULL_LOAD = [
   /[&*!]/,
   /^(---|\.\.\.)/m,
   /(^|[\s:[{,-])(y|yes|n|no|on|off)\s*($|[#,\]}])/im,
+  // Numbers js-yaml's core schema reads that the YAML 1.2 core schema keeps as strings (binary,
+  // signed hex and octal) or reads as a number where js-yaml does not (`+.5`), and `-0`. Measured
+  // with js-yaml 4 against yaml 2: `0b11` is 3 in one and the string "0b11" in the other.
+  /(^|[\s[{,])([-+]?0[bB]|[-+]0[xXoO]|\+\.)/m,
+  /(^|[\s[{,])-0(\.0*)?\s*($|[#,\]}])/m,
 ];
 
 /** Returns true when `text` uses a YAML feature that only the full load handles. */

@@ -247,10 +247,35 @@ describe("fast load", () => {
     expect(placed.snapshot).toBeDefined();
   });
 
+  it.each(["0b11", "+0b101", "-0b1", "+0x1F", "-0o17", "+.5", "-0", "0x1F", "0o17", "1e3", ".5", "1_000"])(
+    "reads quota %s as the full load does",
+    (value) => {
+      const text = [
+        "environment: prod",
+        "region: us-east-1",
+        "kubeflow:",
+        "  profile_owner: kubeflow-platform@example.com",
+        "gitops:",
+        "  repo_url: https://git.example.com/ops.git",
+        "users:",
+        "  deploy_namespaces:",
+        "    - name: ml-prod",
+        "      resource_quota:",
+        `        pods: ${value}`,
+        `        requests.cpu: ${value}`,
+        "  users: []",
+        "",
+      ].join("\n");
+
+      expectSameResult(text, "vars/prod-us-east-1.yaml");
+    },
+  );
+
   it("agrees with the full load on generated files", () => {
     const scalar = fc.oneof(
       fc.constantFrom("alice@example.com", "Bob.Smith@example.com", "a+b@x.network", "speech", "", "0x1F"),
       fc.constantFrom("007", "1e3", "true", "null", "~", ".inf", "yes", "no", "On", "y", "12:30", "0o17"),
+      fc.constantFrom("0b11", "+0x1F", "-0o17", "+.5", "-0"),
       fc.constantFrom("asmith", "Team_A", "ml-prod", "kubeflow", "a".repeat(70), "user@x", "é@ü.de"),
       fc.string({ maxLength: 12 }),
       fc.integer(),
