@@ -43,14 +43,17 @@ interface WindowRun {
 }
 
 /**
- * Returns the window of `text` that contains the entries at `indexes` and the last two entries.
- * The last entries give an added user its neighbour, and the line before the last entry, so
- * the new entry follows their layout (see `appendToSequence`).
+ * Returns the window of `text` that contains the entries at `indexes` with the entry before and
+ * after each, and the last two entries. An edit reads the lines around the entry it changes:
+ * removing one decides whether a blank line after it goes by the line above it, which in the
+ * file is the end of the entry before. The last entries give an added user its neighbour, and
+ * the line before the last entry, so the new entry follows their layout (see `appendToSequence`).
  */
 export function entryWindow(text: string, snapshot: LoadSnapshot, indexes: readonly number[]): EntryWindow {
   const { itemStarts, sequenceEnd } = snapshot;
   const count = itemStarts.length;
-  const chosen = [...new Set([...indexes, count - 2, count - 1])]
+  const neighbours = indexes.flatMap((index) => [index - 1, index, index + 1]);
+  const chosen = [...new Set([...neighbours, count - 2, count - 1])]
     .filter((index) => index >= 0 && index < count)
     .sort((a, b) => a - b);
   const entryEnd = (index: number): number =>

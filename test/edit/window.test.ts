@@ -77,7 +77,8 @@ function userLines(index: number, layout: Layout, next: () => number): string[] 
     }
   }
   if (layout.commentEvery > 0 && index % layout.commentEvery === 0) lines.push("    # a group of users");
-  if (layout.blankBetween) lines.push("");
+  // Blank lines after some entries only, as between groups of users.
+  if (layout.blankBetween && next() < 0.5) lines.push("");
   return lines;
 }
 
@@ -481,6 +482,45 @@ describe("user commands in windows", () => {
     );
     expect(result).toBe(
       grantNamespace(text, { email: "bulk7@example.com" }, { namespace: "team-b", access: "view" }),
+    );
+  });
+
+  it("keep the blank line after a removed entry", () => {
+    const text = [
+      "environment: dev",
+      "region: eu-west-1",
+      "kubeflow:",
+      "  profile_owner: kubeflow-platform@example.com",
+      "cloud:",
+      "  provider: none",
+      "gitops:",
+      "  repo_url: https://git.example.com/platform/ops.git",
+      "users:",
+      "  deploy_namespaces: [team-a]",
+      "  users:",
+      ...["user0", "user1"].flatMap((name) => [
+        `    - email: ${name}@example.com`,
+        `      username: ${name}`,
+        "      roles: [cake-user]",
+      ]),
+      "",
+      ...["user2", "user3", "user4"].flatMap((name) => [
+        `    - email: ${name}@example.com`,
+        `      username: ${name}`,
+        "      roles: [cake-user]",
+      ]),
+      "",
+    ].join("\n");
+    const target = targetOf(text, true);
+    const ref = { email: "user1@example.com" };
+
+    const result = editWindow(target, [entryIndexOf(target, ref)], (part, whole) =>
+      removeUser(part, ref, whole?.style),
+    );
+
+    expect(result).toBe(removeUser(text, ref));
+    expect(result).toContain(
+      "      username: user0\n      roles: [cake-user]\n\n    - email: user2@example.com",
     );
   });
 
