@@ -2,7 +2,7 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { CommandContext } from "../cli/io.js";
 import { type Diagnostic, hasErrors } from "../config/diagnostics.js";
-import { formatDiagnostics } from "../config/format.js";
+import { formatDiagnostics, formatErrorsFirst } from "../config/format.js";
 import { loadVarsText, type PreviousLoad } from "../config/load.js";
 import { CakeError, systemErrorMessage, UsageError } from "../errors.js";
 import { profilesOf } from "../model/names.js";
@@ -233,8 +233,9 @@ async function prepareEdits(
       const { warnings, deployment } = checkEditedText(target, outcome.text);
       await rejectHandover(target, deployment);
       if (warnings.length > 0) {
+        // An import of many rows can add a warning per row; the first ten stand for the rest.
         io.stderr.write(
-          formatDiagnostics(warnings, { sources: { [target.file]: outcome.text }, summary: false }),
+          formatErrorsFirst(warnings, { sources: { [target.file]: outcome.text }, summary: false }),
         );
       }
       applied.push({ target, outcome, edited: deployment });

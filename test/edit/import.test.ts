@@ -537,6 +537,20 @@ describe("cake user import", () => {
     expect(result.stdout).toMatch(/line 4: unchanged carol@example\.com\r?\n/);
   });
 
+  it("lists ten added warnings and counts the rest", async () => {
+    const rows = Array.from(
+      { length: 15 },
+      (_, index) => `New.User${index}@example.com,newuser${index},cake-user,`,
+    );
+    await writeCsv(["email,username,roles,namespaces", ...rows, ""].join("\n"));
+
+    const result = await cake(repo, ...IMPORT, "users.csv", "--no-reconcile");
+
+    expect(result.code).toBe(0);
+    expect(result.stderr.match(/warning \[email-uppercase\]/g)).toHaveLength(10);
+    expect(result.stderr).toContain('5 more warnings not shown; run "cake validate" to list every warning.');
+  });
+
   it("missing file is a usage error", async () => {
     const result = await cake(repo, "user", "import", "--deployment", "dev-eu-west-1", "nope.csv");
     expect(result.code).toBe(2);
