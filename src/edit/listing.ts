@@ -5,7 +5,7 @@
 import path from "node:path";
 import type { CommandContext } from "../cli/io.js";
 import { hasErrors } from "../config/diagnostics.js";
-import { formatDiagnostics } from "../config/format.js";
+import { formatErrorsFirst } from "../config/format.js";
 import { loadRepo } from "../config/repo.js";
 import { UsageError } from "../errors.js";
 import type { Deployment } from "../model/types.js";
@@ -91,7 +91,7 @@ async function loadListed(context: CommandContext, options: ListOptions): Promis
   // The listing needs the models only. The fast path, or the stored load of a file unchanged
   // since the last reconcile on this machine, gives them without the `yaml` Document, and an
   // invalid file still gets the full load's errors.
-  const { deployments, diagnostics, files } = await loadRepo(layout, undefined, {
+  const { deployments, diagnostics, files, sources } = await loadRepo(layout, undefined, {
     fast: true,
     positioned: true,
     incremental: { previous: (outputPath) => readStoredLoad(layout.root, outputPath) },
@@ -103,8 +103,8 @@ async function loadListed(context: CommandContext, options: ListOptions): Promis
     );
   }
   if (hasErrors(diagnostics)) {
-    context.io.stderr.write(formatDiagnostics(diagnostics.filter((item) => item.severity === "error")));
-    context.io.stderr.write("\ncake: deployments with errors are not listed.\n");
+    context.io.stderr.write(formatErrorsFirst(diagnostics, { sources }));
+    context.io.stderr.write("cake: deployments with errors are not listed.\n");
     context.setExitCode(1);
   }
   // "all" selects every deployment, as it does for the edit commands.

@@ -775,6 +775,20 @@ describe("cake user list", () => {
     expect(all.code).toBe(0);
     expect(all.stdout).toBe(unfiltered.stdout);
   });
+  it("shows the errors of an invalid file with their lines", async () => {
+    const varsFile = path.join(repo, "vars", "dev-eu-west-1.yaml");
+    await writeFile(varsFile, original.replace("bob@example.com", "bob at example"));
+
+    const result = await cake(repo, "user", "list");
+    const lines = result.stderr.split("\n");
+
+    expect(result.code).toBe(1);
+    expect(lines[0]).toMatch(/^vars\/dev-eu-west-1\.yaml:\d+:\d+: error \[invalid-email\]/);
+    expect(lines[1]).toContain("bob at example");
+    expect(result.stderr).toContain("cake: deployments with errors are not listed.");
+    expect(result.stdout).toContain("qa-us-east-1");
+  });
+
   it("same rows from the stored load", async () => {
     const before = await cake(repo, "user", "list", "--format", "json");
     const namespacesBefore = await cake(repo, "namespace", "list", "--format", "json");
