@@ -124,7 +124,7 @@ export function removeDeployNamespace(
 }
 
 /**
- * Returns the edit step of `removeDeployNamespace`, for `editText` or a window that holds the
+ * Returns the edit step of `removeDeployNamespace`, for `editText` or a window that contains the
  * entries of every user granted the namespace (see `window.ts`).
  */
 export function removeDeployNamespaceStep(

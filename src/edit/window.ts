@@ -120,7 +120,7 @@ export function fileSplices(window: EntryWindow, splices: readonly Splice[]): Sp
 
 /**
  * Applies the splices that `step` computes on a window of the target's text that contains the
- * entries at `indexes`, the settings and the last entries. The step sees the whole file's
+ * entries at `indexes`, the settings and the last entries. The step gets the whole file's
  * style. Without entry boundaries or a known style, when a splice cannot be placed in the
  * file, or when splices overlap, `whole` edits the whole text instead.
  */
@@ -199,7 +199,7 @@ export function entryIndexOf(target: EditTarget, ref: { email?: string; username
  * Applies `edit` to a window of the target's text that contains the entries at `indexes`, and
  * carries the change back. Without entry boundaries or a known style, with an unknown entry
  * (index -1), or when the change leaves the window, `edit` gets the whole text instead, which
- * gives the same result. `whole` tells `edit` that it has a window and what it leaves out.
+ * gives the same result. `whole`, when given, marks a window and carries what the window leaves out.
  */
 export function editWindow(
   target: EditTarget,

@@ -52,7 +52,7 @@ export function checkOneFilePerFolder(
 
 /**
  * Returns the fix for a repo without vars files in its vars folder when the vars files are in
- * the folder of the cookiecutter layout, which cake replaces; undefined otherwise.
+ * the folder of the cookiecutter layout, which cake replaces. Returns undefined otherwise.
  */
 export async function legacyVarsHint(layout: RepoLayout): Promise<string | undefined> {
   if (layout.varsDir === LEGACY_VARS_DIR) return undefined;
