@@ -15,9 +15,27 @@ export function checkSchema(
   const result = varsSchema.safeParse(data);
   if (result.success) return { vars: result.data, diagnostics: [] };
 
-  const diagnostics = flattenIssues(result.error.issues).flatMap((issue) =>
-    issueDiagnostics(source, data, issue),
+  const issues = flattenIssues(result.error.issues);
+  // A misspelled key (`regoin`) leaves the key it stands for missing. The unknown key's error
+  // names the fix ("did you mean"), so the missing key is not reported a second time.
+  const misspelled = new Set(
+    issues.flatMap((issue) => {
+      if (issue.code !== "unrecognized_keys") return [];
+      const path = issue.path.filter((segment): segment is string | number => typeof segment !== "symbol");
+      const known = knownKeysAt(path);
+      return issue.keys.flatMap((key) => {
+        const suggestion = nearest(key, known);
+        return suggestion === undefined ? [] : [formatPath([...path, suggestion])];
+      });
+    }),
   );
+  const diagnostics = issues
+    .flatMap((issue) => issueDiagnostics(source, data, issue))
+    .filter(
+      (diagnostic) =>
+        (diagnostic.code !== "missing-key" && diagnostic.code !== "missing-repo-url") ||
+        !misspelled.has(diagnostic.path),
+    );
   return { diagnostics };
 }
 

@@ -110,6 +110,15 @@ describe("schema phase", () => {
     expect(diagnostic.message).toContain('"allowed_namespaces"');
   });
 
+  it("misspelled required key is one error", () => {
+    const text = varsYaml().replace(/^region: /m, "regoin: ");
+
+    const result = load(text);
+
+    expect(codes(result)).toEqual(["unknown-key"]);
+    expect(single(result, "unknown-key").message).toContain('did you mean "region"?');
+  });
+
   it("unknown top-level key lists known keys when nothing is close", () => {
     const text = `${varsYaml()}monitoring: true\n`;
 
