@@ -37,7 +37,7 @@ export function formatDiagnostics(diagnostics: readonly Diagnostic[], options: F
 }
 
 /** Warnings that a command other than `cake validate` lists before it counts the rest. */
-export const MAX_LISTED_WARNINGS = 10;
+const MAX_LISTED_WARNINGS = 10;
 
 /**
  * Formats every error, then at most `MAX_LISTED_WARNINGS` warnings and a count of the others,

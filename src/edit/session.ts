@@ -5,7 +5,7 @@ import { type Diagnostic, hasErrors } from "../config/diagnostics.js";
 import { formatDiagnostics, formatErrorsFirst } from "../config/format.js";
 import { loadVarsText, type PreviousLoad } from "../config/load.js";
 import { CakeError, systemErrorMessage, UsageError } from "../errors.js";
-import { profilesOf } from "../model/names.js";
+import { activeAdminEmails, profilesOf } from "../model/names.js";
 import type { Deployment } from "../model/types.js";
 import { writeFileAtomic } from "../output/atomic.js";
 import { readStoredLoad } from "../output/cache.js";
@@ -161,9 +161,10 @@ async function remindCodeowners(
   options: EditCommandOptions,
   applied: readonly Applied[],
 ): Promise<void> {
-  const { codeownersBehind } = await import("../init/codeowners.js");
+  const admins = (deployment: Deployment) => activeAdminEmails(deployment).sort().join("\n");
   for (const { target, edited } of applied) {
-    if (activeAdmins(target.deployment) === activeAdmins(edited)) continue;
+    if (admins(target.deployment) === admins(edited)) continue;
+    const { codeownersBehind } = await import("../init/codeowners.js");
     const behind = await codeownersBehind(layout.root, edited, layout.repoPath);
     if (behind === undefined) continue;
     const { io } = context;
@@ -177,15 +178,6 @@ async function remindCodeowners(
     );
     return;
   }
-}
-
-/** Returns the emails of the active cake-admins, sorted and joined, to compare two models. */
-function activeAdmins(deployment: Deployment): string {
-  return deployment.users
-    .filter((user) => !user.disabled && user.roles.includes("cake-admin"))
-    .map((user) => user.email)
-    .sort()
-    .join("\n");
 }
 
 /**

@@ -281,8 +281,8 @@ function plainDash(line: string, index: number): boolean {
 
 /**
  * Returns where the key ends and its value starts when the text at `start` is `key:` or
- * `key: value`; undefined when it is a value. Flow collections, anchors, tags and explicit
- * keys are values here or unsupported.
+ * `key: value`, and undefined when it is a value. Flow collections are values here. Anchors,
+ * tags, explicit keys and merge keys stop the scan.
  */
 function keyEnd(line: string, start: number): { end: number; value: number } | undefined {
   const char = line[start] as string;

@@ -1,8 +1,8 @@
 /**
  * Edits of a few `users.users` entries of a large vars file without parsing the whole file.
  * A window is the file with every other entry left out: the text before the first entry, the
- * chosen entries with their neighbours, the last two entries and the text after the sequence. An edit of the window
- * that changes one run of consecutive entries is carried back into the file.
+ * chosen entries with their neighbours, the last two entries and the text after the sequence.
+ * An edit of the window is carried back into the file, as text or as splices.
  *
  * The comment-preserving parse costs time in the size of the text: about 0.7 seconds for a
  * 10k-user file on a 2-core machine. The user commands edit a window instead, and

@@ -7,6 +7,7 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { activeAdminEmails } from "../model/names.js";
 import type { Deployment } from "../model/types.js";
 import { compareText } from "../plan/state.js";
 import { shellWord } from "../repo/shell.js";
@@ -136,13 +137,9 @@ export async function staleCodeowners(
 }
 
 /**
- * Returns the paths of the CODEOWNERS files that cake wrote for the ops repo at `root`. The
- * list is empty when the team keeps its own rules or has none.
+ * Returns where the ops repo at `root` sits, and the CODEOWNERS files that cake wrote for it
+ * with their text. The list is empty when the team keeps its own rules or has none.
  */
-export async function ownedCodeowners(root: string, repoPath = ""): Promise<string[]> {
-  return (await readOwnedCodeowners(root, repoPath)).owned.map(({ file }) => file);
-}
-
 async function readOwnedCodeowners(
   root: string,
   repoPath: string,
@@ -192,7 +189,7 @@ export function renderCodeowners(deployments: readonly Deployment[], prefix = ""
   const sorted = [...deployments].sort((a, b) => compareText(a.name, b.name));
   // Two spellings of one address that differ only in case name one reviewer, so the first is kept.
   const byFolded = new Map<string, string>();
-  for (const email of sorted.flatMap((deployment) => activeAdmins(deployment))) {
+  for (const email of sorted.flatMap((deployment) => activeAdminEmails(deployment))) {
     if (!byFolded.has(email.toLowerCase())) byFolded.set(email.toLowerCase(), email);
   }
   const everyAdmin = [...byFolded.values()].filter((email) => !UNSAFE_OWNER.test(email));
@@ -218,7 +215,7 @@ export function renderCodeowners(deployments: readonly Deployment[], prefix = ""
 
 /** Returns the lines of CODEOWNERS for one deployment, with paths from the top of the work tree. */
 function deploymentRules(deployment: Deployment): string[] {
-  const admins = activeAdmins(deployment);
+  const admins = activeAdminEmails(deployment);
   const owners = admins.filter((email) => !UNSAFE_OWNER.test(email));
   const lines = admins
     .filter((email) => UNSAFE_OWNER.test(email))
@@ -258,13 +255,6 @@ export async function codeownersBehind(
   })?.file;
 }
 
-function activeAdmins(deployment: Deployment): string[] {
-  return deployment.users
-    .filter((user) => !user.disabled && user.roles.includes("cake-admin"))
-    .map((user) => user.email);
-}
-
-/** Escapes characters with a meaning in CODEOWNERS patterns, which vars paths rarely contain. */
 /** Returns the pattern of the first rule, which covers the whole ops repo at `prefix`. */
 function scopeOf(prefix: string): string {
   return prefix === "" ? "*" : `/${escapePattern(prefix.replace(/\/?$/, "/"))}`;
@@ -280,6 +270,7 @@ export function rulesOfAnotherRepo(text: string, prefix: string): boolean {
   return rule !== undefined && rule.split(/\s+/)[0] !== scopeOf(prefix);
 }
 
+/** Escapes characters with a meaning in CODEOWNERS patterns, which vars paths rarely contain. */
 function escapePattern(path: string): string {
   return path.replace(/[\s#\\*?[\]!]/g, (character) => `\\${character}`);
 }

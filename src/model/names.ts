@@ -160,3 +160,10 @@ export const IN_CLUSTER_SERVER = "https://kubernetes.default.svc";
  * https://, http:// and ssh:// URLs.
  */
 export const SCP_LIKE_REPO_URL = /^[^\s@/:]+@[^\s@/:]+:\S+$/;
+
+/** Returns the emails of the deployment's active cake-admins, in the order of its users. */
+export function activeAdminEmails(deployment: Deployment): string[] {
+  return deployment.users
+    .filter((user) => !user.disabled && user.roles.includes("cake-admin"))
+    .map((user) => user.email);
+}

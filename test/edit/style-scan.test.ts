@@ -161,7 +161,7 @@ function generated(seed: number): string {
   return `${lines.join("\n")}\n`;
 }
 
-/** The Document's counts, or undefined when the text is not YAML the Document reads. */
+/** Returns the Document's counts, or undefined when the text is not YAML the Document reads. */
 function documentCounts(text: string): ReturnType<typeof countFileStyle> | undefined {
   try {
     return countFileStyle(new VarsDocument(text));

@@ -330,6 +330,7 @@ function randomCommand(text: string, next: () => number): { name: string; run: C
   const ref: UserRef = next() < 0.2 && usernames.length > 0 ? { username: pick(usernames, next) } : { email };
   const namespace = next() < 0.1 ? "team-z" : pick(NAMESPACES, next);
   const at = (target: EditTarget) => [entryIndexOf(target, ref)];
+
   const commands: { name: string; run: Command }[] = [
     {
       name: `grant ${email} ${namespace} view`,
@@ -367,6 +368,7 @@ function randomCommand(text: string, next: () => number): { name: string; run: C
       run: (target) => editWindow(target, at(target), (part, whole) => removeUser(part, ref, whole?.style)),
     },
   ];
+
   const declared = next() < 0.2 ? "team-z" : namespace;
   const revokeGrants = next() < 0.7;
   const quota: Record<string, string> = next() < 0.3 ? { "requests.cpu": "4" } : {};
@@ -393,6 +395,7 @@ function randomCommand(text: string, next: () => number): { name: string; run: C
       },
     },
   );
+
   // A new user, or one whose email or username is taken.
   const added = next() < 0.7 ? "new.person@example.com" : email;
   const username = next() < 0.8 ? "newperson" : (usernames[0] ?? "u0");
@@ -407,6 +410,7 @@ function randomCommand(text: string, next: () => number): { name: string; run: C
         addUser(part, { email: added, username, roles: ["cake-user"], grants }, whole),
       ),
   });
+
   return pick(commands, next);
 }
 

@@ -7,12 +7,7 @@ import { lstatSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
-import {
-  diagnosticsToJson,
-  formatDiagnostics,
-  formatErrorsFirst,
-  MAX_LISTED_WARNINGS,
-} from "../../config/format.js";
+import { diagnosticsToJson, formatErrorsFirst } from "../../config/format.js";
 import { UsageError } from "../../errors.js";
 import {
   argocdChanged,
@@ -238,13 +233,8 @@ function driftAdvice(result: ReconcileResult): string {
  * them all with positions.
  */
 function reconcileDiagnostics(result: ReconcileResult): string {
-  if (!result.valid) return formatErrorsFirst(result.diagnostics, { sources: result.sources });
-
-  const shown = result.diagnostics.slice(0, MAX_LISTED_WARNINGS);
-  const hidden = result.diagnostics.length - shown.length;
-  const more =
-    hidden > 0 ? `${hidden} more warnings not shown; run "cake validate" to list every warning.\n` : "";
-  return formatDiagnostics(shown, { sources: result.sources, summary: false }) + more;
+  // A valid result has warnings only; its summary line is left out.
+  return formatErrorsFirst(result.diagnostics, { sources: result.sources, summary: !result.valid });
 }
 
 /** Returns one summary line per deployment, each followed by its changed paths when they are few or `verbose`. */
