@@ -204,12 +204,11 @@ export function loadIncrementally(
   // The old entries must parse to exactly the users of the snapshot: this proves that the
   // region's boundaries are entry boundaries of the old text.
   const oldUsernames = changedOld.map((index) => snapshot.itemUsernames[index] as string);
-  const usersByName = new Map(snapshot.deployment.users.map((user) => [user.username, user]));
   const oldUsers = normalizedUsers(snapshot, oldItems);
   if (oldUsers === undefined || oldUsers.length !== oldUsernames.length) return undefined;
   const oldNames = new Set(oldUsernames);
   for (const user of oldUsers) {
-    const known = usersByName.get(user.username);
+    const known = snapshot.deployment.users[findUser(snapshot.deployment.users, user.username)];
     if (
       !oldNames.has(user.username) ||
       known === undefined ||
@@ -244,20 +243,10 @@ export function loadIncrementally(
     return { newIndex, from: newItemStarts[newIndex] as number, to };
   };
 
-  const checked = checkReduced(
-    snapshot,
-    usersByName,
-    text,
-    new Set(changedOld),
-    located,
-    changedNew,
-    newItems,
-  );
+  const checked = checkReduced(snapshot, text, new Set(changedOld), located, changedNew, newItems);
   if (checked === undefined) return undefined;
 
-  const users = snapshot.deployment.users.filter((user) => !oldNames.has(user.username));
-  for (const user of checked.newUsers) users.push(user);
-  users.sort((a, b) => compare(a.username, b.username));
+  const users = replaceUsers(snapshot.deployment.users, oldUsernames, checked.newUsers);
   const deployment: Deployment = { ...snapshot.deployment, users };
 
   // The full load reports each code's warnings in entry order.
@@ -474,7 +463,6 @@ function normalizedUsers(snapshot: LoadSnapshot, items: unknown[]): User[] | und
  */
 function checkReduced(
   snapshot: LoadSnapshot,
-  usersByName: ReadonlyMap<string, User>,
   text: string,
   changedOld: ReadonlySet<number>,
   located: (oldIndex: number) => { newIndex: number; from: number; to: number },
@@ -483,17 +471,25 @@ function checkReduced(
 ): { newUsers: User[]; newWarnings: Diagnostic[] } | undefined {
   const keys = identityKeys(newItems);
 
-  // Unchanged entries whose key matches, re-read from the new text.
+  // Unchanged entries whose key matches, re-read from the new text. The users are scanned in
+  // the model's order, with lookalike keys kept between the loads of an import's rows, and each
+  // match is then found in the file's order by username.
+  const { users } = snapshot.deployment;
+  const lookalikes = lookalikeKeysOf(users);
+  const matchedNames = new Set<string>();
+  users.forEach((user, index) => {
+    if (
+      keys.usernames.has(user.username) ||
+      keys.emails.has(user.email) ||
+      keys.emails.has(lookalikes[index] as string)
+    ) {
+      matchedNames.add(user.username);
+    }
+  });
   const sharing: number[] = [];
   snapshot.itemUsernames.forEach((username, index) => {
     if (changedOld.has(index)) return;
-    const email = usersByName.get(username)?.email ?? "";
-    if (
-      keys.usernames.has(username) ||
-      keys.emails.has(email) ||
-      keys.emails.has(emailLookalikeKey(email)) ||
-      keys.bindings.has(snapshot.itemBindingNames[index] as string)
-    ) {
+    if (matchedNames.has(username) || keys.bindings.has(snapshot.itemBindingNames[index] as string)) {
       sharing.push(index);
     }
   });
@@ -670,16 +666,80 @@ function withUsers(data: Record<string, unknown>, items: unknown[]): Record<stri
   return { ...data, users: { ...users, users: items } };
 }
 
-/** Returns the number of sorted `values` that are at most `target`. */
-function upperBound(values: readonly number[], target: number): number {
+/**
+ * `emailLookalikeKey` of each user's email, by the users array of a snapshot's model. Unicode
+ * normalization costs about 4 ms per 50k emails, which an import would pay for every row.
+ */
+const lookalikeKeys = new WeakMap<readonly User[], string[]>();
+
+function lookalikeKeysOf(users: readonly User[]): string[] {
+  let keys = lookalikeKeys.get(users);
+  if (keys === undefined) {
+    keys = users.map((user) => emailLookalikeKey(user.email));
+    lookalikeKeys.set(users, keys);
+  }
+  return keys;
+}
+
+/**
+ * Returns the index of the user named `username` in `users`, sorted by username as the model
+ * keeps them, or -1.
+ */
+function findUser(users: readonly User[], username: string): number {
+  const index = usersBefore(users, username);
+  return users[index]?.username === username ? index : -1;
+}
+
+/**
+ * Returns the model's users without the users named `removed` and with `added`, in the full
+ * load's order: by username, with an added user after a kept one of the same name. The result's
+ * lookalike keys are derived from those of `users`, so a chain of incremental loads computes each key once.
+ */
+function replaceUsers(users: readonly User[], removed: readonly string[], added: readonly User[]): User[] {
+  const known = lookalikeKeys.get(users);
+  const result = users.slice();
+  const keys = known?.slice();
+  for (const username of removed) {
+    const index = findUser(result, username);
+    if (index < 0) continue;
+    result.splice(index, 1);
+    keys?.splice(index, 1);
+  }
+  for (const user of added) {
+    const index = usersBefore(result, user.username, true);
+    result.splice(index, 0, user);
+    keys?.splice(index, 0, emailLookalikeKey(user.email));
+  }
+  if (keys !== undefined) lookalikeKeys.set(result, keys);
+  return result;
+}
+
+/**
+ * Returns the first index in `0..length` for which `before` is false, when it is true for every
+ * index below some point and false from there on (a binary search).
+ */
+function partitionPoint(length: number, before: (index: number) => boolean): number {
   let low = 0;
-  let high = values.length;
+  let high = length;
   while (low < high) {
     const middle = (low + high) >>> 1;
-    if ((values[middle] as number) <= target) low = middle + 1;
+    if (before(middle)) low = middle + 1;
     else high = middle;
   }
   return low;
+}
+
+/** Returns the number of sorted `values` that are at most `target`. */
+function upperBound(values: readonly number[], target: number): number {
+  return partitionPoint(values.length, (index) => (values[index] as number) <= target);
+}
+
+/** Returns the number of `users`, sorted by username, whose username sorts before `username` (`orEqual`: or equals it). */
+function usersBefore(users: readonly User[], username: string, orEqual = false): number {
+  return partitionPoint(users.length, (index) => {
+    const order = compare((users[index] as User).username, username);
+    return order < 0 || (orEqual && order === 0);
+  });
 }
 
 function compare(a: string, b: string): number {

@@ -11,7 +11,7 @@ import type { CommandContext } from "../cli/io.js";
 import { type Diagnostic, hasErrors } from "../config/diagnostics.js";
 import { loadVarsText, type PreviousLoad } from "../config/load.js";
 import { CakeError, readFailureReason, UsageError } from "../errors.js";
-import { proposeUsername } from "../identity/convention.js";
+import { proposeUsername, UsernameIndex } from "../identity/convention.js";
 import type { Deployment, NamespaceGrant } from "../model/types.js";
 import { VarsDocument } from "./document.js";
 import { EditError } from "./errors.js";
@@ -85,6 +85,7 @@ export function applyImport(
     target,
     text: target.text,
     taken: { ...target.deployment, users: [...target.deployment.users] },
+    usernames: new UsernameIndex(target.deployment),
     checkHandover,
     removed,
     addedOnLine: new Map(),
@@ -129,6 +130,7 @@ export function applyImport(
         disabled: false,
         allowedNamespaces: [],
       });
+      state.usernames.add({ email: row.email, username: result.username });
       plan.push(`line ${row.line}: add ${row.email} (username ${result.username})${describeRow(row)}`);
     } else {
       if (result.change === "update") updated++;
@@ -147,6 +149,8 @@ interface ImportState {
   text: string;
   /** The users as the rows so far leave them, so proposed usernames do not collide. */
   taken: Deployment;
+  /** The names and username convention of `taken`, kept up to date row by row. */
+  usernames: UsernameIndex;
   checkHandover: HandoverCheck;
   /** The users added by earlier rows, by lower-case email, with the row's email and line. */
   addedOnLine: Map<string, { email: string; line: number }>;
@@ -346,7 +350,12 @@ function addRow(
       `new user ${row.email} needs at least one role; list cake-user or cake-admin in the roles column`,
     );
   }
-  const proposed = proposeUsername(row.email, state.taken, keptForOthers(state.removed, row.email)).username;
+  const proposed = proposeUsername(
+    row.email,
+    state.taken,
+    keptForOthers(state.removed, row.email),
+    state.usernames,
+  ).username;
   const username = row.username !== "" ? row.username : proposed;
   const add = (name: string): RowResult => ({
     text: editEntries(state, [], (part, whole) =>
@@ -383,7 +392,10 @@ function addRow(
 function checkNewHolder(state: ImportState, email: string, username: string, skip: Report): void {
   const user = { email, username, roles: [], disabled: false, allowedNamespaces: [] };
   try {
-    state.checkHandover({ ...state.taken, users: [...state.taken.users, user] });
+    // The check looks at the Profiles whose holder an edit changed. Earlier rows' users passed
+    // it, and no other Profile changes here, so it gets the new user alone: with every user,
+    // each row of a large import would list every Profile.
+    state.checkHandover({ ...state.taken, users: [user], deployNamespaces: [] });
   } catch (error) {
     if (!(error instanceof EditError)) throw error;
     skip("username", error.code, withoutFinalPeriod(error.message));

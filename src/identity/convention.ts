@@ -113,26 +113,74 @@ export interface InferredConvention {
 export function inferConvention(
   users: readonly { email: string; username: string }[],
 ): InferredConvention | undefined {
-  if (users.length < INFERENCE_MIN_USERS) return undefined;
+  const tally = new ConventionTally();
+  for (const user of users) tally.add(user);
+  return tally.inferred();
+}
 
-  // Split each email once, not once per convention: an import infers the convention for every row.
-  const parts = users.map((user) => emailParts(user.email));
-  let best: InferredConvention | undefined;
-  for (const convention of USERNAME_CONVENTIONS) {
-    let followers = 0;
-    let applicable = 0;
-    for (const [index, user] of users.entries()) {
-      const expected = convention.derive(parts[index] as EmailParts);
-      if (expected === undefined) continue;
-      applicable++;
-      if (expected === user.username) followers++;
-    }
-    // Earlier conventions win ties, so the order of USERNAME_CONVENTIONS is the preference.
-    if (!best || followers > best.followers)
-      best = { convention, followers, applicable, total: users.length };
+/**
+ * How many users each convention applies to and how many follow it. The counts of a user are
+ * added to the others', so an import that adds users one by one keeps a tally instead of
+ * inferring the convention from every user again for each row.
+ */
+export class ConventionTally {
+  private readonly followers = USERNAME_CONVENTIONS.map(() => 0);
+  private readonly applicable = USERNAME_CONVENTIONS.map(() => 0);
+  private total = 0;
+
+  add(user: { email: string; username: string }): void {
+    const parts = emailParts(user.email);
+    this.total++;
+    USERNAME_CONVENTIONS.forEach((convention, index) => {
+      const expected = convention.derive(parts);
+      if (expected === undefined) return;
+      this.applicable[index] = (this.applicable[index] as number) + 1;
+      if (expected === user.username) this.followers[index] = (this.followers[index] as number) + 1;
+    });
   }
-  if (!best || best.followers / users.length < INFERENCE_MIN_SHARE) return undefined;
-  return best;
+
+  /** The convention that at least 60% of at least 5 users follow, or undefined. */
+  inferred(): InferredConvention | undefined {
+    if (this.total < INFERENCE_MIN_USERS) return undefined;
+    let best: InferredConvention | undefined;
+    USERNAME_CONVENTIONS.forEach((convention, index) => {
+      const followers = this.followers[index] as number;
+      // Earlier conventions win ties, so the order of USERNAME_CONVENTIONS is the preference.
+      if (!best || followers > best.followers) {
+        best = { convention, followers, applicable: this.applicable[index] as number, total: this.total };
+      }
+    });
+    if (!best || best.followers / this.total < INFERENCE_MIN_SHARE) return undefined;
+    return best;
+  }
+}
+
+/**
+ * The names a proposed username must avoid (users and deploy namespaces) and the convention
+ * tally of the users. An import keeps one and adds each user it adds, so proposing a username
+ * for a row does not read every user again.
+ */
+export class UsernameIndex {
+  private readonly taken: Set<string>;
+  private readonly tally = new ConventionTally();
+
+  constructor(deployment: Pick<Deployment, "users" | "deployNamespaces">) {
+    this.taken = new Set(deployment.deployNamespaces.map((namespace) => namespace.name));
+    for (const user of deployment.users) this.add(user);
+  }
+
+  add(user: { email: string; username: string }): void {
+    this.taken.add(user.username);
+    this.tally.add(user);
+  }
+
+  has(name: string): boolean {
+    return this.taken.has(name);
+  }
+
+  inferred(): InferredConvention | undefined {
+    return this.tally.inferred();
+  }
 }
 
 /** Turns a derived name into a DNS-1123 label of at most 63 characters. */
@@ -201,11 +249,14 @@ export interface UsernameProposal {
  * Proposes a username for a new user: from `identity.username_pattern` when set, else
  * from the inferred convention, else the local part hyphenated. A name already taken by
  * a user, a deploy namespace or a Profile in `removedForOthers` gets a numeric suffix.
+ * `index` contains the users and deploy namespaces of `deployment`. A caller that proposes many
+ * usernames keeps one up to date instead of letting each call build it.
  */
 export function proposeUsername(
   email: string,
   deployment: Deployment,
   removedForOthers: ReadonlySet<string> = new Set(),
+  index: UsernameIndex = new UsernameIndex(deployment),
 ): UsernameProposal {
   const parts = emailParts(email);
   const pattern = compileUsernamePattern(deployment.identity.usernamePattern);
@@ -227,7 +278,7 @@ export function proposeUsername(
       ? `it matches identity.username_pattern (${fitting.convention.description})`
       : "no known convention matches identity.username_pattern, so it is the email's local part hyphenated";
   } else {
-    const inferred = inferConvention(deployment.users);
+    const inferred = index.inferred();
     const derived = inferred?.convention.derive(parts);
     // A local part without letters or digits ("._", "Ü") derives an empty name.
     username = derived === undefined || toLabel(derived) === "" ? undefined : derived;
@@ -247,7 +298,11 @@ export function proposeUsername(
   if (label === "") {
     reason = 'the email\'s local part has no letters or digits a username can use, so it is "user"';
   }
-  const proposed = uniqueName(label || "user", deployment, removedForOthers);
+  const proposed = uniqueName(
+    label || "user",
+    deployment,
+    (name) => index.has(name) || removedForOthers.has(name),
+  );
   if (proposed !== (label || "user"))
     reason += `; "${label || "user"}" was taken, reserved or too long, so "${proposed}"`;
   return { username: proposed, reason };
@@ -255,22 +310,17 @@ export function proposeUsername(
 
 /**
  * Returns `base`, shortened to fit every name derived from it and suffixed with `-2`, `-3`
- * when it is taken or reserved (`default@example.com` must not propose `default`).
- * `removedForOthers` names Profiles that left the output for another holder, whose
- * namespaces Argo CD keeps.
+ * when it is taken or reserved (`default@example.com` must not propose `default`). `taken`
+ * returns true for the name of a user, a deploy namespace or a Profile that left the output for
+ * another holder (whose namespace Argo CD keeps).
  */
-function uniqueName(base: string, deployment: Deployment, removedForOthers: ReadonlySet<string>): string {
-  const taken = new Set([
-    ...deployment.users.map((user) => user.username),
-    ...deployment.deployNamespaces.map((n) => n.name),
-    ...removedForOthers,
-  ]);
+function uniqueName(base: string, deployment: Deployment, taken: (name: string) => boolean): string {
   const namespaces = {
     identityNamespace: deployment.cloud.identityNamespace,
     argocdNamespace: deployment.gitops.argocdNamespace,
   };
   const usable = (name: string): boolean =>
-    !taken.has(name) && DNS1123_LABEL.test(name) && reservedNameReason(name, namespaces) === undefined;
+    !taken(name) && DNS1123_LABEL.test(name) && reservedNameReason(name, namespaces) === undefined;
   const limit = usernameLimit(deployment);
   // A reserved prefix (`kube-`, `istio-`) stays reserved whatever the suffix, so it gets one in front.
   const unreserved = reservedNameReason(`${base}-2`, namespaces) === undefined ? base : `user-${base}`;

@@ -333,6 +333,20 @@ describe("incremental load", () => {
     expect(incremental).toBeUndefined();
   });
 
+  it("finds lookalike of earlier incremental email", () => {
+    const text = baseText(random(5), 8);
+    // The first load leaves the decomposed email in its snapshot's model.
+    const first = text.replace("email: user.5@example.com", "email: Use\u0301r.2@example.com");
+    const firstLoad = loadIncrementally(text, snapshotOf(text), first);
+    const second = first.replace("email: user.6@example.com", "email: us\u00e9r.2@example.com");
+
+    expect(firstLoad).toBeDefined();
+    expect(fullLoad(second).diagnostics.map((diagnostic) => diagnostic.code)).toContain(
+      "duplicate-email-unicode",
+    );
+    expect(loadIncrementally(first, firstLoad?.snapshot as LoadSnapshot, second)).toBeUndefined();
+  });
+
   it("reports the warnings of changed entries only", () => {
     const lines = baseText(random(4), 6).replaceAll("User.", "user.").split("\n");
     const text = lines.join("\n");

@@ -499,6 +499,20 @@ describe("cake user import", () => {
     expect(added.stdout).toContain('username "bjones-2" was chosen');
   });
 
+  it("proposes distinct usernames for one local part", async () => {
+    await writeCsv(
+      "email,username,roles,namespaces\nnina.park@example.com,,cake-user,\nnina.park@example.org,,cake-user,\n",
+    );
+
+    const imported = await cake(repo, ...IMPORT, "users.csv", "--dry-run");
+
+    expect(imported.code).toBe(0);
+    const proposed = [
+      ...imported.stdout.matchAll(/add nina\.park@example\.(?:com|org) \(username ([a-z0-9-]+)\)/g),
+    ];
+    expect(proposed.map((match) => match[1])).toEqual([proposed[0]?.[1], `${proposed[0]?.[1]}-2`]);
+  });
+
   it("dry run reports the same problems", async () => {
     await writeCsv(`${GOOD}dan@example.com,dan,admin,ml-dev\n`);
     const before = await snapshot(repo);
