@@ -1,10 +1,14 @@
 /**
- * An Argo CD ApplicationSet that creates one Application per folder under `deployments/`,
- * an alternative to applying each deployment's generated `argocd/` folder by hand, and
- * the AppProject its Applications use. The git directory generator and
- * `preserveResourcesOnDeletion` are part of Argo CD's ApplicationSet controller.
+ * An Argo CD ApplicationSet that creates one Application per deployment folder, an
+ * alternative to applying each deployment's generated `argocd/` folder by hand, and the
+ * AppProject its Applications use. A git files generator reads each folder's generated
+ * `argocd/application.yaml`, so every Application syncs into the cluster that the
+ * deployment's `gitops.destination_server` names, and only folders that cake generated get
+ * one. The files generator and `preserveResourcesOnDeletion` are part of Argo CD's
+ * ApplicationSet controller.
  */
 import { stringify } from "yaml";
+import { ARGOCD_APPLICATION_PATH } from "../generate/layout.js";
 import { IN_CLUSTER_SERVER } from "../model/names.js";
 
 export { APPLICATIONSET_FILE } from "../repo/layout.js";
@@ -47,9 +51,12 @@ export interface ApplicationSetOptions {
 export function applicationSetText(options: ApplicationSetOptions): string {
   const namespace = options.argocdNamespace ?? "argocd";
   const revision = options.targetRevision ?? "main";
-  // The directory generator matches paths from the top of the git repository, and `{{.path.path}}`
-  // below is such a path (https://argo-cd.readthedocs.io/en/release-3.4/operator-manual/applicationset/Generators-Git/).
+  // The git generator matches paths from the top of the git repository
+  // (https://argo-cd.readthedocs.io/en/release-3.4/operator-manual/applicationset/Generators-Git/).
   const sourceDir = options.repoPath ? `${options.repoPath}/${options.outputDir}` : options.outputDir;
+  // For a file, `.path.segments` are the parts of its folder's path: the deployment folder's
+  // name follows those of `sourceDir`.
+  const folder = `{{ index .path.segments ${sourceDir.split("/").length} }}`;
 
   const project = {
     apiVersion: "argoproj.io/v1alpha1",
@@ -72,14 +79,21 @@ export function applicationSetText(options: ApplicationSetOptions): string {
       goTemplate: true,
       goTemplateOptions: ["missingkey=error"],
       generators: [
-        { git: { repoURL: options.repoUrl, revision, directories: [{ path: `${sourceDir}/*` }] } },
+        {
+          git: {
+            repoURL: options.repoUrl,
+            revision,
+            files: [{ path: `${sourceDir}/*/${ARGOCD_APPLICATION_PATH}` }],
+          },
+        },
       ],
       template: {
-        metadata: { name: "cake-{{.path.basename}}" },
+        metadata: { name: `cake-${folder}` },
         spec: {
           project: APPSET_PROJECT,
-          source: { repoURL: options.repoUrl, targetRevision: revision, path: "{{.path.path}}" },
-          destination: { server: IN_CLUSTER_SERVER },
+          source: { repoURL: options.repoUrl, targetRevision: revision, path: `${sourceDir}/${folder}` },
+          // The generated Application's destination: `gitops.destination_server`.
+          destination: { server: "{{ .spec.destination.server }}" },
           syncPolicy: { automated: { prune: true, selfHeal: true }, retry: SYNC_RETRY },
         },
       },
@@ -89,10 +103,13 @@ export function applicationSetText(options: ApplicationSetOptions): string {
   };
 
   const header = [
-    `# Written by "cake init". One Argo CD Application per folder under ${sourceDir}/, all`,
-    "# synced into the cluster this Argo CD runs in. Apply it once, in place of the",
-    "# argocd/ folder that cake generates inside each deployment. When each cluster runs its",
-    `# own Argo CD, narrow the path to that cluster's deployments (${sourceDir}/prod-*).`,
+    `# Written by "cake init". One Argo CD Application per deployment folder under ${sourceDir}/`,
+    `# that contains a generated ${ARGOCD_APPLICATION_PATH}, synced into the cluster that file`,
+    "# names (gitops.destination_server). Apply it once, in place of the argocd/ folder that",
+    "# cake generates inside each deployment. The AppProject allows the in-cluster server only:",
+    "# add each other destination_server to its destinations, or Argo CD refuses to sync that",
+    "# deployment. When each cluster runs its own Argo CD, narrow the files path to that",
+    `# cluster's deployments (${sourceDir}/prod-*/${ARGOCD_APPLICATION_PATH}).`,
     "",
   ].join("\n");
   return `${header}${stringify(project, { lineWidth: 0 })}---\n${stringify(applicationSet, { lineWidth: 0 })}`;

@@ -81,10 +81,10 @@ an AppProject that allows exactly the generated kinds), or apply
 prunes Profiles or Namespaces: they carry \`Prune=false,Delete=false\`, and deleting an
 Application or the ApplicationSet leaves them in place.
 
-The ApplicationSet syncs every generated folder into the cluster its Argo CD runs in,
-whatever \`gitops.destination_server\` says. Use it only when all deployments of this repo
-belong to that one cluster; otherwise apply each deployment's \`argocd/\` folder, whose
-Application targets \`gitops.destination_server\`.
+The ApplicationSet reads each deployment's generated \`argocd/application.yaml\`, so each
+Application syncs into the cluster that \`gitops.destination_server\` names. Its AppProject
+allows the in-cluster server only: add each other server to the AppProject's
+\`destinations\`, or Argo CD refuses to sync the deployments that name it.
 ${repoPath === "" ? "" : subfolderSection(repoPath)}`;
 }
 

@@ -3,7 +3,7 @@
  * `kubernetes-models` for typed kinds, and JSON schemas in `test/schemas` for CRD kinds.
  */
 import { readFileSync } from "node:fs";
-import { Application, AppProject } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1";
+import { Application, ApplicationSet, AppProject } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1";
 import { AuthorizationPolicy } from "@kubernetes-models/istio/security.istio.io/v1beta1";
 import { Ajv } from "ajv";
 import { ClusterRole, ClusterRoleBinding, RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1";
@@ -20,6 +20,7 @@ const TYPED_MODELS: Record<string, new (data: never) => { validate(): void }> = 
   "security.istio.io/v1beta1 AuthorizationPolicy": AuthorizationPolicy,
   "argoproj.io/v1alpha1 Application": Application,
   "argoproj.io/v1alpha1 AppProject": AppProject,
+  "argoproj.io/v1alpha1 ApplicationSet": ApplicationSet,
 };
 
 function readSchema(name: string): object {

@@ -9,6 +9,7 @@ import { githubWorkflowText, gitlabCiText } from "../../src/init/ci.js";
 import { CODEOWNERS_HEADER, renderCodeowners } from "../../src/init/codeowners.js";
 import { EXAMPLE_DEPLOYMENT, varsExampleText } from "../../src/init/vars-example.js";
 import type { Deployment } from "../../src/model/types.js";
+import { schemaErrors } from "../generate/schemas.js";
 import { deployment, user } from "../plan/deployment.js";
 
 const REPO_URL = "https://git.example.com/platform/ops.git";
@@ -169,9 +170,16 @@ describe("ApplicationSet", () => {
     expect(applicationSet.kind).toBe("ApplicationSet");
     expect(applicationSet.spec.goTemplate).toBe(true);
     expect(applicationSet.spec.generators).toEqual([
-      { git: { repoURL: REPO_URL, revision: "main", directories: [{ path: "deployments/*" }] } },
+      {
+        git: {
+          repoURL: REPO_URL,
+          revision: "main",
+          files: [{ path: "deployments/*/argocd/application.yaml" }],
+        },
+      },
     ]);
-    expect(applicationSet.spec.template.spec.source.path).toBe("{{.path.path}}");
+    expect(applicationSet.spec.template.spec.source.path).toBe("deployments/{{ index .path.segments 1 }}");
+    expect(applicationSet.spec.template.metadata.name).toBe("cake-{{ index .path.segments 1 }}");
     expect(applicationSet.spec.template.spec.project).toBe(APPSET_PROJECT);
     expect(applicationSet.spec.syncPolicy).toEqual({ preserveResourcesOnDeletion: true });
   });
@@ -184,17 +192,57 @@ describe("ApplicationSet", () => {
     });
     const [, inSubfolder] = parseAllDocuments(text).map((document) => document.toJS());
 
-    expect(inSubfolder.spec.generators[0].git.directories).toEqual([{ path: "platform/ops/deployments/*" }]);
-    expect(inSubfolder.spec.template.spec.source.path).toBe("{{.path.path}}");
+    expect(inSubfolder.spec.generators[0].git.files).toEqual([
+      { path: "platform/ops/deployments/*/argocd/application.yaml" },
+    ]);
+    expect(inSubfolder.spec.template.spec.source.path).toBe(
+      "platform/ops/deployments/{{ index .path.segments 3 }}",
+    );
+  });
+
+  it("passes upstream schemas", () => {
+    expect(schemaErrors(project)).toEqual([]);
+    expect(schemaErrors(applicationSet)).toEqual([]);
+  });
+
+  it("names the deployment folder's segment", () => {
+    // Argo CD gives a matched file's folder as `.path.segments`, split at each slash.
+    for (const repoPath of ["", "ops", "platform/ops"]) {
+      const [, generated] = parseAllDocuments(
+        applicationSetText({ repoUrl: REPO_URL, outputDir: "deployments", repoPath }),
+      ).map((document) => document.toJS());
+      const pattern: string = generated.spec.generators[0].git.files[0].path;
+      const folder = pattern.replace("*", "dev-us-east-1");
+      const segments = folder.split("/").slice(0, -1);
+      const index = Number(/index \.path\.segments (\d+)/.exec(generated.spec.template.metadata.name)?.[1]);
+
+      expect(segments[index], repoPath).toBe("dev-us-east-1");
+      expect(generated.spec.template.spec.source.path.replace(/\{\{.*\}\}/, segments[index]), repoPath).toBe(
+        folder.slice(0, -"/argocd/application.yaml".length),
+      );
+    }
+  });
+
+  it("takes each deployment's destination", () => {
+    // The files generator parses each matched file as one object.
+    const file = generateDeployment(exampleDeployment()).find(
+      (entry) => entry.path === "argocd/application.yaml",
+    );
+    const application = file?.objects[0] as { kind: string; spec: { destination: { server: string } } };
+
+    expect(file?.objects).toHaveLength(1);
+    expect(application.kind).toBe("Application");
+    expect(application.spec.destination.server).toMatch(/^https:\/\//);
+    expect(applicationSet.spec.template.spec.destination).toEqual({
+      server: "{{ .spec.destination.server }}",
+    });
   });
 
   it("keeps text without repo path", () => {
     const empty = applicationSetText({ repoUrl: REPO_URL, outputDir: "deployments", repoPath: "" });
 
     expect(empty).toBe(applicationSetText({ repoUrl: REPO_URL, outputDir: "deployments" }));
-    expect(empty).toContain(
-      "# own Argo CD, narrow the path to that cluster's deployments (deployments/prod-*).\n",
-    );
+    expect(empty).toContain("# cluster's deployments (deployments/prod-*/argocd/application.yaml).\n");
   });
 
   it("retries like generated applications", () => {
