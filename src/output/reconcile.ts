@@ -1185,12 +1185,14 @@ export function argocdReminder(report: DeploymentReport, location?: CommandLocat
     location === undefined || appSetFile === undefined || !existsSync(appSetFile)
       ? undefined
       : path.relative(location.cwd, appSetFile).split(path.sep).join("/");
-  // The ApplicationSet has its own copy of the repo URL, which reconcile does not rewrite.
+  // The ApplicationSet has its own copy of the repo URL, and its AppProject lists the servers
+  // it may sync into. Reconcile rewrites neither.
   const appSet =
     appSetPath === undefined
       ? ""
       : ` (skip this if the ApplicationSet of ${appSetPath} syncs this deployment, ` +
-        "but edit that file by hand when gitops.repo_url changed)";
+        "but edit that file by hand when gitops.repo_url changed, and add a new " +
+        "gitops.destination_server to the destinations of its AppProject)";
   return (
     `${report.folder}/argocd/ changed, and Argo CD does not sync it: apply it when this change merges, ` +
     `with kubectl apply -k ${shellWord(target)}${appSet}`

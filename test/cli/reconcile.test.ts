@@ -888,7 +888,7 @@ describe("cake reconcile", () => {
 
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(
-      "(skip this if the ApplicationSet of argocd/applicationset.yaml syncs this deployment, but edit that file by hand when gitops.repo_url changed)",
+      "(skip this if the ApplicationSet of argocd/applicationset.yaml syncs this deployment, but edit that file by hand when gitops.repo_url changed, and add a new gitops.destination_server to the destinations of its AppProject)",
     );
   });
 
