@@ -181,6 +181,7 @@ function parserDiagnostics(source: VarsSource, errors: readonly YAMLError[]): Di
   );
   let tabReported = false;
   let unexpected = 0;
+  let unclosedReported = false;
   // A file nested too deep for the parser cannot be read at all, and the rest follows from that.
   const tooDeep = errors.find((error) => error.message.includes("Maximum call stack size exceeded"));
   for (const error of tooDeep === undefined ? errors : [tooDeep]) {
@@ -188,6 +189,11 @@ function parserDiagnostics(source: VarsSource, errors: readonly YAMLError[]): Di
     // After one token the parser cannot place, it reports most tokens that follow: those
     // errors are left out, since they go away with the first.
     if (error.code === "UNEXPECTED_TOKEN" && unexpected++ > 0) continue;
+    // An unclosed quote or bracket swallows the closing brackets after it, so the lists and
+    // mappings around it read as unclosed too (`[{a: b]` reports both the `{` and the `[`),
+    // and the lines after it read out of place. Errors after the first such error are left
+    // out, since they go away with its fix.
+    if (unclosedReported) break;
     const tab = error.code === "TAB_AS_INDENT";
     const position = source.positionOfOffset(tab ? error.pos[0] : faultOffset(source.text, error));
     // A tab breaks the structure around it, and most of the parser's other errors follow from
@@ -204,6 +210,7 @@ function parserDiagnostics(source: VarsSource, errors: readonly YAMLError[]): Di
     seen.add(key);
     if (isIndentationError(error)) seen.add("indentation");
 
+    unclosedReported = !tab && isUnclosed(error);
     const reason = parserReason(error);
     diagnostics.push(
       tab
@@ -332,6 +339,16 @@ function isIndentationError(error: YAMLError): boolean {
   return (
     (INDENTATION_ERRORS.has(error.code) || itemWithoutDash) &&
     !/^Flow (sequence|map|mapping) in block/.test(error.message)
+  );
+}
+
+/** True for a parser error about an unclosed quote, list in brackets or mapping in braces. */
+function isUnclosed(error: YAMLError): boolean {
+  return (
+    (error.code === "MISSING_CHAR" && /closing ["']quote/.test(error.message)) ||
+    /^Flow (sequence|map|mapping) in block collection must be sufficiently indented and end with a/.test(
+      error.message,
+    )
   );
 }
 

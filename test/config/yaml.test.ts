@@ -237,6 +237,29 @@ describe("YAML phase", () => {
     expect(diagnostic?.message).toContain("this mapping in braces is not closed");
   });
 
+  it.each([
+    ["a mapping in a list", "[{name: team-a]", "{name", "this mapping in braces is not closed"],
+    ["a quote in a list", '[team-a, "team-b]', '"team-b', "this quoted value is not closed"],
+  ])("reports one unclosed error for %s", (_, value, opener, message) => {
+    const text = varsYaml({
+      users: usersYaml("  deploy_namespaces: [team-a]\n", [
+        userYaml({
+          email: "alice@example.com",
+          username: "alice",
+          roles: "[cake-user]",
+          allowed_namespaces: value,
+        }),
+        userYaml({ email: "bob@example.com", username: "bob", roles: "[cake-user]" }),
+      ]),
+    });
+
+    const syntax = withCode(load(text), "yaml-syntax");
+
+    expect(syntax).toHaveLength(1);
+    expect(syntax[0]).toMatchObject(positionOf(text, opener));
+    expect(syntax[0]?.message).toContain(message);
+  });
+
   it("reports one error for a token out of place", () => {
     const text = varsYaml({
       kubeflow: "kubeflow:\n  profile_owner: platform@example.com\n  userid_prefix: ]\n",
