@@ -3,6 +3,9 @@
  * boundary prints their message without a stack trace and exits with `exitCode`.
  * Anything else that reaches the boundary is a bug and is printed with its stack.
  */
+import path from "node:path";
+import { TEMP_PREFIX } from "./output/atomic.js";
+
 export class CakeError extends Error {
   readonly exitCode: number;
 
@@ -35,12 +38,6 @@ const SYSTEM_ERROR_REASONS: Record<string, string> = {
   EBUSY: "the file or folder is busy",
 };
 
-/**
- * Returns a one-line message for an error the operating system reported (a Node.js system
- * error, with `code` and `syscall`), or undefined for any other error. Such an error comes
- * from the machine, such as a folder without write permission or a full disk, not from a bug
- * in cake, so it gets no stack trace.
- */
 /** Returns why a file could not be read, in words with the code: "no such file or folder (ENOENT)". */
 export function readFailureReason(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code;
@@ -48,12 +45,25 @@ export function readFailureReason(error: unknown): string {
   return `${SYSTEM_ERROR_REASONS[code] ?? (error as Error).message} (${code})`;
 }
 
+/**
+ * Returns a one-line message for an error the operating system reported (a Node.js system
+ * error, with `code` and `syscall`), or undefined for any other error. Such an error comes
+ * from the machine, such as a folder without write permission or a full disk, not from a bug
+ * in cake, so it gets no stack trace. A temporary file of an atomic write is named by its
+ * folder or by the file it replaces, since its own name means nothing to the reader.
+ */
 export function systemErrorMessage(error: unknown): string | undefined {
   if (!(error instanceof Error)) return undefined;
   const { code, syscall, path: file, dest } = error as NodeJS.ErrnoException & { dest?: string };
   if (typeof code !== "string" || typeof syscall !== "string") return undefined;
 
-  const reason = SYSTEM_ERROR_REASONS[code] ?? error.message;
+  const reason = `${SYSTEM_ERROR_REASONS[code] ?? error.message} (${code})`;
+  if (file !== undefined && path.basename(file).startsWith(TEMP_PREFIX)) {
+    return dest === undefined
+      ? `writing a temporary file in ${path.dirname(file)} failed (${syscall}): ${reason}; ` +
+          "check that the folder is writable and its disk has space, then rerun."
+      : `replacing ${dest} failed (${syscall}): ${reason}; check that its folder is writable, then rerun.`;
+  }
   const target = file === undefined ? "" : ` ${file}${dest === undefined ? "" : ` -> ${dest}`}`;
-  return `${syscall}${target} failed: ${reason} (${code}); check the path and its permissions, then rerun.`;
+  return `${syscall}${target} failed: ${reason}; check the path and its permissions, then rerun.`;
 }
