@@ -212,6 +212,8 @@ function benchCommands(
   const { email, namespace } = newGrant(varsText, 0.5);
   const csvFile = path.join(repo, "..", "import.csv");
   writeFileSync(csvFile, importCsv(varsText));
+  const newUsersFile = path.join(repo, "..", "import-new-users.csv");
+  writeFileSync(newUsersFile, newUsersCsv(varsText));
   const fromOriginal = (args: string[]) =>
     median(
       repeat(runs, () => {
@@ -247,6 +249,7 @@ function benchCommands(
     "--no-reconcile",
   ]);
   const imported = fromOriginal([...cake("user", "import", ...edit, csvFile), "--no-reconcile"]);
+  const importedUsers = fromOriginal([...cake("user", "import", ...edit, newUsersFile), "--no-reconcile"]);
 
   // Each run switches the new grant between view and edit, so every run changes one grant.
   writeFileSync(varsFile, varsText);
@@ -271,6 +274,7 @@ function benchCommands(
     ["namespace add --no-reconcile", namespaceAdd],
     [`namespace remove --revoke-grants of ${removed.grants} grants --no-reconcile`, namespaceRemove],
     [`user import of ${IMPORT_ROWS} grants --no-reconcile`, imported],
+    [`user import of ${IMPORT_ROWS} new users --no-reconcile`, importedUsers],
   ];
 }
 
@@ -309,6 +313,19 @@ export function importCsv(varsText: string): string {
   for (let row = 0; row < IMPORT_ROWS; row++) {
     const { email, namespace } = newGrant(varsText, row / IMPORT_ROWS);
     rows.push(`${email},,,${namespace}`);
+  }
+  return `${rows.join("\n")}\n`;
+}
+
+/**
+ * Returns a CSV that adds `IMPORT_ROWS` users with an empty username column, so cake proposes
+ * each one, and one grant each.
+ */
+export function newUsersCsv(varsText: string): string {
+  const namespaces = [...varsText.matchAll(/^ {4}- (team-\d+)$/gm)].map((match) => match[1] as string);
+  const rows = ["email,username,roles,namespaces"];
+  for (let row = 0; row < IMPORT_ROWS; row++) {
+    rows.push(`new.user${row}@example.com,,cake-user,${namespaces[row % namespaces.length]}`);
   }
   return `${rows.join("\n")}\n`;
 }
