@@ -3,11 +3,13 @@
  * document. The fast path takes only plain block-style files (no tabs, anchors or document
  * markers), where a key's line is the one that starts with `key:` (or the key quoted) at its
  * mapping's indent. Three path shapes are located: `users.users[N].key`,
- * `users.deploy_namespaces[N].key` and `section.key`. A diagnostic whose path is found nowhere,
- * such as one in a flow-style entry, keeps line and column 0; callers that print diagnostics
- * then ask the full load for positions (`LoadOptions.positioned`).
+ * `users.deploy_namespaces[N].key` and `section.key`; an entry may be a block mapping or a flow
+ * mapping (`- {email: a@example.com}`). A diagnostic whose path is found nowhere, such as one
+ * in a flow list of entries, keeps line and column 0. Callers that print diagnostics then ask
+ * the full load for positions (`LoadOptions.positioned`).
  */
 import type { Diagnostic } from "./diagnostics.js";
+import { findFlowKey } from "./flow-key.js";
 import { type EntryLayout, indentOf, scanEntries } from "./incremental.js";
 
 const ENTRY_FIELD = /^users\.(users|deploy_namespaces)\[(\d+)\]\.([A-Za-z_]+)$/;
@@ -77,6 +79,8 @@ function locate(
     const start = layout?.itemStarts[index];
     if (layout === undefined || start === undefined) return undefined;
     const end = layout.itemStarts[index + 1] ?? layout.sequenceEnd;
+    const open = flowEntryStart(text, start, end, layout.itemIndent);
+    if (open !== undefined) return flowKeyPosition(text, open, end, entry[3] as string, atKey === true);
     const keyColumn = entryKeyColumn(text, start, end, layout.itemIndent);
     if (keyColumn === undefined) return undefined;
     return findKey(text, { start, end, key: entry[3] as string, keyColumn, afterDash: true }, atKey === true);
@@ -99,6 +103,29 @@ function locate(
     { start, end, key: section[2] as string, keyColumn, afterDash: false },
     atKey === true,
   );
+}
+
+/** Returns the offset of the `{` of an entry written as a flow mapping after its dash, or undefined. */
+function flowEntryStart(text: string, start: number, end: number, itemIndent: number): number | undefined {
+  const first = lineAt(text, start, end);
+  let column = itemIndent + 1;
+  while (first[column] === " ") column++;
+  return first[column] === "{" ? start + column : undefined;
+}
+
+/** Finds the value of a key (or with `atKey`, the key itself) in the flow mapping whose `{` is at `open`. */
+function flowKeyPosition(
+  text: string,
+  open: number,
+  end: number,
+  key: string,
+  atKey: boolean,
+): Found | undefined {
+  const found = findFlowKey(text, open, end, key);
+  if (found === undefined) return undefined;
+  const offset = atKey ? found.key : found.value;
+  const lineStart = text.lastIndexOf("\n", offset - 1) + 1;
+  return { lineStart, column: offset - lineStart + 1 };
 }
 
 /**
