@@ -167,6 +167,30 @@ describe("cake plan working tree", () => {
     expect(result.stderr).toContain("the vars folder vars is a symlink that leads nowhere");
   });
 
+  it("warns about an ops folder moved since the base", async () => {
+    await repo.git("mv", "vars", "tmp-vars");
+    await repo.write({ "platform/ops/cake.yaml": "repo_path: platform/ops\n" });
+    await repo.git("mv", "tmp-vars", "platform/ops/vars");
+    const base = await repo.git("rev-parse", "HEAD");
+    await repo.commit("Move the ops repo into platform/ops");
+
+    const result = await cake(
+      path.join(repo.dir, "platform/ops"),
+      "plan",
+      "--base",
+      base,
+      "--format",
+      "json",
+    );
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe(
+      `cake: warning: platform/ops/ did not exist at the base commit ${base.slice(0, 12)}, so the plan shows every ` +
+        "deployment as added. If the ops repo moved there, plan from a commit after the move (--base).\n",
+    );
+    expect(JSON.parse(result.stdout).deployments[0].status).toBe("added");
+  });
+
   it("follows a symlinked vars folder", async () => {
     await repo.git("mv", "vars", "real-vars");
     await symlink("real-vars", path.join(repo.dir, "vars"));

@@ -7,7 +7,7 @@ import { type Command, Option } from "commander";
 import { hasErrors } from "../../config/diagnostics.js";
 import { formatErrorsFirst } from "../../config/format.js";
 import { UsageError } from "../../errors.js";
-import { defaultBranch, isRepo, isShallow, mergeBase, revParse } from "../../git/git.js";
+import { defaultBranch, isRepo, isShallow, mergeBase, revParse, showPrefix } from "../../git/git.js";
 import {
   hasEntries,
   keptProfilesAt,
@@ -100,6 +100,9 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
   };
   const withoutVars = headVars.length === 0 && baseVars.length === 0;
   if (withoutVars && orphaned.length === 0) throw noVars();
+  if (base.commit !== null && baseVars.length === 0 && headVars.length > 0) {
+    await warnIfFolderMissing(layout, base.commit, context);
+  }
 
   const invalidHead = headVars.filter((vars) => hasErrors(vars.diagnostics));
   if (invalidHead.length > 0) {
@@ -169,6 +172,24 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
     );
     context.setExitCode(1);
   }
+}
+
+/**
+ * Warns when the ops repo's folder did not exist at the base commit. The plan reads each side
+ * at the folder's current path, so after the folder was moved or renamed in its git repository,
+ * every deployment shows as added.
+ */
+async function warnIfFolderMissing(
+  layout: RepoLayout,
+  baseCommit: string,
+  context: CommandContext,
+): Promise<void> {
+  const prefix = await showPrefix(layout.root);
+  if (prefix === "" || (await hasEntries(layout.root, baseCommit, "."))) return;
+  context.io.stderr.write(
+    `cake: warning: ${prefix} did not exist at the base commit ${baseCommit.slice(0, 12)}, so the plan shows every ` +
+      "deployment as added. If the ops repo moved there, plan from a commit after the move (--base).\n",
+  );
 }
 
 /** Returns true when the output folder has an entry at the base commit, or at the head. */
