@@ -30,7 +30,9 @@ const NEEDS_FULL_LOAD = [
   /<</,
   /[&*!]/,
   /^(---|\.\.\.)/m,
-  /(^|[\s:[{,-])(y|yes|n|no|on|off)\s*($|[#,\]}])/im,
+  // A YAML 1.1 word as a whole plain value: after a space, a line start, a flow indicator or a
+  // JSON-like key's colon. `kim-y` and `lee-on` are other words, which must not cost a full load.
+  /(^|[\s:[{,])(y|yes|n|no|on|off)\s*($|[#,\]}])/im,
   // Numbers js-yaml's core schema reads that the YAML 1.2 core schema keeps as strings (binary,
   // signed hex and octal) or reads as a number where js-yaml does not (`+.5`), and `-0`. Measured
   // with js-yaml 4 against yaml 2: `0b11` is 3 in one and the string "0b11" in the other.

@@ -62,6 +62,7 @@ function generatedVars() {
     fc.constantFrom("007", "1e3", "true", "null", "~", ".inf", "yes", "no", "On", "y", "12:30", "0o17"),
     fc.constantFrom("0b11", "+0x1F", "-0o17", "+.5", "-0"),
     fc.constantFrom("asmith", "Team_A", "ml-prod", "kubeflow", "a".repeat(70), "user@x", "é@ü.de"),
+    fc.constantFrom("kim-y", "lee-on", "ann-no", "jos-n", "-y", "a:on", "x,yes"),
     fc.string({ maxLength: 12 }),
     fc.integer(),
     fc.boolean(),
@@ -440,6 +441,15 @@ describe("flow collections over several lines", () => {
     }
     // Well-indented continuations stay fast, so the check above is not vacuous.
     expect(fast).toBeGreaterThan(25);
+  });
+
+  it("keeps names ending in boolean words fast", () => {
+    for (const name of ["kim-y", "lee-on", "ann-no", "bo-off", "a-yes", "jos-n"]) {
+      expect(needsFullLoad(`users:\n  users:\n    - username: ${name}\n`), name).toBe(false);
+    }
+    expect(needsFullLoad("users:\n  users:\n    - username: on\n")).toBe(true);
+    expect(needsFullLoad("roles: [cake-user, yes]\n")).toBe(true);
+    expect(needsFullLoad('a: {"b":no}\n')).toBe(true);
   });
 
   it("keeps a wrapped list on the fast path", () => {
