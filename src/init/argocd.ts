@@ -54,8 +54,9 @@ export function applicationSetText(options: ApplicationSetOptions): string {
   // The git generator matches paths from the top of the git repository
   // (https://argo-cd.readthedocs.io/en/release-3.4/operator-manual/applicationset/Generators-Git/).
   const sourceDir = options.repoPath ? `${options.repoPath}/${options.outputDir}` : options.outputDir;
-  // For a file, `.path.segments` are the parts of its folder's path: the deployment folder's
-  // name follows those of `sourceDir`.
+  // For a matched file, the generator's `.path.segments` are the parts of its folder's path, and
+  // the file's own keys (`.spec`) are parameters too (generateParamsFromGitFile in Argo CD's
+  // applicationset/generators/git.go). The deployment folder's name follows the parts of `sourceDir`.
   const folder = `{{ index .path.segments ${sourceDir.split("/").length} }}`;
 
   const project = {
