@@ -22,6 +22,7 @@ export function renderPlanJson(plan: RepoPlan): string {
     version: PLAN_JSON_VERSION,
     base: side(plan.base),
     head: side(plan.head),
+    notes: plan.notes,
     destructive: plan.deployments.some((deployment) => deployment.destructive),
     summary: summary(plan.summary),
     deployments: plan.deployments.map(deployment),

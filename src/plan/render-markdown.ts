@@ -39,6 +39,7 @@ export function renderPlanMarkdown(plan: RepoPlan, options: MarkdownOptions = {}
 function renderWithLimit(plan: RepoPlan, maxRows: number): string {
   const lines = ["## cake plan", ""];
   lines.push(`From ${escapeText(describeSide(plan.base))} to ${escapeText(describeSide(plan.head))}.`, "");
+  for (const note of plan.notes) lines.push(`> **Note:** ${escapeText(note)}`, "");
   lines.push(`**${escapeText(describeSummary(plan.summary))}**`, "");
 
   if (plan.summary.destructiveChanges > 0) {

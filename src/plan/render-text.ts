@@ -5,6 +5,7 @@ import type { DeploymentPlan, PlanSide, RepoPlan } from "./types.js";
 
 export function renderPlanText(plan: RepoPlan): string {
   const lines: string[] = [`Plan from ${describeSide(plan.base)} to ${describeSide(plan.head)}`];
+  for (const note of plan.notes) lines.push(`NOTE: ${note}`);
   lines.push(describeSummary(plan.summary));
 
   const changed = plan.deployments.filter(needsReview);

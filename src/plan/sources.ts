@@ -271,7 +271,7 @@ export interface SnapshotPair {
  * tell whether its folder is still there (orphaned output). For a base manifest with
  * `removedProfiles`, the head outputs tell which of those entries the head still records.
  */
-export function buildRepoPlan({ base, head }: SnapshotPair): RepoPlan {
+export function buildRepoPlan({ base, head }: SnapshotPair, notes: string[] = []): RepoPlan {
   const before = new Map(base.vars.map((vars) => [vars.name, vars]));
   const after = new Map(head.vars.map((vars) => [vars.name, vars]));
   // Output at base that no vars file on either side names, and that the head deletes.
@@ -318,5 +318,5 @@ export function buildRepoPlan({ base, head }: SnapshotPair): RepoPlan {
     ];
   });
 
-  return { base: base.side, head: head.side, summary: summarizePlans(deployments), deployments };
+  return { base: base.side, head: head.side, notes, summary: summarizePlans(deployments), deployments };
 }

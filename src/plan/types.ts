@@ -221,6 +221,8 @@ export interface PlanSide {
 export interface RepoPlan {
   base: PlanSide;
   head: PlanSide;
+  /** Facts about the comparison itself that a reviewer needs to read it right, such as an ops folder new at the base. */
+  notes: string[];
   summary: PlanSummary;
   /** Every deployment present at base or head, unchanged ones included, sorted by name. */
   deployments: DeploymentPlan[];

@@ -167,28 +167,28 @@ describe("cake plan working tree", () => {
     expect(result.stderr).toContain("the vars folder vars is a symlink that leads nowhere");
   });
 
-  it("warns about an ops folder moved since the base", async () => {
+  it("notes an ops folder moved since the base", async () => {
     await repo.git("mv", "vars", "tmp-vars");
     await repo.write({ "platform/ops/cake.yaml": "repo_path: platform/ops\n" });
     await repo.git("mv", "tmp-vars", "platform/ops/vars");
     const base = await repo.git("rev-parse", "HEAD");
     await repo.commit("Move the ops repo into platform/ops");
+    const ops = path.join(repo.dir, "platform/ops");
+    const note =
+      `platform/ops/ did not exist at the base commit ${base.slice(0, 12)}, so every deployment shows as added; ` +
+      "if the ops repo moved there, plan from a commit after the move (--base) to see what changed";
 
-    const result = await cake(
-      path.join(repo.dir, "platform/ops"),
-      "plan",
-      "--base",
-      base,
-      "--format",
-      "json",
-    );
+    const json = await cake(ops, "plan", "--base", base, "--format", "json");
+    const markdown = await cake(ops, "plan", "--base", base, "--format", "markdown");
+    const text = await cake(ops, "plan", "--base", base);
+    const unmoved = await cake(ops, "plan", "--base", "HEAD", "--format", "json");
 
-    expect(result.code).toBe(0);
-    expect(result.stderr).toBe(
-      `cake: warning: platform/ops/ did not exist at the base commit ${base.slice(0, 12)}, so the plan shows every ` +
-        "deployment as added. If the ops repo moved there, plan from a commit after the move (--base).\n",
-    );
-    expect(JSON.parse(result.stdout).deployments[0].status).toBe("added");
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout).notes).toEqual([note]);
+    expect(JSON.parse(json.stdout).deployments[0].status).toBe("added");
+    expect(markdown.stdout).toContain(`> **Note:** ${note}`);
+    expect(text.stdout).toContain(`NOTE: ${note}\n`);
+    expect(JSON.parse(unmoved.stdout).notes).toEqual([]);
   });
 
   it("follows a symlinked vars folder", async () => {

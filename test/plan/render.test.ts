@@ -11,6 +11,7 @@ function repoPlan(deployments: DeploymentPlan[]): RepoPlan {
   return {
     base: { source: "commit", ref: "main", commit: "0123456789abcdef0123456789abcdef01234567" },
     head: { source: "working-tree", ref: null, commit: null },
+    notes: [],
     summary: summarizePlans(deployments),
     deployments,
   };
@@ -153,10 +154,12 @@ describe("renderPlanJson", () => {
       "version",
       "base",
       "head",
+      "notes",
       "destructive",
       "summary",
       "deployments",
     ]);
+    expect(document.notes).toEqual([]);
     expect(document.version).toBe(1);
     expect(document.destructive).toBe(true);
     expect(Object.keys(document.base)).toEqual(["source", "ref", "commit"]);

@@ -100,9 +100,10 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
   };
   const withoutVars = headVars.length === 0 && baseVars.length === 0;
   if (withoutVars && orphaned.length === 0) throw noVars();
-  if (base.commit !== null && baseVars.length === 0 && headVars.length > 0) {
-    await warnIfFolderMissing(layout, base.commit, context);
-  }
+  const notes =
+    base.commit !== null && baseVars.length === 0 && headVars.length > 0
+      ? await folderMissingNotes(layout, base.commit)
+      : [];
 
   const invalidHead = headVars.filter((vars) => hasErrors(vars.diagnostics));
   if (invalidHead.length > 0) {
@@ -159,10 +160,13 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
     base.commit === null
       ? new Map<string, LoadedVars>()
       : await lastVarsOfPruned(baseLayout, base.commit, pruned, baseOutputs);
-  const plan = buildRepoPlan({
-    base: { side: base, vars: baseVars, outputs: baseOutputs, deletedVars, keptProfiles },
-    head: { side: head, vars: headVars, outputs: headOutputs, pruned: new Set(pruned) },
-  });
+  const plan = buildRepoPlan(
+    {
+      base: { side: base, vars: baseVars, outputs: baseOutputs, deletedVars, keptProfiles },
+      head: { side: head, vars: headVars, outputs: headOutputs, pruned: new Set(pruned) },
+    },
+    notes,
+  );
   const render = { text: renderPlanText, markdown: renderPlanMarkdown, json: renderPlanJson }[options.format];
   io.stdout.write(render(plan));
 
@@ -175,21 +179,17 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
 }
 
 /**
- * Warns when the ops repo's folder did not exist at the base commit. The plan reads each side
- * at the folder's current path, so after the folder was moved or renamed in its git repository,
- * every deployment shows as added.
+ * Returns a note when the ops repo's folder did not exist at the base commit. The plan reads
+ * each side at the folder's current path, so after the folder was moved or renamed in its git
+ * repository, every deployment shows as added.
  */
-async function warnIfFolderMissing(
-  layout: RepoLayout,
-  baseCommit: string,
-  context: CommandContext,
-): Promise<void> {
+async function folderMissingNotes(layout: RepoLayout, baseCommit: string): Promise<string[]> {
   const prefix = await showPrefix(layout.root);
-  if (prefix === "" || (await hasEntries(layout.root, baseCommit, "."))) return;
-  context.io.stderr.write(
-    `cake: warning: ${prefix} did not exist at the base commit ${baseCommit.slice(0, 12)}, so the plan shows every ` +
-      "deployment as added. If the ops repo moved there, plan from a commit after the move (--base).\n",
-  );
+  if (prefix === "" || (await hasEntries(layout.root, baseCommit, "."))) return [];
+  return [
+    `${prefix} did not exist at the base commit ${baseCommit.slice(0, 12)}, so every deployment shows as added; ` +
+      "if the ops repo moved there, plan from a commit after the move (--base) to see what changed",
+  ];
 }
 
 /** Returns true when the output folder has an entry at the base commit, or at the head. */
