@@ -2,9 +2,9 @@
  * An Argo CD ApplicationSet that creates one Application per deployment folder, an
  * alternative to applying each deployment's generated `argocd/` folder by hand, and the
  * AppProject its Applications use. A git files generator reads each folder's generated
- * `argocd/application.yaml`, so every Application syncs into the cluster that the
- * deployment's `gitops.destination_server` names, and only folders that cake generated get
- * one. The files generator and `preserveResourcesOnDeletion` are part of Argo CD's
+ * `argocd/application.yaml`, so every Application syncs the source that file names into the
+ * cluster of the deployment's `gitops.destination_server`, and only folders that cake
+ * generated get one. The files generator and `preserveResourcesOnDeletion` are part of Argo CD's
  * ApplicationSet controller.
  */
 import { stringify } from "yaml";
@@ -50,7 +50,8 @@ export interface ApplicationSetOptions {
 
 export function applicationSetText(options: ApplicationSetOptions): string {
   const namespace = options.argocdNamespace ?? "argocd";
-  const revision = options.targetRevision ?? "main";
+  // The branch the generator reads the generated files from: the remote's default branch unless set.
+  const revision = options.targetRevision ?? "HEAD";
   // The git generator matches paths from the top of the git repository
   // (https://argo-cd.readthedocs.io/en/release-3.4/operator-manual/applicationset/Generators-Git/).
   const sourceDir = options.repoPath ? `${options.repoPath}/${options.outputDir}` : options.outputDir;
@@ -92,8 +93,13 @@ export function applicationSetText(options: ApplicationSetOptions): string {
         metadata: { name: `cake-${folder}` },
         spec: {
           project: APPSET_PROJECT,
-          source: { repoURL: options.repoUrl, targetRevision: revision, path: `${sourceDir}/${folder}` },
-          // The generated Application's destination: `gitops.destination_server`.
+          // The generated Application's source and destination: `gitops.repo_url`,
+          // `gitops.target_revision`, the deployment folder and `gitops.destination_server`.
+          source: {
+            repoURL: "{{ .spec.source.repoURL }}",
+            targetRevision: "{{ .spec.source.targetRevision }}",
+            path: "{{ .spec.source.path }}",
+          },
           destination: { server: "{{ .spec.destination.server }}" },
           syncPolicy: { automated: { prune: true, selfHeal: true }, retry: SYNC_RETRY },
         },
@@ -105,12 +111,12 @@ export function applicationSetText(options: ApplicationSetOptions): string {
 
   const header = [
     `# Written by "cake init". One Argo CD Application per deployment folder under ${sourceDir}/`,
-    `# that contains a generated ${ARGOCD_APPLICATION_PATH}, synced into the cluster that file`,
-    "# names (gitops.destination_server). Apply it once, in place of the argocd/ folder that",
-    "# cake generates inside each deployment. The AppProject allows the in-cluster server only:",
-    "# add each other destination_server to its destinations, or Argo CD refuses to sync that",
-    "# deployment. When each cluster runs its own Argo CD, narrow the files path to that",
-    `# cluster's deployments (${sourceDir}/prod-*/${ARGOCD_APPLICATION_PATH}).`,
+    `# that contains a generated ${ARGOCD_APPLICATION_PATH}, with that file's repo, revision,`,
+    "# path and cluster (gitops.repo_url, target_revision, destination_server). Apply it once,",
+    "# in place of the argocd/ folder that cake generates inside each deployment. The AppProject",
+    "# allows this repo URL and the in-cluster server only: add each other destination_server",
+    "# to its destinations, or Argo CD refuses to sync that deployment. When each cluster runs",
+    `# its own Argo CD, narrow the files path (${sourceDir}/prod-*/${ARGOCD_APPLICATION_PATH}).`,
     "",
   ].join("\n");
   return `${header}${stringify(project, { lineWidth: 0 })}---\n${stringify(applicationSet, { lineWidth: 0 })}`;

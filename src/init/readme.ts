@@ -30,7 +30,7 @@ is applied to a cluster by hand.
 | \`schema/vars.schema.json\` | the JSON Schema of vars files; editors use it for completion and checks | \`cake schema > schema/vars.schema.json\` after upgrading cake |
 | \`cake.yaml\` | where the vars and generated folders are | people, rarely |
 | ${repoPath === "" ? "`CODEOWNERS`" : "`CODEOWNERS` at the top of the git repository, or in its `.github/`, `docs/` or `.gitlab/`"} | the cake-admins of each deployment review its changes, and any cake-admin the rest ${repoPath === "" ? "(a new deployment, CI, this file)" : "of this folder (a new deployment, cake.yaml)"} | \`cake init --codeowners\` |
-| \`argocd/applicationset.yaml\` | one Argo CD Application per generated folder | people, once |
+| \`argocd/applicationset.yaml\` | one Argo CD Application per folder with a generated \`argocd/application.yaml\` | people, once |
 | ${atTop(".github/workflows/cake.yml")}, ${atTop(".gitlab-ci.yml")} | the checks every change request runs | people, rarely |
 
 ## Commands
@@ -82,9 +82,10 @@ prunes Profiles or Namespaces: they carry \`Prune=false,Delete=false\`, and dele
 Application or the ApplicationSet leaves them in place.
 
 The ApplicationSet reads each deployment's generated \`argocd/application.yaml\`, so each
-Application syncs into the cluster that \`gitops.destination_server\` names. Its AppProject
-allows the in-cluster server only: add each other server to the AppProject's
-\`destinations\`, or Argo CD refuses to sync the deployments that name it.
+Application syncs the repo, revision and folder that file names into the cluster that
+\`gitops.destination_server\` names. Its AppProject allows this repo's URL and the
+in-cluster server only: add each other server to the AppProject's \`destinations\`, or Argo
+CD refuses to sync the deployments that name it.
 ${repoPath === "" ? "" : subfolderSection(repoPath)}`;
 }
 

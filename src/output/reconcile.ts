@@ -666,13 +666,13 @@ async function scanOutputFolder(
 export function foreignFolderMessage(folder: string, outputDir: string, symlink = false): string {
   if (symlink) {
     return (
-      `${folder} is a symlink, which cake never writes, and an Argo CD ApplicationSet over ${outputDir}/* ` +
-      `would sync what it points to; delete it`
+      `${folder} is a symlink, which cake never writes, and an Argo CD ApplicationSet with a directory generator ` +
+      `over ${outputDir}/* would sync what it points to; delete it`
     );
   }
   return (
     `${folder} is not cake output (no vars file maps to it and it has no manifest), but an Argo CD ` +
-    `ApplicationSet over ${outputDir}/* would sync it; delete it, or move it out of ${outputDir}/`
+    `ApplicationSet with a directory generator over ${outputDir}/* would sync it; delete it, or move it out of ${outputDir}/`
   );
 }
 

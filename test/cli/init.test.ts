@@ -676,9 +676,8 @@ describe("cake init in a subfolder", () => {
     expect(applicationSet.spec.generators[0].git.files).toEqual([
       { path: "platform/ops/deployments/*/argocd/application.yaml" },
     ]);
-    expect(applicationSet.spec.template.spec.source.path).toBe(
-      "platform/ops/deployments/{{ index .path.segments 3 }}",
-    );
+    expect(applicationSet.spec.template.metadata.name).toBe("cake-{{ index .path.segments 3 }}");
+    expect(application.spec.source.path).toBe("platform/ops/deployments/dev-us-east-1");
     expect((await cake(repo.dir, "reconcile", "--check", "--repo", "platform/ops")).code).toBe(0);
   });
 

@@ -173,12 +173,16 @@ describe("ApplicationSet", () => {
       {
         git: {
           repoURL: REPO_URL,
-          revision: "main",
+          revision: "HEAD",
           files: [{ path: "deployments/*/argocd/application.yaml" }],
         },
       },
     ]);
-    expect(applicationSet.spec.template.spec.source.path).toBe("deployments/{{ index .path.segments 1 }}");
+    expect(applicationSet.spec.template.spec.source).toEqual({
+      repoURL: "{{ .spec.source.repoURL }}",
+      targetRevision: "{{ .spec.source.targetRevision }}",
+      path: "{{ .spec.source.path }}",
+    });
     expect(applicationSet.spec.template.metadata.name).toBe("cake-{{ index .path.segments 1 }}");
     expect(applicationSet.spec.template.spec.project).toBe(APPSET_PROJECT);
     expect(applicationSet.spec.syncPolicy).toEqual({ preserveResourcesOnDeletion: true });
@@ -195,9 +199,7 @@ describe("ApplicationSet", () => {
     expect(inSubfolder.spec.generators[0].git.files).toEqual([
       { path: "platform/ops/deployments/*/argocd/application.yaml" },
     ]);
-    expect(inSubfolder.spec.template.spec.source.path).toBe(
-      "platform/ops/deployments/{{ index .path.segments 3 }}",
-    );
+    expect(inSubfolder.spec.template.metadata.name).toBe("cake-{{ index .path.segments 3 }}");
   });
 
   it("passes upstream schemas", () => {
@@ -217,22 +219,23 @@ describe("ApplicationSet", () => {
       const index = Number(/index \.path\.segments (\d+)/.exec(generated.spec.template.metadata.name)?.[1]);
 
       expect(segments[index], repoPath).toBe("dev-us-east-1");
-      expect(generated.spec.template.spec.source.path.replace(/\{\{.*\}\}/, segments[index]), repoPath).toBe(
-        folder.slice(0, -"/argocd/application.yaml".length),
-      );
     }
   });
 
-  it("takes each deployment's destination", () => {
+  it("takes each deployment's source and destination", () => {
     // The files generator parses each matched file as one object.
     const file = generateDeployment(exampleDeployment()).find(
       (entry) => entry.path === "argocd/application.yaml",
     );
-    const application = file?.objects[0] as { kind: string; spec: { destination: { server: string } } };
+    const application = file?.objects[0] as {
+      kind: string;
+      spec: { source: Record<string, string>; destination: { server: string } };
+    };
 
     expect(file?.objects).toHaveLength(1);
     expect(application.kind).toBe("Application");
     expect(application.spec.destination.server).toMatch(/^https:\/\//);
+    expect(Object.keys(application.spec.source).sort()).toEqual(["path", "repoURL", "targetRevision"]);
     expect(applicationSet.spec.template.spec.destination).toEqual({
       server: "{{ .spec.destination.server }}",
     });
@@ -242,7 +245,9 @@ describe("ApplicationSet", () => {
     const empty = applicationSetText({ repoUrl: REPO_URL, outputDir: "deployments", repoPath: "" });
 
     expect(empty).toBe(applicationSetText({ repoUrl: REPO_URL, outputDir: "deployments" }));
-    expect(empty).toContain("# cluster's deployments (deployments/prod-*/argocd/application.yaml).\n");
+    expect(empty).toContain(
+      "# its own Argo CD, narrow the files path (deployments/prod-*/argocd/application.yaml).\n",
+    );
   });
 
   it("retries like generated applications", () => {
