@@ -130,6 +130,11 @@ export interface ReconcileResult {
    * before the one it wrote, so they ignore the cake-admin rules. A warning, not drift.
    */
   shadowedCodeowners?: ShadowedCodeowners[];
+  /**
+   * With `--check` over every deployment: the ApplicationSet that an older `cake init` wrote,
+   * which ignores each deployment's destination and revision. A warning, not drift.
+   */
+  outdatedApplicationSet?: string;
 }
 
 /** The result of loading every vars file of a repo; a deployment is present only when its file has no errors. */
@@ -181,10 +186,12 @@ export async function reconcile(
     const { root, repoPath } = options.layout;
     const stale = await staleCodeowners(root, loaded.deployments, repoPath);
     const shadowed = await shadowedCodeowners(root, repoPath);
+    const outdated = await outdatedApplicationSet(root);
     return {
       ...result,
       ...(stale === undefined ? {} : { drift: true, staleCodeowners: stale }),
       ...(shadowed.length === 0 ? {} : { shadowedCodeowners: shadowed }),
+      ...(outdated === undefined ? {} : { outdatedApplicationSet: outdated }),
     };
   }
   return withRepoLock(
@@ -1197,4 +1204,21 @@ export function argocdReminder(report: DeploymentReport, location?: CommandLocat
     `${report.folder}/argocd/ changed, and Argo CD does not sync it: apply it when this change merges, ` +
     `with kubectl apply -k ${shellWord(target)}${appSet}`
   );
+}
+
+/**
+ * Returns the path of the ApplicationSet at `root` when an older `cake init` wrote it: one
+ * with a git directory generator, which syncs every folder under the output folder into the
+ * cluster Argo CD runs in, from branch `main`, whatever the vars files say. Returns undefined
+ * for a missing file, the current shape, or a file that cake did not write.
+ */
+export async function outdatedApplicationSet(root: string): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path.join(root, APPLICATIONSET_FILE), "utf8");
+  } catch {
+    return undefined;
+  }
+  const written = text.startsWith('# Written by "cake init".');
+  return written && /^ *directories:/m.test(text) ? APPLICATIONSET_FILE : undefined;
 }

@@ -421,6 +421,34 @@ describe("cake init codeowners", () => {
     ]);
   });
 
+  it("warns about an older ApplicationSet in --check", async () => {
+    await cake(dir, "init");
+    expect((await cake(dir, "reconcile")).code).toBe(0);
+    const current = await cake(dir, "reconcile", "--check");
+    // The shape an older cake init wrote: a directory generator and a fixed destination.
+    const file = path.join(dir, "argocd/applicationset.yaml");
+    const text = await readFile(file, "utf8");
+    await writeFile(
+      file,
+      text.replace(
+        / {8}files:\n {10}- path: \S+\n/,
+        "        directories:\n          - path: deployments/*\n",
+      ),
+    );
+
+    const outdated = await cake(dir, "reconcile", "--check");
+    const json = await cake(dir, "reconcile", "--check", "--format", "json");
+
+    expect(current.stderr).not.toContain("applicationset");
+    expect(outdated.code).toBe(0);
+    expect(outdated.stderr).toContain(
+      "cake: warning: argocd/applicationset.yaml was written by an older cake init: it syncs every folder under " +
+        "deployments/ from branch main into the cluster Argo CD runs in, whatever gitops.destination_server and " +
+        'gitops.target_revision say; delete it and run "cake init --force --repo-url URL" to write the current one.\n',
+    );
+    expect(JSON.parse(json.stdout).outdatedApplicationSet).toBe("argocd/applicationset.yaml");
+  });
+
   it("warns when GitLab reads another CODEOWNERS first", async () => {
     await cake(dir, "init");
     expect((await cake(dir, "reconcile")).code).toBe(0);

@@ -160,6 +160,14 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
         `${ignored} and keep the cake-admin rules in ${read} by hand.\n`,
     );
   }
+  if (result.outdatedApplicationSet !== undefined) {
+    io.stderr.write(
+      `cake: warning: ${result.outdatedApplicationSet} was written by an older cake init: it syncs every folder ` +
+        `under ${layout.outputDir}/ from branch main into the cluster Argo CD runs in, whatever ` +
+        "gitops.destination_server and gitops.target_revision say; delete it and run " +
+        '"cake init --force --repo-url URL" to write the current one.\n',
+    );
+  }
   for (const folder of result.foreignFolders ?? []) {
     const symlink =
       lstatSync(path.join(layout.root, folder), { throwIfNoEntry: false })?.isSymbolicLink() ?? false;
@@ -388,6 +396,9 @@ function toJson(result: ReconcileResult): unknown {
     ...(result.foreignFolders === undefined ? {} : { foreignFolders: result.foreignFolders }),
     ...(result.staleCodeowners === undefined ? {} : { staleCodeowners: result.staleCodeowners }),
     ...(result.shadowedCodeowners === undefined ? {} : { shadowedCodeowners: result.shadowedCodeowners }),
+    ...(result.outdatedApplicationSet === undefined
+      ? {}
+      : { outdatedApplicationSet: result.outdatedApplicationSet }),
     ...(result.unknownHolders === undefined ? {} : { unknownHolders: result.unknownHolders }),
     ...(result.unknownHoldersReasons === undefined
       ? {}
