@@ -9,6 +9,8 @@ export interface FormatOptions {
   sources?: Readonly<Record<string, string>>;
   /** Append a summary line such as `2 errors, 1 warning in 1 file`; default true. */
   summary?: boolean;
+  /** What to do to see the warnings `formatErrorsFirst` leaves out; default: run `cake validate`. */
+  moreWarningsHint?: string;
 }
 
 /**
@@ -49,10 +51,11 @@ export function formatErrorsFirst(diagnostics: readonly Diagnostic[], options: F
   const warnings = diagnostics.filter((diagnostic) => diagnostic.severity !== "error");
   const shown = warnings.slice(0, MAX_LISTED_WARNINGS);
   const hidden = warnings.length - shown.length;
-  const more =
-    hidden > 0 ? `${hidden} more warnings not shown; run "cake validate" to list every warning.\n` : "";
+  const hint = options.moreWarningsHint ?? 'run "cake validate" to list every warning';
+  const more = hidden > 0 ? `${hidden} more warnings not shown; ${hint}.\n` : "";
   const summary = (options.summary ?? true) ? `${summarizeDiagnostics(diagnostics)}\n` : "";
-  return formatDiagnostics([...errors, ...shown], { ...options, summary: false }) + more + summary;
+  const listed = { ...(options.sources ? { sources: options.sources } : {}), summary: false };
+  return formatDiagnostics([...errors, ...shown], listed) + more + summary;
 }
 
 function headline(diagnostic: Diagnostic): string {

@@ -226,8 +226,18 @@ async function prepareEdits(
       await rejectHandover(target, deployment);
       if (warnings.length > 0) {
         // An import of many rows can add a warning per row; the first ten stand for the rest.
+        // A dry run writes nothing, so its lines are not those of the file on disk.
+        if (request.dryRun) {
+          io.stderr.write("warnings the change would add (lines are those of the edited file):\n");
+        }
         io.stderr.write(
-          formatErrorsFirst(warnings, { sources: { [target.file]: outcome.text }, summary: false }),
+          formatErrorsFirst(warnings, {
+            sources: { [target.file]: outcome.text },
+            summary: false,
+            ...(request.dryRun
+              ? { moreWarningsHint: 'run the command without --dry-run, then "cake validate", to list them' }
+              : {}),
+          }),
         );
       }
       applied.push({ target, outcome, edited: deployment });

@@ -563,6 +563,23 @@ describe("cake user import", () => {
     expect(result.code).toBe(0);
     expect(result.stderr.match(/warning \[email-uppercase\]/g)).toHaveLength(10);
     expect(result.stderr).toContain('5 more warnings not shown; run "cake validate" to list every warning.');
+    expect(result.stderr).not.toContain("lines are those of the edited file");
+  });
+
+  it("dry run names where its warnings are", async () => {
+    const rows = Array.from(
+      { length: 15 },
+      (_, index) => `New.User${index}@example.com,newuser${index},cake-user,`,
+    );
+    await writeCsv(["email,username,roles,namespaces", ...rows, ""].join("\n"));
+
+    const result = await cake(repo, ...IMPORT, "users.csv", "--dry-run");
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/^warnings the change would add \(lines are those of the edited file\):\n/);
+    expect(result.stderr).toContain(
+      '5 more warnings not shown; run the command without --dry-run, then "cake validate", to list them.',
+    );
   });
 
   it("missing file is a usage error", async () => {
