@@ -211,7 +211,7 @@ function parserDiagnostics(source: VarsSource, errors: readonly YAMLError[]): Di
     if (isIndentationError(error)) seen.add("indentation");
 
     unclosedReported = !tab && isUnclosed(error);
-    const reason = parserReason(error);
+    const reason = parserReason(error, source.text);
     diagnostics.push(
       tab
         ? source.diagnostic(
@@ -223,9 +223,15 @@ function parserDiagnostics(source: VarsSource, errors: readonly YAMLError[]): Di
               position,
             },
           )
-        : source.diagnostic("error", "yaml-syntax", [], `invalid YAML: ${reason}${syntaxHint(error)}`, {
-            position,
-          }),
+        : source.diagnostic(
+            "error",
+            "yaml-syntax",
+            [],
+            `invalid YAML: ${reason}${syntaxHint(error, source.text)}`,
+            {
+              position,
+            },
+          ),
     );
   }
   return diagnostics;
@@ -290,7 +296,7 @@ function unmatchedOpener(text: string, end: number, open: string, close: string)
 }
 
 /** Returns the parser's reason in the words of a vars file. */
-function parserReason(error: YAMLError): string {
+function parserReason(error: YAMLError, text: string): string {
   if (error.code === "MULTIPLE_DOCS") {
     return "the file holds more than one YAML document (a --- line starts another); a vars file is one document, so remove the --- line";
   }
@@ -311,6 +317,17 @@ function parserReason(error: YAMLError): string {
   }
   if (error.code === "MISSING_CHAR" && /^Sequence item without - indicator/.test(error.message)) {
     return "this line is indented differently from the keys of its list entry, so it reads as a list item without its -";
+  }
+  const keyWithoutValue =
+    (error.code === "MISSING_CHAR" &&
+      /^Implicit map keys need to be followed by map values/.test(error.message)) ||
+    (error.code === "MULTILINE_IMPLICIT_KEY" &&
+      /^Implicit keys need to be on a single line/.test(error.message));
+  if (keyWithoutValue) {
+    return "this line reads as a key without a value: write a colon after the key (key: value)";
+  }
+  if (isSecondKeyOnLine(error, text)) {
+    return 'this value contains ": " and reads as a second key on the line; quote the value';
   }
   if (error.code === "BAD_INDENT" && /^All mapping items must start at the same column/.test(error.message)) {
     return "this key does not start in the column of the keys before it";
@@ -333,11 +350,15 @@ const INDENTATION_ERRORS = new Set(["BAD_INDENT", "BLOCK_AS_IMPLICIT_KEY", "MULT
 
 /** True for a parser error that mostly comes from an indentation slip (see `INDENTATION_ERRORS`). */
 function isIndentationError(error: YAMLError): boolean {
-  // A key indented less than the keys of its list entry reads as a new item without its `-`.
-  const itemWithoutDash =
-    error.code === "MISSING_CHAR" && /^Sequence item without - indicator/.test(error.message);
+  // A key indented less than the keys of its list entry reads as a new item without its `-`,
+  // and the lines after a slip can read as a key without its value.
+  const misread =
+    error.code === "MISSING_CHAR" &&
+    /^(Sequence item without - indicator|Implicit map keys need to be followed by map values)/.test(
+      error.message,
+    );
   return (
-    (INDENTATION_ERRORS.has(error.code) || itemWithoutDash) &&
+    (INDENTATION_ERRORS.has(error.code) || misread) &&
     !/^Flow (sequence|map|mapping) in block/.test(error.message)
   );
 }
@@ -352,10 +373,22 @@ function isUnclosed(error: YAMLError): boolean {
   );
 }
 
+/**
+ * True for a value with `: ` on its own line (`username: a: b`), which reads as a mapping inside
+ * the value. A plain value continued on a line indented past its key gives the same error, with
+ * the `: ` on the next line: that is an indentation slip.
+ */
+function isSecondKeyOnLine(error: YAMLError, text: string): boolean {
+  if (error.code !== "BLOCK_AS_IMPLICIT_KEY") return false;
+  if (!/^Nested mappings are not allowed in compact mappings/.test(error.message)) return false;
+  const lineEnd = text.indexOf("\n", error.pos[0]);
+  return /: /.test(text.slice(error.pos[0], lineEnd < 0 ? text.length : lineEnd));
+}
+
 /** Returns the fix to suggest after a parser error's own message. */
-function syntaxHint(error: YAMLError): string {
-  // An unclosed flow collection gets its own fix from `parserReason`.
-  if (!isIndentationError(error)) return "";
+function syntaxHint(error: YAMLError, text: string): string {
+  // An unclosed flow collection and a value with ": " get their own fix from `parserReason`.
+  if (!isIndentationError(error) || isSecondKeyOnLine(error, text)) return "";
   return "; check the indentation of this line and the lines around it (the keys of one mapping start in the same column)";
 }
 

@@ -149,6 +149,46 @@ describe("YAML phase", () => {
     expect(syntax[0]?.message).toContain("check the indentation of this line");
   });
 
+  it("reports one error for a slip before an entry", () => {
+    const text = [
+      "environment: prod",
+      "users:",
+      "  users:",
+      "    - email: carol@example.com",
+      "    username: carol",
+      "      roles: [cake-user]",
+      "    - email: dan@example.com",
+      "      username: dan",
+      "",
+    ].join("\n");
+
+    const syntax = withCode(load(text), "yaml-syntax");
+
+    expect(syntax).toHaveLength(1);
+    expect(syntax[0]).toMatchObject({ line: 5, column: 5 });
+    expect(syntax[0]?.message).toContain("check the indentation of this line");
+  });
+
+  it("names a key without a value", () => {
+    const text = ["environment: prod", "region", "users:", "  users: []", ""].join("\n");
+
+    const syntax = withCode(load(text), "yaml-syntax");
+
+    expect(syntax).toHaveLength(1);
+    expect(syntax[0]?.message).toContain("this line reads as a key without a value");
+  });
+
+  it("names a value with a colon", () => {
+    const text = ["environment: prod", "region: us: east", "users:", "  users: []", ""].join("\n");
+
+    const syntax = withCode(load(text), "yaml-syntax");
+
+    expect(syntax).toHaveLength(1);
+    expect(syntax[0]?.message).toBe(
+      'invalid YAML: this value contains ": " and reads as a second key on the line; quote the value',
+    );
+  });
+
   it("reports one error for a key out of its column", () => {
     const text = [
       "environment: prod",
