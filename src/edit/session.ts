@@ -551,7 +551,8 @@ async function reconcileApplied(
     const message = error instanceof CakeError ? error.message : systemErrorMessage(error);
     if (message === undefined) throw error;
     throw new CakeError(
-      `the vars change was written, but reconcile failed: ${message}\nFix the problem, then run "cake reconcile".`,
+      `the vars change was written, but reconcile failed: ${message} Once that is fixed, run "cake reconcile" ` +
+        "to regenerate the output (the edit is already in the vars file).",
       error instanceof CakeError ? error.exitCode : 1,
     );
   }

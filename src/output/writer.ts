@@ -357,7 +357,7 @@ export function checkWritable(root: string, plan: FolderPlan): void {
   if (denied.length > 0) {
     throw new CakeError(
       `cake may not write in ${denied.sort().join(", ")} (no write permission, or a read-only file system), ` +
-        "so nothing was written; fix the permissions, then rerun.",
+        "so no output file was written; fix the permissions, then rerun.",
     );
   }
 }

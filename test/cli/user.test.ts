@@ -216,7 +216,10 @@ describe("cake user add", () => {
     expect(result.stderr).toContain(
       "cake: the vars change was written, but reconcile failed: deployments is a file",
     );
-    expect(result.stderr).toContain('Fix the problem, then run "cake reconcile".');
+    expect(result.stderr).toContain(
+      'Once that is fixed, run "cake reconcile" to regenerate the output (the edit is already in the vars file).\n',
+    );
+    expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
     expect(await readVars(repo)).toContain("erin@example.com");
   });
 
