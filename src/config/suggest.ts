@@ -40,3 +40,9 @@ export function nearest(word: string, candidates: readonly string[]): string | u
   }
   return bestDistance <= limit ? best : undefined;
 }
+
+/** Returns ` Did you mean "X"?` for the candidate closest to `word` (see `nearest`), or "". */
+export function didYouMean(word: string, candidates: readonly string[]): string {
+  const suggestion = nearest(word, candidates);
+  return suggestion === undefined ? "" : ` Did you mean "${suggestion}"?`;
+}

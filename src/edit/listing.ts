@@ -7,6 +7,7 @@ import type { CommandContext } from "../cli/io.js";
 import { hasErrors } from "../config/diagnostics.js";
 import { formatErrorsFirst } from "../config/format.js";
 import { loadRepo } from "../config/repo.js";
+import { didYouMean } from "../config/suggest.js";
 import { UsageError } from "../errors.js";
 import type { Deployment } from "../model/types.js";
 import { readStoredLoad } from "../output/cache.js";
@@ -111,10 +112,10 @@ async function loadListed(context: CommandContext, options: ListOptions): Promis
   if (options.deployment === undefined || options.deployment === "all") return deployments;
   const selected = deployments.filter((deployment) => deployment.name === options.deployment);
   if (selected.length === 0 && !hasErrors(diagnostics)) {
-    const known = deployments.map((deployment) => deployment.name).join(", ");
+    const names = deployments.map((deployment) => deployment.name);
     throw new UsageError(
-      `no vars file for deployment "${options.deployment}" in ${layout.varsDir}/ (known deployments: ${known}); ` +
-        'use the file\'s name without .yaml, or "all".',
+      `no vars file for deployment "${options.deployment}" in ${layout.varsDir}/ (known deployments: ${names.join(", ")}); ` +
+        `use the file's name without .yaml, or "all".${didYouMean(options.deployment, names)}`,
     );
   }
   return selected;

@@ -4,6 +4,7 @@ import type { CommandContext } from "../cli/io.js";
 import { type Diagnostic, hasErrors } from "../config/diagnostics.js";
 import { formatDiagnostics, formatErrorsFirst } from "../config/format.js";
 import { loadVarsText, type PreviousLoad } from "../config/load.js";
+import { didYouMean } from "../config/suggest.js";
 import { CakeError, systemErrorMessage, UsageError } from "../errors.js";
 import { activeAdminEmails, profilesOf } from "../model/names.js";
 import type { Deployment } from "../model/types.js";
@@ -302,10 +303,10 @@ async function deploymentNames(layout: RepoLayout): Promise<string[]> {
 export async function openTarget(layout: RepoLayout, name: string, verbose = true): Promise<EditTarget> {
   const found = await findVarsFile(layout, name);
   if (!found) {
-    const known = (await deploymentNames(layout)).join(", ");
+    const names = await deploymentNames(layout);
     throw new UsageError(
-      `no vars file for deployment "${name}" in ${layout.varsDir}/ (known deployments: ${known}); ` +
-        'use the file\'s name without .yaml, or "all".',
+      `no vars file for deployment "${name}" in ${layout.varsDir}/ (known deployments: ${names.join(", ")}); ` +
+        `use the file's name without .yaml, or "all".${didYouMean(name, names)}`,
     );
   }
   // A vars file symlinked inside the repo is edited where it really is, so the link stays a link.

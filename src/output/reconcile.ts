@@ -10,6 +10,7 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { type Diagnostic, hasErrors } from "../config/diagnostics.js";
 import type { DeploymentReuse } from "../config/repo.js";
+import { didYouMean } from "../config/suggest.js";
 import { CakeError, readFailureReason, UsageError } from "../errors.js";
 import { profilePath } from "../generate/layout.js";
 import type { ShadowedCodeowners } from "../init/codeowners.js";
@@ -616,8 +617,10 @@ function selectDeployments(
       : hints === ""
         ? " Use the vars file's name without .yaml."
         : "";
+    const knownNames = [...byName.keys(), ...otherNames];
+    const typo = unknown.length === 1 ? didYouMean(unknown[0] as string, knownNames) : "";
     throw new UsageError(
-      `--deployment ${unknown.map((name) => `"${name}"`).join(", ")} matches no vars file (known deployments: ${known}).${hints}${all}`,
+      `--deployment ${unknown.map((name) => `"${name}"`).join(", ")} matches no vars file (known deployments: ${known}).${typo}${hints}${all}`,
     );
   }
   return [...new Set(names)].map((name) => byName.get(name) as Deployment);

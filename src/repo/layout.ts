@@ -49,7 +49,7 @@ export async function resolveLayout(root: string, flags: LayoutFlags = {}): Prom
   if (!info?.isDirectory()) {
     const problem = info === undefined ? "does not exist" : "is not a folder";
     throw new UsageError(
-      `the repo folder ${absoluteRoot} ${problem}; pass --repo with the root of the ops repo.`,
+      `the repo folder ${absoluteRoot} ${problem}; check --repo, which names the root of the ops repo.`,
     );
   }
   const { varsDir, outputDir, repoPath } = layoutFolders(absoluteRoot, await readConfig(absoluteRoot), flags);

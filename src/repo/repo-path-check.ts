@@ -41,7 +41,9 @@ export async function checkRepoPath(layout: RepoLayout): Promise<RepoPathCheck> 
   const fix =
     actual === ""
       ? "remove repo_path from cake.yaml"
-      : `set repo_path: ${JSON.stringify(actual)} in cake.yaml`;
+      : text === undefined
+        ? `create cake.yaml at the ops repo root with repo_path: ${JSON.stringify(actual)}`
+        : `set repo_path: ${JSON.stringify(actual)} in cake.yaml`;
   const diagnostic: Diagnostic = {
     severity: "warning",
     code: "repo-path-mismatch",

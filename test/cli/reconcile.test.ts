@@ -967,6 +967,8 @@ describe("cake reconcile", () => {
     expect(result.stderr).toContain(
       "known deployments: prod-us-east-1). Use the vars file's name without .yaml.",
     );
+    const typo = await cake(root, "reconcile", "--deployment", "prod-us-east1");
+    expect(typo.stderr).toContain('(known deployments: prod-us-east-1). Did you mean "prod-us-east-1"?');
   });
 
   it("lists blocked deletions in JSON", async () => {

@@ -769,6 +769,25 @@ describe("cake user list", () => {
 
     expect(result.stderr).toContain("dev-eu-west-1");
     expect(result.stderr).toContain("qa-us-east-1");
+    expect(result.stderr).not.toContain("Did you mean");
+  });
+
+  it("unknown deployment suggests a near name", async () => {
+    const listed = await expectFailure(2, "user", "list", "--deployment", "dev-eu-west1");
+    const added = await expectFailure(
+      2,
+      "user",
+      "add",
+      "--deployment",
+      "qa-us-east1",
+      "--email",
+      "a@example.com",
+      "--role",
+      "cake-user",
+    );
+
+    expect(listed.stderr).toContain('Did you mean "dev-eu-west-1"?');
+    expect(added.stderr).toContain('Did you mean "qa-us-east-1"?');
   });
 
   it("all deployments with --deployment all", async () => {

@@ -53,6 +53,14 @@ describe("cake validate repo_path", () => {
     expect(result.code).toBe(0);
     expect(result.stderr).toContain("cake.yaml:1:1: warning [repo-path-mismatch] repo_path:");
   });
+
+  it("says to create a missing cake.yaml", async () => {
+    await repo.remove("platform/ops/cake.yaml");
+    const result = await cake(path.join(repo.dir, "platform/ops"), "validate");
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('create cake.yaml at the ops repo root with repo_path: "platform/ops"');
+  });
 });
 
 describe("cake validate", () => {
