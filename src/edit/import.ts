@@ -139,7 +139,10 @@ export function applyImport(
   }
   throwProblems(csv, problems);
 
-  const summary = `${count(csv.rows.length, "row")} read: ${count(added, "user")} added, ${updated} updated`;
+  const unchanged = csv.rows.length - added - updated;
+  const summary =
+    `${count(csv.rows.length, "row")} read: ${count(added, "user")} added, ${updated} updated` +
+    (unchanged > 0 ? `, ${unchanged} unchanged` : "");
   return { text: state.text, summary, notes: plan };
 }
 

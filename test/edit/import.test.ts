@@ -302,7 +302,9 @@ describe("cake user import", () => {
     expect(result.stdout).toMatch(/line 2: add erin@example.com \(username erin\)/);
     expect(result.stdout).toMatch(/line 3: update bob@example.com/);
     expect(result.stdout).toMatch(/line 4: unchanged carol@example.com/);
-    expect(result.stdout).toContain("dry run, nothing written: 3 rows read: 1 user added, 1 updated");
+    expect(result.stdout).toContain(
+      "dry run, nothing written: 3 rows read: 1 user added, 1 updated, 1 unchanged\n",
+    );
     expect(await snapshot(repo)).toEqual(before);
   });
 
