@@ -9,7 +9,7 @@ export interface FormatOptions {
   sources?: Readonly<Record<string, string>>;
   /** Append a summary line such as `2 errors, 1 warning in 1 file`; default true. */
   summary?: boolean;
-  /** What to do to see the warnings `formatErrorsFirst` leaves out; default: run `cake validate`. */
+  /** The step that lists the warnings `formatErrorsFirst` leaves out; default: run `cake validate`. */
   moreWarningsHint?: string;
 }
 

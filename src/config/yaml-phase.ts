@@ -189,10 +189,10 @@ function parserDiagnostics(source: VarsSource, errors: readonly YAMLError[]): Di
     // After one token the parser cannot place, it reports most tokens that follow: those
     // errors are left out, since they go away with the first.
     if (error.code === "UNEXPECTED_TOKEN" && unexpected++ > 0) continue;
-    // An unclosed quote or bracket swallows the closing brackets after it, so the lists and
-    // mappings around it read as unclosed too (`[{a: b]` reports both the `{` and the `[`),
-    // and the lines after it read out of place. Errors after the first such error are left
-    // out, since they go away with its fix.
+    // An unclosed quote or bracket swallows the closing brackets after it. The lists and
+    // mappings around it then read as unclosed too (`[{a: b]` reports both the `{` and the
+    // `[`), and the lines after it read out of place. Errors after the first such error are
+    // left out, since they go away with its fix.
     if (unclosedReported) break;
     const tab = error.code === "TAB_AS_INDENT";
     const position = source.positionOfOffset(tab ? error.pos[0] : faultOffset(source.text, error));

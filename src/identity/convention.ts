@@ -139,7 +139,7 @@ export class ConventionTally {
     });
   }
 
-  /** The convention that at least 60% of at least 5 users follow, or undefined. */
+  /** Returns the convention that at least 60% of at least 5 users follow, or undefined. */
   inferred(): InferredConvention | undefined {
     if (this.total < INFERENCE_MIN_USERS) return undefined;
     let best: InferredConvention | undefined;

@@ -1210,10 +1210,10 @@ export function argocdReminder(report: DeploymentReport, location?: CommandLocat
 }
 
 /**
- * Returns the path of the ApplicationSet at `root` when an older `cake init` wrote it: one
- * with a git directory generator, which syncs every folder under the output folder into the
- * cluster Argo CD runs in, from branch `main`, whatever the vars files say. Returns undefined
- * for a missing file, the current shape, or a file that cake did not write.
+ * Returns the path of the ApplicationSet at `root` when an older `cake init` wrote it, with a
+ * git directory generator. That one syncs every folder under the output folder from branch
+ * `main` into the cluster Argo CD runs in, ignoring the vars files' destination and revision.
+ * Returns undefined for a missing file, the current shape, or a file that cake did not write.
  */
 export async function outdatedApplicationSet(root: string): Promise<string | undefined> {
   let text: string;
