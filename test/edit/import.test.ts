@@ -553,12 +553,17 @@ describe("cake user import", () => {
     expect(result.stdout).toMatch(/line 4: unchanged carol@example\.com\r?\n/);
   });
 
-  it("lists ten added warnings and counts the rest", async () => {
+  /** Writes a CSV of `count` new users whose emails have upper-case letters: one warning each. */
+  async function writeUpperCaseUsers(count: number): Promise<void> {
     const rows = Array.from(
-      { length: 15 },
+      { length: count },
       (_, index) => `New.User${index}@example.com,newuser${index},cake-user,`,
     );
     await writeCsv(["email,username,roles,namespaces", ...rows, ""].join("\n"));
+  }
+
+  it("lists ten added warnings and counts the rest", async () => {
+    await writeUpperCaseUsers(15);
 
     const result = await cake(repo, ...IMPORT, "users.csv", "--no-reconcile");
 
@@ -569,11 +574,7 @@ describe("cake user import", () => {
   });
 
   it("dry run names where its warnings are", async () => {
-    const rows = Array.from(
-      { length: 15 },
-      (_, index) => `New.User${index}@example.com,newuser${index},cake-user,`,
-    );
-    await writeCsv(["email,username,roles,namespaces", ...rows, ""].join("\n"));
+    await writeUpperCaseUsers(15);
 
     const result = await cake(repo, ...IMPORT, "users.csv", "--dry-run");
 
