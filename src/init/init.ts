@@ -9,6 +9,7 @@ import path from "node:path";
 import { hasErrors } from "../config/diagnostics.js";
 import { formatDiagnostics } from "../config/format.js";
 import { loadRepo } from "../config/repo.js";
+import { repoUrlProblem } from "../config/rules/gitops.js";
 import { varsJsonSchema } from "../config/schema.js";
 import { CakeError, UsageError } from "../errors.js";
 import { init as gitInit, isRepo, remoteUrl, showPrefix, showToplevel } from "../git/git.js";
@@ -85,6 +86,8 @@ export async function initRepo(options: InitOptions): Promise<InitResult> {
 }
 
 async function initFolder(options: InitOptions): Promise<InitResult> {
+  const urlProblem = options.repoUrl === undefined ? undefined : repoUrlProblem(options.repoUrl);
+  if (urlProblem !== undefined) throw new UsageError(`--repo-url: ${urlProblem}; nothing was written.`);
   const varsDir = await existingVarsDir(options.dir);
   await rejectUsedVarsFolder(options, varsDir);
   // With --force the folder may hold vars files already; check them before writing anything.

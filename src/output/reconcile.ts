@@ -132,10 +132,11 @@ export interface ReconcileResult {
    */
   shadowedCodeowners?: ShadowedCodeowners[];
   /**
-   * With `--check` over every deployment: the ApplicationSet that an older `cake init` wrote,
-   * which ignores each deployment's destination and revision. A warning, not drift.
+   * With `--check` over every deployment: the absolute path of the ApplicationSet that an older
+   * `cake init` wrote, which ignores each deployment's destination and revision, with the
+   * `gitops.repo_url` most vars files name. A warning, not drift.
    */
-  outdatedApplicationSet?: string;
+  outdatedApplicationSet?: { file: string; repoUrl?: string };
 }
 
 /** The result of loading every vars file of a repo; a deployment is present only when its file has no errors. */
@@ -192,7 +193,9 @@ export async function reconcile(
       ...result,
       ...(stale === undefined ? {} : { drift: true, staleCodeowners: stale }),
       ...(shadowed.length === 0 ? {} : { shadowedCodeowners: shadowed }),
-      ...(outdated === undefined ? {} : { outdatedApplicationSet: outdated }),
+      ...(outdated === undefined
+        ? {}
+        : { outdatedApplicationSet: { file: outdated, ...mostCommonRepoUrl(loaded.deployments) } }),
     };
   }
   return withRepoLock(
@@ -1223,5 +1226,16 @@ export async function outdatedApplicationSet(root: string): Promise<string | und
     return undefined;
   }
   const written = text.startsWith('# Written by "cake init".');
-  return written && /^ *directories:/m.test(text) ? APPLICATIONSET_FILE : undefined;
+  return written && /^ *directories:/m.test(text) ? path.join(root, APPLICATIONSET_FILE) : undefined;
+}
+
+/** Returns the `gitops.repo_url` that most deployments name, for a command to paste. */
+function mostCommonRepoUrl(deployments: readonly Deployment[]): { repoUrl?: string } {
+  const counts = new Map<string, number>();
+  for (const deployment of deployments) {
+    counts.set(deployment.gitops.repoUrl, (counts.get(deployment.gitops.repoUrl) ?? 0) + 1);
+  }
+  let best: string | undefined;
+  for (const [url, count] of counts) if (best === undefined || count > (counts.get(best) ?? 0)) best = url;
+  return best === undefined ? {} : { repoUrl: best };
 }

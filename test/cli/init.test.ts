@@ -114,6 +114,15 @@ describe("cake init", () => {
     await expect(stat(path.join(dir, ".git"))).rejects.toThrow();
   });
 
+  it("rejects a bad --repo-url before writing", async () => {
+    const result = await cake(dir, "init", "--no-git", "--repo-url", "URL");
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('cake: --repo-url: "URL" is not a repository URL Argo CD accepts;');
+    expect(result.stderr).toContain("nothing was written.");
+    expect(await readdir(dir)).toEqual([]);
+  });
+
   it("takes repo URL from origin", async () => {
     await execFileAsync("git", ["init", "--quiet"], { cwd: dir });
     await execFileAsync("git", ["remote", "add", "origin", "https://git.example.com/team/kf-ops.git"], {
@@ -441,12 +450,21 @@ describe("cake init codeowners", () => {
 
     expect(current.stderr).not.toContain("applicationset");
     expect(outdated.code).toBe(0);
+    const fromParent = await cake(path.dirname(dir), "reconcile", "--check", "--repo", path.basename(dir));
+    const ops = path.basename(dir);
+
     expect(outdated.stderr).toContain(
       "cake: warning: argocd/applicationset.yaml was written by an older cake init: it syncs every folder under " +
         "deployments/ from branch main into the cluster Argo CD runs in, whatever gitops.destination_server and " +
-        'gitops.target_revision say; delete it and run "cake init --force --repo-url URL" to write the current one.\n',
+        'gitops.target_revision say; delete it and run "cake init --force --repo-url ' +
+        'https://git.example.com/platform/ops.git" to write the current one, then update the "Argo CD" section ' +
+        "of the ops repo README, which describes the old file.\n",
     );
-    expect(JSON.parse(json.stdout).outdatedApplicationSet).toBe("argocd/applicationset.yaml");
+    expect(fromParent.stderr).toContain(
+      `cake: warning: ${ops}/argocd/applicationset.yaml was written by an older cake init`,
+    );
+    expect(fromParent.stderr).toContain(`delete it and run "cake init ${ops} --force --repo-url `);
+    expect(JSON.parse(json.stdout).outdatedApplicationSet).toBe(path.join(dir, "argocd/applicationset.yaml"));
   });
 
   it("warns when GitLab reads another CODEOWNERS first", async () => {

@@ -161,11 +161,20 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
     );
   }
   if (result.outdatedApplicationSet !== undefined) {
+    const { file, repoUrl } = result.outdatedApplicationSet;
+    const relative = (target: string): string => path.relative(io.cwd, target).split(path.sep).join("/");
+    const folder = relative(layout.root);
+    const command = [
+      "cake init",
+      ...(folder === "" ? [] : [shellWord(folder)]),
+      "--force --repo-url",
+      repoUrl === undefined ? "URL" : shellWord(repoUrl),
+    ].join(" ");
     io.stderr.write(
-      `cake: warning: ${result.outdatedApplicationSet} was written by an older cake init: it syncs every folder ` +
-        `under ${layout.outputDir}/ from branch main into the cluster Argo CD runs in, whatever ` +
-        "gitops.destination_server and gitops.target_revision say; delete it and run " +
-        '"cake init --force --repo-url URL" to write the current one.\n',
+      `cake: warning: ${relative(file)} was written by an older cake init: it syncs every folder under ` +
+        `${layout.outputDir}/ from branch main into the cluster Argo CD runs in, whatever ` +
+        `gitops.destination_server and gitops.target_revision say; delete it and run "${command}" to write the ` +
+        'current one, then update the "Argo CD" section of the ops repo README, which describes the old file.\n',
     );
   }
   for (const folder of result.foreignFolders ?? []) {
@@ -398,7 +407,7 @@ function toJson(result: ReconcileResult): unknown {
     ...(result.shadowedCodeowners === undefined ? {} : { shadowedCodeowners: result.shadowedCodeowners }),
     ...(result.outdatedApplicationSet === undefined
       ? {}
-      : { outdatedApplicationSet: result.outdatedApplicationSet }),
+      : { outdatedApplicationSet: result.outdatedApplicationSet.file }),
     ...(result.unknownHolders === undefined ? {} : { unknownHolders: result.unknownHolders }),
     ...(result.unknownHoldersReasons === undefined
       ? {}

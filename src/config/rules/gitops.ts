@@ -27,19 +27,17 @@ export const repoUrlRule: Rule = {
         ),
       ];
     }
-    if (isRepoUrl(url)) return [];
-
-    const fix = HOST_AND_PATH.test(url) ? `write "https://${url}"` : REPO_URL_FORMS;
-    return [
-      source.diagnostic(
-        "error",
-        "invalid-repo-url",
-        path,
-        `"${url}" is not a repository URL Argo CD accepts; ${fix}`,
-      ),
-    ];
+    const problem = repoUrlProblem(url);
+    return problem === undefined ? [] : [source.diagnostic("error", "invalid-repo-url", path, problem)];
   },
 };
+
+/** Returns why `url` is not a repository URL Argo CD accepts, with the fix, or undefined for a good one. */
+export function repoUrlProblem(url: string): string | undefined {
+  if (isRepoUrl(url)) return undefined;
+  const fix = HOST_AND_PATH.test(url) ? `write "https://${url}"` : REPO_URL_FORMS;
+  return `"${url}" is not a repository URL Argo CD accepts; ${fix}`;
+}
 
 /** Returns true for an https://, http:// or ssh:// URL with a host, or an scp-like `user@host:path`. */
 function isRepoUrl(url: string): boolean {
