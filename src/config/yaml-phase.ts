@@ -223,15 +223,9 @@ function parserDiagnostics(source: VarsSource, errors: readonly YAMLError[]): Di
               position,
             },
           )
-        : source.diagnostic(
-            "error",
-            "yaml-syntax",
-            [],
-            `invalid YAML: ${reason}${syntaxHint(error, source.text)}`,
-            {
-              position,
-            },
-          ),
+        : source.diagnostic("error", "yaml-syntax", [], `invalid YAML: ${reason}${syntaxHint(error)}`, {
+            position,
+          }),
     );
   }
   return diagnostics;
@@ -318,16 +312,24 @@ function parserReason(error: YAMLError, text: string): string {
   if (error.code === "MISSING_CHAR" && /^Sequence item without - indicator/.test(error.message)) {
     return "this line is indented differently from the keys of its list entry, so it reads as a list item without its -";
   }
-  const keyWithoutValue =
-    (error.code === "MISSING_CHAR" &&
-      /^Implicit map keys need to be followed by map values/.test(error.message)) ||
-    (error.code === "MULTILINE_IMPLICIT_KEY" &&
-      /^Implicit keys need to be on a single line/.test(error.message));
-  if (keyWithoutValue) {
+  if (isKeyWithoutValue(error)) {
     return "this line reads as a key without a value: write a colon after the key (key: value)";
   }
   if (isSecondKeyOnLine(error, text)) {
     return 'this value contains ": " and reads as a second key on the line; quote the value';
+  }
+  // The ": " is on a line after the value, which is indented past the keys and so continues it.
+  if (
+    error.code === "BLOCK_AS_IMPLICIT_KEY" &&
+    /^Nested mappings are not allowed in compact mappings/.test(error.message)
+  ) {
+    return "the line after this value is indented past the keys above it, so it reads as part of the value; indent it like those keys";
+  }
+  if (
+    error.code === "BLOCK_AS_IMPLICIT_KEY" &&
+    /^A block sequence may not be used as an implicit map key/.test(error.message)
+  ) {
+    return "this list entry starts in another column than the entries before it; start its - in their column";
   }
   if (error.code === "BAD_INDENT" && /^All mapping items must start at the same column/.test(error.message)) {
     return "this key does not start in the column of the keys before it";
@@ -385,10 +387,21 @@ function isSecondKeyOnLine(error: YAMLError, text: string): boolean {
   return /: /.test(text.slice(error.pos[0], lineEnd < 0 ? text.length : lineEnd));
 }
 
+/** True for a line that reads as a key with no value: a missing colon, or a line after a slip. */
+function isKeyWithoutValue(error: YAMLError): boolean {
+  return (
+    (error.code === "MISSING_CHAR" &&
+      /^Implicit map keys need to be followed by map values/.test(error.message)) ||
+    (error.code === "MULTILINE_IMPLICIT_KEY" &&
+      /^Implicit keys need to be on a single line/.test(error.message))
+  );
+}
+
 /** Returns the fix to suggest after a parser error's own message. */
-function syntaxHint(error: YAMLError, text: string): string {
-  // An unclosed flow collection and a value with ": " get their own fix from `parserReason`.
-  if (!isIndentationError(error) || isSecondKeyOnLine(error, text)) return "";
+function syntaxHint(error: YAMLError): string {
+  // An unclosed flow collection and the misreadings that `parserReason` words get their own fix there.
+  if (!isIndentationError(error) || error.code === "BLOCK_AS_IMPLICIT_KEY" || isKeyWithoutValue(error))
+    return "";
   return "; check the indentation of this line and the lines around it (the keys of one mapping start in the same column)";
 }
 

@@ -545,7 +545,51 @@ describe("YAML phase", () => {
     const syntax = withCode(load(text), "yaml-syntax");
 
     expect(syntax.length).toBeGreaterThan(0);
-    expect(syntax.some((diagnostic) => diagnostic.message.includes("check the indentation"))).toBe(true);
+    expect(syntax.some((diagnostic) => diagnostic.message.includes("indent it like those keys"))).toBe(true);
+  });
+
+  it.each([
+    [
+      "a key indented past its entry's keys",
+      "      username: carol",
+      "       username: carol",
+      "the line after this value is indented past the keys above it",
+    ],
+    [
+      "an entry's dash out of column",
+      "    - email: dan@example.com",
+      "   - email: dan@example.com",
+      "this list entry starts in another column than the entries before it",
+    ],
+  ])("words %s", (_, line, slipped, message) => {
+    const text = [
+      "environment: prod",
+      "users:",
+      "  users:",
+      "    - email: carol@example.com",
+      "      username: carol",
+      "    - email: dan@example.com",
+      "      username: dan",
+      "",
+    ]
+      .join("\n")
+      .replace(line, slipped);
+
+    const syntax = withCode(load(text), "yaml-syntax");
+
+    expect(syntax).toHaveLength(1);
+    expect(syntax[0]?.message).toContain(message);
+    expect(syntax[0]?.message).not.toContain("compact mappings");
+    expect(syntax[0]?.message).not.toContain("implicit map key");
+  });
+
+  it("gives a missing colon no indentation hint", () => {
+    const text = ["environment: prod", "region us-east-1", "users:", "  users: []", ""].join("\n");
+
+    const syntax = withCode(load(text), "yaml-syntax");
+
+    expect(syntax[0]?.message).toContain("write a colon after the key");
+    expect(syntax[0]?.message).not.toContain("check the indentation");
   });
 
   it("CRLF line endings load", () => {
