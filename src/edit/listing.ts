@@ -114,8 +114,8 @@ async function loadListed(context: CommandContext, options: ListOptions): Promis
   if (selected.length === 0 && !hasErrors(diagnostics)) {
     const names = deployments.map((deployment) => deployment.name);
     throw new UsageError(
-      `no vars file for deployment "${options.deployment}" in ${layout.varsDir}/ (known deployments: ${names.join(", ")}); ` +
-        `use the file's name without .yaml, or "all".${didYouMean(options.deployment, names)}`,
+      `no vars file for deployment "${options.deployment}" in ${layout.varsDir}/ (known deployments: ${names.join(", ")}).` +
+        `${didYouMean(options.deployment, names)} Use the file's name without .yaml, or "all".`,
     );
   }
   return selected;

@@ -305,8 +305,8 @@ export async function openTarget(layout: RepoLayout, name: string, verbose = tru
   if (!found) {
     const names = await deploymentNames(layout);
     throw new UsageError(
-      `no vars file for deployment "${name}" in ${layout.varsDir}/ (known deployments: ${names.join(", ")}); ` +
-        `use the file's name without .yaml, or "all".${didYouMean(name, names)}`,
+      `no vars file for deployment "${name}" in ${layout.varsDir}/ (known deployments: ${names.join(", ")}).` +
+        `${didYouMean(name, names)} Use the file's name without .yaml, or "all".`,
     );
   }
   // A vars file symlinked inside the repo is edited where it really is, so the link stays a link.

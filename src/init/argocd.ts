@@ -110,13 +110,14 @@ export function applicationSetText(options: ApplicationSetOptions): string {
   };
 
   const header = [
-    `# Written by "cake init". One Argo CD Application per deployment folder under ${sourceDir}/`,
-    `# that contains a generated ${ARGOCD_APPLICATION_PATH}, with that file's repo, revision,`,
-    "# path and cluster (gitops.repo_url, target_revision, destination_server). Apply it once,",
-    "# in place of the argocd/ folder that cake generates inside each deployment. The AppProject",
-    "# allows this repo URL and the in-cluster server only: add each other destination_server",
-    "# to its destinations, or Argo CD refuses to sync that deployment. When each cluster runs",
-    `# its own Argo CD, narrow the files path (${sourceDir}/prod-*/${ARGOCD_APPLICATION_PATH}).`,
+    '# Written by "cake init". One Argo CD Application per deployment folder under',
+    `# ${sourceDir}/ that contains a generated ${ARGOCD_APPLICATION_PATH}, with that`,
+    "# file's repo, revision, path and cluster (gitops.repo_url, target_revision,",
+    "# destination_server). Apply it once, in place of the argocd/ folder that cake",
+    "# generates inside each deployment. The AppProject allows this repo URL and the",
+    "# in-cluster server only: add each other destination_server to its destinations,",
+    "# or Argo CD refuses to sync that deployment. When each cluster runs its own",
+    `# Argo CD, narrow the files path (${sourceDir}/prod-*/${ARGOCD_APPLICATION_PATH}).`,
     "",
   ].join("\n");
   return `${header}${stringify(project, { lineWidth: 0 })}---\n${stringify(applicationSet, { lineWidth: 0 })}`;

@@ -176,7 +176,7 @@ describe("cake plan working tree", () => {
     const ops = path.join(repo.dir, "platform/ops");
     const note =
       `platform/ops/ did not exist at the base commit ${base.slice(0, 12)}, so every deployment shows as added; ` +
-      "if the ops repo moved there, plan from a commit after the move (--base) to see what changed";
+      "if the ops repo moved there, plan from a commit after the move (--base) to see what changed.";
 
     const json = await cake(ops, "plan", "--base", base, "--format", "json");
     const markdown = await cake(ops, "plan", "--base", base, "--format", "markdown");

@@ -246,7 +246,7 @@ describe("ApplicationSet", () => {
 
     expect(empty).toBe(applicationSetText({ repoUrl: REPO_URL, outputDir: "deployments" }));
     expect(empty).toContain(
-      "# its own Argo CD, narrow the files path (deployments/prod-*/argocd/application.yaml).\n",
+      "# Argo CD, narrow the files path (deployments/prod-*/argocd/application.yaml).\n",
     );
   });
 

@@ -188,7 +188,7 @@ async function folderMissingNotes(layout: RepoLayout, baseCommit: string): Promi
   if (prefix === "" || (await hasEntries(layout.root, baseCommit, "."))) return [];
   return [
     `${prefix} did not exist at the base commit ${baseCommit.slice(0, 12)}, so every deployment shows as added; ` +
-      "if the ops repo moved there, plan from a commit after the move (--base) to see what changed",
+      "if the ops repo moved there, plan from a commit after the move (--base) to see what changed.",
   ];
 }
 
