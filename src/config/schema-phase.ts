@@ -184,7 +184,7 @@ function typeFix(path: FieldPath, expected: string, value: unknown, written: str
     return "write a list, one item per line starting with '- ', or [item, item]";
   }
   if (expected === "object") {
-    const keys = knownKeysAt(path);
+    const keys = knownKeysAt(path, { deprecated: false });
     const shape = Array.isArray(value) ? "without '- ' before the keys" : "indented below it";
     return keys.length > 0
       ? `write a mapping of keys ${shape}; its keys are ${keys.join(", ")}`
@@ -267,8 +267,11 @@ export function valueAt(data: unknown, path: FieldPath): unknown {
   return value;
 }
 
-/** Returns the keys the schema defines for the mapping at `path`, for "did you mean" hints. */
-export function knownKeysAt(path: FieldPath): string[] {
+/**
+ * Returns the keys the schema defines for the mapping at `path`, for "did you mean" hints.
+ * With `deprecated` false, keys marked deprecated (`users.deployments`) are left out.
+ */
+export function knownKeysAt(path: FieldPath, { deprecated = true } = {}): string[] {
   let schemas: z.ZodType[] = [varsSchema];
   for (const segment of path) {
     schemas = schemas.flatMap((schema) => {
@@ -283,7 +286,11 @@ export function knownKeysAt(path: FieldPath): string[] {
   }
   const keys = schemas.flatMap((schema) => {
     const inner = unwrap(schema);
-    return inner instanceof z.ZodObject ? Object.keys(inner.shape) : [];
+    if (!(inner instanceof z.ZodObject)) return [];
+    const shape = inner.shape as Record<string, z.ZodType>;
+    return Object.keys(shape).filter(
+      (key) => deprecated || z.globalRegistry.get(shape[key] as z.ZodType)?.deprecated !== true,
+    );
   });
   return [...new Set(keys)];
 }

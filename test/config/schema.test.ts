@@ -49,6 +49,15 @@ describe("schema phase", () => {
     expect(diagnostic.message).not.toContain("[nobody]");
   });
 
+  it("scalar users section lists current keys", () => {
+    const text = varsYaml({ users: "users: nobody\n" });
+
+    const diagnostic = single(load(text), "wrong-type");
+
+    expect(diagnostic.message).toContain("its keys are deploy_namespaces, users");
+    expect(diagnostic.message).not.toContain("deployments");
+  });
+
   it("scalar roles list gets the bracket fix", () => {
     const text = varsYaml({
       users: usersYaml("  deploy_namespaces: []\n", [
