@@ -692,8 +692,8 @@ function findUser(users: readonly User[], username: string): number {
 
 /**
  * Returns the model's users without the users named `removed` and with `added`, in the full
- * load's order: by username, with an added user after a kept one of the same name. The result's
- * lookalike keys are derived from those of `users`, so a chain of incremental loads computes each key once.
+ * load's order: by username, with an added user after a kept one of the same name. The
+ * result's lookalike keys come from those of `users`, so a chain of loads computes each once.
  */
 function replaceUsers(users: readonly User[], removed: readonly string[], added: readonly User[]): User[] {
   const known = lookalikeKeys.get(users);

@@ -377,8 +377,8 @@ function isUnclosed(error: YAMLError): boolean {
 
 /**
  * True for a value with `: ` on its own line (`username: a: b`), which reads as a mapping inside
- * the value. A plain value continued on a line indented past its key gives the same error, with
- * the `: ` on the next line: that is an indentation slip.
+ * the value. A plain value continued on a line indented past its key gives the same error with
+ * the `: ` on the next line, which is an indentation slip instead.
  */
 function isSecondKeyOnLine(error: YAMLError, text: string): boolean {
   if (error.code !== "BLOCK_AS_IMPLICIT_KEY") return false;

@@ -161,21 +161,21 @@ export class ConventionTally {
  * for a row does not read every user again.
  */
 export class UsernameIndex {
-  private readonly taken: Set<string>;
+  private readonly takenNames: Set<string>;
   private readonly tally = new ConventionTally();
 
   constructor(deployment: Pick<Deployment, "users" | "deployNamespaces">) {
-    this.taken = new Set(deployment.deployNamespaces.map((namespace) => namespace.name));
+    this.takenNames = new Set(deployment.deployNamespaces.map((namespace) => namespace.name));
     for (const user of deployment.users) this.add(user);
   }
 
   add(user: { email: string; username: string }): void {
-    this.taken.add(user.username);
+    this.takenNames.add(user.username);
     this.tally.add(user);
   }
 
   has(name: string): boolean {
-    return this.taken.has(name);
+    return this.takenNames.has(name);
   }
 
   inferred(): InferredConvention | undefined {
@@ -310,17 +310,17 @@ export function proposeUsername(
 
 /**
  * Returns `base`, shortened to fit every name derived from it and suffixed with `-2`, `-3`
- * when it is taken or reserved (`default@example.com` must not propose `default`). `taken`
+ * when it is taken or reserved (`default@example.com` must not propose `default`). `isTaken`
  * returns true for the name of a user, a deploy namespace or a Profile that left the output for
  * another holder (whose namespace Argo CD keeps).
  */
-function uniqueName(base: string, deployment: Deployment, taken: (name: string) => boolean): string {
+function uniqueName(base: string, deployment: Deployment, isTaken: (name: string) => boolean): string {
   const namespaces = {
     identityNamespace: deployment.cloud.identityNamespace,
     argocdNamespace: deployment.gitops.argocdNamespace,
   };
   const usable = (name: string): boolean =>
-    !taken(name) && DNS1123_LABEL.test(name) && reservedNameReason(name, namespaces) === undefined;
+    !isTaken(name) && DNS1123_LABEL.test(name) && reservedNameReason(name, namespaces) === undefined;
   const limit = usernameLimit(deployment);
   // A reserved prefix (`kube-`, `istio-`) stays reserved whatever the suffix, so it gets one in front.
   const unreserved = reservedNameReason(`${base}-2`, namespaces) === undefined ? base : `user-${base}`;

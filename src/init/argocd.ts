@@ -55,8 +55,8 @@ export function applicationSetText(options: ApplicationSetOptions): string {
   // The git generator matches paths from the top of the git repository
   // (https://argo-cd.readthedocs.io/en/release-3.4/operator-manual/applicationset/Generators-Git/).
   const sourceDir = options.repoPath ? `${options.repoPath}/${options.outputDir}` : options.outputDir;
-  // For a matched file, the generator's `.path.segments` are the parts of its folder's path, and
-  // the file's own keys (`.spec`) are parameters too (generateParamsFromGitFile in Argo CD's
+  // For a matched file, the generator's `.path.segments` are the parts of its folder's path.
+  // The file's own keys (`.spec`) are parameters too (generateParamsFromGitFile in Argo CD's
   // applicationset/generators/git.go). The deployment folder's name follows the parts of `sourceDir`.
   const folder = `{{ index .path.segments ${sourceDir.split("/").length} }}`;
 

@@ -132,9 +132,9 @@ export interface ReconcileResult {
    */
   shadowedCodeowners?: ShadowedCodeowners[];
   /**
-   * With `--check` over every deployment: the absolute path of the ApplicationSet that an older
-   * `cake init` wrote, which ignores each deployment's destination and revision, with the
-   * `gitops.repo_url` most vars files name. A warning, not drift.
+   * With `--check` over every deployment: the ApplicationSet that an older `cake init` wrote,
+   * which ignores each deployment's destination and revision. `file` is its absolute path, and
+   * `repoUrl` the `gitops.repo_url` that most vars files name. A warning, not drift.
    */
   outdatedApplicationSet?: { file: string; repoUrl?: string };
 }

@@ -346,7 +346,7 @@ describe("fast load", () => {
     );
   });
 
-  it("places warnings in flow entries as the full load", () => {
+  it("places flow entry warnings", () => {
     // Valid users whose emails draw warnings (upper case, not NFC), with keys in any order.
     const emailTemplate = fc.constantFrom(
       "alice#@example.com",

@@ -149,26 +149,6 @@ describe("YAML phase", () => {
     expect(syntax[0]?.message).toContain("check the indentation of this line");
   });
 
-  it("reports one error for a slip before an entry", () => {
-    const text = [
-      "environment: prod",
-      "users:",
-      "  users:",
-      "    - email: carol@example.com",
-      "    username: carol",
-      "      roles: [cake-user]",
-      "    - email: dan@example.com",
-      "      username: dan",
-      "",
-    ].join("\n");
-
-    const syntax = withCode(load(text), "yaml-syntax");
-
-    expect(syntax).toHaveLength(1);
-    expect(syntax[0]).toMatchObject({ line: 5, column: 5 });
-    expect(syntax[0]?.message).toContain("check the indentation of this line");
-  });
-
   it("names a key without a value", () => {
     const text = ["environment: prod", "region", "users:", "  users: []", ""].join("\n");
 
@@ -189,7 +169,10 @@ describe("YAML phase", () => {
     );
   });
 
-  it("reports one error for a key out of its column", () => {
+  it.each([
+    ["a key out of its column", ["      disabled: true"]],
+    ["a slip before an entry", ["    - email: dan@example.com", "      username: dan"]],
+  ])("reports one error for %s", (_, tail) => {
     const text = [
       "environment: prod",
       "users:",
@@ -197,7 +180,7 @@ describe("YAML phase", () => {
       "    - email: carol@example.com",
       "    username: carol",
       "      roles: [cake-user]",
-      "      disabled: true",
+      ...tail,
       "",
     ].join("\n");
 
@@ -206,6 +189,7 @@ describe("YAML phase", () => {
     expect(syntax).toHaveLength(1);
     expect(syntax[0]).toMatchObject({ line: 5, column: 5 });
     expect(syntax[0]?.message).toContain("this key does not start in the column of the keys before it");
+    expect(syntax[0]?.message).toContain("check the indentation of this line");
     expect(syntax[0]?.message).not.toContain("All mapping items");
   });
 
