@@ -6,10 +6,11 @@
  * at any point therefore leaves the old output, or a journal the next command completes.
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, unlinkSync } from "node:fs";
+import { lstatSync, mkdirSync, readFileSync, renameSync, unlinkSync } from "node:fs";
 import { readdir, readFile, rmdir, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import { CakeError } from "../errors.js";
+import { assertRealPathInside } from "../repo/paths.js";
 import { syncFolder, TEMP_PREFIX, writeFileAtomic } from "./atomic.js";
 import { MANIFEST_FILE } from "./manifest.js";
 
@@ -81,11 +82,16 @@ export async function recoverFolder(folder: string, root?: string): Promise<Reco
   let recovery: Recovery | undefined;
   if (text !== undefined) {
     const journal = parseJournal(text, journalPath);
+    // Planning, which rejects symlinks in the output, runs only after recovery. A symlink that
+    // `git pull` brought in while the journal waited would otherwise take its renames and
+    // deletions outside the repo or into another deployment.
+    if (root !== undefined) await assertRealPathInside(root, path.relative(root, folder));
     if (root !== undefined && journal.vars !== undefined && !varsMatch(root, journal.vars)) {
       for (const { from } of journal.renames) unlinkIfPresent(path.join(folder, from));
       await unlink(journalPath).catch(ignoreMissing);
       recovery = { action: "discarded", written: [], removed: [] };
     } else {
+      checkJournalPaths(folder, journal);
       await runJournal(folder, journal, true);
       const written = journal.renames.map(({ to }) => to).filter((to) => to !== MANIFEST_FILE);
       recovery = {
@@ -97,6 +103,50 @@ export async function recoverFolder(folder: string, root?: string): Promise<Reco
   }
   await deleteStrayTempFiles(folder);
   return recovery;
+}
+
+/**
+ * Rejects a journal whose renames or deletions would pass through a symlink, or whose rename
+ * target is now a folder, before any of them runs: the journal stays, so the next run, after
+ * the entry is fixed, completes it.
+ */
+function checkJournalPaths(folder: string, journal: Journal): void {
+  const checked = new Map<string, "folder" | "file" | "missing">();
+  const kindOf = (relative: string): "folder" | "file" | "missing" => {
+    const known = checked.get(relative);
+    if (known !== undefined) return known;
+    let kind: "folder" | "file" | "missing" = "missing";
+    try {
+      const info = lstatSync(path.join(folder, relative));
+      if (info.isDirectory()) kind = "folder";
+      else if (info.isFile()) kind = "file";
+      else throw inTheWay(folder, relative, info.isSymbolicLink() ? "a symbolic link" : "not a regular file");
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== "ENOENT" && code !== "ENOTDIR") throw error;
+    }
+    checked.set(relative, kind);
+    return kind;
+  };
+  const targets = [...journal.renames.map(({ to }) => to), ...journal.deletions];
+  for (const target of targets) {
+    const segments = target.split("/");
+    for (let depth = 1; depth < segments.length; depth++) {
+      const parent = segments.slice(0, depth).join("/");
+      const kind = kindOf(parent);
+      if (kind === "missing") break;
+      if (kind === "file") throw inTheWay(folder, parent, "a file where the run writes a folder");
+    }
+    if (kindOf(target) === "folder") throw inTheWay(folder, target, "a folder where the run writes a file");
+  }
+}
+
+function inTheWay(folder: string, relative: string, what: string): CakeError {
+  return new CakeError(
+    `cannot complete the interrupted reconcile in ${folder}: ${relative} is ${what}, and cake writes ` +
+      "a deployment folder only through real files and folders. Replace it with a real file or folder, " +
+      "or move it away, then rerun; the journal waits until then.",
+  );
 }
 
 /** Returns true when the vars file of a journal still has the bytes its run generated from. */

@@ -1,4 +1,4 @@
-import { readFile, stat, utimes, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, stat, symlink, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { CakeError } from "../../src/errors.js";
@@ -387,5 +387,54 @@ describe("recoverFolder", () => {
 
     await expect(recoverFolder(folderPath(root))).rejects.toThrow(CakeError);
     expect(await readFile(path.join(root, "secret.txt"), "utf8")).toBe("keep");
+  });
+
+  /** The state of a run killed after its journal, with one rename and one deletion to do. */
+  async function interruptedRun(root: string): Promise<void> {
+    await reconcileFolder(root, desiredOutput(["alice", "bob"]));
+    await writeTree(root, {
+      [`${FOLDER}/.cake-tmp-1-a`]: profileFile("carol").content,
+      [`${FOLDER}/${JOURNAL_FILE}`]: JSON.stringify({
+        renames: [{ from: ".cake-tmp-1-a", to: "profiles/carol.yaml" }],
+        deletions: ["profiles/bob.yaml"],
+      }),
+    });
+  }
+
+  it("does not complete a journal through a symlink, and keeps it for the next run", async () => {
+    const root = await makeTempDir();
+    const outside = await makeTempDir();
+    await interruptedRun(root);
+    await writeTree(outside, { "bob.yaml": "not cake's" });
+    await rename(folderPath(root, "profiles"), path.join(root, "profiles-moved"));
+    await symlink(outside, folderPath(root, "profiles"));
+
+    await expect(recoverFolder(folderPath(root), root)).rejects.toThrow(
+      /profiles is a symbolic link.*journal waits/,
+    );
+    expect(await listTree(outside)).toEqual(["bob.yaml"]);
+    expect(await readFile(folderPath(root, JOURNAL_FILE), "utf8")).toContain("carol");
+  });
+
+  it("does not complete a journal in a deployment folder symlinked outside the repo", async () => {
+    const root = await makeTempDir();
+    const outside = await makeTempDir();
+    await interruptedRun(root);
+    await rename(folderPath(root), path.join(outside, "moved"));
+    await symlink(path.join(outside, "moved"), folderPath(root));
+
+    await expect(recoverFolder(folderPath(root), root)).rejects.toThrow(/outside the repo/);
+    expect(await listTree(path.join(outside, "moved"))).toContain("profiles/bob.yaml");
+  });
+
+  it("names a folder that stands where the journal writes a file, before any rename", async () => {
+    const root = await makeTempDir();
+    await interruptedRun(root);
+    await mkdir(folderPath(root, "profiles/carol.yaml"));
+
+    await expect(recoverFolder(folderPath(root), root)).rejects.toThrow(
+      /profiles\/carol\.yaml is a folder where the run writes a file/,
+    );
+    expect(await listTree(folderPath(root))).toContain("profiles/bob.yaml");
   });
 });
