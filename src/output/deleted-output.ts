@@ -25,20 +25,35 @@ export async function lastCommittedProfiles(
   folder: string,
   ref = "HEAD",
 ): Promise<Record<string, string | null>> {
+  return (await committedOutput(root, folder, ref)).kept;
+}
+
+/**
+ * Returns `lastCommittedProfiles` as `kept`, and as `atRef` the Profiles of the manifest at
+ * `ref` itself, when `ref` has one. Those are still the committed output: a folder deleted
+ * from the working tree only (`rm -rf`) still holds them at `ref`, and Argo CD syncs them.
+ */
+export async function committedOutput(
+  root: string,
+  folder: string,
+  ref = "HEAD",
+): Promise<{ kept: Record<string, string | null>; atRef: string[] }> {
   const { isRepo, lastCommitChanging, revParse, showFile } = await import("../git/git.js");
-  if (!(await isRepo(root)) || (await revParse(root, ref)) === undefined) return {};
+  const none = { kept: {}, atRef: [] };
+  if (!(await isRepo(root)) || (await revParse(root, ref)) === undefined) return none;
 
   const file = `${folder}/${MANIFEST_FILE}`;
   let text = await showFile(root, ref, file);
+  const atRef = text !== undefined;
   if (text === undefined) {
     const deletedIn = await lastCommitChanging(root, ref, file);
-    if (deletedIn === undefined) return {};
+    if (deletedIn === undefined) return none;
     text = await showFile(root, `${deletedIn}^`, file);
   }
   const manifest = text === undefined ? undefined : parseManifest(text);
-  if (manifest === undefined) return {};
+  if (manifest === undefined) return none;
 
-  const profiles: Record<string, string | null> = { ...manifest.removedProfiles };
-  for (const profile of manifest.profiles) profiles[profile] = manifest.profileUsers?.[profile] ?? null;
-  return profiles;
+  const kept: Record<string, string | null> = { ...manifest.removedProfiles };
+  for (const profile of manifest.profiles) kept[profile] = manifest.profileUsers?.[profile] ?? null;
+  return { kept, atRef: atRef ? [...manifest.profiles] : [] };
 }

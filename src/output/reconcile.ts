@@ -799,7 +799,8 @@ function checkGuards(
     if (plan.desired === undefined && !options.pruneOrphans) continue;
 
     const remaining = new Set(plan.desired?.profiles ?? []);
-    for (const profile of plan.previousProfiles) {
+    const current = new Set([...plan.previousProfiles, ...(plan.committedProfiles ?? [])]);
+    for (const profile of [...current].sort(compareText)) {
       if (!remaining.has(profile) && !isAllowed(deployment, profile))
         profileDeletions.push({
           deployment,

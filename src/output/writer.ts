@@ -93,6 +93,12 @@ export interface FolderPlan {
    * their holders (see `deleted-output.ts`). Argo CD kept them, so they count as removed earlier.
    */
   keptProfiles?: Record<string, string | null>;
+  /**
+   * For a folder without a manifest: the Profiles of the manifest committed at HEAD. The folder
+   * was deleted or emptied in the working tree only, so they are still the output Argo CD
+   * syncs, and one that leaves it needs `--allow-profile-deletion` as from a folder on disk.
+   */
+  committedProfiles?: string[];
   /** Every folder of the deployment folder when it was planned (`.` for itself), for the cache. */
   foldersOnDisk: string[];
   /** Profiles in the current output: from the manifest, or from the generated files on disk without one. */
@@ -201,9 +207,10 @@ async function plan(
     ));
   }
   let keptProfiles: Record<string, string | null> | undefined;
+  let committedProfiles: string[] = [];
   if (previousManifest === undefined && desired !== undefined) {
-    const { lastCommittedProfiles } = await import("./deleted-output.js");
-    keptProfiles = await lastCommittedProfiles(root, folder);
+    const { committedOutput } = await import("./deleted-output.js");
+    ({ kept: keptProfiles, atRef: committedProfiles } = await committedOutput(root, folder));
   }
   const foldersOnDisk: string[] = [];
   const onDisk = listFiles(absolute, foldersOnDisk);
@@ -303,6 +310,7 @@ async function plan(
     previousManifest,
     ...(holdersProblem === undefined ? {} : { holdersProblem }),
     ...(keptProfiles === undefined ? {} : { keptProfiles }),
+    ...(committedProfiles.length === 0 ? {} : { committedProfiles }),
     foldersOnDisk,
     previousProfiles: [...previous.profiles].sort(compareText),
     previousOwner: previous.profileOwner,

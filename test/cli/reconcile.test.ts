@@ -564,6 +564,27 @@ describe("cake reconcile", () => {
       expect(manifest.removedProfiles).toEqual({ bjones: BOB.email });
     });
 
+    it("guards the committed Profiles of a deployment folder deleted in the working tree", async () => {
+      const repo = await createGitRepo();
+      await repo.write({ [PROD_VARS]: varsText() });
+      expect((await cake(repo.dir, "reconcile")).code).toBe(0);
+      await repo.commit("output");
+      await repo.write({ [PROD_VARS]: varsText({ users: [ALICE] }) });
+      await rm(path.join(repo.dir, PROD), { recursive: true });
+      const before = await snapshotTree(repo.dir);
+
+      const blocked = await cake(repo.dir, "reconcile");
+      const afterBlock = await snapshotTree(repo.dir);
+      const allowed = await cake(repo.dir, "reconcile", "--allow-profile-deletion=bjones");
+
+      expect(blocked.code).toBe(1);
+      expect(blocked.stderr).toContain('Profile "bjones" would leave the output');
+      expect(afterBlock).toEqual(before);
+      expect(allowed.code).toBe(0);
+      const manifest = JSON.parse(await readFile(path.join(repo.dir, PROD, ".cake-manifest.json"), "utf8"));
+      expect(manifest.removedProfiles).toEqual({ bjones: BOB.email });
+    });
+
     it("says a renamed user's Profile leaves because of the rename", async () => {
       const root = await makeRepo({ [PROD_VARS]: varsText() });
       expect((await cake(root, "reconcile")).code).toBe(0);
