@@ -50,9 +50,10 @@ function runGit(
   cwd: string,
   args: readonly string[],
   okStatuses: readonly number[] = [],
+  input?: string,
 ): Promise<GitResult> {
   return new Promise((resolve, reject) => {
-    execFile(
+    const child = execFile(
       "git",
       args,
       {
@@ -76,6 +77,9 @@ function runGit(
         reject(failure(args, cwd, stderr, code));
       },
     );
+    // git may exit before it reads all of its input (a bad ref, say); the exit status reports that.
+    child.stdin?.on("error", () => {});
+    child.stdin?.end(input ?? "");
   });
 }
 
@@ -185,6 +189,49 @@ export async function showFile(cwd: string, ref: string, path: string): Promise<
   }
   if (entry === undefined || entry.type !== "blob" || entry.mode === SYMLINK_MODE) return undefined;
   return (await runGit(cwd, ["cat-file", "blob", entry.id])).stdout.toString("utf8");
+}
+
+/**
+ * Returns the regular files under folder `dir` (relative to `cwd`) at `ref`, in all its
+ * subfolders, by their paths relative to `dir`. Symlinks are left out. Two git calls read
+ * them all, so thousands of generated files cost about as much as one.
+ */
+export async function readFolder(cwd: string, ref: string, dir: string): Promise<Map<string, string>> {
+  checkRef(cwd, ref);
+  const prefix = `${dir.replace(/\/+$/, "")}/`;
+  const listing = (
+    await runGit(cwd, ["ls-tree", "-r", "-z", "--end-of-options", ref, "--", prefix])
+  ).stdout.toString("utf8");
+  const blobs: { path: string; id: string }[] = [];
+  for (const line of listing.split("\0")) {
+    const tab = line.indexOf("\t");
+    if (tab < 0) continue;
+    const [mode, type, id] = line.slice(0, tab).split(" ");
+    const path = line.slice(tab + 1);
+    if (type !== "blob" || mode === SYMLINK_MODE || id === undefined || !path.startsWith(prefix)) continue;
+    blobs.push({ path: path.slice(prefix.length), id });
+  }
+  const files = new Map<string, string>();
+  if (blobs.length === 0) return files;
+
+  // `cat-file --batch` prints "<id> blob <size>\n<bytes>\n" for each id it reads on stdin.
+  const output = (await runGit(cwd, ["cat-file", "--batch"], [], blobs.map(({ id }) => `${id}\n`).join("")))
+    .stdout;
+  let offset = 0;
+  for (const { path, id } of blobs) {
+    const headerEnd = output.indexOf(10, offset);
+    const header = output.subarray(offset, headerEnd).toString("utf8").split(" ");
+    const size = Number(header[2]);
+    if (headerEnd < 0 || header[0] !== id || header[1] !== "blob" || !Number.isSafeInteger(size)) {
+      throw new GitError(`git cat-file --batch gave unexpected output for ${prefix}${path} at ${ref}`, {
+        args: ["cat-file", "--batch"],
+        cwd,
+      });
+    }
+    files.set(path, output.subarray(headerEnd + 1, headerEnd + 1 + size).toString("utf8"));
+    offset = headerEnd + 1 + size + 1;
+  }
+  return files;
 }
 
 /** The mode git gives a symlink in a tree. */

@@ -5,7 +5,9 @@
 import { nonAsciiCodePoints, sameUnicodeText } from "../model/code-points.js";
 import type { Deployment, ProfileRef, User } from "../model/types.js";
 import {
+  type AccessGrant,
   accessGrants,
+  accessKey,
   changeKind,
   cloudIdentityOf,
   compareText,
@@ -53,6 +55,11 @@ export interface PlanOptions {
   prunedOutput?: string;
   /** For `prunedOutput`: the commit that deleted the vars file, whose parent's version is `base`. */
   varsDeletedIn?: string;
+  /**
+   * Where `baseOutput` applies: the access that the base output's bindings grant (see
+   * `loadOutputAccess`), so that access lost shows without a base model.
+   */
+  baseAccess?: { folder: string; grants: readonly AccessGrant[] };
   /** The deployment and vars file names, needed only when neither side has a model. */
   names?: { deployment: string; varsFile: string };
 }
@@ -74,7 +81,8 @@ export function planChanges(
   const baseValid = options.baseValid ?? true;
 
   const users = diffUsers(base, head);
-  const access = diffAccess(base, head);
+  const outputAccess = baseOutput ? options.baseAccess : undefined;
+  const access = diffAccess(base, head, outputAccess?.grants);
   const removedAtBase = options.removedAtBase ?? {};
   const profiles = baseOutput
     ? diffOutputProfiles(baseOutput, head, baseValid, removedAtBase, options.prunedOutput)
@@ -106,6 +114,7 @@ export function planChanges(
     destructive: owner !== null || profiles.some((profile) => profile.destructive),
     baseValid,
     baseManifest: baseOutput?.manifestFile ?? null,
+    baseAccessFrom: outputAccess?.folder ?? null,
     orphanedOutput: head ? null : (options.orphanedOutput ?? null),
     prunedOutput: head ? null : (options.prunedOutput ?? null),
     varsDeletedIn: head ? null : (options.varsDeletedIn ?? null),
@@ -149,8 +158,14 @@ function diffUsers(base: Deployment | undefined, head: Deployment | undefined): 
   return changes;
 }
 
-function diffAccess(base: Deployment | undefined, head: Deployment | undefined): AccessChange[] {
-  const before = base ? accessGrants(base) : new Map();
+function diffAccess(
+  base: Deployment | undefined,
+  head: Deployment | undefined,
+  outputGrants: readonly AccessGrant[] = [],
+): AccessChange[] {
+  const before = base
+    ? accessGrants(base)
+    : new Map(outputGrants.map((grant) => [accessKey(grant.email, grant.namespace), grant]));
   const after = head ? accessGrants(head) : new Map();
   const changes: AccessChange[] = [];
 

@@ -5,12 +5,16 @@
  */
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
+import { CORE_SCHEMA, load } from "js-yaml";
 import { CakeError } from "../errors.js";
-import { listFiles, listFolders, showFile } from "../git/git.js";
+import { listFiles, listFolders, readFolder, showFile } from "../git/git.js";
+import { CAKE_ADMIN_RBAC_NAME, contributorClusterRole } from "../model/names.js";
+import type { ContributorRole } from "../model/types.js";
 import { lastCommittedProfiles } from "../output/deleted-output.js";
 import { MANIFEST_FILE, parseManifest } from "../output/manifest.js";
 import type { RepoLayout } from "../repo/layout.js";
 import type { LoadedVars } from "./sources.js";
+import type { AccessGrant } from "./state.js";
 import type { DeploymentOutput } from "./types.js";
 
 /**
@@ -51,6 +55,65 @@ export async function loadOutputs(
     });
   }
   return outputs;
+}
+
+const ROLE_OF_CLUSTER_ROLE = new Map(
+  (["admin", "edit", "view"] as const).map((role): [string, ContributorRole] => [
+    contributorClusterRole(role),
+    role,
+  ]),
+);
+
+/**
+ * Returns the access that the generated output in `folder` grants at `commit`: the role of
+ * each User that a RoleBinding binds to a contributor ClusterRole (`kubeflow-admin`, `-edit`,
+ * `-view`) in its namespace, and `cake-admin` for each User of the `cake-admin`
+ * ClusterRoleBinding. These bindings are what the cluster enforces, so where the vars file at
+ * base cannot say who has access (invalid, or absent beside committed output), they do.
+ * Returns undefined when the folder has no file at `commit`.
+ */
+export async function loadOutputAccess(
+  root: string,
+  commit: string,
+  folder: string,
+): Promise<AccessGrant[] | undefined> {
+  const files = await readFolder(root, commit, folder);
+  if (files.size === 0) return undefined;
+  const grants: AccessGrant[] = [];
+  for (const [file, text] of files) {
+    if (!file.endsWith(".yaml")) continue;
+    // Only binding documents are parsed: a profile file is mostly AuthorizationPolicies.
+    for (const document of text.split(/^---$/m)) {
+      if (!/^kind: (Cluster)?RoleBinding$/m.test(document)) continue;
+      grants.push(...bindingAccess(load(document, { schema: CORE_SCHEMA })));
+    }
+  }
+  return grants;
+}
+
+function bindingAccess(value: unknown): AccessGrant[] {
+  const binding = (value ?? {}) as {
+    kind?: unknown;
+    metadata?: { name?: unknown; namespace?: unknown };
+    roleRef?: { kind?: unknown; name?: unknown };
+    subjects?: unknown;
+  };
+  const users = Array.isArray(binding.subjects)
+    ? binding.subjects.flatMap((subject: { kind?: unknown; name?: unknown } | null) =>
+        subject?.kind === "User" && typeof subject.name === "string" ? [subject.name] : [],
+      )
+    : [];
+  const roleRef = binding.roleRef ?? {};
+  if (binding.kind === "ClusterRoleBinding") {
+    const isCakeAdmin =
+      binding.metadata?.name === CAKE_ADMIN_RBAC_NAME && roleRef.name === CAKE_ADMIN_RBAC_NAME;
+    return isCakeAdmin ? users.map((email) => ({ email, namespace: null, role: "cake-admin" })) : [];
+  }
+  const role = typeof roleRef.name === "string" ? ROLE_OF_CLUSTER_ROLE.get(roleRef.name) : undefined;
+  const namespace = binding.metadata?.namespace;
+  if (binding.kind !== "RoleBinding" || roleRef.kind !== "ClusterRole" || role === undefined) return [];
+  if (typeof namespace !== "string") return [];
+  return users.map((email) => ({ email, namespace, role }));
 }
 
 /**

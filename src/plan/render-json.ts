@@ -65,6 +65,7 @@ function deployment(value: DeploymentPlan) {
     destructive: value.destructive,
     baseValid: value.baseValid,
     baseManifest: value.baseManifest,
+    baseAccessFrom: value.baseAccessFrom,
     orphanedOutput: value.orphanedOutput,
     prunedOutput: value.prunedOutput,
     varsDeletedIn: value.varsDeletedIn,

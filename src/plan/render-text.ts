@@ -114,6 +114,13 @@ function forgottenNote(deployment: DeploymentPlan): string | undefined {
 }
 
 function baseNote(deployment: DeploymentPlan): string | undefined {
+  if (!deployment.baseValid && deployment.baseManifest && deployment.baseAccessFrom) {
+    return (
+      "the vars file at base is invalid, so users show as added; " +
+      `the Profiles and owner at base come from ${deployment.baseManifest}, ` +
+      `and the access at base from the RoleBindings in ${deployment.baseAccessFrom}`
+    );
+  }
   if (!deployment.baseValid && deployment.baseManifest) {
     return (
       "the vars file at base is invalid, so users and access show as added; " +
@@ -125,7 +132,10 @@ function baseNote(deployment: DeploymentPlan): string | undefined {
   }
   // The note of a pruned folder names where its Profiles come from.
   if (deployment.baseManifest && !deployment.prunedOutput) {
-    return `there is no vars file at base, but ${deployment.baseManifest} at base lists the Profiles that exist`;
+    const access = deployment.baseAccessFrom
+      ? `, and the RoleBindings in ${deployment.baseAccessFrom} the access`
+      : "";
+    return `there is no vars file at base, but ${deployment.baseManifest} at base lists the Profiles that exist${access}`;
   }
   return undefined;
 }

@@ -14,7 +14,7 @@ import type { Deployment } from "../model/types.js";
 import { CONFIG_FILE, type LayoutFlags, type RepoLayout, resolveLayoutFromText } from "../repo/layout.js";
 import { assertRealPathInside } from "../repo/paths.js";
 import { planChanges } from "./diff.js";
-import { compareText } from "./state.js";
+import { type AccessGrant, compareText } from "./state.js";
 import { summarizePlans } from "./summary.js";
 import type { DeploymentOutput, PlanSide, RepoPlan } from "./types.js";
 
@@ -253,6 +253,11 @@ export interface PlanSnapshot {
    * committed manifest before it, with their holders (see `keptProfilesAt`).
    */
   keptProfiles?: ReadonlyMap<string, Record<string, string | null>>;
+  /**
+   * At base: for deployments whose vars file is invalid or absent there, the access their
+   * output's bindings grant (see `loadOutputAccess`).
+   */
+  outputAccess?: ReadonlyMap<string, readonly AccessGrant[]>;
   /** At head: the orphaned output folders at base that the head deletes (see `prunedFolders`). */
   pruned?: ReadonlySet<string>;
 }
@@ -298,6 +303,7 @@ export function buildRepoPlan({ base, head }: SnapshotPair, notes: string[] = []
     const orphanedOutput = now ? undefined : head.outputs?.get(name)?.folder;
     const removedAtBase = committedOutput?.removedProfiles ?? base.keptProfiles?.get(name);
     const headOutput = pruned.has(name) ? null : (head.outputs?.get(name) ?? null);
+    const outputGrants = baseOutput ? base.outputAccess?.get(name) : undefined;
     // Profiles kept from output deleted earlier are in no manifest until reconcile writes the
     // deployment's first one, so without a head manifest nothing is forgotten yet.
     const checkForgotten =
@@ -308,6 +314,9 @@ export function buildRepoPlan({ base, head }: SnapshotPair, notes: string[] = []
       planChanges(old?.deployment, now?.deployment, {
         baseValid,
         ...(baseOutput ? { baseOutput } : {}),
+        ...(baseOutput && outputGrants
+          ? { baseAccess: { folder: baseOutput.folder, grants: outputGrants } }
+          : {}),
         ...(removedAtBase ? { removedAtBase } : {}),
         ...(checkForgotten ? { headOutput } : {}),
         ...(orphanedOutput ? { orphanedOutput } : {}),

@@ -149,6 +149,12 @@ export interface DeploymentPlan {
    */
   baseManifest: string | null;
   /**
+   * The output folder at base whose RoleBindings give the access at base, where the base vars
+   * file is invalid or absent and the folder has files there. Null otherwise; without a vars
+   * file or such a folder at base, all access at head shows as gained.
+   */
+  baseAccessFrom: string | null;
+  /**
    * The output folder at head of a vars file deleted at head. `cake reconcile` keeps such
    * orphaned output until `--prune-orphans`, so the removals take effect only then. Null
    * when the vars file exists at head or its folder is gone.
@@ -163,7 +169,7 @@ export interface DeploymentPlan {
   /**
    * For `prunedOutput`: the commit that deleted the vars file. The version before it gives the
    * users, access and Profiles at base. Null when the history at hand lacks it (a shallow
-   * clone, say): the Profiles then come from the base manifest, and the access is not listed.
+   * clone, say): the Profiles then come from the base manifest, and the access from its RoleBindings.
    */
   varsDeletedIn: string | null;
   users: UserChange[];

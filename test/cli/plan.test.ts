@@ -573,6 +573,29 @@ describe("cake plan base output manifest", () => {
     await repo.commit("Break the vars", { [DEV]: `${varsText({ users: [alice, bob] })}future_key: 1\n` });
   }
 
+  it("takes the access at an invalid base from the output's bindings", async () => {
+    await commitOutput("Generate output");
+    const fromValidBase = async (): Promise<unknown> => {
+      const result = await cake(repo.dir, "plan", "--base", "HEAD", "--format", "json");
+      return JSON.parse(result.stdout).deployments[0].access;
+    };
+    await repo.write({ [DEV]: varsText({ users: [alice, { ...bob, disabled: true }] }) });
+    const expected = await fromValidBase();
+    await breakBaseVars();
+    await repo.write({ [DEV]: varsText({ users: [alice, { ...bob, disabled: true }] }) });
+
+    const result = await cake(repo.dir, "plan", "--base", "HEAD", "--format", "json");
+    const text = await cake(repo.dir, "plan", "--base", "HEAD");
+    const [deployment] = JSON.parse(result.stdout).deployments;
+
+    expect(result.code).toBe(0);
+    expect(deployment.baseValid).toBe(false);
+    expect(deployment.baseAccessFrom).toBe("deployments/dev-us-east-1");
+    expect(deployment.access).toEqual(expected);
+    expect(deployment.access.map((row: { change: string }) => row.change)).toContain("lost");
+    expect(text.stdout).toContain("the access at base from the RoleBindings in deployments/dev-us-east-1");
+  });
+
   it("lists Profiles leaving invalid base", async () => {
     await commitOutput("Generate output");
     await breakBaseVars();
@@ -1095,11 +1118,16 @@ describe("cake plan pruned orphan", () => {
     const result = await cake(shallow, "plan", "--base", "HEAD~1", "--head", "HEAD", "--format", "json");
     const [deployment] = JSON.parse(result.stdout).deployments;
     await rm(shallow, { recursive: true, force: true });
+    const full = await cake(repo.dir, "plan", "--base", "HEAD~1", "--head", "HEAD", "--format", "json");
+    const [fromHistory] = JSON.parse(full.stdout).deployments;
 
     expect(result.code).toBe(0);
     expect(deployment.prunedOutput).toBe("deployments/dev-us-east-1");
     expect(deployment.varsDeletedIn).toBeNull();
-    expect(deployment.access).toEqual([]);
+    // The access lost comes from the output's RoleBindings, and matches the vars in history.
+    expect(deployment.baseAccessFrom).toBe("deployments/dev-us-east-1");
+    expect(deployment.access.length).toBeGreaterThan(0);
+    expect(deployment.access).toEqual(fromHistory.access);
     expect(deployment.profiles).toHaveLength(4);
   });
 

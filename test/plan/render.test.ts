@@ -193,6 +193,7 @@ describe("renderPlanJson", () => {
       "destructive",
       "baseValid",
       "baseManifest",
+      "baseAccessFrom",
       "orphanedOutput",
       "prunedOutput",
       "varsDeletedIn",

@@ -11,6 +11,7 @@ import { defaultBranch, isRepo, isShallow, mergeBase, revParse, showPrefix } fro
 import {
   hasEntries,
   keptProfilesAt,
+  loadOutputAccess,
   loadOutputs,
   namesDeletedAtHead,
   namesWithAnyVars,
@@ -28,6 +29,7 @@ import {
   layoutOfSide,
   loadVarsSnapshot,
 } from "../../plan/sources.js";
+import type { AccessGrant } from "../../plan/state.js";
 import type { DeploymentOutput, PlanSide } from "../../plan/types.js";
 import { type RepoLayout, resolveLayout } from "../../repo/layout.js";
 import type { CommandContext } from "../io.js";
@@ -160,9 +162,16 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
     base.commit === null
       ? new Map<string, LoadedVars>()
       : await lastVarsOfPruned(baseLayout, base.commit, pruned, baseOutputs);
+  const outputAccess =
+    base.commit === null
+      ? new Map<string, AccessGrant[]>()
+      : await baseOutputAccess(baseLayout, base.commit, baseVars, deletedVars, baseOutputs, [
+          ...namesWithAnyVars(baseVars, headVars),
+          ...pruned,
+        ]);
   const plan = buildRepoPlan(
     {
-      base: { side: base, vars: baseVars, outputs: baseOutputs, deletedVars, keptProfiles },
+      base: { side: base, vars: baseVars, outputs: baseOutputs, deletedVars, keptProfiles, outputAccess },
       head: { side: head, vars: headVars, outputs: headOutputs, pruned: new Set(pruned) },
     },
     notes,
@@ -276,6 +285,32 @@ async function resolveRef(root: string, ref: string, option: string): Promise<st
  * Warns about base files that do not validate (written for an older cake, say), which the
  * plan treats as absent, and names the manifest the base Profiles come from instead.
  */
+/**
+ * Returns the access that the base output of each of `names` grants, for those whose vars
+ * file at base is invalid or absent (see `loadOutputAccess`). A valid base vars file says who
+ * has access, so its output is not read.
+ */
+async function baseOutputAccess(
+  layout: RepoLayout,
+  commit: string,
+  baseVars: readonly LoadedVars[],
+  deletedVars: ReadonlyMap<string, LoadedVars>,
+  baseOutputs: ReadonlyMap<string, DeploymentOutput>,
+  names: readonly string[],
+): Promise<Map<string, AccessGrant[]>> {
+  const valid = new Set(
+    [...baseVars, ...deletedVars.values()].filter((vars) => vars.deployment).map((vars) => vars.name),
+  );
+  const access = new Map<string, AccessGrant[]>();
+  for (const name of new Set(names)) {
+    const output = baseOutputs.get(name);
+    if (output === undefined || valid.has(name)) continue;
+    const grants = await loadOutputAccess(layout.root, commit, output.folder);
+    if (grants !== undefined) access.set(name, grants);
+  }
+  return access;
+}
+
 function warnAboutInvalidBase(
   baseVars: readonly LoadedVars[],
   headVars: readonly LoadedVars[],
@@ -290,7 +325,7 @@ function warnAboutInvalidBase(
     let effect: string;
     if (headNames.has(vars.name)) {
       effect = manifest
-        ? `treating it as absent, so users and access show as added; the Profiles and owner at base come from ${manifest}`
+        ? `treating it as absent, so its users show as added; the Profiles and owner at base come from ${manifest}, and the access at base from the RoleBindings in its folder`
         : "treating it as absent, so every entry shows as added";
     } else {
       effect = manifest
