@@ -132,9 +132,23 @@ export function appendToSequence(
   }
 
   if (isSeq(value) && value.flow && value.items.length > 0) {
-    const lastItem = value.items[value.items.length - 1] as Node;
-    const end = rangeOf(lastItem)[1];
-    return [{ start: end, end, text: `, ${renderFlow(item, style)}` }];
+    const ranges = (value.items as Node[]).map(rangeOf);
+    const last = ranges.length - 1;
+    const lastRange = ranges[last] as [number, number];
+    const end = lastRange[1];
+    const own = ownLines(vars, ranges, last);
+    if (own === undefined) return [{ start: end, end, text: `, ${renderFlow(item, style)}` }];
+    // A list written one item a line gets the new item on a line of its own, after the last
+    // item's comment, so that comment keeps labelling that item alone.
+    const indent = " ".repeat(vars.lines.columnOf(lastRange[0]));
+    const after = vars.lines.end(own.last);
+    const line = `${indent}${renderFlow(item, style)}${own.comma ? "," : ""}${vars.lines.eol}`;
+    // The comma takes a space before an aligned comment, so the comment keeps its column.
+    const spaceTaken = /^ {2,}#/.test(vars.text.slice(end, vars.lines.end(own.last))) ? 1 : 0;
+    return [
+      ...(own.comma ? [] : [{ start: end, end: end + spaceTaken, text: "," }]),
+      { start: after, end: after, text: line },
+    ];
   }
 
   const emptyFlow = isSeq(value) && value.flow;
@@ -169,7 +183,7 @@ export function removeFromSequence(vars: VarsDocument, pair: AnyPair, item: Node
   const index = items.indexOf(item);
   if (index < 0) throw new Error("item not in sequence");
 
-  if (sequence.flow) return [removeFlowEntry(items.map(rangeOf), index)];
+  if (sequence.flow) return removeFlowItem(vars, items.map(rangeOf), index);
 
   const span = blockItemLines(vars, item);
   if (items.length === 1) {
@@ -178,6 +192,49 @@ export function removeFromSequence(vars: VarsDocument, pair: AnyPair, item: Node
     return [{ start: at, end: at, text: " []" }, removeLines(vars, span.first, span.last, false)];
   }
   return [removeLines(vars, span.first, span.last)];
+}
+
+/**
+ * Removes item `index` of a flow sequence. An item on lines of its own goes with those lines,
+ * its comment included, so that no comment moves to a neighbour; otherwise see
+ * `removeFlowEntry`.
+ */
+function removeFlowItem(vars: VarsDocument, ranges: [number, number][], index: number): Splice[] {
+  const own = ownLines(vars, ranges, index);
+  if (own === undefined) return [removeFlowEntry(ranges, index)];
+  const splices: Splice[] = [{ start: vars.lines.start(own.first), end: vars.lines.end(own.last), text: "" }];
+  const previous = ranges[index - 1];
+  // The last item gone, the one before it loses its separator, unless the list ends each item with one.
+  if (previous && index === ranges.length - 1 && !own.comma) {
+    const comma = /^([ \t]*),( *#)?/.exec(vars.text.slice(previous[1]));
+    // Before a comment, a space takes the comma's place, so the comment keeps its column.
+    const end = previous[1] + (comma?.[1]?.length ?? 0) + 1;
+    if (comma) splices.push({ start: previous[1], end, text: `${comma[1]}${comma[2] ? " " : ""}` });
+  }
+  return splices;
+}
+
+/**
+ * Returns the lines of flow item `index` when it has them to itself: nothing but blanks
+ * before it on its first line, and after it on its last line at most a `,` and a comment,
+ * with its neighbours on other lines. `comma` tells whether a `,` follows it.
+ */
+function ownLines(
+  vars: VarsDocument,
+  ranges: readonly [number, number][],
+  index: number,
+): { first: number; last: number; comma: boolean } | undefined {
+  const [start, end] = ranges[index] as [number, number];
+  const first = vars.lines.lineOf(start);
+  const last = vars.lines.lineOf(Math.max(start, end - 1));
+  if (vars.text.slice(vars.lines.start(first), start).trim() !== "") return undefined;
+  const rest = /^[ \t]*(,?)[ \t]*(#.*)?\r?\n?$/.exec(vars.text.slice(end, vars.lines.end(last)));
+  if (rest === null) return undefined;
+  const previous = ranges[index - 1];
+  const next = ranges[index + 1];
+  if (previous && vars.lines.lineOf(previous[1]) >= first) return undefined;
+  if (next && vars.lines.lineOf(next[0]) <= last) return undefined;
+  return { first, last, comma: rest[1] === "," };
 }
 
 /** Removes entry `index` of a flow collection with its separator. */

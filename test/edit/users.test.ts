@@ -394,3 +394,86 @@ describe("line endings", () => {
     expect(after.startsWith(crlf.slice(0, crlf.indexOf("  # end of users")))).toBe(true);
   });
 });
+
+describe("flow lists written one item a line", () => {
+  const oneALine = [
+    "environment: dev",
+    "region: eu-west-1",
+    "kubeflow:",
+    "  profile_owner: kubeflow-platform@example.com",
+    "gitops:",
+    "  repo_url: https://git.example.com/platform/ops.git",
+    "users:",
+    "  deploy_namespaces: [ml-staging, ml-prod, team-a]",
+    "  users: [",
+    "    {email: ann@example.com, username: ann, roles: [cake-admin]},   # on-call lead",
+    "    {email: bob@example.com, username: bob, roles: [cake-user], allowed_namespaces: [",
+    "        ml-staging,   # churn model",
+    "        ml-prod,      # temporary: expires 2027-01-31",
+    "        team-a        # owner of team-a",
+    "      ]},",
+    "    {email: cy@example.com, username: cy, roles: [cake-user]}     # contractor",
+    "  ]",
+    "",
+  ].join("\n");
+  const file = "vars/dev-eu-west-1.yaml";
+
+  it("removes the last item with its comment, and the separator before it", () => {
+    const after = removeUser(oneALine, { username: "cy" });
+    expect(lineDiff(oneALine, after)).toEqual({
+      removed: [
+        "15:       ]},",
+        "16:     {email: cy@example.com, username: cy, roles: [cake-user]}     # contractor",
+      ],
+      added: ["15:       ]}"],
+    });
+    const grants = revokeNamespace(oneALine, { username: "bob" }, "team-a");
+    expect(lineDiff(oneALine, grants)).toEqual({
+      removed: [
+        "13:         ml-prod,      # temporary: expires 2027-01-31",
+        "14:         team-a        # owner of team-a",
+      ],
+      added: ["13:         ml-prod       # temporary: expires 2027-01-31"],
+    });
+    expectValid(after, file);
+    expectValid(grants, file);
+  });
+
+  it("removes an item in the middle with its own comment", () => {
+    const after = revokeNamespace(oneALine, { username: "bob" }, "ml-prod");
+    expect(lineDiff(oneALine, after)).toEqual({
+      removed: ["13:         ml-prod,      # temporary: expires 2027-01-31"],
+      added: [],
+    });
+    const first = removeUser(oneALine, { username: "ann" });
+    expect(lineDiff(oneALine, first).removed).toEqual([
+      "10:     {email: ann@example.com, username: ann, roles: [cake-admin]},   # on-call lead",
+    ]);
+    expectValid(after, file);
+    expectValid(first, file);
+  });
+
+  it("appends an item on a line of its own, after the last item's comment", () => {
+    const revoked = revokeNamespace(oneALine, { username: "bob" }, "team-a");
+    const after = grantNamespace(revoked, { username: "bob" }, { namespace: "team-a", access: "edit" });
+    expect(lineDiff(oneALine, after)).toEqual({
+      removed: ["14:         team-a        # owner of team-a"],
+      added: ["14:         team-a"],
+    });
+    const added = addUser(oneALine, {
+      email: "dee@example.com",
+      username: "dee",
+      roles: ["cake-user"],
+      grants: [],
+    });
+    expect(lineDiff(oneALine, added)).toEqual({
+      removed: ["16:     {email: cy@example.com, username: cy, roles: [cake-user]}     # contractor"],
+      added: [
+        "16:     {email: cy@example.com, username: cy, roles: [cake-user]},    # contractor",
+        "17:     {email: dee@example.com, username: dee, roles: [cake-user]}",
+      ],
+    });
+    expectValid(after, file);
+    expectValid(added, file);
+  });
+});
