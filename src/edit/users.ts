@@ -5,6 +5,7 @@
  */
 import { isMap, isScalar, isSeq, type Node, type Pair, Scalar, visit, YAMLMap, YAMLSeq } from "yaml";
 import { nearest } from "../config/suggest.js";
+import { nonAsciiCodePoints, sameUnicodeText } from "../model/code-points.js";
 import type { NamespaceAccess } from "../model/types.js";
 import {
   addPair,
@@ -334,12 +335,20 @@ export function requireUser(vars: VarsDocument, ref: UserRef): YAMLMap {
   const found = entries.find((entry) => scalarValue(entry.get(key, true)) === wanted);
   if (found) return found;
 
-  const caseOnly = entries
-    .map((entry) => scalarValue(entry.get(key, true)))
-    .find((value) => value !== undefined && value.toLowerCase() === wanted.toLowerCase());
-  const hint = caseOnly
-    ? ` The file has "${caseOnly}", which differs only in case; emails are compared exactly.`
-    : " Run `cake user list` to see the users.";
+  const values = entries.map((entry) => scalarValue(entry.get(key, true)));
+  const caseOnly = values.find(
+    (value) => value !== undefined && value.toLowerCase() === wanted.toLowerCase(),
+  );
+  // Two Unicode forms of one text look the same on screen, so the hint names their code points.
+  const formOnly = values.find((value) => value !== undefined && sameUnicodeText(value, wanted));
+  let hint = " Run `cake user list` to see the users.";
+  if (caseOnly)
+    hint = ` The file has "${caseOnly}", which differs only in case; emails are compared exactly.`;
+  else if (formOnly) {
+    hint =
+      ` The file has "${formOnly}", the same text in another Unicode form: ${nonAsciiCodePoints(formOnly)} ` +
+      `in the file, ${nonAsciiCodePoints(wanted)} given; emails are compared byte for byte, so give the file's form.`;
+  }
   throw new EditError(
     "unknown-user",
     `no user with ${key} "${wanted}".${hint}`,

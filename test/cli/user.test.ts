@@ -406,6 +406,19 @@ describe("cake user disable and enable", () => {
     expect(enabled.stdout).toContain(
       "nothing to change: user dmitri.ivanov@example.com (username divanov) is already enabled",
     );
+    const granted = await cake(
+      repo,
+      "user",
+      "grant",
+      ...D,
+      "--email",
+      "Alice.Smith@example.com",
+      "--namespace",
+      "ml-prod",
+    );
+    expect(granted.stdout).toBe(
+      "vars/dev-eu-west-1.yaml: nothing to change: Alice.Smith@example.com already has edit access to ml-prod\n",
+    );
     expect(await snapshot(repo)).toEqual(before);
   });
 

@@ -180,6 +180,18 @@ describe("setUserDisabled", () => {
       /Alice\.Smith@example\.com/,
     );
   });
+
+  it("unknown user names the code points of a Unicode form variant", () => {
+    const composed = addUser(commented, {
+      email: "jos\u00e9@example.com",
+      username: "jose",
+      roles: [],
+      grants: [],
+    });
+    expect(() => setUserDisabled(composed, { email: "jose\u0301@example.com" }, true)).toThrow(
+      "another Unicode form: U+00E9 in the file, U+0065 U+0301 given",
+    );
+  });
 });
 
 describe("removeUser", () => {

@@ -119,11 +119,16 @@ export function register(program: Command, context: CommandContext): void {
           const disabled = target.deployment.users.some(
             (user) => user.email === options.email && user.disabled,
           );
+          const text = editWindow(target, [index], (part, whole) =>
+            grantNamespace(part, ref, { namespace: options.namespace, access }, whole?.style),
+          );
           return {
-            text: editWindow(target, [index], (part, whole) =>
-              grantNamespace(part, ref, { namespace: options.namespace, access }, whole?.style),
-            ),
-            summary: `granted ${options.email} ${access} access to ${options.namespace}`,
+            text,
+            // Printed after "nothing to change: " when the user already had that access.
+            summary:
+              text === target.text
+                ? `${options.email} already has ${access} access to ${options.namespace}`
+                : `granted ${options.email} ${access} access to ${options.namespace}`,
             ...(disabled
               ? { notes: [`${options.email} is disabled; the grant takes effect with "cake user enable"`] }
               : {}),
