@@ -102,37 +102,45 @@ export async function runEdit(
   // The reconcile after the edit would reject a bad setting only after the vars file is written.
   if (options.reconcile !== false) renderSettings();
 
-  // The vars files are read, edited and written under one lock, so parallel edits
-  // queue (with --wait) instead of failing or losing each other's changes.
-  const applied = request.dryRun
-    ? await prepareEdits(context, layout, options, request)
-    : await withRepoLock(
-        layout.root,
-        request.command,
-        async () => {
-          // A vars edit killed between writing its temporary file and the rename leaves the file.
-          await deleteStrayTempFiles(path.join(layout.root, layout.varsDir));
-          const edits = await prepareEdits(context, layout, options, request);
-          if (options.reconcile !== false) await rejectBlockedReconcile(layout, edits);
-          await writeUnlessChanged(
-            edits.map(({ target, outcome }) => ({
-              file: target.file,
-              absolutePath: target.absolutePath,
-              before: target.text,
-              after: outcome.text,
-            })),
-          );
-          return edits;
-        },
-        { waitMs: wait },
-      );
-  if (applied.length === 0) return;
-
   if (request.dryRun) {
-    for (const { target, outcome } of applied)
+    for (const { target, outcome } of await prepareEdits(context, layout, options, request))
       io.stdout.write(`${target.file}: dry run, nothing written: ${outcome.summary}\n`);
     return;
   }
+  // The vars files are read, edited and written, and the output reconciled, under one lock:
+  // parallel edits queue (with --wait) instead of failing or losing each other's changes, and
+  // no other command can take the lock between an edit and its reconcile.
+  await withRepoLock(
+    layout.root,
+    request.command,
+    async () => {
+      // A vars edit killed between writing its temporary file and the rename leaves the file.
+      await deleteStrayTempFiles(path.join(layout.root, layout.varsDir));
+      const edits = await prepareEdits(context, layout, options, request);
+      if (options.reconcile !== false) await rejectBlockedReconcile(layout, edits);
+      await writeUnlessChanged(
+        edits.map(({ target, outcome }) => ({
+          file: target.file,
+          absolutePath: target.absolutePath,
+          before: target.text,
+          after: outcome.text,
+        })),
+      );
+      if (edits.length > 0) await afterWrite(context, layout, options, request, edits);
+    },
+    { waitMs: wait },
+  );
+}
+
+/** Prints what the edits did and reconciles their deployments, under the lock that wrote them. */
+async function afterWrite(
+  context: CommandContext,
+  layout: RepoLayout,
+  options: EditCommandOptions,
+  request: EditRequest,
+  applied: Applied[],
+): Promise<void> {
+  const { io } = context;
   for (const { target, outcome } of applied) io.stdout.write(`${target.file}: ${outcome.summary}\n`);
   await remindCodeowners(context, layout, options, applied);
 
@@ -148,7 +156,7 @@ export async function runEdit(
     io.stdout.write(`Not reconciled (--no-reconcile); run "${command}" to regenerate the output.\n`);
     return;
   }
-  await reconcileApplied(context, layout, applied, request, wait);
+  await reconcileApplied(context, layout, applied, request);
 }
 
 /**
@@ -523,7 +531,6 @@ async function reconcileApplied(
   layout: RepoLayout,
   applied: Applied[],
   request: EditRequest,
-  wait: number,
 ): Promise<void> {
   const allowProfileDeletion = applied.flatMap(({ target }) => request.allowProfileDeletion?.(target) ?? []);
   try {
@@ -531,7 +538,7 @@ async function reconcileApplied(
       layout,
       deployments: applied.map(({ target }) => target.name),
       allowProfileDeletion,
-      waitMs: wait,
+      lockHeld: true,
     });
     if (!result.valid) {
       throw new CakeError(

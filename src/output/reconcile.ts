@@ -68,6 +68,11 @@ export interface ReconcileOptions {
   pruneOrphans?: boolean;
   /** How long to wait for another cake command's repo lock, in milliseconds. */
   waitMs?: number;
+  /**
+   * The caller holds the repo lock already: an edit command reconciles under the lock it
+   * wrote the vars file with, so no other command runs between the two.
+   */
+  lockHeld?: boolean;
 }
 
 /** The outcome for one deployment folder. */
@@ -198,17 +203,13 @@ export async function reconcile(
         : { outdatedApplicationSet: { file: outdated, ...mostCommonRepoUrl(loaded.deployments) } }),
     };
   }
-  return withRepoLock(
-    options.layout.root,
-    "reconcile",
-    async () => {
-      // A vars edit killed between writing its temporary file and the rename leaves the file.
-      await deleteStrayTempFiles(path.join(options.layout.root, options.layout.varsDir));
-      const loaded = load ? await load(options.layout) : await loadChanged(options);
-      return reconcileLoaded(options, loaded, true);
-    },
-    lockOptions(options),
-  );
+  const run = async (): Promise<ReconcileResult> => {
+    // A vars edit killed between writing its temporary file and the rename leaves the file.
+    await deleteStrayTempFiles(path.join(options.layout.root, options.layout.varsDir));
+    const loaded = load ? await load(options.layout) : await loadChanged(options);
+    return reconcileLoaded(options, loaded, true);
+  };
+  return options.lockHeld ? run() : withRepoLock(options.layout.root, "reconcile", run, lockOptions(options));
 }
 
 /**
