@@ -5,7 +5,7 @@
  * the previous output untouched.
  */
 import type { Dirent } from "node:fs";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { type Diagnostic, hasErrors } from "../config/diagnostics.js";
@@ -283,7 +283,7 @@ export async function errorsBesideEdit(
   const cachedClaims: DeploymentClaims[] = [];
   for (const file of files) {
     const cache = readCache(layout.root, `${layout.outputDir}/${deploymentNameOfFile(file)}`);
-    const bytes = await readFile(path.join(layout.root, file)).catch(() => undefined);
+    const bytes = cache === undefined ? undefined : vouchableBytes(layout.root, file);
     const valid = cache !== undefined && cache.varsFile === file && bytes !== undefined;
     if (valid && sha256(bytes) === cache.varsSha256) {
       if (cache.claims !== undefined) cachedClaims.push(cache.claims);
@@ -311,6 +311,26 @@ export async function errorsBesideEdit(
   return { deployments: [], diagnostics: errors, sources };
 }
 
+/**
+ * Returns the bytes of `file` (relative to `root`) when the local cache may vouch for it: a
+ * regular file, reached directly or through symlinks that stay inside `root`. Anything else
+ * (a symlink out of the repo, a named pipe, which would block the read forever) is left to
+ * the full load, which reports it, so the cache never turns that error into a success.
+ */
+function vouchableBytes(root: string, file: string): Buffer | undefined {
+  const absolute = path.join(root, file);
+  try {
+    if (lstatSync(absolute).isSymbolicLink()) {
+      const relative = path.relative(realpathSync(root), realpathSync(absolute));
+      if (relative === ".." || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative))
+        return undefined;
+    }
+    return statSync(absolute).isFile() ? readFileSync(absolute) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function emptyRepo(): LoadedRepo {
   return { deployments: [], diagnostics: [], sources: {} };
 }
@@ -327,12 +347,10 @@ function findUpToDate(
   // A changed repo_path changes the Application's source path with the vars file unchanged.
   if ((cache.repoPath ?? "") !== layout.repoPath) return undefined;
 
-  try {
-    if (sha256(readFileSync(path.join(root, varsFile))) !== cache.varsSha256) return undefined;
-    if (sha256(readFileSync(path.join(absolute, MANIFEST_FILE))) !== cache.manifestSha256) return undefined;
-  } catch {
-    return undefined;
-  }
+  const varsBytes = vouchableBytes(root, varsFile);
+  const manifestBytes = vouchableBytes(root, path.join(folder, MANIFEST_FILE));
+  if (varsBytes === undefined || sha256(varsBytes) !== cache.varsSha256) return undefined;
+  if (manifestBytes === undefined || sha256(manifestBytes) !== cache.manifestSha256) return undefined;
   if (existsSync(path.join(absolute, JOURNAL_FILE))) return undefined;
 
   // Unchanged folder mtimes mean no file was added, removed or renamed; unchanged file sizes

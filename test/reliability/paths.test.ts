@@ -192,6 +192,45 @@ describe("symlinks on the command line", () => {
     expect((await snapshotBytes(path.join(root, "deployments"))).size).toBe(0);
   });
 
+  it("rejects a vars file symlinked outside after a reconcile cached its bytes", async () => {
+    const { root, outside } = await repoAndOutside();
+    const dev = "vars/dev-eu-west-1.yaml";
+    await writeFile(path.join(root, dev), varsText({ environment: "dev", region: "eu-west-1" }));
+    expect((await cake(root, "reconcile")).code).toBe(0);
+    // The same bytes, now outside the repo: the cache's sha256 still matches.
+    await writeFile(path.join(outside, "prod-us-east-1.yaml"), await readFile(path.join(root, VARS)));
+    await rm(path.join(root, VARS));
+    await symlink(path.join(outside, "prod-us-east-1.yaml"), path.join(root, VARS));
+
+    const reconciled = await cake(root, "reconcile");
+    const edited = await cake(
+      root,
+      "user",
+      "disable",
+      "--deployment",
+      "dev-eu-west-1",
+      "--email",
+      "bob@example.com",
+    );
+
+    expect(reconciled.code).toBe(1);
+    expect(reconciled.stderr).toContain("outside the repo");
+    expect(edited.code).toBe(1);
+    expect(edited.stderr).toContain("outside the repo");
+  });
+
+  it.runIf(process.platform !== "win32")("rejects a named pipe as a vars file the cache knew", async () => {
+    const { root } = await repoAndOutside();
+    expect((await cake(root, "reconcile")).code).toBe(0);
+    await rm(path.join(root, VARS));
+    await execFileAsync("mkfifo", [path.join(root, VARS)]);
+
+    const result = await cake(root, "reconcile");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("is not a regular file");
+  });
+
   it("edit rejects a symlinked vars file", async () => {
     const { root, outside } = await repoAndOutside();
     const text = varsText();
