@@ -473,6 +473,24 @@ export async function reconcileLoaded(
       for (const plan of plans) checkWritable(layout.root, plan);
     } catch (error) {
       for (const plan of plans) discardPlan(layout.root, plan);
+      const completed = [...recoveries]
+        .filter(([, recovery]) => recovery.action === "completed")
+        .map(([folder, recovery]) => ({
+          deployment: path.posix.basename(folder),
+          written: recovery.written.length,
+          removed: recovery.removed.length,
+        }));
+      if (error instanceof ReconcileBlockedError && completed.length > 0) {
+        throw new ReconcileBlockedError(
+          error.profileDeletions,
+          error.ownerChanges,
+          error.conflicts,
+          error.unmatchedAllowances,
+          error.profileHandovers,
+          error.unmatchedHandoverAllowances,
+          completed,
+        );
+      }
       throw error;
     }
 
@@ -750,6 +768,14 @@ export interface OwnerChange {
   to: string;
 }
 
+/** An interrupted run's journal that a run completed, in one deployment folder. */
+export interface InterruptedRunCompleted {
+  deployment: string;
+  /** Files the journal wrote and deleted. */
+  written: number;
+  removed: number;
+}
+
 /**
  * Reconcile stopped before writing anything: it would delete Profiles or change
  * the profile owner without permission, or overwrite files cake did not generate.
@@ -765,9 +791,14 @@ export class ReconcileBlockedError extends CakeError {
     readonly profileHandovers: ProfileHandover[] = [],
     /** Entries of `--allow-profile-handover` that named no Profile changing hands. */
     readonly unmatchedHandoverAllowances: string[] = [],
+    /**
+     * Interrupted runs this run completed before its guards stopped it: their files were
+     * written, so "nothing was written" would not be true.
+     */
+    readonly interruptedRunsCompleted: InterruptedRunCompleted[] = [],
   ) {
     super(
-      blockedMessage(profileDeletions, ownerChanges, conflicts, profileHandovers, [
+      blockedMessage(profileDeletions, ownerChanges, conflicts, profileHandovers, interruptedRunsCompleted, [
         ...(unmatchedAllowances.length > 0 ? [unmatchedAllowancesMessage(unmatchedAllowances)] : []),
         ...(unmatchedHandoverAllowances.length > 0
           ? [unmatchedHandoversMessage(unmatchedHandoverAllowances)]
@@ -930,6 +961,7 @@ function blockedMessage(
   ownerChanges: OwnerChange[],
   conflicts: string[],
   profileHandovers: ProfileHandover[],
+  completed: InterruptedRunCompleted[],
   unmatched: string[],
 ): string {
   const retired = [
@@ -979,7 +1011,17 @@ function blockedMessage(
     );
   }
   problems.push(...unmatched);
-  return `nothing was written:\n${problems.map((problem) => `  ${problem}`).join("\n")}`;
+  const header =
+    completed.length === 0
+      ? "nothing was written"
+      : "nothing more was written, after completing the interrupted reconcile of " +
+        completed
+          .map(
+            ({ deployment, written, removed }) =>
+              `${deployment} (${written} files written, ${removed} removed)`,
+          )
+          .join(", ");
+  return `${header}:\n${problems.map((problem) => `  ${problem}`).join("\n")}`;
 }
 
 /**

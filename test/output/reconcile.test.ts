@@ -409,6 +409,35 @@ describe("reconcile", () => {
     expect(result.unmatchedAllowances).toBeUndefined();
   });
 
+  it("says a blocked run completed an interrupted one first", async () => {
+    const DEV_VARS = "vars/dev-eu-west-1.yaml";
+    const dev = (users = [ALICE, BOB]) => varsText({ environment: "dev", region: "eu-west-1", users });
+    const root = await makeRepo({ [PROD_VARS]: varsText(), [DEV_VARS]: dev() });
+    await run(root);
+    const vars = await readFile(path.join(root, PROD_VARS));
+    const alice = await readFile(path.join(root, PROD, "profiles/asmith.yaml"), "utf8");
+    // A prod run was killed after writing its journal; then bob left dev's vars.
+    await writeTree(root, {
+      [`${PROD}/.cake-tmp-1-a`]: alice,
+      [`${PROD}/${JOURNAL_FILE}`]: JSON.stringify({
+        renames: [{ from: ".cake-tmp-1-a", to: "profiles/asmith.yaml" }],
+        deletions: [],
+        vars: { file: PROD_VARS, sha256: createHash("sha256").update(vars).digest("hex") },
+      }),
+      [DEV_VARS]: dev([ALICE]),
+    });
+
+    const attempt = run(root);
+
+    await expect(attempt).rejects.toThrow(
+      "nothing more was written, after completing the interrupted reconcile of prod-us-east-1 (1 files written, 0 removed):",
+    );
+    await expect(attempt).rejects.toMatchObject({
+      interruptedRunsCompleted: [{ deployment: "prod-us-east-1", written: 1, removed: 0 }],
+    });
+    expect(await listTree(path.join(root, PROD))).not.toContain(JOURNAL_FILE);
+  });
+
   it("rejects a lock held by a live process", async () => {
     const root = await makeRepo({ [PROD_VARS]: varsText() });
     const holder = { pid: process.ppid, hostname: (await import("node:os")).hostname(), command: "user add" };

@@ -121,7 +121,7 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
     // Machines get the reasons as data; the CLI boundary still prints the message for people.
     if (error instanceof ReconcileBlockedError && options.format === "json") {
       const { profileDeletions, profileHandovers, ownerChanges, conflicts } = error;
-      const { unmatchedAllowances, unmatchedHandoverAllowances } = error;
+      const { unmatchedAllowances, unmatchedHandoverAllowances, interruptedRunsCompleted } = error;
       const blocked = {
         profileDeletions,
         profileHandovers,
@@ -129,6 +129,7 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
         conflicts,
         unmatchedAllowances,
         unmatchedHandoverAllowances,
+        interruptedRunsCompleted,
       };
       io.stdout.write(`${JSON.stringify({ valid: true, check: false, blocked }, null, 2)}\n`);
     }
