@@ -1018,7 +1018,7 @@ function blockedMessage(
         completed
           .map(
             ({ deployment, written, removed }) =>
-              `${deployment} (${written} files written, ${removed} removed)`,
+              `${deployment} (${written} ${written === 1 ? "file" : "files"} written, ${removed} removed)`,
           )
           .join(", ");
   return `${header}:\n${problems.map((problem) => `  ${problem}`).join("\n")}`;

@@ -430,7 +430,7 @@ describe("reconcile", () => {
     const attempt = run(root);
 
     await expect(attempt).rejects.toThrow(
-      "nothing more was written, after completing the interrupted reconcile of prod-us-east-1 (1 files written, 0 removed):",
+      "nothing more was written, after completing the interrupted reconcile of prod-us-east-1 (1 file written, 0 removed):",
     );
     await expect(attempt).rejects.toMatchObject({
       interruptedRunsCompleted: [{ deployment: "prod-us-east-1", written: 1, removed: 0 }],
