@@ -45,6 +45,15 @@ export function readFailureReason(error: unknown): string {
   return `${SYSTEM_ERROR_REASONS[code] ?? (error as Error).message} (${code})`;
 }
 
+/** What to check when a rename onto an existing file fails. */
+function replaceHint(code: string): string {
+  // EPERM, unlike EACCES, comes with write permission on the folder: a sticky folder (mode +t)
+  // whose file another user owns, or a file marked immutable (chattr +i).
+  return code === "EPERM"
+    ? "check that the file is not immutable (lsattr) and, in a folder with the sticky bit, that you own it"
+    : "check that its folder is writable";
+}
+
 /**
  * Returns a one-line message for an error the operating system reported (a Node.js system
  * error, with `code` and `syscall`), or undefined for any other error. Such an error comes
@@ -62,7 +71,7 @@ export function systemErrorMessage(error: unknown): string | undefined {
     return dest === undefined
       ? `writing a temporary file in ${path.dirname(file)} failed (${syscall}): ${reason}; ` +
           "check that the folder is writable and its disk has space, then rerun."
-      : `replacing ${dest} failed (${syscall}): ${reason}; check that its folder is writable, then rerun.`;
+      : `replacing ${dest} failed (${syscall}): ${reason}; ${replaceHint(code)}, then rerun.`;
   }
   const target = file === undefined ? "" : ` ${file}${dest === undefined ? "" : ` -> ${dest}`}`;
   return `${syscall}${target} failed: ${reason}; check the path and its permissions, then rerun.`;

@@ -4,7 +4,7 @@
  * `reconcile --check` and the guards see exactly what a run would do, then
  * applies the plan through a journal.
  */
-import type { Dirent } from "node:fs";
+import type { Dirent, Stats } from "node:fs";
 import {
   accessSync,
   constants,
@@ -12,6 +12,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  statSync,
   unlinkSync,
   writeFileSync,
 } from "node:fs";
@@ -354,20 +355,51 @@ export function checkWritable(root: string, plan: FolderPlan): void {
     if (change.action !== "unchanged") folders.add(path.dirname(path.join(absolute, change.path)));
   }
   const denied: string[] = [];
+  const sticky = new Set<string>();
   for (const folder of folders) {
     const existing = nearestExisting(folder);
     try {
       accessSync(existing, constants.W_OK);
     } catch {
       denied.push(path.relative(root, existing) || ".");
+      continue;
     }
+    if (existing === folder && othersOnlyMayReplace(statSync(folder))) sticky.add(folder);
   }
+  // In a folder with the sticky bit (mode +t), write permission lets a user replace or delete
+  // only the files they own, so the rename of another user's file would fail halfway.
+  const foreign = plan.changes
+    .filter((change) => change.action !== "unchanged" && change.action !== "create")
+    .map((change) => path.join(absolute, change.path))
+    .filter((file) => sticky.has(path.dirname(file)) && !ownedByMe(file))
+    .map((file) => path.relative(root, file));
   if (denied.length > 0) {
     throw new CakeError(
       `cake may not write in ${denied.sort().join(", ")} (no write permission, or a read-only file system), ` +
         "so no output file was written; fix the permissions, then rerun.",
     );
   }
+  if (foreign.length > 0) {
+    throw new CakeError(
+      `cake may not replace ${foreign.slice(0, 10).join(", ")}${foreign.length > 10 ? ` and ${foreign.length - 10} more files` : ""}: ` +
+        "another user owns them in a folder with the sticky bit (mode +t), so no output file was written; " +
+        "change their owner or the folder's mode, then rerun.",
+    );
+  }
+}
+
+/** The sticky bit of a file mode (S_ISVTX), which Node.js does not export as a constant. */
+const STICKY_BIT = 0o1000;
+
+/** True for a sticky folder this process does not own, where it may replace only its own files. */
+function othersOnlyMayReplace(info: Stats): boolean {
+  const uid = process.getuid?.();
+  return uid !== undefined && uid !== 0 && (info.mode & STICKY_BIT) !== 0 && info.uid !== uid;
+}
+
+function ownedByMe(file: string): boolean {
+  const info = statSync(file, { throwIfNoEntry: false });
+  return info === undefined || info.uid === process.getuid?.();
 }
 
 function nearestExisting(folder: string): string {

@@ -243,6 +243,48 @@ describe("reconcile", () => {
     expect(await snapshotTree(root)).toEqual(before);
   });
 
+  it.runIf(process.platform === "linux" && process.getuid?.() === 0)(
+    "stops before replacing another user's file in a sticky folder",
+    async () => {
+      const root = await makeRepo({ [PROD_VARS]: varsText() });
+      await run(root);
+      await writeFile(
+        path.join(root, PROD_VARS),
+        varsText({ users: [ALICE, { ...BOB, allowed_namespaces: [{ name: "ml-prod", access: "view" }] }] }),
+      );
+      // The run is root's, as before, except for profiles/: sticky, world-writable, root's. So
+      // nobody may create files in it, but not replace root's ml-prod.yaml.
+      await execFileAsync("chown", ["-R", "65534:65534", root]);
+      await execFileAsync("chown", [
+        "0:0",
+        path.join(root, PROD, "profiles"),
+        path.join(root, PROD, "profiles/ml-prod.yaml"),
+      ]);
+      await chmod(path.join(root, PROD, "profiles"), 0o1777);
+      const before = await snapshotTree(root);
+
+      const argv = [
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        process.execPath,
+        CAKE_BIN,
+      ];
+      const result = await execFileAsync(argv[0] as string, [
+        ...argv.slice(1),
+        "reconcile",
+        "--repo",
+        root,
+      ]).catch((error) => error);
+
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`cake may not replace ${PROD}/profiles/ml-prod.yaml`);
+      expect(result.stderr).toContain("sticky bit");
+      expect(await snapshotTree(root)).toEqual(before);
+    },
+  );
+
   it("check names a hand-edited file", async () => {
     const root = await makeRepo({ [PROD_VARS]: varsText() });
     await run(root);

@@ -6,7 +6,7 @@ export interface VarsUser {
   email: string;
   username: string;
   roles?: string[];
-  allowed_namespaces?: string[];
+  allowed_namespaces?: (string | { name: string; access: "edit" | "view" })[];
   disabled?: boolean;
 }
 

@@ -35,6 +35,17 @@ describe("systemErrorMessage", () => {
     );
   });
 
+  it("points a refused rename (EPERM) at immutable files and sticky folders", () => {
+    const temp = tempPath("/ops/deployments/dev-us-east-1");
+    const dest = "/ops/deployments/dev-us-east-1/profiles/ml-prod.yaml";
+
+    const message = systemErrorMessage(systemError("EPERM", "rename", temp, dest));
+
+    expect(message).toContain(`replacing ${dest} failed (rename)`);
+    expect(message).toContain("check that the file is not immutable (lsattr)");
+    expect(message).toContain("sticky bit");
+  });
+
   it("names any other path as given", () => {
     const message = systemErrorMessage(systemError("ENOSPC", "write", "/ops/.cake/lock"));
 
