@@ -23,7 +23,7 @@ export interface Journal {
    * disk one by one, so after a power loss one may be empty or partial: recovery renames a
    * file only when its bytes still match, and the next reconcile regenerates the rest.
    */
-  renames: { from: string; to: string; sha256?: string }[];
+  renames: { from: string; to: string; sha256?: string; action?: WrittenAction }[];
   /** Paths relative to the deployment folder to delete. */
   deletions: string[];
   /** Delete the deployment folder itself when it is empty at the end (pruning an orphan). */
@@ -36,12 +36,26 @@ export interface Journal {
   vars?: { file: string; sha256: string };
 }
 
+/**
+ * What a rename does to its target, as the run's plan said: `restore` replaces a hand-edited
+ * file, so a recovery that completes the rename reports it as one.
+ */
+export type WrittenAction = "create" | "update" | "restore";
+
 /** The outcome of `recoverFolder` for the journal of an interrupted run. */
 export interface Recovery {
   action: "completed" | "discarded";
   /** Files the journal wrote or deleted, relative to the deployment folder; none when discarded. */
   written: string[];
   removed: string[];
+  /** Of `written`, the files that replaced hand edits. */
+  restored: string[];
+  /**
+   * For a discarded journal: the files its run had already renamed into place, with the sha256
+   * of the bytes it wrote. They are cake's output of other vars, not hand edits, so the next
+   * plan must not report them as restored.
+   */
+  ownWrites: Record<string, string>;
 }
 
 /** Writes `journal` into `folder` and then carries it out. */
@@ -87,9 +101,15 @@ export async function recoverFolder(folder: string, root?: string): Promise<Reco
     // deletions outside the repo or into another deployment.
     if (root !== undefined) await assertRealPathInside(root, path.relative(root, folder));
     if (root !== undefined && journal.vars !== undefined && !varsMatch(root, journal.vars)) {
-      for (const { from } of journal.renames) unlinkIfPresent(path.join(folder, from));
+      const ownWrites: Record<string, string> = {};
+      for (const { from, to, sha256 } of journal.renames) {
+        unlinkIfPresent(path.join(folder, from));
+        if (sha256 !== undefined && to !== MANIFEST_FILE && tempMatches(path.join(folder, to), sha256)) {
+          ownWrites[to] = sha256;
+        }
+      }
       await unlink(journalPath).catch(ignoreMissing);
-      recovery = { action: "discarded", written: [], removed: [] };
+      recovery = { action: "discarded", written: [], removed: [], restored: [], ownWrites };
     } else {
       checkJournalPaths(folder, journal);
       await runJournal(folder, journal, true);
@@ -98,6 +118,8 @@ export async function recoverFolder(folder: string, root?: string): Promise<Reco
         action: "completed",
         written,
         removed: journal.deletions.filter((file) => file !== MANIFEST_FILE),
+        restored: journal.renames.filter(({ action }) => action === "restore").map(({ to }) => to),
+        ownWrites: {},
       };
     }
   }
@@ -247,7 +269,7 @@ function parseJournal(text: string, journalPath: string): Journal {
   }
 
   const checkedRenames = renames.map((entry: unknown) => {
-    const { from, to, sha256 } = (entry ?? {}) as Record<string, unknown>;
+    const { from, to, sha256, action } = (entry ?? {}) as Record<string, unknown>;
     if (
       typeof from !== "string" ||
       !from.startsWith(TEMP_PREFIX) ||
@@ -258,7 +280,15 @@ function parseJournal(text: string, journalPath: string): Journal {
     }
     if (!isInsideFolder(to)) throw invalid(`rename target ${JSON.stringify(to)}`);
     if (sha256 !== undefined && typeof sha256 !== "string") throw invalid(`sha256 of ${JSON.stringify(to)}`);
-    return sha256 === undefined ? { from, to } : { from, to, sha256 };
+    if (action !== undefined && action !== "create" && action !== "update" && action !== "restore") {
+      throw invalid(`action of ${JSON.stringify(to)}`);
+    }
+    return {
+      from,
+      to,
+      ...(sha256 === undefined ? {} : { sha256 }),
+      ...(action === undefined ? {} : { action: action as WrittenAction }),
+    };
   });
   const checkedDeletions = deletions.map((deletion: unknown) => {
     if (!isInsideFolder(deletion)) throw invalid(`deletion ${JSON.stringify(deletion)}`);

@@ -459,7 +459,14 @@ export async function reconcileLoaded(
       if (recovery !== undefined) recoveries.set(folder, recovery);
     }
 
-    const plans = await planAll(layout.root, desired, orphans, options.pruneOrphans ?? false, true);
+    const plans = await planAll(
+      layout.root,
+      desired,
+      orphans,
+      options.pruneOrphans ?? false,
+      true,
+      recoveries,
+    );
     try {
       ({
         deletions: unmatchedAllowances,
@@ -610,13 +617,17 @@ async function planAll(
   orphans: string[],
   pruneOrphans: boolean,
   writing: boolean,
+  recoveries?: ReadonlyMap<string, Recovery>,
 ): Promise<FolderPlan[]> {
   const plans: FolderPlan[] = [];
   try {
     for (const output of desired) {
       // `--check` proves the output from the bytes on disk and never trusts the cache.
       const cache = writing ? readCache(root, output.folder) : undefined;
-      plans.push(await planFolder(root, output, cache, { stage: writing }));
+      const ownWrites = recoveries?.get(output.folder)?.ownWrites;
+      plans.push(
+        await planFolder(root, output, cache, { stage: writing, ...(ownWrites ? { ownWrites } : {}) }),
+      );
     }
   } catch (error) {
     for (const plan of plans) discardPlan(root, plan);
@@ -1155,10 +1166,14 @@ function reportAfterRecovery(report: DeploymentReport, recovery: Recovery | unde
   if (recovery === undefined) return report;
   if (recovery.action === "discarded") return { ...report, journalDiscarded: true };
   const planned = new Set(report.changes.map((change) => change.path));
+  const restored = new Set(recovery.restored);
   const recovered: FileChange[] = [
     ...recovery.written
       .filter((file) => !planned.has(file))
-      .map((file) => ({ path: file, action: "update" as const })),
+      .map((file) => ({
+        path: file,
+        action: restored.has(file) ? ("restore" as const) : ("update" as const),
+      })),
     ...recovery.removed
       .filter((file) => !planned.has(file))
       .map((file) => ({ path: file, action: "remove" as const })),
@@ -1166,7 +1181,7 @@ function reportAfterRecovery(report: DeploymentReport, recovery: Recovery | unde
   const changes = [...report.changes, ...recovered].sort((a, b) => compareText(a.path, b.path));
   const unchanged = Math.max(
     0,
-    report.unchanged - recovered.filter((change) => change.action === "update").length,
+    report.unchanged - recovered.filter((change) => change.action !== "remove").length,
   );
   return { ...report, changes, unchanged, journalPending: true };
 }

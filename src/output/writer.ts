@@ -153,10 +153,10 @@ export async function planFolder(
   root: string,
   desired: DesiredOutput,
   cache?: OutputCache,
-  options: { stage?: boolean } = {},
+  options: { stage?: boolean; ownWrites?: Readonly<Record<string, string>> } = {},
 ): Promise<FolderPlan> {
   checkGeneratedPaths(desired);
-  return plan(root, desired.folder, desired, cache, options.stage ?? false);
+  return plan(root, desired.folder, desired, cache, options.stage ?? false, options.ownWrites);
 }
 
 /**
@@ -177,7 +177,7 @@ export function discardPlan(root: string, plan: FolderPlan): void {
 
 /** Plans the removal of everything cake generated in `folder` (relative to `root`), for a vars file that is gone. */
 export async function planFolderRemoval(root: string, folder: string): Promise<FolderPlan> {
-  return plan(root, folder, undefined, undefined, false);
+  return plan(root, folder, undefined, undefined, false, undefined);
 }
 
 /**
@@ -190,6 +190,8 @@ async function plan(
   desired: DesiredOutput | undefined,
   cache: OutputCache | undefined,
   stage: boolean,
+  /** Files an interrupted run of other vars wrote (see `Recovery.ownWrites`): cake's, not hand edits. */
+  ownWrites: Readonly<Record<string, string>> | undefined,
 ): Promise<FolderPlan> {
   // A deployment folder (or the output folder) symlinked outside the repo is refused before
   // anything is read or written through it.
@@ -259,7 +261,8 @@ async function plan(
     hashes.set(file.path, { sha256: sha256(bytes) });
   }
 
-  const target = { folder: absolute, onDisk, recorded: previousManifest?.files ?? {}, stage };
+  const recorded = { ...previousManifest?.files, ...ownWrites };
+  const target = { folder: absolute, onDisk, recorded, stage };
   const rendered = await renderAndCompare(renderable, target, desired?.deployment);
   for (const [index, file] of renderable.entries()) {
     const result = rendered[index];
@@ -450,14 +453,24 @@ export async function applyPlan(root: string, plan: FolderPlan): Promise<FolderR
     if (change.action === "unchanged" || change.action === "remove") continue;
     const staged = plan.staged.get(change.path);
     if (staged !== undefined) {
-      journal.renames.push({ from: staged.temp, to: change.path, sha256: staged.sha256 });
+      journal.renames.push({
+        from: staged.temp,
+        to: change.path,
+        sha256: staged.sha256,
+        action: change.action,
+      });
       continue;
     }
     const bytes = plan.contents.get(change.path);
     if (bytes === undefined) throw new Error(`no content planned for ${change.path}`);
     const temp = tempPath(absolute);
     writeFileSync(temp, bytes, { flag: "wx" });
-    journal.renames.push({ from: path.basename(temp), to: change.path, sha256: sha256(bytes) });
+    journal.renames.push({
+      from: path.basename(temp),
+      to: change.path,
+      sha256: sha256(bytes),
+      action: change.action,
+    });
   }
 
   if (plan.desired === undefined) {
