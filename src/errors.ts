@@ -45,7 +45,7 @@ export function readFailureReason(error: unknown): string {
   return `${SYSTEM_ERROR_REASONS[code] ?? (error as Error).message} (${code})`;
 }
 
-/** What to check when a rename onto an existing file fails. */
+/** Returns what to check when a rename onto an existing file fails. */
 function replaceHint(code: string): string {
   // EPERM, unlike EACCES, comes with write permission on the folder: a sticky folder (mode +t)
   // whose file another user owns, or a file marked immutable (chattr +i).

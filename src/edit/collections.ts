@@ -215,9 +215,9 @@ function removeFlowItem(vars: VarsDocument, ranges: [number, number][], index: n
 }
 
 /**
- * Returns the lines of flow item `index` when it has them to itself: nothing but blanks
- * before it on its first line, and after it on its last line at most a `,` and a comment,
- * with its neighbours on other lines. `comma` tells whether a `,` follows it.
+ * Returns the lines of flow item `index` when it has them to itself. Only blanks come before
+ * it on its first line, at most a `,` and a comment after it on its last line, and its
+ * neighbours are on other lines. `comma` tells whether a `,` follows it.
  */
 function ownLines(
   vars: VarsDocument,

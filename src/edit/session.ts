@@ -107,8 +107,8 @@ export async function runEdit(
       io.stdout.write(`${target.file}: dry run, nothing written: ${outcome.summary}\n`);
     return;
   }
-  // The vars files are read, edited and written, and the output reconciled, under one lock:
-  // parallel edits queue (with --wait) instead of failing or losing each other's changes, and
+  // The vars files are read, edited and written, and the output reconciled, under one lock.
+  // Parallel edits queue (with --wait) instead of failing or losing each other's changes, and
   // no other command can take the lock between an edit and its reconcile.
   await withRepoLock(
     layout.root,
