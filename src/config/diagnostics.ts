@@ -32,6 +32,8 @@ export const DIAGNOSTIC_CODES = [
   "yaml-tab-indent",
   "yaml-version",
   "yaml-merge-key",
+  "yaml-alias-key",
+  "yaml-tag",
   "yaml-alias-limit",
   "yaml-not-mapping",
   "yaml11-boolean",

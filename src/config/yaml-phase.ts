@@ -66,6 +66,7 @@ export function parseVarsYaml(text: string, file: string): YamlPhaseResult {
     parserDiagnostics(source, document.errors),
     duplicateKeyDiagnostics(source, document),
     mergeKeyDiagnostics(source, document),
+    tagDiagnostics(source, document),
   ]) {
     for (const diagnostic of found) diagnostics.push(diagnostic);
   }
@@ -411,6 +412,21 @@ function duplicateKeyDiagnostics(source: VarsSource, document: Document): Diagno
     if (!isMap(node)) return;
     const firstByKey = new Map<string, Scalar>();
     for (const pair of node.items) {
+      if (isAlias(pair.key)) {
+        // An alias key escapes the comparison of keys below (and the parser's own), and the
+        // later of two equal keys wins: `*r : [cake-admin]` after `&r roles: [cake-user]`
+        // would make a user a cake-admin while the file reads "roles: [cake-user]".
+        diagnostics.push(
+          source.diagnostic(
+            "error",
+            "yaml-alias-key",
+            [...path, `*${pair.key.source}`],
+            `the key *${pair.key.source} is an alias; write the key itself, so that a reader sees which key it is`,
+            { position: source.positionOfOffset(pair.key.range?.[0] ?? 0) },
+          ),
+        );
+        continue;
+      }
       if (!isScalar(pair.key)) continue;
       const name = String(pair.key.value);
       const first = firstByKey.get(name);
@@ -432,6 +448,57 @@ function duplicateKeyDiagnostics(source: VarsSource, document: Document): Diagno
       );
     }
   });
+  return diagnostics;
+}
+
+/** The explicit tags of the YAML 1.2 core schema, which only restate what a value is. */
+const CORE_TAGS = new Set(
+  ["str", "int", "float", "bool", "null", "map", "seq"].map((name) => `tag:yaml.org,2002:${name}`),
+);
+
+/**
+ * Reports explicit tags other than the core schema's, and core tags that do not fit their
+ * value (`!!float platform-admin`). The yaml package drops an unknown tag with a warning
+ * and loads the plain value, and it reads YAML 1.1 tags such as `!!timestamp` and `!!set`,
+ * while another tool reading the file (`!vault` for Ansible) gives it another meaning.
+ */
+function tagDiagnostics(source: VarsSource, document: Document): Diagnostic[] {
+  // Tags the yaml package could not apply, by the offset where each is written.
+  const unresolved = new Map<number, string>();
+  for (const warning of document.warnings) {
+    if (warning.code === "TAG_RESOLVE_FAILED") {
+      unresolved.set(warning.pos[0], source.text.slice(warning.pos[0], warning.pos[1]));
+    }
+  }
+  const diagnostics: Diagnostic[] = [];
+  const report = (path: FieldPath, offset: number, tag: string, why: string): void => {
+    diagnostics.push(
+      source.diagnostic(
+        "error",
+        "yaml-tag",
+        path,
+        `the tag ${tag} ${why}; remove it (and quote the value to keep it a string)`,
+        { position: source.positionOfOffset(offset) },
+      ),
+    );
+  };
+  walk(document.contents, [], (node, path) => {
+    if (node.tag === undefined) return;
+    // The node's range starts at its value; the tag is written before it.
+    const start = node.range?.[0] ?? 0;
+    const tagStart = /!\S*\s*$/.exec(source.text.slice(Math.max(0, start - 256), start));
+    const offset = tagStart === null ? start : start - tagStart[0].length;
+    const written = unresolved.get(offset);
+    unresolved.delete(offset);
+    if (written !== undefined && CORE_TAGS.has(node.tag)) {
+      report([...path], offset, written, "does not fit the value");
+    } else if (!CORE_TAGS.has(node.tag)) {
+      const shown = written ?? node.tag.replace(/^tag:yaml\.org,2002:/, "!!");
+      report([...path], offset, shown, "is not one vars files use");
+    }
+  });
+  // A tag on a key, which `walk` does not visit.
+  for (const [offset, tag] of unresolved) report([], offset, tag, "is not one vars files use");
   return diagnostics;
 }
 

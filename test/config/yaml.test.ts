@@ -378,6 +378,43 @@ describe("YAML phase", () => {
     expect(codes(result)).toEqual(["yaml-merge-key"]);
   });
 
+  it("an alias as a key is an error, so it cannot replace a key unseen", () => {
+    const text = varsYaml({
+      users: usersYaml("  deploy_namespaces: [team-a]\n", [
+        "    - email: alice@example.com\n      username: alice\n      &r roles: [cake-user]\n      *r : [cake-admin]\n",
+      ]),
+    });
+    const result = load(text);
+
+    const diagnostic = single(result, "yaml-alias-key");
+    expect(diagnostic).toMatchObject({
+      severity: "error",
+      path: "users.users[0].*r",
+      ...positionOf(text, "*r"),
+    });
+    expect(result.deployment).toBeUndefined();
+  });
+
+  it.each([
+    ["!vault main", "the tag !vault is not one vars files use"],
+    ["!!timestamp 2001-12-14", "the tag !!timestamp is not one vars files use"],
+    ["!!float platform-admin", "the tag !!float does not fit the value"],
+  ])("the tag in %s is an error", (value, message) => {
+    const text = varsYaml().replace(/^gitops:\n/m, `gitops:\n  target_revision: ${value}\n`);
+    const result = load(text);
+
+    const diagnostic = withCode(result, "yaml-tag")[0];
+    expect(diagnostic?.message).toContain(message);
+    expect(diagnostic).toMatchObject({ path: "gitops.target_revision", ...positionOf(text, "!") });
+    expect(result.deployment).toBeUndefined();
+  });
+
+  it("a core tag that restates the value is allowed", () => {
+    const result = load(varsYaml().replace(/^gitops:\n/m, "gitops:\n  target_revision: !!str main\n"));
+
+    expect(result.diagnostics).toEqual([]);
+  });
+
   it("a few aliases are allowed", () => {
     const text = varsYaml({
       users: usersYaml("  deploy_namespaces: [team-a]\n", [
