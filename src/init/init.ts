@@ -9,7 +9,7 @@ import path from "node:path";
 import { hasErrors } from "../config/diagnostics.js";
 import { formatDiagnostics } from "../config/format.js";
 import { loadRepo } from "../config/repo.js";
-import { repoUrlProblem } from "../config/rules/gitops.js";
+import { repoUrlProblem, withoutCredentials } from "../config/rules/gitops.js";
 import { varsJsonSchema } from "../config/schema.js";
 import { CakeError, UsageError } from "../errors.js";
 import { init as gitInit, isRepo, remoteUrl, showPrefix, showToplevel } from "../git/git.js";
@@ -71,7 +71,29 @@ export interface InitResult {
   /** Absolute path of the top of the git work tree, where the forge files go; `dir` outside git. */
   top: string;
   repoUrl: string;
+  /** Why the `origin` remote's URL was changed or not used, for the next steps. */
+  repoUrlNote?: string;
   gitInitialized: boolean;
+}
+
+/**
+ * Returns the repo URL to write for the `origin` remote's `remote`: without the credentials
+ * a CI clone's URL may carry, since the files are committed, or the placeholder when there is
+ * no remote or Argo CD could not clone it (a local path). The files are written only after this,
+ * so a remote's URL never stops an init halfway.
+ */
+async function repoUrlOfRemote(remote: string | undefined): Promise<{ url: string; note?: string }> {
+  if (remote === undefined) return { url: PLACEHOLDER_REPO_URL };
+  const url = withoutCredentials(remote);
+  if (repoUrlProblem(url) !== undefined) {
+    return {
+      url: PLACEHOLDER_REPO_URL,
+      note: `the origin remote "${url}" is not a URL Argo CD can clone, so the files name ${PLACEHOLDER_REPO_URL}`,
+    };
+  }
+  return url === remote
+    ? { url }
+    : { url, note: `the origin remote's URL carries credentials; the files name it without them: ${url}` };
 }
 
 export async function initRepo(options: InitOptions): Promise<InitResult> {
@@ -94,8 +116,10 @@ async function initFolder(options: InitOptions): Promise<InitResult> {
   await renderRepoCodeowners(options.dir, false, varsDir);
 
   const inRepo = await isRepo(options.dir);
-  const repoUrl =
-    options.repoUrl ?? (inRepo ? await remoteUrl(options.dir) : undefined) ?? PLACEHOLDER_REPO_URL;
+  const { url: repoUrl, note: repoUrlNote } =
+    options.repoUrl !== undefined
+      ? { url: options.repoUrl, note: undefined }
+      : await repoUrlOfRemote(inRepo ? await remoteUrl(options.dir) : undefined);
   const repoPath = inRepo ? (await showPrefix(options.dir)).replace(/\/$/, "") : "";
   const top = repoPath === "" ? options.dir : await showToplevel(options.dir);
   if (repoPath !== "" && !CI_REPO_PATH_PATTERN.test(repoPath)) {
@@ -104,7 +128,15 @@ async function initFolder(options: InitOptions): Promise<InitResult> {
         "CI commands (letters, digits, space and ._@+/- are allowed); rename it, or run cake init elsewhere.",
     );
   }
-  const result: InitResult = { created: [], kept: [], repoPath, top, repoUrl, gitInitialized: false };
+  const result: InitResult = {
+    created: [],
+    kept: [],
+    repoPath,
+    top,
+    repoUrl,
+    ...(repoUrlNote === undefined ? {} : { repoUrlNote }),
+    gitInitialized: false,
+  };
   const record = (file: string, written: boolean): void => {
     (written ? result.created : result.kept).push(file);
   };

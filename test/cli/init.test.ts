@@ -136,6 +136,38 @@ describe("cake init", () => {
     expect(applicationSet).toContain("repoURL: https://git.example.com/team/kf-ops.git");
   });
 
+  it("writes the origin URL without the credentials a CI clone carries", async () => {
+    await execFileAsync("git", ["init", "--quiet"], { cwd: dir });
+    const remote = "https://oauth2:glpat-SECRET@git.example.com/team/kf-ops.git";
+    await execFileAsync("git", ["remote", "add", "origin", remote], { cwd: dir });
+
+    const result = await cake(dir, "init");
+    const written = await Promise.all(
+      ["vars/dev-us-east-1.yaml", "argocd/applicationset.yaml"].map((file) =>
+        readFile(path.join(dir, file), "utf8"),
+      ),
+    );
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("the origin remote's URL carries credentials");
+    expect(result.stdout).not.toContain("SECRET");
+    expect(written.join("")).not.toContain("SECRET");
+    expect(written[0]).toContain("https://git.example.com/team/kf-ops.git");
+  });
+
+  it("writes the placeholder for an origin that Argo CD cannot clone", async () => {
+    await execFileAsync("git", ["init", "--quiet"], { cwd: dir });
+    await execFileAsync("git", ["remote", "add", "origin", "/srv/git/ops.git"], { cwd: dir });
+
+    const result = await cake(dir, "init");
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('the origin remote "/srv/git/ops.git" is not a URL Argo CD can clone');
+    expect(result.stdout).toContain(
+      "replace https://git.example.com/platform/ops.git with your ops repo's URL",
+    );
+  });
+
   it("names the files that keep the placeholder URL", async () => {
     const first = await cake(dir, "init", "--no-git");
     const forced = await cake(

@@ -79,6 +79,7 @@ async function runInit(root: string, options: InitCommandOptions, context: Comma
   for (const file of result.created) stdout.write(`Writing: ${relativeToCwd(file)}\n`);
   for (const file of result.kept) stdout.write(`Keeping: ${relativeToCwd(file)} (exists)\n`);
   if (result.gitInitialized) stdout.write(`Initialized a git repository in ${root}\n`);
+  if (result.repoUrlNote !== undefined) stdout.write(`Note: ${result.repoUrlNote}.\n`);
 
   // The commands run in the ops repo, which is not the current folder after `cake init DIR`.
   const repoFlag = relativeToCwd(root) === "" ? "" : ` --repo ${shellWord(relativeToCwd(root))}`;

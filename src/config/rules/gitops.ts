@@ -34,9 +34,26 @@ export const repoUrlRule: Rule = {
 
 /** Returns why `url` is not a repository URL Argo CD accepts, with the fix, or undefined for a good one. */
 export function repoUrlProblem(url: string): string | undefined {
+  const clean = withoutCredentials(url);
+  if (clean !== url) {
+    // The message names the URL without them: it is printed in CI logs.
+    return (
+      `"${clean}" is written with a user name or token before "@"; the vars file and the generated ` +
+      `Applications are committed, and Argo CD takes credentials from its repository Secrets, so write "${clean}"`
+    );
+  }
   if (isRepoUrl(url)) return undefined;
   const fix = HOST_AND_PATH.test(url) ? `write "https://${url}"` : REPO_URL_FORMS;
   return `"${url}" is not a repository URL Argo CD accepts; ${fix}`;
+}
+
+/**
+ * Returns an http(s) URL without the user name and password before its host, which CI
+ * clones often carry (`https://oauth2:TOKEN@host/ops.git`); other URLs as they are. An ssh
+ * URL's user (`ssh://git@host/ops.git`) names an account, not a secret, so it stays.
+ */
+export function withoutCredentials(url: string): string {
+  return url.replace(/^(https?:\/\/)[^/?#]*@/i, "$1");
 }
 
 /** Returns true for an https://, http:// or ssh:// URL with a host, or an scp-like `user@host:path`. */
