@@ -38,6 +38,12 @@ const NEEDS_FULL_LOAD = [
   // with js-yaml 4 against yaml 2: `0b11` is 3 in one and the string "0b11" in the other.
   /(^|[\s[{,])([-+]?0[bB]|[-+]0[xXoO]|\+\.)/m,
   /(^|[\s[{,])-0(\.0*)?\s*($|[#,\]}])/m,
+  // `-.5` is a number to the yaml package and a string to js-yaml; `9E990` the reverse (Infinity).
+  /(^|[\s[{,])-\.[0-9]/m,
+  /(^|[\s[{,])[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)[eE][-+]?[0-9]{3}/m,
+  // A null key: js-yaml names it "null", the yaml package "". `?` starts an explicit key.
+  /(^|[\s[{,])(null|Null|NULL|~)\s*:(\s|$)/m,
+  /(^|[\s[{,])\?(\s|$)/m,
 ];
 
 /** Returns true when `text` uses a YAML feature that only the full load handles. */

@@ -60,7 +60,7 @@ function generatedVars() {
   const scalar = fc.oneof(
     fc.constantFrom("alice@example.com", "Bob.Smith@example.com", "a+b@x.network", "speech", "", "0x1F"),
     fc.constantFrom("007", "1e3", "true", "null", "~", ".inf", "yes", "no", "On", "y", "12:30", "0o17"),
-    fc.constantFrom("0b11", "+0x1F", "-0o17", "+.5", "-0"),
+    fc.constantFrom("0b11", "+0x1F", "-0o17", "+.5", "-0", "-.5", "-.09", "9E990", "1e400"),
     fc.constantFrom("asmith", "Team_A", "ml-prod", "kubeflow", "a".repeat(70), "user@x", "é@ü.de"),
     fc.constantFrom("kim-y", "lee-on", "ann-no", "jos-n", "-y", "a:on", "x,yes"),
     fc.string({ maxLength: 12 }),
@@ -441,6 +441,40 @@ describe("flow collections over several lines", () => {
     }
     // Well-indented continuations stay fast, so the check above is not vacuous.
     expect(fast).toBeGreaterThan(25);
+  });
+
+  it.each([
+    [
+      "a number js-yaml reads as a string",
+      (text: string) => text.replace("target_revision: main", "target_revision: -.5"),
+    ],
+    [
+      "an exponent js-yaml keeps as a string",
+      (text: string) => text.replace("target_revision: main", "target_revision: 9E990"),
+    ],
+    [
+      "a null label key",
+      (text: string) => text.replace(/^kubeflow:\n/m, "kubeflow:\n  namespace_labels: {null: enabled}\n"),
+    ],
+    [
+      "a ~ label key",
+      (text: string) => text.replace(/^kubeflow:\n/m, "kubeflow:\n  namespace_labels:\n    ~: enabled\n"),
+    ],
+    [
+      "an explicit key",
+      (text: string) =>
+        text.replace(/^kubeflow:\n/m, "kubeflow:\n  namespace_labels:\n    ? team\n    : a\n"),
+    ],
+  ])("sends %s to the full load", (_name, change) => {
+    const base = readFileSync(path.join(ROOT, VARS_FILES[0] as string), "utf8").replace(
+      /^gitops:\n/m,
+      "gitops:\n  target_revision: main\n",
+    );
+    const text = change(base);
+
+    expect(text).not.toBe(base);
+    expect(needsFullLoad(text)).toBe(true);
+    expectSameResult(text, VARS_FILES[0] as string);
   });
 
   it("keeps names ending in boolean words fast", () => {
