@@ -68,6 +68,21 @@ export async function shadowedCodeowners(root: string, repoPath = ""): Promise<S
   return shadowed;
 }
 
+/**
+ * Returns the CODEOWNERS files at the top of the git work tree that cake wrote for another
+ * ops repo of the same git repository. They hold no rule for this one, so nothing requires a
+ * cake-admin's review of its vars; cake keeps one set of rules per file and never merges them.
+ */
+export async function foreignCodeowners(root: string, repoPath = ""): Promise<string[]> {
+  const place = await repoPlace(root, repoPath);
+  const foreign: string[] = [];
+  for (const file of existingCodeowners(place.top)) {
+    const text = await readFile(file, "utf8");
+    if (text.startsWith(CODEOWNERS_HEADER) && rulesOfAnotherRepo(text, place.prefix)) foreign.push(file);
+  }
+  return foreign;
+}
+
 /** Returns the absolute path of the first CODEOWNERS that exists in `top`, in `CODEOWNERS_LOCATIONS` order. */
 export function findCodeowners(top: string): string | undefined {
   return existingCodeowners(top)[0];

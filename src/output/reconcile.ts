@@ -137,6 +137,11 @@ export interface ReconcileResult {
    */
   shadowedCodeowners?: ShadowedCodeowners[];
   /**
+   * With `--check` over every deployment: CODEOWNERS files that cake wrote for another ops
+   * repo of the same git repository, with no rule for this one. A warning, not drift.
+   */
+  foreignCodeowners?: string[];
+  /**
    * With `--check` over every deployment: the ApplicationSet that an older `cake init` wrote,
    * which ignores each deployment's destination and revision. `file` is its absolute path, and
    * `repoUrl` the `gitops.repo_url` that most vars files name. A warning, not drift.
@@ -189,15 +194,17 @@ export async function reconcile(
     const result = await reconcileLoaded(options, loaded);
     // CODEOWNERS names the cake-admins of every deployment, so only a check of all of them can tell.
     if (!result.valid || (options.deployments ?? []).length > 0) return result;
-    const { shadowedCodeowners, staleCodeowners } = await import("../init/codeowners.js");
+    const { foreignCodeowners, shadowedCodeowners, staleCodeowners } = await import("../init/codeowners.js");
     const { root, repoPath } = options.layout;
     const stale = await staleCodeowners(root, loaded.deployments, repoPath);
     const shadowed = await shadowedCodeowners(root, repoPath);
+    const foreign = await foreignCodeowners(root, repoPath);
     const outdated = await outdatedApplicationSet(root);
     return {
       ...result,
       ...(stale === undefined ? {} : { drift: true, staleCodeowners: stale }),
       ...(shadowed.length === 0 ? {} : { shadowedCodeowners: shadowed }),
+      ...(foreign.length === 0 ? {} : { foreignCodeowners: foreign }),
       ...(outdated === undefined
         ? {}
         : { outdatedApplicationSet: { file: outdated, ...mostCommonRepoUrl(loaded.deployments) } }),

@@ -649,14 +649,22 @@ describe("cake init in a subfolder", () => {
     expect((await cake(repo.dir, "init", "platform/ops")).code).toBe(0);
     const other = path.join(repo.dir, "teams/ml");
     await mkdir(other, { recursive: true });
-    expect((await cake(other, "init")).code).toBe(0);
+    const initialized = await cake(other, "init");
+    expect(initialized.code).toBe(0);
     expect((await cake(other, "reconcile")).code).toBe(0);
     const before = await readFile(path.join(repo.dir, "CODEOWNERS"), "utf8");
 
     const check = await cake(other, "reconcile", "--check");
+    const json = await cake(other, "reconcile", "--check", "--format", "json");
     const regenerated = await cake(other, "init", "--codeowners");
 
+    // Nothing requires a review of the second ops repo's vars, and both commands say so.
+    expect(initialized.stdout).toContain(
+      'CODEOWNERS existed and was kept: add the rules that "cake init --codeowners --stdout" prints in teams/ml and delete its first line',
+    );
     expect(check.code).toBe(0);
+    expect(check.stderr).toContain("holds the rules cake wrote for another ops repo of this git repository");
+    expect(JSON.parse(json.stdout).foreignCodeowners).toEqual([path.join(repo.dir, "CODEOWNERS")]);
     expect(regenerated.code).toBe(1);
     expect(regenerated.stderr).toContain("contains the rules of another ops repo in this git repository");
     expect(await readFile(path.join(repo.dir, "CODEOWNERS"), "utf8")).toBe(before);

@@ -4,7 +4,7 @@ import path from "node:path";
 import type { Command } from "commander";
 import { UsageError } from "../../errors.js";
 import { CAKE_PACKAGE_PATTERN, GITHUB_WORKFLOW_FILE, GITLAB_CI_FILE, repoArgument } from "../../init/ci.js";
-import { CODEOWNERS_HEADER, CODEOWNERS_LOCATIONS } from "../../init/codeowners.js";
+import { CODEOWNERS_HEADER, CODEOWNERS_LOCATIONS, rulesOfAnotherRepo } from "../../init/codeowners.js";
 import {
   type InitResult,
   initRepo,
@@ -149,14 +149,23 @@ async function keptForgeFileSteps(
       steps.push(`  ${relativeToCwd(file)} existed and was kept: add steps that run ${checks}`);
     } else if (
       (CODEOWNERS_LOCATIONS as readonly string[]).includes(relative) &&
-      !(await writtenByCake(file))
+      (!(await writtenByCake(file)) || (await holdsAnotherRepo(file, result.repoPath)))
     ) {
+      const ofAnotherRepo = (await writtenByCake(file))
+        ? " and delete its first line (it holds another ops repo's rules, which cake would keep rewriting)"
+        : "";
       steps.push(
-        `  ${relativeToCwd(file)} existed and was kept: add the rules that "cake init --codeowners --stdout" prints in ${result.repoPath}`,
+        `  ${relativeToCwd(file)} existed and was kept: add the rules that "cake init --codeowners --stdout" prints in ${result.repoPath}${ofAnotherRepo}`,
       );
     }
   }
   return steps;
+}
+
+/** Returns true for a CODEOWNERS that cake wrote for another ops repo than the one at `repoPath`. */
+async function holdsAnotherRepo(codeowners: string, repoPath: string): Promise<boolean> {
+  const text = await readFile(codeowners, "utf8").catch(() => "");
+  return rulesOfAnotherRepo(text, repoPath === "" ? "" : `${repoPath}/`);
 }
 
 async function writtenByCake(codeowners: string): Promise<boolean> {

@@ -161,6 +161,17 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
         `${ignored} and keep the cake-admin rules in ${read} by hand.\n`,
     );
   }
+  for (const file of result.foreignCodeowners ?? []) {
+    const relative = path.relative(io.cwd, file).split(path.sep).join("/");
+    const folder = path.relative(io.cwd, layout.root).split(path.sep).join("/") || ".";
+    io.stderr.write(
+      `cake: warning: ${relative} holds the rules cake wrote for another ops repo of this git repository, ` +
+        "and none for this one, so no cake-admin review is required for its vars. Cake keeps one ops repo's " +
+        "rules per file: merge the rules of both by hand (this one's are what " +
+        `"cake init ${shellWord(folder)} --codeowners --stdout" prints) and delete the file's first line, ` +
+        "so that cake no longer rewrites or checks it.\n",
+    );
+  }
   if (result.outdatedApplicationSet !== undefined) {
     const { file, repoUrl } = result.outdatedApplicationSet;
     const relative = (target: string): string => path.relative(io.cwd, target).split(path.sep).join("/");
@@ -406,6 +417,7 @@ function toJson(result: ReconcileResult): unknown {
     ...(result.foreignFolders === undefined ? {} : { foreignFolders: result.foreignFolders }),
     ...(result.staleCodeowners === undefined ? {} : { staleCodeowners: result.staleCodeowners }),
     ...(result.shadowedCodeowners === undefined ? {} : { shadowedCodeowners: result.shadowedCodeowners }),
+    ...(result.foreignCodeowners === undefined ? {} : { foreignCodeowners: result.foreignCodeowners }),
     ...(result.outdatedApplicationSet === undefined
       ? {}
       : { outdatedApplicationSet: result.outdatedApplicationSet.file }),
