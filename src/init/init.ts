@@ -110,7 +110,7 @@ export async function initRepo(options: InitOptions): Promise<InitResult> {
 async function initFolder(options: InitOptions): Promise<InitResult> {
   const urlProblem = options.repoUrl === undefined ? undefined : repoUrlProblem(options.repoUrl);
   if (urlProblem !== undefined) throw new UsageError(`--repo-url: ${urlProblem}; nothing was written.`);
-  const varsDir = await existingVarsDir(options.dir);
+  const { varsDir, outputDir } = await existingLayout(options.dir);
   await rejectUsedVarsFolder(options, varsDir);
   // With --force the folder may hold vars files already; check them before writing anything.
   await renderRepoCodeowners(options.dir, false, varsDir);
@@ -145,9 +145,9 @@ async function initFolder(options: InitOptions): Promise<InitResult> {
   // deployment, with example users, for Argo CD to sync.
   const layout = { ...(await resolveLayout(options.dir)), varsDir };
   const hasDeployments = (await listVarsFiles(layout)).length > 0;
-  for (const [file, text] of starterFiles(repoUrl, repoPath, varsDir)) {
+  for (const [file, text] of starterFiles(repoUrl, repoPath, varsDir, outputDir)) {
     const absolute = path.join(options.dir, ...file.split("/"));
-    if (hasDeployments && file === EXAMPLE_VARS_FILE) {
+    if (hasDeployments && file === exampleVarsFile(varsDir)) {
       if (existsSync(absolute)) result.kept.push(absolute);
       continue;
     }
@@ -207,16 +207,18 @@ async function makeFolder(dir: string): Promise<string[]> {
 }
 
 /**
- * Returns the vars folder of the ops repo at `dir`: the one its `cake.yaml` names, else the
- * older cookiecutter layout's when that contains vars files, else the default. A repo in the
- * older layout that gets the default would lose its deployments, which reconcile would then
- * report as orphans.
+ * Returns the vars and output folders of the ops repo at `dir`: those its `cake.yaml` names,
+ * else the older cookiecutter layout's vars folder when that contains vars files, else the
+ * defaults. A repo in the older layout that gets the default would lose its deployments,
+ * which reconcile would then report as orphans, and an ApplicationSet that watched another
+ * output folder than `cake.yaml` names would sync nothing.
  */
-async function existingVarsDir(dir: string): Promise<string> {
+async function existingLayout(dir: string): Promise<{ varsDir: string; outputDir: string }> {
   const layout = await resolveLayout(dir);
-  if (existsSync(path.join(dir, CONFIG_FILE))) return layout.varsDir;
+  if (existsSync(path.join(dir, CONFIG_FILE)))
+    return { varsDir: layout.varsDir, outputDir: layout.outputDir };
   const legacy = await listVarsFiles({ ...layout, varsDir: LEGACY_VARS_DIR });
-  return legacy.length > 0 ? LEGACY_VARS_DIR : DEFAULT_VARS_DIR;
+  return { varsDir: legacy.length > 0 ? LEGACY_VARS_DIR : DEFAULT_VARS_DIR, outputDir: DEFAULT_OUTPUT_DIR };
 }
 
 async function rejectUsedVarsFolder(options: InitOptions, varsFolder: string): Promise<void> {
@@ -239,26 +241,38 @@ async function rejectUsedVarsFolder(options: InitOptions, varsFolder: string): P
   }
 }
 
-/** Returns the starter files by path relative to the repo root, in the order they are written. */
-const EXAMPLE_VARS_FILE = `${DEFAULT_VARS_DIR}/${EXAMPLE_DEPLOYMENT}.yaml`;
+/** The vars JSON Schema for editors, relative to the repo root. */
+const SCHEMA_FILE = "schema/vars.schema.json";
 
-function starterFiles(repoUrl: string, repoPath: string, varsDir: string): [string, string][] {
+/** Returns the path of the example vars file, relative to the repo root. */
+function exampleVarsFile(varsDir: string): string {
+  return `${varsDir}/${EXAMPLE_DEPLOYMENT}.yaml`;
+}
+
+/** Returns the starter files by path relative to the repo root, in the order they are written. */
+function starterFiles(
+  repoUrl: string,
+  repoPath: string,
+  varsDir: string,
+  outputDir: string,
+): [string, string][] {
+  const schemaPath = path.posix.relative(varsDir, SCHEMA_FILE);
   return [
-    [EXAMPLE_VARS_FILE, varsExampleText({ repoUrl, schemaPath: "../schema/vars.schema.json" })],
-    ["schema/vars.schema.json", `${JSON.stringify(varsJsonSchema(), null, 2)}\n`],
-    [`${DEFAULT_OUTPUT_DIR}/.gitkeep`, ""],
-    [CONFIG_FILE, configText(repoPath, varsDir)],
+    [exampleVarsFile(varsDir), varsExampleText({ repoUrl, schemaPath })],
+    [SCHEMA_FILE, `${JSON.stringify(varsJsonSchema(), null, 2)}\n`],
+    [`${outputDir}/.gitkeep`, ""],
+    [CONFIG_FILE, configText(repoPath, varsDir, outputDir)],
     [".gitignore", GITIGNORE_TEXT],
     [
       "README.md",
       readmeText({
         varsDir,
-        outputDir: DEFAULT_OUTPUT_DIR,
+        outputDir,
         exampleDeployment: EXAMPLE_DEPLOYMENT,
         repoPath,
       }),
     ],
-    [APPLICATIONSET_FILE, applicationSetText({ repoUrl, outputDir: DEFAULT_OUTPUT_DIR, repoPath })],
+    [APPLICATIONSET_FILE, applicationSetText({ repoUrl, outputDir, repoPath })],
   ];
 }
 
@@ -292,13 +306,13 @@ export const GITIGNORE_TEXT = [
   "",
 ].join("\n");
 
-function configText(repoPath: string, varsDir: string): string {
+function configText(repoPath: string, varsDir: string, outputDir: string): string {
   const lines = [
     "# Where cake finds the vars files and writes the generated deployments, relative to",
     "# this file. Repos that still use the cookiecutter layout set",
     "# vars_dir: platform/scripts/gen_deploy/vars.",
     `vars_dir: ${varsDir}`,
-    `output_dir: ${DEFAULT_OUTPUT_DIR}`,
+    `output_dir: ${outputDir}`,
   ];
   if (repoPath !== "") {
     lines.push(

@@ -289,6 +289,27 @@ describe("cake init", () => {
     );
   });
 
+  it("follows the folders an existing cake.yaml names", async () => {
+    await writeFile(path.join(dir, "cake.yaml"), "vars_dir: config/vars\noutput_dir: out/deps\n");
+
+    const initialized = await cake(dir, "init", "--no-git");
+    const validated = await cake(dir, "validate");
+    const reconciled = await cake(dir, "reconcile");
+    const applicationSet = await readFile(path.join(dir, "argocd/applicationset.yaml"), "utf8");
+
+    expect(initialized.code).toBe(0);
+    expect(existsSync(path.join(dir, "config/vars/dev-us-east-1.yaml"))).toBe(true);
+    expect(existsSync(path.join(dir, "vars"))).toBe(false);
+    expect(validated.code).toBe(0);
+    expect(reconciled.code).toBe(0);
+    expect(existsSync(path.join(dir, "out/deps/dev-us-east-1/argocd/application.yaml"))).toBe(true);
+    expect(applicationSet).toContain("- path: out/deps/*/argocd/application.yaml");
+    expect(applicationSet).toContain("name: cake-{{ index .path.segments 2 }}");
+    expect(await readFile(path.join(dir, "config/vars/dev-us-east-1.yaml"), "utf8")).toContain(
+      "$schema=../../schema/vars.schema.json",
+    );
+  });
+
   it("rejects unsafe package spec", async () => {
     const result = await cake(dir, "init", "--cake-package", "cake@1 ; rm -rf /");
 
