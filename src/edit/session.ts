@@ -24,7 +24,12 @@ import {
 import { type LayoutFlags, type RepoLayout, resolveLayout } from "../repo/layout.js";
 import { assertRealPathInside } from "../repo/paths.js";
 import { shellWord } from "../repo/shell.js";
-import { legacyVarsHint } from "../repo/vars-files.js";
+import {
+  checkOneFilePerFolder,
+  deploymentNameOfFile,
+  legacyVarsHint,
+  listVarsFiles,
+} from "../repo/vars-files.js";
 import { EditError } from "./errors.js";
 
 /** Options every editing command takes. */
@@ -309,6 +314,14 @@ async function deploymentNames(layout: RepoLayout): Promise<string[]> {
 
 /** Reads and validates the vars file of a deployment; an invalid file is an error, shown in full when `verbose`. */
 export async function openTarget(layout: RepoLayout, name: string, verbose = true): Promise<EditTarget> {
+  // With `x.yaml` beside `x.yml`, the edit would pick one and its reconcile would then refuse
+  // both, after the vars change was written.
+  checkOneFilePerFolder(
+    (await listVarsFiles(layout)).map((file) => ({
+      varsFile: file,
+      outputPath: `${layout.outputDir}/${deploymentNameOfFile(file)}`,
+    })),
+  );
   const found = await findVarsFile(layout, name);
   if (!found) {
     const names = await deploymentNames(layout);

@@ -159,6 +159,17 @@ describe("cake user add", () => {
     expect(result.stderr).toContain("pass --no-reconcile to write the vars change alone");
   });
 
+  it("rejects an edit of a deployment with a .yaml and a .yml file", async () => {
+    const file = path.join(repo, "vars", "dev-eu-west-1.yaml");
+    await writeFile(path.join(repo, "vars", "dev-eu-west-1.yml"), await readFile(file, "utf8"));
+
+    const result = await expectFailure(2, ...ADD_ERIN);
+
+    expect(result.stderr).toContain(
+      "vars/dev-eu-west-1.yaml and vars/dev-eu-west-1.yml would both write deployments/dev-eu-west-1",
+    );
+  });
+
   it("writes beside a broken file without reconcile", async () => {
     const qa = path.join(repo, "vars", "qa-us-east-1.yaml");
     await writeFile(qa, `${await readFile(qa, "utf8")}bogus_key: 1\n`);
