@@ -338,9 +338,24 @@ describe("derived names", () => {
   });
 
   it("AWS role prefix with dots is valid", () => {
-    const text = withUsers("[]", [alice], { cloud: awsCloud("cake.prod-") });
+    for (const prefix of ["cake.prod-", "cake.prod.", "c.p.x"]) {
+      const text = withUsers("[]", [alice], { cloud: awsCloud(prefix) });
 
-    expect(load(text).diagnostics).toEqual([]);
+      expect(load(text).diagnostics, prefix).toEqual([]);
+    }
+  });
+
+  it.each([
+    ["cake..dev.-", "cake.dev."],
+    ["cake.-dev-", "cake.dev-"],
+    ["cake-.dev-", "cake.dev-"],
+  ])("AWS role prefix %s that breaks a Kubernetes name's labels is an error", (prefix, suggested) => {
+    const text = withUsers("[]", [alice], { cloud: awsCloud(prefix) });
+
+    const diagnostic = single(load(text), "invalid-derived-name");
+
+    expect(diagnostic.path).toBe("cloud.aws.role_name_prefix");
+    expect(diagnostic.message).toContain(`"${suggested}"`);
   });
 
   it("overlong email gives an overlong binding name", () => {

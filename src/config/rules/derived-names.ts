@@ -40,13 +40,18 @@ function profileSources({ view }: RuleContext): ProfileSource[] {
   return [...users, ...namespaces].filter((profile) => DNS1123_LABEL.test(profile.name));
 }
 
-/** A prefix of a DNS-1123 subdomain: starts with a lower-case letter or digit; then letters, digits, "-" and ".". */
-const KUBERNETES_NAME_PREFIX = /^[a-z0-9][-a-z0-9.]*$/;
+/**
+ * A prefix that a DNS label completes into a DNS-1123 subdomain: dot-separated labels of
+ * lower-case letters, digits and "-" that start and end with a letter or digit, the last one
+ * unfinished (the profile name ends it).
+ */
+const KUBERNETES_NAME_PREFIX = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)*([a-z0-9][-a-z0-9]*)?$/;
 
 function suggestKubernetesPrefix(prefix: string): string {
   const cleaned = prefix
     .toLowerCase()
     .replace(/[^-a-z0-9.]+/g, "-")
+    .replace(/[-.]*\.[-.]*/g, ".")
     .replace(/^[^a-z0-9]+/, "");
   return cleaned === "" ? "cake-" : cleaned;
 }
@@ -83,7 +88,8 @@ export const awsRoleNameRule: Rule = {
           "invalid-derived-name",
           ["cloud", "aws", "role_name_prefix"],
           `"${configured}" is also the start of each ACK Role's Kubernetes name, which allows only lower-case ` +
-            `letters, digits, "-" and "."; use a prefix such as "${suggestKubernetesPrefix(configured)}"`,
+            'letters, digits, "-" and ".", with a letter or digit on each side of every "."; ' +
+            `use a prefix such as "${suggestKubernetesPrefix(configured)}"`,
         ),
       ];
     }
