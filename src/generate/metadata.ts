@@ -2,6 +2,7 @@
  * Shapes and metadata shared by every generator: the plain object type handed to the
  * serializer, the `managed-by` label, and the Argo CD sync waves and sync options.
  */
+import { MANAGED_BY, MANAGED_BY_LABEL } from "../model/names.js";
 
 /** Metadata of a generated object; only the fields cake sets. */
 export interface ObjectMeta {
@@ -19,8 +20,7 @@ export interface GeneratedObject {
   [field: string]: unknown;
 }
 
-export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
-export const MANAGED_BY = "cake";
+export { MANAGED_BY, MANAGED_BY_LABEL };
 
 export const SYNC_WAVE_ANNOTATION = "argocd.argoproj.io/sync-wave";
 export const SYNC_OPTIONS_ANNOTATION = "argocd.argoproj.io/sync-options";

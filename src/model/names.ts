@@ -167,3 +167,7 @@ export function activeAdminEmails(deployment: Deployment): string[] {
     .filter((user) => !user.disabled && user.roles.includes("cake-admin"))
     .map((user) => user.email);
 }
+
+/** The label cake sets on every object it generates, over any value the vars give it. */
+export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
+export const MANAGED_BY = "cake";

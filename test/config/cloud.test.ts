@@ -471,6 +471,18 @@ describe("namespace labels", () => {
     });
   });
 
+  it("the managed-by label, which cake sets itself, is an error", () => {
+    const text = withLabels("    app.kubernetes.io/managed-by: helm\n");
+
+    const diagnostic = single(load(text), "invalid-label");
+
+    expect(diagnostic).toMatchObject({
+      path: "kubeflow.namespace_labels.app.kubernetes.io/managed-by",
+      ...positionOf(text, "app.kubernetes.io/managed-by"),
+    });
+    expect(diagnostic.message).toContain('cake sets it to "cake" on every object it generates');
+  });
+
   it("invalid label value is an error", () => {
     const text = withLabels("    team: machine learning\n");
 

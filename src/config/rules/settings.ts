@@ -1,4 +1,5 @@
 /** Settings outside users and clouds: the namespaces cake writes to, and Kubeflow labels. */
+import { MANAGED_BY, MANAGED_BY_LABEL } from "../../model/names.js";
 import type { Diagnostic } from "../diagnostics.js";
 import type { FieldPath } from "../field-path.js";
 import { DEFAULT_ARGOCD_NAMESPACE, DEFAULT_IDENTITY_NAMESPACE } from "../schema.js";
@@ -75,7 +76,10 @@ export const namespaceLabelsRule: Rule = {
     const diagnostics: Diagnostic[] = [];
     for (const [key, value] of Object.entries(labels)) {
       const path = ["kubeflow", "namespace_labels", key];
-      const keyProblem = labelKeyProblem(key);
+      const keyProblem =
+        key === MANAGED_BY_LABEL
+          ? `cake sets it to "${MANAGED_BY}" on every object it generates, so this value would be dropped; remove it`
+          : labelKeyProblem(key);
       if (keyProblem) {
         diagnostics.push(
           source.diagnostic("error", "invalid-label", path, `label key "${key}" is invalid: ${keyProblem}`, {
