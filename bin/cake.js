@@ -28,9 +28,21 @@ process.on("exit", () => {
   if (outputFailed && !process.exitCode) process.exitCode = 1;
 });
 
+// The shell's folder may be gone (a `git checkout` or `git worktree remove` deleted it); every
+// path cake resolves starts from it, so the run stops here with one line instead of a trace.
+let cwd;
+try {
+  cwd = process.cwd();
+} catch (error) {
+  process.stderr.write(
+    `cake: the current folder no longer exists (${error.code}); cd into an existing folder, then rerun.\n`,
+  );
+  process.exit(1);
+}
+
 process.exitCode = await run({
   argv: process.argv.slice(2),
-  cwd: process.cwd(),
+  cwd,
   stdout: process.stdout,
   stderr: process.stderr,
 });

@@ -70,7 +70,9 @@ function rejectRepeatedValues(action: Command, argv: readonly string[]): void {
   const tokens = end < 0 ? argv : argv.slice(0, end);
   const values = action.opts();
   for (const option of action.options) {
-    if (option.long === undefined || typeof values[option.attributeName()] !== "string") continue;
+    // A parsed value (`--wait` becomes a number) still came from one value; a list did not.
+    const value = values[option.attributeName()];
+    if (option.long === undefined || !["string", "number"].includes(typeof value)) continue;
     const flag = option.long;
     const count = tokens.filter((token) => token === flag || token.startsWith(`${flag}=`)).length;
     if (count > 1) {

@@ -97,6 +97,19 @@ describe("cake user add", () => {
     );
 
     expect(result.stderr).toContain("--email is given 2 times, but takes one value");
+    const waits = await expectFailure(
+      2,
+      "user",
+      "disable",
+      ...D,
+      "--email",
+      "bob@example.com",
+      "--wait",
+      "1",
+      "--wait",
+      "2",
+    );
+    expect(waits.stderr).toContain("--wait is given 2 times, but takes one value");
   });
 
   it("places warnings in flow-style entries", async () => {
