@@ -211,7 +211,10 @@ function unionFix(
   const written = source.sourceTextOf(path) ?? (isPrimitive(value) ? String(value) : "");
   // The only union with a number is a Kubernetes quantity.
   if (expectedNouns.includes("a number")) return 'write a quantity, such as 4, "500m" or "16Gi"';
-  if (expectedNouns.includes("a string") && (typeof value === "boolean" || value === null)) {
+  if (
+    expectedNouns.includes("a string") &&
+    (typeof value === "boolean" || typeof value === "number" || value === null)
+  ) {
     return value === null && (written === "" || written === "~") ? "write a value" : `quote it: "${written}"`;
   }
   if (Array.isArray(value)) return "write a single value, not a list";
@@ -220,7 +223,8 @@ function unionFix(
 
 function typeNoun(expected: string): string {
   if (expected === "array") return "a list";
-  if (expected === "object") return "a mapping";
+  // zod names a map with free keys (`namespace_labels`) a record.
+  if (expected === "object" || expected === "record") return "a mapping";
   return `a ${expected}`;
 }
 

@@ -39,6 +39,23 @@ describe("schema phase", () => {
     expect(diagnostic.message).toContain('"007"');
   });
 
+  it("a number where a string or a mapping goes is to be quoted", () => {
+    const text = varsYaml({ users: usersYaml("  deploy_namespaces: [2024]\n", []) });
+
+    const diagnostic = single(load(text), "wrong-type");
+
+    expect(diagnostic.path).toBe("users.deploy_namespaces[0]");
+    expect(diagnostic.message).toContain('(got number 2024); quote it: "2024"');
+  });
+
+  it("a list where labels go asks for a mapping", () => {
+    const text = varsYaml({
+      kubeflow: "kubeflow:\n  profile_owner: platform@example.com\n  namespace_labels: [a]\n",
+    });
+
+    expect(single(load(text), "wrong-type").message).toContain("must be a mapping (got a list)");
+  });
+
   it("scalar users list asks for user entries", () => {
     const text = varsYaml({ users: "users:\n  deploy_namespaces: []\n  users: nobody\n" });
 
