@@ -23,7 +23,7 @@ import {
 } from "../output/reconcile.js";
 import { type LayoutFlags, type RepoLayout, resolveLayout } from "../repo/layout.js";
 import { assertRealPathInside } from "../repo/paths.js";
-import { shellWord } from "../repo/shell.js";
+import { layoutFlags, shellWord } from "../repo/shell.js";
 import {
   checkOneFilePerFolder,
   deploymentNameOfFile,
@@ -156,12 +156,12 @@ async function afterWrite(
     );
     const command =
       allowed.length === 0
-        ? "cake reconcile"
-        : `cake reconcile --allow-profile-deletion=${allowed.join(",")}`;
+        ? `cake reconcile${layoutFlags(options)}`
+        : `cake reconcile${layoutFlags(options)} --allow-profile-deletion=${allowed.join(",")}`;
     io.stdout.write(`Not reconciled (--no-reconcile); run "${command}" to regenerate the output.\n`);
     return;
   }
-  await reconcileApplied(context, layout, applied, request);
+  await reconcileApplied(context, layout, applied, request, layoutFlags(options));
 }
 
 /**
@@ -544,6 +544,8 @@ async function reconcileApplied(
   layout: RepoLayout,
   applied: Applied[],
   request: EditRequest,
+  /** The layout options of the command, for the command a failure suggests. */
+  flags: string,
 ): Promise<void> {
   const allowProfileDeletion = applied.flatMap(({ target }) => request.allowProfileDeletion?.(target) ?? []);
   try {
@@ -572,7 +574,7 @@ async function reconcileApplied(
     const message = error instanceof CakeError ? error.message : systemErrorMessage(error);
     if (message === undefined) throw error;
     throw new CakeError(
-      `the vars change was written, but reconcile failed: ${message} Once that is fixed, run "cake reconcile" ` +
+      `the vars change was written, but reconcile failed: ${message} Once that is fixed, run "cake reconcile${flags}" ` +
         "to regenerate the output (the edit is already in the vars file).",
       error instanceof CakeError ? error.exitCode : 1,
     );

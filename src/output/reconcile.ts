@@ -748,8 +748,8 @@ export function foreignFolderMessage(folder: string, outputDir: string, symlink 
  * Returns the command that deletes orphaned output. Deleting an orphan removes its Profiles,
  * which reconcile allows only when `--allow-profile-deletion` names them.
  */
-export function pruneCommand(names: readonly string[]): string {
-  return `cake reconcile --prune-orphans --allow-profile-deletion='${names.map((name) => `${name}/*`).join(",")}'`;
+export function pruneCommand(names: readonly string[], flags = ""): string {
+  return `cake reconcile${flags} --prune-orphans --allow-profile-deletion='${names.map((name) => `${name}/*`).join(",")}'`;
 }
 
 /** Returns true when the output folder has any entry, such as the output of a deleted vars file. */

@@ -466,6 +466,29 @@ describe("cake user disable and enable", () => {
     expect(await outputProfiles()).not.toContain("bjones");
   });
 
+  it("repeats --repo in the commands it suggests", async () => {
+    const elsewhere = path.dirname(repo);
+    const flags = ["--repo", path.basename(repo)];
+    const removed = await cake(
+      elsewhere,
+      "user",
+      "remove",
+      ...flags,
+      ...D,
+      "--username",
+      "bjones",
+      "--delete-profile",
+      "--no-reconcile",
+    );
+    const checked = await cake(elsewhere, "reconcile", "--check", ...flags);
+
+    const command = `cake reconcile --repo ${path.basename(repo)} --allow-profile-deletion=dev-eu-west-1/bjones`;
+    expect(removed.stdout).toContain(`run "${command}"`);
+    expect(checked.stderr).toContain(`run "cake reconcile --repo ${path.basename(repo)}`);
+    const reconciled = await cake(elsewhere, ...command.split(" ").slice(1));
+    expect(reconciled.code).toBe(0);
+  });
+
   it("unknown user writes nothing", async () => {
     const result = await expectFailure(1, "user", "disable", ...D, "--email", "alice.smith@example.com");
     expect(result.stderr).toContain("Alice.Smith@example.com");

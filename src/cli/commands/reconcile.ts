@@ -26,7 +26,7 @@ import {
 } from "../../output/reconcile.js";
 import type { FileAction } from "../../output/writer.js";
 import { resolveLayout } from "../../repo/layout.js";
-import { shellWord } from "../../repo/shell.js";
+import { layoutFlags, shellWord } from "../../repo/shell.js";
 import type { CommandContext } from "../io.js";
 
 interface ReconcileCliOptions {
@@ -202,7 +202,9 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
     context.setExitCode(1);
   } else if (result.check && result.drift) {
     if (result.deployments.some(isDrift)) {
-      io.stderr.write(`cake: the generated output is out of date; ${driftAdvice(result)}.\n`);
+      io.stderr.write(
+        `cake: the generated output is out of date; ${driftAdvice(result, layoutFlags(options))}.\n`,
+      );
     }
     if (result.foreignFolders !== undefined) {
       io.stderr.write(
@@ -222,7 +224,7 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
 }
 
 /** Returns what to run after a `--check` that found drift: plain reconcile keeps orphaned output. */
-function driftAdvice(result: ReconcileResult): string {
+function driftAdvice(result: ReconcileResult, flags: string): string {
   const drifting = result.deployments.filter(isDrift);
   const orphans = drifting.filter((report) => report.orphan).length;
   const upgradeOnly = drifting.every(
@@ -232,7 +234,7 @@ function driftAdvice(result: ReconcileResult): string {
   if (upgradeOnly) {
     return (
       "only manifests in the format of an older cake differ, which a newer cake rewrites once; " +
-      'run "cake reconcile" and commit the rewritten .cake-manifest.json files'
+      `run "cake reconcile${flags}" and commit the rewritten .cake-manifest.json files`
     );
   }
   if (orphans === 0) {
@@ -243,17 +245,20 @@ function driftAdvice(result: ReconcileResult): string {
         return change.action === "remove" && profile !== undefined ? [`${report.name}/${profile}`] : [];
       }),
     );
-    if (removed.length === 0) return 'run "cake reconcile" to update it';
+    if (removed.length === 0) return `run "cake reconcile${flags}" to update it`;
     return (
-      `run "cake reconcile --allow-profile-deletion=${removed.join(",")}" to update it ` +
+      `run "cake reconcile${flags} --allow-profile-deletion=${removed.join(",")}" to update it ` +
       "(reconcile asks for the flag because those Profiles leave the output)"
     );
   }
-  const prune = pruneCommand(drifting.filter((report) => report.orphan).map((report) => report.name));
+  const prune = pruneCommand(
+    drifting.filter((report) => report.orphan).map((report) => report.name),
+    flags,
+  );
   if (orphans === drifting.length) {
     return `run "${prune}" to delete the output of deleted vars files with its Profiles, or restore the vars files`;
   }
-  return `run "cake reconcile" to update it, and "${prune}" to delete the output of deleted vars files with its Profiles`;
+  return `run "cake reconcile${flags}" to update it, and "${prune}" to delete the output of deleted vars files with its Profiles`;
 }
 
 /**
