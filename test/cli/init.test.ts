@@ -326,6 +326,17 @@ describe("cake init", () => {
     expect(workflow.env.CAKE_PACKAGE).toBe("${{ vars.CAKE_PACKAGE || '@acme/cake@0.1.0' }}");
     expect(pipeline.variables.CAKE_PACKAGE).toBe("@acme/cake@0.1.0");
   });
+
+  it("says when --force kept pipelines without the package spec", async () => {
+    expect((await cake(dir, "init", "--no-git")).code).toBe(0);
+
+    const forced = await cake(dir, "init", "--no-git", "--force", "--cake-package", "@acme/cake@0.2.0");
+
+    expect(forced.stdout).toContain(
+      ".github/workflows/cake.yml and .gitlab-ci.yml existed and were kept without --cake-package: " +
+        "set CAKE_PACKAGE to @acme/cake@0.2.0 there",
+    );
+  });
 });
 
 describe("cake init codeowners", () => {

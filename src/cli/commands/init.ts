@@ -1,4 +1,5 @@
 /** `cake init`: lays out a new ops repo, or regenerates its CODEOWNERS with `--codeowners`. */
+import { readFileSync } from "node:fs";
 import { readFile, realpath } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
@@ -98,6 +99,20 @@ async function runInit(root: string, options: InitCommandOptions, context: Comma
   }
   if (options.cakePackage === "")
     next.push("  set the CAKE_PACKAGE CI variable to the npm install spec of cake");
+  else {
+    // --force keeps CI files too, so the spec reaches only the ones it writes.
+    const ciFiles = [GITHUB_WORKFLOW_FILE, GITLAB_CI_FILE].map((file) =>
+      path.join(result.top, ...file.split("/")),
+    );
+    const keptCi = result.kept.filter((file) => ciFiles.includes(file));
+    const without = keptCi.filter((file) => !readFileSync(file, "utf8").includes(options.cakePackage));
+    if (without.length > 0) {
+      next.push(
+        `  ${without.map(relativeToCwd).join(" and ")} existed and ${without.length === 1 ? "was" : "were"} kept without ` +
+          `--cake-package: set CAKE_PACKAGE to ${shellWord(options.cakePackage)} there, or delete ${without.length === 1 ? "it" : "them"} and rerun`,
+      );
+    }
+  }
   stdout.write(`${next.join("\n")}\n`);
 }
 
