@@ -83,7 +83,8 @@ export function parseGrant(value: string): NamespaceGrantInput {
 
 /** Parses `--quota KEY=VALUE` entries into a mapping; the loader validates keys and quantities. */
 export function parseQuota(entries: readonly string[]): Record<string, string> {
-  const quota: Record<string, string> = {};
+  // A Map, because a plain object would take `__proto__=1` as its prototype and drop the key.
+  const quota = new Map<string, string>();
   for (const entry of entries) {
     const equals = entry.indexOf("=");
     const key = entry.slice(0, equals).trim();
@@ -94,8 +95,8 @@ export function parseQuota(entries: readonly string[]): Record<string, string> {
         `invalid quota "${entry}"; write it as KEY=VALUE, such as requests.cpu=16.`,
       );
     }
-    if (key in quota) throw new EditError("invalid-value", `quota key "${key}" is given twice.`);
-    quota[key] = value;
+    if (quota.has(key)) throw new EditError("invalid-value", `quota key "${key}" is given twice.`);
+    quota.set(key, value);
   }
-  return quota;
+  return Object.fromEntries(quota);
 }

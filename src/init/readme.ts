@@ -1,4 +1,5 @@
 /** The README that `cake init` writes for the platform team that owns the ops repo. */
+import { repoArgument } from "./ci.js";
 
 export interface ReadmeOptions {
   varsDir: string;
@@ -100,7 +101,7 @@ function subfolderSection(repoPath: string): string {
     "",
     "- GitHub and GitLab read CI files and CODEOWNERS only near the top of the git",
     `  repository, so ${code("cake init")} wrote them there, each cake command with`,
-    `  ${code(`--repo ${repoPath}`)}. Files that existed there were kept: add the cake checks and`,
+    `  ${code(repoArgument(repoPath).trimStart())}. Files that existed there were kept: add the cake checks and`,
     `  the rules of ${code("cake init --codeowners --stdout")} to them by hand.`,
     "- The CI runs on every change request of the repository, also one that does not touch",
     "  this folder, because on GitHub a path filter leaves a required check pending, which",

@@ -107,6 +107,8 @@ function overlapError(varsDir: string, outputDir: string): UsageError {
 
 async function readConfig(root: string): Promise<RepoConfig> {
   const file = path.join(root, CONFIG_FILE);
+  // A cake.yaml symlinked out of the repo is not read, as no other file out of it is.
+  await assertRealPathInside(root, CONFIG_FILE);
   let text: string;
   try {
     if (!(await stat(file)).isFile()) {
@@ -219,7 +221,13 @@ function normalizeDir(root: string, dir: string, field: string): string {
   if (dir.includes("\0")) throw new CakeError(`${field} ${JSON.stringify(dir)} contains a NUL character.`, 2);
   const absolute = path.resolve(root, dir);
   const relative = path.relative(root, absolute);
-  if (relative === "" || relative.startsWith("..") || path.isAbsolute(relative)) {
+  // `..vars` is a folder inside the repo; only a `..` segment leaves it.
+  if (
+    relative === "" ||
+    relative === ".." ||
+    relative.startsWith(`..${path.sep}`) ||
+    path.isAbsolute(relative)
+  ) {
     throw new CakeError(`${field} "${dir}" must be a folder inside the repo ${root}.`, 2);
   }
   return relative.split(path.sep).join("/");

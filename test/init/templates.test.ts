@@ -7,6 +7,7 @@ import { generateDeployment } from "../../src/generate/index.js";
 import { APPSET_PROJECT, applicationSetText } from "../../src/init/argocd.js";
 import { githubWorkflowText, gitlabCiText } from "../../src/init/ci.js";
 import { CODEOWNERS_HEADER, renderCodeowners } from "../../src/init/codeowners.js";
+import { readmeText } from "../../src/init/readme.js";
 import { EXAMPLE_DEPLOYMENT, varsExampleText } from "../../src/init/vars-example.js";
 import type { Deployment } from "../../src/model/types.js";
 import { schemaErrors } from "../generate/schemas.js";
@@ -350,5 +351,19 @@ describe("CI pipelines", () => {
 
     expect(pipeline["cake-plan"].needs).toEqual([]);
     expect(planStep.if).toContain("!cancelled()");
+  });
+});
+
+describe("ops repo README", () => {
+  it("quotes a subfolder with a space in its commands", () => {
+    const text = readmeText({
+      varsDir: "vars",
+      outputDir: "deployments",
+      exampleDeployment: EXAMPLE_DEPLOYMENT,
+      repoPath: "platform/my ops",
+    });
+
+    expect(text).toContain("`--repo 'platform/my ops'`");
+    expect(text).not.toContain("--repo platform/my ops");
   });
 });

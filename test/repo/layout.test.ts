@@ -97,6 +97,22 @@ describe("resolveLayout with cake.yaml", () => {
     await expect(resolved).rejects.toThrow("cake.yaml is not a regular file");
   });
 
+  it("does not read a cake.yaml symlinked out of the repo", async () => {
+    const outside = await mkdtemp(path.join(os.tmpdir(), "cake-outside-"));
+    await writeFile(path.join(outside, "cake.yaml"), "vars_dir: elsewhere\n");
+    await symlink(path.join(outside, "cake.yaml"), path.join(root, "cake.yaml"));
+
+    await expect(resolveLayout(root)).rejects.toThrow("cake.yaml leads to");
+    await rm(outside, { recursive: true, force: true });
+  });
+
+  it("takes a folder whose name starts with two dots as inside the repo", async () => {
+    await mkdir(path.join(root, "..vars"));
+
+    expect((await withConfig("vars_dir: ..vars\n")).varsDir).toBe("..vars");
+    await expect(withConfig("vars_dir: ../vars\n")).rejects.toThrow("must be a folder inside the repo");
+  });
+
   it("rejects overlapping vars and output folders", async () => {
     for (const flags of [{ outputDir: "vars" }, { outputDir: "vars/out" }, { varsDir: "deployments/vars" }]) {
       const resolved = resolveLayout(root, flags);
