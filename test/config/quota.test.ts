@@ -84,6 +84,19 @@ describe("resource quota", () => {
     expect(diagnostic.message).toContain("20Gi");
   });
 
+  it("an unquoted integer too large to load exactly is an error", () => {
+    const text = withQuota(["requests.storage: 9007199254740993"]);
+
+    const diagnostic = single(load(text), "invalid-quantity");
+
+    expect(diagnostic).toMatchObject({
+      path: "users.deploy_namespaces[0].resource_quota.requests.storage",
+      ...positionOf(text, "9007199254740993"),
+    });
+    expect(diagnostic.message).toContain('quote it: "9007199254740993"');
+    expect(load(withQuota(['requests.storage: "9007199254740993"'])).diagnostics).toEqual([]);
+  });
+
   it("negative quantity is an error", () => {
     expect(single(load(withQuota(["pods: -1"])), "invalid-quantity").path).toBe(
       "users.deploy_namespaces[0].resource_quota.pods",

@@ -69,6 +69,17 @@ export function quantityDiagnostic(
   path: FieldPath,
   value: string | number,
 ): Diagnostic | undefined {
+  // A YAML integer past 2^53 is rounded when loaded (12345678901234567890 becomes
+  // 12345678901234567000), and the rounded value would be written without a word.
+  if (typeof value === "number" && Number.isInteger(value) && !Number.isSafeInteger(value)) {
+    const written = source.sourceTextOf(path) ?? String(value);
+    return source.diagnostic(
+      "error",
+      "invalid-quantity",
+      path,
+      `${written} is too large for a YAML number to hold exactly; quote it: "${written}"`,
+    );
+  }
   const text = String(value);
   const parsed = parseQuantity(text);
   if (parsed.ok && parsed.quantity.nanos >= 0n) return undefined;
