@@ -27,7 +27,9 @@ export class VarsSource extends DiagnosticSource {
 
   override positionOfOffset(offset: number): Position {
     const { line, col } = this.lineCounter.linePos(offset);
-    return { line, column: col };
+    // The parser counts a byte-order mark as a character of line 1; editors show none there.
+    const bom = line === 1 && col > 1 && this.text.startsWith("\uFEFF") ? 1 : 0;
+    return { line, column: col - bom };
   }
 
   /**

@@ -638,6 +638,16 @@ describe("YAML phase", () => {
     expect(result.deployment?.environment).toBe("prod");
   });
 
+  it("a byte order mark does not shift the columns of line 1", () => {
+    const text = varsYaml().replace(/^environment: prod/m, "environment: 7");
+
+    const plain = single(load(text), "wrong-type");
+    const marked = single(load(`\uFEFF${text}`), "wrong-type");
+
+    expect([marked.line, marked.column]).toEqual([plain.line, plain.column]);
+    expect(plain.column).toBe(14);
+  });
+
   it("YAML 1.1 words load as strings", () => {
     const text = varsYaml({
       users: usersYaml("  deploy_namespaces: [on]\n", [
