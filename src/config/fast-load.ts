@@ -12,6 +12,12 @@ import jsyaml from "js-yaml";
 import type { Diagnostic } from "./diagnostics.js";
 import { DiagnosticSource } from "./field-path.js";
 
+/** A key that reads as null, a boolean or a number, up to its `:`. */
+const NON_STRING_KEY =
+  /(null|Null|NULL|~|true|True|TRUE|false|False|FALSE|[-+]?\.?[0-9][-+._0-9a-fA-FxXoO]*) *:( |\r?$)/m;
+const NON_STRING_KEY_START = /[-+.~0-9nNtTfF]/;
+const DASH = 0x2d;
+
 /**
  * Text that sends a file to the full load. Tabs, `%` directives, merge keys, anchors,
  * aliases and tags are checked or reported there. The unquoted YAML 1.1 words need the
@@ -41,14 +47,44 @@ const NEEDS_FULL_LOAD = [
   // `-.5` is a number to the yaml package and a string to js-yaml; `9E990` the reverse (Infinity).
   /(^|[\s[{,])-\.[0-9]/m,
   /(^|[\s[{,])[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)[eE][-+]?[0-9]{3}/m,
-  // A null key: js-yaml names it "null", the yaml package "". `?` starts an explicit key.
-  /(^|[\s[{,])(null|Null|NULL|~)\s*:(\s|$)/m,
+  // A flow mapping key that reads as null, a number or a boolean (see `hasNonStringKey`).
+  new RegExp(`[{,] *${NON_STRING_KEY.source}`, "m"),
+  // `?` starts an explicit key.
   /(^|[\s[{,])\?(\s|$)/m,
 ];
 
 /** Returns true when `text` uses a YAML feature that only the full load handles. */
 export function needsFullLoad(text: string): boolean {
-  return NEEDS_FULL_LOAD.some((pattern) => pattern.test(text)) || hasMisindentedFlow(text);
+  return (
+    NEEDS_FULL_LOAD.some((pattern) => pattern.test(text)) || hasMisindentedFlow(text) || hasNonStringKey(text)
+  );
+}
+
+/**
+ * Returns true when a block mapping key of `text` reads as null, a number or a boolean. The
+ * full load reports such a key; js-yaml turns it into a string (a null key into "null", where
+ * the yaml package gives ""). Only lines whose key starts with a character such a key can start
+ * with are matched, which costs a tenth of a regular expression over the whole text.
+ */
+function hasNonStringKey(text: string): boolean {
+  const key = new RegExp(NON_STRING_KEY.source, "y");
+  let start = 0;
+  while (start < text.length) {
+    let at = start;
+    while (
+      text.charCodeAt(at) === SPACE ||
+      (text.charCodeAt(at) === DASH && text.charCodeAt(at + 1) === SPACE)
+    )
+      at++;
+    if (NON_STRING_KEY_START.test(text[at] ?? "")) {
+      key.lastIndex = at;
+      if (key.test(text)) return true;
+    }
+    const end = text.indexOf("\n", at);
+    if (end < 0) return false;
+    start = end + 1;
+  }
+  return false;
 }
 
 const OPEN_SQUARE = 0x5b;

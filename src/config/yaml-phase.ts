@@ -428,6 +428,22 @@ function duplicateKeyDiagnostics(source: VarsSource, document: Document): Diagno
         continue;
       }
       if (!isScalar(pair.key)) continue;
+      if (typeof pair.key.value !== "string") {
+        // Every key of a vars file is a string. A label key written `010` or `true` would load
+        // as "10" or "true", silently changed.
+        const written = source.text.slice(pair.key.range?.[0] ?? 0, pair.key.range?.[1] ?? 0).trim();
+        const kind = pair.key.value === null ? "null" : `a ${typeof pair.key.value}`;
+        diagnostics.push(
+          source.diagnostic(
+            "error",
+            "wrong-type",
+            [...path, written],
+            `the key ${written || "(empty)"} reads as ${kind}; quote it: "${written}"`,
+            { position: source.positionOfOffset(pair.key.range?.[0] ?? 0) },
+          ),
+        );
+        continue;
+      }
       const name = String(pair.key.value);
       const first = firstByKey.get(name);
       if (!first) {

@@ -461,6 +461,14 @@ describe("flow collections over several lines", () => {
       (text: string) => text.replace(/^kubeflow:\n/m, "kubeflow:\n  namespace_labels:\n    ~: enabled\n"),
     ],
     [
+      "a number label key",
+      (text: string) => text.replace(/^kubeflow:\n/m, "kubeflow:\n  namespace_labels:\n    010: x\n"),
+    ],
+    [
+      "a boolean flow key",
+      (text: string) => text.replace(/^kubeflow:\n/m, "kubeflow:\n  namespace_labels: {a: b, TRUE: y}\n"),
+    ],
+    [
       "an explicit key",
       (text: string) =>
         text.replace(/^kubeflow:\n/m, "kubeflow:\n  namespace_labels:\n    ? team\n    : a\n"),

@@ -409,6 +409,22 @@ describe("YAML phase", () => {
     expect(result.deployment).toBeUndefined();
   });
 
+  it.each([
+    ["010", "a number"],
+    ["TRUE", "a boolean"],
+    ["~", "null"],
+  ])("a key written %s is an error, not a changed string", (key, kind) => {
+    const text = varsYaml().replace(/^kubeflow:\n/m, `kubeflow:\n  namespace_labels:\n    ${key}: x\n`);
+
+    const diagnostic = withCode(load(text), "wrong-type")[0];
+
+    expect(diagnostic?.message).toBe(`the key ${key} reads as ${kind}; quote it: "${key}"`);
+    expect(diagnostic).toMatchObject({
+      path: `kubeflow.namespace_labels.${key}`,
+      ...positionOf(text, `${key}:`),
+    });
+  });
+
   it("a core tag that restates the value is allowed", () => {
     const result = load(varsYaml().replace(/^gitops:\n/m, "gitops:\n  target_revision: !!str main\n"));
 
