@@ -5,8 +5,7 @@
 import type { IApplication } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application";
 import type { IAppProject } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/AppProject";
 import type { Deployment } from "../model/types.js";
-import type { ObjectFile } from "./layout.js";
-import { compareStrings, type GeneratedObject, managedLabels, typedObject } from "./metadata.js";
+import { type GeneratedObject, managedLabels, typedObject } from "./metadata.js";
 
 /** An Argo CD resource filter entry; `group` is `""` for the core API group. */
 export interface GroupKind {
@@ -58,19 +57,34 @@ export function applicationSourcePath(deployment: Deployment): string {
 }
 
 /**
- * Returns the AppProject of a deployment: one source repo, one destination server, and
- * exactly the kinds of `syncedFiles`. Argo CD reads an absent namespaced whitelist as
- * "every namespaced kind", so with no namespaced object at all every kind is denied instead.
+ * Every kind cake generates into a deployment folder, cluster-scoped and namespaced apart,
+ * each sorted by group, then kind. A test checks that generated output has no other kind.
  */
-export function argocdAppProject(deployment: Deployment, syncedFiles: ObjectFile[]): GeneratedObject {
-  return argocdAppProjectForKinds(deployment, resourceKinds(syncedFiles));
-}
+export const GENERATED_KINDS: { cluster: GroupKind[]; namespaced: GroupKind[] } = {
+  cluster: [
+    { group: "", kind: "Namespace" },
+    { group: "kubeflow.org", kind: "Profile" },
+    { group: "rbac.authorization.k8s.io", kind: "ClusterRole" },
+    { group: "rbac.authorization.k8s.io", kind: "ClusterRoleBinding" },
+  ],
+  namespaced: [
+    { group: "", kind: "LimitRange" },
+    { group: "iam.cnrm.cloud.google.com", kind: "IAMPolicyMember" },
+    { group: "iam.cnrm.cloud.google.com", kind: "IAMServiceAccount" },
+    { group: "iam.services.k8s.aws", kind: "Role" },
+    { group: "rbac.authorization.k8s.io", kind: "RoleBinding" },
+    { group: "security.istio.io", kind: "AuthorizationPolicy" },
+  ],
+};
 
-/** Returns the AppProject of a deployment whose synced objects have the given kinds. */
-export function argocdAppProjectForKinds(
-  deployment: Deployment,
-  kinds: { cluster: GroupKind[]; namespaced: GroupKind[] },
-): GeneratedObject {
+/**
+ * Returns the AppProject of a deployment: one source repo, one destination server, and every
+ * kind cake generates, whether or not the output has one now. Argo CD leaves out of the
+ * comparison, and so never prunes, a live object of a kind the project does not permit
+ * (controller/state.go, `IsLiveResourcePermitted`): a project narrowed to the current kinds
+ * would hide the RoleBindings of the last user disabled, whose access would then stay.
+ */
+export function argocdAppProject(deployment: Deployment): GeneratedObject {
   const { gitops } = deployment;
 
   return typedObject<IAppProject>({
@@ -80,41 +94,8 @@ export function argocdAppProjectForKinds(
     spec: {
       sourceRepos: [gitops.repoUrl],
       destinations: [{ server: gitops.destinationServer, namespace: "*" }],
-      ...(kinds.cluster.length > 0 ? { clusterResourceWhitelist: kinds.cluster } : {}),
-      ...(kinds.namespaced.length > 0
-        ? { namespaceResourceWhitelist: kinds.namespaced }
-        : { namespaceResourceBlacklist: [{ group: "*", kind: "*" }] }),
+      clusterResourceWhitelist: GENERATED_KINDS.cluster,
+      namespaceResourceWhitelist: GENERATED_KINDS.namespaced,
     },
   });
-}
-
-/**
- * Returns the distinct (group, kind) pairs of the objects in `files`, cluster-scoped and
- * namespaced apart, each sorted by group, then kind.
- */
-export function resourceKinds(files: ObjectFile[]): { cluster: GroupKind[]; namespaced: GroupKind[] } {
-  // Keyed by "cluster" or "namespaced", then apiVersion, then kind, so that 600k objects
-  // allocate no key strings.
-  const seen = { cluster: new Map<string, Set<string>>(), namespaced: new Map<string, Set<string>>() };
-  for (const file of files) {
-    for (const object of file.objects) {
-      const byApiVersion = object.metadata.namespace === undefined ? seen.cluster : seen.namespaced;
-      const kinds = byApiVersion.get(object.apiVersion);
-      if (kinds === undefined) byApiVersion.set(object.apiVersion, new Set([object.kind]));
-      else kinds.add(object.kind);
-    }
-  }
-  return { cluster: sortedGroupKinds(seen.cluster), namespaced: sortedGroupKinds(seen.namespaced) };
-}
-
-export function sortedGroupKinds(kindsByApiVersion: Map<string, Set<string>>): GroupKind[] {
-  const byKey = new Map<string, GroupKind>();
-  for (const [apiVersion, kinds] of kindsByApiVersion) {
-    const slash = apiVersion.lastIndexOf("/");
-    const group = slash === -1 ? "" : apiVersion.slice(0, slash);
-    for (const kind of kinds) byKey.set(`${group}/${kind}`, { group, kind });
-  }
-  return [...byKey.values()].sort(
-    (a, b) => compareStrings(a.group, b.group) || compareStrings(a.kind, b.kind),
-  );
 }

@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { profilesOf } from "../model/names.js";
 import type { Deployment, ProfileRef } from "../model/types.js";
-import { argocdApplication, argocdAppProjectForKinds, type GroupKind, sortedGroupKinds } from "./argocd.js";
+import { argocdApplication, argocdAppProject } from "./argocd.js";
 import { awsIdentity } from "./aws.js";
 import { cakeAdminRbac } from "./cake-admin.js";
 import { type ContributorGrant, contributorBuilder, grantsOf } from "./contributors.js";
@@ -94,8 +94,7 @@ export function planDeploymentFiles(
   const synced = files.map((file) => file.path).sort(compareStrings);
   files.push(eagerFile(deployment, KUSTOMIZATION_PATH, [kustomization(synced)]));
 
-  const kinds = syncedKinds(deployment, profiles, [...cluster, ...cloudNamespace]);
-  const bootstrap = argocdFiles(argocdApplication(deployment), argocdAppProjectForKinds(deployment, kinds));
+  const bootstrap = argocdFiles(argocdApplication(deployment), argocdAppProject(deployment));
   for (const file of bootstrap) files.push(eagerFile(deployment, file.path, file.objects));
 
   return files.sort((a, b) => compareStrings(a.path, b.path));
@@ -156,43 +155,4 @@ function digest(...parts: string[]): string {
 function eagerFile(deployment: Deployment, path: string, objects: Record<string, unknown>[]): PlannedFile {
   const file = { path, objects };
   return { path, fingerprint: digest(deployment.varsFile, JSON.stringify(objects)), build: () => file };
-}
-
-/**
- * Returns the (group, kind) pairs of the synced objects without building every profile's
- * objects: a profile file always contains a Namespace and a Profile, and its cloud identity,
- * LimitRange and contributor kinds depend only on the provider, its quota and its grants.
- * A test checks this against the kinds of fully built output.
- */
-function syncedKinds(
-  deployment: Deployment,
-  profiles: ProfileRef[],
-  otherObjects: GeneratedObject[],
-): { cluster: GroupKind[]; namespaced: GroupKind[] } {
-  const cluster = new Map<string, Set<string>>();
-  const namespaced = new Map<string, Set<string>>();
-  const add = (object: GeneratedObject): void => {
-    const byApiVersion = object.metadata.namespace === undefined ? cluster : namespaced;
-    const kinds = byApiVersion.get(object.apiVersion);
-    if (kinds === undefined) byApiVersion.set(object.apiVersion, new Set([object.kind]));
-    else kinds.add(object.kind);
-  };
-
-  for (const object of otherObjects) add(object);
-  const first = profiles[0];
-  if (first !== undefined) {
-    // Every profile file has the same Namespace, Profile and cloud identity kinds.
-    for (const object of namespaceAndProfile(deployment, first)) add(object);
-    for (const object of [...awsIdentity(deployment, first), ...gcpIdentity(deployment, first)]) add(object);
-  }
-  const withQuota = profiles.find((profile) => limitRange(deployment, profile).length > 0);
-  if (withQuota !== undefined) for (const object of limitRange(deployment, withQuota)) add(object);
-
-  const buildContributors = contributorBuilder(deployment);
-  // Every active user has at least the admin grant on their own profile.
-  const activeUser = deployment.users.find((user) => !user.disabled);
-  const someGrant = activeUser === undefined ? undefined : grantsOf(activeUser)[0];
-  if (someGrant !== undefined) for (const object of buildContributors(someGrant)) add(object);
-
-  return { cluster: sortedGroupKinds(cluster), namespaced: sortedGroupKinds(namespaced) };
 }

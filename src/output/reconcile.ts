@@ -1245,8 +1245,8 @@ export function unmatchedHandoversMessage(names: readonly string[]): string {
 /**
  * Returns true when reconcile wrote or removed a file of the folder's `argocd/`, in a
  * deployment that still has a vars file. The Application and AppProject are applied by hand,
- * so a new kind in the output (the first LimitRange, say) fails to sync until the changed
- * AppProject is applied.
+ * so a changed `gitops` setting (a new repo URL or destination server) takes effect only once
+ * they are applied.
  */
 export function argocdChanged(report: DeploymentReport): boolean {
   if (report.orphan) return false;

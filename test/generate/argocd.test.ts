@@ -71,10 +71,12 @@ describe("Argo CD Application", () => {
 });
 
 describe("Argo CD AppProject", () => {
-  it("allows exactly the aws kinds", () => {
-    const files = generateDeployment(exampleDeployment("aws"));
-    const project = getObject(files, { ...APP_PROJECT, namespace: "argocd", name: "user-namespace" });
-    expect(project.spec).toEqual({
+  const projectSpec = (deployment: Parameters<typeof generateDeployment>[0]) =>
+    getObject(generateDeployment(deployment), { ...APP_PROJECT, namespace: "argocd", name: "user-namespace" })
+      .spec as Record<string, unknown>;
+
+  it("allows every kind cake generates", () => {
+    expect(projectSpec(exampleDeployment("aws"))).toEqual({
       sourceRepos: ["https://git.example.com/platform/ops.git"],
       destinations: [{ server: "https://kubernetes.default.svc", namespace: "*" }],
       clusterResourceWhitelist: [
@@ -85,6 +87,8 @@ describe("Argo CD AppProject", () => {
       ],
       namespaceResourceWhitelist: [
         { group: "", kind: "LimitRange" },
+        { group: "iam.cnrm.cloud.google.com", kind: "IAMPolicyMember" },
+        { group: "iam.cnrm.cloud.google.com", kind: "IAMServiceAccount" },
         { group: "iam.services.k8s.aws", kind: "Role" },
         { group: "rbac.authorization.k8s.io", kind: "RoleBinding" },
         { group: "security.istio.io", kind: "AuthorizationPolicy" },
@@ -92,33 +96,15 @@ describe("Argo CD AppProject", () => {
     });
   });
 
-  it("allows the gcp kinds", () => {
-    const files = generateDeployment(exampleDeployment("gcp"));
-    const project = getObject(files, { ...APP_PROJECT, namespace: "argocd", name: "user-namespace" });
-    expect((project.spec as { namespaceResourceWhitelist: unknown }).namespaceResourceWhitelist).toEqual([
-      { group: "", kind: "LimitRange" },
-      { group: "iam.cnrm.cloud.google.com", kind: "IAMPolicyMember" },
-      { group: "iam.cnrm.cloud.google.com", kind: "IAMServiceAccount" },
-      { group: "rbac.authorization.k8s.io", kind: "RoleBinding" },
-      { group: "security.istio.io", kind: "AuthorizationPolicy" },
-    ]);
-  });
+  it("keeps the kinds an output no longer has, so Argo CD still prunes their objects", () => {
+    // Argo CD leaves objects of a kind the project does not permit out of the comparison: with
+    // the last user disabled or the provider switched to none, their RoleBindings and cloud
+    // identity objects would stay in the cluster.
+    const full = projectSpec(exampleDeployment("gcp"));
+    const nobody = projectSpec(makeDeployment({ provider: "none" }));
 
-  it("leaves out kinds not generated", () => {
-    const files = generateDeployment(makeDeployment({ provider: "none" }));
-    const project = getObject(files, { ...APP_PROJECT, namespace: "argocd", name: "user-namespace" });
-    expect((project.spec as { clusterResourceWhitelist: unknown }).clusterResourceWhitelist).toEqual([
-      { group: "rbac.authorization.k8s.io", kind: "ClusterRole" },
-      { group: "rbac.authorization.k8s.io", kind: "ClusterRoleBinding" },
-    ]);
-  });
-
-  it("denies namespaced kinds when none exist", () => {
-    const files = generateDeployment(makeDeployment({ provider: "none" }));
-    const project = getObject(files, { ...APP_PROJECT, namespace: "argocd", name: "user-namespace" });
-    expect(project.spec).not.toHaveProperty("namespaceResourceWhitelist");
-    expect((project.spec as { namespaceResourceBlacklist: unknown }).namespaceResourceBlacklist).toEqual([
-      { group: "*", kind: "*" },
-    ]);
+    expect(nobody.clusterResourceWhitelist).toEqual(full.clusterResourceWhitelist);
+    expect(nobody.namespaceResourceWhitelist).toEqual(full.namespaceResourceWhitelist);
+    expect(nobody).not.toHaveProperty("namespaceResourceBlacklist");
   });
 });

@@ -19,8 +19,17 @@ describe("LimitRange", () => {
     },
   );
 
-  it("sets container defaults", () => {
+  it("sets default requests for a quota of requests", () => {
     const range = getObject(withQuota({ cpu: "8", memory: "16Gi" }), KEY);
+    // No default limit: one of 1 CPU would make a pod that requests 4 CPUs and sets no limit invalid.
+    expect(range.spec).toEqual({
+      limits: [{ type: "Container", defaultRequest: { cpu: "100m", memory: "256Mi" } }],
+    });
+    expect(getObject(withQuota({ "requests.memory": "64Gi" }), KEY).spec).toEqual(range.spec);
+  });
+
+  it("sets default limits too for a quota of limits", () => {
+    const range = getObject(withQuota({ "requests.cpu": "8", "limits.memory": "16Gi" }), KEY);
     expect(range.spec).toEqual({
       limits: [
         {

@@ -5,7 +5,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { resourceKinds } from "../../src/generate/argocd.js";
+import { GENERATED_KINDS } from "../../src/generate/argocd.js";
 import { generateDeployment, planDeploymentFiles } from "../../src/generate/index.js";
 import type { ObjectFile } from "../../src/generate/layout.js";
 import type { Deployment } from "../../src/model/types.js";
@@ -110,7 +110,7 @@ describe("planDeploymentFiles", () => {
     expect(changedFingerprints(before, after)).toEqual(["profiles/team-q.yaml"]);
   });
 
-  it("AppProject kinds match the built objects", () => {
+  it("AppProject allows every kind cake generates, whatever the output has now", () => {
     const providers = fc.constantFrom("aws" as const, "gcp" as const, "none" as const);
     fc.assert(
       fc.property(providers, fc.boolean(), fc.boolean(), fc.boolean(), (provider, quota, grants, users) => {
@@ -139,10 +139,18 @@ describe("planDeploymentFiles", () => {
         const project = files.find((file) => file.path === "argocd/appproject.yaml")?.objects[0] as {
           spec: { clusterResourceWhitelist?: unknown; namespaceResourceWhitelist?: unknown };
         };
-        const kinds = resourceKinds(synced);
+        const allowed = (scope: "cluster" | "namespaced") =>
+          new Set(GENERATED_KINDS[scope].map(({ group, kind }) => `${group}/${kind}`));
+        const groupOf = (apiVersion: string) =>
+          apiVersion.includes("/") ? apiVersion.replace(/\/[^/]*$/, "") : "";
 
-        expect(project.spec.clusterResourceWhitelist).toEqual(kinds.cluster);
-        expect(project.spec.namespaceResourceWhitelist ?? []).toEqual(kinds.namespaced);
+        // The same list for every deployment: a kind that left it would hide its leftover objects from pruning.
+        expect(project.spec.clusterResourceWhitelist).toEqual(GENERATED_KINDS.cluster);
+        expect(project.spec.namespaceResourceWhitelist).toEqual(GENERATED_KINDS.namespaced);
+        for (const object of synced.flatMap((file) => file.objects)) {
+          const scope = object.metadata.namespace === undefined ? "cluster" : "namespaced";
+          expect(allowed(scope).has(`${groupOf(object.apiVersion)}/${object.kind}`), object.kind).toBe(true);
+        }
       }),
       { numRuns: 60 },
     );
