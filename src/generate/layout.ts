@@ -154,7 +154,9 @@ export function sortFiles<File extends GeneratedFile>(files: File[]): File[] {
 /**
  * Rejects two objects with the same kind, namespace and name: Argo CD would apply only one
  * of them. Validation rejects the inputs that lead here (such as two emails with the same
- * binding name), so this guards the rules against gaps. Objects in sorted files are
+ * binding name), and the names of cloud identity objects are unique by construction, so
+ * this guards those against gaps in the tests, which build whole deployments with it.
+ * Reconcile renders only the files whose inputs changed and does not run it. Objects in sorted files are
  * compared with their neighbours. Only objects outside their file's own namespace (cloud
  * identity and cluster-scoped objects, a few per profile) can meet a twin in another file,
  * so only those go through a map.

@@ -68,18 +68,23 @@ export function gcpWorkloadIdentityMemberName(accountId: string): string {
 /**
  * Returns the name of the IAMPolicyMember that grants `role` on the project to a profile's
  * GCP service account: `<account id>-<readable role>-<hash>`, at most 63 characters. The
- * readable part is cut to fit. The hash (the first 8 hex digits of the role's SHA-256)
- * keeps apart roles that differ only in case or in the cut part.
+ * readable part is cut to fit. The hash (the first 8 hex digits of a SHA-256) keeps apart
+ * roles that differ only in case or in the cut part. It is the role's alone while the name
+ * holds the whole readable role. Once that is cut, the name no longer tells where the account
+ * id ends (`p` with `p-x-...` and `p-x` with `x-...`), so the hash covers the account id too.
  */
 export function gcpRoleMemberName(accountId: string, role: string): string {
-  const hash = createHash("sha256").update(role).digest("hex").slice(0, 8);
-  const budget = NAME_LIMITS.kubernetesLabel - accountId.length - hash.length - 2;
-  const readable = role
+  const words = role
     .replace(/^roles\//, "")
     .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "-")
-    .slice(0, Math.max(budget, 0))
-    .replace(/^-+|-+$/g, "");
+    .replace(/[^a-z0-9]+/g, "-");
+  const budget = NAME_LIMITS.kubernetesLabel - accountId.length - 8 - 2;
+  const cut = words.length > budget;
+  const hash = createHash("sha256")
+    .update(cut ? `${accountId}\0${role}` : role)
+    .digest("hex")
+    .slice(0, 8);
+  const readable = words.slice(0, Math.max(budget, 0)).replace(/^-+|-+$/g, "");
   return readable === "" ? `${accountId}-${hash}` : `${accountId}-${readable}-${hash}`;
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
@@ -73,6 +74,22 @@ describe("gcpRoleMemberName", () => {
     const lower = gcpRoleMemberName("ml-prod", "projects/p/roles/reader");
     const upper = gcpRoleMemberName("ml-prod", "projects/p/roles/Reader");
     expect(lower).not.toBe(upper);
+  });
+
+  it("keeps accounts apart when the role is cut", () => {
+    // `user-aaaa` with `b-b-b-...` and `user-aaaa-b` with `b-b-...` read the same once cut.
+    const role = `roles/b${".b".repeat(40)}`;
+    const short = gcpRoleMemberName("user-aaaa", role);
+    const long = gcpRoleMemberName("user-aaaa-b", role);
+
+    expect(short.length).toBeLessThanOrEqual(63);
+    expect(short).not.toBe(long);
+  });
+
+  it("keeps the name of a role that fits, which the hash of the role alone ends", () => {
+    expect(gcpRoleMemberName("ml-prod", "roles/viewer")).toBe(
+      `ml-prod-viewer-${createHash("sha256").update("roles/viewer").digest("hex").slice(0, 8)}`,
+    );
   });
 
   it("is stable across calls", () => {
