@@ -375,6 +375,20 @@ describe("gitops settings", () => {
     ["in-cluster", "https://kubernetes.default.svc"],
     ['"https://prod example.com"', "https://kubernetes.default.svc"],
   ];
+  it.each([
+    ['""', "is empty"],
+    ['" main"', 'write "main"'],
+  ])("rejects target_revision %s", (revision, message) => {
+    const text = varsYaml({
+      gitops: `gitops:\n  repo_url: https://git.example.com/ops.git\n  target_revision: ${revision}\n`,
+    });
+
+    const diagnostic = single(load(text), "invalid-value");
+
+    expect(diagnostic).toMatchObject({ path: "gitops.target_revision", ...positionOf(text, revision) });
+    expect(diagnostic.message).toContain(message);
+  });
+
   for (const [server, fix] of invalidServers) {
     it(`rejects destination_server ${server}`, () => {
       const text = varsYaml({

@@ -72,7 +72,13 @@ export interface VarsView {
     };
     gcp?: { projectId?: string; serviceAccountPrefix: string; defaultRoles: (string | undefined)[] };
   };
-  gitops: { repoUrl?: string; argocdNamespace: string; appName?: string; destinationServer?: string };
+  gitops: {
+    repoUrl?: string;
+    argocdNamespace: string;
+    appName?: string;
+    destinationServer?: string;
+    targetRevision?: string;
+  };
   /** The key that contains the deploy namespaces: `deploy_namespaces`, or the older `deployments`. */
   namespacesKey: "deploy_namespaces" | "deployments";
   deployNamespaces: Entry<DeployNamespaceView>[];
@@ -151,6 +157,7 @@ export function buildView(data: unknown): VarsView {
       argocdNamespace: string(gitops.argocd_namespace) ?? DEFAULT_ARGOCD_NAMESPACE,
       appName: gitops.app_name === undefined ? "user-namespace" : string(gitops.app_name),
       destinationServer: string(gitops.destination_server),
+      targetRevision: string(gitops.target_revision),
     },
     namespacesKey,
     deployNamespaces,

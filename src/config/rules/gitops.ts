@@ -32,6 +32,21 @@ export const repoUrlRule: Rule = {
   },
 };
 
+export const targetRevisionRule: Rule = {
+  name: "target-revision",
+  check({ source, view }) {
+    const revision = view.gitops.targetRevision;
+    if (revision === undefined || (revision !== "" && revision.trim() === revision)) return [];
+    // Argo CD takes the revision as written: an empty one means the repo's HEAD, and a padded
+    // one names a branch or tag no repository has.
+    const problem =
+      revision.trim() === ""
+        ? 'is empty; write the branch, tag or commit Argo CD syncs from, such as "main", or remove the key for the default, main'
+        : `"${revision}" has spaces around it, which Argo CD keeps; write "${revision.trim()}"`;
+    return [source.diagnostic("error", "invalid-value", ["gitops", "target_revision"], problem)];
+  },
+};
+
 /** Returns why `url` is not a repository URL Argo CD accepts, with the fix, or undefined for a good one. */
 export function repoUrlProblem(url: string): string | undefined {
   const clean = withoutCredentials(url);

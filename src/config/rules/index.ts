@@ -20,7 +20,7 @@ import {
   profileOwnerUserRule,
   useridPrefixRule,
 } from "./emails.js";
-import { destinationServerRule, repoUrlRule } from "./gitops.js";
+import { destinationServerRule, repoUrlRule, targetRevisionRule } from "./gitops.js";
 import { grantsRule, rolesRule } from "./grants.js";
 import { containerDefaultsRule, resourceQuotaRule } from "./resource-quota.js";
 import { namespaceLabelsRule, settingsNamespacesRule } from "./settings.js";
@@ -56,6 +56,7 @@ export const RULES: readonly Rule[] = [
   gcpSettingsRule,
   unusedCloudSettingsRule,
   repoUrlRule,
+  targetRevisionRule,
   destinationServerRule,
   settingsNamespacesRule,
   namespaceLabelsRule,
