@@ -21,6 +21,7 @@ import {
   LEGACY_VARS_DIR,
   resolveLayout,
 } from "../repo/layout.js";
+import { assertRealPathInside } from "../repo/paths.js";
 import { listVarsFiles } from "../repo/vars-files.js";
 import { APPLICATIONSET_FILE, applicationSetText } from "./argocd.js";
 import {
@@ -145,7 +146,13 @@ async function initFolder(options: InitOptions): Promise<InitResult> {
   // deployment, with example users, for Argo CD to sync.
   const layout = { ...(await resolveLayout(options.dir)), varsDir };
   const hasDeployments = (await listVarsFiles(layout)).length > 0;
-  for (const [file, text] of starterFiles(repoUrl, repoPath, varsDir, outputDir)) {
+  const starter = starterFiles(repoUrl, repoPath, varsDir, outputDir);
+  const forge = forgeFiles(options.cakePackage, repoPath);
+  // Every path is checked before the first write: a symlinked `.github/` or `schema/` would
+  // take a starter file out of the repository, and a refusal halfway would leave half of them.
+  for (const [file] of starter) await assertRealPathInside(options.dir, file);
+  for (const [file] of [...forge, [CODEOWNERS_FILE]]) await assertRealPathInside(top, file as string);
+  for (const [file, text] of starter) {
     const absolute = path.join(options.dir, ...file.split("/"));
     if (hasDeployments && file === exampleVarsFile(varsDir)) {
       if (existsSync(absolute)) result.kept.push(absolute);
@@ -156,7 +163,7 @@ async function initFolder(options: InitOptions): Promise<InitResult> {
 
   // The forges read these files only at the top of the git repository, so an ops repo in a
   // subfolder gets them there, with its folder in every cake command.
-  for (const [file, text] of forgeFiles(options.cakePackage, repoPath)) {
+  for (const [file, text] of forge) {
     const absolute = path.join(top, ...file.split("/"));
     record(absolute, await writeIfMissing(absolute, text));
   }

@@ -10,6 +10,7 @@ import {
   rename,
   rm,
   stat,
+  symlink,
   writeFile,
 } from "node:fs/promises";
 import os from "node:os";
@@ -287,6 +288,19 @@ describe("cake init", () => {
     expect(await readFile(path.join(dir, "cake.yaml"), "utf8")).toContain(
       "vars_dir: platform/scripts/gen_deploy/vars\n",
     );
+  });
+
+  it("writes nothing through a .github folder symlinked out of the repository", async () => {
+    const outside = await mkdtemp(path.join(os.tmpdir(), "cake-outside-"));
+    await symlink(outside, path.join(dir, ".github"));
+
+    const result = await cake(dir, "init", "--no-git");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(".github/workflows/cake.yml leads to");
+    expect(await readdir(outside)).toEqual([]);
+    expect((await readdir(dir)).sort()).toEqual([".github"]);
+    await rm(outside, { recursive: true, force: true });
   });
 
   it("follows the folders an existing cake.yaml names", async () => {
