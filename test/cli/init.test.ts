@@ -657,6 +657,20 @@ describe("cake init codeowners", () => {
     expect(result.stdout.startsWith(CODEOWNERS_HEADER)).toBe(true);
   });
 
+  it("rejects the starter files' options with --codeowners", async () => {
+    await cake(dir, "init");
+    const before = await readFile(path.join(dir, "CODEOWNERS"), "utf8");
+
+    const result = await cake(dir, "init", "--codeowners", "--repo-url", "not a url", "--force");
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("--force, --repo-url do not go with --codeowners");
+    expect(await readFile(path.join(dir, "CODEOWNERS"), "utf8")).toBe(before);
+    const missing = await cake(dir, "init", "no-such-folder", "--codeowners");
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("is not a folder; give cake init the ops repo's folder as DIR.");
+  });
+
   it("uses paths from work tree top", async () => {
     await execFileAsync("git", ["init", "--quiet"], { cwd: dir });
     await cake(dir, "init", "platform/ops");

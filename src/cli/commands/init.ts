@@ -1,6 +1,6 @@
 /** `cake init`: lays out a new ops repo, or regenerates its CODEOWNERS with `--codeowners`. */
 import { readFileSync } from "node:fs";
-import { readFile, realpath } from "node:fs/promises";
+import { readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
 import { UsageError } from "../../errors.js";
@@ -46,8 +46,22 @@ export function register(program: Command, context: CommandContext): void {
     .option("--stdout", "with --codeowners, print CODEOWNERS instead of writing it")
     .action(async (dir: string | undefined, options: InitCommandOptions) => {
       const root = path.resolve(context.io.cwd, dir ?? ".");
-      if (options.codeowners) await runCodeowners(root, options, context);
-      else await runInit(root, options, context);
+      if (options.codeowners) {
+        // The starter files' options would be ignored, so an init that meant them is stopped.
+        const ignored = [
+          ...(options.force ? ["--force"] : []),
+          ...(options.git ? [] : ["--no-git"]),
+          ...(options.repoUrl !== undefined ? ["--repo-url"] : []),
+          ...(options.cakePackage !== "" ? ["--cake-package"] : []),
+        ];
+        if (ignored.length > 0) {
+          throw new UsageError(
+            `${ignored.join(", ")} ${ignored.length === 1 ? "does" : "do"} not go with --codeowners, which only ` +
+              "regenerates CODEOWNERS; run cake init without --codeowners for the starter files.",
+          );
+        }
+        await runCodeowners(root, options, context);
+      } else await runInit(root, options, context);
     });
 }
 
@@ -121,6 +135,10 @@ async function runCodeowners(
   options: InitCommandOptions,
   context: CommandContext,
 ): Promise<void> {
+  // The layout's own message names --repo, which cake init takes as its DIR argument instead.
+  if (!(await stat(root).catch(() => undefined))?.isDirectory()) {
+    throw new UsageError(`${root} is not a folder; give cake init the ops repo's folder as DIR.`);
+  }
   if (options.stdout) {
     context.io.stdout.write(await renderCodeownersFor(root));
     return;
