@@ -557,6 +557,19 @@ describe("cake plan without vars files", () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("no vars files (*.yaml, *.yml) found in varz");
   });
+
+  it("names the older layout's folder when the vars files are there", async () => {
+    const text = await readFile(path.join(repo.dir, DEV), "utf8");
+    await repo.remove(DEV);
+    await repo.commit("Move to the older layout", {
+      "platform/scripts/gen_deploy/vars/dev-us-east-1.yaml": text,
+    });
+
+    const result = await cake(repo.dir, "plan", "--base", "HEAD");
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("pass --vars-dir platform/scripts/gen_deploy/vars");
+  });
 });
 
 describe("cake plan base output manifest", () => {

@@ -32,6 +32,7 @@ import {
 import type { AccessGrant } from "../../plan/state.js";
 import type { DeploymentOutput, PlanSide } from "../../plan/types.js";
 import { type RepoLayout, resolveLayout } from "../../repo/layout.js";
+import { legacyVarsHint } from "../../repo/vars-files.js";
 import type { CommandContext } from "../io.js";
 
 interface PlanOptions {
@@ -93,14 +94,16 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
   const orphaned =
     base.commit === null ? [] : await orphanedFolders(baseLayout, base.commit, baseVars, headVars);
   // An empty plan here almost always means a wrong --repo or --vars-dir, not "no changes".
+  const withoutVars = headVars.length === 0 && baseVars.length === 0;
+  // A repo in the older layout gets the --vars-dir to pass, as the other commands give it.
+  const fix = withoutVars ? ((await legacyVarsHint(headLayout)) ?? "check --repo and --vars-dir.") : "";
   const noVars = (): UsageError => {
     const folders =
       headLayout.varsDir === baseLayout.varsDir
         ? `in ${headLayout.varsDir}, neither at the base nor at the head`
         : `in ${baseLayout.varsDir} at the base nor in ${headLayout.varsDir} at the head`;
-    return new UsageError(`no vars files (*.yaml, *.yml) found ${folders}; check --repo and --vars-dir.`);
+    return new UsageError(`no vars files (*.yaml, *.yml) found ${folders}; ${fix}`);
   };
-  const withoutVars = headVars.length === 0 && baseVars.length === 0;
   if (withoutVars && orphaned.length === 0) throw noVars();
   const notes =
     base.commit !== null && baseVars.length === 0 && headVars.length > 0
