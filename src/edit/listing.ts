@@ -12,7 +12,7 @@ import { UsageError } from "../errors.js";
 import type { Deployment } from "../model/types.js";
 import { readStoredLoad } from "../output/cache.js";
 import { resolveLayout } from "../repo/layout.js";
-import { legacyVarsHint } from "../repo/vars-files.js";
+import { deploymentNameOfFile, legacyVarsHint } from "../repo/vars-files.js";
 
 export interface ListOptions {
   repo?: string;
@@ -103,22 +103,22 @@ async function loadListed(context: CommandContext, options: ListOptions): Promis
         ((await legacyVarsHint(layout)) ?? "check --repo and --vars-dir."),
     );
   }
+  // A name no vars file has is a usage error, whatever errors the other files have.
+  const names = files.map(deploymentNameOfFile);
+  // "all" selects every deployment, as it does for the edit commands.
+  const wanted = options.deployment === "all" ? undefined : options.deployment;
+  if (wanted !== undefined && !names.includes(wanted)) {
+    throw new UsageError(
+      `no vars file for deployment "${wanted}" in ${layout.varsDir}/ (known deployments: ${names.join(", ")}).` +
+        `${didYouMean(wanted, names)} Use the file's name without .yaml, or "all".`,
+    );
+  }
   if (hasErrors(diagnostics)) {
     context.io.stderr.write(formatErrorsFirst(diagnostics, { sources }));
     context.io.stderr.write("cake: deployments with errors are not listed.\n");
     context.setExitCode(1);
   }
-  // "all" selects every deployment, as it does for the edit commands.
-  if (options.deployment === undefined || options.deployment === "all") return deployments;
-  const selected = deployments.filter((deployment) => deployment.name === options.deployment);
-  if (selected.length === 0 && !hasErrors(diagnostics)) {
-    const names = deployments.map((deployment) => deployment.name);
-    throw new UsageError(
-      `no vars file for deployment "${options.deployment}" in ${layout.varsDir}/ (known deployments: ${names.join(", ")}).` +
-        `${didYouMean(options.deployment, names)} Use the file's name without .yaml, or "all".`,
-    );
-  }
-  return selected;
+  return wanted === undefined ? deployments : deployments.filter((deployment) => deployment.name === wanted);
 }
 
 export async function listUsers(context: CommandContext, options: ListOptions): Promise<void> {

@@ -832,6 +832,17 @@ describe("cake user list", () => {
     expect(result.stderr).not.toContain("Did you mean");
   });
 
+  it("unknown deployment is a usage error beside an invalid file", async () => {
+    const qa = path.join(repo, "vars", "qa-us-east-1.yaml");
+    await writeFile(qa, `${await readFile(qa, "utf8")}bogus_key: 1\n`);
+
+    const unknown = await expectFailure(2, "user", "list", "--deployment", "dev-eu-west1");
+    const invalid = await expectFailure(1, "user", "list", "--deployment", "qa-us-east-1");
+
+    expect(unknown.stderr).toContain('Did you mean "dev-eu-west-1"?');
+    expect(invalid.stderr).toContain("deployments with errors are not listed");
+  });
+
   it("unknown deployment suggests a near name", async () => {
     const listed = await expectFailure(2, "user", "list", "--deployment", "dev-eu-west1");
     const added = await expectFailure(
