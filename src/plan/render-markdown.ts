@@ -12,6 +12,8 @@ import type { DeploymentPlan, RepoPlan } from "./types.js";
 /** GitHub rejects comments over 65536 characters, so the plan stays below it with room for a footer. */
 const MAX_COMMENT_CHARS = 60_000;
 const DEFAULT_MAX_ROWS = 200;
+/** Profiles a grouped cloud identity row names before it counts the rest; the text plan names all. */
+const MAX_LISTED_PROFILES = 10;
 
 export interface MarkdownOptions {
   /**
@@ -83,7 +85,7 @@ function renderDeployment(deployment: DeploymentPlan, maxRows: number): string[]
     lines.push("");
   }
 
-  const { shown, cut } = selectRows(planRows(deployment), maxRows);
+  const { shown, cut } = selectRows(planRows(deployment, MAX_LISTED_PROFILES), maxRows);
   lines.push("| | Change | Subject | Namespace | From | To |", "| --- | --- | --- | --- | --- | --- |");
   for (const row of shown) lines.push(renderRow(row));
   if (cut.length > 0) {

@@ -50,7 +50,11 @@ const value = (text: string): Cell[] => [{ kind: "value", text }];
 const words = (text: string): Cell[] => [{ kind: "words", text }];
 const optional = (text: string | null): Cell[] => (text === null ? [] : value(text));
 
-export function planRows(plan: DeploymentPlan): PlanRow[] {
+/**
+ * Returns the rows of a deployment's plan. `maxListedProfiles` caps the profiles a grouped row
+ * names before it counts the rest: a pull request comment has a size limit, a terminal none.
+ */
+export function planRows(plan: DeploymentPlan, maxListedProfiles = Number.POSITIVE_INFINITY): PlanRow[] {
   const rows: PlanRow[] = [];
 
   if (plan.owner) {
@@ -159,7 +163,7 @@ export function planRows(plan: DeploymentPlan): PlanRow[] {
   }
 
   // One push per row: a deployment can have 100k profiles, and that many arguments overflow the stack.
-  for (const row of cloudIdentityRows(plan.cloudIdentity)) rows.push(row);
+  for (const row of cloudIdentityRows(plan.cloudIdentity, maxListedProfiles)) rows.push(row);
   for (const setting of plan.settings) {
     rows.push({
       kind: "other",
@@ -269,12 +273,9 @@ function roleCells(role: AccessRole | null): Cell[] {
   return role === "cake-admin" ? words("cake-admin (ClusterRoleBinding)") : value(role);
 }
 
-/** Maximum number of profiles one grouped row names before it gives a count of the rest. */
-const MAX_LISTED_PROFILES = 10;
-
-function listCells(profiles: readonly string[]): Cell[] {
-  const cells = profiles.slice(0, MAX_LISTED_PROFILES).flatMap((profile) => value(profile));
-  const rest = profiles.length - MAX_LISTED_PROFILES;
+function listCells(profiles: readonly string[], max: number): Cell[] {
+  const cells = profiles.slice(0, max).flatMap((profile) => value(profile));
+  const rest = profiles.length - max;
   return rest > 0 ? [...cells, ...words(`and ${rest} more`)] : cells;
 }
 
@@ -290,7 +291,7 @@ const CLOUD_LABELS: Record<CloudIdentityChange["field"], string> = {
  * Groups cloud identity changes that are the same for several profiles (a default policy
  * added to every role, say) into one row that lists the profiles.
  */
-function cloudIdentityRows(changes: readonly CloudIdentityChange[]): PlanRow[] {
+function cloudIdentityRows(changes: readonly CloudIdentityChange[], maxListedProfiles: number): PlanRow[] {
   const groups = new Map<string, { change: CloudIdentityChange; profiles: string[] }>();
   for (const change of changes) {
     const key = JSON.stringify([change.field, change.change, change.from, change.to]);
@@ -304,7 +305,7 @@ function cloudIdentityRows(changes: readonly CloudIdentityChange[]): PlanRow[] {
     marker: markerOf(change.change),
     change: `${CLOUD_LABELS[change.field]} ${change.change}`,
     subject: [],
-    where: listCells(profiles),
+    where: listCells(profiles, maxListedProfiles),
     from: optional(change.from),
     to: optional(change.to),
   }));

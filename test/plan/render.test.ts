@@ -5,7 +5,7 @@ import { codeSpan, renderPlanMarkdown } from "../../src/plan/render-markdown.js"
 import { renderPlanText } from "../../src/plan/render-text.js";
 import { describeSummary, summarizePlans } from "../../src/plan/summary.js";
 import type { DeploymentPlan, RepoPlan } from "../../src/plan/types.js";
-import { deployment, deployNamespace, grant, user } from "./deployment.js";
+import { awsCloud, deployment, deployNamespace, grant, user } from "./deployment.js";
 
 function repoPlan(deployments: DeploymentPlan[]): RepoPlan {
   return {
@@ -434,5 +434,24 @@ describe("render removed Profiles", () => {
       { profile: "bjones", kind: "user", email: "bob@example.com" },
       { profile: "ml-old", kind: "shared", email: null },
     ]);
+  });
+});
+
+describe("grouped cloud identity rows", () => {
+  const users = Array.from({ length: 14 }, (_, index) => user(`u${index}@example.com`, `u${index}`));
+  const plan = planChanges(
+    deployment({ cloud: awsCloud(), users }),
+    deployment({ cloud: awsCloud({ defaultPolicyArns: ["arn:aws:iam::aws:policy/ReadOnlyAccess"] }), users }),
+  );
+
+  it("name every profile in text", () => {
+    const text = renderPlanText(repoPlan([plan]));
+
+    expect(text).toContain("u13");
+    expect(text).not.toContain("more");
+  });
+
+  it("count the rest after ten profiles in markdown", () => {
+    expect(renderPlanMarkdown(repoPlan([plan]))).toContain("and 6 more");
   });
 });
