@@ -146,12 +146,12 @@ function destructiveItems(deployment: DeploymentPlan): string[] {
   const items: string[] = [];
   if (deployment.owner) {
     items.push(
-      `Profile owner ${codeSpan(deployment.owner.from)} → ${codeSpan(deployment.owner.to)}: ${escapeText(deployment.owner.reason)}.`,
+      `Profile owner ${codeSpan(deployment.owner.from)} → ${codeSpan(deployment.owner.to)}: ${escapeReason(deployment.owner.reason)}.`,
     );
   }
   for (const profile of deployment.profiles) {
     if (profile.destructive && profile.reason) {
-      items.push(`Profile ${codeSpan(profile.profile)}: ${escapeText(profile.reason)}.`);
+      items.push(`Profile ${codeSpan(profile.profile)}: ${escapeReason(profile.reason)}.`);
     }
   }
   return items;
@@ -177,6 +177,22 @@ export function codeSpan(value: string): string {
   const fence = "`".repeat(longestRun + 1);
   const padding = text.startsWith("`") || text.endsWith("`") || text.startsWith(" ") ? " " : "";
   return `${fence}${padding}${text}${padding}${fence}`;
+}
+
+/**
+ * Escapes a reason sentence, whose words include emails from the vars: each word with an `@`
+ * goes into a code span, so that it becomes neither a mailto link nor a mention, and keeps
+ * markup characters an email may hold (`a\`b_c@x`) as text.
+ */
+function escapeReason(text: string): string {
+  return text
+    .split(/(\s+)/)
+    .map((word) => {
+      if (!word.includes("@")) return escapeText(word);
+      const [, token = word, tail = ""] = /^(.*?)([,.;:)]*)$/.exec(word) ?? [];
+      return `${codeSpan(token)}${escapeText(tail)}`;
+    })
+    .join("");
 }
 
 /** Escapes the characters that would start markup in running text. */

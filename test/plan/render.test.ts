@@ -455,3 +455,23 @@ describe("grouped cloud identity rows", () => {
     expect(renderPlanMarkdown(repoPlan([plan]))).toContain("and 6 more");
   });
 });
+
+describe("destructive reasons in markdown", () => {
+  it("put every email in a code span, so none becomes a link or a mention", () => {
+    const hostile = "a`b_*x*(@octocat.com";
+    const plan = planChanges(
+      deployment({ users: [user("bob@example.com", "bjones")] }),
+      deployment({ users: [user(hostile, "bjones")] }),
+    );
+
+    const markdown = renderPlanMarkdown(repoPlan([plan]));
+    const reasons = markdown.split("\n").filter((line) => line.startsWith("- Profile `bjones`"));
+
+    expect(reasons).toHaveLength(1);
+    expect(reasons[0]).toContain("`bob@example.com`");
+    expect(reasons[0]).toContain(codeSpan(hostile));
+    expect(
+      (reasons[0] ?? "").replaceAll(codeSpan(hostile), "").replaceAll("`bob@example.com`", ""),
+    ).not.toContain("@");
+  });
+});
