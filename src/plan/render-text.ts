@@ -114,28 +114,29 @@ function forgottenNote(deployment: DeploymentPlan): string | undefined {
 }
 
 function baseNote(deployment: DeploymentPlan): string | undefined {
-  if (!deployment.baseValid && deployment.baseManifest && deployment.baseAccessFrom) {
-    return (
-      "the vars file at base is invalid, so users show as added; " +
-      `the Profiles and owner at base come from ${deployment.baseManifest}, ` +
-      `and the access at base from the RoleBindings in ${deployment.baseAccessFrom}`
-    );
-  }
-  if (!deployment.baseValid && deployment.baseManifest) {
-    return (
-      "the vars file at base is invalid, so users and access show as added; " +
-      `the Profiles and owner at base come from ${deployment.baseManifest}`
-    );
-  }
+  // Without a base model, the settings, deploy namespaces, quotas and cloud identity at base
+  // are unknown: a reader must know that a setting change (userid_header, say) is not listed.
+  const unknown =
+    "its users, deploy namespaces, quotas and cloud identity show as added, and no setting change is listed " +
+    "(compare the generated output to review them)";
+  const sources = [
+    ...(deployment.baseManifest
+      ? [`the Profiles and owner at base come from ${deployment.baseManifest}`]
+      : []),
+    ...(deployment.baseAccessFrom
+      ? [`the access at base from the RoleBindings in ${deployment.baseAccessFrom}`]
+      : deployment.baseManifest
+        ? ["its access shows as added too"]
+        : []),
+  ].join(", and ");
   if (!deployment.baseValid) {
-    return "the vars file at base is invalid, so it is treated as absent and everything shows as added";
+    return deployment.baseManifest
+      ? `the vars file at base is invalid, so ${unknown}; ${sources}`
+      : "the vars file at base is invalid, so it is treated as absent: everything shows as added, and no setting change is listed";
   }
   // The note of a pruned folder names where its Profiles come from.
   if (deployment.baseManifest && !deployment.prunedOutput) {
-    const access = deployment.baseAccessFrom
-      ? `, and the RoleBindings in ${deployment.baseAccessFrom} the access`
-      : "";
-    return `there is no vars file at base, but ${deployment.baseManifest} at base lists the Profiles that exist${access}`;
+    return `there is no vars file at base, so ${unknown}; ${sources}`;
   }
   return undefined;
 }

@@ -328,8 +328,8 @@ function warnAboutInvalidBase(
     let effect: string;
     if (headNames.has(vars.name)) {
       effect = manifest
-        ? `treating it as absent, so its users show as added; the Profiles and owner at base come from ${manifest}, and the access at base from the RoleBindings in its folder`
-        : "treating it as absent, so every entry shows as added";
+        ? `treating it as absent, so its users, deploy namespaces, quotas and cloud identity show as added and no setting change is listed; the Profiles and owner at base come from ${manifest}, and the access at base from the RoleBindings in its folder`
+        : "treating it as absent, so every entry shows as added and no setting change is listed";
     } else {
       effect = manifest
         ? `it is deleted at head, and the Profiles it removes come from ${manifest} at base`
