@@ -371,9 +371,12 @@ export function checkWritable(root: string, plan: FolderPlan): void {
   }
   // In a folder with the sticky bit (mode +t), write permission lets a user replace or delete
   // only the files they own, so the rename of another user's file would fail halfway.
-  const foreign = plan.changes
+  const replaced = plan.changes
     .filter((change) => change.action !== "unchanged" && change.action !== "create")
-    .map((change) => path.join(absolute, change.path))
+    .map((change) => path.join(absolute, change.path));
+  // The journal replaces the manifest last, after every other rename.
+  if (plan.manifestChanged) replaced.push(path.join(absolute, MANIFEST_FILE));
+  const foreign = replaced
     .filter((file) => sticky.has(path.dirname(file)) && !ownedByMe(file))
     .map((file) => path.relative(root, file));
   if (denied.length > 0) {

@@ -28,9 +28,18 @@ describe("LimitRange", () => {
     expect(getObject(withQuota({ "requests.memory": "64Gi" }), KEY).spec).toEqual(range.spec);
   });
 
-  it("sets default limits too for a quota of limits", () => {
+  it("sets the default limit of each resource whose limit the quota constrains", () => {
     const range = getObject(withQuota({ "requests.cpu": "8", "limits.memory": "16Gi" }), KEY);
     expect(range.spec).toEqual({
+      limits: [
+        {
+          type: "Container",
+          default: { memory: "1Gi" },
+          defaultRequest: { cpu: "100m", memory: "256Mi" },
+        },
+      ],
+    });
+    expect(getObject(withQuota({ "limits.cpu": "8", "limits.memory": "16Gi" }), KEY).spec).toEqual({
       limits: [
         {
           type: "Container",
@@ -57,7 +66,7 @@ describe("LimitRange", () => {
       limits: [
         {
           type: "Container",
-          default: { cpu: "2", memory: "4Gi" },
+          default: { memory: "4Gi" },
           defaultRequest: { cpu: "250m", memory: "512Mi" },
         },
       ],

@@ -282,6 +282,25 @@ describe("reconcile", () => {
       expect(result.stderr).toContain(`cake may not replace ${PROD}/profiles/ml-prod.yaml`);
       expect(result.stderr).toContain("sticky bit");
       expect(await snapshotTree(root)).toEqual(before);
+
+      // The manifest, which the journal replaces last, in a sticky deployment folder.
+      await execFileAsync("chown", ["-R", "65534:65534", root]);
+      await chmod(path.join(root, PROD, "profiles"), 0o755);
+      await execFileAsync("chown", [
+        "0:0",
+        path.join(root, PROD),
+        path.join(root, PROD, ".cake-manifest.json"),
+      ]);
+      await chmod(path.join(root, PROD), 0o1777);
+      const manifestBefore = await snapshotTree(root);
+      const second = await execFileAsync(argv[0] as string, [
+        ...argv.slice(1),
+        "reconcile",
+        "--repo",
+        root,
+      ]).catch((error) => error);
+      expect(second.stderr).toContain(`cake may not replace ${PROD}/.cake-manifest.json`);
+      expect(await snapshotTree(root)).toEqual(manifestBefore);
     },
   );
 
