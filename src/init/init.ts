@@ -150,8 +150,8 @@ async function initFolder(options: InitOptions): Promise<InitResult> {
   const forge = forgeFiles(options.cakePackage, repoPath);
   // Every path is checked before the first write: a symlinked `.github/` or `schema/` would
   // take a starter file out of the repository, and a refusal halfway would leave half of them.
-  for (const [file] of starter) await assertRealPathInside(options.dir, file);
-  for (const [file] of [...forge, [CODEOWNERS_FILE]]) await assertRealPathInside(top, file as string);
+  for (const [file] of starter) await checkTarget(options.dir, file);
+  for (const [file] of [...forge, [CODEOWNERS_FILE]]) await checkTarget(top, file as string);
   for (const [file, text] of starter) {
     const absolute = path.join(options.dir, ...file.split("/"));
     if (hasDeployments && file === exampleVarsFile(varsDir)) {
@@ -329,6 +329,26 @@ function configText(repoPath: string, varsDir: string, outputDir: string): strin
     );
   }
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * Rejects a starter file's path that init could not write, or would write out of `base`: one
+ * that passes through a symlink leading out, or a file where a folder goes, or that is a
+ * folder itself (which `writeIfMissing` would take for an existing file and keep).
+ */
+async function checkTarget(base: string, file: string): Promise<void> {
+  await assertRealPathInside(base, file);
+  const parts = file.split("/");
+  for (let depth = 1; depth <= parts.length; depth++) {
+    const relative = parts.slice(0, depth).join("/");
+    const info = await stat(path.join(base, ...parts.slice(0, depth))).catch(() => undefined);
+    if (info === undefined) return;
+    const last = depth === parts.length;
+    if (last ? info.isDirectory() : !info.isDirectory()) {
+      const what = last ? "a folder where cake init writes a file" : "a file where cake init needs a folder";
+      throw new CakeError(`${relative} is ${what}; move it away, then rerun. Nothing was written.`);
+    }
+  }
 }
 
 /** Writes `text` unless `file` exists; the `wx` flag makes the check and the write one step. */

@@ -303,6 +303,20 @@ describe("cake init", () => {
     await rm(outside, { recursive: true, force: true });
   });
 
+  it.each([
+    ["argocd", "file", "argocd is a file where cake init needs a folder"],
+    ["CODEOWNERS", "folder", "CODEOWNERS is a folder where cake init writes a file"],
+  ])("writes nothing when %s is a %s in the way", async (name, kind, message) => {
+    if (kind === "file") await writeFile(path.join(dir, name), "");
+    else await mkdir(path.join(dir, name));
+
+    const result = await cake(dir, "init", "--no-git");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${message}; move it away, then rerun. Nothing was written.`);
+    expect(await readdir(dir)).toEqual([name]);
+  });
+
   it("follows the folders an existing cake.yaml names", async () => {
     await writeFile(path.join(dir, "cake.yaml"), "vars_dir: config/vars\noutput_dir: out/deps\n");
 
