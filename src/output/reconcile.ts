@@ -99,6 +99,11 @@ export interface DeploymentReport {
    * since (see `recoverFolder`). This run planned the folder from the current vars instead.
    */
   journalDiscarded?: boolean;
+  /**
+   * Profiles of the manifest committed at HEAD that leave the output, for a folder deleted in
+   * the working tree: no file removal shows them, but reconcile asks for their deletion flag.
+   */
+  committedProfilesLeaving?: string[];
 }
 
 export interface ReconcileResult {
@@ -1142,7 +1147,14 @@ function reportOf(plan: FolderPlan, journalPending: boolean): DeploymentReport {
     manifestChanged: plan.manifestChanged,
     olderManifest: (plan.previousManifest?.manifestVersion ?? MANIFEST_VERSION) < MANIFEST_VERSION,
     journalPending,
+    ...leavingOfCommitted(plan),
   };
+}
+
+function leavingOfCommitted(plan: FolderPlan): { committedProfilesLeaving?: string[] } {
+  const desired = new Set(plan.desired?.profiles ?? []);
+  const leaving = (plan.committedProfiles ?? []).filter((profile) => !desired.has(profile));
+  return leaving.length === 0 ? {} : { committedProfilesLeaving: leaving };
 }
 
 /**

@@ -573,10 +573,13 @@ describe("cake reconcile", () => {
       await rm(path.join(repo.dir, PROD), { recursive: true });
       const before = await snapshotTree(repo.dir);
 
+      const checked = await cake(repo.dir, "reconcile", "--check");
       const blocked = await cake(repo.dir, "reconcile");
       const afterBlock = await snapshotTree(repo.dir);
       const allowed = await cake(repo.dir, "reconcile", "--allow-profile-deletion=bjones");
 
+      expect(checked.code).toBe(1);
+      expect(checked.stderr).toContain('run "cake reconcile --allow-profile-deletion=prod-us-east-1/bjones"');
       expect(blocked.code).toBe(1);
       expect(blocked.stderr).toContain('Profile "bjones" would leave the output');
       expect(afterBlock).toEqual(before);
