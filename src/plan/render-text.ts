@@ -75,10 +75,13 @@ export function deploymentNotes(deployment: DeploymentPlan): string[] {
     );
   }
   if (deployment.prunedOutput) {
-    const source = deployment.varsDeletedIn
-      ? `the users, access and Profiles below are those of ${deployment.varsFile} before commit ${deployment.varsDeletedIn.slice(0, 12)} deleted it`
-      : "the Profiles below are those the base manifest lists, and the access its users had is not listed, " +
-        "because the history at hand lacks the vars file (fetch more history to see it)";
+    const missing = "because the history at hand lacks the vars file (fetch more history to see it)";
+    let source = `the users, access and Profiles below are those of ${deployment.varsFile} before commit ${deployment.varsDeletedIn?.slice(0, 12)} deleted it`;
+    if (deployment.varsDeletedIn === null) {
+      source = deployment.baseAccessFrom
+        ? `the Profiles below are those the base manifest lists and the access that of the RoleBindings in ${deployment.baseAccessFrom}, and its users are not listed, ${missing}`
+        : `the Profiles below are those the base manifest lists, and the access its users had is not listed, ${missing}`;
+    }
     notes.push(
       `the vars file was deleted in an earlier change, and the head deletes its output folder ${deployment.prunedOutput}; ${source}`,
     );

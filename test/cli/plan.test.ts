@@ -1129,8 +1129,11 @@ describe("cake plan pruned orphan", () => {
     await execFileAsync("git", ["clone", "--quiet", "--depth", "2", `file://${repo.dir}`, shallow]);
 
     const result = await cake(shallow, "plan", "--base", "HEAD~1", "--head", "HEAD", "--format", "json");
+    const text = await cake(shallow, "plan", "--base", "HEAD~1", "--head", "HEAD");
     const [deployment] = JSON.parse(result.stdout).deployments;
     await rm(shallow, { recursive: true, force: true });
+    expect(text.stdout).toContain("the access that of the RoleBindings in deployments/dev-us-east-1");
+    expect(text.stdout).not.toContain("the access its users had is not listed");
     const full = await cake(repo.dir, "plan", "--base", "HEAD~1", "--head", "HEAD", "--format", "json");
     const [fromHistory] = JSON.parse(full.stdout).deployments;
 
