@@ -12,10 +12,12 @@ import {
   isSeq,
   LineCounter,
   type Node,
+  type Pair,
   parseDocument,
   Scalar,
   visit,
   type YAMLError,
+  type YAMLMap,
 } from "yaml";
 import type { Diagnostic } from "./diagnostics.js";
 import { textPosition } from "./field-path.js";
@@ -406,8 +408,14 @@ function syntaxHint(error: YAMLError): string {
   return "; check the indentation of this line and the lines around it (the keys of one mapping start in the same column)";
 }
 
+/**
+ * Reports duplicate keys, alias keys and keys that read as null, a number or a boolean. The
+ * latter are removed from the document, so the schema and the rules, which would see them
+ * converted (`010` as "10", `null` as ""), report nothing more about them.
+ */
 function duplicateKeyDiagnostics(source: VarsSource, document: Document): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
+  const nonStringKeys: { map: YAMLMap; pair: Pair }[] = [];
   walk(document.contents, [], (node, path) => {
     if (!isMap(node)) return;
     const firstByKey = new Map<string, Scalar>();
@@ -442,6 +450,7 @@ function duplicateKeyDiagnostics(source: VarsSource, document: Document): Diagno
             { position: source.positionOfOffset(pair.key.range?.[0] ?? 0) },
           ),
         );
+        nonStringKeys.push({ map: node, pair });
         continue;
       }
       const name = String(pair.key.value);
@@ -464,6 +473,7 @@ function duplicateKeyDiagnostics(source: VarsSource, document: Document): Diagno
       );
     }
   });
+  for (const { map, pair } of nonStringKeys) map.items.splice(map.items.indexOf(pair), 1);
   return diagnostics;
 }
 

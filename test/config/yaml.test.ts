@@ -416,8 +416,11 @@ describe("YAML phase", () => {
   ])("a key written %s is an error, not a changed string", (key, kind) => {
     const text = varsYaml().replace(/^kubeflow:\n/m, `kubeflow:\n  namespace_labels:\n    ${key}: x\n`);
 
-    const diagnostic = withCode(load(text), "wrong-type")[0];
+    const result = load(text);
+    const diagnostic = withCode(result, "wrong-type")[0];
 
+    // The converted key ("10", "true", "") is not reported a second time by the label rules.
+    expect(codes(result)).toEqual(["wrong-type"]);
     expect(diagnostic?.message).toBe(`the key ${key} reads as ${kind}; quote it: "${key}"`);
     expect(diagnostic).toMatchObject({
       path: `kubeflow.namespace_labels.${key}`,
