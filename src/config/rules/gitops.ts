@@ -51,10 +51,13 @@ export const targetRevisionRule: Rule = {
 export function repoUrlProblem(url: string): string | undefined {
   const clean = withoutCredentials(url);
   if (clean !== url) {
-    // The message names the URL without them: it is printed in CI logs.
+    // The message masks them: it is printed in CI logs.
+    const masked = clean.replace(/^([a-z]+:\/\/)([^/?#@]*@)?/i, (_, scheme: string, user?: string) =>
+      user === undefined ? `${scheme}***@` : `${scheme}${user.slice(0, -1)}:***@`,
+    );
     return (
-      `"${clean}" is written with a user name or token before "@"; the vars file and the generated ` +
-      `Applications are committed, and Argo CD takes credentials from its repository Secrets, so write "${clean}"`
+      `"${masked}" carries credentials before "@"; the vars file and the generated Applications are ` +
+      `committed, and Argo CD takes credentials from its repository Secrets, so write "${clean}"`
     );
   }
   if (isRepoUrl(url)) return undefined;
@@ -63,12 +66,13 @@ export function repoUrlProblem(url: string): string | undefined {
 }
 
 /**
- * Returns an http(s) URL without the user name and password before its host, which CI
- * clones often carry (`https://oauth2:TOKEN@host/ops.git`); other URLs as they are. An ssh
- * URL's user (`ssh://git@host/ops.git`) names an account, not a secret, so it stays.
+ * Returns a URL without the credentials before its host, which CI clones often carry
+ * (`https://oauth2:TOKEN@host/ops.git`): an http(s) URL without its user and password, an ssh
+ * URL without its password. An ssh URL's user (`ssh://git@host/ops.git`) names an account, not
+ * a secret, so it stays.
  */
 export function withoutCredentials(url: string): string {
-  return url.replace(/^(https?:\/\/)[^/?#]*@/i, "$1");
+  return url.replace(/^(https?:\/\/)[^/?#]*@/i, "$1").replace(/^(ssh:\/\/[^/?#:@]*):[^/?#@]*@/i, "$1@");
 }
 
 /** Returns true for an https://, http:// or ssh:// URL with a host, or an scp-like `user@host:path`. */
