@@ -411,8 +411,8 @@ export async function regenerateCodeowners(root: string): Promise<CodeownersResu
     if (rulesOfAnotherRepo(current, prefix)) {
       throw new CakeError(
         `${file} contains the rules of another ops repo in this git repository, so it was not changed. ` +
-          'Merge the rules of "cake init --codeowners --stdout" into it by hand, and delete its first line so that ' +
-          "cake treats it as your own file.",
+          'Merge the rules of "cake init --codeowners --stdout" into it by hand, and delete the two comment lines ' +
+          "cake wrote at its top, so that cake treats it as your own file.",
       );
     }
     owned.push(file);

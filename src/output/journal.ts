@@ -164,10 +164,12 @@ function checkJournalPaths(folder: string, journal: Journal): void {
 }
 
 function inTheWay(folder: string, relative: string, what: string): CakeError {
+  const reason = what.startsWith("a symbolic link")
+    ? "cake writes a deployment folder only through real files and folders. Replace it with a real folder"
+    : "the journal cannot put its file there. Move it away";
   return new CakeError(
-    `cannot complete the interrupted reconcile in ${folder}: ${relative} is ${what}, and cake writes ` +
-      "a deployment folder only through real files and folders. Replace it with a real file or folder, " +
-      "or move it away, then rerun; the journal waits until then.",
+    `cannot complete the interrupted reconcile in ${folder}: ${relative} is ${what}, and ${reason}, ` +
+      "then rerun; the journal waits until then.",
   );
 }
 

@@ -734,7 +734,7 @@ describe("cake init in a subfolder", () => {
 
     // Nothing requires a review of the second ops repo's vars, and both commands say so.
     expect(initialized.stdout).toContain(
-      'CODEOWNERS existed and was kept: add the rules that "cake init --codeowners --stdout" prints in teams/ml and delete its first line',
+      'CODEOWNERS existed and was kept: add the rules that "cake init --codeowners --stdout" prints in teams/ml, and delete the two comment lines cake wrote at its top',
     );
     expect(check.code).toBe(0);
     expect(check.stderr).toContain("holds the rules cake wrote for another ops repo of this git repository");

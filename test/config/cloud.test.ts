@@ -336,7 +336,10 @@ describe("gitops settings", () => {
     ["git@git.example.com", "git@host:path"],
     ["file:///srv/git/ops.git", "https://"],
     ["https://oauth2:glpat-SECRET@git.example.com/ops.git", 'write "https://git.example.com/ops.git"'],
-    ["https://ghp_SECRET@github.com/example/ops.git", '"https://***@github.com/example/ops.git" carries credentials'],
+    [
+      "https://ghp_SECRET@github.com/example/ops.git",
+      '"https://***@github.com/example/ops.git" carries credentials',
+    ],
     ["ssh://git:SECRET@git.example.com/ops.git", 'write "ssh://git@git.example.com/ops.git"'],
   ];
   for (const [url, fix] of invalidRepoUrls) {

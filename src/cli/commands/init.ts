@@ -185,7 +185,7 @@ async function keptForgeFileSteps(
       (!(await writtenByCake(file)) || (await holdsAnotherRepo(file, result.repoPath)))
     ) {
       const ofAnotherRepo = (await writtenByCake(file))
-        ? " and delete its first line (it holds another ops repo's rules, which cake would keep rewriting)"
+        ? ", and delete the two comment lines cake wrote at its top (it holds another ops repo's rules, which cake would keep rewriting)"
         : "";
       steps.push(
         `  ${relativeToCwd(file)} existed and was kept: add the rules that "cake init --codeowners --stdout" prints in ${result.repoPath}${ofAnotherRepo}`,

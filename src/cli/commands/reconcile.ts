@@ -168,7 +168,7 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
       `cake: warning: ${relative} holds the rules cake wrote for another ops repo of this git repository, ` +
         "and none for this one, so no cake-admin review is required for its vars. Cake keeps one ops repo's " +
         "rules per file: merge the rules of both by hand (this one's are what " +
-        `"cake init ${shellWord(folder)} --codeowners --stdout" prints) and delete the file's first line, ` +
+        `"cake init ${shellWord(folder)} --codeowners --stdout" prints) and delete the two comment lines cake wrote at its top, ` +
         "so that cake no longer rewrites or checks it.\n",
     );
   }
