@@ -447,12 +447,22 @@ async function rejectHandover(target: EditTarget, edited: Deployment): Promise<v
   check(edited);
 }
 
-/** Returns the Profiles that left the target's output, with their last holders (see the manifest). */
+/**
+ * Returns the Profiles that left, or are leaving, the target's output, with their last holders: those
+ * the manifest records as removed, and those it lists whose entries the vars file no longer has.
+ */
 export async function removedProfilesOf(target: EditTarget): Promise<Record<string, string | null>> {
   const manifest = await readManifest(path.join(target.root, target.deployment.outputPath)).catch(
     () => undefined,
   );
-  return manifest?.removedProfiles ?? {};
+  if (manifest === undefined) return {};
+  // A Profile still in the output whose entry left the vars file (removed without a reconcile
+  // since) keeps its holder as much as one the manifest records as removed.
+  const inVars = new Set(profilesOf(target.deployment).map((profile) => profile.name));
+  const leaving = manifest.profiles
+    .filter((profile) => !inVars.has(profile))
+    .map((profile): [string, string | null] => [profile, manifest.profileUsers?.[profile] ?? null]);
+  return { ...Object.fromEntries(leaving), ...manifest.removedProfiles };
 }
 
 /**

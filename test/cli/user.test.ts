@@ -265,6 +265,36 @@ describe("cake user add", () => {
     expect(existsSync(path.join(repo, "deployments"))).toBe(false);
   });
 
+  it("proposes no name of a Profile whose user was removed without a reconcile", async () => {
+    expect((await cake(repo, "reconcile")).code).toBe(0);
+    const removed = await cake(
+      repo,
+      "user",
+      "remove",
+      ...D,
+      "--username",
+      "bjones",
+      "--delete-profile",
+      "--no-reconcile",
+    );
+    expect(removed.code).toBe(0);
+
+    const added = await cake(
+      repo,
+      "user",
+      "add",
+      ...D,
+      "--email",
+      "bjones@example.org",
+      "--role",
+      "cake-user",
+      "--no-reconcile",
+    );
+
+    expect(added.code).toBe(0);
+    expect(await readVars(repo)).toContain("username: bjones-2");
+  });
+
   it("missing role is a usage error", async () => {
     await expectFailure(2, "user", "add", ...D, "--email", "erin@example.com");
   });
