@@ -106,7 +106,7 @@ export function readImportCsv(text: string, file: string): ImportCsv {
   const header = readHeader(records[0]?.fields ?? [], file);
   const rows: ImportRow[] = [];
   const problems: RowProblem[] = [];
-  const seen = new Map<string, number>();
+  const seen = new Map<string, { email: string; line: number }>();
   for (const record of records.slice(1)) {
     if (record.fields.length === 1 && record.fields[0]?.trim() === "") continue;
     const report = (field: ImportColumn | undefined, code: ImportProblemCode, message: string): void => {
@@ -126,15 +126,22 @@ export function readImportCsv(text: string, file: string): ImportCsv {
     const email = value("email");
     if (email === "")
       report("email", "missing-value", "the email is empty; every row needs the user's email");
-    const earlier = seen.get(email);
+    // Keyed by the lower-case NFC form, so a row that differs from an earlier one only in case or
+    // Unicode form is reported here too, whether or not the earlier row has other problems.
+    const key = email.normalize("NFC").toLowerCase();
+    const earlier = seen.get(key);
     if (email !== "" && earlier !== undefined) {
+      const how = email.toLowerCase() === earlier.email.toLowerCase() ? "in case" : "in Unicode form";
       report(
         "email",
         "duplicate-email",
-        `email "${email}" is already on line ${earlier}; merge the two rows`,
+        earlier.email === email
+          ? `email "${email}" is already on line ${earlier.line}; merge the two rows`
+          : `email "${email}" differs only ${how} from "${earlier.email}" on line ${earlier.line}; ` +
+              "the identity provider sends one of them, so keep one row with the exact email it sends",
       );
     }
-    if (email !== "" && earlier === undefined) seen.set(email, record.line);
+    if (email !== "" && earlier === undefined) seen.set(key, { email, line: record.line });
 
     rows.push({
       line: record.line,

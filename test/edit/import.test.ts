@@ -477,6 +477,20 @@ describe("cake user import", () => {
     );
   });
 
+  it("names a case twin of a row that has other problems, in the same run", async () => {
+    await writeCsv(
+      "email,username,roles,namespaces\nZed.New@example.com,,admin,\nzed.new@example.com,,cake-user,\n",
+    );
+
+    const result = await cake(repo, ...IMPORT, "users.csv", "--dry-run");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("users.csv:2: error [invalid-value] roles");
+    expect(result.stderr).toContain(
+      'users.csv:3: error [duplicate-email] email: email "zed.new@example.com" differs only in case from "Zed.New@example.com" on line 2',
+    );
+  });
+
   it("proposes no removed Profile name", async () => {
     await removeBjonesProfile();
     await writeCsv("email,username,roles,namespaces\nbjones@example.com,,cake-user,\n");
