@@ -8,6 +8,20 @@ import { CakeError, readFailureReason, UsageError } from "../errors.js";
 
 /** Parses the text of an IdP users file; `file` names it in errors. */
 export function parseIdpUsers(text: string, file: string): string[] {
+  // A file read as the wrong encoding would give emails that match no user, and the warnings
+  // would then tell to disable people who are in the identity provider.
+  if (text.includes("\u0000")) {
+    throw new CakeError(
+      `${file} contains NUL characters, so it is not UTF-8 text (it may be UTF-16, as PowerShell's ">" writes); save it as UTF-8.`,
+    );
+  }
+  const replaced = text.indexOf("\uFFFD");
+  if (replaced >= 0) {
+    const line = text.slice(0, replaced).split("\n").length;
+    throw new CakeError(
+      `${file}:${line}: the file is not UTF-8 (an "é" saved as Latin-1, say); save it as UTF-8.`,
+    );
+  }
   const trimmed = text.replace(/^\uFEFF/, "").trimStart();
   // A JSON object is read as JSON too, so that its error reports that an array is expected.
   const json = trimmed.startsWith("[") || trimmed.startsWith("{");
@@ -27,13 +41,13 @@ function parseJsonUsers(text: string, file: string): string[] {
     );
   }
   return data.map((entry, index) => {
-    if (typeof entry === "string") return entry;
+    if (typeof entry === "string") return entry.trim();
     if (
       entry !== null &&
       typeof entry === "object" &&
       typeof (entry as { email?: unknown }).email === "string"
     ) {
-      return (entry as { email: string }).email;
+      return (entry as { email: string }).email.trim();
     }
     throw new CakeError(
       `${file}: entry [${index}] is ${JSON.stringify(entry)}; expected an email string or an object with an "email" string.`,
@@ -54,6 +68,18 @@ function parseCsvUsers(text: string, file: string): string[] {
   if (column < 0) {
     throw new CakeError(
       `${file}: the first row must be a CSV header with an "email" column (found: ${header.join(", ")}).`,
+    );
+  }
+  // A row with another number of fields (an unquoted comma in a name) would give the email
+  // column another field.
+  const width = records[0]?.length ?? 0;
+  const ragged = records.findIndex(
+    (record, index) => index > 0 && record.length !== width && record.join("") !== "",
+  );
+  if (ragged > 0) {
+    throw new CakeError(
+      `${file}: row ${ragged + 1} has ${records[ragged]?.length} fields where the header has ${width}; ` +
+        "quote a value that contains a comma.",
     );
   }
   return records

@@ -133,6 +133,28 @@ describe("parseIdpUsers", () => {
     expect(() => parseIdpUsers("[", "idp.json")).toThrow(/invalid JSON/);
   });
 
+  it("rejects text that is not UTF-8 rather than report its emails as unknown", () => {
+    expect(() => parseIdpUsers("email\njos\uFFFD@example.com\n", "idp.csv")).toThrow(
+      'idp.csv:2: the file is not UTF-8 (an "é" saved as Latin-1, say); save it as UTF-8.',
+    );
+    expect(() => parseIdpUsers("\uFEFFe\u0000m\u0000a\u0000i\u0000l\u0000", "idp.csv")).toThrow(
+      /NUL characters/,
+    );
+  });
+
+  it("rejects a row whose unquoted comma moves the email column", () => {
+    expect(() => parseIdpUsers("name,email\nJones, Bob,bob@example.com\n", "idp.csv")).toThrow(
+      "idp.csv: row 2 has 3 fields where the header has 2; quote a value that contains a comma.",
+    );
+  });
+
+  it("trims JSON emails as it trims CSV ones", () => {
+    expect(parseIdpUsers('[" bob@example.com", {"email": "ann@example.com "}]', "idp.json")).toEqual([
+      "bob@example.com",
+      "ann@example.com",
+    ]);
+  });
+
   it("rejects a JSON object as JSON", () => {
     expect(() => parseIdpUsers('{"email": "a@example.com"}', "idp.json")).toThrow(
       /idp\.json: expected a JSON array of emails or of objects with an "email" field/,
