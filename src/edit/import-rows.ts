@@ -157,7 +157,8 @@ export function readImportCsv(text: string, file: string): ImportCsv {
 }
 
 function readHeader(names: readonly string[], file: string): ImportColumn[] {
-  const header = names.map((name) => name.trim());
+  // Column names in any case, as spreadsheets capitalize them (`Email`); the IdP reader does the same.
+  const header = names.map((name) => name.trim().toLowerCase());
   const missing = IMPORT_COLUMNS.filter((column) => !header.includes(column));
   const unknown = header.filter((name) => !(IMPORT_COLUMNS as readonly string[]).includes(name));
   const repeated = header.filter((name, index) => header.indexOf(name) !== index);
@@ -167,7 +168,7 @@ function readHeader(names: readonly string[], file: string): ImportColumn[] {
     throw new CakeError(
       `${file}:1: the header must name the columns ${IMPORT_COLUMNS.join(",")}` +
         `${missing.length > 0 ? `; missing: ${missing.join(", ")}` : ""}` +
-        `${unknown.length > 0 ? `; unknown: ${unknown.join(", ")}` : ""}` +
+        `${unknown.length > 0 ? `; unknown: ${unknown.map((name) => (name === "" ? '"" (an empty column name: a trailing comma, or an empty line before the header)' : name)).join(", ")}` : ""}` +
         `${repeated.length > 0 ? `; repeated: ${repeated.join(", ")}` : ""}; nothing was imported.`,
     );
   }

@@ -59,6 +59,11 @@ describe("parseImportCsv", () => {
     expect(rows[0]?.email).toBe("a@example.com");
   });
 
+  it("accepts column names in any case", () => {
+    const rows = parseImportCsv("Email,Username,Roles,Namespaces\na@example.com,a,cake-user,\n", "f.csv");
+    expect(rows[0]).toMatchObject({ email: "a@example.com", username: "a" });
+  });
+
   const bad: [string, string, RegExp][] = [
     [
       "missing column",
@@ -66,6 +71,11 @@ describe("parseImportCsv", () => {
       /^f\.csv:1: .*missing: username/,
     ],
     ["repeated column", "email,username,roles,namespaces,email\n", /^f\.csv:1: .*repeated: email/],
+    [
+      "trailing comma in the header",
+      "email,username,roles,namespaces,\n",
+      /^f\.csv:1: .*unknown: "" \(an empty column name: a trailing comma/,
+    ],
     [
       "bad role",
       "email,username,roles,namespaces\na@example.com,a,cake-user,\nb@example.com,b,admin,\n",
