@@ -76,9 +76,9 @@ function rejectRepeatedValues(action: Command, argv: readonly string[]): void {
     const flag = option.long;
     const count = tokens.filter((token) => token === flag || token.startsWith(`${flag}=`)).length;
     if (count > 1) {
-      throw new UsageError(
-        `${flag} is given ${count} times, but takes one value; run the command once per value.`,
-      );
+      // Several emails are several commands; several wait times are a typo.
+      const fix = typeof value === "number" ? "give it once" : "run the command once per value";
+      throw new UsageError(`${flag} is given ${count} times, but takes one value; ${fix}.`);
     }
   }
 }

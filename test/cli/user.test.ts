@@ -109,7 +109,7 @@ describe("cake user add", () => {
       "--wait",
       "2",
     );
-    expect(waits.stderr).toContain("--wait is given 2 times, but takes one value");
+    expect(waits.stderr).toContain("--wait is given 2 times, but takes one value; give it once.");
   });
 
   it("places warnings in flow-style entries", async () => {
