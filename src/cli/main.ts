@@ -65,6 +65,9 @@ function buildProgramWith(context: CommandContext, commands: readonly CommandMod
  * value, so `cake user disable --email a --email b` would disable b alone and exit 0. Options
  * that collect their values into a list (`--namespace` of `user add`) may repeat.
  */
+/** Options that name what a command acts on, so that two values mean two commands. */
+const SUBJECT_OPTIONS = new Set(["--email", "--username", "--namespace", "--deployment"]);
+
 function rejectRepeatedValues(action: Command, argv: readonly string[]): void {
   const end = argv.indexOf("--");
   const tokens = end < 0 ? argv : argv.slice(0, end);
@@ -76,8 +79,8 @@ function rejectRepeatedValues(action: Command, argv: readonly string[]): void {
     const flag = option.long;
     const count = tokens.filter((token) => token === flag || token.startsWith(`${flag}=`)).length;
     if (count > 1) {
-      // Several emails are several commands; several wait times are a typo.
-      const fix = typeof value === "number" ? "give it once" : "run the command once per value";
+      // Several emails are several commands; several wait times or formats are a typo.
+      const fix = SUBJECT_OPTIONS.has(flag) ? "run the command once per value" : "give it once";
       throw new UsageError(`${flag} is given ${count} times, but takes one value; ${fix}.`);
     }
   }
