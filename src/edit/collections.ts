@@ -137,11 +137,20 @@ export function appendToSequence(
     const lastRange = ranges[last] as [number, number];
     const end = lastRange[1];
     const own = ownLines(vars, ranges, last);
-    if (own === undefined) return [{ start: end, end, text: `, ${renderFlow(item, style)}` }];
+    if (own === undefined || own.opens) return [{ start: end, end, text: `, ${renderFlow(item, style)}` }];
     // A list written one item a line gets the new item on a line of its own, after the last
     // item's comment, so that comment keeps labelling that item alone.
     const indent = " ".repeat(vars.lines.columnOf(lastRange[0]));
     const after = vars.lines.end(own.last);
+    if (own.closes) {
+      // `item]  # comment` becomes `item,  # comment`, and the new item closes the list.
+      const bracket = vars.text.indexOf("]", end);
+      const eol = vars.lines.lacksFinalBreak && after === vars.text.length ? vars.lines.eol : "";
+      return [
+        { start: bracket, end: bracket + 1, text: "," },
+        { start: after, end: after, text: `${eol}${indent}${renderFlow(item, style)}]${vars.lines.eol}` },
+      ];
+    }
     const line = `${indent}${renderFlow(item, style)}${own.comma ? "," : ""}${vars.lines.eol}`;
     // The comma takes a space before an aligned comment, so the comment keeps its column.
     const spaceTaken = /^ {2,}#/.test(vars.text.slice(end, vars.lines.end(own.last))) ? 1 : 0;
@@ -201,9 +210,25 @@ export function removeFromSequence(vars: VarsDocument, pair: AnyPair, item: Node
  */
 function removeFlowItem(vars: VarsDocument, ranges: [number, number][], index: number): Splice[] {
   const own = ownLines(vars, ranges, index);
-  if (own === undefined) return [removeFlowEntry(ranges, index)];
-  const splices: Splice[] = [{ start: vars.lines.start(own.first), end: vars.lines.end(own.last), text: "" }];
   const previous = ranges[index - 1];
+  const next = ranges[index + 1];
+  if (own?.opens && next) {
+    // `[item,  # comment` keeps its `[` and loses the rest of the line.
+    const [start] = ranges[index] as [number, number];
+    return [{ start, end: vars.lines.start(own.last) + vars.lines.content(own.last).length, text: "" }];
+  }
+  if (own?.closes && previous) {
+    // `item]  # comment` goes whole, and the item before it takes the `]` in place of its `,`.
+    const comma = /^[ \t]*,/.exec(vars.text.slice(previous[1]));
+    if (comma === null) return [removeFlowEntry(ranges, index)];
+    const at = previous[1] + comma[0].length - 1;
+    return [
+      { start: at, end: at + 1, text: "]" },
+      { start: vars.lines.start(own.first), end: vars.lines.end(own.last), text: "" },
+    ];
+  }
+  if (own === undefined || own.opens || own.closes) return [removeFlowEntry(ranges, index)];
+  const splices: Splice[] = [{ start: vars.lines.start(own.first), end: vars.lines.end(own.last), text: "" }];
   // The last item gone, the one before it loses its separator, unless the list ends each item with one.
   if (previous && index === ranges.length - 1 && !own.comma) {
     const comma = /^([ \t]*),( *#)?/.exec(vars.text.slice(previous[1]));
@@ -223,18 +248,23 @@ function ownLines(
   vars: VarsDocument,
   ranges: readonly [number, number][],
   index: number,
-): { first: number; last: number; comma: boolean } | undefined {
+): { first: number; last: number; comma: boolean; opens: boolean; closes: boolean } | undefined {
   const [start, end] = ranges[index] as [number, number];
   const first = vars.lines.lineOf(start);
   const last = vars.lines.lineOf(Math.max(start, end - 1));
-  if (vars.text.slice(vars.lines.start(first), start).trim() !== "") return undefined;
-  const rest = /^[ \t]*(,?)[ \t]*(#.*)?\r?\n?$/.exec(vars.text.slice(end, vars.lines.end(last)));
+  const before = vars.text.slice(vars.lines.start(first), start);
+  // The first item may share its line with the `[` that opens the list, the last one with the `]`.
+  const opens = index === 0 && /\[[ \t]*$/.test(before);
+  if (!opens && before.trim() !== "") return undefined;
+  const rest = /^[ \t]*(,|\])?[ \t]*(#.*)?\r?\n?$/.exec(vars.text.slice(end, vars.lines.end(last)));
   if (rest === null) return undefined;
+  const closes = rest[1] === "]";
+  if (closes && (opens || index !== ranges.length - 1)) return undefined;
   const previous = ranges[index - 1];
   const next = ranges[index + 1];
   if (previous && vars.lines.lineOf(previous[1]) >= first) return undefined;
   if (next && vars.lines.lineOf(next[0]) <= last) return undefined;
-  return { first, last, comma: rest[1] === "," };
+  return { first, last, comma: rest[1] === ",", opens, closes };
 }
 
 /** Removes entry `index` of a flow collection with its separator. */

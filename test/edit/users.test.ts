@@ -489,3 +489,52 @@ describe("flow lists written one item a line", () => {
     expectValid(added, file);
   });
 });
+
+describe("flow lists with brackets on the item lines", () => {
+  const bracketed = [
+    "environment: dev",
+    "region: eu-west-1",
+    "kubeflow:",
+    "  profile_owner: kubeflow-platform@example.com",
+    "gitops:",
+    "  repo_url: https://git.example.com/platform/ops.git",
+    "users:",
+    "  deploy_namespaces: [ml-prod, team-a, team-b, ml-staging]",
+    "  users:",
+    "    - email: ann@example.com",
+    "      username: ann",
+    "      roles: [cake-user]",
+    "      allowed_namespaces: [ml-prod,   # on-call only",
+    "        team-a,    # contractor",
+    "        team-b]    # reviewer",
+    "",
+  ].join("\n");
+  const file = "vars/dev-eu-west-1.yaml";
+
+  it("removes the last item and its comment, and moves the ] to the item before", () => {
+    const after = revokeNamespace(bracketed, { username: "ann" }, "team-b");
+    expect(lineDiff(bracketed, after)).toEqual({
+      removed: ["14:         team-a,    # contractor", "15:         team-b]    # reviewer"],
+      added: ["14:         team-a]    # contractor"],
+    });
+    expectValid(after, file);
+  });
+
+  it("removes the first item and its comment, and keeps the [", () => {
+    const after = revokeNamespace(bracketed, { username: "ann" }, "ml-prod");
+    expect(lineDiff(bracketed, after)).toEqual({
+      removed: ["13:       allowed_namespaces: [ml-prod,   # on-call only"],
+      added: ["13:       allowed_namespaces: ["],
+    });
+    expectValid(after, file);
+  });
+
+  it("appends an item that closes the list on a line of its own", () => {
+    const after = grantNamespace(bracketed, { username: "ann" }, { namespace: "ml-staging", access: "edit" });
+    expect(lineDiff(bracketed, after)).toEqual({
+      removed: ["15:         team-b]    # reviewer"],
+      added: ["15:         team-b,    # reviewer", "16:         ml-staging]"],
+    });
+    expectValid(after, file);
+  });
+});
