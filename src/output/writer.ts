@@ -12,6 +12,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  rmdirSync,
   statSync,
   unlinkSync,
   writeFileSync,
@@ -114,6 +115,8 @@ export interface FolderPlan {
   manifest?: OutputManifest;
   /** True when the manifest would change beyond the cake version recorded in it. */
   manifestChanged: boolean;
+  /** The first folder that staging created, absolute, when the deployment folder did not exist. */
+  createdFolder?: string;
   /** True when an interrupted run left a journal in the folder. */
   journalPending: boolean;
   /**
@@ -173,6 +176,17 @@ export function discardPlan(root: string, plan: FolderPlan): void {
     }
   }
   plan.staged.clear();
+  // A refused run leaves the tree as it found it, without the empty folders staging made.
+  if (plan.createdFolder === undefined) return;
+  let folder = path.join(root, plan.folder);
+  while (folder.startsWith(plan.createdFolder) && folder !== path.dirname(folder)) {
+    try {
+      rmdirSync(folder);
+    } catch {
+      return;
+    }
+    folder = path.dirname(folder);
+  }
 }
 
 /** Plans the removal of everything cake generated in `folder` (relative to `root`), for a vars file that is gone. */
@@ -224,7 +238,8 @@ async function plan(
   const ownedOnDisk = new Set<string>();
   const contents = new Map<string, Buffer>();
   const staged = new Map<string, { temp: string; sha256: string }>();
-  if (stage) mkdirSync(absolute, { recursive: true });
+  // The folders staging creates go again when the plan is discarded (see `discardPlan`).
+  const createdFolder = stage ? mkdirSync(absolute, { recursive: true }) : undefined;
   const hashes = new Map<string, PlannedHash>();
 
   // Files are compared one at a time and only changed ones are kept, so memory grows with
@@ -323,6 +338,7 @@ async function plan(
     ...(manifest === undefined ? {} : { manifest }),
     manifestChanged,
     journalPending,
+    ...(createdFolder === undefined ? {} : { createdFolder }),
   };
 }
 

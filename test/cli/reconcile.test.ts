@@ -576,6 +576,8 @@ describe("cake reconcile", () => {
       const checked = await cake(repo.dir, "reconcile", "--check");
       const blocked = await cake(repo.dir, "reconcile");
       const afterBlock = await snapshotTree(repo.dir);
+      // Staging made the folder; a refused run takes it away again.
+      const folderAfterBlock = existsSync(path.join(repo.dir, PROD));
       const allowed = await cake(repo.dir, "reconcile", "--allow-profile-deletion=bjones");
 
       expect(checked.code).toBe(1);
@@ -583,6 +585,7 @@ describe("cake reconcile", () => {
       expect(blocked.code).toBe(1);
       expect(blocked.stderr).toContain('Profile "bjones" would leave the output');
       expect(afterBlock).toEqual(before);
+      expect(folderAfterBlock).toBe(false);
       expect(allowed.code).toBe(0);
       const manifest = JSON.parse(await readFile(path.join(repo.dir, PROD, ".cake-manifest.json"), "utf8"));
       expect(manifest.removedProfiles).toEqual({ bjones: BOB.email });
