@@ -519,6 +519,24 @@ describe("cake user disable and enable", () => {
     expect(reconciled.code).toBe(0);
   });
 
+  it("says what access a grant changes", async () => {
+    const lowered = await cake(
+      repo,
+      "user",
+      "grant",
+      ...D,
+      "--email",
+      "Alice.Smith@example.com",
+      "--namespace",
+      "ml-prod",
+      "--access",
+      "view",
+      "--no-reconcile",
+    );
+
+    expect(lowered.stdout).toContain("granted Alice.Smith@example.com view access to ml-prod (was edit)");
+  });
+
   it("unknown user writes nothing", async () => {
     const result = await expectFailure(1, "user", "disable", ...D, "--email", "alice.smith@example.com");
     expect(result.stderr).toContain("Alice.Smith@example.com");

@@ -122,13 +122,18 @@ export function register(program: Command, context: CommandContext): void {
           const text = editWindow(target, [index], (part, whole) =>
             grantNamespace(part, ref, { namespace: options.namespace, access }, whole?.style),
           );
+          // A grant that changes the access says from what, so that a lower one does not read as new.
+          const before = target.deployment.users
+            .find((user) => user.email === options.email)
+            ?.allowedNamespaces.find((grant) => grant.namespace === options.namespace)?.access;
+          const was = before !== undefined && before !== access ? ` (was ${before})` : "";
           return {
             text,
             // Printed after "nothing to change: " when the user already had that access.
             summary:
               text === target.text
                 ? `${options.email} already has ${access} access to ${options.namespace}`
-                : `granted ${options.email} ${access} access to ${options.namespace}`,
+                : `granted ${options.email} ${access} access to ${options.namespace}${was}`,
             ...(disabled
               ? { notes: [`${options.email} is disabled; the grant takes effect with "cake user enable"`] }
               : {}),
