@@ -28,7 +28,7 @@ process.on("exit", () => {
   if (outputFailed && !process.exitCode) process.exitCode = 1;
 });
 
-// The shell's folder may be gone (a `git checkout` or `git worktree remove` deleted it); every
+// The shell's folder may be gone: a `git checkout` or `git worktree remove` deleted it. Every
 // path cake resolves starts from it, so the run stops here with one line instead of a trace.
 let cwd;
 try {

@@ -79,9 +79,9 @@ export const GENERATED_KINDS: { cluster: GroupKind[]; namespaced: GroupKind[] } 
 
 /**
  * Returns the AppProject of a deployment: one source repo, one destination server, and every
- * kind cake generates, whether or not the output has one now. Argo CD leaves out of the
- * comparison, and so never prunes, a live object of a kind the project does not permit
- * (controller/state.go, `IsLiveResourcePermitted`): a project narrowed to the current kinds
+ * kind cake generates, whether or not the output has one now. Argo CD leaves a live object of
+ * a kind the project does not permit out of the comparison, and so never prunes it
+ * (controller/state.go, `IsLiveResourcePermitted`). A project narrowed to the current kinds
  * would hide the RoleBindings of the last user disabled, whose access would then stay.
  */
 export function argocdAppProject(deployment: Deployment): GeneratedObject {

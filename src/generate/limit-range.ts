@@ -24,9 +24,10 @@ const LIMITS_QUOTA_KEYS = { cpu: "limits.cpu", memory: "limits.memory" } as cons
  * A compute quota rejects pods that declare no requests or limits, and the pods Kubeflow
  * Pipelines starts in every profile namespace declare none. The LimitRange gives them the
  * deployment's default container resources: requests always, and the limit of each resource
- * whose limit the quota constrains (`limits.cpu`, `limits.memory`). Kubernetes does not check a default limit against a container's own
- * request ("Limit Ranges" concept page), so a default limit of 1 CPU would make a pod that
- * requests 4 CPUs and sets no limit invalid, in a namespace whose quota never asked for one.
+ * whose limit the quota constrains (`limits.cpu`, `limits.memory`). Kubernetes does not check
+ * a default limit against a container's own request ("Limit Ranges" concept page). A default
+ * limit of 1 CPU would thus make a pod that requests 4 CPUs and sets no limit invalid, in a
+ * namespace whose quota never asked for one.
  */
 export function limitRange(deployment: Deployment, profile: ProfileRef): GeneratedObject[] {
   const keys = Object.keys(profile.resourceQuota);

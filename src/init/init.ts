@@ -72,16 +72,16 @@ export interface InitResult {
   /** Absolute path of the top of the git work tree, where the forge files go; `dir` outside git. */
   top: string;
   repoUrl: string;
-  /** Why the `origin` remote's URL was changed or not used, for the next steps. */
+  /** The reason the `origin` remote's URL was changed or not used, for the next steps. */
   repoUrlNote?: string;
   gitInitialized: boolean;
 }
 
 /**
- * Returns the repo URL to write for the `origin` remote's `remote`: without the credentials
- * a CI clone's URL may carry, since the files are committed, or the placeholder when there is
- * no remote or Argo CD could not clone it (a local path). The files are written only after this,
- * so a remote's URL never stops an init halfway.
+ * Returns the repo URL to write for the `origin` remote's URL `remote`. The files are committed,
+ * so the URL loses the credentials a CI clone's URL may carry. Without a remote, or with one
+ * Argo CD could not clone (a local path), it is the placeholder. The files are written only
+ * after this, so a remote's URL never stops an init halfway.
  */
 async function repoUrlOfRemote(remote: string | undefined): Promise<{ url: string; note?: string }> {
   if (remote === undefined) return { url: PLACEHOLDER_REPO_URL };
@@ -332,9 +332,9 @@ function configText(repoPath: string, varsDir: string, outputDir: string): strin
 }
 
 /**
- * Rejects a starter file's path that init could not write, or would write out of `base`: one
- * that passes through a symlink leading out, or a file where a folder goes, or that is a
- * folder itself (which `writeIfMissing` would take for an existing file and keep).
+ * Rejects a starter file's path that init could not write, or would write out of `base`. Such
+ * a path passes through a symlink leading out or a file where a folder goes, or is a folder
+ * itself, which `writeIfMissing` would take for an existing file and keep.
  */
 async function checkTarget(base: string, file: string): Promise<void> {
   await assertRealPathInside(base, file);

@@ -56,8 +56,8 @@ export interface PlanOptions {
   /** For `prunedOutput`: the commit that deleted the vars file, whose parent's version is `base`. */
   varsDeletedIn?: string;
   /**
-   * Where `baseOutput` applies: the access that the base output's bindings grant (see
-   * `loadOutputAccess`), so that access lost shows without a base model.
+   * The access that the base output's bindings grant (see `loadOutputAccess`), used with
+   * `baseOutput`, so that access lost shows without a base model.
    */
   baseAccess?: { folder: string; grants: readonly AccessGrant[] };
   /** The deployment and vars file names, needed only when neither side has a model. */

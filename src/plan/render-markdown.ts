@@ -180,9 +180,9 @@ export function codeSpan(value: string): string {
 }
 
 /**
- * Escapes a reason sentence, whose words include emails from the vars: each word with an `@`
- * goes into a code span, so that it becomes neither a mailto link nor a mention, and keeps
- * markup characters an email may hold (`a\`b_c@x`) as text.
+ * Escapes a reason sentence, whose words include emails from the vars. Each word with an `@`
+ * goes into a code span, so that it becomes neither a mailto link nor a mention. The span
+ * also keeps markup characters an email may contain (`a\`b_c@x`) as text.
  */
 function escapeReason(text: string): string {
   return text
