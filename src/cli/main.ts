@@ -61,13 +61,16 @@ function buildProgramWith(context: CommandContext, commands: readonly CommandMod
 }
 
 /**
+ * Options that name what a command acts on, so that two values mean two commands. `--username`
+ * is not one: on `user add` it is a property of the new user.
+ */
+const SUBJECT_OPTIONS = new Set(["--email", "--namespace", "--deployment"]);
+
+/**
  * Rejects an option that takes one value and is given more than once. Commander keeps the last
  * value, so `cake user disable --email a --email b` would disable b alone and exit 0. Options
  * that collect their values into a list (`--namespace` of `user add`) may repeat.
  */
-/** Options that name what a command acts on, so that two values mean two commands. */
-const SUBJECT_OPTIONS = new Set(["--email", "--username", "--namespace", "--deployment"]);
-
 function rejectRepeatedValues(action: Command, argv: readonly string[]): void {
   const end = argv.indexOf("--");
   const tokens = end < 0 ? argv : argv.slice(0, end);

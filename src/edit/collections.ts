@@ -137,18 +137,26 @@ export function appendToSequence(
     const lastRange = ranges[last] as [number, number];
     const end = lastRange[1];
     const own = ownLines(vars, ranges, last);
-    if (own === undefined || own.opens) return [{ start: end, end, text: `, ${renderFlow(item, style)}` }];
+    if (own === undefined || (own.opens && !own.comma)) {
+      return [{ start: end, end, text: `, ${renderFlow(item, style)}` }];
+    }
     // A list written one item a line gets the new item on a line of its own, after the last
     // item's comment, so that comment keeps labelling that item alone.
     const indent = " ".repeat(vars.lines.columnOf(lastRange[0]));
     const after = vars.lines.end(own.last);
     if (own.closes) {
-      // `item]  # comment` becomes `item,  # comment`, and the new item closes the list.
+      // `item]  # comment` becomes `item,  # comment`, and the new item closes the list (with
+      // the trailing comma the list ends its items with, if any).
       const bracket = vars.text.indexOf("]", end);
       const eol = vars.lines.lacksFinalBreak && after === vars.text.length ? vars.lines.eol : "";
+      const close = own.comma ? ",]" : "]";
       return [
-        { start: bracket, end: bracket + 1, text: "," },
-        { start: after, end: after, text: `${eol}${indent}${renderFlow(item, style)}]${vars.lines.eol}` },
+        { start: bracket, end: bracket + 1, text: own.comma ? "" : "," },
+        {
+          start: after,
+          end: after,
+          text: `${eol}${indent}${renderFlow(item, style)}${close}${vars.lines.eol}`,
+        },
       ];
     }
     const line = `${indent}${renderFlow(item, style)}${own.comma ? "," : ""}${vars.lines.eol}`;
@@ -211,23 +219,34 @@ export function removeFromSequence(vars: VarsDocument, pair: AnyPair, item: Node
 function removeFlowItem(vars: VarsDocument, ranges: [number, number][], index: number): Splice[] {
   const own = ownLines(vars, ranges, index);
   const previous = ranges[index - 1];
-  const next = ranges[index + 1];
-  if (own?.opens && next) {
+  if (own?.opens) {
     // `[item,  # comment` keeps its `[` and loses the rest of the line.
     const [start] = ranges[index] as [number, number];
     return [{ start, end: vars.lines.start(own.last) + vars.lines.content(own.last).length, text: "" }];
   }
   if (own?.closes && previous) {
-    // `item]  # comment` goes whole, and the item before it takes the `]` in place of its `,`.
+    // `item]  # comment` goes whole, and the item before it takes the `]` after its `,`, or in
+    // its place when the list has no trailing comma.
     const comma = /^[ \t]*,/.exec(vars.text.slice(previous[1]));
-    if (comma === null) return [removeFlowEntry(ranges, index)];
+    if (comma === null) return [removeFlowEntry(ranges, index, vars.text)];
     const at = previous[1] + comma[0].length - 1;
     return [
-      { start: at, end: at + 1, text: "]" },
+      { start: at, end: at + 1, text: own.comma ? ",]" : "]" },
       { start: vars.lines.start(own.first), end: vars.lines.end(own.last), text: "" },
     ];
   }
-  if (own === undefined || own.opens || own.closes) return [removeFlowEntry(ranges, index)];
+  if (own?.closes) {
+    // The only item left, on the `]` line: the line keeps its `]` and loses the item and comment.
+    const eol = vars.lines.end(own.last) > vars.lines.start(own.last) + vars.lines.content(own.last).length;
+    return [
+      {
+        start: vars.lines.start(own.first),
+        end: vars.lines.end(own.last),
+        text: `${closingLine(vars, own.first)}${eol ? vars.lines.eol : ""}`,
+      },
+    ];
+  }
+  if (own === undefined || own.opens || own.closes) return [removeFlowEntry(ranges, index, vars.text)];
   const splices: Splice[] = [{ start: vars.lines.start(own.first), end: vars.lines.end(own.last), text: "" }];
   // The last item gone, the one before it loses its separator, unless the list ends each item with one.
   if (previous && index === ranges.length - 1 && !own.comma) {
@@ -256,9 +275,9 @@ function ownLines(
   // The first item may share its line with the `[` that opens the list, the last one with the `]`.
   const opens = index === 0 && /\[[ \t]*$/.test(before);
   if (!opens && before.trim() !== "") return undefined;
-  const rest = /^[ \t]*(,|\])?[ \t]*(#.*)?\r?\n?$/.exec(vars.text.slice(end, vars.lines.end(last)));
+  const rest = /^[ \t]*(,)?[ \t]*(\])?[ \t]*(#.*)?\r?\n?$/.exec(vars.text.slice(end, vars.lines.end(last)));
   if (rest === null) return undefined;
-  const closes = rest[1] === "]";
+  const closes = rest[2] === "]";
   if (closes && (opens || index !== ranges.length - 1)) return undefined;
   const previous = ranges[index - 1];
   const next = ranges[index + 1];
@@ -267,14 +286,22 @@ function ownLines(
   return { first, last, comma: rest[1] === ",", opens, closes };
 }
 
+/** Returns the `[` line's leading spaces and `]`, for a list whose last item goes. */
+function closingLine(vars: VarsDocument, line: number): string {
+  const content = vars.lines.content(line);
+  return `${content.slice(0, content.length - content.trimStart().length)}]`;
+}
+
 /** Removes entry `index` of a flow collection with its separator. */
-function removeFlowEntry(ranges: [number, number][], index: number): Splice {
+function removeFlowEntry(ranges: [number, number][], index: number, text?: string): Splice {
   const current = ranges[index] as [number, number];
   const previous = ranges[index - 1];
   const next = ranges[index + 1];
   if (previous) return { start: previous[1], end: current[1], text: "" };
   if (next) return { start: current[0], end: next[0], text: "" };
-  return { start: current[0], end: current[1], text: "" };
+  // The only entry: a trailing comma (`[a,]`) goes with it, or `[,]` would be left.
+  const comma = text === undefined ? null : /^[ \t]*,/.exec(text.slice(current[1]));
+  return { start: current[0], end: current[1] + (comma?.[0].length ?? 0), text: "" };
 }
 
 /** Replaces a node written in flow style or as a scalar with `replacement` rendered in flow style. */

@@ -583,8 +583,10 @@ async function reconcileApplied(
   } catch (error) {
     const message = error instanceof CakeError ? error.message : systemErrorMessage(error);
     if (message === undefined) throw error;
+    // The next sentence follows, so the message ends with its period, as a guard's list does not.
+    const sentence = /[.!?]$/.test(message.trimEnd()) ? message.trimEnd() : `${message.trimEnd()}.`;
     throw new CakeError(
-      `the vars change was written, but reconcile failed: ${message} Once that is fixed, run "cake reconcile${flags}" ` +
+      `the vars change was written, but reconcile failed: ${sentence} Once that is fixed, run "cake reconcile${flags}" ` +
         "to regenerate the output (the edit is already in the vars file).",
       error instanceof CakeError ? error.exitCode : 1,
     );

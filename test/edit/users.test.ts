@@ -538,3 +538,56 @@ describe("flow lists with brackets on the item lines", () => {
     expectValid(after, file);
   });
 });
+
+describe("flow lists with trailing commas and lone brackets", () => {
+  const withGrants = (list: string) =>
+    [
+      "environment: dev",
+      "region: eu-west-1",
+      "kubeflow:",
+      "  profile_owner: kubeflow-platform@example.com",
+      "gitops:",
+      "  repo_url: https://git.example.com/platform/ops.git",
+      "users:",
+      "  deploy_namespaces: [a, b, c]",
+      "  users:",
+      "    - email: ann@example.com",
+      "      username: ann",
+      "      roles: [cake-user]",
+      `      allowed_namespaces: ${list}`,
+      "",
+    ].join("\n");
+  const ann = { username: "ann" };
+  const file = "vars/dev-eu-west-1.yaml";
+  const grantsOf = (text: string) => text.split("\n").slice(12).join("\n");
+
+  it.each([
+    ["the last item before ,]", "[a,  # c1\n        b,]  # c2", "b", "allowed_namespaces: [a,]  # c1\n"],
+    ["the only item of [c,]", "[c,]", "c", "allowed_namespaces: []\n"],
+    ["the only item on the [ line", "[a,  # c1\n        ]", "a", "allowed_namespaces: [\n        ]\n"],
+    [
+      "every item, first to last",
+      "[a,  # c1\n        b,  # c2\n        c]  # c3",
+      "a b c",
+      "allowed_namespaces: [\n        ]\n",
+    ],
+  ])("revoking %s keeps no comment of a removed item", (_name, list, namespaces, expected) => {
+    let text = withGrants(list);
+    for (const namespace of namespaces.split(" ")) text = revokeNamespace(text, ann, namespace);
+
+    expect(grantsOf(text).trimStart()).toBe(expected);
+    expectValid(text, file);
+  });
+
+  it("appends after ,] with the list's trailing comma", () => {
+    const after = grantNamespace(withGrants("[a,  # c1\n        b,]  # c2"), ann, {
+      namespace: "c",
+      access: "edit",
+    });
+
+    expect(grantsOf(after).trimStart()).toBe(
+      "allowed_namespaces: [a,  # c1\n        b,  # c2\n        c,]\n",
+    );
+    expectValid(after, file);
+  });
+});
