@@ -407,15 +407,20 @@ describe("line endings", () => {
   });
 });
 
+/** The lines of a vars file up to its `users:` key, for the flow list tests. */
+const SETTINGS_LINES = [
+  "environment: dev",
+  "region: eu-west-1",
+  "kubeflow:",
+  "  profile_owner: kubeflow-platform@example.com",
+  "gitops:",
+  "  repo_url: https://git.example.com/platform/ops.git",
+  "users:",
+];
+
 describe("flow lists written one item a line", () => {
   const oneALine = [
-    "environment: dev",
-    "region: eu-west-1",
-    "kubeflow:",
-    "  profile_owner: kubeflow-platform@example.com",
-    "gitops:",
-    "  repo_url: https://git.example.com/platform/ops.git",
-    "users:",
+    ...SETTINGS_LINES,
     "  deploy_namespaces: [ml-staging, ml-prod, team-a]",
     "  users: [",
     "    {email: ann@example.com, username: ann, roles: [cake-admin]},   # on-call lead",
@@ -492,13 +497,7 @@ describe("flow lists written one item a line", () => {
 
 describe("flow lists with brackets on the item lines", () => {
   const bracketed = [
-    "environment: dev",
-    "region: eu-west-1",
-    "kubeflow:",
-    "  profile_owner: kubeflow-platform@example.com",
-    "gitops:",
-    "  repo_url: https://git.example.com/platform/ops.git",
-    "users:",
+    ...SETTINGS_LINES,
     "  deploy_namespaces: [ml-prod, team-a, team-b, ml-staging]",
     "  users:",
     "    - email: ann@example.com",
@@ -542,13 +541,7 @@ describe("flow lists with brackets on the item lines", () => {
 describe("flow lists with trailing commas and lone brackets", () => {
   const withGrants = (list: string) =>
     [
-      "environment: dev",
-      "region: eu-west-1",
-      "kubeflow:",
-      "  profile_owner: kubeflow-platform@example.com",
-      "gitops:",
-      "  repo_url: https://git.example.com/platform/ops.git",
-      "users:",
+      ...SETTINGS_LINES,
       "  deploy_namespaces: [a, b, c]",
       "  users:",
       "    - email: ann@example.com",
