@@ -90,6 +90,8 @@ export interface DeploymentReport {
   conflicts: string[];
   /** True when the manifest changes (beyond the cake version in it). */
   manifestChanged: boolean;
+  /** True when the folder has no manifest yet (a new or deleted folder), which the run writes. */
+  manifestMissing?: boolean;
   /** True when the current manifest has the format of an older cake, which this run rewrites once. */
   olderManifest: boolean;
   /** With `check`: an interrupted run left a journal. Otherwise: a journal was rolled forward. */
@@ -1147,6 +1149,7 @@ function reportOf(plan: FolderPlan, journalPending: boolean): DeploymentReport {
     manifestChanged: plan.manifestChanged,
     olderManifest: (plan.previousManifest?.manifestVersion ?? MANIFEST_VERSION) < MANIFEST_VERSION,
     journalPending,
+    ...(plan.desired !== undefined && plan.previousManifest === undefined ? { manifestMissing: true } : {}),
     ...leavingOfCommitted(plan),
   };
 }

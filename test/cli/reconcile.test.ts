@@ -582,6 +582,8 @@ describe("cake reconcile", () => {
 
       expect(checked.code).toBe(1);
       expect(checked.stderr).toContain('run "cake reconcile --allow-profile-deletion=prod-us-east-1/bjones"');
+      expect(checked.stdout).toContain(`missing ${PROD}/.cake-manifest.json (would be written)`);
+      expect(checked.stdout).not.toContain("stale");
       expect(blocked.code).toBe(1);
       expect(blocked.stderr).toContain('Profile "bjones" would leave the output');
       expect(afterBlock).toEqual(before);
