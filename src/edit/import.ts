@@ -134,7 +134,13 @@ export function applyImport(
       plan.push(`line ${row.line}: add ${row.email} (username ${result.username})${describeRow(row)}`);
     } else {
       if (result.change === "update") updated++;
-      plan.push(`line ${row.line}: ${result.change} ${row.email}${describeRow(row)}`);
+      // A disabled user gets no contributor objects, so the row changes no access yet.
+      const disabled =
+        result.change === "update" &&
+        state.target.deployment.users.some((user) => user.email === row.email && user.disabled)
+          ? ' (the user is disabled; the change takes effect with "cake user enable")'
+          : "";
+      plan.push(`line ${row.line}: ${result.change} ${row.email}${describeRow(row)}${disabled}`);
     }
   }
   throwProblems(csv, problems);

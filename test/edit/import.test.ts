@@ -487,6 +487,17 @@ describe("cake user import", () => {
     );
   });
 
+  it("says when an updated user is disabled", async () => {
+    await writeCsv("email,username,roles,namespaces\ncarol@example.com,,,ml-prod:view\n");
+
+    const result = await cake(repo, ...IMPORT, "users.csv", "--dry-run");
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(
+      '(the user is disabled; the change takes effect with "cake user enable")',
+    );
+  });
+
   it("names a case twin of a row that has other problems, in the same run", async () => {
     await writeCsv(
       "email,username,roles,namespaces\nZed.New@example.com,,admin,\nzed.new@example.com,,cake-user,\n",
