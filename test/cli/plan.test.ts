@@ -413,6 +413,9 @@ describe("cake plan refs and files", () => {
 
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/warning: vars\/dev-us-east-1\.yaml is invalid at HEAD/);
+    expect(result.stderr).toContain(
+      "Its first error: vars/dev-us-east-1.yaml:2:9: [yaml-syntax] invalid YAML: ",
+    );
     expect(document.deployments[0].baseValid).toBe(false);
     expect(document.deployments[0].users[0].change).toBe("added");
   });

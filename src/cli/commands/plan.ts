@@ -335,7 +335,15 @@ function warnAboutInvalidBase(
         ? `it is deleted at head, and the Profiles it removes come from ${manifest} at base`
         : "it is deleted at head, and its removals cannot be listed";
     }
-    context.io.stderr.write(`cake: warning: ${vars.file} is invalid at ${describe(base)}; ${effect}.\n`);
+    // The base is not checked out, so the warning names its first error: there is no other way to see it.
+    const first = vars.diagnostics.find((diagnostic) => diagnostic.severity === "error");
+    const cause =
+      first === undefined
+        ? ""
+        : ` Its first error: ${vars.file}:${first.line}:${first.column}: [${first.code}] ${first.path ? `${first.path}: ` : ""}${first.message}.`;
+    context.io.stderr.write(
+      `cake: warning: ${vars.file} is invalid at ${describe(base)}; ${effect}.${cause}\n`,
+    );
   }
 }
 
