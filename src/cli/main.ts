@@ -76,13 +76,13 @@ function rejectRepeatedValues(action: Command, argv: readonly string[]): void {
   const tokens = end < 0 ? argv : argv.slice(0, end);
   const values = action.opts();
   for (const option of action.options) {
-    // A parsed value (`--wait` becomes a number) still came from one value; a list did not.
+    // A parsed value (`--wait` becomes a number) came from one value. A list came from several.
     const value = values[option.attributeName()];
     if (option.long === undefined || !["string", "number"].includes(typeof value)) continue;
     const flag = option.long;
     const count = tokens.filter((token) => token === flag || token.startsWith(`${flag}=`)).length;
     if (count > 1) {
-      // Several emails are several commands; several wait times or formats are a typo.
+      // Several emails mean several commands. Several wait times or formats are a typo.
       const fix = SUBJECT_OPTIONS.has(flag) ? "run the command once per value" : "give it once";
       throw new UsageError(`${flag} is given ${count} times, but takes one value; ${fix}.`);
     }

@@ -421,9 +421,9 @@ function duplicateKeyDiagnostics(source: VarsSource, document: Document): Diagno
     const firstByKey = new Map<string, Scalar>();
     for (const pair of node.items) {
       if (isAlias(pair.key)) {
-        // An alias key escapes the comparison of keys below (and the parser's own), and the
-        // later of two equal keys wins: `*r : [cake-admin]` after `&r roles: [cake-user]`
-        // would make a user a cake-admin while the file reads "roles: [cake-user]".
+        // An alias key escapes the comparison of keys below and the parser's own, and the later
+        // of two equal keys wins. `*r : [cake-admin]` after `&r roles: [cake-user]` would make a
+        // user a cake-admin while the file reads "roles: [cake-user]".
         diagnostics.push(
           source.diagnostic(
             "error",
@@ -497,13 +497,13 @@ function tagDiagnostics(source: VarsSource, document: Document): Diagnostic[] {
     }
   }
   const diagnostics: Diagnostic[] = [];
-  const report = (path: FieldPath, offset: number, tag: string, why: string): void => {
+  const report = (path: FieldPath, offset: number, tag: string, problem: string): void => {
     diagnostics.push(
       source.diagnostic(
         "error",
         "yaml-tag",
         path,
-        `the tag ${tag} ${why}; remove it (and quote the value to keep it a string)`,
+        `the tag ${tag} ${problem}; remove it (and quote the value to keep it a string)`,
         { position: source.positionOfOffset(offset) },
       ),
     );
@@ -519,8 +519,8 @@ function tagDiagnostics(source: VarsSource, document: Document): Diagnostic[] {
     if (written !== undefined && CORE_TAGS.has(node.tag)) {
       report([...path], offset, written, "does not fit the value");
     } else if (!CORE_TAGS.has(node.tag)) {
-      const shown = written ?? node.tag.replace(/^tag:yaml\.org,2002:/, "!!");
-      report([...path], offset, shown, "is not one vars files use");
+      const tagText = written ?? node.tag.replace(/^tag:yaml\.org,2002:/, "!!");
+      report([...path], offset, tagText, "is not one vars files use");
     }
   });
   // A tag on a key, which `walk` does not visit.

@@ -213,7 +213,7 @@ export function removeFromSequence(vars: VarsDocument, pair: AnyPair, item: Node
 
 /**
  * Removes item `index` of a flow sequence. An item on lines of its own goes with those lines,
- * its comment included, so that no comment moves to a neighbour; otherwise see
+ * its comment included, so that no comment moves to a neighbour. Any other item goes as in
  * `removeFlowEntry`.
  */
 function removeFlowItem(vars: VarsDocument, ranges: [number, number][], index: number): Splice[] {
@@ -261,7 +261,7 @@ function removeFlowItem(vars: VarsDocument, ranges: [number, number][], index: n
 /**
  * Returns the lines of flow item `index` when it has them to itself. Only blanks come before
  * it on its first line, at most a `,` and a comment after it on its last line, and its
- * neighbours are on other lines. `comma` tells whether a `,` follows it.
+ * neighbours are on other lines. `comma` is true when a `,` follows it.
  */
 function ownLines(
   vars: VarsDocument,

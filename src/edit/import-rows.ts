@@ -131,13 +131,13 @@ export function readImportCsv(text: string, file: string): ImportCsv {
     const key = email.normalize("NFC").toLowerCase();
     const earlier = seen.get(key);
     if (email !== "" && earlier !== undefined) {
-      const how = email.toLowerCase() === earlier.email.toLowerCase() ? "in case" : "in Unicode form";
+      const difference = email.toLowerCase() === earlier.email.toLowerCase() ? "in case" : "in Unicode form";
       report(
         "email",
         "duplicate-email",
         earlier.email === email
           ? `email "${email}" is already on line ${earlier.line}; merge the two rows`
-          : `email "${email}" differs only ${how} from "${earlier.email}" on line ${earlier.line}; ` +
+          : `email "${email}" differs only ${difference} from "${earlier.email}" on line ${earlier.line}; ` +
               "the identity provider sends one of them, so keep one row with the exact email it sends",
       );
     }

@@ -399,9 +399,8 @@ function addRow(
  * import changes no deploy namespace, so only added users can hand a Profile over.
  */
 function checkNewHolder(state: ImportState, email: string, username: string, skip: Report): void {
-  // A username that is a deploy namespace now is the vars rule's `username-is-namespace`,
-  // which the row's check reports with its own fix; the handover check would read it as a
-  // removed namespace.
+  // The row's check reports a username that is a deploy namespace as `username-is-namespace`,
+  // with its own fix. The handover check would read it as a removed namespace.
   if (state.taken.deployNamespaces.some((namespace) => namespace.name === username)) return;
   const user = { email, username, roles: [], disabled: false, allowedNamespaces: [] };
   try {

@@ -106,11 +106,11 @@ async function loadListed(context: CommandContext, options: ListOptions): Promis
   // A name no vars file has is a usage error, whatever errors the other files have.
   const names = files.map(deploymentNameOfFile);
   // "all" selects every deployment, as it does for the edit commands.
-  const wanted = options.deployment === "all" ? undefined : options.deployment;
-  if (wanted !== undefined && !names.includes(wanted)) {
+  const requested = options.deployment === "all" ? undefined : options.deployment;
+  if (requested !== undefined && !names.includes(requested)) {
     throw new UsageError(
-      `no vars file for deployment "${wanted}" in ${layout.varsDir}/ (known deployments: ${names.join(", ")}).` +
-        `${didYouMean(wanted, names)} Use the file's name without .yaml, or "all".`,
+      `no vars file for deployment "${requested}" in ${layout.varsDir}/ (known deployments: ${names.join(", ")}).` +
+        `${didYouMean(requested, names)} Use the file's name without .yaml, or "all".`,
     );
   }
   if (hasErrors(diagnostics)) {
@@ -118,7 +118,9 @@ async function loadListed(context: CommandContext, options: ListOptions): Promis
     context.io.stderr.write("cake: deployments with errors are not listed.\n");
     context.setExitCode(1);
   }
-  return wanted === undefined ? deployments : deployments.filter((deployment) => deployment.name === wanted);
+  return requested === undefined
+    ? deployments
+    : deployments.filter((deployment) => deployment.name === requested);
 }
 
 export async function listUsers(context: CommandContext, options: ListOptions): Promise<void> {

@@ -314,8 +314,8 @@ async function deploymentNames(layout: RepoLayout): Promise<string[]> {
 
 /** Reads and validates the vars file of a deployment; an invalid file is an error, shown in full when `verbose`. */
 export async function openTarget(layout: RepoLayout, name: string, verbose = true): Promise<EditTarget> {
-  // With `x.yaml` beside `x.yml`, the edit would pick one and its reconcile would then refuse
-  // both, after the vars change was written.
+  // With `x.yaml` beside `x.yml`, the edit would pick one, and its reconcile would then reject
+  // both after the vars change was written.
   checkOneFilePerFolder(
     (await listVarsFiles(layout)).map((file) => ({
       varsFile: file,
@@ -583,7 +583,7 @@ async function reconcileApplied(
   } catch (error) {
     const message = error instanceof CakeError ? error.message : systemErrorMessage(error);
     if (message === undefined) throw error;
-    // The next sentence follows, so the message ends with its period, as a guard's list does not.
+    // Another sentence follows, so the message must end with a period. A guard's list ends without one.
     const sentence = /[.!?]$/.test(message.trimEnd()) ? message.trimEnd() : `${message.trimEnd()}.`;
     throw new CakeError(
       `the vars change was written, but reconcile failed: ${sentence} Once that is fixed, run "cake reconcile${flags}" ` +

@@ -70,8 +70,8 @@ export async function shadowedCodeowners(root: string, repoPath = ""): Promise<S
 
 /**
  * Returns the CODEOWNERS files at the top of the git work tree that cake wrote for another
- * ops repo of the same git repository. They hold no rule for this one, so nothing requires a
- * cake-admin's review of its vars; cake keeps one set of rules per file and never merges them.
+ * ops repo of the same git repository. They contain no rule for this one, so nothing requires a
+ * cake-admin's review of its vars. Cake keeps one set of rules per file and never merges them.
  */
 export async function foreignCodeowners(root: string, repoPath = ""): Promise<string[]> {
   const place = await repoPlace(root, repoPath);

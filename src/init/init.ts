@@ -148,8 +148,8 @@ async function initFolder(options: InitOptions): Promise<InitResult> {
   const hasDeployments = (await listVarsFiles(layout)).length > 0;
   const starter = starterFiles(repoUrl, repoPath, varsDir, outputDir);
   const forge = forgeFiles(options.cakePackage, repoPath);
-  // Every path is checked before the first write: a symlinked `.github/` or `schema/` would
-  // take a starter file out of the repository, and a refusal halfway would leave half of them.
+  // Every path is checked before the first write. A symlinked `.github/` or `schema/` would take
+  // a starter file out of the repository, and a rejection halfway would leave half of them.
   for (const [file] of starter) await checkTarget(options.dir, file);
   for (const [file] of [...forge, [CODEOWNERS_FILE]]) await checkTarget(top, file as string);
   for (const [file, text] of starter) {
@@ -345,8 +345,10 @@ async function checkTarget(base: string, file: string): Promise<void> {
     if (info === undefined) return;
     const last = depth === parts.length;
     if (last ? info.isDirectory() : !info.isDirectory()) {
-      const what = last ? "a folder where cake init writes a file" : "a file where cake init needs a folder";
-      throw new CakeError(`${relative} is ${what}; move it away, then rerun. Nothing was written.`);
+      const problem = last
+        ? "a folder where cake init writes a file"
+        : "a file where cake init needs a folder";
+      throw new CakeError(`${relative} is ${problem}; move it away, then rerun. Nothing was written.`);
     }
   }
 }

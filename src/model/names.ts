@@ -70,8 +70,8 @@ export function gcpWorkloadIdentityMemberName(accountId: string): string {
  * GCP service account: `<account id>-<readable role>-<hash>`, at most 63 characters. The
  * readable part is cut to fit. The hash (the first 8 hex digits of a SHA-256) keeps apart
  * roles that differ only in case or in the cut part. It is the role's alone while the name
- * holds the whole readable role. Once that is cut, the name no longer tells where the account
- * id ends (`p` with `p-x-...` and `p-x` with `x-...`), so the hash covers the account id too.
+ * contains the whole readable role. A cut name no longer shows where the account id ends
+ * (`p` with `p-x-...` and `p-x` with `x-...`), so then the hash covers the account id too.
  */
 export function gcpRoleMemberName(accountId: string, role: string): string {
   const words = role

@@ -31,7 +31,7 @@ export async function lastCommittedProfiles(
 /**
  * Returns `lastCommittedProfiles` as `kept`, and as `atRef` the Profiles of the manifest at
  * `ref` itself, when `ref` has one. Those are still the committed output: a folder deleted
- * from the working tree only (`rm -rf`) still holds them at `ref`, and Argo CD syncs them.
+ * from the working tree only (`rm -rf`) still contains them at `ref`, and Argo CD syncs them.
  */
 export async function committedOutput(
   root: string,

@@ -37,8 +37,8 @@ export interface Journal {
 }
 
 /**
- * What a rename does to its target, as the run's plan said: `restore` replaces a hand-edited
- * file, so a recovery that completes the rename reports it as one.
+ * The change a rename makes to its target, from the run's plan. A `restore` replaces a
+ * hand-edited file, so a recovery that completes the rename reports a restore.
  */
 export type WrittenAction = "create" | "update" | "restore";
 
@@ -129,8 +129,8 @@ export async function recoverFolder(folder: string, root?: string): Promise<Reco
 
 /**
  * Rejects a journal whose renames or deletions would pass through a symlink, or whose rename
- * target is now a folder, before any of them runs: the journal stays, so the next run, after
- * the entry is fixed, completes it.
+ * target is now a folder, before any of them runs. The journal stays, so the first run after
+ * the entry is fixed completes it.
  */
 function checkJournalPaths(folder: string, journal: Journal): void {
   const checked = new Map<string, "folder" | "file" | "missing">();
@@ -163,12 +163,12 @@ function checkJournalPaths(folder: string, journal: Journal): void {
   }
 }
 
-function inTheWay(folder: string, relative: string, what: string): CakeError {
-  const reason = what.startsWith("a symbolic link")
+function inTheWay(folder: string, relative: string, problem: string): CakeError {
+  const reason = problem.startsWith("a symbolic link")
     ? "cake writes a deployment folder only through real files and folders. Replace it with a real folder"
     : "the journal cannot put its file there. Move it away";
   return new CakeError(
-    `cannot complete the interrupted reconcile in ${folder}: ${relative} is ${what}, and ${reason}, ` +
+    `cannot complete the interrupted reconcile in ${folder}: ${relative} is ${problem}, and ${reason}, ` +
       "then rerun; the journal waits until then.",
   );
 }

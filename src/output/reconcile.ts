@@ -103,7 +103,7 @@ export interface DeploymentReport {
   journalDiscarded?: boolean;
   /**
    * Profiles of the manifest committed at HEAD that leave the output, for a folder deleted in
-   * the working tree: no file removal shows them, but reconcile asks for their deletion flag.
+   * the working tree. No file removal shows them, but their deletion needs the flag all the same.
    */
   committedProfilesLeaving?: string[];
 }

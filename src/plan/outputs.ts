@@ -68,8 +68,8 @@ const ROLE_OF_CLUSTER_ROLE = new Map(
  * Returns the access that the generated output in `folder` grants at `commit`: the role of
  * each User that a RoleBinding binds to a contributor ClusterRole (`kubeflow-admin`, `-edit`,
  * `-view`) in its namespace, and `cake-admin` for each User of the `cake-admin`
- * ClusterRoleBinding. These bindings are what the cluster enforces, so where the vars file at
- * base cannot say who has access (invalid, or absent beside committed output), they do.
+ * ClusterRoleBinding. These bindings are what the cluster enforces, so they give the access
+ * where the vars file at base cannot (invalid, or absent beside committed output).
  * Returns undefined when the folder has no file at `commit`.
  */
 export async function loadOutputAccess(

@@ -732,7 +732,7 @@ describe("cake init in a subfolder", () => {
     const json = await cake(other, "reconcile", "--check", "--format", "json");
     const regenerated = await cake(other, "init", "--codeowners");
 
-    // Nothing requires a review of the second ops repo's vars, and both commands say so.
+    // Nothing requires a review of the second ops repo's vars, and both commands report it.
     expect(initialized.stdout).toContain(
       'CODEOWNERS existed and was kept: add the rules that "cake init --codeowners --stdout" prints in teams/ml, and delete the two comment lines cake wrote at its top',
     );

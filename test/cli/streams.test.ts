@@ -76,10 +76,12 @@ describe("cake standard streams", () => {
 
 describe("cake in a deleted folder", () => {
   it("says so in one line instead of a stack trace", async () => {
-    const gone = await mkdtemp(path.join(os.tmpdir(), "cake-gone-"));
+    const deletedFolder = await mkdtemp(path.join(os.tmpdir(), "cake-deleted-"));
     // The shell enters the folder and deletes it, as a `git checkout` can under a shell.
     const script = 'cd "$1" && rmdir "$1" && exec "$2" "$3" --version';
-    const result = spawnSync("sh", ["-c", script, "sh", gone, process.execPath, BIN], { encoding: "utf8" });
+    const result = spawnSync("sh", ["-c", script, "sh", deletedFolder, process.execPath, BIN], {
+      encoding: "utf8",
+    });
 
     expect(result.status).toBe(1);
     expect(result.stderr).toBe(

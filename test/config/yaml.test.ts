@@ -378,7 +378,7 @@ describe("YAML phase", () => {
     expect(codes(result)).toEqual(["yaml-merge-key"]);
   });
 
-  it("an alias as a key is an error, so it cannot replace a key unseen", () => {
+  it("rejects an alias as a key", () => {
     const text = varsYaml({
       users: usersYaml("  deploy_namespaces: [team-a]\n", [
         "    - email: alice@example.com\n      username: alice\n      &r roles: [cake-user]\n      *r : [cake-admin]\n",

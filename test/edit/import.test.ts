@@ -498,7 +498,7 @@ describe("cake user import", () => {
     );
   });
 
-  it("names a case twin of a row that has other problems, in the same run", async () => {
+  it("reports case twin of a bad row", async () => {
     await writeCsv(
       "email,username,roles,namespaces\nZed.New@example.com,,admin,\nzed.new@example.com,,cake-user,\n",
     );

@@ -96,7 +96,7 @@ describe("Argo CD AppProject", () => {
     });
   });
 
-  it("keeps the kinds an output no longer has, so Argo CD still prunes their objects", () => {
+  it("keeps kinds the output lost", () => {
     // Argo CD leaves objects of a kind the project does not permit out of the comparison: with
     // the last user disabled or the provider switched to none, their RoleBindings and cloud
     // identity objects would stay in the cluster.

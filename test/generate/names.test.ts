@@ -86,7 +86,7 @@ describe("gcpRoleMemberName", () => {
     expect(short).not.toBe(long);
   });
 
-  it("keeps the name of a role that fits, which the hash of the role alone ends", () => {
+  it("keeps names of uncut roles", () => {
     expect(gcpRoleMemberName("ml-prod", "roles/viewer")).toBe(
       `ml-prod-viewer-${createHash("sha256").update("roles/viewer").digest("hex").slice(0, 8)}`,
     );

@@ -252,8 +252,8 @@ describe("reconcile", () => {
         path.join(root, PROD_VARS),
         varsText({ users: [ALICE, { ...BOB, allowed_namespaces: [{ name: "ml-prod", access: "view" }] }] }),
       );
-      // The run is root's, as before, except for profiles/: sticky, world-writable, root's. So
-      // nobody may create files in it, but not replace root's ml-prod.yaml.
+      // The repo belongs to user 65534 (nobody), except profiles/: sticky, world-writable and
+      // root's. So user 65534 may create files in it, but not replace root's ml-prod.yaml.
       await execFileAsync("chown", ["-R", "65534:65534", root]);
       await execFileAsync("chown", [
         "0:0",

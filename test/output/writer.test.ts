@@ -389,7 +389,7 @@ describe("recoverFolder", () => {
     expect(await readFile(path.join(root, "secret.txt"), "utf8")).toBe("keep");
   });
 
-  /** The state of a run killed after its journal, with one rename and one deletion to do. */
+  /** Writes the state of a run killed after its journal, with one rename and one deletion to do. */
   async function interruptedRun(root: string): Promise<void> {
     await reconcileFolder(root, desiredOutput(["alice", "bob"]));
     await writeTree(root, {
@@ -401,7 +401,7 @@ describe("recoverFolder", () => {
     });
   }
 
-  it("does not complete a journal through a symlink, and keeps it for the next run", async () => {
+  it("keeps a journal behind a symlink", async () => {
     const root = await makeTempDir();
     const outside = await makeTempDir();
     await interruptedRun(root);
@@ -416,7 +416,7 @@ describe("recoverFolder", () => {
     expect(await readFile(folderPath(root, JOURNAL_FILE), "utf8")).toContain("carol");
   });
 
-  it("does not complete a journal in a deployment folder symlinked outside the repo", async () => {
+  it("keeps a journal in a folder symlinked outside", async () => {
     const root = await makeTempDir();
     const outside = await makeTempDir();
     await interruptedRun(root);
@@ -427,7 +427,7 @@ describe("recoverFolder", () => {
     expect(await listTree(path.join(outside, "moved"))).toContain("profiles/bob.yaml");
   });
 
-  it("names a folder that stands where the journal writes a file, before any rename", async () => {
+  it("rejects a folder at a rename target", async () => {
     const root = await makeTempDir();
     await interruptedRun(root);
     await mkdir(folderPath(root, "profiles/carol.yaml"));

@@ -457,7 +457,7 @@ describe("grouped cloud identity rows", () => {
 });
 
 describe("destructive reasons in markdown", () => {
-  it("put every email in a code span, so none becomes a link or a mention", () => {
+  it("puts reason emails in code spans", () => {
     const hostile = "a`b_*x*(@octocat.com";
     const plan = planChanges(
       deployment({ users: [user("bob@example.com", "bjones")] }),

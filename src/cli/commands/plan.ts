@@ -290,8 +290,8 @@ async function resolveRef(root: string, ref: string, option: string): Promise<st
  */
 /**
  * Returns the access that the base output of each of `names` grants, for those whose vars
- * file at base is invalid or absent (see `loadOutputAccess`). A valid base vars file says who
- * has access, so its output is not read.
+ * file at base is invalid or absent (see `loadOutputAccess`). A valid base vars file gives the
+ * access itself, so its output is not read.
  */
 async function baseOutputAccess(
   layout: RepoLayout,

@@ -122,7 +122,7 @@ export function register(program: Command, context: CommandContext): void {
           const text = editWindow(target, [index], (part, whole) =>
             grantNamespace(part, ref, { namespace: options.namespace, access }, whole?.style),
           );
-          // A grant that changes the access says from what, so that a lower one does not read as new.
+          // A grant that changes access names the previous access, so a lower one does not read as new.
           const before = target.deployment.users
             .find((user) => user.email === options.email)
             ?.allowedNamespaces.find((grant) => grant.namespace === options.namespace)?.access;
