@@ -22,7 +22,7 @@ import {
   unknownHoldersMessage,
 } from "../output/reconcile.js";
 import { type LayoutFlags, type RepoLayout, resolveLayout } from "../repo/layout.js";
-import { assertRealPathInside } from "../repo/paths.js";
+import { assertNoSymlinkedFolder, assertRealPathInside } from "../repo/paths.js";
 import { layoutFlags, shellWord } from "../repo/shell.js";
 import {
   checkOneFilePerFolder,
@@ -332,9 +332,11 @@ export async function openTarget(layout: RepoLayout, name: string, verbose = tru
   }
   // A vars file symlinked inside the repo is edited where it really is, so the link stays a link.
   const realPath = await assertRealPathInside(layout.root, found.file);
-  await assertRealPathInside(layout.root, `${layout.outputDir}/${name}`);
-  const text = await readFile(realPath, "utf8");
   const outputPath = `${layout.outputDir}/${name}`;
+  // Checked before the vars file is written, so an output folder reconcile rejects stops the edit.
+  await assertRealPathInside(layout.root, outputPath);
+  await assertNoSymlinkedFolder(layout.root, outputPath);
+  const text = await readFile(realPath, "utf8");
   // A file that the last reconcile on this machine loaded, byte for byte, was valid then, and
   // its stored load gives the model without parsing the file: 0.35 of the 0.8 seconds of a
   // grant at 10k users. The stored load keeps no warnings (see `checkEditedText`).

@@ -10,7 +10,7 @@ import { lstatSync, mkdirSync, readFileSync, renameSync, unlinkSync } from "node
 import { readdir, readFile, rmdir, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import { CakeError } from "../errors.js";
-import { assertRealPathInside } from "../repo/paths.js";
+import { assertNoSymlinkedFolder, assertRealPathInside } from "../repo/paths.js";
 import { syncFolder, TEMP_PREFIX, writeFileAtomic } from "./atomic.js";
 import { MANIFEST_FILE } from "./manifest.js";
 
@@ -99,7 +99,10 @@ export async function recoverFolder(folder: string, root?: string): Promise<Reco
     // Planning, which rejects symlinks in the output, runs only after recovery. A symlink that
     // `git pull` brought in while the journal waited would otherwise take its renames and
     // deletions outside the repo or into another deployment.
-    if (root !== undefined) await assertRealPathInside(root, path.relative(root, folder));
+    if (root !== undefined) {
+      await assertRealPathInside(root, path.relative(root, folder));
+      await assertNoSymlinkedFolder(root, path.relative(root, folder));
+    }
     if (root !== undefined && journal.vars !== undefined && !varsMatch(root, journal.vars)) {
       const ownWrites: Record<string, string> = {};
       for (const { from, to, sha256 } of journal.renames) {

@@ -22,7 +22,7 @@ import path from "node:path";
 import { CakeError } from "../errors.js";
 import { deploymentClaims } from "../model/claims.js";
 import type { Deployment } from "../model/types.js";
-import { assertRealPathInside } from "../repo/paths.js";
+import { assertNoSymlinkedFolder, assertRealPathInside } from "../repo/paths.js";
 import { CAKE_VERSION } from "../version.js";
 import { TEMP_PREFIX, tempPath, writeTempFile } from "./atomic.js";
 import { deleteCache, type FileStamp, type OutputCache, stampOf, statMatches, writeCache } from "./cache.js";
@@ -207,9 +207,10 @@ async function plan(
   /** Files an interrupted run of other vars wrote (see `Recovery.ownWrites`): cake's, not hand edits. */
   ownWrites: Readonly<Record<string, string>> | undefined,
 ): Promise<FolderPlan> {
-  // A deployment folder (or the output folder) symlinked outside the repo is refused before
-  // anything is read or written through it.
+  // A deployment folder (or the output folder) that is a symlink is refused before anything
+  // is read or written through it: outside the repo with the message that says so.
   await assertRealPathInside(root, folder);
+  await assertNoSymlinkedFolder(root, folder);
   const absolute = path.join(root, folder);
   const journalPending = await hasPendingJournal(absolute);
   let previousManifest = await readManifest(absolute);
@@ -445,6 +446,7 @@ export async function applyPlan(root: string, plan: FolderPlan): Promise<FolderR
   if (plan.conflicts.length > 0) throw new CakeError(conflictMessage(plan));
 
   await assertRealPathInside(root, plan.folder);
+  await assertNoSymlinkedFolder(root, plan.folder);
   const absolute = path.join(root, plan.folder);
   const result: FolderResult = { folder: plan.folder, written: [], restored: [], removed: [], unchanged: [] };
   for (const change of plan.changes) {

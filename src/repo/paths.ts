@@ -57,6 +57,36 @@ export async function assertRealPathInside(root: string, target: string): Promis
 }
 
 /**
+ * Rejects a deployment folder `folder` (relative to `root`) that is, or lies below, a symlink,
+ * even one that stays inside the repo. Writing through it would change the folder the link
+ * points to, perhaps another deployment's, while the merge request shows those changes under
+ * that other path. Segments that do not exist yet are fine: cake creates them as folders.
+ * @throws CakeError naming the symlink and where it points.
+ */
+export async function assertNoSymlinkedFolder(root: string, folder: string): Promise<void> {
+  const segments = folder.split(/[\\/]/).filter((segment) => segment !== "" && segment !== ".");
+  for (let depth = 1; depth <= segments.length; depth++) {
+    const linkPath = segments.slice(0, depth).join("/");
+    const link = path.join(root, linkPath);
+    const info = await lstat(link).catch(ignoreMissing);
+    if (info === undefined) return;
+    if (!info.isSymbolicLink()) continue;
+    const target = await readlink(link);
+    throw new CakeError(
+      `${linkPath} is a symlink to ${target}, but cake writes ${folder} only as a real folder at that path, ` +
+        "so that a merge request shows its changes there and no other folder changes through the link. " +
+        "Replace the symlink with the folder it points to, or delete it if that folder belongs to something else, then rerun.",
+    );
+  }
+}
+
+function ignoreMissing(error: unknown): undefined {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code !== "ENOENT" && code !== "ENOTDIR") throw error;
+  return undefined;
+}
+
+/**
  * Returns the real path of `absolute`, or of its nearest existing parent joined with
  * the rest. A dangling symlink is followed to where it points, because writing
  * through it would create its target.

@@ -427,6 +427,17 @@ describe("recoverFolder", () => {
     expect(await listTree(path.join(outside, "moved"))).toContain("profiles/bob.yaml");
   });
 
+  it("keeps a journal in a folder symlinked inside", async () => {
+    const root = await makeTempDir();
+    await interruptedRun(root);
+    await rename(folderPath(root), path.join(root, "moved"));
+    await symlink("../moved", folderPath(root));
+
+    await expect(recoverFolder(folderPath(root), root)).rejects.toThrow(/is a symlink to \.\.\/moved/);
+    expect(await listTree(path.join(root, "moved"))).toContain("profiles/bob.yaml");
+    expect(await listTree(path.join(root, "moved"))).toContain(JOURNAL_FILE);
+  });
+
   it("rejects a folder at a rename target", async () => {
     const root = await makeTempDir();
     await interruptedRun(root);

@@ -47,6 +47,12 @@ async function cake(root: string, ...argv: string[]): Promise<{ code: number; st
   return { code, stderr };
 }
 
+/** Runs `cake user add` for a new cake-user in the prod deployment. */
+function addErin(root: string): Promise<{ code: number; stderr: string }> {
+  const argv = ["--deployment", "prod-us-east-1", "--email", "erin@example.com", "--role", "cake-user"];
+  return cake(root, "user", "add", ...argv);
+}
+
 function isInside(root: string, target: string): boolean {
   const relative = path.relative(root, target);
   return relative !== "" && !relative.startsWith("..") && !path.isAbsolute(relative);
@@ -238,19 +244,7 @@ describe("symlinks on the command line", () => {
     await rm(path.join(root, VARS));
     await symlink(path.join(outside, "prod-us-east-1.yaml"), path.join(root, VARS));
 
-    const result = await cake(
-      root,
-      ...[
-        "user",
-        "add",
-        "--deployment",
-        "prod-us-east-1",
-        "--email",
-        "erin@example.com",
-        "--role",
-        "cake-user",
-      ],
-    );
+    const result = await addErin(root);
 
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("symlink");
@@ -322,6 +316,54 @@ describe("symlinks on the command line", () => {
 
     expect(result.code).toBe(1);
     expect(await snapshotBytes(path.join(root, OUTPUT, "profiles"))).toEqual(prodProfiles);
+  });
+
+  it("rejects a deployment folder symlinked inside", async () => {
+    const { root } = await repoAndOutside();
+    await mkdir(path.join(root, "other/prod"), { recursive: true });
+    await mkdir(path.join(root, "deployments"));
+    await symlink("../other/prod", path.join(root, OUTPUT));
+    const text = await readFile(path.join(root, VARS), "utf8");
+
+    const written = await cake(root, "reconcile");
+    const checked = await cake(root, "reconcile", "--check");
+    const edited = await addErin(root);
+
+    for (const result of [written, checked, edited]) {
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`${OUTPUT} is a symlink to ../other/prod`);
+      expect(result.stderr).not.toContain("never writes");
+    }
+    expect((await snapshotBytes(path.join(root, "other"))).size).toBe(0);
+    expect(await readFile(path.join(root, VARS), "utf8")).toBe(text);
+  });
+
+  it("rejects a deployment folder symlinked to another", async () => {
+    const { root } = await repoAndOutside();
+    await writeFiles(root, { "vars/dev-us-east-1.yaml": varsText({ environment: "dev" }) });
+    await rm(path.join(root, VARS));
+    expect((await cake(root, "reconcile")).code).toBe(0);
+    const devOutput = await snapshotBytes(path.join(root, "deployments/dev-us-east-1"));
+    await writeFiles(root, { [VARS]: varsText() });
+    await symlink("dev-us-east-1", path.join(root, OUTPUT));
+
+    const result = await cake(root, "reconcile");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${OUTPUT} is a symlink to dev-us-east-1`);
+    expect(await snapshotBytes(path.join(root, "deployments/dev-us-east-1"))).toEqual(devOutput);
+  });
+
+  it("rejects an output folder symlinked inside", async () => {
+    const { root } = await repoAndOutside();
+    await mkdir(path.join(root, "generated"));
+    await symlink("generated", path.join(root, "deployments"));
+
+    const result = await cake(root, "reconcile");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("deployments is a symlink to generated");
+    expect((await snapshotBytes(path.join(root, "generated"))).size).toBe(0);
   });
 
   it.runIf(process.platform !== "win32")("rejects a named pipe where a file goes", async () => {
