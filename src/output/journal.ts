@@ -12,7 +12,7 @@ import path from "node:path";
 import { CakeError } from "../errors.js";
 import { assertNoSymlinkedFolder, assertRealPathInside } from "../repo/paths.js";
 import { syncFolder, TEMP_PREFIX, writeFileAtomic } from "./atomic.js";
-import { MANIFEST_FILE } from "./manifest.js";
+import { MANIFEST_FILE, parseManifest } from "./manifest.js";
 
 export const JOURNAL_FILE = ".cake-journal.json";
 
@@ -20,8 +20,9 @@ export interface Journal {
   /**
    * Temporary file name (in the deployment folder) to final path, relative to the deployment
    * folder, with the sha256 of the temporary file's bytes. Temporary files are not flushed to
-   * disk one by one, so after a power loss one may be empty or partial: recovery renames a
-   * file only when its bytes still match, and the next reconcile regenerates the rest.
+   * disk one by one, so after a power loss one may be empty or partial: recovery then discards
+   * the journal, and the reconcile that follows plans the folder again. A journal of an older
+   * cake has no sha256 for the manifest's rename.
    */
   renames: { from: string; to: string; sha256?: string; action?: WrittenAction }[];
   /** Paths relative to the deployment folder to delete. */
@@ -45,6 +46,12 @@ export type WrittenAction = "create" | "update" | "restore";
 /** The outcome of `recoverFolder` for the journal of an interrupted run. */
 export interface Recovery {
   action: "completed" | "discarded";
+  /**
+   * For a journal discarded because some of its temporary files no longer had the bytes it
+   * recorded: their rename targets, relative to the deployment folder. Empty when the journal
+   * was discarded because its vars file changed.
+   */
+  torn: string[];
   /** Files the journal wrote or deleted, relative to the deployment folder; none when discarded. */
   written: string[];
   removed: string[];
@@ -61,7 +68,7 @@ export interface Recovery {
 /** Writes `journal` into `folder` and then carries it out. */
 export async function commitJournal(folder: string, journal: Journal): Promise<void> {
   await writeFileAtomic(path.join(folder, JOURNAL_FILE), `${JSON.stringify(journal, null, 2)}\n`);
-  await runJournal(folder, journal, false);
+  await runJournal(folder, journal);
 }
 
 /** Returns true when `folder` contains the journal of an interrupted run. */
@@ -103,22 +110,18 @@ export async function recoverFolder(folder: string, root?: string): Promise<Reco
       await assertRealPathInside(root, path.relative(root, folder));
       await assertNoSymlinkedFolder(root, path.relative(root, folder));
     }
-    if (root !== undefined && journal.vars !== undefined && !varsMatch(root, journal.vars)) {
-      const ownWrites: Record<string, string> = {};
-      for (const { from, to, sha256 } of journal.renames) {
-        unlinkIfPresent(path.join(folder, from));
-        if (sha256 !== undefined && to !== MANIFEST_FILE && tempMatches(path.join(folder, to), sha256)) {
-          ownWrites[to] = sha256;
-        }
-      }
-      await unlink(journalPath).catch(ignoreMissing);
-      recovery = { action: "discarded", written: [], removed: [], restored: [], ownWrites };
+    const varsChanged = root !== undefined && journal.vars !== undefined && !varsMatch(root, journal.vars);
+    const torn = varsChanged ? [] : tornRenames(folder, journal);
+    if (varsChanged || torn.length > 0) {
+      const ownWrites = await discardJournal(folder, journal);
+      recovery = { action: "discarded", torn, written: [], removed: [], restored: [], ownWrites };
     } else {
       checkJournalPaths(folder, journal);
-      await runJournal(folder, journal, true);
+      await runJournal(folder, journal);
       const written = journal.renames.map(({ to }) => to).filter((to) => to !== MANIFEST_FILE);
       recovery = {
         action: "completed",
+        torn: [],
         written,
         removed: journal.deletions.filter((file) => file !== MANIFEST_FILE),
         restored: journal.renames.filter(({ action }) => action === "restore").map(({ to }) => to),
@@ -128,6 +131,48 @@ export async function recoverFolder(folder: string, root?: string): Promise<Reco
   }
   await deleteStrayTempFiles(folder);
   return recovery;
+}
+
+/**
+ * Returns the rename targets whose temporary file is present but no longer has the bytes the
+ * journal recorded: cut short by a power loss, since temporary files are not flushed one by one.
+ * A missing temporary file was renamed already. A manifest without a recorded sha256 (a journal
+ * of an older cake) counts as torn when it does not parse.
+ */
+function tornRenames(folder: string, journal: Journal): string[] {
+  const torn: string[] = [];
+  for (const { from, to, sha256 } of journal.renames) {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(path.join(folder, from));
+    } catch (error) {
+      ignoreMissing(error);
+      continue;
+    }
+    const intact =
+      sha256 !== undefined
+        ? createHash("sha256").update(bytes).digest("hex") === sha256
+        : to !== MANIFEST_FILE || parseManifest(bytes.toString("utf8")) !== undefined;
+    if (!intact) torn.push(to);
+  }
+  return torn;
+}
+
+/**
+ * Deletes `journal` and its temporary files without carrying it out, and returns the files its
+ * run had already renamed into place, with their sha256 (see `Recovery.ownWrites`).
+ */
+async function discardJournal(folder: string, journal: Journal): Promise<Record<string, string>> {
+  const ownWrites: Record<string, string> = {};
+  for (const { from, to, sha256 } of journal.renames) {
+    unlinkIfPresent(path.join(folder, from));
+    if (sha256 !== undefined && to !== MANIFEST_FILE && tempMatches(path.join(folder, to), sha256)) {
+      ownWrites[to] = sha256;
+    }
+  }
+  await unlink(path.join(folder, JOURNAL_FILE)).catch(ignoreMissing);
+  await syncFolder(folder);
+  return ownWrites;
 }
 
 /**
@@ -183,21 +228,17 @@ function varsMatch(root: string, vars: { file: string; sha256: string }): boolea
 
 /**
  * Carries out `journal`. The renames run synchronously: thousands of them through the
- * promise API cost a thread-pool round trip each. `recovering` checks each temporary file
- * against its recorded sha256 first (see `Journal.renames`).
+ * promise API cost a thread-pool round trip each. Recovery checks the temporary files
+ * against their recorded sha256 first (see `tornRenames`).
  */
-async function runJournal(folder: string, journal: Journal, recovering: boolean): Promise<void> {
+async function runJournal(folder: string, journal: Journal): Promise<void> {
   const touchedFolders = new Set<string>([folder]);
 
-  for (const { from, to, sha256 } of journal.renames) {
+  for (const { from, to } of journal.renames) {
     const source = path.join(folder, from);
     const target = path.join(folder, to);
     if (!touchedFolders.has(path.dirname(target))) mkdirSync(path.dirname(target), { recursive: true });
     touchedFolders.add(path.dirname(target));
-    if (recovering && sha256 !== undefined && !tempMatches(source, sha256)) {
-      unlinkIfPresent(source);
-      continue;
-    }
     try {
       renameSync(source, target);
     } catch (error) {

@@ -102,6 +102,11 @@ export interface DeploymentReport {
    */
   journalDiscarded?: boolean;
   /**
+   * For a discarded journal: the files whose temporary file no longer had the bytes the journal
+   * recorded (a power loss cut them short), so this run planned the folder again instead.
+   */
+  journalTorn?: string[];
+  /**
    * Profiles of the manifest committed at HEAD that leave the output, for a folder deleted in
    * the working tree. No file removal shows them, but their deletion needs the flag all the same.
    */
@@ -1186,7 +1191,13 @@ function allowancesUsedBy(recoveries: ReadonlyMap<string, Recovery>): Set<string
  */
 function reportAfterRecovery(report: DeploymentReport, recovery: Recovery | undefined): DeploymentReport {
   if (recovery === undefined) return report;
-  if (recovery.action === "discarded") return { ...report, journalDiscarded: true };
+  if (recovery.action === "discarded") {
+    return {
+      ...report,
+      journalDiscarded: true,
+      ...(recovery.torn.length > 0 ? { journalTorn: recovery.torn } : {}),
+    };
+  }
   const planned = new Set(report.changes.map((change) => change.path));
   const restored = new Set(recovery.restored);
   const recovered: FileChange[] = [

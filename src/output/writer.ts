@@ -498,13 +498,11 @@ export async function applyPlan(root: string, plan: FolderPlan): Promise<FolderR
     journal.deletions.push(MANIFEST_FILE);
     journal.removeFolderIfEmpty = true;
   } else if (plan.manifestChanged) {
-    const temp = await writeTempFile(
-      absolute,
-      formatManifest(
-        plan.manifest ?? buildManifest(plan.desired, plan.hashes, plan.previousManifest, plan.keptProfiles),
-      ),
+    const text = formatManifest(
+      plan.manifest ?? buildManifest(plan.desired, plan.hashes, plan.previousManifest, plan.keptProfiles),
     );
-    journal.renames.push({ from: path.basename(temp), to: MANIFEST_FILE });
+    const temp = await writeTempFile(absolute, text);
+    journal.renames.push({ from: path.basename(temp), to: MANIFEST_FILE, sha256: sha256(text) });
   }
 
   await commitJournal(absolute, journal);

@@ -1292,6 +1292,10 @@ describe("reconcile text output", () => {
   it.each([
     [{ journalPending: true }, "completed an interrupted reconcile"],
     [{ journalPending: false, journalDiscarded: true }, "discarded an interrupted reconcile"],
+    [
+      { journalPending: false, journalDiscarded: true, journalTorn: ["kustomization.yaml"] },
+      "discarded an interrupted reconcile whose staged files did not have the bytes its journal recorded",
+    ],
   ])("reports a recovery among many paths", (recovery, note) => {
     const changes = Array.from({ length: 30 }, (_, index) => ({
       path: `profiles/user${index}.yaml`,

@@ -12,7 +12,7 @@ import { LOCK_FILE } from "../../src/output/lock.js";
 import { MANIFEST_FILE } from "../../src/output/manifest.js";
 import { ReconcileBlockedError, type ReconcileOptions, reconcile } from "../../src/output/reconcile.js";
 import { resolveLayout } from "../../src/repo/layout.js";
-import { listTree, snapshotTree, writeTree } from "./tree.js";
+import { type FileSnapshot, listTree, snapshotTree, writeTree } from "./tree.js";
 import { ALICE, BOB, makeRepo, varsText } from "./vars.js";
 
 const execFileAsync = promisify(execFile);
@@ -34,6 +34,55 @@ async function setMtime(file: string, mtimeNs: bigint): Promise<void> {
 async function ageFiles(root: string): Promise<void> {
   const past = new Date("2001-01-01T00:00:00Z");
   for (const file of await listTree(root)) await utimes(path.join(root, file), past, past);
+}
+
+/**
+ * Returns a repo where a power loss cut short the files `torn` that a run adding a deploy
+ * namespace had staged, after its journal reached the disk and before any rename, and a repo
+ * where the same run was not interrupted.
+ */
+async function tornRun(torn: string[]): Promise<{ root: string; expected: string }> {
+  const next = varsText({ namespaces: ["ml-prod", "ml-dev"] });
+  const expected = await makeRepo({ [PROD_VARS]: next });
+  await run(expected);
+  const root = await makeRepo({ [PROD_VARS]: varsText() });
+  await run(root);
+  await writeFile(path.join(root, PROD_VARS), next);
+  await stageJournal(root, await snapshotTree(path.join(expected, PROD)), torn);
+  return { root, expected };
+}
+
+/**
+ * Writes the state a run leaves when killed after its journal: a temporary file for every file
+ * of `next` whose bytes differ from the deployment folder's, and a journal recording their
+ * sha256. The files in `torn` are staged empty, as a power loss can leave them.
+ */
+async function stageJournal(root: string, next: Record<string, FileSnapshot>, torn: string[]): Promise<void> {
+  const renames: { from: string; to: string; sha256: string }[] = [];
+  const files: Record<string, string> = {};
+  // The manifest goes last, as `applyPlan` stages it.
+  const order = Object.keys(next).sort((a, b) => Number(a === MANIFEST_FILE) - Number(b === MANIFEST_FILE));
+  for (const file of order) {
+    const content = next[file]?.content ?? "";
+    const current = await readFile(path.join(root, PROD, file), "utf8").catch(() => undefined);
+    if (current === content) continue;
+    const from = `.cake-tmp-1-torn-${renames.length}`;
+    files[`${PROD}/${from}`] = torn.includes(file) ? "" : content;
+    renames.push({ from, to: file, sha256: createHash("sha256").update(content).digest("hex") });
+  }
+  const varsSha256 = createHash("sha256")
+    .update(await readFile(path.join(root, PROD_VARS)))
+    .digest("hex");
+  files[`${PROD}/${JOURNAL_FILE}`] = JSON.stringify({
+    renames,
+    deletions: [],
+    vars: { file: PROD_VARS, sha256: varsSha256 },
+  });
+  await writeTree(root, files);
+}
+
+function contentsOf(snapshot: Record<string, FileSnapshot>): Record<string, string> {
+  return Object.fromEntries(Object.entries(snapshot).map(([file, { content }]) => [file, content]));
 }
 
 function paths(result: Awaited<ReturnType<typeof run>>, action: string): string[] {
@@ -447,6 +496,32 @@ describe("reconcile", () => {
     expect(paths(result, "update")).toEqual([]);
     expect(await readFile(alicePath, "utf8")).toBe(original);
     expect(await snapshotTree(root)).toEqual(before);
+  });
+
+  it("plans again after a torn staged file", async () => {
+    const { root, expected } = await tornRun(["kustomization.yaml"]);
+
+    const result = await run(root);
+
+    expect(paths(result, "restore")).toEqual([]);
+    expect(result.deployments[0]?.journalTorn).toEqual(["kustomization.yaml"]);
+    expect(paths(result, "update")).toContain(`${PROD}/kustomization.yaml`);
+    expect(contentsOf(await snapshotTree(path.join(root, PROD)))).toEqual(
+      contentsOf(await snapshotTree(path.join(expected, PROD))),
+    );
+  });
+
+  it("never installs a torn staged manifest", async () => {
+    const { root, expected } = await tornRun([MANIFEST_FILE]);
+
+    const result = await run(root);
+    const checked = await run(root, { check: true });
+
+    expect(result.deployments[0]?.journalTorn).toEqual([MANIFEST_FILE]);
+    expect(checked.drift).toBe(false);
+    expect(contentsOf(await snapshotTree(path.join(root, PROD)))).toEqual(
+      contentsOf(await snapshotTree(path.join(expected, PROD))),
+    );
   });
 
   it("reports a completed rename that replaced a hand edit as a restore", async () => {

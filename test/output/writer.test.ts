@@ -1,10 +1,16 @@
-import { mkdir, readFile, rename, stat, symlink, utimes, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { CakeError } from "../../src/errors.js";
 import { readCache } from "../../src/output/cache.js";
 import { JOURNAL_FILE, recoverFolder } from "../../src/output/journal.js";
-import { MANIFEST_FILE, sha256 } from "../../src/output/manifest.js";
+import {
+  formatManifest,
+  MANIFEST_FILE,
+  type OutputManifest,
+  readManifest,
+  sha256,
+} from "../../src/output/manifest.js";
 import { generatedHeader, serializeFile } from "../../src/output/serialize.js";
 import {
   applyPlan,
@@ -332,11 +338,15 @@ describe("recoverFolder", () => {
     const root = await makeTempDir();
     await reconcileFolder(root, desiredOutput(["alice", "bob"]));
     const carol = profileFile("carol");
+    const newManifest = formatManifest({
+      ...(await readManifest(folderPath(root))),
+      profiles: ["carol"],
+    } as OutputManifest);
     // The state a run leaves when killed after writing its journal: temp files and
     // the journal exist, one rename is done, nothing is deleted yet.
     await writeTree(root, {
       [`${FOLDER}/.cake-tmp-1-a`]: carol.content,
-      [`${FOLDER}/.cake-tmp-1-c`]: '{"note": "new manifest"}\n',
+      [`${FOLDER}/.cake-tmp-1-c`]: newManifest,
       [`${FOLDER}/profiles/dave.yaml`]: profileFile("dave").content,
       [`${FOLDER}/${JOURNAL_FILE}`]: JSON.stringify({
         renames: [
@@ -360,7 +370,7 @@ describe("recoverFolder", () => {
       "profiles/dave.yaml",
     ]);
     expect(await readFile(folderPath(root, "profiles/carol.yaml"), "utf8")).toBe(carol.content);
-    expect(await readFile(folderPath(root, MANIFEST_FILE), "utf8")).toBe('{"note": "new manifest"}\n');
+    expect(await readFile(folderPath(root, MANIFEST_FILE), "utf8")).toBe(newManifest);
   });
 
   it("deletes stray temporary files", async () => {
@@ -400,6 +410,70 @@ describe("recoverFolder", () => {
       }),
     });
   }
+
+  it("discards a journal with a torn temporary file", async () => {
+    const root = await makeTempDir();
+    await reconcileFolder(root, desiredOutput(["alice", "bob"]));
+    const before = await snapshotTree(folderPath(root));
+    // A power loss left the staged file empty after the journal, which records its sha256, was flushed.
+    await writeTree(root, {
+      [`${FOLDER}/.cake-tmp-1-a`]: "",
+      [`${FOLDER}/${JOURNAL_FILE}`]: JSON.stringify({
+        renames: [
+          { from: ".cake-tmp-1-a", to: "profiles/carol.yaml", sha256: sha256(profileFile("carol").content) },
+        ],
+        deletions: ["profiles/bob.yaml"],
+      }),
+    });
+
+    const recovery = await recoverFolder(folderPath(root), root);
+
+    expect(recovery?.action).toBe("discarded");
+    expect(recovery?.torn).toEqual(["profiles/carol.yaml"]);
+    expect(await snapshotTree(folderPath(root))).toEqual(before);
+  });
+
+  it("records the manifest's sha256 in the journal", async () => {
+    const root = await makeTempDir();
+    const plan = await planFolder(root, desiredOutput(["alice"]));
+    // A folder at the manifest's path stops the journal at its last rename, so the journal stays.
+    await mkdir(folderPath(root, MANIFEST_FILE), { recursive: true });
+    await expect(applyPlan(root, plan)).rejects.toThrow();
+    const journal = JSON.parse(await readFile(folderPath(root, JOURNAL_FILE), "utf8")) as {
+      renames: { from: string; to: string; sha256?: string }[];
+    };
+    const manifestRename = journal.renames.find(({ to }) => to === MANIFEST_FILE);
+    const staged = await readFile(folderPath(root, manifestRename?.from ?? "missing"), "utf8");
+
+    expect(manifestRename?.sha256).toBe(sha256(staged));
+
+    await rm(folderPath(root, MANIFEST_FILE), { recursive: true });
+    await writeFile(folderPath(root, manifestRename?.from ?? "missing"), staged.slice(0, 10));
+    // Without the repo root, recovery does not compare the vars file, which this test has not.
+    const recovery = await recoverFolder(folderPath(root));
+
+    expect(recovery?.torn).toEqual([MANIFEST_FILE]);
+    expect(await listTree(folderPath(root))).not.toContain(MANIFEST_FILE);
+  });
+
+  it("discards an older journal with an invalid manifest", async () => {
+    const root = await makeTempDir();
+    await reconcileFolder(root, desiredOutput(["alice"]));
+    const manifest = await readFile(folderPath(root, MANIFEST_FILE), "utf8");
+    // Journals of older versions record no sha256 for the manifest.
+    await writeTree(root, {
+      [`${FOLDER}/.cake-tmp-1-m`]: "",
+      [`${FOLDER}/${JOURNAL_FILE}`]: JSON.stringify({
+        renames: [{ from: ".cake-tmp-1-m", to: MANIFEST_FILE }],
+        deletions: [],
+      }),
+    });
+
+    const recovery = await recoverFolder(folderPath(root), root);
+
+    expect(recovery?.torn).toEqual([MANIFEST_FILE]);
+    expect(await readFile(folderPath(root, MANIFEST_FILE), "utf8")).toBe(manifest);
+  });
 
   it("keeps a journal behind a symlink", async () => {
     const root = await makeTempDir();

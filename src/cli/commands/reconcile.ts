@@ -310,6 +310,12 @@ function writeSummary(report: DeploymentReport): string {
 
 /** Returns the lines that report what this run did with the journal of an interrupted run. */
 function recoveryNotes(report: DeploymentReport): string[] {
+  if (report.journalTorn !== undefined) {
+    return [
+      `discarded an interrupted reconcile whose staged files did not have the bytes its journal recorded ` +
+        `(cut short by a crash or power loss): ${report.journalTorn.join(", ")}; planned the folder again`,
+    ];
+  }
   if (report.journalDiscarded) {
     return [
       "discarded an interrupted reconcile of a vars file that has changed since, and planned from the current one",
