@@ -164,7 +164,10 @@ export function writeCache(
   root: string,
   folder: string,
   entry: Omit<OutputCache, "cacheVersion" | "cakeVersion" | "files" | "folders">,
-  files: ReadonlyMap<string, { sha256: string; fingerprint?: string; stamp?: FileStamp }>,
+  files: ReadonlyMap<
+    string,
+    { sha256: string; fingerprint?: string; stamp?: FileStamp; tempStamp?: FileStamp }
+  >,
   otherFolders: readonly string[] = [],
 ): void {
   if (!localStateUsable(root)) return;
@@ -182,7 +185,7 @@ export function writeCache(
       if (info?.isDirectory()) folders[other] = [info.mtimeMs, info.ctimeMs];
     }
     const recorded: Record<string, CachedFile> = {};
-    for (const [file, { sha256, fingerprint, stamp }] of files) {
+    for (const [file, { sha256, fingerprint, stamp, tempStamp }] of files) {
       const parent = path.posix.dirname(file);
       if (folders[parent] === undefined) {
         const info = statSync(path.join(absolute, parent));
@@ -190,12 +193,9 @@ export function writeCache(
       }
       // A file the plan proved unchanged keeps the stamp it was proved with: from the cache, or
       // taken as its bytes were compared, so an edit made since then shows on the next run.
-      // NOTE: a file this run wrote is statted here, after the journal's renames, so an edit in
-      // that short gap is recorded as cake's output. reconcile --check never uses the cache and
-      // still reports it.
       recorded[file] = {
         sha256,
-        ...(stamp ?? stampOf(statSync(path.join(absolute, file)))),
+        ...(stamp ?? writtenStamp(path.join(absolute, file), tempStamp)),
         ...(fingerprint === undefined ? {} : { fingerprint }),
       };
     }
@@ -218,6 +218,24 @@ export function writeCache(
       // Nothing was created.
     }
   }
+}
+
+/**
+ * Returns the stamp to record for a file this run wrote. A rename keeps the inode, size and
+ * mtime of the temporary file (Linux sets a new change time), so while those three match, the
+ * file is the one cake wrote and its current stamp is recorded. A hand edit since the rename changes
+ * one of them, and the temporary file's stamp is recorded instead, which the file does not
+ * have, so the next run compares its bytes.
+ * NOTE: an edit in place between the rename and this stat that keeps the size and the mtime
+ * (set back, or within one tick of the file system's clock) still passes. `reconcile --check`
+ * never uses the cache and reports it.
+ */
+function writtenStamp(file: string, tempStamp: FileStamp | undefined): FileStamp {
+  const current = stampOf(statSync(file));
+  if (tempStamp === undefined) return current;
+  const renamedUnchanged =
+    current.ino === tempStamp.ino && current.size === tempStamp.size && current.mtimeMs === tempStamp.mtimeMs;
+  return renamedUnchanged ? current : tempStamp;
 }
 
 /** Returns true when every folder recorded in `cache` still has its mtime and change time, so no file was added, removed or renamed. */

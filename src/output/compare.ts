@@ -3,7 +3,7 @@
  * when it must change and the plan is staged, write it to a temporary file. Both the main
  * thread and the render workers run it, so a file's outcome never depends on the thread.
  */
-import { closeSync, fstatSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { tempPath } from "./atomic.js";
 import { type FileStamp, stampOf } from "./cache.js";
@@ -38,6 +38,8 @@ export interface CompareResult {
    * even one during this run, then changes the stamp, so the next run compares the file again.
    */
   stamp?: FileStamp;
+  /** For a staged file: the stamp of its temporary file, taken before the rename (see `writeCache`). */
+  tempStamp?: FileStamp;
 }
 
 /** Compares the rendered `bytes` of `file` with the disk, and stages them when `target.stage` is set. */
@@ -50,7 +52,7 @@ export function compareAndStage(target: CompareTarget, file: string, bytes: Buff
 
   const temp = tempPath(target.folder);
   writeFileSync(temp, bytes, { flag: "wx" });
-  return { sha256: sha, outcome, temp: path.basename(temp) };
+  return { sha256: sha, outcome, temp: path.basename(temp), tempStamp: stampOf(statSync(temp)) };
 }
 
 function compareWithDisk(

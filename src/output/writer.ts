@@ -135,6 +135,8 @@ export interface PlannedHash {
   sha256: string;
   fingerprint?: string;
   stamp?: FileStamp;
+  /** For a file this run writes: the stamp of its temporary file, taken before the rename. */
+  tempStamp?: FileStamp;
 }
 
 export interface FolderResult {
@@ -289,6 +291,7 @@ async function plan(
       sha256: sha,
       ...(fingerprint === undefined ? {} : { fingerprint }),
       ...(result.stamp === undefined ? {} : { stamp: result.stamp }),
+      ...(result.tempStamp === undefined ? {} : { tempStamp: result.tempStamp }),
     });
     const { outcome } = result;
     if (outcome === "conflict") {
@@ -486,6 +489,8 @@ export async function applyPlan(root: string, plan: FolderPlan): Promise<FolderR
     if (bytes === undefined) throw new Error(`no content planned for ${change.path}`);
     const temp = tempPath(absolute);
     writeFileSync(temp, bytes, { flag: "wx" });
+    const hash = plan.hashes.get(change.path);
+    if (hash !== undefined) hash.tempStamp = stampOf(statSync(temp));
     journal.renames.push({
       from: path.basename(temp),
       to: change.path,

@@ -101,6 +101,36 @@ describe("recordCache", () => {
     expect(recorded?.size).toBe(compared.size);
     expect(recorded?.size).not.toBe((await stat(file)).size);
   });
+
+  it.each([
+    ["staged", true],
+    ["kept in memory", false],
+  ])("catches an edit after the rename (%s)", async (_name, stage) => {
+    const root = await makeTempDir("cake-writer-");
+    await reconcileFolder(root, desiredOutput(["alice", "bob"]));
+    const next = desiredOutput(["alice", "bob"], { extra: { resourceQuotaSpec: {} } });
+    // With fingerprints, a file the cache records as unchanged is neither rendered nor read.
+    const desired = {
+      ...next,
+      files: next.files.map((file) => ({ ...file, fingerprint: sha256(file.content) })),
+    };
+    const file = folderPath(root, "profiles/alice.yaml");
+    const plan = await planFolder(root, desired, undefined, { stage });
+    await applyPlan(root, plan);
+    // A hand edit lands after the journal's renames, before the cache is written.
+    await writeFile(file, `${await readFile(file, "utf8")}# edited\n`);
+
+    recordCache(root, plan);
+    const replanned = await planFolder(root, desired, readCache(root, FOLDER));
+
+    expect(plan.changes.find((change) => change.path === "profiles/alice.yaml")?.action).toBe("update");
+    expect(replanned.changes.find((change) => change.path === "profiles/alice.yaml")?.action).toBe("restore");
+    // A file written and not edited since keeps a stamp that lets the next run skip it.
+    const bob = await stat(folderPath(root, "profiles/bob.yaml"));
+    const recordedBob = readCache(root, FOLDER)?.files["profiles/bob.yaml"];
+    expect(recordedBob?.ino).toBe(bob.ino);
+    expect(recordedBob?.ctimeMs).toBe(bob.ctimeMs);
+  });
 });
 
 describe("applyPlan", () => {
