@@ -5,6 +5,7 @@
 import { type core, z } from "zod";
 import type { Diagnostic, DiagnosticCode } from "./diagnostics.js";
 import { type DiagnosticSource, type FieldPath, formatPath } from "./field-path.js";
+import { QUANTITY_SPELLING } from "./rules/resource-quota.js";
 import { type VarsInput, varsSchema } from "./schema.js";
 import { nearest } from "./suggest.js";
 
@@ -88,6 +89,8 @@ function issueDiagnostics(source: DiagnosticSource, data: unknown, issue: Issue)
           ? [typeNoun(branch[0].expected)]
           : [],
       );
+      if (expected.includes("a number") && typeof value === "number" && !Number.isFinite(value))
+        return [nonFiniteQuantity(source, path, value)];
       const noun = expected.length > 0 ? expected.join(" or ") : "a valid value";
       const fix = unionFix(source, path, expected, value);
       return [
@@ -103,6 +106,21 @@ function issueDiagnostics(source: DiagnosticSource, data: unknown, issue: Issue)
       break;
   }
   return [source.diagnostic("error", "invalid-value", path, `${issue.message}`)];
+}
+
+/**
+ * Reports a quantity that YAML reads as a number but JavaScript cannot hold (`9E990` loads as
+ * Infinity, `.nan` as NaN). zod rejects such a number, so this is the one error for the value,
+ * named as written. The fix does not suggest quotes, because the quoted text is no quantity either.
+ */
+function nonFiniteQuantity(source: DiagnosticSource, path: FieldPath, value: number): Diagnostic {
+  const written = source.sourceTextOf(path) ?? String(value);
+  return source.diagnostic(
+    "error",
+    "invalid-quantity",
+    path,
+    `${written} is not a Kubernetes quantity; ${QUANTITY_SPELLING}`,
+  );
 }
 
 function unknownKey(source: DiagnosticSource, path: FieldPath, key: string): Diagnostic {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { loadVarsText } from "../../src/config/load.js";
 import { isQuotaResourceName } from "../../src/config/rules/resource-quota.js";
 import { codes, load, positionOf, single, usersYaml, varsYaml } from "./helpers.js";
 
@@ -95,6 +96,37 @@ describe("resource quota", () => {
     });
     expect(diagnostic.message).toContain('quote it: "9007199254740993"');
     expect(load(withQuota(['requests.storage: "9007199254740993"'])).diagnostics).toEqual([]);
+  });
+
+  for (const written of ["9E990", "-9e999", ".inf", ".nan"]) {
+    it(`${written} gets one error naming it as written`, () => {
+      const text = withQuota([`requests.cpu: ${written}`]);
+
+      const result = load(text);
+
+      expect(codes(result)).toEqual(["invalid-quantity"]);
+      expect(result.diagnostics[0]).toMatchObject({
+        path: "users.deploy_namespaces[0].resource_quota.requests.cpu",
+        ...positionOf(text, written),
+      });
+      expect(result.diagnostics[0]?.message).toContain(`${written} is not a Kubernetes quantity`);
+      expect(result.diagnostics[0]?.message).not.toMatch(/Infinity|NaN/);
+      const fast = loadVarsText(text, { file: "vars/prod-us-east-1.yaml", outputPath: "x", fast: true });
+      expect(fast.diagnostics.map((item) => item.message)).toEqual([result.diagnostics[0]?.message]);
+    });
+  }
+
+  it("a default quantity out of a number's range gets one error", () => {
+    const text = varsYaml({
+      kubeflow:
+        "kubeflow:\n  profile_owner: platform@example.com\n  default_container_resources:\n    limits: {memory: 1e400}\n",
+    });
+
+    expect(single(load(text), "invalid-quantity")).toMatchObject({
+      path: "kubeflow.default_container_resources.limits.memory",
+      ...positionOf(text, "1e400"),
+    });
+    expect(load(text).diagnostics).toHaveLength(1);
   });
 
   it("negative quantity is an error", () => {

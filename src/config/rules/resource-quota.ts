@@ -63,12 +63,22 @@ function quotaKeyFix(key: string): string {
     : "use a ResourceQuota resource name such as requests.cpu, limits.memory, pods, count/<resource> or requests.<domain>/<resource>";
 }
 
-/** Returns a diagnostic when `value` is not a non-negative Kubernetes quantity. */
+/** How to write a quantity, for the fix part of a message. */
+export const QUANTITY_SPELLING =
+  'write a number with an optional suffix (m, k, M, G, Ki, Mi, Gi, ...), such as "500m" or "16Gi"';
+
+/**
+ * Returns a diagnostic when `value` is not a non-negative Kubernetes quantity. A YAML number
+ * that loads as Infinity or NaN (`9E990`, `.inf`, `.nan`) gets none here, because the schema
+ * phase already reports it with the value as written.
+ */
 export function quantityDiagnostic(
   source: DiagnosticSource,
   path: FieldPath,
   value: string | number,
 ): Diagnostic | undefined {
+  if (typeof value === "number" && !Number.isFinite(value)) return undefined;
+
   // A YAML integer past 2^53 is rounded when loaded (12345678901234567890 becomes
   // 12345678901234567000), and the rounded value would be written without a word.
   if (typeof value === "number" && Number.isInteger(value) && !Number.isSafeInteger(value)) {
@@ -91,9 +101,7 @@ export function quantityDiagnostic(
       `"${text}" is negative; quotas and defaults must be 0 or more`,
     );
   }
-  const fix = parsed.suggestion
-    ? `did you mean ${parsed.suggestion}?`
-    : 'write a number with an optional suffix (m, k, M, G, Ki, Mi, Gi, ...), such as "500m" or "16Gi"';
+  const fix = parsed.suggestion ? `did you mean ${parsed.suggestion}?` : QUANTITY_SPELLING;
   return source.diagnostic(
     "error",
     "invalid-quantity",
