@@ -31,7 +31,7 @@ export function renderPlanJson(plan: RepoPlan): string {
 }
 
 function side(value: PlanSide) {
-  return { source: value.source, ref: value.ref, commit: value.commit };
+  return { source: value.source, ref: value.ref, commit: value.commit, refCommit: value.refCommit };
 }
 
 function summary(value: PlanSummary) {

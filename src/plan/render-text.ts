@@ -39,11 +39,16 @@ export function needsReview(deployment: DeploymentPlan): boolean {
   return deployment.status !== "unchanged" || deployment.forgottenRemovedProfiles.length > 0;
 }
 
+/**
+ * Names a side for headers and warnings: `main (3f1c0a9b2d4e)`, or `main (merge base
+ * 3f1c0a9b2d4e)` when the commit compared is not the one the ref names.
+ */
 export function describeSide(side: PlanSide): string {
   if (side.source === "working-tree") return "the working tree";
   if (side.source === "empty") return "an empty repository";
   const short = side.commit?.slice(0, 12) ?? "";
-  return side.ref && side.ref !== side.commit ? `${side.ref} (${short})` : short;
+  if (!side.ref || side.ref === side.commit) return short;
+  return side.refCommit === side.commit ? `${side.ref} (${short})` : `${side.ref} (merge base ${short})`;
 }
 
 function renderDeployment(deployment: DeploymentPlan): string[] {

@@ -220,8 +220,14 @@ export interface PlanSide {
   source: "commit" | "working-tree" | "empty";
   /** The ref as given (or chosen by default); null for the working tree and empty. */
   ref: string | null;
-  /** The full commit id; null for the working tree and empty. */
+  /** The full commit id compared; null for the working tree and empty. */
   commit: string | null;
+  /**
+   * The full commit id `ref` names; null for the working tree and empty. For the base it
+   * differs from `commit` when the ref moved on after the head forked from it, and `commit`
+   * is then their merge base.
+   */
+  refCommit: string | null;
 }
 
 export interface RepoPlan {

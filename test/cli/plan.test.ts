@@ -59,7 +59,7 @@ describe("cake plan working tree", () => {
     expect(document.deployments[0].status).toBe("unchanged");
     expect(document.destructive).toBe(false);
     expect(document.base.ref).toBe("main");
-    expect(document.head).toEqual({ source: "working-tree", ref: null, commit: null });
+    expect(document.head).toEqual({ source: "working-tree", ref: null, commit: null, refCommit: null });
   });
 
   it("reports a new Application path", async () => {
@@ -473,12 +473,25 @@ describe("cake plan base semantics", () => {
   it("uses merge base with given base", async () => {
     const fork = await repo.git("rev-parse", "HEAD");
     await repo.git("checkout", "--quiet", "main");
-    await repo.commit("Remove bob on main", { [DEV]: varsText({ users: [alice] }) });
+    const tip = await repo.commit("Remove bob on main", { [DEV]: varsText({ users: [alice] }) });
     await repo.git("checkout", "--quiet", "change-access");
     const document = await planJson("--base", "main");
+    const text = await cake(repo.dir, "plan", "--base", "main");
+    const markdown = await cake(repo.dir, "plan", "--base", "main", "--format", "markdown");
 
-    expect(document.base).toEqual({ source: "commit", ref: "main", commit: fork });
+    expect(document.base).toEqual({ source: "commit", ref: "main", commit: fork, refCommit: tip });
     expect(document.deployments[0].status).toBe("unchanged");
+    expect(text.stdout).toContain(`Plan from main (merge base ${fork.slice(0, 12)}) to the working tree`);
+    expect(markdown.stdout).toContain(`From main (merge base ${fork.slice(0, 12)}) to the working tree.`);
+  });
+
+  it("labels a base ref that is an ancestor by its commit", async () => {
+    const fork = await repo.git("rev-parse", "HEAD");
+    const document = await planJson("--base", "main");
+    const text = await cake(repo.dir, "plan", "--base", "main");
+
+    expect(document.base).toEqual({ source: "commit", ref: "main", commit: fork, refCommit: fork });
+    expect(text.stdout).toContain(`Plan from main (${fork.slice(0, 12)}) to the working tree`);
   });
 });
 
@@ -491,7 +504,7 @@ describe("cake plan without commits", () => {
       const document = JSON.parse(result.stdout);
 
       expect(result.code).toBe(0);
-      expect(document.base).toEqual({ source: "empty", ref: null, commit: null });
+      expect(document.base).toEqual({ source: "empty", ref: null, commit: null, refCommit: null });
       expect(document.deployments[0].status).toBe("added");
     } finally {
       await fresh.cleanup();
@@ -525,7 +538,7 @@ describe("cake plan without commits", () => {
       const document = JSON.parse(result.stdout);
 
       expect(result.code).toBe(0);
-      expect(document.base).toEqual({ source: "commit", ref: "main", commit: trunk });
+      expect(document.base).toEqual({ source: "commit", ref: "main", commit: trunk, refCommit: trunk });
       expect(document.summary.usersRemoved).toBe(1);
     } finally {
       await fresh.cleanup();

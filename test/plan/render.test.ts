@@ -7,10 +7,13 @@ import { describeSummary, summarizePlans } from "../../src/plan/summary.js";
 import type { DeploymentPlan, RepoPlan } from "../../src/plan/types.js";
 import { awsCloud, deployment, deployNamespace, grant, user } from "./deployment.js";
 
+const FORK = "0123456789abcdef0123456789abcdef01234567";
+const MAIN_TIP = "fedcba9876543210fedcba9876543210fedcba98";
+
 function repoPlan(deployments: DeploymentPlan[]): RepoPlan {
   return {
-    base: { source: "commit", ref: "main", commit: "0123456789abcdef0123456789abcdef01234567" },
-    head: { source: "working-tree", ref: null, commit: null },
+    base: { source: "commit", ref: "main", commit: FORK, refCommit: FORK },
+    head: { source: "working-tree", ref: null, commit: null, refCommit: null },
     notes: [],
     summary: summarizePlans(deployments),
     deployments,
@@ -132,6 +135,20 @@ describe("renderPlanText", () => {
     expect(text).toMatch(/DESTRUCTIVE: 1 change/);
   });
 
+  it("labels a merge base as such", () => {
+    const plan = repoPlan([]);
+    plan.base = { ...plan.base, refCommit: MAIN_TIP };
+
+    expect(renderPlanText(plan)).toContain("Plan from main (merge base 0123456789ab) to the working tree");
+    expect(renderPlanMarkdown(plan)).toContain("From main (merge base 0123456789ab) to the working tree.");
+    expect(JSON.parse(renderPlanJson(plan)).base).toEqual({
+      source: "commit",
+      ref: "main",
+      commit: FORK,
+      refCommit: MAIN_TIP,
+    });
+  });
+
   it("shows access change direction", () => {
     const edit = { ...bob, allowedNamespaces: [grant("ml-prod", "edit")] };
     const text = renderPlanText(
@@ -162,8 +179,8 @@ describe("renderPlanJson", () => {
     expect(document.notes).toEqual([]);
     expect(document.version).toBe(1);
     expect(document.destructive).toBe(true);
-    expect(Object.keys(document.base)).toEqual(["source", "ref", "commit"]);
-    expect(document.head).toEqual({ source: "working-tree", ref: null, commit: null });
+    expect(Object.keys(document.base)).toEqual(["source", "ref", "commit", "refCommit"]);
+    expect(document.head).toEqual({ source: "working-tree", ref: null, commit: null, refCommit: null });
     expect(Object.keys(document.summary)).toEqual([
       "deploymentsAdded",
       "deploymentsRemoved",

@@ -21,7 +21,7 @@ import {
 } from "../../plan/outputs.js";
 import { renderPlanJson } from "../../plan/render-json.js";
 import { renderPlanMarkdown } from "../../plan/render-markdown.js";
-import { renderPlanText } from "../../plan/render-text.js";
+import { describeSide, renderPlanText } from "../../plan/render-text.js";
 import {
   buildRepoPlan,
   type LoadedVars,
@@ -120,7 +120,7 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
       ),
     );
     io.stderr.write(
-      `cake: the vars at ${describe(head)} are invalid, so no plan was made; fix the errors above.\n`,
+      `cake: the vars at ${describeSide(head)} are invalid, so no plan was made; fix the errors above.\n`,
     );
     context.setExitCode(1);
     return;
@@ -218,8 +218,9 @@ async function hasOutputFolder(
 }
 
 async function resolveHead(root: string, ref: string | undefined): Promise<PlanSide> {
-  if (ref === undefined) return { source: "working-tree", ref: null, commit: null };
-  return { source: "commit", ref, commit: await resolveRef(root, ref, "--head") };
+  if (ref === undefined) return { source: "working-tree", ref: null, commit: null, refCommit: null };
+  const commit = await resolveRef(root, ref, "--head");
+  return { source: "commit", ref, commit, refCommit: commit };
 }
 
 /**
@@ -230,11 +231,12 @@ async function resolveHead(root: string, ref: string | undefined): Promise<PlanS
 async function resolveBase(root: string, ref: string | undefined, head: PlanSide): Promise<PlanSide> {
   const headCommit = head.commit ?? (await revParse(root, "HEAD"));
   // Right after `cake init` nothing is committed yet: compare the working tree with nothing.
-  if (!headCommit && ref === undefined) return { source: "empty", ref: null, commit: null };
+  if (!headCommit && ref === undefined) return { source: "empty", ref: null, commit: null, refCommit: null };
   // On a branch without commits (a new orphan branch) there is no merge base: compare with the base itself.
   if (!headCommit) {
     const baseRef = ref as string;
-    return { source: "commit", ref: baseRef, commit: await resolveRef(root, baseRef, "--base") };
+    const commit = await resolveRef(root, baseRef, "--base");
+    return { source: "commit", ref: baseRef, commit, refCommit: commit };
   }
 
   // A shallow clone (a CI checkout with the default depth of 1) lacks the history both
@@ -260,7 +262,7 @@ async function resolveBase(root: string, ref: string | undefined, head: PlanSide
         : `${baseRef} and the head have no common history in this clone${shallow}.`,
     );
   }
-  return { source: "commit", ref: baseRef, commit: fork };
+  return { source: "commit", ref: baseRef, commit: fork, refCommit: baseCommit };
 }
 
 async function resolveRef(root: string, ref: string, option: string): Promise<string> {
@@ -342,13 +344,7 @@ function warnAboutInvalidBase(
         ? ""
         : ` Its first error: ${vars.file}:${first.line}:${first.column}: [${first.code}] ${first.path ? `${first.path}: ` : ""}${first.message}.`;
     context.io.stderr.write(
-      `cake: warning: ${vars.file} is invalid at ${describe(base)}; ${effect}.${cause}\n`,
+      `cake: warning: ${vars.file} is invalid at ${describeSide(base)}; ${effect}.${cause}\n`,
     );
   }
-}
-
-function describe(side: PlanSide): string {
-  if (side.source === "working-tree") return "the working tree";
-  if (side.source === "empty") return "an empty repository";
-  return side.ref ?? side.commit ?? "";
 }
