@@ -18,7 +18,7 @@ import type { DeploymentClaims } from "../model/claims.js";
 import { nonAsciiCodePoints, sameUnicodeText } from "../model/code-points.js";
 import { profilesOf, profileUsersOf } from "../model/names.js";
 import type { Deployment } from "../model/types.js";
-import { APPLICATIONSET_FILE, type RepoLayout } from "../repo/layout.js";
+import { APPLICATIONSET_FILE, CONFIG_FILE, type RepoLayout } from "../repo/layout.js";
 import { shellWord } from "../repo/shell.js";
 import {
   checkOneFilePerFolder,
@@ -159,6 +159,8 @@ export interface ReconcileResult {
    * `repoUrl` the `gitops.repo_url` that most vars files name. A warning, not drift.
    */
   outdatedApplicationSet?: { file: string; repoUrl?: string };
+  /** The note for a repo that has retired every deployment (see `noDeploymentsNote`). */
+  noDeployments?: string;
 }
 
 /** The result of loading every vars file of a repo; a deployment is present only when its file has no errors. */
@@ -208,7 +210,12 @@ export async function reconcile(
     if (!result.valid || (options.deployments ?? []).length > 0) return result;
     const { foreignCodeowners, shadowedCodeowners, staleCodeowners } = await import("../init/codeowners.js");
     const { root, repoPath } = options.layout;
-    const stale = await staleCodeowners(root, loaded.deployments, repoPath);
+    // Rules rendered from no deployments would require no review at all, so a repo without
+    // deployments keeps the last cake-admins as the reviewers of a new vars file.
+    const stale =
+      result.noDeployments === undefined
+        ? await staleCodeowners(root, loaded.deployments, repoPath)
+        : undefined;
     const shadowed = await shadowedCodeowners(root, repoPath);
     const foreign = await foreignCodeowners(root, repoPath);
     const outdated = await outdatedApplicationSet(root);
@@ -403,29 +410,9 @@ export async function reconcileLoaded(
   const { layout } = options;
   checkOneFilePerFolder(loaded.deployments);
   const upToDate = loaded.upToDate ?? [];
-  if (loaded.deployments.length === 0 && upToDate.length === 0 && !(await hasAnyOutput(layout))) {
-    throw new UsageError(
-      `no vars files (*.yaml, *.yml) found in ${layout.varsDir} and no generated output in ${layout.outputDir}; ` +
-        ((await legacyVarsHint(layout)) ?? "check --repo and --vars-dir."),
-    );
-  }
-  // No vars file beside generated output is more often a wrong vars folder (a typo in
-  // --vars-dir or cake.yaml) than every deployment retired. All output would then look
-  // orphaned, and --check would advise deleting every Profile. Retiring them all takes
-  // --prune-orphans, which names the folders it deletes.
-  if (!options.pruneOrphans && loaded.deployments.length === 0 && upToDate.length === 0) {
-    const folders = (await readdir(path.join(layout.root, layout.outputDir)).catch(() => [])).sort(
-      compareText,
-    );
-    // The vars files of the cookiecutter layout: the likely fix, and then no prune is offered.
-    const legacy = await legacyVarsHint(layout);
-    throw new UsageError(
-      `no vars files (*.yaml, *.yml) found in ${layout.varsDir}, beside generated output in ${layout.outputDir}; ` +
-        (legacy ??
-          "check --repo, --vars-dir and vars_dir in cake.yaml. To delete the output of every deployment, " +
-            `run: ${pruneCommand(folders)}`),
-    );
-  }
+  const noVars = loaded.deployments.length === 0 && upToDate.length === 0;
+  const noDeployments = noVars ? await noVarsOutcome(layout, options.pruneOrphans ?? false) : undefined;
+  const noteField = noDeployments === undefined ? {} : { noDeployments };
   const knownFolders = [
     ...loaded.deployments.map((deployment) => deployment.outputPath),
     ...upToDate.map((current) => current.folder),
@@ -464,7 +451,7 @@ export async function reconcileLoaded(
     const plans = await planAll(layout.root, desired, orphans, false, false);
     const reports = plans.map((plan) => reportOf(plan, plan.journalPending));
     const drift = reports.some(isDrift) || foreignFolders.length > 0;
-    return { ...base, valid: true, deployments: reports, drift, ...foreignField };
+    return { ...base, valid: true, deployments: reports, drift, ...foreignField, ...noteField };
   }
 
   let unmatchedAllowances: string[] = [];
@@ -542,6 +529,7 @@ export async function reconcileLoaded(
     deployments: reports,
     drift: false,
     ...foreignField,
+    ...noteField,
     ...(unmatchedAllowances.length > 0 ? { unmatchedAllowances } : {}),
     ...(unmatchedHandoverAllowances.length > 0 ? { unmatchedHandoverAllowances } : {}),
     ...(unknownHolders.length > 0 ? { unknownHolders } : {}),
@@ -764,10 +752,56 @@ export function pruneCommand(names: readonly string[], flags = ""): string {
   return `cake reconcile${flags} --prune-orphans --allow-profile-deletion='${names.map((name) => `${name}/*`).join(",")}'`;
 }
 
-/** Returns true when the output folder has any entry, such as the output of a deleted vars file. */
-async function hasAnyOutput(layout: RepoLayout): Promise<boolean> {
-  const entries = await readdir(path.join(layout.root, layout.outputDir)).catch(() => []);
-  return entries.length > 0;
+/**
+ * Returns the `noDeployments` note for a repo without vars files, or undefined where reconcile
+ * goes on without one, or throws a UsageError where the folders are more likely wrong.
+ */
+async function noVarsOutcome(layout: RepoLayout, pruneOrphans: boolean): Promise<string | undefined> {
+  const note = await noDeploymentsNote(layout);
+  if (note !== undefined) return note;
+
+  const { orphans } = await scanOutputFolder(layout, []);
+  // The vars files of the cookiecutter layout: the likely fix, and then no prune is offered.
+  const legacy = await legacyVarsHint(layout);
+  if (orphans.length === 0) {
+    throw new UsageError(
+      `no vars files (*.yaml, *.yml) found in ${layout.varsDir} and no generated output in ${layout.outputDir}; ` +
+        (legacy ?? `check --repo and --vars-dir, or add ${CONFIG_FILE} to the ops repo's root.`),
+    );
+  }
+  // No vars file beside generated output is more often a wrong vars folder (a typo in
+  // --vars-dir or cake.yaml) than every deployment retired. All output would then look
+  // orphaned, and --check would advise deleting every Profile. Retiring them all takes
+  // --prune-orphans, which names the folders it deletes.
+  if (pruneOrphans) return undefined;
+  throw new UsageError(
+    `no vars files (*.yaml, *.yml) found in ${layout.varsDir}, beside generated output in ${layout.outputDir}; ` +
+      (legacy ??
+        "check --repo, --vars-dir and vars_dir in cake.yaml. To delete the output of every deployment, " +
+          `run: ${pruneCommand(orphans.map((folder) => path.posix.basename(folder)))}`),
+  );
+}
+
+/**
+ * Returns a note when the repo at `layout`, which has no vars files, has retired every
+ * deployment: `cake.yaml` is at its root, the output folder has no folder cake wrote, and
+ * the older layout's folder has no vars files. Otherwise returns undefined, because an
+ * empty vars folder is then more likely a wrong `--repo` or `--vars-dir`.
+ */
+export async function noDeploymentsNote(layout: RepoLayout): Promise<string | undefined> {
+  const config = await stat(path.join(layout.root, CONFIG_FILE)).catch(() => undefined);
+  if (!config?.isFile() || (await legacyVarsHint(layout)) !== undefined) return undefined;
+  const { orphans } = await scanOutputFolder(layout, []);
+  return orphans.length > 0 ? undefined : noDeploymentsText(layout);
+}
+
+/** Returns the text of the note for an ops repo without deployments (see `noDeploymentsNote`). */
+export function noDeploymentsText(layout: RepoLayout): string {
+  return (
+    `no vars files (*.yaml, *.yml) in ${layout.varsDir} and no generated output in ${layout.outputDir}, ` +
+    `so this ops repo has no deployments; if it should have some, check --vars-dir ` +
+    `and vars_dir in ${CONFIG_FILE}`
+  );
 }
 
 /** A Profile that reconcile would delete, with its namespace and data. */

@@ -7,7 +7,16 @@ import { type Command, Option } from "commander";
 import { hasErrors } from "../../config/diagnostics.js";
 import { formatErrorsFirst } from "../../config/format.js";
 import { UsageError } from "../../errors.js";
-import { defaultBranch, isRepo, isShallow, mergeBase, revParse, showPrefix } from "../../git/git.js";
+import {
+  defaultBranch,
+  isRepo,
+  isShallow,
+  listFolders,
+  mergeBase,
+  revParse,
+  showFile,
+  showPrefix,
+} from "../../git/git.js";
 import {
   hasEntries,
   keptProfilesAt,
@@ -31,7 +40,7 @@ import {
 } from "../../plan/sources.js";
 import type { AccessGrant } from "../../plan/state.js";
 import type { DeploymentOutput, PlanSide } from "../../plan/types.js";
-import { type RepoLayout, resolveLayout } from "../../repo/layout.js";
+import { CONFIG_FILE, type RepoLayout, resolveLayout } from "../../repo/layout.js";
 import { legacyVarsHint } from "../../repo/vars-files.js";
 import type { CommandContext } from "../io.js";
 
@@ -104,11 +113,15 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
         : `in ${baseLayout.varsDir} at the base nor in ${headLayout.varsDir} at the head`;
     return new UsageError(`no vars files (*.yaml, *.yml) found ${folders}; ${fix}`);
   };
-  if (withoutVars && orphaned.length === 0) throw noVars();
+  // A repo that retired its last deployment before the base has nothing to plan, and passes.
+  const noDeployments =
+    withoutVars && orphaned.length === 0 ? await noDeploymentsAtHead(headLayout, head) : undefined;
+  if (withoutVars && orphaned.length === 0 && noDeployments === undefined) throw noVars();
   const notes =
     base.commit !== null && baseVars.length === 0 && headVars.length > 0
       ? await folderMissingNotes(layout, base.commit)
       : [];
+  if (noDeployments !== undefined) notes.push(noDeployments);
 
   const invalidHead = headVars.filter((vars) => hasErrors(vars.diagnostics));
   if (invalidHead.length > 0) {
@@ -159,7 +172,7 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
   const pruned = await prunedFolders(layout.root, head.commit ?? undefined, orphaned, baseOutputs);
   // Without vars files, only output that the head deletes makes a plan: the last deployment
   // retired. Output kept on both sides is more likely a wrong --vars-dir.
-  if (withoutVars && pruned.length === 0) throw noVars();
+  if (withoutVars && pruned.length === 0 && noDeployments === undefined) throw noVars();
 
   const deletedVars =
     base.commit === null
@@ -202,6 +215,18 @@ async function folderMissingNotes(layout: RepoLayout, baseCommit: string): Promi
     `${prefix} did not exist at the base commit ${baseCommit.slice(0, 12)}, so every deployment shows as added; ` +
       "if the ops repo moved there, plan from a commit after the move (--base) to see what changed.",
   ];
+}
+
+/**
+ * Returns the note for a head without deployments (see `noDeploymentsNote`), or undefined. At a
+ * commit, the head needs `cake.yaml` and no folder in its output folder.
+ */
+async function noDeploymentsAtHead(layout: RepoLayout, head: PlanSide): Promise<string | undefined> {
+  const { noDeploymentsNote, noDeploymentsText } = await import("../../output/reconcile.js");
+  if (head.commit === null) return noDeploymentsNote(layout);
+  if ((await showFile(layout.root, head.commit, CONFIG_FILE)) === undefined) return undefined;
+  const folders = await listFolders(layout.root, head.commit, layout.outputDir);
+  return folders.length === 0 ? noDeploymentsText(layout) : undefined;
 }
 
 /** Returns true when the output folder has an entry at the base commit, or at the head. */

@@ -143,6 +143,7 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
   if (options.format === "text" && result.diagnostics.length > 0) {
     io.stderr.write(reconcileDiagnostics(result));
   }
+  if (result.noDeployments !== undefined) io.stderr.write(`cake: note: ${result.noDeployments}.\n`);
   if (result.unmatchedAllowances !== undefined) {
     io.stderr.write(`cake: warning: ${unmatchedAllowancesMessage(result.unmatchedAllowances)}.\n`);
   }

@@ -69,10 +69,16 @@ async function runValidate(
     if (!info?.isFile()) throw new UsageError(`vars file ${file} not found.`);
   }
   if (selected.length === 0 && (await listVarsFiles(layout)).length === 0) {
-    throw new UsageError(
-      `no vars files (*.yaml, *.yml) found in ${path.join(layout.root, layout.varsDir)}; ` +
-        ((await legacyVarsHint(layout)) ?? "pass files, --vars-dir, or set vars_dir in cake.yaml."),
-    );
+    // A repo that retired its last deployment passes, so its CI keeps passing.
+    const { noDeploymentsNote } = await import("../../output/reconcile.js");
+    const note = await noDeploymentsNote(layout);
+    if (note === undefined) {
+      throw new UsageError(
+        `no vars files (*.yaml, *.yml) found in ${path.join(layout.root, layout.varsDir)}; ` +
+          ((await legacyVarsHint(layout)) ?? "pass files, --vars-dir, or set vars_dir in cake.yaml."),
+      );
+    }
+    io.stderr.write(`cake: note: ${note}.\n`);
   }
 
   const idpUsers = options.idpUsers ? await readIdpUsers(path.resolve(io.cwd, options.idpUsers)) : undefined;
