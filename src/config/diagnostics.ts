@@ -108,6 +108,15 @@ export const DIAGNOSTIC_CODES = [
 
 export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[number];
 
+/** Returns an error about a whole vars file that could not be read, so it has no position. */
+export function fileError(
+  code: "file-not-found" | "file-unreadable",
+  file: string,
+  message: string,
+): Diagnostic {
+  return { severity: "error", code, file, line: 0, column: 0, path: "", message };
+}
+
 export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
   return diagnostics.some((diagnostic) => diagnostic.severity === "error");
 }

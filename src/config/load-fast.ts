@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import { readFailureReason } from "../errors.js";
 import { deploymentNameOfFile } from "../repo/vars-files.js";
-import { appendDiagnostics, type Diagnostic, sortDiagnostics } from "./diagnostics.js";
+import { appendDiagnostics, type Diagnostic, fileError, sortDiagnostics } from "./diagnostics.js";
 import { fastParse, fastResultStands } from "./fast-load.js";
 import { createSnapshot, loadIncrementally, snapshotApplies } from "./incremental.js";
 import type { LoadOptions, LoadResult } from "./load.js";
@@ -98,39 +98,17 @@ export async function readVarsFile(
     // Reading a named pipe would block forever, and a device might never end.
     const info = await stat(absolutePath);
     if (!info.isFile()) {
-      return {
-        diagnostics: [
-          {
-            severity: "error",
-            code: "file-unreadable",
-            file,
-            line: 0,
-            column: 0,
-            path: "",
-            message: `vars file ${absolutePath} is not a regular file (a folder, a named pipe or a device); replace it with a file`,
-          },
-        ],
-      };
+      const message = `vars file ${absolutePath} is not a regular file (a folder, a named pipe or a device); replace it with a file`;
+      return { diagnostics: [fileError("file-unreadable", file, message)] };
     }
     const bytes = await readFile(absolutePath);
     return { text: bytes.toString("utf8"), sha256: createHash("sha256").update(bytes).digest("hex") };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const missing = code === "ENOENT";
-    return {
-      diagnostics: [
-        {
-          severity: "error",
-          code: missing ? "file-not-found" : "file-unreadable",
-          file,
-          line: 0,
-          column: 0,
-          path: "",
-          message: missing
-            ? `vars file ${absolutePath} not found; check the path`
-            : `vars file ${absolutePath} cannot be read: ${readFailureReason(error)}`,
-        },
-      ],
-    };
+    const message = missing
+      ? `vars file ${absolutePath} not found; check the path`
+      : `vars file ${absolutePath} cannot be read: ${readFailureReason(error)}`;
+    return { diagnostics: [fileError(missing ? "file-not-found" : "file-unreadable", file, message)] };
   }
 }

@@ -6,10 +6,10 @@ import { lstat, readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { claimCollisions, deploymentClaims } from "../config/claims.js";
 import type { Diagnostic } from "../config/diagnostics.js";
-import { hasErrors } from "../config/diagnostics.js";
+import { fileError, hasErrors } from "../config/diagnostics.js";
 import { deploymentNameOfFile, loadVarsText, type PreviousLoad } from "../config/load.js";
 import { CakeError, UsageError } from "../errors.js";
-import { lastCommitChanging, listFiles, showFile } from "../git/git.js";
+import { lastCommitChanging, listFiles, listFolders, showFile } from "../git/git.js";
 import type { Deployment } from "../model/types.js";
 import { CONFIG_FILE, type LayoutFlags, type RepoLayout, resolveLayoutFromText } from "../repo/layout.js";
 import { assertRealPathInside } from "../repo/paths.js";
@@ -85,7 +85,7 @@ export async function loadVarsSnapshot(
   const names = commit ? await listFiles(layout.root, commit, layout.varsDir) : await listWorkingTree(layout);
   const files = names.filter((name) => VARS_FILE.test(name)).sort(compareText);
 
-  const loaded: LoadedVars[] = [];
+  const loaded: LoadedVars[] = commit ? await foldersNamedLikeVarsFiles(layout, commit) : [];
   for (const name of files) {
     const file = `${layout.varsDir}/${name}`;
     const text = commit
@@ -114,8 +114,31 @@ export async function loadVarsSnapshot(
     });
   }
 
+  loaded.sort((a, b) => compareText(a.file, b.file));
   rejectDuplicateNames(loaded);
   return withApplicationCollisions(loaded);
+}
+
+/**
+ * Returns an invalid vars file for each folder at `commit` named like one (`vars/foo.yaml/`).
+ * Validate and reconcile report such a folder in the working tree as an unreadable vars file,
+ * so the plan must not skip it. At head it stops the plan, and at base it gets the warning of
+ * an invalid base file.
+ */
+async function foldersNamedLikeVarsFiles(layout: RepoLayout, commit: string): Promise<LoadedVars[]> {
+  const folders = (await listFolders(layout.root, commit, layout.varsDir)).filter((name) =>
+    VARS_FILE.test(name),
+  );
+  return folders.map((name) => {
+    const file = `${layout.varsDir}/${name}`;
+    const message = `vars file ${file} is a folder at commit ${commit.slice(0, 12)}, not a regular file; replace it with a file`;
+    return {
+      name: deploymentNameOfFile(file),
+      file,
+      text: "",
+      diagnostics: [fileError("file-unreadable", file, message)],
+    };
+  });
 }
 
 /** Returns `deployment` with the `repo_path` of its side, which its Application's source path starts with. */

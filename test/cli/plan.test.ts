@@ -1348,6 +1348,40 @@ describe("cake plan removed Profiles", () => {
   });
 });
 
+describe("cake plan folder named like a vars file", () => {
+  const FOLDER = "vars/qa-us-east-1.yaml";
+
+  it("stops at a head commit as validate does", async () => {
+    await repo.commit("Add a folder named like a vars file", { [`${FOLDER}/notes.txt`]: "x\n" });
+
+    const plan = await cake(repo.dir, "plan", "--base", "main", "--head", "HEAD");
+    const validate = await cake(repo.dir, "validate");
+
+    expect(validate.code).toBe(1);
+    expect(validate.stderr).toContain(`${FOLDER}: error [file-unreadable]`);
+    expect(plan.code).toBe(1);
+    expect(plan.stdout).toBe("");
+    expect(plan.stderr).toContain(
+      `${FOLDER}: error [file-unreadable] vars file ${FOLDER} is a folder at commit`,
+    );
+    expect(plan.stderr).toContain("are invalid, so no plan was made");
+  });
+
+  it("warns about it at the base", async () => {
+    const base = await repo.commit("Add a folder named like a vars file", { [`${FOLDER}/notes.txt`]: "x\n" });
+    await repo.remove(FOLDER);
+
+    const result = await cake(repo.dir, "plan", "--base", base, "--format", "json");
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(`warning: ${FOLDER} is invalid at`);
+    expect(result.stderr).toContain("[file-unreadable]");
+    expect(
+      JSON.parse(result.stdout).deployments.map((item: { deployment: string }) => item.deployment),
+    ).toEqual(["dev-us-east-1"]);
+  });
+});
+
 describe("cake plan without git", () => {
   it("exits 2, not as a destructive plan", async () => {
     // A PATH with node but no git, as on a CI image that lacks it.
