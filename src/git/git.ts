@@ -308,6 +308,39 @@ export async function listFiles(cwd: string, ref: string, dir: string): Promise<
   return listTree(cwd, ref, dir, "blob");
 }
 
+/**
+ * Returns the files that git finds renamed between commit `base` and `head`, or the working
+ * tree and index when `head` is undefined, with paths from the top of the work tree. Rename
+ * detection uses git's default similarity of 50%.
+ */
+export async function renamedFiles(
+  cwd: string,
+  base: string,
+  head: string | undefined,
+): Promise<{ from: string; to: string }[]> {
+  checkRef(cwd, base);
+  if (head !== undefined) checkRef(cwd, head);
+  const args = [
+    "diff",
+    "--name-status",
+    "-z",
+    "-M",
+    "--diff-filter=R",
+    "--no-ext-diff",
+    "--end-of-options",
+    base,
+  ];
+  const output = (await runGit(cwd, head === undefined ? [...args, "--"] : [...args, head, "--"])).stdout;
+  // Each rename is "R<score>\0<from>\0<to>\0".
+  const fields = output.toString("utf8").split("\0");
+  const renames: { from: string; to: string }[] = [];
+  for (let index = 0; index + 2 < fields.length; index += 3) {
+    const [status, from, to] = fields.slice(index, index + 3);
+    if (status?.startsWith("R") && from !== undefined && to !== undefined) renames.push({ from, to });
+  }
+  return renames;
+}
+
 /** Returns the names of the folders directly in `dir` at `ref`, sorted; none when `dir` does not exist there. */
 export async function listFolders(cwd: string, ref: string, dir: string): Promise<string[]> {
   return listTree(cwd, ref, dir, "tree");

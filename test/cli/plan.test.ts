@@ -167,12 +167,84 @@ describe("cake plan working tree", () => {
     expect(result.stderr).toContain("the vars folder vars is a symlink that leads nowhere");
   });
 
-  it("notes an ops folder moved since the base", async () => {
+  it("compares an ops folder moved since the base", async () => {
     await repo.git("mv", "vars", "tmp-vars");
     await repo.write({ "platform/ops/cake.yaml": "repo_path: platform/ops\n" });
     await repo.git("mv", "tmp-vars", "platform/ops/vars");
     const base = await repo.git("rev-parse", "HEAD");
     await repo.commit("Move the ops repo into platform/ops");
+    await repo.write({ "platform/ops/vars/dev-us-east-1.yaml": varsText({ users: [alice] }) });
+    const ops = path.join(repo.dir, "platform/ops");
+    const note =
+      `the ops repo moved from the top of the git repository to platform/ops/ after the base commit ${base.slice(0, 12)}, ` +
+      "so the base is read from the top of the git repository";
+
+    const json = await cake(ops, "plan", "--base", base, "--format", "json");
+    const committed = await cake(ops, "plan", "--base", base, "--head", "HEAD", "--format", "json");
+    const text = await cake(ops, "plan", "--base", base);
+
+    expect(json.code).toBe(0);
+    const document = JSON.parse(json.stdout);
+    expect(document.notes).toEqual([note]);
+    expect(document.deployments.map((item: { status: string }) => item.status)).toEqual(["changed"]);
+    expect(document.summary.usersAdded).toBe(0);
+    expect(document.summary.usersRemoved).toBe(1);
+    expect(document.deployments[0].settings).toContainEqual(
+      expect.objectContaining({
+        field: "application_path",
+        from: "deployments/dev-us-east-1",
+        to: "platform/ops/deployments/dev-us-east-1",
+      }),
+    );
+    expect(JSON.parse(committed.stdout).summary.usersRemoved).toBe(0);
+    expect(JSON.parse(committed.stdout).deployments[0].status).toBe("changed");
+    expect(text.stdout).toContain(`NOTE: ${note}\n`);
+  });
+
+  it("compares a subfolder ops repo with its output after a move", async () => {
+    const fresh = await createGitRepo();
+    try {
+      const init = await cake(fresh.dir, "init", "ops", "--repo-url", "https://git.example.com/ops.git");
+      expect(init.code).toBe(0);
+      expect((await cake(path.join(fresh.dir, "ops"), "reconcile")).code).toBe(0);
+      const base = await fresh.commit("Add the ops repo in ops");
+      await fresh.write({ "platform/.keep": "" });
+      await fresh.git("mv", "ops", "platform/ops");
+      const ops = path.join(fresh.dir, "platform/ops");
+      const config = await readFile(path.join(ops, "cake.yaml"), "utf8");
+      await writeFile(
+        path.join(ops, "cake.yaml"),
+        config.replace('repo_path: "ops"', "repo_path: platform/ops"),
+      );
+      expect((await cake(ops, "reconcile")).code).toBe(0);
+
+      const result = await cake(ops, "plan", "--base", base, "--format", "json");
+      const document = JSON.parse(result.stdout);
+
+      expect(result.code).toBe(0);
+      expect(document.notes).toEqual([
+        `the ops repo moved from ops/ to platform/ops/ after the base commit ${base.slice(0, 12)}, so the base is read from ops/`,
+      ]);
+      expect(document.summary).toMatchObject({ usersAdded: 0, profilesCreated: 0, profilesRemoved: 0 });
+      expect(document.deployments[0].settings).toEqual([
+        {
+          field: "application_path",
+          from: "ops/deployments/dev-us-east-1",
+          to: "platform/ops/deployments/dev-us-east-1",
+        },
+      ]);
+    } finally {
+      await fresh.cleanup();
+    }
+  });
+
+  it("notes an ops folder new since the base", async () => {
+    await repo.write({
+      "platform/ops/cake.yaml": "repo_path: platform/ops\n",
+      "platform/ops/vars/dev-us-east-1.yaml": varsText({ users: [alice, bob] }),
+    });
+    const base = await repo.git("rev-parse", "HEAD");
+    await repo.commit("Copy the ops repo into platform/ops");
     const ops = path.join(repo.dir, "platform/ops");
     const note =
       `platform/ops/ did not exist at the base commit ${base.slice(0, 12)}, so every deployment shows as added; ` +

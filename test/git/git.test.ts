@@ -11,6 +11,7 @@ import {
   listFiles,
   mergeBase,
   remoteUrl,
+  renamedFiles,
   revParse,
   showFile,
   showPrefix,
@@ -144,6 +145,20 @@ describe("listFiles", () => {
     await repo.commit("first", { 'vars/a "b" c.yaml': "x\n" });
 
     expect(await listFiles(repo.dir, "HEAD", "vars")).toEqual(['a "b" c.yaml']);
+  });
+});
+
+describe("renamedFiles", () => {
+  it("lists renames from the top in commits and the working tree", async () => {
+    const base = await repo.commit("first", { "ops/vars/a b.yaml": "users: []\n", "keep.txt": "k\n" });
+    await mkdir(path.join(repo.dir, "platform"));
+    await repo.git("mv", "ops", "platform/ops");
+    const staged = await renamedFiles(path.join(repo.dir, "platform"), base, undefined);
+    const head = await repo.commit("move");
+
+    expect(staged).toEqual([{ from: "ops/vars/a b.yaml", to: "platform/ops/vars/a b.yaml" }]);
+    expect(await renamedFiles(repo.dir, base, head)).toEqual(staged);
+    expect(await renamedFiles(repo.dir, head, head)).toEqual([]);
   });
 });
 

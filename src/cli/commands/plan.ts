@@ -18,6 +18,14 @@ import {
   showPrefix,
 } from "../../git/git.js";
 import {
+  findMovedRepo,
+  type MovedRepo,
+  movedBaseLayout,
+  movedNote,
+  outputsAtHeadPaths,
+  varsAtOldRoot,
+} from "../../plan/moved.js";
+import {
   hasEntries,
   keptProfilesAt,
   loadOutputAccess,
@@ -95,9 +103,15 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
   const head = await resolveHead(layout.root, options.head);
   const base = await resolveBase(layout.root, options.base, head);
   const headLayout = await layoutOfSide(layout, head, "head", flags);
-  const baseLayout = await layoutOfSide(layout, base, "base", flags);
-  const baseVars =
+  const moved = base.commit === null ? undefined : await movedSinceBase(layout, base.commit, head.commit);
+  const baseLayout =
+    moved === undefined || base.commit === null
+      ? await layoutOfSide(layout, base, "base", flags)
+      : await movedBaseLayout(layout, moved, base.commit, flags);
+  const baseSnapshot =
     base.source === "empty" ? [] : await loadVarsSnapshot(baseLayout, base.commit ?? undefined);
+  const baseVars =
+    moved === undefined ? baseSnapshot : baseSnapshot.map((vars) => varsAtOldRoot(vars, moved));
   const headVars = await loadVarsSnapshot(headLayout, head.commit ?? undefined, baseVars);
   // Output kept after its vars file was deleted earlier: the head may prune it.
   const orphaned =
@@ -121,6 +135,7 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
     base.commit !== null && baseVars.length === 0 && headVars.length > 0
       ? await folderMissingNotes(layout, base.commit)
       : [];
+  if (moved !== undefined && base.commit !== null) notes.push(movedNote(moved, base.commit));
   if (noDeployments !== undefined) notes.push(noDeployments);
 
   const invalidHead = headVars.filter((vars) => hasErrors(vars.diagnostics));
@@ -169,15 +184,24 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
       ...keptProfiles.keys(),
     ]),
   );
-  const pruned = await prunedFolders(layout.root, head.commit ?? undefined, orphaned, baseOutputs);
+  const pruned = await prunedFolders(
+    layout.root,
+    head.commit ?? undefined,
+    orphaned,
+    moved === undefined ? baseOutputs : outputsAtHeadPaths(baseOutputs, moved),
+  );
   // Without vars files, only output that the head deletes makes a plan: the last deployment
   // retired. Output kept on both sides is more likely a wrong --vars-dir.
   if (withoutVars && pruned.length === 0 && noDeployments === undefined) throw noVars();
 
-  const deletedVars =
+  const lastVars =
     base.commit === null
       ? new Map<string, LoadedVars>()
       : await lastVarsOfPruned(baseLayout, base.commit, pruned, baseOutputs);
+  const deletedVars =
+    moved === undefined
+      ? lastVars
+      : new Map([...lastVars].map(([name, vars]) => [name, varsAtOldRoot(vars, moved)]));
   const outputAccess =
     base.commit === null
       ? new Map<string, AccessGrant[]>()
@@ -204,9 +228,23 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
 }
 
 /**
- * Returns a note when the ops repo's folder did not exist at the base commit. The plan reads
- * each side at the folder's current path, so after the folder was moved or renamed in its git
- * repository, every deployment shows as added.
+ * Returns where the ops repo was at the base commit when its folder did not exist there and
+ * git finds its files renamed from another folder (see `findMovedRepo`).
+ */
+async function movedSinceBase(
+  layout: RepoLayout,
+  baseCommit: string,
+  headCommit: string | null,
+): Promise<MovedRepo | undefined> {
+  const prefix = await showPrefix(layout.root);
+  if (prefix === "" || (await hasEntries(layout.root, baseCommit, "."))) return undefined;
+  return findMovedRepo(layout.root, prefix, baseCommit, headCommit);
+}
+
+/**
+ * Returns a note when the ops repo's folder did not exist at the base commit and no move was
+ * found. The plan then reads each side at the folder's current path, so every deployment
+ * shows as added.
  */
 async function folderMissingNotes(layout: RepoLayout, baseCommit: string): Promise<string[]> {
   const prefix = await showPrefix(layout.root);
