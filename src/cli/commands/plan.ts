@@ -350,10 +350,6 @@ async function resolveRef(root: string, ref: string, option: string): Promise<st
 }
 
 /**
- * Warns about base files that do not validate (written for an older cake, say), which the
- * plan treats as absent, and names the manifest the base Profiles come from instead.
- */
-/**
  * Returns the access that the base output of each of `names` grants, for those whose vars
  * file at base is invalid or absent (see `loadOutputAccess`). A valid base vars file gives the
  * access itself, so its output is not read.
@@ -379,6 +375,10 @@ async function baseOutputAccess(
   return access;
 }
 
+/**
+ * Warns about base files that do not validate (written for an older cake, say), which the
+ * plan treats as absent, and names the manifest the base Profiles come from instead.
+ */
 function warnAboutInvalidBase(
   baseVars: readonly LoadedVars[],
   headVars: readonly LoadedVars[],
