@@ -775,6 +775,30 @@ describe("cake init in a subfolder", () => {
     expect(fixed.code).toBe(0);
   });
 
+  it("names applicationsets of two ops repos apart", async () => {
+    expect((await cake(repo.dir, "init", "teams/a")).code).toBe(0);
+    expect((await cake(repo.dir, "init", "teams/b")).code).toBe(0);
+    const namesIn = async (folder: string) => {
+      const documents = parseAllDocuments(
+        await readFile(path.join(repo.dir, folder, "argocd/applicationset.yaml"), "utf8"),
+      ).map((document) => document.toJS());
+      return documents.flatMap((object) => [
+        `${object.kind}/${object.metadata.name}`,
+        ...(object.kind === "ApplicationSet" ? [`Application/${object.spec.template.metadata.name}`] : []),
+      ]);
+    };
+
+    const first = await namesIn("teams/a");
+    const second = await namesIn("teams/b");
+
+    expect(first).toEqual([
+      "AppProject/cake-deployments-teams-a",
+      "ApplicationSet/cake-deployments-teams-a",
+      "Application/cake-teams-a-{{ index .path.segments 3 }}",
+    ]);
+    for (const name of second) expect(first).not.toContain(name);
+  });
+
   it("writes forge files at top", async () => {
     const result = await cake(repo.dir, "init", "platform/ops");
 
@@ -836,7 +860,7 @@ describe("cake init in a subfolder", () => {
     expect(applicationSet.spec.generators[0].git.files).toEqual([
       { path: "platform/ops/deployments/*/argocd/application.yaml" },
     ]);
-    expect(applicationSet.spec.template.metadata.name).toBe("cake-{{ index .path.segments 3 }}");
+    expect(applicationSet.spec.template.metadata.name).toBe("cake-platform-ops-{{ index .path.segments 3 }}");
     expect(application.spec.source.path).toBe("platform/ops/deployments/dev-us-east-1");
     expect((await cake(repo.dir, "reconcile", "--check", "--repo", "platform/ops")).code).toBe(0);
   });

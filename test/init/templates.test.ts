@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
 import { loadVarsText } from "../../src/config/load.js";
 import { generateDeployment } from "../../src/generate/index.js";
-import { APPSET_PROJECT, applicationSetText } from "../../src/init/argocd.js";
+import { APPSET_PROJECT, applicationSetNames, applicationSetText } from "../../src/init/argocd.js";
 import { githubWorkflowText, gitlabCiText } from "../../src/init/ci.js";
 import { CODEOWNERS_HEADER, renderCodeowners } from "../../src/init/codeowners.js";
 import { readmeText } from "../../src/init/readme.js";
@@ -200,7 +200,48 @@ describe("ApplicationSet", () => {
     expect(inSubfolder.spec.generators[0].git.files).toEqual([
       { path: "platform/ops/deployments/*/argocd/application.yaml" },
     ]);
-    expect(inSubfolder.spec.template.metadata.name).toBe("cake-{{ index .path.segments 3 }}");
+    expect(inSubfolder.spec.template.metadata.name).toBe("cake-platform-ops-{{ index .path.segments 3 }}");
+  });
+
+  it("names objects after repo path", () => {
+    const namesOf = (repoPath: string) => {
+      const [project, generated] = parseAllDocuments(
+        applicationSetText({ repoUrl: REPO_URL, outputDir: "deployments", repoPath }),
+      ).map((document) => document.toJS());
+      return {
+        project: project.metadata.name,
+        applicationSet: generated.metadata.name,
+        application: generated.spec.template.metadata.name,
+        applicationProject: generated.spec.template.spec.project,
+      };
+    };
+
+    expect(namesOf("")).toEqual({
+      project: "cake-deployments",
+      applicationSet: "cake-deployments",
+      application: "cake-{{ index .path.segments 1 }}",
+      applicationProject: "cake-deployments",
+    });
+    expect(namesOf("teams/a")).toEqual({
+      project: "cake-deployments-teams-a",
+      applicationSet: "cake-deployments-teams-a",
+      application: "cake-teams-a-{{ index .path.segments 3 }}",
+      applicationProject: "cake-deployments-teams-a",
+    });
+    expect(namesOf("teams/b").applicationSet).toBe("cake-deployments-teams-b");
+  });
+
+  it("shortens long repo paths", () => {
+    const long = "Platform/Machine Learning/kubeflow-access/ops";
+    const other = "Platform/Machine Learning/kubeflow-access/dev";
+    const names = applicationSetNames(long);
+    const folder = names.applicationPrefix.slice("cake-".length, -1);
+
+    expect(folder).toMatch(/^platform-machine-[0-9a-f]{6}$/);
+    expect(folder.length).toBeLessThanOrEqual(24);
+    expect(names.name).toBe(`cake-deployments-${folder}`);
+    expect(applicationSetNames(other).name).not.toBe(names.name);
+    expect(applicationSetNames("@@").name).toMatch(/^cake-deployments-[0-9a-f]{6}$/);
   });
 
   it("passes upstream schemas", () => {
