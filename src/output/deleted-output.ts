@@ -32,12 +32,13 @@ export async function lastCommittedProfiles(
  * Returns `lastCommittedProfiles` as `kept`, and as `atRef` the Profiles of the manifest at
  * `ref` itself, when `ref` has one. Those are still the committed output: a folder deleted
  * from the working tree only (`rm -rf`) still contains them at `ref`, and Argo CD syncs them.
+ * `filesAtRef` is the sha256 of each file that manifest records, present only when `ref` has it.
  */
 export async function committedOutput(
   root: string,
   folder: string,
   ref = "HEAD",
-): Promise<{ kept: Record<string, string | null>; atRef: string[] }> {
+): Promise<{ kept: Record<string, string | null>; atRef: string[]; filesAtRef?: Record<string, string> }> {
   const { isRepo, lastCommitChanging, revParse, showFile } = await import("../git/git.js");
   const none = { kept: {}, atRef: [] };
   if (!(await isRepo(root)) || (await revParse(root, ref)) === undefined) return none;
@@ -55,5 +56,5 @@ export async function committedOutput(
 
   const kept: Record<string, string | null> = { ...manifest.removedProfiles };
   for (const profile of manifest.profiles) kept[profile] = manifest.profileUsers?.[profile] ?? null;
-  return { kept, atRef: atRef ? [...manifest.profiles] : [] };
+  return atRef ? { kept, atRef: [...manifest.profiles], filesAtRef: manifest.files } : { kept, atRef: [] };
 }

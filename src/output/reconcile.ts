@@ -111,6 +111,12 @@ export interface DeploymentReport {
    * the working tree. No file removal shows them, but their deletion needs the flag all the same.
    */
   committedProfilesLeaving?: string[];
+  /**
+   * True when the `argocd/` files this run writes or removes end up as the folder's manifest
+   * recorded them. A folder without a manifest is compared with the manifest committed at HEAD.
+   * A deleted folder or a hand edit then comes back as Argo CD was last given it.
+   */
+  argocdAsRecorded?: boolean;
 }
 
 export interface ReconcileResult {
@@ -1190,7 +1196,22 @@ function reportOf(plan: FolderPlan, journalPending: boolean): DeploymentReport {
     journalPending,
     ...(plan.desired !== undefined && plan.previousManifest === undefined ? { manifestMissing: true } : {}),
     ...leavingOfCommitted(plan),
+    ...(argocdAsRecorded(plan) ? { argocdAsRecorded: true } : {}),
   };
+}
+
+/**
+ * Returns true when the desired `argocd/` files of `plan`, paths and bytes, are those that the
+ * folder's manifest records, or without one, the manifest committed at HEAD. Without either
+ * record nothing is known of what was applied, so it returns false.
+ */
+function argocdAsRecorded(plan: FolderPlan): boolean {
+  const recorded = plan.previousManifest?.files ?? plan.committedFiles;
+  if (recorded === undefined || plan.desired === undefined) return false;
+  const isArgocd = (file: string) => file.startsWith(ARGOCD_FOLDER);
+  const desired = [...plan.hashes].filter(([file]) => isArgocd(file));
+  const before = Object.keys(recorded).filter(isArgocd);
+  return desired.length === before.length && desired.every(([file, { sha256 }]) => recorded[file] === sha256);
 }
 
 function leavingOfCommitted(plan: FolderPlan): { committedProfilesLeaving?: string[] } {
@@ -1309,9 +1330,14 @@ export function unmatchedHandoversMessage(names: readonly string[]): string {
  * they are applied.
  */
 export function argocdChanged(report: DeploymentReport): boolean {
-  if (report.orphan) return false;
-  return report.changes.some((change) => change.action !== "unchanged" && change.path.startsWith("argocd/"));
+  if (report.orphan || report.argocdAsRecorded === true) return false;
+  return report.changes.some(
+    (change) => change.action !== "unchanged" && change.path.startsWith(ARGOCD_FOLDER),
+  );
 }
+
+/** The folder of a deployment's Application and AppProject, which Argo CD does not sync. */
+const ARGOCD_FOLDER = "argocd/";
 
 /** The folders that a printed command line is relative to, so that it works as typed. */
 export interface CommandLocation {

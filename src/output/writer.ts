@@ -101,6 +101,8 @@ export interface FolderPlan {
    * syncs, and one that leaves it needs `--allow-profile-deletion` as from a folder on disk.
    */
   committedProfiles?: string[];
+  /** For a folder without a manifest: the sha256 of each file the manifest committed at HEAD records. */
+  committedFiles?: Record<string, string>;
   /** Every folder of the deployment folder when it was planned (`.` for itself), for the cache. */
   foldersOnDisk: string[];
   /** Profiles in the current output: from the manifest, or from the generated files on disk without one. */
@@ -228,9 +230,14 @@ async function plan(
   }
   let keptProfiles: Record<string, string | null> | undefined;
   let committedProfiles: string[] = [];
+  let committedFiles: Record<string, string> | undefined;
   if (previousManifest === undefined && desired !== undefined) {
     const { committedOutput } = await import("./deleted-output.js");
-    ({ kept: keptProfiles, atRef: committedProfiles } = await committedOutput(root, folder));
+    ({
+      kept: keptProfiles,
+      atRef: committedProfiles,
+      filesAtRef: committedFiles,
+    } = await committedOutput(root, folder));
   }
   const foldersOnDisk: string[] = [];
   const onDisk = listFiles(absolute, foldersOnDisk);
@@ -334,6 +341,7 @@ async function plan(
     ...(holdersProblem === undefined ? {} : { holdersProblem }),
     ...(keptProfiles === undefined ? {} : { keptProfiles }),
     ...(committedProfiles.length === 0 ? {} : { committedProfiles }),
+    ...(committedFiles === undefined ? {} : { committedFiles }),
     foldersOnDisk,
     previousProfiles: [...previous.profiles].sort(compareText),
     previousOwner: previous.profileOwner,

@@ -941,6 +941,51 @@ describe("cake reconcile", () => {
     expect(JSON.parse(first.stdout).deployments[0].argocdChanged).toBe(true);
   });
 
+  it("skips argocd reminder for committed files", async () => {
+    const repo = await createGitRepo();
+    try {
+      await repo.write({ [PROD_VARS]: varsText() });
+      expect((await cake(repo.dir, "reconcile")).code).toBe(0);
+      await repo.commit("Generate the deployment");
+      await repo.remove(PROD);
+
+      const recreated = await cake(repo.dir, "reconcile", "--format", "json");
+
+      // GIVEN the committed folder deleted WHEN reconcile writes it again THEN argocd/ is as Argo CD got it.
+      expect(recreated.code).toBe(0);
+      expect(JSON.parse(recreated.stdout).deployments[0].written).toContain("argocd/application.yaml");
+      expect(JSON.parse(recreated.stdout).deployments[0].argocdChanged).toBe(false);
+      expect(await repo.git("status", "--porcelain", "--", PROD)).toBe("");
+
+      // GIVEN a new gitops.target_revision as well THEN the re-created argocd/ differs from HEAD.
+      await repo.remove(PROD);
+      await repo.write({
+        [PROD_VARS]: varsText().replace("gitops:\n", "gitops:\n  target_revision: release\n"),
+      });
+      const changed = await cake(repo.dir, "reconcile");
+
+      expect(changed.code).toBe(0);
+      expect(changed.stdout).toContain(`with kubectl apply -k ${PROD}/argocd\n`);
+    } finally {
+      await repo.cleanup();
+    }
+  });
+
+  it("skips argocd reminder for a restored file", async () => {
+    const root = await makeRepo({ [PROD_VARS]: varsText() });
+    await cake(root, "reconcile");
+    const application = path.join(root, PROD, "argocd/application.yaml");
+    await writeFile(
+      application,
+      (await readFile(application, "utf8")).replace("prune: true", "prune: false"),
+    );
+
+    const restored = await cake(root, "reconcile", "--format", "json");
+
+    expect(JSON.parse(restored.stdout).deployments[0].restored).toEqual(["argocd/application.yaml"]);
+    expect(JSON.parse(restored.stdout).deployments[0].argocdChanged).toBe(false);
+  });
+
   it("profile removal needs the flag", async () => {
     const root = await makeRepo({ [PROD_VARS]: varsText() });
     await cake(root, "reconcile");
