@@ -437,3 +437,15 @@ export async function showPrefix(cwd: string): Promise<string> {
 export async function showToplevel(cwd: string): Promise<string> {
   return gitText(cwd, ["rev-parse", "--show-toplevel"]);
 }
+
+/**
+ * Returns the paths from the top of the work tree of the files that match the glob `pattern`
+ * (`**` crosses folders, and matches none too), tracked or untracked, except ignored files.
+ * A tracked file deleted from the work tree is listed as well.
+ */
+export async function listWorkTreeFiles(cwd: string, pattern: string): Promise<string[]> {
+  const args = ["ls-files", "-z", "--cached", "--others", "--exclude-standard", "--full-name"];
+  const output = (await runGit(cwd, [...args, "--", `:(top,glob)${pattern}`])).stdout.toString("utf8");
+  // A file with merge conflicts is listed once per stage.
+  return [...new Set(output.split("\0").filter((file) => file !== ""))];
+}

@@ -13,6 +13,7 @@ import type { DeploymentReuse } from "../config/repo.js";
 import { didYouMean } from "../config/suggest.js";
 import { CakeError, readFailureReason, UsageError } from "../errors.js";
 import { profilePath } from "../generate/layout.js";
+import type { ApplicationSetClash } from "../init/applicationset-clashes.js";
 import type { ShadowedCodeowners } from "../init/codeowners.js";
 import type { DeploymentClaims } from "../model/claims.js";
 import { nonAsciiCodePoints, sameUnicodeText } from "../model/code-points.js";
@@ -167,6 +168,12 @@ export interface ReconcileResult {
   outdatedApplicationSet?: { file: string; repoUrl?: string };
   /** The note for a repo that has retired every deployment (see `noDeploymentsNote`). */
   noDeployments?: string;
+  /**
+   * With `--check` over every deployment: the objects that the ApplicationSet file of
+   * `cake init` shares by name with that of another ops repo in the same git repository.
+   * A warning, not drift.
+   */
+  applicationSetClashes?: ApplicationSetClash[];
 }
 
 /** The result of loading every vars file of a repo; a deployment is present only when its file has no errors. */
@@ -225,6 +232,8 @@ export async function reconcile(
     const shadowed = await shadowedCodeowners(root, repoPath);
     const foreign = await foreignCodeowners(root, repoPath);
     const outdated = await outdatedApplicationSet(root);
+    const { applicationSetClashes } = await import("../init/applicationset-clashes.js");
+    const clashes = await applicationSetClashes(root);
     return {
       ...result,
       ...(stale === undefined ? {} : { drift: true, staleCodeowners: stale }),
@@ -233,6 +242,7 @@ export async function reconcile(
       ...(outdated === undefined
         ? {}
         : { outdatedApplicationSet: { file: outdated, ...mostCommonRepoUrl(loaded.deployments) } }),
+      ...(clashes.length === 0 ? {} : { applicationSetClashes: clashes }),
     };
   }
   const run = async (): Promise<ReconcileResult> => {

@@ -799,6 +799,65 @@ describe("cake init in a subfolder", () => {
     for (const name of second) expect(first).not.toContain(name);
   });
 
+  it("warns about applicationsets sharing names", async () => {
+    // GIVEN two ops repos whose ApplicationSet files an older cake init wrote with equal names.
+    for (const folder of ["teams/a", "teams/b"]) {
+      expect((await cake(repo.dir, "init", folder)).code).toBe(0);
+      await writeOlderApplicationSet(path.join(repo.dir, folder));
+    }
+    const teamB = path.join(repo.dir, "teams/b");
+    expect((await cake(teamB, "reconcile")).code).toBe(0);
+
+    const check = await cake(repo.dir, "reconcile", "--check", "--repo", "teams/b");
+    const json = await cake(repo.dir, "reconcile", "--check", "--repo", "teams/b", "--format", "json");
+
+    expect(check.code).toBe(0);
+    expect(check.stderr).toContain(
+      "cake: warning: teams/b/argocd/applicationset.yaml and teams/a/argocd/applicationset.yaml both define " +
+        "AppProject argocd/cake-deployments, ApplicationSet argocd/cake-deployments, Application argocd/cake-<deployment>: ",
+    );
+    expect(check.stderr).toContain(
+      'Delete teams/b/argocd/applicationset.yaml, run "cake init teams/b --force", which writes one whose names end with its folder',
+    );
+    expect(check.stderr).toContain("(kubectl delete applicationset cake-deployments -n argocd)");
+    expect(JSON.parse(json.stdout).applicationSetClashes).toEqual([
+      {
+        file: path.join(teamB, "argocd/applicationset.yaml"),
+        other: path.join(repo.dir, "teams/a/argocd/applicationset.yaml"),
+        objects: [
+          { kind: "AppProject", namespace: "argocd", name: "cake-deployments" },
+          { kind: "ApplicationSet", namespace: "argocd", name: "cake-deployments" },
+          { kind: "Application", namespace: "argocd", name: "cake-<deployment>" },
+        ],
+      },
+    ]);
+
+    // WHEN the warning's fix is followed THEN the check has no warning left.
+    await rm(path.join(teamB, "argocd/applicationset.yaml"));
+    expect((await cake(repo.dir, "init", "teams/b", "--force")).code).toBe(0);
+    const fixed = await cake(repo.dir, "reconcile", "--check", "--repo", "teams/b");
+
+    expect(fixed.code).toBe(0);
+    expect(fixed.stderr).not.toContain("both define");
+  });
+
+  it("names the subfolder to fix from the top", async () => {
+    expect((await cake(repo.dir, "init", "teams/a")).code).toBe(0);
+    await writeOlderApplicationSet(path.join(repo.dir, "teams/a"));
+    await repo.commit("Add the ops repo of team a");
+
+    const top = await cake(repo.dir, "init", "--force");
+
+    expect(top.code).toBe(0);
+    expect(top.stdout).toContain(
+      "  argocd/applicationset.yaml and teams/a/argocd/applicationset.yaml both define AppProject argocd/cake-deployments,",
+    );
+    expect(top.stdout).toContain(
+      'Delete teams/a/argocd/applicationset.yaml, run "cake init teams/a --force", which writes one whose names end with its folder, and apply it. ' +
+        "Then apply argocd/applicationset.yaml again if it still uses the old names",
+    );
+  });
+
   it("writes forge files at top", async () => {
     const result = await cake(repo.dir, "init", "platform/ops");
 
@@ -900,6 +959,19 @@ describe("cake init in a subfolder", () => {
     await expect(stat(path.join(ops, "CODEOWNERS"))).rejects.toThrow();
   });
 });
+
+/**
+ * Rewrites the ApplicationSet file of the ops repo at `root` with the names an older cake init
+ * gave every ops repo, wherever it was in its git repository.
+ */
+async function writeOlderApplicationSet(root: string): Promise<void> {
+  const file = path.join(root, "argocd/applicationset.yaml");
+  const text = await readFile(file, "utf8");
+  await writeFile(
+    file,
+    text.replace(/cake-deployments-[a-z0-9-]+/g, "cake-deployments").replace(/cake-teams-[a-z]-/g, "cake-"),
+  );
+}
 
 /** Returns the argument lists of every `cake` command in a shell script, one per command. */
 function cakeCommands(script: string): string[][] {

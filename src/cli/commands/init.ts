@@ -4,6 +4,7 @@ import { readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
 import { UsageError } from "../../errors.js";
+import { applicationSetClashes, applicationSetClashMessage } from "../../init/applicationset-clashes.js";
 import { CAKE_PACKAGE_PATTERN, GITHUB_WORKFLOW_FILE, GITLAB_CI_FILE, repoArgument } from "../../init/ci.js";
 import { CODEOWNERS_HEADER, CODEOWNERS_LOCATIONS, rulesOfAnotherRepo } from "../../init/codeowners.js";
 import {
@@ -103,6 +104,9 @@ async function runInit(root: string, options: InitCommandOptions, context: Comma
     `  cake validate${repoFlag} && cake reconcile${repoFlag}     # then commit everything`,
   ];
   if (result.repoPath !== "") next.push(...(await keptForgeFileSteps(result, relativeToCwd)));
+  for (const clash of await applicationSetClashes(root)) {
+    next.push(`  ${applicationSetClashMessage(clash, context.io.cwd)}`);
+  }
   // Kept files count too: --force with --repo-url adds missing files but never rewrites one.
   // So do the vars files of an existing ops repo, which init neither writes nor keeps.
   const varsFiles = (await listVarsFiles(await resolveLayout(root))).map((file) => path.join(root, file));

@@ -190,6 +190,12 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
         'current one, then update the "Argo CD" section of the ops repo README, which describes the old file.\n',
     );
   }
+  if (result.applicationSetClashes !== undefined) {
+    const { applicationSetClashMessage } = await import("../../init/applicationset-clashes.js");
+    for (const clash of result.applicationSetClashes) {
+      io.stderr.write(`cake: warning: ${applicationSetClashMessage(clash, io.cwd)}.\n`);
+    }
+  }
   for (const folder of result.foreignFolders ?? []) {
     const symlink =
       lstatSync(path.join(layout.root, folder), { throwIfNoEntry: false })?.isSymbolicLink() ?? false;
@@ -436,6 +442,15 @@ function toJson(result: ReconcileResult): unknown {
     ...(result.outdatedApplicationSet === undefined
       ? {}
       : { outdatedApplicationSet: result.outdatedApplicationSet.file }),
+    ...(result.applicationSetClashes === undefined
+      ? {}
+      : {
+          applicationSetClashes: result.applicationSetClashes.map(({ file, other, objects }) => ({
+            file,
+            other,
+            objects,
+          })),
+        }),
     ...(result.unknownHolders === undefined ? {} : { unknownHolders: result.unknownHolders }),
     ...(result.unknownHoldersReasons === undefined
       ? {}
