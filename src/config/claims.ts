@@ -131,7 +131,7 @@ export function applicationNameCollisions(
  * host in lower case, without the default port 443 and without a trailing slash (the URL
  * parser does the first two). A URL that does not parse is compared as written.
  */
-function serverKey(url: string): string {
+export function serverKey(url: string): string {
   try {
     const parsed = new URL(url);
     return `${parsed.protocol}//${parsed.host}${parsed.pathname.replace(/\/+$/, "")}`;

@@ -43,32 +43,41 @@ export async function applicationSetClashes(root: string): Promise<ApplicationSe
   const file = path.join(root, APPLICATIONSET_FILE);
   const own = await objectNames(file);
   if (own.length === 0) return [];
-  const { GitError, isRepo, listWorkTreeFiles, showToplevel } = await import("../git/git.js");
-  let top: string;
-  let found: string[];
-  try {
-    if (!(await isRepo(root))) return [];
-    top = await showToplevel(root);
-    found = await listWorkTreeFiles(top, `**/${APPLICATIONSET_FILE}`);
-  } catch (error) {
-    // Without a git that runs, the other ops repos cannot be found; the check is skipped.
-    if (error instanceof GitError) return [];
-    throw error;
-  }
+  const found = await findInGitRepository(root, `**/${APPLICATIONSET_FILE}`);
+  if (found === undefined) return [];
 
-  // Git prints the top with symlinks resolved, so this file is found by its real path.
-  const realRoot = await realpath(root);
   const clashes: ApplicationSetClash[] = [];
-  for (const relative of found) {
-    const other = path.join(top, ...relative.split("/"));
-    if (other === path.join(realRoot, APPLICATIONSET_FILE)) continue;
+  for (const other of found.files) {
+    if (other === path.join(found.realRoot, APPLICATIONSET_FILE)) continue;
     const names = new Set((await objectNames(other)).map(objectKey));
     const objects = own.filter((name) => names.has(objectKey(name)));
     if (objects.length === 0) continue;
     const otherRoot = path.dirname(path.dirname(other));
-    clashes.push({ file, other, objects, fixRoot: realRoot === top ? otherRoot : root });
+    clashes.push({ file, other, objects, fixRoot: found.realRoot === found.top ? otherRoot : root });
   }
   return clashes;
+}
+
+/**
+ * Returns the absolute paths of the files of the git repository of `root` that match the glob
+ * `pattern` from its top (see `listWorkTreeFiles`), with the top and the real path of `root`.
+ * Git prints paths with symlinks resolved, so `realRoot` is what they compare with. Returns
+ * undefined outside git, or when git is missing or fails: the other ops repos are then unknown.
+ */
+export async function findInGitRepository(
+  root: string,
+  pattern: string,
+): Promise<{ top: string; realRoot: string; files: string[] } | undefined> {
+  const { GitError, isRepo, listWorkTreeFiles, showToplevel } = await import("../git/git.js");
+  try {
+    if (!(await isRepo(root))) return undefined;
+    const top = await showToplevel(root);
+    const files = (await listWorkTreeFiles(top, pattern)).map((file) => path.join(top, ...file.split("/")));
+    return { top, realRoot: await realpath(root), files };
+  } catch (error) {
+    if (error instanceof GitError) return undefined;
+    throw error;
+  }
 }
 
 function objectKey({ kind, namespace, name }: ArgoObjectName): string {

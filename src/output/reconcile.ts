@@ -13,6 +13,7 @@ import type { DeploymentReuse } from "../config/repo.js";
 import { didYouMean } from "../config/suggest.js";
 import { CakeError, readFailureReason, UsageError } from "../errors.js";
 import { profilePath } from "../generate/layout.js";
+import type { ApplicationClash } from "../init/application-clashes.js";
 import type { ApplicationSetClash } from "../init/applicationset-clashes.js";
 import type { ShadowedCodeowners } from "../init/codeowners.js";
 import type { DeploymentClaims } from "../model/claims.js";
@@ -174,6 +175,11 @@ export interface ReconcileResult {
    * A warning, not drift.
    */
   applicationSetClashes?: ApplicationSetClash[];
+  /**
+   * With `--check` over every deployment: the deployments whose Application a deployment of
+   * another ops repo in the same git repository generates too. A warning, not drift.
+   */
+  applicationClashes?: ApplicationClash[];
 }
 
 /** The result of loading every vars file of a repo; a deployment is present only when its file has no errors. */
@@ -234,6 +240,8 @@ export async function reconcile(
     const outdated = await outdatedApplicationSet(root);
     const { applicationSetClashes } = await import("../init/applicationset-clashes.js");
     const clashes = await applicationSetClashes(root);
+    const { applicationClashes } = await import("../init/application-clashes.js");
+    const sharedApplications = await applicationClashes(options.layout, loaded.deployments);
     return {
       ...result,
       ...(stale === undefined ? {} : { drift: true, staleCodeowners: stale }),
@@ -243,6 +251,7 @@ export async function reconcile(
         ? {}
         : { outdatedApplicationSet: { file: outdated, ...mostCommonRepoUrl(loaded.deployments) } }),
       ...(clashes.length === 0 ? {} : { applicationSetClashes: clashes }),
+      ...(sharedApplications.length === 0 ? {} : { applicationClashes: sharedApplications }),
     };
   }
   const run = async (): Promise<ReconcileResult> => {

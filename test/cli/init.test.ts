@@ -719,6 +719,10 @@ describe("cake init in a subfolder", () => {
     await repo.cleanup();
   });
 
+  /** Runs `cake reconcile --check` on the ops repo in `teams/b` from the top of the git repository. */
+  const checkTeamB = (...flags: string[]) =>
+    cake(repo.dir, "reconcile", "--check", "--repo", "teams/b", ...flags);
+
   it("leaves the CODEOWNERS of another ops repo alone", async () => {
     expect((await cake(repo.dir, "init", "platform/ops")).code).toBe(0);
     const other = path.join(repo.dir, "teams/ml");
@@ -808,8 +812,8 @@ describe("cake init in a subfolder", () => {
     const teamB = path.join(repo.dir, "teams/b");
     expect((await cake(teamB, "reconcile")).code).toBe(0);
 
-    const check = await cake(repo.dir, "reconcile", "--check", "--repo", "teams/b");
-    const json = await cake(repo.dir, "reconcile", "--check", "--repo", "teams/b", "--format", "json");
+    const check = await checkTeamB();
+    const json = await checkTeamB("--format", "json");
 
     expect(check.code).toBe(0);
     expect(check.stderr).toContain(
@@ -835,7 +839,7 @@ describe("cake init in a subfolder", () => {
     // WHEN the warning's fix is followed THEN the check has no warning left.
     await rm(path.join(teamB, "argocd/applicationset.yaml"));
     expect((await cake(repo.dir, "init", "teams/b", "--force")).code).toBe(0);
-    const fixed = await cake(repo.dir, "reconcile", "--check", "--repo", "teams/b");
+    const fixed = await checkTeamB();
 
     expect(fixed.code).toBe(0);
     expect(fixed.stderr).not.toContain("both define");
@@ -856,6 +860,87 @@ describe("cake init in a subfolder", () => {
       'Delete teams/a/argocd/applicationset.yaml, run "cake init teams/a --force", which writes one whose names end with its folder, and apply it. ' +
         "Then apply argocd/applicationset.yaml again if it still uses the old names",
     );
+  });
+
+  it("warns about applications sharing names", async () => {
+    // GIVEN two ops repos, each with the example deployment dev-us-east-1 syncing in-cluster.
+    for (const folder of ["teams/a", "teams/b"]) {
+      expect((await cake(repo.dir, "init", folder)).code).toBe(0);
+      expect((await cake(path.join(repo.dir, folder), "reconcile")).code).toBe(0);
+    }
+    const teamB = path.join(repo.dir, "teams/b");
+    const varsFile = path.join(teamB, "vars/dev-us-east-1.yaml");
+    const vars = await readFile(varsFile, "utf8");
+
+    const check = await checkTeamB();
+    const json = await checkTeamB("--format", "json");
+
+    expect(check.code).toBe(0);
+    expect(check.stderr).toContain(
+      'cake: warning: teams/b/vars/dev-us-east-1.yaml: Argo CD Application "user-namespace" in namespace "argocd" ' +
+        "of deployment dev-us-east-1 is also the Application of teams/a/deployments/dev-us-east-1/argocd/application.yaml",
+    );
+    expect(check.stderr).toContain("Set a distinct gitops.app_name in one of the two vars files");
+    expect(JSON.parse(json.stdout).applicationClashes).toEqual([
+      {
+        deployment: "dev-us-east-1",
+        varsFile: "vars/dev-us-east-1.yaml",
+        argocdNamespace: "argocd",
+        appName: "user-namespace",
+        other: path.join(repo.dir, "teams/a/deployments/dev-us-east-1/argocd/application.yaml"),
+      },
+    ]);
+
+    // WHEN the deployment gets its own gitops.app_name THEN the warning goes.
+    await writeFile(
+      varsFile,
+      vars.replace("target_revision: main", "target_revision: main\n  app_name: team-b"),
+    );
+    expect((await cake(teamB, "reconcile")).code).toBe(0);
+    const renamed = await checkTeamB();
+
+    expect(renamed.code).toBe(0);
+    expect(renamed.stderr).not.toContain("is also the Application of");
+  });
+
+  it("ignores same applications of other clusters", async () => {
+    // GIVEN deployments of different names, both in-cluster: two clusters, each with its Argo CD.
+    for (const folder of ["teams/a", "teams/b"]) {
+      expect((await cake(repo.dir, "init", folder)).code).toBe(0);
+    }
+    const teamB = path.join(repo.dir, "teams/b");
+    const vars = await readFile(path.join(teamB, "vars/dev-us-east-1.yaml"), "utf8");
+    await rm(path.join(teamB, "vars/dev-us-east-1.yaml"));
+    await writeFile(
+      path.join(teamB, "vars/dev-eu-west-1.yaml"),
+      vars.replace("region: us-east-1", "region: eu-west-1"),
+    );
+    for (const folder of ["teams/a", "teams/b"]) {
+      expect((await cake(path.join(repo.dir, folder), "reconcile")).code).toBe(0);
+    }
+
+    const check = await checkTeamB("--format", "json");
+
+    expect(check.code).toBe(0);
+    expect(
+      JSON.parse(check.stdout).deployments.map((deployment: { name: string }) => deployment.name),
+    ).toEqual(["dev-eu-west-1"]);
+    expect(JSON.parse(check.stdout).applicationClashes).toBeUndefined();
+
+    // WHEN one deployment syncs to a remote cluster THEN one Argo CD is assumed to apply both.
+    await writeFile(
+      path.join(teamB, "vars/dev-eu-west-1.yaml"),
+      vars
+        .replace("region: us-east-1", "region: eu-west-1")
+        .replace(
+          "target_revision: main",
+          "target_revision: main\n  destination_server: https://eu.example.com",
+        ),
+    );
+    expect((await cake(teamB, "reconcile")).code).toBe(0);
+    const remote = await checkTeamB("--format", "json");
+
+    expect(JSON.parse(remote.stdout).applicationClashes).toHaveLength(1);
   });
 
   it("writes forge files at top", async () => {

@@ -196,6 +196,12 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
       io.stderr.write(`cake: warning: ${applicationSetClashMessage(clash, io.cwd)}.\n`);
     }
   }
+  if (result.applicationClashes !== undefined) {
+    const { applicationClashMessage } = await import("../../init/application-clashes.js");
+    for (const clash of result.applicationClashes) {
+      io.stderr.write(`cake: warning: ${applicationClashMessage(clash, layout.root, io.cwd)}.\n`);
+    }
+  }
   for (const folder of result.foreignFolders ?? []) {
     const symlink =
       lstatSync(path.join(layout.root, folder), { throwIfNoEntry: false })?.isSymbolicLink() ?? false;
@@ -451,6 +457,7 @@ function toJson(result: ReconcileResult): unknown {
             objects,
           })),
         }),
+    ...(result.applicationClashes === undefined ? {} : { applicationClashes: result.applicationClashes }),
     ...(result.unknownHolders === undefined ? {} : { unknownHolders: result.unknownHolders }),
     ...(result.unknownHoldersReasons === undefined
       ? {}

@@ -1,0 +1,134 @@
+/**
+ * Finds the deployments whose generated Argo CD Application has the namespace and name of a
+ * deployment's in another ops repo of the same git repository. `gitops.app_name` defaults to
+ * `user-namespace` in every vars file, so two ops repos with a deployment of the same name
+ * generate the same Application and AppProject. When one Argo CD applies both `argocd/`
+ * folders, the second `kubectl apply -k` replaces the first Application, which then syncs the
+ * other repo's folder and prunes the first repo's RoleBindings and AuthorizationPolicies.
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { parse } from "yaml";
+import { serverKey } from "../config/claims.js";
+import { ARGOCD_APPLICATION_PATH } from "../generate/layout.js";
+import { IN_CLUSTER_SERVER } from "../model/names.js";
+import type { Deployment } from "../model/types.js";
+import type { RepoLayout } from "../repo/layout.js";
+import { findInGitRepository } from "./applicationset-clashes.js";
+
+/** A deployment of this ops repo whose Application another ops repo's deployment generates too. */
+export interface ApplicationClash {
+  deployment: string;
+  varsFile: string;
+  argocdNamespace: string;
+  appName: string;
+  /** Absolute path of the other ops repo's generated `argocd/application.yaml`. */
+  other: string;
+}
+
+/** The generated Application of a deployment folder in another ops repo. */
+interface OtherApplication {
+  file: string;
+  deployment: string;
+  namespace: string;
+  name: string;
+  server: string;
+}
+
+/**
+ * Returns the deployments of the ops repo at `layout` whose Application one Argo CD would
+ * keep under the same namespace and name as a deployment's of another ops repo in its git
+ * repository. The other repos' generated files give their Applications (tracked, or untracked
+ * and not ignored). Cake cannot see which Argo CD applies a folder, so it assumes what the
+ * `duplicate-app-name` check within one ops repo assumes: one Argo CD for both when either
+ * syncs to a remote `gitops.destination_server`. Both deployments syncing in-cluster are
+ * assumed to share a cluster, and so an Argo CD, when their names (`<environment>-<region>`)
+ * are equal. Returns none outside git or without a git that runs.
+ */
+export async function applicationClashes(
+  layout: RepoLayout,
+  deployments: readonly Deployment[],
+): Promise<ApplicationClash[]> {
+  const others = await otherApplications(layout);
+  const inCluster = serverKey(IN_CLUSTER_SERVER);
+  const clashes: ApplicationClash[] = [];
+  for (const deployment of deployments) {
+    const { argocdNamespace, appName, destinationServer } = deployment.gitops;
+    const server = serverKey(destinationServer);
+    for (const other of others) {
+      if (other.namespace !== argocdNamespace || other.name !== appName) continue;
+      const oneArgocd =
+        server !== inCluster || serverKey(other.server) !== inCluster || other.deployment === deployment.name;
+      if (!oneArgocd) continue;
+      clashes.push({
+        deployment: deployment.name,
+        varsFile: deployment.varsFile,
+        argocdNamespace,
+        appName,
+        other: other.file,
+      });
+    }
+  }
+  return clashes;
+}
+
+/**
+ * Returns the generated Applications of the git repository of `layout` outside its output
+ * folder. A file that is not an Application, as cake generates it, is left out.
+ */
+async function otherApplications(layout: RepoLayout): Promise<OtherApplication[]> {
+  const found = await findInGitRepository(layout.root, `**/${ARGOCD_APPLICATION_PATH}`);
+  if (found === undefined) return [];
+
+  const ownOutput = `${path.join(found.realRoot, layout.outputDir)}${path.sep}`;
+  const applications: OtherApplication[] = [];
+  for (const file of found.files) {
+    if (file.startsWith(ownOutput)) continue;
+    const application = await readApplication(file);
+    if (application !== undefined) applications.push(application);
+  }
+  return applications;
+}
+
+/** Returns the Application in the generated file `file`, or undefined for any other file. */
+async function readApplication(file: string): Promise<OtherApplication | undefined> {
+  let object: unknown;
+  try {
+    object = parse(await readFile(file, "utf8"));
+  } catch {
+    return undefined;
+  }
+  const application = object as {
+    kind?: unknown;
+    metadata?: { name?: unknown; namespace?: unknown };
+    spec?: { destination?: { server?: unknown } };
+  } | null;
+  const name = application?.metadata?.name;
+  const namespace = application?.metadata?.namespace;
+  const server = application?.spec?.destination?.server;
+  if (application?.kind !== "Application" || typeof name !== "string" || typeof namespace !== "string")
+    return undefined;
+  if (typeof server !== "string") return undefined;
+  // The file is `<output>/<deployment>/argocd/application.yaml`.
+  const deployment = path.basename(path.dirname(path.dirname(file)));
+  return { file, deployment, namespace, name, server };
+}
+
+/**
+ * Returns the warning for `clash`, with paths relative to `cwd` and `root`, the ops repo: what
+ * applying both `argocd/` folders does, and how to give the deployment a name of its own.
+ */
+export function applicationClashMessage(clash: ApplicationClash, root: string, cwd: string): string {
+  const other = path.relative(cwd, clash.other).split(path.sep).join("/");
+  const varsFile = path.relative(cwd, path.join(root, clash.varsFile)).split(path.sep).join("/");
+  return (
+    `${varsFile}: Argo CD Application "${clash.appName}" in namespace "${clash.argocdNamespace}" of deployment ` +
+    `${clash.deployment} is also the Application of ${other}, in another ops repo of this git repository. If one ` +
+    "Argo CD applies both argocd/ folders, the second kubectl apply replaces the first Application, which then " +
+    "syncs the other folder and prunes this deployment's RoleBindings and AuthorizationPolicies. Set a distinct " +
+    "gitops.app_name in one of the two vars files, run cake reconcile and apply its new argocd/ folder, then " +
+    "apply the other deployment's argocd/ folder again, which takes the old name back. If both deployments sync " +
+    "one cluster, they also both manage its cake-admin ClusterRoleBinding: keep the deployments of a cluster in " +
+    "one ops repo"
+  );
+}
