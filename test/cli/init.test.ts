@@ -845,6 +845,30 @@ describe("cake init in a subfolder", () => {
     expect(fixed.stderr).not.toContain("both define");
   });
 
+  it("warns about renaming an older ApplicationSet", async () => {
+    expect((await cake(repo.dir, "init", "teams/a")).code).toBe(0);
+    expect((await cake(path.join(repo.dir, "teams/a"), "reconcile")).code).toBe(0);
+    const file = path.join(repo.dir, "teams/a/argocd/applicationset.yaml");
+    const text = await readFile(file, "utf8");
+    // The shape an older cake init wrote: a directory generator and a fixed destination.
+    await writeFile(
+      file,
+      text.replace(
+        / {8}files:\n {10}- path: \S+\n/,
+        "        directories:\n          - path: teams/a/deployments/*\n",
+      ),
+    );
+
+    const check = await cake(repo.dir, "reconcile", "--check", "--repo", "teams/a");
+
+    expect(check.code).toBe(0);
+    expect(check.stderr).toContain('delete it and run "cake init teams/a --force --repo-url ');
+    expect(check.stderr).toContain(
+      "which describes the old file. The current file names its ApplicationSet after the folder of this ops repo, " +
+        "so once it is applied, delete the old ApplicationSet from the cluster unless another ops repo's file still defines it",
+    );
+  });
+
   it("names the subfolder to fix from the top", async () => {
     expect((await cake(repo.dir, "init", "teams/a")).code).toBe(0);
     await writeOlderApplicationSet(path.join(repo.dir, "teams/a"));

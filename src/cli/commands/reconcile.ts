@@ -183,11 +183,18 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
       "--force --repo-url",
       repoUrl === undefined ? "URL" : shellWord(repoUrl),
     ].join(" ");
+    // In a subfolder the current file has other names, so applying it leaves the old ApplicationSet in place.
+    const renamed =
+      layout.repoPath === ""
+        ? ""
+        : " The current file names its ApplicationSet after the folder of this ops repo, so once it is applied, " +
+          "delete the old ApplicationSet from the cluster unless another ops repo's file still defines it: its " +
+          "Applications go, and with preserveResourcesOnDeletion their resources stay.";
     io.stderr.write(
       `cake: warning: ${relative(file)} was written by an older cake init: it syncs every folder under ` +
         `${layout.outputDir}/ from branch main into the cluster Argo CD runs in, whatever ` +
         `gitops.destination_server and gitops.target_revision say; delete it and run "${command}" to write the ` +
-        'current one, then update the "Argo CD" section of the ops repo README, which describes the old file.\n',
+        `current one, then update the "Argo CD" section of the ops repo README, which describes the old file.${renamed}\n`,
     );
   }
   if (result.applicationSetClashes !== undefined) {
