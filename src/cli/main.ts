@@ -36,28 +36,47 @@ export async function buildProgram(context: CommandContext): Promise<Command> {
 }
 
 function buildProgramWith(context: CommandContext, commands: readonly CommandModule[]): Command {
+  // Commander's own error lines are not printed: `usageErrorOf` turns each into a UsageError,
+  // which `handleError` prints as it prints every other cake error.
+  const output = {
+    writeOut: (text: string) => context.io.stdout.write(text),
+    writeErr: (text: string) => context.io.stderr.write(text),
+    outputError: () => undefined,
+  };
   const program = new Command("cake")
     .description("Manage who may use which Kubeflow namespace, through GitOps.")
-    .version(CAKE_VERSION, "-V, --version", "print the cake version")
-    .showHelpAfterError("(run with --help for usage)")
-    .exitOverride()
-    .configureOutput({
-      writeOut: (text) => context.io.stdout.write(text),
-      writeErr: (text) => context.io.stderr.write(text),
-    });
+    .version(CAKE_VERSION, "-V, --version", "print the cake version");
 
   for (const command of commands) command.register(program, context);
   program.hook("preAction", (_program, action) => rejectRepeatedValues(action, context.io.argv));
 
-  // Subcommands inherit the output settings and the exit override from their parent.
-  program.commands.forEach(function inherit(command: Command): void {
-    command.exitOverride().configureOutput({
-      writeOut: (text) => context.io.stdout.write(text),
-      writeErr: (text) => context.io.stderr.write(text),
+  // Every command, subcommands included, gets the output settings and the exit override.
+  (function inherit(command: Command): void {
+    command.exitOverride((error) => {
+      throw usageErrorOf(error, command);
     });
+    command.configureOutput(output);
     command.commands.forEach(inherit);
-  });
+  })(program);
   return program;
+}
+
+/**
+ * Turns an error that commander reports (unknown option or command, missing argument or
+ * value, invalid value) into a UsageError that names the help of the command it is about.
+ * Help, version and the help printed for a missing subcommand pass through unchanged.
+ */
+function usageErrorOf(error: CommanderError, command: Command): Error {
+  if (error.exitCode === 0 || error.code === "commander.help") return error;
+  const names: string[] = [];
+  for (let each: Command | null = command; each !== null; each = each.parent) names.unshift(each.name());
+  // Commander starts its messages with "error: " and puts a suggestion on a line of its own:
+  // "error: unknown option '--emial'\n(Did you mean --email?)".
+  const [problem = "", suggestion] = error.message.replace(/^error: /, "").split("\n");
+  const sentence = suggestion?.startsWith("(Did you mean ")
+    ? `${problem}; did you mean ${suggestion.slice("(Did you mean ".length, -1)}`
+    : `${problem.replace(/\.$/, "")}.`;
+  return new UsageError(`${sentence} Run \`${names.join(" ")} --help\` for usage.`);
 }
 
 /**

@@ -482,14 +482,14 @@ function collectList(value: string, previous: string[]): string[] {
     .map((name) => name.trim())
     .filter((name) => name !== "");
   if (names.length === 0)
-    throw new InvalidArgumentError("expected one or more Profile names, separated by commas.");
+    throw new InvalidArgumentError("Expected one or more Profile names, separated by commas.");
   return [...previous, ...names];
 }
 
 function parseSeconds(value: string): number {
   const seconds = Number(value);
   if (value.trim() === "" || !Number.isFinite(seconds) || seconds < 0) {
-    throw new InvalidArgumentError(`expected a number of seconds (0 or more), got "${value}".`);
+    throw new InvalidArgumentError(`Expected a number of seconds (0 or more), got "${value}".`);
   }
   return seconds;
 }
