@@ -48,7 +48,10 @@ function buildProgramWith(context: CommandContext, commands: readonly CommandMod
     .version(CAKE_VERSION, "-V, --version", "print the cake version");
 
   for (const command of commands) command.register(program, context);
-  program.hook("preAction", (_program, action) => rejectRepeatedValues(action, context.io.argv));
+  program.hook("preAction", (_program, action) => {
+    rejectEmptyValues(action);
+    rejectRepeatedValues(action, context.io.argv);
+  });
 
   // Every command, subcommands included, gets the output settings and the exit override.
   (function inherit(command: Command): void {
@@ -68,15 +71,43 @@ function buildProgramWith(context: CommandContext, commands: readonly CommandMod
  */
 function usageErrorOf(error: CommanderError, command: Command): Error {
   if (error.exitCode === 0 || error.code === "commander.help") return error;
-  const names: string[] = [];
-  for (let each: Command | null = command; each !== null; each = each.parent) names.unshift(each.name());
   // Commander starts its messages with "error: " and puts a suggestion on a line of its own:
   // "error: unknown option '--emial'\n(Did you mean --email?)".
   const [problem = "", suggestion] = error.message.replace(/^error: /, "").split("\n");
   const sentence = suggestion?.startsWith("(Did you mean ")
     ? `${problem}; did you mean ${suggestion.slice("(Did you mean ".length, -1)}`
     : `${problem.replace(/\.$/, "")}.`;
-  return new UsageError(`${sentence} Run \`${names.join(" ")} --help\` for usage.`);
+  return new UsageError(`${sentence} Run \`${commandPath(command)} --help\` for usage.`);
+}
+
+/** Returns the words that run `command`, such as "cake user add". */
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let each: Command | null = command; each !== null; each = each.parent) names.unshift(each.name());
+  return names.join(" ");
+}
+
+/**
+ * Rejects an option given an empty value on the command line. No option of cake takes one,
+ * and the layout options would otherwise fall back silently: `--vars-dir ""` used to read
+ * the vars folder of cake.yaml, and `--repo ""` the current folder.
+ */
+function rejectEmptyValues(action: Command): void {
+  const values = action.opts();
+  for (const option of action.options) {
+    const name = option.attributeName();
+    if (option.long === undefined || action.getOptionValueSource(name) !== "cli") continue;
+    const value: unknown = values[name];
+    const blank = (Array.isArray(value) ? value : [value]).find(
+      (each) => typeof each === "string" && each.trim() === "",
+    );
+    if (blank !== undefined) {
+      throw new UsageError(
+        `${option.long} ${JSON.stringify(blank)} is ${blank === "" ? "empty" : "blank"}; give a value, ` +
+          `or leave the option out. Run \`${commandPath(action)} --help\` for usage.`,
+      );
+    }
+  }
 }
 
 /**

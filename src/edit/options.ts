@@ -1,9 +1,12 @@
 /**
- * Command line options shared by the editing commands, and parsers for the values
- * they take. Bad values are EditErrors (exit 1); missing or conflicting flags are
- * UsageErrors (exit 2).
+ * Command line options shared by the editing commands, and parsers for the values they
+ * take. A value that is invalid on its own (an email with a space, an unknown role) is a
+ * UsageError (exit 2) that names the option, raised before any file is read. A value that
+ * conflicts with the vars file (an email that exists) is an EditError (exit 1).
  */
 import { type Command, Option } from "commander";
+import { dnsLabelFix, dnsLabelProblem } from "../config/rules/dns.js";
+import { hiddenCharacter, isEmail } from "../config/rules/emails.js";
 import { CAKE_ROLES, NAMESPACE_ACCESS } from "../config/schema.js";
 import { UsageError } from "../errors.js";
 import type { NamespaceAccess } from "../model/types.js";
@@ -55,6 +58,7 @@ export function userRef(options: { email?: string; username?: string }): UserRef
   throw new UsageError("name the user with --email or --username.");
 }
 
+/** Returns the roles without repeats; throws an EditError for an unknown role. */
 export function parseRoles(roles: readonly string[]): string[] {
   for (const role of roles) {
     if (!(CAKE_ROLES as readonly string[]).includes(role)) {
@@ -64,21 +68,65 @@ export function parseRoles(roles: readonly string[]): string[] {
   return [...new Set(roles)];
 }
 
+/** Collects the values of a repeated `--role`, rejecting an unknown role as a usage error. */
+export function collectRole(value: string, previous: string[] | undefined): string[] {
+  if (!(CAKE_ROLES as readonly string[]).includes(value)) {
+    throw new UsageError(`--role ${JSON.stringify(value)} is invalid; use one of: ${CAKE_ROLES.join(", ")}.`);
+  }
+  return collect(value, previous);
+}
+
+/** Parses `--access`: edit or view. */
 export function parseAccess(access: string): NamespaceAccess {
   if (!(NAMESPACE_ACCESS as readonly string[]).includes(access)) {
-    throw new EditError(
-      "invalid-value",
-      `invalid access "${access}"; use one of: ${NAMESPACE_ACCESS.join(", ")}.`,
+    throw new UsageError(
+      `--access ${JSON.stringify(access)} is invalid; use one of: ${NAMESPACE_ACCESS.join(", ")}.`,
     );
   }
   return access as NamespaceAccess;
 }
 
+/** Parses the `--email` of a new user, which is written to the vars file exactly as given. */
+export function parseNewEmail(email: string): string {
+  if (isEmail(email)) return email;
+  const hidden = hiddenCharacter(email);
+  const problem =
+    hidden === undefined
+      ? "is not an email address; give the address exactly as the identity provider sends it (local@domain.tld)"
+      : `contains the invisible or control character ${hidden}; delete it and type the address again`;
+  throw new UsageError(`--email ${JSON.stringify(email)} ${problem}.`);
+}
+
+/** Parses `--username`, which names the user's private Profile and namespace. */
+export function parseUsername(username: string): string {
+  const problem = dnsLabelProblem(username);
+  if (problem === undefined) return username;
+  throw new UsageError(
+    `--username ${JSON.stringify(username)} ${problem}; it names the user's Profile and namespace; ` +
+      `${dnsLabelFix(username)}.`,
+  );
+}
+
+/** Parses a `--namespace` name, which names a deploy namespace: a DNS-1123 label. */
+export function parseNamespace(namespace: string): string {
+  const problem = dnsLabelProblem(namespace);
+  if (problem === undefined) return namespace;
+  throw new UsageError(
+    `--namespace ${JSON.stringify(namespace)} ${problem}; it names a deploy namespace; ${dnsLabelFix(namespace)}.`,
+  );
+}
+
 /** Parses `NAME` or `NAME:view` or `NAME:edit`; plain names get edit access, as in the vars format. */
 export function parseGrant(value: string): NamespaceGrantInput {
   const colon = value.lastIndexOf(":");
-  if (colon < 0) return { namespace: value, access: "edit" };
-  return { namespace: value.slice(0, colon), access: parseAccess(value.slice(colon + 1)) };
+  if (colon < 0) return { namespace: parseNamespace(value), access: "edit" };
+  const access = value.slice(colon + 1);
+  if (!(NAMESPACE_ACCESS as readonly string[]).includes(access)) {
+    throw new UsageError(
+      `--namespace ${JSON.stringify(value)} has the access "${access}"; write NAME, NAME:edit or NAME:view.`,
+    );
+  }
+  return { namespace: parseNamespace(value.slice(0, colon)), access: access as NamespaceAccess };
 }
 
 /** Parses `--quota KEY=VALUE` entries into a mapping; the loader validates keys and quantities. */
@@ -90,12 +138,11 @@ export function parseQuota(entries: readonly string[]): Record<string, string> {
     const key = entry.slice(0, equals).trim();
     const value = entry.slice(equals + 1).trim();
     if (equals <= 0 || key === "" || value === "") {
-      throw new EditError(
-        "invalid-value",
-        `invalid quota "${entry}"; write it as KEY=VALUE, such as requests.cpu=16.`,
+      throw new UsageError(
+        `--quota ${JSON.stringify(entry)} is invalid; write it as KEY=VALUE, such as requests.cpu=16.`,
       );
     }
-    if (quota.has(key)) throw new EditError("invalid-value", `quota key "${key}" is given twice.`);
+    if (quota.has(key)) throw new UsageError(`--quota key "${key}" is given twice; give each key once.`);
     quota.set(key, value);
   }
   return Object.fromEntries(quota);

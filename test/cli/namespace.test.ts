@@ -63,7 +63,11 @@ describe("cake namespace add", () => {
   });
 
   it("malformed quota writes nothing", async () => {
-    await expectFailure(1, "namespace", "add", ...D, "fraud", "--quota", "requests.cpu");
+    const result = await expectFailure(2, "namespace", "add", ...D, "fraud", "--quota", "requests.cpu");
+
+    expect(result.stderr).toBe(
+      'cake: --quota "requests.cpu" is invalid; write it as KEY=VALUE, such as requests.cpu=16.\n',
+    );
   });
 
   it("invalid name writes nothing", async () => {

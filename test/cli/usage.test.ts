@@ -78,3 +78,35 @@ describe("commander usage errors", () => {
     expect(result.stderr).toMatch(/^Usage: cake user \[options\] \[command\]/);
   });
 });
+
+describe("empty option values", () => {
+  it.each([
+    [["validate", "--vars-dir", ""], '--vars-dir "" is empty', "cake validate"],
+    [["validate", "--output-dir", " "], '--output-dir " " is blank', "cake validate"],
+    [["reconcile", "--repo", ""], '--repo "" is empty', "cake reconcile"],
+    [["user", "list", "--vars-dir", ""], '--vars-dir "" is empty', "cake user list"],
+    [
+      [
+        "user",
+        "add",
+        "--deployment",
+        "d",
+        "--email",
+        "a@example.com",
+        "--role",
+        "cake-user",
+        "--namespace",
+        "",
+      ],
+      '--namespace "" is empty',
+      "cake user add",
+    ],
+  ])("%j is a usage error", async (argv, problem, command) => {
+    const result = await runCake(cwd, ...argv);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      `cake: ${problem}; give a value, or leave the option out. Run \`${command} --help\` for usage.\n`,
+    );
+  });
+});

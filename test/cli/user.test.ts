@@ -301,7 +301,7 @@ describe("cake user add", () => {
 
   it("invalid role writes nothing", async () => {
     const result = await expectFailure(
-      1,
+      2,
       "user",
       "add",
       ...D,
@@ -310,12 +310,12 @@ describe("cake user add", () => {
       "--role",
       "admin",
     );
-    expect(result.stderr).toMatch(/"admin"/);
+    expect(result.stderr).toBe('cake: --role "admin" is invalid; use one of: cake-admin, cake-user.\n');
   });
 
   it("invalid email writes nothing", async () => {
     const result = await expectFailure(
-      1,
+      2,
       "user",
       "add",
       ...D,
@@ -326,12 +326,42 @@ describe("cake user add", () => {
       "--role",
       "cake-user",
     );
-    expect(result.stderr).toContain("[invalid-email]");
+    expect(result.stderr).toBe(
+      'cake: --email "erin" is not an email address; give the address exactly as the identity provider ' +
+        "sends it (local@domain.tld).\n",
+    );
+  });
+
+  it.each([
+    [
+      ["--email", "erin smith@example.com"],
+      'cake: --email "erin smith@example.com" is not an email address; give the address exactly as the ' +
+        "identity provider sends it (local@domain.tld).\n",
+    ],
+    [
+      ["--email", "erin\u200b@example.com"],
+      'cake: --email "erin\u200b@example.com" contains the invisible or control character U+200B; delete it ' +
+        "and type the address again.\n",
+    ],
+    [
+      ["--email", "erin@example.com", "--username", "Erin Smith"],
+      `cake: --username "Erin Smith" is not a DNS-1123 label (lower-case letters, digits and '-', starting ` +
+        `and ending with a letter or digit); it names the user's Profile and namespace; use "erin-smith".\n`,
+    ],
+    [
+      ["--email", "erin@example.com", "--namespace", "ML Prod"],
+      `cake: --namespace "ML Prod" is not a DNS-1123 label (lower-case letters, digits and '-', starting ` +
+        `and ending with a letter or digit); it names a deploy namespace; use "ml-prod".\n`,
+    ],
+  ])("add with %j names the option", async (options, message) => {
+    const result = await expectFailure(2, "user", "add", ...D, "--role", "cake-user", ...options);
+
+    expect(result.stderr).toBe(message);
   });
 
   it("invalid access writes nothing", async () => {
-    await expectFailure(
-      1,
+    const result = await expectFailure(
+      2,
       "user",
       "add",
       ...D,
@@ -341,6 +371,9 @@ describe("cake user add", () => {
       "cake-user",
       "--namespace",
       "team-a:admin",
+    );
+    expect(result.stderr).toBe(
+      'cake: --namespace "team-a:admin" has the access "admin"; write NAME, NAME:edit or NAME:view.\n',
     );
   });
 
@@ -673,8 +706,8 @@ describe("cake user grant and revoke", () => {
   });
 
   it("grant with invalid access writes nothing", async () => {
-    await expectFailure(
-      1,
+    const result = await expectFailure(
+      2,
       "user",
       "grant",
       ...D,
@@ -684,6 +717,32 @@ describe("cake user grant and revoke", () => {
       "ml-prod",
       "--access",
       "admin",
+    );
+    expect(result.stderr).toBe('cake: --access "admin" is invalid; use one of: edit, view.\n');
+  });
+
+  it("grant with an empty email writes nothing", async () => {
+    const result = await expectFailure(2, "user", "grant", ...D, "--email", "", "--namespace", "ml-prod");
+
+    expect(result.stderr).toBe(
+      'cake: --email "" is empty; give a value, or leave the option out. Run `cake user grant --help` for usage.\n',
+    );
+  });
+
+  it("grant to an invalid namespace name writes nothing", async () => {
+    const result = await expectFailure(
+      2,
+      "user",
+      "grant",
+      ...D,
+      "--email",
+      "bob@example.com",
+      "--namespace",
+      "ml_prod",
+    );
+
+    expect(result.stderr).toMatch(
+      /^cake: --namespace "ml_prod" is not a DNS-1123 label .*; use "ml-prod"\.\n$/,
     );
   });
 

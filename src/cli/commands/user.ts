@@ -5,9 +5,13 @@ import { importUsers } from "../../edit/import.js";
 import { listUsers } from "../../edit/listing.js";
 import {
   collect,
+  collectRole,
   parseAccess,
   parseGrant,
+  parseNamespace,
+  parseNewEmail,
   parseRoles,
+  parseUsername,
   userRef,
   userRefOption,
   withEditOptions,
@@ -31,7 +35,7 @@ import {
 import { editWindow, entryIndexOf } from "../../edit/window.js";
 import { CakeError } from "../../errors.js";
 import { proposeUsername } from "../../identity/convention.js";
-import type { User } from "../../model/types.js";
+import type { NamespaceAccess, User } from "../../model/types.js";
 import { readManifest } from "../../output/manifest.js";
 import type { CommandContext } from "../io.js";
 
@@ -48,9 +52,17 @@ export function register(program: Command, context: CommandContext): void {
 
   withEditOptions(user.command("add"), DEPLOYMENT_HELP)
     .description("Add a user to the vars file, then reconcile.")
-    .requiredOption("--email <email>", "the email the identity provider sends, exactly (case matters)")
-    .option("--username <username>", "names the user's private profile (default: proposed from the email)")
-    .requiredOption("--role <role>", "cake-admin or cake-user; repeat for both", collect)
+    .requiredOption(
+      "--email <email>",
+      "the email the identity provider sends, exactly (case matters)",
+      parseNewEmail,
+    )
+    .option(
+      "--username <username>",
+      "names the user's private profile (default: proposed from the email)",
+      parseUsername,
+    )
+    .requiredOption("--role <role>", "cake-admin or cake-user; repeat for both", collectRole)
     .option(
       "--namespace <name[:access]>",
       "grant a deploy namespace, access edit (default) or view; repeatable",
@@ -90,56 +102,61 @@ export function register(program: Command, context: CommandContext): void {
     .action((options: UserRefOptions & { deleteProfile?: boolean }) => removeAction(context, options));
 
   for (const name of ["grant", "revoke"] as const) {
-    const command = withEditOptions(user.command(name), DEPLOYMENT_HELP)
-      .requiredOption("--email <email>", "the user's email, exactly as in the vars file")
-      .requiredOption("--namespace <name>", "the deploy namespace");
+    const command = withEditOptions(user.command(name), DEPLOYMENT_HELP).requiredOption(
+      "--email <email>",
+      "the user's email, exactly as in the vars file",
+    );
     if (name === "grant") {
       command
         .description("Grant a user access to a deploy namespace, or change that access, then reconcile.")
-        .option("--access <access>", "edit or view", "edit");
+        .requiredOption("--namespace <name>", "the deploy namespace", parseNamespace)
+        .option("--access <access>", "edit or view", parseAccess, "edit");
     } else {
-      command.description("Revoke a user's access to a deploy namespace, then reconcile.");
+      command
+        .description("Revoke a user's access to a deploy namespace, then reconcile.")
+        .requiredOption("--namespace <name>", "the deploy namespace");
     }
-    command.action((options: UserRefOptions & { email: string; namespace: string; access?: string }) =>
-      runEdit(context, options, {
-        command: `user ${name}`,
-        edit: (target) => {
-          const ref = { email: options.email };
-          const index = entryIndexOf(target, ref);
-          if (name === "revoke") {
+    command.action(
+      (options: UserRefOptions & { email: string; namespace: string; access?: NamespaceAccess }) =>
+        runEdit(context, options, {
+          command: `user ${name}`,
+          edit: (target) => {
+            const ref = { email: options.email };
+            const index = entryIndexOf(target, ref);
+            if (name === "revoke") {
+              return {
+                text: editWindow(target, [index], (part, whole) =>
+                  revokeNamespace(part, ref, options.namespace, whole?.style),
+                ),
+                summary: `revoked ${options.email}'s access to ${options.namespace}`,
+              };
+            }
+            const access = options.access ?? "edit";
+            // A disabled user gets no contributor objects, so the grant changes no output yet.
+            const disabled = target.deployment.users.some(
+              (user) => user.email === options.email && user.disabled,
+            );
+            const text = editWindow(target, [index], (part, whole) =>
+              grantNamespace(part, ref, { namespace: options.namespace, access }, whole?.style),
+            );
+            // A grant that changes access names the previous access, so a lower one does not read as new.
+            const before = target.deployment.users
+              .find((user) => user.email === options.email)
+              ?.allowedNamespaces.find((grant) => grant.namespace === options.namespace)?.access;
+            const was = before !== undefined && before !== access ? ` (was ${before})` : "";
             return {
-              text: editWindow(target, [index], (part, whole) =>
-                revokeNamespace(part, ref, options.namespace, whole?.style),
-              ),
-              summary: `revoked ${options.email}'s access to ${options.namespace}`,
+              text,
+              // Printed after "nothing to change: " when the user already had that access.
+              summary:
+                text === target.text
+                  ? `${options.email} already has ${access} access to ${options.namespace}`
+                  : `granted ${options.email} ${access} access to ${options.namespace}${was}`,
+              ...(disabled
+                ? { notes: [`${options.email} is disabled; the grant takes effect with "cake user enable"`] }
+                : {}),
             };
-          }
-          const access = parseAccess(options.access ?? "edit");
-          // A disabled user gets no contributor objects, so the grant changes no output yet.
-          const disabled = target.deployment.users.some(
-            (user) => user.email === options.email && user.disabled,
-          );
-          const text = editWindow(target, [index], (part, whole) =>
-            grantNamespace(part, ref, { namespace: options.namespace, access }, whole?.style),
-          );
-          // A grant that changes access names the previous access, so a lower one does not read as new.
-          const before = target.deployment.users
-            .find((user) => user.email === options.email)
-            ?.allowedNamespaces.find((grant) => grant.namespace === options.namespace)?.access;
-          const was = before !== undefined && before !== access ? ` (was ${before})` : "";
-          return {
-            text,
-            // Printed after "nothing to change: " when the user already had that access.
-            summary:
-              text === target.text
-                ? `${options.email} already has ${access} access to ${options.namespace}`
-                : `granted ${options.email} ${access} access to ${options.namespace}${was}`,
-            ...(disabled
-              ? { notes: [`${options.email} is disabled; the grant takes effect with "cake user enable"`] }
-              : {}),
-          };
-        },
-      }),
+          },
+        }),
     );
   }
 

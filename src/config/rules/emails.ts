@@ -26,7 +26,7 @@ export function isEmail(value: string): boolean {
 }
 
 /** Returns the first invisible or control character of `value` as `U+XXXX`, if there is one. */
-function hiddenCharacter(value: string): string | undefined {
+export function hiddenCharacter(value: string): string | undefined {
   const found = /[\p{Cf}\p{Cs}\p{Cc}]/u.exec(value)?.[0];
   return found === undefined ? undefined : codePointLabel(found);
 }
