@@ -4,6 +4,7 @@
  * (the same string when the change is already in place); the caller validates it.
  */
 import { isMap, isScalar, isSeq, type Node, type Pair, Scalar, visit, YAMLMap, YAMLSeq } from "yaml";
+import { textPosition } from "../config/field-path.js";
 import { nearest } from "../config/suggest.js";
 import { nonAsciiCodePoints, sameUnicodeText } from "../model/code-points.js";
 import type { NamespaceAccess } from "../model/types.js";
@@ -208,13 +209,7 @@ export function newUserProblems(
         ),
       );
     } else if (email !== undefined && email.toLowerCase() === user.email.toLowerCase()) {
-      problems.push(
-        new EditError(
-          "duplicate-email",
-          `email "${user.email}" differs only in case from the existing user "${email}"; ` +
-            "the identity provider sends one of them, so keep one entry with the exact email it sends.",
-        ),
-      );
+      problems.push(caseOnlyEmailError(user.email, email));
     }
   }
   for (const { email, username } of users) {
@@ -325,6 +320,26 @@ function grantMap(grant: NamespaceGrantInput, style: FileStyle): YAMLMap {
   map.add({ key: new Scalar("name"), value: stringScalar(grant.namespace) });
   map.add({ key: new Scalar("access"), value: new Scalar(grant.access) });
   return map;
+}
+
+/**
+ * Returns the error for a new email that differs only in case from an existing one. `location`,
+ * such as `vars/dev-us-east-1.yaml:57`, points the reader at the existing entry.
+ */
+export function caseOnlyEmailError(email: string, existing: string, location?: string): EditError {
+  const where = location === undefined ? "" : ` at ${location}`;
+  return new EditError(
+    "duplicate-email",
+    `email "${email}" differs only in case from the existing user "${existing}"${where}; ` +
+      "the identity provider sends one of them, so keep one entry with the exact email it sends.",
+  );
+}
+
+/** Returns the 1-based line of the email of the user entry with exactly this email in `text`. */
+export function emailLine(text: string, email: string): number | undefined {
+  const node = new VarsDocument(text).userByEmail(email)?.get("email", true);
+  const offset = isScalar(node) ? node.range?.[0] : undefined;
+  return offset === undefined ? undefined : textPosition(text, offset).line;
 }
 
 /** Finds the entry of a user, with a hint when the email matches only ignoring case. */

@@ -395,6 +395,29 @@ describe("cake user add", () => {
     expect(result.stderr).toContain("cake user grant");
   });
 
+  it.each([
+    ["before", false],
+    ["after", true],
+  ])("case-only duplicate names its line %s reconcile", async (_when, reconciled) => {
+    if (reconciled) expect((await cake(repo, "reconcile")).code).toBe(0);
+    const result = await expectFailure(
+      1,
+      "user",
+      "add",
+      ...D,
+      "--email",
+      "Bob@example.com",
+      "--role",
+      "cake-user",
+    );
+
+    expect(result.stderr).toBe(
+      'cake: vars/dev-eu-west-1.yaml: email "Bob@example.com" differs only in case from the existing user ' +
+        '"bob@example.com" at vars/dev-eu-west-1.yaml:43; the identity provider sends one of them, so keep ' +
+        "one entry with the exact email it sends.\n",
+    );
+  });
+
   it("duplicate username writes nothing", async () => {
     await expectFailure(
       1,

@@ -26,6 +26,8 @@ import {
 } from "../../edit/session.js";
 import {
   addUser,
+  caseOnlyEmailError,
+  emailLine,
   grantNamespace,
   removeUser,
   revokeNamespace,
@@ -194,6 +196,7 @@ function addAction(
   return runEdit(context, options, {
     command: "user add",
     edit: async (target) => {
+      rejectCaseOnlyEmail(target, email);
       const proposal =
         options.username === undefined
           ? proposeUsername(email, target.deployment, keptForOthers(await removedProfilesOf(target), email))
@@ -208,6 +211,20 @@ function addAction(
       return { text, summary: `added user ${email} (username ${username})`, notes };
     },
   });
+}
+
+/**
+ * Throws when the file has a user whose email differs from `email` only in case, naming that
+ * entry's line. In a large file `addUser` gets a window of the entries, whose lines are not
+ * those of the file.
+ */
+function rejectCaseOnlyEmail(target: EditTarget, email: string): void {
+  const emails = target.deployment.users.map((user) => user.email);
+  if (emails.includes(email)) return;
+  const existing = emails.find((each) => each.toLowerCase() === email.toLowerCase());
+  if (existing === undefined) return;
+  const line = emailLine(target.text, existing);
+  throw caseOnlyEmailError(email, existing, line === undefined ? undefined : `${target.file}:${line}`);
 }
 
 function removeAction(context: CommandContext, options: UserRefOptions & { deleteProfile?: boolean }) {
