@@ -153,6 +153,17 @@ async function parseConfig(text: string, source: string): Promise<RepoConfig> {
     fail(document.contents.range?.[0] ?? 0, `expected a mapping with ${KNOWN_KEYS}; write one key per line.`);
   }
 
+  // A complex key (`? [a, b]`) would make toJS() stringify it and print a Node warning.
+  const pairs = isMap(document.contents) ? document.contents.items : [];
+  for (const pair of pairs) {
+    if (pair.key !== null && !isScalar(pair.key)) {
+      fail(
+        isNode(pair.key) ? (pair.key.range?.[0] ?? 0) : 0,
+        `a key must be one of ${KNOWN_KEYS}, not a list, mapping or alias; write one key per line.`,
+      );
+    }
+  }
+
   const configSchema = z.strictObject({
     vars_dir: z.string().min(1).optional(),
     output_dir: z.string().min(1).optional(),
@@ -160,7 +171,6 @@ async function parseConfig(text: string, source: string): Promise<RepoConfig> {
     repo_path: z.string().optional(),
   });
   const result = configSchema.safeParse(document.toJS());
-  const pairs = isMap(document.contents) ? document.contents.items : [];
   const keyName = (key: unknown): string => (isScalar(key) ? String(key.value) : String(key));
   const valueOffset = (key: string): number => {
     const value = pairs.find((item) => keyName(item.key) === key)?.value;

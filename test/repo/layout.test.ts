@@ -171,6 +171,28 @@ describe("resolveLayout with cake.yaml", () => {
       await expect(resolved).rejects.toThrow(message);
     });
   }
+
+  for (const text of ["? [a, b]\n: c\n", "vars_dir: vars\n? {a: 1}\n: c\n", "x: &k [a]\n*k : c\n"]) {
+    it(`rejects the complex key of ${JSON.stringify(text)} without a warning`, async () => {
+      const warnings: Error[] = [];
+      const onWarning = (warning: Error) => warnings.push(warning);
+      process.on("warning", onWarning);
+      try {
+        const resolved = withConfig(text);
+
+        await expect(resolved).rejects.toThrow(UsageError);
+        await expect(resolved).rejects.toThrow(
+          "a key must be one of vars_dir, output_dir, repo_path, not a list, mapping or alias",
+        );
+        // Node emits warnings on the next tick of the event loop.
+        await new Promise((resolve) => setImmediate(resolve));
+      } finally {
+        process.off("warning", onWarning);
+      }
+
+      expect(warnings.map((warning) => warning.message)).toEqual([]);
+    });
+  }
 });
 
 describe("resolveLayoutFromText", () => {
