@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { printableLines } from "../config/format.js";
 import { CakeError, systemErrorMessage, UsageError } from "../errors.js";
+import { type LayoutOptions, withLayoutFlags } from "../repo/shell.js";
 import { CAKE_VERSION } from "../version.js";
 import type { CliIO, CommandContext } from "./io.js";
 
@@ -152,23 +153,28 @@ export async function run(io: CliIO): Promise<number> {
     },
   };
 
+  // The options of the command being run, so that an error's suggested commands repeat its layout options.
+  let given: LayoutOptions = {};
   try {
     const program = buildProgramWith(context, await loadCommands(io.argv));
+    program.hook("preAction", (_program, action) => {
+      given = action.opts();
+    });
     await program.parseAsync(io.argv, { from: "user" });
     return exitCode;
   } catch (error) {
-    return handleError(error, io);
+    return handleError(error, io, given);
   }
 }
 
-function handleError(error: unknown, io: CliIO): number {
+function handleError(error: unknown, io: CliIO, layout: LayoutOptions): number {
   if (error instanceof CommanderError) {
     // Help and version are reported by commander as "errors" with exit code 0.
     if (error.exitCode === 0) return 0;
     return 2;
   }
   if (error instanceof CakeError) {
-    io.stderr.write(`cake: ${printableLines(error.message)}\n`);
+    io.stderr.write(`cake: ${printableLines(withLayoutFlags(error.message, layout))}\n`);
     return error.exitCode;
   }
   const system = systemErrorMessage(error);

@@ -11,6 +11,8 @@ export interface FormatOptions {
   summary?: boolean;
   /** The step that lists the warnings `formatErrorsFirst` leaves out; default: run `cake validate`. */
   moreWarningsHint?: string;
+  /** The layout options the default step's `cake validate` repeats, as `layoutFlags` returns them. */
+  layoutFlags?: string;
 }
 
 /**
@@ -51,7 +53,8 @@ export function formatErrorsFirst(diagnostics: readonly Diagnostic[], options: F
   const warnings = diagnostics.filter((diagnostic) => diagnostic.severity !== "error");
   const shown = warnings.slice(0, MAX_LISTED_WARNINGS);
   const hidden = warnings.length - shown.length;
-  const hint = options.moreWarningsHint ?? 'run "cake validate" to list every warning';
+  const hint =
+    options.moreWarningsHint ?? `run "cake validate${options.layoutFlags ?? ""}" to list every warning`;
   const more = hidden > 0 ? `${hidden} more warnings not shown; ${hint}.\n` : "";
   const summary = (options.summary ?? true) ? `${summarizeDiagnostics(diagnostics)}\n` : "";
   const listed = { ...(options.sources ? { sources: options.sources } : {}), summary: false };

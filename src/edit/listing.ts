@@ -12,6 +12,7 @@ import { UsageError } from "../errors.js";
 import type { Deployment } from "../model/types.js";
 import { readStoredLoad } from "../output/cache.js";
 import { resolveLayout } from "../repo/layout.js";
+import { layoutFlags } from "../repo/shell.js";
 import { deploymentNameOfFile, legacyVarsHint } from "../repo/vars-files.js";
 
 export interface ListOptions {
@@ -114,7 +115,7 @@ async function loadListed(context: CommandContext, options: ListOptions): Promis
     );
   }
   if (hasErrors(diagnostics)) {
-    context.io.stderr.write(formatErrorsFirst(diagnostics, { sources }));
+    context.io.stderr.write(formatErrorsFirst(diagnostics, { sources, layoutFlags: layoutFlags(options) }));
     context.io.stderr.write("cake: deployments with errors are not listed.\n");
     context.setExitCode(1);
   }

@@ -23,7 +23,7 @@ import {
 } from "../output/reconcile.js";
 import { type LayoutFlags, type RepoLayout, resolveLayout } from "../repo/layout.js";
 import { assertNoSymlinkedFolder, assertRealPathInside } from "../repo/paths.js";
-import { layoutFlags, shellWord } from "../repo/shell.js";
+import { layoutFlags, shellWord, withLayoutFlags } from "../repo/shell.js";
 import {
   checkOneFilePerFolder,
   deploymentNameOfFile,
@@ -184,11 +184,10 @@ async function remindCodeowners(
     const { io } = context;
     // cake init takes the repo folder as an argument, not as --repo.
     const folder = options.repo === undefined ? "" : ` ${shellWord(options.repo)}`;
-    const repo = options.repo === undefined ? "" : ` --repo ${shellWord(options.repo)}`;
     io.stdout.write(
       `The cake-admins of ${edited.name} changed, and ${path.relative(io.cwd, behind) || behind} does not name them ` +
         `as reviewers yet: run "cake init${folder} --codeowners" and commit it with this change ` +
-        `("cake reconcile${repo} --check" fails until then).\n`,
+        `("cake reconcile${layoutFlags(options)} --check" fails until then).\n`,
     );
     return;
   }
@@ -248,8 +247,11 @@ async function prepareEdits(
           formatErrorsFirst(warnings, {
             sources: { [target.file]: outcome.text },
             summary: false,
+            layoutFlags: layoutFlags(options),
             ...(request.dryRun
-              ? { moreWarningsHint: 'run the command without --dry-run, then "cake validate", to list them' }
+              ? {
+                  moreWarningsHint: `run the command without --dry-run, then "cake validate${layoutFlags(options)}", to list them`,
+                }
               : {}),
           }),
         );
@@ -281,7 +283,8 @@ async function prepareEdits(
     throw new CakeError("the change applies to no deployment; nothing was written.");
   }
   for (const { target, outcome } of applied) {
-    for (const note of outcome.notes ?? []) io.stdout.write(`${target.file}: ${note}\n`);
+    for (const note of outcome.notes ?? [])
+      io.stdout.write(`${target.file}: ${withLayoutFlags(note, options)}\n`);
   }
   return applied;
 }

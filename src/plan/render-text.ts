@@ -74,6 +74,8 @@ export function deploymentNotes(deployment: DeploymentPlan): string[] {
   const base = baseNote(deployment);
   if (base) notes.push(base);
   if (deployment.orphanedOutput) {
+    // NOTE: the plan does not know the layout options it was run with, so this suggested
+    // command lacks them; from another folder it needs the same --repo as the plan.
     notes.push(
       `the vars file is deleted, but cake reconcile keeps its output folder ${deployment.orphanedOutput}, ` +
         `so none of the changes below happen until "cake reconcile --prune-orphans --allow-profile-deletion='${deployment.deployment}/*'" deletes that folder`,

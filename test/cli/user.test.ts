@@ -575,6 +575,36 @@ describe("cake user disable and enable", () => {
     expect(reconciled.code).toBe(0);
   });
 
+  it("suggests runnable commands from elsewhere", async () => {
+    const elsewhere = path.dirname(repo);
+    const flags = ["--repo", path.basename(repo), "--vars-dir", "vars"];
+    const suggested = (stderr: string) => /`cake ([^`]*)`/.exec(stderr)?.[1]?.split(" ") ?? [];
+
+    const unknown = await cake(elsewhere, "user", "remove", ...flags, ...D, "--email", "nobody@example.com");
+    const list = suggested(unknown.stderr);
+    expect(list).toEqual(["user", "list", ...flags]);
+    expect((await cake(elsewhere, ...list)).code).toBe(0);
+
+    const undeclared = await cake(
+      elsewhere,
+      "user",
+      "grant",
+      ...flags,
+      ...D,
+      "--email",
+      "bob@example.com",
+      "--namespace",
+      "ml-nope",
+    );
+    expect(suggested(undeclared.stderr)).toEqual(["namespace", "add", ...flags]);
+
+    expect((await cake(elsewhere, "reconcile", ...flags)).code).toBe(0);
+    const refused = await cake(elsewhere, "user", "remove", ...flags, ...D, "--username", "bjones");
+    const disable = suggested(refused.stderr);
+    expect(disable).toEqual(["user", "disable", ...flags, ...D, "--username", "bjones"]);
+    expect((await cake(elsewhere, ...disable)).code).toBe(0);
+  });
+
   it("says what access a grant changes", async () => {
     const lowered = await cake(
       repo,

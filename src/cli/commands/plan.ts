@@ -49,6 +49,7 @@ import {
 import type { AccessGrant } from "../../plan/state.js";
 import type { DeploymentOutput, PlanSide } from "../../plan/types.js";
 import { CONFIG_FILE, type RepoLayout, resolveLayout } from "../../repo/layout.js";
+import { layoutFlags } from "../../repo/shell.js";
 import { legacyVarsHint } from "../../repo/vars-files.js";
 import type { CommandContext } from "../io.js";
 
@@ -144,7 +145,7 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
     io.stderr.write(
       formatErrorsFirst(
         invalidHead.flatMap((vars) => vars.diagnostics),
-        { sources },
+        { sources, layoutFlags: layoutFlags(options) },
       ),
     );
     io.stderr.write(

@@ -141,7 +141,7 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
     io.stdout.write(renderText(result, options.verbose ?? false, { root: layout.root, cwd: io.cwd }));
   }
   if (options.format === "text" && result.diagnostics.length > 0) {
-    io.stderr.write(reconcileDiagnostics(result));
+    io.stderr.write(reconcileDiagnostics(result, layoutFlags(options)));
   }
   if (result.noDeployments !== undefined) io.stderr.write(`cake: note: ${result.noDeployments}.\n`);
   if (result.unmatchedAllowances !== undefined) {
@@ -287,9 +287,13 @@ function driftAdvice(result: ReconcileResult, flags: string): string {
  * large deployment can have thousands (one per upper-case email) and `cake validate` lists
  * them all with positions.
  */
-function reconcileDiagnostics(result: ReconcileResult): string {
+function reconcileDiagnostics(result: ReconcileResult, flags: string): string {
   // A valid result has warnings only; its summary line is left out.
-  return formatErrorsFirst(result.diagnostics, { sources: result.sources, summary: !result.valid });
+  return formatErrorsFirst(result.diagnostics, {
+    sources: result.sources,
+    summary: !result.valid,
+    layoutFlags: flags,
+  });
 }
 
 /** Returns one summary line per deployment, each followed by its changed paths when they are few or `verbose`. */

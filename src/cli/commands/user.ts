@@ -39,6 +39,7 @@ import { CakeError } from "../../errors.js";
 import { proposeUsername } from "../../identity/convention.js";
 import type { NamespaceAccess, User } from "../../model/types.js";
 import { readManifest } from "../../output/manifest.js";
+import { shellWord } from "../../repo/shell.js";
 import type { CommandContext } from "../io.js";
 
 const DEPLOYMENT_HELP =
@@ -154,7 +155,12 @@ export function register(program: Command, context: CommandContext): void {
                   ? `${options.email} already has ${access} access to ${options.namespace}`
                   : `granted ${options.email} ${access} access to ${options.namespace}${was}`,
               ...(disabled
-                ? { notes: [`${options.email} is disabled; the grant takes effect with "cake user enable"`] }
+                ? {
+                    notes: [
+                      `${options.email} is disabled; the grant takes effect with ` +
+                        `"cake user enable --deployment ${shellWord(target.name)} --email ${shellWord(options.email)}"`,
+                    ],
+                  }
                 : {}),
             };
           },
@@ -239,7 +245,7 @@ function removeAction(context: CommandContext, options: UserRefOptions & { delet
       if (!options.deleteProfile && (await profileInOutput(target, user.username))) {
         const keep = user.disabled
           ? "The user is already disabled, which keeps the data; leave the entry in place."
-          : "To keep the data, run cake user disable instead.";
+          : `To keep the data, run \`cake user disable --deployment ${shellWord(target.name)} --username ${shellWord(user.username)}\` instead.`;
         throw new CakeError(
           `removing ${user.email} would delete Profile "${user.username}" together with namespace "${user.username}" ` +
             `and all its data. ${keep} To delete it, rerun with --delete-profile.`,
