@@ -6,7 +6,7 @@
  */
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { posix } from "node:path";
+import path, { posix } from "node:path";
 import { CakeError } from "../errors.js";
 
 /** Maximum output read from one git call. A vars file of 10k users is a few MB by estimate, far below it. */
@@ -19,10 +19,18 @@ export class GitError extends CakeError {
   readonly stderr: string;
   /** The exit status of git, or null when it did not run or was killed. */
   readonly status: number | null;
+  /** True when git did not run because no `git` is on PATH. */
+  readonly notInstalled: boolean;
 
   constructor(
     message: string,
-    details: { args: readonly string[]; cwd: string; stderr?: string; status?: number | null },
+    details: {
+      args: readonly string[];
+      cwd: string;
+      stderr?: string;
+      status?: number | null;
+      notInstalled?: boolean;
+    },
   ) {
     // Exit code 2, as for a usage error: git missing or refusing the repository is a problem of
     // the environment, and a CI step reads exit code 1 from `cake plan` as a destructive plan.
@@ -32,6 +40,7 @@ export class GitError extends CakeError {
     this.cwd = details.cwd;
     this.stderr = details.stderr ?? "";
     this.status = details.status ?? null;
+    this.notInstalled = details.notInstalled ?? false;
   }
 }
 
@@ -86,8 +95,13 @@ function runGit(
 function failure(args: readonly string[], cwd: string, stderr: string, code: unknown): GitError {
   const command = `git ${args.join(" ")}`;
   if (code === "ENOENT") {
-    const reason = existsSync(cwd) ? "git is not installed or not on PATH" : "the folder does not exist";
-    return new GitError(`${command} failed in ${cwd}: ${reason}`, { args, cwd });
+    if (!existsSync(cwd))
+      return new GitError(`${command} failed in ${cwd}: the folder does not exist`, { args, cwd });
+    return new GitError(`${command} failed in ${cwd}: git is not installed or not on PATH`, {
+      args,
+      cwd,
+      notInstalled: true,
+    });
   }
   if (code === "EACCES") {
     return new GitError(
@@ -112,6 +126,20 @@ async function gitText(cwd: string, args: readonly string[]): Promise<string> {
 function checkRef(cwd: string, ref: string): void {
   if (ref === "" || ref.startsWith("-")) {
     throw new GitError(`invalid ref "${ref}": a ref must not be empty or start with "-"`, { args: [], cwd });
+  }
+}
+
+/**
+ * Returns false when no folder from `cwd` up to the root has a `.git` (the folder of a
+ * repository, or the file of a worktree or submodule) and GIT_DIR is unset, so `cwd` is in
+ * no git work tree. It runs no git, for callers that must work where git is not installed.
+ * True means "maybe": ask `isRepo`.
+ */
+export function mayBeInRepo(cwd: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.GIT_DIR !== undefined) return true;
+  for (let folder = path.resolve(cwd); ; folder = path.dirname(folder)) {
+    if (existsSync(path.join(folder, ".git"))) return true;
+    if (path.dirname(folder) === folder) return false;
   }
 }
 

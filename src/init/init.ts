@@ -12,7 +12,15 @@ import { loadRepo } from "../config/repo.js";
 import { repoUrlProblem, withoutCredentials } from "../config/rules/gitops.js";
 import { varsJsonSchema } from "../config/schema.js";
 import { CakeError, UsageError } from "../errors.js";
-import { init as gitInit, isRepo, remoteUrl, showPrefix, showToplevel } from "../git/git.js";
+import {
+  GitError,
+  init as gitInit,
+  isRepo,
+  mayBeInRepo,
+  remoteUrl,
+  showPrefix,
+  showToplevel,
+} from "../git/git.js";
 import { writeFileAtomic } from "../output/atomic.js";
 import {
   CONFIG_FILE,
@@ -108,6 +116,27 @@ export async function initRepo(options: InitOptions): Promise<InitResult> {
   }
 }
 
+/**
+ * Returns true when the folder is inside a git work tree. With --no-git, git runs only when a
+ * `.git` shows a repository to read, so that cake init works where git is not installed.
+ */
+async function isInRepo(options: InitOptions): Promise<boolean> {
+  if (!options.git && !mayBeInRepo(options.dir)) return false;
+  try {
+    return await isRepo(options.dir);
+  } catch (error) {
+    if (!(error instanceof GitError && error.notInstalled)) throw error;
+    const fix = options.git
+      ? "install git, or pass --no-git when the folder is in no git repository"
+      : "install git, or run cake init in a folder outside any git repository";
+    throw new CakeError(
+      `git is not installed or not on PATH, and cake init needs it to find the git repository of ${options.dir} ` +
+        `(where the CI files go); ${fix}.`,
+      2,
+    );
+  }
+}
+
 async function initFolder(options: InitOptions): Promise<InitResult> {
   const urlProblem = options.repoUrl === undefined ? undefined : repoUrlProblem(options.repoUrl);
   if (urlProblem !== undefined) throw new UsageError(`--repo-url: ${urlProblem}; nothing was written.`);
@@ -116,7 +145,7 @@ async function initFolder(options: InitOptions): Promise<InitResult> {
   // With --force the folder may hold vars files already; check them before writing anything.
   await renderRepoCodeowners(options.dir, false, varsDir);
 
-  const inRepo = await isRepo(options.dir);
+  const inRepo = await isInRepo(options);
   const { url: repoUrl, note: repoUrlNote } =
     options.repoUrl !== undefined
       ? { url: options.repoUrl, note: undefined }

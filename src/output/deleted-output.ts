@@ -39,8 +39,10 @@ export async function committedOutput(
   folder: string,
   ref = "HEAD",
 ): Promise<{ kept: Record<string, string | null>; atRef: string[]; filesAtRef?: Record<string, string> }> {
-  const { isRepo, lastCommitChanging, revParse, showFile } = await import("../git/git.js");
+  const { isRepo, lastCommitChanging, mayBeInRepo, revParse, showFile } = await import("../git/git.js");
   const none = { kept: {}, atRef: [] };
+  // A folder in no git repository has no committed output, and needs no git to say so.
+  if (!mayBeInRepo(root)) return none;
   if (!(await isRepo(root)) || (await revParse(root, ref)) === undefined) return none;
 
   const file = `${folder}/${MANIFEST_FILE}`;

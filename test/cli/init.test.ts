@@ -115,6 +115,53 @@ describe("cake init", () => {
     await expect(stat(path.join(dir, ".git"))).rejects.toThrow();
   });
 
+  describe("without git on PATH", () => {
+    const savedPath = process.env.PATH;
+
+    beforeEach(async () => {
+      // An empty folder as the whole PATH: execFile finds no git, as on a machine without one.
+      process.env.PATH = await mkdtemp(path.join(os.tmpdir(), "cake-no-git-"));
+    });
+
+    afterEach(async () => {
+      await rm(process.env.PATH as string, { recursive: true, force: true });
+      process.env.PATH = savedPath;
+    });
+
+    it("no-git writes a repo that reconciles", async () => {
+      const result = await cake(dir, "init", "--no-git");
+
+      expect(result.stderr).toBe("");
+      expect(result.code).toBe(0);
+      expect((await cake(dir, "validate")).code).toBe(0);
+      expect((await cake(dir, "reconcile")).code).toBe(0);
+    });
+
+    it("git init names --no-git", async () => {
+      const result = await cake(dir, "init");
+
+      expect(result.code).toBe(2);
+      expect(result.stderr).toBe(
+        `cake: git is not installed or not on PATH, and cake init needs it to find the git repository of ${dir} ` +
+          "(where the CI files go); install git, or pass --no-git when the folder is in no git repository.\n",
+      );
+      expect(await readdir(dir)).toEqual([]);
+    });
+
+    it("no-git inside a repository needs git", async () => {
+      await mkdir(path.join(dir, ".git"));
+      const inner = path.join(dir, "ops");
+      const result = await cake(dir, "init", "ops", "--no-git");
+
+      expect(result.code).toBe(2);
+      expect(result.stderr).toBe(
+        `cake: git is not installed or not on PATH, and cake init needs it to find the git repository of ${inner} ` +
+          "(where the CI files go); install git, or run cake init in a folder outside any git repository.\n",
+      );
+      expect(await readdir(dir)).toEqual([".git"]);
+    });
+  });
+
   it("rejects a bad --repo-url before writing", async () => {
     const result = await cake(dir, "init", "--no-git", "--repo-url", "URL");
 
