@@ -5,6 +5,7 @@
  */
 import { isMap, isScalar, isSeq, type Node, type Pair, Scalar, visit, YAMLMap, YAMLSeq } from "yaml";
 import { textPosition } from "../config/field-path.js";
+import { emailLookalikeKey } from "../config/rules/emails.js";
 import { nearest } from "../config/suggest.js";
 import { nonAsciiCodePoints, sameUnicodeText } from "../model/code-points.js";
 import type { NamespaceAccess } from "../model/types.js";
@@ -191,8 +192,9 @@ function checkNewUser(vars: VarsDocument, user: NewUser, users?: readonly UserId
 
 /**
  * Returns every reason the user cannot be added, in the order email, username, namespaces:
- * an email that exists (exactly or ignoring case), a username in use, namespaces that are
- * not declared. Callers that report all problems at once use it; `addUser` throws the first.
+ * an email that exists (exactly, or ignoring case and Unicode form), a username in use,
+ * namespaces that are not declared. Callers that report all problems at once use it; `addUser`
+ * throws the first.
  */
 export function newUserProblems(
   vars: VarsDocument,
@@ -208,8 +210,8 @@ export function newUserProblems(
           `a user with email "${user.email}" already exists; change their access with "cake user grant" or "cake user revoke".`,
         ),
       );
-    } else if (email !== undefined && email.toLowerCase() === user.email.toLowerCase()) {
-      problems.push(caseOnlyEmailError(user.email, email));
+    } else if (email !== undefined && emailLookalikeKey(email) === emailLookalikeKey(user.email)) {
+      problems.push(emailTwinError(user.email, email));
     }
   }
   for (const { email, username } of users) {
@@ -231,6 +233,32 @@ export function newUserProblems(
     }
   }
   return problems;
+}
+
+/**
+ * Describes a new email that differs from an existing user's only in case or Unicode form.
+ * Forms that differ in Unicode look the same when printed, so the message names the code points.
+ */
+/**
+ * The error for a new user whose `email` differs from an existing user's only in case or Unicode
+ * form; `location` (FILE:LINE) says where the existing entry is, when the caller knows it.
+ */
+export function emailTwinError(email: string, existing: string, location?: string): EditError {
+  const where = location === undefined ? "" : ` at ${location}`;
+  const fix = "the identity provider sends one of them, so keep one entry with the exact email it sends.";
+  if (email.toLowerCase() === existing.toLowerCase()) {
+    return new EditError(
+      "duplicate-email",
+      `email "${email}" differs only in case from the existing user "${existing}"${where}; ${fix}`,
+    );
+  }
+  const difference =
+    email.normalize("NFC") === existing.normalize("NFC") ? "Unicode form" : "case and Unicode form";
+  return new EditError(
+    "duplicate-email",
+    `email "${email}" differs only in ${difference} from the existing user "${existing}"${where} ` +
+      `(${nonAsciiCodePoints(email)} where the existing email has ${nonAsciiCodePoints(existing)}); ${fix}`,
+  );
 }
 
 function buildUserEntry(user: NewUser, neighbour: YAMLMap | undefined, style: FileStyle): YAMLMap {
@@ -320,19 +348,6 @@ function grantMap(grant: NamespaceGrantInput, style: FileStyle): YAMLMap {
   map.add({ key: new Scalar("name"), value: stringScalar(grant.namespace) });
   map.add({ key: new Scalar("access"), value: new Scalar(grant.access) });
   return map;
-}
-
-/**
- * Returns the error for a new email that differs only in case from an existing one. `location`,
- * such as `vars/dev-us-east-1.yaml:57`, points the reader at the existing entry.
- */
-export function caseOnlyEmailError(email: string, existing: string, location?: string): EditError {
-  const where = location === undefined ? "" : ` at ${location}`;
-  return new EditError(
-    "duplicate-email",
-    `email "${email}" differs only in case from the existing user "${existing}"${where}; ` +
-      "the identity provider sends one of them, so keep one entry with the exact email it sends.",
-  );
 }
 
 /** Returns the 1-based line of the email of the user entry with exactly this email in `text`. */

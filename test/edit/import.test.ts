@@ -487,6 +487,26 @@ describe("cake user import", () => {
     );
   });
 
+  it("names the existing user of a Unicode twin", async () => {
+    const composed = "zo\u00eb@example.com";
+    const added = await cake(
+      repo,
+      ...["user", "add", "--deployment", "dev-eu-west-1", "--email", composed, "--role", "cake-user"],
+      "--no-reconcile",
+    );
+    expect(added.code).toBe(0);
+    await writeCsv(`email,username,roles,namespaces\nzoe\u0308@example.com,,cake-user,\n`);
+
+    const result = await cake(repo, ...IMPORT, "users.csv", "--dry-run");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `users.csv:2: error [duplicate-email] email: email "zoe\u0308@example.com" differs only in Unicode form ` +
+        `from the existing user "${composed}" (U+0065 U+0308 where the existing email has U+00EB)`,
+    );
+    expect(result.stderr).not.toContain("users.users[");
+  });
+
   it("says when an updated user is disabled", async () => {
     await writeCsv("email,username,roles,namespaces\ncarol@example.com,,,ml-prod:view\n");
 

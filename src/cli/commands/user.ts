@@ -1,5 +1,6 @@
 import path from "node:path";
 import type { Command } from "commander";
+import { emailLookalikeKey } from "../../config/rules/emails.js";
 import { EditError } from "../../edit/errors.js";
 import { importUsers } from "../../edit/import.js";
 import { listUsers } from "../../edit/listing.js";
@@ -26,8 +27,8 @@ import {
 } from "../../edit/session.js";
 import {
   addUser,
-  caseOnlyEmailError,
   emailLine,
+  emailTwinError,
   grantNamespace,
   removeUser,
   revokeNamespace,
@@ -202,7 +203,7 @@ function addAction(
   return runEdit(context, options, {
     command: "user add",
     edit: async (target) => {
-      rejectCaseOnlyEmail(target, email);
+      rejectEmailTwin(target, email);
       const proposal =
         options.username === undefined
           ? proposeUsername(email, target.deployment, keptForOthers(await removedProfilesOf(target), email))
@@ -220,17 +221,18 @@ function addAction(
 }
 
 /**
- * Throws when the file has a user whose email differs from `email` only in case, naming that
- * entry's line. In a large file `addUser` gets a window of the entries, whose lines are not
+ * Throws when the file has a user whose email differs from `email` only in case or Unicode
+ * form, naming that entry's line. In a large file `addUser` gets a window of the entries, whose lines are not
  * those of the file.
  */
-function rejectCaseOnlyEmail(target: EditTarget, email: string): void {
+function rejectEmailTwin(target: EditTarget, email: string): void {
   const emails = target.deployment.users.map((user) => user.email);
   if (emails.includes(email)) return;
-  const existing = emails.find((each) => each.toLowerCase() === email.toLowerCase());
+  const key = emailLookalikeKey(email);
+  const existing = emails.find((each) => emailLookalikeKey(each) === key);
   if (existing === undefined) return;
   const line = emailLine(target.text, existing);
-  throw caseOnlyEmailError(email, existing, line === undefined ? undefined : `${target.file}:${line}`);
+  throw emailTwinError(email, existing, line === undefined ? undefined : `${target.file}:${line}`);
 }
 
 function removeAction(context: CommandContext, options: UserRefOptions & { deleteProfile?: boolean }) {
