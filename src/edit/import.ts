@@ -294,8 +294,10 @@ function applyRow(
     report(field, code, message);
   };
   const grants = knownGrants(state, row, skip);
-  // Without an email, neither the user nor the vars file can be checked.
-  if (skipped.has("email")) return undefined;
+  if (skipped.has("email")) {
+    if (row.username !== "" && !skipped.has("username")) checkUsernameAlone(state, row, skip);
+    return undefined;
+  }
 
   const checked = { ...row, grants };
   const existing = state.target.deployment.users.find((user) => user.email === row.email);
@@ -322,6 +324,39 @@ function applyRow(
 
   checkVars(state, result.text, skipped, skip);
   return result;
+}
+
+/**
+ * Checks the username of a row without an email, so its problems come in the same run as the
+ * missing email. Whether the row adds or updates a user depends on the email, so a username in
+ * use gets both fixes. The other username rules are the vars file's, checked on a copy of the
+ * text with the row added under the empty email, whose own problems are left out.
+ */
+function checkUsernameAlone(state: ImportState, row: ImportRow, skip: Report): void {
+  const holder = state.taken.users.find((user) => user.username === row.username);
+  if (holder !== undefined) {
+    skip(
+      "username",
+      "duplicate-username",
+      `username "${row.username}" is already used by ${holder.email}; write that email to update ` +
+        "their access, or choose another username for a new user",
+    );
+    return;
+  }
+
+  let text: string;
+  try {
+    text = editEntries(state, [], (part, whole) =>
+      addUser(part, { email: "", username: row.username, roles: row.roles, grants: [] }, whole),
+    );
+  } catch (error) {
+    if (error instanceof EditError) return;
+    throw error;
+  }
+  const others = new Set<ImportColumn>(["email", "roles", "namespaces"]);
+  checkVars(state, text, others, (field, code, message) => {
+    if (field === "username") skip(field, code, message);
+  });
 }
 
 /** Returns the row's grants of declared deploy namespaces; each other grant is a problem. */

@@ -474,6 +474,41 @@ describe("cake user import", () => {
     expect(await snapshot(repo)).toEqual(before);
   });
 
+  it("checks the username of a row without email", async () => {
+    await writeCsv(
+      [
+        "email,username,roles,namespaces",
+        ',divanov,,"nope;ml-prod:owner"',
+        ",Bad_Name,cake-user,",
+        ",ml-prod,,",
+        ",fresh-name,,",
+        "",
+      ].join("\n"),
+    );
+
+    const result = await cake(repo, ...IMPORT, "users.csv", "--dry-run");
+
+    expect(result.code).toBe(1);
+    const listed = result.stderr
+      .split("\n")
+      .filter((line) => line.startsWith("  users.csv:"))
+      .map((line) => /^ {2}users\.csv:(\d+):.*\[([a-z0-9-]+)\] (\w+):/.exec(line)?.slice(1));
+    expect(listed).toEqual([
+      ["2", "missing-value", "email"],
+      ["2", "duplicate-username", "username"],
+      ["2", "invalid-value", "namespaces"],
+      ["2", "unknown-namespace", "namespaces"],
+      ["3", "missing-value", "email"],
+      ["3", "invalid-dns-label", "username"],
+      ["4", "missing-value", "email"],
+      ["4", "username-is-namespace", "username"],
+      ["5", "missing-value", "email"],
+    ]);
+    expect(result.stderr).toContain(
+      'username "divanov" is already used by dmitri.ivanov@example.com; write that email to update their access',
+    );
+  });
+
   it("names the earlier line of a case twin", async () => {
     await writeCsv(
       "email,username,roles,namespaces\nzoe@example.com,,cake-user,\nZoe@example.com,,cake-user,\n",
