@@ -22,11 +22,19 @@ export class CsvError extends Error {
   }
 }
 
+/** A place in the CSV text: 1-based line, and 1-based column in UTF-16 code units without a byte order mark. */
+export interface CsvPosition {
+  line: number;
+  column: number;
+}
+
 /** One record with the physical line it starts on. */
 export interface CsvRecord {
   /** 1-based line of the record's first character. A quoted field with line breaks makes the next record start later. */
   line: number;
   fields: string[];
+  /** The start of each field (its opening quote when quoted), in the order of `fields`. */
+  positions: CsvPosition[];
 }
 
 /** Parses CSV text into records of fields. A final line break does not start an empty record. */
@@ -42,6 +50,8 @@ export function parseCsvRecords(text: string): CsvRecord[] {
   const input = text.startsWith("\uFEFF") ? text.slice(1) : text;
   const records: CsvRecord[] = [];
   let fields: string[] = [];
+  let positions: CsvPosition[] = [];
+  let fieldStart: CsvPosition = { line: 1, column: 1 };
   let field = "";
   let quoted = false;
   let fieldStarted = false;
@@ -55,15 +65,21 @@ export function parseCsvRecords(text: string): CsvRecord[] {
   const fail = (message: string, at = i): never => {
     throw new CsvError(records.length + 1, line, at - lineStart + 1, message);
   };
+  // Called after the separator or line break before a field, so `i` is the field's first character.
+  const startField = (): void => {
+    fieldStart = { line, column: i - lineStart + 1 };
+  };
   const endField = (): void => {
     fields.push(field);
+    positions.push(fieldStart);
     field = "";
     fieldStarted = false;
   };
   const endRecord = (): void => {
     endField();
-    records.push({ line: recordLine, fields });
+    records.push({ line: recordLine, fields, positions });
     fields = [];
+    positions = [];
   };
   const newLine = (next: number): void => {
     line++;
@@ -105,16 +121,19 @@ export function parseCsvRecords(text: string): CsvRecord[] {
     } else if (char === ",") {
       endField();
       i++;
+      startField();
     } else if (char === "\r" && input[i + 1] === "\n") {
       endRecord();
       i += 2;
       newLine(i);
       recordLine = line;
+      startField();
     } else if (char === "\n") {
       endRecord();
       i++;
       newLine(i);
       recordLine = line;
+      startField();
     } else {
       field += char;
       i++;

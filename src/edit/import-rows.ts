@@ -1,7 +1,7 @@
 /**
  * The CSV side of `cake user import`: reading the rows of the file and reporting their
- * problems. Every problem names the file, the row's first physical line, the column
- * (field) and the value, so one run lists all of them.
+ * problems. Every problem names the file, the line and column where the bad field starts,
+ * the column's name and the value, so one run lists all of them.
  */
 import type { DiagnosticCode } from "../config/diagnostics.js";
 import { textPosition } from "../config/field-path.js";
@@ -9,7 +9,7 @@ import { printable } from "../config/format.js";
 import { NAMESPACE_ACCESS } from "../config/schema.js";
 import { CakeError } from "../errors.js";
 import type { NamespaceAccess } from "../model/types.js";
-import { CsvError, parseCsvRecords } from "./csv.js";
+import { CsvError, type CsvPosition, parseCsvRecords } from "./csv.js";
 import { EditError, type EditErrorCode } from "./errors.js";
 import { parseRoles } from "./options.js";
 import type { NamespaceGrantInput } from "./users.js";
@@ -37,6 +37,8 @@ export interface RowProblem {
   line: number;
   /** The column of the bad value, or undefined when the problem concerns the whole row. */
   field?: ImportColumn;
+  /** The start of the field, or of the row when `field` is undefined. */
+  position: CsvPosition;
   code: ImportProblemCode;
   /** The problem, with the bad value quoted, and the fix. */
   message: string;
@@ -52,6 +54,8 @@ export interface ImportRow {
   roles: string[];
   /** The grants with a valid access. Each invalid one is a problem of the `namespaces` column. */
   grants: NamespaceGrantInput[];
+  /** The start of each column's field. */
+  positions: Record<ImportColumn, CsvPosition>;
 }
 
 /** A parsed import file: its rows and the problems found without the vars file. */
@@ -110,7 +114,8 @@ export function readImportCsv(text: string, file: string): ImportCsv {
   for (const record of records.slice(1)) {
     if (record.fields.length === 1 && record.fields[0]?.trim() === "") continue;
     const report = (field: ImportColumn | undefined, code: ImportProblemCode, message: string): void => {
-      problems.push({ line: record.line, ...(field === undefined ? {} : { field }), code, message });
+      const position = field === undefined ? undefined : record.positions[header.indexOf(field)];
+      problems.push(rowProblem(record.line, field, position, code, message));
     };
     if (record.fields.length !== header.length) {
       report(
@@ -151,9 +156,29 @@ export function readImportCsv(text: string, file: string): ImportCsv {
       grants: readGrants(splitList(value("namespaces")), (code, message) =>
         report("namespaces", code, message),
       ),
+      positions: Object.fromEntries(
+        header.map((column, index) => [column, record.positions[index] ?? { line: record.line, column: 1 }]),
+      ) as Record<ImportColumn, CsvPosition>,
     });
   }
   return { file, header, rows, problems };
+}
+
+/** Returns a problem of the row starting on `line`, placed at `position` or else at the row's start. */
+export function rowProblem(
+  line: number,
+  field: ImportColumn | undefined,
+  position: CsvPosition | undefined,
+  code: ImportProblemCode,
+  message: string,
+): RowProblem {
+  return {
+    line,
+    ...(field === undefined ? {} : { field }),
+    position: position ?? { line, column: 1 },
+    code,
+    message,
+  };
 }
 
 function readHeader(names: readonly string[], file: string): ImportColumn[] {
@@ -303,11 +328,14 @@ export function throwProblems(
   );
 }
 
-/** Formats a problem as `users.csv:5: error [unknown-namespace] namespaces: <message>` on one line. */
+/** Formats a problem as `users.csv:5:21: error [unknown-namespace] namespaces: <message>` on one line. */
 export function formatProblem(file: string, problem: RowProblem): string {
   const field = problem.field === undefined ? "" : `${problem.field}: `;
+  const { line, column } = problem.position;
   // A quoted value may contain line breaks, which would split the problem over lines.
-  return printable(`${file}:${problem.line}: error [${problem.code}] ${field}${shortened(problem.message)}`);
+  return printable(
+    `${file}:${line}:${column}: error [${problem.code}] ${field}${shortened(problem.message)}`,
+  );
 }
 
 /** Maximum length of a problem message printed whole, because a CSV field of megabytes would repeat in it. */

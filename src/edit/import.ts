@@ -23,6 +23,7 @@ import {
   type ImportRow,
   type RowProblem,
   readImportCsv,
+  rowProblem,
   throwProblems,
   withoutFinalPeriod,
 } from "./import-rows.js";
@@ -102,7 +103,8 @@ export function applyImport(
     const earlier = csv.problems.filter((problem) => problem.line === row.line);
     const found: RowProblem[] = [];
     const report: Report = (field, code, message) => {
-      found.push({ line: row.line, ...(field === undefined ? {} : { field }), code, message });
+      const position = field === undefined ? undefined : row.positions[field];
+      found.push(rowProblem(row.line, field, position, code, message));
     };
     const result = applyRow(state, row, new Set(earlier.flatMap((problem) => problem.field ?? [])), report);
     problems.push(...found);

@@ -73,6 +73,17 @@ describe("parseCsv", () => {
     expect(lines).toEqual([1, 2, 4, 5, 8]);
   });
 
+  it("fields keep their line and column", () => {
+    const text = '\uFEFFa,b\r\n"x\r\ny",1\r\n\r\nz,"2\n\n"\nlast,3';
+
+    const positions = parseCsvRecords(text).map((record) =>
+      record.positions.map(({ line, column }) => `${line}:${column}`),
+    );
+
+    // The byte order mark is no column, and a field after a quoted line break starts on its last line.
+    expect(positions).toEqual([["1:1", "1:3"], ["2:1", "3:4"], ["4:1"], ["5:1", "5:3"], ["8:1", "8:6"]]);
+  });
+
   it("unclosed quote names its line and column", () => {
     let thrown: unknown;
     try {

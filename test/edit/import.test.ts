@@ -32,7 +32,9 @@ const GOOD = [
 
 describe("parseImportCsv", () => {
   it("parses roles and grants", () => {
-    expect(parseImportCsv(GOOD, "users.csv")).toEqual([
+    const rows = parseImportCsv(GOOD, "users.csv").map(({ positions: _, ...row }) => row);
+
+    expect(rows).toEqual([
       {
         line: 2,
         email: "erin@example.com",
@@ -79,22 +81,22 @@ describe("parseImportCsv", () => {
     [
       "bad role",
       "email,username,roles,namespaces\na@example.com,a,cake-user,\nb@example.com,b,admin,\n",
-      /f\.csv:3: error \[invalid-value\] roles: invalid role "admin"/,
+      /f\.csv:3:17: error \[invalid-value\] roles: invalid role "admin"/,
     ],
     [
       "field count",
       "email,username,roles,namespaces\na@example.com,a,cake-user\n",
-      /f\.csv:2: error \[field-count\] 3 fields/,
+      /f\.csv:2:1: error \[field-count\] 3 fields/,
     ],
     [
       "repeated email",
       "email,username,roles,namespaces\na@x.io,a,cake-user,\na@x.io,b,cake-user,\n",
-      /f\.csv:3: error \[duplicate-email\] email: .*on line 2/,
+      /f\.csv:3:1: error \[duplicate-email\] email: .*on line 2/,
     ],
     [
       "bad access",
       "email,username,roles,namespaces\na@x.io,a,cake-user,ml-prod:admin\n",
-      /f\.csv:2: error \[invalid-value\] namespaces: invalid access "admin" in "ml-prod:admin"/,
+      /f\.csv:2:20: error \[invalid-value\] namespaces: invalid access "admin" in "ml-prod:admin"/,
     ],
     [
       "unclosed quote",
@@ -169,9 +171,9 @@ describe("parseImportCsv", () => {
 
     expect(() => parseImportCsv(text, "f.csv")).toThrow(
       "f.csv: 3 problems in 3 rows, so nothing was imported:\n" +
-        '  f.csv:2: error [invalid-value] roles: invalid role "admin"; use one of: cake-admin, cake-user\n' +
-        "  f.csv:4: error [missing-value] email: the email is empty; every row needs the user's email\n" +
-        '  f.csv:5: error [invalid-value] namespaces: invalid access "admin" in "ml-prod:admin"',
+        '  f.csv:2:10: error [invalid-value] roles: invalid role "admin"; use one of: cake-admin, cake-user\n' +
+        "  f.csv:4:1: error [missing-value] email: the email is empty; every row needs the user's email\n" +
+        '  f.csv:5:20: error [invalid-value] namespaces: invalid access "admin" in "ml-prod:admin"',
     );
   });
 
@@ -229,6 +231,21 @@ describe("parseImportCsv", () => {
 
     expect(rows.map((row) => row.line)).toEqual([2, 4, 6]);
     expect(problems.map(({ line, field }) => `${line} ${field}`)).toEqual(["4 roles", "6 roles"]);
+    // The roles of the row on line 4 start after the username's line break, on line 5.
+    expect(problems.map(({ position }) => `${position.line}:${position.column}`)).toEqual(["5:3", "6:10"]);
+  });
+
+  it("places each column of a row", () => {
+    const text = 'email,username,roles,namespaces\n a@x.io,"a,b",,"ml-prod;\nteam-a"\n';
+
+    const { rows } = readImportCsv(text, "f.csv");
+
+    expect(rows[0]?.positions).toEqual({
+      email: { line: 2, column: 1 },
+      username: { line: 2, column: 9 },
+      roles: { line: 2, column: 15 },
+      namespaces: { line: 2, column: 16 },
+    });
   });
 
   it("namespace listed twice in a row", () => {
@@ -259,6 +276,7 @@ describe("parseImportCsv", () => {
 
     expect(rows[0]?.email).toBe("a@x.io");
     expect(problems).toMatchObject([{ line: 2, field: "roles", code: "invalid-value" }]);
+    expect(problems[0]?.position).toEqual({ line: 2, column: 10 });
   });
 
   it("CRLF line endings count once", () => {
@@ -271,6 +289,7 @@ describe("parseImportCsv", () => {
       [4, "b@x.io"],
     ]);
     expect(problems).toMatchObject([{ line: 4, field: "roles" }]);
+    expect(problems[0]?.position).toEqual({ line: 4, column: 10 });
   });
 
   it("lists at most the cap", () => {
@@ -348,7 +367,7 @@ describe("cake user import", () => {
     const before = await snapshot(repo);
     const result = await cake(repo, "user", "import", "--deployment", "dev-eu-west-1", file);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/users\.csv:5: error \[unknown-namespace\] namespaces: .*"ml-dev"/);
+    expect(result.stderr).toMatch(/users\.csv:5:31: error \[unknown-namespace\] namespaces: .*"ml-dev"/);
     expect(await snapshot(repo)).toEqual(before);
   });
 
@@ -362,8 +381,8 @@ describe("cake user import", () => {
 
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/users\.csv: 2 problems in 2 rows, so nothing was imported:/);
-    expect(result.stderr).toMatch(/users\.csv:5: error \[unknown-namespace\] namespaces: .*ml-dev/);
-    expect(result.stderr).toMatch(/users\.csv:7: error \[username-change\] username: .*never renames/);
+    expect(result.stderr).toMatch(/users\.csv:5:31: error \[unknown-namespace\] namespaces: .*ml-dev/);
+    expect(result.stderr).toMatch(/users\.csv:7:27: error \[username-change\] username: .*never renames/);
     expect(result.stderr).not.toMatch(/users\.csv:6/);
     expect(await snapshot(repo)).toEqual(before);
   });
@@ -376,7 +395,9 @@ describe("cake user import", () => {
 
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/users\.csv: 2 problems in 2 rows, so nothing was imported:/);
-    expect(result.stderr).toMatch(/users\.csv:5: [^\n]*ml-dev[^\n]*\n[^\n]*users\.csv:6: [^\n]*invalid role/);
+    expect(result.stderr).toMatch(
+      /users\.csv:5:31: [^\n]*ml-dev[^\n]*\n[^\n]*users\.csv:6:21: [^\n]*invalid role/,
+    );
     expect(await snapshot(repo)).toEqual(before);
   });
 
@@ -395,7 +416,7 @@ describe("cake user import", () => {
     const before = await snapshot(repo);
     const result = await cake(repo, "user", "import", "--deployment", "dev-eu-west-1", file);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/users\.csv:2: error \[invalid-email\] email: .*"not-an-email"/);
+    expect(result.stderr).toMatch(/users\.csv:2:1: error \[invalid-email\] email: .*"not-an-email"/);
     expect(await snapshot(repo)).toEqual(before);
   });
 
@@ -403,7 +424,7 @@ describe("cake user import", () => {
     const file = await writeCsv("email,username,roles,namespaces\nbob@example.com,bob,cake-user,\n");
     const result = await cake(repo, "user", "import", "--deployment", "dev-eu-west-1", file);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/users\.csv:2: error \[username-change\] username: .*never renames/);
+    expect(result.stderr).toMatch(/users\.csv:2:17: error \[username-change\] username: .*never renames/);
     expect(await readVars(repo)).toBe(original);
   });
 
@@ -416,12 +437,12 @@ describe("cake user import", () => {
     expect(result.code).toBe(1);
     const listed = result.stderr.split("\n").filter((line) => line.startsWith("  users.csv:"));
     expect(
-      listed.map((line) => /^ {2}(users\.csv:\d+): error \[([a-z-]+)\] (\w+):/.exec(line)?.slice(1)),
+      listed.map((line) => /^ {2}(users\.csv:\d+:\d+): error \[([a-z-]+)\] (\w+):/.exec(line)?.slice(1)),
     ).toEqual([
-      ["users.csv:2", "invalid-email", "email"],
-      ["users.csv:2", "invalid-value", "roles"],
-      ["users.csv:2", "invalid-value", "namespaces"],
-      ["users.csv:2", "unknown-namespace", "namespaces"],
+      ["users.csv:2:1", "invalid-email", "email"],
+      ["users.csv:2:16", "invalid-value", "roles"],
+      ["users.csv:2:22", "invalid-value", "namespaces"],
+      ["users.csv:2:22", "unknown-namespace", "namespaces"],
     ]);
     expect(result.stderr).toMatch(/^cake: users\.csv: 4 problems in 1 row, so nothing was imported:/);
     expect(await snapshot(repo)).toEqual(before);
@@ -442,13 +463,13 @@ describe("cake user import", () => {
 
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(
-      /\n {2}users\.csv:2: error \[unknown-namespace\] namespaces: namespace "ml-dev"/,
+      /\n {2}users\.csv:2:33: error \[unknown-namespace\] namespaces: namespace "ml-dev"/,
     );
     expect(result.stderr).toMatch(
-      /\n {2}users\.csv:3: error \[duplicate-username\] username: username "divanov"/,
+      /\n {2}users\.csv:3:17: error \[duplicate-username\] username: username "divanov"/,
     );
     expect(result.stderr).toMatch(
-      /\n {2}users\.csv:4: error \[duplicate-email\] email: email "Bob@Example\.com"/,
+      /\n {2}users\.csv:4:1: error \[duplicate-email\] email: email "Bob@Example\.com"/,
     );
   });
 
@@ -461,7 +482,7 @@ describe("cake user import", () => {
 
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(
-      /\n {2}users\.csv:5: error \[profile-handover\] username: Profile "bjones" was the private profile of bob@example\.com/,
+      /\n {2}users\.csv:5:17: error \[profile-handover\] username: Profile "bjones" was the private profile of bob@example\.com/,
     );
     // A row with other bad values still gets the handover check.
     const listed = result.stderr.split("\n").filter((line) => line.startsWith("  users.csv:6:"));
@@ -492,17 +513,17 @@ describe("cake user import", () => {
     const listed = result.stderr
       .split("\n")
       .filter((line) => line.startsWith("  users.csv:"))
-      .map((line) => /^ {2}users\.csv:(\d+):.*\[([a-z0-9-]+)\] (\w+):/.exec(line)?.slice(1));
+      .map((line) => /^ {2}users\.csv:(\d+:\d+): error \[([a-z0-9-]+)\] (\w+):/.exec(line)?.slice(1));
     expect(listed).toEqual([
-      ["2", "missing-value", "email"],
-      ["2", "duplicate-username", "username"],
-      ["2", "invalid-value", "namespaces"],
-      ["2", "unknown-namespace", "namespaces"],
-      ["3", "missing-value", "email"],
-      ["3", "invalid-dns-label", "username"],
-      ["4", "missing-value", "email"],
-      ["4", "username-is-namespace", "username"],
-      ["5", "missing-value", "email"],
+      ["2:1", "missing-value", "email"],
+      ["2:2", "duplicate-username", "username"],
+      ["2:11", "invalid-value", "namespaces"],
+      ["2:11", "unknown-namespace", "namespaces"],
+      ["3:1", "missing-value", "email"],
+      ["3:2", "invalid-dns-label", "username"],
+      ["4:1", "missing-value", "email"],
+      ["4:2", "username-is-namespace", "username"],
+      ["5:1", "missing-value", "email"],
     ]);
     expect(result.stderr).toContain(
       'username "divanov" is already used by dmitri.ivanov@example.com; write that email to update their access',
@@ -518,7 +539,7 @@ describe("cake user import", () => {
 
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(
-      'users.csv:3: error [duplicate-email] email: email "Zoe@example.com" differs only in case from "zoe@example.com" on line 2',
+      'users.csv:3:1: error [duplicate-email] email: email "Zoe@example.com" differs only in case from "zoe@example.com" on line 2',
     );
   });
 
@@ -536,7 +557,7 @@ describe("cake user import", () => {
 
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(
-      `users.csv:2: error [duplicate-email] email: email "zoe\u0308@example.com" differs only in Unicode form ` +
+      `users.csv:2:1: error [duplicate-email] email: email "zoe\u0308@example.com" differs only in Unicode form ` +
         `from the existing user "${composed}" (U+0065 U+0308 where the existing email has U+00EB)`,
     );
     expect(result.stderr).not.toContain("users.users[");
@@ -561,9 +582,9 @@ describe("cake user import", () => {
     const result = await cake(repo, ...IMPORT, "users.csv", "--dry-run");
 
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain("users.csv:2: error [invalid-value] roles");
+    expect(result.stderr).toContain("users.csv:2:22: error [invalid-value] roles");
     expect(result.stderr).toContain(
-      'users.csv:3: error [duplicate-email] email: email "zed.new@example.com" differs only in case from "Zed.New@example.com" on line 2',
+      'users.csv:3:1: error [duplicate-email] email: email "zed.new@example.com" differs only in case from "Zed.New@example.com" on line 2',
     );
   });
 
@@ -615,7 +636,7 @@ describe("cake user import", () => {
     expect(dry.code).toBe(1);
     expect(dry.code).toBe(real.code);
     expect(dry.stderr).toBe(real.stderr);
-    expect(dry.stderr).toMatch(/users\.csv:5: error \[invalid-value\] roles:/);
+    expect(dry.stderr).toMatch(/users\.csv:5:21: error \[invalid-value\] roles:/);
     expect(dry.stdout).not.toMatch(/line \d+: add/);
     expect(await snapshot(repo)).toEqual(before);
   });
@@ -629,7 +650,7 @@ describe("cake user import", () => {
     const result = await cake(repo, ...IMPORT, "users.csv");
 
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/\n {2}users\.csv:4: error \[unknown-namespace\] namespaces:/);
+    expect(result.stderr).toMatch(/\n {2}users\.csv:4:31: error \[unknown-namespace\] namespaces:/);
     expect(result.stderr).toMatch(/1 problem in 1 row/);
   });
 
