@@ -22,14 +22,16 @@ export type ImportColumn = (typeof IMPORT_COLUMNS)[number];
  * Stable codes of row problems: the code of the edit check or of the vars file diagnostic
  * that rejects the row, or one of these import codes. `field-count` is a row whose number
  * of fields differs from the header's, `missing-value` an empty required field, and
- * `username-change` a row that would rename an existing user.
+ * `username-change` a row that would rename an existing user, and `username-differs` a row
+ * whose new user cannot have one username in every deployment of the import.
  */
 export type ImportProblemCode =
   | EditErrorCode
   | DiagnosticCode
   | "field-count"
   | "missing-value"
-  | "username-change";
+  | "username-change"
+  | "username-differs";
 
 /** A problem of one import row, reported with those of every other row. */
 export interface RowProblem {

@@ -27,6 +27,7 @@ import {
   throwProblems,
   withoutFinalPeriod,
 } from "./import-rows.js";
+import { type SharedUsername, shareUsernames } from "./import-usernames.js";
 import {
   type EditCommandOptions,
   type EditOutcome,
@@ -81,9 +82,11 @@ export function applyImport(
   csv: ImportCsv,
   checkHandover: HandoverCheck = () => {},
   removed: Readonly<Record<string, string | null>> = {},
+  shared: ReadonlyMap<number, SharedUsername> = new Map(),
 ): EditOutcome {
   const state: ImportState = {
     target,
+    shared,
     text: target.text,
     taken: { ...target.deployment, users: [...target.deployment.users] },
     usernames: new UsernameIndex(target.deployment),
@@ -133,7 +136,11 @@ export function applyImport(
         allowedNamespaces: [],
       });
       state.usernames.add({ email: row.email, username: result.username });
-      plan.push(`line ${row.line}: add ${row.email} (username ${result.username})${describeRow(row)}`);
+      const agreed = row.username === "" ? shared.get(row.line) : undefined;
+      const reason = agreed !== undefined && "note" in agreed ? `, ${agreed.note}` : "";
+      plan.push(
+        `line ${row.line}: add ${row.email} (username ${result.username}${reason})${describeRow(row)}`,
+      );
     } else {
       if (result.change === "update") updated++;
       // A disabled user gets no contributor objects, so the row changes no access yet.
@@ -156,6 +163,8 @@ export function applyImport(
 
 interface ImportState {
   target: EditTarget;
+  /** The usernames chosen for new users across deployments, by row line (see `shareUsernames`). */
+  shared: ReadonlyMap<number, SharedUsername>;
   /** The vars text with every good row before the current one applied. */
   text: string;
   /** The users as the rows so far leave them, so proposed usernames do not collide. */
@@ -402,7 +411,11 @@ function addRow(
     keptForOthers(state.removed, row.email),
     state.usernames,
   ).username;
-  const username = row.username !== "" ? row.username : proposed;
+  // With several deployments, the name they share replaces this deployment's own proposal.
+  const agreed = row.username === "" ? state.shared.get(row.line) : undefined;
+  let username = row.username !== "" ? row.username : proposed;
+  if (agreed !== undefined && "username" in agreed) username = agreed.username;
+  else if (agreed !== undefined) skip("username", "username-differs", agreed.problem);
   const add = (name: string): RowResult => ({
     text: editEntries(state, [], (part, whole) =>
       addUser(part, { email: row.email, username: name, roles: row.roles, grants: row.grants }, whole),
@@ -582,10 +595,25 @@ export async function importUsers(
     throw new UsageError(`cannot read ${file}: ${readFailureReason(error)}; check the path.`);
   }
   const csv = readImportCsv(text, file);
+  let shared = new Map<number, SharedUsername>();
   await runEdit(context, options, {
     command: "user import",
+    prepare: async (targets) => {
+      if (targets.length < 2) return;
+      const deployments = await Promise.all(
+        targets.map(async (target) => ({
+          name: target.name,
+          deployment: target.deployment,
+          removed: await removedProfilesOf(target),
+        })),
+      );
+      const badEmails = new Set(
+        csv.problems.filter((problem) => problem.field === "email").map((problem) => problem.line),
+      );
+      shared = shareUsernames(csv, deployments, badEmails);
+    },
     edit: async (target) =>
-      applyImport(target, csv, await loadHandoverCheck(target), await removedProfilesOf(target)),
+      applyImport(target, csv, await loadHandoverCheck(target), await removedProfilesOf(target), shared),
     dryRun: options.dryRun === true,
     allOrNothing: true,
   });

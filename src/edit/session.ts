@@ -76,6 +76,8 @@ export interface EditOutcome {
 export interface EditRequest {
   /** The command as the lock file records it, such as `user add`. */
   command: string;
+  /** Reads every target deployment before the first edit, for edits that must agree across them. */
+  prepare?(targets: readonly EditTarget[]): void | Promise<void>;
   edit(target: EditTarget): EditOutcome | Promise<EditOutcome>;
   /** Profiles the change removes on purpose, passed to reconcile. */
   allowProfileDeletion?: (target: EditTarget) => string[];
@@ -223,13 +225,36 @@ async function prepareEdits(
   const names = all ? await deploymentNames(layout) : [options.deployment];
 
   const applied: Applied[] = [];
-  const skipped: string[] = [];
+  const skipped: { name: string; reason: string }[] = [];
   const rejections: { name: string; error: CakeError }[] = [];
+  const refuse = (name: string, file: string | undefined, error: unknown): void => {
+    // A refused edit names the vars file it was refused in.
+    if (!all && error instanceof EditError && file !== undefined) {
+      throw new EditError(error.code, `${file}: ${error.message}`);
+    }
+    if (!all || !(error instanceof CakeError) || error instanceof UsageError) throw error;
+    if (request.allOrNothing) {
+      rejections.push({ name, error });
+      return;
+    }
+    skipped.push({
+      name,
+      reason: error instanceof EditError ? (error.reason ?? error.message) : error.message,
+    });
+  };
+
+  const targets: EditTarget[] = [];
   for (const name of names) {
-    let file: string | undefined;
     try {
-      const target = await openTarget(layout, name, !all);
-      file = target.file;
+      targets.push(await openTarget(layout, name, !all));
+    } catch (error) {
+      refuse(name, undefined, error);
+    }
+  }
+  await request.prepare?.(targets);
+
+  for (const target of targets) {
+    try {
       const outcome = await request.edit(target);
       if (outcome.text === target.text) {
         io.stdout.write(`${target.file}: nothing to change: ${outcome.summary}\n`);
@@ -258,27 +283,19 @@ async function prepareEdits(
       }
       applied.push({ target, outcome, edited: deployment });
     } catch (error) {
-      // A refused edit names the vars file it was refused in.
-      if (!all && error instanceof EditError && file !== undefined) {
-        throw new EditError(error.code, `${file}: ${error.message}`);
-      }
-      if (!all || !(error instanceof CakeError) || error instanceof UsageError) throw error;
-      if (request.allOrNothing) {
-        rejections.push({ name, error });
-        continue;
-      }
-      skipped.push(
-        `${name}: ${error instanceof EditError ? (error.reason ?? error.message) : error.message}`,
-      );
+      refuse(target.name, target.file, error);
     }
   }
 
-  // Every refusing deployment is named, so one run lists every problem to fix.
+  // Every refusing deployment is named, in the order of `names`, so one run lists every problem to fix.
+  const order = (name: string): number => names.indexOf(name);
+  rejections.sort((a, b) => order(a.name) - order(b.name));
+  skipped.sort((a, b) => order(a.name) - order(b.name));
   if (rejections.length > 0) {
     const reasons = rejections.map(({ name, error }) => `${name}: ${error.message}`).join("\n");
     throw new CakeError(`${reasons}\nno deployment was changed.`, rejections[0]?.error.exitCode ?? 1);
   }
-  for (const line of skipped) io.stderr.write(`cake: skipped ${line}\n`);
+  for (const { name, reason } of skipped) io.stderr.write(`cake: skipped ${name}: ${reason}\n`);
   if (all && applied.length === 0 && skipped.length > 0) {
     throw new CakeError("the change applies to no deployment; nothing was written.");
   }

@@ -255,7 +255,7 @@ export interface UsernameProposal {
 export function proposeUsername(
   email: string,
   deployment: Deployment,
-  removedForOthers: ReadonlySet<string> = new Set(),
+  removedForOthers: Pick<ReadonlySet<string>, "has"> = new Set(),
   index: UsernameIndex = new UsernameIndex(deployment),
 ): UsernameProposal {
   const parts = emailParts(email);

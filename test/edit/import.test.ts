@@ -704,3 +704,68 @@ describe("cake user import", () => {
     );
   });
 });
+
+describe("cake user import --deployment all", () => {
+  const ALL = ["user", "import", "--deployment", "all", "users.csv", "--no-reconcile"];
+
+  /** Returns the username of `email` in a deployment's vars file, or undefined. */
+  async function usernameIn(name: string, email: string): Promise<string | undefined> {
+    const deployment = expectValid(await readVars(repo, name), `vars/${name}.yaml`);
+    return deployment.users.find((user) => user.email === email)?.username;
+  }
+
+  it("gives a new user one username", async () => {
+    // qa-us-east-1 has ann@example.com as "ann", so its own proposal would be "ann-2".
+    await writeCsv("email,username,roles,namespaces\nann@example.org,,cake-user,\n");
+
+    const result = await cake(repo, ...ALL);
+
+    expect(result.code).toBe(0);
+    expect(await usernameIn("dev-eu-west-1", "ann@example.org")).toBe("ann-2");
+    expect(await usernameIn("qa-us-east-1", "ann@example.org")).toBe("ann-2");
+    expect(result.stdout).toContain("(username ann-2, free in every deployment the row adds the user to)");
+  });
+
+  it("keeps an existing user's username", async () => {
+    // bob@example.com is "bjones" in dev-eu-west-1 and new in qa-us-east-1.
+    await writeCsv("email,username,roles,namespaces\nbob@example.com,,cake-user,\n");
+
+    const result = await cake(repo, ...ALL);
+
+    expect(result.code).toBe(0);
+    expect(await usernameIn("qa-us-east-1", "bob@example.com")).toBe("bjones");
+    expect(result.stdout).toContain(
+      "add bob@example.com (username bjones, the username bob@example.com has in dev-eu-west-1)",
+    );
+  });
+
+  it("rejects a username taken elsewhere", async () => {
+    const addedChen = await cake(
+      repo,
+      ...["user", "add", "--deployment", "qa-us-east-1", "--email", "chen.wu@example.com"],
+      ...["--username", "cwu", "--role", "cake-user", "--no-reconcile"],
+    );
+    expect(addedChen.code).toBe(0);
+    await writeCsv("email,username,roles,namespaces\ncarol@example.com,,cake-user,\n");
+    const before = await snapshot(repo);
+
+    const result = await cake(repo, ...ALL);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'users.csv:2:19: error [username-differs] username: carol@example.com has username "cwu" in ' +
+        'dev-eu-west-1, but in qa-us-east-1 "cwu" is already used by chen.wu@example.com',
+    );
+    expect(result.stderr).toMatch(/no deployment was changed/);
+    expect(await snapshot(repo)).toEqual(before);
+  });
+
+  it("one deployment keeps its own proposal", async () => {
+    await writeCsv("email,username,roles,namespaces\nann@example.org,,cake-user,\n");
+
+    const result = await cake(repo, ...IMPORT, "users.csv", "--dry-run");
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("line 2: add ann@example.org (username ann): roles cake-user");
+  });
+});
