@@ -1,19 +1,31 @@
 /**
- * One username per person across the deployments of `cake user import --deployment all`. The
- * username names the person's Profile and namespace, so a person added to several deployments
- * expects the same one in each, and each deployment's own proposal can differ: another user has
- * the name in one of them, or their users follow another convention.
+ * One username per person across the deployments of `cake user import` and `cake user add`
+ * with `--deployment all`. The username names the person's Profile and namespace, so a person
+ * added to several deployments expects the same one in each, and each deployment's own
+ * proposal can differ: another user has the name in one of them, or their users follow
+ * another convention.
  */
 import { proposeUsername, UsernameIndex } from "../identity/convention.js";
 import type { Deployment } from "../model/types.js";
-import type { ImportCsv } from "./import-rows.js";
-import { keptForOthers } from "./session.js";
+import type { ImportRow } from "./import-rows.js";
+import { type EditTarget, keptForOthers, removedProfilesOf } from "./session.js";
 
 /** A deployment an import applies to, with the Profiles that left its output and their last holders. */
 export interface ImportDeployment {
   name: string;
   deployment: Deployment;
   removed: Readonly<Record<string, string | null>>;
+}
+
+/** Reads the Profiles that left the output of each target, for `shareUsernames`. */
+export function importDeployments(targets: readonly EditTarget[]): Promise<ImportDeployment[]> {
+  return Promise.all(
+    targets.map(async (target) => ({
+      name: target.name,
+      deployment: target.deployment,
+      removed: await removedProfilesOf(target),
+    })),
+  );
 }
 
 /** The username of a row in every deployment that adds its user, or why there is none. */
@@ -35,7 +47,7 @@ interface Tracked extends ImportDeployment {
  * each row's name is taken for the rows after it. Rows in `skipped` (such as a bad email) get none.
  */
 export function shareUsernames(
-  csv: Pick<ImportCsv, "rows">,
+  rows: readonly Pick<ImportRow, "line" | "email" | "username">[],
   deployments: readonly ImportDeployment[],
   skipped: ReadonlySet<number>,
 ): Map<number, SharedUsername> {
@@ -47,7 +59,7 @@ export function shareUsernames(
   }));
   const shared = new Map<number, SharedUsername>();
 
-  for (const row of csv.rows) {
+  for (const row of rows) {
     if (row.email === "" || skipped.has(row.line)) continue;
     const existing = tracked.filter((each) => each.usernames.has(row.email));
     const fresh = tracked.filter((each) => !each.usernames.has(row.email));
@@ -82,8 +94,8 @@ function keepUsername(
     return {
       problem:
         `${email} already has different usernames (${held}), so cake cannot choose one for ` +
-        `${fresh.map((each) => each.name).join(", ")}; import into each of those alone ` +
-        "(--deployment NAME) with the username column set",
+        `${fresh.map((each) => each.name).join(", ")}; run the command for each of those alone ` +
+        "(--deployment NAME) with the username you choose",
     };
   }
 
@@ -95,7 +107,7 @@ function keepUsername(
       problem:
         `${email} has username "${username}" in ${source}, but in ${each.name} "${username}" is ${reason}; ` +
         "a person needs one username, which names their Profile, in every deployment, so free the name " +
-        `there, or import into ${each.name} alone (--deployment ${each.name}) with another username`,
+        `there, or run the command for ${each.name} alone (--deployment ${each.name}) with another username`,
     };
   }
   return { username, note: `the username ${email} has in ${source}` };
@@ -132,5 +144,5 @@ function agree(email: string, fresh: readonly Tracked[]): SharedUsername {
   const votes = new Map<string, number>();
   for (const name of free) votes.set(name, (votes.get(name) ?? 0) + 1);
   const username = [...votes.entries()].reduce((best, entry) => (entry[1] > best[1] ? entry : best))[0];
-  return { username, note: "free in every deployment the row adds the user to" };
+  return { username, note: "free in every deployment that gets the user" };
 }

@@ -27,7 +27,7 @@ import {
   throwProblems,
   withoutFinalPeriod,
 } from "./import-rows.js";
-import { type SharedUsername, shareUsernames } from "./import-usernames.js";
+import { importDeployments, type SharedUsername, shareUsernames } from "./import-usernames.js";
 import {
   type EditCommandOptions,
   type EditOutcome,
@@ -600,17 +600,11 @@ export async function importUsers(
     command: "user import",
     prepare: async (targets) => {
       if (targets.length < 2) return;
-      const deployments = await Promise.all(
-        targets.map(async (target) => ({
-          name: target.name,
-          deployment: target.deployment,
-          removed: await removedProfilesOf(target),
-        })),
-      );
+      const deployments = await importDeployments(targets);
       const badEmails = new Set(
         csv.problems.filter((problem) => problem.field === "email").map((problem) => problem.line),
       );
-      shared = shareUsernames(csv, deployments, badEmails);
+      shared = shareUsernames(csv.rows, deployments, badEmails);
     },
     edit: async (target) =>
       applyImport(target, csv, await loadHandoverCheck(target), await removedProfilesOf(target), shared),

@@ -883,6 +883,33 @@ describe("--deployment all", () => {
     await expectFailure(1, "user", "disable", "--deployment", "all", "--email", "nobody@example.com");
   });
 
+  it("adds one username in every deployment", async () => {
+    // qa-us-east-1 has ann@example.com as "ann", so its own proposal would be "ann-2".
+    const args = ["--deployment", "all", "--email", "ann@example.org", "--role", "cake-user"];
+
+    const result = await cake(repo, "user", "add", ...args, "--no-reconcile");
+
+    expect(result.code).toBe(0);
+    expect(await readVars(repo)).toMatch(/email: ann@example\.org\n\s+username: ann-2\n/);
+    expect(await readVars(repo, "qa-us-east-1")).toContain("username: ann-2");
+    expect(result.stdout).toContain('username "ann-2" was chosen because it is free in every deployment');
+  });
+
+  it("adds nowhere when the username differs", async () => {
+    const chen = ["--deployment", "qa-us-east-1", "--email", "chen.wu@example.com", "--username", "cwu"];
+    expect((await cake(repo, "user", "add", ...chen, "--role", "cake-user", "--no-reconcile")).code).toBe(0);
+    const qa = await readVars(repo, "qa-us-east-1");
+    const args = ["--deployment", "all", "--email", "carol@example.com", "--role", "cake-user"];
+
+    const result = await cake(repo, "user", "add", ...args, "--no-reconcile");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'carol@example.com has username "cwu" in dev-eu-west-1, but in qa-us-east-1 "cwu" is already used by chen.wu@example.com',
+    );
+    expect(await readVars(repo, "qa-us-east-1")).toBe(qa);
+  });
+
   it("imports nowhere when one deployment refuses", async () => {
     const csv = path.join(repo, "new.csv");
     await writeFile(csv, "email,username,roles,namespaces\nzed@example.com,zed,cake-user,team-a\n");

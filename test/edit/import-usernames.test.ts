@@ -55,7 +55,7 @@ describe("shareUsernames", () => {
   it("agreeing proposals need no note", () => {
     const deployments = [deploymentOf("a", INITIAL_LAST), deploymentOf("b", INITIAL_LAST)];
 
-    const shared = shareUsernames({ rows: [row(2, "nina.park@example.com")] }, deployments, new Set());
+    const shared = shareUsernames([row(2, "nina.park@example.com")], deployments, new Set());
 
     expect(shared.get(2)).toEqual({ username: "npark" });
   });
@@ -67,7 +67,7 @@ describe("shareUsernames", () => {
       deploymentOf("c", FIRST_LAST),
     ];
 
-    const shared = shareUsernames({ rows: [row(2, "nina.park@example.com")] }, deployments, new Set());
+    const shared = shareUsernames([row(2, "nina.park@example.com")], deployments, new Set());
 
     expect(shared.get(2)).toMatchObject({ username: "nina-park" });
   });
@@ -75,7 +75,7 @@ describe("shareUsernames", () => {
   it("first deployment breaks a tie", () => {
     const deployments = [deploymentOf("a", INITIAL_LAST), deploymentOf("b", FIRST_LAST)];
 
-    const shared = shareUsernames({ rows: [row(2, "nina.park@example.com")] }, deployments, new Set());
+    const shared = shareUsernames([row(2, "nina.park@example.com")], deployments, new Set());
 
     expect(shared.get(2)).toMatchObject({ username: "npark" });
   });
@@ -87,7 +87,7 @@ describe("shareUsernames", () => {
     ];
     const rows = [row(2, "ann@example.org"), row(3, "ann@example.net")];
 
-    const shared = shareUsernames({ rows }, deployments, new Set());
+    const shared = shareUsernames(rows, deployments, new Set());
 
     expect(shared.get(2)).toMatchObject({ username: "ann-2" });
     expect(shared.get(3)).toMatchObject({ username: "ann-3" });
@@ -100,19 +100,19 @@ describe("shareUsernames", () => {
       deploymentOf("c", []),
     ];
 
-    const shared = shareUsernames({ rows: [row(2, "nina.park@example.com")] }, deployments, new Set());
+    const shared = shareUsernames([row(2, "nina.park@example.com")], deployments, new Set());
 
     expect(shared.get(2)).toEqual({
       problem:
         'nina.park@example.com already has different usernames ("npark" in a, "nina" in b), so cake ' +
-        "cannot choose one for c; import into each of those alone (--deployment NAME) with the username column set",
+        "cannot choose one for c; run the command for each of those alone (--deployment NAME) with the username you choose",
     });
   });
 
   it("skips rows with a bad email", () => {
     const deployments = [deploymentOf("a", INITIAL_LAST), deploymentOf("b", FIRST_LAST)];
 
-    const shared = shareUsernames({ rows: [row(2, "nina.park@example.com")] }, deployments, new Set([2]));
+    const shared = shareUsernames([row(2, "nina.park@example.com")], deployments, new Set([2]));
 
     expect(shared.size).toBe(0);
   });

@@ -723,7 +723,7 @@ describe("cake user import --deployment all", () => {
     expect(result.code).toBe(0);
     expect(await usernameIn("dev-eu-west-1", "ann@example.org")).toBe("ann-2");
     expect(await usernameIn("qa-us-east-1", "ann@example.org")).toBe("ann-2");
-    expect(result.stdout).toContain("(username ann-2, free in every deployment the row adds the user to)");
+    expect(result.stdout).toContain("(username ann-2, free in every deployment that gets the user)");
   });
 
   it("keeps an existing user's username", async () => {

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { emailLookalikeKey } from "../../config/rules/emails.js";
 import { EditError } from "../../edit/errors.js";
 import { importUsers } from "../../edit/import.js";
+import { importDeployments, type SharedUsername, shareUsernames } from "../../edit/import-usernames.js";
 import { listUsers } from "../../edit/listing.js";
 import {
   collect,
@@ -37,7 +38,7 @@ import {
 } from "../../edit/users.js";
 import { editWindow, entryIndexOf } from "../../edit/window.js";
 import { CakeError } from "../../errors.js";
-import { proposeUsername } from "../../identity/convention.js";
+import { proposeUsername, type UsernameProposal } from "../../identity/convention.js";
 import type { NamespaceAccess, User } from "../../model/types.js";
 import { readManifest } from "../../output/manifest.js";
 import { shellWord } from "../../repo/shell.js";
@@ -200,14 +201,26 @@ function addAction(
   const email = options.email as string;
   const roles = parseRoles(options.role);
   const grants = (options.namespace ?? []).map(parseGrant);
+  let shared: SharedUsername | undefined;
+  // Proposes the name shared across deployments where it differs from the deployment's own proposal.
+  const propose = async (target: EditTarget): Promise<UsernameProposal> => {
+    if (shared !== undefined && "username" in shared && shared.note !== undefined) {
+      return { username: shared.username, reason: `it is ${shared.note}` };
+    }
+    return proposeUsername(email, target.deployment, keptForOthers(await removedProfilesOf(target), email));
+  };
   return runEdit(context, options, {
     command: "user add",
+    prepare: async (targets) => {
+      if (targets.length < 2 || options.username !== undefined) return;
+      const row = { line: 0, email, username: "" };
+      shared = shareUsernames([row], await importDeployments(targets), new Set()).get(row.line);
+      if (shared !== undefined && "problem" in shared)
+        throw new CakeError(`${shared.problem}; nothing was written.`);
+    },
     edit: async (target) => {
       rejectEmailTwin(target, email);
-      const proposal =
-        options.username === undefined
-          ? proposeUsername(email, target.deployment, keptForOthers(await removedProfilesOf(target), email))
-          : undefined;
+      const proposal = options.username === undefined ? await propose(target) : undefined;
       const username = options.username ?? proposal?.username ?? "";
       const text = editWindow(target, [], (part, whole) =>
         addUser(part, { email, username, roles, grants }, whole),
