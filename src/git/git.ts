@@ -5,7 +5,7 @@
  * file, no merge base) and throw `GitError` for anything else.
  */
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import path, { posix } from "node:path";
 import { CakeError } from "../errors.js";
 
@@ -137,7 +137,15 @@ function checkRef(cwd: string, ref: string): void {
  */
 export function mayBeInRepo(cwd: string, env: NodeJS.ProcessEnv = process.env): boolean {
   if (env.GIT_DIR !== undefined) return true;
-  for (let folder = path.resolve(cwd); ; folder = path.dirname(folder)) {
+  // Git looks for `.git` above the real path of its working folder, so a path through a
+  // symlink is resolved first: its own parents may be in no repository.
+  let start: string;
+  try {
+    start = realpathSync(cwd);
+  } catch {
+    start = path.resolve(cwd);
+  }
+  for (let folder = start; ; folder = path.dirname(folder)) {
     if (existsSync(path.join(folder, ".git"))) return true;
     if (path.dirname(folder) === folder) return false;
   }

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, realpath, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, realpath, rm, symlink } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -9,6 +9,7 @@ import {
   init,
   isRepo,
   listFiles,
+  mayBeInRepo,
   mergeBase,
   remoteUrl,
   renamedFiles,
@@ -231,6 +232,21 @@ describe("currentBranch and isRepo", () => {
       await expect(isRepo(repo.dir)).rejects.toThrow(`git config --global --add safe.directory ${top}`);
     } finally {
       delete process.env.GIT_TEST_ASSUME_DIFFERENT_OWNER;
+    }
+  });
+
+  it("finds repository through a symlinked path", async () => {
+    await mkdir(path.join(repo.dir, "ops"));
+    const outside = await mkdtemp(path.join(os.tmpdir(), "cake-link-"));
+    try {
+      const link = path.join(outside, "ops");
+      await symlink(path.join(repo.dir, "ops"), link);
+
+      expect(await isRepo(link)).toBe(true);
+      expect(mayBeInRepo(link, {})).toBe(true);
+      expect(mayBeInRepo(outside, {})).toBe(false);
+    } finally {
+      await rm(outside, { recursive: true, force: true });
     }
   });
 
