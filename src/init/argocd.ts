@@ -27,6 +27,9 @@ export const APPSET_PROJECT = "cake-deployments";
  */
 const MAX_FOLDER_PART = 24;
 
+/** A folder name that the names of an ApplicationSet file can contain unchanged. */
+const PLAIN_FOLDER = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+
 /** The Argo CD object names of an ops repo's ApplicationSet file. */
 export interface ApplicationSetNames {
   /** Name of both the AppProject and the ApplicationSet. */
@@ -41,18 +44,25 @@ export interface ApplicationSetNames {
  * repository that used the same names would replace each other's ApplicationSet, whose
  * controller then deletes the Applications that only the replaced one generated. An ops repo at
  * the top keeps the names that cake has always written. In a subfolder, the folder joins the
- * names in lower case, with `-` for every other character, and a folder longer than
- * `MAX_FOLDER_PART` is cut and given a hash of the full path, so that two long folders differ.
+ * names so that no two folders share them: its parts joined by `--` when each part is lower-case
+ * letters and digits between single `-`. Any other folder is written in lower case with `-` for
+ * every run of other characters and ends with a hash of its path, so that `teams.b`, `Teams/B`,
+ * `teams/b` and `teams-b` get four names. A folder longer than `MAX_FOLDER_PART` is cut and
+ * hashed too.
  */
 export function applicationSetNames(repoPath = ""): ApplicationSetNames {
   if (repoPath === "") return { name: APPSET_PROJECT, applicationPrefix: "cake-" };
   const hash = sha256(repoPath).slice(0, 6);
-  let folder = repoPath
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-+|-+$/g, "");
+  const parts = repoPath.split("/");
+  const plain = parts.every((part) => PLAIN_FOLDER.test(part));
+  let folder = plain
+    ? parts.join("--")
+    : repoPath
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, "-")
+        .replace(/^-+|-+$/g, "");
   if (folder === "") folder = hash;
-  else if (folder.length > MAX_FOLDER_PART)
+  else if (!plain || folder.length > MAX_FOLDER_PART)
     folder = `${folder.slice(0, MAX_FOLDER_PART - hash.length - 1).replace(/-+$/, "")}-${hash}`;
   return { name: `${APPSET_PROJECT}-${folder}`, applicationPrefix: `cake-${folder}-` };
 }

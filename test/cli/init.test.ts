@@ -843,9 +843,9 @@ describe("cake init in a subfolder", () => {
     const second = await namesIn("teams/b");
 
     expect(first).toEqual([
-      "AppProject/cake-deployments-teams-a",
-      "ApplicationSet/cake-deployments-teams-a",
-      "Application/cake-teams-a-{{ index .path.segments 3 }}",
+      "AppProject/cake-deployments-teams--a",
+      "ApplicationSet/cake-deployments-teams--a",
+      "Application/cake-teams--a-{{ index .path.segments 3 }}",
     ]);
     for (const name of second) expect(first).not.toContain(name);
   });
@@ -1075,7 +1075,9 @@ describe("cake init in a subfolder", () => {
     expect(applicationSet.spec.generators[0].git.files).toEqual([
       { path: "platform/ops/deployments/*/argocd/application.yaml" },
     ]);
-    expect(applicationSet.spec.template.metadata.name).toBe("cake-platform-ops-{{ index .path.segments 3 }}");
+    expect(applicationSet.spec.template.metadata.name).toBe(
+      "cake-platform--ops-{{ index .path.segments 3 }}",
+    );
     expect(application.spec.source.path).toBe("platform/ops/deployments/dev-us-east-1");
     expect((await cake(repo.dir, "reconcile", "--check", "--repo", "platform/ops")).code).toBe(0);
   });
@@ -1125,7 +1127,7 @@ async function writeOlderApplicationSet(root: string): Promise<void> {
   const text = await readFile(file, "utf8");
   await writeFile(
     file,
-    text.replace(/cake-deployments-[a-z0-9-]+/g, "cake-deployments").replace(/cake-teams-[a-z]-/g, "cake-"),
+    text.replace(/cake-deployments-[a-z0-9-]+/g, "cake-deployments").replace(/cake-teams--[a-z]-/g, "cake-"),
   );
 }
 

@@ -200,7 +200,7 @@ describe("ApplicationSet", () => {
     expect(inSubfolder.spec.generators[0].git.files).toEqual([
       { path: "platform/ops/deployments/*/argocd/application.yaml" },
     ]);
-    expect(inSubfolder.spec.template.metadata.name).toBe("cake-platform-ops-{{ index .path.segments 3 }}");
+    expect(inSubfolder.spec.template.metadata.name).toBe("cake-platform--ops-{{ index .path.segments 3 }}");
   });
 
   it("names objects after repo path", () => {
@@ -223,12 +223,32 @@ describe("ApplicationSet", () => {
       applicationProject: "cake-deployments",
     });
     expect(namesOf("teams/a")).toEqual({
-      project: "cake-deployments-teams-a",
-      applicationSet: "cake-deployments-teams-a",
-      application: "cake-teams-a-{{ index .path.segments 3 }}",
-      applicationProject: "cake-deployments-teams-a",
+      project: "cake-deployments-teams--a",
+      applicationSet: "cake-deployments-teams--a",
+      application: "cake-teams--a-{{ index .path.segments 3 }}",
+      applicationProject: "cake-deployments-teams--a",
     });
-    expect(namesOf("teams/b").applicationSet).toBe("cake-deployments-teams-b");
+    expect(namesOf("teams/b").applicationSet).toBe("cake-deployments-teams--b");
+  });
+
+  it("names lookalike folders apart", () => {
+    const folders = [
+      "teams/b",
+      "teams-b",
+      "teams.b",
+      "Teams/B",
+      "teams_b",
+      "équipe",
+      "quipe",
+      "日本",
+      "中国",
+    ];
+    const names = folders.map((folder) => applicationSetNames(folder).name);
+
+    expect(new Set(names).size).toBe(folders.length);
+    expect(applicationSetNames("teams-b").name).toBe("cake-deployments-teams-b");
+    expect(applicationSetNames("teams.b").name).toMatch(/^cake-deployments-teams-b-[0-9a-f]{6}$/);
+    for (const name of names) expect(name).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
   });
 
   it("shortens long repo paths", () => {
