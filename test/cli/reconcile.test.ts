@@ -292,6 +292,33 @@ describe("cake reconcile", () => {
     expect(await listTree(root)).toEqual([PROD_VARS]);
   });
 
+  it.each([
+    ["a torn staged file", "current", ["profiles/asmith.yaml"]],
+    ["changed vars", "other", []],
+  ])("reports a journal discarded for %s in JSON", async (_case, vars, torn) => {
+    const root = await makeRepo({ [PROD_VARS]: varsText() });
+    expect((await cake(root, "reconcile")).code).toBe(0);
+    const sha256 = (bytes: string | Buffer): string => createHash("sha256").update(bytes).digest("hex");
+    const varsBytes = vars === "current" ? await readFile(path.join(root, PROD_VARS)) : "other vars";
+    // A run killed after its journal, whose staged file a power loss left empty.
+    await writeTree(root, {
+      [`${PROD}/.cake-tmp-1-a`]: "",
+      [`${PROD}/.cake-journal.json`]: JSON.stringify({
+        renames: [{ from: ".cake-tmp-1-a", to: "profiles/asmith.yaml", sha256: sha256("staged bytes\n") }],
+        deletions: [],
+        vars: { file: PROD_VARS, sha256: sha256(varsBytes) },
+      }),
+    });
+
+    const result = await cake(root, "reconcile", "--format", "json");
+    const deployment = JSON.parse(result.stdout).deployments[0];
+
+    expect(result.code).toBe(0);
+    expect(deployment.journalDiscarded).toBe(true);
+    expect(deployment.journalTorn).toEqual(torn);
+    expect(deployment.journalPending).toBe(false);
+  });
+
   it("writes JSON with --format json", async () => {
     const root = await makeRepo({ [PROD_VARS]: varsText() });
     await cake(root, "reconcile");

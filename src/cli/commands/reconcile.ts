@@ -446,6 +446,8 @@ function toJson(result: ReconcileResult): unknown {
       manifestChanged: report.manifestChanged,
       olderManifest: report.olderManifest,
       journalPending: report.journalPending,
+      journalDiscarded: report.journalDiscarded ?? false,
+      journalTorn: report.journalTorn ?? [],
     })),
     diagnostics: diagnosticsToJson(result.diagnostics).diagnostics,
     ...(result.unmatchedAllowances === undefined ? {} : { unmatchedAllowances: result.unmatchedAllowances }),
