@@ -21,7 +21,7 @@ import { nonAsciiCodePoints, sameUnicodeText } from "../model/code-points.js";
 import { profilesOf, profileUsersOf } from "../model/names.js";
 import type { Deployment } from "../model/types.js";
 import { APPLICATIONSET_FILE, CONFIG_FILE, type RepoLayout } from "../repo/layout.js";
-import { shellWord } from "../repo/shell.js";
+import { pruneCommand, shellWord } from "../repo/shell.js";
 import {
   checkOneFilePerFolder,
   deploymentNameOfFile,
@@ -767,14 +767,6 @@ export function foreignFolderMessage(folder: string, outputDir: string, symlink 
     `${folder} is not cake output (no vars file maps to it and it has no manifest), but an Argo CD ` +
     `ApplicationSet with a directory generator over ${outputDir}/* would sync it; delete it, or move it out of ${outputDir}/`
   );
-}
-
-/**
- * Returns the command that deletes orphaned output. Deleting an orphan removes its Profiles,
- * which reconcile allows only when `--allow-profile-deletion` names them.
- */
-export function pruneCommand(names: readonly string[], flags = ""): string {
-  return `cake reconcile${flags} --prune-orphans --allow-profile-deletion='${names.map((name) => `${name}/*`).join(",")}'`;
 }
 
 /**

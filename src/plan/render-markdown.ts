@@ -4,7 +4,7 @@
  * Every value from the vars (emails, names, quantities) is in a code span, so it is shown
  * verbatim and never becomes a link, a mention or markup.
  */
-import { deploymentNotes, describeSide, needsReview } from "./render-text.js";
+import { deploymentNotes, describeSide, needsReview, type RenderOptions } from "./render-text.js";
 import { type Cell, type PlanRow, planRows, ROW_KINDS, type RowKind } from "./rows.js";
 import { describeSummary } from "./summary.js";
 import type { DeploymentPlan, RepoPlan } from "./types.js";
@@ -15,7 +15,7 @@ const DEFAULT_MAX_ROWS = 200;
 /** Profiles a grouped cloud identity row names before it counts the rest; the text plan names all. */
 const MAX_LISTED_PROFILES = 10;
 
-export interface MarkdownOptions {
+export interface MarkdownOptions extends RenderOptions {
   /**
    * Maximum number of table rows shown per deployment, default 200. The most important rows
    * are kept and the rest are counted by kind.
@@ -26,10 +26,10 @@ export interface MarkdownOptions {
 export function renderPlanMarkdown(plan: RepoPlan, options: MarkdownOptions = {}): string {
   // Shrink the tables until the comment fits, because a comment that is too long is not posted at all.
   let maxRows = options.maxRowsPerDeployment ?? DEFAULT_MAX_ROWS;
-  let text = renderWithLimit(plan, maxRows);
+  let text = renderWithLimit(plan, maxRows, options);
   while (text.length > MAX_COMMENT_CHARS && maxRows > 5) {
     maxRows = Math.floor(maxRows / 2);
-    text = renderWithLimit(plan, maxRows);
+    text = renderWithLimit(plan, maxRows, options);
   }
   if (text.length <= MAX_COMMENT_CHARS) return text;
 
@@ -38,7 +38,7 @@ export function renderPlanMarkdown(plan: RepoPlan, options: MarkdownOptions = {}
   return `${text.slice(0, cut)}\n\n_The plan is too long for one comment; run \`cake plan\` for the rest._\n`;
 }
 
-function renderWithLimit(plan: RepoPlan, maxRows: number): string {
+function renderWithLimit(plan: RepoPlan, maxRows: number, options: RenderOptions): string {
   const lines = ["## cake plan", ""];
   lines.push(`From ${escapeText(describeSide(plan.base))} to ${escapeText(describeSide(plan.head))}.`, "");
   for (const note of plan.notes) lines.push(`> **Note:** ${escapeText(note)}`, "");
@@ -65,18 +65,18 @@ function renderWithLimit(plan: RepoPlan, maxRows: number): string {
 
   const changed = plan.deployments.filter(needsReview);
   if (changed.length === 0) lines.push("No access changes.", "");
-  for (const deployment of changed) lines.push(...renderDeployment(deployment, maxRows));
+  for (const deployment of changed) lines.push(...renderDeployment(deployment, maxRows, options));
   return `${lines.join("\n").trimEnd()}\n`;
 }
 
-function renderDeployment(deployment: DeploymentPlan, maxRows: number): string[] {
+function renderDeployment(deployment: DeploymentPlan, maxRows: number, options: RenderOptions): string[] {
   const lines = [
     `### ${codeSpan(deployment.deployment)} (${deployment.status})`,
     "",
     `Vars file: ${codeSpan(deployment.varsFile)}`,
     "",
   ];
-  for (const note of deploymentNotes(deployment)) lines.push(`_Note: ${escapeText(note)}._`, "");
+  for (const note of deploymentNotes(deployment, options)) lines.push(`_Note: ${escapeText(note)}._`, "");
 
   const reasons = destructiveItems(deployment);
   if (reasons.length > 0) {

@@ -1,9 +1,19 @@
 /** Renders a repo plan as plain text for a terminal. */
+import { pruneCommand } from "../repo/shell.js";
 import { type Cell, type PlanRow, planRows } from "./rows.js";
 import { describeSummary } from "./summary.js";
 import type { DeploymentPlan, PlanSide, RepoPlan } from "./types.js";
 
-export function renderPlanText(plan: RepoPlan): string {
+/** Options of the text and markdown plans. */
+export interface RenderOptions {
+  /**
+   * The layout options the plan was run with, as `layoutFlags` returns them, which the
+   * commands that the notes suggest repeat.
+   */
+  layoutFlags?: string;
+}
+
+export function renderPlanText(plan: RepoPlan, options: RenderOptions = {}): string {
   const lines: string[] = [`Plan from ${describeSide(plan.base)} to ${describeSide(plan.head)}`];
   for (const note of plan.notes) lines.push(`NOTE: ${note}`);
   lines.push(describeSummary(plan.summary));
@@ -26,7 +36,7 @@ export function renderPlanText(plan: RepoPlan): string {
 
   for (const deployment of changed) {
     lines.push("");
-    for (const line of renderDeployment(deployment)) lines.push(line);
+    for (const line of renderDeployment(deployment, options)) lines.push(line);
   }
   return `${lines.join("\n")}\n`;
 }
@@ -51,9 +61,9 @@ export function describeSide(side: PlanSide): string {
   return side.refCommit === side.commit ? `${side.ref} (${short})` : `${side.ref} (merge base ${short})`;
 }
 
-function renderDeployment(deployment: DeploymentPlan): string[] {
+function renderDeployment(deployment: DeploymentPlan, options: RenderOptions): string[] {
   const lines = [`${deployment.deployment} (${deployment.varsFile}): ${deployment.status}`];
-  for (const note of deploymentNotes(deployment)) lines.push(`  note: ${note}`);
+  for (const note of deploymentNotes(deployment, options)) lines.push(`  note: ${note}`);
 
   const rows = planRows(deployment);
   // Loops, not Math.max(...rows) or push(...lines): a new deployment of 50k users has 300k
@@ -69,16 +79,15 @@ function renderDeployment(deployment: DeploymentPlan): string[] {
 }
 
 /** Returns the notes a reader needs to read a deployment's rows right, one sentence each. */
-export function deploymentNotes(deployment: DeploymentPlan): string[] {
+export function deploymentNotes(deployment: DeploymentPlan, options: RenderOptions = {}): string[] {
   const notes: string[] = [];
   const base = baseNote(deployment);
   if (base) notes.push(base);
   if (deployment.orphanedOutput) {
-    // NOTE: the plan does not know the layout options it was run with, so this suggested
-    // command lacks them; from another folder it needs the same --repo as the plan.
+    const prune = pruneCommand([deployment.deployment], options.layoutFlags);
     notes.push(
       `the vars file is deleted, but cake reconcile keeps its output folder ${deployment.orphanedOutput}, ` +
-        `so none of the changes below happen until "cake reconcile --prune-orphans --allow-profile-deletion='${deployment.deployment}/*'" deletes that folder`,
+        `so none of the changes below happen until "${prune}" deletes that folder`,
     );
   }
   if (deployment.prunedOutput) {

@@ -51,3 +51,11 @@ export function withLayoutFlags(message: string, options: LayoutOptions): string
       : `${quote}cake ${command}${flags}${rest}${quote}`,
   );
 }
+
+/**
+ * Returns the command that deletes orphaned output. Deleting an orphan removes its Profiles,
+ * which reconcile allows only when `--allow-profile-deletion` names them.
+ */
+export function pruneCommand(names: readonly string[], flags = ""): string {
+  return `cake reconcile${flags} --prune-orphans --allow-profile-deletion='${names.map((name) => `${name}/*`).join(",")}'`;
+}

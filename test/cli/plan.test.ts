@@ -1024,6 +1024,18 @@ describe("cake plan orphaned output", () => {
     expect(text.stdout).toMatch(/note: .*deployments\/dev-us-east-1.*cake reconcile --prune-orphans/);
   });
 
+  it("repeats --repo in the prune command", async () => {
+    await generateAndDelete();
+    const args = ["plan", "--repo", path.basename(repo.dir), "--base", "HEAD"];
+
+    const text = await cake(path.dirname(repo.dir), ...args);
+    const markdown = await cake(path.dirname(repo.dir), ...args, "--format", "markdown");
+
+    const prune = `cake reconcile --repo ${path.basename(repo.dir)} --prune-orphans`;
+    expect(text.stdout).toContain(`"${prune} --allow-profile-deletion='dev-us-east-1/*'"`);
+    expect(markdown.stdout).toContain(`"${prune} --allow-profile-deletion='dev-us-east-1/\\*'"`);
+  });
+
   it("notes kept output at head commit", async () => {
     await generateAndDelete();
     await repo.commit("Delete the vars file");

@@ -217,8 +217,10 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
     },
     notes,
   );
-  const render = { text: renderPlanText, markdown: renderPlanMarkdown, json: renderPlanJson }[options.format];
-  io.stdout.write(render(plan));
+  const rendering = { layoutFlags: layoutFlags(options) };
+  if (options.format === "json") io.stdout.write(renderPlanJson(plan));
+  else if (options.format === "markdown") io.stdout.write(renderPlanMarkdown(plan, rendering));
+  else io.stdout.write(renderPlanText(plan, rendering));
 
   if (options.failOn === "destructive" && plan.summary.destructiveChanges > 0) {
     io.stderr.write(

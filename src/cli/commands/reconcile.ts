@@ -16,7 +16,6 @@ import {
   type DeploymentReport,
   foreignFolderMessage,
   isDrift,
-  pruneCommand,
   ReconcileBlockedError,
   type ReconcileResult,
   reconcile,
@@ -26,7 +25,7 @@ import {
 } from "../../output/reconcile.js";
 import type { FileAction } from "../../output/writer.js";
 import { resolveLayout } from "../../repo/layout.js";
-import { layoutFlags, shellWord } from "../../repo/shell.js";
+import { layoutFlags, pruneCommand, shellWord } from "../../repo/shell.js";
 import type { CommandContext } from "../io.js";
 
 interface ReconcileCliOptions {
