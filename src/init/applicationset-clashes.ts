@@ -3,11 +3,15 @@
  * the file of another ops repo in the same git repository. Argo CD keeps one object per kind,
  * namespace and name, so applying the second file replaces the first ApplicationSet, and its
  * controller deletes the Applications only the first one generated. The files that an older
- * `cake init` wrote in subfolders all use the names of an ops repo at the top.
+ * `cake init` wrote in subfolders all use the names of an ops repo at the top. Two files with
+ * different names can still generate one Application: `cake-` and deployment `teams-b-prod`
+ * at the top, `cake-teams-b-` and deployment `prod` in `teams-b`. Argo CD does not stop two
+ * ApplicationSets from owning one Application, so each rewrites it in turn.
  */
 import { readFile, realpath } from "node:fs/promises";
 import path from "node:path";
 import { parseAllDocuments } from "yaml";
+import { ARGOCD_APPLICATION_PATH } from "../generate/layout.js";
 import { APPLICATIONSET_FILE } from "../repo/layout.js";
 import { shellWord } from "../repo/shell.js";
 
@@ -17,7 +21,10 @@ export interface ApplicationSetClash {
   file: string;
   /** Absolute path of the other ops repo's ApplicationSet file. */
   other: string;
-  /** The shared objects; the name of the generated Applications ends with `<deployment>`. */
+  /**
+   * The shared objects. An Application named by both files' template ends with `<deployment>`,
+   * and one that both generate from the deployment folders of the work tree has its full name.
+   */
   objects: ArgoObjectName[];
   /**
    * Absolute path of the ops repo whose file should get new names: the one in a subfolder,
@@ -41,16 +48,27 @@ export interface ArgoObjectName {
  */
 export async function applicationSetClashes(root: string): Promise<ApplicationSetClash[]> {
   const file = path.join(root, APPLICATIONSET_FILE);
-  const own = await objectNames(file);
-  if (own.length === 0) return [];
+  const own = await readArgoFile(file);
+  if (own.names.length === 0) return [];
   const found = await findInGitRepository(root, `**/${APPLICATIONSET_FILE}`);
   if (found === undefined) return [];
+  const deploymentFiles = await findInGitRepository(root, `**/${ARGOCD_APPLICATION_PATH}`);
+  const applicationFiles = (deploymentFiles?.files ?? []).map((deploymentFile) =>
+    path.relative(found.top, deploymentFile).split(path.sep).join("/"),
+  );
+  const ownGenerated = generatedApplications(own.templates, applicationFiles);
 
   const clashes: ApplicationSetClash[] = [];
   for (const other of found.files) {
     if (other === path.join(found.realRoot, APPLICATIONSET_FILE)) continue;
-    const names = new Set((await objectNames(other)).map(objectKey));
-    const objects = own.filter((name) => names.has(objectKey(name)));
+    const otherFile = await readArgoFile(other);
+    const names = new Set(otherFile.names.map(objectKey));
+    const objects = own.names.filter((name) => names.has(objectKey(name)));
+    // Equal name templates already cover every Application both generate.
+    if (!objects.some((object) => object.kind === "Application")) {
+      const generated = new Set(generatedApplications(otherFile.templates, applicationFiles).map(objectKey));
+      objects.push(...ownGenerated.filter((name) => generated.has(objectKey(name))));
+    }
     if (objects.length === 0) continue;
     const otherRoot = path.dirname(path.dirname(other));
     clashes.push({ file, other, objects, fixRoot: found.realRoot === found.top ? otherRoot : root });
@@ -91,6 +109,18 @@ function objectKey({ kind, namespace, name }: ArgoObjectName): string {
 export function applicationSetClashMessage(clash: ApplicationSetClash, cwd: string): string {
   const relative = (target: string): string => path.relative(cwd, target).split(path.sep).join("/") || ".";
   const fixFile = path.join(clash.fixRoot, APPLICATIONSET_FILE);
+  if (
+    clash.objects.every((object) => object.kind === "Application" && !object.name.endsWith("<deployment>"))
+  ) {
+    return (
+      `${relative(clash.file)} and ${relative(clash.other)} both generate ${clash.objects.map(objectKey).join(", ")} ` +
+      "from different deployment folders: the two ApplicationSets take turns rewriting it, so it syncs either folder " +
+      "and prunes the other's RoleBindings and AuthorizationPolicies. In spec.template.metadata.name of " +
+      `${relative(fixFile)}, change the text before "{{" to one that no other ops repo's Application names start ` +
+      "with, and apply the file: Argo CD re-creates its Applications under the new names, and with " +
+      "preserveResourcesOnDeletion their resources stay"
+    );
+  }
   const keptFile = fixFile === clash.file ? clash.other : clash.file;
   const folder = relative(clash.fixRoot);
   const init = ["cake init", ...(folder === "." ? [] : [shellWord(folder)]), "--force"].join(" ");
@@ -111,21 +141,43 @@ export function applicationSetClashMessage(clash: ApplicationSetClash, cwd: stri
   );
 }
 
+/** The names an ApplicationSet file defines, and how its ApplicationSets name the Applications. */
+interface ArgoFile {
+  names: ArgoObjectName[];
+  templates: ApplicationTemplate[];
+}
+
+/**
+ * An ApplicationSet whose git files generator names each Application after one folder of a
+ * matched file's path: `<prefix>{{ index .path.segments <segment> }}`, as `cake init` writes it.
+ */
+interface ApplicationTemplate {
+  namespace: string;
+  prefix: string;
+  segment: number;
+  /** The generator's `files` paths, as expressions that match a path from the top of the git repository. */
+  paths: RegExp[];
+  /** The `files` paths with `exclude: true`, which no generated Application comes from. */
+  excludes: RegExp[];
+}
+
 /**
  * Returns the AppProjects and ApplicationSets of the YAML file at `file`, and the Applications
  * each ApplicationSet generates, named by the template's text before its first `{{` followed
  * by `<deployment>`. Returns none for a missing or invalid file.
  */
-async function objectNames(file: string): Promise<ArgoObjectName[]> {
+async function readArgoFile(file: string): Promise<ArgoFile> {
+  const none: ArgoFile = { names: [], templates: [] };
   let text: string;
   try {
     text = await readFile(file, "utf8");
   } catch {
-    return [];
+    return none;
   }
   const names: ArgoObjectName[] = [];
+  const templates: ApplicationTemplate[] = [];
   for (const document of parseAllDocuments(text)) {
-    if (document.errors.length > 0) return [];
+    if (document.errors.length > 0) return none;
     const object = document.toJS() as ArgoObject | null;
     const name = object?.metadata?.name;
     if (typeof name !== "string" || (object?.kind !== "AppProject" && object?.kind !== "ApplicationSet"))
@@ -140,14 +192,85 @@ async function objectNames(file: string): Promise<ArgoObjectName[]> {
         namespace,
         name: prefix === template ? template : `${prefix}<deployment>`,
       });
+      const applicationTemplate = templateOf(namespace, template, object.spec?.generators);
+      if (applicationTemplate !== undefined) templates.push(applicationTemplate);
     }
   }
-  return names;
+  return { names, templates };
+}
+
+/**
+ * Returns how an ApplicationSet names its Applications when its template name is a prefix and
+ * one folder of the path, and its generators are git files generators, or undefined.
+ */
+function templateOf(
+  namespace: string,
+  template: string,
+  generators: unknown,
+): ApplicationTemplate | undefined {
+  const match = /^([^{]*)\{\{-? *index +\.path\.segments +(\d+) *-?\}\}$/.exec(template);
+  if (match === null || !Array.isArray(generators)) return undefined;
+  const paths: RegExp[] = [];
+  const excludes: RegExp[] = [];
+  for (const generator of generators as ArgoGenerator[]) {
+    for (const entry of generator?.git?.files ?? []) {
+      if (typeof entry?.path !== "string") continue;
+      (entry.exclude === true ? excludes : paths).push(globExpression(entry.path));
+    }
+  }
+  return { namespace, prefix: match[1] ?? "", segment: Number(match[2]), paths, excludes };
+}
+
+/**
+ * Returns an expression for the glob of a git files generator: `*` and `?` within one folder,
+ * `**` across folders.
+ */
+function globExpression(glob: string): RegExp {
+  const source = glob
+    .split(/(\*\*\/?|\*|\?)/)
+    .map((part) => {
+      if (part.startsWith("**")) return part.endsWith("/") ? "(?:.*/)?" : ".*";
+      if (part === "*") return "[^/]*";
+      if (part === "?") return "[^/]";
+      return part.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+    })
+    .join("");
+  return new RegExp(`^${source}$`);
+}
+
+/**
+ * Returns the Applications that `templates` generate from `files`, the generated
+ * `argocd/application.yaml` files of the work tree as paths from the top of the git repository.
+ * Argo CD reads the files at the generator's revision, so a folder not yet pushed is counted
+ * too: it will generate its Application once merged.
+ */
+function generatedApplications(
+  templates: readonly ApplicationTemplate[],
+  files: readonly string[],
+): ArgoObjectName[] {
+  const names = new Map<string, ArgoObjectName>();
+  for (const { namespace, prefix, segment, paths, excludes } of templates) {
+    for (const file of files) {
+      if (!paths.some((expression) => expression.test(file))) continue;
+      if (excludes.some((expression) => expression.test(file))) continue;
+      // `.path.segments` are the folders of the matched file's path.
+      const folder = path.posix.dirname(file).split("/")[segment];
+      if (folder === undefined) continue;
+      const name: ArgoObjectName = { kind: "Application", namespace, name: `${prefix}${folder}` };
+      names.set(objectKey(name), name);
+    }
+  }
+  return [...names.values()];
 }
 
 /** The fields of an AppProject or ApplicationSet that carry names. */
 interface ArgoObject {
   kind?: unknown;
   metadata?: { name?: unknown; namespace?: string };
-  spec?: { template?: { metadata?: { name?: unknown } } };
+  spec?: { template?: { metadata?: { name?: unknown } }; generators?: unknown };
+}
+
+/** The part of an ApplicationSet generator that names the files a git files generator reads. */
+interface ArgoGenerator {
+  git?: { files?: { path?: unknown; exclude?: unknown }[] };
 }

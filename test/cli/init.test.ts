@@ -933,6 +933,65 @@ describe("cake init in a subfolder", () => {
     );
   });
 
+  it("warns about an application both applicationsets generate", async () => {
+    // GIVEN an ops repo at the top with deployment teams-b-dev-us-east-1, and one in teams-b
+    // with deployment dev-us-east-1: both ApplicationSets name an Application cake-teams-b-dev-us-east-1.
+    expect((await cake(repo.dir, "init")).code).toBe(0);
+    const vars = await readFile(path.join(repo.dir, "vars/dev-us-east-1.yaml"), "utf8");
+    await writeFile(
+      path.join(repo.dir, "vars/teams-b-dev-us-east-1.yaml"),
+      vars.replace("environment: dev", "environment: teams-b-dev"),
+    );
+    expect((await cake(repo.dir, "reconcile")).code).toBe(0);
+    const teamB = path.join(repo.dir, "teams-b");
+    expect((await cake(repo.dir, "init", "teams-b")).code).toBe(0);
+    expect((await cake(teamB, "reconcile")).code).toBe(0);
+    const fixFile = path.join(teamB, "argocd/applicationset.yaml");
+
+    const check = await cake(teamB, "reconcile", "--check");
+    const json = await cake(teamB, "reconcile", "--check", "--format", "json");
+
+    expect(check.code).toBe(0);
+    expect(check.stderr).toContain(
+      "cake: warning: argocd/applicationset.yaml and ../argocd/applicationset.yaml both generate " +
+        "Application argocd/cake-teams-b-dev-us-east-1 from different deployment folders",
+    );
+    expect(check.stderr).toContain("In spec.template.metadata.name of argocd/applicationset.yaml, change");
+    expect(JSON.parse(json.stdout).applicationSetClashes).toEqual([
+      {
+        file: fixFile,
+        other: path.join(repo.dir, "argocd/applicationset.yaml"),
+        objects: [{ kind: "Application", namespace: "argocd", name: "cake-teams-b-dev-us-east-1" }],
+      },
+    ]);
+
+    // WHEN the subfolder's Applications get another prefix THEN the warning goes.
+    await writeFile(
+      fixFile,
+      (await readFile(fixFile, "utf8")).replace("name: cake-teams-b-{{", "name: cake-team-b-{{"),
+    );
+    const fixed = await cake(teamB, "reconcile", "--check");
+
+    expect(fixed.code).toBe(0);
+    expect(fixed.stderr).not.toContain("both generate");
+  });
+
+  it("finds no clash among three ops repos", async () => {
+    // GIVEN three ops repos, each with the example deployment dev-us-east-1.
+    for (const folder of [".", "teams/b", "teams-b"]) {
+      expect((await cake(repo.dir, "init", folder)).code).toBe(0);
+      expect((await cake(path.join(repo.dir, folder), "reconcile")).code).toBe(0);
+    }
+
+    for (const folder of [".", "teams/b", "teams-b"]) {
+      const check = await cake(path.join(repo.dir, folder), "reconcile", "--check");
+
+      expect(check.code).toBe(0);
+      expect(check.stderr).not.toContain("both generate");
+      expect(check.stderr).not.toContain("both define");
+    }
+  });
+
   it("warns about applications sharing names", async () => {
     // GIVEN two ops repos, each with the example deployment dev-us-east-1 syncing in-cluster.
     for (const folder of ["teams/a", "teams/b"]) {
