@@ -409,8 +409,8 @@ function syntaxHint(error: YAMLError): string {
 }
 
 /**
- * Reports duplicate keys, alias keys and keys that read as null, a number or a boolean. The
- * latter are removed from the document, so the schema and the rules, which would see them
+ * Reports duplicate keys, alias keys, list and mapping keys, and keys that read as null, a
+ * number or a boolean. The last three are removed from the document, so the schema and the rules, which would see them
  * converted (`010` as "10", `null` as ""), report nothing more about them.
  */
 function duplicateKeyDiagnostics(source: VarsSource, document: Document): Diagnostic[] {
@@ -433,6 +433,26 @@ function duplicateKeyDiagnostics(source: VarsSource, document: Document): Diagno
             { position: source.positionOfOffset(pair.key.range?.[0] ?? 0) },
           ),
         );
+        continue;
+      }
+      if (isMap(pair.key) || isSeq(pair.key)) {
+        // A complex key (`? [a, b]`) names no field, and toJS() would stringify it, so the
+        // schema would place its error on the first key of the mapping.
+        const written = source.text
+          .slice(pair.key.range?.[0] ?? 0, pair.key.range?.[1] ?? 0)
+          .replace(/\s+/g, " ")
+          .trim();
+        diagnostics.push(
+          source.diagnostic(
+            "error",
+            "wrong-type",
+            [...path, written],
+            `the key ${written} is a ${isMap(pair.key) ? "mapping" : "list"}, but every key of a vars file is a ` +
+              `string; write a plain key, or quote it (${JSON.stringify(written)}) if it is meant as text`,
+            { position: source.positionOfOffset(pair.key.range?.[0] ?? 0) },
+          ),
+        );
+        nonStringKeys.push({ map: node, pair });
         continue;
       }
       if (!isScalar(pair.key)) continue;

@@ -396,6 +396,26 @@ describe("YAML phase", () => {
   });
 
   it.each([
+    ["? [a, b]\n: c\n", "[a, b]", "a list"],
+    ["? {a: 1}\n: c\n", "{a: 1}", "a mapping"],
+    ["? - a\n  - b\n: c\n", "- a - b", "a list"],
+  ])("a complex key at the end is an error at the key", (lines, written, kind) => {
+    const text = `${varsYaml()}${lines}`;
+    const result = load(text);
+
+    // The key starts after "? " at the end of the file.
+    const question = positionOf(text, "? ");
+    expect(codes(result)).toEqual(["wrong-type"]);
+    expect(single(result, "wrong-type")).toMatchObject({
+      path: written,
+      line: question.line,
+      column: question.column + 2,
+    });
+    expect(single(result, "wrong-type").message).toContain(`is ${kind}, but every key`);
+    expect(result.deployment).toBeUndefined();
+  });
+
+  it.each([
     ["!vault main", "the tag !vault is not one vars files use"],
     ["!!timestamp 2001-12-14", "the tag !!timestamp is not one vars files use"],
     ["!!float platform-admin", "the tag !!float does not fit the value"],
