@@ -68,6 +68,8 @@ export interface LoadedVars {
   load?: PreviousLoad;
   /** For a vars file read from history: the commit that deleted it; the text is its parent's version. */
   deletedIn?: string;
+  /** True for a folder named like a vars file (`vars/foo.yaml/`), which defines no deployment. */
+  folder?: boolean;
 }
 
 /**
@@ -137,6 +139,7 @@ async function foldersNamedLikeVarsFiles(layout: RepoLayout, commit: string): Pr
       file,
       text: "",
       diagnostics: [fileError("file-unreadable", file, message)],
+      folder: true,
     };
   });
 }

@@ -1459,6 +1459,8 @@ describe("cake plan folder named like a vars file", () => {
 
     expect(result.code).toBe(0);
     expect(result.stderr).toContain(`warning: ${FOLDER} is invalid at`);
+    expect(result.stderr).toContain("as a folder it defined no deployment, so it removes nothing");
+    expect(result.stderr).not.toContain("cannot be listed");
     expect(result.stderr).toContain("[file-unreadable]");
     expect(
       JSON.parse(result.stdout).deployments.map((item: { deployment: string }) => item.deployment),

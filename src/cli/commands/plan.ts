@@ -398,9 +398,11 @@ function warnAboutInvalidBase(
       effect = manifest
         ? `treating it as absent, so its users, deploy namespaces, quotas and cloud identity show as added and no setting change is listed; the Profiles and owner at base come from ${manifest}, and the access at base from the RoleBindings in its folder`
         : "treating it as absent, so every entry shows as added and no setting change is listed";
+    } else if (manifest) {
+      effect = `it is deleted at head, and the Profiles it removes come from ${manifest} at base`;
     } else {
-      effect = manifest
-        ? `it is deleted at head, and the Profiles it removes come from ${manifest} at base`
+      effect = vars.folder
+        ? "it is deleted at head, and as a folder it defined no deployment, so it removes nothing"
         : "it is deleted at head, and its removals cannot be listed";
     }
     // The base is not checked out, so the warning names its first error: there is no other way to see it.
