@@ -47,6 +47,10 @@ const NEEDS_FULL_LOAD = [
   // `-.5` is a number to the yaml package and a string to js-yaml; `9E990` the reverse (Infinity).
   /(^|[\s[{,])-\.[0-9]/m,
   /(^|[\s[{,])[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)[eE][-+]?[0-9]{3}/m,
+  // A long number (16 digits and a point, or 17 digits) may load as another, as
+  // `1.0000000000000000001` loads as 1. The quantity rule reports it with the text as written,
+  // which only the full load keeps.
+  /(^|[\s[{,])[-+]?(?=[0-9.]{17})[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?\s*($|[#,\]}])/m,
   // A flow mapping key that reads as null, a number or a boolean (see `hasNonStringKey`).
   new RegExp(`[{,] *${NON_STRING_KEY.source}`, "m"),
   // `?` starts an explicit key.

@@ -98,6 +98,29 @@ describe("resource quota", () => {
     expect(load(withQuota(['requests.storage: "9007199254740993"'])).diagnostics).toEqual([]);
   });
 
+  it.each([
+    ["1e-400", "0", "write a number"],
+    ["1.0000000000000000001", "1", 'quote it: "1.0000000000000000001"'],
+  ])("%s that loads as %s is an error", (written, loaded, fix) => {
+    const text = withQuota([`requests.cpu: ${written}`]);
+
+    const result = load(text);
+    const fast = loadVarsText(text, { file: "vars/prod-us-east-1.yaml", outputPath: "x", fast: true });
+
+    expect(codes(result)).toEqual(["invalid-quantity"]);
+    expect(result.diagnostics[0]).toMatchObject({
+      path: "users.deploy_namespaces[0].resource_quota.requests.cpu",
+      ...positionOf(text, written),
+    });
+    expect(result.diagnostics[0]?.message).toContain(`${written} loads from YAML as the number ${loaded}`);
+    expect(result.diagnostics[0]?.message).toContain(fix);
+    expect(fast.diagnostics.map((item) => item.message)).toEqual([result.diagnostics[0]?.message]);
+  });
+
+  it.each(["1e3", "1.50", "0x10", "2.5e-3"])("%s loads as the quantity written", (written) => {
+    expect(load(withQuota([`requests.cpu: ${written}`])).diagnostics).toEqual([]);
+  });
+
   for (const written of ["9E990", "-9e999", ".inf", ".nan"]) {
     it(`${written} gets one error naming it as written`, () => {
       const text = withQuota([`requests.cpu: ${written}`]);

@@ -2,7 +2,7 @@
  * ResourceQuota keys and quantities, and the LimitRange defaults. Quantities are checked
  * with the parser that also produces the canonical form written to the output.
  */
-import { parseQuantity } from "../../model/quantity.js";
+import { parseQuantity, type QuantityResult } from "../../model/quantity.js";
 import type { Diagnostic } from "../diagnostics.js";
 import type { DiagnosticSource, FieldPath } from "../field-path.js";
 import { DEFAULT_CONTAINER_RESOURCES } from "../schema.js";
@@ -92,6 +92,16 @@ export function quantityDiagnostic(
   }
   const text = String(value);
   const parsed = parseQuantity(text);
+  const written = typeof value === "number" ? source.sourceTextOf(path) : undefined;
+  if (written !== undefined && written !== text && changedByLoading(written, parsed)) {
+    const fix = parseQuantity(written).ok ? `quote it: "${written}"` : QUANTITY_SPELLING;
+    return source.diagnostic(
+      "error",
+      "invalid-quantity",
+      path,
+      `${written} loads from YAML as the number ${text}, a different quantity; ${fix}`,
+    );
+  }
   if (parsed.ok && parsed.quantity.nanos >= 0n) return undefined;
   if (parsed.ok) {
     return source.diagnostic(
@@ -108,6 +118,21 @@ export function quantityDiagnostic(
     path,
     `"${text}" is not a Kubernetes quantity; ${fix}`,
   );
+}
+
+/** A decimal number with an exponent, such as `1e-400`, which YAML reads as a number. */
+const EXPONENT_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+$/;
+
+/**
+ * Returns true when the number YAML loaded, `loaded` parsed, is another quantity than the
+ * text `written`. A JavaScript number holds about 17 digits between 1e-323 and 1e308, so
+ * `1e-400` loads as 0 and `1.0000000000000000001` as 1. A written exponent beyond what a
+ * quantity allows is no quantity, but its loaded value can be one.
+ */
+function changedByLoading(written: string, loaded: QuantityResult): boolean {
+  const exact = parseQuantity(written);
+  if (exact.ok) return !loaded.ok || exact.quantity.nanos !== loaded.quantity.nanos;
+  return EXPONENT_NUMBER.test(written) && loaded.ok;
 }
 
 export const resourceQuotaRule: Rule = {
