@@ -295,7 +295,8 @@ async function prepareEdits(
     const reasons = rejections.map(({ name, error }) => `${name}: ${error.message}`).join("\n");
     throw new CakeError(`${reasons}\nno deployment was changed.`, rejections[0]?.error.exitCode ?? 1);
   }
-  for (const { name, reason } of skipped) io.stderr.write(`cake: skipped ${name}: ${reason}\n`);
+  for (const { name, reason } of skipped)
+    io.stderr.write(`cake: skipped ${name}: ${withLayoutFlags(reason, options)}\n`);
   if (all && applied.length === 0 && skipped.length > 0) {
     throw new CakeError("the change applies to no deployment; nothing was written.");
   }

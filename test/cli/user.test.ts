@@ -879,6 +879,30 @@ describe("--deployment all", () => {
     expect(await readVars(repo)).toMatch(/username: zed\n.*\n\s+allowed_namespaces: \[team-a\]/);
   });
 
+  it("repeats layout options in skip reasons", async () => {
+    const elsewhere = path.dirname(repo);
+    const flags = ["--repo", path.basename(repo), "--vars-dir", "vars"];
+    const add = [
+      "user",
+      "add",
+      ...flags,
+      "--email",
+      "zed@example.com",
+      "--role",
+      "cake-user",
+      "--no-reconcile",
+    ];
+    expect((await cake(elsewhere, ...add, "--deployment", "qa-us-east-1")).code).toBe(0);
+
+    const result = await cake(elsewhere, ...add, "--deployment", "all");
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(
+      `cake: skipped qa-us-east-1: a user with email "zed@example.com" already exists; ` +
+        `change their access with "cake user grant ${flags.join(" ")}" or "cake user revoke ${flags.join(" ")}".\n`,
+    );
+  });
+
   it("fails when no deployment accepts it", async () => {
     await expectFailure(1, "user", "disable", "--deployment", "all", "--email", "nobody@example.com");
   });
