@@ -7,6 +7,7 @@
 import { type Command, Option } from "commander";
 import { dnsLabelFix, dnsLabelProblem } from "../config/rules/dns.js";
 import { hiddenCharacter, isEmail } from "../config/rules/emails.js";
+import { quantityProblem, quotaKeyProblem } from "../config/rules/resource-quota.js";
 import { CAKE_ROLES, NAMESPACE_ACCESS } from "../config/schema.js";
 import { UsageError } from "../errors.js";
 import type { NamespaceAccess } from "../model/types.js";
@@ -109,10 +110,20 @@ export function parseUsername(username: string): string {
 
 /** Parses a `--namespace` name, which names a deploy namespace: a DNS-1123 label. */
 export function parseNamespace(namespace: string): string {
-  const problem = dnsLabelProblem(namespace);
-  if (problem === undefined) return namespace;
+  return checkedNamespaceName("--namespace", namespace);
+}
+
+/** Parses the NAME argument of `cake namespace add`, the name of a new deploy namespace. */
+export function parseNamespaceArgument(name: string): string {
+  return checkedNamespaceName("the namespace name", name);
+}
+
+/** Returns `name` when it is a DNS-1123 label, else throws a UsageError whose message starts with `subject`. */
+function checkedNamespaceName(subject: string, name: string): string {
+  const problem = dnsLabelProblem(name);
+  if (problem === undefined) return name;
   throw new UsageError(
-    `--namespace ${JSON.stringify(namespace)} ${problem}; it names a deploy namespace; ${dnsLabelFix(namespace)}.`,
+    `${subject} ${JSON.stringify(name)} ${problem}; it names a deploy namespace; ${dnsLabelFix(name)}.`,
   );
 }
 
@@ -129,7 +140,10 @@ export function parseGrant(value: string): NamespaceGrantInput {
   return { namespace: parseNamespace(value.slice(0, colon)), access: access as NamespaceAccess };
 }
 
-/** Parses `--quota KEY=VALUE` entries into a mapping; the loader validates keys and quantities. */
+/**
+ * Parses `--quota KEY=VALUE` entries into a mapping, with the key and quantity rules of the vars
+ * file, so that a wrong entry is a usage error that names the option.
+ */
 export function parseQuota(entries: readonly string[]): Record<string, string> {
   // A Map, because a plain object would take `__proto__=1` as its prototype and drop the key.
   const quota = new Map<string, string>();
@@ -142,8 +156,22 @@ export function parseQuota(entries: readonly string[]): Record<string, string> {
         `--quota ${JSON.stringify(entry)} is invalid; write it as KEY=VALUE, such as requests.cpu=16.`,
       );
     }
+    const problem = quotaEntryProblem(key, value);
+    if (problem !== undefined) {
+      // A fix that asks "did you mean ...?" ends the sentence itself.
+      throw new UsageError(`--quota ${JSON.stringify(entry)}: ${problem}${problem.endsWith("?") ? "" : "."}`);
+    }
     if (quota.has(key)) throw new UsageError(`--quota key "${key}" is given twice; give each key once.`);
     quota.set(key, value);
   }
   return Object.fromEntries(quota);
+}
+
+/** Returns what is wrong with the key or the quantity of a `--quota` entry, or undefined when both are valid. */
+function quotaEntryProblem(key: string, value: string): string | undefined {
+  const keyProblem = quotaKeyProblem(key);
+  if (keyProblem !== undefined) return `"${key}" ${keyProblem}`;
+  const valueProblem = quantityProblem(value);
+  if (valueProblem !== undefined) return `"${value}" ${valueProblem}`;
+  return undefined;
 }

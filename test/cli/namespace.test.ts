@@ -49,9 +49,9 @@ describe("cake namespace add", () => {
     expect(await outputProfiles()).toContain("fraud");
   });
 
-  it("invalid quantity writes nothing", async () => {
+  it("invalid quantity is a usage error", async () => {
     const result = await expectFailure(
-      1,
+      2,
       "namespace",
       "add",
       ...D,
@@ -59,7 +59,19 @@ describe("cake namespace add", () => {
       "--quota",
       "requests.memory=20gi",
     );
-    expect(result.stderr).toContain("[invalid-quantity]");
+
+    expect(result.stderr).toBe(
+      'cake: --quota "requests.memory=20gi": "20gi" is not a Kubernetes quantity; did you mean 20Gi?\n',
+    );
+  });
+
+  it("invalid quota key is a usage error", async () => {
+    const result = await expectFailure(2, "namespace", "add", ...D, "fraud", "--quota", "nvidia.com/gpu=2");
+
+    expect(result.stderr).toBe(
+      'cake: --quota "nvidia.com/gpu=2": "nvidia.com/gpu" is not a ResourceQuota resource name; ' +
+        'use "requests.nvidia.com/gpu" for an extended resource.\n',
+    );
   });
 
   it("malformed quota writes nothing", async () => {
@@ -70,8 +82,25 @@ describe("cake namespace add", () => {
     );
   });
 
-  it("invalid name writes nothing", async () => {
-    await expectFailure(1, "namespace", "add", ...D, "Fraud_Team");
+  it("invalid name is a usage error", async () => {
+    const result = await expectFailure(2, "namespace", "add", ...D, "Fraud_Team");
+
+    expect(result.stderr).toBe(
+      'cake: the namespace name "Fraud_Team" is not a DNS-1123 label (lower-case letters, digits and ' +
+        "'-', starting and ending with a letter or digit); it names a deploy namespace; use \"fraud-team\".\n",
+    );
+  });
+
+  it("empty name is a usage error", async () => {
+    const result = await expectFailure(2, "namespace", "add", ...D, "");
+
+    expect(result.stderr).toMatch(/^cake: the namespace name "" is empty; /);
+  });
+
+  it("reserved name is reported in the vars file", async () => {
+    const result = await expectFailure(1, "namespace", "add", ...D, "kube-system");
+
+    expect(result.stderr).toContain("[reserved-namespace]");
   });
 
   it("existing name writes nothing", async () => {

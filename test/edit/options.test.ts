@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { EditError } from "../../src/edit/errors.js";
 import { parseQuota } from "../../src/edit/options.js";
+import { UsageError } from "../../src/errors.js";
 
 describe("parseQuota", () => {
   it("reads KEY=VALUE entries", () => {
@@ -16,11 +16,35 @@ describe("parseQuota", () => {
     );
   });
 
-  it("keeps keys an object inherits as keys, for the loader to reject", () => {
+  it("rejects keys an object inherits as invalid keys", () => {
     // `key in {}` is true for these, which once called each of them "given twice".
-    const quota = parseQuota(["__proto__=1", "constructor=1"]);
+    expect(() => parseQuota(["__proto__=1"])).toThrow(
+      '--quota "__proto__=1": "__proto__" is not a ResourceQuota resource name;',
+    );
+    expect(() => parseQuota(["constructor=1"])).toThrow(UsageError);
+  });
 
-    expect(Object.keys(quota)).toEqual(["__proto__", "constructor"]);
-    expect(() => parseQuota(["constructor=1"])).not.toThrow(EditError);
+  it("rejects an invalid quantity", () => {
+    expect(() => parseQuota(["requests.memory=20gi"])).toThrow(
+      '--quota "requests.memory=20gi": "20gi" is not a Kubernetes quantity; did you mean 20Gi?',
+    );
+  });
+
+  it("rejects a negative quantity", () => {
+    expect(() => parseQuota(["pods=-1"])).toThrow(
+      '--quota "pods=-1": "-1" is negative; quotas and defaults must be 0 or more.',
+    );
+  });
+
+  it("accepts the quota keys of the vars file", () => {
+    const entries = [
+      "requests.nvidia.com/gpu=2",
+      "count/deployments.apps=10",
+      "requests.hugepages-2Mi=1Gi",
+      "gold.storageclass.storage.k8s.io/requests.storage=500Gi",
+      "cpu=500m",
+    ];
+
+    expect(Object.keys(parseQuota(entries))).toHaveLength(entries.length);
   });
 });

@@ -1,4 +1,4 @@
-import type { Command } from "commander";
+import { Argument, type Command } from "commander";
 import { listNamespaces } from "../../edit/listing.js";
 import {
   addDeployNamespace,
@@ -7,7 +7,13 @@ import {
   removeDeployNamespaceStep,
   usersGrantedNamespace,
 } from "../../edit/namespaces.js";
-import { collect, parseQuota, withEditOptions, withRepoOptions } from "../../edit/options.js";
+import {
+  collect,
+  parseNamespaceArgument,
+  parseQuota,
+  withEditOptions,
+  withRepoOptions,
+} from "../../edit/options.js";
 import { type EditCommandOptions, type EditTarget, runEdit } from "../../edit/session.js";
 import { entryIndexOf, spliceWindow } from "../../edit/window.js";
 import { CakeError } from "../../errors.js";
@@ -23,7 +29,9 @@ export function register(program: Command, context: CommandContext): void {
 
   withEditOptions(namespace.command("add"), DEPLOYMENT_HELP)
     .description("Add a deploy namespace to the vars file, then reconcile.")
-    .argument("<name>", "the namespace name (a DNS-1123 label)")
+    .addArgument(
+      new Argument("<name>", "the namespace name (a DNS-1123 label)").argParser(parseNamespaceArgument),
+    )
     .option("--quota <key=value>", "a ResourceQuota entry such as requests.cpu=16; repeatable", collect)
     .action((name: string, options: EditCommandOptions & { quota?: string[] }) => {
       const resourceQuota = parseQuota(options.quota ?? []);

@@ -50,6 +50,12 @@ export function isQuotaResourceName(key: string): boolean {
   return STANDARD_QUOTA_NAMES.includes(key) || QUOTA_NAME_PATTERNS.some((pattern) => pattern.test(key));
 }
 
+/** Returns what is wrong with a ResourceQuota key and how to fix it, or undefined when it is valid. */
+export function quotaKeyProblem(key: string): string | undefined {
+  if (isQuotaResourceName(key)) return undefined;
+  return `is not a ResourceQuota resource name; ${quotaKeyFix(key)}`;
+}
+
 function quotaKeyFix(key: string): string {
   if (/^limits\.[^/]+\/.+$/.test(key)) {
     return `use "requests.${key.slice("limits.".length)}" (extended resources are quota'd by requests only)`;
@@ -91,9 +97,8 @@ export function quantityDiagnostic(
     );
   }
   const text = String(value);
-  const parsed = parseQuantity(text);
   const written = typeof value === "number" ? source.sourceTextOf(path) : undefined;
-  if (written !== undefined && written !== text && changedByLoading(written, parsed)) {
+  if (written !== undefined && written !== text && changedByLoading(written, parseQuantity(text))) {
     const fix = parseQuantity(written).ok ? `quote it: "${written}"` : QUANTITY_SPELLING;
     return source.diagnostic(
       "error",
@@ -102,22 +107,19 @@ export function quantityDiagnostic(
       `${written} loads from YAML as the number ${text}, a different quantity; ${fix}`,
     );
   }
+  const problem = quantityProblem(text);
+  return problem === undefined
+    ? undefined
+    : source.diagnostic("error", "invalid-quantity", path, `"${text}" ${problem}`);
+}
+
+/** Returns what is wrong with a quota or default quantity and how to fix it, or undefined when it is valid. */
+export function quantityProblem(text: string): string | undefined {
+  const parsed = parseQuantity(text);
   if (parsed.ok && parsed.quantity.nanos >= 0n) return undefined;
-  if (parsed.ok) {
-    return source.diagnostic(
-      "error",
-      "invalid-quantity",
-      path,
-      `"${text}" is negative; quotas and defaults must be 0 or more`,
-    );
-  }
+  if (parsed.ok) return "is negative; quotas and defaults must be 0 or more";
   const fix = parsed.suggestion ? `did you mean ${parsed.suggestion}?` : QUANTITY_SPELLING;
-  return source.diagnostic(
-    "error",
-    "invalid-quantity",
-    path,
-    `"${text}" is not a Kubernetes quantity; ${fix}`,
-  );
+  return `is not a Kubernetes quantity; ${fix}`;
 }
 
 /** A decimal number with an exponent, such as `1e-400`, which YAML reads as a number. */
@@ -142,15 +144,10 @@ export const resourceQuotaRule: Rule = {
     for (const entry of view.deployNamespaces) {
       for (const [key, value] of Object.entries(entry.value.resourceQuota)) {
         const path = [...entry.path, "resource_quota", key];
-        if (!isQuotaResourceName(key)) {
+        const keyProblem = quotaKeyProblem(key);
+        if (keyProblem) {
           diagnostics.push(
-            source.diagnostic(
-              "error",
-              "invalid-quota-key",
-              path,
-              `"${key}" is not a ResourceQuota resource name; ${quotaKeyFix(key)}`,
-              { key: true },
-            ),
+            source.diagnostic("error", "invalid-quota-key", path, `"${key}" ${keyProblem}`, { key: true }),
           );
         }
         const invalid = quantityDiagnostic(source, path, value);
