@@ -1,4 +1,4 @@
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, type Option } from "commander";
 import { printableLines } from "../config/format.js";
 import { CakeError, systemErrorMessage, UsageError } from "../errors.js";
 import { type LayoutOptions, withLayoutFlags } from "../repo/shell.js";
@@ -49,20 +49,42 @@ function buildProgramWith(context: CommandContext, commands: readonly CommandMod
     .version(CAKE_VERSION, "-V, --version", "print the cake version");
 
   for (const command of commands) command.register(program, context);
+  const required = new Set<Option>();
   program.hook("preAction", (_program, action) => {
+    rejectMissingOptions(action, required);
     rejectEmptyValues(action);
     rejectRepeatedValues(action, context.io.argv);
   });
 
   // Every command, subcommands included, gets the output settings and the exit override.
+  // Commander 14 checks required options before it looks for unknown ones, so a misspelled
+  // `--emial` would be reported as a missing `--email`, without the "did you mean". The preAction
+  // hook runs after the unknown-option check, so the required options are checked there.
   (function inherit(command: Command): void {
     command.exitOverride((error) => {
       throw usageErrorOf(error, command);
     });
     command.configureOutput(output);
+    for (const option of command.options.filter((each) => each.mandatory)) {
+      option.makeOptionMandatory(false);
+      required.add(option);
+    }
     command.commands.forEach(inherit);
   })(program);
   return program;
+}
+
+/** Rejects a command line that leaves out a required option, in the words commander uses. */
+function rejectMissingOptions(action: Command, required: ReadonlySet<Option>): void {
+  const values = action.opts();
+  const missing = action.options.find(
+    (option) => required.has(option) && values[option.attributeName()] === undefined,
+  );
+  if (missing !== undefined) {
+    throw new UsageError(
+      `required option '${missing.flags}' not specified. Run \`${commandPath(action)} --help\` for usage.`,
+    );
+  }
 }
 
 /**

@@ -19,6 +19,18 @@ describe("commander usage errors", () => {
       "cake: required option '--email <email>' not specified. Run `cake user add --help` for usage.\n",
     ],
     [
+      ["user", "add", "--emial", "a@example.com", "--deployment", "d", "--role", "cake-user"],
+      "cake: unknown option '--emial'; did you mean --email? Run `cake user add --help` for usage.\n",
+    ],
+    [
+      ["user", "grant", "--email", "a@example.com", "--namespac", "team-a"],
+      "cake: unknown option '--namespac'; did you mean --namespace? Run `cake user grant --help` for usage.\n",
+    ],
+    [
+      ["user", "add", "--email", "a@example.com", "--deployment", "d"],
+      "cake: required option '--role <role>' not specified. Run `cake user add --help` for usage.\n",
+    ],
+    [
       ["validate", "--format"],
       "cake: option '--format <format>' argument missing. Run `cake validate --help` for usage.\n",
     ],
