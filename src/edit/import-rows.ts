@@ -8,11 +8,12 @@ import { textPosition } from "../config/field-path.js";
 import { printable } from "../config/format.js";
 import { NAMESPACE_ACCESS } from "../config/schema.js";
 import { CakeError } from "../errors.js";
+import { nonAsciiCodePoints } from "../model/code-points.js";
 import type { NamespaceAccess } from "../model/types.js";
 import { CsvError, type CsvPosition, parseCsvRecords } from "./csv.js";
 import { EditError, type EditErrorCode } from "./errors.js";
 import { parseRoles } from "./options.js";
-import type { NamespaceGrantInput } from "./users.js";
+import { emailTwinDifference, type NamespaceGrantInput } from "./users.js";
 
 export const IMPORT_COLUMNS = ["email", "username", "roles", "namespaces"] as const;
 
@@ -138,15 +139,7 @@ export function readImportCsv(text: string, file: string): ImportCsv {
     const key = email.normalize("NFC").toLowerCase();
     const earlier = seen.get(key);
     if (email !== "" && earlier !== undefined) {
-      const difference = email.toLowerCase() === earlier.email.toLowerCase() ? "in case" : "in Unicode form";
-      report(
-        "email",
-        "duplicate-email",
-        earlier.email === email
-          ? `email "${email}" is already on line ${earlier.line}; merge the two rows`
-          : `email "${email}" differs only ${difference} from "${earlier.email}" on line ${earlier.line}; ` +
-              "the identity provider sends one of them, so keep one row with the exact email it sends",
-      );
+      report("email", "duplicate-email", duplicateEmailMessage(email, earlier));
     }
     if (email !== "" && earlier === undefined) seen.set(key, { email, line: record.line });
 
@@ -164,6 +157,21 @@ export function readImportCsv(text: string, file: string): ImportCsv {
     });
   }
   return { file, header, rows, problems };
+}
+
+/** Describes a row's email that an earlier row has too, exactly or in another case or Unicode form. */
+function duplicateEmailMessage(email: string, earlier: { email: string; line: number }): string {
+  if (earlier.email === email)
+    return `email "${email}" is already on line ${earlier.line}; merge the two rows`;
+  const difference = emailTwinDifference(email, earlier.email);
+  const codePoints =
+    difference === "case"
+      ? ""
+      : ` (${nonAsciiCodePoints(email)} where line ${earlier.line} has ${nonAsciiCodePoints(earlier.email)})`;
+  return (
+    `email "${email}" differs only in ${difference} from "${earlier.email}" on line ${earlier.line}${codePoints}; ` +
+    "the identity provider sends one of them, so keep one row with the exact email it sends"
+  );
 }
 
 /** Returns a problem of the row starting on `line`, placed at `position` or else at the row's start. */

@@ -236,29 +236,36 @@ export function newUserProblems(
 }
 
 /**
- * Describes a new email that differs from an existing user's only in case or Unicode form.
- * Forms that differ in Unicode look the same when printed, so the message names the code points.
- */
-/**
  * The error for a new user whose `email` differs from an existing user's only in case or Unicode
  * form; `location` (FILE:LINE) says where the existing entry is, when the caller knows it.
  */
 export function emailTwinError(email: string, existing: string, location?: string): EditError {
   const where = location === undefined ? "" : ` at ${location}`;
   const fix = "the identity provider sends one of them, so keep one entry with the exact email it sends.";
-  if (email.toLowerCase() === existing.toLowerCase()) {
+  const difference = emailTwinDifference(email, existing);
+  if (difference === "case") {
     return new EditError(
       "duplicate-email",
       `email "${email}" differs only in case from the existing user "${existing}"${where}; ${fix}`,
     );
   }
-  const difference =
-    email.normalize("NFC") === existing.normalize("NFC") ? "Unicode form" : "case and Unicode form";
   return new EditError(
     "duplicate-email",
     `email "${email}" differs only in ${difference} from the existing user "${existing}"${where} ` +
       `(${nonAsciiCodePoints(email)} where the existing email has ${nonAsciiCodePoints(existing)}); ${fix}`,
   );
+}
+
+/**
+ * Returns how two different emails with the same lower-case NFC form differ. A message about a
+ * difference in Unicode form lists the code points, because both forms print the same.
+ */
+export function emailTwinDifference(
+  email: string,
+  other: string,
+): "case" | "Unicode form" | "case and Unicode form" {
+  if (email.toLowerCase() === other.toLowerCase()) return "case";
+  return email.normalize("NFC") === other.normalize("NFC") ? "Unicode form" : "case and Unicode form";
 }
 
 function buildUserEntry(user: NewUser, neighbour: YAMLMap | undefined, style: FileStyle): YAMLMap {

@@ -543,6 +543,25 @@ describe("cake user import", () => {
     );
   });
 
+  it("lists the code points of row twins", async () => {
+    await writeCsv(
+      "email,username,roles,namespaces\n" +
+        "zo\u00eb@example.com,,cake-user,\nzoe\u0308@example.com,,cake-user,\nZOE\u0308@example.com,,cake-user,\n",
+    );
+
+    const result = await cake(repo, ...IMPORT, "users.csv", "--dry-run");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `users.csv:3:1: error [duplicate-email] email: email "zoe\u0308@example.com" differs only in Unicode form ` +
+        `from "zo\u00eb@example.com" on line 2 (U+0065 U+0308 where line 2 has U+00EB); `,
+    );
+    expect(result.stderr).toContain(
+      `users.csv:4:1: error [duplicate-email] email: email "ZOE\u0308@example.com" differs only in case and ` +
+        `Unicode form from "zo\u00eb@example.com" on line 2 (U+0045 U+0308 where line 2 has U+00EB); `,
+    );
+  });
+
   it("names the existing user of a Unicode twin", async () => {
     const composed = "zo\u00eb@example.com";
     const added = await cake(
