@@ -93,6 +93,7 @@ export function applyImport(
     checkHandover,
     removed,
     addedOnLine: new Map(),
+    leftOutUsernames: new Map(),
     ...(target.load === undefined
       ? {}
       : { lastLoad: target.load, whole: countedFile(target) ?? wholeFile(target.text) }),
@@ -116,7 +117,10 @@ export function applyImport(
     const counts = state.pendingCounts;
     state.pendingLoad = undefined;
     state.pendingCounts = undefined;
-    if (result === undefined || earlier.length > 0 || found.length > 0) continue;
+    if (result === undefined || earlier.length > 0 || found.length > 0) {
+      leaveOutUsername(state, row);
+      continue;
+    }
 
     state.text = result.text;
     if (pending?.text === result.text) state.lastLoad = pending;
@@ -174,6 +178,8 @@ interface ImportState {
   checkHandover: HandoverCheck;
   /** The users added by earlier rows, by lower-case email, with the row's email and line. */
   addedOnLine: Map<string, { email: string; line: number }>;
+  /** The usernames that left-out rows of no existing user give, with the first such row's line. */
+  leftOutUsernames: Map<string, number>;
   /** Profiles that left the output, with their last holders: proposed usernames avoid them. */
   removed: Readonly<Record<string, string | null>>;
   /** The load of `text`, which the next row's check starts from. */
@@ -338,6 +344,17 @@ function applyRow(
 }
 
 /**
+ * Records the username that a left-out row gives, unless the row's email is an existing user's.
+ * A later row without an email that gives the same username is then reported, which
+ * `state.taken` cannot do because the left-out row added no user.
+ */
+function leaveOutUsername(state: ImportState, row: ImportRow): void {
+  if (row.username === "" || state.leftOutUsernames.has(row.username)) return;
+  if (state.target.deployment.users.some((user) => user.email === row.email)) return;
+  state.leftOutUsernames.set(row.username, row.line);
+}
+
+/**
  * Checks the username of a row without an email, so its problems come in the same run as the
  * missing email. Whether the row adds or updates a user depends on the email, so a username in
  * use gets both fixes. The other username rules are the vars file's, checked on a copy of the
@@ -351,6 +368,16 @@ function checkUsernameAlone(state: ImportState, row: ImportRow, skip: Report): v
       "duplicate-username",
       `username "${row.username}" is already used by ${holder.email}; write that email to update ` +
         "their access, or choose another username for a new user",
+    );
+    return;
+  }
+  const line = state.leftOutUsernames.get(row.username);
+  if (line !== undefined) {
+    skip(
+      "username",
+      "duplicate-username",
+      `username "${row.username}" is also on line ${line}; each user needs their own username, so ` +
+        "choose another, or keep one row when both are the same person",
     );
     return;
   }

@@ -530,6 +530,33 @@ describe("cake user import", () => {
     );
   });
 
+  it("reports a username of an earlier left-out row", async () => {
+    await writeCsv(
+      [
+        "email,username,roles,namespaces",
+        ",fresh-name,cake-user,",
+        ",fresh-name,cake-user,",
+        "not-an-email,other-name,cake-user,",
+        ",other-name,cake-user,",
+        ",third-name,cake-user,",
+        "",
+      ].join("\n"),
+    );
+
+    const result = await cake(repo, ...IMPORT, "users.csv", "--dry-run");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'users.csv:3:2: error [duplicate-username] username: username "fresh-name" is also on line 2; ' +
+        "each user needs their own username, so choose another, or keep one row when both are the same person",
+    );
+    expect(result.stderr).toContain(
+      'users.csv:5:2: error [duplicate-username] username: username "other-name" is also on line 4;',
+    );
+    expect(result.stderr).not.toContain("users.csv:2:2:");
+    expect(result.stderr).not.toContain("users.csv:6:2:");
+  });
+
   it("names the earlier line of a case twin", async () => {
     await writeCsv(
       "email,username,roles,namespaces\nzoe@example.com,,cake-user,\nZoe@example.com,,cake-user,\n",
