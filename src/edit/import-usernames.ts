@@ -51,12 +51,7 @@ export function shareUsernames(
   deployments: readonly ImportDeployment[],
   skipped: ReadonlySet<number>,
 ): Map<number, SharedUsername> {
-  const tracked: Tracked[] = deployments.map((each) => ({
-    ...each,
-    index: new UsernameIndex(each.deployment),
-    usernames: new Map(each.deployment.users.map((user) => [user.email, user.username])),
-    holders: new Map(each.deployment.users.map((user) => [user.username, user.email])),
-  }));
+  const tracked = deployments.map(track);
   const shared = new Map<number, SharedUsername>();
 
   for (const row of rows) {
@@ -79,6 +74,47 @@ export function shareUsernames(
     }
   }
   return shared;
+}
+
+/**
+ * Returns why `username`, given on the command line for a person added with `--deployment all`,
+ * cannot be their one username in every deployment, or undefined when it can. The person may
+ * already have another username in some deployment, or the name may be taken in one that adds them.
+ */
+export function givenUsernameProblem(
+  email: string,
+  username: string,
+  deployments: readonly ImportDeployment[],
+): string | undefined {
+  const tracked = deployments.map(track);
+  const other = tracked.find((each) => each.usernames.has(email) && each.usernames.get(email) !== username);
+  if (other !== undefined) {
+    const theirs = other.usernames.get(email) as string;
+    return (
+      `${email} has username "${theirs}" in ${other.name}; a person needs one username, which names their ` +
+      `Profile, in every deployment, so pass --username ${theirs} or leave --username out`
+    );
+  }
+  // A person who has the username somewhere keeps it, so the fix is in the deployment that refuses it.
+  const existing = tracked.some((each) => each.usernames.has(email));
+  for (const each of tracked.filter((deployment) => !deployment.usernames.has(email))) {
+    const reason = unavailable(each, email, username);
+    if (reason === undefined) continue;
+    const fix = existing
+      ? `free the name there, or run the command for ${each.name} alone (--deployment ${each.name}) with another username`
+      : "choose a name free in all of them, or leave --username out to get one proposed";
+    return `"${username}" is ${reason} in ${each.name}; a person needs one username, which names their Profile, in every deployment, so ${fix}`;
+  }
+  return undefined;
+}
+
+function track(each: ImportDeployment): Tracked {
+  return {
+    ...each,
+    index: new UsernameIndex(each.deployment),
+    usernames: new Map(each.deployment.users.map((user) => [user.email, user.username])),
+    holders: new Map(each.deployment.users.map((user) => [user.username, user.email])),
+  };
 }
 
 /** Returns the username the person has where they exist, when it is theirs to take everywhere else. */

@@ -934,6 +934,31 @@ describe("--deployment all", () => {
     expect(await readVars(repo, "qa-us-east-1")).toBe(qa);
   });
 
+  it("adds nowhere when --username differs", async () => {
+    // carol@example.com is "cwu" in dev-eu-west-1 and absent from qa-us-east-1.
+    const args = ["--deployment", "all", "--email", "carol@example.com", "--role", "cake-user"];
+
+    const result = await expectFailure(1, "user", "add", ...args, "--username", "carol", "--no-reconcile");
+
+    expect(result.stderr).toBe(
+      'cake: carol@example.com has username "cwu" in dev-eu-west-1; a person needs one username, which names ' +
+        "their Profile, in every deployment, so pass --username cwu or leave --username out; nothing was written.\n",
+    );
+  });
+
+  it("adds nowhere when --username is taken", async () => {
+    // qa-us-east-1 has ann@example.com as "ann"; dev-eu-west-1 has no "ann".
+    const args = ["--deployment", "all", "--email", "ann@example.org", "--role", "cake-user"];
+
+    const result = await expectFailure(1, "user", "add", ...args, "--username", "ann", "--no-reconcile");
+
+    expect(result.stderr).toBe(
+      'cake: "ann" is already used by ann@example.com in qa-us-east-1; a person needs one username, which ' +
+        "names their Profile, in every deployment, so choose a name free in all of them, or leave --username " +
+        "out to get one proposed; nothing was written.\n",
+    );
+  });
+
   it("imports nowhere when one deployment refuses", async () => {
     const csv = path.join(repo, "new.csv");
     await writeFile(csv, "email,username,roles,namespaces\nzed@example.com,zed,cake-user,team-a\n");

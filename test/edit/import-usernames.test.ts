@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { ImportRow } from "../../src/edit/import-rows.js";
-import { type ImportDeployment, shareUsernames } from "../../src/edit/import-usernames.js";
+import {
+  givenUsernameProblem,
+  type ImportDeployment,
+  shareUsernames,
+} from "../../src/edit/import-usernames.js";
 import { expectValid, readFixture } from "./helpers.js";
 
 const base = expectValid(readFixture("dev-eu-west-1.yaml"));
@@ -115,5 +119,32 @@ describe("shareUsernames", () => {
     const shared = shareUsernames([row(2, "nina.park@example.com")], deployments, new Set([2]));
 
     expect(shared.size).toBe(0);
+  });
+});
+
+describe("givenUsernameProblem", () => {
+  const kim: [string, string] = ["kim@example.com", "kim"];
+  const other: [string, string] = ["other@example.com", "kim"];
+
+  it("accepts the person's own username", () => {
+    const deployments = [deploymentOf("a", [kim]), deploymentOf("b", [])];
+
+    expect(givenUsernameProblem("kim@example.com", "kim", deployments)).toBeUndefined();
+  });
+
+  it("names the username the person has", () => {
+    const deployments = [deploymentOf("a", [kim]), deploymentOf("b", [])];
+
+    expect(givenUsernameProblem("kim@example.com", "kim2", deployments)).toMatch(
+      /^kim@example\.com has username "kim" in a; .* so pass --username kim or leave --username out$/,
+    );
+  });
+
+  it("names the deployment where the name is taken", () => {
+    const deployments = [deploymentOf("a", [kim]), deploymentOf("b", [other])];
+
+    expect(givenUsernameProblem("kim@example.com", "kim", deployments)).toMatch(
+      /^"kim" is already used by other@example\.com in b; .* run the command for b alone \(--deployment b\)/,
+    );
   });
 });

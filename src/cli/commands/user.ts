@@ -3,7 +3,12 @@ import type { Command } from "commander";
 import { emailLookalikeKey } from "../../config/rules/emails.js";
 import { EditError } from "../../edit/errors.js";
 import { importUsers } from "../../edit/import.js";
-import { importDeployments, type SharedUsername, shareUsernames } from "../../edit/import-usernames.js";
+import {
+  givenUsernameProblem,
+  importDeployments,
+  type SharedUsername,
+  shareUsernames,
+} from "../../edit/import-usernames.js";
 import { listUsers } from "../../edit/listing.js";
 import {
   collect,
@@ -212,9 +217,15 @@ function addAction(
   return runEdit(context, options, {
     command: "user add",
     prepare: async (targets) => {
-      if (targets.length < 2 || options.username !== undefined) return;
+      if (targets.length < 2) return;
+      const deployments = await importDeployments(targets);
+      if (options.username !== undefined) {
+        const problem = givenUsernameProblem(email, options.username, deployments);
+        if (problem !== undefined) throw new CakeError(`${problem}; nothing was written.`);
+        return;
+      }
       const row = { line: 0, email, username: "" };
-      shared = shareUsernames([row], await importDeployments(targets), new Set()).get(row.line);
+      shared = shareUsernames([row], deployments, new Set()).get(row.line);
       if (shared !== undefined && "problem" in shared)
         throw new CakeError(`${shared.problem}; nothing was written.`);
     },
