@@ -17,8 +17,9 @@ export type EditErrorCode =
 export class EditError extends CakeError {
   readonly code: EditErrorCode;
   /**
-   * The message without its next step, for `--deployment all`, which skips a deployment where
-   * the user or namespace does not exist: there the skip is the expected result, not a fault.
+   * The message for `--deployment all`, which skips a deployment where the user or namespace does
+   * not exist. There the skip is the expected result, not a fault, so a generic next step (such
+   * as "Run `cake user list`") is left out.
    */
   readonly reason: string | undefined;
 

@@ -378,7 +378,8 @@ export function requireUser(vars: VarsDocument, ref: UserRef): YAMLMap {
   );
   // Two Unicode forms of one text look the same on screen, so the hint names their code points.
   const formOnly = values.find((value) => value !== undefined && sameUnicodeText(value, wanted));
-  let hint = " Run `cake user list` to see the users.";
+  // A skip of `--deployment all` keeps the hint of a near match, which says what to type instead.
+  let hint = "";
   if (caseOnly)
     hint = ` The file has "${caseOnly}", which differs only in case; emails are compared exactly.`;
   else if (formOnly) {
@@ -386,10 +387,11 @@ export function requireUser(vars: VarsDocument, ref: UserRef): YAMLMap {
       ` The file has "${formOnly}", the same text in another Unicode form: ${nonAsciiCodePoints(formOnly)} ` +
       `in the file, ${nonAsciiCodePoints(wanted)} given; emails are compared byte for byte, so give the file's form.`;
   }
+  const reason = `no user with ${key} "${wanted}".${hint}`;
   throw new EditError(
     "unknown-user",
-    `no user with ${key} "${wanted}".${hint}`,
-    `no user with ${key} "${wanted}".`,
+    hint === "" ? `${reason} Run \`cake user list\` to see the users.` : reason,
+    reason,
   );
 }
 

@@ -879,6 +879,17 @@ describe("--deployment all", () => {
     expect(await readVars(repo)).toMatch(/username: zed\n.*\n\s+allowed_namespaces: \[team-a\]/);
   });
 
+  it("names a case twin in skip reasons", async () => {
+    const result = await cake(repo, "user", "disable", "--deployment", "all", "--email", "Ann@example.com");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'cake: skipped qa-us-east-1: no user with email "Ann@example.com". The file has "ann@example.com", ' +
+        "which differs only in case; emails are compared exactly.\n",
+    );
+    expect(result.stderr).toContain('cake: skipped dev-eu-west-1: no user with email "Ann@example.com".\n');
+  });
+
   it("repeats layout options in skip reasons", async () => {
     const elsewhere = path.dirname(repo);
     const flags = ["--repo", path.basename(repo), "--vars-dir", "vars"];
