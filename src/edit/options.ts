@@ -7,6 +7,7 @@
 import { type Command, Option } from "commander";
 import { dnsLabelFix, dnsLabelProblem } from "../config/rules/dns.js";
 import { hiddenCharacter, isEmail } from "../config/rules/emails.js";
+import { RESERVED_SUMMARY, reservedNameReason } from "../config/rules/reserved.js";
 import { quantityProblem, quotaKeyProblem } from "../config/rules/resource-quota.js";
 import { CAKE_ROLES, NAMESPACE_ACCESS } from "../config/schema.js";
 import { UsageError } from "../errors.js";
@@ -101,11 +102,14 @@ export function parseNewEmail(email: string): string {
 /** Parses `--username`, which names the user's private Profile and namespace. */
 export function parseUsername(username: string): string {
   const problem = dnsLabelProblem(username);
-  if (problem === undefined) return username;
-  throw new UsageError(
-    `--username ${JSON.stringify(username)} ${problem}; it names the user's Profile and namespace; ` +
-      `${dnsLabelFix(username)}.`,
-  );
+  if (problem !== undefined) {
+    throw new UsageError(
+      `--username ${JSON.stringify(username)} ${problem}; it names the user's Profile and namespace; ` +
+        `${dnsLabelFix(username)}.`,
+    );
+  }
+  rejectSystemNamespace(`--username ${JSON.stringify(username)}`, username, "username");
+  return username;
 }
 
 /** Parses a `--namespace` name, which names a deploy namespace: a DNS-1123 label. */
@@ -121,10 +125,27 @@ export function parseNamespaceArgument(name: string): string {
 /** Returns `name` when it is a DNS-1123 label, else throws a UsageError whose message starts with `subject`. */
 function checkedNamespaceName(subject: string, name: string): string {
   const problem = dnsLabelProblem(name);
-  if (problem === undefined) return name;
-  throw new UsageError(
-    `${subject} ${JSON.stringify(name)} ${problem}; it names a deploy namespace; ${dnsLabelFix(name)}.`,
-  );
+  if (problem !== undefined) {
+    throw new UsageError(
+      `${subject} ${JSON.stringify(name)} ${problem}; it names a deploy namespace; ${dnsLabelFix(name)}.`,
+    );
+  }
+  rejectSystemNamespace(`${subject} ${JSON.stringify(name)}`, name, "name");
+  return name;
+}
+
+/**
+ * Rejects a name that is reserved in every deployment, such as `kube-system`. The cloud identity
+ * and Argo CD namespaces are reserved too, but they are settings of the vars file, so the check of
+ * the edited file reports those.
+ */
+function rejectSystemNamespace(subject: string, name: string, noun: "name" | "username"): void {
+  const reason = reservedNameReason(name, {});
+  if (reason !== undefined) {
+    throw new UsageError(
+      `${subject} is reserved: ${reason} (reserved: ${RESERVED_SUMMARY}); choose another ${noun}.`,
+    );
+  }
 }
 
 /** Parses `NAME` or `NAME:view` or `NAME:edit`; plain names get edit access, as in the vars format. */

@@ -97,8 +97,19 @@ describe("cake namespace add", () => {
     expect(result.stderr).toMatch(/^cake: the namespace name "" is empty; /);
   });
 
-  it("reserved name is reported in the vars file", async () => {
-    const result = await expectFailure(1, "namespace", "add", ...D, "kube-system");
+  it("system namespace is a usage error", async () => {
+    const result = await expectFailure(2, "namespace", "add", ...D, "kube-system");
+
+    expect(result.stderr).toBe(
+      'cake: the namespace name "kube-system" is reserved: names starting with "kube-" belong to system ' +
+        "components (reserved: default, kube-*, kubeflow, kubeflow-*, istio-*, knative-*, cert-manager, auth, " +
+        "oauth2-proxy, argocd); choose another name.\n",
+    );
+  });
+
+  it("identity namespace is reported in the vars file", async () => {
+    // cloud.identity_namespace defaults to cake-cloud-identity; the vars file can set another.
+    const result = await expectFailure(1, "namespace", "add", ...D, "cake-cloud-identity");
 
     expect(result.stderr).toContain("[reserved-namespace]");
   });

@@ -353,6 +353,11 @@ describe("cake user add", () => {
       `cake: --namespace "ML Prod" is not a DNS-1123 label (lower-case letters, digits and '-', starting ` +
         `and ending with a letter or digit); it names a deploy namespace; use "ml-prod".\n`,
     ],
+    [
+      ["--email", "erin@example.com", "--username", "kubeflow"],
+      'cake: --username "kubeflow" is reserved: it is a system namespace (reserved: default, kube-*, kubeflow, ' +
+        "kubeflow-*, istio-*, knative-*, cert-manager, auth, oauth2-proxy, argocd); choose another username.\n",
+    ],
   ])("add with %j names the option", async (options, message) => {
     const result = await expectFailure(2, "user", "add", ...D, "--role", "cake-user", ...options);
 
