@@ -1,8 +1,8 @@
 /**
  * One username per person across the deployments of `cake user import` and `cake user add`
  * with `--deployment all`. The username names the person's Profile and namespace, so a person
- * added to several deployments expects the same one in each, and each deployment's own
- * proposal can differ: another user has the name in one of them, or their users follow
+ * added to several deployments expects the same one in each. Each deployment's own proposal
+ * can differ, because another user has the name in one of them, or because their users follow
  * another convention.
  */
 import { proposeUsername, UsernameIndex } from "../identity/convention.js";

@@ -237,7 +237,7 @@ export function newUserProblems(
 
 /**
  * The error for a new user whose `email` differs from an existing user's only in case or Unicode
- * form; `location` (FILE:LINE) says where the existing entry is, when the caller knows it.
+ * form. `location` (FILE:LINE) is the existing entry's place, when the caller knows it.
  */
 export function emailTwinError(email: string, existing: string, location?: string): EditError {
   const where = location === undefined ? "" : ` at ${location}`;
@@ -378,7 +378,7 @@ export function requireUser(vars: VarsDocument, ref: UserRef): YAMLMap {
   );
   // Two Unicode forms of one text look the same on screen, so the hint names their code points.
   const formOnly = values.find((value) => value !== undefined && sameUnicodeText(value, wanted));
-  // A skip of `--deployment all` keeps the hint of a near match, which says what to type instead.
+  // A skip of `--deployment all` keeps the hint of a near match, which names what to type instead.
   let hint = "";
   if (caseOnly)
     hint = ` The file has "${caseOnly}", which differs only in case; emails are compared exactly.`;

@@ -211,8 +211,8 @@ async function plan(
   /** Files an interrupted run of other vars wrote (see `Recovery.ownWrites`): cake's, not hand edits. */
   ownWrites: Readonly<Record<string, string>> | undefined,
 ): Promise<FolderPlan> {
-  // A deployment folder (or the output folder) that is a symlink is refused before anything
-  // is read or written through it: outside the repo with the message that says so.
+  // A deployment folder (or the output folder) that is a symlink is rejected before anything
+  // is read or written through it. One that leads outside the repo gets its own message.
   await assertRealPathInside(root, folder);
   await assertNoSymlinkedFolder(root, folder);
   const absolute = path.join(root, folder);
