@@ -4,6 +4,7 @@
  * Every value from the vars (emails, names, quantities) is in a code span, so it is shown
  * verbatim and never becomes a link, a mention or markup.
  */
+import { shellWord } from "../repo/shell.js";
 import { deploymentNotes, describeSide, needsReview, type RenderOptions } from "./render-text.js";
 import { type Cell, type PlanRow, planRows, ROW_KINDS, type RowKind } from "./rows.js";
 import { describeSummary } from "./summary.js";
@@ -35,7 +36,18 @@ export function renderPlanMarkdown(plan: RepoPlan, options: MarkdownOptions = {}
 
   // Many deployments can still exceed the limit with 5 rows each: cut at a line boundary.
   const cut = text.lastIndexOf("\n", MAX_COMMENT_CHARS);
-  return `${text.slice(0, cut)}\n\n_The plan is too long for one comment; run \`cake plan\` for the rest._\n`;
+  return `${text.slice(0, cut)}\n\n_The plan is too long for one comment; run \`${planCommand(plan, options)}\` for the rest._\n`;
+}
+
+/**
+ * Returns the `cake plan` command that prints the whole of this plan as text, to run in a
+ * checkout from where this one ran: the same refs and layout options.
+ */
+function planCommand(plan: RepoPlan, options: RenderOptions): string {
+  const refs = [plan.base, plan.head].map((side, index) =>
+    side.ref === null ? "" : ` ${index === 0 ? "--base" : "--head"} ${shellWord(side.ref)}`,
+  );
+  return `cake plan${options.layoutFlags ?? ""}${refs.join("")}`;
 }
 
 function renderWithLimit(plan: RepoPlan, maxRows: number, options: RenderOptions): string {
@@ -65,11 +77,17 @@ function renderWithLimit(plan: RepoPlan, maxRows: number, options: RenderOptions
 
   const changed = plan.deployments.filter(needsReview);
   if (changed.length === 0) lines.push("No access changes.", "");
-  for (const deployment of changed) lines.push(...renderDeployment(deployment, maxRows, options));
+  for (const deployment of changed)
+    lines.push(...renderDeployment(deployment, maxRows, planCommand(plan, options), options));
   return `${lines.join("\n").trimEnd()}\n`;
 }
 
-function renderDeployment(deployment: DeploymentPlan, maxRows: number, options: RenderOptions): string[] {
+function renderDeployment(
+  deployment: DeploymentPlan,
+  maxRows: number,
+  command: string,
+  options: RenderOptions,
+): string[] {
   const lines = [
     `### ${codeSpan(deployment.deployment)} (${deployment.status})`,
     "",
@@ -91,7 +109,7 @@ function renderDeployment(deployment: DeploymentPlan, maxRows: number, options: 
   if (cut.length > 0) {
     lines.push(
       "",
-      `_${cut.length} more changes not shown (${describeCut(cut)}); run \`cake plan\` for the full list._`,
+      `_${cut.length} more changes not shown (${describeCut(cut)}); run \`${command}\` for the full list._`,
     );
   }
   lines.push("");

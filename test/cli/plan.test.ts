@@ -941,11 +941,12 @@ describe("cake plan markdown cuts", () => {
     }));
     await repo.write({ [DEV]: varsText({ users: [alice, { ...bob, roles: ["cake-admin"] }, ...many] }) });
 
-    const result = await cake(repo.dir, "plan", "--format", "markdown");
+    const result = await cake(repo.dir, "plan", "--format", "markdown", "--vars-dir", "vars");
 
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/Access gained \| `bob@example.com` \| cluster-wide/);
     expect(result.stdout).toMatch(/more changes not shown \(\d+ access gained, 400 other\)/);
+    expect(result.stdout).toContain("; run `cake plan --vars-dir vars --base main` for the full list._");
     expect(result.stdout.length).toBeLessThan(65_536);
   });
 });

@@ -283,7 +283,7 @@ describe("renderPlanMarkdown many deployments", () => {
     const markdown = renderPlanMarkdown(repoPlan(plans));
 
     expect(markdown.length).toBeLessThan(65_536);
-    expect(markdown.endsWith("run `cake plan` for the rest._\n")).toBe(true);
+    expect(markdown.endsWith("run `cake plan --base main` for the rest._\n")).toBe(true);
   });
 });
 
