@@ -61,14 +61,23 @@ export function parseVarsYaml(text: string, file: string): YamlPhaseResult {
   const source = new VarsSource(file, text, document, lineCounter);
   const diagnostics: Diagnostic[] = [];
 
+  const parserFound = parserDiagnostics(source, document.errors);
+  // After a tab the parser misreads the lines around it: an indented block can become one key
+  // that spans the rest of the file. Errors found in that tree would name such keys, so
+  // only the tab is reported until it is fixed.
+  const tabFound = parserFound.some((diagnostic) => diagnostic.code === "yaml-tab-indent");
   // A loop, not push(...list): spreading a list of 100k or more diagnostics (a damaged
   // file of 20k lines can give them) exceeds the call stack.
   for (const found of [
     versionDiagnostics(source, document),
-    parserDiagnostics(source, document.errors),
-    duplicateKeyDiagnostics(source, document),
-    mergeKeyDiagnostics(source, document),
-    tagDiagnostics(source, document),
+    parserFound,
+    ...(tabFound
+      ? []
+      : [
+          duplicateKeyDiagnostics(source, document),
+          mergeKeyDiagnostics(source, document),
+          tagDiagnostics(source, document),
+        ]),
   ]) {
     for (const diagnostic of found) diagnostics.push(diagnostic);
   }

@@ -78,6 +78,29 @@ describe("YAML phase", () => {
     expect(codes(result)).toEqual(["yaml-tab-indent"]);
   });
 
+  it("tab in a user entry hides key errors", () => {
+    const users = [
+      "users:",
+      "  deploy_namespaces: [team-a]",
+      "  users:",
+      "    - email: alice@example.com",
+      "\t  username: alice",
+      "      roles: [cake-user]",
+      "      allowed_namespaces: [team-a]",
+      "    - email: bob@example.com",
+      "      username: bob",
+      "      roles: [cake-user]",
+      "      allowed_namespaces: [team-a]",
+      "",
+    ].join("\n");
+    const text = varsYaml({ users });
+
+    const result = load(text);
+
+    expect(codes(result)).toEqual(["yaml-tab-indent"]);
+    expect(result.diagnostics[0]).toMatchObject(positionOf(text, "\t  username"));
+  });
+
   it("a file indented with tabs gets one error", () => {
     const text = varsYaml({
       kubeflow: "kubeflow:\n\tprofile_owner: platform@example.com\n",
