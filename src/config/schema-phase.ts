@@ -5,7 +5,7 @@
 import { type core, z } from "zod";
 import type { Diagnostic, DiagnosticCode } from "./diagnostics.js";
 import { type DiagnosticSource, type FieldPath, formatPath } from "./field-path.js";
-import { QUANTITY_SPELLING } from "./rules/resource-quota.js";
+import { QUANTITY_SPELLING, quantityProblem } from "./rules/resource-quota.js";
 import { type VarsInput, varsSchema } from "./schema.js";
 import { nearest } from "./suggest.js";
 
@@ -119,7 +119,7 @@ function nonFiniteQuantity(source: DiagnosticSource, path: FieldPath, value: num
     "error",
     "invalid-quantity",
     path,
-    `${written} is not a Kubernetes quantity; ${QUANTITY_SPELLING}`,
+    `${written} ${quantityProblem(written) ?? `is not a Kubernetes quantity; ${QUANTITY_SPELLING}`}`,
   );
 }
 

@@ -36,6 +36,9 @@ const DECIMAL_SUFFIX_BY_EXPONENT = new Map(
 const BINARY_SUFFIX_BY_POWER = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
 const DECIMAL_EXPONENT = /^[eE]([+-]?\d+)$/;
 
+/** The largest exponent, either way, that a quantity written as `<number>e<exponent>` may have. */
+export const MAX_QUANTITY_EXPONENT = 30;
+
 const NANO = 10n ** 9n;
 
 /** Parses a quantity as the API server does. Returns `ok: false`, with a suggested spelling when one fits, for invalid text. */
@@ -72,7 +75,7 @@ function scaleOfSuffix(suffix: string): { base: 2 | 10; power: number; format: Q
   if (exponent?.[1] !== undefined) {
     const power = Number(exponent[1]);
     // Beyond this the value overflows what resource.Quantity can hold.
-    if (Math.abs(power) > 30) return undefined;
+    if (Math.abs(power) > MAX_QUANTITY_EXPONENT) return undefined;
     return { base: 10, power, format: "decimal-exponent" };
   }
   return undefined;

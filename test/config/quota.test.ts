@@ -98,11 +98,8 @@ describe("resource quota", () => {
     expect(load(withQuota(['requests.storage: "9007199254740993"'])).diagnostics).toEqual([]);
   });
 
-  it.each([
-    ["1e-400", "0", "write a number"],
-    ["1.0000000000000000001", "1", 'quote it: "1.0000000000000000001"'],
-  ])("%s that loads as %s is an error", (written, loaded, fix) => {
-    const text = withQuota([`requests.cpu: ${written}`]);
+  it("1e-400 that loads as 0 is out of range", () => {
+    const text = withQuota(["requests.cpu: 1e-400"]);
 
     const result = load(text);
     const fast = loadVarsText(text, { file: "vars/prod-us-east-1.yaml", outputPath: "x", fast: true });
@@ -110,18 +107,48 @@ describe("resource quota", () => {
     expect(codes(result)).toEqual(["invalid-quantity"]);
     expect(result.diagnostics[0]).toMatchObject({
       path: "users.deploy_namespaces[0].resource_quota.requests.cpu",
-      ...positionOf(text, written),
+      ...positionOf(text, "1e-400"),
     });
-    expect(result.diagnostics[0]?.message).toContain(`${written} loads from YAML as the number ${loaded}`);
-    expect(result.diagnostics[0]?.message).toContain(fix);
+    expect(result.diagnostics[0]?.message).toBe(
+      "1e-400 is out of range: its exponent -400 is outside the range a quantity can hold (-30 to 30), " +
+        "and a quantity holds nothing finer than 1n (10^-9); write 0, or 1n for the smallest amount above 0",
+    );
     expect(fast.diagnostics.map((item) => item.message)).toEqual([result.diagnostics[0]?.message]);
   });
+
+  it.each([["1.0000000000000000001", "1", 'quote it: "1.0000000000000000001"']])(
+    "%s that loads as %s is an error",
+    (written, loaded, fix) => {
+      const text = withQuota([`requests.cpu: ${written}`]);
+
+      const result = load(text);
+      const fast = loadVarsText(text, { file: "vars/prod-us-east-1.yaml", outputPath: "x", fast: true });
+
+      expect(codes(result)).toEqual(["invalid-quantity"]);
+      expect(result.diagnostics[0]).toMatchObject({
+        path: "users.deploy_namespaces[0].resource_quota.requests.cpu",
+        ...positionOf(text, written),
+      });
+      expect(result.diagnostics[0]?.message).toContain(`${written} loads from YAML as the number ${loaded}`);
+      expect(result.diagnostics[0]?.message).toContain(fix);
+      expect(fast.diagnostics.map((item) => item.message)).toEqual([result.diagnostics[0]?.message]);
+    },
+  );
 
   it.each(["1e3", "1.50", "0x10", "2.5e-3"])("%s loads as the quantity written", (written) => {
     expect(load(withQuota([`requests.cpu: ${written}`])).diagnostics).toEqual([]);
   });
 
-  for (const written of ["9E990", "-9e999", ".inf", ".nan"]) {
+  const nonFinite: [written: string, problem: string][] = [
+    [
+      "9E990",
+      'is out of range: its exponent 990 is outside the range a quantity can hold (-30 to 30); write a smaller value, such as "9e30" at most',
+    ],
+    ["-9e999", "is out of range: its exponent 999"],
+    [".inf", "is not a Kubernetes quantity"],
+    [".nan", "is not a Kubernetes quantity"],
+  ];
+  for (const [written, problem] of nonFinite) {
     it(`${written} gets one error naming it as written`, () => {
       const text = withQuota([`requests.cpu: ${written}`]);
 
@@ -132,7 +159,7 @@ describe("resource quota", () => {
         path: "users.deploy_namespaces[0].resource_quota.requests.cpu",
         ...positionOf(text, written),
       });
-      expect(result.diagnostics[0]?.message).toContain(`${written} is not a Kubernetes quantity`);
+      expect(result.diagnostics[0]?.message).toContain(`${written} ${problem}`);
       expect(result.diagnostics[0]?.message).not.toMatch(/Infinity|NaN/);
       const fast = loadVarsText(text, { file: "vars/prod-us-east-1.yaml", outputPath: "x", fast: true });
       expect(fast.diagnostics.map((item) => item.message)).toEqual([result.diagnostics[0]?.message]);
@@ -150,6 +177,13 @@ describe("resource quota", () => {
       ...positionOf(text, "1e400"),
     });
     expect(load(text).diagnostics).toHaveLength(1);
+  });
+
+  it("quoted 1e-400 is out of range", () => {
+    const diagnostic = single(load(withQuota(['requests.cpu: "1e-400"'])), "invalid-quantity");
+
+    expect(diagnostic.message).toContain('"1e-400" is out of range: its exponent -400');
+    expect(diagnostic.message).toContain("write 0, or 1n");
   });
 
   it("negative quantity is an error", () => {

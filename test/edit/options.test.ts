@@ -30,6 +30,16 @@ describe("parseQuota", () => {
     );
   });
 
+  it("rejects an exponent out of range", () => {
+    expect(() => parseQuota(["requests.cpu=9E990"])).toThrow(
+      '--quota "requests.cpu=9E990": "9E990" is out of range: its exponent 990 is outside the range a ' +
+        'quantity can hold (-30 to 30); write a smaller value, such as "9e30" at most',
+    );
+    expect(() => parseQuota(["requests.cpu=1e-400"])).toThrow(
+      "write 0, or 1n for the smallest amount above 0",
+    );
+  });
+
   it("rejects a negative quantity", () => {
     expect(() => parseQuota(["pods=-1"])).toThrow(
       '--quota "pods=-1": "-1" is negative; quotas and defaults must be 0 or more.',

@@ -2,7 +2,7 @@
  * ResourceQuota keys and quantities, and the LimitRange defaults. Quantities are checked
  * with the parser that also produces the canonical form written to the output.
  */
-import { parseQuantity, type QuantityResult } from "../../model/quantity.js";
+import { MAX_QUANTITY_EXPONENT, parseQuantity, type QuantityResult } from "../../model/quantity.js";
 import type { Diagnostic } from "../diagnostics.js";
 import type { DiagnosticSource, FieldPath } from "../field-path.js";
 import { DEFAULT_CONTAINER_RESOURCES } from "../schema.js";
@@ -99,13 +99,13 @@ export function quantityDiagnostic(
   const text = String(value);
   const written = typeof value === "number" ? source.sourceTextOf(path) : undefined;
   if (written !== undefined && written !== text && changedByLoading(written, parseQuantity(text))) {
-    const fix = parseQuantity(written).ok ? `quote it: "${written}"` : QUANTITY_SPELLING;
-    return source.diagnostic(
-      "error",
-      "invalid-quantity",
-      path,
-      `${written} loads from YAML as the number ${text}, a different quantity; ${fix}`,
-    );
+    // What was written is no quantity either (`1e-400`), so the number it loads as does not matter.
+    const writtenProblem = quantityProblem(written);
+    const message =
+      writtenProblem === undefined
+        ? `${written} loads from YAML as the number ${text}, a different quantity; quote it: "${written}"`
+        : `${written} ${writtenProblem}`;
+    return source.diagnostic("error", "invalid-quantity", path, message);
   }
   const problem = quantityProblem(text);
   return problem === undefined
@@ -118,12 +118,32 @@ export function quantityProblem(text: string): string | undefined {
   const parsed = parseQuantity(text);
   if (parsed.ok && parsed.quantity.nanos >= 0n) return undefined;
   if (parsed.ok) return "is negative; quotas and defaults must be 0 or more";
+  const range = exponentRangeProblem(text);
+  if (range !== undefined) return range;
   const fix = parsed.suggestion ? `did you mean ${parsed.suggestion}?` : QUANTITY_SPELLING;
   return `is not a Kubernetes quantity; ${fix}`;
 }
 
 /** A decimal number with an exponent, such as `1e-400`, which YAML reads as a number. */
-const EXPONENT_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+$/;
+const EXPONENT_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)[eE]([+-]?\d+)$/;
+
+/**
+ * Returns what is wrong with a number whose exponent is outside what a quantity may have
+ * (`9E990`, `1e-400`), with a value that would be accepted, or undefined for any other text.
+ */
+function exponentRangeProblem(text: string): string | undefined {
+  const match = EXPONENT_NUMBER.exec(text);
+  if (match === null) return undefined;
+  const exponent = Number(match[2]);
+  if (Math.abs(exponent) <= MAX_QUANTITY_EXPONENT) return undefined;
+
+  const range = `its exponent ${match[2]} is outside the range a quantity can hold (-${MAX_QUANTITY_EXPONENT} to ${MAX_QUANTITY_EXPONENT})`;
+  if (exponent > 0) {
+    return `is out of range: ${range}; write a smaller value, such as "${match[1]}e${MAX_QUANTITY_EXPONENT}" at most`;
+  }
+  // Kubernetes rounds a quantity up to whole nanounits (10^-9), so 1n is the smallest above 0.
+  return `is out of range: ${range}, and a quantity holds nothing finer than 1n (10^-9); write 0, or 1n for the smallest amount above 0`;
+}
 
 /**
  * Returns true when the number YAML loaded, `loaded` parsed, is another quantity than the
