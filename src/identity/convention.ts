@@ -9,11 +9,14 @@ import { CakeError } from "../errors.js";
 import { DNS1123_LABEL, NAME_LIMITS } from "../model/names.js";
 import type { Deployment } from "../model/types.js";
 
-/** The parts of an email a username is derived from. */
+/**
+ * The parts of an email a username is derived from, in the compatibility form (NFKC), so
+ * that a fullwidth or ligature letter gives the letter it stands for (`ｂob` gives `bob`).
+ */
 export interface EmailParts {
-  /** The part before the last `@`, lower-cased. */
+  /** The part before the last `@`, in NFKC and lower-cased. */
   local: string;
-  /** The part after the last `@`, lower-cased. */
+  /** The part after the last `@`, in NFKC and lower-cased. */
   domain: string;
   /** The first word of the local part without its `+tag`, when that has at least two words. */
   first?: string;
@@ -48,7 +51,8 @@ export function emailParts(email: string): Readonly<EmailParts> {
   return parts;
 }
 
-function splitEmail(email: string): EmailParts {
+function splitEmail(written: string): EmailParts {
+  const email = written.normalize("NFKC");
   const at = email.lastIndexOf("@");
   const local = (at >= 0 ? email.slice(0, at) : email).toLowerCase();
   const domain = (at >= 0 ? email.slice(at + 1) : "").toLowerCase();
@@ -295,8 +299,11 @@ export function proposeUsername(
   }
 
   const label = toLabel(username ?? USERNAME_CONVENTIONS[0]?.derive(parts) ?? "");
+  const unusable = [...new Set(parts.local.match(/[^a-z0-9._+-]/gu) ?? [])];
   if (label === "") {
     reason = 'the email\'s local part has no letters or digits a username can use, so it is "user"';
+  } else if (unusable.length > 0) {
+    reason += `; a username holds only a-z, 0-9 and -, so it leaves out ${unusable.map((character) => JSON.stringify(character)).join(", ")} of the email`;
   }
   const proposed = uniqueName(
     label || "user",

@@ -103,6 +103,24 @@ describe("proposeUsername", () => {
     );
   });
 
+  it("reads fullwidth letters as the letters", () => {
+    const { deployment } = loadUsers(INITIAL_LAST.slice(0, 2));
+    const proposal = proposeUsername("\uFF42ob@example.com", deployment);
+
+    expect(proposal.username).toBe("bob");
+    expect(proposal.reason).not.toContain("leaves out");
+  });
+
+  it("names the letters a username leaves out", () => {
+    const { deployment } = loadUsers(INITIAL_LAST.slice(0, 2));
+    const proposal = proposeUsername("jürgen.weiß@example.com", deployment);
+
+    expect(proposal.username).toBe("j-rgen-wei");
+    expect(proposal.reason).toMatch(
+      /; a username holds only a-z, 0-9 and -, so it leaves out "ü", "ß" of the email$/,
+    );
+  });
+
   it("never proposes a reserved name", () => {
     const { deployment } = loadUsers(INITIAL_LAST.slice(0, 2));
     const proposal = proposeUsername("default@example.com", deployment);
