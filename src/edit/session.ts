@@ -225,6 +225,9 @@ async function prepareEdits(
   const names = all ? await deploymentNames(layout) : [options.deployment];
 
   const applied: Applied[] = [];
+  // A deployment where the change is already in place is one the change applies to, so a
+  // repeated `--deployment all` run succeeds as a repeated single-deployment run does.
+  let alreadyInPlace = 0;
   const skipped: { name: string; reason: string }[] = [];
   const rejections: { name: string; error: CakeError }[] = [];
   const refuse = (name: string, file: string | undefined, error: unknown): void => {
@@ -258,6 +261,7 @@ async function prepareEdits(
       const outcome = await request.edit(target);
       if (outcome.text === target.text) {
         io.stdout.write(`${target.file}: nothing to change: ${outcome.summary}\n`);
+        alreadyInPlace += 1;
         continue;
       }
       const { warnings, deployment } = checkEditedText(target, outcome.text);
@@ -297,7 +301,7 @@ async function prepareEdits(
   }
   for (const { name, reason } of skipped)
     io.stderr.write(`cake: skipped ${name}: ${withLayoutFlags(reason, options)}\n`);
-  if (all && applied.length === 0 && skipped.length > 0) {
+  if (all && applied.length === 0 && alreadyInPlace === 0 && skipped.length > 0) {
     throw new CakeError("the change applies to no deployment; nothing was written.");
   }
   for (const { target, outcome } of applied) {

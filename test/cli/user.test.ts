@@ -884,6 +884,32 @@ describe("--deployment all", () => {
     expect(await readVars(repo)).toMatch(/username: zed\n.*\n\s+allowed_namespaces: \[team-a\]/);
   });
 
+  it("succeeds where the change is in place", async () => {
+    // bob@example.com has edit access to team-a in dev-eu-west-1 and is absent from qa-us-east-1.
+    const grant = ["--deployment", "all", "--email", "bob@example.com", "--namespace", "team-a"];
+
+    const before = await snapshot(repo);
+    const result = await cake(repo, "user", "grant", ...grant, "--no-reconcile");
+
+    expect(result.code).toBe(0);
+    expect(await snapshot(repo)).toEqual(before);
+    expect(result.stdout).toBe(
+      "vars/dev-eu-west-1.yaml: nothing to change: bob@example.com already has edit access to team-a\n",
+    );
+    expect(result.stderr).toBe('cake: skipped qa-us-east-1: no user with email "bob@example.com".\n');
+  });
+
+  it("succeeds again on a repeated disable", async () => {
+    const disable = ["user", "disable", "--deployment", "all", "--email", "ann@example.com"];
+    expect((await cake(repo, ...disable, "--no-reconcile")).code).toBe(0);
+
+    const result = await cake(repo, ...disable, "--no-reconcile");
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("vars/qa-us-east-1.yaml: nothing to change:");
+    expect(result.stderr).toContain('cake: skipped dev-eu-west-1: no user with email "ann@example.com".\n');
+  });
+
   it("names a case twin in skip reasons", async () => {
     const result = await cake(repo, "user", "disable", "--deployment", "all", "--email", "Ann@example.com");
 
