@@ -381,7 +381,7 @@ export async function openTarget(layout: RepoLayout, name: string, verbose = tru
     const detail = verbose
       ? `\n${formatDiagnostics(errorsOnly(result.diagnostics), { sources: { [found.file]: text } })}`
       : "";
-    throw new CakeError(`${found.file} is invalid; fix it (cake validate) before editing it.${detail}`);
+    throw new CakeError(`${found.file} is invalid; fix it (run "cake validate") before editing it.${detail}`);
   }
   return {
     name,

@@ -610,6 +610,28 @@ describe("cake user disable and enable", () => {
     expect((await cake(elsewhere, ...disable)).code).toBe(0);
   });
 
+  it("names cake validate for an invalid file", async () => {
+    const elsewhere = path.dirname(repo);
+    const flags = ["--repo", path.basename(repo), "--vars-dir", "vars"];
+    const qa = path.join(repo, "vars", "qa-us-east-1.yaml");
+    await writeFile(qa, `${await readFile(qa, "utf8")}users: []\n`);
+    const grant = ["user", "grant", ...flags, "--email", "bob@example.com", "--namespace", "team-a"];
+    const validate = `"cake validate ${flags.join(" ")}"`;
+
+    const one = await cake(elsewhere, ...grant, "--deployment", "qa-us-east-1");
+    const all = await cake(elsewhere, ...grant, "--deployment", "all", "--no-reconcile");
+
+    expect(one.code).toBe(1);
+    expect(one.stderr).toContain(
+      `cake: vars/qa-us-east-1.yaml is invalid; fix it (run ${validate}) before editing it.\n`,
+    );
+    expect(all.stderr).toContain(
+      `cake: skipped qa-us-east-1: vars/qa-us-east-1.yaml is invalid; fix it (run ${validate}) before editing it.\n`,
+    );
+    const validated = await cake(elsewhere, "validate", ...flags);
+    expect(validated.stdout + validated.stderr).toContain("vars/qa-us-east-1.yaml:");
+  });
+
   it("says what access a grant changes", async () => {
     const lowered = await cake(
       repo,
