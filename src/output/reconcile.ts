@@ -795,7 +795,7 @@ async function noVarsOutcome(layout: RepoLayout, pruneOrphans: boolean): Promise
     `no vars files (*.yaml, *.yml) found in ${layout.varsDir}, beside generated output in ${layout.outputDir}; ` +
       (legacy ??
         "check --repo, --vars-dir and vars_dir in cake.yaml. To delete the output of every deployment, " +
-          `run: ${pruneCommand(orphans.map((folder) => path.posix.basename(folder)))}`),
+          `run "${pruneCommand(orphans.map((folder) => path.posix.basename(folder)))}".`),
   );
 }
 

@@ -103,6 +103,8 @@ describe("repo without deployments", () => {
     expect(validate.code).toBe(2);
     expect(check.code).toBe(2);
     // The prune command names the deployment folder, not the .gitkeep beside it.
-    expect(check.stderr).toContain("--allow-profile-deletion='dev-us-east-1/*'\n");
+    expect(check.stderr).toContain(
+      `"cake reconcile --vars-dir varz --prune-orphans --allow-profile-deletion='dev-us-east-1/*'".\n`,
+    );
   });
 });

@@ -173,6 +173,42 @@ describe("cake reconcile", () => {
     );
   });
 
+  it("repeats layout options in prune commands", async () => {
+    const root = await makeRepo({
+      [PROD_VARS]: varsText(),
+      "vars/dev-us-east-1.yaml": varsText({ environment: "dev" }),
+    });
+    await cake(root, "reconcile");
+    await rm(path.join(root, "vars/dev-us-east-1.yaml"));
+    const parent = path.dirname(root);
+    const flags = ["--repo", path.basename(root)];
+    const prune = (names: string) =>
+      `"cake reconcile ${flags.join(" ")} --prune-orphans --allow-profile-deletion='${names}'"`;
+
+    const check = await cake(parent, "reconcile", "--check", ...flags);
+    const kept = await cake(parent, "reconcile", ...flags);
+    await rm(path.join(root, PROD_VARS));
+    const none = await cake(parent, "reconcile", ...flags);
+
+    expect(check.stdout).toContain(
+      `dev-us-east-1: output of a deleted vars file (to delete it and its Profiles, run ${prune("dev-us-east-1/*")})`,
+    );
+    expect(kept.stdout).toContain(
+      `dev-us-east-1: output of a deleted vars file, kept (to delete it and its Profiles, run ${prune("dev-us-east-1/*")})`,
+    );
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain(`run ${prune("dev-us-east-1/*,prod-us-east-1/*")}.`);
+    const pruned = await cake(
+      parent,
+      "reconcile",
+      ...flags,
+      "--prune-orphans",
+      "--allow-profile-deletion=dev-us-east-1/*,prod-us-east-1/*",
+    );
+    expect(pruned.code).toBe(0);
+    expect(existsSync(path.join(root, PROD))).toBe(false);
+  });
+
   it("check exits 0 when current", async () => {
     const root = await makeRepo({ [PROD_VARS]: varsText() });
     await cake(root, "reconcile");
@@ -211,7 +247,7 @@ describe("cake reconcile", () => {
     );
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(
-      "cake reconcile --prune-orphans --allow-profile-deletion='prod-us-east-1/*'",
+      `"cake reconcile --vars-dir ${folder} --prune-orphans --allow-profile-deletion='prod-us-east-1/*'"`,
     );
     expect(await snapshotTree(root)).toEqual(before);
   });

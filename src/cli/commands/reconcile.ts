@@ -137,7 +137,9 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
 
   if (options.format === "json") io.stdout.write(`${JSON.stringify(toJson(result), null, 2)}\n`);
   else if (result.valid) {
-    io.stdout.write(renderText(result, options.verbose ?? false, { root: layout.root, cwd: io.cwd }));
+    io.stdout.write(
+      renderText(result, options.verbose ?? false, { root: layout.root, cwd: io.cwd }, layoutFlags(options)),
+    );
   }
   if (options.format === "text" && result.diagnostics.length > 0) {
     io.stderr.write(reconcileDiagnostics(result, layoutFlags(options)));
@@ -295,12 +297,20 @@ function reconcileDiagnostics(result: ReconcileResult, flags: string): string {
   });
 }
 
-/** Returns one summary line per deployment, each followed by its changed paths when they are few or `verbose`. */
-export function renderText(result: ReconcileResult, verbose: boolean, location?: CommandLocation): string {
+/**
+ * Returns one summary line per deployment, each followed by its changed paths when they are few
+ * or `verbose`. `flags` are the layout options the commands it suggests repeat (see `layoutFlags`).
+ */
+export function renderText(
+  result: ReconcileResult,
+  verbose: boolean,
+  location?: CommandLocation,
+  flags = "",
+): string {
   const lines: string[] = [];
   for (const report of result.deployments) {
     const details = result.check ? checkDetails(report) : writeDetails(report);
-    lines.push(`${report.name}: ${result.check ? checkSummary(report) : writeSummary(report)}`);
+    lines.push(`${report.name}: ${result.check ? checkSummary(report, flags) : writeSummary(report, flags)}`);
     const listed = result.check || verbose || details.length <= MAX_LISTED_PATHS;
     // What happened to an interrupted run is printed even when the paths are not.
     const notes = result.check ? [] : recoveryNotes(report);
@@ -313,9 +323,9 @@ export function renderText(result: ReconcileResult, verbose: boolean, location?:
   return `${lines.join("\n")}\n`;
 }
 
-function writeSummary(report: DeploymentReport): string {
+function writeSummary(report: DeploymentReport, flags: string): string {
   if (report.orphan && report.changes.length === 0 && !report.manifestChanged) {
-    return `output of a deleted vars file, kept (to delete it and its Profiles, run "${pruneCommand([report.name])}")`;
+    return `output of a deleted vars file, kept (to delete it and its Profiles, run "${pruneCommand([report.name], flags)}")`;
   }
   const written = countOf(report, "create") + countOf(report, "update");
   const restored = countOf(report, "restore");
@@ -358,10 +368,10 @@ function writeDetails(report: DeploymentReport): string[] {
   return details;
 }
 
-function checkSummary(report: DeploymentReport): string {
+function checkSummary(report: DeploymentReport, flags: string): string {
   if (!isDrift(report)) return "up to date";
   if (report.orphan) {
-    return `output of a deleted vars file (to delete it and its Profiles, run "${pruneCommand([report.name])}")`;
+    return `output of a deleted vars file (to delete it and its Profiles, run "${pruneCommand([report.name], flags)}")`;
   }
   // The manifest is listed as a stale file among the details, so it is counted with them.
   const parts = [
