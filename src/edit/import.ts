@@ -13,6 +13,7 @@ import { loadVarsText, type PreviousLoad } from "../config/load.js";
 import { CakeError, readFailureReason, UsageError } from "../errors.js";
 import { proposeUsername, UsernameIndex } from "../identity/convention.js";
 import type { Deployment, NamespaceGrant } from "../model/types.js";
+import { shellWord } from "../repo/shell.js";
 import { VarsDocument } from "./document.js";
 import { EditError } from "./errors.js";
 import {
@@ -148,10 +149,11 @@ export function applyImport(
     } else {
       if (result.change === "update") updated++;
       // A disabled user gets no contributor objects, so the row changes no access yet.
+      const enable = `cake user enable --deployment ${shellWord(state.target.name)} --email ${shellWord(row.email)}`;
       const disabled =
         result.change === "update" &&
         state.target.deployment.users.some((user) => user.email === row.email && user.disabled)
-          ? ' (the user is disabled; the change takes effect with "cake user enable")'
+          ? ` (the user is disabled; the change takes effect with "${enable}")`
           : "";
       plan.push(`line ${row.line}: ${result.change} ${row.email}${describeRow(row)}${disabled}`);
     }

@@ -610,14 +610,18 @@ describe("cake user import", () => {
   });
 
   it("says when an updated user is disabled", async () => {
-    await writeCsv("email,username,roles,namespaces\ncarol@example.com,,,ml-prod:view\n");
+    const csv = await writeCsv("email,username,roles,namespaces\ncarol@example.com,,,ml-prod:view\n");
+    const elsewhere = path.dirname(repo);
+    const flags = ["--repo", path.basename(repo)];
 
-    const result = await cake(repo, ...IMPORT, "users.csv", "--dry-run");
+    const result = await cake(elsewhere, ...IMPORT, ...flags, csv, "--dry-run");
 
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain(
-      '(the user is disabled; the change takes effect with "cake user enable")',
-    );
+    const enable = `cake user enable ${flags.join(" ")} --deployment dev-eu-west-1 --email carol@example.com`;
+    expect(result.stdout).toContain(`(the user is disabled; the change takes effect with "${enable}")`);
+    const enabled = await cake(elsewhere, ...enable.split(" ").slice(1), "--no-reconcile");
+    expect(enabled.code).toBe(0);
+    expect(enabled.stdout).toContain("enabled user carol@example.com");
   });
 
   it("reports case twin of a bad row", async () => {
