@@ -32,6 +32,7 @@ export const DEFAULT_CONTAINER_RESOURCES = {
 
 export const DEFAULT_IDENTITY_NAMESPACE = "cake-cloud-identity";
 export const DEFAULT_ARGOCD_NAMESPACE = "argocd";
+export const DEFAULT_APP_NAME = "user-namespace";
 
 export const CAKE_ROLES = ["cake-admin", "cake-user"] as const;
 export const NAMESPACE_ACCESS = ["edit", "view"] as const;
@@ -169,7 +170,7 @@ const gitopsSchema = z
     destination_server: patternString(/^https:\/\/[^\s/]+\S*$/)
       .default(IN_CLUSTER_SERVER)
       .describe("Cluster API server the Application deploys to."),
-    app_name: dnsLabel().default("user-namespace").describe("Name of the Argo CD Application."),
+    app_name: dnsLabel().default(DEFAULT_APP_NAME).describe("Name of the Argo CD Application."),
   })
   .describe("The Argo CD Application that syncs the generated folder.");
 

@@ -8,6 +8,7 @@
  * ApplicationSet controller.
  */
 import { stringify } from "yaml";
+import { DEFAULT_APP_NAME } from "../config/schema.js";
 import { GENERATED_KINDS } from "../generate/argocd.js";
 import { ARGOCD_APPLICATION_PATH } from "../generate/layout.js";
 import { IN_CLUSTER_SERVER } from "../model/names.js";
@@ -52,6 +53,22 @@ export interface ApplicationSetNames {
  */
 export function applicationSetNames(repoPath = ""): ApplicationSetNames {
   if (repoPath === "") return { name: APPSET_PROJECT, applicationPrefix: "cake-" };
+  const folder = folderPart(repoPath);
+  return { name: `${APPSET_PROJECT}-${folder}`, applicationPrefix: `cake-${folder}-` };
+}
+
+/**
+ * Returns the `gitops.app_name` of the example vars file that `cake init` writes for the ops
+ * repo at `repoPath`: the default at the top of the git repository, else the default followed
+ * by the folder part of `applicationSetNames`. Argo CD keeps one Application per namespace and
+ * name, so the example deployments of two ops repos must not share the default.
+ */
+export function starterAppName(repoPath: string): string {
+  return repoPath === "" ? DEFAULT_APP_NAME : `${DEFAULT_APP_NAME}-${folderPart(repoPath)}`;
+}
+
+/** Returns the part of the Argo CD names that stands for the subfolder `repoPath`. */
+function folderPart(repoPath: string): string {
   const hash = sha256(repoPath).slice(0, 6);
   const parts = repoPath.split("/");
   const plain = parts.every((part) => PLAIN_FOLDER.test(part));
@@ -64,7 +81,7 @@ export function applicationSetNames(repoPath = ""): ApplicationSetNames {
   if (folder === "") folder = hash;
   else if (!plain || folder.length > MAX_FOLDER_PART)
     folder = `${folder.slice(0, MAX_FOLDER_PART - hash.length - 1).replace(/-+$/, "")}-${hash}`;
-  return { name: `${APPSET_PROJECT}-${folder}`, applicationPrefix: `cake-${folder}-` };
+  return folder;
 }
 
 /** The same retry as the generated Applications: the first sync of a new profile may wait for its namespace. */

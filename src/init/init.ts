@@ -31,7 +31,7 @@ import {
 } from "../repo/layout.js";
 import { assertRealPathInside } from "../repo/paths.js";
 import { listVarsFiles } from "../repo/vars-files.js";
-import { APPLICATIONSET_FILE, applicationSetText } from "./argocd.js";
+import { APPLICATIONSET_FILE, applicationSetText, starterAppName } from "./argocd.js";
 import {
   CI_REPO_PATH_PATTERN,
   GITHUB_WORKFLOW_FILE,
@@ -293,8 +293,12 @@ function starterFiles(
   outputDir: string,
 ): [string, string][] {
   const schemaPath = path.posix.relative(varsDir, SCHEMA_FILE);
+  const appName = repoPath === "" ? undefined : starterAppName(repoPath);
   return [
-    [exampleVarsFile(varsDir), varsExampleText({ repoUrl, schemaPath })],
+    [
+      exampleVarsFile(varsDir),
+      varsExampleText({ repoUrl, schemaPath, ...(appName === undefined ? {} : { appName }) }),
+    ],
     [SCHEMA_FILE, `${JSON.stringify(varsJsonSchema(), null, 2)}\n`],
     [`${outputDir}/.gitkeep`, ""],
     [CONFIG_FILE, configText(repoPath, varsDir, outputDir)],

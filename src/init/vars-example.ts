@@ -11,6 +11,8 @@ export interface VarsExampleOptions {
   repoUrl: string;
   /** Path of the JSON Schema relative to the vars file, for the yaml-language-server comment. */
   schemaPath: string;
+  /** `gitops.app_name`, written only when it is not the default (see `starterAppName`). */
+  appName?: string;
 }
 
 export function varsExampleText(options: VarsExampleOptions): string {
@@ -52,7 +54,7 @@ gitops:
   # The URL Argo CD clones this repo from.
   repo_url: ${JSON.stringify(options.repoUrl)}
   target_revision: main
-
+${appNameLines(options.appName)}
 users:
   # Shared profiles that teams deploy to. A plain name, or an object with a quota.
   deploy_namespaces:
@@ -77,4 +79,19 @@ users:
         - name: ml-prod
           access: view
 `;
+}
+
+/**
+ * Returns the `gitops.app_name` lines of an ops repo in a subfolder. Another ops repo of the git
+ * repository generates an Application of the same namespace and name for a deployment of the same
+ * name unless the names differ, and one Argo CD would then keep only one of the two.
+ */
+function appNameLines(appName: string | undefined): string {
+  if (appName === undefined) return "";
+  return [
+    "  # The Argo CD Application and AppProject of this deployment. Each ops repo of this git",
+    "  # repository needs its own, so the name ends with the folder of this ops repo.",
+    `  app_name: ${appName}`,
+    "",
+  ].join("\n");
 }

@@ -770,6 +770,17 @@ describe("cake init in a subfolder", () => {
   const checkTeamB = (...flags: string[]) =>
     cake(repo.dir, "reconcile", "--check", "--repo", "teams/b", ...flags);
 
+  /** Lays out an ops repo in `folder` whose example vars file keeps the default `gitops.app_name`. */
+  const initWithDefaultAppName = async (folder: string): Promise<void> => {
+    expect((await cake(repo.dir, "init", folder)).code).toBe(0);
+    const varsFile = path.join(repo.dir, folder, "vars/dev-us-east-1.yaml");
+    const vars = await readFile(varsFile, "utf8");
+    await writeFile(
+      varsFile,
+      vars.replace(/\n {2}# The Argo CD Application and AppProject[\s\S]*?app_name: \S+\n/, "\n"),
+    );
+  };
+
   it("leaves the CODEOWNERS of another ops repo alone", async () => {
     expect((await cake(repo.dir, "init", "platform/ops")).code).toBe(0);
     const other = path.join(repo.dir, "teams/ml");
@@ -995,7 +1006,7 @@ describe("cake init in a subfolder", () => {
   it("warns about applications sharing names", async () => {
     // GIVEN two ops repos, each with the example deployment dev-us-east-1 syncing in-cluster.
     for (const folder of ["teams/a", "teams/b"]) {
-      expect((await cake(repo.dir, "init", folder)).code).toBe(0);
+      await initWithDefaultAppName(folder);
       expect((await cake(path.join(repo.dir, folder), "reconcile")).code).toBe(0);
     }
     const teamB = path.join(repo.dir, "teams/b");
@@ -1033,11 +1044,48 @@ describe("cake init in a subfolder", () => {
     expect(renamed.stderr).not.toContain("is also the Application of");
   });
 
-  it("ignores same applications of other clusters", async () => {
-    // GIVEN deployments of different names, both in-cluster: two clusters, each with its Argo CD.
+  it("names the example applications of ops repos apart", async () => {
+    // GIVEN two ops repos, each with the example deployment dev-us-east-1, reconciled.
     for (const folder of ["teams/a", "teams/b"]) {
       expect((await cake(repo.dir, "init", folder)).code).toBe(0);
+      expect((await cake(path.join(repo.dir, folder), "reconcile")).code).toBe(0);
     }
+
+    // WHEN a third one is laid out.
+    const third = await cake(repo.dir, "init", "teams/c");
+    const check = await checkTeamB("--format", "json");
+
+    // THEN each example deployment has an Application of its own, and nothing warns.
+    const names: string[] = [];
+    for (const folder of ["teams/a", "teams/b"]) {
+      const file = path.join(repo.dir, folder, "deployments/dev-us-east-1/argocd/application.yaml");
+      names.push(parse(await readFile(file, "utf8")).metadata.name);
+    }
+    const vars = parse(await readFile(path.join(repo.dir, "teams/c/vars/dev-us-east-1.yaml"), "utf8"));
+    expect(names).toEqual(["user-namespace-teams--a", "user-namespace-teams--b"]);
+    expect(vars.gitops.app_name).toBe("user-namespace-teams--c");
+    expect(third.stdout).not.toContain("is also the Application of");
+    expect(JSON.parse(check.stdout).applicationClashes).toBeUndefined();
+  });
+
+  it("warns at init about an application of another ops repo", async () => {
+    // GIVEN an ops repo in teams/a whose deployment keeps the default Application name.
+    await initWithDefaultAppName("teams/a");
+    expect((await cake(path.join(repo.dir, "teams/a"), "reconcile")).code).toBe(0);
+
+    // WHEN an ops repo is laid out at the top, where the example keeps the default name too.
+    const result = await cake(repo.dir, "init");
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(
+      '  vars/dev-us-east-1.yaml: Argo CD Application "user-namespace" in namespace "argocd" of deployment ' +
+        "dev-us-east-1 is also the Application of teams/a/deployments/dev-us-east-1/argocd/application.yaml",
+    );
+  });
+
+  it("ignores same applications of other clusters", async () => {
+    // GIVEN deployments of different names, both in-cluster: two clusters, each with its Argo CD.
+    for (const folder of ["teams/a", "teams/b"]) await initWithDefaultAppName(folder);
     const teamB = path.join(repo.dir, "teams/b");
     const vars = await readFile(path.join(teamB, "vars/dev-us-east-1.yaml"), "utf8");
     await rm(path.join(teamB, "vars/dev-us-east-1.yaml"));

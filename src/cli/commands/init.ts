@@ -3,7 +3,9 @@ import { readFileSync } from "node:fs";
 import { readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
+import { loadRepo } from "../../config/repo.js";
 import { UsageError } from "../../errors.js";
+import { applicationClashes, applicationClashMessage } from "../../init/application-clashes.js";
 import { applicationSetClashes, applicationSetClashMessage } from "../../init/applicationset-clashes.js";
 import { CAKE_PACKAGE_PATTERN, GITHUB_WORKFLOW_FILE, GITLAB_CI_FILE, repoArgument } from "../../init/ci.js";
 import { CODEOWNERS_HEADER, CODEOWNERS_LOCATIONS, rulesOfAnotherRepo } from "../../init/codeowners.js";
@@ -107,9 +109,14 @@ async function runInit(root: string, options: InitCommandOptions, context: Comma
   for (const clash of await applicationSetClashes(root)) {
     next.push(`  ${applicationSetClashMessage(clash, context.io.cwd)}`);
   }
+  // The same check as reconcile --check, so that a clash shows before the first reconcile.
+  const layout = await resolveLayout(root);
+  for (const clash of await applicationClashes(layout, (await loadRepo(layout)).deployments)) {
+    next.push(`  ${applicationClashMessage(clash, root, context.io.cwd)}`);
+  }
   // Kept files count too: --force with --repo-url adds missing files but never rewrites one.
   // So do the vars files of an existing ops repo, which init neither writes nor keeps.
-  const varsFiles = (await listVarsFiles(await resolveLayout(root))).map((file) => path.join(root, file));
+  const varsFiles = (await listVarsFiles(layout)).map((file) => path.join(root, file));
   const candidates = [...new Set([...result.created, ...result.kept, ...varsFiles])];
   const withPlaceholder = (await filesContaining(candidates, PLACEHOLDER_REPO_URL)).map(relativeToCwd);
   if (withPlaceholder.length > 0) {

@@ -6,7 +6,7 @@
 
 import type { Diagnostic } from "../diagnostics.js";
 import type { DiagnosticSource, FieldPath } from "../field-path.js";
-import { DEFAULT_ARGOCD_NAMESPACE, DEFAULT_IDENTITY_NAMESPACE } from "../schema.js";
+import { DEFAULT_APP_NAME, DEFAULT_ARGOCD_NAMESPACE, DEFAULT_IDENTITY_NAMESPACE } from "../schema.js";
 
 /** An entry of a list with its position in the file. */
 export interface Entry<T> {
@@ -155,7 +155,7 @@ export function buildView(data: unknown): VarsView {
     gitops: {
       repoUrl: string(gitops.repo_url),
       argocdNamespace: string(gitops.argocd_namespace) ?? DEFAULT_ARGOCD_NAMESPACE,
-      appName: gitops.app_name === undefined ? "user-namespace" : string(gitops.app_name),
+      appName: gitops.app_name === undefined ? DEFAULT_APP_NAME : string(gitops.app_name),
       destinationServer: string(gitops.destination_server),
       targetRevision: string(gitops.target_revision),
     },
