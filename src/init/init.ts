@@ -47,6 +47,7 @@ import {
   renderRepoRules,
   repoPlace,
   rulesOfAnotherRepo,
+  withoutCodeownersHeader,
 } from "./codeowners.js";
 import { readmeText } from "./readme.js";
 import { EXAMPLE_DEPLOYMENT, varsExampleText } from "./vars-example.js";
@@ -472,7 +473,12 @@ export async function regenerateCodeowners(root: string): Promise<CodeownersResu
   return { files };
 }
 
-/** Renders the CODEOWNERS that `regenerateCodeowners` would write, without writing it. */
-export function renderCodeownersFor(root: string): Promise<string> {
-  return renderRepoCodeowners(root, true);
+/**
+ * Renders the rules of the CODEOWNERS that `regenerateCodeowners` would write, without writing
+ * it. The header lines are left out, because the rules are printed to be merged by hand.
+ */
+export async function renderCodeownersFor(root: string): Promise<string> {
+  const text = await renderRepoCodeowners(root, true);
+  const { prefix } = await repoPlace(root, (await resolveLayout(root)).repoPath);
+  return withoutCodeownersHeader(text, prefix);
 }
