@@ -771,19 +771,29 @@ export function foreignFolderMessage(folder: string, outputDir: string, symlink 
 
 /**
  * Returns the `noDeployments` note for a repo without vars files, or undefined where reconcile
- * goes on without one, or throws a UsageError where the folders are more likely wrong.
+ * goes on without one, or throws a UsageError where the folders are more likely wrong. `cake
+ * validate` calls it with `pruneOrphans` false, so both commands give the same advice.
  */
-async function noVarsOutcome(layout: RepoLayout, pruneOrphans: boolean): Promise<string | undefined> {
+export async function noVarsOutcome(layout: RepoLayout, pruneOrphans: boolean): Promise<string | undefined> {
   const note = await noDeploymentsNote(layout);
   if (note !== undefined) return note;
 
   const { orphans } = await scanOutputFolder(layout, []);
   // The vars files of the cookiecutter layout: the likely fix, and then no prune is offered.
   const legacy = await legacyVarsHint(layout);
+  const hasConfig =
+    (await stat(path.join(layout.root, CONFIG_FILE)).catch(() => undefined))?.isFile() ?? false;
+  const folders = hasConfig
+    ? `check --repo, --vars-dir and vars_dir in ${CONFIG_FILE}`
+    : "check --repo and --vars-dir";
   if (orphans.length === 0) {
+    // Only `cake.yaml` at the root tells a repo that retired its last deployment from a wrong folder.
+    const retired = hasConfig
+      ? ""
+      : `. If this ops repo has retired its last deployment, add a ${CONFIG_FILE} (it may be empty) at its root`;
     throw new UsageError(
       `no vars files (*.yaml, *.yml) found in ${layout.varsDir} and no generated output in ${layout.outputDir}; ` +
-        (legacy ?? `check --repo and --vars-dir, or add ${CONFIG_FILE} to the ops repo's root.`),
+        (legacy ?? `${folders}${retired}.`),
     );
   }
   // No vars file beside generated output is more often a wrong vars folder (a typo in
@@ -794,7 +804,7 @@ async function noVarsOutcome(layout: RepoLayout, pruneOrphans: boolean): Promise
   throw new UsageError(
     `no vars files (*.yaml, *.yml) found in ${layout.varsDir}, beside generated output in ${layout.outputDir}; ` +
       (legacy ??
-        "check --repo, --vars-dir and vars_dir in cake.yaml. To delete the output of every deployment, " +
+        `${folders}. To delete the output of every deployment, ` +
           `run "${pruneCommand(orphans.map((folder) => path.posix.basename(folder)))}".`),
   );
 }

@@ -3,6 +3,8 @@
  * output. Its CI keeps running validate, reconcile --check and plan on every change, which
  * pass with a note, while a folder without `cake.yaml` or with output stays a usage error.
  */
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runCake } from "../helpers/cli.js";
 import { createGitRepo, type TempRepo } from "../helpers/git-repo.js";
@@ -93,6 +95,30 @@ describe("repo without deployments", () => {
     }
   });
 
+  it("gives validate and check one fix", async () => {
+    await retireLastDeployment();
+    await repo.remove("cake.yaml");
+
+    const validate = await cake(repo.dir, "validate");
+    const check = await cake(repo.dir, "reconcile", "--check");
+
+    expect(validate.stderr).toBe(
+      "cake: no vars files (*.yaml, *.yml) found in vars and no generated output in deployments; " +
+        "check --repo and --vars-dir. If this ops repo has retired its last deployment, add a cake.yaml " +
+        "(it may be empty) at its root.\n",
+    );
+    expect(check.stderr).toBe(validate.stderr);
+
+    // WHEN the advice is followed THEN both pass with the note of an ops repo without deployments.
+    await writeFile(path.join(repo.dir, "cake.yaml"), "");
+    for (const args of [["validate"], ["reconcile", "--check"]]) {
+      const result = await cake(repo.dir, ...args);
+
+      expect(result.code, args.join(" ")).toBe(0);
+      expect(result.stderr, args.join(" ")).toContain(`cake: note: ${NOTE}`);
+    }
+  });
+
   it("rejects an empty vars folder beside output", async () => {
     expect((await cake(repo.dir, "init", ".", "--repo-url", "https://git.example.com/ops.git")).code).toBe(0);
     expect((await cake(repo.dir, "reconcile")).code).toBe(0);
@@ -104,7 +130,12 @@ describe("repo without deployments", () => {
     expect(check.code).toBe(2);
     // The prune command names the deployment folder, not the .gitkeep beside it.
     expect(check.stderr).toContain(
-      `"cake reconcile --vars-dir varz --prune-orphans --allow-profile-deletion='dev-us-east-1/*'".\n`,
+      `"cake reconcile --vars-dir varz --prune-orphans --allow-profile-deletion='dev-us-east-1/*'".
+`,
     );
+    expect(check.stderr).toContain(
+      "check --repo, --vars-dir and vars_dir in cake.yaml. To delete the output",
+    );
+    expect(validate.stderr).toBe(check.stderr);
   });
 });

@@ -13,7 +13,6 @@ import { checkRepoIdentity } from "../../identity/check.js";
 import { readIdpUsers } from "../../identity/idp.js";
 import { CONFIG_FILE, resolveLayout } from "../../repo/layout.js";
 import { checkRepoPath } from "../../repo/repo-path-check.js";
-import { legacyVarsHint } from "../../repo/vars-files.js";
 import type { CommandContext } from "../io.js";
 
 interface ValidateOptions {
@@ -69,16 +68,11 @@ async function runValidate(
     if (!info?.isFile()) throw new UsageError(`vars file ${file} not found.`);
   }
   if (selected.length === 0 && (await listVarsFiles(layout)).length === 0) {
-    // A repo that retired its last deployment passes, so its CI keeps passing.
-    const { noDeploymentsNote } = await import("../../output/reconcile.js");
-    const note = await noDeploymentsNote(layout);
-    if (note === undefined) {
-      throw new UsageError(
-        `no vars files (*.yaml, *.yml) found in ${path.join(layout.root, layout.varsDir)}; ` +
-          ((await legacyVarsHint(layout)) ?? "pass files, --vars-dir, or set vars_dir in cake.yaml."),
-      );
-    }
-    io.stderr.write(`cake: note: ${note}.\n`);
+    // A repo that retired its last deployment passes, so its CI keeps passing. Otherwise the
+    // usage error is the one reconcile --check gives.
+    const { noVarsOutcome } = await import("../../output/reconcile.js");
+    const note = await noVarsOutcome(layout, false);
+    if (note !== undefined) io.stderr.write(`cake: note: ${note}.\n`);
   }
 
   const idpUsers = options.idpUsers ? await readIdpUsers(path.resolve(io.cwd, options.idpUsers)) : undefined;
