@@ -769,6 +769,23 @@ export function foreignFolderMessage(folder: string, outputDir: string, symlink 
   );
 }
 
+function foldersToCheck(hasConfig: boolean): string {
+  return hasConfig
+    ? `check --repo, --vars-dir and vars_dir in ${CONFIG_FILE}`
+    : "check --repo and --vars-dir";
+}
+
+/**
+ * Returns the fix for an ops repo without vars files or generated output. Only `cake.yaml` at
+ * the root tells a repo that retired its last deployment from a wrong folder.
+ */
+export function noVarsFix(hasConfig: boolean): string {
+  const retired = hasConfig
+    ? ""
+    : `. If this ops repo has retired its last deployment, add a ${CONFIG_FILE} (it may be empty) at its root`;
+  return `${foldersToCheck(hasConfig)}${retired}.`;
+}
+
 /**
  * Returns the `noDeployments` note for a repo without vars files, or undefined where reconcile
  * goes on without one, or throws a UsageError where the folders are more likely wrong. `cake
@@ -783,17 +800,11 @@ export async function noVarsOutcome(layout: RepoLayout, pruneOrphans: boolean): 
   const legacy = await legacyVarsHint(layout);
   const hasConfig =
     (await stat(path.join(layout.root, CONFIG_FILE)).catch(() => undefined))?.isFile() ?? false;
-  const folders = hasConfig
-    ? `check --repo, --vars-dir and vars_dir in ${CONFIG_FILE}`
-    : "check --repo and --vars-dir";
+  const folders = foldersToCheck(hasConfig);
   if (orphans.length === 0) {
-    // Only `cake.yaml` at the root tells a repo that retired its last deployment from a wrong folder.
-    const retired = hasConfig
-      ? ""
-      : `. If this ops repo has retired its last deployment, add a ${CONFIG_FILE} (it may be empty) at its root`;
     throw new UsageError(
       `no vars files (*.yaml, *.yml) found in ${layout.varsDir} and no generated output in ${layout.outputDir}; ` +
-        (legacy ?? `${folders}${retired}.`),
+        (legacy ?? noVarsFix(hasConfig)),
     );
   }
   // No vars file beside generated output is more often a wrong vars folder (a typo in

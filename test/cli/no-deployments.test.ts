@@ -95,7 +95,7 @@ describe("repo without deployments", () => {
     }
   });
 
-  it("gives validate and check one fix", async () => {
+  it("gives validate, check and plan one fix", async () => {
     await retireLastDeployment();
     await repo.remove("cake.yaml");
 
@@ -108,6 +108,10 @@ describe("repo without deployments", () => {
         "(it may be empty) at its root.\n",
     );
     expect(check.stderr).toBe(validate.stderr);
+    const plan = await cake(repo.dir, "plan", "--base", "HEAD");
+    expect(plan.stderr).toContain(
+      "check --repo and --vars-dir. If this ops repo has retired its last deployment, add a cake.yaml",
+    );
 
     // WHEN the advice is followed THEN both pass with the note of an ops repo without deployments.
     await writeFile(path.join(repo.dir, "cake.yaml"), "");
@@ -130,8 +134,7 @@ describe("repo without deployments", () => {
     expect(check.code).toBe(2);
     // The prune command names the deployment folder, not the .gitkeep beside it.
     expect(check.stderr).toContain(
-      `"cake reconcile --vars-dir varz --prune-orphans --allow-profile-deletion='dev-us-east-1/*'".
-`,
+      `"cake reconcile --vars-dir varz --prune-orphans --allow-profile-deletion='dev-us-east-1/*'".\n`,
     );
     expect(check.stderr).toContain(
       "check --repo, --vars-dir and vars_dir in cake.yaml. To delete the output",

@@ -2,6 +2,7 @@
  * `cake plan`: shows who gains or loses which access between two versions of the vars,
  * by default from the merge base with the default branch to the working tree.
  */
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { type Command, Option } from "commander";
 import { hasErrors } from "../../config/diagnostics.js";
@@ -120,7 +121,9 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
   // An empty plan here almost always means a wrong --repo or --vars-dir, not "no changes".
   const withoutVars = headVars.length === 0 && baseVars.length === 0;
   // A repo in the older layout gets the --vars-dir to pass, as the other commands give it.
-  const fix = withoutVars ? ((await legacyVarsHint(headLayout)) ?? "check --repo and --vars-dir.") : "";
+  const fix = withoutVars
+    ? ((await legacyVarsHint(headLayout)) ?? (await noVarsFixAtHead(headLayout, head)))
+    : "";
   const noVars = (): UsageError => {
     const folders =
       headLayout.varsDir === baseLayout.varsDir
@@ -262,6 +265,16 @@ async function folderMissingNotes(layout: RepoLayout, baseCommit: string): Promi
  * Returns the note for a head without deployments (see `noDeploymentsNote`), or undefined. At a
  * commit, the head needs `cake.yaml` and no folder in its output folder.
  */
+/** Returns the fix for no vars files at either side, as validate and reconcile give it for the head. */
+async function noVarsFixAtHead(layout: RepoLayout, head: PlanSide): Promise<string> {
+  const { noVarsFix } = await import("../../output/reconcile.js");
+  const hasConfig =
+    head.commit === null
+      ? existsSync(path.join(layout.root, CONFIG_FILE))
+      : (await showFile(layout.root, head.commit, CONFIG_FILE)) !== undefined;
+  return noVarsFix(hasConfig);
+}
+
 async function noDeploymentsAtHead(layout: RepoLayout, head: PlanSide): Promise<string | undefined> {
   const { noDeploymentsNote, noDeploymentsText } = await import("../../output/reconcile.js");
   if (head.commit === null) return noDeploymentsNote(layout);
