@@ -236,23 +236,20 @@ export function newUserProblems(
 }
 
 /**
- * The error for a new user whose `email` differs from an existing user's only in case or Unicode
- * form. `location` (FILE:LINE) is the existing entry's place, when the caller knows it.
+ * Returns the error for a new user whose `email` differs from an existing user's only in case
+ * or Unicode form. `location` (FILE:LINE) is the existing entry's place, when the caller knows it.
  */
 export function emailTwinError(email: string, existing: string, location?: string): EditError {
   const where = location === undefined ? "" : ` at ${location}`;
-  const fix = "the identity provider sends one of them, so keep one entry with the exact email it sends.";
   const difference = emailTwinDifference(email, existing);
-  if (difference === "case") {
-    return new EditError(
-      "duplicate-email",
-      `email "${email}" differs only in case from the existing user "${existing}"${where}; ${fix}`,
-    );
-  }
+  const codePoints =
+    difference === "case"
+      ? ""
+      : ` (${nonAsciiCodePoints(email)} where the existing email has ${nonAsciiCodePoints(existing)})`;
   return new EditError(
     "duplicate-email",
-    `email "${email}" differs only in ${difference} from the existing user "${existing}"${where} ` +
-      `(${nonAsciiCodePoints(email)} where the existing email has ${nonAsciiCodePoints(existing)}); ${fix}`,
+    `email "${email}" differs only in ${difference} from the existing user "${existing}"${where}${codePoints}; ` +
+      "the identity provider sends one of them, so keep one entry with the exact email it sends.",
   );
 }
 
