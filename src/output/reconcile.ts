@@ -777,7 +777,7 @@ function foldersToCheck(hasConfig: boolean): string {
 
 /**
  * Returns the fix for an ops repo without vars files or generated output. Only `cake.yaml` at
- * the root tells a repo that retired its last deployment from a wrong folder.
+ * the root distinguishes a repo that retired its last deployment from a wrong folder.
  */
 export function noVarsFix(hasConfig: boolean): string {
   const retired = hasConfig

@@ -823,7 +823,7 @@ describe("cake init in a subfolder", () => {
     await writeFile(file, lines.slice(2).join("\n"));
     const check = await checkTeamB();
 
-    // THEN the file names the reviewers of both and no longer says that cake writes it.
+    // THEN the file names the reviewers of both and no longer claims that cake writes it.
     expect(initialized.stdout).toContain(
       'add the rules that "cake init --codeowners --stdout" prints in teams/b, and delete the two comment lines cake wrote at its top',
     );

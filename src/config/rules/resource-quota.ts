@@ -147,7 +147,7 @@ function exponentRangeProblem(text: string): string | undefined {
 
 /**
  * Returns true when the number YAML loaded, `loaded` parsed, is another quantity than the
- * text `written`. A JavaScript number holds about 17 digits between 1e-323 and 1e308, so
+ * text `written`. A JavaScript number has about 17 significant digits, between 1e-323 and 1e308, so
  * `1e-400` loads as 0 and `1.0000000000000000001` as 1. A written exponent beyond what a
  * quantity allows is no quantity, but its loaded value can be one.
  */
