@@ -99,6 +99,7 @@ export const DIAGNOSTIC_CODES = [
   "duplicate-destination",
   "invalid-destination-server",
   "duplicate-app-name",
+  "applicationset-name-too-long",
   // repository layout (cake.yaml)
   "repo-path-mismatch",
   // files

@@ -141,6 +141,19 @@ export function applicationSetClashMessage(clash: ApplicationSetClash, cwd: stri
   );
 }
 
+/**
+ * Reads the ApplicationSet file at `file` and returns a function that gives the Applications it
+ * generates from a generated `argocd/application.yaml`, a path from the top of the git
+ * repository. The function returns none for a missing or invalid file, or one whose templates
+ * name Applications another way.
+ */
+export async function applicationSetNamer(
+  file: string,
+): Promise<(applicationFile: string) => ArgoObjectName[]> {
+  const { templates } = await readArgoFile(file);
+  return (applicationFile) => generatedApplications(templates, [applicationFile]);
+}
+
 /** The names an ApplicationSet file defines, and how its ApplicationSets name the Applications. */
 interface ArgoFile {
   names: ArgoObjectName[];

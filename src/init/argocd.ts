@@ -11,7 +11,7 @@ import { stringify } from "yaml";
 import { DEFAULT_APP_NAME } from "../config/schema.js";
 import { GENERATED_KINDS } from "../generate/argocd.js";
 import { ARGOCD_APPLICATION_PATH } from "../generate/layout.js";
-import { IN_CLUSTER_SERVER } from "../model/names.js";
+import { APPLICATIONSET_APPLICATION_PREFIX, IN_CLUSTER_SERVER } from "../model/names.js";
 import { sha256 } from "../output/manifest.js";
 
 export { APPLICATIONSET_FILE } from "../repo/layout.js";
@@ -52,9 +52,12 @@ export interface ApplicationSetNames {
  * hashed too.
  */
 export function applicationSetNames(repoPath = ""): ApplicationSetNames {
-  if (repoPath === "") return { name: APPSET_PROJECT, applicationPrefix: "cake-" };
+  if (repoPath === "") return { name: APPSET_PROJECT, applicationPrefix: APPLICATIONSET_APPLICATION_PREFIX };
   const folder = folderPart(repoPath);
-  return { name: `${APPSET_PROJECT}-${folder}`, applicationPrefix: `cake-${folder}-` };
+  return {
+    name: `${APPSET_PROJECT}-${folder}`,
+    applicationPrefix: `${APPLICATIONSET_APPLICATION_PREFIX}${folder}-`,
+  };
 }
 
 /**

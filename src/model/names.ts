@@ -88,6 +88,13 @@ export function gcpRoleMemberName(accountId: string, role: string): string {
   return readable === "" ? `${accountId}-${hash}` : `${accountId}-${readable}-${hash}`;
 }
 
+/**
+ * Start of the name that the ApplicationSet of `cake init` gives the Application of each
+ * deployment folder, followed by the folder's name, in an ops repo at the top of its git
+ * repository. In a subfolder the folder of the ops repo follows it too.
+ */
+export const APPLICATIONSET_APPLICATION_PREFIX = "cake-";
+
 /** Name of the ClusterRole and ClusterRoleBinding that give cake-admins read access for audits. */
 export const CAKE_ADMIN_RBAC_NAME = "cake-admin";
 
@@ -113,7 +120,10 @@ export const NAME_LIMITS = {
   /** GCP service account id: 6 to 30 characters, `[a-z][a-z0-9-]*[a-z0-9]`. */
   gcpServiceAccountIdMin: 6,
   gcpServiceAccountIdMax: 30,
-  /** Argo CD Application names are DNS-1123 labels in practice (they become label values). */
+  /**
+   * Argo CD Application names: with label resource tracking, Argo CD writes the name into the
+   * `app.kubernetes.io/instance` label of every object it syncs, and a label value has at most 63.
+   */
   argocdApplication: 63,
 } as const;
 

@@ -15,6 +15,7 @@ import { CakeError, readFailureReason, UsageError } from "../errors.js";
 import { profilePath } from "../generate/layout.js";
 import type { ApplicationClash } from "../init/application-clashes.js";
 import type { ApplicationSetClash } from "../init/applicationset-clashes.js";
+import type { LongApplicationName } from "../init/applicationset-names.js";
 import type { ShadowedCodeowners } from "../init/codeowners.js";
 import type { DeploymentClaims } from "../model/claims.js";
 import { nonAsciiCodePoints, sameUnicodeText } from "../model/code-points.js";
@@ -180,6 +181,11 @@ export interface ReconcileResult {
    * another ops repo in the same git repository generates too. A warning, not drift.
    */
   applicationClashes?: ApplicationClash[];
+  /**
+   * With `--check` over every deployment: the deployments whose Application, as this ops repo's
+   * ApplicationSet file names it, is longer than a label value. A warning, not drift.
+   */
+  longApplicationNames?: LongApplicationName[];
 }
 
 /** The result of loading every vars file of a repo; a deployment is present only when its file has no errors. */
@@ -242,6 +248,11 @@ export async function reconcile(
     const clashes = await applicationSetClashes(root);
     const { applicationClashes } = await import("../init/application-clashes.js");
     const sharedApplications = await applicationClashes(options.layout, loaded.deployments);
+    const { longApplicationNames } = await import("../init/applicationset-names.js");
+    // Its load printed the vars files' warning for the names that are too long at the top.
+    const longNames = await longApplicationNames(options.layout, loaded.deployments, {
+      exceptVarsWarnings: true,
+    });
     return {
       ...result,
       ...(stale === undefined ? {} : { drift: true, staleCodeowners: stale }),
@@ -252,6 +263,7 @@ export async function reconcile(
         : { outdatedApplicationSet: { file: outdated, ...mostCommonRepoUrl(loaded.deployments) } }),
       ...(clashes.length === 0 ? {} : { applicationSetClashes: clashes }),
       ...(sharedApplications.length === 0 ? {} : { applicationClashes: sharedApplications }),
+      ...(longNames.length === 0 ? {} : { longApplicationNames: longNames }),
     };
   }
   const run = async (): Promise<ReconcileResult> => {

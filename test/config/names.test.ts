@@ -376,6 +376,33 @@ describe("derived names", () => {
     expect(single(load(text), "name-too-long").path).toBe("gitops.app_name");
   });
 
+  it("ApplicationSet name over the limit warns", () => {
+    // `cake-` and 59 characters: the Application that the ApplicationSet of cake init generates.
+    const environment = "production-analytics-platform-shared";
+    const text = varsYaml({ top: `environment: ${environment}\nregion: europe-west-central-22\n` });
+
+    const diagnostic = single(
+      load(text, `vars/${environment}-europe-west-central-22.yaml`),
+      "applicationset-name-too-long",
+    );
+
+    expect(diagnostic).toMatchObject({
+      severity: "warning",
+      path: "environment",
+      ...positionOf(text, environment),
+    });
+    expect(diagnostic.message).toContain(
+      `"cake-${environment}-europe-west-central-22" of 64 characters (limit 63)`,
+    );
+  });
+
+  it("ApplicationSet name at the limit is valid", () => {
+    const environment = "production-analytics-platform-shared";
+    const text = varsYaml({ top: `environment: ${environment}\nregion: europe-west-central-2\n` });
+
+    expect(load(text, `vars/${environment}-europe-west-central-2.yaml`).diagnostics).toEqual([]);
+  });
+
   it("Argo CD Application name must be a label", () => {
     const text = varsYaml({
       gitops: "gitops:\n  repo_url: https://git.example.com/ops.git\n  app_name: User_Namespaces\n",

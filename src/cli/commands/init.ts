@@ -7,6 +7,7 @@ import { loadRepo } from "../../config/repo.js";
 import { UsageError } from "../../errors.js";
 import { applicationClashes, applicationClashMessage } from "../../init/application-clashes.js";
 import { applicationSetClashes, applicationSetClashMessage } from "../../init/applicationset-clashes.js";
+import { longApplicationNameMessage, longApplicationNames } from "../../init/applicationset-names.js";
 import { CAKE_PACKAGE_PATTERN, GITHUB_WORKFLOW_FILE, GITLAB_CI_FILE, repoArgument } from "../../init/ci.js";
 import { CODEOWNERS_HEADER, CODEOWNERS_LOCATIONS, rulesOfAnotherRepo } from "../../init/codeowners.js";
 import {
@@ -111,8 +112,12 @@ async function runInit(root: string, options: InitCommandOptions, context: Comma
   }
   // The same check as reconcile --check, so that a clash shows before the first reconcile.
   const layout = await resolveLayout(root);
-  for (const clash of await applicationClashes(layout, (await loadRepo(layout)).deployments)) {
+  const { deployments } = await loadRepo(layout);
+  for (const clash of await applicationClashes(layout, deployments)) {
     next.push(`  ${applicationClashMessage(clash, root, context.io.cwd)}`);
+  }
+  for (const long of await longApplicationNames(layout, deployments)) {
+    next.push(`  ${longApplicationNameMessage(long, context.io.cwd)}`);
   }
   // Kept files count too: --force with --repo-url adds missing files but never rewrites one.
   // So do the vars files of an existing ops repo, which init neither writes nor keeps.

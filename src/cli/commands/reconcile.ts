@@ -210,6 +210,12 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
       io.stderr.write(`cake: warning: ${applicationClashMessage(clash, layout.root, io.cwd)}.\n`);
     }
   }
+  if (result.longApplicationNames !== undefined) {
+    const { longApplicationNameMessage } = await import("../../init/applicationset-names.js");
+    for (const long of result.longApplicationNames) {
+      io.stderr.write(`cake: warning: ${longApplicationNameMessage(long, io.cwd)}.\n`);
+    }
+  }
   for (const folder of result.foreignFolders ?? []) {
     const symlink =
       lstatSync(path.join(layout.root, folder), { throwIfNoEntry: false })?.isSymbolicLink() ?? false;
@@ -480,6 +486,9 @@ function toJson(result: ReconcileResult): unknown {
           })),
         }),
     ...(result.applicationClashes === undefined ? {} : { applicationClashes: result.applicationClashes }),
+    ...(result.longApplicationNames === undefined
+      ? {}
+      : { longApplicationNames: result.longApplicationNames }),
     ...(result.unknownHolders === undefined ? {} : { unknownHolders: result.unknownHolders }),
     ...(result.unknownHoldersReasons === undefined
       ? {}

@@ -4,6 +4,7 @@
  * user changes. The name functions are the ones the generator uses.
  */
 import {
+  APPLICATIONSET_APPLICATION_PREFIX,
   AWS_ROLE_NAME,
   awsRoleName,
   bindingName,
@@ -221,5 +222,36 @@ export const argocdApplicationNameRule: Rule = {
       ];
     }
     return [];
+  },
+};
+
+/**
+ * The ApplicationSet of `cake init` names each Application `cake-<deployment>`, longer in an
+ * ops repo in a subfolder, so a deployment name of more than 58 characters gives an Application
+ * name over the 63 of a label value. It is a warning, because only an ops repo that applies the
+ * ApplicationSet to an Argo CD with label resource tracking fails. Each deployment's own
+ * `argocd/` folder names its Application `gitops.app_name`, and annotation tracking (the default
+ * since Argo CD 3.0) has no such limit. `reconcile --check` and `cake init` read the
+ * ApplicationSet file itself and report the longer names of an ops repo in a subfolder.
+ */
+export const applicationSetNameRule: Rule = {
+  name: "applicationset-name-length",
+  check({ source, view, expectedName }) {
+    if (view.environment === undefined || view.region === undefined) return [];
+    const name = `${APPLICATIONSET_APPLICATION_PREFIX}${expectedName}`;
+    if (name.length <= NAME_LIMITS.argocdApplication) return [];
+    return [
+      source.diagnostic(
+        "warning",
+        "applicationset-name-too-long",
+        ["environment"],
+        `deployment ${expectedName} gets the Argo CD Application "${name}" of ${name.length} characters ` +
+          `(limit ${NAME_LIMITS.argocdApplication}) from the ApplicationSet of cake init (argocd/applicationset.yaml), ` +
+          "longer still in an ops repo in a subfolder. An Argo CD with label resource tracking (the default before " +
+          "3.0) writes that name into a label of every object, so each sync of the deployment fails. If you apply " +
+          "that ApplicationSet, set application.resourceTrackingMethod: annotation in the argocd-cm ConfigMap, or " +
+          "apply each deployment's argocd/ folder in its place, or choose a shorter environment or region",
+      ),
+    ];
   },
 };

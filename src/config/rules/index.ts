@@ -7,6 +7,7 @@ import type { Rule } from "./context.js";
 import { deployNamespaceRule, deprecatedKeysRule } from "./deploy-namespaces.js";
 import { deploymentNameRule } from "./deployment-name.js";
 import {
+  applicationSetNameRule,
   argocdApplicationNameRule,
   awsRoleNameRule,
   bindingNameLengthRule,
@@ -48,6 +49,7 @@ export const RULES: readonly Rule[] = [
   gcpServiceAccountRule,
   bindingNameLengthRule,
   argocdApplicationNameRule,
+  applicationSetNameRule,
   bindingCollisionRule,
   resourceQuotaRule,
   containerDefaultsRule,
