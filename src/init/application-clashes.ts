@@ -27,7 +27,7 @@ export interface ApplicationClash {
 }
 
 /** The generated Application of a deployment folder in another ops repo. */
-interface OtherApplication {
+export interface OtherApplication {
   file: string;
   deployment: string;
   namespace: string;
@@ -76,7 +76,7 @@ export async function applicationClashes(
  * Returns the generated Applications of the git repository of `layout` outside its output
  * folder. A file that is not an Application, as cake generates it, is left out.
  */
-async function otherApplications(layout: RepoLayout): Promise<OtherApplication[]> {
+export async function otherApplications(layout: RepoLayout): Promise<OtherApplication[]> {
   const found = await findInGitRepository(layout.root, `**/${ARGOCD_APPLICATION_PATH}`);
   if (found === undefined) return [];
 

@@ -16,6 +16,7 @@ import { profilePath } from "../generate/layout.js";
 import type { ApplicationClash } from "../init/application-clashes.js";
 import type { ApplicationSetClash } from "../init/applicationset-clashes.js";
 import type { LongApplicationName } from "../init/applicationset-names.js";
+import type { ClusterClash } from "../init/cluster-clashes.js";
 import type { ShadowedCodeowners } from "../init/codeowners.js";
 import type { DeploymentClaims } from "../model/claims.js";
 import { nonAsciiCodePoints, sameUnicodeText } from "../model/code-points.js";
@@ -186,6 +187,12 @@ export interface ReconcileResult {
    * ApplicationSet file names it, is longer than a label value. A warning, not drift.
    */
   longApplicationNames?: LongApplicationName[];
+  /**
+   * With `--check` over every deployment: the deployments that sync the cluster of a deployment
+   * of another ops repo in the same git repository, with the objects both generate. A warning,
+   * not drift.
+   */
+  clusterClashes?: ClusterClash[];
 }
 
 /** The result of loading every vars file of a repo; a deployment is present only when its file has no errors. */
@@ -250,6 +257,8 @@ export async function reconcile(
     const sharedApplications = await applicationClashes(options.layout, loaded.deployments);
     const { longApplicationNames } = await import("../init/applicationset-names.js");
     // Its load printed the vars files' warning for the names that are too long at the top.
+    const { clusterClashes } = await import("../init/cluster-clashes.js");
+    const sharedClusters = await clusterClashes(options.layout, loaded.deployments);
     const longNames = await longApplicationNames(options.layout, loaded.deployments, {
       exceptVarsWarnings: true,
     });
@@ -264,6 +273,7 @@ export async function reconcile(
       ...(clashes.length === 0 ? {} : { applicationSetClashes: clashes }),
       ...(sharedApplications.length === 0 ? {} : { applicationClashes: sharedApplications }),
       ...(longNames.length === 0 ? {} : { longApplicationNames: longNames }),
+      ...(sharedClusters.length === 0 ? {} : { clusterClashes: sharedClusters }),
     };
   }
   const run = async (): Promise<ReconcileResult> => {

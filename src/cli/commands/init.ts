@@ -9,6 +9,7 @@ import { applicationClashes, applicationClashMessage } from "../../init/applicat
 import { applicationSetClashes, applicationSetClashMessage } from "../../init/applicationset-clashes.js";
 import { longApplicationNameMessage, longApplicationNames } from "../../init/applicationset-names.js";
 import { CAKE_PACKAGE_PATTERN, GITHUB_WORKFLOW_FILE, GITLAB_CI_FILE, repoArgument } from "../../init/ci.js";
+import { clusterClashes, clusterClashMessage } from "../../init/cluster-clashes.js";
 import { CODEOWNERS_HEADER, CODEOWNERS_LOCATIONS, rulesOfAnotherRepo } from "../../init/codeowners.js";
 import {
   type InitResult,
@@ -115,6 +116,9 @@ async function runInit(root: string, options: InitCommandOptions, context: Comma
   const { deployments } = await loadRepo(layout);
   for (const clash of await applicationClashes(layout, deployments)) {
     next.push(`  ${applicationClashMessage(clash, root, context.io.cwd)}`);
+  }
+  for (const clash of await clusterClashes(layout, deployments)) {
+    next.push(`  ${clusterClashMessage(clash, root, context.io.cwd)}`);
   }
   for (const long of await longApplicationNames(layout, deployments)) {
     next.push(`  ${longApplicationNameMessage(long, context.io.cwd)}`);

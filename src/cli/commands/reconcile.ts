@@ -210,6 +210,12 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
       io.stderr.write(`cake: warning: ${applicationClashMessage(clash, layout.root, io.cwd)}.\n`);
     }
   }
+  if (result.clusterClashes !== undefined) {
+    const { clusterClashMessage } = await import("../../init/cluster-clashes.js");
+    for (const clash of result.clusterClashes) {
+      io.stderr.write(`cake: warning: ${clusterClashMessage(clash, layout.root, io.cwd)}.\n`);
+    }
+  }
   if (result.longApplicationNames !== undefined) {
     const { longApplicationNameMessage } = await import("../../init/applicationset-names.js");
     for (const long of result.longApplicationNames) {
@@ -489,6 +495,7 @@ function toJson(result: ReconcileResult): unknown {
     ...(result.longApplicationNames === undefined
       ? {}
       : { longApplicationNames: result.longApplicationNames }),
+    ...(result.clusterClashes === undefined ? {} : { clusterClashes: result.clusterClashes }),
     ...(result.unknownHolders === undefined ? {} : { unknownHolders: result.unknownHolders }),
     ...(result.unknownHoldersReasons === undefined
       ? {}

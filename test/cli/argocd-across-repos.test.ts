@@ -1,0 +1,241 @@
+/**
+ * Argo CD problems that `reconcile --check` and `cake init` find across the ops repos of one
+ * git repository: ApplicationSet Application names too long for a label value, and two ops
+ * repos that manage the same objects of one cluster.
+ */
+import { readFile, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { runCake as cake } from "../helpers/cli.js";
+import { createGitRepo, type TempRepo } from "../helpers/git-repo.js";
+
+let repo: TempRepo;
+
+beforeEach(async () => {
+  repo = await createGitRepo();
+  await repo.commit("Add the README", { "README.md": "# monorepo\n" });
+  for (const folder of ["teams/a", "teams/b"]) {
+    expect((await cake(repo.dir, "init", folder)).code).toBe(0);
+  }
+});
+
+afterEach(async () => {
+  await repo.cleanup();
+});
+
+/**
+ * Replaces the example deployment dev-us-east-1 of the ops repo in `folder` with the deployment
+ * `<environment>-<region>`, other settings unchanged, and reconciles it.
+ */
+async function renameDeployment(folder: string, environment: string, region: string): Promise<string> {
+  const root = path.join(repo.dir, folder);
+  const example = path.join(root, "vars/dev-us-east-1.yaml");
+  const vars = await readFile(example, "utf8");
+  await rm(example);
+  const name = `${environment}-${region}`;
+  await writeFile(
+    path.join(root, `vars/${name}.yaml`),
+    vars
+      .replace("environment: dev", `environment: ${environment}`)
+      .replace("region: us-east-1", `region: ${region}`),
+  );
+  expect((await cake(root, "reconcile")).code).toBe(0);
+  return name;
+}
+
+/** Sets `gitops.destination_server` of the deployment `name` of the ops repo in `folder`, and reconciles it. */
+async function setDestination(folder: string, name: string, server: string): Promise<void> {
+  const root = path.join(repo.dir, folder);
+  const varsFile = path.join(root, `vars/${name}.yaml`);
+  const vars = await readFile(varsFile, "utf8");
+  await writeFile(
+    varsFile,
+    vars.replace("target_revision: main", `target_revision: main\n  destination_server: ${server}`),
+  );
+  expect((await cake(root, "reconcile")).code).toBe(0);
+}
+
+/** Runs `cake reconcile --check --format json` on the ops repo in `folder` and returns its output. */
+async function checkJson(folder: string): Promise<Record<string, unknown>> {
+  const check = await cake(repo.dir, "reconcile", "--check", "--repo", folder, "--format", "json");
+  expect(check.code).toBe(0);
+  return JSON.parse(check.stdout);
+}
+
+describe("ApplicationSet names over 63 characters", () => {
+  // 51 characters: `cake-<deployment>` has 56, `cake-teams--b-<deployment>` 65.
+  const environment = "production-analytics-platform";
+  const region = "europe-west-central-2";
+
+  it("warns where the folder makes the name too long", async () => {
+    const name = await renameDeployment("teams/b", environment, region);
+    const application = `cake-teams--b-${name}`;
+
+    const check = await cake(repo.dir, "reconcile", "--check", "--repo", "teams/b");
+    const json = await cake(repo.dir, "reconcile", "--check", "--repo", "teams/b", "--format", "json");
+    const init = await cake(repo.dir, "init", "teams/b", "--force");
+    const validate = await cake(repo.dir, "validate", "--repo", "teams/b");
+
+    expect(check.code).toBe(0);
+    expect(check.stderr).toContain(
+      `cake: warning: teams/b/argocd/applicationset.yaml names the Argo CD Application of deployment ${name} ` +
+        `"${application}", of 65 characters (limit 63).`,
+    );
+    expect(check.stderr).toContain(
+      "set application.resourceTrackingMethod: annotation in the argocd-cm ConfigMap",
+    );
+    expect(JSON.parse(json.stdout).longApplicationNames).toEqual([
+      {
+        deployment: name,
+        varsFile: `vars/${name}.yaml`,
+        file: path.join(repo.dir, "teams/b/argocd/applicationset.yaml"),
+        name: application,
+      },
+    ]);
+    expect(init.code).toBe(0);
+    expect(init.stdout).toContain(`names the Argo CD Application of deployment ${name} "${application}"`);
+    expect(validate.code).toBe(0);
+    expect(validate.stderr).not.toContain("applicationset-name-too-long");
+  });
+
+  it("stays quiet without the ApplicationSet file", async () => {
+    await renameDeployment("teams/b", environment, region);
+    await rm(path.join(repo.dir, "teams/b/argocd/applicationset.yaml"));
+
+    const json = await cake(repo.dir, "reconcile", "--check", "--repo", "teams/b", "--format", "json");
+
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout).longApplicationNames).toBeUndefined();
+  });
+
+  it("stays quiet for names that fit", async () => {
+    await renameDeployment("teams/b", "production", region);
+
+    const json = await cake(repo.dir, "reconcile", "--check", "--repo", "teams/b", "--format", "json");
+
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout).longApplicationNames).toBeUndefined();
+  });
+
+  it("warns once for a deployment name too long at the top", async () => {
+    // 59 characters: `cake-<deployment>` has 64 wherever the ops repo is.
+    const name = await renameDeployment("teams/a", `${environment}-shared`, "europe-west-central-22");
+    // The CODEOWNERS at the top is teams/a's, and names its vars files.
+    expect((await cake(repo.dir, "init", "teams/a", "--codeowners")).code).toBe(0);
+
+    const check = await cake(repo.dir, "reconcile", "--check", "--repo", "teams/a");
+    const json = await cake(repo.dir, "reconcile", "--check", "--repo", "teams/a", "--format", "json");
+    const init = await cake(repo.dir, "init", "teams/a", "--force");
+
+    expect(name).toHaveLength(59);
+    expect(check.code).toBe(0);
+    expect(check.stderr.match(/applicationset-name-too-long/g)).toHaveLength(1);
+    expect(check.stderr).not.toContain("names the Argo CD Application of deployment");
+    expect(JSON.parse(json.stdout).longApplicationNames).toBeUndefined();
+    expect(init.stdout).toContain(
+      `names the Argo CD Application of deployment ${name} "cake-teams--a-${name}"`,
+    );
+  });
+});
+
+describe("ops repos sharing a cluster", () => {
+  it("warns about one remote cluster", async () => {
+    // GIVEN the example deployments of teams/a and teams/b, with the same users, on one cluster
+    // that teams/b spells with the default port.
+    await setDestination("teams/a", "dev-us-east-1", "https://kubeflow.example.com");
+    await setDestination("teams/b", "dev-us-east-1", "https://kubeflow.example.com:443/");
+
+    const check = await cake(repo.dir, "reconcile", "--check", "--repo", "teams/b");
+    const json = await checkJson("teams/b");
+    const init = await cake(repo.dir, "init", "teams/b", "--force");
+
+    expect(check.code).toBe(0);
+    expect(check.stderr).toContain(
+      "cake: warning: teams/b/vars/dev-us-east-1.yaml: deployment dev-us-east-1 and teams/a/deployments/dev-us-east-1, " +
+        "in another ops repo of this git repository, both sync to https://kubeflow.example.com:443/, so two Applications apply " +
+        "ClusterRole/cake-admin, ClusterRoleBinding/cake-admin, Namespace/data-scientist, Namespace/ml-prod, " +
+        "Namespace/ml-staging, Namespace/platform-admin and 4 more.",
+    );
+    expect(check.stderr).toContain("Keep the deployments of one cluster in one ops repo");
+    expect(json.clusterClashes).toEqual([
+      {
+        deployment: "dev-us-east-1",
+        varsFile: "vars/dev-us-east-1.yaml",
+        server: "https://kubeflow.example.com:443/",
+        other: path.join(repo.dir, "teams/a/deployments/dev-us-east-1"),
+        objects: [
+          { kind: "ClusterRole", name: "cake-admin" },
+          { kind: "ClusterRoleBinding", name: "cake-admin" },
+          ...["Namespace", "Profile"].flatMap((kind) =>
+            ["data-scientist", "ml-prod", "ml-staging", "platform-admin"].map((name) => ({ kind, name })),
+          ),
+        ],
+      },
+    ]);
+    expect(init.code).toBe(0);
+    expect(init.stdout).toContain(
+      "  teams/b/vars/dev-us-east-1.yaml: deployment dev-us-east-1 and teams/a/deployments/dev-us-east-1",
+    );
+  });
+
+  it("warns about in-cluster deployments of one name", async () => {
+    for (const folder of ["teams/a", "teams/b"]) {
+      expect((await cake(path.join(repo.dir, folder), "reconcile")).code).toBe(0);
+    }
+
+    const check = await cake(repo.dir, "reconcile", "--check", "--repo", "teams/a");
+    const json = await checkJson("teams/a");
+
+    expect(check.stderr).toContain(
+      "teams/a/vars/dev-us-east-1.yaml: deployment dev-us-east-1 and teams/b/deployments/dev-us-east-1, in another " +
+        "ops repo of this git repository, both sync in-cluster under the same name, so cake assumes one cluster,",
+    );
+    expect(json.clusterClashes).toHaveLength(1);
+  });
+
+  it("ignores in-cluster deployments of other names", async () => {
+    // In-cluster, each deployment is synced by the Argo CD of its own cluster.
+    expect((await cake(path.join(repo.dir, "teams/a"), "reconcile")).code).toBe(0);
+    await renameDeployment("teams/b", "dev", "eu-west-1");
+
+    const json = await checkJson("teams/b");
+
+    expect(json.clusterClashes).toBeUndefined();
+  });
+
+  it("ignores other remote clusters", async () => {
+    await setDestination("teams/a", "dev-us-east-1", "https://kubeflow-a.example.com");
+    await setDestination("teams/b", "dev-us-east-1", "https://kubeflow-b.example.com");
+
+    const json = await checkJson("teams/b");
+
+    expect(json.clusterClashes).toBeUndefined();
+  });
+
+  it("names only the objects both generate", async () => {
+    // GIVEN teams/b's deployment on the cluster of teams/a's, with none of its users or namespaces.
+    await setDestination("teams/a", "dev-us-east-1", "https://kubeflow.example.com");
+    const varsFile = path.join(repo.dir, "teams/b/vars/dev-us-east-1.yaml");
+    const vars = await readFile(varsFile, "utf8");
+    await writeFile(
+      varsFile,
+      vars
+        .replaceAll("ml-staging", "team-b-staging")
+        .replaceAll("ml-prod", "team-b-prod")
+        .replaceAll("data-scientist", "analyst")
+        .replaceAll("platform-admin", "team-b-admin"),
+    );
+    await setDestination("teams/b", "dev-us-east-1", "https://kubeflow.example.com");
+
+    const json = await checkJson("teams/b");
+
+    expect(json.clusterClashes).toEqual([
+      expect.objectContaining({
+        objects: [
+          { kind: "ClusterRole", name: "cake-admin" },
+          { kind: "ClusterRoleBinding", name: "cake-admin" },
+        ],
+      }),
+    ]);
+  });
+});
