@@ -233,6 +233,8 @@ export const argocdApplicationNameRule: Rule = {
  * `argocd/` folder names its Application `gitops.app_name`, and annotation tracking (the default
  * since Argo CD 3.0) has no such limit. `reconcile --check` and `cake init` read the
  * ApplicationSet file itself and report the longer names of an ops repo in a subfolder.
+ * NOTE: the rule cannot see that file, so it warns too for an ops repo that does not apply it,
+ * or whose template name starts with shorter text than `cake-`.
  */
 export const applicationSetNameRule: Rule = {
   name: "applicationset-name-length",
