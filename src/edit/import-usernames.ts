@@ -1,10 +1,16 @@
 /**
- * One username per person across the deployments of `cake user import` and `cake user add`
- * with `--deployment all`. The username names the person's Profile and namespace, so a person
- * added to several deployments expects the same one in each. Each deployment's own proposal
- * can differ, because another user has the name in one of them, or because their users follow
- * another convention.
+ * One username per person across the deployments of an ops repo, for `cake user import` and
+ * `cake user add`. The username names the person's Profile and namespace, so a person added to
+ * several deployments expects the same one in each. Each deployment's own proposal can differ,
+ * because another user has the name in one of them, or because their users follow another
+ * convention. An edit of one deployment reads the others too: a person keeps the username
+ * they have there, and a name another person has there is not proposed.
+ *
+ * A person is an email compared ignoring case and Unicode form, as the duplicate-email rule
+ * of a vars file compares them: one identity provider may send `Alice@example.com` where a
+ * deployment behind another one, which lower-cases emails, has `alice@example.com`.
  */
+import { emailLookalikeKey } from "../config/rules/emails.js";
 import { proposeUsername, UsernameIndex } from "../identity/convention.js";
 import type { Deployment } from "../model/types.js";
 import type { ImportRow } from "./import-rows.js";
@@ -28,48 +34,83 @@ export function importDeployments(targets: readonly EditTarget[]): Promise<Impor
   );
 }
 
-/** The username of a row in every deployment that adds its user, or why there is none. */
-export type SharedUsername = { username: string; note?: string } | { problem: string };
+/**
+ * Returns the deployments of the repo that an edit does not change, for `shareUsernames`. Only
+ * their users count, so the Profiles that left their output are not read.
+ */
+export function otherDeployments(others: readonly EditTarget[]): ImportDeployment[] {
+  return others.map((other) => ({ name: other.name, deployment: other.deployment, removed: {} }));
+}
+
+/**
+ * The username of a row in every deployment that adds its user, or why there is none. A
+ * problem is reported in the deployment `reportIn` alone, so that an import of several
+ * deployments lists it once; the row is left out of the others without a message.
+ */
+export type SharedUsername = { username: string; note?: string } | { problem: string; reportIn: string };
 
 interface Tracked extends ImportDeployment {
+  /** True for a deployment the edit changes, false for one whose users only constrain it. */
+  target: boolean;
   index: UsernameIndex;
-  /** Username by exact email, with the users the rows before add. */
+  /** Username by person (see `personKey`), with the users the rows before add. */
   usernames: Map<string, string>;
-  /** Email by username, with the users the rows before add. */
+  /** The exact email by username, with the users the rows before add. */
   holders: Map<string, string>;
 }
 
 /**
  * Chooses one username for each row that adds a user and leaves the username column empty, by
- * the row's line. A person who exists in some deployment keeps that username in the others.
- * A new person gets the name every deployment proposes when they agree, else a name free in all
- * of them, in the convention most of their proposals follow. The rows are taken in order, and
- * each row's name is taken for the rows after it. Rows in `skipped` (such as a bad email) get none.
+ * the row's line. A person who exists in some deployment of the repo keeps that username. A new
+ * person gets the name every target proposes when they agree and no other person has it in
+ * another deployment, else a name free in all deployments, in the convention most of the
+ * targets' proposals follow. A row that gives a username gets a problem when the person has
+ * other usernames in `others` or another person has it there. Its conflicts in `deployments`
+ * are left to the checks of each deployment. The rows are taken in order, and each row's
+ * name is taken for the rows after it. Rows in `skipped` (such as a bad email) get none.
  */
 export function shareUsernames(
   rows: readonly Pick<ImportRow, "line" | "email" | "username">[],
   deployments: readonly ImportDeployment[],
   skipped: ReadonlySet<number>,
+  others: readonly ImportDeployment[] = [],
 ): Map<number, SharedUsername> {
-  const tracked = deployments.map(track);
+  const tracked = [
+    ...deployments.map((each) => track(each, true)),
+    ...others.map((each) => track(each, false)),
+  ];
   const shared = new Map<number, SharedUsername>();
 
   for (const row of rows) {
     if (row.email === "" || skipped.has(row.line)) continue;
-    const existing = tracked.filter((each) => each.usernames.has(row.email));
-    const fresh = tracked.filter((each) => !each.usernames.has(row.email));
-    if (fresh.length === 0) continue;
+    const person = personKey(row.email);
+    const existing = tracked.filter((each) => each.usernames.has(person));
+    const fresh = tracked.filter((each) => each.target && !each.usernames.has(person));
+    const [first] = fresh;
+    if (first === undefined) continue;
 
     let username = row.username;
     if (username === "") {
-      const result = existing.length > 0 ? keepUsername(row.email, existing, fresh) : agree(row.email, fresh);
+      const result =
+        existing.length > 0 ? keepUsername(row.email, existing, fresh) : agree(row.email, fresh, tracked);
       shared.set(row.line, result);
       if (!("username" in result)) continue;
       username = result.username;
+    } else {
+      // A target refuses a taken name or a rename itself, so only the rest of the repo is checked.
+      const rest = tracked.filter((each) => !each.target);
+      const leaveOut = ", or leave the username empty to get one chosen";
+      const problem =
+        otherUsernameProblem(row.email, username, rest, leaveOut) ??
+        otherHolderProblem(row.email, username, rest, leaveOut);
+      if (problem !== undefined) {
+        shared.set(row.line, { problem, reportIn: first.name });
+        continue;
+      }
     }
     for (const each of fresh) {
       each.index.add({ email: row.email, username });
-      each.usernames.set(row.email, username);
+      each.usernames.set(person, username);
       each.holders.set(username, row.email);
     }
   }
@@ -77,44 +118,115 @@ export function shareUsernames(
 }
 
 /**
- * Returns why `username`, given on the command line for a person added with `--deployment all`,
- * cannot be their one username in every deployment, or undefined when it can. The person may
- * already have another username in some deployment, or the name may be taken in one that adds them.
+ * Returns why `username`, given on the command line for a new user, cannot be their one
+ * username in every deployment of the repo, or undefined when it can. `deployments` are those
+ * that add the person, `others` the rest of the repo. The person may already have another
+ * username somewhere, or the name may be taken in a deployment that adds them, or be another
+ * person's in the rest of the repo. With one deployment in `deployments`, a name taken there
+ * is left to the edit, unless the person has that name elsewhere.
  */
 export function givenUsernameProblem(
   email: string,
   username: string,
   deployments: readonly ImportDeployment[],
+  others: readonly ImportDeployment[] = [],
 ): string | undefined {
-  const tracked = deployments.map(track);
-  const other = tracked.find((each) => each.usernames.has(email) && each.usernames.get(email) !== username);
-  if (other !== undefined) {
-    const theirs = other.usernames.get(email) as string;
-    return (
-      `${email} has username "${theirs}" in ${other.name}; a person needs one username, which names their ` +
-      `Profile, in every deployment, so pass --username ${theirs} or leave --username out`
+  const person = personKey(email);
+  const tracked = [
+    ...deployments.map((each) => track(each, true)),
+    ...others.map((each) => track(each, false)),
+  ];
+  const fresh = tracked.filter((each) => each.target && !each.usernames.has(person));
+  // A person who exists in every target is refused there, as a duplicate email.
+  if (fresh.length === 0) return undefined;
+  const leaveOut = ", or leave --username out";
+  const problem =
+    otherUsernameProblem(email, username, tracked, leaveOut) ??
+    otherHolderProblem(
+      email,
+      username,
+      tracked.filter((each) => !each.target),
+      leaveOut,
     );
-  }
-  // A person who has the username somewhere keeps it, so the fix is in the deployment that refuses it.
-  const existing = tracked.some((each) => each.usernames.has(email));
-  for (const each of tracked.filter((deployment) => !deployment.usernames.has(email))) {
-    const reason = unavailable(each, email, username);
+  if (problem !== undefined) return problem;
+
+  const existing = tracked.filter((each) => each.usernames.has(person));
+  for (const each of fresh) {
+    const reason = unavailable(each, person, username);
     if (reason === undefined) continue;
-    const fix = existing
-      ? `free the name there, or run the command for ${each.name} alone (--deployment ${each.name}) with another username`
-      : "choose a name free in all of them, or leave --username out to get one proposed";
-    return `"${username}" is ${reason} in ${each.name}; a person needs one username, which names their Profile, in every deployment, so ${fix}`;
+    if (existing.length > 0) return conflict(email, username, existing, each, reason);
+    // The edit of a single deployment refuses the name with its own message, which names the
+    // holder of a kept Profile.
+    if (deployments.length < 2) return undefined;
+    return (
+      `"${username}" is ${reason.text} in ${each.name}; a person needs one username, which names their ` +
+      "Profile, in every deployment, so choose a name free in all of them, or leave --username out to get one proposed"
+    );
   }
   return undefined;
 }
 
-function track(each: ImportDeployment): Tracked {
+/** Returns the key that identifies a person across deployments: the email ignoring case and Unicode form. */
+function personKey(email: string): string {
+  return emailLookalikeKey(email);
+}
+
+function track(each: ImportDeployment, target: boolean): Tracked {
   return {
     ...each,
+    target,
     index: new UsernameIndex(each.deployment),
-    usernames: new Map(each.deployment.users.map((user) => [user.email, user.username])),
+    usernames: new Map(each.deployment.users.map((user) => [personKey(user.email), user.username])),
     holders: new Map(each.deployment.users.map((user) => [user.username, user.email])),
   };
+}
+
+/**
+ * Returns why `username` cannot be the person's when they already have usernames in
+ * `tracked`: it must be one of them. `leaveOut` ends the fix when leaving the username out
+ * gives the person's one username.
+ */
+function otherUsernameProblem(
+  email: string,
+  username: string,
+  tracked: readonly Tracked[],
+  leaveOut: string,
+): string | undefined {
+  const person = personKey(email);
+  const existing = tracked.filter((each) => each.usernames.has(person));
+  const names = [...new Set(existing.map((each) => each.usernames.get(person) as string))];
+  if (names.length === 0 || names.includes(username)) return undefined;
+  const held = existing.map((each) => `"${each.usernames.get(person)}" in ${each.name}`).join(", ");
+  // A person who already has several usernames gets no new one, so any of theirs is accepted.
+  const choice =
+    names.length === 1 ? `use "${names[0]}"${leaveOut}` : `use one of them, ${quotedList(names)}`;
+  return (
+    `${email} has ${names.length === 1 ? "username" : "usernames"} ${held}; a person needs one ` +
+    `username, which names their Profile, in every deployment, so ${choice}`
+  );
+}
+
+/**
+ * Returns why `username` cannot go to a person who has no username in `others`: another person
+ * has it there. `leaveOut` ends the fix.
+ */
+function otherHolderProblem(
+  email: string,
+  username: string,
+  others: readonly Tracked[],
+  leaveOut: string,
+): string | undefined {
+  const person = personKey(email);
+  if (others.some((each) => each.usernames.has(person))) return undefined;
+  for (const each of others) {
+    const holder = each.holders.get(username);
+    if (holder === undefined) continue;
+    return (
+      `"${username}" is the username of ${holder} in ${each.name}; a username names one person in ` +
+      `every deployment, so choose another${leaveOut}`
+    );
+  }
+  return undefined;
 }
 
 /** Returns the username the person has where they exist, when it is theirs to take everywhere else. */
@@ -123,56 +235,106 @@ function keepUsername(
   existing: readonly Tracked[],
   fresh: readonly Tracked[],
 ): SharedUsername {
-  const names = [...new Set(existing.map((each) => each.usernames.get(email) as string))];
+  const person = personKey(email);
+  const [first] = fresh as [Tracked];
+  const names = [...new Set(existing.map((each) => each.usernames.get(person) as string))];
   const [username] = names;
   if (username === undefined || names.length > 1) {
-    const held = existing.map((each) => `"${each.usernames.get(email)}" in ${each.name}`).join(", ");
+    const held = existing.map((each) => `"${each.usernames.get(person)}" in ${each.name}`).join(", ");
+    // A target where the person exists gets the row as an update, which never renames them.
+    const alone = existing.some((each) => each.target)
+      ? `, and run the command for ${fresh.map((each) => each.name).join(", ")} alone (--deployment ${fresh.length === 1 ? first.name : "NAME"})`
+      : "";
     return {
       problem:
         `${email} already has different usernames (${held}), so cake cannot choose one for ` +
-        `${fresh.map((each) => each.name).join(", ")}; run the command for each of those alone ` +
-        "(--deployment NAME) with the username you choose",
+        `${fresh.map((each) => each.name).join(", ")}; give one of them, ${quotedList(names)}, as the username${alone}, ` +
+        "so that no deployment adds another",
+      reportIn: first.name,
     };
   }
 
-  const source = existing.map((each) => each.name).join(", ");
   for (const each of fresh) {
-    const reason = unavailable(each, email, username);
+    const reason = unavailable(each, person, username);
     if (reason === undefined) continue;
-    return {
-      problem:
-        `${email} has username "${username}" in ${source}, but in ${each.name} "${username}" is ${reason}; ` +
-        "a person needs one username, which names their Profile, in every deployment, so free the name " +
-        `there, or run the command for ${each.name} alone (--deployment ${each.name}) with another username`,
-    };
+    return { problem: conflict(email, username, existing, each, reason), reportIn: each.name };
   }
+  const source = existing.map((each) => each.name).join(", ");
   return { username, note: `the username ${email} has in ${source}` };
 }
 
-/** Returns why `username` cannot go to `email` in a deployment, or undefined when it can. */
-function unavailable(each: Tracked, email: string, username: string): string | undefined {
+/**
+ * Returns the message for a person whose username in `existing` is unavailable in `blocked`. The
+ * person ends up with one username only when the name is freed there, or when they get a name
+ * free everywhere where they are first, so the fix names both and no other.
+ */
+function conflict(
+  email: string,
+  username: string,
+  existing: readonly Tracked[],
+  blocked: Tracked,
+  reason: Unavailable,
+): string {
+  const source = existing.map((each) => each.name).join(", ");
+  const free = reason.free === undefined ? "" : `${reason.free} in ${blocked.name}, or `;
+  return (
+    `${email} has username "${username}" in ${source}, but in ${blocked.name} "${username}" is ${reason.text}. ` +
+    `A person needs one username, which names their Profile, in every deployment, so ${free}` +
+    `first give ${email} a username that is free in every deployment, in ${source}. A username ` +
+    'change replaces the Profile and the namespace it names, so check it with "cake plan"'
+  );
+}
+
+interface Unavailable {
+  /** Why the name is not free, such as `already used by bob@example.com`. */
+  text: string;
+  /** How to free it, when the name can be freed without touching a kept namespace. */
+  free?: string;
+}
+
+/** Returns why `username` cannot go to a person in a deployment, or undefined when it can. */
+function unavailable(each: Tracked, person: string, username: string): Unavailable | undefined {
   const holder = each.holders.get(username);
-  if (holder !== undefined) return `already used by ${holder}`;
+  if (holder !== undefined)
+    return { text: `already used by ${holder}`, free: `give ${holder} another username` };
   if (each.deployment.deployNamespaces.some((namespace) => namespace.name === username)) {
-    return "a deploy namespace";
+    return { text: "a deploy namespace", free: "rename that deploy namespace" };
   }
-  if (keptForOthers(each.removed, email).has(username)) return "a Profile Argo CD keeps for its last holder";
+  // The kept namespace holds its last holder's data, which cake does not delete.
+  if (keptForPerson(each, person).has(username))
+    return { text: "a Profile Argo CD keeps for its last holder" };
   return undefined;
 }
 
-/** Returns the name every deployment proposes, or else one free in all of them. */
-function agree(email: string, fresh: readonly Tracked[]): SharedUsername {
+/** Returns the kept Profiles of a deployment whose last holder is not the person, or unknown. */
+function keptForPerson(each: Tracked, person: string): Set<string> {
+  const names = Object.entries(each.removed)
+    .filter(([, holder]) => holder === null || personKey(holder) !== person)
+    .map(([name]) => name);
+  return new Set(names);
+}
+
+/**
+ * Returns the name every target proposes when no other person has it in any deployment, or
+ * else one free in all of them.
+ */
+function agree(email: string, fresh: readonly Tracked[], tracked: readonly Tracked[]): SharedUsername {
   const kept = fresh.map((each) => keptForOthers(each.removed, email));
   const own = fresh.map((each, index) => proposeUsername(email, each.deployment, kept[index], each.index));
-  if (own.every((proposal) => proposal.username === own[0]?.username)) {
-    return { username: own[0]?.username as string };
-  }
+  const [proposal] = own;
+  const agreed = own.every((each) => each.username === proposal?.username) ? proposal?.username : undefined;
+  // The targets' own proposals avoid their own names, so only the other deployments can hold it.
+  const elsewhere =
+    agreed === undefined ? undefined : tracked.find((each) => !each.target && each.holders.has(agreed));
+  if (agreed !== undefined && elsewhere === undefined) return { username: agreed };
 
-  // Each deployment proposes again, avoiding the names taken in any of them. The proposals can
-  // still differ when the deployments follow different conventions; the most common one wins,
-  // and among equals the first deployment's.
+  // Each target proposes again, avoiding the names taken in any deployment. The proposals can
+  // still differ when the targets follow different conventions; the most common one wins,
+  // and among equals the first target's.
   const takenAnywhere = {
-    has: (name: string) => fresh.some((each, index) => each.index.has(name) || kept[index]?.has(name)),
+    has: (name: string) =>
+      tracked.some((each) => each.holders.has(name)) ||
+      fresh.some((each, index) => each.index.has(name) || kept[index]?.has(name)),
   };
   const free = fresh.map(
     (each) => proposeUsername(email, each.deployment, takenAnywhere, each.index).username,
@@ -180,5 +342,17 @@ function agree(email: string, fresh: readonly Tracked[]): SharedUsername {
   const votes = new Map<string, number>();
   for (const name of free) votes.set(name, (votes.get(name) ?? 0) + 1);
   const username = [...votes.entries()].reduce((best, entry) => (entry[1] > best[1] ? entry : best))[0];
+  if (agreed !== undefined && elsewhere !== undefined) {
+    const holder = elsewhere.holders.get(agreed) as string;
+    return {
+      username,
+      note: `a name free in every deployment ("${agreed}" is the username of ${holder} in ${elsewhere.name})`,
+    };
+  }
   return { username, note: "free in every deployment that gets the user" };
+}
+
+function quotedList(names: readonly string[]): string {
+  const quoted = names.map((name) => `"${name}"`);
+  return quoted.length < 2 ? quoted.join("") : `${quoted.slice(0, -1).join(", ")} or ${quoted.at(-1)}`;
 }

@@ -28,7 +28,12 @@ import {
   throwProblems,
   withoutFinalPeriod,
 } from "./import-rows.js";
-import { importDeployments, type SharedUsername, shareUsernames } from "./import-usernames.js";
+import {
+  importDeployments,
+  otherDeployments,
+  type SharedUsername,
+  shareUsernames,
+} from "./import-usernames.js";
 import {
   type EditCommandOptions,
   type EditOutcome,
@@ -118,7 +123,9 @@ export function applyImport(
     const counts = state.pendingCounts;
     state.pendingLoad = undefined;
     state.pendingCounts = undefined;
-    if (result === undefined || earlier.length > 0 || found.length > 0) {
+    const agreed = shared.get(row.line);
+    const failedElsewhere = agreed !== undefined && "problem" in agreed;
+    if (result === undefined || earlier.length > 0 || found.length > 0 || failedElsewhere) {
       leaveOutUsername(state, row);
       continue;
     }
@@ -141,7 +148,6 @@ export function applyImport(
         allowedNamespaces: [],
       });
       state.usernames.add({ email: row.email, username: result.username });
-      const agreed = row.username === "" ? shared.get(row.line) : undefined;
       const reason = agreed !== undefined && "note" in agreed ? `, ${agreed.note}` : "";
       plan.push(
         `line ${row.line}: add ${row.email} (username ${result.username}${reason})${describeRow(row)}`,
@@ -441,10 +447,16 @@ function addRow(
     state.usernames,
   ).username;
   // With several deployments, the name they share replaces this deployment's own proposal.
-  const agreed = row.username === "" ? state.shared.get(row.line) : undefined;
+  const agreed = state.shared.get(row.line);
   let username = row.username !== "" ? row.username : proposed;
   if (agreed !== undefined && "username" in agreed) username = agreed.username;
-  else if (agreed !== undefined) skip("username", "username-differs", agreed.problem);
+  else if (agreed !== undefined && agreed.reportIn === state.target.name) {
+    skip("username", "username-differs", agreed.problem);
+  } else if (agreed !== undefined) {
+    // Another deployment reports the problem. The row is left out here too, and its username
+    // gets no second message.
+    skipped.add("username");
+  }
   const add = (name: string): RowResult => ({
     text: editEntries(state, [], (part, whole) =>
       addUser(part, { email: row.email, username: name, roles: row.roles, grants: row.grants }, whole),
@@ -627,13 +639,13 @@ export async function importUsers(
   let shared = new Map<number, SharedUsername>();
   await runEdit(context, options, {
     command: "user import",
-    prepare: async (targets) => {
-      if (targets.length < 2) return;
+    prepare: async (targets, others) => {
+      if (targets.length + others.length < 2) return;
       const deployments = await importDeployments(targets);
       const badEmails = new Set(
         csv.problems.filter((problem) => problem.field === "email").map((problem) => problem.line),
       );
-      shared = shareUsernames(csv.rows, deployments, badEmails);
+      shared = shareUsernames(csv.rows, deployments, badEmails, otherDeployments(others));
     },
     edit: async (target) =>
       applyImport(target, csv, await loadHandoverCheck(target), await removedProfilesOf(target), shared),

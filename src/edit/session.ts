@@ -76,8 +76,11 @@ export interface EditOutcome {
 export interface EditRequest {
   /** The command as the lock file records it, such as `user add`. */
   command: string;
-  /** Reads every target deployment before the first edit, for edits that must agree across them. */
-  prepare?(targets: readonly EditTarget[]): void | Promise<void>;
+  /**
+   * Reads every target deployment before the first edit, for edits that must agree across them.
+   * `others` are the other valid deployments of the repo, which the edit does not change.
+   */
+  prepare?(targets: readonly EditTarget[], others: readonly EditTarget[]): void | Promise<void>;
   edit(target: EditTarget): EditOutcome | Promise<EditOutcome>;
   /** Profiles the change removes on purpose, passed to reconcile. */
   allowProfileDeletion?: (target: EditTarget) => string[];
@@ -254,7 +257,10 @@ async function prepareEdits(
       refuse(name, undefined, error);
     }
   }
-  await request.prepare?.(targets);
+  if (request.prepare !== undefined) {
+    const others = all ? [] : await openOthers(context, layout, names);
+    await request.prepare(targets, others);
+  }
 
   for (const target of targets) {
     try {
@@ -309,6 +315,31 @@ async function prepareEdits(
       io.stdout.write(`${target.file}: ${withLayoutFlags(note, options)}\n`);
   }
   return applied;
+}
+
+/**
+ * Opens the deployments of the repo other than `names`, for an edit of one deployment that must
+ * agree with them. A deployment that cannot be opened, such as an invalid vars file, is left out
+ * with a warning, because the edit does not change it.
+ */
+async function openOthers(
+  context: CommandContext,
+  layout: RepoLayout,
+  names: readonly string[],
+): Promise<EditTarget[]> {
+  const others: EditTarget[] = [];
+  for (const name of await deploymentNames(layout)) {
+    if (names.includes(name)) continue;
+    try {
+      others.push(await openTarget(layout, name, false));
+    } catch (error) {
+      if (!(error instanceof CakeError)) throw error;
+      context.io.stderr.write(
+        `cake: warning: ${name} is left out of the checks across deployments: ${error.message}\n`,
+      );
+    }
+  }
+  return others;
 }
 
 function waitMs(wait: string | undefined): number {

@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { runEdit, writeUnlessChanged } from "../../src/edit/session.js";
 import { CakeError } from "../../src/errors.js";
 import { lineDiff, readFixture } from "../edit/helpers.js";
-import { cake, makeRepo, markStoredLoad, readVars, snapshot } from "../edit/repo.js";
+import { addQaUserByHand, cake, makeRepo, markStoredLoad, readVars, snapshot } from "../edit/repo.js";
 
 const original = readFixture("dev-eu-west-1.yaml");
 const D = ["--deployment", "dev-eu-west-1"];
@@ -984,8 +984,7 @@ describe("--deployment all", () => {
   });
 
   it("adds nowhere when the username differs", async () => {
-    const chen = ["--deployment", "qa-us-east-1", "--email", "chen.wu@example.com", "--username", "cwu"];
-    expect((await cake(repo, "user", "add", ...chen, "--role", "cake-user", "--no-reconcile")).code).toBe(0);
+    await addQaUserByHand(repo, "chen.wu@example.com", "cwu");
     const qa = await readVars(repo, "qa-us-east-1");
     const args = ["--deployment", "all", "--email", "carol@example.com", "--role", "cake-user"];
 
@@ -1006,7 +1005,89 @@ describe("--deployment all", () => {
 
     expect(result.stderr).toBe(
       'cake: carol@example.com has username "cwu" in dev-eu-west-1; a person needs one username, which names ' +
-        "their Profile, in every deployment, so pass --username cwu or leave --username out; nothing was written.\n",
+        'their Profile, in every deployment, so use "cwu", or leave --username out; nothing was written.\n',
+    );
+  });
+
+  it("adds one of several usernames", async () => {
+    // carol@example.com is "cwu" in dev-eu-west-1; a third deployment has her as "carol".
+    const third = readFixture("qa-us-east-1.yaml")
+      .replace("environment: qa", "environment: uat")
+      .replace("ben@example.com", "carol@example.com")
+      .replace("username: ben", "username: carol");
+    await writeFile(path.join(repo, "vars", "uat-us-east-1.yaml"), third);
+    const args = [
+      "--deployment",
+      "all",
+      "--email",
+      "carol@example.com",
+      "--role",
+      "cake-user",
+      "--no-reconcile",
+    ];
+
+    const unchosen = await expectFailure(1, "user", "add", ...args);
+    const result = await cake(repo, "user", "add", ...args, "--username", "carol");
+
+    expect(unchosen.stderr).toContain('give one of them, "cwu" or "carol", as the username');
+    expect(result.code).toBe(0);
+    expect(await readVars(repo, "qa-us-east-1")).toContain("username: carol");
+  });
+});
+
+describe("cake user add to one deployment", () => {
+  const QA = ["user", "add", "--deployment", "qa-us-east-1", "--role", "cake-user", "--no-reconcile"];
+
+  it("keeps the username from another deployment", async () => {
+    // bob@example.com is "bjones" in dev-eu-west-1; qa-us-east-1 would propose "bob".
+    const result = await cake(repo, ...QA, "--email", "bob@example.com");
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(
+      'username "bjones" was chosen because it is the username bob@example.com has in dev-eu-west-1',
+    );
+    expect(await readVars(repo, "qa-us-east-1")).toContain("username: bjones");
+  });
+
+  it("avoids another person's username elsewhere", async () => {
+    // dev-eu-west-1 has carol@example.com as "cwu", which qa-us-east-1 would propose.
+    const result = await cake(repo, ...QA, "--email", "cwu@example.org");
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(
+      'username "cwu-2" was chosen because it is a name free in every deployment ("cwu" is the username ' +
+        "of carol@example.com in dev-eu-west-1)",
+    );
+  });
+
+  it("rejects another person's username elsewhere", async () => {
+    const result = await expectFailure(1, ...QA, "--email", "chen.wu@example.com", "--username", "cwu");
+
+    expect(result.stderr).toBe(
+      'cake: "cwu" is the username of carol@example.com in dev-eu-west-1; a username names one person in ' +
+        "every deployment, so choose another, or leave --username out; nothing was written.\n",
+    );
+  });
+
+  it("rejects a conflict with the username elsewhere", async () => {
+    await addQaUserByHand(repo, "chen.wu@example.com", "cwu");
+
+    const result = await expectFailure(1, ...QA, "--email", "carol@example.com");
+
+    expect(result.stderr).toContain(
+      'cake: carol@example.com has username "cwu" in dev-eu-west-1, but in qa-us-east-1 "cwu" is already ' +
+        "used by chen.wu@example.com. A person needs one username",
+    );
+  });
+
+  it("warns about a deployment it cannot read", async () => {
+    await writeFile(path.join(repo, "vars", "dev-eu-west-1.yaml"), `${original}\nbogus: 1\n`);
+
+    const result = await cake(repo, ...QA, "--email", "bob@example.com");
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(
+      "cake: warning: dev-eu-west-1 is left out of the checks across deployments: ",
     );
   });
 

@@ -109,8 +109,108 @@ describe("shareUsernames", () => {
     expect(shared.get(2)).toEqual({
       problem:
         'nina.park@example.com already has different usernames ("npark" in a, "nina" in b), so cake ' +
-        "cannot choose one for c; run the command for each of those alone (--deployment NAME) with the username you choose",
+        'cannot choose one for c; give one of them, "npark" or "nina", as the username, and run the command ' +
+        "for c alone (--deployment c), so that no deployment adds another",
+      reportIn: "c",
     });
+  });
+
+  it("reports a conflict in one deployment", () => {
+    // nina.park@example.com is "npark" in a; b and c both add her, and "npark" is taken in c.
+    const deployments = [
+      deploymentOf("a", [["nina.park@example.com", "npark"]]),
+      deploymentOf("b", []),
+      deploymentOf("c", [["noah.park@example.com", "npark"]]),
+    ];
+
+    const shared = shareUsernames([row(2, "nina.park@example.com")], deployments, new Set());
+
+    expect(shared.get(2)).toMatchObject({ reportIn: "c" });
+  });
+
+  it("conflict fix leads to one username", () => {
+    const deployments = [
+      deploymentOf("a", [["nina.park@example.com", "npark"]]),
+      deploymentOf("b", [["noah.park@example.com", "npark"]]),
+    ];
+
+    const shared = shareUsernames([row(2, "nina.park@example.com")], deployments, new Set());
+
+    const problem = (shared.get(2) as { problem: string }).problem;
+    expect(problem).toContain(
+      "give noah.park@example.com another username in b, or first give nina.park@example.com",
+    );
+    expect(problem).toContain("a username that is free in every deployment, in a.");
+    expect(problem).not.toContain("alone");
+  });
+
+  it("keeps a username from another deployment", () => {
+    const target = deploymentOf("a", INITIAL_LAST);
+    const other = deploymentOf("b", [["nina.park@example.com", "nina"]]);
+
+    const shared = shareUsernames([row(2, "nina.park@example.com")], [target], new Set(), [other]);
+
+    expect(shared.get(2)).toEqual({ username: "nina", note: "the username nina.park@example.com has in b" });
+  });
+
+  it("matches a person ignoring case", () => {
+    const target = deploymentOf("a", INITIAL_LAST);
+    const other = deploymentOf("b", [["nina.park@example.com", "nina"]]);
+
+    const shared = shareUsernames([row(2, "Nina.Park@example.com")], [target], new Set(), [other]);
+
+    expect(shared.get(2)).toMatchObject({ username: "nina" });
+  });
+
+  it("avoids another person's name elsewhere", () => {
+    const target = deploymentOf("a", INITIAL_LAST);
+    const other = deploymentOf("b", [["noah.park@example.com", "npark"]]);
+
+    const shared = shareUsernames([row(2, "nina.park@example.com")], [target], new Set(), [other]);
+
+    expect(shared.get(2)).toEqual({
+      username: "npark-2",
+      note: 'a name free in every deployment ("npark" is the username of noah.park@example.com in b)',
+    });
+  });
+
+  it("rejects a given name of another person elsewhere", () => {
+    const target = deploymentOf("a", INITIAL_LAST);
+    const other = deploymentOf("b", [["noah.park@example.com", "npark"]]);
+
+    const shared = shareUsernames([row(2, "nina.park@example.com", "npark")], [target], new Set(), [other]);
+
+    expect(shared.get(2)).toEqual({
+      problem:
+        '"npark" is the username of noah.park@example.com in b; a username names one person in every ' +
+        "deployment, so choose another, or leave the username empty to get one chosen",
+      reportIn: "a",
+    });
+  });
+
+  it("rejects a given name unlike one elsewhere", () => {
+    const target = deploymentOf("a", INITIAL_LAST);
+    const other = deploymentOf("b", [["nina.park@example.com", "nina"]]);
+
+    const shared = shareUsernames([row(2, "nina.park@example.com", "npark")], [target], new Set(), [other]);
+
+    expect(shared.get(2)).toMatchObject({
+      problem: expect.stringMatching(
+        /^nina\.park@example\.com has username "nina" in b; .* so use "nina", or leave/,
+      ),
+    });
+  });
+
+  it("accepts one of several existing names", () => {
+    const target = deploymentOf("a", INITIAL_LAST);
+    const others = [
+      deploymentOf("b", [["nina.park@example.com", "nina"]]),
+      deploymentOf("c", [["nina.park@example.com", "npark"]]),
+    ];
+
+    const shared = shareUsernames([row(2, "nina.park@example.com", "npark")], [target], new Set(), others);
+
+    expect(shared.size).toBe(0);
   });
 
   it("skips rows with a bad email", () => {
@@ -136,7 +236,7 @@ describe("givenUsernameProblem", () => {
     const deployments = [deploymentOf("a", [kim]), deploymentOf("b", [])];
 
     expect(givenUsernameProblem("kim@example.com", "kim2", deployments)).toMatch(
-      /^kim@example\.com has username "kim" in a; .* so pass --username kim or leave --username out$/,
+      /^kim@example\.com has username "kim" in a; .* so use "kim", or leave --username out$/,
     );
   });
 
@@ -144,7 +244,29 @@ describe("givenUsernameProblem", () => {
     const deployments = [deploymentOf("a", [kim]), deploymentOf("b", [other])];
 
     expect(givenUsernameProblem("kim@example.com", "kim", deployments)).toMatch(
-      /^"kim" is already used by other@example\.com in b; .* run the command for b alone \(--deployment b\)/,
+      /^kim@example\.com has username "kim" in a, but in b "kim" is already used by other@example\.com\. /,
+    );
+  });
+
+  it("checks the name against other deployments", () => {
+    const target = [deploymentOf("a", [])];
+
+    expect(givenUsernameProblem("kim@example.com", "kim2", target, [deploymentOf("b", [kim])])).toMatch(
+      /^kim@example\.com has username "kim" in b; /,
+    );
+    expect(givenUsernameProblem("new@example.com", "kim", target, [deploymentOf("b", [kim])])).toMatch(
+      /^"kim" is the username of kim@example\.com in b; /,
+    );
+  });
+
+  it("accepts one of several existing names", () => {
+    const others = [deploymentOf("b", [kim]), deploymentOf("c", [["kim@example.com", "kimberly"]])];
+
+    expect(
+      givenUsernameProblem("kim@example.com", "kimberly", [deploymentOf("a", [])], others),
+    ).toBeUndefined();
+    expect(givenUsernameProblem("kim@example.com", "kim2", [deploymentOf("a", [])], others)).toMatch(
+      /has usernames "kim" in b, "kimberly" in c; .* so use one of them, "kim" or "kimberly"$/,
     );
   });
 });

@@ -4,7 +4,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { ImportError, parseImportCsv, readImportCsv } from "../../src/edit/import.js";
 import { MAX_LISTED_PROBLEMS } from "../../src/edit/import-rows.js";
 import { expectValid, lineDiff, readFixture } from "./helpers.js";
-import { cake, makeRepo, readVars, snapshot } from "./repo.js";
+import { addQaUserByHand, cake, makeRepo, readVars, snapshot } from "./repo.js";
 
 const original = readFixture("dev-eu-west-1.yaml");
 
@@ -790,12 +790,8 @@ describe("cake user import --deployment all", () => {
   });
 
   it("rejects a username taken elsewhere", async () => {
-    const addedChen = await cake(
-      repo,
-      ...["user", "add", "--deployment", "qa-us-east-1", "--email", "chen.wu@example.com"],
-      ...["--username", "cwu", "--role", "cake-user", "--no-reconcile"],
-    );
-    expect(addedChen.code).toBe(0);
+    // carol@example.com is "cwu" in dev-eu-west-1.
+    await addQaUserByHand(repo, "chen.wu@example.com", "cwu");
     await writeCsv("email,username,roles,namespaces\ncarol@example.com,,cake-user,\n");
     const before = await snapshot(repo);
 
@@ -804,18 +800,129 @@ describe("cake user import --deployment all", () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(
       'users.csv:2:19: error [username-differs] username: carol@example.com has username "cwu" in ' +
-        'dev-eu-west-1, but in qa-us-east-1 "cwu" is already used by chen.wu@example.com',
+        'dev-eu-west-1, but in qa-us-east-1 "cwu" is already used by chen.wu@example.com. A person needs ' +
+        "one username, which names their Profile, in every deployment, so give chen.wu@example.com another " +
+        "username in qa-us-east-1, or first give carol@example.com a username that is free in every " +
+        "deployment, in dev-eu-west-1.",
     );
     expect(result.stderr).toMatch(/no deployment was changed/);
     expect(await snapshot(repo)).toEqual(before);
   });
 
-  it("one deployment keeps its own proposal", async () => {
+  it("reports a conflict once", async () => {
+    // A third deployment without carol@example.com, who is "cwu" in dev-eu-west-1 only.
+    const third = readFixture("qa-us-east-1.yaml").replace("environment: qa", "environment: uat");
+    await writeFile(path.join(repo, "vars", "uat-us-east-1.yaml"), third);
+    await addQaUserByHand(repo, "chen.wu@example.com", "cwu");
+    await writeCsv("email,username,roles,namespaces\ncarol@example.com,,cake-user,\n");
+
+    const result = await cake(repo, ...ALL);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr.match(/username-differs/g)).toHaveLength(1);
+    expect(result.stderr).toContain("cake: qa-us-east-1: users.csv: 1 problem in 1 row");
+    expect(result.stderr).not.toContain("uat-us-east-1");
+  });
+});
+
+describe("cake user import into one deployment", () => {
+  it("keeps the username from another deployment", async () => {
+    // bob@example.com is "bjones" in dev-eu-west-1, whose convention qa-us-east-1 does not follow.
+    await writeCsv("email,username,roles,namespaces\nbob@example.com,,cake-user,\n");
+
+    const result = await cake(
+      repo,
+      "user",
+      "import",
+      "--deployment",
+      "qa-us-east-1",
+      "users.csv",
+      "--dry-run",
+    );
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(
+      "line 2: add bob@example.com (username bjones, the username bob@example.com has in dev-eu-west-1)",
+    );
+  });
+
+  it("avoids another person's username elsewhere", async () => {
+    // qa-us-east-1 has ann@example.com as "ann".
     await writeCsv("email,username,roles,namespaces\nann@example.org,,cake-user,\n");
 
     const result = await cake(repo, ...IMPORT, "users.csv", "--dry-run");
 
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain("line 2: add ann@example.org (username ann): roles cake-user");
+    expect(result.stdout).toContain(
+      'line 2: add ann@example.org (username ann-2, a name free in every deployment ("ann" is the ' +
+        "username of ann@example.com in qa-us-east-1)): roles cake-user",
+    );
+  });
+
+  it("rejects a username unlike the one elsewhere", async () => {
+    await writeCsv("email,username,roles,namespaces\nbob@example.com,bob,cake-user,\n");
+
+    const result = await cake(
+      repo,
+      "user",
+      "import",
+      "--deployment",
+      "qa-us-east-1",
+      "users.csv",
+      "--dry-run",
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'users.csv:2:17: error [username-differs] username: bob@example.com has username "bjones" in ' +
+        "dev-eu-west-1; a person needs one username, which names their Profile, in every deployment, so " +
+        'use "bjones", or leave the username empty to get one chosen',
+    );
+  });
+
+  it("rejects a conflict with the username elsewhere", async () => {
+    // carol@example.com is "cwu" in dev-eu-west-1.
+    await addQaUserByHand(repo, "chen.wu@example.com", "cwu");
+    await writeCsv("email,username,roles,namespaces\ncarol@example.com,,cake-user,\n");
+
+    const result = await cake(
+      repo,
+      "user",
+      "import",
+      "--deployment",
+      "qa-us-east-1",
+      "users.csv",
+      "--dry-run",
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'error [username-differs] username: carol@example.com has username "cwu" in dev-eu-west-1, but in ' +
+        'qa-us-east-1 "cwu" is already used by chen.wu@example.com.',
+    );
+  });
+
+  it("asks for one of several usernames", async () => {
+    // carol@example.com is "cwu" in dev-eu-west-1; a third deployment has her as "carol".
+    const third = readFixture("qa-us-east-1.yaml")
+      .replace("environment: qa", "environment: uat")
+      .replace("ben@example.com", "carol@example.com")
+      .replace("username: ben", "username: carol");
+    await writeFile(path.join(repo, "vars", "uat-us-east-1.yaml"), third);
+    await writeCsv("email,username,roles,namespaces\ncarol@example.com,,cake-user,\n");
+    const qa = ["user", "import", "--deployment", "qa-us-east-1", "users.csv", "--dry-run"];
+
+    const result = await cake(repo, ...qa);
+    await writeCsv("email,username,roles,namespaces\ncarol@example.com,carol,cake-user,\n");
+    const chosen = await cake(repo, ...qa);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'carol@example.com already has different usernames ("cwu" in dev-eu-west-1, "carol" in ' +
+        'uat-us-east-1), so cake cannot choose one for qa-us-east-1; give one of them, "cwu" or "carol", ' +
+        "as the username, so that no deployment adds another",
+    );
+    expect(chosen.code).toBe(0);
+    expect(chosen.stdout).toContain("line 2: add carol@example.com (username carol)");
   });
 });

@@ -1,4 +1,4 @@
-import { copyFile, mkdir, mkdtemp, readdir, readFile, stat } from "node:fs/promises";
+import { appendFile, copyFile, mkdir, mkdtemp, readdir, readFile, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { readStoredLoad, writeStoredLoad } from "../../src/output/cache.js";
@@ -48,4 +48,13 @@ export function markStoredLoad(root: string, folder: string, username: string): 
     user.username === username ? { ...user, disabled: true } : user,
   );
   writeStoredLoad(root, folder, stored.text, { ...stored.snapshot, deployment: { ...deployment, users } });
+}
+
+/**
+ * Appends a user to `vars/qa-us-east-1.yaml` as a person editing the file would, so no check
+ * across deployments of `cake user add` runs.
+ */
+export async function addQaUserByHand(root: string, email: string, username: string): Promise<void> {
+  const entry = `  - {email: ${email}, username: ${username}, roles: [cake-user], allowed_namespaces: []}\n`;
+  await appendFile(path.join(root, "vars", "qa-us-east-1.yaml"), entry);
 }

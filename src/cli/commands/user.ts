@@ -6,6 +6,7 @@ import { importUsers } from "../../edit/import.js";
 import {
   givenUsernameProblem,
   importDeployments,
+  otherDeployments,
   type SharedUsername,
   shareUsernames,
 } from "../../edit/import-usernames.js";
@@ -216,16 +217,17 @@ function addAction(
   };
   return runEdit(context, options, {
     command: "user add",
-    prepare: async (targets) => {
-      if (targets.length < 2) return;
+    prepare: async (targets, others) => {
+      if (targets.length + others.length < 2) return;
       const deployments = await importDeployments(targets);
+      const rest = otherDeployments(others);
       if (options.username !== undefined) {
-        const problem = givenUsernameProblem(email, options.username, deployments);
+        const problem = givenUsernameProblem(email, options.username, deployments, rest);
         if (problem !== undefined) throw new CakeError(`${problem}; nothing was written.`);
         return;
       }
       const row = { line: 0, email, username: "" };
-      shared = shareUsernames([row], deployments, new Set()).get(row.line);
+      shared = shareUsernames([row], deployments, new Set(), rest).get(row.line);
       if (shared !== undefined && "problem" in shared)
         throw new CakeError(`${shared.problem}; nothing was written.`);
     },
