@@ -231,6 +231,8 @@ async function prepareEdits(
   // A deployment where the change is already in place is one the change applies to, so a
   // repeated `--deployment all` run succeeds as a repeated single-deployment run does.
   let alreadyInPlace = 0;
+  // Printed once no deployment rejects the edit, because a rejection changes nothing anywhere.
+  const unchanged: string[] = [];
   const skipped: { name: string; reason: string }[] = [];
   const rejections: { name: string; error: CakeError }[] = [];
   const refuse = (name: string, file: string | undefined, error: unknown): void => {
@@ -266,7 +268,7 @@ async function prepareEdits(
     try {
       const outcome = await request.edit(target);
       if (outcome.text === target.text) {
-        io.stdout.write(`${target.file}: nothing to change: ${outcome.summary}\n`);
+        unchanged.push(`${target.file}: nothing to change: ${outcome.summary}\n`);
         alreadyInPlace += 1;
         continue;
       }
@@ -305,6 +307,7 @@ async function prepareEdits(
     const reasons = rejections.map(({ name, error }) => `${name}: ${error.message}`).join("\n");
     throw new CakeError(`${reasons}\nno deployment was changed.`, rejections[0]?.error.exitCode ?? 1);
   }
+  for (const line of unchanged) io.stdout.write(line);
   for (const { name, reason } of skipped)
     io.stderr.write(`cake: skipped ${name}: ${withLayoutFlags(reason, options)}\n`);
   if (all && applied.length === 0 && alreadyInPlace === 0 && skipped.length > 0) {

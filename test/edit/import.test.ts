@@ -823,6 +823,17 @@ describe("cake user import --deployment all", () => {
     expect(result.stderr).toContain("cake: qa-us-east-1: users.csv: 1 problem in 1 row");
     expect(result.stderr).not.toContain("uat-us-east-1");
   });
+
+  it("prints no unchanged deployment on failure", async () => {
+    // The row changes nothing in dev-eu-west-1 and fails in qa-us-east-1, which declares no team-a.
+    await writeCsv("email,username,roles,namespaces\nbob@example.com,,,team-a\n");
+
+    const result = await cake(repo, ...ALL);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("no deployment was changed");
+    expect(result.stdout).toBe("");
+  });
 });
 
 describe("cake user import into one deployment", () => {
