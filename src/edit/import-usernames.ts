@@ -260,7 +260,7 @@ function keepUsername(
     return { problem: conflict(email, username, existing, each, reason), reportIn: each.name };
   }
   const source = existing.map((each) => each.name).join(", ");
-  return { username, note: `the username ${email} has in ${source}` };
+  return { username, note: `the username ${spelledIn(existing, email)} has in ${source}` };
 }
 
 /**
@@ -278,7 +278,7 @@ function conflict(
   const source = existing.map((each) => each.name).join(", ");
   const free = reason.free === undefined ? "" : `${reason.free} in ${blocked.name}, or `;
   return (
-    `${email} has username "${username}" in ${source}, but in ${blocked.name} "${username}" is ${reason.text}. ` +
+    `${spelledIn(existing, email)} has username "${username}" in ${source}, but in ${blocked.name} "${username}" is ${reason.text}. ` +
     `A person needs one username, which names their Profile, in every deployment, so ${free}` +
     `first give ${email} a username that is free in every deployment, in ${source}. A username ` +
     'change replaces the Profile and the namespace it names, so check it with "cake plan"'
@@ -350,6 +350,17 @@ function agree(email: string, fresh: readonly Tracked[], tracked: readonly Track
     };
   }
   return { username, note: "free in every deployment that gets the user" };
+}
+
+/**
+ * Returns the person's email as the first of `existing` writes it, which can differ from
+ * `email` in case or Unicode form, so a message names the entry a reader can find there.
+ */
+function spelledIn(existing: readonly Tracked[], email: string): string {
+  const person = personKey(email);
+  const [first] = existing;
+  const username = first?.usernames.get(person);
+  return (username === undefined ? undefined : first?.holders.get(username)) ?? email;
 }
 
 function quotedList(names: readonly string[]): string {

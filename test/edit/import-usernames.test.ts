@@ -159,7 +159,7 @@ describe("shareUsernames", () => {
 
     const shared = shareUsernames([row(2, "Nina.Park@example.com")], [target], new Set(), [other]);
 
-    expect(shared.get(2)).toMatchObject({ username: "nina" });
+    expect(shared.get(2)).toEqual({ username: "nina", note: "the username nina.park@example.com has in b" });
   });
 
   it("avoids another person's name elsewhere", () => {
