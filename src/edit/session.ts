@@ -337,8 +337,10 @@ async function openOthers(
       others.push(await openTarget(layout, name, false));
     } catch (error) {
       if (!(error instanceof CakeError)) throw error;
+      // The error of openTarget asks for a fix before editing the file, which this edit does not.
       context.io.stderr.write(
-        `cake: warning: ${name} is left out of the checks across deployments: ${error.message}\n`,
+        `cake: warning: ${name} is left out of the checks across deployments, because its vars file ` +
+          `cannot be opened; run "cake validate" to see why.\n`,
       );
     }
   }

@@ -1086,8 +1086,9 @@ describe("cake user add to one deployment", () => {
     const result = await cake(repo, ...QA, "--email", "bob@example.com");
 
     expect(result.code).toBe(0);
-    expect(result.stderr).toContain(
-      "cake: warning: dev-eu-west-1 is left out of the checks across deployments: ",
+    expect(result.stderr).toBe(
+      "cake: warning: dev-eu-west-1 is left out of the checks across deployments, because its vars " +
+        'file cannot be opened; run "cake validate" to see why.\n',
     );
   });
 
