@@ -5,7 +5,13 @@
 import type { Document } from "yaml";
 import type { Deployment } from "../model/types.js";
 import { deploymentNameOfFile } from "../repo/vars-files.js";
-import { appendDiagnostics, type Diagnostic, hasErrors, sortDiagnostics } from "./diagnostics.js";
+import {
+  appendDiagnostics,
+  type Diagnostic,
+  type DiagnosticCode,
+  hasErrors,
+  sortDiagnostics,
+} from "./diagnostics.js";
 import type { LoadSnapshot } from "./incremental.js";
 import { loadFast, placedBy, readVarsFile, unplaced } from "./load-fast.js";
 import { normalizeVars } from "./normalize.js";
@@ -83,17 +89,11 @@ export function loadVarsText(text: string, options: LoadOptions): LoadResult {
   appendDiagnostics(diagnostics, withoutMergedKeys(schema.diagnostics, diagnostics));
 
   const context = { source, view: buildView(data), expectedName };
-  // A duplicated environment or region makes the file name look wrong, but the fix is to
-  // delete one of the two keys, as the duplicate-key error states.
-  const duplicated = new Set(
-    diagnostics.filter((item) => item.code === "yaml-duplicate-key").map((item) => item.path),
-  );
-  const nameDuplicated = duplicated.has("environment") || duplicated.has("region");
+  const hidden = codesHiddenByDuplicates(diagnostics);
   for (const rule of RULES) {
-    const found = rule.check(context);
     appendDiagnostics(
       diagnostics,
-      nameDuplicated ? found.filter((item) => item.code !== "file-name-mismatch") : found,
+      rule.check(context).filter((item) => !hidden.has(item.code)),
     );
   }
 
@@ -127,6 +127,34 @@ export async function loadVarsFile(
 }
 
 export { deploymentNameOfFile };
+
+/**
+ * Rule codes that compare a field with a setting elsewhere in the file, keyed by that setting.
+ * With the setting's key duplicated, the rules see only the last copy. Their errors would then
+ * point at values of a copy the user may delete, such as a grant of a namespace from the first
+ * `deploy_namespaces` list reported as unknown, with a "did you mean" from the last list.
+ */
+const CODES_READING_SETTING: ReadonlyArray<{ setting: string; codes: readonly DiagnosticCode[] }> = [
+  { setting: "environment", codes: ["file-name-mismatch"] },
+  { setting: "region", codes: ["file-name-mismatch"] },
+  { setting: "users.deploy_namespaces", codes: ["unknown-namespace"] },
+  { setting: "users.deployments", codes: ["unknown-namespace"] },
+];
+
+/**
+ * Returns the rule codes to leave out because a setting they read has a duplicated key, or
+ * sits in a duplicated mapping (a second `users:` section). The duplicate-key error names
+ * the fix, and the next run reports these codes against the copy that was kept.
+ */
+function codesHiddenByDuplicates(yaml: readonly Diagnostic[]): Set<DiagnosticCode> {
+  const duplicated = yaml.filter((item) => item.code === "yaml-duplicate-key").map((item) => item.path);
+  const hidden = new Set<DiagnosticCode>();
+  for (const { setting, codes } of CODES_READING_SETTING) {
+    if (duplicated.some((path) => setting === path || setting.startsWith(`${path}.`)))
+      for (const code of codes) hidden.add(code);
+  }
+  return hidden;
+}
 
 /**
  * Drops `missing-key` errors in mappings that have a merge key (`<<`): the key may well come

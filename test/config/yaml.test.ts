@@ -43,6 +43,58 @@ describe("YAML phase", () => {
     expect(codes(load(text))).toEqual(["yaml-duplicate-key"]);
   });
 
+  it("duplicate deploy_namespaces hides grant errors", () => {
+    const text = varsYaml({
+      users: [
+        "users:",
+        "  deploy_namespaces: [team-a]",
+        "  users:",
+        "    - email: alice@example.com",
+        "      username: alice",
+        "      roles: [cake-user]",
+        "      allowed_namespaces: [team-a]",
+        "  deploy_namespaces: [team-b]",
+        "",
+      ].join("\n"),
+    });
+
+    const result = load(text);
+
+    expect(codes(result)).toEqual(["yaml-duplicate-key"]);
+    expect(result.diagnostics[0]).toMatchObject({ path: "users.deploy_namespaces" });
+  });
+
+  it("duplicate users section hides grant errors", () => {
+    const text = [
+      varsYaml(),
+      "users:",
+      "  deploy_namespaces: [team-b]",
+      "  users:",
+      "    - {email: bob@example.com, username: bob, roles: [cake-user], allowed_namespaces: [team-a]}",
+      "",
+    ].join("\n");
+
+    expect(codes(load(text))).toEqual(["yaml-duplicate-key"]);
+  });
+
+  it("duplicate grant list keeps grant errors", () => {
+    const text = varsYaml({
+      users: [
+        "users:",
+        "  deploy_namespaces: [team-a]",
+        "  users:",
+        "    - email: alice@example.com",
+        "      username: alice",
+        "      roles: [cake-user]",
+        "      allowed_namespaces: [team-a]",
+        "      allowed_namespaces: [team-c]",
+        "",
+      ].join("\n"),
+    });
+
+    expect(codes(load(text)).sort()).toEqual(["unknown-namespace", "yaml-duplicate-key"]);
+  });
+
   it("tab indentation is an error", () => {
     const text = varsYaml({ gitops: "gitops:\n\trepo_url: https://git.example.com/ops.git\n" });
 
