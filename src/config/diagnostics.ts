@@ -81,6 +81,7 @@ export const DIAGNOSTIC_CODES = [
   // Istio AuthorizationPolicy inputs
   "invalid-gateway-principal",
   "invalid-header-name",
+  "iap-userid-prefix",
   // cloud
   "invalid-account-id",
   "invalid-arn",

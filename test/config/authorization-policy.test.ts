@@ -72,7 +72,9 @@ describe("userid header", () => {
   const valid = ["kubeflow-userid", "x-goog-authenticated-user-email", "X-Auth-Request-Email", "x_user.id"];
   for (const header of valid) {
     it(`accepts header ${header}`, () => {
-      expect(codes(load(withKubeflow(`  userid_header: ${header}\n`)))).toEqual([]);
+      const text = withKubeflow(`  userid_header: ${header}\n  userid_prefix: "accounts.google.com:"\n`);
+
+      expect(codes(load(text))).toEqual([]);
     });
   }
 
@@ -80,5 +82,41 @@ describe("userid header", () => {
     const text = withKubeflow('  userid_header: " kubeflow-userid "\n');
 
     expect(single(load(text), "invalid-header-name").message).toContain('write "kubeflow-userid"');
+  });
+});
+
+describe("Google IAP header", () => {
+  it("without prefix is a warning", () => {
+    const text = withKubeflow('  userid_header: x-goog-authenticated-user-email\n  userid_prefix: ""\n');
+    const result = load(text);
+
+    const diagnostic = single(result, "iap-userid-prefix");
+    expect(diagnostic).toMatchObject({
+      severity: "warning",
+      path: "kubeflow.userid_header",
+      ...positionOf(text, "x-goog-authenticated-user-email"),
+    });
+    expect(diagnostic.message).toContain('set userid_prefix: "accounts.google.com:"');
+    expect(result.deployment).toBeDefined();
+  });
+
+  it("with the prefix key missing warns", () => {
+    const text = withKubeflow("  userid_header: X-Goog-Authenticated-User-Email\n");
+
+    expect(codes(load(text))).toEqual(["iap-userid-prefix"]);
+  });
+
+  it("with another prefix warns", () => {
+    const text = withKubeflow(
+      '  userid_header: x-goog-authenticated-user-email\n  userid_prefix: "accounts.google.com"\n',
+    );
+
+    expect(single(load(text), "iap-userid-prefix").message).toContain('is "accounts.google.com"');
+  });
+
+  it("other header with empty prefix is valid", () => {
+    const text = withKubeflow('  userid_header: x-auth-request-email\n  userid_prefix: ""\n');
+
+    expect(codes(load(text))).toEqual([]);
   });
 });

@@ -89,3 +89,34 @@ export const useridHeaderRule: Rule = {
     ];
   },
 };
+
+/** The header Google IAP sets for the user, and the prefix IAP puts before the email in it. */
+const IAP_USER_EMAIL_HEADER = "x-goog-authenticated-user-email";
+const IAP_USERID_PREFIX = "accounts.google.com:";
+
+/**
+ * Warns when `userid_header` is the Google IAP header but `userid_prefix` is not IAP's
+ * prefix. IAP sends the header as "accounts.google.com:<email>" (Google Cloud IAP docs,
+ * "Getting the user's identity"), so a policy that matches the bare email matches no request.
+ * It is a warning, not an error, because a proxy between IAP and Kubeflow could rewrite the header.
+ */
+export const iapUseridPrefixRule: Rule = {
+  name: "iap-userid-prefix",
+  check({ source, view }) {
+    const header = view.kubeflow.useridHeader;
+    const prefix = view.kubeflow.useridPrefix;
+    // HTTP header names are case-insensitive.
+    if (header?.toLowerCase() !== IAP_USER_EMAIL_HEADER || prefix === IAP_USERID_PREFIX) return [];
+
+    return [
+      source.diagnostic(
+        "warning",
+        "iap-userid-prefix",
+        ["kubeflow", "userid_header"],
+        `"${header}" is the Google IAP header, whose value IAP sends as "${IAP_USERID_PREFIX}<email>", ` +
+          `but kubeflow.userid_prefix is ${JSON.stringify(prefix)}, so no AuthorizationPolicy would match a user; ` +
+          `set userid_prefix: "${IAP_USERID_PREFIX}"`,
+      ),
+    ];
+  },
+};

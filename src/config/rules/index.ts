@@ -1,6 +1,6 @@
 /** Every validation rule, in the order their diagnostics are usually read. */
 
-import { gatewayPrincipalsRule, useridHeaderRule } from "./authorization-policy.js";
+import { gatewayPrincipalsRule, iapUseridPrefixRule, useridHeaderRule } from "./authorization-policy.js";
 import { bindingCollisionRule } from "./binding-collisions.js";
 import { awsSettingsRule, cloudSettingsRule, gcpSettingsRule, unusedCloudSettingsRule } from "./cloud.js";
 import type { Rule } from "./context.js";
@@ -39,6 +39,7 @@ export const RULES: readonly Rule[] = [
   emailUnicodeFormRule,
   useridPrefixRule,
   useridHeaderRule,
+  iapUseridPrefixRule,
   gatewayPrincipalsRule,
   usernameRule,
   usernamePatternRule,
