@@ -252,10 +252,18 @@ function invalidChoice(
   value: unknown,
   values: readonly unknown[],
 ): Diagnostic {
-  const choices = values.map(String).join(", ");
+  const choices = values.map(String);
   const quotedValue = typeof value === "string" ? `"${value}"` : describeValue(source, path, value);
   const code = choiceCode(path);
-  return source.diagnostic("error", code, path, `${quotedValue} must be one of: ${choices}`);
+  // A near miss such as `Cake-Admin` or `cake_user` gets the value it most likely means.
+  const suggestion = typeof value === "string" ? nearest(value, choices) : undefined;
+  const hint = suggestion === undefined ? "" : `; did you mean "${suggestion}"?`;
+  return source.diagnostic(
+    "error",
+    code,
+    path,
+    `${quotedValue} must be one of: ${choices.join(", ")}${hint}`,
+  );
 }
 
 function choiceCode(path: FieldPath): DiagnosticCode {

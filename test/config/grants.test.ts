@@ -23,6 +23,22 @@ describe("roles", () => {
     expect(diagnostic.message).toContain("cake-admin, cake-user");
   });
 
+  it("role in other case suggests the role", () => {
+    const text = withUser({ roles: "[Cake-Admin, cake_user]" });
+
+    const diagnostics = load(text).diagnostics;
+
+    expect(diagnostics.map((item) => item.code)).toEqual(["invalid-role", "invalid-role"]);
+    expect(diagnostics[0]?.message).toContain('did you mean "cake-admin"?');
+    expect(diagnostics[1]?.message).toContain('did you mean "cake-user"?');
+  });
+
+  it("unrelated role gets no suggestion", () => {
+    const text = withUser({ roles: "[admin]" });
+
+    expect(single(load(text), "invalid-role").message).not.toContain("did you mean");
+  });
+
   it("empty roles is an error", () => {
     const text = withUser({ roles: "[]" });
 
