@@ -10,6 +10,7 @@ import { hiddenCharacter, isEmail } from "../config/rules/emails.js";
 import { RESERVED_SUMMARY, reservedNameReason } from "../config/rules/reserved.js";
 import { quantityProblem, quotaKeyProblem } from "../config/rules/resource-quota.js";
 import { CAKE_ROLES, NAMESPACE_ACCESS } from "../config/schema.js";
+import { didYouMean } from "../config/suggest.js";
 import { UsageError } from "../errors.js";
 import type { NamespaceAccess } from "../model/types.js";
 import { EditError } from "./errors.js";
@@ -64,7 +65,10 @@ export function userRef(options: { email?: string; username?: string }): UserRef
 export function parseRoles(roles: readonly string[]): string[] {
   for (const role of roles) {
     if (!(CAKE_ROLES as readonly string[]).includes(role)) {
-      throw new EditError("invalid-value", `invalid role "${role}"; use one of: ${CAKE_ROLES.join(", ")}.`);
+      throw new EditError(
+        "invalid-value",
+        `invalid role "${role}"; use one of: ${CAKE_ROLES.join(", ")}.${didYouMean(role, CAKE_ROLES)}`,
+      );
     }
   }
   return [...new Set(roles)];
@@ -73,7 +77,9 @@ export function parseRoles(roles: readonly string[]): string[] {
 /** Collects the values of a repeated `--role`, rejecting an unknown role as a usage error. */
 export function collectRole(value: string, previous: string[] | undefined): string[] {
   if (!(CAKE_ROLES as readonly string[]).includes(value)) {
-    throw new UsageError(`--role ${JSON.stringify(value)} is invalid; use one of: ${CAKE_ROLES.join(", ")}.`);
+    throw new UsageError(
+      `--role ${JSON.stringify(value)} is invalid; use one of: ${CAKE_ROLES.join(", ")}.${didYouMean(value, CAKE_ROLES)}`,
+    );
   }
   return collect(value, previous);
 }
@@ -82,7 +88,8 @@ export function collectRole(value: string, previous: string[] | undefined): stri
 export function parseAccess(access: string): NamespaceAccess {
   if (!(NAMESPACE_ACCESS as readonly string[]).includes(access)) {
     throw new UsageError(
-      `--access ${JSON.stringify(access)} is invalid; use one of: ${NAMESPACE_ACCESS.join(", ")}.`,
+      `--access ${JSON.stringify(access)} is invalid; use one of: ${NAMESPACE_ACCESS.join(", ")}.` +
+        didYouMean(access, NAMESPACE_ACCESS),
     );
   }
   return access as NamespaceAccess;

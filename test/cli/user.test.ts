@@ -313,6 +313,22 @@ describe("cake user add", () => {
     expect(result.stderr).toBe('cake: --role "admin" is invalid; use one of: cake-admin, cake-user.\n');
   });
 
+  it("role in other case suggests the role", async () => {
+    const result = await expectFailure(
+      2,
+      "user",
+      "add",
+      ...D,
+      "--email",
+      "erin@example.com",
+      "--role",
+      "Cake-Admin",
+    );
+    expect(result.stderr).toBe(
+      'cake: --role "Cake-Admin" is invalid; use one of: cake-admin, cake-user. Did you mean "cake-admin"?\n',
+    );
+  });
+
   it("invalid email writes nothing", async () => {
     const result = await expectFailure(
       2,
@@ -799,6 +815,24 @@ describe("cake user grant and revoke", () => {
       "admin",
     );
     expect(result.stderr).toBe('cake: --access "admin" is invalid; use one of: edit, view.\n');
+  });
+
+  it("access in other case suggests the access", async () => {
+    const result = await expectFailure(
+      2,
+      "user",
+      "grant",
+      ...D,
+      "--email",
+      "bob@example.com",
+      "--namespace",
+      "ml-prod",
+      "--access",
+      "View",
+    );
+    expect(result.stderr).toBe(
+      'cake: --access "View" is invalid; use one of: edit, view. Did you mean "view"?\n',
+    );
   });
 
   it("grant with an empty email writes nothing", async () => {

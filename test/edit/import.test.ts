@@ -177,6 +177,14 @@ describe("parseImportCsv", () => {
     );
   });
 
+  it("role in other case suggests the role", () => {
+    const text = "email,username,roles,namespaces\na@x.io,a,Cake-User,\n";
+
+    expect(() => parseImportCsv(text, "f.csv")).toThrow(
+      'roles: invalid role "Cake-User"; use one of: cake-admin, cake-user. Did you mean "cake-user"?',
+    );
+  });
+
   it("reports every problem of a row", () => {
     const text = "email,username,roles,namespaces\n,a,admin;cake-user;root,ml-prod:admin;team-a:own\n";
 
