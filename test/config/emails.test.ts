@@ -223,6 +223,15 @@ describe("email rules", () => {
     expect(diagnostic.message).toContain('"alice@example.com"');
   });
 
+  it("userid prefix in other case is an error", () => {
+    const text = withEmails(["Accounts.Google.com:bob@example.com"], { kubeflow: iapKubeflow });
+
+    const diagnostic = single(load(text), "email-has-userid-prefix");
+
+    expect(diagnostic.path).toBe("users.users[0].email");
+    expect(diagnostic.message).toContain('"bob@example.com"');
+  });
+
   it("bare email behind the prefix is valid", () => {
     const result = load(withEmails(["alice@example.com"], { kubeflow: iapKubeflow }));
 

@@ -211,14 +211,18 @@ export const useridPrefixRule: Rule = {
   check(context) {
     const prefix = context.view.kubeflow.useridPrefix;
     if (prefix === "") return [];
+    // Compared ignoring case, because `Accounts.Google.com:bob@example.com` is the same mistake:
+    // a header value pasted in place of the email.
+    const lowerPrefix = prefix.toLowerCase();
     return emailFields(context)
-      .filter((field) => field.email.startsWith(prefix))
+      .filter((field) => field.email.toLowerCase().startsWith(lowerPrefix))
       .map((field) =>
         context.source.diagnostic(
           "error",
           "email-has-userid-prefix",
           field.path,
-          `"${field.email}" starts with kubeflow.userid_prefix "${prefix}"; write the bare email ` +
+          `"${field.email}" starts with kubeflow.userid_prefix "${prefix}"` +
+            `${field.email.startsWith(prefix) ? "" : " (ignoring case)"}; write the bare email ` +
             `"${field.email.slice(prefix.length)}" (the prefix is added only to the header match)`,
         ),
       );
