@@ -2,6 +2,7 @@
  * Output of diagnostics: a human format (one block per diagnostic, with the source line and
  * a caret under the column) and the JSON shape machines read.
  */
+import type { PathFormatter } from "../repo/display-path.js";
 import type { Diagnostic } from "./diagnostics.js";
 
 export interface FormatOptions {
@@ -13,6 +14,8 @@ export interface FormatOptions {
   moreWarningsHint?: string;
   /** The layout options the default step's `cake validate` repeats, as `layoutFlags` returns them. */
   layoutFlags?: string;
+  /** Turns `Diagnostic.file` into the path to print, as `makePathFormatter` does; default: unchanged. */
+  formatPath?: PathFormatter;
 }
 
 /**
@@ -25,7 +28,7 @@ export function formatDiagnostics(diagnostics: readonly Diagnostic[], options: F
   // Each source is split into lines once: splitting it per diagnostic is quadratic on large files.
   const sourceLines = new Map<string, string[]>();
   for (const diagnostic of diagnostics) {
-    lines.push(headline(diagnostic));
+    lines.push(headline(diagnostic, options.formatPath?.(diagnostic.file) ?? diagnostic.file));
     const source = options.sources?.[diagnostic.file];
     if (source === undefined || diagnostic.line <= 0) continue;
 
@@ -57,15 +60,19 @@ export function formatErrorsFirst(diagnostics: readonly Diagnostic[], options: F
     options.moreWarningsHint ?? `run "cake validate${options.layoutFlags ?? ""}" to list every warning`;
   const more = hidden > 0 ? `${hidden} more warnings not shown; ${hint}.\n` : "";
   const summary = (options.summary ?? true) ? `${summarizeDiagnostics(diagnostics)}\n` : "";
-  const listed = { ...(options.sources ? { sources: options.sources } : {}), summary: false };
+  const listed = {
+    ...(options.sources ? { sources: options.sources } : {}),
+    ...(options.formatPath ? { formatPath: options.formatPath } : {}),
+    summary: false,
+  };
   return formatDiagnostics([...errors, ...shown], listed) + more + summary;
 }
 
-function headline(diagnostic: Diagnostic): string {
+function headline(diagnostic: Diagnostic, file: string): string {
   const position = diagnostic.line > 0 ? `:${diagnostic.line}:${diagnostic.column}` : "";
   const path = diagnostic.path === "" ? "" : `${diagnostic.path}: `;
   return printable(
-    `${diagnostic.file}${position}: ${diagnostic.severity} [${diagnostic.code}] ${path}${shorten(diagnostic.message)}`,
+    `${file}${position}: ${diagnostic.severity} [${diagnostic.code}] ${path}${shorten(diagnostic.message)}`,
   );
 }
 

@@ -614,7 +614,7 @@ function checkVars(
     if (diagnostic.severity !== "error") continue;
     const field = columnOf(diagnostic);
     if (field !== undefined && skipped.has(field)) continue;
-    report(field, diagnostic.code, `${target.file} would be invalid: ${diagnostic.message}`);
+    report(field, diagnostic.code, `${target.shownFile} would be invalid: ${diagnostic.message}`);
   }
 }
 

@@ -11,6 +11,7 @@ import { didYouMean } from "../config/suggest.js";
 import { UsageError } from "../errors.js";
 import type { Deployment } from "../model/types.js";
 import { readStoredLoad } from "../output/cache.js";
+import { makePathFormatter } from "../repo/display-path.js";
 import { resolveLayout } from "../repo/layout.js";
 import { layoutFlags } from "../repo/shell.js";
 import { deploymentNameOfFile, legacyVarsHint } from "../repo/vars-files.js";
@@ -89,7 +90,12 @@ async function loadListed(context: CommandContext, options: ListOptions): Promis
   if (options.format !== "table" && options.format !== "json") {
     throw new UsageError(`--format "${options.format}" is not supported; use table or json.`);
   }
-  const layout = await resolveLayout(path.resolve(context.io.cwd, options.repo ?? "."), options);
+  const layout = await resolveLayout(
+    path.resolve(context.io.cwd, options.repo ?? "."),
+    options,
+    context.io.cwd,
+  );
+  const formatPath = makePathFormatter({ root: layout.root, cwd: context.io.cwd });
   // The listing needs the models only. The fast path, or the stored load of a file unchanged
   // since the last reconcile on this machine, gives them without the `yaml` Document, and an
   // invalid file still gets the full load's errors.
@@ -100,7 +106,7 @@ async function loadListed(context: CommandContext, options: ListOptions): Promis
   });
   if (files.length === 0) {
     throw new UsageError(
-      `no vars files (*.yaml, *.yml) found in ${layout.varsDir}; ` +
+      `no vars files (*.yaml, *.yml) found in ${formatPath(layout.varsDir)}; ` +
         ((await legacyVarsHint(layout)) ?? "check --repo and --vars-dir."),
     );
   }
@@ -110,12 +116,14 @@ async function loadListed(context: CommandContext, options: ListOptions): Promis
   const requested = options.deployment === "all" ? undefined : options.deployment;
   if (requested !== undefined && !names.includes(requested)) {
     throw new UsageError(
-      `no vars file for deployment "${requested}" in ${layout.varsDir}/ (known deployments: ${names.join(", ")}).` +
+      `no vars file for deployment "${requested}" in ${formatPath(layout.varsDir)}/ (known deployments: ${names.join(", ")}).` +
         `${didYouMean(requested, names)} Use the file's name without .yaml, or "all".`,
     );
   }
   if (hasErrors(diagnostics)) {
-    context.io.stderr.write(formatErrorsFirst(diagnostics, { sources, layoutFlags: layoutFlags(options) }));
+    context.io.stderr.write(
+      formatErrorsFirst(diagnostics, { sources, layoutFlags: layoutFlags(options), formatPath }),
+    );
     context.io.stderr.write("cake: deployments with errors are not listed.\n");
     context.setExitCode(1);
   }

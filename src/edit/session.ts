@@ -21,6 +21,7 @@ import {
   reconcile,
   unknownHoldersMessage,
 } from "../output/reconcile.js";
+import { makePathFormatter, type PathFormatter, repoRelative } from "../repo/display-path.js";
 import { type LayoutFlags, type RepoLayout, resolveLayout } from "../repo/layout.js";
 import { assertNoSymlinkedFolder, assertRealPathInside } from "../repo/paths.js";
 import { layoutFlags, shellWord, withLayoutFlags } from "../repo/shell.js";
@@ -49,6 +50,8 @@ export interface EditTarget {
   root: string;
   /** Path of the vars file relative to the repo root, with `/` separators. */
   file: string;
+  /** The vars file as text output names it, relative to the current folder (see `makePathFormatter`). */
+  shownFile: string;
   absolutePath: string;
   text: string;
   deployment: Deployment;
@@ -107,14 +110,15 @@ export async function runEdit(
   request: EditRequest,
 ): Promise<void> {
   const { io } = context;
-  const layout = await resolveLayout(path.resolve(io.cwd, options.repo ?? "."), options);
+  const layout = await resolveLayout(path.resolve(io.cwd, options.repo ?? "."), options, io.cwd);
+  const formatPath = makePathFormatter({ root: layout.root, cwd: io.cwd });
   const wait = waitMs(options.wait);
   // The reconcile after the edit would reject a bad setting only after the vars file is written.
   if (options.reconcile !== false) renderSettings();
 
   if (request.dryRun) {
-    for (const { target, outcome } of await prepareEdits(context, layout, options, request))
-      io.stdout.write(`${target.file}: dry run, nothing written: ${outcome.summary}\n`);
+    for (const { target, outcome } of await prepareEdits(context, layout, formatPath, options, request))
+      io.stdout.write(`${target.shownFile}: dry run, nothing written: ${outcome.summary}\n`);
     return;
   }
   // The vars files are read, edited and written, and the output reconciled, under one lock.
@@ -126,17 +130,17 @@ export async function runEdit(
     async () => {
       // A vars edit killed between writing its temporary file and the rename leaves the file.
       await deleteStrayTempFiles(path.join(layout.root, layout.varsDir));
-      const edits = await prepareEdits(context, layout, options, request);
-      if (options.reconcile !== false) await rejectBlockedReconcile(layout, edits);
+      const edits = await prepareEdits(context, layout, formatPath, options, request);
+      if (options.reconcile !== false) await rejectBlockedReconcile(layout, edits, formatPath);
       await writeUnlessChanged(
         edits.map(({ target, outcome }) => ({
-          file: target.file,
+          file: target.shownFile,
           absolutePath: target.absolutePath,
           before: target.text,
           after: outcome.text,
         })),
       );
-      if (edits.length > 0) await afterWrite(context, layout, options, request, edits);
+      if (edits.length > 0) await afterWrite(context, layout, formatPath, options, request, edits);
     },
     { waitMs: wait },
   );
@@ -146,13 +150,14 @@ export async function runEdit(
 async function afterWrite(
   context: CommandContext,
   layout: RepoLayout,
+  formatPath: PathFormatter,
   options: EditCommandOptions,
   request: EditRequest,
   applied: Applied[],
 ): Promise<void> {
   const { io } = context;
-  for (const { target, outcome } of applied) io.stdout.write(`${target.file}: ${outcome.summary}\n`);
-  await remindCodeowners(context, layout, options, applied);
+  for (const { target, outcome } of applied) io.stdout.write(`${target.shownFile}: ${outcome.summary}\n`);
+  await remindCodeowners(context, layout, formatPath, options, applied);
 
   if (options.reconcile === false) {
     // A removal with --delete-profile is blocked by reconcile's guard unless the command names the Profile.
@@ -166,7 +171,7 @@ async function afterWrite(
     io.stdout.write(`Not reconciled (--no-reconcile); run "${command}" to regenerate the output.\n`);
     return;
   }
-  await reconcileApplied(context, layout, applied, request, layoutFlags(options));
+  await reconcileApplied(context, layout, formatPath, applied, request, layoutFlags(options));
 }
 
 /**
@@ -177,6 +182,7 @@ async function afterWrite(
 async function remindCodeowners(
   context: CommandContext,
   layout: RepoLayout,
+  formatPath: PathFormatter,
   options: EditCommandOptions,
   applied: readonly Applied[],
 ): Promise<void> {
@@ -190,7 +196,7 @@ async function remindCodeowners(
     // cake init takes the repo folder as an argument, not as --repo.
     const folder = options.repo === undefined ? "" : ` ${shellWord(options.repo)}`;
     io.stdout.write(
-      `The cake-admins of ${edited.name} changed, and ${path.relative(io.cwd, behind) || behind} does not name them ` +
+      `The cake-admins of ${edited.name} changed, and ${formatPath(behind)} does not name them ` +
         `as reviewers yet: run "cake init${folder} --codeowners" and commit it with this change ` +
         `("cake reconcile${layoutFlags(options)} --check" fails until then).\n`,
     );
@@ -202,7 +208,11 @@ async function remindCodeowners(
  * Rejects an edit whose reconcile would fail because of another vars file, before anything is
  * written. A written edit that is not reconciled would leave the output out of date.
  */
-async function rejectBlockedReconcile(layout: RepoLayout, edits: readonly Applied[]): Promise<void> {
+async function rejectBlockedReconcile(
+  layout: RepoLayout,
+  edits: readonly Applied[],
+  formatPath: PathFormatter,
+): Promise<void> {
   if (edits.length === 0) return;
   const blocking = await errorsBesideEdit(
     layout,
@@ -211,7 +221,7 @@ async function rejectBlockedReconcile(layout: RepoLayout, edits: readonly Applie
   if (blocking.diagnostics.length === 0) return;
   throw new CakeError(
     "the reconcile after this change would fail, so nothing was written:\n" +
-      formatDiagnostics(blocking.diagnostics, { sources: blocking.sources ?? {} }).trimEnd() +
+      formatDiagnostics(blocking.diagnostics, { sources: blocking.sources ?? {}, formatPath }).trimEnd() +
       "\nFix these errors first, or pass --no-reconcile to write the vars change alone.",
   );
 }
@@ -220,12 +230,13 @@ async function rejectBlockedReconcile(layout: RepoLayout, edits: readonly Applie
 async function prepareEdits(
   context: CommandContext,
   layout: RepoLayout,
+  formatPath: PathFormatter,
   options: EditCommandOptions,
   request: EditRequest,
 ): Promise<Applied[]> {
   const { io } = context;
   const all = options.deployment === "all";
-  const names = all ? await deploymentNames(layout) : [options.deployment];
+  const names = all ? await deploymentNames(layout, formatPath) : [options.deployment];
 
   const applied: Applied[] = [];
   // A deployment where the change is already in place is one the change applies to, so a
@@ -254,7 +265,7 @@ async function prepareEdits(
   const targets: EditTarget[] = [];
   for (const name of names) {
     try {
-      targets.push(await openTarget(layout, name, !all));
+      targets.push(await openTarget(layout, name, !all, formatPath));
     } catch (error) {
       refuse(name, undefined, error);
     }
@@ -268,11 +279,11 @@ async function prepareEdits(
     try {
       const outcome = await request.edit(target);
       if (outcome.text === target.text) {
-        unchanged.push(`${target.file}: nothing to change: ${outcome.summary}\n`);
+        unchanged.push(`${target.shownFile}: nothing to change: ${outcome.summary}\n`);
         alreadyInPlace += 1;
         continue;
       }
-      const { warnings, deployment } = checkEditedText(target, outcome.text);
+      const { warnings, deployment } = checkEditedText(target, outcome.text, formatPath);
       await rejectHandover(target, deployment);
       if (warnings.length > 0) {
         // An import of many rows can add a warning per row; the first ten stand for the rest.
@@ -283,6 +294,7 @@ async function prepareEdits(
         io.stderr.write(
           formatErrorsFirst(warnings, {
             sources: { [target.file]: outcome.text },
+            formatPath,
             summary: false,
             layoutFlags: layoutFlags(options),
             ...(request.dryRun
@@ -295,7 +307,7 @@ async function prepareEdits(
       }
       applied.push({ target, outcome, edited: deployment });
     } catch (error) {
-      refuse(target.name, target.file, error);
+      refuse(target.name, target.shownFile, error);
     }
   }
 
@@ -315,7 +327,7 @@ async function prepareEdits(
   }
   for (const { target, outcome } of applied) {
     for (const note of outcome.notes ?? [])
-      io.stdout.write(`${target.file}: ${withLayoutFlags(note, options)}\n`);
+      io.stdout.write(`${target.shownFile}: ${withLayoutFlags(note, options)}\n`);
   }
   return applied;
 }
@@ -356,25 +368,33 @@ function waitMs(wait: string | undefined): number {
 }
 
 /** Lists the deployment names of every vars file in the repo, sorted. */
-async function deploymentNames(layout: RepoLayout): Promise<string[]> {
+async function deploymentNames(layout: RepoLayout, formatPath: PathFormatter): Promise<string[]> {
   const folder = path.join(layout.root, layout.varsDir);
   let files: string[];
   try {
     files = await readdir(folder);
   } catch {
     const hint = (await legacyVarsHint(layout)) ?? "pass --repo or --vars-dir.";
-    throw new UsageError(`no vars folder at ${layout.varsDir}; ${hint}`);
+    throw new UsageError(`no vars folder at ${formatPath(layout.varsDir)}; ${hint}`);
   }
   const names = files.filter((file) => /\.ya?ml$/.test(file)).map((file) => file.replace(/\.ya?ml$/, ""));
   if (names.length === 0) {
     const hint = (await legacyVarsHint(layout)) ?? "check --repo and --vars-dir.";
-    throw new UsageError(`no vars files in ${layout.varsDir}; ${hint}`);
+    throw new UsageError(`no vars files in ${formatPath(layout.varsDir)}; ${hint}`);
   }
   return names.sort();
 }
 
-/** Reads and validates the vars file of a deployment; an invalid file is an error, shown in full when `verbose`. */
-export async function openTarget(layout: RepoLayout, name: string, verbose = true): Promise<EditTarget> {
+/**
+ * Reads and validates the vars file of a deployment; an invalid file is an error, shown in full
+ * when `verbose`. `formatPath` gives the paths that messages print.
+ */
+export async function openTarget(
+  layout: RepoLayout,
+  name: string,
+  verbose = true,
+  formatPath: PathFormatter = repoRelative,
+): Promise<EditTarget> {
   // With `x.yaml` beside `x.yml`, the edit would pick one, and its reconcile would then reject
   // both after the vars change was written.
   checkOneFilePerFolder(
@@ -385,9 +405,9 @@ export async function openTarget(layout: RepoLayout, name: string, verbose = tru
   );
   const found = await findVarsFile(layout, name);
   if (!found) {
-    const names = await deploymentNames(layout);
+    const names = await deploymentNames(layout, formatPath);
     throw new UsageError(
-      `no vars file for deployment "${name}" in ${layout.varsDir}/ (known deployments: ${names.join(", ")}).` +
+      `no vars file for deployment "${name}" in ${formatPath(layout.varsDir)}/ (known deployments: ${names.join(", ")}).` +
         `${didYouMean(name, names)} Use the file's name without .yaml, or "all".`,
     );
   }
@@ -415,14 +435,17 @@ export async function openTarget(layout: RepoLayout, name: string, verbose = tru
   });
   if (!result.deployment || hasErrors(result.diagnostics)) {
     const detail = verbose
-      ? `\n${formatDiagnostics(errorsOnly(result.diagnostics), { sources: { [found.file]: text } })}`
+      ? `\n${formatDiagnostics(errorsOnly(result.diagnostics), { sources: { [found.file]: text }, formatPath })}`
       : "";
-    throw new CakeError(`${found.file} is invalid; fix it (run "cake validate") before editing it.${detail}`);
+    throw new CakeError(
+      `${formatPath(found.file)} is invalid; fix it (run "cake validate") before editing it.${detail}`,
+    );
   }
   return {
     name,
     root: layout.root,
     file: found.file,
+    shownFile: formatPath(found.file),
     absolutePath: realPath,
     text,
     deployment: result.deployment,
@@ -465,6 +488,7 @@ function errorsOnly(diagnostics: readonly Diagnostic[]): Diagnostic[] {
 function checkEditedText(
   target: EditTarget,
   text: string,
+  formatPath: PathFormatter,
 ): { warnings: Diagnostic[]; deployment: Deployment } {
   const options = { file: target.file, outputPath: target.deployment.outputPath, fast: true };
   const result = loadVarsText(text, {
@@ -495,7 +519,7 @@ function checkEditedText(
   throw new EditError(
     "invalid-value",
     "the change would make the vars file invalid, so nothing was written (lines are those of the edited file):\n" +
-      formatDiagnostics(errors, { sources: { [target.file]: text } }).trimEnd(),
+      formatDiagnostics(errors, { sources: { [target.file]: text }, formatPath }).trimEnd(),
   );
 }
 
@@ -588,6 +612,7 @@ export async function loadHandoverCheck(target: EditTarget): Promise<HandoverChe
 
 /** A vars file to write: the text the edit started from and the new text. */
 export interface EditedFile {
+  /** The file as messages name it. */
   file: string;
   absolutePath: string;
   before: string;
@@ -615,6 +640,7 @@ export async function writeUnlessChanged(files: readonly EditedFile[]): Promise<
 async function reconcileApplied(
   context: CommandContext,
   layout: RepoLayout,
+  formatPath: PathFormatter,
   applied: Applied[],
   request: EditRequest,
   /** The layout options of the command, for the command a failure suggests. */
@@ -627,10 +653,11 @@ async function reconcileApplied(
       deployments: applied.map(({ target }) => target.name),
       allowProfileDeletion,
       lockHeld: true,
+      formatPath,
     });
     if (!result.valid) {
       throw new CakeError(
-        `another vars file has errors, so nothing was reconciled:\n${formatDiagnostics(errorsOnly(result.diagnostics), { sources: result.sources }).trimEnd()}`,
+        `another vars file has errors, so nothing was reconciled:\n${formatDiagnostics(errorsOnly(result.diagnostics), { sources: result.sources, formatPath }).trimEnd()}`,
       );
     }
     if (result.unknownHolders !== undefined) {

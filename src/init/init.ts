@@ -22,6 +22,7 @@ import {
   showToplevel,
 } from "../git/git.js";
 import { writeFileAtomic } from "../output/atomic.js";
+import { makePathFormatter } from "../repo/display-path.js";
 import {
   CONFIG_FILE,
   DEFAULT_OUTPUT_DIR,
@@ -66,6 +67,8 @@ export interface InitOptions {
   repoUrl?: string;
   /** npm install spec of cake written into the CI pipelines; empty to set it in the forge. */
   cakePackage: string;
+  /** Absolute path of the folder the command runs in; error messages name files relative to it. */
+  cwd?: string;
 }
 
 export interface InitResult {
@@ -144,7 +147,10 @@ async function initFolder(options: InitOptions): Promise<InitResult> {
   const { varsDir, outputDir } = await existingLayout(options.dir);
   await rejectUsedVarsFolder(options, varsDir);
   // With --force the folder may hold vars files already; check them before writing anything.
-  await renderRepoCodeowners(options.dir, false, varsDir);
+  await renderRepoCodeowners(options.dir, {
+    varsDir,
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+  });
 
   const inRepo = await isInRepo(options);
   const { url: repoUrl, note: repoUrlNote } =
@@ -174,7 +180,7 @@ async function initFolder(options: InitOptions): Promise<InitResult> {
 
   // An ops repo that has deployments (`--force`) gets no example: it would be one more
   // deployment, with example users, for Argo CD to sync.
-  const layout = { ...(await resolveLayout(options.dir)), varsDir };
+  const layout = { ...(await resolveLayout(options.dir, {}, options.cwd)), varsDir };
   const hasDeployments = (await listVarsFiles(layout)).length > 0;
   const starter = starterFiles(repoUrl, repoPath, varsDir, outputDir);
   const forge = forgeFiles(options.cakePackage, repoPath);
@@ -205,7 +211,13 @@ async function initFolder(options: InitOptions): Promise<InitResult> {
     result.kept.push(existing);
   } else {
     const file = path.join(top, CODEOWNERS_FILE);
-    record(file, await writeIfMissing(file, await renderRepoCodeowners(options.dir)));
+    record(
+      file,
+      await writeIfMissing(
+        file,
+        await renderRepoCodeowners(options.dir, options.cwd === undefined ? {} : { cwd: options.cwd }),
+      ),
+    );
   }
 
   if (options.git && !inRepo) {
@@ -399,12 +411,22 @@ async function writeIfMissing(file: string, text: string): Promise<boolean> {
   }
 }
 
+interface RenderCodeownersOptions {
+  /** Reject a repo without vars files, which would give a CODEOWNERS that names no owner. */
+  requireFiles?: boolean;
+  /** The vars folder to read instead of the layout's. */
+  varsDir?: string;
+  /** The current folder, which the paths of the diagnostics are relative to (see `makePathFormatter`). */
+  cwd?: string;
+}
+
 /**
  * Renders CODEOWNERS from the valid vars files of the repo at `root`, with paths from the
  * top of the git work tree. Throws with the diagnostics when a vars file is invalid.
  */
-async function renderRepoCodeowners(root: string, requireFiles = false, varsDir?: string): Promise<string> {
-  const resolved = await resolveLayout(root);
+async function renderRepoCodeowners(root: string, options: RenderCodeownersOptions = {}): Promise<string> {
+  const { requireFiles = false, varsDir, cwd } = options;
+  const resolved = await resolveLayout(root, {}, cwd);
   const layout = varsDir === undefined ? resolved : { ...resolved, varsDir };
   const loaded = await loadRepo(layout);
   if (requireFiles && loaded.files.length === 0) {
@@ -415,7 +437,13 @@ async function renderRepoCodeowners(root: string, requireFiles = false, varsDir?
   }
   if (hasErrors(loaded.diagnostics)) {
     throw new CakeError(
-      `CODEOWNERS was not written because some vars files are invalid:\n${formatDiagnostics(loaded.diagnostics, { sources: loaded.sources }).trimEnd()}`,
+      `CODEOWNERS was not written because some vars files are invalid:\n${formatDiagnostics(
+        loaded.diagnostics,
+        {
+          sources: loaded.sources,
+          formatPath: makePathFormatter(cwd === undefined ? undefined : { root: layout.root, cwd }),
+        },
+      ).trimEnd()}`,
     );
   }
 
@@ -434,8 +462,11 @@ export interface CodeownersResult {
  * first, so each copy cake wrote is kept current. A CODEOWNERS that cake did not write is never
  * replaced, because it may hold rules for other paths.
  */
-export async function regenerateCodeowners(root: string): Promise<CodeownersResult> {
-  const text = await renderRepoCodeowners(root, true);
+export async function regenerateCodeowners(root: string, cwd?: string): Promise<CodeownersResult> {
+  const text = await renderRepoCodeowners(root, {
+    requireFiles: true,
+    ...(cwd === undefined ? {} : { cwd }),
+  });
   // The forges read CODEOWNERS only near the top of the git repository, never in a subfolder.
   const { top, prefix } = await repoPlace(root, (await resolveLayout(root)).repoPath);
   const existing = existingCodeowners(top);
@@ -477,8 +508,11 @@ export async function regenerateCodeowners(root: string): Promise<CodeownersResu
  * Renders the rules of the CODEOWNERS that `regenerateCodeowners` would write, without writing
  * it. The header lines are left out, because the rules are printed to be merged by hand.
  */
-export async function renderCodeownersFor(root: string): Promise<string> {
-  const text = await renderRepoCodeowners(root, true);
+export async function renderCodeownersFor(root: string, cwd?: string): Promise<string> {
+  const text = await renderRepoCodeowners(root, {
+    requireFiles: true,
+    ...(cwd === undefined ? {} : { cwd }),
+  });
   const { prefix } = await repoPlace(root, (await resolveLayout(root)).repoPath);
   return withoutCodeownersHeader(text, prefix);
 }

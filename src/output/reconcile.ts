@@ -22,6 +22,12 @@ import type { DeploymentClaims } from "../model/claims.js";
 import { nonAsciiCodePoints, sameUnicodeText } from "../model/code-points.js";
 import { profilesOf, profileUsersOf } from "../model/names.js";
 import type { Deployment } from "../model/types.js";
+import {
+  type CommandLocation,
+  makePathFormatter,
+  type PathFormatter,
+  repoRelative,
+} from "../repo/display-path.js";
 import { APPLICATIONSET_FILE, CONFIG_FILE, type RepoLayout } from "../repo/layout.js";
 import { pruneCommand, shellWord } from "../repo/shell.js";
 import {
@@ -77,6 +83,8 @@ export interface ReconcileOptions {
    * wrote the vars file with, so no other command runs between the two.
    */
   lockHeld?: boolean;
+  /** Gives the paths that error messages print (see `makePathFormatter`); default: relative to the repo root. */
+  formatPath?: PathFormatter;
 }
 
 /** The outcome for one deployment folder. */
@@ -465,7 +473,8 @@ export async function reconcileLoaded(
     ...upToDate.map((current) => current.folder),
   ];
   const names = options.deployments ?? [];
-  const { orphans: orphanFolders, foreign } = await scanOutputFolder(layout, knownFolders);
+  const formatPath = options.formatPath ?? repoRelative;
+  const { orphans: orphanFolders, foreign } = await scanOutputFolder(layout, knownFolders, formatPath);
   // Like orphans, folders cake did not write are reported only when every deployment is reconciled.
   const foreignFolders = names.length === 0 ? foreign : [];
   const foreignField = foreignFolders.length > 0 ? { foreignFolders } : {};
@@ -492,7 +501,7 @@ export async function reconcileLoaded(
       ),
     ),
   );
-  for (const output of desired) await checkIsFolder(layout.root, output.folder);
+  for (const output of desired) await checkIsFolder(layout.root, output.folder, formatPath);
 
   if (check) {
     const plans = await planAll(layout.root, desired, orphans, false, false);
@@ -530,7 +539,7 @@ export async function reconcileLoaded(
       // The interrupted run already removed the Profiles these flags allowed it to.
       const usedByRecovery = allowancesUsedBy(recoveries);
       unmatchedAllowances = unmatchedAllowances.filter((name) => !usedByRecovery.has(name));
-      for (const plan of plans) checkWritable(layout.root, plan);
+      for (const plan of plans) checkWritable(layout.root, plan, formatPath);
     } catch (error) {
       for (const plan of plans) discardPlan(layout.root, plan);
       const completed = [...recoveries]
@@ -549,6 +558,7 @@ export async function reconcileLoaded(
           error.profileHandovers,
           error.unmatchedHandoverAllowances,
           completed,
+          options.formatPath,
         );
       }
       throw error;
@@ -655,11 +665,11 @@ function reusableFingerprints(
 }
 
 /** Rejects a deployment folder path that exists as something other than a folder. */
-async function checkIsFolder(root: string, folder: string): Promise<void> {
+async function checkIsFolder(root: string, folder: string, formatPath: PathFormatter): Promise<void> {
   const info = await stat(path.join(root, folder)).catch(() => undefined);
   if (info !== undefined && !info.isDirectory()) {
     throw new CakeError(
-      `${folder} is a file, but cake writes a deployment folder there; move the file away and rerun.`,
+      `${formatPath(folder)} is a file, but cake writes a deployment folder there; move the file away and rerun.`,
     );
   }
 }
@@ -743,6 +753,7 @@ interface OutputFolderScan {
 async function scanOutputFolder(
   layout: RepoLayout,
   knownFolders: readonly string[],
+  formatPath: PathFormatter = repoRelative,
 ): Promise<OutputFolderScan> {
   const known = new Set(knownFolders.map((folder) => folder.toLowerCase()));
   let entries: Dirent[];
@@ -753,7 +764,7 @@ async function scanOutputFolder(
     if (code === "ENOENT") return { orphans: [], foreign: [] };
     if (code === "ENOTDIR") {
       throw new CakeError(
-        `${layout.outputDir} is a file, but cake writes the deployment folders there; move the file away, ` +
+        `${formatPath(layout.outputDir)} is a file, but cake writes the deployment folders there; move the file away, ` +
           "or set another output folder with --output-dir or output_dir in cake.yaml.",
       );
     }
@@ -777,17 +788,27 @@ async function scanOutputFolder(
   return { orphans: orphans.sort(compareText), foreign: foreign.sort(compareText) };
 }
 
-/** Returns the warning for a folder of the output folder that cake did not write. */
-export function foreignFolderMessage(folder: string, outputDir: string, symlink = false): string {
+/**
+ * Returns the warning for a folder of the output folder that cake did not write, given
+ * relative to the repo root. The generator pattern `outputDir/*` stays relative to the repo
+ * root, as Argo CD reads it.
+ */
+export function foreignFolderMessage(
+  folder: string,
+  outputDir: string,
+  symlink = false,
+  formatPath: PathFormatter = repoRelative,
+): string {
+  const shown = formatPath(folder);
   if (symlink) {
     return (
-      `${folder} is a symlink, which cake never writes, and an Argo CD ApplicationSet with a directory generator ` +
+      `${shown} is a symlink, which cake never writes, and an Argo CD ApplicationSet with a directory generator ` +
       `over ${outputDir}/* would sync what it points to; delete it`
     );
   }
   return (
-    `${folder} is not cake output (no vars file maps to it and it has no manifest), but an Argo CD ` +
-    `ApplicationSet with a directory generator over ${outputDir}/* would sync it; delete it, or move it out of ${outputDir}/`
+    `${shown} is not cake output (no vars file maps to it and it has no manifest), but an Argo CD ` +
+    `ApplicationSet with a directory generator over ${outputDir}/* would sync it; delete it, or move it out of ${formatPath(outputDir)}/`
   );
 }
 
@@ -920,14 +941,23 @@ export class ReconcileBlockedError extends CakeError {
      * written, so "nothing was written" would not be true.
      */
     readonly interruptedRunsCompleted: InterruptedRunCompleted[] = [],
+    /** Gives the paths of `conflicts` as the message prints them. */
+    formatPath: PathFormatter = repoRelative,
   ) {
     super(
-      blockedMessage(profileDeletions, ownerChanges, conflicts, profileHandovers, interruptedRunsCompleted, [
-        ...(unmatchedAllowances.length > 0 ? [unmatchedAllowancesMessage(unmatchedAllowances)] : []),
-        ...(unmatchedHandoverAllowances.length > 0
-          ? [unmatchedHandoversMessage(unmatchedHandoverAllowances)]
-          : []),
-      ]),
+      blockedMessage(
+        profileDeletions,
+        ownerChanges,
+        conflicts.map(formatPath),
+        profileHandovers,
+        interruptedRunsCompleted,
+        [
+          ...(unmatchedAllowances.length > 0 ? [unmatchedAllowancesMessage(unmatchedAllowances)] : []),
+          ...(unmatchedHandoverAllowances.length > 0
+            ? [unmatchedHandoversMessage(unmatchedHandoverAllowances)]
+            : []),
+        ],
+      ),
     );
     this.name = "ReconcileBlockedError";
   }
@@ -1018,6 +1048,8 @@ function checkGuards(
       unmatched,
       profileHandovers,
       handovers,
+      [],
+      options.formatPath,
     );
   }
   return { deletions: unmatched, handovers, unknownHolders, unknownHoldersReasons };
@@ -1394,34 +1426,20 @@ export function argocdChanged(report: DeploymentReport): boolean {
 const ARGOCD_FOLDER = "argocd/";
 
 /** The folders that a printed command line is relative to, so that it works as typed. */
-export interface CommandLocation {
-  /** Absolute path of the repo root. */
-  root: string;
-  /** Absolute path of the folder the command was run from. */
-  cwd: string;
-}
-
 /**
- * Returns the reminder to apply a changed `argocd/` folder, or undefined. The folder named in
- * the sentence is relative to the repo root, like every path in the report. The `kubectl`
- * argument is relative to `location.cwd`, so it works when pasted into the same shell.
+ * Returns the reminder to apply a changed `argocd/` folder, or undefined. Its paths are
+ * relative to `location.cwd` (see `makePathFormatter`), so the `kubectl` command works when
+ * pasted into the same shell. Without a location they are relative to the repo root.
  */
 export function argocdReminder(report: DeploymentReport, location?: CommandLocation): string | undefined {
   if (!argocdChanged(report)) return undefined;
-  const target =
-    location === undefined
-      ? `${report.folder}/argocd`
-      : path
-          .relative(location.cwd, path.join(location.root, report.folder, "argocd"))
-          .split(path.sep)
-          .join("/");
+  const formatPath = makePathFormatter(location);
+  const target = formatPath(`${report.folder}/argocd`);
   // The ApplicationSet of `cake init` replaces the per-deployment folders; applying one as well
   // would give the deployment a second Application.
   const appSetFile = location === undefined ? undefined : path.join(location.root, APPLICATIONSET_FILE);
   const appSetPath =
-    location === undefined || appSetFile === undefined || !existsSync(appSetFile)
-      ? undefined
-      : path.relative(location.cwd, appSetFile).split(path.sep).join("/");
+    appSetFile === undefined || !existsSync(appSetFile) ? undefined : formatPath(APPLICATIONSET_FILE);
   // The ApplicationSet has its own copy of the repo URL, and its AppProject lists the servers
   // it may sync into. Reconcile rewrites neither.
   const appSet =
@@ -1431,7 +1449,7 @@ export function argocdReminder(report: DeploymentReport, location?: CommandLocat
         "but edit that file by hand when gitops.repo_url changed, and add a new " +
         "gitops.destination_server to the destinations of its AppProject)";
   return (
-    `${report.folder}/argocd/ changed, and Argo CD does not sync it: apply it when this change merges, ` +
+    `${target}/ changed, and Argo CD does not sync it: apply it when this change merges, ` +
     `with kubectl apply -k ${shellWord(target)}${appSet}`
   );
 }

@@ -22,6 +22,7 @@ import path from "node:path";
 import { CakeError } from "../errors.js";
 import { deploymentClaims } from "../model/claims.js";
 import type { Deployment } from "../model/types.js";
+import { type PathFormatter, repoRelative } from "../repo/display-path.js";
 import { assertNoSymlinkedFolder, assertRealPathInside } from "../repo/paths.js";
 import { CAKE_VERSION } from "../version.js";
 import { TEMP_PREFIX, tempPath, writeTempFile } from "./atomic.js";
@@ -377,9 +378,14 @@ function pathsInTheWay(
 
 /**
  * Rejects a plan that the file system would stop halfway: a folder it writes or deletes in
- * that this process may not change. Run it for every plan before applying any.
+ * that this process may not change. Run it for every plan before applying any. `formatPath`
+ * gives the paths the message prints.
  */
-export function checkWritable(root: string, plan: FolderPlan): void {
+export function checkWritable(
+  root: string,
+  plan: FolderPlan,
+  formatPath: PathFormatter = repoRelative,
+): void {
   const absolute = path.join(root, plan.folder);
   const folders = new Set<string>([absolute]);
   for (const change of plan.changes) {
@@ -406,7 +412,7 @@ export function checkWritable(root: string, plan: FolderPlan): void {
   if (plan.manifestChanged) replaced.push(path.join(absolute, MANIFEST_FILE));
   const foreign = replaced
     .filter((file) => sticky.has(path.dirname(file)) && !ownedByMe(file))
-    .map((file) => path.relative(root, file));
+    .map((file) => formatPath(path.relative(root, file).split(path.sep).join("/")));
   if (denied.length > 0) {
     throw new CakeError(
       `cake may not write in ${denied.sort().join(", ")} (no write permission, or a read-only file system), ` +

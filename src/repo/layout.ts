@@ -1,6 +1,7 @@
 import { readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { CakeError, readFailureReason, UsageError } from "../errors.js";
+import { makePathFormatter } from "./display-path.js";
 import { assertRealPathInside } from "./paths.js";
 
 /** The folders of an ops repo's vars files and generated output, relative to its root. */
@@ -41,9 +42,14 @@ export interface LayoutFlags {
 
 /**
  * Resolves the layout of the repo at `root`: flags win over `cake.yaml`, which wins
- * over the defaults (`vars/`, `deployments/`).
+ * over the defaults (`vars/`, `deployments/`). Errors name `cake.yaml` relative to `cwd`,
+ * the folder the command runs in, or relative to the repo root without it.
  */
-export async function resolveLayout(root: string, flags: LayoutFlags = {}): Promise<RepoLayout> {
+export async function resolveLayout(
+  root: string,
+  flags: LayoutFlags = {},
+  cwd?: string,
+): Promise<RepoLayout> {
   const absoluteRoot = path.resolve(root);
   const info = await stat(absoluteRoot).catch(() => undefined);
   if (!info?.isDirectory()) {
@@ -52,7 +58,11 @@ export async function resolveLayout(root: string, flags: LayoutFlags = {}): Prom
       `the repo folder ${absoluteRoot} ${problem}; check --repo, which names the root of the ops repo.`,
     );
   }
-  const { varsDir, outputDir, repoPath } = layoutFolders(absoluteRoot, await readConfig(absoluteRoot), flags);
+  const configFile = makePathFormatter(cwd === undefined ? undefined : { root: absoluteRoot, cwd })(
+    CONFIG_FILE,
+  );
+  const config = await readConfig(absoluteRoot, configFile);
+  const { varsDir, outputDir, repoPath } = layoutFolders(absoluteRoot, config, flags);
   // A symlinked vars or output folder must not lead cake outside the repo.
   const realVars = await assertRealPathInside(absoluteRoot, varsDir);
   const realOutput = await assertRealPathInside(absoluteRoot, outputDir);
@@ -105,7 +115,8 @@ function overlapError(varsDir: string, outputDir: string): UsageError {
   );
 }
 
-async function readConfig(root: string): Promise<RepoConfig> {
+/** Reads `cake.yaml` of `root`; `shown` names it in errors. */
+async function readConfig(root: string, shown: string): Promise<RepoConfig> {
   const file = path.join(root, CONFIG_FILE);
   // A cake.yaml symlinked out of the repo is not read, as no other file out of it is.
   await assertRealPathInside(root, CONFIG_FILE);
@@ -113,16 +124,16 @@ async function readConfig(root: string): Promise<RepoConfig> {
   try {
     if (!(await stat(file)).isFile()) {
       throw new UsageError(
-        `${CONFIG_FILE} is not a regular file (a folder or a named pipe); replace it with a file.`,
+        `${shown} is not a regular file (a folder or a named pipe); replace it with a file.`,
       );
     }
     text = await readFile(file, "utf8");
   } catch (error) {
     if (error instanceof UsageError) throw error;
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return {};
-    throw new UsageError(`${CONFIG_FILE} cannot be read: ${readFailureReason(error)}.`);
+    throw new UsageError(`${shown} cannot be read: ${readFailureReason(error)}.`);
   }
-  return parseConfig(text, CONFIG_FILE);
+  return parseConfig(text, shown);
 }
 
 /** Parses the text of a `cake.yaml`; `source` names the file in error positions. */

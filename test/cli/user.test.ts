@@ -637,12 +637,12 @@ describe("cake user disable and enable", () => {
     const one = await cake(elsewhere, ...grant, "--deployment", "qa-us-east-1");
     const all = await cake(elsewhere, ...grant, "--deployment", "all", "--no-reconcile");
 
+    // Messages name the file relative to the folder the command ran in.
+    const file = `${path.basename(repo)}/vars/qa-us-east-1.yaml`;
     expect(one.code).toBe(1);
-    expect(one.stderr).toContain(
-      `cake: vars/qa-us-east-1.yaml is invalid; fix it (run ${validate}) before editing it.\n`,
-    );
+    expect(one.stderr).toContain(`cake: ${file} is invalid; fix it (run ${validate}) before editing it.\n`);
     expect(all.stderr).toContain(
-      `cake: skipped qa-us-east-1: vars/qa-us-east-1.yaml is invalid; fix it (run ${validate}) before editing it.\n`,
+      `cake: skipped qa-us-east-1: ${file} is invalid; fix it (run ${validate}) before editing it.\n`,
     );
     const validated = await cake(elsewhere, "validate", ...flags);
     expect(validated.stdout + validated.stderr).toContain("vars/qa-us-east-1.yaml:");

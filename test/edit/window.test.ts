@@ -154,6 +154,7 @@ function targetOf(text: string, windowed: boolean, file = FILE): EditTarget {
     name,
     root: "/repo",
     file,
+    shownFile: file,
     absolutePath: `/repo/${file}`,
     text,
     deployment: load.deployment,

@@ -328,7 +328,8 @@ describe("reconcile", () => {
       ]).catch((error) => error);
 
       expect(result.code).toBe(1);
-      expect(result.stderr).toContain(`cake may not replace ${PROD}/profiles/ml-prod.yaml`);
+      // The command runs outside the repo's folder, so the message gives the absolute path.
+      expect(result.stderr).toContain(`cake may not replace ${root}/${PROD}/profiles/ml-prod.yaml`);
       expect(result.stderr).toContain("sticky bit");
       expect(await snapshotTree(root)).toEqual(before);
 
@@ -348,7 +349,7 @@ describe("reconcile", () => {
         "--repo",
         root,
       ]).catch((error) => error);
-      expect(second.stderr).toContain(`cake may not replace ${PROD}/.cake-manifest.json`);
+      expect(second.stderr).toContain(`cake may not replace ${root}/${PROD}/.cake-manifest.json`);
       expect(await snapshotTree(root)).toEqual(manifestBefore);
     },
   );

@@ -89,6 +89,7 @@ async function runInit(root: string, options: InitCommandOptions, context: Comma
     force: options.force ?? false,
     git: options.git,
     cakePackage: options.cakePackage,
+    cwd: context.io.cwd,
     ...(options.repoUrl !== undefined ? { repoUrl: options.repoUrl } : {}),
   });
 
@@ -112,7 +113,7 @@ async function runInit(root: string, options: InitCommandOptions, context: Comma
     next.push(`  ${applicationSetClashMessage(clash, context.io.cwd)}`);
   }
   // The same check as reconcile --check, so that a clash shows before the first reconcile.
-  const layout = await resolveLayout(root);
+  const layout = await resolveLayout(root, {}, context.io.cwd);
   const { deployments } = await loadRepo(layout);
   for (const clash of await applicationClashes(layout, deployments)) {
     next.push(`  ${applicationClashMessage(clash, root, context.io.cwd)}`);
@@ -160,10 +161,10 @@ async function runCodeowners(
     throw new UsageError(`${root} is not a folder; give cake init the ops repo's folder as DIR.`);
   }
   if (options.stdout) {
-    context.io.stdout.write(await renderCodeownersFor(root));
+    context.io.stdout.write(await renderCodeownersFor(root, context.io.cwd));
     return;
   }
-  const result = await regenerateCodeowners(root);
+  const result = await regenerateCodeowners(root, context.io.cwd);
   // git names the top of the work tree by its real path, so the current folder is resolved too.
   const cwd = await realpath(context.io.cwd).catch(() => context.io.cwd);
   for (const { file: absolute, status } of result.files) {

@@ -49,6 +49,7 @@ import {
 } from "../../plan/sources.js";
 import type { AccessGrant } from "../../plan/state.js";
 import type { DeploymentOutput, PlanSide } from "../../plan/types.js";
+import { makePathFormatter } from "../../repo/display-path.js";
 import { CONFIG_FILE, type RepoLayout, resolveLayout } from "../../repo/layout.js";
 import { layoutFlags } from "../../repo/shell.js";
 import { legacyVarsHint } from "../../repo/vars-files.js";
@@ -95,7 +96,7 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
     ...(options.varsDir ? { varsDir: options.varsDir } : {}),
     ...(options.outputDir ? { outputDir: options.outputDir } : {}),
   };
-  const layout = await resolveLayout(path.resolve(io.cwd, options.repo ?? "."), flags);
+  const layout = await resolveLayout(path.resolve(io.cwd, options.repo ?? "."), flags, io.cwd);
   if (!(await isRepo(layout.root))) {
     throw new UsageError(
       `${layout.root} is not inside a git repository; cake plan compares the vars with a git ref.`,
@@ -148,7 +149,11 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
     io.stderr.write(
       formatErrorsFirst(
         invalidHead.flatMap((vars) => vars.diagnostics),
-        { sources, layoutFlags: layoutFlags(options) },
+        {
+          sources,
+          layoutFlags: layoutFlags(options),
+          formatPath: makePathFormatter({ root: layout.root, cwd: io.cwd }),
+        },
       ),
     );
     io.stderr.write(

@@ -12,7 +12,6 @@ import { UsageError } from "../../errors.js";
 import {
   argocdChanged,
   argocdReminder,
-  type CommandLocation,
   type DeploymentReport,
   foreignFolderMessage,
   isDrift,
@@ -24,6 +23,7 @@ import {
   unmatchedHandoversMessage,
 } from "../../output/reconcile.js";
 import type { FileAction } from "../../output/writer.js";
+import { type CommandLocation, makePathFormatter, type PathFormatter } from "../../repo/display-path.js";
 import { resolveLayout } from "../../repo/layout.js";
 import { layoutFlags, pruneCommand, shellWord } from "../../repo/shell.js";
 import type { CommandContext } from "../io.js";
@@ -94,16 +94,22 @@ export function register(program: Command, context: CommandContext): void {
 
 async function runReconcile(options: ReconcileCliOptions, context: CommandContext): Promise<void> {
   const { io } = context;
-  const layout = await resolveLayout(path.resolve(io.cwd, options.repo ?? "."), {
-    ...(options.varsDir ? { varsDir: options.varsDir } : {}),
-    ...(options.outputDir ? { outputDir: options.outputDir } : {}),
-  });
+  const layout = await resolveLayout(
+    path.resolve(io.cwd, options.repo ?? "."),
+    {
+      ...(options.varsDir ? { varsDir: options.varsDir } : {}),
+      ...(options.outputDir ? { outputDir: options.outputDir } : {}),
+    },
+    io.cwd,
+  );
   const rootInfo = await stat(layout.root).catch(() => undefined);
   if (!rootInfo?.isDirectory()) throw new UsageError(`the repo folder ${layout.root} does not exist.`);
   if (options.check && options.pruneOrphans) {
     throw new UsageError("--check writes nothing, so it cannot be combined with --prune-orphans.");
   }
 
+  const location = { root: layout.root, cwd: io.cwd };
+  const formatPath = makePathFormatter(location);
   let result: ReconcileResult;
   try {
     result = await reconcile({
@@ -114,6 +120,7 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
       allowProfileHandover: options.allowProfileHandover,
       allowOwnerChange: options.allowOwnerChange ?? false,
       pruneOrphans: options.pruneOrphans ?? false,
+      formatPath,
       ...(options.wait === undefined ? {} : { waitMs: options.wait * 1000 }),
     });
   } catch (error) {
@@ -137,12 +144,10 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
 
   if (options.format === "json") io.stdout.write(`${JSON.stringify(toJson(result), null, 2)}\n`);
   else if (result.valid) {
-    io.stdout.write(
-      renderText(result, options.verbose ?? false, { root: layout.root, cwd: io.cwd }, layoutFlags(options)),
-    );
+    io.stdout.write(renderText(result, options.verbose ?? false, location, layoutFlags(options)));
   }
   if (options.format === "text" && result.diagnostics.length > 0) {
-    io.stderr.write(reconcileDiagnostics(result, layoutFlags(options)));
+    io.stderr.write(reconcileDiagnostics(result, layoutFlags(options), formatPath));
   }
   if (result.noDeployments !== undefined) io.stderr.write(`cake: note: ${result.noDeployments}.\n`);
   if (result.unmatchedAllowances !== undefined) {
@@ -164,10 +169,9 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
     );
   }
   for (const file of result.foreignCodeowners ?? []) {
-    const relative = path.relative(io.cwd, file).split(path.sep).join("/");
     const folder = path.relative(io.cwd, layout.root).split(path.sep).join("/") || ".";
     io.stderr.write(
-      `cake: warning: ${relative} holds the rules cake wrote for another ops repo of this git repository, ` +
+      `cake: warning: ${formatPath(file)} holds the rules cake wrote for another ops repo of this git repository, ` +
         "and none for this one, so no cake-admin review is required for its vars. Cake keeps one ops repo's " +
         "rules per file: merge the rules of both by hand (this one's are what " +
         `"cake init ${shellWord(folder)} --codeowners --stdout" prints) and delete the two comment lines cake wrote at its top, ` +
@@ -192,7 +196,7 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
           "delete the old ApplicationSet from the cluster unless another ops repo's file still defines it: its " +
           "Applications go, and with preserveResourcesOnDeletion their resources stay.";
     io.stderr.write(
-      `cake: warning: ${relative(file)} was written by an older cake init: it syncs every folder under ` +
+      `cake: warning: ${formatPath(file)} was written by an older cake init: it syncs every folder under ` +
         `${layout.outputDir}/ from branch main into the cluster Argo CD runs in, whatever ` +
         `gitops.destination_server and gitops.target_revision say; delete it and run "${command}" to write the ` +
         `current one, then update the "Argo CD" section of the ops repo README, which describes the old file.${renamed}\n`,
@@ -225,7 +229,9 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
   for (const folder of result.foreignFolders ?? []) {
     const symlink =
       lstatSync(path.join(layout.root, folder), { throwIfNoEntry: false })?.isSymbolicLink() ?? false;
-    io.stderr.write(`cake: warning: ${foreignFolderMessage(folder, layout.outputDir, symlink)}.\n`);
+    io.stderr.write(
+      `cake: warning: ${foreignFolderMessage(folder, layout.outputDir, symlink, formatPath)}.\n`,
+    );
   }
 
   if (!result.valid) {
@@ -241,14 +247,14 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
     }
     if (result.foreignFolders !== undefined) {
       io.stderr.write(
-        `cake: ${layout.outputDir}/ holds folders that cake did not write, named above; delete them or move them out.\n`,
+        `cake: ${formatPath(layout.outputDir)}/ holds folders that cake did not write, named above; delete them or move them out.\n`,
       );
     }
     if (result.staleCodeowners !== undefined) {
       // cake init takes the repo folder as an argument, not as --repo.
       const folder = options.repo === undefined ? "" : ` ${shellWord(options.repo)}`;
       io.stderr.write(
-        `cake: ${path.relative(io.cwd, result.staleCodeowners) || result.staleCodeowners} does not name the current ` +
+        `cake: ${formatPath(result.staleCodeowners)} does not name the current ` +
           `cake-admins of the vars files as reviewers; run "cake init${folder} --codeowners" and commit it.\n`,
       );
     }
@@ -300,10 +306,11 @@ function driftAdvice(result: ReconcileResult, flags: string): string {
  * large deployment can have thousands (one per upper-case email) and `cake validate` lists
  * them all with positions.
  */
-function reconcileDiagnostics(result: ReconcileResult, flags: string): string {
+function reconcileDiagnostics(result: ReconcileResult, flags: string, formatPath: PathFormatter): string {
   // A valid result has warnings only; its summary line is left out.
   return formatErrorsFirst(result.diagnostics, {
     sources: result.sources,
+    formatPath,
     summary: !result.valid,
     layoutFlags: flags,
   });
@@ -312,6 +319,7 @@ function reconcileDiagnostics(result: ReconcileResult, flags: string): string {
 /**
  * Returns one summary line per deployment, each followed by its changed paths when they are few
  * or `verbose`. `flags` are the layout options the commands it suggests repeat (see `layoutFlags`).
+ * Paths are relative to `location.cwd`, or to the repo root without a location.
  */
 export function renderText(
   result: ReconcileResult,
@@ -320,8 +328,9 @@ export function renderText(
   flags = "",
 ): string {
   const lines: string[] = [];
+  const formatPath = makePathFormatter(location);
   for (const report of result.deployments) {
-    const details = result.check ? checkDetails(report) : writeDetails(report);
+    const details = result.check ? checkDetails(report, formatPath) : writeDetails(report, formatPath);
     lines.push(`${report.name}: ${result.check ? checkSummary(report, flags) : writeSummary(report, flags)}`);
     const listed = result.check || verbose || details.length <= MAX_LISTED_PATHS;
     // What happened to an interrupted run is printed even when the paths are not.
@@ -369,10 +378,10 @@ function recoveryNotes(report: DeploymentReport): string[] {
   return report.journalPending ? ["completed an interrupted reconcile"] : [];
 }
 
-function writeDetails(report: DeploymentReport): string[] {
+function writeDetails(report: DeploymentReport, formatPath: PathFormatter): string[] {
   const details: string[] = [];
   for (const change of report.changes) {
-    const file = `${report.folder}/${change.path}`;
+    const file = formatPath(`${report.folder}/${change.path}`);
     if (change.action === "remove") details.push(`removed ${file}`);
     else if (change.action === "restore") details.push(`restored hand-edited file ${file}`);
     else details.push(`wrote ${file}`);
@@ -406,26 +415,27 @@ const CHECK_LABELS: Record<Exclude<FileAction, "unchanged">, [string, string]> =
   restore: ["hand-edited", "(differs from what cake last wrote)"],
 };
 
-function checkDetails(report: DeploymentReport): string[] {
-  if (report.orphan) return [`no vars file for ${report.folder}`];
+function checkDetails(report: DeploymentReport, formatPath: PathFormatter): string[] {
+  const folder = formatPath(report.folder);
+  if (report.orphan) return [`no vars file for ${folder}`];
   const details: string[] = [];
   if (report.journalPending) {
     details.push(
-      `interrupted run ${report.folder}/.cake-journal.json (the next reconcile completes it, or discards it when the vars file changed since)`,
+      `interrupted run ${folder}/.cake-journal.json (the next reconcile completes it, or discards it when the vars file changed since)`,
     );
   }
   for (const change of report.changes) {
     if (change.action === "unchanged") continue;
     const [label, note] = CHECK_LABELS[change.action];
-    details.push(`${label} ${report.folder}/${change.path} ${note}`);
+    details.push(`${label} ${formatPath(`${report.folder}/${change.path}`)} ${note}`);
   }
   for (const file of report.conflicts)
-    details.push(`in the way ${report.folder}/${file} (not generated by cake)`);
+    details.push(`in the way ${formatPath(`${report.folder}/${file}`)} (not generated by cake)`);
   if (report.manifestMissing) {
-    details.push(`missing ${report.folder}/.cake-manifest.json (would be written)`);
+    details.push(`missing ${folder}/.cake-manifest.json (would be written)`);
   } else if (report.manifestChanged) {
     const note = report.olderManifest ? "format of an older cake, rewritten once" : "would change";
-    details.push(`stale ${report.folder}/.cake-manifest.json (${note})`);
+    details.push(`stale ${folder}/.cake-manifest.json (${note})`);
   }
   return details;
 }

@@ -258,7 +258,7 @@ function rejectEmailTwin(target: EditTarget, email: string): void {
   const existing = emails.find((each) => emailLookalikeKey(each) === key);
   if (existing === undefined) return;
   const line = emailLine(target.text, existing);
-  throw emailTwinError(email, existing, line === undefined ? undefined : `${target.file}:${line}`);
+  throw emailTwinError(email, existing, line === undefined ? undefined : `${target.shownFile}:${line}`);
 }
 
 function removeAction(context: CommandContext, options: UserRefOptions & { deleteProfile?: boolean }) {

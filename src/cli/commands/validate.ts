@@ -11,6 +11,7 @@ import { listVarsFiles, loadRepo } from "../../config/repo.js";
 import { UsageError } from "../../errors.js";
 import { checkRepoIdentity } from "../../identity/check.js";
 import { readIdpUsers } from "../../identity/idp.js";
+import { makePathFormatter } from "../../repo/display-path.js";
 import { CONFIG_FILE, resolveLayout } from "../../repo/layout.js";
 import { checkRepoPath } from "../../repo/repo-path-check.js";
 import type { CommandContext } from "../io.js";
@@ -52,10 +53,14 @@ async function runValidate(
 ): Promise<void> {
   const { io } = context;
   const root = path.resolve(io.cwd, options.repo ?? ".");
-  const layout = await resolveLayout(root, {
-    ...(options.varsDir ? { varsDir: options.varsDir } : {}),
-    ...(options.outputDir ? { outputDir: options.outputDir } : {}),
-  });
+  const layout = await resolveLayout(
+    root,
+    {
+      ...(options.varsDir ? { varsDir: options.varsDir } : {}),
+      ...(options.outputDir ? { outputDir: options.outputDir } : {}),
+    },
+    io.cwd,
+  );
 
   const selected = files.map((file) => path.resolve(io.cwd, file));
   for (const file of selected) {
@@ -98,7 +103,8 @@ async function runValidate(
     io.stdout.write(`${JSON.stringify(diagnosticsToJson(result.diagnostics))}\n`);
   } else {
     if (result.diagnostics.length > 0) {
-      io.stderr.write(formatDiagnostics(result.diagnostics, { sources: result.sources }));
+      const formatPath = makePathFormatter({ root: layout.root, cwd: io.cwd });
+      io.stderr.write(formatDiagnostics(result.diagnostics, { sources: result.sources, formatPath }));
     }
     const total = result.files.length;
     const valid = total - invalidFiles.size;
