@@ -14,7 +14,7 @@ export interface FormatOptions {
   moreWarningsHint?: string;
   /** The layout options the default step's `cake validate` repeats, as `layoutFlags` returns them. */
   layoutFlags?: string;
-  /** Turns `Diagnostic.file` into the path to print, as `makePathFormatter` does; default: unchanged. */
+  /** The formatter of `Diagnostic.file` for printing (see `makePathFormatter`); default: unchanged. */
   formatPath?: PathFormatter;
 }
 

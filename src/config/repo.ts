@@ -1,6 +1,7 @@
 /** Loads every vars file of an ops repo. */
 import path from "node:path";
 import type { Deployment } from "../model/types.js";
+import type { PathFormatter } from "../repo/display-path.js";
 import type { RepoLayout } from "../repo/layout.js";
 import { assertRealPathInside } from "../repo/paths.js";
 import { checkOneFilePerFolder, deploymentNameOfFile, listVarsFiles } from "../repo/vars-files.js";
@@ -47,6 +48,8 @@ export interface RepoLoadOptions {
   incremental?: { previous(outputPath: string): PreviousLoad | undefined };
   /** The Argo CD Applications of deployments not loaded, checked for name collisions with the loaded ones. */
   otherClaims?: readonly DeploymentClaims[];
+  /** The formatter of the paths that errors print (see `makePathFormatter`); default: relative to the repo root. */
+  formatPath?: PathFormatter;
 }
 
 /**
@@ -68,6 +71,7 @@ export async function loadRepo(
       varsFile: file,
       outputPath: `${layout.outputDir}/${deploymentNameOfFile(file)}`,
     })),
+    options.formatPath,
   );
   const results = await Promise.all(
     relativeFiles.map(async (file) => {

@@ -103,6 +103,7 @@ async function loadListed(context: CommandContext, options: ListOptions): Promis
     fast: true,
     positioned: true,
     incremental: { previous: (outputPath) => readStoredLoad(layout.root, outputPath) },
+    formatPath,
   });
   if (files.length === 0) {
     throw new UsageError(

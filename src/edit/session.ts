@@ -402,6 +402,7 @@ export async function openTarget(
       varsFile: file,
       outputPath: `${layout.outputDir}/${deploymentNameOfFile(file)}`,
     })),
+    formatPath,
   );
   const found = await findVarsFile(layout, name);
   if (!found) {

@@ -83,7 +83,7 @@ export interface ReconcileOptions {
    * wrote the vars file with, so no other command runs between the two.
    */
   lockHeld?: boolean;
-  /** Gives the paths that error messages print (see `makePathFormatter`); default: relative to the repo root. */
+  /** The formatter of the paths that error messages print (see `makePathFormatter`); default: relative to the repo root. */
   formatPath?: PathFormatter;
 }
 
@@ -244,7 +244,11 @@ export async function reconcile(
     const { loadRepo } = await import("../config/repo.js");
     const loaded = load
       ? await load(options.layout)
-      : await loadRepo(options.layout, undefined, { fast: true, positioned: true });
+      : await loadRepo(options.layout, undefined, {
+          fast: true,
+          positioned: true,
+          ...(options.formatPath === undefined ? {} : { formatPath: options.formatPath }),
+        });
     const result = await reconcileLoaded(options, loaded);
     // CODEOWNERS names the cake-admins of every deployment, so only a check of all of them can tell.
     if (!result.valid || (options.deployments ?? []).length > 0) return result;
@@ -310,6 +314,7 @@ async function loadChanged(options: ReconcileOptions): Promise<LoadedRepo> {
       varsFile: file,
       outputPath: `${layout.outputDir}/${deploymentNameOfFile(file)}`,
     })),
+    options.formatPath,
   );
   for (const file of files) {
     const name = deploymentNameOfFile(file);
@@ -332,6 +337,7 @@ async function loadChanged(options: ReconcileOptions): Promise<LoadedRepo> {
     fast: true,
     positioned: true,
     otherClaims,
+    ...(options.formatPath === undefined ? {} : { formatPath: options.formatPath }),
     incremental: {
       previous(outputPath) {
         const stored = readStoredLoad(layout.root, outputPath);
@@ -463,7 +469,7 @@ export async function reconcileLoaded(
   if (hasErrors(loaded.diagnostics)) return { ...base, valid: false, deployments: [], drift: false };
 
   const { layout } = options;
-  checkOneFilePerFolder(loaded.deployments);
+  checkOneFilePerFolder(loaded.deployments, options.formatPath);
   const upToDate = loaded.upToDate ?? [];
   const noVars = loaded.deployments.length === 0 && upToDate.length === 0;
   const noDeployments = noVars ? await noVarsOutcome(layout, options.pruneOrphans ?? false) : undefined;
@@ -941,7 +947,7 @@ export class ReconcileBlockedError extends CakeError {
      * written, so "nothing was written" would not be true.
      */
     readonly interruptedRunsCompleted: InterruptedRunCompleted[] = [],
-    /** Gives the paths of `conflicts` as the message prints them. */
+    /** The formatter of the paths of `conflicts` in the message. */
     formatPath: PathFormatter = repoRelative,
   ) {
     super(

@@ -2,6 +2,7 @@
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { UsageError } from "../errors.js";
+import { type PathFormatter, repoRelative } from "./display-path.js";
 import { LEGACY_VARS_DIR, type RepoLayout } from "./layout.js";
 
 /** Returns the deployment name a vars file's name implies: `vars/prod-us-east-1.yaml` gives `prod-us-east-1`. */
@@ -32,9 +33,11 @@ export async function listVarsFiles(layout: RepoLayout): Promise<string[]> {
 /**
  * Rejects two vars files that map to one output folder. Folders are compared
  * ignoring case, because on macOS and Windows they would be the same folder.
+ * `formatPath` gives the paths the error prints.
  */
 export function checkOneFilePerFolder(
   deployments: readonly { varsFile: string; outputPath: string }[],
+  formatPath: PathFormatter = repoRelative,
 ): void {
   const byFolder = new Map<string, { varsFile: string; outputPath: string }>();
   for (const deployment of deployments) {
@@ -42,7 +45,8 @@ export function checkOneFilePerFolder(
     const other = byFolder.get(key);
     if (other !== undefined) {
       throw new UsageError(
-        `${other.varsFile} and ${deployment.varsFile} would both write ${deployment.outputPath}; ` +
+        `${formatPath(other.varsFile)} and ${formatPath(deployment.varsFile)} would both write ` +
+          `${formatPath(deployment.outputPath)}; ` +
           "keep one vars file per deployment (rename or delete the other).",
       );
     }

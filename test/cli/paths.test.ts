@@ -152,6 +152,17 @@ describe("paths in text output", () => {
       );
     });
 
+    it("names two vars files of one folder", async () => {
+      await repo.write({ [`${OPS}/${VARS}`]: varsYaml(), [`${OPS}/vars/prod-us-east-1.yml`]: varsYaml() });
+      const result = await run(place, "validate", ...place.repo);
+
+      expect(result.code).toBe(2);
+      expect(result.stderr).toBe(
+        `cake: ${place.prefix}${VARS} and ${place.prefix}vars/prod-us-east-1.yml would both write ` +
+          `${place.prefix}deployments/prod-us-east-1; keep one vars file per deployment (rename or delete the other).\n`,
+      );
+    });
+
     it("a cake.yaml error names the file", async () => {
       await repo.write({ [`${OPS}/${VARS}`]: varsYaml(), [`${OPS}/cake.yaml`]: "vars_dir: [vars\n" });
       const result = await run(place, "validate", ...place.repo);

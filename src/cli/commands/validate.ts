@@ -82,9 +82,11 @@ async function runValidate(
 
   const idpUsers = options.idpUsers ? await readIdpUsers(path.resolve(io.cwd, options.idpUsers)) : undefined;
   // The fast path gives the full load's diagnostics, and a file loads several times faster.
+  const formatPath = makePathFormatter({ root: layout.root, cwd: io.cwd });
   const result = await loadRepo(layout, selected.length > 0 ? selected : undefined, {
     fast: true,
     positioned: true,
+    formatPath,
   });
   const repoPath = await checkRepoPath(layout);
   if (repoPath.source !== undefined) result.sources[CONFIG_FILE] = repoPath.source;
@@ -103,7 +105,6 @@ async function runValidate(
     io.stdout.write(`${JSON.stringify(diagnosticsToJson(result.diagnostics))}\n`);
   } else {
     if (result.diagnostics.length > 0) {
-      const formatPath = makePathFormatter({ root: layout.root, cwd: io.cwd });
       io.stderr.write(formatDiagnostics(result.diagnostics, { sources: result.sources, formatPath }));
     }
     const total = result.files.length;
