@@ -472,7 +472,9 @@ export async function reconcileLoaded(
   checkOneFilePerFolder(loaded.deployments, options.formatPath);
   const upToDate = loaded.upToDate ?? [];
   const noVars = loaded.deployments.length === 0 && upToDate.length === 0;
-  const noDeployments = noVars ? await noVarsOutcome(layout, options.pruneOrphans ?? false) : undefined;
+  const noDeployments = noVars
+    ? await noVarsOutcome(layout, options.pruneOrphans ?? false, options.formatPath)
+    : undefined;
   const noteField = noDeployments === undefined ? {} : { noDeployments };
   const knownFolders = [
     ...loaded.deployments.map((deployment) => deployment.outputPath),
@@ -839,9 +841,16 @@ export function noVarsFix(hasConfig: boolean): string {
  * Returns the `noDeployments` note for a repo without vars files, or undefined where reconcile
  * goes on without one, or throws a UsageError where the folders are more likely wrong. `cake
  * validate` calls it with `pruneOrphans` false, so both commands give the same advice.
+ * `formatPath` gives the folders that the note and the errors name.
  */
-export async function noVarsOutcome(layout: RepoLayout, pruneOrphans: boolean): Promise<string | undefined> {
-  const note = await noDeploymentsNote(layout);
+export async function noVarsOutcome(
+  layout: RepoLayout,
+  pruneOrphans: boolean,
+  formatPath: PathFormatter = repoRelative,
+): Promise<string | undefined> {
+  const note = await noDeploymentsNote(layout, formatPath);
+  const varsDir = formatPath(layout.varsDir);
+  const outputDir = formatPath(layout.outputDir);
   if (note !== undefined) return note;
 
   const { orphans } = await scanOutputFolder(layout, []);
@@ -852,7 +861,7 @@ export async function noVarsOutcome(layout: RepoLayout, pruneOrphans: boolean): 
   const folders = foldersToCheck(hasConfig);
   if (orphans.length === 0) {
     throw new UsageError(
-      `no vars files (*.yaml, *.yml) found in ${layout.varsDir} and no generated output in ${layout.outputDir}; ` +
+      `no vars files (*.yaml, *.yml) found in ${varsDir} and no generated output in ${outputDir}; ` +
         (legacy ?? noVarsFix(hasConfig)),
     );
   }
@@ -862,7 +871,7 @@ export async function noVarsOutcome(layout: RepoLayout, pruneOrphans: boolean): 
   // --prune-orphans, which names the folders it deletes.
   if (pruneOrphans) return undefined;
   throw new UsageError(
-    `no vars files (*.yaml, *.yml) found in ${layout.varsDir}, beside generated output in ${layout.outputDir}; ` +
+    `no vars files (*.yaml, *.yml) found in ${varsDir}, beside generated output in ${outputDir}; ` +
       (legacy ??
         `${folders}. To delete the output of every deployment, ` +
           `run "${pruneCommand(orphans.map((folder) => path.posix.basename(folder)))}".`),
@@ -875,17 +884,20 @@ export async function noVarsOutcome(layout: RepoLayout, pruneOrphans: boolean): 
  * the older layout's folder has no vars files. Otherwise returns undefined, because an
  * empty vars folder is then more likely a wrong `--repo` or `--vars-dir`.
  */
-export async function noDeploymentsNote(layout: RepoLayout): Promise<string | undefined> {
+export async function noDeploymentsNote(
+  layout: RepoLayout,
+  formatPath: PathFormatter = repoRelative,
+): Promise<string | undefined> {
   const config = await stat(path.join(layout.root, CONFIG_FILE)).catch(() => undefined);
   if (!config?.isFile() || (await legacyVarsHint(layout)) !== undefined) return undefined;
   const { orphans } = await scanOutputFolder(layout, []);
-  return orphans.length > 0 ? undefined : noDeploymentsText(layout);
+  return orphans.length > 0 ? undefined : noDeploymentsText(layout, formatPath);
 }
 
 /** Returns the text of the note for an ops repo without deployments (see `noDeploymentsNote`). */
-export function noDeploymentsText(layout: RepoLayout): string {
+export function noDeploymentsText(layout: RepoLayout, formatPath: PathFormatter = repoRelative): string {
   return (
-    `no vars files (*.yaml, *.yml) in ${layout.varsDir} and no generated output in ${layout.outputDir}, ` +
+    `no vars files (*.yaml, *.yml) in ${formatPath(layout.varsDir)} and no generated output in ${formatPath(layout.outputDir)}, ` +
     `so this ops repo has no deployments; if it should have some, check --vars-dir ` +
     `and vars_dir in ${CONFIG_FILE}`
   );

@@ -163,6 +163,17 @@ describe("paths in text output", () => {
       );
     });
 
+    it("names the folders of a repo without deployments", async () => {
+      const result = await run(place, "validate", ...place.repo);
+
+      expect(result.code).toBe(0);
+      expect(result.stderr).toBe(
+        `cake: note: no vars files (*.yaml, *.yml) in ${place.prefix}vars and no generated output in ` +
+          `${place.prefix}deployments, so this ops repo has no deployments; if it should have some, ` +
+          "check --vars-dir and vars_dir in cake.yaml.\n",
+      );
+    });
+
     it("a cake.yaml error names the file", async () => {
       await repo.write({ [`${OPS}/${VARS}`]: varsYaml(), [`${OPS}/cake.yaml`]: "vars_dir: [vars\n" });
       const result = await run(place, "validate", ...place.repo);

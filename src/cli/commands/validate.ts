@@ -61,6 +61,7 @@ async function runValidate(
     },
     io.cwd,
   );
+  const formatPath = makePathFormatter({ root: layout.root, cwd: io.cwd });
 
   const selected = files.map((file) => path.resolve(io.cwd, file));
   for (const file of selected) {
@@ -76,13 +77,12 @@ async function runValidate(
     // A repo that retired its last deployment passes, so its CI keeps passing. Otherwise the
     // usage error is the one reconcile --check gives.
     const { noVarsOutcome } = await import("../../output/reconcile.js");
-    const note = await noVarsOutcome(layout, false);
+    const note = await noVarsOutcome(layout, false, formatPath);
     if (note !== undefined) io.stderr.write(`cake: note: ${note}.\n`);
   }
 
   const idpUsers = options.idpUsers ? await readIdpUsers(path.resolve(io.cwd, options.idpUsers)) : undefined;
   // The fast path gives the full load's diagnostics, and a file loads several times faster.
-  const formatPath = makePathFormatter({ root: layout.root, cwd: io.cwd });
   const result = await loadRepo(layout, selected.length > 0 ? selected : undefined, {
     fast: true,
     positioned: true,
