@@ -19,7 +19,7 @@ const WARNING = varsYaml({ kubeflow: "kubeflow:\n  profile_owner: Platform@examp
 /** A profile owner that is no email: an error (`invalid-email`) on line 4, column 18. */
 const INVALID = varsYaml({ kubeflow: "kubeflow:\n  profile_owner: platform\n" });
 
-/** Where a command runs: its folder inside the git repo, its `--repo` option, and how it names the ops repo root. */
+/** A folder to run commands in, its `--repo` option, and the path of the ops repo root from there. */
 interface Place {
   name: string;
   folder: string;
@@ -149,6 +149,36 @@ describe("paths in text output", () => {
       expect(result.stdout).toContain(`${place.prefix}${VARS}: username "bob" was chosen because `);
       expect(result.stdout).toContain(
         `\n${place.prefix}${VARS}: added user bob@example.com (username bob)\n`,
+      );
+    });
+
+    it("an edit names another invalid vars file", async () => {
+      await repo.write({
+        [`${OPS}/${VARS}`]: varsYaml(),
+        [`${OPS}/vars/dev-us-east-1.yaml`]: varsYaml({
+          top: "environment: dev\nregion: us-east-1\n",
+          kubeflow: "kubeflow:\n  profile_owner: platform\n",
+        }),
+      });
+      const result = await run(
+        place,
+        "user",
+        "add",
+        ...place.repo,
+        "--deployment",
+        "prod-us-east-1",
+        "--email",
+        "bob@example.com",
+        "--role",
+        "cake-user",
+      );
+
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(
+        "the reconcile after this change would fail, so nothing was written:\n",
+      );
+      expect(result.stderr).toContain(
+        `\n${place.prefix}vars/dev-us-east-1.yaml:4:18: error [invalid-email] `,
       );
     });
 
