@@ -606,6 +606,22 @@ describe("cake init codeowners", () => {
     expect(JSON.parse(json.stdout).outdatedApplicationSet).toBe(path.join(dir, "argocd/applicationset.yaml"));
   });
 
+  it("names a shadowing CODEOWNERS from a subfolder", async () => {
+    await cake(dir, "init");
+    expect((await cake(dir, "reconcile")).code).toBe(0);
+    await writeFile(path.join(dir, ".github/CODEOWNERS"), "* @platform-team\n");
+    await mkdir(path.join(dir, "notes"));
+
+    const result = await cake(path.join(dir, "notes"), "reconcile", "--check", "--repo", "..");
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(
+      "cake: warning: GitHub reads ../.github/CODEOWNERS, which cake did not write, and ignores ../CODEOWNERS, " +
+        "so the cake-admins are not required reviewers there; keep one CODEOWNERS: delete ../.github/CODEOWNERS, " +
+        "or delete ../CODEOWNERS and keep the cake-admin rules in ../.github/CODEOWNERS by hand.\n",
+    );
+  });
+
   it("warns when GitLab reads another CODEOWNERS first", async () => {
     await cake(dir, "init");
     expect((await cake(dir, "reconcile")).code).toBe(0);

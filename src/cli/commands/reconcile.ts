@@ -24,7 +24,7 @@ import {
 } from "../../output/reconcile.js";
 import type { FileAction } from "../../output/writer.js";
 import { type CommandLocation, makePathFormatter, type PathFormatter } from "../../repo/display-path.js";
-import { resolveLayout } from "../../repo/layout.js";
+import { type RepoLayout, resolveLayout } from "../../repo/layout.js";
 import { layoutFlags, pruneCommand, shellWord } from "../../repo/shell.js";
 import type { CommandContext } from "../io.js";
 
@@ -161,7 +161,13 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
       `cake: warning: ${unknownHoldersMessage(result.unknownHolders, result.unknownHoldersReasons)}.\n`,
     );
   }
-  for (const { forge, read, ignored } of result.shadowedCodeowners ?? []) {
+  const shadowed = result.shadowedCodeowners ?? [];
+  // The paths are relative to the top of the git work tree, which only git can tell.
+  const top = shadowed.length === 0 ? "" : await workTreeTop(layout);
+  for (const shadowedFile of shadowed) {
+    const { forge } = shadowedFile;
+    const read = formatPath(path.join(top, ...shadowedFile.read.split("/")));
+    const ignored = formatPath(path.join(top, ...shadowedFile.ignored.split("/")));
     io.stderr.write(
       `cake: warning: ${forge} reads ${read}, which cake did not write, and ignores ${ignored}, so the ` +
         `cake-admins are not required reviewers there; keep one CODEOWNERS: delete ${read}, or delete ` +
@@ -260,6 +266,12 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
     }
     context.setExitCode(1);
   }
+}
+
+/** Returns the absolute path of the top of the git work tree that contains the ops repo. */
+async function workTreeTop(layout: RepoLayout): Promise<string> {
+  const { repoPlace } = await import("../../init/codeowners.js");
+  return (await repoPlace(layout.root, layout.repoPath)).top;
 }
 
 /** Returns what to run after a `--check` that found drift: plain reconcile keeps orphaned output. */
