@@ -162,7 +162,7 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
     );
   }
   const shadowed = result.shadowedCodeowners ?? [];
-  // The paths are relative to the top of the git work tree, which only git can tell.
+  // The paths are relative to the top of the git work tree, which `repoPlace` asks git for.
   const top = shadowed.length === 0 ? "" : await workTreeTop(layout);
   for (const shadowedFile of shadowed) {
     const { forge } = shadowedFile;
