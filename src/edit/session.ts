@@ -271,7 +271,7 @@ async function prepareEdits(
     }
   }
   if (request.prepare !== undefined) {
-    const others = all ? [] : await openOthers(context, layout, names);
+    const others = all ? [] : await openOthers(context, layout, formatPath, names);
     await request.prepare(targets, others);
   }
 
@@ -340,13 +340,14 @@ async function prepareEdits(
 async function openOthers(
   context: CommandContext,
   layout: RepoLayout,
+  formatPath: PathFormatter,
   names: readonly string[],
 ): Promise<EditTarget[]> {
   const others: EditTarget[] = [];
-  for (const name of await deploymentNames(layout)) {
+  for (const name of await deploymentNames(layout, formatPath)) {
     if (names.includes(name)) continue;
     try {
-      others.push(await openTarget(layout, name, false));
+      others.push(await openTarget(layout, name, false, formatPath));
     } catch (error) {
       if (!(error instanceof CakeError)) throw error;
       // The error of openTarget asks for a fix before editing the file, which this edit does not.
