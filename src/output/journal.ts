@@ -52,8 +52,12 @@ export interface Recovery {
    * was discarded because its vars file changed.
    */
   torn: string[];
-  /** Files the journal wrote or deleted, relative to the deployment folder; none when discarded. */
+  /**
+   * Files the journal wrote, relative to the deployment folder. For a discarded journal: the
+   * files its run had renamed into place before it stopped (the keys of `ownWrites`).
+   */
   written: string[];
+  /** Files the journal deleted, relative to the deployment folder. None when discarded. */
   removed: string[];
   /** Of `written`, the files that replaced hand edits. */
   restored: string[];
@@ -114,7 +118,17 @@ export async function recoverFolder(folder: string, root?: string): Promise<Reco
     const torn = varsChanged ? [] : tornRenames(folder, journal);
     if (varsChanged || torn.length > 0) {
       const ownWrites = await discardJournal(folder, journal);
-      recovery = { action: "discarded", torn, written: [], removed: [], restored: [], ownWrites };
+      // The files renamed before the run stopped changed all the same, and the plan that follows
+      // finds most of them up to date, so only the recovery can report them.
+      const renamed = journal.renames.filter(({ to }) => Object.hasOwn(ownWrites, to));
+      recovery = {
+        action: "discarded",
+        torn,
+        written: renamed.map(({ to }) => to),
+        removed: [],
+        restored: renamed.filter(({ action }) => action === "restore").map(({ to }) => to),
+        ownWrites,
+      };
     } else {
       checkJournalPaths(folder, journal);
       await runJournal(folder, journal);

@@ -119,6 +119,11 @@ export interface DeploymentReport {
    */
   journalTorn?: string[];
   /**
+   * For a discarded journal: the files its run had renamed into place before it stopped. They
+   * are among `changes`, because no run reported them before.
+   */
+  journalWritten?: string[];
+  /**
    * Profiles of the manifest committed at HEAD that leave the output, for a folder deleted in
    * the working tree. No file removal shows them, but their deletion needs the flag all the same.
    */
@@ -1344,19 +1349,28 @@ function allowancesUsedBy(recoveries: ReadonlyMap<string, Recovery>): Set<string
 }
 
 /**
- * Returns `report` with what the recovery of an interrupted run did first: the files its
+ * Returns `report` with what the interrupted run and its recovery did first: the files its
  * journal wrote or removed count as this run's, because the run that started them ended
- * before it could report them.
+ * before it could report them. That holds for a discarded journal too, for the files its run
+ * had renamed into place before it stopped.
  */
 function reportAfterRecovery(report: DeploymentReport, recovery: Recovery | undefined): DeploymentReport {
   if (recovery === undefined) return report;
-  if (recovery.action === "discarded") {
-    return {
-      ...report,
-      journalDiscarded: true,
-      ...(recovery.torn.length > 0 ? { journalTorn: recovery.torn } : {}),
-    };
-  }
+  const merged = withRecoveredChanges(report, recovery);
+  if (recovery.action === "completed") return { ...merged, journalPending: true };
+  return {
+    ...merged,
+    journalDiscarded: true,
+    ...(recovery.torn.length > 0 ? { journalTorn: recovery.torn } : {}),
+    ...(recovery.written.length > 0 ? { journalWritten: recovery.written } : {}),
+  };
+}
+
+/**
+ * Adds the files `recovery` lists as written or removed to the changes of `report`, unless this
+ * run's plan changes them too, and takes the written ones out of the unchanged count.
+ */
+function withRecoveredChanges(report: DeploymentReport, recovery: Recovery): DeploymentReport {
   const planned = new Set(report.changes.map((change) => change.path));
   const restored = new Set(recovery.restored);
   const recovered: FileChange[] = [
@@ -1375,7 +1389,7 @@ function reportAfterRecovery(report: DeploymentReport, recovery: Recovery | unde
     0,
     report.unchanged - recovered.filter((change) => change.action !== "remove").length,
   );
-  return { ...report, changes, unchanged, journalPending: true };
+  return { ...report, changes, unchanged };
 }
 
 /** Returns true when `report` (made with `check`) shows output that a reconcile would change. */

@@ -355,6 +355,57 @@ describe("cake reconcile", () => {
     expect(deployment.journalPending).toBe(false);
   });
 
+  it.each(["text", "json"])("lists what a torn run renamed, in %s", async (format) => {
+    const next = varsText({ namespaces: ["ml-prod", "ml-dev"] });
+    const reference = await makeRepo({ [PROD_VARS]: next });
+    expect((await cake(reference, "reconcile")).code).toBe(0);
+    const nextBytes = async (file: string): Promise<string> =>
+      readFile(path.join(reference, PROD, file), "utf8");
+    const sha256 = (bytes: string): string => createHash("sha256").update(bytes).digest("hex");
+    const root = await makeRepo({ [PROD_VARS]: varsText() });
+    expect((await cake(root, "reconcile")).code).toBe(0);
+    await writeFile(path.join(root, PROD_VARS), next);
+    // A run of the new vars renamed two files into place before a power loss stopped it and
+    // emptied its staged manifest.
+    const renamed = ["kustomization.yaml", "profiles/ml-dev.yaml"];
+    const manifest = await nextBytes(".cake-manifest.json");
+    const files: Record<string, string> = { [`${PROD}/.cake-tmp-1-c`]: "" };
+    const renames: { from: string; to: string; sha256: string }[] = [];
+    for (const [index, file] of renamed.entries()) {
+      const bytes = await nextBytes(file);
+      files[`${PROD}/${file}`] = bytes;
+      renames.push({ from: `.cake-tmp-1-${index}`, to: file, sha256: sha256(bytes) });
+    }
+    renames.push({ from: ".cake-tmp-1-c", to: ".cake-manifest.json", sha256: sha256(manifest) });
+    await writeTree(root, {
+      ...files,
+      [`${PROD}/.cake-journal.json`]: JSON.stringify({
+        renames,
+        deletions: [],
+        vars: { file: PROD_VARS, sha256: sha256(next) },
+      }),
+    });
+
+    const result = await cake(root, "reconcile", "--format", format);
+
+    expect(result.code).toBe(0);
+    if (format === "json") {
+      const deployment = JSON.parse(result.stdout).deployments[0];
+      expect(deployment.written).toEqual(renamed);
+      expect(deployment.journalWritten).toEqual(renamed);
+      expect(deployment.journalTorn).toEqual([".cake-manifest.json"]);
+      expect(deployment.journalDiscarded).toBe(true);
+    } else {
+      expect(result.stdout).toContain("prod-us-east-1: 2 written,");
+      expect(result.stdout).toContain(
+        "the interrupted reconcile had written 2 files before it stopped; this report counts them with this run's changes",
+      );
+      expect(result.stdout).toContain(
+        `wrote ${PROD}/kustomization.yaml\n  wrote ${PROD}/profiles/ml-dev.yaml\n`,
+      );
+    }
+  });
+
   it("writes JSON with --format json", async () => {
     const root = await makeRepo({ [PROD_VARS]: varsText() });
     await cake(root, "reconcile");

@@ -38,26 +38,32 @@ async function ageFiles(root: string): Promise<void> {
 
 /**
  * Returns a repo where a power loss cut short the files `torn` that a run adding a deploy
- * namespace had staged, after its journal reached the disk and before any rename, and a repo
- * where the same run was not interrupted.
+ * namespace had staged, after its journal reached the disk and after the renames of `renamed`,
+ * and a repo where the same run was not interrupted.
  */
-async function tornRun(torn: string[]): Promise<{ root: string; expected: string }> {
+async function tornRun(torn: string[], renamed: string[] = []): Promise<{ root: string; expected: string }> {
   const next = varsText({ namespaces: ["ml-prod", "ml-dev"] });
   const expected = await makeRepo({ [PROD_VARS]: next });
   await run(expected);
   const root = await makeRepo({ [PROD_VARS]: varsText() });
   await run(root);
   await writeFile(path.join(root, PROD_VARS), next);
-  await stageJournal(root, await snapshotTree(path.join(expected, PROD)), torn);
+  await stageJournal(root, await snapshotTree(path.join(expected, PROD)), torn, renamed);
   return { root, expected };
 }
 
 /**
  * Writes the state a run leaves when killed after its journal: a temporary file for every file
  * of `next` whose bytes differ from the deployment folder's, and a journal recording their
- * sha256. The files in `torn` are staged empty, as a power loss can leave them.
+ * sha256. The files in `torn` are staged empty, as a power loss can leave them. The files in
+ * `renamed` are in place already and their temporary files gone, as the run's renames left them.
  */
-async function stageJournal(root: string, next: Record<string, FileSnapshot>, torn: string[]): Promise<void> {
+async function stageJournal(
+  root: string,
+  next: Record<string, FileSnapshot>,
+  torn: string[],
+  renamed: string[] = [],
+): Promise<void> {
   const renames: { from: string; to: string; sha256: string }[] = [];
   const files: Record<string, string> = {};
   // The manifest goes last, as `applyPlan` stages it.
@@ -67,7 +73,8 @@ async function stageJournal(root: string, next: Record<string, FileSnapshot>, to
     const current = await readFile(path.join(root, PROD, file), "utf8").catch(() => undefined);
     if (current === content) continue;
     const from = `.cake-tmp-1-torn-${renames.length}`;
-    files[`${PROD}/${from}`] = torn.includes(file) ? "" : content;
+    if (renamed.includes(file)) files[`${PROD}/${file}`] = content;
+    else files[`${PROD}/${from}`] = torn.includes(file) ? "" : content;
     renames.push({ from, to: file, sha256: createHash("sha256").update(content).digest("hex") });
   }
   const varsSha256 = createHash("sha256")
@@ -510,6 +517,48 @@ describe("reconcile", () => {
     expect(contentsOf(await snapshotTree(path.join(root, PROD)))).toEqual(
       contentsOf(await snapshotTree(path.join(expected, PROD))),
     );
+  });
+
+  it.each([
+    [MANIFEST_FILE, ["kustomization.yaml", "profiles/ml-dev.yaml"]],
+    ["kustomization.yaml", ["profiles/ml-dev.yaml"]],
+  ])("reports what a run with torn %s renamed before", async (torn, renamed) => {
+    const uninterrupted = await makeRepo({ [PROD_VARS]: varsText() });
+    await run(uninterrupted);
+    await writeFile(path.join(uninterrupted, PROD_VARS), varsText({ namespaces: ["ml-prod", "ml-dev"] }));
+    const expectedReport = (await run(uninterrupted)).deployments[0];
+    const { root } = await tornRun([torn], renamed);
+
+    const result = await run(root);
+    const report = result.deployments[0];
+
+    expect(report?.journalDiscarded).toBe(true);
+    expect(report?.journalTorn).toEqual([torn]);
+    expect(paths(result, "update")).toEqual([`${PROD}/kustomization.yaml`, `${PROD}/profiles/ml-dev.yaml`]);
+    expect(report?.journalWritten).toEqual(renamed);
+    expect(paths(result, "restore")).toEqual([]);
+    expect(report?.unchanged).toBe(expectedReport?.unchanged);
+    expect(report?.changes.map((change) => change.path)).toEqual(
+      expectedReport?.changes.map((change) => change.path),
+    );
+  });
+
+  it("reports what a run of older vars renamed", async () => {
+    const carol = { email: "carol@example.com", username: "cwu" };
+    const newer = varsText({ namespaces: ["ml-prod", "ml-dev"], users: [ALICE, BOB, carol] });
+    const { root } = await tornRun([], ["profiles/ml-dev.yaml"]);
+    // The vars changed again after the run that added ml-dev was killed, in a way that leaves
+    // the file it renamed as it is.
+    await writeFile(path.join(root, PROD_VARS), newer);
+
+    const result = await run(root);
+    const report = result.deployments[0];
+
+    expect(report?.journalDiscarded).toBe(true);
+    expect(report?.journalTorn).toBeUndefined();
+    expect(paths(result, "update")).toContain(`${PROD}/profiles/ml-dev.yaml`);
+    expect(report?.journalWritten).toEqual(["profiles/ml-dev.yaml"]);
+    expect((await run(root, { check: true })).drift).toBe(false);
   });
 
   it("never installs a torn staged manifest", async () => {

@@ -463,6 +463,37 @@ describe("recoverFolder", () => {
     expect(await snapshotTree(folderPath(root))).toEqual(before);
   });
 
+  it("lists what a discarded journal had renamed", async () => {
+    const root = await makeTempDir();
+    await reconcileFolder(root, desiredOutput(["alice", "bob"]));
+    const carol = profileFile("carol").content;
+    const alice = profileFile("alice", { note: "restored" }).content;
+    const dave = profileFile("dave").content;
+    // The run renamed carol's file and the one restoring alice's, then a power loss stopped it
+    // and emptied the staged file of dave.
+    await writeTree(root, {
+      [`${FOLDER}/profiles/carol.yaml`]: carol,
+      [`${FOLDER}/profiles/alice.yaml`]: alice,
+      [`${FOLDER}/.cake-tmp-1-c`]: "",
+      [`${FOLDER}/${JOURNAL_FILE}`]: JSON.stringify({
+        renames: [
+          { from: ".cake-tmp-1-a", to: "profiles/carol.yaml", sha256: sha256(carol), action: "create" },
+          { from: ".cake-tmp-1-b", to: "profiles/alice.yaml", sha256: sha256(alice), action: "restore" },
+          { from: ".cake-tmp-1-c", to: "profiles/dave.yaml", sha256: sha256(dave), action: "create" },
+        ],
+        deletions: ["profiles/bob.yaml"],
+      }),
+    });
+
+    const recovery = await recoverFolder(folderPath(root), root);
+
+    expect(recovery?.action).toBe("discarded");
+    expect(recovery?.torn).toEqual(["profiles/dave.yaml"]);
+    expect(recovery?.written).toEqual(["profiles/carol.yaml", "profiles/alice.yaml"]);
+    expect(recovery?.restored).toEqual(["profiles/alice.yaml"]);
+    expect(recovery?.removed).toEqual([]);
+  });
+
   it("records the manifest's sha256 in the journal", async () => {
     const root = await makeTempDir();
     const plan = await planFolder(root, desiredOutput(["alice"]));

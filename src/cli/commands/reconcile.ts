@@ -376,18 +376,27 @@ function writeSummary(report: DeploymentReport, flags: string): string {
 
 /** Returns the lines that report what this run did with the journal of an interrupted run. */
 function recoveryNotes(report: DeploymentReport): string[] {
+  const notes: string[] = [];
   if (report.journalTorn !== undefined) {
-    return [
+    notes.push(
       `discarded an interrupted reconcile whose staged files did not have the bytes its journal recorded ` +
         `(cut short by a crash or power loss): ${report.journalTorn.join(", ")}; planned the folder again`,
-    ];
-  }
-  if (report.journalDiscarded) {
-    return [
+    );
+  } else if (report.journalDiscarded) {
+    notes.push(
       "discarded an interrupted reconcile of a vars file that has changed since, and planned from the current one",
-    ];
+    );
+  } else if (report.journalPending) {
+    notes.push("completed an interrupted reconcile");
   }
-  return report.journalPending ? ["completed an interrupted reconcile"] : [];
+  const renamed = report.journalWritten?.length ?? 0;
+  if (renamed > 0) {
+    notes.push(
+      `the interrupted reconcile had written ${renamed} ${renamed === 1 ? "file" : "files"} before it stopped; ` +
+        "this report counts them with this run's changes",
+    );
+  }
+  return notes;
 }
 
 function writeDetails(report: DeploymentReport, formatPath: PathFormatter): string[] {
@@ -491,6 +500,7 @@ function toJson(result: ReconcileResult): unknown {
       journalPending: report.journalPending,
       journalDiscarded: report.journalDiscarded ?? false,
       journalTorn: report.journalTorn ?? [],
+      journalWritten: report.journalWritten ?? [],
     })),
     diagnostics: diagnosticsToJson(result.diagnostics).diagnostics,
     ...(result.unmatchedAllowances === undefined ? {} : { unmatchedAllowances: result.unmatchedAllowances }),
