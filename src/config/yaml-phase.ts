@@ -62,16 +62,19 @@ export function parseVarsYaml(text: string, file: string): YamlPhaseResult {
   const diagnostics: Diagnostic[] = [];
 
   const parserFound = parserDiagnostics(source, document.errors);
-  // After a tab the parser misreads the lines around it: an indented block can become one key
-  // that spans the rest of the file. Errors found in that tree would name such keys, so
-  // only the tab is reported until it is fixed.
-  const tabFound = parserFound.some((diagnostic) => diagnostic.code === "yaml-tab-indent");
+  // After a tab or a syntax error the parser misreads the lines around it: an indented block
+  // can become one key that spans the rest of the file, and a key indented too little becomes
+  // a key of the enclosing mapping. Checks of keys, tags and aliases on that tree report problems
+  // the file does not have, such as a key "duplicated" in a mapping it was never in. So only
+  // the parser's errors are reported until they are fixed. The %YAML directive comes before
+  // any node, so its error stands.
+  const misread = parserFound.length > 0;
   // A loop, not push(...list): spreading a list of 100k or more diagnostics (a damaged
   // file of 20k lines can give them) exceeds the call stack.
   for (const found of [
     versionDiagnostics(source, document),
     parserFound,
-    ...(tabFound
+    ...(misread
       ? []
       : [
           duplicateKeyDiagnostics(source, document),
@@ -81,6 +84,7 @@ export function parseVarsYaml(text: string, file: string): YamlPhaseResult {
   ]) {
     for (const diagnostic of found) diagnostics.push(diagnostic);
   }
+  if (misread) return { source, data: undefined, diagnostics };
 
   const aliasProblem = aliasLimitProblem(document);
   if (aliasProblem !== undefined) {
@@ -94,15 +98,6 @@ export function parseVarsYaml(text: string, file: string): YamlPhaseResult {
     );
     return { source, data: undefined, diagnostics };
   }
-  // After a syntax error or tab indentation the structure is unreliable, and schema errors would only mislead.
-  if (
-    diagnostics.some(
-      (diagnostic) => diagnostic.code === "yaml-syntax" || diagnostic.code === "yaml-tab-indent",
-    )
-  ) {
-    return { source, data: undefined, diagnostics };
-  }
-
   const { data, diagnostic } = toData(source, document);
   if (diagnostic) diagnostics.push(diagnostic);
   else if (data !== undefined && !isMap(document.contents)) {

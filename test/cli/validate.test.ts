@@ -270,6 +270,27 @@ describe("cake validate", () => {
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it("indentation slip prints only the syntax error", async () => {
+    // `users:` then reads as a second top-level key: the error is where the parser stops, and
+    // a duplicate "users" at the top level exists only in that misread tree.
+    const slipped = fixtureText("prod-us-east-1.yaml").replace(
+      "\n  deploy_namespaces:",
+      "\ndeploy_namespaces:",
+    );
+    await writeFile(path.join(root, "vars", "prod-us-east-1.yaml"), slipped);
+
+    for (const command of ["validate", "reconcile"]) {
+      const result = await cake(root, command);
+
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(
+        `vars/prod-us-east-1.yaml:${positionOf(slipped, "  users:", 1).line}:3: error [yaml-syntax]`,
+      );
+      expect(result.stderr).not.toContain("yaml-duplicate-key");
+      expect(result.stderr).toContain("1 error, 0 warnings in 1 file");
+    }
+  });
+
   it("validation writes nothing", async () => {
     await writeFile(path.join(root, "vars", "prod-us-east-1.yaml"), INVALID);
 

@@ -153,6 +153,76 @@ describe("YAML phase", () => {
     expect(result.diagnostics[0]).toMatchObject(positionOf(text, "\t  username"));
   });
 
+  const THREE_USERS = usersYaml("  deploy_namespaces:\n    - team-a\n    - team-b\n", [
+    userYaml({
+      email: "alice@example.com",
+      username: "alice",
+      roles: "[cake-user]",
+      allowed_namespaces: "[team-a]",
+    }),
+    userYaml({
+      email: "bob@example.com",
+      username: "bob",
+      roles: "[cake-user]",
+      allowed_namespaces: "[team-b]",
+    }),
+    userYaml({
+      email: "carol@example.com",
+      username: "carol",
+      roles: "[cake-user]",
+      allowed_namespaces: "[]",
+    }),
+  ]);
+
+  it.each([
+    // The parser reads `users:` as a second top-level key, and a duplicate-key check of that tree
+    // would report "users" as duplicated.
+    ["a block key indented too little", "  deploy_namespaces:", "deploy_namespaces:"],
+    // The entries after the slip read as one key that spans the rest of the file.
+    ["a list entry indented too far", "    - email: alice", "      - email: alice"],
+    ["a list entry without a space after -", "    - email: bob", "    -email: bob"],
+  ])("syntax error hides key checks: %s", (_case, line, typo) => {
+    const text = varsYaml({ users: THREE_USERS.replace(line, typo) });
+
+    for (const fast of [false, true]) {
+      const result = loadVarsText(text, {
+        file: "vars/prod-us-east-1.yaml",
+        outputPath: "deployments/x",
+        fast,
+      });
+
+      expect(codes(result)).toEqual(["yaml-syntax"]);
+    }
+  });
+
+  it.each([false, true])("syntax error hides tag checks (fast %s)", (fast) => {
+    // The slip makes the next line part of the tagged value, and the parser's recovery leaves
+    // the tag on a key.
+    const namespaces = [
+      "  deploy_namespaces:",
+      "    - name: team-a",
+      "      resource_quota:",
+      "        requests.cpu: !!int 64",
+      "          requests.memory: 256Gi",
+      "",
+    ].join("\n");
+    const text = varsYaml({ users: usersYaml(namespaces, []) });
+
+    const result = loadVarsText(text, {
+      file: "vars/prod-us-east-1.yaml",
+      outputPath: "deployments/x",
+      fast,
+    });
+
+    expect(codes(result)).toEqual(["yaml-syntax"]);
+  });
+
+  it("syntax error keeps a %YAML 1.1 error", () => {
+    const text = `%YAML 1.1\n---\n${varsYaml({ users: THREE_USERS.replace("    - email: bob", "    -email: bob") })}`;
+
+    expect(codes(load(text))).toEqual(["yaml-version", "yaml-syntax"]);
+  });
+
   it("a file indented with tabs gets one error", () => {
     const text = varsYaml({
       kubeflow: "kubeflow:\n\tprofile_owner: platform@example.com\n",
