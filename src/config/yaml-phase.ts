@@ -241,14 +241,17 @@ function parserDiagnostics(source: VarsSource, errors: readonly YAMLError[]): Di
 /**
  * Returns `offset` moved past the indentation it falls in, to the line's first character.
  * The parser reports a wrongly indented line at its start, and the caret belongs under the
- * key that is out of place.
+ * key that is out of place. When blank lines come before that line, the parser reports the
+ * first blank line, so an offset on a blank line moves on to the next line with text.
  */
 function pastIndentation(text: string, offset: number): number {
   const lineStart = text.lastIndexOf("\n", offset - 1) + 1;
   let end = lineStart;
   while (text[end] === " ") end++;
   const blank = end >= text.length || text[end] === "\n" || text[end] === "\r";
-  return offset >= lineStart && offset < end && !blank ? end : offset;
+  if (!blank) return offset >= lineStart && offset < end ? end : offset;
+  while (end < text.length && (text[end] === " " || text[end] === "\n" || text[end] === "\r")) end++;
+  return end < text.length ? end : offset;
 }
 
 /**

@@ -742,6 +742,20 @@ describe("YAML phase", () => {
     expect(result.deployment).toBeUndefined();
   });
 
+  it.each([
+    ["one blank line", 1],
+    ["two blank lines", 2],
+  ])("misindented key after %s gets the caret", (_case, blankLines) => {
+    const text = varsYaml({
+      kubeflow: `kubeflow:\n  profile_owner: platform@example.com\n${"\n".repeat(blankLines)}`,
+      gitops: " gitops:\n  repo_url: https://git.example.com/platform/ops.git\n",
+    });
+
+    const diagnostic = single(load(text), "yaml-syntax");
+
+    expect(diagnostic).toMatchObject(positionOf(text, "gitops:"));
+  });
+
   it("misindented key suggests checking indentation", () => {
     const text = varsYaml({
       gitops: "gitops:\n  repo_url: https://git.example.com/ops.git\n   app_name: ops\n",
