@@ -202,7 +202,8 @@ function parserDiagnostics(source: VarsSource, errors: readonly YAMLError[]): Di
     // left out, since they go away with its fix.
     if (unclosedReported) break;
     const tab = error.code === "TAB_AS_INDENT";
-    const position = source.positionOfOffset(tab ? error.pos[0] : faultOffset(source.text, error));
+    const offset = tab ? error.pos[0] : faultOffset(source.text, error);
+    const position = source.positionOfOffset(offset);
     // A tab breaks the structure around it, and most of the parser's other errors follow from
     // it. They are left out until the tabs are gone, so the one real fix is reported alone.
     if (!tab && tabLines.size > 0) continue;
@@ -218,7 +219,9 @@ function parserDiagnostics(source: VarsSource, errors: readonly YAMLError[]): Di
     if (isIndentationError(error)) seen.add("indentation");
 
     unclosedReported = !tab && isUnclosed(error);
-    const reason = parserReason(error, source.text);
+    const reason = isDashWithoutSpace(source.text, offset)
+      ? DASH_WITHOUT_SPACE
+      : `${parserReason(error, source.text)}${syntaxHint(error)}`;
     diagnostics.push(
       tab
         ? source.diagnostic(
@@ -230,12 +233,40 @@ function parserDiagnostics(source: VarsSource, errors: readonly YAMLError[]): Di
               position,
             },
           )
-        : source.diagnostic("error", "yaml-syntax", [], `invalid YAML: ${reason}${syntaxHint(error)}`, {
+        : source.diagnostic("error", "yaml-syntax", [], `invalid YAML: ${reason}`, {
             position,
           }),
     );
   }
   return diagnostics;
+}
+
+const DASH_WITHOUT_SPACE =
+  'this line starts with "-" and no space, so it reads as a key or a value instead of a list entry; write a space after the "-"';
+
+/**
+ * True when the line at `offset` starts with a `-` that has no space after it (`-email: x`),
+ * and the line above it in that column, past any lines indented deeper, starts a list entry
+ * with `- `. YAML starts a list entry only at a `-` followed by a space, so the parser reads
+ * the line as a key in the wrong column, and its own message speaks of indentation.
+ */
+function isDashWithoutSpace(text: string, offset: number): boolean {
+  if (text[offset] !== "-" || /^-[-\s]/.test(text.slice(offset, offset + 2))) return false;
+  const lineStart = text.lastIndexOf("\n", offset - 1) + 1;
+  const column = offset - lineStart;
+  if (text.slice(lineStart, offset).trim() !== "") return false;
+
+  let end = lineStart - 1;
+  while (end > 0) {
+    const start = text.lastIndexOf("\n", end - 1) + 1;
+    const line = text.slice(start, end);
+    end = start - 1;
+    const indent = line.length - line.trimStart().length;
+    const first = line.trimStart();
+    if (first === "" || first.startsWith("#") || indent > column) continue;
+    return indent === column && first.startsWith("- ");
+  }
+  return false;
 }
 
 /**

@@ -195,6 +195,17 @@ describe("YAML phase", () => {
     }
   });
 
+  it("dash without a space names the dash", () => {
+    const text = varsYaml({ users: THREE_USERS.replace("    - email: bob", "    -email: bob") });
+
+    const diagnostic = single(load(text), "yaml-syntax");
+
+    expect(diagnostic).toMatchObject(positionOf(text, "-email: bob"));
+    expect(diagnostic.message).toBe(
+      'invalid YAML: this line starts with "-" and no space, so it reads as a key or a value instead of a list entry; write a space after the "-"',
+    );
+  });
+
   it.each([false, true])("syntax error hides tag checks (fast %s)", (fast) => {
     // The slip makes the next line part of the tagged value, and the parser's recovery leaves
     // the tag on a key.
