@@ -67,6 +67,11 @@ export interface Recovery {
    * plan must not report them as restored.
    */
   ownWrites: Record<string, string>;
+  /**
+   * For a journal to discard that `recoverFolder` kept (`keepDiscarded`): the journal, which
+   * stays in the folder with its temporary files until `discardKeptJournal` deletes them.
+   */
+  keptJournal?: Journal;
 }
 
 /** Writes `journal` into `folder` and then carries it out. */
@@ -94,8 +99,17 @@ export async function hasPendingJournal(folder: string): Promise<boolean> {
  * longer exist over what they restored. The reconcile that follows plans the folder from the
  * current vars against whatever the interrupted run left. Returns what was done, or
  * undefined when there was no journal.
+ *
+ * With `keepDiscarded`, a journal to discard stays in the folder with its temporary files, and
+ * the caller deletes them with `discardKeptJournal` once it is sure to write the folder. A run
+ * that stops before then leaves the journal to the next one, which can then still tell the
+ * files the interrupted run changed from hand edits and report them.
  */
-export async function recoverFolder(folder: string, root?: string): Promise<Recovery | undefined> {
+export async function recoverFolder(
+  folder: string,
+  root?: string,
+  options: { keepDiscarded?: boolean } = {},
+): Promise<Recovery | undefined> {
   const journalPath = path.join(folder, JOURNAL_FILE);
   let text: string | undefined;
   try {
@@ -105,6 +119,7 @@ export async function recoverFolder(folder: string, root?: string): Promise<Reco
   }
 
   let recovery: Recovery | undefined;
+  let keptTemps = new Set<string>();
   if (text !== undefined) {
     const journal = parseJournal(text, journalPath);
     // Planning, which rejects symlinks in the output, runs only after recovery. A symlink that
@@ -117,18 +132,13 @@ export async function recoverFolder(folder: string, root?: string): Promise<Reco
     const varsChanged = root !== undefined && journal.vars !== undefined && !varsMatch(root, journal.vars);
     const torn = varsChanged ? [] : tornRenames(folder, journal);
     if (varsChanged || torn.length > 0) {
-      const ownWrites = await discardJournal(folder, journal);
-      // The files renamed before the run stopped changed all the same, and the plan that follows
-      // finds most of them up to date, so only the recovery can report them.
-      const renamed = journal.renames.filter(({ to }) => Object.hasOwn(ownWrites, to));
-      recovery = {
-        action: "discarded",
-        torn,
-        written: renamed.map(({ to }) => to),
-        removed: [],
-        restored: renamed.filter(({ action }) => action === "restore").map(({ to }) => to),
-        ownWrites,
-      };
+      recovery = discardedRecovery(folder, journal, torn);
+      if (options.keepDiscarded) {
+        recovery.keptJournal = journal;
+        keptTemps = new Set(journal.renames.map(({ from }) => from));
+      } else {
+        await discardJournal(folder, journal);
+      }
     } else {
       checkJournalPaths(folder, journal);
       await runJournal(folder, journal);
@@ -143,8 +153,36 @@ export async function recoverFolder(folder: string, root?: string): Promise<Reco
       };
     }
   }
-  await deleteStrayTempFiles(folder);
+  await deleteStrayTempFiles(folder, keptTemps);
   return recovery;
+}
+
+/**
+ * Returns the recovery of a journal to discard: what its run had changed before it stopped.
+ * The files it changed stay changed, and the plan that follows finds most of them up to date,
+ * so only the recovery can report them.
+ */
+function discardedRecovery(folder: string, journal: Journal, torn: string[]): Recovery {
+  const ownWrites = ownWritesOf(folder, journal);
+  const renamed = journal.renames.filter(({ to }) => Object.hasOwn(ownWrites, to));
+  return {
+    action: "discarded",
+    torn,
+    written: renamed.map(({ to }) => to),
+    removed: [],
+    restored: renamed.filter(({ action }) => action === "restore").map(({ to }) => to),
+    ownWrites,
+  };
+}
+
+/**
+ * Deletes the journal that `recoverFolder` kept for `recovery` and its temporary files. Run it
+ * under the repo lock before the folder's next journal is written.
+ */
+export async function discardKeptJournal(folder: string, recovery: Recovery): Promise<void> {
+  if (recovery.keptJournal === undefined) return;
+  await discardJournal(folder, recovery.keptJournal);
+  delete recovery.keptJournal;
 }
 
 /**
@@ -172,21 +210,22 @@ function tornRenames(folder: string, journal: Journal): string[] {
   return torn;
 }
 
-/**
- * Deletes `journal` and its temporary files without carrying it out, and returns the files its
- * run had already renamed into place, with their sha256 (see `Recovery.ownWrites`).
- */
-async function discardJournal(folder: string, journal: Journal): Promise<Record<string, string>> {
+/** Returns the files the run of `journal` had already renamed into place, with their sha256 (see `Recovery.ownWrites`). */
+function ownWritesOf(folder: string, journal: Journal): Record<string, string> {
   const ownWrites: Record<string, string> = {};
-  for (const { from, to, sha256 } of journal.renames) {
-    unlinkIfPresent(path.join(folder, from));
+  for (const { to, sha256 } of journal.renames) {
     if (sha256 !== undefined && to !== MANIFEST_FILE && tempMatches(path.join(folder, to), sha256)) {
       ownWrites[to] = sha256;
     }
   }
+  return ownWrites;
+}
+
+/** Deletes `journal` and its temporary files without carrying it out. */
+async function discardJournal(folder: string, journal: Journal): Promise<void> {
+  for (const { from } of journal.renames) unlinkIfPresent(path.join(folder, from));
   await unlink(path.join(folder, JOURNAL_FILE)).catch(ignoreMissing);
   await syncFolder(folder);
-  return ownWrites;
 }
 
 /**
@@ -291,10 +330,14 @@ async function removeEmptyParents(folder: string, start: string): Promise<void> 
 }
 
 /**
- * Deletes the temporary files in `folder` that a killed cake command left. Run it under the
- * repo lock, so no running command's temporary file is taken for a leftover.
+ * Deletes the temporary files in `folder` that a killed cake command left, except those named
+ * in `keep`. Run it under the repo lock, so no running command's temporary file is taken for a
+ * leftover.
  */
-export async function deleteStrayTempFiles(folder: string): Promise<void> {
+export async function deleteStrayTempFiles(
+  folder: string,
+  keep: ReadonlySet<string> = new Set(),
+): Promise<void> {
   let names: string[];
   try {
     names = await readdir(folder);
@@ -303,7 +346,9 @@ export async function deleteStrayTempFiles(folder: string): Promise<void> {
     throw error;
   }
   for (const name of names) {
-    if (name.startsWith(TEMP_PREFIX)) await unlink(path.join(folder, name)).catch(ignoreMissing);
+    if (name.startsWith(TEMP_PREFIX) && !keep.has(name)) {
+      await unlink(path.join(folder, name)).catch(ignoreMissing);
+    }
   }
 }
 

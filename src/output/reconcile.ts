@@ -44,7 +44,13 @@ import {
   statMatches,
   writeStoredLoad,
 } from "./cache.js";
-import { deleteStrayTempFiles, JOURNAL_FILE, type Recovery, recoverFolder } from "./journal.js";
+import {
+  deleteStrayTempFiles,
+  discardKeptJournal,
+  JOURNAL_FILE,
+  type Recovery,
+  recoverFolder,
+} from "./journal.js";
 import { type LockOptions, withRepoLock } from "./lock.js";
 import { MANIFEST_FILE, MANIFEST_VERSION, sha256 } from "./manifest.js";
 import { renderSettings } from "./parallel-render.js";
@@ -530,7 +536,11 @@ export async function reconcileLoaded(
   const write = async (): Promise<DeploymentReport[]> => {
     const recoveries = new Map<string, Recovery>();
     for (const folder of [...desired.map((output) => output.folder), ...orphans]) {
-      const recovery = await recoverFolder(path.join(layout.root, folder), layout.root);
+      // A journal to discard stays until the guards pass, so a blocked run leaves the next one
+      // what it needs to tell the interrupted run's files from hand edits and report them.
+      const recovery = await recoverFolder(path.join(layout.root, folder), layout.root, {
+        keepDiscarded: true,
+      });
       if (recovery !== undefined) recoveries.set(folder, recovery);
     }
 
@@ -562,7 +572,8 @@ export async function reconcileLoaded(
           written: recovery.written.length,
           removed: recovery.removed.length,
         }));
-      if (error instanceof ReconcileBlockedError && completed.length > 0) {
+      const changedBefore = interruptedRunsChanged(recoveries);
+      if (error instanceof ReconcileBlockedError && completed.length + changedBefore.length > 0) {
         throw new ReconcileBlockedError(
           error.profileDeletions,
           error.ownerChanges,
@@ -572,9 +583,13 @@ export async function reconcileLoaded(
           error.unmatchedHandoverAllowances,
           completed,
           options.formatPath,
+          changedBefore,
         );
       }
       throw error;
+    }
+    for (const [folder, recovery] of recoveries) {
+      await discardKeptJournal(path.join(layout.root, folder), recovery);
     }
 
     const done: DeploymentReport[] = [...upToDateReports];
@@ -945,6 +960,19 @@ export interface InterruptedRunCompleted {
 }
 
 /**
+ * The files that an interrupted run changed before it stopped, in one deployment folder, when
+ * its journal is to be discarded. Paths are relative to the deployment folder.
+ */
+export interface InterruptedRunChanges {
+  deployment: string;
+  /** Deployment folder relative to the repo root. */
+  folder: string;
+  /** Files it renamed into place (written or restored). */
+  written: string[];
+  removed: string[];
+}
+
+/**
  * Reconcile stopped before writing anything: it would delete Profiles or change
  * the profile owner without permission, or overwrite files cake did not generate.
  */
@@ -964,8 +992,13 @@ export class ReconcileBlockedError extends CakeError {
      * written, so "nothing was written" would not be true.
      */
     readonly interruptedRunsCompleted: InterruptedRunCompleted[] = [],
-    /** The formatter of the paths of `conflicts` in the message. */
+    /** The formatter of the paths of `conflicts` and `interruptedRunsChanged` in the message. */
     formatPath: PathFormatter = repoRelative,
+    /**
+     * Interrupted runs whose journal is to be discarded and which had changed files before they
+     * stopped. Those files stay changed, so "nothing was written" alone would mislead.
+     */
+    readonly interruptedRunsChanged: InterruptedRunChanges[] = [],
   ) {
     super(
       blockedMessage(
@@ -974,6 +1007,8 @@ export class ReconcileBlockedError extends CakeError {
         conflicts.map(formatPath),
         profileHandovers,
         interruptedRunsCompleted,
+        interruptedRunsChanged,
+        formatPath,
         [
           ...(unmatchedAllowances.length > 0 ? [unmatchedAllowancesMessage(unmatchedAllowances)] : []),
           ...(unmatchedHandoverAllowances.length > 0
@@ -1141,6 +1176,8 @@ function blockedMessage(
   conflicts: string[],
   profileHandovers: ProfileHandover[],
   completed: InterruptedRunCompleted[],
+  changedBefore: InterruptedRunChanges[],
+  formatPath: PathFormatter,
   unmatched: string[],
 ): string {
   const retired = [
@@ -1190,7 +1227,8 @@ function blockedMessage(
     );
   }
   problems.push(...unmatched);
-  const header =
+  problems.push(...changedBefore.map((changes) => interruptedChangesProblem(changes, formatPath)));
+  const done =
     completed.length === 0
       ? "nothing was written"
       : "nothing more was written, after completing the interrupted reconcile of " +
@@ -1200,7 +1238,33 @@ function blockedMessage(
               `${deployment} (${written} ${written === 1 ? "file" : "files"} written, ${removed} removed)`,
           )
           .join(", ");
+  const header =
+    changedBefore.length === 0
+      ? done
+      : `${done}, but an interrupted reconcile of ` +
+        `${changedBefore.map(({ deployment }) => deployment).join(", ")} had changed files before it stopped (listed below)`;
   return `${header}:\n${problems.map((problem) => `  ${problem}`).join("\n")}`;
+}
+
+/** The number of files of one interrupted run that a blocked message lists. */
+const MAX_LISTED_INTERRUPTED_CHANGES = 10;
+
+/** Lists the files an interrupted run changed, whose journal a blocked run keeps for the next run. */
+function interruptedChangesProblem(changes: InterruptedRunChanges, formatPath: PathFormatter): string {
+  const folderPath = (file: string): string => formatPath(`${changes.folder}/${file}`);
+  const lines = [
+    ...changes.written.map((file) => `wrote ${folderPath(file)}`),
+    ...changes.removed.map((file) => `removed ${folderPath(file)}`),
+  ];
+  const listed = lines.slice(0, MAX_LISTED_INTERRUPTED_CHANGES).map((line) => `    ${line}`);
+  if (lines.length > MAX_LISTED_INTERRUPTED_CHANGES) {
+    listed.push(`    and ${lines.length - MAX_LISTED_INTERRUPTED_CHANGES} more (git status lists them)`);
+  }
+  return (
+    `${changes.deployment}: the interrupted reconcile changed these files, and they stay as it left them. ` +
+    "The first reconcile that gets past the checks above discards its journal and reports them:\n" +
+    listed.join("\n")
+  );
 }
 
 /**
@@ -1364,6 +1428,19 @@ function reportAfterRecovery(report: DeploymentReport, recovery: Recovery | unde
     ...(recovery.torn.length > 0 ? { journalTorn: recovery.torn } : {}),
     ...(recovery.written.length > 0 ? { journalWritten: recovery.written } : {}),
   };
+}
+
+/** Returns the files that interrupted runs whose journals are to be discarded had changed. */
+function interruptedRunsChanged(recoveries: ReadonlyMap<string, Recovery>): InterruptedRunChanges[] {
+  return [...recoveries]
+    .filter(([, recovery]) => recovery.action === "discarded")
+    .filter(([, recovery]) => recovery.written.length + recovery.removed.length > 0)
+    .map(([folder, recovery]) => ({
+      deployment: path.posix.basename(folder),
+      folder,
+      written: recovery.written,
+      removed: recovery.removed,
+    }));
 }
 
 /**

@@ -20,6 +20,50 @@ const PROD_VARS = "vars/prod-us-east-1.yaml";
 
 const cake = runCake;
 
+/**
+ * Returns a repo with the output of `previous`, where a reconcile of `next` was killed after it
+ * renamed the files of `renamed` (all, the manifest's included, when undefined) and deleted
+ * those of `deleted`, and whose vars file then changed to `current`.
+ */
+async function interruptedRepo(
+  previous: string,
+  next: string,
+  current: string,
+  { renamed, deleted = [] }: { renamed?: string[]; deleted?: string[] },
+): Promise<string> {
+  const reference = await makeRepo({ [PROD_VARS]: next });
+  expect((await cake(reference, "reconcile")).code).toBe(0);
+  const nextFiles = await snapshotTree(path.join(reference, PROD));
+  const root = await makeRepo({ [PROD_VARS]: previous });
+  expect((await cake(root, "reconcile")).code).toBe(0);
+  const previousFiles = await snapshotTree(path.join(root, PROD));
+  const sha256 = (bytes: string): string => createHash("sha256").update(bytes).digest("hex");
+
+  const files: Record<string, string> = { [PROD_VARS]: current };
+  const renames: { from: string; to: string; sha256: string }[] = [];
+  // The manifest goes last, as reconcile renames it.
+  const order = Object.keys(nextFiles).sort(
+    (a, b) => Number(a === ".cake-manifest.json") - Number(b === ".cake-manifest.json"),
+  );
+  for (const file of order) {
+    const content = nextFiles[file]?.content ?? "";
+    if (previousFiles[file]?.content === content) continue;
+    const from = `.cake-tmp-1-${renames.length}`;
+    const done = renamed === undefined || renamed.includes(file);
+    files[`${PROD}/${done ? file : from}`] = content;
+    renames.push({ from, to: file, sha256: sha256(content) });
+  }
+  const deletions = Object.keys(previousFiles).filter((file) => !Object.hasOwn(nextFiles, file));
+  files[`${PROD}/.cake-journal.json`] = JSON.stringify({
+    renames,
+    deletions,
+    vars: { file: PROD_VARS, sha256: sha256(next) },
+  });
+  await writeTree(root, files);
+  for (const file of deleted) await rm(path.join(root, PROD, file));
+  return root;
+}
+
 describe("cake reconcile", () => {
   it("prints one line per deployment", async () => {
     const root = await makeRepo({ [PROD_VARS]: varsText() });
@@ -403,6 +447,34 @@ describe("cake reconcile", () => {
       expect(result.stdout).toContain(
         `wrote ${PROD}/kustomization.yaml\n  wrote ${PROD}/profiles/ml-dev.yaml\n`,
       );
+    }
+  });
+
+  it.each(["text", "json"])("names what an interrupted run changed when blocked, in %s", async (format) => {
+    const renamed = ["kustomization.yaml", "profiles/ml-dev.yaml"];
+    // The run that added ml-dev renamed two files and was killed; then bob left the vars.
+    const root = await interruptedRepo(
+      varsText(),
+      varsText({ namespaces: ["ml-prod", "ml-dev"] }),
+      varsText({ namespaces: ["ml-prod", "ml-dev"], users: [ALICE] }),
+      { renamed },
+    );
+
+    const result = await cake(root, "reconcile", "--format", format);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      "cake: nothing was written, but an interrupted reconcile of prod-us-east-1 had changed files before it stopped (listed below):\n",
+    );
+    expect(result.stderr).toContain(
+      "  prod-us-east-1: the interrupted reconcile changed these files, and they stay as it left them. " +
+        "The first reconcile that gets past the checks above discards its journal and reports them:\n" +
+        `    wrote ${PROD}/kustomization.yaml\n    wrote ${PROD}/profiles/ml-dev.yaml\n`,
+    );
+    if (format === "json") {
+      expect(JSON.parse(result.stdout).blocked.interruptedRunsChanged).toEqual([
+        { deployment: "prod-us-east-1", folder: PROD, written: renamed, removed: [] },
+      ]);
     }
   });
 

@@ -561,6 +561,37 @@ describe("reconcile", () => {
     expect((await run(root, { check: true })).drift).toBe(false);
   });
 
+  it("keeps a discarded journal when a guard stops the run", async () => {
+    const renamed = ["kustomization.yaml", "profiles/ml-dev.yaml"];
+    const { root } = await tornRun([], renamed);
+    // After the run that added ml-dev was killed, bob left the vars.
+    await writeFile(
+      path.join(root, PROD_VARS),
+      varsText({ namespaces: ["ml-prod", "ml-dev"], users: [ALICE] }),
+    );
+
+    const blocked = run(root);
+
+    await expect(blocked).rejects.toThrow(
+      "nothing was written, but an interrupted reconcile of prod-us-east-1 had changed files before it stopped (listed below):",
+    );
+    await expect(blocked).rejects.toThrow(
+      `    wrote ${PROD}/kustomization.yaml\n    wrote ${PROD}/profiles/ml-dev.yaml`,
+    );
+    await expect(blocked).rejects.toMatchObject({
+      interruptedRunsChanged: [{ deployment: "prod-us-east-1", folder: PROD, written: renamed, removed: [] }],
+    });
+    expect(await listTree(path.join(root, PROD))).toContain(JOURNAL_FILE);
+
+    const result = await run(root, { allowProfileDeletion: ["bjones"] });
+
+    expect(result.deployments[0]?.journalWritten).toEqual(renamed);
+    expect(paths(result, "restore")).toEqual([]);
+    expect(paths(result, "update")).toContain(`${PROD}/kustomization.yaml`);
+    expect(await listTree(path.join(root, PROD))).not.toContain(JOURNAL_FILE);
+    expect((await run(root, { check: true })).drift).toBe(false);
+  });
+
   it("never installs a torn staged manifest", async () => {
     const { root, expected } = await tornRun([MANIFEST_FILE]);
 

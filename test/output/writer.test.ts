@@ -3,7 +3,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { CakeError } from "../../src/errors.js";
 import { readCache } from "../../src/output/cache.js";
-import { JOURNAL_FILE, recoverFolder } from "../../src/output/journal.js";
+import { discardKeptJournal, JOURNAL_FILE, type Recovery, recoverFolder } from "../../src/output/journal.js";
 import {
   formatManifest,
   MANIFEST_FILE,
@@ -492,6 +492,38 @@ describe("recoverFolder", () => {
     expect(recovery?.written).toEqual(["profiles/carol.yaml", "profiles/alice.yaml"]);
     expect(recovery?.restored).toEqual(["profiles/alice.yaml"]);
     expect(recovery?.removed).toEqual([]);
+  });
+
+  it("keeps a journal to discard until asked", async () => {
+    const root = await makeTempDir();
+    await reconcileFolder(root, desiredOutput(["alice", "bob"]));
+    const carol = profileFile("carol").content;
+    const journal = JSON.stringify({
+      renames: [{ from: ".cake-tmp-1-a", to: "profiles/carol.yaml", sha256: sha256(carol) }],
+      deletions: [],
+    });
+    // A power loss emptied the staged file; a stray one of another killed run is left too.
+    await writeTree(root, {
+      [`${FOLDER}/.cake-tmp-1-a`]: "",
+      [`${FOLDER}/.cake-tmp-2-stray`]: "stray",
+      [`${FOLDER}/${JOURNAL_FILE}`]: journal,
+    });
+
+    const recovery = await recoverFolder(folderPath(root), root, { keepDiscarded: true });
+
+    expect(recovery?.action).toBe("discarded");
+    expect(await listTree(folderPath(root))).toContain(JOURNAL_FILE);
+    expect(await listTree(folderPath(root))).toContain(".cake-tmp-1-a");
+    expect(await listTree(folderPath(root))).not.toContain(".cake-tmp-2-stray");
+
+    await discardKeptJournal(folderPath(root), recovery as Recovery);
+
+    expect(await listTree(folderPath(root))).toEqual([
+      MANIFEST_FILE,
+      "kustomization.yaml",
+      "profiles/alice.yaml",
+      "profiles/bob.yaml",
+    ]);
   });
 
   it("records the manifest's sha256 in the journal", async () => {

@@ -136,6 +136,7 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
         unmatchedAllowances,
         unmatchedHandoverAllowances,
         interruptedRunsCompleted,
+        interruptedRunsChanged: error.interruptedRunsChanged,
       };
       io.stdout.write(`${JSON.stringify({ valid: true, check: false, blocked }, null, 2)}\n`);
     }
