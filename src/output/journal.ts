@@ -6,7 +6,7 @@
  * at any point therefore leaves the old output, or a journal the next command completes.
  */
 import { createHash } from "node:crypto";
-import { lstatSync, mkdirSync, readFileSync, renameSync, unlinkSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readFileSync, renameSync, unlinkSync } from "node:fs";
 import { readdir, readFile, rmdir, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import { CakeError } from "../errors.js";
@@ -57,7 +57,10 @@ export interface Recovery {
    * files its run had renamed into place before it stopped (the keys of `ownWrites`).
    */
   written: string[];
-  /** Files the journal deleted, relative to the deployment folder. None when discarded. */
+  /**
+   * Files the journal deleted, relative to the deployment folder. For a discarded journal: the
+   * files its run had deleted before it stopped.
+   */
   removed: string[];
   /** Of `written`, the files that replaced hand edits. */
   restored: string[];
@@ -165,11 +168,17 @@ export async function recoverFolder(
 function discardedRecovery(folder: string, journal: Journal, torn: string[]): Recovery {
   const ownWrites = ownWritesOf(folder, journal);
   const renamed = journal.renames.filter(({ to }) => Object.hasOwn(ownWrites, to));
+  // The journal renames every file before its first deletion. So a run that left a temporary
+  // file had deleted nothing, and once all renames ran, a missing deletion target is its work.
+  const renamesDone = journal.renames.every(({ from }) => !existsSync(path.join(folder, from)));
+  const removed = renamesDone
+    ? journal.deletions.filter((file) => file !== MANIFEST_FILE && !existsSync(path.join(folder, file)))
+    : [];
   return {
     action: "discarded",
     torn,
     written: renamed.map(({ to }) => to),
-    removed: [],
+    removed,
     restored: renamed.filter(({ action }) => action === "restore").map(({ to }) => to),
     ownWrites,
   };

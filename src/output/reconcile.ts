@@ -130,6 +130,11 @@ export interface DeploymentReport {
    */
   journalWritten?: string[];
   /**
+   * For a discarded journal: the files its run had deleted before it stopped. They are among
+   * `changes` as removed, unless this run writes them again.
+   */
+  journalRemoved?: string[];
+  /**
    * Profiles of the manifest committed at HEAD that leave the output, for a folder deleted in
    * the working tree. No file removal shows them, but their deletion needs the flag all the same.
    */
@@ -560,7 +565,7 @@ export async function reconcileLoaded(
         unknownHoldersReasons,
       } = checkGuards(plans, options));
       // The interrupted run already removed the Profiles these flags allowed it to.
-      const usedByRecovery = allowancesUsedBy(recoveries);
+      const usedByRecovery = allowancesUsedBy(recoveries, plans);
       unmatchedAllowances = unmatchedAllowances.filter((name) => !usedByRecovery.has(name));
       for (const plan of plans) checkWritable(layout.root, plan, formatPath);
     } catch (error) {
@@ -1394,16 +1399,27 @@ function leavingOfCommitted(plan: FolderPlan): { committedProfilesLeaving?: stri
 }
 
 /**
- * Returns the `--allow-profile-deletion` names that match Profiles whose files the completed
- * journals of interrupted runs removed, by folder: `deployment/*`, `deployment/profile` and
- * `profile`.
+ * Returns the `--allow-profile-deletion` names that match Profiles whose files the journals of
+ * interrupted runs removed, or that `plans` remove, by folder: `deployment/*`,
+ * `deployment/profile` and `profile`. A discarded journal counts for the deletions its run
+ * carried out before it stopped. A plan can remove a Profile file that the guards never saw
+ * leave: after a discarded run renamed its manifest, which no longer records the file.
  */
-function allowancesUsedBy(recoveries: ReadonlyMap<string, Recovery>): Set<string> {
+function allowancesUsedBy(
+  recoveries: ReadonlyMap<string, Recovery>,
+  plans: readonly FolderPlan[],
+): Set<string> {
+  const removedByFolder = [
+    ...[...recoveries].map(([folder, recovery]) => ({ folder, removed: recovery.removed })),
+    ...plans.map((plan) => ({
+      folder: plan.folder,
+      removed: plan.changes.filter((change) => change.action === "remove").map((change) => change.path),
+    })),
+  ];
   const names = new Set<string>();
-  for (const [folder, recovery] of recoveries) {
-    if (recovery.action !== "completed") continue;
+  for (const { folder, removed } of removedByFolder) {
     const deployment = path.posix.basename(folder);
-    for (const file of recovery.removed) {
+    for (const file of removed) {
       const profile = /^profiles\/([^/]+)\.yaml$/.exec(file)?.[1];
       if (profile === undefined) continue;
       names.add(`${deployment}/*`).add(`${deployment}/${profile}`).add(profile);
@@ -1427,6 +1443,7 @@ function reportAfterRecovery(report: DeploymentReport, recovery: Recovery | unde
     journalDiscarded: true,
     ...(recovery.torn.length > 0 ? { journalTorn: recovery.torn } : {}),
     ...(recovery.written.length > 0 ? { journalWritten: recovery.written } : {}),
+    ...(recovery.removed.length > 0 ? { journalRemoved: recovery.removed } : {}),
   };
 }
 

@@ -450,6 +450,33 @@ describe("cake reconcile", () => {
     }
   });
 
+  it.each(["text", "json"])("lists what a discarded run removed, in %s", async (format) => {
+    const carol = { email: "carol@example.com", username: "cwu" };
+    // The run that removed bob and carol deleted bob's file and was killed; then ml-dev was added.
+    const root = await interruptedRepo(
+      varsText({ users: [ALICE, BOB, carol] }),
+      varsText({ users: [ALICE] }),
+      varsText({ users: [ALICE], namespaces: ["ml-prod", "ml-dev"] }),
+      { deleted: ["profiles/bjones.yaml"] },
+    );
+
+    const result = await cake(root, "reconcile", "--format", format);
+
+    expect(result.code).toBe(0);
+    if (format === "json") {
+      const deployment = JSON.parse(result.stdout).deployments[0];
+      expect(deployment.removed).toEqual(["profiles/bjones.yaml", "profiles/cwu.yaml"]);
+      expect(deployment.journalRemoved).toEqual(["profiles/bjones.yaml"]);
+    } else {
+      expect(result.stdout).toContain(", 2 removed\n");
+      expect(result.stdout).toContain(
+        "the interrupted reconcile had written 2 files and removed 1 file before it stopped; " +
+          "this report counts them with this run's changes",
+      );
+      expect(result.stdout).toContain(`removed ${PROD}/profiles/bjones.yaml\n`);
+    }
+  });
+
   it.each(["text", "json"])("names what an interrupted run changed when blocked, in %s", async (format) => {
     const renamed = ["kustomization.yaml", "profiles/ml-dev.yaml"];
     // The run that added ml-dev renamed two files and was killed; then bob left the vars.

@@ -88,6 +88,48 @@ async function stageJournal(
   await writeTree(root, files);
 }
 
+/**
+ * Returns a repo where a run from `next` was killed after all its renames, the manifest's
+ * included, and after deleting the files of `deleted` only, with the vars file then changed to
+ * `current`. The run had every Profile deletion allowed.
+ */
+async function killedAfterRenames(
+  previous: string,
+  next: string,
+  current: string,
+  deleted: string[],
+): Promise<string> {
+  const reference = await makeRepo({ [PROD_VARS]: next });
+  await run(reference);
+  const nextFiles = contentsOf(await snapshotTree(path.join(reference, PROD)));
+  const root = await makeRepo({ [PROD_VARS]: previous });
+  await run(root);
+  const previousFiles = contentsOf(await snapshotTree(path.join(root, PROD)));
+
+  const renames: { from: string; to: string; sha256: string }[] = [];
+  const files: Record<string, string> = {};
+  const order = Object.keys(nextFiles).sort(
+    (a, b) => Number(a === MANIFEST_FILE) - Number(b === MANIFEST_FILE),
+  );
+  for (const file of order) {
+    const content = nextFiles[file] ?? "";
+    if (previousFiles[file] === content) continue;
+    files[`${PROD}/${file}`] = content;
+    const sha256 = createHash("sha256").update(content).digest("hex");
+    renames.push({ from: `.cake-tmp-1-${renames.length}`, to: file, sha256 });
+  }
+  const deletions = Object.keys(previousFiles).filter((file) => !Object.hasOwn(nextFiles, file));
+  files[`${PROD}/${JOURNAL_FILE}`] = JSON.stringify({
+    renames,
+    deletions,
+    vars: { file: PROD_VARS, sha256: createHash("sha256").update(next).digest("hex") },
+  });
+  files[PROD_VARS] = current;
+  await writeTree(root, files);
+  for (const file of deleted) await rm(path.join(root, PROD, file));
+  return root;
+}
+
 function contentsOf(snapshot: Record<string, FileSnapshot>): Record<string, string> {
   return Object.fromEntries(Object.entries(snapshot).map(([file, { content }]) => [file, content]));
 }
@@ -559,6 +601,38 @@ describe("reconcile", () => {
     expect(paths(result, "update")).toContain(`${PROD}/profiles/ml-dev.yaml`);
     expect(report?.journalWritten).toEqual(["profiles/ml-dev.yaml"]);
     expect((await run(root, { check: true })).drift).toBe(false);
+  });
+
+  it("reports what a discarded run deleted", async () => {
+    const carol = { email: "carol@example.com", username: "cwu" };
+    const previous = varsText({ users: [ALICE, BOB, carol] });
+    const next = varsText({ users: [ALICE] });
+    const current = varsText({ users: [ALICE], namespaces: ["ml-prod", "ml-dev"] });
+    // The run that removed bob and carol deleted bob's file, then was killed.
+    const root = await killedAfterRenames(previous, next, current, ["profiles/bjones.yaml"]);
+
+    const result = await run(root, { allowProfileDeletion: ["bjones", "cwu"] });
+    const report = result.deployments[0];
+
+    expect(report?.journalDiscarded).toBe(true);
+    expect(report?.journalRemoved).toEqual(["profiles/bjones.yaml"]);
+    expect(paths(result, "remove")).toEqual([`${PROD}/profiles/bjones.yaml`, `${PROD}/profiles/cwu.yaml`]);
+    expect(result.unmatchedAllowances).toBeUndefined();
+  });
+
+  it("reports no deletion of a run stopped in its renames", async () => {
+    const { root } = await tornRun([], ["profiles/ml-dev.yaml"]);
+    const journalPath = path.join(root, PROD, JOURNAL_FILE);
+    const journal = JSON.parse(await readFile(journalPath, "utf8"));
+    // The run would have deleted a file that was never there, after its remaining renames.
+    await writeFile(journalPath, JSON.stringify({ ...journal, deletions: ["profiles/gone.yaml"] }));
+    await writeFile(path.join(root, PROD_VARS), varsText({ namespaces: ["ml-prod", "ml-dev", "ml-test"] }));
+
+    const report = (await run(root)).deployments[0];
+
+    expect(report?.journalDiscarded).toBe(true);
+    expect(report?.journalRemoved).toBeUndefined();
+    expect(report?.changes.filter((change) => change.action === "remove")).toEqual([]);
   });
 
   it("keeps a discarded journal when a guard stops the run", async () => {

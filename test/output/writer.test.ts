@@ -526,6 +526,32 @@ describe("recoverFolder", () => {
     ]);
   });
 
+  it("lists what a discarded journal had deleted", async () => {
+    const root = await makeTempDir();
+    await reconcileFolder(root, desiredOutput(["alice", "bob", "carol"]));
+    const manifest = formatManifest({
+      ...(await readManifest(folderPath(root))),
+      profiles: ["alice"],
+    } as OutputManifest);
+    await rm(folderPath(root, "profiles/bob.yaml"));
+    // The run renamed its manifest and deleted bob's file, then stopped; its vars changed since.
+    await writeTree(root, {
+      [`${FOLDER}/${MANIFEST_FILE}`]: manifest,
+      [`${FOLDER}/${JOURNAL_FILE}`]: JSON.stringify({
+        renames: [{ from: ".cake-tmp-1-m", to: MANIFEST_FILE, sha256: sha256(manifest) }],
+        deletions: ["profiles/bob.yaml", "profiles/carol.yaml"],
+        vars: { file: VARS, sha256: sha256("older vars") },
+      }),
+      [VARS]: "newer vars",
+    });
+
+    const recovery = await recoverFolder(folderPath(root), root);
+
+    expect(recovery?.action).toBe("discarded");
+    expect(recovery?.removed).toEqual(["profiles/bob.yaml"]);
+    expect(await listTree(folderPath(root))).toContain("profiles/carol.yaml");
+  });
+
   it("records the manifest's sha256 in the journal", async () => {
     const root = await makeTempDir();
     const plan = await planFolder(root, desiredOutput(["alice"]));

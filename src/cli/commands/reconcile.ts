@@ -391,10 +391,15 @@ function recoveryNotes(report: DeploymentReport): string[] {
     notes.push("completed an interrupted reconcile");
   }
   const renamed = report.journalWritten?.length ?? 0;
-  if (renamed > 0) {
+  const deleted = report.journalRemoved?.length ?? 0;
+  if (renamed + deleted > 0) {
+    const files = (count: number): string => `${count} ${count === 1 ? "file" : "files"}`;
+    const done = [
+      ...(renamed > 0 ? [`written ${files(renamed)}`] : []),
+      ...(deleted > 0 ? [`removed ${files(deleted)}`] : []),
+    ].join(" and ");
     notes.push(
-      `the interrupted reconcile had written ${renamed} ${renamed === 1 ? "file" : "files"} before it stopped; ` +
-        "this report counts them with this run's changes",
+      `the interrupted reconcile had ${done} before it stopped; this report counts them with this run's changes`,
     );
   }
   return notes;
@@ -502,6 +507,7 @@ function toJson(result: ReconcileResult): unknown {
       journalDiscarded: report.journalDiscarded ?? false,
       journalTorn: report.journalTorn ?? [],
       journalWritten: report.journalWritten ?? [],
+      journalRemoved: report.journalRemoved ?? [],
     })),
     diagnostics: diagnosticsToJson(result.diagnostics).diagnostics,
     ...(result.unmatchedAllowances === undefined ? {} : { unmatchedAllowances: result.unmatchedAllowances }),
