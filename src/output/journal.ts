@@ -71,6 +71,11 @@ export interface Recovery {
    */
   ownWrites: Record<string, string>;
   /**
+   * For a discarded journal: true when its run had renamed its manifest into place, so the
+   * manifest on disk records the output of the discarded run, not of the last completed one.
+   */
+  manifestRenamed: boolean;
+  /**
    * For a journal to discard that `recoverFolder` kept (`keepDiscarded`): the journal, which
    * stays in the folder with its temporary files until `discardKeptJournal` deletes them.
    */
@@ -153,6 +158,7 @@ export async function recoverFolder(
         removed: journal.deletions.filter((file) => file !== MANIFEST_FILE),
         restored: journal.renames.filter(({ action }) => action === "restore").map(({ to }) => to),
         ownWrites: {},
+        manifestRenamed: false,
       };
     }
   }
@@ -174,6 +180,7 @@ function discardedRecovery(folder: string, journal: Journal, torn: string[]): Re
   const removed = renamesDone
     ? journal.deletions.filter((file) => file !== MANIFEST_FILE && !existsSync(path.join(folder, file)))
     : [];
+  const manifestRename = journal.renames.find(({ to }) => to === MANIFEST_FILE);
   return {
     action: "discarded",
     torn,
@@ -181,6 +188,7 @@ function discardedRecovery(folder: string, journal: Journal, torn: string[]): Re
     removed,
     restored: renamed.filter(({ action }) => action === "restore").map(({ to }) => to),
     ownWrites,
+    manifestRenamed: manifestRename !== undefined && !existsSync(path.join(folder, manifestRename.from)),
   };
 }
 

@@ -1438,8 +1438,15 @@ function reportAfterRecovery(report: DeploymentReport, recovery: Recovery | unde
   if (recovery === undefined) return report;
   const merged = withRecoveredChanges(report, recovery);
   if (recovery.action === "completed") return { ...merged, journalPending: true };
+  // A manifest that the discarded run renamed records that run's output, not what was applied.
+  // The `argocd/` files the run changed differ from what was applied, even where they match it.
+  const argocdChangedBefore =
+    recovery.manifestRenamed &&
+    [...recovery.written, ...recovery.removed].some((file) => file.startsWith(ARGOCD_FOLDER));
+  const { argocdAsRecorded, ...rest } = merged;
   return {
-    ...merged,
+    ...rest,
+    ...(argocdAsRecorded === true && !argocdChangedBefore ? { argocdAsRecorded } : {}),
     journalDiscarded: true,
     ...(recovery.torn.length > 0 ? { journalTorn: recovery.torn } : {}),
     ...(recovery.written.length > 0 ? { journalWritten: recovery.written } : {}),

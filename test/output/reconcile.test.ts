@@ -10,7 +10,12 @@ import { CakeError, UsageError } from "../../src/errors.js";
 import { JOURNAL_FILE } from "../../src/output/journal.js";
 import { LOCK_FILE } from "../../src/output/lock.js";
 import { MANIFEST_FILE } from "../../src/output/manifest.js";
-import { ReconcileBlockedError, type ReconcileOptions, reconcile } from "../../src/output/reconcile.js";
+import {
+  argocdChanged,
+  ReconcileBlockedError,
+  type ReconcileOptions,
+  reconcile,
+} from "../../src/output/reconcile.js";
 import { resolveLayout } from "../../src/repo/layout.js";
 import { type FileSnapshot, listTree, snapshotTree, writeTree } from "./tree.js";
 import { ALICE, BOB, makeRepo, varsText } from "./vars.js";
@@ -633,6 +638,36 @@ describe("reconcile", () => {
     expect(report?.journalDiscarded).toBe(true);
     expect(report?.journalRemoved).toBeUndefined();
     expect(report?.changes.filter((change) => change.action === "remove")).toEqual([]);
+  });
+
+  it("reminds of argocd/ a discarded run changed", async () => {
+    const repoUrl = "https://git.example.com/platform/ops-next.git";
+    const next = varsText({ repoUrl });
+    const current = varsText({ repoUrl, namespaces: ["ml-prod", "ml-dev"] });
+    // The run of the new repo URL renamed all its files, its manifest last, and was killed.
+    const root = await killedAfterRenames(varsText(), next, current, []);
+
+    const [report] = (await run(root)).deployments;
+    if (report === undefined) throw new Error("no report of prod-us-east-1");
+
+    expect(report.journalWritten).toContain("argocd/application.yaml");
+    expect(argocdChanged(report)).toBe(true);
+  });
+
+  it("gives no reminder for argocd/ a discarded run left", async () => {
+    const next = varsText({ users: [ALICE] });
+    const current = varsText({ users: [ALICE], namespaces: ["ml-prod", "ml-dev"] });
+    const root = await killedAfterRenames(varsText(), next, current, []);
+    const application = path.join(root, PROD, "argocd/application.yaml");
+    await writeFile(application, `${await readFile(application, "utf8")}# edited by hand\n`);
+
+    const result = await run(root);
+    const [report] = result.deployments;
+    if (report === undefined) throw new Error("no report of prod-us-east-1");
+
+    expect(report.journalDiscarded).toBe(true);
+    expect(paths(result, "restore")).toEqual([`${PROD}/argocd/application.yaml`]);
+    expect(argocdChanged(report)).toBe(false);
   });
 
   it("keeps a discarded journal when a guard stops the run", async () => {

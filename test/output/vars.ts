@@ -16,6 +16,7 @@ export interface VarsInput {
   owner?: string;
   namespaces?: string[];
   users?: VarsUser[];
+  repoUrl?: string;
 }
 
 export const ALICE: VarsUser = {
@@ -36,7 +37,7 @@ export function varsText(input: VarsInput = {}): string {
     region: input.region ?? "us-east-1",
     kubeflow: { profile_owner: input.owner ?? "kubeflow-platform@example.com" },
     cloud: { provider: "none" },
-    gitops: { repo_url: "https://git.example.com/platform/ops.git" },
+    gitops: { repo_url: input.repoUrl ?? "https://git.example.com/platform/ops.git" },
     users: {
       deploy_namespaces: input.namespaces ?? ["ml-prod"],
       users: (input.users ?? [ALICE, BOB]).map((user) => ({

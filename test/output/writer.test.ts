@@ -549,6 +549,7 @@ describe("recoverFolder", () => {
 
     expect(recovery?.action).toBe("discarded");
     expect(recovery?.removed).toEqual(["profiles/bob.yaml"]);
+    expect(recovery?.manifestRenamed).toBe(true);
     expect(await listTree(folderPath(root))).toContain("profiles/carol.yaml");
   });
 
