@@ -13,6 +13,7 @@ import type { NamespaceAccess } from "../model/types.js";
 import { CsvError, type CsvPosition, parseCsvRecords } from "./csv.js";
 import { EditError, type EditErrorCode } from "./errors.js";
 import { parseRoles } from "./options.js";
+import type { Rejection } from "./session.js";
 import { emailTwinDifference, type NamespaceGrantInput } from "./users.js";
 
 export const IMPORT_COLUMNS = ["email", "username", "roles", "namespaces"] as const;
@@ -321,7 +322,14 @@ export function throwProblems(
   csv: Pick<ImportCsv, "file" | "header">,
   problems: readonly RowProblem[],
 ): void {
-  if (problems.length === 0) return;
+  if (problems.length > 0) throw importError(csv, problems);
+}
+
+/** Returns the ImportError that lists `problems`, as `throwProblems` throws it. */
+export function importError(
+  csv: Pick<ImportCsv, "file" | "header">,
+  problems: readonly RowProblem[],
+): ImportError {
   const place = (problem: RowProblem): number =>
     problem.field === undefined ? -1 : csv.header.indexOf(problem.field);
   const sorted = [...problems].sort((a, b) => a.line - b.line || place(a) - place(b));
@@ -331,7 +339,7 @@ export function throwProblems(
     .slice(0, MAX_LISTED_PROBLEMS)
     .map((problem) => `\n  ${formatProblem(csv.file, problem)}`);
   const more = sorted.length - listed.length;
-  throw new ImportError(
+  return new ImportError(
     `${csv.file}: ${count(sorted.length, "problem")} in ${count(rows, "row")}, so nothing was imported:` +
       `${listed.join("")}${more > 0 ? `\n  and ${count(more, "more problem")}, not listed` : ""}`,
     sorted,
@@ -361,4 +369,46 @@ function shortened(message: string): string {
 
 export function count(value: number, noun: string): string {
   return `${value} ${noun}${value === 1 ? "" : "s"}`;
+}
+
+/**
+ * Returns the error of an import of several deployments that some of them rejected. A row
+ * problem that several deployments find, such as an invalid role, is listed once. One that
+ * not every deployment in `checked` finds starts with the deployments that find it. A
+ * deployment that rejected the import for another reason, such as an invalid vars file,
+ * follows with its own message.
+ */
+export function importRejectionError(
+  csv: Pick<ImportCsv, "file" | "header">,
+  rejections: readonly Rejection[],
+  checked: readonly string[],
+): CakeError {
+  const found = new Map<string, { problem: RowProblem; deployments: string[] }>();
+  const otherErrors: string[] = [];
+  for (const { name, error } of rejections) {
+    if (!(error instanceof ImportError)) {
+      otherErrors.push(`${name}: ${error.message}`);
+      continue;
+    }
+    for (const problem of error.problems) {
+      const { line, field, position, code, message } = problem;
+      const key = JSON.stringify([line, field, position.line, position.column, code, message]);
+      const entry = found.get(key) ?? { problem, deployments: [] };
+      entry.deployments.push(name);
+      found.set(key, entry);
+    }
+  }
+
+  // A `username-differs` message names the deployments it concerns, and one deployment reports it.
+  const problems = [...found.values()].map(({ problem, deployments }) =>
+    deployments.length === checked.length || problem.code === "username-differs"
+      ? problem
+      : { ...problem, message: `in ${joinedList(deployments)}: ${problem.message}` },
+  );
+  const parts = problems.length === 0 ? otherErrors : [importError(csv, problems).message, ...otherErrors];
+  return new CakeError(`${parts.join("\n")}\nno deployment was changed.`, rejections[0]?.error.exitCode ?? 1);
+}
+
+function joinedList(names: readonly string[]): string {
+  return names.length < 2 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
 }

@@ -22,6 +22,7 @@ import {
   type ImportCsv,
   type ImportProblemCode,
   type ImportRow,
+  importRejectionError,
   type RowProblem,
   readImportCsv,
   rowProblem,
@@ -651,5 +652,6 @@ export async function importUsers(
       applyImport(target, csv, await loadHandoverCheck(target), await removedProfilesOf(target), shared),
     dryRun: options.dryRun === true,
     allOrNothing: true,
+    rejectionError: (rejections, checked) => importRejectionError(csv, rejections, checked),
   });
 }

@@ -94,6 +94,17 @@ export interface EditRequest {
    * of being skipped: `user import` promises that a bad row imports nothing.
    */
   allOrNothing?: boolean;
+  /**
+   * Builds the error of an `allOrNothing` edit that some deployments rejected, in place of one
+   * message per deployment. `checked` names every deployment the edit ran on.
+   */
+  rejectionError?(rejections: readonly Rejection[], checked: readonly string[]): CakeError;
+}
+
+/** A deployment that rejected an edit of `--deployment all`, with its error. */
+export interface Rejection {
+  name: string;
+  error: CakeError;
 }
 
 interface Applied {
@@ -245,7 +256,7 @@ async function prepareEdits(
   // Printed once no deployment rejects the edit, because a rejection changes nothing anywhere.
   const unchanged: string[] = [];
   const skipped: { name: string; reason: string }[] = [];
-  const rejections: { name: string; error: CakeError }[] = [];
+  const rejections: Rejection[] = [];
   const refuse = (name: string, file: string | undefined, error: unknown): void => {
     // A refused edit names the vars file it was refused in.
     if (!all && error instanceof EditError && file !== undefined) {
@@ -315,6 +326,12 @@ async function prepareEdits(
   const order = (name: string): number => names.indexOf(name);
   rejections.sort((a, b) => order(a.name) - order(b.name));
   skipped.sort((a, b) => order(a.name) - order(b.name));
+  if (rejections.length > 0 && request.rejectionError !== undefined) {
+    throw request.rejectionError(
+      rejections,
+      targets.map((target) => target.name),
+    );
+  }
   if (rejections.length > 0) {
     const reasons = rejections.map(({ name, error }) => `${name}: ${error.message}`).join("\n");
     throw new CakeError(`${reasons}\nno deployment was changed.`, rejections[0]?.error.exitCode ?? 1);

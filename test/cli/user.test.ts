@@ -1146,7 +1146,9 @@ describe("cake user add to one deployment", () => {
     const result = await cake(repo, "user", "import", "--deployment", "all", csv, "--no-reconcile");
 
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/qa-us-east-1: .*unknown-namespace.*\nno deployment was changed/s);
+    expect(result.stderr).toMatch(
+      /\[unknown-namespace\] namespaces: in qa-us-east-1: .*\nno deployment was changed/s,
+    );
     expect(await readVars(repo)).toBe(original);
     expect(await readVars(repo, "qa-us-east-1")).not.toContain("zed@example.com");
   });

@@ -828,8 +828,43 @@ describe("cake user import --deployment all", () => {
 
     expect(result.code).toBe(1);
     expect(result.stderr.match(/username-differs/g)).toHaveLength(1);
-    expect(result.stderr).toContain("cake: qa-us-east-1: users.csv: 1 problem in 1 row");
+    expect(result.stderr).toContain("cake: users.csv: 1 problem in 1 row");
     expect(result.stderr).not.toContain("uat-us-east-1");
+  });
+
+  it("lists a problem of the CSV once", async () => {
+    const third = readFixture("qa-us-east-1.yaml").replace("environment: qa", "environment: uat");
+    await writeFile(path.join(repo, "vars", "uat-us-east-1.yaml"), third);
+    await writeCsv("email,username,roles,namespaces\nzed@example.com,,admin,\n");
+
+    const result = await cake(repo, ...ALL);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      "cake: users.csv: 1 problem in 1 row, so nothing was imported:\n" +
+        '  users.csv:2:18: error [invalid-value] roles: invalid role "admin"; use one of: cake-admin, cake-user\n' +
+        "no deployment was changed.\n",
+    );
+  });
+
+  it("names the deployments of a problem", async () => {
+    // qa-us-east-1 and uat-us-east-1 declare no team-a, which dev-eu-west-1 declares.
+    const third = readFixture("qa-us-east-1.yaml").replace("environment: qa", "environment: uat");
+    await writeFile(path.join(repo, "vars", "uat-us-east-1.yaml"), third);
+    await writeCsv("email,username,roles,namespaces\nzed@example.com,,,team-a\n");
+
+    const result = await cake(repo, ...ALL);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^cake: users\.csv: 2 problems in 1 row, so nothing was imported:\n/);
+    expect(result.stderr).toContain(
+      "  users.csv:2:18: error [missing-value] roles: new user zed@example.com needs at least one role; ",
+    );
+    expect(result.stderr).toContain(
+      '  users.csv:2:19: error [unknown-namespace] namespaces: in qa-us-east-1 and uat-us-east-1: namespace "team-a" ',
+    );
+    expect(result.stderr.match(/unknown-namespace/g)).toHaveLength(1);
+    expect(result.stderr).toMatch(/\nno deployment was changed\.\n$/);
   });
 
   it("prints no unchanged deployment on failure", async () => {
