@@ -35,11 +35,11 @@ export function importDeployments(targets: readonly EditTarget[]): Promise<Impor
 }
 
 /**
- * Returns the deployments of the repo that an edit does not change, for `shareUsernames`. Only
- * their users count, so the Profiles that left their output are not read.
+ * Reads the deployments of the repo that an edit does not change, for `shareUsernames`: their
+ * users, and the Profiles that left their output, whose names a proposal avoids.
  */
-export function otherDeployments(others: readonly EditTarget[]): ImportDeployment[] {
-  return others.map((other) => ({ name: other.name, deployment: other.deployment, removed: {} }));
+export function otherDeployments(others: readonly EditTarget[]): Promise<ImportDeployment[]> {
+  return importDeployments(others);
 }
 
 /**
@@ -324,8 +324,24 @@ function agree(email: string, fresh: readonly Tracked[], tracked: readonly Track
   const [proposal] = own;
   const agreed = own.every((each) => each.username === proposal?.username) ? proposal?.username : undefined;
   // The targets' own proposals avoid their own names, so only the other deployments can hold it.
+  // A Profile that Argo CD keeps there for someone else clashes with no object of the targets,
+  // which sync other clusters and name cloud identities with other prefixes. It is avoided all
+  // the same: its last holder gets it back when added there again, and the new person could
+  // not be added there under their one username.
+  const person = personKey(email);
+  const describeHolder = (each: Tracked, name: string): string | undefined => {
+    const holder = each.holders.get(name);
+    if (holder !== undefined) return `the username of ${holder}`;
+    if (!keptForPerson(each, person).has(name)) return undefined;
+    const last = each.removed[name];
+    return last === null || last === undefined
+      ? "the Profile of a removed deploy namespace, which Argo CD keeps"
+      : `a Profile Argo CD keeps for ${last}`;
+  };
   const elsewhere =
-    agreed === undefined ? undefined : tracked.find((each) => !each.target && each.holders.has(agreed));
+    agreed === undefined
+      ? undefined
+      : tracked.find((each) => !each.target && describeHolder(each, agreed) !== undefined);
   if (agreed !== undefined && elsewhere === undefined) return { username: agreed };
 
   // Each target proposes again, avoiding the names taken in any deployment. The proposals can
@@ -333,7 +349,7 @@ function agree(email: string, fresh: readonly Tracked[], tracked: readonly Track
   // and among equals the first target's.
   const takenAnywhere = {
     has: (name: string) =>
-      tracked.some((each) => each.holders.has(name)) ||
+      tracked.some((each) => describeHolder(each, name) !== undefined) ||
       fresh.some((each, index) => each.index.has(name) || kept[index]?.has(name)),
   };
   const free = fresh.map(
@@ -343,10 +359,9 @@ function agree(email: string, fresh: readonly Tracked[], tracked: readonly Track
   for (const name of free) votes.set(name, (votes.get(name) ?? 0) + 1);
   const username = [...votes.entries()].reduce((best, entry) => (entry[1] > best[1] ? entry : best))[0];
   if (agreed !== undefined && elsewhere !== undefined) {
-    const holder = elsewhere.holders.get(agreed) as string;
     return {
       username,
-      note: `a name free in every deployment ("${agreed}" is the username of ${holder} in ${elsewhere.name})`,
+      note: `a name free in every deployment ("${agreed}" is ${describeHolder(elsewhere, agreed)} in ${elsewhere.name})`,
     };
   }
   return { username, note: "free in every deployment that gets the user" };

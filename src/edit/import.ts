@@ -646,7 +646,7 @@ export async function importUsers(
       const badEmails = new Set(
         csv.problems.filter((problem) => problem.field === "email").map((problem) => problem.line),
       );
-      shared = shareUsernames(csv.rows, deployments, badEmails, otherDeployments(others));
+      shared = shareUsernames(csv.rows, deployments, badEmails, await otherDeployments(others));
     },
     edit: async (target) =>
       applyImport(target, csv, await loadHandoverCheck(target), await removedProfilesOf(target), shared),

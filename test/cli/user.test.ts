@@ -1094,6 +1094,22 @@ describe("cake user add to one deployment", () => {
     );
   });
 
+  it("avoids a Profile kept elsewhere", async () => {
+    // Removing carol@example.com ("cwu") from dev-eu-west-1 keeps her Profile there.
+    expect((await cake(repo, "reconcile")).code).toBe(0);
+    const removed = await cake(repo, "user", "remove", ...D, "--username", "cwu", "--delete-profile");
+    expect(removed.code).toBe(0);
+
+    const result = await cake(repo, ...QA, "--email", "cwu@example.org");
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(
+      'username "cwu-2" was chosen because it is a name free in every deployment ("cwu" is a Profile ' +
+        "Argo CD keeps for carol@example.com in dev-eu-west-1)",
+    );
+    expect(await readVars(repo, "qa-us-east-1")).toContain("username: cwu-2");
+  });
+
   it("rejects another person's username elsewhere", async () => {
     const result = await expectFailure(1, ...QA, "--email", "chen.wu@example.com", "--username", "cwu");
 

@@ -913,6 +913,38 @@ describe("cake user import into one deployment", () => {
     );
   });
 
+  it("avoids a Profile kept elsewhere", async () => {
+    // Removing carol@example.com ("cwu") from dev-eu-west-1 keeps her Profile there.
+    expect((await cake(repo, "reconcile")).code).toBe(0);
+    const remove = [
+      "user",
+      "remove",
+      "--deployment",
+      "dev-eu-west-1",
+      "--username",
+      "cwu",
+      "--delete-profile",
+    ];
+    expect((await cake(repo, ...remove)).code).toBe(0);
+    await writeCsv("email,username,roles,namespaces\ncwu@example.org,,cake-user,\n");
+
+    const result = await cake(
+      repo,
+      "user",
+      "import",
+      "--deployment",
+      "qa-us-east-1",
+      "users.csv",
+      "--dry-run",
+    );
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(
+      'line 2: add cwu@example.org (username cwu-2, a name free in every deployment ("cwu" is a Profile ' +
+        "Argo CD keeps for carol@example.com in dev-eu-west-1)): roles cake-user",
+    );
+  });
+
   it("rejects a username unlike the one elsewhere", async () => {
     await writeCsv("email,username,roles,namespaces\nbob@example.com,bob,cake-user,\n");
 

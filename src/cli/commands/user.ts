@@ -220,7 +220,7 @@ function addAction(
     prepare: async (targets, others) => {
       if (targets.length + others.length < 2) return;
       const deployments = await importDeployments(targets);
-      const rest = otherDeployments(others);
+      const rest = await otherDeployments(others);
       if (options.username !== undefined) {
         const problem = givenUsernameProblem(email, options.username, deployments, rest);
         if (problem !== undefined) throw new CakeError(`${problem}; nothing was written.`);
