@@ -60,6 +60,12 @@ interface Tracked extends ImportDeployment {
 }
 
 /**
+ * Where a command takes a username for a new user: the `username` column of `cake user
+ * import`, or `--username` of `cake user add`.
+ */
+export type UsernameInput = "column" | "option";
+
+/**
  * Chooses one username for each row that adds a user and leaves the username column empty, by
  * the row's line. A person who exists in some deployment of the repo keeps that username. A new
  * person gets the name every target proposes when they agree and no other person has it in
@@ -68,12 +74,14 @@ interface Tracked extends ImportDeployment {
  * other usernames in `others` or another person has it there. Its conflicts in `deployments`
  * are left to the checks of each deployment. The rows are taken in order, and each row's
  * name is taken for the rows after it. Rows in `skipped` (such as a bad email) get none.
+ * `input` is where the fix of a problem gives a username.
  */
 export function shareUsernames(
   rows: readonly Pick<ImportRow, "line" | "email" | "username">[],
   deployments: readonly ImportDeployment[],
   skipped: ReadonlySet<number>,
   others: readonly ImportDeployment[] = [],
+  input: UsernameInput = "column",
 ): Map<number, SharedUsername> {
   const tracked = [
     ...deployments.map((each) => track(each, true)),
@@ -92,7 +100,9 @@ export function shareUsernames(
     let username = row.username;
     if (username === "") {
       const result =
-        existing.length > 0 ? keepUsername(row.email, existing, fresh) : agree(row.email, fresh, tracked);
+        existing.length > 0
+          ? keepUsername(row.email, existing, fresh, input)
+          : agree(row.email, fresh, tracked);
       shared.set(row.line, result);
       if (!("username" in result)) continue;
       username = result.username;
@@ -234,6 +244,7 @@ function keepUsername(
   email: string,
   existing: readonly Tracked[],
   fresh: readonly Tracked[],
+  input: UsernameInput,
 ): SharedUsername {
   const person = personKey(email);
   const [first] = fresh as [Tracked];
@@ -241,14 +252,17 @@ function keepUsername(
   const [username] = names;
   if (username === undefined || names.length > 1) {
     const held = existing.map((each) => `"${each.usernames.get(person)}" in ${each.name}`).join(", ");
-    // A target where the person exists gets the row as an update, which never renames them.
-    const alone = existing.some((each) => each.target)
-      ? `, and run the command for ${fresh.map((each) => each.name).join(", ")} alone (--deployment ${fresh.length === 1 ? first.name : "NAME"})`
-      : "";
+    // An import gives a target where the person exists the row as an update, which rejects
+    // another username. `user add` skips such a target, so it needs no narrower --deployment.
+    const alone =
+      input === "column" && existing.some((each) => each.target)
+        ? `, and run the command for ${fresh.map((each) => each.name).join(", ")} alone (--deployment ${fresh.length === 1 ? first.name : "NAME"})`
+        : "";
+    const give = input === "column" ? "as the username" : "with --username";
     return {
       problem:
         `${email} already has different usernames (${held}), so cake cannot choose one for ` +
-        `${fresh.map((each) => each.name).join(", ")}; give one of them, ${quotedList(names)}, as the username${alone}, ` +
+        `${fresh.map((each) => each.name).join(", ")}; give one of them, ${quotedList(names)}, ${give}${alone}, ` +
         "so that no deployment adds another",
       reportIn: first.name,
     };

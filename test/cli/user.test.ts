@@ -1063,7 +1063,10 @@ describe("--deployment all", () => {
     const unchosen = await expectFailure(1, "user", "add", ...args);
     const result = await cake(repo, "user", "add", ...args, "--username", "carol");
 
-    expect(unchosen.stderr).toContain('give one of them, "cwu" or "carol", as the username');
+    // Deployments where she exists skip the add, so --deployment all takes the given name.
+    expect(unchosen.stderr).toContain(
+      'give one of them, "cwu" or "carol", with --username, so that no deployment adds another; nothing was written.',
+    );
     expect(result.code).toBe(0);
     expect(await readVars(repo, "qa-us-east-1")).toContain("username: carol");
   });

@@ -227,7 +227,7 @@ function addAction(
         return;
       }
       const row = { line: 0, email, username: "" };
-      shared = shareUsernames([row], deployments, new Set(), rest).get(row.line);
+      shared = shareUsernames([row], deployments, new Set(), rest, "option").get(row.line);
       if (shared !== undefined && "problem" in shared)
         throw new CakeError(`${shared.problem}; nothing was written.`);
     },
