@@ -1,6 +1,6 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import type { CommandContext } from "../cli/io.js";
+import type { CommandContext, TextSink } from "../cli/io.js";
 import { type Diagnostic, hasErrors } from "../config/diagnostics.js";
 import { formatDiagnostics, formatErrorsFirst } from "../config/format.js";
 import { loadVarsText, type PreviousLoad } from "../config/load.js";
@@ -141,8 +141,10 @@ export async function runEdit(
     async () => {
       // A vars edit killed between writing its temporary file and the rename leaves the file.
       await deleteStrayTempFiles(path.join(layout.root, layout.varsDir));
-      const edits = await prepareEdits(context, layout, formatPath, options, request);
-      if (options.reconcile !== false) await rejectBlockedReconcile(layout, edits, formatPath);
+      const edits =
+        options.reconcile === false
+          ? await prepareEdits(context, layout, formatPath, options, request)
+          : await prepareUnblockedEdits(context, layout, formatPath, options, request);
       await writeUnlessChanged(
         edits.map(({ target, outcome }) => ({
           file: target.shownFile,
@@ -155,6 +157,40 @@ export async function runEdit(
     },
     { waitMs: wait },
   );
+}
+
+/**
+ * Runs `prepareEdits`, then rejects the edits when another vars file would make their reconcile
+ * fail. The output of `prepareEdits` is buffered until then, and dropped when the reconcile is
+ * blocked: its warning that a deployment is left out, its notes and its skipped deployments
+ * describe a change that is not made, and the blocking error names the cause in full.
+ */
+async function prepareUnblockedEdits(
+  context: CommandContext,
+  layout: RepoLayout,
+  formatPath: PathFormatter,
+  options: EditCommandOptions,
+  request: EditRequest,
+): Promise<Applied[]> {
+  const buffered: { sink: TextSink; text: string }[] = [];
+  const buffer = (sink: TextSink): TextSink => ({ write: (text: string) => buffered.push({ sink, text }) });
+  const flush = (): void => {
+    for (const { sink, text } of buffered) sink.write(text);
+  };
+  const { io } = context;
+  const bufferedContext = { ...context, io: { ...io, stdout: buffer(io.stdout), stderr: buffer(io.stderr) } };
+
+  let edits: Applied[];
+  try {
+    edits = await prepareEdits(bufferedContext, layout, formatPath, options, request);
+  } catch (error) {
+    // The edit's own error comes after what the edit printed, as without the check.
+    flush();
+    throw error;
+  }
+  await rejectBlockedReconcile(layout, edits, formatPath);
+  flush();
+  return edits;
 }
 
 /** Prints what the edits did and reconciles their deployments, under the lock that wrote them. */

@@ -1145,6 +1145,20 @@ describe("cake user add to one deployment", () => {
     );
   });
 
+  it("reports a blocking deployment once", async () => {
+    await writeFile(path.join(repo, "vars", "dev-eu-west-1.yaml"), `${original}\nbogus: 1\n`);
+    const withReconcile = QA.filter((arg) => arg !== "--no-reconcile");
+
+    const result = await expectFailure(1, ...withReconcile, "--email", "zed@example.com");
+
+    // The blocking error names the file, so a warning that the edit leaves it out adds nothing.
+    expect(result.stderr).toMatch(
+      /^cake: the reconcile after this change would fail, so nothing was written:\nvars\/dev-eu-west-1\.yaml:\d+:1: error \[unknown-key\] bogus: /,
+    );
+    expect(result.stderr).not.toContain("left out of the checks");
+    expect(result.stdout).toBe("");
+  });
+
   it("adds nowhere when --username is taken", async () => {
     // qa-us-east-1 has ann@example.com as "ann"; dev-eu-west-1 has no "ann".
     const args = ["--deployment", "all", "--email", "ann@example.org", "--role", "cake-user"];
