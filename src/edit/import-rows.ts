@@ -374,15 +374,17 @@ export function count(value: number, noun: string): string {
 /**
  * Returns the error of an import of several deployments that some of them rejected. A row
  * problem that several deployments find, such as an invalid role, is listed once. One that
- * not every deployment in `checked` finds starts with the deployments that find it. A
- * deployment that rejected the import for another reason, such as an invalid vars file,
- * follows with its own message.
+ * depends on the vars file, and that not every deployment in `names` finds, starts with the
+ * deployments that find it. A deployment that rejected the import for another reason, such
+ * as an invalid vars file, follows with its own message.
  */
 export function importRejectionError(
-  csv: Pick<ImportCsv, "file" | "header">,
+  csv: Pick<ImportCsv, "file" | "header" | "problems">,
   rejections: readonly Rejection[],
-  checked: readonly string[],
+  names: readonly string[],
 ): CakeError {
+  const keyOf = ({ line, field, position, code, message }: RowProblem): string =>
+    JSON.stringify([line, field, position.line, position.column, code, message]);
   const found = new Map<string, { problem: RowProblem; deployments: string[] }>();
   const otherErrors: string[] = [];
   for (const { name, error } of rejections) {
@@ -391,17 +393,19 @@ export function importRejectionError(
       continue;
     }
     for (const problem of error.problems) {
-      const { line, field, position, code, message } = problem;
-      const key = JSON.stringify([line, field, position.line, position.column, code, message]);
-      const entry = found.get(key) ?? { problem, deployments: [] };
+      const entry = found.get(keyOf(problem)) ?? { problem, deployments: [] };
       entry.deployments.push(name);
-      found.set(key, entry);
+      found.set(keyOf(problem), entry);
     }
   }
 
-  // A `username-differs` message names the deployments it concerns, and one deployment reports it.
+  // The CSV's own problems are found without a vars file. A `username-differs` message names
+  // the deployments it concerns, and one deployment reports it.
+  const everywhere = new Set(csv.problems.map(keyOf));
   const problems = [...found.values()].map(({ problem, deployments }) =>
-    deployments.length === checked.length || problem.code === "username-differs"
+    deployments.length === names.length ||
+    everywhere.has(keyOf(problem)) ||
+    problem.code === "username-differs"
       ? problem
       : { ...problem, message: `in ${joinedList(deployments)}: ${problem.message}` },
   );

@@ -652,6 +652,6 @@ export async function importUsers(
       applyImport(target, csv, await loadHandoverCheck(target), await removedProfilesOf(target), shared),
     dryRun: options.dryRun === true,
     allOrNothing: true,
-    rejectionError: (rejections, checked) => importRejectionError(csv, rejections, checked),
+    rejectionError: (rejections, names) => importRejectionError(csv, rejections, names),
   });
 }

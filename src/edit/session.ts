@@ -96,9 +96,9 @@ export interface EditRequest {
   allOrNothing?: boolean;
   /**
    * Builds the error of an `allOrNothing` edit that some deployments rejected, in place of one
-   * message per deployment. `checked` names every deployment the edit ran on.
+   * message per deployment. `names` lists every deployment of the run.
    */
-  rejectionError?(rejections: readonly Rejection[], checked: readonly string[]): CakeError;
+  rejectionError?(rejections: readonly Rejection[], names: readonly string[]): CakeError;
 }
 
 /** A deployment that rejected an edit of `--deployment all`, with its error. */
@@ -363,10 +363,7 @@ async function prepareEdits(
   rejections.sort((a, b) => order(a.name) - order(b.name));
   skipped.sort((a, b) => order(a.name) - order(b.name));
   if (rejections.length > 0 && request.rejectionError !== undefined) {
-    throw request.rejectionError(
-      rejections,
-      targets.map((target) => target.name),
-    );
+    throw request.rejectionError(rejections, names);
   }
   if (rejections.length > 0) {
     const reasons = rejections.map(({ name, error }) => `${name}: ${error.message}`).join("\n");

@@ -867,6 +867,20 @@ describe("cake user import --deployment all", () => {
     expect(result.stderr).toMatch(/\nno deployment was changed\.\n$/);
   });
 
+  it("names the deployment beside an invalid one", async () => {
+    // qa-us-east-1 declares no team-a, and dev-eu-west-1 cannot be opened.
+    await writeFile(path.join(repo, "vars", "dev-eu-west-1.yaml"), `${original}\nbogus: 1\n`);
+    await writeCsv("email,username,roles,namespaces\nzed@example.com,,cake-user,team-a\n");
+
+    const result = await cake(repo, ...ALL);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'users.csv:2:28: error [unknown-namespace] namespaces: in qa-us-east-1: namespace "team-a" ',
+    );
+    expect(result.stderr).toContain("\ndev-eu-west-1: vars/dev-eu-west-1.yaml is invalid; ");
+  });
+
   it("prints no unchanged deployment on failure", async () => {
     // The row changes nothing in dev-eu-west-1 and fails in qa-us-east-1, which declares no team-a.
     await writeCsv("email,username,roles,namespaces\nbob@example.com,,,team-a\n");
