@@ -60,8 +60,8 @@ interface Tracked extends ImportDeployment {
 }
 
 /**
- * Where a command takes a username for a new user: the `username` column of `cake user
- * import`, or `--username` of `cake user add`.
+ * The input that gives a new user's username: the `username` column of `cake user import`,
+ * or `--username` of `cake user add`.
  */
 export type UsernameInput = "column" | "option";
 
