@@ -174,6 +174,29 @@ describe("shareUsernames", () => {
     });
   });
 
+  it("avoids a deploy namespace kept elsewhere", () => {
+    const target = deploymentOf("a", INITIAL_LAST);
+    const other = { ...deploymentOf("b", []), removed: { npark: null } };
+
+    const shared = shareUsernames([row(2, "nina.park@example.com")], [target], new Set(), [other]);
+
+    expect(shared.get(2)).toEqual({
+      username: "npark-2",
+      note:
+        'a name free in every deployment ("npark" is the Profile of a removed deploy namespace, ' +
+        "which Argo CD keeps in b)",
+    });
+  });
+
+  it("gives back the person's own kept Profile", () => {
+    const target = deploymentOf("a", INITIAL_LAST);
+    const other = { ...deploymentOf("b", []), removed: { npark: "Nina.Park@example.com" } };
+
+    const shared = shareUsernames([row(2, "nina.park@example.com")], [target], new Set(), [other]);
+
+    expect(shared.get(2)).toEqual({ username: "npark" });
+  });
+
   it("rejects a given name of another person elsewhere", () => {
     const target = deploymentOf("a", INITIAL_LAST);
     const other = deploymentOf("b", [["noah.park@example.com", "npark"]]);
