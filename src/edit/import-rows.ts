@@ -46,6 +46,11 @@ export interface RowProblem {
   code: ImportProblemCode;
   /** The problem, with the bad value quoted, and the fix. */
   message: string;
+  /**
+   * The vars file, as text output names it, whose rule the row breaks. The printed problem
+   * says that this file would be invalid before the message.
+   */
+  varsFile?: string;
 }
 
 /** One data row of the CSV file, with the values of its columns that could be read. */
@@ -350,10 +355,12 @@ export function importError(
 export function formatProblem(file: string, problem: RowProblem): string {
   const field = problem.field === undefined ? "" : `${problem.field}: `;
   const { line, column } = problem.position;
+  const message =
+    problem.varsFile === undefined
+      ? problem.message
+      : `${problem.varsFile} would be invalid: ${problem.message}`;
   // A quoted value may contain line breaks, which would split the problem over lines.
-  return printable(
-    `${file}:${line}:${column}: error [${problem.code}] ${field}${shortened(problem.message)}`,
-  );
+  return printable(`${file}:${line}:${column}: error [${problem.code}] ${field}${shortened(message)}`);
 }
 
 /** Maximum length of a problem message printed whole, because a CSV field of megabytes would repeat in it. */
@@ -402,13 +409,15 @@ export function importRejectionError(
   // The CSV's own problems are found without a vars file. A `username-differs` message names
   // the deployments it concerns, and one deployment reports it.
   const everywhere = new Set(csv.problems.map(keyOf));
-  const problems = [...found.values()].map(({ problem, deployments }) =>
-    deployments.length === names.length ||
-    everywhere.has(keyOf(problem)) ||
-    problem.code === "username-differs"
-      ? problem
-      : { ...problem, message: `in ${joinedList(deployments)}: ${problem.message}` },
-  );
+  // The label names the deployments of a broken vars rule, so the problem leaves out their files.
+  const problems = [...found.values()].map(({ problem, deployments }) => {
+    const { varsFile: _, ...general } = problem;
+    return deployments.length === names.length ||
+      everywhere.has(keyOf(problem)) ||
+      problem.code === "username-differs"
+      ? general
+      : { ...general, message: `in ${joinedList(deployments)}: ${problem.message}` };
+  });
   const parts = problems.length === 0 ? otherErrors : [importError(csv, problems).message, ...otherErrors];
   return new CakeError(`${parts.join("\n")}\nno deployment was changed.`, rejections[0]?.error.exitCode ?? 1);
 }

@@ -113,9 +113,10 @@ export function applyImport(
   for (const row of csv.rows) {
     const earlier = csv.problems.filter((problem) => problem.line === row.line);
     const found: RowProblem[] = [];
-    const report: Report = (field, code, message) => {
+    const report: Report = (field, code, message, varsFile) => {
       const position = field === undefined ? undefined : row.positions[field];
-      found.push(rowProblem(row.line, field, position, code, message));
+      const problem = rowProblem(row.line, field, position, code, message);
+      found.push(varsFile === undefined ? problem : { ...problem, varsFile });
     };
     const result = applyRow(state, row, new Set(earlier.flatMap((problem) => problem.field ?? [])), report);
     problems.push(...found);
@@ -294,7 +295,13 @@ function entryIndex(state: ImportState, username: string): number {
   return state.lastLoad?.snapshot.itemUsernames.indexOf(username) ?? -1;
 }
 
-type Report = (field: ImportColumn | undefined, code: ImportProblemCode, message: string) => void;
+/** Records a problem of the row; `varsFile` is set for a rule of the vars file that the row breaks. */
+type Report = (
+  field: ImportColumn | undefined,
+  code: ImportProblemCode,
+  message: string,
+  varsFile?: string,
+) => void;
 
 interface RowResult {
   text: string;
@@ -315,9 +322,9 @@ function applyRow(
   report: Report,
 ): RowResult | undefined {
   const skipped = new Set(failed);
-  const skip: Report = (field, code, message) => {
+  const skip: Report = (field, code, message, varsFile) => {
     if (field !== undefined) skipped.add(field);
-    report(field, code, message);
+    report(field, code, message, varsFile);
   };
   const grants = knownGrants(state, row, skip);
   if (skipped.has("email")) {
@@ -401,8 +408,8 @@ function checkUsernameAlone(state: ImportState, row: ImportRow, skip: Report): v
     throw error;
   }
   const others = new Set<ImportColumn>(["email", "roles", "namespaces"]);
-  checkVars(state, text, others, (field, code, message) => {
-    if (field === "username") skip(field, code, message);
+  checkVars(state, text, others, (field, code, message, varsFile) => {
+    if (field === "username") skip(field, code, message, varsFile);
   });
 }
 
@@ -615,7 +622,7 @@ function checkVars(
     if (diagnostic.severity !== "error") continue;
     const field = columnOf(diagnostic);
     if (field !== undefined && skipped.has(field)) continue;
-    report(field, diagnostic.code, `${target.shownFile} would be invalid: ${diagnostic.message}`);
+    report(field, diagnostic.code, diagnostic.message, target.shownFile);
   }
 }
 

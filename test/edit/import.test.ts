@@ -847,6 +847,20 @@ describe("cake user import --deployment all", () => {
     );
   });
 
+  it("lists a broken vars rule once", async () => {
+    await writeCsv("email,username,roles,namespaces\ngrace@example,,cake-user,\n");
+
+    const result = await cake(repo, ...ALL);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      "cake: users.csv: 1 problem in 1 row, so nothing was imported:\n" +
+        '  users.csv:2:1: error [invalid-email] email: "grace@example" is not an email address; write the ' +
+        "address exactly as the identity provider sends it (local@domain.tld)\n" +
+        "no deployment was changed.\n",
+    );
+  });
+
   it("names the deployments of a problem", async () => {
     // qa-us-east-1 and uat-us-east-1 declare no team-a, which dev-eu-west-1 declares.
     const third = readFixture("qa-us-east-1.yaml").replace("environment: qa", "environment: uat");
