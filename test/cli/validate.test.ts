@@ -88,7 +88,14 @@ describe("cake validate", () => {
     const result = await cake(root, "validate", "vars/nope.yaml");
 
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain("nope.yaml not found");
+    expect(result.stderr).toBe("cake: vars file vars/nope.yaml not found.\n");
+  });
+
+  it("names a folder as typed", async () => {
+    const result = await cake(root, "validate", "./vars/");
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^cake: \.\/vars\/ is a folder;/);
   });
 
   it("valid repo exits 0", async () => {

@@ -64,8 +64,9 @@ async function runValidate(
   const formatPath = makePathFormatter({ root: layout.root, cwd: io.cwd });
 
   const selected = files.map((file) => path.resolve(io.cwd, file));
-  for (const file of selected) {
-    const info = await stat(file).catch(() => undefined);
+  // Errors name each argument as typed, which is the path the user can correct.
+  for (const [index, file] of files.entries()) {
+    const info = await stat(selected[index] ?? file).catch(() => undefined);
     if (info?.isDirectory()) {
       throw new UsageError(
         `${file} is a folder; name vars files, or leave out the file arguments to validate every vars file of the repo.`,
