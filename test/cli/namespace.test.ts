@@ -114,6 +114,15 @@ describe("cake namespace add", () => {
     expect(result.stderr).toContain("[reserved-namespace]");
   });
 
+  it("username asks for another namespace name", async () => {
+    const result = await expectFailure(1, "namespace", "add", ...D, "asmith");
+
+    expect(result.stderr).toBe(
+      'cake: vars/dev-eu-west-1.yaml: namespace "asmith" is the private profile of user Alice.Smith@example.com ' +
+        "(username asmith); a deploy namespace needs a name that no user has, so choose another namespace name.\n",
+    );
+  });
+
   it("existing name writes nothing", async () => {
     await expectFailure(1, "namespace", "add", ...D, "team-a");
   });

@@ -1,4 +1,5 @@
 import { Argument, type Command } from "commander";
+import { EditError } from "../../edit/errors.js";
 import { listNamespaces } from "../../edit/listing.js";
 import {
   addDeployNamespace,
@@ -37,12 +38,15 @@ export function register(program: Command, context: CommandContext): void {
       const resourceQuota = parseQuota(options.quota ?? []);
       return runEdit(context, options, {
         command: "namespace add",
-        edit: (target) => ({
-          text: spliceWindow(target, [], addDeployNamespaceStep({ name, resourceQuota }), () =>
-            addDeployNamespace(target.text, { name, resourceQuota }),
-          ),
-          summary: `added deploy namespace ${name}`,
-        }),
+        edit: (target) => {
+          rejectUsername(target, name);
+          return {
+            text: spliceWindow(target, [], addDeployNamespaceStep({ name, resourceQuota }), () =>
+              addDeployNamespace(target.text, { name, resourceQuota }),
+            ),
+            summary: `added deploy namespace ${name}`,
+          };
+        },
       });
     });
 
@@ -96,6 +100,21 @@ export function register(program: Command, context: CommandContext): void {
         format: string;
       }) => listNamespaces(context, options),
     );
+}
+
+/**
+ * Rejects a new deploy namespace named like a user's private profile. The vars check reports
+ * that conflict at the existing username, and asks for another username, but here the
+ * namespace is the new name, so the error asks for another namespace name.
+ */
+function rejectUsername(target: EditTarget, name: string): void {
+  const user = target.deployment.users.find((each) => each.username === name);
+  if (user === undefined) return;
+  throw new EditError(
+    "duplicate-namespace",
+    `namespace "${name}" is the private profile of user ${user.email} (username ${name}); ` +
+      "a deploy namespace needs a name that no user has, so choose another namespace name.",
+  );
 }
 
 /**
