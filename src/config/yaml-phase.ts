@@ -30,7 +30,7 @@ import { type FieldPath, formatPath, VarsSource } from "./source.js";
  */
 export const MAX_ALIASES = 50;
 
-const YAML11_BOOLEAN_WORDS = /^(y|yes|n|no|on|off)$/i;
+export const YAML11_BOOLEAN_WORDS = /^(y|yes|n|no|on|off)$/i;
 
 export interface YamlPhaseResult {
   source: VarsSource;

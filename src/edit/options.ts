@@ -112,7 +112,7 @@ export function parseUsername(username: string): string {
   if (problem !== undefined) {
     throw new UsageError(
       `--username ${JSON.stringify(username)} ${problem}; it names the user's Profile and namespace; ` +
-        `${dnsLabelFix(username)}.`,
+        `${dnsLabelFix(username, undefined, true)}.`,
     );
   }
   rejectSystemNamespace(`--username ${JSON.stringify(username)}`, username, "username");
@@ -134,7 +134,7 @@ function checkedNamespaceName(subject: string, name: string): string {
   const problem = dnsLabelProblem(name);
   if (problem !== undefined) {
     throw new UsageError(
-      `${subject} ${JSON.stringify(name)} ${problem}; it names a deploy namespace; ${dnsLabelFix(name)}.`,
+      `${subject} ${JSON.stringify(name)} ${problem}; it names a deploy namespace; ${dnsLabelFix(name, undefined, true)}.`,
     );
   }
   rejectSystemNamespace(`${subject} ${JSON.stringify(name)}`, name, "name");

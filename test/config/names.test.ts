@@ -84,6 +84,15 @@ describe("username rules", () => {
     expect(diagnostic.message).toContain('"alice-smith"');
   });
 
+  it("boolean-word suggestion says to quote", () => {
+    const diagnostic = single(load(withUsers("[]", [{ ...alice, username: "Yes" }])), "invalid-dns-label");
+
+    expect(diagnostic.message).toContain('write "yes" with its quotes');
+    // The advice followed gives a file without diagnostics; the unquoted word would warn.
+    expect(load(withUsers("[]", [{ ...alice, username: '"yes"' }])).diagnostics).toEqual([]);
+    expect(codes(load(withUsers("[]", [{ ...alice, username: "yes" }])))).toEqual(["yaml11-boolean"]);
+  });
+
   it("63-character username is valid", () => {
     expect(load(withUsers("[]", [{ ...alice, username: "a".repeat(63) }])).diagnostics).toEqual([]);
   });

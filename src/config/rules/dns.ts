@@ -1,4 +1,5 @@
 import { DNS1123_LABEL, NAME_LIMITS } from "../../model/names.js";
+import { YAML11_BOOLEAN_WORDS } from "../yaml-phase.js";
 
 /** Returns what is wrong with a DNS-1123 label, or undefined when it is valid. */
 export function dnsLabelProblem(name: string): string | undefined {
@@ -25,10 +26,15 @@ export function suggestDnsLabel(name: string): string | undefined {
 
 /**
  * Returns the fix for an invalid DNS-1123 label: a close valid label when there is one, else
- * `fallback`, else the rule for writing one.
+ * `fallback`, else the rule for writing one. A label for the vars file that is a YAML 1.1
+ * boolean word (`Yes` gives `yes`) is to be quoted there, or the next check warns
+ * `yaml11-boolean`. Command-line values set `forArgument`, because the editor quotes those itself.
  */
-export function dnsLabelFix(name: string, fallback?: string): string {
+export function dnsLabelFix(name: string, fallback?: string, forArgument = false): string {
   const suggestion = suggestDnsLabel(name);
+  if (suggestion && !forArgument && YAML11_BOOLEAN_WORDS.test(suggestion)) {
+    return `write "${suggestion}" with its quotes, since YAML 1.1 tools read an unquoted ${suggestion} as a boolean`;
+  }
   if (suggestion) return `use "${suggestion}"`;
   return (
     fallback ?? "write 1 to 63 lower-case letters, digits and '-', starting and ending with a letter or digit"
