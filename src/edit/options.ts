@@ -7,7 +7,7 @@
 import { type Command, Option } from "commander";
 import { dnsLabelFix, dnsLabelProblem } from "../config/rules/dns.js";
 import { hiddenCharacter, isEmail } from "../config/rules/emails.js";
-import { RESERVED_SUMMARY, reservedNameReason } from "../config/rules/reserved.js";
+import { reservedNameReason } from "../config/rules/reserved.js";
 import { quantityProblem, quotaKeyProblem } from "../config/rules/resource-quota.js";
 import { CAKE_ROLES, NAMESPACE_ACCESS } from "../config/schema.js";
 import { didYouMean } from "../config/suggest.js";
@@ -149,9 +149,7 @@ function checkedNamespaceName(subject: string, name: string): string {
 function rejectSystemNamespace(subject: string, name: string, noun: "name" | "username"): void {
   const reason = reservedNameReason(name, {});
   if (reason !== undefined) {
-    throw new UsageError(
-      `${subject} is reserved: ${reason} (reserved: ${RESERVED_SUMMARY}); choose another ${noun}.`,
-    );
+    throw new UsageError(`${subject} is reserved: ${reason}; choose another ${noun}.`);
   }
 }
 

@@ -323,7 +323,8 @@ export function proposeUsername(
  */
 function uniqueName(base: string, deployment: Deployment, isTaken: (name: string) => boolean): string {
   const namespaces = {
-    identityNamespace: deployment.cloud.identityNamespace,
+    // Without a cloud provider no identity namespace is generated, as the vars check assumes.
+    identityNamespace: deployment.cloud.provider === "none" ? undefined : deployment.cloud.identityNamespace,
     argocdNamespace: deployment.gitops.argocdNamespace,
   };
   const usable = (name: string): boolean =>

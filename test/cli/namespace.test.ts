@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { expectValid, lineDiff, readFixture } from "../edit/helpers.js";
@@ -18,6 +18,10 @@ async function expectFailure(expectedCode: number, ...argv: string[]) {
   expect(result.code).toBe(expectedCode);
   expect(await snapshot(repo)).toEqual(before);
   return result;
+}
+
+function varsPath(): string {
+  return path.join(repo, "vars", "dev-eu-west-1.yaml");
 }
 
 async function outputProfiles(): Promise<string[]> {
@@ -109,9 +113,23 @@ describe("cake namespace add", () => {
 
   it("identity namespace is reported in the vars file", async () => {
     // cloud.identity_namespace defaults to cake-cloud-identity; the vars file can set another.
+    const aws =
+      "cloud:\n  provider: aws\n  aws:\n" +
+      '    account_id: "123456789012"\n    oidc_provider: oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE\n';
+    await writeFile(varsPath(), original.replace("cloud:\n  provider: none\n", aws));
     const result = await expectFailure(1, "namespace", "add", ...D, "cake-cloud-identity");
 
     expect(result.stderr).toContain("[reserved-namespace]");
+    expect(result.stderr).toContain(
+      "it is cloud.identity_namespace, the namespace of the cloud identity objects;",
+    );
+  });
+
+  it("identity namespace is free without a cloud", async () => {
+    const result = await cake(repo, "namespace", "add", ...D, "--no-reconcile", "cake-cloud-identity");
+
+    expect(result.code).toBe(0);
+    expect(await readVars(repo)).toContain("- cake-cloud-identity");
   });
 
   it("username asks for another namespace name", async () => {

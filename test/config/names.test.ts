@@ -12,6 +12,16 @@ function withUsers(
   });
 }
 
+const AWS_IDENTITY_IN_IAM = [
+  "cloud:",
+  "  provider: aws",
+  "  identity_namespace: iam",
+  "  aws:",
+  '    account_id: "123456789012"',
+  "    oidc_provider: oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE",
+  "",
+].join("\n");
+
 const alice = { email: "alice@example.com", username: "alice", roles: "[cake-user]" };
 
 describe("deployment name", () => {
@@ -109,7 +119,6 @@ describe("username rules", () => {
     "auth",
     "oauth2-proxy",
     "argocd",
-    "cake-cloud-identity",
   ];
   for (const username of reserved) {
     it(`rejects reserved username ${username}`, () => {
@@ -132,11 +141,26 @@ describe("username rules", () => {
   });
 
   it("custom identity namespace is reserved", () => {
-    const text = withUsers("[]", [{ ...alice, username: "iam" }], {
+    const text = withUsers("[iam]", [{ ...alice, username: "iam" }], { cloud: AWS_IDENTITY_IN_IAM });
+
+    const [namespace, username] = withCode(load(text), "reserved-namespace");
+
+    expect(namespace?.path).toBe("users.deploy_namespaces[0]");
+    expect(namespace?.message).toBe(
+      '"iam" is reserved: it is cloud.identity_namespace, the namespace of the cloud identity objects; ' +
+        "choose another name",
+    );
+    expect(username?.path).toBe("users.users[0].username");
+  });
+
+  it("identity namespace is free without a cloud", () => {
+    const text = withUsers("[iam]", [{ ...alice, username: "cake-cloud-identity" }], {
       cloud: "cloud:\n  provider: none\n  identity_namespace: iam\n",
     });
+    const withDefault = withUsers("[cake-cloud-identity]", [alice]);
 
-    expect(single(load(text), "reserved-namespace").path).toBe("users.users[0].username");
+    expect(load(text).diagnostics).toEqual([]);
+    expect(load(withDefault).diagnostics).toEqual([]);
   });
 
   it("names near reserved ones are valid", () => {

@@ -16,29 +16,36 @@ const RESERVED_EXACT = [
 ];
 const RESERVED_PREFIXES = ["kube-", "kubeflow-", "istio-", "knative-"];
 
-/** Returns why a name is reserved, or undefined when a profile may use it. */
+/**
+ * Returns why a name is reserved, or undefined when a profile may use it. With provider `none`
+ * cake generates no identity namespace, so `cloud.identity_namespace` names nothing to protect.
+ */
 export function reservedReason(name: string, view: VarsView): string | undefined {
   return reservedNameReason(name, {
-    identityNamespace: view.cloud.identityNamespace,
+    identityNamespace: view.cloud.provider === "none" ? undefined : view.cloud.identityNamespace,
     argocdNamespace: view.gitops.argocdNamespace,
   });
 }
 
-/** Returns why a name is reserved in a deployment with these namespaces, or undefined. */
+/**
+ * Returns why a name is reserved in a deployment with these namespaces, or undefined. A system
+ * name's reason ends with the list of reserved names.
+ */
 export function reservedNameReason(
   name: string,
   namespaces: { identityNamespace?: string | undefined; argocdNamespace?: string | undefined },
 ): string | undefined {
-  if (RESERVED_EXACT.includes(name)) return "it is a system namespace";
+  if (RESERVED_EXACT.includes(name)) return `it is a system namespace (reserved: ${RESERVED_SUMMARY})`;
   const prefix = RESERVED_PREFIXES.find((candidate) => name.startsWith(candidate));
-  if (prefix) return `names starting with "${prefix}" belong to system components`;
+  if (prefix)
+    return `names starting with "${prefix}" belong to system components (reserved: ${RESERVED_SUMMARY})`;
 
   if (name === namespaces.identityNamespace) {
-    return "it contains the cloud identity objects (cloud.identity_namespace)";
+    return "it is cloud.identity_namespace, the namespace of the cloud identity objects";
   }
-  if (name === namespaces.argocdNamespace) return "it is the Argo CD namespace (gitops.argocd_namespace)";
+  if (name === namespaces.argocdNamespace) return "it is gitops.argocd_namespace, the namespace of Argo CD";
   return undefined;
 }
 
-export const RESERVED_SUMMARY =
+const RESERVED_SUMMARY =
   "default, kube-*, kubeflow, kubeflow-*, istio-*, knative-*, cert-manager, auth, oauth2-proxy, argocd";

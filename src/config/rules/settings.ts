@@ -5,7 +5,7 @@ import type { FieldPath } from "../field-path.js";
 import { DEFAULT_ARGOCD_NAMESPACE, DEFAULT_IDENTITY_NAMESPACE } from "../schema.js";
 import type { Rule } from "./context.js";
 import { dnsLabelFix, dnsLabelProblem } from "./dns.js";
-import { RESERVED_SUMMARY, reservedNameReason } from "./reserved.js";
+import { reservedNameReason } from "./reserved.js";
 
 const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const LABEL_PREFIX = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -46,7 +46,7 @@ export const settingsNamespacesRule: Rule = {
           "error",
           "reserved-namespace",
           ["cloud", "identity_namespace"],
-          `"${identityNamespace}" is reserved: ${reserved} (reserved: ${RESERVED_SUMMARY}), and cake would generate ` +
+          `"${identityNamespace}" is reserved: ${reserved}, and cake would generate ` +
             `and manage that Namespace; choose another name, or remove the key to use "${DEFAULT_IDENTITY_NAMESPACE}"`,
         ),
       );
