@@ -56,6 +56,7 @@ export const DIAGNOSTIC_CODES = [
   "email-uppercase-lowercased-idp",
   "email-not-nfc",
   "email-has-userid-prefix",
+  "email-idp-prefix",
   // usernames and namespaces
   "duplicate-username",
   "username-is-namespace",

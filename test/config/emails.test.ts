@@ -240,6 +240,38 @@ describe("email rules", () => {
     expect(result.deployment?.users[0]?.email).toBe("alice@example.com");
   });
 
+  it("IdP prefix without userid prefix warns", () => {
+    const text = withEmails(["accounts.google.com:alice@example.com"]);
+    const result = load(text);
+
+    const diagnostic = single(result, "email-idp-prefix");
+
+    expect(diagnostic).toMatchObject({
+      severity: "warning",
+      path: "users.users[0].email",
+      ...positionOf(text, "accounts.google.com:alice"),
+    });
+    expect(diagnostic.message).toContain('starts with "accounts.google.com:"');
+    expect(diagnostic.message).toContain('write the bare email "alice@example.com"');
+    expect(diagnostic.message).toContain('set kubeflow.userid_prefix: "accounts.google.com:"');
+    expect(codes(result)).toEqual(["email-idp-prefix"]);
+  });
+
+  it("other prefix beside the userid prefix warns", () => {
+    const text = withEmails(["okta:bob@example.com"], { kubeflow: iapKubeflow });
+
+    const diagnostic = single(load(text), "email-idp-prefix");
+
+    expect(diagnostic.message).toContain('write the bare email "bob@example.com"');
+    expect(diagnostic.message).toContain('cake adds kubeflow.userid_prefix "accounts.google.com:"');
+  });
+
+  it("userid prefix error is not repeated", () => {
+    const text = withEmails(["accounts.google.com:alice@example.com"], { kubeflow: iapKubeflow });
+
+    expect(codes(load(text))).toEqual(["email-has-userid-prefix"]);
+  });
+
   it("empty userid prefix matches nothing", () => {
     const text = withEmails(["alice@example.com"], {
       kubeflow: 'kubeflow:\n  profile_owner: platform@example.com\n  userid_prefix: ""\n',

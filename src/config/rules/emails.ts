@@ -228,3 +228,41 @@ export const useridPrefixRule: Rule = {
       );
   },
 };
+
+/**
+ * An email whose local part has a `:` most likely starts with the prefix an identity proxy puts
+ * before the email in the user id header, such as Google IAP's `accounts.google.com:`, pasted
+ * together with the address. Kubeflow's `USERID_PREFIX` strips that prefix to get the user name
+ * that RoleBindings carry, so the vars file holds the bare email and `kubeflow.userid_prefix`
+ * holds the prefix. An unquoted local part cannot contain `:` (RFC 5322 dot-atom), but the
+ * email rule is loose on purpose, and a setup without a prefix still matches consistently, so
+ * this is a warning. Emails that `userid-prefix` reports already are left to it.
+ */
+export const emailIdpPrefixRule: Rule = {
+  name: "email-idp-prefix",
+  check(context) {
+    const prefix = context.view.kubeflow.useridPrefix;
+    return emailFields(context).flatMap((field) => {
+      const at = field.email.lastIndexOf("@");
+      const colon = field.email.lastIndexOf(":", at);
+      if (at < 0 || colon < 0 || !isEmail(field.email)) return [];
+      if (prefix !== "" && field.email.toLowerCase().startsWith(prefix.toLowerCase())) return [];
+
+      const looksLike = field.email.slice(0, colon + 1);
+      const bare = field.email.slice(colon + 1);
+      const fix =
+        prefix === ""
+          ? `write the bare email "${bare}", and if the proxy sends "${looksLike}" before it, set kubeflow.userid_prefix: "${looksLike}"`
+          : `write the bare email "${bare}" (cake adds kubeflow.userid_prefix "${prefix}" to the header match)`;
+      return [
+        context.source.diagnostic(
+          "warning",
+          "email-idp-prefix",
+          field.path,
+          `"${field.email}" starts with "${looksLike}", which looks like the prefix an identity proxy puts ` +
+            `before the email in the user id header (Google IAP sends "accounts.google.com:<email>"); ${fix}`,
+        ),
+      ];
+    });
+  },
+};
