@@ -132,13 +132,44 @@ export { deploymentNameOfFile };
  * Rule codes that compare a field with a setting elsewhere in the file, keyed by that setting.
  * With the setting's key duplicated, the rules see only the last copy. Their errors would then
  * point at values of a copy the user may delete, such as a grant of a namespace from the first
- * `deploy_namespaces` list reported as unknown, with a "did you mean" from the last list.
+ * `deploy_namespaces` list reported as unknown, with a "did you mean" from the last list, or an
+ * email that starts with the `userid_prefix` of one copy only.
  */
 const CODES_READING_SETTING: ReadonlyArray<{ setting: string; codes: readonly DiagnosticCode[] }> = [
-  { setting: "environment", codes: ["file-name-mismatch"] },
-  { setting: "region", codes: ["file-name-mismatch"] },
-  { setting: "users.deploy_namespaces", codes: ["unknown-namespace"] },
-  { setting: "users.deployments", codes: ["unknown-namespace"] },
+  // The default AWS role name prefix is `<environment>-<region>-`; the region also gives the
+  // partition that policy ARNs must be in.
+  { setting: "environment", codes: ["file-name-mismatch", "name-too-long", "invalid-derived-name"] },
+  {
+    setting: "region",
+    codes: ["file-name-mismatch", "name-too-long", "invalid-derived-name", "invalid-arn"],
+  },
+  { setting: "kubeflow.profile_owner", codes: ["profile-owner-user"] },
+  { setting: "kubeflow.userid_header", codes: ["iap-userid-prefix"] },
+  {
+    setting: "kubeflow.userid_prefix",
+    codes: ["email-has-userid-prefix", "email-idp-prefix", "iap-userid-prefix"],
+  },
+  { setting: "identity.lowercase_emails", codes: ["email-uppercase", "email-uppercase-lowercased-idp"] },
+  { setting: "identity.username_pattern", codes: ["username-pattern"] },
+  // The provider decides which cloud settings apply, which names are derived, and whether
+  // `cloud.identity_namespace` is reserved.
+  {
+    setting: "cloud.provider",
+    codes: [
+      "missing-cloud-settings",
+      "unused-cloud-settings",
+      "reserved-namespace",
+      "name-too-long",
+      "invalid-derived-name",
+      "invalid-arn",
+    ],
+  },
+  { setting: "cloud.identity_namespace", codes: ["reserved-namespace"] },
+  { setting: "cloud.aws.role_name_prefix", codes: ["name-too-long", "invalid-derived-name"] },
+  { setting: "cloud.gcp.service_account_prefix", codes: ["name-too-long", "invalid-derived-name"] },
+  { setting: "gitops.argocd_namespace", codes: ["reserved-namespace"] },
+  { setting: "users.deploy_namespaces", codes: ["unknown-namespace", "username-is-namespace"] },
+  { setting: "users.deployments", codes: ["unknown-namespace", "username-is-namespace"] },
 ];
 
 /**

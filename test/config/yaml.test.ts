@@ -77,6 +77,96 @@ describe("YAML phase", () => {
     expect(codes(load(text))).toEqual(["yaml-duplicate-key"]);
   });
 
+  // Each case doubles a setting; with the last copy alone, the named code would be reported.
+  const doubledSettings: { name: string; code: string; parts: Parameters<typeof varsYaml>[0] }[] = [
+    {
+      name: "userid_prefix",
+      code: "email-has-userid-prefix",
+      parts: {
+        kubeflow:
+          'kubeflow:\n  profile_owner: platform@example.com\n  userid_prefix: ""\n  userid_prefix: "alice"\n',
+      },
+    },
+    {
+      name: "userid_prefix, other order",
+      code: "email-idp-prefix",
+      parts: {
+        kubeflow:
+          'kubeflow:\n  profile_owner: platform@example.com\n  userid_prefix: "okta:"\n  userid_prefix: ""\n',
+        users: usersYaml("  deploy_namespaces: []\n", [
+          userYaml({ email: "okta:alice@example.com", username: "alice", roles: "[cake-user]" }),
+        ]),
+      },
+    },
+    {
+      name: "profile_owner",
+      code: "profile-owner-user",
+      parts: {
+        kubeflow: "kubeflow:\n  profile_owner: platform@example.com\n  profile_owner: alice@example.com\n",
+      },
+    },
+    {
+      name: "lowercase_emails",
+      code: "email-uppercase-lowercased-idp",
+      parts: {
+        identity: "identity:\n  lowercase_emails: false\n  lowercase_emails: true\n",
+        users: usersYaml("  deploy_namespaces: []\n", [
+          userYaml({ email: "Alice@example.com", username: "alice", roles: "[cake-user]" }),
+        ]),
+      },
+    },
+    {
+      name: "username_pattern",
+      code: "username-pattern",
+      parts: { identity: 'identity:\n  username_pattern: "[a-z]+"\n  username_pattern: "x+"\n' },
+    },
+    {
+      name: "argocd_namespace",
+      code: "reserved-namespace",
+      parts: {
+        gitops:
+          "gitops:\n  repo_url: https://git.example.com/platform/ops.git\n" +
+          "  argocd_namespace: gitops\n  argocd_namespace: alice\n",
+      },
+    },
+    {
+      name: "provider",
+      code: "unused-cloud-settings",
+      parts: {
+        cloud: "cloud:\n  provider: gcp\n  provider: none\n  gcp:\n    project_id: cake-prod-123456\n",
+      },
+    },
+    {
+      name: "deploy_namespaces",
+      code: "username-is-namespace",
+      parts: {
+        users: usersYaml("  deploy_namespaces: []\n  deploy_namespaces: [alice]\n", [
+          userYaml({ email: "alice@example.com", username: "alice", roles: "[cake-user]" }),
+        ]),
+      },
+    },
+  ];
+  for (const { name, code, parts } of doubledSettings) {
+    it(`duplicate ${name} hides ${code}`, () => {
+      const text = varsYaml(parts);
+      const fast = loadVarsText(text, {
+        file: "vars/prod-us-east-1.yaml",
+        outputPath: "deployments/prod-us-east-1",
+        fast: true,
+      });
+
+      expect(codes(load(text))).toEqual(["yaml-duplicate-key"]);
+      expect(codes(fast)).toEqual(["yaml-duplicate-key"]);
+      // Without the first copy, the code is reported, so the case tests what it names.
+      const firstLine = positionOf(text, `${name.split(",")[0]}:`).line;
+      const kept = text
+        .split("\n")
+        .filter((_line, index) => index !== firstLine - 1)
+        .join("\n");
+      expect(codes(load(kept))).toContain(code);
+    });
+  }
+
   it("duplicate grant list keeps grant errors", () => {
     const text = varsYaml({
       users: [
