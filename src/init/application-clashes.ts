@@ -15,6 +15,7 @@ import { IN_CLUSTER_SERVER } from "../model/names.js";
 import type { Deployment } from "../model/types.js";
 import type { RepoLayout } from "../repo/layout.js";
 import { findInGitRepository } from "./applicationset-clashes.js";
+import type { ClusterClash } from "./cluster-clashes.js";
 
 /** A deployment of this ops repo whose Application another ops repo's deployment generates too. */
 export interface ApplicationClash {
@@ -116,19 +117,34 @@ async function readApplication(file: string): Promise<OtherApplication | undefin
 
 /**
  * Returns the warning for `clash`, with paths relative to `cwd` and `root`, the ops repo: what
- * applying both `argocd/` folders does, and how to give the deployment a name of its own.
+ * applying both `argocd/` folders does, and how to give the deployment a name of its own. The
+ * cake-admin ClusterRoleBinding that two deployments of one cluster share is mentioned only
+ * when `clusterClashes` has no warning for the same pair, which explains it in full.
  */
-export function applicationClashMessage(clash: ApplicationClash, root: string, cwd: string): string {
+export function applicationClashMessage(
+  clash: ApplicationClash,
+  root: string,
+  cwd: string,
+  clusterClashes: readonly ClusterClash[] = [],
+): string {
   const other = path.relative(cwd, clash.other).split(path.sep).join("/");
   const varsFile = path.relative(cwd, path.join(root, clash.varsFile)).split(path.sep).join("/");
+  // The other deployment's folder is the parent of its `argocd/` folder.
+  const otherFolder = path.dirname(path.dirname(clash.other));
+  const sharedCluster = clusterClashes.some(
+    (cluster) => cluster.deployment === clash.deployment && cluster.other === otherFolder,
+  );
+  // The caller ends the message with a period.
+  const clusterAdvice = sharedCluster
+    ? ""
+    : ". If both deployments sync one cluster, they also both manage its cake-admin ClusterRoleBinding: keep the " +
+      "deployments of a cluster in one ops repo";
   return (
     `${varsFile}: Argo CD Application "${clash.appName}" in namespace "${clash.argocdNamespace}" of deployment ` +
     `${clash.deployment} is also the Application of ${other}, in another ops repo of this git repository. If one ` +
     "Argo CD applies both argocd/ folders, the second kubectl apply replaces the first Application, which then " +
     "syncs the other folder and prunes this deployment's RoleBindings and AuthorizationPolicies. Set a distinct " +
     "gitops.app_name in one of the two vars files, run cake reconcile and apply its new argocd/ folder, then " +
-    "apply the other deployment's argocd/ folder again, which takes the old name back. If both deployments sync " +
-    "one cluster, they also both manage its cake-admin ClusterRoleBinding: keep the deployments of a cluster in " +
-    "one ops repo"
+    `apply the other deployment's argocd/ folder again, which takes the old name back${clusterAdvice}`
   );
 }

@@ -146,7 +146,7 @@ export function clusterClashMessage(clash: ClusterClash, root: string, cwd: stri
   const objects = rest === 0 ? listed.join(", ") : `${listed.join(", ")} and ${rest} more`;
   const cluster =
     serverKey(clash.server) === serverKey(IN_CLUSTER_SERVER)
-      ? "both sync in-cluster under the same name, so cake assumes one cluster"
+      ? "both sync in-cluster under the same name, which cake takes as one cluster"
       : `both sync to ${clash.server}`;
   return (
     `${varsFile}: deployment ${clash.deployment} and ${relative(clash.other)}, in another ops repo of this git ` +

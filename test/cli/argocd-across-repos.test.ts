@@ -188,7 +188,8 @@ describe("ops repos sharing a cluster", () => {
 
     expect(check.stderr).toContain(
       "teams/a/vars/dev-us-east-1.yaml: deployment dev-us-east-1 and teams/b/deployments/dev-us-east-1, in another " +
-        "ops repo of this git repository, both sync in-cluster under the same name, so cake assumes one cluster,",
+        "ops repo of this git repository, both sync in-cluster under the same name, which cake takes as one " +
+        "cluster, so two Applications apply",
     );
     expect(json.clusterClashes).toHaveLength(1);
   });

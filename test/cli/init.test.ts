@@ -1068,6 +1068,10 @@ describe("cake init in a subfolder", () => {
         "of deployment dev-us-east-1 is also the Application of teams/a/deployments/dev-us-east-1/argocd/application.yaml",
     );
     expect(check.stderr).toContain("Set a distinct gitops.app_name in one of the two vars files");
+    // Both deployments sync in-cluster under one name, so the cluster warning gives the
+    // cake-admin advice, and the Application warning leaves it out.
+    expect(check.stderr.match(/cake-admin ClusterRoleBinding/g)).toHaveLength(1);
+    expect(check.stderr).toContain("which takes the old name back.\ncake: warning:");
     expect(JSON.parse(json.stdout).applicationClashes).toEqual([
       {
         deployment: "dev-us-east-1",
@@ -1127,6 +1131,7 @@ describe("cake init in a subfolder", () => {
       '  vars/dev-us-east-1.yaml: Argo CD Application "user-namespace" in namespace "argocd" of deployment ' +
         "dev-us-east-1 is also the Application of teams/a/deployments/dev-us-east-1/argocd/application.yaml",
     );
+    expect(result.stdout.match(/cake-admin ClusterRoleBinding/g)).toHaveLength(1);
   });
 
   it("ignores same applications of other clusters", async () => {
@@ -1163,8 +1168,14 @@ describe("cake init in a subfolder", () => {
     );
     expect((await cake(teamB, "reconcile")).code).toBe(0);
     const remote = await checkTeamB("--format", "json");
+    const remoteText = await checkTeamB();
 
     expect(JSON.parse(remote.stdout).applicationClashes).toHaveLength(1);
+    // Without a cluster warning for the pair, the Application warning gives the cake-admin advice.
+    expect(JSON.parse(remote.stdout).clusterClashes).toBeUndefined();
+    expect(remoteText.stderr).toContain(
+      "If both deployments sync one cluster, they also both manage its cake-admin ClusterRoleBinding",
+    );
   });
 
   it("writes forge files at top", async () => {

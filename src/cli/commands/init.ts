@@ -115,10 +115,11 @@ async function runInit(root: string, options: InitCommandOptions, context: Comma
   // The same check as reconcile --check, so that a clash shows before the first reconcile.
   const layout = await resolveLayout(root, {}, context.io.cwd);
   const { deployments } = await loadRepo(layout);
+  const sharedClusters = await clusterClashes(layout, deployments);
   for (const clash of await applicationClashes(layout, deployments)) {
-    next.push(`  ${applicationClashMessage(clash, root, context.io.cwd)}`);
+    next.push(`  ${applicationClashMessage(clash, root, context.io.cwd, sharedClusters)}`);
   }
-  for (const clash of await clusterClashes(layout, deployments)) {
+  for (const clash of sharedClusters) {
     next.push(`  ${clusterClashMessage(clash, root, context.io.cwd)}`);
   }
   for (const long of await longApplicationNames(layout, deployments)) {

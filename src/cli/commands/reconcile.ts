@@ -218,7 +218,8 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
   if (result.applicationClashes !== undefined) {
     const { applicationClashMessage } = await import("../../init/application-clashes.js");
     for (const clash of result.applicationClashes) {
-      io.stderr.write(`cake: warning: ${applicationClashMessage(clash, layout.root, io.cwd)}.\n`);
+      const message = applicationClashMessage(clash, layout.root, io.cwd, result.clusterClashes);
+      io.stderr.write(`cake: warning: ${message}.\n`);
     }
   }
   if (result.clusterClashes !== undefined) {
