@@ -68,6 +68,7 @@ export function destinationCollisions(
         "both deployments would manage the same Profiles and cake-admin ClusterRoleBinding in one cluster, " +
         "and a username in one would reach the private namespace of the other's user. Give each deployment " +
         "its own cluster, or merge the users into one vars file.",
+      mentionedFiles: partners.map((other) => other.varsFile),
     };
     diagnostics.push(
       locateAt(diagnostic, sources[target.varsFile], [{ pattern: /^gitops:/m, path: "gitops" }]),
@@ -119,6 +120,7 @@ export function applicationNameCollisions(
           `deployment's Application. Set a distinct gitops.app_name${suggestion(target)}, apply the new ` +
           "argocd/ folder, then delete the old Application: it has no resources finalizer, so nothing " +
           "it synced is deleted.",
+        mentionedFiles: partners,
       };
       diagnostics.push(locate(diagnostic, sources[target.varsFile]));
     }
@@ -249,6 +251,7 @@ function cloudIdentityDiagnostic(
     message:
       `${identities} ${reasons.join("; and ")}, managed by two clusters with different trust and permissions. ` +
       `Set a ${field} in each file that does not start with the other's${example === undefined ? "" : `, such as "${example}" here`}.`,
+    mentionedFiles: partners.map((other) => other.varsFile),
   };
   const section = aws ? "aws" : "gcp";
   return locateAt(diagnostic, text, [

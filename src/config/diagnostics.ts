@@ -19,6 +19,11 @@ export interface Diagnostic {
   /** The problem, the bad value quoted, and how to fix it. */
   message: string;
   /**
+   * Other files that `message` names, written as `file` is. Text output shows them as it shows
+   * `file`, relative to the current folder; JSON output keeps the message as it is.
+   */
+  mentionedFiles?: string[];
+  /**
    * Set on a diagnostic without a position whose position is its key's rather than its
    * value's, so that the fast path of loading can locate it in the text later.
    */

@@ -28,7 +28,7 @@ export function formatDiagnostics(diagnostics: readonly Diagnostic[], options: F
   // Each source is split into lines once: splitting it per diagnostic is quadratic on large files.
   const sourceLines = new Map<string, string[]>();
   for (const diagnostic of diagnostics) {
-    lines.push(headline(diagnostic, options.formatPath?.(diagnostic.file) ?? diagnostic.file));
+    lines.push(headline(diagnostic, options.formatPath));
     const source = options.sources?.[diagnostic.file];
     if (source === undefined || diagnostic.line <= 0) continue;
 
@@ -68,12 +68,30 @@ export function formatErrorsFirst(diagnostics: readonly Diagnostic[], options: F
   return formatDiagnostics([...errors, ...shown], listed) + more + summary;
 }
 
-function headline(diagnostic: Diagnostic, file: string): string {
+function headline(diagnostic: Diagnostic, formatPath: PathFormatter | undefined): string {
+  const file = formatPath?.(diagnostic.file) ?? diagnostic.file;
   const position = diagnostic.line > 0 ? `:${diagnostic.line}:${diagnostic.column}` : "";
   const path = diagnostic.path === "" ? "" : `${diagnostic.path}: `;
+  const message =
+    formatPath === undefined || diagnostic.mentionedFiles === undefined
+      ? diagnostic.message
+      : withShownPaths(diagnostic.message, diagnostic.mentionedFiles, formatPath);
   return printable(
-    `${file}${position}: ${diagnostic.severity} [${diagnostic.code}] ${path}${shorten(diagnostic.message)}`,
+    `${file}${position}: ${diagnostic.severity} [${diagnostic.code}] ${path}${shorten(message)}`,
   );
+}
+
+/**
+ * Returns `message` with each of `files` written as `formatPath` shows it. A name counts only
+ * as a whole path, not inside a longer one (`teams/vars/a.yaml`, `vars/a.yaml.bak`), though a
+ * period that ends a sentence may follow it. Longer names are tried first.
+ */
+function withShownPaths(message: string, files: readonly string[], formatPath: PathFormatter): string {
+  const names = [...new Set(files)].sort((a, b) => b.length - a.length);
+  if (names.length === 0) return message;
+  const escaped = names.map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+  const pattern = new RegExp(`(?<![\\w./-])(?:${escaped.join("|")})(?![\\w/-]|\\.\\w)`, "g");
+  return message.replace(pattern, (name) => formatPath(name));
 }
 
 /** Maximum length of a message printed in full; a value of 100k characters must not fill the terminal. */

@@ -77,6 +77,31 @@ describe("paths in text output", () => {
       expect(diagnostic.file).toBe(VARS);
     });
 
+    it("names another vars file inside a message", async () => {
+      const remote =
+        "gitops:\n  repo_url: https://git.example.com/platform/ops.git\n  destination_server: https://k.example.com\n";
+      await repo.write({
+        [`${OPS}/${VARS}`]: varsYaml({ gitops: remote }),
+        [`${OPS}/vars/dev-us-east-1.yaml`]: varsYaml({
+          top: "environment: dev\nregion: us-east-1\n",
+          gitops: remote,
+        }),
+      });
+      const text = await run(place, "validate", ...place.repo);
+      const json = await run(place, "validate", ...place.repo, "--format", "json");
+      const destination = JSON.parse(json.stdout).diagnostics.find(
+        (diagnostic: { file: string; code: string }) =>
+          diagnostic.file === VARS && diagnostic.code === "duplicate-destination",
+      );
+
+      expect(text.code).toBe(1);
+      expect(text.stderr).toContain(
+        `${place.prefix}${VARS}:7:23: error [duplicate-destination] gitops.destination_server: ` +
+          `"https://k.example.com" is also the destination of ${place.prefix}vars/dev-us-east-1.yaml: `,
+      );
+      expect(destination.message).toContain("is also the destination of vars/dev-us-east-1.yaml: ");
+    });
+
     it("reconcile names an error's file", async () => {
       await repo.write({ [`${OPS}/${VARS}`]: INVALID });
       const result = await run(place, "reconcile", ...place.repo);

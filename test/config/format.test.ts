@@ -22,6 +22,23 @@ describe("formatDiagnostics", () => {
     );
   });
 
+  it("shows mentioned files as the file", () => {
+    const clash: Diagnostic = {
+      ...emailError,
+      message: "also in vars/a.yaml, not in teams/vars/a.yaml or vars/a.yaml.bak; see vars/a.yaml.",
+      mentionedFiles: ["vars/a.yaml"],
+    };
+    const formatPath = (file: string) => `../${file}`;
+
+    const [headline] = formatDiagnostics([clash], { summary: false, formatPath }).split("\n");
+
+    expect(headline).toBe(
+      "../vars/prod-us-east-1.yaml:2:10: error [invalid-email] users.users[3].email: " +
+        "also in ../vars/a.yaml, not in teams/vars/a.yaml or vars/a.yaml.bak; see ../vars/a.yaml.",
+    );
+    expect(diagnosticsToJson([clash]).diagnostics[0]?.message).toBe(clash.message);
+  });
+
   it("puts a caret under the column", () => {
     const source = "users:\n  - email: speech\n";
     const atSpeech: Diagnostic = { ...emailError, column: 12 };
