@@ -103,6 +103,12 @@ describe("username rules", () => {
     expect(codes(load(withUsers("[]", [{ ...alice, username: "yes" }])))).toEqual(["yaml11-boolean"]);
   });
 
+  it("quoted boolean-word suggestion stays plain", () => {
+    const diagnostic = single(load(withUsers("[]", [{ ...alice, username: '"Yes"' }])), "invalid-dns-label");
+
+    expect(diagnostic.message).toMatch(/; use "yes"$/);
+  });
+
   it("63-character username is valid", () => {
     expect(load(withUsers("[]", [{ ...alice, username: "a".repeat(63) }])).diagnostics).toEqual([]);
   });

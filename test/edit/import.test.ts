@@ -538,6 +538,16 @@ describe("cake user import", () => {
     );
   });
 
+  it("suggests a boolean-word username plainly", async () => {
+    // The import writes such a word in quotes itself, so the advice names only the value.
+    await writeCsv(["email,username,roles,namespaces", "yes@example.com,Yes,cake-user,", ""].join("\n"));
+
+    const result = await cake(repo, ...IMPORT, "users.csv", "--dry-run");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('it names the user\'s Profile and namespace; use "yes"\n');
+  });
+
   it("reports a username of an earlier left-out row", async () => {
     await writeCsv(
       [

@@ -1,7 +1,7 @@
 import type { Diagnostic } from "../diagnostics.js";
 import { type FieldPath, formatPath } from "../field-path.js";
 import { namespaceNamePath, type Rule } from "./context.js";
-import { dnsLabelFix, dnsLabelProblem } from "./dns.js";
+import { dnsLabelFix, dnsLabelProblem, writtenQuoted } from "./dns.js";
 import { reservedReason } from "./reserved.js";
 
 /** Deploy namespace names become shared Profiles and namespaces: DNS-1123 labels, unique, not reserved. */
@@ -23,7 +23,7 @@ export const deployNamespaceRule: Rule = {
             "error",
             "invalid-dns-label",
             path,
-            `"${name}" ${problem}; it names a shared Profile and its namespace; ${dnsLabelFix(name)}`,
+            `"${name}" ${problem}; it names a shared Profile and its namespace; ${dnsLabelFix(name, undefined, writtenQuoted(source, path))}`,
           ),
         );
       } else if (reserved) {

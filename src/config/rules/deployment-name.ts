@@ -1,6 +1,6 @@
 import type { Diagnostic } from "../diagnostics.js";
 import type { Rule } from "./context.js";
-import { dnsLabelFix, dnsLabelProblem } from "./dns.js";
+import { dnsLabelFix, dnsLabelProblem, writtenQuoted } from "./dns.js";
 
 /** `environment` and `region` are DNS-1123 labels and name the file: `<environment>-<region>.yaml`. */
 export const deploymentNameRule: Rule = {
@@ -17,7 +17,7 @@ export const deploymentNameRule: Rule = {
           "error",
           "invalid-dns-label",
           [key],
-          `"${value}" ${problem}; it names the output folder; ${dnsLabelFix(value)}`,
+          `"${value}" ${problem}; it names the output folder; ${dnsLabelFix(value, undefined, writtenQuoted(source, [key]))}`,
         ),
       );
     }

@@ -17,7 +17,7 @@ import {
 import type { Diagnostic } from "../diagnostics.js";
 import type { FieldPath } from "../field-path.js";
 import { namespaceNamePath, type Rule, type RuleContext } from "./context.js";
-import { dnsLabelFix } from "./dns.js";
+import { dnsLabelFix, writtenQuoted } from "./dns.js";
 
 interface ProfileSource {
   name: string;
@@ -217,7 +217,7 @@ export const argocdApplicationNameRule: Rule = {
           "error",
           "invalid-dns-label",
           path,
-          `Argo CD Application name "${appName}" is not a DNS-1123 label (lower-case letters, digits and '-'); ${dnsLabelFix(appName)}`,
+          `Argo CD Application name "${appName}" is not a DNS-1123 label (lower-case letters, digits and '-'); ${dnsLabelFix(appName, undefined, writtenQuoted(source, path))}`,
         ),
       ];
     }

@@ -1,4 +1,5 @@
 import { DNS1123_LABEL, NAME_LIMITS } from "../../model/names.js";
+import type { DiagnosticSource, FieldPath } from "../field-path.js";
 import { YAML11_BOOLEAN_WORDS } from "../yaml-phase.js";
 
 /** Returns what is wrong with a DNS-1123 label, or undefined when it is valid. */
@@ -26,17 +27,26 @@ export function suggestDnsLabel(name: string): string | undefined {
 
 /**
  * Returns the fix for an invalid DNS-1123 label: a close valid label when there is one, else
- * `fallback`, else the rule for writing one. A label for the vars file that is a YAML 1.1
- * boolean word (`Yes` gives `yes`) is to be quoted there, or the next check warns
- * `yaml11-boolean`. Command-line values set `forArgument`, because the editor quotes those itself.
+ * `fallback`, else the rule for writing one. A suggestion that is a YAML 1.1 boolean word
+ * (`Yes` gives `yes`) gets the advice to quote it, or the next check warns `yaml11-boolean`,
+ * unless `quoted`: the value is quoted already, or the editor writes it (and quotes such words).
  */
-export function dnsLabelFix(name: string, fallback?: string, forArgument = false): string {
+export function dnsLabelFix(name: string, fallback?: string, quoted = false): string {
   const suggestion = suggestDnsLabel(name);
-  if (suggestion && !forArgument && YAML11_BOOLEAN_WORDS.test(suggestion)) {
+  if (suggestion && !quoted && YAML11_BOOLEAN_WORDS.test(suggestion)) {
     return `write "${suggestion}" with its quotes, since YAML 1.1 tools read an unquoted ${suggestion} as a boolean`;
   }
   if (suggestion) return `use "${suggestion}"`;
   return (
     fallback ?? "write 1 to 63 lower-case letters, digits and '-', starting and ending with a letter or digit"
   );
+}
+
+/**
+ * Returns true when the scalar at `path` is written in quotes. Without the source text (the
+ * fast path of loading) it returns false, so the fix asks for quotes, which is never wrong.
+ */
+export function writtenQuoted(source: DiagnosticSource, path: FieldPath): boolean {
+  const written = source.sourceTextOf(path);
+  return written !== undefined && /^["']/.test(written);
 }

@@ -4,7 +4,7 @@ import type { Diagnostic } from "../diagnostics.js";
 import type { FieldPath } from "../field-path.js";
 import { DEFAULT_ARGOCD_NAMESPACE, DEFAULT_IDENTITY_NAMESPACE } from "../schema.js";
 import type { Rule } from "./context.js";
-import { dnsLabelFix, dnsLabelProblem } from "./dns.js";
+import { dnsLabelFix, dnsLabelProblem, writtenQuoted } from "./dns.js";
 import { reservedNameReason } from "./reserved.js";
 
 const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
@@ -24,7 +24,11 @@ export const settingsNamespacesRule: Rule = {
     const diagnostics = fields.flatMap(([path, value, fallback]) => {
       const problem = value === undefined ? undefined : dnsLabelProblem(value);
       if (value === undefined || !problem) return [];
-      const fix = dnsLabelFix(value, `remove the key to use the default "${fallback}"`);
+      const fix = dnsLabelFix(
+        value,
+        `remove the key to use the default "${fallback}"`,
+        writtenQuoted(source, path),
+      );
       return [
         source.diagnostic(
           "error",

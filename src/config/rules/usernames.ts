@@ -1,7 +1,7 @@
 import type { Diagnostic } from "../diagnostics.js";
 import { type FieldPath, formatPath } from "../field-path.js";
 import type { Rule } from "./context.js";
-import { dnsLabelFix, dnsLabelProblem } from "./dns.js";
+import { dnsLabelFix, dnsLabelProblem, writtenQuoted } from "./dns.js";
 import { reservedReason } from "./reserved.js";
 
 /** A username names the user's private Profile and its namespace, so it is a free DNS-1123 label. */
@@ -25,7 +25,7 @@ export const usernameRule: Rule = {
             "error",
             "invalid-dns-label",
             path,
-            `"${username}" ${problem}; it names the user's Profile and namespace; ${dnsLabelFix(username)}`,
+            `"${username}" ${problem}; it names the user's Profile and namespace; ${dnsLabelFix(username, undefined, writtenQuoted(source, path))}`,
           ),
         );
       } else if (reserved) {
