@@ -131,12 +131,12 @@ export { deploymentNameOfFile };
 /**
  * Rule codes that compare a field with a setting elsewhere in the file, keyed by that setting.
  * With the setting's key duplicated, the rules see only the last copy. Their errors would then
- * point at values of a copy the user may delete, such as a grant of a namespace from the first
- * `deploy_namespaces` list reported as unknown, with a "did you mean" from the last list, or an
- * email that starts with the `userid_prefix` of one copy only.
+ * point at values of a copy the user may delete. Examples are a grant of a namespace from the
+ * first `deploy_namespaces` list reported as unknown, with a "did you mean" from the last list,
+ * and an email that starts with the `userid_prefix` of one copy only.
  */
 const CODES_READING_SETTING: ReadonlyArray<{ setting: string; codes: readonly DiagnosticCode[] }> = [
-  // The default AWS role name prefix is `<environment>-<region>-`; the region also gives the
+  // The default AWS role name prefix is `<environment>-<region>-`. The region also gives the
   // partition that policy ARNs must be in.
   { setting: "environment", codes: ["file-name-mismatch", "name-too-long", "invalid-derived-name"] },
   {

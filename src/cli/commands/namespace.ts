@@ -104,8 +104,8 @@ export function register(program: Command, context: CommandContext): void {
 
 /**
  * Rejects a new deploy namespace named like a user's private profile. The vars check reports
- * that conflict at the existing username, and asks for another username, but here the
- * namespace is the new name, so the error asks for another namespace name.
+ * that conflict at the existing username, and requests another username, but here the
+ * namespace is the new name, so the error requests another namespace name.
  */
 function rejectUsername(target: EditTarget, name: string): void {
   const user = target.deployment.users.find((each) => each.username === name);

@@ -28,8 +28,9 @@ export function suggestDnsLabel(name: string): string | undefined {
 /**
  * Returns the fix for an invalid DNS-1123 label: a close valid label when there is one, else
  * `fallback`, else the rule for writing one. A suggestion that is a YAML 1.1 boolean word
- * (`Yes` gives `yes`) gets the advice to quote it, or the next check warns `yaml11-boolean`,
- * unless `quoted`: the value is quoted already, or the editor writes it (and quotes such words).
+ * (`Yes` gives `yes`) gets the advice to quote it, because the next check warns `yaml11-boolean`
+ * on it unquoted. Set `quoted` when the value is quoted already, or when the editor writes it,
+ * since the editor quotes such words.
  */
 export function dnsLabelFix(name: string, fallback?: string, quoted = false): string {
   const suggestion = suggestDnsLabel(name);
@@ -44,7 +45,7 @@ export function dnsLabelFix(name: string, fallback?: string, quoted = false): st
 
 /**
  * Returns true when the scalar at `path` is written in quotes. Without the source text (the
- * fast path of loading) it returns false, so the fix asks for quotes, which is never wrong.
+ * fast path of loading) it returns false, so the fix includes the advice to quote, which is never wrong.
  */
 export function writtenQuoted(source: DiagnosticSource, path: FieldPath): boolean {
   const written = source.sourceTextOf(path);

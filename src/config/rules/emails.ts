@@ -233,8 +233,8 @@ export const useridPrefixRule: Rule = {
  * An email whose local part has a `:` most likely starts with the prefix an identity proxy puts
  * before the email in the user id header, such as Google IAP's `accounts.google.com:`, pasted
  * together with the address. Kubeflow's `USERID_PREFIX` strips that prefix to get the user name
- * that RoleBindings carry, so the vars file holds the bare email and `kubeflow.userid_prefix`
- * holds the prefix. An unquoted local part cannot contain `:` (RFC 5322 dot-atom), but the
+ * that RoleBindings carry, so the vars file contains the bare email and `kubeflow.userid_prefix`
+ * contains the prefix. An unquoted local part cannot contain `:` (RFC 5322 dot-atom), but the
  * email rule is loose on purpose, and a setup without a prefix still matches consistently, so
  * this is a warning. Emails that `userid-prefix` reports already are left to it.
  */
