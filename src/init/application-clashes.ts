@@ -13,6 +13,7 @@ import { serverKey } from "../config/claims.js";
 import { ARGOCD_APPLICATION_PATH } from "../generate/layout.js";
 import { IN_CLUSTER_SERVER } from "../model/names.js";
 import type { Deployment } from "../model/types.js";
+import type { PathFormatter } from "../repo/display-path.js";
 import type { RepoLayout } from "../repo/layout.js";
 import { findInGitRepository } from "./applicationset-clashes.js";
 import type { ClusterClash } from "./cluster-clashes.js";
@@ -116,19 +117,19 @@ async function readApplication(file: string): Promise<OtherApplication | undefin
 }
 
 /**
- * Returns the warning for `clash`, with paths relative to `cwd` and `root`, the ops repo: what
- * applying both `argocd/` folders does, and how to give the deployment a name of its own. The
- * cake-admin ClusterRoleBinding that two deployments of one cluster share is mentioned only
- * when `clusterClashes` has no warning for the same pair, which explains it in full.
+/**
+ * Returns the warning for `clash`, with paths as `formatPath` prints them: what applying both
+ * `argocd/` folders does, and how to give the deployment a name of its own. The cake-admin
+ * ClusterRoleBinding that two deployments of one cluster share is mentioned only when
+ * `clusterClashes` has no warning for the same pair, which explains it in full.
  */
 export function applicationClashMessage(
   clash: ApplicationClash,
-  root: string,
-  cwd: string,
+  formatPath: PathFormatter,
   clusterClashes: readonly ClusterClash[] = [],
 ): string {
-  const other = path.relative(cwd, clash.other).split(path.sep).join("/");
-  const varsFile = path.relative(cwd, path.join(root, clash.varsFile)).split(path.sep).join("/");
+  const other = formatPath(clash.other);
+  const varsFile = formatPath(clash.varsFile);
   // The other deployment's folder is the parent of its `argocd/` folder.
   const otherFolder = path.dirname(path.dirname(clash.other));
   const sharedCluster = clusterClashes.some(

@@ -12,6 +12,7 @@ import { readFile, realpath } from "node:fs/promises";
 import path from "node:path";
 import { parseAllDocuments } from "yaml";
 import { ARGOCD_APPLICATION_PATH } from "../generate/layout.js";
+import type { PathFormatter } from "../repo/display-path.js";
 import { APPLICATIONSET_FILE } from "../repo/layout.js";
 import { shellWord } from "../repo/shell.js";
 
@@ -103,26 +104,25 @@ function objectKey({ kind, namespace, name }: ArgoObjectName): string {
 }
 
 /**
- * Returns the warning for `clash`, with paths relative to `cwd`: what applying either file
+ * Returns the warning for `clash`, with paths as `formatPath` prints them: what applying either file
  * does, and the commands that give the ops repo in a subfolder names of its own.
  */
-export function applicationSetClashMessage(clash: ApplicationSetClash, cwd: string): string {
-  const relative = (target: string): string => path.relative(cwd, target).split(path.sep).join("/") || ".";
+export function applicationSetClashMessage(clash: ApplicationSetClash, formatPath: PathFormatter): string {
   const fixFile = path.join(clash.fixRoot, APPLICATIONSET_FILE);
   if (
     clash.objects.every((object) => object.kind === "Application" && !object.name.endsWith("<deployment>"))
   ) {
     return (
-      `${relative(clash.file)} and ${relative(clash.other)} both generate ${clash.objects.map(objectKey).join(", ")} ` +
+      `${formatPath(clash.file)} and ${formatPath(clash.other)} both generate ${clash.objects.map(objectKey).join(", ")} ` +
       "from different deployment folders: the two ApplicationSets take turns rewriting it, so it syncs either folder " +
       "and prunes the other's RoleBindings and AuthorizationPolicies. In spec.template.metadata.name of " +
-      `${relative(fixFile)}, change the text before "{{" to one that no other ops repo's Application names start ` +
+      `${formatPath(fixFile)}, change the text before "{{" to one that no other ops repo's Application names start ` +
       "with, and apply the file: Argo CD re-creates its Applications under the new names, and with " +
       "preserveResourcesOnDeletion their resources stay"
     );
   }
   const keptFile = fixFile === clash.file ? clash.other : clash.file;
-  const folder = relative(clash.fixRoot);
+  const folder = formatPath(clash.fixRoot);
   const init = ["cake init", ...(folder === "." ? [] : [shellWord(folder)]), "--force"].join(" ");
   const applicationSet = clash.objects.find((object) => object.kind === "ApplicationSet");
   const deleteOld =
@@ -133,11 +133,11 @@ export function applicationSetClashMessage(clash: ApplicationSetClash, cwd: stri
         `${applicationSet.namespace === "" ? "" : ` -n ${shellWord(applicationSet.namespace)}`}): ` +
         "its Applications go, and with preserveResourcesOnDeletion their resources stay";
   return (
-    `${relative(clash.file)} and ${relative(clash.other)} both define ${clash.objects.map(objectKey).join(", ")}: ` +
+    `${formatPath(clash.file)} and ${formatPath(clash.other)} both define ${clash.objects.map(objectKey).join(", ")}: ` +
     "applying one replaces the other's ApplicationSet, and Argo CD deletes the Applications that only the " +
     "replaced one generated, so their deployments stop syncing. " +
-    `Delete ${relative(fixFile)}, run "${init}", which writes one whose names end with its folder, and apply it. ` +
-    `Then apply ${relative(keptFile)} again if it still uses the old names${deleteOld}`
+    `Delete ${formatPath(fixFile)}, run "${init}", which writes one whose names end with its folder, and apply it. ` +
+    `Then apply ${formatPath(keptFile)} again if it still uses the old names${deleteOld}`
   );
 }
 

@@ -10,6 +10,7 @@ import path from "node:path";
 import { ARGOCD_APPLICATION_PATH } from "../generate/layout.js";
 import { APPLICATIONSET_APPLICATION_PREFIX, NAME_LIMITS } from "../model/names.js";
 import type { Deployment } from "../model/types.js";
+import type { PathFormatter } from "../repo/display-path.js";
 import { APPLICATIONSET_FILE, type RepoLayout } from "../repo/layout.js";
 import { applicationSetNamer } from "./applicationset-clashes.js";
 
@@ -53,9 +54,9 @@ export async function longApplicationNames(
   return long;
 }
 
-/** Returns the warning for `long`, with the path of the file relative to `cwd`, and the fixes. */
-export function longApplicationNameMessage(long: LongApplicationName, cwd: string): string {
-  const file = path.relative(cwd, long.file).split(path.sep).join("/");
+/** Returns the warning for `long`, with the path of the file as `formatPath` prints it, and the fixes. */
+export function longApplicationNameMessage(long: LongApplicationName, formatPath: PathFormatter): string {
+  const file = formatPath(long.file);
   return (
     `${file} names the Argo CD Application of deployment ${long.deployment} "${long.name}", of ` +
     `${long.name.length} characters (limit ${NAME_LIMITS.argocdApplication}). An Argo CD with label resource ` +

@@ -15,6 +15,7 @@ import { CAKE_ADMIN_PATH, CLOUD_NAMESPACE_PATH } from "../generate/layout.js";
 import { compareStrings } from "../generate/metadata.js";
 import { CAKE_ADMIN_RBAC_NAME, IN_CLUSTER_SERVER, profilesOf } from "../model/names.js";
 import type { Deployment } from "../model/types.js";
+import type { PathFormatter } from "../repo/display-path.js";
 import type { RepoLayout } from "../repo/layout.js";
 import { otherApplications } from "./application-clashes.js";
 
@@ -135,12 +136,11 @@ function sortObjects(objects: ClusterObject[]): ClusterObject[] {
 const MAX_LISTED_OBJECTS = 6;
 
 /**
- * Returns the warning for `clash`, with paths relative to `cwd` and `root`, the ops repo: the
+ * Returns the warning for `clash`, with paths as `formatPath` prints them: the
  * objects both deployments manage, what two Applications do to them, and the fix.
  */
-export function clusterClashMessage(clash: ClusterClash, root: string, cwd: string): string {
-  const relative = (target: string): string => path.relative(cwd, target).split(path.sep).join("/") || ".";
-  const varsFile = relative(path.join(root, clash.varsFile));
+export function clusterClashMessage(clash: ClusterClash, formatPath: PathFormatter): string {
+  const varsFile = formatPath(clash.varsFile);
   const listed = clash.objects.slice(0, MAX_LISTED_OBJECTS).map(objectKey);
   const rest = clash.objects.length - listed.length;
   const objects = rest === 0 ? listed.join(", ") : `${listed.join(", ")} and ${rest} more`;
@@ -149,7 +149,7 @@ export function clusterClashMessage(clash: ClusterClash, root: string, cwd: stri
       ? "both sync in-cluster under the same name, which cake takes as one cluster"
       : `both sync to ${clash.server}`;
   return (
-    `${varsFile}: deployment ${clash.deployment} and ${relative(clash.other)}, in another ops repo of this git ` +
+    `${varsFile}: deployment ${clash.deployment} and ${formatPath(clash.other)}, in another ops repo of this git ` +
     `repository, ${cluster}, so two Applications apply ${objects}. Each sync overwrites these objects ` +
     "with its own ops repo's version, so the cake-admin ClusterRoleBinding grants one repo's cake-admins or " +
     "the other's, and a shared Profile's owner and quota follow whichever synced last. Keep the deployments " +

@@ -3,7 +3,8 @@
  * git repository: ApplicationSet Application names too long for a label value, and two ops
  * repos that manage the same objects of one cluster.
  */
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runCake as cake } from "../helpers/cli.js";
@@ -96,6 +97,21 @@ describe("ApplicationSet names over 63 characters", () => {
     expect(init.stdout).toContain(`names the Argo CD Application of deployment ${name} "${application}"`);
     expect(validate.code).toBe(0);
     expect(validate.stderr).not.toContain("applicationset-name-too-long");
+  });
+
+  it("names the ApplicationSet file absolute from outside the work tree", async () => {
+    const name = await renameDeployment("teams/b", environment, region);
+    const elsewhere = await mkdtemp(path.join(os.tmpdir(), "cake-elsewhere-"));
+    try {
+      const check = await cake(elsewhere, "reconcile", "--check", "--repo", path.join(repo.dir, "teams/b"));
+
+      expect(check.stderr).toContain(
+        `cake: warning: ${path.join(repo.dir, "teams/b/argocd/applicationset.yaml")} names the Argo CD ` +
+          `Application of deployment ${name} `,
+      );
+    } finally {
+      await rm(elsewhere, { recursive: true, force: true });
+    }
   });
 
   it("stays quiet without the ApplicationSet file", async () => {
@@ -192,6 +208,24 @@ describe("ops repos sharing a cluster", () => {
         "cluster, so two Applications apply",
     );
     expect(json.clusterClashes).toHaveLength(1);
+  });
+
+  it("names the files absolute from outside the work tree", async () => {
+    for (const folder of ["teams/a", "teams/b"]) {
+      expect((await cake(path.join(repo.dir, folder), "reconcile")).code).toBe(0);
+    }
+    const elsewhere = await mkdtemp(path.join(os.tmpdir(), "cake-elsewhere-"));
+    try {
+      const check = await cake(elsewhere, "reconcile", "--check", "--repo", path.join(repo.dir, "teams/a"));
+      const varsFile = path.join(repo.dir, "teams/a/vars/dev-us-east-1.yaml");
+      const other = path.join(repo.dir, "teams/b/deployments/dev-us-east-1");
+
+      // A relative path would climb out of the work tree, so both are absolute, as diagnostics are.
+      expect(check.stderr).toContain(`cake: warning: ${varsFile}: deployment dev-us-east-1 and ${other}, `);
+      expect(check.stderr).not.toContain("../");
+    } finally {
+      await rm(elsewhere, { recursive: true, force: true });
+    }
   });
 
   it("ignores in-cluster deployments of other names", async () => {

@@ -18,6 +18,7 @@ import {
   regenerateCodeowners,
   renderCodeownersFor,
 } from "../../init/init.js";
+import { makePathFormatter } from "../../repo/display-path.js";
 import { resolveLayout } from "../../repo/layout.js";
 import { shellWord } from "../../repo/shell.js";
 import { listVarsFiles } from "../../repo/vars-files.js";
@@ -109,21 +110,22 @@ async function runInit(root: string, options: InitCommandOptions, context: Comma
     `  cake validate${repoFlag} && cake reconcile${repoFlag}     # then commit everything`,
   ];
   if (result.repoPath !== "") next.push(...(await keptForgeFileSteps(result, relativeToCwd)));
+  const formatPath = makePathFormatter({ root, cwd: context.io.cwd });
   for (const clash of await applicationSetClashes(root)) {
-    next.push(`  ${applicationSetClashMessage(clash, context.io.cwd)}`);
+    next.push(`  ${applicationSetClashMessage(clash, formatPath)}`);
   }
   // The same check as reconcile --check, so that a clash shows before the first reconcile.
   const layout = await resolveLayout(root, {}, context.io.cwd);
   const { deployments } = await loadRepo(layout);
   const sharedClusters = await clusterClashes(layout, deployments);
   for (const clash of await applicationClashes(layout, deployments)) {
-    next.push(`  ${applicationClashMessage(clash, root, context.io.cwd, sharedClusters)}`);
+    next.push(`  ${applicationClashMessage(clash, formatPath, sharedClusters)}`);
   }
   for (const clash of sharedClusters) {
-    next.push(`  ${clusterClashMessage(clash, root, context.io.cwd)}`);
+    next.push(`  ${clusterClashMessage(clash, formatPath)}`);
   }
   for (const long of await longApplicationNames(layout, deployments)) {
-    next.push(`  ${longApplicationNameMessage(long, context.io.cwd)}`);
+    next.push(`  ${longApplicationNameMessage(long, formatPath)}`);
   }
   // Kept files count too: --force with --repo-url adds missing files but never rewrites one.
   // So do the vars files of an existing ops repo, which init neither writes nor keeps.

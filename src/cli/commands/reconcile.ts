@@ -212,26 +212,26 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
   if (result.applicationSetClashes !== undefined) {
     const { applicationSetClashMessage } = await import("../../init/applicationset-clashes.js");
     for (const clash of result.applicationSetClashes) {
-      io.stderr.write(`cake: warning: ${applicationSetClashMessage(clash, io.cwd)}.\n`);
+      io.stderr.write(`cake: warning: ${applicationSetClashMessage(clash, formatPath)}.\n`);
     }
   }
   if (result.applicationClashes !== undefined) {
     const { applicationClashMessage } = await import("../../init/application-clashes.js");
     for (const clash of result.applicationClashes) {
-      const message = applicationClashMessage(clash, layout.root, io.cwd, result.clusterClashes);
+      const message = applicationClashMessage(clash, formatPath, result.clusterClashes);
       io.stderr.write(`cake: warning: ${message}.\n`);
     }
   }
   if (result.clusterClashes !== undefined) {
     const { clusterClashMessage } = await import("../../init/cluster-clashes.js");
     for (const clash of result.clusterClashes) {
-      io.stderr.write(`cake: warning: ${clusterClashMessage(clash, layout.root, io.cwd)}.\n`);
+      io.stderr.write(`cake: warning: ${clusterClashMessage(clash, formatPath)}.\n`);
     }
   }
   if (result.longApplicationNames !== undefined) {
     const { longApplicationNameMessage } = await import("../../init/applicationset-names.js");
     for (const long of result.longApplicationNames) {
-      io.stderr.write(`cake: warning: ${longApplicationNameMessage(long, io.cwd)}.\n`);
+      io.stderr.write(`cake: warning: ${longApplicationNameMessage(long, formatPath)}.\n`);
     }
   }
   for (const folder of result.foreignFolders ?? []) {
