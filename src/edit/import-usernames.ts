@@ -47,7 +47,14 @@ export function otherDeployments(others: readonly EditTarget[]): Promise<ImportD
  * problem is reported in the deployment `reportIn` alone, so that an import of several
  * deployments lists it once; the row is left out of the others without a message.
  */
-export type SharedUsername = { username: string; note?: string } | { problem: string; reportIn: string };
+export type SharedUsername =
+  | {
+      username: string;
+      note?: string;
+      /** True when the username is the one the person has in another deployment, so no other is accepted. */
+      kept?: boolean;
+    }
+  | { problem: string; reportIn: string };
 
 interface Tracked extends ImportDeployment {
   /** True for a deployment the edit changes, false for one whose users only constrain it. */
@@ -111,6 +118,7 @@ export function shareUsernames(
       const rest = tracked.filter((each) => !each.target);
       const leaveOut = ", or leave the username empty to get one chosen";
       const problem =
+        keptNameConflict(row.email, tracked, fresh) ??
         otherUsernameProblem(row.email, username, rest, leaveOut) ??
         otherHolderProblem(row.email, username, rest, leaveOut);
       if (problem !== undefined) {
@@ -151,6 +159,7 @@ export function givenUsernameProblem(
   if (fresh.length === 0) return undefined;
   const leaveOut = ", or leave --username out";
   const problem =
+    keptNameConflict(email, tracked, fresh) ??
     otherUsernameProblem(email, username, tracked, leaveOut) ??
     otherHolderProblem(
       email,
@@ -274,7 +283,30 @@ function keepUsername(
     return { problem: conflict(email, username, existing, each, reason), reportIn: each.name };
   }
   const source = existing.map((each) => each.name).join(", ");
-  return { username, note: `the username ${spelledIn(existing, email)} has in ${source}` };
+  return { username, note: `the username ${spelledIn(existing, email)} has in ${source}`, kept: true };
+}
+
+/**
+ * Returns the conflict message when the one username the person has in `tracked` is unavailable
+ * in a deployment of `fresh`. A row or `--username` that gives another name gets it too,
+ * because the fixes of the other messages, taking the person's username or leaving it out,
+ * would both fail on that deployment.
+ */
+function keptNameConflict(
+  email: string,
+  tracked: readonly Tracked[],
+  fresh: readonly Tracked[],
+): string | undefined {
+  const person = personKey(email);
+  const existing = tracked.filter((each) => each.usernames.has(person));
+  const names = new Set(existing.map((each) => each.usernames.get(person) as string));
+  const [username] = names;
+  if (username === undefined || names.size > 1) return undefined;
+  for (const each of fresh) {
+    const reason = unavailable(each, person, username);
+    if (reason !== undefined) return conflict(email, username, existing, each, reason);
+  }
+  return undefined;
 }
 
 /**

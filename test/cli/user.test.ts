@@ -1133,6 +1133,44 @@ describe("cake user add to one deployment", () => {
     );
   });
 
+  it("offers no other username than the kept one", async () => {
+    const result = await cake(repo, ...QA, "--email", "bob@example.com");
+
+    expect(result.stdout).toContain(
+      'username "bjones" was chosen because it is the username bob@example.com has in dev-eu-west-1, ' +
+        "and a person has one username in every deployment.\n",
+    );
+    expect(result.stdout).not.toContain("pass --username");
+  });
+
+  it("names the conflict for another --username", async () => {
+    await addQaUserByHand(repo, "chen.wu@example.com", "cwu");
+
+    const result = await expectFailure(1, ...QA, "--email", "carol@example.com", "--username", "carol");
+
+    // "use cwu" would fail too, because chen.wu@example.com has "cwu" in qa-us-east-1.
+    expect(result.stderr).toContain(
+      'cake: carol@example.com has username "cwu" in dev-eu-west-1, but in qa-us-east-1 "cwu" is already ' +
+        "used by chen.wu@example.com. A person needs one username",
+    );
+    expect(result.stderr).not.toContain('use "cwu"');
+  });
+
+  it("names the conflict for another username in a row", async () => {
+    await addQaUserByHand(repo, "chen.wu@example.com", "cwu");
+    const csv = path.join(repo, "new.csv");
+    await writeFile(csv, "email,username,roles,namespaces\ncarol@example.com,carol,cake-user,\n");
+
+    const result = await cake(repo, "user", "import", "--deployment", "qa-us-east-1", csv, "--no-reconcile");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'error [username-differs] username: carol@example.com has username "cwu" in dev-eu-west-1, but in ' +
+        'qa-us-east-1 "cwu" is already used by chen.wu@example.com.',
+    );
+    expect(result.stderr).not.toContain('use "cwu"');
+  });
+
   it("warns about a deployment it cannot read", async () => {
     await writeFile(path.join(repo, "vars", "dev-eu-west-1.yaml"), `${original}\nbogus: 1\n`);
 

@@ -150,7 +150,11 @@ describe("shareUsernames", () => {
 
     const shared = shareUsernames([row(2, "nina.park@example.com")], [target], new Set(), [other]);
 
-    expect(shared.get(2)).toEqual({ username: "nina", note: "the username nina.park@example.com has in b" });
+    expect(shared.get(2)).toEqual({
+      username: "nina",
+      note: "the username nina.park@example.com has in b",
+      kept: true,
+    });
   });
 
   it("matches a person ignoring case", () => {
@@ -159,7 +163,11 @@ describe("shareUsernames", () => {
 
     const shared = shareUsernames([row(2, "Nina.Park@example.com")], [target], new Set(), [other]);
 
-    expect(shared.get(2)).toEqual({ username: "nina", note: "the username nina.park@example.com has in b" });
+    expect(shared.get(2)).toEqual({
+      username: "nina",
+      note: "the username nina.park@example.com has in b",
+      kept: true,
+    });
   });
 
   it("avoids another person's name elsewhere", () => {

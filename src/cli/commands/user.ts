@@ -238,9 +238,12 @@ function addAction(
       const text = editWindow(target, [], (part, whole) =>
         addUser(part, { email, username, roles, grants }, whole),
       );
-      const notes = proposal
-        ? [`username "${username}" was chosen because ${proposal.reason}; pass --username to choose another.`]
-        : [];
+      // A person keeps the username they have in another deployment, so --username takes no other.
+      const kept = shared !== undefined && "kept" in shared && shared.kept === true;
+      const choose = kept
+        ? ", and a person has one username in every deployment."
+        : "; pass --username to choose another.";
+      const notes = proposal ? [`username "${username}" was chosen because ${proposal.reason}${choose}`] : [];
       return { text, summary: `added user ${email} (username ${username})`, notes };
     },
   });
