@@ -318,7 +318,7 @@ async function prepareEdits(
     }
   }
   if (request.prepare !== undefined) {
-    const others = all ? [] : await openOthers(context, layout, formatPath, names);
+    const others = all ? [] : await openOthers(context, layout, formatPath, options, names);
     await request.prepare(targets, others);
   }
 
@@ -391,6 +391,7 @@ async function openOthers(
   context: CommandContext,
   layout: RepoLayout,
   formatPath: PathFormatter,
+  options: EditCommandOptions,
   names: readonly string[],
 ): Promise<EditTarget[]> {
   const others: EditTarget[] = [];
@@ -403,7 +404,7 @@ async function openOthers(
       // The error of openTarget asks for a fix before editing the file, which this edit does not.
       context.io.stderr.write(
         `cake: warning: ${name} is left out of the checks across deployments, because its vars file ` +
-          `cannot be opened; run "cake validate" to see why.\n`,
+          `cannot be opened; run "cake validate${layoutFlags(options)}" to see why.\n`,
       );
     }
   }

@@ -1197,6 +1197,16 @@ describe("cake user add to one deployment", () => {
     expect(result.stdout).toBe("");
   });
 
+  it("warns with the --repo it was given", async () => {
+    await writeFile(path.join(repo, "vars", "dev-eu-west-1.yaml"), `${original}\nbogus: 1\n`);
+    const folder = path.basename(repo);
+
+    const result = await cake(path.dirname(repo), ...QA, "--email", "bob@example.com", "--repo", folder);
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(`run "cake validate --repo ${folder}" to see why.\n`);
+  });
+
   it("adds nowhere when --username is taken", async () => {
     // qa-us-east-1 has ann@example.com as "ann"; dev-eu-west-1 has no "ann".
     const args = ["--deployment", "all", "--email", "ann@example.org", "--role", "cake-user"];
