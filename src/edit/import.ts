@@ -10,6 +10,7 @@ import path from "node:path";
 import type { CommandContext } from "../cli/io.js";
 import { type Diagnostic, hasErrors } from "../config/diagnostics.js";
 import { loadVarsText, type PreviousLoad } from "../config/load.js";
+import { emailLookalikeKey } from "../config/rules/emails.js";
 import { CakeError, readFailureReason, UsageError } from "../errors.js";
 import { proposeUsername, UsernameIndex } from "../identity/convention.js";
 import type { Deployment, NamespaceGrant } from "../model/types.js";
@@ -484,7 +485,7 @@ function addRow(
       skip(undefined, error.code, withoutFinalPeriod(error.message));
       return undefined;
     }
-    for (const problem of problems) reportNewUserProblem(state, row, problem, username, skip);
+    for (const problem of problems) reportNewUserProblem(state, row, problem, username, skipped, skip);
   }
   if (!skipped.has("email") && !skipped.has("username")) checkNewHolder(state, row.email, username, skip);
   if (result !== undefined || skipped.has("email")) return result;
@@ -518,6 +519,7 @@ function reportNewUserProblem(
   row: ImportRow,
   problem: EditError,
   username: string,
+  skipped: ReadonlySet<ImportColumn>,
   skip: Report,
 ): void {
   // The vars text already contains the users of earlier rows, so the edit calls them existing users.
@@ -536,11 +538,23 @@ function reportNewUserProblem(
     skip(field, problem.code, withoutFinalPeriod(problem.message));
     return;
   }
-  const holder = state.taken.users.find((user) => user.username === username)?.email ?? "another user";
+  // A username with a problem already, such as one the person has in another deployment, gets
+  // no second message.
+  if (skipped.has("username")) return;
+  const holder = state.taken.users.find((user) => user.username === username)?.email;
+  // The username of an existing user whose email differs only in case follows from that
+  // email, whose duplicate-email problem is the one fix.
+  if (
+    holder !== undefined &&
+    skipped.has("email") &&
+    emailLookalikeKey(holder) === emailLookalikeKey(row.email)
+  ) {
+    return;
+  }
   skip(
     "username",
     problem.code,
-    `username "${username}" is already used by ${holder}; ` +
+    `username "${username}" is already used by ${holder ?? "another user"}; ` +
       "choose another in the username column, or leave it empty to get one proposed",
   );
 }

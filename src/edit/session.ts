@@ -291,6 +291,9 @@ async function prepareEdits(
   let alreadyInPlace = 0;
   // Printed once no deployment rejects the edit, because a rejection changes nothing anywhere.
   const unchanged: string[] = [];
+  // Warnings of the edited texts, printed once no deployment rejects the edit, because after a
+  // rejection no file has the lines they point at.
+  const warningBlocks: string[] = [];
   const skipped: { name: string; reason: string }[] = [];
   const rejections: Rejection[] = [];
   const refuse = (name: string, file: string | undefined, error: unknown): void => {
@@ -336,9 +339,9 @@ async function prepareEdits(
         // An import of many rows can add a warning per row; the first ten stand for the rest.
         // A dry run writes nothing, so its lines are not those of the file on disk.
         if (request.dryRun) {
-          io.stderr.write("warnings the change would add (lines are those of the edited file):\n");
+          warningBlocks.push("warnings the change would add (lines are those of the edited file):\n");
         }
-        io.stderr.write(
+        warningBlocks.push(
           formatErrorsFirst(warnings, {
             sources: { [target.file]: outcome.text },
             formatPath,
@@ -369,6 +372,7 @@ async function prepareEdits(
     const reasons = rejections.map(({ name, error }) => `${name}: ${error.message}`).join("\n");
     throw new CakeError(`${reasons}\nno deployment was changed.`, rejections[0]?.error.exitCode ?? 1);
   }
+  for (const block of warningBlocks) io.stderr.write(block);
   for (const line of unchanged) io.stdout.write(line);
   for (const { name, reason } of skipped)
     io.stderr.write(`cake: skipped ${name}: ${withLayoutFlags(reason, options)}\n`);

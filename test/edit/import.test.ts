@@ -905,6 +905,23 @@ describe("cake user import --deployment all", () => {
     expect(result.stderr).toContain("\ndev-eu-west-1: vars/dev-eu-west-1.yaml is invalid; ");
   });
 
+  it("reports an email in other case once", async () => {
+    // qa-us-east-1 has ann@example.com as "ann", which dev-eu-west-1 would give ANN@example.com too.
+    await writeCsv("email,username,roles,namespaces\nANN@example.com,,cake-user,\n");
+
+    const result = await cake(repo, ...ALL);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^cake: users\.csv: 1 problem in 1 row, so nothing was imported:\n/);
+    expect(result.stderr).toContain(
+      'users.csv:2:1: error [duplicate-email] email: in qa-us-east-1: email "ANN@example.com" differs only ' +
+        'in case from the existing user "ann@example.com"',
+    );
+    expect(result.stderr).not.toContain("duplicate-username");
+    // dev-eu-west-1 would take the row, but nothing was written, so it has no line to warn about.
+    expect(result.stderr).not.toContain("email-uppercase");
+  });
+
   it("prints no unchanged deployment on failure", async () => {
     // The row changes nothing in dev-eu-west-1 and fails in qa-us-east-1, which declares no team-a.
     await writeCsv("email,username,roles,namespaces\nbob@example.com,,,team-a\n");
@@ -1024,6 +1041,30 @@ describe("cake user import into one deployment", () => {
       'error [username-differs] username: carol@example.com has username "cwu" in dev-eu-west-1, but in ' +
         'qa-us-east-1 "cwu" is already used by chen.wu@example.com.',
     );
+  });
+
+  it("reports a taken username once", async () => {
+    // "cwu" is carol@example.com's in dev-eu-west-1 and chen.wu@example.com's in qa-us-east-1.
+    await addQaUserByHand(repo, "chen.wu@example.com", "cwu");
+    await writeCsv("email,username,roles,namespaces\nzed@example.com,cwu,cake-user,\n");
+
+    const result = await cake(
+      repo,
+      "user",
+      "import",
+      "--deployment",
+      "qa-us-east-1",
+      "users.csv",
+      "--dry-run",
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("users.csv: 1 problem in 1 row");
+    expect(result.stderr).toContain(
+      'users.csv:2:17: error [username-differs] username: "cwu" is the username of carol@example.com in ' +
+        "dev-eu-west-1;",
+    );
+    expect(result.stderr).not.toContain("duplicate-username");
   });
 
   it("asks for one of several usernames", async () => {
