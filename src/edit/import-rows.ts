@@ -7,6 +7,7 @@ import type { DiagnosticCode } from "../config/diagnostics.js";
 import { textPosition } from "../config/field-path.js";
 import { printable } from "../config/format.js";
 import { NAMESPACE_ACCESS } from "../config/schema.js";
+import { nearest } from "../config/suggest.js";
 import { CakeError } from "../errors.js";
 import { nonAsciiCodePoints } from "../model/code-points.js";
 import type { NamespaceAccess } from "../model/types.js";
@@ -282,7 +283,7 @@ function readGrants(
       report(
         "invalid-value",
         `invalid access "${access}" in "${value}"; use one of: ${NAMESPACE_ACCESS.join(", ")}, ` +
-          "or write the namespace alone for edit",
+          `or write the namespace alone for edit${accessSuggestion(namespace, access)}`,
       );
       continue;
     }
@@ -298,6 +299,12 @@ function readGrants(
     grants.push({ namespace, access });
   }
   return grants;
+}
+
+/** Returns the grant as the row most likely means it, for an access such as `View` or `veiw`. */
+function accessSuggestion(namespace: string, access: string): string {
+  const suggestion = nearest(access, NAMESPACE_ACCESS);
+  return suggestion === undefined ? "" : `. Did you mean "${namespace}:${suggestion}"?`;
 }
 
 function isAccess(value: string): value is NamespaceAccess {

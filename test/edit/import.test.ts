@@ -185,6 +185,15 @@ describe("parseImportCsv", () => {
     );
   });
 
+  it("access near miss suggests the grant", () => {
+    const text = "email,username,roles,namespaces\na@x.io,a,cake-user,ml-prod:veiw\n";
+
+    expect(() => parseImportCsv(text, "f.csv")).toThrow(
+      'namespaces: invalid access "veiw" in "ml-prod:veiw"; use one of: edit, view, or write the namespace ' +
+        'alone for edit. Did you mean "ml-prod:view"?',
+    );
+  });
+
   it("reports every problem of a row", () => {
     const text = "email,username,roles,namespaces\n,a,admin;cake-user;root,ml-prod:admin;team-a:own\n";
 
