@@ -219,9 +219,9 @@ function parserDiagnostics(source: VarsSource, errors: readonly YAMLError[]): Di
     if (isIndentationError(error)) seen.add("indentation");
 
     unclosedReported = !tab && isUnclosed(error);
-    const reason = isDashWithoutSpace(source.text, offset)
-      ? DASH_WITHOUT_SPACE
-      : `${parserReason(error, source.text)}${syntaxHint(error)}`;
+    const dash = tab ? undefined : dashWithoutSpace(source.text, offset);
+    const reason =
+      dash !== undefined ? DASH_WITHOUT_SPACE : `${parserReason(error, source.text)}${syntaxHint(error)}`;
     diagnostics.push(
       tab
         ? source.diagnostic(
@@ -234,7 +234,8 @@ function parserDiagnostics(source: VarsSource, errors: readonly YAMLError[]): Di
             },
           )
         : source.diagnostic("error", "yaml-syntax", [], `invalid YAML: ${reason}`, {
-            position,
+            // The caret goes under the dash that needs the space, also where the parser reports the value.
+            position: dash === undefined ? position : source.positionOfOffset(dash),
           }),
     );
   }
@@ -245,26 +246,65 @@ const DASH_WITHOUT_SPACE =
   'this line starts with "-" and no space, so it reads as a key or a value instead of a list entry; write a space after the "-"';
 
 /**
- * True when the line at `offset` starts with a `-` that has no space after it (`-email: x`),
- * and the line above it in that column, past any lines indented deeper, starts a list entry
- * with `- `. YAML starts a list entry only at a `-` followed by a space, so the parser reads
- * the line as a key in the wrong column, and its own message speaks of indentation.
+ * Returns the offset of the dash when the line at `offset` starts with a `-` that has no space
+ * after it (`-email: x`) and is a list entry. It is one when the next line is indented deeper,
+ * as the keys of an entry are, or when the nearest line in its column above or below starts an
+ * entry with `- `. YAML starts an entry only at a `-` followed by a space, so the parser reads
+ * the line as a key or a value and speaks of indentation or keys. It reports the dash, or the
+ * value on that line for the first entry of a list.
  */
-function isDashWithoutSpace(text: string, offset: number): boolean {
-  if (text[offset] !== "-" || /^-[-\s]/.test(text.slice(offset, offset + 2))) return false;
+function dashWithoutSpace(text: string, offset: number): number | undefined {
   const lineStart = text.lastIndexOf("\n", offset - 1) + 1;
-  const column = offset - lineStart;
-  if (text.slice(lineStart, offset).trim() !== "") return false;
+  let dash = lineStart;
+  while (text[dash] === " ") dash++;
+  if (text[dash] !== "-" || dash + 1 >= text.length || /^-[-\s]/.test(text.slice(dash, dash + 2))) {
+    return undefined;
+  }
+  const column = dash - lineStart;
+  const next = contentLines(text, lineStart, 1).next();
+  if (!next.done && next.value.indent > column) return dash;
+  return startsEntry(contentLines(text, lineStart, -1), column) ||
+    startsEntry(contentLines(text, lineStart, 1), column)
+    ? dash
+    : undefined;
+}
 
-  let end = lineStart - 1;
-  while (end > 0) {
-    const start = text.lastIndexOf("\n", end - 1) + 1;
-    const line = text.slice(start, end);
-    end = start - 1;
-    const indent = line.length - line.trimStart().length;
-    const first = line.trimStart();
-    if (first === "" || first.startsWith("#") || indent > column) continue;
-    return indent === column && first.startsWith("- ");
+/** A line with text that is not a comment, with its indentation. */
+interface ContentLine {
+  indent: number;
+  text: string;
+}
+
+/**
+ * Yields the lines with text, other than comments, after (`step` 1) or before (`step` -1) the
+ * line that starts at `lineStart`, nearest first. Lazy, because most callers stop at the first.
+ */
+function* contentLines(text: string, lineStart: number, step: 1 | -1): Generator<ContentLine> {
+  let start = lineStart;
+  for (;;) {
+    if (step === 1) {
+      const end = text.indexOf("\n", start);
+      if (end === -1) return;
+      start = end + 1;
+    } else {
+      if (start === 0) return;
+      // `start - 1` is the line break that ends the line before.
+      const previousEnd = start - 1;
+      start = previousEnd === 0 ? 0 : text.lastIndexOf("\n", previousEnd - 1) + 1;
+    }
+    const end = text.indexOf("\n", start);
+    const line = text.slice(start, end === -1 ? text.length : end);
+    const trimmed = line.trim();
+    if (trimmed === "" || trimmed.startsWith("#")) continue;
+    yield { indent: line.length - line.trimStart().length, text: trimmed };
+  }
+}
+
+/** True when the first of `lines` not indented deeper than `column` is a list entry in that column. */
+function startsEntry(lines: Iterable<ContentLine>, column: number): boolean {
+  for (const line of lines) {
+    if (line.indent > column) continue;
+    return line.indent === column && line.text.startsWith("- ");
   }
   return false;
 }

@@ -296,6 +296,29 @@ describe("YAML phase", () => {
     );
   });
 
+  it("dash without a space on a first entry", () => {
+    const text = varsYaml({ users: THREE_USERS.replace("    - email: alice", "    -email: alice") });
+
+    const diagnostic = single(load(text), "yaml-syntax");
+
+    // The parser reports the value of that line; the caret goes under the dash.
+    expect(diagnostic).toMatchObject(positionOf(text, "-email: alice"));
+    expect(diagnostic.message).toBe(
+      'invalid YAML: this line starts with "-" and no space, so it reads as a key or a value instead of a list entry; write a space after the "-"',
+    );
+  });
+
+  it("dash without a space before an entry", () => {
+    const text = varsYaml({
+      users: THREE_USERS.replace("    - team-a\n    - team-b\n", "    -team-a\n    - name: team-b\n"),
+    });
+
+    const diagnostic = single(load(text), "yaml-syntax");
+
+    expect(diagnostic).toMatchObject(positionOf(text, "-team-a"));
+    expect(diagnostic.message).toContain('this line starts with "-" and no space');
+  });
+
   it.each([false, true])("syntax error hides tag checks (fast %s)", (fast) => {
     // The slip makes the next line part of the tagged value, and the parser's recovery leaves
     // the tag on a key.
