@@ -104,6 +104,9 @@ describe("Google IAP header", () => {
     const text = withKubeflow("  userid_header: X-Goog-Authenticated-User-Email\n");
 
     expect(codes(load(text))).toEqual(["iap-userid-prefix"]);
+    expect(single(load(text), "iap-userid-prefix").message).toContain(
+      "but kubeflow.userid_prefix is empty or not set, so no AuthorizationPolicy would match a user",
+    );
   });
 
   it("with another prefix warns", () => {

@@ -114,7 +114,8 @@ export const iapUseridPrefixRule: Rule = {
         "iap-userid-prefix",
         ["kubeflow", "userid_header"],
         `"${header}" is the Google IAP header, whose value IAP sends as "${IAP_USERID_PREFIX}<email>", ` +
-          `but kubeflow.userid_prefix is ${JSON.stringify(prefix)}, so no AuthorizationPolicy would match a user; ` +
+          `but kubeflow.userid_prefix is ${prefix === "" ? "empty or not set" : JSON.stringify(prefix)}, ` +
+          "so no AuthorizationPolicy would match a user; " +
           `set userid_prefix: "${IAP_USERID_PREFIX}"`,
       ),
     ];
