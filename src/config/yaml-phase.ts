@@ -22,6 +22,7 @@ import {
 import type { Diagnostic } from "./diagnostics.js";
 import { textPosition } from "./field-path.js";
 import { type FieldPath, formatPath, VarsSource } from "./source.js";
+import { YAML11_BOOLEAN_WORDS } from "./yaml11.js";
 
 /**
  * Aliases a vars file may contain. Real files use a handful (a shared namespace list);
@@ -29,8 +30,6 @@ import { type FieldPath, formatPath, VarsSource } from "./source.js";
  * unbounded time or memory.
  */
 export const MAX_ALIASES = 50;
-
-export const YAML11_BOOLEAN_WORDS = /^(y|yes|n|no|on|off)$/i;
 
 export interface YamlPhaseResult {
   source: VarsSource;

@@ -1,6 +1,6 @@
 import { DNS1123_LABEL, NAME_LIMITS } from "../../model/names.js";
 import type { DiagnosticSource, FieldPath } from "../field-path.js";
-import { YAML11_BOOLEAN_WORDS } from "../yaml-phase.js";
+import { YAML11_BOOLEAN_WORDS } from "../yaml11.js";
 
 /** Returns what is wrong with a DNS-1123 label, or undefined when it is valid. */
 export function dnsLabelProblem(name: string): string | undefined {
