@@ -7,6 +7,8 @@
 import type { Diagnostic } from "../diagnostics.js";
 import type { DiagnosticSource, FieldPath } from "../field-path.js";
 import { DEFAULT_APP_NAME, DEFAULT_ARGOCD_NAMESPACE, DEFAULT_IDENTITY_NAMESPACE } from "../schema.js";
+import { knownKeysAt } from "../schema-phase.js";
+import { nearest } from "../suggest.js";
 
 /** An entry of a list with its position in the file. */
 export interface Entry<T> {
@@ -81,6 +83,12 @@ export interface VarsView {
   };
   /** The key that contains the deploy namespaces: `deploy_namespaces`, or the older `deployments`. */
   namespacesKey: "deploy_namespaces" | "deployments";
+  /**
+   * State of the key of `users` that declares deploy namespaces. It is `present` with a list as
+   * its value, and `not-a-list` with any other value, such as an empty one. Without the key, it
+   * is `misspelled` when an unknown key of `users` is reported as a misspelling of it, else `missing`.
+   */
+  namespacesKeyState: "present" | "not-a-list" | "misspelled" | "missing";
   deployNamespaces: Entry<DeployNamespaceView>[];
   /** Every name declared as a deploy namespace. */
   declaredNamespaceNames: Set<string>;
@@ -111,6 +119,25 @@ export function grantNamePath(user: Entry<UserView>, index: number, grant: Grant
   return grant.objectForm ? [...path, "name"] : path;
 }
 
+/**
+ * Classifies the key of `users` that declares deploy namespaces. With both keys given, the value
+ * of `deploy_namespaces` is the one read. A key counts as misspelled by the same "did you mean"
+ * test that the schema phase's unknown-key error uses.
+ */
+function namespacesKeyStateOf(usersSection: Record<string, unknown>): VarsView["namespacesKeyState"] {
+  const namespaceKeys = ["deploy_namespaces", "deployments"];
+  const presentKey = namespaceKeys.find((key) => Object.hasOwn(usersSection, key));
+  if (presentKey !== undefined) return Array.isArray(usersSection[presentKey]) ? "present" : "not-a-list";
+
+  const known = knownKeysAt(["users"]);
+  const misspelled = Object.keys(usersSection).some((key) => {
+    if (known.includes(key)) return false;
+    const suggestion = nearest(key, known);
+    return suggestion !== undefined && namespaceKeys.includes(suggestion);
+  });
+  return misspelled ? "misspelled" : "missing";
+}
+
 export function buildView(data: unknown): VarsView {
   const root = asRecord(data);
   const kubeflow = asRecord(root.kubeflow);
@@ -124,6 +151,7 @@ export function buildView(data: unknown): VarsView {
       ? "deployments"
       : "deploy_namespaces";
   const deployNamespaces = namespaceEntries(usersSection[namespacesKey], namespacesKey);
+  const namespacesKeyState = namespacesKeyStateOf(usersSection);
 
   return {
     environment: string(root.environment),
@@ -160,6 +188,7 @@ export function buildView(data: unknown): VarsView {
       targetRevision: string(gitops.target_revision),
     },
     namespacesKey,
+    namespacesKeyState,
     deployNamespaces,
     declaredNamespaceNames: new Set(deployNamespaces.map((entry) => entry.value.name)),
     users: listEntries(usersSection.users, ["users", "users"], userView),

@@ -2,7 +2,7 @@ import { DNS1123_LABEL } from "../../model/names.js";
 import type { Diagnostic } from "../diagnostics.js";
 import { type FieldPath, formatPath } from "../field-path.js";
 import { nearest } from "../suggest.js";
-import { grantNamePath, type Rule } from "./context.js";
+import { grantNamePath, type Rule, type RuleContext, type VarsView } from "./context.js";
 
 /** Each role appears once in a user's `roles`. */
 export const rolesRule: Rule = {
@@ -37,6 +37,14 @@ export const grantsRule: Rule = {
     const diagnostics: Diagnostic[] = [];
     const declared = [...view.declaredNamespaceNames].sort();
     const validDeclared = declared.filter((name) => DNS1123_LABEL.test(name));
+
+    // Without a list of declared namespaces, every grant would get its own unknown-namespace
+    // error that repeats one cause. A misspelled key has its unknown-key error and a value that
+    // is not a list has its wrong-type error, while a missing key gets one error here. The
+    // grants are checked once the key has a list.
+    if (view.namespacesKeyState !== "present") {
+      return view.namespacesKeyState === "missing" ? missingNamespacesKey(source, view) : [];
+    }
 
     const bothKeys =
       source.mappingHasKey(["users"], "deployments") && view.namespacesKey === "deploy_namespaces";
@@ -99,3 +107,34 @@ export const grantsRule: Rule = {
     return diagnostics;
   },
 };
+
+/** Maximum number of granted namespaces that the missing-key message names. */
+const MAX_NAMED_GRANTS = 10;
+
+/**
+ * Returns one error for grants in a file without `users.deploy_namespaces`, naming the granted
+ * namespaces, or none when no user has a grant.
+ */
+function missingNamespacesKey(source: RuleContext["source"], view: VarsView): Diagnostic[] {
+  const granted = new Set<string>();
+  let grants = 0;
+  for (const entry of view.users) {
+    for (const grant of entry.value.allowedNamespaces) {
+      if (grant === undefined) continue;
+      granted.add(grant.namespace);
+      grants += 1;
+    }
+  }
+  if (grants === 0) return [];
+
+  const names = [...granted].sort();
+  const rest = names.length > MAX_NAMED_GRANTS ? ` and ${names.length - MAX_NAMED_GRANTS} more` : "";
+  const namedList = `${names.slice(0, MAX_NAMED_GRANTS).join(", ")}${rest}`;
+  const grantCount = grants === 1 ? "1 grant names" : `${grants} grants name`;
+  const namespaceCount =
+    names.length === 1 ? "1 undeclared namespace" : `${names.length} undeclared namespaces`;
+  const message =
+    `required key "deploy_namespaces" is missing in users, and ${grantCount} ${namespaceCount} ` +
+    `(${namedList}); add deploy_namespaces listing the namespaces to share, or remove the grants`;
+  return [source.diagnostic("error", "missing-key", ["users", "deploy_namespaces"], message)];
+}
