@@ -2,7 +2,6 @@
  * `cake user list` and `cake namespace list`: who has which access where, read from
  * the loaded deployment models (so the listing is what reconcile would generate).
  */
-import path from "node:path";
 import type { CommandContext } from "../cli/io.js";
 import { hasErrors } from "../config/diagnostics.js";
 import { formatErrorsFirst } from "../config/format.js";
@@ -12,7 +11,7 @@ import { UsageError } from "../errors.js";
 import type { Deployment } from "../model/types.js";
 import { readStoredLoad } from "../output/cache.js";
 import { makePathFormatter } from "../repo/display-path.js";
-import { resolveLayout } from "../repo/layout.js";
+import { resolveCommandLayout } from "../repo/root.js";
 import { layoutFlags } from "../repo/shell.js";
 import { deploymentNameOfFile, legacyVarsHint } from "../repo/vars-files.js";
 
@@ -90,11 +89,7 @@ async function loadListed(context: CommandContext, options: ListOptions): Promis
   if (options.format !== "table" && options.format !== "json") {
     throw new UsageError(`--format "${options.format}" is not supported; use table or json.`);
   }
-  const layout = await resolveLayout(
-    path.resolve(context.io.cwd, options.repo ?? "."),
-    options,
-    context.io.cwd,
-  );
+  const layout = await resolveCommandLayout(context.io.cwd, options);
   const formatPath = makePathFormatter({ root: layout.root, cwd: context.io.cwd });
   // The listing needs the models only. The fast path, or the stored load of a file unchanged
   // since the last reconcile on this machine, gives them without the `yaml` Document, and an

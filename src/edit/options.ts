@@ -24,7 +24,10 @@ export function collect(value: string, previous: string[] | undefined): string[]
 /** Adds the repo layout options every command that reads a repo takes. */
 export function withRepoOptions(command: Command): Command {
   return command
-    .option("--repo <dir>", "root of the ops repo (default: the current folder)")
+    .option(
+      "--repo <dir>",
+      "root of the ops repo (default: the current folder or the nearest one above it with cake.yaml)",
+    )
     .option(
       "--vars-dir <dir>",
       "folder of the vars files, relative to the repo root (default: vars_dir in cake.yaml, else vars)",

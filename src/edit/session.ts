@@ -22,9 +22,10 @@ import {
   unknownHoldersMessage,
 } from "../output/reconcile.js";
 import { makePathFormatter, type PathFormatter, repoRelative } from "../repo/display-path.js";
-import { type LayoutFlags, type RepoLayout, resolveLayout } from "../repo/layout.js";
+import type { LayoutFlags, RepoLayout } from "../repo/layout.js";
 import { assertNoSymlinkedFolder, assertRealPathInside } from "../repo/paths.js";
-import { layoutFlags, shellWord, withLayoutFlags } from "../repo/shell.js";
+import { initFolderArgument, resolveCommandLayout } from "../repo/root.js";
+import { layoutFlags, withLayoutFlags } from "../repo/shell.js";
 import {
   checkOneFilePerFolder,
   deploymentNameOfFile,
@@ -121,7 +122,7 @@ export async function runEdit(
   request: EditRequest,
 ): Promise<void> {
   const { io } = context;
-  const layout = await resolveLayout(path.resolve(io.cwd, options.repo ?? "."), options, io.cwd);
+  const layout = await resolveCommandLayout(io.cwd, options);
   const formatPath = makePathFormatter({ root: layout.root, cwd: io.cwd });
   const wait = waitMs(options.wait);
   // The reconcile after the edit would reject a bad setting only after the vars file is written.
@@ -240,8 +241,7 @@ async function remindCodeowners(
     const behind = await codeownersBehind(layout.root, edited, layout.repoPath);
     if (behind === undefined) continue;
     const { io } = context;
-    // cake init takes the repo folder as an argument, not as --repo.
-    const folder = options.repo === undefined ? "" : ` ${shellWord(options.repo)}`;
+    const folder = initFolderArgument(options, layout.root, formatPath);
     io.stdout.write(
       `The cake-admins of ${edited.name} changed, and ${formatPath(behind)} does not name them ` +
         `as reviewers yet: run "cake init${folder} --codeowners" and commit it with this change ` +

@@ -50,7 +50,8 @@ import {
 import type { AccessGrant } from "../../plan/state.js";
 import type { DeploymentOutput, PlanSide } from "../../plan/types.js";
 import { makePathFormatter } from "../../repo/display-path.js";
-import { CONFIG_FILE, type RepoLayout, resolveLayout } from "../../repo/layout.js";
+import { CONFIG_FILE, type RepoLayout } from "../../repo/layout.js";
+import { resolveCommandLayout } from "../../repo/root.js";
 import { layoutFlags } from "../../repo/shell.js";
 import { legacyVarsHint } from "../../repo/vars-files.js";
 import type { CommandContext } from "../io.js";
@@ -69,7 +70,10 @@ export function register(program: Command, context: CommandContext): void {
   program
     .command("plan")
     .description("Show the access changes between two versions of the vars files (who gains or loses what).")
-    .option("--repo <dir>", "ops repo root (default: the current folder)")
+    .option(
+      "--repo <dir>",
+      "ops repo root (default: the current folder or the nearest one above it with cake.yaml)",
+    )
     .option("--vars-dir <dir>", "folder of the vars files, relative to the repo root")
     .option("--output-dir <dir>", "folder of the generated deployments, relative to the repo root")
     .option(
@@ -96,7 +100,7 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
     ...(options.varsDir ? { varsDir: options.varsDir } : {}),
     ...(options.outputDir ? { outputDir: options.outputDir } : {}),
   };
-  const layout = await resolveLayout(path.resolve(io.cwd, options.repo ?? "."), flags, io.cwd);
+  const layout = await resolveCommandLayout(io.cwd, options);
   if (!(await isRepo(layout.root))) {
     throw new UsageError(
       `${layout.root} is not inside a git repository; cake plan compares the vars with a git ref.`,

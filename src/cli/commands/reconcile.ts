@@ -24,7 +24,8 @@ import {
 } from "../../output/reconcile.js";
 import type { FileAction } from "../../output/writer.js";
 import { type CommandLocation, makePathFormatter, type PathFormatter } from "../../repo/display-path.js";
-import { type RepoLayout, resolveLayout } from "../../repo/layout.js";
+import type { RepoLayout } from "../../repo/layout.js";
+import { initFolderArgument, resolveCommandLayout } from "../../repo/root.js";
 import { layoutFlags, pruneCommand, shellWord } from "../../repo/shell.js";
 import type { CommandContext } from "../io.js";
 
@@ -53,7 +54,10 @@ export function register(program: Command, context: CommandContext): void {
     .description(
       "Regenerate the deployment folders from the vars files; with --check, report drift and write nothing.",
     )
-    .option("--repo <dir>", "ops repo root (default: the current folder)")
+    .option(
+      "--repo <dir>",
+      "ops repo root (default: the current folder or the nearest one above it with cake.yaml)",
+    )
     .option("--vars-dir <dir>", "folder of the vars files, relative to the repo root")
     .option("--output-dir <dir>", "folder of the generated deployments, relative to the repo root")
     .option(
@@ -94,14 +98,7 @@ export function register(program: Command, context: CommandContext): void {
 
 async function runReconcile(options: ReconcileCliOptions, context: CommandContext): Promise<void> {
   const { io } = context;
-  const layout = await resolveLayout(
-    path.resolve(io.cwd, options.repo ?? "."),
-    {
-      ...(options.varsDir ? { varsDir: options.varsDir } : {}),
-      ...(options.outputDir ? { outputDir: options.outputDir } : {}),
-    },
-    io.cwd,
-  );
+  const layout = await resolveCommandLayout(io.cwd, options);
   const rootInfo = await stat(layout.root).catch(() => undefined);
   if (!rootInfo?.isDirectory()) throw new UsageError(`the repo folder ${layout.root} does not exist.`);
   if (options.check && options.pruneOrphans) {
@@ -259,8 +256,7 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
       );
     }
     if (result.staleCodeowners !== undefined) {
-      // cake init takes the repo folder as an argument, not as --repo.
-      const folder = options.repo === undefined ? "" : ` ${shellWord(options.repo)}`;
+      const folder = initFolderArgument(options, layout.root, formatPath);
       io.stderr.write(
         `cake: ${formatPath(result.staleCodeowners)} does not name the current ` +
           `cake-admins of the vars files as reviewers; run "cake init${folder} --codeowners" and commit it.\n`,

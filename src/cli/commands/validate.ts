@@ -12,8 +12,9 @@ import { UsageError } from "../../errors.js";
 import { checkRepoIdentity } from "../../identity/check.js";
 import { readIdpUsers } from "../../identity/idp.js";
 import { makePathFormatter } from "../../repo/display-path.js";
-import { CONFIG_FILE, resolveLayout } from "../../repo/layout.js";
+import { CONFIG_FILE } from "../../repo/layout.js";
 import { checkRepoPath } from "../../repo/repo-path-check.js";
+import { resolveCommandLayout } from "../../repo/root.js";
 import type { CommandContext } from "../io.js";
 
 interface ValidateOptions {
@@ -29,7 +30,10 @@ export function register(program: Command, context: CommandContext): void {
     .command("validate")
     .description("Check vars files and report every problem (default: every file in the repo's vars folder).")
     .argument("[files...]", "vars files to check, relative to the current folder")
-    .option("--repo <dir>", "ops repo root (default: the current folder)")
+    .option(
+      "--repo <dir>",
+      "ops repo root (default: the current folder or the nearest one above it with cake.yaml)",
+    )
     .option("--vars-dir <dir>", "folder of the vars files, relative to the repo root")
     .option("--output-dir <dir>", "folder of the generated deployments, relative to the repo root")
     .addOption(
@@ -52,15 +56,7 @@ async function runValidate(
   context: CommandContext,
 ): Promise<void> {
   const { io } = context;
-  const root = path.resolve(io.cwd, options.repo ?? ".");
-  const layout = await resolveLayout(
-    root,
-    {
-      ...(options.varsDir ? { varsDir: options.varsDir } : {}),
-      ...(options.outputDir ? { outputDir: options.outputDir } : {}),
-    },
-    io.cwd,
-  );
+  const layout = await resolveCommandLayout(io.cwd, options);
   const formatPath = makePathFormatter({ root: layout.root, cwd: io.cwd });
 
   const selected = files.map((file) => path.resolve(io.cwd, file));

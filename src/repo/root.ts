@@ -1,0 +1,67 @@
+/**
+ * The ops repo root that a command works on: `--repo`, or else the current folder or the
+ * nearest folder above it with a `cake.yaml`, found the way git finds `.git`.
+ */
+import { lstat, stat } from "node:fs/promises";
+import path from "node:path";
+import type { PathFormatter } from "./display-path.js";
+import { CONFIG_FILE, DEFAULT_VARS_DIR, type RepoLayout, resolveLayout } from "./layout.js";
+import { type LayoutOptions, shellWord } from "./shell.js";
+
+/**
+ * Resolves the layout of the ops repo that a command run in `cwd` works on. The root is
+ * found by `findRepoRoot`, and the folders come from the flags, else `cake.yaml`, else the
+ * defaults, as `resolveLayout` picks them.
+ */
+export async function resolveCommandLayout(cwd: string, options: LayoutOptions): Promise<RepoLayout> {
+  const root = await findRepoRoot(cwd, options);
+  const flags = {
+    ...(options.varsDir ? { varsDir: options.varsDir } : {}),
+    ...(options.outputDir ? { outputDir: options.outputDir } : {}),
+  };
+  return resolveLayout(root, flags, cwd);
+}
+
+/**
+ * Finds the absolute path of the ops repo root for a command run in `cwd`. `--repo` names it,
+ * relative to `cwd`. Without it, `cwd` is the root when it has a `cake.yaml` or its own vars
+ * folder (`--vars-dir`, else `vars`), and otherwise the nearest folder above with a `cake.yaml`
+ * is. The search stops at the top of the git work tree, the first folder with a `.git` folder
+ * or file, and uses that folder's `cake.yaml` but none above it, because a folder outside the
+ * repository is no part of it. Outside git it stops at the filesystem root. When nothing is
+ * found, the root is `cwd`, so errors name the folder the user is in.
+ */
+export async function findRepoRoot(cwd: string, options: LayoutOptions = {}): Promise<string> {
+  const start = path.resolve(cwd);
+  if (options.repo !== undefined) return path.resolve(start, options.repo);
+
+  // A repo without cake.yaml is recognized only from its root, by its vars folder.
+  const varsDir = options.varsDir || DEFAULT_VARS_DIR;
+  if (await exists(path.join(start, CONFIG_FILE))) return start;
+  if ((await stat(path.join(start, varsDir)).catch(() => undefined))?.isDirectory()) return start;
+
+  // NOTE: only cake.yaml marks a root above `cwd`. A vars folder there is not a reliable
+  // mark, because a cake.yaml with `vars_dir: config/vars` makes `config` look like a root.
+  for (let folder = start; !(await exists(path.join(folder, ".git"))); ) {
+    const parent = path.dirname(folder);
+    if (parent === folder) return start;
+    folder = parent;
+    if (await exists(path.join(folder, CONFIG_FILE))) return folder;
+  }
+  return start;
+}
+
+/**
+ * Returns the folder argument, with a leading space, of a `cake init` that a message suggests,
+ * or "" when the ops repo is the current folder. `cake init` takes the repo folder as an
+ * argument and never searches for it, so a root found above the current folder is named.
+ */
+export function initFolderArgument(options: LayoutOptions, root: string, formatPath: PathFormatter): string {
+  if (options.repo !== undefined) return ` ${shellWord(options.repo)}`;
+  const folder = formatPath(root);
+  return folder === "." ? "" : ` ${shellWord(folder)}`;
+}
+
+async function exists(file: string): Promise<boolean> {
+  return (await lstat(file).catch(() => undefined)) !== undefined;
+}
