@@ -3,7 +3,7 @@
  * git, so only `cake validate` runs it: reconcile reads `repo_path` as written and never
  * spawns git.
  */
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { isMap, isNode, LineCounter, parseDocument } from "yaml";
 import type { Diagnostic } from "../config/diagnostics.js";
@@ -41,9 +41,15 @@ export async function checkRepoPath(layout: RepoLayout): Promise<RepoPathCheck> 
   const fix =
     actual === ""
       ? "remove repo_path from cake.yaml"
-      : text === undefined
-        ? `create cake.yaml at the ops repo root with repo_path: ${JSON.stringify(actual)}`
-        : `set repo_path: ${JSON.stringify(actual)} in cake.yaml`;
+      : text !== undefined
+        ? `set repo_path: ${JSON.stringify(actual)} in cake.yaml`
+        : (await isFolder(path.join(layout.root, layout.varsDir)))
+          ? `create cake.yaml at the ops repo root with repo_path: ${JSON.stringify(actual)}`
+          : // A root without cake.yaml or a vars folder is likely a wrong guess, as vars/ of a repo
+            // without cake.yaml is, and a cake.yaml there would break the repo.
+            `"${actual}" has no cake.yaml and no vars folder, so it may not be the ops repo root: run cake ` +
+            `from the root or pass --repo, or, if "${actual}" is the root, create cake.yaml in it with ` +
+            `repo_path: ${JSON.stringify(actual)}`;
   const diagnostic: Diagnostic = {
     severity: "warning",
     code: "repo-path-mismatch",
@@ -67,4 +73,8 @@ function repoPathPosition(text: string): { line: number; column: number } {
   if (offset === undefined) return { line: 1, column: 1 };
   const { line, col } = lineCounter.linePos(offset);
   return { line, column: col };
+}
+
+async function isFolder(folder: string): Promise<boolean> {
+  return (await stat(folder).catch(() => undefined))?.isDirectory() === true;
 }

@@ -61,6 +61,18 @@ describe("cake validate repo_path", () => {
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('create cake.yaml at the ops repo root with repo_path: "platform/ops"');
   });
+
+  it("doubts a root without cake.yaml or vars", async () => {
+    await repo.remove("platform/ops/cake.yaml");
+    const result = await cake(path.join(repo.dir, "platform/ops/vars"), "validate", "prod-us-east-1.yaml");
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(
+      '"platform/ops/vars" has no cake.yaml and no vars folder, so it may not be the ops repo root: ' +
+        "run cake from the root or pass --repo",
+    );
+    expect(result.stderr).not.toContain("create cake.yaml at the ops repo root");
+  });
 });
 
 describe("cake validate", () => {
