@@ -1,5 +1,6 @@
 import { Command, CommanderError, type Option } from "commander";
 import { printableLines } from "../config/format.js";
+import { didYouMean } from "../config/suggest.js";
 import { CakeError, systemErrorMessage, UsageError } from "../errors.js";
 import { type LayoutOptions, withLayoutFlags } from "../repo/shell.js";
 import { CAKE_VERSION } from "../version.js";
@@ -65,6 +66,7 @@ function buildProgramWith(context: CommandContext, commands: readonly CommandMod
       throw usageErrorOf(error, command);
     });
     command.configureOutput(output);
+    command.options.forEach(rejectInvalidChoice);
     for (const option of command.options.filter((each) => each.mandatory)) {
       option.makeOptionMandatory(false);
       required.add(option);
@@ -72,6 +74,25 @@ function buildProgramWith(context: CommandContext, commands: readonly CommandMod
     command.commands.forEach(inherit);
   })(program);
   return program;
+}
+
+/**
+ * Makes an option with fixed choices reject another value as `--role` and `--access` do, with
+ * the choices and a "did you mean", in place of commander's "argument 'md' is invalid" line.
+ */
+function rejectInvalidChoice(option: Option): void {
+  const choices = option.argChoices;
+  const parse = option.parseArg;
+  if (choices === undefined || parse === undefined) return;
+  option.parseArg = <T>(value: string, previous: T): T => {
+    if (!choices.includes(value)) {
+      throw new UsageError(
+        `${option.long ?? option.flags} ${JSON.stringify(value)} is invalid; use one of: ${choices.join(", ")}.` +
+          didYouMean(value, choices),
+      );
+    }
+    return parse(value, previous);
+  };
 }
 
 /** Rejects a command line that leaves out a required option, in the words commander uses. */
