@@ -157,7 +157,8 @@ export function summarizeDiagnostics(diagnostics: readonly Diagnostic[]): string
   return `${plural(errors, "error")}, ${plural(warnings, "warning")} in ${plural(files, "file")}`;
 }
 
-function plural(count: number, noun: string): string {
+/** Returns the count and the noun in the singular or plural that the count takes, such as `1 file` or `2 files`. */
+export function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }
 

@@ -4,6 +4,7 @@
  * Every value from the vars (emails, names, quantities) is in a code span, so it is shown
  * verbatim and never becomes a link, a mention or markup.
  */
+import { plural } from "../config/format.js";
 import { shellWord } from "../repo/shell.js";
 import { deploymentNotes, describeSide, needsReview, type RenderOptions } from "./render-text.js";
 import { type Cell, type PlanRow, planRows, ROW_KINDS, type RowKind } from "./rows.js";
@@ -58,7 +59,7 @@ function renderWithLimit(plan: RepoPlan, maxRows: number, options: RenderOptions
 
   if (plan.summary.destructiveChanges > 0) {
     lines.push(
-      `> **Warning: ${plan.summary.destructiveChanges} destructive change(s).** ` +
+      `> **Warning: ${plural(plan.summary.destructiveChanges, "destructive change")}.** ` +
         "A removed Profile is deleted together with its namespace and all data in it, " +
         "a handed-over Profile gives its namespace and data to someone else, " +
         "and an owner change breaks existing Profiles. Read the reasons below before merging.",
@@ -66,9 +67,10 @@ function renderWithLimit(plan: RepoPlan, maxRows: number, options: RenderOptions
     );
   }
 
-  if (plan.summary.removedProfilesForgotten > 0) {
+  const forgotten = plan.summary.removedProfilesForgotten;
+  if (forgotten > 0) {
     lines.push(
-      `> **Warning: ${plan.summary.removedProfilesForgotten} Profile(s) removed earlier are no longer recorded in the output.** ` +
+      `> **Warning: ${plural(forgotten, "Profile")} removed earlier ${forgotten === 1 ? "is" : "are"} no longer recorded in the output.** ` +
         "Argo CD still keeps their namespaces and data, but a later change that gives one of these names " +
         "to someone else would not be flagged as a handover. See the rows marked ? below.",
       "",

@@ -1,4 +1,5 @@
 /** Renders a repo plan as plain text for a terminal. */
+import { plural } from "../config/format.js";
 import { pruneCommand } from "../repo/shell.js";
 import { type Cell, type PlanRow, planRows } from "./rows.js";
 import { describeSummary } from "./summary.js";
@@ -23,14 +24,18 @@ export function renderPlanText(plan: RepoPlan, options: RenderOptions = {}): str
     lines.push("No access changes.");
     return `${lines.join("\n")}\n`;
   }
-  if (plan.summary.destructiveChanges > 0) {
-    lines.push(
-      `DESTRUCTIVE: ${plan.summary.destructiveChanges} change(s) delete a Profile with its data, hand a Profile and its data to someone else, or break Profiles; see the lines marked "!".`,
-    );
+  const destructive = plan.summary.destructiveChanges;
+  if (destructive > 0) {
+    const effects =
+      destructive === 1
+        ? "deletes a Profile with its data, hands a Profile and its data to someone else, or breaks Profiles"
+        : "delete a Profile with its data, hand a Profile and its data to someone else, or break Profiles";
+    lines.push(`DESTRUCTIVE: ${plural(destructive, "change")} ${effects}; see the lines marked "!".`);
   }
-  if (plan.summary.removedProfilesForgotten > 0) {
+  const forgotten = plan.summary.removedProfilesForgotten;
+  if (forgotten > 0) {
     lines.push(
-      `WARNING: ${plan.summary.removedProfilesForgotten} Profile(s) removed earlier are no longer recorded in the output, so a later handover of their names would not be caught; see the lines marked "?".`,
+      `WARNING: ${plural(forgotten, "Profile")} removed earlier ${forgotten === 1 ? "is" : "are"} no longer recorded in the output, so a later handover of their names would not be caught; see the lines marked "?".`,
     );
   }
 

@@ -387,7 +387,7 @@ describe("cake plan destructive changes", () => {
 
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/! Profile removed\s+bjones/);
-    expect(result.stderr).toMatch(/destructive/);
+    expect(result.stderr).toBe("cake: the plan has 1 destructive change and --fail-on destructive is set.\n");
   });
 
   it("exits 0 with fail-on when safe", async () => {
@@ -537,7 +537,7 @@ describe("cake plan formats", () => {
     expect(result.code).toBe(0);
     expect(result.stdout.startsWith("## cake plan")).toBe(true);
     expect(result.stdout).toContain("`x\\|y@example.com`");
-    expect(result.stdout).toContain("> **Warning: 1 destructive change(s).**");
+    expect(result.stdout).toContain("> **Warning: 1 destructive change.**");
   });
 });
 
@@ -1383,7 +1383,7 @@ describe("cake plan removed Profiles", () => {
     expect(text.stdout).toMatch(
       /\? Removed Profile forgotten\s+bjones {2}private profile {2}bob@example\.com/,
     );
-    expect(text.stdout).toContain("WARNING: 1 Profile(s) removed earlier");
+    expect(text.stdout).toContain("WARNING: 1 Profile removed earlier is no longer recorded");
   });
 
   it("reads head manifest at head commit", async () => {

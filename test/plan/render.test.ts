@@ -66,7 +66,7 @@ describe("renderPlanMarkdown", () => {
   it("warns about destructive changes first", () => {
     const plan = planChanges(deployment({ users: [bob] }), deployment());
     const markdown = renderPlanMarkdown(repoPlan([plan]));
-    const warning = markdown.indexOf("> **Warning: 1 destructive change(s).**");
+    const warning = markdown.indexOf("> **Warning: 1 destructive change.**");
 
     expect(warning).toBeGreaterThan(0);
     expect(warning).toBeLessThan(markdown.indexOf("### "));
@@ -132,7 +132,18 @@ describe("renderPlanText", () => {
     expect(text).toMatch(/\+ User added\s+bob@example\.com {2}bjones, private profile\n/);
     expect(text).toMatch(/\+ Access gained\s+bob@example\.com {2}ml-prod {2}view/);
     expect(text).toMatch(/! Profile removed\s+ml-staging/);
-    expect(text).toMatch(/DESTRUCTIVE: 1 change/);
+    expect(text).toContain(
+      "DESTRUCTIVE: 1 change deletes a Profile with its data, hands a Profile and its data to someone else, or breaks Profiles;",
+    );
+  });
+
+  it("counts destructive changes in plural", () => {
+    const carol = user("carol@example.com", "cdavis");
+    const text = renderPlanText(repoPlan([planChanges(deployment({ users: [bob, carol] }), deployment())]));
+
+    expect(text).toContain(
+      "DESTRUCTIVE: 2 changes delete a Profile with its data, hand a Profile and its data to someone else, or break Profiles;",
+    );
   });
 
   it("labels a merge base as such", () => {
@@ -261,7 +272,7 @@ describe("renderPlanMarkdown large destructive plans", () => {
 
     expect(markdown.length).toBeLessThan(65_536);
     expect(markdown).toMatch(/- _and \d+ more_/);
-    expect(markdown).toContain("> **Warning: 3000 destructive change(s).**");
+    expect(markdown).toContain("> **Warning: 3000 destructive changes.**");
   });
 });
 
@@ -410,7 +421,7 @@ describe("render removed Profiles", () => {
     const text = renderPlanText(repoPlan([forgotten]));
 
     expect(text).toContain("dev-us-east-1 (vars/dev-us-east-1.yaml): unchanged");
-    expect(text).toMatch(/WARNING: 2 Profile\(s\) removed earlier/);
+    expect(text).toMatch(/WARNING: 2 Profiles removed earlier are no longer recorded/);
     expect(text).toMatch(/\? Removed Profile forgotten\s+bjones {2}private profile {2}bob@example\.com\n/);
     expect(text).toMatch(/\? Removed Profile forgotten\s+ml-old {2}deploy namespace\n/);
     expect(text).toMatch(
@@ -422,7 +433,7 @@ describe("render removed Profiles", () => {
 
   it("warns about forgotten removals in markdown", () => {
     const markdown = renderPlanMarkdown(repoPlan([forgotten]));
-    const warning = markdown.indexOf("> **Warning: 2 Profile(s) removed earlier are no longer recorded");
+    const warning = markdown.indexOf("> **Warning: 2 Profiles removed earlier are no longer recorded");
 
     expect(warning).toBeGreaterThan(0);
     expect(warning).toBeLessThan(markdown.indexOf("### "));

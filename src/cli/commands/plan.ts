@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { type Command, Option } from "commander";
 import { hasErrors } from "../../config/diagnostics.js";
-import { formatErrorsFirst } from "../../config/format.js";
+import { formatErrorsFirst, plural } from "../../config/format.js";
 import { UsageError } from "../../errors.js";
 import {
   defaultBranch,
@@ -236,7 +236,7 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
 
   if (options.failOn === "destructive" && plan.summary.destructiveChanges > 0) {
     io.stderr.write(
-      `cake: the plan has ${plan.summary.destructiveChanges} destructive change(s) and --fail-on destructive is set.\n`,
+      `cake: the plan has ${plural(plan.summary.destructiveChanges, "destructive change")} and --fail-on destructive is set.\n`,
     );
     context.setExitCode(1);
   }
