@@ -1,4 +1,5 @@
 /** The README that `cake init` writes for the platform team that owns the ops repo. */
+import { CAKE_VERSION } from "../version.js";
 import { repoArgument } from "./ci.js";
 
 export interface ReadmeOptions {
@@ -66,7 +67,7 @@ the user instead of deleting the entry. \`cake reconcile\` refuses to drop a Pro
 ## CI setup
 
 - Set the CAKE_PACKAGE variable (a repository variable on GitHub, a CI/CD variable on
-  GitLab) to the npm install spec of cake, such as \`@your-org/cake@0.1.0\` from your
+  GitLab) to the npm install spec of cake, such as \`@your-org/cake@${CAKE_VERSION}\` from your
   registry or a git URL, unless \`cake init --cake-package\` already wrote it into the files.
 - GitHub: the plan comment needs \`pull-requests: write\`, which the workflow requests.
   Pull requests from forks get a read-only token, so they get no comment.

@@ -22,6 +22,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
 import { buildProgram } from "../../src/cli/main.js";
 import { CODEOWNERS_HEADER } from "../../src/init/codeowners.js";
+import { CAKE_VERSION } from "../../src/version.js";
 import { runCake } from "../helpers/cli.js";
 import { createGitRepo, type TempRepo } from "../helpers/git-repo.js";
 
@@ -1395,6 +1396,14 @@ describe("pipeline cake commands", async () => {
       expect(seen).toContain(`${file}: reconcile`);
       expect(seen).toContain(`${file}: plan`);
     }
+  });
+
+  it("README install spec names this version", async () => {
+    await cake(dir, "init");
+    const readme = await readFile(path.join(dir, "README.md"), "utf8");
+    const specs = readme.match(/@your-org\/cake@[^`\s]*/g);
+
+    expect(specs).toEqual([`@your-org/cake@${CAKE_VERSION}`]);
   });
 
   it("README commands exist", async () => {
