@@ -16,6 +16,7 @@ import { profilePath } from "../generate/layout.js";
 import type { ApplicationClash } from "../init/application-clashes.js";
 import type { ApplicationSetClash } from "../init/applicationset-clashes.js";
 import type { LongApplicationName } from "../init/applicationset-names.js";
+import type { UnusedRepoUrl } from "../init/applicationset-repos.js";
 import type { ClusterClash } from "../init/cluster-clashes.js";
 import type { ShadowedCodeowners } from "../init/codeowners.js";
 import type { DeploymentClaims } from "../model/claims.js";
@@ -193,6 +194,11 @@ export interface ReconcileResult {
    * `repoUrl` the `gitops.repo_url` that most vars files name. A warning, not drift.
    */
   outdatedApplicationSet?: { file: string; repoUrl?: string };
+  /**
+   * With `--check` over every deployment: the repo URLs of the ApplicationSet file that no
+   * deployment's `gitops.repo_url` matches, such as the placeholder of `cake init`. A warning, not drift.
+   */
+  unusedRepoUrls?: UnusedRepoUrl[];
   /** The note for a repo that has retired every deployment (see `noDeploymentsNote`). */
   noDeployments?: string;
   /**
@@ -290,6 +296,8 @@ export async function reconcile(
     const longNames = await longApplicationNames(options.layout, loaded.deployments, {
       exceptVarsWarnings: true,
     });
+    const { unusedRepoUrls } = await import("../init/applicationset-repos.js");
+    const unusedUrls = await unusedRepoUrls(options.layout, loaded.deployments);
     return {
       ...result,
       ...(stale === undefined ? {} : { drift: true, staleCodeowners: stale }),
@@ -301,6 +309,7 @@ export async function reconcile(
       ...(clashes.length === 0 ? {} : { applicationSetClashes: clashes }),
       ...(sharedApplications.length === 0 ? {} : { applicationClashes: sharedApplications }),
       ...(longNames.length === 0 ? {} : { longApplicationNames: longNames }),
+      ...(unusedUrls.length === 0 ? {} : { unusedRepoUrls: unusedUrls }),
       ...(sharedClusters.length === 0 ? {} : { clusterClashes: sharedClusters }),
     };
   }

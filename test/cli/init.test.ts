@@ -235,6 +235,10 @@ describe("cake init", () => {
       "replace https://git.example.com/platform/ops.git with your ops repo's URL in " +
       "vars/dev-us-east-1.yaml, argocd/applicationset.yaml";
     expect(first.stdout).toContain(reminder);
+    // The first reconcile would generate Applications from the placeholder, so the URL comes first.
+    expect(first.stdout.indexOf(reminder)).toBeLessThan(
+      first.stdout.indexOf("cake validate && cake reconcile"),
+    );
     // --force keeps the files written before, so they still need the edit.
     expect(forced.stdout).toContain(reminder);
     expect(withUrl.stdout).not.toContain("replace ");
@@ -605,6 +609,64 @@ describe("cake init codeowners", () => {
     );
     expect(fromParent.stderr).toContain(`delete it and run "cake init ${ops} --force --repo-url `);
     expect(JSON.parse(json.stdout).outdatedApplicationSet).toBe(path.join(dir, "argocd/applicationset.yaml"));
+  });
+
+  it("warns about ApplicationSet repo URL in --check", async () => {
+    const PLACEHOLDER = "https://git.example.com/platform/ops.git";
+    await cake(dir, "init");
+    const vars = path.join(dir, "vars/dev-us-east-1.yaml");
+    const file = path.join(dir, "argocd/applicationset.yaml");
+    await writeFile(
+      vars,
+      (await readFile(vars, "utf8")).replace(PLACEHOLDER, "https://git.corp.example/ops.git"),
+    );
+    expect((await cake(dir, "reconcile")).code).toBe(0);
+
+    const stale = await cake(dir, "reconcile", "--check");
+    const json = await cake(dir, "reconcile", "--check", "--format", "json");
+    await writeFile(
+      file,
+      (await readFile(file, "utf8")).replaceAll(PLACEHOLDER, "https://git.corp.example/ops.git"),
+    );
+    const fixed = await cake(dir, "reconcile", "--check");
+
+    expect(stale.code).toBe(0);
+    expect(stale.stderr).toContain(
+      `cake: warning: argocd/applicationset.yaml:17:7: spec.sourceRepos[0] of AppProject cake-deployments is "${PLACEHOLDER}", ` +
+        "the gitops.repo_url of no deployment, so if you apply the file, Argo CD rejects the generated Applications, " +
+        "whose repo this AppProject does not allow. Replace it with https://git.corp.example/ops.git and apply the file again.\n",
+    );
+    expect(stale.stderr).toContain(
+      `cake: warning: argocd/applicationset.yaml:55:18: spec.generators[0].git.repoURL of ApplicationSet cake-deployments is "${PLACEHOLDER}", ` +
+        "the gitops.repo_url of no deployment, so if you apply the file, the ApplicationSet looks for the deployment " +
+        "folders in another repo. Replace it with https://git.corp.example/ops.git and apply the file again.\n",
+    );
+    expect(JSON.parse(json.stdout).unusedRepoUrls.map((unused: { field: string }) => unused.field)).toEqual([
+      "spec.sourceRepos[0]",
+      "spec.generators[0].git.repoURL",
+    ]);
+    expect(fixed.code).toBe(0);
+    expect(fixed.stderr).not.toContain("applicationset");
+  });
+
+  it("matches sourceRepos globs against repo URLs", async () => {
+    await cake(dir, "init", "--repo-url", "https://git.corp.example/platform/ops.git");
+    const file = path.join(dir, "argocd/applicationset.yaml");
+    const text = await readFile(file, "utf8");
+    await writeFile(
+      file,
+      text.replace(
+        "  sourceRepos:\n    - https://git.corp.example/platform/ops.git\n",
+        "  sourceRepos:\n    - https://git.corp.example/platform/*\n    - '!https://git.corp.example/platform/secret.git'\n    - https://git.corp.example/other/*\n",
+      ),
+    );
+    expect((await cake(dir, "reconcile")).code).toBe(0);
+
+    const json = await cake(dir, "reconcile", "--check", "--format", "json");
+
+    expect(JSON.parse(json.stdout).unusedRepoUrls).toEqual([
+      expect.objectContaining({ field: "spec.sourceRepos[2]", url: "https://git.corp.example/other/*" }),
+    ]);
   });
 
   it("names a shadowing CODEOWNERS from a subfolder", async () => {

@@ -105,17 +105,24 @@ async function runInit(root: string, options: InitCommandOptions, context: Comma
 
   // The commands run in the ops repo, which is not the current folder after `cake init DIR`.
   const repoFlag = relativeToCwd(root) === "" ? "" : ` --repo ${shellWord(relativeToCwd(root))}`;
-  const next = [
-    "Next steps:",
-    `  cake validate${repoFlag} && cake reconcile${repoFlag}     # then commit everything`,
-  ];
+  const layout = await resolveLayout(root, {}, context.io.cwd);
+  // Kept files count too: --force with --repo-url adds missing files but never rewrites one.
+  // So do the vars files of an existing ops repo, which init neither writes nor keeps.
+  const varsFiles = (await listVarsFiles(layout)).map((file) => path.join(root, file));
+  const candidates = [...new Set([...result.created, ...result.kept, ...varsFiles])];
+  const withPlaceholder = (await filesContaining(candidates, PLACEHOLDER_REPO_URL)).map(relativeToCwd);
+  const next = ["Next steps:"];
+  // The URL step comes first, so that the first reconcile generates Applications with the real URL.
+  if (withPlaceholder.length > 0) {
+    next.push(`  replace ${PLACEHOLDER_REPO_URL} with your ops repo's URL in ${withPlaceholder.join(", ")}`);
+  }
+  next.push(`  cake validate${repoFlag} && cake reconcile${repoFlag}     # then commit everything`);
   if (result.repoPath !== "") next.push(...(await keptForgeFileSteps(result, relativeToCwd)));
   const formatPath = makePathFormatter({ root, cwd: context.io.cwd });
   for (const clash of await applicationSetClashes(root)) {
     next.push(`  ${applicationSetClashMessage(clash, formatPath)}`);
   }
   // The same check as reconcile --check, so that a clash shows before the first reconcile.
-  const layout = await resolveLayout(root, {}, context.io.cwd);
   const { deployments } = await loadRepo(layout);
   const sharedClusters = await clusterClashes(layout, deployments);
   for (const clash of await applicationClashes(layout, deployments)) {
@@ -126,14 +133,6 @@ async function runInit(root: string, options: InitCommandOptions, context: Comma
   }
   for (const long of await longApplicationNames(layout, deployments)) {
     next.push(`  ${longApplicationNameMessage(long, formatPath)}`);
-  }
-  // Kept files count too: --force with --repo-url adds missing files but never rewrites one.
-  // So do the vars files of an existing ops repo, which init neither writes nor keeps.
-  const varsFiles = (await listVarsFiles(layout)).map((file) => path.join(root, file));
-  const candidates = [...new Set([...result.created, ...result.kept, ...varsFiles])];
-  const withPlaceholder = (await filesContaining(candidates, PLACEHOLDER_REPO_URL)).map(relativeToCwd);
-  if (withPlaceholder.length > 0) {
-    next.push(`  replace ${PLACEHOLDER_REPO_URL} with your ops repo's URL in ${withPlaceholder.join(", ")}`);
   }
   if (options.cakePackage === "")
     next.push("  set the CAKE_PACKAGE CI variable to the npm install spec of cake");

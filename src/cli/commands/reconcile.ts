@@ -231,6 +231,12 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
       io.stderr.write(`cake: warning: ${longApplicationNameMessage(long, formatPath)}.\n`);
     }
   }
+  if (result.unusedRepoUrls !== undefined) {
+    const { unusedRepoUrlMessage } = await import("../../init/applicationset-repos.js");
+    for (const unused of result.unusedRepoUrls) {
+      io.stderr.write(`cake: warning: ${unusedRepoUrlMessage(unused, formatPath)}.\n`);
+    }
+  }
   for (const folder of result.foreignFolders ?? []) {
     const symlink =
       lstatSync(path.join(layout.root, folder), { throwIfNoEntry: false })?.isSymbolicLink() ?? false;
@@ -532,6 +538,7 @@ function toJson(result: ReconcileResult): unknown {
       ? {}
       : { longApplicationNames: result.longApplicationNames }),
     ...(result.clusterClashes === undefined ? {} : { clusterClashes: result.clusterClashes }),
+    ...(result.unusedRepoUrls === undefined ? {} : { unusedRepoUrls: result.unusedRepoUrls }),
     ...(result.unknownHolders === undefined ? {} : { unknownHolders: result.unknownHolders }),
     ...(result.unknownHoldersReasons === undefined
       ? {}
