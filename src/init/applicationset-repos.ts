@@ -65,7 +65,8 @@ export async function unusedRepoUrls(
       const sourceRepos = document.getIn(["spec", "sourceRepos"], true);
       if (!isSeq(sourceRepos)) continue;
       sourceRepos.items.forEach((item, index) => {
-        // An entry that starts with `!` is a deny rule in newer Argo CD versions, which names no repo to use.
+        // An entry that starts with `!` is no repo URL that a deployment could use, and Argo CD may
+        // read it as a deny pattern (which versions do was not checked), so it is never reported.
         report(
           item,
           `spec.sourceRepos[${index}]`,
