@@ -8,6 +8,7 @@ import { execFile } from "node:child_process";
 import { existsSync, realpathSync } from "node:fs";
 import path, { posix } from "node:path";
 import { CakeError } from "../errors.js";
+import { nearestGitFolder } from "../repo/work-tree.js";
 
 /** Maximum output read from one git call. A vars file of 10k users is a few MB by estimate, far below it. */
 const MAX_OUTPUT_BYTES = 256 * 1024 * 1024;
@@ -145,10 +146,7 @@ export function mayBeInRepo(cwd: string, env: NodeJS.ProcessEnv = process.env): 
   } catch {
     start = path.resolve(cwd);
   }
-  for (let folder = start; ; folder = path.dirname(folder)) {
-    if (existsSync(path.join(folder, ".git"))) return true;
-    if (path.dirname(folder) === folder) return false;
-  }
+  return nearestGitFolder(start) !== undefined;
 }
 
 /** Returns true when `cwd` is inside a git work tree. */

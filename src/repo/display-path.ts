@@ -3,8 +3,9 @@
  * output names each file relative to the folder the command runs in, so the path works
  * when pasted into the same shell and an editor's terminal can open it as a link.
  */
-import { existsSync, realpathSync } from "node:fs";
+import { realpathSync } from "node:fs";
 import path from "node:path";
+import { nearestGitFolder } from "./work-tree.js";
 
 /** The folders of a command run: the ops repo root and the current folder, both absolute. */
 export interface CommandLocation {
@@ -35,7 +36,8 @@ export function makePathFormatter(location: CommandLocation | undefined): PathFo
   // would otherwise give a `../` chain that leads elsewhere.
   const cwd = realPathOr(location.cwd);
   const root = realPathOr(location.root);
-  const boundary = workTreeOf(root) ?? root;
+  // A path to print does not justify starting git, and the boundary only picks relative or absolute.
+  const boundary = nearestGitFolder(root) ?? root;
   const cache = new Map<string, string>();
 
   return (file) => {
@@ -89,17 +91,5 @@ function realPathOr(folder: string): string {
     return realpathSync(folder);
   } catch {
     return path.resolve(folder);
-  }
-}
-
-/**
- * Returns the nearest folder from `folder` up that has a `.git` (the folder of a repository,
- * or the file of a worktree or submodule), or undefined. It runs no git: a path to print
- * does not justify starting a process, and the boundary only picks relative or absolute.
- */
-function workTreeOf(folder: string): string | undefined {
-  for (let current = folder; ; current = path.dirname(current)) {
-    if (existsSync(path.join(current, ".git"))) return current;
-    if (path.dirname(current) === current) return undefined;
   }
 }
