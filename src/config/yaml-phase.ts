@@ -61,7 +61,7 @@ export function parseVarsYaml(text: string, file: string): YamlPhaseResult {
   const diagnostics: Diagnostic[] = [];
 
   const parserFound = parserDiagnostics(source, document.errors);
-  // After a tab or a syntax error the parser misreads the lines around it: an indented block
+  // After a tab or a syntax error the parser misreads the lines around it. An indented block
   // can become one key that spans the rest of the file, and a key indented too little becomes
   // a key of the enclosing mapping. Checks of keys, tags and aliases on that tree report problems
   // the file does not have, such as a key "duplicated" in a mapping it was never in. So only

@@ -49,7 +49,7 @@ export interface RowProblem {
   message: string;
   /**
    * The vars file, as text output names it, whose rule the row breaks. The printed problem
-   * says that this file would be invalid before the message.
+   * states that this file would be invalid, then gives the message.
    */
   varsFile?: string;
 }

@@ -43,9 +43,9 @@ export function otherDeployments(others: readonly EditTarget[]): Promise<ImportD
 }
 
 /**
- * The username of a row in every deployment that adds its user, or why there is none. A
- * problem is reported in the deployment `reportIn` alone, so that an import of several
- * deployments lists it once; the row is left out of the others without a message.
+ * The username of a row in every deployment that adds its user, or the reason there is none.
+ * A problem is reported in the deployment `reportIn` alone, so that an import of several
+ * deployments lists it once. The other deployments leave the row out without a message.
  */
 export type SharedUsername =
   | {
@@ -332,7 +332,7 @@ function conflict(
 }
 
 interface Unavailable {
-  /** Why the name is not free, such as `already used by bob@example.com`. */
+  /** The reason the name is not free, such as `already used by bob@example.com`. */
   text: string;
   /** How to free it, when the name can be freed without touching a kept namespace. */
   free?: string;
@@ -346,7 +346,7 @@ function unavailable(each: Tracked, person: string, username: string): Unavailab
   if (each.deployment.deployNamespaces.some((namespace) => namespace.name === username)) {
     return { text: "a deploy namespace", free: "rename that deploy namespace" };
   }
-  // The kept namespace holds its last holder's data, which cake does not delete.
+  // The kept namespace still contains its last user's data, which cake does not delete.
   if (keptForPerson(each, person).has(username))
     return { text: "a Profile Argo CD keeps for its last holder" };
   return undefined;

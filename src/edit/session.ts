@@ -405,7 +405,8 @@ async function openOthers(
       others.push(await openTarget(layout, name, false, formatPath));
     } catch (error) {
       if (!(error instanceof CakeError)) throw error;
-      // The error of openTarget asks for a fix before editing the file, which this edit does not.
+      // The error of openTarget tells the user to fix the file before editing it, but this edit
+      // does not change that file.
       context.io.stderr.write(
         `cake: warning: ${name} is left out of the checks across deployments, because its vars file ` +
           `cannot be opened; run "cake validate${layoutFlags(options)}" to see why.\n`,

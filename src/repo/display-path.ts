@@ -23,8 +23,8 @@ export const repoRelative: PathFormatter = (file) => file;
 
 /**
  * Returns the formatter of paths for a command run at `location`. A path is shown relative
- * to the current folder (`.` for the folder itself, `/` separators), unless reaching it from
- * there means going up out of the git work tree that contains the ops repo, or out of the ops
+ * to the current folder, with `.` for the folder itself and `/` separators. The exception is a
+ * path that would go up out of the git work tree that contains the ops repo, or out of the ops
  * repo when it is in no work tree. Such a path, as `--repo /srv/ops` from a home folder
  * gives, is shown absolute, because a long chain of `../` through unrelated folders is
  * harder to read than the absolute path.

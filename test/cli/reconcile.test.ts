@@ -23,7 +23,7 @@ const cake = runCake;
 /**
  * Returns a repo with the output of `previous`, where a reconcile of `next` was killed after it
  * renamed the files of `renamed` (all, the manifest's included, when undefined) and deleted
- * those of `deleted`, and whose vars file then changed to `current`.
+ * those of `deleted`. The repo's vars file then changed to `current`.
  */
 async function interruptedRepo(
   previous: string,

@@ -74,8 +74,8 @@ describe("one-change reconcile startup", () => {
 
     const modules = await loadedModules(root, "reconcile");
 
-    // A plain vars file loads through the fast path (js-yaml); the `yaml` package costs about
-    // 25 ms to load, measured with a CPU profile of a one-grant change at 10k users.
+    // A plain vars file loads through the fast path (js-yaml). Loading the `yaml` package costs
+    // about 25 ms, measured with a CPU profile of a one-grant change at 10k users.
     expect(modules.some((url) => url.endsWith("/dist/config/incremental.js"))).toBe(true);
     expect(modules.filter((url) => url.includes("/node_modules/yaml/"))).toEqual([]);
   });

@@ -160,7 +160,7 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
     );
   }
   const shadowed = result.shadowedCodeowners ?? [];
-  // The paths are relative to the top of the git work tree, which `repoPlace` asks git for.
+  // The paths are relative to the top of the git work tree, which `repoPlace` gets from git.
   const top = shadowed.length === 0 ? "" : await workTreeTop(layout);
   for (const shadowedFile of shadowed) {
     const { forge } = shadowedFile;
