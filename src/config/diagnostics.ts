@@ -33,6 +33,7 @@ export interface Diagnostic {
 export const DIAGNOSTIC_CODES = [
   // YAML syntax and schema
   "yaml-syntax",
+  "merge-conflict",
   "yaml-duplicate-key",
   "yaml-tab-indent",
   "yaml-version",

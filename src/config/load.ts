@@ -4,6 +4,7 @@
  */
 import type { Document } from "yaml";
 import type { Deployment } from "../model/types.js";
+import { conflictBlocks, markerLines } from "../repo/merge-conflict.js";
 import { deploymentNameOfFile } from "../repo/vars-files.js";
 import {
   appendDiagnostics,
@@ -73,6 +74,8 @@ export interface LoadOptions {
 }
 
 export function loadVarsText(text: string, options: LoadOptions): LoadResult {
+  const conflicts = mergeConflictDiagnostics(text, options.file);
+  if (conflicts.length > 0) return { diagnostics: conflicts, text };
   if (options.fast) {
     const fast = loadFast(text, options);
     if (fast === undefined) return loadVarsText(text, { ...options, fast: false });
@@ -115,6 +118,44 @@ export function loadVarsText(text: string, options: LoadOptions): LoadResult {
     text,
     ...(document ? { document } : {}),
   };
+}
+
+/**
+ * Reports the git merge conflicts left in `text`, one error per conflict and per stray marker.
+ * They are reported alone: the YAML parser would misread the marker lines and both sides'
+ * entries, and report errors that resolving the conflict removes.
+ */
+function mergeConflictDiagnostics(text: string, file: string): Diagnostic[] {
+  const markers = markerLines(text);
+  if (markers.length === 0) return [];
+  const { blocks, stray } = conflictBlocks(markers);
+  const at = (line: number, message: string): Diagnostic => ({
+    severity: "error",
+    code: "merge-conflict",
+    file,
+    line,
+    column: 1,
+    path: "",
+    message,
+  });
+  return sortDiagnostics([
+    ...blocks.map(({ start, end }) =>
+      at(
+        start,
+        `unresolved git merge conflict (lines ${start} to ${end}): the lines between "<<<<<<<" and ` +
+          '">>>>>>>" contain both sides of the merge. Keep the lines each side needs (often the users ' +
+          'both sides added), delete the marker lines, then run "cake reconcile", which regenerates ' +
+          "the output. Generated files never need resolving by hand",
+      ),
+    ),
+    ...stray.map(({ line }) =>
+      at(
+        line,
+        `a git merge conflict marker ("${text.split("\n")[line - 1]?.trimEnd()}") was left behind; ` +
+          "delete this line, and check that the lines around it are the ones you meant to keep",
+      ),
+    ),
+  ]);
 }
 
 /** Reads and loads one vars file; a file that cannot be read gives a diagnostic. */

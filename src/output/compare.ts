@@ -5,6 +5,7 @@
  */
 import { closeSync, fstatSync, openSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { markerLines } from "../repo/merge-conflict.js";
 import { tempPath } from "./atomic.js";
 import { type FileStamp, stampOf } from "./cache.js";
 import { sha256 } from "./manifest.js";
@@ -40,26 +41,29 @@ export interface CompareResult {
   stamp?: FileStamp;
   /** For a staged file: the stamp of its temporary file, taken before the rename (see `writeCache`). */
   tempStamp?: FileStamp;
+  /** Set when the file on disk has git merge conflict markers, which this run replaces. */
+  conflictMarkers?: true;
 }
 
 /** Compares the rendered `bytes` of `file` with the disk, and stages them when `target.stage` is set. */
 export function compareAndStage(target: CompareTarget, file: string, bytes: Buffer): CompareResult {
   const sha = sha256(bytes);
-  const { outcome, stamp } = compareWithDisk(target, file, bytes);
+  const { outcome, stamp, conflictMarkers } = compareWithDisk(target, file, bytes);
   if (outcome === "unchanged") return { sha256: sha, outcome, ...(stamp === undefined ? {} : { stamp }) };
   if (outcome === "conflict") return { sha256: sha, outcome };
-  if (!target.stage) return { sha256: sha, outcome, bytes };
+  const marked = conflictMarkers ? { conflictMarkers } : {};
+  if (!target.stage) return { sha256: sha, outcome, bytes, ...marked };
 
   const temp = tempPath(target.folder);
   writeFileSync(temp, bytes, { flag: "wx" });
-  return { sha256: sha, outcome, temp: path.basename(temp), tempStamp: stampOf(statSync(temp)) };
+  return { sha256: sha, outcome, temp: path.basename(temp), tempStamp: stampOf(statSync(temp)), ...marked };
 }
 
 function compareWithDisk(
   target: CompareTarget,
   file: string,
   bytes: Buffer,
-): { outcome: FileOutcome; stamp?: FileStamp } {
+): { outcome: FileOutcome; stamp?: FileStamp; conflictMarkers?: true } {
   if (!target.onDisk.has(file)) return { outcome: "create" };
 
   // The stamp is taken from the open file before it is read, so it is never newer than the bytes compared.
@@ -74,7 +78,9 @@ function compareWithDisk(
   }
   if (current.equals(bytes)) return { outcome: "unchanged", stamp };
 
+  const text = current.toString("utf8");
   const recorded = target.recorded[file];
-  if (recorded === undefined && !hasGeneratedHeader(current.toString("utf8"))) return { outcome: "conflict" };
-  return { outcome: recorded !== undefined && recorded !== sha256(current) ? "restore" : "update" };
+  if (recorded === undefined && !hasGeneratedHeader(text)) return { outcome: "conflict" };
+  const outcome = recorded !== undefined && recorded !== sha256(current) ? "restore" : "update";
+  return markerLines(text).length > 0 ? { outcome, conflictMarkers: true } : { outcome };
 }

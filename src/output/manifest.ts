@@ -13,6 +13,7 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { CakeError } from "../errors.js";
+import { conflictSides, markerLines } from "../repo/merge-conflict.js";
 
 export const MANIFEST_FILE = ".cake-manifest.json";
 /** The manifest format. Version 1 also recorded the vars file's sha256, which cake now drops. */
@@ -45,6 +46,11 @@ export interface OutputManifest {
    * came from, which finds the holders that version 1 did not record (see `legacy-holders.ts`).
    */
   varsSha256?: string;
+  /**
+   * Never written: set on a manifest read from a file with git merge conflict markers, as the
+   * union of its two sides (see `parseConflictedManifest`).
+   */
+  mergeConflict?: true;
 }
 
 export function sha256(data: string | Uint8Array): string {
@@ -81,34 +87,92 @@ function formatManifestFields(fields: object): string {
 }
 
 /**
- * Reads the manifest of the deployment folder `folder`.
+ * Reads the manifest of the deployment folder `folder` (absolute). `shownAs` is the path of
+ * the folder that messages print; it defaults to `folder`.
  * @returns undefined when the folder has no manifest.
  * @throws CakeError when the manifest exists but is not one cake wrote.
  */
-export async function readManifest(folder: string): Promise<OutputManifest | undefined> {
+export async function readManifest(folder: string, shownAs = folder): Promise<OutputManifest | undefined> {
   const file = path.join(folder, MANIFEST_FILE);
+  const shown = `${shownAs}/${MANIFEST_FILE}`;
   let text: string;
   try {
     text = await readFile(file, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new CakeError(`cannot read ${file}: ${(error as Error).message}`);
+    throw new CakeError(`cannot read ${shown}: ${(error as Error).message}`);
   }
 
-  const manifest = parseManifest(text);
+  const markers = markerLines(text);
+  const manifest = markers.length === 0 ? parseManifest(text) : parseConflictedManifest(text);
   if (manifest !== undefined && manifest.manifestVersion > MANIFEST_VERSION) {
     throw new CakeError(
-      `${file} was written by cake ${manifest.cakeVersion}, whose manifest format (version ` +
+      `${shown} was written by cake ${manifest.cakeVersion}, whose manifest format (version ` +
         `${manifest.manifestVersion}) this cake does not know; upgrade cake to reconcile this folder.`,
+    );
+  }
+  if (manifest === undefined && markers.length > 0) {
+    throw new CakeError(
+      `${shown} has git merge conflict markers (line ${markers[0]?.line}), and its two sides are ` +
+        "not both cake manifests. Do not resolve it by hand: delete it, and cake rebuilds it from " +
+        "the files that carry the cake header on the next reconcile.",
     );
   }
   if (manifest === undefined) {
     throw new CakeError(
-      `${file} is not a valid cake manifest. Restore it from git (git checkout -- ${file}), ` +
+      `${shown} is not a valid cake manifest. Restore it from git (git checkout -- ${shown}), ` +
         "or delete it to let cake rebuild it from the files that carry the cake header.",
     );
   }
   return manifest;
+}
+
+/**
+ * Reads a manifest that a git merge or rebase left with conflict markers, as two branches
+ * that each added a user to the same deploy namespace do. Each side is the manifest of one
+ * branch's output, so the output before the merge is their union: every file and Profile
+ * either side generated, and the user each side records for a private Profile (ours where
+ * they differ, which only makes the guards stricter). Reconcile then rewrites the manifest and
+ * regenerates every file the merge changed, so no conflict needs resolving by hand.
+ * Returns undefined when a side is not a manifest cake wrote.
+ */
+export function parseConflictedManifest(text: string): OutputManifest | undefined {
+  const sides = conflictSides(text);
+  if (sides === undefined) return undefined;
+  const ours = parseManifest(sides.ours);
+  const theirs = parseManifest(sides.theirs);
+  if (ours === undefined || theirs === undefined) return undefined;
+  const profiles = [...new Set([...ours.profiles, ...theirs.profiles])].sort();
+  const present = new Set(profiles);
+  const removedProfiles = Object.fromEntries(
+    Object.entries({ ...theirs.removedProfiles, ...ours.removedProfiles }).filter(
+      ([profile]) => !present.has(profile),
+    ),
+  );
+  const profileUsers =
+    ours.profileUsers === undefined && theirs.profileUsers === undefined
+      ? undefined
+      : sortedRecord({ ...theirs.profileUsers, ...ours.profileUsers });
+  const { varsSha256, removedProfiles: _removed, ...base } = ours;
+  return {
+    ...base,
+    manifestVersion: Math.max(ours.manifestVersion, theirs.manifestVersion),
+    profiles,
+    ...(profileUsers === undefined ? {} : { profileUsers }),
+    ...(Object.keys(removedProfiles).length === 0 ? {} : { removedProfiles: sortedRecord(removedProfiles) }),
+    files: sortedRecord({ ...theirs.files, ...ours.files }),
+    // Version 1 manifests name their holders through the vars file at HEAD, which is ours.
+    ...(varsSha256 !== undefined && theirs.manifestVersion === 1 ? { varsSha256 } : {}),
+    mergeConflict: true,
+  };
+}
+
+function sortedRecord<T>(record: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(
+    Object.keys(record)
+      .sort()
+      .map((key) => [key, record[key] as T]),
+  );
 }
 
 /** Parses the text of a manifest; returns undefined when it is not one cake wrote. */

@@ -116,6 +116,11 @@ export interface DeploymentReport {
   /** With `check`: an interrupted run left a journal. Otherwise: a journal was rolled forward. */
   journalPending: boolean;
   /**
+   * Files of the folder, the manifest included, that had git merge conflict markers: a
+   * reconcile replaced them, or with `check` one would (see `FolderPlan.mergeConflicts`).
+   */
+  mergeConflicts?: string[];
+  /**
    * True when the journal of an interrupted run was discarded because its vars file changed
    * since (see `recoverFolder`). This run planned the folder from the current vars instead.
    */
@@ -1381,6 +1386,7 @@ function reportOf(plan: FolderPlan, journalPending: boolean): DeploymentReport {
     manifestChanged: plan.manifestChanged,
     olderManifest: (plan.previousManifest?.manifestVersion ?? MANIFEST_VERSION) < MANIFEST_VERSION,
     journalPending,
+    ...(plan.mergeConflicts === undefined ? {} : { mergeConflicts: plan.mergeConflicts }),
     ...(plan.desired !== undefined && plan.previousManifest === undefined ? { manifestMissing: true } : {}),
     ...leavingOfCommitted(plan),
     ...(argocdAsRecorded(plan) ? { argocdAsRecorded: true } : {}),

@@ -123,6 +123,11 @@ export interface FolderPlan {
   /** True when an interrupted run left a journal in the folder. */
   journalPending: boolean;
   /**
+   * Files of the folder with git merge conflict markers, which the run replaces: each file the
+   * plan writes that has them, and the manifest when it has them (see `parseConflictedManifest`).
+   */
+  mergeConflicts?: string[];
+  /**
    * Bytes of every file to create, update or restore, kept in memory when the plan was not
    * staged. A staged plan has them in temporary files instead (see `staged`).
    */
@@ -218,7 +223,7 @@ async function plan(
   await assertNoSymlinkedFolder(root, folder);
   const absolute = path.join(root, folder);
   const journalPending = await hasPendingJournal(absolute);
-  let previousManifest = await readManifest(absolute);
+  let previousManifest = await readManifest(absolute, folder);
   // Only a version 1 manifest carries `varsSha256`; completing it imports the loader and git.
   let holdersProblem: string | undefined;
   if (stage && previousManifest?.varsSha256 !== undefined && previousManifest.profileUsers === undefined) {
@@ -245,6 +250,7 @@ async function plan(
 
   const changes: FileChange[] = [];
   const conflicts: string[] = [];
+  const mergeConflicts: string[] = previousManifest?.mergeConflict ? [MANIFEST_FILE] : [];
   const expected = new Set<string>();
   const ownedOnDisk = new Set<string>();
   const contents = new Map<string, Buffer>();
@@ -307,6 +313,7 @@ async function plan(
       continue;
     }
     if (outcome !== "create") ownedOnDisk.add(file.path);
+    if (result.conflictMarkers) mergeConflicts.push(file.path);
     if (result.temp !== undefined) {
       staged.set(file.path, { temp: result.temp, sha256: sha });
     } else if (result.bytes !== undefined) {
@@ -351,6 +358,7 @@ async function plan(
     ...(manifest === undefined ? {} : { manifest }),
     manifestChanged,
     journalPending,
+    ...(mergeConflicts.length === 0 ? {} : { mergeConflicts: mergeConflicts.sort(compareText) }),
     ...(createdFolder === undefined ? {} : { createdFolder }),
   };
 }

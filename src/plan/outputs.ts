@@ -11,7 +11,7 @@ import { listFiles, listFolders, readFolder, showFile } from "../git/git.js";
 import { CAKE_ADMIN_RBAC_NAME, contributorClusterRole } from "../model/names.js";
 import type { ContributorRole } from "../model/types.js";
 import { lastCommittedProfiles } from "../output/deleted-output.js";
-import { MANIFEST_FILE, parseManifest } from "../output/manifest.js";
+import { MANIFEST_FILE, parseConflictedManifest, parseManifest } from "../output/manifest.js";
 import type { RepoLayout } from "../repo/layout.js";
 import type { LoadedVars } from "./sources.js";
 import type { AccessGrant } from "./state.js";
@@ -36,7 +36,8 @@ export async function loadOutputs(
       : await readWorkingTreeFile(layout.root, manifestFile);
     if (text === undefined) continue;
 
-    const manifest = parseManifest(text);
+    // A working tree in the middle of a merge has both sides of the manifest; the plan reads their union.
+    const manifest = parseManifest(text) ?? parseConflictedManifest(text);
     if (manifest === undefined) {
       const where = commit ? `at commit ${commit.slice(0, 12)}` : "in the working tree";
       throw new CakeError(

@@ -9,6 +9,7 @@ import path from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { diagnosticsToJson, formatErrorsFirst } from "../../config/format.js";
 import { UsageError } from "../../errors.js";
+import { MANIFEST_FILE } from "../../output/manifest.js";
 import {
   argocdChanged,
   argocdReminder,
@@ -355,6 +356,8 @@ export function renderText(
     for (const detail of [...notes, ...(listed ? details : [])]) lines.push(`  ${detail}`);
     const reminder = result.check ? undefined : argocdReminder(report, location);
     if (reminder !== undefined) lines.push(`  ${reminder}`);
+    const merged = result.check ? undefined : mergeConflictNote(report, location);
+    if (merged !== undefined) lines.push(`  ${merged}`);
   }
   if (result.deployments.length === 0) lines.push("no vars files found; nothing to reconcile");
   return `${lines.join("\n")}\n`;
@@ -364,16 +367,22 @@ function writeSummary(report: DeploymentReport, flags: string): string {
   if (report.orphan && report.changes.length === 0 && !report.manifestChanged) {
     return `output of a deleted vars file, kept (to delete it and its Profiles, run "${pruneCommand([report.name], flags)}")`;
   }
-  const written = countOf(report, "create") + countOf(report, "update");
-  const restored = countOf(report, "restore");
+  const marked = new Set(report.mergeConflicts);
+  const unmarked = (action: FileAction): number =>
+    report.changes.filter((change) => change.action === action && !marked.has(change.path)).length;
+  const written = unmarked("create") + unmarked("update");
+  const restored = unmarked("restore");
   const parts = [
     `${written} written`,
     `${report.unchanged} unchanged`,
     `${countOf(report, "remove")} removed`,
   ];
   if (restored > 0) parts.push(`${restored} restored`);
+  if (marked.size > 0)
+    parts.push(`${marked.size} merge ${marked.size === 1 ? "conflict" : "conflicts"} resolved`);
   // Only the manifest changed, such as its cake version or after a line-ending conversion.
-  if (report.manifestChanged && report.changes.length === 0 && !report.orphan) parts.push("manifest updated");
+  if (report.manifestChanged && report.changes.length === 0 && !report.orphan && marked.size === 0)
+    parts.push("manifest updated");
   if (report.orphan) parts.push("vars file deleted");
   return parts.join(", ");
 }
@@ -410,13 +419,31 @@ function recoveryNotes(report: DeploymentReport): string[] {
 
 function writeDetails(report: DeploymentReport, formatPath: PathFormatter): string[] {
   const details: string[] = [];
+  const marked = new Set(report.mergeConflicts);
   for (const change of report.changes) {
     const file = formatPath(`${report.folder}/${change.path}`);
     if (change.action === "remove") details.push(`removed ${file}`);
+    else if (marked.has(change.path)) details.push(`replaced git merge conflict markers in ${file}`);
     else if (change.action === "restore") details.push(`restored hand-edited file ${file}`);
     else details.push(`wrote ${file}`);
   }
+  if (marked.has(MANIFEST_FILE)) {
+    details.push(`replaced git merge conflict markers in ${formatPath(`${report.folder}/${MANIFEST_FILE}`)}`);
+  }
   return details;
+}
+
+/**
+ * Returns the line that follows a run that replaced git merge conflict markers: git still
+ * lists those files as unmerged until they are staged.
+ */
+function mergeConflictNote(
+  report: DeploymentReport,
+  location: CommandLocation | undefined,
+): string | undefined {
+  if (report.mergeConflicts === undefined) return undefined;
+  const folder = makePathFormatter(location)(report.folder);
+  return `git lists those files as unmerged until they are staged: run "git add ${folder}"`;
 }
 
 function checkSummary(report: DeploymentReport, flags: string): string {
@@ -424,12 +451,17 @@ function checkSummary(report: DeploymentReport, flags: string): string {
   if (report.orphan) {
     return `output of a deleted vars file (to delete it and its Profiles, run "${pruneCommand([report.name], flags)}")`;
   }
+  const marked = new Set(report.mergeConflicts);
+  const unmarked = (action: FileAction): number =>
+    report.changes.filter((change) => change.action === action && !marked.has(change.path)).length;
+  const manifestStale = report.manifestChanged && !report.manifestMissing && !marked.has(MANIFEST_FILE);
   // The manifest is listed as a stale file among the details, so it is counted with them.
   const parts = [
-    [countOf(report, "update") + (report.manifestChanged && !report.manifestMissing ? 1 : 0), "stale"],
+    [unmarked("update") + (manifestStale ? 1 : 0), "stale"],
     [countOf(report, "create") + (report.manifestMissing ? 1 : 0), "missing"],
     [countOf(report, "remove"), "extra"],
-    [countOf(report, "restore"), "hand-edited"],
+    [unmarked("restore"), "hand-edited"],
+    [marked.size, "with git merge conflict markers"],
     [report.conflicts.length, "in the way"],
   ]
     .filter(([count]) => (count as number) > 0)
@@ -437,6 +469,12 @@ function checkSummary(report: DeploymentReport, flags: string): string {
   if (report.journalPending) parts.push("interrupted run");
   return parts.join(", ");
 }
+
+/** How `--check` lists a file with git merge conflict markers: generated files never need resolving by hand. */
+const MERGE_CONFLICT_LABEL: [string, string] = [
+  "conflicted",
+  '(has git merge conflict markers; "cake reconcile" replaces them)',
+];
 
 const CHECK_LABELS: Record<Exclude<FileAction, "unchanged">, [string, string]> = {
   update: ["stale", "(would change)"],
@@ -454,15 +492,18 @@ function checkDetails(report: DeploymentReport, formatPath: PathFormatter): stri
       `interrupted run ${folder}/.cake-journal.json (the next reconcile completes it, or discards it when the vars file changed since)`,
     );
   }
+  const marked = new Set(report.mergeConflicts);
   for (const change of report.changes) {
     if (change.action === "unchanged") continue;
-    const [label, note] = CHECK_LABELS[change.action];
+    const [label, note] = marked.has(change.path) ? MERGE_CONFLICT_LABEL : CHECK_LABELS[change.action];
     details.push(`${label} ${formatPath(`${report.folder}/${change.path}`)} ${note}`);
   }
   for (const file of report.conflicts)
     details.push(`in the way ${formatPath(`${report.folder}/${file}`)} (not generated by cake)`);
   if (report.manifestMissing) {
     details.push(`missing ${folder}/.cake-manifest.json (would be written)`);
+  } else if (marked.has(MANIFEST_FILE)) {
+    details.push(`${MERGE_CONFLICT_LABEL[0]} ${folder}/${MANIFEST_FILE} ${MERGE_CONFLICT_LABEL[1]}`);
   } else if (report.manifestChanged) {
     const note = report.olderManifest ? "format of an older cake, rewritten once" : "would change";
     details.push(`stale ${folder}/.cake-manifest.json (${note})`);
@@ -511,6 +552,7 @@ function toJson(result: ReconcileResult): unknown {
       journalTorn: report.journalTorn ?? [],
       journalWritten: report.journalWritten ?? [],
       journalRemoved: report.journalRemoved ?? [],
+      mergeConflicts: report.mergeConflicts ?? [],
     })),
     diagnostics: diagnosticsToJson(result.diagnostics).diagnostics,
     ...(result.unmatchedAllowances === undefined ? {} : { unmatchedAllowances: result.unmatchedAllowances }),

@@ -1,0 +1,128 @@
+/**
+ * Git merge conflict markers. A merge or rebase that changes the same lines on both sides
+ * writes both versions into the file between marker lines:
+ *
+ *     <<<<<<< ours
+ *     (our lines)
+ *     ||||||| base        (only with merge.conflictStyle diff3 or zdiff3)
+ *     (the common ancestor's lines)
+ *     =======
+ *     (their lines)
+ *     >>>>>>> theirs
+ *
+ * Each marker is seven characters at the start of a line, then a space and a label or the end
+ * of the line (git's default `conflict-marker-size`). Vars files and generated output are YAML
+ * and JSON whose top level is a mapping, where no valid line starts with one of these.
+ */
+
+export type MarkerKind = "ours" | "base" | "theirs" | "end";
+
+export interface MarkerLine {
+  /** 1-based line number. */
+  line: number;
+  kind: MarkerKind;
+}
+
+const MARKER_KINDS: Readonly<Record<string, MarkerKind>> = {
+  "<<<<<<<": "ours",
+  "|||||||": "base",
+  "=======": "theirs",
+  ">>>>>>>": "end",
+};
+
+/**
+ * Returns true when `text` may contain a marker line: a cheap test before `markerLines`, which
+ * splits the text into lines. A `# =======` comment, say, does not pass it.
+ */
+export function mayHaveConflictMarkers(text: string): boolean {
+  return Object.keys(MARKER_KINDS).some((marker) => text.startsWith(marker) || text.includes(`\n${marker}`));
+}
+
+/** Returns every conflict marker line of `text`, in order. */
+export function markerLines(text: string): MarkerLine[] {
+  if (!mayHaveConflictMarkers(text)) return [];
+  const markers: MarkerLine[] = [];
+  const lines = text.split("\n");
+  for (const [index, raw] of lines.entries()) {
+    const kind = markerKindOf(raw.endsWith("\r") ? raw.slice(0, -1) : raw);
+    if (kind !== undefined) markers.push({ line: index + 1, kind });
+  }
+  return markers;
+}
+
+function markerKindOf(line: string): MarkerKind | undefined {
+  const kind = MARKER_KINDS[line.slice(0, 7)];
+  if (kind === undefined) return undefined;
+  if (line.length === 7) return kind;
+  // git writes `=======` alone; the other markers may carry a label after a space.
+  return kind !== "theirs" && line[7] === " " ? kind : undefined;
+}
+
+/** A conflict: the line of its `<<<<<<<` marker and of its `>>>>>>>` marker. */
+export interface ConflictBlock {
+  start: number;
+  end: number;
+}
+
+/**
+ * Splits the marker lines into whole conflicts and stray markers (one left behind when the
+ * rest of its conflict was deleted, or one out of order).
+ */
+export function conflictBlocks(markers: readonly MarkerLine[]): {
+  blocks: ConflictBlock[];
+  stray: MarkerLine[];
+} {
+  const blocks: ConflictBlock[] = [];
+  const stray: MarkerLine[] = [];
+  let open: MarkerLine[] = [];
+  const expected: Record<MarkerKind, readonly MarkerKind[]> = {
+    ours: [],
+    base: ["ours"],
+    theirs: ["ours", "base"],
+    end: ["theirs"],
+  };
+  for (const marker of markers) {
+    const last = open.at(-1)?.kind;
+    if (marker.kind === "ours") {
+      stray.push(...open);
+      open = [marker];
+    } else if (last !== undefined && expected[marker.kind].includes(last)) {
+      open.push(marker);
+      if (marker.kind === "end") {
+        blocks.push({ start: open[0]?.line ?? marker.line, end: marker.line });
+        open = [];
+      }
+    } else {
+      stray.push(marker);
+    }
+  }
+  stray.push(...open);
+  stray.sort((a, b) => a.line - b.line);
+  return { blocks, stray };
+}
+
+/**
+ * Returns the two versions of a text with conflicts: `ours` keeps the lines before each
+ * `|||||||` or `=======`, `theirs` the lines after `=======`, and both keep every line outside
+ * the conflicts. Returns undefined when the text has no conflict or a stray marker.
+ */
+export function conflictSides(text: string): { ours: string; theirs: string } | undefined {
+  const markers = markerLines(text);
+  if (markers.length === 0) return undefined;
+  const { stray } = conflictBlocks(markers);
+  if (stray.length > 0) return undefined;
+  const kinds = new Map(markers.map((marker) => [marker.line, marker.kind]));
+  const ours: string[] = [];
+  const theirs: string[] = [];
+  let section: MarkerKind | "outside" = "outside";
+  for (const [index, line] of text.split("\n").entries()) {
+    const kind = kinds.get(index + 1);
+    if (kind !== undefined) {
+      section = kind === "end" ? "outside" : kind;
+      continue;
+    }
+    if (section === "outside" || section === "ours") ours.push(line);
+    if (section === "outside" || section === "theirs") theirs.push(line);
+  }
+  return { ours: ours.join("\n"), theirs: theirs.join("\n") };
+}

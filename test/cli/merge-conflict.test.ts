@@ -1,0 +1,211 @@
+/**
+ * Git merges of an ops repo. Two branches that each give a user the same deploy namespace
+ * change the same lines of the vars file and of the generated files, so git stops with
+ * conflict markers in both. A person resolves the vars file; cake regenerates the rest.
+ */
+import { cp, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+import { runCake } from "../helpers/cli.js";
+import { createGitRepo, type TempRepo } from "../helpers/git-repo.js";
+import { snapshotTree } from "../output/tree.js";
+
+const EXAMPLE = fileURLToPath(new URL("../../examples/ops", import.meta.url));
+const PROD = "deployments/prod-us-east-1";
+const PROD_VARS = "vars/prod-us-east-1.yaml";
+
+const repos: TempRepo[] = [];
+afterEach(async () => {
+  for (const repo of repos.splice(0)) await repo.cleanup();
+});
+
+/** Returns a git repo with the example ops repo committed on main. */
+async function exampleRepo(): Promise<TempRepo> {
+  const repo = await createGitRepo();
+  repos.push(repo);
+  for (const entry of ["cake.yaml", ".gitignore", "vars", "deployments", "schema"]) {
+    await cp(path.join(EXAMPLE, entry), path.join(repo.dir, entry), { recursive: true }).catch(
+      (error: NodeJS.ErrnoException) => {
+        if (error.code !== "ENOENT") throw error;
+      },
+    );
+  }
+  await repo.commit("example ops repo");
+  return repo;
+}
+
+/** Commits, on a new branch from main, the user `email` added with a grant of fraud-scoring. */
+async function branchAddingUser(repo: TempRepo, branch: string, email: string): Promise<void> {
+  await repo.git("checkout", "--quiet", "-b", branch, "main");
+  const added = await runCake(
+    repo.dir,
+    "user",
+    "add",
+    "--deployment",
+    "prod-us-east-1",
+    "--email",
+    email,
+    "--role",
+    "cake-user",
+    "--namespace",
+    "fraud-scoring",
+  );
+  expect(added.code, added.stderr).toBe(0);
+  await repo.commit(`add ${email}`);
+}
+
+/** Merges `zed` then `yan` into main; the second merge stops with conflicts. */
+async function conflictedMerge(repo: TempRepo): Promise<void> {
+  await branchAddingUser(repo, "zed", "zed@example.com");
+  await branchAddingUser(repo, "yan", "yan@example.com");
+  await repo.git("checkout", "--quiet", "main");
+  await repo.git("merge", "--quiet", "zed");
+  await expect(repo.git("merge", "yan")).rejects.toThrow();
+  expect(await repo.git("diff", "--name-only", "--diff-filter=U")).toContain(PROD_VARS);
+}
+
+/** The vars file as a person resolves it: the `yan` side, then the user the `zed` side added. */
+async function resolveVars(repo: TempRepo): Promise<void> {
+  const theirs = await repo.git("show", `yan:${PROD_VARS}`);
+  const zed =
+    "    - email: zed@example.com\n      username: zed\n      roles: [cake-user]\n      allowed_namespaces: [fraud-scoring]\n";
+  await writeFile(path.join(repo.dir, PROD_VARS), `${theirs}\n${zed}`);
+}
+
+describe("a git merge that conflicts in the ops repo", () => {
+  it("reports a vars conflict alone", async () => {
+    const repo = await exampleRepo();
+    await conflictedMerge(repo);
+    const text = await readFile(path.join(repo.dir, PROD_VARS), "utf8");
+    const start = text.split("\n").findIndex((line) => line.startsWith("<<<<<<< ")) + 1;
+    const end = text.split("\n").findIndex((line) => line.startsWith(">>>>>>> ")) + 1;
+
+    const result = await runCake(repo.dir, "validate", PROD_VARS, "--format", "json");
+    expect(result.code).toBe(1);
+    const { diagnostics } = JSON.parse(result.stdout) as {
+      diagnostics: { code: string; line: number; message: string }[];
+    };
+    expect(diagnostics.map(({ code, line }) => [code, line])).toEqual([["merge-conflict", start]]);
+    expect(diagnostics[0]?.message).toContain(`lines ${start} to ${end}`);
+    expect(diagnostics[0]?.message).toContain("cake reconcile");
+  });
+
+  it("reports a stray vars marker", async () => {
+    const repo = await exampleRepo();
+    await conflictedMerge(repo);
+    const file = path.join(repo.dir, PROD_VARS);
+    const lines = (await readFile(file, "utf8")).split("\n");
+    await writeFile(file, lines.filter((line) => !line.startsWith("<<<<<<< ")).join("\n"));
+    const separator = lines.filter((line) => !line.startsWith("<<<<<<< ")).indexOf("=======") + 1;
+
+    const result = await runCake(repo.dir, "validate", PROD_VARS);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `${PROD_VARS}:${separator}:1: error [merge-conflict] a git merge conflict marker ("=======") was left behind`,
+    );
+    expect(result.stderr).not.toContain("yaml-syntax");
+  });
+
+  it("regenerates conflicted output files", async () => {
+    const repo = await exampleRepo();
+    await conflictedMerge(repo);
+    const unmerged = (await repo.git("diff", "--name-only", "--diff-filter=U")).split("\n");
+    expect(unmerged).toEqual(
+      expect.arrayContaining([`${PROD}/.cake-manifest.json`, `${PROD}/profiles/fraud-scoring.yaml`]),
+    );
+    await resolveVars(repo);
+
+    const check = await runCake(repo.dir, "reconcile", "--check");
+    expect(check.code).toBe(1);
+    expect(check.stdout).toContain(
+      `conflicted ${PROD}/profiles/fraud-scoring.yaml (has git merge conflict markers; "cake reconcile" replaces them)`,
+    );
+    expect(check.stdout).toContain(`conflicted ${PROD}/.cake-manifest.json (has git merge conflict markers`);
+    const json = await runCake(repo.dir, "reconcile", "--check", "--format", "json");
+    const report = (
+      JSON.parse(json.stdout) as { deployments: { name: string; mergeConflicts: string[] }[] }
+    ).deployments.find((deployment) => deployment.name === "prod-us-east-1");
+    expect(report?.mergeConflicts).toEqual(
+      expect.arrayContaining([".cake-manifest.json", "profiles/fraud-scoring.yaml"]),
+    );
+
+    const reconciled = await runCake(repo.dir, "reconcile");
+    expect(reconciled.code, reconciled.stderr).toBe(0);
+    expect(reconciled.stdout).toMatch(
+      /prod-us-east-1: 0 written, \d+ unchanged, 0 removed, \d+ merge conflicts resolved/,
+    );
+    expect(reconciled.stdout).toContain(
+      `replaced git merge conflict markers in ${PROD}/profiles/fraud-scoring.yaml`,
+    );
+    expect(reconciled.stdout).toContain(`replaced git merge conflict markers in ${PROD}/.cake-manifest.json`);
+    expect(reconciled.stdout).toContain(`run "git add ${PROD}"`);
+    expect(reconciled.stdout).not.toContain("hand-edited");
+
+    // The output is what a clean checkout of the resolved vars file generates.
+    const fresh = await exampleRepo();
+    await writeFile(path.join(fresh.dir, PROD_VARS), await readFile(path.join(repo.dir, PROD_VARS)));
+    expect((await runCake(fresh.dir, "reconcile")).code).toBe(0);
+    const contents = async (dir: string) =>
+      Object.fromEntries(
+        Object.entries(await snapshotTree(path.join(dir, PROD))).map(([file, { content }]) => [
+          file,
+          content,
+        ]),
+      );
+    expect(await contents(repo.dir)).toEqual(await contents(fresh.dir));
+
+    expect((await runCake(repo.dir, "reconcile", "--check")).code).toBe(0);
+    await repo.git("add", "--all");
+    await repo.git("commit", "--quiet", "--no-edit");
+    expect(await repo.git("status", "--porcelain")).toBe("");
+  });
+
+  it("plans with a conflicted manifest", async () => {
+    const repo = await exampleRepo();
+    // One branch deletes a user's Profile; the other adds a user. Git merges the vars file and
+    // the profiles, and stops at the manifest, which lists both the files and the removal.
+    await repo.git("checkout", "--quiet", "-b", "leaver", "main");
+    const removed = await runCake(
+      repo.dir,
+      "user",
+      "remove",
+      "--deployment",
+      "prod-us-east-1",
+      "--email",
+      "hana.sato@example.com",
+      "--delete-profile",
+    );
+    expect(removed.code, removed.stderr).toBe(0);
+    await repo.commit("remove hana");
+    await branchAddingUser(repo, "yan", "yan@example.com");
+    await repo.git("checkout", "--quiet", "main");
+    await repo.git("merge", "--quiet", "leaver");
+    await expect(repo.git("merge", "yan")).rejects.toThrow();
+    expect(await repo.git("diff", "--name-only", "--diff-filter=U")).toBe(`${PROD}/.cake-manifest.json`);
+
+    const plan = await runCake(repo.dir, "plan", "--base", "HEAD");
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toContain("+ User added       yan@example.com");
+    const reconciled = await runCake(repo.dir, "reconcile");
+    expect(reconciled.code, reconciled.stderr).toBe(0);
+    expect(reconciled.stdout).toContain(`replaced git merge conflict markers in ${PROD}/.cake-manifest.json`);
+    expect((await runCake(repo.dir, "reconcile", "--check")).code).toBe(0);
+  });
+
+  it("rejects an unreadable conflicted manifest", async () => {
+    const repo = await exampleRepo();
+    const manifest = path.join(repo.dir, PROD, ".cake-manifest.json");
+    const text = await readFile(manifest, "utf8");
+    await writeFile(manifest, `<<<<<<< HEAD\n${text}=======\nnot json\n>>>>>>> other\n`);
+    const before = await snapshotTree(path.join(repo.dir, PROD));
+
+    const result = await runCake(repo.dir, "reconcile");
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain(
+      `${PROD}/.cake-manifest.json has git merge conflict markers (line 1), and its two sides are not both cake manifests`,
+    );
+    expect(result.stderr).toContain("delete it");
+    expect(await snapshotTree(path.join(repo.dir, PROD))).toEqual(before);
+  });
+});

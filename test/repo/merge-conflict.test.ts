@@ -1,0 +1,124 @@
+import { describe, expect, it } from "vitest";
+import { formatManifest, type OutputManifest, parseConflictedManifest } from "../../src/output/manifest.js";
+import { conflictBlocks, conflictSides, markerLines } from "../../src/repo/merge-conflict.js";
+
+describe("markerLines", () => {
+  it("finds markers with labels and CRLF", () => {
+    const text =
+      "a: 1\r\n<<<<<<< HEAD\r\nb: 2\r\n||||||| base\r\nb: 0\r\n=======\r\nb: 3\r\n>>>>>>> topic\r\n";
+    expect(markerLines(text)).toEqual([
+      { line: 2, kind: "ours" },
+      { line: 4, kind: "base" },
+      { line: 6, kind: "theirs" },
+      { line: 8, kind: "end" },
+    ]);
+  });
+
+  it("ignores marker lookalikes", () => {
+    const text = [
+      "  <<<<<<< indented",
+      "<<<<<<<<  eight",
+      "<<<<<<<label",
+      "======= label",
+      "# >>>>>>> x",
+      "========",
+    ].join("\n");
+    expect(markerLines(text)).toEqual([]);
+  });
+});
+
+describe("conflictBlocks", () => {
+  it("separates conflicts from stray markers", () => {
+    const text = ["<<<<<<< a", "x", "=======", "y", ">>>>>>> b", "z", "=======", "<<<<<<< c", "w"].join("\n");
+    expect(conflictBlocks(markerLines(text))).toEqual({
+      blocks: [{ start: 1, end: 5 }],
+      stray: [
+        { line: 7, kind: "theirs" },
+        { line: 8, kind: "ours" },
+      ],
+    });
+  });
+});
+
+describe("conflictSides", () => {
+  it("splits ours and theirs without base", () => {
+    const text = [
+      "top",
+      "<<<<<<< HEAD",
+      "ours",
+      "||||||| base",
+      "base",
+      "=======",
+      "theirs",
+      ">>>>>>> b",
+      "end",
+    ].join("\n");
+    expect(conflictSides(text)).toEqual({ ours: "top\nours\nend", theirs: "top\ntheirs\nend" });
+  });
+
+  it("rejects texts without whole conflicts", () => {
+    expect(conflictSides("a: 1\n")).toBeUndefined();
+    expect(conflictSides("a\n=======\nb\n>>>>>>> x\n")).toBeUndefined();
+  });
+});
+
+function manifest(fields: Partial<OutputManifest>): OutputManifest {
+  return {
+    manifestVersion: 2,
+    cakeVersion: "0.2.0",
+    varsFile: "vars/prod-us-east-1.yaml",
+    profileOwner: "owner@example.com",
+    profiles: [],
+    profileUsers: {},
+    files: {},
+    ...fields,
+  };
+}
+
+/** Returns the text git writes when both sides changed every line between the braces. */
+function conflicted(ours: OutputManifest, theirs: OutputManifest): string {
+  const [oursText, theirsText] = [formatManifest(ours), formatManifest(theirs)];
+  return `<<<<<<< HEAD\n${oursText}=======\n${theirsText}>>>>>>> topic\n`;
+}
+
+describe("parseConflictedManifest", () => {
+  it("merges both sides, ours first", () => {
+    const ours = manifest({
+      profiles: ["alice", "team"],
+      profileUsers: { alice: "alice@example.com" },
+      removedProfiles: { bob: "bob@example.com" },
+      files: { "profiles/alice.yaml": "a1", "profiles/team.yaml": "t1" },
+    });
+    const theirs = manifest({
+      profiles: ["bob", "carol", "team"],
+      profileUsers: { bob: "bob@example.com", carol: "carol@example.com" },
+      files: { "profiles/bob.yaml": "b2", "profiles/carol.yaml": "c2", "profiles/team.yaml": "t2" },
+    });
+    expect(parseConflictedManifest(conflicted(ours, theirs))).toEqual({
+      ...manifest({}),
+      profiles: ["alice", "bob", "carol", "team"],
+      profileUsers: { alice: "alice@example.com", bob: "bob@example.com", carol: "carol@example.com" },
+      files: {
+        "profiles/alice.yaml": "a1",
+        "profiles/bob.yaml": "b2",
+        "profiles/carol.yaml": "c2",
+        "profiles/team.yaml": "t1",
+      },
+      mergeConflict: true,
+    });
+  });
+
+  it("drops removals the other side keeps", () => {
+    const ours = manifest({ removedProfiles: { bob: "bob@example.com", dan: null } });
+    const theirs = manifest({ profiles: ["bob"], profileUsers: { bob: "bob@example.com" } });
+    const union = parseConflictedManifest(conflicted(ours, theirs));
+    expect(union?.profiles).toEqual(["bob"]);
+    expect(union?.removedProfiles).toEqual({ dan: null });
+  });
+
+  it("rejects a side that is no manifest", () => {
+    expect(
+      parseConflictedManifest(`<<<<<<< HEAD\n${formatManifest(manifest({}))}=======\n{}\n>>>>>>> x\n`),
+    ).toBe(undefined);
+  });
+});
