@@ -1205,6 +1205,20 @@ describe("cake plan pruned orphan", () => {
     );
   });
 
+  it("asks to fetch a missing base commit", async () => {
+    await repo.commit("Change on main", { "notes.txt": "x\n" });
+    const shallow = await mkdtemp(path.join(os.tmpdir(), "cake-shallow-"));
+    await execFileAsync("git", ["clone", "--quiet", "--depth", "1", `file://${repo.dir}`, shallow]);
+
+    const result = await cake(shallow, "plan", "--base", "HEAD~1");
+    await rm(shallow, { recursive: true, force: true });
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      `names no commit in ${shallow}; this is a shallow clone, so fetch the history first`,
+    );
+  });
+
   it("plans the prune of the last deployment", async () => {
     expect((await cake(repo.dir, "reconcile")).code).toBe(0);
     await repo.commit("Generate output");

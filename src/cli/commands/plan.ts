@@ -367,9 +367,11 @@ async function resolveRef(root: string, ref: string, option: string): Promise<st
     );
   }
   if (!commit) {
-    throw new UsageError(
-      `${option} "${ref}" names no commit in ${root}; check the branch or tag name, or fetch it first.`,
-    );
+    // In a shallow clone the ref is often a commit before the fetched one, such as `main~1`.
+    const fix = (await isShallow(root))
+      ? "this is a shallow clone, so fetch the history first (git fetch --unshallow, or fetch-depth: 0 in GitHub Actions)"
+      : "check the branch or tag name, or fetch it first";
+    throw new UsageError(`${option} "${ref}" names no commit in ${root}; ${fix}.`);
   }
   return commit;
 }
