@@ -614,18 +614,31 @@ function missingHash(file: string): never {
   throw new Error(`no sha256 planned for ${file}`);
 }
 
+/**
+ * The shape of every path the generators make: segments of letters, digits, `.`, `_` and `-`
+ * that do not start with `.`. Such a path passes every check of `checkGeneratedPaths`, since
+ * cake's own files and temporary files start with `.`, so the general checks run only for
+ * other paths. Testing this one pattern is several times faster for 10k files.
+ */
+const PLAIN_GENERATED_PATH = /^[A-Za-z0-9_][A-Za-z0-9._-]*(?:\/[A-Za-z0-9_][A-Za-z0-9._-]*)*$/;
+
 /** Rejects generated paths that could escape the folder, collide, or overwrite cake's own files: a generator bug. */
 function checkGeneratedPaths(desired: DesiredOutput): void {
   const seen = new Set<string>();
   for (const file of desired.files) {
-    const name = file.path.split("/").at(-1) ?? "";
-    if (!isInsideFolder(file.path) || RESERVED_NAMES.includes(file.path) || name.startsWith(TEMP_PREFIX)) {
+    if (!PLAIN_GENERATED_PATH.test(file.path) && !isAllowedGeneratedPath(file.path)) {
       throw new Error(`generated file path ${JSON.stringify(file.path)} is not allowed in ${desired.folder}`);
     }
     if (seen.has(file.path))
       throw new Error(`generated file path ${JSON.stringify(file.path)} is used twice`);
     seen.add(file.path);
   }
+}
+
+/** Returns true when `file` stays inside the folder and is neither cake's own file nor a temporary file. */
+function isAllowedGeneratedPath(file: string): boolean {
+  const name = file.split("/").at(-1) ?? "";
+  return isInsideFolder(file) && !RESERVED_NAMES.includes(file) && !name.startsWith(TEMP_PREFIX);
 }
 
 /**

@@ -643,3 +643,47 @@ describe("recoverFolder", () => {
     expect(await listTree(folderPath(root))).toContain("profiles/bob.yaml");
   });
 });
+
+describe("planFolder generated paths", () => {
+  const unsafe = [
+    "../escape.yaml",
+    "/etc/passwd",
+    "profiles/../../x.yaml",
+    "profiles//x.yaml",
+    "profiles/./x.yaml",
+    "profiles\\x.yaml",
+    "",
+    ".cake-manifest.json",
+    ".cake-journal.json",
+    "profiles/.cake-tmp-1-2-3",
+  ];
+  for (const file of unsafe) {
+    it(`rejects ${JSON.stringify(file)}`, async () => {
+      const root = await makeTempDir("cake-writer-");
+      const desired = desiredOutput(["alice"]);
+      desired.files.push({ path: file, content: "x\n" });
+      await expect(planFolder(root, desired)).rejects.toThrow(
+        `generated file path ${JSON.stringify(file)} is not allowed in ${FOLDER}`,
+      );
+      expect(await listTree(root)).toEqual([]);
+    });
+  }
+
+  it("rejects a path used twice", async () => {
+    const root = await makeTempDir("cake-writer-");
+    const desired = desiredOutput(["alice"]);
+    desired.files.push({ path: "profiles/alice.yaml", content: "x\n" });
+    await expect(planFolder(root, desired)).rejects.toThrow(
+      'generated file path "profiles/alice.yaml" is used twice',
+    );
+  });
+
+  it("accepts safe paths of any shape", async () => {
+    const root = await makeTempDir("cake-writer-");
+    const desired = desiredOutput(["alice"]);
+    for (const file of ["cloud/.hidden.yaml", "profiles/name with space.yaml", "a/b/c-1_2.yaml"])
+      desired.files.push({ path: file, content: "x\n" });
+    const plan = await planFolder(root, desired);
+    expect(plan.changes.map((change) => change.path)).toContain("profiles/name with space.yaml");
+  });
+});
