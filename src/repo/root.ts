@@ -2,7 +2,7 @@
  * The ops repo root that a command works on: `--repo`, or else the current folder or the
  * nearest folder above it with a `cake.yaml`, found the way git finds `.git`.
  */
-import { lstat, stat } from "node:fs/promises";
+import { lstat, readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import type { PathFormatter } from "./display-path.js";
 import { CONFIG_FILE, DEFAULT_VARS_DIR, type RepoLayout, resolveLayout } from "./layout.js";
@@ -28,27 +28,37 @@ export async function resolveCommandLayout(cwd: string, options: LayoutOptions):
  * folder (`--vars-dir`, else `vars`), and otherwise the nearest folder above with a `cake.yaml`
  * is. The search stops at the top of the git work tree, the first folder with a `.git` folder
  * or file, and uses that folder's `cake.yaml` but none above it, because a folder outside the
- * repository is no part of it. Outside git it stops at the filesystem root. When nothing is
- * found, the root is `cwd`, so errors name the folder the user is in.
+ * repository is no part of it. Without any `cake.yaml`, the top of the work tree is the root
+ * when its vars folder has vars files, as in a repo that keeps the default layout without
+ * `cake.yaml`. Outside git the search stops at the filesystem root. When nothing is found, the
+ * root is `cwd`, so errors name the folder the user is in.
  */
 export async function findRepoRoot(cwd: string, options: LayoutOptions = {}): Promise<string> {
   const start = path.resolve(cwd);
   if (options.repo !== undefined) return path.resolve(start, options.repo);
 
-  // A repo without cake.yaml is recognized only from its root, by its vars folder.
+  // The current folder is a root by its own cake.yaml or vars folder.
   const varsDir = options.varsDir || DEFAULT_VARS_DIR;
   if (await exists(path.join(start, CONFIG_FILE))) return start;
   if ((await stat(path.join(start, varsDir)).catch(() => undefined))?.isDirectory()) return start;
 
-  // NOTE: only cake.yaml marks a root above `cwd`. A vars folder there is not a reliable
-  // mark, because a cake.yaml with `vars_dir: config/vars` makes `config` look like a root.
-  for (let folder = start; !(await exists(path.join(folder, ".git"))); ) {
+  // A vars folder above `cwd` is not a reliable mark of a root in general: a cake.yaml with
+  // `vars_dir: config/vars` makes `config` look like one. So cake.yaml is searched first, and
+  // a vars folder counts only at the top of the work tree, with vars files in it.
+  let folder = start;
+  while (!(await exists(path.join(folder, ".git")))) {
     const parent = path.dirname(folder);
     if (parent === folder) return start;
     folder = parent;
     if (await exists(path.join(folder, CONFIG_FILE))) return folder;
   }
-  return start;
+  return folder !== start && (await hasVarsFiles(path.join(folder, varsDir))) ? folder : start;
+}
+
+/** Returns true when `folder` is a folder with at least one `.yaml` or `.yml` file. */
+async function hasVarsFiles(folder: string): Promise<boolean> {
+  const names = await readdir(folder).catch(() => []);
+  return names.some((name) => /\.ya?ml$/.test(name));
 }
 
 /**

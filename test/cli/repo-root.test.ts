@@ -101,6 +101,48 @@ describe("repo root found from a subfolder", () => {
   });
 });
 
+describe("repo root without cake.yaml", () => {
+  let repo: TempRepo;
+
+  beforeEach(async () => {
+    repo = await createGitRepo();
+    await repo.write({ [VARS]: WARNING });
+  });
+
+  afterEach(async () => {
+    await repo.cleanup();
+  });
+
+  it("validate from vars", async () => {
+    const result = await runCake(path.join(repo.dir, "vars"), "validate");
+
+    expect(result.code).toBe(0);
+    expect(result.stderr.startsWith("prod-us-east-1.yaml:4:18: warning [email-uppercase] ")).toBe(true);
+    expect(result.stdout).toBe("1 file valid\n");
+  });
+
+  it("reconcile from a deployment folder", async () => {
+    expect((await runCake(repo.dir, "reconcile")).code).toBe(0);
+    const folder = path.join(repo.dir, "deployments", "prod-us-east-1");
+
+    const result = await runCake(folder, "reconcile", "--check");
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe("prod-us-east-1: up to date\n");
+    expect(existsSync(path.join(folder, "deployments"))).toBe(false);
+  });
+
+  it("needs vars files at the top", async () => {
+    await repo.remove(VARS);
+    await repo.write({ "vars/README.md": "no vars here\n", "docs/index.md": "docs\n" });
+
+    const result = await runCake(path.join(repo.dir, "docs"), "validate");
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("cake: no vars files (*.yaml, *.yml) found in vars ");
+  });
+});
+
 describe("repo root search limits", () => {
   let outer: string;
 
