@@ -144,6 +144,7 @@ async function isInRepo(options: InitOptions): Promise<boolean> {
 async function initFolder(options: InitOptions): Promise<InitResult> {
   const urlProblem = options.repoUrl === undefined ? undefined : repoUrlProblem(options.repoUrl);
   if (urlProblem !== undefined) throw new UsageError(`--repo-url: ${urlProblem}; nothing was written.`);
+  await rejectFolderOfEnclosingRepo(options.dir);
   const { varsDir, outputDir } = await existingLayout(options.dir);
   await rejectUsedVarsFolder(options, varsDir);
   // With --force the folder may hold vars files already; check them before writing anything.
@@ -288,6 +289,39 @@ async function rejectUsedVarsFolder(options: InitOptions, varsFolder: string): P
         "Rerun with --force to add the missing starter files (existing files are never overwritten).",
     );
   }
+}
+
+/**
+ * Rejects `dir` inside the vars or output folder of an ops repo above it, up to the top of the
+ * git work tree. That repo would read the new `cake.yaml` and example as vars files of its own,
+ * or take the new folder for generated output. An ops repo above is a folder with `cake.yaml`,
+ * or with vars files in its vars folder.
+ */
+async function rejectFolderOfEnclosingRepo(dir: string): Promise<void> {
+  for (let folder = path.dirname(dir); ; folder = path.dirname(folder)) {
+    const hasConfig = existsSync(path.join(folder, CONFIG_FILE));
+    const layout = await resolveLayout(folder).catch(() => undefined);
+    if (layout !== undefined && (hasConfig || (await hasVarsFiles(layout)))) {
+      for (const [kind, sub] of [
+        ["vars", layout.varsDir],
+        ["output", layout.outputDir],
+      ] as const) {
+        const inside = path.relative(path.join(folder, sub), dir);
+        if (inside.startsWith("..") || path.isAbsolute(inside)) continue;
+        throw new CakeError(
+          `${dir} is inside the ${kind} folder of the ops repo at ${folder}, which would read a new ops ` +
+            "repo there as its own files; nothing was written. To work on that ops repo, run its " +
+            "commands (cake validate, cake reconcile) from here; to set up another one, pick a folder outside it.",
+        );
+      }
+    }
+    if (existsSync(path.join(folder, ".git")) || path.dirname(folder) === folder) return;
+  }
+}
+
+async function hasVarsFiles(layout: { root: string; varsDir: string }): Promise<boolean> {
+  const names = await readdir(path.join(layout.root, layout.varsDir)).catch(() => []);
+  return names.some((name) => /\.ya?ml$/.test(name));
 }
 
 /** The vars JSON Schema for editors, relative to the repo root. */

@@ -309,6 +309,42 @@ describe("cake init", () => {
     );
   });
 
+  it("rejects the vars folder of an ops repo", async () => {
+    await cp(fileURLToPath(new URL("../../examples/ops/vars", import.meta.url)), path.join(dir, "vars"), {
+      recursive: true,
+    });
+
+    const result = await cake(dir, "init", "vars/new");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `${path.join(dir, "vars", "new")} is inside the vars folder of the ops repo at ${dir}`,
+    );
+    expect((await readdir(path.join(dir, "vars"))).sort()).toEqual([
+      "prod-us-east-1.yaml",
+      "staging-europe-west1.yaml",
+    ]);
+  });
+
+  it("rejects the output folder of an ops repo", async () => {
+    await writeFile(path.join(dir, "cake.yaml"), "output_dir: generated\n");
+
+    const result = await cake(dir, "init", "generated/prod-us-east-1");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("is inside the output folder of the ops repo at");
+    expect(existsSync(path.join(dir, "generated"))).toBe(false);
+  });
+
+  it("accepts another folder of an ops repo", async () => {
+    await writeFile(path.join(dir, "cake.yaml"), "");
+
+    const result = await cake(dir, "init", "teams/new");
+
+    expect(result.code).toBe(0);
+    expect(existsSync(path.join(dir, "teams", "new", "cake.yaml"))).toBe(true);
+  });
+
   it("force adds no example deployment", async () => {
     await cp(fileURLToPath(new URL("../../examples/ops/vars", import.meta.url)), path.join(dir, "vars"), {
       recursive: true,
