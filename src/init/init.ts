@@ -31,6 +31,7 @@ import {
   resolveLayout,
 } from "../repo/layout.js";
 import { assertRealPathInside } from "../repo/paths.js";
+import { hasVarsFiles } from "../repo/root.js";
 import { listVarsFiles } from "../repo/vars-files.js";
 import { APPLICATIONSET_FILE, applicationSetText, starterAppName } from "./argocd.js";
 import {
@@ -301,7 +302,7 @@ async function rejectFolderOfEnclosingRepo(dir: string): Promise<void> {
   for (let folder = path.dirname(dir); ; folder = path.dirname(folder)) {
     const hasConfig = existsSync(path.join(folder, CONFIG_FILE));
     const layout = await resolveLayout(folder).catch(() => undefined);
-    if (layout !== undefined && (hasConfig || (await hasVarsFiles(layout)))) {
+    if (layout !== undefined && (hasConfig || (await hasVarsFiles(path.join(folder, layout.varsDir))))) {
       for (const [kind, sub] of [
         ["vars", layout.varsDir],
         ["output", layout.outputDir],
@@ -317,11 +318,6 @@ async function rejectFolderOfEnclosingRepo(dir: string): Promise<void> {
     }
     if (existsSync(path.join(folder, ".git")) || path.dirname(folder) === folder) return;
   }
-}
-
-async function hasVarsFiles(layout: { root: string; varsDir: string }): Promise<boolean> {
-  const names = await readdir(path.join(layout.root, layout.varsDir)).catch(() => []);
-  return names.some((name) => /\.ya?ml$/.test(name));
 }
 
 /** The vars JSON Schema for editors, relative to the repo root. */

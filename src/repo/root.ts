@@ -56,7 +56,7 @@ export async function findRepoRoot(cwd: string, options: LayoutOptions = {}): Pr
 }
 
 /** Returns true when `folder` is a folder with at least one `.yaml` or `.yml` file. */
-async function hasVarsFiles(folder: string): Promise<boolean> {
+export async function hasVarsFiles(folder: string): Promise<boolean> {
   const names = await readdir(folder).catch(() => []);
   return names.some((name) => /\.ya?ml$/.test(name));
 }
