@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import { readFailureReason } from "../errors.js";
+import { mayHaveConflictMarkers } from "../repo/merge-conflict.js";
 import { deploymentNameOfFile } from "../repo/vars-files.js";
 import { appendDiagnostics, type Diagnostic, fileError, sortDiagnostics } from "./diagnostics.js";
 import { fastParse, fastResultStands } from "./fast-load.js";
@@ -23,6 +24,8 @@ import { withTextPositions } from "./text-positions.js";
  * when neither can give the full load's result; the caller then runs the full load.
  */
 export function loadFast(text: string, options: LoadOptions): LoadResult | undefined {
+  // The full load reports merge conflicts alone; the incremental path must never read a side.
+  if (mayHaveConflictMarkers(text)) return undefined;
   const { previous } = options;
   const expectedName = options.expectedName ?? deploymentNameOfFile(options.file);
   const target = { file: options.file, outputPath: options.outputPath, expectedName };

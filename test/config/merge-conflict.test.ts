@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { loadVarsText } from "../../src/config/load.js";
+import { varsYaml } from "./helpers.js";
 
 const SETTINGS = `environment: prod
 region: us-east-1
@@ -36,6 +37,27 @@ describe("vars files with git merge conflict markers", () => {
       expect(result.diagnostics[0]?.message).toContain("(lines 10 to 16)");
     });
   }
+
+  it("reports a conflict after a snapshot", () => {
+    const options = {
+      file: "vars/prod-us-east-1.yaml",
+      outputPath: "deployments/prod-us-east-1",
+      fast: true,
+    };
+    const text = varsYaml();
+    const clean = loadVarsText(text, { ...options, snapshot: true });
+    expect(clean.snapshot).toBeDefined();
+    const previous = { text, snapshot: clean.snapshot as NonNullable<typeof clean.snapshot> };
+    const lines = text.split("\n");
+    const entry = lines.findIndex((line) => line.startsWith("    - email:"));
+    const user = ["    - email: zed@example.com", "      username: zed", "      roles: [cake-user]"];
+    lines.splice(entry, 0, "<<<<<<< HEAD", ...user, "=======", ">>>>>>> topic");
+
+    const result = loadVarsText(lines.join("\n"), { ...options, snapshot: true, previous });
+
+    expect(result.diagnostics.map(({ code }) => code)).toEqual(["merge-conflict"]);
+    expect(result.deployment).toBeUndefined();
+  });
 
   it("reports each stray marker", () => {
     const text = CONFLICTED.replace("<<<<<<< HEAD\n", "");
