@@ -131,9 +131,11 @@ export async function readManifest(folder: string, shownAs = folder): Promise<Ou
  * Reads a manifest that a git merge or rebase left with conflict markers, as two branches
  * that each added a user to the same deploy namespace do. Each side is the manifest of one
  * branch's output, so the output before the merge is their union: every file and Profile
- * either side generated, and the user each side records for a private Profile (ours where
- * they differ, which only makes the guards stricter). Reconcile then rewrites the manifest and
- * regenerates every file the merge changed, so no conflict needs resolving by hand.
+ * either side generated, and the user each side records for a private Profile. Where the
+ * sides record different users, ours wins: a merge into the branch Argo CD syncs, or a rebase
+ * onto it, has that branch as ours, so a Profile given to someone else still needs
+ * `--allow-profile-handover`. Reconcile then rewrites the manifest and regenerates every file
+ * the merge changed, so no conflict needs resolving by hand.
  * Returns undefined when a side is not a manifest cake wrote.
  */
 export function parseConflictedManifest(text: string): OutputManifest | undefined {
