@@ -6,7 +6,7 @@
 import { isAlias, isCollection, isScalar, isSeq, type Node, Pair, Scalar, YAMLMap, YAMLSeq } from "yaml";
 import type { VarsDocument } from "./document.js";
 import { EditError } from "./errors.js";
-import { type DocumentStyle, dashOffset, renderBlock, renderFlow } from "./style.js";
+import { type DocumentStyle, dashOffset, itemContentOffset, renderBlock, renderFlow } from "./style.js";
 import type { Splice } from "./text.js";
 
 type AnyPair = Pair<Node, Node | null>;
@@ -124,7 +124,7 @@ export function appendToSequence(
     const lastItem = items[items.length - 1] as Node;
     const span = blockItemLines(vars, lastItem);
     const dashColumn = vars.lines.columnOf(span.dash);
-    const contentColumn = vars.lines.columnOf(rangeOf(lastItem)[0]);
+    const contentColumn = vars.lines.columnOf(itemContentOffset(vars.text, rangeOf(lastItem)[0]));
     const newLines = asSeqItem(renderBlock(item, style), dashColumn, contentColumn);
     // Items separated by blank lines keep being separated by one.
     if (items.length > 1 && vars.lines.isBlank(span.first - 1)) newLines.unshift("");

@@ -104,13 +104,39 @@ export function countStyle(vars: VarsDocument): StyleCounts {
   return { steps, indentedSeqs, flatSeqs, padded, unpadded };
 }
 
-/** Offset of the `-` of a block sequence item whose value starts at `valueStart`. */
+/**
+ * Offset of the `-` of a block sequence item whose value starts at `valueStart`. The node's
+ * range leaves out its properties, so an anchor or a tag (`- &a name`, `- !!str 123`) may
+ * come between the `-` and the value.
+ */
 export function dashOffset(text: string, valueStart: number): number {
   let offset = valueStart;
   if (text[offset] === "-") return offset;
   offset--;
-  while (offset >= 0 && (text[offset] === " " || text[offset] === "\n" || text[offset] === "\r")) offset--;
-  return text[offset] === "-" ? offset : valueStart;
+  for (;;) {
+    while (offset >= 0 && isSpace(text[offset])) offset--;
+    if (text[offset] === "-") return offset;
+    let tokenStart = offset;
+    while (tokenStart > 0 && !isSpace(text[tokenStart - 1])) tokenStart--;
+    if (offset < 0 || (text[tokenStart] !== "&" && text[tokenStart] !== "!")) return valueStart;
+    offset = tokenStart - 1;
+  }
+}
+
+/**
+ * Offset where a block sequence item's content starts: its first property or its value on the
+ * line of the `-`, else `valueStart` (the value is on the lines under a lone `-`).
+ */
+export function itemContentOffset(text: string, valueStart: number): number {
+  const dash = dashOffset(text, valueStart);
+  if (dash === valueStart) return valueStart;
+  let offset = dash + 1;
+  while (text[offset] === " " || text[offset] === "\t") offset++;
+  return text[offset] === "\n" || text[offset] === "\r" || text[offset] === "#" ? valueStart : offset;
+}
+
+function isSpace(char: string | undefined): boolean {
+  return char === " " || char === "\t" || char === "\n" || char === "\r";
 }
 
 /** Creates a string scalar, quoted when a plain scalar could be misread. */

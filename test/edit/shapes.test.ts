@@ -189,3 +189,39 @@ describe("sparse documents", () => {
     expect(after).toContain("deployments: [team-a, team-b]");
   });
 });
+
+describe("items with an anchor or a tag", () => {
+  // The node's range starts after `&name` or `!!str`, so the item's `-` lies before them.
+  it("appends after an anchored or tagged name", () => {
+    for (const last of ["&c team-c", "!!str team-c"]) {
+      const text = `${HEADER}users:\n  deploy_namespaces:\n    - team-a\n    - ${last}\n  users: []\n`;
+      const after = addDeployNamespace(text, { name: "team-z", resourceQuota: {} });
+
+      expect(lineDiff(text, after)).toEqual({ removed: [], added: ["13:     - team-z"] });
+      expect(expectValid(after).deployNamespaces.map((namespace) => namespace.name)).toEqual([
+        "team-a",
+        "team-c",
+        "team-z",
+      ]);
+    }
+  });
+
+  it("grants after an anchored grant map", () => {
+    const text = `${HEADER}users:\n  deploy_namespaces: [team-a, team-b]\n  users:\n    - email: a@example.com\n      username: a\n      roles: [cake-user]\n      allowed_namespaces:\n        - &view-a {name: team-a, access: view}\n    - email: b@example.com\n      username: b\n      roles: [cake-user]\n      allowed_namespaces: [*view-a]\n`;
+    const after = grantNamespace(text, { username: "a" }, { namespace: "team-b", access: "view" });
+
+    expect(lineDiff(text, after).added).toEqual(["17:         - {name: team-b, access: view}"]);
+    expect(expectValid(after).users.find((user) => user.username === "a")?.allowedNamespaces).toEqual([
+      { namespace: "team-a", access: "view" },
+      { namespace: "team-b", access: "view" },
+    ]);
+  });
+
+  it("grants after an anchored block grant map", () => {
+    const text = `${HEADER}users:\n  deploy_namespaces: [team-a, team-b]\n  users:\n    - email: a@example.com\n      username: a\n      roles: [cake-user]\n      allowed_namespaces:\n        - &view-a\n          name: team-a\n          access: view\n`;
+    const after = grantNamespace(text, { username: "a" }, { namespace: "team-b", access: "view" });
+
+    expect(lineDiff(text, after).added).toEqual(["19:         - name: team-b", "20:           access: view"]);
+    expectValid(after);
+  });
+});
