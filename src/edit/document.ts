@@ -5,13 +5,16 @@
  * comments and spacing. For one, it drops the alignment of end-of-line comments.
  */
 import {
+  type Alias,
   type Document,
+  isAlias,
   isMap,
   isScalar,
   isSeq,
   type Node,
   type Pair,
   parseDocument,
+  visit,
   type YAMLMap,
 } from "yaml";
 import { CakeError } from "../errors.js";
@@ -45,6 +48,13 @@ export class VarsDocument {
         `the vars file is not valid YAML (${first?.message ?? "parse error"}); fix it first.`,
       );
     }
+    const document = this.document;
+    visit(document, {
+      Alias(_key, alias) {
+        const target = alias.resolve(document);
+        if (target !== undefined) aliasTargets.set(alias, target);
+      },
+    });
   }
 
   /** Returns the unedited source, byte for byte. */
@@ -92,7 +102,7 @@ export class VarsDocument {
     if (!isSeq(list)) return [];
     const entries: { name: string; entry: Node }[] = [];
     for (const item of list.items as Node[]) {
-      const name = isMap(item) ? scalarValue(item.get("name", true)) : scalarValue(item);
+      const name = namespaceName(item);
       if (name !== undefined) entries.push({ name, entry: item });
     }
     return entries;
@@ -106,8 +116,27 @@ export function findPair(map: YAMLMap | undefined, key: string): Pair<Node, Node
   );
 }
 
-/** Returns the string value of a scalar node, or undefined for anything else. */
+/**
+ * The node each alias of a parsed `VarsDocument` refers to. The loader reads an alias as the
+ * value of its anchor, so a lookup by value must too: `allowed_namespaces: [*shared]` grants
+ * the namespace that `&shared` names.
+ */
+const aliasTargets = new WeakMap<Alias, Node>();
+
+/** Returns the node that `node` refers to when it is an alias, else `node` itself. */
+export function resolveAlias(node: unknown): unknown {
+  return isAlias(node) ? aliasTargets.get(node) : node;
+}
+
+/** Returns the string value of a scalar node or of an alias of one, or undefined for anything else. */
 export function scalarValue(node: unknown): string | undefined {
-  if (!isScalar(node)) return undefined;
-  return typeof node.value === "string" ? node.value : String(node.value);
+  const target = resolveAlias(node);
+  if (!isScalar(target)) return undefined;
+  return typeof target.value === "string" ? target.value : String(target.value);
+}
+
+/** Returns the namespace name of a grant or deploy namespace item: a plain name or a mapping with `name`. */
+export function namespaceName(item: unknown): string | undefined {
+  const target = resolveAlias(item);
+  return isMap(target) ? scalarValue(target.get("name", true)) : scalarValue(target);
 }

@@ -4,7 +4,7 @@
  */
 import { isMap, isSeq, type Node, type Pair, Scalar, YAMLMap, YAMLSeq } from "yaml";
 import { addPair, appendToSequence, removeFromSequence } from "./collections.js";
-import { findPair, scalarValue, VarsDocument } from "./document.js";
+import { findPair, namespaceName, scalarValue, VarsDocument } from "./document.js";
 import { EditError } from "./errors.js";
 import { stringScalar } from "./style.js";
 import { OverlappingSplices, type Splice } from "./text.js";
@@ -91,9 +91,7 @@ function grantedIn(vars: VarsDocument, namespace: string): string[] {
   for (const { entry } of vars.userEntries()) {
     const list = entry.get("allowed_namespaces", true);
     if (!isSeq(list)) continue;
-    const granted = (list.items as Node[]).some(
-      (item) => (isMap(item) ? scalarValue(item.get("name", true)) : scalarValue(item)) === namespace,
-    );
+    const granted = (list.items as Node[]).some((item) => namespaceName(item) === namespace);
     if (granted) emails.push(scalarValue(entry.get("email", true)) ?? "");
   }
   return emails;
@@ -148,7 +146,7 @@ function revokeGrant(vars: VarsDocument, email: string, name: string): Splice[] 
   const entry = vars.userByEmail(email) as YAMLMap;
   const pair = findPair(entry, "allowed_namespaces") as AnyPair;
   const item = ((pair.value as YAMLSeq<Node>).items as Node[]).find(
-    (each) => (isMap(each) ? scalarValue(each.get("name", true)) : scalarValue(each)) === name,
+    (each) => namespaceName(each) === name,
   ) as Node;
   return removeFromSequence(vars, pair, item);
 }

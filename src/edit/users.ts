@@ -3,7 +3,7 @@
  * a deploy namespace, set roles. Each takes the vars text and returns the new text
  * (the same string when the change is already in place); the caller validates it.
  */
-import { isMap, isScalar, isSeq, type Node, type Pair, Scalar, visit, YAMLMap, YAMLSeq } from "yaml";
+import { isAlias, isMap, isScalar, isSeq, type Node, type Pair, Scalar, visit, YAMLMap, YAMLSeq } from "yaml";
 import { textPosition } from "../config/field-path.js";
 import { emailLookalikeKey } from "../config/rules/emails.js";
 import { nearest } from "../config/suggest.js";
@@ -19,7 +19,7 @@ import {
   replaceFlowNode,
   replaceScalar,
 } from "./collections.js";
-import { findPair, scalarValue, VarsDocument } from "./document.js";
+import { findPair, namespaceName, resolveAlias, scalarValue, VarsDocument } from "./document.js";
 import { EditError } from "./errors.js";
 import {
   addStyleCounts,
@@ -497,7 +497,7 @@ function grantEntries(entry: YAMLMap): { pair: AnyPair | undefined; items: { ite
   if (!isSeq(list)) return { pair, items: [] };
   const items: { item: Node; name: string }[] = [];
   for (const item of list.items as Node[]) {
-    const name = isMap(item) ? scalarValue(item.get("name", true)) : scalarValue(item);
+    const name = namespaceName(item);
     if (name !== undefined) items.push({ item, name });
   }
   return { pair, items };
@@ -537,6 +537,7 @@ function changeAccess(
   style: FileStyle,
 ): Splice[] {
   assertNotShared("allowed_namespaces", pair.value);
+  if (isAlias(item)) return replaceAliasGrant(vars, pair, item, grant, style);
   assertNotShared(grant.namespace, item);
   if (isMap(item)) {
     const accessPair = findPair(item, "access");
@@ -544,6 +545,8 @@ function changeAccess(
     if (current === grant.access) return [];
     if (accessPair && isScalar(accessPair.value))
       return [replaceScalar(accessPair.value, grant.access, style)];
+    if (accessPair && isAlias(accessPair.value))
+      return [replaceFlowNode(accessPair.value, new Scalar(grant.access), style)];
     return [addPair(vars, item, "access", new Scalar(grant.access), style)];
   }
 
@@ -552,6 +555,26 @@ function changeAccess(
   const map = grantMap(grant, style);
   if (list.flow || map.flow) return [replaceFlowNode(item, map, style)];
   return [replaceBlockItemWithMap(vars, item, map, style)];
+}
+
+/**
+ * Changes the access of a grant written as an alias (`*shared`) by writing the grant out in its
+ * place. The anchor and the other aliases of it stay as they are.
+ */
+function replaceAliasGrant(
+  vars: VarsDocument,
+  pair: AnyPair,
+  item: Node,
+  grant: NamespaceGrantInput,
+  style: FileStyle,
+): Splice[] {
+  const target = resolveAlias(item);
+  const current = (isMap(target) ? scalarValue(target.get("access", true)) : undefined) ?? "edit";
+  if (current === grant.access) return [];
+  const list = pair.value as YAMLSeq;
+  const node = grantNode(grant, style);
+  if (list.flow || !isMap(node) || node.flow) return [replaceFlowNode(item, node, style)];
+  return [replaceBlockItemWithMap(vars, item, node, style)];
 }
 
 /** Removes the grant of a deploy namespace; an error when the user has none. `style`: as for `editText`. */

@@ -3,8 +3,8 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { isSeq } from "yaml";
 import { VarsDocument } from "../../src/edit/document.js";
-import { addDeployNamespace } from "../../src/edit/namespaces.js";
-import { addUser, grantNamespace, revokeNamespace, setUserDisabled } from "../../src/edit/users.js";
+import { addDeployNamespace, removeDeployNamespace } from "../../src/edit/namespaces.js";
+import { addUser, grantNamespace, revokeNamespace, setRoles, setUserDisabled } from "../../src/edit/users.js";
 import { expectValid, FIXTURES, lineDiff } from "./helpers.js";
 
 const HEADER = `environment: dev
@@ -223,5 +223,68 @@ describe("items with an anchor or a tag", () => {
 
     expect(lineDiff(text, after).added).toEqual(["19:         - name: team-b", "20:           access: view"]);
     expectValid(after);
+  });
+});
+
+describe("grants written as aliases", () => {
+  // The loader reads `*a` as the value of `&a`, so `[*a]` grants team-a.
+  const text = `${HEADER}users:\n  deploy_namespaces:\n    - &a team-a\n    - team-b\n  users:\n    - email: a@example.com\n      username: a\n      roles: [cake-user]\n      allowed_namespaces: [*a, team-b]\n    - email: b@example.com\n      username: b\n      roles: [cake-user]\n      allowed_namespaces:\n        - *a\n`;
+
+  it("revokes an alias grant", () => {
+    const after = revokeNamespace(text, { username: "a" }, "team-a");
+
+    expect(lineDiff(text, after).added).toEqual(["17:       allowed_namespaces: [team-b]"]);
+    expect(expectValid(after).users.find((user) => user.username === "a")?.allowedNamespaces).toEqual([
+      { namespace: "team-b", access: "edit" },
+    ]);
+  });
+
+  it("changes the access of an alias grant", () => {
+    const flow = grantNamespace(text, { username: "a" }, { namespace: "team-a", access: "view" });
+    const block = grantNamespace(text, { username: "b" }, { namespace: "team-a", access: "view" });
+
+    expect(lineDiff(text, flow).added).toEqual([
+      "17:       allowed_namespaces: [{name: team-a, access: view}, team-b]",
+    ]);
+    expect(lineDiff(text, block).added).toEqual(["22:         - name: team-a", "23:           access: view"]);
+    expect(expectValid(block).users.find((user) => user.username === "b")?.allowedNamespaces).toEqual([
+      { namespace: "team-a", access: "view" },
+    ]);
+  });
+
+  it("keeps an alias grant with the same access", () => {
+    expect(grantNamespace(text, { username: "b" }, { namespace: "team-a", access: "edit" })).toBe(text);
+  });
+
+  it("replaces roles written as an alias", () => {
+    const roles = text
+      .replace(
+        "roles: [cake-user]\n      allowed_namespaces: [*a",
+        "roles: [&user cake-user]\n      allowed_namespaces: [*a",
+      )
+      .replace(
+        "roles: [cake-user]\n      allowed_namespaces:\n",
+        "roles: [*user]\n      allowed_namespaces:\n",
+      );
+    expectValid(roles);
+    const after = setRoles(roles, { username: "b" }, ["cake-admin"]);
+
+    expect(lineDiff(roles, after).added).toEqual(["20:       roles: [cake-admin]"]);
+    expect(expectValid(after).users.find((user) => user.username === "b")?.roles).toEqual(["cake-admin"]);
+  });
+
+  it("removes a namespace with its alias grants", () => {
+    expect(() => removeDeployNamespace(text, "team-a")).toThrow(
+      /still granted to a@example.com, b@example.com/,
+    );
+    const after = removeDeployNamespace(text, "team-a", { revokeGrants: true });
+
+    expect(lineDiff(text, after).removed).toEqual([
+      "11:     - &a team-a",
+      "17:       allowed_namespaces: [*a, team-b]",
+      "21:       allowed_namespaces:",
+      "22:         - *a",
+    ]);
+    expect(expectValid(after).deployNamespaces.map((namespace) => namespace.name)).toEqual(["team-b"]);
   });
 });
