@@ -166,6 +166,37 @@ export function renderFlow(node: Node, style: DocumentStyle): string {
 
 /** Renders a node as block YAML lines, without indentation; flow children keep their flow style. */
 export function renderBlock(node: Node, style: DocumentStyle): string[] {
+  if (!style.indentSeq) return renderIndentless(node, style);
   const document = new Document(node);
   return document.toString(renderOptions(style)).replace(/\n$/, "").split("\n");
+}
+
+/**
+ * Renders block lines with each block sequence in the column of its key. The `yaml` package
+ * (checked with 2.9.1) does so only for an indentation step of 2: with `indent: 4` and
+ * `indentSeq: false` it writes the items 2 columns right of their key.
+ */
+function renderIndentless(node: Node, style: DocumentStyle): string[] {
+  const indent = (lines: string[], width: number): string[] =>
+    lines.map((line) => (line === "" ? line : `${" ".repeat(width)}${line}`));
+
+  if (isMap(node) && !node.flow) {
+    return node.items.flatMap((pair) => {
+      const key = renderFlow(pair.key as Node, style);
+      const value = pair.value as Node | null;
+      if (value === null) return [`${key}:`];
+      if (isCollection(value) && !value.flow && value.items.length > 0) {
+        const width = isMap(value) ? style.indentStep : 0;
+        return [`${key}:`, ...indent(renderIndentless(value, style), width)];
+      }
+      return [`${key}: ${renderFlow(value, style)}`];
+    });
+  }
+  if (isSeq(node) && !node.flow) {
+    return (node.items as Node[]).flatMap((item) => {
+      const [first = "", ...rest] = renderIndentless(item, style);
+      return [`- ${first}`, ...indent(rest, 2)];
+    });
+  }
+  return [renderFlow(node, style)];
 }

@@ -109,6 +109,41 @@ describe("indentless block lists", () => {
   });
 });
 
+describe("indentless block lists with 4 spaces", () => {
+  // Mappings indented by 4 and sequence items in the column of their key.
+  const text = `${HEADER.replace(/^ {2}/gm, "    ")}users:
+    deploy_namespaces:
+    - team-a
+    users:
+    -   email: ann@example.com
+        username: ann
+        roles:
+        - cake-user
+        allowed_namespaces:
+        - team-a
+`;
+
+  it("adds a user with lists in the key column", () => {
+    const after = addUser(text, {
+      email: "ben@example.com",
+      username: "ben",
+      roles: ["cake-user"],
+      grants: [{ namespace: "team-a", access: "view" }],
+    });
+
+    expect(lineDiff(text, after).added).toEqual([
+      "19:     -   email: ben@example.com",
+      "20:         username: ben",
+      "21:         roles:",
+      "22:         - cake-user",
+      "23:         allowed_namespaces:",
+      "24:         - name: team-a",
+      "25:           access: view",
+    ]);
+    expect(expectValid(after).users.map((user) => user.username)).toEqual(["ann", "ben"]);
+  });
+});
+
 describe("sparse documents", () => {
   it("fills an empty users list with a block item", () => {
     const text = `${HEADER}users:\n  deploy_namespaces: [team-a]\n  users: []   # nobody yet\n`;
