@@ -4,7 +4,7 @@
  * lines outside them are untouched.
  */
 import { isAlias, isCollection, isScalar, isSeq, type Node, Pair, Scalar, YAMLMap, YAMLSeq } from "yaml";
-import type { VarsDocument } from "./document.js";
+import { keyScalar, quotedKeyType, type VarsDocument } from "./document.js";
 import { EditError } from "./errors.js";
 import { type DocumentStyle, dashOffset, itemContentOffset, renderBlock, renderFlow } from "./style.js";
 import type { Splice } from "./text.js";
@@ -354,22 +354,22 @@ export function addPair(
     return {
       start: end,
       end,
-      text: `, ${renderFlow(pairMap(key, value), style).replace(/^\{ ?|\s?\}$/g, "")}`,
+      text: `, ${renderFlow(pairMap(key, value, quotedKeyType(map)), style).replace(/^\{ ?|\s?\}$/g, "")}`,
     };
   }
 
   const keyStart = rangeOf(lastPair.key)[0];
   const keyColumn = vars.lines.columnOf(keyStart);
   const span = blockPairLines(vars, lastPair);
-  const rendered = renderBlock(pairMap(key, value), style).map((line) =>
+  const rendered = renderBlock(pairMap(key, value, quotedKeyType(map)), style).map((line) =>
     line === "" ? "" : `${" ".repeat(keyColumn)}${line}`,
   );
   return linesAfter(vars, span.last, rendered);
 }
 
-function pairMap(key: string, value: Node): YAMLMap {
+function pairMap(key: string, value: Node, keyType: Scalar.Type | undefined): YAMLMap {
   const map = new YAMLMap();
-  map.items.push(new Pair(new Scalar(key), value));
+  map.items.push(new Pair(keyScalar(key, keyType), value));
   return map;
 }
 

@@ -14,6 +14,7 @@ import {
   type Node,
   type Pair,
   parseDocument,
+  Scalar,
   visit,
   type YAMLMap,
 } from "yaml";
@@ -139,4 +140,21 @@ export function scalarValue(node: unknown): string | undefined {
 export function namespaceName(item: unknown): string | undefined {
   const target = resolveAlias(item);
   return isMap(target) ? scalarValue(target.get("name", true)) : scalarValue(target);
+}
+
+/**
+ * Returns the quote style of the first key of a mapping when it is quoted (`"email": ...`), so
+ * keys added next to it are quoted alike, else undefined.
+ */
+export function quotedKeyType(map: YAMLMap | undefined): Scalar.Type | undefined {
+  const key = map?.items[0]?.key;
+  if (!isScalar(key)) return undefined;
+  return key.type === Scalar.QUOTE_DOUBLE || key.type === Scalar.QUOTE_SINGLE ? key.type : undefined;
+}
+
+/** Creates a mapping key in the quote style `type`, or plain when it is undefined. */
+export function keyScalar(key: string, type: Scalar.Type | undefined): Scalar<string> {
+  const scalar = new Scalar(key);
+  if (type !== undefined) scalar.type = type;
+  return scalar;
 }

@@ -19,7 +19,15 @@ import {
   replaceFlowNode,
   replaceScalar,
 } from "./collections.js";
-import { findPair, namespaceName, resolveAlias, scalarValue, VarsDocument } from "./document.js";
+import {
+  findPair,
+  keyScalar,
+  namespaceName,
+  quotedKeyType,
+  resolveAlias,
+  scalarValue,
+  VarsDocument,
+} from "./document.js";
 import { EditError } from "./errors.js";
 import {
   addStyleCounts,
@@ -267,6 +275,7 @@ export function emailTwinDifference(
 
 function buildUserEntry(user: NewUser, neighbour: YAMLMap | undefined, style: FileStyle): YAMLMap {
   const neighbourKeys = (neighbour?.items ?? []).map((pair) => scalarValue(pair.key) ?? "");
+  const keyType = quotedKeyType(neighbour);
   const order = [
     ...neighbourKeys.filter((key) => USER_KEY_ORDER.includes(key)),
     ...USER_KEY_ORDER.filter((key) => !neighbourKeys.includes(key)),
@@ -283,7 +292,7 @@ function buildUserEntry(user: NewUser, neighbour: YAMLMap | undefined, style: Fi
     allowed_namespaces:
       user.grants.length > 0 || neighbourKeys.includes("allowed_namespaces")
         ? flowOrBlockSeq(
-            user.grants.map((grant) => grantNode(grant, style)),
+            user.grants.map((grant) => grantNode(grant, style, keyType)),
             user.grants.length === 0 || style.flowLists.allowed_namespaces,
           )
         : undefined,
@@ -293,7 +302,7 @@ function buildUserEntry(user: NewUser, neighbour: YAMLMap | undefined, style: Fi
   entry.flow = neighbour?.flow ?? false;
   for (const key of order) {
     const value = values[key];
-    if (value !== undefined) entry.add({ key: new Scalar(key), value });
+    if (value !== undefined) entry.add({ key: keyScalar(key, keyType), value });
   }
   return entry;
 }
@@ -341,16 +350,17 @@ function grantMapVotes(vars: VarsDocument): Votes {
 }
 
 /** Returns a grant as the vars format writes it: a plain name for edit, `{name, access}` for view. */
-function grantNode(grant: NamespaceGrantInput, style: FileStyle): Node {
+/** Creates a grant node. `keyType` quotes the keys of a `{name, access}` map, as the user entry's keys are. */
+function grantNode(grant: NamespaceGrantInput, style: FileStyle, keyType?: Scalar.Type): Node {
   if (grant.access === "edit") return stringScalar(grant.namespace);
-  return grantMap(grant, style);
+  return grantMap(grant, style, keyType);
 }
 
-function grantMap(grant: NamespaceGrantInput, style: FileStyle): YAMLMap {
+function grantMap(grant: NamespaceGrantInput, style: FileStyle, keyType?: Scalar.Type): YAMLMap {
   const map = new YAMLMap();
   map.flow = style.flowGrantMaps;
-  map.add({ key: new Scalar("name"), value: stringScalar(grant.namespace) });
-  map.add({ key: new Scalar("access"), value: new Scalar(grant.access) });
+  map.add({ key: keyScalar("name", keyType), value: stringScalar(grant.namespace) });
+  map.add({ key: keyScalar("access", keyType), value: new Scalar(grant.access) });
   return map;
 }
 
@@ -517,13 +527,14 @@ export function grantNamespace(
       requireNamespace(vars, grant.namespace);
       const { pair, items } = grantEntries(entry);
       const existing = items.find((each) => each.name === grant.namespace);
+      const keyType = quotedKeyType(entry);
 
       if (!pair) {
-        const list = flowOrBlockSeq([grantNode(grant, style)], style.flowLists.allowed_namespaces);
+        const list = flowOrBlockSeq([grantNode(grant, style, keyType)], style.flowLists.allowed_namespaces);
         return [addPair(vars, entry, "allowed_namespaces", list, style)];
       }
-      if (!existing) return appendToSequence(vars, pair, grantNode(grant, style), style);
-      return changeAccess(vars, pair, existing.item, grant, style);
+      if (!existing) return appendToSequence(vars, pair, grantNode(grant, style, keyType), style);
+      return changeAccess(vars, pair, existing.item, grant, style, keyType);
     },
     style,
   );
@@ -535,9 +546,10 @@ function changeAccess(
   item: Node,
   grant: NamespaceGrantInput,
   style: FileStyle,
+  keyType: Scalar.Type | undefined,
 ): Splice[] {
   assertNotShared("allowed_namespaces", pair.value);
-  if (isAlias(item)) return replaceAliasGrant(vars, pair, item, grant, style);
+  if (isAlias(item)) return replaceAliasGrant(vars, pair, item, grant, style, keyType);
   assertNotShared(grant.namespace, item);
   if (isMap(item)) {
     const accessPair = findPair(item, "access");
@@ -552,7 +564,7 @@ function changeAccess(
 
   if (grant.access === "edit") return [];
   const list = pair.value as YAMLSeq;
-  const map = grantMap(grant, style);
+  const map = grantMap(grant, style, keyType);
   if (list.flow || map.flow) return [replaceFlowNode(item, map, style)];
   return [replaceBlockItemWithMap(vars, item, map, style)];
 }
@@ -567,12 +579,13 @@ function replaceAliasGrant(
   item: Node,
   grant: NamespaceGrantInput,
   style: FileStyle,
+  keyType: Scalar.Type | undefined,
 ): Splice[] {
   const target = resolveAlias(item);
   const current = (isMap(target) ? scalarValue(target.get("access", true)) : undefined) ?? "edit";
   if (current === grant.access) return [];
   const list = pair.value as YAMLSeq;
-  const node = grantNode(grant, style);
+  const node = grantNode(grant, style, keyType);
   if (list.flow || !isMap(node) || node.flow) return [replaceFlowNode(item, node, style)];
   return [replaceBlockItemWithMap(vars, item, node, style)];
 }

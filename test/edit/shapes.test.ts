@@ -323,3 +323,44 @@ describe("grants written as aliases", () => {
     expect(expectValid(after).deployNamespaces.map((namespace) => namespace.name)).toEqual(["team-b"]);
   });
 });
+
+describe("quoted keys", () => {
+  // Keys quoted as JSON writes them; new keys follow the keys of the mapping they join.
+  const text = `${HEADER}users:\n  deploy_namespaces: [team-a, team-b]\n  users:\n    - "email": a@example.com\n      "username": a\n      "roles": [cake-user]\n      "allowed_namespaces":\n        - team-a\n`;
+
+  it("adds a user with quoted keys", () => {
+    const after = addUser(text, {
+      email: "b@example.com",
+      username: "b",
+      roles: ["cake-user"],
+      grants: [{ namespace: "team-b", access: "view" }],
+    });
+
+    expect(lineDiff(text, after).added).toEqual([
+      '17:     - "email": b@example.com',
+      '18:       "username": b',
+      '19:       "roles": [cake-user]',
+      '20:       "allowed_namespaces":',
+      '21:         - "name": team-b',
+      '22:           "access": view',
+    ]);
+    expectValid(after);
+  });
+
+  it("adds a key quoted as its neighbours", () => {
+    const after = setUserDisabled(text, { username: "a" }, true);
+
+    expect(lineDiff(text, after).added).toEqual(['17:       "disabled": true']);
+    expect(expectValid(after).users[0]?.disabled).toBe(true);
+  });
+
+  it("grants with quoted map keys", () => {
+    const after = grantNamespace(text, { username: "a" }, { namespace: "team-b", access: "view" });
+
+    expect(lineDiff(text, after).added).toEqual([
+      '17:         - "name": team-b',
+      '18:           "access": view',
+    ]);
+    expectValid(after);
+  });
+});
