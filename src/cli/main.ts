@@ -1,4 +1,4 @@
-import { Command, CommanderError, type Option } from "commander";
+import { type Argument, Command, CommanderError, type Option } from "commander";
 import { printableLines } from "../config/format.js";
 import { didYouMean } from "../config/suggest.js";
 import { CakeError, systemErrorMessage, UsageError } from "../errors.js";
@@ -67,6 +67,8 @@ function buildProgramWith(context: CommandContext, commands: readonly CommandMod
     });
     command.configureOutput(output);
     command.options.forEach(rejectInvalidChoice);
+    for (const option of command.options) nameHelpOnInvalidValue(option, command);
+    for (const argument of command.registeredArguments) nameHelpOnInvalidValue(argument, command);
     for (const option of command.options.filter((each) => each.mandatory)) {
       option.makeOptionMandatory(false);
       required.add(option);
@@ -92,6 +94,24 @@ function rejectInvalidChoice(option: Option): void {
       );
     }
     return parse(value, previous);
+  };
+}
+
+/**
+ * Ends the usage error of an option value or argument that cake rejects (`--role`, `--access`,
+ * the NAME of `namespace add`) with the help line that commander's own errors end with. Commander calls `parseArg` while it
+ * parses the command line, so such an error never reaches `usageErrorOf`.
+ */
+function nameHelpOnInvalidValue(option: Option | Argument, command: Command): void {
+  const parse = option.parseArg;
+  if (parse === undefined) return;
+  option.parseArg = <T>(value: string, previous: T): T => {
+    try {
+      return parse(value, previous);
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      throw new UsageError(`${error.message} Run \`${commandPath(command)} --help\` for usage.`);
+    }
   };
 }
 

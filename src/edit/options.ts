@@ -170,6 +170,27 @@ export function parseGrant(value: string): NamespaceGrantInput {
 }
 
 /**
+ * Collects the values of a repeated `--namespace NAME[:access]` of `user add`, rejecting an
+ * invalid one while commander parses the command line, as `--access` is. A blank value is left
+ * to the check of empty values, whose message names the option.
+ */
+export function collectGrant(value: string, previous: string[] | undefined): string[] {
+  if (value.trim() !== "") parseGrant(value);
+  return collect(value, previous);
+}
+
+/**
+ * Collects the values of a repeated `--quota KEY=VALUE`, rejecting an invalid entry, or a key
+ * given twice, while commander parses the command line. A blank value is left to the check of
+ * empty values.
+ */
+export function collectQuota(value: string, previous: string[] | undefined): string[] {
+  const entries = collect(value, previous);
+  if (value.trim() !== "") parseQuota(entries);
+  return entries;
+}
+
+/**
  * Parses `--quota KEY=VALUE` entries into a mapping, with the key and quantity rules of the vars
  * file, so that a wrong entry is a usage error that names the option.
  */

@@ -65,7 +65,7 @@ describe("cake namespace add", () => {
     );
 
     expect(result.stderr).toBe(
-      'cake: --quota "requests.memory=20gi": "20gi" is not a Kubernetes quantity; did you mean 20Gi?\n',
+      'cake: --quota "requests.memory=20gi": "20gi" is not a Kubernetes quantity; did you mean 20Gi? Run `cake namespace add --help` for usage.\n',
     );
   });
 
@@ -74,7 +74,7 @@ describe("cake namespace add", () => {
 
     expect(result.stderr).toBe(
       'cake: --quota "nvidia.com/gpu=2": "nvidia.com/gpu" is not a ResourceQuota resource name; ' +
-        'use "requests.nvidia.com/gpu" for an extended resource.\n',
+        'use "requests.nvidia.com/gpu" for an extended resource. Run `cake namespace add --help` for usage.\n',
     );
   });
 
@@ -82,7 +82,25 @@ describe("cake namespace add", () => {
     const result = await expectFailure(2, "namespace", "add", ...D, "fraud", "--quota", "requests.cpu");
 
     expect(result.stderr).toBe(
-      'cake: --quota "requests.cpu" is invalid; write it as KEY=VALUE, such as requests.cpu=16.\n',
+      'cake: --quota "requests.cpu" is invalid; write it as KEY=VALUE, such as requests.cpu=16. Run `cake namespace add --help` for usage.\n',
+    );
+  });
+
+  it("quota key given twice is a usage error", async () => {
+    const result = await expectFailure(
+      2,
+      "namespace",
+      "add",
+      ...D,
+      "fraud",
+      "--quota",
+      "requests.cpu=1",
+      "--quota",
+      "requests.cpu=2",
+    );
+
+    expect(result.stderr).toBe(
+      'cake: --quota key "requests.cpu" is given twice; give each key once. Run `cake namespace add --help` for usage.\n',
     );
   });
 
@@ -91,7 +109,7 @@ describe("cake namespace add", () => {
 
     expect(result.stderr).toBe(
       'cake: the namespace name "Fraud_Team" is not a DNS-1123 label (lower-case letters, digits and ' +
-        "'-', starting and ending with a letter or digit); it names a deploy namespace; use \"fraud-team\".\n",
+        "'-', starting and ending with a letter or digit); it names a deploy namespace; use \"fraud-team\". Run `cake namespace add --help` for usage.\n",
     );
   });
 
@@ -107,7 +125,7 @@ describe("cake namespace add", () => {
     expect(result.stderr).toBe(
       'cake: the namespace name "kube-system" is reserved: names starting with "kube-" belong to system ' +
         "components (reserved: default, kube-*, kubeflow, kubeflow-*, istio-*, knative-*, cert-manager, auth, " +
-        "oauth2-proxy, argocd); choose another name.\n",
+        "oauth2-proxy, argocd); choose another name. Run `cake namespace add --help` for usage.\n",
     );
   });
 

@@ -47,20 +47,26 @@ describe("commander usage errors", () => {
       "cake: option '--wait <seconds>' argument 'soon' is invalid. Expected a number of seconds (0 or more), " +
         'got "soon". Run `cake reconcile --help` for usage.\n',
     ],
-    [["plan", "--format", "md"], 'cake: --format "md" is invalid; use one of: text, markdown, json.\n'],
+    [
+      ["plan", "--format", "md"],
+      'cake: --format "md" is invalid; use one of: text, markdown, json. Run `cake plan --help` for usage.\n',
+    ],
     [
       ["plan", "--format", "jsn"],
-      'cake: --format "jsn" is invalid; use one of: text, markdown, json. Did you mean "json"?\n',
+      'cake: --format "jsn" is invalid; use one of: text, markdown, json. Did you mean "json"? Run `cake plan --help` for usage.\n',
     ],
     [
       ["plan", "--fail-on", "destructiv"],
-      'cake: --fail-on "destructiv" is invalid; use one of: destructive. Did you mean "destructive"?\n',
+      'cake: --fail-on "destructiv" is invalid; use one of: destructive. Did you mean "destructive"? Run `cake plan --help` for usage.\n',
     ],
     [
       ["reconcile", "--format", "jsno"],
-      'cake: --format "jsno" is invalid; use one of: text, json. Did you mean "json"?\n',
+      'cake: --format "jsno" is invalid; use one of: text, json. Did you mean "json"? Run `cake reconcile --help` for usage.\n',
     ],
-    [["validate", "--format", "yaml"], 'cake: --format "yaml" is invalid; use one of: text, json.\n'],
+    [
+      ["validate", "--format", "yaml"],
+      'cake: --format "yaml" is invalid; use one of: text, json. Run `cake validate --help` for usage.\n',
+    ],
   ])("%j is one cake line", async (argv, message) => {
     const result = await runCake(cwd, ...argv);
 

@@ -310,7 +310,9 @@ describe("cake user add", () => {
       "--role",
       "admin",
     );
-    expect(result.stderr).toBe('cake: --role "admin" is invalid; use one of: cake-admin, cake-user.\n');
+    expect(result.stderr).toBe(
+      'cake: --role "admin" is invalid; use one of: cake-admin, cake-user. Run `cake user add --help` for usage.\n',
+    );
   });
 
   it("role in other case suggests the role", async () => {
@@ -325,7 +327,7 @@ describe("cake user add", () => {
       "Cake-Admin",
     );
     expect(result.stderr).toBe(
-      'cake: --role "Cake-Admin" is invalid; use one of: cake-admin, cake-user. Did you mean "cake-admin"?\n',
+      'cake: --role "Cake-Admin" is invalid; use one of: cake-admin, cake-user. Did you mean "cake-admin"? Run `cake user add --help` for usage.\n',
     );
   });
 
@@ -344,7 +346,7 @@ describe("cake user add", () => {
     );
     expect(result.stderr).toBe(
       'cake: --email "erin" is not an email address; give the address exactly as the identity provider ' +
-        "sends it (local@domain.tld).\n",
+        "sends it (local@domain.tld). Run `cake user add --help` for usage.\n",
     );
   });
 
@@ -352,27 +354,27 @@ describe("cake user add", () => {
     [
       ["--email", "erin smith@example.com"],
       'cake: --email "erin smith@example.com" is not an email address; give the address exactly as the ' +
-        "identity provider sends it (local@domain.tld).\n",
+        "identity provider sends it (local@domain.tld). Run `cake user add --help` for usage.\n",
     ],
     [
       ["--email", "erin\u200b@example.com"],
       'cake: --email "erin\u200b@example.com" contains the invisible or control character U+200B; delete it ' +
-        "and type the address again.\n",
+        "and type the address again. Run `cake user add --help` for usage.\n",
     ],
     [
       ["--email", "erin@example.com", "--username", "Erin Smith"],
       `cake: --username "Erin Smith" is not a DNS-1123 label (lower-case letters, digits and '-', starting ` +
-        `and ending with a letter or digit); it names the user's Profile and namespace; use "erin-smith".\n`,
+        `and ending with a letter or digit); it names the user's Profile and namespace; use "erin-smith". Run \`cake user add --help\` for usage.\n`,
     ],
     [
       ["--email", "erin@example.com", "--namespace", "ML Prod"],
       `cake: --namespace "ML Prod" is not a DNS-1123 label (lower-case letters, digits and '-', starting ` +
-        `and ending with a letter or digit); it names a deploy namespace; use "ml-prod".\n`,
+        `and ending with a letter or digit); it names a deploy namespace; use "ml-prod". Run \`cake user add --help\` for usage.\n`,
     ],
     [
       ["--email", "erin@example.com", "--username", "kubeflow"],
       'cake: --username "kubeflow" is reserved: it is a system namespace (reserved: default, kube-*, kubeflow, ' +
-        "kubeflow-*, istio-*, knative-*, cert-manager, auth, oauth2-proxy, argocd); choose another username.\n",
+        "kubeflow-*, istio-*, knative-*, cert-manager, auth, oauth2-proxy, argocd); choose another username. Run `cake user add --help` for usage.\n",
     ],
   ])("add with %j names the option", async (options, message) => {
     const result = await expectFailure(2, "user", "add", ...D, "--role", "cake-user", ...options);
@@ -394,7 +396,7 @@ describe("cake user add", () => {
       "team-a:admin",
     );
     expect(result.stderr).toBe(
-      'cake: --namespace "team-a:admin" has the access "admin"; write NAME, NAME:edit or NAME:view.\n',
+      'cake: --namespace "team-a:admin" has the access "admin"; write NAME, NAME:edit or NAME:view. Run `cake user add --help` for usage.\n',
     );
   });
 
@@ -814,7 +816,9 @@ describe("cake user grant and revoke", () => {
       "--access",
       "admin",
     );
-    expect(result.stderr).toBe('cake: --access "admin" is invalid; use one of: edit, view.\n');
+    expect(result.stderr).toBe(
+      'cake: --access "admin" is invalid; use one of: edit, view. Run `cake user grant --help` for usage.\n',
+    );
   });
 
   it("access in other case suggests the access", async () => {
@@ -831,7 +835,7 @@ describe("cake user grant and revoke", () => {
       "View",
     );
     expect(result.stderr).toBe(
-      'cake: --access "View" is invalid; use one of: edit, view. Did you mean "view"?\n',
+      'cake: --access "View" is invalid; use one of: edit, view. Did you mean "view"? Run `cake user grant --help` for usage.\n',
     );
   });
 
@@ -856,7 +860,7 @@ describe("cake user grant and revoke", () => {
     );
 
     expect(result.stderr).toMatch(
-      /^cake: --namespace "ml_prod" is not a DNS-1123 label .*; use "ml-prod"\.\n$/,
+      /^cake: --namespace "ml_prod" is not a DNS-1123 label .*; use "ml-prod"\. Run `cake user grant --help` for usage\.\n$/,
     );
   });
 

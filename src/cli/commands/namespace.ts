@@ -9,7 +9,7 @@ import {
   usersGrantedNamespace,
 } from "../../edit/namespaces.js";
 import {
-  collect,
+  collectQuota,
   parseNamespaceArgument,
   parseQuota,
   withEditOptions,
@@ -33,7 +33,7 @@ export function register(program: Command, context: CommandContext): void {
     .addArgument(
       new Argument("<name>", "the namespace name (a DNS-1123 label)").argParser(parseNamespaceArgument),
     )
-    .option("--quota <key=value>", "a ResourceQuota entry such as requests.cpu=16; repeatable", collect)
+    .option("--quota <key=value>", "a ResourceQuota entry such as requests.cpu=16; repeatable", collectQuota)
     .action((name: string, options: EditCommandOptions & { quota?: string[] }) => {
       const resourceQuota = parseQuota(options.quota ?? []);
       return runEdit(context, options, {

@@ -12,7 +12,7 @@ import {
 } from "../../edit/import-usernames.js";
 import { listUsers } from "../../edit/listing.js";
 import {
-  collect,
+  collectGrant,
   collectRole,
   parseAccess,
   parseGrant,
@@ -77,7 +77,7 @@ export function register(program: Command, context: CommandContext): void {
     .option(
       "--namespace <name[:access]>",
       "grant a deploy namespace, access edit (default) or view; repeatable",
-      collect,
+      collectGrant,
     )
     .action((options: UserRefOptions & { role: string[]; namespace?: string[] }) =>
       addAction(context, options),
