@@ -4,7 +4,7 @@
  */
 import { type core, z } from "zod";
 import type { Diagnostic, DiagnosticCode } from "./diagnostics.js";
-import { type DiagnosticSource, type FieldPath, formatPath } from "./field-path.js";
+import { type DiagnosticSource, type FieldPath, formatPath, type Position } from "./field-path.js";
 import { QUANTITY_SPELLING, quantityProblem } from "./rules/resource-quota.js";
 import { type VarsInput, varsSchema } from "./schema.js";
 import { nearest } from "./suggest.js";
@@ -67,7 +67,7 @@ function issueDiagnostics(source: DiagnosticSource, data: unknown, issue: Issue)
       return issue.keys.filter((key) => key !== "<<").map((key) => unknownKey(source, path, key));
     case "invalid_type":
       return [
-        value === undefined ? missingKey(source, path) : wrongType(source, path, issue.expected, value),
+        value === undefined ? missingKey(source, data, path) : wrongType(source, path, issue.expected, value),
       ];
     case "invalid_value":
       return [invalidChoice(source, path, value, issue.values)];
@@ -133,17 +133,55 @@ function unknownKey(source: DiagnosticSource, path: FieldPath, key: string): Dia
   });
 }
 
-function missingKey(source: DiagnosticSource, path: FieldPath): Diagnostic {
+function missingKey(source: DiagnosticSource, data: unknown, path: FieldPath): Diagnostic {
   const key = String(path.at(-1));
   const parent = path.slice(0, -1);
-  const where = parent.length === 0 ? "at the top level" : `in ${formatPath(parent)}`;
+  const where = parent.length === 0 ? "at the top level" : `in ${describeParent(data, parent)}`;
   const code: DiagnosticCode =
     formatPath(path) === "gitops.repo_url" || formatPath(path) === "gitops"
       ? "missing-repo-url"
       : "missing-key";
   const reason =
     code === "missing-repo-url" ? " (the Argo CD Application that syncs the output needs it)" : "";
-  return source.diagnostic("error", code, path, `required key "${key}" is missing ${where}${reason}; add it`);
+  const owner = parent.at(-1);
+  const place =
+    parent.length === 0
+      ? "at the top level"
+      : typeof owner === "string"
+        ? `under ${owner}:`
+        : "to this entry";
+  const fix = `add a line ${key}: <value> ${place}`;
+  return source.diagnostic(
+    "error",
+    code,
+    path,
+    `required key "${key}" is missing ${where}${reason}; ${fix}`,
+    {
+      position: missingKeyPosition(source, parent),
+    },
+  );
+}
+
+/**
+ * Returns where a key missing from the mapping at `parent` belongs: the parent's own key
+ * (`aws:` for a key of `cloud.aws`), or the first key of a list entry, on the line of its `-`.
+ * The first key inside a parent that is a key's value would point at a line that is right.
+ */
+function missingKeyPosition(source: DiagnosticSource, parent: FieldPath): Position {
+  if (typeof parent.at(-1) === "string") return source.positionOf(parent, { key: true });
+  return source.positionOf(parent);
+}
+
+/** Names the mapping at `path`, with the user's username or email for a user entry, which an index alone does not show. */
+function describeParent(data: unknown, path: FieldPath): string {
+  const formatted = formatPath(path);
+  if (path.length !== 3 || path[0] !== "users" || path[1] !== "users") return formatted;
+  const entry = valueAt(data, path);
+  if (typeof entry !== "object" || entry === null) return formatted;
+  const { username, email } = entry as { username?: unknown; email?: unknown };
+  if (typeof username === "string") return `${formatted} (username ${username})`;
+  if (typeof email === "string") return `${formatted} (email ${email})`;
+  return formatted;
 }
 
 function wrongType(source: DiagnosticSource, path: FieldPath, expected: string, value: unknown): Diagnostic {

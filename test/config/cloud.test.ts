@@ -282,7 +282,7 @@ describe("gitops settings", () => {
     expect(single(load(text), "missing-repo-url")).toMatchObject({
       severity: "error",
       path: "gitops.repo_url",
-      ...positionOf(text, "target_revision"),
+      ...positionOf(text, "gitops:"),
     });
   });
 

@@ -61,7 +61,10 @@ describe("deploy_namespaces key", () => {
 
     for (const result of Object.values(loadBoth(text))) {
       expect(codes(result)).toEqual(["missing-key"]);
-      expect(result.diagnostics[0]?.path).toBe("users.deploy_namespaces");
+      expect(result.diagnostics[0]).toMatchObject({
+        path: "users.deploy_namespaces",
+        ...positionOf(text, "users:"),
+      });
       expect(result.diagnostics[0]?.message).toContain(
         "3 grants name 2 undeclared namespaces (team-a, team-b)",
       );

@@ -176,14 +176,63 @@ describe("schema phase", () => {
 
     expect(diagnostic).toMatchObject({
       path: "kubeflow.profile_owner",
-      ...positionOf(text, "userid_header"),
+      ...positionOf(text, "kubeflow:"),
     });
+    expect(diagnostic.message).toBe(
+      'required key "profile_owner" is missing in kubeflow; add a line profile_owner: <value> under kubeflow:',
+    );
+  });
+
+  it("missing nested key is reported at its parent key", () => {
+    const cloud = "cloud:\n  provider: aws\n  aws:\n    oidc_provider: oidc.example.com/id/ABC\n";
+    const text = varsYaml({ cloud });
+
+    const diagnostic = single(load(text), "missing-key");
+
+    expect(diagnostic).toMatchObject({ path: "cloud.aws.account_id", ...positionOf(text, "aws:") });
+    expect(diagnostic.message).toBe(
+      'required key "account_id" is missing in cloud.aws; add a line account_id: <value> under aws:',
+    );
+  });
+
+  it("missing user key names the entry", () => {
+    const text = varsYaml({
+      users: usersYaml("  deploy_namespaces: []\n", [
+        userYaml({ email: "alice@example.com", username: "alice", roles: "[cake-user]" }),
+        userYaml({ username: "bob", roles: "[cake-user]" }),
+      ]),
+    });
+
+    const diagnostic = single(load(text), "missing-key");
+
+    expect(diagnostic).toMatchObject({ path: "users.users[1].email", ...positionOf(text, "username: bob") });
+    expect(diagnostic.message).toBe(
+      'required key "email" is missing in users.users[1] (username bob); add a line email: <value> to this entry',
+    );
+  });
+
+  it("missing username names the email", () => {
+    const text = varsYaml({
+      users: usersYaml("  deploy_namespaces: []\n", [
+        userYaml({ email: "bob@example.com", roles: "[cake-user]" }),
+      ]),
+    });
+
+    const diagnostic = single(load(text), "missing-key");
+
+    expect(diagnostic).toMatchObject({ path: "users.users[0].username", ...positionOf(text, "email: bob") });
+    expect(diagnostic.message).toContain("in users.users[0] (email bob@example.com);");
   });
 
   it("missing environment is reported", () => {
     const text = varsYaml({ top: "region: us-east-1\n" });
 
-    expect(single(load(text), "missing-key").path).toBe("environment");
+    const diagnostic = single(load(text), "missing-key");
+
+    expect(diagnostic).toMatchObject({ path: "environment", ...positionOf(text, "region:") });
+    expect(diagnostic.message).toBe(
+      'required key "environment" is missing at the top level; add a line environment: <value> at the top level',
+    );
   });
 
   it("unknown provider is an invalid value", () => {

@@ -136,5 +136,7 @@ function missingNamespacesKey(source: RuleContext["source"], view: VarsView): Di
   const message =
     `required key "deploy_namespaces" is missing in users, and ${grantCount} ${namespaceCount} ` +
     `(${namedList}); add deploy_namespaces listing the namespaces to share, or remove the grants`;
-  return [source.diagnostic("error", "missing-key", ["users", "deploy_namespaces"], message)];
+  // The key belongs under `users:`, which the caret marks, and not at the first key inside it.
+  const position = source.positionOf(["users"], { key: true });
+  return [source.diagnostic("error", "missing-key", ["users", "deploy_namespaces"], message, { position })];
 }
