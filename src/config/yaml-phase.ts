@@ -21,6 +21,7 @@ import {
 } from "yaml";
 import type { Diagnostic } from "./diagnostics.js";
 import { textPosition } from "./field-path.js";
+import { findIndentationSlip, type IndentationSlip } from "./indentation.js";
 import { type FieldPath, formatPath, VarsSource } from "./source.js";
 import { YAML11_BOOLEAN_WORDS } from "./yaml11.js";
 
@@ -188,6 +189,8 @@ function parserDiagnostics(source: VarsSource, errors: readonly YAMLError[]): Di
   let tabReported = false;
   let unexpected = 0;
   let unclosedReported = false;
+  // The layout scan of the file, run once, when the first indentation error needs it.
+  let scan: { slip: IndentationSlip | undefined } | undefined;
   // A file nested too deep for the parser cannot be read at all, and the rest follows from that.
   const tooDeep = errors.find((error) => error.message.includes("Maximum call stack size exceeded"));
   for (const error of tooDeep === undefined ? errors : [tooDeep]) {
@@ -219,26 +222,45 @@ function parserDiagnostics(source: VarsSource, errors: readonly YAMLError[]): Di
 
     unclosedReported = !tab && isUnclosed(error);
     const dash = tab ? undefined : dashWithoutSpace(source.text, offset);
+    // The parser notices a slip up to a few lines from it, so the slip the layout shows names
+    // the line to fix. Further off, the slip the scan finds is likely another problem.
+    const slipMayCause =
+      !tab && dash === undefined && (isIndentationError(error) || isKeyWithoutValue(error));
+    if (slipMayCause && scan === undefined) scan = { slip: findIndentationSlip(source.text) };
+    const slip = slipMayCause ? slipNear(scan?.slip, position.line) : undefined;
     const reason =
-      dash !== undefined ? DASH_WITHOUT_SPACE : `${parserReason(error, source.text)}${syntaxHint(error)}`;
+      dash !== undefined
+        ? DASH_WITHOUT_SPACE
+        : (slip?.reason ?? `${parserReason(error, source.text)}${syntaxHint(error)}`);
     diagnostics.push(
-      tab
+      tab || slip?.tab
         ? source.diagnostic(
             "error",
             "yaml-tab-indent",
             [],
             `a tab is used for indentation${tabLines.size > 1 ? ` here and on ${tabLines.size - 1} more lines` : ""}; indent with spaces`,
-            {
-              position,
-            },
+            { position: slip?.tab ? { line: slip.line, column: slip.column } : position },
           )
         : source.diagnostic("error", "yaml-syntax", [], `invalid YAML: ${reason}`, {
             // The caret goes under the dash that needs the space, also where the parser reports the value.
-            position: dash === undefined ? position : source.positionOfOffset(dash),
+            position:
+              dash !== undefined
+                ? source.positionOfOffset(dash)
+                : slip !== undefined
+                  ? { line: slip.line, column: slip.column }
+                  : position,
           }),
     );
   }
   return diagnostics;
+}
+
+/** Lines between the parser's error and a slip that the layout scan finds, at most, for the slip to stand for the error. */
+const MAX_SLIP_DISTANCE = 3;
+
+/** Returns `slip` when it is within `MAX_SLIP_DISTANCE` lines of `line`. */
+function slipNear(slip: IndentationSlip | undefined, line: number): IndentationSlip | undefined {
+  return slip !== undefined && Math.abs(slip.line - line) <= MAX_SLIP_DISTANCE ? slip : undefined;
 }
 
 const DASH_WITHOUT_SPACE =
