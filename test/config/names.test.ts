@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import type { LoadSnapshot } from "../../src/config/incremental.js";
+import { loadVarsText } from "../../src/config/load.js";
 import { codes, load, positionOf, single, usersYaml, userYaml, varsYaml, withCode } from "./helpers.js";
 
 function withUsers(
@@ -107,6 +109,33 @@ describe("username rules", () => {
     const diagnostic = single(load(withUsers("[]", [{ ...alice, username: '"Yes"' }])), "invalid-dns-label");
 
     expect(diagnostic.message).toMatch(/; use "yes"$/);
+  });
+
+  it.each([
+    ['"Yes"', "yes"],
+    ["'On'", "on"],
+    ['"No"', "no"],
+  ])("quoted %s stays plain on fast paths", (written, suggestion) => {
+    const options = { file: "vars/prod-us-east-1.yaml", outputPath: "deployments/prod-us-east-1" };
+    const before = withUsers("[]", [alice, { ...alice, email: "bob@example.com", username: "bob" }]);
+    const snapshot = loadVarsText(before, { ...options, fast: true, snapshot: true }).snapshot;
+    const text = before.replace("username: bob", `username: ${written}`);
+    expect(snapshot).toBeDefined();
+
+    // The fast path keeps no quotes, so the full load it falls back to must give the fix.
+    for (const result of [
+      loadVarsText(text, { ...options, fast: true }),
+      loadVarsText(text, { ...options, fast: true, positioned: true }),
+      loadVarsText(text, {
+        ...options,
+        fast: true,
+        previous: { text: before, snapshot: snapshot as LoadSnapshot },
+      }),
+    ]) {
+      const diagnostic = single(result, "invalid-dns-label");
+      expect(diagnostic.message).toMatch(new RegExp(`; use "${suggestion}"$`));
+      expect(diagnostic.message).not.toContain("YAML 1.1");
+    }
   });
 
   it("63-character username is valid", () => {
