@@ -224,8 +224,12 @@ function parserDiagnostics(source: VarsSource, errors: readonly YAMLError[]): Di
     const dash = tab ? undefined : dashWithoutSpace(source.text, offset);
     // The parser notices a slip up to a few lines from it, so the slip the layout shows names
     // the line to fix. Further off, the slip the scan finds is likely another problem.
+    // The first key of a file indented past the next one ends the document early, so the next
+    // line reads as text after it.
     const slipMayCause =
-      !tab && dash === undefined && (isIndentationError(error) || isKeyWithoutValue(error));
+      !tab &&
+      dash === undefined &&
+      (isIndentationError(error) || isKeyWithoutValue(error) || error.code === "UNEXPECTED_TOKEN");
     if (slipMayCause && scan === undefined) scan = { slip: findIndentationSlip(source.text) };
     const slip = slipMayCause ? slipNear(scan?.slip, position.line) : undefined;
     const reason =

@@ -163,6 +163,13 @@ describe("indentation slips", () => {
       "this line is indented 2 spaces less than the keys below it (line 19)",
     ],
     // The settings.
+    [
+      "first key of the file 2 spaces more",
+      1,
+      2,
+      1,
+      "this line is indented 2 spaces more than the keys below it (line 2)",
+    ],
     ["region 2 spaces more", 2, 2, 2, "this line is indented 2 spaces more than the keys above it (line 1)"],
     [
       "first aws key 2 spaces less",
