@@ -162,7 +162,8 @@ async function readOwnedCodeowners(
   const place = await repoPlace(root, repoPath);
   const owned: { file: string; text: string }[] = [];
   for (const file of existingCodeowners(place.top)) {
-    const text = await readFile(file, "utf8");
+    // Git with core.autocrlf=true checks the file out with CRLF line endings and commits it with LF.
+    const text = (await readFile(file, "utf8")).replaceAll("\r\n", "\n");
     // Another ops repo of this git repository wrote it: cake keeps one set of rules per file.
     if (text.startsWith(CODEOWNERS_HEADER) && !rulesOfAnotherRepo(text, place.prefix))
       owned.push({ file, text });

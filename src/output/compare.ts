@@ -77,10 +77,23 @@ function compareWithDisk(
     closeSync(descriptor);
   }
   if (current.equals(bytes)) return { outcome: "unchanged", stamp };
+  const asCommitted = withLineFeeds(current);
+  if (asCommitted.equals(bytes)) return { outcome: "unchanged", stamp };
 
   const text = current.toString("utf8");
   const recorded = target.recorded[file];
   if (recorded === undefined && !hasGeneratedHeader(text)) return { outcome: "conflict" };
-  const outcome = recorded !== undefined && recorded !== sha256(current) ? "restore" : "update";
+  const outcome = recorded !== undefined && recorded !== sha256(asCommitted) ? "restore" : "update";
   return markerLines(text).length > 0 ? { outcome, conflictMarkers: true } : { outcome };
+}
+
+/**
+ * Returns `bytes` with each CRLF line ending turned into LF. With `core.autocrlf=true`, which
+ * the Git for Windows installer sets by default, git checks out the LF files cake writes with
+ * CRLF and turns them back into LF when it stages them. A file that differs only so is what
+ * cake wrote.
+ */
+function withLineFeeds(bytes: Buffer): Buffer {
+  if (!bytes.includes("\r\n")) return bytes;
+  return Buffer.from(bytes.toString("latin1").replaceAll("\r\n", "\n"), "latin1");
 }

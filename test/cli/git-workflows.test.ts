@@ -1,0 +1,87 @@
+/**
+ * Ops repos as git leaves them after everyday workflows: a clone that converts line endings,
+ * a remote whose default branch was renamed. Each test runs real git and the CLI in-process.
+ */
+import { execFile } from "node:child_process";
+import { cp, mkdtemp, readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterEach, describe, expect, it } from "vitest";
+import { runCake } from "../helpers/cli.js";
+import { createGitRepo, type TempRepo } from "../helpers/git-repo.js";
+
+const execFileAsync = promisify(execFile);
+const EXAMPLE = fileURLToPath(new URL("../../examples/ops", import.meta.url));
+const GIT_ENV = { ...process.env, GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1", LC_ALL: "C" };
+
+const repos: TempRepo[] = [];
+const folders: string[] = [];
+afterEach(async () => {
+  for (const repo of repos.splice(0)) await repo.cleanup();
+  for (const folder of folders.splice(0)) await rm(folder, { recursive: true, force: true });
+});
+
+/** Returns a git repo with the example ops repo and its generated output committed on main. */
+async function exampleRepo(): Promise<TempRepo> {
+  const repo = await createGitRepo();
+  repos.push(repo);
+  for (const entry of [".gitignore", "vars", "deployments", "schema"]) {
+    await cp(path.join(EXAMPLE, entry), path.join(repo.dir, entry), { recursive: true });
+  }
+  const reconciled = await runCake(repo.dir, "reconcile");
+  expect(reconciled.code, reconciled.stderr).toBe(0);
+  await repo.commit("example ops repo");
+  return repo;
+}
+
+/** Clones `source` into a new temporary folder, passing `options` to `git clone`, and returns the folder. */
+async function cloneOf(source: string, ...options: string[]): Promise<string> {
+  const folder = await mkdtemp(path.join(os.tmpdir(), "cake-clone-"));
+  folders.push(folder);
+  await execFileAsync("git", ["clone", "--quiet", ...options, source, folder], { env: GIT_ENV });
+  return folder;
+}
+
+describe("clone with core.autocrlf=true", () => {
+  it("finds committed output up to date", async () => {
+    const repo = await exampleRepo();
+    const clone = await cloneOf(repo.dir, "--config", "core.autocrlf=true");
+    const profile = await readFile(
+      path.join(clone, "deployments/prod-us-east-1/profiles/asmith.yaml"),
+      "utf8",
+    );
+    expect(profile).toContain("\r\n");
+
+    const check = await runCake(clone, "reconcile", "--check");
+    expect(check.code, check.stderr).toBe(0);
+    expect(check.stdout).toBe("prod-us-east-1: up to date\nstaging-europe-west1: up to date\n");
+  });
+
+  it("restores no file on reconcile", async () => {
+    const repo = await exampleRepo();
+    const clone = await cloneOf(repo.dir, "--config", "core.autocrlf=true");
+
+    const result = await runCake(clone, "reconcile");
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).not.toContain("restored");
+    expect(result.stdout).toContain("prod-us-east-1: 0 written, 21 unchanged, 0 removed\n");
+  });
+
+  it("finds CODEOWNERS of cake init current", async () => {
+    const repo = await createGitRepo();
+    repos.push(repo);
+    const init = await runCake(repo.dir, "init", ".", "--cake-package", "cake@1.0.0");
+    expect(init.code, init.stderr).toBe(0);
+    const reconciled = await runCake(repo.dir, "reconcile");
+    expect(reconciled.code, reconciled.stderr).toBe(0);
+    await repo.commit("cake init");
+    const clone = await cloneOf(repo.dir, "--config", "core.autocrlf=true");
+    expect(await readFile(path.join(clone, "CODEOWNERS"), "utf8")).toContain("\r\n");
+
+    const check = await runCake(clone, "reconcile", "--check");
+    expect(check.code, check.stderr).toBe(0);
+    expect(check.stderr).not.toContain("CODEOWNERS");
+  });
+});
