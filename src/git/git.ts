@@ -412,18 +412,15 @@ async function listTree(
 }
 
 /**
- * Returns the branch that changes are merged into: what `origin/HEAD` points to,
- * else the first of `main`, `master`, `origin/main`, `origin/master` that exists, else
- * undefined. CI checkouts often have no `origin/HEAD` and no local `main`, hence the
- * remote-tracking fallbacks.
+ * Returns the branch that changes are merged into: what `origin/HEAD` points to when that
+ * branch exists, else the first of `main`, `master`, `origin/main`, `origin/master` that
+ * exists, else undefined. CI checkouts often have no `origin/HEAD` and no local `main`, hence
+ * the remote-tracking fallbacks.
  */
 export async function defaultBranch(cwd: string): Promise<string | undefined> {
-  const originHead = await runGit(cwd, ["symbolic-ref", "--quiet", "refs/remotes/origin/HEAD"], [1, 128]);
-  if (originHead.status === 0) {
-    return originHead.stdout
-      .toString("utf8")
-      .trim()
-      .replace(/^refs\/remotes\//, "");
+  const originHead = await originHeadTarget(cwd);
+  if (originHead !== undefined && (await refExists(cwd, originHead))) {
+    return originHead.replace(/^refs\/remotes\//, "");
   }
 
   const candidates: [string, string][] = [
@@ -433,10 +430,31 @@ export async function defaultBranch(cwd: string): Promise<string | undefined> {
     ["origin/master", "refs/remotes/origin/master"],
   ];
   for (const [name, fullRef] of candidates) {
-    const found = await runGit(cwd, ["rev-parse", "--verify", "--quiet", fullRef], [1]);
-    if (found.status === 0) return name;
+    if (await refExists(cwd, fullRef)) return name;
   }
   return undefined;
+}
+
+/**
+ * Returns the remote-tracking branch that `origin/HEAD` points to, as `origin/<name>`, when
+ * that branch does not exist, else undefined. That happens after the remote renames its
+ * default branch and a `git fetch --prune` deletes the old one: `origin/HEAD` keeps pointing
+ * to it until `git remote set-head origin --auto`.
+ */
+export async function danglingOriginHead(cwd: string): Promise<string | undefined> {
+  const originHead = await originHeadTarget(cwd);
+  if (originHead === undefined || (await refExists(cwd, originHead))) return undefined;
+  return originHead.replace(/^refs\/remotes\//, "");
+}
+
+/** Returns the full ref that `refs/remotes/origin/HEAD` points to, or undefined when it is no symbolic ref. */
+async function originHeadTarget(cwd: string): Promise<string | undefined> {
+  const result = await runGit(cwd, ["symbolic-ref", "--quiet", "refs/remotes/origin/HEAD"], [1, 128]);
+  return result.status === 0 ? result.stdout.toString("utf8").trim() : undefined;
+}
+
+async function refExists(cwd: string, fullRef: string): Promise<boolean> {
+  return (await runGit(cwd, ["rev-parse", "--verify", "--quiet", fullRef], [1])).status === 0;
 }
 
 /** Returns the checked-out branch name, or undefined on a detached HEAD. */

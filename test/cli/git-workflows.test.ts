@@ -85,3 +85,48 @@ describe("clone with core.autocrlf=true", () => {
     expect(check.stderr).not.toContain("CODEOWNERS");
   });
 });
+
+describe("plan after the remote renamed its default branch", () => {
+  /** Returns a clone of the example repo whose remote renamed main to trunk, fetched with --prune. */
+  async function cloneAfterRename(): Promise<{ repo: TempRepo; clone: string }> {
+    const repo = await exampleRepo();
+    const clone = await cloneOf(repo.dir);
+    await repo.git("branch", "-m", "main", "trunk");
+    await execFileAsync("git", ["fetch", "--quiet", "--prune"], { cwd: clone, env: GIT_ENV });
+    await execFileAsync("git", ["checkout", "--quiet", "-b", "feature"], { cwd: clone, env: GIT_ENV });
+    await execFileAsync("git", ["branch", "--quiet", "-D", "main"], { cwd: clone, env: GIT_ENV });
+    return { repo, clone };
+  }
+
+  it("names the dangling origin/HEAD", async () => {
+    const { clone } = await cloneAfterRename();
+
+    const result = await runCake(clone, "plan");
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("origin/HEAD points to origin/main, which no longer exists");
+    expect(result.stderr).toContain('run "git remote set-head origin --auto"');
+    expect(result.stderr).not.toContain('--base "origin/main"');
+  });
+
+  it("warns when falling back to main", async () => {
+    const { clone } = await cloneAfterRename();
+    await execFileAsync("git", ["branch", "--quiet", "main", "origin/trunk"], { cwd: clone, env: GIT_ENV });
+
+    const result = await runCake(clone, "plan");
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain("Plan from main (");
+    expect(result.stderr).toContain(
+      "cake: warning: origin/HEAD points to origin/main, which no longer exists, so the plan is from main;",
+    );
+  });
+
+  it("plans from the remote after set-head", async () => {
+    const { clone } = await cloneAfterRename();
+    await execFileAsync("git", ["remote", "set-head", "origin", "--auto"], { cwd: clone, env: GIT_ENV });
+
+    const result = await runCake(clone, "plan");
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain("Plan from origin/trunk (");
+    expect(result.stderr).not.toContain("origin/HEAD");
+  });
+});

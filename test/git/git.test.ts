@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   currentBranch,
+  danglingOriginHead,
   defaultBranch,
   GitError,
   init,
@@ -186,6 +187,23 @@ describe("defaultBranch", () => {
     await repo.git("update-ref", "refs/remotes/origin/main", commit);
 
     expect(await defaultBranch(repo.dir)).toBe("origin/main");
+  });
+
+  it("skips a dangling origin HEAD", async () => {
+    await repo.commit("first", { "a.txt": "a\n" });
+    await repo.git("symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/master");
+
+    expect(await defaultBranch(repo.dir)).toBe("main");
+    expect(await danglingOriginHead(repo.dir)).toBe("origin/master");
+  });
+
+  it("finds no dangling origin HEAD", async () => {
+    const commit = await repo.commit("first", { "a.txt": "a\n" });
+    expect(await danglingOriginHead(repo.dir)).toBeUndefined();
+
+    await repo.git("update-ref", "refs/remotes/origin/trunk", commit);
+    await repo.git("symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/trunk");
+    expect(await danglingOriginHead(repo.dir)).toBeUndefined();
   });
 
   it("returns undefined without candidates", async () => {

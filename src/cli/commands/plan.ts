@@ -9,6 +9,7 @@ import { hasErrors } from "../../config/diagnostics.js";
 import { formatErrorsFirst, plural } from "../../config/format.js";
 import { UsageError } from "../../errors.js";
 import {
+  danglingOriginHead,
   defaultBranch,
   isRepo,
   isShallow,
@@ -108,7 +109,14 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
   }
 
   const head = await resolveHead(layout.root, options.head);
-  const base = await resolveBase(layout.root, options.base, head);
+  const dangling = options.base === undefined ? await danglingOriginHead(layout.root) : undefined;
+  const base = await resolveBase(layout.root, options.base, head, dangling);
+  if (dangling !== undefined && base.ref !== null) {
+    io.stderr.write(
+      `cake: warning: origin/HEAD points to ${dangling}, which no longer exists, so the plan is from ${base.ref}; ` +
+        `run "git remote set-head origin --auto" to point it to the remote's default branch, or pass --base.\n`,
+    );
+  }
   const headLayout = await layoutOfSide(layout, head, "head", flags);
   const moved = base.commit === null ? undefined : await movedSinceBase(layout, base.commit, head.commit);
   const baseLayout =
@@ -316,7 +324,12 @@ async function resolveHead(root: string, ref: string | undefined): Promise<PlanS
  * plan shows only what the head changes, like `git diff BASE...HEAD` and a pull request do.
  * For a base that is an ancestor of the head, the merge base is the base itself.
  */
-async function resolveBase(root: string, ref: string | undefined, head: PlanSide): Promise<PlanSide> {
+async function resolveBase(
+  root: string,
+  ref: string | undefined,
+  head: PlanSide,
+  danglingOriginHead: string | undefined,
+): Promise<PlanSide> {
   const headCommit = head.commit ?? (await revParse(root, "HEAD"));
   // Right after `cake init` nothing is committed yet: compare the working tree with nothing.
   if (!headCommit && ref === undefined) return { source: "empty", ref: null, commit: null, refCommit: null };
@@ -335,9 +348,15 @@ async function resolveBase(root: string, ref: string | undefined, head: PlanSide
       : "";
   const baseRef = ref ?? (await defaultBranch(root));
   if (baseRef === undefined) {
-    throw new UsageError(
-      `cannot find the default branch (origin/HEAD, main, master, origin/main or origin/master); pass --base REF${await unshallow()}.`,
-    );
+    const searched =
+      "cannot find the default branch (origin/HEAD, main, master, origin/main or origin/master)";
+    if (danglingOriginHead !== undefined) {
+      throw new UsageError(
+        `${searched}: origin/HEAD points to ${danglingOriginHead}, which no longer exists; run ` +
+          `"git remote set-head origin --auto" to point it to the remote's default branch, or pass --base REF.`,
+      );
+    }
+    throw new UsageError(`${searched}; pass --base REF${await unshallow()}.`);
   }
   const baseCommit = await resolveRef(root, baseRef, "--base");
 
