@@ -62,7 +62,10 @@ export function githubWorkflowText(options: CiOptions): string {
     // No `paths` filter, even for an ops repo in a subfolder: a workflow skipped by path filtering
     // leaves its required checks "Pending", which blocks the pull request from merging
     // (https://docs.github.com/fr/enterprise-server@3.4/actions/managing-workflow-runs/skipping-workflow-runs).
-    on: { pull_request: {} },
+    // A merge queue runs the required checks again on the queued merge, and starts workflows
+    // only through `merge_group`: without it the check never reports there and the queue waits
+    // (https://github.blog/changelog/2022-08-18-merge-group-webhook-event-and-github-actions-workflow-trigger/).
+    on: { pull_request: {}, merge_group: {} },
     permissions: { contents: "read", "pull-requests": "write" },
     env: { CAKE_PACKAGE: expression(`vars.CAKE_PACKAGE${fallback}`) },
     jobs: {
@@ -78,7 +81,10 @@ export function githubWorkflowText(options: CiOptions): string {
           {
             name: "Plan the access changes",
             id: "plan",
-            if: expression("!cancelled() && steps.validate.outcome == 'success'"),
+            // A merge group has no pull request to comment on, and no `github.base_ref`.
+            if: expression(
+              "github.event_name == 'pull_request' && !cancelled() && steps.validate.outcome == 'success'",
+            ),
             // The branch name reaches the shell through the environment, never by expansion in the script.
             env: { BASE_REF: expression("github.base_ref") },
             run: `cake plan${repo} --base "origin/$BASE_REF" --format markdown > cake-plan.md`,

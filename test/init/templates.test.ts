@@ -405,6 +405,17 @@ describe("CI pipelines", () => {
     expect(validate.run).toBe("cake validate --repo 'platform ops'");
   });
 
+  it("checks merge queue groups too", () => {
+    const workflow = parse(githubWorkflowText({ cakePackage: "" }));
+    const steps = workflow.jobs.cake.steps;
+    const planStep = steps.find((step: { id?: string }) => step.id === "plan");
+    const checkStep = steps.find((step: { run?: string }) => step.run === "cake reconcile --check");
+
+    expect(Object.keys(workflow.on)).toEqual(["pull_request", "merge_group"]);
+    expect(checkStep.if).toBeUndefined();
+    expect(planStep.if).toContain("github.event_name == 'pull_request'");
+  });
+
   it("plans even when the check fails", () => {
     const pipeline = parse(gitlabCiText({ cakePackage: "" }));
     const workflow = parse(githubWorkflowText({ cakePackage: "" }));
