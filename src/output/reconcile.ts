@@ -141,10 +141,12 @@ export interface DeploymentReport {
    */
   journalRemoved?: string[];
   /**
-   * Profiles of the manifest committed at HEAD that leave the output, for a folder deleted in
-   * the working tree. No file removal shows them, but their deletion needs the flag all the same.
+   * Profiles that leave the output, whose deletion needs `--allow-profile-deletion`: those the
+   * guard checks (see `checkGuards`). A profile file that no manifest lists, such as one that
+   * `git stash` left untracked, is removed without the flag. A folder deleted in the working
+   * tree has no file removal to show, but the Profiles of its manifest committed at HEAD count.
    */
-  committedProfilesLeaving?: string[];
+  profilesLeaving?: string[];
   /**
    * True when the `argocd/` files this run writes or removes end up as the folder's manifest
    * recorded them. A folder without a manifest is compared with the manifest committed at HEAD.
@@ -1388,7 +1390,7 @@ function reportOf(plan: FolderPlan, journalPending: boolean): DeploymentReport {
     journalPending,
     ...(plan.mergeConflicts === undefined ? {} : { mergeConflicts: plan.mergeConflicts }),
     ...(plan.desired !== undefined && plan.previousManifest === undefined ? { manifestMissing: true } : {}),
-    ...leavingOfCommitted(plan),
+    ...profilesLeaving(plan),
     ...(argocdAsRecorded(plan) ? { argocdAsRecorded: true } : {}),
   };
 }
@@ -1407,10 +1409,11 @@ function argocdAsRecorded(plan: FolderPlan): boolean {
   return desired.length === before.length && desired.every(([file, { sha256 }]) => recorded[file] === sha256);
 }
 
-function leavingOfCommitted(plan: FolderPlan): { committedProfilesLeaving?: string[] } {
+function profilesLeaving(plan: FolderPlan): { profilesLeaving?: string[] } {
   const desired = new Set(plan.desired?.profiles ?? []);
-  const leaving = (plan.committedProfiles ?? []).filter((profile) => !desired.has(profile));
-  return leaving.length === 0 ? {} : { committedProfilesLeaving: leaving };
+  const current = new Set([...plan.previousProfiles, ...(plan.committedProfiles ?? [])]);
+  const leaving = [...current].filter((profile) => !desired.has(profile)).sort(compareText);
+  return leaving.length === 0 ? {} : { profilesLeaving: leaving };
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * Ops repos as git leaves them after everyday workflows: a clone that converts line endings,
- * a remote whose default branch was renamed. Each test runs real git and the CLI in-process.
+ * a remote whose default branch was renamed, a stash that leaves untracked files. Each test
+ * runs real git and the CLI in-process.
  */
 import { execFile } from "node:child_process";
 import { cp, mkdtemp, readFile, rm } from "node:fs/promises";
@@ -128,5 +129,38 @@ describe("plan after the remote renamed its default branch", () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain("Plan from origin/trunk (");
     expect(result.stderr).not.toContain("origin/HEAD");
+  });
+});
+
+describe("git stash of a cake user add", () => {
+  it("asks no flag for the untracked profile", async () => {
+    const repo = await exampleRepo();
+    const added = await runCake(
+      repo.dir,
+      "user",
+      "add",
+      "--deployment",
+      "prod-us-east-1",
+      "--email",
+      "sam@example.com",
+      "--role",
+      "cake-user",
+      "--namespace",
+      "fraud-scoring",
+    );
+    expect(added.code, added.stderr).toBe(0);
+    // Without --include-untracked, git stash leaves the new profile file behind.
+    await repo.git("stash", "--quiet");
+    expect(await repo.git("status", "--porcelain")).toBe("?? deployments/prod-us-east-1/profiles/sam.yaml");
+
+    const check = await runCake(repo.dir, "reconcile", "--check");
+    expect(check.code).toBe(1);
+    expect(check.stdout).toContain("extra deployments/prod-us-east-1/profiles/sam.yaml (would be removed)");
+    expect(check.stderr).toContain('run "cake reconcile" to update it.');
+    expect(check.stderr).not.toContain("--allow-profile-deletion");
+
+    const reconciled = await runCake(repo.dir, "reconcile");
+    expect(reconciled.code, reconciled.stderr).toBe(0);
+    expect(await repo.git("status", "--porcelain")).toBe("");
   });
 });

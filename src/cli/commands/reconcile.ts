@@ -295,13 +295,9 @@ function driftAdvice(result: ReconcileResult, flags: string): string {
   }
   if (orphans === 0) {
     // Reconcile refuses to delete a Profile unless a flag names it, so the advice names them.
-    const removed = drifting.flatMap((report) => [
-      ...report.changes.flatMap((change) => {
-        const profile = /^profiles\/([^/]+)\.yaml$/.exec(change.path)?.[1];
-        return change.action === "remove" && profile !== undefined ? [`${report.name}/${profile}`] : [];
-      }),
-      ...(report.committedProfilesLeaving ?? []).map((profile) => `${report.name}/${profile}`),
-    ]);
+    const removed = drifting.flatMap((report) =>
+      (report.profilesLeaving ?? []).map((profile) => `${report.name}/${profile}`),
+    );
     if (removed.length === 0) return `run "cake reconcile${flags}" to update it`;
     return (
       `run "cake reconcile${flags} --allow-profile-deletion=${removed.join(",")}" to update it ` +
