@@ -66,6 +66,7 @@ import {
   type FolderPlan,
   planFolder,
   planFolderRemoval,
+  planHasChanges,
   recordCache,
 } from "./writer.js";
 
@@ -574,6 +575,8 @@ export async function reconcileLoaded(
       recoveries,
     );
     try {
+      // Before the guards, which would otherwise report the pulled changes as undone by this run.
+      await checkVarsUnchanged(layout.root, plans, formatPath);
       ({
         deletions: unmatchedAllowances,
         handovers: unmatchedHandoverAllowances,
@@ -641,6 +644,33 @@ export async function reconcileLoaded(
     ...(unknownHolders.length > 0 ? { unknownHolders } : {}),
     ...(Object.keys(unknownHoldersReasons).length > 0 ? { unknownHoldersReasons } : {}),
   };
+}
+
+/**
+ * Rejects the run when a vars file whose output it changes no longer has the bytes it loaded.
+ * The repo lock keeps out other cake commands, not git: a `git pull` or `git checkout` during
+ * the run rewrites the vars file and its output, and the planned files would undo those changes.
+ */
+async function checkVarsUnchanged(
+  root: string,
+  plans: readonly FolderPlan[],
+  formatPath: PathFormatter,
+): Promise<void> {
+  for (const plan of plans) {
+    if (plan.desired === undefined || !planHasChanges(plan)) continue;
+    const { varsFile, varsSha256 } = plan.desired;
+    let current: string | undefined;
+    try {
+      current = sha256(await readFile(path.resolve(root, varsFile)));
+    } catch {
+      current = undefined;
+    }
+    if (current === varsSha256) continue;
+    throw new CakeError(
+      `${formatPath(varsFile)} changed while cake reconcile ran (a git pull, checkout or editor saved it), ` +
+        'so nothing was written; run "cake reconcile" again.',
+    );
+  }
 }
 
 function lockOptions(options: ReconcileOptions): LockOptions {

@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { chmod, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -272,6 +273,8 @@ describe("reconcile", () => {
   it("applies a vars edit saved while the previous run was loading", async () => {
     const root = await makeRepo({ [PROD_VARS]: varsText() });
     const layout = await resolveLayout(root);
+    // The output is current, so the run below changes nothing and finishes despite the edit.
+    await run(root);
     // The run loads the file with both users, then someone saves it with Alice alone.
     await reconcile({ layout }, async (current) => {
       const loaded = await loadRepo(current, undefined, { fast: true });
@@ -282,6 +285,26 @@ describe("reconcile", () => {
     const next = await run(root, { allowProfileDeletion: ["bjones"] });
 
     expect(paths(next, "remove")).toContain(`${PROD}/profiles/bjones.yaml`);
+    expect((await run(root, { check: true })).drift).toBe(false);
+  });
+
+  it("stops when vars change before writing", async () => {
+    const root = await makeRepo({ [PROD_VARS]: varsText() });
+    const layout = await resolveLayout(root);
+    // As a git pull would: the run loads the file with both users, then Alice alone is saved.
+    const attempt = reconcile({ layout }, async (current) => {
+      const loaded = await loadRepo(current, undefined, { fast: true });
+      await writeFile(path.join(root, PROD_VARS), varsText({ users: [ALICE] }));
+      return loaded;
+    });
+
+    await expect(attempt).rejects.toThrow(CakeError);
+    await expect(attempt).rejects.toThrow(
+      `${PROD_VARS} changed while cake reconcile ran (a git pull, checkout or editor saved it), so nothing was written`,
+    );
+    expect(existsSync(path.join(root, PROD))).toBe(false);
+    const next = await run(root);
+    expect(paths(next, "create")).not.toContain(`${PROD}/profiles/bjones.yaml`);
     expect((await run(root, { check: true })).drift).toBe(false);
   });
 
