@@ -15,6 +15,7 @@ import {
 } from "./diagnostics.js";
 import type { LoadSnapshot } from "./incremental.js";
 import { loadFast, placedBy, readVarsFile, unplaced } from "./load-fast.js";
+import { explainMisplacedKeys } from "./misplaced-keys.js";
 import { normalizeVars } from "./normalize.js";
 import { buildView } from "./rules/context.js";
 import { RULES } from "./rules/index.js";
@@ -109,7 +110,7 @@ export function loadVarsText(text: string, options: LoadOptions): LoadResult {
     yaml11BooleanDiagnostics(source).filter((item) => !errorPaths.has(item.path)),
   );
 
-  const sorted = sortDiagnostics(diagnostics);
+  const sorted = sortDiagnostics(explainMisplacedKeys(source, diagnostics));
   if (hasErrors(sorted) || !schema.vars)
     return { diagnostics: sorted, text, ...(document ? { document } : {}) };
   return {

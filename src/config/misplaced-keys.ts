@@ -1,0 +1,395 @@
+/**
+ * Explains unknown and duplicate keys that are keys of a neighbouring mapping. An indentation
+ * slip that is still valid YAML moves a key into another mapping: `users:` indented 2 spaces
+ * becomes a key of the section above it, and a grant's `access:` moved left becomes a key of the
+ * user entry. The schema then reports an unknown or duplicate key, whose usual fix (did you mean,
+ * delete one) is wrong for the person who made the slip. This module names the column the key
+ * belongs in instead, and keeps each diagnostic's position, path and code.
+ */
+import { isMap, isScalar, isSeq, type Node, type Pair, type YAMLMap } from "yaml";
+import type { Diagnostic } from "./diagnostics.js";
+import { type FieldPath, formatPath, type Position } from "./field-path.js";
+import { isQuotaResourceName } from "./rules/resource-quota.js";
+import { knownKeysAt } from "./schema-phase.js";
+import type { VarsSource } from "./source.js";
+
+/** A block mapping of the document, with its field path and the position of its first key. */
+interface MappingAt {
+  map: YAMLMap;
+  path: FieldPath;
+  /** 1-based column of its keys. */
+  column: number;
+  /** The line of its first key. */
+  line: number;
+  /** For an entry of a block list: the 1-based column of the list's `-`. */
+  dashColumn?: number;
+}
+
+/** A key of the document, with the mappings around it. */
+interface KeyAt {
+  name: string;
+  /** The key's index in the mapping that contains it. */
+  index: number;
+  position: Position;
+  /** The mapping that contains the key, then its ancestors, innermost first. */
+  mappings: MappingAt[];
+}
+
+/** The mapping a misplaced key belongs in. When that mapping is an empty value, `afterKey` is its key. */
+interface Placement {
+  path: FieldPath;
+  column: number;
+  line: number;
+  afterKey?: string;
+}
+
+/**
+ * Returns `diagnostics` with the message of each unknown or duplicate key that belongs in a
+ * neighbouring mapping rewritten to name the column it belongs in. A key that only reads as
+ * misplaced because a key above it slipped, and a required key reported missing because it
+ * slipped, get the same treatment.
+ */
+export function explainMisplacedKeys(source: VarsSource, diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  const keyCodes = new Set([
+    "unknown-key",
+    "yaml-duplicate-key",
+    "missing-key",
+    "missing-repo-url",
+    "wrong-type",
+  ]);
+  if (source.document === undefined || !diagnostics.some((item) => keyCodes.has(item.code)))
+    return [...diagnostics];
+
+  const keys = indexKeys(source);
+  const placements = new Map<KeyAt, Placement>();
+  const placementOf = (key: KeyAt): Placement | undefined => {
+    if (!placements.has(key)) {
+      const placement = placeKey(source, key);
+      if (placement !== undefined) placements.set(key, placement);
+    }
+    return placements.get(key);
+  };
+
+  return diagnostics.map((diagnostic) => {
+    if (diagnostic.code === "missing-key" || diagnostic.code === "missing-repo-url") {
+      const fix = missingKeyFix(keys, placementOf, diagnostic.path);
+      return fix === undefined
+        ? diagnostic
+        : { ...diagnostic, message: `${missingHead(diagnostic)}; ${fix}` };
+    }
+    if (diagnostic.code === "wrong-type") {
+      const fix = wrongTypeFix(keys, diagnostic.path, placementOf);
+      return fix === undefined ? diagnostic : { ...diagnostic, message: `${fix.head}; ${fix.fix}` };
+    }
+    if (diagnostic.code !== "unknown-key" && diagnostic.code !== "yaml-duplicate-key") return diagnostic;
+    const key = keys.byPosition.get(`${diagnostic.line}:${diagnostic.column}`);
+    if (key === undefined) return diagnostic;
+    // A key below a slipped key moves with it, so it is in place even where another mapping takes it.
+    const fix =
+      followingKeyFix(keys, key, placementOf) ??
+      misplacedKeyFix(source, key, placementOf(key)) ??
+      (diagnostic.code === "yaml-duplicate-key" ? slippedEntryFix(source, key) : undefined);
+    if (fix === undefined) return diagnostic;
+    return { ...diagnostic, message: `${problemHead(diagnostic, key)}; ${fix}` };
+  });
+}
+
+/** Returns the part of the message that states the problem, without the fix it used to suggest. */
+function problemHead(diagnostic: Diagnostic, key: KeyAt): string {
+  if (diagnostic.code === "unknown-key") return `unknown key "${key.name}" ${whereIs(containerOf(key).path)}`;
+  return diagnostic.message.replace(/; keep one and delete the other$/, "");
+}
+
+function missingHead(diagnostic: Diagnostic): string {
+  return diagnostic.message.replace(/; add a line .*$/, "");
+}
+
+function whereIs(path: FieldPath): string {
+  return path.length === 0 ? "at the top level" : `in ${formatPath(path)}`;
+}
+
+function containerOf(key: KeyAt): MappingAt {
+  return key.mappings[0] as MappingAt;
+}
+
+/**
+ * Returns the mapping that `key` belongs in, or undefined when no neighbouring mapping takes it.
+ * A key too far right belongs in one of the mappings that contain its own. A key too far left
+ * belongs in the last mapping nested in the value of the key above it, or in that value when it
+ * is empty. The mapping must accept the key and not have it already. Of several, the one whose
+ * column is nearest to the key's is taken.
+ */
+function placeKey(source: VarsSource, key: KeyAt): Placement | undefined {
+  const container = containerOf(key);
+  const candidates: Placement[] = [
+    ...key.mappings.slice(1).filter((mapping) => lacksKey(mapping.map.items, key.name)),
+    ...nestedAbove(source, container, key.index, key.name),
+  ];
+  return candidates
+    .filter((candidate) => candidate.column !== key.position.column && acceptsKey(candidate.path, key.name))
+    .sort((a, b) => Math.abs(a.column - key.position.column) - Math.abs(b.column - key.position.column))[0];
+}
+
+function misplacedKeyFix(
+  source: VarsSource,
+  key: KeyAt,
+  placement: Placement | undefined,
+): string | undefined {
+  if (placement === undefined) return undefined;
+  const container = containerOf(key);
+  const aboveIndex = Math.max(key.index - 1, 0);
+  const above = container.map.items[aboveIndex] as Pair;
+  const aboveLine = aboveIndex === key.index ? container.line : lineOf(source, above);
+  const neighbours =
+    container.path.length === 0 ? "the top-level keys" : `the keys of ${formatPath(container.path)}`;
+  const move = placement.column < key.position.column ? "move it left" : "indent it";
+  let belongs: string;
+  if (placement.path.length === 0) belongs = `"${key.name}" is a top-level key; ${move} to column 1`;
+  else if (placement.afterKey !== undefined)
+    belongs =
+      `"${key.name}" is a key of ${formatPath(placement.path)}, whose value (line ${placement.line}) is empty; ` +
+      `${move} to column ${placement.column}, below ${placement.afterKey}:`;
+  else
+    belongs =
+      `"${key.name}" is a key of ${formatPath(placement.path)} (line ${placement.line}); ` +
+      `${move} to column ${placement.column}, like the keys there`;
+  return `this line is probably indented wrong: it is indented like ${neighbours} (line ${aboveLine}), but ${belongs}`;
+}
+
+/**
+ * Returns the fix of a key that is in place but reads as a key of the wrong mapping because a
+ * key above it slipped: `deploy_namespaces:` below a `users:` indented like the keys of `gitops`.
+ */
+function followingKeyFix(
+  keys: KeyIndex,
+  key: KeyAt,
+  placementOf: (key: KeyAt) => Placement | undefined,
+): string | undefined {
+  const container = containerOf(key);
+  for (let index = key.index - 1; index >= 0; index--) {
+    const pair = container.map.items[index] as Pair;
+    const above = keys.byPosition.get(positionKey(keys.source, pair));
+    if (above === undefined) continue;
+    const placement = placementOf(above);
+    // Only a key with an empty value takes the keys below it when it moves.
+    if (placement === undefined || !isEmptyValue(keys.source, pair.value)) continue;
+    if (!acceptsKey([...placement.path, above.name], key.name)) return undefined;
+    return (
+      `it is a key of ${above.name}: (line ${lineOf(keys.source, pair)}), which is probably indented wrong; ` +
+      `once that line is in column ${placement.column}, this line is below it`
+    );
+  }
+  return undefined;
+}
+
+/**
+ * Returns the fix of a duplicate key that follows a list entry whose `- ` slipped into the list
+ * above it. With the `- email:` of a user entry indented like the grants of the entry above,
+ * that email becomes a grant, and the new entry's other keys become duplicates of the entry
+ * above. Deleting them, as a duplicate key's usual fix suggests, would lose the user.
+ */
+function slippedEntryFix(source: VarsSource, key: KeyAt): string | undefined {
+  const container = containerOf(key);
+  if (container.dashColumn === undefined || typeof container.path.at(-1) !== "number") return undefined;
+  // The keys between the slipped entry and this one are duplicates too, so look past them.
+  let slipped: (Placement & Partial<MappingAt>) | undefined;
+  for (let below = key.index; below >= 1 && slipped === undefined; below--) {
+    slipped = slippedEntryAbove(source, container, below, key.name);
+    const above = container.map.items[below - 1] as Pair;
+    if (!isScalar(above.key) || lacksKey(container.map.items.slice(0, below - 1), String(above.key.value)))
+      break;
+  }
+  if (slipped?.dashColumn === undefined) return undefined;
+  const list = formatPath(slipped.path.slice(0, -1));
+  const ownList = formatPath(container.path.slice(0, -1));
+  return (
+    `the list entry at line ${slipped.line} is probably indented wrong: its "- " is in column ${slipped.dashColumn}, ` +
+    `like the entries of ${list}, so this line reads as a second "${key.name}" of ${formatPath(container.path)}; ` +
+    `move that "- " to column ${container.dashColumn}, like the entries of ${ownList}`
+  );
+}
+
+/**
+ * Returns the entry nested in the value of the key above `index` whose keys are all keys of an
+ * entry of `container`'s own list and none of its own list, which is how a slipped entry reads.
+ */
+function slippedEntryAbove(
+  source: VarsSource,
+  container: MappingAt,
+  index: number,
+  name: string,
+): (Placement & Partial<MappingAt>) | undefined {
+  const entryKeys = knownKeysAt(container.path);
+  return [...nestedAbove(source, container, index, name)].reverse().find((candidate) => {
+    const map = candidate.map;
+    if (map === undefined || typeof candidate.path.at(-1) !== "number") return false;
+    const names = map.items.flatMap((pair) => (isScalar(pair.key) ? [String(pair.key.value)] : []));
+    const ownKeys = knownKeysAt(candidate.path);
+    return names.length > 0 && names.every((key) => entryKeys.includes(key) && !ownKeys.includes(key));
+  });
+}
+
+/**
+ * Returns the fix of a wrong type that an indentation slip caused, with the start of the
+ * message to keep, or undefined. A key moved into a quota reads as a quantity of the wrong type
+ * (the quota takes any key), and so do the keys below it. A key moved out of its mapping, to
+ * where the same key exists, hides that key's value behind its own.
+ */
+function wrongTypeFix(
+  keys: KeyIndex,
+  path: string,
+  placementOf: (key: KeyAt) => Placement | undefined,
+): { head: string; fix: string } | undefined {
+  const written = keys.byPath.get(path) ?? [];
+  const inQuota = written.find((key) => containerOf(key).path.at(-1) === "resource_quota");
+  if (inQuota !== undefined) {
+    const fix =
+      followingKeyFix(keys, inQuota, placementOf) ??
+      misplacedKeyFix(keys.source, inQuota, placementOf(inQuota));
+    if (fix !== undefined) return { head: `"${inQuota.name}" is not a quota resource name`, fix };
+  }
+  const later = written.slice(1).find((key) => placementOf(key) !== undefined);
+  if (later === undefined) return undefined;
+  return {
+    head: `the value of "${later.name}" at line ${later.position.line} replaces the one at line ${(written[0] as KeyAt).position.line}`,
+    fix: `line ${later.position.line} is probably indented wrong (see its error); once it is moved, this value is checked again`,
+  };
+}
+
+/** Returns the fix of a required key reported missing while a misplaced key of that name exists. */
+function missingKeyFix(
+  keys: KeyIndex,
+  placementOf: (key: KeyAt) => Placement | undefined,
+  path: string,
+): string | undefined {
+  for (const key of keys.all) {
+    if (!path.endsWith(key.name)) continue;
+    const placement = placementOf(key);
+    if (placement === undefined || formatPath([...placement.path, key.name]) !== path) continue;
+    return `it is at line ${key.position.line}, which is probably indented wrong; move it to column ${placement.column}`;
+  }
+  return undefined;
+}
+
+/** Returns true when the schema takes `name` as a key of the mapping at `path`. */
+function acceptsKey(path: FieldPath, name: string): boolean {
+  // A quota's keys are resource names, which the schema does not list.
+  if (path.at(-1) === "resource_quota") return isQuotaResourceName(name);
+  return knownKeysAt(path).includes(name);
+}
+
+/** Returns true for a value left empty (`key:` and nothing after it), which `~` or `null` is not. */
+function isEmptyValue(source: VarsSource, value: unknown): boolean {
+  if (value === null || value === undefined) return true;
+  if (!isScalar(value) || value.value !== null) return false;
+  const [start, end] = value.range ?? [0, 0];
+  return source.text.slice(start, end).trim() === "";
+}
+
+function lacksKey(pairs: readonly Pair[], name: string): boolean {
+  return !pairs.some((pair) => isScalar(pair.key) && String(pair.key.value) === name);
+}
+
+/**
+ * Returns the block mappings that end just above the key at `index` of `container`: the value of
+ * the key above it, then the last mapping inside that, and so on, each indented past the
+ * container. An empty value of the key above is a place too, two columns past that key.
+ */
+function nestedAbove(
+  source: VarsSource,
+  container: MappingAt,
+  index: number,
+  name: string,
+): (Placement & Partial<MappingAt>)[] {
+  const above = container.map.items[index - 1];
+  if (above === undefined || !isScalar(above.key)) return [];
+  const aboveKey = String(above.key.value);
+  let path: FieldPath = [...container.path, aboveKey];
+  if (isEmptyValue(source, above.value)) {
+    const position = source.positionOfOffset(above.key.range?.[0] ?? 0);
+    return [{ path, column: position.column + 2, line: position.line, afterKey: aboveKey }];
+  }
+
+  const found: MappingAt[] = [];
+  let node: unknown = above.value;
+  let dashColumn: number | undefined;
+  for (;;) {
+    if (isSeq(node) && !node.flow && node.items.length > 0) {
+      dashColumn = source.positionOfOffset(node.range?.[0] ?? 0).column;
+      path = [...path, node.items.length - 1];
+      node = node.items.at(-1);
+      continue;
+    }
+    if (!isMap(node) || node.flow || node.items.length === 0) break;
+    const mapping = mappingAt(source, node, path, dashColumn);
+    dashColumn = undefined;
+    if (mapping.column <= container.column) break;
+    found.push(mapping);
+    const last = node.items.at(-1) as Pair;
+    if (!isScalar(last.key)) break;
+    path = [...path, String(last.key.value)];
+    node = last.value;
+  }
+  return found.filter((mapping) => lacksKey(mapping.map.items, name));
+}
+
+function mappingAt(source: VarsSource, map: YAMLMap, path: FieldPath, dashColumn?: number): MappingAt {
+  const first = map.items[0]?.key as Node | undefined;
+  const position = source.positionOfOffset(first?.range?.[0] ?? 0);
+  return {
+    map,
+    path,
+    column: position.column,
+    line: position.line,
+    ...(dashColumn === undefined ? {} : { dashColumn }),
+  };
+}
+
+function lineOf(source: VarsSource, pair: Pair): number {
+  return source.positionOfOffset((pair.key as Node | null)?.range?.[0] ?? 0).line;
+}
+
+interface KeyIndex {
+  source: VarsSource;
+  /** Keys of block mappings by `line:column`, where diagnostics on keys point. */
+  byPosition: Map<string, KeyAt>;
+  /** Keys of block mappings by field path, in the order written; a duplicated key has several. */
+  byPath: Map<string, KeyAt[]>;
+  all: KeyAt[];
+}
+
+function positionKey(source: VarsSource, pair: Pair): string {
+  const position = source.positionOfOffset((pair.key as Node | null)?.range?.[0] ?? 0);
+  return `${position.line}:${position.column}`;
+}
+
+function indexKeys(source: VarsSource): KeyIndex {
+  const byPosition = new Map<string, KeyAt>();
+  const byPath = new Map<string, KeyAt[]>();
+  const all: KeyAt[] = [];
+  const visit = (node: unknown, path: FieldPath, outer: MappingAt[], dashColumn?: number): void => {
+    if (isSeq(node)) {
+      const column = source.positionOfOffset(node.range?.[0] ?? 0).column;
+      for (const [index, item] of node.items.entries())
+        visit(item, [...path, index], outer, node.flow ? undefined : column);
+      return;
+    }
+    if (!isMap(node) || node.items.length === 0) return;
+    const mappings = [mappingAt(source, node, path, dashColumn), ...outer];
+    for (const [index, pair] of node.items.entries()) {
+      if (!isScalar(pair.key)) continue;
+      const name = String(pair.key.value);
+      const position = source.positionOfOffset(pair.key.range?.[0] ?? 0);
+      if (!node.flow) {
+        const key = { name, index, position, mappings };
+        byPosition.set(`${position.line}:${position.column}`, key);
+        all.push(key);
+        const keyPath = formatPath([...path, name]);
+        byPath.set(keyPath, [...(byPath.get(keyPath) ?? []), key]);
+      }
+      visit(pair.value, [...path, name], mappings);
+    }
+  };
+  visit(source.document?.contents, [], []);
+  return { source, byPosition, byPath, all };
+}

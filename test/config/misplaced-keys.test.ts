@@ -1,0 +1,229 @@
+import { describe, expect, it } from "vitest";
+import type { Diagnostic } from "../../src/config/diagnostics.js";
+import { loadVarsText } from "../../src/config/load.js";
+
+// A vars file laid out as people write them, with a line number in each comment.
+const LINES = [
+  "environment: prod", // 1
+  "region: us-east-1", // 2
+  "kubeflow:", // 3
+  "  profile_owner: platform@example.com", // 4
+  "cloud:", // 5
+  "  provider: aws", // 6
+  "  aws:", // 7
+  '    account_id: "123456789012"', // 8
+  "    oidc_provider: oidc.eks.us-east-1.amazonaws.com/id/ABC", // 9
+  "gitops:", // 10
+  "  repo_url: https://git.example.com/platform/ops.git", // 11
+  "users:", // 12
+  "  deploy_namespaces:", // 13
+  "    - ml-staging", // 14
+  "    - name: ml-prod", // 15
+  "      resource_quota:", // 16
+  '        requests.cpu: "64"', // 17
+  "        persistentvolumeclaims: 20", // 18
+  "      aws:", // 19
+  "        policy_arns:", // 20
+  "          - arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess", // 21
+  "  users:", // 22
+  "    - email: alice@example.com", // 23
+  "      username: alice", // 24
+  "      roles: [cake-admin]", // 25
+  "      allowed_namespaces:", // 26
+  "        - ml-staging", // 27
+  "        - name: ml-prod", // 28
+  "          access: view", // 29
+  "    - email: bob@example.com", // 30
+  "      username: bob", // 31
+  "      roles: [cake-user]", // 32
+  "      allowed_namespaces: [ml-staging]", // 33
+  "",
+];
+
+/** Returns the file with each given line (1-based) indented by the given number of spaces. */
+function slipped(indents: Record<number, number>): string {
+  const lines = [...LINES];
+  for (const [line, indent] of Object.entries(indents)) {
+    const index = Number(line) - 1;
+    lines[index] = `${" ".repeat(indent)}${(lines[index] as string).trimStart()}`;
+  }
+  return lines.join("\n");
+}
+
+/** Loads `text` by the full load and by the fast path, which must report the same errors. */
+function errorsOf(text: string): Diagnostic[] {
+  const options = { file: "vars/prod-us-east-1.yaml", outputPath: "deployments/prod-us-east-1" };
+  const full = loadVarsText(text, options).diagnostics.filter((item) => item.severity === "error");
+  const fast = loadVarsText(text, { ...options, fast: true }).diagnostics.filter(
+    (item) => item.severity === "error",
+  );
+  expect(fast).toEqual(full);
+  return full;
+}
+
+function errorAt(errors: readonly Diagnostic[], line: number): Diagnostic {
+  const found = errors.find((item) => item.line === line);
+  if (found === undefined) throw new Error(`no error at line ${line}: ${JSON.stringify(errors, null, 2)}`);
+  return found;
+}
+
+describe("keys that slipped into another mapping", () => {
+  it("unchanged file has no errors", () => {
+    expect(errorsOf(LINES.join("\n"))).toEqual([]);
+  });
+
+  it("top-level key indented like the section above", () => {
+    const errors = errorsOf(slipped({ 12: 2 }));
+
+    const users = errorAt(errors, 12);
+    expect(users.code).toBe("unknown-key");
+    expect(users.path).toBe("gitops.users");
+    expect(users.column).toBe(3);
+    expect(users.message).toBe(
+      'unknown key "users" in gitops; this line is probably indented wrong: it is indented like ' +
+        'the keys of gitops (line 11), but "users" is a top-level key; move it left to column 1',
+    );
+
+    // The keys below `users:` are in place, and they read as keys of gitops only because of line 12.
+    const below = errorAt(errors, 13);
+    expect(below.code).toBe("unknown-key");
+    expect(below.path).toBe("gitops.deploy_namespaces");
+    expect(below.message).toBe(
+      'unknown key "deploy_namespaces" in gitops; it is a key of users: (line 12), which is ' +
+        "probably indented wrong; once that line is in column 1, this line is below it",
+    );
+
+    // The nested `users:` is in place too: moving it to column 1 would make it a second top-level key.
+    const nested = errorAt(errors, 22);
+    expect(nested.code).toBe("yaml-duplicate-key");
+    expect(nested.path).toBe("gitops.users");
+    expect(nested.message).toBe(
+      'duplicate key "users" in gitops at line 22 (first at line 12); it is a key of users: (line 12), ' +
+        "which is probably indented wrong; once that line is in column 1, this line is below it",
+    );
+  });
+
+  it("nested key moved left to the top level", () => {
+    const errors = errorsOf(slipped({ 22: 0 }));
+
+    const duplicate = errorAt(errors, 22);
+    expect(duplicate.code).toBe("yaml-duplicate-key");
+    expect(duplicate.path).toBe("users");
+    expect(duplicate.column).toBe(1);
+    expect(duplicate.message).toContain("this line is probably indented wrong");
+    expect(duplicate.message).toContain('"users" is a key of users (line 13); indent it to column 3');
+    expect(duplicate.message).not.toContain("delete");
+
+    // The second `users:` replaces the first one's value, which the schema then reads as a list.
+    const replaced = errors.find((item) => item.code === "wrong-type" && item.path === "users");
+    expect(replaced?.message).toBe(
+      'the value of "users" at line 22 replaces the one at line 12; line 22 is probably ' +
+        "indented wrong (see its error); once it is moved, this value is checked again",
+    );
+  });
+
+  it("grant key moved to the user entry's keys", () => {
+    const error = errorAt(errorsOf(slipped({ 29: 6 })), 29);
+    expect(error.code).toBe("unknown-key");
+    expect(error.path).toBe("users.users[0].access");
+    expect(error.column).toBe(7);
+    expect(error.message).toBe(
+      'unknown key "access" in users.users[0]; this line is probably indented wrong: it is ' +
+        'indented like the keys of users.users[0] (line 26), but "access" is a key of ' +
+        "users.users[0].allowed_namespaces[1] (line 28); indent it to column 11, like the keys there",
+    );
+  });
+
+  it("quota key moved out of resource_quota", () => {
+    const error = errorAt(errorsOf(slipped({ 18: 6 })), 18);
+    expect(error.code).toBe("unknown-key");
+    expect(error.path).toBe("users.deploy_namespaces[1].persistentvolumeclaims");
+    expect(error.message).toContain(
+      '"persistentvolumeclaims" is a key of users.deploy_namespaces[1].resource_quota (line 17); indent it to column 9',
+    );
+  });
+
+  it("namespace key moved into resource_quota", () => {
+    const errors = errorsOf(slipped({ 19: 8 }));
+
+    const aws = errorAt(errors, 19);
+    expect(aws.code).toBe("wrong-type");
+    expect(aws.path).toBe("users.deploy_namespaces[1].resource_quota.aws");
+    expect(aws.message).toContain('"aws" is not a quota resource name; this line is probably indented wrong');
+    expect(aws.message).toContain(
+      '"aws" is a key of users.deploy_namespaces[1] (line 15); move it left to column 7',
+    );
+
+    const below = errors.find(
+      (item) => item.path === "users.deploy_namespaces[1].resource_quota.policy_arns",
+    );
+    expect(below?.code).toBe("wrong-type");
+    expect(below?.message).toContain("it is a key of aws: (line 19), which is probably indented wrong");
+  });
+
+  it("key moved out from under an empty key", () => {
+    const error = errorAt(errorsOf(slipped({ 20: 6, 21: 8 })), 20);
+    expect(error.code).toBe("unknown-key");
+    expect(error.path).toBe("users.deploy_namespaces[1].policy_arns");
+    expect(error.message).toContain(
+      '"policy_arns" is a key of users.deploy_namespaces[1].aws, whose value (line 19) is empty; indent it to column 9, below aws:',
+    );
+  });
+
+  it("settings key moved out of its section", () => {
+    const error = errorAt(errorsOf(slipped({ 9: 2 })), 9);
+    expect(error.code).toBe("unknown-key");
+    expect(error.path).toBe("cloud.oidc_provider");
+    expect(error.message).toContain('"oidc_provider" is a key of cloud.aws (line 8); indent it to column 5');
+    expect(error.message).not.toContain("known keys");
+  });
+
+  it("required section nested in the one above", () => {
+    const errors = errorsOf(slipped({ 10: 2, 11: 4 }));
+    const missing = errors.find((item) => item.code === "missing-repo-url");
+    expect(missing?.path).toBe("gitops");
+    expect(missing?.message).toContain(
+      "it is at line 10, which is probably indented wrong; move it to column 1",
+    );
+    expect(missing?.message).not.toContain("add a line");
+  });
+
+  it("user entry moved into the grants above", () => {
+    const errors = errorsOf(slipped({ 30: 8 }));
+    for (const [line, key] of [
+      [31, "username"],
+      [32, "roles"],
+      [33, "allowed_namespaces"],
+    ] as const) {
+      const error = errorAt(errors, line);
+      expect(error.code).toBe("yaml-duplicate-key");
+      expect(error.path).toBe(`users.users[0].${key}`);
+      expect(error.message).toContain(
+        `the list entry at line 30 is probably indented wrong: its "- " is in column 9, like the ` +
+          `entries of users.users[0].allowed_namespaces, so this line reads as a second "${key}" ` +
+          'of users.users[0]; move that "- " to column 5, like the entries of users.users',
+      );
+      expect(error.message).not.toContain("delete");
+    }
+  });
+
+  it("misspelled key keeps its suggestion", () => {
+    const text = LINES.join("\n").replace("          access: view", "          acess: view");
+    const error = errorAt(errorsOf(text), 29);
+    expect(error.message).toBe(
+      'unknown key "acess" in users.users[0].allowed_namespaces[1]; did you mean "access"?',
+    );
+  });
+
+  it("real duplicate keeps its fix", () => {
+    const text = LINES.join("\n").replace(
+      "      username: bob\n",
+      "      username: bob\n      username: bobby\n",
+    );
+    const error = errorAt(errorsOf(text), 32);
+    expect(error.code).toBe("yaml-duplicate-key");
+    expect(error.message).toBe(
+      'duplicate key "username" in users.users[1] at line 32 (first at line 31); keep one and delete the other',
+    );
+  });
+});
