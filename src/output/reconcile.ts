@@ -30,6 +30,7 @@ import {
   repoRelative,
 } from "../repo/display-path.js";
 import { APPLICATIONSET_FILE, CONFIG_FILE, type RepoLayout } from "../repo/layout.js";
+import { hasVarsFiles } from "../repo/root.js";
 import { pruneCommand, shellWord } from "../repo/shell.js";
 import {
   checkOneFilePerFolder,
@@ -901,7 +902,14 @@ function foldersToCheck(hasConfig: boolean): string {
  * Returns the fix for an ops repo without vars files or generated output. Only `cake.yaml` at
  * the root distinguishes a repo that retired its last deployment from a wrong folder.
  */
-export function noVarsFix(hasConfig: boolean): string {
+export function noVarsFix(hasConfig: boolean, rootHasVarsFiles = false): string {
+  if (rootHasVarsFiles) {
+    // A vars folder taken for the root, as `cd vars` in a repo without cake.yaml outside git does.
+    return (
+      "the repo root itself holds *.yaml files, as a vars folder does: run cake from the ops repo root, " +
+      "or pass --repo with it (--repo .. from the vars folder)."
+    );
+  }
   const retired = hasConfig
     ? ""
     : `. If this ops repo has retired its last deployment, add a ${CONFIG_FILE} (it may be empty) at its root`;
@@ -931,9 +939,10 @@ export async function noVarsOutcome(
     (await stat(path.join(layout.root, CONFIG_FILE)).catch(() => undefined))?.isFile() ?? false;
   const folders = foldersToCheck(hasConfig);
   if (orphans.length === 0) {
+    const rootHasVarsFiles = !hasConfig && (await hasVarsFiles(layout.root));
     throw new UsageError(
       `no vars files (*.yaml, *.yml) found in ${varsDir} and no generated output in ${outputDir}; ` +
-        (legacy ?? noVarsFix(hasConfig)),
+        (legacy ?? noVarsFix(hasConfig, rootHasVarsFiles)),
     );
   }
   // No vars file beside generated output is more often a wrong vars folder (a typo in

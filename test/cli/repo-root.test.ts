@@ -143,6 +143,24 @@ describe("repo root without cake.yaml", () => {
   });
 });
 
+describe("vars folder taken for the root", () => {
+  it("says to run from the ops repo root", async () => {
+    const repo = await createGitRepo();
+    await repo.commit("ops repo in a subfolder", { [`ops/${VARS}`]: varsYaml() });
+    const folder = path.join(repo.dir, "ops", "vars");
+
+    const validate = await runCake(folder, "validate");
+    const plan = await runCake(folder, "plan");
+    await repo.cleanup();
+
+    expect(validate.code).toBe(2);
+    expect(validate.stderr).toContain("the repo root itself holds *.yaml files, as a vars folder does");
+    expect(validate.stderr).toContain("--repo .. from the vars folder");
+    expect(plan.code).toBe(2);
+    expect(plan.stderr).toContain("the repo root itself holds *.yaml files");
+  });
+});
+
 describe("repo root search limits", () => {
   let outer: string;
 

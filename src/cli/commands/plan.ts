@@ -52,7 +52,7 @@ import type { AccessGrant } from "../../plan/state.js";
 import type { DeploymentOutput, PlanSide } from "../../plan/types.js";
 import { makePathFormatter } from "../../repo/display-path.js";
 import { CONFIG_FILE, type RepoLayout } from "../../repo/layout.js";
-import { resolveCommandLayout } from "../../repo/root.js";
+import { hasVarsFiles, resolveCommandLayout } from "../../repo/root.js";
 import { layoutFlags } from "../../repo/shell.js";
 import { legacyVarsHint } from "../../repo/vars-files.js";
 import type { CommandContext } from "../io.js";
@@ -289,7 +289,8 @@ async function noVarsFixAtHead(layout: RepoLayout, head: PlanSide): Promise<stri
     head.commit === null
       ? existsSync(path.join(layout.root, CONFIG_FILE))
       : (await showFile(layout.root, head.commit, CONFIG_FILE)) !== undefined;
-  return noVarsFix(hasConfig);
+  const rootHasVarsFiles = head.commit === null && !hasConfig && (await hasVarsFiles(layout.root));
+  return noVarsFix(hasConfig, rootHasVarsFiles);
 }
 
 async function noDeploymentsAtHead(layout: RepoLayout, head: PlanSide): Promise<string | undefined> {
