@@ -51,6 +51,11 @@ export interface OutputManifest {
    * union of its two sides (see `parseConflictedManifest`).
    */
   mergeConflict?: true;
+  /**
+   * Never written: with `mergeConflict`, the Profiles that only one side of the merge has,
+   * with that side. `ours` is the branch checked out, `theirs` the one merged into it.
+   */
+  oneSideProfiles?: Record<string, "ours" | "theirs">;
 }
 
 export function sha256(data: string | Uint8Array): string {
@@ -166,7 +171,17 @@ export function parseConflictedManifest(text: string): OutputManifest | undefine
     // Version 1 manifests name their holders through the vars file at HEAD, which is ours.
     ...(varsSha256 !== undefined && theirs.manifestVersion === 1 ? { varsSha256 } : {}),
     mergeConflict: true,
+    oneSideProfiles: oneSided(ours.profiles, theirs.profiles),
   };
+}
+
+/** Returns the Profiles that only one of the two lists has, with the side that has them. */
+function oneSided(ours: readonly string[], theirs: readonly string[]): Record<string, "ours" | "theirs"> {
+  const [inOurs, inTheirs] = [new Set(ours), new Set(theirs)];
+  return Object.fromEntries([
+    ...ours.filter((profile) => !inTheirs.has(profile)).map((profile) => [profile, "ours"]),
+    ...theirs.filter((profile) => !inOurs.has(profile)).map((profile) => [profile, "theirs"]),
+  ]);
 }
 
 function sortedRecord<T>(record: Record<string, T>): Record<string, T> {

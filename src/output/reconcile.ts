@@ -991,6 +991,11 @@ export interface ProfileDeletion {
   orphan: boolean;
   /** The holder's new username, when the Profile leaves because its user was renamed. */
   renamedTo?: string;
+  /**
+   * The one side of a git merge that had the Profile, when the folder's manifest had conflict
+   * markers: `ours` is the branch checked out, `theirs` the branch merged into it.
+   */
+  mergeSide?: "ours" | "theirs";
 }
 
 /** A Profile that stays in the output while its namespace, and the data in it, changes hands. */
@@ -1129,6 +1134,7 @@ function checkGuards(
           profile,
           orphan: plan.desired === undefined,
           ...renamed(plan, profile),
+          ...mergeSideOf(plan, profile),
         });
     }
 
@@ -1177,6 +1183,11 @@ function checkGuards(
  * Returns the new username of the user who held `profile` in the previous output, when that
  * user is still in the desired output under another private profile.
  */
+function mergeSideOf(plan: FolderPlan, profile: string): { mergeSide?: "ours" | "theirs" } {
+  const side = plan.previousManifest?.oneSideProfiles?.[profile];
+  return side === undefined ? {} : { mergeSide: side };
+}
+
 function renamed(plan: FolderPlan, profile: string): { renamedTo?: string } {
   const holder = plan.previousManifest?.profileUsers?.[profile];
   if (holder === undefined || holder === null || plan.desired === undefined) return {};
@@ -1230,6 +1241,16 @@ function handoversOf(
   return { handovers, unknownHolders };
 }
 
+/** Says where a Profile of one side of a conflicted merge comes from, for the deletion guard. */
+function mergeSideNote(side: "ours" | "theirs"): string {
+  const branch = side === "ours" ? "the branch checked out" : "the branch being merged or rebased";
+  return (
+    `Only ${branch} has it, by the two sides of the manifest's git merge conflict. If Argo CD ` +
+    "never synced that branch, no such Profile exists in the cluster, and allowing its removal deletes " +
+    "nothing there. If it did, "
+  );
+}
+
 function blockedMessage(
   profileDeletions: ProfileDeletion[],
   ownerChanges: OwnerChange[],
@@ -1245,8 +1266,10 @@ function blockedMessage(
   ];
   const problems = [
     ...profileDeletions.map(
-      ({ deployment, profile, orphan, renamedTo }) =>
-        `${deployment}: Profile "${profile}" would leave the output. Argo CD keeps it (Prune=false), ` +
+      ({ deployment, profile, orphan, renamedTo, mergeSide }) =>
+        `${deployment}: Profile "${profile}" would leave the output. ` +
+        (mergeSide === undefined ? "" : mergeSideNote(mergeSide)) +
+        "Argo CD keeps it (Prune=false), " +
         `but whoever deletes it then deletes namespace "${profile}" with all its notebooks, volumes and pipelines. ` +
         (orphan
           ? "Its vars file was deleted: to keep the deployment, restore the vars file instead of pruning. "

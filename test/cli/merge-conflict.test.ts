@@ -161,6 +161,27 @@ describe("a git merge that conflicts in the ops repo", () => {
     expect(await repo.git("status", "--porcelain")).toBe("");
   });
 
+  it("names the merge side in the deletion guard", async () => {
+    const repo = await exampleRepo();
+    await conflictedMerge(repo);
+    // Resolved to our side only: the user the merged branch added leaves the output.
+    await repo.git("checkout", "--ours", PROD_VARS);
+
+    const blocked = await runCake(repo.dir, "reconcile");
+
+    expect(blocked.code).toBe(1);
+    expect(blocked.stderr).toContain('Profile "yan" would leave the output. Only the branch being merged');
+    expect(blocked.stderr).toContain(
+      "If Argo CD never synced that branch, no such Profile exists in the cluster",
+    );
+    const json = await runCake(repo.dir, "reconcile", "--format", "json");
+    expect(JSON.parse(json.stdout).blocked.profileDeletions).toEqual([
+      { deployment: "prod-us-east-1", profile: "yan", orphan: false, mergeSide: "theirs" },
+    ]);
+    const allowed = await runCake(repo.dir, "reconcile", "--allow-profile-deletion=prod-us-east-1/yan");
+    expect(allowed.code, allowed.stderr).toBe(0);
+  });
+
   it("plans with a conflicted manifest", async () => {
     const repo = await exampleRepo();
     // One branch deletes a user's Profile; the other adds a user. Git merges the vars file and

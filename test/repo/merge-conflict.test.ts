@@ -105,6 +105,7 @@ describe("parseConflictedManifest", () => {
         "profiles/team.yaml": "t1",
       },
       mergeConflict: true,
+      oneSideProfiles: { alice: "ours", bob: "theirs", carol: "theirs" },
     });
   });
 
