@@ -30,7 +30,7 @@ import {
   repoRelative,
 } from "../repo/display-path.js";
 import { APPLICATIONSET_FILE, CONFIG_FILE, type RepoLayout } from "../repo/layout.js";
-import { hasVarsFiles } from "../repo/root.js";
+import { rootLooksLikeVarsFolder } from "../repo/root.js";
 import { pruneCommand, shellWord } from "../repo/shell.js";
 import {
   checkOneFilePerFolder,
@@ -906,7 +906,7 @@ export function noVarsFix(hasConfig: boolean, rootHasVarsFiles = false): string 
   if (rootHasVarsFiles) {
     // A vars folder taken for the root, as `cd vars` in a repo without cake.yaml outside git does.
     return (
-      "the repo root itself holds *.yaml files, as a vars folder does: run cake from the ops repo root, " +
+      "the repo root is named like the vars folder and holds *.yaml files: run cake from the ops repo root, " +
       "or pass --repo with it (--repo .. from the vars folder)."
     );
   }
@@ -939,7 +939,7 @@ export async function noVarsOutcome(
     (await stat(path.join(layout.root, CONFIG_FILE)).catch(() => undefined))?.isFile() ?? false;
   const folders = foldersToCheck(hasConfig);
   if (orphans.length === 0) {
-    const rootHasVarsFiles = !hasConfig && (await hasVarsFiles(layout.root));
+    const rootHasVarsFiles = !hasConfig && (await rootLooksLikeVarsFolder(layout));
     throw new UsageError(
       `no vars files (*.yaml, *.yml) found in ${varsDir} and no generated output in ${outputDir}; ` +
         (legacy ?? noVarsFix(hasConfig, rootHasVarsFiles)),

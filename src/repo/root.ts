@@ -55,10 +55,19 @@ export async function findRepoRoot(cwd: string, options: LayoutOptions = {}): Pr
   return folder !== start && (await hasVarsFiles(path.join(folder, varsDir))) ? folder : start;
 }
 
-/** Returns true when `folder` is a folder with at least one `.yaml` or `.yml` file. */
+/** Returns true when `folder` is a folder with at least one `.yaml` or `.yml` file that is not hidden (`.gitlab-ci.yml`). */
 export async function hasVarsFiles(folder: string): Promise<boolean> {
   const names = await readdir(folder).catch(() => []);
-  return names.some((name) => /\.ya?ml$/.test(name));
+  return names.some((name) => !name.startsWith(".") && /\.ya?ml$/.test(name));
+}
+
+/**
+ * Returns true when the root of `layout` looks like its own vars folder: a folder named like
+ * the vars folder (`vars`) with vars files in it, as when cake runs from `vars/` of a repo it
+ * could not find the root of.
+ */
+export async function rootLooksLikeVarsFolder(layout: { root: string; varsDir: string }): Promise<boolean> {
+  return path.basename(layout.root) === path.basename(layout.varsDir) && (await hasVarsFiles(layout.root));
 }
 
 /**

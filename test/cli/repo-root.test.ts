@@ -154,10 +154,10 @@ describe("vars folder taken for the root", () => {
     await repo.cleanup();
 
     expect(validate.code).toBe(2);
-    expect(validate.stderr).toContain("the repo root itself holds *.yaml files, as a vars folder does");
+    expect(validate.stderr).toContain("the repo root is named like the vars folder and holds *.yaml files");
     expect(validate.stderr).toContain("--repo .. from the vars folder");
     expect(plan.code).toBe(2);
-    expect(plan.stderr).toContain("the repo root itself holds *.yaml files");
+    expect(plan.stderr).toContain("the repo root is named like the vars folder");
   });
 });
 

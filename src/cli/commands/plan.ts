@@ -52,7 +52,7 @@ import type { AccessGrant } from "../../plan/state.js";
 import type { DeploymentOutput, PlanSide } from "../../plan/types.js";
 import { makePathFormatter } from "../../repo/display-path.js";
 import { CONFIG_FILE, type RepoLayout } from "../../repo/layout.js";
-import { hasVarsFiles, resolveCommandLayout } from "../../repo/root.js";
+import { resolveCommandLayout, rootLooksLikeVarsFolder } from "../../repo/root.js";
 import { layoutFlags } from "../../repo/shell.js";
 import { legacyVarsHint } from "../../repo/vars-files.js";
 import type { CommandContext } from "../io.js";
@@ -289,7 +289,7 @@ async function noVarsFixAtHead(layout: RepoLayout, head: PlanSide): Promise<stri
     head.commit === null
       ? existsSync(path.join(layout.root, CONFIG_FILE))
       : (await showFile(layout.root, head.commit, CONFIG_FILE)) !== undefined;
-  const rootHasVarsFiles = head.commit === null && !hasConfig && (await hasVarsFiles(layout.root));
+  const rootHasVarsFiles = head.commit === null && !hasConfig && (await rootLooksLikeVarsFolder(layout));
   return noVarsFix(hasConfig, rootHasVarsFiles);
 }
 
