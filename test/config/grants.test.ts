@@ -98,6 +98,57 @@ describe("allowed namespaces", () => {
     expect(diagnostic.message).not.toContain("did you mean");
   });
 
+  it("suspects a declaration no grant names", () => {
+    const text = varsYaml({
+      users: usersYaml("  deploy_namespaces: [team-a, ml-stagin]\n", [
+        userYaml({
+          email: "alice@example.com",
+          username: "alice",
+          roles: "[cake-user]",
+          allowed_namespaces: "[ml-staging]",
+        }),
+        userYaml({
+          email: "bob@example.com",
+          username: "bob",
+          roles: "[cake-user]",
+          allowed_namespaces: "[ml-staging]",
+        }),
+      ]),
+    });
+
+    const diagnostics = load(text).diagnostics.filter((item) => item.code === "unknown-namespace");
+
+    expect(diagnostics).toHaveLength(2);
+    expect(diagnostics[0]?.message).toContain('did you mean "ml-stagin"?');
+    expect(diagnostics[0]?.message).toContain(
+      'No grant names "ml-stagin" and 2 grants name "ml-staging", so the declaration may be the misspelled one',
+    );
+  });
+
+  it("keeps the plain suggestion for a granted name", () => {
+    const text = varsYaml({
+      users: usersYaml("  deploy_namespaces: [team-a]\n", [
+        userYaml({
+          email: "alice@example.com",
+          username: "alice",
+          roles: "[cake-user]",
+          allowed_namespaces: "[team-a]",
+        }),
+        userYaml({
+          email: "bob@example.com",
+          username: "bob",
+          roles: "[cake-user]",
+          allowed_namespaces: "[taem-a]",
+        }),
+      ]),
+    });
+
+    const diagnostic = single(load(text), "unknown-namespace");
+
+    expect(diagnostic.message).toContain('did you mean "team-a"?');
+    expect(diagnostic.message).not.toContain("misspelled");
+  });
+
   it("suggests no invalid declared name", () => {
     const text = withUser({ roles: "[cake-user]", allowed_namespaces: "[team-c]" }, "[Team-C]");
 

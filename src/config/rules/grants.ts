@@ -48,6 +48,14 @@ export const grantsRule: Rule = {
 
     const bothKeys =
       source.mappingHasKey(["users"], "deployments") && view.namespacesKey === "deploy_namespaces";
+    // A declared namespace that no grant names, near a name that grants use, is more likely
+    // the misspelled one: the fix then goes in the declaration, not in every grant.
+    const granted = new Map<string, number>();
+    for (const entry of view.users) {
+      for (const grant of entry.value.allowedNamespaces) {
+        if (grant !== undefined) granted.set(grant.namespace, (granted.get(grant.namespace) ?? 0) + 1);
+      }
+    }
     for (const entry of view.users) {
       const firstByNamespace = new Map<string, FieldPath>();
       entry.value.allowedNamespaces.forEach((grant, index) => {
@@ -75,6 +83,12 @@ export const grantsRule: Rule = {
               withAccess[2]?.toLowerCase() === "view"
                 ? `write {name: ${target}, access: view}`
                 : `write ${target} (a plain name grants edit access)`;
+          } else if (target !== undefined && !granted.has(target)) {
+            const uses = granted.get(namespace) ?? 1;
+            fix =
+              `did you mean "${target}"? No grant names "${target}" and ${uses === 1 ? "this grant names" : `${uses} grants name`} ` +
+              `"${namespace}", so the declaration may be the misspelled one: then rename "${target}" in ` +
+              `users.${view.namespacesKey} instead`;
           } else if (target !== undefined) {
             fix = `did you mean "${target}"?`;
           }
