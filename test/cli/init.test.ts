@@ -480,6 +480,7 @@ describe("cake init codeowners", () => {
     expect((await cake(dir, "reconcile")).code).toBe(0);
 
     const stale = await cake(dir, "reconcile", "--check", "--format", "json");
+    const staleText = await cake(dir, "reconcile", "--check");
     const oneDeployment = await cake(dir, "reconcile", "--check", "--deployment", "dev-us-east-1");
     await cake(dir, "init", "--codeowners");
     const current = await cake(dir, "reconcile", "--check");
@@ -490,8 +491,12 @@ describe("cake init codeowners", () => {
     expect(stale.stderr).toContain(
       'does not name the current cake-admins of the vars files as reviewers; run "cake init --codeowners"',
     );
+    expect(staleText.stdout).toContain(
+      "dev-us-east-1: up to date\nCODEOWNERS: stale (does not name the current cake-admins)\n",
+    );
     expect(oneDeployment.code).toBe(0);
     expect(current.code).toBe(0);
+    expect(current.stdout).not.toContain("CODEOWNERS");
   });
 
   it("edits that change cake-admins remind of CODEOWNERS", async () => {

@@ -356,6 +356,10 @@ export function renderText(
     if (merged !== undefined) lines.push(`  ${merged}`);
   }
   if (result.deployments.length === 0) lines.push("no vars files found; nothing to reconcile");
+  // Listed with the deployments, so that their "up to date" lines do not read as a passing check.
+  if (result.check && result.staleCodeowners !== undefined) {
+    lines.push(`${formatPath(result.staleCodeowners)}: stale (does not name the current cake-admins)`);
+  }
   return `${lines.join("\n")}\n`;
 }
 
