@@ -257,10 +257,10 @@ function unsureSlip(line: LayoutLine, other: Frame): IndentationSlip {
 const KEY = /^(?:"(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^\s#"'[\]{},?&*!|>%@`-][^#]*?|-[^\s#][^#]*?)\s*:(?=\s|$)/;
 
 /**
- * Returns the lines of `text` with text other than comments, up to the first line that is neither
- * a key nor a list entry, or whose quoted value spans lines: the scan cannot place such a line or
- * the lines after it. The lines of a block scalar and of a bracketed list or mapping continued on
- * later lines are left out, since they are not keys or entries.
+ * Returns the lines of `text` that hold more than a comment. The list stops before the first
+ * line that is neither a key nor a list entry, or whose quoted value spans lines, because the
+ * scan cannot place that line or the ones after it. Lines of a block scalar, and of a bracketed
+ * list or mapping continued on later lines, are left out: they are not keys or entries.
  */
 function layoutLines(text: string): LayoutLine[] {
   const lines: LayoutLine[] = [];

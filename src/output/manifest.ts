@@ -99,33 +99,33 @@ function formatManifestFields(fields: object): string {
  */
 export async function readManifest(folder: string, shownAs = folder): Promise<OutputManifest | undefined> {
   const file = path.join(folder, MANIFEST_FILE);
-  const shown = `${shownAs}/${MANIFEST_FILE}`;
+  const displayPath = `${shownAs}/${MANIFEST_FILE}`;
   let text: string;
   try {
     text = await readFile(file, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new CakeError(`cannot read ${shown}: ${(error as Error).message}`);
+    throw new CakeError(`cannot read ${displayPath}: ${(error as Error).message}`);
   }
 
   const markers = markerLines(text);
   const manifest = markers.length === 0 ? parseManifest(text) : parseConflictedManifest(text);
   if (manifest !== undefined && manifest.manifestVersion > MANIFEST_VERSION) {
     throw new CakeError(
-      `${shown} was written by cake ${manifest.cakeVersion}, whose manifest format (version ` +
+      `${displayPath} was written by cake ${manifest.cakeVersion}, whose manifest format (version ` +
         `${manifest.manifestVersion}) this cake does not know; upgrade cake to reconcile this folder.`,
     );
   }
   if (manifest === undefined && markers.length > 0) {
     throw new CakeError(
-      `${shown} has git merge conflict markers (line ${markers[0]?.line}), and its two sides are ` +
+      `${displayPath} has git merge conflict markers (line ${markers[0]?.line}), and its two sides are ` +
         "not both cake manifests. Do not resolve it by hand: delete it, and cake rebuilds it from " +
         "the files that carry the cake header on the next reconcile.",
     );
   }
   if (manifest === undefined) {
     throw new CakeError(
-      `${shown} is not a valid cake manifest. Restore it from git (git checkout -- ${shown}), ` +
+      `${displayPath} is not a valid cake manifest. Restore it from git (git checkout -- ${displayPath}), ` +
         "or delete it to let cake rebuild it from the files that carry the cake header.",
     );
   }

@@ -62,9 +62,9 @@ export async function hasVarsFiles(folder: string): Promise<boolean> {
 }
 
 /**
- * Returns true when the root of `layout` looks like its own vars folder: a folder named like
- * the vars folder (`vars`) with vars files in it, as when cake runs from `vars/` of a repo it
- * could not find the root of.
+ * Returns true when the root of `layout` looks like its own vars folder: it is named like the
+ * vars folder (`vars`) and has vars files. That happens when cake runs from `vars/` of a repo
+ * whose root it could not find.
  */
 export async function rootLooksLikeVarsFolder(layout: { root: string; varsDir: string }): Promise<boolean> {
   return path.basename(layout.root) === path.basename(layout.varsDir) && (await hasVarsFiles(layout.root));

@@ -4,17 +4,15 @@
  * runs real git and the CLI in-process.
  */
 import { execFile } from "node:child_process";
-import { cp, mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { runCake } from "../helpers/cli.js";
-import { createGitRepo, type TempRepo } from "../helpers/git-repo.js";
+import { copyExampleOps, createGitRepo, type TempRepo } from "../helpers/git-repo.js";
 
 const execFileAsync = promisify(execFile);
-const EXAMPLE = fileURLToPath(new URL("../../examples/ops", import.meta.url));
 const GIT_ENV = { ...process.env, GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1", LC_ALL: "C" };
 
 const repos: TempRepo[] = [];
@@ -28,9 +26,7 @@ afterEach(async () => {
 async function exampleRepo(): Promise<TempRepo> {
   const repo = await createGitRepo();
   repos.push(repo);
-  for (const entry of [".gitignore", "vars", "deployments", "schema"]) {
-    await cp(path.join(EXAMPLE, entry), path.join(repo.dir, entry), { recursive: true });
-  }
+  await copyExampleOps(repo.dir);
   const reconciled = await runCake(repo.dir, "reconcile");
   expect(reconciled.code, reconciled.stderr).toBe(0);
   await repo.commit("example ops repo");

@@ -3,15 +3,13 @@
  * change the same lines of the vars file and of the generated files, so git stops with
  * conflict markers in both. A person resolves the vars file; cake regenerates the rest.
  */
-import { cp, readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { runCake } from "../helpers/cli.js";
-import { createGitRepo, type TempRepo } from "../helpers/git-repo.js";
+import { copyExampleOps, createGitRepo, type TempRepo } from "../helpers/git-repo.js";
 import { snapshotTree } from "../output/tree.js";
 
-const EXAMPLE = fileURLToPath(new URL("../../examples/ops", import.meta.url));
 const PROD = "deployments/prod-us-east-1";
 const PROD_VARS = "vars/prod-us-east-1.yaml";
 
@@ -24,13 +22,7 @@ afterEach(async () => {
 async function exampleRepo(): Promise<TempRepo> {
   const repo = await createGitRepo();
   repos.push(repo);
-  for (const entry of ["cake.yaml", ".gitignore", "vars", "deployments", "schema"]) {
-    await cp(path.join(EXAMPLE, entry), path.join(repo.dir, entry), { recursive: true }).catch(
-      (error: NodeJS.ErrnoException) => {
-        if (error.code !== "ENOENT") throw error;
-      },
-    );
-  }
+  await copyExampleOps(repo.dir);
   await repo.commit("example ops repo");
   return repo;
 }
@@ -65,7 +57,7 @@ async function conflictedMerge(repo: TempRepo): Promise<void> {
   expect(await repo.git("diff", "--name-only", "--diff-filter=U")).toContain(PROD_VARS);
 }
 
-/** The vars file as a person resolves it: the `yan` side, then the user the `zed` side added. */
+/** Writes the vars file as a person resolves it: the `yan` side, then the user the `zed` side added. */
 async function resolveVars(repo: TempRepo): Promise<void> {
   const theirs = await repo.git("show", `yan:${PROD_VARS}`);
   const zed =

@@ -4,9 +4,10 @@
  * the configuration of the machine they run on.
  */
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
 const execFileAsync = promisify(execFile);
@@ -80,4 +81,14 @@ export async function createGitRepo(branch = "main"): Promise<TempRepo> {
 
   await git("init", "--quiet", `--initial-branch=${branch}`);
   return repo;
+}
+
+/** The bundled example ops repo, whose generated output is committed. */
+const EXAMPLE_OPS = fileURLToPath(new URL("../../examples/ops", import.meta.url));
+
+/** Copies the example ops repo (vars, generated output, schema, `.gitignore`) into `dir`, without its local cache. */
+export async function copyExampleOps(dir: string): Promise<void> {
+  for (const entry of [".gitignore", "vars", "deployments", "schema"]) {
+    await cp(path.join(EXAMPLE_OPS, entry), path.join(dir, entry), { recursive: true });
+  }
 }

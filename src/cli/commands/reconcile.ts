@@ -352,7 +352,7 @@ export function renderText(
     for (const detail of [...notes, ...(listed ? details : [])]) lines.push(`  ${detail}`);
     const reminder = result.check ? undefined : argocdReminder(report, location);
     if (reminder !== undefined) lines.push(`  ${reminder}`);
-    const merged = result.check ? undefined : mergeConflictNote(report, location);
+    const merged = result.check ? undefined : mergeConflictNote(report, formatPath);
     if (merged !== undefined) lines.push(`  ${merged}`);
   }
   if (result.deployments.length === 0) lines.push("no vars files found; nothing to reconcile");
@@ -368,10 +368,8 @@ function writeSummary(report: DeploymentReport, flags: string): string {
     return `output of a deleted vars file, kept (to delete it and its Profiles, run "${pruneCommand([report.name], flags)}")`;
   }
   const marked = new Set(report.mergeConflicts);
-  const unmarked = (action: FileAction): number =>
-    report.changes.filter((change) => change.action === action && !marked.has(change.path)).length;
-  const written = unmarked("create") + unmarked("update");
-  const restored = unmarked("restore");
+  const written = countWithoutMarkers(report, "create") + countWithoutMarkers(report, "update");
+  const restored = countWithoutMarkers(report, "restore");
   const parts = [
     `${written} written`,
     `${report.unchanged} unchanged`,
@@ -437,12 +435,9 @@ function writeDetails(report: DeploymentReport, formatPath: PathFormatter): stri
  * Returns the line that follows a run that replaced git merge conflict markers: git still
  * lists those files as unmerged until they are staged.
  */
-function mergeConflictNote(
-  report: DeploymentReport,
-  location: CommandLocation | undefined,
-): string | undefined {
+function mergeConflictNote(report: DeploymentReport, formatPath: PathFormatter): string | undefined {
   if (report.mergeConflicts === undefined) return undefined;
-  const folder = makePathFormatter(location)(report.folder);
+  const folder = formatPath(report.folder);
   return `git lists those files as unmerged until they are staged: run "git add ${folder}"`;
 }
 
@@ -452,15 +447,13 @@ function checkSummary(report: DeploymentReport, flags: string): string {
     return `output of a deleted vars file (to delete it and its Profiles, run "${pruneCommand([report.name], flags)}")`;
   }
   const marked = new Set(report.mergeConflicts);
-  const unmarked = (action: FileAction): number =>
-    report.changes.filter((change) => change.action === action && !marked.has(change.path)).length;
   const manifestStale = report.manifestChanged && !report.manifestMissing && !marked.has(MANIFEST_FILE);
   // The manifest is listed as a stale file among the details, so it is counted with them.
   const parts = [
-    [unmarked("update") + (manifestStale ? 1 : 0), "stale"],
+    [countWithoutMarkers(report, "update") + (manifestStale ? 1 : 0), "stale"],
     [countOf(report, "create") + (report.manifestMissing ? 1 : 0), "missing"],
     [countOf(report, "remove"), "extra"],
-    [unmarked("restore"), "hand-edited"],
+    [countWithoutMarkers(report, "restore"), "hand-edited"],
     [marked.size, "with git merge conflict markers"],
     [report.conflicts.length, "in the way"],
   ]
@@ -470,7 +463,7 @@ function checkSummary(report: DeploymentReport, flags: string): string {
   return parts.join(", ");
 }
 
-/** How `--check` lists a file with git merge conflict markers: generated files never need resolving by hand. */
+/** The `--check` label and note of a file with git merge conflict markers, which `cake reconcile` replaces. */
 const MERGE_CONFLICT_LABEL: [string, string] = [
   "conflicted",
   '(has git merge conflict markers; "cake reconcile" replaces them)',
@@ -509,6 +502,12 @@ function checkDetails(report: DeploymentReport, formatPath: PathFormatter): stri
     details.push(`stale ${folder}/.cake-manifest.json (${note})`);
   }
   return details;
+}
+
+/** Returns the number of changes with `action` whose file had no git merge conflict markers. */
+function countWithoutMarkers(report: DeploymentReport, action: FileAction): number {
+  const marked = new Set(report.mergeConflicts);
+  return report.changes.filter((change) => change.action === action && !marked.has(change.path)).length;
 }
 
 function countOf(report: DeploymentReport, action: FileAction): number {
