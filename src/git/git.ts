@@ -335,6 +335,41 @@ export async function lastCommitChanging(
 }
 
 /**
+ * Returns the files under folder `dir` (relative to `cwd`) that a commit at or before `ref`
+ * deleted, each with the newest commit that deleted it. Renames count as a deletion and an
+ * addition. One `git log` reads the whole history of the folder; a shallow clone gives only
+ * the deletions in the history at hand.
+ */
+export async function deletedFiles(cwd: string, ref: string, dir: string): Promise<Map<string, string>> {
+  checkRef(cwd, ref);
+  const prefix = `${dir.replace(/\/+$/, "")}/`;
+  const output = await gitText(cwd, [
+    "log",
+    "--relative",
+    "--no-renames",
+    "--diff-filter=D",
+    "--name-only",
+    "-z",
+    "--format=%H",
+    "--end-of-options",
+    ref,
+    "--",
+    prefix,
+  ]);
+  // With -z, each commit is its hash, NUL, then a newline before its first path, and NUL
+  // after every path. Paths start with `prefix`, which a hash never does.
+  const deleted = new Map<string, string>();
+  let commit: string | undefined;
+  for (const token of output.split("\0")) {
+    const entry = token.startsWith("\n") ? token.slice(1) : token;
+    if (entry === "") continue;
+    if (!entry.startsWith(prefix)) commit = entry;
+    else if (commit !== undefined && !deleted.has(entry)) deleted.set(entry, commit);
+  }
+  return deleted;
+}
+
+/**
  * Returns the names of the files directly inside folder `dir` (relative to `cwd`) in
  * commit `ref`, sorted, without subfolders. A folder the commit lacks gives an empty list.
  */

@@ -8,7 +8,10 @@
  * record comes from git history. Git is imported only here, and only for a folder without a
  * manifest.
  */
-import { MANIFEST_FILE, parseManifest } from "./manifest.js";
+import path from "node:path";
+import { profilePath } from "../generate/layout.js";
+import { MANIFEST_FILE, type OutputManifest, parseManifest } from "./manifest.js";
+import { adminInProfileText } from "./profile-holder.js";
 
 /**
  * Returns the Profiles, with their holders (an email, or null for a deploy namespace), that
@@ -59,4 +62,50 @@ export async function committedOutput(
   const kept: Record<string, string | null> = { ...manifest.removedProfiles };
   for (const profile of manifest.profiles) kept[profile] = manifest.profileUsers?.[profile] ?? null;
   return atRef ? { kept, atRef: [...manifest.profiles], filesAtRef: manifest.files } : { kept, atRef: [] };
+}
+
+/**
+ * Returns the Profiles among `names` whose files in `folder` a commit at or before `ref`
+ * deleted, each with its holder before the newest such commit (an email, or null for a
+ * deploy namespace). A removal that reconcile makes is recorded in the manifest's
+ * `removedProfiles`, but a `git revert` of the commit that added a user, or a profile file
+ * deleted and committed by hand, removes a Profile without that record. Argo CD keeps the
+ * Profile and its namespace all the same (Prune=false), so a new Profile of that name for
+ * someone else is a handover. Returns an empty record outside a git repository; a shallow
+ * clone finds only the deletions in the history it has.
+ * @param root the ops repo root; `folder` is relative to it.
+ */
+export async function profilesDeletedInHistory(
+  root: string,
+  folder: string,
+  names: readonly string[],
+  ref = "HEAD",
+): Promise<Record<string, string | null>> {
+  const { deletedFiles, isRepo, mayBeInRepo, revParse, showFile } = await import("../git/git.js");
+  if (names.length === 0 || !mayBeInRepo(root)) return {};
+  if (!(await isRepo(root)) || (await revParse(root, ref)) === undefined) return {};
+
+  const fileOf = (profile: string): string => `${folder}/${profilePath(profile)}`;
+  const deleted = await deletedFiles(root, ref, path.posix.dirname(fileOf("profile")));
+  const manifests = new Map<string, OutputManifest | undefined>();
+  const found: Record<string, string | null> = {};
+  for (const profile of names) {
+    const commit = deleted.get(fileOf(profile));
+    if (commit === undefined) continue;
+
+    const before = `${commit}^`;
+    if (!manifests.has(commit)) {
+      const text = await showFile(root, before, `${folder}/${MANIFEST_FILE}`);
+      manifests.set(commit, text === undefined ? undefined : parseManifest(text));
+    }
+    const users = manifests.get(commit)?.profileUsers;
+    if (users !== undefined && Object.hasOwn(users, profile)) {
+      found[profile] = users[profile] ?? null;
+      continue;
+    }
+    // A manifest written before cake recorded holders: the deleted file itself names its admin.
+    const text = await showFile(root, before, fileOf(profile));
+    found[profile] = text === undefined ? null : (adminInProfileText(text) ?? null);
+  }
+  return found;
 }

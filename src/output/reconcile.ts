@@ -56,6 +56,7 @@ import {
 import { type LockOptions, withRepoLock } from "./lock.js";
 import { MANIFEST_FILE, MANIFEST_VERSION, sha256 } from "./manifest.js";
 import { renderSettings } from "./parallel-render.js";
+import { adminInProfileText } from "./profile-holder.js";
 import { createSerializer, generatedHeader } from "./serialize.js";
 import {
   applyPlan,
@@ -1362,25 +1363,7 @@ function adminInFile(file: string): string | undefined {
   } catch {
     return undefined;
   }
-  for (const document of text.split(/^---$/m)) {
-    if (!/^kind: RoleBinding$/m.test(document)) continue;
-    const annotations = /^ {4}role: admin\n {4}user: (.+)$/m.exec(document);
-    if (annotations?.[1] !== undefined) return yamlScalar(annotations[1]);
-  }
-  return undefined;
-}
-
-/** Reads a one-line YAML scalar as cake's serializer writes it: plain, or double-quoted JSON. */
-function yamlScalar(text: string): string {
-  if (text.startsWith('"')) {
-    try {
-      return JSON.parse(text) as string;
-    } catch {
-      return text;
-    }
-  }
-  if (text.startsWith("'")) return text.slice(1, -1).replaceAll("''", "'");
-  return text;
+  return adminInProfileText(text);
 }
 
 /** Describes one handover, with advice for an email that changed only in case or Unicode form. */

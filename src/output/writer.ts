@@ -245,6 +245,9 @@ async function plan(
       filesAtRef: committedFiles,
     } = await committedOutput(root, folder));
   }
+  if (previousManifest !== undefined && desired !== undefined) {
+    keptProfiles = await deletedWithoutRecord(root, folder, previousManifest, desired);
+  }
   const foldersOnDisk: string[] = [];
   const onDisk = listFiles(absolute, foldersOnDisk);
 
@@ -563,6 +566,28 @@ export function recordCache(root: string, plan: FolderPlan): void {
     plan.hashes,
     plan.foldersOnDisk,
   );
+}
+
+/**
+ * Returns the Profiles new to the manifest that git history shows as deleted from the folder
+ * earlier, with their holders then (see `profilesDeletedInHistory`), or undefined when there
+ * are none. Git runs only when the output gains a Profile, so a run that changes grants pays
+ * nothing.
+ */
+async function deletedWithoutRecord(
+  root: string,
+  folder: string,
+  previousManifest: OutputManifest,
+  desired: DesiredOutput,
+): Promise<Record<string, string | null> | undefined> {
+  const known = new Set(previousManifest.profiles);
+  const removed = previousManifest.removedProfiles ?? {};
+  const added = desired.profiles.filter((profile) => !known.has(profile) && !Object.hasOwn(removed, profile));
+  if (added.length === 0) return undefined;
+
+  const { profilesDeletedInHistory } = await import("./deleted-output.js");
+  const deleted = await profilesDeletedInHistory(root, folder, added);
+  return Object.keys(deleted).length === 0 ? undefined : deleted;
 }
 
 function buildManifest(

@@ -8,9 +8,9 @@ import path from "node:path";
 import { CORE_SCHEMA, load } from "js-yaml";
 import { CakeError } from "../errors.js";
 import { listFiles, listFolders, readFolder, showFile } from "../git/git.js";
-import { CAKE_ADMIN_RBAC_NAME, contributorClusterRole } from "../model/names.js";
+import { CAKE_ADMIN_RBAC_NAME, contributorClusterRole, profilesOf } from "../model/names.js";
 import type { ContributorRole } from "../model/types.js";
-import { lastCommittedProfiles } from "../output/deleted-output.js";
+import { lastCommittedProfiles, profilesDeletedInHistory } from "../output/deleted-output.js";
 import { MANIFEST_FILE, parseConflictedManifest, parseManifest } from "../output/manifest.js";
 import type { RepoLayout } from "../repo/layout.js";
 import type { LoadedVars } from "./sources.js";
@@ -135,6 +135,34 @@ export async function keptProfilesAt(
     if (Object.keys(profiles).length > 0) keptByName.set(name, profiles);
   }
   return keptByName;
+}
+
+/**
+ * Adds to `kept`, for each deployment with a manifest at `commit`, the Profiles new at head
+ * whose files git history at `commit` shows deleted from its folder without a
+ * `removedProfiles` record (a `git revert` of the commit that added a user), with their
+ * holders then. Argo CD kept them, so a new holder of one of those names is a handover.
+ * Git runs only for deployments that gain a Profile.
+ */
+export async function addProfilesDeletedEarlier(
+  kept: Map<string, Record<string, string | null>>,
+  layout: RepoLayout,
+  commit: string,
+  headVars: readonly LoadedVars[],
+  outputs: ReadonlyMap<string, DeploymentOutput>,
+): Promise<void> {
+  for (const vars of headVars) {
+    const output = outputs.get(vars.name);
+    if (output === undefined || vars.deployment === undefined) continue;
+    const known = new Set([...output.profiles, ...Object.keys(output.removedProfiles ?? {})]);
+    const added = profilesOf(vars.deployment)
+      .map((profile) => profile.name)
+      .filter((profile) => !known.has(profile));
+    if (added.length === 0) continue;
+
+    const deleted = await profilesDeletedInHistory(layout.root, output.folder, added, commit);
+    if (Object.keys(deleted).length > 0) kept.set(vars.name, { ...kept.get(vars.name), ...deleted });
+  }
 }
 
 /**

@@ -275,8 +275,10 @@ export interface PlanSnapshot {
    */
   deletedVars?: ReadonlyMap<string, LoadedVars>;
   /**
-   * At base: for deployments without a manifest at base, the Profiles of their folder's last
-   * committed manifest before it, with their holders (see `keptProfilesAt`).
+   * At base: Profiles that Argo CD kept though no manifest at base records them, with their
+   * holders. For deployments without a manifest at base, those of their folder's last
+   * committed manifest before it (see `keptProfilesAt`); for the others, Profiles new at head
+   * that git history shows deleted earlier (see `addProfilesDeletedEarlier`).
    */
   keptProfiles?: ReadonlyMap<string, Record<string, string | null>>;
   /**
@@ -327,7 +329,11 @@ export function buildRepoPlan({ base, head }: SnapshotPair, notes: string[] = []
 
     const varsFile = now?.file ?? old?.file ?? committedOutput?.varsFile ?? "";
     const orphanedOutput = now ? undefined : head.outputs?.get(name)?.folder;
-    const removedAtBase = committedOutput?.removedProfiles ?? base.keptProfiles?.get(name);
+    const kept = base.keptProfiles?.get(name);
+    const removedAtBase =
+      kept === undefined
+        ? committedOutput?.removedProfiles
+        : { ...kept, ...committedOutput?.removedProfiles };
     const headOutput = pruned.has(name) ? null : (head.outputs?.get(name) ?? null);
     const outputGrants = baseOutput ? base.outputAccess?.get(name) : undefined;
     // Profiles kept from output deleted earlier are in no manifest until reconcile writes the

@@ -6,6 +6,7 @@ import {
   currentBranch,
   danglingOriginHead,
   defaultBranch,
+  deletedFiles,
   GitError,
   init,
   isRepo,
@@ -161,6 +162,37 @@ describe("renamedFiles", () => {
     expect(staged).toEqual([{ from: "ops/vars/a b.yaml", to: "platform/ops/vars/a b.yaml" }]);
     expect(await renamedFiles(repo.dir, base, head)).toEqual(staged);
     expect(await renamedFiles(repo.dir, head, head)).toEqual([]);
+  });
+});
+
+describe("deletedFiles", () => {
+  it("maps each deleted file to its newest deletion", async () => {
+    await repo.commit("add", {
+      "ops/out/p/a.yaml": "a\n",
+      "ops/out/p/b.yaml": "b\n",
+      "ops/out/p/c.yaml": "c\n",
+    });
+    await repo.git("rm", "--quiet", "ops/out/p/a.yaml", "ops/out/p/b.yaml");
+    const deletedAB = await repo.commit("delete a and b");
+    await repo.commit("restore a", { "ops/out/p/a.yaml": "a2\n" });
+    await repo.git("rm", "--quiet", "ops/out/p/a.yaml");
+    const deletedA = await repo.commit("delete a again");
+    await repo.git("mv", "ops/out/p/c.yaml", "ops/out/p/d.yaml");
+    const renamed = await repo.commit("rename c");
+
+    const deleted = await deletedFiles(path.join(repo.dir, "ops"), "HEAD", "out/p");
+
+    expect(Object.fromEntries(deleted)).toEqual({
+      "out/p/a.yaml": deletedA,
+      "out/p/b.yaml": deletedAB,
+      "out/p/c.yaml": renamed,
+    });
+  });
+
+  it("returns nothing for a folder never deleted from", async () => {
+    await repo.commit("add", { "out/p/a.yaml": "a\n" });
+
+    expect((await deletedFiles(repo.dir, "HEAD", "out/p")).size).toBe(0);
   });
 });
 

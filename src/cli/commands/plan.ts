@@ -28,6 +28,7 @@ import {
   varsAtOldRoot,
 } from "../../plan/moved.js";
 import {
+  addProfilesDeletedEarlier,
   hasEntries,
   keptProfilesAt,
   loadOutputAccess,
@@ -196,6 +197,9 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
     base.commit === null
       ? new Map<string, Record<string, string | null>>()
       : await keptProfilesAt(baseLayout, base.commit, namesWithAnyVars([], headVars), baseOutputs);
+  if (base.commit !== null) {
+    await addProfilesDeletedEarlier(keptProfiles, baseLayout, base.commit, headVars, baseOutputs);
+  }
   const headOutputs = await loadOutputs(
     headLayout,
     head.commit ?? undefined,
