@@ -12,7 +12,7 @@ import { writeFileAtomic } from "../output/atomic.js";
 import { readStoredLoad } from "../output/cache.js";
 import { deleteStrayTempFiles } from "../output/journal.js";
 import { withRepoLock } from "../output/lock.js";
-import { readManifest } from "../output/manifest.js";
+import { type OutputManifest, readManifest } from "../output/manifest.js";
 import { renderSettings } from "../output/parallel-render.js";
 import {
   argocdReminder,
@@ -588,7 +588,7 @@ function checkEditedText(
  * Holders that the edit does not change are left to reconcile.
  */
 async function rejectHandover(target: EditTarget, edited: Deployment): Promise<void> {
-  const check = await loadHandoverCheck(target);
+  const check = await loadHandoverCheck(target, edited);
   check(edited);
 }
 
@@ -607,7 +607,26 @@ export async function removedProfilesOf(target: EditTarget): Promise<Record<stri
   const leaving = manifest.profiles
     .filter((profile) => !inVars.has(profile))
     .map((profile): [string, string | null] => [profile, manifest.profileUsers?.[profile] ?? null]);
-  return { ...Object.fromEntries(leaving), ...manifest.removedProfiles };
+  const known = knownProfiles(manifest);
+  const history = await deletedProfilesOf(target, (profile) => !known.has(profile));
+  return { ...history, ...Object.fromEntries(leaving), ...manifest.removedProfiles };
+}
+
+/** Returns the Profiles that the manifest lists, in the output or as removed. */
+function knownProfiles(manifest: OutputManifest): Set<string> {
+  return new Set([...manifest.profiles, ...Object.keys(manifest.removedProfiles ?? {})]);
+}
+
+/**
+ * Returns the Profiles that left the target's output through git alone, without a
+ * `removedProfiles` record (see `profilesDeletedInHistory`), among those `include` accepts.
+ */
+async function deletedProfilesOf(
+  target: EditTarget,
+  include: (profile: string) => boolean,
+): Promise<Record<string, string | null>> {
+  const { profilesDeletedInHistory } = await import("../output/deleted-output.js");
+  return profilesDeletedInHistory(target.root, target.deployment.outputPath, include);
 }
 
 /**
@@ -628,9 +647,11 @@ export type HandoverCheck = (edited: Deployment) => void;
 /**
  * Reads the output manifest of the target once and returns the check `rejectHandover` runs,
  * so an edit of many steps, such as an import, can check each step. Without a manifest
- * (never reconciled), the check passes.
+ * (never reconciled), the check passes. Profiles that left the output through git alone are
+ * looked up in git history: those of `edited` that the manifest does not list, or, without
+ * `edited`, all of them.
  */
-export async function loadHandoverCheck(target: EditTarget): Promise<HandoverCheck> {
+export async function loadHandoverCheck(target: EditTarget, edited?: Deployment): Promise<HandoverCheck> {
   const manifest = await readManifest(path.join(target.root, target.deployment.outputPath)).catch(
     () => undefined,
   );
@@ -639,6 +660,20 @@ export async function loadHandoverCheck(target: EditTarget): Promise<HandoverChe
     profilesOf(target.deployment).map((profile) => [profile.name, profile.email ?? null]),
   );
   const present = new Set(manifest.profiles);
+  const known = knownProfiles(manifest);
+  // A single edit looks up only the Profiles it adds, so an edit that adds none runs no git.
+  const added =
+    edited === undefined
+      ? undefined
+      : new Set(
+          profilesOf(edited)
+            .map((profile) => profile.name)
+            .filter((profile) => !known.has(profile)),
+        );
+  const include = (profile: string): boolean =>
+    added === undefined ? !known.has(profile) : added.has(profile);
+  const history = added?.size === 0 ? {} : await deletedProfilesOf(target, include);
+  const removed = { ...history, ...manifest.removedProfiles };
 
   return (edited) => {
     for (const profile of profilesOf(edited)) {
@@ -648,11 +683,8 @@ export async function loadHandoverCheck(target: EditTarget): Promise<HandoverChe
       if (present.has(profile.name)) {
         recorded =
           manifest.profileUsers === undefined ? undefined : (manifest.profileUsers[profile.name] ?? null);
-      } else if (
-        manifest.removedProfiles !== undefined &&
-        Object.hasOwn(manifest.removedProfiles, profile.name)
-      ) {
-        recorded = manifest.removedProfiles[profile.name] ?? null;
+      } else if (Object.hasOwn(removed, profile.name)) {
+        recorded = removed[profile.name] ?? null;
       }
       if (recorded === undefined || recorded === holder) continue;
       const was = recorded === null ? "a deploy namespace" : `the private profile of ${recorded}`;

@@ -65,9 +65,9 @@ export async function committedOutput(
 }
 
 /**
- * Returns the Profiles among `names` whose files in `folder` a commit at or before `ref`
- * deleted, each with its holder before the newest such commit (an email, or null for a
- * deploy namespace). A removal that reconcile makes is recorded in the manifest's
+ * Returns the Profiles whose files in `folder` a commit at or before `ref` deleted, among
+ * those `include` accepts, each with its holder before the newest such commit (an email, or
+ * null for a deploy namespace). A removal that reconcile makes is recorded in the manifest's
  * `removedProfiles`, but a `git revert` of the commit that added a user, or a profile file
  * deleted and committed by hand, removes a Profile without that record. Argo CD keeps the
  * Profile and its namespace all the same (Prune=false), so a new Profile of that name for
@@ -78,20 +78,20 @@ export async function committedOutput(
 export async function profilesDeletedInHistory(
   root: string,
   folder: string,
-  names: readonly string[],
+  include: (profile: string) => boolean,
   ref = "HEAD",
 ): Promise<Record<string, string | null>> {
   const { deletedFiles, isRepo, mayBeInRepo, revParse, showFile } = await import("../git/git.js");
-  if (names.length === 0 || !mayBeInRepo(root)) return {};
+  if (!mayBeInRepo(root)) return {};
   if (!(await isRepo(root)) || (await revParse(root, ref)) === undefined) return {};
 
   const fileOf = (profile: string): string => `${folder}/${profilePath(profile)}`;
   const deleted = await deletedFiles(root, ref, path.posix.dirname(fileOf("profile")));
   const manifests = new Map<string, OutputManifest | undefined>();
   const found: Record<string, string | null> = {};
-  for (const profile of names) {
-    const commit = deleted.get(fileOf(profile));
-    if (commit === undefined) continue;
+  for (const [file, commit] of deleted) {
+    const profile = path.posix.basename(file, ".yaml");
+    if (fileOf(profile) !== file || !include(profile)) continue;
 
     const before = `${commit}^`;
     if (!manifests.has(commit)) {
@@ -104,7 +104,7 @@ export async function profilesDeletedInHistory(
       continue;
     }
     // A manifest written before cake recorded holders: the deleted file itself names its admin.
-    const text = await showFile(root, before, fileOf(profile));
+    const text = await showFile(root, before, file);
     found[profile] = text === undefined ? null : (adminInProfileText(text) ?? null);
   }
   return found;

@@ -582,11 +582,13 @@ async function deletedWithoutRecord(
 ): Promise<Record<string, string | null> | undefined> {
   const known = new Set(previousManifest.profiles);
   const removed = previousManifest.removedProfiles ?? {};
-  const added = desired.profiles.filter((profile) => !known.has(profile) && !Object.hasOwn(removed, profile));
-  if (added.length === 0) return undefined;
+  const added = new Set(
+    desired.profiles.filter((profile) => !known.has(profile) && !Object.hasOwn(removed, profile)),
+  );
+  if (added.size === 0) return undefined;
 
   const { profilesDeletedInHistory } = await import("./deleted-output.js");
-  const deleted = await profilesDeletedInHistory(root, folder, added);
+  const deleted = await profilesDeletedInHistory(root, folder, (profile) => added.has(profile));
   return Object.keys(deleted).length === 0 ? undefined : deleted;
 }
 

@@ -155,12 +155,15 @@ export async function addProfilesDeletedEarlier(
     const output = outputs.get(vars.name);
     if (output === undefined || vars.deployment === undefined) continue;
     const known = new Set([...output.profiles, ...Object.keys(output.removedProfiles ?? {})]);
-    const added = profilesOf(vars.deployment)
-      .map((profile) => profile.name)
-      .filter((profile) => !known.has(profile));
-    if (added.length === 0) continue;
+    const added = new Set(
+      profilesOf(vars.deployment)
+        .map((profile) => profile.name)
+        .filter((profile) => !known.has(profile)),
+    );
+    if (added.size === 0) continue;
 
-    const deleted = await profilesDeletedInHistory(layout.root, output.folder, added, commit);
+    const include = (profile: string): boolean => added.has(profile);
+    const deleted = await profilesDeletedInHistory(layout.root, output.folder, include, commit);
     if (Object.keys(deleted).length > 0) kept.set(vars.name, { ...kept.get(vars.name), ...deleted });
   }
 }
