@@ -192,6 +192,14 @@ export async function mergeBase(cwd: string, left: string, right: string): Promi
   return result.stdout.toString("utf8").trim();
 }
 
+/** Returns true when commit `ancestor` is `descendant` or one of its ancestors. */
+export async function isAncestor(cwd: string, ancestor: string, descendant: string): Promise<boolean> {
+  checkRef(cwd, ancestor);
+  checkRef(cwd, descendant);
+  const result = await runGit(cwd, ["merge-base", "--is-ancestor", ancestor, descendant], [1]);
+  return result.status === 0;
+}
+
 /**
  * Returns the text of the file at `path` in commit `ref`, or undefined when the commit
  * has no file there. `path` is relative to `cwd`, which may be a subfolder of the work tree.
@@ -336,13 +344,21 @@ export async function lastCommitChanging(
 
 /**
  * Returns the files under folder `dir` (relative to `cwd`) that a commit at or before `ref`
- * deleted, each with the newest commit that deleted it. Renames count as a deletion and an
- * addition. One `git log` reads the whole history of the folder; a shallow clone gives only
- * the deletions in the history at hand.
+ * deleted, each with the newest commit that deleted it. With `since`, only commits that are
+ * not `since` or its ancestors count. Renames count as a deletion and an addition. One
+ * `git log` reads the history of the folder; a shallow clone gives only the deletions in the
+ * history at hand.
  */
-export async function deletedFiles(cwd: string, ref: string, dir: string): Promise<Map<string, string>> {
+export async function deletedFiles(
+  cwd: string,
+  ref: string,
+  dir: string,
+  since?: string,
+): Promise<Map<string, string>> {
   checkRef(cwd, ref);
+  if (since !== undefined) checkRef(cwd, since);
   const prefix = `${dir.replace(/\/+$/, "")}/`;
+  const range = since === undefined ? [ref] : [ref, `^${since}`];
   const output = await gitText(cwd, [
     "log",
     "--relative",
@@ -352,7 +368,7 @@ export async function deletedFiles(cwd: string, ref: string, dir: string): Promi
     "-z",
     "--format=%H",
     "--end-of-options",
-    ref,
+    ...range,
     "--",
     prefix,
   ]);

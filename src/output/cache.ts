@@ -345,6 +345,58 @@ export function writeStoredLoad(
   }
 }
 
+/**
+ * The deletions of generated files that git history shows in one folder of a deployment, up
+ * to `commit` (see `profilesDeletedInHistory`). A later run scans only the commits since.
+ */
+export interface DeletionScan {
+  commit: string;
+  /** The folder scanned, relative to the repo root. */
+  dir: string;
+  /** True when the scan ran in a shallow clone, whose older history a later fetch may add. */
+  shallow: boolean;
+  /** Each deleted file, relative to the repo root, with the newest commit that deleted it. */
+  deleted: Record<string, string>;
+}
+
+function deletionScanPath(root: string, folder: string): string {
+  return path.join(root, LOCAL_STATE_DIR, "cache", `${encodeURIComponent(folder)}.deleted.json`);
+}
+
+/** Returns the stored deletion scan of `folder`, or undefined when it is missing or damaged. */
+export function readDeletionScan(root: string, folder: string): DeletionScan | undefined {
+  if (!localStateUsable(root)) return undefined;
+  try {
+    const stored = parseChecksummed(
+      readCacheFile(deletionScanPath(root, folder)),
+    ) as Partial<DeletionScan> & {
+      cacheVersion?: unknown;
+    };
+    const valid =
+      stored.cacheVersion === CACHE_VERSION &&
+      typeof stored.commit === "string" &&
+      typeof stored.dir === "string" &&
+      typeof stored.shallow === "boolean" &&
+      typeof stored.deleted === "object" &&
+      stored.deleted !== null;
+    return valid ? (stored as DeletionScan) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Stores a deletion scan of `folder` for the next run. Best effort, like the output cache. */
+export function writeDeletionScan(root: string, folder: string, scan: DeletionScan): void {
+  if (!localStateUsable(root)) return;
+  const file = deletionScanPath(root, folder);
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+    replaceFile(file, checksummed(JSON.stringify({ cacheVersion: CACHE_VERSION, ...scan })));
+  } catch {
+    // The next run scans the whole history again.
+  }
+}
+
 function replaceFile(target: string, text: Buffer): void {
   const temp = tempPath(path.dirname(target));
   try {

@@ -81,24 +81,25 @@ export async function profilesDeletedInHistory(
   include: (profile: string) => boolean,
   ref = "HEAD",
 ): Promise<Record<string, string | null>> {
-  const { deletedFiles, isRepo, mayBeInRepo, revParse, showFile } = await import("../git/git.js");
-  if (!mayBeInRepo(root)) return {};
-  if (!(await isRepo(root)) || (await revParse(root, ref)) === undefined) return {};
+  const { isRepo, mayBeInRepo, revParse, showFile } = await import("../git/git.js");
+  if (!mayBeInRepo(root) || !(await isRepo(root))) return {};
+  const commit = await revParse(root, ref);
+  if (commit === undefined) return {};
 
   const fileOf = (profile: string): string => `${folder}/${profilePath(profile)}`;
-  const deleted = await deletedFiles(root, ref, path.posix.dirname(fileOf("profile")));
+  const deleted = await deletionsUpTo(root, folder, path.posix.dirname(fileOf("profile")), commit);
   const manifests = new Map<string, OutputManifest | undefined>();
   const found: Record<string, string | null> = {};
-  for (const [file, commit] of deleted) {
+  for (const [file, deletedIn] of deleted) {
     const profile = path.posix.basename(file, ".yaml");
     if (fileOf(profile) !== file || !include(profile)) continue;
 
-    const before = `${commit}^`;
-    if (!manifests.has(commit)) {
+    const before = `${deletedIn}^`;
+    if (!manifests.has(deletedIn)) {
       const text = await showFile(root, before, `${folder}/${MANIFEST_FILE}`);
-      manifests.set(commit, text === undefined ? undefined : parseManifest(text));
+      manifests.set(deletedIn, text === undefined ? undefined : parseManifest(text));
     }
-    const users = manifests.get(commit)?.profileUsers;
+    const users = manifests.get(deletedIn)?.profileUsers;
     if (users !== undefined && Object.hasOwn(users, profile)) {
       found[profile] = users[profile] ?? null;
       continue;
@@ -108,4 +109,36 @@ export async function profilesDeletedInHistory(
     found[profile] = text === undefined ? null : (adminInProfileText(text) ?? null);
   }
   return found;
+}
+
+/**
+ * Returns the files under `dir` that commits up to `commit` deleted (see `deletedFiles`). The
+ * local cache keeps the last scan, so a later run reads only the commits since. Scanning
+ * 10,000 commits that each change the folder took about one second of CPU on a 2-core
+ * machine. A scan of a shallow clone is redone once the clone is not shallow any more.
+ */
+async function deletionsUpTo(
+  root: string,
+  folder: string,
+  dir: string,
+  commit: string,
+): Promise<Map<string, string>> {
+  const { deletedFiles, isAncestor, isShallow } = await import("../git/git.js");
+  const { readDeletionScan, writeDeletionScan } = await import("./cache.js");
+  const shallow = await isShallow(root);
+  const cached = readDeletionScan(root, folder);
+  const usable = cached !== undefined && cached.dir === dir && (shallow || !cached.shallow);
+  if (usable && cached.commit === commit) return new Map(Object.entries(cached.deleted));
+
+  let deleted: Map<string, string>;
+  if (usable && (await isAncestor(root, cached.commit, commit).catch(() => false))) {
+    deleted = new Map(Object.entries(cached.deleted));
+    for (const [file, deletedIn] of await deletedFiles(root, commit, dir, cached.commit)) {
+      deleted.set(file, deletedIn);
+    }
+  } else {
+    deleted = await deletedFiles(root, commit, dir);
+  }
+  writeDeletionScan(root, folder, { commit, dir, shallow, deleted: Object.fromEntries(deleted) });
+  return deleted;
 }

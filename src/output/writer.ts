@@ -245,7 +245,8 @@ async function plan(
       filesAtRef: committedFiles,
     } = await committedOutput(root, folder));
   }
-  if (previousManifest !== undefined && desired !== undefined) {
+  // Only a run that writes checks the guards that use these; `--check` does not.
+  if (stage && previousManifest !== undefined && desired !== undefined) {
     keptProfiles = await deletedWithoutRecord(root, folder, previousManifest, desired);
   }
   const foldersOnDisk: string[] = [];

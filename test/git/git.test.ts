@@ -189,6 +189,18 @@ describe("deletedFiles", () => {
     });
   });
 
+  it("reads only commits after since", async () => {
+    await repo.commit("add", { "out/p/a.yaml": "a\n", "out/p/b.yaml": "b\n" });
+    await repo.git("rm", "--quiet", "out/p/a.yaml");
+    const since = await repo.commit("delete a");
+    await repo.git("rm", "--quiet", "out/p/b.yaml");
+    const deletedB = await repo.commit("delete b");
+
+    const deleted = await deletedFiles(repo.dir, "HEAD", "out/p", since);
+
+    expect(Object.fromEntries(deleted)).toEqual({ "out/p/b.yaml": deletedB });
+  });
+
   it("returns nothing for a folder never deleted from", async () => {
     await repo.commit("add", { "out/p/a.yaml": "a\n" });
 

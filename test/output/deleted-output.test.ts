@@ -1,0 +1,119 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { readDeletionScan, writeDeletionScan } from "../../src/output/cache.js";
+import { profilesDeletedInHistory } from "../../src/output/deleted-output.js";
+import { createGitRepo, type TempRepo } from "../helpers/git-repo.js";
+
+const FOLDER = "deployments/prod";
+const MANIFEST = `${FOLDER}/.cake-manifest.json`;
+const PROFILES = `${FOLDER}/profiles`;
+
+let repo: TempRepo;
+
+beforeEach(async () => {
+  repo = await createGitRepo();
+});
+
+afterEach(async () => {
+  await repo.cleanup();
+});
+
+/** Returns a manifest that records `users` (Profile to email) as the private profiles of the output. */
+function manifest(users: Record<string, string>): string {
+  const profiles = Object.keys(users).sort();
+  const fields = {
+    manifestVersion: 2,
+    cakeVersion: "0.2.0",
+    varsFile: "vars/prod.yaml",
+    profileOwner: "owner@example.com",
+    profiles,
+    profileUsers: users,
+    files: {},
+  };
+  return `${JSON.stringify(fields)}\n`;
+}
+
+/** Commits a profile file of `name` held by `email`, then its deletion; returns the deleting commit. */
+async function addAndRevert(name: string, email: string): Promise<string> {
+  await repo.commit(`add ${name}`, {
+    [`${PROFILES}/${name}.yaml`]: `kind: Profile\n`,
+    [MANIFEST]: manifest({ [name]: email }),
+  });
+  await repo.git("revert", "--no-edit", "HEAD");
+  return repo.git("rev-parse", "HEAD");
+}
+
+const all = () => true;
+
+/** The first commit: an empty output, and the local cache ignored as in an ops repo. */
+const START = { ".gitignore": ".cake/\n", [MANIFEST]: manifest({}) };
+
+describe("profilesDeletedInHistory", () => {
+  it("finds a reverted Profile's holder", async () => {
+    await repo.commit("start", START);
+    await addAndRevert("zlee", "zoe@example.com");
+
+    expect(await profilesDeletedInHistory(repo.dir, FOLDER, all)).toEqual({ zlee: "zoe@example.com" });
+  });
+
+  it("returns only the Profiles included", async () => {
+    await repo.commit("start", START);
+    await addAndRevert("zlee", "zoe@example.com");
+    await addAndRevert("bjones", "bob@example.com");
+
+    expect(await profilesDeletedInHistory(repo.dir, FOLDER, (profile) => profile === "bjones")).toEqual({
+      bjones: "bob@example.com",
+    });
+  });
+
+  it("scans only new commits after a cached scan", async () => {
+    await repo.commit("start", START);
+    await addAndRevert("zlee", "zoe@example.com");
+    expect(await profilesDeletedInHistory(repo.dir, FOLDER, all)).toEqual({ zlee: "zoe@example.com" });
+    const scan = readDeletionScan(repo.dir, FOLDER);
+    expect(scan?.commit).toBe(await repo.git("rev-parse", "HEAD"));
+    // A planted entry proves that the next run reads the cached scan instead of all history.
+    const deletedIn = scan?.deleted[`${PROFILES}/zlee.yaml`] ?? "";
+    writeDeletionScan(repo.dir, FOLDER, {
+      ...(scan as NonNullable<typeof scan>),
+      deleted: { ...scan?.deleted, [`${PROFILES}/ghost.yaml`]: deletedIn },
+    });
+
+    await addAndRevert("bjones", "bob@example.com");
+    const found = await profilesDeletedInHistory(repo.dir, FOLDER, all);
+
+    expect(found).toEqual({ zlee: "zoe@example.com", bjones: "bob@example.com", ghost: null });
+  });
+
+  it("scans all history when the cached commit is gone", async () => {
+    const start = await repo.commit("start", START);
+    await addAndRevert("zlee", "zoe@example.com");
+    await profilesDeletedInHistory(repo.dir, FOLDER, all);
+    await repo.git("reset", "--quiet", "--hard", start);
+
+    await addAndRevert("bjones", "bob@example.com");
+
+    expect(await profilesDeletedInHistory(repo.dir, FOLDER, all)).toEqual({ bjones: "bob@example.com" });
+  });
+
+  it("reads the holder from the deleted file without holders", async () => {
+    const legacy = `${JSON.stringify({ ...JSON.parse(manifest({})), profileUsers: undefined })}\n`;
+    const profile = [
+      "kind: RoleBinding",
+      "metadata:",
+      "  annotations:",
+      "    role: admin",
+      '    user: "zoe@example.com"',
+      "",
+    ];
+    await repo.commit("add", { [MANIFEST]: legacy, [`${PROFILES}/zlee.yaml`]: profile.join("\n") });
+    await repo.git("revert", "--no-edit", "HEAD");
+
+    expect(await profilesDeletedInHistory(repo.dir, FOLDER, all)).toEqual({ zlee: "zoe@example.com" });
+  });
+
+  it("returns nothing outside git", async () => {
+    await repo.remove(".git");
+
+    expect(await profilesDeletedInHistory(repo.dir, FOLDER, all)).toEqual({});
+  });
+});
