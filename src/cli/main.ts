@@ -5,6 +5,7 @@ import { CakeError, systemErrorMessage, UsageError } from "../errors.js";
 import { type LayoutOptions, withLayoutFlags } from "../repo/shell.js";
 import { CAKE_VERSION } from "../version.js";
 import type { CliIO, CommandContext } from "./io.js";
+import { commandPath, unknownOptionHint } from "./option-hints.js";
 
 interface CommandModule {
   register(program: Command, context: CommandContext): void;
@@ -138,17 +139,17 @@ function usageErrorOf(error: CommanderError, command: Command): Error {
   // Commander starts its messages with "error: " and puts a suggestion on a line of its own:
   // "error: unknown option '--emial'\n(Did you mean --email?)".
   const [problem = "", suggestion] = error.message.replace(/^error: /, "").split("\n");
+  // Commander's suggestion goes by spelling. Where it has none, an option with the same meaning
+  // (`--username` for `--email`) is named. Its suggested commands repeat the layout options
+  // parsed so far, as those of other errors do.
+  const flag = error.code === "commander.unknownOption" ? /'([^']*)'/.exec(problem)?.[1] : undefined;
+  const hint = flag === undefined ? undefined : unknownOptionHint(flag, command);
   const sentence = suggestion?.startsWith("(Did you mean ")
     ? `${problem}; did you mean ${suggestion.slice("(Did you mean ".length, -1)}`
-    : `${problem.replace(/\.$/, "")}.`;
+    : hint !== undefined
+      ? `${problem}; ${withLayoutFlags(hint, command.opts())}.`
+      : `${problem.replace(/\.$/, "")}.`;
   return new UsageError(`${sentence} Run \`${commandPath(command)} --help\` for usage.`);
-}
-
-/** Returns the words that run `command`, such as "cake user add". */
-function commandPath(command: Command): string {
-  const names: string[] = [];
-  for (let each: Command | null = command; each !== null; each = each.parent) names.unshift(each.name());
-  return names.join(" ");
 }
 
 /**
