@@ -25,9 +25,18 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * Returns the candidate closest to `word`, or undefined when none is close enough to be a
- * plausible typo (at most a third of the word's length, and at least 1, edits away).
+ * plausible typo (at most a third of the word's length, and at least 1, edits away). Without
+ * such a candidate, returns the one candidate that contains `word` as whole words (see
+ * `containingWholeWords`), as `cake-admin` contains `admin`.
  */
 export function nearest(word: string, candidates: readonly string[]): string | undefined {
+  const typo = nearestTypo(word, candidates);
+  if (typo !== undefined) return typo;
+  const containing = containingWholeWords(word, candidates);
+  return containing.length === 1 ? containing[0] : undefined;
+}
+
+function nearestTypo(word: string, candidates: readonly string[]): string | undefined {
   const limit = Math.max(1, Math.floor(word.length / 3));
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
@@ -41,8 +50,45 @@ export function nearest(word: string, candidates: readonly string[]): string | u
   return bestDistance <= limit ? best : undefined;
 }
 
-/** Returns ` Did you mean "X"?` for the candidate closest to `word` (see `nearest`), or "". */
+/**
+ * Returns the candidates whose words, split at `-` and `_`, contain the words of `word` in a row,
+ * ignoring case: `dev` and `us-east-1` are both in `dev-us-east-1`, but `east-us` is not.
+ */
+export function containingWholeWords(word: string, candidates: readonly string[]): string[] {
+  const searched = wordsOf(word);
+  if (searched.length === 0) return [];
+  return candidates.filter((candidate) => {
+    const words = wordsOf(candidate);
+    for (let start = 0; start + searched.length <= words.length; start++) {
+      if (searched.every((part, offset) => words[start + offset] === part)) return true;
+    }
+    return false;
+  });
+}
+
+function wordsOf(text: string): string[] {
+  return text
+    .toLowerCase()
+    .split(/[-_]/)
+    .filter((each) => each !== "");
+}
+
+/**
+ * Maximum number of names that a "did you mean" lists. More would repeat much of the list of
+ * valid values that the message gives anyway.
+ */
+const MAX_SUGGESTIONS = 5;
+
+/**
+ * Returns ` Did you mean "X"?` for the candidate closest to `word` (see `nearest`), or "". Without
+ * a typo, several candidates that contain `word` as whole words are listed, up to
+ * `MAX_SUGGESTIONS`: ` Did you mean "dev-eu-west-1" or "dev-us-east-1"?`.
+ */
 export function didYouMean(word: string, candidates: readonly string[]): string {
-  const suggestion = nearest(word, candidates);
-  return suggestion === undefined ? "" : ` Did you mean "${suggestion}"?`;
+  const typo = nearestTypo(word, candidates);
+  const meant = typo === undefined ? containingWholeWords(word, candidates) : [typo];
+  if (meant.length === 0 || meant.length > MAX_SUGGESTIONS) return "";
+  const quoted = meant.map((each) => `"${each}"`);
+  const last = quoted.pop();
+  return ` Did you mean ${quoted.length > 0 ? `${quoted.join(", ")} or ` : ""}${last}?`;
 }

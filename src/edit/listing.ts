@@ -20,7 +20,7 @@ export interface ListOptions {
   varsDir?: string;
   outputDir?: string;
   deployment?: string;
-  format: string;
+  format: "table" | "json";
 }
 
 /** One user's access to one namespace; `admin` is the access to their own private profile. */
@@ -86,9 +86,6 @@ export function namespaceListings(deployment: Deployment): NamespaceListing[] {
 }
 
 async function loadListed(context: CommandContext, options: ListOptions): Promise<Deployment[]> {
-  if (options.format !== "table" && options.format !== "json") {
-    throw new UsageError(`--format "${options.format}" is not supported; use table or json.`);
-  }
   const layout = await resolveCommandLayout(context.io.cwd, options);
   const formatPath = makePathFormatter({ root: layout.root, cwd: context.io.cwd });
   // The listing needs the models only. The fast path, or the stored load of a file unchanged

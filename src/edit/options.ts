@@ -38,6 +38,13 @@ export function withRepoOptions(command: Command): Command {
     );
 }
 
+/** Adds `--format` of the list commands, whose invalid values are rejected as every option's choices are. */
+export function withListFormatOption(command: Command): Command {
+  return command.addOption(
+    new Option("--format <format>", "table or json").choices(["table", "json"]).default("table"),
+  );
+}
+
 /** Adds the options of a command that edits vars files. */
 export function withEditOptions(command: Command, deploymentHelp: string): Command {
   return withRepoOptions(command)

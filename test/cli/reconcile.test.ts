@@ -1258,6 +1258,19 @@ describe("cake reconcile", () => {
     expect(typo.stderr).toContain('(known deployments: prod-us-east-1). Did you mean "prod-us-east-1"?');
   });
 
+  it("unknown deployment suggests names containing it", async () => {
+    const root = await makeRepo({
+      "vars/dev-eu-west-1.yaml": varsText({ environment: "dev", region: "eu-west-1" }),
+      "vars/dev-us-east-1.yaml": varsText({ environment: "dev", region: "us-east-1" }),
+      [PROD_VARS]: varsText(),
+    });
+
+    const result = await cake(root, "reconcile", "--deployment", "dev");
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('Did you mean "dev-eu-west-1" or "dev-us-east-1"?');
+  });
+
   it("lists blocked deletions in JSON", async () => {
     const root = await makeRepo({ [PROD_VARS]: varsText() });
     await cake(root, "reconcile");

@@ -67,12 +67,73 @@ describe("commander usage errors", () => {
       ["validate", "--format", "yaml"],
       'cake: --format "yaml" is invalid; use one of: text, json. Run `cake validate --help` for usage.\n',
     ],
+    [
+      ["user", "add", "--deployment", "d", "--email", "a@example.com", "--role", "admin"],
+      'cake: --role "admin" is invalid; use one of: cake-admin, cake-user. Did you mean "cake-admin"? ' +
+        "Run `cake user add --help` for usage.\n",
+    ],
+    [
+      ["user", "list", "--format", "yaml"],
+      'cake: --format "yaml" is invalid; use one of: table, json. Run `cake user list --help` for usage.\n',
+    ],
+    [
+      ["namespace", "list", "--format", "jsn"],
+      'cake: --format "jsn" is invalid; use one of: table, json. Did you mean "json"? ' +
+        "Run `cake namespace list --help` for usage.\n",
+    ],
   ])("%j is one cake line", async (argv, message) => {
     const result = await runCake(cwd, ...argv);
 
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(message);
     expect(result.stdout).toBe("");
+  });
+
+  it.each([
+    [
+      ["user", "grant", "--deployment", "d", "--username", "alice", "--namespace", "team-a"],
+      "cake: unknown option '--username'; did you mean --email? cake user grant names the user with --email, " +
+        "and `cake user list` shows each user's email and username. Run `cake user grant --help` for usage.\n",
+    ],
+    [
+      ["user", "revoke", "--deployment", "d", "--username=alice", "--namespace", "team-a"],
+      "cake: unknown option '--username=alice'; did you mean --email? cake user revoke names the user with --email, " +
+        "and `cake user list` shows each user's email and username. Run `cake user revoke --help` for usage.\n",
+    ],
+    [
+      ["user", "disable", "--deployment", "d", "--user", "alice"],
+      "cake: unknown option '--user'; did you mean --email or --username? cake user disable names the user with " +
+        "--email or --username, and `cake user list` shows each user's email and username. " +
+        "Run `cake user disable --help` for usage.\n",
+    ],
+    [
+      ["reconcile", "--env", "dev"],
+      "cake: unknown option '--env'; did you mean --deployment? cake reconcile names the deployment with " +
+        "--deployment, and its value is the vars file's name without .yaml. Run `cake reconcile --help` for usage.\n",
+    ],
+    [
+      ["reconcile", "--dry-run"],
+      "cake: unknown option '--dry-run'; did you mean --check? It writes nothing and exits 1 when the output is " +
+        "out of date. To see who gains or loses access, run `cake plan`. Run `cake reconcile --help` for usage.\n",
+    ],
+  ])("%j names the option meant", async (argv, message) => {
+    const result = await runCake(cwd, ...argv);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(message);
+  });
+
+  it("hint repeats the layout options", async () => {
+    const result = await runCake(cwd, "user", "grant", "--repo", "ops", "--username", "alice");
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("`cake user list --repo ops` shows each user's email");
+  });
+
+  it("option without a meaning match gets no hint", async () => {
+    const result = await runCake(cwd, "plan", "--dry-run");
+
+    expect(result.stderr).toBe("cake: unknown option '--dry-run'. Run `cake plan --help` for usage.\n");
   });
 
   it("conflicting options name the subcommand", async () => {

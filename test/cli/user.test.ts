@@ -311,7 +311,8 @@ describe("cake user add", () => {
       "admin",
     );
     expect(result.stderr).toBe(
-      'cake: --role "admin" is invalid; use one of: cake-admin, cake-user. Run `cake user add --help` for usage.\n',
+      'cake: --role "admin" is invalid; use one of: cake-admin, cake-user. Did you mean "cake-admin"? ' +
+        "Run `cake user add --help` for usage.\n",
     );
   });
 

@@ -34,9 +34,15 @@ describe("roles", () => {
   });
 
   it("unrelated role gets no suggestion", () => {
-    const text = withUser({ roles: "[admin]" });
+    const text = withUser({ roles: "[owner]" });
 
     expect(single(load(text), "invalid-role").message).not.toContain("did you mean");
+  });
+
+  it("role without prefix suggests the role", () => {
+    const text = withUser({ roles: "[admin]" });
+
+    expect(single(load(text), "invalid-role").message).toContain('did you mean "cake-admin"?');
   });
 
   it("empty roles is an error", () => {

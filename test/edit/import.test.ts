@@ -171,7 +171,8 @@ describe("parseImportCsv", () => {
 
     expect(() => parseImportCsv(text, "f.csv")).toThrow(
       "f.csv: 3 problems in 3 rows, so nothing was imported:\n" +
-        '  f.csv:2:10: error [invalid-value] roles: invalid role "admin"; use one of: cake-admin, cake-user\n' +
+        '  f.csv:2:10: error [invalid-value] roles: invalid role "admin"; use one of: cake-admin, cake-user. ' +
+        'Did you mean "cake-admin"?\n' +
         "  f.csv:4:1: error [missing-value] email: the email is empty; every row needs the user's email\n" +
         '  f.csv:5:20: error [invalid-value] namespaces: invalid access "admin" in "ml-prod:admin"',
     );
@@ -861,7 +862,8 @@ describe("cake user import --deployment all", () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
       "cake: users.csv: 1 problem in 1 row, so nothing was imported:\n" +
-        '  users.csv:2:18: error [invalid-value] roles: invalid role "admin"; use one of: cake-admin, cake-user\n' +
+        '  users.csv:2:18: error [invalid-value] roles: invalid role "admin"; use one of: cake-admin, cake-user. ' +
+        'Did you mean "cake-admin"?\n' +
         "no deployment was changed.\n",
     );
   });

@@ -13,6 +13,7 @@ import {
   parseNamespaceArgument,
   parseQuota,
   withEditOptions,
+  withListFormatOption,
   withRepoOptions,
 } from "../../edit/options.js";
 import { type EditCommandOptions, type EditTarget, runEdit } from "../../edit/session.js";
@@ -87,17 +88,16 @@ export function register(program: Command, context: CommandContext): void {
         }),
     );
 
-  withRepoOptions(namespace.command("list"))
+  withListFormatOption(withRepoOptions(namespace.command("list")))
     .description("List the deploy namespaces with their quotas and who has access.")
     .option("--deployment <name>", "list one deployment only")
-    .option("--format <format>", "table or json", "table")
     .action(
       (options: {
         repo?: string;
         varsDir?: string;
         outputDir?: string;
         deployment?: string;
-        format: string;
+        format: "table" | "json";
       }) => listNamespaces(context, options),
     );
 }

@@ -23,6 +23,7 @@ import {
   userRef,
   userRefOption,
   withEditOptions,
+  withListFormatOption,
   withRepoOptions,
 } from "../../edit/options.js";
 import {
@@ -176,17 +177,16 @@ export function register(program: Command, context: CommandContext): void {
     );
   }
 
-  withRepoOptions(user.command("list"))
+  withListFormatOption(withRepoOptions(user.command("list")))
     .description("List who has which access where: one row per user and namespace.")
     .option("--deployment <name>", "list one deployment only")
-    .option("--format <format>", "table or json", "table")
     .action(
       (options: {
         repo?: string;
         varsDir?: string;
         outputDir?: string;
         deployment?: string;
-        format: string;
+        format: "table" | "json";
       }) => listUsers(context, options),
     );
 
