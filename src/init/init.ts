@@ -236,15 +236,24 @@ async function initFolder(options: InitOptions): Promise<InitResult> {
  */
 async function makeFolder(dir: string): Promise<string[]> {
   const missing: string[] = [];
-  let current = path.resolve(dir);
+  const target = path.resolve(dir);
+  let current = target;
   for (;;) {
+    // A path below a file gives ENOTDIR. The walk up then reaches that file and names it.
     const info = await stat(current).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === "ENOENT") return undefined;
+      if (error.code === "ENOENT" || error.code === "ENOTDIR") return undefined;
       throw error;
     });
     if (info !== undefined) {
+      // DIR is a command line argument, so a file in its place is a usage error, as a file
+      // given as --repo is.
+      if (!info.isDirectory() && current === target) {
+        throw new UsageError(`${current} exists and is not a folder; give cake init a folder path.`);
+      }
       if (!info.isDirectory()) {
-        throw new CakeError(`${current} exists and is not a folder; give cake init a folder path.`);
+        throw new UsageError(
+          `${current} is a file, so cake init cannot create the folder ${target}; give cake init a folder path.`,
+        );
       }
       break;
     }

@@ -260,7 +260,7 @@ describe("cake init", () => {
 
     const result = await cake(dir, "init", file);
 
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toBe(`cake: ${file} exists and is not a folder; give cake init a folder path.\n`);
     expect(await readFile(file, "utf8")).toBe("mine\n");
   });
@@ -271,10 +271,23 @@ describe("cake init", () => {
 
     const result = await cake(dir, "init", path.join(file, "repo"));
 
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toBe(
-      `cake: stat ${path.join(file, "repo")} failed: a part of the path is a file, not a folder (ENOTDIR); ` +
-        "check the path and its permissions, then rerun.\n",
+      `cake: ${file} is a file, so cake init cannot create the folder ${path.join(file, "repo")}; ` +
+        "give cake init a folder path.\n",
+    );
+    expect(await readFile(file, "utf8")).toBe("mine\n");
+  });
+
+  it("rejects a file as the codeowners folder", async () => {
+    const file = path.join(dir, "notes.txt");
+    await writeFile(file, "mine\n");
+
+    const result = await cake(dir, "init", file, "--codeowners");
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      `cake: ${file} is not a folder; give cake init the ops repo's folder as DIR.\n`,
     );
   });
 
@@ -852,7 +865,9 @@ describe("cake init codeowners", () => {
     expect(await readFile(path.join(dir, "CODEOWNERS"), "utf8")).toBe(before);
     const missing = await cake(dir, "init", "no-such-folder", "--codeowners");
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain("is not a folder; give cake init the ops repo's folder as DIR.");
+    expect(missing.stderr).toContain(
+      "no-such-folder does not exist; give cake init the ops repo's folder as DIR.",
+    );
   });
 
   it("uses paths from work tree top", async () => {

@@ -159,8 +159,10 @@ async function runCodeowners(
   context: CommandContext,
 ): Promise<void> {
   // The layout's own message names --repo, which cake init takes as its DIR argument instead.
-  if (!(await stat(root).catch(() => undefined))?.isDirectory()) {
-    throw new UsageError(`${root} is not a folder; give cake init the ops repo's folder as DIR.`);
+  const info = await stat(root).catch(() => undefined);
+  if (!info?.isDirectory()) {
+    const problem = info === undefined ? "does not exist" : "is not a folder";
+    throw new UsageError(`${root} ${problem}; give cake init the ops repo's folder as DIR.`);
   }
   if (options.stdout) {
     context.io.stdout.write(await renderCodeownersFor(root, context.io.cwd));
