@@ -3,6 +3,7 @@
  * a caret under the column) and the JSON shape machines read.
  */
 import type { PathFormatter } from "../repo/display-path.js";
+import { CONFIG_FILE } from "../repo/layout.js";
 import type { Diagnostic } from "./diagnostics.js";
 
 export interface FormatOptions {
@@ -39,7 +40,7 @@ export function formatDiagnostics(diagnostics: readonly Diagnostic[], options: F
     }
     lines.push(...excerpt(split, diagnostic.line, diagnostic.column));
   }
-  if (options.summary ?? true) lines.push(summarizeDiagnostics(diagnostics));
+  if (options.summary ?? true) lines.push(summarizeDiagnostics(diagnostics, options.formatPath));
   return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
 }
 
@@ -59,7 +60,8 @@ export function formatErrorsFirst(diagnostics: readonly Diagnostic[], options: F
   const hint =
     options.moreWarningsHint ?? `run "cake validate${options.layoutFlags ?? ""}" to list every warning`;
   const more = hidden > 0 ? `${hidden} more warnings not shown; ${hint}.\n` : "";
-  const summary = (options.summary ?? true) ? `${summarizeDiagnostics(diagnostics)}\n` : "";
+  const summary =
+    (options.summary ?? true) ? `${summarizeDiagnostics(diagnostics, options.formatPath)}\n` : "";
   const listed = {
     ...(options.sources ? { sources: options.sources } : {}),
     ...(options.formatPath ? { formatPath: options.formatPath } : {}),
@@ -149,12 +151,25 @@ function escapeControls(text: string, pattern: RegExp): string {
   return text.replace(pattern, (character) => `\\x${character.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }
 
-/** Returns a summary such as `2 errors, 1 warning in 1 file` (files that have diagnostics). */
-export function summarizeDiagnostics(diagnostics: readonly Diagnostic[]): string {
+/**
+ * Returns a summary such as `2 errors, 1 warning in 1 file`, counting the vars files that have
+ * diagnostics. A diagnostic of `cake.yaml` names that file apart, as in `0 errors, 2 warnings in
+ * 1 vars file and cake.yaml`, so that the count matches the vars files that `cake validate`
+ * counts as valid or not. `formatPath` gives the path of `cake.yaml` as the diagnostics show it.
+ */
+export function summarizeDiagnostics(
+  diagnostics: readonly Diagnostic[],
+  formatPath: PathFormatter = (file) => file,
+): string {
   const errors = diagnostics.filter((diagnostic) => diagnostic.severity === "error").length;
   const warnings = diagnostics.length - errors;
-  const files = new Set(diagnostics.map((diagnostic) => diagnostic.file)).size;
-  return `${plural(errors, "error")}, ${plural(warnings, "warning")} in ${plural(files, "file")}`;
+  const files = new Set(diagnostics.map((diagnostic) => diagnostic.file));
+  const counts = `${plural(errors, "error")}, ${plural(warnings, "warning")}`;
+  if (!files.delete(CONFIG_FILE)) return `${counts} in ${plural(files.size, "file")}`;
+  const config = formatPath(CONFIG_FILE);
+  return files.size === 0
+    ? `${counts} in ${config}`
+    : `${counts} in ${plural(files.size, "vars file")} and ${config}`;
 }
 
 /** Returns the count and the noun in the singular or plural that the count takes, such as `1 file` or `2 files`. */

@@ -46,6 +46,30 @@ describe("cake validate repo_path", () => {
     expect(diagnostic.message).toContain('set repo_path: "teams/ops" in cake.yaml');
   });
 
+  it("summary names cake.yaml apart", async () => {
+    await repo.git("mv", "platform", "teams");
+    const vars = path.join(repo.dir, "teams/ops/vars");
+
+    const result = await cake(vars, "validate", "prod-us-east-1.yaml");
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain("../cake.yaml:2:12: warning [repo-path-mismatch]");
+    expect(result.stderr).toMatch(/\n0 errors, 1 warning in \.\.\/cake\.yaml\n$/);
+    expect(result.stdout).toBe("1 file valid\n");
+  });
+
+  it("summary counts vars files apart", async () => {
+    await repo.git("mv", "platform", "teams");
+    await repo.write({ "teams/ops/vars/prod-us-east-1.yaml": WARNING });
+    const vars = path.join(repo.dir, "teams/ops/vars");
+
+    const result = await cake(vars, "validate", "prod-us-east-1.yaml");
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/\n0 errors, 2 warnings in 1 vars file and \.\.\/cake\.yaml\n$/);
+    expect(result.stdout).toBe("1 file valid\n");
+  });
+
   it("warns on a missing repo_path", async () => {
     await repo.write({ "platform/ops/cake.yaml": "vars_dir: vars\n" });
     const result = await cake(path.join(repo.dir, "platform/ops"), "validate");

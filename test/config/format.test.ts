@@ -141,6 +141,17 @@ describe("summarizeDiagnostics", () => {
     expect(summarizeDiagnostics([emailError, other])).toBe("2 errors, 0 warnings in 2 files");
   });
 
+  it("names cake.yaml apart from vars files", () => {
+    const config: Diagnostic = { ...emailError, severity: "warning", file: "cake.yaml" };
+
+    expect(summarizeDiagnostics([emailError, config])).toBe(
+      "1 error, 1 warning in 1 vars file and cake.yaml",
+    );
+    expect(summarizeDiagnostics([config], (file) => `../${file}`)).toBe(
+      "0 errors, 1 warning in ../cake.yaml",
+    );
+  });
+
   it("reports zero of each", () => {
     expect(summarizeDiagnostics([])).toBe("0 errors, 0 warnings in 0 files");
   });

@@ -92,9 +92,11 @@ async function runValidate(
     ...checkRepoIdentity(result, idpUsers ? { idpUsers, idpSource: options.idpUsers } : {}),
     ...repoPath.diagnostics,
   ]);
+  // Only vars files count as valid or not. cake.yaml is checked too, but it is not a vars file.
+  const validated = new Set(result.files);
   const invalidFiles = new Set(
     result.diagnostics
-      .filter((diagnostic) => diagnostic.severity === "error")
+      .filter((diagnostic) => diagnostic.severity === "error" && validated.has(diagnostic.file))
       .map((diagnostic) => diagnostic.file),
   );
 
