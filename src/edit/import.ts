@@ -91,10 +91,12 @@ export function applyImport(
   checkHandover: HandoverCheck = () => {},
   removed: Readonly<Record<string, string | null>> = {},
   shared: ReadonlyMap<number, SharedUsername> = new Map(),
+  namespaces: RepoNamespaces = { declaredIn: new Map(), oneTarget: true },
 ): EditOutcome {
   const state: ImportState = {
     target,
     shared,
+    namespaces,
     text: target.text,
     taken: { ...target.deployment, users: [...target.deployment.users] },
     usernames: new UsernameIndex(target.deployment),
@@ -176,10 +178,19 @@ export function applyImport(
   return { text: state.text, summary, notes: plan };
 }
 
+/** The deploy namespaces of the repo's deployments, for the fix of a grant of an unknown one. */
+export interface RepoNamespaces {
+  /** The deployments that declare each deploy namespace. */
+  declaredIn: ReadonlyMap<string, readonly string[]>;
+  /** True when the import changes one deployment, which the fix's `cake namespace add` then names. */
+  oneTarget: boolean;
+}
+
 interface ImportState {
   target: EditTarget;
   /** The usernames chosen for new users across deployments, by row line (see `shareUsernames`). */
   shared: ReadonlyMap<number, SharedUsername>;
+  namespaces: RepoNamespaces;
   /** The vars text with every good row before the current one applied. */
   text: string;
   /** The users as the rows so far leave them, so proposed usernames do not collide. */
@@ -423,7 +434,11 @@ function knownGrants(state: ImportState, row: ImportRow, skip: Report): ImportRo
   const vars = new VarsDocument(editable(state, []).text);
   for (const grant of unknown) {
     try {
-      requireNamespace(vars, grant.namespace);
+      const { declaredIn, oneTarget } = state.namespaces;
+      requireNamespace(vars, grant.namespace, "grant", {
+        ...(oneTarget ? { deployment: state.target.name } : {}),
+        declaredIn: (declaredIn.get(grant.namespace) ?? []).filter((name) => name !== state.target.name),
+      });
     } catch (error) {
       if (!(error instanceof EditError)) throw error;
       skip("namespaces", error.code, withoutFinalPeriod(error.message));
@@ -659,9 +674,16 @@ export async function importUsers(
   }
   const csv = readImportCsv(text, file);
   let shared = new Map<number, SharedUsername>();
+  const namespaces = { declaredIn: new Map<string, string[]>(), oneTarget: true };
   await runEdit(context, options, {
     command: "user import",
     prepare: async (targets, others) => {
+      namespaces.oneTarget = targets.length === 1;
+      for (const { name, deployment } of [...targets, ...others]) {
+        for (const { name: namespace } of deployment.deployNamespaces) {
+          namespaces.declaredIn.set(namespace, [...(namespaces.declaredIn.get(namespace) ?? []), name]);
+        }
+      }
       if (targets.length + others.length < 2) return;
       const deployments = await importDeployments(targets);
       const badEmails = new Set(
@@ -670,7 +692,14 @@ export async function importUsers(
       shared = shareUsernames(csv.rows, deployments, badEmails, await otherDeployments(others));
     },
     edit: async (target) =>
-      applyImport(target, csv, await loadHandoverCheck(target), await removedProfilesOf(target), shared),
+      applyImport(
+        target,
+        csv,
+        await loadHandoverCheck(target),
+        await removedProfilesOf(target),
+        shared,
+        namespaces,
+      ),
     dryRun: options.dryRun === true,
     allOrNothing: true,
     rejectionError: (rejections, names) => importRejectionError(csv, rejections, names),

@@ -9,6 +9,7 @@ import { emailLookalikeKey } from "../config/rules/emails.js";
 import { nearest } from "../config/suggest.js";
 import { nonAsciiCodePoints, sameUnicodeText } from "../model/code-points.js";
 import type { NamespaceAccess } from "../model/types.js";
+import { shellWord } from "../repo/shell.js";
 import {
   addPair,
   appendToSequence,
@@ -405,14 +406,27 @@ export function requireUser(vars: VarsDocument, ref: UserRef): YAMLMap {
 /** Declared namespaces named in an error before the rest are counted. */
 const MAX_NAMED_NAMESPACES = 10;
 
+/** The deployments that the fix of a grant of an unknown namespace names. */
+export interface UnknownNamespaceFix {
+  /** The deployment that the suggested `cake namespace add` names, when the edit changes one. */
+  deployment?: string;
+  /** The other deployments of the repo that declare the namespace. */
+  declaredIn: readonly string[];
+}
+
 /**
  * Throws an EditError unless `namespace` is a declared deploy namespace. `purpose` picks the
- * fix: a grant needs the namespace added first, a removal needs nothing done.
+ * fix: a grant needs the namespace added first, a removal needs nothing done. With `elsewhere`,
+ * the fix of a grant also names the other deployments that declare the namespace, where the
+ * grant may have been meant, and the deployment for `cake namespace add`. The caller gives that
+ * deployment only when the edit changes one, so that an import into several deployments gets
+ * the same message from each and lists the problem once.
  */
 export function requireNamespace(
   vars: VarsDocument,
   namespace: string,
   purpose: "grant" | "remove" = "grant",
+  elsewhere: UnknownNamespaceFix = { declaredIn: [] },
 ): void {
   const names = vars.deployNamespaceEntries().map((entry) => entry.name);
   if (names.includes(namespace)) return;
@@ -422,12 +436,22 @@ export function requireNamespace(
     names.length > 0 ? `declared deploy namespaces: ${named}${rest}` : "no deploy namespaces are declared";
   const suggestion = nearest(namespace, names);
   const guess = suggestion === undefined ? "" : `did you mean "${suggestion}"? `;
+  const add =
+    elsewhere.deployment === undefined
+      ? "`cake namespace add`"
+      : `\`cake namespace add --deployment ${shellWord(elsewhere.deployment)} ${shellWord(namespace)}\``;
+  const others = elsewhere.declaredIn;
+  const rerun =
+    others.length === 1 ? `--deployment ${shellWord(others[0] as string)}` : "--deployment and one of them";
   const fix =
     purpose === "remove"
       ? `${guess}there is nothing to remove; check the name with \`cake namespace list\`.`
-      : suggestion === undefined
-        ? "add it with `cake namespace add` first."
-        : `${guess}To grant a new deploy namespace, add it with \`cake namespace add\` first.`;
+      : others.length > 0
+        ? `it is a deploy namespace of ${others.join(", ")}, so to grant it there, rerun with ${rerun}. ` +
+          `To grant it in this deployment, add it with ${add} first.`
+        : suggestion === undefined
+          ? `add it with ${add} first.`
+          : `${guess}To grant a new deploy namespace, add it with ${add} first.`;
   throw new EditError(
     "unknown-namespace",
     `namespace "${namespace}" is not a deploy namespace of this deployment (${known}); ${fix}`,

@@ -898,6 +898,10 @@ describe("cake user import --deployment all", () => {
     expect(result.stderr).toContain(
       '  users.csv:2:19: error [unknown-namespace] namespaces: in qa-us-east-1 and uat-us-east-1: namespace "team-a" ',
     );
+    expect(result.stderr).toContain(
+      "it is a deploy namespace of dev-eu-west-1, so to grant it there, rerun with --deployment dev-eu-west-1. " +
+        "To grant it in this deployment, add it with `cake namespace add` first\n",
+    );
     expect(result.stderr.match(/unknown-namespace/g)).toHaveLength(1);
     expect(result.stderr).toMatch(/\nno deployment was changed\.\n$/);
   });
@@ -946,6 +950,33 @@ describe("cake user import --deployment all", () => {
 });
 
 describe("cake user import into one deployment", () => {
+  it("names the deployment declaring the namespace", async () => {
+    // dev-eu-west-1 declares team-a, and qa-us-east-1 does not.
+    await writeCsv("email,username,roles,namespaces\nzed@example.com,,cake-user,team-a\n");
+
+    const result = await cake(repo, "user", "import", "--deployment", "qa-us-east-1", "users.csv");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'namespace "team-a" is not a deploy namespace of this deployment (declared deploy namespaces: ' +
+        "ml-staging, ml-prod); it is a deploy namespace of dev-eu-west-1, so to grant it there, rerun with " +
+        "--deployment dev-eu-west-1. To grant it in this deployment, add it with " +
+        "`cake namespace add --deployment qa-us-east-1 team-a` first\n",
+    );
+  });
+
+  it("names the deployment to add the namespace to", async () => {
+    await writeCsv("email,username,roles,namespaces\nzed@example.com,,cake-user,team-z\n");
+
+    const result = await cake(repo, "user", "import", "--deployment", "qa-us-east-1", "users.csv");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      "add it with `cake namespace add --deployment qa-us-east-1 team-z` first\n",
+    );
+    expect(result.stderr).not.toContain("rerun with");
+  });
+
   it("keeps the username from another deployment", async () => {
     // bob@example.com is "bjones" in dev-eu-west-1, whose convention qa-us-east-1 does not follow.
     await writeCsv("email,username,roles,namespaces\nbob@example.com,,cake-user,\n");
