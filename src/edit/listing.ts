@@ -13,7 +13,7 @@ import { readStoredLoad } from "../output/cache.js";
 import { makePathFormatter } from "../repo/display-path.js";
 import { resolveCommandLayout } from "../repo/root.js";
 import { layoutFlags } from "../repo/shell.js";
-import { deploymentNameOfFile, legacyVarsHint } from "../repo/vars-files.js";
+import { deploymentNameOfFile, misplacedVarsHint } from "../repo/vars-files.js";
 
 export interface ListOptions {
   repo?: string;
@@ -100,7 +100,7 @@ async function loadListed(context: CommandContext, options: ListOptions): Promis
   if (files.length === 0) {
     throw new UsageError(
       `no vars files (*.yaml, *.yml) found in ${formatPath(layout.varsDir)}; ` +
-        ((await legacyVarsHint(layout)) ?? "check --repo and --vars-dir."),
+        ((await misplacedVarsHint(layout, formatPath)) ?? "check --repo and --vars-dir."),
     );
   }
   // A name no vars file has is a usage error, whatever errors the other files have.

@@ -29,8 +29,8 @@ import { layoutFlags, withLayoutFlags } from "../repo/shell.js";
 import {
   checkOneFilePerFolder,
   deploymentNameOfFile,
-  legacyVarsHint,
   listVarsFiles,
+  misplacedVarsHint,
 } from "../repo/vars-files.js";
 import { EditError } from "./errors.js";
 
@@ -431,12 +431,12 @@ async function deploymentNames(layout: RepoLayout, formatPath: PathFormatter): P
   try {
     files = await readdir(folder);
   } catch {
-    const hint = (await legacyVarsHint(layout)) ?? "pass --repo or --vars-dir.";
+    const hint = (await misplacedVarsHint(layout, formatPath)) ?? "pass --repo or --vars-dir.";
     throw new UsageError(`no vars folder at ${formatPath(layout.varsDir)}; ${hint}`);
   }
   const names = files.filter((file) => /\.ya?ml$/.test(file)).map((file) => file.replace(/\.ya?ml$/, ""));
   if (names.length === 0) {
-    const hint = (await legacyVarsHint(layout)) ?? "check --repo and --vars-dir.";
+    const hint = (await misplacedVarsHint(layout, formatPath)) ?? "check --repo and --vars-dir.";
     throw new UsageError(`no vars files in ${formatPath(layout.varsDir)}; ${hint}`);
   }
   return names.sort();

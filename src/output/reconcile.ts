@@ -37,6 +37,7 @@ import {
   deploymentNameOfFile,
   legacyVarsHint,
   listVarsFiles,
+  misplacedVarsHint,
 } from "../repo/vars-files.js";
 import {
   foldersMatch,
@@ -935,7 +936,7 @@ export async function noVarsOutcome(
 
   const { orphans } = await scanOutputFolder(layout, []);
   // The vars files of the cookiecutter layout: the likely fix, and then no prune is offered.
-  const legacy = await legacyVarsHint(layout);
+  const legacy = await misplacedVarsHint(layout, formatPath);
   const hasConfig =
     (await stat(path.join(layout.root, CONFIG_FILE)).catch(() => undefined))?.isFile() ?? false;
   const folders = foldersToCheck(hasConfig);

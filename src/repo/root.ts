@@ -70,6 +70,43 @@ export async function rootLooksLikeVarsFolder(layout: { root: string; varsDir: s
   return path.basename(layout.root) === path.basename(layout.varsDir) && (await hasVarsFiles(layout.root));
 }
 
+/** Maximum depth below the root that `findOpsReposBelow` looks at: `platform/ops` is at depth 2. */
+const MAX_SEARCH_DEPTH = 3;
+
+/**
+ * Maximum number of folders that `findOpsReposBelow` reads, so that the search at the top of a
+ * large monorepo stays short. NOTE: a guessed bound, not a measured one.
+ */
+const MAX_SEARCHED_FOLDERS = 1000;
+
+/**
+ * Returns the folders below `root`, relative to it with `/` separators, that have a `cake.yaml`:
+ * the ops repos of a larger repository, for the fix of a command run at its top. The search is
+ * breadth-first and bounded by `MAX_SEARCH_DEPTH` and `MAX_SEARCHED_FOLDERS`. It skips hidden
+ * folders, `node_modules` and symbolic links, and does not look inside an ops repo it found.
+ */
+export async function findOpsReposBelow(root: string): Promise<string[]> {
+  const found: string[] = [];
+  let level = [""];
+  let searched = 0;
+  for (let depth = 1; depth <= MAX_SEARCH_DEPTH && level.length > 0; depth++) {
+    const next: string[] = [];
+    for (const parent of level) {
+      if (searched >= MAX_SEARCHED_FOLDERS) return found.sort();
+      searched++;
+      const entries = await readdir(path.join(root, parent), { withFileTypes: true }).catch(() => []);
+      for (const entry of entries) {
+        if (!entry.isDirectory() || entry.name.startsWith(".") || entry.name === "node_modules") continue;
+        const folder = parent === "" ? entry.name : `${parent}/${entry.name}`;
+        if (await exists(path.join(root, folder, CONFIG_FILE))) found.push(folder);
+        else next.push(folder);
+      }
+    }
+    level = next.sort();
+  }
+  return found.sort();
+}
+
 /**
  * Returns the folder argument, with a leading space, of a `cake init` that a message suggests,
  * or "" when the ops repo is the current folder. `cake init` takes the repo folder as an

@@ -4,6 +4,8 @@ import path from "node:path";
 import { UsageError } from "../errors.js";
 import { type PathFormatter, repoRelative } from "./display-path.js";
 import { LEGACY_VARS_DIR, type RepoLayout } from "./layout.js";
+import { findOpsReposBelow } from "./root.js";
+import { shellWord } from "./shell.js";
 
 /** Returns the deployment name a vars file's name implies: `vars/prod-us-east-1.yaml` gives `prod-us-east-1`. */
 export function deploymentNameOfFile(file: string): string {
@@ -52,6 +54,25 @@ export function checkOneFilePerFolder(
     }
     byFolder.set(key, deployment);
   }
+}
+
+/**
+ * Returns the fix for a repo without vars files in its vars folder when they are likely
+ * elsewhere: in the folder of the cookiecutter layout (see `legacyVarsHint`), or in an ops repo
+ * below the root, as at the top of a monorepo whose ops repo is `platform/ops`. Returns
+ * undefined otherwise. `formatPath` gives the `--repo` value relative to the current folder.
+ */
+export async function misplacedVarsHint(
+  layout: RepoLayout,
+  formatPath: PathFormatter = repoRelative,
+): Promise<string | undefined> {
+  const legacy = await legacyVarsHint(layout);
+  if (legacy !== undefined) return legacy;
+  const below = (await findOpsReposBelow(layout.root)).map((folder) => shellWord(formatPath(folder)));
+  if (below.length === 0) return undefined;
+  if (below.length === 1)
+    return `${below[0]} has a cake.yaml: pass --repo ${below[0]}, or run cake in that folder.`;
+  return `the folders ${below.join(", ")} have a cake.yaml each: pass --repo with the ops repo you mean.`;
 }
 
 /**

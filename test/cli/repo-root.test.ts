@@ -227,3 +227,67 @@ describe("cake init suggestion from a subfolder", () => {
     );
   });
 });
+
+describe("ops repo below the current folder", () => {
+  let repo: TempRepo;
+
+  beforeEach(async () => {
+    repo = await createGitRepo();
+    await repo.write({ "platform/ops/cake.yaml": "", [`platform/ops/${VARS}`]: WARNING });
+  });
+
+  afterEach(async () => {
+    await repo.cleanup();
+  });
+
+  it.each([
+    [["validate"]],
+    [["reconcile", "--check"]],
+    [["plan"]],
+    [["user", "list"]],
+    [["user", "disable", "--deployment", "prod-us-east-1", "--email", "a@example.com"]],
+  ])("%j names the ops repo found", async (argv) => {
+    await repo.commit("Add the ops repo", {});
+
+    const result = await runCake(repo.dir, ...argv);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      "; platform/ops has a cake.yaml: pass --repo platform/ops, or run cake in that folder.\n",
+    );
+    expect(result.stderr).not.toContain("retired its last deployment");
+  });
+
+  it("names the folder from the current one", async () => {
+    await mkdir(path.join(repo.dir, "services"));
+
+    const result = await runCake(path.join(repo.dir, "services"), "validate", "--repo", "..");
+
+    expect(result.stderr).toContain("; ../platform/ops has a cake.yaml: pass --repo ../platform/ops,");
+  });
+
+  it("lists several ops repos", async () => {
+    await repo.write({ "teams/b/ops/cake.yaml": "" });
+
+    const result = await runCake(repo.dir, "validate");
+
+    expect(result.stderr).toContain(
+      "; the folders platform/ops, teams/b/ops have a cake.yaml each: pass --repo with the ops repo you mean.\n",
+    );
+  });
+
+  it("skips hidden, node_modules and deep folders", async () => {
+    await repo.write({
+      ".config/ops/cake.yaml": "",
+      "node_modules/ops/cake.yaml": "",
+      "a/b/c/ops/cake.yaml": "",
+    });
+    await rm(path.join(repo.dir, "platform"), { recursive: true });
+
+    const result = await runCake(repo.dir, "validate");
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).not.toContain("has a cake.yaml");
+    expect(result.stderr).toContain("retired its last deployment");
+  });
+});

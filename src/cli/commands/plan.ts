@@ -55,7 +55,7 @@ import { makePathFormatter } from "../../repo/display-path.js";
 import { CONFIG_FILE, type RepoLayout } from "../../repo/layout.js";
 import { resolveCommandLayout, rootLooksLikeVarsFolder } from "../../repo/root.js";
 import { layoutFlags } from "../../repo/shell.js";
-import { legacyVarsHint } from "../../repo/vars-files.js";
+import { misplacedVarsHint } from "../../repo/vars-files.js";
 import type { CommandContext } from "../io.js";
 
 interface PlanOptions {
@@ -136,7 +136,8 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
   const withoutVars = headVars.length === 0 && baseVars.length === 0;
   // A repo in the older layout gets the --vars-dir to pass, as the other commands give it.
   const fix = withoutVars
-    ? ((await legacyVarsHint(headLayout)) ?? (await noVarsFixAtHead(headLayout, head)))
+    ? ((await misplacedVarsHint(headLayout, makePathFormatter({ root: layout.root, cwd: io.cwd }))) ??
+      (await noVarsFixAtHead(headLayout, head)))
     : "";
   const noVars = (): UsageError => {
     const folders =
