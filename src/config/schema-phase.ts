@@ -7,7 +7,7 @@ import type { Diagnostic, DiagnosticCode } from "./diagnostics.js";
 import { type DiagnosticSource, type FieldPath, formatPath, type Position } from "./field-path.js";
 import { QUANTITY_SPELLING, quantityProblem } from "./rules/resource-quota.js";
 import { type VarsInput, varsSchema } from "./schema.js";
-import { nearest } from "./suggest.js";
+import { likelyChoice, nearest } from "./suggest.js";
 
 export function checkSchema(
   source: DiagnosticSource,
@@ -294,7 +294,7 @@ function invalidChoice(
   const quotedValue = typeof value === "string" ? `"${value}"` : describeValue(source, path, value);
   const code = choiceCode(path);
   // A near miss such as `Cake-Admin` or `cake_user` gets the value it most likely means.
-  const suggestion = typeof value === "string" ? nearest(value, choices) : undefined;
+  const suggestion = typeof value === "string" ? likelyChoice(value, choices) : undefined;
   const hint = suggestion === undefined ? "" : `; did you mean "${suggestion}"?`;
   return source.diagnostic(
     "error",

@@ -25,18 +25,9 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * Returns the candidate closest to `word`, or undefined when none is close enough to be a
- * plausible typo (at most a third of the word's length, and at least 1, edits away). Without
- * such a candidate, returns the one candidate that contains `word` as whole words (see
- * `containingWholeWords`), as `cake-admin` contains `admin`.
+ * plausible typo (at most a third of the word's length, and at least 1, edits away).
  */
 export function nearest(word: string, candidates: readonly string[]): string | undefined {
-  const typo = nearestTypo(word, candidates);
-  if (typo !== undefined) return typo;
-  const containing = containingWholeWords(word, candidates);
-  return containing.length === 1 ? containing[0] : undefined;
-}
-
-function nearestTypo(word: string, candidates: readonly string[]): string | undefined {
   const limit = Math.max(1, Math.floor(word.length / 3));
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
@@ -48,6 +39,19 @@ function nearestTypo(word: string, candidates: readonly string[]): string | unde
     }
   }
   return bestDistance <= limit ? best : undefined;
+}
+
+/**
+ * Returns the value of a fixed set that `word` most likely means: the nearest (see `nearest`),
+ * else the one choice that contains `word` as whole words, as `cake-admin` contains `admin`.
+ * Names the user chose, such as namespaces, get `nearest` alone, because a name that contains
+ * another is often a different name.
+ */
+export function likelyChoice(word: string, choices: readonly string[]): string | undefined {
+  const typo = nearest(word, choices);
+  if (typo !== undefined) return typo;
+  const containing = containingWholeWords(word, choices);
+  return containing.length === 1 ? containing[0] : undefined;
 }
 
 /**
@@ -81,11 +85,12 @@ const MAX_SUGGESTIONS = 5;
 
 /**
  * Returns ` Did you mean "X"?` for the candidate closest to `word` (see `nearest`), or "". Without
- * a typo, several candidates that contain `word` as whole words are listed, up to
- * `MAX_SUGGESTIONS`: ` Did you mean "dev-eu-west-1" or "dev-us-east-1"?`.
+ * a typo, the candidates that contain `word` as whole words are listed, up to `MAX_SUGGESTIONS`:
+ * ` Did you mean "dev-eu-west-1" or "dev-us-east-1"?`. Callers pass fixed values, or deployment
+ * names, which users shorten (`dev` for `dev-us-east-1`).
  */
 export function didYouMean(word: string, candidates: readonly string[]): string {
-  const typo = nearestTypo(word, candidates);
+  const typo = nearest(word, candidates);
   const meant = typo === undefined ? containingWholeWords(word, candidates) : [typo];
   if (meant.length === 0 || meant.length > MAX_SUGGESTIONS) return "";
   const quoted = meant.map((each) => `"${each}"`);

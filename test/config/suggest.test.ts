@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { didYouMean, editDistance, nearest } from "../../src/config/suggest.js";
+import { didYouMean, editDistance, likelyChoice, nearest } from "../../src/config/suggest.js";
 
 describe("suggestions", () => {
   it.each([
@@ -21,16 +21,20 @@ describe("suggestions", () => {
   });
 
   it("word inside one choice suggests it", () => {
-    expect(nearest("admin", ["cake-admin", "cake-user"])).toBe("cake-admin");
+    expect(likelyChoice("admin", ["cake-admin", "cake-user"])).toBe("cake-admin");
+  });
+
+  it("nearest ignores a word inside", () => {
+    expect(nearest("admin", ["cake-admin", "cake-user"])).toBeUndefined();
   });
 
   it("word inside several choices suggests none", () => {
-    expect(nearest("dev", ["dev-eu-west-1", "dev-us-east-1"])).toBeUndefined();
+    expect(likelyChoice("dev", ["dev-eu-west-1", "dev-us-east-1"])).toBeUndefined();
   });
 
   it("words must be whole and in order", () => {
-    expect(nearest("east-us", ["dev-us-east-1"])).toBeUndefined();
-    expect(nearest("adm", ["cake-admin", "cake-user"])).toBeUndefined();
+    expect(likelyChoice("east-us", ["dev-us-east-1"])).toBeUndefined();
+    expect(likelyChoice("adm", ["cake-admin", "cake-user"])).toBeUndefined();
   });
 
   it("did you mean lists every containing name", () => {
