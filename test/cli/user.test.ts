@@ -620,7 +620,7 @@ describe("cake user disable and enable", () => {
       "--namespace",
       "ml-nope",
     );
-    expect(suggested(undeclared.stderr)).toEqual(["namespace", "add", ...flags]);
+    expect(suggested(undeclared.stderr)).toEqual(["namespace", "add", ...flags, ...D, "ml-nope"]);
 
     expect((await cake(elsewhere, "reconcile", ...flags)).code).toBe(0);
     const refused = await cake(elsewhere, "user", "remove", ...flags, ...D, "--username", "bjones");
@@ -745,6 +745,37 @@ describe("cake user remove", () => {
 });
 
 describe("cake user grant and revoke", () => {
+  const QA = ["--deployment", "qa-us-east-1"];
+  const GRANT_ANN = ["user", "grant", ...QA, "--email", "ann@example.com", "--namespace"];
+  // dev-eu-west-1 declares team-a, and qa-us-east-1 does not.
+  const ELSEWHERE =
+    "it is a deploy namespace of dev-eu-west-1, so to grant it there, rerun with --deployment dev-eu-west-1. " +
+    "To grant it in this deployment, add it with `cake namespace add --deployment qa-us-east-1 team-a` first.\n";
+
+  it("grant names the deployment declaring it", async () => {
+    const result = await expectFailure(1, ...GRANT_ANN, "team-a");
+
+    expect(result.stderr).toContain('namespace "team-a" is not a deploy namespace of this deployment');
+    expect(result.stderr).toContain(ELSEWHERE);
+  });
+
+  it("add names the deployment declaring it", async () => {
+    const add = ["user", "add", ...QA, "--email", "zed@example.com", "--role", "cake-user"];
+
+    const result = await expectFailure(1, ...add, "--namespace", "team-a:view");
+
+    expect(result.stderr).toContain(ELSEWHERE);
+  });
+
+  it("grant of a namespace nowhere names the add", async () => {
+    const result = await expectFailure(1, ...GRANT_ANN, "team-z");
+
+    expect(result.stderr).toContain(
+      "add it with `cake namespace add --deployment qa-us-east-1 team-z` first.\n",
+    );
+    expect(result.stderr).not.toContain("rerun with");
+  });
+
   it("grant changes access of an existing grant", async () => {
     const result = await cake(
       repo,

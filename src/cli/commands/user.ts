@@ -33,6 +33,7 @@ import {
   removedProfilesOf,
   runEdit,
 } from "../../edit/session.js";
+import { withUndeclaredNamespaceFix } from "../../edit/unknown-namespace.js";
 import {
   addUser,
   emailLine,
@@ -132,7 +133,7 @@ export function register(program: Command, context: CommandContext): void {
       (options: UserRefOptions & { email: string; namespace: string; access?: NamespaceAccess }) =>
         runEdit(context, options, {
           command: `user ${name}`,
-          edit: (target) => {
+          edit: async (target) => {
             const ref = { email: options.email };
             const index = entryIndexOf(target, ref);
             if (name === "revoke") {
@@ -148,8 +149,11 @@ export function register(program: Command, context: CommandContext): void {
             const disabled = target.deployment.users.some(
               (user) => user.email === options.email && user.disabled,
             );
-            const text = editWindow(target, [index], (part, whole) =>
-              grantNamespace(part, ref, { namespace: options.namespace, access }, whole?.style),
+            const single = options.deployment !== "all";
+            const text = await withUndeclaredNamespaceFix(target, [options.namespace], single, () =>
+              editWindow(target, [index], (part, whole) =>
+                grantNamespace(part, ref, { namespace: options.namespace, access }, whole?.style),
+              ),
             );
             // A grant that changes access names the previous access, so a lower one does not read as new.
             const before = target.deployment.users
@@ -235,8 +239,9 @@ function addAction(
       rejectEmailTwin(target, email);
       const proposal = options.username === undefined ? await propose(target) : undefined;
       const username = options.username ?? proposal?.username ?? "";
-      const text = editWindow(target, [], (part, whole) =>
-        addUser(part, { email, username, roles, grants }, whole),
+      const namespaces = grants.map((grant) => grant.namespace);
+      const text = await withUndeclaredNamespaceFix(target, namespaces, options.deployment !== "all", () =>
+        editWindow(target, [], (part, whole) => addUser(part, { email, username, roles, grants }, whole)),
       );
       // A person keeps the username they have in another deployment, so --username takes no other.
       const kept = shared !== undefined && "kept" in shared && shared.kept === true;
