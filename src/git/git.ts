@@ -464,9 +464,11 @@ async function listTree(
 
 /**
  * Returns the branch that changes are merged into: what `origin/HEAD` points to when that
- * branch exists, else the first of `main`, `master`, `origin/main`, `origin/master` that
- * exists, else undefined. CI checkouts often have no `origin/HEAD` and no local `main`, hence
- * the remote-tracking fallbacks.
+ * branch exists, else the first of `origin/main`, `origin/master`, `main`, `master` that
+ * exists, else undefined. The remote-tracking branches come first because a local `main` is
+ * updated only by hand: one left behind would make the plan list changes already merged.
+ * A clone made with `--no-checkout` and then pruned, a remote added by hand, and CI
+ * checkouts often have no `origin/HEAD`.
  */
 export async function defaultBranch(cwd: string): Promise<string | undefined> {
   const originHead = await originHeadTarget(cwd);
@@ -475,10 +477,10 @@ export async function defaultBranch(cwd: string): Promise<string | undefined> {
   }
 
   const candidates: [string, string][] = [
-    ["main", "refs/heads/main"],
-    ["master", "refs/heads/master"],
     ["origin/main", "refs/remotes/origin/main"],
     ["origin/master", "refs/remotes/origin/master"],
+    ["main", "refs/heads/main"],
+    ["master", "refs/heads/master"],
   ];
   for (const [name, fullRef] of candidates) {
     if (await refExists(cwd, fullRef)) return name;
@@ -506,6 +508,35 @@ async function originHeadTarget(cwd: string): Promise<string | undefined> {
 
 async function refExists(cwd: string, fullRef: string): Promise<boolean> {
   return (await runGit(cwd, ["rev-parse", "--verify", "--quiet", fullRef], [1])).status === 0;
+}
+
+/** A local branch that lacks commits of its upstream branch. */
+export interface BranchBehind {
+  /** The upstream branch, as `origin/main`. */
+  upstream: string;
+  /** The number of commits of the upstream that the branch lacks, at least 1. */
+  behind: number;
+}
+
+/**
+ * Returns the upstream of the local branch `ref` (a branch name, or `refs/heads/<name>`) and
+ * the number of its commits that `ref` lacks, when that number is not 0. Returns undefined
+ * when `ref` is no local branch, has no upstream, or is up to date with it. The count is as of
+ * the last fetch, because this reads the remote-tracking branch and sends nothing over the network.
+ */
+export async function branchBehindUpstream(cwd: string, ref: string): Promise<BranchBehind | undefined> {
+  checkRef(cwd, ref);
+  const fullRef = ref.startsWith("refs/heads/") ? ref : `refs/heads/${ref}`;
+  const format = "%(refname)%00%(upstream:short)%00%(upstream:track,nobracket)";
+  const output = await gitText(cwd, ["for-each-ref", `--format=${format}`, "--", fullRef]);
+  // The pattern also matches branches below it (`main/x` for `main`), so only the exact name counts.
+  for (const line of output.split("\n")) {
+    const [name, upstream, track] = line.split("\0");
+    if (name !== fullRef || !upstream || track === undefined) continue;
+    const behind = Number(/\bbehind (\d+)/.exec(track)?.[1] ?? 0);
+    return behind > 0 ? { upstream, behind } : undefined;
+  }
+  return undefined;
 }
 
 /** Returns the checked-out branch name, or undefined on a detached HEAD. */

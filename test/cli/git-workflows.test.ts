@@ -128,6 +128,57 @@ describe("plan after the remote renamed its default branch", () => {
   });
 });
 
+describe("plan without origin/HEAD", () => {
+  /**
+   * Returns a clone without origin/HEAD whose local main lacks a merged user, checked out on
+   * a feature branch from origin/main that adds another user.
+   */
+  async function cloneWithOldMain(): Promise<string> {
+    const repo = await exampleRepo();
+    const clone = await cloneOf(repo.dir);
+    const merged = await runCake(
+      repo.dir,
+      ...["user", "add", "--deployment", "prod-us-east-1", "--email", "merged@example.com"],
+      ...["--username", "merged", "--role", "cake-user"],
+    );
+    expect(merged.code, merged.stderr).toBe(0);
+    await repo.commit("add merged");
+    const git = (...args: string[]) => execFileAsync("git", args, { cwd: clone, env: GIT_ENV });
+    await git("fetch", "--quiet");
+    await git("remote", "set-head", "origin", "--delete");
+    await git("checkout", "--quiet", "-b", "feature", "origin/main");
+    const added = await runCake(
+      clone,
+      ...["user", "add", "--deployment", "prod-us-east-1", "--email", "new@example.com"],
+      ...["--username", "newbie", "--role", "cake-user"],
+    );
+    expect(added.code, added.stderr).toBe(0);
+    return clone;
+  }
+
+  it("plans from origin/main, not old main", async () => {
+    const clone = await cloneWithOldMain();
+
+    const result = await runCake(clone, "plan");
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain("Plan from origin/main (");
+    expect(result.stdout).toContain("new@example.com");
+    expect(result.stdout).not.toContain("merged@example.com");
+    expect(result.stdout).not.toContain("NOTE:");
+  });
+
+  it("notes a base behind its upstream", async () => {
+    const clone = await cloneWithOldMain();
+
+    const result = await runCake(clone, "plan", "--base", "main", "--format", "json");
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout).notes).toEqual([
+      "the base main is 1 commit behind its upstream origin/main (as of the last fetch), so this plan " +
+        "may list changes already merged there; pass --base origin/main, or update main first (git pull on it).",
+    ]);
+  });
+});
+
 describe("git stash of a cake user add", () => {
   it("asks no flag for the untracked profile", async () => {
     const repo = await exampleRepo();

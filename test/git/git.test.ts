@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
+  branchBehindUpstream,
   currentBranch,
   danglingOriginHead,
   defaultBranch,
@@ -233,6 +234,20 @@ describe("defaultBranch", () => {
     expect(await defaultBranch(repo.dir)).toBe("origin/main");
   });
 
+  it("prefers remote main to local main", async () => {
+    const old = await repo.commit("first", { "a.txt": "a\n" });
+    const merged = await repo.commit("second", { "a.txt": "b\n" });
+    await repo.git("update-ref", "refs/remotes/origin/main", merged);
+    await repo.git("update-ref", "refs/remotes/origin/master", merged);
+    await repo.git("branch", "--quiet", "-f", "master", old);
+    await repo.git("reset", "--quiet", "--hard", old);
+
+    expect(await defaultBranch(repo.dir)).toBe("origin/main");
+
+    await repo.git("update-ref", "-d", "refs/remotes/origin/main");
+    expect(await defaultBranch(repo.dir)).toBe("origin/master");
+  });
+
   it("skips a dangling origin HEAD", async () => {
     await repo.commit("first", { "a.txt": "a\n" });
     await repo.git("symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/master");
@@ -255,6 +270,54 @@ describe("defaultBranch", () => {
     await repo.git("branch", "-m", "main", "feature");
 
     expect(await defaultBranch(repo.dir)).toBeUndefined();
+  });
+});
+
+describe("branchBehindUpstream", () => {
+  it("counts commits the branch lacks", async () => {
+    const old = await repo.commit("first", { "a.txt": "a\n" });
+    const merged = await repo.commit("second", { "a.txt": "b\n" });
+    await repo.git("update-ref", "refs/remotes/origin/main", merged);
+    await repo.git("remote", "add", "origin", repo.dir);
+    await repo.git("config", "branch.main.remote", "origin");
+    await repo.git("config", "branch.main.merge", "refs/heads/main");
+    await repo.git("reset", "--quiet", "--hard", old);
+
+    expect(await branchBehindUpstream(repo.dir, "main")).toEqual({ upstream: "origin/main", behind: 1 });
+    expect(await branchBehindUpstream(repo.dir, "refs/heads/main")).toEqual({
+      upstream: "origin/main",
+      behind: 1,
+    });
+  });
+
+  it("ignores branches without lag", async () => {
+    const commit = await repo.commit("first", { "a.txt": "a\n" });
+    expect(await branchBehindUpstream(repo.dir, "main")).toBeUndefined();
+
+    await repo.git("update-ref", "refs/remotes/origin/main", commit);
+    await repo.git("remote", "add", "origin", repo.dir);
+    await repo.git("config", "branch.main.remote", "origin");
+    await repo.git("config", "branch.main.merge", "refs/heads/main");
+    await repo.commit("ahead", { "a.txt": "b\n" });
+    expect(await branchBehindUpstream(repo.dir, "main")).toBeUndefined();
+    expect(await branchBehindUpstream(repo.dir, "origin/main")).toBeUndefined();
+    expect(await branchBehindUpstream(repo.dir, commit)).toBeUndefined();
+  });
+
+  it("matches only the exact branch", async () => {
+    const old = await repo.commit("first", { "a.txt": "a\n" });
+    const merged = await repo.commit("second", { "a.txt": "b\n" });
+    await repo.git("update-ref", "refs/remotes/origin/team/next", merged);
+    await repo.git("branch", "--quiet", "team/next", old);
+    await repo.git("remote", "add", "origin", repo.dir);
+    await repo.git("config", "branch.team/next.remote", "origin");
+    await repo.git("config", "branch.team/next.merge", "refs/heads/team/next");
+
+    expect(await branchBehindUpstream(repo.dir, "team/next")).toEqual({
+      upstream: "origin/team/next",
+      behind: 1,
+    });
+    expect(await branchBehindUpstream(repo.dir, "team")).toBeUndefined();
   });
 });
 

@@ -9,6 +9,7 @@ import { hasErrors } from "../../config/diagnostics.js";
 import { formatErrorsFirst, plural } from "../../config/format.js";
 import { UsageError } from "../../errors.js";
 import {
+  branchBehindUpstream,
   danglingOriginHead,
   defaultBranch,
   isRepo,
@@ -155,6 +156,8 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
       ? await folderMissingNotes(layout, base.commit)
       : [];
   if (moved !== undefined && base.commit !== null) notes.push(movedNote(moved, base.commit));
+  const behindNote = await baseBehindNote(layout.root, base);
+  if (behindNote !== undefined) notes.push(behindNote);
   if (noDeployments !== undefined) notes.push(noDeployments);
 
   const invalidHead = headVars.filter((vars) => hasErrors(vars.diagnostics));
@@ -267,6 +270,22 @@ async function movedSinceBase(
   const prefix = await showPrefix(layout.root);
   if (prefix === "" || (await hasEntries(layout.root, baseCommit, "."))) return undefined;
   return findMovedRepo(layout.root, prefix, baseCommit, headCommit);
+}
+
+/**
+ * Returns a note when the base ref is a local branch that lacks commits of its upstream, as
+ * such as a `main` not updated since the last `git fetch`. Its merge base with the head is then older
+ * than the remote's, so the plan lists changes that are already merged there.
+ */
+async function baseBehindNote(root: string, base: PlanSide): Promise<string | undefined> {
+  if (base.source !== "commit" || base.ref === null) return undefined;
+  const behind = await branchBehindUpstream(root, base.ref);
+  if (behind === undefined) return undefined;
+  return (
+    `the base ${base.ref} is ${plural(behind.behind, "commit")} behind its upstream ${behind.upstream} ` +
+    `(as of the last fetch), so this plan may list changes already merged there; pass --base ${behind.upstream}, ` +
+    `or update ${base.ref} first (git pull on it).`
+  );
 }
 
 /**
