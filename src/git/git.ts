@@ -539,6 +539,32 @@ export async function branchBehindUpstream(cwd: string, ref: string): Promise<Br
   return undefined;
 }
 
+/** How the index lists a path: with conflict stages (`unmerged`), or as one entry (`tracked`). */
+export type IndexState = "tracked" | "unmerged";
+
+/**
+ * Returns how the index lists each of `paths` (relative to `cwd`, taken literally, not as
+ * globs). A path with conflict stages from a merge, rebase or cherry-pick is `unmerged`. A path
+ * the index does not list is left out.
+ */
+export async function indexStates(cwd: string, paths: readonly string[]): Promise<Map<string, IndexState>> {
+  const states = new Map<string, IndexState>();
+  if (paths.length === 0) return states;
+  const args = ["--literal-pathspecs", "ls-files", "-z", "--stage", "--", ...paths];
+  const output = (await runGit(cwd, args)).stdout.toString("utf8");
+  const wanted = new Set(paths);
+  // Each entry is "<mode> SP <object> SP <stage> TAB <path>"; stage 0 is a merged path.
+  for (const entry of output.split("\0")) {
+    const tab = entry.indexOf("\t");
+    const file = entry.slice(tab + 1);
+    if (tab < 0 || !wanted.has(file)) continue;
+    const stage = entry.slice(0, tab).split(" ")[2];
+    if (stage !== "0") states.set(file, "unmerged");
+    else if (!states.has(file)) states.set(file, "tracked");
+  }
+  return states;
+}
+
 /** Returns the checked-out branch name, or undefined on a detached HEAD. */
 export async function currentBranch(cwd: string): Promise<string | undefined> {
   const result = await runGit(cwd, ["symbolic-ref", "--quiet", "--short", "HEAD"], [1]);

@@ -18,20 +18,20 @@ afterEach(async () => {
   for (const repo of repos.splice(0)) await repo.cleanup();
 });
 
-/** Returns a git repo with the example ops repo committed on main. */
-async function exampleRepo(): Promise<TempRepo> {
+/** Returns a git repo with the example ops repo committed on main, in its subfolder `ops` when given. */
+async function exampleRepo(ops = ""): Promise<TempRepo> {
   const repo = await createGitRepo();
   repos.push(repo);
-  await copyExampleOps(repo.dir);
+  await copyExampleOps(path.join(repo.dir, ops));
   await repo.commit("example ops repo");
   return repo;
 }
 
 /** Commits, on a new branch from main, the user `email` added with a grant of fraud-scoring. */
-async function branchAddingUser(repo: TempRepo, branch: string, email: string): Promise<void> {
+async function branchAddingUser(repo: TempRepo, branch: string, email: string, ops = ""): Promise<void> {
   await repo.git("checkout", "--quiet", "-b", branch, "main");
   const added = await runCake(
-    repo.dir,
+    path.join(repo.dir, ops),
     "user",
     "add",
     "--deployment",
@@ -48,21 +48,22 @@ async function branchAddingUser(repo: TempRepo, branch: string, email: string): 
 }
 
 /** Merges `zed` then `yan` into main; the second merge stops with conflicts. */
-async function conflictedMerge(repo: TempRepo): Promise<void> {
-  await branchAddingUser(repo, "zed", "zed@example.com");
-  await branchAddingUser(repo, "yan", "yan@example.com");
+async function conflictedMerge(repo: TempRepo, ops = ""): Promise<void> {
+  await branchAddingUser(repo, "zed", "zed@example.com", ops);
+  await branchAddingUser(repo, "yan", "yan@example.com", ops);
   await repo.git("checkout", "--quiet", "main");
   await repo.git("merge", "--quiet", "zed");
   await expect(repo.git("merge", "yan")).rejects.toThrow();
-  expect(await repo.git("diff", "--name-only", "--diff-filter=U")).toContain(PROD_VARS);
+  expect(await repo.git("diff", "--name-only", "--diff-filter=U")).toContain(path.posix.join(ops, PROD_VARS));
 }
 
 /** Writes the vars file as a person resolves it: the `yan` side, then the user the `zed` side added. */
-async function resolveVars(repo: TempRepo): Promise<void> {
-  const theirs = await repo.git("show", `yan:${PROD_VARS}`);
+async function resolveVars(repo: TempRepo, ops = ""): Promise<void> {
+  const vars = path.posix.join(ops, PROD_VARS);
+  const theirs = await repo.git("show", `yan:${vars}`);
   const zed =
     "    - email: zed@example.com\n      username: zed\n      roles: [cake-user]\n      allowed_namespaces: [fraud-scoring]\n";
-  await writeFile(path.join(repo.dir, PROD_VARS), `${theirs}\n${zed}`);
+  await writeFile(path.join(repo.dir, vars), `${theirs}\n${zed}`);
 }
 
 describe("a git merge that conflicts in the ops repo", () => {
@@ -131,7 +132,13 @@ describe("a git merge that conflicts in the ops repo", () => {
       `replaced git merge conflict markers in ${PROD}/profiles/fraud-scoring.yaml`,
     );
     expect(reconciled.stdout).toContain(`replaced git merge conflict markers in ${PROD}/.cake-manifest.json`);
-    expect(reconciled.stdout).toContain(`run "git add ${PROD}"`);
+    const staged = [
+      PROD_VARS,
+      `${PROD}/kustomization.yaml`,
+      `${PROD}/profiles/fraud-scoring.yaml`,
+      `${PROD}/.cake-manifest.json`,
+    ];
+    expect(reconciled.stdout).toContain(`run "git add ${staged.join(" ")}"\n`);
     expect(reconciled.stdout).not.toContain("hand-edited");
 
     // The output is what a clean checkout of the resolved vars file generates.
@@ -148,9 +155,58 @@ describe("a git merge that conflicts in the ops repo", () => {
     expect(await contents(repo.dir)).toEqual(await contents(fresh.dir));
 
     expect((await runCake(repo.dir, "reconcile", "--check")).code).toBe(0);
-    await repo.git("add", "--all");
+    await repo.git("add", ...staged);
+    expect(await repo.git("diff", "--name-only")).toBe("");
     await repo.git("commit", "--quiet", "--no-edit");
     expect(await repo.git("status", "--porcelain")).toBe("");
+  });
+
+  it("quotes git add paths with spaces", async () => {
+    const ops = "ops repo";
+    const repo = await exampleRepo(ops);
+    await conflictedMerge(repo, ops);
+    await resolveVars(repo, ops);
+
+    const reconciled = await runCake(repo.dir, "reconcile", "--repo", ops);
+    expect(reconciled.code, reconciled.stderr).toBe(0);
+    const staged = [
+      `'${ops}/${PROD_VARS}'`,
+      `'${ops}/${PROD}/kustomization.yaml'`,
+      `'${ops}/${PROD}/profiles/fraud-scoring.yaml'`,
+      `'${ops}/${PROD}/.cake-manifest.json'`,
+    ];
+    expect(reconciled.stdout).toContain(`run "git add ${staged.join(" ")}"\n`);
+  });
+
+  it("leaves untracked removed files out", async () => {
+    const repo = await exampleRepo();
+    await conflictedMerge(repo);
+    await resolveVars(repo);
+    // A generated file that no manifest lists and git does not track, as `git stash` leaves one.
+    const stray = `${PROD}/profiles/stray.yaml`;
+    await writeFile(
+      path.join(repo.dir, stray),
+      await readFile(path.join(repo.dir, PROD, "profiles/asmith.yaml")),
+    );
+
+    const reconciled = await runCake(repo.dir, "reconcile");
+    expect(reconciled.code, reconciled.stderr).toBe(0);
+    expect(reconciled.stdout).toContain(`removed ${stray}`);
+    const hint = reconciled.stdout.split("\n").find((line) => line.includes("git add"));
+    expect(hint).toContain(`run "git add ${PROD_VARS} `);
+    expect(hint).not.toContain(stray);
+  });
+
+  it("leaves a staged vars file out", async () => {
+    const repo = await exampleRepo();
+    await conflictedMerge(repo);
+    await resolveVars(repo);
+    await repo.git("add", PROD_VARS);
+
+    const reconciled = await runCake(repo.dir, "reconcile");
+    expect(reconciled.code, reconciled.stderr).toBe(0);
+    expect(reconciled.stdout).toContain(`run "git add ${PROD}/kustomization.yaml `);
+    expect(reconciled.stdout).not.toContain(`git add ${PROD_VARS}`);
   });
 
   it("names the merge side in the deletion guard", async () => {
@@ -172,6 +228,8 @@ describe("a git merge that conflicts in the ops repo", () => {
     ]);
     const allowed = await runCake(repo.dir, "reconcile", "--allow-profile-deletion=prod-us-east-1/yan");
     expect(allowed.code, allowed.stderr).toBe(0);
+    // The merge staged the removed file, so `git add` stages its removal.
+    expect(allowed.stdout).toContain(`${PROD}/profiles/yan.yaml ${PROD}/.cake-manifest.json"\n`);
   });
 
   it("plans with a conflicted manifest", async () => {

@@ -9,6 +9,7 @@ import {
   defaultBranch,
   deletedFiles,
   GitError,
+  indexStates,
   init,
   isRepo,
   listFiles,
@@ -318,6 +319,25 @@ describe("branchBehindUpstream", () => {
       behind: 1,
     });
     expect(await branchBehindUpstream(repo.dir, "team")).toBeUndefined();
+  });
+});
+
+describe("indexStates", () => {
+  it("tells unmerged from tracked paths", async () => {
+    await repo.commit("first", { "a.txt": "a\n", "b*.txt": "b\n", "bc.txt": "c\n" });
+    await repo.git("checkout", "--quiet", "-b", "other");
+    await repo.commit("other", { "a.txt": "other\n" });
+    await repo.git("checkout", "--quiet", "main");
+    await repo.commit("ours", { "a.txt": "ours\n" });
+    await expect(repo.git("merge", "other")).rejects.toThrow();
+
+    const states = await indexStates(repo.dir, ["a.txt", "b*.txt", "new.txt"]);
+    expect(states).toEqual(
+      new Map([
+        ["a.txt", "unmerged"],
+        ["b*.txt", "tracked"],
+      ]),
+    );
   });
 });
 

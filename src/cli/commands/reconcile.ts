@@ -10,6 +10,7 @@ import { type Command, InvalidArgumentError, Option } from "commander";
 import { diagnosticsToJson, formatErrorsFirst } from "../../config/format.js";
 import { UsageError } from "../../errors.js";
 import { MANIFEST_FILE } from "../../output/manifest.js";
+import { pathsToStage } from "../../output/merge-staging.js";
 import {
   argocdChanged,
   argocdReminder,
@@ -143,7 +144,8 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
 
   if (options.format === "json") io.stdout.write(`${JSON.stringify(toJson(result), null, 2)}\n`);
   else if (result.valid) {
-    io.stdout.write(renderText(result, options.verbose ?? false, location, layoutFlags(options)));
+    const staged = result.check ? undefined : await pathsToStage(layout.root, result.deployments);
+    io.stdout.write(renderText(result, options.verbose ?? false, location, layoutFlags(options), staged));
   }
   if (options.format === "text" && result.diagnostics.length > 0) {
     io.stderr.write(reconcileDiagnostics(result, layoutFlags(options), formatPath));
@@ -332,13 +334,16 @@ function reconcileDiagnostics(result: ReconcileResult, flags: string, formatPath
 /**
  * Returns one summary line per deployment, each followed by its changed paths when they are few
  * or `verbose`. `flags` are the layout options the commands it suggests repeat (see `layoutFlags`).
- * Paths are relative to `location.cwd`, or to the repo root without a location.
+ * `staged` gives, per deployment, the paths its `git add` hint names (see `pathsToStage`); a
+ * deployment it lacks gets its folder named. Paths are relative to `location.cwd`, or to the
+ * repo root without a location.
  */
 export function renderText(
   result: ReconcileResult,
   verbose: boolean,
   location?: CommandLocation,
   flags = "",
+  staged?: ReadonlyMap<string, readonly string[]>,
 ): string {
   const lines: string[] = [];
   const formatPath = makePathFormatter(location);
@@ -352,7 +357,7 @@ export function renderText(
     for (const detail of [...notes, ...(listed ? details : [])]) lines.push(`  ${detail}`);
     const reminder = result.check ? undefined : argocdReminder(report, location);
     if (reminder !== undefined) lines.push(`  ${reminder}`);
-    const merged = result.check ? undefined : mergeConflictNote(report, formatPath);
+    const merged = result.check ? undefined : mergeConflictNote(report, formatPath, staged?.get(report.name));
     if (merged !== undefined) lines.push(`  ${merged}`);
   }
   if (result.deployments.length === 0) lines.push("no vars files found; nothing to reconcile");
@@ -433,12 +438,17 @@ function writeDetails(report: DeploymentReport, formatPath: PathFormatter): stri
 
 /**
  * Returns the line that follows a run that replaced git merge conflict markers: git still
- * lists those files as unmerged until they are staged.
+ * lists those files as unmerged until they are staged. The command names `paths` (relative to
+ * the repo root), or the deployment folder when they are unknown.
  */
-function mergeConflictNote(report: DeploymentReport, formatPath: PathFormatter): string | undefined {
+function mergeConflictNote(
+  report: DeploymentReport,
+  formatPath: PathFormatter,
+  paths: readonly string[] | undefined,
+): string | undefined {
   if (report.mergeConflicts === undefined) return undefined;
-  const folder = formatPath(report.folder);
-  return `git lists those files as unmerged until they are staged: run "git add ${folder}"`;
+  const words = (paths ?? [report.folder]).map((file) => shellWord(formatPath(file)));
+  return `git lists conflicted files as unmerged until they are staged: run "git add ${words.join(" ")}"`;
 }
 
 function checkSummary(report: DeploymentReport, flags: string): string {
