@@ -56,6 +56,12 @@ import {
 } from "./journal.js";
 import { type LockOptions, withRepoLock } from "./lock.js";
 import { MANIFEST_FILE, MANIFEST_VERSION, sha256 } from "./manifest.js";
+import {
+  type MergeSideFacts,
+  mergeSideNote,
+  type TargetBranchFacts,
+  targetBranchFacts,
+} from "./merge-side.js";
 import { renderSettings } from "./parallel-render.js";
 import { adminInProfileText } from "./profile-holder.js";
 import { createSerializer, generatedHeader } from "./serialize.js";
@@ -585,7 +591,7 @@ export async function reconcileLoaded(
         handovers: unmatchedHandoverAllowances,
         unknownHolders,
         unknownHoldersReasons,
-      } = checkGuards(plans, options));
+      } = checkGuards(plans, options, await targetBranchFacts(layout.root, plans)));
       // The interrupted run already removed the Profiles these flags allowed it to.
       const usedByRecovery = allowancesUsedBy(recoveries, plans);
       unmatchedAllowances = unmatchedAllowances.filter((name) => !usedByRecovery.has(name));
@@ -998,6 +1004,11 @@ export interface ProfileDeletion {
    * markers: `ours` is the branch checked out, `theirs` the branch merged into it.
    */
   mergeSide?: "ours" | "theirs";
+  /**
+   * For a `mergeSide` Profile: whether the branch Argo CD syncs contains that side's commit.
+   * Absent when git cannot resolve `gitops.target_revision` or the side's commit.
+   */
+  targetBranch?: TargetBranchFacts;
 }
 
 /** A Profile that stays in the output while its namespace, and the data in it, changes hands. */
@@ -1098,6 +1109,7 @@ export class ReconcileBlockedError extends CakeError {
 function checkGuards(
   plans: readonly FolderPlan[],
   options: ReconcileOptions,
+  sideFacts: ReadonlyMap<string, MergeSideFacts>,
 ): {
   deletions: string[];
   handovers: string[];
@@ -1136,7 +1148,7 @@ function checkGuards(
           profile,
           orphan: plan.desired === undefined,
           ...renamed(plan, profile),
-          ...mergeSideOf(plan, profile),
+          ...mergeSideOf(plan, profile, sideFacts.get(plan.folder)),
         });
     }
 
@@ -1185,9 +1197,15 @@ function checkGuards(
  * Returns the new username of the user who held `profile` in the previous output, when that
  * user is still in the desired output under another private profile.
  */
-function mergeSideOf(plan: FolderPlan, profile: string): { mergeSide?: "ours" | "theirs" } {
+function mergeSideOf(
+  plan: FolderPlan,
+  profile: string,
+  facts: MergeSideFacts | undefined,
+): Pick<ProfileDeletion, "mergeSide" | "targetBranch"> {
   const side = plan.previousManifest?.oneSideProfiles?.[profile];
-  return side === undefined ? {} : { mergeSide: side };
+  if (side === undefined) return {};
+  const targetBranch = facts?.[side];
+  return targetBranch === undefined ? { mergeSide: side } : { mergeSide: side, targetBranch };
 }
 
 function renamed(plan: FolderPlan, profile: string): { renamedTo?: string } {
@@ -1243,16 +1261,6 @@ function handoversOf(
   return { handovers, unknownHolders };
 }
 
-/** Says where a Profile of one side of a conflicted merge comes from, for the deletion guard. */
-function mergeSideNote(side: "ours" | "theirs"): string {
-  const branch = side === "ours" ? "the branch checked out" : "the branch being merged or rebased";
-  return (
-    `Only ${branch} has it, by the two sides of the manifest's git merge conflict. If Argo CD ` +
-    "never synced that branch, no such Profile exists in the cluster, and allowing its removal deletes " +
-    "nothing there. If it did, "
-  );
-}
-
 function blockedMessage(
   profileDeletions: ProfileDeletion[],
   ownerChanges: OwnerChange[],
@@ -1268,9 +1276,9 @@ function blockedMessage(
   ];
   const problems = [
     ...profileDeletions.map(
-      ({ deployment, profile, orphan, renamedTo, mergeSide }) =>
+      ({ deployment, profile, orphan, renamedTo, mergeSide, targetBranch }) =>
         `${deployment}: Profile "${profile}" would leave the output. ` +
-        (mergeSide === undefined ? "" : mergeSideNote(mergeSide)) +
+        (mergeSide === undefined ? "" : mergeSideNote(mergeSide, targetBranch)) +
         "Argo CD keeps it (Prune=false), " +
         `but whoever deletes it then deletes namespace "${profile}" with all its notebooks, volumes and pipelines. ` +
         (orphan

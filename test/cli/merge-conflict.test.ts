@@ -219,17 +219,43 @@ describe("a git merge that conflicts in the ops repo", () => {
 
     expect(blocked.code).toBe(1);
     expect(blocked.stderr).toContain('Profile "yan" would leave the output. Only the branch being merged');
+    const theirs = await repo.git("rev-parse", "MERGE_HEAD");
     expect(blocked.stderr).toContain(
-      "If Argo CD never synced that branch, no such Profile exists in the cluster",
+      `main, which Argo CD syncs by gitops.target_revision, does not contain that side's commit ${theirs.slice(0, 12)}. ` +
+        "The Profile is then in the cluster only if an earlier commit of main had it, or someone synced",
     );
     const json = await runCake(repo.dir, "reconcile", "--format", "json");
     expect(JSON.parse(json.stdout).blocked.profileDeletions).toEqual([
-      { deployment: "prod-us-east-1", profile: "yan", orphan: false, mergeSide: "theirs" },
+      {
+        deployment: "prod-us-east-1",
+        profile: "yan",
+        orphan: false,
+        mergeSide: "theirs",
+        targetBranch: { ref: "main", sideCommit: theirs, containsSide: false },
+      },
     ]);
     const allowed = await runCake(repo.dir, "reconcile", "--allow-profile-deletion=prod-us-east-1/yan");
     expect(allowed.code, allowed.stderr).toBe(0);
     // The merge staged the removed file, so `git add` stages its removal.
     expect(allowed.stdout).toContain(`${PROD}/profiles/yan.yaml ${PROD}/.cake-manifest.json"\n`);
+  });
+
+  it("says the synced branch has the Profile", async () => {
+    const repo = await exampleRepo();
+    await conflictedMerge(repo);
+    // As after `git pull`: the remote's main, which Argo CD syncs, already has the merged side.
+    const theirs = await repo.git("rev-parse", "MERGE_HEAD");
+    await repo.git("update-ref", "refs/remotes/origin/main", theirs);
+    await repo.git("checkout", "--ours", PROD_VARS);
+
+    const blocked = await runCake(repo.dir, "reconcile");
+
+    expect(blocked.code).toBe(1);
+    expect(blocked.stderr).toContain(
+      "origin/main (as of the last fetch), which Argo CD syncs by gitops.target_revision, contains that " +
+        `side's commit ${theirs.slice(0, 12)}, so Argo CD was given this Profile, and it likely exists in the cluster.`,
+    );
+    expect(blocked.stderr).toContain("--allow-profile-deletion=prod-us-east-1/yan");
   });
 
   it("plans with a conflicted manifest", async () => {
