@@ -4,7 +4,7 @@
  */
 import type { Document } from "yaml";
 import type { Deployment } from "../model/types.js";
-import { conflictBlocks, markerLines } from "../repo/merge-conflict.js";
+import { conflictBlocks, DEFAULT_MARKER_SIZE, markerLines, markerText } from "../repo/merge-conflict.js";
 import { deploymentNameOfFile } from "../repo/vars-files.js";
 import {
   appendDiagnostics,
@@ -72,10 +72,12 @@ export interface LoadOptions {
   positioned?: boolean;
   /** With `fast`: the previous load of this file, to re-read only the changed users when the change allows it. */
   previous?: PreviousLoad;
+  /** The length of git's conflict markers in this file, from its `conflict-marker-size` attribute; default 7. */
+  conflictMarkerSize?: number;
 }
 
 export function loadVarsText(text: string, options: LoadOptions): LoadResult {
-  const conflicts = mergeConflictDiagnostics(text, options.file);
+  const conflicts = mergeConflictDiagnostics(text, options.file, options.conflictMarkerSize);
   if (conflicts.length > 0) return { diagnostics: conflicts, text };
   if (options.fast) {
     const fast = loadFast(text, options);
@@ -126,8 +128,8 @@ export function loadVarsText(text: string, options: LoadOptions): LoadResult {
  * They are reported alone: the YAML parser would misread the marker lines and both sides'
  * entries, and report errors that resolving the conflict removes.
  */
-function mergeConflictDiagnostics(text: string, file: string): Diagnostic[] {
-  const markers = markerLines(text);
+function mergeConflictDiagnostics(text: string, file: string, size = DEFAULT_MARKER_SIZE): Diagnostic[] {
+  const markers = markerLines(text, size);
   if (markers.length === 0) return [];
   const { blocks, stray } = conflictBlocks(markers);
   const at = (line: number, message: string): Diagnostic => ({
@@ -143,8 +145,8 @@ function mergeConflictDiagnostics(text: string, file: string): Diagnostic[] {
     ...blocks.map(({ start, end }) =>
       at(
         start,
-        `unresolved git merge conflict (lines ${start} to ${end}): the lines between "<<<<<<<" and ` +
-          '">>>>>>>" contain both sides of the merge. Keep the lines each side needs (often the users ' +
+        `unresolved git merge conflict (lines ${start} to ${end}): the lines between "${markerText("ours", size)}" and ` +
+          `"${markerText("end", size)}" contain both sides of the merge. Keep the lines each side needs (often the users ` +
           'both sides added), delete the marker lines, then run "cake reconcile", which regenerates ' +
           "the output. Generated files never need resolving by hand",
       ),

@@ -6,6 +6,7 @@ import type { RepoLayout } from "../repo/layout.js";
 import { assertRealPathInside } from "../repo/paths.js";
 import { checkOneFilePerFolder, deploymentNameOfFile, listVarsFiles } from "../repo/vars-files.js";
 import { claimCollisions, type DeploymentClaims, deploymentClaims } from "./claims.js";
+import { withAttributeMarkerSizes } from "./conflict-markers.js";
 import { type Diagnostic, sortDiagnostics } from "./diagnostics.js";
 import type { LoadSnapshot } from "./incremental.js";
 import type { LoadOptions, LoadResult, PreviousLoad } from "./load.js";
@@ -73,7 +74,7 @@ export async function loadRepo(
     })),
     options.formatPath,
   );
-  const results = await Promise.all(
+  const loadedFiles = await Promise.all(
     relativeFiles.map(async (file) => {
       const name = deploymentNameOfFile(file);
       const outputPath = `${layout.outputDir}/${name}`;
@@ -90,6 +91,7 @@ export async function loadRepo(
       return { file, outputPath, result };
     }),
   );
+  const results = await withAttributeMarkerSizes(layout.root, loadedFiles);
 
   const sources: Record<string, string> = {};
   const varsSha256s: Record<string, string> = {};

@@ -1,6 +1,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { CommandContext, TextSink } from "../cli/io.js";
+import { withAttributeMarkerSize } from "../config/conflict-markers.js";
 import { type Diagnostic, hasErrors } from "../config/diagnostics.js";
 import { formatDiagnostics, formatErrorsFirst } from "../config/format.js";
 import { loadVarsText, type PreviousLoad } from "../config/load.js";
@@ -483,13 +484,18 @@ export async function openTarget(
   const previous = stored?.text === text ? stored : undefined;
   // The fast path gives the full load's result or none, so an invalid file still gets the
   // full load's diagnostics. A large file loads several times faster.
-  const result = loadVarsText(text, {
+  const loadResult = loadVarsText(text, {
     file: found.file,
     outputPath,
     fast: true,
     snapshot: true,
     positioned: true,
     ...(previous === undefined ? {} : { previous }),
+  });
+  const result = await withAttributeMarkerSize(layout.root, {
+    file: found.file,
+    outputPath,
+    result: loadResult,
   });
   if (!result.deployment || hasErrors(result.diagnostics)) {
     const detail = verbose

@@ -539,7 +539,30 @@ export async function branchBehindUpstream(cwd: string, ref: string): Promise<Br
   return undefined;
 }
 
-/** How the index lists a path: with conflict stages (`unmerged`), or as one entry (`tracked`). */
+/**
+ * Returns the `conflict-marker-size` attribute of each of `paths` (relative to `cwd`) whose
+ * `.gitattributes` (or `.git/info/attributes`) sets it to a positive whole number. A path
+ * without it is left out, and git then writes markers of 7 characters. One git call reads
+ * them all.
+ */
+export async function conflictMarkerSizes(
+  cwd: string,
+  paths: readonly string[],
+): Promise<Map<string, number>> {
+  const sizes = new Map<string, number>();
+  if (paths.length === 0) return sizes;
+  const output = (await runGit(cwd, ["check-attr", "-z", "conflict-marker-size", "--", ...paths])).stdout;
+  // Each path gives "<path>\0conflict-marker-size\0<value>\0", in the order of `paths`. The
+  // value is "unspecified", "unset", "set" or the text after `=`.
+  const fields = output.toString("utf8").split("\0");
+  for (const [index, file] of paths.entries()) {
+    const value = fields[index * 3 + 2] ?? "";
+    if (/^[1-9]\d{0,5}$/.test(value)) sizes.set(file, Number(value));
+  }
+  return sizes;
+}
+
+/** The state of a path in the index: with conflict stages (`unmerged`), or one entry (`tracked`). */
 export type IndexState = "tracked" | "unmerged";
 
 /**

@@ -5,7 +5,7 @@
  */
 import { closeSync, fstatSync, openSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { markerLines } from "../repo/merge-conflict.js";
+import { markerLines, mayHaveMarkersOfAnySize } from "../repo/merge-conflict.js";
 import { tempPath } from "./atomic.js";
 import { type FileStamp, stampOf } from "./cache.js";
 import { sha256 } from "./manifest.js";
@@ -43,15 +43,20 @@ export interface CompareResult {
   tempStamp?: FileStamp;
   /** Set when the file on disk has git merge conflict markers, which this run replaces. */
   conflictMarkers?: true;
+  /**
+   * Set when the file on disk has a line that starts like a conflict marker of another size than
+   * git's default: its `conflict-marker-size` attribute decides (see `markersOfOtherSize`).
+   */
+  unknownMarkerSize?: true;
 }
 
 /** Compares the rendered `bytes` of `file` with the disk, and stages them when `target.stage` is set. */
 export function compareAndStage(target: CompareTarget, file: string, bytes: Buffer): CompareResult {
   const sha = sha256(bytes);
-  const { outcome, stamp, conflictMarkers } = compareWithDisk(target, file, bytes);
+  const { outcome, stamp, conflictMarkers, unknownMarkerSize } = compareWithDisk(target, file, bytes);
   if (outcome === "unchanged") return { sha256: sha, outcome, ...(stamp === undefined ? {} : { stamp }) };
   if (outcome === "conflict") return { sha256: sha, outcome };
-  const marked = conflictMarkers ? { conflictMarkers } : {};
+  const marked = conflictMarkers ? { conflictMarkers } : unknownMarkerSize ? { unknownMarkerSize } : {};
   if (!target.stage) return { sha256: sha, outcome, bytes, ...marked };
 
   const temp = tempPath(target.folder);
@@ -63,7 +68,7 @@ function compareWithDisk(
   target: CompareTarget,
   file: string,
   bytes: Buffer,
-): { outcome: FileOutcome; stamp?: FileStamp; conflictMarkers?: true } {
+): { outcome: FileOutcome; stamp?: FileStamp; conflictMarkers?: true; unknownMarkerSize?: true } {
   if (!target.onDisk.has(file)) return { outcome: "create" };
 
   // The stamp is taken from the open file before it is read, so it is never newer than the bytes compared.
@@ -84,7 +89,8 @@ function compareWithDisk(
   const recorded = target.recorded[file];
   if (recorded === undefined && !hasGeneratedHeader(text)) return { outcome: "conflict" };
   const outcome = recorded !== undefined && recorded !== sha256(asCommitted) ? "restore" : "update";
-  return markerLines(text).length > 0 ? { outcome, conflictMarkers: true } : { outcome };
+  if (markerLines(text).length > 0) return { outcome, conflictMarkers: true };
+  return mayHaveMarkersOfAnySize(text) ? { outcome, unknownMarkerSize: true } : { outcome };
 }
 
 /**

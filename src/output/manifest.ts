@@ -13,6 +13,7 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { CakeError } from "../errors.js";
+import { attributeMarkerSize } from "../repo/marker-sizes.js";
 import { conflictSides, markerLines } from "../repo/merge-conflict.js";
 
 export const MANIFEST_FILE = ".cake-manifest.json";
@@ -108,8 +109,14 @@ export async function readManifest(folder: string, shownAs = folder): Promise<Ou
     throw new CakeError(`cannot read ${displayPath}: ${(error as Error).message}`);
   }
 
-  const markers = markerLines(text);
-  const manifest = markers.length === 0 ? parseManifest(text) : parseConflictedManifest(text);
+  let markers = markerLines(text);
+  let manifest = markers.length === 0 ? parseManifest(text) : parseConflictedManifest(text);
+  if (manifest === undefined && markers.length === 0) {
+    // Markers of another size than git's default are JSON errors until the attribute is read.
+    const size = await attributeMarkerSize(folder, MANIFEST_FILE);
+    markers = markerLines(text, size);
+    if (markers.length > 0) manifest = parseConflictedManifest(text, size);
+  }
   if (manifest !== undefined && manifest.manifestVersion > MANIFEST_VERSION) {
     throw new CakeError(
       `${displayPath} was written by cake ${manifest.cakeVersion}, whose manifest format (version ` +
@@ -141,10 +148,11 @@ export async function readManifest(folder: string, shownAs = folder): Promise<Ou
  * onto it, has that branch as ours, so a Profile given to someone else still needs
  * `--allow-profile-handover`. Reconcile then rewrites the manifest and regenerates every file
  * the merge changed, so no conflict needs resolving by hand.
+ * `markerSize` is the length of the markers, from the `conflict-marker-size` attribute.
  * Returns undefined when a side is not a manifest cake wrote.
  */
-export function parseConflictedManifest(text: string): OutputManifest | undefined {
-  const sides = conflictSides(text);
+export function parseConflictedManifest(text: string, markerSize?: number): OutputManifest | undefined {
+  const sides = conflictSides(text, markerSize);
   if (sides === undefined) return undefined;
   const ours = parseManifest(sides.ours);
   const theirs = parseManifest(sides.theirs);

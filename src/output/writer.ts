@@ -23,6 +23,7 @@ import { CakeError } from "../errors.js";
 import { deploymentClaims } from "../model/claims.js";
 import type { Deployment } from "../model/types.js";
 import { type PathFormatter, repoRelative } from "../repo/display-path.js";
+import { markersOfOtherSize } from "../repo/marker-sizes.js";
 import { assertNoSymlinkedFolder, assertRealPathInside } from "../repo/paths.js";
 import { CAKE_VERSION } from "../version.js";
 import { TEMP_PREFIX, tempPath, writeTempFile } from "./atomic.js";
@@ -255,6 +256,7 @@ async function plan(
   const changes: FileChange[] = [];
   const conflicts: string[] = [];
   const mergeConflicts: string[] = previousManifest?.mergeConflict ? [MANIFEST_FILE] : [];
+  const unknownMarkerSize: string[] = [];
   const expected = new Set<string>();
   const ownedOnDisk = new Set<string>();
   const contents = new Map<string, Buffer>();
@@ -318,6 +320,7 @@ async function plan(
     }
     if (outcome !== "create") ownedOnDisk.add(file.path);
     if (result.conflictMarkers) mergeConflicts.push(file.path);
+    if (result.unknownMarkerSize) unknownMarkerSize.push(file.path);
     if (result.temp !== undefined) {
       staged.set(file.path, { temp: result.temp, sha256: sha });
     } else if (result.bytes !== undefined) {
@@ -325,6 +328,9 @@ async function plan(
     }
     changes.push({ path: file.path, action: outcome });
   }
+  // Markers of the size a `conflict-marker-size` attribute sets are found once git gives it.
+  if (unknownMarkerSize.length > 0)
+    mergeConflicts.push(...(await markersOfOtherSize(absolute, unknownMarkerSize)));
 
   for (const file of [...onDisk].sort()) {
     if (expected.has(file)) continue;

@@ -13,6 +13,7 @@ import type { ContributorRole } from "../model/types.js";
 import { lastCommittedProfiles, profilesDeletedInHistory } from "../output/deleted-output.js";
 import { MANIFEST_FILE, parseConflictedManifest, parseManifest } from "../output/manifest.js";
 import type { RepoLayout } from "../repo/layout.js";
+import { attributeMarkerSize } from "../repo/marker-sizes.js";
 import type { LoadedVars } from "./sources.js";
 import type { AccessGrant } from "./state.js";
 import type { DeploymentOutput } from "./types.js";
@@ -37,7 +38,11 @@ export async function loadOutputs(
     if (text === undefined) continue;
 
     // A working tree in the middle of a merge has both sides of the manifest; the plan reads their union.
-    const manifest = parseManifest(text) ?? parseConflictedManifest(text);
+    let manifest = parseManifest(text) ?? parseConflictedManifest(text);
+    // Markers of another size than git's default need the file's `conflict-marker-size` attribute.
+    if (manifest === undefined && commit === undefined) {
+      manifest = parseConflictedManifest(text, await attributeMarkerSize(layout.root, manifestFile));
+    }
     if (manifest === undefined) {
       const where = commit ? `at commit ${commit.slice(0, 12)}` : "in the working tree";
       throw new CakeError(

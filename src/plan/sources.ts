@@ -5,6 +5,7 @@
 import { lstat, readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { claimCollisions, deploymentClaims } from "../config/claims.js";
+import { withAttributeMarkerSize } from "../config/conflict-markers.js";
 import type { Diagnostic } from "../config/diagnostics.js";
 import { fileError, hasErrors } from "../config/diagnostics.js";
 import { deploymentNameOfFile, loadVarsText, type PreviousLoad } from "../config/load.js";
@@ -99,13 +100,18 @@ export async function loadVarsSnapshot(
     const load = previousLoads.get(file);
     // The fast path gives the full load's result or none, and the plan shows only errors,
     // which always come from the full load, so the positions of its warnings do not matter.
-    const result = loadVarsText(text, {
+    const outputPath = `${layout.outputDir}/${deploymentName}`;
+    const loadResult = loadVarsText(text, {
       file,
-      outputPath: `${layout.outputDir}/${deploymentName}`,
+      outputPath,
       fast: true,
       snapshot: true,
       ...(load ? { previous: load } : {}),
     });
+    // A commit has no conflict markers to find, but the working tree in a merge may.
+    const result = commit
+      ? loadResult
+      : await withAttributeMarkerSize(layout.root, { file, outputPath, result: loadResult });
     loaded.push({
       name: deploymentName,
       file,

@@ -290,6 +290,57 @@ describe("a git merge that conflicts in the ops repo", () => {
     expect((await runCake(repo.dir, "reconcile", "--check")).code).toBe(0);
   });
 
+  it("reads conflict-marker-size from attributes", async () => {
+    const repo = await createGitRepo();
+    repos.push(repo);
+    await copyExampleOps(repo.dir);
+    await repo.commit("example ops repo", {
+      ".gitattributes": "vars/*.yaml conflict-marker-size=10\ndeployments/** conflict-marker-size=10\n",
+    });
+    await conflictedMerge(repo);
+    const lines = (await readFile(path.join(repo.dir, PROD_VARS), "utf8")).split("\n");
+    const start = lines.indexOf("<<<<<<<<<< HEAD") + 1;
+    expect(start).toBeGreaterThan(0);
+
+    const validate = await runCake(repo.dir, "validate", PROD_VARS);
+    expect(validate.code).toBe(1);
+    expect(validate.stderr).toContain(
+      `${PROD_VARS}:${start}:1: error [merge-conflict] unresolved git merge conflict (lines ${start} to `,
+    );
+    expect(validate.stderr).toContain('the lines between "<<<<<<<<<<" and ">>>>>>>>>>"');
+    expect(validate.stderr).not.toContain("yaml-syntax");
+    const conflictedPlan = await runCake(repo.dir, "plan", "--base", "HEAD");
+    expect(conflictedPlan.code).toBe(1);
+    expect(conflictedPlan.stderr).toContain(`${PROD_VARS}:${start}:1: error [merge-conflict]`);
+    const edit = await runCake(
+      repo.dir,
+      ...["user", "add", "--deployment", "prod-us-east-1", "--email", "q@example.com", "--role", "cake-user"],
+    );
+    expect(edit.code).toBe(1);
+    expect(edit.stderr).toContain(`${PROD_VARS}:${start}:1: error [merge-conflict]`);
+
+    await resolveVars(repo);
+    const check = await runCake(repo.dir, "reconcile", "--check");
+    expect(check.code).toBe(1);
+    expect(check.stdout).toContain("prod-us-east-1: 3 with git merge conflict markers\n");
+    expect(check.stdout).toContain(
+      `conflicted ${PROD}/profiles/fraud-scoring.yaml (has git merge conflict markers`,
+    );
+    expect(check.stdout).toContain(`conflicted ${PROD}/.cake-manifest.json (has git merge conflict markers`);
+
+    const plan = await runCake(repo.dir, "plan", "--base", "HEAD");
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toContain("+ User added       yan@example.com");
+
+    const reconciled = await runCake(repo.dir, "reconcile");
+    expect(reconciled.code, reconciled.stderr).toBe(0);
+    expect(reconciled.stdout).toContain(
+      "prod-us-east-1: 0 written, 21 unchanged, 0 removed, 3 merge conflicts resolved\n",
+    );
+    expect(reconciled.stdout).not.toContain("hand-edited");
+    expect((await runCake(repo.dir, "reconcile", "--check")).code).toBe(0);
+  });
+
   it("rejects an unreadable conflicted manifest", async () => {
     const repo = await exampleRepo();
     const manifest = path.join(repo.dir, PROD, ".cake-manifest.json");

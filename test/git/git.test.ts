@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   branchBehindUpstream,
+  conflictMarkerSizes,
   currentBranch,
   danglingOriginHead,
   defaultBranch,
@@ -319,6 +320,30 @@ describe("branchBehindUpstream", () => {
       behind: 1,
     });
     expect(await branchBehindUpstream(repo.dir, "team")).toBeUndefined();
+  });
+});
+
+describe("conflictMarkerSizes", () => {
+  it("reads sizes set in attributes", async () => {
+    await repo.write({
+      ".gitattributes":
+        "*.yaml conflict-marker-size=10\nzero.yaml conflict-marker-size=0\n*.json -conflict-marker-size\n",
+      "sub dir/.gitattributes": "b.yaml conflict-marker-size=5\n",
+    });
+
+    const sizes = await conflictMarkerSizes(repo.dir, [
+      "a.yaml",
+      "sub dir/b.yaml",
+      "zero.yaml",
+      "c.json",
+      "d.txt",
+    ]);
+    expect(sizes).toEqual(
+      new Map([
+        ["a.yaml", 10],
+        ["sub dir/b.yaml", 5],
+      ]),
+    );
   });
 });
 

@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { formatManifest, type OutputManifest, parseConflictedManifest } from "../../src/output/manifest.js";
-import { conflictBlocks, conflictSides, markerLines } from "../../src/repo/merge-conflict.js";
+import {
+  conflictBlocks,
+  conflictSides,
+  markerLines,
+  markerText,
+  mayHaveMarkersOfAnySize,
+} from "../../src/repo/merge-conflict.js";
 
 describe("markerLines", () => {
   it("finds markers with labels and CRLF", () => {
@@ -24,6 +30,39 @@ describe("markerLines", () => {
       "========",
     ].join("\n");
     expect(markerLines(text)).toEqual([]);
+  });
+});
+
+describe("markerLines with a marker size", () => {
+  it("finds markers of size 10", () => {
+    const text = ["a: 1", "<<<<<<<<<< HEAD", "b: 2", "==========", "b: 3", ">>>>>>>>>> topic", ""].join("\n");
+    expect(markerLines(text)).toEqual([]);
+    expect(markerLines(text, 10)).toEqual([
+      { line: 2, kind: "ours" },
+      { line: 4, kind: "theirs" },
+      { line: 6, kind: "end" },
+    ]);
+  });
+
+  it("finds markers of size 5", () => {
+    const text = ["a: 1", "<<<<< HEAD", "b: 2", "||||| base", "b: 0", "=====", "b: 3", ">>>>>", ""].join(
+      "\n",
+    );
+    expect(markerLines(text)).toEqual([]);
+    expect(markerLines(text, 5).map(({ kind }) => kind)).toEqual(["ours", "base", "theirs", "end"]);
+    expect(markerLines(text, 4)).toEqual([]);
+  });
+
+  it("splits sides of size 10", () => {
+    const text = ["a: 1", "<<<<<<<<<< HEAD", "b: 2", "==========", "b: 3", ">>>>>>>>>> topic"].join("\n");
+    expect(conflictSides(text, 10)).toEqual({ ours: "a: 1\nb: 2", theirs: "a: 1\nb: 3" });
+    expect(markerText("end", 10)).toBe(">>>>>>>>>>");
+  });
+
+  it("flags lines that start like markers", () => {
+    expect(mayHaveMarkersOfAnySize("a: 1\n<<<<< HEAD\n")).toBe(true);
+    expect(mayHaveMarkersOfAnySize("===\n")).toBe(true);
+    expect(mayHaveMarkersOfAnySize("a: 1\n  - b: '<<<'\n")).toBe(false);
   });
 });
 
