@@ -562,6 +562,33 @@ export async function conflictMarkerSizes(
   return sizes;
 }
 
+/** Returns the value of the git config `key` as a boolean (`--type=bool`), or undefined when it is not set. */
+export async function configBoolean(cwd: string, key: string): Promise<boolean | undefined> {
+  const result = await runGit(cwd, ["config", "--type=bool", "--get", key], [1]);
+  if (result.status !== 0) return undefined;
+  return result.stdout.toString("utf8").trim() === "true";
+}
+
+/**
+ * Returns the files under each of `folders` (relative to `cwd`) that the index tracks, with
+ * whether each has the skip-worktree bit, which a sparse checkout sets on the files outside
+ * its patterns. One git call lists them all.
+ */
+export async function trackedFilesSkipped(
+  cwd: string,
+  folders: readonly string[],
+): Promise<{ file: string; skipped: boolean }[]> {
+  if (folders.length === 0) return [];
+  const prefixes = folders.map((folder) => `${folder.replace(/\/+$/, "")}/`);
+  const args = ["--literal-pathspecs", "ls-files", "-t", "-z", "--", ...prefixes];
+  const output = (await runGit(cwd, args)).stdout.toString("utf8");
+  // Each entry is "<tag> SP <path>", where the tag `S` marks the skip-worktree bit.
+  return output
+    .split("\0")
+    .filter((entry) => entry.length > 2)
+    .map((entry) => ({ file: entry.slice(2), skipped: entry.startsWith("S ") }));
+}
+
 /** The state of a path in the index: with conflict stages (`unmerged`), or one entry (`tracked`). */
 export type IndexState = "tracked" | "unmerged";
 

@@ -5,7 +5,6 @@
  * synced. The remote may have moved since the last fetch, and a person may sync an
  * Application to any revision by hand, so no answer from git proves the Profile absent.
  */
-import { GitError, isAncestor, revParse } from "../git/git.js";
 import type { FolderPlan } from "./writer.js";
 
 /** The branch Argo CD syncs, compared with the commit of one side of a conflicted merge. */
@@ -42,6 +41,8 @@ export async function targetBranchFacts(
     (plan) => Object.keys(plan.previousManifest?.oneSideProfiles ?? {}).length > 0,
   );
   if (oneSided.length === 0) return facts;
+  // Imported here, because only a run over a manifest with conflict markers needs git.
+  const { GitError, isAncestor, revParse } = await import("../git/git.js");
 
   try {
     const sides = { ours: await revParse(root, "HEAD"), theirs: await theirsCommit(root) };
@@ -67,6 +68,7 @@ export async function targetBranchFacts(
 }
 
 async function theirsCommit(root: string): Promise<string | undefined> {
+  const { revParse } = await import("../git/git.js");
   for (const ref of THEIRS_REFS) {
     const commit = await revParse(root, ref);
     if (commit !== undefined) return commit;
@@ -85,6 +87,7 @@ async function resolveTarget(
   revision: string,
 ): Promise<{ ref: string; commit: string } | undefined> {
   if (revision === "" || revision.startsWith("-")) return undefined;
+  const { revParse } = await import("../git/git.js");
   const remote = `origin/${revision}`;
   const remoteCommit = await revParse(root, `refs/remotes/${remote}`);
   if (remoteCommit !== undefined) return { ref: remote, commit: remoteCommit };

@@ -4,7 +4,6 @@
  * staged files, so the `git add` that cake suggests names each file the person resolved or
  * cake wrote.
  */
-import { GitError, indexStates } from "../git/git.js";
 import { MANIFEST_FILE } from "./manifest.js";
 import type { DeploymentReport } from "./reconcile.js";
 
@@ -33,6 +32,8 @@ export async function pathsToStage(
       .filter((change) => change.action === "remove")
       .map((change) => `${report.folder}/${change.path}`),
   );
+  // Imported here, because only a run that replaced conflict markers needs git.
+  const { GitError, indexStates } = await import("../git/git.js");
   const varsFiles = conflicted.flatMap((report) => (report.varsFile === undefined ? [] : [report.varsFile]));
   const states = await indexStates(root, [...varsFiles, ...removed]).catch((error: unknown) => {
     if (error instanceof GitError) return undefined;

@@ -4,6 +4,7 @@
  * runs real git and the CLI in-process.
  */
 import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -176,6 +177,89 @@ describe("plan without origin/HEAD", () => {
       "the base main is 1 commit behind its upstream origin/main (as of the last fetch), so this plan " +
         "may list changes already merged there; pass --base origin/main, or update main first (git pull on it).",
     ]);
+  });
+});
+
+describe("reconcile in a sparse checkout", () => {
+  const staging = "deployments/staging-europe-west1";
+  const note =
+    "cake: note: skipped deployment staging-europe-west1, because the sparse checkout leaves out its output " +
+    'folder; to reconcile it anyway, run "cake reconcile --deployment staging-europe-west1".\n';
+
+  /** Returns a clone of the example repo that checks out every vars file and the prod output only. */
+  async function sparseClone(...patterns: string[]): Promise<string> {
+    const repo = await exampleRepo();
+    const clone = await cloneOf(repo.dir);
+    await execFileAsync("git", ["sparse-checkout", "set", ...patterns], { cwd: clone, env: GIT_ENV });
+    expect(existsSync(path.join(clone, staging))).toBe(false);
+    return clone;
+  }
+
+  for (const [mode, patterns] of [
+    ["cone", ["vars", "deployments/prod-us-east-1"]],
+    ["non-cone", ["--no-cone", "/vars/", "/deployments/prod-us-east-1/"]],
+  ] as const) {
+    it(`skips output outside ${mode} patterns`, async () => {
+      const clone = await sparseClone(...patterns);
+
+      const result = await runCake(clone, "reconcile");
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toBe("prod-us-east-1: 0 written, 21 unchanged, 0 removed\n");
+      expect(result.stderr).toContain(note);
+      expect(existsSync(path.join(clone, staging))).toBe(false);
+
+      const check = await runCake(clone, "reconcile", "--check");
+      expect(check.code, check.stdout).toBe(0);
+      expect(check.stdout).toBe("prod-us-east-1: up to date\n");
+    });
+  }
+
+  it("skips output in a sparse worktree", async () => {
+    const repo = await exampleRepo();
+    const worktree = path.join(await mkdtemp(path.join(os.tmpdir(), "cake-worktree-")), "tree");
+    folders.push(path.dirname(worktree));
+    await repo.git("worktree", "add", "--quiet", "-b", "sparse", worktree);
+    await execFileAsync("git", ["sparse-checkout", "set", "vars", "deployments/prod-us-east-1"], {
+      cwd: worktree,
+      env: GIT_ENV,
+    });
+
+    const result = await runCake(worktree, "reconcile");
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain(note);
+    expect(existsSync(path.join(worktree, staging))).toBe(false);
+  });
+
+  it("reconciles a named deployment anyway", async () => {
+    const clone = await sparseClone("vars", "deployments/prod-us-east-1");
+
+    const result = await runCake(clone, "reconcile", "--deployment", "staging-europe-west1");
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain("staging-europe-west1: 12 written, 0 unchanged, 0 removed\n");
+    expect(result.stderr).not.toContain("sparse checkout");
+  });
+
+  it("reconciles nothing when all are outside", async () => {
+    const clone = await sparseClone("vars");
+
+    const result = await runCake(clone, "reconcile", "--format", "json");
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout).deployments).toEqual([]);
+    expect(result.stderr).toContain(
+      "cake: note: skipped every deployment (prod-us-east-1, staging-europe-west1), because the sparse " +
+        "checkout leaves out their output folders, so nothing was reconciled;",
+    );
+    expect(existsSync(path.join(clone, "deployments"))).toBe(false);
+  });
+
+  it("reconciles all after sparse-checkout disable", async () => {
+    const clone = await sparseClone("vars", "deployments/prod-us-east-1");
+    await execFileAsync("git", ["sparse-checkout", "disable"], { cwd: clone, env: GIT_ENV });
+
+    const result = await runCake(clone, "reconcile");
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain("staging-europe-west1: 0 written, 12 unchanged, 0 removed\n");
+    expect(result.stderr).not.toContain("sparse checkout");
   });
 });
 

@@ -28,7 +28,9 @@ import type { FileAction } from "../../output/writer.js";
 import { type CommandLocation, makePathFormatter, type PathFormatter } from "../../repo/display-path.js";
 import type { RepoLayout } from "../../repo/layout.js";
 import { initFolderArgument, resolveCommandLayout } from "../../repo/root.js";
-import { layoutFlags, pruneCommand, shellWord } from "../../repo/shell.js";
+import { layoutFlags, pruneCommand, shellWord, withLayoutFlags } from "../../repo/shell.js";
+import { deploymentsOutsideSparseCheckout } from "../../repo/sparse-checkout.js";
+import { deploymentNameOfFile, listVarsFiles } from "../../repo/vars-files.js";
 import type { CommandContext } from "../io.js";
 
 interface ReconcileCliOptions {
@@ -109,11 +111,22 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
 
   const location = { root: layout.root, cwd: io.cwd };
   const formatPath = makePathFormatter(location);
+  const { deployments, skipped } = await sparseSelection(layout, options);
+  if (skipped.length > 0) {
+    const note = withLayoutFlags(sparseNote(skipped, deployments.length === 0), options);
+    io.stderr.write(`cake: note: ${note}.\n`);
+  }
+  // Every deployment skipped: an empty selection would mean every deployment to reconcile.
+  if (skipped.length > 0 && deployments.length === 0) {
+    if (options.format === "json")
+      io.stdout.write(`${JSON.stringify(toJson(emptyResult(options)), null, 2)}\n`);
+    return;
+  }
   let result: ReconcileResult;
   try {
     result = await reconcile({
       layout,
-      deployments: options.deployment,
+      deployments,
       check: options.check ?? false,
       allowProfileDeletion: options.allowProfileDeletion,
       allowProfileHandover: options.allowProfileHandover,
@@ -329,6 +342,46 @@ function reconcileDiagnostics(result: ReconcileResult, flags: string, formatPath
     summary: !result.valid,
     layoutFlags: flags,
   });
+}
+
+/**
+ * Returns the deployments to reconcile and those skipped because a sparse checkout leaves out
+ * their output folder (see `deploymentsOutsideSparseCheckout`). Only a run over every
+ * deployment skips any: `--deployment` names them, and `--prune-orphans` retires folders.
+ */
+async function sparseSelection(
+  layout: RepoLayout,
+  options: ReconcileCliOptions,
+): Promise<{ deployments: string[]; skipped: string[] }> {
+  if (options.deployment.length > 0 || options.pruneOrphans)
+    return { deployments: options.deployment, skipped: [] };
+  const skipped = await deploymentsOutsideSparseCheckout(layout);
+  if (skipped.length === 0) return { deployments: [], skipped };
+  const outside = new Set(skipped);
+  const names = (await listVarsFiles(layout)).map(deploymentNameOfFile);
+  return { deployments: names.filter((name) => !outside.has(name)), skipped };
+}
+
+function sparseNote(skipped: readonly string[], all: boolean): string {
+  const one = skipped.length === 1;
+  const flags = skipped.map((name) => ` --deployment ${shellWord(name)}`).join("");
+  return (
+    `skipped ${all ? "every deployment" : one ? "deployment" : "deployments"} ${all ? `(${skipped.join(", ")})` : skipped.join(", ")}, ` +
+    `because the sparse checkout leaves out ${one ? "its output folder" : "their output folders"}` +
+    `${all ? ", so nothing was reconciled" : ""}; to reconcile ${one ? "it" : "them"} anyway, run "cake reconcile${flags}"`
+  );
+}
+
+/** Returns the result of a run that reconciled no deployment. */
+function emptyResult(options: ReconcileCliOptions): ReconcileResult {
+  return {
+    valid: true,
+    check: options.check ?? false,
+    diagnostics: [],
+    sources: {},
+    deployments: [],
+    drift: false,
+  };
 }
 
 /**
