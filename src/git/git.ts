@@ -602,12 +602,12 @@ export async function indexStates(cwd: string, paths: readonly string[]): Promis
   if (paths.length === 0) return states;
   const args = ["--literal-pathspecs", "ls-files", "-z", "--stage", "--", ...paths];
   const output = (await runGit(cwd, args)).stdout.toString("utf8");
-  const wanted = new Set(paths);
+  const requested = new Set(paths);
   // Each entry is "<mode> SP <object> SP <stage> TAB <path>"; stage 0 is a merged path.
   for (const entry of output.split("\0")) {
     const tab = entry.indexOf("\t");
     const file = entry.slice(tab + 1);
-    if (tab < 0 || !wanted.has(file)) continue;
+    if (tab < 0 || !requested.has(file)) continue;
     const stage = entry.slice(0, tab).split(" ")[2];
     if (stage !== "0") states.set(file, "unmerged");
     else if (!states.has(file)) states.set(file, "tracked");

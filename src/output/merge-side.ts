@@ -3,7 +3,7 @@
  * branch Argo CD syncs contains that side's commit. The deletion guard states it and still
  * requires `--allow-profile-deletion`, because git cannot see which revision Argo CD last
  * synced. The remote may have moved since the last fetch, and a person may sync an
- * Application to any revision by hand, so no answer from git proves the Profile absent.
+ * Application to any revision by hand, so nothing git stores proves the Profile absent.
  */
 import type { FolderPlan } from "./writer.js";
 

@@ -362,13 +362,19 @@ async function sparseSelection(
   return { deployments: names.filter((name) => !outside.has(name)), skipped };
 }
 
+/** Returns the note that names the deployments a sparse checkout made the run skip; `all` when it skipped every one. */
 function sparseNote(skipped: readonly string[], all: boolean): string {
-  const one = skipped.length === 1;
+  const single = skipped.length === 1;
+  const names = skipped.join(", ");
   const flags = skipped.map((name) => ` --deployment ${shellWord(name)}`).join("");
+  let what: string;
+  if (all) what = `every deployment (${names})`;
+  else what = `${single ? "deployment" : "deployments"} ${names}`;
+  const folders = single ? "its output folder" : "their output folders";
+  const effect = all ? ", so nothing was reconciled" : "";
   return (
-    `skipped ${all ? "every deployment" : one ? "deployment" : "deployments"} ${all ? `(${skipped.join(", ")})` : skipped.join(", ")}, ` +
-    `because the sparse checkout leaves out ${one ? "its output folder" : "their output folders"}` +
-    `${all ? ", so nothing was reconciled" : ""}; to reconcile ${one ? "it" : "them"} anyway, run "cake reconcile${flags}"`
+    `skipped ${what}, because the sparse checkout leaves out ${folders}${effect}; ` +
+    `to reconcile ${single ? "it" : "them"} anyway, run "cake reconcile${flags}"`
   );
 }
 
