@@ -46,8 +46,9 @@ interface Placement {
 /**
  * Returns `diagnostics` with the message of each unknown or duplicate key that belongs in a
  * neighbouring mapping rewritten to name the column it belongs in. A key that only reads as
- * misplaced because a key above it slipped, and a required key reported missing because it
- * slipped, get the same treatment.
+ * misplaced because a key above it slipped gets the same treatment. A required key reported
+ * missing because it slipped is reported once, by the error at the slipped key, which states
+ * that the key is required.
  */
 export function explainMisplacedKeys(source: VarsSource, diagnostics: readonly Diagnostic[]): Diagnostic[] {
   const keyCodes = new Set([
@@ -69,28 +70,48 @@ export function explainMisplacedKeys(source: VarsSource, diagnostics: readonly D
     }
     return placements.get(key);
   };
+  const isMissing = (item: Diagnostic) => item.code === "missing-key" || item.code === "missing-repo-url";
+  const missingPaths = new Set(diagnostics.filter(isMissing).map((item) => item.path));
+  const explained = new Set<KeyAt>();
 
-  return diagnostics.map((diagnostic) => {
-    if (diagnostic.code === "missing-key" || diagnostic.code === "missing-repo-url") {
-      const fix = missingKeyFix(keys, placementOf, diagnostic.path);
-      return fix === undefined
-        ? diagnostic
-        : { ...diagnostic, message: `${missingHead(diagnostic)}; ${fix}` };
-    }
+  const rewritten = diagnostics.map((diagnostic) => {
+    if (isMissing(diagnostic)) return diagnostic;
     if (diagnostic.code === "wrong-type") {
-      const fix = wrongTypeFix(keys, diagnostic.path, placementOf);
-      return fix === undefined ? diagnostic : { ...diagnostic, message: `${fix.head}; ${fix.fix}` };
+      const fix = wrongTypeFix(keys, diagnostic.path, placementOf, missingPaths);
+      if (fix === undefined) return diagnostic;
+      if (fix.slipped !== undefined) explained.add(fix.slipped);
+      const position = fix.slipped?.position ?? diagnostic;
+      return {
+        ...diagnostic,
+        line: position.line,
+        column: position.column,
+        message: `${fix.head}; ${fix.fix}`,
+      };
     }
     if (diagnostic.code !== "unknown-key" && diagnostic.code !== "yaml-duplicate-key") return diagnostic;
     const key = keys.byPosition.get(`${diagnostic.line}:${diagnostic.column}`);
     if (key === undefined) return diagnostic;
     // A key below a slipped key moves with it, so it is in place even where another mapping takes it.
+    const following = followingKeyFix(keys, key, placementOf);
+    const misplaced =
+      following === undefined ? misplacedKeyFix(source, key, placementOf(key), missingPaths) : undefined;
+    if (misplaced !== undefined) explained.add(key);
     const fix =
-      followingKeyFix(keys, key, placementOf) ??
-      misplacedKeyFix(source, key, placementOf(key)) ??
+      following ??
+      misplaced ??
       (diagnostic.code === "yaml-duplicate-key" ? slippedEntryFix(source, key) : undefined);
     if (fix === undefined) return diagnostic;
     return { ...diagnostic, message: `${problemHead(diagnostic, key)}; ${fix}` };
+  });
+
+  return rewritten.flatMap((diagnostic) => {
+    if (!isMissing(diagnostic)) return [diagnostic];
+    const slipped = slippedKeyOf(keys, placementOf, diagnostic.path);
+    if (slipped === undefined) return [diagnostic];
+    if (explained.has(slipped)) return [];
+    const placement = placementOf(slipped) as Placement;
+    const fix = `it is at line ${slipped.position.line}, which is probably indented wrong; move it to column ${placement.column}`;
+    return [{ ...diagnostic, message: `${missingHead(diagnostic)}; ${fix}` }];
   });
 }
 
@@ -134,8 +155,10 @@ function misplacedKeyFix(
   source: VarsSource,
   key: KeyAt,
   placement: Placement | undefined,
+  missingPaths: ReadonlySet<string>,
 ): string | undefined {
   if (placement === undefined) return undefined;
+  const required = missingPaths.has(formatPath([...placement.path, key.name])) ? "required " : "";
   const container = containerOf(key);
   const aboveIndex = Math.max(key.index - 1, 0);
   const above = container.map.items[aboveIndex] as Pair;
@@ -144,14 +167,15 @@ function misplacedKeyFix(
     container.path.length === 0 ? "the top-level keys" : `the keys of ${formatPath(container.path)}`;
   const move = placement.column < key.position.column ? "move it left" : "indent it";
   let belongs: string;
-  if (placement.path.length === 0) belongs = `"${key.name}" is a top-level key; ${move} to column 1`;
+  if (placement.path.length === 0)
+    belongs = `"${key.name}" is a ${required}top-level key; ${move} to column 1`;
   else if (placement.afterKey !== undefined)
     belongs =
-      `"${key.name}" is a key of ${formatPath(placement.path)}, whose value (line ${placement.line}) is empty; ` +
+      `"${key.name}" is a ${required}key of ${formatPath(placement.path)}, whose value (line ${placement.line}) is empty; ` +
       `${move} to column ${placement.column}, below ${placement.afterKey}:`;
   else
     belongs =
-      `"${key.name}" is a key of ${formatPath(placement.path)} (line ${placement.line}); ` +
+      `"${key.name}" is a ${required}key of ${formatPath(placement.path)} (line ${placement.line}); ` +
       `${move} to column ${placement.column}, like the keys there`;
   return `this line is probably indented wrong: it is indented like ${neighbours} (line ${aboveLine}), but ${belongs}`;
 }
@@ -159,6 +183,8 @@ function misplacedKeyFix(
 /**
  * Returns the fix of a key that is in place but reads as a key of the wrong mapping because a
  * key above it slipped: `deploy_namespaces:` below a `users:` indented like the keys of `gitops`.
+ * The slipped key may be nested in the value of the key above, such as a `gitops:` indented like
+ * the keys of `cloud.aws` above a `repo_url:` left in column 3.
  */
 function followingKeyFix(
   keys: KeyIndex,
@@ -168,18 +194,40 @@ function followingKeyFix(
   const container = containerOf(key);
   for (let index = key.index - 1; index >= 0; index--) {
     const pair = container.map.items[index] as Pair;
-    const above = keys.byPosition.get(positionKey(keys.source, pair));
-    if (above === undefined) continue;
-    const placement = placementOf(above);
-    // Only a key with an empty value takes the keys below it when it moves.
-    if (placement === undefined || !isEmptyValue(keys.source, pair.value)) continue;
-    if (!acceptsKey([...placement.path, above.name], key.name)) return undefined;
-    return (
-      `it is a key of ${above.name}: (line ${lineOf(keys.source, pair)}), which is probably indented wrong; ` +
-      `once that line is in column ${placement.column}, this line is below it`
-    );
+    for (const candidate of [pair, lastNestedPair(pair)]) {
+      if (candidate === undefined) continue;
+      const above = keys.byPosition.get(positionKey(keys.source, candidate));
+      if (above === undefined) continue;
+      const placement = placementOf(above);
+      // Only a key with an empty value takes the keys below it when it moves, and only when they
+      // end up indented past it.
+      if (placement === undefined || !isEmptyValue(keys.source, candidate.value)) continue;
+      if (placement.column >= key.position.column) continue;
+      if (!acceptsKey([...placement.path, above.name], key.name)) return undefined;
+      return (
+        `it is a key of ${above.name}: (line ${lineOf(keys.source, candidate)}), which is probably indented wrong; ` +
+        `once that line is in column ${placement.column}, this line is below it`
+      );
+    }
   }
   return undefined;
+}
+
+/** Returns the last key of the block mappings nested in the value of `pair`: the key written last in that value. */
+function lastNestedPair(pair: Pair): Pair | undefined {
+  let last: Pair | undefined;
+  let node: unknown = pair.value;
+  for (;;) {
+    if (isSeq(node) && !node.flow) {
+      node = node.items.at(-1);
+      continue;
+    }
+    if (!isMap(node) || node.flow) return last;
+    const inner = node.items.at(-1);
+    if (inner === undefined || !isScalar(inner.key)) return last;
+    last = inner;
+    node = inner.value;
+  }
 }
 
 /**
@@ -231,22 +279,34 @@ function slippedEntryAbove(
 
 /**
  * Returns the fix of a wrong type that an indentation slip caused, with the start of the
- * message to keep, or undefined. A key moved into a quota reads as a quantity of the wrong type
- * (the quota takes any key), and so do the keys below it. A key moved out of its mapping, to
- * where the same key exists, hides that key's value behind its own.
+ * message to keep and the slipped key when the error is the slipped key's own, or undefined.
+ * A key moved into a quota or the labels reads as a value of the wrong type (those mappings take
+ * any key), and so do the keys below it. A key moved out of its mapping, to where the same key
+ * exists, hides that key's value behind its own.
  */
 function wrongTypeFix(
   keys: KeyIndex,
   path: string,
   placementOf: (key: KeyAt) => Placement | undefined,
-): { head: string; fix: string } | undefined {
+  missingPaths: ReadonlySet<string>,
+): { head: string; fix: string; slipped?: KeyAt } | undefined {
   const written = keys.byPath.get(path) ?? [];
-  const inQuota = written.find((key) => containerOf(key).path.at(-1) === "resource_quota");
-  if (inQuota !== undefined) {
-    const fix =
-      followingKeyFix(keys, inQuota, placementOf) ??
-      misplacedKeyFix(keys.source, inQuota, placementOf(inQuota));
-    if (fix !== undefined) return { head: `"${inQuota.name}" is not a quota resource name`, fix };
+  // A label with a number or boolean value is a label to quote, not a slip.
+  const inFreeKeys = written.find((key) => {
+    const mapping = containerOf(key);
+    const owner = mapping.path.at(-1);
+    if (owner === "namespace_labels") return !isScalarValue(mapping.map, key.index);
+    return owner === "resource_quota";
+  });
+  if (inFreeKeys !== undefined) {
+    const head =
+      containerOf(inFreeKeys).path.at(-1) === "resource_quota"
+        ? `"${inFreeKeys.name}" is not a quota resource name`
+        : `"${inFreeKeys.name}" is not a label, because its value is not a string`;
+    const following = followingKeyFix(keys, inFreeKeys, placementOf);
+    if (following !== undefined) return { head, fix: following };
+    const misplaced = misplacedKeyFix(keys.source, inFreeKeys, placementOf(inFreeKeys), missingPaths);
+    if (misplaced !== undefined) return { head, fix: misplaced, slipped: inFreeKeys };
   }
   const later = written.slice(1).find((key) => placementOf(key) !== undefined);
   if (later === undefined) return undefined;
@@ -256,19 +316,23 @@ function wrongTypeFix(
   };
 }
 
-/** Returns the fix of a required key reported missing while a misplaced key of that name exists. */
-function missingKeyFix(
+/** Returns true when the value of the key at `index` is a scalar other than an empty value or null. */
+function isScalarValue(map: YAMLMap, index: number): boolean {
+  const value = (map.items[index] as Pair).value;
+  return isScalar(value) && value.value !== null;
+}
+
+/** Returns the misplaced key that a required key reported missing at `path` stands for, or undefined. */
+function slippedKeyOf(
   keys: KeyIndex,
   placementOf: (key: KeyAt) => Placement | undefined,
   path: string,
-): string | undefined {
-  for (const key of keys.all) {
-    if (!path.endsWith(key.name)) continue;
+): KeyAt | undefined {
+  return keys.all.find((key) => {
+    if (!path.endsWith(key.name)) return false;
     const placement = placementOf(key);
-    if (placement === undefined || formatPath([...placement.path, key.name]) !== path) continue;
-    return `it is at line ${key.position.line}, which is probably indented wrong; move it to column ${placement.column}`;
-  }
-  return undefined;
+    return placement !== undefined && formatPath([...placement.path, key.name]) === path;
+  });
 }
 
 /** Returns true when the schema takes `name` as a key of the mapping at `path`. */

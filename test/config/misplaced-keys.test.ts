@@ -171,21 +171,87 @@ describe("keys that slipped into another mapping", () => {
   });
 
   it("settings key moved out of its section", () => {
-    const error = errorAt(errorsOf(slipped({ 9: 2 })), 9);
+    const errors = errorsOf(slipped({ 9: 2 }));
+    const error = errorAt(errors, 9);
     expect(error.code).toBe("unknown-key");
     expect(error.path).toBe("cloud.oidc_provider");
-    expect(error.message).toContain('"oidc_provider" is a key of cloud.aws (line 8); indent it to column 5');
+    expect(error.message).toContain(
+      '"oidc_provider" is a required key of cloud.aws (line 8); indent it to column 5',
+    );
     expect(error.message).not.toContain("known keys");
+    // The key is reported once, at the line that slipped, and not again as missing from cloud.aws.
+    expect(errors.filter((item) => item.code === "missing-key")).toEqual([]);
   });
 
   it("required section nested in the one above", () => {
     const errors = errorsOf(slipped({ 10: 2, 11: 4 }));
-    const missing = errors.find((item) => item.code === "missing-repo-url");
-    expect(missing?.path).toBe("gitops");
-    expect(missing?.message).toContain(
-      "it is at line 10, which is probably indented wrong; move it to column 1",
+    expect(errors).toHaveLength(1);
+    const error = errorAt(errors, 10);
+    expect(error.code).toBe("unknown-key");
+    expect(error.path).toBe("cloud.gitops");
+    expect(error.message).toBe(
+      'unknown key "gitops" in cloud; this line is probably indented wrong: it is indented like ' +
+        'the keys of cloud (line 7), but "gitops" is a required top-level key; move it left to column 1',
     );
-    expect(missing?.message).not.toContain("add a line");
+  });
+
+  it("required section nested two levels deep", () => {
+    const errors = errorsOf(slipped({ 10: 4, 11: 6 }));
+    expect(errors).toHaveLength(1);
+    const error = errorAt(errors, 10);
+    expect(error.code).toBe("unknown-key");
+    expect(error.path).toBe("cloud.aws.gitops");
+    expect(error.column).toBe(5);
+    expect(error.message).toBe(
+      'unknown key "gitops" in cloud.aws; this line is probably indented wrong: it is indented like ' +
+        'the keys of cloud.aws (line 9), but "gitops" is a required top-level key; move it left to column 1',
+    );
+  });
+
+  it("section key nested without its keys", () => {
+    const errors = errorsOf(slipped({ 10: 4 }));
+    expect(errors).toHaveLength(2);
+    expect(errorAt(errors, 10).message).toContain(
+      '"gitops" is a required top-level key; move it left to column 1',
+    );
+
+    // repo_url stayed in column 3, where it belongs once gitops: is back in column 1.
+    const below = errorAt(errors, 11);
+    expect(below.code).toBe("unknown-key");
+    expect(below.path).toBe("cloud.repo_url");
+    expect(below.message).toBe(
+      'unknown key "repo_url" in cloud; it is a key of gitops: (line 10), which is probably ' +
+        "indented wrong; once that line is in column 1, this line is below it",
+    );
+  });
+
+  it("section nested in the labels", () => {
+    const text = LINES.join("\n").replace(
+      "  profile_owner: platform@example.com\n",
+      "  profile_owner: platform@example.com\n  namespace_labels:\n    team: ml\n    identity:\n      lowercase_emails: true\n",
+    );
+    const errors = errorsOf(text);
+    expect(errors).toHaveLength(1);
+    const error = errorAt(errors, 7);
+    expect(error.code).toBe("wrong-type");
+    expect(error.path).toBe("kubeflow.namespace_labels.identity");
+    expect(error.column).toBe(5);
+    expect(error.message).toBe(
+      '"identity" is not a label, because its value is not a string; this line is probably indented ' +
+        "wrong: it is indented like the keys of kubeflow.namespace_labels (line 6), but " +
+        '"identity" is a top-level key; move it left to column 1',
+    );
+  });
+
+  it("label with a number keeps its fix", () => {
+    const text = LINES.join("\n").replace(
+      "  profile_owner: platform@example.com\n",
+      "  profile_owner: platform@example.com\n  namespace_labels:\n    environment: 1\n",
+    );
+    const error = errorAt(errorsOf(text), 6);
+    expect(error.code).toBe("wrong-type");
+    expect(error.message).toContain('quote it: "1"');
+    expect(error.message).not.toContain("indented wrong");
   });
 
   it("user entry moved into the grants above", () => {
