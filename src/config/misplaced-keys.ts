@@ -8,32 +8,20 @@
  */
 import { isMap, isScalar, isSeq, type Node, type Pair, type YAMLMap } from "yaml";
 import type { Diagnostic } from "./diagnostics.js";
-import { type FieldPath, formatPath, type Position } from "./field-path.js";
+import { type FieldPath, formatPath } from "./field-path.js";
+import {
+  containerOf,
+  indexKeys,
+  type KeyAt,
+  type KeyIndex,
+  lineOf,
+  type MappingAt,
+  mappingAt,
+  positionKey,
+} from "./key-index.js";
 import { isQuotaResourceName } from "./rules/resource-quota.js";
 import { knownKeysAt } from "./schema-phase.js";
 import type { VarsSource } from "./source.js";
-
-/** A block mapping of the document, with its field path and the position of its first key. */
-interface MappingAt {
-  map: YAMLMap;
-  path: FieldPath;
-  /** 1-based column of its keys. */
-  column: number;
-  /** The line of its first key. */
-  line: number;
-  /** For an entry of a block list: the 1-based column of the list's `-`. */
-  dashColumn?: number;
-}
-
-/** A key of the document, with the mappings around it. */
-interface KeyAt {
-  name: string;
-  /** The key's index in the mapping that contains it. */
-  index: number;
-  position: Position;
-  /** The mapping that contains the key, then its ancestors, innermost first. */
-  mappings: MappingAt[];
-}
 
 /** The mapping a misplaced key belongs in. When that mapping is an empty value, `afterKey` is its key. */
 interface Placement {
@@ -70,49 +58,94 @@ export function explainMisplacedKeys(source: VarsSource, diagnostics: readonly D
     }
     return placements.get(key);
   };
-  const isMissing = (item: Diagnostic) => item.code === "missing-key" || item.code === "missing-repo-url";
-  const missingPaths = new Set(diagnostics.filter(isMissing).map((item) => item.path));
-  const explained = new Set<KeyAt>();
+  const context: ExplainContext = {
+    keys,
+    placementOf,
+    missingPaths: new Set(diagnostics.filter(isMissing).map((item) => item.path)),
+    explained: new Set<KeyAt>(),
+    stranded: [],
+  };
+  const rewritten = diagnostics.map((diagnostic) =>
+    isMissing(diagnostic) ? diagnostic : explainDiagnostic(context, diagnostic),
+  );
 
-  const rewritten = diagnostics.map((diagnostic) => {
-    if (isMissing(diagnostic)) return diagnostic;
-    if (diagnostic.code === "wrong-type") {
-      const fix = wrongTypeFix(keys, diagnostic.path, placementOf, missingPaths);
-      if (fix === undefined) return diagnostic;
-      if (fix.slipped !== undefined) explained.add(fix.slipped);
-      const position = fix.slipped?.position ?? diagnostic;
-      return {
-        ...diagnostic,
-        line: position.line,
-        column: position.column,
-        message: `${fix.head}; ${fix.fix}`,
-      };
-    }
-    if (diagnostic.code !== "unknown-key" && diagnostic.code !== "yaml-duplicate-key") return diagnostic;
-    const key = keys.byPosition.get(`${diagnostic.line}:${diagnostic.column}`);
-    if (key === undefined) return diagnostic;
-    // A key below a slipped key moves with it, so it is in place even where another mapping takes it.
-    const following = followingKeyFix(keys, key, placementOf);
-    const misplaced =
-      following === undefined ? misplacedKeyFix(source, key, placementOf(key), missingPaths) : undefined;
-    if (misplaced !== undefined) explained.add(key);
-    const fix =
-      following ??
-      misplaced ??
-      (diagnostic.code === "yaml-duplicate-key" ? slippedEntryFix(source, key) : undefined);
-    if (fix === undefined) return diagnostic;
-    return { ...diagnostic, message: `${problemHead(diagnostic, key)}; ${fix}` };
-  });
+  // The errors of stranded entries are those of the wrong list, so the slipped key's error stands for them.
+  const strandedPaths = context.stranded.flatMap((entries) => entries.paths);
+  const isStranded = (path: string) =>
+    strandedPaths.some((entry) => path === entry || path.startsWith(`${entry}.`));
 
   return rewritten.flatMap((diagnostic) => {
+    if (isStranded(diagnostic.path)) return [];
     if (!isMissing(diagnostic)) return [diagnostic];
     const slipped = slippedKeyOf(keys, placementOf, diagnostic.path);
     if (slipped === undefined) return [diagnostic];
-    if (explained.has(slipped)) return [];
+    if (context.explained.has(slipped)) return [];
     const placement = placementOf(slipped) as Placement;
     const fix = `it is at line ${slipped.position.line}, which is probably indented wrong; move it to column ${placement.column}`;
     return [{ ...diagnostic, message: `${missingHead(diagnostic)}; ${fix}` }];
   });
+}
+
+/** The inputs of `explainDiagnostic`, and the slips it records for the missing-key and stranded-entry diagnostics. */
+interface ExplainContext {
+  keys: KeyIndex;
+  placementOf: (key: KeyAt) => Placement | undefined;
+  /** Field paths of the keys reported missing. */
+  missingPaths: ReadonlySet<string>;
+  /** The slipped keys whose own error names the column they belong in. */
+  explained: Set<KeyAt>;
+  stranded: StrandedEntries[];
+}
+
+function isMissing(diagnostic: Diagnostic): boolean {
+  return diagnostic.code === "missing-key" || diagnostic.code === "missing-repo-url";
+}
+
+/** Returns an unknown-key, duplicate-key or wrong-type diagnostic with the fix of a slip, when one caused it. */
+function explainDiagnostic(context: ExplainContext, diagnostic: Diagnostic): Diagnostic {
+  const { keys, placementOf, missingPaths } = context;
+  if (diagnostic.code === "wrong-type") {
+    const fix = wrongTypeFix(keys, diagnostic.path, placementOf, missingPaths);
+    if (fix === undefined) return diagnostic;
+    if (fix.slipped !== undefined) context.explained.add(fix.slipped);
+    const position = fix.slipped?.position ?? diagnostic;
+    return {
+      ...diagnostic,
+      line: position.line,
+      column: position.column,
+      message: `${fix.head}; ${fix.fix}`,
+    };
+  }
+  if (diagnostic.code !== "unknown-key" && diagnostic.code !== "yaml-duplicate-key") return diagnostic;
+  const key = keys.byPosition.get(`${diagnostic.line}:${diagnostic.column}`);
+  if (key === undefined) return diagnostic;
+
+  // A key below a slipped key moves with it, so it is in place even where another mapping takes it.
+  const following = followingKeyFix(keys, key, placementOf);
+  const misplaced =
+    following === undefined ? misplacedKeyFix(keys.source, key, placementOf(key), missingPaths) : undefined;
+  let entries: StrandedEntries | undefined;
+  if (misplaced !== undefined) {
+    context.explained.add(key);
+    entries = strandedEntries(keys, key, placementOf(key) as Placement);
+    if (entries !== undefined) context.stranded.push(entries);
+  }
+  const fix =
+    following ??
+    misplaced ??
+    (diagnostic.code === "yaml-duplicate-key" ? slippedEntryFix(keys.source, key) : undefined);
+  if (fix === undefined) return diagnostic;
+  const withEntries = entries === undefined ? "" : `; ${strandedNote(entries)}`;
+  return { ...diagnostic, message: `${problemHead(diagnostic, key)}; ${fix}${withEntries}` };
+}
+
+function strandedNote(entries: StrandedEntries): string {
+  const count = entries.paths.length;
+  const those = count === 1 ? "the list entry below it" : `the ${count} list entries below it`;
+  return (
+    `${those} (from line ${entries.firstLine}) read as entries of ${formatPath(entries.list)} ` +
+    "until then, and are checked once they are its value"
+  );
 }
 
 /** Returns the part of the message that states the problem, without the fix it used to suggest. */
@@ -127,10 +160,6 @@ function missingHead(diagnostic: Diagnostic): string {
 
 function whereIs(path: FieldPath): string {
   return path.length === 0 ? "at the top level" : `in ${formatPath(path)}`;
-}
-
-function containerOf(key: KeyAt): MappingAt {
-  return key.mappings[0] as MappingAt;
 }
 
 /**
@@ -194,7 +223,7 @@ function followingKeyFix(
   const container = containerOf(key);
   for (let index = key.index - 1; index >= 0; index--) {
     const pair = container.map.items[index] as Pair;
-    for (const candidate of [pair, lastNestedPair(pair)]) {
+    for (const candidate of [pair, lastPairIn(pair.value)]) {
       if (candidate === undefined) continue;
       const above = keys.byPosition.get(positionKey(keys.source, candidate));
       if (above === undefined) continue;
@@ -213,21 +242,63 @@ function followingKeyFix(
   return undefined;
 }
 
-/** Returns the last key of the block mappings nested in the value of `pair`: the key written last in that value. */
-function lastNestedPair(pair: Pair): Pair | undefined {
+/** Returns the last key of the block mappings nested in `node`: the key written last in it. */
+function lastPairIn(node: unknown): Pair | undefined {
   let last: Pair | undefined;
-  let node: unknown = pair.value;
+  let inner: unknown = node;
   for (;;) {
-    if (isSeq(node) && !node.flow) {
-      node = node.items.at(-1);
+    if (isSeq(inner) && !inner.flow) {
+      inner = inner.items.at(-1);
       continue;
     }
-    if (!isMap(node) || node.flow) return last;
-    const inner = node.items.at(-1);
-    if (inner === undefined || !isScalar(inner.key)) return last;
-    last = inner;
-    node = inner.value;
+    if (!isMap(inner) || inner.flow) return last;
+    const pair = inner.items.at(-1);
+    if (pair === undefined || !isScalar(pair.key)) return last;
+    last = pair;
+    inner = pair.value;
   }
+}
+
+/** List entries that read as entries of the list that contains a slipped key, while they are that key's value. */
+interface StrandedEntries {
+  /** Field paths of the entries, formatted as diagnostics name them. */
+  paths: string[];
+  firstLine: number;
+  list: FieldPath;
+}
+
+/**
+ * Returns the entries that follow `key` in the list whose entry ends with it, when `key` has an
+ * empty value and its list item keys are theirs. With the `users:` above the user entries
+ * indented like the keys of the last deploy namespace, the user entries read as deploy
+ * namespaces, each with a missing name and four unknown keys.
+ */
+function strandedEntries(keys: KeyIndex, key: KeyAt, placement: Placement): StrandedEntries | undefined {
+  const pair = containerOf(key).map.items[key.index] as Pair;
+  if (!isEmptyValue(keys.source, pair.value)) return undefined;
+  const entry = key.mappings.find((mapping) => mapping.dashColumn !== undefined);
+  const index = entry?.path.at(-1);
+  if (entry?.dashColumn === undefined || typeof index !== "number") return undefined;
+  // Once the key is moved, only entries whose `-` is right of it become its value.
+  if (entry.dashColumn <= placement.column) return undefined;
+  const listPath = entry.path.slice(0, -1);
+  const list = keys.source.nodeAt(listPath, { exact: true });
+  if (!isSeq(list) || lastPairIn(list.items[index]) !== pair) return undefined;
+
+  const valueKeys = knownKeysAt([...placement.path, key.name, 0]);
+  const listKeys = knownKeysAt([...listPath, 0]);
+  const paths: string[] = [];
+  let firstLine: number | undefined;
+  for (const [below, item] of list.items.slice(index + 1).entries()) {
+    if (!isMap(item) || item.flow) break;
+    const names = item.items.flatMap((inner) => (isScalar(inner.key) ? [String(inner.key.value)] : []));
+    const fits = names.length > 0 && names.every((name) => valueKeys.includes(name));
+    if (!fits || names.every((name) => listKeys.includes(name))) break;
+    paths.push(formatPath([...listPath, index + 1 + below]));
+    firstLine ??= keys.source.positionOfOffset((item.items[0]?.key as Node | null)?.range?.[0] ?? 0).line;
+  }
+  if (firstLine === undefined) return undefined;
+  return { paths, firstLine, list: listPath };
 }
 
 /**
@@ -395,65 +466,4 @@ function nestedAbove(
     node = last.value;
   }
   return found.filter((mapping) => lacksKey(mapping.map.items, name));
-}
-
-function mappingAt(source: VarsSource, map: YAMLMap, path: FieldPath, dashColumn?: number): MappingAt {
-  const first = map.items[0]?.key as Node | undefined;
-  const position = source.positionOfOffset(first?.range?.[0] ?? 0);
-  return {
-    map,
-    path,
-    column: position.column,
-    line: position.line,
-    ...(dashColumn === undefined ? {} : { dashColumn }),
-  };
-}
-
-function lineOf(source: VarsSource, pair: Pair): number {
-  return source.positionOfOffset((pair.key as Node | null)?.range?.[0] ?? 0).line;
-}
-
-interface KeyIndex {
-  source: VarsSource;
-  /** Keys of block mappings by `line:column`, where diagnostics on keys point. */
-  byPosition: Map<string, KeyAt>;
-  /** Keys of block mappings by field path, in the order written; a duplicated key has several. */
-  byPath: Map<string, KeyAt[]>;
-  all: KeyAt[];
-}
-
-function positionKey(source: VarsSource, pair: Pair): string {
-  const position = source.positionOfOffset((pair.key as Node | null)?.range?.[0] ?? 0);
-  return `${position.line}:${position.column}`;
-}
-
-function indexKeys(source: VarsSource): KeyIndex {
-  const byPosition = new Map<string, KeyAt>();
-  const byPath = new Map<string, KeyAt[]>();
-  const all: KeyAt[] = [];
-  const visit = (node: unknown, path: FieldPath, outer: MappingAt[], dashColumn?: number): void => {
-    if (isSeq(node)) {
-      const column = source.positionOfOffset(node.range?.[0] ?? 0).column;
-      for (const [index, item] of node.items.entries())
-        visit(item, [...path, index], outer, node.flow ? undefined : column);
-      return;
-    }
-    if (!isMap(node) || node.items.length === 0) return;
-    const mappings = [mappingAt(source, node, path, dashColumn), ...outer];
-    for (const [index, pair] of node.items.entries()) {
-      if (!isScalar(pair.key)) continue;
-      const name = String(pair.key.value);
-      const position = source.positionOfOffset(pair.key.range?.[0] ?? 0);
-      if (!node.flow) {
-        const key = { name, index, position, mappings };
-        byPosition.set(`${position.line}:${position.column}`, key);
-        all.push(key);
-        const keyPath = formatPath([...path, name]);
-        byPath.set(keyPath, [...(byPath.get(keyPath) ?? []), key]);
-      }
-      visit(pair.value, [...path, name], mappings);
-    }
-  };
-  visit(source.document?.contents, [], []);
-  return { source, byPosition, byPath, all };
 }

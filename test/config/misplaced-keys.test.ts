@@ -254,6 +254,39 @@ describe("keys that slipped into another mapping", () => {
     expect(error.message).not.toContain("indented wrong");
   });
 
+  it("user list key moved into a namespace", () => {
+    // Line 22 indented like the keys of the last namespace entry, or of its aws: mapping.
+    for (const [indent, container, above] of [
+      [6, "users.deploy_namespaces[1]", 19],
+      [8, "users.deploy_namespaces[1].aws", 20],
+    ] as const) {
+      const errors = errorsOf(slipped({ 22: indent }));
+      expect(errors).toHaveLength(1);
+      const error = errorAt(errors, 22);
+      expect(error.code).toBe("unknown-key");
+      expect(error.path).toBe(`${container}.users`);
+      expect(error.column).toBe(indent + 1);
+      expect(error.message).toBe(
+        `unknown key "users" in ${container}; this line is probably indented wrong: it is ` +
+          `indented like the keys of ${container} (line ${above}), but "users" is a key of users ` +
+          "(line 13); move it left to column 3, like the keys there; the 2 list entries below it " +
+          "(from line 23) read as entries of users.deploy_namespaces until then, and are checked " +
+          "once they are its value",
+      );
+    }
+  });
+
+  it("namespace entries after a slipped key", () => {
+    // The entry below the slipped key has keys of a deploy namespace, so it keeps its own errors.
+    const text = slipped({ 22: 6 }).replace(
+      "    - email: alice@example.com",
+      "    - name: ml-dev\n      colour: red",
+    );
+    const errors = errorsOf(text);
+    expect(errorAt(errors, 22).message).not.toContain("list entries below it");
+    expect(errorAt(errors, 24).message).toContain('unknown key "colour"');
+  });
+
   it("user entry moved into the grants above", () => {
     const errors = errorsOf(slipped({ 30: 8 }));
     for (const [line, key] of [
