@@ -3,13 +3,14 @@
  * a deploy namespace, set roles. Each takes the vars text and returns the new text
  * (the same string when the change is already in place); the caller validates it.
  */
-import { isAlias, isMap, isScalar, isSeq, type Node, type Pair, Scalar, visit, YAMLMap, YAMLSeq } from "yaml";
+import { isAlias, isMap, isScalar, isSeq, type Node, type Pair, Scalar, YAMLMap, YAMLSeq } from "yaml";
 import { textPosition } from "../config/field-path.js";
 import { emailLookalikeKey } from "../config/rules/emails.js";
 import { nearest } from "../config/suggest.js";
 import { nonAsciiCodePoints, sameUnicodeText } from "../model/code-points.js";
 import type { NamespaceAccess } from "../model/types.js";
 import { shellWord } from "../repo/shell.js";
+import { assertAnchorsKept } from "./anchors.js";
 import {
   addPair,
   appendToSequence,
@@ -93,6 +94,7 @@ export function editText(
 ): string {
   const vars = new VarsDocument(text);
   const splices = step(vars, style ?? detectFileStyle(vars));
+  assertAnchorsKept(vars, splices);
   return splices.length === 0 ? text : applySplices(text, splices);
 }
 
@@ -489,38 +491,10 @@ export function removeUser(text: string, ref: UserRef, style?: FileStyle): strin
     text,
     (vars) => {
       const entry = requireUser(vars, ref);
-      assertNoAnchorUsedElsewhere(vars, entry, ref);
       const listPair = vars.userListPair() as AnyPair;
       return removeFromSequence(vars, listPair, entry);
     },
     style,
-  );
-}
-
-/**
- * Rejects removing an entry that defines an anchor (`&roles`) that an alias (`*roles`) elsewhere
- * uses: the rest of the file would stop parsing.
- */
-function assertNoAnchorUsedElsewhere(vars: VarsDocument, entry: YAMLMap, ref: UserRef): void {
-  const anchors = new Set<string>();
-  visit(entry, {
-    Node(_key, node) {
-      if ("anchor" in node && typeof node.anchor === "string") anchors.add(node.anchor);
-    },
-  });
-  if (anchors.size === 0) return;
-  const used = new Set<string>();
-  visit(vars.document, {
-    Alias(_key, node) {
-      if (anchors.has(node.source)) used.add(node.source);
-    },
-  });
-  if (used.size === 0) return;
-  const names = [...used].map((name) => `&${name}`).join(", ");
-  throw new EditError(
-    "unsupported-layout",
-    `the entry of ${ref.email ?? ref.username} defines ${names}, which other entries use through ` +
-      "an alias; write those values out by hand first, then remove the user.",
   );
 }
 

@@ -11,6 +11,7 @@
  * (see `config/incremental.ts`); the whole file's style comes from a line scan (`style-scan.ts`).
  */
 import type { LoadSnapshot } from "../config/incremental.js";
+import { assertAnchorsKept } from "./anchors.js";
 import { VarsDocument } from "./document.js";
 import type { EditTarget } from "./session.js";
 import { scanFileStyle } from "./style-scan.js";
@@ -133,7 +134,12 @@ export function spliceWindow(
   const counted = indexes.includes(-1) ? undefined : countedFile(target);
   if (counted === undefined || target.load === undefined) return whole();
   const window = entryWindow(target.text, target.load.snapshot, indexes);
-  const splices = fileSplices(window, step(new VarsDocument(window.text), counted.style));
+  const vars = new VarsDocument(window.text);
+  const windowSplices = step(vars, counted.style);
+  // A window leaves out entries, so this sees only the aliases inside it. Files with anchors get
+  // no window, because the style scan does not read them, so the check is a second line of defence.
+  assertAnchorsKept(vars, windowSplices);
+  const splices = fileSplices(window, windowSplices);
   if (splices === undefined) return whole();
   try {
     return applySplices(target.text, splices);

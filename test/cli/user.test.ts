@@ -831,6 +831,37 @@ describe("cake user grant and revoke", () => {
     ]);
   });
 
+  it("revoke of an anchored grant writes nothing", async () => {
+    const vars = path.join(repo, "vars", "dev-eu-west-1.yaml");
+    const shared = original
+      .replace(
+        "        - name: ml-prod\n          access: view ",
+        "        - &prod-view\n          name: ml-prod\n          access: view ",
+      )
+      .replace(
+        "      allowed_namespaces:\n        - team-a\n",
+        "      allowed_namespaces:\n        - team-a\n        - *prod-view\n",
+      );
+    await writeFile(vars, shared);
+
+    const result = await expectFailure(
+      1,
+      "user",
+      "revoke",
+      ...D,
+      "--email",
+      "dmitri.ivanov@example.com",
+      "--namespace",
+      "ml-prod",
+      "--no-reconcile",
+    );
+    expect(result.stderr).toContain(
+      "this change would remove the anchor &prod-view (line 38), which the alias *prod-view at line 51 uses; " +
+        "replace *prod-view at line 51 with the value it stands for, then run the command again.",
+    );
+    expect(result.stderr).not.toContain("yaml-syntax");
+  });
+
   it("revoke of a non-granted namespace writes nothing", async () => {
     await expectFailure(1, "user", "revoke", ...D, "--email", "bob@example.com", "--namespace", "ml-prod");
   });

@@ -3,6 +3,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { isSeq } from "yaml";
 import { VarsDocument } from "../../src/edit/document.js";
+import { EditError } from "../../src/edit/errors.js";
 import { addDeployNamespace, removeDeployNamespace } from "../../src/edit/namespaces.js";
 import { addUser, grantNamespace, revokeNamespace, setRoles, setUserDisabled } from "../../src/edit/users.js";
 import { expectValid, FIXTURES, lineDiff } from "./helpers.js";
@@ -362,5 +363,61 @@ describe("quoted keys", () => {
       '18:           "access": view',
     ]);
     expectValid(after);
+  });
+});
+
+describe("anchors that aliases elsewhere use", () => {
+  // User a's grant of team-b defines &b-view, and user b's grant is its alias.
+  const text = `${HEADER}users:
+  deploy_namespaces:
+    - team-a
+    - name: team-b
+      resource_quota: &standard
+        requests.cpu: "4"
+    - name: team-c
+      resource_quota: *standard
+  users:
+    - email: a@example.com
+      username: a
+      roles: [cake-user]
+      disabled: &active false
+      allowed_namespaces:
+        - team-a
+        - &b-view
+          name: team-b
+          access: view
+    - email: b@example.com
+      username: b
+      roles: [cake-user]
+      disabled: *active
+      allowed_namespaces:
+        - *b-view
+`;
+
+  it("rejects revoking an anchored grant", () => {
+    expectValid(text);
+    expect(() => revokeNamespace(text, { username: "a" }, "team-b")).toThrow(EditError);
+    expect(() => revokeNamespace(text, { username: "a" }, "team-b")).toThrow(
+      "this change would remove the anchor &b-view (line 24), which the alias *b-view at line 32 uses; " +
+        "replace *b-view at line 32 with the value it stands for, then run the command again.",
+    );
+  });
+
+  it("revokes the alias grant", () => {
+    const after = revokeNamespace(text, { username: "b" }, "team-b");
+    expect(lineDiff(text, after).removed).toEqual(["31:       allowed_namespaces:", "32:         - *b-view"]);
+    expect(expectValid(after).users.find((user) => user.username === "b")?.allowedNamespaces).toEqual([]);
+  });
+
+  it("rejects removing an anchored namespace", () => {
+    expect(() => removeDeployNamespace(text, "team-b", { revokeGrants: true })).toThrow(
+      "this change would remove the anchor &standard (line 13), which the alias *standard at line 16 uses",
+    );
+  });
+
+  it("rejects rewriting an anchored value", () => {
+    expect(() => setUserDisabled(text, { username: "a" }, true)).toThrow(
+      "this change would rewrite the value of the anchor &active (line 21), which the alias *active at line 30 uses",
+    );
   });
 });

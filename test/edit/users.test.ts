@@ -225,7 +225,8 @@ describe("removeUser", () => {
 
     expect(() => removeUser(shared, { username: "asmith" })).toThrow(EditError);
     expect(() => removeUser(shared, { username: "asmith" })).toThrow(
-      "the entry of asmith defines &admins, which other entries use through an alias",
+      "this change would remove the anchor &admins (line 30), which the alias *admins at line 45 uses; " +
+        "replace *admins at line 45 with the value it stands for, then run the command again.",
     );
     expectValid(removeUser(shared, { username: "bjones" }));
   });
