@@ -19,6 +19,7 @@ import { explainMisplacedKeys } from "./misplaced-keys.js";
 import { normalizeVars } from "./normalize.js";
 import { buildView } from "./rules/context.js";
 import { RULES } from "./rules/index.js";
+import { ARGOCD_NAMESPACE_REASON, IDENTITY_NAMESPACE_REASON } from "./rules/reserved.js";
 import { checkSchema } from "./schema-phase.js";
 import { parseVarsYaml, yaml11BooleanDiagnostics } from "./yaml-phase.js";
 
@@ -95,11 +96,11 @@ export function loadVarsText(text: string, options: LoadOptions): LoadResult {
   appendDiagnostics(diagnostics, withoutMergedKeys(schema.diagnostics, diagnostics));
 
   const context = { source, view: buildView(data), expectedName };
-  const hidden = codesHiddenByDuplicates(diagnostics);
+  const hidden = hiddenByDuplicates(diagnostics);
   for (const rule of RULES) {
     appendDiagnostics(
       diagnostics,
-      rule.check(context).filter((item) => !hidden.has(item.code)),
+      rule.check(context).filter((item) => !hidden(item)),
     );
   }
 
@@ -179,7 +180,15 @@ export { deploymentNameOfFile };
  * first `deploy_namespaces` list reported as unknown, with a "did you mean" from the last list,
  * and an email that starts with the `userid_prefix` of one copy only.
  */
-const CODES_READING_SETTING: ReadonlyArray<{ setting: string; codes: readonly DiagnosticCode[] }> = [
+const CODES_READING_SETTING: ReadonlyArray<{
+  setting: string;
+  codes: readonly DiagnosticCode[];
+  /**
+   * The `reserved-namespace` reasons that compare a name with the setting. A system name such
+   * as `kube-system` is reserved whatever the setting, so its error stays.
+   */
+  reservedReasons?: readonly string[];
+}> = [
   // The default AWS role name prefix is `<environment>-<region>-`. The region also gives the
   // partition that policy ARNs must be in.
   { setting: "environment", codes: ["file-name-mismatch", "name-too-long", "invalid-derived-name"] },
@@ -202,33 +211,38 @@ const CODES_READING_SETTING: ReadonlyArray<{ setting: string; codes: readonly Di
     codes: [
       "missing-cloud-settings",
       "unused-cloud-settings",
-      "reserved-namespace",
       "name-too-long",
       "invalid-derived-name",
       "invalid-arn",
     ],
+    reservedReasons: [IDENTITY_NAMESPACE_REASON],
   },
-  { setting: "cloud.identity_namespace", codes: ["reserved-namespace"] },
+  { setting: "cloud.identity_namespace", codes: [], reservedReasons: [IDENTITY_NAMESPACE_REASON] },
   { setting: "cloud.aws.role_name_prefix", codes: ["name-too-long", "invalid-derived-name"] },
   { setting: "cloud.gcp.service_account_prefix", codes: ["name-too-long", "invalid-derived-name"] },
-  { setting: "gitops.argocd_namespace", codes: ["reserved-namespace"] },
+  { setting: "gitops.argocd_namespace", codes: [], reservedReasons: [ARGOCD_NAMESPACE_REASON] },
   { setting: "users.deploy_namespaces", codes: ["unknown-namespace", "username-is-namespace"] },
   { setting: "users.deployments", codes: ["unknown-namespace", "username-is-namespace"] },
 ];
 
 /**
- * Returns the rule codes to leave out because a setting they read has a duplicated key, or
- * sits in a duplicated mapping (a second `users:` section). The duplicate-key error names
- * the fix, and the next run reports these codes against the copy that was kept.
+ * Returns a test of the rule diagnostics to leave out because a setting they read has a
+ * duplicated key, or sits in a duplicated mapping (a second `users:` section). The
+ * duplicate-key error names the fix, and the next run reports them against the copy that was kept.
  */
-function codesHiddenByDuplicates(yaml: readonly Diagnostic[]): Set<DiagnosticCode> {
+function hiddenByDuplicates(yaml: readonly Diagnostic[]): (diagnostic: Diagnostic) => boolean {
   const duplicated = yaml.filter((item) => item.code === "yaml-duplicate-key").map((item) => item.path);
-  const hidden = new Set<DiagnosticCode>();
-  for (const { setting, codes } of CODES_READING_SETTING) {
-    if (duplicated.some((path) => setting === path || setting.startsWith(`${path}.`)))
-      for (const code of codes) hidden.add(code);
+  const codes = new Set<DiagnosticCode>();
+  const reasons: string[] = [];
+  for (const { setting, codes: read, reservedReasons = [] } of CODES_READING_SETTING) {
+    if (!duplicated.some((path) => setting === path || setting.startsWith(`${path}.`))) continue;
+    for (const code of read) codes.add(code);
+    reasons.push(...reservedReasons);
   }
-  return hidden;
+  return (diagnostic) =>
+    codes.has(diagnostic.code) ||
+    (diagnostic.code === "reserved-namespace" &&
+      reasons.some((reason) => diagnostic.message.includes(reason)));
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { codes, fixtureText, load, positionOf, single, usersYaml, varsYaml } from "./helpers.js";
+import { codes, fixtureText, load, positionOf, single, usersYaml, userYaml, varsYaml } from "./helpers.js";
 
 function awsCloud(fields: Record<string, string>): string {
   const all = {
@@ -470,6 +470,50 @@ describe("identity namespace", () => {
     const text = varsYaml({ cloud: 'cloud:\n  provider: none\n  identity_namespace: ""\n' });
 
     expect(single(load(text), "invalid-dns-label").message).toContain('"cake-cloud-identity"');
+  });
+
+  it("reserved name in either copy", () => {
+    // Deleting the copy at line 2, as the duplicate-key error allows, would keep kube-system.
+    const text = varsYaml({
+      cloud:
+        "cloud:\n  provider: none\n  identity_namespace: kube-system\n  identity_namespace: ml-cloud-iam\n",
+    });
+    const result = load(text);
+
+    expect(single(result, "yaml-duplicate-key").path).toBe("cloud.identity_namespace");
+    expect(single(result, "reserved-namespace")).toMatchObject({
+      path: "cloud.identity_namespace",
+      ...positionOf(text, "kube-system"),
+    });
+  });
+
+  it("duplicate keeps system names of profiles", () => {
+    // A username equal to one copy is left for the next run, but a system name does not depend on it.
+    const text = varsYaml({
+      cloud:
+        "cloud:\n  provider: aws\n  identity_namespace: ml-iam\n  identity_namespace: cake-iam\n" +
+        '  aws:\n    account_id: "123456789012"\n    oidc_provider: oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE\n',
+      users: usersYaml("  deploy_namespaces: []\n", [
+        userYaml({ email: "a@example.com", username: "kube-alice", roles: "[cake-user]" }),
+        userYaml({ email: "b@example.com", username: "cake-iam", roles: "[cake-user]" }),
+      ]),
+    });
+
+    expect(single(load(text), "reserved-namespace").path).toBe("users.users[0].username");
+  });
+
+  it("profile named like it suggests another identity namespace", () => {
+    const text = varsYaml({
+      cloud: awsCloud({}),
+      users: usersYaml("  deploy_namespaces: [cake-cloud-identity]\n", []),
+    });
+
+    expect(single(load(text), "reserved-namespace").message).toBe(
+      '"cake-cloud-identity" is reserved: it is cloud.identity_namespace, the namespace of the cloud ' +
+        "identity objects; if this profile exists already (cloud.provider was none until now), set " +
+        "cloud.identity_namespace to a name no profile uses instead, because renaming the profile " +
+        "deletes its namespace and data; otherwise choose another name",
+    );
   });
 });
 

@@ -183,7 +183,9 @@ describe("username rules", () => {
     expect(namespace?.path).toBe("users.deploy_namespaces[0]");
     expect(namespace?.message).toBe(
       '"iam" is reserved: it is cloud.identity_namespace, the namespace of the cloud identity objects; ' +
-        "choose another name",
+        "if this profile exists already (cloud.provider was none until now), set cloud.identity_namespace " +
+        "to a name no profile uses instead, because renaming the profile deletes its namespace and data; " +
+        "otherwise choose another name",
     );
     expect(username?.path).toBe("users.users[0].username");
   });

@@ -2,7 +2,7 @@ import type { Diagnostic } from "../diagnostics.js";
 import { type FieldPath, formatPath } from "../field-path.js";
 import { namespaceNamePath, type Rule } from "./context.js";
 import { dnsLabelFix, dnsLabelProblem, writtenQuoted } from "./dns.js";
-import { reservedReason } from "./reserved.js";
+import { reservedProfileFix, reservedReason } from "./reserved.js";
 
 /** Deploy namespace names become shared Profiles and namespaces: DNS-1123 labels, unique, not reserved. */
 export const deployNamespaceRule: Rule = {
@@ -32,7 +32,7 @@ export const deployNamespaceRule: Rule = {
             "error",
             "reserved-namespace",
             path,
-            `"${name}" is reserved: ${reserved}; choose another name`,
+            `"${name}" is reserved: ${reserved}; ${reservedProfileFix(reserved, "choose another name")}`,
           ),
         );
       }

@@ -40,11 +40,29 @@ export function reservedNameReason(
   if (prefix)
     return `names starting with "${prefix}" belong to system components (reserved: ${RESERVED_SUMMARY})`;
 
-  if (name === namespaces.identityNamespace) {
-    return "it is cloud.identity_namespace, the namespace of the cloud identity objects";
-  }
-  if (name === namespaces.argocdNamespace) return "it is gitops.argocd_namespace, the namespace of Argo CD";
+  if (name === namespaces.identityNamespace) return IDENTITY_NAMESPACE_REASON;
+  if (name === namespaces.argocdNamespace) return ARGOCD_NAMESPACE_REASON;
   return undefined;
+}
+
+/** The reason of a name equal to `cloud.identity_namespace`, which the loader matches to tell it from a system name. */
+export const IDENTITY_NAMESPACE_REASON =
+  "it is cloud.identity_namespace, the namespace of the cloud identity objects";
+/** The reason of a name equal to `gitops.argocd_namespace`. */
+export const ARGOCD_NAMESPACE_REASON = "it is gitops.argocd_namespace, the namespace of Argo CD";
+
+/**
+ * Returns the fix of a reserved profile name. A profile that has the name of the identity
+ * namespace is mostly one that existed while `cloud.provider` was `none`, where the name was
+ * free. Renaming it replaces the Profile and deletes its namespace, while another
+ * `cloud.identity_namespace` costs nothing before the provider's first reconcile.
+ */
+export function reservedProfileFix(reason: string, rename: string): string {
+  if (reason !== IDENTITY_NAMESPACE_REASON) return rename;
+  return (
+    "if this profile exists already (cloud.provider was none until now), set cloud.identity_namespace " +
+    `to a name no profile uses instead, because renaming the profile deletes its namespace and data; otherwise ${rename}`
+  );
 }
 
 const RESERVED_SUMMARY =

@@ -1,7 +1,9 @@
 /** Settings outside users and clouds: the namespaces cake writes to, and Kubeflow labels. */
+
+import { isMap, isScalar } from "yaml";
 import { MANAGED_BY, MANAGED_BY_LABEL } from "../../model/names.js";
 import type { Diagnostic } from "../diagnostics.js";
-import type { FieldPath } from "../field-path.js";
+import type { DiagnosticSource, FieldPath, Position } from "../field-path.js";
 import { DEFAULT_ARGOCD_NAMESPACE, DEFAULT_IDENTITY_NAMESPACE } from "../schema.js";
 import type { Rule } from "./context.js";
 import { dnsLabelFix, dnsLabelProblem, writtenQuoted } from "./dns.js";
@@ -39,25 +41,48 @@ export const settingsNamespacesRule: Rule = {
       ];
     });
 
-    const identityNamespace = view.cloud.identityNamespace;
-    const reserved =
-      dnsLabelProblem(identityNamespace) === undefined
-        ? reservedNameReason(identityNamespace, { argocdNamespace: view.gitops.argocdNamespace })
-        : undefined;
-    if (reserved) {
+    for (const { value, position } of identityNamespaceCopies(source, view.cloud.identityNamespace)) {
+      const reserved =
+        dnsLabelProblem(value) === undefined
+          ? reservedNameReason(value, { argocdNamespace: view.gitops.argocdNamespace })
+          : undefined;
+      if (reserved === undefined) continue;
       diagnostics.push(
         source.diagnostic(
           "error",
           "reserved-namespace",
           ["cloud", "identity_namespace"],
-          `"${identityNamespace}" is reserved: ${reserved}, and cake would generate ` +
+          `"${value}" is reserved: ${reserved}, and cake would generate ` +
             `and manage that Namespace; choose another name, or remove the key to use "${DEFAULT_IDENTITY_NAMESPACE}"`,
+          position === undefined ? {} : { position },
         ),
       );
     }
     return diagnostics;
   },
 };
+
+/**
+ * Returns the value of `cloud.identity_namespace` to check, or each copy of a duplicated key with
+ * the position of its value. The loader keeps the last copy, but deleting that one, as the
+ * duplicate-key error allows, keeps the other, so a reserved name is reported in every copy.
+ */
+function identityNamespaceCopies(
+  source: DiagnosticSource,
+  loaded: string,
+): { value: string; position?: Position }[] {
+  const top = source.document?.contents;
+  const cloud = isMap(top) ? top.get("cloud", true) : undefined;
+  const copies = isMap(cloud)
+    ? cloud.items.filter((pair) => isScalar(pair.key) && pair.key.value === "identity_namespace")
+    : [];
+  if (copies.length < 2) return [{ value: loaded }];
+  return copies.flatMap((pair) =>
+    isScalar(pair.value) && typeof pair.value.value === "string"
+      ? [{ value: pair.value.value, position: source.positionOfOffset(pair.value.range?.[0] ?? 0) }]
+      : [],
+  );
+}
 
 /** Returns what is wrong with a label key, or undefined when Kubernetes accepts it. */
 function labelKeyProblem(key: string): string | undefined {

@@ -2,7 +2,7 @@ import type { Diagnostic } from "../diagnostics.js";
 import { type FieldPath, formatPath } from "../field-path.js";
 import type { Rule } from "./context.js";
 import { dnsLabelFix, dnsLabelProblem, writtenQuoted } from "./dns.js";
-import { reservedReason } from "./reserved.js";
+import { reservedProfileFix, reservedReason } from "./reserved.js";
 
 /** A username names the user's private Profile and its namespace, so it is a free DNS-1123 label. */
 export const usernameRule: Rule = {
@@ -34,7 +34,7 @@ export const usernameRule: Rule = {
             "error",
             "reserved-namespace",
             path,
-            `"${username}" is reserved: ${reserved}; choose another username`,
+            `"${username}" is reserved: ${reserved}; ${reservedProfileFix(reserved, "choose another username")}`,
           ),
         );
       }
