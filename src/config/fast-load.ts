@@ -43,6 +43,9 @@ const NEEDS_FULL_LOAD = [
   // signed hex and octal) or reads as a number where js-yaml does not (`+.5`), and `-0`. Measured
   // with js-yaml 4 against yaml 2: `0b11` is 3 in one and the string "0b11" in the other.
   /(^|[\s[{,])([-+]?0[bB]|[-+]0[xXoO]|\+\.)/m,
+  // A hexadecimal or octal number (`0x10`, `0o10`) loads alike in both, but the quantity rule
+  // rejects it with the text as written, which only the full load keeps.
+  /(^|[\s[{,])0[xo][0-9a-fA-F]/m,
   /(^|[\s[{,])-0(\.0*)?\s*($|[#,\]}])/m,
   // `-.5` is a number to the yaml package and a string to js-yaml; `9E990` the reverse (Infinity).
   /(^|[\s[{,])-\.[0-9]/m,

@@ -135,8 +135,55 @@ describe("resource quota", () => {
     },
   );
 
-  it.each(["1e3", "1.50", "0x10", "2.5e-3"])("%s loads as the quantity written", (written) => {
+  it.each(["1e3", "1.50", "2.5e-3", "010"])("%s loads as the quantity written", (written) => {
     expect(load(withQuota([`requests.cpu: ${written}`])).diagnostics).toEqual([]);
+  });
+
+  it("leading zero and exponent keep their value", () => {
+    // Kubernetes reads "010" as 10 and "1e3" as 1000, as the YAML 1.2 core schema does.
+    const result = load(withQuota(["pods: 010", "requests.cpu: 1e3"]));
+
+    expect(result.deployment?.deployNamespaces[0]?.resourceQuota).toEqual({
+      pods: "10",
+      "requests.cpu": "1k",
+    });
+  });
+
+  const radixNumbers: [written: string, message: string][] = [
+    ["0x10", "0x10 is a hexadecimal number (16), but a Kubernetes quantity is decimal only; write 16"],
+    ["0o10", "0o10 is an octal number (8), but a Kubernetes quantity is decimal only; write 8"],
+    [
+      "0xFFFFFFFFFFFFFFFF",
+      '0xFFFFFFFFFFFFFFFF is a hexadecimal number (18446744073709551615), but a Kubernetes quantity is decimal only; write "18446744073709551615"',
+    ],
+  ];
+  for (const [written, message] of radixNumbers) {
+    it(`${written} is an error with its decimal value`, () => {
+      const text = withQuota([`requests.nvidia.com/gpu: ${written}`]);
+
+      const result = load(text);
+      const fast = loadVarsText(text, { file: "vars/prod-us-east-1.yaml", outputPath: "x", fast: true });
+
+      expect(codes(result)).toEqual(["invalid-quantity"]);
+      expect(result.diagnostics[0]).toMatchObject({
+        path: "users.deploy_namespaces[0].resource_quota.requests.nvidia.com/gpu",
+        message,
+        ...positionOf(text, written),
+      });
+      expect(fast.diagnostics).toEqual(result.diagnostics);
+    });
+  }
+
+  it("hexadecimal default is an error", () => {
+    const text = varsYaml({
+      kubeflow:
+        "kubeflow:\n  profile_owner: platform@example.com\n  default_container_resources:\n    limits: {cpu: 0x2}\n",
+    });
+
+    expect(single(load(text), "invalid-quantity")).toMatchObject({
+      path: "kubeflow.default_container_resources.limits.cpu",
+      message: "0x2 is a hexadecimal number (2), but a Kubernetes quantity is decimal only; write 2",
+    });
   });
 
   const nonFinite: [written: string, problem: string][] = [

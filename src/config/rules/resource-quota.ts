@@ -85,6 +85,9 @@ export function quantityDiagnostic(
 ): Diagnostic | undefined {
   if (typeof value === "number" && !Number.isFinite(value)) return undefined;
 
+  const radix = typeof value === "number" ? radixNumberProblem(source.sourceTextOf(path)) : undefined;
+  if (radix !== undefined) return source.diagnostic("error", "invalid-quantity", path, radix);
+
   // A YAML integer past 2^53 is rounded when loaded (12345678901234567890 becomes
   // 12345678901234567000), and the rounded value would be written without a word.
   if (typeof value === "number" && Number.isInteger(value) && !Number.isSafeInteger(value)) {
@@ -111,6 +114,23 @@ export function quantityDiagnostic(
   return problem === undefined
     ? undefined
     : source.diagnostic("error", "invalid-quantity", path, `"${text}" ${problem}`);
+}
+
+/** A YAML 1.2 core schema integer in base 16 or 8 (`0x10`, `0o10`), which loads as a number. */
+const RADIX_NUMBER = /^0(x[0-9a-fA-F]+|o[0-7]+)$/;
+
+/**
+ * Returns the problem of a quantity written as a hexadecimal or octal number, or undefined for
+ * any other text. YAML loads `0x10` as 16, but Kubernetes reads quantities in decimal only and
+ * rejects the text "0x10", so the value written and the value generated would differ unseen.
+ */
+function radixNumberProblem(written: string | undefined): string | undefined {
+  if (written === undefined || !RADIX_NUMBER.test(written)) return undefined;
+  const base = written[1] === "x" ? "a hexadecimal" : "an octal";
+  // BigInt reads both prefixes exactly, also past 2^53, where the number must be quoted to load exactly.
+  const decimal = BigInt(written);
+  const fix = decimal <= BigInt(Number.MAX_SAFE_INTEGER) ? `${decimal}` : `"${decimal}"`;
+  return `${written} is ${base} number (${decimal}), but a Kubernetes quantity is decimal only; write ${fix}`;
 }
 
 /** Returns what is wrong with a quota or default quantity and how to fix it, or undefined when it is valid. */
