@@ -292,8 +292,10 @@ function strandedEntries(keys: KeyIndex, key: KeyAt, placement: Placement): Stra
   for (const [below, item] of list.items.slice(index + 1).entries()) {
     if (!isMap(item) || item.flow) break;
     const names = item.items.flatMap((inner) => (isScalar(inner.key) ? [String(inner.key.value)] : []));
-    const fits = names.length > 0 && names.every((name) => valueKeys.includes(name));
-    if (!fits || names.every((name) => listKeys.includes(name))) break;
+    // A key of neither kind, such as a misspelled one, is checked once the entry is in place.
+    const ownKey = names.some((name) => valueKeys.includes(name) && !listKeys.includes(name));
+    const listKey = names.some((name) => listKeys.includes(name) && !valueKeys.includes(name));
+    if (!ownKey || listKey) break;
     paths.push(formatPath([...listPath, index + 1 + below]));
     firstLine ??= keys.source.positionOfOffset((item.items[0]?.key as Node | null)?.range?.[0] ?? 0).line;
   }

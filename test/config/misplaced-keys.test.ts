@@ -276,6 +276,12 @@ describe("keys that slipped into another mapping", () => {
     }
   });
 
+  it("stranded entry with a misspelled key", () => {
+    const errors = errorsOf(slipped({ 22: 6 }).replace("      username: alice", "      usrname: alice"));
+    expect(errors).toHaveLength(1);
+    expect(errorAt(errors, 22).message).toContain("the 2 list entries below it (from line 23)");
+  });
+
   it("namespace entries after a slipped key", () => {
     // The entry below the slipped key has keys of a deploy namespace, so it keeps its own errors.
     const text = slipped({ 22: 6 }).replace(
