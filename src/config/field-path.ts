@@ -59,6 +59,14 @@ export class DiagnosticSource {
     return undefined;
   }
 
+  /**
+   * Returns the value and position of each copy of the key at `path` when its mapping has the
+   * key more than once, or an empty list. Only a parsed document keeps the copies.
+   */
+  copiesOf(_path: FieldPath): { value: unknown; position: Position }[] {
+    return [];
+  }
+
   /** Returns true when the mapping at `path` has the key `key` as written in the file. */
   mappingHasKey(path: FieldPath, key: string): boolean {
     let value = this.data;

@@ -85,6 +85,21 @@ export class VarsSource extends DiagnosticSource {
     return this.text.slice(start, end).replace(/\r?\n$/, "");
   }
 
+  override copiesOf(path: FieldPath): { value: unknown; position: Position }[] {
+    const map = this.resolve(this.nodeAt(path.slice(0, -1), { exact: true }));
+    if (!isMap(map)) return [];
+    const name = String(path.at(-1));
+    const copies = map.items.filter((pair) => isScalar(pair.key) && String(pair.key.value) === name);
+    if (copies.length < 2) return [];
+    return copies.map((pair) => {
+      const node = (isScalar(pair.value) ? pair.value : pair.key) as Node;
+      return {
+        value: isScalar(pair.value) ? pair.value.value : undefined,
+        position: this.positionOfOffset(node.range?.[0] ?? 0),
+      };
+    });
+  }
+
   override mappingHasKey(path: FieldPath, key: string): boolean {
     const node = this.resolve(this.nodeAt(path, { exact: true }));
     return isMap(node) && node.has(key);

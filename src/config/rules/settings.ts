@@ -1,6 +1,5 @@
 /** Settings outside users and clouds: the namespaces cake writes to, and Kubeflow labels. */
 
-import { isMap, isScalar } from "yaml";
 import { MANAGED_BY, MANAGED_BY_LABEL } from "../../model/names.js";
 import type { Diagnostic } from "../diagnostics.js";
 import type { DiagnosticSource, FieldPath, Position } from "../field-path.js";
@@ -71,17 +70,9 @@ function identityNamespaceCopies(
   source: DiagnosticSource,
   loaded: string,
 ): { value: string; position?: Position }[] {
-  const top = source.document?.contents;
-  const cloud = isMap(top) ? top.get("cloud", true) : undefined;
-  const copies = isMap(cloud)
-    ? cloud.items.filter((pair) => isScalar(pair.key) && pair.key.value === "identity_namespace")
-    : [];
-  if (copies.length < 2) return [{ value: loaded }];
-  return copies.flatMap((pair) =>
-    isScalar(pair.value) && typeof pair.value.value === "string"
-      ? [{ value: pair.value.value, position: source.positionOfOffset(pair.value.range?.[0] ?? 0) }]
-      : [],
-  );
+  const copies = source.copiesOf(["cloud", "identity_namespace"]);
+  if (copies.length === 0) return [{ value: loaded }];
+  return copies.flatMap(({ value, position }) => (typeof value === "string" ? [{ value, position }] : []));
 }
 
 /** Returns what is wrong with a label key, or undefined when Kubernetes accepts it. */
