@@ -73,6 +73,11 @@ export function ackRole(deployment: Deployment, profile: ProfileRef): AckRoleObj
   };
 }
 
+/** Returns the ARN of the IAM OIDC provider of the cluster's service account token issuer. */
+export function oidcProviderArn(aws: AwsSettings, partition: AwsPartition): string {
+  return `arn:${partition}:iam::${aws.accountId}:oidc-provider/${aws.oidcProvider}`;
+}
+
 /**
  * Returns the IRSA trust policy of a profile's role as compact JSON with keys in a fixed
  * order. It lets the profile's `default-editor` service account assume the role with a
@@ -88,7 +93,7 @@ export function trustPolicyDocument(aws: AwsSettings, profile: string, partition
     Statement: [
       {
         Effect: "Allow",
-        Principal: { Federated: `arn:${partition}:iam::${aws.accountId}:oidc-provider/${oidc}` },
+        Principal: { Federated: oidcProviderArn(aws, partition) },
         Action: "sts:AssumeRoleWithWebIdentity",
         Condition: {
           StringEquals: {

@@ -6,14 +6,20 @@
  * with their own ops repo's version, so the ClusterRoleBinding grants one repo's cake-admins or
  * the other's, and a Profile's owner and quota follow whichever Application synced last. Within
  * one ops repo, the `duplicate-destination` error covers the same case.
+ *
+ * Only a cluster that both deployments' files name is taken as shared: the same remote API
+ * server, or the same IAM OIDC provider in the trust policies of their IAM roles. Two
+ * deployments that sync in-cluster name no cluster, because each Argo CD applies to the cluster
+ * it runs in, and a name or region says nothing about which cluster that is.
  */
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseAllDocuments } from "yaml";
 import { serverKey } from "../config/claims.js";
+import { oidcProviderArn } from "../generate/aws.js";
 import { CAKE_ADMIN_PATH, CLOUD_NAMESPACE_PATH } from "../generate/layout.js";
 import { compareStrings } from "../generate/metadata.js";
-import { CAKE_ADMIN_RBAC_NAME, IN_CLUSTER_SERVER, profilesOf } from "../model/names.js";
+import { awsPartition, CAKE_ADMIN_RBAC_NAME, IN_CLUSTER_SERVER, profilesOf } from "../model/names.js";
 import type { Deployment } from "../model/types.js";
 import type { PathFormatter } from "../repo/display-path.js";
 import type { RepoLayout } from "../repo/layout.js";
@@ -29,8 +35,13 @@ export interface ClusterObject {
 export interface ClusterClash {
   deployment: string;
   varsFile: string;
-  /** The `gitops.destination_server` of both deployments. */
+  /** The `gitops.destination_server` of this deployment. */
   server: string;
+  /**
+   * The ARN of the IAM OIDC provider that the IAM roles of both deployments trust. Present when
+   * only it shows the shared cluster: the servers differ, or both are the in-cluster default.
+   */
+  oidcProvider?: string;
   /** Absolute path of the other ops repo's deployment folder. */
   other: string;
   /** The cluster-scoped objects that both deployments generate, sorted by kind and name. */
@@ -41,9 +52,10 @@ export interface ClusterClash {
  * Returns the deployments of the ops repo at `layout` that sync the cluster of a deployment in
  * another ops repo of its git repository, when the two generate cluster-scoped objects of the
  * same kind and name. The other repos' generated `argocd/application.yaml` files give their
- * deployments and servers. Two deployments sync one cluster when they name the same remote
- * `gitops.destination_server`, or when both sync in-cluster and have the same name (the same
- * environment and region), as the Application clash check assumes. Returns none outside git.
+ * deployments and servers, and their profile files the OIDC provider of their IAM roles. Two
+ * deployments sync one cluster when they name the same remote `gitops.destination_server`, or
+ * when the IAM roles of both trust the same OIDC provider, which is the service account token
+ * issuer of one cluster. Returns none outside git.
  */
 export async function clusterClashes(
   layout: RepoLayout,
@@ -51,14 +63,22 @@ export async function clusterClashes(
 ): Promise<ClusterClash[]> {
   const others = await otherApplications(layout);
   const inCluster = serverKey(IN_CLUSTER_SERVER);
+  const issuers = new Map<string, Promise<string | undefined>>();
+  const issuerOf = (folder: string): Promise<string | undefined> => {
+    const known = issuers.get(folder) ?? folderOidcProvider(folder);
+    issuers.set(folder, known);
+    return known;
+  };
   const clashes: ClusterClash[] = [];
   for (const deployment of deployments) {
     const server = serverKey(deployment.gitops.destinationServer);
+    const issuer = ownOidcProvider(deployment);
     const own = ownClusterObjects(deployment);
     for (const other of others) {
-      if (serverKey(other.server) !== server) continue;
-      if (server === inCluster && other.deployment !== deployment.name) continue;
       const folder = path.dirname(path.dirname(other.file));
+      const sameServer = server !== inCluster && serverKey(other.server) === server;
+      const sameIssuer = !sameServer && issuer !== undefined && (await issuerOf(folder)) === issuer;
+      if (!sameServer && !sameIssuer) continue;
       const theirs = new Set((await folderClusterObjects(folder)).map(objectKey));
       const objects = own.filter((object) => theirs.has(objectKey(object)));
       if (objects.length === 0) continue;
@@ -66,12 +86,60 @@ export async function clusterClashes(
         deployment: deployment.name,
         varsFile: deployment.varsFile,
         server: deployment.gitops.destinationServer,
+        ...(sameIssuer ? { oidcProvider: issuer } : {}),
         other: folder,
         objects,
       });
     }
   }
   return clashes;
+}
+
+/** Returns the ARN of the OIDC provider that the IAM roles of `deployment` trust, if it has any. */
+function ownOidcProvider(deployment: Deployment): string | undefined {
+  const { aws, provider } = deployment.cloud;
+  if (provider !== "aws" || aws === undefined) return undefined;
+  return oidcProviderArn(aws, awsPartition(deployment.region));
+}
+
+/**
+ * Returns the ARN of the OIDC provider that the first ACK IAM Role of the generated folder
+ * `folder` trusts, from the `Federated` principal of its trust policy, or undefined when no
+ * profile file has one. Every role of a deployment trusts the same provider.
+ */
+async function folderOidcProvider(folder: string): Promise<string | undefined> {
+  const profiles = await readdir(path.join(folder, "profiles")).catch(() => [] as string[]);
+  for (const file of profiles.sort(compareStrings)) {
+    if (!file.endsWith(".yaml")) continue;
+    const text = await readFile(path.join(folder, "profiles", file), "utf8").catch(() => "");
+    // Most profile files of a deployment without AWS roles are skipped without parsing.
+    if (!text.includes("oidc-provider/")) continue;
+    for (const document of parseAllDocuments(text)) {
+      if (document.errors.length > 0) break;
+      const arn = trustedOidcProvider(document.toJS());
+      if (arn !== undefined) return arn;
+    }
+  }
+  return undefined;
+}
+
+/** Returns the OIDC provider ARN of the trust policy of `object` when it is an ACK IAM Role. */
+function trustedOidcProvider(object: unknown): string | undefined {
+  const role = object as { kind?: unknown; spec?: { assumeRolePolicyDocument?: unknown } } | null;
+  const document = role?.spec?.assumeRolePolicyDocument;
+  if (role?.kind !== "Role" || typeof document !== "string") return undefined;
+  let policy: { Statement?: { Principal?: { Federated?: unknown } }[] };
+  try {
+    policy = JSON.parse(document);
+  } catch {
+    return undefined;
+  }
+  const statements = Array.isArray(policy.Statement) ? policy.Statement : [];
+  for (const statement of statements) {
+    const federated = statement?.Principal?.Federated;
+    if (typeof federated === "string" && federated.includes(":oidc-provider/")) return federated;
+  }
+  return undefined;
 }
 
 /** Returns the cluster-scoped objects that `deployment` generates, sorted by kind and name. */
@@ -145,9 +213,10 @@ export function clusterClashMessage(clash: ClusterClash, formatPath: PathFormatt
   const rest = clash.objects.length - listed.length;
   const objects = rest === 0 ? listed.join(", ") : `${listed.join(", ")} and ${rest} more`;
   const cluster =
-    serverKey(clash.server) === serverKey(IN_CLUSTER_SERVER)
-      ? "both sync in-cluster under the same name, which cake takes as one cluster"
-      : `both sync to ${clash.server}`;
+    clash.oidcProvider === undefined
+      ? `both sync to ${clash.server}`
+      : `both sync the cluster of IAM OIDC provider ${clash.oidcProvider}, which the IAM roles of both ` +
+        "deployments trust";
   return (
     `${varsFile}: deployment ${clash.deployment} and ${formatPath(clash.other)}, in another ops repo of this git ` +
     `repository, ${cluster}, so two Applications apply ${objects}. Each sync overwrites these objects ` +

@@ -44,17 +44,38 @@ async function renameDeployment(folder: string, environment: string, region: str
   return name;
 }
 
-/** Sets `gitops.destination_server` of the deployment `name` of the ops repo in `folder`, and reconciles it. */
-async function setDestination(folder: string, name: string, server: string): Promise<void> {
+/** Rewrites the vars file of the deployment `name` of the ops repo in `folder` with `edit`, and reconciles it. */
+async function editVars(folder: string, name: string, edit: (vars: string) => string): Promise<void> {
   const root = path.join(repo.dir, folder);
   const varsFile = path.join(root, `vars/${name}.yaml`);
-  const vars = await readFile(varsFile, "utf8");
-  await writeFile(
-    varsFile,
-    vars.replace("target_revision: main", `target_revision: main\n  destination_server: ${server}`),
-  );
+  await writeFile(varsFile, edit(await readFile(varsFile, "utf8")));
   expect((await cake(root, "reconcile")).code).toBe(0);
 }
+
+/** Sets `gitops.destination_server` of the deployment `name` of the ops repo in `folder`, and reconciles it. */
+async function setDestination(folder: string, name: string, server: string): Promise<void> {
+  await editVars(folder, name, (vars) =>
+    vars.replace("target_revision: main", `target_revision: main\n  destination_server: ${server}`),
+  );
+}
+
+/**
+ * Gives the deployment `name` of the ops repo in `folder` IAM roles in account 123456789012 that
+ * trust the OIDC provider `oidcProvider`, with a role name prefix of its own, and reconciles it.
+ */
+async function setOidcProvider(folder: string, name: string, oidcProvider: string): Promise<void> {
+  await editVars(folder, name, (vars) =>
+    vars.replace(
+      "  provider: none\n",
+      "  provider: aws\n  aws:\n" +
+        '    account_id: "123456789012"\n' +
+        `    oidc_provider: ${oidcProvider}\n` +
+        `    role_name_prefix: ${folder.replace("/", "-")}-\n`,
+    ),
+  );
+}
+
+const EKS_ISSUER = "oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B716D3041E";
 
 /** Runs `cake reconcile --check --format json` on the ops repo in `folder` and returns its output. */
 async function checkJson(folder: string): Promise<Record<string, unknown>> {
@@ -194,7 +215,8 @@ describe("ops repos sharing a cluster", () => {
     );
   });
 
-  it("warns about in-cluster deployments of one name", async () => {
+  it("ignores in-cluster deployments of one name", async () => {
+    // Each Argo CD syncs the cluster it runs in, and two teams can each run a dev-us-east-1.
     for (const folder of ["teams/a", "teams/b"]) {
       expect((await cake(path.join(repo.dir, folder), "reconcile")).code).toBe(0);
     }
@@ -202,17 +224,47 @@ describe("ops repos sharing a cluster", () => {
     const check = await cake(repo.dir, "reconcile", "--check", "--repo", "teams/a");
     const json = await checkJson("teams/a");
 
+    expect(check.stderr).not.toContain("so two Applications apply");
+    expect(json.clusterClashes).toBeUndefined();
+  });
+
+  it("warns about one OIDC provider", async () => {
+    // GIVEN in-cluster deployments of different names whose IAM roles trust one cluster's issuer.
+    await setOidcProvider("teams/a", "dev-us-east-1", EKS_ISSUER);
+    const name = await renameDeployment("teams/b", "dev", "us-west-2");
+    await setOidcProvider("teams/b", name, EKS_ISSUER);
+
+    const check = await cake(repo.dir, "reconcile", "--check", "--repo", "teams/b");
+    const json = await checkJson("teams/b");
+
+    const arn = `arn:aws:iam::123456789012:oidc-provider/${EKS_ISSUER}`;
     expect(check.stderr).toContain(
-      "teams/a/vars/dev-us-east-1.yaml: deployment dev-us-east-1 and teams/b/deployments/dev-us-east-1, in another " +
-        "ops repo of this git repository, both sync in-cluster under the same name, which cake takes as one " +
-        "cluster, so two Applications apply",
+      "cake: warning: teams/b/vars/dev-us-west-2.yaml: deployment dev-us-west-2 and teams/a/deployments/dev-us-east-1, " +
+        `in another ops repo of this git repository, both sync the cluster of IAM OIDC provider ${arn}, which the ` +
+        "IAM roles of both deployments trust, so two Applications apply ClusterRole/cake-admin,",
     );
-    expect(json.clusterClashes).toHaveLength(1);
+    expect(json.clusterClashes).toEqual([
+      expect.objectContaining({
+        deployment: "dev-us-west-2",
+        server: "https://kubernetes.default.svc",
+        oidcProvider: arn,
+        other: path.join(repo.dir, "teams/a/deployments/dev-us-east-1"),
+      }),
+    ]);
+  });
+
+  it("ignores other OIDC providers", async () => {
+    await setOidcProvider("teams/a", "dev-us-east-1", EKS_ISSUER);
+    await setOidcProvider("teams/b", "dev-us-east-1", EKS_ISSUER.replace("EXAMPLE", "OTHER"));
+
+    const json = await checkJson("teams/b");
+
+    expect(json.clusterClashes).toBeUndefined();
   });
 
   it("names the files absolute from outside the work tree", async () => {
     for (const folder of ["teams/a", "teams/b"]) {
-      expect((await cake(path.join(repo.dir, folder), "reconcile")).code).toBe(0);
+      await setDestination(folder, "dev-us-east-1", "https://kubeflow.example.com");
     }
     const elsewhere = await mkdtemp(path.join(os.tmpdir(), "cake-elsewhere-"));
     try {

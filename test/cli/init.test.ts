@@ -1187,10 +1187,13 @@ describe("cake init in a subfolder", () => {
         "of deployment dev-us-east-1 is also the Application of teams/a/deployments/dev-us-east-1/argocd/application.yaml",
     );
     expect(check.stderr).toContain("Set a distinct gitops.app_name in one of the two vars files");
-    // Both deployments sync in-cluster under one name, so the cluster warning gives the
-    // cake-admin advice, and the Application warning leaves it out.
+    // Nothing shows that the in-cluster deployments share a cluster, so there is no cluster
+    // warning, and the Application warning gives the cake-admin advice.
     expect(check.stderr.match(/cake-admin ClusterRoleBinding/g)).toHaveLength(1);
-    expect(check.stderr).toContain("which takes the old name back.\ncake: warning:");
+    expect(JSON.parse(json.stdout).clusterClashes).toBeUndefined();
+    expect(check.stderr).toContain(
+      "If both deployments sync one cluster, they also both manage its cake-admin ClusterRoleBinding",
+    );
     expect(JSON.parse(json.stdout).applicationClashes).toEqual([
       {
         deployment: "dev-us-east-1",
