@@ -6,7 +6,7 @@
  * folders, the second `kubectl apply -k` replaces the first Application, which then syncs the
  * other repo's folder and prunes the first repo's RoleBindings and AuthorizationPolicies.
  */
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { parse } from "yaml";
 import { serverKey } from "../config/claims.js";
@@ -14,7 +14,7 @@ import { ARGOCD_APPLICATION_PATH } from "../generate/layout.js";
 import { IN_CLUSTER_SERVER } from "../model/names.js";
 import type { Deployment } from "../model/types.js";
 import type { PathFormatter } from "../repo/display-path.js";
-import type { RepoLayout } from "../repo/layout.js";
+import { CONFIG_FILE, DEFAULT_VARS_DIR, type RepoLayout } from "../repo/layout.js";
 import { findInGitRepository } from "./applicationset-clashes.js";
 import type { ClusterClash } from "./cluster-clashes.js";
 
@@ -76,7 +76,8 @@ export async function applicationClashes(
 
 /**
  * Returns the generated Applications of the git repository of `layout` outside its output
- * folder. A file that is not an Application, as cake generates it, is left out.
+ * folder. A file that is not an Application, as cake generates it, is left out, and so is one
+ * that this ops repo left in an output folder it no longer uses.
  */
 export async function otherApplications(layout: RepoLayout): Promise<OtherApplication[]> {
   const found = await findInGitRepository(layout.root, `**/${ARGOCD_APPLICATION_PATH}`);
@@ -85,11 +86,32 @@ export async function otherApplications(layout: RepoLayout): Promise<OtherApplic
   const ownOutput = `${path.join(found.realRoot, layout.outputDir)}${path.sep}`;
   const applications: OtherApplication[] = [];
   for (const file of found.files) {
-    if (file.startsWith(ownOutput)) continue;
+    if (file.startsWith(ownOutput) || (await isOwnOldOutput(file, found.realRoot))) continue;
     const application = await readApplication(file);
     if (application !== undefined) applications.push(application);
   }
   return applications;
+}
+
+/**
+ * Returns whether the generated `<deployment>/argocd/application.yaml` at `file` is output of
+ * the ops repo at `root` that `output_dir` no longer names, such as `deployments/` after a
+ * move to `out/`. It is when no folder between `root` and the deployment folder has a
+ * `cake.yaml` or a `vars` folder, which would make it the root of a nested ops repo.
+ * NOTE: a nested ops repo with neither, its vars folder named in the nested repo's options
+ * only, is taken as this repo's old output, so its clashes go unreported.
+ */
+async function isOwnOldOutput(file: string, root: string): Promise<boolean> {
+  if (!file.startsWith(`${root}${path.sep}`)) return false;
+  const marksRoot = async (folder: string, entry: string) =>
+    (await stat(path.join(folder, entry)).catch(() => undefined)) !== undefined;
+  // The folder that contains the deployment folders, then each folder above it.
+  let folder = path.dirname(path.dirname(path.dirname(file)));
+  while (folder.startsWith(`${root}${path.sep}`)) {
+    if ((await marksRoot(folder, CONFIG_FILE)) || (await marksRoot(folder, DEFAULT_VARS_DIR))) return false;
+    folder = path.dirname(folder);
+  }
+  return true;
 }
 
 /** Returns the Application in the generated file `file`, or undefined for any other file. */

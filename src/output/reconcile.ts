@@ -304,12 +304,10 @@ export async function reconcile(
     const outdated = await outdatedApplicationSet(root);
     const { applicationSetClashes } = await import("../init/applicationset-clashes.js");
     const clashes = await applicationSetClashes(root);
-    const { applicationClashes } = await import("../init/application-clashes.js");
-    const sharedApplications = await applicationClashes(options.layout, loaded.deployments);
+    const { acrossRepoClashes } = await import("../init/across-repos.js");
+    const shared = await acrossRepoClashes(options.layout, loaded.deployments);
     const { longApplicationNames } = await import("../init/applicationset-names.js");
     // Its load printed the vars files' warning for the names that are too long at the top.
-    const { clusterClashes } = await import("../init/cluster-clashes.js");
-    const sharedClusters = await clusterClashes(options.layout, loaded.deployments);
     const longNames = await longApplicationNames(options.layout, loaded.deployments, {
       exceptVarsWarnings: true,
     });
@@ -324,10 +322,10 @@ export async function reconcile(
         ? {}
         : { outdatedApplicationSet: { file: outdated, ...mostCommonRepoUrl(loaded.deployments) } }),
       ...(clashes.length === 0 ? {} : { applicationSetClashes: clashes }),
-      ...(sharedApplications.length === 0 ? {} : { applicationClashes: sharedApplications }),
+      ...(shared.applicationClashes === undefined ? {} : { applicationClashes: shared.applicationClashes }),
       ...(longNames.length === 0 ? {} : { longApplicationNames: longNames }),
       ...(unusedUrls.length === 0 ? {} : { unusedRepoUrls: unusedUrls }),
-      ...(sharedClusters.length === 0 ? {} : { clusterClashes: sharedClusters }),
+      ...(shared.clusterClashes === undefined ? {} : { clusterClashes: shared.clusterClashes }),
     };
   }
   const run = async (): Promise<ReconcileResult> => {

@@ -1,7 +1,8 @@
 /**
  * Argo CD problems that `reconcile --check` and `cake init` find across the ops repos of one
  * git repository: ApplicationSet Application names too long for a label value, and two ops
- * repos that manage the same objects of one cluster.
+ * repos that manage the same objects of one cluster, which `cake validate` and `cake plan`
+ * report too.
  */
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -288,6 +289,69 @@ describe("ops repos sharing a cluster", () => {
     const json = await checkJson("teams/b");
 
     expect(json.clusterClashes).toBeUndefined();
+  });
+
+  it("warns in validate", async () => {
+    for (const folder of ["teams/a", "teams/b"]) {
+      await setDestination(folder, "dev-us-east-1", "https://kubeflow.example.com");
+    }
+
+    const text = await cake(repo.dir, "validate", "--repo", "teams/b");
+    const json = await cake(repo.dir, "validate", "--repo", "teams/b", "--format", "json");
+    const named = await cake(path.join(repo.dir, "teams/b"), "validate", "vars/dev-us-east-1.yaml");
+
+    expect(text.code).toBe(0);
+    expect(text.stderr).toContain(
+      "cake: warning: teams/b/vars/dev-us-east-1.yaml: deployment dev-us-east-1 and teams/a/deployments/dev-us-east-1, " +
+        "in another ops repo of this git repository, both sync to https://kubeflow.example.com, so two Applications apply",
+    );
+    expect(text.stdout).toBe("1 file valid\n");
+    expect(json.stderr).toBe("");
+    const output = JSON.parse(json.stdout);
+    expect(output.diagnostics).toEqual([]);
+    expect(output.clusterClashes).toEqual([
+      expect.objectContaining({ deployment: "dev-us-east-1", server: "https://kubeflow.example.com" }),
+    ]);
+    expect(named.stderr).toContain(
+      "cake: warning: vars/dev-us-east-1.yaml: deployment dev-us-east-1 and ../a/",
+    );
+  });
+
+  it("warns in plan of the working tree", async () => {
+    for (const folder of ["teams/a", "teams/b"]) {
+      await setDestination(folder, "dev-us-east-1", "https://kubeflow.example.com");
+    }
+    await repo.commit("Sync both to one cluster", {});
+
+    const plan = await cake(repo.dir, "plan", "--repo", "teams/b", "--base", "HEAD");
+    const ofCommit = await cake(repo.dir, "plan", "--repo", "teams/b", "--base", "HEAD", "--head", "HEAD");
+
+    expect(plan.code).toBe(0);
+    expect(plan.stderr).toContain(
+      "cake: warning: teams/b/vars/dev-us-east-1.yaml: deployment dev-us-east-1 and teams/a/deployments/dev-us-east-1, ",
+    );
+    // The other ops repos' output is read from the working tree, which a head commit may not match.
+    expect(ofCommit.code).toBe(0);
+    expect(ofCommit.stderr).not.toContain("deployment dev-us-east-1 and");
+  });
+
+  it("ignores the old output folder", async () => {
+    // GIVEN teams/a reconciled into deployments/, then into out/ once output_dir moves.
+    const root = path.join(repo.dir, "teams/a");
+    expect((await cake(root, "reconcile")).code).toBe(0);
+    const config = path.join(root, "cake.yaml");
+    await writeFile(
+      config,
+      (await readFile(config, "utf8")).replace("output_dir: deployments", "output_dir: out"),
+    );
+    expect((await cake(root, "reconcile")).code).toBe(0);
+
+    // reconcile --check fails on the CODEOWNERS that names the old folder, so validate checks.
+    const validate = await cake(root, "validate", "--format", "json");
+
+    // The Application left in deployments/ is this ops repo's, not another's.
+    expect(validate.code).toBe(0);
+    expect(JSON.parse(validate.stdout)).toEqual({ diagnostics: [] });
   });
 
   it("ignores other remote clusters", async () => {

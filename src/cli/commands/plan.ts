@@ -179,6 +179,7 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
     context.setExitCode(1);
     return;
   }
+  if (head.commit === null) await warnAboutOtherRepos(headLayout, headVars, context);
   const baseOutputs =
     base.source === "empty"
       ? new Map<string, DeploymentOutput>()
@@ -255,6 +256,25 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
       `cake: the plan has ${plural(plan.summary.destructiveChanges, "destructive change")} and --fail-on destructive is set.\n`,
     );
     context.setExitCode(1);
+  }
+}
+
+/**
+ * Writes the warnings of `reconcile --check` about the other ops repos of the git repository
+ * for the deployments of the working tree. A head commit gets none, because the other repos'
+ * output is read from the working tree.
+ */
+async function warnAboutOtherRepos(
+  layout: RepoLayout,
+  vars: readonly LoadedVars[],
+  context: CommandContext,
+): Promise<void> {
+  const deployments = vars.flatMap((each) => (each.deployment === undefined ? [] : [each.deployment]));
+  const { acrossRepoClashes, acrossRepoMessages } = await import("../../init/across-repos.js");
+  const clashes = await acrossRepoClashes(layout, deployments);
+  const formatPath = makePathFormatter({ root: layout.root, cwd: context.io.cwd });
+  for (const message of acrossRepoMessages(clashes, formatPath)) {
+    context.io.stderr.write(`cake: warning: ${message}.\n`);
   }
 }
 

@@ -228,17 +228,10 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
       io.stderr.write(`cake: warning: ${applicationSetClashMessage(clash, formatPath)}.\n`);
     }
   }
-  if (result.applicationClashes !== undefined) {
-    const { applicationClashMessage } = await import("../../init/application-clashes.js");
-    for (const clash of result.applicationClashes) {
-      const message = applicationClashMessage(clash, formatPath, result.clusterClashes);
+  if (result.applicationClashes !== undefined || result.clusterClashes !== undefined) {
+    const { acrossRepoMessages } = await import("../../init/across-repos.js");
+    for (const message of acrossRepoMessages(result, formatPath)) {
       io.stderr.write(`cake: warning: ${message}.\n`);
-    }
-  }
-  if (result.clusterClashes !== undefined) {
-    const { clusterClashMessage } = await import("../../init/cluster-clashes.js");
-    for (const clash of result.clusterClashes) {
-      io.stderr.write(`cake: warning: ${clusterClashMessage(clash, formatPath)}.\n`);
     }
   }
   if (result.longApplicationNames !== undefined) {

@@ -94,6 +94,9 @@ async function runValidate(
   ]);
   // Only vars files count as valid or not. cake.yaml is checked too, but it is not a vars file.
   const validated = new Set(result.files);
+  // The warnings of reconcile --check about other ops repos, for a pre-commit hook that runs validate.
+  const { acrossRepoClashes, acrossRepoMessages } = await import("../../init/across-repos.js");
+  const clashes = await acrossRepoClashes(layout, result.deployments);
   const invalidFiles = new Set(
     result.diagnostics
       .filter((diagnostic) => diagnostic.severity === "error" && validated.has(diagnostic.file))
@@ -101,10 +104,13 @@ async function runValidate(
   );
 
   if (options.format === "json") {
-    io.stdout.write(`${JSON.stringify(diagnosticsToJson(result.diagnostics))}\n`);
+    io.stdout.write(`${JSON.stringify({ ...diagnosticsToJson(result.diagnostics), ...clashes })}\n`);
   } else {
     if (result.diagnostics.length > 0) {
       io.stderr.write(formatDiagnostics(result.diagnostics, { sources: result.sources, formatPath }));
+    }
+    for (const message of acrossRepoMessages(clashes, formatPath)) {
+      io.stderr.write(`cake: warning: ${message}.\n`);
     }
     const total = result.files.length;
     const valid = total - invalidFiles.size;
