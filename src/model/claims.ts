@@ -15,6 +15,8 @@ export interface DeploymentClaims {
   argocdNamespace: string;
   appName: string;
   destinationServer: string;
+  /** `gitops.repo_url`; absent in a local cache that an older cake wrote. */
+  repoUrl?: string;
   /** The account or project and name prefix of the cloud identities; absent with `cloud.provider: none`. */
   cloudIdentity?: CloudIdentityScope;
 }
@@ -30,7 +32,7 @@ export interface CloudIdentityScope {
 
 /** Returns the claims of a loaded deployment. */
 export function deploymentClaims(deployment: Deployment): DeploymentClaims {
-  const { argocdNamespace, appName, destinationServer } = deployment.gitops;
+  const { argocdNamespace, appName, destinationServer, repoUrl } = deployment.gitops;
   const { aws, gcp, provider } = deployment.cloud;
   let cloudIdentity: CloudIdentityScope | undefined;
   if (provider === "aws" && aws !== undefined) {
@@ -44,6 +46,7 @@ export function deploymentClaims(deployment: Deployment): DeploymentClaims {
     argocdNamespace,
     appName,
     destinationServer,
+    repoUrl,
     ...(cloudIdentity === undefined ? {} : { cloudIdentity }),
   };
 }

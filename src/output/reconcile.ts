@@ -16,7 +16,7 @@ import { profilePath } from "../generate/layout.js";
 import type { ApplicationClash } from "../init/application-clashes.js";
 import type { ApplicationSetClash } from "../init/applicationset-clashes.js";
 import type { LongApplicationName } from "../init/applicationset-names.js";
-import type { UnusedRepoUrl } from "../init/applicationset-repos.js";
+import type { DeploymentRepoUrl, UnlistedRepoUrl, UnusedRepoUrl } from "../init/applicationset-repos.js";
 import type { ClusterClash } from "../init/cluster-clashes.js";
 import type { ShadowedCodeowners } from "../init/codeowners.js";
 import type { DeploymentClaims } from "../model/claims.js";
@@ -212,10 +212,16 @@ export interface ReconcileResult {
    */
   outdatedApplicationSet?: { file: string; repoUrl?: string };
   /**
-   * With `--check` over every deployment: the repo URLs of the ApplicationSet file that no
-   * deployment's `gitops.repo_url` matches, such as the placeholder of `cake init`. A warning, not drift.
+   * With `--check`, or a run, over every deployment: the repo URLs of the ApplicationSet file
+   * that no deployment's `gitops.repo_url` matches, such as the placeholder of `cake init`. A
+   * warning, not drift.
    */
   unusedRepoUrls?: UnusedRepoUrl[];
+  /**
+   * With `--check`, or a run, over every deployment: the deployments whose `gitops.repo_url` a
+   * field of the ApplicationSet file does not list. A warning, not drift.
+   */
+  unlistedRepoUrls?: UnlistedRepoUrl[];
   /** The note for a repo that has retired every deployment (see `noDeploymentsNote`). */
   noDeployments?: string;
   /**
@@ -267,6 +273,8 @@ export interface UpToDateDeployment {
   folder: string;
   varsFile: string;
   files: number;
+  /** The names the deployment claims outside its folder, as the cache recorded them. */
+  claims?: DeploymentClaims;
 }
 
 /**
@@ -311,8 +319,8 @@ export async function reconcile(
     const longNames = await longApplicationNames(options.layout, loaded.deployments, {
       exceptVarsWarnings: true,
     });
-    const { unusedRepoUrls } = await import("../init/applicationset-repos.js");
-    const unusedUrls = await unusedRepoUrls(options.layout, loaded.deployments);
+    const { repoUrlFields, repoUrlMismatches, repoUrlsOf } = await import("../init/applicationset-repos.js");
+    const repoUrls = repoUrlFields(await repoUrlMismatches(options.layout, repoUrlsOf(loaded.deployments)));
     return {
       ...result,
       ...(stale === undefined ? {} : { drift: true, staleCodeowners: stale }),
@@ -324,7 +332,7 @@ export async function reconcile(
       ...(clashes.length === 0 ? {} : { applicationSetClashes: clashes }),
       ...(shared.applicationClashes === undefined ? {} : { applicationClashes: shared.applicationClashes }),
       ...(longNames.length === 0 ? {} : { longApplicationNames: longNames }),
-      ...(unusedUrls.length === 0 ? {} : { unusedRepoUrls: unusedUrls }),
+      ...repoUrls,
       ...(shared.clusterClashes === undefined ? {} : { clusterClashes: shared.clusterClashes }),
     };
   }
@@ -332,9 +340,30 @@ export async function reconcile(
     // A vars edit killed between writing its temporary file and the rename leaves the file.
     await deleteStrayTempFiles(path.join(options.layout.root, options.layout.varsDir));
     const loaded = load ? await load(options.layout) : await loadChanged(options);
-    return reconcileLoaded(options, loaded, true);
+    const result = await reconcileLoaded(options, loaded, true);
+    // A run that loads no vars file changed none since the last run, which warned already.
+    if (!result.valid || (options.deployments ?? []).length > 0 || loaded.deployments.length === 0)
+      return result;
+    const { repoUrlFields, repoUrlMismatches, repoUrlsOf } = await import("../init/applicationset-repos.js");
+    const known = knownRepoUrls(loaded, repoUrlsOf(loaded.deployments));
+    if (known === undefined) return result;
+    return { ...result, ...repoUrlFields(await repoUrlMismatches(options.layout, known)) };
   };
   return options.lockHeld ? run() : withRepoLock(options.layout.root, "reconcile", run, lockOptions(options));
+}
+
+/**
+ * Returns the repo URL of every deployment of `loaded`: `ofLoaded` for the loaded ones, and for
+ * the ones the local cache found up to date, the URL in the claims it recorded. Returns
+ * undefined when the cache of one of them has no repo URL (an older cake wrote it).
+ */
+function knownRepoUrls(loaded: LoadedRepo, ofLoaded: DeploymentRepoUrl[]): DeploymentRepoUrl[] | undefined {
+  const known = [...ofLoaded];
+  for (const { name, varsFile, claims } of loaded.upToDate ?? []) {
+    if (claims?.repoUrl === undefined) return undefined;
+    known.push({ name, varsFile, repoUrl: claims.repoUrl });
+  }
+  return known;
 }
 
 /**
@@ -363,9 +392,8 @@ async function loadChanged(options: ReconcileOptions): Promise<LoadedRepo> {
       toLoad.push(file);
       continue;
     }
-    const { claims, ...report } = current;
-    upToDate.push({ ...report, name });
-    if (claims !== undefined) otherClaims.push(claims);
+    upToDate.push({ ...current, name });
+    if (current.claims !== undefined) otherClaims.push(current.claims);
   }
 
   // The loader and the generator are imported only when a vars file needs them. A file

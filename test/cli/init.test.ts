@@ -703,6 +703,64 @@ describe("cake init codeowners", () => {
     expect(fixed.stderr).not.toContain("applicationset");
   });
 
+  it("warns about a repo URL the ApplicationSet lacks", async () => {
+    // GIVEN the ApplicationSet and one deployment on the new URL, and a second deployment on
+    // the old one, which the one-way check of the file's URLs cannot see.
+    const url = "https://git.corp.example/ops.git";
+    const old = "https://git.corp.example/old-ops.git";
+    await cake(dir, "init", "--repo-url", url);
+    const vars = await readFile(path.join(dir, "vars/dev-us-east-1.yaml"), "utf8");
+    await writeFile(
+      path.join(dir, "vars/dev-eu-west-1.yaml"),
+      vars.replace("region: us-east-1", "region: eu-west-1").replace(url, old),
+    );
+
+    const reconciled = await cake(dir, "reconcile");
+    await writeFile(path.join(dir, "vars/dev-us-east-1.yaml"), `# A comment\n${vars}`);
+    const cached = await cake(dir, "reconcile");
+    const check = await cake(dir, "reconcile", "--check", "--format", "json");
+    const validate = await cake(dir, "validate");
+    const validateJson = await cake(dir, "validate", "--format", "json");
+    const oneFile = await cake(dir, "validate", "vars/dev-us-east-1.yaml");
+
+    const sourceRepos =
+      `cake: warning: vars/dev-eu-west-1.yaml: gitops.repo_url "${old}" of deployment dev-eu-west-1 matches no ` +
+      `entry of spec.sourceRepos of AppProject cake-deployments in argocd/applicationset.yaml (${url}), so if you ` +
+      "apply that file, Argo CD rejects the Application it generates for this deployment. Correct gitops.repo_url, " +
+      "or add the URL to that field and apply the file again.\n";
+    const generator =
+      `cake: warning: vars/dev-eu-west-1.yaml: gitops.repo_url "${old}" of deployment dev-eu-west-1 differs from ` +
+      `spec.generators[].git.repoURL of ApplicationSet cake-deployments in argocd/applicationset.yaml (${url}), ` +
+      "so if you apply that file, the Application it generates for this deployment syncs another repo than the " +
+      "one the generator found the deployment in. Correct gitops.repo_url, or replace the generator's repoURL " +
+      "with it and apply the file again.\n";
+    expect(reconciled.code).toBe(0);
+    expect(reconciled.stderr).toContain(sourceRepos);
+    expect(reconciled.stderr).toContain(generator);
+    // The second run loads the changed vars file alone, and takes the other URL from the local cache.
+    expect(cached.stdout).toContain("dev-eu-west-1: 0 written");
+    expect(cached.stderr).toContain(sourceRepos);
+    const unlisted = JSON.parse(check.stdout).unlistedRepoUrls;
+    expect(unlisted).toEqual([
+      {
+        deployment: "dev-eu-west-1",
+        varsFile: "vars/dev-eu-west-1.yaml",
+        repoUrl: old,
+        file: path.join(dir, "argocd/applicationset.yaml"),
+        object: "AppProject cake-deployments",
+        field: "spec.sourceRepos",
+        listed: [url],
+      },
+      expect.objectContaining({ field: "spec.generators[].git.repoURL", listed: [url] }),
+    ]);
+    expect(JSON.parse(check.stdout).unusedRepoUrls).toBeUndefined();
+    expect(validate.code).toBe(0);
+    expect(validate.stderr).toContain(sourceRepos);
+    expect(JSON.parse(validateJson.stdout).unlistedRepoUrls).toEqual(unlisted);
+    // One file cannot show what the file lacks for the others, or which of its URLs they use.
+    expect(oneFile.stderr).toBe("");
+  });
+
   it("matches sourceRepos globs against repo URLs", async () => {
     await cake(dir, "init", "--repo-url", "https://git.corp.example/platform/ops.git");
     const file = path.join(dir, "argocd/applicationset.yaml");

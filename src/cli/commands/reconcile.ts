@@ -240,10 +240,10 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
       io.stderr.write(`cake: warning: ${longApplicationNameMessage(long, formatPath)}.\n`);
     }
   }
-  if (result.unusedRepoUrls !== undefined) {
-    const { unusedRepoUrlMessage } = await import("../../init/applicationset-repos.js");
-    for (const unused of result.unusedRepoUrls) {
-      io.stderr.write(`cake: warning: ${unusedRepoUrlMessage(unused, formatPath)}.\n`);
+  if (result.unusedRepoUrls !== undefined || result.unlistedRepoUrls !== undefined) {
+    const { repoUrlMessages } = await import("../../init/applicationset-repos.js");
+    for (const message of repoUrlMessages(result, formatPath)) {
+      io.stderr.write(`cake: warning: ${message}.\n`);
     }
   }
   for (const folder of result.foreignFolders ?? []) {
@@ -642,6 +642,7 @@ function toJson(result: ReconcileResult): unknown {
       : { longApplicationNames: result.longApplicationNames }),
     ...(result.clusterClashes === undefined ? {} : { clusterClashes: result.clusterClashes }),
     ...(result.unusedRepoUrls === undefined ? {} : { unusedRepoUrls: result.unusedRepoUrls }),
+    ...(result.unlistedRepoUrls === undefined ? {} : { unlistedRepoUrls: result.unlistedRepoUrls }),
     ...(result.unknownHolders === undefined ? {} : { unknownHolders: result.unknownHolders }),
     ...(result.unknownHoldersReasons === undefined
       ? {}

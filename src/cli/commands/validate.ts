@@ -7,12 +7,13 @@ import path from "node:path";
 import { type Command, Option } from "commander";
 import { hasErrors, sortDiagnostics } from "../../config/diagnostics.js";
 import { diagnosticsToJson, formatDiagnostics } from "../../config/format.js";
-import { listVarsFiles, loadRepo } from "../../config/repo.js";
+import { listVarsFiles, loadRepo, type RepoLoadResult } from "../../config/repo.js";
 import { UsageError } from "../../errors.js";
 import { checkRepoIdentity } from "../../identity/check.js";
 import { readIdpUsers } from "../../identity/idp.js";
+import type { RepoUrlFields } from "../../init/applicationset-repos.js";
 import { makePathFormatter } from "../../repo/display-path.js";
-import { CONFIG_FILE } from "../../repo/layout.js";
+import { CONFIG_FILE, type RepoLayout } from "../../repo/layout.js";
 import { checkRepoPath } from "../../repo/repo-path-check.js";
 import { resolveCommandLayout } from "../../repo/root.js";
 import type { CommandContext } from "../io.js";
@@ -97,6 +98,8 @@ async function runValidate(
   // The warnings of reconcile --check about other ops repos, for a pre-commit hook that runs validate.
   const { acrossRepoClashes, acrossRepoMessages } = await import("../../init/across-repos.js");
   const clashes = await acrossRepoClashes(layout, result.deployments);
+  // The ApplicationSet file serves every deployment, so only a check of all of them can tell.
+  const repoUrls = selected.length === 0 ? await repoUrlWarnings(layout, result) : {};
   const invalidFiles = new Set(
     result.diagnostics
       .filter((diagnostic) => diagnostic.severity === "error" && validated.has(diagnostic.file))
@@ -104,12 +107,17 @@ async function runValidate(
   );
 
   if (options.format === "json") {
-    io.stdout.write(`${JSON.stringify({ ...diagnosticsToJson(result.diagnostics), ...clashes })}\n`);
+    const output = { ...diagnosticsToJson(result.diagnostics), ...clashes, ...repoUrls };
+    io.stdout.write(`${JSON.stringify(output)}\n`);
   } else {
     if (result.diagnostics.length > 0) {
       io.stderr.write(formatDiagnostics(result.diagnostics, { sources: result.sources, formatPath }));
     }
-    for (const message of acrossRepoMessages(clashes, formatPath)) {
+    const { repoUrlMessages } = await import("../../init/applicationset-repos.js");
+    for (const message of [
+      ...acrossRepoMessages(clashes, formatPath),
+      ...repoUrlMessages(repoUrls, formatPath),
+    ]) {
       io.stderr.write(`cake: warning: ${message}.\n`);
     }
     const total = result.files.length;
@@ -121,4 +129,14 @@ async function runValidate(
   }
 
   if (hasErrors(result.diagnostics)) context.setExitCode(1);
+}
+
+/**
+ * Returns the repo URLs that the ApplicationSet file and the vars files do not share, each
+ * way, when every vars file is valid: the URL of an invalid one is unknown.
+ */
+async function repoUrlWarnings(layout: RepoLayout, result: RepoLoadResult): Promise<RepoUrlFields> {
+  if (result.deployments.length !== result.files.length) return {};
+  const { repoUrlFields, repoUrlMismatches, repoUrlsOf } = await import("../../init/applicationset-repos.js");
+  return repoUrlFields(await repoUrlMismatches(layout, repoUrlsOf(result.deployments)));
 }
