@@ -101,6 +101,8 @@ export const DIAGNOSTIC_CODES = [
   // identity provider (cake validate --idp-users)
   "idp-unknown-email",
   "idp-email-case",
+  // emails across the deployments of a repo (cake validate)
+  "email-case-across-deployments",
   // gitops
   "missing-repo-url",
   "invalid-repo-url",

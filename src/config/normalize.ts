@@ -45,6 +45,7 @@ export function normalizeVars(vars: VarsInput, options: NormalizeOptions): Deplo
       ...(vars.identity?.username_pattern !== undefined
         ? { usernamePattern: vars.identity.username_pattern }
         : {}),
+      ...(vars.identity?.idp_name !== undefined ? { idpName: vars.identity.idp_name } : {}),
     },
     cloud: normalizeCloud(vars),
     gitops: {

@@ -111,6 +111,12 @@ const identitySchema = z
       .string()
       .optional()
       .describe("Regular expression every username should match (whole string); mismatches are warnings."),
+    idp_name: z
+      .string()
+      .optional()
+      .describe(
+        "Name of the identity provider of this deployment; deployments with different names may spell an email in different case.",
+      ),
   })
   .describe("What the identity provider sends.");
 

@@ -1,7 +1,7 @@
 /**
  * Identity checks beyond the vars file itself: usernames against the team's
- * convention or `identity.username_pattern`, and emails against the identity
- * provider's users.
+ * convention or `identity.username_pattern`, emails against the identity
+ * provider's users, and emails against those of the other deployments.
  */
 import { type Document, isMap, isScalar, isSeq, parseDocument } from "yaml";
 import {
@@ -99,6 +99,14 @@ export function checkIdentity(
   options: IdentityCheckOptions = {},
 ): Diagnostic[] {
   const locator = new UserLocator(typeof document === "function" ? document : () => document, options.text);
+  return checkLocatedIdentity(deployment, locator, options);
+}
+
+function checkLocatedIdentity(
+  deployment: Deployment,
+  locator: UserLocator,
+  options: IdentityCheckOptions,
+): Diagnostic[] {
   const diagnostics = [...checkUsernames(deployment, locator)];
   if (options.idpUsers)
     appendDiagnostics(diagnostics, checkIdpEmails(deployment, locator, options.idpUsers, options.idpSource));
@@ -194,16 +202,89 @@ function checkIdpEmails(
 }
 
 /**
- * Runs `checkIdentity` over every loaded deployment. A vars text is parsed again for positions
- * when it has a diagnostic (the repo loader keeps the texts, not the documents).
+ * Runs `checkIdentity` over every loaded deployment, and compares the emails of each with the
+ * others'. A vars text is parsed again for positions when it has a diagnostic (the repo loader
+ * keeps the texts, not the documents).
  */
 export function checkRepoIdentity(
   loaded: { deployments: readonly Deployment[]; sources: Readonly<Record<string, string>> },
   options: Pick<IdentityCheckOptions, "idpUsers" | "idpSource"> = {},
 ): Diagnostic[] {
-  return loaded.deployments.flatMap((deployment) => {
+  const located = loaded.deployments.flatMap((deployment) => {
     const text = loaded.sources[deployment.varsFile];
     if (text === undefined) return [];
-    return checkIdentity(deployment, () => parseDocument(text, EDIT_PARSE_OPTIONS), { ...options, text });
+    const locator = new UserLocator(() => parseDocument(text, EDIT_PARSE_OPTIONS), text);
+    return [{ deployment, locator }];
   });
+  const diagnostics = located.flatMap(({ deployment, locator }) =>
+    checkLocatedIdentity(deployment, locator, options),
+  );
+  appendDiagnostics(diagnostics, checkEmailCaseAcross(located));
+  return diagnostics;
+}
+
+/** An active user of a deployment, with the locator of its vars file. */
+interface LocatedUser {
+  deployment: Deployment;
+  user: User;
+  locator: UserLocator;
+}
+
+/**
+ * Warns about an active user whose email differs only in case from an active user's email in
+ * another deployment. Bindings compare emails exactly, so when one identity provider serves
+ * both deployments, one spelling matches no request there. A pair is not reported when the
+ * difference has a known cause: one deployment's identity provider lower-cases emails
+ * (`identity.lowercase_emails`), or the two name different identity providers
+ * (`identity.idp_name`), which may store one person's email in different case.
+ */
+function checkEmailCaseAcross(
+  located: readonly { deployment: Deployment; locator: UserLocator }[],
+): Diagnostic[] {
+  if (located.length < 2) return [];
+  const byFoldedEmail = new Map<string, LocatedUser[]>();
+  for (const { deployment, locator } of located) {
+    for (const user of deployment.users) {
+      if (user.disabled) continue;
+      const key = user.email.toLowerCase();
+      const group = byFoldedEmail.get(key);
+      if (group === undefined) byFoldedEmail.set(key, [{ deployment, user, locator }]);
+      else group.push({ deployment, user, locator });
+    }
+  }
+
+  const diagnostics: Diagnostic[] = [];
+  for (const group of byFoldedEmail.values()) {
+    if (group.length < 2) continue;
+    for (const entry of group) {
+      const others = group.filter(
+        (other) =>
+          other.deployment !== entry.deployment &&
+          other.user.email !== entry.user.email &&
+          !caseDifferenceExplained(entry.deployment, other.deployment),
+      );
+      if (others.length === 0) continue;
+      const spellings = others.map((other) => `"${other.user.email}" in ${other.deployment.varsFile}`);
+      const diagnostic = entry.locator.diagnostic(
+        entry.deployment,
+        entry.user,
+        "email",
+        "warning",
+        "email-case-across-deployments",
+        `"${entry.user.email}" differs only in case from ${spellings.join(", ")}; bindings compare emails ` +
+          "exactly, so if one identity provider serves both deployments, one spelling matches no request. " +
+          "Write the spelling the identity provider sends in every file, or, if the deployments have " +
+          "different identity providers, set a different identity.idp_name in each",
+      );
+      diagnostics.push({ ...diagnostic, mentionedFiles: others.map((other) => other.deployment.varsFile) });
+    }
+  }
+  return diagnostics;
+}
+
+/** Returns whether an email may differ in case between deployments `a` and `b` on purpose. */
+function caseDifferenceExplained(a: Deployment, b: Deployment): boolean {
+  if (a.identity.lowercaseEmails || b.identity.lowercaseEmails) return true;
+  const [first, second] = [a.identity.idpName, b.identity.idpName];
+  return first !== undefined && second !== undefined && first !== second;
 }

@@ -34,6 +34,11 @@ export interface IdentitySettings {
   lowercaseEmails: boolean;
   /** Optional regular expression that every username must match. */
   usernamePattern?: string;
+  /**
+   * A name for the identity provider that serves the deployment. Two deployments with
+   * different names may spell one person's email in different case.
+   */
+  idpName?: string;
 }
 
 export interface AwsSettings {

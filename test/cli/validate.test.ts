@@ -1,10 +1,10 @@
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { fixtureText, positionOf, usersYaml, varsYaml } from "../config/helpers.js";
 import { runCake } from "../helpers/cli.js";
-import { createGitRepo, type TempRepo } from "../helpers/git-repo.js";
+import { copyExampleOps, createGitRepo, type TempRepo } from "../helpers/git-repo.js";
 
 const cake = runCake;
 
@@ -340,5 +340,90 @@ describe("cake validate", () => {
     await cake(root, "validate");
 
     expect((await readdir(root)).sort()).toEqual(["vars"]);
+  });
+});
+
+describe("cake validate emails across deployments", () => {
+  let root: string;
+  const STAGING = "vars/staging-europe-west1.yaml";
+  const LOWERCASED = "  lowercase_emails: true                 # Google lower-cases the email claim\n";
+
+  beforeEach(async () => {
+    root = await mkdtemp(path.join(os.tmpdir(), "cake-validate-case-"));
+    await copyExampleOps(root);
+  });
+
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  /** Replaces `before` with `after` in the staging vars file of the example. */
+  async function editStaging(before: string, after: string): Promise<void> {
+    const file = path.join(root, STAGING);
+    const text = await readFile(file, "utf8");
+    expect(text).toContain(before);
+    await writeFile(file, text.replace(before, after));
+  }
+
+  /** Returns the codes and places of the diagnostics of `cake validate --format json`. */
+  async function caseWarnings(): Promise<string[]> {
+    const result = await cake(root, "validate", "--format", "json");
+    expect(result.code).toBe(0);
+    const { diagnostics } = JSON.parse(result.stdout) as {
+      diagnostics: { code: string; file: string; line: number; path: string }[];
+    };
+    return diagnostics
+      .filter((diagnostic) => diagnostic.code === "email-case-across-deployments")
+      .map(({ file, line, path: field }) => `${file}:${line} ${field}`);
+  }
+
+  it("accepts an IdP that lower-cases", async () => {
+    // The example spells Alice.Smith as prod's IdP sends it, and lower-case for Google.
+    expect(await caseWarnings()).toEqual([]);
+  });
+
+  it("warns about case across files", async () => {
+    await editStaging(LOWERCASED, "  lowercase_emails: false\n");
+
+    const text = await cake(root, "validate");
+
+    expect(await caseWarnings()).toEqual([
+      "vars/prod-us-east-1.yaml:48 users.users[0].email",
+      "vars/staging-europe-west1.yaml:43 users.users[0].email",
+    ]);
+    expect(text.code).toBe(0);
+    expect(text.stderr).toContain(
+      'vars/prod-us-east-1.yaml:48:14: warning [email-case-across-deployments] users.users[0].email: "Alice.Smith@example.com" ' +
+        `differs only in case from "alice.smith@example.com" in ${STAGING}; bindings compare emails exactly, so if one ` +
+        "identity provider serves both deployments, one spelling matches no request. Write the spelling the identity " +
+        "provider sends in every file, or, if the deployments have different identity providers, set a different " +
+        "identity.idp_name in each\n",
+    );
+  });
+
+  it("accepts different identity providers", async () => {
+    await editStaging(LOWERCASED, "  lowercase_emails: false\n  idp_name: partner-sso\n");
+    const oneNamed = await caseWarnings();
+    const prod = path.join(root, "vars/prod-us-east-1.yaml");
+    const text = await readFile(prod, "utf8");
+    await writeFile(prod, text.replace("kubeflow:\n", "identity:\n  idp_name: corp-okta\nkubeflow:\n"));
+    const bothNamed = await caseWarnings();
+    await writeFile(prod, text.replace("kubeflow:\n", "identity:\n  idp_name: partner-sso\nkubeflow:\n"));
+    const sameName = await caseWarnings();
+
+    // A name on one side alone does not show that the other deployment has another provider.
+    expect(oneNamed).toHaveLength(2);
+    expect(bothNamed).toEqual([]);
+    expect(sameName).toHaveLength(2);
+  });
+
+  it("ignores a disabled user", async () => {
+    await editStaging(LOWERCASED, "  lowercase_emails: false\n");
+    await editStaging(
+      "    - email: alice.smith@example.com\n",
+      "    - email: alice.smith@example.com\n      disabled: true\n",
+    );
+
+    expect(await caseWarnings()).toEqual([]);
   });
 });
