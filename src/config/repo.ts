@@ -51,6 +51,18 @@ export interface RepoLoadOptions {
   otherClaims?: readonly DeploymentClaims[];
   /** The formatter of the paths that errors print (see `makePathFormatter`); default: relative to the repo root. */
   formatPath?: PathFormatter;
+  /**
+   * Deployments loaded without errors from the given texts, by vars file as `files` names it
+   * relative to the root. A file whose text is still the same is not loaded again, and its
+   * warnings are left out of the result.
+   */
+  preloaded?: ReadonlyMap<string, PreloadedDeployment>;
+}
+
+/** A deployment that an earlier load of `text` gave without errors. */
+export interface PreloadedDeployment {
+  text: string;
+  deployment: Deployment;
 }
 
 /**
@@ -80,14 +92,18 @@ export async function loadRepo(
       const outputPath = `${layout.outputDir}/${name}`;
       await checkInsideRepo(layout, file, outputPath);
       const previous = options.fast ? options.incremental?.previous(outputPath) : undefined;
-      const result = await loadFile(path.resolve(layout.root, file), {
-        file,
-        outputPath,
-        ...(options.fast ? { fast: true } : {}),
-        ...(options.fast && options.incremental ? { snapshot: true } : {}),
-        ...(options.positioned ? { positioned: true } : {}),
-        ...(previous ? { previous } : {}),
-      });
+      const result = await loadFile(
+        path.resolve(layout.root, file),
+        {
+          file,
+          outputPath,
+          ...(options.fast ? { fast: true } : {}),
+          ...(options.fast && options.incremental ? { snapshot: true } : {}),
+          ...(options.positioned ? { positioned: true } : {}),
+          ...(previous ? { previous } : {}),
+        },
+        options.preloaded?.get(file),
+      );
       return { file, outputPath, result };
     }),
   );
@@ -123,12 +139,20 @@ export async function loadRepo(
 }
 
 /**
- * Loads one vars file. The full loader, and with it the `yaml` package, is imported only when
- * the fast path cannot load the file: it costs about 30 ms to load.
+ * Loads one vars file, or takes `preloaded` when the file's text is still the one it was
+ * loaded from. The full loader, and with it the `yaml` package, is imported only when the fast
+ * path cannot load the file: it costs about 30 ms to load.
  */
-async function loadFile(absolutePath: string, options: LoadOptions): Promise<LoadResult> {
+async function loadFile(
+  absolutePath: string,
+  options: LoadOptions,
+  preloaded?: PreloadedDeployment,
+): Promise<LoadResult> {
   const read = await readVarsFile(absolutePath, options.file);
   if (!("text" in read)) return read;
+  if (preloaded?.text === read.text) {
+    return { deployment: preloaded.deployment, diagnostics: [], text: read.text, varsSha256: read.sha256 };
+  }
   const fast = options.fast ? loadFast(read.text, options) : undefined;
   if (fast !== undefined && !unplaced(fast, options)) return { ...fast, varsSha256: read.sha256 };
   const { loadVarsText } = await import("./load.js");

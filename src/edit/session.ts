@@ -5,6 +5,7 @@ import { withAttributeMarkerSize } from "../config/conflict-markers.js";
 import { type Diagnostic, hasErrors } from "../config/diagnostics.js";
 import { formatDiagnostics, formatErrorsFirst } from "../config/format.js";
 import { loadVarsText, type PreviousLoad } from "../config/load.js";
+import type { PreloadedDeployment } from "../config/repo.js";
 import { didYouMean } from "../config/suggest.js";
 import { CakeError, systemErrorMessage, UsageError } from "../errors.js";
 import { activeAdminEmails, profilesOf } from "../model/names.js";
@@ -143,10 +144,12 @@ export async function runEdit(
     async () => {
       // A vars edit killed between writing its temporary file and the rename leaves the file.
       await deleteStrayTempFiles(path.join(layout.root, layout.varsDir));
+      // The deployments the edit reads without changing them: the checks after it load them once.
+      const others: EditTarget[] = [];
       const edits =
         options.reconcile === false
           ? await prepareEdits(context, layout, formatPath, options, request)
-          : await prepareUnblockedEdits(context, layout, formatPath, options, request);
+          : await prepareUnblockedEdits(context, layout, formatPath, options, request, others);
       await writeUnlessChanged(
         edits.map(({ target, outcome }) => ({
           file: target.shownFile,
@@ -155,7 +158,7 @@ export async function runEdit(
           after: outcome.text,
         })),
       );
-      if (edits.length > 0) await afterWrite(context, layout, formatPath, options, request, edits);
+      if (edits.length > 0) await afterWrite(context, layout, formatPath, options, request, edits, others);
     },
     { waitMs: wait },
   );
@@ -173,6 +176,7 @@ async function prepareUnblockedEdits(
   formatPath: PathFormatter,
   options: EditCommandOptions,
   request: EditRequest,
+  others: EditTarget[],
 ): Promise<Applied[]> {
   const buffered: { sink: TextSink; text: string }[] = [];
   const buffer = (sink: TextSink): TextSink => ({ write: (text: string) => buffered.push({ sink, text }) });
@@ -184,13 +188,13 @@ async function prepareUnblockedEdits(
 
   let edits: Applied[];
   try {
-    edits = await prepareEdits(bufferedContext, layout, formatPath, options, request);
+    edits = await prepareEdits(bufferedContext, layout, formatPath, options, request, others);
   } catch (error) {
     // The edit's own error comes after what the edit printed, as without the check.
     flush();
     throw error;
   }
-  await rejectBlockedReconcile(layout, edits, formatPath);
+  await rejectBlockedReconcile(layout, edits, formatPath, others);
   flush();
   return edits;
 }
@@ -203,6 +207,7 @@ async function afterWrite(
   options: EditCommandOptions,
   request: EditRequest,
   applied: Applied[],
+  others: readonly EditTarget[],
 ): Promise<void> {
   const { io } = context;
   for (const { target, outcome } of applied) io.stdout.write(`${target.shownFile}: ${outcome.summary}\n`);
@@ -220,7 +225,7 @@ async function afterWrite(
     io.stdout.write(`Not reconciled (--no-reconcile); run "${command}" to regenerate the output.\n`);
     return;
   }
-  await reconcileApplied(context, layout, formatPath, applied, request, layoutFlags(options));
+  await reconcileApplied(context, layout, formatPath, applied, request, layoutFlags(options), others);
 }
 
 /**
@@ -252,19 +257,27 @@ async function remindCodeowners(
   }
 }
 
+/** Returns the deployments of `others` by vars file, for the loads after the edit to take as loaded. */
+function preloadedOf(others: readonly EditTarget[]): Map<string, PreloadedDeployment> {
+  return new Map(others.map(({ file, text, deployment }) => [file, { text, deployment }]));
+}
+
 /**
  * Rejects an edit whose reconcile would fail because of another vars file, before anything is
- * written. A written edit that is not reconciled would leave the output out of date.
+ * written. A written edit that is not reconciled would leave the output out of date. `others`
+ * are the deployments the edit opened without changing them, which need no second load.
  */
 async function rejectBlockedReconcile(
   layout: RepoLayout,
   edits: readonly Applied[],
   formatPath: PathFormatter,
+  others: readonly EditTarget[],
 ): Promise<void> {
   if (edits.length === 0) return;
   const blocking = await errorsBesideEdit(
     layout,
     edits.map(({ target }) => ({ deployment: target.deployment, text: target.text })),
+    preloadedOf(others),
   );
   if (blocking.diagnostics.length === 0) return;
   throw new CakeError(
@@ -274,13 +287,17 @@ async function rejectBlockedReconcile(
   );
 }
 
-/** Opens each target deployment and applies the edit in memory. Notes and skipped targets go to the streams. */
+/**
+ * Opens each target deployment and applies the edit in memory. Notes and skipped targets go to
+ * the streams. The other deployments that the request's `prepare` opens are added to `others`.
+ */
 async function prepareEdits(
   context: CommandContext,
   layout: RepoLayout,
   formatPath: PathFormatter,
   options: EditCommandOptions,
   request: EditRequest,
+  others: EditTarget[] = [],
 ): Promise<Applied[]> {
   const { io } = context;
   const all = options.deployment === "all";
@@ -322,7 +339,7 @@ async function prepareEdits(
     }
   }
   if (request.prepare !== undefined) {
-    const others = all ? [] : await openOthers(context, layout, formatPath, options, names);
+    if (!all) others.push(...(await openOthers(context, layout, formatPath, options, names)));
     await request.prepare(targets, others);
   }
 
@@ -741,6 +758,7 @@ async function reconcileApplied(
   request: EditRequest,
   /** The layout options of the command, for the command a failure suggests. */
   flags: string,
+  others: readonly EditTarget[],
 ): Promise<void> {
   const allowProfileDeletion = applied.flatMap(({ target }) => request.allowProfileDeletion?.(target) ?? []);
   try {
@@ -750,6 +768,7 @@ async function reconcileApplied(
       allowProfileDeletion,
       lockHeld: true,
       formatPath,
+      preloaded: preloadedOf(others),
     });
     if (!result.valid) {
       throw new CakeError(

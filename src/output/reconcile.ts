@@ -9,7 +9,7 @@ import { existsSync, lstatSync, readFileSync, realpathSync, statSync } from "nod
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { type Diagnostic, hasErrors } from "../config/diagnostics.js";
-import type { DeploymentReuse } from "../config/repo.js";
+import type { DeploymentReuse, PreloadedDeployment } from "../config/repo.js";
 import { didYouMean } from "../config/suggest.js";
 import { CakeError, readFailureReason, UsageError } from "../errors.js";
 import { profilePath } from "../generate/layout.js";
@@ -83,6 +83,11 @@ export interface ReconcileOptions {
   layout: RepoLayout;
   /** Deployment names (`<environment>-<region>`) to reconcile; all when absent or empty. */
   deployments?: string[];
+  /**
+   * Other deployments that the caller loaded without errors, by vars file, such as those an
+   * edit read: a file whose text is unchanged is not loaded again (see `RepoLoadOptions`).
+   */
+  preloaded?: ReadonlyMap<string, PreloadedDeployment>;
   /** Report what would change and write nothing. */
   check?: boolean;
   /** Profiles that may be deleted from the output, with their namespaces. */
@@ -405,6 +410,7 @@ async function loadChanged(options: ReconcileOptions): Promise<LoadedRepo> {
     fast: true,
     positioned: true,
     otherClaims,
+    ...(options.preloaded === undefined ? {} : { preloaded: options.preloaded }),
     ...(options.formatPath === undefined ? {} : { formatPath: options.formatPath }),
     incremental: {
       previous(outputPath) {
@@ -426,11 +432,13 @@ async function loadChanged(options: ReconcileOptions): Promise<LoadedRepo> {
  * Returns the errors that would stop the reconcile after an edit of the `edited` deployments,
  * so the edit can be rejected before it is written. They are errors in the other vars files
  * and `duplicate-app-name` collisions of the edited deployments. A vars file whose bytes the
- * local cache recorded was valid at the last reconcile, so it is not loaded again.
+ * local cache recorded was valid at the last reconcile, so it is not loaded again, and neither
+ * is one the edit loaded already without errors (`preloaded`) whose text is unchanged.
  */
 export async function errorsBesideEdit(
   layout: RepoLayout,
   edited: readonly { deployment: Deployment; text: string }[],
+  preloaded?: ReadonlyMap<string, PreloadedDeployment>,
 ): Promise<LoadedRepo> {
   const editedFiles = new Set(edited.map(({ deployment }) => deployment.varsFile));
   const files = (await listVarsFiles(layout)).filter((file) => !editedFiles.has(file));
@@ -452,7 +460,12 @@ export async function errorsBesideEdit(
   const others =
     toLoad.length === 0
       ? { ...emptyRepo(), sources: {} }
-      : await loadRepo(layout, toLoad, { fast: true, positioned: true, otherClaims: cachedClaims });
+      : await loadRepo(layout, toLoad, {
+          fast: true,
+          positioned: true,
+          otherClaims: cachedClaims,
+          ...(preloaded === undefined ? {} : { preloaded }),
+        });
   const sources: Record<string, string> = { ...others.sources };
   for (const { deployment, text } of edited) sources[deployment.varsFile] = text;
   const collisions = claimCollisions(

@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { Diagnostic } from "../../src/config/diagnostics.js";
 import { loadRepo } from "../../src/config/repo.js";
 import { resolveLayout } from "../../src/repo/layout.js";
 import { fixtureText, varsYaml } from "./helpers.js";
@@ -431,5 +432,80 @@ describe("cloud identities across vars files", () => {
 
     expect(result.diagnostics.filter((diagnostic) => diagnostic.severity === "error")).toEqual([]);
     expect(result.deployments).toHaveLength(5);
+  });
+});
+
+describe("loadRepo with preloaded deployments", () => {
+  let root: string;
+  const remote =
+    "gitops:\n  repo_url: https://git.example.com/platform/ops.git\n  destination_server: https://k8s.example.com\n";
+
+  /** Writes `vars/<environment>-<region>.yaml` syncing to `gitops`. */
+  async function writeVars(environment: string, gitops: string): Promise<void> {
+    const top = `environment: ${environment}\nregion: us-east-1\n`;
+    await writeFile(path.join(root, "vars", `${environment}-us-east-1.yaml`), varsYaml({ top, gitops }));
+  }
+
+  beforeEach(async () => {
+    root = await mkdtemp(path.join(os.tmpdir(), "cake-repo-preloaded-"));
+    await mkdir(path.join(root, "vars"));
+    // dev and test sync to one remote cluster, which the check across files rejects.
+    await writeVars("dev", remote);
+    await writeVars("test", remote);
+    await writeVars("prod", "gitops:\n  repo_url: https://git.example.com/platform/ops.git\n");
+  });
+
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it("takes an unchanged file as loaded", async () => {
+    const layout = await resolveLayout(root);
+    const first = await loadRepo(layout, ["vars/prod-us-east-1.yaml"], { fast: true, positioned: true });
+    const [deployment] = first.deployments;
+    if (deployment === undefined) throw new Error("prod-us-east-1 did not load");
+    const text = first.sources["vars/prod-us-east-1.yaml"] ?? "";
+    const preloaded = new Map([["vars/prod-us-east-1.yaml", { text, deployment }]]);
+
+    const again = await loadRepo(layout, ["vars/prod-us-east-1.yaml"], {
+      fast: true,
+      positioned: true,
+      preloaded,
+    });
+    await writeFile(path.join(root, "vars/prod-us-east-1.yaml"), `# edited\n${text}`);
+    const changed = await loadRepo(layout, ["vars/prod-us-east-1.yaml"], {
+      fast: true,
+      positioned: true,
+      preloaded,
+    });
+
+    expect(again.deployments[0]).toBe(deployment);
+    expect(again.varsSha256s).toEqual(first.varsSha256s);
+    expect(changed.deployments[0]).not.toBe(deployment);
+    expect(changed.deployments[0]).toEqual(deployment);
+  });
+
+  it("gives the errors of a full load", async () => {
+    const layout = await resolveLayout(root);
+    const files = ["vars/dev-us-east-1.yaml", "vars/prod-us-east-1.yaml", "vars/test-us-east-1.yaml"];
+    const options = { fast: true, positioned: true } as const;
+    // Each file loads alone without errors, as an edit opens the other deployments.
+    const preloaded = new Map();
+    for (const file of files) {
+      const alone = await loadRepo(layout, [file], options);
+      const [deployment] = alone.deployments;
+      if (deployment === undefined) throw new Error(`${file} did not load alone`);
+      preloaded.set(file, { text: alone.sources[file], deployment });
+    }
+
+    const full = await loadRepo(layout, files, options);
+    const fromPreloaded = await loadRepo(layout, files, { ...options, preloaded });
+
+    const errors = (diagnostics: Diagnostic[]) =>
+      diagnostics.filter((diagnostic) => diagnostic.severity === "error");
+    expect(errors(full.diagnostics).map((diagnostic) => diagnostic.code)).toContain("duplicate-destination");
+    expect(errors(fromPreloaded.diagnostics)).toEqual(errors(full.diagnostics));
+    expect(fromPreloaded.deployments).toEqual(full.deployments);
+    expect(fromPreloaded.sources).toEqual(full.sources);
   });
 });
