@@ -10,7 +10,7 @@
  * Only a cluster that both deployments' files name is taken as shared: the same remote API
  * server, or the same IAM OIDC provider in the trust policies of their IAM roles. Two
  * deployments that sync in-cluster name no cluster, because each Argo CD applies to the cluster
- * it runs in, and a name or region says nothing about which cluster that is.
+ * it runs in, and a name or region does not identify that cluster.
  */
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
