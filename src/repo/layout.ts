@@ -136,9 +136,51 @@ async function readConfig(root: string, shown: string): Promise<RepoConfig> {
   return parseConfig(text, shown);
 }
 
+/** A line of a `cake.yaml` as `cake init` writes it: a known key and a plain or double-quoted path. */
+const PLAIN_CONFIG_LINE =
+  /^(vars_dir|output_dir|repo_path): +(?:([A-Za-z_/][A-Za-z0-9._/-]*)|"([A-Za-z0-9._/-]*)")(?: +#.*)?$/;
+
+/** Plain words that YAML reads as null or a boolean, not as a string. */
+const PLAIN_NON_STRINGS = new Set([
+  "null",
+  "Null",
+  "NULL",
+  "true",
+  "True",
+  "TRUE",
+  "false",
+  "False",
+  "FALSE",
+]);
+
+/**
+ * Returns the config of a `cake.yaml` whose lines are all comments, blank, or `key: path` lines
+ * that `PLAIN_CONFIG_LINE` accepts, each key once and each value valid, or undefined for any
+ * other text, which `parseConfig` then reads with the YAML parser and zod. Those two cost about
+ * 60 ms to load, which a no-op reconcile of a repo that `cake init` made would otherwise pay.
+ */
+export function parseSimpleConfig(text: string): RepoConfig | undefined {
+  const config: Record<string, string> = {};
+  for (const raw of text.split("\n")) {
+    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+    if (/^\s*(#.*)?$/.test(line)) continue;
+    const match = PLAIN_CONFIG_LINE.exec(line);
+    if (match === null) return undefined;
+    const [, key = "", plain, quoted] = match;
+    const value = plain ?? quoted ?? "";
+    if (Object.hasOwn(config, key) || (plain !== undefined && PLAIN_NON_STRINGS.has(plain))) return undefined;
+    const valid = key === "repo_path" ? repoPathProblem(value) === undefined : value !== "";
+    if (!valid) return undefined;
+    config[key] = value;
+  }
+  return config;
+}
+
 /** Parses the text of a `cake.yaml`; `source` names the file in error positions. */
 async function parseConfig(text: string, source: string): Promise<RepoConfig> {
-  // Most repos have no config file, so the YAML parser and zod load only for those that do.
+  const simple = parseSimpleConfig(text);
+  if (simple !== undefined) return simple;
+  // The YAML parser and zod load only for a config file that the line scan does not accept.
   const [{ isMap, isNode, isScalar, LineCounter, parseDocument }, { z }, { nearest }] = await Promise.all([
     import("yaml"),
     import("zod"),

@@ -80,3 +80,41 @@ describe("one-change reconcile startup", () => {
     expect(modules.filter((url) => url.includes("/node_modules/yaml/"))).toEqual([]);
   });
 });
+
+describe("startup in a repo that cake init made", () => {
+  /** Runs `cake init` into a new folder (cake.yaml, the ApplicationSet file) and reconciles it. */
+  async function initRepo(): Promise<string> {
+    const root = await makeTempDir("cake-startup-init-");
+    await execFileAsync(process.execPath, [BIN, "init", root]);
+    await execFileAsync(process.execPath, [BIN, "reconcile"], { cwd: root });
+    return root;
+  }
+
+  it("no-op does not load the vars loader", async () => {
+    const root = await initRepo();
+
+    const modules = await loadedModules(root, "reconcile");
+
+    expect(modules.some((url) => url.endsWith("/dist/output/reconcile.js"))).toBe(true);
+    for (const heavy of ["/node_modules/zod/", "/node_modules/yaml/", "/node_modules/js-yaml/"]) {
+      expect(modules.filter((url) => url.includes(heavy))).toEqual([]);
+    }
+  });
+
+  it("one change does not load the yaml package", async () => {
+    const root = await initRepo();
+    const grant = ["user", "grant", "--deployment", "dev-us-east-1", "--email", "data-scientist@example.com"];
+    await execFileAsync(
+      process.execPath,
+      [BIN, ...grant, "--namespace", "ml-prod", "--access", "edit", "--no-reconcile"],
+      {
+        cwd: root,
+      },
+    );
+
+    const modules = await loadedModules(root, "reconcile");
+
+    expect(modules.some((url) => url.endsWith("/dist/config/incremental.js"))).toBe(true);
+    expect(modules.filter((url) => url.includes("/node_modules/yaml/"))).toEqual([]);
+  });
+});

@@ -2,8 +2,9 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { UsageError } from "../../src/errors.js";
-import { resolveLayout, resolveLayoutFromText } from "../../src/repo/layout.js";
+import { parseSimpleConfig, resolveLayout, resolveLayoutFromText } from "../../src/repo/layout.js";
 
 describe("resolveLayout with cake.yaml", () => {
   let root: string;
@@ -235,5 +236,40 @@ describe("resolveLayoutFromText", () => {
     await expect(resolveLayoutFromText(root, "output_dir: vars/out\n", "abc:cake.yaml")).rejects.toThrow(
       "overlap",
     );
+  });
+});
+
+describe("parseSimpleConfig", () => {
+  const INIT_TEXT = [
+    "# Where cake finds the vars files, relative to this file.",
+    "vars_dir: vars",
+    "output_dir: deployments",
+    "",
+  ].join("\n");
+
+  it.each([
+    ["init's file", INIT_TEXT],
+    ["CRLF line endings", INIT_TEXT.replaceAll("\n", "\r\n")],
+    ["quoted paths", 'vars_dir: "platform/vars"\nrepo_path: ""\n'],
+    ["trailing comments", "output_dir: out/deployments   # generated\nrepo_path: platform/ops/\n"],
+    ["comments only", "# nothing set\n\n"],
+  ])("reads %s as YAML does", (_name, text) => {
+    expect(parseSimpleConfig(text)).toEqual(parse(text) ?? {});
+  });
+
+  it.each([
+    ["a YAML null", "vars_dir: null\n"],
+    ["a YAML boolean", "output_dir: true\n"],
+    ["a number", "vars_dir: 2024\n"],
+    ["a key given twice", "vars_dir: a\nvars_dir: b\n"],
+    ["an unknown key", "var_dir: vars\n"],
+    ["an invalid repo_path", "repo_path: ../ops\n"],
+    ["an empty folder", 'vars_dir: ""\n'],
+    ["single quotes", "vars_dir: 'vars'\n"],
+    ["a flow mapping", "{vars_dir: vars}\n"],
+    ["a second document", "vars_dir: vars\n---\n"],
+    ["an indented key", "  vars_dir: vars\n"],
+  ])("leaves %s to the YAML parser", (_name, text) => {
+    expect(parseSimpleConfig(text)).toBeUndefined();
   });
 });
