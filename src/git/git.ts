@@ -5,7 +5,7 @@
  * file, no merge base) and throw `GitError` for anything else.
  */
 import { execFile } from "node:child_process";
-import { existsSync, realpathSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import path, { posix } from "node:path";
 import { CakeError } from "../errors.js";
 import { nearestGitFolder } from "../repo/work-tree.js";
@@ -169,6 +169,26 @@ export async function isRepo(cwd: string): Promise<boolean> {
 /** Returns true when the repository at `cwd` is a shallow clone, whose history is cut off. */
 export async function isShallow(cwd: string): Promise<boolean> {
   return (await gitText(cwd, ["rev-parse", "--is-shallow-repository"])) === "true";
+}
+
+/**
+ * Returns the commits at the boundary of a shallow clone, sorted, or an empty list for a clone
+ * with full history. `git fetch --deepen` moves the boundary and keeps the clone shallow, so
+ * a result computed from the history at hand is current only while the boundary is the same.
+ */
+export async function shallowBoundary(cwd: string): Promise<string[]> {
+  const file = path.resolve(cwd, await gitText(cwd, ["rev-parse", "--git-path", "shallow"]));
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw error;
+  }
+  return text
+    .split("\n")
+    .filter((line) => line !== "")
+    .sort();
 }
 
 /** Returns the commit id `ref` points to, or undefined when it names no commit. */

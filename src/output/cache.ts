@@ -353,8 +353,11 @@ export interface DeletionScan {
   commit: string;
   /** The folder scanned, relative to the repo root. */
   dir: string;
-  /** True when the scan ran in a shallow clone, whose older history a later fetch may add. */
-  shallow: boolean;
+  /**
+   * The boundary commits of the shallow clone the scan ran in, sorted, or none when the scan
+   * read full history. A later fetch may add the history behind them.
+   */
+  shallow: string[];
   /** Each deleted file, relative to the repo root, with the newest commit that deleted it. */
   deleted: Record<string, string>;
 }
@@ -376,7 +379,8 @@ export function readDeletionScan(root: string, folder: string): DeletionScan | u
       stored.cacheVersion === CACHE_VERSION &&
       typeof stored.commit === "string" &&
       typeof stored.dir === "string" &&
-      typeof stored.shallow === "boolean" &&
+      Array.isArray(stored.shallow) &&
+      stored.shallow.every((commit) => typeof commit === "string") &&
       typeof stored.deleted === "object" &&
       stored.deleted !== null;
     return valid ? (stored as DeletionScan) : undefined;

@@ -115,7 +115,7 @@ export async function profilesDeletedInHistory(
  * Returns the files under `dir` that commits up to `commit` deleted (see `deletedFiles`). The
  * local cache keeps the last scan, so a later run reads only the commits since. Scanning
  * 10,000 commits that each change the folder took about one second of CPU on a 2-core
- * machine. A scan of a shallow clone is redone once the clone is not shallow any more.
+ * machine. A scan of a shallow clone is redone once a fetch deepens or unshallows the clone.
  */
 async function deletionsUpTo(
   root: string,
@@ -123,11 +123,14 @@ async function deletionsUpTo(
   dir: string,
   commit: string,
 ): Promise<Map<string, string>> {
-  const { deletedFiles, isAncestor, isShallow } = await import("../git/git.js");
+  const { deletedFiles, isAncestor, shallowBoundary } = await import("../git/git.js");
   const { readDeletionScan, writeDeletionScan } = await import("./cache.js");
-  const shallow = await isShallow(root);
+  const shallow = await shallowBoundary(root);
   const cached = readDeletionScan(root, folder);
-  const usable = cached !== undefined && cached.dir === dir && (shallow || !cached.shallow);
+  // A scan of full history stays true in any clone. A scan of a shallow clone does not once a
+  // fetch has moved the boundary, because the history that the fetch added was never read.
+  const sameHistory = cached?.shallow.length === 0 || cached?.shallow.join(" ") === shallow.join(" ");
+  const usable = cached !== undefined && cached.dir === dir && sameHistory;
   if (usable && cached.commit === commit) return new Map(Object.entries(cached.deleted));
 
   let deleted: Map<string, string>;

@@ -1,7 +1,14 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { readDeletionScan, writeDeletionScan } from "../../src/output/cache.js";
 import { profilesDeletedInHistory } from "../../src/output/deleted-output.js";
 import { createGitRepo, type TempRepo } from "../helpers/git-repo.js";
+
+const execFileAsync = promisify(execFile);
 
 const FOLDER = "deployments/prod";
 const MANIFEST = `${FOLDER}/.cake-manifest.json`;
@@ -93,6 +100,26 @@ describe("profilesDeletedInHistory", () => {
     await addAndRevert("bjones", "bob@example.com");
 
     expect(await profilesDeletedInHistory(repo.dir, FOLDER, all)).toEqual({ bjones: "bob@example.com" });
+  });
+
+  it("scans again after a shallow clone is deepened", async () => {
+    await repo.commit("start", START);
+    await addAndRevert("zlee", "zoe@example.com");
+    for (const note of ["a", "b", "c"]) await repo.commit(`note ${note}`, { [`${note}.txt`]: `${note}\n` });
+    const clone = await mkdtemp(path.join(os.tmpdir(), "cake-shallow-"));
+    try {
+      const git = (...args: string[]) => execFileAsync("git", args, { cwd: clone });
+      await git("clone", "--quiet", "--depth", "1", `file://${repo.dir}`, ".");
+      expect(await profilesDeletedInHistory(clone, FOLDER, all)).toEqual({});
+
+      // Three notes, the revert and the commit that added zlee: still shallow, since "start" is missing.
+      await git("fetch", "--quiet", "--deepen", "4");
+      expect((await git("rev-parse", "--is-shallow-repository")).stdout.trim()).toBe("true");
+
+      expect(await profilesDeletedInHistory(clone, FOLDER, all)).toEqual({ zlee: "zoe@example.com" });
+    } finally {
+      await rm(clone, { recursive: true, force: true });
+    }
   });
 
   it("reads the holder from the deleted file without holders", async () => {
