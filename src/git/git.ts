@@ -365,9 +365,10 @@ export async function lastCommitChanging(
 /**
  * Returns the files under folder `dir` (relative to `cwd`) that a commit at or before `ref`
  * deleted, each with the newest commit that deleted it. With `since`, only commits that are
- * not `since` or its ancestors count. Renames count as a deletion and an addition. One
- * `git log` reads the history of the folder; a shallow clone gives only the deletions in the
- * history at hand.
+ * not `since` or its ancestors count. Renames count as a deletion and an addition. A merge
+ * counts as deleting the files that its first parent had and it lacks, so the commit before a
+ * deletion is always `<commit>^`. One `git log` reads the history of the folder; a shallow
+ * clone gives only the deletions in the history at hand.
  */
 export async function deletedFiles(
   cwd: string,
@@ -379,19 +380,19 @@ export async function deletedFiles(
   if (since !== undefined) checkRef(cwd, since);
   const prefix = `${dir.replace(/\/+$/, "")}/`;
   const range = since === undefined ? [ref] : [ref, `^${since}`];
-  const output = await gitText(cwd, [
-    "log",
-    "--relative",
-    "--no-renames",
-    "--diff-filter=D",
-    "--name-only",
-    "-z",
-    "--format=%H",
-    "--end-of-options",
-    ...range,
-    "--",
-    prefix,
-  ]);
+  // By default git log follows only the parent of a merge that the merge left the folder as,
+  // and shows no files for merges. Both hid deletions: one on a branch merged in by `git pull`,
+  // and one made while resolving a merge. `--date-order` lists no commit before its children.
+  const args = ["log", "--full-history", "--date-order", "--relative", "--no-renames", "--diff-filter=D"];
+  const format = ["--name-only", "-z", "--format=%H", "--end-of-options", ...range, "--", prefix];
+  let output: string;
+  try {
+    output = await gitText(cwd, [...args, "--diff-merges=first-parent", ...format]);
+  } catch (error) {
+    // Git before 2.31 has no --diff-merges, and misses only the deletions made in merges.
+    if (!(error instanceof GitError && error.stderr.includes("--diff-merges"))) throw error;
+    output = await gitText(cwd, [...args, ...format]);
+  }
   // With -z, each commit is its hash, NUL, then a newline before its first path, and NUL
   // after every path. Paths start with `prefix`, which a hash never does.
   const deleted = new Map<string, string>();

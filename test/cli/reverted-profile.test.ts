@@ -56,6 +56,18 @@ describe("Profile removed through git", () => {
     expect(await repo.git("status", "--porcelain")).toBe("");
   });
 
+  it("rejects user add after a pull merged the revert", async () => {
+    // Local work from before zoe.lee was added, then `git pull` merges main into it.
+    await repo.git("checkout", "--quiet", "-b", "local", "HEAD~2");
+    await repo.commit("Local work", { "notes.txt": "x\n" });
+    await repo.git("merge", "--quiet", "--no-edit", "main");
+
+    const result = await addUser(ZACK, "--username", "zlee");
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`Profile "zlee" was the private profile of ${ZOE}`);
+  });
+
   it("proposes another username", async () => {
     const result = await addUser(ZACK);
 

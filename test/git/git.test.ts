@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, realpath, rm, symlink } from "node:fs/promises";
+import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -169,6 +169,13 @@ describe("renamedFiles", () => {
 });
 
 describe("deletedFiles", () => {
+  /** Commits `files` on a new branch from HEAD, then checks out main again. */
+  async function commitOnBranch(branch: string, files: Record<string, string>): Promise<void> {
+    await repo.git("checkout", "--quiet", "-b", branch);
+    await repo.commit(`work on ${branch}`, files);
+    await repo.git("checkout", "--quiet", "main");
+  }
+
   it("maps each deleted file to its newest deletion", async () => {
     await repo.commit("add", {
       "ops/out/p/a.yaml": "a\n",
@@ -202,6 +209,73 @@ describe("deletedFiles", () => {
     const deleted = await deletedFiles(repo.dir, "HEAD", "out/p", since);
 
     expect(Object.fromEntries(deleted)).toEqual({ "out/p/b.yaml": deletedB });
+  });
+
+  it("finds a deletion on a merged-in branch", async () => {
+    // A `git pull` that merges the remote branch into local work: the merge's first parent
+    // never had the file, and the folder ends as it was there.
+    await repo.commit("start", { "out/p/a.yaml": "a\n" });
+    await commitOnBranch("local", { "notes.txt": "x\n" });
+    await repo.commit("add z", { "out/p/z.yaml": "z\n" });
+    await repo.git("rm", "--quiet", "out/p/z.yaml");
+    const deletedZ = await repo.commit("delete z");
+    await repo.git("checkout", "--quiet", "local");
+    await repo.git("merge", "--quiet", "--no-edit", "main");
+
+    expect(Object.fromEntries(await deletedFiles(repo.dir, "HEAD", "out/p"))).toEqual({
+      "out/p/z.yaml": deletedZ,
+    });
+  });
+
+  it("finds a deletion made in a merge", async () => {
+    await repo.commit("start", { "out/p/a.yaml": "a\n" });
+    await commitOnBranch("side", { "notes.txt": "x\n" });
+    await repo.commit("add z", { "out/p/z.yaml": "z\n" });
+    await repo.git("merge", "--quiet", "--no-commit", "--no-ff", "side");
+    await repo.git("rm", "--quiet", "out/p/z.yaml");
+    const merge = await repo.commit("merge side, dropping z");
+
+    expect(Object.fromEntries(await deletedFiles(repo.dir, "HEAD", "out/p"))).toEqual({
+      "out/p/z.yaml": merge,
+    });
+  });
+
+  it("skips files a merge took from its first parent", async () => {
+    await repo.commit("start", { "out/p/z.yaml": "z\n" });
+    await commitOnBranch("side", { "out/p/b.yaml": "b\n" });
+    await repo.git("rm", "--quiet", "out/p/z.yaml");
+    const deletedZ = await repo.commit("delete z");
+    await repo.git("merge", "--quiet", "--no-edit", "side");
+
+    expect(Object.fromEntries(await deletedFiles(repo.dir, "HEAD", "out/p"))).toEqual({
+      "out/p/z.yaml": deletedZ,
+    });
+  });
+
+  it("works with a git without --diff-merges", async () => {
+    await repo.commit("add", { "out/p/a.yaml": "a\n" });
+    await repo.git("rm", "--quiet", "out/p/a.yaml");
+    const deletedA = await repo.commit("delete a");
+    // A git that rejects --diff-merges as git before 2.31 does, and runs the real git otherwise.
+    const fakeBin = await mkdtemp(path.join(os.tmpdir(), "cake-old-git-"));
+    const savedPath = process.env.PATH ?? "";
+    const script = [
+      "#!/bin/sh",
+      'for arg in "$@"; do case "$arg" in --diff-merges*)',
+      '  echo "fatal: unrecognized argument: $arg" >&2; exit 128;; esac; done',
+      `PATH=${JSON.stringify(savedPath)} exec git "$@"`,
+      "",
+    ].join("\n");
+    await writeFile(path.join(fakeBin, "git"), script, { mode: 0o755 });
+    process.env.PATH = `${fakeBin}${path.delimiter}${savedPath}`;
+    try {
+      expect(Object.fromEntries(await deletedFiles(repo.dir, "HEAD", "out/p"))).toEqual({
+        "out/p/a.yaml": deletedA,
+      });
+    } finally {
+      process.env.PATH = savedPath;
+      await rm(fakeBin, { recursive: true, force: true });
+    }
   });
 
   it("returns nothing for a folder never deleted from", async () => {
