@@ -87,6 +87,9 @@ export async function profilesDeletedInHistory(
   if (commit === undefined) return {};
 
   const fileOf = (profile: string): string => `${folder}/${profilePath(profile)}`;
+  // NOTE: only the folder's current path is scanned. Deletions made before the ops repo moved
+  // inside its git repository, or before the output folder moved (`git mv` with a new
+  // `output_dir`), are not found, so a new holder of such a name gets no handover guard.
   const deleted = await deletionsUpTo(root, folder, path.posix.dirname(fileOf("profile")), commit);
   const manifests = new Map<string, OutputManifest | undefined>();
   const found: Record<string, string | null> = {};
