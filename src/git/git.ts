@@ -276,24 +276,74 @@ export async function readFolder(cwd: string, ref: string, dir: string): Promise
   const files = new Map<string, string>();
   if (blobs.length === 0) return files;
 
-  // `cat-file --batch` prints "<id> blob <size>\n<bytes>\n" for each id it reads on stdin.
-  const output = (await runGit(cwd, ["cat-file", "--batch"], [], blobs.map(({ id }) => `${id}\n`).join("")))
-    .stdout;
-  let offset = 0;
-  for (const { path, id } of blobs) {
-    const headerEnd = output.indexOf(10, offset);
-    const header = output.subarray(offset, headerEnd).toString("utf8").split(" ");
-    const size = Number(header[2]);
-    if (headerEnd < 0 || header[0] !== id || header[1] !== "blob" || !Number.isSafeInteger(size)) {
+  const contents = await readObjects(
+    cwd,
+    blobs.map(({ id }) => id),
+  );
+  for (const [index, { path }] of blobs.entries()) {
+    const content = contents[index];
+    if (content === undefined) {
       throw new GitError(`git cat-file --batch gave unexpected output for ${prefix}${path} at ${ref}`, {
         args: ["cat-file", "--batch"],
         cwd,
       });
     }
-    files.set(path, output.subarray(headerEnd + 1, headerEnd + 1 + size).toString("utf8"));
-    offset = headerEnd + 1 + size + 1;
+    files.set(path, content);
   }
   return files;
+}
+
+/**
+ * Returns the text of each file that `files` names by commit and path (relative to `cwd`), or
+ * undefined where the commit has no file there. One git call reads them all. Unlike
+ * `showFile`, it follows no symlinks.
+ */
+export async function showFiles(
+  cwd: string,
+  files: readonly { ref: string; path: string }[],
+): Promise<(string | undefined)[]> {
+  for (const { ref } of files) checkRef(cwd, ref);
+  // `<rev>:./<path>` reads the path relative to the working folder, as the other calls do.
+  return readObjects(
+    cwd,
+    files.map(({ ref, path }) => `${ref}:./${path}`),
+  );
+}
+
+/**
+ * Returns the text of each blob that `names` gives (an object id or `<rev>:<path>`), or
+ * undefined for a name that is missing or not a blob. `cat-file --batch` prints
+ * "<id> <type> <size>\n<bytes>\n" for an object it finds and "<name> missing\n" otherwise.
+ */
+async function readObjects(cwd: string, names: readonly string[]): Promise<(string | undefined)[]> {
+  if (names.length === 0) return [];
+  if (names.some((name) => name.includes("\n"))) {
+    throw new GitError("an object name for git cat-file --batch contains a newline", { args: [], cwd });
+  }
+  const input = names.map((name) => `${name}\n`).join("");
+  const output = (await runGit(cwd, ["cat-file", "--batch"], [], input)).stdout;
+  const contents: (string | undefined)[] = [];
+  let offset = 0;
+  for (const name of names) {
+    const headerEnd = output.indexOf(10, offset);
+    if (headerEnd < 0) {
+      throw new GitError(`git cat-file --batch gave unexpected output for ${name}`, {
+        args: ["cat-file", "--batch"],
+        cwd,
+      });
+    }
+    const header = output.subarray(offset, headerEnd).toString("utf8").split(" ");
+    offset = headerEnd + 1;
+    const size = Number(header[2]);
+    if (header.length !== 3 || !Number.isSafeInteger(size)) {
+      // "<name> missing", or "<name> ambiguous" for an abbreviated id.
+      contents.push(undefined);
+      continue;
+    }
+    contents.push(header[1] === "blob" ? output.subarray(offset, offset + size).toString("utf8") : undefined);
+    offset += size + 1;
+  }
+  return contents;
 }
 
 /** The mode git gives a symlink in a tree. */

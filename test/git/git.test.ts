@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, realpath, rm, symlink } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -20,8 +20,10 @@ import {
   renamedFiles,
   revParse,
   showFile,
+  showFiles,
   showPrefix,
 } from "../../src/git/git.js";
+import { withFakeGit } from "../helpers/fake-git.js";
 import { createGitRepo, type TempRepo } from "../helpers/git-repo.js";
 
 let repo: TempRepo;
@@ -168,6 +170,22 @@ describe("renamedFiles", () => {
   });
 });
 
+describe("showFiles", () => {
+  it("reads files at commits relative to subfolder", async () => {
+    const first = await repo.commit("first", { "ops/a.yaml": "a1\n" });
+    await repo.commit("second", { "ops/a.yaml": "a2\n", "ops/b.yaml": "b\n" });
+
+    const texts = await showFiles(path.join(repo.dir, "ops"), [
+      { ref: first, path: "a.yaml" },
+      { ref: "HEAD", path: "a.yaml" },
+      { ref: first, path: "b.yaml" },
+      { ref: "HEAD", path: "b.yaml" },
+    ]);
+
+    expect(texts).toEqual(["a1\n", "a2\n", undefined, "b\n"]);
+  });
+});
+
 describe("deletedFiles", () => {
   /** Commits `files` on a new branch from HEAD, then checks out main again. */
   async function commitOnBranch(branch: string, files: Record<string, string>): Promise<void> {
@@ -257,25 +275,13 @@ describe("deletedFiles", () => {
     await repo.git("rm", "--quiet", "out/p/a.yaml");
     const deletedA = await repo.commit("delete a");
     // A git that rejects --diff-merges as git before 2.31 does, and runs the real git otherwise.
-    const fakeBin = await mkdtemp(path.join(os.tmpdir(), "cake-old-git-"));
-    const savedPath = process.env.PATH ?? "";
-    const script = [
-      "#!/bin/sh",
+    const prelude = [
       'for arg in "$@"; do case "$arg" in --diff-merges*)',
       '  echo "fatal: unrecognized argument: $arg" >&2; exit 128;; esac; done',
-      `PATH=${JSON.stringify(savedPath)} exec git "$@"`,
-      "",
-    ].join("\n");
-    await writeFile(path.join(fakeBin, "git"), script, { mode: 0o755 });
-    process.env.PATH = `${fakeBin}${path.delimiter}${savedPath}`;
-    try {
-      expect(Object.fromEntries(await deletedFiles(repo.dir, "HEAD", "out/p"))).toEqual({
-        "out/p/a.yaml": deletedA,
-      });
-    } finally {
-      process.env.PATH = savedPath;
-      await rm(fakeBin, { recursive: true, force: true });
-    }
+    ];
+    const deleted = await withFakeGit(prelude, () => deletedFiles(repo.dir, "HEAD", "out/p"));
+
+    expect(Object.fromEntries(deleted)).toEqual({ "out/p/a.yaml": deletedA });
   });
 
   it("returns nothing for a folder never deleted from", async () => {

@@ -1,11 +1,12 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { readDeletionScan, writeDeletionScan } from "../../src/output/cache.js";
 import { profilesDeletedInHistory } from "../../src/output/deleted-output.js";
+import { withFakeGit } from "../helpers/fake-git.js";
 import { createGitRepo, type TempRepo } from "../helpers/git-repo.js";
 
 const execFileAsync = promisify(execFile);
@@ -136,6 +137,27 @@ describe("profilesDeletedInHistory", () => {
     await repo.git("revert", "--no-edit", "HEAD");
 
     expect(await profilesDeletedInHistory(repo.dir, FOLDER, all)).toEqual({ zlee: "zoe@example.com" });
+  });
+
+  it("looks up holders in a few git calls", async () => {
+    await repo.commit("start", START);
+    const expected: Record<string, string> = {};
+    for (let index = 0; index < 40; index++) {
+      await addAndRevert(`user${index}`, `user${index}@example.com`);
+      expected[`user${index}`] = `user${index}@example.com`;
+    }
+    // Scanned once, so that the calls counted below are those of the holder lookup.
+    await profilesDeletedInHistory(repo.dir, FOLDER, () => false);
+    const log = path.join(repo.dir, ".git", "calls.log");
+    const prelude = [`echo "$1" >> ${JSON.stringify(log)}`];
+
+    const found = await withFakeGit(prelude, () => profilesDeletedInHistory(repo.dir, FOLDER, all));
+    const calls = (await readFile(log, "utf8")).trim().split("\n");
+
+    expect(found).toEqual(expected);
+    // One manifest read for each chunk of 32 deletions; every manifest names its holders.
+    expect(calls.filter((call) => call === "cat-file")).toHaveLength(2);
+    expect(calls.length).toBeLessThan(10);
   });
 
   it("returns nothing outside git", async () => {
