@@ -3,7 +3,6 @@
  * attribute sets. Such markers are YAML errors to the plain load, so a file with errors is
  * loaded again with its attribute's size, and that load counts when it finds merge conflicts.
  */
-import { markerSizesIn } from "../repo/marker-sizes.js";
 import type { LoadOptions, LoadResult } from "./load.js";
 
 /** A vars file as loaded with markers of the default size. */
@@ -45,6 +44,7 @@ export async function withAttributeMarkerSizes<T extends LoadedText>(
 ): Promise<T[]> {
   const failed = loaded.filter(({ file, result }) => mayBeMisread(file, result));
   if (failed.length === 0) return loaded;
+  const { markerSizesIn } = await import("../repo/marker-sizes.js");
   const sizes = await markerSizesIn(
     root,
     failed.map(({ file }) => file),
@@ -58,6 +58,7 @@ export async function withAttributeMarkerSizes<T extends LoadedText>(
 /** Returns `result` of one vars file, loaded again as `withAttributeMarkerSizes` does when it has errors. */
 export async function withAttributeMarkerSize(root: string, entry: LoadedText): Promise<LoadResult> {
   if (!mayBeMisread(entry.file, entry.result)) return entry.result;
+  const { markerSizesIn } = await import("../repo/marker-sizes.js");
   const sizes = await markerSizesIn(root, [entry.file]);
   return reloaded(entry, sizes.get(entry.file));
 }

@@ -13,7 +13,6 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { CakeError } from "../errors.js";
-import { attributeMarkerSize } from "../repo/marker-sizes.js";
 import { conflictSides, markerLines } from "../repo/merge-conflict.js";
 
 export const MANIFEST_FILE = ".cake-manifest.json";
@@ -113,6 +112,7 @@ export async function readManifest(folder: string, shownAs = folder): Promise<Ou
   let manifest = markers.length === 0 ? parseManifest(text) : parseConflictedManifest(text);
   if (manifest === undefined && markers.length === 0) {
     // Markers of another size than git's default are JSON errors until the attribute is read.
+    const { attributeMarkerSize } = await import("../repo/marker-sizes.js");
     const size = await attributeMarkerSize(folder, MANIFEST_FILE);
     markers = markerLines(text, size);
     if (markers.length > 0) manifest = parseConflictedManifest(text, size);

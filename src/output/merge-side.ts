@@ -95,28 +95,3 @@ async function resolveTarget(
   const commit = await revParse(root, revision);
   return commit === undefined ? undefined : { ref: revision, commit };
 }
-
-/** Returns the sentences of the deletion guard about a Profile that one side of a conflicted merge had. */
-export function mergeSideNote(side: "ours" | "theirs", facts: TargetBranchFacts | undefined): string {
-  const branch = side === "ours" ? "the branch checked out" : "the branch being merged or rebased";
-  const only = `Only ${branch} has it, by the two sides of the manifest's git merge conflict. `;
-  if (facts === undefined) {
-    return (
-      `${only}If Argo CD never synced that branch, no such Profile exists in the cluster, and allowing its ` +
-      "removal deletes nothing there. If it did, "
-    );
-  }
-
-  const remote = facts.ref.startsWith("origin/");
-  const target = `${facts.ref}${remote ? " (as of the last fetch)" : ""}, which Argo CD syncs by gitops.target_revision,`;
-  const commit = facts.sideCommit.slice(0, 12);
-  if (facts.containsSide) {
-    return `${only}${target} contains that side's commit ${commit}, so Argo CD was given this Profile, and it likely exists in the cluster. `;
-  }
-  return (
-    `${only}${target} does not contain that side's commit ${commit}. The Profile is then in the cluster only if ` +
-    `an earlier commit of ${facts.ref} had it${remote ? ", the remote has moved since the last fetch" : ""}, ` +
-    "or someone synced the Application to another revision by hand. Git cannot show which revision Argo CD " +
-    "synced, so the guard still requires the flag. If it exists, "
-  );
-}

@@ -56,12 +56,7 @@ import {
 } from "./journal.js";
 import { type LockOptions, withRepoLock } from "./lock.js";
 import { MANIFEST_FILE, MANIFEST_VERSION, sha256 } from "./manifest.js";
-import {
-  type MergeSideFacts,
-  mergeSideNote,
-  type TargetBranchFacts,
-  targetBranchFacts,
-} from "./merge-side.js";
+import type { MergeSideFacts, TargetBranchFacts } from "./merge-side.js";
 import { renderSettings } from "./parallel-render.js";
 import { adminInProfileText } from "./profile-holder.js";
 import { createSerializer, generatedHeader } from "./serialize.js";
@@ -349,6 +344,8 @@ export async function reconcile(
     // A run that loads no vars file changed none since the last run, which warned already.
     if (!result.valid || (options.deployments ?? []).length > 0 || loaded.deployments.length === 0)
       return result;
+    // Without the ApplicationSet file there is nothing to compare, and no module to load.
+    if (!existsSync(path.join(options.layout.root, APPLICATIONSET_FILE))) return result;
     const { repoUrlFields, repoUrlMismatches, repoUrlsOf } = await import("../init/applicationset-repos.js");
     const known = knownRepoUrls(loaded, repoUrlsOf(loaded.deployments));
     if (known === undefined) return result;
@@ -630,7 +627,7 @@ export async function reconcileLoaded(
         handovers: unmatchedHandoverAllowances,
         unknownHolders,
         unknownHoldersReasons,
-      } = checkGuards(plans, options, await targetBranchFacts(layout.root, plans)));
+      } = checkGuards(plans, options, await mergeSideFacts(layout.root, plans)));
       // The interrupted run already removed the Profiles these flags allowed it to.
       const usedByRecovery = allowancesUsedBy(recoveries, plans);
       unmatchedAllowances = unmatchedAllowances.filter((name) => !usedByRecovery.has(name));
@@ -1724,4 +1721,43 @@ function mostCommonRepoUrl(deployments: readonly Deployment[]): { repoUrl?: stri
   let best: string | undefined;
   for (const [url, count] of counts) if (best === undefined || count > (counts.get(best) ?? 0)) best = url;
   return best === undefined ? {} : { repoUrl: best };
+}
+
+/**
+ * Returns what git shows of the branch Argo CD syncs for the Profiles only one side of a
+ * conflicted manifest has (see `targetBranchFacts`). The module, and git, load only then.
+ */
+async function mergeSideFacts(
+  root: string,
+  plans: readonly FolderPlan[],
+): Promise<Map<string, MergeSideFacts>> {
+  const oneSided = plans.some((plan) => Object.keys(plan.previousManifest?.oneSideProfiles ?? {}).length > 0);
+  if (!oneSided) return new Map();
+  const { targetBranchFacts } = await import("./merge-side.js");
+  return targetBranchFacts(root, plans);
+}
+
+/** Returns the sentences of the deletion guard about a Profile that one side of a conflicted merge had. */
+export function mergeSideNote(side: "ours" | "theirs", facts: TargetBranchFacts | undefined): string {
+  const branch = side === "ours" ? "the branch checked out" : "the branch being merged or rebased";
+  const only = `Only ${branch} has it, by the two sides of the manifest's git merge conflict. `;
+  if (facts === undefined) {
+    return (
+      `${only}If Argo CD never synced that branch, no such Profile exists in the cluster, and allowing its ` +
+      "removal deletes nothing there. If it did, "
+    );
+  }
+
+  const remote = facts.ref.startsWith("origin/");
+  const target = `${facts.ref}${remote ? " (as of the last fetch)" : ""}, which Argo CD syncs by gitops.target_revision,`;
+  const commit = facts.sideCommit.slice(0, 12);
+  if (facts.containsSide) {
+    return `${only}${target} contains that side's commit ${commit}, so Argo CD was given this Profile, and it likely exists in the cluster. `;
+  }
+  return (
+    `${only}${target} does not contain that side's commit ${commit}. The Profile is then in the cluster only if ` +
+    `an earlier commit of ${facts.ref} had it${remote ? ", the remote has moved since the last fetch" : ""}, ` +
+    "or someone synced the Application to another revision by hand. Git cannot show which revision Argo CD " +
+    "synced, so the guard still requires the flag. If it exists, "
+  );
 }

@@ -23,7 +23,6 @@ import { CakeError } from "../errors.js";
 import { deploymentClaims } from "../model/claims.js";
 import type { Deployment } from "../model/types.js";
 import { type PathFormatter, repoRelative } from "../repo/display-path.js";
-import { markersOfOtherSize } from "../repo/marker-sizes.js";
 import { assertNoSymlinkedFolder, assertRealPathInside } from "../repo/paths.js";
 import { CAKE_VERSION } from "../version.js";
 import { TEMP_PREFIX, tempPath, writeTempFile } from "./atomic.js";
@@ -329,8 +328,10 @@ async function plan(
     changes.push({ path: file.path, action: outcome });
   }
   // Markers of the size a `conflict-marker-size` attribute sets are found once git gives it.
-  if (unknownMarkerSize.length > 0)
+  if (unknownMarkerSize.length > 0) {
+    const { markersOfOtherSize } = await import("../repo/marker-sizes.js");
     mergeConflicts.push(...(await markersOfOtherSize(absolute, unknownMarkerSize)));
+  }
 
   for (const file of [...onDisk].sort()) {
     if (expected.has(file)) continue;

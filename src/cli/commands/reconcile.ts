@@ -10,7 +10,6 @@ import { type Command, InvalidArgumentError, Option } from "commander";
 import { diagnosticsToJson, formatErrorsFirst } from "../../config/format.js";
 import { UsageError } from "../../errors.js";
 import { MANIFEST_FILE } from "../../output/manifest.js";
-import { pathsToStage } from "../../output/merge-staging.js";
 import {
   argocdChanged,
   argocdReminder,
@@ -157,7 +156,7 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
 
   if (options.format === "json") io.stdout.write(`${JSON.stringify(toJson(result), null, 2)}\n`);
   else if (result.valid) {
-    const staged = result.check ? undefined : await pathsToStage(layout.root, result.deployments);
+    const staged = result.check ? undefined : await stagedPaths(layout.root, result.deployments);
     io.stdout.write(renderText(result, options.verbose ?? false, location, layoutFlags(options), staged));
   }
   if (options.format === "text" && result.diagnostics.length > 0) {
@@ -670,4 +669,14 @@ function parseSeconds(value: string): number {
     throw new InvalidArgumentError(`Expected a number of seconds (0 or more), got "${value}".`);
   }
   return seconds;
+}
+
+/** Returns the `git add` paths of a run that replaced conflict markers (see `pathsToStage`); only such a run loads that module. */
+async function stagedPaths(
+  root: string,
+  reports: readonly DeploymentReport[],
+): Promise<Map<string, string[]>> {
+  if (!reports.some((report) => report.mergeConflicts !== undefined)) return new Map();
+  const { pathsToStage } = await import("../../output/merge-staging.js");
+  return pathsToStage(root, reports);
 }
