@@ -21,6 +21,7 @@ import {
   type DeploymentReport,
   errorsBesideEdit,
   reconcile,
+  shallowHistoryMessage,
   unknownHoldersMessage,
 } from "../output/reconcile.js";
 import { makePathFormatter, type PathFormatter, repoRelative } from "../repo/display-path.js";
@@ -779,6 +780,9 @@ async function reconcileApplied(
       context.io.stderr.write(
         `cake: warning: ${unknownHoldersMessage(result.unknownHolders, result.unknownHoldersReasons)}.\n`,
       );
+    }
+    if (result.shallowHistory !== undefined) {
+      context.io.stderr.write(`cake: warning: ${shallowHistoryMessage(result.shallowHistory)}.\n`);
     }
     for (const report of result.deployments) {
       context.io.stdout.write(`${summarizeReport(report)}\n`);

@@ -189,3 +189,13 @@ async function deletionsUpTo(
   writeDeletionScan(root, folder, { commit, dir, shallow, deleted: Object.fromEntries(deleted) });
   return deleted;
 }
+
+/**
+ * Returns true when `root` is in a shallow clone, whose history may lack the deletions that
+ * `profilesDeletedInHistory` looks for. False outside a git repository.
+ */
+export async function inShallowClone(root: string): Promise<boolean> {
+  const { isRepo, mayBeInRepo, shallowBoundary } = await import("../git/git.js");
+  if (!mayBeInRepo(root) || !(await isRepo(root))) return false;
+  return (await shallowBoundary(root)).length > 0;
+}

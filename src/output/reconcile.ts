@@ -191,6 +191,11 @@ export interface ReconcileResult {
   /** For deployments in `unknownHolders` with a version 1 manifest: why HEAD did not give the holders. */
   unknownHoldersReasons?: Record<string, string>;
   /**
+   * Deployments that gain Profiles in a shallow clone, whose history may lack the earlier
+   * deletion of such a name, so the handover guard may miss it (see `profilesDeletedInHistory`).
+   */
+  shallowHistory?: string[];
+  /**
    * With `check` over every deployment: the CODEOWNERS cake wrote, when its rules no longer
    * match the cake-admins of the vars files. It is drift.
    */
@@ -600,6 +605,7 @@ export async function reconcileLoaded(
   let unmatchedHandoverAllowances: string[] = [];
   let unknownHolders: string[] = [];
   let unknownHoldersReasons: Record<string, string> = {};
+  let shallowHistory: string[] = [];
   const write = async (): Promise<DeploymentReport[]> => {
     const recoveries = new Map<string, Recovery>();
     for (const folder of [...desired.map((output) => output.folder), ...orphans]) {
@@ -661,6 +667,9 @@ export async function reconcileLoaded(
       await discardKeptJournal(path.join(layout.root, folder), recovery);
     }
 
+    shallowHistory = plans
+      .filter((plan) => plan.shallowHistory)
+      .map((plan) => path.posix.basename(plan.folder));
     const done: DeploymentReport[] = [...upToDateReports];
     for (const plan of plans) {
       await applyPlan(layout.root, plan);
@@ -688,6 +697,7 @@ export async function reconcileLoaded(
     ...(unmatchedHandoverAllowances.length > 0 ? { unmatchedHandoverAllowances } : {}),
     ...(unknownHolders.length > 0 ? { unknownHolders } : {}),
     ...(Object.keys(unknownHoldersReasons).length > 0 ? { unknownHoldersReasons } : {}),
+    ...(shallowHistory.length > 0 ? { shallowHistory } : {}),
   };
 }
 
@@ -1759,5 +1769,15 @@ export function mergeSideNote(side: "ours" | "theirs", facts: TargetBranchFacts 
     `an earlier commit of ${facts.ref} had it${remote ? ", the remote has moved since the last fetch" : ""}, ` +
     "or someone synced the Application to another revision by hand. Git cannot show which revision Argo CD " +
     "synced, so the guard still requires the flag. If it exists, "
+  );
+}
+
+/** Returns the warning for deployments that gained Profiles in a shallow clone. */
+export function shallowHistoryMessage(deployments: readonly string[]): string {
+  return (
+    `${deployments.join(", ")}: the new Profiles were checked against Profiles that left the output ` +
+    "through git (such as by a git revert of an added user) in a shallow clone, whose history may lack an " +
+    "earlier removal of the same name. Argo CD keeps such a Profile with its data, so run " +
+    '"git fetch --unshallow" and then "cake plan", which shows a handover of one'
   );
 }

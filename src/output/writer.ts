@@ -97,6 +97,11 @@ export interface FolderPlan {
    */
   keptProfiles?: Record<string, string | null>;
   /**
+   * True when the output gains Profiles and git history was searched for their earlier
+   * deletions in a shallow clone, which may lack them (see `deletedWithoutRecord`).
+   */
+  shallowHistory?: true;
+  /**
    * For a folder without a manifest: the Profiles of the manifest committed at HEAD. The folder
    * was deleted or emptied in the working tree only, so they are still the output Argo CD
    * syncs, and one that leaves it needs `--allow-profile-deletion` as from a folder on disk.
@@ -246,8 +251,14 @@ async function plan(
     } = await committedOutput(root, folder));
   }
   // Only a run that writes checks the guards that use these; `--check` does not.
+  let shallowHistory = false;
   if (stage && previousManifest !== undefined && desired !== undefined) {
-    keptProfiles = await deletedWithoutRecord(root, folder, previousManifest, desired);
+    ({ kept: keptProfiles, shallow: shallowHistory } = await deletedWithoutRecord(
+      root,
+      folder,
+      previousManifest,
+      desired,
+    ));
   }
   const foldersOnDisk: string[] = [];
   const onDisk = listFiles(absolute, foldersOnDisk);
@@ -359,6 +370,7 @@ async function plan(
     previousManifest,
     ...(holdersProblem === undefined ? {} : { holdersProblem }),
     ...(keptProfiles === undefined ? {} : { keptProfiles }),
+    ...(shallowHistory ? { shallowHistory: true as const } : {}),
     ...(committedProfiles.length === 0 ? {} : { committedProfiles }),
     ...(committedFiles === undefined ? {} : { committedFiles }),
     foldersOnDisk,
@@ -577,27 +589,30 @@ export function recordCache(root: string, plan: FolderPlan): void {
 }
 
 /**
- * Returns the Profiles new to the manifest that git history shows as deleted from the folder
- * earlier, with their holders then (see `profilesDeletedInHistory`), or undefined when there
- * are none. Git runs only when the output gains a Profile, so a run that changes grants pays
- * nothing.
+ * Returns as `kept` the Profiles new to the manifest that git history shows as deleted from
+ * the folder earlier, with their holders then (see `profilesDeletedInHistory`), or undefined
+ * when there are none, and whether that history is a shallow clone's. Git runs only when the
+ * output gains a Profile, so a run that changes grants pays nothing.
  */
 async function deletedWithoutRecord(
   root: string,
   folder: string,
   previousManifest: OutputManifest,
   desired: DesiredOutput,
-): Promise<Record<string, string | null> | undefined> {
+): Promise<{ kept: Record<string, string | null> | undefined; shallow: boolean }> {
   const known = new Set(previousManifest.profiles);
   const removed = previousManifest.removedProfiles ?? {};
   const added = new Set(
     desired.profiles.filter((profile) => !known.has(profile) && !Object.hasOwn(removed, profile)),
   );
-  if (added.size === 0) return undefined;
+  if (added.size === 0) return { kept: undefined, shallow: false };
 
-  const { profilesDeletedInHistory } = await import("./deleted-output.js");
+  const { inShallowClone, profilesDeletedInHistory } = await import("./deleted-output.js");
   const deleted = await profilesDeletedInHistory(root, folder, (profile) => added.has(profile));
-  return Object.keys(deleted).length === 0 ? undefined : deleted;
+  return {
+    kept: Object.keys(deleted).length === 0 ? undefined : deleted,
+    shallow: await inShallowClone(root),
+  };
 }
 
 function buildManifest(

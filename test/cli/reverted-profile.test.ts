@@ -1,4 +1,4 @@
-import { appendFile, readFile, writeFile } from "node:fs/promises";
+import { appendFile, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runCake } from "../helpers/cli.js";
@@ -73,6 +73,7 @@ describe("Profile removed through git", () => {
 
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`added user ${ZACK} (username zlee-2)`);
+    expect(result.stderr).not.toContain("shallow clone");
   });
 
   it("rejects an import row of a new holder", async () => {
@@ -127,5 +128,59 @@ describe("Profile removed through git", () => {
     expect(profiles).toContainEqual(
       expect.objectContaining({ profile: "zlee", change: "handed-over", previousEmail: ZOE }),
     );
+  });
+});
+
+describe("Profile removed before a shallow clone", () => {
+  let clone: string;
+
+  beforeEach(async () => {
+    // Two more commits put the revert out of a clone of depth 1.
+    await repo.commit("Unrelated change", {});
+    await repo.commit("Another unrelated change", {});
+    clone = `${repo.dir}-shallow`;
+    await repo.git("clone", "--quiet", "--depth", "1", `file://${repo.dir}`, clone);
+  });
+
+  afterEach(async () => {
+    await rm(clone, { recursive: true, force: true });
+  });
+
+  it("warns that the history is shallow", async () => {
+    const result = await runCake(
+      clone,
+      ...["user", "add", ...D, "--email", ZACK, "--username", "zlee", "--role", "cake-user"],
+    );
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(`${DEPLOYMENT}: the new Profiles were checked`);
+    expect(result.stderr).toContain(
+      "in a shallow clone, whose history may lack an earlier removal of the same name",
+    );
+    expect(result.stderr).toContain('run "git fetch --unshallow" and then "cake plan"');
+  });
+
+  it("lists the deployment in JSON", async () => {
+    const added = await runCake(
+      clone,
+      ...[
+        "user",
+        "add",
+        ...D,
+        "--email",
+        ZACK,
+        "--username",
+        "zlee",
+        "--role",
+        "cake-user",
+        "--no-reconcile",
+      ],
+    );
+    expect(added.code).toBe(0);
+
+    const result = await runCake(clone, "reconcile", "--format", "json");
+
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).shallowHistory).toEqual([DEPLOYMENT]);
   });
 });

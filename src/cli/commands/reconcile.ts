@@ -19,6 +19,7 @@ import {
   ReconcileBlockedError,
   type ReconcileResult,
   reconcile,
+  shallowHistoryMessage,
   unknownHoldersMessage,
   unmatchedAllowancesMessage,
   unmatchedHandoversMessage,
@@ -173,6 +174,9 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
     io.stderr.write(
       `cake: warning: ${unknownHoldersMessage(result.unknownHolders, result.unknownHoldersReasons)}.\n`,
     );
+  }
+  if (result.shallowHistory !== undefined) {
+    io.stderr.write(`cake: warning: ${shallowHistoryMessage(result.shallowHistory)}.\n`);
   }
   const shadowed = result.shadowedCodeowners ?? [];
   // The paths are relative to the top of the git work tree, which `repoPlace` gets from git.
@@ -643,6 +647,7 @@ function toJson(result: ReconcileResult): unknown {
     ...(result.unusedRepoUrls === undefined ? {} : { unusedRepoUrls: result.unusedRepoUrls }),
     ...(result.unlistedRepoUrls === undefined ? {} : { unlistedRepoUrls: result.unlistedRepoUrls }),
     ...(result.unknownHolders === undefined ? {} : { unknownHolders: result.unknownHolders }),
+    ...(result.shallowHistory === undefined ? {} : { shallowHistory: result.shallowHistory }),
     ...(result.unknownHoldersReasons === undefined
       ? {}
       : { unknownHoldersReasons: result.unknownHoldersReasons }),
