@@ -110,6 +110,17 @@ function ensureBuilt(): void {
   execFileSync("npm", ["run", "build", "--silent"], { cwd: repoRoot, stdio: "inherit" });
 }
 
+/**
+ * Writes the `cake.yaml` that `cake init` writes, so each command reads the repo layout as it
+ * does in an ops repo that init made.
+ */
+function writeConfig(root: string): void {
+  writeFileSync(
+    path.join(root, "cake.yaml"),
+    "# Written as cake init writes it.\nvars_dir: vars\noutput_dir: deployments\n",
+  );
+}
+
 function benchSize(users: number, runs: number): SizeResult {
   const work = path.join(workRoot, String(users));
   const repo = path.join(work, "repo");
@@ -123,6 +134,7 @@ function benchSize(users: number, runs: number): SizeResult {
     { encoding: "utf8", maxBuffer: 1 << 30 },
   );
   writeFileSync(varsFile, varsText);
+  writeConfig(repo);
   const changedText = changeOneGrant(varsText);
 
   // Every full run writes into a folder of its own, and old output is deleted only after
@@ -145,6 +157,7 @@ function benchSize(users: number, runs: number): SizeResult {
       const fresh = path.join(work, `full-${++run}`);
       mkdirSync(path.join(fresh, "vars"), { recursive: true });
       writeFileSync(path.join(fresh, "vars", `${DEPLOYMENT}.yaml`), varsText);
+      writeConfig(fresh);
       measured.push(measure(process.execPath, reconcileArgs(fresh), env));
     }
   }
