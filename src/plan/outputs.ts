@@ -143,7 +143,8 @@ export async function keptProfilesAt(
 }
 
 /**
- * Adds to `kept`, for each deployment with a manifest at `commit`, the Profiles new at head
+ * Adds to `kept`, and returns the names of the deployments it searched git history for, for
+ * each deployment with a manifest at `commit`, the Profiles new at head
  * whose files git history at `commit` shows deleted from its folder without a
  * `removedProfiles` record (a `git revert` of the commit that added a user), with their
  * holders then. Argo CD kept them, so a new holder of one of those names is a handover.
@@ -155,7 +156,8 @@ export async function addProfilesDeletedEarlier(
   commit: string,
   headVars: readonly LoadedVars[],
   outputs: ReadonlyMap<string, DeploymentOutput>,
-): Promise<void> {
+): Promise<string[]> {
+  const searched: string[] = [];
   for (const vars of headVars) {
     const output = outputs.get(vars.name);
     if (output === undefined || vars.deployment === undefined) continue;
@@ -170,7 +172,9 @@ export async function addProfilesDeletedEarlier(
     const include = (profile: string): boolean => added.has(profile);
     const deleted = await profilesDeletedInHistory(layout.root, output.folder, include, commit);
     if (Object.keys(deleted).length > 0) kept.set(vars.name, { ...kept.get(vars.name), ...deleted });
+    searched.push(vars.name);
   }
+  return searched;
 }
 
 /**

@@ -160,6 +160,34 @@ describe("Profile removed before a shallow clone", () => {
     expect(result.stderr).toContain('run "git fetch --unshallow" and then "cake plan"');
   });
 
+  it("notes the shallow history in the plan", async () => {
+    const base = await repo.git("-C", clone, "rev-parse", "HEAD");
+    const added = await runCake(
+      clone,
+      ...[
+        "user",
+        "add",
+        ...D,
+        "--email",
+        ZACK,
+        "--username",
+        "zlee",
+        "--role",
+        "cake-user",
+        "--no-reconcile",
+      ],
+    );
+    expect(added.code).toBe(0);
+
+    const result = await runCake(clone, "plan", "--base", base, "--format", "json");
+
+    expect(result.code).toBe(0);
+    const notes: string[] = JSON.parse(result.stdout).notes;
+    expect(
+      notes.some((note) => note.startsWith(`${DEPLOYMENT} gain Profiles`) && note.includes("shallow clone")),
+    ).toBe(true);
+  });
+
   it("lists the deployment in JSON", async () => {
     const added = await runCake(
       clone,

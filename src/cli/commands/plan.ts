@@ -20,6 +20,7 @@ import {
   showFile,
   showPrefix,
 } from "../../git/git.js";
+import { inShallowClone } from "../../output/deleted-output.js";
 import {
   findMovedRepo,
   type MovedRepo,
@@ -203,7 +204,14 @@ async function runPlan(options: PlanOptions, context: CommandContext): Promise<v
       ? new Map<string, Record<string, string | null>>()
       : await keptProfilesAt(baseLayout, base.commit, namesWithAnyVars([], headVars), baseOutputs);
   if (base.commit !== null) {
-    await addProfilesDeletedEarlier(keptProfiles, baseLayout, base.commit, headVars, baseOutputs);
+    const searched = await addProfilesDeletedEarlier(
+      keptProfiles,
+      baseLayout,
+      base.commit,
+      headVars,
+      baseOutputs,
+    );
+    if (searched.length > 0 && (await inShallowClone(layout.root))) notes.push(shallowHistoryNote(searched));
   }
   const headOutputs = await loadOutputs(
     headLayout,
@@ -503,4 +511,14 @@ function warnAboutInvalidBase(
       `cake: warning: ${vars.file} is invalid at ${describeSide(base)}; ${effect}.${cause}\n`,
     );
   }
+}
+
+/** Returns the note for deployments whose new Profiles were checked in a shallow clone's history. */
+function shallowHistoryNote(deployments: readonly string[]): string {
+  return (
+    `${deployments.join(", ")} gain Profiles, which were checked against Profiles that left the output ` +
+    "through git (such as by a git revert of an added user) in a shallow clone. Its history may lack an " +
+    'earlier removal of the same name, so a handover may be missing here; run "git fetch --unshallow" ' +
+    "and plan again to check the whole history"
+  );
 }
