@@ -13,6 +13,7 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { CakeError } from "../errors.js";
+import { profilePath } from "../generate/layout.js";
 import { conflictSides, markerLines } from "../repo/merge-conflict.js";
 
 export const MANIFEST_FILE = ".cake-manifest.json";
@@ -52,8 +53,9 @@ export interface OutputManifest {
    */
   mergeConflict?: true;
   /**
-   * Never written: with `mergeConflict`, the Profiles that only one side of the merge has,
-   * with that side. `ours` is the branch checked out, `theirs` the one merged into it.
+   * Never written: with `mergeConflict`, the Profiles that the conflicts show only one side of
+   * the merge has, with that side (see `oneSided`). `ours` is the branch checked out, `theirs`
+   * the one merged into it.
    */
   oneSideProfiles?: Record<string, "ours" | "theirs">;
 }
@@ -179,17 +181,47 @@ export function parseConflictedManifest(text: string, markerSize?: number): Outp
     // Version 1 manifests name their holders through the vars file at HEAD, which is ours.
     ...(varsSha256 !== undefined && theirs.manifestVersion === 1 ? { varsSha256 } : {}),
     mergeConflict: true,
-    oneSideProfiles: oneSided(ours.profiles, theirs.profiles),
+    oneSideProfiles: oneSided(profiles, ours, theirs),
   };
 }
 
-/** Returns the Profiles that only one of the two lists has, with the side that has them. */
-function oneSided(ours: readonly string[], theirs: readonly string[]): Record<string, "ours" | "theirs"> {
-  const [inOurs, inTheirs] = [new Set(ours), new Set(theirs)];
-  return Object.fromEntries([
-    ...ours.filter((profile) => !inTheirs.has(profile)).map((profile) => [profile, "ours"]),
-    ...theirs.filter((profile) => !inOurs.has(profile)).map((profile) => [profile, "theirs"]),
-  ]);
+/**
+ * Returns the Profiles of `profiles` that only one side of the merge has, with that side.
+ * Both sides' texts keep every line outside the conflicts, so a line that only one side has
+ * lies inside a conflict, where each side's lines are its own branch's. Cake writes a name in
+ * `profiles` and a `profiles/<name>.yaml` entry in `files` for every Profile, in sorted order.
+ * If the other branch had the Profile, its lines would lie in the same conflict.
+ * A Profile gets no side when git merged all its lines without a conflict, because either
+ * branch may have added them alone. It gets none either when the two lines point at different
+ * sides, as in a hand-edited manifest. `profileUsers` is not read, because a Profile that turns
+ * into a deploy namespace of the same name leaves it on one side only.
+ */
+function oneSided(
+  profiles: readonly string[],
+  ours: OutputManifest,
+  theirs: OutputManifest,
+): Record<string, "ours" | "theirs"> {
+  // NOTE: a Profile whose lines git merged without a conflict gets no side, though the index
+  // stages of the manifest (`git show :2:<file>` and `:3:<file>`) would show it until it is staged.
+  const [oursNames, theirsNames] = [new Set(ours.profiles), new Set(theirs.profiles)];
+  const sides: Record<string, "ours" | "theirs"> = {};
+  for (const profile of profiles) {
+    const file = profilePath(profile);
+    const found = new Set([
+      sideOnlyIn(oursNames.has(profile), theirsNames.has(profile)),
+      sideOnlyIn(Object.hasOwn(ours.files, file), Object.hasOwn(theirs.files, file)),
+    ]);
+    found.delete(undefined);
+    const [side] = found;
+    if (found.size === 1 && side !== undefined) sides[profile] = side;
+  }
+  return sides;
+}
+
+/** Returns the side that has a line the other side lacks, or undefined when both or neither have it. */
+function sideOnlyIn(inOurs: boolean, inTheirs: boolean): "ours" | "theirs" | undefined {
+  if (inOurs === inTheirs) return undefined;
+  return inOurs ? "ours" : "theirs";
 }
 
 function sortedRecord<T>(record: Record<string, T>): Record<string, T> {

@@ -1047,7 +1047,7 @@ export interface ProfileDeletion {
   renamedTo?: string;
   /**
    * The one side of a git merge that had the Profile, when the folder's manifest had conflict
-   * markers: `ours` is the branch checked out, `theirs` the branch merged into it.
+   * markers that show it: `ours` is the branch checked out, `theirs` the branch merged into it.
    */
   mergeSide?: "ours" | "theirs";
   /**

@@ -6,6 +6,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { conflictSides } from "../../src/repo/merge-conflict.js";
 import { runCake } from "../helpers/cli.js";
 import { copyExampleOps, createGitRepo, type TempRepo } from "../helpers/git-repo.js";
 import { snapshotTree } from "../output/tree.js";
@@ -55,6 +56,23 @@ async function conflictedMerge(repo: TempRepo, ops = ""): Promise<void> {
   await repo.git("merge", "--quiet", "zed");
   await expect(repo.git("merge", "yan")).rejects.toThrow();
   expect(await repo.git("diff", "--name-only", "--diff-filter=U")).toContain(path.posix.join(ops, PROD_VARS));
+}
+
+/**
+ * Merges `zed` then `aaron` into main; the second merge stops with conflicts. Their names sort
+ * far apart, so git merges the lines that name them in `profiles` and `profileUsers` without a
+ * conflict. Only aaron's entry in `files`, next to kustomization.yaml, lies in a conflict.
+ */
+async function separatedMerge(repo: TempRepo): Promise<void> {
+  await branchAddingUser(repo, "zed", "zed@example.com");
+  await branchAddingUser(repo, "aaron", "aaron@example.com");
+  await repo.git("checkout", "--quiet", "main");
+  await repo.git("merge", "--quiet", "zed");
+  await expect(repo.git("merge", "aaron")).rejects.toThrow();
+  const manifest = await readFile(path.join(repo.dir, PROD, ".cake-manifest.json"), "utf8");
+  const sides = conflictSides(manifest);
+  expect(sides?.ours).toContain('    "aaron",\n');
+  expect(sides?.theirs).toContain('    "zed"\n');
 }
 
 /** Writes the vars file as a person resolves it: the `yan` side, then the user the `zed` side added. */
@@ -238,6 +256,49 @@ describe("a git merge that conflicts in the ops repo", () => {
     expect(allowed.code, allowed.stderr).toBe(0);
     // The merge staged the removed file, so `git add` stages its removal.
     expect(allowed.stdout).toContain(`${PROD}/profiles/yan.yaml ${PROD}/.cake-manifest.json"\n`);
+  });
+
+  it("finds the side of names far apart", async () => {
+    const repo = await exampleRepo();
+    await separatedMerge(repo);
+    // Resolved to our side only: "aaron" leaves the output, and only its entry in `files` lies
+    // in a conflict, on the merged branch's side.
+    await repo.git("checkout", "--ours", PROD_VARS);
+
+    const blocked = await runCake(repo.dir, "reconcile");
+
+    expect(blocked.code).toBe(1);
+    expect(blocked.stderr).toContain('Profile "aaron" would leave the output. Only the branch being merged');
+    const theirs = await repo.git("rev-parse", "MERGE_HEAD");
+    const json = await runCake(repo.dir, "reconcile", "--format", "json");
+    expect(JSON.parse(json.stdout).blocked.profileDeletions).toEqual([
+      {
+        deployment: "prod-us-east-1",
+        profile: "aaron",
+        orphan: false,
+        mergeSide: "theirs",
+        targetBranch: { ref: "main", sideCommit: theirs, containsSide: false },
+      },
+    ]);
+  });
+
+  it("names no side it cannot tell", async () => {
+    const repo = await exampleRepo();
+    await separatedMerge(repo);
+    // Resolved to the merged side only: "zed" leaves the output, and git merged every line
+    // that names it without a conflict, so the manifest cannot show which side had it.
+    await repo.git("checkout", "--theirs", PROD_VARS);
+
+    const blocked = await runCake(repo.dir, "reconcile");
+
+    expect(blocked.code).toBe(1);
+    expect(blocked.stderr).toContain('Profile "zed" would leave the output. Argo CD keeps it');
+    expect(blocked.stderr).not.toContain("Only the branch");
+    const json = await runCake(repo.dir, "reconcile", "--format", "json");
+    expect(JSON.parse(json.stdout).blocked.profileDeletions).toEqual([
+      { deployment: "prod-us-east-1", profile: "zed", orphan: false },
+    ]);
+    expect(await repo.git("diff", "--name-only", "--diff-filter=U")).toContain(`${PROD}/.cake-manifest.json`);
   });
 
   it("says the synced branch has the Profile", async () => {

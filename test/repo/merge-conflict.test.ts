@@ -156,6 +156,51 @@ describe("parseConflictedManifest", () => {
     expect(union?.removedProfiles).toEqual({ dan: null });
   });
 
+  it("finds a side from files alone", () => {
+    // As git writes it when both branches add a user far apart in sort order: only the file
+    // entries next to kustomization.yaml, which both changed, conflict.
+    const merged = formatManifest(
+      manifest({
+        profiles: ["aaron", "zed"],
+        profileUsers: { aaron: "aaron@example.com", zed: "zed@example.com" },
+        files: { "kustomization.yaml": "k2", "profiles/aaron.yaml": "a2", "profiles/zed.yaml": "z1" },
+      }),
+    );
+    const theirsLines = '    "kustomization.yaml": "k2",\n    "profiles/aaron.yaml": "a2",\n';
+    expect(merged).toContain(theirsLines);
+    const text = merged.replace(
+      theirsLines,
+      `<<<<<<< HEAD\n    "kustomization.yaml": "k1",\n=======\n${theirsLines}>>>>>>> topic\n`,
+    );
+
+    const union = parseConflictedManifest(text);
+
+    expect(union?.profiles).toEqual(["aaron", "zed"]);
+    expect(union?.oneSideProfiles).toEqual({ aaron: "theirs" });
+  });
+
+  it("gives no side on contradicting lines", () => {
+    // A hand-edited manifest: the name shows only ours has "aaron", its file entry only theirs.
+    const merged = formatManifest(
+      manifest({
+        profiles: ["aaron", "zed"],
+        files: { "profiles/aaron.yaml": "a2", "profiles/zed.yaml": "z1" },
+      }),
+    );
+    const text = merged
+      .replace('    "aaron",\n', '<<<<<<< HEAD\n    "aaron",\n=======\n>>>>>>> topic\n')
+      .replace(
+        '    "profiles/aaron.yaml": "a2",\n',
+        '<<<<<<< HEAD\n=======\n    "profiles/aaron.yaml": "a2",\n>>>>>>> topic\n',
+      );
+    expect(text.match(/^<<<<<<< /gm)).toHaveLength(2);
+
+    const union = parseConflictedManifest(text);
+
+    expect(union?.profiles).toEqual(["aaron", "zed"]);
+    expect(union?.oneSideProfiles).toEqual({});
+  });
+
   it("rejects a side that is no manifest", () => {
     expect(
       parseConflictedManifest(`<<<<<<< HEAD\n${formatManifest(manifest({}))}=======\n{}\n>>>>>>> x\n`),
