@@ -1239,10 +1239,7 @@ function checkGuards(
   return { deletions: unmatched, handovers, unknownHolders, unknownHoldersReasons };
 }
 
-/**
- * Returns the new username of the user who held `profile` in the previous output, when that
- * user is still in the desired output under another private profile.
- */
+/** Returns the merge side that alone had `profile`, with the facts git has about that side. */
 function mergeSideOf(
   plan: FolderPlan,
   profile: string,
@@ -1254,6 +1251,10 @@ function mergeSideOf(
   return targetBranch === undefined ? { mergeSide: side } : { mergeSide: side, targetBranch };
 }
 
+/**
+ * Returns the new username of the user who held `profile` in the previous output, when that
+ * user is still in the desired output under another private profile.
+ */
 function renamed(plan: FolderPlan, profile: string): { renamedTo?: string } {
   const holder = plan.previousManifest?.profileUsers?.[profile];
   if (holder === undefined || holder === null || plan.desired === undefined) return {};
