@@ -132,6 +132,11 @@ export class ConventionTally {
   private readonly applicable = USERNAME_CONVENTIONS.map(() => 0);
   private total = 0;
 
+  /** Number of users added. */
+  get userCount(): number {
+    return this.total;
+  }
+
   add(user: { email: string; username: string }): void {
     const parts = emailParts(user.email);
     this.total++;
@@ -184,6 +189,11 @@ export class UsernameIndex {
 
   inferred(): InferredConvention | undefined {
     return this.tally.inferred();
+  }
+
+  /** Number of users the convention is inferred from. */
+  get userCount(): number {
+    return this.tally.userCount;
   }
 }
 
@@ -286,7 +296,11 @@ export function proposeUsername(
     const derived = inferred?.convention.derive(parts);
     // A local part without letters or digits ("._", "Ü") derives an empty name.
     username = derived === undefined || toLabel(derived) === "" ? undefined : derived;
-    if (inferred === undefined) {
+    if (inferred === undefined && index.userCount < INFERENCE_MIN_USERS) {
+      reason =
+        `it is the email's local part hyphenated (cake infers a convention from ${INFERENCE_MIN_USERS} users or more, ` +
+        `and this deployment has ${index.userCount})`;
+    } else if (inferred === undefined) {
       reason = "it is the email's local part hyphenated (no convention is followed by most users)";
     } else if (username === undefined) {
       // A one-word local part such as "nora" has no first and last name to apply the convention to.

@@ -17,6 +17,14 @@ const INITIAL_LAST = [
   { email: "erin.oconnor@example.com", username: "erin" },
 ];
 
+/** Users of which no convention reaches 60%: two follow initial-last and two first-last. */
+const MIXED = [
+  ...INITIAL_LAST.slice(0, 2),
+  { email: "carol.wu@example.com", username: "carol-wu" },
+  { email: "dmitri.ivanov@example.com", username: "dmitri-ivanov" },
+  { email: "erin.oconnor@example.com", username: "erin" },
+];
+
 describe("conventions", () => {
   const table: [string, string, Record<string, string | undefined>][] = [
     [
@@ -75,13 +83,7 @@ describe("inferConvention", () => {
   });
 
   it("needs at least 60 percent", () => {
-    const mixed = [
-      ...INITIAL_LAST.slice(0, 2),
-      { email: "carol.wu@example.com", username: "carol-wu" },
-      { email: "dmitri.ivanov@example.com", username: "dmitri-ivanov" },
-      { email: "erin.oconnor@example.com", username: "erin" },
-    ];
-    expect(inferConvention(mixed)).toBeUndefined();
+    expect(inferConvention(MIXED)).toBeUndefined();
   });
 });
 
@@ -100,6 +102,25 @@ describe("proposeUsername", () => {
     expect(proposal.username).toBe("nora");
     expect(proposal.reason).toMatch(
       /^the convention 4 of 5 users follow, .* does not apply to this email's local part/,
+    );
+  });
+
+  it("says when too few users to infer", () => {
+    const { deployment } = loadUsers(INITIAL_LAST.slice(0, 2));
+    const proposal = proposeUsername("nora.ng@example.com", deployment);
+
+    expect(proposal.username).toBe("nora-ng");
+    expect(proposal.reason).toBe(
+      "it is the email's local part hyphenated (cake infers a convention from 5 users or more, and this deployment has 2)",
+    );
+  });
+
+  it("says when no convention has a majority", () => {
+    const { deployment } = loadUsers(MIXED);
+    const proposal = proposeUsername("nora.ng@example.com", deployment);
+
+    expect(proposal.reason).toBe(
+      "it is the email's local part hyphenated (no convention is followed by most users)",
     );
   });
 
