@@ -64,7 +64,7 @@ function buildProgramWith(context: CommandContext, commands: readonly CommandMod
   // hook runs after the unknown-option check, so the required options are checked there.
   (function inherit(command: Command): void {
     command.exitOverride((error) => {
-      throw usageErrorOf(error, command);
+      throw usageErrorOf(error, command, context.io.argv);
     });
     command.configureOutput(output);
     command.options.forEach(rejectInvalidChoice);
@@ -134,7 +134,7 @@ function rejectMissingOptions(action: Command, required: ReadonlySet<Option>): v
  * value, invalid value) into a UsageError that names the help of the command it is about.
  * Help, version and the help printed for a missing subcommand pass through unchanged.
  */
-function usageErrorOf(error: CommanderError, command: Command): Error {
+function usageErrorOf(error: CommanderError, command: Command, argv: readonly string[]): Error {
   if (error.exitCode === 0 || error.code === "commander.help") return error;
   // Commander starts its messages with "error: " and puts a suggestion on a line of its own:
   // "error: unknown option '--emial'\n(Did you mean --email?)".
@@ -143,7 +143,7 @@ function usageErrorOf(error: CommanderError, command: Command): Error {
   // (`--username` for `--email`) is named. Its suggested commands repeat the layout options
   // parsed so far, as those of other errors do.
   const flag = error.code === "commander.unknownOption" ? /'([^']*)'/.exec(problem)?.[1] : undefined;
-  const hint = flag === undefined ? undefined : unknownOptionHint(flag, command);
+  const hint = flag === undefined ? undefined : unknownOptionHint(flag, command, argv);
   const sentence = suggestion?.startsWith("(Did you mean ")
     ? `${problem}; did you mean ${suggestion.slice("(Did you mean ".length, -1)}`
     : hint !== undefined

@@ -116,6 +116,32 @@ describe("commander usage errors", () => {
       "cake: unknown option '--dry-run'; did you mean --check? It writes nothing and exits 1 when the output is " +
         "out of date. To see who gains or loses access, run `cake plan`. Run `cake reconcile --help` for usage.\n",
     ],
+    [
+      ["namespace", "add", "--deployment", "dev-us-east-1", "--namespace", "ml-x", "--no-reconcile"],
+      "cake: unknown option '--namespace'; cake namespace add takes the namespace as its NAME argument: " +
+        "`cake namespace add --deployment dev-us-east-1 --no-reconcile ml-x`. Run `cake namespace add --help` for usage.\n",
+    ],
+    [
+      ["namespace", "remove", "--ns=ml-x", "--deployment", "dev-us-east-1", "--revoke-grants"],
+      "cake: unknown option '--ns=ml-x'; cake namespace remove takes the namespace as its NAME argument: " +
+        "`cake namespace remove --deployment dev-us-east-1 --revoke-grants ml-x`. " +
+        "Run `cake namespace remove --help` for usage.\n",
+    ],
+    [
+      ["namespace", "add", "--namespace", "--deployment", "d"],
+      "cake: unknown option '--namespace'; cake namespace add takes the namespace as its NAME argument: " +
+        "`cake namespace add --deployment d NAME`. Run `cake namespace add --help` for usage.\n",
+    ],
+    [
+      ["namespace", "add", "--deployment", "d", "ml-y", "--namespace", "ml-x"],
+      "cake: unknown option '--namespace'; cake namespace add takes the namespace as its NAME argument " +
+        "(ml-y here), so leave out --namespace. Run `cake namespace add --help` for usage.\n",
+    ],
+    [
+      ["user", "import", "--deployment", "d", "--csv", "new users.csv"],
+      "cake: unknown option '--csv'; cake user import takes the CSV file as its FILE argument: " +
+        "`cake user import --deployment d 'new users.csv'`. Run `cake user import --help` for usage.\n",
+    ],
   ])("%j names the option meant", async (argv, message) => {
     const result = await runCake(cwd, ...argv);
 
@@ -128,6 +154,23 @@ describe("commander usage errors", () => {
 
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("`cake user list --repo ops` shows each user's email");
+  });
+
+  it("argument hint keeps layout options", async () => {
+    const result = await runCake(
+      cwd,
+      "namespace",
+      "add",
+      "--namespace",
+      "ml-x",
+      "--repo",
+      "ops",
+      "--deployment",
+      "d",
+    );
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("`cake namespace add --repo ops --deployment d ml-x`.");
   });
 
   it("option without a meaning match gets no hint", async () => {
