@@ -185,6 +185,9 @@ describe("reconcile in a sparse checkout", () => {
   const note =
     "cake: note: skipped deployment staging-europe-west1, because the sparse checkout leaves out its output " +
     'folder; to reconcile it anyway, run "cake reconcile --deployment staging-europe-west1".\n';
+  const checkNote =
+    "cake: note: skipped deployment staging-europe-west1, because the sparse checkout leaves out its output " +
+    'folder; to check it anyway, run "cake reconcile --check --deployment staging-europe-west1".\n';
 
   /** Returns a clone of the example repo that checks out every vars file and the prod output only. */
   async function sparseClone(...patterns: string[]): Promise<string> {
@@ -211,6 +214,7 @@ describe("reconcile in a sparse checkout", () => {
       const check = await runCake(clone, "reconcile", "--check");
       expect(check.code, check.stdout).toBe(0);
       expect(check.stdout).toBe("prod-us-east-1: up to date\n");
+      expect(check.stderr).toContain(checkNote);
     });
   }
 
@@ -250,6 +254,13 @@ describe("reconcile in a sparse checkout", () => {
         "checkout leaves out their output folders, so nothing was reconciled;",
     );
     expect(existsSync(path.join(clone, "deployments"))).toBe(false);
+
+    const check = await runCake(clone, "reconcile", "--check");
+    expect(check.code, check.stderr).toBe(0);
+    expect(check.stderr).toContain(
+      "so nothing was checked; to check them anyway, run " +
+        '"cake reconcile --check --deployment prod-us-east-1 --deployment staging-europe-west1".\n',
+    );
   });
 
   it("reconciles all after sparse-checkout disable", async () => {

@@ -113,7 +113,10 @@ async function runReconcile(options: ReconcileCliOptions, context: CommandContex
   const formatPath = makePathFormatter(location);
   const { deployments, skipped } = await sparseSelection(layout, options);
   if (skipped.length > 0) {
-    const note = withLayoutFlags(sparseNote(skipped, deployments.length === 0), options);
+    const note = withLayoutFlags(
+      sparseNote(skipped, deployments.length === 0, options.check === true),
+      options,
+    );
     io.stderr.write(`cake: note: ${note}.\n`);
   }
   // Every deployment skipped: an empty selection would mean every deployment to reconcile.
@@ -358,8 +361,11 @@ async function sparseSelection(
   return { deployments: names.filter((name) => !outside.has(name)), skipped };
 }
 
-/** Returns the note that names the deployments a sparse checkout made the run skip; `all` when it skipped every one. */
-function sparseNote(skipped: readonly string[], all: boolean): string {
+/**
+ * Returns the note that names the deployments a sparse checkout made the run skip; `all` when it
+ * skipped every one. Under `check` the suggested command checks them too, since `--check` writes nothing.
+ */
+function sparseNote(skipped: readonly string[], all: boolean, check: boolean): string {
   const single = skipped.length === 1;
   const names = skipped.join(", ");
   const flags = skipped.map((name) => ` --deployment ${shellWord(name)}`).join("");
@@ -367,10 +373,11 @@ function sparseNote(skipped: readonly string[], all: boolean): string {
   if (all) what = `every deployment (${names})`;
   else what = `${single ? "deployment" : "deployments"} ${names}`;
   const folders = single ? "its output folder" : "their output folders";
-  const effect = all ? ", so nothing was reconciled" : "";
+  const verb = check ? "check" : "reconcile";
+  const effect = all ? `, so nothing was ${check ? "checked" : "reconciled"}` : "";
   return (
     `skipped ${what}, because the sparse checkout leaves out ${folders}${effect}; ` +
-    `to reconcile ${single ? "it" : "them"} anyway, run "cake reconcile${flags}"`
+    `to ${verb} ${single ? "it" : "them"} anyway, run "cake reconcile${check ? " --check" : ""}${flags}"`
   );
 }
 
