@@ -158,6 +158,13 @@ export interface DeploymentReport {
    */
   profilesLeaving?: string[];
   /**
+   * With `check`: Profiles that would change hands, whose handover needs `--allow-profile-handover`.
+   * They are those that the folder's manifest and the profile files on disk show. A run that writes
+   * also reads git history for Profiles deleted without a record and for the holders of manifests
+   * written before cake recorded them, so it can find more.
+   */
+  profilesChangingHands?: string[];
+  /**
    * True when the `argocd/` files this run writes or removes end up as the folder's manifest
    * recorded them. A folder without a manifest is compared with the manifest committed at HEAD.
    * A deleted folder or a hand edit then comes back as Argo CD was last given it.
@@ -596,7 +603,10 @@ export async function reconcileLoaded(
 
   if (check) {
     const plans = await planAll(layout.root, desired, orphans, false, false);
-    const reports = plans.map((plan) => reportOf(plan, plan.journalPending));
+    const reports = plans.map((plan) => ({
+      ...reportOf(plan, plan.journalPending),
+      ...profilesChangingHands(plan, layout.root),
+    }));
     const drift = reports.some(isDrift) || foreignFolders.length > 0;
     return { ...base, valid: true, deployments: reports, drift, ...foreignField, ...noteField };
   }
@@ -1515,6 +1525,13 @@ function profilesLeaving(plan: FolderPlan): { profilesLeaving?: string[] } {
   const current = new Set([...plan.previousProfiles, ...(plan.committedProfiles ?? [])]);
   const leaving = [...current].filter((profile) => !desired.has(profile)).sort(compareText);
   return leaving.length === 0 ? {} : { profilesLeaving: leaving };
+}
+
+function profilesChangingHands(plan: FolderPlan, root: string): { profilesChangingHands?: string[] } {
+  const changing = handoversOf(plan, root)
+    .handovers.map((handover) => handover.profile)
+    .sort(compareText);
+  return changing.length === 0 ? {} : { profilesChangingHands: changing };
 }
 
 /**

@@ -358,7 +358,8 @@ describe("cake reconcile", () => {
 
     expect(check.code).toBe(1);
     expect(check.stderr).toContain(
-      'run "cake reconcile --allow-profile-deletion=prod-us-east-1/bjones" to update it',
+      'run "cake reconcile --allow-profile-deletion=prod-us-east-1/bjones" to update it ' +
+        '(reconcile asks for the flag because those Profiles leave the output; "cake plan" shows why).',
     );
     expect(advised.code).toBe(0);
   });
@@ -676,6 +677,44 @@ describe("cake reconcile", () => {
       expect(result.stderr).toContain('Profile "asmith" would change hands');
       expect(result.stderr).toContain("--allow-profile-handover=prod-us-east-1/asmith");
       expect(await snapshotTree(root)).toEqual(before);
+    });
+
+    it("check names the handover flag", async () => {
+      const root = await makeRepo({ [PROD_VARS]: varsText() });
+      expect((await cake(root, "reconcile")).code).toBe(0);
+      await writeFile(path.join(root, PROD_VARS), swapped);
+
+      const check = await cake(root, "reconcile", "--check");
+      const advised = await cake(
+        root,
+        "reconcile",
+        "--allow-profile-handover=prod-us-east-1/asmith,prod-us-east-1/bjones",
+      );
+
+      expect(check.code).toBe(1);
+      expect(check.stderr).toContain(
+        'run "cake reconcile --allow-profile-handover=prod-us-east-1/asmith,prod-us-east-1/bjones" to update it ' +
+          '(reconcile asks for the flag because those Profiles change hands; "cake plan" shows why).',
+      );
+      expect(advised.code, advised.stderr).toBe(0);
+    });
+
+    it("check names deletion and handover flags", async () => {
+      const root = await makeRepo({ [PROD_VARS]: varsText() });
+      expect((await cake(root, "reconcile")).code).toBe(0);
+      await writeFile(
+        path.join(root, PROD_VARS),
+        varsText({ users: [{ ...BOB, username: ALICE.username }] }),
+      );
+
+      const check = await cake(root, "reconcile", "--check", "--repo", root);
+
+      expect(check.code).toBe(1);
+      expect(check.stderr).toContain(
+        `run "cake reconcile --repo ${root} --allow-profile-deletion=prod-us-east-1/bjones ` +
+          '--allow-profile-handover=prod-us-east-1/asmith" to update it (reconcile asks for these flags because ' +
+          `those Profiles leave the output or change hands; "cake plan --repo ${root}" shows why).`,
+      );
     });
 
     it("hands over the Profiles it names", async () => {

@@ -307,17 +307,7 @@ function driftAdvice(result: ReconcileResult, flags: string): string {
       `run "cake reconcile${flags}" and commit the rewritten .cake-manifest.json files`
     );
   }
-  if (orphans === 0) {
-    // Reconcile refuses to delete a Profile unless a flag names it, so the advice names them.
-    const removed = drifting.flatMap((report) =>
-      (report.profilesLeaving ?? []).map((profile) => `${report.name}/${profile}`),
-    );
-    if (removed.length === 0) return `run "cake reconcile${flags}" to update it`;
-    return (
-      `run "cake reconcile${flags} --allow-profile-deletion=${removed.join(",")}" to update it ` +
-      "(reconcile asks for the flag because those Profiles leave the output)"
-    );
-  }
+  if (orphans === 0) return guardedReconcileAdvice(drifting, flags);
   const prune = pruneCommand(
     drifting.filter((report) => report.orphan).map((report) => report.name),
     flags,
@@ -326,6 +316,36 @@ function driftAdvice(result: ReconcileResult, flags: string): string {
     return `run "${prune}" to delete the output of deleted vars files with its Profiles, or restore the vars files`;
   }
   return `run "cake reconcile${flags}" to update it, and "${prune}" to delete the output of deleted vars files with its Profiles`;
+}
+
+/**
+ * Returns the advice to run reconcile, with the flags that its guards will ask for. Reconcile
+ * rejects a Profile that leaves the output or changes hands unless a flag names it, so the advice
+ * names those that the check found, and `cake plan` shows who loses what.
+ */
+function guardedReconcileAdvice(drifting: readonly DeploymentReport[], flags: string): string {
+  const namesOf = (profiles: (report: DeploymentReport) => string[] | undefined): string[] =>
+    drifting.flatMap((report) => (profiles(report) ?? []).map((profile) => `${report.name}/${profile}`));
+  const removed = namesOf((report) => report.profilesLeaving);
+  const handedOver = namesOf((report) => report.profilesChangingHands);
+  if (removed.length === 0 && handedOver.length === 0) return `run "cake reconcile${flags}" to update it`;
+
+  const allowances: string[] = [];
+  const reasons: string[] = [];
+  if (removed.length > 0) {
+    allowances.push(`--allow-profile-deletion=${removed.join(",")}`);
+    reasons.push("leave the output");
+  }
+  if (handedOver.length > 0) {
+    allowances.push(`--allow-profile-handover=${handedOver.join(",")}`);
+    reasons.push("change hands");
+  }
+  const which = allowances.length === 1 ? "the flag" : "these flags";
+  return (
+    `run "cake reconcile${flags} ${allowances.join(" ")}" to update it ` +
+    `(reconcile asks for ${which} because those Profiles ${reasons.join(" or ")}; ` +
+    `"cake plan${flags}" shows why)`
+  );
 }
 
 /**
