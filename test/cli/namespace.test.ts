@@ -174,6 +174,18 @@ describe("cake namespace remove", () => {
     expect(result.stderr).toMatch(/--revoke-grants/);
   });
 
+  it("names both flags a granted profile needs", async () => {
+    expect((await cake(repo, "reconcile")).code).toBe(0);
+
+    const result = await expectFailure(1, "namespace", "remove", ...D, "team-a");
+
+    expect(result.stderr).toBe(
+      'cake: vars/dev-eu-west-1.yaml: namespace "team-a" is still granted to bob@example.com, carol@example.com, ' +
+        'and removing it would delete its Profile together with namespace "team-a" and all its data. ' +
+        "To revoke those grants and delete it, rerun with --revoke-grants --delete-profile.\n",
+    );
+  });
+
   it("refuses to delete a reconciled profile", async () => {
     expect((await cake(repo, "reconcile")).code).toBe(0);
     const result = await expectFailure(1, "namespace", "remove", ...D, "team-a", "--revoke-grants");

@@ -63,6 +63,7 @@ export function register(program: Command, context: CommandContext): void {
           edit: async (target) => {
             const revokeGrants = options.revokeGrants === true;
             const granted = grantedInFileOrder(target, name);
+            await rejectRemovalNeedingBothFlags(target, name, granted, options);
             const text = spliceWindow(
               target,
               granted.map(({ index }) => index),
@@ -75,13 +76,7 @@ export function register(program: Command, context: CommandContext): void {
                   "To delete it, rerun with --delete-profile.",
               );
             }
-            // A team namespace can have hundreds of users, so the line names ten and counts the rest.
-            const named = granted
-              .slice(0, 10)
-              .map(({ email }) => email)
-              .join(", ");
-            const rest = granted.length > 10 ? ` and ${granted.length - 10} more users` : "";
-            const revoked = granted.length > 0 ? ` and revoked the grants of ${named}${rest}` : "";
+            const revoked = granted.length > 0 ? ` and revoked the grants of ${grantedUsers(granted)}` : "";
             return { text, summary: `removed deploy namespace ${name}${revoked}` };
           },
           allowProfileDeletion: () => (options.deleteProfile ? [name] : []),
@@ -122,6 +117,37 @@ function rejectUsername(target: EditTarget, name: string): void {
  * The model sorts users by username, so the order comes from the entry indexes of the load,
  * or from a parse of the file when the load has none.
  */
+/**
+ * Rejects the removal of a declared namespace that users are granted and that has a Profile in the
+ * output, when neither `--revoke-grants` nor `--delete-profile` is given, with one message that
+ * names both flags. Otherwise each check of the edit names the flag it misses.
+ */
+async function rejectRemovalNeedingBothFlags(
+  target: EditTarget,
+  name: string,
+  granted: readonly { email: string }[],
+  options: { revokeGrants?: boolean; deleteProfile?: boolean },
+): Promise<void> {
+  if (options.revokeGrants || options.deleteProfile || granted.length === 0) return;
+  if (!target.deployment.deployNamespaces.some((namespace) => namespace.name === name)) return;
+  if (!(await profileInOutput(target, name))) return;
+  throw new EditError(
+    "namespace-in-use",
+    `namespace "${name}" is still granted to ${grantedUsers(granted)}, and removing it ` +
+      `would delete its Profile together with namespace "${name}" and all its data. ` +
+      "To revoke those grants and delete it, rerun with --revoke-grants --delete-profile.",
+  );
+}
+
+/** Returns the emails of `granted` for a message. A team namespace can have hundreds of users, so it names ten and counts the rest. */
+function grantedUsers(granted: readonly { email: string }[]): string {
+  const named = granted
+    .slice(0, 10)
+    .map(({ email }) => email)
+    .join(", ");
+  return granted.length > 10 ? `${named} and ${granted.length - 10} more users` : named;
+}
+
 function grantedInFileOrder(target: EditTarget, namespace: string): { email: string; index: number }[] {
   const granted = target.deployment.users
     .filter((user) => user.allowedNamespaces.some((grant) => grant.namespace === namespace))
