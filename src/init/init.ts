@@ -110,8 +110,18 @@ async function repoUrlOfRemote(remote: string | undefined): Promise<{ url: strin
     : { url, note: `the origin remote's URL carries credentials; the files name it without them: ${url}` };
 }
 
+/**
+ * Returns the absolute path `file` as init's messages print it: relative to the current folder, as
+ * other commands print paths (see `makePathFormatter`). Without a current folder it stays absolute.
+ */
+export function shownPath(file: string, options: Pick<InitOptions, "dir" | "cwd">): string {
+  if (options.cwd === undefined) return file;
+  const shown = makePathFormatter({ root: options.dir, cwd: options.cwd })(file);
+  return shown === "." ? "the current folder" : shown;
+}
+
 export async function initRepo(options: InitOptions): Promise<InitResult> {
-  const created = await makeFolder(options.dir);
+  const created = await makeFolder(options);
   try {
     return await initFolder(options);
   } catch (error) {
@@ -135,7 +145,7 @@ async function isInRepo(options: InitOptions): Promise<boolean> {
       ? "install git, or pass --no-git when the folder is in no git repository"
       : "install git, or run cake init in a folder outside any git repository";
     throw new CakeError(
-      `git is not installed or not on PATH, and cake init needs it to find the git repository of ${options.dir} ` +
+      `git is not installed or not on PATH, and cake init needs it to find the git repository of ${shownPath(options.dir, options)} ` +
         `(where the CI files go); ${fix}.`,
       2,
     );
@@ -145,7 +155,7 @@ async function isInRepo(options: InitOptions): Promise<boolean> {
 async function initFolder(options: InitOptions): Promise<InitResult> {
   const urlProblem = options.repoUrl === undefined ? undefined : repoUrlProblem(options.repoUrl);
   if (urlProblem !== undefined) throw new UsageError(`--repo-url: ${urlProblem}; nothing was written.`);
-  await rejectFolderOfEnclosingRepo(options.dir);
+  await rejectFolderOfEnclosingRepo(options);
   const { varsDir, outputDir } = await existingLayout(options.dir);
   await rejectUsedVarsFolder(options, varsDir);
   // With --force the folder may hold vars files already; check them before writing anything.
@@ -188,8 +198,8 @@ async function initFolder(options: InitOptions): Promise<InitResult> {
   const forge = forgeFiles(options.cakePackage, repoPath);
   // Every path is checked before the first write. A symlinked `.github/` or `schema/` would take
   // a starter file out of the repository, and a rejection halfway would leave half of them.
-  for (const [file] of starter) await checkTarget(options.dir, file);
-  for (const [file] of [...forge, [CODEOWNERS_FILE]]) await checkTarget(top, file as string);
+  for (const [file] of starter) await checkTarget(options.dir, file, options);
+  for (const [file] of [...forge, [CODEOWNERS_FILE]]) await checkTarget(top, file as string, options);
   for (const [file, text] of starter) {
     const absolute = path.join(options.dir, ...file.split("/"));
     if (hasDeployments && file === exampleVarsFile(varsDir)) {
@@ -234,9 +244,9 @@ async function initFolder(options: InitOptions): Promise<InitResult> {
  * mkdir retries forever when a file system returns ENOENT for a folder whose parent exists,
  * as /proc and /sys do, so it is used only inside a folder that exists.
  */
-async function makeFolder(dir: string): Promise<string[]> {
+async function makeFolder(options: Pick<InitOptions, "dir" | "cwd">): Promise<string[]> {
   const missing: string[] = [];
-  const target = path.resolve(dir);
+  const target = path.resolve(options.dir);
   let current = target;
   for (;;) {
     // A path below a file gives ENOTDIR. The walk up then reaches that file and names it.
@@ -248,11 +258,14 @@ async function makeFolder(dir: string): Promise<string[]> {
       // DIR is a command line argument, so a file in its place is a usage error, as a file
       // given as --repo is.
       if (!info.isDirectory() && current === target) {
-        throw new UsageError(`${current} exists and is not a folder; give cake init a folder path.`);
+        throw new UsageError(
+          `${shownPath(current, options)} exists and is not a folder; give cake init a folder path.`,
+        );
       }
       if (!info.isDirectory()) {
         throw new UsageError(
-          `${current} is a file, so cake init cannot create the folder ${target}; give cake init a folder path.`,
+          `${shownPath(current, options)} is a file, so cake init cannot create the folder ` +
+            `${shownPath(target, options)}; give cake init a folder path.`,
         );
       }
       break;
@@ -290,12 +303,13 @@ async function rejectUsedVarsFolder(options: InitOptions, varsFolder: string): P
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return;
-    if (code === "ENOTDIR") throw new CakeError(`${varsDir} exists and is not a folder; move it away first.`);
+    if (code === "ENOTDIR")
+      throw new CakeError(`${shownPath(varsDir, options)} exists and is not a folder; move it away first.`);
     throw error;
   }
   if (entries.length > 0) {
     throw new CakeError(
-      `${varsDir} is not empty, so ${options.dir} looks like an ops repo already. ` +
+      `${shownPath(varsDir, options)} is not empty, so ${shownPath(options.dir, options)} looks like an ops repo already. ` +
         "Rerun with --force to add the missing starter files (existing files are never overwritten).",
     );
   }
@@ -307,7 +321,8 @@ async function rejectUsedVarsFolder(options: InitOptions, varsFolder: string): P
  * or take the new folder for generated output. An ops repo above is a folder with `cake.yaml`,
  * or with vars files in its vars folder.
  */
-async function rejectFolderOfEnclosingRepo(dir: string): Promise<void> {
+async function rejectFolderOfEnclosingRepo(options: Pick<InitOptions, "dir" | "cwd">): Promise<void> {
+  const { dir } = options;
   for (let folder = path.dirname(dir); ; folder = path.dirname(folder)) {
     const hasConfig = existsSync(path.join(folder, CONFIG_FILE));
     const layout = await resolveLayout(folder).catch(() => undefined);
@@ -319,7 +334,8 @@ async function rejectFolderOfEnclosingRepo(dir: string): Promise<void> {
         const inside = path.relative(path.join(folder, sub), dir);
         if (inside.startsWith("..") || path.isAbsolute(inside)) continue;
         throw new CakeError(
-          `${dir} is inside the ${kind} folder of the ops repo at ${folder}, which would read a new ops ` +
+          `${shownPath(dir, options)} is inside the ${kind} folder of the ops repo at ${shownPath(folder, options)}, ` +
+            "which would read a new ops " +
             "repo there as its own files; nothing was written. To work on that ops repo, run its " +
             "commands (cake validate, cake reconcile) from here; to set up another one, pick a folder outside it.",
         );
@@ -421,19 +437,25 @@ function configText(repoPath: string, varsDir: string, outputDir: string): strin
  * a path passes through a symlink leading out or a file where a folder goes, or is a folder
  * itself, which `writeIfMissing` would take for an existing file and keep.
  */
-async function checkTarget(base: string, file: string): Promise<void> {
+async function checkTarget(
+  base: string,
+  file: string,
+  options: Pick<InitOptions, "dir" | "cwd">,
+): Promise<void> {
   await assertRealPathInside(base, file);
   const parts = file.split("/");
   for (let depth = 1; depth <= parts.length; depth++) {
-    const relative = parts.slice(0, depth).join("/");
-    const info = await stat(path.join(base, ...parts.slice(0, depth))).catch(() => undefined);
+    const absolute = path.join(base, ...parts.slice(0, depth));
+    const info = await stat(absolute).catch(() => undefined);
     if (info === undefined) return;
     const last = depth === parts.length;
     if (last ? info.isDirectory() : !info.isDirectory()) {
       const problem = last
         ? "a folder where cake init writes a file"
         : "a file where cake init needs a folder";
-      throw new CakeError(`${relative} is ${problem}; move it away, then rerun. Nothing was written.`);
+      throw new CakeError(
+        `${shownPath(absolute, options)} is ${problem}; move it away, then rerun. Nothing was written.`,
+      );
     }
   }
 }

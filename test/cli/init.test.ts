@@ -143,7 +143,7 @@ describe("cake init", () => {
 
       expect(result.code).toBe(2);
       expect(result.stderr).toBe(
-        `cake: git is not installed or not on PATH, and cake init needs it to find the git repository of ${dir} ` +
+        `cake: git is not installed or not on PATH, and cake init needs it to find the git repository of the current folder ` +
           "(where the CI files go); install git, or pass --no-git when the folder is in no git repository.\n",
       );
       expect(await readdir(dir)).toEqual([]);
@@ -151,12 +151,11 @@ describe("cake init", () => {
 
     it("no-git inside a repository needs git", async () => {
       await mkdir(path.join(dir, ".git"));
-      const inner = path.join(dir, "ops");
       const result = await cake(dir, "init", "ops", "--no-git");
 
       expect(result.code).toBe(2);
       expect(result.stderr).toBe(
-        `cake: git is not installed or not on PATH, and cake init needs it to find the git repository of ${inner} ` +
+        `cake: git is not installed or not on PATH, and cake init needs it to find the git repository of ops ` +
           "(where the CI files go); install git, or run cake init in a folder outside any git repository.\n",
       );
       expect(await readdir(dir)).toEqual([".git"]);
@@ -254,6 +253,30 @@ describe("cake init", () => {
     expect(await listFiles(dir)).toEqual(["vars/prod-us-east-1.yaml"]);
   });
 
+  it("names the used vars folder relatively", async () => {
+    await mkdir(path.join(dir, "ops", "vars"), { recursive: true });
+    await writeFile(path.join(dir, "ops", "vars", "prod-us-east-1.yaml"), "# theirs\n");
+
+    const fromParent = await cake(dir, "init", "ops");
+    const fromInside = await cake(path.join(dir, "ops"), "init");
+
+    expect(fromParent.code).toBe(1);
+    expect(fromParent.stderr).toBe(
+      "cake: ops/vars is not empty, so ops looks like an ops repo already. Rerun with --force to add the " +
+        "missing starter files (existing files are never overwritten).\n",
+    );
+    expect(fromInside.stderr).toContain(
+      "cake: vars is not empty, so the current folder looks like an ops repo",
+    );
+  });
+
+  it("names the new git repository relatively", async () => {
+    const result = await cake(dir, "init", "ops");
+
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain("Initialized a git repository in ops\n");
+  });
+
   it("rejects a file as the folder", async () => {
     const file = path.join(dir, "notes.txt");
     await writeFile(file, "mine\n");
@@ -261,7 +284,7 @@ describe("cake init", () => {
     const result = await cake(dir, "init", file);
 
     expect(result.code).toBe(2);
-    expect(result.stderr).toBe(`cake: ${file} exists and is not a folder; give cake init a folder path.\n`);
+    expect(result.stderr).toBe("cake: notes.txt exists and is not a folder; give cake init a folder path.\n");
     expect(await readFile(file, "utf8")).toBe("mine\n");
   });
 
@@ -273,7 +296,7 @@ describe("cake init", () => {
 
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(
-      `cake: ${file} is a file, so cake init cannot create the folder ${path.join(file, "repo")}; ` +
+      "cake: notes.txt is a file, so cake init cannot create the folder notes.txt/repo; " +
         "give cake init a folder path.\n",
     );
     expect(await readFile(file, "utf8")).toBe("mine\n");
@@ -287,7 +310,7 @@ describe("cake init", () => {
 
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(
-      `cake: ${file} is not a folder; give cake init the ops repo's folder as DIR.\n`,
+      "cake: notes.txt is not a folder; give cake init the ops repo's folder as DIR.\n",
     );
   });
 
@@ -331,7 +354,7 @@ describe("cake init", () => {
 
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(
-      `${path.join(dir, "vars", "new")} is inside the vars folder of the ops repo at ${dir}`,
+      "vars/new is inside the vars folder of the ops repo at the current folder,",
     );
     expect((await readdir(path.join(dir, "vars"))).sort()).toEqual([
       "prod-us-east-1.yaml",

@@ -17,6 +17,7 @@ import {
   PLACEHOLDER_REPO_URL,
   regenerateCodeowners,
   renderCodeownersFor,
+  shownPath,
 } from "../../init/init.js";
 import { makePathFormatter } from "../../repo/display-path.js";
 import { resolveLayout } from "../../repo/layout.js";
@@ -100,7 +101,9 @@ async function runInit(root: string, options: InitCommandOptions, context: Comma
     path.relative(context.io.cwd, file).split(path.sep).join("/");
   for (const file of result.created) stdout.write(`Writing: ${relativeToCwd(file)}\n`);
   for (const file of result.kept) stdout.write(`Keeping: ${relativeToCwd(file)} (exists)\n`);
-  if (result.gitInitialized) stdout.write(`Initialized a git repository in ${root}\n`);
+  if (result.gitInitialized) {
+    stdout.write(`Initialized a git repository in ${shownPath(root, { dir: root, cwd: context.io.cwd })}\n`);
+  }
   if (result.repoUrlNote !== undefined) stdout.write(`Note: ${result.repoUrlNote}.\n`);
 
   // The commands run in the ops repo, which is not the current folder after `cake init DIR`.
@@ -162,7 +165,8 @@ async function runCodeowners(
   const info = await stat(root).catch(() => undefined);
   if (!info?.isDirectory()) {
     const problem = info === undefined ? "does not exist" : "is not a folder";
-    throw new UsageError(`${root} ${problem}; give cake init the ops repo's folder as DIR.`);
+    const shown = shownPath(root, { dir: root, cwd: context.io.cwd });
+    throw new UsageError(`${shown} ${problem}; give cake init the ops repo's folder as DIR.`);
   }
   if (options.stdout) {
     context.io.stdout.write(await renderCodeownersFor(root, context.io.cwd));
