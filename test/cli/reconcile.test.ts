@@ -717,6 +717,23 @@ describe("cake reconcile", () => {
       );
     });
 
+    it("check allows many handovers at once", async () => {
+      const users = (domain: string) =>
+        Array.from({ length: 11 }, (_, index) => ({ email: `u${index}@${domain}`, username: `u${index}` }));
+      const root = await makeRepo({ [PROD_VARS]: varsText({ users: users("example.com") }) });
+      expect((await cake(root, "reconcile")).code).toBe(0);
+      await writeFile(path.join(root, PROD_VARS), varsText({ users: users("example.org") }));
+
+      const check = await cake(root, "reconcile", "--check");
+      const advised = await cake(root, "reconcile", "--allow-profile-handover=prod-us-east-1/*");
+
+      expect(check.code).toBe(1);
+      expect(check.stderr).toContain(
+        `run "cake reconcile --allow-profile-handover='prod-us-east-1/*'" to update it`,
+      );
+      expect(advised.code, advised.stderr).toBe(0);
+    });
+
     it("hands over the Profiles it names", async () => {
       const root = await makeRepo({ [PROD_VARS]: varsText() });
       expect((await cake(root, "reconcile")).code).toBe(0);

@@ -318,6 +318,9 @@ function driftAdvice(result: ReconcileResult, flags: string): string {
   return `run "cake reconcile${flags}" to update it, and "${prune}" to delete the output of deleted vars files with its Profiles`;
 }
 
+/** The number of handovers in one deployment that the advice of `--check` names one by one. */
+const MAX_NAMED_HANDOVERS = 10;
+
 /**
  * Returns the advice to run reconcile, with the flags that its guards will ask for. Reconcile
  * rejects a Profile that leaves the output or changes hands unless a flag names it, so the advice
@@ -327,7 +330,10 @@ function guardedReconcileAdvice(drifting: readonly DeploymentReport[], flags: st
   const namesOf = (profiles: (report: DeploymentReport) => string[] | undefined): string[] =>
     drifting.flatMap((report) => (profiles(report) ?? []).map((profile) => `${report.name}/${profile}`));
   const removed = namesOf((report) => report.profilesLeaving);
-  const handedOver = namesOf((report) => report.profilesChangingHands);
+  // A new email domain hands over every Profile of a deployment, so past ten the deployment's `/*` names them.
+  const handedOver = namesOf((report) =>
+    (report.profilesChangingHands?.length ?? 0) > MAX_NAMED_HANDOVERS ? ["*"] : report.profilesChangingHands,
+  );
   if (removed.length === 0 && handedOver.length === 0) return `run "cake reconcile${flags}" to update it`;
 
   const allowances: string[] = [];
@@ -337,7 +343,7 @@ function guardedReconcileAdvice(drifting: readonly DeploymentReport[], flags: st
     reasons.push("leave the output");
   }
   if (handedOver.length > 0) {
-    allowances.push(`--allow-profile-handover=${handedOver.join(",")}`);
+    allowances.push(`--allow-profile-handover=${shellWord(handedOver.join(","))}`);
     reasons.push("change hands");
   }
   const which = allowances.length === 1 ? "the flag" : "these flags";
