@@ -146,11 +146,25 @@ describe("Profile removed before a shallow clone", () => {
     await rm(clone, { recursive: true, force: true });
   });
 
-  it("warns that the history is shallow", async () => {
-    const result = await runCake(
+  /** Adds zack.lee as zlee, the username of the reverted user, in the shallow clone. */
+  function addZackInClone(...flags: string[]) {
+    return runCake(
       clone,
-      ...["user", "add", ...D, "--email", ZACK, "--username", "zlee", "--role", "cake-user"],
+      "user",
+      "add",
+      ...D,
+      "--email",
+      ZACK,
+      "--username",
+      "zlee",
+      "--role",
+      "cake-user",
+      ...flags,
     );
+  }
+
+  it("warns that the history is shallow", async () => {
+    const result = await addZackInClone();
 
     expect(result.code).toBe(0);
     expect(result.stderr).toContain(`${DEPLOYMENT}: the new Profiles were checked`);
@@ -162,22 +176,7 @@ describe("Profile removed before a shallow clone", () => {
 
   it("notes the shallow history in the plan", async () => {
     const base = await repo.git("-C", clone, "rev-parse", "HEAD");
-    const added = await runCake(
-      clone,
-      ...[
-        "user",
-        "add",
-        ...D,
-        "--email",
-        ZACK,
-        "--username",
-        "zlee",
-        "--role",
-        "cake-user",
-        "--no-reconcile",
-      ],
-    );
-    expect(added.code).toBe(0);
+    expect((await addZackInClone("--no-reconcile")).code).toBe(0);
 
     const result = await runCake(clone, "plan", "--base", base, "--format", "json");
 
@@ -189,22 +188,7 @@ describe("Profile removed before a shallow clone", () => {
   });
 
   it("lists the deployment in JSON", async () => {
-    const added = await runCake(
-      clone,
-      ...[
-        "user",
-        "add",
-        ...D,
-        "--email",
-        ZACK,
-        "--username",
-        "zlee",
-        "--role",
-        "cake-user",
-        "--no-reconcile",
-      ],
-    );
-    expect(added.code).toBe(0);
+    expect((await addZackInClone("--no-reconcile")).code).toBe(0);
 
     const result = await runCake(clone, "reconcile", "--format", "json");
 
