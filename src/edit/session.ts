@@ -14,7 +14,7 @@ import { writeFileAtomic } from "../output/atomic.js";
 import { readStoredLoad } from "../output/cache.js";
 import { deleteStrayTempFiles } from "../output/journal.js";
 import { withRepoLock } from "../output/lock.js";
-import { type OutputManifest, readManifest } from "../output/manifest.js";
+import { listedProfiles, readManifest } from "../output/manifest.js";
 import { renderSettings } from "../output/parallel-render.js";
 import {
   argocdReminder,
@@ -631,14 +631,9 @@ export async function removedProfilesOf(target: EditTarget): Promise<Record<stri
   const leaving = manifest.profiles
     .filter((profile) => !inVars.has(profile))
     .map((profile): [string, string | null] => [profile, manifest.profileUsers?.[profile] ?? null]);
-  const known = knownProfiles(manifest);
+  const known = listedProfiles(manifest);
   const history = await deletedProfilesOf(target, (profile) => !known.has(profile));
   return { ...history, ...Object.fromEntries(leaving), ...manifest.removedProfiles };
-}
-
-/** Returns the Profiles that the manifest lists, in the output or as removed. */
-function knownProfiles(manifest: OutputManifest): Set<string> {
-  return new Set([...manifest.profiles, ...Object.keys(manifest.removedProfiles ?? {})]);
 }
 
 /**
@@ -684,7 +679,7 @@ export async function loadHandoverCheck(target: EditTarget, edited?: Deployment)
     profilesOf(target.deployment).map((profile) => [profile.name, profile.email ?? null]),
   );
   const present = new Set(manifest.profiles);
-  const known = knownProfiles(manifest);
+  const known = listedProfiles(manifest);
   // A single edit looks up only the Profiles it adds, so an edit that adds none runs no git.
   const added =
     edited === undefined

@@ -232,6 +232,17 @@ function sortedRecord<T>(record: Record<string, T>): Record<string, T> {
   );
 }
 
+/**
+ * Returns the Profiles that a manifest lists, in the output or as removed. A Profile outside
+ * this set is new to the output, so only such a Profile needs the git history lookup.
+ */
+export function listedProfiles(manifest: {
+  profiles: readonly string[];
+  removedProfiles?: Readonly<Record<string, string | null>>;
+}): Set<string> {
+  return new Set([...manifest.profiles, ...Object.keys(manifest.removedProfiles ?? {})]);
+}
+
 /** Parses the text of a manifest; returns undefined when it is not one cake wrote. */
 export function parseManifest(text: string): OutputManifest | undefined {
   let data: unknown;

@@ -30,6 +30,7 @@ import { deleteCache, type FileStamp, type OutputCache, stampOf, statMatches, wr
 import { commitJournal, hasPendingJournal, isInsideFolder, JOURNAL_FILE, type Journal } from "./journal.js";
 import {
   formatManifest,
+  listedProfiles,
   MANIFEST_FILE,
   MANIFEST_VERSION,
   type OutputManifest,
@@ -600,11 +601,8 @@ async function deletedWithoutRecord(
   previousManifest: OutputManifest,
   desired: DesiredOutput,
 ): Promise<{ kept: Record<string, string | null> | undefined; shallow: boolean }> {
-  const known = new Set(previousManifest.profiles);
-  const removed = previousManifest.removedProfiles ?? {};
-  const added = new Set(
-    desired.profiles.filter((profile) => !known.has(profile) && !Object.hasOwn(removed, profile)),
-  );
+  const known = listedProfiles(previousManifest);
+  const added = new Set(desired.profiles.filter((profile) => !known.has(profile)));
   if (added.size === 0) return { kept: undefined, shallow: false };
 
   const { inShallowClone, profilesDeletedInHistory } = await import("./deleted-output.js");

@@ -11,7 +11,7 @@ import { listFiles, listFolders, readFolder, showFile } from "../git/git.js";
 import { CAKE_ADMIN_RBAC_NAME, contributorClusterRole, profilesOf } from "../model/names.js";
 import type { ContributorRole } from "../model/types.js";
 import { lastCommittedProfiles, profilesDeletedInHistory } from "../output/deleted-output.js";
-import { MANIFEST_FILE, parseConflictedManifest, parseManifest } from "../output/manifest.js";
+import { listedProfiles, MANIFEST_FILE, parseConflictedManifest, parseManifest } from "../output/manifest.js";
 import type { RepoLayout } from "../repo/layout.js";
 import { attributeMarkerSize } from "../repo/marker-sizes.js";
 import type { LoadedVars } from "./sources.js";
@@ -161,7 +161,7 @@ export async function addProfilesDeletedEarlier(
   for (const vars of headVars) {
     const output = outputs.get(vars.name);
     if (output === undefined || vars.deployment === undefined) continue;
-    const known = new Set([...output.profiles, ...Object.keys(output.removedProfiles ?? {})]);
+    const known = listedProfiles(output);
     const added = new Set(
       profilesOf(vars.deployment)
         .map((profile) => profile.name)
