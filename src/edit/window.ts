@@ -136,8 +136,9 @@ export function spliceWindow(
   const window = entryWindow(target.text, target.load.snapshot, indexes);
   const vars = new VarsDocument(window.text);
   const windowSplices = step(vars, counted.style);
-  // A window leaves out entries, so this sees only the aliases inside it. Files with anchors get
-  // no window, because the style scan does not read them, so the check is a second line of defence.
+  // A window leaves out entries, so this check finds only the aliases inside it. Files with
+  // anchors get no window, because the style scan does not read them, so the check is a second
+  // line of defence.
   assertAnchorsKept(vars, windowSplices);
   const splices = fileSplices(window, windowSplices);
   if (splices === undefined) return whole();

@@ -91,14 +91,18 @@ export async function profilesDeletedInHistory(
   // inside its git repository, or before the output folder moved (`git mv` with a new
   // `output_dir`), are not found, so a new holder of such a name gets no handover guard.
   const deleted = await deletionsUpTo(root, folder, path.posix.dirname(fileOf("profile")), commit);
-  const wanted: { profile: string; file: string; before: string }[] = [];
+  const lookups: { profile: string; file: string; before: string }[] = [];
   for (const [file, deletedIn] of deleted) {
     const profile = path.posix.basename(file, ".yaml");
-    if (fileOf(profile) === file && include(profile)) wanted.push({ profile, file, before: `${deletedIn}^` });
+    if (fileOf(profile) === file && include(profile))
+      lookups.push({ profile, file, before: `${deletedIn}^` });
   }
   const found: Record<string, string | null> = {};
-  for (let start = 0; start < wanted.length; start += HOLDER_LOOKUP_CHUNK) {
-    Object.assign(found, await holdersBefore(root, folder, wanted.slice(start, start + HOLDER_LOOKUP_CHUNK)));
+  for (let start = 0; start < lookups.length; start += HOLDER_LOOKUP_CHUNK) {
+    Object.assign(
+      found,
+      await holdersBefore(root, folder, lookups.slice(start, start + HOLDER_LOOKUP_CHUNK)),
+    );
   }
   return found;
 }

@@ -1,5 +1,5 @@
 /**
- * What git can tell about the side of a conflicted merge that alone had a Profile: whether the
+ * Facts from git about the side of a conflicted merge that alone had a Profile: whether the
  * branch Argo CD syncs contains that side's commit. The deletion guard states it and still
  * requires `--allow-profile-deletion`, because git cannot see which revision Argo CD last
  * synced. The remote may have moved since the last fetch, and a person may sync an

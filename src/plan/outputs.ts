@@ -143,12 +143,11 @@ export async function keptProfilesAt(
 }
 
 /**
- * Adds to `kept`, and returns the names of the deployments it searched git history for, for
- * each deployment with a manifest at `commit`, the Profiles new at head
- * whose files git history at `commit` shows deleted from its folder without a
- * `removedProfiles` record (a `git revert` of the commit that added a user), with their
- * holders then. Argo CD kept them, so a new holder of one of those names is a handover.
- * Git runs only for deployments that gain a Profile.
+ * Adds to `kept` the Profiles that Argo CD kept though no manifest records their removal. For
+ * each deployment with a manifest at `commit`, those are the Profiles new at head whose files
+ * git history at `commit` shows deleted from the folder (such as by a `git revert` of the
+ * commit that added a user), each with its holder then. A new holder of such a name is a
+ * handover. Git runs only for deployments that gain a Profile, and their names are returned.
  */
 export async function addProfilesDeletedEarlier(
   kept: Map<string, Record<string, string | null>>,

@@ -282,9 +282,9 @@ export interface PlanSnapshot {
   deletedVars?: ReadonlyMap<string, LoadedVars>;
   /**
    * At base: Profiles that Argo CD kept though no manifest at base records them, with their
-   * holders. For deployments without a manifest at base, those of their folder's last
-   * committed manifest before it (see `keptProfilesAt`); for the others, Profiles new at head
-   * that git history shows deleted earlier (see `addProfilesDeletedEarlier`).
+   * holders. A deployment without a manifest at base gets those of its folder's last committed
+   * manifest before it (see `keptProfilesAt`). Any other gets the Profiles new at head that
+   * git history shows deleted earlier (see `addProfilesDeletedEarlier`).
    */
   keptProfiles?: ReadonlyMap<string, Record<string, string | null>>;
   /**

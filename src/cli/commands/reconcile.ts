@@ -346,10 +346,10 @@ function guardedReconcileAdvice(drifting: readonly DeploymentReport[], flags: st
     allowances.push(`--allow-profile-handover=${shellWord(handedOver.join(","))}`);
     reasons.push("change hands");
   }
-  const which = allowances.length === 1 ? "the flag" : "these flags";
+  const flagWords = allowances.length === 1 ? "the flag" : "these flags";
   return (
     `run "cake reconcile${flags} ${allowances.join(" ")}" to update it ` +
-    `(reconcile asks for ${which} because those Profiles ${reasons.join(" or ")}; ` +
+    `(reconcile asks for ${flagWords} because those Profiles ${reasons.join(" or ")}; ` +
     `"cake plan${flags}" shows why)`
   );
 }
@@ -395,14 +395,14 @@ function sparseNote(skipped: readonly string[], all: boolean, check: boolean): s
   const single = skipped.length === 1;
   const names = skipped.join(", ");
   const flags = skipped.map((name) => ` --deployment ${shellWord(name)}`).join("");
-  let what: string;
-  if (all) what = `every deployment (${names})`;
-  else what = `${single ? "deployment" : "deployments"} ${names}`;
+  let skippedText: string;
+  if (all) skippedText = `every deployment (${names})`;
+  else skippedText = `${single ? "deployment" : "deployments"} ${names}`;
   const folders = single ? "its output folder" : "their output folders";
   const verb = check ? "check" : "reconcile";
   const effect = all ? `, so nothing was ${check ? "checked" : "reconciled"}` : "";
   return (
-    `skipped ${what}, because the sparse checkout leaves out ${folders}${effect}; ` +
+    `skipped ${skippedText}, because the sparse checkout leaves out ${folders}${effect}; ` +
     `to ${verb} ${single ? "it" : "them"} anyway, run "cake reconcile${check ? " --check" : ""}${flags}"`
   );
 }
